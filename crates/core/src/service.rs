@@ -1,0 +1,427 @@
+//! What an applicant can apply for in one visit: documents and endorsements.
+//!
+//! A [`Service`] is one application. A visit holds one or several for the same applicant,
+//! for example a 往来港澳通行证 plus a G endorsement, or an endorsement alone for someone who
+//! already holds a valid permit.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::document::DocumentKind;
+
+/// Why a document is applied for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IssueReason {
+    /// 首次申请.
+    First,
+    /// 换发: the old document expires or is full.
+    Renewal,
+    /// 补发 after loss.
+    Lost,
+    /// 换发 after damage.
+    Damaged,
+}
+
+impl IssueReason {
+    pub const ALL: [IssueReason; 4] = [IssueReason::First, IssueReason::Renewal, IssueReason::Lost, IssueReason::Damaged];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            IssueReason::First => "first",
+            IssueReason::Renewal => "renewal",
+            IssueReason::Lost => "lost",
+            IssueReason::Damaged => "damaged",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            IssueReason::First => "首次申请",
+            IssueReason::Renewal => "换发",
+            IssueReason::Lost => "遗失补发",
+            IssueReason::Damaged => "损毁换发",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            IssueReason::First => "first issue",
+            IssueReason::Renewal => "renewal",
+            IssueReason::Lost => "replacement after loss",
+            IssueReason::Damaged => "replacement after damage",
+        }
+    }
+
+    /// True when the applicant must already hold (or have held) the document.
+    pub fn needs_previous_document(self) -> bool {
+        !matches!(self, IssueReason::First)
+    }
+}
+
+/// Card or one-trip form of the Taiwan documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PermitForm {
+    /// The electronic card (往来台湾通行证 10/5 years; 台胞证 5 years).
+    Card,
+    /// 一次有效 one-trip permit.
+    OneTrip,
+}
+
+impl PermitForm {
+    pub fn code(self) -> &'static str {
+        match self {
+            PermitForm::Card => "card",
+            PermitForm::OneTrip => "one-trip",
+        }
+    }
+}
+
+/// Which permit an endorsement is printed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndorsementRegion {
+    /// 港澳签注, on the 往来港澳通行证.
+    HkMacao,
+    /// 赴台签注, on the 往来台湾通行证.
+    Taiwan,
+}
+
+impl EndorsementRegion {
+    pub fn code(self) -> &'static str {
+        match self {
+            EndorsementRegion::HkMacao => "hk-macao-endorsement",
+            EndorsementRegion::Taiwan => "taiwan-endorsement",
+        }
+    }
+
+    /// The permit the endorsement goes on.
+    pub fn permit(self) -> DocumentKind {
+        match self {
+            EndorsementRegion::HkMacao => DocumentKind::HkMacaoPermit,
+            EndorsementRegion::Taiwan => DocumentKind::TaiwanPermit,
+        }
+    }
+}
+
+/// How many entries an endorsement allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Entries {
+    #[serde(rename = "1x")]
+    Once,
+    #[serde(rename = "2x")]
+    Twice,
+    #[serde(rename = "multi")]
+    Multiple,
+}
+
+impl Entries {
+    pub fn code(self) -> &'static str {
+        match self {
+            Entries::Once => "1x",
+            Entries::Twice => "2x",
+            Entries::Multiple => "multi",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Entries::Once => "一次",
+            Entries::Twice => "二次",
+            Entries::Multiple => "多次",
+        }
+    }
+}
+
+impl FromStr for Entries {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "1x" | "1" | "once" => Ok(Entries::Once),
+            "2x" | "2" | "twice" => Ok(Entries::Twice),
+            "multi" | "mx" | "m" | "multiple" => Ok(Entries::Multiple),
+            _ => Err(format!("entries {s:?}: expected 1x, 2x or multi")),
+        }
+    }
+}
+
+/// Validity of an endorsement, in whole months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Months(pub u32);
+
+impl fmt::Display for Months {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 % 12 == 0 {
+            write!(f, "{}y", self.0 / 12)
+        } else {
+            write!(f, "{}m", self.0)
+        }
+    }
+}
+
+impl Months {
+    pub fn name_zh(self) -> String {
+        if self.0 % 12 == 0 {
+            format!("{}年", self.0 / 12)
+        } else {
+            format!("{}个月", self.0)
+        }
+    }
+}
+
+impl FromStr for Months {
+    type Err = String;
+    /// `3m`, `6m`, `1y`, `2y`…
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("validity {s:?}: expected a number of months or years, like 3m or 1y");
+        let s = s.to_ascii_lowercase();
+        let (n, unit) = s.split_at(s.len().saturating_sub(1));
+        let n: u32 = n.parse().map_err(|_| bad())?;
+        let months = match unit {
+            "m" => n,
+            "y" => n.checked_mul(12).ok_or_else(bad)?,
+            _ => return Err(bad()),
+        };
+        if months == 0 || months > 120 {
+            return Err(bad());
+        }
+        Ok(Months(months))
+    }
+}
+
+/// An endorsement: its type letter, entries and validity.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Endorsement {
+    pub region: EndorsementRegion,
+    /// The type letter (港澳: G L T S Q D; 赴台: L G T D Y F X C Q).
+    pub code: char,
+    pub entries: Entries,
+    pub validity: Months,
+}
+
+/// One application within a visit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "service")]
+pub enum Service {
+    /// 普通护照.
+    Passport { reason: IssueReason },
+    /// 往来港澳通行证 (card).
+    HkMacaoPermit { reason: IssueReason },
+    /// 港澳签注.
+    HkMacaoEndorsement(Endorsement),
+    /// 往来台湾通行证.
+    TaiwanPermit { form: PermitForm, reason: IssueReason },
+    /// 赴台签注.
+    TaiwanEndorsement(Endorsement),
+    /// 台湾居民来往大陆通行证.
+    TaiwanResidentPermit { form: PermitForm, reason: IssueReason },
+}
+
+impl Service {
+    /// The code used on the command line and in the fee schedule.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Service::Passport { .. } => "passport",
+            Service::HkMacaoPermit { .. } => "hk-macao-permit",
+            Service::HkMacaoEndorsement(_) => "hk-macao-endorsement",
+            Service::TaiwanPermit { .. } => "taiwan-permit",
+            Service::TaiwanEndorsement(_) => "taiwan-endorsement",
+            Service::TaiwanResidentPermit { .. } => "taiwan-resident-permit",
+        }
+    }
+
+    /// The document this application produces or endorses.
+    pub fn document(&self) -> DocumentKind {
+        match self {
+            Service::Passport { .. } => DocumentKind::Passport,
+            Service::HkMacaoPermit { .. } => DocumentKind::HkMacaoPermit,
+            Service::TaiwanPermit { .. } => DocumentKind::TaiwanPermit,
+            Service::TaiwanResidentPermit { .. } => DocumentKind::TaiwanResidentPermit,
+            Service::HkMacaoEndorsement(e) | Service::TaiwanEndorsement(e) => e.region.permit(),
+        }
+    }
+
+    pub fn endorsement(&self) -> Option<&Endorsement> {
+        match self {
+            Service::HkMacaoEndorsement(e) | Service::TaiwanEndorsement(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub fn reason(&self) -> Option<IssueReason> {
+        match *self {
+            Service::Passport { reason }
+            | Service::HkMacaoPermit { reason }
+            | Service::TaiwanPermit { reason, .. }
+            | Service::TaiwanResidentPermit { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    pub fn form(&self) -> Option<PermitForm> {
+        match *self {
+            Service::TaiwanPermit { form, .. } | Service::TaiwanResidentPermit { form, .. } => Some(form),
+            _ => None,
+        }
+    }
+
+    /// A short description for receipts and fee lines.
+    pub fn describe_zh(&self) -> String {
+        match self {
+            Service::HkMacaoEndorsement(e) | Service::TaiwanEndorsement(e) => {
+                let region = if e.region == EndorsementRegion::HkMacao { "港澳签注" } else { "赴台签注" };
+                format!("{region} {} {}{}有效", e.code, e.validity.name_zh(), e.entries.name_zh())
+            }
+            other => {
+                let form = match other.form() {
+                    Some(PermitForm::OneTrip) => "（一次有效）",
+                    _ => "",
+                };
+                let reason = other.reason().map(IssueReason::name_zh).unwrap_or_default();
+                format!("{}{form} {reason}", other.document().name_zh())
+            }
+        }
+    }
+
+    pub fn describe_en(&self) -> String {
+        match self {
+            Service::HkMacaoEndorsement(e) | Service::TaiwanEndorsement(e) => {
+                let region = if e.region == EndorsementRegion::HkMacao { "HK/Macao" } else { "Taiwan" };
+                format!("{region} endorsement {}, {} entries, {}", e.code, e.entries.code(), e.validity)
+            }
+            other => {
+                let form = match other.form() {
+                    Some(PermitForm::OneTrip) => " (one trip)",
+                    _ => "",
+                };
+                let reason = other.reason().map(IssueReason::name_en).unwrap_or_default();
+                format!("{}{form}, {reason}", other.document().name_en())
+            }
+        }
+    }
+}
+
+/// Parses the command-line spelling of a service:
+///
+/// - `passport`, `passport:renewal`, `passport:lost`, `passport:damaged`
+/// - `hk-macao-permit[:REASON]`
+/// - `hk-macao-endorsement:TYPE:ENTRIES:VALIDITY`, e.g. `hk-macao-endorsement:G:1x:3m`
+/// - `taiwan-permit[:one-trip][:REASON]`
+/// - `taiwan-endorsement:TYPE:ENTRIES:VALIDITY`, e.g. `taiwan-endorsement:G:1x:6m`
+/// - `taiwan-resident-permit[:one-trip][:REASON]`
+///
+/// Whether an endorsement option exists is policy, checked against the endorsement table.
+impl FromStr for Service {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.split(':');
+        let head = parts.next().unwrap_or_default();
+        let rest: Vec<&str> = parts.collect();
+        let endorsement = |region: EndorsementRegion| -> Result<Endorsement, String> {
+            let [code, entries, validity] = rest.as_slice() else {
+                return Err(format!("{head} needs TYPE:ENTRIES:VALIDITY, like {head}:G:1x:3m"));
+            };
+            let mut letters = code.chars();
+            let (Some(code), None) = (letters.next(), letters.next()) else {
+                return Err(format!("endorsement type {code:?} must be one letter"));
+            };
+            Ok(Endorsement {
+                region,
+                code: code.to_ascii_uppercase(),
+                entries: entries.parse()?,
+                validity: validity.parse()?,
+            })
+        };
+        let form_and_reason = |allow_form: bool| -> Result<(PermitForm, IssueReason), String> {
+            let mut form = PermitForm::Card;
+            let mut reason = IssueReason::First;
+            for part in &rest {
+                if allow_form && *part == "one-trip" {
+                    form = PermitForm::OneTrip;
+                } else if let Some(r) = IssueReason::ALL.into_iter().find(|r| r.code() == *part) {
+                    reason = r;
+                } else {
+                    return Err(format!(
+                        "{head}: unknown option {part:?}; expected {}first, renewal, lost or damaged",
+                        if allow_form { "one-trip, " } else { "" }
+                    ));
+                }
+            }
+            Ok((form, reason))
+        };
+        match head {
+            "passport" => Ok(Service::Passport { reason: form_and_reason(false)?.1 }),
+            "hk-macao-permit" => Ok(Service::HkMacaoPermit { reason: form_and_reason(false)?.1 }),
+            "hk-macao-endorsement" => Ok(Service::HkMacaoEndorsement(endorsement(EndorsementRegion::HkMacao)?)),
+            "taiwan-permit" => {
+                let (form, reason) = form_and_reason(true)?;
+                Ok(Service::TaiwanPermit { form, reason })
+            }
+            "taiwan-endorsement" => Ok(Service::TaiwanEndorsement(endorsement(EndorsementRegion::Taiwan)?)),
+            "taiwan-resident-permit" => {
+                let (form, reason) = form_and_reason(true)?;
+                Ok(Service::TaiwanResidentPermit { form, reason })
+            }
+            _ => Err(format!(
+                "unknown service {head:?}; expected passport, hk-macao-permit, hk-macao-endorsement, \
+                 taiwan-permit, taiwan-endorsement or taiwan-resident-permit"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_command_line_services() {
+        assert_eq!("passport".parse(), Ok(Service::Passport { reason: IssueReason::First }));
+        assert_eq!("passport:lost".parse(), Ok(Service::Passport { reason: IssueReason::Lost }));
+        assert_eq!(
+            "hk-macao-endorsement:g:1x:3m".parse(),
+            Ok(Service::HkMacaoEndorsement(Endorsement {
+                region: EndorsementRegion::HkMacao,
+                code: 'G',
+                entries: Entries::Once,
+                validity: Months(3),
+            }))
+        );
+        assert_eq!(
+            "taiwan-resident-permit:one-trip".parse(),
+            Ok(Service::TaiwanResidentPermit { form: PermitForm::OneTrip, reason: IssueReason::First })
+        );
+        let e: Service = "taiwan-endorsement:T:multi:2y".parse().unwrap();
+        assert_eq!(e.endorsement().unwrap().validity, Months(24));
+        assert_eq!(e.document(), DocumentKind::TaiwanPermit);
+    }
+
+    #[test]
+    fn rejects_malformed_services() {
+        for bad in [
+            "visa",
+            "passport:one-trip",
+            "passport:soon",
+            "hk-macao-endorsement:G",
+            "hk-macao-endorsement:GG:1x:3m",
+            "hk-macao-endorsement:G:3x:3m",
+            "hk-macao-endorsement:G:1x:3w",
+            "hk-macao-endorsement:G:1x:0m",
+            "hk-macao-endorsement:G:1x:99999999y",
+        ] {
+            assert!(bad.parse::<Service>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn descriptions() {
+        let s: Service = "hk-macao-endorsement:G:2x:1y".parse().unwrap();
+        assert_eq!(s.describe_zh(), "港澳签注 G 1年二次有效");
+        let p: Service = "taiwan-permit:one-trip".parse().unwrap();
+        assert_eq!(p.describe_zh(), "往来台湾通行证（一次有效） 首次申请");
+    }
+}
