@@ -1,1 +1,13 @@
+//! The root package's integration tests, in one binary so bevy is linked once.
 
+mod cli;
+mod headless;
+mod screenshot;
+mod tidy;
+
+use std::path::PathBuf;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}

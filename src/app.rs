@@ -1,0 +1,131 @@
+//! Builds and runs the unit's bevy app.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bevy::diagnostic::FrameCount;
+use bevy::log::LogPlugin;
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy::window::{PresentMode, WindowResolution};
+use bevy::winit::WinitSettings;
+use doorstep_core::Policy;
+
+use crate::auth::{Auth, DemoAuth, OfficerAuth};
+use crate::cli::UiArgs;
+use crate::screens::unlock::{GlyphProbe, Title};
+use crate::screens::{PolicyInUse, Screen};
+use crate::ui::theme;
+
+/// Everything of the unit except windowing and rendering: screens, session, text. The
+/// headless tests build this on `MinimalPlugins`.
+pub fn shell(app: &mut App, policy: Policy, auth: Box<dyn OfficerAuth>) {
+    app.insert_resource(PolicyInUse(policy));
+    app.insert_resource(Auth(auth));
+    app.add_plugins((crate::ui::plugin, crate::screens::plugin));
+}
+
+/// Runs the unit with a window. Returns when the window is closed.
+pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>) -> ExitCode {
+    let policy = match crate::policy_files::load(policy_dir.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("doorstep: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: Some(Window {
+                    title: "doorstep 出入境上门受理终端".into(),
+                    resolution: WindowResolution::new(ui.window.0, ui.window.1).with_scale_factor_override(1.0),
+                    present_mode: PresentMode::AutoVsync,
+                    ..default()
+                }),
+                ..default()
+            })
+            .set(LogPlugin {
+                filter: "wgpu=error,naga=warn,bevy_render=warn,bevy_text=error".into(),
+                ..default()
+            }),
+    );
+    crate::ui::fonts::plugin(&mut app);
+    app.insert_resource(ClearColor(theme::BACKGROUND));
+    app.insert_resource(ui.lang);
+    // Reactive: no frames while nothing happens (battery). A screenshot run needs frames.
+    app.insert_resource(if ui.screenshot.is_some() {
+        WinitSettings::continuous()
+    } else {
+        WinitSettings::desktop_app()
+    });
+    if ui.probe_missing_glyphs {
+        app.insert_resource(GlyphProbe);
+    }
+    shell(&mut app, policy, Box::new(DemoAuth::new()));
+    app.add_systems(Startup, spawn_camera);
+    if let Some(path) = ui.screenshot {
+        app.insert_resource(ScreenshotPlan { path, frames_on_screen: 0 });
+        app.add_systems(Update, take_screenshot.run_if(in_state(Screen::Unlock)));
+    }
+    match app.run() {
+        AppExit::Success => ExitCode::SUCCESS,
+        AppExit::Error(code) => ExitCode::from(code.get()),
+    }
+}
+
+fn spawn_camera(mut commands: Commands) {
+    commands.spawn(Camera2d);
+}
+
+/// Where the screenshot goes, and how long the screen has been shown.
+#[derive(Resource, Debug)]
+struct ScreenshotPlan {
+    path: PathBuf,
+    frames_on_screen: u32,
+}
+
+/// Frames to wait so fonts are rasterised and the layout has settled.
+const SETTLE_FRAMES: u32 = 30;
+
+fn take_screenshot(mut commands: Commands, mut plan: ResMut<ScreenshotPlan>, frames: Res<FrameCount>) {
+    plan.frames_on_screen += 1;
+    if plan.frames_on_screen != SETTLE_FRAMES {
+        return;
+    }
+    info!("taking a screenshot at frame {}", frames.0);
+    let path = plan.path.clone();
+    let sidecar = path.with_extension("json");
+    commands
+        .spawn(Screenshot::primary_window())
+        .observe(save_to_disk(path))
+        .observe(
+            move |_: On<ScreenshotCaptured>,
+                  title: Query<(&ComputedNode, &UiGlobalTransform), With<Title>>,
+                  window: Query<&Window>,
+                  mut exit: MessageWriter<AppExit>| {
+                let rect = title.single().ok().map(|(node, transform)| {
+                    let centre = transform.translation;
+                    let size = node.size;
+                    [centre.x - size.x / 2.0, centre.y - size.y / 2.0, size.x, size.y]
+                });
+                let window = window.single().ok().map(|w| [w.physical_width(), w.physical_height()]);
+                match write_sidecar(&sidecar, rect, window) {
+                    Ok(()) => {
+                        exit.write(AppExit::Success);
+                    }
+                    Err(e) => {
+                        error!("cannot write {}: {e}", sidecar.display());
+                        exit.write(AppExit::error());
+                    }
+                }
+            },
+        );
+}
+
+/// Writes where the title is (physical pixels), for the screenshot test.
+fn write_sidecar(path: &Path, title: Option<[f32; 4]>, window: Option<[u32; 2]>) -> std::io::Result<()> {
+    let json = serde_json::json!({ "title": title, "window": window });
+    std::fs::write(path, json.to_string())
+}

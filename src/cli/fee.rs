@@ -1,0 +1,88 @@
+//! `doorstep fee SERVICE...`: the itemised fees of a visit.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use doorstep_core::policy::Confidence;
+use doorstep_core::{Service, format_date};
+use serde_json::json;
+
+#[derive(Debug, clap::Args)]
+pub struct FeeArgs {
+    /// Services, e.g. passport, passport:renewal, hk-macao-permit, hk-macao-endorsement:G:1x:3m,
+    /// taiwan-permit[:one-trip], taiwan-endorsement:T:multi:1y, taiwan-resident-permit[:one-trip].
+    #[arg(required = true, value_name = "SERVICE")]
+    services: Vec<String>,
+    /// Price as of this date (YYYY-MM-DD) instead of today in China Standard Time.
+    #[arg(long, value_parser = super::parse_date)]
+    date: Option<time::Date>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: FeeArgs, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let policy = crate::policy_files::load(policy_dir)?;
+    let date = super::today(args.date);
+    let fail = |reason: String| {
+        if args.json {
+            println!("{}", json!({"valid": false, "reason": reason}));
+        } else {
+            println!("invalid 无效: {reason}");
+        }
+        Ok(ExitCode::FAILURE)
+    };
+    let mut services = Vec::new();
+    let mut conditions = Vec::new();
+    for spec in &args.services {
+        let service: Service = match spec.parse() {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        };
+        if let Some(e) = service.endorsement() {
+            match policy.endorsements.option_for(e) {
+                Ok(option) => {
+                    if let Some(c) = option.condition {
+                        conditions.push(format!("{} {}: {} / {}", e.code, spec, c.describe_zh(), c.describe_en()));
+                    }
+                }
+                Err(err) => return fail(err.to_string()),
+            }
+        }
+        services.push(service);
+    }
+    let quote = match policy.fees.quote(&services, date) {
+        Ok(q) => q,
+        Err(e) => return fail(e.to_string()),
+    };
+    if args.json {
+        let mut value = serde_json::to_value(&quote)?;
+        value["valid"] = json!(true);
+        value["date"] = json!(format_date(date));
+        value["conditions"] = json!(conditions);
+        println!("{value}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "收费 Fees — schedule {} (in effect from {}), visit date {}",
+        quote.schedule_id,
+        format_date(quote.effective_from),
+        format_date(date)
+    );
+    for line in &quote.lines {
+        let mark = match line.confidence {
+            Confidence::Confirmed => "",
+            Confidence::Partial => "  (partly confirmed)",
+            Confidence::Unconfirmed => "  (UNCONFIRMED amount)",
+        };
+        println!("  {:>8}  {}  / {}{mark}", line.amount.to_string(), line.description_zh, line.description_en);
+    }
+    println!("  {:>8}  合计 total (CNY)", quote.total.to_string());
+    for c in &conditions {
+        println!("  requires: {c}");
+    }
+    if quote.has_uncertain_amounts() {
+        println!("  note: some amounts rest on sources that are not confirmed; check the bureau's current notice");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,91 @@
+//! The command line: `doorstep` alone starts the unit; subcommands check numbers and fees.
+//!
+//! Exit codes: 0 valid / done, 1 invalid (or the command failed), 2 usage error.
+
+mod check;
+mod fee;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::settings::Lang;
+
+#[derive(Debug, Parser)]
+#[command(name = "doorstep", version, about = "Portable exit-entry service unit (上门办证终端)")]
+pub struct Cli {
+    /// A folder with policy files (fees.toml, endorsements.toml, priority.toml, urgent.toml,
+    /// rules.toml) replacing the built-in ones; files not present keep the built-in version.
+    #[arg(long, global = true, value_name = "DIR", env = "DOORSTEP_POLICY")]
+    pub policy: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// Options of the unit's screen (used when no subcommand is given).
+#[derive(Debug, Clone, clap::Args)]
+pub struct UiArgs {
+    /// Language of the screens.
+    #[arg(long, value_enum, default_value_t = Lang::Zh)]
+    pub lang: Lang,
+    /// Window size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1280x800", value_parser = parse_size)]
+    pub window: (u32, u32),
+    /// Take a screenshot of the first screen to this PNG, then exit (for tests and docs).
+    #[arg(long, value_name = "PNG", hide = true)]
+    pub screenshot: Option<PathBuf>,
+    /// With --screenshot: draw the title with characters the font lacks, to compare against.
+    #[arg(long, hide = true, requires = "screenshot")]
+    pub probe_missing_glyphs: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check an identity number, a document number, or an MRZ.
+    #[command(subcommand)]
+    Check(check::CheckCommand),
+    /// Itemised fees for services, e.g. `doorstep fee passport hk-macao-endorsement:G:1x:3m`.
+    Fee(fee::FeeArgs),
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s.split_once('x').ok_or("expected WIDTHxHEIGHT, like 1280x800")?;
+    let w: u32 = w.parse().map_err(|_| "width is not a number")?;
+    let h: u32 = h.parse().map_err(|_| "height is not a number")?;
+    if !(320..=7680).contains(&w) || !(240..=4320).contains(&h) {
+        return Err("the window must be between 320x240 and 7680x4320".into());
+    }
+    Ok((w, h))
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => return crate::app::run(cli.ui, cli.policy),
+        Some(Command::Check(c)) => check::run(c),
+        Some(Command::Fee(f)) => fee::run(f, cli.policy.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("doorstep: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// "Today" for checks: the date in China Standard Time (UTC+8, no daylight saving), unless
+/// given with `--date`.
+pub(crate) fn today(date: Option<time::Date>) -> time::Date {
+    date.unwrap_or_else(|| crate::settings::now().date())
+}
+
+pub(crate) fn parse_date(s: &str) -> Result<time::Date, String> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, fmt).map_err(|_| format!("{s:?} is not a date like 2026-11-26"))
+}

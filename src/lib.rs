@@ -1,0 +1,17 @@
+//! doorstep: the tablet app of the portable exit-entry service unit.
+//!
+//! A thin bevy shell over the crates in `crates/`: it shows state and forwards input. The
+//! rules live in doorstep-core; this crate decides nothing a test would want to check
+//! beyond which screen is showing.
+//!
+//! Architecture invariant: only this crate depends on bevy, and nothing depends on it.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod policy_files;
+pub mod screens;
+pub mod settings;
+pub mod ui;

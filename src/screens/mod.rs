@@ -1,0 +1,181 @@
+//! The screens, one bevy plugin each, as states of [`Screen`]; plus the session and the idle
+//! lock that every screen shares.
+
+pub mod home;
+pub mod unlock;
+
+use std::time::Duration;
+
+use bevy::input::keyboard::KeyboardInput;
+use bevy::input::mouse::MouseButtonInput;
+use bevy::input::touch::TouchInput;
+use bevy::prelude::*;
+use doorstep_core::Policy;
+
+use crate::auth::Officer;
+use crate::settings::Lang;
+use crate::ui::i18n::Tr;
+use crate::ui::theme;
+use crate::ui::widgets::{ButtonColors, label};
+
+#[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Screen {
+    /// The officer unlock screen: where the unit starts and returns when locked.
+    #[default]
+    Unlock,
+    /// The officer's home: today's work.
+    Home,
+}
+
+/// The officer who unlocked the unit, if any.
+#[derive(Resource, Debug, Default)]
+pub struct Session {
+    pub officer: Option<Officer>,
+}
+
+/// Locks the unit after a period without input (SECURITY.md R12: at most 5 minutes).
+#[derive(Resource, Debug, Clone)]
+pub struct IdleLock {
+    pub timeout: Duration,
+    pub idle: Duration,
+}
+
+impl Default for IdleLock {
+    fn default() -> Self {
+        IdleLock {
+            timeout: Duration::from_secs(5 * 60),
+            idle: Duration::ZERO,
+        }
+    }
+}
+
+/// The policy in force, for what the screens show.
+#[derive(Resource, Debug, Clone)]
+pub struct PolicyInUse(pub Policy);
+
+/// Asks for the unit to be locked now.
+#[derive(Message, Debug, Clone, Copy)]
+pub struct LockNow;
+
+/// The button that switches between Chinese and English.
+#[derive(Component, Debug)]
+pub struct LangButton;
+
+pub fn plugin(app: &mut App) {
+    app.init_state::<Screen>();
+    app.init_resource::<Session>();
+    app.init_resource::<IdleLock>();
+    app.add_message::<LockNow>();
+    app.add_plugins((unlock::plugin, home::plugin));
+    app.add_systems(Update, (switch_language, track_idle, lock).chain());
+}
+
+fn switch_language(buttons: Query<&Interaction, (Changed<Interaction>, With<LangButton>)>, mut lang: ResMut<Lang>) {
+    if buttons.iter().any(|i| *i == Interaction::Pressed) {
+        *lang = lang.other();
+    }
+}
+
+/// Any key, click or touch resets the idle time; otherwise it grows with the clock.
+fn track_idle(
+    time: Res<Time>,
+    mut idle: ResMut<IdleLock>,
+    mut keys: MessageReader<KeyboardInput>,
+    mut clicks: MessageReader<MouseButtonInput>,
+    mut touches: MessageReader<TouchInput>,
+    screen: Res<State<Screen>>,
+    mut lock: MessageWriter<LockNow>,
+) {
+    let active = keys.read().count() + clicks.read().count() + touches.read().count() > 0;
+    if active || *screen.get() == Screen::Unlock {
+        idle.idle = Duration::ZERO;
+        return;
+    }
+    idle.idle += time.delta();
+    if idle.idle >= idle.timeout {
+        lock.write(LockNow);
+    }
+}
+
+fn lock(mut requests: MessageReader<LockNow>, mut session: ResMut<Session>, mut next: ResMut<NextState<Screen>>) {
+    if requests.read().count() > 0 {
+        session.officer = None;
+        next.set(Screen::Unlock);
+    }
+}
+
+/// The bar across the top of every screen: today's date, a demo badge, the language switch.
+pub fn header(today: String, demo: bool) -> impl Bundle {
+    let badge = (
+        Node {
+            padding: UiRect::axes(Val::Px(16.0), Val::Px(6.0)),
+            border_radius: BorderRadius::all(Val::Px(8.0)),
+            display: if demo { Display::Flex } else { Display::None },
+            ..default()
+        },
+        BackgroundColor(theme::DEMO_BADGE),
+        children![label(Tr::new("app.demo"), theme::BODY_SIZE, theme::ON_HEADER)],
+    );
+    let lang = (
+        Button,
+        LangButton,
+        Node {
+            min_width: Val::Px(140.0),
+            height: Val::Px(theme::MIN_TOUCH),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            border: UiRect::all(Val::Px(2.0)),
+            border_radius: BorderRadius::all(Val::Px(12.0)),
+            ..default()
+        },
+        BorderColor::all(theme::ON_HEADER),
+        BackgroundColor(theme::HEADER),
+        ButtonColors {
+            normal: theme::HEADER,
+            pressed: theme::PRIMARY_PRESSED,
+        },
+        children![label(Tr::new("lang.switch"), theme::BODY_SIZE, theme::ON_HEADER)],
+    );
+    (
+        Node {
+            width: Val::Percent(100.0),
+            height: Val::Px(96.0),
+            padding: UiRect::horizontal(Val::Px(24.0)),
+            justify_content: JustifyContent::SpaceBetween,
+            align_items: AlignItems::Center,
+            flex_shrink: 0.0,
+            ..default()
+        },
+        BackgroundColor(theme::HEADER),
+        children![
+            label(Tr::new("home.date").with("date", today), theme::BODY_SIZE, theme::ON_HEADER),
+            (
+                Node {
+                    column_gap: Val::Px(16.0),
+                    align_items: AlignItems::Center,
+                    ..default()
+                },
+                children![badge, lang],
+            ),
+        ],
+    )
+}
+
+/// A full-screen column that goes away when `screen` is left.
+pub fn root(screen: Screen) -> impl Bundle {
+    (
+        DespawnOnExit(screen),
+        Node {
+            width: Val::Percent(100.0),
+            height: Val::Percent(100.0),
+            flex_direction: FlexDirection::Column,
+            ..default()
+        },
+        BackgroundColor(theme::BACKGROUND),
+    )
+}
+
+/// Today's date for display, from the one clock the app reads.
+pub fn today_text() -> String {
+    doorstep_core::format_date(crate::settings::now().date())
+}

@@ -1,0 +1,255 @@
+//! The officer unlock screen: a PIN pad with large keys, and the language switch.
+
+use bevy::prelude::*;
+
+use super::{Screen, Session, header, root, today_text};
+use crate::auth::{Auth, AuthError, PIN_LEN};
+use crate::ui::i18n::Tr;
+use crate::ui::theme;
+use crate::ui::widgets::{key_button, label, plain, primary_button};
+
+/// What a key of the PIN pad (or the keyboard) asks for.
+#[derive(Message, Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinKey {
+    Digit(u8),
+    Delete,
+    Clear,
+    Submit,
+}
+
+/// The digits typed so far. Never logged; cleared on leaving the screen.
+#[derive(Resource, Default)]
+pub struct PinEntry {
+    digits: String,
+}
+
+impl PinEntry {
+    pub fn len(&self) -> usize {
+        self.digits.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.digits.is_empty()
+    }
+}
+
+/// The message under the PIN, if the last attempt failed.
+#[derive(Resource, Default, Debug, Clone, PartialEq, Eq)]
+pub struct UnlockFeedback(pub Option<Tr>);
+
+/// Draws the title with characters the font lacks: the screenshot test compares a render
+/// of the real title against this one to prove that Chinese did not come out as boxes.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct GlyphProbe;
+
+/// The screen's title, located by the screenshot test.
+#[derive(Component, Debug)]
+pub struct Title;
+
+#[derive(Component)]
+struct PinDots;
+
+#[derive(Component)]
+struct FeedbackText;
+
+pub fn plugin(app: &mut App) {
+    app.init_resource::<PinEntry>();
+    app.init_resource::<UnlockFeedback>();
+    app.add_message::<PinKey>();
+    app.add_systems(OnEnter(Screen::Unlock), spawn);
+    app.add_systems(OnExit(Screen::Unlock), forget_pin);
+    app.add_systems(
+        Update,
+        (press_keys, type_keys, apply_pin_keys, show_pin)
+            .chain()
+            .run_if(in_state(Screen::Unlock)),
+    );
+}
+
+fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, probe: Option<Res<GlyphProbe>>) {
+    let demo_pin = auth.0.demo_pin().map(str::to_string);
+    let title: Box<dyn FnOnce(&mut ChildSpawnerCommands)> = if probe.is_some() {
+        // Nine characters of CJK Extension B (U+20000…), which the subset font does not carry.
+        let missing: String = (0x20000u32..0x20009).filter_map(char::from_u32).collect();
+        Box::new(move |p| {
+            p.spawn((Title, plain(&missing, theme::TITLE_SIZE, theme::TEXT)));
+        })
+    } else {
+        Box::new(|p| {
+            p.spawn((Title, label(Tr::new("app.title"), theme::TITLE_SIZE, theme::TEXT)));
+        })
+    };
+    let minutes = idle.timeout.as_secs().div_ceil(60);
+    commands.spawn(root(Screen::Unlock)).with_children(|root| {
+        root.spawn(header(today_text(), demo_pin.is_some()));
+        root.spawn(Node {
+            flex_grow: 1.0,
+            padding: UiRect::all(Val::Px(32.0)),
+            column_gap: Val::Px(64.0),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            ..default()
+        })
+        .with_children(|body| {
+            body.spawn(Node {
+                width: Val::Px(560.0),
+                flex_direction: FlexDirection::Column,
+                row_gap: Val::Px(20.0),
+                ..default()
+            })
+            .with_children(|left| {
+                title(left);
+                left.spawn(label(Tr::new("unlock.prompt"), theme::HEADING_SIZE, theme::TEXT));
+                left.spawn((PinDots, plain(&dots(0), theme::KEY_SIZE, theme::PRIMARY)));
+                left.spawn((FeedbackText, label(Tr::new(""), theme::BODY_SIZE, theme::ERROR)));
+                if let Some(pin) = &demo_pin {
+                    left.spawn(label(Tr::new("unlock.demo_hint").with("pin", pin), theme::BODY_SIZE, theme::MUTED));
+                }
+                left.spawn(label(Tr::new("unlock.privacy").with("m", minutes), theme::BODY_SIZE, theme::MUTED));
+            });
+            body.spawn(Node {
+                flex_direction: FlexDirection::Column,
+                row_gap: Val::Px(12.0),
+                width: Val::Px(3.0 * 128.0 + 2.0 * 12.0),
+                ..default()
+            })
+            .with_children(|pad| {
+                let rows: [[PinKey; 3]; 4] = [
+                    [PinKey::Digit(1), PinKey::Digit(2), PinKey::Digit(3)],
+                    [PinKey::Digit(4), PinKey::Digit(5), PinKey::Digit(6)],
+                    [PinKey::Digit(7), PinKey::Digit(8), PinKey::Digit(9)],
+                    [PinKey::Clear, PinKey::Digit(0), PinKey::Delete],
+                ];
+                for row in rows {
+                    pad.spawn(Node {
+                        column_gap: Val::Px(12.0),
+                        ..default()
+                    })
+                    .with_children(|r| {
+                        for key in row {
+                            match key {
+                                PinKey::Digit(d) => {
+                                    r.spawn(key_button(key, 128.0, plain(&d.to_string(), theme::KEY_SIZE, theme::TEXT)));
+                                }
+                                PinKey::Clear => {
+                                    r.spawn(key_button(key, 128.0, label(Tr::new("unlock.clear"), theme::BODY_SIZE, theme::TEXT)));
+                                }
+                                _ => {
+                                    r.spawn(key_button(key, 128.0, label(Tr::new("unlock.delete"), theme::BODY_SIZE, theme::TEXT)));
+                                }
+                            }
+                        }
+                    });
+                }
+                pad.spawn(primary_button(PinKey::Submit, Tr::new("unlock.button")));
+            });
+        });
+    });
+}
+
+fn dots(filled: usize) -> String {
+    (0..PIN_LEN)
+        .map(|i| if i < filled { "●" } else { "○" })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn press_keys(buttons: Query<(&Interaction, &PinKey), Changed<Interaction>>, mut out: MessageWriter<PinKey>) {
+    for (interaction, key) in &buttons {
+        if *interaction == Interaction::Pressed {
+            out.write(*key);
+        }
+    }
+}
+
+fn type_keys(keys: Res<ButtonInput<KeyCode>>, mut out: MessageWriter<PinKey>) {
+    const DIGITS: [(KeyCode, KeyCode); 10] = [
+        (KeyCode::Digit0, KeyCode::Numpad0),
+        (KeyCode::Digit1, KeyCode::Numpad1),
+        (KeyCode::Digit2, KeyCode::Numpad2),
+        (KeyCode::Digit3, KeyCode::Numpad3),
+        (KeyCode::Digit4, KeyCode::Numpad4),
+        (KeyCode::Digit5, KeyCode::Numpad5),
+        (KeyCode::Digit6, KeyCode::Numpad6),
+        (KeyCode::Digit7, KeyCode::Numpad7),
+        (KeyCode::Digit8, KeyCode::Numpad8),
+        (KeyCode::Digit9, KeyCode::Numpad9),
+    ];
+    for (d, (main, pad)) in DIGITS.iter().enumerate() {
+        if keys.just_pressed(*main) || keys.just_pressed(*pad) {
+            out.write(PinKey::Digit(d as u8));
+        }
+    }
+    if keys.just_pressed(KeyCode::Backspace) {
+        out.write(PinKey::Delete);
+    }
+    if keys.just_pressed(KeyCode::Escape) {
+        out.write(PinKey::Clear);
+    }
+    if keys.just_pressed(KeyCode::Enter) || keys.just_pressed(KeyCode::NumpadEnter) {
+        out.write(PinKey::Submit);
+    }
+}
+
+fn apply_pin_keys(
+    mut keys: MessageReader<PinKey>,
+    mut entry: ResMut<PinEntry>,
+    mut auth: ResMut<Auth>,
+    mut feedback: ResMut<UnlockFeedback>,
+    mut session: ResMut<Session>,
+    mut next: ResMut<NextState<Screen>>,
+    time: Res<Time<Real>>,
+) {
+    for key in keys.read() {
+        match *key {
+            PinKey::Digit(d) if entry.digits.len() < PIN_LEN && d < 10 => entry.digits.push(char::from(b'0' + d)),
+            PinKey::Digit(_) => {}
+            PinKey::Delete => {
+                entry.digits.pop();
+            }
+            PinKey::Clear => entry.digits.clear(),
+            PinKey::Submit => {
+                let result = auth.0.verify(&entry.digits, time.elapsed());
+                entry.digits.clear();
+                match result {
+                    Ok(officer) => {
+                        feedback.0 = None;
+                        session.officer = Some(officer);
+                        next.set(Screen::Home);
+                        return;
+                    }
+                    Err(AuthError::TooShort) => feedback.0 = Some(Tr::new("unlock.too_short")),
+                    Err(AuthError::WrongPin { attempts_left }) => {
+                        feedback.0 = Some(Tr::new("unlock.wrong").with("n", attempts_left));
+                    }
+                    Err(AuthError::LockedOut(wait)) => {
+                        feedback.0 = Some(Tr::new("unlock.locked_out").with("s", wait.as_secs().max(1)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn show_pin(
+    entry: Res<PinEntry>,
+    feedback: Res<UnlockFeedback>,
+    mut dots_text: Query<&mut Text, With<PinDots>>,
+    mut message: Query<&mut Tr, With<FeedbackText>>,
+) {
+    if entry.is_changed() {
+        for mut text in &mut dots_text {
+            text.0 = dots(entry.len());
+        }
+    }
+    if feedback.is_changed() {
+        for mut tr in &mut message {
+            *tr = feedback.0.clone().unwrap_or_else(|| Tr::new(""));
+        }
+    }
+}
+
+fn forget_pin(mut entry: ResMut<PinEntry>, mut feedback: ResMut<UnlockFeedback>) {
+    entry.digits.clear();
+    feedback.0 = None;
+}

@@ -1,0 +1,12 @@
+//! Theme, fonts, screen text and widgets. No business rules live here.
+
+pub mod fonts;
+pub mod i18n;
+pub mod theme;
+pub mod widgets;
+
+use bevy::prelude::*;
+
+pub fn plugin(app: &mut App) {
+    app.add_plugins((i18n::plugin, widgets::plugin));
+}

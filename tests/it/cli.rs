@@ -1,0 +1,170 @@
+//! The command line as a user runs it: exit codes, text and JSON.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn doorstep(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .args(args)
+        .output()
+        .expect("run doorstep")
+}
+
+fn json(args: &[&str]) -> (i32, Value) {
+    let out = doorstep(args);
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let value = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{args:?}: {e}: {text}"));
+    (out.status.code().unwrap_or(-1), value)
+}
+
+const TD3: [&str; 2] = [
+    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+    "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+];
+const TD1: [&str; 3] = [
+    "I<UTOD231458907<<<<<<<<<<<<<<<",
+    "7408122F1204159UTO<<<<<<<<<<<6",
+    "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
+];
+
+#[test]
+fn check_id_published_examples() {
+    let (code, v) = json(&["check", "id", "11010519491231002X", "--json", "--date", "2026-11-26"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["birth_date"], "1949-12-31");
+    assert_eq!(v["sex"], "female");
+    assert_eq!(v["document_number"], "11010519491231002X");
+    assert_eq!(v["age"], 76);
+
+    let (code, v) = json(&["check", "id", "440524188001010014", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["birth_date"], "1880-01-01");
+    assert_eq!(v["sex"], "male");
+}
+
+#[test]
+fn check_id_negative_cases() {
+    let (code, v) = json(&["check", "id", "110105194912310029", "--json"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["error"], "check-character");
+    assert!(v["reason"].as_str().unwrap().contains("X"));
+
+    // Valid structure, but born after the given day.
+    let (code, v) = json(&["check", "id", "11010519491231002X", "--json", "--date", "1949-12-30"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"], "birth-date-in-future");
+
+    let out = doorstep(&["check", "id", "1234"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("18"), "{text}");
+}
+
+#[test]
+fn check_doc_kinds() {
+    for (kind, number, valid) in [
+        ("passport", "E12345678", true),
+        ("passport", "EA1234567", true),
+        ("passport", "EO1234567", false),
+        ("hk-macao-permit", "CA0000001", true),
+        ("hk-macao-permit", "C1234567", false),
+        ("taiwan-permit", "L12345678", true),
+        ("taiwan-resident-permit", "12345678", true),
+        ("taiwan-resident-permit", "1234567", false),
+        ("home-return-permit", "H1234567801", true),
+        ("home-return-permit", "X1234567801", false),
+    ] {
+        let (code, v) = json(&["check", "doc", kind, number, "--json"]);
+        assert_eq!(v["valid"], valid, "{kind} {number}: {v}");
+        assert_eq!(code, if valid { 0 } else { 1 }, "{kind} {number}");
+        if valid {
+            assert_eq!(v["document_number"], number);
+        } else {
+            assert!(v["reason"].is_string());
+        }
+    }
+    let (_, v) = json(&["check", "doc", "taiwan-permit", "L12345678", "--json"]);
+    assert_eq!(v["format_unconfirmed"], true);
+    let out = doorstep(&["check", "doc", "visa", "X"]);
+    assert_eq!(out.status.code(), Some(2), "an unknown kind is a usage error");
+}
+
+#[test]
+fn check_mrz_specimens_and_tampering() {
+    let (code, v) = json(&["check", "mrz", TD3[0], TD3[1], "--json", "--date", "2026-11-26"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["format"], "td3");
+    assert_eq!(v["document_number"], "L898902C3");
+    assert_eq!(v["birth_date"], "1974-08-12");
+    assert_eq!(v["sex"], "female");
+    assert_eq!(v["expiry_date"], "2012-04-15");
+    assert_eq!(v["expired"], true);
+
+    let (code, v) = json(&["check", "mrz", TD1[0], TD1[1], TD1[2], "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["format"], "td1");
+    assert_eq!(v["document_number"], "D23145890");
+
+    let tampered = TD3[1].replace("7408122", "7408132");
+    let (code, v) = json(&["check", "mrz", TD3[0], &tampered, "--json"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["valid"], false);
+    assert!(v["reason"].as_str().unwrap().contains("birth date"), "{v}");
+}
+
+#[test]
+fn fee_itemises_the_example_visit() {
+    let (code, v) = json(&[
+        "fee",
+        "passport",
+        "hk-macao-permit",
+        "hk-macao-endorsement:G:1x:3m",
+        "--json",
+        "--date",
+        "2026-11-26",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(v["total"], "195.00");
+    assert_eq!(v["schedule_id"], "fees-2019-07-01");
+    let amounts: Vec<&str> = v["lines"].as_array().unwrap().iter().map(|l| l["amount"].as_str().unwrap()).collect();
+    assert_eq!(amounts, ["120.00", "60.00", "15.00"]);
+
+    let text = String::from_utf8(doorstep(&["fee", "passport", "--date", "2019-06-30"]).stdout).unwrap();
+    assert!(text.contains("160.00") && text.contains("fees-2017-07-01"), "{text}");
+
+    let (code, v) = json(&["fee", "hk-macao-endorsement:G:multi:5y", "--json"]);
+    assert_eq!(code, 1);
+    assert!(v["reason"].as_str().unwrap().contains("offered"));
+}
+
+#[test]
+fn fee_reads_a_bureau_policy_folder() {
+    let dir = std::env::temp_dir().join(format!("doorstep-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("fees.toml"),
+        r#"
+        [[schedule]]
+        id = "test-bureau-2026"
+        effective_from = "2026-01-01"
+        basis = "a test schedule"
+        [[schedule.item]]
+        service = "passport"
+        amount = "100"
+        confidence = "confirmed"
+        "#,
+    )
+    .unwrap();
+    let (code, v) = json(&["fee", "passport", "--json", "--policy", dir.to_str().unwrap(), "--date", "2026-11-26"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["total"], "100.00");
+
+    std::fs::write(dir.join("fees.toml"), "this is not toml [").unwrap();
+    let out = doorstep(&["fee", "passport", "--policy", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fees.toml"));
+    std::fs::remove_dir_all(&dir).ok();
+}

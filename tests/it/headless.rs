@@ -1,0 +1,177 @@
+//! The app's screens and their transitions on `MinimalPlugins`: no window, no GPU.
+
+use std::time::Duration;
+
+use bevy::input::ButtonState;
+use bevy::input::InputPlugin;
+use bevy::input::keyboard::{Key, KeyboardInput};
+use bevy::prelude::*;
+use bevy::state::app::StatesPlugin;
+use bevy::time::TimeUpdateStrategy;
+use doorstep::auth::DemoAuth;
+use doorstep::screens::unlock::{PinKey, Title};
+use doorstep::screens::{IdleLock, LangButton, Screen, Session};
+use doorstep::screens::home::LockButton;
+use doorstep::settings::Lang;
+use doorstep_core::Policy;
+
+fn app() -> App {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
+    app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(200)));
+    doorstep::app::shell(&mut app, Policy::builtin().unwrap(), Box::new(DemoAuth::new()));
+    app.update();
+    app
+}
+
+fn screen(app: &App) -> Screen {
+    *app.world().resource::<State<Screen>>().get()
+}
+
+fn type_pin(app: &mut App, pin: &str) {
+    for c in pin.chars() {
+        let d = c.to_digit(10).unwrap() as u8;
+        app.world_mut().write_message(PinKey::Digit(d));
+    }
+    app.world_mut().write_message(PinKey::Submit);
+    // One frame applies the keys and asks for the new state, the next one enters it.
+    app.update();
+    app.update();
+}
+
+fn title_text(app: &mut App) -> Option<String> {
+    let mut q = app.world_mut().query_filtered::<&Text, With<Title>>();
+    q.iter(app.world()).next().map(|t| t.0.clone())
+}
+
+fn all_texts(app: &mut App) -> Vec<String> {
+    let mut q = app.world_mut().query::<&Text>();
+    q.iter(app.world()).map(|t| t.0.clone()).collect()
+}
+
+fn press<M: Component>(app: &mut App) {
+    let mut q = app.world_mut().query_filtered::<Entity, With<M>>();
+    let button = q.iter(app.world()).next().expect("button on screen");
+    *app.world_mut().get_mut::<Interaction>(button).unwrap() = Interaction::Pressed;
+    app.update();
+    *app.world_mut().get_mut::<Interaction>(button).unwrap() = Interaction::None;
+    app.update();
+}
+
+#[test]
+fn starts_on_the_unlock_screen_in_chinese() {
+    let mut app = app();
+    assert_eq!(screen(&app), Screen::Unlock);
+    assert_eq!(title_text(&mut app).as_deref(), Some("出入境上门受理终端"));
+    assert!(app.world().resource::<Session>().officer.is_none());
+}
+
+#[test]
+fn the_right_pin_opens_home_and_clears_the_unlock_screen() {
+    let mut app = app();
+    type_pin(&mut app, DemoAuth::PIN);
+    assert_eq!(screen(&app), Screen::Home);
+    assert_eq!(app.world().resource::<Session>().officer.as_ref().unwrap().display_name, "测试警员");
+    assert_eq!(title_text(&mut app), None, "the unlock screen's entities are gone");
+    app.update();
+    assert!(all_texts(&mut app).iter().any(|t| t == "测试警员，您好"));
+}
+
+#[test]
+fn a_wrong_pin_stays_locked_and_says_so() {
+    let mut app = app();
+    type_pin(&mut app, "000000");
+    assert_eq!(screen(&app), Screen::Unlock);
+    assert!(app.world().resource::<Session>().officer.is_none());
+    app.update();
+    let texts = all_texts(&mut app);
+    assert!(texts.iter().any(|t| t == "PIN 码错误，还可尝试 4 次"), "{texts:?}");
+    assert!(texts.iter().any(|t| t == "○ ○ ○ ○ ○ ○"), "the dots were cleared: {texts:?}");
+}
+
+#[test]
+fn the_keypad_buttons_type_digits() {
+    let mut app = app();
+    for digit in DemoAuth::PIN.chars().map(|c| c.to_digit(10).unwrap() as u8) {
+        let mut q = app.world_mut().query::<(Entity, &PinKey)>();
+        let button = q
+            .iter(app.world())
+            .find(|(_, k)| **k == PinKey::Digit(digit))
+            .map(|(e, _)| e)
+            .unwrap();
+        *app.world_mut().get_mut::<Interaction>(button).unwrap() = Interaction::Pressed;
+        app.update();
+        *app.world_mut().get_mut::<Interaction>(button).unwrap() = Interaction::None;
+        app.update();
+    }
+    assert!(all_texts(&mut app).iter().any(|t| t == "● ● ● ● ● ●"));
+    let mut q = app.world_mut().query::<(Entity, &PinKey)>();
+    let submit = q.iter(app.world()).find(|(_, k)| **k == PinKey::Submit).map(|(e, _)| e).unwrap();
+    *app.world_mut().get_mut::<Interaction>(submit).unwrap() = Interaction::Pressed;
+    app.update();
+    app.update();
+    assert_eq!(screen(&app), Screen::Home);
+}
+
+fn key(app: &mut App, code: KeyCode, logical: Key, state: ButtonState) {
+    app.world_mut().write_message(KeyboardInput {
+        key_code: code,
+        logical_key: logical,
+        state,
+        text: None,
+        repeat: false,
+        window: Entity::PLACEHOLDER,
+    });
+}
+
+#[test]
+fn the_keyboard_types_a_pin_too() {
+    let mut app = app();
+    let digits = [KeyCode::Digit1, KeyCode::Digit2, KeyCode::Digit3, KeyCode::Digit4, KeyCode::Digit5, KeyCode::Digit6];
+    // A stray digit, deleted with Backspace, must not count.
+    for code in [KeyCode::Digit9, KeyCode::Backspace].into_iter().chain(digits).chain([KeyCode::Enter]) {
+        key(&mut app, code, Key::Unidentified(bevy::input::keyboard::NativeKey::Unidentified), ButtonState::Pressed);
+        app.update();
+        key(&mut app, code, Key::Unidentified(bevy::input::keyboard::NativeKey::Unidentified), ButtonState::Released);
+        app.update();
+    }
+    app.update();
+    assert_eq!(screen(&app), Screen::Home);
+}
+
+#[test]
+fn the_language_switch_rewrites_the_screen() {
+    let mut app = app();
+    press::<LangButton>(&mut app);
+    assert_eq!(*app.world().resource::<Lang>(), Lang::En);
+    assert_eq!(title_text(&mut app).as_deref(), Some("Exit-Entry Home Service Unit"));
+    press::<LangButton>(&mut app);
+    assert_eq!(title_text(&mut app).as_deref(), Some("出入境上门受理终端"));
+}
+
+#[test]
+fn the_lock_button_and_idleness_lock_the_unit() {
+    let mut app = app();
+    type_pin(&mut app, DemoAuth::PIN);
+    assert_eq!(screen(&app), Screen::Home);
+    press::<LockButton>(&mut app);
+    app.update();
+    assert_eq!(screen(&app), Screen::Unlock);
+    assert!(app.world().resource::<Session>().officer.is_none());
+
+    app.world_mut().resource_mut::<IdleLock>().timeout = Duration::from_secs(2);
+    type_pin(&mut app, DemoAuth::PIN);
+    assert_eq!(screen(&app), Screen::Home);
+    // Input keeps it open…
+    for _ in 0..20 {
+        key(&mut app, KeyCode::ShiftLeft, Key::Shift, ButtonState::Pressed);
+        app.update();
+    }
+    assert_eq!(screen(&app), Screen::Home);
+    // …and 2 s without input (200 ms a frame) locks it.
+    for _ in 0..12 {
+        app.update();
+    }
+    assert_eq!(screen(&app), Screen::Unlock);
+    assert!(app.world().resource::<Session>().officer.is_none());
+}
