@@ -40,7 +40,8 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>) -> ExitCode {
             .set(WindowPlugin {
                 primary_window: Some(Window {
                     title: "doorstep 出入境上门受理终端".into(),
-                    resolution: WindowResolution::new(ui.window.0, ui.window.1).with_scale_factor_override(1.0),
+                    resolution: WindowResolution::new(ui.window.0, ui.window.1)
+                        .with_scale_factor_override(1.0),
                     present_mode: PresentMode::AutoVsync,
                     ..default()
                 }),
@@ -66,7 +67,10 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>) -> ExitCode {
     shell(&mut app, policy, Box::new(DemoAuth::new()));
     app.add_systems(Startup, spawn_camera);
     if let Some(path) = ui.screenshot {
-        app.insert_resource(ScreenshotPlan { path, frames_on_screen: 0 });
+        app.insert_resource(ScreenshotPlan {
+            path,
+            frames_on_screen: 0,
+        });
         app.add_systems(Update, take_screenshot.run_if(in_state(Screen::Unlock)));
     }
     match app.run() {
@@ -89,7 +93,11 @@ struct ScreenshotPlan {
 /// Frames to wait so fonts are rasterised and the layout has settled.
 const SETTLE_FRAMES: u32 = 30;
 
-fn take_screenshot(mut commands: Commands, mut plan: ResMut<ScreenshotPlan>, frames: Res<FrameCount>) {
+fn take_screenshot(
+    mut commands: Commands,
+    mut plan: ResMut<ScreenshotPlan>,
+    frames: Res<FrameCount>,
+) {
     plan.frames_on_screen += 1;
     if plan.frames_on_screen != SETTLE_FRAMES {
         return;
@@ -108,9 +116,17 @@ fn take_screenshot(mut commands: Commands, mut plan: ResMut<ScreenshotPlan>, fra
                 let rect = title.single().ok().map(|(node, transform)| {
                     let centre = transform.translation;
                     let size = node.size;
-                    [centre.x - size.x / 2.0, centre.y - size.y / 2.0, size.x, size.y]
+                    [
+                        centre.x - size.x / 2.0,
+                        centre.y - size.y / 2.0,
+                        size.x,
+                        size.y,
+                    ]
                 });
-                let window = window.single().ok().map(|w| [w.physical_width(), w.physical_height()]);
+                let window = window
+                    .single()
+                    .ok()
+                    .map(|w| [w.physical_width(), w.physical_height()]);
                 match write_sidecar(&sidecar, rect, window) {
                     Ok(()) => {
                         exit.write(AppExit::Success);
@@ -125,7 +141,11 @@ fn take_screenshot(mut commands: Commands, mut plan: ResMut<ScreenshotPlan>, fra
 }
 
 /// Writes where the title is (physical pixels), for the screenshot test.
-fn write_sidecar(path: &Path, title: Option<[f32; 4]>, window: Option<[u32; 2]>) -> std::io::Result<()> {
+fn write_sidecar(
+    path: &Path,
+    title: Option<[f32; 4]>,
+    window: Option<[u32; 2]>,
+) -> std::io::Result<()> {
     let json = serde_json::json!({ "title": title, "window": window });
     std::fs::write(path, json.to_string())
 }

@@ -108,10 +108,21 @@ mod tests {
         let t = Duration::from_secs(1);
         assert_eq!(a.verify("12345", t), Err(AuthError::TooShort));
         for left in (1..DemoAuth::MAX_FAILURES).rev() {
-            assert_eq!(a.verify("000000", t), Err(AuthError::WrongPin { attempts_left: left }));
+            assert_eq!(
+                a.verify("000000", t),
+                Err(AuthError::WrongPin {
+                    attempts_left: left
+                })
+            );
         }
-        assert_eq!(a.verify("000000", t), Err(AuthError::LockedOut(DemoAuth::LOCKOUT)));
-        assert!(matches!(a.verify(DemoAuth::PIN, t + Duration::from_secs(10)), Err(AuthError::LockedOut(_))));
+        assert_eq!(
+            a.verify("000000", t),
+            Err(AuthError::LockedOut(DemoAuth::LOCKOUT))
+        );
+        assert!(matches!(
+            a.verify(DemoAuth::PIN, t + Duration::from_secs(10)),
+            Err(AuthError::LockedOut(_))
+        ));
         assert!(a.verify(DemoAuth::PIN, t + DemoAuth::LOCKOUT).is_ok());
     }
 }

@@ -18,7 +18,11 @@ pub fn plugin(app: &mut App) {
 }
 
 fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>, auth: Res<Auth>) {
-    let name = session.officer.as_ref().map(|o| o.display_name.clone()).unwrap_or_default();
+    let name = session
+        .officer
+        .as_ref()
+        .map(|o| o.display_name.clone())
+        .unwrap_or_default();
     let today = crate::settings::now().date();
     let schedule = policy.0.fees.in_effect(today);
     let (id, from) = schedule
@@ -34,7 +38,11 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
             ..default()
         })
         .with_children(|body| {
-            body.spawn(label(Tr::new("home.greeting").with("name", name), theme::TITLE_SIZE, theme::TEXT));
+            body.spawn(label(
+                Tr::new("home.greeting").with("name", name),
+                theme::TITLE_SIZE,
+                theme::TEXT,
+            ));
             body.spawn(label(
                 Tr::new("home.schedule").with("id", id).with("date", from),
                 theme::BODY_SIZE,
@@ -49,7 +57,10 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
     });
 }
 
-fn press_lock(buttons: Query<&Interaction, (Changed<Interaction>, With<LockButton>)>, mut lock: MessageWriter<LockNow>) {
+fn press_lock(
+    buttons: Query<&Interaction, (Changed<Interaction>, With<LockButton>)>,
+    mut lock: MessageWriter<LockNow>,
+) {
     if buttons.iter().any(|i| *i == Interaction::Pressed) {
         lock.write(LockNow);
     }

@@ -70,7 +70,10 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, (switch_language, track_idle, lock).chain());
 }
 
-fn switch_language(buttons: Query<&Interaction, (Changed<Interaction>, With<LangButton>)>, mut lang: ResMut<Lang>) {
+fn switch_language(
+    buttons: Query<&Interaction, (Changed<Interaction>, With<LangButton>)>,
+    mut lang: ResMut<Lang>,
+) {
     if buttons.iter().any(|i| *i == Interaction::Pressed) {
         *lang = lang.other();
     }
@@ -97,7 +100,11 @@ fn track_idle(
     }
 }
 
-fn lock(mut requests: MessageReader<LockNow>, mut session: ResMut<Session>, mut next: ResMut<NextState<Screen>>) {
+fn lock(
+    mut requests: MessageReader<LockNow>,
+    mut session: ResMut<Session>,
+    mut next: ResMut<NextState<Screen>>,
+) {
     if requests.read().count() > 0 {
         session.officer = None;
         next.set(Screen::Unlock);
@@ -114,7 +121,11 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
             ..default()
         },
         BackgroundColor(theme::DEMO_BADGE),
-        children![label(Tr::new("app.demo"), theme::BODY_SIZE, theme::ON_HEADER)],
+        children![label(
+            Tr::new("app.demo"),
+            theme::BODY_SIZE,
+            theme::ON_HEADER
+        )],
     );
     let lang = (
         Button,
@@ -134,7 +145,11 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
             normal: theme::HEADER,
             pressed: theme::PRIMARY_PRESSED,
         },
-        children![label(Tr::new("lang.switch"), theme::BODY_SIZE, theme::ON_HEADER)],
+        children![label(
+            Tr::new("lang.switch"),
+            theme::BODY_SIZE,
+            theme::ON_HEADER
+        )],
     );
     (
         Node {
@@ -148,7 +163,11 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
         },
         BackgroundColor(theme::HEADER),
         children![
-            label(Tr::new("home.date").with("date", today), theme::BODY_SIZE, theme::ON_HEADER),
+            label(
+                Tr::new("home.date").with("date", today),
+                theme::BODY_SIZE,
+                theme::ON_HEADER
+            ),
             (
                 Node {
                     column_gap: Val::Px(16.0),

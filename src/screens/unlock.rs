@@ -66,7 +66,12 @@ pub fn plugin(app: &mut App) {
     );
 }
 
-fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, probe: Option<Res<GlyphProbe>>) {
+fn spawn(
+    mut commands: Commands,
+    auth: Res<Auth>,
+    idle: Res<super::IdleLock>,
+    probe: Option<Res<GlyphProbe>>,
+) {
     let demo_pin = auth.0.demo_pin().map(str::to_string);
     let title: Box<dyn FnOnce(&mut ChildSpawnerCommands)> = if probe.is_some() {
         // Nine characters of CJK Extension B (U+20000…), which the subset font does not carry.
@@ -76,7 +81,10 @@ fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, pr
         })
     } else {
         Box::new(|p| {
-            p.spawn((Title, label(Tr::new("app.title"), theme::TITLE_SIZE, theme::TEXT)));
+            p.spawn((
+                Title,
+                label(Tr::new("app.title"), theme::TITLE_SIZE, theme::TEXT),
+            ));
         })
     };
     let minutes = idle.timeout.as_secs().div_ceil(60);
@@ -99,13 +107,28 @@ fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, pr
             })
             .with_children(|left| {
                 title(left);
-                left.spawn(label(Tr::new("unlock.prompt"), theme::HEADING_SIZE, theme::TEXT));
+                left.spawn(label(
+                    Tr::new("unlock.prompt"),
+                    theme::HEADING_SIZE,
+                    theme::TEXT,
+                ));
                 left.spawn((PinDots, plain(&dots(0), theme::KEY_SIZE, theme::PRIMARY)));
-                left.spawn((FeedbackText, label(Tr::new(""), theme::BODY_SIZE, theme::ERROR)));
+                left.spawn((
+                    FeedbackText,
+                    label(Tr::new(""), theme::BODY_SIZE, theme::ERROR),
+                ));
                 if let Some(pin) = &demo_pin {
-                    left.spawn(label(Tr::new("unlock.demo_hint").with("pin", pin), theme::BODY_SIZE, theme::MUTED));
+                    left.spawn(label(
+                        Tr::new("unlock.demo_hint").with("pin", pin),
+                        theme::BODY_SIZE,
+                        theme::MUTED,
+                    ));
                 }
-                left.spawn(label(Tr::new("unlock.privacy").with("m", minutes), theme::BODY_SIZE, theme::MUTED));
+                left.spawn(label(
+                    Tr::new("unlock.privacy").with("m", minutes),
+                    theme::BODY_SIZE,
+                    theme::MUTED,
+                ));
             });
             body.spawn(Node {
                 flex_direction: FlexDirection::Column,
@@ -129,13 +152,33 @@ fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, pr
                         for key in row {
                             match key {
                                 PinKey::Digit(d) => {
-                                    r.spawn(key_button(key, 128.0, plain(&d.to_string(), theme::KEY_SIZE, theme::TEXT)));
+                                    r.spawn(key_button(
+                                        key,
+                                        128.0,
+                                        plain(&d.to_string(), theme::KEY_SIZE, theme::TEXT),
+                                    ));
                                 }
                                 PinKey::Clear => {
-                                    r.spawn(key_button(key, 128.0, label(Tr::new("unlock.clear"), theme::BODY_SIZE, theme::TEXT)));
+                                    r.spawn(key_button(
+                                        key,
+                                        128.0,
+                                        label(
+                                            Tr::new("unlock.clear"),
+                                            theme::BODY_SIZE,
+                                            theme::TEXT,
+                                        ),
+                                    ));
                                 }
                                 _ => {
-                                    r.spawn(key_button(key, 128.0, label(Tr::new("unlock.delete"), theme::BODY_SIZE, theme::TEXT)));
+                                    r.spawn(key_button(
+                                        key,
+                                        128.0,
+                                        label(
+                                            Tr::new("unlock.delete"),
+                                            theme::BODY_SIZE,
+                                            theme::TEXT,
+                                        ),
+                                    ));
                                 }
                             }
                         }
@@ -154,7 +197,10 @@ fn dots(filled: usize) -> String {
         .join(" ")
 }
 
-fn press_keys(buttons: Query<(&Interaction, &PinKey), Changed<Interaction>>, mut out: MessageWriter<PinKey>) {
+fn press_keys(
+    buttons: Query<(&Interaction, &PinKey), Changed<Interaction>>,
+    mut out: MessageWriter<PinKey>,
+) {
     for (interaction, key) in &buttons {
         if *interaction == Interaction::Pressed {
             out.write(*key);
@@ -202,7 +248,9 @@ fn apply_pin_keys(
 ) {
     for key in keys.read() {
         match *key {
-            PinKey::Digit(d) if entry.digits.len() < PIN_LEN && d < 10 => entry.digits.push(char::from(b'0' + d)),
+            PinKey::Digit(d) if entry.digits.len() < PIN_LEN && d < 10 => {
+                entry.digits.push(char::from(b'0' + d))
+            }
             PinKey::Digit(_) => {}
             PinKey::Delete => {
                 entry.digits.pop();
@@ -223,7 +271,8 @@ fn apply_pin_keys(
                         feedback.0 = Some(Tr::new("unlock.wrong").with("n", attempts_left));
                     }
                     Err(AuthError::LockedOut(wait)) => {
-                        feedback.0 = Some(Tr::new("unlock.locked_out").with("s", wait.as_secs().max(1)));
+                        feedback.0 =
+                            Some(Tr::new("unlock.locked_out").with("s", wait.as_secs().max(1)));
                     }
                 }
             }

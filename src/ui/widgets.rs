@@ -16,7 +16,9 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, show_press);
 }
 
-fn show_press(mut buttons: Query<(&Interaction, &ButtonColors, &mut BackgroundColor), Changed<Interaction>>) {
+fn show_press(
+    mut buttons: Query<(&Interaction, &ButtonColors, &mut BackgroundColor), Changed<Interaction>>,
+) {
     for (interaction, colors, mut bg) in &mut buttons {
         bg.0 = match interaction {
             Interaction::Pressed => colors.pressed,
@@ -27,12 +29,21 @@ fn show_press(mut buttons: Query<(&Interaction, &ButtonColors, &mut BackgroundCo
 
 /// A translatable text of `size` and `color`.
 pub fn label(tr: Tr, size: f32, color: Color) -> impl Bundle {
-    (Text::new(""), tr, TextFont::from_font_size(size), TextColor(color))
+    (
+        Text::new(""),
+        tr,
+        TextFont::from_font_size(size),
+        TextColor(color),
+    )
 }
 
 /// A plain (not translated) text, for digits and symbols.
 pub fn plain(text: &str, size: f32, color: Color) -> impl Bundle {
-    (Text::new(text), TextFont::from_font_size(size), TextColor(color))
+    (
+        Text::new(text),
+        TextFont::from_font_size(size),
+        TextColor(color),
+    )
 }
 
 /// A keypad-style button: white, bordered, at least [`theme::MIN_TOUCH`] on each side.

@@ -29,15 +29,26 @@ fn display() -> (String, Xvfb) {
         return (d, Xvfb(None));
     }
     for n in 90..120 {
-        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            || Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        {
             continue;
         }
         let child = Command::new("Xvfb")
-            .args([format!(":{n}").as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .args([
+                format!(":{n}").as_str(),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("no DISPLAY and Xvfb cannot be started: install xvfb (scripts/setup-test does)");
+            .expect(
+                "no DISPLAY and Xvfb cannot be started: install xvfb (scripts/setup-test does)",
+            );
         let guard = Xvfb(Some(child));
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -53,7 +64,12 @@ fn display() -> (String, Xvfb) {
 
 fn shoot(display: &str, png: &Path, extra: &[&str]) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
-        .args(["--window", "1280x800", "--screenshot", png.to_str().unwrap()])
+        .args([
+            "--window",
+            "1280x800",
+            "--screenshot",
+            png.to_str().unwrap(),
+        ])
         .args(extra)
         .env("DISPLAY", display)
         .env("WGPU_BACKEND", "vulkan")
@@ -71,7 +87,12 @@ fn shoot(display: &str, png: &Path, extra: &[&str]) -> serde_json::Value {
 }
 
 fn title_rect(v: &serde_json::Value) -> (u32, u32, u32, u32) {
-    let r: Vec<f64> = v["title"].as_array().expect("title rect").iter().map(|x| x.as_f64().unwrap()).collect();
+    let r: Vec<f64> = v["title"]
+        .as_array()
+        .expect("title rect")
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
     (r[0] as u32, r[1] as u32, r[2] as u32, r[3] as u32)
 }
 
@@ -88,8 +109,13 @@ fn ink(img: &RgbImage, (x, y, w, h): (u32, u32, u32, u32)) -> GrayImage {
 /// 8×8 grid of ink coverage over the rows that hold ink.
 fn glyph_cells(mask: &GrayImage) -> Vec<Vec<f64>> {
     let inked = |x: u32, y: u32| mask.get_pixel(x, y)[0] > 0;
-    let rows: Vec<u32> = (0..mask.height()).filter(|&y| (0..mask.width()).any(|x| inked(x, y))).collect();
-    let (top, bottom) = (*rows.first().expect("the title has ink"), *rows.last().unwrap() + 1);
+    let rows: Vec<u32> = (0..mask.height())
+        .filter(|&y| (0..mask.width()).any(|x| inked(x, y)))
+        .collect();
+    let (top, bottom) = (
+        *rows.first().expect("the title has ink"),
+        *rows.last().unwrap() + 1,
+    );
     let column_has_ink = |x: u32| (top..bottom).any(|y| inked(x, y));
     let mut runs = Vec::new();
     let mut start = None;
@@ -109,7 +135,10 @@ fn glyph_cells(mask: &GrayImage) -> Vec<Vec<f64>> {
             for gy in 0..8 {
                 for gx in 0..8 {
                     let (bx0, bx1) = (x0 + (x1 - x0) * gx / 8, x0 + (x1 - x0) * (gx + 1) / 8);
-                    let (by0, by1) = (top + (bottom - top) * gy / 8, top + (bottom - top) * (gy + 1) / 8);
+                    let (by0, by1) = (
+                        top + (bottom - top) * gy / 8,
+                        top + (bottom - top) * (gy + 1) / 8,
+                    );
                     let total = (bx1.max(bx0 + 1) - bx0) * (by1.max(by0 + 1) - by0);
                     let ink = (bx0..bx1.max(bx0 + 1))
                         .flat_map(|x| (by0..by1.max(by0 + 1)).map(move |y| (x, y)))
@@ -128,7 +157,12 @@ fn look_alike_pairs(cells: &[Vec<f64>]) -> usize {
     let mut pairs = 0;
     for i in 0..cells.len() {
         for j in i + 1..cells.len() {
-            let diff: f64 = cells[i].iter().zip(&cells[j]).map(|(a, b)| (a - b).abs()).sum::<f64>() / 64.0;
+            let diff: f64 = cells[i]
+                .iter()
+                .zip(&cells[j])
+                .map(|(a, b)| (a - b).abs())
+                .sum::<f64>()
+                / 64.0;
             if diff < 0.05 {
                 pairs += 1;
             }
@@ -148,7 +182,8 @@ fn keep(png: &Path, name: &str) -> PathBuf {
 #[test]
 fn the_unlock_screen_renders_chinese_under_xvfb() {
     let (display, _xvfb) = display();
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("shots-{}", std::process::id()));
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("shots-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
     let real_png = dir.join("unlock.png");
@@ -159,7 +194,9 @@ fn the_unlock_screen_renders_chinese_under_xvfb() {
     keep(&probe_png, "unlock-missing-glyphs.png");
     eprintln!("screenshot: {}", kept.display());
 
-    let real = image::open(&real_png).expect("screenshot is a PNG").to_rgb8();
+    let real = image::open(&real_png)
+        .expect("screenshot is a PNG")
+        .to_rgb8();
     let probe = image::open(&probe_png).unwrap().to_rgb8();
     assert_eq!((real.width(), real.height()), (1280, 800));
 
@@ -167,26 +204,54 @@ fn the_unlock_screen_renders_chinese_under_xvfb() {
     let mut colours: Vec<[u8; 3]> = real.pixels().map(|p| p.0).collect();
     colours.sort_unstable();
     colours.dedup();
-    assert!(colours.len() > 50, "only {} colours: the screen is blank", colours.len());
+    assert!(
+        colours.len() > 50,
+        "only {} colours: the screen is blank",
+        colours.len()
+    );
 
     let rect = title_rect(&real_meta);
-    assert_eq!(rect, title_rect(&probe_meta), "the title is laid out in the same place");
+    assert_eq!(
+        rect,
+        title_rect(&probe_meta),
+        "the title is laid out in the same place"
+    );
     let real_ink = ink(&real, rect);
     let probe_ink = ink(&probe, rect);
     let inked = real_ink.pixels().filter(|p| p[0] > 0).count();
-    assert!(inked > 500, "the title has only {inked} dark pixels: it did not render");
+    assert!(
+        inked > 500,
+        "the title has only {inked} dark pixels: it did not render"
+    );
 
     // The real title differs from the same place drawn with missing glyphs…
-    let differing = real_ink.pixels().zip(probe_ink.pixels()).filter(|(a, b)| a != b).count();
-    assert!(differing * 3 > inked, "the title looks like missing-glyph boxes ({differing} of {inked} ink pixels differ)");
+    let differing = real_ink
+        .pixels()
+        .zip(probe_ink.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(
+        differing * 3 > inked,
+        "the title looks like missing-glyph boxes ({differing} of {inked} ink pixels differ)"
+    );
 
     // …and its characters are different shapes, where missing-glyph boxes are all alike.
     let probe_cells = glyph_cells(&probe_ink);
     assert_eq!(probe_cells.len(), 9, "the probe draws nine boxes");
     let probe_alike = look_alike_pairs(&probe_cells);
-    assert_eq!(probe_alike, 36, "the nine boxes of the probe should all look alike");
+    assert_eq!(
+        probe_alike, 36,
+        "the nine boxes of the probe should all look alike"
+    );
     let real_cells = glyph_cells(&real_ink);
-    assert!(real_cells.len() >= 9, "出入境上门受理终端 has nine characters, found {} shapes", real_cells.len());
+    assert!(
+        real_cells.len() >= 9,
+        "出入境上门受理终端 has nine characters, found {} shapes",
+        real_cells.len()
+    );
     let real_alike = look_alike_pairs(&real_cells);
-    assert!(real_alike <= 1, "{real_alike} pairs of title characters look alike: boxes?");
+    assert!(
+        real_alike <= 1,
+        "{real_alike} pairs of title characters look alike: boxes?"
+    );
 }

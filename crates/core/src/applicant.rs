@@ -65,7 +65,9 @@ impl Identity {
         match self {
             Identity::Citizen { id } => match id.kind() {
                 IdKind::Resident => Residency::Mainland,
-                IdKind::HongKongResidencePermit | IdKind::MacaoResidencePermit => Residency::HongKongMacao,
+                IdKind::HongKongResidencePermit | IdKind::MacaoResidencePermit => {
+                    Residency::HongKongMacao
+                }
                 IdKind::TaiwanResidencePermit => Residency::Taiwan,
                 IdKind::ForeignPermanentResident => Residency::Foreign,
             },
@@ -135,7 +137,9 @@ pub enum ApplicantError {
     IdNumber(#[from] IdNumberError),
     #[error("台胞证 number: {0}")]
     Document(#[from] DocumentNumberError),
-    #[error("give either the 18-character identity number or the 台胞证 number with birth date and sex")]
+    #[error(
+        "give either the 18-character identity number or the 台胞证 number with birth date and sex"
+    )]
     NoIdentity,
     #[error("the birth date must be YYYYMMDD, a real date not after today")]
     BirthDate,
@@ -164,7 +168,12 @@ pub struct Applicant {
 
 impl fmt::Debug for Applicant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Applicant({:?}, {:?}, <redacted>)", self.source, self.identity.residency())
+        write!(
+            f,
+            "Applicant({:?}, {:?}, <redacted>)",
+            self.source,
+            self.identity.residency()
+        )
     }
 }
 
@@ -174,7 +183,9 @@ impl Applicant {
         let name = ChineseName::parse(&input.name)?;
         let identity = if !input.id_number.trim().is_empty() {
             let id = CitizenId::parse(&input.id_number, today)?;
-            if !input.card_birth_date.is_empty() && parse_yyyymmdd(input.card_birth_date.trim()) != Some(id.birth_date()) {
+            if !input.card_birth_date.is_empty()
+                && parse_yyyymmdd(input.card_birth_date.trim()) != Some(id.birth_date())
+            {
                 return Err(ApplicantError::CardMismatch("birth date"));
             }
             if input.card_sex.is_some_and(|s| s != id.sex()) {
@@ -182,19 +193,28 @@ impl Applicant {
             }
             Identity::Citizen { id }
         } else if !input.taiwan_resident_permit.trim().is_empty() {
-            let number = DocumentNumber::parse(DocumentKind::TaiwanResidentPermit, &input.taiwan_resident_permit)?;
+            let number = DocumentNumber::parse(
+                DocumentKind::TaiwanResidentPermit,
+                &input.taiwan_resident_permit,
+            )?;
             let birth_date = parse_yyyymmdd(input.birth_date.trim())
                 .filter(|d| *d <= today)
                 .ok_or(ApplicantError::BirthDate)?;
             let sex = input.sex.ok_or(ApplicantError::SexMissing)?;
-            Identity::TaiwanResidentPermit { number, birth_date, sex }
+            Identity::TaiwanResidentPermit {
+                number,
+                birth_date,
+                sex,
+            }
         } else {
             return Err(ApplicantError::NoIdentity);
         };
         let card_expiry = match input.card_expiry.trim() {
             "" => None,
             "长期" => Some(CardExpiry::LongTerm),
-            s => Some(CardExpiry::On(parse_yyyymmdd(s).ok_or(ApplicantError::CardExpiryUnreadable)?)),
+            s => Some(CardExpiry::On(
+                parse_yyyymmdd(s).ok_or(ApplicantError::CardExpiryUnreadable)?,
+            )),
         };
         if let Some(CardExpiry::On(d)) = card_expiry
             && d < today
@@ -255,20 +275,50 @@ mod tests {
 
     #[test]
     fn card_data_must_agree_with_the_number() {
-        let i = ApplicantInput { card_sex: Some(Sex::Male), ..input() };
-        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardMismatch("sex")));
-        let i = ApplicantInput { card_birth_date: "19491230".into(), ..input() };
-        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardMismatch("birth date")));
+        let i = ApplicantInput {
+            card_sex: Some(Sex::Male),
+            ..input()
+        };
+        assert_eq!(
+            Applicant::from_input(&i, TODAY),
+            Err(ApplicantError::CardMismatch("sex"))
+        );
+        let i = ApplicantInput {
+            card_birth_date: "19491230".into(),
+            ..input()
+        };
+        assert_eq!(
+            Applicant::from_input(&i, TODAY),
+            Err(ApplicantError::CardMismatch("birth date"))
+        );
     }
 
     #[test]
     fn expired_cards_and_missing_identity_are_refused() {
-        let i = ApplicantInput { card_expiry: "20261125".into(), ..input() };
-        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardExpired("2026-11-25".into())));
-        let i = ApplicantInput { card_expiry: "2026".into(), ..input() };
-        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardExpiryUnreadable));
-        let i = ApplicantInput { id_number: String::new(), ..input() };
-        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::NoIdentity));
+        let i = ApplicantInput {
+            card_expiry: "20261125".into(),
+            ..input()
+        };
+        assert_eq!(
+            Applicant::from_input(&i, TODAY),
+            Err(ApplicantError::CardExpired("2026-11-25".into()))
+        );
+        let i = ApplicantInput {
+            card_expiry: "2026".into(),
+            ..input()
+        };
+        assert_eq!(
+            Applicant::from_input(&i, TODAY),
+            Err(ApplicantError::CardExpiryUnreadable)
+        );
+        let i = ApplicantInput {
+            id_number: String::new(),
+            ..input()
+        };
+        assert_eq!(
+            Applicant::from_input(&i, TODAY),
+            Err(ApplicantError::NoIdentity)
+        );
     }
 
     #[test]
@@ -283,10 +333,22 @@ mod tests {
         let a = Applicant::from_input(&i, TODAY).unwrap();
         assert_eq!(a.identity.residency(), Residency::Taiwan);
         assert_eq!(a.source, IdentitySource::Typed);
-        let no_sex = ApplicantInput { sex: None, ..i.clone() };
-        assert_eq!(Applicant::from_input(&no_sex, TODAY), Err(ApplicantError::SexMissing));
-        let future = ApplicantInput { birth_date: "20300101".into(), ..i };
-        assert_eq!(Applicant::from_input(&future, TODAY), Err(ApplicantError::BirthDate));
+        let no_sex = ApplicantInput {
+            sex: None,
+            ..i.clone()
+        };
+        assert_eq!(
+            Applicant::from_input(&no_sex, TODAY),
+            Err(ApplicantError::SexMissing)
+        );
+        let future = ApplicantInput {
+            birth_date: "20300101".into(),
+            ..i
+        };
+        assert_eq!(
+            Applicant::from_input(&future, TODAY),
+            Err(ApplicantError::BirthDate)
+        );
     }
 
     #[test]

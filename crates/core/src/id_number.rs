@@ -74,13 +74,17 @@ impl IdKind {
 pub enum IdNumberError {
     #[error("the number is empty")]
     Empty,
-    #[error("this is a legacy 15-digit number (GB 11643-1989); ask for the current 18-character number")]
+    #[error(
+        "this is a legacy 15-digit number (GB 11643-1989); ask for the current 18-character number"
+    )]
     LegacyFifteenDigit,
     #[error("the number has {0} characters; it must have 18")]
     WrongLength(usize),
     #[error("character {0} is not a digit (only the last may be X)")]
     InvalidCharacter(usize),
-    #[error("the check character is {found}, but the first 17 digits give {expected}: a digit was probably mistyped")]
+    #[error(
+        "the check character is {found}, but the first 17 digits give {expected}: a digit was probably mistyped"
+    )]
     CheckCharacter { expected: char, found: char },
     #[error("the address code is not a known province, nor 810000/820000/830000")]
     UnknownRegion,
@@ -149,7 +153,11 @@ impl CitizenId {
         }
         let kind = classify(&number[..6]).ok_or(IdNumberError::UnknownRegion)?;
         let birth_date = parse_yyyymmdd(&number[6..14]).ok_or(IdNumberError::InvalidBirthDate)?;
-        let sex = if (bytes[16] - b'0') % 2 == 1 { Sex::Male } else { Sex::Female };
+        let sex = if (bytes[16] - b'0') % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
         Ok(CitizenId {
             number,
             kind,
@@ -165,7 +173,12 @@ impl CitizenId {
 
     /// The number with positions 5–14 hidden, for receipts and lists: `1101**********002X`.
     pub fn masked(&self) -> String {
-        format!("{}{}{}", &self.number[..4], "*".repeat(10), &self.number[14..])
+        format!(
+            "{}{}{}",
+            &self.number[..4],
+            "*".repeat(10),
+            &self.number[14..]
+        )
     }
 
     pub fn kind(&self) -> IdKind {
@@ -317,11 +330,20 @@ mod tests {
     #[test]
     fn impossible_and_future_birth_dates_are_refused() {
         let feb30 = with_check("11010519490230002");
-        assert_eq!(CitizenId::parse(&feb30, TODAY), Err(IdNumberError::InvalidBirthDate));
+        assert_eq!(
+            CitizenId::parse(&feb30, TODAY),
+            Err(IdNumberError::InvalidBirthDate)
+        );
         let month13 = with_check("11010519491331002");
-        assert_eq!(CitizenId::parse(&month13, TODAY), Err(IdNumberError::InvalidBirthDate));
+        assert_eq!(
+            CitizenId::parse(&month13, TODAY),
+            Err(IdNumberError::InvalidBirthDate)
+        );
         let future = with_check("11010520261127002");
-        assert_eq!(CitizenId::parse(&future, TODAY), Err(IdNumberError::BirthDateInFuture));
+        assert_eq!(
+            CitizenId::parse(&future, TODAY),
+            Err(IdNumberError::BirthDateInFuture)
+        );
         let born_today = with_check("11010520261126002");
         assert!(CitizenId::parse(&born_today, TODAY).is_ok());
         let ancient = with_check("11010518700101002");

@@ -149,7 +149,10 @@ pub fn parse(lines: &[&str], today: Date) -> Result<MrzRecord, MrzError> {
         _ => Err(MrzError::UnknownShape(format!(
             "{} line(s) of length {}",
             lens.len(),
-            lens.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+            lens.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }
@@ -171,7 +174,11 @@ fn verify(field: MrzField, data: &str, found: char) -> Result<(), MrzError> {
     if expected == found || filler_ok {
         Ok(())
     } else {
-        Err(MrzError::CheckDigit { field, expected, found })
+        Err(MrzError::CheckDigit {
+            field,
+            expected,
+            found,
+        })
     }
 }
 
@@ -207,7 +214,10 @@ fn names(field: &str) -> (Option<String>, Option<String>) {
 
 fn parse_td3(l1: &str, l2: &str, today: Date) -> Result<MrzRecord, MrzError> {
     if !l1.starts_with('P') {
-        return Err(MrzError::WrongDocumentCode { line: 1, expected: "P" });
+        return Err(MrzError::WrongDocumentCode {
+            line: 1,
+            expected: "P",
+        });
     }
     verify(MrzField::DocumentNumber, pos(l2, 1, 9), at(l2, 10))?;
     verify(MrzField::BirthDate, pos(l2, 14, 19), at(l2, 20))?;
@@ -224,7 +234,12 @@ fn parse_td3(l1: &str, l2: &str, today: Date) -> Result<MrzRecord, MrzError> {
         nationality: Some(text(pos(l2, 11, 13))),
         birth_date: date(MrzField::BirthDate, pos(l2, 14, 19), YearRole::Birth, today)?,
         sex: sex(at(l2, 21))?,
-        expiry_date: date(MrzField::ExpiryDate, pos(l2, 22, 27), YearRole::Expiry, today)?,
+        expiry_date: date(
+            MrzField::ExpiryDate,
+            pos(l2, 22, 27),
+            YearRole::Expiry,
+            today,
+        )?,
         primary_name,
         secondary_name,
         optional_data: optional(pos(l2, 29, 42)),
@@ -234,17 +249,30 @@ fn parse_td3(l1: &str, l2: &str, today: Date) -> Result<MrzRecord, MrzError> {
 
 fn parse_td1(l1: &str, l2: &str, l3: &str, today: Date) -> Result<MrzRecord, MrzError> {
     if !matches!(at(l1, 1), 'I' | 'A' | 'C') {
-        return Err(MrzError::WrongDocumentCode { line: 1, expected: "I, A or C" });
+        return Err(MrzError::WrongDocumentCode {
+            line: 1,
+            expected: "I, A or C",
+        });
     }
     verify(MrzField::DocumentNumber, pos(l1, 6, 14), at(l1, 15))?;
     verify(MrzField::BirthDate, pos(l2, 1, 6), at(l2, 7))?;
     verify(MrzField::ExpiryDate, pos(l2, 9, 14), at(l2, 15))?;
-    let composite = format!("{}{}{}{}", pos(l1, 6, 30), pos(l2, 1, 7), pos(l2, 9, 15), pos(l2, 19, 29));
+    let composite = format!(
+        "{}{}{}{}",
+        pos(l1, 6, 30),
+        pos(l2, 1, 7),
+        pos(l2, 9, 15),
+        pos(l2, 19, 29)
+    );
     verify(MrzField::Composite, &composite, at(l2, 30))?;
     let (primary_name, secondary_name) = names(l3);
     let optional_data = match (optional(pos(l1, 16, 30)), optional(pos(l2, 19, 29))) {
         (None, None) => None,
-        (a, b) => Some(format!("{}|{}", a.unwrap_or_default(), b.unwrap_or_default())),
+        (a, b) => Some(format!(
+            "{}|{}",
+            a.unwrap_or_default(),
+            b.unwrap_or_default()
+        )),
     };
     Ok(MrzRecord {
         format: MrzFormat::Td1,
@@ -254,7 +282,12 @@ fn parse_td1(l1: &str, l2: &str, l3: &str, today: Date) -> Result<MrzRecord, Mrz
         nationality: Some(text(pos(l2, 16, 18))),
         birth_date: date(MrzField::BirthDate, pos(l2, 1, 6), YearRole::Birth, today)?,
         sex: sex(at(l2, 8))?,
-        expiry_date: date(MrzField::ExpiryDate, pos(l2, 9, 14), YearRole::Expiry, today)?,
+        expiry_date: date(
+            MrzField::ExpiryDate,
+            pos(l2, 9, 14),
+            YearRole::Expiry,
+            today,
+        )?,
         primary_name,
         secondary_name,
         optional_data,
@@ -267,20 +300,34 @@ fn parse_td1(l1: &str, l2: &str, l3: &str, today: Date) -> Result<MrzRecord, Mrz
 /// card: the result is flagged with `layout_unconfirmed`.
 pub fn parse_hk_macao_permit_line(line: &str, today: Date) -> Result<MrzRecord, MrzError> {
     if line.len() != 30 || !line.is_ascii() {
-        return Err(MrzError::UnknownShape(format!("one line of length {}", line.len())));
+        return Err(MrzError::UnknownShape(format!(
+            "one line of length {}",
+            line.len()
+        )));
     }
     if !(line.starts_with("CS") || line.starts_with("CD")) {
-        return Err(MrzError::WrongDocumentCode { line: 1, expected: "CS or CD" });
+        return Err(MrzError::WrongDocumentCode {
+            line: 1,
+            expected: "CS or CD",
+        });
     }
     verify(MrzField::DocumentNumber, pos(line, 3, 11), at(line, 12))?;
     verify(MrzField::ExpiryDate, pos(line, 14, 19), at(line, 20))?;
     verify(MrzField::BirthDate, pos(line, 22, 27), at(line, 28))?;
-    let composite = format!("{}{}{}", pos(line, 3, 12), pos(line, 14, 20), pos(line, 22, 28));
+    let composite = format!(
+        "{}{}{}",
+        pos(line, 3, 12),
+        pos(line, 14, 20),
+        pos(line, 22, 28)
+    );
     verify(MrzField::Composite, &composite, at(line, 30))?;
     let number = pos(line, 3, 11);
     // The number must also have the form of a 港澳通行证 number (C + 8 digits, or C + letter + 7).
     if DocumentNumber::parse(DocumentKind::HkMacaoPermit, number).is_err() {
-        return Err(MrzError::WrongDocumentCode { line: 1, expected: "a C-series card number at 3–11" });
+        return Err(MrzError::WrongDocumentCode {
+            line: 1,
+            expected: "a C-series card number at 3–11",
+        });
     }
     Ok(MrzRecord {
         format: MrzFormat::HkMacaoPermitLine,
@@ -288,9 +335,19 @@ pub fn parse_hk_macao_permit_line(line: &str, today: Date) -> Result<MrzRecord, 
         issuing_state: "CHN".to_string(),
         document_number: number.to_string(),
         nationality: None,
-        birth_date: date(MrzField::BirthDate, pos(line, 22, 27), YearRole::Birth, today)?,
+        birth_date: date(
+            MrzField::BirthDate,
+            pos(line, 22, 27),
+            YearRole::Birth,
+            today,
+        )?,
         sex: None,
-        expiry_date: date(MrzField::ExpiryDate, pos(line, 14, 19), YearRole::Expiry, today)?,
+        expiry_date: date(
+            MrzField::ExpiryDate,
+            pos(line, 14, 19),
+            YearRole::Expiry,
+            today,
+        )?,
         primary_name: None,
         secondary_name: None,
         optional_data: None,
@@ -318,7 +375,10 @@ mod tests {
     fn icao_check_digit_vectors() {
         assert_eq!(check_digit("520727"), Some('3'));
         assert_eq!(check_digit("AB2134<<<"), Some('5'));
-        assert_eq!(check_digit("HA672242<658022549601086<<<<<<<<<<<<<<0"), Some('8'));
+        assert_eq!(
+            check_digit("HA672242<658022549601086<<<<<<<<<<<<<<0"),
+            Some('8')
+        );
         assert_eq!(check_digit("L898902C3"), Some('6'));
         assert_eq!(check_digit("ab"), None);
     }
@@ -378,14 +438,21 @@ mod tests {
             let bad = with(TD3[1], p, '5');
             assert_eq!(
                 parse(&[TD3[0], &bad], TODAY),
-                Err(MrzError::CheckDigit { field, expected, found: '5' })
+                Err(MrzError::CheckDigit {
+                    field,
+                    expected,
+                    found: '5'
+                })
             );
         }
         // A changed data character breaks its own check digit.
         let bad = with(TD3[1], 15, '5');
         assert!(matches!(
             parse(&[TD3[0], &bad], TODAY),
-            Err(MrzError::CheckDigit { field: MrzField::BirthDate, .. })
+            Err(MrzError::CheckDigit {
+                field: MrzField::BirthDate,
+                ..
+            })
         ));
     }
 
@@ -394,27 +461,43 @@ mod tests {
         let bad = with(TD1[1], 30, '1');
         assert_eq!(
             parse(&[TD1[0], &bad, TD1[2]], TODAY),
-            Err(MrzError::CheckDigit { field: MrzField::Composite, expected: '6', found: '1' })
+            Err(MrzError::CheckDigit {
+                field: MrzField::Composite,
+                expected: '6',
+                found: '1'
+            })
         );
         // The optional fields of line 1 count toward the composite.
         let bad = with(TD1[0], 20, '1');
         assert!(matches!(
             parse(&[&bad, TD1[1], TD1[2]], TODAY),
-            Err(MrzError::CheckDigit { field: MrzField::Composite, .. })
+            Err(MrzError::CheckDigit {
+                field: MrzField::Composite,
+                ..
+            })
         ));
     }
 
     #[test]
     fn shape_and_character_errors() {
-        assert!(matches!(parse(&[TD3[0]], TODAY), Err(MrzError::UnknownShape(_))));
+        assert!(matches!(
+            parse(&[TD3[0]], TODAY),
+            Err(MrzError::UnknownShape(_))
+        ));
         assert!(matches!(parse(&[], TODAY), Err(MrzError::UnknownShape(_))));
         let bad = with(TD3[1], 3, '*');
         assert_eq!(
             parse(&[TD3[0], &bad], TODAY),
-            Err(MrzError::InvalidCharacter { line: 2, position: 3 })
+            Err(MrzError::InvalidCharacter {
+                line: 2,
+                position: 3
+            })
         );
         let not_p = with(TD3[0], 1, 'V');
-        assert!(matches!(parse(&[&not_p, TD3[1]], TODAY), Err(MrzError::WrongDocumentCode { .. })));
+        assert!(matches!(
+            parse(&[&not_p, TD3[1]], TODAY),
+            Err(MrzError::WrongDocumentCode { .. })
+        ));
     }
 
     /// Builds a 港澳通行证 line with correct check digits from its fields.
@@ -441,10 +524,16 @@ mod tests {
         let swapped = with(&line, 30, if line.ends_with('0') { '1' } else { '0' });
         assert!(matches!(
             parse(&[swapped.as_str()], TODAY),
-            Err(MrzError::CheckDigit { field: MrzField::Composite, .. })
+            Err(MrzError::CheckDigit {
+                field: MrzField::Composite,
+                ..
+            })
         ));
         let not_c = hk_line("E01234567", "340115", "800301");
-        assert!(matches!(parse(&[not_c.as_str()], TODAY), Err(MrzError::WrongDocumentCode { .. })));
+        assert!(matches!(
+            parse(&[not_c.as_str()], TODAY),
+            Err(MrzError::WrongDocumentCode { .. })
+        ));
     }
 
     #[test]
@@ -457,7 +546,9 @@ mod tests {
         l2.replace_range(43..44, &check_digit(&composite).unwrap().to_string());
         assert_eq!(
             parse(&[TD3[0], &l2], TODAY),
-            Err(MrzError::InvalidDate { field: MrzField::BirthDate })
+            Err(MrzError::InvalidDate {
+                field: MrzField::BirthDate
+            })
         );
     }
 

@@ -77,12 +77,19 @@ impl ChineseName {
 
     /// The smallest character set that holds the whole name.
     pub fn charset(&self) -> Charset {
-        self.0.chars().map(charset_of).max().unwrap_or(Charset::Gb2312)
+        self.0
+            .chars()
+            .map(charset_of)
+            .max()
+            .unwrap_or(Charset::Gb2312)
     }
 
     /// The characters outside GB2312, for the officer to double-check.
     pub fn rare_characters(&self) -> Vec<char> {
-        self.0.chars().filter(|&c| charset_of(c) > Charset::Gb2312).collect()
+        self.0
+            .chars()
+            .filter(|&c| charset_of(c) > Charset::Gb2312)
+            .collect()
     }
 }
 
@@ -175,7 +182,11 @@ impl PinyinName {
     pub fn mrz_field(&self, width: usize) -> String {
         let surname = self.surname.replace(' ', "<");
         let given = self.given.replace(' ', "<");
-        let mut field = if given.is_empty() { surname.clone() } else { format!("{surname}<<{given}") };
+        let mut field = if given.is_empty() {
+            surname.clone()
+        } else {
+            format!("{surname}<<{given}")
+        };
         if field.len() > width {
             let room = width.saturating_sub(surname.len() + 2);
             field = if room >= 1 && !given.is_empty() {
@@ -234,7 +245,8 @@ const SURNAME_READINGS: &[(char, &str)] = &[
 ];
 
 /// Compound surnames whose reading differs from reading each character.
-const COMPOUND_READINGS: &[(&str, &str)] = &[("单于", "CHANYU"), ("尉迟", "YUCHI"), ("万俟", "MOQI")];
+const COMPOUND_READINGS: &[(&str, &str)] =
+    &[("单于", "CHANYU"), ("尉迟", "YUCHI"), ("万俟", "MOQI")];
 
 /// A pinyin suggestion for a Chinese name, for the officer to confirm against the
 /// household register (the register is the authority, not this guess). `None` if a
@@ -246,7 +258,11 @@ pub fn suggest_pinyin(name: &ChineseName) -> Option<PinyinName> {
     if s.contains('·') {
         return None;
     }
-    let surname_len = if COMPOUND_SURNAMES.iter().any(|c| s.starts_with(c)) { 2 } else { 1 };
+    let surname_len = if COMPOUND_SURNAMES.iter().any(|c| s.starts_with(c)) {
+        2
+    } else {
+        1
+    };
     let chars: Vec<char> = s.chars().collect();
     if chars.len() <= surname_len {
         return None;
@@ -257,9 +273,15 @@ pub fn suggest_pinyin(name: &ChineseName) -> Option<PinyinName> {
     };
     let written: String = chars[..surname_len].iter().collect();
     let special = if surname_len == 1 {
-        SURNAME_READINGS.iter().find(|(k, _)| *k == chars[0]).map(|(_, r)| *r)
+        SURNAME_READINGS
+            .iter()
+            .find(|(k, _)| *k == chars[0])
+            .map(|(_, r)| *r)
     } else {
-        COMPOUND_READINGS.iter().find(|(k, _)| *k == written).map(|(_, r)| *r)
+        COMPOUND_READINGS
+            .iter()
+            .find(|(k, _)| *k == written)
+            .map(|(_, r)| *r)
     };
     let surname = match special {
         Some(r) => r.to_string(),
@@ -278,7 +300,10 @@ mod tests {
 
     #[test]
     fn accepts_common_rare_and_minority_names() {
-        assert_eq!(ChineseName::parse("测试").unwrap().charset(), Charset::Gb2312);
+        assert_eq!(
+            ChineseName::parse("测试").unwrap().charset(),
+            Charset::Gb2312
+        );
         let rare = ChineseName::parse("测试喆").unwrap();
         assert_eq!(rare.charset(), Charset::Gbk);
         assert_eq!(rare.rare_characters(), vec!['喆']);
@@ -297,10 +322,22 @@ mod tests {
             ChineseName::parse("测试A"),
             Err(NameError::InvalidCharacter { position: 3, .. })
         ));
-        assert!(matches!(ChineseName::parse("测 试"), Err(NameError::InvalidCharacter { .. })));
-        assert_eq!(ChineseName::parse("·测试"), Err(NameError::MisplacedSeparator));
-        assert_eq!(ChineseName::parse("测··试"), Err(NameError::MisplacedSeparator));
-        assert_eq!(ChineseName::parse(&"测".repeat(41)), Err(NameError::TooLong));
+        assert!(matches!(
+            ChineseName::parse("测 试"),
+            Err(NameError::InvalidCharacter { .. })
+        ));
+        assert_eq!(
+            ChineseName::parse("·测试"),
+            Err(NameError::MisplacedSeparator)
+        );
+        assert_eq!(
+            ChineseName::parse("测··试"),
+            Err(NameError::MisplacedSeparator)
+        );
+        assert_eq!(
+            ChineseName::parse(&"测".repeat(41)),
+            Err(NameError::TooLong)
+        );
     }
 
     #[test]
@@ -314,7 +351,10 @@ mod tests {
         let no_given = PinyinName::parse("CESHI", "").unwrap();
         assert_eq!(no_given.mrz_field(8), "CESHI<<<");
         assert_eq!(PinyinName::parse("", "SAN"), Err(NameError::MissingSurname));
-        assert_eq!(PinyinName::parse("ZHANG3", "SAN"), Err(NameError::InvalidPinyin));
+        assert_eq!(
+            PinyinName::parse("ZHANG3", "SAN"),
+            Err(NameError::InvalidPinyin)
+        );
     }
 
     #[test]

@@ -16,10 +16,10 @@ use time::{Date, OffsetDateTime};
 
 use crate::applicant::{Applicant, ApplicantError, ApplicantInput, Residency};
 use crate::date::add_months;
-use crate::name::ChineseName;
 use crate::id_number::CitizenId;
+use crate::name::ChineseName;
 use crate::phone::MobileNumber;
-use crate::policy::{EndorsementFacts, FeeQuote, Policy, PhotoSource};
+use crate::policy::{EndorsementFacts, FeeQuote, PhotoSource, Policy};
 use crate::service::Service;
 
 /// The steps, in order, for the shell to show where the visit is.
@@ -239,7 +239,9 @@ impl fmt::Debug for Guardian {
 
 impl fmt::Debug for UrgentRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UrgentRequest").field("ground", &self.ground).finish_non_exhaustive()
+        f.debug_struct("UrgentRequest")
+            .field("ground", &self.ground)
+            .finish_non_exhaustive()
     }
 }
 
@@ -443,7 +445,12 @@ impl Visit {
     }
 
     /// Applies `event` at `now`. On error the visit is unchanged.
-    pub fn apply(&mut self, policy: &Policy, now: OffsetDateTime, event: VisitEvent) -> Result<Step, VisitError> {
+    pub fn apply(
+        &mut self,
+        policy: &Policy,
+        now: OffsetDateTime,
+        event: VisitEvent,
+    ) -> Result<Step, VisitError> {
         let next = transition(&self.state, policy, now, event)?;
         self.state = next;
         Ok(self.step())
@@ -508,21 +515,37 @@ impl VisitState {
     }
 }
 
-fn transition(state: &VisitState, policy: &Policy, now: OffsetDateTime, event: VisitEvent) -> Result<VisitState, VisitError> {
+fn transition(
+    state: &VisitState,
+    policy: &Policy,
+    now: OffsetDateTime,
+    event: VisitEvent,
+) -> Result<VisitState, VisitError> {
     let today = now.date();
     let step = state.step();
-    let illegal = |e: &VisitEvent| VisitError::IllegalTransition { step, event: e.name() };
+    let illegal = |e: &VisitEvent| VisitError::IllegalTransition {
+        step,
+        event: e.name(),
+    };
     match (state, event) {
-        (VisitState::Applicant(_), VisitEvent::Identified(input)) => Ok(VisitState::Services(ChooseServices {
-            applicant: Applicant::from_input(&input, today)?,
-        })),
+        (VisitState::Applicant(_), VisitEvent::Identified(input)) => {
+            Ok(VisitState::Services(ChooseServices {
+                applicant: Applicant::from_input(&input, today)?,
+            }))
+        }
         (VisitState::Services(s), VisitEvent::ServicesChosen(input)) => {
             let services = check_services(&s.applicant, input, policy, today)?;
-            Ok(VisitState::Photo(TakePhoto { prev: s.clone(), services }))
+            Ok(VisitState::Photo(TakePhoto {
+                prev: s.clone(),
+                services,
+            }))
         }
         (VisitState::Photo(s), VisitEvent::PhotoAccepted(photo)) => {
             check_photo(&s.prev.applicant, &photo, policy, today)?;
-            Ok(VisitState::Fingerprints(TakeFingerprints { prev: s.clone(), photo }))
+            Ok(VisitState::Fingerprints(TakeFingerprints {
+                prev: s.clone(),
+                photo,
+            }))
         }
         (VisitState::Fingerprints(s), VisitEvent::FingerprintsTaken(fingers)) => {
             check_fingerprints(&s.prev.prev.applicant, &fingers, policy, today)?;
@@ -533,7 +556,10 @@ fn transition(state: &VisitState, policy: &Policy, now: OffsetDateTime, event: V
         }
         (VisitState::Details(s), VisitEvent::DetailsEntered(input)) => {
             let details = check_details(&s.prev.prev.prev.applicant, &input, policy, today)?;
-            Ok(VisitState::Review(Review { prev: s.clone(), details }))
+            Ok(VisitState::Review(Review {
+                prev: s.clone(),
+                details,
+            }))
         }
         (VisitState::Review(s), VisitEvent::ReviewConfirmed) => Ok(VisitState::Sign(Sign {
             prev: s.clone(),
@@ -547,7 +573,12 @@ fn transition(state: &VisitState, policy: &Policy, now: OffsetDateTime, event: V
                 signed_at: now,
             }))
         }
-        (VisitState::Seal(s), VisitEvent::Sealed { application_numbers }) => {
+        (
+            VisitState::Seal(s),
+            VisitEvent::Sealed {
+                application_numbers,
+            },
+        ) => {
             let wanted = s.prev.prev.prev.prev.prev.services.services.len();
             if application_numbers.len() != wanted {
                 return Err(VisitError::Seal(format!(
@@ -557,7 +588,9 @@ fn transition(state: &VisitState, policy: &Policy, now: OffsetDateTime, event: V
             }
             let unique: HashSet<&String> = application_numbers.iter().collect();
             if unique.len() != wanted || application_numbers.iter().any(|n| n.trim().is_empty()) {
-                return Err(VisitError::Seal("application numbers must be distinct and non-empty".into()));
+                return Err(VisitError::Seal(
+                    "application numbers must be distinct and non-empty".into(),
+                ));
             }
             Ok(VisitState::Receipt(IssueReceipt {
                 prev: s.clone(),
@@ -565,7 +598,12 @@ fn transition(state: &VisitState, policy: &Policy, now: OffsetDateTime, event: V
                 sealed_at: now,
             }))
         }
-        (VisitState::Receipt(s), VisitEvent::ReceiptIssued(receipt)) => Ok(VisitState::Rating(Rate { prev: s.clone(), receipt })),
+        (VisitState::Receipt(s), VisitEvent::ReceiptIssued(receipt)) => {
+            Ok(VisitState::Rating(Rate {
+                prev: s.clone(),
+                receipt,
+            }))
+        }
         (VisitState::Rating(s), VisitEvent::Rated(rating)) => {
             if let Rating::Score { stars } = rating
                 && !(1..=5).contains(&stars)
@@ -578,10 +616,16 @@ fn transition(state: &VisitState, policy: &Policy, now: OffsetDateTime, event: V
                 finished_at: now,
             }))
         }
-        (state, VisitEvent::Back) => back(state).ok_or(VisitError::IllegalTransition { step, event: "back" }),
+        (state, VisitEvent::Back) => back(state).ok_or(VisitError::IllegalTransition {
+            step,
+            event: "back",
+        }),
         (state, VisitEvent::Abandon { reason }) if step < Step::Seal => {
             if reason.trim().is_empty() {
-                return Err(VisitError::IllegalTransition { step, event: "abandon without a reason" });
+                return Err(VisitError::IllegalTransition {
+                    step,
+                    event: "abandon without a reason",
+                });
             }
             Ok(VisitState::Abandoned(Abandoned {
                 at_step: state.step(),
@@ -606,7 +650,12 @@ fn back(state: &VisitState) -> Option<VisitState> {
     })
 }
 
-fn check_services(applicant: &Applicant, input: ServicesInput, policy: &Policy, today: Date) -> Result<ChosenServices, VisitError> {
+fn check_services(
+    applicant: &Applicant,
+    input: ServicesInput,
+    policy: &Policy,
+    today: Date,
+) -> Result<ChosenServices, VisitError> {
     let err = |m: String| VisitError::Services(m);
     let services = input.services;
     if services.is_empty() {
@@ -628,7 +677,11 @@ fn check_services(applicant: &Applicant, input: ServicesInput, policy: &Policy, 
             return Err(err(format!(
                 "{} is only for {} residents",
                 service.describe_en(),
-                if needed == Residency::Taiwan { "Taiwan" } else { "mainland" }
+                if needed == Residency::Taiwan {
+                    "Taiwan"
+                } else {
+                    "mainland"
+                }
             )));
         }
         match service.endorsement() {
@@ -636,11 +689,18 @@ fn check_services(applicant: &Applicant, input: ServicesInput, policy: &Policy, 
                 if !endorsement_types.insert((e.region, e.code)) {
                     return Err(err(format!("endorsement {} is chosen twice", e.code)));
                 }
-                policy.endorsements.check(e, &facts).map_err(|x| err(x.to_string()))?;
+                policy
+                    .endorsements
+                    .check(e, &facts)
+                    .map_err(|x| err(x.to_string()))?;
                 let permit = e.region.permit();
-                let new_permit = services.iter().any(|s| s.endorsement().is_none() && s.document() == permit);
+                let new_permit = services
+                    .iter()
+                    .any(|s| s.endorsement().is_none() && s.document() == permit);
                 if !new_permit {
-                    let held = applicant.held(permit).and_then(|d| d.expiry.map(|x| (d, x)));
+                    let held = applicant
+                        .held(permit)
+                        .and_then(|d| d.expiry.map(|x| (d, x)));
                     let Some((_, expiry)) = held else {
                         return Err(err(format!(
                             "endorsement {} needs a valid {}: apply for one too, or record the one held",
@@ -649,7 +709,10 @@ fn check_services(applicant: &Applicant, input: ServicesInput, policy: &Policy, 
                         )));
                     };
                     if expiry <= today {
-                        return Err(err(format!("the {} held has expired: apply for a new one", permit.name_zh())));
+                        return Err(err(format!(
+                            "the {} held has expired: apply for a new one",
+                            permit.name_zh()
+                        )));
                     }
                     if add_months(today, e.validity.0) > expiry {
                         return Err(err(format!(
@@ -661,10 +724,18 @@ fn check_services(applicant: &Applicant, input: ServicesInput, policy: &Policy, 
             }
             None => {
                 if !documents.insert(service.document()) {
-                    return Err(err(format!("{} is chosen twice", service.document().name_zh())));
+                    return Err(err(format!(
+                        "{} is chosen twice",
+                        service.document().name_zh()
+                    )));
                 }
-                let reason = service.reason().unwrap_or(crate::service::IssueReason::First);
-                let needs_old = matches!(reason, crate::service::IssueReason::Renewal | crate::service::IssueReason::Damaged);
+                let reason = service
+                    .reason()
+                    .unwrap_or(crate::service::IssueReason::First);
+                let needs_old = matches!(
+                    reason,
+                    crate::service::IssueReason::Renewal | crate::service::IssueReason::Damaged
+                );
                 if needs_old && applicant.held(service.document()).is_none() {
                     return Err(err(format!(
                         "{} ({}) needs the document held now: record it first",
@@ -675,15 +746,27 @@ fn check_services(applicant: &Applicant, input: ServicesInput, policy: &Policy, 
             }
         }
     }
-    let quote = policy.fees.quote(&services, today).map_err(|e| err(e.to_string()))?;
-    Ok(ChosenServices { services, facts, quote })
+    let quote = policy
+        .fees
+        .quote(&services, today)
+        .map_err(|e| err(e.to_string()))?;
+    Ok(ChosenServices {
+        services,
+        facts,
+        quote,
+    })
 }
 
 fn check_digest(digest: &str) -> bool {
     digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn check_photo(applicant: &Applicant, photo: &PhotoInput, policy: &Policy, today: Date) -> Result<(), VisitError> {
+fn check_photo(
+    applicant: &Applicant,
+    photo: &PhotoInput,
+    policy: &Policy,
+    today: Date,
+) -> Result<(), VisitError> {
     let err = |m: String| VisitError::Photo(m);
     match photo {
         PhotoInput::Captured {
@@ -694,7 +777,9 @@ fn check_photo(applicant: &Applicant, photo: &PhotoInput, policy: &Policy, today
             if !check_digest(digest) {
                 return Err(err("the photo digest is not a SHA-256 hex string".into()));
             }
-            let reason_given = override_reason.as_deref().is_some_and(|r| !r.trim().is_empty());
+            let reason_given = override_reason
+                .as_deref()
+                .is_some_and(|r| !r.trim().is_empty());
             if !failed_checks.is_empty() && !reason_given {
                 return Err(err(format!(
                     "the photo failed {}: retake it, or record why it must be accepted",
@@ -703,7 +788,9 @@ fn check_photo(applicant: &Applicant, photo: &PhotoInput, policy: &Policy, today
             }
             Ok(())
         }
-        PhotoInput::Reused { taken_on, digest, .. } => {
+        PhotoInput::Reused {
+            taken_on, digest, ..
+        } => {
             if !check_digest(digest) {
                 return Err(err("the photo digest is not a SHA-256 hex string".into()));
             }
@@ -716,18 +803,30 @@ fn check_photo(applicant: &Applicant, photo: &PhotoInput, policy: &Policy, today
     }
 }
 
-fn check_fingerprints(applicant: &Applicant, fingers: &[FingerRecord], policy: &Policy, today: Date) -> Result<(), VisitError> {
+fn check_fingerprints(
+    applicant: &Applicant,
+    fingers: &[FingerRecord],
+    policy: &Policy,
+    today: Date,
+) -> Result<(), VisitError> {
     let err = |m: String| VisitError::Fingerprints(m);
     let rule = &policy.rules.fingerprints;
     if applicant.age_on(today) < rule.min_age_years {
         return if fingers.is_empty() {
             Ok(())
         } else {
-            Err(err(format!("fingerprints are not taken below age {}", rule.min_age_years)))
+            Err(err(format!(
+                "fingerprints are not taken below age {}",
+                rule.min_age_years
+            )))
         };
     }
     if fingers.len() != rule.fingers_required {
-        return Err(err(format!("{} fingers are needed, {} given", rule.fingers_required, fingers.len())));
+        return Err(err(format!(
+            "{} fingers are needed, {} given",
+            rule.fingers_required,
+            fingers.len()
+        )));
     }
     let mut seen = HashSet::new();
     for f in fingers {
@@ -740,7 +839,9 @@ fn check_fingerprints(applicant: &Applicant, fingers: &[FingerRecord], policy: &
         match &f.outcome {
             FingerOutcome::Captured { quality, digest } => {
                 if !check_digest(digest) {
-                    return Err(err("a fingerprint digest is not a SHA-256 hex string".into()));
+                    return Err(err(
+                        "a fingerprint digest is not a SHA-256 hex string".into()
+                    ));
                 }
                 if *quality < rule.min_quality {
                     return Err(err(format!(
@@ -751,7 +852,10 @@ fn check_fingerprints(applicant: &Applicant, fingers: &[FingerRecord], policy: &
             }
             FingerOutcome::Exception { reason, note } => {
                 if *reason == FingerException::Other && note.trim().is_empty() {
-                    return Err(err(format!("finger {}: describe the exception", f.finger.0)));
+                    return Err(err(format!(
+                        "finger {}: describe the exception",
+                        f.finger.0
+                    )));
                 }
             }
         }
@@ -759,7 +863,12 @@ fn check_fingerprints(applicant: &Applicant, fingers: &[FingerRecord], policy: &
     Ok(())
 }
 
-fn check_details(applicant: &Applicant, input: &DetailsInput, policy: &Policy, today: Date) -> Result<Details, VisitError> {
+fn check_details(
+    applicant: &Applicant,
+    input: &DetailsInput,
+    policy: &Policy,
+    today: Date,
+) -> Result<Details, VisitError> {
     let err = |m: String| VisitError::Details(m);
     let phone = MobileNumber::parse(&input.phone).map_err(|e| err(format!("phone: {e}")))?;
     let address = input.address.trim().to_string();
@@ -767,11 +876,15 @@ fn check_details(applicant: &Applicant, input: &DetailsInput, policy: &Policy, t
         return Err(err("the contact address is missing".into()));
     }
     if address.chars().count() > 100 {
-        return Err(err("the contact address is longer than 100 characters".into()));
+        return Err(err(
+            "the contact address is longer than 100 characters".into()
+        ));
     }
     let delivery = match &input.delivery {
         None => return Err(err("choose delivery: pickup or post".into())),
-        Some(Delivery::Pickup { office }) if office.trim().is_empty() => return Err(err("choose the pickup office".into())),
+        Some(Delivery::Pickup { office }) if office.trim().is_empty() => {
+            return Err(err("choose the pickup office".into()));
+        }
         Some(Delivery::Post { address, postcode }) => {
             if address.trim().is_empty() {
                 return Err(err("the postal address is missing".into()));
@@ -794,16 +907,23 @@ fn check_details(applicant: &Applicant, input: &DetailsInput, policy: &Policy, t
     }
     let priority = policy
         .priority
-        .applicable(applicant.identity.birth_date(), today, &input.declared_priority)
+        .applicable(
+            applicant.identity.birth_date(),
+            today,
+            &input.declared_priority,
+        )
         .map_err(|e| err(e.to_string()))?
         .into_iter()
         .map(|c| c.id.clone())
         .collect();
     let guardian_needed = applicant.age_on(today) < policy.rules.guardian.required_below_age_years;
-    let guardian_given = !input.guardian_id.trim().is_empty() || !input.guardian_name.trim().is_empty();
+    let guardian_given =
+        !input.guardian_id.trim().is_empty() || !input.guardian_name.trim().is_empty();
     let guardian = if guardian_needed || guardian_given {
-        let name = ChineseName::parse(&input.guardian_name).map_err(|e| err(format!("guardian's name: {e}")))?;
-        let id = CitizenId::parse(&input.guardian_id, today).map_err(|e| err(format!("guardian's identity number: {e}")))?;
+        let name = ChineseName::parse(&input.guardian_name)
+            .map_err(|e| err(format!("guardian's name: {e}")))?;
+        let id = CitizenId::parse(&input.guardian_id, today)
+            .map_err(|e| err(format!("guardian's identity number: {e}")))?;
         if crate::date::age_on(id.birth_date(), today) < 18 {
             return Err(err("the guardian must be an adult".into()));
         }
@@ -811,7 +931,8 @@ fn check_details(applicant: &Applicant, input: &DetailsInput, policy: &Policy, t
         if relationship.is_empty() {
             return Err(err("the guardian's relationship is missing".into()));
         }
-        let phone = MobileNumber::parse(&input.guardian_phone).map_err(|e| err(format!("guardian's phone: {e}")))?;
+        let phone = MobileNumber::parse(&input.guardian_phone)
+            .map_err(|e| err(format!("guardian's phone: {e}")))?;
         Some(Guardian {
             name,
             id,
@@ -840,7 +961,9 @@ fn check_consent(consent: &Consent) -> Result<(), VisitError> {
         return err("the applicant has not agreed to the collection of photo and fingerprints");
     }
     match &consent.signature {
-        Signature::Drawn { digest, strokes } if !check_digest(digest) || *strokes == 0 => err("the signature is empty"),
+        Signature::Drawn { digest, strokes } if !check_digest(digest) || *strokes == 0 => {
+            err("the signature is empty")
+        }
         Signature::Proxy {
             digest,
             strokes,
@@ -864,7 +987,11 @@ pub const FINGER_EXCEPTIONS: [(FingerException, &str, &str); 5] = [
     (FingerException::Amputated, "缺指", "amputated"),
     (FingerException::Injured, "受伤", "injured"),
     (FingerException::Bandaged, "包扎", "bandaged"),
-    (FingerException::Unreadable, "指纹磨损无法采集", "worn or unreadable"),
+    (
+        FingerException::Unreadable,
+        "指纹磨损无法采集",
+        "worn or unreadable",
+    ),
     (FingerException::Other, "其他", "other"),
 ];
 

@@ -48,7 +48,10 @@ impl UrgentPolicy {
                 return Err(invalid(FILE, format!("ground {:?} is listed twice", g.id)));
             }
             if g.evidence.is_empty() {
-                return Err(invalid(FILE, format!("ground {:?} lists no evidence", g.id)));
+                return Err(invalid(
+                    FILE,
+                    format!("ground {:?} lists no evidence", g.id),
+                ));
             }
         }
         Ok(p)
@@ -64,7 +67,9 @@ impl UrgentPolicy {
 
     /// Checks that every piece of evidence the ground needs has been seen.
     pub fn check(&self, ground: &str, seen: &[String]) -> Result<&UrgentGround, UrgentError> {
-        let g = self.ground(ground).ok_or_else(|| UrgentError::UnknownGround(ground.to_string()))?;
+        let g = self
+            .ground(ground)
+            .ok_or_else(|| UrgentError::UnknownGround(ground.to_string()))?;
         let missing: Vec<&str> = g
             .evidence
             .iter()
@@ -110,7 +115,9 @@ mod tests {
     #[test]
     fn evidence_is_required() {
         let p = UrgentPolicy::parse(PolicySources::BUILTIN.urgent).unwrap();
-        let err = p.check("critically-ill", &["critical-notice".into()]).unwrap_err();
+        let err = p
+            .check("critically-ill", &["critical-notice".into()])
+            .unwrap_err();
         assert_eq!(
             err,
             UrgentError::MissingEvidence {
@@ -118,7 +125,16 @@ mod tests {
                 missing: "亲属关系证明".into()
             }
         );
-        assert!(p.check("critically-ill", &["critical-notice".into(), "relationship".into()]).is_ok());
-        assert!(matches!(p.check("bored", &[]), Err(UrgentError::UnknownGround(_))));
+        assert!(
+            p.check(
+                "critically-ill",
+                &["critical-notice".into(), "relationship".into()]
+            )
+            .is_ok()
+        );
+        assert!(matches!(
+            p.check("bored", &[]),
+            Err(UrgentError::UnknownGround(_))
+        ));
     }
 }
