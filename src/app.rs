@@ -1,6 +1,6 @@
 //! Builds and runs the unit's bevy app.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bevy::diagnostic::FrameCount;
@@ -13,7 +13,7 @@ use doorstep_core::Policy;
 
 use crate::auth::{Auth, DemoAuth, OfficerAuth};
 use crate::cli::UiArgs;
-use crate::screens::unlock::{GlyphProbe, Title};
+use crate::screens::unlock::{GlyphProbe, PrivacyNote, Title};
 use crate::screens::{PolicyInUse, Screen};
 use crate::ui::theme;
 
@@ -40,17 +40,13 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>) -> ExitCode {
             .set(WindowPlugin {
                 primary_window: Some(Window {
                     title: "doorstep 出入境上门受理终端".into(),
-                    resolution: WindowResolution::new(ui.window.0, ui.window.1)
-                        .with_scale_factor_override(1.0),
+                    resolution: WindowResolution::new(ui.window.0, ui.window.1).with_scale_factor_override(1.0),
                     present_mode: PresentMode::AutoVsync,
                     ..default()
                 }),
                 ..default()
             })
-            .set(LogPlugin {
-                filter: "wgpu=error,naga=warn,bevy_render=warn,bevy_text=error".into(),
-                ..default()
-            }),
+            .set(LogPlugin { filter: "wgpu=error,naga=warn,bevy_render=warn,bevy_text=error".into(), ..default() }),
     );
     crate::ui::fonts::plugin(&mut app);
     app.insert_resource(ClearColor(theme::BACKGROUND));
@@ -66,11 +62,12 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>) -> ExitCode {
     }
     shell(&mut app, policy, Box::new(DemoAuth::new()));
     app.add_systems(Startup, spawn_camera);
+    if let Some(path) = ui.frame_log {
+        app.insert_resource(FrameLog(path));
+        app.add_systems(Last, log_frames);
+    }
     if let Some(path) = ui.screenshot {
-        app.insert_resource(ScreenshotPlan {
-            path,
-            frames_on_screen: 0,
-        });
+        app.insert_resource(ScreenshotPlan { path, frames_on_screen: 0 });
         app.add_systems(Update, take_screenshot.run_if(in_state(Screen::Unlock)));
     }
     match app.run() {
@@ -83,6 +80,24 @@ fn spawn_camera(mut commands: Commands) {
     commands.spawn(Camera2d);
 }
 
+/// Where to record the number of frames drawn so far (to show that an idle unit does not
+/// redraw).
+#[derive(Resource, Debug)]
+struct FrameLog(PathBuf);
+
+fn log_frames(log: Res<FrameLog>, frames: Res<FrameCount>) {
+    if let Err(e) = std::fs::write(&log.0, frames.0.to_string()) {
+        error!("cannot write the frame log {}: {e}", log.0.display());
+    }
+}
+
+/// A node's rectangle in physical pixels: left, top, width, height.
+fn rect_of(node: &ComputedNode, transform: &UiGlobalTransform) -> [f32; 4] {
+    let centre = transform.translation;
+    let size = node.size;
+    [centre.x - size.x / 2.0, centre.y - size.y / 2.0, size.x, size.y]
+}
+
 /// Where the screenshot goes, and how long the screen has been shown.
 #[derive(Resource, Debug)]
 struct ScreenshotPlan {
@@ -93,11 +108,7 @@ struct ScreenshotPlan {
 /// Frames to wait so fonts are rasterised and the layout has settled.
 const SETTLE_FRAMES: u32 = 30;
 
-fn take_screenshot(
-    mut commands: Commands,
-    mut plan: ResMut<ScreenshotPlan>,
-    frames: Res<FrameCount>,
-) {
+fn take_screenshot(mut commands: Commands, mut plan: ResMut<ScreenshotPlan>, frames: Res<FrameCount>) {
     plan.frames_on_screen += 1;
     if plan.frames_on_screen != SETTLE_FRAMES {
         return;
@@ -105,47 +116,27 @@ fn take_screenshot(
     info!("taking a screenshot at frame {}", frames.0);
     let path = plan.path.clone();
     let sidecar = path.with_extension("json");
-    commands
-        .spawn(Screenshot::primary_window())
-        .observe(save_to_disk(path))
-        .observe(
-            move |_: On<ScreenshotCaptured>,
-                  title: Query<(&ComputedNode, &UiGlobalTransform), With<Title>>,
-                  window: Query<&Window>,
-                  mut exit: MessageWriter<AppExit>| {
-                let rect = title.single().ok().map(|(node, transform)| {
-                    let centre = transform.translation;
-                    let size = node.size;
-                    [
-                        centre.x - size.x / 2.0,
-                        centre.y - size.y / 2.0,
-                        size.x,
-                        size.y,
-                    ]
-                });
-                let window = window
-                    .single()
-                    .ok()
-                    .map(|w| [w.physical_width(), w.physical_height()]);
-                match write_sidecar(&sidecar, rect, window) {
-                    Ok(()) => {
-                        exit.write(AppExit::Success);
-                    }
-                    Err(e) => {
-                        error!("cannot write {}: {e}", sidecar.display());
-                        exit.write(AppExit::error());
-                    }
+    commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path)).observe(
+        move |_: On<ScreenshotCaptured>,
+              title: Query<(&ComputedNode, &UiGlobalTransform), With<Title>>,
+              note: Query<(&ComputedNode, &UiGlobalTransform), With<PrivacyNote>>,
+              window: Query<&Window>,
+              mut exit: MessageWriter<AppExit>| {
+            let window = window.single().ok().map(|w| [w.physical_width(), w.physical_height()]);
+            let json = serde_json::json!({
+                "window": window,
+                "title": title.single().ok().map(|(n, t)| rect_of(n, t)),
+                "privacy_note": note.single().ok().map(|(n, t)| rect_of(n, t)),
+            });
+            match std::fs::write(&sidecar, json.to_string()) {
+                Ok(()) => {
+                    exit.write(AppExit::Success);
                 }
-            },
-        );
-}
-
-/// Writes where the title is (physical pixels), for the screenshot test.
-fn write_sidecar(
-    path: &Path,
-    title: Option<[f32; 4]>,
-    window: Option<[u32; 2]>,
-) -> std::io::Result<()> {
-    let json = serde_json::json!({ "title": title, "window": window });
-    std::fs::write(path, json.to_string())
+                Err(e) => {
+                    error!("cannot write {}: {e}", sidecar.display());
+                    exit.write(AppExit::error());
+                }
+            }
+        },
+    );
 }

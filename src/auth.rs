@@ -51,10 +51,7 @@ impl DemoAuth {
     pub const LOCKOUT: Duration = Duration::from_secs(30);
 
     pub fn new() -> DemoAuth {
-        DemoAuth {
-            failures: 0,
-            locked_until: None,
-        }
+        DemoAuth { failures: 0, locked_until: None }
     }
 }
 
@@ -82,15 +79,10 @@ impl OfficerAuth for DemoAuth {
                 self.locked_until = Some(elapsed + Self::LOCKOUT);
                 return Err(AuthError::LockedOut(Self::LOCKOUT));
             }
-            return Err(AuthError::WrongPin {
-                attempts_left: Self::MAX_FAILURES - self.failures,
-            });
+            return Err(AuthError::WrongPin { attempts_left: Self::MAX_FAILURES - self.failures });
         }
         self.failures = 0;
-        Ok(Officer {
-            id: "demo-officer".into(),
-            display_name: "测试警员".into(),
-        })
+        Ok(Officer { id: "demo-officer".into(), display_name: "测试警员".into() })
     }
 
     fn demo_pin(&self) -> Option<&str> {
@@ -108,21 +100,10 @@ mod tests {
         let t = Duration::from_secs(1);
         assert_eq!(a.verify("12345", t), Err(AuthError::TooShort));
         for left in (1..DemoAuth::MAX_FAILURES).rev() {
-            assert_eq!(
-                a.verify("000000", t),
-                Err(AuthError::WrongPin {
-                    attempts_left: left
-                })
-            );
+            assert_eq!(a.verify("000000", t), Err(AuthError::WrongPin { attempts_left: left }));
         }
-        assert_eq!(
-            a.verify("000000", t),
-            Err(AuthError::LockedOut(DemoAuth::LOCKOUT))
-        );
-        assert!(matches!(
-            a.verify(DemoAuth::PIN, t + Duration::from_secs(10)),
-            Err(AuthError::LockedOut(_))
-        ));
+        assert_eq!(a.verify("000000", t), Err(AuthError::LockedOut(DemoAuth::LOCKOUT)));
+        assert!(matches!(a.verify(DemoAuth::PIN, t + Duration::from_secs(10)), Err(AuthError::LockedOut(_))));
         assert!(a.verify(DemoAuth::PIN, t + DemoAuth::LOCKOUT).is_ok());
     }
 }

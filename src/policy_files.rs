@@ -13,13 +13,7 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<Policy> {
         anyhow::bail!("policy folder {} does not exist", dir.display());
     }
     let builtin = PolicySources::BUILTIN;
-    let defaults = [
-        builtin.fees,
-        builtin.endorsements,
-        builtin.priority,
-        builtin.urgent,
-        builtin.rules,
-    ];
+    let defaults = [builtin.fees, builtin.endorsements, builtin.priority, builtin.urgent, builtin.rules];
     let mut texts = Vec::with_capacity(POLICY_FILES.len());
     for (name, default) in POLICY_FILES.iter().zip(defaults) {
         let path = dir.join(name);

@@ -59,19 +59,11 @@ pub fn run(command: CheckCommand) -> anyhow::Result<ExitCode> {
         CheckCommand::Mrz { lines, out } => (check_mrz(&lines, super::today(out.date)), out),
     };
     print_report(&report, out.json);
-    Ok(if report.invalid.is_some() {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if report.invalid.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 fn invalid(code: &str, reason: impl ToString) -> Report {
-    Report {
-        fields: vec![],
-        invalid: Some((code.to_string(), reason.to_string())),
-        notes: vec![],
-    }
+    Report { fields: vec![], invalid: Some((code.to_string(), reason.to_string())), notes: vec![] }
 }
 
 /// A stable, machine-readable name for an error variant, from its `Debug` form.
@@ -130,15 +122,13 @@ fn check_doc(kind: DocumentKind, number: &str) -> Report {
             fields.push(("lifelong_number", json!(n.lifelong_part())));
             fields.push(("format_unconfirmed", json!(n.format_unconfirmed())));
             let notes = if n.format_unconfirmed() {
-                vec!["this number format rests on an unconfirmed source (DOMAIN.md [U]); check the document".to_string()]
+                vec![
+                    "this number format rests on an unconfirmed source (DOMAIN.md [U]); check the document".to_string(),
+                ]
             } else {
                 vec![]
             };
-            Report {
-                fields,
-                invalid: None,
-                notes,
-            }
+            Report { fields, invalid: None, notes }
         }
         Err(e) => invalid(&code_of(&e), e),
     }
@@ -150,20 +140,16 @@ fn check_mrz(lines: &[String], today: time::Date) -> Report {
         Ok(r) => {
             let mut notes = vec![];
             if r.layout_unconfirmed {
-                notes.push("the 往来港澳通行证 one-line layout rests on one open-source reader ([P]); check the card".into());
+                notes.push(
+                    "the 往来港澳通行证 one-line layout rests on one open-source reader ([P]); check the card".into(),
+                );
             }
             if r.is_expired(today) {
-                notes.push(format!(
-                    "the document expired on {}",
-                    format_date(r.expiry_date)
-                ));
+                notes.push(format!("the document expired on {}", format_date(r.expiry_date)));
             }
             Report {
                 fields: vec![
-                    (
-                        "format",
-                        serde_json::to_value(r.format).unwrap_or(Value::Null),
-                    ),
+                    ("format", serde_json::to_value(r.format).unwrap_or(Value::Null)),
                     ("document_code", json!(r.document_code)),
                     ("issuing_state", json!(r.issuing_state)),
                     ("document_number", json!(r.document_number)),
@@ -206,12 +192,7 @@ fn print_report(report: &Report, json_out: bool) {
         Some((_, reason)) => println!("invalid 无效: {reason}"),
         None => println!("valid 有效"),
     }
-    let width = report
-        .fields
-        .iter()
-        .map(|(k, _)| k.len())
-        .max()
-        .unwrap_or(0);
+    let width = report.fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in &report.fields {
         let shown = match v {
             Value::Null => continue,
@@ -232,13 +213,7 @@ mod tests {
 
     #[test]
     fn error_codes_are_kebab_case_variant_names() {
-        assert_eq!(
-            code_of(&IdNumberError::CheckCharacter {
-                expected: 'X',
-                found: '9'
-            }),
-            "check-character"
-        );
+        assert_eq!(code_of(&IdNumberError::CheckCharacter { expected: 'X', found: '9' }), "check-character");
         assert_eq!(code_of(&IdNumberError::WrongLength(3)), "wrong-length");
         assert_eq!(code_of(&IdNumberError::Empty), "empty");
     }

@@ -43,13 +43,7 @@ pub fn run(args: FeeArgs, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode>
             match policy.endorsements.option_for(e) {
                 Ok(option) => {
                     if let Some(c) = option.condition {
-                        conditions.push(format!(
-                            "{} {}: {} / {}",
-                            e.code,
-                            spec,
-                            c.describe_zh(),
-                            c.describe_en()
-                        ));
+                        conditions.push(format!("{} {}: {} / {}", e.code, spec, c.describe_zh(), c.describe_en()));
                     }
                 }
                 Err(err) => return fail(err.to_string()),
@@ -81,21 +75,14 @@ pub fn run(args: FeeArgs, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode>
             Confidence::Partial => "  (partly confirmed)",
             Confidence::Unconfirmed => "  (UNCONFIRMED amount)",
         };
-        println!(
-            "  {:>8}  {}  / {}{mark}",
-            line.amount.to_string(),
-            line.description_zh,
-            line.description_en
-        );
+        println!("  {:>8}  {}  / {}{mark}", line.amount.to_string(), line.description_zh, line.description_en);
     }
     println!("  {:>8}  合计 total (CNY)", quote.total.to_string());
     for c in &conditions {
         println!("  requires: {c}");
     }
     if quote.has_uncertain_amounts() {
-        println!(
-            "  note: some amounts rest on sources that are not confirmed; check the bureau's current notice"
-        );
+        println!("  note: some amounts rest on sources that are not confirmed; check the bureau's current notice");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,11 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::settings::Lang;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "doorstep",
-    version,
-    about = "Portable exit-entry service unit (上门办证终端)"
-)]
+#[command(name = "doorstep", version, about = "Portable exit-entry service unit (上门办证终端)")]
 pub struct Cli {
     /// A folder with policy files (fees.toml, endorsements.toml, priority.toml, urgent.toml,
     /// rules.toml) replacing the built-in ones; files not present keep the built-in version.
@@ -46,6 +42,9 @@ pub struct UiArgs {
     /// With --screenshot: draw the title with characters the font lacks, to compare against.
     #[arg(long, hide = true, requires = "screenshot")]
     pub probe_missing_glyphs: bool,
+    /// Record the number of frames drawn so far to this file, every frame (for tests).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub frame_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,9 +57,7 @@ pub enum Command {
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s
-        .split_once('x')
-        .ok_or("expected WIDTHxHEIGHT, like 1280x800")?;
+    let (w, h) = s.split_once('x').ok_or("expected WIDTHxHEIGHT, like 1280x800")?;
     let w: u32 = w.parse().map_err(|_| "width is not a number")?;
     let h: u32 = h.parse().map_err(|_| "height is not a number")?;
     if !(320..=7680).contains(&w) || !(240..=4320).contains(&h) {

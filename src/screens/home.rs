@@ -18,11 +18,7 @@ pub fn plugin(app: &mut App) {
 }
 
 fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>, auth: Res<Auth>) {
-    let name = session
-        .officer
-        .as_ref()
-        .map(|o| o.display_name.clone())
-        .unwrap_or_default();
+    let name = session.officer.as_ref().map(|o| o.display_name.clone()).unwrap_or_default();
     let today = crate::settings::now().date();
     let schedule = policy.0.fees.in_effect(today);
     let (id, from) = schedule
@@ -38,21 +34,14 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
             ..default()
         })
         .with_children(|body| {
-            body.spawn(label(
-                Tr::new("home.greeting").with("name", name),
-                theme::TITLE_SIZE,
-                theme::TEXT,
-            ));
+            body.spawn(label(Tr::new("home.greeting").with("name", name), theme::TITLE_SIZE, theme::TEXT));
             body.spawn(label(
                 Tr::new("home.schedule").with("id", id).with("date", from),
                 theme::BODY_SIZE,
                 theme::MUTED,
             ));
-            body.spawn(Node {
-                width: Val::Px(360.0),
-                ..default()
-            })
-            .with_child(primary_button(LockButton, Tr::new("home.lock")));
+            body.spawn(Node { width: Val::Px(360.0), ..default() })
+                .with_child(primary_button(LockButton, Tr::new("home.lock")));
         });
     });
 }

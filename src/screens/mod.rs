@@ -42,10 +42,7 @@ pub struct IdleLock {
 
 impl Default for IdleLock {
     fn default() -> Self {
-        IdleLock {
-            timeout: Duration::from_secs(5 * 60),
-            idle: Duration::ZERO,
-        }
+        IdleLock { timeout: Duration::from_secs(5 * 60), idle: Duration::ZERO }
     }
 }
 
@@ -70,10 +67,7 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, (switch_language, track_idle, lock).chain());
 }
 
-fn switch_language(
-    buttons: Query<&Interaction, (Changed<Interaction>, With<LangButton>)>,
-    mut lang: ResMut<Lang>,
-) {
+fn switch_language(buttons: Query<&Interaction, (Changed<Interaction>, With<LangButton>)>, mut lang: ResMut<Lang>) {
     if buttons.iter().any(|i| *i == Interaction::Pressed) {
         *lang = lang.other();
     }
@@ -100,11 +94,7 @@ fn track_idle(
     }
 }
 
-fn lock(
-    mut requests: MessageReader<LockNow>,
-    mut session: ResMut<Session>,
-    mut next: ResMut<NextState<Screen>>,
-) {
+fn lock(mut requests: MessageReader<LockNow>, mut session: ResMut<Session>, mut next: ResMut<NextState<Screen>>) {
     if requests.read().count() > 0 {
         session.officer = None;
         next.set(Screen::Unlock);
@@ -121,11 +111,7 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
             ..default()
         },
         BackgroundColor(theme::DEMO_BADGE),
-        children![label(
-            Tr::new("app.demo"),
-            theme::BODY_SIZE,
-            theme::ON_HEADER
-        )],
+        children![label(Tr::new("app.demo"), theme::BODY_SIZE, theme::ON_HEADER)],
     );
     let lang = (
         Button,
@@ -141,15 +127,8 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
         },
         BorderColor::all(theme::ON_HEADER),
         BackgroundColor(theme::HEADER),
-        ButtonColors {
-            normal: theme::HEADER,
-            pressed: theme::PRIMARY_PRESSED,
-        },
-        children![label(
-            Tr::new("lang.switch"),
-            theme::BODY_SIZE,
-            theme::ON_HEADER
-        )],
+        ButtonColors { normal: theme::HEADER, pressed: theme::PRIMARY_PRESSED },
+        children![label(Tr::new("lang.switch"), theme::BODY_SIZE, theme::ON_HEADER)],
     );
     (
         Node {
@@ -163,19 +142,8 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
         },
         BackgroundColor(theme::HEADER),
         children![
-            label(
-                Tr::new("home.date").with("date", today),
-                theme::BODY_SIZE,
-                theme::ON_HEADER
-            ),
-            (
-                Node {
-                    column_gap: Val::Px(16.0),
-                    align_items: AlignItems::Center,
-                    ..default()
-                },
-                children![badge, lang],
-            ),
+            label(Tr::new("home.date").with("date", today), theme::BODY_SIZE, theme::ON_HEADER),
+            (Node { column_gap: Val::Px(16.0), align_items: AlignItems::Center, ..default() }, children![badge, lang],),
         ],
     )
 }

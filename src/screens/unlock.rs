@@ -46,6 +46,14 @@ pub struct GlyphProbe;
 #[derive(Component, Debug)]
 pub struct Title;
 
+/// The long privacy note, whose wrapping the screenshot test checks (bevy has no line-break
+/// model for Chinese, so wrapping falls back to breaking between characters).
+#[derive(Component, Debug)]
+pub struct PrivacyNote;
+
+/// The width of the column holding the title and notes.
+pub const TEXT_COLUMN_WIDTH: f32 = 560.0;
+
 #[derive(Component)]
 struct PinDots;
 
@@ -58,20 +66,10 @@ pub fn plugin(app: &mut App) {
     app.add_message::<PinKey>();
     app.add_systems(OnEnter(Screen::Unlock), spawn);
     app.add_systems(OnExit(Screen::Unlock), forget_pin);
-    app.add_systems(
-        Update,
-        (press_keys, type_keys, apply_pin_keys, show_pin)
-            .chain()
-            .run_if(in_state(Screen::Unlock)),
-    );
+    app.add_systems(Update, (press_keys, type_keys, apply_pin_keys, show_pin).chain().run_if(in_state(Screen::Unlock)));
 }
 
-fn spawn(
-    mut commands: Commands,
-    auth: Res<Auth>,
-    idle: Res<super::IdleLock>,
-    probe: Option<Res<GlyphProbe>>,
-) {
+fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, probe: Option<Res<GlyphProbe>>) {
     let demo_pin = auth.0.demo_pin().map(str::to_string);
     let title: Box<dyn FnOnce(&mut ChildSpawnerCommands)> = if probe.is_some() {
         // Nine characters of CJK Extension B (U+20000…), which the subset font does not carry.
@@ -81,10 +79,7 @@ fn spawn(
         })
     } else {
         Box::new(|p| {
-            p.spawn((
-                Title,
-                label(Tr::new("app.title"), theme::TITLE_SIZE, theme::TEXT),
-            ));
+            p.spawn((Title, label(Tr::new("app.title"), theme::TITLE_SIZE, theme::TEXT)));
         })
     };
     let minutes = idle.timeout.as_secs().div_ceil(60);
@@ -100,34 +95,22 @@ fn spawn(
         })
         .with_children(|body| {
             body.spawn(Node {
-                width: Val::Px(560.0),
+                width: Val::Px(TEXT_COLUMN_WIDTH),
                 flex_direction: FlexDirection::Column,
                 row_gap: Val::Px(20.0),
                 ..default()
             })
             .with_children(|left| {
                 title(left);
-                left.spawn(label(
-                    Tr::new("unlock.prompt"),
-                    theme::HEADING_SIZE,
-                    theme::TEXT,
-                ));
+                left.spawn(label(Tr::new("unlock.prompt"), theme::HEADING_SIZE, theme::TEXT));
                 left.spawn((PinDots, plain(&dots(0), theme::KEY_SIZE, theme::PRIMARY)));
-                left.spawn((
-                    FeedbackText,
-                    label(Tr::new(""), theme::BODY_SIZE, theme::ERROR),
-                ));
+                left.spawn((FeedbackText, label(Tr::new(""), theme::BODY_SIZE, theme::ERROR)));
                 if let Some(pin) = &demo_pin {
-                    left.spawn(label(
-                        Tr::new("unlock.demo_hint").with("pin", pin),
-                        theme::BODY_SIZE,
-                        theme::MUTED,
-                    ));
+                    left.spawn(label(Tr::new("unlock.demo_hint").with("pin", pin), theme::BODY_SIZE, theme::MUTED));
                 }
-                left.spawn(label(
-                    Tr::new("unlock.privacy").with("m", minutes),
-                    theme::BODY_SIZE,
-                    theme::MUTED,
+                left.spawn((
+                    PrivacyNote,
+                    label(Tr::new("unlock.privacy").with("m", minutes), theme::BODY_SIZE, theme::MUTED),
                 ));
             });
             body.spawn(Node {
@@ -144,11 +127,7 @@ fn spawn(
                     [PinKey::Clear, PinKey::Digit(0), PinKey::Delete],
                 ];
                 for row in rows {
-                    pad.spawn(Node {
-                        column_gap: Val::Px(12.0),
-                        ..default()
-                    })
-                    .with_children(|r| {
+                    pad.spawn(Node { column_gap: Val::Px(12.0), ..default() }).with_children(|r| {
                         for key in row {
                             match key {
                                 PinKey::Digit(d) => {
@@ -162,22 +141,14 @@ fn spawn(
                                     r.spawn(key_button(
                                         key,
                                         128.0,
-                                        label(
-                                            Tr::new("unlock.clear"),
-                                            theme::BODY_SIZE,
-                                            theme::TEXT,
-                                        ),
+                                        label(Tr::new("unlock.clear"), theme::BODY_SIZE, theme::TEXT),
                                     ));
                                 }
                                 _ => {
                                     r.spawn(key_button(
                                         key,
                                         128.0,
-                                        label(
-                                            Tr::new("unlock.delete"),
-                                            theme::BODY_SIZE,
-                                            theme::TEXT,
-                                        ),
+                                        label(Tr::new("unlock.delete"), theme::BODY_SIZE, theme::TEXT),
                                     ));
                                 }
                             }
@@ -191,16 +162,10 @@ fn spawn(
 }
 
 fn dots(filled: usize) -> String {
-    (0..PIN_LEN)
-        .map(|i| if i < filled { "●" } else { "○" })
-        .collect::<Vec<_>>()
-        .join(" ")
+    (0..PIN_LEN).map(|i| if i < filled { "●" } else { "○" }).collect::<Vec<_>>().join(" ")
 }
 
-fn press_keys(
-    buttons: Query<(&Interaction, &PinKey), Changed<Interaction>>,
-    mut out: MessageWriter<PinKey>,
-) {
+fn press_keys(buttons: Query<(&Interaction, &PinKey), Changed<Interaction>>, mut out: MessageWriter<PinKey>) {
     for (interaction, key) in &buttons {
         if *interaction == Interaction::Pressed {
             out.write(*key);
@@ -248,9 +213,7 @@ fn apply_pin_keys(
 ) {
     for key in keys.read() {
         match *key {
-            PinKey::Digit(d) if entry.digits.len() < PIN_LEN && d < 10 => {
-                entry.digits.push(char::from(b'0' + d))
-            }
+            PinKey::Digit(d) if entry.digits.len() < PIN_LEN && d < 10 => entry.digits.push(char::from(b'0' + d)),
             PinKey::Digit(_) => {}
             PinKey::Delete => {
                 entry.digits.pop();
@@ -271,8 +234,7 @@ fn apply_pin_keys(
                         feedback.0 = Some(Tr::new("unlock.wrong").with("n", attempts_left));
                     }
                     Err(AuthError::LockedOut(wait)) => {
-                        feedback.0 =
-                            Some(Tr::new("unlock.locked_out").with("s", wait.as_secs().max(1)));
+                        feedback.0 = Some(Tr::new("unlock.locked_out").with("s", wait.as_secs().max(1)));
                     }
                 }
             }

@@ -29,10 +29,7 @@ impl Strings {
                 HashMap::new()
             })
         };
-        Strings {
-            zh: parse("zh-CN", ZH),
-            en: parse("en", EN),
-        }
+        Strings { zh: parse("zh-CN", ZH), en: parse("en", EN) }
     }
 
     pub fn keys(&self, lang: Lang) -> Vec<&str> {
@@ -50,11 +47,7 @@ impl Strings {
 
     /// The text for `key` with `{name}` placeholders filled in. A missing key shows itself.
     pub fn get(&self, lang: Lang, key: &str, args: &[(&str, String)]) -> String {
-        let mut text = self
-            .table(lang)
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| key.to_string());
+        let mut text = self.table(lang).get(key).cloned().unwrap_or_else(|| key.to_string());
         for (name, value) in args {
             text = text.replace(&format!("{{{name}}}"), value);
         }
@@ -71,10 +64,7 @@ pub struct Tr {
 
 impl Tr {
     pub fn new(key: &'static str) -> Tr {
-        Tr {
-            key,
-            args: Vec::new(),
-        }
+        Tr { key, args: Vec::new() }
     }
 
     pub fn with(mut self, name: &'static str, value: impl ToString) -> Tr {
@@ -95,11 +85,7 @@ pub fn plugin(app: &mut App) {
 }
 
 /// Rewrites every text whose key, values or language changed.
-fn apply_translations(
-    lang: Res<Lang>,
-    strings: Res<Strings>,
-    mut texts: Query<(Ref<Tr>, &mut Text)>,
-) {
+fn apply_translations(lang: Res<Lang>, strings: Res<Strings>, mut texts: Query<(Ref<Tr>, &mut Text)>) {
     for (tr, mut text) in &mut texts {
         if lang.is_changed() || tr.is_changed() {
             let wanted = tr.render(&strings, *lang);
@@ -123,11 +109,8 @@ mod tests {
         for key in zh {
             let holes = |lang| {
                 let text = s.get(lang, key, &[]);
-                let mut v: Vec<String> = text
-                    .split('{')
-                    .skip(1)
-                    .filter_map(|p| p.split_once('}').map(|(h, _)| h.to_string()))
-                    .collect();
+                let mut v: Vec<String> =
+                    text.split('{').skip(1).filter_map(|p| p.split_once('}').map(|(h, _)| h.to_string())).collect();
                 v.sort();
                 v
             };
@@ -138,10 +121,7 @@ mod tests {
     #[test]
     fn placeholders_are_filled_and_missing_keys_show_themselves() {
         let s = Strings::embedded();
-        assert_eq!(
-            s.get(Lang::Zh, "unlock.wrong", &[("n", "3".into())]),
-            "PIN 码错误，还可尝试 3 次"
-        );
+        assert_eq!(s.get(Lang::Zh, "unlock.wrong", &[("n", "3".into())]), "PIN 码错误，还可尝试 3 次");
         assert_eq!(s.get(Lang::En, "no.such.key", &[]), "no.such.key");
     }
 }

@@ -16,9 +16,7 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, show_press);
 }
 
-fn show_press(
-    mut buttons: Query<(&Interaction, &ButtonColors, &mut BackgroundColor), Changed<Interaction>>,
-) {
+fn show_press(mut buttons: Query<(&Interaction, &ButtonColors, &mut BackgroundColor), Changed<Interaction>>) {
     for (interaction, colors, mut bg) in &mut buttons {
         bg.0 = match interaction {
             Interaction::Pressed => colors.pressed,
@@ -29,21 +27,12 @@ fn show_press(
 
 /// A translatable text of `size` and `color`.
 pub fn label(tr: Tr, size: f32, color: Color) -> impl Bundle {
-    (
-        Text::new(""),
-        tr,
-        TextFont::from_font_size(size),
-        TextColor(color),
-    )
+    (Text::new(""), tr, TextFont::from_font_size(size), TextColor(color))
 }
 
 /// A plain (not translated) text, for digits and symbols.
 pub fn plain(text: &str, size: f32, color: Color) -> impl Bundle {
-    (
-        Text::new(text),
-        TextFont::from_font_size(size),
-        TextColor(color),
-    )
+    (Text::new(text), TextFont::from_font_size(size), TextColor(color))
 }
 
 /// A keypad-style button: white, bordered, at least [`theme::MIN_TOUCH`] on each side.
@@ -62,10 +51,7 @@ pub fn key_button(action: impl Component, width: f32, content: impl Bundle) -> i
         },
         BackgroundColor(theme::KEY),
         BorderColor::all(theme::KEY_BORDER),
-        ButtonColors {
-            normal: theme::KEY,
-            pressed: theme::KEY_PRESSED,
-        },
+        ButtonColors { normal: theme::KEY, pressed: theme::KEY_PRESSED },
         children![content],
     )
 }
@@ -84,10 +70,7 @@ pub fn primary_button(action: impl Component, tr: Tr) -> impl Bundle {
             ..default()
         },
         BackgroundColor(theme::PRIMARY),
-        ButtonColors {
-            normal: theme::PRIMARY,
-            pressed: theme::PRIMARY_PRESSED,
-        },
+        ButtonColors { normal: theme::PRIMARY, pressed: theme::PRIMARY_PRESSED },
         children![label(tr, theme::HEADING_SIZE, theme::ON_PRIMARY)],
     )
 }

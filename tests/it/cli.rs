@@ -5,40 +5,23 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn doorstep(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_doorstep"))
-        .args(args)
-        .output()
-        .expect("run doorstep")
+    Command::new(env!("CARGO_BIN_EXE_doorstep")).args(args).output().expect("run doorstep")
 }
 
 fn json(args: &[&str]) -> (i32, Value) {
     let out = doorstep(args);
     let text = String::from_utf8(out.stdout).expect("utf-8");
-    let value =
-        serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{args:?}: {e}: {text}"));
+    let value = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{args:?}: {e}: {text}"));
     (out.status.code().unwrap_or(-1), value)
 }
 
-const TD3: [&str; 2] = [
-    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
-    "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
-];
-const TD1: [&str; 3] = [
-    "I<UTOD231458907<<<<<<<<<<<<<<<",
-    "7408122F1204159UTO<<<<<<<<<<<6",
-    "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
-];
+const TD3: [&str; 2] = ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10"];
+const TD1: [&str; 3] =
+    ["I<UTOD231458907<<<<<<<<<<<<<<<", "7408122F1204159UTO<<<<<<<<<<<6", "ERIKSSON<<ANNA<MARIA<<<<<<<<<<"];
 
 #[test]
 fn check_id_published_examples() {
-    let (code, v) = json(&[
-        "check",
-        "id",
-        "11010519491231002X",
-        "--json",
-        "--date",
-        "2026-11-26",
-    ]);
+    let (code, v) = json(&["check", "id", "11010519491231002X", "--json", "--date", "2026-11-26"]);
     assert_eq!(code, 0);
     assert_eq!(v["valid"], true);
     assert_eq!(v["birth_date"], "1949-12-31");
@@ -61,14 +44,7 @@ fn check_id_negative_cases() {
     assert!(v["reason"].as_str().unwrap().contains("X"));
 
     // Valid structure, but born after the given day.
-    let (code, v) = json(&[
-        "check",
-        "id",
-        "11010519491231002X",
-        "--json",
-        "--date",
-        "1949-12-30",
-    ]);
+    let (code, v) = json(&["check", "id", "11010519491231002X", "--json", "--date", "1949-12-30"]);
     assert_eq!(code, 1);
     assert_eq!(v["error"], "birth-date-in-future");
 
@@ -104,24 +80,12 @@ fn check_doc_kinds() {
     let (_, v) = json(&["check", "doc", "taiwan-permit", "L12345678", "--json"]);
     assert_eq!(v["format_unconfirmed"], true);
     let out = doorstep(&["check", "doc", "visa", "X"]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "an unknown kind is a usage error"
-    );
+    assert_eq!(out.status.code(), Some(2), "an unknown kind is a usage error");
 }
 
 #[test]
 fn check_mrz_specimens_and_tampering() {
-    let (code, v) = json(&[
-        "check",
-        "mrz",
-        TD3[0],
-        TD3[1],
-        "--json",
-        "--date",
-        "2026-11-26",
-    ]);
+    let (code, v) = json(&["check", "mrz", TD3[0], TD3[1], "--json", "--date", "2026-11-26"]);
     assert_eq!(code, 0);
     assert_eq!(v["format"], "td3");
     assert_eq!(v["document_number"], "L898902C3");
@@ -144,32 +108,16 @@ fn check_mrz_specimens_and_tampering() {
 
 #[test]
 fn fee_itemises_the_example_visit() {
-    let (code, v) = json(&[
-        "fee",
-        "passport",
-        "hk-macao-permit",
-        "hk-macao-endorsement:G:1x:3m",
-        "--json",
-        "--date",
-        "2026-11-26",
-    ]);
+    let (code, v) =
+        json(&["fee", "passport", "hk-macao-permit", "hk-macao-endorsement:G:1x:3m", "--json", "--date", "2026-11-26"]);
     assert_eq!(code, 0);
     assert_eq!(v["total"], "195.00");
     assert_eq!(v["schedule_id"], "fees-2019-07-01");
-    let amounts: Vec<&str> = v["lines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["amount"].as_str().unwrap())
-        .collect();
+    let amounts: Vec<&str> = v["lines"].as_array().unwrap().iter().map(|l| l["amount"].as_str().unwrap()).collect();
     assert_eq!(amounts, ["120.00", "60.00", "15.00"]);
 
-    let text =
-        String::from_utf8(doorstep(&["fee", "passport", "--date", "2019-06-30"]).stdout).unwrap();
-    assert!(
-        text.contains("160.00") && text.contains("fees-2017-07-01"),
-        "{text}"
-    );
+    let text = String::from_utf8(doorstep(&["fee", "passport", "--date", "2019-06-30"]).stdout).unwrap();
+    assert!(text.contains("160.00") && text.contains("fees-2017-07-01"), "{text}");
 
     let (code, v) = json(&["fee", "hk-macao-endorsement:G:multi:5y", "--json"]);
     assert_eq!(code, 1);
@@ -194,15 +142,7 @@ fn fee_reads_a_bureau_policy_folder() {
         "#,
     )
     .unwrap();
-    let (code, v) = json(&[
-        "fee",
-        "passport",
-        "--json",
-        "--policy",
-        dir.to_str().unwrap(),
-        "--date",
-        "2026-11-26",
-    ]);
+    let (code, v) = json(&["fee", "passport", "--json", "--policy", dir.to_str().unwrap(), "--date", "2026-11-26"]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["total"], "100.00");
 

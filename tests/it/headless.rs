@@ -18,14 +18,8 @@ use doorstep_core::Policy;
 fn app() -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
-    app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
-        200,
-    )));
-    doorstep::app::shell(
-        &mut app,
-        Policy::builtin().unwrap(),
-        Box::new(DemoAuth::new()),
-    );
+    app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(200)));
+    doorstep::app::shell(&mut app, Policy::builtin().unwrap(), Box::new(DemoAuth::new()));
     app.update();
     app
 }
@@ -77,20 +71,8 @@ fn the_right_pin_opens_home_and_clears_the_unlock_screen() {
     let mut app = app();
     type_pin(&mut app, DemoAuth::PIN);
     assert_eq!(screen(&app), Screen::Home);
-    assert_eq!(
-        app.world()
-            .resource::<Session>()
-            .officer
-            .as_ref()
-            .unwrap()
-            .display_name,
-        "测试警员"
-    );
-    assert_eq!(
-        title_text(&mut app),
-        None,
-        "the unlock screen's entities are gone"
-    );
+    assert_eq!(app.world().resource::<Session>().officer.as_ref().unwrap().display_name, "测试警员");
+    assert_eq!(title_text(&mut app), None, "the unlock screen's entities are gone");
     app.update();
     assert!(all_texts(&mut app).iter().any(|t| t == "测试警员，您好"));
 }
@@ -103,14 +85,8 @@ fn a_wrong_pin_stays_locked_and_says_so() {
     assert!(app.world().resource::<Session>().officer.is_none());
     app.update();
     let texts = all_texts(&mut app);
-    assert!(
-        texts.iter().any(|t| t == "PIN 码错误，还可尝试 4 次"),
-        "{texts:?}"
-    );
-    assert!(
-        texts.iter().any(|t| t == "○ ○ ○ ○ ○ ○"),
-        "the dots were cleared: {texts:?}"
-    );
+    assert!(texts.iter().any(|t| t == "PIN 码错误，还可尝试 4 次"), "{texts:?}");
+    assert!(texts.iter().any(|t| t == "○ ○ ○ ○ ○ ○"), "the dots were cleared: {texts:?}");
 }
 
 #[test]
@@ -118,11 +94,7 @@ fn the_keypad_buttons_type_digits() {
     let mut app = app();
     for digit in DemoAuth::PIN.chars().map(|c| c.to_digit(10).unwrap() as u8) {
         let mut q = app.world_mut().query::<(Entity, &PinKey)>();
-        let button = q
-            .iter(app.world())
-            .find(|(_, k)| **k == PinKey::Digit(digit))
-            .map(|(e, _)| e)
-            .unwrap();
+        let button = q.iter(app.world()).find(|(_, k)| **k == PinKey::Digit(digit)).map(|(e, _)| e).unwrap();
         *app.world_mut().get_mut::<Interaction>(button).unwrap() = Interaction::Pressed;
         app.update();
         *app.world_mut().get_mut::<Interaction>(button).unwrap() = Interaction::None;
@@ -130,11 +102,7 @@ fn the_keypad_buttons_type_digits() {
     }
     assert!(all_texts(&mut app).iter().any(|t| t == "● ● ● ● ● ●"));
     let mut q = app.world_mut().query::<(Entity, &PinKey)>();
-    let submit = q
-        .iter(app.world())
-        .find(|(_, k)| **k == PinKey::Submit)
-        .map(|(e, _)| e)
-        .unwrap();
+    let submit = q.iter(app.world()).find(|(_, k)| **k == PinKey::Submit).map(|(e, _)| e).unwrap();
     *app.world_mut().get_mut::<Interaction>(submit).unwrap() = Interaction::Pressed;
     app.update();
     app.update();
@@ -155,33 +123,12 @@ fn key(app: &mut App, code: KeyCode, logical: Key, state: ButtonState) {
 #[test]
 fn the_keyboard_types_a_pin_too() {
     let mut app = app();
-    let digits = [
-        KeyCode::Digit1,
-        KeyCode::Digit2,
-        KeyCode::Digit3,
-        KeyCode::Digit4,
-        KeyCode::Digit5,
-        KeyCode::Digit6,
-    ];
+    let digits = [KeyCode::Digit1, KeyCode::Digit2, KeyCode::Digit3, KeyCode::Digit4, KeyCode::Digit5, KeyCode::Digit6];
     // A stray digit, deleted with Backspace, must not count.
-    for code in [KeyCode::Digit9, KeyCode::Backspace]
-        .into_iter()
-        .chain(digits)
-        .chain([KeyCode::Enter])
-    {
-        key(
-            &mut app,
-            code,
-            Key::Unidentified(bevy::input::keyboard::NativeKey::Unidentified),
-            ButtonState::Pressed,
-        );
+    for code in [KeyCode::Digit9, KeyCode::Backspace].into_iter().chain(digits).chain([KeyCode::Enter]) {
+        key(&mut app, code, Key::Unidentified(bevy::input::keyboard::NativeKey::Unidentified), ButtonState::Pressed);
         app.update();
-        key(
-            &mut app,
-            code,
-            Key::Unidentified(bevy::input::keyboard::NativeKey::Unidentified),
-            ButtonState::Released,
-        );
+        key(&mut app, code, Key::Unidentified(bevy::input::keyboard::NativeKey::Unidentified), ButtonState::Released);
         app.update();
     }
     app.update();
@@ -193,10 +140,7 @@ fn the_language_switch_rewrites_the_screen() {
     let mut app = app();
     press::<LangButton>(&mut app);
     assert_eq!(*app.world().resource::<Lang>(), Lang::En);
-    assert_eq!(
-        title_text(&mut app).as_deref(),
-        Some("Exit-Entry Home Service Unit")
-    );
+    assert_eq!(title_text(&mut app).as_deref(), Some("Exit-Entry Home Service Unit"));
     press::<LangButton>(&mut app);
     assert_eq!(title_text(&mut app).as_deref(), Some("出入境上门受理终端"));
 }
@@ -216,12 +160,7 @@ fn the_lock_button_and_idleness_lock_the_unit() {
     assert_eq!(screen(&app), Screen::Home);
     // Input keeps it open…
     for _ in 0..20 {
-        key(
-            &mut app,
-            KeyCode::ShiftLeft,
-            Key::Shift,
-            ButtonState::Pressed,
-        );
+        key(&mut app, KeyCode::ShiftLeft, Key::Shift, ButtonState::Pressed);
         app.update();
     }
     assert_eq!(screen(&app), Screen::Home);

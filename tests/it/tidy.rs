@@ -9,12 +9,7 @@ use serde_json::Value;
 use crate::root;
 
 /// Crates that must stay pure: no IO-heavy or platform dependencies, direct or transitive.
-const PURE: [&str; 4] = [
-    "doorstep-core",
-    "doorstep-envelope",
-    "doorstep-link",
-    "doorstep-photo",
-];
+const PURE: [&str; 4] = ["doorstep-core", "doorstep-envelope", "doorstep-link", "doorstep-photo"];
 /// What a pure crate may never pull in.
 const FORBIDDEN: [&str; 6] = ["bevy", "tokio", "sled", "serialport", "nokhwa", "rustls"];
 
@@ -25,22 +20,14 @@ fn metadata() -> Value {
         .current_dir(root())
         .output()
         .expect("run cargo metadata");
-    assert!(
-        out.status.success(),
-        "cargo metadata: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("metadata JSON")
 }
 
 /// Names of every package `id` depends on through normal and build dependencies.
 fn transitive(meta: &Value, id: &str) -> BTreeSet<String> {
-    let nodes: HashMap<&str, &Value> = meta["resolve"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| (n["id"].as_str().unwrap(), n))
-        .collect();
+    let nodes: HashMap<&str, &Value> =
+        meta["resolve"]["nodes"].as_array().unwrap().iter().map(|n| (n["id"].as_str().unwrap(), n)).collect();
     let names: HashMap<&str, &str> = meta["packages"]
         .as_array()
         .unwrap()
@@ -55,11 +42,7 @@ fn transitive(meta: &Value, id: &str) -> BTreeSet<String> {
             continue;
         }
         for dep in nodes[current.as_str()]["deps"].as_array().unwrap() {
-            let not_dev = dep["dep_kinds"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|k| k["kind"].as_str() != Some("dev"));
+            let not_dev = dep["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].as_str() != Some("dev"));
             if not_dev {
                 let dep_id = dep["pkg"].as_str().unwrap();
                 out.insert(names[dep_id].to_string());
@@ -73,9 +56,7 @@ fn transitive(meta: &Value, id: &str) -> BTreeSet<String> {
 fn forbidden_in(deps: &BTreeSet<String>) -> Vec<String> {
     deps.iter()
         .filter(|d| {
-            FORBIDDEN.iter().any(|f| {
-                *d == f || d.starts_with(&format!("{f}_")) || d.starts_with(&format!("{f}-"))
-            })
+            FORBIDDEN.iter().any(|f| *d == f || d.starts_with(&format!("{f}_")) || d.starts_with(&format!("{f}-")))
         })
         .cloned()
         .collect()
@@ -84,47 +65,24 @@ fn forbidden_in(deps: &BTreeSet<String>) -> Vec<String> {
 #[test]
 fn pure_crates_have_no_forbidden_dependencies() {
     let meta = metadata();
-    let members: Vec<&Value> = meta["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| PURE.contains(&p["name"].as_str().unwrap()))
-        .collect();
-    assert_eq!(
-        members.len(),
-        PURE.len(),
-        "every pure crate is in the workspace"
-    );
+    let members: Vec<&Value> =
+        meta["packages"].as_array().unwrap().iter().filter(|p| PURE.contains(&p["name"].as_str().unwrap())).collect();
+    assert_eq!(members.len(), PURE.len(), "every pure crate is in the workspace");
     let mut failures = Vec::new();
     for p in members {
         let deps = transitive(&meta, p["id"].as_str().unwrap());
         let bad = forbidden_in(&deps);
         if !bad.is_empty() {
-            failures.push(format!(
-                "{} depends on {}",
-                p["name"].as_str().unwrap(),
-                bad.join(", ")
-            ));
+            failures.push(format!("{} depends on {}", p["name"].as_str().unwrap(), bad.join(", ")));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "pure crates must not depend on IO frameworks:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "pure crates must not depend on IO frameworks:\n{}", failures.join("\n"));
 }
 
 #[test]
 fn the_rule_itself_catches_bevy_and_its_kin() {
-    let deps: BTreeSet<String> = [
-        "serde",
-        "bevy_ecs",
-        "tokio-rustls",
-        "rustls",
-        "sledgehammer",
-    ]
-    .map(String::from)
-    .into();
+    let deps: BTreeSet<String> =
+        ["serde", "bevy_ecs", "tokio-rustls", "rustls", "sledgehammer"].map(String::from).into();
     assert_eq!(forbidden_in(&deps), ["bevy_ecs", "rustls", "tokio-rustls"]);
 }
 
@@ -138,12 +96,7 @@ fn every_crate_has_a_doc_and_forbids_unsafe() {
             continue;
         }
         for target in p["targets"].as_array().unwrap() {
-            let kinds: Vec<&str> = target["kind"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter_map(Value::as_str)
-                .collect();
+            let kinds: Vec<&str> = target["kind"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
             if !kinds.iter().any(|k| *k == "lib" || *k == "bin") {
                 continue;
             }
@@ -153,9 +106,7 @@ fn every_crate_has_a_doc_and_forbids_unsafe() {
                 failures.push(format!("{name}: does not start with a //! doc"));
             }
             if !src.contains("#![forbid(unsafe_code)]") && !src.contains("// unsafe allowed:") {
-                failures.push(format!(
-                    "{name}: no #![forbid(unsafe_code)] (or a comment saying why not)"
-                ));
+                failures.push(format!("{name}: no #![forbid(unsafe_code)] (or a comment saying why not)"));
             }
         }
     }

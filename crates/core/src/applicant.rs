@@ -29,11 +29,7 @@ pub enum Identity {
     /// 居民身份证, or a residence permit with an 18-character number.
     Citizen { id: CitizenId },
     /// A Taiwan resident known by the 台胞证 number, with birth date and sex from it.
-    TaiwanResidentPermit {
-        number: DocumentNumber,
-        birth_date: Date,
-        sex: Sex,
-    },
+    TaiwanResidentPermit { number: DocumentNumber, birth_date: Date, sex: Sex },
 }
 
 /// Where the applicant lives, which decides what they may apply for.
@@ -65,9 +61,7 @@ impl Identity {
         match self {
             Identity::Citizen { id } => match id.kind() {
                 IdKind::Resident => Residency::Mainland,
-                IdKind::HongKongResidencePermit | IdKind::MacaoResidencePermit => {
-                    Residency::HongKongMacao
-                }
+                IdKind::HongKongResidencePermit | IdKind::MacaoResidencePermit => Residency::HongKongMacao,
                 IdKind::TaiwanResidencePermit => Residency::Taiwan,
                 IdKind::ForeignPermanentResident => Residency::Foreign,
             },
@@ -137,9 +131,7 @@ pub enum ApplicantError {
     IdNumber(#[from] IdNumberError),
     #[error("台胞证 number: {0}")]
     Document(#[from] DocumentNumberError),
-    #[error(
-        "give either the 18-character identity number or the 台胞证 number with birth date and sex"
-    )]
+    #[error("give either the 18-character identity number or the 台胞证 number with birth date and sex")]
     NoIdentity,
     #[error("the birth date must be YYYYMMDD, a real date not after today")]
     BirthDate,
@@ -168,12 +160,7 @@ pub struct Applicant {
 
 impl fmt::Debug for Applicant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Applicant({:?}, {:?}, <redacted>)",
-            self.source,
-            self.identity.residency()
-        )
+        write!(f, "Applicant({:?}, {:?}, <redacted>)", self.source, self.identity.residency())
     }
 }
 
@@ -193,28 +180,18 @@ impl Applicant {
             }
             Identity::Citizen { id }
         } else if !input.taiwan_resident_permit.trim().is_empty() {
-            let number = DocumentNumber::parse(
-                DocumentKind::TaiwanResidentPermit,
-                &input.taiwan_resident_permit,
-            )?;
-            let birth_date = parse_yyyymmdd(input.birth_date.trim())
-                .filter(|d| *d <= today)
-                .ok_or(ApplicantError::BirthDate)?;
+            let number = DocumentNumber::parse(DocumentKind::TaiwanResidentPermit, &input.taiwan_resident_permit)?;
+            let birth_date =
+                parse_yyyymmdd(input.birth_date.trim()).filter(|d| *d <= today).ok_or(ApplicantError::BirthDate)?;
             let sex = input.sex.ok_or(ApplicantError::SexMissing)?;
-            Identity::TaiwanResidentPermit {
-                number,
-                birth_date,
-                sex,
-            }
+            Identity::TaiwanResidentPermit { number, birth_date, sex }
         } else {
             return Err(ApplicantError::NoIdentity);
         };
         let card_expiry = match input.card_expiry.trim() {
             "" => None,
             "长期" => Some(CardExpiry::LongTerm),
-            s => Some(CardExpiry::On(
-                parse_yyyymmdd(s).ok_or(ApplicantError::CardExpiryUnreadable)?,
-            )),
+            s => Some(CardExpiry::On(parse_yyyymmdd(s).ok_or(ApplicantError::CardExpiryUnreadable)?)),
         };
         if let Some(CardExpiry::On(d)) = card_expiry
             && d < today
@@ -275,50 +252,20 @@ mod tests {
 
     #[test]
     fn card_data_must_agree_with_the_number() {
-        let i = ApplicantInput {
-            card_sex: Some(Sex::Male),
-            ..input()
-        };
-        assert_eq!(
-            Applicant::from_input(&i, TODAY),
-            Err(ApplicantError::CardMismatch("sex"))
-        );
-        let i = ApplicantInput {
-            card_birth_date: "19491230".into(),
-            ..input()
-        };
-        assert_eq!(
-            Applicant::from_input(&i, TODAY),
-            Err(ApplicantError::CardMismatch("birth date"))
-        );
+        let i = ApplicantInput { card_sex: Some(Sex::Male), ..input() };
+        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardMismatch("sex")));
+        let i = ApplicantInput { card_birth_date: "19491230".into(), ..input() };
+        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardMismatch("birth date")));
     }
 
     #[test]
     fn expired_cards_and_missing_identity_are_refused() {
-        let i = ApplicantInput {
-            card_expiry: "20261125".into(),
-            ..input()
-        };
-        assert_eq!(
-            Applicant::from_input(&i, TODAY),
-            Err(ApplicantError::CardExpired("2026-11-25".into()))
-        );
-        let i = ApplicantInput {
-            card_expiry: "2026".into(),
-            ..input()
-        };
-        assert_eq!(
-            Applicant::from_input(&i, TODAY),
-            Err(ApplicantError::CardExpiryUnreadable)
-        );
-        let i = ApplicantInput {
-            id_number: String::new(),
-            ..input()
-        };
-        assert_eq!(
-            Applicant::from_input(&i, TODAY),
-            Err(ApplicantError::NoIdentity)
-        );
+        let i = ApplicantInput { card_expiry: "20261125".into(), ..input() };
+        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardExpired("2026-11-25".into())));
+        let i = ApplicantInput { card_expiry: "2026".into(), ..input() };
+        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardExpiryUnreadable));
+        let i = ApplicantInput { id_number: String::new(), ..input() };
+        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::NoIdentity));
     }
 
     #[test]
@@ -333,22 +280,10 @@ mod tests {
         let a = Applicant::from_input(&i, TODAY).unwrap();
         assert_eq!(a.identity.residency(), Residency::Taiwan);
         assert_eq!(a.source, IdentitySource::Typed);
-        let no_sex = ApplicantInput {
-            sex: None,
-            ..i.clone()
-        };
-        assert_eq!(
-            Applicant::from_input(&no_sex, TODAY),
-            Err(ApplicantError::SexMissing)
-        );
-        let future = ApplicantInput {
-            birth_date: "20300101".into(),
-            ..i
-        };
-        assert_eq!(
-            Applicant::from_input(&future, TODAY),
-            Err(ApplicantError::BirthDate)
-        );
+        let no_sex = ApplicantInput { sex: None, ..i.clone() };
+        assert_eq!(Applicant::from_input(&no_sex, TODAY), Err(ApplicantError::SexMissing));
+        let future = ApplicantInput { birth_date: "20300101".into(), ..i };
+        assert_eq!(Applicant::from_input(&future, TODAY), Err(ApplicantError::BirthDate));
     }
 
     #[test]

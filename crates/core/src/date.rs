@@ -81,9 +81,7 @@ pub fn parse_mrz_date(s: &str, role: YearRole, today: Date) -> Option<Date> {
             YearRole::Birth => date <= today && best.is_none_or(|b| date > b),
             YearRole::Expiry => {
                 (date.year() - today.year()).abs() <= 50
-                    && best.is_none_or(|b| {
-                        (date.year() - today.year()).abs() < (b.year() - today.year()).abs()
-                    })
+                    && best.is_none_or(|b| (date.year() - today.year()).abs() < (b.year() - today.year()).abs())
             }
         };
         if keep {
@@ -131,26 +129,11 @@ mod tests {
     #[test]
     fn mrz_years_resolve_by_role() {
         let today = date!(2026 - 11 - 26);
-        assert_eq!(
-            parse_mrz_date("740812", YearRole::Birth, today),
-            Some(date!(1974 - 08 - 12))
-        );
-        assert_eq!(
-            parse_mrz_date("201231", YearRole::Birth, today),
-            Some(date!(2020 - 12 - 31))
-        );
-        assert_eq!(
-            parse_mrz_date("261127", YearRole::Birth, today),
-            Some(date!(1926 - 11 - 27))
-        );
-        assert_eq!(
-            parse_mrz_date("120415", YearRole::Expiry, today),
-            Some(date!(2012 - 04 - 15))
-        );
-        assert_eq!(
-            parse_mrz_date("360101", YearRole::Expiry, today),
-            Some(date!(2036 - 01 - 01))
-        );
+        assert_eq!(parse_mrz_date("740812", YearRole::Birth, today), Some(date!(1974 - 08 - 12)));
+        assert_eq!(parse_mrz_date("201231", YearRole::Birth, today), Some(date!(2020 - 12 - 31)));
+        assert_eq!(parse_mrz_date("261127", YearRole::Birth, today), Some(date!(1926 - 11 - 27)));
+        assert_eq!(parse_mrz_date("120415", YearRole::Expiry, today), Some(date!(2012 - 04 - 15)));
+        assert_eq!(parse_mrz_date("360101", YearRole::Expiry, today), Some(date!(2036 - 01 - 01)));
         assert_eq!(parse_mrz_date("991301", YearRole::Expiry, today), None);
         assert_eq!(parse_mrz_date("99A301", YearRole::Expiry, today), None);
     }

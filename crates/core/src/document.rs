@@ -57,14 +57,10 @@ impl DocumentKind {
     pub fn name_en(self) -> &'static str {
         match self {
             DocumentKind::Passport => "ordinary passport",
-            DocumentKind::HkMacaoPermit => {
-                "Exit-Entry Permit for Travelling to and from Hong Kong and Macao"
-            }
+            DocumentKind::HkMacaoPermit => "Exit-Entry Permit for Travelling to and from Hong Kong and Macao",
             DocumentKind::TaiwanPermit => "Travel Permit to and from Taiwan",
             DocumentKind::TaiwanResidentPermit => "Mainland Travel Permit for Taiwan Residents",
-            DocumentKind::HomeReturnPermit => {
-                "Mainland Travel Permit for Hong Kong and Macao Residents"
-            }
+            DocumentKind::HomeReturnPermit => "Mainland Travel Permit for Hong Kong and Macao Residents",
         }
     }
 }
@@ -79,16 +75,10 @@ impl FromStr for DocumentKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DocumentKind::ALL
-            .into_iter()
-            .find(|k| k.code() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = DocumentKind::ALL.iter().map(|k| k.code()).collect();
-                format!(
-                    "unknown document kind {s:?}; expected one of {}",
-                    names.join(", ")
-                )
-            })
+        DocumentKind::ALL.into_iter().find(|k| k.code() == s).ok_or_else(|| {
+            let names: Vec<&str> = DocumentKind::ALL.iter().map(|k| k.code()).collect();
+            format!("unknown document kind {s:?}; expected one of {}", names.join(", "))
+        })
     }
 }
 
@@ -113,10 +103,7 @@ pub enum Series {
     /// 台胞证 booklet before 2008-09-25: 8-digit lifelong number + 2-digit issue count.
     TaiwanResidentLegacyBooklet { issue_count: u8 },
     /// 回乡证 H/M + 8-digit lifelong number, optionally + 2-digit renewal count.
-    HomeReturn {
-        region: HomeRegion,
-        renewal_count: Option<u8>,
-    },
+    HomeReturn { region: HomeRegion, renewal_count: Option<u8> },
     /// 回乡证 for non-Chinese-citizen permanent residents (2024): HA/MA + 7 digits.
     HomeReturnNonCitizen { region: HomeRegion },
 }
@@ -147,16 +134,9 @@ pub enum DocumentNumberError {
     #[error("the number is empty")]
     Empty,
     #[error("a {kind} number has {expected}; this one has {found} characters")]
-    WrongLength {
-        kind: DocumentKind,
-        expected: &'static str,
-        found: usize,
-    },
+    WrongLength { kind: DocumentKind, expected: &'static str, found: usize },
     #[error("a {kind} number starts with {expected}")]
-    WrongPrefix {
-        kind: DocumentKind,
-        expected: &'static str,
-    },
+    WrongPrefix { kind: DocumentKind, expected: &'static str },
     #[error("character {0} should be a digit")]
     NotADigit(usize),
     #[error("the series letter may not be I or O (they are never issued; check for 1 or 0)")]
@@ -166,11 +146,7 @@ pub enum DocumentNumberError {
 impl DocumentNumber {
     /// Checks `input` against the format of `kind`. Spaces are ignored and letters upper-cased.
     pub fn parse(kind: DocumentKind, input: &str) -> Result<DocumentNumber, DocumentNumberError> {
-        let number: String = input
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
+        let number: String = input.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
         if number.is_empty() {
             return Err(DocumentNumberError::Empty);
         }
@@ -181,11 +157,7 @@ impl DocumentNumber {
             DocumentKind::TaiwanResidentPermit => parse_taiwan_resident(&number)?,
             DocumentKind::HomeReturnPermit => parse_home_return(&number)?,
         };
-        Ok(DocumentNumber {
-            kind,
-            number,
-            series,
-        })
+        Ok(DocumentNumber { kind, number, series })
     }
 
     pub fn kind(&self) -> DocumentKind {
@@ -217,19 +189,12 @@ impl DocumentNumber {
 }
 
 fn length_error(kind: DocumentKind, expected: &'static str, number: &str) -> DocumentNumberError {
-    DocumentNumberError::WrongLength {
-        kind,
-        expected,
-        found: number.chars().count(),
-    }
+    DocumentNumberError::WrongLength { kind, expected, found: number.chars().count() }
 }
 
 /// Checks that every byte in `range` of `number` is an ASCII digit.
 fn digits(number: &str, range: std::ops::Range<usize>) -> Result<(), DocumentNumberError> {
-    match number.as_bytes()[range.clone()]
-        .iter()
-        .position(|b| !b.is_ascii_digit())
-    {
+    match number.as_bytes()[range.clone()].iter().position(|b| !b.is_ascii_digit()) {
         Some(i) => Err(DocumentNumberError::NotADigit(range.start + i + 1)),
         None => Ok(()),
     }
@@ -257,10 +222,7 @@ fn parse_passport(n: &str) -> Result<Series, DocumentNumberError> {
             series_letter(b[1])?;
             digits(n, 2..9).map(|_| Series::PassportELetter)
         }
-        _ => Err(DocumentNumberError::WrongPrefix {
-            kind: KIND,
-            expected: "G or E",
-        }),
+        _ => Err(DocumentNumberError::WrongPrefix { kind: KIND, expected: "G or E" }),
     }
 }
 
@@ -271,10 +233,7 @@ fn parse_hk_macao(n: &str) -> Result<Series, DocumentNumberError> {
     }
     let b = n.as_bytes();
     if b[0] != b'C' {
-        return Err(DocumentNumberError::WrongPrefix {
-            kind: KIND,
-            expected: "C",
-        });
+        return Err(DocumentNumberError::WrongPrefix { kind: KIND, expected: "C" });
     }
     if b[1].is_ascii_digit() {
         digits(n, 1..9).map(|_| Series::HkMacaoC)
@@ -290,10 +249,7 @@ fn parse_taiwan_permit(n: &str) -> Result<Series, DocumentNumberError> {
         return Err(length_error(KIND, "9 characters", n));
     }
     if n.as_bytes()[0] != b'L' {
-        return Err(DocumentNumberError::WrongPrefix {
-            kind: KIND,
-            expected: "L",
-        });
+        return Err(DocumentNumberError::WrongPrefix { kind: KIND, expected: "L" });
     }
     digits(n, 1..9).map(|_| Series::TaiwanL)
 }
@@ -301,11 +257,7 @@ fn parse_taiwan_permit(n: &str) -> Result<Series, DocumentNumberError> {
 fn parse_taiwan_resident(n: &str) -> Result<Series, DocumentNumberError> {
     const KIND: DocumentKind = DocumentKind::TaiwanResidentPermit;
     if !n.is_ascii() || !(n.len() == 8 || n.len() == 10) {
-        return Err(length_error(
-            KIND,
-            "8 digits (or 10 on a pre-2008 booklet)",
-            n,
-        ));
+        return Err(length_error(KIND, "8 digits (or 10 on a pre-2008 booklet)", n));
     }
     digits(n, 0..n.len())?;
     if n.len() == 8 {
@@ -326,10 +278,7 @@ fn parse_home_return(n: &str) -> Result<Series, DocumentNumberError> {
         b'H' => HomeRegion::HongKong,
         b'M' => HomeRegion::Macao,
         _ => {
-            return Err(DocumentNumberError::WrongPrefix {
-                kind: KIND,
-                expected: "H or M",
-            });
+            return Err(DocumentNumberError::WrongPrefix { kind: KIND, expected: "H or M" });
         }
     };
     if b[1] == b'A' {
@@ -340,10 +289,7 @@ fn parse_home_return(n: &str) -> Result<Series, DocumentNumberError> {
     }
     digits(n, 1..n.len())?;
     let renewal_count = (n.len() == 11).then(|| n[9..].parse().unwrap_or(0));
-    Ok(Series::HomeReturn {
-        region,
-        renewal_count,
-    })
+    Ok(Series::HomeReturn { region, renewal_count })
 }
 
 #[cfg(test)]
@@ -352,9 +298,7 @@ mod tests {
     use DocumentKind::*;
 
     fn ok(kind: DocumentKind, s: &str) -> Series {
-        DocumentNumber::parse(kind, s)
-            .unwrap_or_else(|e| panic!("{kind} {s}: {e}"))
-            .series()
+        DocumentNumber::parse(kind, s).unwrap_or_else(|e| panic!("{kind} {s}: {e}")).series()
     }
 
     fn err(kind: DocumentKind, s: &str) -> DocumentNumberError {
@@ -367,127 +311,58 @@ mod tests {
         assert_eq!(ok(Passport, "E12345678"), Series::PassportE);
         assert_eq!(ok(Passport, "EA1234567"), Series::PassportELetter);
         assert_eq!(ok(Passport, "ea1234567"), Series::PassportELetter);
-        assert_eq!(
-            err(Passport, "EI1234567"),
-            DocumentNumberError::ForbiddenSeriesLetter
-        );
-        assert_eq!(
-            err(Passport, "EO1234567"),
-            DocumentNumberError::ForbiddenSeriesLetter
-        );
-        assert!(matches!(
-            err(Passport, "E1234567"),
-            DocumentNumberError::WrongLength { found: 8, .. }
-        ));
-        assert!(matches!(
-            err(Passport, "C12345678"),
-            DocumentNumberError::WrongPrefix { .. }
-        ));
-        assert_eq!(
-            err(Passport, "EA123456X"),
-            DocumentNumberError::NotADigit(9)
-        );
-        assert_eq!(
-            err(Passport, "GA1234567"),
-            DocumentNumberError::NotADigit(2)
-        );
-        assert!(matches!(
-            err(Passport, "Ｅ1234567"),
-            DocumentNumberError::WrongLength { .. }
-        ));
+        assert_eq!(err(Passport, "EI1234567"), DocumentNumberError::ForbiddenSeriesLetter);
+        assert_eq!(err(Passport, "EO1234567"), DocumentNumberError::ForbiddenSeriesLetter);
+        assert!(matches!(err(Passport, "E1234567"), DocumentNumberError::WrongLength { found: 8, .. }));
+        assert!(matches!(err(Passport, "C12345678"), DocumentNumberError::WrongPrefix { .. }));
+        assert_eq!(err(Passport, "EA123456X"), DocumentNumberError::NotADigit(9));
+        assert_eq!(err(Passport, "GA1234567"), DocumentNumberError::NotADigit(2));
+        assert!(matches!(err(Passport, "Ｅ1234567"), DocumentNumberError::WrongLength { .. }));
     }
 
     #[test]
     fn hk_macao_permits() {
         assert_eq!(ok(HkMacaoPermit, "C12345678"), Series::HkMacaoC);
         assert_eq!(ok(HkMacaoPermit, "CA0000001"), Series::HkMacaoCLetter);
-        assert_eq!(
-            err(HkMacaoPermit, "CI0000001"),
-            DocumentNumberError::ForbiddenSeriesLetter
-        );
-        assert!(matches!(
-            err(HkMacaoPermit, "W12345678"),
-            DocumentNumberError::WrongPrefix { .. }
-        ));
-        assert!(matches!(
-            err(HkMacaoPermit, "C1234567"),
-            DocumentNumberError::WrongLength { .. }
-        ));
+        assert_eq!(err(HkMacaoPermit, "CI0000001"), DocumentNumberError::ForbiddenSeriesLetter);
+        assert!(matches!(err(HkMacaoPermit, "W12345678"), DocumentNumberError::WrongPrefix { .. }));
+        assert!(matches!(err(HkMacaoPermit, "C1234567"), DocumentNumberError::WrongLength { .. }));
     }
 
     #[test]
     fn taiwan_permits_are_marked_unconfirmed() {
         let n = DocumentNumber::parse(TaiwanPermit, "L12345678").unwrap();
         assert!(n.format_unconfirmed());
-        assert!(matches!(
-            err(TaiwanPermit, "T12345678"),
-            DocumentNumberError::WrongPrefix { .. }
-        ));
-        assert!(
-            !DocumentNumber::parse(Passport, "E12345678")
-                .unwrap()
-                .format_unconfirmed()
-        );
+        assert!(matches!(err(TaiwanPermit, "T12345678"), DocumentNumberError::WrongPrefix { .. }));
+        assert!(!DocumentNumber::parse(Passport, "E12345678").unwrap().format_unconfirmed());
     }
 
     #[test]
     fn taiwan_resident_permits() {
-        assert_eq!(
-            ok(TaiwanResidentPermit, "12345678"),
-            Series::TaiwanResidentLifelong
-        );
-        assert_eq!(
-            ok(TaiwanResidentPermit, "1234567802"),
-            Series::TaiwanResidentLegacyBooklet { issue_count: 2 }
-        );
+        assert_eq!(ok(TaiwanResidentPermit, "12345678"), Series::TaiwanResidentLifelong);
+        assert_eq!(ok(TaiwanResidentPermit, "1234567802"), Series::TaiwanResidentLegacyBooklet { issue_count: 2 });
         let legacy = DocumentNumber::parse(TaiwanResidentPermit, "1234567802").unwrap();
         assert_eq!(legacy.lifelong_part(), "12345678");
-        assert!(matches!(
-            err(TaiwanResidentPermit, "123456789"),
-            DocumentNumberError::WrongLength { .. }
-        ));
-        assert_eq!(
-            err(TaiwanResidentPermit, "1234567A"),
-            DocumentNumberError::NotADigit(8)
-        );
+        assert!(matches!(err(TaiwanResidentPermit, "123456789"), DocumentNumberError::WrongLength { .. }));
+        assert_eq!(err(TaiwanResidentPermit, "1234567A"), DocumentNumberError::NotADigit(8));
     }
 
     #[test]
     fn home_return_permits() {
         assert_eq!(
             ok(HomeReturnPermit, "H1234567801"),
-            Series::HomeReturn {
-                region: HomeRegion::HongKong,
-                renewal_count: Some(1)
-            }
+            Series::HomeReturn { region: HomeRegion::HongKong, renewal_count: Some(1) }
         );
         assert_eq!(
             ok(HomeReturnPermit, "M12345678"),
-            Series::HomeReturn {
-                region: HomeRegion::Macao,
-                renewal_count: None
-            }
+            Series::HomeReturn { region: HomeRegion::Macao, renewal_count: None }
         );
-        assert_eq!(
-            ok(HomeReturnPermit, "HA1234567"),
-            Series::HomeReturnNonCitizen {
-                region: HomeRegion::HongKong
-            }
-        );
+        assert_eq!(ok(HomeReturnPermit, "HA1234567"), Series::HomeReturnNonCitizen { region: HomeRegion::HongKong });
         let n = DocumentNumber::parse(HomeReturnPermit, "H1234567803").unwrap();
         assert_eq!(n.lifelong_part(), "H12345678");
-        assert!(matches!(
-            err(HomeReturnPermit, "HA123456701"),
-            DocumentNumberError::WrongLength { .. }
-        ));
-        assert!(matches!(
-            err(HomeReturnPermit, "K12345678"),
-            DocumentNumberError::WrongPrefix { .. }
-        ));
-        assert!(matches!(
-            err(HomeReturnPermit, "H123456"),
-            DocumentNumberError::WrongLength { .. }
-        ));
+        assert!(matches!(err(HomeReturnPermit, "HA123456701"), DocumentNumberError::WrongLength { .. }));
+        assert!(matches!(err(HomeReturnPermit, "K12345678"), DocumentNumberError::WrongPrefix { .. }));
+        assert!(matches!(err(HomeReturnPermit, "H123456"), DocumentNumberError::WrongLength { .. }));
     }
 
     #[test]
@@ -495,12 +370,7 @@ mod tests {
         for kind in DocumentKind::ALL {
             assert_eq!(kind.code().parse::<DocumentKind>().unwrap(), kind);
         }
-        assert!(
-            "visa"
-                .parse::<DocumentKind>()
-                .unwrap_err()
-                .contains("passport")
-        );
+        assert!("visa".parse::<DocumentKind>().unwrap_err().contains("passport"));
     }
 
     proptest::proptest! {

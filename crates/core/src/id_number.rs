@@ -18,8 +18,8 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
 /// Province-level prefixes of GB/T 2260 in use on resident identity cards.
 const PROVINCES: [u8; 31] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
-    53, 54, 61, 62, 63, 64, 65,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
+    64, 65,
 ];
 /// A birth date further back than this is treated as a typing error.
 const MAX_PLAUSIBLE_AGE: u32 = 150;
@@ -74,17 +74,13 @@ impl IdKind {
 pub enum IdNumberError {
     #[error("the number is empty")]
     Empty,
-    #[error(
-        "this is a legacy 15-digit number (GB 11643-1989); ask for the current 18-character number"
-    )]
+    #[error("this is a legacy 15-digit number (GB 11643-1989); ask for the current 18-character number")]
     LegacyFifteenDigit,
     #[error("the number has {0} characters; it must have 18")]
     WrongLength(usize),
     #[error("character {0} is not a digit (only the last may be X)")]
     InvalidCharacter(usize),
-    #[error(
-        "the check character is {found}, but the first 17 digits give {expected}: a digit was probably mistyped"
-    )]
+    #[error("the check character is {found}, but the first 17 digits give {expected}: a digit was probably mistyped")]
     CheckCharacter { expected: char, found: char },
     #[error("the address code is not a known province, nor 810000/820000/830000")]
     UnknownRegion,
@@ -146,24 +142,12 @@ impl CitizenId {
         }
         let expected = check_character(&number[..17]);
         if expected as u8 != last {
-            return Err(IdNumberError::CheckCharacter {
-                expected,
-                found: last as char,
-            });
+            return Err(IdNumberError::CheckCharacter { expected, found: last as char });
         }
         let kind = classify(&number[..6]).ok_or(IdNumberError::UnknownRegion)?;
         let birth_date = parse_yyyymmdd(&number[6..14]).ok_or(IdNumberError::InvalidBirthDate)?;
-        let sex = if (bytes[16] - b'0') % 2 == 1 {
-            Sex::Male
-        } else {
-            Sex::Female
-        };
-        Ok(CitizenId {
-            number,
-            kind,
-            birth_date,
-            sex,
-        })
+        let sex = if (bytes[16] - b'0') % 2 == 1 { Sex::Male } else { Sex::Female };
+        Ok(CitizenId { number, kind, birth_date, sex })
     }
 
     /// The number itself, for display to the officer and for sealing. Never log it.
@@ -173,12 +157,7 @@ impl CitizenId {
 
     /// The number with positions 5–14 hidden, for receipts and lists: `1101**********002X`.
     pub fn masked(&self) -> String {
-        format!(
-            "{}{}{}",
-            &self.number[..4],
-            "*".repeat(10),
-            &self.number[14..]
-        )
+        format!("{}{}{}", &self.number[..4], "*".repeat(10), &self.number[14..])
     }
 
     pub fn kind(&self) -> IdKind {
@@ -223,11 +202,7 @@ impl From<CitizenId> for String {
 
 /// The MOD 11-2 check character of the first 17 digits. `body` must be 17 ASCII digits.
 pub fn check_character(body: &str) -> char {
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
+    let sum: u32 = body.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
     CHECK[(sum % 11) as usize]
 }
 
@@ -287,10 +262,7 @@ mod tests {
     fn wrong_check_character_is_refused_with_the_expected_one() {
         assert_eq!(
             CitizenId::parse("110105194912310029", TODAY),
-            Err(IdNumberError::CheckCharacter {
-                expected: 'X',
-                found: '9'
-            })
+            Err(IdNumberError::CheckCharacter { expected: 'X', found: '9' })
         );
     }
 
@@ -304,22 +276,10 @@ mod tests {
     #[test]
     fn structural_errors() {
         assert_eq!(CitizenId::parse("", TODAY), Err(IdNumberError::Empty));
-        assert_eq!(
-            CitizenId::parse("110105491231002", TODAY),
-            Err(IdNumberError::LegacyFifteenDigit)
-        );
-        assert_eq!(
-            CitizenId::parse("1101051949123100", TODAY),
-            Err(IdNumberError::WrongLength(16))
-        );
-        assert_eq!(
-            CitizenId::parse("1101051949123100XX", TODAY),
-            Err(IdNumberError::InvalidCharacter(17))
-        );
-        assert_eq!(
-            CitizenId::parse("11010519491231002A", TODAY),
-            Err(IdNumberError::InvalidCharacter(18))
-        );
+        assert_eq!(CitizenId::parse("110105491231002", TODAY), Err(IdNumberError::LegacyFifteenDigit));
+        assert_eq!(CitizenId::parse("1101051949123100", TODAY), Err(IdNumberError::WrongLength(16)));
+        assert_eq!(CitizenId::parse("1101051949123100XX", TODAY), Err(IdNumberError::InvalidCharacter(17)));
+        assert_eq!(CitizenId::parse("11010519491231002A", TODAY), Err(IdNumberError::InvalidCharacter(18)));
     }
 
     /// Builds a number with a correct check character, to test the later rules in isolation.
@@ -330,27 +290,15 @@ mod tests {
     #[test]
     fn impossible_and_future_birth_dates_are_refused() {
         let feb30 = with_check("11010519490230002");
-        assert_eq!(
-            CitizenId::parse(&feb30, TODAY),
-            Err(IdNumberError::InvalidBirthDate)
-        );
+        assert_eq!(CitizenId::parse(&feb30, TODAY), Err(IdNumberError::InvalidBirthDate));
         let month13 = with_check("11010519491331002");
-        assert_eq!(
-            CitizenId::parse(&month13, TODAY),
-            Err(IdNumberError::InvalidBirthDate)
-        );
+        assert_eq!(CitizenId::parse(&month13, TODAY), Err(IdNumberError::InvalidBirthDate));
         let future = with_check("11010520261127002");
-        assert_eq!(
-            CitizenId::parse(&future, TODAY),
-            Err(IdNumberError::BirthDateInFuture)
-        );
+        assert_eq!(CitizenId::parse(&future, TODAY), Err(IdNumberError::BirthDateInFuture));
         let born_today = with_check("11010520261126002");
         assert!(CitizenId::parse(&born_today, TODAY).is_ok());
         let ancient = with_check("11010518700101002");
-        assert_eq!(
-            CitizenId::parse(&ancient, TODAY),
-            Err(IdNumberError::BirthDateImplausible)
-        );
+        assert_eq!(CitizenId::parse(&ancient, TODAY), Err(IdNumberError::BirthDateImplausible));
     }
 
     #[test]
@@ -363,14 +311,8 @@ mod tests {
         let tw = CitizenId::parse(&with_check("83000019900101002"), TODAY).unwrap();
         assert_eq!(tw.kind(), IdKind::TaiwanResidencePermit);
         assert_eq!(tw.sex(), Sex::Female);
-        assert_eq!(
-            CitizenId::parse(&with_check("81010119900101001"), TODAY),
-            Err(IdNumberError::UnknownRegion)
-        );
-        assert_eq!(
-            CitizenId::parse(&with_check("00010519900101001"), TODAY),
-            Err(IdNumberError::UnknownRegion)
-        );
+        assert_eq!(CitizenId::parse(&with_check("81010119900101001"), TODAY), Err(IdNumberError::UnknownRegion));
+        assert_eq!(CitizenId::parse(&with_check("00010519900101001"), TODAY), Err(IdNumberError::UnknownRegion));
         let foreign = CitizenId::parse(&with_check("93115619900101001"), TODAY).unwrap();
         assert_eq!(foreign.kind(), IdKind::ForeignPermanentResident);
     }

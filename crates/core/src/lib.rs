@@ -36,12 +36,7 @@ pub use visit::{Step, Visit, VisitEvent, VisitState};
 
 /// Formats a date as `YYYY-MM-DD`.
 pub fn format_date(date: time::Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        date.month() as u8,
-        date.day()
-    )
+    format!("{:04}-{:02}-{:02}", date.year(), date.month() as u8, date.day())
 }
 
 /// Serde for dates as `YYYY-MM-DD` strings.
@@ -56,7 +51,6 @@ pub(crate) mod iso_date {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
         let s = String::deserialize(d)?;
         let fmt = time::macros::format_description!("[year]-[month]-[day]");
-        Date::parse(&s, fmt)
-            .map_err(|_| serde::de::Error::custom(format!("{s:?} is not a YYYY-MM-DD date")))
+        Date::parse(&s, fmt).map_err(|_| serde::de::Error::custom(format!("{s:?} is not a YYYY-MM-DD date")))
     }
 }

@@ -41,26 +41,12 @@ impl FromStr for Yuan {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || format!("{s:?} is not an amount in yuan (like 120 or 120.50)");
         let (whole, frac) = s.trim().split_once('.').unwrap_or((s.trim(), ""));
-        if whole.is_empty()
-            || frac.len() > 2
-            || !whole
-                .bytes()
-                .chain(frac.bytes())
-                .all(|b| b.is_ascii_digit())
-        {
+        if whole.is_empty() || frac.len() > 2 || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
         let whole: u64 = whole.parse().map_err(|_| bad())?;
-        let frac: u64 = if frac.is_empty() {
-            0
-        } else {
-            format!("{frac:0<2}").parse().map_err(|_| bad())?
-        };
-        whole
-            .checked_mul(100)
-            .and_then(|f| f.checked_add(frac))
-            .map(Yuan::from_fen)
-            .ok_or_else(bad)
+        let frac: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
+        whole.checked_mul(100).and_then(|f| f.checked_add(frac)).map(Yuan::from_fen).ok_or_else(bad)
     }
 }
 
@@ -87,15 +73,7 @@ mod tests {
         assert_eq!("120.5".parse::<Yuan>().unwrap().fen(), 12050);
         assert_eq!("0.05".parse::<Yuan>().unwrap().to_string(), "0.05");
         assert_eq!(Yuan::from_fen(24000).to_string(), "240.00");
-        for bad in [
-            "",
-            "-1",
-            "1.234",
-            "1,0",
-            "abc",
-            ".5",
-            "99999999999999999999",
-        ] {
+        for bad in ["", "-1", "1.234", "1,0", "abc", ".5", "99999999999999999999"] {
             assert!(bad.parse::<Yuan>().is_err(), "{bad}");
         }
     }

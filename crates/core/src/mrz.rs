@@ -49,18 +49,12 @@ impl MrzField {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MrzError {
-    #[error(
-        "expected 2 lines of 44 (passport), 3 lines of 30 (card) or 1 line of 30 (港澳通行证); got {0}"
-    )]
+    #[error("expected 2 lines of 44 (passport), 3 lines of 30 (card) or 1 line of 30 (港澳通行证); got {0}")]
     UnknownShape(String),
     #[error("line {line}, position {position}: only A–Z, 0–9 and < may appear in an MRZ")]
     InvalidCharacter { line: usize, position: usize },
     #[error("the {} check digit is {found}, but the field gives {expected}", field.as_str())]
-    CheckDigit {
-        field: MrzField,
-        expected: char,
-        found: char,
-    },
+    CheckDigit { field: MrzField, expected: char, found: char },
     #[error("the {} is not a real calendar date", field.as_str())]
     InvalidDate { field: MrzField },
     #[error("line {line} should start with {expected}")]
@@ -135,10 +129,7 @@ pub fn parse(lines: &[&str], today: Date) -> Result<MrzRecord, MrzError> {
         .collect();
     for (i, line) in lines.iter().enumerate() {
         if let Some(pos) = line.bytes().position(|b| char_value(b).is_none()) {
-            return Err(MrzError::InvalidCharacter {
-                line: i + 1,
-                position: pos + 1,
-            });
+            return Err(MrzError::InvalidCharacter { line: i + 1, position: pos + 1 });
         }
     }
     let lens: Vec<usize> = lines.iter().map(String::len).collect();
@@ -149,10 +140,7 @@ pub fn parse(lines: &[&str], today: Date) -> Result<MrzRecord, MrzError> {
         _ => Err(MrzError::UnknownShape(format!(
             "{} line(s) of length {}",
             lens.len(),
-            lens.iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+            lens.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
         ))),
     }
 }
@@ -171,15 +159,7 @@ fn verify(field: MrzField, data: &str, found: char) -> Result<(), MrzError> {
     let expected = check_digit(data).unwrap_or('?');
     // A field made only of fillers may carry `<` as its check digit.
     let filler_ok = found == '<' && data.bytes().all(|b| b == b'<');
-    if expected == found || filler_ok {
-        Ok(())
-    } else {
-        Err(MrzError::CheckDigit {
-            field,
-            expected,
-            found,
-        })
-    }
+    if expected == found || filler_ok { Ok(()) } else { Err(MrzError::CheckDigit { field, expected, found }) }
 }
 
 fn date(field: MrzField, s: &str, role: YearRole, today: Date) -> Result<Date, MrzError> {
@@ -214,10 +194,7 @@ fn names(field: &str) -> (Option<String>, Option<String>) {
 
 fn parse_td3(l1: &str, l2: &str, today: Date) -> Result<MrzRecord, MrzError> {
     if !l1.starts_with('P') {
-        return Err(MrzError::WrongDocumentCode {
-            line: 1,
-            expected: "P",
-        });
+        return Err(MrzError::WrongDocumentCode { line: 1, expected: "P" });
     }
     verify(MrzField::DocumentNumber, pos(l2, 1, 9), at(l2, 10))?;
     verify(MrzField::BirthDate, pos(l2, 14, 19), at(l2, 20))?;
@@ -234,12 +211,7 @@ fn parse_td3(l1: &str, l2: &str, today: Date) -> Result<MrzRecord, MrzError> {
         nationality: Some(text(pos(l2, 11, 13))),
         birth_date: date(MrzField::BirthDate, pos(l2, 14, 19), YearRole::Birth, today)?,
         sex: sex(at(l2, 21))?,
-        expiry_date: date(
-            MrzField::ExpiryDate,
-            pos(l2, 22, 27),
-            YearRole::Expiry,
-            today,
-        )?,
+        expiry_date: date(MrzField::ExpiryDate, pos(l2, 22, 27), YearRole::Expiry, today)?,
         primary_name,
         secondary_name,
         optional_data: optional(pos(l2, 29, 42)),
@@ -249,30 +221,17 @@ fn parse_td3(l1: &str, l2: &str, today: Date) -> Result<MrzRecord, MrzError> {
 
 fn parse_td1(l1: &str, l2: &str, l3: &str, today: Date) -> Result<MrzRecord, MrzError> {
     if !matches!(at(l1, 1), 'I' | 'A' | 'C') {
-        return Err(MrzError::WrongDocumentCode {
-            line: 1,
-            expected: "I, A or C",
-        });
+        return Err(MrzError::WrongDocumentCode { line: 1, expected: "I, A or C" });
     }
     verify(MrzField::DocumentNumber, pos(l1, 6, 14), at(l1, 15))?;
     verify(MrzField::BirthDate, pos(l2, 1, 6), at(l2, 7))?;
     verify(MrzField::ExpiryDate, pos(l2, 9, 14), at(l2, 15))?;
-    let composite = format!(
-        "{}{}{}{}",
-        pos(l1, 6, 30),
-        pos(l2, 1, 7),
-        pos(l2, 9, 15),
-        pos(l2, 19, 29)
-    );
+    let composite = format!("{}{}{}{}", pos(l1, 6, 30), pos(l2, 1, 7), pos(l2, 9, 15), pos(l2, 19, 29));
     verify(MrzField::Composite, &composite, at(l2, 30))?;
     let (primary_name, secondary_name) = names(l3);
     let optional_data = match (optional(pos(l1, 16, 30)), optional(pos(l2, 19, 29))) {
         (None, None) => None,
-        (a, b) => Some(format!(
-            "{}|{}",
-            a.unwrap_or_default(),
-            b.unwrap_or_default()
-        )),
+        (a, b) => Some(format!("{}|{}", a.unwrap_or_default(), b.unwrap_or_default())),
     };
     Ok(MrzRecord {
         format: MrzFormat::Td1,
@@ -282,12 +241,7 @@ fn parse_td1(l1: &str, l2: &str, l3: &str, today: Date) -> Result<MrzRecord, Mrz
         nationality: Some(text(pos(l2, 16, 18))),
         birth_date: date(MrzField::BirthDate, pos(l2, 1, 6), YearRole::Birth, today)?,
         sex: sex(at(l2, 8))?,
-        expiry_date: date(
-            MrzField::ExpiryDate,
-            pos(l2, 9, 14),
-            YearRole::Expiry,
-            today,
-        )?,
+        expiry_date: date(MrzField::ExpiryDate, pos(l2, 9, 14), YearRole::Expiry, today)?,
         primary_name,
         secondary_name,
         optional_data,
@@ -300,34 +254,20 @@ fn parse_td1(l1: &str, l2: &str, l3: &str, today: Date) -> Result<MrzRecord, Mrz
 /// card: the result is flagged with `layout_unconfirmed`.
 pub fn parse_hk_macao_permit_line(line: &str, today: Date) -> Result<MrzRecord, MrzError> {
     if line.len() != 30 || !line.is_ascii() {
-        return Err(MrzError::UnknownShape(format!(
-            "one line of length {}",
-            line.len()
-        )));
+        return Err(MrzError::UnknownShape(format!("one line of length {}", line.len())));
     }
     if !(line.starts_with("CS") || line.starts_with("CD")) {
-        return Err(MrzError::WrongDocumentCode {
-            line: 1,
-            expected: "CS or CD",
-        });
+        return Err(MrzError::WrongDocumentCode { line: 1, expected: "CS or CD" });
     }
     verify(MrzField::DocumentNumber, pos(line, 3, 11), at(line, 12))?;
     verify(MrzField::ExpiryDate, pos(line, 14, 19), at(line, 20))?;
     verify(MrzField::BirthDate, pos(line, 22, 27), at(line, 28))?;
-    let composite = format!(
-        "{}{}{}",
-        pos(line, 3, 12),
-        pos(line, 14, 20),
-        pos(line, 22, 28)
-    );
+    let composite = format!("{}{}{}", pos(line, 3, 12), pos(line, 14, 20), pos(line, 22, 28));
     verify(MrzField::Composite, &composite, at(line, 30))?;
     let number = pos(line, 3, 11);
     // The number must also have the form of a 港澳通行证 number (C + 8 digits, or C + letter + 7).
     if DocumentNumber::parse(DocumentKind::HkMacaoPermit, number).is_err() {
-        return Err(MrzError::WrongDocumentCode {
-            line: 1,
-            expected: "a C-series card number at 3–11",
-        });
+        return Err(MrzError::WrongDocumentCode { line: 1, expected: "a C-series card number at 3–11" });
     }
     Ok(MrzRecord {
         format: MrzFormat::HkMacaoPermitLine,
@@ -335,19 +275,9 @@ pub fn parse_hk_macao_permit_line(line: &str, today: Date) -> Result<MrzRecord, 
         issuing_state: "CHN".to_string(),
         document_number: number.to_string(),
         nationality: None,
-        birth_date: date(
-            MrzField::BirthDate,
-            pos(line, 22, 27),
-            YearRole::Birth,
-            today,
-        )?,
+        birth_date: date(MrzField::BirthDate, pos(line, 22, 27), YearRole::Birth, today)?,
         sex: None,
-        expiry_date: date(
-            MrzField::ExpiryDate,
-            pos(line, 14, 19),
-            YearRole::Expiry,
-            today,
-        )?,
+        expiry_date: date(MrzField::ExpiryDate, pos(line, 14, 19), YearRole::Expiry, today)?,
         primary_name: None,
         secondary_name: None,
         optional_data: None,
@@ -361,24 +291,16 @@ mod tests {
     use time::macros::date;
 
     const TODAY: Date = date!(2026 - 11 - 26);
-    const TD3: [&str; 2] = [
-        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
-        "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
-    ];
-    const TD1: [&str; 3] = [
-        "I<UTOD231458907<<<<<<<<<<<<<<<",
-        "7408122F1204159UTO<<<<<<<<<<<6",
-        "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
-    ];
+    const TD3: [&str; 2] =
+        ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10"];
+    const TD1: [&str; 3] =
+        ["I<UTOD231458907<<<<<<<<<<<<<<<", "7408122F1204159UTO<<<<<<<<<<<6", "ERIKSSON<<ANNA<MARIA<<<<<<<<<<"];
 
     #[test]
     fn icao_check_digit_vectors() {
         assert_eq!(check_digit("520727"), Some('3'));
         assert_eq!(check_digit("AB2134<<<"), Some('5'));
-        assert_eq!(
-            check_digit("HA672242<658022549601086<<<<<<<<<<<<<<0"),
-            Some('8')
-        );
+        assert_eq!(check_digit("HA672242<658022549601086<<<<<<<<<<<<<<0"), Some('8'));
         assert_eq!(check_digit("L898902C3"), Some('6'));
         assert_eq!(check_digit("ab"), None);
     }
@@ -436,24 +358,11 @@ mod tests {
         ];
         for (p, field, expected) in cases {
             let bad = with(TD3[1], p, '5');
-            assert_eq!(
-                parse(&[TD3[0], &bad], TODAY),
-                Err(MrzError::CheckDigit {
-                    field,
-                    expected,
-                    found: '5'
-                })
-            );
+            assert_eq!(parse(&[TD3[0], &bad], TODAY), Err(MrzError::CheckDigit { field, expected, found: '5' }));
         }
         // A changed data character breaks its own check digit.
         let bad = with(TD3[1], 15, '5');
-        assert!(matches!(
-            parse(&[TD3[0], &bad], TODAY),
-            Err(MrzError::CheckDigit {
-                field: MrzField::BirthDate,
-                ..
-            })
-        ));
+        assert!(matches!(parse(&[TD3[0], &bad], TODAY), Err(MrzError::CheckDigit { field: MrzField::BirthDate, .. })));
     }
 
     #[test]
@@ -461,43 +370,24 @@ mod tests {
         let bad = with(TD1[1], 30, '1');
         assert_eq!(
             parse(&[TD1[0], &bad, TD1[2]], TODAY),
-            Err(MrzError::CheckDigit {
-                field: MrzField::Composite,
-                expected: '6',
-                found: '1'
-            })
+            Err(MrzError::CheckDigit { field: MrzField::Composite, expected: '6', found: '1' })
         );
         // The optional fields of line 1 count toward the composite.
         let bad = with(TD1[0], 20, '1');
         assert!(matches!(
             parse(&[&bad, TD1[1], TD1[2]], TODAY),
-            Err(MrzError::CheckDigit {
-                field: MrzField::Composite,
-                ..
-            })
+            Err(MrzError::CheckDigit { field: MrzField::Composite, .. })
         ));
     }
 
     #[test]
     fn shape_and_character_errors() {
-        assert!(matches!(
-            parse(&[TD3[0]], TODAY),
-            Err(MrzError::UnknownShape(_))
-        ));
+        assert!(matches!(parse(&[TD3[0]], TODAY), Err(MrzError::UnknownShape(_))));
         assert!(matches!(parse(&[], TODAY), Err(MrzError::UnknownShape(_))));
         let bad = with(TD3[1], 3, '*');
-        assert_eq!(
-            parse(&[TD3[0], &bad], TODAY),
-            Err(MrzError::InvalidCharacter {
-                line: 2,
-                position: 3
-            })
-        );
+        assert_eq!(parse(&[TD3[0], &bad], TODAY), Err(MrzError::InvalidCharacter { line: 2, position: 3 }));
         let not_p = with(TD3[0], 1, 'V');
-        assert!(matches!(
-            parse(&[&not_p, TD3[1]], TODAY),
-            Err(MrzError::WrongDocumentCode { .. })
-        ));
+        assert!(matches!(parse(&[&not_p, TD3[1]], TODAY), Err(MrzError::WrongDocumentCode { .. })));
     }
 
     /// Builds a 港澳通行证 line with correct check digits from its fields.
@@ -524,16 +414,10 @@ mod tests {
         let swapped = with(&line, 30, if line.ends_with('0') { '1' } else { '0' });
         assert!(matches!(
             parse(&[swapped.as_str()], TODAY),
-            Err(MrzError::CheckDigit {
-                field: MrzField::Composite,
-                ..
-            })
+            Err(MrzError::CheckDigit { field: MrzField::Composite, .. })
         ));
         let not_c = hk_line("E01234567", "340115", "800301");
-        assert!(matches!(
-            parse(&[not_c.as_str()], TODAY),
-            Err(MrzError::WrongDocumentCode { .. })
-        ));
+        assert!(matches!(parse(&[not_c.as_str()], TODAY), Err(MrzError::WrongDocumentCode { .. })));
     }
 
     #[test]
@@ -544,12 +428,7 @@ mod tests {
         l2.replace_range(19..20, &check_digit(birth).unwrap().to_string());
         let composite = format!("{}{}{}", &l2[0..10], &l2[13..20], &l2[21..43]);
         l2.replace_range(43..44, &check_digit(&composite).unwrap().to_string());
-        assert_eq!(
-            parse(&[TD3[0], &l2], TODAY),
-            Err(MrzError::InvalidDate {
-                field: MrzField::BirthDate
-            })
-        );
+        assert_eq!(parse(&[TD3[0], &l2], TODAY), Err(MrzError::InvalidDate { field: MrzField::BirthDate }));
     }
 
     proptest::proptest! {

@@ -46,11 +46,7 @@ pub struct ChineseName(String);
 
 impl ChineseName {
     pub fn parse(input: &str) -> Result<ChineseName, NameError> {
-        let name: String = input
-            .trim()
-            .chars()
-            .map(|c| if is_separator(c) { '·' } else { c })
-            .collect();
+        let name: String = input.trim().chars().map(|c| if is_separator(c) { '·' } else { c }).collect();
         if name.is_empty() {
             return Err(NameError::Empty);
         }
@@ -59,10 +55,7 @@ impl ChineseName {
         }
         for (i, c) in name.chars().enumerate() {
             if !(is_ideograph(c) || c == '·') {
-                return Err(NameError::InvalidCharacter {
-                    position: i + 1,
-                    code: format!("U+{:04X}", c as u32),
-                });
+                return Err(NameError::InvalidCharacter { position: i + 1, code: format!("U+{:04X}", c as u32) });
             }
         }
         if name.starts_with('·') || name.ends_with('·') || name.contains("··") {
@@ -77,19 +70,12 @@ impl ChineseName {
 
     /// The smallest character set that holds the whole name.
     pub fn charset(&self) -> Charset {
-        self.0
-            .chars()
-            .map(charset_of)
-            .max()
-            .unwrap_or(Charset::Gb2312)
+        self.0.chars().map(charset_of).max().unwrap_or(Charset::Gb2312)
     }
 
     /// The characters outside GB2312, for the officer to double-check.
     pub fn rare_characters(&self) -> Vec<char> {
-        self.0
-            .chars()
-            .filter(|&c| charset_of(c) > Charset::Gb2312)
-            .collect()
+        self.0.chars().filter(|&c| charset_of(c) > Charset::Gb2312).collect()
     }
 }
 
@@ -137,11 +123,7 @@ fn charset_of(c: char) -> Charset {
         return Charset::Gb18030;
     }
     // GB2312 is the part of GBK whose lead and trail bytes are both 0xA1–0xFE.
-    if (0xA1..=0xF7).contains(&bytes[0]) && (0xA1..=0xFE).contains(&bytes[1]) {
-        Charset::Gb2312
-    } else {
-        Charset::Gbk
-    }
+    if (0xA1..=0xF7).contains(&bytes[0]) && (0xA1..=0xFE).contains(&bytes[1]) { Charset::Gb2312 } else { Charset::Gbk }
 }
 
 /// A name in Hanyu Pinyin as written in a passport: upper case, surname apart.
@@ -182,11 +164,7 @@ impl PinyinName {
     pub fn mrz_field(&self, width: usize) -> String {
         let surname = self.surname.replace(' ', "<");
         let given = self.given.replace(' ', "<");
-        let mut field = if given.is_empty() {
-            surname.clone()
-        } else {
-            format!("{surname}<<{given}")
-        };
+        let mut field = if given.is_empty() { surname.clone() } else { format!("{surname}<<{given}") };
         if field.len() > width {
             let room = width.saturating_sub(surname.len() + 2);
             field = if room >= 1 && !given.is_empty() {
@@ -218,9 +196,9 @@ fn normalise_pinyin(s: &str) -> Result<String, NameError> {
 
 /// Two-character surnames, so that a suggestion splits 欧阳娜娜 as 欧阳 + 娜娜.
 const COMPOUND_SURNAMES: &[&str] = &[
-    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
-    "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "西门", "百里", "呼延", "万俟", "闻人", "澹台",
-    "公羊", "申屠", "太史", "淳于", "单于", "钟离", "赫连", "濮阳", "宗政", "拓跋",
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "轩辕",
+    "令狐", "端木", "独孤", "南宫", "西门", "百里", "呼延", "万俟", "闻人", "澹台", "公羊", "申屠", "太史", "淳于",
+    "单于", "钟离", "赫连", "濮阳", "宗政", "拓跋",
 ];
 
 /// Surname readings that differ from the character's most common reading.
@@ -245,8 +223,7 @@ const SURNAME_READINGS: &[(char, &str)] = &[
 ];
 
 /// Compound surnames whose reading differs from reading each character.
-const COMPOUND_READINGS: &[(&str, &str)] =
-    &[("单于", "CHANYU"), ("尉迟", "YUCHI"), ("万俟", "MOQI")];
+const COMPOUND_READINGS: &[(&str, &str)] = &[("单于", "CHANYU"), ("尉迟", "YUCHI"), ("万俟", "MOQI")];
 
 /// A pinyin suggestion for a Chinese name, for the officer to confirm against the
 /// household register (the register is the authority, not this guess). `None` if a
@@ -258,11 +235,7 @@ pub fn suggest_pinyin(name: &ChineseName) -> Option<PinyinName> {
     if s.contains('·') {
         return None;
     }
-    let surname_len = if COMPOUND_SURNAMES.iter().any(|c| s.starts_with(c)) {
-        2
-    } else {
-        1
-    };
+    let surname_len = if COMPOUND_SURNAMES.iter().any(|c| s.starts_with(c)) { 2 } else { 1 };
     let chars: Vec<char> = s.chars().collect();
     if chars.len() <= surname_len {
         return None;
@@ -273,15 +246,9 @@ pub fn suggest_pinyin(name: &ChineseName) -> Option<PinyinName> {
     };
     let written: String = chars[..surname_len].iter().collect();
     let special = if surname_len == 1 {
-        SURNAME_READINGS
-            .iter()
-            .find(|(k, _)| *k == chars[0])
-            .map(|(_, r)| *r)
+        SURNAME_READINGS.iter().find(|(k, _)| *k == chars[0]).map(|(_, r)| *r)
     } else {
-        COMPOUND_READINGS
-            .iter()
-            .find(|(k, _)| *k == written)
-            .map(|(_, r)| *r)
+        COMPOUND_READINGS.iter().find(|(k, _)| *k == written).map(|(_, r)| *r)
     };
     let surname = match special {
         Some(r) => r.to_string(),
@@ -300,10 +267,7 @@ mod tests {
 
     #[test]
     fn accepts_common_rare_and_minority_names() {
-        assert_eq!(
-            ChineseName::parse("测试").unwrap().charset(),
-            Charset::Gb2312
-        );
+        assert_eq!(ChineseName::parse("测试").unwrap().charset(), Charset::Gb2312);
         let rare = ChineseName::parse("测试喆").unwrap();
         assert_eq!(rare.charset(), Charset::Gbk);
         assert_eq!(rare.rare_characters(), vec!['喆']);
@@ -318,26 +282,11 @@ mod tests {
     #[test]
     fn refuses_what_is_not_a_name() {
         assert_eq!(ChineseName::parse("  "), Err(NameError::Empty));
-        assert!(matches!(
-            ChineseName::parse("测试A"),
-            Err(NameError::InvalidCharacter { position: 3, .. })
-        ));
-        assert!(matches!(
-            ChineseName::parse("测 试"),
-            Err(NameError::InvalidCharacter { .. })
-        ));
-        assert_eq!(
-            ChineseName::parse("·测试"),
-            Err(NameError::MisplacedSeparator)
-        );
-        assert_eq!(
-            ChineseName::parse("测··试"),
-            Err(NameError::MisplacedSeparator)
-        );
-        assert_eq!(
-            ChineseName::parse(&"测".repeat(41)),
-            Err(NameError::TooLong)
-        );
+        assert!(matches!(ChineseName::parse("测试A"), Err(NameError::InvalidCharacter { position: 3, .. })));
+        assert!(matches!(ChineseName::parse("测 试"), Err(NameError::InvalidCharacter { .. })));
+        assert_eq!(ChineseName::parse("·测试"), Err(NameError::MisplacedSeparator));
+        assert_eq!(ChineseName::parse("测··试"), Err(NameError::MisplacedSeparator));
+        assert_eq!(ChineseName::parse(&"测".repeat(41)), Err(NameError::TooLong));
     }
 
     #[test]
@@ -351,10 +300,7 @@ mod tests {
         let no_given = PinyinName::parse("CESHI", "").unwrap();
         assert_eq!(no_given.mrz_field(8), "CESHI<<<");
         assert_eq!(PinyinName::parse("", "SAN"), Err(NameError::MissingSurname));
-        assert_eq!(
-            PinyinName::parse("ZHANG3", "SAN"),
-            Err(NameError::InvalidPinyin)
-        );
+        assert_eq!(PinyinName::parse("ZHANG3", "SAN"), Err(NameError::InvalidPinyin));
     }
 
     #[test]

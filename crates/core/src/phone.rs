@@ -25,9 +25,7 @@ pub enum PhoneError {
     InvalidCharacter,
     #[error("not a mobile number: a mainland mobile has 11 digits starting 13–19")]
     NotMobile,
-    #[error(
-        "unsupported country code; mainland (+86), Hong Kong (+852), Macao (+853) or Taiwan (+886)"
-    )]
+    #[error("unsupported country code; mainland (+86), Hong Kong (+852), Macao (+853) or Taiwan (+886)")]
     UnsupportedCountry,
 }
 
@@ -61,11 +59,7 @@ impl MobileNumber {
                 _ => return Err(PhoneError::InvalidCharacter),
             }
         }
-        let international = if plus {
-            Some(digits.as_str())
-        } else {
-            digits.strip_prefix("00")
-        };
+        let international = if plus { Some(digits.as_str()) } else { digits.strip_prefix("00") };
         let (region, national) = match international {
             Some(rest) => {
                 if let Some(n) = rest.strip_prefix("852") {
@@ -80,9 +74,7 @@ impl MobileNumber {
                     return Err(PhoneError::UnsupportedCountry);
                 }
             }
-            None if digits.len() == 10 && digits.starts_with("09") => {
-                (PhoneRegion::Taiwan, digits[1..].to_string())
-            }
+            None if digits.len() == 10 && digits.starts_with("09") => (PhoneRegion::Taiwan, digits[1..].to_string()),
             None => (PhoneRegion::Mainland, digits),
         };
         let b = national.as_bytes();
@@ -116,11 +108,7 @@ impl MobileNumber {
     /// For receipts: the last four digits only.
     pub fn masked(&self) -> String {
         let n = &self.national;
-        format!(
-            "{}{}",
-            "*".repeat(n.len().saturating_sub(4)),
-            &n[n.len().saturating_sub(4)..]
-        )
+        format!("{}{}", "*".repeat(n.len().saturating_sub(4)), &n[n.len().saturating_sub(4)..])
     }
 }
 
@@ -130,75 +118,33 @@ mod tests {
 
     #[test]
     fn mainland_numbers_in_their_usual_spellings() {
-        for s in [
-            "13800138000",
-            "138-0013-8000",
-            "+86 138 0013 8000",
-            "008613800138000",
-            "19912345678",
-        ] {
+        for s in ["13800138000", "138-0013-8000", "+86 138 0013 8000", "008613800138000", "19912345678"] {
             let n = MobileNumber::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(n.region(), PhoneRegion::Mainland);
         }
-        assert_eq!(
-            MobileNumber::parse("13800138000").unwrap().e164(),
-            "+8613800138000"
-        );
-        assert_eq!(
-            MobileNumber::parse("13800138000").unwrap().masked(),
-            "*******8000"
-        );
+        assert_eq!(MobileNumber::parse("13800138000").unwrap().e164(), "+8613800138000");
+        assert_eq!(MobileNumber::parse("13800138000").unwrap().masked(), "*******8000");
     }
 
     #[test]
     fn other_regions() {
-        assert_eq!(
-            MobileNumber::parse("+852 6123 4567").unwrap().region(),
-            PhoneRegion::HongKong
-        );
-        assert_eq!(
-            MobileNumber::parse("+853 6612 3456").unwrap().region(),
-            PhoneRegion::Macao
-        );
+        assert_eq!(MobileNumber::parse("+852 6123 4567").unwrap().region(), PhoneRegion::HongKong);
+        assert_eq!(MobileNumber::parse("+853 6612 3456").unwrap().region(), PhoneRegion::Macao);
         let tw = MobileNumber::parse("0912 345 678").unwrap();
         assert_eq!(tw.region(), PhoneRegion::Taiwan);
         assert_eq!(tw.e164(), "+886912345678");
-        assert_eq!(
-            MobileNumber::parse("+886 0912345678").unwrap().e164(),
-            "+886912345678"
-        );
+        assert_eq!(MobileNumber::parse("+886 0912345678").unwrap().e164(), "+886912345678");
     }
 
     #[test]
     fn refusals() {
         assert_eq!(MobileNumber::parse(""), Err(PhoneError::Empty));
-        assert_eq!(
-            MobileNumber::parse("1380013800"),
-            Err(PhoneError::NotMobile)
-        );
-        assert_eq!(
-            MobileNumber::parse("12800138000"),
-            Err(PhoneError::NotMobile)
-        );
-        assert_eq!(
-            MobileNumber::parse("010-12345678"),
-            Err(PhoneError::NotMobile)
-        );
-        assert_eq!(
-            MobileNumber::parse("138OO138000"),
-            Err(PhoneError::InvalidCharacter)
-        );
-        assert_eq!(
-            MobileNumber::parse("+44 7700 900123"),
-            Err(PhoneError::UnsupportedCountry)
-        );
-        assert_eq!(
-            MobileNumber::parse("+852 2123 4567"),
-            Err(PhoneError::NotMobile)
-        );
-        assert_eq!(
-            MobileNumber::parse("1+3800138000"),
-            Err(PhoneError::InvalidCharacter)
-        );
+        assert_eq!(MobileNumber::parse("1380013800"), Err(PhoneError::NotMobile));
+        assert_eq!(MobileNumber::parse("12800138000"), Err(PhoneError::NotMobile));
+        assert_eq!(MobileNumber::parse("010-12345678"), Err(PhoneError::NotMobile));
+        assert_eq!(MobileNumber::parse("138OO138000"), Err(PhoneError::InvalidCharacter));
+        assert_eq!(MobileNumber::parse("+44 7700 900123"), Err(PhoneError::UnsupportedCountry));
+        assert_eq!(MobileNumber::parse("+852 2123 4567"), Err(PhoneError::NotMobile));
+        assert_eq!(MobileNumber::parse("1+3800138000"), Err(PhoneError::InvalidCharacter));
     }
 }

@@ -26,12 +26,8 @@ pub enum IssueReason {
 }
 
 impl IssueReason {
-    pub const ALL: [IssueReason; 4] = [
-        IssueReason::First,
-        IssueReason::Renewal,
-        IssueReason::Lost,
-        IssueReason::Damaged,
-    ];
+    pub const ALL: [IssueReason; 4] =
+        [IssueReason::First, IssueReason::Renewal, IssueReason::Lost, IssueReason::Damaged];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -159,21 +155,13 @@ pub struct Months(pub u32);
 
 impl fmt::Display for Months {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_multiple_of(12) {
-            write!(f, "{}y", self.0 / 12)
-        } else {
-            write!(f, "{}m", self.0)
-        }
+        if self.0.is_multiple_of(12) { write!(f, "{}y", self.0 / 12) } else { write!(f, "{}m", self.0) }
     }
 }
 
 impl Months {
     pub fn name_zh(self) -> String {
-        if self.0.is_multiple_of(12) {
-            format!("{}年", self.0 / 12)
-        } else {
-            format!("{}个月", self.0)
-        }
+        if self.0.is_multiple_of(12) { format!("{}年", self.0 / 12) } else { format!("{}个月", self.0) }
     }
 }
 
@@ -218,17 +206,11 @@ pub enum Service {
     /// 港澳签注.
     HkMacaoEndorsement(Endorsement),
     /// 往来台湾通行证.
-    TaiwanPermit {
-        form: PermitForm,
-        reason: IssueReason,
-    },
+    TaiwanPermit { form: PermitForm, reason: IssueReason },
     /// 赴台签注.
     TaiwanEndorsement(Endorsement),
     /// 台湾居民来往大陆通行证.
-    TaiwanResidentPermit {
-        form: PermitForm,
-        reason: IssueReason,
-    },
+    TaiwanResidentPermit { form: PermitForm, reason: IssueReason },
 }
 
 impl Service {
@@ -274,9 +256,7 @@ impl Service {
 
     pub fn form(&self) -> Option<PermitForm> {
         match *self {
-            Service::TaiwanPermit { form, .. } | Service::TaiwanResidentPermit { form, .. } => {
-                Some(form)
-            }
+            Service::TaiwanPermit { form, .. } | Service::TaiwanResidentPermit { form, .. } => Some(form),
             _ => None,
         }
     }
@@ -285,17 +265,8 @@ impl Service {
     pub fn describe_zh(&self) -> String {
         match self {
             Service::HkMacaoEndorsement(e) | Service::TaiwanEndorsement(e) => {
-                let region = if e.region == EndorsementRegion::HkMacao {
-                    "港澳签注"
-                } else {
-                    "赴台签注"
-                };
-                format!(
-                    "{region} {} {}{}有效",
-                    e.code,
-                    e.validity.name_zh(),
-                    e.entries.name_zh()
-                )
+                let region = if e.region == EndorsementRegion::HkMacao { "港澳签注" } else { "赴台签注" };
+                format!("{region} {} {}{}有效", e.code, e.validity.name_zh(), e.entries.name_zh())
             }
             other => {
                 let form = match other.form() {
@@ -311,17 +282,8 @@ impl Service {
     pub fn describe_en(&self) -> String {
         match self {
             Service::HkMacaoEndorsement(e) | Service::TaiwanEndorsement(e) => {
-                let region = if e.region == EndorsementRegion::HkMacao {
-                    "HK/Macao"
-                } else {
-                    "Taiwan"
-                };
-                format!(
-                    "{region} endorsement {}, {} entries, {}",
-                    e.code,
-                    e.entries.code(),
-                    e.validity
-                )
+                let region = if e.region == EndorsementRegion::HkMacao { "HK/Macao" } else { "Taiwan" };
+                format!("{region} endorsement {}, {} entries, {}", e.code, e.entries.code(), e.validity)
             }
             other => {
                 let form = match other.form() {
@@ -354,9 +316,7 @@ impl FromStr for Service {
         let rest: Vec<&str> = parts.collect();
         let endorsement = |region: EndorsementRegion| -> Result<Endorsement, String> {
             let [code, entries, validity] = rest.as_slice() else {
-                return Err(format!(
-                    "{head} needs TYPE:ENTRIES:VALIDITY, like {head}:G:1x:3m"
-                ));
+                return Err(format!("{head} needs TYPE:ENTRIES:VALIDITY, like {head}:G:1x:3m"));
             };
             let mut letters = code.chars();
             let (Some(code), None) = (letters.next(), letters.next()) else {
@@ -387,22 +347,14 @@ impl FromStr for Service {
             Ok((form, reason))
         };
         match head {
-            "passport" => Ok(Service::Passport {
-                reason: form_and_reason(false)?.1,
-            }),
-            "hk-macao-permit" => Ok(Service::HkMacaoPermit {
-                reason: form_and_reason(false)?.1,
-            }),
-            "hk-macao-endorsement" => Ok(Service::HkMacaoEndorsement(endorsement(
-                EndorsementRegion::HkMacao,
-            )?)),
+            "passport" => Ok(Service::Passport { reason: form_and_reason(false)?.1 }),
+            "hk-macao-permit" => Ok(Service::HkMacaoPermit { reason: form_and_reason(false)?.1 }),
+            "hk-macao-endorsement" => Ok(Service::HkMacaoEndorsement(endorsement(EndorsementRegion::HkMacao)?)),
             "taiwan-permit" => {
                 let (form, reason) = form_and_reason(true)?;
                 Ok(Service::TaiwanPermit { form, reason })
             }
-            "taiwan-endorsement" => Ok(Service::TaiwanEndorsement(endorsement(
-                EndorsementRegion::Taiwan,
-            )?)),
+            "taiwan-endorsement" => Ok(Service::TaiwanEndorsement(endorsement(EndorsementRegion::Taiwan)?)),
             "taiwan-resident-permit" => {
                 let (form, reason) = form_and_reason(true)?;
                 Ok(Service::TaiwanResidentPermit { form, reason })
@@ -421,18 +373,8 @@ mod tests {
 
     #[test]
     fn parses_command_line_services() {
-        assert_eq!(
-            "passport".parse(),
-            Ok(Service::Passport {
-                reason: IssueReason::First
-            })
-        );
-        assert_eq!(
-            "passport:lost".parse(),
-            Ok(Service::Passport {
-                reason: IssueReason::Lost
-            })
-        );
+        assert_eq!("passport".parse(), Ok(Service::Passport { reason: IssueReason::First }));
+        assert_eq!("passport:lost".parse(), Ok(Service::Passport { reason: IssueReason::Lost }));
         assert_eq!(
             "hk-macao-endorsement:g:1x:3m".parse(),
             Ok(Service::HkMacaoEndorsement(Endorsement {
@@ -444,10 +386,7 @@ mod tests {
         );
         assert_eq!(
             "taiwan-resident-permit:one-trip".parse(),
-            Ok(Service::TaiwanResidentPermit {
-                form: PermitForm::OneTrip,
-                reason: IssueReason::First
-            })
+            Ok(Service::TaiwanResidentPermit { form: PermitForm::OneTrip, reason: IssueReason::First })
         );
         let e: Service = "taiwan-endorsement:T:multi:2y".parse().unwrap();
         assert_eq!(e.endorsement().unwrap().validity, Months(24));

@@ -90,11 +90,7 @@ pub enum PhotoInput {
         override_reason: Option<String>,
     },
     /// An earlier photo reused under the 60+ rule.
-    Reused {
-        source: PhotoSource,
-        taken_on: Date,
-        digest: String,
-    },
+    Reused { source: PhotoSource, taken_on: Date, digest: String },
 }
 
 /// Fingers, numbered as ISO/IEC 19794-4 (1 right thumb … 10 left little finger).
@@ -189,12 +185,7 @@ pub enum Signature {
     /// Signed on the screen. `strokes` counts pen strokes; the image is in the vault.
     Drawn { digest: String, strokes: u32 },
     /// Cannot sign (for example cannot hold a pen): a proxy signs, the reason recorded.
-    Proxy {
-        digest: String,
-        strokes: u32,
-        proxy_name: String,
-        reason: String,
-    },
+    Proxy { digest: String, strokes: u32, proxy_name: String, reason: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,9 +230,7 @@ impl fmt::Debug for Guardian {
 
 impl fmt::Debug for UrgentRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UrgentRequest")
-            .field("ground", &self.ground)
-            .finish_non_exhaustive()
+        f.debug_struct("UrgentRequest").field("ground", &self.ground).finish_non_exhaustive()
     }
 }
 
@@ -432,12 +421,7 @@ pub struct Visit {
 
 impl Visit {
     pub fn start(id: impl Into<String>, officer: impl Into<String>, now: OffsetDateTime) -> Visit {
-        Visit {
-            id: id.into(),
-            officer: officer.into(),
-            started_at: now,
-            state: VisitState::Applicant(Identify),
-        }
+        Visit { id: id.into(), officer: officer.into(), started_at: now, state: VisitState::Applicant(Identify) }
     }
 
     pub fn step(&self) -> Step {
@@ -445,12 +429,7 @@ impl Visit {
     }
 
     /// Applies `event` at `now`. On error the visit is unchanged.
-    pub fn apply(
-        &mut self,
-        policy: &Policy,
-        now: OffsetDateTime,
-        event: VisitEvent,
-    ) -> Result<Step, VisitError> {
+    pub fn apply(&mut self, policy: &Policy, now: OffsetDateTime, event: VisitEvent) -> Result<Step, VisitError> {
         let next = transition(&self.state, policy, now, event)?;
         self.state = next;
         Ok(self.step())
@@ -523,62 +502,35 @@ fn transition(
 ) -> Result<VisitState, VisitError> {
     let today = now.date();
     let step = state.step();
-    let illegal = |e: &VisitEvent| VisitError::IllegalTransition {
-        step,
-        event: e.name(),
-    };
+    let illegal = |e: &VisitEvent| VisitError::IllegalTransition { step, event: e.name() };
     match (state, event) {
         (VisitState::Applicant(_), VisitEvent::Identified(input)) => {
-            Ok(VisitState::Services(ChooseServices {
-                applicant: Applicant::from_input(&input, today)?,
-            }))
+            Ok(VisitState::Services(ChooseServices { applicant: Applicant::from_input(&input, today)? }))
         }
         (VisitState::Services(s), VisitEvent::ServicesChosen(input)) => {
             let services = check_services(&s.applicant, input, policy, today)?;
-            Ok(VisitState::Photo(TakePhoto {
-                prev: s.clone(),
-                services,
-            }))
+            Ok(VisitState::Photo(TakePhoto { prev: s.clone(), services }))
         }
         (VisitState::Photo(s), VisitEvent::PhotoAccepted(photo)) => {
             check_photo(&s.prev.applicant, &photo, policy, today)?;
-            Ok(VisitState::Fingerprints(TakeFingerprints {
-                prev: s.clone(),
-                photo,
-            }))
+            Ok(VisitState::Fingerprints(TakeFingerprints { prev: s.clone(), photo }))
         }
         (VisitState::Fingerprints(s), VisitEvent::FingerprintsTaken(fingers)) => {
             check_fingerprints(&s.prev.prev.applicant, &fingers, policy, today)?;
-            Ok(VisitState::Details(EnterDetails {
-                prev: s.clone(),
-                fingerprints: fingers,
-            }))
+            Ok(VisitState::Details(EnterDetails { prev: s.clone(), fingerprints: fingers }))
         }
         (VisitState::Details(s), VisitEvent::DetailsEntered(input)) => {
             let details = check_details(&s.prev.prev.prev.applicant, &input, policy, today)?;
-            Ok(VisitState::Review(Review {
-                prev: s.clone(),
-                details,
-            }))
+            Ok(VisitState::Review(Review { prev: s.clone(), details }))
         }
-        (VisitState::Review(s), VisitEvent::ReviewConfirmed) => Ok(VisitState::Sign(Sign {
-            prev: s.clone(),
-            reviewed_at: now,
-        })),
+        (VisitState::Review(s), VisitEvent::ReviewConfirmed) => {
+            Ok(VisitState::Sign(Sign { prev: s.clone(), reviewed_at: now }))
+        }
         (VisitState::Sign(s), VisitEvent::Signed(consent)) => {
             check_consent(&consent)?;
-            Ok(VisitState::Seal(ReadyToSeal {
-                prev: s.clone(),
-                consent,
-                signed_at: now,
-            }))
+            Ok(VisitState::Seal(ReadyToSeal { prev: s.clone(), consent, signed_at: now }))
         }
-        (
-            VisitState::Seal(s),
-            VisitEvent::Sealed {
-                application_numbers,
-            },
-        ) => {
+        (VisitState::Seal(s), VisitEvent::Sealed { application_numbers }) => {
             let wanted = s.prev.prev.prev.prev.prev.services.services.len();
             if application_numbers.len() != wanted {
                 return Err(VisitError::Seal(format!(
@@ -588,21 +540,12 @@ fn transition(
             }
             let unique: HashSet<&String> = application_numbers.iter().collect();
             if unique.len() != wanted || application_numbers.iter().any(|n| n.trim().is_empty()) {
-                return Err(VisitError::Seal(
-                    "application numbers must be distinct and non-empty".into(),
-                ));
+                return Err(VisitError::Seal("application numbers must be distinct and non-empty".into()));
             }
-            Ok(VisitState::Receipt(IssueReceipt {
-                prev: s.clone(),
-                application_numbers,
-                sealed_at: now,
-            }))
+            Ok(VisitState::Receipt(IssueReceipt { prev: s.clone(), application_numbers, sealed_at: now }))
         }
         (VisitState::Receipt(s), VisitEvent::ReceiptIssued(receipt)) => {
-            Ok(VisitState::Rating(Rate {
-                prev: s.clone(),
-                receipt,
-            }))
+            Ok(VisitState::Rating(Rate { prev: s.clone(), receipt }))
         }
         (VisitState::Rating(s), VisitEvent::Rated(rating)) => {
             if let Rating::Score { stars } = rating
@@ -610,28 +553,14 @@ fn transition(
             {
                 return Err(VisitError::Rating("the rating is 1 to 5 stars".into()));
             }
-            Ok(VisitState::Done(Done {
-                prev: s.clone(),
-                rating,
-                finished_at: now,
-            }))
+            Ok(VisitState::Done(Done { prev: s.clone(), rating, finished_at: now }))
         }
-        (state, VisitEvent::Back) => back(state).ok_or(VisitError::IllegalTransition {
-            step,
-            event: "back",
-        }),
+        (state, VisitEvent::Back) => back(state).ok_or(VisitError::IllegalTransition { step, event: "back" }),
         (state, VisitEvent::Abandon { reason }) if step < Step::Seal => {
             if reason.trim().is_empty() {
-                return Err(VisitError::IllegalTransition {
-                    step,
-                    event: "abandon without a reason",
-                });
+                return Err(VisitError::IllegalTransition { step, event: "abandon without a reason" });
             }
-            Ok(VisitState::Abandoned(Abandoned {
-                at_step: state.step(),
-                reason,
-                at: now,
-            }))
+            Ok(VisitState::Abandoned(Abandoned { at_step: state.step(), reason, at: now }))
         }
         (_, event) => Err(illegal(&event)),
     }
@@ -662,10 +591,7 @@ fn check_services(
         return Err(err("choose at least one service".into()));
     }
     let residency = applicant.identity.residency();
-    let facts = EndorsementFacts {
-        age_years: applicant.age_on(today),
-        ..input.facts
-    };
+    let facts = EndorsementFacts { age_years: applicant.age_on(today), ..input.facts };
     let mut documents = HashSet::new();
     let mut endorsement_types = HashSet::new();
     for service in &services {
@@ -677,11 +603,7 @@ fn check_services(
             return Err(err(format!(
                 "{} is only for {} residents",
                 service.describe_en(),
-                if needed == Residency::Taiwan {
-                    "Taiwan"
-                } else {
-                    "mainland"
-                }
+                if needed == Residency::Taiwan { "Taiwan" } else { "mainland" }
             )));
         }
         match service.endorsement() {
@@ -689,18 +611,11 @@ fn check_services(
                 if !endorsement_types.insert((e.region, e.code)) {
                     return Err(err(format!("endorsement {} is chosen twice", e.code)));
                 }
-                policy
-                    .endorsements
-                    .check(e, &facts)
-                    .map_err(|x| err(x.to_string()))?;
+                policy.endorsements.check(e, &facts).map_err(|x| err(x.to_string()))?;
                 let permit = e.region.permit();
-                let new_permit = services
-                    .iter()
-                    .any(|s| s.endorsement().is_none() && s.document() == permit);
+                let new_permit = services.iter().any(|s| s.endorsement().is_none() && s.document() == permit);
                 if !new_permit {
-                    let held = applicant
-                        .held(permit)
-                        .and_then(|d| d.expiry.map(|x| (d, x)));
+                    let held = applicant.held(permit).and_then(|d| d.expiry.map(|x| (d, x)));
                     let Some((_, expiry)) = held else {
                         return Err(err(format!(
                             "endorsement {} needs a valid {}: apply for one too, or record the one held",
@@ -709,10 +624,7 @@ fn check_services(
                         )));
                     };
                     if expiry <= today {
-                        return Err(err(format!(
-                            "the {} held has expired: apply for a new one",
-                            permit.name_zh()
-                        )));
+                        return Err(err(format!("the {} held has expired: apply for a new one", permit.name_zh())));
                     }
                     if add_months(today, e.validity.0) > expiry {
                         return Err(err(format!(
@@ -724,18 +636,11 @@ fn check_services(
             }
             None => {
                 if !documents.insert(service.document()) {
-                    return Err(err(format!(
-                        "{} is chosen twice",
-                        service.document().name_zh()
-                    )));
+                    return Err(err(format!("{} is chosen twice", service.document().name_zh())));
                 }
-                let reason = service
-                    .reason()
-                    .unwrap_or(crate::service::IssueReason::First);
-                let needs_old = matches!(
-                    reason,
-                    crate::service::IssueReason::Renewal | crate::service::IssueReason::Damaged
-                );
+                let reason = service.reason().unwrap_or(crate::service::IssueReason::First);
+                let needs_old =
+                    matches!(reason, crate::service::IssueReason::Renewal | crate::service::IssueReason::Damaged);
                 if needs_old && applicant.held(service.document()).is_none() {
                     return Err(err(format!(
                         "{} ({}) needs the document held now: record it first",
@@ -746,40 +651,22 @@ fn check_services(
             }
         }
     }
-    let quote = policy
-        .fees
-        .quote(&services, today)
-        .map_err(|e| err(e.to_string()))?;
-    Ok(ChosenServices {
-        services,
-        facts,
-        quote,
-    })
+    let quote = policy.fees.quote(&services, today).map_err(|e| err(e.to_string()))?;
+    Ok(ChosenServices { services, facts, quote })
 }
 
 fn check_digest(digest: &str) -> bool {
     digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn check_photo(
-    applicant: &Applicant,
-    photo: &PhotoInput,
-    policy: &Policy,
-    today: Date,
-) -> Result<(), VisitError> {
+fn check_photo(applicant: &Applicant, photo: &PhotoInput, policy: &Policy, today: Date) -> Result<(), VisitError> {
     let err = |m: String| VisitError::Photo(m);
     match photo {
-        PhotoInput::Captured {
-            digest,
-            failed_checks,
-            override_reason,
-        } => {
+        PhotoInput::Captured { digest, failed_checks, override_reason } => {
             if !check_digest(digest) {
                 return Err(err("the photo digest is not a SHA-256 hex string".into()));
             }
-            let reason_given = override_reason
-                .as_deref()
-                .is_some_and(|r| !r.trim().is_empty());
+            let reason_given = override_reason.as_deref().is_some_and(|r| !r.trim().is_empty());
             if !failed_checks.is_empty() && !reason_given {
                 return Err(err(format!(
                     "the photo failed {}: retake it, or record why it must be accepted",
@@ -788,9 +675,7 @@ fn check_photo(
             }
             Ok(())
         }
-        PhotoInput::Reused {
-            taken_on, digest, ..
-        } => {
+        PhotoInput::Reused { taken_on, digest, .. } => {
             if !check_digest(digest) {
                 return Err(err("the photo digest is not a SHA-256 hex string".into()));
             }
@@ -815,18 +700,11 @@ fn check_fingerprints(
         return if fingers.is_empty() {
             Ok(())
         } else {
-            Err(err(format!(
-                "fingerprints are not taken below age {}",
-                rule.min_age_years
-            )))
+            Err(err(format!("fingerprints are not taken below age {}", rule.min_age_years)))
         };
     }
     if fingers.len() != rule.fingers_required {
-        return Err(err(format!(
-            "{} fingers are needed, {} given",
-            rule.fingers_required,
-            fingers.len()
-        )));
+        return Err(err(format!("{} fingers are needed, {} given", rule.fingers_required, fingers.len())));
     }
     let mut seen = HashSet::new();
     for f in fingers {
@@ -839,9 +717,7 @@ fn check_fingerprints(
         match &f.outcome {
             FingerOutcome::Captured { quality, digest } => {
                 if !check_digest(digest) {
-                    return Err(err(
-                        "a fingerprint digest is not a SHA-256 hex string".into()
-                    ));
+                    return Err(err("a fingerprint digest is not a SHA-256 hex string".into()));
                 }
                 if *quality < rule.min_quality {
                     return Err(err(format!(
@@ -852,10 +728,7 @@ fn check_fingerprints(
             }
             FingerOutcome::Exception { reason, note } => {
                 if *reason == FingerException::Other && note.trim().is_empty() {
-                    return Err(err(format!(
-                        "finger {}: describe the exception",
-                        f.finger.0
-                    )));
+                    return Err(err(format!("finger {}: describe the exception", f.finger.0)));
                 }
             }
         }
@@ -876,9 +749,7 @@ fn check_details(
         return Err(err("the contact address is missing".into()));
     }
     if address.chars().count() > 100 {
-        return Err(err(
-            "the contact address is longer than 100 characters".into()
-        ));
+        return Err(err("the contact address is longer than 100 characters".into()));
     }
     let delivery = match &input.delivery {
         None => return Err(err("choose delivery: pickup or post".into())),
@@ -892,38 +763,26 @@ fn check_details(
             if postcode.len() != 6 || !postcode.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(err("the postcode has 6 digits".into()));
             }
-            Delivery::Post {
-                address: address.trim().to_string(),
-                postcode: postcode.clone(),
-            }
+            Delivery::Post { address: address.trim().to_string(), postcode: postcode.clone() }
         }
         Some(d) => d.clone(),
     };
     if let Some(urgent) = &input.urgent {
-        policy
-            .urgent
-            .check(&urgent.ground, &urgent.evidence_seen)
-            .map_err(|e| err(e.to_string()))?;
+        policy.urgent.check(&urgent.ground, &urgent.evidence_seen).map_err(|e| err(e.to_string()))?;
     }
     let priority = policy
         .priority
-        .applicable(
-            applicant.identity.birth_date(),
-            today,
-            &input.declared_priority,
-        )
+        .applicable(applicant.identity.birth_date(), today, &input.declared_priority)
         .map_err(|e| err(e.to_string()))?
         .into_iter()
         .map(|c| c.id.clone())
         .collect();
     let guardian_needed = applicant.age_on(today) < policy.rules.guardian.required_below_age_years;
-    let guardian_given =
-        !input.guardian_id.trim().is_empty() || !input.guardian_name.trim().is_empty();
+    let guardian_given = !input.guardian_id.trim().is_empty() || !input.guardian_name.trim().is_empty();
     let guardian = if guardian_needed || guardian_given {
-        let name = ChineseName::parse(&input.guardian_name)
-            .map_err(|e| err(format!("guardian's name: {e}")))?;
-        let id = CitizenId::parse(&input.guardian_id, today)
-            .map_err(|e| err(format!("guardian's identity number: {e}")))?;
+        let name = ChineseName::parse(&input.guardian_name).map_err(|e| err(format!("guardian's name: {e}")))?;
+        let id =
+            CitizenId::parse(&input.guardian_id, today).map_err(|e| err(format!("guardian's identity number: {e}")))?;
         if crate::date::age_on(id.birth_date(), today) < 18 {
             return Err(err("the guardian must be an adult".into()));
         }
@@ -931,25 +790,12 @@ fn check_details(
         if relationship.is_empty() {
             return Err(err("the guardian's relationship is missing".into()));
         }
-        let phone = MobileNumber::parse(&input.guardian_phone)
-            .map_err(|e| err(format!("guardian's phone: {e}")))?;
-        Some(Guardian {
-            name,
-            id,
-            relationship,
-            phone,
-        })
+        let phone = MobileNumber::parse(&input.guardian_phone).map_err(|e| err(format!("guardian's phone: {e}")))?;
+        Some(Guardian { name, id, relationship, phone })
     } else {
         None
     };
-    Ok(Details {
-        phone,
-        address,
-        delivery,
-        urgent: input.urgent.clone(),
-        priority,
-        guardian,
-    })
+    Ok(Details { phone, address, delivery, urgent: input.urgent.clone(), priority, guardian })
 }
 
 fn check_consent(consent: &Consent) -> Result<(), VisitError> {
@@ -961,15 +807,8 @@ fn check_consent(consent: &Consent) -> Result<(), VisitError> {
         return err("the applicant has not agreed to the collection of photo and fingerprints");
     }
     match &consent.signature {
-        Signature::Drawn { digest, strokes } if !check_digest(digest) || *strokes == 0 => {
-            err("the signature is empty")
-        }
-        Signature::Proxy {
-            digest,
-            strokes,
-            proxy_name,
-            reason,
-        } => {
+        Signature::Drawn { digest, strokes } if !check_digest(digest) || *strokes == 0 => err("the signature is empty"),
+        Signature::Proxy { digest, strokes, proxy_name, reason } => {
             if !check_digest(digest) || *strokes == 0 {
                 err("the proxy's signature is empty")
             } else if proxy_name.trim().is_empty() || reason.trim().is_empty() {
@@ -987,11 +826,7 @@ pub const FINGER_EXCEPTIONS: [(FingerException, &str, &str); 5] = [
     (FingerException::Amputated, "缺指", "amputated"),
     (FingerException::Injured, "受伤", "injured"),
     (FingerException::Bandaged, "包扎", "bandaged"),
-    (
-        FingerException::Unreadable,
-        "指纹磨损无法采集",
-        "worn or unreadable",
-    ),
+    (FingerException::Unreadable, "指纹磨损无法采集", "worn or unreadable"),
     (FingerException::Other, "其他", "other"),
 ];
 

@@ -43,35 +43,20 @@ fn photo() -> VisitEvent {
 }
 
 fn finger(n: u8, quality: u8) -> FingerRecord {
-    FingerRecord {
-        finger: Finger(n),
-        outcome: FingerOutcome::Captured {
-            quality,
-            digest: DIGEST.into(),
-        },
-    }
+    FingerRecord { finger: Finger(n), outcome: FingerOutcome::Captured { quality, digest: DIGEST.into() } }
 }
 
 fn details() -> DetailsInput {
     DetailsInput {
         phone: "13800138000".into(),
         address: "测试省测试市测试路1号".into(),
-        delivery: Some(Delivery::Pickup {
-            office: "测试出入境大厅".into(),
-        }),
+        delivery: Some(Delivery::Pickup { office: "测试出入境大厅".into() }),
         ..Default::default()
     }
 }
 
 fn consent() -> Consent {
-    Consent {
-        application: true,
-        biometrics: true,
-        signature: Signature::Drawn {
-            digest: DIGEST.into(),
-            strokes: 3,
-        },
-    }
+    Consent { application: true, biometrics: true, signature: Signature::Drawn { digest: DIGEST.into(), strokes: 3 } }
 }
 
 /// Applies events in order, failing the test on the first error.
@@ -79,9 +64,7 @@ fn run(visit: &mut Visit, events: Vec<VisitEvent>) {
     let p = policy();
     for e in events {
         let name = e.name();
-        visit
-            .apply(&p, NOW, e)
-            .unwrap_or_else(|err| panic!("{name}: {err}"));
+        visit.apply(&p, NOW, e).unwrap_or_else(|err| panic!("{name}: {err}"));
     }
 }
 
@@ -117,9 +100,7 @@ fn a_whole_visit_from_identity_to_rating() {
     run(
         &mut v,
         vec![
-            VisitEvent::Sealed {
-                application_numbers: vec!["A1".into(), "A2".into()],
-            },
+            VisitEvent::Sealed { application_numbers: vec!["A1".into(), "A2".into()] },
             VisitEvent::ReceiptIssued(ReceiptMethod::Printed),
             VisitEvent::Rated(Rating::Score { stars: 5 }),
         ],
@@ -127,9 +108,7 @@ fn a_whole_visit_from_identity_to_rating() {
     assert_eq!(v.step(), Step::Done);
     assert!(v.state.applicant().is_some());
     // Priority "elderly" was derived from the birth date.
-    let VisitState::Done(done) = &v.state else {
-        unreachable!()
-    };
+    let VisitState::Done(done) = &v.state else { unreachable!() };
     assert_eq!(done.prev.prev.prev.prev.prev.details.priority, ["elderly"]);
 }
 
@@ -138,32 +117,15 @@ fn events_out_of_order_are_illegal_and_change_nothing() {
     let p = policy();
     let mut v = Visit::start("v", "o", NOW);
     let before = v.clone();
-    for e in [
-        photo(),
-        VisitEvent::ReviewConfirmed,
-        VisitEvent::Back,
-        VisitEvent::Rated(Rating::Declined),
-    ] {
+    for e in [photo(), VisitEvent::ReviewConfirmed, VisitEvent::Back, VisitEvent::Rated(Rating::Declined)] {
         let err = v.apply(&p, NOW, e).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                VisitError::IllegalTransition {
-                    step: Step::Applicant,
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert!(matches!(err, VisitError::IllegalTransition { step: Step::Applicant, .. }), "{err}");
         assert_eq!(v, before);
     }
     let mut v = visit_at_services();
     assert!(matches!(
         v.apply(&p, NOW, VisitEvent::Identified(elder())),
-        Err(VisitError::IllegalTransition {
-            step: Step::Services,
-            event: "identified"
-        })
+        Err(VisitError::IllegalTransition { step: Step::Services, event: "identified" })
     ));
 }
 
@@ -171,14 +133,8 @@ fn events_out_of_order_are_illegal_and_change_nothing() {
 fn invalid_step_data_does_not_advance() {
     let p = policy();
     let mut v = Visit::start("v", "o", NOW);
-    let bad = ApplicantInput {
-        id_number: "110105194912310029".into(),
-        ..elder()
-    };
-    assert!(matches!(
-        v.apply(&p, NOW, VisitEvent::Identified(bad)),
-        Err(VisitError::Applicant(_))
-    ));
+    let bad = ApplicantInput { id_number: "110105194912310029".into(), ..elder() };
+    assert!(matches!(v.apply(&p, NOW, VisitEvent::Identified(bad)), Err(VisitError::Applicant(_))));
     assert_eq!(v.step(), Step::Applicant);
 }
 
@@ -201,39 +157,18 @@ fn back_drops_one_step_and_stops_at_signing() {
         ],
     );
     assert_eq!(v.step(), Step::Review);
-    run(
-        &mut v,
-        vec![VisitEvent::ReviewConfirmed, VisitEvent::Signed(consent())],
-    );
+    run(&mut v, vec![VisitEvent::ReviewConfirmed, VisitEvent::Signed(consent())]);
     let err = v.apply(&policy(), NOW, VisitEvent::Back).unwrap_err();
-    assert!(matches!(
-        err,
-        VisitError::IllegalTransition {
-            step: Step::Seal,
-            ..
-        }
-    ));
+    assert!(matches!(err, VisitError::IllegalTransition { step: Step::Seal, .. }));
 }
 
 #[test]
 fn abandon_needs_a_reason_and_is_refused_after_signing() {
     let p = policy();
     let mut v = visit_at_services();
-    assert!(
-        v.apply(&p, NOW, VisitEvent::Abandon { reason: " ".into() })
-            .is_err()
-    );
-    v.apply(
-        &p,
-        NOW,
-        VisitEvent::Abandon {
-            reason: "申请人身体不适".into(),
-        },
-    )
-    .unwrap();
-    let VisitState::Abandoned(a) = &v.state else {
-        panic!()
-    };
+    assert!(v.apply(&p, NOW, VisitEvent::Abandon { reason: " ".into() }).is_err());
+    v.apply(&p, NOW, VisitEvent::Abandon { reason: "申请人身体不适".into() }).unwrap();
+    let VisitState::Abandoned(a) = &v.state else { panic!() };
     assert_eq!(a.at_step, Step::Services);
 }
 
@@ -266,38 +201,17 @@ fn services_are_checked() {
     let none = EndorsementFacts::default();
     assert!(services_error(&[], elder(), none).contains("at least one"));
     assert!(services_error(&["passport", "passport:lost"], elder(), none).contains("twice"));
-    assert!(
-        services_error(&["taiwan-resident-permit"], elder(), none).contains("Taiwan residents")
-    );
-    assert!(
-        services_error(&["passport:renewal"], elder(), none).contains("needs the document held")
-    );
+    assert!(services_error(&["taiwan-resident-permit"], elder(), none).contains("Taiwan residents"));
+    assert!(services_error(&["passport:renewal"], elder(), none).contains("needs the document held"));
     // An endorsement needs a permit: new in this visit, or held and valid long enough.
-    assert!(
-        services_error(&["hk-macao-endorsement:G:1x:3m"], elder(), none).contains("needs a valid")
-    );
+    assert!(services_error(&["hk-macao-endorsement:G:1x:3m"], elder(), none).contains("needs a valid"));
     // A condition the applicant does not meet.
-    let e = services_error(
-        &["hk-macao-permit", "hk-macao-endorsement:T:multi:1y"],
-        young(),
-        none,
-    );
+    let e = services_error(&["hk-macao-permit", "hk-macao-endorsement:T:multi:1y"], young(), none);
     assert!(e.contains("aged 60 or over"), "{e}");
+    assert!(services_error(&["hk-macao-permit", "hk-macao-endorsement:G:multi:1y"], young(), none).contains("offered"));
     assert!(
         services_error(
-            &["hk-macao-permit", "hk-macao-endorsement:G:multi:1y"],
-            young(),
-            none
-        )
-        .contains("offered")
-    );
-    assert!(
-        services_error(
-            &[
-                "hk-macao-permit",
-                "hk-macao-endorsement:G:1x:3m",
-                "hk-macao-endorsement:G:2x:3m"
-            ],
+            &["hk-macao-permit", "hk-macao-endorsement:G:1x:3m", "hk-macao-endorsement:G:2x:3m"],
             young(),
             none
         )
@@ -320,28 +234,14 @@ fn holding_permit(expiry: Date) -> ApplicantInput {
 fn endorsement_only_for_a_valid_permit_held() {
     let p = policy();
     let mut v = Visit::start("v", "o", NOW);
-    v.apply(
-        &p,
-        NOW,
-        VisitEvent::Identified(holding_permit(date!(2030 - 01 - 01))),
-    )
-    .unwrap();
-    v.apply(&p, NOW, services(&["hk-macao-endorsement:G:2x:1y"]))
-        .unwrap();
+    v.apply(&p, NOW, VisitEvent::Identified(holding_permit(date!(2030 - 01 - 01)))).unwrap();
+    v.apply(&p, NOW, services(&["hk-macao-endorsement:G:2x:1y"])).unwrap();
     assert_eq!(v.state.services().unwrap().quote.total.to_string(), "30.00");
 
     let none = EndorsementFacts::default();
-    let expired = services_error(
-        &["hk-macao-endorsement:G:1x:3m"],
-        holding_permit(date!(2026 - 11 - 26)),
-        none,
-    );
+    let expired = services_error(&["hk-macao-endorsement:G:1x:3m"], holding_permit(date!(2026 - 11 - 26)), none);
     assert!(expired.contains("expired"), "{expired}");
-    let short = services_error(
-        &["hk-macao-endorsement:G:1x:1y"],
-        holding_permit(date!(2027 - 06 - 01)),
-        none,
-    );
+    let short = services_error(&["hk-macao-endorsement:G:1x:1y"], holding_permit(date!(2027 - 06 - 01)), none);
     assert!(short.contains("expires before"), "{short}");
 }
 
@@ -356,26 +256,15 @@ fn taiwan_residents_apply_for_the_mainland_permit() {
         ..Default::default()
     };
     let mut v = Visit::start("v", "o", NOW);
-    v.apply(&p, NOW, VisitEvent::Identified(tw.clone()))
-        .unwrap();
-    v.apply(&p, NOW, services(&["taiwan-resident-permit"]))
-        .unwrap();
-    assert_eq!(
-        v.state.services().unwrap().quote.total.to_string(),
-        "200.00"
-    );
-    assert!(
-        services_error(&["passport"], tw, EndorsementFacts::default())
-            .contains("mainland residents")
-    );
+    v.apply(&p, NOW, VisitEvent::Identified(tw.clone())).unwrap();
+    v.apply(&p, NOW, services(&["taiwan-resident-permit"])).unwrap();
+    assert_eq!(v.state.services().unwrap().quote.total.to_string(), "200.00");
+    assert!(services_error(&["passport"], tw, EndorsementFacts::default()).contains("mainland residents"));
 }
 
 fn at_photo(applicant: ApplicantInput) -> Visit {
     let mut v = Visit::start("v", "o", NOW);
-    run(
-        &mut v,
-        vec![VisitEvent::Identified(applicant), services(&["passport"])],
-    );
+    run(&mut v, vec![VisitEvent::Identified(applicant), services(&["passport"])]);
     v
 }
 
@@ -383,37 +272,19 @@ fn at_photo(applicant: ApplicantInput) -> Visit {
 fn photos_failed_checks_need_a_reason_and_reuse_follows_the_rule() {
     let p = policy();
     let mut v = at_photo(elder());
-    let failed = PhotoInput::Captured {
-        digest: DIGEST.into(),
-        failed_checks: vec!["background".into()],
-        override_reason: None,
-    };
-    let e = v
-        .apply(&p, NOW, VisitEvent::PhotoAccepted(failed))
-        .unwrap_err();
+    let failed =
+        PhotoInput::Captured { digest: DIGEST.into(), failed_checks: vec!["background".into()], override_reason: None };
+    let e = v.apply(&p, NOW, VisitEvent::PhotoAccepted(failed)).unwrap_err();
     assert!(e.to_string().contains("background"));
-    let reused = PhotoInput::Reused {
-        source: PhotoSource::IdCard,
-        taken_on: date!(2023 - 05 - 01),
-        digest: DIGEST.into(),
-    };
-    v.apply(&p, NOW, VisitEvent::PhotoAccepted(reused.clone()))
-        .unwrap();
+    let reused =
+        PhotoInput::Reused { source: PhotoSource::IdCard, taken_on: date!(2023 - 05 - 01), digest: DIGEST.into() };
+    v.apply(&p, NOW, VisitEvent::PhotoAccepted(reused.clone())).unwrap();
 
     let mut v = at_photo(young());
-    let e = v
-        .apply(&p, NOW, VisitEvent::PhotoAccepted(reused))
-        .unwrap_err();
+    let e = v.apply(&p, NOW, VisitEvent::PhotoAccepted(reused)).unwrap_err();
     assert!(e.to_string().contains("60"), "{e}");
-    let bad_digest = PhotoInput::Captured {
-        digest: "abc".into(),
-        failed_checks: vec![],
-        override_reason: None,
-    };
-    assert!(
-        v.apply(&p, NOW, VisitEvent::PhotoAccepted(bad_digest))
-            .is_err()
-    );
+    let bad_digest = PhotoInput::Captured { digest: "abc".into(), failed_checks: vec![], override_reason: None };
+    assert!(v.apply(&p, NOW, VisitEvent::PhotoAccepted(bad_digest)).is_err());
 }
 
 #[test]
@@ -422,32 +293,14 @@ fn fingerprints_quality_exceptions_and_children() {
     let mut v = at_photo(elder());
     v.apply(&p, NOW, photo()).unwrap();
     let fp = |f: Vec<FingerRecord>| VisitEvent::FingerprintsTaken(f);
-    assert!(
-        v.apply(&p, NOW, fp(vec![finger(2, 80)]))
-            .unwrap_err()
-            .to_string()
-            .contains("2 fingers")
-    );
-    assert!(
-        v.apply(&p, NOW, fp(vec![finger(2, 80), finger(2, 80)]))
-            .unwrap_err()
-            .to_string()
-            .contains("twice")
-    );
-    assert!(
-        v.apply(&p, NOW, fp(vec![finger(2, 80), finger(11, 80)]))
-            .is_err()
-    );
-    let low = v
-        .apply(&p, NOW, fp(vec![finger(2, 80), finger(7, 20)]))
-        .unwrap_err();
+    assert!(v.apply(&p, NOW, fp(vec![finger(2, 80)])).unwrap_err().to_string().contains("2 fingers"));
+    assert!(v.apply(&p, NOW, fp(vec![finger(2, 80), finger(2, 80)])).unwrap_err().to_string().contains("twice"));
+    assert!(v.apply(&p, NOW, fp(vec![finger(2, 80), finger(11, 80)])).is_err());
+    let low = v.apply(&p, NOW, fp(vec![finger(2, 80), finger(7, 20)])).unwrap_err();
     assert!(low.to_string().contains("quality 20"), "{low}");
     let worn = FingerRecord {
         finger: Finger(7),
-        outcome: FingerOutcome::Exception {
-            reason: FingerException::Unreadable,
-            note: String::new(),
-        },
+        outcome: FingerOutcome::Exception { reason: FingerException::Unreadable, note: String::new() },
     };
     v.apply(&p, NOW, fp(vec![finger(2, 80), worn])).unwrap();
 
@@ -460,14 +313,9 @@ fn fingerprints_quality_exceptions_and_children() {
     };
     let mut v = at_photo(child);
     v.apply(&p, NOW, photo()).unwrap();
-    assert!(
-        v.apply(&p, NOW, fp(vec![finger(1, 90), finger(6, 90)]))
-            .is_err()
-    );
+    assert!(v.apply(&p, NOW, fp(vec![finger(1, 90), finger(6, 90)])).is_err());
     v.apply(&p, NOW, fp(vec![])).unwrap();
-    let e = v
-        .apply(&p, NOW, VisitEvent::DetailsEntered(details()))
-        .unwrap_err();
+    let e = v.apply(&p, NOW, VisitEvent::DetailsEntered(details())).unwrap_err();
     assert!(e.to_string().contains("guardian"), "{e}");
     let with_guardian = DetailsInput {
         guardian_name: "测试".into(),
@@ -476,27 +324,14 @@ fn fingerprints_quality_exceptions_and_children() {
         guardian_phone: "13900139000".into(),
         ..details()
     };
-    v.apply(&p, NOW, VisitEvent::DetailsEntered(with_guardian))
-        .unwrap();
-    let VisitState::Review(r) = &v.state else {
-        panic!()
-    };
-    assert_eq!(
-        r.details.priority,
-        Vec::<String>::new(),
-        "aged 3 is no longer an infant under 36 months"
-    );
+    v.apply(&p, NOW, VisitEvent::DetailsEntered(with_guardian)).unwrap();
+    let VisitState::Review(r) = &v.state else { panic!() };
+    assert_eq!(r.details.priority, Vec::<String>::new(), "aged 3 is no longer an infant under 36 months");
 }
 
 fn at_details() -> Visit {
     let mut v = at_photo(elder());
-    run(
-        &mut v,
-        vec![
-            photo(),
-            VisitEvent::FingerprintsTaken(vec![finger(2, 80), finger(7, 80)]),
-        ],
-    );
+    run(&mut v, vec![photo(), VisitEvent::FingerprintsTaken(vec![finger(2, 80), finger(7, 80)])]);
     v
 }
 
@@ -504,33 +339,12 @@ fn at_details() -> Visit {
 fn details_are_checked() {
     let p = policy();
     let cases: Vec<(DetailsInput, &str)> = vec![
+        (DetailsInput { phone: "12345".into(), ..details() }, "phone"),
+        (DetailsInput { address: " ".into(), ..details() }, "address"),
+        (DetailsInput { delivery: None, ..details() }, "delivery"),
         (
             DetailsInput {
-                phone: "12345".into(),
-                ..details()
-            },
-            "phone",
-        ),
-        (
-            DetailsInput {
-                address: " ".into(),
-                ..details()
-            },
-            "address",
-        ),
-        (
-            DetailsInput {
-                delivery: None,
-                ..details()
-            },
-            "delivery",
-        ),
-        (
-            DetailsInput {
-                delivery: Some(Delivery::Post {
-                    address: "测试路1号".into(),
-                    postcode: "1000".into(),
-                }),
+                delivery: Some(Delivery::Post { address: "测试路1号".into(), postcode: "1000".into() }),
                 ..details()
             },
             "postcode",
@@ -545,19 +359,11 @@ fn details_are_checked() {
             },
             "亲属关系证明",
         ),
-        (
-            DetailsInput {
-                declared_priority: vec!["elderly".into()],
-                ..details()
-            },
-            "cannot be declared",
-        ),
+        (DetailsInput { declared_priority: vec!["elderly".into()], ..details() }, "cannot be declared"),
     ];
     for (input, needle) in cases {
         let mut v = at_details();
-        let e = v
-            .apply(&p, NOW, VisitEvent::DetailsEntered(input))
-            .unwrap_err();
+        let e = v.apply(&p, NOW, VisitEvent::DetailsEntered(input)).unwrap_err();
         assert!(e.to_string().contains(needle), "{needle}: {e}");
         assert_eq!(v.step(), Step::Details);
     }
@@ -570,11 +376,8 @@ fn details_are_checked() {
         declared_priority: vec!["disability".into()],
         ..details()
     };
-    v.apply(&p, NOW, VisitEvent::DetailsEntered(urgent))
-        .unwrap();
-    let VisitState::Review(r) = &v.state else {
-        panic!()
-    };
+    v.apply(&p, NOW, VisitEvent::DetailsEntered(urgent)).unwrap();
+    let VisitState::Review(r) = &v.state else { panic!() };
     assert_eq!(r.details.priority, ["elderly", "disability"]);
 }
 
@@ -582,30 +385,10 @@ fn details_are_checked() {
 fn consent_signature_and_seal_are_checked() {
     let p = policy();
     let mut v = at_details();
-    run(
-        &mut v,
-        vec![
-            VisitEvent::DetailsEntered(details()),
-            VisitEvent::ReviewConfirmed,
-        ],
-    );
-    let no_bio = Consent {
-        biometrics: false,
-        ..consent()
-    };
-    assert!(
-        v.apply(&p, NOW, VisitEvent::Signed(no_bio))
-            .unwrap_err()
-            .to_string()
-            .contains("fingerprints")
-    );
-    let empty = Consent {
-        signature: Signature::Drawn {
-            digest: DIGEST.into(),
-            strokes: 0,
-        },
-        ..consent()
-    };
+    run(&mut v, vec![VisitEvent::DetailsEntered(details()), VisitEvent::ReviewConfirmed]);
+    let no_bio = Consent { biometrics: false, ..consent() };
+    assert!(v.apply(&p, NOW, VisitEvent::Signed(no_bio)).unwrap_err().to_string().contains("fingerprints"));
+    let empty = Consent { signature: Signature::Drawn { digest: DIGEST.into(), strokes: 0 }, ..consent() };
     assert!(v.apply(&p, NOW, VisitEvent::Signed(empty)).is_err());
     let proxy_without_reason = Consent {
         signature: Signature::Proxy {
@@ -616,52 +399,25 @@ fn consent_signature_and_seal_are_checked() {
         },
         ..consent()
     };
-    assert!(
-        v.apply(&p, NOW, VisitEvent::Signed(proxy_without_reason))
-            .is_err()
-    );
+    assert!(v.apply(&p, NOW, VisitEvent::Signed(proxy_without_reason)).is_err());
     v.apply(&p, NOW, VisitEvent::Signed(consent())).unwrap();
-    for numbers in [
-        vec![],
-        vec!["A".to_string(), "B".to_string()],
-        vec![" ".to_string()],
-    ] {
-        let e = v
-            .apply(
-                &p,
-                NOW,
-                VisitEvent::Sealed {
-                    application_numbers: numbers,
-                },
-            )
-            .unwrap_err();
+    for numbers in [vec![], vec!["A".to_string(), "B".to_string()], vec![" ".to_string()]] {
+        let e = v.apply(&p, NOW, VisitEvent::Sealed { application_numbers: numbers }).unwrap_err();
         assert!(matches!(e, VisitError::Seal(_)));
     }
     assert!(matches!(
-        v.apply(
-            &p,
-            NOW,
-            VisitEvent::Abandon {
-                reason: "late".into()
-            }
-        ),
+        v.apply(&p, NOW, VisitEvent::Abandon { reason: "late".into() }),
         Err(VisitError::IllegalTransition { .. })
     ));
     run(
         &mut v,
         vec![
-            VisitEvent::Sealed {
-                application_numbers: vec!["A".into()],
-            },
+            VisitEvent::Sealed { application_numbers: vec!["A".into()] },
             VisitEvent::ReceiptIssued(ReceiptMethod::OnScreen),
         ],
     );
-    assert!(
-        v.apply(&p, NOW, VisitEvent::Rated(Rating::Score { stars: 6 }))
-            .is_err()
-    );
-    v.apply(&p, NOW, VisitEvent::Rated(Rating::Declined))
-        .unwrap();
+    assert!(v.apply(&p, NOW, VisitEvent::Rated(Rating::Score { stars: 6 })).is_err());
+    v.apply(&p, NOW, VisitEvent::Rated(Rating::Declined)).unwrap();
 }
 
 #[test]
@@ -669,11 +425,7 @@ fn a_visit_survives_a_serde_round_trip_at_every_step() {
     let mut v = at_details();
     run(
         &mut v,
-        vec![
-            VisitEvent::DetailsEntered(details()),
-            VisitEvent::ReviewConfirmed,
-            VisitEvent::Signed(consent()),
-        ],
+        vec![VisitEvent::DetailsEntered(details()), VisitEvent::ReviewConfirmed, VisitEvent::Signed(consent())],
     );
     let json = serde_json::to_string(&v).unwrap();
     let back: Visit = serde_json::from_str(&json).unwrap();

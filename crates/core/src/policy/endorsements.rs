@@ -94,10 +94,7 @@ impl EndorsementOption {
         self.entries == entries
             && match self.months {
                 Some(fixed) => m == fixed,
-                None => {
-                    self.min_months.is_none_or(|lo| m >= lo)
-                        && self.max_months.is_none_or(|hi| m <= hi)
-                }
+                None => self.min_months.is_none_or(|lo| m >= lo) && self.max_months.is_none_or(|hi| m <= hi),
             }
     }
 }
@@ -126,19 +123,9 @@ pub enum EndorsementError {
     #[error("there is no {region} endorsement of type {code}")]
     UnknownType { region: &'static str, code: char },
     #[error("type {code} is not offered as {entries} for {validity}; offered: {offered}")]
-    NoSuchOption {
-        code: char,
-        entries: &'static str,
-        validity: Months,
-        offered: String,
-    },
+    NoSuchOption { code: char, entries: &'static str, validity: Months, offered: String },
     #[error("type {code} {entries} for {validity} requires: {}", .condition.describe_en())]
-    ConditionNotMet {
-        code: char,
-        entries: &'static str,
-        validity: Months,
-        condition: Condition,
-    },
+    ConditionNotMet { code: char, entries: &'static str, validity: Months, condition: Condition },
 }
 
 impl EndorsementPolicy {
@@ -147,22 +134,13 @@ impl EndorsementPolicy {
         for (region, types) in [("hk_macao", &policy.hk_macao), ("taiwan", &policy.taiwan)] {
             for (i, t) in types.iter().enumerate() {
                 if !t.code.is_ascii_uppercase() {
-                    return Err(invalid(
-                        FILE,
-                        format!("{region}: type {:?} is not a capital letter", t.code),
-                    ));
+                    return Err(invalid(FILE, format!("{region}: type {:?} is not a capital letter", t.code)));
                 }
                 if types[..i].iter().any(|o| o.code == t.code) {
-                    return Err(invalid(
-                        FILE,
-                        format!("{region}: type {} is listed twice", t.code),
-                    ));
+                    return Err(invalid(FILE, format!("{region}: type {} is listed twice", t.code)));
                 }
                 if t.options.is_empty() {
-                    return Err(invalid(
-                        FILE,
-                        format!("{region}: type {} has no options", t.code),
-                    ));
+                    return Err(invalid(FILE, format!("{region}: type {} has no options", t.code)));
                 }
                 for o in &t.options {
                     let fixed = o.months.is_some();
@@ -170,10 +148,7 @@ impl EndorsementPolicy {
                     if fixed == ranged {
                         return Err(invalid(
                             FILE,
-                            format!(
-                                "{region}: type {}: give either months or min_months/max_months",
-                                t.code
-                            ),
+                            format!("{region}: type {}: give either months or min_months/max_months", t.code),
                         ));
                     }
                 }
@@ -201,40 +176,30 @@ impl EndorsementPolicy {
         };
         let t = self
             .type_of(e.region, e.code)
-            .ok_or(EndorsementError::UnknownType {
-                region: region_name,
-                code: e.code,
-            })?;
-        t.options
-            .iter()
-            .find(|o| o.allows(e.entries, e.validity))
-            .ok_or_else(|| EndorsementError::NoSuchOption {
-                code: e.code,
-                entries: e.entries.code(),
-                validity: e.validity,
-                offered: t
-                    .options
-                    .iter()
-                    .map(|o| match o.months {
-                        Some(m) => format!("{} {}", o.entries.code(), Months(m)),
-                        None => format!(
-                            "{} {}–{} months",
-                            o.entries.code(),
-                            o.min_months.unwrap_or(1),
-                            o.max_months.map_or("…".to_string(), |m| m.to_string())
-                        ),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+            .ok_or(EndorsementError::UnknownType { region: region_name, code: e.code })?;
+        t.options.iter().find(|o| o.allows(e.entries, e.validity)).ok_or_else(|| EndorsementError::NoSuchOption {
+            code: e.code,
+            entries: e.entries.code(),
+            validity: e.validity,
+            offered: t
+                .options
+                .iter()
+                .map(|o| match o.months {
+                    Some(m) => format!("{} {}", o.entries.code(), Months(m)),
+                    None => format!(
+                        "{} {}–{} months",
+                        o.entries.code(),
+                        o.min_months.unwrap_or(1),
+                        o.max_months.map_or("…".to_string(), |m| m.to_string())
+                    ),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
     }
 
     /// Checks that `e` is offered and that the applicant meets its condition.
-    pub fn check(
-        &self,
-        e: &Endorsement,
-        facts: &EndorsementFacts,
-    ) -> Result<&EndorsementOption, EndorsementError> {
+    pub fn check(&self, e: &Endorsement, facts: &EndorsementFacts) -> Result<&EndorsementOption, EndorsementError> {
         let option = self.option_for(e)?;
         match option.condition {
             Some(c) if !facts.meets(c) => Err(EndorsementError::ConditionNotMet {
@@ -259,11 +224,7 @@ mod tests {
     }
 
     fn e(spec: &str) -> Endorsement {
-        spec.parse::<Service>()
-            .unwrap()
-            .endorsement()
-            .unwrap()
-            .clone()
+        spec.parse::<Service>().unwrap().endorsement().unwrap().clone()
     }
 
     #[test]
@@ -272,12 +233,7 @@ mod tests {
         let codes = |r| p.types(r).iter().map(|t| t.code).collect::<String>();
         assert_eq!(codes(EndorsementRegion::HkMacao), "GLTSQD");
         assert_eq!(codes(EndorsementRegion::Taiwan), "LGTDYFXCQ");
-        assert_eq!(
-            p.type_of(EndorsementRegion::HkMacao, 'S')
-                .unwrap()
-                .stay_days,
-            Some(14)
-        );
+        assert_eq!(p.type_of(EndorsementRegion::HkMacao, 'S').unwrap().stay_days, Some(14));
     }
 
     #[test]
@@ -285,18 +241,9 @@ mod tests {
         let p = policy();
         assert!(p.option_for(&e("hk-macao-endorsement:G:1x:3m")).is_ok());
         assert!(p.option_for(&e("hk-macao-endorsement:G:2x:1y")).is_ok());
-        let err = p
-            .option_for(&e("hk-macao-endorsement:G:multi:1y"))
-            .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("offered: 1x 3m, 2x 3m, 1x 1y, 2x 1y"),
-            "{err}"
-        );
-        assert!(matches!(
-            p.option_for(&e("hk-macao-endorsement:Z:1x:3m")),
-            Err(EndorsementError::UnknownType { .. })
-        ));
+        let err = p.option_for(&e("hk-macao-endorsement:G:multi:1y")).unwrap_err();
+        assert!(err.to_string().contains("offered: 1x 3m, 2x 3m, 1x 1y, 2x 1y"), "{err}");
+        assert!(matches!(p.option_for(&e("hk-macao-endorsement:Z:1x:3m")), Err(EndorsementError::UnknownType { .. })));
         // Taiwan business is F, not S.
         assert!(p.option_for(&e("taiwan-endorsement:S:1x:6m")).is_err());
         assert!(p.option_for(&e("taiwan-endorsement:F:1x:6m")).is_ok());
@@ -309,39 +256,18 @@ mod tests {
     fn conditions_are_checked_against_facts() {
         let p = policy();
         let t_year = e("hk-macao-endorsement:T:multi:1y");
-        let young = EndorsementFacts {
-            age_years: 40,
-            ..Default::default()
-        };
+        let young = EndorsementFacts { age_years: 40, ..Default::default() };
         assert!(matches!(
             p.check(&t_year, &young),
-            Err(EndorsementError::ConditionNotMet {
-                condition: Condition::AgeOrHardship,
-                ..
-            })
+            Err(EndorsementError::ConditionNotMet { condition: Condition::AgeOrHardship, .. })
         ));
-        let old = EndorsementFacts {
-            age_years: 60,
-            ..Default::default()
-        };
+        let old = EndorsementFacts { age_years: 60, ..Default::default() };
         assert!(p.check(&t_year, &old).is_ok());
-        let hardship = EndorsementFacts {
-            hardship: true,
-            ..young
-        };
+        let hardship = EndorsementFacts { hardship: true, ..young };
         assert!(p.check(&t_year, &hardship).is_ok());
         let t_close = e("hk-macao-endorsement:T:multi:3m");
         assert!(p.check(&t_close, &young).is_err());
-        assert!(
-            p.check(
-                &t_close,
-                &EndorsementFacts {
-                    close_relative: true,
-                    ..young
-                }
-            )
-            .is_ok()
-        );
+        assert!(p.check(&t_close, &EndorsementFacts { close_relative: true, ..young }).is_ok());
     }
 
     #[test]
@@ -359,12 +285,7 @@ mod tests {
             name_en = "y"
             options = [{ entries = "1x", months = 3 }]
         "#;
-        assert!(
-            EndorsementPolicy::parse(dup)
-                .unwrap_err()
-                .to_string()
-                .contains("twice")
-        );
+        assert!(EndorsementPolicy::parse(dup).unwrap_err().to_string().contains("twice"));
         let both = r#"
             taiwan = []
             [[hk_macao]]

@@ -38,15 +38,9 @@ impl FeeItem {
         self.service == service.code()
             && self.form.is_none_or(|f| service.form() == Some(f))
             && self.reason.is_none_or(|r| service.reason() == Some(r))
-            && self
-                .entries
-                .is_none_or(|e| service.endorsement().map(|x| x.entries) == Some(e))
-            && self
-                .min_months
-                .is_none_or(|m| months.is_some_and(|v| v >= m))
-            && self
-                .max_months
-                .is_none_or(|m| months.is_some_and(|v| v <= m))
+            && self.entries.is_none_or(|e| service.endorsement().map(|x| x.entries) == Some(e))
+            && self.min_months.is_none_or(|m| months.is_some_and(|v| v >= m))
+            && self.max_months.is_none_or(|m| months.is_some_and(|v| v <= m))
     }
 
     /// How many qualifiers the item sets: the most specific match wins.
@@ -121,9 +115,7 @@ pub struct FeeQuote {
 impl FeeQuote {
     /// True when some amount rests on an unconfirmed or partial source.
     pub fn has_uncertain_amounts(&self) -> bool {
-        self.lines
-            .iter()
-            .any(|l| l.confidence != Confidence::Confirmed)
+        self.lines.iter().any(|l| l.confidence != Confidence::Confirmed)
     }
 }
 
@@ -149,10 +141,7 @@ impl FeeSchedules {
         schedules.sort_by_key(|s| s.effective_from);
         for pair in schedules.windows(2) {
             if pair[0].effective_from == pair[1].effective_from {
-                return Err(invalid(
-                    FILE,
-                    format!("two schedules take effect on {}", pair[0].effective_from),
-                ));
+                return Err(invalid(FILE, format!("two schedules take effect on {}", pair[0].effective_from)));
             }
         }
         for s in &schedules {
@@ -160,10 +149,7 @@ impl FeeSchedules {
                 if let (Some(lo), Some(hi)) = (item.min_months, item.max_months)
                     && lo > hi
                 {
-                    return Err(invalid(
-                        FILE,
-                        format!("{}: min_months {lo} > max_months {hi}", s.id),
-                    ));
+                    return Err(invalid(FILE, format!("{}: min_months {lo} > max_months {hi}", s.id)));
                 }
             }
         }
@@ -184,16 +170,13 @@ impl FeeSchedules {
         if services.is_empty() {
             return Err(FeeError::NothingChosen);
         }
-        let schedule = self
-            .in_effect(date)
-            .ok_or(FeeError::NoScheduleInEffect(date))?;
+        let schedule = self.in_effect(date).ok_or(FeeError::NoScheduleInEffect(date))?;
         let mut lines = Vec::with_capacity(services.len());
         let mut total = Yuan::ZERO;
         for service in services {
-            let item = schedule.item_for(service).ok_or_else(|| FeeError::NoFee {
-                schedule: schedule.id.clone(),
-                service: service.describe_en(),
-            })?;
+            let item = schedule
+                .item_for(service)
+                .ok_or_else(|| FeeError::NoFee { schedule: schedule.id.clone(), service: service.describe_en() })?;
             total = total.checked_add(item.amount).ok_or(FeeError::Overflow)?;
             lines.push(FeeLine {
                 service: service.clone(),
@@ -203,12 +186,7 @@ impl FeeSchedules {
                 confidence: item.confidence,
             });
         }
-        Ok(FeeQuote {
-            schedule_id: schedule.id.clone(),
-            effective_from: schedule.effective_from,
-            lines,
-            total,
-        })
+        Ok(FeeQuote { schedule_id: schedule.id.clone(), effective_from: schedule.effective_from, lines, total })
     }
 }
 
@@ -233,15 +211,7 @@ mod tests {
 
     #[test]
     fn the_example_visit_is_itemised() {
-        let q = quote(
-            &[
-                "passport",
-                "hk-macao-permit",
-                "hk-macao-endorsement:G:1x:3m",
-            ],
-            date!(2026 - 11 - 26),
-        )
-        .unwrap();
+        let q = quote(&["passport", "hk-macao-permit", "hk-macao-endorsement:G:1x:3m"], date!(2026 - 11 - 26)).unwrap();
         assert_eq!(q.schedule_id, "fees-2019-07-01");
         assert_eq!(amounts(&q), ["120.00", "60.00", "15.00"]);
         assert_eq!(q.total.to_string(), "195.00");
@@ -281,10 +251,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             amounts(&q),
-            [
-                "80.00", "80.00", "120.00", "120.00", "160.00", "160.00", "240.00", "240.00",
-                "30.00"
-            ]
+            ["80.00", "80.00", "120.00", "120.00", "160.00", "160.00", "240.00", "240.00", "30.00"]
         );
     }
 
@@ -304,12 +271,7 @@ mod tests {
             on,
         )
         .unwrap();
-        assert_eq!(
-            amounts(&q),
-            [
-                "80.00", "15.00", "15.00", "80.00", "200.00", "40.00", "500.00"
-            ]
-        );
+        assert_eq!(amounts(&q), ["80.00", "15.00", "15.00", "80.00", "200.00", "40.00", "500.00"]);
         assert_eq!(q.lines[0].confidence, Confidence::Partial);
         assert_eq!(q.lines[6].confidence, Confidence::Unconfirmed);
         assert!(q.has_uncertain_amounts());
@@ -317,14 +279,8 @@ mod tests {
 
     #[test]
     fn a_service_without_a_fee_is_an_error() {
-        assert!(matches!(
-            quote(&["taiwan-endorsement:G:2x:6m"], date!(2026 - 11 - 26)),
-            Err(FeeError::NoFee { .. })
-        ));
-        assert_eq!(
-            schedules().quote(&[], date!(2026 - 11 - 26)),
-            Err(FeeError::NothingChosen)
-        );
+        assert!(matches!(quote(&["taiwan-endorsement:G:2x:6m"], date!(2026 - 11 - 26)), Err(FeeError::NoFee { .. })));
+        assert_eq!(schedules().quote(&[], date!(2026 - 11 - 26)), Err(FeeError::NothingChosen));
     }
 
     #[test]
@@ -340,9 +296,7 @@ mod tests {
             confidence = "confirmed"
         "#;
         let s = FeeSchedules::parse(text).unwrap();
-        let q = s
-            .quote(&["passport".parse().unwrap()], date!(2027 - 01 - 01))
-            .unwrap();
+        let q = s.quote(&["passport".parse().unwrap()], date!(2027 - 01 - 01)).unwrap();
         assert_eq!(q.total.to_string(), "99.50");
     }
 

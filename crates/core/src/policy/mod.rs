@@ -9,14 +9,10 @@ mod priority;
 mod rules;
 mod urgent;
 
-pub use endorsements::{
-    Condition, EndorsementFacts, EndorsementOption, EndorsementPolicy, EndorsementType,
-};
+pub use endorsements::{Condition, EndorsementFacts, EndorsementOption, EndorsementPolicy, EndorsementType};
 pub use fees::{Confidence, FeeError, FeeItem, FeeLine, FeeQuote, FeeSchedule, FeeSchedules};
 pub use priority::{PriorityCategory, PriorityPolicy, PriorityRule};
-pub use rules::{
-    FingerprintRule, GuardianRule, PhotoReuseRefusal, PhotoReuseRule, PhotoSource, Rules,
-};
+pub use rules::{FingerprintRule, GuardianRule, PhotoReuseRefusal, PhotoReuseRule, PhotoSource, Rules};
 pub use urgent::{Evidence, UrgentGround, UrgentPolicy};
 
 use serde::Deserialize;
@@ -52,13 +48,7 @@ impl PolicySources<'static> {
 }
 
 /// The file names, for loaders and error messages.
-pub const POLICY_FILES: [&str; 5] = [
-    "fees.toml",
-    "endorsements.toml",
-    "priority.toml",
-    "urgent.toml",
-    "rules.toml",
-];
+pub const POLICY_FILES: [&str; 5] = ["fees.toml", "endorsements.toml", "priority.toml", "urgent.toml", "rules.toml"];
 
 /// Everything the domain rules consult.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,21 +78,12 @@ impl Policy {
     }
 }
 
-fn parse_toml<T: for<'de> Deserialize<'de>>(
-    file: &'static str,
-    text: &str,
-) -> Result<T, PolicyError> {
-    toml::from_str(text).map_err(|e| PolicyError::Parse {
-        file,
-        message: e.to_string(),
-    })
+fn parse_toml<T: for<'de> Deserialize<'de>>(file: &'static str, text: &str) -> Result<T, PolicyError> {
+    toml::from_str(text).map_err(|e| PolicyError::Parse { file, message: e.to_string() })
 }
 
 fn invalid(file: &'static str, message: impl Into<String>) -> PolicyError {
-    PolicyError::Invalid {
-        file,
-        message: message.into(),
-    }
+    PolicyError::Invalid { file, message: message.into() }
 }
 
 #[cfg(test)]
@@ -113,28 +94,15 @@ mod tests {
     fn builtin_policy_loads() {
         let p = Policy::builtin().unwrap();
         assert_eq!(p.fees.schedules().len(), 2);
-        assert_eq!(
-            p.endorsements
-                .types(crate::service::EndorsementRegion::HkMacao)
-                .len(),
-            6
-        );
-        assert_eq!(
-            p.endorsements
-                .types(crate::service::EndorsementRegion::Taiwan)
-                .len(),
-            9
-        );
+        assert_eq!(p.endorsements.types(crate::service::EndorsementRegion::HkMacao).len(), 6);
+        assert_eq!(p.endorsements.types(crate::service::EndorsementRegion::Taiwan).len(), 9);
         assert_eq!(p.priority.categories().len(), 5);
         assert_eq!(p.urgent.grounds().len(), 10);
     }
 
     #[test]
     fn a_broken_file_is_named_in_the_error() {
-        let sources = PolicySources {
-            urgent: "max_working_days = \"five\"",
-            ..PolicySources::BUILTIN
-        };
+        let sources = PolicySources { urgent: "max_working_days = \"five\"", ..PolicySources::BUILTIN };
         let err = Policy::parse(sources).unwrap_err();
         assert!(err.to_string().starts_with("urgent.toml:"), "{err}");
     }

@@ -16,10 +16,7 @@ pub enum PriorityRule {
     /// Applies below this age in whole months on the visit date.
     AgeBelowMonths { months: u32 },
     /// Declared by the officer after seeing the evidence.
-    Declared {
-        evidence_zh: String,
-        evidence_en: String,
-    },
+    Declared { evidence_zh: String, evidence_en: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -52,10 +49,7 @@ impl PriorityPolicy {
         let p: PriorityPolicy = parse_toml(FILE, text)?;
         for (i, c) in p.categories.iter().enumerate() {
             if p.categories[..i].iter().any(|o| o.id == c.id) {
-                return Err(invalid(
-                    FILE,
-                    format!("category {:?} is listed twice", c.id),
-                ));
+                return Err(invalid(FILE, format!("category {:?} is listed twice", c.id)));
             }
         }
         Ok(p)
@@ -73,11 +67,7 @@ impl PriorityPolicy {
         declared: &[String],
     ) -> Result<Vec<&PriorityCategory>, PriorityError> {
         for id in declared {
-            let c = self
-                .categories
-                .iter()
-                .find(|c| &c.id == id)
-                .ok_or_else(|| PriorityError::Unknown(id.clone()))?;
+            let c = self.categories.iter().find(|c| &c.id == id).ok_or_else(|| PriorityError::Unknown(id.clone()))?;
             if !matches!(c.rule, PriorityRule::Declared { .. }) {
                 return Err(PriorityError::NotDeclarable(id.clone()));
             }
@@ -109,15 +99,9 @@ mod tests {
         let p = PriorityPolicy::parse(PolicySources::BUILTIN.priority).unwrap();
         let birth = date!(1966 - 11 - 27);
         assert!(ids(p.applicable(birth, date!(2026 - 11 - 26), &[]).unwrap()).is_empty());
-        assert_eq!(
-            ids(p.applicable(birth, date!(2026 - 11 - 27), &[]).unwrap()),
-            ["elderly"]
-        );
+        assert_eq!(ids(p.applicable(birth, date!(2026 - 11 - 27), &[]).unwrap()), ["elderly"]);
         let baby = date!(2024 - 01 - 15);
-        assert_eq!(
-            ids(p.applicable(baby, date!(2026 - 11 - 26), &[]).unwrap()),
-            ["infant"]
-        );
+        assert_eq!(ids(p.applicable(baby, date!(2026 - 11 - 26), &[]).unwrap()), ["infant"]);
         assert!(ids(p.applicable(baby, date!(2027 - 01 - 15), &[]).unwrap()).is_empty());
     }
 
@@ -125,9 +109,7 @@ mod tests {
     fn declared_categories() {
         let p = PriorityPolicy::parse(PolicySources::BUILTIN.priority).unwrap();
         let birth = date!(1940 - 01 - 01);
-        let got = p
-            .applicable(birth, date!(2026 - 11 - 26), &["disability".into()])
-            .unwrap();
+        let got = p.applicable(birth, date!(2026 - 11 - 26), &["disability".into()]).unwrap();
         assert_eq!(ids(got), ["elderly", "disability"]);
         assert_eq!(
             p.applicable(birth, date!(2026 - 11 - 26), &["vip".into()]),
@@ -150,9 +132,6 @@ mod tests {
         "#;
         let p = PriorityPolicy::parse(text).unwrap();
         let birth = date!(1961 - 11 - 26);
-        assert_eq!(
-            ids(p.applicable(birth, date!(2026 - 11 - 26), &[]).unwrap()),
-            ["elderly-65"]
-        );
+        assert_eq!(ids(p.applicable(birth, date!(2026 - 11 - 26), &[]).unwrap()), ["elderly-65"]);
     }
 }

@@ -57,16 +57,11 @@ impl PhotoReuseRule {
     /// May an applicant born on `birth` reuse a photo taken on `taken` at a visit on `visit`?
     pub fn check(&self, birth: Date, visit: Date, taken: Date) -> Result<(), PhotoReuseRefusal> {
         if visit < self.effective_from {
-            return Err(PhotoReuseRefusal::NotYetInEffect(crate::format_date(
-                self.effective_from,
-            )));
+            return Err(PhotoReuseRefusal::NotYetInEffect(crate::format_date(self.effective_from)));
         }
         let age = age_on(birth, visit);
         if age < self.min_age_years {
-            return Err(PhotoReuseRefusal::TooYoung {
-                min: self.min_age_years,
-                age,
-            });
+            return Err(PhotoReuseRefusal::TooYoung { min: self.min_age_years, age });
         }
         if taken > visit {
             return Err(PhotoReuseRefusal::PhotoInFuture);
@@ -101,17 +96,12 @@ mod tests {
 
     #[test]
     fn photo_reuse_for_sixty_plus_within_five_years() {
-        let r = Rules::parse(PolicySources::BUILTIN.rules)
-            .unwrap()
-            .photo_reuse;
+        let r = Rules::parse(PolicySources::BUILTIN.rules).unwrap().photo_reuse;
         let visit = date!(2026 - 11 - 26);
         let sixty = date!(1966 - 11 - 26);
         assert_eq!(r.check(sixty, visit, date!(2022 - 01 - 01)), Ok(()));
         assert_eq!(r.check(sixty, visit, date!(2021 - 11 - 27)), Ok(()));
-        assert_eq!(
-            r.check(sixty, visit, date!(2021 - 11 - 26)),
-            Err(PhotoReuseRefusal::PhotoTooOld(5))
-        );
+        assert_eq!(r.check(sixty, visit, date!(2021 - 11 - 26)), Err(PhotoReuseRefusal::PhotoTooOld(5)));
         let fifty_nine = date!(1966 - 11 - 27);
         assert_eq!(
             r.check(fifty_nine, visit, date!(2025 - 01 - 01)),
@@ -121,9 +111,6 @@ mod tests {
             r.check(sixty, date!(2021 - 03 - 31), date!(2020 - 01 - 01)),
             Err(PhotoReuseRefusal::NotYetInEffect("2021-04-01".into()))
         );
-        assert_eq!(
-            r.check(sixty, visit, date!(2026 - 12 - 01)),
-            Err(PhotoReuseRefusal::PhotoInFuture)
-        );
+        assert_eq!(r.check(sixty, visit, date!(2026 - 12 - 01)), Err(PhotoReuseRefusal::PhotoInFuture));
     }
 }

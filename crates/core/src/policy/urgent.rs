@@ -48,10 +48,7 @@ impl UrgentPolicy {
                 return Err(invalid(FILE, format!("ground {:?} is listed twice", g.id)));
             }
             if g.evidence.is_empty() {
-                return Err(invalid(
-                    FILE,
-                    format!("ground {:?} lists no evidence", g.id),
-                ));
+                return Err(invalid(FILE, format!("ground {:?} lists no evidence", g.id)));
             }
         }
         Ok(p)
@@ -67,22 +64,12 @@ impl UrgentPolicy {
 
     /// Checks that every piece of evidence the ground needs has been seen.
     pub fn check(&self, ground: &str, seen: &[String]) -> Result<&UrgentGround, UrgentError> {
-        let g = self
-            .ground(ground)
-            .ok_or_else(|| UrgentError::UnknownGround(ground.to_string()))?;
-        let missing: Vec<&str> = g
-            .evidence
-            .iter()
-            .filter(|e| !seen.contains(&e.id))
-            .map(|e| e.zh.as_str())
-            .collect();
+        let g = self.ground(ground).ok_or_else(|| UrgentError::UnknownGround(ground.to_string()))?;
+        let missing: Vec<&str> = g.evidence.iter().filter(|e| !seen.contains(&e.id)).map(|e| e.zh.as_str()).collect();
         if missing.is_empty() {
             Ok(g)
         } else {
-            Err(UrgentError::MissingEvidence {
-                ground: g.label_zh.clone(),
-                missing: missing.join("、"),
-            })
+            Err(UrgentError::MissingEvidence { ground: g.label_zh.clone(), missing: missing.join("、") })
         }
     }
 }
@@ -115,26 +102,9 @@ mod tests {
     #[test]
     fn evidence_is_required() {
         let p = UrgentPolicy::parse(PolicySources::BUILTIN.urgent).unwrap();
-        let err = p
-            .check("critically-ill", &["critical-notice".into()])
-            .unwrap_err();
-        assert_eq!(
-            err,
-            UrgentError::MissingEvidence {
-                ground: "探望危重病人".into(),
-                missing: "亲属关系证明".into()
-            }
-        );
-        assert!(
-            p.check(
-                "critically-ill",
-                &["critical-notice".into(), "relationship".into()]
-            )
-            .is_ok()
-        );
-        assert!(matches!(
-            p.check("bored", &[]),
-            Err(UrgentError::UnknownGround(_))
-        ));
+        let err = p.check("critically-ill", &["critical-notice".into()]).unwrap_err();
+        assert_eq!(err, UrgentError::MissingEvidence { ground: "探望危重病人".into(), missing: "亲属关系证明".into() });
+        assert!(p.check("critically-ill", &["critical-notice".into(), "relationship".into()]).is_ok());
+        assert!(matches!(p.check("bored", &[]), Err(UrgentError::UnknownGround(_))));
     }
 }
