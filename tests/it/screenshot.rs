@@ -67,12 +67,8 @@ fn shoot(display: &str, png: &Path, extra: &[&str]) -> serde_json::Value {
 
 /// A rectangle from the sidecar: left, top, width, height in physical pixels.
 fn rect(v: &serde_json::Value, name: &str) -> (u32, u32, u32, u32) {
-    let r: Vec<f64> = v[name]
-        .as_array()
-        .unwrap_or_else(|| panic!("no {name} in {v}"))
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let r: Vec<f64> =
+        v[name].as_array().unwrap_or_else(|| panic!("no {name} in {v}")).iter().map(|x| x.as_f64().unwrap()).collect();
     (r[0] as u32, r[1] as u32, r[2] as u32, r[3] as u32)
 }
 

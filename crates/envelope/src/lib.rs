@@ -1,11 +1,38 @@
 //! doorstep-envelope: the sealed-application format.
 //!
-//! It will hold the versioned application record (form, photo, fingerprints, signature,
-//! consent, capture metadata), HPKE sealing to the bureau's public key (RFC 9180: X25519,
-//! HKDF-SHA256, ChaCha20-Poly1305), the device/officer/supervisor Ed25519 signatures, and
-//! the shift's batch manifest. Filled by the vault-and-envelope issue; it starts empty.
+//! An [`ApplicationRecord`] (the form, the photo, the fingerprints, the signature, consent
+//! and capture metadata) is sealed with HPKE (RFC 9180 base mode: DHKEM(X25519, HKDF-SHA256),
+//! HKDF-SHA256, ChaCha20-Poly1305) to the bureau's public key. The application id, schema
+//! version and device id are bound into the HPKE `info`, and the whole envelope header into the
+//! AEAD's associated data. The device key and the officer's key (Ed25519) sign
+//! (application id, content digest, device counter). A shift's [`BatchManifest`] lists the
+//! applications with the supervisor's decision on each and the head of the device's audit
+//! chain, and is signed by the supervisor. [`open`] is for the back office only.
 //!
-//! Architecture invariant: pure. No IO, no clock, no randomness source of its own (the
-//! caller passes an RNG and the time); it knows nothing of sled, files or the network.
+//! Architecture invariant: pure. No IO, no clock and no randomness of its own: the caller
+//! passes the time and a cryptographic RNG. It knows nothing of sled, files or the network,
+//! and the tablet, which never holds the bureau's private key, cannot open what it sealed.
 
 #![forbid(unsafe_code)]
+
+mod error;
+mod ids;
+mod keys;
+mod manifest;
+mod record;
+mod replay;
+mod seal;
+
+pub use error::{EnvelopeError, Signer};
+pub use ids::{ApplicationId, DeviceId};
+pub use keys::{BureauKeyPair, BureauPublicKey, BureauSecretKey, SigningKey, VerifyingKey, signing_key_from_seed};
+pub use manifest::{BatchManifest, Decision, ManifestEntry, SignedManifest};
+pub use record::{ApplicationRecord, CaptureMetadata, FingerprintCapture, GnssFix, QualityResult};
+pub use replay::{Admission, SeenCounters};
+pub use seal::{Digest, EnvelopeHeader, MAX_CIPHERTEXT, SealContext, SealedEnvelope, open, seal};
+
+/// The version of the record schema and envelope layout written by this crate.
+pub const SCHEMA_VERSION: u16 = 1;
+
+/// The RNG the caller passes (hpke's `rand_core`).
+pub use hpke::rand_core;

@@ -1,0 +1,65 @@
+//! Application and device identifiers.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A UUIDv7: milliseconds since the Unix epoch in the top 48 bits, then random bits, so ids
+/// sort by creation time. Built from the time and randomness the caller passes.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ApplicationId(pub [u8; 16]);
+
+impl ApplicationId {
+    pub fn new_v7(unix_ms: u64, random: [u8; 10]) -> ApplicationId {
+        let mut b = [0u8; 16];
+        b[..6].copy_from_slice(&unix_ms.to_be_bytes()[2..]);
+        b[6..].copy_from_slice(&random);
+        b[6] = (b[6] & 0x0f) | 0x70; // version 7
+        b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+        ApplicationId(b)
+    }
+
+    /// The hyphenated lower-case form, `0190f3c2-…`.
+    pub fn to_hyphenated(self) -> String {
+        let h = hex::encode(self.0);
+        format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    }
+
+    pub fn parse(s: &str) -> Option<ApplicationId> {
+        let compact: String = s.chars().filter(|c| *c != '-').collect();
+        let bytes = hex::decode(compact).ok()?;
+        Some(ApplicationId(bytes.try_into().ok()?))
+    }
+}
+
+impl fmt::Display for ApplicationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hyphenated())
+    }
+}
+
+impl fmt::Debug for ApplicationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApplicationId({self})")
+    }
+}
+
+/// The tablet's name as enrolled at the hub (its client certificate's name).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DeviceId(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v7_layout_and_round_trip() {
+        let id = ApplicationId::new_v7(0x0190_f3c2_1234, [0xff; 10]);
+        let s = id.to_hyphenated();
+        assert!(s.starts_with("0190f3c2-1234-7"), "{s}");
+        assert_eq!(&s[19..20], "b");
+        assert_eq!(ApplicationId::parse(&s), Some(id));
+        assert!(ApplicationId::new_v7(1, [0; 10]) < ApplicationId::new_v7(2, [0; 10]));
+        assert_eq!(ApplicationId::parse("zz"), None);
+    }
+}
