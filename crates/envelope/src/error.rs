@@ -6,6 +6,7 @@ pub enum Signer {
     Device,
     Officer,
     Supervisor,
+    Hub,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -74,6 +74,7 @@ fn signed_message(role: Signer, id: &ApplicationId, digest: &Digest, counter: u6
         Signer::Device => b'D',
         Signer::Officer => b'O',
         Signer::Supervisor => b'S',
+        Signer::Hub => b'H',
     });
     m.extend_from_slice(&id.0);
     m.extend_from_slice(digest);

@@ -1,10 +1,917 @@
 //! doorstep-vault: the encrypted store on the tablet.
 //!
-//! sled holds ciphertext only: drafts of each visit step under a data key wrapped per user
-//! (Argon2id from the PIN), sealed envelopes as fsynced files indexed by sled, the outbox
-//! states, and the hash-chained audit log. Filled by the vault issue; it starts empty.
+//! Guarantees, before mechanism:
+//! - **Nothing acknowledged is lost.** A draft or a seal is reported saved only after it is
+//!   durable (sled `flush`, or write + fsync + rename + fsync of the directory).
+//! - **Sealed applications survive a damaged index.** Each envelope is its own file; sled is
+//!   only an index, rebuilt from the files when it will not open or does not decrypt.
+//! - **Nothing is erased without a receipt.** The outbox goes sealed → uploading →
+//!   acknowledged (the hub's signed receipt stored as a file) → erased.
+//! - **Only ciphertext at rest.** Every sled value and the audit log are sealed with
+//!   XChaCha20-Poly1305 under the data key; the data key exists on disk only wrapped per user
+//!   under Argon2id of the PIN. Envelopes are sealed to the bureau, not to the tablet.
+//! - **Every action is in the audit chain**, signed by the device key.
 //!
-//! Architecture invariant: it stores and recovers bytes; the rules of what a valid
-//! application is live in doorstep-core, and the sealed format in doorstep-envelope.
+//! Architecture invariant: the vault stores and recovers bytes. What a valid application is
+//! belongs to doorstep-core; the sealed format to doorstep-envelope.
 
 #![forbid(unsafe_code)]
+
+mod audit;
+mod crypto;
+mod fsutil;
+mod keyslots;
+pub mod outbox;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use doorstep_envelope::{
+    ApplicationId, ApplicationRecord, BureauPublicKey, DeviceId, Receipt, SealContext, SealedEnvelope, SigningKey,
+    VerifyingKey, signing_key_from_seed,
+};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+pub use audit::{AuditEntry, verify_chain};
+pub use crypto::KdfParams;
+pub use keyslots::Role;
+pub use outbox::{OutboxError, OutboxEvent, OutboxState};
+
+use crate::crypto::Key;
+use crate::keyslots::KeySlots;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("no vault here: run `doorstep vault init` first")]
+    NotInitialised,
+    #[error("a vault already exists here")]
+    AlreadyInitialised,
+    #[error("no user {0:?} is enrolled on this unit")]
+    UnknownUser(String),
+    #[error("wrong PIN: {attempts_left} attempts left before the unit erases its keys")]
+    WrongPin { attempts_left: u32 },
+    #[error("too many wrong PINs: the keys were destroyed; the unit must be re-provisioned")]
+    Destroyed,
+    #[error("the PIN must be 6 to 12 digits")]
+    WeakPin,
+    #[error("only {free} MB free, below the {reserve} MB reserve: upload and erase sent applications first")]
+    LowSpace { free: u64, reserve: u64 },
+    #[error("{0}")]
+    Outbox(#[from] OutboxError),
+    #[error("no application {0} in the vault")]
+    NoSuchApplication(String),
+    #[error("the receipt does not match: {0}")]
+    BadReceipt(String),
+    #[error("sealing failed: {0}")]
+    Seal(String),
+    #[error("the key derivation failed: {0}")]
+    Kdf(String),
+    #[error("damaged data: {0}")]
+    Corrupt(String),
+    #[error("storage error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("index error: {0}")]
+    Index(String),
+    #[error("{0}")]
+    NotAllowed(String),
+}
+
+impl From<sled::Error> for VaultError {
+    fn from(e: sled::Error) -> Self {
+        VaultError::Index(e.to_string())
+    }
+}
+
+/// Settings of a vault, chosen by the app's configuration.
+#[derive(Debug, Clone)]
+pub struct VaultConfig {
+    /// Free space below which capture is refused (sized to the rest of a shift).
+    pub reserve_bytes: u64,
+}
+
+impl Default for VaultConfig {
+    fn default() -> Self {
+        // 30 applications of up to 2 MB each, plus room for sled to compact.
+        VaultConfig { reserve_bytes: 256 * 1024 * 1024 }
+    }
+}
+
+/// What `init` needs.
+pub struct InitOptions<'a> {
+    pub device_id: &'a str,
+    pub bureau: &'a BureauPublicKey,
+    pub user: &'a str,
+    pub role: Role,
+    pub pin: &'a str,
+    pub kdf: KdfParams,
+    pub max_failures: u32,
+    pub now_unix: i64,
+}
+
+/// An entry of the outbox, as indexed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub application_id: String,
+    pub visit_id: String,
+    pub digest: String,
+    pub device_counter: u64,
+    pub state: OutboxState,
+    pub size: u64,
+    pub sealed_at_unix: i64,
+    pub updated_at_unix: i64,
+}
+
+/// What the supervisor sees before approving: no biometrics beyond a thumbnail.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewSummary {
+    pub application_id: String,
+    pub application_numbers: Vec<String>,
+    pub summary_json: String,
+    pub thumbnail_jpeg: Vec<u8>,
+    pub quality_flags: Vec<String>,
+}
+
+impl std::fmt::Debug for ReviewSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ReviewSummary({}, <redacted>)", self.application_id)
+    }
+}
+
+/// What happened when the vault was opened.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// The index would not open or decrypt and was moved here, then rebuilt.
+    pub quarantined: Option<PathBuf>,
+    /// Envelope files that had no index entry and were indexed again.
+    pub reindexed: usize,
+    /// Uploads interrupted by the last stop, put back to "sealed".
+    pub uploads_reset: usize,
+    /// Drafts of visits already sealed, erased.
+    pub stale_drafts: usize,
+    /// Bytes cut from the end of the audit log (a torn last write).
+    pub audit_torn_tail: u64,
+    /// The audit log was damaged in the middle; it was moved here and a new chain started.
+    pub audit_damaged: Option<PathBuf>,
+    /// Index or draft values that did not decrypt and were dropped (index entries are then
+    /// rebuilt from the envelope files).
+    pub dropped_values: usize,
+}
+
+/// Counts for `vault status`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Status {
+    pub drafts: usize,
+    pub by_state: BTreeMap<String, usize>,
+    pub envelope_bytes: u64,
+    pub index_bytes: u64,
+    pub free_bytes: u64,
+    pub reserve_bytes: u64,
+    pub audit_entries: u64,
+    pub users: Vec<String>,
+    pub device_id: String,
+}
+
+/// What `vault verify` found; empty `problems` means all is well.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyReport {
+    pub drafts_checked: usize,
+    pub envelopes_checked: usize,
+    pub audit_entries: usize,
+    pub problems: Vec<String>,
+}
+
+const INDEX_DIR: &str = "index";
+const ENVELOPES: &str = "envelopes";
+const RECEIPTS: &str = "receipts";
+const AUDIT: &str = "audit.log";
+const SCHEMA: u16 = doorstep_envelope::SCHEMA_VERSION;
+/// The draft part naming the application a visit is being sealed as.
+const SEALING_MARKER: &str = "\u{1}sealing";
+
+/// An unlocked vault.
+pub struct Vault {
+    dir: PathBuf,
+    config: VaultConfig,
+    db: sled::Db,
+    drafts: sled::Tree,
+    index: sled::Tree,
+    reviews: sled::Tree,
+    meta: sled::Tree,
+    data_key: Key,
+    device_key: SigningKey,
+    device_id: DeviceId,
+    bureau: BureauPublicKey,
+    user: String,
+    role: Role,
+    user_key: SigningKey,
+    audit: audit::AuditLog,
+    recovery: Recovery,
+}
+
+fn check_pin(pin: &str) -> Result<(), VaultError> {
+    if (6..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(VaultError::WeakPin)
+    }
+}
+
+fn key_from_seed(seed: &[u8; 32]) -> SigningKey {
+    signing_key_from_seed(seed)
+}
+
+impl Vault {
+    /// Creates a vault in `dir` with a first user, a new data key and a new device key.
+    pub fn init(dir: &Path, opts: &InitOptions<'_>) -> Result<(), VaultError> {
+        check_pin(opts.pin)?;
+        if dir.join(keyslots::FILE).exists() {
+            return Err(VaultError::AlreadyInitialised);
+        }
+        fs::create_dir_all(dir.join(ENVELOPES))?;
+        fs::create_dir_all(dir.join(RECEIPTS))?;
+        let data_key = crypto::random_key();
+        let device_seed = crypto::random_key();
+        let device_public = key_from_seed(&device_seed).verifying_key();
+        let (slot, _) = KeySlots::make_slot(opts.user, opts.role, opts.pin.as_bytes(), opts.kdf, &data_key)?;
+        let slots = KeySlots {
+            version: 1,
+            device_id: opts.device_id.to_string(),
+            bureau_public_key: hex::encode(opts.bureau.to_bytes()),
+            device_key: hex::encode(crypto::seal(&data_key, b"doorstep-device-key-v1", device_seed.as_ref())),
+            device_public_key: hex::encode(device_public.to_bytes()),
+            failures: Vec::new(),
+            max_failures: opts.max_failures.max(1),
+            destroyed: false,
+            slots: vec![slot],
+        };
+        slots.store(dir)?;
+        fsutil::sync_dir(dir)?;
+        let mut v = Vault::unlock(dir, opts.user, opts.pin, opts.now_unix, VaultConfig::default())?;
+        v.record(opts.now_unix, "init", opts.device_id)?;
+        Ok(())
+    }
+
+    /// Unlocks the vault with a user's PIN, recovering from whatever the last stop left.
+    ///
+    /// A failed attempt is recorded durably before the PIN is tried, so killing the app
+    /// during the attempt still counts it. After `max_failures` the slots are destroyed.
+    pub fn unlock(dir: &Path, user: &str, pin: &str, now_unix: i64, config: VaultConfig) -> Result<Vault, VaultError> {
+        let mut slots = KeySlots::load(dir)?;
+        if slots.destroyed {
+            return Err(VaultError::Destroyed);
+        }
+        let slot =
+            slots.slots.iter().find(|s| s.user == user).cloned().ok_or_else(|| VaultError::UnknownUser(user.into()))?;
+        slots.failures.push(now_unix);
+        slots.store(dir)?;
+        let Some((data_key, seed)) = KeySlots::unwrap(&slot, pin.as_bytes())? else {
+            if slots.failures.len() as u32 >= slots.max_failures {
+                slots.slots.clear();
+                slots.device_key.clear();
+                slots.destroyed = true;
+                slots.store(dir)?;
+                return Err(VaultError::Destroyed);
+            }
+            return Err(VaultError::WrongPin { attempts_left: slots.max_failures - slots.failures.len() as u32 });
+        };
+        // This attempt succeeded: the earlier ones are failures for the audit log.
+        slots.failures.pop();
+        let failed = std::mem::take(&mut slots.failures);
+        slots.store(dir)?;
+
+        let device_seed = hex::decode(&slots.device_key)
+            .ok()
+            .and_then(|b| crypto::open(&data_key, b"doorstep-device-key-v1", &b))
+            .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok())
+            .ok_or_else(|| VaultError::Corrupt("the device key does not unwrap".into()))?;
+        let device_key = key_from_seed(&device_seed);
+        let bureau = hex::decode(&slots.bureau_public_key)
+            .ok()
+            .and_then(|b| BureauPublicKey::from_bytes(&b).ok())
+            .ok_or_else(|| VaultError::Corrupt("bureau key".into()))?;
+        fs::create_dir_all(dir.join(ENVELOPES))?;
+        fs::create_dir_all(dir.join(RECEIPTS))?;
+
+        let mut recovery = Recovery::default();
+        let (audit, scan, moved) = audit::AuditLog::open(&dir.join(AUDIT), &data_key)?;
+        recovery.audit_torn_tail = scan.torn_tail;
+        let damaged_audit = moved.is_some();
+        recovery.audit_damaged = moved;
+        let db = open_index(dir, &mut recovery)?;
+        let mut vault = Vault {
+            dir: dir.to_path_buf(),
+            config,
+            drafts: db.open_tree("drafts")?,
+            index: db.open_tree("index")?,
+            reviews: db.open_tree("reviews")?,
+            meta: db.open_tree("meta")?,
+            db,
+            data_key,
+            device_key,
+            device_id: DeviceId(slots.device_id.clone()),
+            bureau,
+            user: user.to_string(),
+            role: slot.role,
+            user_key: key_from_seed(&seed),
+            audit,
+            recovery,
+        };
+        vault.reconcile(now_unix)?;
+        if damaged_audit {
+            vault.record(now_unix, "audit-restarted", "damaged log kept aside")?;
+        }
+        for at in failed {
+            vault.record(at, "failed-pin", user)?;
+        }
+        vault.record(now_unix, "unlock", user)?;
+        Ok(vault)
+    }
+
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+
+    pub fn user(&self) -> (&str, Role) {
+        (&self.user, self.role)
+    }
+
+    pub fn device_public_key(&self) -> VerifyingKey {
+        self.device_key.verifying_key()
+    }
+
+    pub fn user_public_key(&self) -> VerifyingKey {
+        self.user_key.verifying_key()
+    }
+
+    /// The signing key of the unlocked user (an officer signs envelopes, a supervisor manifests).
+    pub fn user_signing_key(&self) -> &SigningKey {
+        &self.user_key
+    }
+
+    /// The head of the audit chain and its length.
+    pub fn audit_head(&self) -> ([u8; 32], u64) {
+        self.audit.head()
+    }
+
+    fn aad(tree: &str, key: &[u8], device: &DeviceId) -> Vec<u8> {
+        let mut aad = format!("doorstep-vault-v1\0{tree}\0").into_bytes();
+        aad.extend_from_slice(key);
+        aad.extend_from_slice(&SCHEMA.to_be_bytes());
+        aad.extend_from_slice(device.0.as_bytes());
+        aad
+    }
+
+    fn put(&self, tree: &sled::Tree, name: &str, key: &[u8], value: &[u8]) -> Result<(), VaultError> {
+        let sealed = crypto::seal(&self.data_key, &Self::aad(name, key, &self.device_id), value);
+        tree.insert(key, sealed)?;
+        Ok(())
+    }
+
+    fn get(&self, tree: &sled::Tree, name: &str, key: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+        match tree.get(key)? {
+            None => Ok(None),
+            Some(v) => crypto::open(&self.data_key, &Self::aad(name, key, &self.device_id), &v)
+                .map(Some)
+                .ok_or_else(|| VaultError::Corrupt(format!("{name} value does not decrypt"))),
+        }
+    }
+
+    fn flush(&self) -> Result<(), VaultError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn record(&mut self, at: i64, action: &str, subject: &str) -> Result<(), VaultError> {
+        self.audit.append(&self.data_key, &self.device_key, at, action, subject)?;
+        Ok(())
+    }
+
+    // ----- Users -----
+
+    /// Enrols another user with their own PIN. Only a supervisor may do this.
+    pub fn add_user(&mut self, user: &str, role: Role, pin: &str, kdf: KdfParams, now: i64) -> Result<(), VaultError> {
+        check_pin(pin)?;
+        if self.role != Role::Supervisor && !self.is_only_user()? {
+            return Err(VaultError::NotAllowed("only a supervisor enrols users".into()));
+        }
+        let mut slots = KeySlots::load(&self.dir)?;
+        if slots.slots.iter().any(|s| s.user == user) {
+            return Err(VaultError::NotAllowed(format!("{user} is already enrolled")));
+        }
+        let (slot, _) = KeySlots::make_slot(user, role, pin.as_bytes(), kdf, &self.data_key)?;
+        slots.slots.push(slot);
+        slots.store(&self.dir)?;
+        self.record(now, "user-added", user)
+    }
+
+    fn is_only_user(&self) -> Result<bool, VaultError> {
+        Ok(KeySlots::load(&self.dir)?.slots.len() == 1)
+    }
+
+    /// Removes a user's slot. The last slot cannot be removed (the data would be lost).
+    pub fn remove_user(&mut self, user: &str, now: i64) -> Result<(), VaultError> {
+        if self.role != Role::Supervisor {
+            return Err(VaultError::NotAllowed("only a supervisor removes users".into()));
+        }
+        let mut slots = KeySlots::load(&self.dir)?;
+        if !slots.slots.iter().any(|s| s.user == user) {
+            return Err(VaultError::UnknownUser(user.into()));
+        }
+        if slots.slots.len() == 1 {
+            return Err(VaultError::NotAllowed("the last user cannot be removed".into()));
+        }
+        slots.slots.retain(|s| s.user != user);
+        slots.store(&self.dir)?;
+        self.record(now, "user-removed", user)
+    }
+
+    /// Changes the unlocked user's PIN (same signing key, new wrapping).
+    pub fn change_pin(&mut self, new_pin: &str, kdf: KdfParams, now: i64) -> Result<(), VaultError> {
+        check_pin(new_pin)?;
+        let mut slots = KeySlots::load(&self.dir)?;
+        let (mut slot, _) = KeySlots::make_slot(&self.user, self.role, new_pin.as_bytes(), kdf, &self.data_key)?;
+        // Keep the user's signing key: re-wrap the existing seed under the new PIN.
+        let salt = hex::decode(&slot.salt).map_err(|_| VaultError::Corrupt("salt".into()))?;
+        let kek = kdf.derive(new_pin.as_bytes(), &salt).map_err(|e| VaultError::Kdf(e.to_string()))?;
+        slot.wrapped_signing_seed = hex::encode(crypto::seal(
+            &kek,
+            format!("doorstep-slot-v1\0{}\0signing-seed", self.user).as_bytes(),
+            self.user_key.to_bytes().as_ref(),
+        ));
+        slot.public_key = hex::encode(self.user_key.verifying_key().to_bytes());
+        for s in slots.slots.iter_mut().filter(|s| s.user == self.user) {
+            *s = slot.clone();
+        }
+        slots.store(&self.dir)?;
+        let user = self.user.clone();
+        self.record(now, "pin-changed", &user)
+    }
+
+    // ----- Drafts -----
+
+    /// Refuses to start a capture when free space is below the reserve.
+    pub fn check_capture_space(&self) -> Result<(), VaultError> {
+        let free = fsutil::available_space(&self.dir)?;
+        if free < self.config.reserve_bytes {
+            return Err(VaultError::LowSpace {
+                free: free / 1_000_000,
+                reserve: self.config.reserve_bytes / 1_000_000,
+            });
+        }
+        Ok(())
+    }
+
+    fn draft_key(visit: &str, part: &str) -> Vec<u8> {
+        format!("{visit}\0{part}").into_bytes()
+    }
+
+    /// Saves one part of a visit's draft (a step's data, a photo…). Returns once durable.
+    pub fn save_draft(&self, visit: &str, part: &str, bytes: &[u8]) -> Result<(), VaultError> {
+        self.put(&self.drafts, "drafts", &Self::draft_key(visit, part), bytes)?;
+        self.flush()
+    }
+
+    pub fn load_draft(&self, visit: &str, part: &str) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+        self.get(&self.drafts, "drafts", &Self::draft_key(visit, part))
+    }
+
+    /// The visits with a draft, to resume after a restart.
+    pub fn draft_visits(&self) -> Result<Vec<String>, VaultError> {
+        let mut visits: Vec<String> = Vec::new();
+        for item in self.drafts.iter() {
+            let (k, _) = item?;
+            let visit = String::from_utf8_lossy(k.split(|b| *b == 0).next().unwrap_or_default()).into_owned();
+            if visits.last() != Some(&visit) {
+                visits.push(visit);
+            }
+        }
+        Ok(visits)
+    }
+
+    /// Erases every part of a visit's draft, durably.
+    pub fn erase_draft(&self, visit: &str) -> Result<(), VaultError> {
+        let prefix = format!("{visit}\0").into_bytes();
+        for item in self.drafts.scan_prefix(&prefix) {
+            let (k, _) = item?;
+            self.drafts.remove(k)?;
+        }
+        self.flush()
+    }
+
+    // ----- Sealing and the outbox -----
+
+    fn envelope_path(&self, id: &ApplicationId) -> PathBuf {
+        self.dir.join(ENVELOPES).join(format!("{id}.env"))
+    }
+
+    fn receipt_path(&self, id: &ApplicationId) -> PathBuf {
+        self.dir.join(RECEIPTS).join(format!("{id}.receipt"))
+    }
+
+    fn next_counter(&self) -> Result<u64, VaultError> {
+        let current = self.get(&self.meta, "meta", b"counter")?.and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok());
+        let next = current.map_or(1, |c| u64::from_be_bytes(c) + 1);
+        // The counter is durable before it is used, so a crash never reuses one.
+        self.put(&self.meta, "meta", b"counter", &next.to_be_bytes())?;
+        self.flush()?;
+        Ok(next)
+    }
+
+    /// Seals a finished application: the envelope file is durable first, then indexed with its
+    /// review summary, then the visit's draft is erased. Returns the outbox entry.
+    pub fn seal(
+        &mut self,
+        visit: &str,
+        record: &ApplicationRecord,
+        review: &ReviewSummary,
+        now: i64,
+    ) -> Result<OutboxEntry, VaultError> {
+        if self.role != Role::Officer {
+            return Err(VaultError::NotAllowed("only an officer seals applications".into()));
+        }
+        // Mark the visit as being sealed, so that after a crash between writing the envelope and
+        // indexing it, recovery knows which draft the envelope came from.
+        let marker = Self::draft_key(visit, SEALING_MARKER);
+        self.put(&self.drafts, "drafts", &marker, record.application_id.to_string().as_bytes())?;
+        let counter = self.next_counter()?;
+        let ctx = SealContext {
+            bureau: &self.bureau,
+            device_id: &self.device_id,
+            device_key: &self.device_key,
+            officer_id: &self.user,
+            officer_key: &self.user_key,
+            device_counter: counter,
+            sealed_at_unix: now,
+        };
+        let envelope =
+            doorstep_envelope::seal(record, &ctx, &mut rand::rng()).map_err(|e| VaultError::Seal(e.to_string()))?;
+        let bytes = envelope.to_bytes();
+        let id = envelope.application_id();
+        fsutil::write_atomic(&self.envelope_path(&id), &bytes)?;
+        let entry = OutboxEntry {
+            application_id: id.to_string(),
+            visit_id: visit.to_string(),
+            digest: hex::encode(envelope.digest()),
+            device_counter: counter,
+            state: OutboxState::Sealed,
+            size: bytes.len() as u64,
+            sealed_at_unix: now,
+            updated_at_unix: now,
+        };
+        self.put_entry(&entry)?;
+        let review = serde_json::to_vec(review).map_err(|e| VaultError::Corrupt(e.to_string()))?;
+        self.put(&self.reviews, "reviews", id.to_string().as_bytes(), &review)?;
+        self.flush()?;
+        self.erase_draft(visit)?;
+        self.record(now, "seal", &id.to_string())?;
+        Ok(entry)
+    }
+
+    fn put_entry(&self, entry: &OutboxEntry) -> Result<(), VaultError> {
+        let json = serde_json::to_vec(entry).map_err(|e| VaultError::Corrupt(e.to_string()))?;
+        self.put(&self.index, "index", entry.application_id.as_bytes(), &json)
+    }
+
+    fn entry(&self, id: &str) -> Result<OutboxEntry, VaultError> {
+        let raw =
+            self.get(&self.index, "index", id.as_bytes())?.ok_or_else(|| VaultError::NoSuchApplication(id.into()))?;
+        serde_json::from_slice(&raw).map_err(|e| VaultError::Corrupt(e.to_string()))
+    }
+
+    /// Every application in the outbox, erased ones included (as tombstones), oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>, VaultError> {
+        let mut out = Vec::new();
+        for item in self.index.iter() {
+            let (k, _) = item?;
+            out.push(self.entry(&String::from_utf8_lossy(&k))?);
+        }
+        out.sort_by_key(|e| (e.sealed_at_unix, e.device_counter));
+        Ok(out)
+    }
+
+    fn transition(&mut self, id: &str, event: OutboxEvent, now: i64) -> Result<OutboxEntry, VaultError> {
+        let mut entry = self.entry(id)?;
+        entry.state = outbox::next(entry.state, event)?;
+        entry.updated_at_unix = now;
+        self.put_entry(&entry)?;
+        self.flush()?;
+        Ok(entry)
+    }
+
+    /// The envelope's bytes, for upload.
+    pub fn envelope_bytes(&self, id: &str) -> Result<Vec<u8>, VaultError> {
+        let app = ApplicationId::parse(id).ok_or_else(|| VaultError::NoSuchApplication(id.into()))?;
+        Ok(fs::read(self.envelope_path(&app))?)
+    }
+
+    pub fn begin_upload(&mut self, id: &str, now: i64) -> Result<OutboxEntry, VaultError> {
+        let e = self.transition(id, OutboxEvent::BeginUpload, now)?;
+        self.record(now, "upload", id)?;
+        Ok(e)
+    }
+
+    pub fn upload_failed(&mut self, id: &str, now: i64) -> Result<OutboxEntry, VaultError> {
+        self.transition(id, OutboxEvent::UploadFailed, now)
+    }
+
+    /// Stores the hub's receipt durably, then marks the envelope acknowledged.
+    pub fn acknowledge(
+        &mut self,
+        id: &str,
+        receipt: &[u8],
+        hub: Option<&VerifyingKey>,
+        now: i64,
+    ) -> Result<OutboxEntry, VaultError> {
+        let entry = self.entry(id)?;
+        let app = ApplicationId::parse(id).ok_or_else(|| VaultError::NoSuchApplication(id.into()))?;
+        let digest: [u8; 32] = hex::decode(&entry.digest)
+            .ok()
+            .and_then(|d| d.try_into().ok())
+            .ok_or_else(|| VaultError::Corrupt("digest".into()))?;
+        let parsed = Receipt::from_bytes(receipt).map_err(|e| VaultError::BadReceipt(e.to_string()))?;
+        parsed.verify(app, &digest, hub).map_err(|e| VaultError::BadReceipt(e.to_string()))?;
+        fsutil::write_atomic(&self.receipt_path(&app), receipt)?;
+        let e = self.transition(id, OutboxEvent::ReceiptStored, now)?;
+        self.record(now, "receipt", id)?;
+        Ok(e)
+    }
+
+    /// Erases an acknowledged envelope's file. Refused without a stored receipt; repeatable.
+    pub fn erase(&mut self, id: &str, now: i64) -> Result<OutboxEntry, VaultError> {
+        let entry = self.entry(id)?;
+        outbox::next(entry.state, OutboxEvent::Erase)?;
+        let app = ApplicationId::parse(id).ok_or_else(|| VaultError::NoSuchApplication(id.into()))?;
+        if !self.receipt_path(&app).exists() {
+            return Err(VaultError::Outbox(OutboxError::NoReceipt));
+        }
+        fsutil::remove_durably(&self.envelope_path(&app))?;
+        let e = self.transition(id, OutboxEvent::Erase, now)?;
+        self.record(now, "erase", id)?;
+        Ok(e)
+    }
+
+    // ----- Supervisor review -----
+
+    pub fn review(&self, id: &str) -> Result<Option<ReviewSummary>, VaultError> {
+        match self.get(&self.reviews, "reviews", id.as_bytes())? {
+            None => Ok(None),
+            Some(raw) => serde_json::from_slice(&raw).map(Some).map_err(|e| VaultError::Corrupt(e.to_string())),
+        }
+    }
+
+    /// After the supervisor has decided on a batch, erases its review summaries.
+    pub fn batch_decided(&mut self, ids: &[String], now: i64) -> Result<(), VaultError> {
+        if self.role != Role::Supervisor {
+            return Err(VaultError::NotAllowed("only a supervisor decides on a batch".into()));
+        }
+        for id in ids {
+            self.reviews.remove(id.as_bytes())?;
+        }
+        self.flush()?;
+        for id in ids {
+            self.record(now, "batch-decided", id)?;
+        }
+        Ok(())
+    }
+
+    // ----- Recovery, status, verification -----
+
+    /// Brings the index in line with the files after any stop.
+    fn reconcile(&mut self, now: i64) -> Result<(), VaultError> {
+        for (tree, name) in
+            [(&self.drafts, "drafts"), (&self.index, "index"), (&self.reviews, "reviews"), (&self.meta, "meta")]
+        {
+            let mut bad = Vec::new();
+            for item in tree.iter() {
+                let (k, v) = item?;
+                if crypto::open(&self.data_key, &Self::aad(name, &k, &self.device_id), &v).is_none() {
+                    bad.push(k);
+                }
+            }
+            for k in bad {
+                tree.remove(k)?;
+                self.recovery.dropped_values += 1;
+            }
+        }
+        let mut max_counter = 0;
+        for file in fs::read_dir(self.dir.join(ENVELOPES))? {
+            let path = file?.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("env") {
+                // A temporary file left by a crash mid-write; the envelope was never reported sealed.
+                if path.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".tmp")) {
+                    fsutil::remove_durably(&path)?;
+                }
+                continue;
+            }
+            let bytes = fs::read(&path)?;
+            let Ok(env) = SealedEnvelope::from_bytes(&bytes) else {
+                return Err(VaultError::Corrupt(format!("envelope file {} is damaged", path.display())));
+            };
+            let id = env.application_id();
+            max_counter = max_counter.max(env.header().device_counter);
+            if self.index.get(id.to_string().as_bytes())?.is_none() {
+                let state =
+                    if self.receipt_path(&id).exists() { OutboxState::Acknowledged } else { OutboxState::Sealed };
+                self.put_entry(&OutboxEntry {
+                    application_id: id.to_string(),
+                    visit_id: String::new(),
+                    digest: hex::encode(env.digest()),
+                    device_counter: env.header().device_counter,
+                    state,
+                    size: bytes.len() as u64,
+                    sealed_at_unix: env.header().sealed_at_unix,
+                    updated_at_unix: now,
+                })?;
+                self.recovery.reindexed += 1;
+            }
+        }
+        // A seal interrupted after the marker: if its envelope was written, the draft is done
+        // with; otherwise the seal never happened and the draft stays.
+        for visit in self.draft_visits()? {
+            let Some(id) = self.load_draft(&visit, SEALING_MARKER)? else { continue };
+            let id = String::from_utf8_lossy(&id).into_owned();
+            let written = ApplicationId::parse(&id).is_some_and(|app| self.envelope_path(&app).exists());
+            if written {
+                let mut entry = self.entry(&id)?;
+                entry.visit_id = visit.clone();
+                self.put_entry(&entry)?;
+            } else {
+                self.drafts.remove(Self::draft_key(&visit, SEALING_MARKER))?;
+            }
+        }
+        let mut sealed_visits = Vec::new();
+        for entry in self.outbox()? {
+            max_counter = max_counter.max(entry.device_counter);
+            if entry.state == OutboxState::Uploading {
+                let mut e = entry.clone();
+                e.state = outbox::next(e.state, OutboxEvent::UploadFailed)?;
+                self.put_entry(&e)?;
+                self.recovery.uploads_reset += 1;
+            }
+            if !entry.visit_id.is_empty() {
+                sealed_visits.push(entry.visit_id.clone());
+            }
+        }
+        for visit in self.draft_visits()? {
+            if sealed_visits.contains(&visit) {
+                self.erase_draft(&visit)?;
+                self.recovery.stale_drafts += 1;
+            }
+        }
+        let stored = self.get(&self.meta, "meta", b"counter")?.and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok());
+        if stored.map_or(0, u64::from_be_bytes) < max_counter {
+            self.put(&self.meta, "meta", b"counter", &max_counter.to_be_bytes())?;
+        }
+        self.flush()
+    }
+
+    pub fn status(&self) -> Result<Status, VaultError> {
+        let mut status = Status {
+            drafts: self.draft_visits()?.len(),
+            free_bytes: fsutil::available_space(&self.dir)?,
+            reserve_bytes: self.config.reserve_bytes,
+            audit_entries: self.audit.head().1,
+            device_id: self.device_id.0.clone(),
+            users: KeySlots::load(&self.dir)?.slots.iter().map(|s| format!("{} ({:?})", s.user, s.role)).collect(),
+            ..Status::default()
+        };
+        for e in self.outbox()? {
+            *status.by_state.entry(format!("{:?}", e.state).to_lowercase()).or_default() += 1;
+            if e.state != OutboxState::Erased {
+                status.envelope_bytes += e.size;
+            }
+        }
+        status.index_bytes = self.db.size_on_disk().unwrap_or(0);
+        Ok(status)
+    }
+
+    /// Checks that every draft and index value decrypts, every envelope verifies and matches
+    /// the index, every receipt matches, and the audit chain is intact.
+    pub fn verify(&self) -> Result<VerifyReport, VaultError> {
+        let mut report = VerifyReport::default();
+        for item in self.drafts.iter() {
+            let (k, _) = item?;
+            match self.get(&self.drafts, "drafts", &k) {
+                Ok(_) => report.drafts_checked += 1,
+                Err(e) => {
+                    report.problems.push(format!("draft {}: {e}", String::from_utf8_lossy(&k).replace('\0', "/")))
+                }
+            }
+        }
+        let device = self.device_key.verifying_key();
+        let mut indexed = std::collections::HashSet::new();
+        for entry in self.outbox()? {
+            indexed.insert(entry.application_id.clone());
+            let Some(app) = ApplicationId::parse(&entry.application_id) else {
+                report.problems.push(format!("index entry {} is not an application id", entry.application_id));
+                continue;
+            };
+            let path = self.envelope_path(&app);
+            if entry.state == OutboxState::Erased {
+                if path.exists() {
+                    report.problems.push(format!("{}: erased but its file is still there", entry.application_id));
+                }
+                continue;
+            }
+            match fs::read(&path) {
+                Err(_) => report.problems.push(format!("{}: the envelope file is missing", entry.application_id)),
+                Ok(bytes) => match SealedEnvelope::from_bytes(&bytes) {
+                    Err(e) => report.problems.push(format!("{}: {e}", entry.application_id)),
+                    Ok(env) => {
+                        if env.header().device_key != device.to_bytes() {
+                            report.problems.push(format!("{}: not sealed by this device", entry.application_id));
+                        } else if let Err(e) = env.verify_self_signed() {
+                            report.problems.push(format!("{}: {e}", entry.application_id));
+                        } else if hex::encode(env.digest()) != entry.digest {
+                            report
+                                .problems
+                                .push(format!("{}: the digest differs from the index", entry.application_id));
+                        } else {
+                            report.envelopes_checked += 1;
+                        }
+                    }
+                },
+            }
+            if entry.state == OutboxState::Acknowledged {
+                let ok = fs::read(self.receipt_path(&app))
+                    .ok()
+                    .and_then(|r| Receipt::from_bytes(&r).ok())
+                    .is_some_and(|r| hex::encode(r.digest) == entry.digest);
+                if !ok {
+                    report.problems.push(format!("{}: acknowledged without a matching receipt", entry.application_id));
+                }
+            }
+        }
+        for file in fs::read_dir(self.dir.join(ENVELOPES))? {
+            let name = file?.file_name().to_string_lossy().into_owned();
+            if let Some(id) = name.strip_suffix(".env")
+                && !indexed.contains(id)
+            {
+                report.problems.push(format!("{id}: envelope file not in the index"));
+            }
+        }
+        let (scan, _) = audit::AuditLog::scan(&self.dir.join(AUDIT), &self.data_key)?;
+        report.audit_entries = scan.entries.len();
+        if scan.torn_tail > 0 {
+            report.problems.push(format!("the audit log has {} bytes that are not whole records", scan.torn_tail));
+        }
+        if let Some(at) = scan.damaged_at {
+            report.problems.push(format!("the audit log is damaged at byte {at}"));
+        }
+        if let Err(e) = verify_chain(&scan.entries, &device) {
+            report.problems.push(format!("audit chain: {e}"));
+        }
+        for file in fs::read_dir(&self.dir)? {
+            let name = file?.file_name().to_string_lossy().into_owned();
+            if name.starts_with("audit.log.damaged") {
+                report.problems.push(format!("the audit log was damaged and kept aside as {name}"));
+            }
+        }
+        Ok(report)
+    }
+
+    /// The bureau key this vault seals to.
+    pub fn bureau_key(&self) -> &BureauPublicKey {
+        &self.bureau
+    }
+}
+
+/// Opens sled, or, when it will not open (or panics on a damaged file) or cannot be read
+/// through, moves it aside and starts a fresh index, which `reconcile` refills from the files.
+fn open_index(dir: &Path, recovery: &mut Recovery) -> Result<sled::Db, VaultError> {
+    let path = dir.join(INDEX_DIR);
+    let attempt = |p: &Path| -> Option<sled::Db> {
+        catch_unwind(AssertUnwindSafe(|| sled::Config::new().path(p).open().ok())).ok().flatten()
+    };
+    if let Some(db) = attempt(&path) {
+        if index_is_readable(&db) {
+            return Ok(db);
+        }
+        drop(db);
+    }
+    let mut n = 0;
+    let quarantine = loop {
+        let candidate = dir.join(format!("{INDEX_DIR}.damaged-{n}"));
+        if !candidate.exists() {
+            break candidate;
+        }
+        n += 1;
+    };
+    if path.exists() {
+        fs::rename(&path, &quarantine)?;
+        fsutil::sync_dir(dir)?;
+        recovery.quarantined = Some(quarantine);
+    }
+    attempt(&path).ok_or_else(|| VaultError::Index("a fresh index cannot be created".into()))
+}
+
+/// Reads every entry of every tree; false on any read error (or a panic inside sled).
+fn index_is_readable(db: &sled::Db) -> bool {
+    catch_unwind(AssertUnwindSafe(|| {
+        db.tree_names().iter().all(|name| db.open_tree(name).is_ok_and(|tree| tree.iter().all(|item| item.is_ok())))
+    }))
+    .unwrap_or(false)
+}

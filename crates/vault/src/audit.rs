@@ -1,0 +1,193 @@
+//! The audit log: an append-only file of encrypted, hash-chained entries, each signed by the
+//! device key. A torn last record (power lost mid-append) is cut off when the log is opened.
+//!
+//! Record layout: length (u32 LE) | XChaCha20-Poly1305 sealed JSON of [`AuditEntry`].
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use doorstep_envelope::{SigningKey, VerifyingKey};
+use ed25519_dalek::Signer as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::VaultError;
+use crate::crypto;
+
+/// One action, chained to the one before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: u64,
+    pub at_unix: i64,
+    /// unlock, failed-pin, draft, seal, upload, receipt, erase, approve, user-added…
+    pub action: String,
+    /// An application id, visit id or user id; never personal data.
+    pub subject: String,
+    pub prev: String,
+    pub hash: String,
+    pub signature: String,
+}
+
+fn hash_of(seq: u64, at: i64, action: &str, subject: &str, prev: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"doorstep-audit-v1\0");
+    h.update(prev.as_bytes());
+    h.update(seq.to_be_bytes());
+    h.update(at.to_be_bytes());
+    h.update((action.len() as u32).to_be_bytes());
+    h.update(action.as_bytes());
+    h.update(subject.as_bytes());
+    h.finalize().into()
+}
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+const AAD: &[u8] = b"doorstep-audit-record-v1";
+
+pub struct AuditLog {
+    path: PathBuf,
+    head: String,
+    len: u64,
+}
+
+/// What reading the log found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AuditScan {
+    pub entries: Vec<AuditEntry>,
+    /// Bytes at the end that did not form a whole record: a write cut short.
+    pub torn_tail: u64,
+    /// A whole record that does not decrypt, with more after it: damage or tampering, at
+    /// this offset.
+    pub damaged_at: Option<u64>,
+}
+
+impl AuditLog {
+    /// Reads every whole record; stops at the first record that is cut short or does not
+    /// decrypt, which is reported as the torn tail.
+    pub fn scan(path: &Path, key: &[u8; 32]) -> Result<(AuditScan, u64), VaultError> {
+        let mut bytes = Vec::new();
+        match File::open(path) {
+            Ok(mut f) => {
+                f.read_to_end(&mut bytes)?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        let mut scan = AuditScan::default();
+        let mut pos = 0usize;
+        while pos + 4 <= bytes.len() {
+            let len = u32::from_le_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]]) as usize;
+            let end = pos.saturating_add(4).saturating_add(len);
+            let Some(record) = bytes.get(pos + 4..end) else { break };
+            let entry = crypto::open(key, AAD, record).and_then(|p| serde_json::from_slice::<AuditEntry>(&p).ok());
+            let Some(entry) = entry else {
+                if end < bytes.len() {
+                    scan.damaged_at = Some(pos as u64);
+                }
+                break;
+            };
+            scan.entries.push(entry);
+            pos = end;
+        }
+        if scan.damaged_at.is_none() {
+            scan.torn_tail = (bytes.len() - pos) as u64;
+        }
+        Ok((scan, pos as u64))
+    }
+
+    /// Opens the log for appending, cutting off a torn tail. A damaged log is moved aside
+    /// (kept as evidence; its path is returned) and a new chain is started.
+    pub fn open(path: &Path, key: &[u8; 32]) -> Result<(AuditLog, AuditScan, Option<PathBuf>), VaultError> {
+        let (mut scan, good_len) = AuditLog::scan(path, key)?;
+        let mut moved = None;
+        if scan.damaged_at.is_some() {
+            let mut n = 0;
+            let aside = loop {
+                let candidate = path.with_extension(format!("log.damaged-{n}"));
+                if !candidate.exists() {
+                    break candidate;
+                }
+                n += 1;
+            };
+            std::fs::rename(path, &aside)?;
+            if let Some(dir) = path.parent() {
+                crate::fsutil::sync_dir(dir)?;
+            }
+            moved = Some(aside);
+            scan.entries.clear();
+        } else if scan.torn_tail > 0 {
+            let f = OpenOptions::new().write(true).open(path)?;
+            f.set_len(good_len)?;
+            f.sync_all()?;
+        }
+        let head = scan.entries.last().map_or(GENESIS.to_string(), |e| e.hash.clone());
+        let len = scan.entries.len() as u64;
+        Ok((AuditLog { path: path.to_path_buf(), head, len }, scan, moved))
+    }
+
+    /// Appends an entry durably (fsync) and returns it.
+    pub fn append(
+        &mut self,
+        key: &[u8; 32],
+        device: &SigningKey,
+        at_unix: i64,
+        action: &str,
+        subject: &str,
+    ) -> Result<AuditEntry, VaultError> {
+        let hash = hash_of(self.len, at_unix, action, subject, &self.head);
+        let entry = AuditEntry {
+            seq: self.len,
+            at_unix,
+            action: action.to_string(),
+            subject: subject.to_string(),
+            prev: self.head.clone(),
+            hash: hex::encode(hash),
+            signature: hex::encode(device.sign(&hash).to_bytes()),
+        };
+        let plain = serde_json::to_vec(&entry).map_err(|e| VaultError::Corrupt(e.to_string()))?;
+        let sealed = crypto::seal(key, AAD, &plain);
+        let mut f = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        let mut record = (sealed.len() as u32).to_le_bytes().to_vec();
+        record.extend_from_slice(&sealed);
+        f.write_all(&record)?;
+        f.sync_all()?;
+        self.head = entry.hash.clone();
+        self.len += 1;
+        Ok(entry)
+    }
+
+    /// The head hash and the number of entries, for the batch manifest.
+    pub fn head(&self) -> ([u8; 32], u64) {
+        let mut h = [0u8; 32];
+        if let Ok(bytes) = hex::decode(&self.head) {
+            h.copy_from_slice(&bytes[..32.min(bytes.len())]);
+        }
+        (h, self.len)
+    }
+}
+
+/// Checks the chain: sequence numbers, links, hashes and device signatures.
+pub fn verify_chain(entries: &[AuditEntry], device: &VerifyingKey) -> Result<(), String> {
+    let mut prev = GENESIS.to_string();
+    for (i, e) in entries.iter().enumerate() {
+        if e.seq != i as u64 {
+            return Err(format!("entry {i} has sequence number {}", e.seq));
+        }
+        if e.prev != prev {
+            return Err(format!("entry {i} does not link to the one before"));
+        }
+        let hash = hash_of(e.seq, e.at_unix, &e.action, &e.subject, &e.prev);
+        if hex::encode(hash) != e.hash {
+            return Err(format!("entry {i} was altered"));
+        }
+        let sig: [u8; 64] = hex::decode(&e.signature)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| format!("entry {i} has no signature"))?;
+        device
+            .verify_strict(&hash, &ed25519_dalek::Signature::from_bytes(&sig))
+            .map_err(|_| format!("entry {i} is not signed by this device"))?;
+        prev = e.hash.clone();
+    }
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! The vault's symmetric cryptography: XChaCha20-Poly1305 values under the data key, and
+//! Argon2id from a PIN to a key-encryption key.
+
+use std::time::{Duration, Instant};
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+/// A 256-bit key, zeroised when dropped.
+pub type Key = Zeroizing<[u8; 32]>;
+
+pub fn random_key() -> Key {
+    let mut k = Zeroizing::new([0u8; 32]);
+    rand::rng().fill_bytes(k.as_mut());
+    k
+}
+
+/// Encrypts `plaintext`: a random 24-byte nonce followed by the ciphertext and tag.
+pub fn seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    let cipher = XChaCha20Poly1305::new(key.into());
+    let mut nonce = [0u8; 24];
+    rand::rng().fill_bytes(&mut nonce);
+    // Encryption only fails for plaintexts beyond 256 GiB.
+    let ct = cipher.encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad }).unwrap_or_default();
+    let mut out = Vec::with_capacity(24 + ct.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ct);
+    out
+}
+
+/// Decrypts what [`seal`] made; `None` if the key, the associated data or the bytes differ.
+pub fn open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    if sealed.len() < 24 + 16 {
+        return None;
+    }
+    let cipher = XChaCha20Poly1305::new(key.into());
+    let (nonce, ct) = sealed.split_at(24);
+    cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad }).ok().map(Zeroizing::new)
+}
+
+/// Argon2id parameters, stored with each key slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    /// Memory in KiB.
+    pub m_kib: u32,
+    /// Passes.
+    pub t: u32,
+    /// Lanes.
+    pub p: u32,
+}
+
+impl KdfParams {
+    /// The floor: OWASP's minimum for Argon2id (19 MiB, 2 passes).
+    pub const FLOOR: KdfParams = KdfParams { m_kib: 19 * 1024, t: 2, p: 1 };
+    /// RFC 9106's second recommended option (64 MiB, 3 passes), with one lane because the
+    /// implementation is single-threaded.
+    pub const RECOMMENDED: KdfParams = KdfParams { m_kib: 64 * 1024, t: 3, p: 1 };
+    /// Fast parameters for tests only: never use them for a real vault.
+    pub const INSECURE_TEST: KdfParams = KdfParams { m_kib: 256, t: 1, p: 1 };
+
+    /// Derives a key-encryption key from a PIN and a salt.
+    pub fn derive(&self, pin: &[u8], salt: &[u8]) -> Result<Key, argon2::Error> {
+        let params = argon2::Params::new(self.m_kib, self.t, self.p, Some(32))?;
+        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let mut out = Zeroizing::new([0u8; 32]);
+        argon.hash_password_into(pin, salt, out.as_mut())?;
+        Ok(out)
+    }
+
+    /// Chooses parameters that take about `target` on this machine: 64 MiB memory, with as
+    /// many passes (1–10) as fit, never below the floor. Returns them with the measured time.
+    pub fn calibrate(target: Duration) -> Result<(KdfParams, Duration), argon2::Error> {
+        let probe = KdfParams { m_kib: 64 * 1024, t: 1, p: 1 };
+        let start = Instant::now();
+        probe.derive(b"calibration", b"calibration-salt")?;
+        let per_pass = start.elapsed().max(Duration::from_millis(1));
+        let passes = (target.as_secs_f64() / per_pass.as_secs_f64()).round().clamp(1.0, 10.0) as u32;
+        let chosen = if per_pass > target { KdfParams::FLOOR } else { KdfParams { t: passes.max(2), ..probe } };
+        let start = Instant::now();
+        chosen.derive(b"calibration", b"calibration-salt")?;
+        Ok((chosen, start.elapsed()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_and_bind_their_context() {
+        let k = random_key();
+        let sealed = seal(&k, b"drafts/visit-1", b"secret");
+        assert_eq!(open(&k, b"drafts/visit-1", &sealed).unwrap().as_slice(), b"secret");
+        assert!(open(&k, b"drafts/visit-2", &sealed).is_none(), "moved to another key");
+        assert!(open(&random_key(), b"drafts/visit-1", &sealed).is_none());
+        let mut bad = sealed.clone();
+        bad[30] ^= 1;
+        assert!(open(&k, b"drafts/visit-1", &bad).is_none());
+        assert!(open(&k, b"x", &sealed[..10]).is_none());
+    }
+
+    #[test]
+    fn the_kdf_is_deterministic_and_salted() {
+        let p = KdfParams::INSECURE_TEST;
+        let a = p.derive(b"123456", b"salt-0123456789ab").unwrap();
+        assert_eq!(*a, *p.derive(b"123456", b"salt-0123456789ab").unwrap());
+        assert_ne!(*a, *p.derive(b"123457", b"salt-0123456789ab").unwrap());
+        assert_ne!(*a, *p.derive(b"123456", b"salt-0123456789ac").unwrap());
+        let json = serde_json::to_string(&KdfParams::RECOMMENDED).unwrap();
+        assert_eq!(serde_json::from_str::<KdfParams>(&json).unwrap(), KdfParams::RECOMMENDED);
+    }
+}

@@ -1,0 +1,444 @@
+//! The vault end to end on real sled and real files in a temporary folder.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use doorstep_envelope::{Receipt, SealedEnvelope, open, signing_key_from_seed};
+use doorstep_vault::*;
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn init_unlock_and_wrong_pins_until_the_keys_are_destroyed() {
+    let d = tmp();
+    init(d.path());
+    assert!(matches!(
+        Vault::init(
+            d.path(),
+            &InitOptions {
+                device_id: "x",
+                bureau: &bureau().public,
+                user: "y",
+                role: Role::Officer,
+                pin: PIN,
+                kdf: KdfParams::INSECURE_TEST,
+                max_failures: 10,
+                now_unix: NOW
+            }
+        ),
+        Err(VaultError::AlreadyInitialised)
+    ));
+    drop(unlock(d.path()));
+    assert!(matches!(
+        Vault::unlock(d.path(), "nobody", PIN, NOW, VaultConfig::default()),
+        Err(VaultError::UnknownUser(_))
+    ));
+    for left in (1..10).rev() {
+        match Vault::unlock(d.path(), OFFICER, "000000", NOW, VaultConfig::default()) {
+            Err(VaultError::WrongPin { attempts_left }) => assert_eq!(attempts_left, left),
+            other => panic!("expected a wrong PIN, got {:?}", other.err()),
+        }
+    }
+    assert!(matches!(
+        Vault::unlock(d.path(), OFFICER, "000000", NOW, VaultConfig::default()),
+        Err(VaultError::Destroyed)
+    ));
+    // Even the right PIN is useless now, and nothing of the key is left in the file.
+    assert!(matches!(Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig::default()), Err(VaultError::Destroyed)));
+    let slots = fs::read_to_string(d.path().join("keyslots.json")).unwrap();
+    assert!(!slots.contains("wrapped_data_key"), "{slots}");
+}
+
+#[test]
+fn a_success_resets_the_counter_and_failures_reach_the_audit_log() {
+    let d = tmp();
+    init(d.path());
+    for _ in 0..3 {
+        assert!(Vault::unlock(d.path(), OFFICER, "999999", NOW + 5, VaultConfig::default()).is_err());
+    }
+    let v = unlock(d.path());
+    let report = v.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    drop(v);
+    // The counter restarted: nine more wrong PINs are allowed before destruction.
+    match Vault::unlock(d.path(), OFFICER, "999999", NOW, VaultConfig::default()) {
+        Err(VaultError::WrongPin { attempts_left }) => assert_eq!(attempts_left, 9),
+        other => panic!("{:?}", other.err()),
+    }
+}
+
+#[test]
+fn weak_pins_are_refused() {
+    let d = tmp();
+    let b = bureau();
+    for pin in ["12345", "abcdef", "1234567890123"] {
+        let r = Vault::init(
+            d.path(),
+            &InitOptions {
+                device_id: "t",
+                bureau: &b.public,
+                user: OFFICER,
+                role: Role::Officer,
+                pin,
+                kdf: KdfParams::INSECURE_TEST,
+                max_failures: 10,
+                now_unix: NOW,
+            },
+        );
+        assert!(matches!(r, Err(VaultError::WeakPin)), "{pin}");
+    }
+}
+
+#[test]
+fn drafts_are_durable_and_resume_after_a_restart() {
+    let d = tmp();
+    init(d.path());
+    let v = unlock(d.path());
+    v.save_draft("visit-1", "applicant", b"step one").unwrap();
+    v.save_draft("visit-1", "photo", &JPEG).unwrap();
+    v.save_draft("visit-2", "applicant", b"other").unwrap();
+    drop(v);
+    let v = unlock(d.path());
+    assert_eq!(v.draft_visits().unwrap(), ["visit-1", "visit-2"]);
+    assert_eq!(v.load_draft("visit-1", "applicant").unwrap().unwrap().as_slice(), b"step one");
+    assert_eq!(v.load_draft("visit-1", "photo").unwrap().unwrap().as_slice(), &JPEG);
+    assert!(v.load_draft("visit-1", "fingers").unwrap().is_none());
+    v.erase_draft("visit-1").unwrap();
+    assert_eq!(v.draft_visits().unwrap(), ["visit-2"]);
+}
+
+#[test]
+fn values_moved_between_keys_do_not_decrypt() {
+    let d = tmp();
+    init(d.path());
+    let v = unlock(d.path());
+    v.save_draft("visit-a", "form", b"alpha").unwrap();
+    v.save_draft("visit-b", "form", b"bravo").unwrap();
+    drop(v);
+    {
+        let db = sled::open(d.path().join("index")).unwrap();
+        let drafts = db.open_tree("drafts").unwrap();
+        let a = drafts.get(b"visit-a\0form").unwrap().unwrap();
+        let b = drafts.get(b"visit-b\0form").unwrap().unwrap();
+        drafts.insert(b"visit-a\0form", b).unwrap();
+        drafts.insert(b"visit-b\0form", a).unwrap();
+        db.flush().unwrap();
+    }
+    let v = unlock(d.path());
+    assert_eq!(v.recovery().dropped_values, 2, "both swapped values refuse to decrypt");
+    assert!(v.load_draft("visit-a", "form").unwrap().is_none());
+}
+
+fn hub_receipt(id: &str, digest: &str) -> Vec<u8> {
+    let hub = signing_key_from_seed(&[9; 32]);
+    let digest: [u8; 32] = hex::decode(digest).unwrap().try_into().unwrap();
+    Receipt::sign(doorstep_envelope::ApplicationId::parse(id).unwrap(), digest, "hub-test", NOW + 60, &hub).to_bytes()
+}
+
+#[test]
+fn seal_upload_receipt_erase() {
+    let d = tmp();
+    let b = init(d.path());
+    let mut v = unlock(d.path());
+    let r = record(1, 2000);
+    v.save_draft("visit-1", "form", b"draft").unwrap();
+    let e = v.seal("visit-1", &r, &review(&r), NOW + 10).unwrap();
+    assert_eq!(e.state, OutboxState::Sealed);
+    assert_eq!(e.device_counter, 1);
+    assert!(v.draft_visits().unwrap().is_empty(), "the draft is erased once sealed");
+
+    // The envelope verifies as this device's and only the bureau can open it.
+    let bytes = v.envelope_bytes(&e.application_id).unwrap();
+    let env = SealedEnvelope::from_bytes(&bytes).unwrap();
+    env.verify(&v.device_public_key(), &[v.user_public_key()]).unwrap();
+    assert_eq!(open(&env, &b.secret, Some(r.application_id)).unwrap(), r);
+
+    assert!(matches!(v.erase(&e.application_id, NOW), Err(VaultError::Outbox(OutboxError::NoReceipt))));
+    v.begin_upload(&e.application_id, NOW + 20).unwrap();
+    assert!(matches!(v.erase(&e.application_id, NOW), Err(VaultError::Outbox(OutboxError::NoReceipt))));
+    // A receipt for another digest is refused.
+    let wrong = hub_receipt(&e.application_id, &"00".repeat(32));
+    assert!(matches!(v.acknowledge(&e.application_id, &wrong, None, NOW), Err(VaultError::BadReceipt(_))));
+    let receipt = hub_receipt(&e.application_id, &e.digest);
+    let hub_key = signing_key_from_seed(&[9; 32]).verifying_key();
+    let acked = v.acknowledge(&e.application_id, &receipt, Some(&hub_key), NOW + 30).unwrap();
+    assert_eq!(acked.state, OutboxState::Acknowledged);
+    let erased = v.erase(&e.application_id, NOW + 40).unwrap();
+    assert_eq!(erased.state, OutboxState::Erased);
+    assert!(v.envelope_bytes(&e.application_id).is_err());
+    // Erasing again is harmless; the tombstone stays for the shift report.
+    v.erase(&e.application_id, NOW + 50).unwrap();
+    assert_eq!(v.outbox().unwrap().len(), 1);
+    let report = v.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+
+    // Counters keep rising across restarts.
+    drop(v);
+    let mut v = unlock(d.path());
+    let r2 = record(2, 100);
+    assert_eq!(v.seal("visit-2", &r2, &review(&r2), NOW + 60).unwrap().device_counter, 2);
+}
+
+#[test]
+fn an_interrupted_upload_is_resumed_as_sealed() {
+    let d = tmp();
+    init(d.path());
+    let mut v = unlock(d.path());
+    let r = record(1, 100);
+    let e = v.seal("visit-1", &r, &review(&r), NOW).unwrap();
+    v.begin_upload(&e.application_id, NOW).unwrap();
+    drop(v);
+    let v = unlock(d.path());
+    assert_eq!(v.recovery().uploads_reset, 1);
+    assert_eq!(v.outbox().unwrap()[0].state, OutboxState::Sealed);
+}
+
+#[test]
+fn users_pins_and_roles() {
+    let d = tmp();
+    init(d.path());
+    let mut v = unlock(d.path());
+    let officer_key = v.user_public_key();
+    v.add_user("supervisor-test", Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
+    v.change_pin("112233", KdfParams::INSECURE_TEST, NOW).unwrap();
+    drop(v);
+    assert!(matches!(
+        Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig::default()),
+        Err(VaultError::WrongPin { .. })
+    ));
+    let v = Vault::unlock(d.path(), OFFICER, "112233", NOW, VaultConfig::default()).unwrap();
+    assert_eq!(v.user_public_key(), officer_key, "a new PIN keeps the officer's signing key");
+    drop(v);
+    let mut s = Vault::unlock(d.path(), "supervisor-test", "654321", NOW, VaultConfig::default()).unwrap();
+    assert_eq!(s.user().1, Role::Supervisor);
+    let r = record(1, 10);
+    assert!(matches!(s.seal("v", &r, &review(&r), NOW), Err(VaultError::NotAllowed(_))));
+    s.remove_user(OFFICER, NOW).unwrap();
+    assert!(matches!(s.remove_user("supervisor-test", NOW), Err(VaultError::NotAllowed(_))));
+    drop(s);
+    assert!(matches!(
+        Vault::unlock(d.path(), OFFICER, "112233", NOW, VaultConfig::default()),
+        Err(VaultError::UnknownUser(_))
+    ));
+}
+
+#[test]
+fn the_supervisor_review_summary_is_erased_when_the_batch_is_decided() {
+    let d = tmp();
+    init(d.path());
+    let mut v = unlock(d.path());
+    v.add_user("supervisor-test", Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
+    let r = record(1, 10);
+    let e = v.seal("visit-1", &r, &review(&r), NOW).unwrap();
+    assert!(v.batch_decided(std::slice::from_ref(&e.application_id), NOW).is_err(), "officers do not decide");
+    drop(v);
+    let mut s = Vault::unlock(d.path(), "supervisor-test", "654321", NOW, VaultConfig::default()).unwrap();
+    assert_eq!(s.review(&e.application_id).unwrap().unwrap().application_numbers, ["TEST-0001"]);
+    s.batch_decided(std::slice::from_ref(&e.application_id), NOW).unwrap();
+    assert!(s.review(&e.application_id).unwrap().is_none());
+}
+
+#[test]
+fn capture_is_refused_below_the_reserve() {
+    let d = tmp();
+    init(d.path());
+    let v = Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig { reserve_bytes: u64::MAX }).unwrap();
+    let err = v.check_capture_space().unwrap_err();
+    assert!(matches!(err, VaultError::LowSpace { .. }));
+    assert!(err.to_string().contains("reserve"));
+    unlock(d.path()).check_capture_space().unwrap();
+}
+
+fn seal_some(dir: &Path, n: u64) -> Vec<String> {
+    let mut v = unlock(dir);
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let r = record(i + 1, 3000);
+        v.save_draft(&format!("visit-{i}"), "form", b"draft").unwrap();
+        ids.push(v.seal(&format!("visit-{i}"), &r, &review(&r), NOW + i as i64).unwrap().application_id);
+    }
+    v.save_draft("visit-open", "form", b"in progress").unwrap();
+    ids
+}
+
+fn assert_all_sealed_present(dir: &Path, ids: &[String]) -> Vault {
+    let v = unlock(dir);
+    let outbox: Vec<String> = v.outbox().unwrap().into_iter().map(|e| e.application_id).collect();
+    for id in ids {
+        assert!(outbox.contains(id), "{id} lost");
+        let env = SealedEnvelope::from_bytes(&v.envelope_bytes(id).unwrap()).unwrap();
+        env.verify_self_signed().unwrap();
+    }
+    let report = v.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    v
+}
+
+#[test]
+fn a_deleted_index_is_rebuilt_from_the_envelope_files() {
+    let d = tmp();
+    init(d.path());
+    let ids = seal_some(d.path(), 5);
+    fs::remove_dir_all(d.path().join("index")).unwrap();
+    let v = assert_all_sealed_present(d.path(), &ids);
+    assert_eq!(v.recovery().reindexed, 5);
+    // The counter continues above every sealed envelope.
+    drop(v);
+    let mut v = unlock(d.path());
+    let r = record(99, 10);
+    assert_eq!(v.seal("visit-99", &r, &review(&r), NOW).unwrap().device_counter, 6);
+}
+
+fn sled_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.join("index")];
+    while let Some(p) = stack.pop() {
+        for e in fs::read_dir(&p).into_iter().flatten().flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn flipped_bytes_in_sled_files_lose_no_sealed_application() {
+    for seed in 0..6u64 {
+        let d = tmp();
+        init(d.path());
+        let ids = seal_some(d.path(), 4);
+        let files = sled_files(d.path());
+        assert!(!files.is_empty());
+        for (i, f) in files.iter().enumerate() {
+            let mut bytes = fs::read(f).unwrap();
+            if bytes.is_empty() {
+                continue;
+            }
+            for k in 0..8u64 {
+                let pos = ((seed * 7919 + k * 104_729 + i as u64 * 31) as usize) % bytes.len();
+                bytes[pos] ^= 0xA5;
+            }
+            fs::write(f, bytes).unwrap();
+        }
+        let v = assert_all_sealed_present(d.path(), &ids);
+        let r = v.recovery();
+        assert!(r.quarantined.is_some() || r.dropped_values > 0, "seed {seed}: the damage went unnoticed: {r:?}");
+    }
+}
+
+#[test]
+fn deleted_snapshots_truncated_segments_and_leftovers_lose_nothing_sealed() {
+    let d = tmp();
+    init(d.path());
+    let ids = seal_some(d.path(), 4);
+    for f in sled_files(d.path()) {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("snap.") {
+            fs::remove_file(&f).unwrap();
+        } else if name == "db" || name.starts_with("blob") {
+            let len = fs::metadata(&f).unwrap().len();
+            fs::OpenOptions::new().write(true).open(&f).unwrap().set_len(len / 2).unwrap();
+        }
+    }
+    fs::write(d.path().join("index").join("snap.0000000000000000.generating"), b"partial").unwrap();
+    fs::write(d.path().join("envelopes").join(".something.env.tmp"), b"half written").unwrap();
+    assert_all_sealed_present(d.path(), &ids);
+    assert!(!d.path().join("envelopes").join(".something.env.tmp").exists());
+}
+
+#[test]
+fn a_torn_audit_tail_is_cut_and_a_tampered_entry_is_reported() {
+    let d = tmp();
+    init(d.path());
+    drop(unlock(d.path()));
+    let log = d.path().join("audit.log");
+    let mut bytes = fs::read(&log).unwrap();
+    bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2, 3]);
+    fs::write(&log, &bytes).unwrap();
+    let v = unlock(d.path());
+    assert_eq!(v.recovery().audit_torn_tail, 7);
+    assert!(v.verify().unwrap().problems.is_empty());
+    drop(v);
+    let good = fs::read(&log).unwrap();
+    let mut bytes = good.clone();
+    bytes[10] ^= 1;
+    fs::write(&log, &bytes).unwrap();
+    // A damaged record in the middle is not a torn tail: the log is kept aside as evidence,
+    // a new chain starts, and verify says so.
+    let v = unlock(d.path());
+    let kept = v.recovery().audit_damaged.clone().expect("the damaged log is kept");
+    assert_eq!(fs::read(&kept).unwrap(), bytes);
+    let problems = v.verify().unwrap().problems;
+    assert!(problems.iter().any(|p| p.contains("audit log was damaged")), "{problems:?}");
+}
+
+/// Every file under `dir`, recursively.
+fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        for e in fs::read_dir(&p).into_iter().flatten().flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn canary_data_never_reaches_the_disk_in_clear() {
+    let d = tmp();
+    init(d.path());
+    let mut v = unlock(d.path());
+    v.add_user("supervisor-test", Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
+    for i in 0..3u64 {
+        let visit = format!("visit-{i}");
+        v.save_draft(&visit, "applicant", &canary_draft()).unwrap();
+        v.save_draft(&visit, "photo", &JPEG).unwrap();
+        let r = record(i + 1, 5000);
+        let e = v.seal(&visit, &r, &review(&r), NOW).unwrap();
+        if i == 0 {
+            v.begin_upload(&e.application_id, NOW).unwrap();
+            v.acknowledge(&e.application_id, &hub_receipt(&e.application_id, &e.digest), None, NOW).unwrap();
+            v.erase(&e.application_id, NOW).unwrap();
+        }
+    }
+    v.save_draft("visit-open", "applicant", &canary_draft()).unwrap();
+    drop(v);
+    drop(unlock(d.path()));
+
+    let utf16le: Vec<u8> = CANARY_NAME.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let utf16be: Vec<u8> = CANARY_NAME.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let needles: [(&str, &[u8]); 4] = [
+        ("name (UTF-8)", CANARY_NAME.as_bytes()),
+        ("name (UTF-16LE)", &utf16le),
+        ("name (UTF-16BE)", &utf16be),
+        ("ID number", CANARY_ID.as_bytes()),
+    ];
+    let files = all_files(d.path());
+    assert!(files.len() > 5);
+    for f in files {
+        let bytes = fs::read(&f).unwrap();
+        for (what, needle) in needles {
+            assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{what} in clear in {}", f.display());
+        }
+        // A JPEG starts FF D8 FF and then a marker (E0–EF application data, DB tables, EE):
+        // three bytes alone turn up by chance in a megabyte of ciphertext, four do not.
+        let jpeg = bytes.windows(4).any(|w| w[..3] == [0xFF, 0xD8, 0xFF] && (w[3] & 0xF0 == 0xE0 || w[3] == 0xDB));
+        assert!(!jpeg, "a JPEG header in clear in {}", f.display());
+    }
+}
