@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
 
 use bevy::diagnostic::FrameCount;
 use bevy::log::LogPlugin;
@@ -11,8 +14,12 @@ use bevy::window::{PresentMode, WindowResolution};
 use bevy::winit::WinitSettings;
 use doorstep_core::Policy;
 
-use crate::auth::{Auth, DemoAuth, OfficerAuth};
+use doorstep_envelope::BureauKeyPair;
+use doorstep_vault::{InitOptions, KdfParams, Role, Vault, VaultConfig};
+
+use crate::auth::{Auth, OfficerAuth, VaultAuth};
 use crate::cli::UiArgs;
+use crate::config::Config;
 use crate::screens::unlock::{GlyphProbe, PrivacyNote, Title};
 use crate::screens::{PolicyInUse, Screen};
 use crate::ui::theme;
@@ -25,10 +32,50 @@ pub fn shell(app: &mut App, policy: Policy, auth: Box<dyn OfficerAuth>) {
     app.add_plugins((crate::ui::plugin, crate::screens::plugin));
 }
 
+/// The demo officer's PIN, on a vault the app created for a demo.
+pub const DEMO_PIN: &str = "123456";
+
+/// Opens the vault for the unlock screen, creating a demo vault (demo officer, demo bureau
+/// key beside it) when there is none yet.
+fn vault_auth(dir: PathBuf, config: &Config) -> anyhow::Result<VaultAuth> {
+    let officer = config.officer();
+    if !doorstep_vault::is_initialised(&dir) {
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let pair = BureauKeyPair::generate(&mut rand::rng());
+        let secret = crate::cli::vault::demo_secret_path(&dir);
+        std::fs::write(&secret, hex::encode(pair.secret.to_bytes().as_ref()))?;
+        let (kdf, _) = KdfParams::calibrate(Duration::from_millis(500)).context("calibrating Argon2id")?;
+        Vault::init(
+            &dir,
+            &InitOptions {
+                device_id: "demo-tablet",
+                bureau: &pair.public,
+                user: &officer,
+                role: Role::Officer,
+                pin: DEMO_PIN,
+                kdf,
+                max_failures: 10,
+                now_unix: crate::settings::now().unix_timestamp(),
+            },
+        )?;
+        info!("created a demo vault in {} (demo officer PIN {DEMO_PIN})", dir.display());
+    }
+    let demo = doorstep_vault::device_id(&dir)?.starts_with("demo-");
+    let config = VaultConfig { reserve_bytes: config.reserve_bytes() };
+    Ok(VaultAuth::new(dir, officer, config, demo.then(|| DEMO_PIN.to_string())))
+}
+
 /// Runs the unit with a window. Returns when the window is closed.
-pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>) -> ExitCode {
+pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, config: Config) -> ExitCode {
     let policy = match crate::policy_files::load(policy_dir.as_deref()) {
         Ok(p) => p,
+        Err(e) => {
+            eprintln!("doorstep: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let auth = match vault_auth(vault.unwrap_or_else(|| config.vault_dir()), &config) {
+        Ok(a) => a,
         Err(e) => {
             eprintln!("doorstep: {e:#}");
             return ExitCode::FAILURE;
@@ -60,7 +107,7 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>) -> ExitCode {
     if ui.probe_missing_glyphs {
         app.insert_resource(GlyphProbe);
     }
-    shell(&mut app, policy, Box::new(DemoAuth::new()));
+    shell(&mut app, policy, Box::new(auth));
     app.add_systems(Startup, spawn_camera);
     if let Some(path) = ui.frame_log {
         app.insert_resource(FrameLog(path));

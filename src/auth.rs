@@ -1,12 +1,15 @@
 //! Officer authentication at the unlock screen.
 //!
-//! The real check belongs to the vault (PIN → Argon2id → unwrap the officer's key slot,
-//! with its wrong-PIN counter). Until the vault lands, the demo unit has one demo officer
-//! whose PIN is shown on the unlock screen; nothing is stored, so there is nothing to guard.
+//! The unit unlocks with [`VaultAuth`]: the PIN unwraps the officer's key slot in the vault
+//! (Argon2id), whose wrong-PIN counter destroys the slots after too many failures. On a demo
+//! vault (device id `demo-…`), the demo PIN is shown on the unlock screen. [`DemoAuth`] keeps
+//! nothing on disk and serves the headless tests of the shell.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use bevy::prelude::*;
+use doorstep_vault::{Vault, VaultConfig, VaultError};
 
 /// Who unlocked the unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +26,10 @@ pub enum AuthError {
     LockedOut(Duration),
     #[error("the PIN has 6 digits")]
     TooShort,
+    #[error("too many wrong PINs: the keys were destroyed")]
+    Destroyed,
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// Checks a PIN. `elapsed` is the unit's running time, for lockouts.
@@ -30,6 +37,8 @@ pub trait OfficerAuth: Send + Sync + 'static {
     fn verify(&mut self, pin: &str, elapsed: Duration) -> Result<Officer, AuthError>;
     /// A hint shown on the unlock screen (the demo PIN), if any.
     fn demo_pin(&self) -> Option<&str>;
+    /// Forgets the unlocked keys (the unit locked).
+    fn lock(&mut self) {}
 }
 
 /// The authenticator in use.
@@ -38,7 +47,58 @@ pub struct Auth(pub Box<dyn OfficerAuth>);
 
 pub const PIN_LEN: usize = 6;
 
-/// The demo officer: PIN 123456, five tries, then a 30-second wait.
+/// Unlocks the officer's key slot in the vault.
+pub struct VaultAuth {
+    dir: PathBuf,
+    officer: String,
+    config: VaultConfig,
+    demo_pin: Option<String>,
+    vault: Option<Vault>,
+}
+
+impl VaultAuth {
+    pub fn new(dir: PathBuf, officer: String, config: VaultConfig, demo_pin: Option<String>) -> VaultAuth {
+        VaultAuth { dir, officer, config, demo_pin, vault: None }
+    }
+
+    /// The unlocked vault, while a session is open.
+    pub fn vault(&self) -> Option<&Vault> {
+        self.vault.as_ref()
+    }
+}
+
+impl OfficerAuth for VaultAuth {
+    fn verify(&mut self, pin: &str, _elapsed: Duration) -> Result<Officer, AuthError> {
+        if pin.len() != PIN_LEN {
+            return Err(AuthError::TooShort);
+        }
+        let now = crate::settings::now().unix_timestamp();
+        match Vault::unlock(&self.dir, &self.officer, pin, now, self.config.clone()) {
+            Ok(vault) => {
+                let r = vault.recovery();
+                if r.quarantined.is_some() || r.reindexed > 0 || r.dropped_values > 0 {
+                    warn!("the vault recovered on unlock: {r:?}");
+                }
+                self.vault = Some(vault);
+                Ok(Officer { id: self.officer.clone(), display_name: self.officer.clone() })
+            }
+            Err(VaultError::WrongPin { attempts_left }) => Err(AuthError::WrongPin { attempts_left }),
+            Err(VaultError::Destroyed) => Err(AuthError::Destroyed),
+            Err(e) => Err(AuthError::Failed(e.to_string())),
+        }
+    }
+
+    fn demo_pin(&self) -> Option<&str> {
+        self.demo_pin.as_deref()
+    }
+
+    fn lock(&mut self) {
+        self.vault = None;
+    }
+}
+
+/// An in-memory officer for the shell's headless tests: PIN 123456, five tries, then a
+/// 30-second wait. Nothing is stored.
 #[derive(Debug, Clone)]
 pub struct DemoAuth {
     failures: u32,

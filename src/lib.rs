@@ -11,6 +11,7 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod config;
 pub mod policy_files;
 pub mod screens;
 pub mod settings;

@@ -4,6 +4,7 @@
 
 mod check;
 mod fee;
+pub mod vault;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +20,14 @@ pub struct Cli {
     /// rules.toml) replacing the built-in ones; files not present keep the built-in version.
     #[arg(long, global = true, value_name = "DIR", env = "DOORSTEP_POLICY")]
     pub policy: Option<PathBuf>,
+
+    /// The configuration file (default: $XDG_CONFIG_HOME/doorstep/config.toml, if present).
+    #[arg(long, global = true, value_name = "FILE", env = "DOORSTEP_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// The vault folder, overriding the configuration file.
+    #[arg(long, global = true, value_name = "DIR", env = "DOORSTEP_VAULT")]
+    pub vault: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -54,6 +63,9 @@ pub enum Command {
     Check(check::CheckCommand),
     /// Itemised fees for services, e.g. `doorstep fee passport hk-macao-endorsement:G:1x:3m`.
     Fee(fee::FeeArgs),
+    /// The encrypted store on this unit.
+    #[command(subcommand)]
+    Vault(vault::VaultCommand),
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -68,10 +80,19 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let config = match crate::config::Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("doorstep: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let policy = cli.policy.or_else(|| config.policy.clone());
     let result = match cli.command {
-        None => return crate::app::run(cli.ui, cli.policy),
+        None => return crate::app::run(cli.ui, policy, cli.vault, config),
         Some(Command::Check(c)) => check::run(c),
-        Some(Command::Fee(f)) => fee::run(f, cli.policy.as_deref()),
+        Some(Command::Fee(f)) => fee::run(f, policy.as_deref()),
+        Some(Command::Vault(v)) => vault::run(v, cli.vault, &config),
     };
     match result {
         Ok(code) => code,

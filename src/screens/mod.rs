@@ -10,6 +10,7 @@ use bevy::input::keyboard::KeyboardInput;
 use bevy::input::mouse::MouseButtonInput;
 use bevy::input::touch::TouchInput;
 use bevy::prelude::*;
+use bevy::window::RequestRedraw;
 use doorstep_core::Policy;
 
 use crate::auth::Officer;
@@ -58,13 +59,38 @@ pub struct LockNow;
 #[derive(Component, Debug)]
 pub struct LangButton;
 
+/// Frames still to draw after a screen appears, so its layout and text settle even when no
+/// input arrives (rendering is reactive: nothing is drawn while idle).
+#[derive(Resource, Debug)]
+struct Settle(u32);
+
+const SETTLE_FRAMES: u32 = 10;
+
 pub fn plugin(app: &mut App) {
     app.init_state::<Screen>();
+    app.add_message::<RequestRedraw>();
+    app.insert_resource(Settle(SETTLE_FRAMES));
+    app.add_systems(Update, settle_new_screens);
     app.init_resource::<Session>();
     app.init_resource::<IdleLock>();
     app.add_message::<LockNow>();
     app.add_plugins((unlock::plugin, home::plugin));
     app.add_systems(Update, (switch_language, track_idle, lock).chain());
+}
+
+fn settle_new_screens(
+    screen: Res<State<Screen>>,
+    lang: Res<Lang>,
+    mut settle: ResMut<Settle>,
+    mut redraw: MessageWriter<RequestRedraw>,
+) {
+    if screen.is_changed() || lang.is_changed() {
+        settle.0 = SETTLE_FRAMES;
+    }
+    if settle.0 > 0 {
+        settle.0 -= 1;
+        redraw.write(RequestRedraw);
+    }
 }
 
 fn switch_language(buttons: Query<&Interaction, (Changed<Interaction>, With<LangButton>)>, mut lang: ResMut<Lang>) {
@@ -94,9 +120,15 @@ fn track_idle(
     }
 }
 
-fn lock(mut requests: MessageReader<LockNow>, mut session: ResMut<Session>, mut next: ResMut<NextState<Screen>>) {
+fn lock(
+    mut requests: MessageReader<LockNow>,
+    mut session: ResMut<Session>,
+    mut auth: ResMut<crate::auth::Auth>,
+    mut next: ResMut<NextState<Screen>>,
+) {
     if requests.read().count() > 0 {
         session.officer = None;
+        auth.0.lock();
         next.set(Screen::Unlock);
     }
 }

@@ -236,6 +236,11 @@ fn apply_pin_keys(
                     Err(AuthError::LockedOut(wait)) => {
                         feedback.0 = Some(Tr::new("unlock.locked_out").with("s", wait.as_secs().max(1)));
                     }
+                    Err(AuthError::Destroyed) => feedback.0 = Some(Tr::new("unlock.destroyed")),
+                    Err(AuthError::Failed(reason)) => {
+                        error!("unlock failed: {reason}");
+                        feedback.0 = Some(Tr::new("unlock.failed"));
+                    }
                 }
             }
         }

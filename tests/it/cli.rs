@@ -152,3 +152,79 @@ fn fee_reads_a_bureau_policy_folder() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("fees.toml"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+fn doorstep_with_stdin(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run doorstep");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn vault_init_status_verify() {
+    let tmp = std::env::temp_dir().join(format!("doorstep-cli-vault-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let vault = tmp.join("vault");
+    let v = vault.to_str().unwrap();
+    let out = doorstep_with_stdin(
+        &[
+            "vault",
+            "init",
+            "--vault",
+            v,
+            "--user",
+            "officer-test",
+            "--device-id",
+            "tablet-test",
+            "--demo-bureau",
+            "--pin-stdin",
+            "--insecure-fast-kdf",
+        ],
+        "246810\n",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(tmp.join("vault.demo-bureau-secret.hex").exists(), "the demo bureau key is beside the vault");
+    assert!(!vault.join("vault.demo-bureau-secret.hex").exists());
+
+    let again = doorstep_with_stdin(&["vault", "init", "--vault", v, "--demo-bureau", "--pin-stdin"], "246810\n");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let status = doorstep_with_stdin(
+        &["vault", "status", "--vault", v, "--user", "officer-test", "--pin-stdin", "--json"],
+        "246810\n",
+    );
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let s: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(s["device_id"], "tablet-test");
+    assert_eq!(s["drafts"], 0);
+    assert!(s["free_bytes"].as_u64().unwrap() > 0);
+
+    let ok =
+        doorstep_with_stdin(&["vault", "verify", "--vault", v, "--user", "officer-test", "--pin-stdin"], "246810\n");
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("ok:"));
+
+    let wrong =
+        doorstep_with_stdin(&["vault", "verify", "--vault", v, "--user", "officer-test", "--pin-stdin"], "111111\n");
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("attempts left"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+
+    // A stray envelope file that the index does not know about is reported.
+    std::fs::write(vault.join("envelopes").join("0190f3c2-1234-7000-8000-000000000000.env"), b"not an envelope")
+        .unwrap();
+    let bad =
+        doorstep_with_stdin(&["vault", "verify", "--vault", v, "--user", "officer-test", "--pin-stdin"], "246810\n");
+    assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stdout));
+    std::fs::remove_dir_all(&tmp).ok();
+}

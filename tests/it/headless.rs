@@ -171,3 +171,51 @@ fn the_lock_button_and_idleness_lock_the_unit() {
     assert_eq!(screen(&app), Screen::Unlock);
     assert!(app.world().resource::<Session>().officer.is_none());
 }
+
+#[test]
+fn the_unlock_screen_opens_the_real_vault() {
+    use doorstep::auth::VaultAuth;
+    use doorstep_vault::{InitOptions, KdfParams, Role, Vault, VaultConfig};
+    use rand::SeedableRng;
+
+    let dir = std::env::temp_dir().join(format!("doorstep-headless-vault-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let bureau = doorstep_envelope::BureauKeyPair::generate(&mut rand::rngs::StdRng::seed_from_u64(3));
+    Vault::init(
+        &dir,
+        &InitOptions {
+            device_id: "tablet-test",
+            bureau: &bureau.public,
+            user: "officer-test",
+            role: Role::Officer,
+            pin: "135790",
+            kdf: KdfParams::INSECURE_TEST,
+            max_failures: 3,
+            now_unix: 1_790_000_000,
+        },
+    )
+    .unwrap();
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
+    let auth = VaultAuth::new(dir.clone(), "officer-test".into(), VaultConfig { reserve_bytes: 0 }, None);
+    doorstep::app::shell(&mut app, Policy::builtin().unwrap(), Box::new(auth));
+    app.update();
+
+    type_pin(&mut app, "000000");
+    assert_eq!(screen(&app), Screen::Unlock);
+    app.update();
+    assert!(all_texts(&mut app).iter().any(|t| t == "PIN 码错误，还可尝试 2 次"), "{:?}", all_texts(&mut app));
+
+    type_pin(&mut app, "135790");
+    assert_eq!(screen(&app), Screen::Home);
+    assert_eq!(app.world().resource::<Session>().officer.as_ref().unwrap().id, "officer-test");
+    press::<LockButton>(&mut app);
+    app.update();
+    assert_eq!(screen(&app), Screen::Unlock);
+    drop(app);
+    // The unlock and the failed attempt are in the vault's audit chain.
+    let v = Vault::unlock(&dir, "officer-test", "135790", 1_790_000_100, VaultConfig { reserve_bytes: 0 }).unwrap();
+    assert!(v.verify().unwrap().problems.is_empty());
+    assert!(v.audit_head().1 >= 4, "init, failed-pin, unlock, unlock");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -52,8 +52,10 @@ fn display() -> (String, Xvfb) {
 }
 
 fn shoot(display: &str, png: &Path, extra: &[&str]) -> serde_json::Value {
+    let vault = png.parent().unwrap().join("vault");
     let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
         .args(["--window", "1280x800", "--screenshot", png.to_str().unwrap()])
+        .args(["--vault", vault.to_str().unwrap()])
         .args(extra)
         .env("DISPLAY", display)
         .env("WGPU_BACKEND", "vulkan")
@@ -200,10 +202,13 @@ fn the_unlock_screen_renders_chinese_under_xvfb() {
 #[test]
 fn an_idle_unit_does_not_redraw() {
     let (display, _xvfb) = display();
-    let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("frames-{}.txt", std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("idle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("frames.txt");
     let _ = std::fs::remove_file(&log);
     let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
         .args(["--window", "1280x800", "--frame-log", log.to_str().unwrap()])
+        .args(["--vault", dir.join("vault").to_str().unwrap()])
         .env("DISPLAY", &display)
         .env("WGPU_BACKEND", "vulkan")
         .env_remove("WAYLAND_DISPLAY")
@@ -218,8 +223,13 @@ fn an_idle_unit_does_not_redraw() {
         assert!(child.try_wait().unwrap().is_none(), "the unit exited early");
         std::thread::sleep(Duration::from_millis(100));
     }
-    // Let start-up settle, then watch six idle seconds.
-    std::thread::sleep(Duration::from_secs(3));
+    // Let start-up settle (the unit draws ten frames when a screen appears), then watch six
+    // idle seconds.
+    while frames().is_none_or(|f| f < 10) {
+        assert!(Instant::now() < deadline, "the first screen did not settle within a minute");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(2));
     let before = frames().unwrap();
     std::thread::sleep(Duration::from_secs(6));
     let after = frames().unwrap();

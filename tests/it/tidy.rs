@@ -16,7 +16,7 @@ const FORBIDDEN: [&str; 6] = ["bevy", "tokio", "sled", "serialport", "nokhwa", "
 fn metadata() -> Value {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["metadata", "--format-version", "1", "--locked"])
         .current_dir(root())
         .output()
         .expect("run cargo metadata");

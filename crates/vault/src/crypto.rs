@@ -72,15 +72,16 @@ impl KdfParams {
 
     /// Chooses parameters that take about `target` on this machine: 64 MiB memory, with as
     /// many passes (1–10) as fit, never below the floor. Returns them with the measured time.
-    pub fn calibrate(target: Duration) -> Result<(KdfParams, Duration), argon2::Error> {
+    pub fn calibrate(target: Duration) -> Result<(KdfParams, Duration), crate::VaultError> {
+        let kdf_error = |e: argon2::Error| crate::VaultError::Kdf(e.to_string());
         let probe = KdfParams { m_kib: 64 * 1024, t: 1, p: 1 };
         let start = Instant::now();
-        probe.derive(b"calibration", b"calibration-salt")?;
+        probe.derive(b"calibration", b"calibration-salt").map_err(kdf_error)?;
         let per_pass = start.elapsed().max(Duration::from_millis(1));
         let passes = (target.as_secs_f64() / per_pass.as_secs_f64()).round().clamp(1.0, 10.0) as u32;
         let chosen = if per_pass > target { KdfParams::FLOOR } else { KdfParams { t: passes.max(2), ..probe } };
         let start = Instant::now();
-        chosen.derive(b"calibration", b"calibration-salt")?;
+        chosen.derive(b"calibration", b"calibration-salt").map_err(kdf_error)?;
         Ok((chosen, start.elapsed()))
     }
 }
@@ -111,5 +112,18 @@ mod tests {
         assert_ne!(*a, *p.derive(b"123456", b"salt-0123456789ac").unwrap());
         let json = serde_json::to_string(&KdfParams::RECOMMENDED).unwrap();
         assert_eq!(serde_json::from_str::<KdfParams>(&json).unwrap(), KdfParams::RECOMMENDED);
+    }
+
+    #[test]
+    fn calibration_never_goes_below_the_floor() {
+        let (p, took) = KdfParams::calibrate(Duration::from_millis(300)).unwrap();
+        assert!(p.m_kib >= KdfParams::FLOOR.m_kib && p.t >= KdfParams::FLOOR.t, "{p:?}");
+        assert!(took > Duration::ZERO);
+        // What calibration chose must be usable as stored.
+        let again: KdfParams = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(
+            *again.derive(b"123456", b"0123456789abcdef").unwrap(),
+            *p.derive(b"123456", b"0123456789abcdef").unwrap()
+        );
     }
 }

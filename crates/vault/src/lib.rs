@@ -211,6 +211,16 @@ pub struct Vault {
     recovery: Recovery,
 }
 
+/// Whether `dir` holds a vault.
+pub fn is_initialised(dir: &Path) -> bool {
+    dir.join(keyslots::FILE).exists()
+}
+
+/// The device id of the vault in `dir`, readable without a PIN.
+pub fn device_id(dir: &Path) -> Result<String, VaultError> {
+    Ok(KeySlots::load(dir)?.device_id)
+}
+
 fn check_pin(pin: &str) -> Result<(), VaultError> {
     if (6..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())

@@ -1,0 +1,254 @@
+//! `doorstep vault init|status|verify`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use doorstep_envelope::{BureauKeyPair, BureauPublicKey};
+use doorstep_vault::{InitOptions, KdfParams, Role, Vault, VaultConfig};
+use zeroize::Zeroizing;
+
+use crate::config::Config;
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Create the vault: a data key, the device key, and the first user's key slot.
+    Init(InitArgs),
+    /// Counts by state, sizes and free space.
+    Status(OpenArgs),
+    /// Check that every record decrypts or verifies, the audit chain is intact and the index
+    /// matches the files. Exits 1 and says what is wrong otherwise.
+    Verify(OpenArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct OpenArgs {
+    /// The user whose PIN opens the vault (default: the configured officer).
+    #[arg(long)]
+    user: Option<String>,
+    /// Read the PIN from the first line of standard input instead of prompting.
+    #[arg(long)]
+    pin_stdin: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// This tablet's name, as enrolled at the hub.
+    #[arg(long)]
+    device_id: Option<String>,
+    /// The first user (default: the configured officer).
+    #[arg(long)]
+    user: Option<String>,
+    #[arg(long, value_enum, default_value_t = RoleArg::Officer)]
+    role: RoleArg,
+    /// The bureau's public key: 64 hex characters, or a file holding them.
+    #[arg(long, conflicts_with = "demo_bureau", required_unless_present = "demo_bureau")]
+    bureau_key: Option<String>,
+    /// Demo only: make a bureau key pair and write its private key beside (not inside) the
+    /// vault, so the back office of a demo can open what this unit seals.
+    #[arg(long)]
+    demo_bureau: bool,
+    /// Read the PIN from the first line of standard input instead of prompting (twice).
+    #[arg(long)]
+    pin_stdin: bool,
+    /// Wrong PINs before the key slots are destroyed.
+    #[arg(long, default_value_t = 10)]
+    max_failures: u32,
+    /// Tests only: a fast, insecure PIN derivation instead of calibrating Argon2id.
+    #[arg(long, hide = true)]
+    insecure_fast_kdf: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Officer,
+    Supervisor,
+}
+
+pub fn run(command: VaultCommand, vault: Option<PathBuf>, config: &Config) -> anyhow::Result<ExitCode> {
+    let dir = vault.unwrap_or_else(|| config.vault_dir());
+    match command {
+        VaultCommand::Init(args) => init(&dir, args, config),
+        VaultCommand::Status(args) => status(&dir, args, config),
+        VaultCommand::Verify(args) => verify(&dir, args, config),
+    }
+}
+
+fn now_unix() -> i64 {
+    crate::settings::now().unix_timestamp()
+}
+
+/// Reads a PIN: from standard input when asked (or when it is not a terminal), else from a
+/// prompt on the terminal with echo off.
+fn read_pin(prompt: &str, from_stdin: bool) -> anyhow::Result<Zeroizing<String>> {
+    let stdin = std::io::stdin();
+    if from_stdin || !stdin.is_terminal() {
+        let mut line = Zeroizing::new(String::new());
+        stdin.lock().read_line(&mut line).context("cannot read the PIN from standard input")?;
+        return Ok(Zeroizing::new(line.trim().to_string()));
+    }
+    eprint!("{prompt}");
+    std::io::stderr().flush().ok();
+    let fd = std::io::stdin();
+    let saved = rustix::termios::tcgetattr(&fd).ok();
+    if let Some(saved) = &saved {
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(rustix::termios::LocalModes::ECHO);
+        rustix::termios::tcsetattr(&fd, rustix::termios::OptionalActions::Now, &quiet).ok();
+    }
+    let mut line = Zeroizing::new(String::new());
+    let read = stdin.lock().read_line(&mut line);
+    if let Some(saved) = &saved {
+        rustix::termios::tcsetattr(&fd, rustix::termios::OptionalActions::Now, saved).ok();
+    }
+    eprintln!();
+    read.context("cannot read the PIN")?;
+    Ok(Zeroizing::new(line.trim().to_string()))
+}
+
+fn bureau_key(arg: &str) -> anyhow::Result<BureauPublicKey> {
+    let text = if Path::new(arg).is_file() { std::fs::read_to_string(arg)? } else { arg.to_string() };
+    let bytes = hex::decode(text.trim()).context("the bureau key is not hex")?;
+    BureauPublicKey::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("the bureau key: {e}"))
+}
+
+fn init(dir: &Path, args: InitArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let user = args.user.unwrap_or_else(|| config.officer());
+    let device_id = args.device_id.or_else(|| config.device_id.clone()).unwrap_or_else(|| "demo-tablet".into());
+    let bureau = match (&args.bureau_key, args.demo_bureau) {
+        (Some(k), _) => bureau_key(k)?,
+        (None, true) => {
+            let pair = BureauKeyPair::generate(&mut rand::rng());
+            let secret_path = demo_secret_path(dir);
+            if let Some(parent) = secret_path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&secret_path, hex::encode(pair.secret.to_bytes().as_ref()))?;
+            eprintln!(
+                "demo bureau key: the private key is in {} (outside the vault; a real unit never holds it)",
+                secret_path.display()
+            );
+            pair.public
+        }
+        (None, false) => bail!("give --bureau-key (or --demo-bureau for a demo)"),
+    };
+    let pin = read_pin("New PIN (6–12 digits): ", args.pin_stdin)?;
+    if !args.pin_stdin && std::io::stdin().is_terminal() {
+        let again = read_pin("The same PIN again: ", false)?;
+        if *again != *pin {
+            bail!("the two PINs differ; nothing was created");
+        }
+    }
+    let kdf = if args.insecure_fast_kdf {
+        KdfParams::INSECURE_TEST
+    } else {
+        let (params, took) = KdfParams::calibrate(Duration::from_millis(500)).context("calibrating Argon2id")?;
+        eprintln!(
+            "Argon2id calibrated: {} MiB, {} passes, {} lane(s): {} ms per unlock on this machine",
+            params.m_kib / 1024,
+            params.t,
+            params.p,
+            took.as_millis()
+        );
+        params
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let role = match args.role {
+        RoleArg::Officer => Role::Officer,
+        RoleArg::Supervisor => Role::Supervisor,
+    };
+    Vault::init(
+        dir,
+        &InitOptions {
+            device_id: &device_id,
+            bureau: &bureau,
+            user: &user,
+            role,
+            pin: &pin,
+            kdf,
+            max_failures: args.max_failures,
+            now_unix: now_unix(),
+        },
+    )?;
+    println!("vault created in {} for {user} on device {device_id}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where `--demo-bureau` keeps the demo bureau's private key: beside the vault folder.
+pub fn demo_secret_path(vault: &Path) -> PathBuf {
+    let name = vault.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "vault".into());
+    vault.with_file_name(format!("{name}.demo-bureau-secret.hex"))
+}
+
+fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Result<Vault> {
+    let user = args.user.clone().unwrap_or_else(|| config.officer());
+    let pin = read_pin(&format!("PIN for {user}: "), args.pin_stdin)?;
+    let vault = Vault::unlock(dir, &user, &pin, now_unix(), VaultConfig { reserve_bytes: config.reserve_bytes() })
+        .with_context(|| format!("vault {}", dir.display()))?;
+    let r = vault.recovery();
+    if let Some(q) = &r.quarantined {
+        eprintln!("note: the index was damaged; it was kept as {} and rebuilt from the envelope files", q.display());
+    }
+    if r.reindexed > 0 {
+        eprintln!("note: {} sealed application(s) were indexed again from their files", r.reindexed);
+    }
+    if r.uploads_reset > 0 {
+        eprintln!("note: {} interrupted upload(s) will start again", r.uploads_reset);
+    }
+    Ok(vault)
+}
+
+fn megabytes(b: u64) -> String {
+    format!("{:.1} MB", b as f64 / 1_000_000.0)
+}
+
+fn status(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let vault = open(dir, &args, config)?;
+    let s = vault.status()?;
+    if args.json {
+        let mut v = serde_json::to_value(&s)?;
+        v["vault"] = serde_json::json!(dir.display().to_string());
+        println!("{v}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("vault {} (device {})", dir.display(), s.device_id);
+    println!("  drafts (visits in progress): {}", s.drafts);
+    let states = ["sealed", "uploading", "acknowledged", "erased"];
+    let counts: Vec<String> =
+        states.iter().map(|k| format!("{k} {}", s.by_state.get(*k).copied().unwrap_or(0))).collect();
+    println!("  applications: {}", counts.join(", "));
+    println!("  envelopes on disk: {}, index: {}", megabytes(s.envelope_bytes), megabytes(s.index_bytes));
+    let low = if s.free_bytes < s.reserve_bytes { "  LOW: capture is refused" } else { "" };
+    println!("  free: {} (reserve {}){low}", megabytes(s.free_bytes), megabytes(s.reserve_bytes));
+    println!("  audit entries: {}", s.audit_entries);
+    println!("  users: {}", s.users.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let vault = open(dir, &args, config)?;
+    let report = vault.verify()?;
+    let ok = report.problems.is_empty();
+    if args.json {
+        let mut v = serde_json::to_value(&report)?;
+        v["ok"] = serde_json::json!(ok);
+        println!("{v}");
+    } else if ok {
+        println!(
+            "ok: {} draft value(s), {} envelope(s) and {} audit entries verified",
+            report.drafts_checked, report.envelopes_checked, report.audit_entries
+        );
+    } else {
+        println!("PROBLEMS in {}:", dir.display());
+        for p in &report.problems {
+            println!("  - {p}");
+        }
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
