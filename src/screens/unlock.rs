@@ -1,6 +1,7 @@
 //! The officer unlock screen: a PIN pad with large keys, and the language switch.
 
 use bevy::prelude::*;
+use zeroize::Zeroize;
 
 use super::{Screen, Session, header, root, today_text};
 use crate::auth::{Auth, AuthError, PIN_LEN};
@@ -17,10 +18,10 @@ pub enum PinKey {
     Submit,
 }
 
-/// The digits typed so far. Never logged; cleared on leaving the screen.
+/// The digits typed so far. Never logged; zeroised when cleared and on leaving the screen.
 #[derive(Resource, Default)]
 pub struct PinEntry {
-    digits: String,
+    digits: zeroize::Zeroizing<String>,
 }
 
 impl PinEntry {
@@ -218,10 +219,10 @@ fn apply_pin_keys(
             PinKey::Delete => {
                 entry.digits.pop();
             }
-            PinKey::Clear => entry.digits.clear(),
+            PinKey::Clear => entry.digits.zeroize(),
             PinKey::Submit => {
                 let result = auth.0.verify(&entry.digits, time.elapsed());
-                entry.digits.clear();
+                entry.digits.zeroize();
                 match result {
                     Ok(officer) => {
                         feedback.0 = None;
@@ -266,6 +267,6 @@ fn show_pin(
 }
 
 fn forget_pin(mut entry: ResMut<PinEntry>, mut feedback: ResMut<UnlockFeedback>) {
-    entry.digits.clear();
+    entry.digits.zeroize();
     feedback.0 = None;
 }
