@@ -1,11 +1,40 @@
 //! doorstep-devices: the peripheral drivers.
 //!
-//! Sans-IO codecs for the fingerprint module (ZFM/R30x, `EF 01` packets), the ID-card
-//! reader (SAM, `AA AA AA 96 69` frames), the GNSS receiver (NMEA 0183) and the receipt
-//! printer (ESC/POS, GB18030, QR), with IO shells over `serialport`, and the camera
-//! (`nokhwa` and a replay source). Filled by the peripherals issue; it starts empty.
+//! Sans-IO codecs, one per device, each fed bytes however they are chunked:
+//! - [`zfm`]: the ZFM/R30x fingerprint module (`EF 01` packets), with image unpacking, and
+//!   [`quality`] for the capture's contrast, area and ridge clarity;
+//! - [`sam`]: the second-generation ID-card reader (`AA AA AA 96 69` frames) and the card's
+//!   UTF-16LE text block;
+//! - [`nmea`]: GNSS fixes from GGA and RMC;
+//! - [`escpos`]: Chinese receipts in GB18030 with a QR code, and their parser.
 //!
-//! Architecture invariant: the codecs are pure and take any chunking of bytes; only the
-//! shells touch ports. Nothing here knows about applications, the vault or the UI.
+//! Architecture invariant: the codecs are pure; no module here opens a port. The IO shells
+//! that move these bytes over `serialport` (directly, or through the bridge's link) are kept
+//! apart from the codecs. Nothing here knows about applications, the vault or the screens.
 
 #![forbid(unsafe_code)]
+
+pub mod escpos;
+pub mod nmea;
+pub mod quality;
+pub mod sam;
+pub mod zfm;
+
+/// What can go wrong with a peripheral's bytes. Each error says what the officer can do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceError {
+    #[error("{bytes} bytes of noise on the line were skipped (loose cable or wrong baud rate?)")]
+    Garbage { bytes: usize },
+    #[error("a packet failed its checksum (interference on the cable); it will be asked for again")]
+    Checksum,
+    #[error("malformed data from the device: {0}")]
+    Malformed(&'static str),
+    #[error("the image has {got} bytes, {expected} expected: the transfer was cut short")]
+    ImageSize { expected: usize, got: usize },
+    #[error("the device did not answer within {0} ms: check that it is connected and powered")]
+    Timeout(u64),
+    #[error("the device answered {0}")]
+    Refused(String),
+    #[error("serial port: {0}")]
+    Port(String),
+}

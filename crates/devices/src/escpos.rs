@@ -1,0 +1,212 @@
+//! ESC/POS receipts in Chinese: GB18030 text, a QR code of the application number, a cut
+//! (DOMAIN.md §6.d). The parser reads the same commands back, for the printer simulator.
+
+use crate::DeviceError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left = 0,
+    Centre = 1,
+    Right = 2,
+}
+
+/// Builds the bytes of a receipt.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiptBuilder {
+    bytes: Vec<u8>,
+}
+
+impl ReceiptBuilder {
+    /// Initialise and switch to Chinese mode.
+    pub fn new() -> ReceiptBuilder {
+        ReceiptBuilder { bytes: vec![0x1B, 0x40, 0x1C, 0x26] }
+    }
+
+    pub fn align(mut self, a: Align) -> Self {
+        self.bytes.extend_from_slice(&[0x1B, 0x61, a as u8]);
+        self
+    }
+
+    /// Double width and height (titles), or normal.
+    pub fn double(mut self, on: bool) -> Self {
+        self.bytes.extend_from_slice(&[0x1B, 0x21, if on { 0x30 } else { 0x00 }]);
+        self.bytes.extend_from_slice(&[0x1C, 0x57, u8::from(on)]);
+        self
+    }
+
+    /// A line of text in GB18030 (rare characters take four bytes; a GBK-only printer shows
+    /// them as "?"), followed by a line feed.
+    pub fn line(mut self, text: &str) -> Self {
+        let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+        let (encoded, _, _) = encoding_rs::GB18030.encode(&clean);
+        self.bytes.extend_from_slice(&encoded);
+        self.bytes.push(0x0A);
+        self
+    }
+
+    pub fn feed(mut self, lines: u8) -> Self {
+        for _ in 0..lines {
+            self.bytes.push(0x0A);
+        }
+        self
+    }
+
+    /// A QR code (model 2, module size 6, error correction M) of `data`. Put only an
+    /// application or receipt number in it, never personal data.
+    pub fn qr(mut self, data: &str) -> Self {
+        let d = data.as_bytes();
+        self.bytes.extend_from_slice(&[0x1D, 0x28, 0x6B, 0x04, 0x00, 0x31, 0x41, 0x32, 0x00]);
+        self.bytes.extend_from_slice(&[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x43, 0x06]);
+        self.bytes.extend_from_slice(&[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x45, 0x31]);
+        let len = (d.len() + 3) as u16;
+        self.bytes.extend_from_slice(&[0x1D, 0x28, 0x6B, (len & 0xFF) as u8, (len >> 8) as u8, 0x31, 0x50, 0x30]);
+        self.bytes.extend_from_slice(d);
+        self.bytes.extend_from_slice(&[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x51, 0x30]);
+        self
+    }
+
+    /// Feed and a full cut.
+    pub fn cut(mut self) -> Vec<u8> {
+        self.bytes.extend_from_slice(&[0x0A, 0x0A, 0x0A, 0x1D, 0x56, 0x00]);
+        self.bytes
+    }
+}
+
+/// What a printer makes of the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrintItem {
+    Text { text: String, align: Align, double: bool },
+    Qr(String),
+    Cut,
+}
+
+/// Reads ESC/POS bytes into printed items. Unknown commands are skipped; text is decoded
+/// as GB18030 in Chinese mode.
+pub fn parse(bytes: &[u8]) -> Result<Vec<PrintItem>, DeviceError> {
+    let mut items = Vec::new();
+    let (mut align, mut double) = (Align::Left, false);
+    let mut qr_data = String::new();
+    let mut text: Vec<u8> = Vec::new();
+    let mut i = 0;
+    let need = |i: usize, n: usize| {
+        if i + n <= bytes.len() { Ok(()) } else { Err(DeviceError::Malformed("ESC/POS command cut short")) }
+    };
+    let flush = |text: &mut Vec<u8>, items: &mut Vec<PrintItem>, align: Align, double: bool| {
+        let (decoded, _, _) = encoding_rs::GB18030.decode(text);
+        items.push(PrintItem::Text { text: decoded.into_owned(), align, double });
+        text.clear();
+    };
+    while i < bytes.len() {
+        match bytes[i] {
+            0x0A => {
+                flush(&mut text, &mut items, align, double);
+                i += 1;
+            }
+            0x1B => {
+                need(i, 2)?;
+                match bytes[i + 1] {
+                    0x40 => i += 2,
+                    0x61 => {
+                        need(i, 3)?;
+                        align = match bytes[i + 2] {
+                            1 | b'1' => Align::Centre,
+                            2 | b'2' => Align::Right,
+                            _ => Align::Left,
+                        };
+                        i += 3;
+                    }
+                    0x21 => {
+                        need(i, 3)?;
+                        double = bytes[i + 2] & 0x30 != 0;
+                        i += 3;
+                    }
+                    _ => i += 3.min(bytes.len() - i),
+                }
+            }
+            0x1C => {
+                need(i, 2)?;
+                i += if bytes[i + 1] == 0x57 { 3 } else { 2 };
+            }
+            0x1D => {
+                need(i, 2)?;
+                match bytes[i + 1] {
+                    0x56 => {
+                        need(i, 3)?;
+                        items.push(PrintItem::Cut);
+                        i += if bytes[i + 2] >= 0x41 { 4 } else { 3 };
+                    }
+                    0x28 => {
+                        need(i, 5)?;
+                        let len = usize::from(bytes[i + 3]) | (usize::from(bytes[i + 4]) << 8);
+                        need(i, 5 + len)?;
+                        let body = &bytes[i + 5..i + 5 + len];
+                        if body.len() >= 3 && body[0] == 0x31 && body[1] == 0x50 {
+                            qr_data = String::from_utf8_lossy(&body[3..]).into_owned();
+                        } else if body.len() >= 2 && body[0] == 0x31 && body[1] == 0x51 {
+                            items.push(PrintItem::Qr(std::mem::take(&mut qr_data)));
+                        }
+                        i += 5 + len;
+                    }
+                    0x21 => {
+                        need(i, 3)?;
+                        i += 3;
+                    }
+                    _ => i += 2,
+                }
+            }
+            b => {
+                text.push(b);
+                i += 1;
+            }
+        }
+    }
+    if !text.is_empty() {
+        flush(&mut text, &mut items, align, double);
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_command_bytes() {
+        let r = ReceiptBuilder::new().line("你好").qr("ABC123").cut();
+        assert_eq!(&r[..4], &[0x1B, 0x40, 0x1C, 0x26]);
+        let find = |needle: &[u8]| r.windows(needle.len()).any(|w| w == needle);
+        assert!(find(&[0xC4, 0xE3, 0xBA, 0xC3, 0x0A]), "你好 in GB18030");
+        assert!(find(&[0x1D, 0x28, 0x6B, 0x04, 0x00, 0x31, 0x41, 0x32, 0x00]));
+        assert!(find(&[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x43, 0x06]));
+        assert!(find(&[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x45, 0x31]));
+        assert!(find(&[0x1D, 0x28, 0x6B, 0x09, 0x00, 0x31, 0x50, 0x30, b'A', b'B', b'C', b'1', b'2', b'3']));
+        assert!(find(&[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x51, 0x30]));
+        assert!(r.ends_with(&[0x1D, 0x56, 0x00]));
+    }
+
+    #[test]
+    fn receipts_parse_back_including_rare_characters() {
+        let r = ReceiptBuilder::new()
+            .align(Align::Centre)
+            .double(true)
+            .line("受理回执")
+            .double(false)
+            .align(Align::Left)
+            .line("申请人：测试㐀")
+            .qr("APP-0001")
+            .cut();
+        let items = parse(&r).unwrap();
+        assert_eq!(items[0], PrintItem::Text { text: "受理回执".into(), align: Align::Centre, double: true });
+        assert_eq!(items[1], PrintItem::Text { text: "申请人：测试㐀".into(), align: Align::Left, double: false });
+        assert!(items.contains(&PrintItem::Qr("APP-0001".into())));
+        assert_eq!(items.last(), Some(&PrintItem::Cut));
+        assert!(parse(&[0x1D, 0x28, 0x6B, 0xFF, 0x00, 0x31]).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn noise_never_panics(noise in proptest::collection::vec(proptest::num::u8::ANY, 0..500)) {
+            let _ = parse(&noise);
+        }
+    }
+}
