@@ -8,13 +8,16 @@
 //! - [`nmea`]: GNSS fixes from GGA and RMC;
 //! - [`escpos`]: Chinese receipts in GB18030 with a QR code, and their parser.
 //!
-//! Architecture invariant: the codecs are pure; no module here opens a port. The IO shells
-//! that move these bytes over `serialport` (directly, or through the bridge's link) are kept
-//! apart from the codecs. Nothing here knows about applications, the vault or the screens.
+//! [`io`] holds the shells: transports over `serialport` (a device's own port, or its channel
+//! of the bridge) and the drivers that run each protocol with timeouts and recovery.
+//!
+//! Architecture invariant: the codecs are pure and open no port; only [`io`] does. Nothing
+//! here knows about applications, the vault or the screens.
 
 #![forbid(unsafe_code)]
 
 pub mod escpos;
+pub mod io;
 pub mod nmea;
 pub mod quality;
 pub mod sam;

@@ -1,0 +1,287 @@
+//! The device drivers: each runs its protocol over a [`Transport`], with timeouts, and
+//! recovers from a bad packet by asking again rather than by a restart.
+
+use std::time::{Duration, Instant};
+
+use super::transport::Transport;
+use crate::DeviceError;
+use crate::nmea::{Fix, GnssEvent, NmeaDecoder};
+use crate::quality::{Quality, QualityThresholds, assess};
+use crate::sam::{self, CardIdentity, Status};
+use crate::zfm::{self, Command, Confirmation, GreyImage, PacketDecoder, Pid, SystemParameters};
+
+/// A finished fingerprint capture.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub image: GreyImage,
+    pub quality: Quality,
+    /// The module's characteristic file for the finger.
+    pub template: Vec<u8>,
+}
+
+/// The fingerprint module.
+pub struct FingerprintScanner<T: Transport> {
+    t: T,
+    decoder: PacketDecoder,
+    address: u32,
+    /// How long a reply may take (an image upload gets longer, by baud rate).
+    pub reply_timeout: Duration,
+    pub thresholds: QualityThresholds,
+}
+
+impl<T: Transport> FingerprintScanner<T> {
+    pub fn new(t: T) -> Self {
+        FingerprintScanner {
+            t,
+            decoder: PacketDecoder::new(),
+            address: zfm::DEFAULT_ADDRESS,
+            reply_timeout: Duration::from_millis(1500),
+            thresholds: QualityThresholds::default(),
+        }
+    }
+
+    pub fn transport(&mut self) -> &mut T {
+        &mut self.t
+    }
+
+    /// Waits for the next good packet; checksum failures and garbage are skipped, since the
+    /// caller retries the whole exchange when what it needs does not arrive.
+    fn next_packet(&mut self, deadline: Instant) -> Result<zfm::Packet, DeviceError> {
+        let mut last_error = None;
+        loop {
+            let mut buf = [0u8; 512];
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(last_error.unwrap_or(DeviceError::Timeout(self.reply_timeout.as_millis() as u64)));
+            }
+            let n = self.t.receive(&mut buf, left)?;
+            for r in self.decoder.push(&buf[..n]) {
+                match r {
+                    Ok(p) => return Ok(p),
+                    Err(e) => last_error = Some(e),
+                }
+            }
+        }
+    }
+
+    fn exchange(&mut self, cmd: Command) -> Result<(Confirmation, Vec<u8>), DeviceError> {
+        self.t.send(&cmd.encode(self.address))?;
+        let deadline = Instant::now() + self.reply_timeout;
+        loop {
+            let p = self.next_packet(deadline)?;
+            if p.pid == Pid::Ack {
+                let c = Confirmation::from_u8(*p.payload.first().ok_or(DeviceError::Malformed("empty ZFM reply"))?);
+                return Ok((c, p.payload[1..].to_vec()));
+            }
+        }
+    }
+
+    fn expect_ok(&mut self, cmd: Command) -> Result<Vec<u8>, DeviceError> {
+        match self.exchange(cmd)? {
+            (Confirmation::Ok, data) => Ok(data),
+            (c, _) => Err(DeviceError::Refused(format!("{:#04x}: {} / {}", c.code(), c.advice_zh(), c.advice_en()))),
+        }
+    }
+
+    /// Verifies the module's password (the default is 0).
+    pub fn handshake(&mut self, password: u32) -> Result<SystemParameters, DeviceError> {
+        self.t.discard()?;
+        self.decoder.clear();
+        self.expect_ok(Command::VerifyPassword(password))?;
+        let data = self.expect_ok(Command::ReadSysPara)?;
+        SystemParameters::parse(&data).ok_or(DeviceError::Malformed("ReadSysPara reply"))
+    }
+
+    /// Reads a data transfer (PID 02 packets ending with PID 08).
+    fn upload(&mut self, cmd: Command, expected: usize) -> Result<Vec<u8>, DeviceError> {
+        self.expect_ok(cmd)?;
+        // 10 bits a byte at the line's rate, with the packet overhead, and a second to spare.
+        let budget = Duration::from_millis((expected as u64 * 12 * 1000) / u64::from(self.t.baud().max(1200)) + 1000);
+        let deadline = Instant::now() + budget;
+        let mut data = Vec::with_capacity(expected);
+        loop {
+            let p = self.next_packet(deadline).map_err(|e| match e {
+                DeviceError::Timeout(_) => DeviceError::ImageSize { expected, got: data.len() },
+                other => other,
+            })?;
+            match p.pid {
+                Pid::Data => data.extend_from_slice(&p.payload),
+                Pid::EndData => {
+                    data.extend_from_slice(&p.payload);
+                    return Ok(data);
+                }
+                _ => return Err(DeviceError::Malformed("unexpected packet during an upload")),
+            }
+        }
+    }
+
+    /// Captures one finger: waits for it (up to `finger_timeout`), uploads the image and the
+    /// template, and measures quality. A transfer spoiled on the line is asked for again.
+    pub fn capture(&mut self, finger_timeout: Duration) -> Result<Capture, DeviceError> {
+        let deadline = Instant::now() + finger_timeout;
+        loop {
+            match self.exchange(Command::GenImg)? {
+                (Confirmation::Ok, _) => break,
+                (Confirmation::NoFinger, _) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                (c, _) => {
+                    return Err(DeviceError::Refused(format!(
+                        "{:#04x}: {} / {}",
+                        c.code(),
+                        c.advice_zh(),
+                        c.advice_en()
+                    )));
+                }
+            }
+        }
+        self.expect_ok(Command::Img2Tz(1))?;
+        let mut attempt = 0;
+        let packed = loop {
+            attempt += 1;
+            match self.upload(Command::UpImage, zfm::IMAGE_BYTES) {
+                Ok(d) if d.len() == zfm::IMAGE_BYTES => break d,
+                Ok(d) if attempt >= 4 => {
+                    return Err(DeviceError::ImageSize { expected: zfm::IMAGE_BYTES, got: d.len() });
+                }
+                Err(e) if attempt >= 4 => return Err(e),
+                _ => {
+                    // Let the rest of the spoiled transfer arrive, then drop it.
+                    std::thread::sleep(Duration::from_millis(200));
+                    self.t.discard()?;
+                    self.decoder.clear();
+                }
+            }
+        };
+        let image = zfm::unpack_image(&packed)?;
+        let template = self.upload(Command::UpChar(1), 512)?;
+        let quality = assess(&image, &self.thresholds);
+        Ok(Capture { image, quality, template })
+    }
+}
+
+/// The ID-card reader.
+pub struct CardReader<T: Transport> {
+    t: T,
+    decoder: sam::FrameDecoder,
+    pub reply_timeout: Duration,
+}
+
+impl<T: Transport> CardReader<T> {
+    pub fn new(t: T) -> Self {
+        CardReader { t, decoder: sam::FrameDecoder::new(), reply_timeout: Duration::from_millis(1500) }
+    }
+
+    fn exchange(&mut self, cmd: sam::Command) -> Result<sam::Response, DeviceError> {
+        self.t.send(&cmd.encode())?;
+        let deadline = Instant::now() + self.reply_timeout;
+        let mut last_error = None;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(last_error.unwrap_or(DeviceError::Timeout(self.reply_timeout.as_millis() as u64)));
+            }
+            let mut buf = [0u8; 2048];
+            let n = self.t.receive(&mut buf, left)?;
+            for r in self.decoder.push(&buf[..n]) {
+                match r {
+                    Ok(body) => return sam::Response::from_body(&body),
+                    Err(e) => last_error = Some(e),
+                }
+            }
+        }
+    }
+
+    /// Finds, selects and reads the card on the reader; one retry after a spoiled reply.
+    pub fn read(&mut self) -> Result<CardIdentity, DeviceError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.read_once() {
+                Ok(c) => return Ok(c),
+                Err(DeviceError::Checksum | DeviceError::Garbage { .. } | DeviceError::Malformed(_)) if attempt < 2 => {
+                    self.t.discard()?;
+                    self.decoder.clear();
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn read_once(&mut self) -> Result<CardIdentity, DeviceError> {
+        let refused = |s: Status| DeviceError::Refused(format!("{:#04x}: {}", s.code(), s.advice_zh()));
+        let r = self.exchange(sam::Command::FindCard)?;
+        if r.status != Status::FindSuccess {
+            return Err(refused(r.status));
+        }
+        let r = self.exchange(sam::Command::SelectCard)?;
+        if r.status != Status::Success {
+            return Err(refused(r.status));
+        }
+        let r = self.exchange(sam::Command::ReadBase)?;
+        if r.status != Status::Success {
+            return Err(refused(r.status));
+        }
+        CardIdentity::parse(&r.data)
+    }
+}
+
+/// The GNSS receiver.
+pub struct GnssReader<T: Transport> {
+    t: T,
+    decoder: NmeaDecoder,
+}
+
+impl<T: Transport> GnssReader<T> {
+    pub fn new(t: T) -> Self {
+        GnssReader { t, decoder: NmeaDecoder::new() }
+    }
+
+    /// The next valid fix within `timeout`. Sentences with a bad checksum are skipped.
+    pub fn next_fix(&mut self, timeout: Duration) -> Result<Fix, DeviceError> {
+        let deadline = Instant::now() + timeout;
+        let mut saw_sentences = false;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(if saw_sentences {
+                    DeviceError::Refused("no satellite fix yet: move near a window or outdoors".into())
+                } else {
+                    DeviceError::Timeout(timeout.as_millis() as u64)
+                });
+            }
+            let mut buf = [0u8; 512];
+            let n = self.t.receive(&mut buf, left)?;
+            for e in self.decoder.push(&buf[..n]).into_iter().flatten() {
+                saw_sentences = true;
+                if let GnssEvent::Fix(f) = e {
+                    return Ok(f);
+                }
+            }
+        }
+    }
+}
+
+/// The receipt printer.
+pub struct ReceiptPrinter<T: Transport> {
+    t: T,
+}
+
+impl<T: Transport> ReceiptPrinter<T> {
+    pub fn new(t: T) -> Self {
+        ReceiptPrinter { t }
+    }
+
+    /// Sends a receipt, paced to the printer's line so no buffer on the way overflows.
+    pub fn print(&mut self, bytes: &[u8]) -> Result<(), DeviceError> {
+        let per_chunk = Duration::from_micros(256 * 10 * 1_000_000 / u64::from(self.t.baud().max(1200)));
+        for chunk in bytes.chunks(256) {
+            let start = Instant::now();
+            self.t.send(chunk)?;
+            let mut sink = [0u8; 64];
+            // Keep the link serviced while the printer's line drains.
+            let _ = self.t.receive(&mut sink, per_chunk.saturating_sub(start.elapsed()))?;
+        }
+        Ok(())
+    }
+}
