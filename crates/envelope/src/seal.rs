@@ -46,6 +46,8 @@ pub struct SealedEnvelope {
     ciphertext: Vec<u8>,
     device_sig: [u8; 64],
     officer_sig: [u8; 64],
+    /// The digest of header and ciphertext, computed once.
+    digest: Digest,
 }
 
 /// What sealing needs besides the record.
@@ -126,6 +128,7 @@ pub fn seal<R: CryptoRng + RngCore>(
         ciphertext,
         device_sig: device_sig.to_bytes(),
         officer_sig: officer_sig.to_bytes(),
+        digest,
     })
 }
 
@@ -148,7 +151,7 @@ impl SealedEnvelope {
     }
 
     pub fn digest(&self) -> Digest {
-        digest_of(&self.header_bytes, &self.ciphertext)
+        self.digest
     }
 
     /// The envelope as stored and sent:
@@ -196,7 +199,8 @@ impl SealedEnvelope {
         if header.schema_version != SCHEMA_VERSION {
             return Err(EnvelopeError::UnsupportedVersion(header.schema_version));
         }
-        Ok(SealedEnvelope { header, header_bytes, ciphertext, device_sig, officer_sig })
+        let digest = digest_of(&header_bytes, &ciphertext);
+        Ok(SealedEnvelope { header, header_bytes, ciphertext, device_sig, officer_sig, digest })
     }
 
     /// Verifies both signatures against the keys named in the header. Whether those keys are

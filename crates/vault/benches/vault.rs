@@ -88,7 +88,11 @@ fn main() {
     let dir = tmp.path().join("seal");
     init(&dir, KdfParams::INSECURE_TEST);
     let mut v = unlock(&dir);
+    let plain_dir = tmp.path().join("plain");
+    std::fs::create_dir_all(&plain_dir).unwrap();
+    // Interleaved, so both see the same state of the disk.
     let mut seal_times = Vec::new();
+    let mut write_times = Vec::new();
     let mut size = 0;
     for n in 0..rounds {
         let r = record(n, 150 * 1024);
@@ -96,12 +100,7 @@ fn main() {
         let e = v.seal(&format!("visit-{n}"), &r, &review(&r), NOW).expect("seal");
         seal_times.push(start.elapsed());
         size = e.size;
-    }
-    let plain_dir = tmp.path().join("plain");
-    std::fs::create_dir_all(&plain_dir).unwrap();
-    let bytes = vec![0x5Au8; size as usize];
-    let mut write_times = Vec::new();
-    for n in 0..rounds {
+        let bytes = vec![(n % 251) as u8; size as usize];
         let start = Instant::now();
         let mut f = std::fs::File::create(plain_dir.join(format!("{n}.bin"))).unwrap();
         f.write_all(&bytes).unwrap();

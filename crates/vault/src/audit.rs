@@ -134,6 +134,31 @@ impl AuditLog {
         action: &str,
         subject: &str,
     ) -> Result<AuditEntry, VaultError> {
+        self.append_with(key, device, at_unix, action, subject, true)
+    }
+
+    /// Appends an entry, leaving it to the next durable append (or the OS) to reach the disk:
+    /// for actions whose own result is already durable and would be re-recorded on recovery.
+    pub fn append_lazily(
+        &mut self,
+        key: &[u8; 32],
+        device: &SigningKey,
+        at_unix: i64,
+        action: &str,
+        subject: &str,
+    ) -> Result<AuditEntry, VaultError> {
+        self.append_with(key, device, at_unix, action, subject, false)
+    }
+
+    fn append_with(
+        &mut self,
+        key: &[u8; 32],
+        device: &SigningKey,
+        at_unix: i64,
+        action: &str,
+        subject: &str,
+        durable: bool,
+    ) -> Result<AuditEntry, VaultError> {
         let hash = hash_of(self.len, at_unix, action, subject, &self.head);
         let entry = AuditEntry {
             seq: self.len,
@@ -150,7 +175,9 @@ impl AuditLog {
         let mut record = (sealed.len() as u32).to_le_bytes().to_vec();
         record.extend_from_slice(&sealed);
         f.write_all(&record)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         self.head = entry.hash.clone();
         self.len += 1;
         Ok(entry)

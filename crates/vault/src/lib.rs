@@ -158,6 +158,8 @@ pub struct Recovery {
     /// Index or draft values that did not decrypt and were dropped (index entries are then
     /// rebuilt from the envelope files).
     pub dropped_values: usize,
+    /// Sealed-application files that no longer parse or decrypt, renamed `*.env.damaged`.
+    pub damaged_files: Vec<PathBuf>,
 }
 
 /// Counts for `vault status`.
@@ -188,8 +190,14 @@ const ENVELOPES: &str = "envelopes";
 const RECEIPTS: &str = "receipts";
 const AUDIT: &str = "audit.log";
 const SCHEMA: u16 = doorstep_envelope::SCHEMA_VERSION;
-/// The draft part naming the application a visit is being sealed as.
-const SEALING_MARKER: &str = "\u{1}sealing";
+const CONTAINER_MAGIC: &[u8; 8] = b"DSVAULT1";
+
+/// What the vault keeps beside a sealed envelope, under the data key.
+#[derive(Serialize, Deserialize)]
+struct Sidecar {
+    visit_id: String,
+    review: Option<ReviewSummary>,
+}
 
 /// An unlocked vault.
 pub struct Vault {
@@ -524,14 +532,17 @@ impl Vault {
     fn next_counter(&self) -> Result<u64, VaultError> {
         let current = self.get(&self.meta, "meta", b"counter")?.and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok());
         let next = current.map_or(1, |c| u64::from_be_bytes(c) + 1);
-        // The counter is durable before it is used, so a crash never reuses one.
+        // Not flushed: a counter is used only once an envelope file carries it, and recovery
+        // never lets the counter fall below the highest one among the files.
         self.put(&self.meta, "meta", b"counter", &next.to_be_bytes())?;
-        self.flush()?;
         Ok(next)
     }
 
-    /// Seals a finished application: the envelope file is durable first, then indexed with its
-    /// review summary, then the visit's draft is erased. Returns the outbox entry.
+    /// Seals a finished application. It is reported sealed once its file is durable: the
+    /// envelope, with a sidecar sealed under the data key that names the visit and holds the
+    /// supervisor's review summary, written, fsynced, renamed and the directory fsynced. The
+    /// index entry, the counter and the erasure of the draft follow without waiting for the
+    /// disk: after a crash they are all rebuilt from the file. Two fsyncs in all.
     pub fn seal(
         &mut self,
         visit: &str,
@@ -542,10 +553,6 @@ impl Vault {
         if self.role != Role::Officer {
             return Err(VaultError::NotAllowed("only an officer seals applications".into()));
         }
-        // Mark the visit as being sealed, so that after a crash between writing the envelope and
-        // indexing it, recovery knows which draft the envelope came from.
-        let marker = Self::draft_key(visit, SEALING_MARKER);
-        self.put(&self.drafts, "drafts", &marker, record.application_id.to_string().as_bytes())?;
         let counter = self.next_counter()?;
         let ctx = SealContext {
             bureau: &self.bureau,
@@ -558,26 +565,67 @@ impl Vault {
         };
         let envelope =
             doorstep_envelope::seal(record, &ctx, &mut rand::rng()).map_err(|e| VaultError::Seal(e.to_string()))?;
-        let bytes = envelope.to_bytes();
         let id = envelope.application_id();
-        fsutil::write_atomic(&self.envelope_path(&id), &bytes)?;
+        let sidecar = Sidecar { visit_id: visit.to_string(), review: Some(review.clone()) };
+        let file = self.container(&id, &sidecar, &envelope.to_bytes())?;
+        fsutil::write_atomic(&self.envelope_path(&id), &file)?;
         let entry = OutboxEntry {
             application_id: id.to_string(),
             visit_id: visit.to_string(),
             digest: hex::encode(envelope.digest()),
             device_counter: counter,
             state: OutboxState::Sealed,
-            size: bytes.len() as u64,
+            size: file.len() as u64,
             sealed_at_unix: now,
             updated_at_unix: now,
         };
         self.put_entry(&entry)?;
-        let review = serde_json::to_vec(review).map_err(|e| VaultError::Corrupt(e.to_string()))?;
-        self.put(&self.reviews, "reviews", id.to_string().as_bytes(), &review)?;
-        self.flush()?;
-        self.erase_draft(visit)?;
-        self.record(now, "seal", &id.to_string())?;
+        let prefix = format!("{visit}\0").into_bytes();
+        for item in self.drafts.scan_prefix(&prefix) {
+            let (k, _) = item?;
+            self.drafts.remove(k)?;
+        }
+        self.audit.append_lazily(&self.data_key, &self.device_key, now, "seal", &id.to_string())?;
         Ok(entry)
+    }
+
+    fn sidecar_aad(id: &ApplicationId) -> Vec<u8> {
+        let mut aad = b"doorstep-vault-sidecar-v1\0".to_vec();
+        aad.extend_from_slice(&id.0);
+        aad
+    }
+
+    /// The file kept for a sealed application: magic (8) | sidecar length (u32 LE) |
+    /// sidecar sealed under the data key | the envelope as uploaded.
+    fn container(&self, id: &ApplicationId, sidecar: &Sidecar, envelope: &[u8]) -> Result<Vec<u8>, VaultError> {
+        let json = serde_json::to_vec(sidecar).map_err(|e| VaultError::Corrupt(e.to_string()))?;
+        let sealed = crypto::seal(&self.data_key, &Self::sidecar_aad(id), &json);
+        let mut out = Vec::with_capacity(12 + sealed.len() + envelope.len());
+        out.extend_from_slice(CONTAINER_MAGIC);
+        out.extend_from_slice(&(sealed.len() as u32).to_le_bytes());
+        out.extend_from_slice(&sealed);
+        out.extend_from_slice(envelope);
+        Ok(out)
+    }
+
+    /// Splits a sealed application's file into its sidecar and envelope.
+    fn open_container(&self, bytes: &[u8]) -> Result<(Sidecar, SealedEnvelope), VaultError> {
+        let bad = |what: &str| VaultError::Corrupt(format!("sealed application file: {what}"));
+        let rest = bytes.strip_prefix(CONTAINER_MAGIC.as_slice()).ok_or_else(|| bad("not a vault file"))?;
+        let len = rest
+            .get(..4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            .ok_or_else(|| bad("cut short"))?;
+        let sealed = rest.get(4..4 + len).ok_or_else(|| bad("cut short"))?;
+        let envelope = SealedEnvelope::from_bytes(&rest[4 + len..]).map_err(|e| bad(&e.to_string()))?;
+        let plain = crypto::open(&self.data_key, &Self::sidecar_aad(&envelope.application_id()), sealed)
+            .ok_or_else(|| bad("the sidecar does not decrypt"))?;
+        let sidecar = serde_json::from_slice(&plain).map_err(|e| bad(&e.to_string()))?;
+        Ok((sidecar, envelope))
+    }
+
+    fn read_container(&self, id: &ApplicationId) -> Result<(Sidecar, SealedEnvelope), VaultError> {
+        self.open_container(&fs::read(self.envelope_path(id))?)
     }
 
     fn put_entry(&self, entry: &OutboxEntry) -> Result<(), VaultError> {
@@ -614,7 +662,7 @@ impl Vault {
     /// The envelope's bytes, for upload.
     pub fn envelope_bytes(&self, id: &str) -> Result<Vec<u8>, VaultError> {
         let app = ApplicationId::parse(id).ok_or_else(|| VaultError::NoSuchApplication(id.into()))?;
-        Ok(fs::read(self.envelope_path(&app))?)
+        Ok(self.read_container(&app)?.1.to_bytes())
     }
 
     pub fn begin_upload(&mut self, id: &str, now: i64) -> Result<OutboxEntry, VaultError> {
@@ -657,6 +705,12 @@ impl Vault {
         if !self.receipt_path(&app).exists() {
             return Err(VaultError::Outbox(OutboxError::NoReceipt));
         }
+        // The supervisor may not have decided yet: keep the review summary.
+        if let Ok((Sidecar { review: Some(review), .. }, _)) = self.read_container(&app) {
+            let json = serde_json::to_vec(&review).map_err(|e| VaultError::Corrupt(e.to_string()))?;
+            self.put(&self.reviews, "reviews", id.as_bytes(), &json)?;
+            self.flush()?;
+        }
         fsutil::remove_durably(&self.envelope_path(&app))?;
         let e = self.transition(id, OutboxEvent::Erase, now)?;
         self.record(now, "erase", id)?;
@@ -666,6 +720,11 @@ impl Vault {
     // ----- Supervisor review -----
 
     pub fn review(&self, id: &str) -> Result<Option<ReviewSummary>, VaultError> {
+        if let Some(app) = ApplicationId::parse(id)
+            && self.envelope_path(&app).exists()
+        {
+            return Ok(self.read_container(&app)?.0.review);
+        }
         match self.get(&self.reviews, "reviews", id.as_bytes())? {
             None => Ok(None),
             Some(raw) => serde_json::from_slice(&raw).map(Some).map_err(|e| VaultError::Corrupt(e.to_string())),
@@ -679,6 +738,15 @@ impl Vault {
         }
         for id in ids {
             self.reviews.remove(id.as_bytes())?;
+            if let Some(app) = ApplicationId::parse(id)
+                && self.envelope_path(&app).exists()
+            {
+                let (mut sidecar, envelope) = self.read_container(&app)?;
+                if sidecar.review.take().is_some() {
+                    let file = self.container(&app, &sidecar, &envelope.to_bytes())?;
+                    fsutil::write_atomic(&self.envelope_path(&app), &file)?;
+                }
+            }
         }
         self.flush()?;
         for id in ids {
@@ -717,8 +785,25 @@ impl Vault {
                 continue;
             }
             let bytes = fs::read(&path)?;
-            let Ok(env) = SealedEnvelope::from_bytes(&bytes) else {
-                return Err(VaultError::Corrupt(format!("envelope file {} is damaged", path.display())));
+            let unindexed = {
+                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                self.index.get(stem.as_bytes())?.is_none()
+            };
+            // An envelope about to be indexed again is checked in full first.
+            let parsed = self.open_container(&bytes).and_then(|(sc, env)| {
+                if unindexed {
+                    env.verify_self_signed().map(|_| (sc, env)).map_err(|e| VaultError::Corrupt(e.to_string()))
+                } else {
+                    Ok((sc, env))
+                }
+            });
+            let Ok((sidecar, env)) = parsed else {
+                // Kept, never deleted: renamed so it is not mistaken for a good one, and reported.
+                let aside = path.with_extension("env.damaged");
+                fs::rename(&path, &aside)?;
+                fsutil::sync_dir(&self.dir.join(ENVELOPES))?;
+                self.recovery.damaged_files.push(aside);
+                continue;
             };
             let id = env.application_id();
             max_counter = max_counter.max(env.header().device_counter);
@@ -727,7 +812,7 @@ impl Vault {
                     if self.receipt_path(&id).exists() { OutboxState::Acknowledged } else { OutboxState::Sealed };
                 self.put_entry(&OutboxEntry {
                     application_id: id.to_string(),
-                    visit_id: String::new(),
+                    visit_id: sidecar.visit_id.clone(),
                     digest: hex::encode(env.digest()),
                     device_counter: env.header().device_counter,
                     state,
@@ -736,20 +821,7 @@ impl Vault {
                     updated_at_unix: now,
                 })?;
                 self.recovery.reindexed += 1;
-            }
-        }
-        // A seal interrupted after the marker: if its envelope was written, the draft is done
-        // with; otherwise the seal never happened and the draft stays.
-        for visit in self.draft_visits()? {
-            let Some(id) = self.load_draft(&visit, SEALING_MARKER)? else { continue };
-            let id = String::from_utf8_lossy(&id).into_owned();
-            let written = ApplicationId::parse(&id).is_some_and(|app| self.envelope_path(&app).exists());
-            if written {
-                let mut entry = self.entry(&id)?;
-                entry.visit_id = visit.clone();
-                self.put_entry(&entry)?;
-            } else {
-                self.drafts.remove(Self::draft_key(&visit, SEALING_MARKER))?;
+                self.audit.append(&self.data_key, &self.device_key, now, "seal-recovered", &id.to_string())?;
             }
         }
         let mut sealed_visits = Vec::new();
@@ -828,7 +900,7 @@ impl Vault {
             }
             match fs::read(&path) {
                 Err(_) => report.problems.push(format!("{}: the envelope file is missing", entry.application_id)),
-                Ok(bytes) => match SealedEnvelope::from_bytes(&bytes) {
+                Ok(bytes) => match self.open_container(&bytes).map(|(_, env)| env) {
                     Err(e) => report.problems.push(format!("{}: {e}", entry.application_id)),
                     Ok(env) => {
                         if env.header().device_key != device.to_bytes() {
@@ -861,6 +933,9 @@ impl Vault {
                 && !indexed.contains(id)
             {
                 report.problems.push(format!("{id}: envelope file not in the index"));
+            }
+            if name.ends_with(".env.damaged") {
+                report.problems.push(format!("{name}: a sealed application's file is damaged (kept aside)"));
             }
         }
         let (scan, _) = audit::AuditLog::scan(&self.dir.join(AUDIT), &self.data_key)?;

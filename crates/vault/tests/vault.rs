@@ -442,3 +442,23 @@ fn canary_data_never_reaches_the_disk_in_clear() {
         assert!(!jpeg, "a JPEG header in clear in {}", f.display());
     }
 }
+
+#[test]
+fn a_damaged_envelope_file_is_kept_aside_and_reported_not_fatal() {
+    let d = tmp();
+    init(d.path());
+    let ids = seal_some(d.path(), 2);
+    fs::remove_dir_all(d.path().join("index")).unwrap();
+    let victim = d.path().join("envelopes").join(format!("{}.env", ids[0]));
+    let mut bytes = fs::read(&victim).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xFF;
+    fs::write(&victim, &bytes).unwrap();
+    let v = unlock(d.path());
+    assert_eq!(v.recovery().damaged_files.len(), 1);
+    assert_eq!(fs::read(&v.recovery().damaged_files[0]).unwrap(), bytes, "the damaged bytes are kept");
+    let outbox: Vec<String> = v.outbox().unwrap().into_iter().map(|e| e.application_id).collect();
+    assert!(outbox.contains(&ids[1]));
+    let problems = v.verify().unwrap().problems;
+    assert!(problems.iter().any(|p| p.contains("damaged")), "{problems:?}");
+}
