@@ -98,13 +98,33 @@ impl embedded_io::ReadReady for PtyHost {
     }
 }
 
+/// A UART's transmit FIFO: up to this many bytes may be handed over ahead of the line.
+const FIFO: u32 = 16;
+
+impl PtyHost {
+    fn byte_time(&self) -> Duration {
+        Duration::from_nanos(10 * 1_000_000_000 / u64::from(self.baud))
+    }
+
+    /// How many bytes the line can take now: what the FIFO holds beyond what is still being
+    /// sent. Idle time is not banked beyond one FIFO's worth.
+    fn room(&self) -> usize {
+        let now = Instant::now();
+        let fifo = self.byte_time() * FIFO;
+        let start = self.next_free.max(now.checked_sub(fifo).unwrap_or(now));
+        let ahead = (now + fifo).saturating_duration_since(start);
+        (ahead.as_nanos() / self.byte_time().as_nanos().max(1)) as usize
+    }
+}
+
 impl embedded_io::Write for PtyHost {
     fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
-        // One UART FIFO's worth at a time, at the baud rate.
-        let n = buf.len().min(16);
+        let n = if self.paced { buf.len().min(self.room()).max(1) } else { buf.len() };
         if self.paced {
-            self.next_free = self.next_free.max(Instant::now())
-                + Duration::from_nanos(n as u64 * 10 * 1_000_000_000 / u64::from(self.baud));
+            let now = Instant::now();
+            let fifo = self.byte_time() * FIFO;
+            let start = self.next_free.max(now.checked_sub(fifo).unwrap_or(now));
+            self.next_free = start + self.byte_time() * n as u32;
         }
         if self.cut() {
             return Ok(n);
@@ -139,7 +159,7 @@ impl embedded_io::Write for PtyHost {
 
 impl embedded_io::WriteReady for PtyHost {
     fn write_ready(&mut self) -> Result<bool, ErrorKind> {
-        Ok(!self.paced || Instant::now() >= self.next_free)
+        Ok(!self.paced || self.room() > 0)
     }
 }
 
@@ -702,7 +722,9 @@ impl Simulator {
                     }
                     let busy = bridge.poll(start.elapsed().as_millis() as u64);
                     if !busy {
-                        std::thread::sleep(Duration::from_micros(200));
+                        // Shorter than a byte at 115,200 baud (87 µs) would spin; a FIFO's
+                        // worth of slack (16 bytes) covers the sleep's jitter.
+                        std::thread::sleep(Duration::from_micros(100));
                     }
                 }
             })

@@ -40,15 +40,32 @@ impl Inner {
         self.started.elapsed().as_millis() as u64
     }
 
+    fn read_some(&mut self, buf: &mut [u8]) -> Result<usize, DeviceError> {
+        match self.port.read(buf) {
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut || e.kind() == std::io::ErrorKind::WouldBlock => Ok(0),
+            Err(e) => Err(port_error(e)),
+        }
+    }
+
     /// Reads what the port has (waiting up to `wait`), handles the frames, sends what is due.
     fn pump(&mut self, wait: Duration) -> Result<(), DeviceError> {
         self.port.set_timeout(wait.max(Duration::from_millis(1))).map_err(port_error)?;
-        let mut chunk = [0u8; 1024];
-        let n = match self.port.read(&mut chunk) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut || e.kind() == std::io::ErrorKind::WouldBlock => 0,
-            Err(e) => return Err(port_error(e)),
-        };
+        let mut chunk = [0u8; 2048];
+        let mut n = self.read_some(&mut chunk)?;
+        // Like a USB serial adapter's latency timer: once bytes flow, gather for a moment so
+        // a burst is handled in a few reads instead of one read per UART FIFO.
+        if n > 0 && n < 512 {
+            self.port.set_timeout(Duration::from_millis(2)).map_err(port_error)?;
+            let gather_until = Instant::now() + Duration::from_millis(2);
+            while n < chunk.len() - 256 && Instant::now() < gather_until {
+                let more = self.read_some(&mut chunk[n..])?;
+                if more == 0 {
+                    break;
+                }
+                n += more;
+            }
+        }
         let now = self.now();
         for &b in &chunk[..n] {
             let Some(r) = self.decoder.push(b) else { continue };

@@ -1,6 +1,7 @@
 //! The device drivers: each runs its protocol over a [`Transport`], with timeouts, and
 //! recovers from a bad packet by asking again rather than by a restart.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::transport::Transport;
@@ -23,6 +24,8 @@ pub struct Capture {
 pub struct FingerprintScanner<T: Transport> {
     t: T,
     decoder: PacketDecoder,
+    /// Packets decoded but not yet consumed (one read may carry several).
+    ready: VecDeque<Result<zfm::Packet, DeviceError>>,
     address: u32,
     /// How long a reply may take (an image upload gets longer, by baud rate).
     pub reply_timeout: Duration,
@@ -34,6 +37,7 @@ impl<T: Transport> FingerprintScanner<T> {
         FingerprintScanner {
             t,
             decoder: PacketDecoder::new(),
+            ready: VecDeque::new(),
             address: zfm::DEFAULT_ADDRESS,
             reply_timeout: Duration::from_millis(1500),
             thresholds: QualityThresholds::default(),
@@ -49,19 +53,27 @@ impl<T: Transport> FingerprintScanner<T> {
     fn next_packet(&mut self, deadline: Instant) -> Result<zfm::Packet, DeviceError> {
         let mut last_error = None;
         loop {
-            let mut buf = [0u8; 512];
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(last_error.unwrap_or(DeviceError::Timeout(self.reply_timeout.as_millis() as u64)));
-            }
-            let n = self.t.receive(&mut buf, left)?;
-            for r in self.decoder.push(&buf[..n]) {
+            while let Some(r) = self.ready.pop_front() {
                 match r {
                     Ok(p) => return Ok(p),
                     Err(e) => last_error = Some(e),
                 }
             }
+            let mut buf = [0u8; 2048];
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(last_error.unwrap_or(DeviceError::Timeout(self.reply_timeout.as_millis() as u64)));
+            }
+            let n = self.t.receive(&mut buf, left)?;
+            self.ready.extend(self.decoder.push(&buf[..n]));
         }
+    }
+
+    fn reset_input(&mut self) -> Result<(), DeviceError> {
+        self.t.discard()?;
+        self.decoder.clear();
+        self.ready.clear();
+        Ok(())
     }
 
     fn exchange(&mut self, cmd: Command) -> Result<(Confirmation, Vec<u8>), DeviceError> {
@@ -85,8 +97,7 @@ impl<T: Transport> FingerprintScanner<T> {
 
     /// Verifies the module's password (the default is 0).
     pub fn handshake(&mut self, password: u32) -> Result<SystemParameters, DeviceError> {
-        self.t.discard()?;
-        self.decoder.clear();
+        self.reset_input()?;
         self.expect_ok(Command::VerifyPassword(password))?;
         let data = self.expect_ok(Command::ReadSysPara)?;
         SystemParameters::parse(&data).ok_or(DeviceError::Malformed("ReadSysPara reply"))
@@ -111,6 +122,39 @@ impl<T: Transport> FingerprintScanner<T> {
                     return Ok(data);
                 }
                 _ => return Err(DeviceError::Malformed("unexpected packet during an upload")),
+            }
+        }
+    }
+
+    /// Uploads the image in the module's buffer (after a capture): 36,864 bytes of packed
+    /// 4-bit pixels. One attempt; see [`FingerprintScanner::capture`] for the retries.
+    pub fn upload_image(&mut self) -> Result<Vec<u8>, DeviceError> {
+        let d = self.upload(Command::UpImage, zfm::IMAGE_BYTES)?;
+        if d.len() == zfm::IMAGE_BYTES {
+            Ok(d)
+        } else {
+            Err(DeviceError::ImageSize { expected: zfm::IMAGE_BYTES, got: d.len() })
+        }
+    }
+
+    /// Takes an image of the finger on the sensor (GenImg), waiting up to `finger_timeout`
+    /// for a finger.
+    pub fn take_image(&mut self, finger_timeout: Duration) -> Result<(), DeviceError> {
+        let deadline = Instant::now() + finger_timeout;
+        loop {
+            match self.exchange(Command::GenImg)? {
+                (Confirmation::Ok, _) => return Ok(()),
+                (Confirmation::NoFinger, _) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                (c, _) => {
+                    return Err(DeviceError::Refused(format!(
+                        "{:#04x}: {} / {}",
+                        c.code(),
+                        c.advice_zh(),
+                        c.advice_en()
+                    )));
+                }
             }
         }
     }
@@ -164,12 +208,18 @@ impl<T: Transport> FingerprintScanner<T> {
 pub struct CardReader<T: Transport> {
     t: T,
     decoder: sam::FrameDecoder,
+    ready: VecDeque<Result<Vec<u8>, DeviceError>>,
     pub reply_timeout: Duration,
 }
 
 impl<T: Transport> CardReader<T> {
     pub fn new(t: T) -> Self {
-        CardReader { t, decoder: sam::FrameDecoder::new(), reply_timeout: Duration::from_millis(1500) }
+        CardReader {
+            t,
+            decoder: sam::FrameDecoder::new(),
+            ready: VecDeque::new(),
+            reply_timeout: Duration::from_millis(1500),
+        }
     }
 
     fn exchange(&mut self, cmd: sam::Command) -> Result<sam::Response, DeviceError> {
@@ -177,18 +227,19 @@ impl<T: Transport> CardReader<T> {
         let deadline = Instant::now() + self.reply_timeout;
         let mut last_error = None;
         loop {
+            while let Some(r) = self.ready.pop_front() {
+                match r {
+                    Ok(body) => return sam::Response::from_body(&body),
+                    Err(e) => last_error = Some(e),
+                }
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(last_error.unwrap_or(DeviceError::Timeout(self.reply_timeout.as_millis() as u64)));
             }
             let mut buf = [0u8; 2048];
             let n = self.t.receive(&mut buf, left)?;
-            for r in self.decoder.push(&buf[..n]) {
-                match r {
-                    Ok(body) => return sam::Response::from_body(&body),
-                    Err(e) => last_error = Some(e),
-                }
-            }
+            self.ready.extend(self.decoder.push(&buf[..n]));
         }
     }
 
@@ -202,6 +253,7 @@ impl<T: Transport> CardReader<T> {
                 Err(DeviceError::Checksum | DeviceError::Garbage { .. } | DeviceError::Malformed(_)) if attempt < 2 => {
                     self.t.discard()?;
                     self.decoder.clear();
+                    self.ready.clear();
                 }
                 Err(e) => return Err(e),
             }
