@@ -3,6 +3,7 @@
 //! Exit codes: 0 valid / done, 1 invalid (or the command failed), 2 usage error.
 
 mod check;
+pub mod devices;
 mod fee;
 pub mod vault;
 
@@ -66,6 +67,9 @@ pub enum Command {
     /// The encrypted store on this unit.
     #[command(subcommand)]
     Vault(vault::VaultCommand),
+    /// Cameras, serial ports and the peripherals that answer on them.
+    #[command(subcommand)]
+    Devices(devices::DevicesCommand),
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -93,6 +97,7 @@ pub fn main() -> ExitCode {
         Some(Command::Check(c)) => check::run(c),
         Some(Command::Fee(f)) => fee::run(f, policy.as_deref()),
         Some(Command::Vault(v)) => vault::run(v, cli.vault, &config),
+        Some(Command::Devices(d)) => devices::run(d),
     };
     match result {
         Ok(code) => code,

@@ -228,3 +228,25 @@ fn vault_init_status_verify() {
     assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stdout));
     std::fs::remove_dir_all(&tmp).ok();
 }
+
+#[test]
+fn devices_list_finds_the_bridge_on_a_pseudo_terminal() {
+    use doorstep_firmware_bridge::sim::{SimConfig, Simulator};
+    let sim = Simulator::start(SimConfig::default()).expect("simulator");
+    let replay = std::env::temp_dir().join(format!("doorstep-cli-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&replay).unwrap();
+    image::RgbImage::new(4, 4).save(replay.join("f.png")).unwrap();
+    let (code, v) = json(&["devices", "list", "--port", &sim.path, "--replay", replay.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0);
+    let port =
+        v["ports"].as_array().unwrap().iter().find(|p| p["path"] == sim.path.as_str()).expect("the pty is listed");
+    assert_eq!(port["found"]["kind"], "bridge");
+    assert_eq!(port["found"]["devices"], serde_json::json!(["fingerprint", "id-card", "gnss", "printer"]));
+    assert_eq!(v["replay_camera"], replay.to_str().unwrap());
+    // A silent bridge: nothing answers, and the command still succeeds and says so.
+    sim.command("silent fingerprint").unwrap();
+    let (_, v) = json(&["devices", "list", "--port", &sim.path, "--json"]);
+    let port = v["ports"].as_array().unwrap().iter().find(|p| p["path"] == sim.path.as_str()).unwrap();
+    assert_eq!(port["found"]["devices"], serde_json::json!(["id-card", "gnss", "printer"]));
+    std::fs::remove_dir_all(&replay).ok();
+}

@@ -16,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod camera;
 pub mod escpos;
 pub mod io;
 pub mod nmea;

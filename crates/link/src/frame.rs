@@ -249,8 +249,10 @@ mod tests {
         buf[..n].to_vec()
     }
 
+    type Decoded = Result<(Channel, Kind, u8, Vec<u8>), DecodeError>;
+
     /// Collects (channel, kind, seq, payload) or errors from a byte stream.
-    fn feed(bytes: &[u8]) -> Vec<Result<(Channel, Kind, u8, Vec<u8>), DecodeError>> {
+    fn feed(bytes: &[u8]) -> Vec<Decoded> {
         let mut d = Decoder::new();
         let mut out = Vec::new();
         for &b in bytes {

@@ -1,0 +1,4 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = doorstep_devices::nmea::NmeaDecoder::new().push(data);
+});
