@@ -167,6 +167,14 @@ impl embedded_io::WriteReady for PtyHost {
 pub trait SimDevice: Send {
     fn receive(&mut self, bytes: &[u8], out: &mut Vec<u8>);
     fn tick(&mut self, _now: Instant, _out: &mut Vec<u8>) {}
+    /// The device's own line rate. When the bridge's port is set to another, each side sees
+    /// the other's bytes as garbage, as on a real UART.
+    fn native_baud(&self) -> u32;
+}
+
+/// What a byte sent at one rate looks like when read at another: not the same byte.
+fn garble(b: u8) -> u8 {
+    b.rotate_left(3) ^ 0xA5
 }
 
 /// A device's UART as seen by the bridge: paced at the device's baud.
@@ -181,6 +189,10 @@ pub struct SimUart {
 }
 
 impl SimUart {
+    fn mismatched(&self) -> bool {
+        self.baud != self.device.native_baud()
+    }
+
     fn silent(&self) -> bool {
         lock(&self.faults).silent[self.channel.index()]
     }
@@ -204,9 +216,12 @@ impl SimUart {
         self.queue(out);
     }
 
-    fn queue(&mut self, out: Vec<u8>) {
+    fn queue(&mut self, mut out: Vec<u8>) {
         if out.is_empty() {
             return;
+        }
+        if self.mismatched() {
+            out.iter_mut().for_each(|b| *b = garble(*b));
         }
         if self.pending.is_empty() {
             self.released_at = Instant::now();
@@ -242,7 +257,12 @@ impl embedded_io::Write for SimUart {
     fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
         if !self.silent() {
             let mut out = Vec::new();
-            self.device.receive(buf, &mut out);
+            if self.mismatched() {
+                let garbled: Vec<u8> = buf.iter().map(|&b| garble(b)).collect();
+                self.device.receive(&garbled, &mut out);
+            } else {
+                self.device.receive(buf, &mut out);
+            }
             self.queue(out);
         }
         Ok(buf.len())
@@ -280,6 +300,9 @@ pub struct FingerprintModule {
     password_ok: bool,
     packet_size: usize,
     captured: bool,
+    baud: u32,
+    /// A baud change takes effect after its acknowledgement has gone out.
+    next_baud: Option<u32>,
 }
 
 impl FingerprintModule {
@@ -291,6 +314,8 @@ impl FingerprintModule {
             password_ok: false,
             packet_size: 128,
             captured: false,
+            baud: 57_600,
+            next_baud: None,
         }
     }
 
@@ -319,6 +344,16 @@ impl FingerprintModule {
 }
 
 impl SimDevice for FingerprintModule {
+    fn native_baud(&self) -> u32 {
+        self.baud
+    }
+
+    fn tick(&mut self, _now: Instant, _out: &mut Vec<u8>) {
+        if let Some(b) = self.next_baud.take() {
+            self.baud = b;
+        }
+    }
+
     fn receive(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
         for packet in self.decoder.push(bytes) {
             let Ok(packet) = packet else {
@@ -379,6 +414,11 @@ impl SimDevice for FingerprintModule {
                     Self::ack(out, Confirmation::Ok, &p.to_bytes());
                 }
                 ZfmCommand::TemplateNum => Self::ack(out, Confirmation::Ok, &[0, 0]),
+                ZfmCommand::SetSysPara { register: 4, value } if (1..=12).contains(&value) => {
+                    Self::ack(out, Confirmation::Ok, &[]);
+                    self.next_baud = Some(u32::from(value) * 9600);
+                }
+                ZfmCommand::SetSysPara { .. } => Self::ack(out, Confirmation::InvalidRegister, &[]),
             }
         }
     }
@@ -414,6 +454,10 @@ impl CardReader {
 }
 
 impl SimDevice for CardReader {
+    fn native_baud(&self) -> u32 {
+        115_200
+    }
+
     fn receive(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
         for body in self.decoder.push(bytes) {
             let reply = |status: sam::Status, data: Vec<u8>| sam::Response { sw1: 0, sw2: 0, status, data }.encode();
@@ -464,6 +508,10 @@ impl Default for GnssReceiver {
 }
 
 impl SimDevice for GnssReceiver {
+    fn native_baud(&self) -> u32 {
+        9_600
+    }
+
     fn receive(&mut self, _bytes: &[u8], _out: &mut Vec<u8>) {}
 
     fn tick(&mut self, now: Instant, out: &mut Vec<u8>) {
@@ -530,6 +578,10 @@ impl Printer {
 }
 
 impl SimDevice for Printer {
+    fn native_baud(&self) -> u32 {
+        9_600
+    }
+
     fn receive(&mut self, bytes: &[u8], _out: &mut Vec<u8>) {
         self.received.extend_from_slice(bytes);
         // A cut (GS V 0) ends a receipt.

@@ -23,9 +23,13 @@ fn main() {
         let paced = std::env::var("UNPACED").is_err();
         let sim = Simulator::start(SimConfig { link_baud: baud, paced, ..SimConfig::default() }).expect("simulator");
         let host = BridgeHost::connect(&sim.path, baud, Duration::from_secs(5)).expect("bridge");
-        host.set_baud(Channel::Fingerprint, baud).expect("set baud");
         let mut fp = FingerprintScanner::new(host.channel(Channel::Fingerprint));
         fp.handshake(0).expect("handshake");
+        // The module starts at 57,600: move it and the bridge's port to the rate under test.
+        fp.set_module_baud(baud).expect("module baud");
+        std::thread::sleep(Duration::from_millis(50));
+        host.set_baud(Channel::Fingerprint, baud).expect("set baud");
+        fp.handshake(0).expect("handshake at the new rate");
         fp.take_image(Duration::from_secs(2)).expect("image");
         let mut walls = Vec::new();
         let mut cpus = Vec::new();

@@ -143,6 +143,8 @@ pub enum Command {
     UpChar(u8),
     UpImage,
     ReadSysPara,
+    /// Register 4 = baud (N × 9600), 5 = security level, 6 = data packet size code.
+    SetSysPara { register: u8, value: u8 },
     TemplateNum,
 }
 
@@ -159,6 +161,7 @@ impl Command {
             Command::UpChar(_) => 0x08,
             Command::UpImage => 0x0A,
             Command::ReadSysPara => 0x0F,
+            Command::SetSysPara { .. } => 0x0E,
             Command::TemplateNum => 0x1D,
         }
     }
@@ -176,6 +179,10 @@ impl Command {
             Command::Store { buffer, page } => {
                 p.push(buffer);
                 p.extend_from_slice(&page.to_be_bytes());
+            }
+            Command::SetSysPara { register, value } => {
+                p.push(register);
+                p.push(value);
             }
             _ => {}
         }
@@ -201,6 +208,7 @@ impl Command {
             0x08 => Command::UpChar(*rest.first()?),
             0x0A => Command::UpImage,
             0x0F => Command::ReadSysPara,
+            0x0E => Command::SetSysPara { register: *rest.first()?, value: *rest.get(1)? },
             0x1D => Command::TemplateNum,
             _ => return None,
         })
@@ -470,6 +478,7 @@ mod tests {
             Command::UpChar(1),
             Command::UpImage,
             Command::ReadSysPara,
+            Command::SetSysPara { register: 4, value: 12 },
         ] {
             assert_eq!(Command::parse(&c.payload()), Some(c));
         }

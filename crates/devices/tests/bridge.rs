@@ -130,7 +130,7 @@ fn a_disconnect_in_the_middle_of_an_image_upload() {
 }
 
 #[test]
-fn garbage_on_a_direct_line_and_the_wrong_baud_rate() {
+fn link_frames_read_as_garbage_by_a_direct_driver() {
     // A device on its own port, here the simulator's pty spoken to without the link framing:
     // what comes back is link frames, i.e. garbage to a ZFM driver, which must say so.
     let sim = Simulator::start(SimConfig::default()).unwrap();
@@ -139,4 +139,17 @@ fn garbage_on_a_direct_line_and_the_wrong_baud_rate() {
     fp.reply_timeout = Duration::from_millis(1500);
     let err = fp.handshake(0).unwrap_err();
     assert!(matches!(err, DeviceError::Garbage { .. } | DeviceError::Timeout(_)), "{err:?}");
+}
+
+#[test]
+fn the_wrong_baud_rate_reads_as_garbage_and_the_right_one_recovers() {
+    let (_sim, host) = start(115_200);
+    // The module listens at 57,600; set the bridge's port to 9,600.
+    host.set_baud(Channel::Fingerprint, 9_600).unwrap();
+    let mut fp = FingerprintScanner::new(host.channel(Channel::Fingerprint));
+    fp.reply_timeout = Duration::from_millis(600);
+    let err = fp.handshake(0).unwrap_err();
+    assert!(matches!(err, DeviceError::Garbage { .. } | DeviceError::Timeout(_) | DeviceError::Checksum), "{err:?}");
+    host.set_baud(Channel::Fingerprint, 57_600).unwrap();
+    assert_eq!(fp.handshake(0).expect("right rate, no restart").baud(), 57_600);
 }

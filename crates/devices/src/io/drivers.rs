@@ -103,6 +103,17 @@ impl<T: Transport> FingerprintScanner<T> {
         SystemParameters::parse(&data).ok_or(DeviceError::Malformed("ReadSysPara reply"))
     }
 
+    /// Sets the module's own baud rate (register 4, N × 9600). The module answers at the old
+    /// rate; the line must then be switched to the new one.
+    pub fn set_module_baud(&mut self, baud: u32) -> Result<(), DeviceError> {
+        let n = baud / 9600;
+        if !(1..=12).contains(&n) || n * 9600 != baud {
+            return Err(DeviceError::Refused(format!("{baud} is not a multiple of 9600 up to 115200")));
+        }
+        self.expect_ok(Command::SetSysPara { register: 4, value: n as u8 })?;
+        Ok(())
+    }
+
     /// Reads a data transfer (PID 02 packets ending with PID 08).
     fn upload(&mut self, cmd: Command, expected: usize) -> Result<Vec<u8>, DeviceError> {
         self.expect_ok(cmd)?;
