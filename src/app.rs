@@ -20,7 +20,7 @@ use doorstep_vault::{InitOptions, KdfParams, Role, Vault, VaultConfig};
 use crate::auth::{Auth, OfficerAuth, VaultAuth};
 use crate::cli::UiArgs;
 use crate::config::Config;
-use crate::screens::unlock::{GlyphProbe, PrivacyNote, Title};
+use crate::screens::unlock::{GlyphProbe, PinKey, PrivacyNote, Title};
 use crate::screens::{PolicyInUse, Screen};
 use crate::ui::theme;
 
@@ -108,6 +108,8 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
         app.insert_resource(GlyphProbe);
     }
     shell(&mut app, policy, Box::new(auth));
+    // The bridge named in the environment, else the simulator (demo mode).
+    app.insert_resource(crate::peripherals::Peripherals::start(std::env::var("DOORSTEP_BRIDGE").ok()));
     app.add_systems(Startup, spawn_camera);
     if let Some(path) = ui.frame_log {
         app.insert_resource(FrameLog(path));
@@ -115,7 +117,23 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     }
     if let Some(path) = ui.screenshot {
         app.insert_resource(ScreenshotPlan { path, frames_on_screen: 0 });
-        app.add_systems(Update, take_screenshot.run_if(in_state(Screen::Unlock)));
+        match ui.screenshot_pin {
+            Some(pin) => {
+                let keys: Vec<PinKey> = pin
+                    .bytes()
+                    .filter(u8::is_ascii_digit)
+                    .map(|b| PinKey::Digit(b - b'0'))
+                    .chain([PinKey::Submit])
+                    .collect();
+                app.add_systems(Startup, move |mut out: MessageWriter<PinKey>| {
+                    out.write_batch(keys.clone());
+                });
+                app.add_systems(Update, take_screenshot.run_if(in_state(Screen::Home)));
+            }
+            None => {
+                app.add_systems(Update, take_screenshot.run_if(in_state(Screen::Unlock)));
+            }
+        }
     }
     match app.run() {
         AppExit::Success => ExitCode::SUCCESS,

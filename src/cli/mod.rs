@@ -52,6 +52,9 @@ pub struct UiArgs {
     /// With --screenshot: draw the title with characters the font lacks, to compare against.
     #[arg(long, hide = true, requires = "screenshot")]
     pub probe_missing_glyphs: bool,
+    /// With --screenshot: type this PIN first, and take the screenshot of the home screen.
+    #[arg(long, value_name = "PIN", hide = true, requires = "screenshot")]
+    pub screenshot_pin: Option<String>,
     /// Record the number of frames drawn so far to this file, every frame (for tests).
     #[arg(long, value_name = "FILE", hide = true)]
     pub frame_log: Option<PathBuf>,

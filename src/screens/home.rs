@@ -12,9 +12,50 @@ use crate::ui::widgets::{label, primary_button};
 #[derive(Component, Debug)]
 pub struct LockButton;
 
+/// The line that says which peripherals answer.
+#[derive(Component, Debug)]
+pub struct PeripheralLine;
+
 pub fn plugin(app: &mut App) {
     app.add_systems(OnEnter(Screen::Home), spawn);
-    app.add_systems(Update, press_lock.run_if(in_state(Screen::Home)));
+    app.add_systems(Update, (press_lock, show_peripherals).run_if(in_state(Screen::Home)));
+}
+
+/// The text for the peripheral line, from a snapshot.
+pub fn peripheral_text(s: &crate::peripherals::Snapshot, lang: crate::settings::Lang) -> Tr {
+    if !s.connected {
+        return Tr::new("home.no_bridge");
+    }
+    let zh = lang == crate::settings::Lang::Zh;
+    let names: Vec<&str> = s
+        .answering
+        .iter()
+        .map(|n| match (*n, zh) {
+            ("fingerprint", true) => "指纹仪",
+            ("id-card", true) => "身份证读卡器",
+            ("gnss", true) => "定位",
+            ("printer", true) => "打印机",
+            ("id-card", false) => "ID-card reader",
+            ("gnss", false) => "GNSS",
+            (other, _) => other,
+        })
+        .collect();
+    Tr::new(if s.simulated { "home.peripherals_sim" } else { "home.peripherals" })
+        .with("battery", s.battery_percent.map_or("—".to_string(), |b| b.to_string()))
+        .with("devices", if names.is_empty() { "—".to_string() } else { names.join(if zh { "、" } else { ", " }) })
+}
+
+fn show_peripherals(
+    p: Option<Res<crate::peripherals::Peripherals>>,
+    lang: Res<crate::settings::Lang>,
+    mut line: Query<&mut Tr, With<PeripheralLine>>,
+) {
+    let wanted = p.map_or(Tr::new("home.no_bridge"), |p| peripheral_text(&p.snapshot(), *lang));
+    for mut tr in &mut line {
+        if *tr != wanted {
+            *tr = wanted.clone();
+        }
+    }
 }
 
 fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>, auth: Res<Auth>) {
@@ -40,6 +81,7 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
                 theme::BODY_SIZE,
                 theme::MUTED,
             ));
+            body.spawn((PeripheralLine, label(Tr::new("home.no_bridge"), theme::BODY_SIZE, theme::MUTED)));
             body.spawn(Node { width: Val::Px(360.0), ..default() })
                 .with_child(primary_button(LockButton, Tr::new("home.lock")));
         });

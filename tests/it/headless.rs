@@ -219,3 +219,27 @@ fn the_unlock_screen_opens_the_real_vault() {
     assert!(v.audit_head().1 >= 4, "init, failed-pin, unlock, unlock");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_peripheral_line_says_what_answers() {
+    use doorstep::peripherals::Snapshot;
+    use doorstep::screens::home::peripheral_text;
+    let strings = doorstep::ui::i18n::Strings::embedded();
+    let down = Snapshot::default();
+    assert_eq!(peripheral_text(&down, Lang::Zh).render(&strings, Lang::Zh), "外设未连接：请检查箱内的 USB 连接线");
+    let up = Snapshot {
+        connected: true,
+        simulated: true,
+        battery_percent: Some(87),
+        answering: vec!["fingerprint", "gnss"],
+        problem: None,
+    };
+    assert_eq!(
+        peripheral_text(&up, Lang::Zh).render(&strings, Lang::Zh),
+        "外设（模拟）：电量 87% · 在线：指纹仪、定位"
+    );
+    assert_eq!(
+        peripheral_text(&up, Lang::En).render(&strings, Lang::En),
+        "Peripherals (simulated): battery 87 % · answering: fingerprint, GNSS"
+    );
+}

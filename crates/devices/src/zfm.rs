@@ -137,14 +137,24 @@ pub enum Command {
     GenImg,
     Img2Tz(u8),
     Match,
-    Search { buffer: u8, start: u16, count: u16 },
+    Search {
+        buffer: u8,
+        start: u16,
+        count: u16,
+    },
     RegModel,
-    Store { buffer: u8, page: u16 },
+    Store {
+        buffer: u8,
+        page: u16,
+    },
     UpChar(u8),
     UpImage,
     ReadSysPara,
     /// Register 4 = baud (N × 9600), 5 = security level, 6 = data packet size code.
-    SetSysPara { register: u8, value: u8 },
+    SetSysPara {
+        register: u8,
+        value: u8,
+    },
     TemplateNum,
 }
 
