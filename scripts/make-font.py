@@ -29,6 +29,24 @@ RANGES = [
 ]
 
 
+def add_format12(font: TTFont) -> None:
+    """With ~29,000 characters the format 4 subtable exceeds its 16-bit length, and readers
+    that trust the length (ttf-parser: fontdue, ab_glyph) lose characters beyond 64 KB. Add the
+    format 12 subtables that the original font has, which have no such limit."""
+    from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
+
+    mapping = font.getBestCmap()
+    cmap = font["cmap"]
+    for platform, encoding in ((3, 10), (0, 4)):
+        if any(t.platformID == platform and t.platEncID == encoding for t in cmap.tables):
+            continue
+        table = CmapSubtable.newSubtable(12)
+        table.platformID, table.platEncID, table.language = platform, encoding, 0
+        table.cmap = dict(mapping)
+        cmap.tables.append(table)
+    cmap.tables.sort(key=lambda t: (t.platformID, t.platEncID, t.language))
+
+
 def main() -> int:
     faces = TTCollection(SOURCE).fonts
     face = next((f for f in faces if f["name"].getDebugName(4) == FACE), None)
@@ -48,6 +66,7 @@ def main() -> int:
     sub = subset.Subsetter(opts)
     sub.populate(unicodes=[u for lo, hi in RANGES for u in range(lo, hi + 1)])
     sub.subset(font)
+    add_format12(font)
     font.save(OUT)
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes)")
     return 0

@@ -612,7 +612,8 @@ const PAPER_WIDTH: u32 = 384;
 /// Draws what a receipt's bytes print, as a thermal printer would: black on white, 384 dots wide.
 pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, String> {
     let items = escpos::parse(bytes).map_err(|e| e.to_string())?;
-    let font = fontdue::Font::from_bytes(FONT, fontdue::FontSettings::default())?;
+    use ab_glyph::{Font as _, ScaleFont as _};
+    let font = ab_glyph::FontRef::try_from_slice(FONT).map_err(|e| e.to_string())?;
     let mut rows: Vec<Vec<u8>> = Vec::new();
     let blank = |rows: &mut Vec<Vec<u8>>, n: usize| rows.extend((0..n).map(|_| vec![255u8; PAPER_WIDTH as usize]));
     blank(&mut rows, 8);
@@ -620,9 +621,9 @@ pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, String> {
         match item {
             escpos::PrintItem::Text { text, align, double } => {
                 let size = if double { 44.0 } else { 24.0 };
+                let scaled = font.as_scaled(size);
                 let line_h = (size * 1.3) as usize;
-                let glyphs: Vec<_> = text.chars().map(|c| font.rasterize(c, size)).collect();
-                let width: f32 = glyphs.iter().map(|(m, _)| m.advance_width).sum();
+                let width: f32 = text.chars().map(|c| scaled.h_advance(font.glyph_id(c))).sum();
                 let x0 = match align {
                     escpos::Align::Left => 4.0,
                     escpos::Align::Centre => ((PAPER_WIDTH as f32 - width) / 2.0).max(0.0),
@@ -630,15 +631,16 @@ pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, String> {
                 };
                 let top = rows.len();
                 blank(&mut rows, line_h);
-                let baseline = top as i32 + (size * 1.05) as i32;
+                let baseline = top as f32 + scaled.ascent() + (line_h as f32 - scaled.height()) / 2.0;
                 let mut x = x0;
-                for (m, bitmap) in glyphs {
-                    for gy in 0..m.height {
-                        for gx in 0..m.width {
-                            let cov = bitmap[gy * m.width + gx];
-                            let px = x as i32 + m.xmin + gx as i32;
-                            let py = baseline - m.height as i32 - m.ymin + gy as i32;
-                            if cov > 100
+                for c in text.chars() {
+                    let id = font.glyph_id(c);
+                    let glyph = id.with_scale_and_position(size, ab_glyph::point(x, baseline));
+                    if let Some(outline) = font.outline_glyph(glyph) {
+                        let b = outline.px_bounds();
+                        outline.draw(|gx, gy, cov| {
+                            let (px, py) = (b.min.x as i32 + gx as i32, b.min.y as i32 + gy as i32);
+                            if cov > 0.45
                                 && px >= 0
                                 && (px as u32) < PAPER_WIDTH
                                 && py >= 0
@@ -646,9 +648,9 @@ pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, String> {
                             {
                                 rows[py as usize][px as usize] = 0;
                             }
-                        }
+                        });
                     }
-                    x += m.advance_width;
+                    x += scaled.h_advance(id);
                 }
             }
             escpos::PrintItem::Qr(data) => {
@@ -834,6 +836,17 @@ mod tests {
     fn civil_dates() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_783), (2026, 11, 26));
+    }
+
+    #[test]
+    fn the_font_maps_every_character_a_receipt_prints() {
+        use ab_glyph::Font as _;
+        let font = ab_glyph::FontRef::try_from_slice(FONT).unwrap();
+        // These were lost when the subset font had only a format 4 cmap longer than 64 KB.
+        for c in "受理回执往来港澳通行证首次申请签注合计领取方式：邮寄凭此查询办理进度测试㐀".chars()
+        {
+            assert_ne!(font.glyph_id(c).0, 0, "no glyph for {c}");
+        }
     }
 
     #[test]
