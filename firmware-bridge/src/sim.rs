@@ -705,6 +705,22 @@ impl Default for SimConfig {
     }
 }
 
+/// The demo print in `assets/demo/fingerprints/finger-good-1.png`, if it is there and the
+/// sensor's size.
+pub fn demo_fingerprint() -> Option<GreyImage> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/demo/fingerprints/finger-good-1.png");
+    load_fingerprint(&path).ok()
+}
+
+/// Loads a fingerprint image for the simulated module: 8-bit grey, 256 × 288.
+pub fn load_fingerprint(path: &std::path::Path) -> Result<GreyImage, String> {
+    let img = image::open(path).map_err(|e| format!("{}: {e}", path.display()))?.to_luma8();
+    if (img.width() as usize, img.height() as usize) != (zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT) {
+        return Err(format!("{}: the sensor's images are {}×{}", path.display(), zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT));
+    }
+    Ok(GreyImage { width: zfm::IMAGE_WIDTH, height: zfm::IMAGE_HEIGHT, pixels: img.into_raw() })
+}
+
 struct SimBoard;
 
 impl Board for SimBoard {

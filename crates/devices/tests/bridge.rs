@@ -153,3 +153,23 @@ fn the_wrong_baud_rate_reads_as_garbage_and_the_right_one_recovers() {
     host.set_baud(Channel::Fingerprint, 57_600).unwrap();
     assert_eq!(fp.handshake(0).expect("right rate, no restart").baud(), 57_600);
 }
+
+#[test]
+fn the_demo_prints_pass_and_fail_quality_as_labelled() {
+    use doorstep_devices::quality::{QualityReason, QualityThresholds, assess};
+    use doorstep_firmware_bridge::sim::load_fingerprint;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/fingerprints");
+    let t = QualityThresholds::default();
+    for (name, reason) in [
+        ("finger-good-1", None),
+        ("finger-good-2", None),
+        ("finger-faint", Some(QualityReason::LowContrast)),
+        ("finger-partial", Some(QualityReason::SmallArea)),
+    ] {
+        let q = assess(&load_fingerprint(&dir.join(format!("{name}.png"))).unwrap(), &t);
+        match reason {
+            None => assert!(q.acceptable(), "{name}: {q:?}"),
+            Some(r) => assert!(q.reasons.contains(&r), "{name}: {q:?}"),
+        }
+    }
+}

@@ -22,6 +22,13 @@ fn main() -> std::process::ExitCode {
             },
             "--printer-out" => cfg.printer_out = args.next().map(PathBuf::from),
             "--no-pacing" => cfg.paced = false,
+            "--fingerprint" => {
+                match args.next().map(|p| doorstep_firmware_bridge::sim::load_fingerprint(std::path::Path::new(&p))) {
+                    Some(Ok(img)) => cfg.fingerprint = Some(img),
+                    Some(Err(e)) => return usage(&e),
+                    None => return usage("--fingerprint needs a PNG"),
+                }
+            }
             "--help" | "-h" => return usage(""),
             other => return usage(&format!("unknown option {other}")),
         }
@@ -54,6 +61,6 @@ fn usage(error: &str) -> std::process::ExitCode {
     if !error.is_empty() {
         eprintln!("doorstep-bridge-sim: {error}");
     }
-    eprintln!("usage: doorstep-bridge-sim [--baud 115200] [--printer-out DIR] [--no-pacing]");
+    eprintln!("usage: doorstep-bridge-sim [--baud 115200] [--printer-out DIR] [--fingerprint PNG] [--no-pacing]");
     if error.is_empty() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::from(2) }
 }
