@@ -435,22 +435,6 @@ impl CardReader {
     pub fn new(card: CardIdentity) -> CardReader {
         CardReader { decoder: sam::FrameDecoder::new(), card, read_at: None }
     }
-
-    /// The published example identity (DOMAIN.md §2) with an obviously fake name.
-    pub fn example_card() -> CardIdentity {
-        CardIdentity {
-            name: "测试".into(),
-            sex_code: '2',
-            nation_code: "01".into(),
-            birth_date: "19491231".into(),
-            address: "北京市朝阳区测试路1号".into(),
-            id_number: "11010519491231002X".into(),
-            issuer: "北京市公安局朝阳分局".into(),
-            valid_from: "20200101".into(),
-            valid_until: "长期".into(),
-            wlt_photo: (0..sam::PHOTO_LEN).map(|i| (i * 31 % 251) as u8).collect(),
-        }
-    }
 }
 
 impl SimDevice for CardReader {
@@ -762,7 +746,7 @@ impl Simulator {
         };
         let devices = [
             uart(Channel::Fingerprint, Box::new(FingerprintModule::new(image, faults.clone()))),
-            uart(Channel::IdCard, Box::new(CardReader::new(CardReader::example_card()))),
+            uart(Channel::IdCard, Box::new(CardReader::new(sam::example_identity()))),
             uart(Channel::Gnss, Box::<GnssReceiver>::default()),
             uart(Channel::Printer, Box::new(printer)),
         ];

@@ -42,3 +42,27 @@ pub enum DeviceError {
     #[error("serial port: {0}")]
     Port(String),
 }
+
+/// Drops bytes before the next `header` in `buf`, reporting them as garbage. Returns true when
+/// `buf` now starts with the header; false when it holds no header yet (a prefix of one at the
+/// end is kept, in case the rest is in the next chunk).
+pub(crate) fn resync<T>(buf: &mut Vec<u8>, header: &[u8], out: &mut Vec<Result<T, DeviceError>>) -> bool {
+    match buf.windows(header.len()).position(|w| w == header) {
+        Some(0) => true,
+        Some(skip) => {
+            buf.drain(..skip);
+            out.push(Err(DeviceError::Garbage { bytes: skip }));
+            true
+        }
+        None => {
+            let keep =
+                (1..header.len()).rev().find(|&k| buf.len() >= k && buf[buf.len() - k..] == header[..k]).unwrap_or(0);
+            let skip = buf.len() - keep;
+            if skip > 0 {
+                buf.drain(..skip);
+                out.push(Err(DeviceError::Garbage { bytes: skip }));
+            }
+            false
+        }
+    }
+}

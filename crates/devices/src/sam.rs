@@ -173,24 +173,8 @@ impl FrameDecoder {
         self.buf.extend_from_slice(bytes);
         let mut out = Vec::new();
         loop {
-            match self.buf.windows(5).position(|w| w == PREAMBLE) {
-                Some(0) => {}
-                Some(n) => {
-                    self.buf.drain(..n);
-                    out.push(Err(DeviceError::Garbage { bytes: n }));
-                }
-                None => {
-                    let keep = (1..=4)
-                        .rev()
-                        .find(|&k| self.buf.len() >= k && self.buf[self.buf.len() - k..] == PREAMBLE[..k])
-                        .unwrap_or(0);
-                    let skip = self.buf.len() - keep;
-                    if skip > 0 {
-                        self.buf.drain(..skip);
-                        out.push(Err(DeviceError::Garbage { bytes: skip }));
-                    }
-                    return out;
-                }
+            if !crate::resync(&mut self.buf, &PREAMBLE, &mut out) {
+                return out;
             }
             if self.buf.len() < 7 {
                 return out;
@@ -321,6 +305,23 @@ impl CardIdentity {
     }
 }
 
+/// The published example identity number (DOMAIN.md §2) with an obviously fake name and
+/// address, for the simulator, demos and tests.
+pub fn example_identity() -> CardIdentity {
+    CardIdentity {
+        name: "测试".into(),
+        sex_code: '2',
+        nation_code: "01".into(),
+        birth_date: "19491231".into(),
+        address: "北京市朝阳区测试路1号".into(),
+        id_number: "11010519491231002X".into(),
+        issuer: "北京市公安局朝阳分局".into(),
+        valid_from: "20200101".into(),
+        valid_until: "长期".into(),
+        wlt_photo: (0..PHOTO_LEN).map(|i| (i * 31 % 251) as u8).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,19 +341,8 @@ mod tests {
         assert_eq!(frame(&[0x61, 0xFF, 0x50]), hex("AA AA AA 96 69 00 04 61 FF 50 CA"));
     }
 
-    pub fn example() -> CardIdentity {
-        CardIdentity {
-            name: "测试".into(),
-            sex_code: '2',
-            nation_code: "01".into(),
-            birth_date: "19491231".into(),
-            address: "北京市朝阳区测试路1号".into(),
-            id_number: "11010519491231002X".into(),
-            issuer: "测试公安分局".into(),
-            valid_from: "20200101".into(),
-            valid_until: "长期".into(),
-            wlt_photo: (0..PHOTO_LEN).map(|i| (i * 7) as u8).collect(),
-        }
+    fn example() -> CardIdentity {
+        example_identity()
     }
 
     #[test]

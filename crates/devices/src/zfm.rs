@@ -89,23 +89,8 @@ impl PacketDecoder {
         self.buf.extend_from_slice(bytes);
         let mut out = Vec::new();
         loop {
-            // Find the header.
-            match self.buf.windows(2).position(|w| w == HEADER) {
-                Some(0) => {}
-                Some(skip) => {
-                    self.buf.drain(..skip);
-                    out.push(Err(DeviceError::Garbage { bytes: skip }));
-                }
-                None => {
-                    // Keep a trailing EF in case its 01 is in the next chunk.
-                    let keep = usize::from(self.buf.last() == Some(&0xEF));
-                    let skip = self.buf.len() - keep;
-                    if skip > 0 {
-                        out.push(Err(DeviceError::Garbage { bytes: skip }));
-                        self.buf.drain(..skip);
-                    }
-                    return out;
-                }
+            if !crate::resync(&mut self.buf, &HEADER, &mut out) {
+                return out;
             }
             if self.buf.len() < 9 {
                 return out;
