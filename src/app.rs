@@ -37,9 +37,18 @@ pub const DEMO_PIN: &str = "123456";
 
 /// Opens the vault for the unlock screen, creating a demo vault (demo officer, demo bureau
 /// key beside it) when there is none yet.
-fn vault_auth(dir: PathBuf, config: &Config) -> anyhow::Result<VaultAuth> {
+fn vault_auth(dir: PathBuf, config: &Config, demo: bool) -> anyhow::Result<VaultAuth> {
     let officer = config.officer();
     if !doorstep_vault::is_initialised(&dir) {
+        // A configured unit with no vault is misconfigured: a demo vault there would seal
+        // applications to a key the bureau does not have.
+        if !demo && let Some(source) = &config.source {
+            anyhow::bail!(
+                "no vault in {} (configured in {}): provision this unit with `doorstep vault init`, or run with --demo",
+                dir.display(),
+                source.display()
+            );
+        }
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let pair = BureauKeyPair::generate(&mut rand::rng());
         let secret = crate::cli::vault::demo_secret_path(&dir);
@@ -74,7 +83,7 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
             return ExitCode::FAILURE;
         }
     };
-    let auth = match vault_auth(vault.unwrap_or_else(|| config.vault_dir()), &config) {
+    let auth = match vault_auth(vault.unwrap_or_else(|| config.vault_dir()), &config, ui.demo) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("doorstep: {e:#}");

@@ -22,6 +22,9 @@ pub struct Config {
     pub reserve_mb: Option<u64>,
     /// A folder of policy files replacing the built-in ones.
     pub policy: Option<PathBuf>,
+    /// Where this configuration was read from (none: defaults, a demo machine).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 fn home() -> Option<PathBuf> {
@@ -44,7 +47,10 @@ impl Config {
             },
         };
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("{} is not a valid doorstep config", path.display()))
+        let mut config: Config =
+            toml::from_str(&text).with_context(|| format!("{} is not a valid doorstep config", path.display()))?;
+        config.source = Some(path);
+        Ok(config)
     }
 
     /// The vault folder: the file's, else `$XDG_DATA_HOME/doorstep/vault` (or

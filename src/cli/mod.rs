@@ -43,6 +43,10 @@ pub struct UiArgs {
     /// Language of the screens.
     #[arg(long, value_enum, default_value_t = Lang::Zh)]
     pub lang: Lang,
+    /// Create a demo vault (demo officer, demo bureau key) if there is none. Implied on a
+    /// machine without a configuration file; a provisioned unit never gets one by accident.
+    #[arg(long)]
+    pub demo: bool,
     /// Window size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1280x800", value_parser = parse_size)]
     pub window: (u32, u32),

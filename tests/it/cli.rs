@@ -250,3 +250,25 @@ fn devices_list_finds_the_bridge_on_a_pseudo_terminal() {
     assert_eq!(port["found"]["devices"], serde_json::json!(["id-card", "gnss", "printer"]));
     std::fs::remove_dir_all(&replay).ok();
 }
+
+#[test]
+fn a_configured_unit_without_a_vault_refuses_to_start_a_demo() {
+    let dir = std::env::temp_dir().join(format!("doorstep-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!("vault = \"{}\"\nofficer = \"officer-test\"\n", dir.join("missing-vault").display()),
+    )
+    .unwrap();
+    let out = doorstep(&["--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no vault") && err.contains("vault init"), "{err}");
+    assert!(!dir.join("missing-vault").exists(), "nothing was created");
+    std::fs::write(&config, "colour = \"red\"\n").unwrap();
+    let out = doorstep(&["--config", config.to_str().unwrap(), "check", "id", "11010519491231002X"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid doorstep config"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -55,7 +55,7 @@ fn shoot(display: &str, png: &Path, extra: &[&str]) -> serde_json::Value {
     let vault = png.parent().unwrap().join("vault");
     let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
         .args(["--window", "1280x800", "--screenshot", png.to_str().unwrap()])
-        .args(["--vault", vault.to_str().unwrap()])
+        .args(["--vault", vault.to_str().unwrap(), "--demo"])
         .args(extra)
         .env("DISPLAY", display)
         .env("WGPU_BACKEND", "vulkan")
@@ -208,7 +208,7 @@ fn an_idle_unit_does_not_redraw() {
     let _ = std::fs::remove_file(&log);
     let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
         .args(["--window", "1280x800", "--frame-log", log.to_str().unwrap()])
-        .args(["--vault", dir.join("vault").to_str().unwrap()])
+        .args(["--vault", dir.join("vault").to_str().unwrap(), "--demo"])
         .env("DISPLAY", &display)
         .env("WGPU_BACKEND", "vulkan")
         .env_remove("WAYLAND_DISPLAY")
