@@ -33,12 +33,14 @@ impl Peripherals {
         self.shared.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Connects to the bridge at `path`, or starts the simulator when there is none, and
-    /// keeps the link alive on a thread for the life of the app.
+    /// Connects to the bridge at `path`, or to the first serial port where a bridge answers,
+    /// or else starts the simulator (demo mode); then keeps the link alive on a thread for the
+    /// life of the app.
     pub fn start(path: Option<String>) -> Peripherals {
         let p = Peripherals::default();
         let shared = p.shared.clone();
         let spawned = std::thread::Builder::new().name("peripherals".into()).spawn(move || {
+            let path = path.or_else(find_bridge);
             let (sim, path) = match path {
                 Some(path) => (None, path),
                 None => match Simulator::start(SimConfig::default()) {
@@ -87,6 +89,15 @@ impl Peripherals {
         }
         p
     }
+}
+
+/// The first serial port where a bridge completes the handshake.
+fn find_bridge() -> Option<String> {
+    let ports = serialport::available_ports().unwrap_or_default();
+    ports
+        .into_iter()
+        .map(|p| p.port_name)
+        .find(|name| BridgeHost::connect(name, 115_200, Duration::from_millis(800)).is_ok())
 }
 
 fn set(shared: &Arc<Mutex<Snapshot>>, f: impl FnOnce(&mut Snapshot)) {
