@@ -70,19 +70,38 @@ impl KdfParams {
         Ok(out)
     }
 
-    /// Chooses parameters that take about `target` on this machine: 64 MiB memory, with as
-    /// many passes (1–10) as fit, never below the floor. Returns them with the measured time.
+    /// Chooses parameters that take about `target` (within 0.3–1 s) on this machine: 64 MiB
+    /// memory and as many passes as fit, measured and corrected a few times, never below the
+    /// floor. Returns them with the last measured time.
     pub fn calibrate(target: Duration) -> Result<(KdfParams, Duration), crate::VaultError> {
         let kdf_error = |e: argon2::Error| crate::VaultError::Kdf(e.to_string());
-        let probe = KdfParams { m_kib: 64 * 1024, t: 1, p: 1 };
-        let start = Instant::now();
-        probe.derive(b"calibration", b"calibration-salt").map_err(kdf_error)?;
-        let per_pass = start.elapsed().max(Duration::from_millis(1));
-        let passes = (target.as_secs_f64() / per_pass.as_secs_f64()).round().clamp(1.0, 10.0) as u32;
-        let chosen = if per_pass > target { KdfParams::FLOOR } else { KdfParams { t: passes.max(2), ..probe } };
-        let start = Instant::now();
-        chosen.derive(b"calibration", b"calibration-salt").map_err(kdf_error)?;
-        Ok((chosen, start.elapsed()))
+        let time = |p: &KdfParams| -> Result<Duration, crate::VaultError> {
+            let start = Instant::now();
+            p.derive(b"calibration", b"calibration-salt").map_err(kdf_error)?;
+            Ok(start.elapsed().max(Duration::from_micros(1)))
+        };
+        let mut chosen = KdfParams { m_kib: 64 * 1024, t: 2, p: 1 };
+        let mut took = time(&chosen)?;
+        for _ in 0..4 {
+            let low = target.mul_f64(0.6);
+            let high = target.mul_f64(2.0);
+            if took >= low && took <= high {
+                break;
+            }
+            let scale = target.as_secs_f64() / took.as_secs_f64();
+            let t = ((f64::from(chosen.t) * scale).round() as u32).clamp(2, 32);
+            if t == chosen.t {
+                break;
+            }
+            chosen.t = t;
+            took = time(&chosen)?;
+        }
+        if took > Duration::from_secs(2) {
+            // A very slow machine: fall back to the floor rather than a long unlock.
+            chosen = KdfParams::FLOOR;
+            took = time(&chosen)?;
+        }
+        Ok((chosen, took))
     }
 }
 
