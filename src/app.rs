@@ -67,7 +67,7 @@ fn vault_auth(dir: PathBuf, config: &Config, demo: bool) -> anyhow::Result<Vault
                 now_unix: crate::settings::now().unix_timestamp(),
             },
         )?;
-        info!("created a demo vault in {} (demo officer PIN {DEMO_PIN})", dir.display());
+        eprintln!("doorstep: created a demo vault in {} (demo officer PIN {DEMO_PIN})", dir.display());
     }
     let demo = doorstep_vault::device_id(&dir)?.starts_with("demo-");
     let config = VaultConfig { reserve_bytes: config.reserve_bytes() };
@@ -117,7 +117,8 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
         app.insert_resource(GlyphProbe);
     }
     shell(&mut app, policy, Box::new(auth));
-    // The bridge named in the environment, else the simulator (demo mode).
+    // The bridge named in the environment, else one found on a serial port, else the
+    // simulator (demo mode).
     app.insert_resource(crate::peripherals::Peripherals::start(std::env::var("DOORSTEP_BRIDGE").ok()));
     app.add_systems(Startup, spawn_camera);
     if let Some(path) = ui.frame_log {
