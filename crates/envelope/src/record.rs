@@ -15,7 +15,9 @@ pub struct FingerprintCapture {
     pub finger: u8,
     pub width: u16,
     pub height: u16,
+    #[serde(with = "serde_bytes")]
     pub image: Vec<u8>,
+    #[serde(with = "serde_bytes")]
     pub template: Vec<u8>,
     pub quality: u8,
     pub exception: Option<String>,
@@ -63,9 +65,11 @@ pub struct ApplicationRecord {
     /// The validated form (doorstep-core's visit data) as JSON.
     pub form_json: String,
     /// The ID photo, a JPEG meeting the exit-entry standard.
+    #[serde(with = "serde_bytes")]
     pub photo_jpeg: Vec<u8>,
     pub fingerprints: Vec<FingerprintCapture>,
     /// The applicant's (or proxy's) signature as a PNG.
+    #[serde(with = "serde_bytes")]
     pub signature_png: Vec<u8>,
     /// What was consented to and when, as JSON.
     pub consent_json: String,

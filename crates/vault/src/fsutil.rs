@@ -19,6 +19,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_dir(dir)
 }
 
+/// Writes `bytes` into an existing, empty file whose directory entry is already durable, and
+/// fsyncs it: one fsync, none for the directory.
+pub fn write_into(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = std::fs::OpenOptions::new().write(true).truncate(true).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
 /// Makes a directory's entries (creations, renames, removals) durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()

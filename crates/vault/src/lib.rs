@@ -122,6 +122,9 @@ pub struct OutboxEntry {
     pub size: u64,
     pub sealed_at_unix: i64,
     pub updated_at_unix: i64,
+    /// The file in `envelopes/` that holds it.
+    #[serde(default)]
+    pub file: String,
 }
 
 /// What the supervisor sees before approving: no biometrics beyond a thumbnail.
@@ -217,7 +220,13 @@ pub struct Vault {
     user_key: SigningKey,
     audit: audit::AuditLog,
     recovery: Recovery,
+    /// Empty envelope files, created (and their directory entries made durable) ahead of
+    /// time, so a seal needs one fsync for its data and none for the directory.
+    pool: std::sync::Mutex<Vec<PathBuf>>,
 }
+
+/// Empty envelope files kept ready.
+const POOL_TARGET: usize = 8;
 
 /// Whether `dir` holds a vault.
 pub fn is_initialised(dir: &Path) -> bool {
@@ -336,6 +345,7 @@ impl Vault {
             user_key: key_from_seed(&seed),
             audit,
             recovery,
+            pool: std::sync::Mutex::new(Vec::new()),
         };
         vault.reconcile(now_unix)?;
         if damaged_audit {
@@ -489,7 +499,12 @@ impl Vault {
     /// Saves one part of a visit's draft (a step's data, a photo…). Returns once durable.
     pub fn save_draft(&self, visit: &str, part: &str, bytes: &[u8]) -> Result<(), VaultError> {
         self.put(&self.drafts, "drafts", &Self::draft_key(visit, part), bytes)?;
-        self.flush()
+        self.flush()?;
+        // A visit is on its way to a seal: have empty envelope files ready.
+        if self.pool().len() < 2 {
+            self.replenish()?;
+        }
+        Ok(())
     }
 
     pub fn load_draft(&self, visit: &str, part: &str) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
@@ -521,8 +536,47 @@ impl Vault {
 
     // ----- Sealing and the outbox -----
 
+    /// The file holding a sealed application, as the index says.
     fn envelope_path(&self, id: &ApplicationId) -> PathBuf {
-        self.dir.join(ENVELOPES).join(format!("{id}.env"))
+        let name = self
+            .entry(&id.to_string())
+            .ok()
+            .map(|e| e.file)
+            .filter(|f| !f.is_empty())
+            .unwrap_or_else(|| format!("{id}.env"));
+        self.dir.join(ENVELOPES).join(name)
+    }
+
+    fn pool(&self) -> std::sync::MutexGuard<'_, Vec<PathBuf>> {
+        self.pool.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Tops the pool of empty envelope files up, with one directory fsync for all of them.
+    fn replenish(&self) -> Result<(), VaultError> {
+        let mut pool = self.pool();
+        if pool.len() >= POOL_TARGET {
+            return Ok(());
+        }
+        let dir = self.dir.join(ENVELOPES);
+        while pool.len() < POOL_TARGET {
+            let mut name = [0u8; 8];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut name);
+            let path = dir.join(format!("s-{}.env", hex::encode(name)));
+            fs::OpenOptions::new().write(true).create_new(true).open(&path)?.sync_all()?;
+            pool.push(path);
+        }
+        fsutil::sync_dir(&dir)?;
+        Ok(())
+    }
+
+    /// An empty envelope file to write a seal into: from the pool, or a new one (then its
+    /// directory entry is made durable too).
+    fn take_slot(&self) -> Result<PathBuf, VaultError> {
+        if let Some(p) = self.pool().pop() {
+            return Ok(p);
+        }
+        self.replenish()?;
+        self.pool().pop().ok_or_else(|| VaultError::Corrupt("no envelope file could be made".into()))
     }
 
     fn receipt_path(&self, id: &ApplicationId) -> PathBuf {
@@ -568,7 +622,8 @@ impl Vault {
         let id = envelope.application_id();
         let sidecar = Sidecar { visit_id: visit.to_string(), review: Some(review.clone()) };
         let file = self.container(&id, &sidecar, &envelope.to_bytes())?;
-        fsutil::write_atomic(&self.envelope_path(&id), &file)?;
+        let slot = self.take_slot()?;
+        fsutil::write_into(&slot, &file)?;
         let entry = OutboxEntry {
             application_id: id.to_string(),
             visit_id: visit.to_string(),
@@ -578,6 +633,7 @@ impl Vault {
             size: file.len() as u64,
             sealed_at_unix: now,
             updated_at_unix: now,
+            file: slot.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         };
         self.put_entry(&entry)?;
         let prefix = format!("{visit}\0").into_bytes();
@@ -784,19 +840,20 @@ impl Vault {
                 }
                 continue;
             }
+            if fs::metadata(&path)?.len() == 0 {
+                self.pool().push(path);
+                continue;
+            }
             let bytes = fs::read(&path)?;
-            let unindexed = {
-                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                self.index.get(stem.as_bytes())?.is_none()
-            };
             // An envelope about to be indexed again is checked in full first.
             let parsed = self.open_container(&bytes).and_then(|(sc, env)| {
-                if unindexed {
-                    env.verify_self_signed().map(|_| (sc, env)).map_err(|e| VaultError::Corrupt(e.to_string()))
-                } else {
-                    Ok((sc, env))
+                let indexed = self.index.get(env.application_id().to_string().as_bytes())?.is_some();
+                if !indexed {
+                    env.verify_self_signed().map_err(|e| VaultError::Corrupt(e.to_string()))?;
                 }
+                Ok((sc, env))
             });
+            let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let Ok((sidecar, env)) = parsed else {
                 // Kept, never deleted: renamed so it is not mistaken for a good one, and reported.
                 let aside = path.with_extension("env.damaged");
@@ -819,9 +876,15 @@ impl Vault {
                     size: bytes.len() as u64,
                     sealed_at_unix: env.header().sealed_at_unix,
                     updated_at_unix: now,
+                    file: file_name.clone(),
                 })?;
                 self.recovery.reindexed += 1;
                 self.audit.append(&self.data_key, &self.device_key, now, "seal-recovered", &id.to_string())?;
+            } else if let Ok(mut e) = self.entry(&id.to_string())
+                && e.file != file_name
+            {
+                e.file = file_name;
+                self.put_entry(&e)?;
             }
         }
         let mut sealed_visits = Vec::new();
@@ -847,6 +910,7 @@ impl Vault {
         if stored.map_or(0, u64::from_be_bytes) < max_counter {
             self.put(&self.meta, "meta", b"counter", &max_counter.to_be_bytes())?;
         }
+        self.replenish()?;
         self.flush()
     }
 
@@ -928,11 +992,18 @@ impl Vault {
             }
         }
         for file in fs::read_dir(self.dir.join(ENVELOPES))? {
-            let name = file?.file_name().to_string_lossy().into_owned();
-            if let Some(id) = name.strip_suffix(".env")
-                && !indexed.contains(id)
-            {
-                report.problems.push(format!("{id}: envelope file not in the index"));
+            let path = file?.path();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if name.ends_with(".env") && fs::metadata(&path).map(|m| m.len() > 0).unwrap_or(false) {
+                match fs::read(&path).map_err(VaultError::from).and_then(|b| self.open_container(&b)) {
+                    Ok((_, env)) if !indexed.contains(&env.application_id().to_string()) => {
+                        report
+                            .problems
+                            .push(format!("{}: envelope file {name} not in the index", env.application_id()));
+                    }
+                    Ok(_) => {}
+                    Err(e) => report.problems.push(format!("{name}: {e}")),
+                }
             }
             if name.ends_with(".env.damaged") {
                 report.problems.push(format!("{name}: a sealed application's file is damaged (kept aside)"));

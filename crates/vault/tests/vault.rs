@@ -448,8 +448,9 @@ fn a_damaged_envelope_file_is_kept_aside_and_reported_not_fatal() {
     let d = tmp();
     init(d.path());
     let ids = seal_some(d.path(), 2);
+    let file = unlock(d.path()).outbox().unwrap().into_iter().find(|e| e.application_id == ids[0]).unwrap().file;
     fs::remove_dir_all(d.path().join("index")).unwrap();
-    let victim = d.path().join("envelopes").join(format!("{}.env", ids[0]));
+    let victim = d.path().join("envelopes").join(file);
     let mut bytes = fs::read(&victim).unwrap();
     let n = bytes.len();
     bytes[n / 2] ^= 0xFF;
