@@ -594,9 +594,10 @@ impl Vault {
 
     /// Seals a finished application. It is reported sealed once its file is durable: the
     /// envelope, with a sidecar sealed under the data key that names the visit and holds the
-    /// supervisor's review summary, written, fsynced, renamed and the directory fsynced. The
-    /// index entry, the counter and the erasure of the draft follow without waiting for the
-    /// disk: after a crash they are all rebuilt from the file. Two fsyncs in all.
+    /// supervisor's review summary, written into an empty file whose directory entry is
+    /// already durable, and fsynced. The index entry, the counter and the erasure of the draft
+    /// follow without waiting for the disk: after a crash they are all rebuilt from the file.
+    /// One fsync in all.
     pub fn seal(
         &mut self,
         visit: &str,
