@@ -10,7 +10,7 @@ use bevy::input::keyboard::KeyboardInput;
 use bevy::input::mouse::MouseButtonInput;
 use bevy::input::touch::TouchInput;
 use bevy::prelude::*;
-use bevy::window::RequestRedraw;
+use bevy::window::{RequestRedraw, WindowFocused, WindowOccluded};
 use doorstep_core::Policy;
 
 use crate::auth::Officer;
@@ -69,13 +69,15 @@ const SETTLE_FRAMES: u32 = 10;
 pub fn plugin(app: &mut App) {
     app.init_state::<Screen>();
     app.add_message::<RequestRedraw>();
+    app.add_message::<WindowFocused>();
+    app.add_message::<WindowOccluded>();
     app.insert_resource(Settle(SETTLE_FRAMES));
     app.add_systems(Update, settle_new_screens);
     app.init_resource::<Session>();
     app.init_resource::<IdleLock>();
     app.add_message::<LockNow>();
     app.add_plugins((unlock::plugin, home::plugin));
-    app.add_systems(Update, (switch_language, track_idle, lock).chain());
+    app.add_systems(Update, (switch_language, track_idle, lock_when_hidden, lock).chain());
 }
 
 fn settle_new_screens(
@@ -116,6 +118,30 @@ fn track_idle(
     }
     idle.idle += time.delta();
     if idle.idle >= idle.timeout {
+        lock.write(LockNow);
+    }
+}
+
+/// Locks when the window, having had focus, loses it or is hidden (another app in front,
+/// the lid closed): SECURITY.md R12. A window that never had focus (no window manager) does
+/// not count.
+fn lock_when_hidden(
+    mut focus: MessageReader<WindowFocused>,
+    mut occluded: MessageReader<WindowOccluded>,
+    mut had_focus: Local<bool>,
+    screen: Res<State<Screen>>,
+    mut lock: MessageWriter<LockNow>,
+) {
+    let mut hide = false;
+    for f in focus.read() {
+        if f.focused {
+            *had_focus = true;
+        } else if *had_focus {
+            hide = true;
+        }
+    }
+    hide |= occluded.read().any(|o| o.occluded);
+    if hide && *screen.get() != Screen::Unlock {
         lock.write(LockNow);
     }
 }

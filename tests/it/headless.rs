@@ -243,3 +243,27 @@ fn the_peripheral_line_says_what_answers() {
         "Peripherals (simulated): battery 87 % · answering: fingerprint, GNSS"
     );
 }
+
+#[test]
+fn losing_focus_or_being_hidden_locks_the_unit() {
+    use bevy::window::{WindowFocused, WindowOccluded};
+    let mut app = app();
+    // Focus lost before it was ever had (no window manager) does not lock.
+    type_pin(&mut app, DemoAuth::PIN);
+    app.world_mut().write_message(WindowFocused { window: Entity::PLACEHOLDER, focused: false });
+    app.update();
+    app.update();
+    assert_eq!(screen(&app), Screen::Home);
+    app.world_mut().write_message(WindowFocused { window: Entity::PLACEHOLDER, focused: true });
+    app.update();
+    app.world_mut().write_message(WindowFocused { window: Entity::PLACEHOLDER, focused: false });
+    app.update();
+    app.update();
+    assert_eq!(screen(&app), Screen::Unlock);
+    type_pin(&mut app, DemoAuth::PIN);
+    assert_eq!(screen(&app), Screen::Home);
+    app.world_mut().write_message(WindowOccluded { window: Entity::PLACEHOLDER, occluded: true });
+    app.update();
+    app.update();
+    assert_eq!(screen(&app), Screen::Unlock);
+}
