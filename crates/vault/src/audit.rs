@@ -41,6 +41,13 @@ fn hash_of(seq: u64, at: i64, action: &str, subject: &str, prev: &str) -> [u8; 3
     h.finalize().into()
 }
 
+/// Whether an append waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    Fsync,
+    Later,
+}
+
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const AAD: &[u8] = b"doorstep-audit-record-v1";
 
@@ -125,7 +132,9 @@ impl AuditLog {
         Ok((AuditLog { path: path.to_path_buf(), head, len }, scan, moved))
     }
 
-    /// Appends an entry durably (fsync) and returns it.
+    /// Appends an entry and returns it. With [`Durability::Fsync`] it is on disk when this
+    /// returns; [`Durability::Later`] leaves that to the next fsync (or the OS), for actions
+    /// whose own result is already durable and is re-recorded on recovery.
     pub fn append(
         &mut self,
         key: &[u8; 32],
@@ -133,31 +142,7 @@ impl AuditLog {
         at_unix: i64,
         action: &str,
         subject: &str,
-    ) -> Result<AuditEntry, VaultError> {
-        self.append_with(key, device, at_unix, action, subject, true)
-    }
-
-    /// Appends an entry, leaving it to the next durable append (or the OS) to reach the disk:
-    /// for actions whose own result is already durable and would be re-recorded on recovery.
-    pub fn append_lazily(
-        &mut self,
-        key: &[u8; 32],
-        device: &SigningKey,
-        at_unix: i64,
-        action: &str,
-        subject: &str,
-    ) -> Result<AuditEntry, VaultError> {
-        self.append_with(key, device, at_unix, action, subject, false)
-    }
-
-    fn append_with(
-        &mut self,
-        key: &[u8; 32],
-        device: &SigningKey,
-        at_unix: i64,
-        action: &str,
-        subject: &str,
-        durable: bool,
+        durability: Durability,
     ) -> Result<AuditEntry, VaultError> {
         let hash = hash_of(self.len, at_unix, action, subject, &self.head);
         let entry = AuditEntry {
@@ -175,7 +160,7 @@ impl AuditLog {
         let mut record = (sealed.len() as u32).to_le_bytes().to_vec();
         record.extend_from_slice(&sealed);
         f.write_all(&record)?;
-        if durable {
+        if durability == Durability::Fsync {
             f.sync_all()?;
         }
         self.head = entry.hash.clone();

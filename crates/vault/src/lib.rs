@@ -413,7 +413,7 @@ impl Vault {
     }
 
     fn record(&mut self, at: i64, action: &str, subject: &str) -> Result<(), VaultError> {
-        self.audit.append(&self.data_key, &self.device_key, at, action, subject)?;
+        self.audit.append(&self.data_key, &self.device_key, at, action, subject, audit::Durability::Fsync)?;
         Ok(())
     }
 
@@ -642,7 +642,7 @@ impl Vault {
             let (k, _) = item?;
             self.drafts.remove(k)?;
         }
-        self.audit.append_lazily(&self.data_key, &self.device_key, now, "seal", &id.to_string())?;
+        self.audit.append(&self.data_key, &self.device_key, now, "seal", &id.to_string(), audit::Durability::Later)?;
         Ok(entry)
     }
 
@@ -880,7 +880,14 @@ impl Vault {
                     file: file_name.clone(),
                 })?;
                 self.recovery.reindexed += 1;
-                self.audit.append(&self.data_key, &self.device_key, now, "seal-recovered", &id.to_string())?;
+                self.audit.append(
+                    &self.data_key,
+                    &self.device_key,
+                    now,
+                    "seal-recovered",
+                    &id.to_string(),
+                    audit::Durability::Fsync,
+                )?;
             } else if let Ok(mut e) = self.entry(&id.to_string())
                 && e.file != file_name
             {

@@ -11,6 +11,11 @@ use crate::quality::{Quality, QualityThresholds, assess};
 use crate::sam::{self, CardIdentity, Status};
 use crate::zfm::{self, Command, Confirmation, GreyImage, PacketDecoder, Pid, SystemParameters};
 
+/// The module's refusal, with what the officer should do.
+fn refused(c: Confirmation) -> DeviceError {
+    DeviceError::Refused(format!("{:#04x}: {} / {}", c.code(), c.advice_zh(), c.advice_en()))
+}
+
 /// A finished fingerprint capture.
 #[derive(Debug, Clone)]
 pub struct Capture {
@@ -91,7 +96,7 @@ impl<T: Transport> FingerprintScanner<T> {
     fn expect_ok(&mut self, cmd: Command) -> Result<Vec<u8>, DeviceError> {
         match self.exchange(cmd)? {
             (Confirmation::Ok, data) => Ok(data),
-            (c, _) => Err(DeviceError::Refused(format!("{:#04x}: {} / {}", c.code(), c.advice_zh(), c.advice_en()))),
+            (c, _) => Err(refused(c)),
         }
     }
 
@@ -158,14 +163,7 @@ impl<T: Transport> FingerprintScanner<T> {
                 (Confirmation::NoFinger, _) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(100))
                 }
-                (c, _) => {
-                    return Err(DeviceError::Refused(format!(
-                        "{:#04x}: {} / {}",
-                        c.code(),
-                        c.advice_zh(),
-                        c.advice_en()
-                    )));
-                }
+                (c, _) => return Err(refused(c)),
             }
         }
     }
@@ -173,23 +171,7 @@ impl<T: Transport> FingerprintScanner<T> {
     /// Captures one finger: waits for it (up to `finger_timeout`), uploads the image and the
     /// template, and measures quality. A transfer spoiled on the line is asked for again.
     pub fn capture(&mut self, finger_timeout: Duration) -> Result<Capture, DeviceError> {
-        let deadline = Instant::now() + finger_timeout;
-        loop {
-            match self.exchange(Command::GenImg)? {
-                (Confirmation::Ok, _) => break,
-                (Confirmation::NoFinger, _) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(100))
-                }
-                (c, _) => {
-                    return Err(DeviceError::Refused(format!(
-                        "{:#04x}: {} / {}",
-                        c.code(),
-                        c.advice_zh(),
-                        c.advice_en()
-                    )));
-                }
-            }
-        }
+        self.take_image(finger_timeout)?;
         self.expect_ok(Command::Img2Tz(1))?;
         let mut attempt = 0;
         let packed = loop {
