@@ -15,6 +15,7 @@
 
 pub mod checks;
 pub mod encode;
+pub mod face;
 
 /// A region of an image, in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
