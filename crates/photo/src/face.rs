@@ -78,13 +78,15 @@ struct Stage {
     stumps: Vec<Stump>,
 }
 
+/// A weighted rectangle of a Haar feature: x, y, width, height, weight.
+type WeightedRect = (u32, u32, u32, u32, f32);
+
 /// A Haar cascade in OpenCV's XML format (stumps, upright features).
 pub struct Cascade {
     width: u32,
     height: u32,
     stages: Vec<Stage>,
-    /// Per feature: (x, y, w, h, weight) rectangles.
-    features: Vec<Vec<(u32, u32, u32, u32, f32)>>,
+    features: Vec<Vec<WeightedRect>>,
 }
 
 fn numbers(text: Option<&str>) -> Vec<f32> {
@@ -273,9 +275,9 @@ fn group(rects: &[Rect], min_neighbors: usize) -> Vec<(Rect, usize)> {
         }
     }
     let mut groups: std::collections::BTreeMap<usize, Vec<Rect>> = std::collections::BTreeMap::new();
-    for i in 0..rects.len() {
+    for (i, r) in rects.iter().enumerate() {
         let root = find(&mut label, i);
-        groups.entry(root).or_default().push(rects[i]);
+        groups.entry(root).or_default().push(*r);
     }
     let mut out: Vec<(Rect, usize)> = groups
         .into_values()
