@@ -5,6 +5,7 @@
 mod check;
 pub mod devices;
 mod fee;
+pub mod photo;
 pub mod vault;
 
 use std::path::PathBuf;
@@ -77,6 +78,9 @@ pub enum Command {
     /// Cameras, serial ports and the peripherals that answer on them.
     #[command(subcommand)]
     Devices(devices::DevicesCommand),
+    /// ID photos: check against the exit-entry standard, crop to it.
+    #[command(subcommand)]
+    Photo(photo::PhotoCommand),
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -105,6 +109,7 @@ pub fn main() -> ExitCode {
         Some(Command::Fee(f)) => fee::run(f, policy.as_deref()),
         Some(Command::Vault(v)) => vault::run(v, cli.vault, &config),
         Some(Command::Devices(d)) => devices::run(d),
+        Some(Command::Photo(p)) => photo::run(p),
     };
     match result {
         Ok(code) => code,

@@ -272,3 +272,49 @@ fn a_configured_unit_without_a_vault_refuses_to_start_a_demo() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid doorstep config"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn photo_check_reports_every_check_by_name() {
+    let astronaut = crate::root().join("tests/data/photos/astronaut.png");
+    let blank = std::env::temp_dir().join(format!("doorstep-blank-{}.png", std::process::id()));
+    image::RgbImage::from_pixel(354, 472, image::Rgb([250, 250, 250])).save(&blank).unwrap();
+    let out = doorstep(&["photo", "check", "--json", astronaut.to_str().unwrap(), blank.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "neither is a compliant ID photo");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    let names = [
+        "single_face",
+        "eye_distance",
+        "head_size",
+        "head_position",
+        "roll",
+        "centred",
+        "background",
+        "exposure",
+        "sharpness",
+        "colour_cast",
+        "face_lighting",
+    ];
+    for v in &lines {
+        for n in names {
+            let c = &v["checks"][n];
+            assert!(c.is_object(), "{n} missing in {v}");
+            for k in ["value", "threshold", "pass", "advice_zh", "advice_en"] {
+                assert!(c.get(k).is_some(), "{n}.{k}");
+            }
+        }
+    }
+    assert_eq!(lines[0]["face_count"], 1);
+    assert_eq!(lines[0]["checks"]["eye_distance"]["pass"], false);
+    assert_eq!(lines[1]["face_count"], 0);
+    assert_eq!(lines[1]["checks"]["roll"]["pass"], Value::Null, "cannot be assessed without a face");
+    assert_eq!(lines[1]["pass"], false);
+
+    let target = std::env::temp_dir().join(format!("doorstep-crop-{}.jpg", std::process::id()));
+    let out = doorstep(&["photo", "crop", blank.to_str().unwrap(), target.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no single face"));
+    assert!(!target.exists());
+    std::fs::remove_file(&blank).ok();
+}

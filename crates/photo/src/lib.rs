@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod assess;
 pub mod checks;
 pub mod encode;
 pub mod face;

@@ -29,3 +29,35 @@ fn one_face_and_two_level_eyes_in_the_astronaut_portrait() {
         f.width
     );
 }
+
+#[test]
+fn the_astronaut_crop_meets_the_geometry_and_is_told_about_the_background() {
+    use doorstep_photo::assess::{Assessor, Profile};
+    use doorstep_photo::encode::jpeg_facts;
+    let frame = photo("astronaut.png").to_rgb8();
+    let mut a = Assessor::new().unwrap();
+    let profile = Profile::passport();
+    let (jpeg, out) = a.crop(&frame, &profile).expect("crop");
+    let facts = jpeg_facts(&jpeg).unwrap();
+    assert_eq!((facts.width, facts.height, facts.dpi), (354, 472, Some((300, 300))));
+    assert!((20 * 1024..=80 * 1024).contains(&jpeg.len()));
+    for name in ["single_face", "eye_distance", "head_position", "roll", "centred"] {
+        assert_eq!(out.check(name).unwrap().pass, Some(true), "{name}: {:?}", out.check(name));
+    }
+    // The original has a mottled grey studio backdrop, not white: the check says so.
+    let bg = out.check("background").unwrap();
+    eprintln!("{:?}", out.checks);
+    assert_eq!(bg.pass, Some(false), "{bg:?}");
+    assert!(!out.pass());
+    // The uncropped frame: one face, but far too small and off the eye line.
+    let whole = a.assess(&frame, &profile);
+    assert_eq!(whole.face_count, 1);
+    assert_eq!(whole.check("eye_distance").unwrap().pass, Some(false));
+    // No face at all.
+    let blank = image::RgbImage::from_pixel(354, 472, image::Rgb([250, 250, 250]));
+    let none = a.assess(&blank, &profile);
+    assert_eq!(none.face_count, 0);
+    assert_eq!(none.check("single_face").unwrap().pass, Some(false));
+    assert_eq!(none.check("roll").unwrap().pass, None, "cannot be assessed without a face");
+    assert!(a.crop(&blank, &profile).is_err());
+}

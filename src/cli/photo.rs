@@ -1,0 +1,119 @@
+//! `doorstep photo check|crop`: assess ID photos against the exit-entry standard, and crop a
+//! camera frame to it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use doorstep_photo::assess::{Assessment, Assessor, Profile};
+use serde_json::{Map, json};
+
+#[derive(Debug, Subcommand)]
+pub enum PhotoCommand {
+    /// Check photos as they are (as the final ID photo); prints a table per file.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print one JSON object per file.
+        #[arg(long)]
+        json: bool,
+        /// passport, hk-macao-permit or taiwan-permit.
+        #[arg(long, default_value = "passport")]
+        profile: String,
+    },
+    /// Crop a camera frame to the standard and write the JPEG; exits 1 and says why when the
+    /// result would not comply.
+    Crop {
+        input: PathBuf,
+        output: PathBuf,
+        #[arg(long, default_value = "passport")]
+        profile: String,
+    },
+}
+
+fn profile(name: &str) -> anyhow::Result<Profile> {
+    Profile::by_name(name)
+        .with_context(|| format!("unknown profile {name:?}: passport, hk-macao-permit or taiwan-permit"))
+}
+
+fn as_json(file: &str, a: &Assessment) -> serde_json::Value {
+    let mut checks = Map::new();
+    for c in &a.checks {
+        checks.insert(
+            c.name.into(),
+            json!({"value": c.value, "threshold": c.threshold, "pass": c.pass, "advice_zh": c.advice_zh, "advice_en": c.advice_en}),
+        );
+    }
+    json!({"file": file, "face_count": a.face_count, "pass": a.pass(), "checks": checks})
+}
+
+pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
+    let mut assessor = Assessor::new().map_err(|e| anyhow::anyhow!(e))?;
+    match command {
+        PhotoCommand::Check { files, json, profile: p } => {
+            let profile = profile(&p)?;
+            let mut all_pass = true;
+            for file in files {
+                let name = file.display().to_string();
+                let img = match image::open(&file) {
+                    Ok(i) => i.to_rgb8(),
+                    Err(e) => {
+                        all_pass = false;
+                        if json {
+                            println!("{}", json!({"file": name, "error": e.to_string(), "pass": false}));
+                        } else {
+                            println!("{name}: cannot read the image: {e}");
+                        }
+                        continue;
+                    }
+                };
+                let a = assessor.assess(&img, &profile);
+                all_pass &= a.pass();
+                if json {
+                    println!("{}", as_json(&name, &a));
+                    continue;
+                }
+                println!("{name}: {} face(s), {}", a.face_count, if a.pass() { "PASS 合格" } else { "FAIL 不合格" });
+                for c in &a.checks {
+                    let verdict = match c.pass {
+                        Some(true) => "pass",
+                        Some(false) => "FAIL",
+                        None => "n/a",
+                    };
+                    let value = c.value.map_or("—".to_string(), |v| format!("{v:.3}"));
+                    println!("  {:<14} {:>9}  {:<5} {:<48} {}", c.name, value, verdict, c.threshold, c.advice_zh);
+                }
+            }
+            Ok(if all_pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        PhotoCommand::Crop { input, output, profile: p } => {
+            let profile = profile(&p)?;
+            let img = image::open(&input).with_context(|| format!("cannot read {}", input.display()))?.to_rgb8();
+            match assessor.crop(&img, &profile) {
+                Ok((jpeg, a)) if a.pass() => {
+                    std::fs::write(&output, &jpeg).with_context(|| format!("cannot write {}", output.display()))?;
+                    println!(
+                        "wrote {} ({} bytes, {}×{})",
+                        output.display(),
+                        jpeg.len(),
+                        profile.output.width,
+                        profile.output.height
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok((_, a)) => {
+                    println!("not written: the cropped photo fails:");
+                    for c in a.checks.iter().filter(|c| c.pass != Some(true)) {
+                        println!("  {}: {} / {}", c.name, c.advice_zh, c.advice_en);
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(e) => {
+                    println!("not written: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+}
