@@ -64,6 +64,9 @@ impl Profile {
     }
 }
 
+/// The width the live path works at.
+pub const LIVE_WIDTH: u32 = 400;
+
 /// The result of assessing one image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assessment {
@@ -239,6 +242,29 @@ impl Assessor {
         ));
         checks.extend(checks::assess(img, face, &profile.thresholds));
         Assessment { face_count: faces.len(), face, eyes, checks }
+    }
+
+    /// The live path, for guidance on every preview frame: the frame is reduced to at most
+    /// `LIVE_WIDTH` pixels across, assessed there, and the face and eyes mapped back. Values
+    /// that depend on the frame's framing (eye distance, head size and position, centring) are
+    /// those of the frame, which is what the officer adjusts.
+    pub fn assess_live(&mut self, frame: &RgbImage, profile: &Profile) -> Assessment {
+        let factor = (frame.width() as f32 / LIVE_WIDTH as f32).max(1.0);
+        if factor <= 1.0 {
+            return self.assess(frame, profile);
+        }
+        let (w, h) = ((frame.width() as f32 / factor) as u32, (frame.height() as f32 / factor) as u32);
+        let small = image::imageops::resize(frame, w.max(1), h.max(1), image::imageops::FilterType::Triangle);
+        let mut a = self.assess(&small, profile);
+        let up = |r: Rect| Rect {
+            x: (r.x as f32 * factor) as u32,
+            y: (r.y as f32 * factor) as u32,
+            width: (r.width as f32 * factor) as u32,
+            height: (r.height as f32 * factor) as u32,
+        };
+        a.face = a.face.map(up);
+        a.eyes = a.eyes.map(|(l, r)| ((l.0 * factor, l.1 * factor), (r.0 * factor, r.1 * factor)));
+        a
     }
 
     /// Crops a camera frame to the profile's output (eyes at the target distance and line,

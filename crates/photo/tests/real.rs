@@ -61,3 +61,21 @@ fn the_astronaut_crop_meets_the_geometry_and_is_told_about_the_background() {
     assert_eq!(none.check("roll").unwrap().pass, None, "cannot be assessed without a face");
     assert!(a.crop(&blank, &profile).is_err());
 }
+
+#[test]
+fn the_live_path_finds_the_face_in_a_camera_frame_and_maps_it_back() {
+    use doorstep_photo::assess::{Assessor, Profile};
+    let portrait = photo("astronaut.png").to_rgb8();
+    let mut frame = image::RgbImage::from_pixel(1280, 720, image::Rgb([235, 235, 232]));
+    let big = image::imageops::resize(&portrait, 717, 717, image::imageops::FilterType::Triangle);
+    image::imageops::overlay(&mut frame, &big, 281, 0);
+    let mut a = Assessor::new().unwrap();
+    let live = a.assess_live(&frame, &Profile::passport());
+    assert_eq!(live.face_count, 1);
+    let f = live.face.unwrap();
+    // The face sits at about (173..272, 68..167) × 1.4 + (281, 0): centre near (592, 165).
+    let (cx, cy) = (f.x + f.width / 2, f.y + f.height / 2);
+    assert!((560..=625).contains(&cx) && (140..=190).contains(&cy), "{f:?}");
+    assert!(live.eyes.is_some());
+    assert_eq!(live.check("eye_distance").unwrap().pass, Some(false), "a whole camera frame is not yet framed");
+}
