@@ -143,105 +143,7 @@ impl Assessor {
         let faces = self.faces.detect(&grey);
         let face = (faces.len() == 1).then(|| faces[0].rect);
         let eyes = face.and_then(|f| find_eyes(&grey, f, &self.eyes));
-        let (w, h) = (img.width() as f32, img.height() as f32);
-        let mut checks = Vec::with_capacity(11);
-        checks.push(result(
-            "single_face",
-            Some(faces.len() as f32),
-            "exactly 1".into(),
-            Some(faces.len() == 1),
-            if faces.is_empty() {
-                "未检测到人脸：请申请人正对镜头，摘下帽子"
-            } else {
-                "画面中不止一人：请其他人离开画面"
-            },
-            if faces.is_empty() {
-                "No face found: the applicant should face the camera, hat off"
-            } else {
-                "More than one person in view: ask the others to step away"
-            },
-        ));
-        let geometry = eyes.map(|(l, r)| {
-            let distance = ((r.0 - l.0).powi(2) + (r.1 - l.1).powi(2)).sqrt();
-            let roll = (r.1 - l.1).atan2(r.0 - l.0).to_degrees();
-            let mid = ((l.0 + r.0) / 2.0, (l.1 + r.1) / 2.0);
-            (distance / w, roll, mid)
-        });
-        let (ed, hs, el, mo) = (profile.eye_distance, profile.head_size, profile.eye_line, profile.max_off_centre);
-        checks.push(result(
-            "eye_distance",
-            geometry.map(|g| g.0),
-            format!("{:.2}–{:.2} of the width", ed.0, ed.1),
-            geometry.map(|g| (ed.0..=ed.1).contains(&g.0)),
-            if geometry.is_some_and(|g| g.0 < ed.0) {
-                "脸太小：请靠近一些或放大"
-            } else {
-                "脸太大：请后退一些"
-            },
-            if geometry.is_some_and(|g| g.0 < ed.0) {
-                "Face too small: move closer or zoom in"
-            } else {
-                "Face too large: step back"
-            },
-        ));
-        let head = face.map(|f| f.height as f32 / h);
-        checks.push(result(
-            "head_size",
-            head,
-            format!("face {:.2}–{:.2} of the height", hs.0, hs.1),
-            head.map(|v| (hs.0..=hs.1).contains(&v)),
-            if head.is_some_and(|v| v < hs.0) {
-                "头部太小：请靠近一些"
-            } else {
-                "头部太大：请后退一些"
-            },
-            if head.is_some_and(|v| v < hs.0) { "Head too small: move closer" } else { "Head too large: step back" },
-        ));
-        let line = geometry.map(|g| g.2.1 / h);
-        checks.push(result(
-            "head_position",
-            line,
-            format!("eye line {:.2}–{:.2} of the height from the top", el.0, el.1),
-            line.map(|v| (el.0..=el.1).contains(&v)),
-            if line.is_some_and(|v| v > el.1) {
-                "头部偏低：请把镜头放低或请申请人坐直"
-            } else {
-                "头部偏高：请把镜头抬高一点"
-            },
-            if line.is_some_and(|v| v > el.1) {
-                "Head too low: lower the camera or sit up straight"
-            } else {
-                "Head too high: raise the camera slightly"
-            },
-        ));
-        let roll = geometry.map(|g| g.1);
-        checks.push(result(
-            "roll",
-            roll,
-            format!("≤ {:.0}°", profile.max_roll),
-            roll.map(|v| v.abs() <= profile.max_roll),
-            "头部歪斜：请把头摆正，双眼保持水平",
-            "Head tilted: hold the head straight with the eyes level",
-        ));
-        let off = geometry.map(|g| (g.2.0 - w / 2.0) / w);
-        checks.push(result(
-            "centred",
-            off,
-            format!("≤ {:.0} % of the width off centre", mo * 100.0),
-            off.map(|v| v.abs() <= mo),
-            if off.is_some_and(|v| v < 0.0) {
-                "人像偏左：请向右移动镜头"
-            } else {
-                "人像偏右：请向左移动镜头"
-            },
-            if off.is_some_and(|v| v < 0.0) {
-                "Subject left of centre: move the camera to the right"
-            } else {
-                "Subject right of centre: move the camera to the left"
-            },
-        ));
-        checks.extend(checks::assess(img, face, &profile.thresholds));
-        Assessment { face_count: faces.len(), face, eyes, checks }
+        judge(img, faces.len(), face, eyes, profile)
     }
 
     /// The live path, for guidance on every preview frame: the frame is reduced to at most
@@ -255,15 +157,28 @@ impl Assessor {
         }
         let (w, h) = ((frame.width() as f32 / factor) as u32, (frame.height() as f32 / factor) as u32);
         let small = image::imageops::resize(frame, w.max(1), h.max(1), image::imageops::FilterType::Triangle);
-        let mut a = self.assess(&small, profile);
+        let faces = self.faces.detect(&image::imageops::grayscale(&small));
+        let face_small = (faces.len() == 1).then(|| faces[0].rect);
         let up = |r: Rect| Rect {
             x: (r.x as f32 * factor) as u32,
             y: (r.y as f32 * factor) as u32,
             width: (r.width as f32 * factor) as u32,
             height: (r.height as f32 * factor) as u32,
         };
-        a.face = a.face.map(up);
-        a.eyes = a.eyes.map(|(l, r)| ((l.0 * factor, l.1 * factor), (r.0 * factor, r.1 * factor)));
+        // The eyes are small at the reduced size: look for them at full resolution, in the
+        // face only.
+        let eyes = face_small.and_then(|f| {
+            let full = up(f);
+            let region = image::imageops::crop_imm(frame, full.x, full.y, full.width, full.height).to_image();
+            let grey = image::imageops::grayscale(&region);
+            let local = Rect { x: 0, y: 0, width: full.width, height: full.height };
+            find_eyes(&grey, local, &self.eyes)
+                .map(|(l, r)| ((l.0 + full.x as f32, l.1 + full.y as f32), (r.0 + full.x as f32, r.1 + full.y as f32)))
+        });
+        let eyes_small = eyes.map(|(l, r)| ((l.0 / factor, l.1 / factor), (r.0 / factor, r.1 / factor)));
+        let mut a = judge(&small, faces.len(), face_small, eyes_small, profile);
+        a.face = face_small.map(up);
+        a.eyes = eyes;
         a
     }
 
@@ -298,4 +213,113 @@ impl Assessor {
         let assessment = self.assess(&out, profile);
         Ok((jpeg, assessment))
     }
+}
+
+/// The checks for an image whose face and eyes were found (in its own coordinates).
+fn judge(
+    img: &RgbImage,
+    face_count: usize,
+    face: Option<Rect>,
+    eyes: Option<((f32, f32), (f32, f32))>,
+    profile: &Profile,
+) -> Assessment {
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let mut checks = Vec::with_capacity(11);
+    checks.push(result(
+        "single_face",
+        Some(face_count as f32),
+        "exactly 1".into(),
+        Some(face_count == 1),
+        if face_count == 0 {
+            "未检测到人脸：请申请人正对镜头，摘下帽子"
+        } else {
+            "画面中不止一人：请其他人离开画面"
+        },
+        if face_count == 0 {
+            "No face found: the applicant should face the camera, hat off"
+        } else {
+            "More than one person in view: ask the others to step away"
+        },
+    ));
+    let geometry = eyes.map(|(l, r)| {
+        let distance = ((r.0 - l.0).powi(2) + (r.1 - l.1).powi(2)).sqrt();
+        let roll = (r.1 - l.1).atan2(r.0 - l.0).to_degrees();
+        let mid = ((l.0 + r.0) / 2.0, (l.1 + r.1) / 2.0);
+        (distance / w, roll, mid)
+    });
+    let (ed, hs, el, mo) = (profile.eye_distance, profile.head_size, profile.eye_line, profile.max_off_centre);
+    checks.push(result(
+        "eye_distance",
+        geometry.map(|g| g.0),
+        format!("{:.2}–{:.2} of the width", ed.0, ed.1),
+        geometry.map(|g| (ed.0..=ed.1).contains(&g.0)),
+        if geometry.is_some_and(|g| g.0 < ed.0) {
+            "脸太小：请靠近一些或放大"
+        } else {
+            "脸太大：请后退一些"
+        },
+        if geometry.is_some_and(|g| g.0 < ed.0) {
+            "Face too small: move closer or zoom in"
+        } else {
+            "Face too large: step back"
+        },
+    ));
+    let head = face.map(|f| f.height as f32 / h);
+    checks.push(result(
+        "head_size",
+        head,
+        format!("face {:.2}–{:.2} of the height", hs.0, hs.1),
+        head.map(|v| (hs.0..=hs.1).contains(&v)),
+        if head.is_some_and(|v| v < hs.0) {
+            "头部太小：请靠近一些"
+        } else {
+            "头部太大：请后退一些"
+        },
+        if head.is_some_and(|v| v < hs.0) { "Head too small: move closer" } else { "Head too large: step back" },
+    ));
+    let line = geometry.map(|g| g.2.1 / h);
+    checks.push(result(
+        "head_position",
+        line,
+        format!("eye line {:.2}–{:.2} of the height from the top", el.0, el.1),
+        line.map(|v| (el.0..=el.1).contains(&v)),
+        if line.is_some_and(|v| v > el.1) {
+            "头部偏低：请把镜头放低或请申请人坐直"
+        } else {
+            "头部偏高：请把镜头抬高一点"
+        },
+        if line.is_some_and(|v| v > el.1) {
+            "Head too low: lower the camera or sit up straight"
+        } else {
+            "Head too high: raise the camera slightly"
+        },
+    ));
+    let roll = geometry.map(|g| g.1);
+    checks.push(result(
+        "roll",
+        roll,
+        format!("≤ {:.0}°", profile.max_roll),
+        roll.map(|v| v.abs() <= profile.max_roll),
+        "头部歪斜：请把头摆正，双眼保持水平",
+        "Head tilted: hold the head straight with the eyes level",
+    ));
+    let off = geometry.map(|g| (g.2.0 - w / 2.0) / w);
+    checks.push(result(
+        "centred",
+        off,
+        format!("≤ {:.0} % of the width off centre", mo * 100.0),
+        off.map(|v| v.abs() <= mo),
+        if off.is_some_and(|v| v < 0.0) {
+            "人像偏左：请向右移动镜头"
+        } else {
+            "人像偏右：请向左移动镜头"
+        },
+        if off.is_some_and(|v| v < 0.0) {
+            "Subject left of centre: move the camera to the right"
+        } else {
+            "Subject right of centre: move the camera to the left"
+        },
+    ));
+    checks.extend(checks::assess(img, face, &profile.thresholds));
+    Assessment { face_count, face, eyes, checks }
 }
