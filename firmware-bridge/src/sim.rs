@@ -408,8 +408,8 @@ impl SimDevice for FingerprintModule {
                         capacity: 300,
                         security_level: 3,
                         address: zfm::DEFAULT_ADDRESS,
-                        packet_size_code: 2,
-                        baud_n: 6,
+                        packet_size_code: (self.packet_size / 32).trailing_zeros() as u16,
+                        baud_n: (self.baud / 9600) as u16,
                     };
                     Self::ack(out, Confirmation::Ok, &p.to_bytes());
                 }
@@ -417,6 +417,10 @@ impl SimDevice for FingerprintModule {
                 ZfmCommand::SetSysPara { register: 4, value } if (1..=12).contains(&value) => {
                     Self::ack(out, Confirmation::Ok, &[]);
                     self.next_baud = Some(u32::from(value) * 9600);
+                }
+                ZfmCommand::SetSysPara { register: 6, value } if value <= 3 => {
+                    self.packet_size = 32 << value;
+                    Self::ack(out, Confirmation::Ok, &[]);
                 }
                 ZfmCommand::SetSysPara { .. } => Self::ack(out, Confirmation::InvalidRegister, &[]),
             }

@@ -18,7 +18,7 @@ fn thread_cpu() -> Duration {
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let rounds = if full { 5 } else { 1 };
-    println!("fingerprint image upload (36,864 bytes; 288 ZFM data packets of 128 bytes) through the bridge, paced:");
+    println!("fingerprint image upload (36,864 bytes; 144 ZFM data packets of 256 bytes) through the bridge, paced:");
     for baud in [57_600u32, 115_200] {
         let paced = std::env::var("UNPACED").is_err();
         let sim = Simulator::start(SimConfig { link_baud: baud, paced, ..SimConfig::default() }).expect("simulator");
@@ -29,7 +29,9 @@ fn main() {
         fp.set_module_baud(baud).expect("module baud");
         std::thread::sleep(Duration::from_millis(50));
         host.set_baud(Channel::Fingerprint, baud).expect("set baud");
-        fp.handshake(0).expect("handshake at the new rate");
+        let params = fp.handshake(0).expect("handshake at the new rate");
+        assert_eq!(params.baud(), baud);
+        fp.set_packet_size(256).expect("256-byte packets");
         fp.take_image(Duration::from_secs(2)).expect("image");
         let mut walls = Vec::new();
         let mut cpus = Vec::new();
@@ -49,7 +51,7 @@ fn main() {
         let cpu = cpus[cpus.len() / 2];
         let line_bytes_per_s = f64::from(baud) / 10.0;
         let image_rate = IMAGE_BYTES as f64 / wall.as_secs_f64();
-        let zfm_stream = (IMAGE_BYTES + 288 * 11 + 12) as f64;
+        let zfm_stream = (IMAGE_BYTES + 144 * 11 + 12) as f64;
         println!(
             "  {baud:>7} baud: {:.2} s per image; image bytes {:.1} % of the line rate, ZFM stream {:.1} %; host CPU {:.1} ms per image",
             wall.as_secs_f64(),

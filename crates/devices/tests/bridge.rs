@@ -29,6 +29,10 @@ fn fingerprint_card_gnss_and_printer_through_the_bridge() {
     let mut fp = FingerprintScanner::new(host.channel(Channel::Fingerprint));
     let params = fp.handshake(0).unwrap();
     assert_eq!(params.baud(), 57_600);
+    assert_eq!(params.packet_size(), 128);
+    fp.set_packet_size(256).unwrap();
+    assert_eq!(fp.handshake(0).unwrap().packet_size(), 256);
+    assert!(fp.set_packet_size(100).is_err());
     let capture = fp.capture(Duration::from_secs(5)).unwrap();
     assert_eq!((capture.image.width, capture.image.height), (256, 288));
     assert_eq!(capture.template.len(), 512);

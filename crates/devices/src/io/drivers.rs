@@ -119,6 +119,20 @@ impl<T: Transport> FingerprintScanner<T> {
         Ok(())
     }
 
+    /// Sets the size of the module's data packets (register 6): 32, 64, 128 or 256 bytes.
+    /// Larger packets waste less of the line on packet headers during an image upload.
+    pub fn set_packet_size(&mut self, bytes: usize) -> Result<(), DeviceError> {
+        let code = match bytes {
+            32 => 0,
+            64 => 1,
+            128 => 2,
+            256 => 3,
+            _ => return Err(DeviceError::Refused(format!("{bytes} is not a ZFM packet size (32, 64, 128, 256)"))),
+        };
+        self.expect_ok(Command::SetSysPara { register: 6, value: code })?;
+        Ok(())
+    }
+
     /// Reads a data transfer (PID 02 packets ending with PID 08).
     fn upload(&mut self, cmd: Command, expected: usize) -> Result<Vec<u8>, DeviceError> {
         self.expect_ok(cmd)?;
