@@ -22,8 +22,11 @@ impl Drop for Xvfb {
     }
 }
 
-fn display() -> (String, Xvfb) {
-    if let Ok(d) = std::env::var("DISPLAY")
+/// An X display: `$DISPLAY` when set (unless `private`), otherwise an Xvfb of our own. A
+/// private one keeps other tests' windows from waking the app (focus and expose events).
+fn display(private: bool) -> (String, Xvfb) {
+    if !private
+        && let Ok(d) = std::env::var("DISPLAY")
         && !d.is_empty()
     {
         return (d, Xvfb(None));
@@ -146,7 +149,7 @@ fn keep(png: &Path, name: &str) -> PathBuf {
 
 #[test]
 fn the_unlock_screen_renders_chinese_under_xvfb() {
-    let (display, _xvfb) = display();
+    let (display, _xvfb) = display(false);
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("shots-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
@@ -201,7 +204,7 @@ fn the_unlock_screen_renders_chinese_under_xvfb() {
 
 #[test]
 fn an_idle_unit_does_not_redraw() {
-    let (display, _xvfb) = display();
+    let (display, _xvfb) = display(true);
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("idle-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("frames.txt");
