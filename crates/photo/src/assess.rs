@@ -4,7 +4,7 @@
 use image::RgbImage;
 
 use crate::Rect;
-use crate::checks::{self, CheckResult, Thresholds};
+use crate::checks::{self, CheckResult, Thresholds, result};
 use crate::encode::{self, EncodeError, OutputSpec};
 use crate::face::{Cascade, FaceDetector, find_eyes};
 
@@ -111,25 +111,6 @@ pub enum CropError {
 pub struct Assessor {
     faces: FaceDetector,
     eyes: Cascade,
-}
-
-fn result(
-    name: &'static str,
-    value: Option<f32>,
-    threshold: String,
-    pass: Option<bool>,
-    zh: &'static str,
-    en: &'static str,
-) -> CheckResult {
-    let ok = pass != Some(false);
-    CheckResult {
-        name,
-        value,
-        threshold,
-        pass,
-        advice_zh: if ok { "合格" } else { zh },
-        advice_en: if ok { "OK" } else { en },
-    }
 }
 
 impl Assessor {

@@ -80,7 +80,7 @@ fn background_pixels(img: &RgbImage, face: Rect) -> Vec<image::Rgb<u8>> {
     out
 }
 
-fn result(
+pub(crate) fn result(
     name: &'static str,
     value: Option<f32>,
     threshold: String,

@@ -295,18 +295,7 @@ fn a_deleted_index_is_rebuilt_from_the_envelope_files() {
 }
 
 fn sled_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.join("index")];
-    while let Some(p) = stack.pop() {
-        for e in fs::read_dir(&p).into_iter().flatten().flatten() {
-            let path = e.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
+    let mut out = all_files(&dir.join("index"));
     out.sort();
     out
 }
