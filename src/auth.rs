@@ -76,7 +76,12 @@ impl OfficerAuth for VaultAuth {
         match Vault::unlock(&self.dir, &self.officer, pin, now, self.config.clone()) {
             Ok(vault) => {
                 let r = vault.recovery();
-                if r.quarantined.is_some() || r.reindexed > 0 || r.dropped_values > 0 {
+                if r.quarantined.is_some()
+                    || r.reindexed > 0
+                    || r.dropped_values > 0
+                    || r.interrupted_seals > 0
+                    || !r.damaged_files.is_empty()
+                {
                     warn!("the vault recovered on unlock: {r:?}");
                 }
                 self.vault = Some(vault);

@@ -201,6 +201,15 @@ fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Result<Vault> {
     if r.uploads_reset > 0 {
         eprintln!("note: {} interrupted upload(s) will start again", r.uploads_reset);
     }
+    if r.interrupted_seals > 0 {
+        eprintln!(
+            "note: {} seal(s) were cut short by the last stop; their visits are still drafts and can be sealed again",
+            r.interrupted_seals
+        );
+    }
+    for f in &r.damaged_files {
+        eprintln!("warning: a sealed application's file is damaged and was kept aside as {}", f.display());
+    }
     Ok(vault)
 }
 

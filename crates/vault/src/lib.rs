@@ -163,6 +163,9 @@ pub struct Recovery {
     pub dropped_values: usize,
     /// Sealed-application files that no longer parse or decrypt, renamed `*.env.damaged`.
     pub damaged_files: Vec<PathBuf>,
+    /// Seals cut short by the stop while their file was being written: never reported sealed,
+    /// their drafts still hold everything, and their files went back to the pool.
+    pub interrupted_seals: usize,
 }
 
 /// Counts for `vault status`.
@@ -193,7 +196,7 @@ const ENVELOPES: &str = "envelopes";
 const RECEIPTS: &str = "receipts";
 const AUDIT: &str = "audit.log";
 const SCHEMA: u16 = doorstep_envelope::SCHEMA_VERSION;
-const CONTAINER_MAGIC: &[u8; 8] = b"DSVAULT1";
+const CONTAINER_MAGIC: &[u8; 8] = b"DSVAULT2";
 
 /// What the vault keeps beside a sealed envelope, under the data key.
 #[derive(Serialize, Deserialize)]
@@ -227,6 +230,9 @@ pub struct Vault {
 
 /// Empty envelope files kept ready.
 const POOL_TARGET: usize = 8;
+/// An empty (or being written) envelope file. Renamed to `.env` once written and fsynced, so
+/// a file named `.env` is always whole unless the disk damaged it.
+const SLOT_EXT: &str = "slot";
 
 /// Whether `dir` holds a vault.
 pub fn is_initialised(dir: &Path) -> bool {
@@ -561,7 +567,7 @@ impl Vault {
         while pool.len() < POOL_TARGET {
             let mut name = [0u8; 8];
             rand::RngCore::fill_bytes(&mut rand::rng(), &mut name);
-            let path = dir.join(format!("s-{}.env", hex::encode(name)));
+            let path = dir.join(format!("s-{}.{SLOT_EXT}", hex::encode(name)));
             fs::OpenOptions::new().write(true).create_new(true).open(&path)?.sync_all()?;
             pool.push(path);
         }
@@ -625,6 +631,10 @@ impl Vault {
         let file = self.container(&id, &sidecar, &envelope.to_bytes())?;
         let slot = self.take_slot()?;
         fsutil::write_into(&slot, &file)?;
+        // No directory fsync: if a crash loses the rename, recovery finds the whole file still
+        // under its slot name and indexes it from there.
+        let sealed_path = slot.with_extension("env");
+        fs::rename(&slot, &sealed_path)?;
         let entry = OutboxEntry {
             application_id: id.to_string(),
             visit_id: visit.to_string(),
@@ -634,7 +644,7 @@ impl Vault {
             size: file.len() as u64,
             sealed_at_unix: now,
             updated_at_unix: now,
-            file: slot.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            file: sealed_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         };
         self.put_entry(&entry)?;
         let prefix = format!("{visit}\0").into_bytes();
@@ -652,32 +662,48 @@ impl Vault {
         aad
     }
 
-    /// The file kept for a sealed application: magic (8) | sidecar length (u32 LE) |
-    /// sidecar sealed under the data key | the envelope as uploaded.
+    /// The file kept for a sealed application: magic (8) | application id (16) | sidecar
+    /// length (u32 LE) | sidecar sealed under the data key | the envelope as uploaded. The
+    /// sidecar comes first so that a write cut short still names its visit.
     fn container(&self, id: &ApplicationId, sidecar: &Sidecar, envelope: &[u8]) -> Result<Vec<u8>, VaultError> {
         let json = serde_json::to_vec(sidecar).map_err(|e| VaultError::Corrupt(e.to_string()))?;
         let sealed = crypto::seal(&self.data_key, &Self::sidecar_aad(id), &json);
-        let mut out = Vec::with_capacity(12 + sealed.len() + envelope.len());
+        let mut out = Vec::with_capacity(28 + sealed.len() + envelope.len());
         out.extend_from_slice(CONTAINER_MAGIC);
+        out.extend_from_slice(&id.0);
         out.extend_from_slice(&(sealed.len() as u32).to_le_bytes());
         out.extend_from_slice(&sealed);
         out.extend_from_slice(envelope);
         Ok(out)
     }
 
+    /// The id, the sealed sidecar and the envelope bytes of a container, or what is wrong.
+    fn split_container(bytes: &[u8]) -> Result<(ApplicationId, &[u8], &[u8]), VaultError> {
+        let bad = |what: &str| VaultError::Corrupt(format!("sealed application file: {what}"));
+        let rest = bytes.strip_prefix(CONTAINER_MAGIC.as_slice()).ok_or_else(|| bad("not a vault file"))?;
+        let (id, rest) = rest.split_first_chunk::<16>().ok_or_else(|| bad("cut short"))?;
+        let (len, rest) = rest.split_first_chunk::<4>().ok_or_else(|| bad("cut short"))?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let sealed = rest.get(..len).ok_or_else(|| bad("cut short"))?;
+        Ok((ApplicationId(*id), sealed, &rest[len..]))
+    }
+
+    /// The sidecar alone, when the head of a container is whole (the envelope may not be).
+    fn open_sidecar(&self, bytes: &[u8]) -> Option<Sidecar> {
+        let (id, sealed, _) = Self::split_container(bytes).ok()?;
+        let plain = crypto::open(&self.data_key, &Self::sidecar_aad(&id), sealed)?;
+        serde_json::from_slice(&plain).ok()
+    }
+
     /// Splits a sealed application's file into its sidecar and envelope.
     fn open_container(&self, bytes: &[u8]) -> Result<(Sidecar, SealedEnvelope), VaultError> {
         let bad = |what: &str| VaultError::Corrupt(format!("sealed application file: {what}"));
-        let rest = bytes.strip_prefix(CONTAINER_MAGIC.as_slice()).ok_or_else(|| bad("not a vault file"))?;
-        let len = rest
-            .get(..4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-            .ok_or_else(|| bad("cut short"))?;
-        let sealed = rest.get(4..4 + len).ok_or_else(|| bad("cut short"))?;
-        let envelope = SealedEnvelope::from_bytes(&rest[4 + len..]).map_err(|e| bad(&e.to_string()))?;
-        let plain = crypto::open(&self.data_key, &Self::sidecar_aad(&envelope.application_id()), sealed)
-            .ok_or_else(|| bad("the sidecar does not decrypt"))?;
-        let sidecar = serde_json::from_slice(&plain).map_err(|e| bad(&e.to_string()))?;
+        let (id, _, envelope) = Self::split_container(bytes)?;
+        let envelope = SealedEnvelope::from_bytes(envelope).map_err(|e| bad(&e.to_string()))?;
+        if envelope.application_id() != id {
+            return Err(bad("the file's id is not its envelope's"));
+        }
+        let sidecar = self.open_sidecar(bytes).ok_or_else(|| bad("the sidecar does not decrypt"))?;
         Ok((sidecar, envelope))
     }
 
@@ -832,17 +858,20 @@ impl Vault {
             }
         }
         let mut max_counter = 0;
-        for file in fs::read_dir(self.dir.join(ENVELOPES))? {
-            let path = file?.path();
-            if path.extension().and_then(|e| e.to_str()) != Some("env") {
+        let envelopes = self.dir.join(ENVELOPES);
+        for file in fs::read_dir(&envelopes)? {
+            let mut path = file?.path();
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_string();
+            if ext == SLOT_EXT {
+                match self.settle_slot(&path)? {
+                    Some(sealed) => path = sealed,
+                    None => continue,
+                }
+            } else if ext != "env" {
                 // A temporary file left by a crash mid-write; the envelope was never reported sealed.
                 if path.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".tmp")) {
                     fsutil::remove_durably(&path)?;
                 }
-                continue;
-            }
-            if fs::metadata(&path)?.len() == 0 {
-                self.pool().push(path);
                 continue;
             }
             let bytes = fs::read(&path)?;
@@ -859,7 +888,7 @@ impl Vault {
                 // Kept, never deleted: renamed so it is not mistaken for a good one, and reported.
                 let aside = path.with_extension("env.damaged");
                 fs::rename(&path, &aside)?;
-                fsutil::sync_dir(&self.dir.join(ENVELOPES))?;
+                fsutil::sync_dir(&envelopes)?;
                 self.recovery.damaged_files.push(aside);
                 continue;
             };
@@ -920,6 +949,46 @@ impl Vault {
         }
         self.replenish()?;
         self.flush()
+    }
+
+    /// Decides what an envelope slot left by the last stop is, returning the `.env` path when
+    /// it holds a sealed application:
+    /// - empty: back to the pool;
+    /// - a whole, verifying application: sealed, and the crash lost only its rename;
+    /// - anything else: a write the stop cut short. A seal is reported only after its file is
+    ///   fsynced, and fsynced bytes come back whole, so this one was never reported and its
+    ///   draft was never erased. The slot is emptied and reused, unless its sidecar can be
+    ///   read and names a visit with no draft left: then nothing else holds those bytes, so
+    ///   the file is kept aside as damaged and reported.
+    fn settle_slot(&mut self, path: &Path) -> Result<Option<PathBuf>, VaultError> {
+        let bytes = fs::read(path)?;
+        if bytes.is_empty() {
+            self.pool().push(path.to_path_buf());
+            return Ok(None);
+        }
+        let whole = self.open_container(&bytes).is_ok_and(|(_, env)| env.verify_self_signed().is_ok());
+        let dir = self.dir.join(ENVELOPES);
+        if whole {
+            let sealed = path.with_extension("env");
+            fs::rename(path, &sealed)?;
+            fsutil::sync_dir(&dir)?;
+            return Ok(Some(sealed));
+        }
+        let orphan = match self.open_sidecar(&bytes) {
+            Some(sidecar) => !self.draft_visits()?.contains(&sidecar.visit_id),
+            None => false,
+        };
+        if orphan {
+            let aside = path.with_extension("env.damaged");
+            fs::rename(path, &aside)?;
+            fsutil::sync_dir(&dir)?;
+            self.recovery.damaged_files.push(aside);
+            return Ok(None);
+        }
+        fsutil::write_into(path, &[])?;
+        self.pool().push(path.to_path_buf());
+        self.recovery.interrupted_seals += 1;
+        Ok(None)
     }
 
     pub fn status(&self) -> Result<Status, VaultError> {

@@ -452,3 +452,84 @@ fn a_damaged_envelope_file_is_kept_aside_and_reported_not_fatal() {
     let problems = v.verify().unwrap().problems;
     assert!(problems.iter().any(|p| p.contains("damaged")), "{problems:?}");
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    for f in all_files(from) {
+        let dest = to.join(f.strip_prefix(from).unwrap());
+        fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        fs::copy(&f, dest).unwrap();
+    }
+}
+
+/// A vault holding one draft (visit-a), copied as it was just before that visit was sealed,
+/// and the sealed file's bytes from the original: the two ends of a seal, to stop between.
+fn before_and_after_a_seal() -> (tempfile::TempDir, tempfile::TempDir, String, Vec<u8>) {
+    let original = tmp();
+    init(original.path());
+    let v = unlock(original.path());
+    v.save_draft("visit-a", "form", b"the whole visit").unwrap();
+    drop(v);
+    let before = tmp();
+    copy_dir(original.path(), before.path());
+    let mut v = unlock(original.path());
+    let r = record(7, 30_000);
+    let entry = v.seal("visit-a", &r, &review(&r), NOW).unwrap();
+    let bytes = fs::read(original.path().join("envelopes").join(&entry.file)).unwrap();
+    (original, before, entry.application_id, bytes)
+}
+
+/// Puts `bytes` into one of the empty slots of `dir`, as a seal writing there would.
+fn write_into_a_slot(dir: &Path, bytes: &[u8]) {
+    let slot = all_files(&dir.join("envelopes"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "slot") && fs::metadata(p).unwrap().len() == 0)
+        .expect("an empty slot");
+    fs::write(slot, bytes).unwrap();
+}
+
+#[test]
+fn a_seal_cut_short_while_writing_leaves_the_draft_and_a_clean_vault() {
+    let (_original, before, id, bytes) = before_and_after_a_seal();
+    for cut in [bytes.len() / 3, 20, bytes.len() - 1] {
+        let stop = tmp();
+        copy_dir(before.path(), stop.path());
+        write_into_a_slot(stop.path(), &bytes[..cut]);
+        let v = unlock(stop.path());
+        assert_eq!(v.recovery().interrupted_seals, 1, "cut at {cut}");
+        assert!(v.recovery().damaged_files.is_empty(), "cut at {cut}: {:?}", v.recovery().damaged_files);
+        assert!(v.outbox().unwrap().iter().all(|e| e.application_id != id), "cut at {cut}: a torn seal indexed");
+        assert_eq!(v.load_draft("visit-a", "form").unwrap().unwrap().as_slice(), b"the whole visit");
+        let problems = v.verify().unwrap().problems;
+        assert!(problems.is_empty(), "cut at {cut}: {problems:?}");
+        // The officer seals again and it goes through.
+        drop(v);
+        let mut v = unlock(stop.path());
+        let r = record(7, 30_000);
+        v.seal("visit-a", &r, &review(&r), NOW).unwrap();
+        assert!(v.verify().unwrap().problems.is_empty());
+    }
+}
+
+#[test]
+fn a_whole_seal_whose_rename_was_lost_is_sealed_after_the_restart() {
+    let (_original, before, id, bytes) = before_and_after_a_seal();
+    write_into_a_slot(before.path(), &bytes);
+    let v = unlock(before.path());
+    assert_eq!(v.recovery().reindexed, 1);
+    assert!(v.outbox().unwrap().iter().any(|e| e.application_id == id && e.file.ends_with(".env")));
+    assert_eq!(v.recovery().stale_drafts, 1, "the sealed visit's draft is erased");
+    assert!(v.verify().unwrap().problems.is_empty());
+}
+
+#[test]
+fn a_torn_slot_whose_draft_is_gone_is_kept_aside_and_reported() {
+    let (_original, before, _id, bytes) = before_and_after_a_seal();
+    unlock(before.path()).erase_draft("visit-a").unwrap();
+    write_into_a_slot(before.path(), &bytes[..bytes.len() / 2]);
+    let v = unlock(before.path());
+    assert_eq!(v.recovery().interrupted_seals, 0);
+    assert_eq!(v.recovery().damaged_files.len(), 1);
+    assert_eq!(fs::read(&v.recovery().damaged_files[0]).unwrap(), &bytes[..bytes.len() / 2], "the bytes are kept");
+    let problems = v.verify().unwrap().problems;
+    assert!(problems.iter().any(|p| p.contains("damaged")), "{problems:?}");
+}
