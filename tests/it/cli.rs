@@ -275,7 +275,7 @@ fn a_configured_unit_without_a_vault_refuses_to_start_a_demo() {
 
 #[test]
 fn photo_check_reports_every_check_by_name() {
-    let astronaut = crate::root().join("tests/data/photos/astronaut.png");
+    let astronaut = crate::root().join("tests/data/photos/real/astronaut.png");
     let blank = std::env::temp_dir().join(format!("doorstep-blank-{}.png", std::process::id()));
     image::RgbImage::from_pixel(354, 472, image::Rgb([250, 250, 250])).save(&blank).unwrap();
     let out = doorstep(&["photo", "check", "--json", astronaut.to_str().unwrap(), blank.to_str().unwrap()]);

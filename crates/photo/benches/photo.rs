@@ -14,7 +14,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let rounds = if full { 30 } else { 2 };
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/photos/astronaut.png");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/photos/real/astronaut.png");
     let portrait = image::open(&path).expect("astronaut.png").to_rgb8();
     // A 1280×720 camera frame with the portrait (enlarged 1.4×) in the middle.
     let mut frame = image::RgbImage::from_pixel(1280, 720, image::Rgb([235, 235, 232]));

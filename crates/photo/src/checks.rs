@@ -21,10 +21,19 @@ pub struct CheckResult {
 /// Thresholds, configurable per document profile.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
-    /// Mean luminance of the face, 0–255.
+    /// Mean luminance of the face's skin, 0–255. Wide, because skin is light or dark: a dark
+    /// picture is told by its backdrop (`min_highlight`), not by the face.
     pub face_luminance: (f32, f32),
     /// Spread between the 2nd and 98th percentile of the face's luminance.
     pub min_dynamic_range: f32,
+    /// Largest share of the face's skin at 250 or more (blown out).
+    pub max_blown: f32,
+    /// Largest share of the picture burnt out to pure white (every channel ≥ 254). A lit
+    /// backdrop straight from the camera sits below that; burnt out, the face is too bright.
+    pub max_burnt: f32,
+    /// Smallest value of the brightest 2 % of the picture, by its brightest channel: the
+    /// backdrop is white, light grey or light blue, so a well exposed picture has light in it.
+    pub min_highlight: f32,
     /// Variance of the Laplacian over the face (at the analysed scale).
     pub min_sharpness: f32,
     /// Largest distance of the background's mean colour from the allowed colour, in RGB.
@@ -40,9 +49,12 @@ pub struct Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            face_luminance: (95.0, 215.0),
+            face_luminance: (55.0, 215.0),
             min_dynamic_range: 80.0,
-            min_sharpness: 40.0,
+            max_blown: 0.10,
+            max_burnt: 0.2,
+            min_highlight: 210.0,
+            min_sharpness: 8.0,
             max_colour_cast: 18.0,
             max_background_std: 14.0,
             min_background_grey: 210.0,
@@ -61,23 +73,28 @@ fn clip(r: Rect, img: &RgbImage) -> Rect {
     Rect { x, y, width: r.width.min(img.width() - x), height: r.height.min(img.height() - y) }
 }
 
-/// The background: the image outside the person, who is taken as the face widened and
-/// extended down to the bottom edge (shoulders and body).
+/// The background, sampled away from the person: beside the head (more than 0.6 of the face
+/// box from its centre line), from the top down to the mouth, where shoulders do not reach;
+/// and above the head (more than 0.6 of the box above it) when the picture has room there.
 fn background_pixels(img: &RgbImage, face: Rect) -> Vec<image::Rgb<u8>> {
-    let margin = face.width / 2;
-    let person = Rect {
-        x: face.x.saturating_sub(margin),
-        y: face.y.saturating_sub(face.height / 4),
-        width: face.width + 2 * margin,
-        height: img.height(),
-    };
+    let (fw, fh) = (face.width as f32, face.height as f32);
+    let mid = face.x as f32 + fw / 2.0;
+    let bottom = face.y as f32 + 0.65 * fh;
+    let head_top = face.y as f32 - 0.6 * fh;
     let mut out = Vec::new();
     for (x, y, p) in img.enumerate_pixels() {
-        if !person.contains(x, y) && (x % 2 == 0) && (y % 2 == 0) {
+        let (fx, fy) = (x as f32, y as f32);
+        if fy < bottom && ((fx - mid).abs() > 0.6 * fw || fy < head_top) && x % 2 == 0 && y % 2 == 0 {
             out.push(*p);
         }
     }
     out
+}
+
+/// The skin of the face: the middle of the face box (forehead to mouth, cheek to cheek),
+/// without the hair, ears and backdrop at its edges.
+fn skin(f: Rect) -> Rect {
+    Rect { x: f.x + f.width / 5, y: f.y + f.height / 4, width: f.width * 3 / 5, height: f.height * 3 / 5 }
 }
 
 pub(crate) fn result(
@@ -123,25 +140,54 @@ fn face_lumas(img: &RgbImage, f: Rect) -> Vec<f32> {
 
 fn exposure(img: &RgbImage, face: Option<Rect>, t: &Thresholds) -> CheckResult {
     let (lo, hi) = t.face_luminance;
-    let threshold = format!("mean {lo}–{hi}, range ≥ {}", t.min_dynamic_range);
+    let threshold = format!(
+        "face mean {lo}–{hi}, face range ≥ {}, ≤ {:.0} % of the face blown out, ≤ {:.0} % of the picture burnt white, brightest 2 % of the picture ≥ {} (brightest channel)",
+        t.min_dynamic_range,
+        t.max_blown * 100.0,
+        t.max_burnt * 100.0,
+        t.min_highlight
+    );
+    const DARK: (&str, &str) = (
+        "脸部太暗：请打开室内灯，或让申请人面向窗户",
+        "Face too dark: turn on the room light, or face the applicant towards the window",
+    );
+    const BRIGHT: (&str, &str) =
+        ("脸部过亮：请避开直射光，或调暗补光灯", "Face too bright: avoid direct light, or dim the fill light");
+    let mut all: Vec<f32> = img.pixels().step_by(3).map(|p| f32::from(p[0].max(p[1]).max(p[2]))).collect();
+    all.sort_by(f32::total_cmp);
+    let highlight = all.get(all.len() * 98 / 100).copied().unwrap_or(0.0);
+    let burnt = img.pixels().filter(|p| p[0].min(p[1]).min(p[2]) >= 254).count() as f32 / all.len().max(1) as f32 / 3.0;
     let Some(f) = face else {
-        return result("exposure", None, threshold, None, "", "");
+        // No face may be the light's fault: a picture mostly burnt out to white, or with
+        // nothing bright in it at all, is told so; otherwise it cannot be assessed.
+        let mean = img.pixels().map(luma).sum::<f32>() / img.len().max(1) as f32 * 3.0;
+        return if burnt > t.max_burnt {
+            result("exposure", Some(mean), threshold, Some(false), BRIGHT.0, BRIGHT.1)
+        } else if highlight < 60.0 {
+            result("exposure", Some(mean), threshold, Some(false), DARK.0, DARK.1)
+        } else {
+            result("exposure", None, threshold, None, "", "")
+        };
     };
-    let mut l = face_lumas(img, f);
+    let mut l = face_lumas(img, skin(f));
     l.sort_by(f32::total_cmp);
     let mean = l.iter().sum::<f32>() / l.len() as f32;
     let range = l[l.len() * 98 / 100] - l[l.len() * 2 / 100];
-    let (zh, en) = if mean < lo {
-        (
-            "脸部太暗：请打开室内灯，或让申请人面向窗户",
-            "Face too dark: turn on the room light, or face the applicant towards the window",
-        )
-    } else if mean > hi {
-        ("脸部过亮：请避开直射光，或调暗补光灯", "Face too bright: avoid direct light, or dim the fill light")
+    let blown = l.iter().filter(|&&v| v >= 250.0).count() as f32 / l.len() as f32;
+    // With a white or light backdrop something in a well exposed picture is bright; a dark
+    // face can be the applicant's skin, a dark picture is the light.
+    let (zh, en) = if mean < lo || highlight < t.min_highlight {
+        DARK
+    } else if mean > hi || blown > t.max_blown || burnt > t.max_burnt {
+        BRIGHT
     } else {
         ("画面发灰：请增加正面补光，避免逆光", "Flat, washed-out face: add light from the front and avoid back light")
     };
-    let pass = mean >= lo && mean <= hi && range >= t.min_dynamic_range;
+    let pass = (lo..=hi).contains(&mean)
+        && range >= t.min_dynamic_range
+        && blown <= t.max_blown
+        && highlight >= t.min_highlight
+        && burnt <= t.max_burnt;
     result("exposure", Some(mean), threshold, Some(pass), zh, en)
 }
 
@@ -153,7 +199,7 @@ fn sharpness(img: &RgbImage, face: Option<Rect>, t: &Thresholds) -> CheckResult 
     let g = |x: u32, y: u32| luma(img.get_pixel(x, y));
     // The inner part of the face only: its outline against the background is sharp even in
     // a blurred photo.
-    let inner = Rect { x: f.x + f.width / 8, y: f.y + f.height / 8, width: f.width * 3 / 4, height: f.height * 3 / 4 };
+    let inner = skin(f);
     let mut values = Vec::new();
     for y in inner.y.max(1)..(inner.y + inner.height).min(img.height() - 1) {
         for x in inner.x.max(1)..(inner.x + inner.width).min(img.width() - 1) {
@@ -251,6 +297,7 @@ fn face_lighting(img: &RgbImage, face: Option<Rect>, t: &Thresholds) -> CheckRes
     let Some(f) = face else {
         return result("face_lighting", None, threshold, None, "", "");
     };
+    let f = skin(f);
     let half = f.width / 2;
     let mean = |r: Rect| face_lumas(img, r).iter().sum::<f32>() / (r.width * r.height).max(1) as f32;
     let left = mean(Rect { width: half, ..f });

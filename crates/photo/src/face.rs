@@ -36,8 +36,27 @@ impl FaceDetector {
         Ok(FaceDetector { inner })
     }
 
-    /// Faces in a grey image, largest first.
+    /// Faces in a grey image, largest first. A picture far too bright or too dark is looked at
+    /// again with its tones brought back towards the middle, so that the officer hears "too
+    /// bright" rather than "no face".
     pub fn detect(&mut self, grey: &GrayImage) -> Vec<Face> {
+        let faces = self.detect_as_is(grey);
+        if !faces.is_empty() {
+            return faces;
+        }
+        let mean = grey.pixels().map(|p| f32::from(p[0])).sum::<f32>() / grey.len().max(1) as f32 / 255.0;
+        if !(0.25..=0.7).contains(&mean) {
+            // The gamma that takes the mean to the middle grey.
+            let gamma = (0.5f32.ln() / mean.clamp(0.01, 0.99).ln()).clamp(0.3, 4.0);
+            let lut: Vec<u8> = (0..=255u32).map(|v| (255.0 * (v as f32 / 255.0).powf(gamma)) as u8).collect();
+            let mut adjusted = grey.clone();
+            adjusted.pixels_mut().for_each(|p| p[0] = lut[p[0] as usize]);
+            return self.detect_as_is(&adjusted);
+        }
+        faces
+    }
+
+    fn detect_as_is(&mut self, grey: &GrayImage) -> Vec<Face> {
         if grey.width() < 40 || grey.height() < 40 {
             return Vec::new();
         }
@@ -302,9 +321,30 @@ pub fn find_eyes(grey: &GrayImage, face: Rect, cascade: &Cascade) -> Option<((f3
         (region.x as f32 + r.x as f32 + r.width as f32 / 2.0, region.y as f32 + r.y as f32 + r.height as f32 / 2.0)
     };
     let mid = face.width as f32 / 2.0;
-    let left = eyes.iter().find(|(r, _)| (r.x as f32 + r.width as f32 / 2.0) < mid).map(|(r, _)| centre(r))?;
-    let right = eyes.iter().find(|(r, _)| (r.x as f32 + r.width as f32 / 2.0) >= mid).map(|(r, _)| centre(r))?;
-    Some((left, right))
+    let (lefts, rights): (Vec<_>, Vec<_>) =
+        eyes.iter().partition(|(r, _)| (r.x as f32 + r.width as f32 / 2.0) < mid);
+    // Glasses' rims and brows also look like eyes to the cascade: take the pair that is most
+    // like a pair of eyes (about 0.41 of the face box apart, level, alike in size), and among
+    // those the better supported.
+    let fw = face.width as f32;
+    let mut best: Option<(f32, (f32, f32), (f32, f32))> = None;
+    for (lr, ls) in &lefts {
+        for (rr, rs) in &rights {
+            let (l, r) = (centre(lr), centre(rr));
+            let d = ((r.0 - l.0).powi(2) + (r.1 - l.1).powi(2)).sqrt();
+            let roll = (r.1 - l.1).atan2(r.0 - l.0).to_degrees();
+            if !(0.25..=0.65).contains(&(d / fw)) || roll.abs() > 25.0 {
+                continue;
+            }
+            let size = (lr.width.min(rr.width) as f32) / (lr.width.max(rr.width) as f32);
+            let cost = 4.0 * (d / fw - 0.41).abs() + roll.abs() / 20.0 + (1.0 - size)
+                - 0.1 * ((*ls * *rs) as f32).max(1.0).ln();
+            if best.is_none_or(|b| cost < b.0) {
+                best = Some((cost, l, r));
+            }
+        }
+    }
+    best.map(|(_, l, r)| (l, r))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use doorstep_photo::face::{Cascade, FaceDetector, find_eyes};
 
 fn photo(name: &str) -> image::DynamicImage {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/photos").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/photos/real").join(name);
     image::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
