@@ -280,10 +280,11 @@ fn main() {
         let centre = (W as f32 / 2.0, EYE_LINE * H as f32);
         let framed = frame(&src, s, EYE_DISTANCE, centre, 0.0);
         let good = replace_backdrop(&framed, [250.0, 250.0, 250.0]);
-        let mut add = |name: &str, made: &str, img: &RgbImage, faces: Option<usize>, expect: Vec<(&'static str, bool)>| {
-            let file = save(dir, &format!("{stem}-{name}"), img);
-            out.push(Labelled { file, made: made.into(), faces, expect });
-        };
+        let mut add =
+            |name: &str, made: &str, img: &RgbImage, faces: Option<usize>, expect: Vec<(&'static str, bool)>| {
+                let file = save(dir, &format!("{stem}-{name}"), img);
+                out.push(Labelled { file, made: made.into(), faces, expect });
+            };
         add("good", "levelled, framed to the standard, backdrop made white", &good, Some(1), all_pass.clone());
         // Each portrait gets six of the twelve variants, in turn, so each variant is made from
         // several different people.
@@ -341,7 +342,13 @@ fn variant(k: usize, src: &RgbImage, s: &Source, framed: &RgbImage, good: &RgbIm
             let img = replace_backdrop(&frame(src, s, EYE_DISTANCE, centre, 12.0), white);
             ("rotated", "head turned 12° in the picture", img, Some(1), vec![("roll", false)])
         }
-        4 => ("offcentre", "moved 20 % of the width right", shift(good, (W / 5) as i32), Some(1), vec![("centred", false)]),
+        4 => (
+            "offcentre",
+            "moved 20 % of the width right",
+            shift(good, (W / 5) as i32),
+            Some(1),
+            vec![("centred", false)],
+        ),
         5 => (
             "small",
             "shrunk to 0.55 of the picture",
@@ -362,7 +369,13 @@ fn variant(k: usize, src: &RgbImage, s: &Source, framed: &RgbImage, good: &RgbIm
         }
         8 => {
             let img = replace_backdrop(framed, [110.0, 195.0, 250.0]);
-            ("lightblue", "backdrop light blue (allowed)", img, Some(1), vec![("background", true), ("colour_cast", true)])
+            (
+                "lightblue",
+                "backdrop light blue (allowed)",
+                img,
+                Some(1),
+                vec![("background", true), ("colour_cast", true)],
+            )
         }
         9 => {
             let img = map(good, |_, _, p| [p[0], p[1] * 0.88, p[2] * 0.62]);

@@ -311,9 +311,12 @@ fn group(rects: &[Rect], min_neighbors: usize) -> Vec<(Rect, usize)> {
     out
 }
 
+/// A point in an image, in pixels.
+pub type Point = (f32, f32);
+
 /// The centres of the two eyes in a face, left then right in the image, found in the upper
-/// half of the face box; `None` unless one eye is found on each side.
-pub fn find_eyes(grey: &GrayImage, face: Rect, cascade: &Cascade) -> Option<((f32, f32), (f32, f32))> {
+/// half of the face box; `None` unless a plausible pair is found, one eye on each side.
+pub fn find_eyes(grey: &GrayImage, face: Rect, cascade: &Cascade) -> Option<(Point, Point)> {
     let region = Rect { x: face.x, y: face.y + face.height / 8, width: face.width, height: face.height / 2 };
     let crop = image::imageops::crop_imm(grey, region.x, region.y, region.width, region.height).to_image();
     let eyes = cascade.detect(&crop, face.width / 8, face.width / 2, 2);
@@ -321,13 +324,12 @@ pub fn find_eyes(grey: &GrayImage, face: Rect, cascade: &Cascade) -> Option<((f3
         (region.x as f32 + r.x as f32 + r.width as f32 / 2.0, region.y as f32 + r.y as f32 + r.height as f32 / 2.0)
     };
     let mid = face.width as f32 / 2.0;
-    let (lefts, rights): (Vec<_>, Vec<_>) =
-        eyes.iter().partition(|(r, _)| (r.x as f32 + r.width as f32 / 2.0) < mid);
+    let (lefts, rights): (Vec<_>, Vec<_>) = eyes.iter().partition(|(r, _)| (r.x as f32 + r.width as f32 / 2.0) < mid);
     // Glasses' rims and brows also look like eyes to the cascade: take the pair that is most
     // like a pair of eyes (about 0.41 of the face box apart, level, alike in size), and among
     // those the better supported.
     let fw = face.width as f32;
-    let mut best: Option<(f32, (f32, f32), (f32, f32))> = None;
+    let mut best: Option<(f32, Point, Point)> = None;
     for (lr, ls) in &lefts {
         for (rr, rs) in &rights {
             let (l, r) = (centre(lr), centre(rr));

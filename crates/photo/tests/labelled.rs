@@ -63,3 +63,32 @@ fn every_labelled_verdict_is_right() {
     }
     assert!(misses.is_empty(), "{} wrong verdicts:\n{}", misses.len(), misses.join("\n"));
 }
+
+/// The final path on each good photo set in a wider camera frame: the crop is made, encoded to
+/// the standard, checked again, and passes every check.
+#[test]
+fn the_good_photos_crop_to_compliant_photos() {
+    use doorstep_photo::encode::jpeg_facts;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/photos/set");
+    let mut a = Assessor::new().unwrap();
+    let profile = Profile::passport();
+    let mut goods: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with("-good.jpg"))
+        .collect();
+    goods.sort();
+    assert!(goods.len() >= 5);
+    for path in goods {
+        let good = image::open(&path).unwrap().to_rgb8();
+        let mut frame =
+            image::RgbImage::from_pixel(good.width() + 300, good.height() + 200, image::Rgb([250, 250, 250]));
+        image::imageops::overlay(&mut frame, &good, 150, 100);
+        let (jpeg, out) = a.crop(&frame, &profile).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let facts = jpeg_facts(&jpeg).unwrap();
+        assert_eq!((facts.width, facts.height, facts.dpi), (354, 472, Some((300, 300))));
+        assert!((20 * 1024..=80 * 1024).contains(&jpeg.len()), "{}: {} bytes", path.display(), jpeg.len());
+        let fails: Vec<_> = out.checks.iter().filter(|c| c.pass != Some(true)).collect();
+        assert!(fails.is_empty(), "{}: {fails:?}", path.display());
+    }
+}
