@@ -1,11 +1,16 @@
 //! doorstep-hub: the bureau's receiving hub.
 //!
-//! Serves the HTTPS API over rustls (TLS 1.3, mutual TLS with the device CA), checks
-//! certificates, signatures, counters and manifests, stores envelopes, and lets the back
-//! office export approved applications with the bureau's private key. The binary
-//! `doorstep-hub` arrives with the sync issue; the crate starts empty.
+//! Serves the HTTPS API over rustls (TLS 1.3, mutual TLS with the hub's private CA), checks
+//! certificates, signatures, counters and sizes, stores envelopes, and signs receipts.
+//! [`pki`] keeps the hub's folder, CA and enrolled devices; [`store`] the storage (sled behind
+//! a small trait); [`service`] the API's logic apart from HTTP; [`server`] the TLS and HTTP.
 //!
 //! Architecture invariant: the hub never holds the bureau's private key while serving; it
 //! cannot open what it stores.
 
 #![forbid(unsafe_code)]
+
+pub mod pki;
+pub mod server;
+pub mod service;
+pub mod store;

@@ -1,10 +1,17 @@
-//! doorstep-sync: the hub API's wire types and the tablet's upload client.
+//! doorstep-sync: the hub API's wire protocol and the tablet's upload client.
 //!
-//! The wire types are pure and shared with the hub; the client (rustls, mutual TLS, tus-style
-//! resumable uploads, receipts) will sit behind a cargo feature so the hub takes only the
-//! types. Filled by the sync issue; it starts empty.
+//! [`wire`] is the protocol both sides speak (paths, headers, status codes, the chunk
+//! checksum, limits): tus-style resumable uploads of sealed envelopes, idempotent by
+//! application id plus digest. [`tls`] builds the rustls configurations: TLS 1.3 only, ring,
+//! trusting only the hub's private CA, with a client certificate per tablet. [`client`] is a
+//! small blocking HTTP/1.1 client over a rustls stream that uploads an envelope, resuming from
+//! the offset the hub reports, and returns the hub's signed receipt.
 //!
 //! Architecture invariant: the client never erases anything itself; it hands receipts to the
 //! vault, which decides.
 
 #![forbid(unsafe_code)]
+
+pub mod client;
+pub mod tls;
+pub mod wire;

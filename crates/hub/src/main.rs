@@ -1,0 +1,120 @@
+//! `doorstep-hub`: the bureau's receiving hub. See API.md and `doorstep-hub --help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use doorstep_hub::pki::{self, Hub, Validity};
+use doorstep_hub::store::{SledStore, Store};
+
+#[derive(Parser)]
+#[command(name = "doorstep-hub", about = "The bureau's receiving hub for doorstep tablets")]
+struct Cli {
+    /// The hub's folder (made by `init`).
+    #[arg(long, global = true, env = "DOORSTEP_HUB", default_value = "hub")]
+    hub: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a hub: a private CA, the hub's server certificate, its receipt key, and a bureau
+    /// key pair for the demo (the private half is written beside the hub's folder, not in it).
+    Init {
+        dir: PathBuf,
+        /// Names the hub's certificate is valid for (DNS names or IP addresses).
+        #[arg(long = "host", default_values = ["localhost", "127.0.0.1"])]
+        hosts: Vec<String>,
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: String,
+        /// The address tablets use; by default https://FIRST-HOST:PORT-OF-LISTEN.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Enroll a tablet: a client certificate from the CA and a provisioning bundle for
+    /// `doorstep provision`.
+    EnrollDevice {
+        name: String,
+        /// How long its certificate is valid.
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+    },
+    /// Revoke a tablet (lost or retired): the hub refuses it from its next request.
+    RevokeDevice { name: String },
+    /// Serve the API until stopped.
+    Serve,
+    /// Counts of received applications, by device.
+    Status,
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Init { dir, hosts, listen, url } => {
+            let port = listen.rsplit_once(':').map(|(_, p)| p).unwrap_or("8443");
+            let url = url.unwrap_or_else(|| format!("https://{}:{port}", hosts.first().map_or("localhost", |h| h)));
+            let hub = pki::init(&dir, &hosts, &listen, &url)?;
+            println!("hub {} created in {}", hub.config.hub_id, dir.display());
+            println!(
+                "  private CA (signs the hub and each tablet): {}/ca.pem, key {}/ca-key.pem",
+                dir.display(),
+                dir.display()
+            );
+            println!("  the hub's certificate for {}: {}/server.pem", hosts.join(", "), dir.display());
+            println!("  receipt signing key: {}/receipt-key", dir.display());
+            println!("  bureau public key (tablets seal to it): {}/bureau.pub", dir.display());
+            println!(
+                "  bureau PRIVATE key, for the back office only, kept apart from the hub: {}/bureau.key",
+                pki::bureau_dir(&dir).display()
+            );
+            println!("tablets will connect to {url}; next: doorstep-hub --hub {} enroll-device NAME", dir.display());
+        }
+        Command::EnrollDevice { name, days } => {
+            let hub = Hub::open(&cli.hub)?;
+            let path = hub.enroll(&name, Validity::days(days))?;
+            println!("enrolled {name}; its bundle (it holds the tablet's private key): {}", path.display());
+            println!("on the tablet: doorstep provision {}", path.display());
+        }
+        Command::RevokeDevice { name } => {
+            Hub::open(&cli.hub)?.revoke(&name)?;
+            println!("revoked {name}: the hub refuses it from its next request");
+        }
+        Command::Serve => {
+            let hub = Hub::open(&cli.hub)?;
+            let running = doorstep_hub::server::start(&hub, &hub.config.listen)?;
+            println!("hub {} serving on https://{} (tablets use {})", hub.config.hub_id, running.addr, hub.config.url);
+            loop {
+                std::thread::park();
+            }
+        }
+        Command::Status => {
+            let hub = Hub::open(&cli.hub)?;
+            let store = SledStore::open(&hub.dir.join("store"))
+                .map_err(|e| anyhow::anyhow!("{e} (is `doorstep-hub serve` running on this folder?)"))?;
+            let received = store.all_received()?;
+            let mut by_device = std::collections::BTreeMap::<String, usize>::new();
+            for (_, r) in &received {
+                *by_device.entry(r.device.clone()).or_default() += 1;
+            }
+            println!("received: {}", received.len());
+            for (d, n) in by_device {
+                println!("  {d}: {n}");
+            }
+            for d in hub.devices()?.devices {
+                let state = if d.revoked_at_unix.is_some() { "revoked" } else { "enrolled" };
+                println!("device {}: {state}", d.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("doorstep-hub: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

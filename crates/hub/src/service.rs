@@ -1,0 +1,299 @@
+//! The hub API's logic, apart from HTTP and TLS: a request (method, path, headers, body, and
+//! the client certificate TLS verified) in, a reply out. See `doorstep_sync::wire`.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use doorstep_envelope::{ApplicationId, Receipt, SealedEnvelope, SigningKey};
+use doorstep_sync::wire::{self, ErrorBody, Route};
+
+use crate::pki::{self, Devices};
+use crate::store::{Received, Store, StoreError, Upload};
+
+/// A reply to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    fn empty(status: u16) -> Reply {
+        Reply { status, headers: Vec::new(), body: Vec::new() }
+    }
+
+    fn error(status: u16, code: &str, message: impl Into<String>) -> Reply {
+        let body = serde_json::to_vec(&ErrorBody { error: code.into(), message: message.into() }).unwrap_or_default();
+        // The code in a header too: a reply to HEAD has no body.
+        Reply { status, headers: vec![("content-type", "application/json".into()), (wire::ERROR, code.into())], body }
+    }
+
+    fn with(mut self, name: &'static str, value: impl ToString) -> Reply {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    fn receipt(bytes: Vec<u8>) -> Reply {
+        Reply { status: 200, headers: vec![("content-type", "application/octet-stream".into())], body: bytes }
+    }
+}
+
+/// A request as the HTTP layer hands it over.
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub header: &'a dyn Fn(&str) -> Option<String>,
+    pub body: &'a [u8],
+    /// The DER of the client certificate TLS verified against the CA.
+    pub peer: &'a [u8],
+}
+
+pub struct Service<S: Store> {
+    pub store: S,
+    pub hub_id: String,
+    receipt_key: SigningKey,
+    /// Where `devices.toml` is: read on every request, so a revocation counts at once.
+    dir: PathBuf,
+    max_envelope: u64,
+    in_flight: Mutex<HashSet<String>>,
+    /// The clock, in unix seconds (tests set it).
+    pub now: fn() -> i64,
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Releases an upload's in-flight mark when the request ends, however it ends.
+struct InFlight<'a> {
+    set: &'a Mutex<HashSet<String>>,
+    id: String,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.set.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
+    }
+}
+
+impl<S: Store> Service<S> {
+    pub fn new(store: S, hub: &pki::Hub) -> anyhow::Result<Service<S>> {
+        Ok(Service {
+            store,
+            hub_id: hub.config.hub_id.clone(),
+            receipt_key: hub.receipt_key()?,
+            dir: hub.dir.clone(),
+            max_envelope: hub.config.max_envelope,
+            in_flight: Mutex::new(HashSet::new()),
+            now: unix_now,
+        })
+    }
+
+    /// The enrolled device a certificate belongs to, or the reply refusing it.
+    fn device(&self, peer: &[u8]) -> Result<String, Reply> {
+        let devices: Devices = pki::load_devices(&self.dir)
+            .map_err(|e| Reply::error(500, "hub-config", format!("the hub cannot read its devices: {e}")))?;
+        let fp = pki::fingerprint(peer);
+        match devices.devices.iter().find(|d| d.fingerprint == fp) {
+            None => Err(Reply::error(
+                403,
+                "unknown-device",
+                "this certificate is signed by the hub's CA but no enrolled device has it",
+            )),
+            Some(d) if d.revoked_at_unix.is_some() => {
+                Err(Reply::error(403, "revoked-device", format!("device {} was revoked; it may not upload", d.name)))
+            }
+            Some(d) => Ok(d.name.clone()),
+        }
+    }
+
+    pub fn handle(&self, req: &Request<'_>) -> Reply {
+        let device = match self.device(req.peer) {
+            Ok(d) => d,
+            Err(reply) => return reply,
+        };
+        let result = match (req.method, wire::route(req.path)) {
+            ("HEAD", Some(Route::Envelope(id))) => self.head(&id, req),
+            ("PATCH", Some(Route::Envelope(id))) => self.patch(&id, &device, req),
+            ("GET", Some(Route::Receipt(id))) => match self.store.receipt(&id) {
+                Ok(Some(r)) => Ok(Reply::receipt(r)),
+                Ok(None) => Ok(Reply::error(404, "no-receipt", "the hub has no receipt for this application")),
+                Err(e) => Err(e),
+            },
+            (_, Some(_)) => Ok(Reply::error(405, "method", format!("{} is not allowed here", req.method))),
+            (_, None) => Ok(Reply::error(404, "path", "no such resource")),
+        };
+        result.unwrap_or_else(|e| Reply::error(500, "store", e.to_string()))
+    }
+
+    fn digest_header(req: &Request<'_>) -> Result<String, Reply> {
+        let d = (req.header)(wire::DIGEST).unwrap_or_default().trim().to_ascii_lowercase();
+        if d.len() != 64 || !d.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Reply::error(400, "digest", "Doorstep-Digest must be 64 hex digits"));
+        }
+        Ok(d)
+    }
+
+    fn conflict(id: &str) -> Reply {
+        Reply::error(
+            422,
+            "conflict",
+            format!("the hub holds application {id} with another digest; an application id names one envelope"),
+        )
+    }
+
+    fn head(&self, id: &str, req: &Request<'_>) -> Result<Reply, StoreError> {
+        let digest = match Self::digest_header(req) {
+            Ok(d) => d,
+            Err(r) => return Ok(r),
+        };
+        if let Some(r) = self.store.received(id)? {
+            return Ok(if r.digest == digest {
+                Reply::empty(200).with(wire::UPLOAD_OFFSET, r.size).with(wire::UPLOAD_LENGTH, r.size)
+            } else {
+                Self::conflict(id)
+            });
+        }
+        Ok(match self.store.upload(id)? {
+            Some(u) if u.digest == digest => {
+                Reply::empty(200).with(wire::UPLOAD_OFFSET, u.bytes.len()).with(wire::UPLOAD_LENGTH, u.length)
+            }
+            Some(_) => Self::conflict(id),
+            None => Reply::empty(404),
+        })
+    }
+
+    fn number(req: &Request<'_>, name: &str) -> Result<u64, Reply> {
+        (req.header)(name)
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| Reply::error(400, "header", format!("{name} must be a number")))
+    }
+
+    fn patch(&self, id: &str, device: &str, req: &Request<'_>) -> Result<Reply, StoreError> {
+        let parsed = (|| {
+            let digest = Self::digest_header(req)?;
+            let offset = Self::number(req, wire::UPLOAD_OFFSET)?;
+            let length = Self::number(req, wire::UPLOAD_LENGTH)?;
+            Ok((digest, offset, length))
+        })();
+        let (digest, offset, length) = match parsed {
+            Ok(p) => p,
+            Err(r) => return Ok(r),
+        };
+        // One upload of an application at a time.
+        let _guard = {
+            let mut set = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            if !set.insert(id.to_string()) {
+                return Ok(Reply::error(
+                    wire::STATUS_IN_FLIGHT,
+                    "in-flight",
+                    "another upload of this application is in progress",
+                ));
+            }
+            InFlight { set: &self.in_flight, id: id.to_string() }
+        };
+        if let Some(r) = self.store.received(id)? {
+            // Already whole: the same envelope again gets its receipt (a reply was lost).
+            if r.digest != digest {
+                return Ok(Self::conflict(id));
+            }
+            return Ok(match self.store.receipt(id)? {
+                Some(bytes) => Reply::receipt(bytes),
+                None => Reply::error(500, "store", "a received envelope without its receipt"),
+            });
+        }
+        if length > self.max_envelope {
+            return Ok(Reply::error(
+                413,
+                "too-large",
+                format!("{length} bytes is over the hub's limit of {}", self.max_envelope),
+            ));
+        }
+        if req.body.len() as u64 > wire::MAX_CHUNK {
+            return Ok(Reply::error(413, "chunk-too-large", format!("a chunk is at most {} bytes", wire::MAX_CHUNK)));
+        }
+        match (req.header)(wire::UPLOAD_CHECKSUM) {
+            Some(c) if wire::checksum_matches(&c, req.body) => {}
+            Some(_) => {
+                return Ok(Reply::error(
+                    wire::STATUS_CHECKSUM_MISMATCH,
+                    "checksum",
+                    "the chunk does not match its Upload-Checksum",
+                ));
+            }
+            None => return Ok(Reply::error(400, "checksum", "Upload-Checksum is required")),
+        }
+        let mut upload = match self.store.upload(id)? {
+            Some(u) if u.digest != digest || u.length != length => return Ok(Self::conflict(id)),
+            Some(u) => u,
+            None => Upload { digest: digest.clone(), length, device: device.to_string(), bytes: Vec::new() },
+        };
+        let have = upload.bytes.len() as u64;
+        if offset != have {
+            return Ok(Reply::error(409, "offset", format!("the hub holds {have} bytes, not {offset}"))
+                .with(wire::UPLOAD_OFFSET, have));
+        }
+        if have + req.body.len() as u64 > length {
+            return Ok(Reply::error(400, "length", "the chunk runs past Upload-Length"));
+        }
+        upload.bytes.extend_from_slice(req.body);
+        if (upload.bytes.len() as u64) < length {
+            self.store.put_upload(id, &upload)?;
+            return Ok(Reply::empty(204).with(wire::UPLOAD_OFFSET, upload.bytes.len()));
+        }
+        self.complete(id, device, &digest, upload)
+    }
+
+    /// The last byte is in: check the envelope, store it durably, then sign the receipt.
+    fn complete(&self, id: &str, device: &str, digest: &str, upload: Upload) -> Result<Reply, StoreError> {
+        let refuse = |code: &str, message: String| {
+            // The bytes are no good: drop them so the tablet can send the envelope again.
+            let _ = self.store.put_upload(id, &Upload { bytes: Vec::new(), ..upload.clone() });
+            Ok(Reply::error(422, code, message))
+        };
+        let envelope = match SealedEnvelope::from_bytes(&upload.bytes) {
+            Ok(e) => e,
+            Err(e) => return refuse("envelope", format!("not a sealed envelope: {e}")),
+        };
+        if hex::encode(envelope.digest()) != digest {
+            return refuse("digest", "the bytes do not have the declared digest".into());
+        }
+        if ApplicationId::parse(id) != Some(envelope.application_id()) {
+            return refuse("application-id", "the envelope is for another application id".into());
+        }
+        if let Err(e) = envelope.verify_self_signed() {
+            return refuse("signature", e.to_string());
+        }
+        let h = envelope.header();
+        // The device key: the first one an enrolled tablet uses is the only one it may use.
+        match self.store.device_key(device)? {
+            Some(k) if k != h.device_key => {
+                return refuse("device-key", format!("signed with a device key that is not {device}'s"));
+            }
+            Some(_) => {}
+            None => self.store.set_device_key(device, h.device_key)?,
+        }
+        if let Some(other) = self.store.counter(&h.device_id.0, h.device_counter)? {
+            return refuse(
+                "replayed-counter",
+                format!("device counter {} was already used for application {other}", h.device_counter),
+            );
+        }
+        let now = (self.now)();
+        let receipt = Receipt::sign(envelope.application_id(), envelope.digest(), &self.hub_id, now, &self.receipt_key);
+        let bytes = receipt.to_bytes();
+        let received = Received {
+            digest: digest.to_string(),
+            device: device.to_string(),
+            device_id: h.device_id.0.clone(),
+            size: upload.bytes.len() as u64,
+            device_counter: h.device_counter,
+            received_at_unix: now,
+        };
+        // Durable before the receipt leaves.
+        self.store.commit(id, &upload.bytes, &received, &bytes)?;
+        Ok(Reply::receipt(bytes))
+    }
+}

@@ -1,0 +1,175 @@
+//! The hub's storage behind a small trait, with sled as the default. Everything a reply
+//! promises (an offset, a receipt) is flushed before the reply is sent.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("hub store: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("hub store: damaged record: {0}")]
+    Damaged(String),
+}
+
+/// A partial upload: what the tablet declared and the bytes so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    pub digest: String,
+    pub length: u64,
+    pub device: String,
+    #[serde(with = "serde_bytes_vec")]
+    pub bytes: Vec<u8>,
+}
+
+/// A received envelope's facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Received {
+    pub digest: String,
+    /// The enrolled device (its certificate's name) that uploaded it.
+    pub device: String,
+    /// The device id in the envelope's header, under which its counter is kept.
+    pub device_id: String,
+    pub size: u64,
+    pub device_counter: u64,
+    pub received_at_unix: i64,
+}
+
+mod serde_bytes_vec {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        hex::decode(s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What the hub keeps. Implementations make each write durable before returning.
+pub trait Store: Send + Sync {
+    fn upload(&self, id: &str) -> Result<Option<Upload>, StoreError>;
+    fn put_upload(&self, id: &str, upload: &Upload) -> Result<(), StoreError>;
+    fn received(&self, id: &str) -> Result<Option<Received>, StoreError>;
+    fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn receipt(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores a whole envelope, its facts and its receipt, and drops the partial upload, as one.
+    fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<(), StoreError>;
+    /// The application a device counter was used for, if any.
+    fn counter(&self, device_id: &str, counter: u64) -> Result<Option<String>, StoreError>;
+    /// The signing key first seen from an enrolled device (its envelopes must all use it).
+    fn device_key(&self, device: &str) -> Result<Option<[u8; 32]>, StoreError>;
+    fn set_device_key(&self, device: &str, key: [u8; 32]) -> Result<(), StoreError>;
+    fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError>;
+}
+
+pub struct SledStore {
+    db: sled::Db,
+    uploads: sled::Tree,
+    envelopes: sled::Tree,
+    received: sled::Tree,
+    receipts: sled::Tree,
+    counters: sled::Tree,
+    device_keys: sled::Tree,
+}
+
+impl SledStore {
+    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        let db = sled::open(dir)?;
+        Ok(SledStore {
+            uploads: db.open_tree("uploads")?,
+            envelopes: db.open_tree("envelopes")?,
+            received: db.open_tree("received")?,
+            receipts: db.open_tree("receipts")?,
+            counters: db.open_tree("counters")?,
+            device_keys: db.open_tree("device-keys")?,
+            db,
+        })
+    }
+
+    fn json<T: for<'de> Deserialize<'de>>(v: Option<sled::IVec>) -> Result<Option<T>, StoreError> {
+        v.map(|v| serde_json::from_slice(&v).map_err(|e| StoreError::Damaged(e.to_string()))).transpose()
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn counter_key(device_id: &str, counter: u64) -> Vec<u8> {
+    let mut k = device_id.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&counter.to_be_bytes());
+    k
+}
+
+impl Store for SledStore {
+    fn upload(&self, id: &str) -> Result<Option<Upload>, StoreError> {
+        Self::json(self.uploads.get(id)?)
+    }
+
+    fn put_upload(&self, id: &str, upload: &Upload) -> Result<(), StoreError> {
+        let v = serde_json::to_vec(upload).map_err(|e| StoreError::Damaged(e.to_string()))?;
+        self.uploads.insert(id, v)?;
+        self.flush()
+    }
+
+    fn received(&self, id: &str) -> Result<Option<Received>, StoreError> {
+        Self::json(self.received.get(id)?)
+    }
+
+    fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.envelopes.get(id)?.map(|v| v.to_vec()))
+    }
+
+    fn receipt(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.receipts.get(id)?.map(|v| v.to_vec()))
+    }
+
+    fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<(), StoreError> {
+        use sled::Transactional;
+        let facts = serde_json::to_vec(received).map_err(|e| StoreError::Damaged(e.to_string()))?;
+        let env: sled::Tree = self.envelopes.clone();
+        (&env, &self.received, &self.receipts, &self.uploads, &self.counters)
+            .transaction(|(e, r, rc, u, c)| {
+                e.insert(id, envelope)?;
+                r.insert(id, facts.as_slice())?;
+                rc.insert(id, receipt)?;
+                u.remove(id)?;
+                c.insert(counter_key(&received.device_id, received.device_counter), id)?;
+                Ok(())
+            })
+            .map_err(|e: sled::transaction::TransactionError<()>| match e {
+                sled::transaction::TransactionError::Storage(s) => StoreError::Sled(s),
+                sled::transaction::TransactionError::Abort(()) => StoreError::Damaged("transaction aborted".into()),
+            })?;
+        self.flush()
+    }
+
+    fn counter(&self, device_id: &str, counter: u64) -> Result<Option<String>, StoreError> {
+        Ok(self.counters.get(counter_key(device_id, counter))?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    fn device_key(&self, device: &str) -> Result<Option<[u8; 32]>, StoreError> {
+        Ok(self.device_keys.get(device)?.and_then(|v| <[u8; 32]>::try_from(v.as_ref()).ok()))
+    }
+
+    fn set_device_key(&self, device: &str, key: [u8; 32]) -> Result<(), StoreError> {
+        self.device_keys.insert(device, &key)?;
+        self.flush()
+    }
+
+    fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.received.iter() {
+            let (k, v) = item?;
+            let r: Received = serde_json::from_slice(&v).map_err(|e| StoreError::Damaged(e.to_string()))?;
+            out.push((String::from_utf8_lossy(&k).into_owned(), r));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,282 @@
+//! The hub end to end on loopback: real certificates from its own CA, rustls TLS 1.3 with
+//! client certificates, sled underneath, and the tablet's blocking client.
+
+use std::path::Path;
+
+use doorstep_envelope::*;
+use doorstep_hub::pki::{self, Bundle, Hub, Validity};
+use doorstep_sync::client::{HubClient, SyncError};
+use doorstep_sync::wire;
+
+fn hub(dir: &Path, hosts: &[&str]) -> Hub {
+    let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+    pki::init(dir, &hosts, "127.0.0.1:0", "https://localhost:0").unwrap()
+}
+
+fn bundle(hub: &Hub, name: &str, v: Validity) -> Bundle {
+    let path = hub.enroll(name, v).unwrap();
+    toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn client(b: &Bundle, url: &str) -> HubClient {
+    let config = doorstep_sync::tls::client_config(&b.ca_pem, &b.cert_pem, &b.key_pem).unwrap();
+    HubClient::new(url, config).unwrap()
+}
+
+fn receipt_key(b: &Bundle) -> VerifyingKey {
+    VerifyingKey::from_bytes(&hex::decode(&b.hub_receipt_key).unwrap().try_into().unwrap()).unwrap()
+}
+
+/// A sealed application of about `size` bytes from a fake tablet, with an obviously fake person.
+struct Tablet {
+    bureau: BureauPublicKey,
+    device_key: SigningKey,
+    officer_key: SigningKey,
+    counter: u64,
+}
+
+impl Tablet {
+    fn new(b: &Bundle, seed: u8) -> Tablet {
+        let bureau = BureauPublicKey::from_bytes(&hex::decode(&b.bureau_public_key).unwrap()).unwrap();
+        Tablet {
+            bureau,
+            device_key: signing_key_from_seed(&[seed; 32]),
+            officer_key: signing_key_from_seed(&[seed.wrapping_add(100); 32]),
+            counter: 0,
+        }
+    }
+
+    fn seal(&mut self, id: ApplicationId, size: usize) -> SealedEnvelope {
+        self.counter += 1;
+        let record = ApplicationRecord {
+            schema_version: 1,
+            application_id: id,
+            application_numbers: vec![format!("TEST-{}", self.counter)],
+            form_json: r#"{"name":"测试"}"#.into(),
+            photo_jpeg: vec![0x42; size],
+            fingerprints: vec![],
+            signature_png: vec![],
+            consent_json: "{}".into(),
+            capture: CaptureMetadata {
+                device_id: "tablet-test".into(),
+                officer_id: "officer-test".into(),
+                gnss: None,
+                started_at_unix: 1_790_000_000,
+                completed_at_unix: 1_790_000_600,
+                quality: vec![],
+            },
+        };
+        let ctx = SealContext {
+            bureau: &self.bureau,
+            device_id: &DeviceId("tablet-test".into()),
+            device_key: &self.device_key,
+            officer_id: "officer-test",
+            officer_key: &self.officer_key,
+            device_counter: self.counter,
+            sealed_at_unix: 1_790_000_600,
+        };
+        seal(&record, &ctx, &mut rand::rng()).unwrap()
+    }
+}
+
+fn id(n: u64) -> ApplicationId {
+    ApplicationId::new_v7(1_790_000_000_000 + n, [n as u8; 10])
+}
+
+fn refused(r: Result<impl std::fmt::Debug, SyncError>) -> (u16, String) {
+    match r {
+        Err(SyncError::Refused { status, code, .. }) => (status, code),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_envelope_goes_up_in_chunks_and_comes_back_as_a_verified_receipt_once() {
+    let d = tempfile::tempdir().unwrap();
+    let hub = hub(&d.path().join("hub"), &["localhost", "127.0.0.1"]);
+    let b = bundle(&hub, "tablet-01", Validity::days(30));
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let url = format!("https://localhost:{}", running.addr.port());
+    let mut c = client(&b, &url);
+    let mut t = Tablet::new(&b, 1);
+    let env = t.seal(id(1), 150_000);
+    let bytes = env.to_bytes();
+    let mut seen = Vec::new();
+    let r =
+        c.upload(id(1), &env.digest(), &bytes, 16 * 1024, Some(&receipt_key(&b)), &mut |o, _| seen.push(o)).unwrap();
+    assert_eq!(r.application_id, id(1));
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]) && seen.len() > 9, "{seen:?}");
+    assert_eq!(c.offset(&id(1).to_string(), &env.digest()).unwrap(), Some((bytes.len() as u64, bytes.len() as u64)));
+    // The same envelope again (a reply lost after the hub committed): the same receipt, one copy.
+    let again = c.upload(id(1), &env.digest(), &bytes, 16 * 1024, Some(&receipt_key(&b)), &mut |_, _| {}).unwrap();
+    assert_eq!(again, r);
+    // Keys refreshed on a long-lived connection, and it keeps working (SECURITY R15).
+    c.refresh_keys().unwrap();
+    assert!(c.receipt(&id(1).to_string()).unwrap().is_some());
+    drop(running);
+    let store = doorstep_hub::store::SledStore::open(&hub.dir.join("store")).unwrap();
+    use doorstep_hub::store::Store;
+    assert_eq!(store.all_received().unwrap().len(), 1);
+    assert_eq!(store.envelope(&id(1).to_string()).unwrap().unwrap(), bytes, "byte-identical");
+}
+
+#[test]
+fn an_upload_cut_short_resumes_from_the_hubs_offset() {
+    let d = tempfile::tempdir().unwrap();
+    let hub = hub(&d.path().join("hub"), &["localhost"]);
+    let b = bundle(&hub, "tablet-01", Validity::days(30));
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let url = format!("https://localhost:{}", running.addr.port());
+    let mut c = client(&b, &url);
+    let mut t = Tablet::new(&b, 2);
+    let env = t.seal(id(2), 100_000);
+    let bytes = env.to_bytes();
+    let digest = hex::encode(env.digest());
+    let path = wire::envelope_path(&id(2).to_string());
+    let patch = |c: &mut HubClient, at: usize, chunk: &[u8], checksum: String| {
+        c.request(
+            "PATCH",
+            &path,
+            &[
+                (wire::UPLOAD_OFFSET, at.to_string()),
+                (wire::UPLOAD_LENGTH, bytes.len().to_string()),
+                (wire::DIGEST, digest.clone()),
+                (wire::UPLOAD_CHECKSUM, checksum),
+            ],
+            chunk,
+        )
+        .unwrap()
+    };
+    let first = &bytes[..40_000];
+    assert_eq!(patch(&mut c, 0, first, wire::checksum(first)).status, 204);
+    // A chunk damaged on the way is refused (tus 460) and not kept.
+    let mut damaged = bytes[40_000..50_000].to_vec();
+    damaged[10] ^= 1;
+    assert_eq!(patch(&mut c, 40_000, &damaged, wire::checksum(&bytes[40_000..50_000])).status, 460);
+    // A chunk at the wrong offset: 409 and the hub's offset.
+    let wrong = patch(&mut c, 50_000, &bytes[50_000..60_000], wire::checksum(&bytes[50_000..60_000]));
+    assert_eq!((wrong.status, wrong.header(wire::UPLOAD_OFFSET)), (409, Some("40000")));
+    // The hub restarts; the upload resumes where it stood.
+    drop(running);
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let mut c = client(&b, &format!("https://localhost:{}", running.addr.port()));
+    let mut first_offset = None;
+    c.upload(id(2), &env.digest(), &bytes, 32 * 1024, None, &mut |o, _| {
+        first_offset.get_or_insert(o);
+    })
+    .unwrap();
+    assert_eq!(first_offset, Some(40_000), "resumed, not started over");
+}
+
+#[test]
+fn conflicts_replays_and_bad_envelopes_are_refused_by_name() {
+    let d = tempfile::tempdir().unwrap();
+    let hub = hub(&d.path().join("hub"), &["localhost"]);
+    let b = bundle(&hub, "tablet-01", Validity::days(30));
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let mut c = client(&b, &format!("https://localhost:{}", running.addr.port()));
+    let mut t = Tablet::new(&b, 3);
+    let first = t.seal(id(3), 2_000);
+    c.upload(id(3), &first.digest(), &first.to_bytes(), 64 * 1024, None, &mut |_, _| {}).unwrap();
+    // The same application id with other bytes.
+    let other = t.seal(id(3), 2_100);
+    assert_eq!(
+        refused(c.upload(id(3), &other.digest(), &other.to_bytes(), 64 * 1024, None, &mut |_, _| {})),
+        (422, "conflict".into())
+    );
+    // A device counter used again for another application.
+    let mut replay = Tablet::new(&b, 3);
+    let again = replay.seal(id(4), 2_000);
+    assert_eq!(
+        refused(c.upload(id(4), &again.digest(), &again.to_bytes(), 64 * 1024, None, &mut |_, _| {})),
+        (422, "replayed-counter".into())
+    );
+    // Another signing key from the same enrolled tablet.
+    let mut stranger = Tablet::new(&b, 9);
+    stranger.counter = 100;
+    let strange = stranger.seal(id(5), 2_000);
+    assert_eq!(
+        refused(c.upload(id(5), &strange.digest(), &strange.to_bytes(), 64 * 1024, None, &mut |_, _| {})),
+        (422, "device-key".into())
+    );
+    // A flipped byte: the digest no longer matches.
+    let good = t.seal(id(6), 2_000);
+    let mut bytes = good.to_bytes();
+    let n = bytes.len();
+    bytes[n - 10] ^= 1;
+    assert_eq!(refused(c.upload(id(6), &good.digest(), &bytes, 64 * 1024, None, &mut |_, _| {})).0, 422);
+    // Over the size limit: refused before a byte is sent.
+    let big = vec![0u8; wire::MAX_ENVELOPE as usize + 1];
+    assert!(matches!(c.upload(id(7), &[0; 32], &big, 1024, None, &mut |_, _| {}), Err(SyncError::TooLarge(_))));
+}
+
+fn connection_error(r: Result<impl std::fmt::Debug, SyncError>) -> String {
+    match r {
+        Err(SyncError::Connection(m)) => m,
+        other => panic!("expected a refused connection, got {other:?}"),
+    }
+}
+
+#[test]
+fn tls_refuses_strangers_on_both_sides_with_a_reason() {
+    let d = tempfile::tempdir().unwrap();
+    let hub1 = hub(&d.path().join("hub1"), &["localhost"]);
+    let hub2 = hub(&d.path().join("hub2"), &["localhost"]);
+    let b1 = bundle(&hub1, "tablet-01", Validity::days(30));
+    let b2 = bundle(&hub2, "tablet-02", Validity::days(30));
+    let running = doorstep_hub::server::start(&hub1, "127.0.0.1:0").unwrap();
+    let port = running.addr.port();
+    let url = format!("https://localhost:{port}");
+    let probe = |c: &mut HubClient| c.offset(&id(1).to_string(), &[0; 32]);
+    assert_eq!(probe(&mut client(&b1, &url)).unwrap(), None, "the enrolled tablet gets in");
+
+    // The hub's certificate from another CA: the tablet trusts only its own hub's CA.
+    let other_ca = Bundle { ca_pem: b2.ca_pem.clone(), ..b1.clone() };
+    let m = connection_error(probe(&mut client(&other_ca, &url)));
+    eprintln!("refused: {m}");
+    assert!(m.contains("UnknownIssuer"), "{m}");
+    // The wrong host name: the certificate names localhost only.
+    let m = connection_error(probe(&mut client(&b1, &format!("https://127.0.0.1:{port}"))));
+    eprintln!("refused: {m}");
+    assert!(m.contains("not valid for name"), "{m}");
+    // A tablet of another hub (its certificate from another CA).
+    let stranger = Bundle { ca_pem: b1.ca_pem.clone(), ..b2.clone() };
+    let m = connection_error(probe(&mut client(&stranger, &url)));
+    eprintln!("refused: {m}");
+    assert!(m.to_lowercase().contains("alert"), "{m}");
+    // No client certificate at all.
+    let config = rustls::ClientConfig::builder_with_provider(doorstep_sync::tls::provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(doorstep_sync::tls::roots(&b1.ca_pem).unwrap())
+        .with_no_client_auth();
+    let m = connection_error(probe(&mut HubClient::new(&url, config).unwrap()));
+    eprintln!("refused: {m}");
+    assert!(m.contains("CertificateRequired"), "{m}");
+    // An expired tablet certificate.
+    let now = time::OffsetDateTime::now_utc();
+    let old = Validity { not_before: now - time::Duration::days(400), not_after: now - time::Duration::days(35) };
+    let expired = bundle(&hub1, "tablet-old", old);
+    let m = connection_error(probe(&mut client(&expired, &url)));
+    eprintln!("refused: {m}");
+    assert!(m.contains("CertificateExpired"), "{m}");
+    // Signed by the hub's CA but never enrolled: TLS lets it in, the hub does not.
+    let (cert_pem, key_pem) =
+        pki::client_certificate(&hub1.issuer().unwrap(), "tablet-forged", &Validity::days(30)).unwrap();
+    let unknown = Bundle { cert_pem, key_pem, ..b1.clone() };
+    assert_eq!(refused(probe(&mut client(&unknown, &url))), (403, "unknown-device".into()));
+    // A revoked (lost) tablet: refused from its next request.
+    hub1.revoke("tablet-01").unwrap();
+    assert_eq!(refused(probe(&mut client(&b1, &url))), (403, "revoked-device".into()));
+    drop(running);
+
+    // The hub's own certificate expired.
+    let past = Validity { not_before: now - time::Duration::days(400), not_after: now - time::Duration::days(1) };
+    let (pem, key) = pki::server_certificate(&hub2.issuer().unwrap(), &["localhost".into()], past).unwrap();
+    std::fs::write(hub2.dir.join("server.pem"), pem).unwrap();
+    std::fs::write(hub2.dir.join("server-key.pem"), key).unwrap();
+    let running = doorstep_hub::server::start(&hub2, "127.0.0.1:0").unwrap();
+    let m = connection_error(probe(&mut client(&b2, &format!("https://localhost:{}", running.addr.port()))));
+    eprintln!("refused: {m}");
+    assert!(m.contains("certificate expired"), "{m}");
+}

@@ -1,0 +1,303 @@
+//! A small blocking HTTP/1.1 client over rustls, enough for the hub API: one connection kept
+//! alive, opened again after any failure. Uploads resume from the offset the hub reports.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use doorstep_envelope::{ApplicationId, Digest, Receipt, VerifyingKey};
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
+use rustls_pki_types::ServerName;
+
+use crate::wire;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("hub address {0:?}: expected https://HOST:PORT")]
+    Url(String),
+    /// No connection, a cut connection, or TLS refused (the message says which).
+    #[error("connection to the hub: {0}")]
+    Connection(String),
+    /// The hub answered and refused.
+    #[error("the hub refused ({status} {code}): {message}")]
+    Refused { status: u16, code: String, message: String },
+    #[error("the hub's reply: {0}")]
+    Protocol(String),
+    #[error("the hub's receipt does not verify: {0}")]
+    Receipt(doorstep_envelope::EnvelopeError),
+    #[error("{0} bytes is over the {max} byte limit", max = wire::MAX_ENVELOPE)]
+    TooLarge(u64),
+}
+
+impl SyncError {
+    /// Worth trying again later (coverage came and went, the hub restarted).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SyncError::Connection(_) | SyncError::Protocol(_))
+            || matches!(self, SyncError::Refused { status, .. } if *status >= 500 || *status == wire::STATUS_IN_FLIGHT)
+    }
+}
+
+/// A reply.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn number(&self, name: &str) -> Result<u64, SyncError> {
+        self.header(name)
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| SyncError::Protocol(format!("{} without a number in {name}", self.status)))
+    }
+
+    fn refused(&self) -> SyncError {
+        let (code, message) = match serde_json::from_slice::<wire::ErrorBody>(&self.body) {
+            Ok(e) => (e.error, e.message),
+            Err(_) => (
+                self.header(wire::ERROR).unwrap_or_default().to_string(),
+                String::from_utf8_lossy(&self.body).into_owned(),
+            ),
+        };
+        SyncError::Refused { status: self.status, code, message }
+    }
+}
+
+type Stream = StreamOwned<ClientConnection, TcpStream>;
+
+pub struct HubClient {
+    host: String,
+    port: u16,
+    server_name: ServerName<'static>,
+    config: Arc<ClientConfig>,
+    conn: Option<BufReader<Stream>>,
+    pub timeout: Duration,
+}
+
+impl HubClient {
+    /// `url` is `https://HOST:PORT`; the hub's certificate must name HOST.
+    pub fn new(url: &str, config: ClientConfig) -> Result<HubClient, SyncError> {
+        let rest = url.strip_prefix("https://").ok_or_else(|| SyncError::Url(url.into()))?;
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = rest.rsplit_once(':').ok_or_else(|| SyncError::Url(url.into()))?;
+        let port: u16 = port.parse().map_err(|_| SyncError::Url(url.into()))?;
+        let server_name = ServerName::try_from(host.to_string()).map_err(|_| SyncError::Url(url.into()))?;
+        Ok(HubClient {
+            host: host.to_string(),
+            port,
+            server_name,
+            config: Arc::new(config),
+            conn: None,
+            timeout: Duration::from_secs(30),
+        })
+    }
+
+    fn connect(&mut self) -> Result<&mut BufReader<Stream>, SyncError> {
+        if self.conn.is_none() {
+            let c = |e: std::io::Error| SyncError::Connection(e.to_string());
+            let addr = (self.host.as_str(), self.port)
+                .to_socket_addrs()
+                .map_err(c)?
+                .next()
+                .ok_or_else(|| SyncError::Connection(format!("{} does not resolve", self.host)))?;
+            let tcp = TcpStream::connect_timeout(&addr, self.timeout).map_err(c)?;
+            tcp.set_read_timeout(Some(self.timeout)).map_err(c)?;
+            tcp.set_write_timeout(Some(self.timeout)).map_err(c)?;
+            let _ = tcp.set_nodelay(true);
+            let tls = ClientConnection::new(self.config.clone(), self.server_name.clone())
+                .map_err(|e| SyncError::Connection(e.to_string()))?;
+            self.conn = Some(BufReader::with_capacity(64 * 1024, StreamOwned::new(tls, tcp)));
+        }
+        Ok(self.conn.as_mut().expect("just connected"))
+    }
+
+    /// Sends one request and reads the reply. Any failure drops the connection.
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<Response, SyncError> {
+        let host = format!("{}:{}", self.host, self.port);
+        let result = (|| {
+            let conn = self.connect()?;
+            let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\n", body.len());
+            for (n, v) in headers {
+                head.push_str(&format!("{n}: {v}\r\n"));
+            }
+            head.push_str("\r\n");
+            let io = |e: std::io::Error| SyncError::Connection(e.to_string());
+            let stream = conn.get_mut();
+            stream.write_all(head.as_bytes()).map_err(io)?;
+            stream.write_all(body).map_err(io)?;
+            stream.flush().map_err(io)?;
+            read_response(conn, method == "HEAD")
+        })();
+        if result.is_err() {
+            self.conn = None;
+        }
+        result.map_err(|e| match e {
+            SyncError::Connection(m) => SyncError::Connection(with_hint(m)),
+            other => other,
+        })
+    }
+
+    /// How much of an envelope the hub holds: `None` when it has none of it.
+    pub fn offset(&mut self, id: &str, digest: &Digest) -> Result<Option<(u64, u64)>, SyncError> {
+        let r = self.request("HEAD", &wire::envelope_path(id), &[(wire::DIGEST, hex::encode(digest))], &[])?;
+        match r.status {
+            404 => Ok(None),
+            200 => Ok(Some((r.number(wire::UPLOAD_OFFSET)?, r.number(wire::UPLOAD_LENGTH)?))),
+            _ => Err(r.refused()),
+        }
+    }
+
+    pub fn receipt(&mut self, id: &str) -> Result<Option<Receipt>, SyncError> {
+        let r = self.request("GET", &wire::receipt_path(id), &[], &[])?;
+        match r.status {
+            404 => Ok(None),
+            200 => Receipt::from_bytes(&r.body).map(Some).map_err(|e| SyncError::Protocol(e.to_string())),
+            _ => Err(r.refused()),
+        }
+    }
+
+    /// Uploads a sealed envelope, resuming from wherever the hub is, and returns the hub's
+    /// receipt once it has verified it against this envelope (and against `hub_key` when
+    /// given). `progress` hears (bytes the hub holds, total).
+    pub fn upload(
+        &mut self,
+        id: ApplicationId,
+        digest: &Digest,
+        bytes: &[u8],
+        chunk: u64,
+        hub_key: Option<&VerifyingKey>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Receipt, SyncError> {
+        let length = bytes.len() as u64;
+        if length > wire::MAX_ENVELOPE {
+            return Err(SyncError::TooLarge(length));
+        }
+        let name = id.to_string();
+        let verify = |r: Receipt| r.verify(id, digest, hub_key).map(|()| r).map_err(SyncError::Receipt);
+        let mut offset = match self.offset(&name, digest)? {
+            Some((o, l)) if l == length => o,
+            Some((_, l)) => {
+                return Err(SyncError::Protocol(format!("the hub expects {l} bytes, the envelope has {length}")));
+            }
+            None => 0,
+        };
+        progress(offset, length);
+        let mut checksum_failures = 0;
+        loop {
+            if offset >= length {
+                // Complete before this call (a reply lost after the hub committed).
+                return match self.receipt(&name)? {
+                    Some(r) => verify(r),
+                    None => Err(SyncError::Protocol("the hub holds every byte but gives no receipt".into())),
+                };
+            }
+            let (start, end) = wire::next_chunk(offset, length, chunk.min(wire::MAX_CHUNK)).expect("offset < length");
+            let part = &bytes[start as usize..end as usize];
+            let r = self.request(
+                "PATCH",
+                &wire::envelope_path(&name),
+                &[
+                    (wire::UPLOAD_OFFSET, start.to_string()),
+                    (wire::UPLOAD_LENGTH, length.to_string()),
+                    (wire::DIGEST, hex::encode(digest)),
+                    (wire::UPLOAD_CHECKSUM, wire::checksum(part)),
+                    ("content-type", "application/offset+octet-stream".into()),
+                ],
+                part,
+            )?;
+            match r.status {
+                204 => offset = r.number(wire::UPLOAD_OFFSET)?,
+                200 => {
+                    progress(length, length);
+                    let receipt = Receipt::from_bytes(&r.body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+                    return verify(receipt);
+                }
+                409 => offset = r.number(wire::UPLOAD_OFFSET)?,
+                wire::STATUS_CHECKSUM_MISMATCH if checksum_failures < 3 => checksum_failures += 1,
+                _ => return Err(r.refused()),
+            }
+            progress(offset, length);
+        }
+    }
+
+    /// Asks TLS for new traffic keys (SECURITY R15), for a connection kept open a long time.
+    pub fn refresh_keys(&mut self) -> Result<(), SyncError> {
+        if let Some(conn) = self.conn.as_mut() {
+            conn.get_mut().conn.refresh_traffic_keys().map_err(|e| SyncError::Connection(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+/// What an officer or administrator can do about a refused TLS connection.
+fn with_hint(message: String) -> String {
+    let hint = if message.contains("UnknownIssuer") {
+        "the server is not this tablet's hub: its certificate is not from the hub CA in the tablet's bundle"
+    } else if message.contains("not valid for name") {
+        "the hub address does not match the hub's certificate: check the URL in the bundle"
+    } else if message.contains("certificate expired") {
+        "the hub's certificate has expired (or the tablet's clock is wrong): tell the hub's administrator"
+    } else if message.contains("alert: CertificateExpired") {
+        "this tablet's certificate has expired (or its clock is wrong): enroll it again"
+    } else if message.contains("alert: UnknownCA") || message.contains("alert: BadCertificate") {
+        "the hub does not know this tablet's certificate: provision it from this hub"
+    } else if message.contains("alert: CertificateRequired") {
+        "the hub needs this tablet's certificate: provision the tablet"
+    } else {
+        return message;
+    };
+    format!("{message} ({hint})")
+}
+
+fn read_response(conn: &mut BufReader<Stream>, head_only: bool) -> Result<Response, SyncError> {
+    let io = |e: std::io::Error| SyncError::Connection(e.to_string());
+    let mut line = String::new();
+    if conn.read_line(&mut line).map_err(io)? == 0 {
+        return Err(SyncError::Connection("the hub closed the connection".into()));
+    }
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| SyncError::Protocol(format!("status line {:?}", line.trim())))?;
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        if conn.read_line(&mut line).map_err(io)? == 0 {
+            return Err(SyncError::Connection("cut in the reply's headers".into()));
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if headers.len() > 100 {
+            return Err(SyncError::Protocol("too many headers".into()));
+        }
+        if let Some((n, v)) = l.split_once(':') {
+            headers.push((n.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let mut r = Response { status, headers, body: Vec::new() };
+    if head_only || status == 204 || status == 304 {
+        return Ok(r);
+    }
+    let length = r.header("content-length").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    if length > wire::MAX_ENVELOPE {
+        return Err(SyncError::Protocol(format!("a {length}-byte reply")));
+    }
+    r.body.resize(length as usize, 0);
+    conn.read_exact(&mut r.body).map_err(io)?;
+    Ok(r)
+}

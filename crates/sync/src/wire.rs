@@ -1,0 +1,122 @@
+//! The hub API (see `API.md` at the repository root).
+//!
+//! - `HEAD /v1/envelopes/{id}` with `Doorstep-Digest`: 200 with `Upload-Offset` and
+//!   `Upload-Length` when the hub has (part of) that envelope, 404 when it has none, 422 when
+//!   it holds that id with another digest.
+//! - `PATCH /v1/envelopes/{id}` with `Upload-Offset`, `Upload-Length`, `Doorstep-Digest` and
+//!   `Upload-Checksum: sha256 HEX` over the chunk: 204 with the new `Upload-Offset`; 200 with
+//!   the signed receipt (postcard) once the last byte is in and the envelope verified; 409 when
+//!   the offset is not the hub's (the reply carries the hub's); 460 on a checksum mismatch;
+//!   413 over the size limit; 422 for a conflicting digest or an envelope that fails its
+//!   checks; 423 while another upload of the same id is in flight.
+//! - `GET /v1/envelopes/{id}/receipt`: 200 with the receipt, 404 when there is none.
+//!
+//! Errors carry a JSON body `{"error": CODE, "message": TEXT}`.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+pub const PREFIX: &str = "/v1/envelopes/";
+pub const UPLOAD_OFFSET: &str = "upload-offset";
+pub const UPLOAD_LENGTH: &str = "upload-length";
+pub const UPLOAD_CHECKSUM: &str = "upload-checksum";
+pub const DIGEST: &str = "doorstep-digest";
+/// An error reply's code, also in the body (a reply to HEAD has none).
+pub const ERROR: &str = "doorstep-error";
+
+/// tus's "checksum mismatch".
+pub const STATUS_CHECKSUM_MISMATCH: u16 = 460;
+/// Another upload of the same application is in flight.
+pub const STATUS_IN_FLIGHT: u16 = 423;
+
+/// The largest envelope the hub takes, and the tablet checks before sealing (issue: nothing
+/// unsendable is ever sealed). A sealed application with its photo and ten fingerprint images
+/// is about 150–400 KB.
+pub const MAX_ENVELOPE: u64 = 8 * 1024 * 1024;
+/// The largest chunk in one PATCH.
+pub const MAX_CHUNK: u64 = 1024 * 1024;
+
+/// The body of an error reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+}
+
+/// `Upload-Checksum` for a chunk.
+pub fn checksum(chunk: &[u8]) -> String {
+    format!("sha256 {}", hex::encode(Sha256::digest(chunk)))
+}
+
+/// Whether `header` is the checksum of `chunk`.
+pub fn checksum_matches(header: &str, chunk: &[u8]) -> bool {
+    header.trim() == checksum(chunk)
+}
+
+/// The path of an envelope's upload.
+pub fn envelope_path(id: &str) -> String {
+    format!("{PREFIX}{id}")
+}
+
+/// The path of an envelope's receipt.
+pub fn receipt_path(id: &str) -> String {
+    format!("{PREFIX}{id}/receipt")
+}
+
+/// What a path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Envelope(String),
+    Receipt(String),
+}
+
+/// Parses a request path; `None` for anything else. Ids are 32 hex digits (with or without
+/// dashes), nothing else, so a path can never name a file.
+pub fn route(path: &str) -> Option<Route> {
+    let rest = path.strip_prefix(PREFIX)?;
+    let (id, receipt) = match rest.strip_suffix("/receipt") {
+        Some(id) => (id, true),
+        None => (rest, false),
+    };
+    let id = doorstep_envelope::ApplicationId::parse(id)?.to_string();
+    Some(if receipt { Route::Receipt(id) } else { Route::Envelope(id) })
+}
+
+/// The next chunk to send: `(start, end)` of the bytes, from the hub's offset.
+pub fn next_chunk(offset: u64, length: u64, chunk: u64) -> Option<(u64, u64)> {
+    (offset < length).then(|| (offset, (offset + chunk.max(1)).min(length)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksums_catch_a_changed_byte() {
+        let mut chunk = vec![7u8; 1000];
+        let h = checksum(&chunk);
+        assert!(checksum_matches(&h, &chunk));
+        chunk[500] ^= 1;
+        assert!(!checksum_matches(&h, &chunk));
+        assert!(!checksum_matches("md5 00", &chunk));
+    }
+
+    #[test]
+    fn routes_take_only_application_ids() {
+        let id = "0190f0c4-8a2b-7000-8000-000000000001";
+        let compact = doorstep_envelope::ApplicationId::parse(id).unwrap().to_string();
+        assert_eq!(route(&envelope_path(id)), Some(Route::Envelope(compact.clone())));
+        assert_eq!(route(&receipt_path(id)), Some(Route::Receipt(compact)));
+        assert_eq!(route("/v1/envelopes/../../etc/passwd"), None);
+        assert_eq!(route("/v1/envelopes/"), None);
+        assert_eq!(route("/v2/envelopes/0190f0c48a2b70008000000000000001"), None);
+    }
+
+    #[test]
+    fn chunks_cover_the_envelope_from_any_offset() {
+        assert_eq!(next_chunk(0, 10, 4), Some((0, 4)));
+        assert_eq!(next_chunk(8, 10, 4), Some((8, 10)));
+        assert_eq!(next_chunk(10, 10, 4), None);
+        assert_eq!(next_chunk(3, 10, 0), Some((3, 4)), "a zero chunk size still moves");
+    }
+}
