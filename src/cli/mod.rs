@@ -6,6 +6,7 @@ mod check;
 pub mod devices;
 mod fee;
 pub mod photo;
+pub mod sync;
 pub mod vault;
 
 use std::path::PathBuf;
@@ -81,6 +82,11 @@ pub enum Command {
     /// ID photos: check against the exit-entry standard, crop to it.
     #[command(subcommand)]
     Photo(photo::PhotoCommand),
+    /// Install the bundle from `doorstep-hub enroll-device`: this unit's certificate and its hub.
+    Provision(sync::ProvisionArgs),
+    /// Upload sealed applications to the hub now; each is erased only once the hub's signed
+    /// receipt is stored.
+    Sync(sync::SyncArgs),
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -110,6 +116,8 @@ pub fn main() -> ExitCode {
         Some(Command::Vault(v)) => vault::run(v, cli.vault, &config),
         Some(Command::Devices(d)) => devices::run(d),
         Some(Command::Photo(p)) => photo::run(p),
+        Some(Command::Provision(p)) => sync::provision(p, cli.vault, &config),
+        Some(Command::Sync(s)) => sync::sync(s, cli.vault, &config),
     };
     match result {
         Ok(code) => code,

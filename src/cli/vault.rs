@@ -28,13 +28,13 @@ pub enum VaultCommand {
 pub struct OpenArgs {
     /// The user whose PIN opens the vault (default: the configured officer).
     #[arg(long)]
-    user: Option<String>,
+    pub user: Option<String>,
     /// Read the PIN from the first line of standard input instead of prompting.
     #[arg(long)]
-    pin_stdin: bool,
+    pub pin_stdin: bool,
     /// Print one JSON object.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -80,7 +80,7 @@ pub fn run(command: VaultCommand, vault: Option<PathBuf>, config: &Config) -> an
     }
 }
 
-fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     crate::settings::now().unix_timestamp()
 }
 
@@ -186,7 +186,7 @@ pub fn demo_secret_path(vault: &Path) -> PathBuf {
     vault.with_file_name(format!("{name}.demo-bureau-secret.hex"))
 }
 
-fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Result<Vault> {
+pub(crate) fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Result<Vault> {
     let user = args.user.clone().unwrap_or_else(|| config.officer());
     let pin = read_pin(&format!("PIN for {user}: "), args.pin_stdin)?;
     let vault = Vault::unlock(dir, &user, &pin, now_unix(), VaultConfig { reserve_bytes: config.reserve_bytes() })

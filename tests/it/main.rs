@@ -3,6 +3,7 @@
 mod cli;
 mod headless;
 mod screenshot;
+mod sync;
 mod tidy;
 
 use std::path::PathBuf;

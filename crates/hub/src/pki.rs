@@ -50,20 +50,7 @@ pub struct Devices {
     pub devices: Vec<Device>,
 }
 
-/// What a tablet needs to reach the hub, written by `enroll-device`, read by `doorstep provision`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Bundle {
-    pub device: String,
-    pub hub_url: String,
-    pub hub_id: String,
-    pub ca_pem: String,
-    pub cert_pem: String,
-    pub key_pem: String,
-    /// The key the hub signs receipts with (hex).
-    pub hub_receipt_key: String,
-    pub bureau_public_key: String,
-    pub supervisors: Vec<String>,
-}
+pub use doorstep_sync::bundle::Bundle;
 
 pub fn fingerprint(der: &[u8]) -> String {
     hex::encode(Sha256::digest(der))

@@ -5,13 +5,15 @@
 //! application id plus digest. [`tls`] builds the rustls configurations: TLS 1.3 only, ring,
 //! trusting only the hub's private CA, with a client certificate per tablet. [`client`] is a
 //! small blocking HTTP/1.1 client over a rustls stream that uploads an envelope, resuming from
-//! the offset the hub reports, and returns the hub's signed receipt.
+//! the offset the hub reports, and returns the hub's signed receipt. [`bundle`] is what a tablet
+//! is provisioned with.
 //!
 //! Architecture invariant: the client never erases anything itself; it hands receipts to the
 //! vault, which decides.
 
 #![forbid(unsafe_code)]
 
+pub mod bundle;
 pub mod client;
 pub mod tls;
 pub mod wire;

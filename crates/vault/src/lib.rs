@@ -244,6 +244,11 @@ pub fn device_id(dir: &Path) -> Result<String, VaultError> {
     Ok(KeySlots::load(dir)?.device_id)
 }
 
+/// The bureau key (hex) the vault in `dir` seals to, readable without a PIN.
+pub fn bureau_key_hex(dir: &Path) -> Result<String, VaultError> {
+    Ok(KeySlots::load(dir)?.bureau_public_key)
+}
+
 fn check_pin(pin: &str) -> Result<(), VaultError> {
     if (6..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())

@@ -1,0 +1,74 @@
+//! The provisioning bundle: what a tablet needs to reach its hub, written by
+//! `doorstep-hub enroll-device`, installed by `doorstep provision`. It holds the tablet's TLS
+//! private key, so it is written readable by its owner only.
+
+use doorstep_envelope::{BureauPublicKey, VerifyingKey};
+use rustls::ClientConfig;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    pub device: String,
+    pub hub_url: String,
+    pub hub_id: String,
+    pub ca_pem: String,
+    pub cert_pem: String,
+    pub key_pem: String,
+    /// The key the hub signs receipts with (hex).
+    pub hub_receipt_key: String,
+    /// The bureau's public key (hex): envelopes are sealed to it.
+    pub bureau_public_key: String,
+    /// Supervisors' Ed25519 public keys (hex).
+    #[serde(default)]
+    pub supervisors: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("not a provisioning bundle: {0}")]
+    Format(String),
+    #[error("the bundle's {0} is not a valid key")]
+    Key(&'static str),
+    #[error("the bundle's certificates: {0}")]
+    Tls(#[from] crate::tls::TlsError),
+}
+
+fn key32(hex_text: &str, what: &'static str) -> Result<[u8; 32], BundleError> {
+    hex::decode(hex_text.trim()).ok().and_then(|b| b.try_into().ok()).ok_or(BundleError::Key(what))
+}
+
+impl Bundle {
+    /// Parses and checks a bundle: every key and certificate must load.
+    pub fn parse(text: &str) -> Result<Bundle, BundleError> {
+        let b: Bundle = toml::from_str(text).map_err(|e| BundleError::Format(e.to_string()))?;
+        b.client_config()?;
+        b.hub_receipt_key()?;
+        b.bureau_key()?;
+        for s in &b.supervisors {
+            VerifyingKey::from_bytes(&key32(s, "supervisor key")?).map_err(|_| BundleError::Key("supervisor key"))?;
+        }
+        if !b.hub_url.starts_with("https://") {
+            return Err(BundleError::Format(format!("the hub URL {:?} is not https://", b.hub_url)));
+        }
+        Ok(b)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn client_config(&self) -> Result<ClientConfig, BundleError> {
+        Ok(crate::tls::client_config(&self.ca_pem, &self.cert_pem, &self.key_pem)?)
+    }
+
+    pub fn hub_receipt_key(&self) -> Result<VerifyingKey, BundleError> {
+        VerifyingKey::from_bytes(&key32(&self.hub_receipt_key, "hub receipt key")?)
+            .map_err(|_| BundleError::Key("hub receipt key"))
+    }
+
+    pub fn bureau_key(&self) -> Result<BureauPublicKey, BundleError> {
+        BureauPublicKey::from_bytes(&key32(&self.bureau_public_key, "bureau key")?)
+            .map_err(|_| BundleError::Key("bureau key"))
+    }
+}

@@ -1,0 +1,133 @@
+//! `doorstep provision BUNDLE` and `doorstep sync`: this unit's link to the bureau's hub.
+//!
+//! The bundle is kept in the vault folder as `hub-bundle.toml`, readable by its owner only.
+//! `sync` uploads every sealed application, resuming any upload the hub already holds part
+//! of, stores each signed receipt in the vault and only then erases the envelope.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use doorstep_sync::bundle::Bundle;
+use doorstep_sync::client::{HubClient, SyncError};
+use doorstep_vault::outbox::OutboxState;
+
+use super::vault::{OpenArgs, now_unix, open};
+use crate::config::Config;
+
+const BUNDLE_FILE: &str = "hub-bundle.toml";
+
+#[derive(Debug, clap::Args)]
+pub struct ProvisionArgs {
+    /// The bundle file `doorstep-hub enroll-device` wrote for this unit.
+    bundle: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    open: OpenArgs,
+    /// Upload chunk size in KiB (smaller costs less when coverage drops mid-chunk).
+    #[arg(long, default_value_t = 64)]
+    chunk_kib: u64,
+}
+
+pub fn provision(args: ProvisionArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::Result<ExitCode> {
+    let dir = vault.unwrap_or_else(|| config.vault_dir());
+    let text =
+        std::fs::read_to_string(&args.bundle).with_context(|| format!("cannot read {}", args.bundle.display()))?;
+    let bundle = Bundle::parse(&text).with_context(|| args.bundle.display().to_string())?;
+    if !doorstep_vault::is_initialised(&dir) {
+        bail!(
+            "no vault in {}: run `doorstep vault init --device-id {} --bureau-key KEY` first",
+            dir.display(),
+            bundle.device
+        );
+    }
+    let device = doorstep_vault::device_id(&dir)?;
+    if device != bundle.device {
+        bail!(
+            "this bundle is for {}, but this unit's vault is {device}: enroll the unit as {device} at the hub",
+            bundle.device
+        );
+    }
+    if doorstep_vault::bureau_key_hex(&dir)?.trim() != bundle.bureau_public_key.trim() {
+        bail!("this unit seals to another bureau key than the hub's: the back office could not open its applications");
+    }
+    write_private(&dir.join(BUNDLE_FILE), bundle.to_toml().as_bytes())?;
+    println!("provisioned {device} for hub {} at {}", bundle.hub_id, bundle.hub_url);
+    println!("bundle kept in {} (readable by its owner only)", dir.join(BUNDLE_FILE).display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("toml.tmp");
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(d) = path.parent() {
+        std::fs::File::open(d)?.sync_all()?;
+    }
+    Ok(())
+}
+
+pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::Result<ExitCode> {
+    let dir = vault.unwrap_or_else(|| config.vault_dir());
+    let path = dir.join(BUNDLE_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|_| anyhow::anyhow!("this unit is not provisioned: run `doorstep provision BUNDLE` first"))?;
+    let bundle = Bundle::parse(&text).with_context(|| path.display().to_string())?;
+    let hub_key = bundle.hub_receipt_key()?;
+    let mut client = HubClient::new(&bundle.hub_url, bundle.client_config()?)?;
+    let mut vault = open(&dir, &args.open, config)?;
+    let entries = vault.outbox()?;
+    let (mut uploaded, mut erased, mut failed) = (0, 0, Vec::new());
+    let style = indicatif::ProgressStyle::with_template("{msg:12} [{bar:30}] {bytes}/{total_bytes}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    for e in entries {
+        match e.state {
+            OutboxState::Acknowledged => {
+                // A receipt stored before the last stop: the erasure is all that was left.
+                vault.erase(&e.application_id, now_unix())?;
+                erased += 1;
+                continue;
+            }
+            OutboxState::Sealed => {}
+            _ => continue,
+        }
+        let id = doorstep_envelope::ApplicationId::parse(&e.application_id).context("an outbox id")?;
+        let bytes = vault.envelope_bytes(&e.application_id)?;
+        let digest: [u8; 32] =
+            hex::decode(&e.digest).ok().and_then(|d| d.try_into().ok()).context("an outbox digest")?;
+        vault.begin_upload(&e.application_id, now_unix())?;
+        let bar = indicatif::ProgressBar::new(bytes.len() as u64).with_style(style.clone());
+        bar.set_message(e.application_id[..8].to_string());
+        let result = client
+            .upload(id, &digest, &bytes, args.chunk_kib.max(1) * 1024, Some(&hub_key), &mut |o, _| bar.set_position(o));
+        bar.finish_and_clear();
+        match result {
+            Ok(receipt) => {
+                vault.acknowledge(&e.application_id, &receipt.to_bytes(), Some(&hub_key), now_unix())?;
+                vault.erase(&e.application_id, now_unix())?;
+                uploaded += 1;
+            }
+            Err(err) => {
+                vault.upload_failed(&e.application_id, now_unix())?;
+                let stop = matches!(err, SyncError::Connection(_));
+                failed.push(format!("{}: {err}", e.application_id));
+                if stop {
+                    // No coverage or the hub is down: the rest waits for the next sync.
+                    break;
+                }
+            }
+        }
+    }
+    println!("uploaded and erased {uploaded}, erased after an earlier receipt {erased}, not uploaded {}", failed.len());
+    for f in &failed {
+        eprintln!("  {f}");
+    }
+    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

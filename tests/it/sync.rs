@@ -1,0 +1,150 @@
+//! `doorstep provision` and `doorstep sync` against a real hub on loopback (mutual TLS, sled),
+//! with a vault made by `doorstep vault init` and applications sealed into it.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use doorstep_envelope::{ApplicationId, ApplicationRecord, CaptureMetadata};
+use doorstep_hub::pki::{self, Validity};
+use doorstep_vault::outbox::OutboxState;
+use doorstep_vault::{ReviewSummary, Vault, VaultConfig};
+
+const PIN: &str = "246810";
+
+fn doorstep(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .args(args)
+        .env_remove("DOORSTEP_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run doorstep");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn seal_one(dir: &Path, n: u64) -> String {
+    let now = 1_790_000_000;
+    let mut v = Vault::unlock(dir, "officer-test", PIN, now, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let id = ApplicationId::new_v7(1_790_000_000_000 + n, [n as u8; 10]);
+    let record = ApplicationRecord {
+        schema_version: 1,
+        application_id: id,
+        application_numbers: vec![format!("TEST-{n}")],
+        form_json: r#"{"name":"测试"}"#.into(),
+        photo_jpeg: vec![0x42; 120_000],
+        fingerprints: vec![],
+        signature_png: vec![],
+        consent_json: "{}".into(),
+        capture: CaptureMetadata {
+            device_id: "tablet-test".into(),
+            officer_id: "officer-test".into(),
+            gnss: None,
+            started_at_unix: now,
+            completed_at_unix: now + 600,
+            quality: vec![],
+        },
+    };
+    let review = ReviewSummary {
+        application_id: id.to_string(),
+        application_numbers: record.application_numbers.clone(),
+        summary_json: "{}".into(),
+        thumbnail_jpeg: vec![],
+        quality_flags: vec![],
+    };
+    let visit = format!("visit-{n}");
+    v.save_draft(&visit, "form", b"{}").unwrap();
+    v.seal(&visit, &record, &review, now).unwrap().application_id
+}
+
+fn states(dir: &Path) -> Vec<(String, OutboxState)> {
+    let v = Vault::unlock(dir, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    v.outbox().unwrap().into_iter().map(|e| (e.application_id, e.state)).collect()
+}
+
+#[test]
+fn provision_then_sync_uploads_and_erases_only_with_a_receipt() {
+    let tmp = tempfile_dir("sync");
+    let hub = pki::init(&tmp.join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
+    let vault = tmp.join("vault");
+    let v = vault.to_str().unwrap();
+    let bureau = hub.dir.join("bureau.pub");
+    let out = doorstep(
+        &[
+            "vault",
+            "init",
+            "--vault",
+            v,
+            "--user",
+            "officer-test",
+            "--device-id",
+            "tablet-test",
+            "--bureau-key",
+            bureau.to_str().unwrap(),
+            "--pin-stdin",
+            "--insecure-fast-kdf",
+        ],
+        &format!("{PIN}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let first = seal_one(&vault, 1);
+    let second = seal_one(&vault, 2);
+
+    // Not provisioned yet.
+    let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("not provisioned"), "{}", text(&out));
+
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let mut config = hub.config.clone();
+    config.url = format!("https://localhost:{}", running.addr.port());
+    std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&config).unwrap()).unwrap();
+    let hub = pki::Hub::open(&hub.dir).unwrap();
+    // A bundle for another tablet is refused.
+    let other = hub.enroll("tablet-other", Validity::days(30)).unwrap();
+    let out = doorstep(&["provision", "--vault", v, other.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("this bundle is for tablet-other"), "{}", text(&out));
+    let bundle = hub.enroll("tablet-test", Validity::days(30)).unwrap();
+    let out = doorstep(&["provision", "--vault", v, bundle.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("uploaded and erased 2"), "{}", text(&out));
+    let s = states(&vault);
+    assert!(s.iter().any(|(id, st)| id == &first && *st == OutboxState::Erased), "{s:?}");
+    assert!(s.iter().any(|(id, st)| id == &second && *st == OutboxState::Erased), "{s:?}");
+
+    // The hub goes away: the next one stays sealed, with a reason, and nothing is erased.
+    let third = seal_one(&vault, 3);
+    let port = running.addr.port();
+    drop(running);
+    let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("connection to the hub"), "{}", text(&out));
+    assert!(states(&vault).iter().any(|(id, st)| id == &third && *st == OutboxState::Sealed));
+
+    // Revoked: refused by name, still sealed.
+    let running = doorstep_hub::server::start(&hub, &format!("127.0.0.1:{port}")).unwrap();
+    hub.revoke("tablet-test").unwrap();
+    let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("revoked"), "{}", text(&out));
+    assert!(states(&vault).iter().any(|(id, st)| id == &third && *st == OutboxState::Sealed));
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("doorstep-it-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
