@@ -9,8 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use doorstep_sync::bundle::Bundle;
-use doorstep_sync::client::{HubClient, SyncError};
-use doorstep_vault::outbox::OutboxState;
+use doorstep_sync::client::HubClient;
 
 use super::vault::{OpenArgs, now_unix, open};
 use crate::config::Config;
@@ -83,47 +82,36 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
     let hub_key = bundle.hub_receipt_key()?;
     let mut client = HubClient::new(&bundle.hub_url, bundle.client_config()?)?;
     let mut vault = open(&dir, &args.open, config)?;
-    let entries = vault.outbox()?;
-    let (mut uploaded, mut erased, mut failed) = (0, 0, Vec::new());
     let style = indicatif::ProgressStyle::with_template("{msg:12} [{bar:30}] {bytes}/{total_bytes}")
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    for e in entries {
-        match e.state {
-            OutboxState::Acknowledged => {
-                // A receipt stored before the last stop: the erasure is all that was left.
-                vault.erase(&e.application_id, now_unix())?;
-                erased += 1;
-                continue;
-            }
-            OutboxState::Sealed => {}
-            _ => continue,
-        }
-        let id = doorstep_envelope::ApplicationId::parse(&e.application_id).context("an outbox id")?;
-        let bytes = vault.envelope_bytes(&e.application_id)?;
-        let digest: [u8; 32] =
-            hex::decode(&e.digest).ok().and_then(|d| d.try_into().ok()).context("an outbox digest")?;
-        vault.begin_upload(&e.application_id, now_unix())?;
-        let bar = indicatif::ProgressBar::new(bytes.len() as u64).with_style(style.clone());
-        bar.set_message(e.application_id[..8].to_string());
-        let result = client
-            .upload(id, &digest, &bytes, args.chunk_kib.max(1) * 1024, Some(&hub_key), &mut |o, _| bar.set_position(o));
-        bar.finish_and_clear();
-        match result {
-            Ok(receipt) => {
-                vault.acknowledge(&e.application_id, &receipt.to_bytes(), Some(&hub_key), now_unix())?;
-                vault.erase(&e.application_id, now_unix())?;
-                uploaded += 1;
-            }
-            Err(err) => {
-                vault.upload_failed(&e.application_id, now_unix())?;
-                let stop = matches!(err, SyncError::Connection(_));
-                failed.push(format!("{}: {err}", e.application_id));
-                if stop {
-                    // No coverage or the hub is down: the rest waits for the next sync.
-                    break;
+    let mut bar: Option<(String, indicatif::ProgressBar)> = None;
+    let report = doorstep_sync::escrow::run(
+        &mut vault,
+        &mut client,
+        &hub_key,
+        args.chunk_kib.max(1) * 1024,
+        &now_unix,
+        &mut |id, offset, total| {
+            if bar.as_ref().is_none_or(|(b, _)| b != id) {
+                if let Some((_, old)) = bar.take() {
+                    old.finish_and_clear();
                 }
+                let b = indicatif::ProgressBar::new(total).with_style(style.clone());
+                b.set_message(id.chars().take(8).collect::<String>());
+                bar = Some((id.to_string(), b));
             }
-        }
+            if let Some((_, b)) = &bar {
+                b.set_position(offset);
+            }
+        },
+    )?;
+    if let Some((_, b)) = bar {
+        b.finish_and_clear();
+    }
+    let (uploaded, erased) = (report.uploaded.len(), report.erased_earlier);
+    let failed: Vec<String> = report.failed.iter().map(|(id, e)| format!("{id}: {e}")).collect();
+    if report.stopped {
+        eprintln!("no connection to the hub: what is left stays sealed on this unit for the next sync");
     }
     println!("uploaded and erased {uploaded}, erased after an earlier receipt {erased}, not uploaded {}", failed.len());
     for f in &failed {

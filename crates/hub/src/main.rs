@@ -1,5 +1,7 @@
 //! `doorstep-hub`: the bureau's receiving hub. See API.md and `doorstep-hub --help`.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -83,6 +83,8 @@ async fn accept_loop(
                 Err(_) => continue,
             },
         };
+        // Replies are small and follow requests: no Nagle delay.
+        let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let service = service.clone();
         tokio::spawn(async move {

@@ -14,13 +14,45 @@ pub enum StoreError {
 }
 
 /// A partial upload: what the tablet declared and the bytes so far.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upload {
     pub digest: String,
     pub length: u64,
     pub device: String,
-    #[serde(with = "serde_bytes_vec")]
     pub bytes: Vec<u8>,
+}
+
+/// An upload's facts, stored ahead of its bytes.
+#[derive(Serialize, Deserialize)]
+struct UploadHead {
+    digest: String,
+    length: u64,
+    device: String,
+}
+
+impl Upload {
+    /// `head length (u32 LE) | head (JSON) | bytes`.
+    fn encode(&self) -> Vec<u8> {
+        let head = serde_json::to_vec(&UploadHead {
+            digest: self.digest.clone(),
+            length: self.length,
+            device: self.device.clone(),
+        })
+        .unwrap_or_default();
+        let mut out = Vec::with_capacity(4 + head.len() + self.bytes.len());
+        out.extend_from_slice(&(head.len() as u32).to_le_bytes());
+        out.extend_from_slice(&head);
+        out.extend_from_slice(&self.bytes);
+        out
+    }
+
+    fn decode(v: &[u8]) -> Result<Upload, StoreError> {
+        let bad = || StoreError::Damaged("an upload record".into());
+        let (len, rest) = v.split_first_chunk::<4>().ok_or_else(bad)?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let head: UploadHead = serde_json::from_slice(rest.get(..len).ok_or_else(bad)?).map_err(|_| bad())?;
+        Ok(Upload { digest: head.digest, length: head.length, device: head.device, bytes: rest[len..].to_vec() })
+    }
 }
 
 /// A received envelope's facts.
@@ -34,19 +66,6 @@ pub struct Received {
     pub size: u64,
     pub device_counter: u64,
     pub received_at_unix: i64,
-}
-
-mod serde_bytes_vec {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(v))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        hex::decode(s).map_err(serde::de::Error::custom)
-    }
 }
 
 /// What the hub keeps. Implementations make each write durable before returning.
@@ -109,12 +128,11 @@ fn counter_key(device_id: &str, counter: u64) -> Vec<u8> {
 
 impl Store for SledStore {
     fn upload(&self, id: &str) -> Result<Option<Upload>, StoreError> {
-        Self::json(self.uploads.get(id)?)
+        self.uploads.get(id)?.map(|v| Upload::decode(&v)).transpose()
     }
 
     fn put_upload(&self, id: &str, upload: &Upload) -> Result<(), StoreError> {
-        let v = serde_json::to_vec(upload).map_err(|e| StoreError::Damaged(e.to_string()))?;
-        self.uploads.insert(id, v)?;
+        self.uploads.insert(id, upload.encode())?;
         self.flush()
     }
 

@@ -134,9 +134,11 @@ impl HubClient {
             }
             head.push_str("\r\n");
             let io = |e: std::io::Error| SyncError::Connection(e.to_string());
+            // One write, so the request goes out as few TLS records and segments as it can.
+            let mut request = head.into_bytes();
+            request.extend_from_slice(body);
             let stream = conn.get_mut();
-            stream.write_all(head.as_bytes()).map_err(io)?;
-            stream.write_all(body).map_err(io)?;
+            stream.write_all(&request).map_err(io)?;
             stream.flush().map_err(io)?;
             read_response(conn, method == "HEAD")
         })();

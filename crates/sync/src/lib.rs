@@ -8,12 +8,15 @@
 //! the offset the hub reports, and returns the hub's signed receipt. [`bundle`] is what a tablet
 //! is provisioned with.
 //!
-//! Architecture invariant: the client never erases anything itself; it hands receipts to the
-//! vault, which decides.
+//! [`escrow`] runs the tablet's side over the vault.
+//!
+//! Architecture invariant: sync never erases anything itself; it hands each receipt to the
+//! vault, which stores it durably and only then allows the erasure.
 
 #![forbid(unsafe_code)]
 
 pub mod bundle;
 pub mod client;
+pub mod escrow;
 pub mod tls;
 pub mod wire;
