@@ -112,6 +112,18 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
     let failed: Vec<String> = report.failed.iter().map(|(id, e)| format!("{id}: {e}")).collect();
     if report.stopped {
         eprintln!("no connection to the hub: what is left stays sealed on this unit for the next sync");
+    } else {
+        for (id, visit, status) in doorstep_sync::escrow::statuses(&vault, &mut client)? {
+            match status {
+                doorstep_sync::wire::Status::Returned { reason, .. } => {
+                    println!("revisit: {id} (visit {visit}) was returned by the supervisor: {reason}")
+                }
+                doorstep_sync::wire::Status::Rejected { reason } => {
+                    println!("revisit: {id} (visit {visit}) was rejected by the back office: {reason}")
+                }
+                _ => {}
+            }
+        }
     }
     println!("uploaded and erased {uploaded}, erased after an earlier receipt {erased}, not uploaded {}", failed.len());
     for f in &failed {

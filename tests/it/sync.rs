@@ -122,9 +122,22 @@ fn provision_then_sync_uploads_and_erases_only_with_a_receipt() {
     assert!(s.iter().any(|(id, st)| id == &first && *st == OutboxState::Erased), "{s:?}");
     assert!(s.iter().any(|(id, st)| id == &second && *st == OutboxState::Erased), "{s:?}");
 
+    // The back office rejects one: the next sync tells the officer to revisit, with the reason.
+    let port = running.addr.port();
+    drop(running);
+    {
+        use doorstep_hub::store::{SledStore, Status, Store};
+        let store = SledStore::open(&hub.dir.join("store")).unwrap();
+        let compact = ApplicationId::parse(&first).unwrap().to_string();
+        store.set_status(&compact, &Status::Rejected { reason: "照片背景不合格".into() }).unwrap();
+    }
+    let running = doorstep_hub::server::start(&hub, &format!("127.0.0.1:{port}")).unwrap();
+    let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("revisit:") && text(&out).contains("照片背景不合格"), "{}", text(&out));
+
     // The hub goes away: the next one stays sealed, with a reason, and nothing is erased.
     let third = seal_one(&vault, 3);
-    let port = running.addr.port();
     drop(running);
     let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
     assert_eq!(out.status.code(), Some(1));

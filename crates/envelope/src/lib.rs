@@ -31,7 +31,7 @@ pub use manifest::{BatchManifest, Decision, ManifestEntry, SignedManifest};
 pub use receipt::Receipt;
 pub use record::{ApplicationRecord, CaptureMetadata, FingerprintCapture, GnssFix, QualityResult};
 pub use replay::{Admission, SeenCounters};
-pub use seal::{Digest, EnvelopeHeader, MAX_CIPHERTEXT, SealContext, SealedEnvelope, open, seal};
+pub use seal::{Digest, EnvelopeHeader, MAX_CIPHERTEXT, MAX_ENVELOPE, SealContext, SealedEnvelope, open, seal};
 
 /// The version of the record schema and envelope layout written by this crate.
 pub const SCHEMA_VERSION: u16 = 1;

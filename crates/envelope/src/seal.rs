@@ -18,6 +18,10 @@ const MAGIC: &[u8; 8] = b"DSENV\x00\x01\n";
 const MAX_HEADER: usize = 4096;
 /// Envelopes larger than this are refused on parsing (a hub sets its own, lower limit).
 pub const MAX_CIPHERTEXT: usize = 256 * 1024 * 1024;
+/// The largest envelope a tablet seals and a hub takes by default: a sealed application with
+/// its photo and ten fingerprint images is 150–400 KB. Checked before sealing, so nothing
+/// unsendable is ever sealed.
+pub const MAX_ENVELOPE: usize = 8 * 1024 * 1024;
 
 /// SHA-256 over the header and ciphertext: what is signed, and what the hub's idempotency
 /// and the batch manifest name.

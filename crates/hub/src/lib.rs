@@ -2,7 +2,7 @@
 //!
 //! Serves the HTTPS API over rustls (TLS 1.3, mutual TLS with the hub's private CA), checks
 //! certificates, signatures, counters and sizes, stores envelopes, and signs receipts.
-//! [`pki`] keeps the hub's folder, CA and enrolled devices; [`store`] the storage (sled behind
+//! [`export`] is the back office's way out. [`pki`] keeps the hub's folder, CA and enrolled devices; [`store`] the storage (sled behind
 //! a small trait); [`service`] the API's logic apart from HTTP; [`server`] the TLS and HTTP.
 //!
 //! Architecture invariant: the hub never holds the bureau's private key while serving; it
@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod export;
 pub mod pki;
 pub mod server;
 pub mod service;

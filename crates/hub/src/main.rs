@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use doorstep_hub::pki::{self, Hub, Validity};
 use doorstep_hub::store::{SledStore, Store};
@@ -44,10 +45,44 @@ enum Command {
     },
     /// Revoke a tablet (lost or retired): the hub refuses it from its next request.
     RevokeDevice { name: String },
+    /// Trust a supervisor's key (64 hex characters) for batch manifests; bundles written from
+    /// now on carry it.
+    AddSupervisor { key: String },
     /// Serve the API until stopped.
     Serve,
+    /// The back office: open approved applications with the bureau's private key and write one
+    /// folder each (photo, fingerprints, signature, the form as JSON). Stop `serve` first.
+    Export {
+        /// Only the supervisor-approved applications (the only export there is).
+        #[arg(long, required = true)]
+        approved: bool,
+        /// The bureau's private key file (64 hex characters), as `init` wrote it.
+        #[arg(long)]
+        key: PathBuf,
+        out: PathBuf,
+    },
+    /// The back office's verdict on an application, which its tablet hears on its next sync.
+    Decide {
+        id: String,
+        #[arg(value_enum)]
+        verdict: Verdict,
+        /// Why it is rejected (required for a rejection): the officer reads it before the revisit.
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Counts of received applications, by device.
     Status,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Verdict {
+    Accept,
+    Reject,
+}
+
+fn open_store(hub: &Hub) -> anyhow::Result<SledStore> {
+    SledStore::open(&hub.dir.join("store"))
+        .map_err(|e| anyhow::anyhow!("{e} (is `doorstep-hub serve` running on this folder? stop it first)"))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -89,16 +124,61 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 std::thread::park();
             }
         }
+        Command::AddSupervisor { key } => {
+            let mut hub = Hub::open(&cli.hub)?;
+            hub.add_supervisor(&key)?;
+            println!("the hub now takes manifests signed by {key}");
+        }
+        Command::Export { approved: _, key, out } => {
+            let hub = Hub::open(&cli.hub)?;
+            let text = std::fs::read_to_string(&key).with_context(|| key.display().to_string())?;
+            let secret = hex::decode(text.trim())
+                .ok()
+                .and_then(|b| doorstep_envelope::BureauSecretKey::from_bytes(&b).ok())
+                .with_context(|| format!("{}: not a bureau private key", key.display()))?;
+            let n = doorstep_hub::export::approved(&open_store(&hub)?, &secret, &out)?;
+            println!("exported {n} approved application(s) to {}", out.display());
+        }
+        Command::Decide { id, verdict, reason } => {
+            let hub = Hub::open(&cli.hub)?;
+            let store = open_store(&hub)?;
+            let id = doorstep_envelope::ApplicationId::parse(&id)
+                .with_context(|| format!("{id:?} is not an application id"))?
+                .to_string();
+            if store.received(&id)?.is_none() {
+                anyhow::bail!("the hub holds no application {id}");
+            }
+            let status = match (verdict, reason) {
+                (Verdict::Accept, _) => doorstep_hub::store::Status::Accepted,
+                (Verdict::Reject, Some(r)) if !r.trim().is_empty() => {
+                    doorstep_hub::store::Status::Rejected { reason: r }
+                }
+                (Verdict::Reject, _) => {
+                    anyhow::bail!("a rejection needs --reason: the officer reads it before the revisit")
+                }
+            };
+            store.set_status(&id, &status)?;
+            println!("{id}: {status:?}");
+        }
         Command::Status => {
             let hub = Hub::open(&cli.hub)?;
-            let store = SledStore::open(&hub.dir.join("store"))
-                .map_err(|e| anyhow::anyhow!("{e} (is `doorstep-hub serve` running on this folder?)"))?;
+            let store = open_store(&hub)?;
             let received = store.all_received()?;
             let mut by_device = std::collections::BTreeMap::<String, usize>::new();
-            for (_, r) in &received {
+            let mut by_state = std::collections::BTreeMap::<String, usize>::new();
+            for (id, r) in &received {
                 *by_device.entry(r.device.clone()).or_default() += 1;
+                let state = match store.status(id)? {
+                    Some(s) => serde_json::to_value(&s)?["state"].as_str().unwrap_or("received").to_string(),
+                    None => "received".into(),
+                };
+                *by_state.entry(state).or_default() += 1;
             }
             println!("received: {}", received.len());
+            for (s, n) in by_state {
+                println!("  {s}: {n}");
+            }
+            println!("by device:");
             for (d, n) in by_device {
                 println!("  {d}: {n}");
             }

@@ -196,6 +196,33 @@ impl Hub {
         Ok(signing_key_from_seed(&seed))
     }
 
+    /// The supervisors whose manifests the hub takes.
+    pub fn supervisors(&self) -> anyhow::Result<Vec<doorstep_envelope::VerifyingKey>> {
+        self.config
+            .supervisors
+            .iter()
+            .map(|h| {
+                let bytes: [u8; 32] = hex::decode(h.trim())
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .with_context(|| format!("hub.toml: supervisor key {h:?} is not 32 bytes of hex"))?;
+                doorstep_envelope::VerifyingKey::from_bytes(&bytes)
+                    .map_err(|_| anyhow::anyhow!("hub.toml: supervisor key {h:?} is not an Ed25519 key"))
+            })
+            .collect()
+    }
+
+    /// Adds a supervisor's public key (hex) to those the hub trusts; bundles written from now
+    /// on carry it.
+    pub fn add_supervisor(&mut self, key_hex: &str) -> anyhow::Result<()> {
+        let key = key_hex.trim().to_ascii_lowercase();
+        self.config.supervisors.push(key);
+        self.supervisors()?;
+        self.config.supervisors.dedup();
+        fs::write(self.dir.join("hub.toml"), toml::to_string_pretty(&self.config)?)?;
+        Ok(())
+    }
+
     pub fn devices(&self) -> anyhow::Result<Devices> {
         load_devices(&self.dir)
     }

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use doorstep_envelope::{ApplicationId, Receipt, SealedEnvelope, SigningKey};
-use doorstep_sync::wire::{self, ErrorBody, Route};
+use doorstep_envelope::{ApplicationId, Decision, Receipt, SealedEnvelope, SignedManifest, SigningKey, VerifyingKey};
+use doorstep_sync::wire::{self, ErrorBody, ManifestAccepted, ManifestProblems, Route, Status};
 
 use crate::pki::{self, Devices};
 use crate::store::{Received, Store, StoreError, Upload};
@@ -57,6 +57,7 @@ pub struct Service<S: Store> {
     /// Where `devices.toml` is: read on every request, so a revocation counts at once.
     dir: PathBuf,
     max_envelope: u64,
+    supervisors: Vec<VerifyingKey>,
     in_flight: Mutex<HashSet<String>>,
     /// The clock, in unix seconds (tests set it).
     pub now: fn() -> i64,
@@ -86,6 +87,7 @@ impl<S: Store> Service<S> {
             receipt_key: hub.receipt_key()?,
             dir: hub.dir.clone(),
             max_envelope: hub.config.max_envelope,
+            supervisors: hub.supervisors()?,
             in_flight: Mutex::new(HashSet::new()),
             now: unix_now,
         })
@@ -122,10 +124,95 @@ impl<S: Store> Service<S> {
                 Ok(None) => Ok(Reply::error(404, "no-receipt", "the hub has no receipt for this application")),
                 Err(e) => Err(e),
             },
+            ("GET", Some(Route::Status(id))) => self.status(&id, &device),
+            ("POST", Some(Route::Manifests)) => self.manifest(&device, req.body),
             (_, Some(_)) => Ok(Reply::error(405, "method", format!("{} is not allowed here", req.method))),
             (_, None) => Ok(Reply::error(404, "path", "no such resource")),
         };
         result.unwrap_or_else(|e| Reply::error(500, "store", e.to_string()))
+    }
+
+    fn json<T: serde::Serialize>(status: u16, value: &T) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type", "application/json".into())],
+            body: serde_json::to_vec(value).unwrap_or_default(),
+        }
+    }
+
+    /// An application's status, for the device that uploaded it only.
+    fn status(&self, id: &str, device: &str) -> Result<Reply, StoreError> {
+        match self.store.received(id)? {
+            Some(r) if r.device == device => {}
+            _ => return Ok(Reply::error(404, "unknown-application", "this device uploaded no such application")),
+        }
+        Ok(Self::json(200, &self.store.status(id)?.unwrap_or(Status::Received)))
+    }
+
+    /// A supervisor's signed manifest for a shift: taken only when every envelope it lists
+    /// is here with the digest it names; otherwise the reply lists what is missing.
+    fn manifest(&self, device: &str, body: &[u8]) -> Result<Reply, StoreError> {
+        let signed = match SignedManifest::from_bytes(body) {
+            Ok(m) => m,
+            Err(e) => return Ok(Reply::error(422, "manifest", format!("not a signed manifest: {e}"))),
+        };
+        let manifest = match signed.verify(&self.supervisors) {
+            Ok(m) => m.clone(),
+            Err(e) => return Ok(Reply::error(422, "manifest-signature", e.to_string())),
+        };
+        if let Some(previous) = self.store.manifest(&manifest.batch_id)? {
+            return Ok(if previous == body {
+                Self::json(200, &Self::accepted(&manifest))
+            } else {
+                Reply::error(
+                    422,
+                    "conflict",
+                    format!("batch {} was already sent with other contents", manifest.batch_id),
+                )
+            });
+        }
+        let (mut missing, mut mismatched) = (Vec::new(), Vec::new());
+        for e in &manifest.entries {
+            let id = e.application_id.to_string();
+            match self.store.received(&id)? {
+                Some(r) if r.device == device && r.digest == hex::encode(e.digest) => {}
+                Some(r) if r.device == device => mismatched.push(id),
+                _ => missing.push(id),
+            }
+        }
+        if !missing.is_empty() || !mismatched.is_empty() {
+            let problems = ManifestProblems {
+                error: "manifest-incomplete".into(),
+                message: format!(
+                    "{} listed application(s) are not at the hub, {} have another digest: upload them, then send the manifest again",
+                    missing.len(),
+                    mismatched.len()
+                ),
+                missing,
+                mismatched,
+            };
+            return Ok(Self::json(422, &problems).with(wire::ERROR, "manifest-incomplete"));
+        }
+        let decisions: Vec<(String, Status)> = manifest
+            .entries
+            .iter()
+            .map(|e| {
+                let status = match &e.decision {
+                    Decision::Approved => Status::Approved { batch: manifest.batch_id.clone() },
+                    Decision::Returned { reason } => {
+                        Status::Returned { batch: manifest.batch_id.clone(), reason: reason.clone() }
+                    }
+                };
+                (e.application_id.to_string(), status)
+            })
+            .collect();
+        self.store.put_manifest(&manifest.batch_id, body, &decisions)?;
+        Ok(Self::json(200, &Self::accepted(&manifest)))
+    }
+
+    fn accepted(m: &doorstep_envelope::BatchManifest) -> ManifestAccepted {
+        let approved = m.entries.iter().filter(|e| e.decision == Decision::Approved).count();
+        ManifestAccepted { batch_id: m.batch_id.clone(), approved, returned: m.entries.len() - approved }
     }
 
     fn digest_header(req: &Request<'_>) -> Result<String, Reply> {

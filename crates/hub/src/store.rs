@@ -83,7 +83,15 @@ pub trait Store: Send + Sync {
     fn device_key(&self, device: &str) -> Result<Option<[u8; 32]>, StoreError>;
     fn set_device_key(&self, device: &str, key: [u8; 32]) -> Result<(), StoreError>;
     fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError>;
+    /// A supervisor's manifest, by batch id.
+    fn manifest(&self, batch: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores a manifest and each application's decision, as one.
+    fn put_manifest(&self, batch: &str, bytes: &[u8], decisions: &[(String, Status)]) -> Result<(), StoreError>;
+    fn status(&self, id: &str) -> Result<Option<Status>, StoreError>;
+    fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError>;
 }
+
+pub use doorstep_sync::wire::Status;
 
 pub struct SledStore {
     db: sled::Db,
@@ -93,6 +101,8 @@ pub struct SledStore {
     receipts: sled::Tree,
     counters: sled::Tree,
     device_keys: sled::Tree,
+    manifests: sled::Tree,
+    statuses: sled::Tree,
 }
 
 impl SledStore {
@@ -105,6 +115,8 @@ impl SledStore {
             receipts: db.open_tree("receipts")?,
             counters: db.open_tree("counters")?,
             device_keys: db.open_tree("device-keys")?,
+            manifests: db.open_tree("manifests")?,
+            statuses: db.open_tree("statuses")?,
             db,
         })
     }
@@ -178,6 +190,45 @@ impl Store for SledStore {
 
     fn set_device_key(&self, device: &str, key: [u8; 32]) -> Result<(), StoreError> {
         self.device_keys.insert(device, &key)?;
+        self.flush()
+    }
+
+    fn manifest(&self, batch: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.manifests.get(batch)?.map(|v| v.to_vec()))
+    }
+
+    fn put_manifest(&self, batch: &str, bytes: &[u8], decisions: &[(String, Status)]) -> Result<(), StoreError> {
+        use sled::Transactional;
+        let encoded: Vec<(String, Vec<u8>)> = decisions
+            .iter()
+            .map(|(id, s)| serde_json::to_vec(s).map(|v| (id.clone(), v)))
+            .collect::<Result<_, _>>()
+            .map_err(|e| StoreError::Damaged(e.to_string()))?;
+        (&self.manifests, &self.statuses)
+            .transaction(|(m, st)| {
+                m.insert(batch, bytes)?;
+                for (id, v) in &encoded {
+                    st.insert(id.as_bytes(), v.as_slice())?;
+                }
+                Ok(())
+            })
+            .map_err(|e: sled::transaction::TransactionError<()>| match e {
+                sled::transaction::TransactionError::Storage(s) => StoreError::Sled(s),
+                sled::transaction::TransactionError::Abort(()) => StoreError::Damaged("transaction aborted".into()),
+            })?;
+        self.flush()
+    }
+
+    fn status(&self, id: &str) -> Result<Option<Status>, StoreError> {
+        if let Some(s) = Self::json(self.statuses.get(id)?)? {
+            return Ok(Some(s));
+        }
+        Ok(self.received.contains_key(id)?.then_some(Status::Received))
+    }
+
+    fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError> {
+        let v = serde_json::to_vec(status).map_err(|e| StoreError::Damaged(e.to_string()))?;
+        self.statuses.insert(id, v)?;
         self.flush()
     }
 

@@ -280,3 +280,91 @@ fn tls_refuses_strangers_on_both_sides_with_a_reason() {
     eprintln!("refused: {m}");
     assert!(m.contains("certificate expired"), "{m}");
 }
+
+#[test]
+fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_office() {
+    let d = tempfile::tempdir().unwrap();
+    let mut hub = hub(&d.path().join("hub"), &["localhost"]);
+    let supervisor = signing_key_from_seed(&[42; 32]);
+    hub.add_supervisor(&hex::encode(supervisor.verifying_key().to_bytes())).unwrap();
+    let b = bundle(&hub, "tablet-01", Validity::days(30));
+    assert_eq!(b.supervisors.len(), 1, "the bundle carries the supervisors' keys");
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let mut c = client(&b, &format!("https://localhost:{}", running.addr.port()));
+    let mut t = Tablet::new(&b, 4);
+    let envs: Vec<SealedEnvelope> = (10..13).map(|n| t.seal(id(n), 5_000)).collect();
+    for e in &envs[..2] {
+        c.upload(e.application_id(), &e.digest(), &e.to_bytes(), 64 * 1024, None, &mut |_, _| {}).unwrap();
+    }
+    let entry = |e: &SealedEnvelope, decision: Decision| ManifestEntry {
+        application_id: e.application_id(),
+        digest: e.digest(),
+        decision,
+    };
+    let manifest = |batch: &str, key: &SigningKey| {
+        BatchManifest {
+            batch_id: batch.into(),
+            device_id: "tablet-test".into(),
+            supervisor_id: "supervisor-test".into(),
+            created_at_unix: 1_790_001_000,
+            entries: vec![
+                entry(&envs[0], Decision::Approved),
+                entry(&envs[1], Decision::Returned { reason: "照片背景不合格".into() }),
+                entry(&envs[2], Decision::Approved),
+            ],
+            audit_head: [0; 32],
+            audit_length: 0,
+        }
+        .sign(key)
+        .unwrap()
+        .to_bytes()
+    };
+    let shift = manifest("shift-a", &supervisor);
+    // The third envelope is not at the hub yet: named, and nothing is released.
+    match c.submit_manifest(&shift) {
+        Err(SyncError::ManifestIncomplete(p)) => assert_eq!(p.missing, vec![envs[2].application_id().to_string()]),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(c.status(&envs[0].application_id().to_string()).unwrap(), wire::Status::Received);
+    let e = &envs[2];
+    c.upload(e.application_id(), &e.digest(), &e.to_bytes(), 64 * 1024, None, &mut |_, _| {}).unwrap();
+    let taken = c.submit_manifest(&shift).unwrap();
+    assert_eq!((taken.approved, taken.returned), (2, 1));
+    assert_eq!(c.submit_manifest(&shift).unwrap(), taken, "the same manifest again is fine");
+    assert_eq!(
+        c.status(&envs[1].application_id().to_string()).unwrap(),
+        wire::Status::Returned { batch: "shift-a".into(), reason: "照片背景不合格".into() }
+    );
+    // Signed by someone the hub does not trust; the same batch id with other contents.
+    let stranger = signing_key_from_seed(&[43; 32]);
+    assert_eq!(refused(c.submit_manifest(&manifest("shift-b", &stranger))), (422, "manifest-signature".into()));
+    let mut other = BatchManifest {
+        batch_id: "shift-a".into(),
+        device_id: "tablet-test".into(),
+        supervisor_id: "supervisor-test".into(),
+        created_at_unix: 1_790_002_000,
+        entries: vec![entry(&envs[0], Decision::Approved)],
+        audit_head: [0; 32],
+        audit_length: 0,
+    };
+    assert_eq!(
+        refused(c.submit_manifest(&other.clone().sign(&supervisor).unwrap().to_bytes())),
+        (422, "conflict".into())
+    );
+    other.batch_id = "shift-c".into();
+    drop(running);
+
+    // The back office opens the approved ones with the bureau's key.
+    let store = doorstep_hub::store::SledStore::open(&hub.dir.join("store")).unwrap();
+    let key = std::fs::read_to_string(pki::bureau_dir(&hub.dir).join("bureau.key")).unwrap();
+    let secret = BureauSecretKey::from_bytes(&hex::decode(key.trim()).unwrap()).unwrap();
+    let out = d.path().join("export");
+    assert_eq!(doorstep_hub::export::approved(&store, &secret, &out).unwrap(), 2);
+    let folder = out.join(envs[0].application_id().to_string());
+    assert_eq!(std::fs::read(folder.join("photo.jpg")).unwrap(), vec![0x42; 5_000]);
+    let form = std::fs::read_to_string(folder.join("form.json")).unwrap();
+    assert!(form.contains("测试"), "{form}");
+    assert!(!out.join(envs[1].application_id().to_string()).exists(), "a returned application is not exported");
+    let wrong = BureauKeyPair::generate(&mut rand::rng()).secret;
+    assert!(doorstep_hub::export::approved(&store, &wrong, &d.path().join("x")).is_err());
+}

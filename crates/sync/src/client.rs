@@ -28,6 +28,8 @@ pub enum SyncError {
     Receipt(doorstep_envelope::EnvelopeError),
     #[error("{0} bytes is over the {max} byte limit", max = wire::MAX_ENVELOPE)]
     TooLarge(u64),
+    #[error("the hub cannot take the manifest yet: {} missing, {} with another digest", .0.missing.len(), .0.mismatched.len())]
+    ManifestIncomplete(wire::ManifestProblems),
 }
 
 impl SyncError {
@@ -231,6 +233,30 @@ impl HubClient {
                 _ => return Err(r.refused()),
             }
             progress(offset, length);
+        }
+    }
+
+    /// Where an application stands at the hub.
+    pub fn status(&mut self, id: &str) -> Result<wire::Status, SyncError> {
+        let r = self.request("GET", &wire::status_path(id), &[], &[])?;
+        match r.status {
+            200 => serde_json::from_slice(&r.body).map_err(|e| SyncError::Protocol(e.to_string())),
+            _ => Err(r.refused()),
+        }
+    }
+
+    /// Sends a supervisor's signed manifest. When envelopes it lists are not at the hub yet,
+    /// the error names them.
+    pub fn submit_manifest(&mut self, manifest: &[u8]) -> Result<wire::ManifestAccepted, SyncError> {
+        let r =
+            self.request("POST", wire::MANIFESTS, &[("content-type", "application/octet-stream".into())], manifest)?;
+        match r.status {
+            200 => serde_json::from_slice(&r.body).map_err(|e| SyncError::Protocol(e.to_string())),
+            422 if r.header(wire::ERROR) == Some("manifest-incomplete") => {
+                let p = serde_json::from_slice(&r.body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+                Err(SyncError::ManifestIncomplete(p))
+            }
+            _ => Err(r.refused()),
         }
     }
 

@@ -7,6 +7,7 @@ use doorstep_vault::Vault;
 use doorstep_vault::outbox::OutboxState;
 
 use crate::client::{HubClient, SyncError};
+use crate::wire;
 
 #[derive(Debug, Default)]
 pub struct Report {
@@ -26,6 +27,24 @@ pub enum EscrowError {
     Vault(#[from] doorstep_vault::VaultError),
     #[error("the vault's outbox names a bad id or digest: {0}")]
     Outbox(String),
+}
+
+/// What the hub says of each application this unit has handed over: approved, returned by
+/// the supervisor, accepted or rejected by the back office (a returned or rejected one means a
+/// revisit). Connection failures end the round early.
+pub fn statuses(vault: &Vault, client: &mut HubClient) -> Result<Vec<(String, String, wire::Status)>, EscrowError> {
+    let mut out = Vec::new();
+    for e in vault.outbox()? {
+        if e.state != OutboxState::Erased {
+            continue;
+        }
+        match client.status(&e.application_id) {
+            Ok(s) => out.push((e.application_id, e.visit_id, s)),
+            Err(SyncError::Connection(_)) => break,
+            Err(_) => {}
+        }
+    }
+    Ok(out)
 }
 
 /// Uploads what is sealed. `progress` hears (application id, bytes the hub holds, total).

@@ -29,10 +29,9 @@ pub const STATUS_CHECKSUM_MISMATCH: u16 = 460;
 /// Another upload of the same application is in flight.
 pub const STATUS_IN_FLIGHT: u16 = 423;
 
-/// The largest envelope the hub takes, and the tablet checks before sealing (issue: nothing
-/// unsendable is ever sealed). A sealed application with its photo and ten fingerprint images
-/// is about 150–400 KB.
-pub const MAX_ENVELOPE: u64 = 8 * 1024 * 1024;
+/// The largest envelope the hub takes by default; the vault checks the same limit before it
+/// seals, so nothing unsendable is ever sealed.
+pub const MAX_ENVELOPE: u64 = doorstep_envelope::MAX_ENVELOPE as u64;
 /// The largest chunk in one PATCH.
 pub const MAX_CHUNK: u64 = 1024 * 1024;
 
@@ -63,23 +62,73 @@ pub fn receipt_path(id: &str) -> String {
     format!("{PREFIX}{id}/receipt")
 }
 
+/// Where a supervisor's signed batch manifest is posted.
+pub const MANIFESTS: &str = "/v1/manifests";
+
+/// The path of an application's status at the hub.
+pub fn status_path(id: &str) -> String {
+    format!("{PREFIX}{id}/status")
+}
+
 /// What a path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Envelope(String),
     Receipt(String),
+    Status(String),
+    Manifests,
+}
+
+/// The hub's answer to a manifest it cannot take because envelopes are not all there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestProblems {
+    pub error: String,
+    pub message: String,
+    /// Listed, but the hub holds no such envelope: upload these first.
+    pub missing: Vec<String>,
+    /// Listed with a digest other than the one the hub holds.
+    pub mismatched: Vec<String>,
+}
+
+/// Where an application stands at the hub, as the tablet hears it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Status {
+    /// Held at the hub; no manifest yet.
+    Received,
+    /// In an approved batch: released to the back office.
+    Approved { batch: String },
+    /// The supervisor returned it: a revisit.
+    Returned { batch: String, reason: String },
+    /// The back office took it.
+    Accepted,
+    /// The back office refused it: a revisit.
+    Rejected { reason: String },
+}
+
+/// The hub's answer to a manifest it took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestAccepted {
+    pub batch_id: String,
+    pub approved: usize,
+    pub returned: usize,
 }
 
 /// Parses a request path; `None` for anything else. Ids are 32 hex digits (with or without
 /// dashes), nothing else, so a path can never name a file.
 pub fn route(path: &str) -> Option<Route> {
+    if path == MANIFESTS {
+        return Some(Route::Manifests);
+    }
     let rest = path.strip_prefix(PREFIX)?;
-    let (id, receipt) = match rest.strip_suffix("/receipt") {
-        Some(id) => (id, true),
-        None => (rest, false),
-    };
-    let id = doorstep_envelope::ApplicationId::parse(id)?.to_string();
-    Some(if receipt { Route::Receipt(id) } else { Route::Envelope(id) })
+    let parse = |id: &str| doorstep_envelope::ApplicationId::parse(id).map(|i| i.to_string());
+    if let Some(id) = rest.strip_suffix("/receipt") {
+        return parse(id).map(Route::Receipt);
+    }
+    if let Some(id) = rest.strip_suffix("/status") {
+        return parse(id).map(Route::Status);
+    }
+    parse(rest).map(Route::Envelope)
 }
 
 /// The next chunk to send: `(start, end)` of the bytes, from the hub's offset.
@@ -106,7 +155,9 @@ mod tests {
         let id = "0190f0c4-8a2b-7000-8000-000000000001";
         let compact = doorstep_envelope::ApplicationId::parse(id).unwrap().to_string();
         assert_eq!(route(&envelope_path(id)), Some(Route::Envelope(compact.clone())));
-        assert_eq!(route(&receipt_path(id)), Some(Route::Receipt(compact)));
+        assert_eq!(route(&receipt_path(id)), Some(Route::Receipt(compact.clone())));
+        assert_eq!(route(&status_path(id)), Some(Route::Status(compact)));
+        assert_eq!(route(MANIFESTS), Some(Route::Manifests));
         assert_eq!(route("/v1/envelopes/../../etc/passwd"), None);
         assert_eq!(route("/v1/envelopes/"), None);
         assert_eq!(route("/v2/envelopes/0190f0c48a2b70008000000000000001"), None);

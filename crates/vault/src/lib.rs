@@ -49,6 +49,10 @@ pub enum VaultError {
     NotInitialised,
     #[error("a vault already exists here")]
     AlreadyInitialised,
+    #[error(
+        "the sealed application would be {size} bytes, over the {max}-byte limit the hub takes: make the photo or the fingerprint images smaller"
+    )]
+    TooLarge { size: usize, max: usize },
     #[error("no user {0:?} is enrolled on this unit")]
     UnknownUser(String),
     #[error("wrong PIN: {attempts_left} attempts left before the unit erases its keys")]
@@ -632,6 +636,11 @@ impl Vault {
         let envelope =
             doorstep_envelope::seal(record, &ctx, &mut rand::rng()).map_err(|e| VaultError::Seal(e.to_string()))?;
         let id = envelope.application_id();
+        let size = envelope.to_bytes().len();
+        if size > doorstep_envelope::MAX_ENVELOPE {
+            // Nothing unsendable is sealed: the draft stays, to be made smaller.
+            return Err(VaultError::TooLarge { size, max: doorstep_envelope::MAX_ENVELOPE });
+        }
         let sidecar = Sidecar { visit_id: visit.to_string(), review: Some(review.clone()) };
         let file = self.container(&id, &sidecar, &envelope.to_bytes())?;
         let slot = self.take_slot()?;

@@ -533,3 +533,21 @@ fn a_torn_slot_whose_draft_is_gone_is_kept_aside_and_reported() {
     let problems = v.verify().unwrap().problems;
     assert!(problems.iter().any(|p| p.contains("damaged")), "{problems:?}");
 }
+
+#[test]
+fn an_application_too_large_to_send_is_not_sealed_and_its_draft_stays() {
+    let d = tmp();
+    init(d.path());
+    let mut v = unlock(d.path());
+    v.save_draft("visit-big", "form", b"kept").unwrap();
+    let r = record(1, doorstep_envelope::MAX_ENVELOPE + 1);
+    let err = v.seal("visit-big", &r, &review(&r), NOW).unwrap_err();
+    assert!(matches!(err, VaultError::TooLarge { .. }), "{err}");
+    assert!(err.to_string().contains("smaller"));
+    assert_eq!(v.load_draft("visit-big", "form").unwrap().unwrap().as_slice(), b"kept");
+    assert!(v.outbox().unwrap().is_empty());
+    // The counter it took is a gap, which the hub accepts (it refuses only reuse).
+    let small = record(2, 1000);
+    v.seal("visit-big", &small, &review(&small), NOW).unwrap();
+    assert!(v.verify().unwrap().problems.is_empty());
+}

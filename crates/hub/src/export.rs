@@ -1,0 +1,70 @@
+//! The back office's export: approved applications opened with the bureau's private key, one
+//! folder each. Run it where the bureau key is, not on the hub while it serves.
+//!
+//! ```text
+//! OUT/APPLICATION-ID/photo.jpg
+//! OUT/APPLICATION-ID/finger-N.pgm      8-bit grey, as captured (N: ISO finger position)
+//! OUT/APPLICATION-ID/finger-N.template the module's template, as is
+//! OUT/APPLICATION-ID/signature.png
+//! OUT/APPLICATION-ID/form.json         the form, numbers, consent, capture metadata
+//! ```
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::Context;
+use doorstep_envelope::{ApplicationId, BureauSecretKey, SealedEnvelope};
+
+use crate::store::{Status, Store};
+
+/// Writes every approved application; returns how many.
+pub fn approved(store: &dyn Store, bureau: &BureauSecretKey, out: &Path) -> anyhow::Result<usize> {
+    fs::create_dir_all(out).with_context(|| out.display().to_string())?;
+    let mut n = 0;
+    for (id, _) in store.all_received()? {
+        if !matches!(store.status(&id)?, Some(Status::Approved { .. })) {
+            continue;
+        }
+        let bytes = store.envelope(&id)?.with_context(|| format!("{id}: received but its envelope is missing"))?;
+        let envelope = SealedEnvelope::from_bytes(&bytes).with_context(|| format!("{id}: stored envelope"))?;
+        let record = doorstep_envelope::open(&envelope, bureau, ApplicationId::parse(&id))
+            .with_context(|| format!("{id}: cannot open (is this the bureau key the tablets seal to?)"))?;
+        let dir = out.join(&id);
+        fs::create_dir_all(&dir)?;
+        fs::write(dir.join("photo.jpg"), &record.photo_jpeg)?;
+        for f in &record.fingerprints {
+            let mut pgm = format!("P5\n{} {}\n255\n", f.width, f.height).into_bytes();
+            pgm.extend_from_slice(&f.image);
+            fs::write(dir.join(format!("finger-{}.pgm", f.finger)), pgm)?;
+            fs::write(dir.join(format!("finger-{}.template", f.finger)), &f.template)?;
+        }
+        fs::write(dir.join("signature.png"), &record.signature_png)?;
+        let form: serde_json::Value = serde_json::from_str(&record.form_json).unwrap_or(serde_json::Value::Null);
+        let consent: serde_json::Value = serde_json::from_str(&record.consent_json).unwrap_or(serde_json::Value::Null);
+        let doc = serde_json::json!({
+            "application_id": id,
+            "application_numbers": record.application_numbers,
+            "form": form,
+            "consent": consent,
+            "capture": {
+                "device_id": record.capture.device_id,
+                "officer_id": record.capture.officer_id,
+                "started_at_unix": record.capture.started_at_unix,
+                "completed_at_unix": record.capture.completed_at_unix,
+                "gnss": record.capture.gnss.as_ref().map(|g| serde_json::json!({
+                    "latitude": f64::from(g.lat_e7) / 1e7,
+                    "longitude": f64::from(g.lon_e7) / 1e7,
+                    "hdop": f64::from(g.hdop_centi) / 100.0,
+                    "satellites": g.satellites,
+                    "at_unix": g.at_unix,
+                })),
+            },
+            "fingerprints": record.fingerprints.iter().map(|f| serde_json::json!({
+                "finger": f.finger, "quality": f.quality, "exception": f.exception,
+            })).collect::<Vec<_>>(),
+        });
+        fs::write(dir.join("form.json"), serde_json::to_vec_pretty(&doc)?)?;
+        n += 1;
+    }
+    Ok(n)
+}
