@@ -58,6 +58,9 @@ pub struct Service<S: Store> {
     dir: PathBuf,
     max_envelope: u64,
     supervisors: Vec<VerifyingKey>,
+    /// `devices.toml` as last read, with the file's modification time and length: read again
+    /// whenever either changes, so a revocation counts from the next request.
+    devices: Mutex<Option<(std::time::SystemTime, u64, std::sync::Arc<Devices>)>>,
     in_flight: Mutex<HashSet<String>>,
     /// The clock, in unix seconds (tests set it).
     pub now: fn() -> i64,
@@ -88,14 +91,30 @@ impl<S: Store> Service<S> {
             dir: hub.dir.clone(),
             max_envelope: hub.config.max_envelope,
             supervisors: hub.supervisors()?,
+            devices: Mutex::new(None),
             in_flight: Mutex::new(HashSet::new()),
             now: unix_now,
         })
     }
 
+    fn load_devices(&self) -> anyhow::Result<std::sync::Arc<Devices>> {
+        let meta = std::fs::metadata(self.dir.join("devices.toml"))?;
+        let stamp = (meta.modified()?, meta.len());
+        let mut cache = self.devices.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((t, l, d)) = cache.as_ref()
+            && (*t, *l) == stamp
+        {
+            return Ok(d.clone());
+        }
+        let d = std::sync::Arc::new(pki::load_devices(&self.dir)?);
+        *cache = Some((stamp.0, stamp.1, d.clone()));
+        Ok(d)
+    }
+
     /// The enrolled device a certificate belongs to, or the reply refusing it.
     fn device(&self, peer: &[u8]) -> Result<String, Reply> {
-        let devices: Devices = pki::load_devices(&self.dir)
+        let devices = self
+            .load_devices()
             .map_err(|e| Reply::error(500, "hub-config", format!("the hub cannot read its devices: {e}")))?;
         let fp = pki::fingerprint(peer);
         match devices.devices.iter().find(|d| d.fingerprint == fp) {
@@ -344,7 +363,8 @@ impl<S: Store> Service<S> {
             Ok(e) => e,
             Err(e) => return refuse("envelope", format!("not a sealed envelope: {e}")),
         };
-        if hex::encode(envelope.digest()) != digest {
+        let computed = envelope.digest();
+        if hex::encode(computed) != digest {
             return refuse("digest", "the bytes do not have the declared digest".into());
         }
         if ApplicationId::parse(id) != Some(envelope.application_id()) {
@@ -369,7 +389,7 @@ impl<S: Store> Service<S> {
             );
         }
         let now = (self.now)();
-        let receipt = Receipt::sign(envelope.application_id(), envelope.digest(), &self.hub_id, now, &self.receipt_key);
+        let receipt = Receipt::sign(envelope.application_id(), computed, &self.hub_id, now, &self.receipt_key);
         let bytes = receipt.to_bytes();
         let received = Received {
             digest: digest.to_string(),

@@ -1,0 +1,254 @@
+//! Hub benchmark (`cargo bench -p doorstep-hub`): 50 simulated tablets at once, each with its
+//! own enrolled certificate, upload 150 KB sealed envelopes to one `doorstep-hub serve` process
+//! on loopback. Prints applications per second, MB/s, p50/p99 latency per envelope, and the
+//! hub's peak RSS; then the same bytes over plain rustls (TLS 1.3, no HTTP, no storage) in the
+//! same run, for comparison (goal: the hub ≥ 70 % of it).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use doorstep_envelope::*;
+use doorstep_hub::pki::{self, Bundle, Validity};
+use doorstep_sync::client::HubClient;
+
+const TABLETS: usize = 50;
+const SIZE: usize = 150 * 1024;
+
+fn envelopes(b: &Bundle, tablet: usize, count: usize) -> Vec<SealedEnvelope> {
+    let bureau = b.bureau_key().unwrap();
+    let device_key = signing_key_from_seed(&[tablet as u8 + 1; 32]);
+    let officer_key = signing_key_from_seed(&[tablet as u8 + 101; 32]);
+    let device_id = DeviceId(format!("bench-{tablet}"));
+    (0..count)
+        .map(|n| {
+            let id = ApplicationId::new_v7(1_790_000_000_000 + (tablet * 10_000 + n) as u64, [tablet as u8; 10]);
+            let mut photo = vec![0u8; SIZE];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut photo);
+            let record = ApplicationRecord {
+                schema_version: 1,
+                application_id: id,
+                application_numbers: vec![format!("BENCH-{tablet}-{n}")],
+                form_json: r#"{"name":"测试"}"#.into(),
+                photo_jpeg: photo,
+                fingerprints: vec![],
+                signature_png: vec![],
+                consent_json: "{}".into(),
+                capture: CaptureMetadata {
+                    device_id: device_id.0.clone(),
+                    officer_id: "officer-bench".into(),
+                    gnss: None,
+                    started_at_unix: 1_790_000_000,
+                    completed_at_unix: 1_790_000_600,
+                    quality: vec![],
+                },
+            };
+            let ctx = SealContext {
+                bureau: &bureau,
+                device_id: &device_id,
+                device_key: &device_key,
+                officer_id: "officer-bench",
+                officer_key: &officer_key,
+                device_counter: n as u64 + 1,
+                sealed_at_unix: 1_790_000_600,
+            };
+            seal(&record, &ctx, &mut rand::rng()).unwrap()
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3
+}
+
+trait WaitTimeout {
+    fn wait_timeout_secs(&mut self, secs: u64) -> Option<std::process::ExitStatus>;
+}
+
+impl WaitTimeout for std::process::Child {
+    fn wait_timeout_secs(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        let until = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < until {
+            if let Ok(Some(s)) = self.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU seconds (user + system) a process has used.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let per_tablet = if full { 10 } else { 1 };
+    let d = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let hub =
+        pki::init(&d.path().join("hub"), &["localhost".into()], &listen, &format!("https://localhost:{port}")).unwrap();
+    let bundles: Vec<Bundle> = (0..TABLETS)
+        .map(|i| {
+            let path = hub.enroll(&format!("bench-{i}"), Validity::days(1)).unwrap();
+            toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        })
+        .collect();
+    let work: Vec<Vec<SealedEnvelope>> = bundles.iter().enumerate().map(|(i, b)| envelopes(b, i, per_tablet)).collect();
+    let total_bytes: usize = work.iter().flatten().map(|e| e.to_bytes().len()).sum();
+    let count = TABLETS * per_tablet;
+
+    // DOORSTEP_BENCH_WRAP runs the hub under a profiler, e.g. "perf record -g -o perf.data".
+    let wrap: Vec<String> =
+        std::env::var("DOORSTEP_BENCH_WRAP").unwrap_or_default().split_whitespace().map(String::from).collect();
+    let (program, mut args) = match wrap.split_first() {
+        Some((p, rest)) => (p.clone(), rest.to_vec()),
+        None => (String::new(), Vec::new()),
+    };
+    args.extend([
+        env!("CARGO_BIN_EXE_doorstep-hub").to_string(),
+        "--hub".into(),
+        hub.dir.display().to_string(),
+        "serve".into(),
+    ]);
+    let (program, args) = if program.is_empty() { (args[0].clone(), args[1..].to_vec()) } else { (program, args) };
+    let mut child = Command::new(program)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("doorstep-hub serve");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    assert!(line.contains("serving"), "{line}");
+
+    let url = format!("https://localhost:{port}");
+    let started = Instant::now();
+    let threads: Vec<_> = bundles
+        .iter()
+        .cloned()
+        .zip(work.clone())
+        .map(|(b, envs)| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut c = HubClient::new(&url, b.client_config().unwrap()).unwrap();
+                let key = b.hub_receipt_key().unwrap();
+                envs.iter()
+                    .map(|e| {
+                        let t = Instant::now();
+                        c.upload(
+                            e.application_id(),
+                            &e.digest(),
+                            &e.to_bytes(),
+                            256 * 1024,
+                            Some(&key),
+                            &mut |_, _| {},
+                        )
+                        .unwrap();
+                        t.elapsed()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut latencies: Vec<Duration> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let wall = started.elapsed().as_secs_f64();
+    let rss = peak_rss_kib(child.id());
+    let hub_cpu = cpu_seconds(child.id());
+    // SIGINT: a profiler wrapping the hub writes its data and ends the hub with it.
+    let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    if child.wait_timeout_secs(10).is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    latencies.sort();
+    let hub_mbs = total_bytes as f64 / wall / 1e6;
+    println!(
+        "hub: {TABLETS} tablets, {count} envelopes of {} KB ({:.1} MB) in {wall:.2} s: {:.0} applications/s, {hub_mbs:.1} MB/s; \
+         latency per envelope p50 {:.1} ms, p99 {:.1} ms; hub peak RSS {}, hub CPU {}",
+        total_bytes / count / 1024,
+        total_bytes as f64 / 1e6,
+        count as f64 / wall,
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        rss.map_or("unknown".into(), |k| format!("{:.1} MB", k as f64 / 1024.0)),
+        hub_cpu.map_or("unknown".into(), |c| format!("{c:.2} s")),
+    );
+
+    // The same bytes over plain rustls: a sink that reads each envelope and acknowledges it.
+    let plain_mbs = plain_rustls(&hub, &bundles, &work);
+    println!(
+        "plain rustls, same bytes and connections: {plain_mbs:.1} MB/s; the hub moves {:.0} % of it (goal ≥ 70 %)",
+        100.0 * hub_mbs / plain_mbs
+    );
+}
+
+fn plain_rustls(hub: &pki::Hub, bundles: &[Bundle], work: &[Vec<SealedEnvelope>]) -> f64 {
+    let config = Arc::new(doorstep_hub::server::tls_config(hub).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().map_while(Result::ok) {
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let _ = tcp.set_nodelay(true);
+                let conn = rustls::ServerConnection::new(config).unwrap();
+                let mut s = rustls::StreamOwned::new(conn, tcp);
+                let mut len = [0u8; 8];
+                let mut buf = Vec::new();
+                while s.read_exact(&mut len).is_ok() {
+                    buf.resize(u64::from_le_bytes(len) as usize, 0);
+                    if s.read_exact(&mut buf).is_err() || s.write_all(&[1]).and_then(|_| s.flush()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let total: usize = work.iter().flatten().map(|e| e.to_bytes().len()).sum();
+    let started = Instant::now();
+    let threads: Vec<_> = bundles
+        .iter()
+        .cloned()
+        .zip(work.to_vec())
+        .map(|(b, envs)| {
+            std::thread::spawn(move || {
+                let config = Arc::new(b.client_config().unwrap());
+                let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                let _ = tcp.set_nodelay(true);
+                let conn = rustls::ClientConnection::new(config, "localhost".try_into().unwrap()).unwrap();
+                let mut s = rustls::StreamOwned::new(conn, tcp);
+                for e in envs {
+                    let bytes = e.to_bytes();
+                    let mut msg = (bytes.len() as u64).to_le_bytes().to_vec();
+                    msg.extend_from_slice(&bytes);
+                    s.write_all(&msg).unwrap();
+                    s.flush().unwrap();
+                    let mut ack = [0u8; 1];
+                    s.read_exact(&mut ack).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    total as f64 / started.elapsed().as_secs_f64() / 1e6
+}
