@@ -87,6 +87,9 @@ pub enum Command {
     /// Upload sealed applications to the hub now; each is erased only once the hub's signed
     /// receipt is stored.
     Sync(sync::SyncArgs),
+    /// The supervisor releases the shift: uploads what is left, then signs and sends the batch
+    /// manifest (each application approved, or returned with --return ID=REASON).
+    Batch(sync::BatchArgs),
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -118,6 +121,7 @@ pub fn main() -> ExitCode {
         Some(Command::Photo(p)) => photo::run(p),
         Some(Command::Provision(p)) => sync::provision(p, cli.vault, &config),
         Some(Command::Sync(s)) => sync::sync(s, cli.vault, &config),
+        Some(Command::Batch(b)) => sync::batch(b, cli.vault, &config),
     };
     match result {
         Ok(code) => code,

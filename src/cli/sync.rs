@@ -31,6 +31,81 @@ pub struct SyncArgs {
     chunk_kib: u64,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// The supervisor's id (their PIN opens the vault).
+    #[arg(long)]
+    user: String,
+    /// Read the PIN from the first line of standard input instead of prompting.
+    #[arg(long)]
+    pin_stdin: bool,
+    /// Return an application to the officer instead of approving it: ID=REASON (repeatable).
+    /// The reason is what the officer reads before the revisit.
+    #[arg(long = "return", value_name = "ID=REASON")]
+    returns: Vec<String>,
+}
+
+/// The supervisor's release of the shift: everything uploaded, then one signed manifest.
+pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::Result<ExitCode> {
+    use doorstep_sync::escrow::ReleaseError;
+    let dir = vault.unwrap_or_else(|| config.vault_dir());
+    let (bundle, mut client) = hub_client(&dir)?;
+    let hub_key = bundle.hub_receipt_key()?;
+    let returns: Vec<(String, String)> = args
+        .returns
+        .iter()
+        .map(|r| {
+            r.split_once('=')
+                .map(|(id, why)| (id.trim().to_string(), why.trim().to_string()))
+                .ok_or_else(|| anyhow::anyhow!("--return {r:?}: expected ID=REASON"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let open_args = OpenArgs { user: Some(args.user.clone()), pin_stdin: args.pin_stdin, json: false };
+    let mut vault = open(&dir, &open_args, config)?;
+    match doorstep_sync::escrow::release_batch(&mut vault, &mut client, &hub_key, &returns, &now_unix) {
+        Ok(r) => {
+            println!(
+                "batch {} released: {} approved, {} returned; every application of it is at the hub",
+                r.accepted.batch_id, r.accepted.approved, r.accepted.returned
+            );
+            for (id, numbers, reason) in &r.decisions {
+                match reason {
+                    None => println!("  approved  {id}  {}", numbers.join(", ")),
+                    Some(why) => println!("  returned  {id}  {}  ({why})", numbers.join(", ")),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ReleaseError::Hub(doorstep_sync::client::SyncError::Refused { code, message, .. }))
+            if code == "manifest-signature" =>
+        {
+            let key = hex::encode(vault.user_public_key().to_bytes());
+            bail!(
+                "the hub does not take this supervisor's signature ({message}); at the hub: doorstep-hub add-supervisor {key}"
+            )
+        }
+        Err(ReleaseError::NotUploaded(n, report)) => {
+            for (id, e) in &report.failed {
+                eprintln!("  {id}: {e}");
+            }
+            bail!(
+                "{n} application(s) could not be uploaded, so nothing was released: sync again when there is coverage"
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The installed bundle and a client for its hub.
+fn hub_client(dir: &Path) -> anyhow::Result<(Bundle, HubClient)> {
+    let path = dir.join(BUNDLE_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|_| anyhow::anyhow!("this unit is not provisioned: run `doorstep provision BUNDLE` first"))?;
+    let bundle = Bundle::parse(&text).with_context(|| path.display().to_string())?;
+    let client = HubClient::new(&bundle.hub_url, bundle.client_config()?)?;
+    Ok((bundle, client))
+}
+
 pub fn provision(args: ProvisionArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::Result<ExitCode> {
     let dir = vault.unwrap_or_else(|| config.vault_dir());
     let text =
@@ -75,12 +150,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::Result<ExitCode> {
     let dir = vault.unwrap_or_else(|| config.vault_dir());
-    let path = dir.join(BUNDLE_FILE);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|_| anyhow::anyhow!("this unit is not provisioned: run `doorstep provision BUNDLE` first"))?;
-    let bundle = Bundle::parse(&text).with_context(|| path.display().to_string())?;
+    let (bundle, mut client) = hub_client(&dir)?;
     let hub_key = bundle.hub_receipt_key()?;
-    let mut client = HubClient::new(&bundle.hub_url, bundle.client_config()?)?;
     let mut vault = open(&dir, &args.open, config)?;
     let style = indicatif::ProgressStyle::with_template("{msg:12} [{bar:30}] {bytes}/{total_bytes}")
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());

@@ -161,3 +161,83 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn the_supervisor_releases_the_shift_in_one_signed_batch() {
+    let tmp = tempfile_dir("batch");
+    let hub = pki::init(&tmp.join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
+    let vault = tmp.join("vault");
+    let v = vault.to_str().unwrap();
+    let bureau = hub.dir.join("bureau.pub");
+    let out = doorstep(
+        &[
+            "vault",
+            "init",
+            "--vault",
+            v,
+            "--user",
+            "officer-test",
+            "--device-id",
+            "tablet-test",
+            "--bureau-key",
+            bureau.to_str().unwrap(),
+            "--pin-stdin",
+            "--insecure-fast-kdf",
+        ],
+        &format!("{PIN}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    {
+        let mut o =
+            Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+        o.add_user(
+            "supervisor-test",
+            doorstep_vault::Role::Supervisor,
+            "975310",
+            doorstep_vault::KdfParams::INSECURE_TEST,
+            1_790_000_000,
+        )
+        .unwrap();
+    }
+    let approved = seal_one(&vault, 21);
+    let returned = seal_one(&vault, 22);
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let port = running.addr.port();
+    let mut config = hub.config.clone();
+    config.url = format!("https://localhost:{port}");
+    std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&config).unwrap()).unwrap();
+    let mut hub = pki::Hub::open(&hub.dir).unwrap();
+    let bundle = hub.enroll("tablet-test", Validity::days(30)).unwrap();
+    assert!(doorstep(&["provision", "--vault", v, bundle.to_str().unwrap()], "").status.success());
+    let batch = |extra: &[&str]| {
+        let mut args = vec!["batch", "--vault", v, "--user", "supervisor-test", "--pin-stdin"];
+        args.extend_from_slice(extra);
+        doorstep(&args, "975310\n")
+    };
+    let reason = format!("{returned}=照片背景不合格");
+    // The hub does not know this supervisor yet: told how to fix it, nothing released.
+    let out = batch(&["--return", &reason]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out);
+    let key = said.split("doorstep-hub add-supervisor ").nth(1).expect(&said).trim().to_string();
+    hub.add_supervisor(&key).unwrap();
+    drop(running);
+    let running = doorstep_hub::server::start(&hub, &format!("127.0.0.1:{port}")).unwrap();
+
+    let out = batch(&["--return", &reason]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("1 approved, 1 returned"), "{}", text(&out));
+    assert!(text(&out).contains(&format!("approved  {approved}")), "{}", text(&out));
+    let again = batch(&[]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again).contains("nothing to decide"), "{}", text(&again));
+    // The officer hears of the returned one on the next sync.
+    let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
+    assert!(
+        text(&out).contains(&format!("revisit: {returned}")) && text(&out).contains("照片背景不合格"),
+        "{}",
+        text(&out)
+    );
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

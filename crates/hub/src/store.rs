@@ -172,6 +172,13 @@ impl SledStore {
     }
 }
 
+fn tx_error(e: sled::transaction::TransactionError<()>) -> StoreError {
+    match e {
+        sled::transaction::TransactionError::Storage(s) => StoreError::Sled(s),
+        sled::transaction::TransactionError::Abort(()) => StoreError::Damaged("transaction aborted".into()),
+    }
+}
+
 fn counter_key(device_id: &str, counter: u64) -> Vec<u8> {
     let mut k = device_id.as_bytes().to_vec();
     k.push(0);
@@ -214,10 +221,7 @@ impl Store for SledStore {
                 c.insert(counter_key(&received.device_id, received.device_counter), id)?;
                 Ok(())
             })
-            .map_err(|e: sled::transaction::TransactionError<()>| match e {
-                sled::transaction::TransactionError::Storage(s) => StoreError::Sled(s),
-                sled::transaction::TransactionError::Abort(()) => StoreError::Damaged("transaction aborted".into()),
-            })?;
+            .map_err(tx_error)?;
         self.flush()
     }
 
@@ -253,10 +257,7 @@ impl Store for SledStore {
                 }
                 Ok(())
             })
-            .map_err(|e: sled::transaction::TransactionError<()>| match e {
-                sled::transaction::TransactionError::Storage(s) => StoreError::Sled(s),
-                sled::transaction::TransactionError::Abort(()) => StoreError::Damaged("transaction aborted".into()),
-            })?;
+            .map_err(tx_error)?;
         self.flush()
     }
 

@@ -95,3 +95,110 @@ pub fn run(
     }
     Ok(report)
 }
+
+/// A shift's batch as the supervisor released it.
+#[derive(Debug)]
+pub struct Released {
+    pub accepted: wire::ManifestAccepted,
+    /// (application id, application numbers, returned with this reason or approved).
+    pub decisions: Vec<(String, Vec<String>, Option<String>)>,
+    /// The escrow run that went first.
+    pub escrow: Report,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    #[error(transparent)]
+    Escrow(#[from] EscrowError),
+    #[error("only a supervisor releases a batch")]
+    NotSupervisor,
+    #[error("nothing to decide: every application on this unit is already in a released batch")]
+    Nothing,
+    #[error("{0} is not an undecided application on this unit")]
+    UnknownReturn(String),
+    #[error("a returned application needs a reason the officer can act on: {0}")]
+    NoReason(String),
+    #[error("the batch cannot be released yet, {0} application(s) are not at the hub; nothing was released")]
+    NotUploaded(usize, Report),
+    #[error("manifest: {0}")]
+    Manifest(doorstep_envelope::EnvelopeError),
+    #[error(transparent)]
+    Hub(#[from] SyncError),
+}
+
+/// The supervisor's release of a shift: uploads what is still sealed, then signs a manifest
+/// over every undecided application on this unit (approved, or returned with a reason), sends
+/// it, and once the hub has taken it erases the review summaries.
+pub fn release_batch(
+    vault: &mut Vault,
+    client: &mut HubClient,
+    hub_key: &VerifyingKey,
+    returns: &[(String, String)],
+    now: &dyn Fn() -> i64,
+) -> Result<Released, ReleaseError> {
+    use doorstep_envelope::{BatchManifest, Decision, ManifestEntry};
+    let (supervisor, role) = vault.user();
+    if role != doorstep_vault::Role::Supervisor {
+        return Err(ReleaseError::NotSupervisor);
+    }
+    let supervisor = supervisor.to_string();
+    let escrow = run(vault, client, hub_key, 64 * 1024, now, &mut |_, _, _| {})?;
+    let mut entries = Vec::new();
+    let mut decisions = Vec::new();
+    for e in vault.outbox().map_err(EscrowError::from)? {
+        let Some(review) = vault.review(&e.application_id).map_err(EscrowError::from)? else {
+            continue;
+        };
+        if matches!(e.state, OutboxState::Sealed | OutboxState::Uploading) {
+            continue;
+        }
+        let id =
+            ApplicationId::parse(&e.application_id).ok_or_else(|| EscrowError::Outbox(e.application_id.clone()))?;
+        let digest: [u8; 32] = hex::decode(&e.digest)
+            .ok()
+            .and_then(|d| d.try_into().ok())
+            .ok_or_else(|| EscrowError::Outbox(e.digest.clone()))?;
+        let reason = returns.iter().find(|(r, _)| ApplicationId::parse(r) == Some(id)).map(|(_, why)| why.clone());
+        let decision = match &reason {
+            Some(why) if why.trim().is_empty() => return Err(ReleaseError::NoReason(e.application_id)),
+            Some(why) => Decision::Returned { reason: why.clone() },
+            None => Decision::Approved,
+        };
+        entries.push(ManifestEntry { application_id: id, digest, decision });
+        decisions.push((e.application_id.clone(), review.application_numbers.clone(), reason));
+    }
+    let still_sealed = vault
+        .outbox()
+        .map_err(EscrowError::from)?
+        .iter()
+        .filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading))
+        .count();
+    if still_sealed > 0 {
+        return Err(ReleaseError::NotUploaded(still_sealed, escrow));
+    }
+    for (r, _) in returns {
+        if !entries.iter().any(|e| Some(e.application_id) == ApplicationId::parse(r)) {
+            return Err(ReleaseError::UnknownReturn(r.clone()));
+        }
+    }
+    if entries.is_empty() {
+        return Err(ReleaseError::Nothing);
+    }
+    let (audit_head, audit_length) = vault.audit_head();
+    let created = now();
+    let manifest = BatchManifest {
+        batch_id: format!("{}-{created}", vault.device_id()),
+        device_id: vault.device_id().to_string(),
+        supervisor_id: supervisor,
+        created_at_unix: created,
+        entries,
+        audit_head,
+        audit_length,
+    }
+    .sign(vault.user_signing_key())
+    .map_err(ReleaseError::Manifest)?;
+    let accepted = client.submit_manifest(&manifest.to_bytes())?;
+    let ids: Vec<String> = decisions.iter().map(|d| d.0.clone()).collect();
+    vault.batch_decided(&ids, now()).map_err(EscrowError::from)?;
+    Ok(Released { accepted, decisions, escrow })
+}

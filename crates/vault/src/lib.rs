@@ -381,6 +381,11 @@ impl Vault {
         (&self.user, self.role)
     }
 
+    /// This unit's device id (as enrolled at the hub).
+    pub fn device_id(&self) -> &str {
+        &self.device_id.0
+    }
+
     pub fn device_public_key(&self) -> VerifyingKey {
         self.device_key.verifying_key()
     }
