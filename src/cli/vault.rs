@@ -22,6 +22,26 @@ pub enum VaultCommand {
     /// Check that every record decrypts or verifies, the audit chain is intact and the index
     /// matches the files. Exits 1 and says what is wrong otherwise.
     Verify(OpenArgs),
+    /// Enrol another user (a supervisor enrols; the first user may enrol the second). Prints
+    /// the new user's public key: a supervisor's goes to the hub (`doorstep-hub add-supervisor`).
+    AddUser(AddUserArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AddUserArgs {
+    /// The new user's id.
+    new_user: String,
+    #[arg(long, value_enum, default_value_t = RoleArg::Officer)]
+    role: RoleArg,
+    /// Who enrols them (their PIN opens the vault; default: the configured officer).
+    #[arg(long = "as")]
+    as_user: Option<String>,
+    /// Read the PINs from standard input: yours on the first line, the new user's on the second.
+    #[arg(long)]
+    pin_stdin: bool,
+    /// Tests only: a fast, insecure PIN derivation instead of calibrating Argon2id.
+    #[arg(long, hide = true)]
+    insecure_fast_kdf: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -77,7 +97,34 @@ pub fn run(command: VaultCommand, vault: Option<PathBuf>, config: &Config) -> an
         VaultCommand::Init(args) => init(&dir, args, config),
         VaultCommand::Status(args) => status(&dir, args, config),
         VaultCommand::Verify(args) => verify(&dir, args, config),
+        VaultCommand::AddUser(args) => add_user(&dir, args, config),
     }
+}
+
+/// A new user's PIN (asked twice on a terminal) and the Argon2id parameters to wrap it with,
+/// calibrated on this machine.
+fn new_pin(pin_stdin: bool, insecure_fast_kdf: bool) -> anyhow::Result<(Zeroizing<String>, KdfParams)> {
+    let pin = read_pin("New PIN (6–12 digits): ", pin_stdin)?;
+    if !pin_stdin && std::io::stdin().is_terminal() {
+        let again = read_pin("The same PIN again: ", false)?;
+        if *again != *pin {
+            bail!("the two PINs differ; nothing was changed");
+        }
+    }
+    let kdf = if insecure_fast_kdf {
+        KdfParams::INSECURE_TEST
+    } else {
+        let (params, took) = KdfParams::calibrate(Duration::from_millis(500)).context("calibrating Argon2id")?;
+        eprintln!(
+            "Argon2id calibrated: {} MiB, {} passes, {} lane(s): {} ms per unlock on this machine",
+            params.m_kib / 1024,
+            params.t,
+            params.p,
+            took.as_millis()
+        );
+        params
+    };
+    Ok((pin, kdf))
 }
 
 pub(crate) fn now_unix() -> i64 {
@@ -138,26 +185,7 @@ fn init(dir: &Path, args: InitArgs, config: &Config) -> anyhow::Result<ExitCode>
         }
         (None, false) => bail!("give --bureau-key (or --demo-bureau for a demo)"),
     };
-    let pin = read_pin("New PIN (6–12 digits): ", args.pin_stdin)?;
-    if !args.pin_stdin && std::io::stdin().is_terminal() {
-        let again = read_pin("The same PIN again: ", false)?;
-        if *again != *pin {
-            bail!("the two PINs differ; nothing was created");
-        }
-    }
-    let kdf = if args.insecure_fast_kdf {
-        KdfParams::INSECURE_TEST
-    } else {
-        let (params, took) = KdfParams::calibrate(Duration::from_millis(500)).context("calibrating Argon2id")?;
-        eprintln!(
-            "Argon2id calibrated: {} MiB, {} passes, {} lane(s): {} ms per unlock on this machine",
-            params.m_kib / 1024,
-            params.t,
-            params.p,
-            took.as_millis()
-        );
-        params
-    };
+    let (pin, kdf) = new_pin(args.pin_stdin, args.insecure_fast_kdf)?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let role = match args.role {
         RoleArg::Officer => Role::Officer,
@@ -211,6 +239,26 @@ pub(crate) fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Resu
         eprintln!("warning: a sealed application's file is damaged and was kept aside as {}", f.display());
     }
     Ok(vault)
+}
+
+fn add_user(dir: &Path, args: AddUserArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let open_args = OpenArgs { user: args.as_user.clone(), pin_stdin: args.pin_stdin, json: false };
+    let mut vault = open(dir, &open_args, config)?;
+    let (pin, kdf) = new_pin(args.pin_stdin, args.insecure_fast_kdf)?;
+    let role = match args.role {
+        RoleArg::Officer => Role::Officer,
+        RoleArg::Supervisor => Role::Supervisor,
+    };
+    vault.add_user(&args.new_user, role, &pin, kdf, now_unix())?;
+    drop(vault);
+    let added =
+        Vault::unlock(dir, &args.new_user, &pin, now_unix(), VaultConfig { reserve_bytes: config.reserve_bytes() })?;
+    println!("{} enrolled as {:?}", args.new_user, role);
+    println!("public key: {}", hex::encode(added.user_public_key().to_bytes()));
+    if role == Role::Supervisor {
+        println!("at the hub: doorstep-hub add-supervisor {}", hex::encode(added.user_public_key().to_bytes()));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn megabytes(b: u64) -> String {

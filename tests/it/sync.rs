@@ -187,18 +187,25 @@ fn the_supervisor_releases_the_shift_in_one_signed_batch() {
         &format!("{PIN}\n"),
     );
     assert!(out.status.success(), "{}", text(&out));
-    {
-        let mut o =
-            Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
-        o.add_user(
+    let out = doorstep(
+        &[
+            "vault",
+            "add-user",
             "supervisor-test",
-            doorstep_vault::Role::Supervisor,
-            "975310",
-            doorstep_vault::KdfParams::INSECURE_TEST,
-            1_790_000_000,
-        )
-        .unwrap();
-    }
+            "--role",
+            "supervisor",
+            "--vault",
+            v,
+            "--as",
+            "officer-test",
+            "--pin-stdin",
+            "--insecure-fast-kdf",
+        ],
+        &format!("{PIN}\n975310\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let enrolled_key =
+        text(&out).split("doorstep-hub add-supervisor ").nth(1).expect("the key to give the hub").trim().to_string();
     let approved = seal_one(&vault, 21);
     let returned = seal_one(&vault, 22);
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
@@ -220,9 +227,8 @@ fn the_supervisor_releases_the_shift_in_one_signed_batch() {
     assert_eq!(out.status.code(), Some(1));
     let said = text(&out);
     let key = said.split("doorstep-hub add-supervisor ").nth(1).expect(&said).trim().to_string();
+    assert_eq!(key, enrolled_key);
     hub.add_supervisor(&key).unwrap();
-    drop(running);
-    let running = doorstep_hub::server::start(&hub, &format!("127.0.0.1:{port}")).unwrap();
 
     let out = batch(&["--return", &reason]);
     assert!(out.status.success(), "{}", text(&out));

@@ -57,7 +57,6 @@ pub struct Service<S: Store> {
     /// Where `devices.toml` is: read on every request, so a revocation counts at once.
     dir: PathBuf,
     max_envelope: u64,
-    supervisors: Vec<VerifyingKey>,
     /// `devices.toml` as last read, with the file's modification time and length: read again
     /// whenever either changes, so a revocation counts from the next request.
     devices: Mutex<Option<(std::time::SystemTime, u64, std::sync::Arc<Devices>)>>,
@@ -90,7 +89,6 @@ impl<S: Store> Service<S> {
             receipt_key: hub.receipt_key()?,
             dir: hub.dir.clone(),
             max_envelope: hub.config.max_envelope,
-            supervisors: hub.supervisors()?,
             devices: Mutex::new(None),
             in_flight: Mutex::new(HashSet::new()),
             now: unix_now,
@@ -175,7 +173,14 @@ impl<S: Store> Service<S> {
             Ok(m) => m,
             Err(e) => return Ok(Reply::error(422, "manifest", format!("not a signed manifest: {e}"))),
         };
-        let manifest = match signed.verify(&self.supervisors) {
+        // Read at each manifest (one a shift), so `add-supervisor` counts without a restart.
+        let supervisors: Vec<VerifyingKey> = match pki::Hub::open(&self.dir).and_then(|h| h.supervisors()) {
+            Ok(s) => s,
+            Err(e) => {
+                return Ok(Reply::error(500, "hub-config", format!("the hub cannot read its supervisors: {e:#}")));
+            }
+        };
+        let manifest = match signed.verify(&supervisors) {
             Ok(m) => m.clone(),
             Err(e) => return Ok(Reply::error(422, "manifest-signature", e.to_string())),
         };
