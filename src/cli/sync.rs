@@ -65,8 +65,9 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
     match doorstep_sync::escrow::release_batch(&mut vault, &mut client, &hub_key, &returns, &now_unix) {
         Ok(r) => {
             println!(
-                "batch {} released: {} approved, {} returned; every application of it is at the hub",
-                r.accepted.batch_id, r.accepted.approved, r.accepted.returned
+                "batch {} released: {} approved, {} returned; every application of it is at the hub \
+                 (the hub's signed receipt for all {} is verified and kept in the vault)",
+                r.accepted.batch_id, r.accepted.approved, r.accepted.returned, r.receipt.applications
             );
             for (id, numbers, reason) in &r.decisions {
                 match reason {

@@ -233,6 +233,14 @@ fn the_supervisor_releases_the_shift_in_one_signed_batch() {
     let out = batch(&["--return", &reason]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("1 approved, 1 returned"), "{}", text(&out));
+    assert!(text(&out).contains("signed receipt for all 2 is verified"), "{}", text(&out));
+    let kept = std::fs::read_dir(vault.join("receipts"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().starts_with("batch-"));
+    assert!(kept, "the batch receipt is kept in the vault");
+    let verify = doorstep(&["vault", "verify", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
+    assert!(verify.status.success(), "{}", text(&verify));
     assert!(text(&out).contains(&format!("approved  {approved}")), "{}", text(&out));
     let again = batch(&[]);
     assert_eq!(again.status.code(), Some(1));

@@ -28,7 +28,7 @@ pub use error::{EnvelopeError, Signer};
 pub use ids::{ApplicationId, DeviceId};
 pub use keys::{BureauKeyPair, BureauPublicKey, BureauSecretKey, SigningKey, VerifyingKey, signing_key_from_seed};
 pub use manifest::{BatchManifest, Decision, ManifestEntry, SignedManifest};
-pub use receipt::Receipt;
+pub use receipt::{BatchReceipt, Receipt};
 pub use record::{ApplicationRecord, CaptureMetadata, FingerprintCapture, GnssFix, QualityResult};
 pub use replay::{Admission, SeenCounters};
 pub use seal::{Digest, EnvelopeHeader, MAX_CIPHERTEXT, MAX_ENVELOPE, SealContext, SealedEnvelope, open, seal};

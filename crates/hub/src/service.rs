@@ -186,7 +186,7 @@ impl<S: Store> Service<S> {
         };
         if let Some(previous) = self.store.manifest(&manifest.batch_id)? {
             return Ok(if previous == body {
-                Self::json(200, &Self::accepted(&manifest))
+                Self::json(200, &self.accepted(&manifest, body))
             } else {
                 Reply::error(
                     422,
@@ -231,12 +231,26 @@ impl<S: Store> Service<S> {
             })
             .collect();
         self.store.put_manifest(&manifest.batch_id, body, &decisions)?;
-        Ok(Self::json(200, &Self::accepted(&manifest)))
+        Ok(Self::json(200, &self.accepted(&manifest, body)))
     }
 
-    fn accepted(m: &doorstep_envelope::BatchManifest) -> ManifestAccepted {
+    /// The answer to a manifest taken, with the hub's signed receipt for its bytes.
+    fn accepted(&self, m: &doorstep_envelope::BatchManifest, body: &[u8]) -> ManifestAccepted {
         let approved = m.entries.iter().filter(|e| e.decision == Decision::Approved).count();
-        ManifestAccepted { batch_id: m.batch_id.clone(), approved, returned: m.entries.len() - approved }
+        let receipt = doorstep_envelope::BatchReceipt::sign(
+            body,
+            &m.batch_id,
+            m.entries.len() as u32,
+            &self.hub_id,
+            (self.now)(),
+            &self.receipt_key,
+        );
+        ManifestAccepted {
+            batch_id: m.batch_id.clone(),
+            approved,
+            returned: m.entries.len() - approved,
+            receipt: hex::encode(receipt.to_bytes()),
+        }
     }
 
     fn digest_header(req: &Request<'_>) -> Result<String, Reply> {

@@ -321,23 +321,30 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     };
     let shift = manifest("shift-a", &supervisor);
     // The third envelope is not at the hub yet: named, and nothing is released.
-    match c.submit_manifest(&shift) {
+    let hub_key = receipt_key(&b);
+    match c.submit_manifest(&shift, Some(&hub_key)) {
         Err(SyncError::ManifestIncomplete(p)) => assert_eq!(p.missing, vec![envs[2].application_id().to_string()]),
         other => panic!("{other:?}"),
     }
     assert_eq!(c.status(&envs[0].application_id().to_string()).unwrap(), wire::Status::Received);
     let e = &envs[2];
     c.upload(e.application_id(), &e.digest(), &e.to_bytes(), 64 * 1024, None, &mut |_, _| {}).unwrap();
-    let taken = c.submit_manifest(&shift).unwrap();
+    let (taken, receipt) = c.submit_manifest(&shift, Some(&hub_key)).unwrap();
     assert_eq!((taken.approved, taken.returned), (2, 1));
-    assert_eq!(c.submit_manifest(&shift).unwrap(), taken, "the same manifest again is fine");
+    assert_eq!((receipt.batch_id.as_str(), receipt.applications), ("shift-a", 3), "the hub signed for the whole batch");
+    let (again, _) = c.submit_manifest(&shift, Some(&hub_key)).unwrap();
+    assert_eq!(
+        (again.batch_id, again.approved, again.returned),
+        (taken.batch_id, 2, 1),
+        "the same manifest again is fine"
+    );
     assert_eq!(
         c.status(&envs[1].application_id().to_string()).unwrap(),
         wire::Status::Returned { batch: "shift-a".into(), reason: "照片背景不合格".into() }
     );
     // Signed by someone the hub does not trust; the same batch id with other contents.
     let stranger = signing_key_from_seed(&[43; 32]);
-    assert_eq!(refused(c.submit_manifest(&manifest("shift-b", &stranger))), (422, "manifest-signature".into()));
+    assert_eq!(refused(c.submit_manifest(&manifest("shift-b", &stranger), None)), (422, "manifest-signature".into()));
     let mut other = BatchManifest {
         batch_id: "shift-a".into(),
         device_id: "tablet-test".into(),
@@ -348,7 +355,7 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
         audit_length: 0,
     };
     assert_eq!(
-        refused(c.submit_manifest(&other.clone().sign(&supervisor).unwrap().to_bytes())),
+        refused(c.submit_manifest(&other.clone().sign(&supervisor).unwrap().to_bytes(), None)),
         (422, "conflict".into())
     );
     other.batch_id = "shift-c".into();

@@ -245,13 +245,27 @@ impl HubClient {
         }
     }
 
-    /// Sends a supervisor's signed manifest. When envelopes it lists are not at the hub yet,
-    /// the error names them.
-    pub fn submit_manifest(&mut self, manifest: &[u8]) -> Result<wire::ManifestAccepted, SyncError> {
+    /// Sends a supervisor's signed manifest, and checks the hub's signed receipt for it
+    /// (against `hub_key` when given). When envelopes it lists are not at the hub yet, the error
+    /// names them.
+    pub fn submit_manifest(
+        &mut self,
+        manifest: &[u8],
+        hub_key: Option<&VerifyingKey>,
+    ) -> Result<(wire::ManifestAccepted, doorstep_envelope::BatchReceipt), SyncError> {
         let r =
             self.request("POST", wire::MANIFESTS, &[("content-type", "application/octet-stream".into())], manifest)?;
         match r.status {
-            200 => serde_json::from_slice(&r.body).map_err(|e| SyncError::Protocol(e.to_string())),
+            200 => {
+                let accepted: wire::ManifestAccepted =
+                    serde_json::from_slice(&r.body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+                let receipt = hex::decode(&accepted.receipt)
+                    .ok()
+                    .and_then(|b| doorstep_envelope::BatchReceipt::from_bytes(&b).ok())
+                    .ok_or_else(|| SyncError::Protocol("the manifest's receipt does not parse".into()))?;
+                receipt.verify(manifest, hub_key).map_err(SyncError::Receipt)?;
+                Ok((accepted, receipt))
+            }
             422 if r.header(wire::ERROR) == Some("manifest-incomplete") => {
                 let p = serde_json::from_slice(&r.body).map_err(|e| SyncError::Protocol(e.to_string()))?;
                 Err(SyncError::ManifestIncomplete(p))

@@ -100,6 +100,8 @@ pub fn run(
 #[derive(Debug)]
 pub struct Released {
     pub accepted: wire::ManifestAccepted,
+    /// The hub's signed receipt for the manifest, verified and stored in the vault.
+    pub receipt: doorstep_envelope::BatchReceipt,
     /// (application id, application numbers, returned with this reason or approved).
     pub decisions: Vec<(String, Vec<String>, Option<String>)>,
     /// The escrow run that went first.
@@ -197,8 +199,9 @@ pub fn release_batch(
     }
     .sign(vault.user_signing_key())
     .map_err(ReleaseError::Manifest)?;
-    let accepted = client.submit_manifest(&manifest.to_bytes())?;
+    let (accepted, receipt) = client.submit_manifest(&manifest.to_bytes(), Some(hub_key))?;
+    vault.store_batch_receipt(&accepted.batch_id, &receipt.to_bytes(), now()).map_err(EscrowError::from)?;
     let ids: Vec<String> = decisions.iter().map(|d| d.0.clone()).collect();
     vault.batch_decided(&ids, now()).map_err(EscrowError::from)?;
-    Ok(Released { accepted, decisions, escrow })
+    Ok(Released { accepted, receipt, decisions, escrow })
 }

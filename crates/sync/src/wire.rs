@@ -112,6 +112,9 @@ pub struct ManifestAccepted {
     pub batch_id: String,
     pub approved: usize,
     pub returned: usize,
+    /// The hub's signed receipt for the manifest (`doorstep_envelope::BatchReceipt`, postcard,
+    /// hex).
+    pub receipt: String,
 }
 
 /// Parses a request path; `None` for anything else. Ids are 32 hex digits (with or without

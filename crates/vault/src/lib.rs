@@ -833,6 +833,13 @@ impl Vault {
         }
     }
 
+    /// Keeps the hub's signed receipt for a released batch (durably), beside the envelopes'.
+    pub fn store_batch_receipt(&mut self, batch_id: &str, receipt: &[u8], now: i64) -> Result<(), VaultError> {
+        let path = self.dir.join(RECEIPTS).join(format!("batch-{}.receipt", hex::encode(batch_id)));
+        fsutil::write_atomic(&path, receipt)?;
+        self.record(now, "batch-receipt", batch_id)
+    }
+
     /// After the supervisor has decided on a batch, erases its review summaries.
     pub fn batch_decided(&mut self, ids: &[String], now: i64) -> Result<(), VaultError> {
         if self.role != Role::Supervisor {
