@@ -239,7 +239,8 @@ fn the_supervisor_releases_the_shift_in_one_signed_batch() {
         .filter_map(Result::ok)
         .any(|e| e.file_name().to_string_lossy().starts_with("batch-"));
     assert!(kept, "the batch receipt is kept in the vault");
-    let verify = doorstep(&["vault", "verify", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
+    let verify =
+        doorstep(&["vault", "verify", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
     assert!(verify.status.success(), "{}", text(&verify));
     assert!(text(&out).contains(&format!("approved  {approved}")), "{}", text(&out));
     let again = batch(&[]);
