@@ -248,22 +248,7 @@ fn main() {
     let dir = Path::new(&dir);
     std::fs::create_dir_all(dir.join("set")).expect("set folder");
     let mut out: Vec<Labelled> = Vec::new();
-    let all_pass: Vec<(&str, bool)> = [
-        "single_face",
-        "eye_distance",
-        "head_size",
-        "head_position",
-        "roll",
-        "centred",
-        "background",
-        "exposure",
-        "sharpness",
-        "colour_cast",
-        "face_lighting",
-    ]
-    .into_iter()
-    .map(|n| (n, true))
-    .collect();
+    let all_pass: Vec<(&str, bool)> = doorstep_photo::assess::CHECKS.into_iter().map(|n| (n, true)).collect();
     let mut goods: Vec<RgbImage> = Vec::new();
     for (i, s) in SOURCES.iter().enumerate() {
         let src = image::open(dir.join("real").join(s.file)).expect(s.file).to_rgb8();

@@ -67,6 +67,21 @@ impl Profile {
 /// The width the live path works at.
 pub const LIVE_WIDTH: u32 = 400;
 
+/// The checks an assessment reports, by name, in its order.
+pub const CHECKS: [&str; 11] = [
+    "single_face",
+    "eye_distance",
+    "head_size",
+    "head_position",
+    "roll",
+    "centred",
+    "exposure",
+    "sharpness",
+    "colour_cast",
+    "background",
+    "face_lighting",
+];
+
 /// The result of assessing one image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assessment {
@@ -74,7 +89,7 @@ pub struct Assessment {
     pub face: Option<Rect>,
     /// Eye centres, left then right in the image.
     pub eyes: Option<((f32, f32), (f32, f32))>,
-    /// The eleven checks, in the documented order.
+    /// The eleven checks, in the order of [`CHECKS`].
     pub checks: Vec<CheckResult>,
 }
 

@@ -57,6 +57,8 @@ fn the_astronaut_crop_meets_the_geometry_and_is_told_about_the_background() {
     let blank = image::RgbImage::from_pixel(354, 472, image::Rgb([250, 250, 250]));
     let none = a.assess(&blank, &profile);
     assert_eq!(none.face_count, 0);
+    let names: Vec<&str> = none.checks.iter().map(|c| c.name).collect();
+    assert_eq!(names, doorstep_photo::assess::CHECKS, "every check is reported, in order");
     assert_eq!(none.check("single_face").unwrap().pass, Some(false));
     assert_eq!(none.check("roll").unwrap().pass, None, "cannot be assessed without a face");
     assert!(a.crop(&blank, &profile).is_err());
