@@ -68,19 +68,18 @@ fn states(dir: &Path) -> Vec<(String, OutboxState)> {
     v.outbox().unwrap().into_iter().map(|e| (e.application_id, e.state)).collect()
 }
 
-#[test]
-fn provision_then_sync_uploads_and_erases_only_with_a_receipt() {
-    let tmp = tempfile_dir("sync");
+/// A hub and this unit's vault (officer-test, made by `doorstep vault init` with the hub's
+/// bureau key) in `tmp`.
+fn hub_and_vault(tmp: &Path) -> (pki::Hub, std::path::PathBuf) {
     let hub = pki::init(&tmp.join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
     let vault = tmp.join("vault");
-    let v = vault.to_str().unwrap();
     let bureau = hub.dir.join("bureau.pub");
     let out = doorstep(
         &[
             "vault",
             "init",
             "--vault",
-            v,
+            vault.to_str().unwrap(),
             "--user",
             "officer-test",
             "--device-id",
@@ -93,6 +92,24 @@ fn provision_then_sync_uploads_and_erases_only_with_a_receipt() {
         &format!("{PIN}\n"),
     );
     assert!(out.status.success(), "{}", text(&out));
+    (hub, vault)
+}
+
+/// Serves the hub on a free port and points its URL there, so bundles enrolled from now on
+/// reach it.
+fn serve(hub: pki::Hub) -> (doorstep_hub::server::Running, pki::Hub) {
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let mut config = hub.config.clone();
+    config.url = format!("https://localhost:{}", running.addr.port());
+    std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&config).unwrap()).unwrap();
+    (running, pki::Hub::open(&hub.dir).unwrap())
+}
+
+#[test]
+fn provision_then_sync_uploads_and_erases_only_with_a_receipt() {
+    let tmp = tempfile_dir("sync");
+    let (hub, vault) = hub_and_vault(&tmp);
+    let v = vault.to_str().unwrap();
     let first = seal_one(&vault, 1);
     let second = seal_one(&vault, 2);
 
@@ -101,11 +118,7 @@ fn provision_then_sync_uploads_and_erases_only_with_a_receipt() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("not provisioned"), "{}", text(&out));
 
-    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
-    let mut config = hub.config.clone();
-    config.url = format!("https://localhost:{}", running.addr.port());
-    std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&config).unwrap()).unwrap();
-    let hub = pki::Hub::open(&hub.dir).unwrap();
+    let (running, hub) = serve(hub);
     // A bundle for another tablet is refused.
     let other = hub.enroll("tablet-other", Validity::days(30)).unwrap();
     let out = doorstep(&["provision", "--vault", v, other.to_str().unwrap()], "");
@@ -165,28 +178,8 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
 #[test]
 fn the_supervisor_releases_the_shift_in_one_signed_batch() {
     let tmp = tempfile_dir("batch");
-    let hub = pki::init(&tmp.join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
-    let vault = tmp.join("vault");
+    let (hub, vault) = hub_and_vault(&tmp);
     let v = vault.to_str().unwrap();
-    let bureau = hub.dir.join("bureau.pub");
-    let out = doorstep(
-        &[
-            "vault",
-            "init",
-            "--vault",
-            v,
-            "--user",
-            "officer-test",
-            "--device-id",
-            "tablet-test",
-            "--bureau-key",
-            bureau.to_str().unwrap(),
-            "--pin-stdin",
-            "--insecure-fast-kdf",
-        ],
-        &format!("{PIN}\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out));
     let out = doorstep(
         &[
             "vault",
@@ -208,12 +201,7 @@ fn the_supervisor_releases_the_shift_in_one_signed_batch() {
         text(&out).split("doorstep-hub add-supervisor ").nth(1).expect("the key to give the hub").trim().to_string();
     let approved = seal_one(&vault, 21);
     let returned = seal_one(&vault, 22);
-    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
-    let port = running.addr.port();
-    let mut config = hub.config.clone();
-    config.url = format!("https://localhost:{port}");
-    std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&config).unwrap()).unwrap();
-    let mut hub = pki::Hub::open(&hub.dir).unwrap();
+    let (running, mut hub) = serve(hub);
     let bundle = hub.enroll("tablet-test", Validity::days(30)).unwrap();
     assert!(doorstep(&["provision", "--vault", v, bundle.to_str().unwrap()], "").status.success());
     let batch = |extra: &[&str]| {
