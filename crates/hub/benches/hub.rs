@@ -4,6 +4,9 @@
 //! hub's peak RSS; then the same bytes over plain rustls (TLS 1.3, no HTTP, no storage) in the
 //! same run, for comparison (goal: the hub ≥ 70 % of it).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
@@ -27,24 +30,7 @@ fn envelopes(b: &Bundle, tablet: usize, count: usize) -> Vec<SealedEnvelope> {
             let id = ApplicationId::new_v7(1_790_000_000_000 + (tablet * 10_000 + n) as u64, [tablet as u8; 10]);
             let mut photo = vec![0u8; SIZE];
             rand::RngCore::fill_bytes(&mut rand::rng(), &mut photo);
-            let record = ApplicationRecord {
-                schema_version: 1,
-                application_id: id,
-                application_numbers: vec![format!("BENCH-{tablet}-{n}")],
-                form_json: r#"{"name":"测试"}"#.into(),
-                photo_jpeg: photo,
-                fingerprints: vec![],
-                signature_png: vec![],
-                consent_json: "{}".into(),
-                capture: CaptureMetadata {
-                    device_id: device_id.0.clone(),
-                    officer_id: "officer-bench".into(),
-                    gnss: None,
-                    started_at_unix: 1_790_000_000,
-                    completed_at_unix: 1_790_000_600,
-                    quality: vec![],
-                },
-            };
+            let record = common::record(id, format!("BENCH-{tablet}-{n}"), photo, &device_id.0, "officer-bench");
             let ctx = SealContext {
                 bureau: &bureau,
                 device_id: &device_id,
@@ -105,12 +91,8 @@ fn main() {
     let listen = format!("127.0.0.1:{port}");
     let hub =
         pki::init(&d.path().join("hub"), &["localhost".into()], &listen, &format!("https://localhost:{port}")).unwrap();
-    let bundles: Vec<Bundle> = (0..TABLETS)
-        .map(|i| {
-            let path = hub.enroll(&format!("bench-{i}"), Validity::days(1)).unwrap();
-            toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-        })
-        .collect();
+    let bundles: Vec<Bundle> =
+        (0..TABLETS).map(|i| common::bundle(&hub, &format!("bench-{i}"), Validity::days(1))).collect();
     let work: Vec<Vec<SealedEnvelope>> = bundles.iter().enumerate().map(|(i, b)| envelopes(b, i, per_tablet)).collect();
     let total_bytes: usize = work.iter().flatten().map(|e| e.to_bytes().len()).sum();
     let count = TABLETS * per_tablet;

@@ -5,6 +5,8 @@
 //! each application exactly once, byte-identical, and the tablet must have erased only what
 //! has a receipt. `DOORSTEP_SYNC_ROUNDS` sets the number of rounds (200 by default).
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use doorstep_envelope::*;
-use doorstep_hub::pki::{self, Bundle, Validity};
+use doorstep_hub::pki::{self, Validity};
 use doorstep_hub::store::{SledStore, Store};
 use doorstep_sync::client::HubClient;
 use doorstep_vault::outbox::OutboxState;
@@ -117,24 +119,13 @@ fn pump(mut from: TcpStream, mut to: TcpStream, budget: Option<u64>, closed: &At
 }
 
 fn record(n: u64) -> ApplicationRecord {
-    ApplicationRecord {
-        schema_version: 1,
-        application_id: ApplicationId::new_v7(1_790_000_000_000 + n, [(n % 251) as u8; 10]),
-        application_numbers: vec![format!("TEST-{n}")],
-        form_json: r#"{"name":"测试"}"#.into(),
-        photo_jpeg: vec![(n % 256) as u8; 150_000],
-        fingerprints: vec![],
-        signature_png: vec![],
-        consent_json: "{}".into(),
-        capture: CaptureMetadata {
-            device_id: "tablet-test".into(),
-            officer_id: "officer-test".into(),
-            gnss: None,
-            started_at_unix: 1_790_000_000,
-            completed_at_unix: 1_790_000_600,
-            quality: vec![],
-        },
-    }
+    common::record(
+        ApplicationId::new_v7(1_790_000_000_000 + n, [(n % 251) as u8; 10]),
+        format!("TEST-{n}"),
+        vec![(n % 256) as u8; 150_000],
+        "tablet-test",
+        "officer-test",
+    )
 }
 
 fn review(r: &ApplicationRecord) -> ReviewSummary {
@@ -152,9 +143,7 @@ fn each_application_reaches_the_hub_exactly_once_whatever_the_network_does() {
     let rounds: u64 = std::env::var("DOORSTEP_SYNC_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
     let d = tempfile::tempdir().unwrap();
     let hub = pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
-    let bundle: Bundle =
-        toml::from_str(&std::fs::read_to_string(hub.enroll("tablet-test", Validity::days(30)).unwrap()).unwrap())
-            .unwrap();
+    let bundle = common::bundle(&hub, "tablet-test", Validity::days(30));
     let hub_key = bundle.hub_receipt_key().unwrap();
     let mut running = Some(doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap());
     let hub_addr = running.as_ref().unwrap().addr;

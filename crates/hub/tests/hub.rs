@@ -1,7 +1,11 @@
 //! The hub end to end on loopback: real certificates from its own CA, rustls TLS 1.3 with
 //! client certificates, sled underneath, and the tablet's blocking client.
 
+mod common;
+
 use std::path::Path;
+
+use common::bundle;
 
 use doorstep_envelope::*;
 use doorstep_hub::pki::{self, Bundle, Hub, Validity};
@@ -11,11 +15,6 @@ use doorstep_sync::wire;
 fn hub(dir: &Path, hosts: &[&str]) -> Hub {
     let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
     pki::init(dir, &hosts, "127.0.0.1:0", "https://localhost:0").unwrap()
-}
-
-fn bundle(hub: &Hub, name: &str, v: Validity) -> Bundle {
-    let path = hub.enroll(name, v).unwrap();
-    toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn client(b: &Bundle, url: &str) -> HubClient {
@@ -48,24 +47,8 @@ impl Tablet {
 
     fn seal(&mut self, id: ApplicationId, size: usize) -> SealedEnvelope {
         self.counter += 1;
-        let record = ApplicationRecord {
-            schema_version: 1,
-            application_id: id,
-            application_numbers: vec![format!("TEST-{}", self.counter)],
-            form_json: r#"{"name":"测试"}"#.into(),
-            photo_jpeg: vec![0x42; size],
-            fingerprints: vec![],
-            signature_png: vec![],
-            consent_json: "{}".into(),
-            capture: CaptureMetadata {
-                device_id: "tablet-test".into(),
-                officer_id: "officer-test".into(),
-                gnss: None,
-                started_at_unix: 1_790_000_000,
-                completed_at_unix: 1_790_000_600,
-                quality: vec![],
-            },
-        };
+        let record =
+            common::record(id, format!("TEST-{}", self.counter), vec![0x42; size], "tablet-test", "officer-test");
         let ctx = SealContext {
             bureau: &self.bureau,
             device_id: &DeviceId("tablet-test".into()),
