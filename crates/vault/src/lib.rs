@@ -641,13 +641,13 @@ impl Vault {
         let envelope =
             doorstep_envelope::seal(record, &ctx, &mut rand::rng()).map_err(|e| VaultError::Seal(e.to_string()))?;
         let id = envelope.application_id();
-        let size = envelope.to_bytes().len();
-        if size > doorstep_envelope::MAX_ENVELOPE {
+        let bytes = envelope.to_bytes();
+        if bytes.len() > doorstep_envelope::MAX_ENVELOPE {
             // Nothing unsendable is sealed: the draft stays, to be made smaller.
-            return Err(VaultError::TooLarge { size, max: doorstep_envelope::MAX_ENVELOPE });
+            return Err(VaultError::TooLarge { size: bytes.len(), max: doorstep_envelope::MAX_ENVELOPE });
         }
         let sidecar = Sidecar { visit_id: visit.to_string(), review: Some(review.clone()) };
-        let file = self.container(&id, &sidecar, &envelope.to_bytes())?;
+        let file = self.container(&id, &sidecar, &bytes)?;
         let slot = self.take_slot()?;
         fsutil::write_into(&slot, &file)?;
         // No directory fsync: if a crash loses the rename, recovery finds the whole file still
