@@ -16,6 +16,17 @@ struct Xvfb(Option<Child>);
 impl Drop for Xvfb {
     fn drop(&mut self) {
         if let Some(child) = &mut self.0 {
+            // SIGTERM, not SIGKILL: Xvfb removes its lock file and socket only when asked to
+            // stop. Killed servers left `/tmp/.X*-lock` behind run after run until no display
+            // number was free (a CI failure).
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -24,34 +35,30 @@ impl Drop for Xvfb {
 
 /// An X display: `$DISPLAY` when set (unless `private`), otherwise an Xvfb of our own. A
 /// private one keeps other tests' windows from waking the app (focus and expose events).
+///
+/// The server picks a free display number itself (`-displayfd`) and writes it to the pipe we
+/// read, so a busy or stale number is its problem, not a guess of ours.
 fn display(private: bool) -> (String, Xvfb) {
+    use std::io::{BufRead, BufReader};
+
     if !private
         && let Ok(d) = std::env::var("DISPLAY")
         && !d.is_empty()
     {
         return (d, Xvfb(None));
     }
-    for n in 90..120 {
-        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
-            continue;
-        }
-        let child = Command::new("Xvfb")
-            .args([format!(":{n}").as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("no DISPLAY and Xvfb cannot be started: install xvfb (scripts/setup-test does)");
-        let guard = Xvfb(Some(child));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-                return (format!(":{n}"), guard);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("Xvfb :{n} did not start");
-    }
-    panic!("no free X display number");
+    let mut child = Command::new("Xvfb")
+        .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("no DISPLAY and Xvfb cannot be started: install xvfb (scripts/setup-test does)");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let guard = Xvfb(Some(child));
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read the display number from Xvfb");
+    let n: u32 = line.trim().parse().unwrap_or_else(|_| panic!("Xvfb gave no display number (said {line:?})"));
+    (format!(":{n}"), guard)
 }
 
 fn shoot(display: &str, png: &Path, extra: &[&str]) -> serde_json::Value {
