@@ -122,6 +122,7 @@ fn main() {
     assert!(line.contains("serving"), "{line}");
 
     let url = format!("https://localhost:{port}");
+    let tablets_cpu_before = cpu_seconds(std::process::id());
     let started = Instant::now();
     let threads: Vec<_> = bundles
         .iter()
@@ -152,6 +153,7 @@ fn main() {
         .collect();
     let mut latencies: Vec<Duration> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
     let wall = started.elapsed().as_secs_f64();
+    let tablets_cpu = cpu_seconds(std::process::id()).zip(tablets_cpu_before).map(|(a, b)| a - b);
     let rss = peak_rss_kib(child.id());
     let hub_cpu = cpu_seconds(child.id());
     // SIGINT: a profiler wrapping the hub writes its data and ends the hub with it.
@@ -164,7 +166,7 @@ fn main() {
     let hub_mbs = total_bytes as f64 / wall / 1e6;
     println!(
         "hub: {TABLETS} tablets, {count} envelopes of {} KB ({:.1} MB) in {wall:.2} s: {:.0} applications/s, {hub_mbs:.1} MB/s; \
-         latency per envelope p50 {:.1} ms, p99 {:.1} ms; hub peak RSS {}, hub CPU {}",
+         latency per envelope p50 {:.1} ms, p99 {:.1} ms; hub peak RSS {}; CPU: hub {}, tablets {}",
         total_bytes / count / 1024,
         total_bytes as f64 / 1e6,
         count as f64 / wall,
@@ -172,6 +174,7 @@ fn main() {
         percentile(&latencies, 0.99),
         rss.map_or("unknown".into(), |k| format!("{:.1} MB", k as f64 / 1024.0)),
         hub_cpu.map_or("unknown".into(), |c| format!("{c:.2} s")),
+        tablets_cpu.map_or("unknown".into(), |c| format!("{c:.2} s")),
     );
 
     // The same bytes over plain rustls: a sink that reads each envelope and acknowledges it.

@@ -8,7 +8,7 @@
 //! HUB/bureau.pub               the bureau's public key (hex): tablets seal to it
 //! HUB/devices.toml             enrolled tablets: name, certificate fingerprint, revoked or not
 //! HUB/bundles/NAME.toml        a tablet's provisioning bundle (holds its private key)
-//! HUB/store/                   sled: uploads, envelopes, receipts
+//! HUB/store/                   index/ (sled), envelopes/ID.env, uploads/ID.part
 //! HUB.bureau/bureau.key        the bureau's private key: for the back office, never the hub
 //! ```
 

@@ -283,7 +283,7 @@ impl<S: Store> Service<S> {
         }
         Ok(match self.store.upload(id)? {
             Some(u) if u.digest == digest => {
-                Reply::empty(200).with(wire::UPLOAD_OFFSET, u.bytes.len()).with(wire::UPLOAD_LENGTH, u.length)
+                Reply::empty(200).with(wire::UPLOAD_OFFSET, u.offset).with(wire::UPLOAD_LENGTH, u.length)
             }
             Some(_) => Self::conflict(id),
             None => Reply::empty(404),
@@ -339,46 +339,59 @@ impl<S: Store> Service<S> {
         if req.body.len() as u64 > wire::MAX_CHUNK {
             return Ok(Reply::error(413, "chunk-too-large", format!("a chunk is at most {} bytes", wire::MAX_CHUNK)));
         }
-        match (req.header)(wire::UPLOAD_CHECKSUM) {
-            Some(c) if wire::checksum_matches(&c, req.body) => {}
-            Some(_) => {
+        match (req.header)(wire::UPLOAD_CHECKSUM).map(|c| wire::checksum_matches(&c, req.body)) {
+            Some(Some(true)) => {}
+            Some(Some(false)) => {
                 return Ok(Reply::error(
                     wire::STATUS_CHECKSUM_MISMATCH,
                     "checksum",
                     "the chunk does not match its Upload-Checksum",
                 ));
             }
+            Some(None) => {
+                return Ok(Reply::error(400, "checksum", "Upload-Checksum must be \"crc32 HEX\" or \"sha256 HEX\""));
+            }
             None => return Ok(Reply::error(400, "checksum", "Upload-Checksum is required")),
         }
-        let mut upload = match self.store.upload(id)? {
+        let upload = match self.store.upload(id)? {
             Some(u) if u.digest != digest || u.length != length => return Ok(Self::conflict(id)),
             Some(u) => u,
-            None => Upload { digest: digest.clone(), length, device: device.to_string(), bytes: Vec::new() },
+            None => Upload { digest: digest.clone(), length, device: device.to_string(), offset: 0 },
         };
-        let have = upload.bytes.len() as u64;
+        let have = upload.offset;
         if offset != have {
             return Ok(Reply::error(409, "offset", format!("the hub holds {have} bytes, not {offset}"))
                 .with(wire::UPLOAD_OFFSET, have));
         }
-        if have + req.body.len() as u64 > length {
+        let end = have + req.body.len() as u64;
+        if end > length {
             return Ok(Reply::error(400, "length", "the chunk runs past Upload-Length"));
         }
-        upload.bytes.extend_from_slice(req.body);
-        if (upload.bytes.len() as u64) < length {
-            self.store.put_upload(id, &upload)?;
-            return Ok(Reply::empty(204).with(wire::UPLOAD_OFFSET, upload.bytes.len()));
+        if end < length {
+            let held = self.store.append(id, &upload, req.body)?;
+            return Ok(Reply::empty(204).with(wire::UPLOAD_OFFSET, held));
         }
-        self.complete(id, device, &digest, upload)
+        // The last chunk: the envelope whole in memory for its checks. Sent in one chunk (the
+        // usual case), it is the request's body as it stands.
+        if have == 0 {
+            return self.complete(id, device, &digest, req.body);
+        }
+        let mut bytes = self.store.upload_bytes(id)?;
+        if bytes.len() as u64 != have {
+            return Err(StoreError::Damaged(format!("upload {id} holds {} bytes, not {have}", bytes.len())));
+        }
+        bytes.extend_from_slice(req.body);
+        self.complete(id, device, &digest, &bytes)
     }
 
     /// The last byte is in: check the envelope, store it durably, then sign the receipt.
-    fn complete(&self, id: &str, device: &str, digest: &str, upload: Upload) -> Result<Reply, StoreError> {
+    fn complete(&self, id: &str, device: &str, digest: &str, bytes: &[u8]) -> Result<Reply, StoreError> {
         let refuse = |code: &str, message: String| {
             // The bytes are no good: drop them so the tablet can send the envelope again.
-            let _ = self.store.put_upload(id, &Upload { bytes: Vec::new(), ..upload.clone() });
+            self.store.drop_upload(id)?;
             Ok(Reply::error(422, code, message))
         };
-        let envelope = match SealedEnvelope::from_bytes(&upload.bytes) {
+        let envelope = match SealedEnvelope::from_bytes(bytes) {
             Ok(e) => e,
             Err(e) => return refuse("envelope", format!("not a sealed envelope: {e}")),
         };
@@ -408,18 +421,18 @@ impl<S: Store> Service<S> {
             );
         }
         let now = (self.now)();
-        let receipt = Receipt::sign(envelope.application_id(), computed, &self.hub_id, now, &self.receipt_key);
-        let bytes = receipt.to_bytes();
+        let receipt =
+            Receipt::sign(envelope.application_id(), computed, &self.hub_id, now, &self.receipt_key).to_bytes();
         let received = Received {
             digest: digest.to_string(),
             device: device.to_string(),
             device_id: h.device_id.0.clone(),
-            size: upload.bytes.len() as u64,
+            size: bytes.len() as u64,
             device_counter: h.device_counter,
             received_at_unix: now,
         };
         // Durable before the receipt leaves.
-        self.store.commit(id, &upload.bytes, &received, &bytes)?;
-        Ok(Reply::receipt(bytes))
+        self.store.commit(id, bytes, &received, &receipt)?;
+        Ok(Reply::receipt(receipt))
     }
 }

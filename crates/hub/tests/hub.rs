@@ -136,6 +136,9 @@ fn an_upload_cut_short_resumes_from_the_hubs_offset() {
     let mut damaged = bytes[40_000..50_000].to_vec();
     damaged[10] ^= 1;
     assert_eq!(patch(&mut c, 40_000, &damaged, wire::checksum(&bytes[40_000..50_000])).status, 460);
+    // A checksum in an algorithm the hub does not take is refused by name, not as a mismatch.
+    let md5 = patch(&mut c, 40_000, &bytes[40_000..50_000], "md5 0123456789abcdef0123456789abcdef".into());
+    assert_eq!((md5.status, md5.header(wire::ERROR)), (400, Some("checksum")));
     // A chunk at the wrong offset: 409 and the hub's offset.
     let wrong = patch(&mut c, 50_000, &bytes[50_000..60_000], wire::checksum(&bytes[50_000..60_000]));
     assert_eq!((wrong.status, wrong.header(wire::UPLOAD_OFFSET)), (409, Some("40000")));
