@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use doorstep_envelope::*;
 use doorstep_hub::pki::{self, Bundle, Validity};
-use doorstep_sync::client::HubClient;
+use doorstep_sync::client::{HubClient, Start};
 
 const TABLETS: usize = 50;
 const SIZE: usize = 150 * 1024;
@@ -132,6 +132,7 @@ fn main() {
             let url = url.clone();
             std::thread::spawn(move || {
                 let mut c = HubClient::new(&url, b.client_config().unwrap()).unwrap();
+                c.chunk = 256 * 1024;
                 let key = b.hub_receipt_key().unwrap();
                 envs.iter()
                     .map(|e| {
@@ -140,7 +141,7 @@ fn main() {
                             e.application_id(),
                             &e.digest(),
                             &e.to_bytes(),
-                            256 * 1024,
+                            Start::New,
                             Some(&key),
                             &mut |_, _| {},
                         )

@@ -9,7 +9,7 @@ use common::bundle;
 
 use doorstep_envelope::*;
 use doorstep_hub::pki::{self, Bundle, Hub, Validity};
-use doorstep_sync::client::{HubClient, SyncError};
+use doorstep_sync::client::{HubClient, Start, SyncError};
 use doorstep_sync::wire;
 
 fn hub(dir: &Path, hosts: &[&str]) -> Hub {
@@ -81,18 +81,22 @@ fn an_envelope_goes_up_in_chunks_and_comes_back_as_a_verified_receipt_once() {
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
     let url = format!("https://localhost:{}", running.addr.port());
     let mut c = client(&b, &url);
+    c.chunk = 16 * 1024;
     let mut t = Tablet::new(&b, 1);
     let env = t.seal(id(1), 150_000);
     let bytes = env.to_bytes();
     let mut seen = Vec::new();
     let r =
-        c.upload(id(1), &env.digest(), &bytes, 16 * 1024, Some(&receipt_key(&b)), &mut |o, _| seen.push(o)).unwrap();
+        c.upload(id(1), &env.digest(), &bytes, Start::Ask, Some(&receipt_key(&b)), &mut |o, _| seen.push(o)).unwrap();
     assert_eq!(r.application_id, id(1));
     assert!(seen.windows(2).all(|w| w[0] <= w[1]) && seen.len() > 9, "{seen:?}");
     assert_eq!(c.offset(&id(1).to_string(), &env.digest()).unwrap(), Some((bytes.len() as u64, bytes.len() as u64)));
     // The same envelope again (a reply lost after the hub committed): the same receipt, one copy.
-    let again = c.upload(id(1), &env.digest(), &bytes, 16 * 1024, Some(&receipt_key(&b)), &mut |_, _| {}).unwrap();
+    let again = c.upload(id(1), &env.digest(), &bytes, Start::Ask, Some(&receipt_key(&b)), &mut |_, _| {}).unwrap();
     assert_eq!(again, r);
+    // Even sent as new (without asking first), it gets that receipt and is not stored twice.
+    let new = c.upload(id(1), &env.digest(), &bytes, Start::New, Some(&receipt_key(&b)), &mut |_, _| {}).unwrap();
+    assert_eq!(new, r);
     // Keys refreshed on a long-lived connection, and it keeps working (SECURITY R15).
     c.refresh_keys().unwrap();
     assert!(c.receipt(&id(1).to_string()).unwrap().is_some());
@@ -146,8 +150,9 @@ fn an_upload_cut_short_resumes_from_the_hubs_offset() {
     drop(running);
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
     let mut c = client(&b, &format!("https://localhost:{}", running.addr.port()));
+    c.chunk = 32 * 1024;
     let mut first_offset = None;
-    c.upload(id(2), &env.digest(), &bytes, 32 * 1024, None, &mut |o, _| {
+    c.upload(id(2), &env.digest(), &bytes, Start::Ask, None, &mut |o, _| {
         first_offset.get_or_insert(o);
     })
     .unwrap();
@@ -163,18 +168,18 @@ fn conflicts_replays_and_bad_envelopes_are_refused_by_name() {
     let mut c = client(&b, &format!("https://localhost:{}", running.addr.port()));
     let mut t = Tablet::new(&b, 3);
     let first = t.seal(id(3), 2_000);
-    c.upload(id(3), &first.digest(), &first.to_bytes(), 64 * 1024, None, &mut |_, _| {}).unwrap();
+    c.upload(id(3), &first.digest(), &first.to_bytes(), Start::Ask, None, &mut |_, _| {}).unwrap();
     // The same application id with other bytes.
     let other = t.seal(id(3), 2_100);
     assert_eq!(
-        refused(c.upload(id(3), &other.digest(), &other.to_bytes(), 64 * 1024, None, &mut |_, _| {})),
+        refused(c.upload(id(3), &other.digest(), &other.to_bytes(), Start::Ask, None, &mut |_, _| {})),
         (422, "conflict".into())
     );
     // A device counter used again for another application.
     let mut replay = Tablet::new(&b, 3);
     let again = replay.seal(id(4), 2_000);
     assert_eq!(
-        refused(c.upload(id(4), &again.digest(), &again.to_bytes(), 64 * 1024, None, &mut |_, _| {})),
+        refused(c.upload(id(4), &again.digest(), &again.to_bytes(), Start::Ask, None, &mut |_, _| {})),
         (422, "replayed-counter".into())
     );
     // Another signing key from the same enrolled tablet.
@@ -182,7 +187,7 @@ fn conflicts_replays_and_bad_envelopes_are_refused_by_name() {
     stranger.counter = 100;
     let strange = stranger.seal(id(5), 2_000);
     assert_eq!(
-        refused(c.upload(id(5), &strange.digest(), &strange.to_bytes(), 64 * 1024, None, &mut |_, _| {})),
+        refused(c.upload(id(5), &strange.digest(), &strange.to_bytes(), Start::Ask, None, &mut |_, _| {})),
         (422, "device-key".into())
     );
     // A flipped byte: the digest no longer matches.
@@ -190,10 +195,10 @@ fn conflicts_replays_and_bad_envelopes_are_refused_by_name() {
     let mut bytes = good.to_bytes();
     let n = bytes.len();
     bytes[n - 10] ^= 1;
-    assert_eq!(refused(c.upload(id(6), &good.digest(), &bytes, 64 * 1024, None, &mut |_, _| {})).0, 422);
+    assert_eq!(refused(c.upload(id(6), &good.digest(), &bytes, Start::Ask, None, &mut |_, _| {})).0, 422);
     // Over the size limit: refused before a byte is sent.
     let big = vec![0u8; wire::MAX_ENVELOPE as usize + 1];
-    assert!(matches!(c.upload(id(7), &[0; 32], &big, 1024, None, &mut |_, _| {}), Err(SyncError::TooLarge(_))));
+    assert!(matches!(c.upload(id(7), &[0; 32], &big, Start::Ask, None, &mut |_, _| {}), Err(SyncError::TooLarge(_))));
 }
 
 fn connection_error(r: Result<impl std::fmt::Debug, SyncError>) -> String {
@@ -280,7 +285,7 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     let mut t = Tablet::new(&b, 4);
     let envs: Vec<SealedEnvelope> = (10..13).map(|n| t.seal(id(n), 5_000)).collect();
     for e in &envs[..2] {
-        c.upload(e.application_id(), &e.digest(), &e.to_bytes(), 64 * 1024, None, &mut |_, _| {}).unwrap();
+        c.upload(e.application_id(), &e.digest(), &e.to_bytes(), Start::Ask, None, &mut |_, _| {}).unwrap();
     }
     let entry = |e: &SealedEnvelope, decision: Decision| ManifestEntry {
         application_id: e.application_id(),
@@ -314,7 +319,7 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     }
     assert_eq!(c.status(&envs[0].application_id().to_string()).unwrap(), wire::Status::Received);
     let e = &envs[2];
-    c.upload(e.application_id(), &e.digest(), &e.to_bytes(), 64 * 1024, None, &mut |_, _| {}).unwrap();
+    c.upload(e.application_id(), &e.digest(), &e.to_bytes(), Start::Ask, None, &mut |_, _| {}).unwrap();
     let (taken, receipt) = c.submit_manifest(&shift, Some(&hub_key)).unwrap();
     assert_eq!((taken.approved, taken.returned), (2, 1));
     assert_eq!((receipt.batch_id.as_str(), receipt.applications), ("shift-a", 3), "the hub signed for the whole batch");

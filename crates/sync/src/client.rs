@@ -80,6 +80,19 @@ pub struct HubClient {
     config: Arc<ClientConfig>,
     conn: Option<BufReader<Stream>>,
     pub timeout: Duration,
+    /// Bytes per PATCH (at most `wire::MAX_CHUNK`). Smaller costs less when coverage drops
+    /// mid-chunk; larger costs fewer round trips.
+    pub chunk: u64,
+}
+
+/// Where an upload starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Ask the hub what it holds first (HEAD): the envelope may have been sent before.
+    Ask,
+    /// Never sent before: the first chunk goes at once. Still safe if the hub does hold it: it
+    /// answers with its offset (409) or, when it holds all of it, with the receipt.
+    New,
 }
 
 impl HubClient {
@@ -97,6 +110,7 @@ impl HubClient {
             config: Arc::new(config),
             conn: None,
             timeout: Duration::from_secs(30),
+            chunk: 64 * 1024,
         })
     }
 
@@ -172,15 +186,15 @@ impl HubClient {
         }
     }
 
-    /// Uploads a sealed envelope, resuming from wherever the hub is, and returns the hub's
-    /// receipt once it has verified it against this envelope (and against `hub_key` when
-    /// given). `progress` hears (bytes the hub holds, total).
+    /// Uploads a sealed envelope in chunks of `self.chunk`, resuming from wherever the hub is,
+    /// and returns the hub's receipt once it has verified it against this envelope (and
+    /// against `hub_key` when given). `progress` hears (bytes the hub holds, total).
     pub fn upload(
         &mut self,
         id: ApplicationId,
         digest: &Digest,
         bytes: &[u8],
-        chunk: u64,
+        start: Start,
         hub_key: Option<&VerifyingKey>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Receipt, SyncError> {
@@ -190,7 +204,11 @@ impl HubClient {
         }
         let name = id.to_string();
         let verify = |r: Receipt| r.verify(id, digest, hub_key).map(|()| r).map_err(SyncError::Receipt);
-        let mut offset = match self.offset(&name, digest)? {
+        let asked = match start {
+            Start::Ask => self.offset(&name, digest)?,
+            Start::New => None,
+        };
+        let mut offset = match asked {
             Some((o, l)) if l == length => o,
             Some((_, l)) => {
                 return Err(SyncError::Protocol(format!("the hub expects {l} bytes, the envelope has {length}")));
@@ -207,7 +225,8 @@ impl HubClient {
                     None => Err(SyncError::Protocol("the hub holds every byte but gives no receipt".into())),
                 };
             }
-            let (start, end) = wire::next_chunk(offset, length, chunk.min(wire::MAX_CHUNK)).expect("offset < length");
+            let (start, end) =
+                wire::next_chunk(offset, length, self.chunk.min(wire::MAX_CHUNK)).expect("offset < length");
             let part = &bytes[start as usize..end as usize];
             let r = self.request(
                 "PATCH",

@@ -6,7 +6,7 @@ use doorstep_envelope::{ApplicationId, VerifyingKey};
 use doorstep_vault::Vault;
 use doorstep_vault::outbox::OutboxState;
 
-use crate::client::{HubClient, SyncError};
+use crate::client::{HubClient, Start, SyncError};
 use crate::wire;
 
 #[derive(Debug, Default)]
@@ -57,6 +57,7 @@ pub fn run(
     progress: &mut dyn FnMut(&str, u64, u64),
 ) -> Result<Report, EscrowError> {
     let mut report = Report::default();
+    client.chunk = chunk;
     for e in vault.outbox()? {
         match e.state {
             OutboxState::Acknowledged => {
@@ -76,7 +77,8 @@ pub fn run(
         let bytes = vault.envelope_bytes(&e.application_id)?;
         vault.begin_upload(&e.application_id, now())?;
         let name = e.application_id.clone();
-        match client.upload(id, &digest, &bytes, chunk, Some(hub_key), &mut |o, l| progress(&name, o, l)) {
+        let start = if e.attempts == 0 { Start::New } else { Start::Ask };
+        match client.upload(id, &digest, &bytes, start, Some(hub_key), &mut |o, l| progress(&name, o, l)) {
             Ok(receipt) => {
                 vault.acknowledge(&e.application_id, &receipt.to_bytes(), Some(hub_key), now())?;
                 vault.erase(&e.application_id, now())?;

@@ -129,6 +129,10 @@ pub struct OutboxEntry {
     /// The file in `envelopes/` that holds it.
     #[serde(default)]
     pub file: String,
+    /// Uploads begun. At 0 the hub has never been sent a byte of it, so the upload starts
+    /// without asking the hub what it holds (one round trip less per envelope in poor coverage).
+    #[serde(default)]
+    pub attempts: u32,
 }
 
 /// What the supervisor sees before approving: no biometrics beyond a thumbnail.
@@ -664,6 +668,7 @@ impl Vault {
             sealed_at_unix: now,
             updated_at_unix: now,
             file: sealed_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            attempts: 0,
         };
         self.put_entry(&entry)?;
         let prefix = format!("{visit}\0").into_bytes();
@@ -756,6 +761,9 @@ impl Vault {
         let mut entry = self.entry(id)?;
         entry.state = outbox::next(entry.state, event)?;
         entry.updated_at_unix = now;
+        if event == OutboxEvent::BeginUpload {
+            entry.attempts = entry.attempts.saturating_add(1);
+        }
         self.put_entry(&entry)?;
         self.flush()?;
         Ok(entry)
@@ -933,6 +941,8 @@ impl Vault {
                     sealed_at_unix: env.header().sealed_at_unix,
                     updated_at_unix: now,
                     file: file_name.clone(),
+                    // Rebuilt from the file: whether it was ever sent is not known, so ask.
+                    attempts: 1,
                 })?;
                 self.recovery.reindexed += 1;
                 self.audit.append(

@@ -195,7 +195,10 @@ fn an_interrupted_upload_is_resumed_as_sealed() {
     drop(v);
     let v = unlock(d.path());
     assert_eq!(v.recovery().uploads_reset, 1);
-    assert_eq!(v.outbox().unwrap()[0].state, OutboxState::Sealed);
+    let again = &v.outbox().unwrap()[0];
+    assert_eq!(again.state, OutboxState::Sealed);
+    // It was sent before: the next upload asks the hub what it holds before sending.
+    assert_eq!((e.attempts, again.attempts), (0, 1));
 }
 
 #[test]
