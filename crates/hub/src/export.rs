@@ -1,5 +1,6 @@
 //! The back office's export: approved applications opened with the bureau's private key, one
-//! folder each. Run it where the bureau key is, not on the hub while it serves.
+//! folder each. It runs where the bureau key is: a serving hub hands it the sealed envelopes
+//! over its admin socket and never sees the key.
 //!
 //! ```text
 //! OUT/APPLICATION-ID/photo.jpg
@@ -15,14 +16,15 @@ use std::path::Path;
 use anyhow::Context;
 use doorstep_envelope::{ApplicationId, BureauSecretKey, SealedEnvelope};
 
-use crate::store::{Status, Store};
+use crate::store::{Records, Status};
 
 /// Writes every approved application; returns how many.
-pub fn approved(store: &dyn Store, bureau: &BureauSecretKey, out: &Path) -> anyhow::Result<usize> {
+pub fn approved(store: &dyn Records, bureau: &BureauSecretKey, out: &Path) -> anyhow::Result<usize> {
     fs::create_dir_all(out).with_context(|| out.display().to_string())?;
     let mut n = 0;
     for (id, _) in store.all_received()? {
-        if !matches!(store.status(&id)?, Some(Status::Approved { .. })) {
+        // Released by a supervisor: approved, and still so once the back office has decided.
+        if !matches!(store.status(&id)?, Some(Status::Approved { .. } | Status::Accepted | Status::Rejected { .. })) {
             continue;
         }
         let bytes = store.envelope(&id)?.with_context(|| format!("{id}: received but its envelope is missing"))?;

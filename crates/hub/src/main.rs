@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use doorstep_hub::pki::{self, Hub, Validity};
-use doorstep_hub::store::{SledStore, Store};
+use doorstep_hub::store::{Records, SledStore};
 
 #[derive(Parser)]
 #[command(name = "doorstep-hub", about = "The bureau's receiving hub for doorstep tablets")]
@@ -51,7 +51,8 @@ enum Command {
     /// Serve the API until stopped.
     Serve,
     /// The back office: open approved applications with the bureau's private key and write one
-    /// folder each (photo, fingerprints, signature, the form as JSON). Stop `serve` first.
+    /// folder each (photo, fingerprints, signature, the form as JSON). Works while `serve` runs:
+    /// the hub hands over the sealed envelopes and never sees the key.
     Export {
         /// Only the supervisor-approved applications (the only export there is).
         #[arg(long, required = true)]
@@ -80,9 +81,16 @@ enum Verdict {
     Reject,
 }
 
-fn open_store(hub: &Hub) -> anyhow::Result<SledStore> {
-    SledStore::open(&hub.dir.join("store"))
-        .map_err(|e| anyhow::anyhow!("{e} (is `doorstep-hub serve` running on this folder? stop it first)"))
+/// The hub's records: through the admin socket when `serve` is running on this folder (it
+/// holds the store), otherwise from the store itself.
+fn records(hub: &Hub) -> anyhow::Result<Box<dyn Records>> {
+    if let Some(admin) = doorstep_hub::admin::AdminClient::connect(&hub.dir) {
+        return Ok(Box::new(admin));
+    }
+    let store = SledStore::open(&hub.dir.join("store")).map_err(|e| {
+        anyhow::anyhow!("{e} (another process holds the store, and no hub answers on its admin socket)")
+    })?;
+    Ok(Box::new(store))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -136,17 +144,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .ok()
                 .and_then(|b| doorstep_envelope::BureauSecretKey::from_bytes(&b).ok())
                 .with_context(|| format!("{}: not a bureau private key", key.display()))?;
-            let n = doorstep_hub::export::approved(&open_store(&hub)?, &secret, &out)?;
+            let n = doorstep_hub::export::approved(records(&hub)?.as_ref(), &secret, &out)?;
             println!("exported {n} approved application(s) to {}", out.display());
         }
         Command::Decide { id, verdict, reason } => {
             let hub = Hub::open(&cli.hub)?;
-            let store = open_store(&hub)?;
+            let store = records(&hub)?;
             let id = doorstep_envelope::ApplicationId::parse(&id)
                 .with_context(|| format!("{id:?} is not an application id"))?
                 .to_string();
-            if store.received(&id)?.is_none() {
-                anyhow::bail!("the hub holds no application {id}");
+            use doorstep_hub::store::Status as S;
+            match store.status(&id)? {
+                None => anyhow::bail!("the hub holds no application {id}"),
+                Some(S::Approved { .. } | S::Accepted | S::Rejected { .. }) => {}
+                Some(S::Received) => {
+                    anyhow::bail!("{id} is not released yet: its supervisor's batch manifest has not come")
+                }
+                Some(S::Returned { reason, .. }) => {
+                    anyhow::bail!("{id} was returned by its supervisor ({reason}): it is a revisit, not a decision")
+                }
             }
             let status = match (verdict, reason) {
                 (Verdict::Accept, _) => doorstep_hub::store::Status::Accepted,
@@ -162,7 +178,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Status => {
             let hub = Hub::open(&cli.hub)?;
-            let store = open_store(&hub)?;
+            let store = records(&hub)?;
             let received = store.all_received()?;
             let mut by_device = std::collections::BTreeMap::<String, usize>::new();
             let mut by_state = std::collections::BTreeMap::<String, usize>::new();

@@ -36,6 +36,8 @@ pub fn tls_config(hub: &Hub) -> anyhow::Result<ServerConfig> {
 /// A hub serving on its own runtime; stops when dropped.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Declared first: the admin socket goes before the store closes.
+    _admin: crate::admin::Admin,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -57,6 +59,8 @@ pub fn start(hub: &Hub, listen: &str) -> anyhow::Result<Running> {
     let tls = Arc::new(tls_config(hub)?);
     let store = SledStore::open(&hub.dir.join("store"))?;
     let service = Arc::new(Service::new(store, hub)?);
+    let admin = crate::admin::serve(&crate::admin::socket_path(&hub.dir), service.store.clone())
+        .context("the admin socket (HUB/admin.sock)")?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let listener =
         runtime.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("listen on {listen}"))?;
@@ -65,7 +69,7 @@ pub fn start(hub: &Hub, listen: &str) -> anyhow::Result<Running> {
     let thread = std::thread::spawn(move || {
         runtime.block_on(accept_loop(listener, tls, service, stopped));
     });
-    Ok(Running { addr, stop: Some(stop), thread: Some(thread) })
+    Ok(Running { addr, _admin: admin, stop: Some(stop), thread: Some(thread) })
 }
 
 async fn accept_loop(

@@ -51,7 +51,8 @@ pub struct Request<'a> {
 }
 
 pub struct Service<S: Store> {
-    pub store: S,
+    /// Shared with the admin socket (`crate::admin`).
+    pub store: std::sync::Arc<S>,
     pub hub_id: String,
     receipt_key: SigningKey,
     /// Where `devices.toml` is: read on every request, so a revocation counts at once.
@@ -84,7 +85,7 @@ impl Drop for InFlight<'_> {
 impl<S: Store> Service<S> {
     pub fn new(store: S, hub: &pki::Hub) -> anyhow::Result<Service<S>> {
         Ok(Service {
-            store,
+            store: std::sync::Arc::new(store),
             hub_id: hub.config.hub_id.clone(),
             receipt_key: hub.receipt_key()?,
             dir: hub.dir.clone(),

@@ -40,8 +40,18 @@ pub struct Received {
     pub received_at_unix: i64,
 }
 
+/// What the back office reads and decides: through the store itself, or through a serving
+/// hub's admin socket (`crate::admin`), since sled lets only one process open the store.
+pub trait Records: Send + Sync {
+    fn received(&self, id: &str) -> Result<Option<Received>, StoreError>;
+    fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError>;
+    fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn status(&self, id: &str) -> Result<Option<Status>, StoreError>;
+    fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError>;
+}
+
 /// What the hub keeps. Implementations make each write durable before returning.
-pub trait Store: Send + Sync {
+pub trait Store: Records {
     /// A partial upload, with the bytes held so far in `offset`.
     fn upload(&self, id: &str) -> Result<Option<Upload>, StoreError>;
     /// Appends a chunk that passed its checksum at `upload.offset` (starting the upload when
@@ -51,8 +61,6 @@ pub trait Store: Send + Sync {
     fn upload_bytes(&self, id: &str) -> Result<Vec<u8>, StoreError>;
     /// Forgets a partial upload (its bytes failed the envelope's checks).
     fn drop_upload(&self, id: &str) -> Result<(), StoreError>;
-    fn received(&self, id: &str) -> Result<Option<Received>, StoreError>;
-    fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     fn receipt(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Stores a whole envelope, its facts and its receipt, and drops the partial upload, as
     /// one: the envelope is durable before anything says it was received.
@@ -62,13 +70,10 @@ pub trait Store: Send + Sync {
     /// The signing key first seen from an enrolled device (its envelopes must all use it).
     fn device_key(&self, device: &str) -> Result<Option<[u8; 32]>, StoreError>;
     fn set_device_key(&self, device: &str, key: [u8; 32]) -> Result<(), StoreError>;
-    fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError>;
     /// A supervisor's manifest, by batch id.
     fn manifest(&self, batch: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Stores a manifest and each application's decision, as one.
     fn put_manifest(&self, batch: &str, bytes: &[u8], decisions: &[(String, Status)]) -> Result<(), StoreError>;
-    fn status(&self, id: &str) -> Result<Option<Status>, StoreError>;
-    fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError>;
 }
 
 pub use doorstep_sync::wire::Status;
@@ -299,6 +304,52 @@ fn counter_key(device_id: &str, counter: u64) -> Vec<u8> {
     k
 }
 
+impl Records for SledStore {
+    fn received(&self, id: &str) -> Result<Option<Received>, StoreError> {
+        Self::json(self.received.get(id)?)
+    }
+
+    fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.received.iter() {
+            let (k, v) = item?;
+            let r: Received = serde_json::from_slice(&v).map_err(|e| StoreError::Damaged(e.to_string()))?;
+            out.push((String::from_utf8_lossy(&k).into_owned(), r));
+        }
+        Ok(out)
+    }
+
+    fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        use std::os::unix::fs::FileExt;
+        let Some(at) = self.locations.get(id)? else { return Ok(None) };
+        let bad = || StoreError::Damaged(format!("the location of envelope {id}"));
+        let at: [u8; 20] = at.as_ref().try_into().map_err(|_| bad())?;
+        let number = u32::from_be_bytes(at[..4].try_into().map_err(|_| bad())?);
+        let offset = u64::from_be_bytes(at[4..12].try_into().map_err(|_| bad())?);
+        let len = u64::from_be_bytes(at[12..].try_into().map_err(|_| bad())?);
+        if len > doorstep_sync::wire::MAX_ENVELOPE {
+            return Err(bad());
+        }
+        let file = std::fs::File::open(self.envelope_dir.join(segment_name(number)))?;
+        let mut bytes = vec![0u8; len as usize];
+        file.read_exact_at(&mut bytes, offset)?;
+        Ok(Some(bytes))
+    }
+
+    fn status(&self, id: &str) -> Result<Option<Status>, StoreError> {
+        if let Some(s) = Self::json(self.statuses.get(id)?)? {
+            return Ok(Some(s));
+        }
+        Ok(self.received.contains_key(id)?.then_some(Status::Received))
+    }
+
+    fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError> {
+        let v = serde_json::to_vec(status).map_err(|e| StoreError::Damaged(e.to_string()))?;
+        self.statuses.insert(id, v)?;
+        self.flush()
+    }
+}
+
 impl Store for SledStore {
     fn upload(&self, id: &str) -> Result<Option<Upload>, StoreError> {
         let Some(mut u) = Self::json::<Upload>(self.uploads.get(id)?)? else { return Ok(None) };
@@ -346,27 +397,6 @@ impl Store for SledStore {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
         }
-    }
-
-    fn received(&self, id: &str) -> Result<Option<Received>, StoreError> {
-        Self::json(self.received.get(id)?)
-    }
-
-    fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        use std::os::unix::fs::FileExt;
-        let Some(at) = self.locations.get(id)? else { return Ok(None) };
-        let bad = || StoreError::Damaged(format!("the location of envelope {id}"));
-        let at: [u8; 20] = at.as_ref().try_into().map_err(|_| bad())?;
-        let number = u32::from_be_bytes(at[..4].try_into().map_err(|_| bad())?);
-        let offset = u64::from_be_bytes(at[4..12].try_into().map_err(|_| bad())?);
-        let len = u64::from_be_bytes(at[12..].try_into().map_err(|_| bad())?);
-        if len > doorstep_sync::wire::MAX_ENVELOPE {
-            return Err(bad());
-        }
-        let file = std::fs::File::open(self.envelope_dir.join(segment_name(number)))?;
-        let mut bytes = vec![0u8; len as usize];
-        file.read_exact_at(&mut bytes, offset)?;
-        Ok(Some(bytes))
     }
 
     fn receipt(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -430,28 +460,5 @@ impl Store for SledStore {
             })
             .map_err(tx_error)?;
         self.flush()
-    }
-
-    fn status(&self, id: &str) -> Result<Option<Status>, StoreError> {
-        if let Some(s) = Self::json(self.statuses.get(id)?)? {
-            return Ok(Some(s));
-        }
-        Ok(self.received.contains_key(id)?.then_some(Status::Received))
-    }
-
-    fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError> {
-        let v = serde_json::to_vec(status).map_err(|e| StoreError::Damaged(e.to_string()))?;
-        self.statuses.insert(id, v)?;
-        self.flush()
-    }
-
-    fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.received.iter() {
-            let (k, v) = item?;
-            let r: Received = serde_json::from_slice(&v).map_err(|e| StoreError::Damaged(e.to_string()))?;
-            out.push((String::from_utf8_lossy(&k).into_owned(), r));
-        }
-        Ok(out)
     }
 }

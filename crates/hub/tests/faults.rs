@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use doorstep_envelope::*;
 use doorstep_hub::pki::{self, Validity};
-use doorstep_hub::store::{SledStore, Store};
+use doorstep_hub::store::{Records, SledStore};
 use doorstep_sync::client::{HubClient, Start};
 use doorstep_vault::outbox::OutboxState;
 use doorstep_vault::{InitOptions, KdfParams, ReviewSummary, Role, Vault, VaultConfig};

@@ -102,7 +102,7 @@ fn an_envelope_goes_up_in_chunks_and_comes_back_as_a_verified_receipt_once() {
     assert!(c.receipt(&id(1).to_string()).unwrap().is_some());
     drop(running);
     let store = doorstep_hub::store::SledStore::open(&hub.dir.join("store")).unwrap();
-    use doorstep_hub::store::Store;
+    use doorstep_hub::store::Records;
     assert_eq!(store.all_received().unwrap().len(), 1);
     assert_eq!(store.envelope(&id(1).to_string()).unwrap().unwrap(), bytes, "byte-identical");
 }
@@ -350,7 +350,39 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
         (422, "conflict".into())
     );
     other.batch_id = "shift-c".into();
+
+    // While the hub serves (and holds its store), the back office works through its admin
+    // socket: the supervisor's release shows in `status`, a verdict is taken, and `export`
+    // opens the approved envelopes with a key the hub never sees.
+    let hub_cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
+            .arg("--hub")
+            .arg(&hub.dir)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.success(), text)
+    };
+    let (ok, status) = hub_cli(&["status"]);
+    assert!(ok && status.contains("received: 3") && status.contains("approved: 2"), "{status}");
+    let first = envs[0].application_id().to_string();
+    let (ok, said) = hub_cli(&["decide", &first, "accept"]);
+    assert!(ok, "{said}");
+    assert_eq!(c.status(&first).unwrap(), wire::Status::Accepted, "the tablet hears the verdict");
+    let (ok, said) = hub_cli(&["decide", &first, "reject"]);
+    assert!(!ok && said.contains("--reason"), "{said}");
+    let returned = envs[1].application_id().to_string();
+    let (ok, said) = hub_cli(&["decide", &returned, "accept"]);
+    assert!(!ok && said.contains("returned by its supervisor"), "{said}");
+    let key_file = pki::bureau_dir(&hub.dir).join("bureau.key");
+    let live = d.path().join("export-live");
+    let (ok, said) = hub_cli(&["export", "--approved", "--key", key_file.to_str().unwrap(), live.to_str().unwrap()]);
+    // Both the supervisor approved, the decided one too; not the returned one.
+    assert!(ok && said.contains("exported 2"), "{said}");
+    assert!(live.join(envs[2].application_id().to_string()).join("form.json").exists());
     drop(running);
+    assert!(!doorstep_hub::admin::socket_path(&hub.dir).exists(), "the socket goes with the hub");
 
     // The back office opens the approved ones with the bureau's key.
     let store = doorstep_hub::store::SledStore::open(&hub.dir.join("store")).unwrap();

@@ -1,0 +1,182 @@
+//! The admin socket: `status`, `decide` and `export` while `serve` runs. sled lets one process
+//! open the store, so the serving hub answers them on a Unix socket in its folder,
+//! `HUB/admin.sock`, made readable by the hub's user only. The bureau's private key never
+//! goes to the hub: `export` fetches the sealed envelopes and opens them itself.
+//!
+//! One JSON object per line each way. Requests: `{"op": "received" | "all_received" |
+//! "envelope" | "status" | "set_status", "id": ..., "status": ...}`; replies `{"ok": VALUE}`
+//! or `{"error": MESSAGE}`. An envelope travels as hex.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Received, Records, Status, StoreError};
+
+/// The socket's path in a hub's folder.
+pub fn socket_path(hub_dir: &Path) -> PathBuf {
+    hub_dir.join("admin.sock")
+}
+
+#[derive(Serialize, Deserialize)]
+struct AdminRequest {
+    op: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<Status>,
+}
+
+/// The longest request line taken (a `set_status` with a long reason is well under it).
+const MAX_REQUEST: u64 = 64 * 1024;
+
+/// The socket served by a running hub; removed when dropped.
+pub struct Admin {
+    path: PathBuf,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Admin {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so that it sees the flag.
+        let _ = UnixStream::connect(&self.path);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Serves `records` on `path`. A socket file left by a hub that died is replaced (the store's
+/// lock, taken before this, already proved no other hub serves this folder).
+pub fn serve(path: &Path, records: Arc<dyn Records>) -> std::io::Result<Admin> {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            if flag.load(Ordering::SeqCst) {
+                return;
+            }
+            let Ok(conn) = conn else { continue };
+            let records = records.clone();
+            std::thread::spawn(move || answer(conn, records.as_ref()));
+        }
+    });
+    Ok(Admin { path: path.to_path_buf(), stop, thread: Some(thread) })
+}
+
+fn answer(conn: UnixStream, records: &dyn Records) {
+    let Ok(mut out) = conn.try_clone() else { return };
+    let mut lines = BufReader::new(std::io::Read::take(conn, u64::MAX));
+    loop {
+        let mut line = String::new();
+        lines.get_mut().set_limit(MAX_REQUEST);
+        match lines.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let reply = match serde_json::from_str::<AdminRequest>(&line) {
+            Ok(req) => match handle(records, &req) {
+                Ok(v) => serde_json::json!({ "ok": v }),
+                Err(e) => serde_json::json!({ "error": e }),
+            },
+            Err(e) => serde_json::json!({ "error": format!("not an admin request: {e}") }),
+        };
+        let mut bytes = reply.to_string().into_bytes();
+        bytes.push(b'\n');
+        if out.write_all(&bytes).is_err() {
+            return;
+        }
+    }
+}
+
+fn handle(records: &dyn Records, req: &AdminRequest) -> Result<serde_json::Value, String> {
+    let id = || req.id.as_deref().ok_or_else(|| format!("{} needs an id", req.op));
+    let json = |v: Result<serde_json::Value, StoreError>| v.map_err(|e| e.to_string());
+    match req.op.as_str() {
+        "received" => json(records.received(id()?).map(|r| serde_json::json!(r))),
+        "all_received" => json(records.all_received().map(|r| serde_json::json!(r))),
+        "envelope" => json(records.envelope(id()?).map(|e| serde_json::json!(e.map(hex::encode)))),
+        "status" => json(records.status(id()?).map(|s| serde_json::json!(s))),
+        "set_status" => {
+            let status = req.status.as_ref().ok_or("set_status needs a status")?;
+            json(records.set_status(id()?, status).map(|()| serde_json::Value::Null))
+        }
+        other => Err(format!("no admin operation {other:?}")),
+    }
+}
+
+/// A serving hub's records, through its admin socket.
+pub struct AdminClient {
+    conn: Mutex<(BufReader<UnixStream>, UnixStream)>,
+}
+
+impl AdminClient {
+    /// `None` when no hub is serving this folder (no socket, or nobody answers on it).
+    pub fn connect(hub_dir: &Path) -> Option<AdminClient> {
+        let stream = UnixStream::connect(socket_path(hub_dir)).ok()?;
+        let writer = stream.try_clone().ok()?;
+        Some(AdminClient { conn: Mutex::new((BufReader::new(stream), writer)) })
+    }
+
+    fn call<T: for<'de> Deserialize<'de>>(&self, req: AdminRequest) -> Result<T, StoreError> {
+        let broken = |e: std::io::Error| StoreError::Io(std::io::Error::new(e.kind(), format!("admin socket: {e}")));
+        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut line = serde_json::to_string(&req).map_err(|e| StoreError::Damaged(e.to_string()))?;
+        line.push('\n');
+        conn.1.write_all(line.as_bytes()).map_err(broken)?;
+        let mut reply = String::new();
+        if conn.0.read_line(&mut reply).map_err(broken)? == 0 {
+            return Err(StoreError::Damaged("the hub closed its admin socket".into()));
+        }
+        let mut v: serde_json::Value =
+            serde_json::from_str(&reply).map_err(|e| StoreError::Damaged(format!("admin reply: {e}")))?;
+        if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
+            return Err(StoreError::Damaged(format!("the hub says: {e}")));
+        }
+        serde_json::from_value(v["ok"].take()).map_err(|e| StoreError::Damaged(format!("admin reply: {e}")))
+    }
+
+    fn by_id(op: &str, id: &str) -> AdminRequest {
+        AdminRequest { op: op.into(), id: Some(id.into()), status: None }
+    }
+}
+
+impl Records for AdminClient {
+    fn received(&self, id: &str) -> Result<Option<Received>, StoreError> {
+        self.call(Self::by_id("received", id))
+    }
+
+    fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError> {
+        self.call(AdminRequest { op: "all_received".into(), id: None, status: None })
+    }
+
+    fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let hex: Option<String> = self.call(Self::by_id("envelope", id))?;
+        hex.map(|h| hex::decode(h).map_err(|_| StoreError::Damaged("admin reply: envelope hex".into()))).transpose()
+    }
+
+    fn status(&self, id: &str) -> Result<Option<Status>, StoreError> {
+        self.call(Self::by_id("status", id))
+    }
+
+    fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError> {
+        let _: serde_json::Value =
+            self.call(AdminRequest { op: "set_status".into(), id: Some(id.into()), status: Some(status.clone()) })?;
+        Ok(())
+    }
+}
