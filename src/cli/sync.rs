@@ -185,7 +185,7 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
     if report.stopped {
         eprintln!("no connection to the hub: what is left stays sealed on this unit for the next sync");
     } else {
-        for (id, visit, status) in doorstep_sync::escrow::statuses(&vault, &mut client)? {
+        for (id, visit, status) in doorstep_sync::escrow::statuses(&mut vault, &mut client)? {
             match status {
                 doorstep_sync::wire::Status::Returned { reason, .. } => {
                     println!("revisit: {id} (visit {visit}) was returned by the supervisor: {reason}")

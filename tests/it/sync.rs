@@ -64,8 +64,12 @@ fn seal_one(dir: &Path, n: u64) -> String {
 }
 
 fn states(dir: &Path) -> Vec<(String, OutboxState)> {
+    states_full(dir).into_iter().map(|e| (e.application_id, e.state)).collect()
+}
+
+fn states_full(dir: &Path) -> Vec<doorstep_vault::OutboxEntry> {
     let v = Vault::unlock(dir, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
-    v.outbox().unwrap().into_iter().map(|e| (e.application_id, e.state)).collect()
+    v.outbox().unwrap()
 }
 
 /// A hub and this unit's vault (officer-test, made by `doorstep vault init` with the hub's
@@ -148,6 +152,10 @@ fn provision_then_sync_uploads_and_erases_only_with_a_receipt() {
     let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("revisit:") && text(&out).contains("照片背景不合格"), "{}", text(&out));
+    // Told once: the vault keeps the settled answer and the hub is not asked again.
+    let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
+    assert!(out.status.success() && !text(&out).contains("revisit:"), "{}", text(&out));
+    assert!(states_full(&vault).iter().any(|e| e.application_id == first && e.settled), "the verdict is kept");
 
     // The hub goes away: the next one stays sealed, with a reason, and nothing is erased.
     let third = seal_one(&vault, 3);

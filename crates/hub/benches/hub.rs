@@ -20,31 +20,6 @@ use doorstep_sync::client::{HubClient, Start};
 const TABLETS: usize = 50;
 const SIZE: usize = 150 * 1024;
 
-fn envelopes(b: &Bundle, tablet: usize, count: usize) -> Vec<SealedEnvelope> {
-    let bureau = b.bureau_key().unwrap();
-    let device_key = signing_key_from_seed(&[tablet as u8 + 1; 32]);
-    let officer_key = signing_key_from_seed(&[tablet as u8 + 101; 32]);
-    let device_id = DeviceId(format!("bench-{tablet}"));
-    (0..count)
-        .map(|n| {
-            let id = ApplicationId::new_v7(1_790_000_000_000 + (tablet * 10_000 + n) as u64, [tablet as u8; 10]);
-            let mut photo = vec![0u8; SIZE];
-            rand::RngCore::fill_bytes(&mut rand::rng(), &mut photo);
-            let record = common::record(id, format!("BENCH-{tablet}-{n}"), photo, &device_id.0, "officer-bench");
-            let ctx = SealContext {
-                bureau: &bureau,
-                device_id: &device_id,
-                device_key: &device_key,
-                officer_id: "officer-bench",
-                officer_key: &officer_key,
-                device_counter: n as u64 + 1,
-                sealed_at_unix: 1_790_000_600,
-            };
-            seal(&record, &ctx, &mut rand::rng()).unwrap()
-        })
-        .collect()
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3
 }
@@ -93,7 +68,8 @@ fn main() {
         pki::init(&d.path().join("hub"), &["localhost".into()], &listen, &format!("https://localhost:{port}")).unwrap();
     let bundles: Vec<Bundle> =
         (0..TABLETS).map(|i| common::bundle(&hub, &format!("bench-{i}"), Validity::days(1))).collect();
-    let work: Vec<Vec<SealedEnvelope>> = bundles.iter().enumerate().map(|(i, b)| envelopes(b, i, per_tablet)).collect();
+    let work: Vec<Vec<SealedEnvelope>> =
+        bundles.iter().enumerate().map(|(i, b)| common::envelopes(b, i, per_tablet, |_| SIZE)).collect();
     let total_bytes: usize = work.iter().flatten().map(|e| e.to_bytes().len()).sum();
     let count = TABLETS * per_tablet;
 

@@ -156,7 +156,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             use doorstep_hub::store::Status as S;
             match store.status(&id)? {
                 None => anyhow::bail!("the hub holds no application {id}"),
-                Some(S::Approved { .. } | S::Accepted | S::Rejected { .. }) => {}
+                Some(S::Approved { .. }) => {}
+                Some(S::Accepted | S::Rejected { .. }) => {
+                    anyhow::bail!("{id} is already decided; its tablet has been told, and a verdict stands")
+                }
                 Some(S::Received) => {
                     anyhow::bail!("{id} is not released yet: its supervisor's batch manifest has not come")
                 }

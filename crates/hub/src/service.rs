@@ -314,7 +314,7 @@ impl<S: Store> Service<S> {
             if !set.insert(id.to_string()) {
                 return Ok(Reply::error(
                     wire::STATUS_IN_FLIGHT,
-                    "in-flight",
+                    wire::IN_FLIGHT,
                     "another upload of this application is in progress",
                 ));
             }

@@ -370,7 +370,9 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     let (ok, said) = hub_cli(&["decide", &first, "accept"]);
     assert!(ok, "{said}");
     assert_eq!(c.status(&first).unwrap(), wire::Status::Accepted, "the tablet hears the verdict");
-    let (ok, said) = hub_cli(&["decide", &first, "reject"]);
+    let (ok, said) = hub_cli(&["decide", &first, "reject", "--reason", "照片不合格"]);
+    assert!(!ok && said.contains("already decided"), "{said}");
+    let (ok, said) = hub_cli(&["decide", &envs[2].application_id().to_string(), "reject"]);
     assert!(!ok && said.contains("--reason"), "{said}");
     let returned = envs[1].application_id().to_string();
     let (ok, said) = hub_cli(&["decide", &returned, "accept"]);

@@ -36,7 +36,8 @@ impl SyncError {
     /// Worth trying again later (coverage came and went, the hub restarted).
     pub fn is_transient(&self) -> bool {
         matches!(self, SyncError::Connection(_) | SyncError::Protocol(_))
-            || matches!(self, SyncError::Refused { status, .. } if *status >= 500 || *status == wire::STATUS_IN_FLIGHT)
+            || matches!(self, SyncError::Refused { status, .. } if *status >= 500)
+            || matches!(self, SyncError::Refused { code, .. } if code == wire::IN_FLIGHT)
     }
 }
 
@@ -247,6 +248,7 @@ impl HubClient {
                     let receipt = Receipt::from_bytes(&r.body).map_err(|e| SyncError::Protocol(e.to_string()))?;
                     return verify(receipt);
                 }
+                409 if r.header(wire::ERROR) == Some(wire::IN_FLIGHT) => return Err(r.refused()),
                 409 => offset = r.number(wire::UPLOAD_OFFSET)?,
                 wire::STATUS_CHECKSUM_MISMATCH if checksum_failures < 3 => checksum_failures += 1,
                 _ => return Err(r.refused()),

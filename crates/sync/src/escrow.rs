@@ -29,20 +29,31 @@ pub enum EscrowError {
     Outbox(String),
 }
 
-/// What the hub says of each application this unit has handed over: approved, returned by
+/// What the hub newly says of applications this unit has handed over: approved, returned by
 /// the supervisor, accepted or rejected by the back office (a returned or rejected one means a
-/// revisit). Connection failures end the round early.
-pub fn statuses(vault: &Vault, client: &mut HubClient) -> Result<Vec<(String, String, wire::Status)>, EscrowError> {
+/// revisit). Each answer is kept in the vault; an application whose answer is settled
+/// (returned, accepted, rejected) is not asked about again, and one is reported only when its
+/// answer changed, so each revisit is told once and a year of tombstones costs no requests.
+/// Connection failures end the round early.
+pub fn statuses(vault: &mut Vault, client: &mut HubClient) -> Result<Vec<(String, String, wire::Status)>, EscrowError> {
     let mut out = Vec::new();
     for e in vault.outbox()? {
-        if e.state != OutboxState::Erased {
+        if e.state != OutboxState::Erased || e.settled {
             continue;
         }
-        match client.status(&e.application_id) {
-            Ok(s) => out.push((e.application_id, e.visit_id, s)),
+        let status = match client.status(&e.application_id) {
+            Ok(s) => s,
             Err(SyncError::Connection(_)) => break,
-            Err(_) => {}
+            Err(_) => continue,
+        };
+        let json = serde_json::to_string(&status).map_err(|err| EscrowError::Outbox(err.to_string()))?;
+        if e.hub_status.as_deref() == Some(json.as_str()) {
+            continue;
         }
+        let settled =
+            matches!(status, wire::Status::Returned { .. } | wire::Status::Accepted | wire::Status::Rejected { .. });
+        vault.note_hub_status(&e.application_id, &json, settled)?;
+        out.push((e.application_id, e.visit_id, status));
     }
     Ok(out)
 }

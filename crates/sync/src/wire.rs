@@ -8,7 +8,7 @@
 //!   the signed receipt (postcard) once the last byte is in and the envelope verified; 409 when
 //!   the offset is not the hub's (the reply carries the hub's); 460 on a checksum mismatch;
 //!   413 over the size limit; 422 for a conflicting digest or an envelope that fails its
-//!   checks; 423 while another upload of the same id is in flight.
+//!   checks; 409 `in-flight` while another upload of the same id is in flight (SECURITY R16).
 //! - `GET /v1/envelopes/{id}/receipt`: 200 with the receipt, 404 when there is none.
 //!
 //! Errors carry a JSON body `{"error": CODE, "message": TEXT}`.
@@ -26,8 +26,10 @@ pub const ERROR: &str = "doorstep-error";
 
 /// tus's "checksum mismatch".
 pub const STATUS_CHECKSUM_MISMATCH: u16 = 460;
-/// Another upload of the same application is in flight.
-pub const STATUS_IN_FLIGHT: u16 = 423;
+/// Another upload of the same application is in flight (SECURITY R16): 409, told apart from
+/// an offset mismatch by its error code, [`IN_FLIGHT`].
+pub const STATUS_IN_FLIGHT: u16 = 409;
+pub const IN_FLIGHT: &str = "in-flight";
 
 /// The largest envelope the hub takes by default; the vault checks the same limit before it
 /// seals, so nothing unsendable is ever sealed.

@@ -133,6 +133,12 @@ pub struct OutboxEntry {
     /// without asking the hub what it holds (one round trip less per envelope in poor coverage).
     #[serde(default)]
     pub attempts: u32,
+    /// What the hub last said of it once it was erased here (its status as JSON), and whether
+    /// that is settled (no later answer can change it), so that it is not asked again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_status: Option<String>,
+    #[serde(default)]
+    pub settled: bool,
 }
 
 /// What the supervisor sees before approving: no biometrics beyond a thumbnail.
@@ -669,6 +675,8 @@ impl Vault {
             updated_at_unix: now,
             file: sealed_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
             attempts: 0,
+            hub_status: None,
+            settled: false,
         };
         self.put_entry(&entry)?;
         let prefix = format!("{visit}\0").into_bytes();
@@ -779,6 +787,17 @@ impl Vault {
         let e = self.transition(id, OutboxEvent::BeginUpload, now)?;
         self.record(now, "upload", id)?;
         Ok(e)
+    }
+
+    /// Keeps what the hub says of an erased application (opaque JSON to the vault); a settled
+    /// status is never asked for again. Durable before it returns.
+    pub fn note_hub_status(&mut self, id: &str, status: &str, settled: bool) -> Result<OutboxEntry, VaultError> {
+        let mut entry = self.entry(id)?;
+        entry.hub_status = Some(status.to_string());
+        entry.settled = settled;
+        self.put_entry(&entry)?;
+        self.flush()?;
+        Ok(entry)
     }
 
     pub fn upload_failed(&mut self, id: &str, now: i64) -> Result<OutboxEntry, VaultError> {
@@ -943,6 +962,8 @@ impl Vault {
                     file: file_name.clone(),
                     // Rebuilt from the file: whether it was ever sent is not known, so ask.
                     attempts: 1,
+                    hub_status: None,
+                    settled: false,
                 })?;
                 self.recovery.reindexed += 1;
                 self.audit.append(

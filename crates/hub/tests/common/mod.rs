@@ -1,7 +1,10 @@
 //! Fixtures shared by the hub's tests and its benchmark: an enrolled tablet's bundle, and an
 //! application of an obviously fake person.
 
-use doorstep_envelope::{ApplicationId, ApplicationRecord, CaptureMetadata};
+use doorstep_envelope::{
+    ApplicationId, ApplicationRecord, CaptureMetadata, DeviceId, SealContext, SealedEnvelope, seal,
+    signing_key_from_seed,
+};
 use doorstep_hub::pki::{Bundle, Hub, Validity};
 
 /// Enrolls a tablet and reads its bundle back as `doorstep provision` would.
@@ -36,4 +39,32 @@ pub fn record(
             quality: vec![],
         },
     }
+}
+
+/// `count` envelopes sealed by tablet number `tablet` (its own device and officer keys,
+/// counters from 1); envelope `n` has `size(n)` random bytes as its photo.
+#[allow(dead_code)]
+pub fn envelopes(b: &Bundle, tablet: usize, count: usize, size: impl Fn(usize) -> usize) -> Vec<SealedEnvelope> {
+    let bureau = b.bureau_key().unwrap();
+    let device_key = signing_key_from_seed(&[tablet as u8 + 1; 32]);
+    let officer_key = signing_key_from_seed(&[tablet as u8 + 101; 32]);
+    let device_id = DeviceId(format!("tablet-{tablet}"));
+    (0..count)
+        .map(|n| {
+            let id = ApplicationId::new_v7(1_790_000_000_000 + (tablet * 10_000 + n) as u64, [tablet as u8; 10]);
+            let mut photo = vec![0u8; size(n)];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut photo);
+            let record = record(id, format!("TEST-{tablet}-{n}"), photo, &device_id.0, "officer-test");
+            let ctx = SealContext {
+                bureau: &bureau,
+                device_id: &device_id,
+                device_key: &device_key,
+                officer_id: "officer-test",
+                officer_key: &officer_key,
+                device_counter: n as u64 + 1,
+                sealed_at_unix: 1_790_000_600,
+            };
+            seal(&record, &ctx, &mut rand::rng()).unwrap()
+        })
+        .collect()
 }

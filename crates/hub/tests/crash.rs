@@ -1,0 +1,172 @@
+//! The hub killed (SIGKILL) while tablets upload, again and again: every receipt a tablet got
+//! must name an envelope the hub still holds, byte-identical, when it comes back; uploads cut
+//! by the kill resume; in the end the hub holds each application exactly once.
+//!
+//! A SIGKILL loses what the process had not handed to the kernel, not what the kernel had not
+//! written to the disk; the order of fsyncs (envelope bytes, then the index) is what this
+//! leans on, and the vault's power-cut argument (ARCHITECTURE.md) applies to it the same way.
+//! `DOORSTEP_HUB_KILLS` sets the number of kills (25 by default).
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use doorstep_envelope::{Receipt, SealedEnvelope};
+use doorstep_hub::pki::{self, Validity};
+use doorstep_hub::store::{Records, SledStore};
+use doorstep_sync::client::{HubClient, Start, SyncError};
+
+const TABLETS: usize = 4;
+
+fn serve(hub_dir: &std::path::Path) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
+        .arg("--hub")
+        .arg(hub_dir)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.contains("serving"), "the hub did not start: {line:?}");
+    child
+}
+
+/// A small random source (xorshift) so that a failing run can be repeated from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+#[test]
+fn a_hub_killed_mid_upload_keeps_every_envelope_it_gave_a_receipt_for() {
+    let kills: usize = std::env::var("DOORSTEP_HUB_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(25);
+    let seed = 0xC0FF_EE00_u64 + kills as u64;
+    // Enough work that every kill lands while uploads are running.
+    let per_tablet = (kills * 4).max(100);
+    let mut rng = Rng(seed);
+    let d = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("https://localhost:{port}");
+    let hub = pki::init(&d.path().join("hub"), &["localhost".into()], &listen, &url).unwrap();
+    let tablets: Vec<_> = (0..TABLETS)
+        .map(|t| {
+            let b = common::bundle(&hub, &format!("tablet-{t}"), Validity::days(1));
+            // Sizes from 4 KB to 400 KB, so some go up in several chunks.
+            let envs: Vec<SealedEnvelope> = common::envelopes(&b, t, per_tablet, |n| 4_000 + (n % 40) * 10_000);
+            (b, envs)
+        })
+        .collect();
+    // Each tablet's envelopes have ids from its own sequence; a receipt once got is kept.
+    let receipts: Arc<Mutex<HashMap<String, Receipt>>> = Arc::default();
+    let tried: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+
+    let (mut cycles, mut killed) = (0, 0);
+    loop {
+        let done = receipts.lock().unwrap().len();
+        if done == TABLETS * per_tablet {
+            break;
+        }
+        assert!(cycles <= kills + 1, "after {cycles} cycles only {done} of {} have receipts", TABLETS * per_tablet);
+        cycles += 1;
+        let mut child = serve(&hub.dir);
+        let threads: Vec<_> = tablets
+            .iter()
+            .cloned()
+            .map(|(b, envs)| {
+                let (url, receipts, tried) = (url.clone(), receipts.clone(), tried.clone());
+                std::thread::spawn(move || {
+                    let mut c = HubClient::new(&url, b.client_config().unwrap()).unwrap();
+                    c.chunk = 64 * 1024;
+                    c.timeout = Duration::from_secs(5);
+                    let key = b.hub_receipt_key().unwrap();
+                    for e in &envs {
+                        let id = e.application_id().to_string();
+                        if receipts.lock().unwrap().contains_key(&id) {
+                            continue;
+                        }
+                        let start = {
+                            let mut t = tried.lock().unwrap();
+                            let n = t.entry(id.clone()).or_default();
+                            *n += 1;
+                            if *n == 1 { Start::New } else { Start::Ask }
+                        };
+                        match c.upload(
+                            e.application_id(),
+                            &e.digest(),
+                            &e.to_bytes(),
+                            start,
+                            Some(&key),
+                            &mut |_, _| {},
+                        ) {
+                            Ok(r) => {
+                                receipts.lock().unwrap().insert(id, r);
+                            }
+                            // The hub went away: this tablet waits for the next cycle.
+                            Err(SyncError::Connection(_) | SyncError::Protocol(_)) => return,
+                            Err(e) => panic!("{id}: {e}"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        let last = killed >= kills;
+        if !last {
+            std::thread::sleep(Duration::from_millis(3 + rng.below(40)));
+            child.kill().unwrap();
+            killed += 1;
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+        if last {
+            child.kill().unwrap();
+        }
+        child.wait().unwrap();
+
+        // With the hub down, its store as it was left: every receipt names an envelope that is
+        // there, whole, as the tablet sent it.
+        let store = SledStore::open(&hub.dir.join("store")).unwrap();
+        let got = receipts.lock().unwrap().clone();
+        for (_, envs) in &tablets {
+            for e in envs {
+                let id = e.application_id().to_string();
+                if got.contains_key(&id) {
+                    assert_eq!(
+                        store.envelope(&id).unwrap().as_deref(),
+                        Some(e.to_bytes().as_slice()),
+                        "cycle {cycle}: {id} has a receipt but the hub lost its bytes (seed {seed:#x})",
+                        cycle = cycles
+                    );
+                }
+            }
+        }
+    }
+    assert!(killed * 2 >= kills, "only {killed} kills landed mid-upload: the test no longer tests much");
+    let store = SledStore::open(&hub.dir.join("store")).unwrap();
+    let held = store.all_received().unwrap();
+    assert_eq!(held.len(), TABLETS * per_tablet, "each application exactly once");
+    for (_, envs) in &tablets {
+        for e in envs {
+            let id = e.application_id().to_string();
+            assert_eq!(store.envelope(&id).unwrap().as_deref(), Some(e.to_bytes().as_slice()), "{id} byte-identical");
+        }
+    }
+    eprintln!(
+        "{cycles} hub runs, {killed} killed mid-upload; {} envelopes, each held once (seed {seed:#x})",
+        TABLETS * per_tablet
+    );
+}
