@@ -170,26 +170,14 @@ impl HubClient {
 
     /// How much of an envelope the hub holds: `None` when it has none of it.
     pub fn offset(&mut self, id: &str, digest: &Digest) -> Result<Option<(u64, u64)>, SyncError> {
-        let r = self.request("HEAD", &wire::envelope_path(id), &[(wire::DIGEST, hex::encode(digest))], &[])?;
-        match r.status {
-            404 => Ok(None),
-            200 => Ok(Some((r.number(wire::UPLOAD_OFFSET)?, r.number(wire::UPLOAD_LENGTH)?))),
-            _ => Err(r.refused()),
-        }
+        offset(self, id, digest)
     }
 
     pub fn receipt(&mut self, id: &str) -> Result<Option<Receipt>, SyncError> {
-        let r = self.request("GET", &wire::receipt_path(id), &[], &[])?;
-        match r.status {
-            404 => Ok(None),
-            200 => Receipt::from_bytes(&r.body).map(Some).map_err(|e| SyncError::Protocol(e.to_string())),
-            _ => Err(r.refused()),
-        }
+        receipt(self, id)
     }
 
-    /// Uploads a sealed envelope in chunks of `self.chunk`, resuming from wherever the hub is,
-    /// and returns the hub's receipt once it has verified it against this envelope (and
-    /// against `hub_key` when given). `progress` hears (bytes the hub holds, total).
+    /// Uploads a sealed envelope in chunks of `self.chunk` (see [`upload`]).
     pub fn upload(
         &mut self,
         id: ApplicationId,
@@ -199,62 +187,8 @@ impl HubClient {
         hub_key: Option<&VerifyingKey>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Receipt, SyncError> {
-        let length = bytes.len() as u64;
-        if length > wire::MAX_ENVELOPE {
-            return Err(SyncError::TooLarge(length));
-        }
-        let name = id.to_string();
-        let verify = |r: Receipt| r.verify(id, digest, hub_key).map(|()| r).map_err(SyncError::Receipt);
-        let asked = match start {
-            Start::Ask => self.offset(&name, digest)?,
-            Start::New => None,
-        };
-        let mut offset = match asked {
-            Some((o, l)) if l == length => o,
-            Some((_, l)) => {
-                return Err(SyncError::Protocol(format!("the hub expects {l} bytes, the envelope has {length}")));
-            }
-            None => 0,
-        };
-        progress(offset, length);
-        let mut checksum_failures = 0;
-        loop {
-            if offset >= length {
-                // Complete before this call (a reply lost after the hub committed).
-                return match self.receipt(&name)? {
-                    Some(r) => verify(r),
-                    None => Err(SyncError::Protocol("the hub holds every byte but gives no receipt".into())),
-                };
-            }
-            let (start, end) =
-                wire::next_chunk(offset, length, self.chunk.min(wire::MAX_CHUNK)).expect("offset < length");
-            let part = &bytes[start as usize..end as usize];
-            let r = self.request(
-                "PATCH",
-                &wire::envelope_path(&name),
-                &[
-                    (wire::UPLOAD_OFFSET, start.to_string()),
-                    (wire::UPLOAD_LENGTH, length.to_string()),
-                    (wire::DIGEST, hex::encode(digest)),
-                    (wire::UPLOAD_CHECKSUM, wire::checksum(part)),
-                    ("content-type", "application/offset+octet-stream".into()),
-                ],
-                part,
-            )?;
-            match r.status {
-                204 => offset = r.number(wire::UPLOAD_OFFSET)?,
-                200 => {
-                    progress(length, length);
-                    let receipt = Receipt::from_bytes(&r.body).map_err(|e| SyncError::Protocol(e.to_string()))?;
-                    return verify(receipt);
-                }
-                409 if r.header(wire::ERROR) == Some(wire::IN_FLIGHT) => return Err(r.refused()),
-                409 => offset = r.number(wire::UPLOAD_OFFSET)?,
-                wire::STATUS_CHECKSUM_MISMATCH if checksum_failures < 3 => checksum_failures += 1,
-                _ => return Err(r.refused()),
-            }
-            progress(offset, length);
-        }
+        let chunk = self.chunk;
+        upload(self, chunk, &Outgoing { id, digest, bytes, start }, hub_key, progress)
     }
 
     /// Where an application stands at the hub.
@@ -363,4 +297,124 @@ fn read_response(conn: &mut BufReader<Stream>, head_only: bool) -> Result<Respon
     r.body.resize(length as usize, 0);
     conn.read_exact(&mut r.body).map_err(io)?;
     Ok(r)
+}
+
+/// One request and its reply: over TLS for [`HubClient`], or handed straight to a hub's
+/// service in a simulation, so that both run the same upload protocol.
+pub trait Exchange {
+    fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<Response, SyncError>;
+}
+
+impl Exchange for HubClient {
+    fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<Response, SyncError> {
+        HubClient::request(self, method, path, headers, body)
+    }
+}
+
+/// A sealed envelope to upload.
+#[derive(Clone, Copy)]
+pub struct Outgoing<'a> {
+    pub id: ApplicationId,
+    pub digest: &'a Digest,
+    pub bytes: &'a [u8],
+    pub start: Start,
+}
+
+/// How much of an envelope the hub holds: `None` when it has none of it.
+pub fn offset(x: &mut dyn Exchange, id: &str, digest: &Digest) -> Result<Option<(u64, u64)>, SyncError> {
+    let r = x.request("HEAD", &wire::envelope_path(id), &[(wire::DIGEST, hex::encode(digest))], &[])?;
+    match r.status {
+        404 => Ok(None),
+        200 => Ok(Some((r.number(wire::UPLOAD_OFFSET)?, r.number(wire::UPLOAD_LENGTH)?))),
+        _ => Err(r.refused()),
+    }
+}
+
+pub fn receipt(x: &mut dyn Exchange, id: &str) -> Result<Option<Receipt>, SyncError> {
+    let r = x.request("GET", &wire::receipt_path(id), &[], &[])?;
+    match r.status {
+        404 => Ok(None),
+        200 => Receipt::from_bytes(&r.body).map(Some).map_err(|e| SyncError::Protocol(e.to_string())),
+        _ => Err(r.refused()),
+    }
+}
+
+/// Uploads a sealed envelope in chunks of `chunk` bytes, resuming from wherever the hub is,
+/// and returns the hub's receipt once it has verified it against this envelope (and against
+/// `hub_key` when given). `progress` hears (bytes the hub holds, total).
+pub fn upload(
+    x: &mut dyn Exchange,
+    chunk: u64,
+    envelope: &Outgoing<'_>,
+    hub_key: Option<&VerifyingKey>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Receipt, SyncError> {
+    let Outgoing { id, digest, bytes, start } = *envelope;
+    let length = bytes.len() as u64;
+    if length > wire::MAX_ENVELOPE {
+        return Err(SyncError::TooLarge(length));
+    }
+    let name = id.to_string();
+    let verify = |r: Receipt| r.verify(id, digest, hub_key).map(|()| r).map_err(SyncError::Receipt);
+    let asked = match start {
+        Start::Ask => offset(x, &name, digest)?,
+        Start::New => None,
+    };
+    let mut offset = match asked {
+        Some((o, l)) if l == length => o,
+        Some((_, l)) => {
+            return Err(SyncError::Protocol(format!("the hub expects {l} bytes, the envelope has {length}")));
+        }
+        None => 0,
+    };
+    progress(offset, length);
+    let mut checksum_failures = 0;
+    loop {
+        if offset >= length {
+            // Complete before this call (a reply lost after the hub committed).
+            return match receipt(x, &name)? {
+                Some(r) => verify(r),
+                None => Err(SyncError::Protocol("the hub holds every byte but gives no receipt".into())),
+            };
+        }
+        let (start, end) = wire::next_chunk(offset, length, chunk.min(wire::MAX_CHUNK)).expect("offset < length");
+        let part = &bytes[start as usize..end as usize];
+        let r = x.request(
+            "PATCH",
+            &wire::envelope_path(&name),
+            &[
+                (wire::UPLOAD_OFFSET, start.to_string()),
+                (wire::UPLOAD_LENGTH, length.to_string()),
+                (wire::DIGEST, hex::encode(digest)),
+                (wire::UPLOAD_CHECKSUM, wire::checksum(part)),
+                ("content-type", "application/offset+octet-stream".into()),
+            ],
+            part,
+        )?;
+        match r.status {
+            204 => offset = r.number(wire::UPLOAD_OFFSET)?,
+            200 => {
+                progress(length, length);
+                let receipt = Receipt::from_bytes(&r.body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+                return verify(receipt);
+            }
+            409 if r.header(wire::ERROR) == Some(wire::IN_FLIGHT) => return Err(r.refused()),
+            409 => offset = r.number(wire::UPLOAD_OFFSET)?,
+            wire::STATUS_CHECKSUM_MISMATCH if checksum_failures < 3 => checksum_failures += 1,
+            _ => return Err(r.refused()),
+        }
+        progress(offset, length);
+    }
 }
