@@ -174,6 +174,27 @@ pub struct SledStore {
     statuses: sled::Tree,
 }
 
+/// Opens the index, waiting up to two seconds for its lock: a hub that was just stopped (or a
+/// child process forked while it held the lock, until its exec closes the descriptor) lets
+/// go a moment later. After that the error says who holds it.
+fn open_index(path: &Path) -> Result<sled::Db, StoreError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match sled::open(path) {
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(StoreError::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("{e} (is another doorstep-hub using this folder?)"),
+                    )));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
 fn segment_name(number: u32) -> String {
     format!("seg-{number:08}.log")
 }
@@ -205,7 +226,7 @@ fn file_name(id: &str, ext: &str) -> Result<String, StoreError> {
 
 impl SledStore {
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
-        let db = sled::open(dir.join("index"))?;
+        let db = open_index(&dir.join("index"))?;
         let envelope_dir = dir.join("envelopes");
         let upload_dir = dir.join("uploads");
         std::fs::create_dir_all(&envelope_dir)?;
