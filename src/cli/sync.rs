@@ -1,6 +1,8 @@
 //! `doorstep provision BUNDLE` and `doorstep sync`: this unit's link to the bureau's hub.
 //!
-//! The bundle is kept in the vault folder as `hub-bundle.toml`, readable by its owner only.
+//! The bundle is kept in the vault folder as `hub-bundle.toml`, readable by its owner only and
+//! without its TLS key: that is sealed in the vault (`secret-hub-tls-key.sealed`), so the unit
+//! reaches its hub only once a PIN has opened the vault.
 //! `sync` uploads every sealed application, resuming any upload the hub already holds part
 //! of, stores each signed receipt in the vault and only then erases the envelope.
 
@@ -15,9 +17,13 @@ use super::vault::{OpenArgs, now_unix, open};
 use crate::config::Config;
 
 const BUNDLE_FILE: &str = "hub-bundle.toml";
+/// The vault secret that holds this unit's TLS key for the hub.
+const TLS_KEY: &str = "hub-tls-key";
 
 #[derive(Debug, clap::Args)]
 pub struct ProvisionArgs {
+    #[command(flatten)]
+    open: OpenArgs,
     /// The bundle file `doorstep-hub enroll-device` wrote for this unit.
     bundle: PathBuf,
 }
@@ -49,8 +55,6 @@ pub struct BatchArgs {
 pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::Result<ExitCode> {
     use doorstep_sync::escrow::ReleaseError;
     let dir = vault.unwrap_or_else(|| config.vault_dir());
-    let (bundle, mut client) = hub_client(&dir)?;
-    let hub_key = bundle.hub_receipt_key()?;
     let returns: Vec<(String, String)> = args
         .returns
         .iter()
@@ -62,6 +66,8 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
         .collect::<anyhow::Result<_>>()?;
     let open_args = OpenArgs { user: Some(args.user.clone()), pin_stdin: args.pin_stdin, json: false };
     let mut vault = open(&dir, &open_args, config)?;
+    let (bundle, mut client) = hub_client(&dir, &vault)?;
+    let hub_key = bundle.hub_receipt_key()?;
     match doorstep_sync::escrow::release_batch(&mut vault, &mut client, &hub_key, &returns, &now_unix) {
         Ok(r) => {
             println!(
@@ -97,13 +103,24 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
     }
 }
 
-/// The installed bundle and a client for its hub.
-fn hub_client(dir: &Path) -> anyhow::Result<(Bundle, HubClient)> {
+/// The installed bundle and a client for its hub, with the TLS key from the opened vault.
+fn hub_client(dir: &Path, vault: &doorstep_vault::Vault) -> anyhow::Result<(Bundle, HubClient)> {
     let path = dir.join(BUNDLE_FILE);
     let text = std::fs::read_to_string(&path)
         .map_err(|_| anyhow::anyhow!("this unit is not provisioned: run `doorstep provision BUNDLE` first"))?;
     let bundle = Bundle::parse(&text).with_context(|| path.display().to_string())?;
-    let client = HubClient::new(&bundle.hub_url, bundle.client_config()?)?;
+    let config = if bundle.key_pem.is_empty() {
+        let key = vault.secret(TLS_KEY)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "this unit's TLS key for the hub is missing from the vault: run `doorstep provision BUNDLE` again"
+            )
+        })?;
+        let key = std::str::from_utf8(&key).context("the TLS key in the vault")?;
+        bundle.client_config_with(key)?
+    } else {
+        bundle.client_config()?
+    };
+    let client = HubClient::new(&bundle.hub_url, config)?;
     Ok((bundle, client))
 }
 
@@ -129,9 +146,20 @@ pub fn provision(args: ProvisionArgs, vault: Option<PathBuf>, config: &Config) -
     if doorstep_vault::bureau_key_hex(&dir)?.trim() != bundle.bureau_public_key.trim() {
         bail!("this unit seals to another bureau key than the hub's: the back office could not open its applications");
     }
-    write_private(&dir.join(BUNDLE_FILE), bundle.to_toml().as_bytes())?;
+    if bundle.key_pem.is_empty() {
+        bail!(
+            "this bundle has no TLS key (it is an installed copy): use the bundle `doorstep-hub enroll-device` wrote"
+        );
+    }
+    let mut vault = open(&dir, &args.open, config)?;
+    vault.store_secret(TLS_KEY, bundle.key_pem.as_bytes(), now_unix())?;
+    write_private(&dir.join(BUNDLE_FILE), bundle.without_key().to_toml().as_bytes())?;
     println!("provisioned {device} for hub {} at {}", bundle.hub_id, bundle.hub_url);
-    println!("bundle kept in {} (readable by its owner only)", dir.join(BUNDLE_FILE).display());
+    println!(
+        "bundle kept in {} without its TLS key, which is sealed in the vault; delete {} now",
+        dir.join(BUNDLE_FILE).display(),
+        args.bundle.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -151,9 +179,12 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::Result<ExitCode> {
     let dir = vault.unwrap_or_else(|| config.vault_dir());
-    let (bundle, mut client) = hub_client(&dir)?;
-    let hub_key = bundle.hub_receipt_key()?;
+    if !dir.join(BUNDLE_FILE).exists() {
+        bail!("this unit is not provisioned: run `doorstep provision BUNDLE` first");
+    }
     let mut vault = open(&dir, &args.open, config)?;
+    let (bundle, mut client) = hub_client(&dir, &vault)?;
+    let hub_key = bundle.hub_receipt_key()?;
     let style = indicatif::ProgressStyle::with_template("{msg:12} [{bar:30}] {bytes}/{total_bytes}")
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     let mut bar: Option<(String, indicatif::ProgressBar)> = None;

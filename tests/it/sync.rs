@@ -129,8 +129,22 @@ fn provision_then_sync_uploads_and_erases_only_with_a_receipt() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("this bundle is for tablet-other"), "{}", text(&out));
     let bundle = hub.enroll("tablet-test", Validity::days(30)).unwrap();
-    let out = doorstep(&["provision", "--vault", v, bundle.to_str().unwrap()], "");
+    // Wrong PIN: nothing installed.
+    let provision = ["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()];
+    assert_eq!(doorstep(&provision, "000000\n").status.code(), Some(1));
+    assert!(!Path::new(v).join("hub-bundle.toml").exists());
+    let out = doorstep(&provision, &format!("{PIN}\n"));
     assert!(out.status.success(), "{}", text(&out));
+    // The unit keeps the bundle without its TLS key, which is sealed in the vault.
+    let kept = std::fs::read_to_string(Path::new(v).join("hub-bundle.toml")).unwrap();
+    assert!(!kept.contains("PRIVATE KEY") && kept.contains("CERTIFICATE"), "{kept}");
+    let sealed = std::fs::read(Path::new(v).join("secret-hub-tls-key.sealed")).unwrap();
+    assert!(!sealed.windows(11).any(|w| w == b"PRIVATE KEY"));
+    // The installed copy cannot provision another unit.
+    let copy = ["provision", "--vault", v, "--user", "officer-test", "--pin-stdin"];
+    let kept_path = Path::new(v).join("hub-bundle.toml");
+    let out = doorstep(&[&copy[..], &[kept_path.to_str().unwrap()]].concat(), &format!("{PIN}\n"));
+    assert!(!out.status.success() && text(&out).contains("no TLS key"), "{}", text(&out));
 
     let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
     assert!(out.status.success(), "{}", text(&out));
@@ -211,7 +225,8 @@ fn the_supervisor_releases_the_shift_in_one_signed_batch() {
     let returned = seal_one(&vault, 22);
     let (running, mut hub) = serve(hub);
     let bundle = hub.enroll("tablet-test", Validity::days(30)).unwrap();
-    assert!(doorstep(&["provision", "--vault", v, bundle.to_str().unwrap()], "").status.success());
+    let provision = ["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()];
+    assert!(doorstep(&provision, &format!("{PIN}\n")).status.success());
     let batch = |extra: &[&str]| {
         let mut args = vec!["batch", "--vault", v, "--user", "supervisor-test", "--pin-stdin"];
         args.extend_from_slice(extra);

@@ -1,6 +1,7 @@
 //! The provisioning bundle: what a tablet needs to reach its hub, written by
-//! `doorstep-hub enroll-device`, installed by `doorstep provision`. It holds the tablet's TLS
-//! private key, so it is written readable by its owner only.
+//! `doorstep-hub enroll-device`, installed by `doorstep provision`. As the hub writes it, it
+//! holds the tablet's TLS private key (so it is readable by its owner only); installed, the key
+//! is moved into the vault, sealed under the data key, and the bundle kept without it.
 
 use doorstep_envelope::{BureauPublicKey, VerifyingKey};
 use rustls::ClientConfig;
@@ -42,7 +43,13 @@ impl Bundle {
     /// Parses and checks a bundle: every key and certificate must load.
     pub fn parse(text: &str) -> Result<Bundle, BundleError> {
         let b: Bundle = toml::from_str(text).map_err(|e| BundleError::Format(e.to_string()))?;
-        b.client_config()?;
+        if b.key_pem.is_empty() {
+            // Installed: the key is in the vault. The certificates must still load.
+            crate::tls::roots(&b.ca_pem)?;
+            crate::tls::certificates(&b.cert_pem, "client certificate")?;
+        } else {
+            b.client_config()?;
+        }
         b.hub_receipt_key()?;
         b.bureau_key()?;
         for s in &b.supervisors {
@@ -59,7 +66,17 @@ impl Bundle {
     }
 
     pub fn client_config(&self) -> Result<ClientConfig, BundleError> {
-        Ok(crate::tls::client_config(&self.ca_pem, &self.cert_pem, &self.key_pem)?)
+        self.client_config_with(&self.key_pem)
+    }
+
+    /// The client configuration with the TLS key kept elsewhere (the vault).
+    pub fn client_config_with(&self, key_pem: &str) -> Result<ClientConfig, BundleError> {
+        Ok(crate::tls::client_config(&self.ca_pem, &self.cert_pem, key_pem)?)
+    }
+
+    /// The bundle as a unit keeps it: everything but the TLS key.
+    pub fn without_key(&self) -> Bundle {
+        Bundle { key_pem: String::new(), ..self.clone() }
     }
 
     pub fn hub_receipt_key(&self) -> Result<VerifyingKey, BundleError> {

@@ -861,6 +861,35 @@ impl Vault {
     }
 
     /// Keeps the hub's signed receipt for a released batch (durably), beside the envelopes'.
+    /// Keeps a secret of this unit's (such as its TLS key for the hub) sealed under the data
+    /// key in `secret-NAME.sealed`: a copy of the folder without a PIN cannot use it. Kept as a
+    /// file, not in sled, so that an index rebuilt after damage does not lose it.
+    pub fn store_secret(&mut self, name: &str, secret: &[u8], now: i64) -> Result<(), VaultError> {
+        let path = self.secret_path(name)?;
+        let sealed = crypto::seal(&self.data_key, &Self::aad("secret", name.as_bytes(), &self.device_id), secret);
+        fsutil::write_atomic(&path, &sealed)?;
+        self.record(now, "store-secret", name)
+    }
+
+    /// A secret kept by [`Vault::store_secret`], or `None` if there is none.
+    pub fn secret(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+        let sealed = match fs::read(self.secret_path(name)?) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        crypto::open(&self.data_key, &Self::aad("secret", name.as_bytes(), &self.device_id), &sealed)
+            .map(Some)
+            .ok_or_else(|| VaultError::Corrupt(format!("the secret {name} does not decrypt")))
+    }
+
+    fn secret_path(&self, name: &str) -> Result<PathBuf, VaultError> {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            return Err(VaultError::NotAllowed(format!("{name:?} is not a secret's name")));
+        }
+        Ok(self.dir.join(format!("secret-{name}.sealed")))
+    }
+
     pub fn store_batch_receipt(&mut self, batch_id: &str, receipt: &[u8], now: i64) -> Result<(), VaultError> {
         let path = self.dir.join(RECEIPTS).join(format!("batch-{}.receipt", hex::encode(batch_id)));
         fsutil::write_atomic(&path, receipt)?;

@@ -554,3 +554,25 @@ fn an_application_too_large_to_send_is_not_sealed_and_its_draft_stays() {
     v.seal("visit-big", &small, &review(&small), NOW).unwrap();
     assert!(v.verify().unwrap().problems.is_empty());
 }
+
+#[test]
+fn a_secret_is_kept_sealed_and_comes_back_only_unlocked() {
+    let d = tmp();
+    init(d.path());
+    let mut v = unlock(d.path());
+    let key = b"-----BEGIN PRIVATE KEY-----\nTEST-ONLY\n-----END PRIVATE KEY-----\n";
+    assert!(v.secret("hub-tls-key").unwrap().is_none());
+    v.store_secret("hub-tls-key", key, NOW).unwrap();
+    let on_disk = std::fs::read(d.path().join("secret-hub-tls-key.sealed")).unwrap();
+    assert!(!on_disk.windows(11).any(|w| w == b"PRIVATE KEY"), "sealed, not in clear");
+    assert!(matches!(v.store_secret("../escape", key, NOW), Err(VaultError::NotAllowed(_))));
+    drop(v);
+    let v = unlock(d.path());
+    assert_eq!(v.secret("hub-tls-key").unwrap().as_deref().map(|s| s.as_slice()), Some(&key[..]));
+    // A flipped byte is damage, said so, not a wrong key handed to TLS.
+    let mut bad = on_disk.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    std::fs::write(d.path().join("secret-hub-tls-key.sealed"), bad).unwrap();
+    assert!(matches!(v.secret("hub-tls-key"), Err(VaultError::Corrupt(_))));
+}
