@@ -62,8 +62,13 @@ pub fn serve(path: &Path, records: Arc<dyn Records>) -> std::io::Result<Admin> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
-    let listener = UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    // Bound under a passing name and renamed once only its owner may connect: no moment when
+    // `admin.sock` is open to anyone else.
+    let passing = path.with_extension(format!("sock.{}", std::process::id()));
+    let _ = std::fs::remove_file(&passing);
+    let listener = UnixListener::bind(&passing)?;
+    std::fs::set_permissions(&passing, std::fs::Permissions::from_mode(0o600))?;
+    std::fs::rename(&passing, path)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let thread = std::thread::spawn(move || {

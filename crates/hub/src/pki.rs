@@ -114,6 +114,11 @@ pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> anyhow::Re
         bail!("{} already holds a hub", dir.display());
     }
     fs::create_dir_all(dir.join("bundles"))?;
+    {
+        // The folder holds the CA's key, tablets' bundles and the admin socket: its owner only.
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
     let mut id = [0u8; 4];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
     let hub_id = format!("hub-{}", hex::encode(id));

@@ -364,6 +364,13 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         (out.status.success(), text)
     };
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let sock = std::fs::metadata(doorstep_hub::admin::socket_path(&hub.dir)).unwrap();
+        assert_eq!(sock.permissions().mode() & 0o777, 0o600, "only the hub's user may use the admin socket");
+        let folder = std::fs::metadata(&hub.dir).unwrap();
+        assert_eq!(folder.permissions().mode() & 0o777, 0o700);
+    }
     let (ok, status) = hub_cli(&["status"]);
     assert!(ok && status.contains("received: 3") && status.contains("approved: 2"), "{status}");
     let first = envs[0].application_id().to_string();
