@@ -60,7 +60,7 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let per_tablet = if full { 10 } else { 1 };
+    let per_tablet = if full { 20 } else { 1 };
     let d = tempfile::tempdir().unwrap();
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
