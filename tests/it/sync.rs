@@ -1,11 +1,14 @@
 //! `doorstep provision` and `doorstep sync` against a real hub on loopback (mutual TLS, sled),
-//! with a vault made by `doorstep vault init` and applications sealed into it.
+//! with a vault made by `doorstep vault init` and applications sealed into it. End to end:
+//! provision, seal, upload, the supervisor's manifest, and the back office's export through the
+//! serving hub, where the opened application equals the one captured.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use doorstep_envelope::{ApplicationId, ApplicationRecord, CaptureMetadata};
 use doorstep_hub::pki::{self, Validity};
+use doorstep_hub::store::Records;
 use doorstep_vault::outbox::OutboxState;
 use doorstep_vault::{ReviewSummary, Vault, VaultConfig};
 
@@ -29,11 +32,11 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-fn seal_one(dir: &Path, n: u64) -> String {
+/// Application `n` as captured: an obviously fake person.
+fn captured(n: u64) -> ApplicationRecord {
     let now = 1_790_000_000;
-    let mut v = Vault::unlock(dir, "officer-test", PIN, now, VaultConfig { reserve_bytes: 0 }).unwrap();
     let id = ApplicationId::new_v7(1_790_000_000_000 + n, [n as u8; 10]);
-    let record = ApplicationRecord {
+    ApplicationRecord {
         schema_version: 1,
         application_id: id,
         application_numbers: vec![format!("TEST-{n}")],
@@ -50,7 +53,14 @@ fn seal_one(dir: &Path, n: u64) -> String {
             completed_at_unix: now + 600,
             quality: vec![],
         },
-    };
+    }
+}
+
+fn seal_one(dir: &Path, n: u64) -> String {
+    let now = 1_790_000_000;
+    let mut v = Vault::unlock(dir, "officer-test", PIN, now, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let record = captured(n);
+    let id = record.application_id;
     let review = ReviewSummary {
         application_id: id.to_string(),
         application_numbers: record.application_numbers.clone(),
@@ -264,6 +274,27 @@ fn the_supervisor_releases_the_shift_in_one_signed_batch() {
         "{}",
         text(&out)
     );
+
+    // The back office, while the hub serves: the approved application opens with the bureau's
+    // key to exactly what was captured, and the export folder holds it; the returned one is
+    // not released.
+    let records = doorstep_hub::admin::AdminClient::connect(&hub.dir).expect("the serving hub's admin socket");
+    let key = std::fs::read_to_string(pki::bureau_dir(&hub.dir).join("bureau.key")).unwrap();
+    let secret = doorstep_envelope::BureauSecretKey::from_bytes(&hex::decode(key.trim()).unwrap()).unwrap();
+    let compact = ApplicationId::parse(&approved).unwrap();
+    let bytes = records.envelope(&compact.to_string()).unwrap().expect("the approved envelope at the hub");
+    let envelope = doorstep_envelope::SealedEnvelope::from_bytes(&bytes).unwrap();
+    let opened = doorstep_envelope::open(&envelope, &secret, Some(compact)).unwrap();
+    assert_eq!(opened, captured(21), "the application the back office opens is the one captured");
+    let out_dir = tmp.join("export");
+    assert_eq!(doorstep_hub::export::approved(&records, &secret, &out_dir).unwrap(), 1);
+    let folder = out_dir.join(compact.to_string());
+    assert_eq!(std::fs::read(folder.join("photo.jpg")).unwrap(), captured(21).photo_jpeg);
+    let form: serde_json::Value = serde_json::from_slice(&std::fs::read(folder.join("form.json")).unwrap()).unwrap();
+    assert_eq!(form["form"]["name"], "测试");
+    assert_eq!(form["application_numbers"][0], "TEST-21");
+    assert!(!out_dir.join(ApplicationId::parse(&returned).unwrap().to_string()).exists());
+    drop(records);
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);
 }
