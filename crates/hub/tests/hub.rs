@@ -270,6 +270,29 @@ fn tls_refuses_strangers_on_both_sides_with_a_reason() {
     let m = connection_error(probe(&mut client(&b2, &format!("https://localhost:{}", running.addr.port()))));
     eprintln!("refused: {m}");
     assert!(m.contains("certificate expired"), "{m}");
+    drop(running);
+
+    // A self-signed certificate, on either side: the hub's for localhost, in date, signed by
+    // its own key; and a tablet's of its own making.
+    let self_signed = || {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap().self_signed(&key).unwrap();
+        (cert.pem(), key.serialize_pem())
+    };
+    let (pem, key) = self_signed();
+    std::fs::write(hub2.dir.join("server.pem"), pem).unwrap();
+    std::fs::write(hub2.dir.join("server-key.pem"), key).unwrap();
+    let running = doorstep_hub::server::start(&hub2, "127.0.0.1:0").unwrap();
+    let m = connection_error(probe(&mut client(&b2, &format!("https://localhost:{}", running.addr.port()))));
+    eprintln!("refused: {m}");
+    assert!(m.contains("UnknownIssuer"), "{m}");
+    drop(running);
+    let running = doorstep_hub::server::start(&hub1, "127.0.0.1:0").unwrap();
+    let (cert_pem, key_pem) = self_signed();
+    let own_making = Bundle { cert_pem, key_pem, ..b1.clone() };
+    let m = connection_error(probe(&mut client(&own_making, &format!("https://localhost:{}", running.addr.port()))));
+    eprintln!("refused: {m}");
+    assert!(m.to_lowercase().contains("alert"), "{m}");
 }
 
 #[test]
