@@ -66,7 +66,7 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
         .collect::<anyhow::Result<_>>()?;
     let open_args = OpenArgs { user: Some(args.user.clone()), pin_stdin: args.pin_stdin, json: false };
     let mut vault = open(&dir, &open_args, config)?;
-    let (bundle, mut client) = hub_client(&dir, &vault)?;
+    let (bundle, mut client) = hub_client(&dir, &mut vault)?;
     let hub_key = bundle.hub_receipt_key()?;
     match doorstep_sync::escrow::release_batch(&mut vault, &mut client, &hub_key, &returns, &now_unix) {
         Ok(r) => {
@@ -103,8 +103,9 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
     }
 }
 
-/// The installed bundle and a client for its hub, with the TLS key from the opened vault.
-fn hub_client(dir: &Path, vault: &doorstep_vault::Vault) -> anyhow::Result<(Bundle, HubClient)> {
+/// The installed bundle and a client for its hub, with the TLS key from the opened vault. A
+/// bundle installed with its key (by an earlier version) has the key moved into the vault.
+fn hub_client(dir: &Path, vault: &mut doorstep_vault::Vault) -> anyhow::Result<(Bundle, HubClient)> {
     let path = dir.join(BUNDLE_FILE);
     let text = std::fs::read_to_string(&path)
         .map_err(|_| anyhow::anyhow!("this unit is not provisioned: run `doorstep provision BUNDLE` first"))?;
@@ -118,7 +119,10 @@ fn hub_client(dir: &Path, vault: &doorstep_vault::Vault) -> anyhow::Result<(Bund
         let key = std::str::from_utf8(&key).context("the TLS key in the vault")?;
         bundle.client_config_with(key)?
     } else {
-        bundle.client_config()?
+        let config = bundle.client_config()?;
+        vault.store_secret(TLS_KEY, bundle.key_pem.as_bytes(), now_unix())?;
+        write_private(&path, bundle.without_key().to_toml().as_bytes())?;
+        config
     };
     let client = HubClient::new(&bundle.hub_url, config)?;
     Ok((bundle, client))
@@ -183,7 +187,7 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
         bail!("this unit is not provisioned: run `doorstep provision BUNDLE` first");
     }
     let mut vault = open(&dir, &args.open, config)?;
-    let (bundle, mut client) = hub_client(&dir, &vault)?;
+    let (bundle, mut client) = hub_client(&dir, &mut vault)?;
     let hub_key = bundle.hub_receipt_key()?;
     let style = indicatif::ProgressStyle::with_template("{msg:12} [{bar:30}] {bytes}/{total_bytes}")
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());

@@ -167,7 +167,7 @@ fn provision_then_sync_uploads_and_erases_only_with_a_receipt() {
     let port = running.addr.port();
     drop(running);
     {
-        use doorstep_hub::store::{Records, SledStore, Status};
+        use doorstep_hub::store::{SledStore, Status};
         let store = SledStore::open(&hub.dir.join("store")).unwrap();
         let compact = ApplicationId::parse(&first).unwrap().to_string();
         store.set_status(&compact, &Status::Rejected { reason: "照片背景不合格".into() }).unwrap();

@@ -4,7 +4,7 @@
 //! goes to the hub: `export` fetches the sealed envelopes and opens them itself.
 //!
 //! One JSON object per line each way. Requests: `{"op": "received" | "all_received" |
-//! "envelope" | "status" | "set_status", "id": ..., "status": ...}`; replies `{"ok": VALUE}`
+//! "envelope" | "status" | "decide", "id": ..., "status": ...}`; replies `{"ok": VALUE}`
 //! or `{"error": MESSAGE}`. An envelope travels as hex.
 
 use std::io::{BufRead, BufReader, Write};
@@ -32,14 +32,23 @@ struct AdminRequest {
     status: Option<Status>,
 }
 
-/// The longest request line taken (a `set_status` with a long reason is well under it).
+/// The longest request line taken (a `decide` with a long reason is well under it).
 const MAX_REQUEST: u64 = 64 * 1024;
 
-/// The socket served by a running hub; removed when dropped.
+/// An admin connection is closed after this long without a request.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(300);
+/// How long the command line waits for the hub's answer.
+const ANSWER: std::time::Duration = std::time::Duration::from_secs(60);
+
+type Connections = Arc<Mutex<Vec<(UnixStream, std::thread::JoinHandle<()>)>>>;
+
+/// The socket served by a running hub; removed when dropped, its connections closed, and the
+/// store released (each connection's thread holds it).
 pub struct Admin {
     path: PathBuf,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    connections: Connections,
 }
 
 impl Drop for Admin {
@@ -49,6 +58,11 @@ impl Drop for Admin {
         let _ = UnixStream::connect(&self.path);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        let open: Vec<_> = std::mem::take(&mut *self.connections.lock().unwrap_or_else(|e| e.into_inner()));
+        for (stream, thread) in open {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+            let _ = thread.join();
         }
         let _ = std::fs::remove_file(&self.path);
     }
@@ -62,26 +76,45 @@ pub fn serve(path: &Path, records: Arc<dyn Records>) -> std::io::Result<Admin> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
-    // Bound under a passing name and renamed once only its owner may connect: no moment when
-    // `admin.sock` is open to anyone else.
+    // The folder is its owner's only (as `init` makes it; an older one is tightened here), and
+    // the socket is bound under a passing name and renamed once only its owner may connect:
+    // no moment when `admin.sock` is open to anyone else.
+    if let Some(dir) = path.parent() {
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))?;
+            eprintln!("doorstep-hub: {} was open to other users; it is now its owner's only", dir.display());
+        }
+        // Passing names left by a hub killed while binding.
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            if entry.file_name().to_str().is_some_and(|n| n.starts_with("admin.sock.")) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
     let passing = path.with_extension(format!("sock.{}", std::process::id()));
-    let _ = std::fs::remove_file(&passing);
     let listener = UnixListener::bind(&passing)?;
     std::fs::set_permissions(&passing, std::fs::Permissions::from_mode(0o600))?;
     std::fs::rename(&passing, path)?;
     let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
+    let connections: Connections = Arc::default();
+    let (flag, open) = (stop.clone(), connections.clone());
     let thread = std::thread::spawn(move || {
         for conn in listener.incoming() {
             if flag.load(Ordering::SeqCst) {
                 return;
             }
             let Ok(conn) = conn else { continue };
+            let _ = conn.set_read_timeout(Some(IDLE));
+            let Ok(handle) = conn.try_clone() else { continue };
             let records = records.clone();
-            std::thread::spawn(move || answer(conn, records.as_ref()));
+            let thread = std::thread::spawn(move || answer(conn, records.as_ref()));
+            let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
+            open.retain(|(_, t)| !t.is_finished());
+            open.push((handle, thread));
         }
     });
-    Ok(Admin { path: path.to_path_buf(), stop, thread: Some(thread) })
+    Ok(Admin { path: path.to_path_buf(), stop, thread: Some(thread), connections })
 }
 
 fn answer(conn: UnixStream, records: &dyn Records) {
@@ -117,9 +150,9 @@ fn handle(records: &dyn Records, req: &AdminRequest) -> Result<serde_json::Value
         "all_received" => json(records.all_received().map(|r| serde_json::json!(r))),
         "envelope" => json(records.envelope(id()?).map(|e| serde_json::json!(e.map(hex::encode)))),
         "status" => json(records.status(id()?).map(|s| serde_json::json!(s))),
-        "set_status" => {
-            let status = req.status.as_ref().ok_or("set_status needs a status")?;
-            json(records.set_status(id()?, status).map(|()| serde_json::Value::Null))
+        "decide" => {
+            let status = req.status.as_ref().ok_or("decide needs a status")?;
+            json(records.decide(id()?, status).map(|()| serde_json::Value::Null))
         }
         other => Err(format!("no admin operation {other:?}")),
     }
@@ -134,24 +167,33 @@ impl AdminClient {
     /// `None` when no hub is serving this folder (no socket, or nobody answers on it).
     pub fn connect(hub_dir: &Path) -> Option<AdminClient> {
         let stream = UnixStream::connect(socket_path(hub_dir)).ok()?;
+        stream.set_read_timeout(Some(ANSWER)).ok()?;
         let writer = stream.try_clone().ok()?;
         Some(AdminClient { conn: Mutex::new((BufReader::new(stream), writer)) })
     }
 
     fn call<T: for<'de> Deserialize<'de>>(&self, req: AdminRequest) -> Result<T, StoreError> {
-        let broken = |e: std::io::Error| StoreError::Io(std::io::Error::new(e.kind(), format!("admin socket: {e}")));
+        let broken = |e: std::io::Error| {
+            StoreError::Io(std::io::Error::new(
+                e.kind(),
+                format!("the hub's admin socket: {e} (is the hub stuck? see its log)"),
+            ))
+        };
         let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let mut line = serde_json::to_string(&req).map_err(|e| StoreError::Damaged(e.to_string()))?;
         line.push('\n');
         conn.1.write_all(line.as_bytes()).map_err(broken)?;
         let mut reply = String::new();
         if conn.0.read_line(&mut reply).map_err(broken)? == 0 {
-            return Err(StoreError::Damaged("the hub closed its admin socket".into()));
+            return Err(StoreError::Io(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "the hub stopped while answering (its admin socket closed): run the command again",
+            )));
         }
         let mut v: serde_json::Value =
             serde_json::from_str(&reply).map_err(|e| StoreError::Damaged(format!("admin reply: {e}")))?;
         if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
-            return Err(StoreError::Damaged(format!("the hub says: {e}")));
+            return Err(StoreError::Refused(e.to_string()));
         }
         serde_json::from_value(v["ok"].take()).map_err(|e| StoreError::Damaged(format!("admin reply: {e}")))
     }
@@ -179,9 +221,9 @@ impl Records for AdminClient {
         self.call(Self::by_id("status", id))
     }
 
-    fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError> {
+    fn decide(&self, id: &str, verdict: &Status) -> Result<(), StoreError> {
         let _: serde_json::Value =
-            self.call(AdminRequest { op: "set_status".into(), id: Some(id.into()), status: Some(status.clone()) })?;
+            self.call(AdminRequest { op: "decide".into(), id: Some(id.into()), status: Some(verdict.clone()) })?;
         Ok(())
     }
 }

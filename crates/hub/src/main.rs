@@ -87,9 +87,7 @@ fn records(hub: &Hub) -> anyhow::Result<Box<dyn Records>> {
     if let Some(admin) = doorstep_hub::admin::AdminClient::connect(&hub.dir) {
         return Ok(Box::new(admin));
     }
-    let store = SledStore::open(&hub.dir.join("store")).map_err(|e| {
-        anyhow::anyhow!("{e} (another process holds the store, and no hub answers on its admin socket)")
-    })?;
+    let store = SledStore::open(&hub.dir.join("store"))?;
     Ok(Box::new(store))
 }
 
@@ -153,19 +151,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let id = doorstep_envelope::ApplicationId::parse(&id)
                 .with_context(|| format!("{id:?} is not an application id"))?
                 .to_string();
-            use doorstep_hub::store::Status as S;
-            match store.status(&id)? {
-                None => anyhow::bail!("the hub holds no application {id}"),
-                Some(S::Approved { .. }) => {}
-                Some(S::Accepted | S::Rejected { .. }) => {
-                    anyhow::bail!("{id} is already decided; its tablet has been told, and a verdict stands")
-                }
-                Some(S::Received) => {
-                    anyhow::bail!("{id} is not released yet: its supervisor's batch manifest has not come")
-                }
-                Some(S::Returned { reason, .. }) => {
-                    anyhow::bail!("{id} was returned by its supervisor ({reason}): it is a revisit, not a decision")
-                }
+            // Said before the reason is asked for: there is no point in a reason for nothing.
+            if let Some(why) = doorstep_hub::store::undecidable(&id, store.status(&id)?.as_ref()) {
+                anyhow::bail!(why);
             }
             let status = match (verdict, reason) {
                 (Verdict::Accept, _) => doorstep_hub::store::Status::Accepted,
@@ -176,7 +164,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::bail!("a rejection needs --reason: the officer reads it before the revisit")
                 }
             };
-            store.set_status(&id, &status)?;
+            store.decide(&id, &status)?;
             println!("{id}: {status:?}");
         }
         Command::Status => {

@@ -8,7 +8,8 @@
 //! HUB/bureau.pub               the bureau's public key (hex): tablets seal to it
 //! HUB/devices.toml             enrolled tablets: name, certificate fingerprint, revoked or not
 //! HUB/bundles/NAME.toml        a tablet's provisioning bundle (holds its private key)
-//! HUB/store/                   index/ (sled), envelopes/ID.env, uploads/ID.part
+//! HUB/store/                   index/ (sled), envelopes/seg-N.log, uploads/ID.part
+//! HUB/admin.sock               the admin socket while `serve` runs (owner only)
 //! HUB.bureau/bureau.key        the bureau's private key: for the back office, never the hub
 //! ```
 

@@ -36,8 +36,9 @@ pub fn tls_config(hub: &Hub) -> anyhow::Result<ServerConfig> {
 /// A hub serving on its own runtime; stops when dropped.
 pub struct Running {
     pub addr: SocketAddr,
-    /// Declared first: the admin socket goes before the store closes.
-    _admin: crate::admin::Admin,
+    /// The admin socket (`None` when it could not be made; `status`, `decide` and `export`
+    /// then need the hub stopped).
+    _admin: Option<crate::admin::Admin>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -59,8 +60,17 @@ pub fn start(hub: &Hub, listen: &str) -> anyhow::Result<Running> {
     let tls = Arc::new(tls_config(hub)?);
     let store = SledStore::open(&hub.dir.join("store"))?;
     let service = Arc::new(Service::new(store, hub)?);
-    let admin = crate::admin::serve(&crate::admin::socket_path(&hub.dir), service.store.clone())
-        .context("the admin socket (HUB/admin.sock)")?;
+    let admin = match crate::admin::serve(&crate::admin::socket_path(&hub.dir), service.store.clone()) {
+        Ok(a) => Some(a),
+        Err(e) => {
+            // Serving tablets matters more than the back office's convenience.
+            eprintln!(
+                "doorstep-hub: no admin socket at {} ({e}); status, decide and export need the hub stopped",
+                crate::admin::socket_path(&hub.dir).display()
+            );
+            None
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let listener =
         runtime.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("listen on {listen}"))?;

@@ -134,6 +134,14 @@ impl<S: Store> Service<S> {
             Ok(d) => d,
             Err(reply) => return reply,
         };
+        // While an upload of an id is being committed, what the index says of it may not be
+        // durable yet: nobody hears of it (a receipt would let a tablet erase) until it is.
+        if let Some(Route::Envelope(id) | Route::Receipt(id) | Route::Status(id)) = wire::route(req.path)
+            && req.method != "PATCH"
+            && self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).contains(&id)
+        {
+            return Self::in_flight_reply();
+        }
         let result = match (req.method, wire::route(req.path)) {
             ("HEAD", Some(Route::Envelope(id))) => self.head(&id, req),
             ("PATCH", Some(Route::Envelope(id))) => self.patch(&id, &device, req),
@@ -148,6 +156,14 @@ impl<S: Store> Service<S> {
             (_, None) => Ok(Reply::error(404, "path", "no such resource")),
         };
         result.unwrap_or_else(|e| Reply::error(500, "store", e.to_string()))
+    }
+
+    fn in_flight_reply() -> Reply {
+        Reply::error(
+            wire::STATUS_IN_FLIGHT,
+            wire::IN_FLIGHT,
+            "an upload of this application is in progress; ask again shortly",
+        )
     }
 
     fn json<T: serde::Serialize>(status: u16, value: &T) -> Reply {
@@ -312,11 +328,7 @@ impl<S: Store> Service<S> {
         let _guard = {
             let mut set = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
             if !set.insert(id.to_string()) {
-                return Ok(Reply::error(
-                    wire::STATUS_IN_FLIGHT,
-                    wire::IN_FLIGHT,
-                    "another upload of this application is in progress",
-                ));
+                return Ok(Self::in_flight_reply());
             }
             InFlight { set: &self.in_flight, id: id.to_string() }
         };
@@ -408,14 +420,11 @@ impl<S: Store> Service<S> {
         }
         let h = envelope.header();
         // The device key: the first one an enrolled tablet uses is the only one it may use.
-        match self.store.device_key(device)? {
-            Some(k) if k != h.device_key => {
-                return refuse("device-key", format!("signed with a device key that is not {device}'s"));
-            }
-            Some(_) => {}
-            None => self.store.set_device_key(device, h.device_key)?,
+        if self.store.bind_device_key(device, h.device_key)?.is_some() {
+            return refuse("device-key", format!("signed with a device key that is not {device}'s"));
         }
-        if let Some(other) = self.store.counter(&h.device_id.0, h.device_counter)? {
+        // Taken atomically: two uploads with one counter cannot both pass.
+        if let Some(other) = self.store.claim_counter(&h.device_id.0, h.device_counter, id)? {
             return refuse(
                 "replayed-counter",
                 format!("device counter {} was already used for application {other}", h.device_counter),
@@ -435,5 +444,36 @@ impl<S: Store> Service<S> {
         // Durable before the receipt leaves.
         self.store.commit(id, bytes, &received, &receipt)?;
         Ok(Reply::receipt(receipt))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SledStore;
+
+    #[test]
+    fn nothing_is_said_of_an_upload_while_it_is_committed() {
+        let d = tempfile::tempdir().unwrap();
+        let hub =
+            pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
+        let bundle = hub.enroll("tablet-01", pki::Validity::days(1)).unwrap();
+        let bundle = doorstep_sync::bundle::Bundle::parse(&std::fs::read_to_string(bundle).unwrap()).unwrap();
+        let peer = doorstep_sync::tls::certificates(&bundle.cert_pem, "client").unwrap()[0].to_vec();
+        let service = Service::new(SledStore::open(&d.path().join("store")).unwrap(), &hub).unwrap();
+        let id = ApplicationId::new_v7(1_790_000_000_000, [1; 10]).to_string();
+        let ask = |method: &str, path: &str| {
+            let header = |name: &str| (name == wire::DIGEST).then(|| "ab".repeat(32));
+            service.handle(&Request { method, path, header: &header, body: &[], peer: &peer })
+        };
+        let paths =
+            [("HEAD", wire::envelope_path(&id)), ("GET", wire::receipt_path(&id)), ("GET", wire::status_path(&id))];
+        service.in_flight.lock().unwrap().insert(id.clone());
+        for (method, path) in &paths {
+            let r = ask(method, path);
+            assert_eq!((r.status, r.headers.iter().any(|(_, v)| v == wire::IN_FLIGHT)), (409, true), "{method} {path}");
+        }
+        service.in_flight.lock().unwrap().remove(&id);
+        assert_eq!(ask("HEAD", &paths[0].1).status, 404, "once it is over, the hub answers");
     }
 }

@@ -1,5 +1,6 @@
-//! The hub's storage behind a small trait, with sled as the default. Everything a reply
-//! promises (an offset, a receipt) is flushed before the reply is sent.
+//! The hub's storage behind a small trait, with sled (and segment files) as the default.
+//! Everything a reply promises (an offset, a receipt) is on the disk before the reply is sent,
+//! and while an upload is being committed nothing is said of it (see `Service::handle`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,8 +13,18 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("hub store: damaged record: {0}")]
     Damaged(String),
+    /// A request the store will not carry out (the message says why).
+    #[error("{0}")]
+    Refused(String),
     #[error("hub store: {0}")]
     Io(#[from] std::io::Error),
+    /// An fsync failed: what was written may not be on the disk, and a second fsync can
+    /// succeed without having written it (Linux drops the failed pages). The store refuses
+    /// everything from then on; the hub must be restarted, and reads only what is durable.
+    #[error(
+        "hub store: the disk failed to make writes durable ({0}); nothing more is taken or answered: check the disk and restart the hub"
+    )]
+    Poisoned(String),
 }
 
 /// A partial upload: what the tablet declared, and how many bytes the hub holds.
@@ -47,7 +58,27 @@ pub trait Records: Send + Sync {
     fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError>;
     fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     fn status(&self, id: &str) -> Result<Option<Status>, StoreError>;
-    fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError>;
+    /// The back office's verdict (accepted or rejected) on an application its supervisor
+    /// approved. Atomic: an application is decided once, and a verdict stands (its tablet
+    /// stops asking once it has heard one).
+    fn decide(&self, id: &str, verdict: &Status) -> Result<(), StoreError>;
+}
+
+/// Why a verdict cannot be taken; said to the back office as is.
+pub fn undecidable(id: &str, now: Option<&Status>) -> Option<String> {
+    match now {
+        None => Some(format!("the hub holds no application {id}")),
+        Some(Status::Approved { .. }) => None,
+        Some(Status::Accepted | Status::Rejected { .. }) => {
+            Some(format!("{id} is already decided; its tablet has been told, and a verdict stands"))
+        }
+        Some(Status::Received) => {
+            Some(format!("{id} is not released yet: its supervisor's batch manifest has not come"))
+        }
+        Some(Status::Returned { reason, .. }) => {
+            Some(format!("{id} was returned by its supervisor ({reason}): it is a revisit, not a decision"))
+        }
+    }
 }
 
 /// What the hub keeps. Implementations make each write durable before returning.
@@ -67,12 +98,16 @@ pub trait Store: Records {
     fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<(), StoreError>;
     /// The application a device counter was used for, if any.
     fn counter(&self, device_id: &str, counter: u64) -> Result<Option<String>, StoreError>;
-    /// The signing key first seen from an enrolled device (its envelopes must all use it).
-    fn device_key(&self, device: &str) -> Result<Option<[u8; 32]>, StoreError>;
-    fn set_device_key(&self, device: &str, key: [u8; 32]) -> Result<(), StoreError>;
+    /// Takes a device counter for application `id`, atomically: `Some(other)` when another
+    /// application already has it (a replay), `None` when it is now (or was already) `id`'s.
+    fn claim_counter(&self, device_id: &str, counter: u64, id: &str) -> Result<Option<String>, StoreError>;
+    /// Binds an enrolled device to the signing key it first uses, atomically: `Some(key)`
+    /// when it is bound to another key already, `None` when it is (now) bound to `key`.
+    fn bind_device_key(&self, device: &str, key: [u8; 32]) -> Result<Option<[u8; 32]>, StoreError>;
     /// A supervisor's manifest, by batch id.
     fn manifest(&self, batch: &str) -> Result<Option<Vec<u8>>, StoreError>;
-    /// Stores a manifest and each application's decision, as one.
+    /// Stores a manifest and each application's decision, as one; an application that already
+    /// has a status (from an earlier batch) keeps it.
     fn put_manifest(&self, batch: &str, bytes: &[u8], decisions: &[(String, Status)]) -> Result<(), StoreError>;
 }
 
@@ -90,12 +125,22 @@ struct GroupFlush {
 }
 
 impl GroupFlush {
-    /// Returns once `sync` has run, in this thread or another, after the caller's write.
-    fn flush(&self, sync: impl Fn() -> Result<(), StoreError>) -> Result<(), StoreError> {
+    /// Returns once `sync` has run, in this thread or another, after the caller's write. A
+    /// failed `sync` poisons the store: every writer it covered, and every later one, gets the
+    /// error (a retried fsync could succeed without the lost pages).
+    fn flush(
+        &self,
+        poison: &std::sync::OnceLock<String>,
+        sync: impl Fn() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         use std::sync::atomic::Ordering;
+        let poisoned = || poison.get().map(|e| StoreError::Poisoned(e.clone()));
         let ticket = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         loop {
+            if let Some(e) = poisoned() {
+                return Err(e);
+            }
             if st.0 >= ticket {
                 return Ok(());
             }
@@ -107,11 +152,13 @@ impl GroupFlush {
                 let result = sync();
                 st = self.state.lock().unwrap_or_else(|e| e.into_inner());
                 st.1 = false;
-                if result.is_ok() {
-                    st.0 = st.0.max(target);
+                match result {
+                    Ok(()) => st.0 = st.0.max(target),
+                    Err(e) => {
+                        let _ = poison.set(e.to_string());
+                    }
                 }
                 self.done.notify_all();
-                result?;
                 continue;
             }
             st = self.done.wait(st).unwrap_or_else(|e| e.into_inner());
@@ -161,6 +208,8 @@ fn location(number: u32, offset: u64, len: u64) -> [u8; 20] {
 pub struct SledStore {
     db: sled::Db,
     group: GroupFlush,
+    /// Set when an fsync failed (see [`StoreError::Poisoned`]).
+    poison: std::sync::OnceLock<String>,
     envelope_dir: PathBuf,
     upload_dir: PathBuf,
     /// The segment new envelopes go to; started at the first envelope after opening.
@@ -226,6 +275,13 @@ fn file_name(id: &str, ext: &str) -> Result<String, StoreError> {
 
 impl SledStore {
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        if !dir.join("index").exists() && (dir.join("db").exists() || dir.join("conf").exists()) {
+            return Err(StoreError::Damaged(format!(
+                "{} is a store of an earlier doorstep-hub (sled at its top, envelopes inside it); \
+                 this version keeps an index and segment files: export it with the earlier version first",
+                dir.display()
+            )));
+        }
         let db = open_index(&dir.join("index"))?;
         let envelope_dir = dir.join("envelopes");
         let upload_dir = dir.join("uploads");
@@ -238,14 +294,27 @@ impl SledStore {
                 last = last.max(n);
             }
         }
+        let records = db.open_tree("records")?;
+        // A partial upload's file without its record: the envelope was committed (or the
+        // upload dropped) and the hub stopped before the file went. Its bytes are elsewhere.
+        for entry in std::fs::read_dir(&upload_dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".part"))
+                && !records.contains_key(key(UPLOAD, id))?
+            {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
         Ok(SledStore {
             current: std::sync::Mutex::new(None),
             next_segment: std::sync::atomic::AtomicU32::new(last + 1),
-            records: db.open_tree("records")?,
+            records,
             device_keys: db.open_tree("device-keys")?,
             manifests: db.open_tree("manifests")?,
             statuses: db.open_tree("statuses")?,
             group: GroupFlush::default(),
+            poison: std::sync::OnceLock::new(),
             envelope_dir,
             upload_dir,
             db,
@@ -257,10 +326,18 @@ impl SledStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.group.flush(|| {
+        self.group.flush(&self.poison, || {
             self.db.flush()?;
             Ok(())
         })
+    }
+
+    /// Refuses everything once the store is poisoned.
+    fn alive(&self) -> Result<(), StoreError> {
+        match self.poison.get() {
+            Some(e) => Err(StoreError::Poisoned(e.clone())),
+            None => Ok(()),
+        }
     }
 
     /// Appends an envelope to the current segment and returns where it is, durable.
@@ -296,7 +373,7 @@ impl SledStore {
             (segment, offset)
         };
         segment.file.write_all_at(bytes, offset)?;
-        segment.group.flush(|| Ok(segment.file.sync_data()?))?;
+        segment.group.flush(&self.poison, || Ok(segment.file.sync_data()?))?;
         Ok(location(segment.number, offset, size))
     }
 
@@ -335,10 +412,12 @@ fn counter_key(device_id: &str, counter: u64) -> Vec<u8> {
 
 impl Records for SledStore {
     fn received(&self, id: &str) -> Result<Option<Received>, StoreError> {
+        self.alive()?;
         Self::json(self.records.get(key(RECEIVED, id))?)
     }
 
     fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError> {
+        self.alive()?;
         let mut out = Vec::new();
         for item in self.records.scan_prefix([RECEIVED]) {
             let (k, v) = item?;
@@ -349,6 +428,7 @@ impl Records for SledStore {
     }
 
     fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.alive()?;
         use std::os::unix::fs::FileExt;
         let Some(at) = self.records.get(key(LOCATION, id))? else { return Ok(None) };
         let bad = || StoreError::Damaged(format!("the location of envelope {id}"));
@@ -359,20 +439,50 @@ impl Records for SledStore {
         if len > doorstep_sync::wire::MAX_ENVELOPE {
             return Err(bad());
         }
-        let file = std::fs::File::open(self.envelope_dir.join(segment_name(number)))?;
+        let path = self.envelope_dir.join(segment_name(number));
+        let file = std::fs::File::open(&path).map_err(|e| {
+            StoreError::Io(std::io::Error::new(e.kind(), format!("{} (holds envelope {id}): {e}", path.display())))
+        })?;
         let mut bytes = vec![0u8; len as usize];
         file.read_exact_at(&mut bytes, offset)?;
         Ok(Some(bytes))
     }
 
     fn status(&self, id: &str) -> Result<Option<Status>, StoreError> {
+        self.alive()?;
         if let Some(s) = Self::json(self.statuses.get(id)?)? {
             return Ok(Some(s));
         }
         Ok(self.records.contains_key(key(RECEIVED, id))?.then_some(Status::Received))
     }
 
-    fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError> {
+    fn decide(&self, id: &str, verdict: &Status) -> Result<(), StoreError> {
+        self.alive()?;
+        if !matches!(verdict, Status::Accepted | Status::Rejected { .. }) {
+            return Err(StoreError::Refused("a verdict is accepted or rejected".into()));
+        }
+        let new = serde_json::to_vec(verdict).map_err(|e| StoreError::Damaged(e.to_string()))?;
+        loop {
+            let old = self.statuses.get(id)?;
+            let now = match &old {
+                Some(v) => Some(serde_json::from_slice(v).map_err(|e| StoreError::Damaged(e.to_string()))?),
+                None => self.records.contains_key(key(RECEIVED, id))?.then_some(Status::Received),
+            };
+            if let Some(why) = undecidable(id, now.as_ref()) {
+                return Err(StoreError::Refused(why));
+            }
+            // Taken only if nobody decided in between.
+            if self.statuses.compare_and_swap(id, old, Some(new.as_slice()))?.is_ok() {
+                return self.flush();
+            }
+        }
+    }
+}
+
+impl SledStore {
+    /// Sets a status without the back office's checks: for tests and repairs only.
+    pub fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError> {
+        self.alive()?;
         let v = serde_json::to_vec(status).map_err(|e| StoreError::Damaged(e.to_string()))?;
         self.statuses.insert(id, v)?;
         self.flush()
@@ -381,6 +491,7 @@ impl Records for SledStore {
 
 impl Store for SledStore {
     fn upload(&self, id: &str) -> Result<Option<Upload>, StoreError> {
+        self.alive()?;
         let Some(mut u) = Self::json::<Upload>(self.records.get(key(UPLOAD, id))?)? else { return Ok(None) };
         u.offset = match std::fs::metadata(self.part(id)?) {
             Ok(m) => m.len(),
@@ -391,6 +502,7 @@ impl Store for SledStore {
     }
 
     fn append(&self, id: &str, upload: &Upload, chunk: &[u8]) -> Result<u64, StoreError> {
+        self.alive()?;
         let path = self.part(id)?;
         if upload.offset == 0 {
             // The head first: a file without one is never read.
@@ -412,6 +524,7 @@ impl Store for SledStore {
     }
 
     fn upload_bytes(&self, id: &str) -> Result<Vec<u8>, StoreError> {
+        self.alive()?;
         match std::fs::read(self.part(id)?) {
             Ok(b) => Ok(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
@@ -420,6 +533,7 @@ impl Store for SledStore {
     }
 
     fn drop_upload(&self, id: &str) -> Result<(), StoreError> {
+        self.alive()?;
         self.records.remove(key(UPLOAD, id))?;
         self.flush()?;
         match std::fs::remove_file(self.part(id)?) {
@@ -429,10 +543,12 @@ impl Store for SledStore {
     }
 
     fn receipt(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.alive()?;
         Ok(self.records.get(key(RECEIPT, id))?.map(|v| v.to_vec()))
     }
 
     fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<(), StoreError> {
+        self.alive()?;
         // The bytes durable first: once the index names them, they are there.
         let at = self.append_envelope(envelope)?;
         let facts = serde_json::to_vec(received).map_err(|e| StoreError::Damaged(e.to_string()))?;
@@ -454,23 +570,46 @@ impl Store for SledStore {
     }
 
     fn counter(&self, device_id: &str, counter: u64) -> Result<Option<String>, StoreError> {
+        self.alive()?;
         Ok(self.records.get(counter_key(device_id, counter))?.map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
-    fn device_key(&self, device: &str) -> Result<Option<[u8; 32]>, StoreError> {
-        Ok(self.device_keys.get(device)?.and_then(|v| <[u8; 32]>::try_from(v.as_ref()).ok()))
+    fn claim_counter(&self, device_id: &str, counter: u64, id: &str) -> Result<Option<String>, StoreError> {
+        self.alive()?;
+        match self.records.compare_and_swap(
+            counter_key(device_id, counter),
+            None as Option<&[u8]>,
+            Some(id.as_bytes()),
+        )? {
+            Ok(()) => Ok(None),
+            Err(e) => {
+                let other = e.current.map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
+                Ok((other != id).then_some(other))
+            }
+        }
     }
 
-    fn set_device_key(&self, device: &str, key: [u8; 32]) -> Result<(), StoreError> {
-        self.device_keys.insert(device, &key)?;
-        self.flush()
+    fn bind_device_key(&self, device: &str, key: [u8; 32]) -> Result<Option<[u8; 32]>, StoreError> {
+        self.alive()?;
+        match self.device_keys.compare_and_swap(device, None as Option<&[u8]>, Some(&key[..]))? {
+            Ok(()) => {
+                self.flush()?;
+                Ok(None)
+            }
+            Err(e) => {
+                let bound = e.current.and_then(|v| <[u8; 32]>::try_from(v.as_ref()).ok()).unwrap_or_default();
+                Ok((bound != key).then_some(bound))
+            }
+        }
     }
 
     fn manifest(&self, batch: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.alive()?;
         Ok(self.manifests.get(batch)?.map(|v| v.to_vec()))
     }
 
     fn put_manifest(&self, batch: &str, bytes: &[u8], decisions: &[(String, Status)]) -> Result<(), StoreError> {
+        self.alive()?;
         use sled::Transactional;
         let encoded: Vec<(String, Vec<u8>)> = decisions
             .iter()
@@ -481,11 +620,75 @@ impl Store for SledStore {
             .transaction(|(m, st)| {
                 m.insert(batch, bytes)?;
                 for (id, v) in &encoded {
-                    st.insert(id.as_bytes(), v.as_slice())?;
+                    // An application already in a batch keeps its first status (and any
+                    // verdict on it): a status its tablet settled on never changes.
+                    if st.get(id.as_bytes())?.is_none() {
+                        st.insert(id.as_bytes(), v.as_slice())?;
+                    }
                 }
                 Ok(())
             })
             .map_err(tx_error)?;
         self.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_fsync_fails_every_writer_it_covered_and_every_later_one() {
+        let group = std::sync::Arc::new(GroupFlush::default());
+        let poison = std::sync::Arc::new(std::sync::OnceLock::new());
+        let syncs = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        // Eight writers at once; the first fsync fails slowly, so the others wait on it.
+        let writers: Vec<_> = (0..8)
+            .map(|_| {
+                let (group, poison, syncs) = (group.clone(), poison.clone(), syncs.clone());
+                std::thread::spawn(move || {
+                    group.flush(&poison, || {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        match syncs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                            0 => Err(StoreError::Io(std::io::Error::other("EIO"))),
+                            _ => Ok(()),
+                        }
+                    })
+                })
+            })
+            .collect();
+        for w in writers {
+            assert!(matches!(w.join().unwrap(), Err(StoreError::Poisoned(_))), "no writer hears 'durable'");
+        }
+        assert_eq!(syncs.load(std::sync::atomic::Ordering::SeqCst), 1, "the failed fsync is not retried");
+        // A later writer, whose fsync would succeed, is refused too.
+        assert!(matches!(group.flush(&poison, || Ok(())), Err(StoreError::Poisoned(_))));
+    }
+
+    #[test]
+    fn a_poisoned_store_answers_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let store = SledStore::open(d.path()).unwrap();
+        assert_eq!(store.received("x").unwrap(), None);
+        let _ = store.poison.set("EIO on fsync".into());
+        let e = store.received("x").unwrap_err();
+        assert!(matches!(e, StoreError::Poisoned(_)), "{e}");
+        assert!(e.to_string().contains("restart the hub"), "{e}");
+        assert!(store.all_received().is_err() && store.receipt("x").is_err());
+    }
+
+    #[test]
+    fn opening_sweeps_partial_files_without_an_upload_and_refuses_an_old_layout() {
+        let d = tempfile::tempdir().unwrap();
+        drop(SledStore::open(d.path()).unwrap());
+        let orphan = d.path().join("uploads").join("0190f0c48a2b70008000000000000001.part");
+        std::fs::write(&orphan, b"left by a stop between commit and removal").unwrap();
+        drop(SledStore::open(d.path()).unwrap());
+        assert!(!orphan.exists(), "a .part file nobody is uploading is removed");
+
+        let old = tempfile::tempdir().unwrap();
+        std::fs::write(old.path().join("db"), b"an earlier hub's sled").unwrap();
+        let e = SledStore::open(old.path()).err().expect("refused");
+        assert!(e.to_string().contains("earlier doorstep-hub"), "{e}");
     }
 }

@@ -402,6 +402,18 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     assert_eq!(c.status(&first).unwrap(), wire::Status::Accepted, "the tablet hears the verdict");
     let (ok, said) = hub_cli(&["decide", &first, "reject", "--reason", "照片不合格"]);
     assert!(!ok && said.contains("already decided"), "{said}");
+    // A later batch that lists it again does not undo the verdict its tablet settled on.
+    let later = BatchManifest {
+        batch_id: "shift-later".into(),
+        device_id: "tablet-test".into(),
+        supervisor_id: "supervisor-test".into(),
+        created_at_unix: 1_790_003_000,
+        entries: vec![entry(&envs[0], Decision::Returned { reason: "再次".into() })],
+        audit_head: [0; 32],
+        audit_length: 0,
+    };
+    c.submit_manifest(&later.sign(&supervisor).unwrap().to_bytes(), None).unwrap();
+    assert_eq!(c.status(&first).unwrap(), wire::Status::Accepted, "a verdict stands");
     let (ok, said) = hub_cli(&["decide", &envs[2].application_id().to_string(), "reject"]);
     assert!(!ok && said.contains("--reason"), "{said}");
     let returned = envs[1].application_id().to_string();

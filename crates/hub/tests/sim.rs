@@ -96,7 +96,9 @@ impl Exchange for Sim {
         self.tally.requests += 1;
         let headers: Vec<(String, String)> = headers.iter().map(|(n, v)| (n.to_string(), v.clone())).collect();
         if self.dice.chance(10) {
-            // The hub restarts (its state is what it made durable).
+            // The hub restarts, cleanly: the store is closed and opened again. (A process
+            // killed mid-write is `crash.rs`; lost writes after a failed fsync, the store's
+            // unit tests.)
             self.tally.restarts += 1;
             self.service = None;
         }

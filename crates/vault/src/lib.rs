@@ -860,7 +860,6 @@ impl Vault {
         }
     }
 
-    /// Keeps the hub's signed receipt for a released batch (durably), beside the envelopes'.
     /// Keeps a secret of this unit's (such as its TLS key for the hub) sealed under the data
     /// key in `secret-NAME.sealed`: a copy of the folder without a PIN cannot use it. Kept as a
     /// file, not in sled, so that an index rebuilt after damage does not lose it.
@@ -890,6 +889,7 @@ impl Vault {
         Ok(self.dir.join(format!("secret-{name}.sealed")))
     }
 
+    /// Keeps the hub's signed receipt for a released batch (durably), beside the envelopes'.
     pub fn store_batch_receipt(&mut self, batch_id: &str, receipt: &[u8], now: i64) -> Result<(), VaultError> {
         let path = self.dir.join(RECEIPTS).join(format!("batch-{}.receipt", hex::encode(batch_id)));
         fsutil::write_atomic(&path, receipt)?;
