@@ -5,7 +5,8 @@
 //! A SIGKILL loses what the process had not handed to the kernel, not what the kernel had not
 //! written to the disk; the order of fsyncs (envelope bytes, then the index) is what this
 //! leans on, and the vault's power-cut argument (ARCHITECTURE.md) applies to it the same way.
-//! `DOORSTEP_HUB_KILLS` sets the number of kills (25 by default).
+//! `DOORSTEP_HUB_KILLS` sets the number of kills (25 by default). A hub stopped with SIGTERM
+//! (systemd's stop) must instead close cleanly.
 
 mod common;
 
@@ -169,4 +170,21 @@ fn a_hub_killed_mid_upload_keeps_every_envelope_it_gave_a_receipt_for() {
         "{cycles} hub runs, {killed} killed mid-upload; {} envelopes, each held once (seed {seed:#x})",
         TABLETS * per_tablet
     );
+}
+
+#[test]
+fn a_hub_stopped_with_sigterm_closes_its_store_and_socket_and_exits_cleanly() {
+    let d = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let hub =
+        pki::init(&d.path().join("hub"), &["localhost".into()], &format!("127.0.0.1:{port}"), "https://localhost:1")
+            .unwrap();
+    let mut child = serve(&hub.dir);
+    let socket = doorstep_hub::admin::socket_path(&hub.dir);
+    assert!(socket.exists());
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(!socket.exists(), "the admin socket goes with the hub");
+    SledStore::open(&hub.dir.join("store")).expect("the store is free at once");
 }
