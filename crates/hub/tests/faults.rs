@@ -195,7 +195,7 @@ fn each_application_reaches_the_hub_exactly_once_whatever_the_network_does() {
             duplicates += 1;
             let (url, config) = (url.clone(), bundle.client_config().unwrap());
             let id = ApplicationId::parse(&entry.application_id).unwrap();
-            let digest: Digest = hex::decode(&entry.digest).unwrap().try_into().unwrap();
+            let digest: Digest = entry.digest_bytes().unwrap();
             let bytes = bytes.clone();
             std::thread::spawn(move || {
                 let mut c = HubClient::new(&url, config).unwrap();

@@ -81,10 +81,7 @@ pub fn run(
         }
         let id =
             ApplicationId::parse(&e.application_id).ok_or_else(|| EscrowError::Outbox(e.application_id.clone()))?;
-        let digest: [u8; 32] = hex::decode(&e.digest)
-            .ok()
-            .and_then(|d| d.try_into().ok())
-            .ok_or_else(|| EscrowError::Outbox(e.digest.clone()))?;
+        let digest = e.digest_bytes().ok_or_else(|| EscrowError::Outbox(e.digest.clone()))?;
         let bytes = vault.envelope_bytes(&e.application_id)?;
         vault.begin_upload(&e.application_id, now())?;
         let name = e.application_id.clone();
@@ -169,10 +166,7 @@ pub fn release_batch(
         }
         let id =
             ApplicationId::parse(&e.application_id).ok_or_else(|| EscrowError::Outbox(e.application_id.clone()))?;
-        let digest: [u8; 32] = hex::decode(&e.digest)
-            .ok()
-            .and_then(|d| d.try_into().ok())
-            .ok_or_else(|| EscrowError::Outbox(e.digest.clone()))?;
+        let digest = e.digest_bytes().ok_or_else(|| EscrowError::Outbox(e.digest.clone()))?;
         let reason = returns.iter().find(|(r, _)| ApplicationId::parse(r) == Some(id)).map(|(_, why)| why.clone());
         let decision = match &reason {
             Some(why) if why.trim().is_empty() => return Err(ReleaseError::NoReason(e.application_id)),

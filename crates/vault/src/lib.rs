@@ -141,6 +141,13 @@ pub struct OutboxEntry {
     pub settled: bool,
 }
 
+impl OutboxEntry {
+    /// The envelope's digest as bytes (`None` if the stored hex is damaged).
+    pub fn digest_bytes(&self) -> Option<[u8; 32]> {
+        hex::decode(&self.digest).ok().and_then(|d| d.try_into().ok())
+    }
+}
+
 /// What the supervisor sees before approving: no biometrics beyond a thumbnail.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewSummary {
@@ -814,10 +821,7 @@ impl Vault {
     ) -> Result<OutboxEntry, VaultError> {
         let entry = self.entry(id)?;
         let app = ApplicationId::parse(id).ok_or_else(|| VaultError::NoSuchApplication(id.into()))?;
-        let digest: [u8; 32] = hex::decode(&entry.digest)
-            .ok()
-            .and_then(|d| d.try_into().ok())
-            .ok_or_else(|| VaultError::Corrupt("digest".into()))?;
+        let digest = entry.digest_bytes().ok_or_else(|| VaultError::Corrupt("digest".into()))?;
         let parsed = Receipt::from_bytes(receipt).map_err(|e| VaultError::BadReceipt(e.to_string()))?;
         parsed.verify(app, &digest, hub).map_err(|e| VaultError::BadReceipt(e.to_string()))?;
         fsutil::write_atomic(&self.receipt_path(&app), receipt)?;
