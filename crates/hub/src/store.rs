@@ -96,8 +96,6 @@ pub trait Store: Records {
     /// Stores a whole envelope, its facts and its receipt, and drops the partial upload, as
     /// one: the envelope is durable before anything says it was received.
     fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<(), StoreError>;
-    /// The application a device counter was used for, if any.
-    fn counter(&self, device_id: &str, counter: u64) -> Result<Option<String>, StoreError>;
     /// Takes a device counter for application `id`, atomically: `Some(other)` when another
     /// application already has it (a replay), `None` when it is now (or was already) `id`'s.
     fn claim_counter(&self, device_id: &str, counter: u64, id: &str) -> Result<Option<String>, StoreError>;
@@ -567,11 +565,6 @@ impl Store for SledStore {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
         }
-    }
-
-    fn counter(&self, device_id: &str, counter: u64) -> Result<Option<String>, StoreError> {
-        self.alive()?;
-        Ok(self.records.get(counter_key(device_id, counter))?.map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     fn claim_counter(&self, device_id: &str, counter: u64, id: &str) -> Result<Option<String>, StoreError> {

@@ -39,25 +39,13 @@ fn serve(hub_dir: &std::path::Path) -> Child {
     child
 }
 
-/// A small random source (xorshift) so that a failing run can be repeated from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 #[test]
 fn a_hub_killed_mid_upload_keeps_every_envelope_it_gave_a_receipt_for() {
     let kills: usize = std::env::var("DOORSTEP_HUB_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(25);
     let seed = 0xC0FF_EE00_u64 + kills as u64;
     // Enough work that every kill lands while uploads are running.
     let per_tablet = (kills * 4).max(100);
-    let mut rng = Rng(seed);
+    let mut rng = common::Dice(seed);
     let d = tempfile::tempdir().unwrap();
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let listen = format!("127.0.0.1:{port}");

@@ -22,22 +22,6 @@ use doorstep_vault::{InitOptions, KdfParams, ReviewSummary, Role, Vault, VaultCo
 
 const PIN: &str = "135790";
 
-/// A small deterministic generator (xorshift), so a failing round can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 /// How the next connection through the proxy is cut: after this many bytes up (tablet to
 /// hub) and down (hub to tablet), or never.
 #[derive(Clone, Copy, Default)]
@@ -57,7 +41,7 @@ impl Proxy {
     fn start(target: SocketAddr, seed: u64) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let plan = Arc::new(Mutex::new(Rng(seed)));
+        let plan = Arc::new(Mutex::new(common::Dice(seed)));
         let rate = Arc::new(AtomicU64::new(0));
         let cuts = Arc::new(AtomicU64::new(0));
         let (p, r, c) = (plan.clone(), rate.clone(), cuts.clone());
@@ -173,7 +157,7 @@ fn each_application_reaches_the_hub_exactly_once_whatever_the_network_does() {
     let mut vault =
         Vault::unlock(&vault_dir, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
 
-    let mut rng = Rng(0xC0FFEE);
+    let mut rng = common::Dice(0xC0FFEE);
     let mut sent: Vec<(String, Vec<u8>)> = Vec::new();
     let (mut attempts, mut restarts, mut duplicates, mut stale, mut lost_replies) = (0u64, 0u64, 0u64, 0u64, 0u64);
     let (mut restart_time, mut escrow_time, mut seal_time) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);

@@ -11,33 +11,12 @@
 
 mod common;
 
+use common::Dice;
 use doorstep_envelope::*;
 use doorstep_hub::pki::{self, Validity};
 use doorstep_hub::service::{Request, Service};
 use doorstep_hub::store::{Records, SledStore};
 use doorstep_sync::client::{self, Exchange, Outgoing, Response, Start, SyncError};
-
-/// splitmix64: a seed's dice.
-struct Dice(u64);
-
-impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// True with probability `per_mille`/1000.
-    fn chance(&mut self, per_mille: u64) -> bool {
-        self.below(1000) < per_mille
-    }
-}
 
 type Sent = (String, String, Vec<(String, String)>, Vec<u8>);
 

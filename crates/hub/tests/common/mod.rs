@@ -1,5 +1,5 @@
-//! Fixtures shared by the hub's tests and its benchmark: an enrolled tablet's bundle, and an
-//! application of an obviously fake person.
+//! Fixtures shared by the hub's tests and its benchmark: an enrolled tablet's bundle, an
+//! application of an obviously fake person, and a seeded random source.
 
 use doorstep_envelope::{
     ApplicationId, ApplicationRecord, CaptureMetadata, DeviceId, SealContext, SealedEnvelope, seal,
@@ -67,4 +67,30 @@ pub fn envelopes(b: &Bundle, tablet: usize, count: usize, size: impl Fn(usize) -
             seal(&record, &ctx, &mut rand::rng()).unwrap()
         })
         .collect()
+}
+
+/// A small seeded random source (splitmix64), so that a failing run can be repeated from its
+/// seed.
+#[allow(dead_code)]
+pub struct Dice(pub u64);
+
+#[allow(dead_code)]
+impl Dice {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// True with probability `per_mille`/1000.
+    pub fn chance(&mut self, per_mille: u64) -> bool {
+        self.below(1000) < per_mille
+    }
 }
