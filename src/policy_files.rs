@@ -12,9 +12,8 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<Policy> {
     if !dir.is_dir() {
         anyhow::bail!("policy folder {} does not exist", dir.display());
     }
-    let builtin = PolicySources::BUILTIN;
-    let defaults = [builtin.fees, builtin.endorsements, builtin.priority, builtin.urgent, builtin.rules];
-    let mut texts = Vec::with_capacity(POLICY_FILES.len());
+    let defaults = PolicySources::BUILTIN.texts();
+    let mut texts: Vec<String> = Vec::with_capacity(POLICY_FILES.len());
     for (name, default) in POLICY_FILES.iter().zip(defaults) {
         let path = dir.join(name);
         let text = match std::fs::read_to_string(&path) {
@@ -24,12 +23,6 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<Policy> {
         };
         texts.push(text);
     }
-    let sources = PolicySources {
-        fees: &texts[0],
-        endorsements: &texts[1],
-        priority: &texts[2],
-        urgent: &texts[3],
-        rules: &texts[4],
-    };
-    Policy::parse(sources).with_context(|| format!("policy folder {}", dir.display()))
+    let refs: [&str; POLICY_FILES.len()] = std::array::from_fn(|i| texts[i].as_str());
+    Policy::parse(PolicySources::from_texts(refs)).with_context(|| format!("policy folder {}", dir.display()))
 }

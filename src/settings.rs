@@ -22,6 +22,15 @@ impl Lang {
     }
 }
 
+impl From<Lang> for doorstep_core::Lang {
+    fn from(lang: Lang) -> doorstep_core::Lang {
+        match lang {
+            Lang::Zh => doorstep_core::Lang::Zh,
+            Lang::En => doorstep_core::Lang::En,
+        }
+    }
+}
+
 /// China Standard Time: UTC+8 all year.
 pub const CHINA_STANDARD_TIME: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
     Ok(o) => o,

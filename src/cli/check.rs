@@ -1,4 +1,5 @@
-//! `doorstep check id|doc|mrz`: validate a number or an MRZ and say what it holds.
+//! `doorstep check id|doc|mrz|name`: validate a number, an MRZ or a name and say what it
+//! holds.
 
 use std::process::ExitCode;
 
@@ -6,7 +7,8 @@ use clap::Subcommand;
 use doorstep_core::date::age_on;
 use doorstep_core::document::{DocumentKind, DocumentNumber};
 use doorstep_core::id_number::CitizenId;
-use doorstep_core::{format_date, mrz};
+use doorstep_core::name::{ChineseName, NameSuggestion, PinyinName, suggest};
+use doorstep_core::{Lang, Localize, Message, format_date, mrz};
 use serde_json::{Map, Value, json};
 
 #[derive(Debug, Subcommand)]
@@ -33,6 +35,13 @@ pub enum CheckCommand {
         #[command(flatten)]
         out: Output,
     },
+    /// A Chinese name: surname and given name, the suggested pinyin and the MRZ name field,
+    /// and whether the surname's reading varies by family.
+    Name {
+        name: String,
+        #[command(flatten)]
+        out: Output,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -48,7 +57,7 @@ pub struct Output {
 /// The outcome of a check: parsed fields in order, or the reason it is invalid.
 struct Report {
     fields: Vec<(&'static str, Value)>,
-    invalid: Option<(String, String)>,
+    invalid: Option<(String, Message)>,
     notes: Vec<String>,
 }
 
@@ -57,17 +66,18 @@ pub fn run(command: CheckCommand) -> anyhow::Result<ExitCode> {
         CheckCommand::Id { number, out } => (check_id(&number, super::today(out.date)), out),
         CheckCommand::Doc { kind, number, out } => (check_doc(kind, &number), out),
         CheckCommand::Mrz { lines, out } => (check_mrz(&lines, super::today(out.date)), out),
+        CheckCommand::Name { name, out } => (check_name(&name), out),
     };
     print_report(&report, out.json);
     Ok(if report.invalid.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-fn invalid(code: &str, reason: impl ToString) -> Report {
-    Report { fields: vec![], invalid: Some((code.to_string(), reason.to_string())), notes: vec![] }
+fn invalid<E: Localize + std::fmt::Debug>(e: &E) -> Report {
+    Report { fields: vec![], invalid: Some((code_of(e), e.message())), notes: vec![] }
 }
 
 /// A stable, machine-readable name for an error variant, from its `Debug` form.
-fn code_of<E: std::fmt::Debug>(e: &E) -> String {
+pub(crate) fn code_of<E: std::fmt::Debug>(e: &E) -> String {
     let name = format!("{e:?}");
     let name = name.split(['(', ' ', '{']).next().unwrap_or_default();
     let mut out = String::new();
@@ -94,7 +104,7 @@ fn check_id(number: &str, today: time::Date) -> Report {
             invalid: None,
             notes: vec![],
         },
-        Err(e) => invalid(&code_of(&e), e),
+        Err(e) => invalid(&e),
     }
 }
 
@@ -105,7 +115,7 @@ fn check_doc(kind: DocumentKind, number: &str) -> Report {
             let mut fields = vec![
                 ("document_number", json!(n.as_str())),
                 ("kind", json!(kind.code())),
-                ("document", json!(kind.name_zh())),
+                ("document", json!(Message::new(kind.key()).render(Lang::Zh))),
             ];
             if let Value::Object(map) = series {
                 for (k, v) in map {
@@ -130,7 +140,7 @@ fn check_doc(kind: DocumentKind, number: &str) -> Report {
             };
             Report { fields, invalid: None, notes }
         }
-        Err(e) => invalid(&code_of(&e), e),
+        Err(e) => invalid(&e),
     }
 }
 
@@ -167,8 +177,65 @@ fn check_mrz(lines: &[String], today: time::Date) -> Report {
                 notes,
             }
         }
-        Err(e) => invalid(&code_of(&e), e),
+        Err(e) => invalid(&e),
     }
+}
+
+/// The TD3 (passport) name field is 39 characters.
+const TD3_NAME: usize = 39;
+
+fn pinyin_fields(p: &PinyinName) -> Value {
+    json!({
+        "surname_pinyin": p.surname(),
+        "given_name_pinyin": p.given(),
+        "mrz_name": p.mrz_field(TD3_NAME),
+    })
+}
+
+fn check_name(input: &str) -> Report {
+    let name = match ChineseName::parse(input) {
+        Ok(n) => n,
+        Err(e) => return invalid(&e),
+    };
+    let mut fields = vec![
+        ("name", json!(name.as_str())),
+        ("charset", serde_json::to_value(name.charset()).unwrap_or(Value::Null)),
+        ("rare_characters", json!(name.rare_characters().iter().map(char::to_string).collect::<Vec<_>>())),
+    ];
+    let mut notes = Vec::new();
+    match suggest(&name) {
+        Some(NameSuggestion { surname, given, pinyin, ambiguous, alternatives }) => {
+            fields.push(("surname", json!(surname)));
+            fields.push(("given_name", json!(given)));
+            fields.push(("surname_pinyin", json!(pinyin.surname())));
+            fields.push(("given_name_pinyin", json!(pinyin.given())));
+            fields.push(("mrz_name", json!(pinyin.mrz_field(TD3_NAME))));
+            fields.push(("ambiguous", json!(ambiguous)));
+            fields.push(("alternatives", Value::Array(alternatives.iter().map(pinyin_fields).collect())));
+            if ambiguous {
+                let others: Vec<&str> = alternatives.iter().map(|a| a.surname()).collect();
+                notes.push(format!(
+                    "families read this surname differently ({} or {}): ask the applicant / 此姓氏读音因家族而异，请向申请人确认",
+                    pinyin.surname(),
+                    others.join(", ")
+                ));
+            }
+            notes.push("a suggestion: confirm it against the household register / 拼音以户口登记为准".into());
+        }
+        None => {
+            for key in ["surname", "given_name", "surname_pinyin", "given_name_pinyin", "mrz_name"] {
+                fields.push((key, Value::Null));
+            }
+            fields.push(("ambiguous", json!(false)));
+            fields.push(("alternatives", json!([])));
+            notes.push(
+                "a name with the separator · is transcribed from the holder's own language, not read character by \
+                 character: type the pinyin from the household register / 少数民族姓名请按户口登记录入拼音"
+                    .into(),
+            );
+        }
+    }
+    Report { fields, invalid: None, notes }
 }
 
 fn print_report(report: &Report, json_out: bool) {
@@ -177,7 +244,8 @@ fn print_report(report: &Report, json_out: bool) {
         map.insert("valid".into(), json!(report.invalid.is_none()));
         if let Some((code, reason)) = &report.invalid {
             map.insert("error".into(), json!(code));
-            map.insert("reason".into(), json!(reason));
+            map.insert("reason".into(), json!(reason.render(Lang::En)));
+            map.insert("reason_zh".into(), json!(reason.render(Lang::Zh)));
         }
         for (k, v) in &report.fields {
             map.insert((*k).into(), v.clone());
@@ -189,7 +257,10 @@ fn print_report(report: &Report, json_out: bool) {
         return;
     }
     match &report.invalid {
-        Some((_, reason)) => println!("invalid 无效: {reason}"),
+        Some((_, reason)) => {
+            println!("invalid 无效: {}", reason.render(Lang::Zh));
+            println!("  {}", reason.render(Lang::En));
+        }
         None => println!("valid 有效"),
     }
     let width = report.fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
@@ -197,6 +268,7 @@ fn print_report(report: &Report, json_out: bool) {
         let shown = match v {
             Value::Null => continue,
             Value::String(s) => s.clone(),
+            Value::Array(items) if items.is_empty() => continue,
             other => other.to_string(),
         };
         println!("  {k:<width$}  {shown}");

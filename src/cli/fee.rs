@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use doorstep_core::policy::Confidence;
-use doorstep_core::{Service, format_date};
+use doorstep_core::{Lang, Localize, Message, Service, format_date};
 use serde_json::json;
 
 #[derive(Debug, clap::Args)]
@@ -43,17 +43,24 @@ pub fn run(args: FeeArgs, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode>
             match policy.endorsements.option_for(e) {
                 Ok(option) => {
                     if let Some(c) = option.condition {
-                        conditions.push(format!("{} {}: {} / {}", e.code, spec, c.describe_zh(), c.describe_en()));
+                        let m = Message::new(c.key());
+                        conditions.push(format!(
+                            "{} {}: {} / {}",
+                            e.code,
+                            spec,
+                            m.render(Lang::Zh),
+                            m.render(Lang::En)
+                        ));
                     }
                 }
-                Err(err) => return fail(err.to_string()),
+                Err(err) => return fail(err.render(Lang::En)),
             }
         }
         services.push(service);
     }
     let quote = match policy.fees.quote(&services, date) {
         Ok(q) => q,
-        Err(e) => return fail(e.to_string()),
+        Err(e) => return fail(e.render(Lang::En)),
     };
     if args.json {
         let mut value = serde_json::to_value(&quote)?;

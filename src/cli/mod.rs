@@ -2,10 +2,11 @@
 //!
 //! Exit codes: 0 valid / done, 1 invalid (or the command failed), 2 usage error.
 
-mod check;
+pub(crate) mod check;
 pub mod devices;
 mod fee;
 pub mod photo;
+mod requirements;
 pub mod sync;
 pub mod vault;
 
@@ -73,6 +74,10 @@ pub enum Command {
     Check(check::CheckCommand),
     /// Itemised fees for services, e.g. `doorstep fee passport hk-macao-endorsement:G:1x:3m`.
     Fee(fee::FeeArgs),
+    /// What a visit must collect for an applicant: fingerprints, signature, photo, guardians,
+    /// the fee and the expected issue date, e.g.
+    /// `doorstep requirements --birth-date 2015-03-01 passport`.
+    Requirements(requirements::RequirementsArgs),
     /// The encrypted store on this unit.
     #[command(subcommand)]
     Vault(vault::VaultCommand),
@@ -116,6 +121,7 @@ pub fn main() -> ExitCode {
         None => return crate::app::run(cli.ui, policy, cli.vault, config),
         Some(Command::Check(c)) => check::run(c),
         Some(Command::Fee(f)) => fee::run(f, policy.as_deref()),
+        Some(Command::Requirements(r)) => requirements::run(r, policy.as_deref()),
         Some(Command::Vault(v)) => vault::run(v, cli.vault, &config),
         Some(Command::Devices(d)) => devices::run(d),
         Some(Command::Photo(p)) => photo::run(p),

@@ -318,3 +318,138 @@ fn photo_check_reports_every_check_by_name() {
     assert!(!target.exists());
     std::fs::remove_file(&blank).ok();
 }
+
+/// (birth date, services, fingerprints, signature, photo, guardian required, guardian may apply)
+type AgeCase<'a> = (&'a str, &'a [&'a str], &'a str, &'a str, &'a str, bool, bool);
+
+/// `doorstep requirements`: the published age rules as a table.
+#[test]
+fn requirements_follow_the_published_age_rules() {
+    let cases: &[AgeCase] = &[
+        ("2010-12-04", &["passport"], "required", "applicant", "new", false, false),
+        ("2010-12-05", &["passport"], "guardian-decides", "applicant", "new", true, false),
+        ("2018-06-01", &["hk-macao-permit"], "guardian-decides", "applicant", "new", true, false),
+        ("2021-01-01", &["passport"], "guardian-decides", "guardian", "new", true, true),
+        ("1949-12-31", &["taiwan-permit"], "required", "applicant", "reuse-allowed", false, false),
+        ("1980-01-01", &["taiwan-resident-permit"], "not-taken", "applicant", "new", false, false),
+    ];
+    for &(birth, services, fingers, signature, photo, guardian, may_apply) in cases {
+        let mut args = vec!["--birth-date", birth];
+        args.extend_from_slice(services);
+        let (code, v) = requirements(&args);
+        assert_eq!(code, 0, "{birth} {services:?}: {v}");
+        assert_eq!(v["fingerprints"], fingers, "{birth}");
+        assert_eq!(v["signature"], signature, "{birth}");
+        assert_eq!(v["photo"], photo, "{birth}");
+        assert_eq!(v["guardian_required"], guardian, "{birth}");
+        assert_eq!(v["guardian_may_apply_for_child"], may_apply, "{birth}");
+        assert!(v["warnings"].is_array());
+    }
+}
+
+/// `doorstep requirements --date 2026-12-04 --json` with `args`.
+fn requirements(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["requirements", "--date", "2026-12-04", "--json"];
+    all.extend_from_slice(args);
+    json(&all)
+}
+
+#[test]
+fn requirements_fee_dates_and_refusals() {
+    let (code, v) =
+        requirements(&["--birth-date", "2015-03-01", "passport", "hk-macao-permit", "hk-macao-endorsement:G:1x:3m"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["age"], 11);
+    assert_eq!(v["fee_total_yuan"].as_f64(), Some(195.0));
+    // Friday 2026-12-04 + 7 working days.
+    assert_eq!(v["expected_issue_date"], "2026-12-15");
+
+    // An endorsement alone, with no permit held or applied for.
+    let (code, v) = json(&[
+        "requirements",
+        "--date",
+        "2026-12-04",
+        "--birth-date",
+        "1980-01-01",
+        "--json",
+        "hk-macao-endorsement:G:1x:3m",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!((v["valid"].clone(), v["error"].clone()), (Value::Bool(false), Value::from("permit-needed")));
+    // With the permit held: no new photo or prints, and the unchecked permit is a warning.
+    let (code, v) =
+        requirements(&["--birth-date", "1980-01-01", "--held", "hk-macao-permit", "hk-macao-endorsement:G:1x:3m"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!((v["photo"].as_str(), v["fingerprints"].as_str()), (Some("not-needed"), Some("not-taken")));
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 1);
+    // A held permit that expires before the endorsement would.
+    let (code, v) = requirements(&[
+        "--birth-date",
+        "1980-01-01",
+        "--held",
+        "hk-macao-permit:2027-06-01",
+        "hk-macao-endorsement:G:1x:1y",
+    ]);
+    assert_eq!((code, v["error"].as_str()), (1, Some("held-permit-expires-first")));
+    // The suspended Taiwan individual-travel endorsement is refused, and says why.
+    let (code, v) = requirements(&["--birth-date", "1980-01-01", "taiwan-permit", "taiwan-endorsement:G:1x:6m"]);
+    assert_eq!((code, v["error"].as_str()), (1, Some("suspended")));
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 1, "{v}");
+}
+
+#[test]
+fn requirements_warn_of_a_lifted_suspension_and_an_unlisted_year() {
+    let dir = std::env::temp_dir().join(format!("doorstep-policy-lifted-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(crate::root().join("assets/policy/endorsements.toml")).unwrap();
+    std::fs::write(
+        dir.join("endorsements.toml"),
+        text.replace("suspension_lifted = false", "suspension_lifted = true"),
+    )
+    .unwrap();
+    let (code, v) = json(&[
+        "requirements",
+        "--policy",
+        dir.to_str().unwrap(),
+        "--date",
+        "2026-12-28",
+        "--birth-date",
+        "1980-01-01",
+        "--json",
+        "taiwan-permit",
+        "taiwan-endorsement:G:1x:6m",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    let warnings: Vec<&str> = v["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert_eq!(warnings.len(), 3, "lifted suspension, partial fee, year 2027 not in the calendar: {warnings:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `doorstep check name`: the published surname readings. (name, surname, pinyin, ambiguous)
+#[test]
+fn check_name_surname_readings() {
+    let cases = [
+        ("翟测试", "翟", "ZHAI", false),
+        ("阚测试", "阚", "KAN", false),
+        ("澹台测试", "澹台", "TANTAI", false),
+        ("尉测试", "尉", "WEI", false),
+        ("尉迟测试", "尉迟", "YUCHI", false),
+        ("秘测试", "秘", "BI", false),
+        ("乐测试", "乐", "YUE", true),
+        ("盖测试", "盖", "GE", true),
+    ];
+    for (name, surname, pinyin, ambiguous) in cases {
+        let (code, v) = json(&["check", "name", name, "--json"]);
+        assert_eq!(code, 0, "{name}");
+        assert_eq!(v["valid"], true);
+        assert_eq!(v["surname"], surname, "{name}");
+        assert_eq!(v["given_name"], "测试", "{name}");
+        assert_eq!(v["surname_pinyin"], pinyin, "{name}");
+        assert_eq!(v["given_name_pinyin"], "CESHI", "{name}");
+        assert_eq!(v["mrz_name"], format!("{pinyin}<<CESHI{}", "<".repeat(39 - pinyin.len() - 7)), "{name}");
+        assert_eq!(v["ambiguous"], ambiguous, "{name}");
+        assert_eq!(v["alternatives"].as_array().unwrap().is_empty(), !ambiguous, "{name}");
+    }
+    let (code, v) = json(&["check", "name", "测试A", "--json"]);
+    assert_eq!((code, v["valid"].as_bool(), v["error"].as_str()), (1, Some(false), Some("invalid-character")));
+}

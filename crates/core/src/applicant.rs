@@ -9,6 +9,7 @@ use crate::date::{age_on, parse_yyyymmdd};
 use crate::document::{DocumentKind, DocumentNumber, DocumentNumberError};
 use crate::id_number::{CitizenId, IdKind, IdNumberError, Sex};
 use crate::name::{ChineseName, NameError, PinyinName, suggest_pinyin};
+use crate::text::{Localize, Message};
 
 /// Where the identity came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,29 +124,69 @@ impl fmt::Debug for ApplicantInput {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ApplicantError {
-    #[error("name: {0}")]
-    Name(#[from] NameError),
-    #[error("identity number: {0}")]
-    IdNumber(#[from] IdNumberError),
-    #[error("台胞证 number: {0}")]
-    Document(#[from] DocumentNumberError),
-    #[error("give either the 18-character identity number or the 台胞证 number with birth date and sex")]
-    NoIdentity,
-    #[error("the birth date must be YYYYMMDD, a real date not after today")]
+/// A field of the identity card, when the card disagrees with its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardField {
     BirthDate,
-    #[error("the sex is missing")]
+    Sex,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplicantError {
+    Name(NameError),
+    IdNumber(IdNumberError),
+    Document(DocumentNumberError),
+    NoIdentity,
+    BirthDate,
     SexMissing,
-    #[error("the card's {0} does not match its identity number: read the card again")]
-    CardMismatch(&'static str),
-    #[error("the identity card expired on {0}; a valid identity card is needed")]
-    CardExpired(String),
-    #[error("the card's expiry date is not YYYYMMDD or 长期")]
+    CardMismatch(CardField),
+    CardExpired(Date),
     CardExpiryUnreadable,
-    #[error("no pinyin could be suggested for this name; type it")]
     PinyinNeeded,
 }
+
+impl From<NameError> for ApplicantError {
+    fn from(e: NameError) -> Self {
+        ApplicantError::Name(e)
+    }
+}
+
+impl From<IdNumberError> for ApplicantError {
+    fn from(e: IdNumberError) -> Self {
+        ApplicantError::IdNumber(e)
+    }
+}
+
+impl From<DocumentNumberError> for ApplicantError {
+    fn from(e: DocumentNumberError) -> Self {
+        ApplicantError::Document(e)
+    }
+}
+
+impl Localize for ApplicantError {
+    fn message(&self) -> Message {
+        match self {
+            ApplicantError::Name(e) => Message::new("error.applicant.name").with("error", e.message()),
+            ApplicantError::IdNumber(e) => Message::new("error.applicant.id-number").with("error", e.message()),
+            ApplicantError::Document(e) => Message::new("error.applicant.taiwan-permit").with("error", e.message()),
+            ApplicantError::NoIdentity => Message::new("error.applicant.no-identity"),
+            ApplicantError::BirthDate => Message::new("error.applicant.birth-date"),
+            ApplicantError::SexMissing => Message::new("error.applicant.sex-missing"),
+            ApplicantError::CardMismatch(field) => Message::new("error.applicant.card-mismatch").with_key(
+                "field",
+                match field {
+                    CardField::BirthDate => "field.birth-date",
+                    CardField::Sex => "field.sex",
+                },
+            ),
+            ApplicantError::CardExpired(d) => Message::new("error.applicant.card-expired").with("date", *d),
+            ApplicantError::CardExpiryUnreadable => Message::new("error.applicant.card-expiry-unreadable"),
+            ApplicantError::PinyinNeeded => Message::new("error.applicant.pinyin-needed"),
+        }
+    }
+}
+
+crate::localized_error!(ApplicantError);
 
 /// A validated applicant. `Debug` hides personal data.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,10 +214,10 @@ impl Applicant {
             if !input.card_birth_date.is_empty()
                 && parse_yyyymmdd(input.card_birth_date.trim()) != Some(id.birth_date())
             {
-                return Err(ApplicantError::CardMismatch("birth date"));
+                return Err(ApplicantError::CardMismatch(CardField::BirthDate));
             }
             if input.card_sex.is_some_and(|s| s != id.sex()) {
-                return Err(ApplicantError::CardMismatch("sex"));
+                return Err(ApplicantError::CardMismatch(CardField::Sex));
             }
             Identity::Citizen { id }
         } else if !input.taiwan_resident_permit.trim().is_empty() {
@@ -196,7 +237,7 @@ impl Applicant {
         if let Some(CardExpiry::On(d)) = card_expiry
             && d < today
         {
-            return Err(ApplicantError::CardExpired(crate::format_date(d)));
+            return Err(ApplicantError::CardExpired(d));
         }
         let pinyin = if input.pinyin_surname.trim().is_empty() {
             suggest_pinyin(&name).ok_or(ApplicantError::PinyinNeeded)?
@@ -253,15 +294,15 @@ mod tests {
     #[test]
     fn card_data_must_agree_with_the_number() {
         let i = ApplicantInput { card_sex: Some(Sex::Male), ..input() };
-        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardMismatch("sex")));
+        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardMismatch(CardField::Sex)));
         let i = ApplicantInput { card_birth_date: "19491230".into(), ..input() };
-        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardMismatch("birth date")));
+        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardMismatch(CardField::BirthDate)));
     }
 
     #[test]
     fn expired_cards_and_missing_identity_are_refused() {
         let i = ApplicantInput { card_expiry: "20261125".into(), ..input() };
-        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardExpired("2026-11-25".into())));
+        assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardExpired(date!(2026 - 11 - 25))));
         let i = ApplicantInput { card_expiry: "2026".into(), ..input() };
         assert_eq!(Applicant::from_input(&i, TODAY), Err(ApplicantError::CardExpiryUnreadable));
         let i = ApplicantInput { id_number: String::new(), ..input() };

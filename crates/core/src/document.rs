@@ -8,6 +8,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::text::{Localize, Message};
+
 /// The document kinds whose numbers doorstep reads and checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -44,23 +46,14 @@ impl DocumentKind {
         }
     }
 
-    pub fn name_zh(self) -> &'static str {
+    /// The locale key of the document's name.
+    pub fn key(self) -> &'static str {
         match self {
-            DocumentKind::Passport => "普通护照",
-            DocumentKind::HkMacaoPermit => "往来港澳通行证",
-            DocumentKind::TaiwanPermit => "往来台湾通行证",
-            DocumentKind::TaiwanResidentPermit => "台湾居民来往大陆通行证",
-            DocumentKind::HomeReturnPermit => "港澳居民来往内地通行证",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            DocumentKind::Passport => "ordinary passport",
-            DocumentKind::HkMacaoPermit => "Exit-Entry Permit for Travelling to and from Hong Kong and Macao",
-            DocumentKind::TaiwanPermit => "Travel Permit to and from Taiwan",
-            DocumentKind::TaiwanResidentPermit => "Mainland Travel Permit for Taiwan Residents",
-            DocumentKind::HomeReturnPermit => "Mainland Travel Permit for Hong Kong and Macao Residents",
+            DocumentKind::Passport => "document.passport",
+            DocumentKind::HkMacaoPermit => "document.hk-macao-permit",
+            DocumentKind::TaiwanPermit => "document.taiwan-permit",
+            DocumentKind::TaiwanResidentPermit => "document.taiwan-resident-permit",
+            DocumentKind::HomeReturnPermit => "document.home-return-permit",
         }
     }
 }
@@ -129,19 +122,33 @@ impl fmt::Debug for DocumentNumber {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocumentNumberError {
-    #[error("the number is empty")]
     Empty,
-    #[error("a {kind} number has {expected}; this one has {found} characters")]
     WrongLength { kind: DocumentKind, expected: &'static str, found: usize },
-    #[error("a {kind} number starts with {expected}")]
     WrongPrefix { kind: DocumentKind, expected: &'static str },
-    #[error("character {0} should be a digit")]
     NotADigit(usize),
-    #[error("the series letter may not be I or O (they are never issued; check for 1 or 0)")]
     ForbiddenSeriesLetter,
 }
+
+impl Localize for DocumentNumberError {
+    fn message(&self) -> Message {
+        match *self {
+            DocumentNumberError::Empty => Message::new("error.doc.empty"),
+            DocumentNumberError::WrongLength { kind, expected, found } => Message::new("error.doc.wrong-length")
+                .with_key("kind", kind.key())
+                .with_key("expected", expected)
+                .with("found", found),
+            DocumentNumberError::WrongPrefix { kind, expected } => {
+                Message::new("error.doc.wrong-prefix").with_key("kind", kind.key()).with("expected", expected)
+            }
+            DocumentNumberError::NotADigit(p) => Message::new("error.doc.not-a-digit").with("position", p),
+            DocumentNumberError::ForbiddenSeriesLetter => Message::new("error.doc.forbidden-series-letter"),
+        }
+    }
+}
+
+crate::localized_error!(DocumentNumberError);
 
 impl DocumentNumber {
     /// Checks `input` against the format of `kind`. Spaces are ignored and letters upper-cased.
@@ -212,7 +219,7 @@ fn series_letter(b: u8) -> Result<(), DocumentNumberError> {
 fn parse_passport(n: &str) -> Result<Series, DocumentNumberError> {
     const KIND: DocumentKind = DocumentKind::Passport;
     if !n.is_ascii() || n.len() != 9 {
-        return Err(length_error(KIND, "9 characters", n));
+        return Err(length_error(KIND, "doc.length.nine", n));
     }
     let b = n.as_bytes();
     match b[0] {
@@ -222,14 +229,14 @@ fn parse_passport(n: &str) -> Result<Series, DocumentNumberError> {
             series_letter(b[1])?;
             digits(n, 2..9).map(|_| Series::PassportELetter)
         }
-        _ => Err(DocumentNumberError::WrongPrefix { kind: KIND, expected: "G or E" }),
+        _ => Err(DocumentNumberError::WrongPrefix { kind: KIND, expected: "G/E" }),
     }
 }
 
 fn parse_hk_macao(n: &str) -> Result<Series, DocumentNumberError> {
     const KIND: DocumentKind = DocumentKind::HkMacaoPermit;
     if !n.is_ascii() || n.len() != 9 {
-        return Err(length_error(KIND, "9 characters", n));
+        return Err(length_error(KIND, "doc.length.nine", n));
     }
     let b = n.as_bytes();
     if b[0] != b'C' {
@@ -246,7 +253,7 @@ fn parse_hk_macao(n: &str) -> Result<Series, DocumentNumberError> {
 fn parse_taiwan_permit(n: &str) -> Result<Series, DocumentNumberError> {
     const KIND: DocumentKind = DocumentKind::TaiwanPermit;
     if !n.is_ascii() || n.len() != 9 {
-        return Err(length_error(KIND, "9 characters", n));
+        return Err(length_error(KIND, "doc.length.nine", n));
     }
     if n.as_bytes()[0] != b'L' {
         return Err(DocumentNumberError::WrongPrefix { kind: KIND, expected: "L" });
@@ -257,7 +264,7 @@ fn parse_taiwan_permit(n: &str) -> Result<Series, DocumentNumberError> {
 fn parse_taiwan_resident(n: &str) -> Result<Series, DocumentNumberError> {
     const KIND: DocumentKind = DocumentKind::TaiwanResidentPermit;
     if !n.is_ascii() || !(n.len() == 8 || n.len() == 10) {
-        return Err(length_error(KIND, "8 digits (or 10 on a pre-2008 booklet)", n));
+        return Err(length_error(KIND, "doc.length.taiwan-resident", n));
     }
     digits(n, 0..n.len())?;
     if n.len() == 8 {
@@ -271,19 +278,19 @@ fn parse_taiwan_resident(n: &str) -> Result<Series, DocumentNumberError> {
 fn parse_home_return(n: &str) -> Result<Series, DocumentNumberError> {
     const KIND: DocumentKind = DocumentKind::HomeReturnPermit;
     if !n.is_ascii() || !(n.len() == 9 || n.len() == 11) {
-        return Err(length_error(KIND, "9 or 11 characters", n));
+        return Err(length_error(KIND, "doc.length.home-return", n));
     }
     let b = n.as_bytes();
     let region = match b[0] {
         b'H' => HomeRegion::HongKong,
         b'M' => HomeRegion::Macao,
         _ => {
-            return Err(DocumentNumberError::WrongPrefix { kind: KIND, expected: "H or M" });
+            return Err(DocumentNumberError::WrongPrefix { kind: KIND, expected: "H/M" });
         }
     };
     if b[1] == b'A' {
         if n.len() != 9 {
-            return Err(length_error(KIND, "9 characters (HA/MA + 7 digits)", n));
+            return Err(length_error(KIND, "doc.length.home-return-non-citizen", n));
         }
         return digits(n, 2..9).map(|_| Series::HomeReturnNonCitizen { region });
     }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::date::{age_on, parse_yyyymmdd};
+use crate::text::{Localize, Message};
 
 /// Weights 2^(17−i) mod 11 for positions 1–17.
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -70,27 +71,40 @@ impl IdKind {
 }
 
 /// Why a string is not a valid identity number. Messages never repeat the number.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdNumberError {
-    #[error("the number is empty")]
     Empty,
-    #[error("this is a legacy 15-digit number (GB 11643-1989); ask for the current 18-character number")]
     LegacyFifteenDigit,
-    #[error("the number has {0} characters; it must have 18")]
     WrongLength(usize),
-    #[error("character {0} is not a digit (only the last may be X)")]
     InvalidCharacter(usize),
-    #[error("the check character is {found}, but the first 17 digits give {expected}: a digit was probably mistyped")]
     CheckCharacter { expected: char, found: char },
-    #[error("the address code is not a known province, nor 810000/820000/830000")]
     UnknownRegion,
-    #[error("positions 7–14 are not a real calendar date")]
     InvalidBirthDate,
-    #[error("the birth date is after today")]
     BirthDateInFuture,
-    #[error("the birth date is more than {MAX_PLAUSIBLE_AGE} years ago")]
     BirthDateImplausible,
 }
+
+impl Localize for IdNumberError {
+    fn message(&self) -> Message {
+        match *self {
+            IdNumberError::Empty => Message::new("error.id.empty"),
+            IdNumberError::LegacyFifteenDigit => Message::new("error.id.legacy-fifteen-digit"),
+            IdNumberError::WrongLength(n) => Message::new("error.id.wrong-length").with("n", n),
+            IdNumberError::InvalidCharacter(p) => Message::new("error.id.invalid-character").with("position", p),
+            IdNumberError::CheckCharacter { expected, found } => {
+                Message::new("error.id.check-character").with("expected", expected).with("found", found)
+            }
+            IdNumberError::UnknownRegion => Message::new("error.id.unknown-region"),
+            IdNumberError::InvalidBirthDate => Message::new("error.id.invalid-birth-date"),
+            IdNumberError::BirthDateInFuture => Message::new("error.id.birth-date-in-future"),
+            IdNumberError::BirthDateImplausible => {
+                Message::new("error.id.birth-date-implausible").with("years", MAX_PLAUSIBLE_AGE)
+            }
+        }
+    }
+}
+
+crate::localized_error!(IdNumberError);
 
 /// A validated 18-character identity number. `Debug` does not show the number.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ use time::Date;
 use crate::date::{YearRole, parse_mrz_date};
 use crate::document::{DocumentKind, DocumentNumber};
 use crate::id_number::Sex;
+use crate::text::{Localize, Message};
 
 /// The layouts doorstep reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,32 +37,69 @@ pub enum MrzField {
 }
 
 impl MrzField {
-    fn as_str(self) -> &'static str {
+    /// The locale key of the field's name.
+    pub fn key(self) -> &'static str {
         match self {
-            MrzField::DocumentNumber => "document number",
-            MrzField::BirthDate => "birth date",
-            MrzField::ExpiryDate => "expiry date",
-            MrzField::PersonalNumber => "personal number",
-            MrzField::Composite => "composite",
+            MrzField::DocumentNumber => "mrz.field.document-number",
+            MrzField::BirthDate => "mrz.field.birth-date",
+            MrzField::ExpiryDate => "mrz.field.expiry-date",
+            MrzField::PersonalNumber => "mrz.field.personal-number",
+            MrzField::Composite => "mrz.field.composite",
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MrzError {
-    #[error("expected 2 lines of 44 (passport), 3 lines of 30 (card) or 1 line of 30 (港澳通行证); got {0}")]
-    UnknownShape(String),
-    #[error("line {line}, position {position}: only A–Z, 0–9 and < may appear in an MRZ")]
-    InvalidCharacter { line: usize, position: usize },
-    #[error("the {} check digit is {found}, but the field gives {expected}", field.as_str())]
-    CheckDigit { field: MrzField, expected: char, found: char },
-    #[error("the {} is not a real calendar date", field.as_str())]
-    InvalidDate { field: MrzField },
-    #[error("line {line} should start with {expected}")]
-    WrongDocumentCode { line: usize, expected: &'static str },
-    #[error("the sex field must be M, F or <")]
+    /// The lines' lengths fit no layout.
+    UnknownShape {
+        lengths: Vec<usize>,
+    },
+    InvalidCharacter {
+        line: usize,
+        position: usize,
+    },
+    CheckDigit {
+        field: MrzField,
+        expected: char,
+        found: char,
+    },
+    InvalidDate {
+        field: MrzField,
+    },
+    WrongDocumentCode {
+        line: usize,
+        expected: &'static str,
+    },
     InvalidSex,
+    /// The 往来港澳通行证 line does not hold a C-series card number at 3–11.
+    NotAPermitNumber,
 }
+
+impl Localize for MrzError {
+    fn message(&self) -> Message {
+        match self {
+            MrzError::UnknownShape { lengths } => Message::new("error.mrz.unknown-shape")
+                .with("lines", lengths.len())
+                .with("lengths", lengths.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")),
+            MrzError::InvalidCharacter { line, position } => {
+                Message::new("error.mrz.invalid-character").with("line", *line).with("position", *position)
+            }
+            MrzError::CheckDigit { field, expected, found } => Message::new("error.mrz.check-digit")
+                .with_key("field", field.key())
+                .with("expected", *expected)
+                .with("found", *found),
+            MrzError::InvalidDate { field } => Message::new("error.mrz.invalid-date").with_key("field", field.key()),
+            MrzError::WrongDocumentCode { line, expected } => {
+                Message::new("error.mrz.wrong-document-code").with("line", *line).with("expected", *expected)
+            }
+            MrzError::InvalidSex => Message::new("error.mrz.invalid-sex"),
+            MrzError::NotAPermitNumber => Message::new("error.mrz.not-a-permit-number"),
+        }
+    }
+}
+
+crate::localized_error!(MrzError);
 
 /// What a valid MRZ says. `Debug` hides personal fields.
 #[derive(Clone, PartialEq, Eq, Serialize)]
@@ -137,11 +175,7 @@ pub fn parse(lines: &[&str], today: Date) -> Result<MrzRecord, MrzError> {
         [44, 44] => parse_td3(&lines[0], &lines[1], today),
         [30, 30, 30] => parse_td1(&lines[0], &lines[1], &lines[2], today),
         [30] => parse_hk_macao_permit_line(&lines[0], today),
-        _ => Err(MrzError::UnknownShape(format!(
-            "{} line(s) of length {}",
-            lens.len(),
-            lens.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
-        ))),
+        _ => Err(MrzError::UnknownShape { lengths: lens }),
     }
 }
 
@@ -221,7 +255,7 @@ fn parse_td3(l1: &str, l2: &str, today: Date) -> Result<MrzRecord, MrzError> {
 
 fn parse_td1(l1: &str, l2: &str, l3: &str, today: Date) -> Result<MrzRecord, MrzError> {
     if !matches!(at(l1, 1), 'I' | 'A' | 'C') {
-        return Err(MrzError::WrongDocumentCode { line: 1, expected: "I, A or C" });
+        return Err(MrzError::WrongDocumentCode { line: 1, expected: "I/A/C" });
     }
     verify(MrzField::DocumentNumber, pos(l1, 6, 14), at(l1, 15))?;
     verify(MrzField::BirthDate, pos(l2, 1, 6), at(l2, 7))?;
@@ -254,10 +288,10 @@ fn parse_td1(l1: &str, l2: &str, l3: &str, today: Date) -> Result<MrzRecord, Mrz
 /// card: the result is flagged with `layout_unconfirmed`.
 pub fn parse_hk_macao_permit_line(line: &str, today: Date) -> Result<MrzRecord, MrzError> {
     if line.len() != 30 || !line.is_ascii() {
-        return Err(MrzError::UnknownShape(format!("one line of length {}", line.len())));
+        return Err(MrzError::UnknownShape { lengths: vec![line.len()] });
     }
     if !(line.starts_with("CS") || line.starts_with("CD")) {
-        return Err(MrzError::WrongDocumentCode { line: 1, expected: "CS or CD" });
+        return Err(MrzError::WrongDocumentCode { line: 1, expected: "CS/CD" });
     }
     verify(MrzField::DocumentNumber, pos(line, 3, 11), at(line, 12))?;
     verify(MrzField::ExpiryDate, pos(line, 14, 19), at(line, 20))?;
@@ -267,7 +301,7 @@ pub fn parse_hk_macao_permit_line(line: &str, today: Date) -> Result<MrzRecord, 
     let number = pos(line, 3, 11);
     // The number must also have the form of a 港澳通行证 number (C + 8 digits, or C + letter + 7).
     if DocumentNumber::parse(DocumentKind::HkMacaoPermit, number).is_err() {
-        return Err(MrzError::WrongDocumentCode { line: 1, expected: "a C-series card number at 3–11" });
+        return Err(MrzError::NotAPermitNumber);
     }
     Ok(MrzRecord {
         format: MrzFormat::HkMacaoPermitLine,
@@ -382,8 +416,8 @@ mod tests {
 
     #[test]
     fn shape_and_character_errors() {
-        assert!(matches!(parse(&[TD3[0]], TODAY), Err(MrzError::UnknownShape(_))));
-        assert!(matches!(parse(&[], TODAY), Err(MrzError::UnknownShape(_))));
+        assert!(matches!(parse(&[TD3[0]], TODAY), Err(MrzError::UnknownShape { .. })));
+        assert!(matches!(parse(&[], TODAY), Err(MrzError::UnknownShape { .. })));
         let bad = with(TD3[1], 3, '*');
         assert_eq!(parse(&[TD3[0], &bad], TODAY), Err(MrzError::InvalidCharacter { line: 2, position: 3 }));
         let not_p = with(TD3[0], 1, 'V');
@@ -417,7 +451,7 @@ mod tests {
             Err(MrzError::CheckDigit { field: MrzField::Composite, .. })
         ));
         let not_c = hk_line("E01234567", "340115", "800301");
-        assert!(matches!(parse(&[not_c.as_str()], TODAY), Err(MrzError::WrongDocumentCode { .. })));
+        assert_eq!(parse(&[not_c.as_str()], TODAY), Err(MrzError::NotAPermitNumber));
     }
 
     #[test]

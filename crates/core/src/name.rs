@@ -9,25 +9,38 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::text::{Localize, Message};
+
 /// The longest name accepted, in characters. The identity card's name field holds 15;
 /// longer minority names are printed on two lines there, so the limit here is generous.
 pub const MAX_NAME_CHARS: usize = 40;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NameError {
-    #[error("the name is empty")]
     Empty,
-    #[error("the name is longer than {MAX_NAME_CHARS} characters")]
     TooLong,
-    #[error("character {position} ({code}) is not a Chinese character or the separator ·")]
     InvalidCharacter { position: usize, code: String },
-    #[error("the separator · may not start or end the name, or appear twice in a row")]
     MisplacedSeparator,
-    #[error("the pinyin may hold only the letters A–Z, spaces and the umlaut ü")]
     InvalidPinyin,
-    #[error("the surname is missing")]
     MissingSurname,
 }
+
+impl Localize for NameError {
+    fn message(&self) -> Message {
+        match self {
+            NameError::Empty => Message::new("error.name.empty"),
+            NameError::TooLong => Message::new("error.name.too-long").with("max", MAX_NAME_CHARS),
+            NameError::InvalidCharacter { position, code } => {
+                Message::new("error.name.invalid-character").with("position", *position).with("code", code.as_str())
+            }
+            NameError::MisplacedSeparator => Message::new("error.name.misplaced-separator"),
+            NameError::InvalidPinyin => Message::new("error.name.invalid-pinyin"),
+            NameError::MissingSurname => Message::new("error.name.missing-surname"),
+        }
+    }
+}
+
+crate::localized_error!(NameError);
 
 /// Which character set the name fits in: what a GBK-only printer or system can show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -194,71 +207,161 @@ fn normalise_pinyin(s: &str) -> Result<String, NameError> {
     Ok(out)
 }
 
+/// Surnames whose reading is not the character's most common one, or that a family may
+/// read more than one way. Each row: the surname, its usual surname reading, and the other
+/// readings some families use (empty when the reading is fixed). Checked against published
+/// surname lists (DOMAIN.md §5.3a; pinyin-pro `surname.ts`, hotoo/pinyin `surname.js` and
+/// `compound_surname.js`, overtrue/pinyin `surnames.php`) [P]. A person's own reading wins:
+/// the household register, not this table, is the authority.
+const SURNAMES: &[(&str, &str, &[&str])] = &[
+    // Single surnames, one reading.
+    ("单", "SHAN", &[]),
+    ("曾", "ZENG", &[]),
+    ("解", "XIE", &[]),
+    ("区", "OU", &[]),
+    ("仇", "QIU", &[]),
+    ("朴", "PIAO", &[]),
+    ("查", "ZHA", &[]),
+    ("翟", "ZHAI", &[]),
+    ("阚", "KAN", &[]),
+    ("尉", "WEI", &[]),
+    ("秘", "BI", &[]),
+    ("折", "SHE", &[]),
+    ("句", "GOU", &[]),
+    ("能", "NAI", &[]),
+    ("乜", "NIE", &[]),
+    ("繁", "PO", &[]),
+    ("缪", "MIAO", &[]),
+    ("种", "CHONG", &[]),
+    ("重", "CHONG", &[]),
+    ("员", "YUN", &[]),
+    ("黑", "HE", &[]),
+    ("洗", "XIAN", &[]),
+    ("冼", "XIAN", &[]),
+    ("祭", "ZHAI", &[]),
+    ("逄", "PANG", &[]),
+    ("亓", "QI", &[]),
+    ("仉", "ZHANG", &[]),
+    ("訾", "ZI", &[]),
+    ("薄", "BO", &[]),
+    ("厍", "SHE", &[]),
+    ("隽", "JUAN", &[]),
+    ("啜", "CHUAI", &[]),
+    ("柏", "BAI", &[]),
+    ("粘", "NIAN", &[]),
+    ("莘", "SHEN", &[]),
+    ("恽", "YUN", &[]),
+    ("车", "CHE", &[]),
+    ("都", "DU", &[]),
+    ("佴", "NAI", &[]),
+    ("隆", "LONG", &[]),
+    ("相", "XIANG", &[]),
+    ("华", "HUA", &[]),
+    ("任", "REN", &[]),
+    ("燕", "YAN", &[]),
+    ("纪", "JI", &[]),
+    ("应", "YING", &[]),
+    ("过", "GUO", &[]),
+    ("哈", "HA", &[]),
+    ("要", "YAO", &[]),
+    // Single surnames whose reading varies by family or branch: ask the applicant.
+    ("乐", "YUE", &["LE"]),
+    ("盖", "GE", &["GAI"]),
+    ("覃", "QIN", &["TAN"]),
+    ("宓", "MI", &["FU"]),
+    ("召", "SHAO", &["ZHAO"]),
+    ("隗", "WEI", &["KUI"]),
+    ("郇", "HUAN", &["XUN"]),
+    ("谌", "CHEN", &["SHEN"]),
+    ("费", "FEI", &["BI"]),
+    ("朝", "CHAO", &["ZHAO"]),
+    ("长", "CHANG", &["ZHANG"]),
+    ("禚", "ZHUO", &["ZHAO"]),
+    // Compound surnames with a special reading.
+    ("尉迟", "YUCHI", &[]),
+    ("单于", "CHANYU", &[]),
+    ("万俟", "MOQI", &[]),
+    ("澹台", "TANTAI", &[]),
+    ("长孙", "ZHANGSUN", &[]),
+    ("令狐", "LINGHU", &[]),
+];
+
 /// Two-character surnames, so that a suggestion splits 欧阳娜娜 as 欧阳 + 娜娜.
 const COMPOUND_SURNAMES: &[&str] = &[
     "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "轩辕",
     "令狐", "端木", "独孤", "南宫", "西门", "百里", "呼延", "万俟", "闻人", "澹台", "公羊", "申屠", "太史", "淳于",
-    "单于", "钟离", "赫连", "濮阳", "宗政", "拓跋",
+    "单于", "钟离", "赫连", "濮阳", "宗政", "拓跋", "司空", "东郭", "公冶", "左丘", "谷梁", "第五", "仲孙", "亓官",
 ];
 
-/// Surname readings that differ from the character's most common reading.
-const SURNAME_READINGS: &[(char, &str)] = &[
-    ('单', "SHAN"),
-    ('曾', "ZENG"),
-    ('解', "XIE"),
-    ('查', "ZHA"),
-    ('仇', "QIU"),
-    ('区', "OU"),
-    ('朴', "PIAO"),
-    ('繁', "PO"),
-    ('覃', "QIN"),
-    ('召', "SHAO"),
-    ('缪', "MIAO"),
-    ('尉', "YU"),
-    ('乐', "YUE"),
-    ('盖', "GE"),
-    ('种', "CHONG"),
-    ('员', "YUN"),
-    ('长', "CHANG"),
-];
+/// A name split into surname and given name, with the pinyin suggested for each, for the
+/// officer to confirm against the household register.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameSuggestion {
+    /// The surname and given name as written.
+    pub surname: String,
+    pub given: String,
+    /// The usual reading.
+    pub pinyin: PinyinName,
+    /// True when families read the surname differently: the officer asks the applicant.
+    pub ambiguous: bool,
+    /// The other readings, most usual first.
+    pub alternatives: Vec<PinyinName>,
+}
 
-/// Compound surnames whose reading differs from reading each character.
-const COMPOUND_READINGS: &[(&str, &str)] = &[("单于", "CHANYU"), ("尉迟", "YUCHI"), ("万俟", "MOQI")];
+impl fmt::Debug for NameSuggestion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NameSuggestion(ambiguous: {}, <redacted>)", self.ambiguous)
+    }
+}
 
-/// A pinyin suggestion for a Chinese name, for the officer to confirm against the
-/// household register (the register is the authority, not this guess). `None` if a
-/// character has no known reading or the name has a separator (minority names are
-/// transcribed from their own language, not read character by character).
-pub fn suggest_pinyin(name: &ChineseName) -> Option<PinyinName> {
-    use pinyin::ToPinyin;
+/// Splits a Chinese name into surname and given name: a known compound surname when the
+/// name has at least three characters (a two-character 单于 is 单 + 于), else the first
+/// character. `None` for names with the separator ·, which are not split this way.
+pub fn split_name(name: &ChineseName) -> Option<(String, String)> {
     let s = name.as_str();
     if s.contains('·') {
         return None;
     }
-    let surname_len = if COMPOUND_SURNAMES.iter().any(|c| s.starts_with(c)) { 2 } else { 1 };
     let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= surname_len {
-        return None;
+    let compound = chars.len() >= 3 && COMPOUND_SURNAMES.iter().any(|c| s.starts_with(c));
+    let n = if compound { 2 } else { 1 };
+    Some((chars[..n].iter().collect(), chars[n..].iter().collect()))
+}
+
+/// The reading of a surname: the table's, or the characters' usual ones.
+fn surname_readings(surname: &str) -> Option<(String, Vec<String>)> {
+    if let Some((_, usual, others)) = SURNAMES.iter().find(|(k, _, _)| *k == surname) {
+        return Some((usual.to_string(), others.iter().map(|o| o.to_string()).collect()));
     }
-    let read = |c: char| -> Option<String> {
-        let p = c.to_pinyin()?;
-        Some(p.plain().replace(['ü', 'v'], "yu").to_ascii_uppercase())
-    };
-    let written: String = chars[..surname_len].iter().collect();
-    let special = if surname_len == 1 {
-        SURNAME_READINGS.iter().find(|(k, _)| *k == chars[0]).map(|(_, r)| *r)
-    } else {
-        COMPOUND_READINGS.iter().find(|(k, _)| *k == written).map(|(_, r)| *r)
-    };
-    let surname = match special {
-        Some(r) => r.to_string(),
-        None => written.chars().map(read).collect::<Option<String>>()?,
-    };
-    let mut given = String::new();
-    for &c in &chars[surname_len..] {
-        given.push_str(&read(c)?);
-    }
-    Some(PinyinName { surname, given })
+    surname.chars().map(read_char).collect::<Option<String>>().map(|r| (r, Vec::new()))
+}
+
+fn read_char(c: char) -> Option<String> {
+    use pinyin::ToPinyin;
+    let p = c.to_pinyin()?;
+    Some(p.plain().replace(['ü', 'v'], "yu").to_ascii_uppercase())
+}
+
+/// A pinyin suggestion for a Chinese name. `None` if a character has no known reading or the
+/// name has a separator (minority names are transcribed from their own language, not read
+/// character by character).
+pub fn suggest(name: &ChineseName) -> Option<NameSuggestion> {
+    let (surname, given) = split_name(name)?;
+    let (usual, others) = surname_readings(&surname)?;
+    let given_pinyin = given.chars().map(read_char).collect::<Option<String>>()?;
+    let make = |s: &str| PinyinName { surname: s.to_string(), given: given_pinyin.clone() };
+    Some(NameSuggestion {
+        pinyin: make(&usual),
+        ambiguous: !others.is_empty(),
+        alternatives: others.iter().map(|o| make(o)).collect(),
+        surname,
+        given,
+    })
+}
+
+/// The usual pinyin of a name, when it has a given name (see [`suggest`]).
+pub fn suggest_pinyin(name: &ChineseName) -> Option<PinyinName> {
+    suggest(name).filter(|s| !s.given.is_empty()).map(|s| s.pinyin)
 }
 
 #[cfg(test)]
@@ -307,16 +410,75 @@ mod tests {
     fn suggestions_handle_compound_and_special_surnames() {
         let s = suggest_pinyin(&ChineseName::parse("测试").unwrap()).unwrap();
         assert_eq!((s.surname(), s.given()), ("CE", "SHI"));
-        let s = suggest_pinyin(&ChineseName::parse("单测试").unwrap()).unwrap();
-        assert_eq!(s.surname(), "SHAN");
         let s = suggest_pinyin(&ChineseName::parse("欧阳测试").unwrap()).unwrap();
         assert_eq!((s.surname(), s.given()), ("OUYANG", "CESHI"));
-        let s = suggest_pinyin(&ChineseName::parse("尉迟测试").unwrap()).unwrap();
-        assert_eq!(s.surname(), "YUCHI");
         let s = suggest_pinyin(&ChineseName::parse("吕测").unwrap()).unwrap();
         assert_eq!(s.surname(), "LYU");
         assert!(suggest_pinyin(&ChineseName::parse("测试·名字").unwrap()).is_none());
         assert!(suggest_pinyin(&ChineseName::parse("测").unwrap()).is_none());
+    }
+
+    /// The published surname readings (DOMAIN.md §5.3a and the examples), each
+    /// followed by 测试 as the given name. (name, surname, reading, other readings)
+    const READINGS: &[(&str, &str, &str, &[&str])] = &[
+        ("翟测试", "翟", "ZHAI", &[]),
+        ("阚测试", "阚", "KAN", &[]),
+        ("澹台测试", "澹台", "TANTAI", &[]),
+        ("尉测试", "尉", "WEI", &[]),
+        ("尉迟测试", "尉迟", "YUCHI", &[]),
+        ("秘测试", "秘", "BI", &[]),
+        ("折测试", "折", "SHE", &[]),
+        ("句测试", "句", "GOU", &[]),
+        ("能测试", "能", "NAI", &[]),
+        ("乜测试", "乜", "NIE", &[]),
+        ("曾测试", "曾", "ZENG", &[]),
+        ("单测试", "单", "SHAN", &[]),
+        ("解测试", "解", "XIE", &[]),
+        ("区测试", "区", "OU", &[]),
+        ("仇测试", "仇", "QIU", &[]),
+        ("朴测试", "朴", "PIAO", &[]),
+        ("查测试", "查", "ZHA", &[]),
+        ("万俟测试", "万俟", "MOQI", &[]),
+        ("长孙测试", "长孙", "ZHANGSUN", &[]),
+        ("令狐测试", "令狐", "LINGHU", &[]),
+        ("单于测试", "单于", "CHANYU", &[]),
+        ("黑测试", "黑", "HE", &[]),
+        ("冼测试", "冼", "XIAN", &[]),
+        ("乐测试", "乐", "YUE", &["LE"]),
+        ("盖测试", "盖", "GE", &["GAI"]),
+        ("覃测试", "覃", "QIN", &["TAN"]),
+        ("宓测试", "宓", "MI", &["FU"]),
+        ("长测试", "长", "CHANG", &["ZHANG"]),
+        // A two-character name is one surname and one given name.
+        ("单于", "单", "SHAN", &[]),
+    ];
+
+    #[test]
+    fn published_surname_readings() {
+        for &(name, surname, reading, others) in READINGS {
+            let s = suggest(&ChineseName::parse(name).unwrap()).unwrap();
+            assert_eq!(s.surname, surname, "{name}");
+            assert_eq!(s.pinyin.surname(), reading, "{name}");
+            assert_eq!(s.ambiguous, !others.is_empty(), "{name}");
+            let alts: Vec<&str> = s.alternatives.iter().map(|a| a.surname()).collect();
+            assert_eq!(alts, others, "{name}");
+            if surname.chars().count() == 2 || name.chars().count() > 2 {
+                assert_eq!(s.pinyin.given(), "CESHI", "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_table_reading_is_plain_capitals_and_listed_once() {
+        for (i, (surname, usual, others)) in SURNAMES.iter().enumerate() {
+            assert!(SURNAMES[..i].iter().all(|(k, _, _)| k != surname), "{surname} twice");
+            for r in std::iter::once(usual).chain(others.iter()) {
+                assert!(!r.is_empty() && r.bytes().all(|b| b.is_ascii_uppercase()), "{surname}: {r}");
+            }
+            if surname.chars().count() == 2 {
+                assert!(COMPOUND_SURNAMES.contains(surname), "{surname} is not in COMPOUND_SURNAMES");
+            }
+        }
     }
 
     #[test]

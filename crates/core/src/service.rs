@@ -10,6 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::document::DocumentKind;
+use crate::text::Message;
 
 /// Why a document is applied for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -38,21 +39,13 @@ impl IssueReason {
         }
     }
 
-    pub fn name_zh(self) -> &'static str {
+    /// The locale key of the reason's name.
+    pub fn key(self) -> &'static str {
         match self {
-            IssueReason::First => "首次申请",
-            IssueReason::Renewal => "换发",
-            IssueReason::Lost => "遗失补发",
-            IssueReason::Damaged => "损毁换发",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            IssueReason::First => "first issue",
-            IssueReason::Renewal => "renewal",
-            IssueReason::Lost => "replacement after loss",
-            IssueReason::Damaged => "replacement after damage",
+            IssueReason::First => "reason.first",
+            IssueReason::Renewal => "reason.renewal",
+            IssueReason::Lost => "reason.lost",
+            IssueReason::Damaged => "reason.damaged",
         }
     }
 
@@ -99,6 +92,14 @@ impl EndorsementRegion {
         }
     }
 
+    /// The locale key of the region's endorsements' name.
+    pub fn key(self) -> &'static str {
+        match self {
+            EndorsementRegion::HkMacao => "region.hk-macao",
+            EndorsementRegion::Taiwan => "region.taiwan",
+        }
+    }
+
     /// The permit the endorsement goes on.
     pub fn permit(self) -> DocumentKind {
         match self {
@@ -128,11 +129,12 @@ impl Entries {
         }
     }
 
-    pub fn name_zh(self) -> &'static str {
+    /// The locale key of the entries' name.
+    pub fn key(self) -> &'static str {
         match self {
-            Entries::Once => "一次",
-            Entries::Twice => "二次",
-            Entries::Multiple => "多次",
+            Entries::Once => "entries.once",
+            Entries::Twice => "entries.twice",
+            Entries::Multiple => "entries.multiple",
         }
     }
 }
@@ -160,8 +162,13 @@ impl fmt::Display for Months {
 }
 
 impl Months {
-    pub fn name_zh(self) -> String {
-        if self.0.is_multiple_of(12) { format!("{}年", self.0 / 12) } else { format!("{}个月", self.0) }
+    /// "3个月", "1年" / "3 months", "1 year".
+    pub fn describe(self) -> Message {
+        if self.0.is_multiple_of(12) {
+            Message::new("validity.years").with("n", self.0 / 12)
+        } else {
+            Message::new("validity.months").with("n", self.0)
+        }
     }
 }
 
@@ -262,36 +269,27 @@ impl Service {
     }
 
     /// A short description for receipts and fee lines.
-    pub fn describe_zh(&self) -> String {
+    pub fn describe(&self) -> Message {
         match self {
             Service::HkMacaoEndorsement(e) | Service::TaiwanEndorsement(e) => {
-                let region = if e.region == EndorsementRegion::HkMacao { "港澳签注" } else { "赴台签注" };
-                format!("{region} {} {}{}有效", e.code, e.validity.name_zh(), e.entries.name_zh())
+                let key = match e.region {
+                    EndorsementRegion::HkMacao => "service.hk-macao-endorsement",
+                    EndorsementRegion::Taiwan => "service.taiwan-endorsement",
+                };
+                Message::new(key)
+                    .with("code", e.code)
+                    .with("validity", e.validity.describe())
+                    .with_key("entries", e.entries.key())
             }
             other => {
                 let form = match other.form() {
-                    Some(PermitForm::OneTrip) => "（一次有效）",
-                    _ => "",
+                    Some(PermitForm::OneTrip) => "form.one-trip",
+                    _ => "form.card",
                 };
-                let reason = other.reason().map(IssueReason::name_zh).unwrap_or_default();
-                format!("{}{form} {reason}", other.document().name_zh())
-            }
-        }
-    }
-
-    pub fn describe_en(&self) -> String {
-        match self {
-            Service::HkMacaoEndorsement(e) | Service::TaiwanEndorsement(e) => {
-                let region = if e.region == EndorsementRegion::HkMacao { "HK/Macao" } else { "Taiwan" };
-                format!("{region} endorsement {}, {} entries, {}", e.code, e.entries.code(), e.validity)
-            }
-            other => {
-                let form = match other.form() {
-                    Some(PermitForm::OneTrip) => " (one trip)",
-                    _ => "",
-                };
-                let reason = other.reason().map(IssueReason::name_en).unwrap_or_default();
-                format!("{}{form}, {reason}", other.document().name_en())
+                Message::new("service.document")
+                    .with_key("document", other.document().key())
+                    .with_key("form", form)
+                    .with_key("reason", other.reason().unwrap_or(IssueReason::First).key())
             }
         }
     }
@@ -412,9 +410,11 @@ mod tests {
 
     #[test]
     fn descriptions() {
+        use crate::text::Lang;
         let s: Service = "hk-macao-endorsement:G:2x:1y".parse().unwrap();
-        assert_eq!(s.describe_zh(), "港澳签注 G 1年二次有效");
+        assert_eq!(s.describe().render(Lang::Zh), "港澳签注 G 1年二次有效");
+        assert_eq!(s.describe().render(Lang::En), "HK/Macao endorsement G, two entries, 1 yr");
         let p: Service = "taiwan-permit:one-trip".parse().unwrap();
-        assert_eq!(p.describe_zh(), "往来台湾通行证（一次有效） 首次申请");
+        assert_eq!(p.describe().render(Lang::Zh), "往来台湾通行证（一次有效） 首次申请");
     }
 }

@@ -1,14 +1,16 @@
 //! Endorsement types and the options a bureau offers for each.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use time::Date;
 
-use super::{PolicyError, invalid, parse_toml};
+use super::{Confidence, PolicyError, invalid, parse_toml};
 use crate::service::{Endorsement, EndorsementRegion, Entries, Months};
+use crate::text::{Arg, Localize, Message};
 
 const FILE: &str = "endorsements.toml";
 
 /// A condition an option requires, declared by the officer or derived from age.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Condition {
     /// Visiting a spouse, parent or child.
@@ -23,28 +25,21 @@ pub enum Condition {
     TourLeader,
     /// Holds the approval document the type needs (台办批件, HK/Macao approval, admission).
     ApprovalDocument,
+    /// Recognised as talent by the talent or science authority (人才证明).
+    Talent,
 }
 
 impl Condition {
-    pub fn describe_zh(self) -> &'static str {
+    /// The locale key of what the condition asks.
+    pub fn key(self) -> &'static str {
         match self {
-            Condition::CloseRelative => "探望配偶、父母或子女",
-            Condition::OtherRelative => "探望兄弟姐妹、祖父母或孙子女",
-            Condition::AgeOrHardship => "年满60周岁或有特殊困难",
-            Condition::RegisteredCompany => "所在企业已备案",
-            Condition::TourLeader => "领队",
-            Condition::ApprovalDocument => "持有批准文件",
-        }
-    }
-
-    pub fn describe_en(self) -> &'static str {
-        match self {
-            Condition::CloseRelative => "visiting a spouse, parent or child",
-            Condition::OtherRelative => "visiting a sibling, grandparent or grandchild",
-            Condition::AgeOrHardship => "aged 60 or over, or in special hardship",
-            Condition::RegisteredCompany => "employer registered for business endorsements",
-            Condition::TourLeader => "tour leader",
-            Condition::ApprovalDocument => "holds the approval document",
+            Condition::CloseRelative => "condition.close-relative",
+            Condition::OtherRelative => "condition.other-relative",
+            Condition::AgeOrHardship => "condition.age-or-hardship",
+            Condition::RegisteredCompany => "condition.registered-company",
+            Condition::TourLeader => "condition.tour-leader",
+            Condition::ApprovalDocument => "condition.approval-document",
+            Condition::Talent => "condition.talent",
         }
     }
 }
@@ -59,6 +54,8 @@ pub struct EndorsementFacts {
     pub registered_company: bool,
     pub tour_leader: bool,
     pub approval_document: bool,
+    #[serde(default)]
+    pub talent: bool,
 }
 
 impl EndorsementFacts {
@@ -70,6 +67,7 @@ impl EndorsementFacts {
             Condition::RegisteredCompany => self.registered_company,
             Condition::TourLeader => self.tour_leader,
             Condition::ApprovalDocument => self.approval_document,
+            Condition::Talent => self.talent,
         }
     }
 }
@@ -109,6 +107,23 @@ pub struct EndorsementType {
     pub note_zh: Option<String>,
     pub note_en: Option<String>,
     pub options: Vec<EndorsementOption>,
+    /// How sure the published source is (DOMAIN.md tags).
+    pub confidence: Confidence,
+    /// Offered from this day (a new type).
+    #[serde(default, deserialize_with = "crate::iso_date::option::deserialize")]
+    pub effective_from: Option<Date>,
+    /// Not issued from this day, unless the bureau's policy lifts the suspension.
+    #[serde(default, deserialize_with = "crate::iso_date::option::deserialize")]
+    pub suspended_from: Option<Date>,
+    #[serde(default)]
+    pub suspension_lifted: bool,
+}
+
+impl EndorsementType {
+    /// Suspended on `date` and not lifted by this bureau.
+    pub fn suspended_on(&self, date: Date) -> Option<Date> {
+        self.suspended_from.filter(|from| *from <= date && !self.suspension_lifted)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -118,15 +133,59 @@ pub struct EndorsementPolicy {
     taiwan: Vec<EndorsementType>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EndorsementError {
-    #[error("there is no {region} endorsement of type {code}")]
-    UnknownType { region: &'static str, code: char },
-    #[error("type {code} is not offered as {entries} for {validity}; offered: {offered}")]
-    NoSuchOption { code: char, entries: &'static str, validity: Months, offered: String },
-    #[error("type {code} {entries} for {validity} requires: {}", .condition.describe_en())]
-    ConditionNotMet { code: char, entries: &'static str, validity: Months, condition: Condition },
+    UnknownType { region: EndorsementRegion, code: char },
+    NoSuchOption { code: char, entries: Entries, validity: Months, offered: Vec<(Entries, String)> },
+    ConditionNotMet { code: char, entries: Entries, validity: Months, condition: Condition },
+    Suspended { code: char, since: Date },
+    NotYetOffered { code: char, from: Date },
 }
+
+impl Localize for EndorsementError {
+    fn message(&self) -> Message {
+        match self {
+            EndorsementError::UnknownType { region, code } => {
+                Message::new("error.endorsement.unknown-type").with_key("region", region.key()).with("code", *code)
+            }
+            EndorsementError::NoSuchOption { code, entries, validity, offered } => {
+                Message::new("error.endorsement.no-such-option")
+                    .with("code", *code)
+                    .with_key("entries", entries.key())
+                    .with("validity", validity.describe())
+                    .with(
+                        "offered",
+                        Arg::List(
+                            offered
+                                .iter()
+                                .map(|(e, v)| {
+                                    Message::new("endorsement.option")
+                                        .with_key("entries", e.key())
+                                        .with("validity", v.as_str())
+                                        .into()
+                                })
+                                .collect(),
+                        ),
+                    )
+            }
+            EndorsementError::ConditionNotMet { code, entries, validity, condition } => {
+                Message::new("error.endorsement.condition-not-met")
+                    .with("code", *code)
+                    .with_key("entries", entries.key())
+                    .with("validity", validity.describe())
+                    .with_key("condition", condition.key())
+            }
+            EndorsementError::Suspended { code, since } => {
+                Message::new("error.endorsement.suspended").with("code", *code).with("since", *since)
+            }
+            EndorsementError::NotYetOffered { code, from } => {
+                Message::new("error.endorsement.not-yet-offered").with("code", *code).with("from", *from)
+            }
+        }
+    }
+}
+
+crate::localized_error!(EndorsementError);
 
 impl EndorsementPolicy {
     pub fn parse(text: &str) -> Result<EndorsementPolicy, PolicyError> {
@@ -168,43 +227,53 @@ impl EndorsementPolicy {
         self.types(region).iter().find(|t| t.code == code)
     }
 
-    /// The option matching `e`, regardless of its condition (for fee quotes).
+    /// The option matching `e`, regardless of its condition, date or suspension (for fee
+    /// quotes).
     pub fn option_for(&self, e: &Endorsement) -> Result<&EndorsementOption, EndorsementError> {
-        let region_name = match e.region {
-            EndorsementRegion::HkMacao => "港澳 (HK/Macao)",
-            EndorsementRegion::Taiwan => "赴台 (Taiwan)",
-        };
-        let t = self
-            .type_of(e.region, e.code)
-            .ok_or(EndorsementError::UnknownType { region: region_name, code: e.code })?;
+        let t =
+            self.type_of(e.region, e.code).ok_or(EndorsementError::UnknownType { region: e.region, code: e.code })?;
         t.options.iter().find(|o| o.allows(e.entries, e.validity)).ok_or_else(|| EndorsementError::NoSuchOption {
             code: e.code,
-            entries: e.entries.code(),
+            entries: e.entries,
             validity: e.validity,
             offered: t
                 .options
                 .iter()
-                .map(|o| match o.months {
-                    Some(m) => format!("{} {}", o.entries.code(), Months(m)),
-                    None => format!(
-                        "{} {}–{} months",
-                        o.entries.code(),
-                        o.min_months.unwrap_or(1),
-                        o.max_months.map_or("…".to_string(), |m| m.to_string())
-                    ),
+                .map(|o| {
+                    let validity = match o.months {
+                        Some(m) => Months(m).to_string(),
+                        None => format!(
+                            "{}–{}m",
+                            o.min_months.unwrap_or(1),
+                            o.max_months.map_or("…".to_string(), |m| m.to_string())
+                        ),
+                    };
+                    (o.entries, validity)
                 })
-                .collect::<Vec<_>>()
-                .join(", "),
+                .collect(),
         })
     }
 
-    /// Checks that `e` is offered and that the applicant meets its condition.
-    pub fn check(&self, e: &Endorsement, facts: &EndorsementFacts) -> Result<&EndorsementOption, EndorsementError> {
+    /// Checks that `e` is offered on `date` and that the applicant meets its condition.
+    pub fn check(
+        &self,
+        e: &Endorsement,
+        facts: &EndorsementFacts,
+        date: Date,
+    ) -> Result<&EndorsementOption, EndorsementError> {
         let option = self.option_for(e)?;
+        if let Some(t) = self.type_of(e.region, e.code) {
+            if let Some(since) = t.suspended_on(date) {
+                return Err(EndorsementError::Suspended { code: e.code, since });
+            }
+            if let Some(from) = t.effective_from.filter(|from| date < *from) {
+                return Err(EndorsementError::NotYetOffered { code: e.code, from });
+            }
+        }
         match option.condition {
             Some(c) if !facts.meets(c) => Err(EndorsementError::ConditionNotMet {
                 code: e.code,
-                entries: e.entries.code(),
+                entries: e.entries,
                 validity: e.validity,
                 condition: c,
             }),
@@ -218,6 +287,9 @@ mod tests {
     use super::*;
     use crate::policy::PolicySources;
     use crate::service::Service;
+    use time::macros::date;
+
+    const TODAY: Date = date!(2026 - 11 - 26);
 
     fn policy() -> EndorsementPolicy {
         EndorsementPolicy::parse(PolicySources::BUILTIN.endorsements).unwrap()
@@ -231,9 +303,12 @@ mod tests {
     fn the_published_types_are_there() {
         let p = policy();
         let codes = |r| p.types(r).iter().map(|t| t.code).collect::<String>();
-        assert_eq!(codes(EndorsementRegion::HkMacao), "GLTSQD");
+        assert_eq!(codes(EndorsementRegion::HkMacao), "GLTSQDR");
         assert_eq!(codes(EndorsementRegion::Taiwan), "LGTDYFXCQ");
         assert_eq!(p.type_of(EndorsementRegion::HkMacao, 'S').unwrap().stay_days, Some(14));
+        let talent = p.type_of(EndorsementRegion::HkMacao, 'R').unwrap();
+        assert_eq!(talent.stay_days, Some(30));
+        assert_eq!(talent.confidence, Confidence::Partial, "the letter R rests on one third-party page");
     }
 
     #[test]
@@ -242,32 +317,86 @@ mod tests {
         assert!(p.option_for(&e("hk-macao-endorsement:G:1x:3m")).is_ok());
         assert!(p.option_for(&e("hk-macao-endorsement:G:2x:1y")).is_ok());
         let err = p.option_for(&e("hk-macao-endorsement:G:multi:1y")).unwrap_err();
-        assert!(err.to_string().contains("offered: 1x 3m, 2x 3m, 1x 1y, 2x 1y"), "{err}");
-        assert!(matches!(p.option_for(&e("hk-macao-endorsement:Z:1x:3m")), Err(EndorsementError::UnknownType { .. })));
+        let EndorsementError::NoSuchOption { offered, .. } = err else { panic!("{err:?}") };
+        let offered: Vec<(Entries, &str)> = offered.iter().map(|(e, v)| (*e, v.as_str())).collect();
+        assert_eq!(
+            offered,
+            [(Entries::Once, "3m"), (Entries::Twice, "3m"), (Entries::Once, "1y"), (Entries::Twice, "1y")]
+        );
+        assert_eq!(
+            p.option_for(&e("hk-macao-endorsement:Z:1x:3m")),
+            Err(EndorsementError::UnknownType { region: EndorsementRegion::HkMacao, code: 'Z' })
+        );
         // Taiwan business is F, not S.
-        assert!(p.option_for(&e("taiwan-endorsement:S:1x:6m")).is_err());
+        assert!(matches!(p.option_for(&e("taiwan-endorsement:S:1x:6m")), Err(EndorsementError::UnknownType { .. })));
         assert!(p.option_for(&e("taiwan-endorsement:F:1x:6m")).is_ok());
         // D follows the approved period.
         assert!(p.option_for(&e("hk-macao-endorsement:D:multi:18m")).is_ok());
-        assert!(p.option_for(&e("hk-macao-endorsement:D:1x:18m")).is_err());
+        assert!(matches!(
+            p.option_for(&e("hk-macao-endorsement:D:1x:18m")),
+            Err(EndorsementError::NoSuchOption { .. })
+        ));
     }
 
     #[test]
     fn conditions_are_checked_against_facts() {
         let p = policy();
-        let t_year = e("hk-macao-endorsement:T:multi:1y");
         let young = EndorsementFacts { age_years: 40, ..Default::default() };
-        assert!(matches!(
-            p.check(&t_year, &young),
-            Err(EndorsementError::ConditionNotMet { condition: Condition::AgeOrHardship, .. })
-        ));
         let old = EndorsementFacts { age_years: 60, ..Default::default() };
-        assert!(p.check(&t_year, &old).is_ok());
-        let hardship = EndorsementFacts { hardship: true, ..young };
-        assert!(p.check(&t_year, &hardship).is_ok());
-        let t_close = e("hk-macao-endorsement:T:multi:3m");
-        assert!(p.check(&t_close, &young).is_err());
-        assert!(p.check(&t_close, &EndorsementFacts { close_relative: true, ..young }).is_ok());
+        let cases: [(&str, EndorsementFacts, Option<Condition>); 8] = [
+            ("hk-macao-endorsement:T:multi:1y", young, Some(Condition::AgeOrHardship)),
+            ("hk-macao-endorsement:T:multi:1y", old, None),
+            ("hk-macao-endorsement:T:multi:1y", EndorsementFacts { hardship: true, ..young }, None),
+            ("hk-macao-endorsement:T:multi:3m", young, Some(Condition::CloseRelative)),
+            ("hk-macao-endorsement:T:multi:3m", EndorsementFacts { close_relative: true, ..young }, None),
+            ("hk-macao-endorsement:R:multi:5y", young, Some(Condition::Talent)),
+            ("hk-macao-endorsement:R:multi:3y", EndorsementFacts { talent: true, ..young }, None),
+            ("taiwan-endorsement:Y:multi:1y", young, Some(Condition::ApprovalDocument)),
+        ];
+        for (spec, facts, unmet) in cases {
+            let got = p.check(&e(spec), &facts, TODAY).err();
+            let want = unmet.map(|condition| {
+                let x = e(spec);
+                EndorsementError::ConditionNotMet { code: x.code, entries: x.entries, validity: x.validity, condition }
+            });
+            assert_eq!(got, want, "{spec}");
+        }
+    }
+
+    #[test]
+    fn taiwan_individual_travel_is_suspended_unless_lifted() {
+        let p = policy();
+        let g = e("taiwan-endorsement:G:1x:6m");
+        let facts = EndorsementFacts::default();
+        assert_eq!(
+            p.check(&g, &facts, TODAY),
+            Err(EndorsementError::Suspended { code: 'G', since: date!(2019 - 08 - 01) })
+        );
+        // Before the suspension it was offered.
+        assert!(p.check(&g, &facts, date!(2019 - 07 - 31)).is_ok());
+        // A bureau whose policy lifts it.
+        let lifted =
+            PolicySources::BUILTIN.endorsements.replace("suspension_lifted = false", "suspension_lifted = true");
+        let lifted = EndorsementPolicy::parse(&lifted).unwrap();
+        assert!(lifted.check(&g, &facts, TODAY).is_ok());
+        assert!(lifted.type_of(EndorsementRegion::Taiwan, 'G').unwrap().suspended_from.is_some());
+    }
+
+    #[test]
+    fn the_talent_endorsement_starts_on_2023_02_20() {
+        let p = policy();
+        let r = e("hk-macao-endorsement:R:multi:1y");
+        let facts = EndorsementFacts { talent: true, ..Default::default() };
+        assert_eq!(
+            p.check(&r, &facts, date!(2023 - 02 - 19)),
+            Err(EndorsementError::NotYetOffered { code: 'R', from: date!(2023 - 02 - 20) })
+        );
+        assert!(p.check(&r, &facts, date!(2023 - 02 - 20)).is_ok());
+        assert!(matches!(
+            p.option_for(&e("hk-macao-endorsement:R:multi:2y")),
+            Err(EndorsementError::NoSuchOption { .. })
+        ));
+        assert!(matches!(p.option_for(&e("hk-macao-endorsement:R:1x:1y")), Err(EndorsementError::NoSuchOption { .. })));
     }
 
     #[test]
@@ -278,22 +407,27 @@ mod tests {
             code = "G"
             name_zh = "x"
             name_en = "x"
+            confidence = "confirmed"
             options = [{ entries = "1x", months = 3 }]
             [[hk_macao]]
             code = "G"
             name_zh = "y"
             name_en = "y"
+            confidence = "confirmed"
             options = [{ entries = "1x", months = 3 }]
         "#;
-        assert!(EndorsementPolicy::parse(dup).unwrap_err().to_string().contains("twice"));
+        assert!(matches!(EndorsementPolicy::parse(dup), Err(PolicyError::Invalid { .. })));
         let both = r#"
             taiwan = []
             [[hk_macao]]
             code = "G"
             name_zh = "x"
             name_en = "x"
+            confidence = "confirmed"
             options = [{ entries = "1x", months = 3, max_months = 4 }]
         "#;
-        assert!(EndorsementPolicy::parse(both).is_err());
+        assert!(matches!(EndorsementPolicy::parse(both), Err(PolicyError::Invalid { .. })));
+        let no_confidence = both.replace("confidence = \"confirmed\"\n", "").replace(", max_months = 4", "");
+        assert!(matches!(EndorsementPolicy::parse(&no_confidence), Err(PolicyError::Parse { .. })));
     }
 }

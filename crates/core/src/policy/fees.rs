@@ -6,6 +6,7 @@ use time::Date;
 use super::{PolicyError, invalid, parse_toml};
 use crate::money::Yuan;
 use crate::service::{Entries, IssueReason, PermitForm, Service};
+use crate::text::{Lang, Localize, Message};
 
 const FILE: &str = "fees.toml";
 
@@ -119,17 +120,28 @@ impl FeeQuote {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeeError {
-    #[error("no fee schedule is in effect on {0}")]
     NoScheduleInEffect(Date),
-    #[error("the schedule {schedule} has no fee for {service}")]
-    NoFee { schedule: String, service: String },
-    #[error("no service was chosen")]
+    NoFee { schedule: String, service: Service },
     NothingChosen,
-    #[error("the total overflows")]
     Overflow,
 }
+
+impl Localize for FeeError {
+    fn message(&self) -> Message {
+        match self {
+            FeeError::NoScheduleInEffect(d) => Message::new("error.fee.no-schedule").with("date", *d),
+            FeeError::NoFee { schedule, service } => {
+                Message::new("error.fee.no-fee").with("schedule", schedule.as_str()).with("service", service.describe())
+            }
+            FeeError::NothingChosen => Message::new("error.fee.nothing-chosen"),
+            FeeError::Overflow => Message::new("error.fee.overflow"),
+        }
+    }
+}
+
+crate::localized_error!(FeeError);
 
 impl FeeSchedules {
     pub fn parse(text: &str) -> Result<FeeSchedules, PolicyError> {
@@ -176,12 +188,12 @@ impl FeeSchedules {
         for service in services {
             let item = schedule
                 .item_for(service)
-                .ok_or_else(|| FeeError::NoFee { schedule: schedule.id.clone(), service: service.describe_en() })?;
+                .ok_or_else(|| FeeError::NoFee { schedule: schedule.id.clone(), service: service.clone() })?;
             total = total.checked_add(item.amount).ok_or(FeeError::Overflow)?;
             lines.push(FeeLine {
                 service: service.clone(),
-                description_zh: service.describe_zh(),
-                description_en: service.describe_en(),
+                description_zh: service.describe().render(Lang::Zh),
+                description_en: service.describe().render(Lang::En),
                 amount: item.amount,
                 confidence: item.confidence,
             });

@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use super::{PolicyError, invalid, parse_toml};
+use super::{Confidence, PolicyError, invalid, parse_toml};
 use crate::date::{age_on, months_on};
+use crate::text::{Localize, Message};
 
 const FILE: &str = "priority.toml";
 
@@ -26,6 +27,11 @@ pub struct PriorityCategory {
     pub label_zh: String,
     pub label_en: String,
     pub rule: PriorityRule,
+    /// How sure the published source is. An unconfirmed category is flagged wherever shown.
+    pub confidence: Confidence,
+    /// Order in the outreach queue: lower is called first; ordinary tickets come after
+    /// every category.
+    pub queue_rank: u8,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -33,16 +39,41 @@ pub struct PriorityCategory {
 pub struct PriorityPolicy {
     #[serde(rename = "category")]
     categories: Vec<PriorityCategory>,
+    pub queue: QueueRule,
+}
+
+/// How the outreach queue orders tickets beyond the categories.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueRule {
+    /// The green channel's rank: urgent cases with their evidence seen.
+    pub urgent_rank: u8,
+    /// After this many priority calls in a row, an ordinary ticket that has waited at least
+    /// `ordinary_max_wait_minutes` is called next (so the ordinary queue still moves). [U]
+    pub max_priority_in_a_row: u32,
+    pub ordinary_max_wait_minutes: u32,
+    /// A ticket called this many times without answering is a no-show.
+    pub calls_before_no_show: u32,
+    pub confidence: Confidence,
 }
 
 /// Why a declared category was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum PriorityError {
-    #[error("there is no priority category {0:?}")]
     Unknown(String),
-    #[error("priority category {0:?} follows from the birth date and cannot be declared")]
     NotDeclarable(String),
 }
+
+impl Localize for PriorityError {
+    fn message(&self) -> Message {
+        match self {
+            PriorityError::Unknown(id) => Message::new("error.priority.unknown").with("id", id.as_str()),
+            PriorityError::NotDeclarable(id) => Message::new("error.priority.not-declarable").with("id", id.as_str()),
+        }
+    }
+}
+
+crate::localized_error!(PriorityError);
 
 impl PriorityPolicy {
     pub fn parse(text: &str) -> Result<PriorityPolicy, PolicyError> {
@@ -57,6 +88,10 @@ impl PriorityPolicy {
 
     pub fn categories(&self) -> &[PriorityCategory] {
         &self.categories
+    }
+
+    pub fn category(&self, id: &str) -> Option<&PriorityCategory> {
+        self.categories.iter().find(|c| c.id == id)
     }
 
     /// The categories that apply: those computed from the birth date, plus the declared ones.
@@ -122,6 +157,17 @@ mod tests {
     }
 
     #[test]
+    fn military_priority_is_flagged_unconfirmed() {
+        let p = PriorityPolicy::parse(PolicySources::BUILTIN.priority).unwrap();
+        let confidence = |id| p.category(id).unwrap().confidence;
+        assert_eq!(confidence("military"), Confidence::Unconfirmed);
+        assert_eq!(confidence("elderly"), Confidence::Confirmed);
+        let unconfirmed: Vec<&str> =
+            p.categories().iter().filter(|c| c.confidence == Confidence::Unconfirmed).map(|c| c.id.as_str()).collect();
+        assert_eq!(unconfirmed, ["military"]);
+    }
+
+    #[test]
     fn a_bureau_can_add_a_category() {
         let text = r#"
             [[category]]
@@ -129,6 +175,14 @@ mod tests {
             label_zh = "65周岁以上"
             label_en = "65 or over"
             rule = { kind = "age-at-least", years = 65 }
+            confidence = "partial"
+            queue_rank = 1
+            [queue]
+            urgent_rank = 0
+            max_priority_in_a_row = 3
+            ordinary_max_wait_minutes = 30
+            calls_before_no_show = 3
+            confidence = "unconfirmed"
         "#;
         let p = PriorityPolicy::parse(text).unwrap();
         let birth = date!(1961 - 11 - 26);

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{PolicyError, invalid, parse_toml};
+use crate::text::{Arg, Localize, Message};
 
 const FILE: &str = "urgent.toml";
 
@@ -26,19 +27,35 @@ pub struct UrgentGround {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UrgentPolicy {
-    /// The promised issue time for urgent cases.
-    pub max_working_days: u32,
     #[serde(rename = "ground")]
     grounds: Vec<UrgentGround>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum UrgentError {
-    #[error("there is no urgent ground {0:?}")]
     UnknownGround(String),
-    #[error("urgent processing for {ground} needs evidence not yet seen: {missing}")]
-    MissingEvidence { ground: String, missing: String },
+    /// The ground's label and the evidence not yet seen, as the policy names them (zh, en).
+    MissingEvidence {
+        ground: (String, String),
+        missing: Vec<(String, String)>,
+    },
 }
+
+impl Localize for UrgentError {
+    fn message(&self) -> Message {
+        match self {
+            UrgentError::UnknownGround(id) => Message::new("error.urgent.unknown-ground").with("id", id.as_str()),
+            UrgentError::MissingEvidence { ground, missing } => Message::new("error.urgent.missing-evidence")
+                .with("ground", Arg::Bilingual(ground.0.clone(), ground.1.clone()))
+                .with(
+                    "missing",
+                    Arg::List(missing.iter().map(|(zh, en)| Arg::Bilingual(zh.clone(), en.clone())).collect()),
+                ),
+        }
+    }
+}
+
+crate::localized_error!(UrgentError);
 
 impl UrgentPolicy {
     pub fn parse(text: &str) -> Result<UrgentPolicy, PolicyError> {
@@ -65,11 +82,12 @@ impl UrgentPolicy {
     /// Checks that every piece of evidence the ground needs has been seen.
     pub fn check(&self, ground: &str, seen: &[String]) -> Result<&UrgentGround, UrgentError> {
         let g = self.ground(ground).ok_or_else(|| UrgentError::UnknownGround(ground.to_string()))?;
-        let missing: Vec<&str> = g.evidence.iter().filter(|e| !seen.contains(&e.id)).map(|e| e.zh.as_str()).collect();
+        let missing: Vec<(String, String)> =
+            g.evidence.iter().filter(|e| !seen.contains(&e.id)).map(|e| (e.zh.clone(), e.en.clone())).collect();
         if missing.is_empty() {
             Ok(g)
         } else {
-            Err(UrgentError::MissingEvidence { ground: g.label_zh.clone(), missing: missing.join("、") })
+            Err(UrgentError::MissingEvidence { ground: (g.label_zh.clone(), g.label_en.clone()), missing })
         }
     }
 }
@@ -82,7 +100,6 @@ mod tests {
     #[test]
     fn the_eight_grounds_and_two_more() {
         let p = UrgentPolicy::parse(PolicySources::BUILTIN.urgent).unwrap();
-        assert_eq!(p.max_working_days, 5);
         for id in [
             "funeral-abroad",
             "medical-treatment",
@@ -103,7 +120,13 @@ mod tests {
     fn evidence_is_required() {
         let p = UrgentPolicy::parse(PolicySources::BUILTIN.urgent).unwrap();
         let err = p.check("critically-ill", &["critical-notice".into()]).unwrap_err();
-        assert_eq!(err, UrgentError::MissingEvidence { ground: "探望危重病人".into(), missing: "亲属关系证明".into() });
+        assert_eq!(
+            err,
+            UrgentError::MissingEvidence {
+                ground: ("探望危重病人".into(), "visiting a critically ill person".into()),
+                missing: vec![("亲属关系证明".into(), "proof of relationship".into())]
+            }
+        );
         assert!(p.check("critically-ill", &["critical-notice".into(), "relationship".into()]).is_ok());
         assert!(matches!(p.check("bored", &[]), Err(UrgentError::UnknownGround(_))));
     }

@@ -1,0 +1,565 @@
+//! What a visit must collect for an applicant, asked without the screens: the age rules
+//! (guardians, fingerprints, signature, photo), whether the services may be applied for
+//! together, the itemised fee and the expected issue dates.
+//!
+//! The visit's own checks use the same functions, so `doorstep requirements` and the visit
+//! cannot disagree.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::applicant::{HeldDocument, Residency};
+use crate::date::{add_months, age_on};
+use crate::document::DocumentKind;
+use crate::policy::{
+    Confidence, CountedDate, EndorsementError, EndorsementFacts, FeeError, FeeQuote, Policy, UnderAge,
+};
+use crate::service::{EndorsementRegion, IssueReason, Service};
+use crate::text::{Localize, Message};
+
+/// Are fingerprints taken?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FingerprintRequirement {
+    /// From 16: taken, except fingers missing or damaged.
+    Required,
+    /// Under 16: the guardian decides.
+    GuardianDecides,
+    /// Not for these services (or not at this age, where a bureau says so).
+    NotTaken,
+}
+
+/// Who signs the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureRequirement {
+    /// The applicant (and, under 16, every guardian present signs the consent too).
+    Applicant,
+    /// A pre-school child does not sign: the guardian signs.
+    Guardian,
+}
+
+/// What photo the visit takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhotoRequirement {
+    New,
+    /// 60 or over: an exit-entry or ID-card photo from the last 5 years may be reused.
+    ReuseAllowed,
+    /// Endorsements alone: the permit's photo stands.
+    NotNeeded,
+}
+
+/// Something the officer should know that does not stop the visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "warning")]
+pub enum Warning {
+    /// A suspended endorsement type this bureau's policy lifts.
+    SuspensionLifted { code: char, since: String },
+    /// An amount rests on an unconfirmed or partly confirmed source.
+    UncertainFee { service: String, confidence: Confidence },
+    /// The calendar does not list a year the count crossed: weekends only were counted.
+    CalendarYearMissing { year: i32 },
+    /// The held permit's number or expiry was not given: checked at the visit.
+    HeldPermitUnchecked { permit: DocumentKind },
+    /// A rule resting on a source that is not confirmed.
+    UnconfirmedRule { rule: &'static str },
+}
+
+impl Localize for Warning {
+    fn message(&self) -> Message {
+        match self {
+            Warning::SuspensionLifted { code, since } => {
+                Message::new("warning.suspension-lifted").with("code", *code).with("since", since.as_str())
+            }
+            Warning::UncertainFee { service, confidence } => Message::new(match confidence {
+                Confidence::Unconfirmed => "warning.fee-unconfirmed",
+                _ => "warning.fee-partial",
+            })
+            .with("service", service.as_str()),
+            Warning::CalendarYearMissing { year } => Message::new("warning.calendar-year-missing").with("year", *year),
+            Warning::HeldPermitUnchecked { permit } => {
+                Message::new("warning.held-permit-unchecked").with_key("permit", permit.key())
+            }
+            Warning::UnconfirmedRule { rule } => Message::new("warning.unconfirmed-rule").with_key("rule", rule),
+        }
+    }
+}
+
+/// Why services cannot be applied for together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServicesError {
+    NoneChosen,
+    /// A service for the other residency (台胞证 for a mainland resident, or the reverse).
+    WrongResidency {
+        service: Service,
+        taiwan_only: bool,
+    },
+    DocumentTwice(DocumentKind),
+    EndorsementTwice {
+        region: EndorsementRegion,
+        code: char,
+    },
+    Endorsement(EndorsementError),
+    /// An endorsement with no permit held or applied for.
+    PermitNeeded {
+        code: char,
+        permit: DocumentKind,
+    },
+    /// The held permit's number or expiry is missing.
+    HeldPermitDetailsMissing {
+        permit: DocumentKind,
+    },
+    HeldPermitExpired {
+        permit: DocumentKind,
+        expiry: Date,
+    },
+    HeldPermitExpiresFirst {
+        permit: DocumentKind,
+        expiry: Date,
+    },
+    /// A renewal or replacement after damage needs the document held now.
+    PreviousDocumentNeeded {
+        document: DocumentKind,
+        reason: IssueReason,
+    },
+    Fee(FeeError),
+}
+
+impl Localize for ServicesError {
+    fn message(&self) -> Message {
+        match self {
+            ServicesError::NoneChosen => Message::new("error.services.none-chosen"),
+            ServicesError::WrongResidency { service, taiwan_only } => Message::new(if *taiwan_only {
+                "error.services.taiwan-residents-only"
+            } else {
+                "error.services.mainland-residents-only"
+            })
+            .with("service", service.describe()),
+            ServicesError::DocumentTwice(d) => {
+                Message::new("error.services.document-twice").with_key("document", d.key())
+            }
+            ServicesError::EndorsementTwice { region, code } => {
+                Message::new("error.services.endorsement-twice").with_key("region", region.key()).with("code", *code)
+            }
+            ServicesError::Endorsement(e) => e.message(),
+            ServicesError::PermitNeeded { code, permit } => {
+                Message::new("error.services.permit-needed").with("code", *code).with_key("permit", permit.key())
+            }
+            ServicesError::HeldPermitDetailsMissing { permit } => {
+                Message::new("error.services.held-permit-details").with_key("permit", permit.key())
+            }
+            ServicesError::HeldPermitExpired { permit, expiry } => Message::new("error.services.held-permit-expired")
+                .with_key("permit", permit.key())
+                .with("date", *expiry),
+            ServicesError::HeldPermitExpiresFirst { permit, expiry } => {
+                Message::new("error.services.held-permit-expires-first")
+                    .with_key("permit", permit.key())
+                    .with("date", *expiry)
+            }
+            ServicesError::PreviousDocumentNeeded { document, reason } => {
+                Message::new("error.services.previous-document")
+                    .with_key("document", document.key())
+                    .with_key("reason", reason.key())
+            }
+            ServicesError::Fee(e) => e.message(),
+        }
+    }
+}
+
+crate::localized_error!(ServicesError);
+
+/// How strictly documents already held are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldCheck {
+    /// At a visit: a permit an endorsement goes on must have its number and expiry recorded.
+    Recorded,
+    /// Asked without a visit: a permit named without details is assumed valid, with a warning.
+    Assumed,
+}
+
+/// Who the applicant is, as far as the rules need.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplicantFacts<'a> {
+    pub birth_date: Date,
+    pub residency: Residency,
+    pub held: &'a [HeldDocument],
+}
+
+/// The outcome of checking services together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedServices {
+    pub quote: FeeQuote,
+    pub warnings: Vec<Warning>,
+}
+
+/// Checks that `services` may be applied for together by this applicant on `today`.
+pub fn check_services(
+    policy: &Policy,
+    applicant: ApplicantFacts<'_>,
+    services: &[Service],
+    facts: &EndorsementFacts,
+    held_check: HeldCheck,
+    today: Date,
+) -> Result<CheckedServices, ServicesError> {
+    if services.is_empty() {
+        return Err(ServicesError::NoneChosen);
+    }
+    let mut warnings = Vec::new();
+    let facts = EndorsementFacts { age_years: age_on(applicant.birth_date, today), ..*facts };
+    let mut documents = HashSet::new();
+    let mut endorsements = HashSet::new();
+    for service in services {
+        let taiwan_only = matches!(service, Service::TaiwanResidentPermit { .. });
+        let ok = if taiwan_only {
+            applicant.residency == Residency::Taiwan
+        } else {
+            applicant.residency == Residency::Mainland
+        };
+        if !ok {
+            return Err(ServicesError::WrongResidency { service: service.clone(), taiwan_only });
+        }
+        match service.endorsement() {
+            Some(e) => {
+                if !endorsements.insert((e.region, e.code)) {
+                    return Err(ServicesError::EndorsementTwice { region: e.region, code: e.code });
+                }
+                policy.endorsements.check(e, &facts, today).map_err(ServicesError::Endorsement)?;
+                if let Some(t) = policy.endorsements.type_of(e.region, e.code)
+                    && let Some(since) = t.suspended_from.filter(|s| *s <= today && t.suspension_lifted)
+                {
+                    warnings.push(Warning::SuspensionLifted { code: e.code, since: crate::format_date(since) });
+                }
+                let permit = e.region.permit();
+                let new_permit = services.iter().any(|s| s.endorsement().is_none() && s.document() == permit);
+                if !new_permit {
+                    let Some(held) = applicant.held.iter().find(|d| d.kind == permit) else {
+                        return Err(ServicesError::PermitNeeded { code: e.code, permit });
+                    };
+                    let recorded = held.number.is_some() && held.expiry.is_some();
+                    if !recorded && held_check == HeldCheck::Recorded {
+                        return Err(ServicesError::HeldPermitDetailsMissing { permit });
+                    }
+                    match held.expiry {
+                        Some(expiry) if expiry <= today => {
+                            return Err(ServicesError::HeldPermitExpired { permit, expiry });
+                        }
+                        Some(expiry) if add_months(today, e.validity.0) > expiry => {
+                            return Err(ServicesError::HeldPermitExpiresFirst { permit, expiry });
+                        }
+                        Some(_) => {}
+                        None => {
+                            let w = Warning::HeldPermitUnchecked { permit };
+                            if !warnings.contains(&w) {
+                                warnings.push(w);
+                            }
+                        }
+                    }
+                }
+            }
+            None => {
+                if !documents.insert(service.document()) {
+                    return Err(ServicesError::DocumentTwice(service.document()));
+                }
+                let reason = service.reason().unwrap_or(IssueReason::First);
+                let needs_old = matches!(reason, IssueReason::Renewal | IssueReason::Damaged);
+                if needs_old && !applicant.held.iter().any(|d| d.kind == service.document()) {
+                    return Err(ServicesError::PreviousDocumentNeeded { document: service.document(), reason });
+                }
+            }
+        }
+    }
+    let quote = policy.fees.quote(services, today).map_err(ServicesError::Fee)?;
+    for line in &quote.lines {
+        if line.confidence != Confidence::Confirmed {
+            warnings.push(Warning::UncertainFee { service: line.description_en.clone(), confidence: line.confidence });
+        }
+    }
+    Ok(CheckedServices { quote, warnings })
+}
+
+/// The age rules for an applicant born on `birth` applying for `services` on `today`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgeRules {
+    pub age: u32,
+    pub guardian_required: bool,
+    pub guardian_may_apply_for_child: bool,
+    pub fingerprints: FingerprintRequirement,
+    pub signature: SignatureRequirement,
+    pub photo: PhotoRequirement,
+}
+
+pub fn age_rules(policy: &Policy, birth: Date, services: &[Service], today: Date) -> AgeRules {
+    let r = &policy.rules;
+    let age = age_on(birth, today);
+    let endorsements_only = services.iter().all(|s| s.endorsement().is_some());
+    let covered = services.iter().any(|s| r.fingerprints.covers(s))
+        || (endorsements_only && r.fingerprints.endorsement_only && !services.is_empty());
+    let fingerprints = if !covered {
+        FingerprintRequirement::NotTaken
+    } else if age >= r.fingerprints.required_from_age {
+        FingerprintRequirement::Required
+    } else {
+        match r.fingerprints.under_age {
+            UnderAge::GuardianDecides => FingerprintRequirement::GuardianDecides,
+            UnderAge::NotTaken => FingerprintRequirement::NotTaken,
+        }
+    };
+    let photo = if endorsements_only && !services.is_empty() && !r.photo.endorsement_only_needs_photo {
+        PhotoRequirement::NotNeeded
+    } else if r.photo_reuse.applies_to(birth, today).is_ok() {
+        PhotoRequirement::ReuseAllowed
+    } else {
+        PhotoRequirement::New
+    };
+    AgeRules {
+        age,
+        guardian_required: age < r.guardian.required_below_age_years,
+        guardian_may_apply_for_child: age < r.guardian.may_apply_for_child_below_age_years,
+        fingerprints,
+        signature: if age >= r.signature.applicant_signs_from_age {
+            SignatureRequirement::Applicant
+        } else {
+            SignatureRequirement::Guardian
+        },
+        photo,
+    }
+}
+
+/// When one application is expected to be issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedIssue {
+    pub service: Service,
+    pub working_days: u32,
+    pub date: CountedDate,
+}
+
+/// The expected issue date of each service applied for on `today`, urgent or not.
+pub fn expected_issue(policy: &Policy, services: &[Service], urgent: bool, today: Date) -> Vec<ExpectedIssue> {
+    services
+        .iter()
+        .map(|s| {
+            let working_days = policy.rules.processing.working_days(s, urgent);
+            ExpectedIssue {
+                service: s.clone(),
+                working_days,
+                date: policy.calendar.add_working_days(today, working_days),
+            }
+        })
+        .collect()
+}
+
+/// Everything `doorstep requirements` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Requirements {
+    #[serde(flatten)]
+    pub rules: AgeRules,
+    pub quote: FeeQuote,
+    pub expected: Vec<ExpectedIssue>,
+    pub urgent: Vec<ExpectedIssue>,
+    /// Priority categories that follow from the birth date.
+    pub priority: Vec<String>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Requirements {
+    /// The latest expected issue date of the visit's applications.
+    pub fn expected_issue_date(&self) -> Option<Date> {
+        self.expected.iter().map(|e| e.date.date).max()
+    }
+
+    pub fn urgent_issue_date(&self) -> Option<Date> {
+        self.urgent.iter().map(|e| e.date.date).max()
+    }
+}
+
+/// What the visit must collect for this applicant and these services.
+pub fn requirements(
+    policy: &Policy,
+    applicant: ApplicantFacts<'_>,
+    services: &[Service],
+    facts: &EndorsementFacts,
+    held_check: HeldCheck,
+    today: Date,
+) -> Result<Requirements, ServicesError> {
+    let checked = check_services(policy, applicant, services, facts, held_check, today)?;
+    let rules = age_rules(policy, applicant.birth_date, services, today);
+    let expected = expected_issue(policy, services, false, today);
+    let urgent = expected_issue(policy, services, true, today);
+    let mut warnings = checked.warnings;
+    for year in expected.iter().chain(&urgent).filter_map(|e| e.date.unlisted_year) {
+        let w = Warning::CalendarYearMissing { year };
+        if !warnings.contains(&w) {
+            warnings.push(w);
+        }
+    }
+    let r = &policy.rules;
+    let mut unconfirmed = |confidence: Confidence, rule: &'static str| {
+        if confidence == Confidence::Unconfirmed {
+            warnings.push(Warning::UnconfirmedRule { rule });
+        }
+    };
+    if rules.fingerprints != FingerprintRequirement::NotTaken {
+        unconfirmed(r.fingerprints.confidence, "rule.fingerprints");
+    }
+    if rules.guardian_required {
+        unconfirmed(r.guardian.confidence, "rule.guardian");
+    }
+    if rules.signature == SignatureRequirement::Guardian {
+        unconfirmed(r.signature.confidence, "rule.signature");
+    }
+    let priority = policy
+        .priority
+        .applicable(applicant.birth_date, today, &[])
+        .map(|cats| cats.into_iter().map(|c| c.id.clone()).collect())
+        .unwrap_or_default();
+    Ok(Requirements { rules, quote: checked.quote, expected, urgent, priority, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::DocumentNumber;
+    use time::macros::date;
+
+    const TODAY: Date = date!(2026 - 12 - 04);
+
+    fn policy() -> Policy {
+        Policy::builtin().unwrap()
+    }
+
+    fn services(specs: &[&str]) -> Vec<Service> {
+        specs.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    fn ask(birth: Date, specs: &[&str], held: &[HeldDocument]) -> Result<Requirements, ServicesError> {
+        let applicant = ApplicantFacts { birth_date: birth, residency: Residency::Mainland, held };
+        requirements(&policy(), applicant, &services(specs), &EndorsementFacts::default(), HeldCheck::Assumed, TODAY)
+    }
+
+    /// (birth date, services, fingerprints, signature, photo, guardian required, guardian may apply)
+    type AgeCase<'a> =
+        (Date, &'a [&'a str], FingerprintRequirement, SignatureRequirement, PhotoRequirement, bool, bool);
+
+    #[test]
+    fn age_rules_table() {
+        use FingerprintRequirement as F;
+        use PhotoRequirement as P;
+        use SignatureRequirement as S;
+        let cases: &[AgeCase] = &[
+            // 16 today: fingerprints required; 15 the day before the birthday: the guardian decides.
+            (date!(2010 - 12 - 04), &["passport"], F::Required, S::Applicant, P::New, false, false),
+            (date!(2010 - 12 - 05), &["passport"], F::GuardianDecides, S::Applicant, P::New, true, false),
+            // The old rule took prints from 6: an 8-year-old is the guardian's decision now.
+            (date!(2018 - 06 - 01), &["hk-macao-permit"], F::GuardianDecides, S::Applicant, P::New, true, false),
+            // Pre-school: the guardian signs; under 7 the guardian may apply for the child.
+            (date!(2021 - 01 - 01), &["passport"], F::GuardianDecides, S::Guardian, P::New, true, true),
+            (date!(2020 - 12 - 04), &["passport"], F::GuardianDecides, S::Applicant, P::New, true, true),
+            (date!(2019 - 12 - 04), &["passport"], F::GuardianDecides, S::Applicant, P::New, true, false),
+            // 60 or over: a recent photo may be reused.
+            (date!(1949 - 12 - 31), &["taiwan-permit"], F::Required, S::Applicant, P::ReuseAllowed, false, false),
+            // 台胞证: fingerprints are not in the published rule.
+            (date!(1980 - 01 - 01), &["taiwan-resident-permit"], F::NotTaken, S::Applicant, P::New, false, false),
+            (date!(1980 - 01 - 01), &["passport", "hk-macao-permit"], F::Required, S::Applicant, P::New, false, false),
+        ];
+        for &(birth, specs, fingers, signature, photo, guardian, may_apply) in cases {
+            let r = age_rules(&policy(), birth, &services(specs), TODAY);
+            assert_eq!(
+                (r.fingerprints, r.signature, r.photo, r.guardian_required, r.guardian_may_apply_for_child),
+                (fingers, signature, photo, guardian, may_apply),
+                "{birth} {specs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn endorsement_only_visits_take_no_photo_or_prints() {
+        let held = [HeldDocument { kind: DocumentKind::HkMacaoPermit, number: None, expiry: None }];
+        let r = ask(date!(1980 - 01 - 01), &["hk-macao-endorsement:G:1x:3m"], &held).unwrap();
+        assert_eq!(r.rules.photo, PhotoRequirement::NotNeeded);
+        assert_eq!(r.rules.fingerprints, FingerprintRequirement::NotTaken);
+        assert_eq!(r.warnings, [Warning::HeldPermitUnchecked { permit: DocumentKind::HkMacaoPermit }]);
+        assert_eq!(r.quote.total.to_string(), "15.00");
+    }
+
+    #[test]
+    fn refusals_table() {
+        let held_until = |expiry| {
+            vec![HeldDocument {
+                kind: DocumentKind::HkMacaoPermit,
+                number: Some(DocumentNumber::parse(DocumentKind::HkMacaoPermit, "C12345678").unwrap()),
+                expiry: Some(expiry),
+            }]
+        };
+        let cases: Vec<(&[&str], Vec<HeldDocument>, ServicesError)> = vec![
+            (&[], vec![], ServicesError::NoneChosen),
+            (
+                &["hk-macao-endorsement:G:1x:3m"],
+                vec![],
+                ServicesError::PermitNeeded { code: 'G', permit: DocumentKind::HkMacaoPermit },
+            ),
+            (
+                &["taiwan-endorsement:G:1x:6m", "taiwan-permit"],
+                vec![],
+                ServicesError::Endorsement(EndorsementError::Suspended { code: 'G', since: date!(2019 - 08 - 01) }),
+            ),
+            (
+                &["hk-macao-endorsement:G:1x:1y"],
+                held_until(date!(2027 - 06 - 01)),
+                ServicesError::HeldPermitExpiresFirst {
+                    permit: DocumentKind::HkMacaoPermit,
+                    expiry: date!(2027 - 06 - 01),
+                },
+            ),
+            (
+                &["hk-macao-endorsement:G:1x:3m"],
+                held_until(date!(2026 - 12 - 04)),
+                ServicesError::HeldPermitExpired { permit: DocumentKind::HkMacaoPermit, expiry: date!(2026 - 12 - 04) },
+            ),
+            (&["passport", "passport:lost"], vec![], ServicesError::DocumentTwice(DocumentKind::Passport)),
+            (
+                &["passport:renewal"],
+                vec![],
+                ServicesError::PreviousDocumentNeeded {
+                    document: DocumentKind::Passport,
+                    reason: IssueReason::Renewal,
+                },
+            ),
+        ];
+        for (specs, held, want) in cases {
+            assert_eq!(ask(date!(1980 - 01 - 01), specs, &held), Err(want.clone()), "{specs:?}");
+        }
+    }
+
+    #[test]
+    fn expected_issue_dates_count_working_days() {
+        let r = ask(date!(1980 - 01 - 01), &["passport", "hk-macao-permit"], &[]).unwrap();
+        // Friday 2026-12-04 + 7 working days = Tuesday 2026-12-15; urgent: 5 = Friday 12-11.
+        assert_eq!(r.expected_issue_date(), Some(date!(2026 - 12 - 15)));
+        assert_eq!(r.urgent_issue_date(), Some(date!(2026 - 12 - 11)));
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert_eq!(r.quote.total.to_string(), "180.00");
+    }
+
+    #[test]
+    fn a_lifted_suspension_is_a_warning() {
+        let mut p = policy();
+        let text = crate::policy::PolicySources::BUILTIN
+            .endorsements
+            .replace("suspension_lifted = false", "suspension_lifted = true");
+        p.endorsements = crate::policy::EndorsementPolicy::parse(&text).unwrap();
+        let applicant = ApplicantFacts { birth_date: date!(1980 - 01 - 01), residency: Residency::Mainland, held: &[] };
+        let r = requirements(
+            &p,
+            applicant,
+            &services(&["taiwan-permit", "taiwan-endorsement:G:1x:6m"]),
+            &EndorsementFacts::default(),
+            HeldCheck::Assumed,
+            TODAY,
+        )
+        .unwrap();
+        assert!(r.warnings.contains(&Warning::SuspensionLifted { code: 'G', since: "2019-08-01".into() }));
+    }
+}
