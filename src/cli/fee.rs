@@ -37,7 +37,7 @@ pub fn run(args: FeeArgs, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode>
     for spec in &args.services {
         let service: Service = match spec.parse() {
             Ok(s) => s,
-            Err(e) => return fail(e),
+            Err(e) => return fail(e.render(Lang::En)),
         };
         if let Some(e) = service.endorsement() {
             match policy.endorsements.option_for(e) {

@@ -21,7 +21,8 @@ use crate::settings::Lang;
 #[command(name = "doorstep", version, about = "Portable exit-entry service unit (上门办证终端)")]
 pub struct Cli {
     /// A folder with policy files (fees.toml, endorsements.toml, priority.toml, urgent.toml,
-    /// rules.toml) replacing the built-in ones; files not present keep the built-in version.
+    /// rules.toml, calendar.toml for the holidays, feedback.toml) replacing the built-in ones;
+    /// files not present keep the built-in version.
     #[arg(long, global = true, value_name = "DIR", env = "DOORSTEP_POLICY")]
     pub policy: Option<PathBuf>,
 
@@ -144,7 +145,13 @@ pub(crate) fn today(date: Option<time::Date>) -> time::Date {
     date.unwrap_or_else(|| crate::settings::now().date())
 }
 
+/// A date on the command line: YYYY-MM-DD, between 1900 and 2199 (anything else is a typing
+/// error, and the working-day arithmetic stays well inside the calendar).
 pub(crate) fn parse_date(s: &str) -> Result<time::Date, String> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, fmt).map_err(|_| format!("{s:?} is not a date like 2026-11-26"))
+    let date = time::Date::parse(s, fmt).map_err(|_| format!("{s:?} is not a date like 2026-11-26"))?;
+    if !(1900..=2199).contains(&date.year()) {
+        return Err(format!("{s:?} is not between 1900 and 2199"));
+    }
+    Ok(date)
 }

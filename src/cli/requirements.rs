@@ -9,7 +9,7 @@ use doorstep_core::document::DocumentKind;
 use doorstep_core::money::Yuan;
 use doorstep_core::policy::EndorsementFacts;
 use doorstep_core::requirements::{self, ApplicantFacts, HeldCheck, Requirements};
-use doorstep_core::{Lang, Localize, Service, format_date};
+use doorstep_core::{Lang, Localize, Message, Service, format_date};
 use serde_json::{Value, json};
 
 #[derive(Debug, clap::Args)]
@@ -50,11 +50,22 @@ fn parse_held(s: &str) -> Result<HeldDocument, String> {
         Some((k, e)) => (k, Some(super::parse_date(e)?)),
         None => (s, None),
     };
-    let kind: DocumentKind = kind.parse()?;
+    let kind: DocumentKind = kind.parse().map_err(|e: doorstep_core::document::UnknownDocumentKind| e.to_string())?;
     Ok(HeldDocument { kind, number: None, expiry })
 }
 
-fn facts(names: &[String]) -> Result<EndorsementFacts, String> {
+/// The facts an endorsement option may ask for, as spelled on the command line.
+const FACTS: [&str; 7] = [
+    "close-relative",
+    "other-relative",
+    "hardship",
+    "registered-company",
+    "tour-leader",
+    "approval-document",
+    "talent",
+];
+
+fn facts(names: &[String]) -> Result<EndorsementFacts, Message> {
     let mut f = EndorsementFacts::default();
     for name in names {
         let flag = match name.as_str() {
@@ -65,7 +76,9 @@ fn facts(names: &[String]) -> Result<EndorsementFacts, String> {
             "tour-leader" => &mut f.tour_leader,
             "approval-document" => &mut f.approval_document,
             "talent" => &mut f.talent,
-            other => return Err(format!("unknown fact {other:?}")),
+            other => {
+                return Err(Message::new("cli.unknown-fact").with("fact", other).with("facts", FACTS.join(", ")));
+            }
         };
         *flag = true;
     }
@@ -90,20 +103,19 @@ pub fn run(args: RequirementsArgs, policy_dir: Option<&Path>) -> anyhow::Result<
         Ok(ExitCode::FAILURE)
     };
     if args.birth_date > today {
-        let en = format!("the birth date {} is after {}", format_date(args.birth_date), format_date(today));
-        let zh = format!("出生日期 {} 晚于 {}", format_date(args.birth_date), format_date(today));
-        return fail("birth-date-in-future", zh, en, vec![]);
+        let m = Message::new("cli.birth-date-in-future").with("birth", args.birth_date).with("date", today);
+        return fail("birth-date-in-future", m.render(Lang::Zh), m.render(Lang::En), vec![]);
     }
     let mut services = Vec::new();
     for spec in &args.services {
         match spec.parse::<Service>() {
             Ok(s) => services.push(s),
-            Err(e) => return fail("service", e.clone(), e, vec![]),
+            Err(e) => return fail(&super::check::code_of(&e), e.render(Lang::Zh), e.render(Lang::En), vec![]),
         }
     }
     let facts = match facts(&args.fact) {
         Ok(f) => f,
-        Err(e) => return fail("fact", e.clone(), e, vec![]),
+        Err(m) => return fail("unknown-fact", m.render(Lang::Zh), m.render(Lang::En), vec![]),
     };
     let residency = match args.residency {
         Some(ResidencyArg::Taiwan) => Residency::Taiwan,
@@ -159,10 +171,12 @@ fn to_json(r: &Requirements, today: time::Date) -> Value {
         })).collect::<Vec<_>>(),
         "expected_issue_date": r.expected_issue_date().map(format_date),
         "urgent_issue_date": r.urgent_issue_date().map(format_date),
+        "expected_issue_date_confidence": r.expected.iter().map(|e| e.confidence).min().map(|c| value(&c)),
         "applications": r.expected.iter().zip(&r.urgent).map(|(e, u)| json!({
             "service": e.service.code(),
             "description_en": e.service.describe().render(Lang::En),
             "working_days": e.working_days,
+            "confidence": value(&e.confidence),
             "expected_issue_date": format_date(e.date.date),
             "urgent_issue_date": format_date(u.date.date),
         })).collect::<Vec<_>>(),

@@ -421,7 +421,11 @@ fn requirements_warn_of_a_lifted_suspension_and_an_unlisted_year() {
     ]);
     assert_eq!(code, 0, "{v}");
     let warnings: Vec<&str> = v["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
-    assert_eq!(warnings.len(), 3, "lifted suspension, partial fee, year 2027 not in the calendar: {warnings:?}");
+    assert_eq!(
+        warnings.len(),
+        4,
+        "lifted suspension, partly confirmed endorsement and fee, year 2027 not in the calendar: {warnings:?}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

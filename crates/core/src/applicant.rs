@@ -8,7 +8,7 @@ use time::Date;
 use crate::date::{age_on, parse_yyyymmdd};
 use crate::document::{DocumentKind, DocumentNumber, DocumentNumberError};
 use crate::id_number::{CitizenId, IdKind, IdNumberError, Sex};
-use crate::name::{ChineseName, NameError, PinyinName, suggest_pinyin};
+use crate::name::{ChineseName, NameError, PinyinName, suggest, suggest_pinyin};
 use crate::text::{Localize, Message};
 
 /// Where the identity came from.
@@ -143,6 +143,12 @@ pub enum ApplicantError {
     CardExpired(Date),
     CardExpiryUnreadable,
     PinyinNeeded,
+    /// The name reads more than one way (a family's surname reading, a polyphonic given
+    /// name, a compound surname that splits two ways): the officer types the pinyin the
+    /// applicant confirms. The suggestions, usual first.
+    PinyinToConfirm {
+        suggestions: Vec<String>,
+    },
 }
 
 impl From<NameError> for ApplicantError {
@@ -182,6 +188,8 @@ impl Localize for ApplicantError {
             ApplicantError::CardExpired(d) => Message::new("error.applicant.card-expired").with("date", *d),
             ApplicantError::CardExpiryUnreadable => Message::new("error.applicant.card-expiry-unreadable"),
             ApplicantError::PinyinNeeded => Message::new("error.applicant.pinyin-needed"),
+            ApplicantError::PinyinToConfirm { suggestions } => Message::new("error.applicant.pinyin-to-confirm")
+                .with("suggestions", crate::text::Arg::List(suggestions.iter().map(|s| s.as_str().into()).collect())),
         }
     }
 }
@@ -240,7 +248,16 @@ impl Applicant {
             return Err(ApplicantError::CardExpired(d));
         }
         let pinyin = if input.pinyin_surname.trim().is_empty() {
-            suggest_pinyin(&name).ok_or(ApplicantError::PinyinNeeded)?
+            match suggest(&name) {
+                Some(s) if s.ambiguous => {
+                    let suggestions = std::iter::once(&s.pinyin)
+                        .chain(&s.alternatives)
+                        .map(|p| format!("{} {}", p.surname(), p.given()).trim().to_string())
+                        .collect();
+                    return Err(ApplicantError::PinyinToConfirm { suggestions });
+                }
+                _ => suggest_pinyin(&name).ok_or(ApplicantError::PinyinNeeded)?,
+            }
         } else {
             PinyinName::parse(&input.pinyin_surname, &input.pinyin_given)?
         };
@@ -325,6 +342,17 @@ mod tests {
         assert_eq!(Applicant::from_input(&no_sex, TODAY), Err(ApplicantError::SexMissing));
         let future = ApplicantInput { birth_date: "20300101".into(), ..i };
         assert_eq!(Applicant::from_input(&future, TODAY), Err(ApplicantError::BirthDate));
+    }
+
+    #[test]
+    fn an_ambiguous_name_needs_its_pinyin_confirmed() {
+        let i = ApplicantInput { name: "乐测试".into(), ..input() };
+        assert_eq!(
+            Applicant::from_input(&i, TODAY),
+            Err(ApplicantError::PinyinToConfirm { suggestions: vec!["YUE CESHI".into(), "LE CESHI".into()] })
+        );
+        let typed = ApplicantInput { pinyin_surname: "le".into(), pinyin_given: "ceshi".into(), ..i };
+        assert_eq!(Applicant::from_input(&typed, TODAY).unwrap().pinyin.surname(), "LE");
     }
 
     #[test]

@@ -155,12 +155,18 @@ impl AppointmentInput {
 
 /// What a visit started from an appointment begins with, for the screens to show and the
 /// officer to confirm (the card reader or the documents still establish the identity).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Prefill {
     pub identification: Identification,
     pub services: ServicesInput,
     pub phone: String,
     pub address: String,
+}
+
+impl fmt::Debug for Prefill {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Prefill(<redacted>)")
+    }
 }
 
 impl Appointment {
@@ -294,7 +300,8 @@ mod tests {
     #[test]
     fn debug_hides_the_person() {
         let a = input().validate(date!(2026 - 12 - 04)).unwrap();
-        let s = format!("{a:?} {:?}", input());
+        let (_, prefill) = a.start_visit("v", "o", datetime!(2026-12-05 09:30 +8)).unwrap();
+        let s = format!("{a:?} {:?} {prefill:?}", input());
         assert!(!s.contains("测试") && !s.contains("11010519491231002X") && !s.contains("12345678"), "{s}");
     }
 }

@@ -46,7 +46,7 @@ impl fmt::Debug for ContactInput {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedbackInput {
     pub kind: FeedbackKind,
     pub category: String,
@@ -56,7 +56,13 @@ pub struct FeedbackInput {
     pub visit: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl fmt::Debug for FeedbackInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FeedbackInput({:?}, {:?}, <redacted>)", self.kind, self.category)
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "state")]
 pub enum Escalation {
     Open,
@@ -79,7 +85,18 @@ pub enum Escalation {
     },
 }
 
-/// A feedback record. `Debug` hides the text and the contact.
+impl fmt::Debug for Escalation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Escalation::Open => f.write_str("Open"),
+            Escalation::Acknowledged { by, at } => write!(f, "Acknowledged({by}, {at})"),
+            Escalation::Answered { by, at, .. } => write!(f, "Answered({by}, {at}, <redacted>)"),
+            Escalation::Closed { by, at, .. } => write!(f, "Closed({by}, {at}, <redacted>)"),
+        }
+    }
+}
+
+/// A feedback record. `Debug` hides the text, the contact and the answers.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Feedback {
     pub id: String,
@@ -118,6 +135,9 @@ pub enum FeedbackError {
     /// A contact given without the person's consent to be contacted.
     ContactWithoutConsent,
     ContactPhone(PhoneError),
+    ContactName(crate::name::NameError),
+    /// Closing needs a note saying how it ended.
+    NoteMissing,
     /// The move is not possible from the record's state.
     WrongState,
     AnswerMissing,
@@ -133,6 +153,8 @@ impl Localize for FeedbackError {
             FeedbackError::TextTooLong { max } => Message::new("error.feedback.text-too-long").with("max", *max),
             FeedbackError::ContactWithoutConsent => Message::new("error.feedback.contact-without-consent"),
             FeedbackError::ContactPhone(e) => Message::new("error.feedback.contact-phone").with("error", e.message()),
+            FeedbackError::ContactName(e) => Message::new("error.feedback.contact-name").with("error", e.message()),
+            FeedbackError::NoteMissing => Message::new("error.feedback.note-missing"),
             FeedbackError::WrongState => Message::new("error.feedback.wrong-state"),
             FeedbackError::AnswerMissing => Message::new("error.feedback.answer-missing"),
         }
@@ -165,7 +187,10 @@ impl Feedback {
             Some(c) if c.name.trim().is_empty() && c.phone.trim().is_empty() => None,
             Some(c) if !c.consent => return Err(FeedbackError::ContactWithoutConsent),
             Some(c) => Some(Contact {
-                name: PersonName::parse(&c.name).ok(),
+                name: match c.name.trim() {
+                    "" => None,
+                    name => Some(PersonName::parse(name).map_err(FeedbackError::ContactName)?),
+                },
                 phone: PhoneNumber::parse(&c.phone).map_err(FeedbackError::ContactPhone)?,
             }),
         };
@@ -238,6 +263,9 @@ impl Feedback {
         if matches!(self.state, Escalation::Closed { .. }) {
             return Err(FeedbackError::WrongState);
         }
+        if note.trim().is_empty() {
+            return Err(FeedbackError::NoteMissing);
+        }
         self.state = Escalation::Closed { by: by.to_string(), note: note.trim().to_string(), at };
         Ok(())
     }
@@ -280,6 +308,16 @@ mod tests {
                 FeedbackError::TextTooLong { max: MAX_TEXT },
             ),
             (with_contact(false), FeedbackError::ContactWithoutConsent),
+            (
+                FeedbackInput {
+                    contact: Some(ContactInput { name: "测试1".into(), phone: "13800138000".into(), consent: true }),
+                    ..input(FeedbackKind::Praise, "service")
+                },
+                FeedbackError::ContactName(crate::name::NameError::InvalidCharacter {
+                    position: 3,
+                    code: "U+0031".into(),
+                }),
+            ),
         ];
         for (i, want) in cases {
             assert_eq!(Feedback::new("f", "o", i, &p, NOW), Err(want.clone()), "{want:?}");
@@ -299,8 +337,9 @@ mod tests {
         assert_eq!(f.answer("back-office", " ", NOW), Err(FeedbackError::AnswerMissing));
         f.answer("back-office", "已回访", NOW).unwrap();
         assert_eq!(f.answer("back-office", "again", NOW), Err(FeedbackError::WrongState));
-        f.close("back-office", "", NOW).unwrap();
-        assert_eq!(f.close("back-office", "", NOW), Err(FeedbackError::WrongState));
+        assert_eq!(f.close("back-office", " ", NOW), Err(FeedbackError::NoteMissing));
+        f.close("back-office", "已办结", NOW).unwrap();
+        assert_eq!(f.close("back-office", "again", NOW), Err(FeedbackError::WrongState));
     }
 
     #[test]
@@ -310,7 +349,10 @@ mod tests {
             contact: Some(ContactInput { name: "测试".into(), phone: "13800138000".into(), consent: true }),
             ..input(FeedbackKind::Suggestion, "process")
         };
-        let f = Feedback::new("f", "o", i, &p, NOW).unwrap();
+        let s = format!("{i:?}");
+        assert!(!s.contains("测试"), "{s}");
+        let mut f = Feedback::new("f", "o", i, &p, NOW).unwrap();
+        f.answer("back-office", "已电话联系测试", NOW).unwrap();
         let s = format!("{f:?}");
         assert!(!s.contains("测试") && !s.contains("13800138000"), "{s}");
         // The whole policy loads with this feedback file.

@@ -124,7 +124,7 @@ pub enum InjuryEvidence {
 }
 
 /// Why a finger gave no valid print.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "cause")]
 pub enum NoPrint {
     /// The finger is missing (缺指).
@@ -136,6 +136,17 @@ pub enum NoPrint {
     Unreadable { best_quality: u8, image_digest: String },
     /// Anything else, described.
     Other { note: String },
+}
+
+impl fmt::Debug for NoPrint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoPrint::Missing => f.write_str("Missing"),
+            NoPrint::Injured { evidence } => write!(f, "Injured({evidence:?})"),
+            NoPrint::Unreadable { best_quality, .. } => write!(f, "Unreadable({best_quality})"),
+            NoPrint::Other { .. } => f.write_str("Other(<redacted>)"),
+        }
+    }
 }
 
 impl NoPrint {
@@ -273,11 +284,13 @@ impl Localize for FingerprintError {
 
 crate::localized_error!(FingerprintError);
 
+/// Valid prints wanted: one per hand. The procedure is written for two, as published; it is
+/// not a setting.
+pub const WANTED: usize = 2;
+
 /// What the procedure needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Procedure {
-    /// Valid prints wanted (two: one per hand).
-    pub wanted: usize,
     /// A print below this quality is not valid.
     pub min_quality: u8,
 }
@@ -292,7 +305,7 @@ fn is_valid(a: &Attempt, p: &Procedure) -> bool {
 pub fn next_finger(attempts: &[Attempt], p: &Procedure) -> Option<Finger> {
     let valid_on = |hand: Hand| attempts.iter().filter(|a| a.finger.hand() == hand && is_valid(a, p)).count();
     let total = valid_on(Hand::Right) + valid_on(Hand::Left);
-    if total >= p.wanted {
+    if total >= WANTED {
         return None;
     }
     let last_on = |hand: Hand| attempts.iter().rev().find(|a| a.finger.hand() == hand).map(|a| a.finger);
@@ -307,7 +320,7 @@ pub fn next_finger(attempts: &[Attempt], p: &Procedure) -> Option<Finger> {
         return Some(f);
     }
     // Then the left hand, the same way; when the right gave none, the left gives the rest.
-    let left_target = if valid_on(Hand::Right) == 0 { p.wanted } else { 1 };
+    let left_target = if valid_on(Hand::Right) == 0 { WANTED } else { 1 };
     if valid_on(Hand::Left) < left_target
         && let Some(f) = next_on(Hand::Left, Finger::LEFT_THUMB)
     {
@@ -344,7 +357,7 @@ pub fn record(
     }
     let valid: Vec<Finger> = attempts.iter().filter(|a| is_valid(a, p)).map(|a| a.finger).collect();
     let status = match valid.len() {
-        n if n >= p.wanted => FingerprintStatus::Complete,
+        n if n >= WANTED => FingerprintStatus::Complete,
         0 => FingerprintStatus::NoValidPrint,
         n => FingerprintStatus::Partial { valid: n },
     };
@@ -358,7 +371,7 @@ pub fn record(
         .collect();
     // By finger priority: thumbs first, right before left within a priority.
     unreadable.sort_by_key(|f| (f.priority(), f.hand() == Hand::Left));
-    let make_up_images = unreadable.into_iter().take(p.wanted.saturating_sub(valid.len())).collect();
+    let make_up_images = unreadable.into_iter().take(WANTED.saturating_sub(valid.len())).collect();
     let reissue_after_healing = attempts.iter().any(|a| {
         matches!(a.result, FingerResult::NoPrint(NoPrint::Injured { evidence: InjuryEvidence::Certificate(_) }))
     });
@@ -423,7 +436,7 @@ mod tests {
     use super::*;
     use time::macros::date;
 
-    const P: Procedure = Procedure { wanted: 2, min_quality: 40 };
+    const P: Procedure = Procedure { min_quality: 40 };
     const TODAY: Date = date!(2026 - 11 - 26);
     const D: &str = "5f2b1c0e8a7d6b4c3a2918f7e6d5c4b3a2918f7e6d5c4b3a2918f7e6d5c4b3a2";
 

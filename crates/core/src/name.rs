@@ -264,6 +264,9 @@ const SURNAMES: &[(&str, &str, &[&str])] = &[
     ("过", "GUO", &[]),
     ("哈", "HA", &[]),
     ("要", "YAO", &[]),
+    ("卜", "BU", &[]),
+    ("藏", "ZANG", &[]),
+    ("臧", "ZANG", &[]),
     // Single surnames whose reading varies by family or branch: ask the applicant.
     ("乐", "YUE", &["LE"]),
     ("盖", "GE", &["GAI"]),
@@ -277,6 +280,7 @@ const SURNAMES: &[(&str, &str, &[&str])] = &[
     ("朝", "CHAO", &["ZHAO"]),
     ("长", "CHANG", &["ZHANG"]),
     ("禚", "ZHUO", &["ZHAO"]),
+    ("蕃", "PI", &["FAN"]),
     // Compound surnames with a special reading.
     ("尉迟", "YUCHI", &[]),
     ("单于", "CHANYU", &[]),
@@ -284,13 +288,52 @@ const SURNAMES: &[(&str, &str, &[&str])] = &[
     ("澹台", "TANTAI", &[]),
     ("长孙", "ZHANGSUN", &[]),
     ("令狐", "LINGHU", &[]),
+    ("闾丘", "LYUQIU", &[]),
+    ("子车", "ZIJU", &[]),
+    ("乐正", "YUEZHENG", &[]),
+    ("仉督", "ZHANGDU", &[]),
 ];
 
-/// Two-character surnames, so that a suggestion splits 欧阳娜娜 as 欧阳 + 娜娜.
+/// Two-character surnames, so that a suggestion splits 欧阳娜娜 as 欧阳 + 娜娜: the compound
+/// surnames of the published lists (百家姓 and pinyin-pro's `surname.ts`) [P].
 const COMPOUND_SURNAMES: &[&str] = &[
     "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "轩辕",
     "令狐", "端木", "独孤", "南宫", "西门", "百里", "呼延", "万俟", "闻人", "澹台", "公羊", "申屠", "太史", "淳于",
-    "单于", "钟离", "赫连", "濮阳", "宗政", "拓跋", "司空", "东郭", "公冶", "左丘", "谷梁", "第五", "仲孙", "亓官",
+    "单于", "钟离", "赫连", "濮阳", "宗政", "拓跋", "司空", "东郭", "公冶", "左丘", "谷梁", "榖梁", "第五", "仲孙",
+    "亓官", "太叔", "鲜于", "闾丘", "司寇", "仉督", "子车", "颛孙", "巫马", "公西", "漆雕", "乐正", "壤驷", "公良",
+    "夹谷", "宰父", "段干", "南门", "羊舌", "梁丘", "东门",
+];
+
+/// Compound surnames whose first character is also a common surname, so that a name like
+/// 单于飞 may as well be 单 + 于飞: the split is suggested both ways and flagged.
+const SPLIT_AMBIGUOUS: &[&str] = &["单于"];
+
+/// Characters common in given names whose reading in a name varies (长 in 长青 or 长生…):
+/// the usual reading in names, then the others. [P]: a curated list; the `pinyin` crate's own
+/// polyphone data lists rare readings for most characters and would flag nearly every name.
+const GIVEN_NAME_READINGS: &[(char, &str, &[&str])] = &[
+    ('长', "CHANG", &["ZHANG"]),
+    ('乐', "LE", &["YUE"]),
+    ('行', "XING", &["HANG"]),
+    ('重', "ZHONG", &["CHONG"]),
+    ('朝', "ZHAO", &["CHAO"]),
+    ('传', "CHUAN", &["ZHUAN"]),
+    ('觉', "JUE", &["JIAO"]),
+    ('奇', "QI", &["JI"]),
+    ('茜', "QIAN", &["XI"]),
+    ('参', "SHEN", &["CAN"]),
+    ('莎', "SHA", &["SUO"]),
+    ('柏', "BAI", &["BO"]),
+    ('蔚', "WEI", &["YU"]),
+    ('会', "HUI", &["KUAI"]),
+    ('单', "DAN", &["SHAN"]),
+    ('曾', "ZENG", &["CENG"]),
+    ('还', "HUAN", &["HAI"]),
+    ('降', "JIANG", &["XIANG"]),
+    ('栎', "LI", &["YUE"]),
+    ('解', "JIE", &["XIE"]),
+    ('调', "TIAO", &["DIAO"]),
+    ('和', "HE", &["HUO"]),
 ];
 
 /// A name split into surname and given name, with the pinyin suggested for each, for the
@@ -328,12 +371,20 @@ pub fn split_name(name: &ChineseName) -> Option<(String, String)> {
     Some((chars[..n].iter().collect(), chars[n..].iter().collect()))
 }
 
-/// The reading of a surname: the table's, or the characters' usual ones.
+/// The readings of a surname: the table's, or the characters' usual ones.
 fn surname_readings(surname: &str) -> Option<(String, Vec<String>)> {
     if let Some((_, usual, others)) = SURNAMES.iter().find(|(k, _, _)| *k == surname) {
         return Some((usual.to_string(), others.iter().map(|o| o.to_string()).collect()));
     }
     surname.chars().map(read_char).collect::<Option<String>>().map(|r| (r, Vec::new()))
+}
+
+/// The readings of a character in a given name: the usual one first.
+fn given_readings(c: char) -> Option<Vec<String>> {
+    if let Some((_, usual, others)) = GIVEN_NAME_READINGS.iter().find(|(k, _, _)| *k == c) {
+        return Some(std::iter::once(*usual).chain(others.iter().copied()).map(String::from).collect());
+    }
+    read_char(c).map(|r| vec![r])
 }
 
 fn read_char(c: char) -> Option<String> {
@@ -344,24 +395,47 @@ fn read_char(c: char) -> Option<String> {
 
 /// A pinyin suggestion for a Chinese name. `None` if a character has no known reading or the
 /// name has a separator (minority names are transcribed from their own language, not read
-/// character by character).
+/// character by character). The name is `ambiguous` when the surname's reading varies by
+/// family, a character of the given name reads differently in different names, or the name
+/// splits two ways (单于飞); `alternatives` then lists the other readings, one difference each.
 pub fn suggest(name: &ChineseName) -> Option<NameSuggestion> {
     let (surname, given) = split_name(name)?;
-    let (usual, others) = surname_readings(&surname)?;
-    let given_pinyin = given.chars().map(read_char).collect::<Option<String>>()?;
-    let make = |s: &str| PinyinName { surname: s.to_string(), given: given_pinyin.clone() };
+    let (usual, other_surnames) = surname_readings(&surname)?;
+    let readings: Vec<Vec<String>> = given.chars().map(given_readings).collect::<Option<_>>()?;
+    let usual_given: String = readings.iter().map(|r| r[0].as_str()).collect();
+    let mut alternatives: Vec<PinyinName> =
+        other_surnames.iter().map(|s| PinyinName { surname: s.clone(), given: usual_given.clone() }).collect();
+    for (i, r) in readings.iter().enumerate() {
+        for other in &r[1..] {
+            let given = readings
+                .iter()
+                .enumerate()
+                .map(|(j, rj)| if j == i { other.as_str() } else { rj[0].as_str() })
+                .collect();
+            alternatives.push(PinyinName { surname: usual.clone(), given });
+        }
+    }
+    if SPLIT_AMBIGUOUS.contains(&surname.as_str()) {
+        let mut chars = surname.chars().chain(given.chars());
+        let first = chars.next()?;
+        let single = surname_readings(&first.to_string())?.0;
+        let rest: String = chars.map(|c| given_readings(c).map(|r| r[0].clone())).collect::<Option<_>>()?;
+        alternatives.push(PinyinName { surname: single, given: rest });
+    }
     Some(NameSuggestion {
-        pinyin: make(&usual),
-        ambiguous: !others.is_empty(),
-        alternatives: others.iter().map(|o| make(o)).collect(),
+        pinyin: PinyinName { surname: usual, given: usual_given },
+        ambiguous: !alternatives.is_empty(),
+        alternatives,
         surname,
         given,
     })
 }
 
-/// The usual pinyin of a name, when it has a given name (see [`suggest`]).
+/// The usual pinyin of a name with a given name, when its reading is not in doubt: an
+/// ambiguous name (see [`suggest`]) needs the officer to confirm the reading with the
+/// applicant, so no pinyin is suggested silently for it.
 pub fn suggest_pinyin(name: &ChineseName) -> Option<PinyinName> {
-    suggest(name).filter(|s| !s.given.is_empty()).map(|s| s.pinyin)
+    suggest(name).filter(|s| !s.given.is_empty() && !s.ambiguous).map(|s| s.pinyin)
 }
 
 #[cfg(test)]
@@ -414,6 +488,8 @@ mod tests {
         assert_eq!((s.surname(), s.given()), ("OUYANG", "CESHI"));
         let s = suggest_pinyin(&ChineseName::parse("吕测").unwrap()).unwrap();
         assert_eq!(s.surname(), "LYU");
+        // An ambiguous name gets no silent suggestion.
+        assert!(suggest_pinyin(&ChineseName::parse("乐测试").unwrap()).is_none());
         assert!(suggest_pinyin(&ChineseName::parse("测试·名字").unwrap()).is_none());
         assert!(suggest_pinyin(&ChineseName::parse("测").unwrap()).is_none());
     }
@@ -441,7 +517,7 @@ mod tests {
         ("万俟测试", "万俟", "MOQI", &[]),
         ("长孙测试", "长孙", "ZHANGSUN", &[]),
         ("令狐测试", "令狐", "LINGHU", &[]),
-        ("单于测试", "单于", "CHANYU", &[]),
+        ("单于测试", "单于", "CHANYU", &["SHAN"]),
         ("黑测试", "黑", "HE", &[]),
         ("冼测试", "冼", "XIAN", &[]),
         ("乐测试", "乐", "YUE", &["LE"]),
@@ -449,8 +525,13 @@ mod tests {
         ("覃测试", "覃", "QIN", &["TAN"]),
         ("宓测试", "宓", "MI", &["FU"]),
         ("长测试", "长", "CHANG", &["ZHANG"]),
+        ("卜测试", "卜", "BU", &[]),
+        ("藏测试", "藏", "ZANG", &[]),
+        ("闾丘测试", "闾丘", "LYUQIU", &[]),
         // A two-character name is one surname and one given name.
         ("单于", "单", "SHAN", &[]),
+        // 单于飞 may be 单 + 于飞: both are suggested.
+        ("单于测", "单于", "CHANYU", &["SHAN"]),
     ];
 
     #[test]
@@ -462,10 +543,23 @@ mod tests {
             assert_eq!(s.ambiguous, !others.is_empty(), "{name}");
             let alts: Vec<&str> = s.alternatives.iter().map(|a| a.surname()).collect();
             assert_eq!(alts, others, "{name}");
-            if surname.chars().count() == 2 || name.chars().count() > 2 {
+            if name.ends_with("测试") {
                 assert_eq!(s.pinyin.given(), "CESHI", "{name}");
             }
         }
+    }
+
+    /// Given-name characters whose reading varies: the usual one, and each alternative
+    /// changes one character.
+    #[test]
+    fn polyphonic_given_names_are_flagged() {
+        let s = suggest(&ChineseName::parse("测长乐").unwrap()).unwrap();
+        assert_eq!((s.pinyin.surname(), s.pinyin.given()), ("CE", "CHANGLE"));
+        assert!(s.ambiguous);
+        let alts: Vec<&str> = s.alternatives.iter().map(|a| a.given()).collect();
+        assert_eq!(alts, ["ZHANGLE", "CHANGYUE"]);
+        let plain = suggest(&ChineseName::parse("测试").unwrap()).unwrap();
+        assert!(!plain.ambiguous && plain.alternatives.is_empty());
     }
 
     #[test]

@@ -144,7 +144,9 @@ impl Queue {
     pub fn next(&self, policy: &PriorityPolicy, now: OffsetDateTime) -> Option<&Ticket> {
         let waiting = || self.tickets.iter().filter(|t| t.state == TicketState::Waiting);
         let best = waiting().min_by_key(|t| (t.rank, t.issued_at))?;
-        if best.rank != ORDINARY && self.priority_in_a_row >= policy.queue.max_priority_in_a_row {
+        // The green channel is never held back.
+        let green = best.urgent && best.rank <= policy.queue.urgent_rank;
+        if !green && best.rank != ORDINARY && self.priority_in_a_row >= policy.queue.max_priority_in_a_row {
             let wait = Duration::minutes(i64::from(policy.queue.ordinary_max_wait_minutes));
             let overdue =
                 waiting().filter(|t| t.rank == ORDINARY && now - t.issued_at >= wait).min_by_key(|t| t.issued_at);
@@ -262,6 +264,23 @@ mod tests {
         // Three priority calls in a row, then the ordinary ticket that has waited 40 minutes.
         assert_eq!(calls[3], ordinary);
         assert_eq!(calls[..3], ["A002", "A003", "A004"]);
+    }
+
+    #[test]
+    fn the_green_channel_is_never_held_back() {
+        let p = policy();
+        let mut q = Queue::default();
+        let ordinary = issue(&mut q, &[], false, 0);
+        for m in 1..=3 {
+            issue(&mut q, &["elderly"], false, m);
+        }
+        let priority: Vec<String> = (0..3).map(|i| q.call_next("1", &p, at(40 + i)).unwrap().number).collect();
+        assert_eq!(priority, ["A002", "A003", "A004"]);
+        // Three priority calls in a row and an overdue ordinary ticket: an urgent case still
+        // goes first, then the ordinary ticket.
+        let urgent = issue(&mut q, &[], true, 43);
+        assert_eq!(q.call_next("1", &p, at(44)).unwrap().number, urgent);
+        assert_eq!(q.call_next("1", &p, at(45)).unwrap().number, ordinary);
     }
 
     #[test]

@@ -59,7 +59,9 @@ pub enum Warning {
     /// A suspended endorsement type this bureau's policy lifts.
     SuspensionLifted { code: char, since: String },
     /// An amount rests on an unconfirmed or partly confirmed source.
-    UncertainFee { service: String, confidence: Confidence },
+    UncertainFee { service: Service, confidence: Confidence },
+    /// An endorsement type (or its letter) rests on an unconfirmed or partly confirmed source.
+    UncertainEndorsement { region: EndorsementRegion, code: char, confidence: Confidence },
     /// The calendar does not list a year the count crossed: weekends only were counted.
     CalendarYearMissing { year: i32 },
     /// The held permit's number or expiry was not given: checked at the visit.
@@ -78,7 +80,13 @@ impl Localize for Warning {
                 Confidence::Unconfirmed => "warning.fee-unconfirmed",
                 _ => "warning.fee-partial",
             })
-            .with("service", service.as_str()),
+            .with("service", service.describe()),
+            Warning::UncertainEndorsement { region, code, confidence } => Message::new(match confidence {
+                Confidence::Unconfirmed => "warning.endorsement-unconfirmed",
+                _ => "warning.endorsement-partial",
+            })
+            .with_key("region", region.key())
+            .with("code", *code),
             Warning::CalendarYearMissing { year } => Message::new("warning.calendar-year-missing").with("year", *year),
             Warning::HeldPermitUnchecked { permit } => {
                 Message::new("warning.held-permit-unchecked").with_key("permit", permit.key())
@@ -103,6 +111,10 @@ pub enum ServicesError {
         code: char,
     },
     Endorsement(EndorsementError),
+    /// A first issue of a document already held: renewal, loss or damage is the reason.
+    DocumentHeld {
+        document: DocumentKind,
+    },
     /// An endorsement with no permit held or applied for.
     PermitNeeded {
         code: char,
@@ -163,6 +175,9 @@ impl Localize for ServicesError {
                 Message::new("error.services.previous-document")
                     .with_key("document", document.key())
                     .with_key("reason", reason.key())
+            }
+            ServicesError::DocumentHeld { document } => {
+                Message::new("error.services.document-held").with_key("document", document.key())
             }
             ServicesError::Fee(e) => e.message(),
         }
@@ -227,10 +242,17 @@ pub fn check_services(
                     return Err(ServicesError::EndorsementTwice { region: e.region, code: e.code });
                 }
                 policy.endorsements.check(e, &facts, today).map_err(ServicesError::Endorsement)?;
-                if let Some(t) = policy.endorsements.type_of(e.region, e.code)
-                    && let Some(since) = t.suspended_from.filter(|s| *s <= today && t.suspension_lifted)
-                {
-                    warnings.push(Warning::SuspensionLifted { code: e.code, since: crate::format_date(since) });
+                if let Some(t) = policy.endorsements.type_of(e.region, e.code) {
+                    if let Some(since) = t.suspended_from.filter(|s| *s <= today && t.suspension_lifted) {
+                        warnings.push(Warning::SuspensionLifted { code: e.code, since: crate::format_date(since) });
+                    }
+                    if t.confidence != Confidence::Confirmed {
+                        warnings.push(Warning::UncertainEndorsement {
+                            region: e.region,
+                            code: e.code,
+                            confidence: t.confidence,
+                        });
+                    }
                 }
                 let permit = e.region.permit();
                 let new_permit = services.iter().any(|s| s.endorsement().is_none() && s.document() == permit);
@@ -242,11 +264,16 @@ pub fn check_services(
                     if !recorded && held_check == HeldCheck::Recorded {
                         return Err(ServicesError::HeldPermitDetailsMissing { permit });
                     }
+                    // The endorsement runs from its issue, not from today.
+                    let issued = policy
+                        .calendar
+                        .add_working_days(today, policy.rules.processing.working_days(service, false))
+                        .date;
                     match held.expiry {
                         Some(expiry) if expiry <= today => {
                             return Err(ServicesError::HeldPermitExpired { permit, expiry });
                         }
-                        Some(expiry) if add_months(today, e.validity.0) > expiry => {
+                        Some(expiry) if add_months(issued, e.validity.0) > expiry => {
                             return Err(ServicesError::HeldPermitExpiresFirst { permit, expiry });
                         }
                         Some(_) => {}
@@ -265,8 +292,12 @@ pub fn check_services(
                 }
                 let reason = service.reason().unwrap_or(IssueReason::First);
                 let needs_old = matches!(reason, IssueReason::Renewal | IssueReason::Damaged);
-                if needs_old && !applicant.held.iter().any(|d| d.kind == service.document()) {
+                let held = applicant.held.iter().any(|d| d.kind == service.document());
+                if needs_old && !held {
                     return Err(ServicesError::PreviousDocumentNeeded { document: service.document(), reason });
+                }
+                if reason == IssueReason::First && held {
+                    return Err(ServicesError::DocumentHeld { document: service.document() });
                 }
             }
         }
@@ -274,7 +305,7 @@ pub fn check_services(
     let quote = policy.fees.quote(services, today).map_err(ServicesError::Fee)?;
     for line in &quote.lines {
         if line.confidence != Confidence::Confirmed {
-            warnings.push(Warning::UncertainFee { service: line.description_en.clone(), confidence: line.confidence });
+            warnings.push(Warning::UncertainFee { service: line.service.clone(), confidence: line.confidence });
         }
     }
     Ok(CheckedServices { quote, warnings })
@@ -334,6 +365,8 @@ pub struct ExpectedIssue {
     pub service: Service,
     pub working_days: u32,
     pub date: CountedDate,
+    /// How sure the processing limit's source is.
+    pub confidence: Confidence,
 }
 
 /// The expected issue date of each service applied for on `today`, urgent or not.
@@ -341,12 +374,15 @@ pub fn expected_issue(policy: &Policy, services: &[Service], urgent: bool, today
     services
         .iter()
         .map(|s| {
-            let working_days = policy.rules.processing.working_days(s, urgent);
-            ExpectedIssue {
-                service: s.clone(),
-                working_days,
-                date: policy.calendar.add_working_days(today, working_days),
-            }
+            let processing = &policy.rules.processing;
+            let working_days = processing.working_days(s, urgent);
+            let confidence = if urgent {
+                processing.urgent_confidence.min(processing.confidence(s))
+            } else {
+                processing.confidence(s)
+            };
+            let date = policy.calendar.add_working_days(today, working_days);
+            ExpectedIssue { service: s.clone(), working_days, date, confidence }
         })
         .collect()
 }
@@ -394,6 +430,15 @@ pub fn requirements(
         if !warnings.contains(&w) {
             warnings.push(w);
         }
+    }
+    let counted_years = expected.iter().flat_map(|e| today.year()..=e.date.date.year());
+    for year in counted_years.collect::<std::collections::BTreeSet<_>>() {
+        if policy.calendar.year(year).is_some_and(|y| y.confidence == Confidence::Unconfirmed) {
+            warnings.push(Warning::UnconfirmedRule { rule: "rule.calendar" });
+        }
+    }
+    if expected.iter().any(|e| e.confidence == Confidence::Unconfirmed) {
+        warnings.push(Warning::UnconfirmedRule { rule: "rule.processing" });
     }
     let r = &policy.rules;
     let mut unconfirmed = |confidence: Confidence, rule: &'static str| {
@@ -519,6 +564,22 @@ mod tests {
                 ServicesError::HeldPermitExpired { permit: DocumentKind::HkMacaoPermit, expiry: date!(2026 - 12 - 04) },
             ),
             (&["passport", "passport:lost"], vec![], ServicesError::DocumentTwice(DocumentKind::Passport)),
+            // A first issue of a permit already held.
+            (
+                &["hk-macao-permit"],
+                held_until(date!(2030 - 01 - 01)),
+                ServicesError::DocumentHeld { document: DocumentKind::HkMacaoPermit },
+            ),
+            // The endorsement runs from its issue (7 working days on): a permit valid for three
+            // months from today is not enough for a 3-month endorsement.
+            (
+                &["hk-macao-endorsement:G:1x:3m"],
+                held_until(date!(2027 - 03 - 10)),
+                ServicesError::HeldPermitExpiresFirst {
+                    permit: DocumentKind::HkMacaoPermit,
+                    expiry: date!(2027 - 03 - 10),
+                },
+            ),
             (
                 &["passport:renewal"],
                 vec![],
@@ -541,6 +602,24 @@ mod tests {
         assert_eq!(r.urgent_issue_date(), Some(date!(2026 - 12 - 11)));
         assert!(r.warnings.is_empty(), "{:?}", r.warnings);
         assert_eq!(r.quote.total.to_string(), "180.00");
+    }
+
+    #[test]
+    fn unconfirmed_facts_are_warned_of() {
+        let r = ask(date!(1980 - 01 - 01), &["taiwan-permit", "taiwan-endorsement:L:1x:6m"], &[]).unwrap();
+        assert_eq!(
+            r.warnings,
+            [
+                Warning::UncertainEndorsement {
+                    region: EndorsementRegion::Taiwan,
+                    code: 'L',
+                    confidence: Confidence::Unconfirmed
+                },
+                Warning::UncertainFee { service: "taiwan-permit".parse().unwrap(), confidence: Confidence::Partial },
+            ]
+        );
+        let zh = r.warnings[1].render(crate::text::Lang::Zh);
+        assert!(zh.starts_with("往来台湾通行证"), "{zh}");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::document::DocumentKind;
-use crate::text::Message;
+use crate::text::{Localize, Message};
 
 /// Why a document is applied for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -139,14 +139,49 @@ impl Entries {
     }
 }
 
+/// Why a service's spelling was not understood. Each names what was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceParseError {
+    UnknownService(String),
+    /// An endorsement needs TYPE:ENTRIES:VALIDITY.
+    EndorsementParts(String),
+    EndorsementLetter(String),
+    Entries(String),
+    Validity(String),
+    /// An option of a document that it does not take.
+    UnknownOption {
+        service: String,
+        option: String,
+    },
+}
+
+impl Localize for ServiceParseError {
+    fn message(&self) -> Message {
+        match self {
+            ServiceParseError::UnknownService(s) => Message::new("error.service.unknown").with("service", s.as_str()),
+            ServiceParseError::EndorsementParts(s) => {
+                Message::new("error.service.endorsement-parts").with("service", s.as_str())
+            }
+            ServiceParseError::EndorsementLetter(s) => Message::new("error.service.letter").with("code", s.as_str()),
+            ServiceParseError::Entries(s) => Message::new("error.service.entries").with("entries", s.as_str()),
+            ServiceParseError::Validity(s) => Message::new("error.service.validity").with("validity", s.as_str()),
+            ServiceParseError::UnknownOption { service, option } => {
+                Message::new("error.service.option").with("service", service.as_str()).with("option", option.as_str())
+            }
+        }
+    }
+}
+
+crate::localized_error!(ServiceParseError);
+
 impl FromStr for Entries {
-    type Err = String;
+    type Err = ServiceParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "1x" | "1" | "once" => Ok(Entries::Once),
             "2x" | "2" | "twice" => Ok(Entries::Twice),
             "multi" | "mx" | "m" | "multiple" => Ok(Entries::Multiple),
-            _ => Err(format!("entries {s:?}: expected 1x, 2x or multi")),
+            _ => Err(ServiceParseError::Entries(s.to_string())),
         }
     }
 }
@@ -173,10 +208,10 @@ impl Months {
 }
 
 impl FromStr for Months {
-    type Err = String;
+    type Err = ServiceParseError;
     /// `3m`, `6m`, `1y`, `2y`…
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("validity {s:?}: expected a number of months or years, like 3m or 1y");
+        let bad = || ServiceParseError::Validity(s.to_string());
         let s = s.to_ascii_lowercase();
         let (n, unit) = s.split_at(s.len().saturating_sub(1));
         let n: u32 = n.parse().map_err(|_| bad())?;
@@ -306,19 +341,19 @@ impl Service {
 ///
 /// Whether an endorsement option exists is policy, checked against the endorsement table.
 impl FromStr for Service {
-    type Err = String;
+    type Err = ServiceParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut parts = s.split(':');
         let head = parts.next().unwrap_or_default();
         let rest: Vec<&str> = parts.collect();
-        let endorsement = |region: EndorsementRegion| -> Result<Endorsement, String> {
+        let endorsement = |region: EndorsementRegion| -> Result<Endorsement, ServiceParseError> {
             let [code, entries, validity] = rest.as_slice() else {
-                return Err(format!("{head} needs TYPE:ENTRIES:VALIDITY, like {head}:G:1x:3m"));
+                return Err(ServiceParseError::EndorsementParts(head.to_string()));
             };
             let mut letters = code.chars();
             let (Some(code), None) = (letters.next(), letters.next()) else {
-                return Err(format!("endorsement type {code:?} must be one letter"));
+                return Err(ServiceParseError::EndorsementLetter(code.to_string()));
             };
             Ok(Endorsement {
                 region,
@@ -327,7 +362,7 @@ impl FromStr for Service {
                 validity: validity.parse()?,
             })
         };
-        let form_and_reason = |allow_form: bool| -> Result<(PermitForm, IssueReason), String> {
+        let form_and_reason = |allow_form: bool| -> Result<(PermitForm, IssueReason), ServiceParseError> {
             let mut form = PermitForm::Card;
             let mut reason = IssueReason::First;
             for part in &rest {
@@ -336,10 +371,10 @@ impl FromStr for Service {
                 } else if let Some(r) = IssueReason::ALL.into_iter().find(|r| r.code() == *part) {
                     reason = r;
                 } else {
-                    return Err(format!(
-                        "{head}: unknown option {part:?}; expected {}first, renewal, lost or damaged",
-                        if allow_form { "one-trip, " } else { "" }
-                    ));
+                    return Err(ServiceParseError::UnknownOption {
+                        service: head.to_string(),
+                        option: part.to_string(),
+                    });
                 }
             }
             Ok((form, reason))
@@ -357,10 +392,7 @@ impl FromStr for Service {
                 let (form, reason) = form_and_reason(true)?;
                 Ok(Service::TaiwanResidentPermit { form, reason })
             }
-            _ => Err(format!(
-                "unknown service {head:?}; expected passport, hk-macao-permit, hk-macao-endorsement, \
-                 taiwan-permit, taiwan-endorsement or taiwan-resident-permit"
-            )),
+            _ => Err(ServiceParseError::UnknownService(head.to_string())),
         }
     }
 }
@@ -393,18 +425,20 @@ mod tests {
 
     #[test]
     fn rejects_malformed_services() {
-        for bad in [
-            "visa",
-            "passport:one-trip",
-            "passport:soon",
-            "hk-macao-endorsement:G",
-            "hk-macao-endorsement:GG:1x:3m",
-            "hk-macao-endorsement:G:3x:3m",
-            "hk-macao-endorsement:G:1x:3w",
-            "hk-macao-endorsement:G:1x:0m",
-            "hk-macao-endorsement:G:1x:99999999y",
-        ] {
-            assert!(bad.parse::<Service>().is_err(), "{bad}");
+        use ServiceParseError as E;
+        let cases = [
+            ("visa", E::UnknownService("visa".into())),
+            ("passport:one-trip", E::UnknownOption { service: "passport".into(), option: "one-trip".into() }),
+            ("passport:soon", E::UnknownOption { service: "passport".into(), option: "soon".into() }),
+            ("hk-macao-endorsement:G", E::EndorsementParts("hk-macao-endorsement".into())),
+            ("hk-macao-endorsement:GG:1x:3m", E::EndorsementLetter("GG".into())),
+            ("hk-macao-endorsement:G:3x:3m", E::Entries("3x".into())),
+            ("hk-macao-endorsement:G:1x:3w", E::Validity("3w".into())),
+            ("hk-macao-endorsement:G:1x:0m", E::Validity("0m".into())),
+            ("hk-macao-endorsement:G:1x:99999999y", E::Validity("99999999y".into())),
+        ];
+        for (bad, want) in cases {
+            assert_eq!(bad.parse::<Service>(), Err(want), "{bad}");
         }
     }
 

@@ -198,12 +198,31 @@ impl Catalogue {
         self.table(lang).get(key).cloned().unwrap_or_else(|| key.to_string())
     }
 
+    /// Fills the placeholders in one pass over the text: a value that itself holds `{x}`
+    /// is shown as it is, never filled in again.
     pub fn render(&self, lang: Lang, message: &Message) -> String {
-        let mut text = self.get(lang, message.key);
-        for (name, value) in &message.args {
-            text = text.replace(&format!("{{{name}}}"), &self.render_arg(lang, value));
+        let template = self.get(lang, message.key);
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let arg = after
+                .find('}')
+                .and_then(|close| message.args.iter().find(|(n, _)| *n == &after[..close]).map(|(_, v)| (close, v)));
+            match arg {
+                Some((close, value)) => {
+                    out.push_str(&self.render_arg(lang, value));
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
         }
-        text
+        out.push_str(rest);
+        out
     }
 
     fn render_arg(&self, lang: Lang, arg: &Arg) -> String {
@@ -326,5 +345,8 @@ mod tests {
         assert_eq!(c.render(Lang::Zh, &l), "缺少：护照、x");
         assert_eq!(c.render(Lang::En, &l), "missing: passport, x");
         assert_eq!(c.render(Lang::En, &Message::new("nope")), "nope");
+        // A value holding a placeholder's spelling is shown as it is.
+        let m = Message { key: "a", args: vec![("x", "{y}".into()), ("y", "2".into())] };
+        assert_eq!(c.render(Lang::En, &m), "{y} and 2");
     }
 }

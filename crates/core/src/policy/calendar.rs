@@ -1,8 +1,10 @@
 //! The working-day calendar: weekends, public holidays and the weekend days worked in their
 //! place (调休), year by year, as the State Council publishes them.
 //!
-//! A year the file does not list counts weekends only; every date computed across such a
-//! year says so, so the officer does not promise a day that falls in a holiday.
+//! A year the file does not list counts weekends and the fixed-date statutory holidays only
+//! (1 January, 1–2 May, 1–3 October: 全国年节及纪念日放假办法, 2024 revision [P]); the Spring
+//! Festival and the other lunar holidays, and the make-up days, are not known until the
+//! notice is published, so every date computed across such a year says so.
 
 use std::collections::BTreeSet;
 
@@ -31,20 +33,24 @@ struct CalendarFile {
     year: Vec<YearEntry>,
 }
 
-/// One published year.
+/// One published year's notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalendarYear {
     pub year: i32,
     pub source: String,
     pub confidence: Confidence,
-    holidays: BTreeSet<Date>,
-    workdays: BTreeSet<Date>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkCalendar {
     years: Vec<CalendarYear>,
+    /// Days off of every listed notice (a notice's range may start in the year before).
+    holidays: BTreeSet<Date>,
+    workdays: BTreeSet<Date>,
 }
+
+/// Fixed-date statutory holidays (month, day), counted in years with no notice yet.
+const FIXED_HOLIDAYS: [(u8, u8); 6] = [(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)];
 
 /// A date counted in working days, with what the count could not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,15 +70,19 @@ impl WorkCalendar {
     pub fn parse(text: &str) -> Result<WorkCalendar, PolicyError> {
         let file: CalendarFile = parse_toml(FILE, text)?;
         let mut years = Vec::new();
+        let mut holidays = BTreeSet::new();
+        let mut workdays = BTreeSet::new();
+        // A notice's dates lie in its year, or at its edges (元旦 may start on 31 December).
+        let near = |d: Date, year: i32| (year - 1..=year + 1).contains(&d.year());
         for entry in file.year {
             if years.iter().any(|y: &CalendarYear| y.year == entry.year) {
                 return Err(invalid(FILE, format!("year {} is listed twice", entry.year)));
             }
-            let mut holidays = BTreeSet::new();
             for [from, to] in &entry.holidays {
                 let (from, to) = (parse_day(from)?, parse_day(to)?);
-                if from > to || from.year() != entry.year || to.year() != entry.year {
-                    return Err(invalid(FILE, format!("{}: holiday {from}..{to} is not within the year", entry.year)));
+                if from > to || !near(from, entry.year) || !near(to, entry.year) || (to - from).whole_days() > 14 {
+                    let message = format!("{}: holiday {from}..{to} is not a holiday of the year", entry.year);
+                    return Err(invalid(FILE, message));
                 }
                 let mut d = from;
                 while d <= to {
@@ -80,42 +90,43 @@ impl WorkCalendar {
                     d += Duration::days(1);
                 }
             }
-            let mut workdays = BTreeSet::new();
             for w in &entry.workdays {
                 let d = parse_day(w)?;
-                if !is_weekend(d) || d.year() != entry.year {
-                    return Err(invalid(
-                        FILE,
-                        format!("{}: make-up workday {d} is not a weekend day of the year", entry.year),
-                    ));
+                if !is_weekend(d) || !near(d, entry.year) {
+                    let message = format!("{}: make-up workday {d} is not a weekend day of the year", entry.year);
+                    return Err(invalid(FILE, message));
                 }
                 workdays.insert(d);
             }
-            years.push(CalendarYear {
-                year: entry.year,
-                source: entry.source,
-                confidence: entry.confidence,
-                holidays,
-                workdays,
-            });
+            years.push(CalendarYear { year: entry.year, source: entry.source, confidence: entry.confidence });
         }
         years.sort_by_key(|y| y.year);
-        Ok(WorkCalendar { years })
+        Ok(WorkCalendar { years, holidays, workdays })
     }
 
     pub fn years(&self) -> &[CalendarYear] {
         &self.years
     }
 
-    fn year(&self, year: i32) -> Option<&CalendarYear> {
+    pub fn year(&self, year: i32) -> Option<&CalendarYear> {
         self.years.iter().find(|y| y.year == year)
     }
 
-    /// Is `date` a working day, and is its year listed? (An unlisted year counts weekends only.)
+    /// Is `date` a working day, and is its year listed? An unlisted year counts weekends and
+    /// the fixed-date holidays only.
     pub fn is_working_day(&self, date: Date) -> (bool, bool) {
+        if self.workdays.contains(&date) {
+            return (true, true);
+        }
+        if self.holidays.contains(&date) {
+            return (false, true);
+        }
         match self.year(date.year()) {
-            Some(y) => (y.workdays.contains(&date) || (!is_weekend(date) && !y.holidays.contains(&date)), true),
-            None => (!is_weekend(date), false),
+            Some(_) => (!is_weekend(date), true),
+            None => {
+                let fixed = FIXED_HOLIDAYS.contains(&(date.month() as u8, date.day()));
+                (!is_weekend(date) && !fixed, false)
+            }
         }
     }
 
@@ -186,12 +197,30 @@ mod tests {
             // Across 春节 2026: Fri 02-13 + 2 → Sat 02-14 worked (1), Tue 02-24 (2).
             (date!(2026 - 02 - 13), 2, date!(2026 - 02 - 24), None),
             (date!(2026 - 12 - 04), 0, date!(2026 - 12 - 04), None),
-            // Into a year not published yet: weekends only, and said so.
-            (date!(2026 - 12 - 28), 7, date!(2027 - 01 - 06), Some(2027)),
+            // Into a year not published yet: weekends and 1 January only, and said so.
+            (date!(2026 - 12 - 28), 7, date!(2027 - 01 - 07), Some(2027)),
+            (date!(2026 - 12 - 31), 7, date!(2027 - 01 - 12), Some(2027)),
         ];
         for (from, n, want, unlisted) in cases {
             assert_eq!(c.add_working_days(from, n), CountedDate { date: want, unlisted_year: unlisted }, "{from}+{n}");
         }
+    }
+
+    #[test]
+    fn a_holiday_may_start_in_the_year_before() {
+        // The 2023 notice: 元旦 from 2022-12-31 to 2023-01-02.
+        let text = r#"
+            [[year]]
+            year = 2023
+            source = "t"
+            confidence = "confirmed"
+            holidays = [["2022-12-31", "2023-01-02"]]
+            workdays = []
+        "#;
+        let c = WorkCalendar::parse(text).unwrap();
+        assert_eq!(c.is_working_day(date!(2022 - 12 - 30)), (true, false));
+        assert_eq!(c.is_working_day(date!(2023 - 01 - 02)), (false, true));
+        assert_eq!(c.is_working_day(date!(2023 - 01 - 03)), (true, true));
     }
 
     #[test]

@@ -133,10 +133,31 @@ pub struct EndorsementPolicy {
     taiwan: Vec<EndorsementType>,
 }
 
+/// An option's validity, as offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offered {
+    Fixed(Months),
+    /// As approved, between these numbers of months.
+    Range {
+        min: u32,
+        max: Option<u32>,
+    },
+}
+
+impl Offered {
+    pub fn describe(self) -> Message {
+        match self {
+            Offered::Fixed(m) => m.describe(),
+            Offered::Range { min, max: Some(max) } => Message::new("validity.range").with("min", min).with("max", max),
+            Offered::Range { min, max: None } => Message::new("validity.from").with("min", min),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EndorsementError {
     UnknownType { region: EndorsementRegion, code: char },
-    NoSuchOption { code: char, entries: Entries, validity: Months, offered: Vec<(Entries, String)> },
+    NoSuchOption { code: char, entries: Entries, validity: Months, offered: Vec<(Entries, Offered)> },
     ConditionNotMet { code: char, entries: Entries, validity: Months, condition: Condition },
     Suspended { code: char, since: Date },
     NotYetOffered { code: char, from: Date },
@@ -161,7 +182,7 @@ impl Localize for EndorsementError {
                                 .map(|(e, v)| {
                                     Message::new("endorsement.option")
                                         .with_key("entries", e.key())
-                                        .with("validity", v.as_str())
+                                        .with("validity", v.describe())
                                         .into()
                                 })
                                 .collect(),
@@ -241,12 +262,8 @@ impl EndorsementPolicy {
                 .iter()
                 .map(|o| {
                     let validity = match o.months {
-                        Some(m) => Months(m).to_string(),
-                        None => format!(
-                            "{}–{}m",
-                            o.min_months.unwrap_or(1),
-                            o.max_months.map_or("…".to_string(), |m| m.to_string())
-                        ),
+                        Some(m) => Offered::Fixed(Months(m)),
+                        None => Offered::Range { min: o.min_months.unwrap_or(1), max: o.max_months },
                     };
                     (o.entries, validity)
                 })
@@ -308,7 +325,7 @@ mod tests {
         assert_eq!(p.type_of(EndorsementRegion::HkMacao, 'S').unwrap().stay_days, Some(14));
         let talent = p.type_of(EndorsementRegion::HkMacao, 'R').unwrap();
         assert_eq!(talent.stay_days, Some(30));
-        assert_eq!(talent.confidence, Confidence::Partial, "the letter R rests on one third-party page");
+        assert_eq!(talent.confidence, Confidence::Unconfirmed, "the letter R rests on one third-party page");
     }
 
     #[test]
@@ -318,10 +335,15 @@ mod tests {
         assert!(p.option_for(&e("hk-macao-endorsement:G:2x:1y")).is_ok());
         let err = p.option_for(&e("hk-macao-endorsement:G:multi:1y")).unwrap_err();
         let EndorsementError::NoSuchOption { offered, .. } = err else { panic!("{err:?}") };
-        let offered: Vec<(Entries, &str)> = offered.iter().map(|(e, v)| (*e, v.as_str())).collect();
+        let fixed = |m| Offered::Fixed(Months(m));
         assert_eq!(
             offered,
-            [(Entries::Once, "3m"), (Entries::Twice, "3m"), (Entries::Once, "1y"), (Entries::Twice, "1y")]
+            [
+                (Entries::Once, fixed(3)),
+                (Entries::Twice, fixed(3)),
+                (Entries::Once, fixed(12)),
+                (Entries::Twice, fixed(12))
+            ]
         );
         assert_eq!(
             p.option_for(&e("hk-macao-endorsement:Z:1x:3m")),

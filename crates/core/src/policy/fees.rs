@@ -10,13 +10,13 @@ use crate::text::{Lang, Localize, Message};
 
 const FILE: &str = "fees.toml";
 
-/// How sure the source of an amount is (DOMAIN.md tags).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How sure the source of an amount or a rule is (DOMAIN.md tags), least sure first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
-    Confirmed,
-    Partial,
     Unconfirmed,
+    Partial,
+    Confirmed,
 }
 
 /// One row of a schedule. Absent qualifiers match anything.

@@ -15,7 +15,7 @@ mod urgent;
 
 pub use calendar::{CalendarYear, CountedDate, WorkCalendar};
 pub use endorsements::{
-    Condition, EndorsementError, EndorsementFacts, EndorsementOption, EndorsementPolicy, EndorsementType,
+    Condition, EndorsementError, EndorsementFacts, EndorsementOption, EndorsementPolicy, EndorsementType, Offered,
 };
 pub use feedback::{Category, Choice, FeedbackKind, FeedbackPolicy, POOR_RATING, RatingRule};
 pub use fees::{Confidence, FeeError, FeeItem, FeeLine, FeeQuote, FeeSchedule, FeeSchedules};

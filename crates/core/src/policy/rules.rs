@@ -30,9 +30,6 @@ impl Rules {
     pub fn parse(text: &str) -> Result<Rules, PolicyError> {
         let rules: Rules = parse_toml(FILE, text)?;
         let f = &rules.fingerprints;
-        if f.valid_prints_wanted == 0 || f.valid_prints_wanted > 10 {
-            return Err(invalid(FILE, "fingerprints.valid_prints_wanted must be 1–10"));
-        }
         if f.min_quality > 100 {
             return Err(invalid(FILE, "fingerprints.min_quality is 0–100"));
         }
@@ -166,8 +163,6 @@ pub struct FingerprintRule {
     pub services: Vec<String>,
     /// Does a visit for endorsements alone take prints?
     pub endorsement_only: bool,
-    /// How many valid prints are wanted (one per hand).
-    pub valid_prints_wanted: usize,
     /// Capture quality (0–100) below which a print is not valid.
     pub min_quality: u8,
     pub confidence: Confidence,
@@ -266,6 +261,7 @@ impl PaymentMethod {
 pub struct PaymentRule {
     /// The methods this bureau takes on a visit; `pay-at-pickup` only where it allows it.
     pub methods: Vec<PaymentMethod>,
+    pub confidence: Confidence,
 }
 
 /// Who pays for posting the document, and when.
@@ -330,7 +326,6 @@ mod tests {
         let r = rules();
         assert_eq!(r.fingerprints.required_from_age, 16);
         assert_eq!(r.fingerprints.under_age, UnderAge::GuardianDecides);
-        assert_eq!(r.fingerprints.valid_prints_wanted, 2);
         assert!(r.fingerprints.covers(&"passport".parse().unwrap()));
         assert!(r.fingerprints.covers(&"taiwan-permit".parse().unwrap()));
         assert!(!r.fingerprints.covers(&"hk-macao-endorsement:G:1x:3m".parse().unwrap()));

@@ -72,7 +72,9 @@ pub(super) fn photo(
     match photo {
         PhotoInput::NotNeeded if chosen.rules.photo == PhotoRequirement::NotNeeded => Ok(()),
         PhotoInput::NotNeeded => Err(PhotoError::Needed),
-        PhotoInput::Captured { digest, failed_checks, override_reason } => {
+        PhotoInput::Captured { .. } if who.applied_by_guardian => Err(PhotoError::ApplicantAbsent),
+        PhotoInput::Captured { digest, failed_checks, override_reason }
+        | PhotoInput::Supplied { digest, failed_checks, override_reason } => {
             if !is_digest(digest) {
                 return Err(PhotoError::BadDigest);
             }
@@ -96,12 +98,20 @@ pub(super) fn photo(
 }
 
 pub(super) fn fingerprints(
+    who: &Identified,
     chosen: &ChosenServices,
     input: FingerprintsInput,
     policy: &Policy,
     today: Date,
 ) -> Result<Fingerprints, FingerprintsStepError> {
     let wanted = chosen.rules.fingerprints;
+    if who.applied_by_guardian && wanted != FingerprintRequirement::NotTaken {
+        // The child is not here: nothing can be taken, whatever the guardian would decide.
+        return match input {
+            FingerprintsInput::Taken { .. } => Err(FingerprintsStepError::ApplicantAbsent),
+            _ => Ok(Fingerprints::ApplicantAbsent),
+        };
+    }
     match (input, wanted) {
         (FingerprintsInput::NotTaken, FingerprintRequirement::NotTaken) => Ok(Fingerprints::NotTaken),
         (FingerprintsInput::NotTaken, FingerprintRequirement::Required) => Err(FingerprintsStepError::Required),
@@ -115,7 +125,7 @@ pub(super) fn fingerprints(
         (FingerprintsInput::DeclinedByGuardian, _) => Err(FingerprintsStepError::DeclineNotAllowed),
         (FingerprintsInput::Taken { attempts, no_valid_print_confirmed }, _) => {
             let rule = &policy.rules.fingerprints;
-            let procedure = Procedure { wanted: rule.valid_prints_wanted, min_quality: rule.min_quality };
+            let procedure = Procedure { min_quality: rule.min_quality };
             fingerprint::record(attempts, &procedure, no_valid_print_confirmed, today)
                 .map(Fingerprints::Taken)
                 .map_err(FingerprintsStepError::Procedure)
@@ -152,7 +162,7 @@ pub(super) fn details(
             if !postage.offered {
                 return Err(DetailsError::PostNotOffered);
             }
-            let recipient = PersonName::parse(recipient).map_err(|_| DetailsError::RecipientMissing)?;
+            let recipient = PersonName::parse(recipient).map_err(DetailsError::RecipientName)?;
             let phone = PhoneNumber::parse(phone).map_err(DetailsError::RecipientPhone)?;
             let (Some(province), Some(city), Some(district)) =
                 (non_empty(province), non_empty(city), non_empty(district))

@@ -32,6 +32,8 @@ pub enum PhotoError {
     Reuse(PhotoReuseRefusal),
     /// These services need a photo.
     Needed,
+    /// The child is not here (the guardian applies): a photo is supplied, not taken.
+    ApplicantAbsent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +45,8 @@ pub enum FingerprintsStepError {
     DeclineNotAllowed,
     /// These services take no prints.
     NotTaken,
+    /// The child is not here (the guardian applies): no prints can be taken.
+    ApplicantAbsent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +59,7 @@ pub enum DetailsError {
     PickupOfficeMissing,
     Delegate(DelegateError),
     PostNotOffered,
-    RecipientMissing,
+    RecipientName(crate::name::NameError),
     RecipientPhone(PhoneError),
     /// Province, city or district.
     RegionMissing,
@@ -111,6 +115,8 @@ pub enum RatingError {
     UnknownReason(String),
     /// Reasons and call-backs belong to poor ratings only.
     ReasonsNotAsked,
+    /// A later rating is a score.
+    NotAScore,
 }
 
 /// Why an event was refused. The visit is unchanged.
@@ -185,6 +191,7 @@ impl Localize for VisitError {
                 FingerprintsStepError::Required => Message::new("error.fingerprints.required"),
                 FingerprintsStepError::DeclineNotAllowed => Message::new("error.fingerprints.decline-not-allowed"),
                 FingerprintsStepError::NotTaken => Message::new("error.fingerprints.not-taken"),
+                FingerprintsStepError::ApplicantAbsent => Message::new("error.fingerprints.applicant-absent"),
             },
             VisitError::Details(e) => details_message(e),
             VisitError::Consent(e) => consent_message(e),
@@ -209,6 +216,7 @@ impl Localize for VisitError {
                 RatingError::ReasonsNeeded => Message::new("error.rating.reasons-needed"),
                 RatingError::UnknownReason(id) => Message::new("error.rating.unknown-reason").with("id", id.as_str()),
                 RatingError::ReasonsNotAsked => Message::new("error.rating.reasons-not-asked"),
+                RatingError::NotAScore => Message::new("error.rating.not-a-score"),
             },
             VisitError::AbandonReasonMissing => Message::new("error.visit.abandon-reason-missing"),
             VisitError::RefundNotRecorded => Message::new("error.visit.refund-not-recorded"),
@@ -226,6 +234,7 @@ fn photo_message(e: &PhotoError) -> Message {
             .with("checks", Arg::List(checks.iter().map(|c| Arg::Plain(c.clone())).collect())),
         PhotoError::Reuse(r) => r.message(),
         PhotoError::Needed => Message::new("error.photo.needed"),
+        PhotoError::ApplicantAbsent => Message::new("error.photo.applicant-absent"),
     }
 }
 
@@ -237,7 +246,7 @@ fn details_message(e: &DetailsError) -> Message {
         DetailsError::PickupOfficeMissing => Message::new("error.details.pickup-office-missing"),
         DetailsError::Delegate(d) => d.message(),
         DetailsError::PostNotOffered => Message::new("error.details.post-not-offered"),
-        DetailsError::RecipientMissing => Message::new("error.details.recipient-missing"),
+        DetailsError::RecipientName(e) => Message::new("error.details.recipient-name").with("error", e.message()),
         DetailsError::RecipientPhone(p) => Message::new("error.details.recipient-phone").with("error", p.message()),
         DetailsError::RegionMissing => Message::new("error.details.region-missing"),
         DetailsError::StreetMissing => Message::new("error.details.street-missing"),

@@ -107,7 +107,7 @@ pub struct ChosenServices {
 // ---------------------------------------------------------------------------------------
 // Photo.
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum PhotoInput {
     /// A new photo, assessed by doorstep-photo. `failed_checks` lists the checks that did not
@@ -118,6 +118,9 @@ pub enum PhotoInput {
         failed_checks: Vec<String>,
         override_reason: Option<String>,
     },
+    /// A printed photo brought by the applicant (or by the guardian of a child who is not
+    /// here), scanned and assessed like a captured one.
+    Supplied { digest: String, failed_checks: Vec<String>, override_reason: Option<String> },
     /// An earlier photo reused under the 60+ rule.
     Reused {
         source: PhotoSource,
@@ -127,6 +130,27 @@ pub enum PhotoInput {
     },
     /// Endorsements alone: no photo is taken.
     NotNeeded,
+}
+
+impl PhotoInput {
+    /// The checks that failed and were overridden, for a captured or supplied photo.
+    pub fn failed_checks(&self) -> &[String] {
+        match self {
+            PhotoInput::Captured { failed_checks, .. } | PhotoInput::Supplied { failed_checks, .. } => failed_checks,
+            _ => &[],
+        }
+    }
+}
+
+impl fmt::Debug for PhotoInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PhotoInput::Captured { failed_checks, .. } => write!(f, "Captured(failed {failed_checks:?}, <redacted>)"),
+            PhotoInput::Supplied { failed_checks, .. } => write!(f, "Supplied(failed {failed_checks:?}, <redacted>)"),
+            PhotoInput::Reused { source, .. } => write!(f, "Reused({source:?}, <redacted>)"),
+            PhotoInput::NotNeeded => f.write_str("NotNeeded"),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -149,6 +173,8 @@ pub enum Fingerprints {
     Taken(FingerprintRecord),
     DeclinedByGuardian,
     NotTaken,
+    /// A child under 7 whose guardian applied without them: nothing could be taken.
+    ApplicantAbsent,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -289,7 +315,7 @@ pub struct Strokes {
 }
 
 /// The sign step, as sent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentInput {
     /// Consent to the application and its declarations.
     pub application: bool,
@@ -305,8 +331,14 @@ pub struct ConsentInput {
     pub companion: Option<Strokes>,
 }
 
+impl fmt::Debug for ConsentInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ConsentInput(<redacted>)")
+    }
+}
+
 /// How the applicant signed, or why not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum ApplicantSignature {
     Signed(Strokes),
@@ -318,6 +350,17 @@ pub enum ApplicantSignature {
     Unable {
         reason: String,
     },
+}
+
+impl fmt::Debug for ApplicantSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApplicantSignature::Signed(s) => write!(f, "Signed({s:?})"),
+            ApplicantSignature::PreSchool => f.write_str("PreSchool"),
+            ApplicantSignature::AppliedByGuardian => f.write_str("AppliedByGuardian"),
+            ApplicantSignature::Unable { .. } => f.write_str("Unable(<redacted>)"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -405,9 +448,24 @@ impl Rating {
 }
 
 /// Why a visit was stopped before sealing. The reason is for the shift report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AbandonInput {
     pub reason: String,
     /// The refund's reference, when money was taken.
     pub refund_reference: Option<String>,
+}
+
+impl fmt::Debug for AbandonInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AbandonInput(<redacted>)")
+    }
+}
+
+/// A rating given later with the code on the receipt (by phone, or on the bureau's site).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LateRating {
+    pub code: String,
+    pub rating: Rating,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }

@@ -358,12 +358,13 @@ fn abandon(
     if reason.is_empty() {
         return Err(Box::new((state, VisitError::AbandonReasonMissing)));
     }
-    let paid = state.payment().is_some_and(|p| p.method != PaymentMethod::PayAtPickup);
+    let payment = state.payment().cloned();
+    let paid = payment.as_ref().is_some_and(|p| p.method != PaymentMethod::PayAtPickup);
     let refund_reference = input.refund_reference.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
     if paid && refund_reference.is_none() {
         return Err(Box::new((state, VisitError::RefundNotRecorded)));
     }
-    Ok(VisitState::Abandoned(Abandoned { at_step: step, reason, refund_reference, at: now }))
+    Ok(VisitState::Abandoned(Abandoned { at_step: step, reason, payment, refund_reference, at: now }))
 }
 
 impl VisitState {
@@ -507,10 +508,16 @@ impl VisitState {
                 flags.push(Flag::AppliedByGuardian);
             }
         }
-        if let Some(PhotoInput::Captured { failed_checks, .. }) = self.photo()
-            && !failed_checks.is_empty()
+        if let Some(photo) = self.photo()
+            && !photo.failed_checks().is_empty()
         {
-            flags.push(Flag::PhotoOverride { checks: failed_checks.clone() });
+            flags.push(Flag::PhotoOverride { checks: photo.failed_checks().to_vec() });
+        }
+        if let Some(PhotoInput::Supplied { .. }) = self.photo() {
+            flags.push(Flag::PhotoSupplied);
+        }
+        if let Some(Consent { applicant: ApplicantSignature::Unable { .. }, .. }) = self.consent() {
+            flags.push(Flag::ApplicantUnableToSign);
         }
         match self.fingerprints() {
             Some(Fingerprints::Taken(r)) => flags.extend(finger_flags(r)),
@@ -563,6 +570,10 @@ pub enum Flag {
     PhotoOverride {
         checks: Vec<String>,
     },
+    /// A printed photo brought by the applicant, not taken at the visit.
+    PhotoSupplied,
+    /// The applicant could not sign; the reason is recorded.
+    ApplicantUnableToSign,
     /// Two valid prints, with fingers recorded as exceptions on the way.
     FingerExceptions {
         count: usize,
@@ -596,6 +607,8 @@ impl Localize for Flag {
         match self {
             Flag::PhotoOverride { checks } => Message::new("flag.photo-override")
                 .with("checks", Arg::List(checks.iter().map(|c| Arg::Plain(c.clone())).collect())),
+            Flag::PhotoSupplied => Message::new("flag.photo-supplied"),
+            Flag::ApplicantUnableToSign => Message::new("flag.applicant-unable-to-sign"),
             Flag::FingerExceptions { count } => Message::new("flag.finger-exceptions").with("n", *count),
             Flag::FewerFingerprints { valid } => Message::new("flag.fewer-fingerprints").with("n", *valid),
             Flag::NoValidFingerprint { exceptions } => Message::new("flag.no-valid-fingerprint").with("n", *exceptions),

@@ -108,14 +108,26 @@ pub struct Done {
     pub finished_at: OffsetDateTime,
 }
 
-/// A visit stopped before sealing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A visit stopped before sealing. A payment taken is kept with the refund's reference, so
+/// the refund can be reconciled.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Abandoned {
     pub at_step: super::Step,
     pub reason: String,
+    pub payment: Option<Payment>,
     pub refund_reference: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for Abandoned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Abandoned")
+            .field("at_step", &self.at_step)
+            .field("payment", &self.payment)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
 }
 
 fn refuse<S, T>(state: S, e: impl Into<VisitError>) -> Result<T, Refused<S>> {
@@ -179,7 +191,7 @@ impl TakeFingerprints {
         policy: &Policy,
         now: OffsetDateTime,
     ) -> Result<EnterDetails, Refused<Self>> {
-        match checks::fingerprints(&self.prev.services, input, policy, now.date()) {
+        match checks::fingerprints(&self.prev.prev.who, &self.prev.services, input, policy, now.date()) {
             Ok(fingerprints) => Ok(EnterDetails { prev: self, fingerprints }),
             Err(e) => refuse(self, e),
         }
@@ -269,6 +281,19 @@ impl ReadyToSeal {
 impl IssueReceipt {
     pub fn issued(self, receipt: ReceiptMethod) -> Rate {
         Rate { prev: self, receipt }
+    }
+}
+
+impl LateRating {
+    /// A rating given later with the receipt's rating code (received by the hub). Only a
+    /// score: "later" and "declined" are not ratings to record.
+    pub fn new(code: &str, input: RatingInput, policy: &Policy, now: OffsetDateTime) -> Result<LateRating, VisitError> {
+        checks::rating_code(code)?;
+        if !matches!(input, RatingInput::Score { .. }) {
+            return Err(RatingError::NotAScore.into());
+        }
+        let rating = checks::rating(input, code, policy)?;
+        Ok(LateRating { code: code.to_string(), rating, at: now })
     }
 }
 

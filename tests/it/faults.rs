@@ -5,6 +5,9 @@
 //! each application exactly once, byte-identical, and the tablet must have erased only what
 //! has a receipt. `DOORSTEP_SYNC_ROUNDS` sets the number of rounds (200 by default).
 
+// The hub's own test fixtures (an enrolled tablet's bundle, a fake application, the seeded
+// dice), shared rather than copied.
+#[path = "../../crates/hub/tests/common/mod.rs"]
 mod common;
 
 use std::io::{Read, Write};
