@@ -1,0 +1,120 @@
+//! The hub's storage behind two traits, [`Records`] (what the back office reads and decides)
+//! and [`Store`] (what the API needs besides), with sled and segment files as the default
+//! ([`SledStore`]). The traits are the seam a PostgreSQL store will implement: nothing above
+//! this module knows about sled or files.
+//!
+//! Everything a reply promises (an offset, a receipt) is on the disk before the reply is sent,
+//! and while an upload is being committed nothing is said of it (see `Service::handle`).
+//!
+//! - [`segments`]: the append-only segment files that hold envelopes, with group fsync;
+//! - [`index`]: the sled index over them, and the store's operations.
+
+mod index;
+mod segments;
+
+use serde::{Deserialize, Serialize};
+
+pub use doorstep_sync::wire::Status;
+pub use index::SledStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("hub store: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("hub store: damaged record: {0}")]
+    Damaged(String),
+    /// A request the store will not carry out (the message says why).
+    #[error("{0}")]
+    Refused(String),
+    #[error("hub store: {0}")]
+    Io(#[from] std::io::Error),
+    /// An fsync failed: what was written may not be on the disk, and a second fsync can
+    /// succeed without having written it (Linux drops the failed pages). The store refuses
+    /// everything from then on; the hub must be restarted, and reads only what is durable.
+    #[error(
+        "hub store: the disk failed to make writes durable ({0}); nothing more is taken or answered: check the disk and restart the hub"
+    )]
+    Poisoned(String),
+}
+
+/// A partial upload: what the tablet declared, and how many bytes the hub holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    pub digest: String,
+    pub length: u64,
+    pub device: String,
+    /// Bytes held so far (not stored: the length of the upload's file).
+    #[serde(skip)]
+    pub offset: u64,
+}
+
+/// A received envelope's facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Received {
+    pub digest: String,
+    /// The enrolled device (its certificate's name) that uploaded it.
+    pub device: String,
+    /// The device id in the envelope's header, under which its counter is kept.
+    pub device_id: String,
+    pub size: u64,
+    pub device_counter: u64,
+    pub received_at_unix: i64,
+}
+
+/// What the back office reads and decides: through the store itself, or through a serving
+/// hub's admin socket (`crate::admin`), since sled lets only one process open the store.
+pub trait Records: Send + Sync {
+    fn received(&self, id: &str) -> Result<Option<Received>, StoreError>;
+    fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError>;
+    fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn status(&self, id: &str) -> Result<Option<Status>, StoreError>;
+    /// The back office's verdict (accepted or rejected) on an application its supervisor
+    /// approved. Atomic: an application is decided once, and a verdict stands (its tablet
+    /// stops asking once it has heard one).
+    fn decide(&self, id: &str, verdict: &Status) -> Result<(), StoreError>;
+}
+
+/// Why a verdict cannot be taken; said to the back office as is.
+pub fn undecidable(id: &str, now: Option<&Status>) -> Option<String> {
+    match now {
+        None => Some(format!("the hub holds no application {id}")),
+        Some(Status::Approved { .. }) => None,
+        Some(Status::Accepted | Status::Rejected { .. }) => {
+            Some(format!("{id} is already decided; its tablet has been told, and a verdict stands"))
+        }
+        Some(Status::Received) => {
+            Some(format!("{id} is not released yet: its supervisor's batch manifest has not come"))
+        }
+        Some(Status::Returned { reason, .. }) => {
+            Some(format!("{id} was returned by its supervisor ({reason}): it is a revisit, not a decision"))
+        }
+    }
+}
+
+/// What the hub keeps. Implementations make each write durable before returning.
+pub trait Store: Records {
+    /// A partial upload, with the bytes held so far in `offset`.
+    fn upload(&self, id: &str) -> Result<Option<Upload>, StoreError>;
+    /// Appends a chunk that passed its checksum at `upload.offset` (starting the upload when
+    /// it is 0) and returns the new offset, durable.
+    fn append(&self, id: &str, upload: &Upload, chunk: &[u8]) -> Result<u64, StoreError>;
+    /// The bytes of a partial upload so far.
+    fn upload_bytes(&self, id: &str) -> Result<Vec<u8>, StoreError>;
+    /// Forgets a partial upload (its bytes failed the envelope's checks).
+    fn drop_upload(&self, id: &str) -> Result<(), StoreError>;
+    fn receipt(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores a whole envelope, its facts and its receipt, and drops the partial upload, as
+    /// one: the envelope is durable before anything says it was received.
+    fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<(), StoreError>;
+    /// Takes a device counter for application `id`, atomically: `Some(other)` when another
+    /// application already has it (a replay), `None` when it is now (or was already) `id`'s.
+    fn claim_counter(&self, device_id: &str, counter: u64, id: &str) -> Result<Option<String>, StoreError>;
+    /// Binds an enrolled device to the signing key it first uses, atomically: `Some(key)`
+    /// when it is bound to another key already, `None` when it is (now) bound to `key`.
+    fn bind_device_key(&self, device: &str, key: [u8; 32]) -> Result<Option<[u8; 32]>, StoreError>;
+    /// A supervisor's manifest, by batch id.
+    fn manifest(&self, batch: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores a manifest and each application's decision, as one; an application that already
+    /// has a status (from an earlier batch) keeps it.
+    fn put_manifest(&self, batch: &str, bytes: &[u8], decisions: &[(String, Status)]) -> Result<(), StoreError>;
+}
