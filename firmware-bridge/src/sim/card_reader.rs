@@ -1,0 +1,58 @@
+//! The simulated second-generation ID-card reader, with the published example card on it.
+
+use std::time::{Duration, Instant};
+use std::vec;
+use std::vec::Vec;
+
+use doorstep_devices::sam::{self, CardIdentity};
+
+use super::SimDevice;
+
+/// A SAM ID-card reader with a card on it.
+pub struct CardReader {
+    decoder: sam::FrameDecoder,
+    card: CardIdentity,
+    read_at: Option<Instant>,
+}
+
+impl CardReader {
+    pub fn new(card: CardIdentity) -> CardReader {
+        CardReader { decoder: sam::FrameDecoder::new(), card, read_at: None }
+    }
+}
+
+impl SimDevice for CardReader {
+    fn native_baud(&self) -> u32 {
+        115_200
+    }
+
+    fn receive(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        for body in self.decoder.push(bytes) {
+            let reply = |status: sam::Status, data: Vec<u8>| sam::Response { sw1: 0, sw2: 0, status, data }.encode();
+            let Ok(body) = body else {
+                out.extend(reply(sam::Status::ChecksumError, vec![]));
+                continue;
+            };
+            let cmd = match body.as_slice() {
+                [c, p, ..] => sam::Command::from_bytes(*c, *p),
+                _ => None,
+            };
+            // After a read the card must be lifted and put back: the simulator puts it back
+            // after a second.
+            let card_ready = self.read_at.is_none_or(|t| t.elapsed() > Duration::from_secs(1));
+            let r = match cmd {
+                Some(sam::Command::FindCard) if card_ready => reply(sam::Status::FindSuccess, vec![0; 4]),
+                Some(sam::Command::FindCard) => reply(sam::Status::FindFailed, vec![]),
+                Some(sam::Command::SelectCard) => reply(sam::Status::Success, vec![0; 8]),
+                Some(sam::Command::ReadBase) => {
+                    self.read_at = Some(Instant::now());
+                    reply(sam::Status::Success, self.card.to_data())
+                }
+                Some(sam::Command::SamStatus | sam::Command::ResetSam) => reply(sam::Status::Success, vec![]),
+                Some(sam::Command::ReadSamId) => reply(sam::Status::Success, vec![0x05; 16]),
+                None => reply(sam::Status::CommandError, vec![]),
+            };
+            out.extend(r);
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The host simulator: the bridge's firmware logic on a pseudo-terminal, with simulated
+//! devices that speak the real protocols, paced at the configured baud rates, and faults on
+//! request (corrupt or dropped bytes, a disconnect, a device that stops answering).
+//!
+//! [`pty`] is the link to the tablet, [`uart`] the devices' ports, one module per simulated
+//! device, and [`receipt`] draws what the printer prints.
+
+extern crate std;
+
+mod card_reader;
+mod fingerprint;
+mod gnss;
+mod printer;
+mod pty;
+mod receipt;
+mod uart;
+
+use std::boxed::Box;
+use std::format;
+use std::path::PathBuf;
+use std::string::{String, ToString};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use doorstep_devices::quality::synthetic_fingerprint;
+use doorstep_devices::sam;
+use doorstep_devices::zfm::{self, GreyImage};
+use doorstep_link::Channel;
+use serialport::{SerialPort, TTYPort};
+
+use crate::{Board, Bridge};
+
+pub use card_reader::CardReader;
+pub use fingerprint::FingerprintModule;
+pub use gnss::GnssReceiver;
+pub use printer::Printer;
+pub use pty::PtyHost;
+pub use receipt::render_receipt;
+pub use uart::{SimDevice, SimUart};
+
+/// Faults the simulator injects, changeable while it runs.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Probability per byte (to the tablet) of flipping a bit.
+    pub corrupt_rate: f64,
+    /// Probability per byte (to the tablet) of losing it.
+    pub drop_rate: f64,
+    /// Until then, the link is cut: nothing passes either way.
+    pub disconnected_until: Option<Instant>,
+    /// Devices that stop answering, by channel.
+    pub silent: [bool; Channel::COUNT],
+    /// GenImg answers "no finger" this many more times.
+    pub no_finger: u32,
+    /// Flip a bit in the byte to the tablet after this many more bytes (one-shot).
+    pub corrupt_after: Option<u64>,
+}
+
+pub type SharedFaults = Arc<Mutex<Faults>>;
+
+fn lock(f: &SharedFaults) -> std::sync::MutexGuard<'_, Faults> {
+    f.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Settings of a simulator run.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// The tablet link's baud rate.
+    pub link_baud: u32,
+    /// Pace bytes at the baud rates (off only for quick unit tests).
+    pub paced: bool,
+    pub printer_out: Option<PathBuf>,
+    pub fingerprint: Option<GreyImage>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig { link_baud: 115_200, paced: true, printer_out: None, fingerprint: None }
+    }
+}
+
+/// The demo print in `assets/demo/fingerprints/finger-good-1.png`, if it is there and the
+/// sensor's size.
+pub fn demo_fingerprint() -> Option<GreyImage> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/demo/fingerprints/finger-good-1.png");
+    load_fingerprint(&path).ok()
+}
+
+/// Loads a fingerprint image for the simulated module: 8-bit grey, 256 × 288.
+pub fn load_fingerprint(path: &std::path::Path) -> Result<GreyImage, String> {
+    let img = image::open(path).map_err(|e| format!("{}: {e}", path.display()))?.to_luma8();
+    if (img.width() as usize, img.height() as usize) != (zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT) {
+        return Err(format!("{}: the sensor's images are {}×{}", path.display(), zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT));
+    }
+    Ok(GreyImage { width: zfm::IMAGE_WIDTH, height: zfm::IMAGE_HEIGHT, pixels: img.into_raw() })
+}
+
+struct SimBoard;
+
+impl Board for SimBoard {
+    fn battery_percent(&self) -> u8 {
+        87
+    }
+}
+
+/// A running simulator: its pty path, its faults, what the printer printed.
+pub struct Simulator {
+    pub path: String,
+    pub faults: SharedFaults,
+    pub receipts: Arc<Mutex<Vec<Vec<u8>>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Opens a pseudo-terminal and starts the bridge logic on a thread.
+    pub fn start(cfg: SimConfig) -> Result<Simulator, String> {
+        let (mut master, slave) = TTYPort::pair().map_err(|e| format!("cannot open a pseudo-terminal: {e}"))?;
+        let path = slave.name().ok_or("the pseudo-terminal has no name")?;
+        master.set_timeout(Duration::from_millis(1)).map_err(|e| e.to_string())?;
+        let faults: SharedFaults = Arc::default();
+        let image = cfg
+            .fingerprint
+            .clone()
+            .unwrap_or_else(|| synthetic_fingerprint(zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT, 1, 170.0, 1.0));
+        let printer = Printer::new(cfg.printer_out.clone());
+        let receipts = printer.receipts.clone();
+        let uart =
+            |channel: Channel, device: Box<dyn SimDevice>| SimUart::new(channel, device, faults.clone(), cfg.paced);
+        let devices = [
+            uart(Channel::Fingerprint, Box::new(FingerprintModule::new(image, faults.clone()))),
+            uart(Channel::IdCard, Box::new(CardReader::new(sam::example_identity()))),
+            uart(Channel::Gnss, Box::<GnssReceiver>::default()),
+            uart(Channel::Printer, Box::new(printer)),
+        ];
+        let host = PtyHost::new(master, cfg.link_baud, faults.clone(), cfg.paced);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_thread = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("bridge-sim".into())
+            .spawn(move || {
+                let start = Instant::now();
+                let mut bridge = Bridge::new(host, devices, SimBoard, 0);
+                // Keep the slave end open so the pty stays up while nobody is connected.
+                let _slave = slave;
+                while !stop_thread.load(Ordering::Relaxed) {
+                    let now = Instant::now();
+                    for c in Channel::DEVICES {
+                        if let Some(d) = bridge.device(c) {
+                            d.tick(now);
+                        }
+                    }
+                    let busy = bridge.poll(start.elapsed().as_millis() as u64);
+                    if !busy {
+                        // Shorter than a byte at 115,200 baud (87 µs) would spin; a FIFO's
+                        // worth of slack (16 bytes) covers the sleep's jitter.
+                        std::thread::sleep(Duration::from_micros(100));
+                    }
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Simulator { path, faults, receipts, stop, thread: Some(thread) })
+    }
+
+    pub fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
+        lock(&self.faults)
+    }
+
+    /// Applies a command line such as `corrupt 0.01`, `drop 0.001`, `disconnect 500`,
+    /// `silent fingerprint`, `answer fingerprint`, `no-finger 2`, `clear`.
+    pub fn command(&self, line: &str) -> Result<(), String> {
+        let mut words = line.split_whitespace();
+        let verb = words.next().unwrap_or_default();
+        let arg = words.next().unwrap_or_default();
+        let channel = |name: &str| {
+            Channel::DEVICES.into_iter().find(|c| c.name() == name).ok_or_else(|| format!("no device {name:?}"))
+        };
+        let mut f = self.faults();
+        match verb {
+            "corrupt" => f.corrupt_rate = arg.parse().map_err(|_| "corrupt RATE")?,
+            "drop" => f.drop_rate = arg.parse().map_err(|_| "drop RATE")?,
+            "disconnect" => {
+                let ms: u64 = arg.parse().map_err(|_| "disconnect MS")?;
+                f.disconnected_until = Some(Instant::now() + Duration::from_millis(ms));
+            }
+            "silent" => f.silent[channel(arg)?.index()] = true,
+            "answer" => f.silent[channel(arg)?.index()] = false,
+            "no-finger" => f.no_finger = arg.parse().map_err(|_| "no-finger COUNT")?,
+            "corrupt-after" => f.corrupt_after = Some(arg.parse().map_err(|_| "corrupt-after BYTES")?),
+            "clear" => *f = Faults::default(),
+            "" => {}
+            other => return Err(format!("unknown command {other:?}")),
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
