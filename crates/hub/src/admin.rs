@@ -127,14 +127,7 @@ fn answer(conn: UnixStream, records: &dyn Records) {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
-        let reply = match serde_json::from_str::<AdminRequest>(&line) {
-            Ok(req) => match handle(records, &req) {
-                Ok(v) => serde_json::json!({ "ok": v }),
-                Err(e) => serde_json::json!({ "error": e }),
-            },
-            Err(e) => serde_json::json!({ "error": format!("not an admin request: {e}") }),
-        };
-        let mut bytes = reply.to_string().into_bytes();
+        let mut bytes = reply_line(records, line.as_bytes()).into_bytes();
         bytes.push(b'\n');
         if out.write_all(&bytes).is_err() {
             return;
@@ -142,20 +135,48 @@ fn answer(conn: UnixStream, records: &dyn Records) {
     }
 }
 
-fn handle(records: &dyn Records, req: &AdminRequest) -> Result<serde_json::Value, String> {
-    let id = || req.id.as_deref().ok_or_else(|| format!("{} needs an id", req.op));
-    let json = |v: Result<serde_json::Value, StoreError>| v.map_err(|e| e.to_string());
-    match req.op.as_str() {
-        "received" => json(records.received(id()?).map(|r| serde_json::json!(r))),
-        "all_received" => json(records.all_received().map(|r| serde_json::json!(r))),
-        "envelope" => json(records.envelope(id()?).map(|e| serde_json::json!(e.map(hex::encode)))),
-        "status" => json(records.status(id()?).map(|s| serde_json::json!(s))),
+/// Why the admin socket refused a request; its text is the reply's `error`.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("not an admin request: {0}")]
+    Request(String),
+    #[error("{0} needs an id")]
+    NeedsId(String),
+    #[error("decide needs a status")]
+    NeedsStatus,
+    #[error("no admin operation {0:?}")]
+    UnknownOp(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One request line in, one reply line out (without its newline): the admin socket's protocol
+/// as a pure function, whatever bytes arrive.
+pub fn reply_line(records: &dyn Records, line: &[u8]) -> String {
+    let reply = match serde_json::from_slice::<AdminRequest>(line) {
+        Ok(req) => match handle(records, &req) {
+            Ok(v) => serde_json::json!({ "ok": v }),
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        },
+        Err(e) => serde_json::json!({ "error": AdminError::Request(e.to_string()).to_string() }),
+    };
+    reply.to_string()
+}
+
+fn handle(records: &dyn Records, req: &AdminRequest) -> Result<serde_json::Value, AdminError> {
+    let id = || req.id.as_deref().ok_or_else(|| AdminError::NeedsId(req.op.clone()));
+    Ok(match req.op.as_str() {
+        "received" => serde_json::json!(records.received(id()?)?),
+        "all_received" => serde_json::json!(records.all_received()?),
+        "envelope" => serde_json::json!(records.envelope(id()?)?.map(hex::encode)),
+        "status" => serde_json::json!(records.status(id()?)?),
         "decide" => {
-            let status = req.status.as_ref().ok_or("decide needs a status")?;
-            json(records.decide(id()?, status).map(|()| serde_json::Value::Null))
+            let status = req.status.as_ref().ok_or(AdminError::NeedsStatus)?;
+            records.decide(id()?, status)?;
+            serde_json::Value::Null
         }
-        other => Err(format!("no admin operation {other:?}")),
-    }
+        other => return Err(AdminError::UnknownOp(other.to_string())),
+    })
 }
 
 /// A serving hub's records, through its admin socket.

@@ -13,34 +13,57 @@
 use std::fs;
 use std::path::Path;
 
-use anyhow::Context;
-use doorstep_envelope::{ApplicationId, BureauSecretKey, SealedEnvelope};
+use doorstep_envelope::{ApplicationId, BureauSecretKey, EnvelopeError, SealedEnvelope};
 
-use crate::store::{Records, Status};
+use crate::store::{Records, Status, StoreError};
+
+/// Why an export stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}: received but its envelope is missing")]
+    Missing(String),
+    #[error("{id}: stored envelope: {source}")]
+    Envelope { id: String, source: EnvelopeError },
+    #[error("{id}: cannot open (is this the bureau key the tablets seal to?): {source}")]
+    Open { id: String, source: EnvelopeError },
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    fs::write(path, bytes).map_err(|source| ExportError::Io { path: path.display().to_string(), source })
+}
+
+fn make_dir(path: &Path) -> Result<(), ExportError> {
+    fs::create_dir_all(path).map_err(|source| ExportError::Io { path: path.display().to_string(), source })
+}
 
 /// Writes every approved application; returns how many.
-pub fn approved(store: &dyn Records, bureau: &BureauSecretKey, out: &Path) -> anyhow::Result<usize> {
-    fs::create_dir_all(out).with_context(|| out.display().to_string())?;
+pub fn approved(store: &dyn Records, bureau: &BureauSecretKey, out: &Path) -> Result<usize, ExportError> {
+    make_dir(out)?;
     let mut n = 0;
     for (id, _) in store.all_received()? {
         // Released by a supervisor: approved, and still so once the back office has decided.
         if !matches!(store.status(&id)?, Some(Status::Approved { .. } | Status::Accepted | Status::Rejected { .. })) {
             continue;
         }
-        let bytes = store.envelope(&id)?.with_context(|| format!("{id}: received but its envelope is missing"))?;
-        let envelope = SealedEnvelope::from_bytes(&bytes).with_context(|| format!("{id}: stored envelope"))?;
+        let bytes = store.envelope(&id)?.ok_or_else(|| ExportError::Missing(id.clone()))?;
+        let envelope =
+            SealedEnvelope::from_bytes(&bytes).map_err(|source| ExportError::Envelope { id: id.clone(), source })?;
         let record = doorstep_envelope::open(&envelope, bureau, ApplicationId::parse(&id))
-            .with_context(|| format!("{id}: cannot open (is this the bureau key the tablets seal to?)"))?;
+            .map_err(|source| ExportError::Open { id: id.clone(), source })?;
         let dir = out.join(&id);
-        fs::create_dir_all(&dir)?;
-        fs::write(dir.join("photo.jpg"), &record.photo_jpeg)?;
+        make_dir(&dir)?;
+        write(&dir.join("photo.jpg"), &record.photo_jpeg)?;
         for f in &record.fingerprints {
             let mut pgm = format!("P5\n{} {}\n255\n", f.width, f.height).into_bytes();
             pgm.extend_from_slice(&f.image);
-            fs::write(dir.join(format!("finger-{}.pgm", f.finger)), pgm)?;
-            fs::write(dir.join(format!("finger-{}.template", f.finger)), &f.template)?;
+            write(&dir.join(format!("finger-{}.pgm", f.finger)), &pgm)?;
+            write(&dir.join(format!("finger-{}.template", f.finger)), &f.template)?;
         }
-        fs::write(dir.join("signature.png"), &record.signature_png)?;
+        write(&dir.join("signature.png"), &record.signature_png)?;
         let form: serde_json::Value = serde_json::from_str(&record.form_json).unwrap_or(serde_json::Value::Null);
         let consent: serde_json::Value = serde_json::from_str(&record.consent_json).unwrap_or(serde_json::Value::Null);
         let doc = serde_json::json!({
@@ -65,7 +88,7 @@ pub fn approved(store: &dyn Records, bureau: &BureauSecretKey, out: &Path) -> an
                 "finger": f.finger, "quality": f.quality, "exception": f.exception,
             })).collect::<Vec<_>>(),
         });
-        fs::write(dir.join("form.json"), serde_json::to_vec_pretty(&doc)?)?;
+        write(&dir.join("form.json"), &serde_json::to_vec_pretty(&doc).unwrap_or_default())?;
         n += 1;
     }
     Ok(n)

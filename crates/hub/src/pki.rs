@@ -16,11 +16,49 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
 use doorstep_envelope::{BureauKeyPair, SigningKey, signing_key_from_seed};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// What can go wrong with the hub's folder, its CA and its enrolled devices.
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("{0}: no hub here (run `doorstep-hub init {0}`)")]
+    NoHub(String),
+    #[error("{0} already holds a hub")]
+    HubExists(String),
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Format { path: String, message: String },
+    #[error("{what}: {source}")]
+    Certificate { what: &'static str, source: rcgen::Error },
+    #[error(transparent)]
+    Tls(#[from] doorstep_sync::tls::TlsError),
+    #[error("{0}")]
+    Key(String),
+    #[error("a device name is letters, digits, '-' and '_' only: {0:?}")]
+    DeviceName(String),
+    #[error("{0} is already enrolled (revoke it and enroll under a new name)")]
+    AlreadyEnrolled(String),
+    #[error("no device {0}")]
+    NoDevice(String),
+}
+
+/// `Io` for a path, as a closure for `map_err`.
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PkiError + '_ {
+    move |source| PkiError::Io { path: path.display().to_string(), source }
+}
+
+fn cert(what: &'static str) -> impl FnOnce(rcgen::Error) -> PkiError {
+    move |source| PkiError::Certificate { what, source }
+}
+
+fn toml_text<T: Serialize>(value: &T, path: &Path) -> Result<String, PkiError> {
+    toml::to_string_pretty(value)
+        .map_err(|e| PkiError::Format { path: path.display().to_string(), message: e.to_string() })
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HubConfig {
@@ -72,17 +110,11 @@ fn ca_params(hub_id: &str) -> CertificateParams {
     p
 }
 
-fn write_secret(path: &Path, contents: &str) -> anyhow::Result<()> {
+fn write_secret(path: &Path, contents: &str) -> Result<(), PkiError> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("{} (already there?)", path.display()))?;
-    std::io::Write::write_all(&mut f, contents.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
+    let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io(path))?;
+    std::io::Write::write_all(&mut f, contents.as_bytes()).map_err(io(path))?;
+    f.sync_all().map_err(io(path))
 }
 
 pub struct Hub {
@@ -110,37 +142,37 @@ impl Validity {
 }
 
 /// Creates a hub folder: CA, server certificate for `hosts`, receipt key, bureau key pair.
-pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> anyhow::Result<Hub> {
+pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> Result<Hub, PkiError> {
     if dir.join("hub.toml").exists() {
-        bail!("{} already holds a hub", dir.display());
+        return Err(PkiError::HubExists(dir.display().to_string()));
     }
-    fs::create_dir_all(dir.join("bundles"))?;
+    fs::create_dir_all(dir.join("bundles")).map_err(io(dir))?;
     {
         // The folder holds the CA's key, tablets' bundles and the admin socket: its owner only.
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io(dir))?;
     }
     let mut id = [0u8; 4];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
     let hub_id = format!("hub-{}", hex::encode(id));
-    let ca_key = KeyPair::generate()?;
+    let ca_key = KeyPair::generate().map_err(cert("the CA key"))?;
     let mut ca = ca_params(&hub_id);
     let v = Validity::days(3650);
     (ca.not_before, ca.not_after) = (v.not_before, v.not_after);
-    let ca_cert = ca.self_signed(&ca_key)?;
+    let ca_cert = ca.self_signed(&ca_key).map_err(cert("the CA certificate"))?;
     write_secret(&dir.join("ca-key.pem"), &ca_key.serialize_pem())?;
-    fs::write(dir.join("ca.pem"), ca_cert.pem())?;
+    write_public(&dir.join("ca.pem"), &ca_cert.pem())?;
     let issuer = Issuer::new(ca_params(&hub_id), ca_key);
     let (server_pem, server_key) = server_certificate(&issuer, hosts, Validity::days(825))?;
-    fs::write(dir.join("server.pem"), server_pem)?;
+    write_public(&dir.join("server.pem"), &server_pem)?;
     write_secret(&dir.join("server-key.pem"), &server_key)?;
     let mut seed = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
     write_secret(&dir.join("receipt-key"), &hex::encode(seed))?;
     let bureau = BureauKeyPair::generate(&mut rand::rng());
-    fs::write(dir.join("bureau.pub"), hex::encode(bureau.public.to_bytes()))?;
+    write_public(&dir.join("bureau.pub"), &hex::encode(bureau.public.to_bytes()))?;
     let bdir = bureau_dir(dir);
-    fs::create_dir_all(&bdir)?;
+    fs::create_dir_all(&bdir).map_err(io(&bdir))?;
     write_secret(&bdir.join("bureau.key"), &hex::encode(bureau.secret.to_bytes().as_slice()))?;
     let config = HubConfig {
         hub_id,
@@ -149,9 +181,15 @@ pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> anyhow::Re
         max_envelope: doorstep_sync::wire::MAX_ENVELOPE,
         supervisors: Vec::new(),
     };
-    fs::write(dir.join("hub.toml"), toml::to_string_pretty(&config)?)?;
-    fs::write(dir.join("devices.toml"), "")?;
+    let path = dir.join("hub.toml");
+    write_public(&path, &toml_text(&config, &path)?)?;
+    write_public(&dir.join("devices.toml"), "")?;
     Ok(Hub { dir: dir.to_path_buf(), config })
+}
+
+/// Writes a file that holds nothing secret (a certificate, a public key, the settings).
+fn write_public(path: &Path, contents: &str) -> Result<(), PkiError> {
+    fs::write(path, contents).map_err(io(path))
 }
 
 /// A server certificate for `hosts` (DNS names or IP addresses) signed by the CA.
@@ -159,96 +197,94 @@ pub fn server_certificate(
     issuer: &Issuer<'_, KeyPair>,
     hosts: &[String],
     v: Validity,
-) -> anyhow::Result<(String, String)> {
-    let key = KeyPair::generate()?;
-    let mut p = CertificateParams::new(hosts.to_vec())?;
+) -> Result<(String, String), PkiError> {
+    let key = KeyPair::generate().map_err(cert("the server key"))?;
+    let mut p = CertificateParams::new(hosts.to_vec()).map_err(cert("the hub's host names"))?;
     p.distinguished_name.push(DnType::CommonName, hosts.first().cloned().unwrap_or_default());
     (p.not_before, p.not_after) = (v.not_before, v.not_after);
     p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    let cert = p.signed_by(&key, issuer)?;
-    Ok((cert.pem(), key.serialize_pem()))
+    let signed = p.signed_by(&key, issuer).map_err(cert("the server certificate"))?;
+    Ok((signed.pem(), key.serialize_pem()))
 }
 
 /// A tablet's client certificate, named `name`, signed by the CA.
-pub fn client_certificate(issuer: &Issuer<'_, KeyPair>, name: &str, v: &Validity) -> anyhow::Result<(String, String)> {
-    let key = KeyPair::generate()?;
+pub fn client_certificate(
+    issuer: &Issuer<'_, KeyPair>,
+    name: &str,
+    v: &Validity,
+) -> Result<(String, String), PkiError> {
+    let key = KeyPair::generate().map_err(cert("the tablet's key"))?;
     let mut p = CertificateParams::default();
     p.distinguished_name.push(DnType::CommonName, name);
     (p.not_before, p.not_after) = (v.not_before, v.not_after);
     p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
-    let cert = p.signed_by(&key, issuer)?;
-    Ok((cert.pem(), key.serialize_pem()))
+    let signed = p.signed_by(&key, issuer).map_err(cert("the tablet's certificate"))?;
+    Ok((signed.pem(), key.serialize_pem()))
 }
 
 impl Hub {
-    pub fn open(dir: &Path) -> anyhow::Result<Hub> {
-        let text = fs::read_to_string(dir.join("hub.toml"))
-            .with_context(|| format!("{}: no hub here (run `doorstep-hub init {}`)", dir.display(), dir.display()))?;
-        let config = toml::from_str(&text).with_context(|| format!("{}/hub.toml", dir.display()))?;
+    pub fn open(dir: &Path) -> Result<Hub, PkiError> {
+        let path = dir.join("hub.toml");
+        let text = fs::read_to_string(&path).map_err(|_| PkiError::NoHub(dir.display().to_string()))?;
+        let config = toml::from_str(&text)
+            .map_err(|e| PkiError::Format { path: path.display().to_string(), message: e.to_string() })?;
         Ok(Hub { dir: dir.to_path_buf(), config })
     }
 
-    pub fn issuer(&self) -> anyhow::Result<Issuer<'static, KeyPair>> {
-        let key = KeyPair::from_pem(&fs::read_to_string(self.dir.join("ca-key.pem")).context("the CA key")?)?;
+    pub fn issuer(&self) -> Result<Issuer<'static, KeyPair>, PkiError> {
+        let path = self.dir.join("ca-key.pem");
+        let key = KeyPair::from_pem(&fs::read_to_string(&path).map_err(io(&path))?).map_err(cert("the CA key"))?;
         Ok(Issuer::new(ca_params(&self.config.hub_id), key))
     }
 
-    pub fn receipt_key(&self) -> anyhow::Result<SigningKey> {
-        let text = fs::read_to_string(self.dir.join("receipt-key")).context("the receipt key")?;
+    pub fn receipt_key(&self) -> Result<SigningKey, PkiError> {
+        let path = self.dir.join("receipt-key");
+        let text = fs::read_to_string(&path).map_err(io(&path))?;
         let seed: [u8; 32] = hex::decode(text.trim())
             .ok()
             .and_then(|b| b.try_into().ok())
-            .context("the receipt key is not 32 bytes of hex")?;
+            .ok_or_else(|| PkiError::Key("the receipt key is not 32 bytes of hex".into()))?;
         Ok(signing_key_from_seed(&seed))
     }
 
     /// The supervisors whose manifests the hub takes.
-    pub fn supervisors(&self) -> anyhow::Result<Vec<doorstep_envelope::VerifyingKey>> {
-        self.config
-            .supervisors
-            .iter()
-            .map(|h| {
-                let bytes: [u8; 32] = hex::decode(h.trim())
-                    .ok()
-                    .and_then(|b| b.try_into().ok())
-                    .with_context(|| format!("hub.toml: supervisor key {h:?} is not 32 bytes of hex"))?;
-                doorstep_envelope::VerifyingKey::from_bytes(&bytes)
-                    .map_err(|_| anyhow::anyhow!("hub.toml: supervisor key {h:?} is not an Ed25519 key"))
-            })
-            .collect()
+    pub fn supervisors(&self) -> Result<Vec<doorstep_envelope::VerifyingKey>, PkiError> {
+        keys(&self.config.supervisors, "supervisor")
     }
 
     /// Adds a supervisor's public key (hex) to those the hub trusts; bundles written from now
     /// on carry it.
-    pub fn add_supervisor(&mut self, key_hex: &str) -> anyhow::Result<()> {
+    pub fn add_supervisor(&mut self, key_hex: &str) -> Result<(), PkiError> {
         let key = key_hex.trim().to_ascii_lowercase();
-        self.config.supervisors.push(key);
-        self.supervisors()?;
-        self.config.supervisors.dedup();
-        fs::write(self.dir.join("hub.toml"), toml::to_string_pretty(&self.config)?)?;
-        Ok(())
+        keys(std::slice::from_ref(&key), "supervisor")?;
+        if !self.config.supervisors.contains(&key) {
+            self.config.supervisors.push(key);
+        }
+        self.save_config()
     }
 
-    pub fn devices(&self) -> anyhow::Result<Devices> {
+    fn save_config(&self) -> Result<(), PkiError> {
+        let path = self.dir.join("hub.toml");
+        write_replacing(&path, &toml_text(&self.config, &path)?)
+    }
+
+    pub fn devices(&self) -> Result<Devices, PkiError> {
         load_devices(&self.dir)
     }
 
-    fn save_devices(&self, d: &Devices) -> anyhow::Result<()> {
-        let tmp = self.dir.join(".devices.toml.tmp");
-        fs::write(&tmp, toml::to_string_pretty(d)?)?;
-        fs::File::open(&tmp)?.sync_all()?;
-        fs::rename(&tmp, self.dir.join("devices.toml"))?;
-        Ok(())
+    fn save_devices(&self, d: &Devices) -> Result<(), PkiError> {
+        let path = self.dir.join("devices.toml");
+        write_replacing(&path, &toml_text(d, &path)?)
     }
 
     /// Enrolls a tablet with a certificate valid for `v`; writes and returns its bundle's path.
-    pub fn enroll(&self, name: &str, v: Validity) -> anyhow::Result<PathBuf> {
+    pub fn enroll(&self, name: &str, v: Validity) -> Result<PathBuf, PkiError> {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            bail!("a device name is letters, digits, '-' and '_' only: {name:?}");
+            return Err(PkiError::DeviceName(name.to_string()));
         }
         let mut devices = self.devices()?;
         if devices.devices.iter().any(|d| d.name == name) {
-            bail!("{name} is already enrolled (revoke it and enroll under a new name)");
+            return Err(PkiError::AlreadyEnrolled(name.to_string()));
         }
         let (cert_pem, key_pem) = client_certificate(&self.issuer()?, name, &v)?;
         let der = doorstep_sync::tls::certificates(&cert_pem, "client certificate")?;
@@ -259,26 +295,31 @@ impl Hub {
             not_after_unix: v.not_after.unix_timestamp(),
             revoked_at_unix: None,
         });
+        let read = |file: &str| {
+            let path = self.dir.join(file);
+            fs::read_to_string(&path).map_err(io(&path))
+        };
         let bundle = Bundle {
             device: name.to_string(),
             hub_url: self.config.url.clone(),
             hub_id: self.config.hub_id.clone(),
-            ca_pem: fs::read_to_string(self.dir.join("ca.pem"))?,
+            ca_pem: read("ca.pem")?,
             cert_pem,
             key_pem,
             hub_receipt_key: hex::encode(self.receipt_key()?.verifying_key().to_bytes()),
-            bureau_public_key: fs::read_to_string(self.dir.join("bureau.pub"))?.trim().to_string(),
+            bureau_public_key: read("bureau.pub")?.trim().to_string(),
             supervisors: self.config.supervisors.clone(),
         };
         let path = self.dir.join("bundles").join(format!("{name}.toml"));
-        write_secret(&path, &toml::to_string_pretty(&bundle)?)?;
+        write_secret(&path, &toml_text(&bundle, &path)?)?;
         self.save_devices(&devices)?;
         Ok(path)
     }
 
-    pub fn revoke(&self, name: &str) -> anyhow::Result<()> {
+    pub fn revoke(&self, name: &str) -> Result<(), PkiError> {
         let mut devices = self.devices()?;
-        let d = devices.devices.iter_mut().find(|d| d.name == name).with_context(|| format!("no device {name}"))?;
+        let d =
+            devices.devices.iter_mut().find(|d| d.name == name).ok_or_else(|| PkiError::NoDevice(name.to_string()))?;
         if d.revoked_at_unix.is_none() {
             d.revoked_at_unix = Some(now());
         }
@@ -286,7 +327,54 @@ impl Hub {
     }
 }
 
-pub fn load_devices(dir: &Path) -> anyhow::Result<Devices> {
-    let text = fs::read_to_string(dir.join("devices.toml")).context("devices.toml")?;
-    toml::from_str(&text).context("devices.toml")
+/// Ed25519 public keys from hex, as `hub.toml` lists them (`what` names their role).
+fn keys(hex_keys: &[String], what: &str) -> Result<Vec<doorstep_envelope::VerifyingKey>, PkiError> {
+    hex_keys
+        .iter()
+        .map(|h| {
+            let bytes: [u8; 32] = hex::decode(h.trim())
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| PkiError::Key(format!("hub.toml: {what} key {h:?} is not 32 bytes of hex")))?;
+            doorstep_envelope::VerifyingKey::from_bytes(&bytes)
+                .map_err(|_| PkiError::Key(format!("hub.toml: {what} key {h:?} is not an Ed25519 key")))
+        })
+        .collect()
+}
+
+/// Replaces a file whole: written beside it, fsynced, renamed over it.
+fn write_replacing(path: &Path, contents: &str) -> Result<(), PkiError> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    fs::write(&tmp, contents).map_err(io(&tmp))?;
+    fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io(&tmp))?;
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+pub fn load_devices(dir: &Path) -> Result<Devices, PkiError> {
+    let path = dir.join("devices.toml");
+    let text = fs::read_to_string(&path).map_err(io(&path))?;
+    toml::from_str(&text).map_err(|e| PkiError::Format { path: path.display().to_string(), message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hubs_refusals_are_typed_values() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("hub");
+        assert!(matches!(Hub::open(&dir), Err(PkiError::NoHub(_))));
+        let hub = init(&dir, &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
+        assert!(matches!(init(&dir, &[], "", ""), Err(PkiError::HubExists(_))));
+        hub.enroll("tablet-01", Validity::days(1)).unwrap();
+        assert!(
+            matches!(hub.enroll("tablet-01", Validity::days(1)), Err(PkiError::AlreadyEnrolled(n)) if n == "tablet-01")
+        );
+        assert!(matches!(hub.enroll("../x", Validity::days(1)), Err(PkiError::DeviceName(_))));
+        assert!(matches!(hub.revoke("tablet-02"), Err(PkiError::NoDevice(n)) if n == "tablet-02"));
+        let mut hub = Hub::open(&dir).unwrap();
+        assert!(matches!(hub.add_supervisor("not hex"), Err(PkiError::Key(_))));
+    }
 }

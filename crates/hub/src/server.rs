@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::Context;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
@@ -16,10 +15,30 @@ use crate::pki::Hub;
 use crate::service::{Reply, Request, Service};
 use crate::store::SledStore;
 
+/// Why the hub cannot serve.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Hub(#[from] crate::pki::PkiError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Tls(#[from] doorstep_sync::tls::TlsError),
+    #[error("the hub's TLS configuration: {0}")]
+    Rustls(#[from] rustls::Error),
+    #[error("the hub's client certificate verifier: {0}")]
+    Verifier(#[from] rustls::server::VerifierBuilderError),
+    #[error("{what}: {source}")]
+    Io { what: String, source: std::io::Error },
+}
+
 /// The hub's TLS configuration: its own certificate, and client certificates required and
 /// verified against the CA (no unauthenticated clients).
-pub fn tls_config(hub: &Hub) -> anyhow::Result<ServerConfig> {
-    let read = |name: &str| std::fs::read_to_string(hub.dir.join(name)).with_context(|| name.to_string());
+pub fn tls_config(hub: &Hub) -> Result<ServerConfig, ServerError> {
+    let read = |name: &str| {
+        let path = hub.dir.join(name);
+        std::fs::read_to_string(&path).map_err(|source| ServerError::Io { what: path.display().to_string(), source })
+    };
     let provider = doorstep_sync::tls::provider();
     let roots = doorstep_sync::tls::roots(&read("ca.pem")?)?;
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build()?;
@@ -56,7 +75,7 @@ impl Drop for Running {
 
 /// Opens the hub's store and serves on `listen` (e.g. `127.0.0.1:0`) until the returned
 /// handle is dropped.
-pub fn start(hub: &Hub, listen: &str) -> anyhow::Result<Running> {
+pub fn start(hub: &Hub, listen: &str) -> Result<Running, ServerError> {
     let tls = Arc::new(tls_config(hub)?);
     let store = SledStore::open(&hub.dir.join("store"))?;
     let service = Arc::new(Service::new(store, hub)?);
@@ -71,10 +90,11 @@ pub fn start(hub: &Hub, listen: &str) -> anyhow::Result<Running> {
             None
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let io = |what: String| move |source| ServerError::Io { what, source };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(io("the runtime".into()))?;
     let listener =
-        runtime.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("listen on {listen}"))?;
-    let addr = listener.local_addr()?;
+        runtime.block_on(tokio::net::TcpListener::bind(listen)).map_err(io(format!("listen on {listen}")))?;
+    let addr = listener.local_addr().map_err(io(format!("listen on {listen}")))?;
     let (stop, stopped) = tokio::sync::oneshot::channel();
     let thread = std::thread::spawn(move || {
         runtime.block_on(accept_loop(listener, tls, service, stopped));

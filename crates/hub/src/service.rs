@@ -83,7 +83,7 @@ impl Drop for InFlight<'_> {
 }
 
 impl<S: Store> Service<S> {
-    pub fn new(store: S, hub: &pki::Hub) -> anyhow::Result<Service<S>> {
+    pub fn new(store: S, hub: &pki::Hub) -> Result<Service<S>, pki::PkiError> {
         Ok(Service {
             store: std::sync::Arc::new(store),
             hub_id: hub.config.hub_id.clone(),
@@ -96,9 +96,11 @@ impl<S: Store> Service<S> {
         })
     }
 
-    fn load_devices(&self) -> anyhow::Result<std::sync::Arc<Devices>> {
-        let meta = std::fs::metadata(self.dir.join("devices.toml"))?;
-        let stamp = (meta.modified()?, meta.len());
+    fn load_devices(&self) -> Result<std::sync::Arc<Devices>, pki::PkiError> {
+        let path = self.dir.join("devices.toml");
+        let io = |source| pki::PkiError::Io { path: path.display().to_string(), source };
+        let meta = std::fs::metadata(&path).map_err(io)?;
+        let stamp = (meta.modified().map_err(io)?, meta.len());
         let mut cache = self.devices.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((t, l, d)) = cache.as_ref()
             && (*t, *l) == stamp
@@ -194,7 +196,7 @@ impl<S: Store> Service<S> {
         let supervisors: Vec<VerifyingKey> = match pki::Hub::open(&self.dir).and_then(|h| h.supervisors()) {
             Ok(s) => s,
             Err(e) => {
-                return Ok(Reply::error(500, "hub-config", format!("the hub cannot read its supervisors: {e:#}")));
+                return Ok(Reply::error(500, "hub-config", format!("the hub cannot read its supervisors: {e}")));
             }
         };
         let manifest = match signed.verify(&supervisors) {
