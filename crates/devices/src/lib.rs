@@ -10,6 +10,8 @@
 //!
 //! [`io`] holds the shells: transports over `serialport` (a device's own port, or its channel
 //! of the bridge) and the drivers that run each protocol with timeouts and recovery.
+//! [`camera`] has the replay camera always, and real cameras through `nokhwa` with the
+//! `camera` feature.
 //!
 //! Architecture invariant: the codecs are pure and open no port; only [`io`] does. Nothing
 //! here knows about applications, the vault or the screens.
