@@ -25,7 +25,7 @@ fn main() -> std::process::ExitCode {
             "--fingerprint" => {
                 match args.next().map(|p| doorstep_firmware_bridge::sim::load_fingerprint(std::path::Path::new(&p))) {
                     Some(Ok(img)) => cfg.fingerprint = Some(img),
-                    Some(Err(e)) => return usage(&e),
+                    Some(Err(e)) => return usage(&e.to_string()),
                     None => return usage("--fingerprint needs a PNG"),
                 }
             }

@@ -8,6 +8,7 @@
 extern crate std;
 
 mod card_reader;
+mod error;
 mod fingerprint;
 mod gnss;
 mod printer;
@@ -16,8 +17,8 @@ mod receipt;
 mod uart;
 
 use std::boxed::Box;
-use std::format;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::string::{String, ToString};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,6 +33,7 @@ use serialport::{SerialPort, TTYPort};
 use crate::{Board, Bridge};
 
 pub use card_reader::CardReader;
+pub use error::SimError;
 pub use fingerprint::FingerprintModule;
 pub use gnss::GnssReceiver;
 pub use printer::Printer;
@@ -87,10 +89,11 @@ pub fn demo_fingerprint() -> Option<GreyImage> {
 }
 
 /// Loads a fingerprint image for the simulated module: 8-bit grey, 256 × 288.
-pub fn load_fingerprint(path: &std::path::Path) -> Result<GreyImage, String> {
-    let img = image::open(path).map_err(|e| format!("{}: {e}", path.display()))?.to_luma8();
+pub fn load_fingerprint(path: &std::path::Path) -> Result<GreyImage, SimError> {
+    let img =
+        image::open(path).map_err(|source| SimError::FingerprintImage { path: path.to_path_buf(), source })?.to_luma8();
     if (img.width() as usize, img.height() as usize) != (zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT) {
-        return Err(format!("{}: the sensor's images are {}×{}", path.display(), zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT));
+        return Err(SimError::FingerprintSize { path: path.to_path_buf(), width: img.width(), height: img.height() });
     }
     Ok(GreyImage { width: zfm::IMAGE_WIDTH, height: zfm::IMAGE_HEIGHT, pixels: img.into_raw() })
 }
@@ -114,10 +117,10 @@ pub struct Simulator {
 
 impl Simulator {
     /// Opens a pseudo-terminal and starts the bridge logic on a thread.
-    pub fn start(cfg: SimConfig) -> Result<Simulator, String> {
-        let (mut master, slave) = TTYPort::pair().map_err(|e| format!("cannot open a pseudo-terminal: {e}"))?;
-        let path = slave.name().ok_or("the pseudo-terminal has no name")?;
-        master.set_timeout(Duration::from_millis(1)).map_err(|e| e.to_string())?;
+    pub fn start(cfg: SimConfig) -> Result<Simulator, SimError> {
+        let (mut master, slave) = TTYPort::pair().map_err(SimError::Pty)?;
+        let path = slave.name().ok_or(SimError::PtyUnnamed)?;
+        master.set_timeout(Duration::from_millis(1)).map_err(SimError::Pty)?;
         let faults: SharedFaults = Arc::default();
         let image = cfg
             .fingerprint
@@ -158,7 +161,7 @@ impl Simulator {
                     }
                 }
             })
-            .map_err(|e| e.to_string())?;
+            .map_err(SimError::Thread)?;
         Ok(Simulator { path, faults, receipts, stop, thread: Some(thread) })
     }
 
@@ -168,31 +171,39 @@ impl Simulator {
 
     /// Applies a command line such as `corrupt 0.01`, `drop 0.001`, `disconnect 500`,
     /// `silent fingerprint`, `answer fingerprint`, `no-finger 2`, `clear`.
-    pub fn command(&self, line: &str) -> Result<(), String> {
+    pub fn command(&self, line: &str) -> Result<(), SimError> {
         let mut words = line.split_whitespace();
         let verb = words.next().unwrap_or_default();
         let arg = words.next().unwrap_or_default();
         let channel = |name: &str| {
-            Channel::DEVICES.into_iter().find(|c| c.name() == name).ok_or_else(|| format!("no device {name:?}"))
+            Channel::DEVICES
+                .into_iter()
+                .find(|c| c.name() == name)
+                .ok_or_else(|| SimError::UnknownDevice(name.to_string()))
         };
         let mut f = self.faults();
         match verb {
-            "corrupt" => f.corrupt_rate = arg.parse().map_err(|_| "corrupt RATE")?,
-            "drop" => f.drop_rate = arg.parse().map_err(|_| "drop RATE")?,
+            "corrupt" => f.corrupt_rate = parse_arg(arg, "corrupt", "RATE")?,
+            "drop" => f.drop_rate = parse_arg(arg, "drop", "RATE")?,
             "disconnect" => {
-                let ms: u64 = arg.parse().map_err(|_| "disconnect MS")?;
+                let ms: u64 = parse_arg(arg, "disconnect", "MS")?;
                 f.disconnected_until = Some(Instant::now() + Duration::from_millis(ms));
             }
             "silent" => f.silent[channel(arg)?.index()] = true,
             "answer" => f.silent[channel(arg)?.index()] = false,
-            "no-finger" => f.no_finger = arg.parse().map_err(|_| "no-finger COUNT")?,
-            "corrupt-after" => f.corrupt_after = Some(arg.parse().map_err(|_| "corrupt-after BYTES")?),
+            "no-finger" => f.no_finger = parse_arg(arg, "no-finger", "COUNT")?,
+            "corrupt-after" => f.corrupt_after = Some(parse_arg(arg, "corrupt-after", "BYTES")?),
             "clear" => *f = Faults::default(),
             "" => {}
-            other => return Err(format!("unknown command {other:?}")),
+            other => return Err(SimError::UnknownCommand(other.to_string())),
         }
         Ok(())
     }
+}
+
+/// A fault command's argument, or what the command needs.
+fn parse_arg<T: FromStr>(arg: &str, command: &'static str, expected: &'static str) -> Result<T, SimError> {
+    arg.parse().map_err(|_| SimError::Argument { command, expected })
 }
 
 impl Drop for Simulator {
@@ -201,5 +212,56 @@ impl Drop for Simulator {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorstep_devices::DeviceError;
+
+    #[test]
+    fn fault_commands_apply_or_say_what_is_wrong() {
+        let sim = Simulator::start(SimConfig { paced: false, ..SimConfig::default() }).unwrap();
+        sim.command("no-finger 2").unwrap();
+        sim.command("silent gnss").unwrap();
+        assert_eq!(sim.faults().no_finger, 2);
+        assert!(sim.faults().silent[Channel::Gnss.index()]);
+        assert!(matches!(sim.command("corrupt"), Err(SimError::Argument { command: "corrupt", expected: "RATE" })));
+        assert!(matches!(
+            sim.command("no-finger -1"),
+            Err(SimError::Argument { command: "no-finger", expected: "COUNT" })
+        ));
+        assert!(matches!(sim.command("silent scanner"), Err(SimError::UnknownDevice(d)) if d == "scanner"));
+        assert!(matches!(sim.command("explode now"), Err(SimError::UnknownCommand(c)) if c == "explode"));
+        sim.command("").unwrap();
+        sim.command("clear").unwrap();
+        assert_eq!(sim.faults().no_finger, 0);
+        assert!(!sim.faults().silent[Channel::Gnss.index()]);
+    }
+
+    #[test]
+    fn fingerprint_images_must_be_the_sensors_size() {
+        let dir = std::env::temp_dir().join(format!("doorstep-sim-fp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let small = dir.join("small.png");
+        image::GrayImage::from_pixel(10, 12, image::Luma([200])).save(&small).unwrap();
+        let err = load_fingerprint(&small).unwrap_err();
+        assert!(
+            matches!(err, SimError::FingerprintSize { width: 10, height: 12, ref path } if *path == small),
+            "{err:?}"
+        );
+        let missing = dir.join("missing.png");
+        let err = load_fingerprint(&missing).unwrap_err();
+        assert!(matches!(err, SimError::FingerprintImage { ref path, .. } if *path == missing), "{err:?}");
+        std::fs::remove_dir_all(&dir).ok();
+        let demo = demo_fingerprint().expect("the demo print loads");
+        assert_eq!((demo.width, demo.height), (zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT));
+    }
+
+    #[test]
+    fn a_receipt_cut_short_is_an_error_of_its_bytes() {
+        let err = render_receipt(&[0x1D, 0x28, 0x6B, 0xFF, 0x00, 0x31]).unwrap_err();
+        assert!(matches!(err, SimError::Receipt(DeviceError::Malformed(_))), "{err:?}");
     }
 }

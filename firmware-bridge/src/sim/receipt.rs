@@ -1,10 +1,11 @@
 //! Draws a receipt's ESC/POS bytes as a 58 mm thermal printer would print them.
 
-use std::string::{String, ToString};
 use std::vec;
 use std::vec::Vec;
 
 use doorstep_devices::escpos;
+
+use super::SimError;
 
 /// The CJK font, for drawing receipts.
 const FONT: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC-doorstep.otf");
@@ -12,10 +13,10 @@ const FONT: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC-doorstep.ot
 const PAPER_WIDTH: u32 = 384;
 
 /// Draws what a receipt's bytes print, as a thermal printer would: black on white, 384 dots wide.
-pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, String> {
-    let items = escpos::parse(bytes).map_err(|e| e.to_string())?;
+pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, SimError> {
+    let items = escpos::parse(bytes)?;
     use ab_glyph::{Font as _, ScaleFont as _};
-    let font = ab_glyph::FontRef::try_from_slice(FONT).map_err(|e| e.to_string())?;
+    let font = ab_glyph::FontRef::try_from_slice(FONT).map_err(SimError::Font)?;
     let mut rows: Vec<Vec<u8>> = Vec::new();
     let blank = |rows: &mut Vec<Vec<u8>>, n: usize| rows.extend((0..n).map(|_| vec![255u8; PAPER_WIDTH as usize]));
     blank(&mut rows, 8);
@@ -56,7 +57,7 @@ pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, String> {
                 }
             }
             escpos::PrintItem::Qr(data) => {
-                let code = qrcode::QrCode::new(data.as_bytes()).map_err(|e| e.to_string())?;
+                let code = qrcode::QrCode::new(data.as_bytes()).map_err(SimError::Qr)?;
                 let modules = code.width();
                 let scale = 6usize;
                 let size = modules * scale;
@@ -84,7 +85,7 @@ pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, String> {
         }
     }
     let h = rows.len() as u32;
-    image::GrayImage::from_raw(PAPER_WIDTH, h, rows.concat()).ok_or_else(|| "receipt image".to_string())
+    image::GrayImage::from_raw(PAPER_WIDTH, h, rows.concat()).ok_or(SimError::ReceiptImage)
 }
 
 #[cfg(test)]
