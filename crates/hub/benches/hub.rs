@@ -68,6 +68,9 @@ fn main() {
         pki::init(&d.path().join("hub"), &["localhost".into()], &listen, &format!("https://localhost:{port}")).unwrap();
     let bundles: Vec<Bundle> =
         (0..TABLETS).map(|i| common::bundle(&hub, &format!("bench-{i}"), Validity::days(1))).collect();
+    for i in 0..TABLETS {
+        common::enroll_officer(&hub, &common::officer_key(i));
+    }
     let work: Vec<Vec<SealedEnvelope>> =
         bundles.iter().enumerate().map(|(i, b)| common::envelopes(b, i, per_tablet, |_| SIZE)).collect();
     let total_bytes: usize = work.iter().flatten().map(|e| e.to_bytes().len()).sum();
@@ -89,6 +92,7 @@ fn main() {
     let (program, args) = if program.is_empty() { (args[0].clone(), args[1..].to_vec()) } else { (program, args) };
     let mut child = Command::new(program)
         .args(args)
+        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -48,6 +48,10 @@ enum Command {
     /// Trust a supervisor's key (64 hex characters) for batch manifests; bundles written from
     /// now on carry it.
     AddSupervisor { key: String },
+    /// Enroll an officer's key (64 hex characters, as `doorstep vault add-user` prints it):
+    /// envelopes signed by an officer key the hub has not enrolled are refused. A serving hub
+    /// takes it from its next envelope.
+    AddOfficer { key: String },
     /// Serve the API until stopped.
     Serve,
     /// The back office: open approved applications with the bureau's private key and write one
@@ -151,6 +155,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             hub.add_supervisor(&key)?;
             println!("the hub now takes manifests signed by {key}");
         }
+        Command::AddOfficer { key } => {
+            let mut hub = Hub::open(&cli.hub)?;
+            hub.add_officer(&key)?;
+            println!("the hub now takes envelopes signed by officer key {key}");
+        }
         Command::Export { approved: _, key, out } => {
             let hub = Hub::open(&cli.hub)?;
             let text = std::fs::read_to_string(&key).with_context(|| key.display().to_string())?;
@@ -214,7 +223,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Logs go to standard error, filtered by `RUST_LOG` (`info` when unset): one line per
+/// request and per refusal, never personal data.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
 fn main() -> ExitCode {
+    init_logging();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -70,6 +70,71 @@ pub struct HubConfig {
     /// Supervisors' Ed25519 public keys (hex), handed to each tablet in its bundle.
     #[serde(default)]
     pub supervisors: Vec<String>,
+    /// Officers' Ed25519 public keys (hex): an envelope signed by any other officer key is
+    /// refused (`doorstep-hub add-officer`; read at each envelope, no restart needed).
+    #[serde(default)]
+    pub officers: Vec<String>,
+    /// How the hub protects itself from abuse (SECURITY R25); every field has a default.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// `[limits]` in `hub.toml`: timeouts and caps that keep the hub up under abuse (SECURITY
+/// R25). Read when `serve` starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Seconds a new connection has to finish its TLS handshake.
+    pub handshake_timeout_secs: f64,
+    /// Seconds a connection has to send a request's headers, counted from the end of the
+    /// handshake or of the previous reply (so an idle kept-alive connection is closed too).
+    pub header_timeout_secs: f64,
+    /// Seconds a request's body may go without a byte arriving.
+    pub body_timeout_secs: f64,
+    /// Connections open at once, in all. Never more than the process's open-file limit
+    /// allows (less a reserve for the store): see the log at start.
+    pub max_connections: usize,
+    /// Connections open at once from one IP address (tablets behind one carrier NAT share one).
+    pub max_connections_per_ip: usize,
+    /// Unfinished (partial) uploads one device may hold at the hub.
+    pub uploads_per_device: usize,
+    /// Hours after which a partial upload that has not grown is dropped.
+    pub upload_expiry_hours: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            handshake_timeout_secs: 10.0,
+            header_timeout_secs: 30.0,
+            body_timeout_secs: 30.0,
+            max_connections: 1024,
+            max_connections_per_ip: 128,
+            uploads_per_device: 32,
+            upload_expiry_hours: 7 * 24,
+        }
+    }
+}
+
+impl Limits {
+    /// A setting in seconds as a duration: from 10 ms to a day.
+    pub fn duration(secs: f64) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(if secs.is_finite() { secs.clamp(0.01, 86_400.0) } else { 86_400.0 })
+    }
+}
+
+impl HubConfig {
+    /// The keys this configuration trusts, checked.
+    pub fn trusted(&self) -> Result<Trusted, PkiError> {
+        Ok(Trusted { supervisors: keys(&self.supervisors, "supervisor")?, officers: keys(&self.officers, "officer")? })
+    }
+}
+
+/// The supervisors' and officers' keys the hub trusts (SECURITY R24).
+#[derive(Debug, Clone, Default)]
+pub struct Trusted {
+    pub supervisors: Vec<doorstep_envelope::VerifyingKey>,
+    pub officers: Vec<doorstep_envelope::VerifyingKey>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -180,6 +245,8 @@ pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> Result<Hub
         listen: listen.to_string(),
         max_envelope: doorstep_sync::wire::MAX_ENVELOPE,
         supervisors: Vec::new(),
+        officers: Vec::new(),
+        limits: Limits::default(),
     };
     let path = dir.join("hub.toml");
     write_public(&path, &toml_text(&config, &path)?)?;
@@ -224,11 +291,7 @@ pub fn client_certificate(
 
 impl Hub {
     pub fn open(dir: &Path) -> Result<Hub, PkiError> {
-        let path = dir.join("hub.toml");
-        let text = fs::read_to_string(&path).map_err(|_| PkiError::NoHub(dir.display().to_string()))?;
-        let config = toml::from_str(&text)
-            .map_err(|e| PkiError::Format { path: path.display().to_string(), message: e.to_string() })?;
-        Ok(Hub { dir: dir.to_path_buf(), config })
+        Ok(Hub { dir: dir.to_path_buf(), config: load_config(dir)? })
     }
 
     pub fn issuer(&self) -> Result<Issuer<'static, KeyPair>, PkiError> {
@@ -259,6 +322,17 @@ impl Hub {
         keys(std::slice::from_ref(&key), "supervisor")?;
         if !self.config.supervisors.contains(&key) {
             self.config.supervisors.push(key);
+        }
+        self.save_config()
+    }
+
+    /// Enrolls an officer's public key (hex): envelopes it signs are taken from the next one
+    /// on, without a restart.
+    pub fn add_officer(&mut self, key_hex: &str) -> Result<(), PkiError> {
+        let key = key_hex.trim().to_ascii_lowercase();
+        keys(std::slice::from_ref(&key), "officer")?;
+        if !self.config.officers.contains(&key) {
+            self.config.officers.push(key);
         }
         self.save_config()
     }
@@ -349,6 +423,13 @@ fn write_replacing(path: &Path, contents: &str) -> Result<(), PkiError> {
     fs::write(&tmp, contents).map_err(io(&tmp))?;
     fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io(&tmp))?;
     fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// `HUB/hub.toml`, read now (the service reads it again whenever it changes).
+pub fn load_config(dir: &Path) -> Result<HubConfig, PkiError> {
+    let path = dir.join("hub.toml");
+    let text = fs::read_to_string(&path).map_err(|_| PkiError::NoHub(dir.display().to_string()))?;
+    toml::from_str(&text).map_err(|e| PkiError::Format { path: path.display().to_string(), message: e.to_string() })
 }
 
 pub fn load_devices(dir: &Path) -> Result<Devices, PkiError> {

@@ -28,6 +28,7 @@ fn receipt_key(b: &Bundle) -> VerifyingKey {
 
 /// A sealed application of about `size` bytes from a fake tablet, with an obviously fake person.
 struct Tablet {
+    device: String,
     bureau: BureauPublicKey,
     device_key: SigningKey,
     officer_key: SigningKey,
@@ -35,12 +36,16 @@ struct Tablet {
 }
 
 impl Tablet {
-    fn new(b: &Bundle, seed: u8) -> Tablet {
+    /// A tablet with `b`'s device name whose officer's key the hub has enrolled.
+    fn new(hub: &Hub, b: &Bundle, seed: u8) -> Tablet {
         let bureau = BureauPublicKey::from_bytes(&hex::decode(&b.bureau_public_key).unwrap()).unwrap();
+        let officer_key = signing_key_from_seed(&[seed.wrapping_add(100); 32]);
+        common::enroll_officer(hub, &officer_key);
         Tablet {
+            device: b.device.clone(),
             bureau,
             device_key: signing_key_from_seed(&[seed; 32]),
-            officer_key: signing_key_from_seed(&[seed.wrapping_add(100); 32]),
+            officer_key,
             counter: 0,
         }
     }
@@ -48,10 +53,10 @@ impl Tablet {
     fn seal(&mut self, id: ApplicationId, size: usize) -> SealedEnvelope {
         self.counter += 1;
         let record =
-            common::record(id, format!("TEST-{}", self.counter), vec![0x42; size], "tablet-test", "officer-test");
+            common::record(id, format!("TEST-{}", self.counter), vec![0x42; size], &self.device, "officer-test");
         let ctx = SealContext {
             bureau: &self.bureau,
-            device_id: &DeviceId("tablet-test".into()),
+            device_id: &DeviceId(self.device.clone()),
             device_key: &self.device_key,
             officer_id: "officer-test",
             officer_key: &self.officer_key,
@@ -82,7 +87,7 @@ fn an_envelope_goes_up_in_chunks_and_comes_back_as_a_verified_receipt_once() {
     let url = format!("https://localhost:{}", running.addr.port());
     let mut c = client(&b, &url);
     c.chunk = 16 * 1024;
-    let mut t = Tablet::new(&b, 1);
+    let mut t = Tablet::new(&hub, &b, 1);
     let env = t.seal(id(1), 150_000);
     let bytes = env.to_bytes();
     let mut seen = Vec::new();
@@ -115,7 +120,7 @@ fn an_upload_cut_short_resumes_from_the_hubs_offset() {
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
     let url = format!("https://localhost:{}", running.addr.port());
     let mut c = client(&b, &url);
-    let mut t = Tablet::new(&b, 2);
+    let mut t = Tablet::new(&hub, &b, 2);
     let env = t.seal(id(2), 100_000);
     let bytes = env.to_bytes();
     let digest = hex::encode(env.digest());
@@ -166,7 +171,7 @@ fn conflicts_replays_and_bad_envelopes_are_refused_by_name() {
     let b = bundle(&hub, "tablet-01", Validity::days(30));
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
     let mut c = client(&b, &format!("https://localhost:{}", running.addr.port()));
-    let mut t = Tablet::new(&b, 3);
+    let mut t = Tablet::new(&hub, &b, 3);
     let first = t.seal(id(3), 2_000);
     c.upload(id(3), &first.digest(), &first.to_bytes(), Start::Ask, None, &mut |_, _| {}).unwrap();
     // The same application id with other bytes.
@@ -176,14 +181,14 @@ fn conflicts_replays_and_bad_envelopes_are_refused_by_name() {
         (422, "conflict".into())
     );
     // A device counter used again for another application.
-    let mut replay = Tablet::new(&b, 3);
+    let mut replay = Tablet::new(&hub, &b, 3);
     let again = replay.seal(id(4), 2_000);
     assert_eq!(
         refused(c.upload(id(4), &again.digest(), &again.to_bytes(), Start::Ask, None, &mut |_, _| {})),
         (422, "replayed-counter".into())
     );
     // Another signing key from the same enrolled tablet.
-    let mut stranger = Tablet::new(&b, 9);
+    let mut stranger = Tablet::new(&hub, &b, 9);
     stranger.counter = 100;
     let strange = stranger.seal(id(5), 2_000);
     assert_eq!(
@@ -305,7 +310,7 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     assert_eq!(b.supervisors.len(), 1, "the bundle carries the supervisors' keys");
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
     let mut c = client(&b, &format!("https://localhost:{}", running.addr.port()));
-    let mut t = Tablet::new(&b, 4);
+    let mut t = Tablet::new(&hub, &b, 4);
     let envs: Vec<SealedEnvelope> = (10..13).map(|n| t.seal(id(n), 5_000)).collect();
     for e in &envs[..2] {
         c.upload(e.application_id(), &e.digest(), &e.to_bytes(), Start::Ask, None, &mut |_, _| {}).unwrap();
@@ -318,7 +323,7 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     let manifest = |batch: &str, key: &SigningKey| {
         BatchManifest {
             batch_id: batch.into(),
-            device_id: "tablet-test".into(),
+            device_id: "tablet-01".into(),
             supervisor_id: "supervisor-test".into(),
             created_at_unix: 1_790_001_000,
             entries: vec![
@@ -361,7 +366,7 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     assert_eq!(refused(c.submit_manifest(&manifest("shift-b", &stranger), None)), (422, "manifest-signature".into()));
     let mut other = BatchManifest {
         batch_id: "shift-a".into(),
-        device_id: "tablet-test".into(),
+        device_id: "tablet-01".into(),
         supervisor_id: "supervisor-test".into(),
         created_at_unix: 1_790_002_000,
         entries: vec![entry(&envs[0], Decision::Approved)],
@@ -405,7 +410,7 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     // A later batch that lists it again does not undo the verdict its tablet settled on.
     let later = BatchManifest {
         batch_id: "shift-later".into(),
-        device_id: "tablet-test".into(),
+        device_id: "tablet-01".into(),
         supervisor_id: "supervisor-test".into(),
         created_at_unix: 1_790_003_000,
         entries: vec![entry(&envs[0], Decision::Returned { reason: "再次".into() })],

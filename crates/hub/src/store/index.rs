@@ -134,6 +134,19 @@ impl SledStore {
     fn part(&self, id: &str) -> Result<PathBuf, StoreError> {
         Ok(self.upload_dir.join(file_name(id, "part")?))
     }
+
+    /// An upload's head with what its file says: the bytes held, and when it last grew.
+    fn with_part(&self, id: &str, mut u: Upload) -> Result<Upload, StoreError> {
+        (u.offset, u.touched_at_unix) = match std::fs::metadata(self.part(id)?) {
+            Ok(m) => {
+                let at = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+                (m.len(), at.map_or(u.started_at_unix, |d| d.as_secs() as i64))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (0, u.started_at_unix),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(u)
+    }
 }
 
 fn tx_error(e: sled::transaction::TransactionError<()>) -> StoreError {
@@ -154,6 +167,14 @@ fn key(kind: u8, id: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + id.len());
     k.push(kind);
     k.extend_from_slice(id.as_bytes());
+    k
+}
+
+/// Batches are kept by device: one device's batch id says nothing of another's.
+fn manifest_key(device: &str, batch: &str) -> Vec<u8> {
+    let mut k = device.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(batch.as_bytes());
     k
 }
 
@@ -231,13 +252,21 @@ impl SledStore {
 impl Store for SledStore {
     fn upload(&self, id: &str) -> Result<Option<Upload>, StoreError> {
         self.alive()?;
-        let Some(mut u) = Self::json::<Upload>(self.records.get(key(UPLOAD, id))?)? else { return Ok(None) };
-        u.offset = match std::fs::metadata(self.part(id)?) {
-            Ok(m) => m.len(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-            Err(e) => return Err(e.into()),
-        };
-        Ok(Some(u))
+        let Some(u) = Self::json::<Upload>(self.records.get(key(UPLOAD, id))?)? else { return Ok(None) };
+        Ok(Some(self.with_part(id, u)?))
+    }
+
+    fn uploads(&self) -> Result<Vec<(String, Upload)>, StoreError> {
+        self.alive()?;
+        let mut out = Vec::new();
+        for item in self.records.scan_prefix([UPLOAD]) {
+            let (k, v) = item?;
+            let id = String::from_utf8_lossy(&k[1..]).into_owned();
+            let u: Upload = serde_json::from_slice(&v).map_err(|e| StoreError::Damaged(e.to_string()))?;
+            let u = self.with_part(&id, u)?;
+            out.push((id, u));
+        }
+        Ok(out)
     }
 
     fn append(&self, id: &str, upload: &Upload, chunk: &[u8]) -> Result<u64, StoreError> {
@@ -337,12 +366,18 @@ impl Store for SledStore {
         }
     }
 
-    fn manifest(&self, batch: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    fn manifest(&self, device: &str, batch: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.alive()?;
-        Ok(self.manifests.get(batch)?.map(|v| v.to_vec()))
+        Ok(self.manifests.get(manifest_key(device, batch))?.map(|v| v.to_vec()))
     }
 
-    fn put_manifest(&self, batch: &str, bytes: &[u8], decisions: &[(String, Status)]) -> Result<(), StoreError> {
+    fn put_manifest(
+        &self,
+        device: &str,
+        batch: &str,
+        bytes: &[u8],
+        decisions: &[(String, Status)],
+    ) -> Result<(), StoreError> {
         self.alive()?;
         use sled::Transactional;
         let encoded: Vec<(String, Vec<u8>)> = decisions
@@ -352,7 +387,7 @@ impl Store for SledStore {
             .map_err(|e| StoreError::Damaged(e.to_string()))?;
         (&self.manifests, &self.statuses)
             .transaction(|(m, st)| {
-                m.insert(batch, bytes)?;
+                m.insert(manifest_key(device, batch), bytes)?;
                 for (id, v) in &encoded {
                     // An application already in a batch keeps its first status (and any
                     // verdict on it): a status its tablet settled on never changes.

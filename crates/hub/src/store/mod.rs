@@ -46,6 +46,12 @@ pub struct Upload {
     /// Bytes held so far (not stored: the length of the upload's file).
     #[serde(skip)]
     pub offset: u64,
+    /// When its first chunk came.
+    #[serde(default)]
+    pub started_at_unix: i64,
+    /// When it last grew (not stored: the time its file was last written, or its start).
+    #[serde(skip)]
+    pub touched_at_unix: i64,
 }
 
 /// A received envelope's facts.
@@ -95,6 +101,8 @@ pub fn undecidable(id: &str, now: Option<&Status>) -> Option<String> {
 pub trait Store: Records {
     /// A partial upload, with the bytes held so far in `offset`.
     fn upload(&self, id: &str) -> Result<Option<Upload>, StoreError>;
+    /// Every partial upload, as [`Store::upload`] gives each.
+    fn uploads(&self) -> Result<Vec<(String, Upload)>, StoreError>;
     /// Appends a chunk that passed its checksum at `upload.offset` (starting the upload when
     /// it is 0) and returns the new offset, durable.
     fn append(&self, id: &str, upload: &Upload, chunk: &[u8]) -> Result<u64, StoreError>;
@@ -112,9 +120,15 @@ pub trait Store: Records {
     /// Binds an enrolled device to the signing key it first uses, atomically: `Some(key)`
     /// when it is bound to another key already, `None` when it is (now) bound to `key`.
     fn bind_device_key(&self, device: &str, key: [u8; 32]) -> Result<Option<[u8; 32]>, StoreError>;
-    /// A supervisor's manifest, by batch id.
-    fn manifest(&self, batch: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A supervisor's manifest, by the device that sent it and its batch id.
+    fn manifest(&self, device: &str, batch: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Stores a manifest and each application's decision, as one; an application that already
     /// has a status (from an earlier batch) keeps it.
-    fn put_manifest(&self, batch: &str, bytes: &[u8], decisions: &[(String, Status)]) -> Result<(), StoreError>;
+    fn put_manifest(
+        &self,
+        device: &str,
+        batch: &str,
+        bytes: &[u8],
+        decisions: &[(String, Status)],
+    ) -> Result<(), StoreError>;
 }

@@ -2,7 +2,7 @@
 //! application of an obviously fake person, and a seeded random source.
 
 use doorstep_envelope::{
-    ApplicationId, ApplicationRecord, CaptureMetadata, DeviceId, SealContext, SealedEnvelope, seal,
+    ApplicationId, ApplicationRecord, CaptureMetadata, DeviceId, SealContext, SealedEnvelope, SigningKey, seal,
     signing_key_from_seed,
 };
 use doorstep_hub::pki::{Bundle, Hub, Validity};
@@ -41,14 +41,28 @@ pub fn record(
     }
 }
 
+/// Enrolls an officer's key at the hub, as `doorstep-hub add-officer` does (SECURITY R24: the
+/// hub refuses envelopes signed by officers it has not enrolled).
+#[allow(dead_code)]
+pub fn enroll_officer(hub: &Hub, key: &SigningKey) {
+    Hub::open(&hub.dir).unwrap().add_officer(&hex::encode(key.verifying_key().to_bytes())).unwrap();
+}
+
+/// The officer key of tablet number `tablet` in [`envelopes`].
+#[allow(dead_code)]
+pub fn officer_key(tablet: usize) -> SigningKey {
+    signing_key_from_seed(&[tablet as u8 + 101; 32])
+}
+
 /// `count` envelopes sealed by tablet number `tablet` (its own device and officer keys,
-/// counters from 1); envelope `n` has `size(n)` random bytes as its photo.
+/// counters from 1) under the device id of its bundle; envelope `n` has `size(n)` random
+/// bytes as its photo. The officer's key must be enrolled ([`enroll_officer`]).
 #[allow(dead_code)]
 pub fn envelopes(b: &Bundle, tablet: usize, count: usize, size: impl Fn(usize) -> usize) -> Vec<SealedEnvelope> {
     let bureau = b.bureau_key().unwrap();
     let device_key = signing_key_from_seed(&[tablet as u8 + 1; 32]);
-    let officer_key = signing_key_from_seed(&[tablet as u8 + 101; 32]);
-    let device_id = DeviceId(format!("tablet-{tablet}"));
+    let officer_key = officer_key(tablet);
+    let device_id = DeviceId(b.device.clone());
     (0..count)
         .map(|n| {
             let id = ApplicationId::new_v7(1_790_000_000_000 + (tablet * 10_000 + n) as u64, [tablet as u8; 10]);

@@ -1,0 +1,105 @@
+//! The supervisor's signed batch manifest for a shift.
+
+use doorstep_envelope::{Decision, SignedManifest};
+use doorstep_sync::wire::{self, ManifestAccepted, ManifestProblems, Status};
+
+use super::{Reply, Service};
+use crate::store::{Store, StoreError};
+
+impl<S: Store> Service<S> {
+    /// A supervisor's signed manifest for a shift: taken only when every envelope it lists
+    /// is here, from this device, with the digest it names; otherwise the reply lists what is
+    /// missing. Batches are the device's own: another device's batch id is another batch.
+    pub(super) fn manifest(&self, device: &str, body: &[u8]) -> Result<Reply, StoreError> {
+        let signed = match SignedManifest::from_bytes(body) {
+            Ok(m) => m,
+            Err(e) => return Ok(Reply::error(422, "manifest", format!("not a signed manifest: {e}"))),
+        };
+        // Read whenever hub.toml changes, so `add-supervisor` counts without a restart.
+        let trusted = match self.trusted.get() {
+            Ok(t) => t,
+            Err(e) => {
+                return Ok(Reply::error(500, "hub-config", format!("the hub cannot read its supervisors: {e}")));
+            }
+        };
+        let manifest = match signed.verify(&trusted.supervisors) {
+            Ok(m) => m.clone(),
+            Err(e) => return Ok(Reply::error(422, "manifest-signature", e.to_string())),
+        };
+        if manifest.device_id != device {
+            return Ok(Reply::error(
+                422,
+                "manifest-device",
+                format!("the manifest is for another device than {device}, whose certificate sends it"),
+            ));
+        }
+        if let Some(previous) = self.store.manifest(device, &manifest.batch_id)? {
+            return Ok(if previous == body {
+                Reply::json(200, &self.accepted(&manifest, body))
+            } else {
+                Reply::error(
+                    422,
+                    "conflict",
+                    format!("batch {} was already sent with other contents", manifest.batch_id),
+                )
+            });
+        }
+        let (mut missing, mut mismatched) = (Vec::new(), Vec::new());
+        for e in &manifest.entries {
+            let id = e.application_id.to_string();
+            match self.store.received(&id)? {
+                Some(r) if r.device == device && r.digest == hex::encode(e.digest) => {}
+                Some(r) if r.device == device => mismatched.push(id),
+                // Another device's application is not this device's to release.
+                _ => missing.push(id),
+            }
+        }
+        if !missing.is_empty() || !mismatched.is_empty() {
+            let problems = ManifestProblems {
+                error: "manifest-incomplete".into(),
+                message: format!(
+                    "{} listed application(s) are not at the hub, {} have another digest: upload them, then send the manifest again",
+                    missing.len(),
+                    mismatched.len()
+                ),
+                missing,
+                mismatched,
+            };
+            return Ok(Reply::json(422, &problems).with(wire::ERROR, "manifest-incomplete"));
+        }
+        let decisions: Vec<(String, Status)> = manifest
+            .entries
+            .iter()
+            .map(|e| {
+                let status = match &e.decision {
+                    Decision::Approved => Status::Approved { batch: manifest.batch_id.clone() },
+                    Decision::Returned { reason } => {
+                        Status::Returned { batch: manifest.batch_id.clone(), reason: reason.clone() }
+                    }
+                };
+                (e.application_id.to_string(), status)
+            })
+            .collect();
+        self.store.put_manifest(device, &manifest.batch_id, body, &decisions)?;
+        Ok(Reply::json(200, &self.accepted(&manifest, body)))
+    }
+
+    /// The answer to a manifest taken, with the hub's signed receipt for its bytes.
+    fn accepted(&self, m: &doorstep_envelope::BatchManifest, body: &[u8]) -> ManifestAccepted {
+        let approved = m.entries.iter().filter(|e| e.decision == Decision::Approved).count();
+        let receipt = doorstep_envelope::BatchReceipt::sign(
+            body,
+            &m.batch_id,
+            m.entries.len() as u32,
+            &self.hub_id,
+            (self.now)(),
+            &self.receipt_key,
+        );
+        ManifestAccepted {
+            batch_id: m.batch_id.clone(),
+            approved,
+            returned: m.entries.len() - approved,
+            receipt: hex::encode(receipt.to_bytes()),
+        }
+    }
+}

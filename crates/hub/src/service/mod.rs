@@ -1,0 +1,280 @@
+//! The hub API's logic, apart from HTTP and TLS: a request (method, path, headers, body, and
+//! the client certificate TLS verified) in, a reply out. See `doorstep_sync::wire`.
+//!
+//! Identity (SECURITY R24): a request is answered for the enrolled device its certificate
+//! names, and only about that device's applications. An application id belongs to the device
+//! that first uploads it; any other device is refused with `403 other-device`, whatever it
+//! asks (its offset, its receipt, its status, or to write it). The envelope's device id must
+//! be that device's name, its officer key one that `hub.toml` enrolls (`officers`), and its
+//! counter is that device's.
+//!
+//! - [`route`]: the request's method, path and headers parsed, before anything is read;
+//! - `upload`: HEAD and PATCH, the envelope's checks, the receipt;
+//! - `manifest`: the supervisor's batch manifest.
+
+mod fresh;
+mod manifest;
+mod route;
+mod upload;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use doorstep_envelope::SigningKey;
+use doorstep_sync::wire::{self, ErrorBody, Status};
+
+use crate::pki::{self, Devices};
+use crate::store::{Store, StoreError};
+pub use route::{Call, parse};
+
+/// A reply to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    fn empty(status: u16) -> Reply {
+        Reply { status, headers: Vec::new(), body: Vec::new() }
+    }
+
+    pub fn error(status: u16, code: &str, message: impl Into<String>) -> Reply {
+        let body = serde_json::to_vec(&ErrorBody { error: code.into(), message: message.into() }).unwrap_or_default();
+        // The code in a header too: a reply to HEAD has no body.
+        Reply { status, headers: vec![("content-type", "application/json".into()), (wire::ERROR, code.into())], body }
+    }
+
+    fn with(mut self, name: &'static str, value: impl ToString) -> Reply {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    fn receipt(bytes: Vec<u8>) -> Reply {
+        Reply { status: 200, headers: vec![("content-type", "application/octet-stream".into())], body: bytes }
+    }
+
+    fn json<T: serde::Serialize>(status: u16, value: &T) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type", "application/json".into())],
+            body: serde_json::to_vec(value).unwrap_or_default(),
+        }
+    }
+
+    /// The error code of a refusal (`None` for a success).
+    pub fn code(&self) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| *n == wire::ERROR).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A request as the HTTP layer hands it over.
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub header: &'a dyn Fn(&str) -> Option<String>,
+    pub body: &'a [u8],
+    /// The DER of the client certificate TLS verified against the CA.
+    pub peer: &'a [u8],
+}
+
+/// How partial uploads are bounded (SECURITY R25); from `hub.toml`'s `[limits]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadLimits {
+    /// Partial uploads one device may hold at once.
+    pub per_device: usize,
+    /// A partial upload that has not grown for this long is dropped.
+    pub expiry_secs: i64,
+}
+
+pub struct Service<S: Store> {
+    /// Shared with the admin socket (`crate::admin`).
+    pub store: Arc<S>,
+    pub hub_id: String,
+    receipt_key: SigningKey,
+    max_envelope: u64,
+    pub uploads: UploadLimits,
+    /// `devices.toml` and `hub.toml`, read again whenever they change: a revocation, a new
+    /// officer or supervisor counts from the next request, without a restart.
+    devices: fresh::Fresh<Devices>,
+    trusted: fresh::Fresh<pki::Trusted>,
+    /// Uploads being written, by application id, with the device writing each.
+    in_flight: Mutex<HashMap<String, String>>,
+    /// The clock, in unix seconds (tests set it).
+    pub now: fn() -> i64,
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Releases an upload's in-flight mark when the request ends, however it ends.
+struct InFlight<'a> {
+    set: &'a Mutex<HashMap<String, String>>,
+    id: String,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.set.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
+    }
+}
+
+/// `403 other-device`: the application is another enrolled device's (SECURITY R24). Said the
+/// same way for a read, a resume and a write.
+fn other_device(id: &str) -> Reply {
+    Reply::error(
+        403,
+        "other-device",
+        format!("application {id} belongs to another enrolled device: this device may not read, resume or write it"),
+    )
+}
+
+fn in_flight_reply() -> Reply {
+    Reply::error(
+        wire::STATUS_IN_FLIGHT,
+        wire::IN_FLIGHT,
+        "an upload of this application is in progress; ask again shortly",
+    )
+}
+
+impl<S: Store> Service<S> {
+    pub fn new(store: S, hub: &pki::Hub) -> Result<Service<S>, pki::PkiError> {
+        let dir: PathBuf = hub.dir.clone();
+        let limits = &hub.config.limits;
+        Ok(Service {
+            store: Arc::new(store),
+            hub_id: hub.config.hub_id.clone(),
+            receipt_key: hub.receipt_key()?,
+            max_envelope: hub.config.max_envelope,
+            uploads: UploadLimits {
+                per_device: limits.uploads_per_device,
+                expiry_secs: limits.upload_expiry_hours.saturating_mul(3600),
+            },
+            devices: fresh::Fresh::new(dir.join("devices.toml"), {
+                let dir = dir.clone();
+                Box::new(move || pki::load_devices(&dir))
+            }),
+            trusted: fresh::Fresh::new(dir.join("hub.toml"), Box::new(move || pki::load_config(&dir)?.trusted())),
+            in_flight: Mutex::new(HashMap::new()),
+            now: unix_now,
+        })
+    }
+
+    /// The enrolled device a certificate belongs to, or the reply refusing it.
+    fn device(&self, peer: &[u8]) -> Result<String, Reply> {
+        let devices = self
+            .devices
+            .get()
+            .map_err(|e| Reply::error(500, "hub-config", format!("the hub cannot read its devices: {e}")))?;
+        let fp = pki::fingerprint(peer);
+        match devices.devices.iter().find(|d| d.fingerprint == fp) {
+            None => Err(Reply::error(
+                403,
+                "unknown-device",
+                "this certificate is signed by the hub's CA but no enrolled device has it",
+            )),
+            Some(d) if d.revoked_at_unix.is_some() => {
+                Err(Reply::error(403, "revoked-device", format!("device {} was revoked; it may not upload", d.name)))
+            }
+            Some(d) => Ok(d.name.clone()),
+        }
+    }
+
+    /// Answers a request, and logs it: method, route, status, device and application id,
+    /// and the refusal's code; never a header's or the body's contents.
+    pub fn handle(&self, req: &Request<'_>) -> Reply {
+        let (device, reply) = match self.device(req.peer) {
+            Ok(device) => {
+                let reply = self.answer(&device, req);
+                (Some(device), reply)
+            }
+            Err(reply) => (None, reply),
+        };
+        let route = wire::route(req.path);
+        let (route_name, id) = match &route {
+            Some(wire::Route::Envelope(id)) => ("envelope", Some(id.as_str())),
+            Some(wire::Route::Receipt(id)) => ("receipt", Some(id.as_str())),
+            Some(wire::Route::Status(id)) => ("status", Some(id.as_str())),
+            Some(wire::Route::Manifests) => ("manifests", None),
+            None => ("unknown", None),
+        };
+        let (device, id, code) = (device.as_deref().unwrap_or("-"), id.unwrap_or("-"), reply.code().unwrap_or("-"));
+        // Method names are ours to print only when they are one we know (the rest is input).
+        let method = match req.method {
+            m @ ("HEAD" | "PATCH" | "GET" | "POST" | "PUT" | "DELETE" | "OPTIONS") => m,
+            _ => "other",
+        };
+        if reply.status >= 500 {
+            tracing::error!(method, route = route_name, status = reply.status, device, id, code, "request failed");
+        } else if reply.status >= 400 && reply.status != wire::STATUS_IN_FLIGHT {
+            tracing::warn!(method, route = route_name, status = reply.status, device, id, code, "request refused");
+        } else {
+            tracing::info!(method, route = route_name, status = reply.status, device, id, code, "request");
+        }
+        reply
+    }
+
+    fn answer(&self, device: &str, req: &Request<'_>) -> Reply {
+        let call = match route::parse(req.method, req.path, req.header) {
+            Ok(c) => c,
+            Err(reply) => return reply,
+        };
+        if let Some(id) = call.id() {
+            // While an upload of an id is being committed, what the index says of it may not
+            // be durable yet: nobody hears of it (a receipt would let a tablet erase) until it
+            // is. Another device hears that it is not its own.
+            let holder = self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned();
+            match holder {
+                Some(d) if d != device => return other_device(id),
+                Some(_) if !matches!(call, Call::Patch { .. }) => return in_flight_reply(),
+                _ => {}
+            }
+        }
+        let result = match &call {
+            Call::Head { id, digest } => self.head(id, digest, device),
+            Call::Patch { id, digest, offset, length, checksum } => self.patch(
+                id,
+                device,
+                upload::Chunk { digest, offset: *offset, length: *length, checksum, body: req.body },
+            ),
+            Call::Receipt { id } => self.receipt(id, device),
+            Call::Status { id } => self.status(id, device),
+            Call::Manifest => self.manifest(device, req.body),
+        };
+        result.unwrap_or_else(|e| Reply::error(500, "store", e.to_string()))
+    }
+
+    /// An envelope's receipt, for the device that uploaded it only.
+    fn receipt(&self, id: &str, device: &str) -> Result<Reply, StoreError> {
+        match self.store.received(id)? {
+            Some(r) if r.device != device => return Ok(other_device(id)),
+            Some(_) => {}
+            None => {
+                if self.store.upload(id)?.is_some_and(|u| u.device != device) {
+                    return Ok(other_device(id));
+                }
+                return Ok(Reply::error(404, "no-receipt", "the hub has no receipt for this application"));
+            }
+        }
+        Ok(match self.store.receipt(id)? {
+            Some(r) => Reply::receipt(r),
+            None => Reply::error(500, "store", "a received envelope without its receipt"),
+        })
+    }
+
+    /// An application's status, for the device that uploaded it only.
+    fn status(&self, id: &str, device: &str) -> Result<Reply, StoreError> {
+        match self.store.received(id)? {
+            Some(r) if r.device != device => Ok(other_device(id)),
+            Some(_) => Ok(Reply::json(200, &self.store.status(id)?.unwrap_or(Status::Received))),
+            None if self.store.upload(id)?.is_some_and(|u| u.device != device) => Ok(other_device(id)),
+            None => Ok(Reply::error(404, "unknown-application", "this device uploaded no such application")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,182 @@
+//! The hub binds identity (SECURITY R24): an envelope's device id is the enrolled identity of
+//! the certificate that uploads it; counters, application ids, uploads, receipts, statuses and
+//! batches are per device; officer keys are enrolled like supervisors'. Two enrolled tablets
+//! on loopback with real certificates: the second one tries everything against the first.
+
+mod common;
+
+use doorstep_envelope::*;
+use doorstep_hub::pki::{self, Bundle, Hub, Validity};
+use doorstep_sync::client::{HubClient, Start, SyncError};
+use doorstep_sync::wire;
+
+fn refused(r: Result<impl std::fmt::Debug, SyncError>) -> (u16, String) {
+    match r {
+        Err(SyncError::Refused { status, code, .. }) => (status, code),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn client(b: &Bundle, port: u16) -> HubClient {
+    HubClient::new(&format!("https://localhost:{port}"), b.client_config().unwrap()).unwrap()
+}
+
+/// Seals application `n` as `device_id` with tablet `keys`' device and officer keys.
+fn seal_as(b: &Bundle, device_id: &str, keys: usize, n: u64, counter: u64) -> SealedEnvelope {
+    let id = ApplicationId::new_v7(1_790_000_000_000 + n, [n as u8; 10]);
+    let record = common::record(id, format!("TEST-{n}"), vec![0x42; 30_000], device_id, "officer-test");
+    let ctx = SealContext {
+        bureau: &b.bureau_key().unwrap(),
+        device_id: &DeviceId(device_id.into()),
+        device_key: &signing_key_from_seed(&[keys as u8 + 1; 32]),
+        officer_id: "officer-test",
+        officer_key: &common::officer_key(keys),
+        device_counter: counter,
+        sealed_at_unix: 1_790_000_600,
+    };
+    seal(&record, &ctx, &mut rand::rng()).unwrap()
+}
+
+fn patch(c: &mut HubClient, e: &SealedEnvelope, at: usize, len: usize) -> doorstep_sync::client::Response {
+    let bytes = e.to_bytes();
+    let chunk = &bytes[at..at + len];
+    c.request(
+        "PATCH",
+        &wire::envelope_path(&e.application_id().to_string()),
+        &[
+            (wire::UPLOAD_OFFSET, at.to_string()),
+            (wire::UPLOAD_LENGTH, bytes.len().to_string()),
+            (wire::DIGEST, hex::encode(e.digest())),
+            (wire::UPLOAD_CHECKSUM, wire::checksum(chunk)),
+        ],
+        chunk,
+    )
+    .unwrap()
+}
+
+fn upload(c: &mut HubClient, e: &SealedEnvelope) -> Result<Receipt, SyncError> {
+    c.upload(e.application_id(), &e.digest(), &e.to_bytes(), Start::Ask, None, &mut |_, _| {})
+}
+
+#[test]
+fn a_tablet_cannot_upload_as_read_or_resume_another_tablet_r24() {
+    let d = tempfile::tempdir().unwrap();
+    let hub = pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    let (a, b) =
+        (common::bundle(&hub, "tablet-a", Validity::days(1)), common::bundle(&hub, "tablet-b", Validity::days(1)));
+    common::enroll_officer(&hub, &common::officer_key(0));
+    common::enroll_officer(&hub, &common::officer_key(1));
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let port = running.addr.port();
+    let (mut ca, mut cb) = (client(&a, port), client(&b, port));
+
+    // Tablet A: one envelope whole (counter 1), one begun (counter 2, its first 10,000 bytes).
+    let whole = seal_as(&a, "tablet-a", 0, 1, 1);
+    upload(&mut ca, &whole).unwrap();
+    let begun = seal_as(&a, "tablet-a", 0, 2, 2);
+    assert_eq!(patch(&mut ca, &begun, 0, 10_000).status, 204);
+
+    // B uploads under A's device id (with its own keys, or with A's counter 1 on a new
+    // application): refused by name, whatever the counter.
+    for counter in [1, 7] {
+        let forged = seal_as(&b, "tablet-a", 1, 10 + counter, counter);
+        assert_eq!(refused(upload(&mut cb, &forged)), (422, "device-id".into()), "counter {counter}");
+    }
+    // B reads, asks after, resumes or overwrites A's applications: 403 other-device, for a
+    // whole one and a begun one alike.
+    for e in [&whole, &begun] {
+        let id = e.application_id().to_string();
+        assert_eq!(refused(cb.receipt(&id)), (403, "other-device".into()), "receipt");
+        assert_eq!(refused(cb.status(&id)), (403, "other-device".into()), "status");
+        assert_eq!(refused(cb.offset(&id, &e.digest())), (403, "other-device".into()), "offset");
+        let r = patch(&mut cb, e, 0, 10_000);
+        assert_eq!((r.status, r.header(wire::ERROR)), (403, Some("other-device")), "PATCH at 0");
+        // A's bytes exactly, as if B were A: still A's.
+        assert_eq!(refused(upload(&mut cb, e)), (403, "other-device".into()), "a whole copy of A's envelope");
+    }
+    let r = patch(&mut cb, &begun, 10_000, 5_000);
+    assert_eq!((r.status, r.header(wire::ERROR)), (403, Some("other-device")), "resuming at A's offset");
+    // Counters are per device: B's own counter 1 is B's, not a replay of A's.
+    let own = seal_as(&b, "tablet-b", 1, 20, 1);
+    upload(&mut cb, &own).unwrap();
+    // A is untouched: its upload resumes where it stood, and both are its own.
+    assert_eq!(
+        ca.offset(&begun.application_id().to_string(), &begun.digest()).unwrap(),
+        Some((10_000, begun.to_bytes().len() as u64))
+    );
+    upload(&mut ca, &begun).unwrap();
+    assert!(ca.receipt(&whole.application_id().to_string()).unwrap().is_some());
+    assert_eq!(refused(ca.receipt(&own.application_id().to_string())), (403, "other-device".into()));
+
+    // A supervisor's batch: B cannot release A's applications, nor send a manifest as A.
+    let supervisor = signing_key_from_seed(&[42; 32]);
+    Hub::open(&hub.dir).unwrap().add_supervisor(&hex::encode(supervisor.verifying_key().to_bytes())).unwrap();
+    let manifest = |device: &str, batch: &str, e: &SealedEnvelope| {
+        BatchManifest {
+            batch_id: batch.into(),
+            device_id: device.into(),
+            supervisor_id: "supervisor-test".into(),
+            created_at_unix: 1_790_001_000,
+            entries: vec![ManifestEntry {
+                application_id: e.application_id(),
+                digest: e.digest(),
+                decision: Decision::Approved,
+            }],
+            audit_head: [0; 32],
+            audit_length: 0,
+        }
+        .sign(&supervisor)
+        .unwrap()
+        .to_bytes()
+    };
+    match cb.submit_manifest(&manifest("tablet-b", "shift-b", &whole), None) {
+        Err(SyncError::ManifestIncomplete(p)) => assert_eq!(p.missing, vec![whole.application_id().to_string()]),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        refused(cb.submit_manifest(&manifest("tablet-a", "shift-a", &whole), None)),
+        (422, "manifest-device".into())
+    );
+    // Batch ids are per device: A's "shift-1" and B's "shift-1" are two batches.
+    ca.submit_manifest(&manifest("tablet-a", "shift-1", &whole), None).unwrap();
+    cb.submit_manifest(&manifest("tablet-b", "shift-1", &own), None).unwrap();
+    assert_eq!(
+        ca.status(&whole.application_id().to_string()).unwrap(),
+        wire::Status::Approved { batch: "shift-1".into() }
+    );
+    drop(running);
+}
+
+#[test]
+fn an_envelope_from_an_officer_the_hub_has_not_enrolled_is_refused_until_add_officer_r24() {
+    let d = tempfile::tempdir().unwrap();
+    let hub = pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    let a = common::bundle(&hub, "tablet-a", Validity::days(1));
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let mut c = client(&a, running.addr.port());
+    let e = seal_as(&a, "tablet-a", 0, 1, 1);
+    assert_eq!(refused(upload(&mut c, &e)), (422, "officer-key".into()));
+    // The refused bytes are dropped and nothing is bound: the same envelope goes in once the
+    // officer is enrolled, through the command line, while the hub serves (no restart).
+    let key = hex::encode(common::officer_key(0).verifying_key().to_bytes());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
+        .arg("--hub")
+        .arg(&hub.dir)
+        .args(["add-officer", &key])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(pki::Hub::open(&hub.dir).unwrap().config.officers.contains(&key));
+    let receipt = upload(&mut c, &e).unwrap();
+    assert_eq!(receipt.application_id, e.application_id());
+    // A key that is not an Ed25519 key is refused at the command line, and nothing changes.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
+        .arg("--hub")
+        .arg(&hub.dir)
+        .args(["add-officer", "00"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("officer key"));
+    assert_eq!(pki::Hub::open(&hub.dir).unwrap().config.officers, vec![key]);
+    drop(running);
+}
