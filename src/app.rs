@@ -2,9 +2,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
-
-use anyhow::Context;
 
 use bevy::diagnostic::FrameCount;
 use bevy::log::LogPlugin;
@@ -14,14 +11,14 @@ use bevy::window::{PresentMode, WindowResolution};
 use bevy::winit::WinitSettings;
 use doorstep_core::Policy;
 
-use doorstep_envelope::BureauKeyPair;
-use doorstep_vault::{InitOptions, KdfParams, Role, Vault, VaultConfig};
+use doorstep_vault::VaultConfig;
 
 use crate::auth::{Auth, OfficerAuth, VaultAuth};
-use crate::cli::UiArgs;
 use crate::config::Config;
+use crate::demo::DEMO_PIN;
 use crate::screens::unlock::{GlyphProbe, PinKey, PrivacyNote, Title};
 use crate::screens::{PolicyInUse, Screen};
+use crate::settings::UiArgs;
 use crate::ui::theme;
 
 /// Everything of the unit except windowing and rendering: screens, session, text. The
@@ -31,9 +28,6 @@ pub fn shell(app: &mut App, policy: Policy, auth: Box<dyn OfficerAuth>) {
     app.insert_resource(Auth(auth));
     app.add_plugins((crate::ui::plugin, crate::screens::plugin));
 }
-
-/// The demo officer's PIN, on a vault the app created for a demo.
-pub const DEMO_PIN: &str = "123456";
 
 /// Opens the vault for the unlock screen, creating a demo vault (demo officer, demo bureau
 /// key beside it) when there is none yet.
@@ -49,27 +43,10 @@ fn vault_auth(dir: PathBuf, config: &Config, demo: bool) -> anyhow::Result<Vault
                 source.display()
             );
         }
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let pair = BureauKeyPair::generate(&mut rand::rng());
-        let secret = crate::cli::vault::demo_secret_path(&dir);
-        std::fs::write(&secret, hex::encode(pair.secret.to_bytes().as_ref()))?;
-        let (kdf, _) = KdfParams::calibrate(Duration::from_millis(500)).context("calibrating Argon2id")?;
-        Vault::init(
-            &dir,
-            &InitOptions {
-                device_id: "demo-tablet",
-                bureau: &pair.public,
-                user: &officer,
-                role: Role::Officer,
-                pin: DEMO_PIN,
-                kdf,
-                max_failures: 10,
-                now_unix: crate::settings::now().unix_timestamp(),
-            },
-        )?;
+        crate::demo::create_vault(&dir, &officer, crate::settings::now().unix_timestamp())?;
         eprintln!("doorstep: created a demo vault in {} (demo officer PIN {DEMO_PIN})", dir.display());
     }
-    let demo = doorstep_vault::device_id(&dir)?.starts_with("demo-");
+    let demo = crate::demo::is_demo(&dir)?;
     let config = VaultConfig { reserve_bytes: config.reserve_bytes() };
     Ok(VaultAuth::new(dir, officer, config, demo.then(|| DEMO_PIN.to_string())))
 }

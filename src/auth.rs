@@ -2,14 +2,15 @@
 //!
 //! The unit unlocks with [`VaultAuth`]: the PIN unwraps the officer's key slot in the vault
 //! (Argon2id), whose wrong-PIN counter destroys the slots after too many failures. On a demo
-//! vault (device id `demo-…`), the demo PIN is shown on the unlock screen. [`DemoAuth`] keeps
-//! nothing on disk and serves the headless tests of the shell.
+//! vault (device id `demo-…`), the demo PIN is shown on the unlock screen. The PIN rule is the
+//! vault's own ([`doorstep_vault::pin`]), so the screen and the vault cannot disagree.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use bevy::prelude::*;
-use doorstep_vault::{Vault, VaultConfig, VaultError};
+use doorstep_vault::pin::check_pin;
+use doorstep_vault::{PinError, Vault, VaultConfig, VaultError};
 
 /// Who unlocked the unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,8 +25,8 @@ pub enum AuthError {
     WrongPin { attempts_left: u32 },
     #[error("too many attempts; wait {0:?}")]
     LockedOut(Duration),
-    #[error("the PIN has 6 digits")]
-    TooShort,
+    #[error("{0}")]
+    Pin(PinError),
     #[error("too many wrong PINs: the keys were destroyed")]
     Destroyed,
     #[error("{0}")]
@@ -44,8 +45,6 @@ pub trait OfficerAuth: Send + Sync + 'static {
 /// The authenticator in use.
 #[derive(Resource)]
 pub struct Auth(pub Box<dyn OfficerAuth>);
-
-pub const PIN_LEN: usize = 6;
 
 /// Unlocks the officer's key slot in the vault.
 pub struct VaultAuth {
@@ -69,9 +68,7 @@ impl VaultAuth {
 
 impl OfficerAuth for VaultAuth {
     fn verify(&mut self, pin: &str, _elapsed: Duration) -> Result<Officer, AuthError> {
-        if pin.len() != PIN_LEN {
-            return Err(AuthError::TooShort);
-        }
+        check_pin(pin).map_err(AuthError::Pin)?;
         let now = crate::settings::now().unix_timestamp();
         match Vault::unlock(&self.dir, &self.officer, pin, now, self.config.clone()) {
             Ok(vault) => {
@@ -99,76 +96,5 @@ impl OfficerAuth for VaultAuth {
 
     fn lock(&mut self) {
         self.vault = None;
-    }
-}
-
-/// An in-memory officer for the shell's headless tests: PIN 123456, five tries, then a
-/// 30-second wait. Nothing is stored.
-#[derive(Debug, Clone)]
-pub struct DemoAuth {
-    failures: u32,
-    locked_until: Option<Duration>,
-}
-
-impl DemoAuth {
-    pub const PIN: &'static str = "123456";
-    pub const MAX_FAILURES: u32 = 5;
-    pub const LOCKOUT: Duration = Duration::from_secs(30);
-
-    pub fn new() -> DemoAuth {
-        DemoAuth { failures: 0, locked_until: None }
-    }
-}
-
-impl Default for DemoAuth {
-    fn default() -> Self {
-        DemoAuth::new()
-    }
-}
-
-impl OfficerAuth for DemoAuth {
-    fn verify(&mut self, pin: &str, elapsed: Duration) -> Result<Officer, AuthError> {
-        if let Some(until) = self.locked_until {
-            if elapsed < until {
-                return Err(AuthError::LockedOut(until - elapsed));
-            }
-            self.locked_until = None;
-            self.failures = 0;
-        }
-        if pin.len() != PIN_LEN {
-            return Err(AuthError::TooShort);
-        }
-        if pin != Self::PIN {
-            self.failures += 1;
-            if self.failures >= Self::MAX_FAILURES {
-                self.locked_until = Some(elapsed + Self::LOCKOUT);
-                return Err(AuthError::LockedOut(Self::LOCKOUT));
-            }
-            return Err(AuthError::WrongPin { attempts_left: Self::MAX_FAILURES - self.failures });
-        }
-        self.failures = 0;
-        Ok(Officer { id: "demo-officer".into(), display_name: "测试警员".into() })
-    }
-
-    fn demo_pin(&self) -> Option<&str> {
-        Some(Self::PIN)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wrong_pins_count_down_then_lock_out() {
-        let mut a = DemoAuth::new();
-        let t = Duration::from_secs(1);
-        assert_eq!(a.verify("12345", t), Err(AuthError::TooShort));
-        for left in (1..DemoAuth::MAX_FAILURES).rev() {
-            assert_eq!(a.verify("000000", t), Err(AuthError::WrongPin { attempts_left: left }));
-        }
-        assert_eq!(a.verify("000000", t), Err(AuthError::LockedOut(DemoAuth::LOCKOUT)));
-        assert!(matches!(a.verify(DemoAuth::PIN, t + Duration::from_secs(10)), Err(AuthError::LockedOut(_))));
-        assert!(a.verify(DemoAuth::PIN, t + DemoAuth::LOCKOUT).is_ok());
     }
 }

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::settings::Lang;
+use crate::settings::UiArgs;
 
 #[derive(Debug, Parser)]
 #[command(name = "doorstep", version, about = "Portable exit-entry service unit (上门办证终端)")]
@@ -39,33 +39,6 @@ pub struct Cli {
 
     #[command(flatten)]
     pub ui: UiArgs,
-}
-
-/// Options of the unit's screen (used when no subcommand is given).
-#[derive(Debug, Clone, clap::Args)]
-pub struct UiArgs {
-    /// Language of the screens.
-    #[arg(long, value_enum, default_value_t = Lang::Zh)]
-    pub lang: Lang,
-    /// Create a demo vault (demo officer, demo bureau key) if there is none. Implied on a
-    /// machine without a configuration file; a provisioned unit never gets one by accident.
-    #[arg(long)]
-    pub demo: bool,
-    /// Window size in pixels, WIDTHxHEIGHT.
-    #[arg(long, default_value = "1280x800", value_parser = parse_size)]
-    pub window: (u32, u32),
-    /// Take a screenshot of the first screen to this PNG, then exit (for tests and docs).
-    #[arg(long, value_name = "PNG", hide = true)]
-    pub screenshot: Option<PathBuf>,
-    /// With --screenshot: draw the title with characters the font lacks, to compare against.
-    #[arg(long, hide = true, requires = "screenshot")]
-    pub probe_missing_glyphs: bool,
-    /// With --screenshot: type this PIN first, and take the screenshot of the home screen.
-    #[arg(long, value_name = "PIN", hide = true, requires = "screenshot")]
-    pub screenshot_pin: Option<String>,
-    /// Record the number of frames drawn so far to this file, every frame (for tests).
-    #[arg(long, value_name = "FILE", hide = true)]
-    pub frame_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,16 +69,6 @@ pub enum Command {
     /// The supervisor releases the shift: uploads what is left, then signs and sends the batch
     /// manifest (each application approved, or returned with --return ID=REASON).
     Batch(sync::BatchArgs),
-}
-
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s.split_once('x').ok_or("expected WIDTHxHEIGHT, like 1280x800")?;
-    let w: u32 = w.parse().map_err(|_| "width is not a number")?;
-    let h: u32 = h.parse().map_err(|_| "height is not a number")?;
-    if !(320..=7680).contains(&w) || !(240..=4320).contains(&h) {
-        return Err("the window must be between 320x240 and 7680x4320".into());
-    }
-    Ok((w, h))
 }
 
 pub fn main() -> ExitCode {

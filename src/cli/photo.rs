@@ -49,7 +49,7 @@ fn as_json(file: &str, a: &Assessment) -> serde_json::Value {
 }
 
 pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
-    let mut assessor = Assessor::new().map_err(|e| anyhow::anyhow!(e))?;
+    let mut assessor = Assessor::new()?;
     match command {
         PhotoCommand::Check { files, json, profile: p } => {
             let profile = profile(&p)?;

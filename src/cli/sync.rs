@@ -110,6 +110,8 @@ fn hub_client(dir: &Path, vault: &mut doorstep_vault::Vault) -> anyhow::Result<(
     let text = std::fs::read_to_string(&path)
         .map_err(|_| anyhow::anyhow!("this unit is not provisioned: run `doorstep provision BUNDLE` first"))?;
     let bundle = Bundle::parse(&text).with_context(|| path.display().to_string())?;
+    // The bundle was bound under the PIN at provisioning: an edited one is refused.
+    vault.check_hub(&bundle.anchor_digest(), now_unix())?;
     let config = if bundle.key_pem.is_empty() {
         let key = vault.secret(TLS_KEY)?.ok_or_else(|| {
             anyhow::anyhow!(
@@ -158,6 +160,7 @@ pub fn provision(args: ProvisionArgs, vault: Option<PathBuf>, config: &Config) -
     let mut vault = open(&dir, &args.open, config)?;
     vault.store_secret(TLS_KEY, bundle.key_pem.as_bytes(), now_unix())?;
     write_private(&dir.join(BUNDLE_FILE), bundle.without_key().to_toml().as_bytes())?;
+    vault.bind_hub(&bundle.anchor_digest(), now_unix())?;
     println!("provisioned {device} for hub {} at {}", bundle.hub_id, bundle.hub_url);
     println!(
         "bundle kept in {} without its TLS key, which is sealed in the vault; delete {} now",
@@ -170,7 +173,7 @@ pub fn provision(args: ProvisionArgs, vault: Option<PathBuf>, config: &Config) -
 fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("toml.tmp");
+    let tmp = path.with_extension(format!("toml.{}.tmp", std::process::id()));
     let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;

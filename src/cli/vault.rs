@@ -1,4 +1,4 @@
-//! `doorstep vault init|status|verify`.
+//! `doorstep vault init|status|verify|add-user|upgrade`.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use doorstep_envelope::{BureauKeyPair, BureauPublicKey};
+use doorstep_envelope::BureauPublicKey;
 use doorstep_vault::{InitOptions, KdfParams, Role, Vault, VaultConfig};
 use zeroize::Zeroizing;
 
@@ -23,8 +23,20 @@ pub enum VaultCommand {
     /// matches the files. Exits 1 and says what is wrong otherwise.
     Verify(OpenArgs),
     /// Enrol another user (a supervisor enrols; the first user may enrol the second). Prints
-    /// the new user's public key: a supervisor's goes to the hub (`doorstep-hub add-supervisor`).
+    /// the new user's public key for the hub (`doorstep-hub add-officer` or `add-supervisor`).
     AddUser(AddUserArgs),
+    /// Bind the trust anchors (bureau key, device id and key, wrong-PIN limit) of a vault made
+    /// by an earlier version, after showing them for you to check against the bureau's.
+    Upgrade(UpgradeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UpgradeArgs {
+    #[command(flatten)]
+    open: OpenArgs,
+    /// Bind without asking (the anchors were checked another way).
+    #[arg(long)]
+    confirm: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -39,7 +51,9 @@ pub struct AddUserArgs {
     /// Read the PINs from standard input: yours on the first line, the new user's on the second.
     #[arg(long)]
     pin_stdin: bool,
-    /// Tests only: a fast, insecure PIN derivation instead of calibrating Argon2id.
+    /// Tests only (debug builds): a fast, insecure PIN derivation instead of calibrating
+    /// Argon2id. A release build has no such flag and refuses such parameters.
+    #[cfg(debug_assertions)]
     #[arg(long, hide = true)]
     insecure_fast_kdf: bool,
 }
@@ -80,9 +94,22 @@ pub struct InitArgs {
     /// Wrong PINs before the key slots are destroyed.
     #[arg(long, default_value_t = 10)]
     max_failures: u32,
-    /// Tests only: a fast, insecure PIN derivation instead of calibrating Argon2id.
+    /// Tests only (debug builds): a fast, insecure PIN derivation instead of calibrating
+    /// Argon2id. A release build has no such flag and refuses such parameters.
+    #[cfg(debug_assertions)]
     #[arg(long, hide = true)]
     insecure_fast_kdf: bool,
+}
+
+/// Whether the tests' fast derivation was asked for (never in a release build).
+macro_rules! fast_kdf {
+    ($args:expr) => {{
+        #[cfg(debug_assertions)]
+        let fast = $args.insecure_fast_kdf;
+        #[cfg(not(debug_assertions))]
+        let fast = false;
+        fast
+    }};
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -98,13 +125,15 @@ pub fn run(command: VaultCommand, vault: Option<PathBuf>, config: &Config) -> an
         VaultCommand::Status(args) => status(&dir, args, config),
         VaultCommand::Verify(args) => verify(&dir, args, config),
         VaultCommand::AddUser(args) => add_user(&dir, args, config),
+        VaultCommand::Upgrade(args) => upgrade(&dir, args, config),
     }
 }
 
 /// A new user's PIN (asked twice on a terminal) and the Argon2id parameters to wrap it with,
 /// calibrated on this machine.
 fn new_pin(pin_stdin: bool, insecure_fast_kdf: bool) -> anyhow::Result<(Zeroizing<String>, KdfParams)> {
-    let pin = read_pin("New PIN (6–12 digits): ", pin_stdin)?;
+    let digits = doorstep_vault::PIN_DIGITS;
+    let pin = read_pin(&format!("New PIN ({}–{} digits): ", digits.start(), digits.end()), pin_stdin)?;
     if !pin_stdin && std::io::stdin().is_terminal() {
         let again = read_pin("The same PIN again: ", false)?;
         if *again != *pin {
@@ -171,21 +200,16 @@ fn init(dir: &Path, args: InitArgs, config: &Config) -> anyhow::Result<ExitCode>
     let bureau = match (&args.bureau_key, args.demo_bureau) {
         (Some(k), _) => bureau_key(k)?,
         (None, true) => {
-            let pair = BureauKeyPair::generate(&mut rand::rng());
-            let secret_path = demo_secret_path(dir);
-            if let Some(parent) = secret_path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(&secret_path, hex::encode(pair.secret.to_bytes().as_ref()))?;
+            let public = crate::demo::make_bureau(dir)?;
             eprintln!(
                 "demo bureau key: the private key is in {} (outside the vault; a real unit never holds it)",
-                secret_path.display()
+                crate::demo::secret_path(dir).display()
             );
-            pair.public
+            public
         }
         (None, false) => bail!("give --bureau-key (or --demo-bureau for a demo)"),
     };
-    let (pin, kdf) = new_pin(args.pin_stdin, args.insecure_fast_kdf)?;
+    let (pin, kdf) = new_pin(args.pin_stdin, fast_kdf!(args))?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let role = match args.role {
         RoleArg::Officer => Role::Officer,
@@ -208,12 +232,6 @@ fn init(dir: &Path, args: InitArgs, config: &Config) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-/// Where `--demo-bureau` keeps the demo bureau's private key: beside the vault folder.
-pub fn demo_secret_path(vault: &Path) -> PathBuf {
-    let name = vault.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "vault".into());
-    vault.with_file_name(format!("{name}.demo-bureau-secret.hex"))
-}
-
 pub(crate) fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Result<Vault> {
     let user = args.user.clone().unwrap_or_else(|| config.officer());
     let pin = read_pin(&format!("PIN for {user}: "), args.pin_stdin)?;
@@ -226,6 +244,12 @@ pub(crate) fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Resu
     if r.reindexed > 0 {
         eprintln!("note: {} sealed application(s) were indexed again from their files", r.reindexed);
     }
+    if r.drafts_reindexed > 0 {
+        eprintln!("note: {} draft part(s) were indexed again from their files", r.drafts_reindexed);
+    }
+    if r.counter_recovered {
+        eprintln!("note: the device counter was recovered from the envelopes and the audit log");
+    }
     if r.uploads_reset > 0 {
         eprintln!("note: {} interrupted upload(s) will start again", r.uploads_reset);
     }
@@ -236,7 +260,7 @@ pub(crate) fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Resu
         );
     }
     for f in &r.damaged_files {
-        eprintln!("warning: a sealed application's file is damaged and was kept aside as {}", f.display());
+        eprintln!("warning: a damaged file was kept aside as {}", f.display());
     }
     Ok(vault)
 }
@@ -244,7 +268,7 @@ pub(crate) fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Resu
 fn add_user(dir: &Path, args: AddUserArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let open_args = OpenArgs { user: args.as_user.clone(), pin_stdin: args.pin_stdin, json: false };
     let mut vault = open(dir, &open_args, config)?;
-    let (pin, kdf) = new_pin(args.pin_stdin, args.insecure_fast_kdf)?;
+    let (pin, kdf) = new_pin(args.pin_stdin, fast_kdf!(args))?;
     let role = match args.role {
         RoleArg::Officer => Role::Officer,
         RoleArg::Supervisor => Role::Supervisor,
@@ -254,10 +278,37 @@ fn add_user(dir: &Path, args: AddUserArgs, config: &Config) -> anyhow::Result<Ex
     let added =
         Vault::unlock(dir, &args.new_user, &pin, now_unix(), VaultConfig { reserve_bytes: config.reserve_bytes() })?;
     println!("{} enrolled as {:?}", args.new_user, role);
-    println!("public key: {}", hex::encode(added.user_public_key().to_bytes()));
-    if role == Role::Supervisor {
-        println!("at the hub: doorstep-hub add-supervisor {}", hex::encode(added.user_public_key().to_bytes()));
+    let key = hex::encode(added.user_public_key().to_bytes());
+    println!("public key: {key}");
+    match role {
+        Role::Supervisor => println!("at the hub: doorstep-hub add-supervisor {key}"),
+        Role::Officer => println!("at the hub: doorstep-hub add-officer {key}"),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn upgrade(dir: &Path, args: UpgradeArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let bureau = doorstep_vault::bureau_key_hex(dir)?;
+    let device = doorstep_vault::device_id(dir)?;
+    println!("vault {} made by an earlier version: its trust anchors are about to be bound.", dir.display());
+    println!("  device id:  {device}");
+    println!("  bureau key: {bureau}");
+    println!("Check both against the bureau's enrolment record: every application will be sealed to this key.");
+    if !args.confirm {
+        if !std::io::stdin().is_terminal() || args.open.pin_stdin {
+            bail!("give --confirm to bind them without asking");
+        }
+        eprint!("Type YES to bind them: ");
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if answer.trim() != "YES" {
+            bail!("nothing was changed");
+        }
+    }
+    let user = args.open.user.clone().unwrap_or_else(|| config.officer());
+    let pin = read_pin(&format!("PIN for {user}: "), args.open.pin_stdin)?;
+    Vault::upgrade(dir, &user, &pin, now_unix()).with_context(|| format!("vault {}", dir.display()))?;
+    println!("bound: an edit of any of them without the PIN is now refused at unlock");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -285,6 +336,7 @@ fn status(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCod
     println!("  free: {} (reserve {}){low}", megabytes(s.free_bytes), megabytes(s.reserve_bytes));
     println!("  audit entries: {}", s.audit_entries);
     println!("  users: {}", s.users.join(", "));
+    println!("  key store: {}", s.key_store);
     Ok(ExitCode::SUCCESS)
 }
 

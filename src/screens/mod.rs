@@ -101,9 +101,11 @@ fn switch_language(buttons: Query<&Interaction, (Changed<Interaction>, With<Lang
     }
 }
 
-/// Any key, click or touch resets the idle time; otherwise it grows with the clock.
+/// Any key, click or touch resets the idle time; otherwise it grows with real time. (Not the
+/// virtual clock: rendering is reactive, so `Update` may run only every few seconds, and the
+/// virtual clock advances at most a quarter of a second per update.)
 fn track_idle(
-    time: Res<Time>,
+    time: Res<Time<Real>>,
     mut idle: ResMut<IdleLock>,
     mut keys: MessageReader<KeyboardInput>,
     mut clicks: MessageReader<MouseButtonInput>,

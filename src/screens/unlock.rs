@@ -4,10 +4,11 @@ use bevy::prelude::*;
 use zeroize::Zeroize;
 
 use super::{Screen, Session, header, root, today_text};
-use crate::auth::{Auth, AuthError, PIN_LEN};
+use crate::auth::{Auth, AuthError};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::{key_button, label, plain, primary_button};
+use doorstep_vault::pin::{PIN_DIGITS, may_extend};
 
 /// What a key of the PIN pad (or the keyboard) asks for.
 #[derive(Message, Component, Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,8 +163,10 @@ fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, pr
     });
 }
 
+/// One dot per digit typed, and empty ones up to the shortest PIN.
 fn dots(filled: usize) -> String {
-    (0..PIN_LEN).map(|i| if i < filled { "●" } else { "○" }).collect::<Vec<_>>().join(" ")
+    let shown = filled.max(*PIN_DIGITS.start());
+    (0..shown).map(|i| if i < filled { "●" } else { "○" }).collect::<Vec<_>>().join(" ")
 }
 
 fn press_keys(buttons: Query<(&Interaction, &PinKey), Changed<Interaction>>, mut out: MessageWriter<PinKey>) {
@@ -214,7 +217,7 @@ fn apply_pin_keys(
 ) {
     for key in keys.read() {
         match *key {
-            PinKey::Digit(d) if entry.digits.len() < PIN_LEN && d < 10 => entry.digits.push(char::from(b'0' + d)),
+            PinKey::Digit(d) if may_extend(&entry.digits) && d < 10 => entry.digits.push(char::from(b'0' + d)),
             PinKey::Digit(_) => {}
             PinKey::Delete => {
                 entry.digits.pop();
@@ -230,7 +233,11 @@ fn apply_pin_keys(
                         next.set(Screen::Home);
                         return;
                     }
-                    Err(AuthError::TooShort) => feedback.0 = Some(Tr::new("unlock.too_short")),
+                    Err(AuthError::Pin(_)) => {
+                        feedback.0 = Some(
+                            Tr::new("unlock.too_short").with("min", PIN_DIGITS.start()).with("max", PIN_DIGITS.end()),
+                        )
+                    }
                     Err(AuthError::WrongPin { attempts_left }) => {
                         feedback.0 = Some(Tr::new("unlock.wrong").with("n", attempts_left));
                     }

@@ -8,12 +8,70 @@ use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use bevy::time::TimeUpdateStrategy;
-use doorstep::auth::DemoAuth;
+use doorstep::auth::{AuthError, Officer, OfficerAuth};
 use doorstep::screens::home::LockButton;
 use doorstep::screens::unlock::{PinKey, Title};
 use doorstep::screens::{IdleLock, LangButton, Screen, Session};
 use doorstep::settings::Lang;
 use doorstep_core::Policy;
+
+/// An in-memory officer for the shell's headless tests (a test double, kept out of the
+/// app): PIN 123456, five tries, then a 30-second wait. Nothing is stored.
+#[derive(Debug, Clone, Default)]
+struct DemoAuth {
+    failures: u32,
+    locked_until: Option<Duration>,
+}
+
+impl DemoAuth {
+    const PIN: &'static str = "123456";
+    const MAX_FAILURES: u32 = 5;
+    const LOCKOUT: Duration = Duration::from_secs(30);
+
+    fn new() -> DemoAuth {
+        DemoAuth::default()
+    }
+}
+
+impl OfficerAuth for DemoAuth {
+    fn verify(&mut self, pin: &str, elapsed: Duration) -> Result<Officer, AuthError> {
+        if let Some(until) = self.locked_until {
+            if elapsed < until {
+                return Err(AuthError::LockedOut(until - elapsed));
+            }
+            self.locked_until = None;
+            self.failures = 0;
+        }
+        doorstep_vault::pin::check_pin(pin).map_err(AuthError::Pin)?;
+        if pin != Self::PIN {
+            self.failures += 1;
+            if self.failures >= Self::MAX_FAILURES {
+                self.locked_until = Some(elapsed + Self::LOCKOUT);
+                return Err(AuthError::LockedOut(Self::LOCKOUT));
+            }
+            return Err(AuthError::WrongPin { attempts_left: Self::MAX_FAILURES - self.failures });
+        }
+        self.failures = 0;
+        Ok(Officer { id: "demo-officer".into(), display_name: "测试警员".into() })
+    }
+
+    fn demo_pin(&self) -> Option<&str> {
+        Some(Self::PIN)
+    }
+}
+
+#[test]
+fn the_test_officer_counts_down_then_locks_out() {
+    let mut a = DemoAuth::new();
+    let t = Duration::from_secs(1);
+    assert_eq!(a.verify("12345", t), Err(AuthError::Pin(doorstep_vault::PinError::Length)));
+    for left in (1..DemoAuth::MAX_FAILURES).rev() {
+        assert_eq!(a.verify("000000", t), Err(AuthError::WrongPin { attempts_left: left }));
+    }
+    assert_eq!(a.verify("000000", t), Err(AuthError::LockedOut(DemoAuth::LOCKOUT)));
+    assert!(matches!(a.verify(DemoAuth::PIN, t + Duration::from_secs(10)), Err(AuthError::LockedOut(_))));
+    assert!(a.verify(DemoAuth::PIN, t + DemoAuth::LOCKOUT).is_ok());
+}
 
 fn app() -> App {
     let mut app = App::new();
@@ -170,6 +228,43 @@ fn the_lock_button_and_idleness_lock_the_unit() {
     }
     assert_eq!(screen(&app), Screen::Unlock);
     assert!(app.world().resource::<Session>().officer.is_none());
+}
+
+/// R27: the idle lock runs on real time. Reactive rendering may run `Update` only every few
+/// seconds, and the virtual clock then advances a quarter of a second per update: 5-second
+/// updates must still lock after 5 minutes (60 of them), not after 20.
+#[test]
+fn the_idle_lock_runs_on_real_time_with_5_second_updates() {
+    let mut app = app();
+    app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs(5)));
+    type_pin(&mut app, DemoAuth::PIN);
+    assert_eq!(screen(&app), Screen::Home);
+    let timeout = app.world().resource::<IdleLock>().timeout;
+    assert_eq!(timeout, Duration::from_secs(5 * 60));
+    let mut updates = 0;
+    while screen(&app) == Screen::Home && updates < 400 {
+        app.update();
+        updates += 1;
+    }
+    assert_eq!(screen(&app), Screen::Unlock);
+    // 60 updates of 5 s, and a frame to enter the unlock screen.
+    assert!((60..=63).contains(&updates), "locked after {updates} updates of 5 s");
+}
+
+/// One PIN rule: the screen takes the 6 to 12 digits the vault takes.
+#[test]
+fn the_unlock_screen_takes_pins_of_up_to_twelve_digits() {
+    let mut app = app();
+    for _ in 0..14 {
+        app.world_mut().write_message(PinKey::Digit(1));
+    }
+    app.update();
+    app.update();
+    assert!(all_texts(&mut app).iter().any(|t| t == &["●"; 12].join(" ")), "{:?}", all_texts(&mut app));
+    app.world_mut().write_message(PinKey::Clear);
+    type_pin(&mut app, "12345");
+    app.update();
+    assert!(all_texts(&mut app).iter().any(|t| t == "PIN 码为 6 至 12 位数字"), "{:?}", all_texts(&mut app));
 }
 
 #[test]

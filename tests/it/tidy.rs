@@ -121,3 +121,86 @@ fn ci_runs_the_readme_test_command() {
     assert!(readme.contains(command), "README.md names {command}");
     assert!(ci.contains(command), ".ci/run calls {command}");
 }
+
+/// Every package of ours that depends on `name` (or a crate of its family), directly or not,
+/// through normal and build dependencies.
+fn dependents_on(meta: &Value, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in meta["packages"].as_array().unwrap() {
+        let manifest = Path::new(p["manifest_path"].as_str().unwrap());
+        if !manifest.starts_with(root()) || manifest.starts_with(root().join("fuzz")) {
+            continue;
+        }
+        let deps = transitive(meta, p["id"].as_str().unwrap());
+        if deps.iter().any(|d| d == name || d.starts_with(&format!("{name}_")) || d.starts_with(&format!("{name}-"))) {
+            out.push(p["name"].as_str().unwrap().to_string());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// DESIGN.md rule 3: only the root app depends on bevy.
+#[test]
+fn only_the_root_app_depends_on_bevy() {
+    assert_eq!(dependents_on(&metadata(), "bevy"), ["doorstep"]);
+}
+
+/// The packages `cargo tree -p PACKAGE` lists (normal, build and dev edges), with the
+/// features that package alone asks for (`cargo metadata` unifies features across the
+/// workspace, so it would show the root app's).
+fn cargo_tree(package: &str) -> BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["tree", "--locked", "-p", package, "-e", "normal,build,dev", "--prefix", "none", "-f", "{p}"])
+        .current_dir(root())
+        .output()
+        .expect("run cargo tree");
+    assert!(out.status.success(), "cargo tree: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// What of the tablet's side a package's tree holds.
+fn tablet_side_in(tree: &BTreeSet<String>) -> Vec<&str> {
+    ["doorstep-vault", "argon2"].into_iter().filter(|t| tree.contains(*t)).collect()
+}
+
+/// DESIGN.md: the hub takes the sync crate's wire types only, never the tablet's client,
+/// vault or Argon2id, not even in its tests: `cargo tree -p doorstep-hub` shows neither.
+#[test]
+fn the_hub_takes_only_the_wire_types() {
+    let hub = cargo_tree("doorstep-hub");
+    assert!(hub.contains("doorstep-sync"), "the hub uses the wire types");
+    assert_eq!(tablet_side_in(&hub), Vec::<&str>::new(), "the hub links the tablet's side");
+    // The rule catches it: the tablet app's tree holds both.
+    assert_eq!(tablet_side_in(&cargo_tree("doorstep")), ["doorstep-vault", "argon2"]);
+}
+
+/// Long files hide their seams: none of ours is over 600 lines.
+#[test]
+fn no_file_of_ours_is_over_600_lines() {
+    let mut long = Vec::new();
+    let mut stack = vec![root()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !name.starts_with('.') && name != "target" && !name.starts_with("target-") {
+                    stack.push(path);
+                }
+            } else if name.ends_with(".rs") {
+                let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+                if lines > 600 {
+                    long.push(format!("{} ({lines} lines)", path.strip_prefix(root()).unwrap().display()));
+                }
+            }
+        }
+    }
+    long.sort();
+    assert!(long.is_empty(), "split these along their seams: {long:?}");
+}

@@ -129,7 +129,7 @@ pub struct Assessor {
 }
 
 impl Assessor {
-    pub fn new() -> Result<Assessor, String> {
+    pub fn new() -> Result<Assessor, crate::face::ModelError> {
         Ok(Assessor { faces: FaceDetector::new()?, eyes: Cascade::eyes()? })
     }
 

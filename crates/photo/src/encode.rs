@@ -30,8 +30,23 @@ pub enum EncodeError {
     SizeOutOfRange { min: usize, max: usize, smallest: usize, largest: usize },
     #[error("the JPEG encoder failed: {0}")]
     Encoder(String),
-    #[error("the written JPEG does not meet the standard: {0}")]
-    Check(String),
+    #[error("the written JPEG cannot be read back: {0}")]
+    Check(#[from] JpegError),
+    #[error("the written JPEG is {width}×{height}, {components} component(s), {dpi:?} dpi: not the standard's")]
+    Mismatch { width: u32, height: u32, components: u8, dpi: Option<(u16, u16)> },
+}
+
+/// Why a JPEG's headers could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JpegError {
+    #[error("not a JPEG (no SOI marker)")]
+    NotJpeg,
+    #[error("no marker at byte {0}")]
+    NoMarker(usize),
+    #[error("a segment runs past the end")]
+    SegmentPastEnd,
+    #[error("no frame header")]
+    NoFrame,
 }
 
 /// What a JPEG's headers say.
@@ -98,27 +113,32 @@ pub fn encode(crop: &RgbImage, spec: &OutputSpec) -> Result<Vec<u8>, EncodeError
             largest: best.len(),
         });
     }
-    let facts = jpeg_facts(&best).map_err(EncodeError::Check)?;
+    let facts = jpeg_facts(&best)?;
     if (facts.width, facts.height) != (w, h) || facts.components != 3 || facts.dpi != Some((spec.dpi, spec.dpi)) {
-        return Err(EncodeError::Check(format!("{facts:?}")));
+        return Err(EncodeError::Mismatch {
+            width: facts.width,
+            height: facts.height,
+            components: facts.components,
+            dpi: facts.dpi,
+        });
     }
     Ok(best)
 }
 
 /// Reads the dimensions, colour components and JFIF density from a JPEG's headers.
-pub fn jpeg_facts(bytes: &[u8]) -> Result<JpegFacts, String> {
+pub fn jpeg_facts(bytes: &[u8]) -> Result<JpegFacts, JpegError> {
     if bytes.len() < 4 || bytes[..2] != [0xFF, 0xD8] {
-        return Err("not a JPEG (no SOI marker)".into());
+        return Err(JpegError::NotJpeg);
     }
     let mut i = 2;
     let mut dpi = None;
     while i + 4 <= bytes.len() {
         if bytes[i] != 0xFF {
-            return Err(format!("no marker at byte {i}"));
+            return Err(JpegError::NoMarker(i));
         }
         let marker = bytes[i + 1];
         let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
-        let seg = bytes.get(i + 4..i + 2 + len).ok_or("a segment runs past the end")?;
+        let seg = bytes.get(i + 4..i + 2 + len).ok_or(JpegError::SegmentPastEnd)?;
         match marker {
             0xE0 if seg.starts_with(b"JFIF\0") && seg.len() >= 12 && seg[7] == 1 => {
                 dpi = Some((u16::from_be_bytes([seg[8], seg[9]]), u16::from_be_bytes([seg[10], seg[11]])));
@@ -136,7 +156,7 @@ pub fn jpeg_facts(bytes: &[u8]) -> Result<JpegFacts, String> {
         }
         i += 2 + len;
     }
-    Err("no frame header".into())
+    Err(JpegError::NoFrame)
 }
 
 #[cfg(test)]
@@ -189,7 +209,9 @@ mod tests {
 
     #[test]
     fn headers_are_read_or_refused() {
-        assert!(jpeg_facts(b"GIF89a").is_err());
-        assert!(jpeg_facts(&[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0xFF]).is_err());
+        assert_eq!(jpeg_facts(b"GIF89a"), Err(JpegError::NotJpeg));
+        assert_eq!(jpeg_facts(&[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0xFF]), Err(JpegError::SegmentPastEnd));
+        assert_eq!(jpeg_facts(&[0xFF, 0xD8, 0x00, 0xE0, 0x00, 0x02]), Err(JpegError::NoMarker(2)));
+        assert_eq!(jpeg_facts(&[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02]), Err(JpegError::NoFrame));
     }
 }

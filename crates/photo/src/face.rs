@@ -26,8 +26,8 @@ pub struct FaceDetector {
 }
 
 impl FaceDetector {
-    pub fn new() -> Result<FaceDetector, String> {
-        let model = rustface::read_model(Cursor::new(FACE_MODEL)).map_err(|e| format!("face model: {e}"))?;
+    pub fn new() -> Result<FaceDetector, ModelError> {
+        let model = rustface::read_model(Cursor::new(FACE_MODEL)).map_err(|e| ModelError::FaceModel(e.to_string()))?;
         let mut inner = rustface::create_detector_with_model(model);
         inner.set_min_face_size(40);
         inner.set_score_thresh(2.0);
@@ -112,25 +112,55 @@ fn numbers(text: Option<&str>) -> Vec<f32> {
     text.unwrap_or_default().split_whitespace().filter_map(|t| t.parse().ok()).collect()
 }
 
+/// Why a model would not load: the shipped models always do (a test loads them), so this is
+/// a damaged build.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    #[error("the face model does not load: {0}")]
+    FaceModel(String),
+    #[error("the eye cascade does not load: {0}")]
+    Cascade(#[from] CascadeError),
+}
+
+/// Why an OpenCV cascade file was not understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CascadeError {
+    #[error("not XML: {0}")]
+    Xml(String),
+    #[error("no <{0}>")]
+    Missing(&'static str),
+    #[error("only stump classifiers are supported")]
+    NotStumps,
+    #[error("tilted features are not supported")]
+    Tilted,
+    #[error("a rectangle needs x y w h weight")]
+    BadRectangle,
+    #[error("a classifier names a missing feature")]
+    MissingFeature,
+}
+
 impl Cascade {
-    pub fn parse(xml: &str) -> Result<Cascade, String> {
-        let doc = roxmltree::Document::parse(xml).map_err(|e| e.to_string())?;
-        let cascade = doc.descendants().find(|n| n.has_tag_name("cascade")).ok_or("no <cascade>")?;
+    pub fn parse(xml: &str) -> Result<Cascade, CascadeError> {
+        let doc = roxmltree::Document::parse(xml).map_err(|e| CascadeError::Xml(e.to_string()))?;
+        let cascade = doc.descendants().find(|n| n.has_tag_name("cascade")).ok_or(CascadeError::Missing("cascade"))?;
         let child = |name: &str| cascade.children().find(|n| n.has_tag_name(name));
-        let dim = |name: &str| {
-            child(name).and_then(|n| n.text()).and_then(|t| t.trim().parse().ok()).ok_or(format!("no <{name}>"))
+        let dim = |name: &'static str| {
+            child(name).and_then(|n| n.text()).and_then(|t| t.trim().parse().ok()).ok_or(CascadeError::Missing(name))
         };
         let (width, height) = (dim("width")?, dim("height")?);
         let mut stages = Vec::new();
-        for stage in child("stages").ok_or("no <stages>")?.children().filter(|n| n.is_element()) {
+        for stage in child("stages").ok_or(CascadeError::Missing("stages"))?.children().filter(|n| n.is_element()) {
             let threshold = numbers(stage.children().find(|n| n.has_tag_name("stageThreshold")).and_then(|n| n.text()));
             let mut stumps = Vec::new();
-            let weak = stage.children().find(|n| n.has_tag_name("weakClassifiers")).ok_or("no <weakClassifiers>")?;
+            let weak = stage
+                .children()
+                .find(|n| n.has_tag_name("weakClassifiers"))
+                .ok_or(CascadeError::Missing("weakClassifiers"))?;
             for w in weak.children().filter(|n| n.is_element()) {
                 let nodes = numbers(w.children().find(|n| n.has_tag_name("internalNodes")).and_then(|n| n.text()));
                 let leaves = numbers(w.children().find(|n| n.has_tag_name("leafValues")).and_then(|n| n.text()));
                 if nodes.len() != 4 || leaves.len() != 2 {
-                    return Err("only stump classifiers are supported".into());
+                    return Err(CascadeError::NotStumps);
                 }
                 stumps.push(Stump {
                     feature: nodes[2] as usize,
@@ -139,32 +169,33 @@ impl Cascade {
                     right: leaves[1],
                 });
             }
-            stages.push(Stage { threshold: *threshold.first().ok_or("no stage threshold")?, stumps });
+            let threshold = *threshold.first().ok_or(CascadeError::Missing("stageThreshold"))?;
+            stages.push(Stage { threshold, stumps });
         }
         let mut features = Vec::new();
-        for f in child("features").ok_or("no <features>")?.children().filter(|n| n.is_element()) {
+        for f in child("features").ok_or(CascadeError::Missing("features"))?.children().filter(|n| n.is_element()) {
             if f.children().any(|n| n.has_tag_name("tilted") && n.text().is_some_and(|t| t.trim() == "1")) {
-                return Err("tilted features are not supported".into());
+                return Err(CascadeError::Tilted);
             }
-            let rects = f.children().find(|n| n.has_tag_name("rects")).ok_or("no <rects>")?;
+            let rects = f.children().find(|n| n.has_tag_name("rects")).ok_or(CascadeError::Missing("rects"))?;
             let mut rs = Vec::new();
             for r in rects.children().filter(|n| n.is_element()) {
                 let v = numbers(r.text());
                 if v.len() != 5 {
-                    return Err("a rectangle needs x y w h weight".into());
+                    return Err(CascadeError::BadRectangle);
                 }
                 rs.push((v[0] as u32, v[1] as u32, v[2] as u32, v[3] as u32, v[4]));
             }
             features.push(rs);
         }
         if stages.iter().flat_map(|s| &s.stumps).any(|s| s.feature >= features.len()) {
-            return Err("a classifier names a missing feature".into());
+            return Err(CascadeError::MissingFeature);
         }
         Ok(Cascade { width, height, stages, features })
     }
 
     /// The eye cascade shipped in `assets/models`.
-    pub fn eyes() -> Result<Cascade, String> {
+    pub fn eyes() -> Result<Cascade, CascadeError> {
         Cascade::parse(EYE_CASCADE)
     }
 
@@ -358,8 +389,8 @@ mod tests {
         let c = Cascade::eyes().unwrap();
         assert_eq!((c.width, c.height), (20, 20));
         assert!(c.stages.len() > 20);
-        assert!(Cascade::parse("<opencv_storage/>").is_err());
-        assert!(Cascade::parse("not xml").is_err());
+        assert_eq!(Cascade::parse("<opencv_storage/>").err(), Some(CascadeError::Missing("cascade")));
+        assert!(matches!(Cascade::parse("not xml"), Err(CascadeError::Xml(_))));
     }
 
     #[test]

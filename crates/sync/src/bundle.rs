@@ -7,7 +7,7 @@ use doorstep_envelope::{BureauPublicKey, VerifyingKey};
 use rustls::ClientConfig;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bundle {
     pub device: String,
@@ -23,6 +23,18 @@ pub struct Bundle {
     /// Supervisors' Ed25519 public keys (hex).
     #[serde(default)]
     pub supervisors: Vec<String>,
+}
+
+/// `Debug` shows who and where, never the TLS key.
+impl std::fmt::Debug for Bundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bundle")
+            .field("device", &self.device)
+            .field("hub_url", &self.hub_url)
+            .field("hub_id", &self.hub_id)
+            .field("key_pem", &if self.key_pem.is_empty() { "<none>" } else { "<redacted>" })
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +86,18 @@ impl Bundle {
         Ok(crate::tls::client_config(&self.ca_pem, &self.cert_pem, key_pem)?)
     }
 
+    /// What the vault binds the bundle by (its trust anchor): the SHA-256 of the CA, the hub's
+    /// URL and its receipt key, each length-prefixed. A bundle edited without the PIN differs.
+    pub fn anchor_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [&self.ca_pem, &self.hub_url, &self.hub_receipt_key] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+
     /// The bundle as a unit keeps it: everything but the TLS key.
     pub fn without_key(&self) -> Bundle {
         Bundle { key_pem: String::new(), ..self.clone() }
@@ -87,5 +111,47 @@ impl Bundle {
     pub fn bureau_key(&self) -> Result<BureauPublicKey, BundleError> {
         BureauPublicKey::from_bytes(&key32(&self.bureau_public_key, "bureau key")?)
             .map_err(|_| BundleError::Key("bureau key"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundle() -> Bundle {
+        Bundle {
+            device: "tablet-test".into(),
+            hub_url: "https://hub.test:8443".into(),
+            hub_id: "hub-test".into(),
+            ca_pem: "CA".into(),
+            cert_pem: "CERT".into(),
+            key_pem: "-----BEGIN PRIVATE KEY----- secret".into(),
+            hub_receipt_key: "ab".into(),
+            bureau_public_key: "cd".into(),
+            supervisors: vec![],
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_tls_key() {
+        let s = format!("{:?}", bundle());
+        assert!(!s.contains("secret") && !s.contains("PRIVATE"), "{s}");
+        assert!(s.contains("<redacted>"));
+    }
+
+    #[test]
+    fn the_anchor_digest_covers_ca_url_and_receipt_key_only() {
+        let b = bundle();
+        let d = b.anchor_digest();
+        assert_eq!(d, b.without_key().anchor_digest(), "the TLS key is not part of it");
+        for edited in [
+            Bundle { ca_pem: "CA2".into(), ..bundle() },
+            Bundle { hub_url: "https://evil.test:8443".into(), ..bundle() },
+            Bundle { hub_receipt_key: "ac".into(), ..bundle() },
+            // Length-prefixed: moving a byte from one field to the next changes it.
+            Bundle { ca_pem: "C".into(), hub_url: "Ahttps://hub.test:8443".into(), ..bundle() },
+        ] {
+            assert_ne!(edited.anchor_digest(), d);
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use doorstep_envelope::{SigningKey, VerifyingKey};
@@ -156,7 +157,7 @@ impl AuditLog {
         };
         let plain = serde_json::to_vec(&entry).map_err(|e| VaultError::Corrupt(e.to_string()))?;
         let sealed = crypto::seal(key, AAD, &plain);
-        let mut f = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        let mut f = OpenOptions::new().create(true).append(true).mode(crate::fsutil::FILE_MODE).open(&self.path)?;
         let mut record = (sealed.len() as u32).to_le_bytes().to_vec();
         record.extend_from_slice(&sealed);
         f.write_all(&record)?;
@@ -170,35 +171,45 @@ impl AuditLog {
 
     /// The head hash and the number of entries, for the batch manifest.
     pub fn head(&self) -> ([u8; 32], u64) {
-        let mut h = [0u8; 32];
-        if let Ok(bytes) = hex::decode(&self.head) {
-            h.copy_from_slice(&bytes[..32.min(bytes.len())]);
-        }
+        let h = hex::decode(&self.head).ok().and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()).unwrap_or_default();
         (h, self.len)
     }
 }
 
+/// Why an audit chain does not verify, at which entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    #[error("entry {index} has sequence number {seq}")]
+    Sequence { index: usize, seq: u64 },
+    #[error("entry {0} does not link to the one before")]
+    Link(usize),
+    #[error("entry {0} was altered")]
+    Altered(usize),
+    #[error("entry {0} has no signature")]
+    NoSignature(usize),
+    #[error("entry {0} is not signed by this device")]
+    NotSigned(usize),
+}
+
 /// Checks the chain: sequence numbers, links, hashes and device signatures.
-pub fn verify_chain(entries: &[AuditEntry], device: &VerifyingKey) -> Result<(), String> {
+pub fn verify_chain(entries: &[AuditEntry], device: &VerifyingKey) -> Result<(), ChainError> {
     let mut prev = GENESIS.to_string();
     for (i, e) in entries.iter().enumerate() {
         if e.seq != i as u64 {
-            return Err(format!("entry {i} has sequence number {}", e.seq));
+            return Err(ChainError::Sequence { index: i, seq: e.seq });
         }
         if e.prev != prev {
-            return Err(format!("entry {i} does not link to the one before"));
+            return Err(ChainError::Link(i));
         }
         let hash = hash_of(e.seq, e.at_unix, &e.action, &e.subject, &e.prev);
         if hex::encode(hash) != e.hash {
-            return Err(format!("entry {i} was altered"));
+            return Err(ChainError::Altered(i));
         }
-        let sig: [u8; 64] = hex::decode(&e.signature)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| format!("entry {i} has no signature"))?;
+        let sig: [u8; 64] =
+            hex::decode(&e.signature).ok().and_then(|b| b.try_into().ok()).ok_or(ChainError::NoSignature(i))?;
         device
             .verify_strict(&hash, &ed25519_dalek::Signature::from_bytes(&sig))
-            .map_err(|_| format!("entry {i} is not signed by this device"))?;
+            .map_err(|_| ChainError::NotSigned(i))?;
         prev = e.hash.clone();
     }
     Ok(())

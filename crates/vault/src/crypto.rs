@@ -58,8 +58,20 @@ impl KdfParams {
     /// RFC 9106's second recommended option (64 MiB, 3 passes), with one lane because the
     /// implementation is single-threaded.
     pub const RECOMMENDED: KdfParams = KdfParams { m_kib: 64 * 1024, t: 3, p: 1 };
-    /// Fast parameters for tests only: never use them for a real vault.
+    /// Fast parameters for tests only. A release build refuses them (see
+    /// [`KdfParams::check_floor`]); only debug builds, in which the tests run, accept them.
     pub const INSECURE_TEST: KdfParams = KdfParams { m_kib: 256, t: 1, p: 1 };
+
+    /// Whether these parameters reach the floor (OWASP: 19 MiB, 2 passes).
+    pub fn meets_floor(&self) -> bool {
+        self.m_kib >= Self::FLOOR.m_kib && self.t >= Self::FLOOR.t && self.p >= 1
+    }
+
+    /// Refuses parameters below the floor, except in a debug build (tests), where
+    /// [`KdfParams::INSECURE_TEST`] keeps the suite fast.
+    pub fn check_floor(&self) -> Result<(), crate::VaultError> {
+        check_floor(self, cfg!(debug_assertions))
+    }
 
     /// Derives a key-encryption key from a PIN and a salt.
     pub fn derive(&self, pin: &[u8], salt: &[u8]) -> Result<Key, argon2::Error> {
@@ -105,9 +117,25 @@ impl KdfParams {
     }
 }
 
+fn check_floor(p: &KdfParams, tests_allowed: bool) -> Result<(), crate::VaultError> {
+    if p.meets_floor() || tests_allowed { Ok(()) } else { Err(crate::VaultError::WeakKdf) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_release_build_refuses_parameters_below_the_floor() {
+        assert!(matches!(check_floor(&KdfParams::INSECURE_TEST, false), Err(crate::VaultError::WeakKdf)));
+        assert!(matches!(
+            check_floor(&KdfParams { m_kib: 19 * 1024, t: 1, p: 1 }, false),
+            Err(crate::VaultError::WeakKdf)
+        ));
+        assert!(check_floor(&KdfParams::FLOOR, false).is_ok());
+        assert!(check_floor(&KdfParams::RECOMMENDED, false).is_ok());
+        assert!(check_floor(&KdfParams::INSECURE_TEST, true).is_ok(), "tests may use fast parameters");
+    }
 
     #[test]
     fn values_round_trip_and_bind_their_context() {

@@ -1,19 +1,51 @@
-//! Durable file operations: write, fsync, rename, fsync the directory.
+//! Durable file operations: write, fsync, rename, fsync the directory. Every file the vault
+//! makes is 0600 and every folder 0700, from creation.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-/// Writes `bytes` to `path` so that after a crash the file is either the old one or the new
-/// one, never a mix: write a temporary file, fsync it, rename it over, fsync the directory.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Mode of the vault's files: the owner only.
+pub const FILE_MODE: u32 = 0o600;
+/// Mode of the vault's folders: the owner only.
+pub const DIR_MODE: u32 = 0o700;
+
+/// Creates `dir` and its missing parents, each 0700.
+pub fn create_dir(dir: &Path) -> io::Result<()> {
+    fs::DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)?;
+    // A folder that existed already (an earlier version made it 0755) is tightened.
+    fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))
+}
+
+/// Opens a new file for writing, 0600, failing if it exists.
+pub fn create_new(path: &Path) -> io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).open(path)
+}
+
+/// A temporary name beside `path` that no other writer uses: `.NAME.RANDOM.tmp`.
+pub fn temp_name(path: &Path) -> io::Result<std::path::PathBuf> {
     let dir = path.parent().ok_or_else(|| io::Error::other("no parent directory"))?;
     let name = path.file_name().ok_or_else(|| io::Error::other("no file name"))?;
-    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
-    {
-        let mut f = File::create(&tmp)?;
+    let mut tag = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut tag);
+    Ok(dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), hex::encode(tag))))
+}
+
+/// Writes `bytes` to `path` so that after a crash the file is either the old one or the new
+/// one, never a mix: write a uniquely named temporary file, fsync it, rename it over, fsync
+/// the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().ok_or_else(|| io::Error::other("no parent directory"))?;
+    let tmp = temp_name(path)?;
+    let written = (|| {
+        let mut f = create_new(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        fs::remove_file(&tmp).ok();
+        return Err(e);
     }
     fs::rename(&tmp, path)?;
     sync_dir(dir)
@@ -22,7 +54,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Writes `bytes` into an existing, empty file whose directory entry is already durable, and
 /// fsyncs it: one fsync, none for the directory.
 pub fn write_into(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut f = std::fs::OpenOptions::new().write(true).truncate(true).open(path)?;
+    let mut f = OpenOptions::new().write(true).truncate(true).open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
 }
@@ -49,4 +81,20 @@ pub fn remove_durably(path: &Path) -> io::Result<()> {
 pub fn available_space(dir: &Path) -> io::Result<u64> {
     let s = rustix::fs::statvfs(dir).map_err(io::Error::from)?;
     Ok(s.f_bavail.saturating_mul(s.f_frsize))
+}
+
+/// Tightens what an earlier version left readable: every file below `dir` to 0600 and every
+/// folder to 0700.
+pub fn tighten(dir: &Path) -> io::Result<()> {
+    fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            tighten(&entry.path())?;
+        } else if kind.is_file() && entry.metadata()?.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(entry.path(), fs::Permissions::from_mode(FILE_MODE))?;
+        }
+    }
+    Ok(())
 }

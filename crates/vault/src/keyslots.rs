@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::VaultError;
+use crate::anchors::KeyStore;
 use crate::crypto::{self, KdfParams, Key};
 use crate::fsutil::write_atomic;
 
@@ -48,6 +49,10 @@ pub struct KeySlots {
     /// Set when the slots were destroyed after too many failures.
     pub destroyed: bool,
     pub slots: Vec<Slot>,
+    /// The trust anchors above, sealed under the data key (see `anchors`). Empty in a vault
+    /// made by an earlier version.
+    #[serde(default)]
+    pub anchors: String,
 }
 
 pub const FILE: &str = "keyslots.json";
@@ -79,10 +84,13 @@ impl KeySlots {
         pin: &[u8],
         kdf: KdfParams,
         data_key: &Key,
+        store: &dyn KeyStore,
     ) -> Result<(Slot, Zeroizing<[u8; 32]>), VaultError> {
+        kdf.check_floor()?;
         let mut salt = [0u8; 16];
         rand::rng().fill_bytes(&mut salt);
         let kek = kdf.derive(pin, &salt).map_err(|e| VaultError::Kdf(e.to_string()))?;
+        let kek = store.harden(user, kek)?;
         let seed = crypto::random_key();
         let public = doorstep_envelope::signing_key_from_seed(&seed).verifying_key();
         let slot = Slot {
@@ -98,9 +106,11 @@ impl KeySlots {
     }
 
     /// Unwraps the data key and signing seed of `slot` with `pin`; `None` if the PIN is wrong.
-    pub fn unwrap(slot: &Slot, pin: &[u8]) -> Result<Option<(Key, Key)>, VaultError> {
+    pub fn unwrap(slot: &Slot, pin: &[u8], store: &dyn KeyStore) -> Result<Option<(Key, Key)>, VaultError> {
+        slot.kdf.check_floor()?;
         let salt = hex::decode(&slot.salt).map_err(|_| VaultError::Corrupt("slot salt".into()))?;
         let kek = slot.kdf.derive(pin, &salt).map_err(|e| VaultError::Kdf(e.to_string()))?;
+        let kek = store.harden(&slot.user, kek)?;
         let unwrap_one = |hexed: &str, what: &str| -> Result<Option<Key>, VaultError> {
             let bytes = hex::decode(hexed).map_err(|_| VaultError::Corrupt("slot".into()))?;
             Ok(crypto::open(&kek, &slot_aad(&slot.user, what), &bytes).and_then(|v| {

@@ -76,7 +76,9 @@ fn a_success_resets_the_counter_and_failures_reach_the_audit_log() {
 fn weak_pins_are_refused() {
     let d = tmp();
     let b = bureau();
-    for pin in ["12345", "abcdef", "1234567890123"] {
+    for (pin, want) in
+        [("12345", PinError::Length), ("abcdef", PinError::NotDigits), ("1234567890123", PinError::Length)]
+    {
         let r = Vault::init(
             d.path(),
             &InitOptions {
@@ -90,7 +92,7 @@ fn weak_pins_are_refused() {
                 now_unix: NOW,
             },
         );
-        assert!(matches!(r, Err(VaultError::WeakPin)), "{pin}");
+        assert!(matches!(r, Err(VaultError::Pin(e)) if e == want), "{pin}");
     }
 }
 
@@ -120,17 +122,15 @@ fn values_moved_between_keys_do_not_decrypt() {
     v.save_draft("visit-a", "form", b"alpha").unwrap();
     v.save_draft("visit-b", "form", b"bravo").unwrap();
     drop(v);
-    {
-        let db = sled::open(d.path().join("index")).unwrap();
-        let drafts = db.open_tree("drafts").unwrap();
-        let a = drafts.get(b"visit-a\0form").unwrap().unwrap();
-        let b = drafts.get(b"visit-b\0form").unwrap().unwrap();
-        drafts.insert(b"visit-a\0form", b).unwrap();
-        drafts.insert(b"visit-b\0form", a).unwrap();
-        db.flush().unwrap();
-    }
+    // Swap the two drafts' files: each is bound to its visit and part.
+    let drafts = d.path().join("drafts");
+    let mut names: Vec<PathBuf> = fs::read_dir(&drafts).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    let (a, b) = (fs::read(&names[0]).unwrap(), fs::read(&names[1]).unwrap());
+    fs::write(&names[0], b).unwrap();
+    fs::write(&names[1], a).unwrap();
     let v = unlock(d.path());
-    assert_eq!(v.recovery().dropped_values, 2, "both swapped values refuse to decrypt");
+    assert_eq!(v.recovery().damaged_files.len(), 2, "both swapped files refuse to decrypt and are kept aside");
     assert!(v.load_draft("visit-a", "form").unwrap().is_none());
 }
 
@@ -177,11 +177,12 @@ fn seal_upload_receipt_erase() {
     let report = v.verify().unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 
-    // Counters keep rising across restarts.
+    // Counters keep rising across restarts (a restart skips the rest of a reserved block).
     drop(v);
     let mut v = unlock(d.path());
     let r2 = record(2, 100);
-    assert_eq!(v.seal("visit-2", &r2, &review(&r2), NOW + 60).unwrap().device_counter, 2);
+    let second = v.seal("visit-2", &r2, &review(&r2), NOW + 60).unwrap().device_counter;
+    assert!(second > e.device_counter, "{second} after {}", e.device_counter);
 }
 
 #[test]
@@ -253,7 +254,7 @@ fn capture_is_refused_below_the_reserve() {
     let v = Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig { reserve_bytes: u64::MAX }).unwrap();
     let err = v.check_capture_space().unwrap_err();
     assert!(matches!(err, VaultError::LowSpace { .. }));
-    assert!(err.to_string().contains("reserve"));
+    drop(v);
     unlock(d.path()).check_capture_space().unwrap();
 }
 
@@ -269,8 +270,10 @@ fn seal_some(dir: &Path, n: u64) -> Vec<String> {
     ids
 }
 
+/// Every sealed application of `seal_some` is there, and so is its acknowledged draft.
 fn assert_all_sealed_present(dir: &Path, ids: &[String]) -> Vault {
     let v = unlock(dir);
+    assert_eq!(v.load_draft("visit-open", "form").unwrap().as_deref().map(Vec::as_slice), Some(&b"in progress"[..]));
     let outbox: Vec<String> = v.outbox().unwrap().into_iter().map(|e| e.application_id).collect();
     for id in ids {
         assert!(outbox.contains(id), "{id} lost");
@@ -294,7 +297,7 @@ fn a_deleted_index_is_rebuilt_from_the_envelope_files() {
     drop(v);
     let mut v = unlock(d.path());
     let r = record(99, 10);
-    assert_eq!(v.seal("visit-99", &r, &review(&r), NOW).unwrap().device_counter, 6);
+    assert!(v.seal("visit-99", &r, &review(&r), NOW).unwrap().device_counter > 5);
 }
 
 fn sled_files(dir: &Path) -> Vec<PathBuf> {

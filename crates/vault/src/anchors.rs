@@ -1,0 +1,125 @@
+//! Trust anchors, authenticated (DESIGN.md rule 10, SECURITY.md R26).
+//!
+//! `keyslots.json` must be readable before the PIN is known (to find a user's slot and count
+//! a wrong PIN), so it is plain JSON. What in it must not change without the PIN — the bureau
+//! key applications are sealed to, the device id and key, the failure policy, and the hub
+//! bundle bound at provisioning — is also kept sealed under the data key. At unlock the sealed
+//! copy is opened and compared field by field: an anchor edited without the PIN is refused,
+//! by name.
+//!
+//! What this cannot do without hardware: the wrong-PIN counter is written before the PIN is
+//! tried, so it cannot be authenticated; someone who can edit the files can reset it (or
+//! simply copy the vault) and guess PINs offline at the cost of one Argon2id each. A TPM's
+//! dictionary-attack lockout is what stops that: [`KeyStore`] is the seam for it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::VaultError;
+use crate::crypto::{self, Key};
+use crate::keyslots::KeySlots;
+
+/// The anchors a vault binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    BureauKey,
+    DeviceId,
+    DeviceKey,
+    FailurePolicy,
+}
+
+impl std::fmt::Display for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Anchor::BureauKey => "bureau key",
+            Anchor::DeviceId => "device id",
+            Anchor::DeviceKey => "device key",
+            Anchor::FailurePolicy => "wrong-PIN limit",
+        })
+    }
+}
+
+/// The sealed copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Anchors {
+    pub device_id: String,
+    pub bureau_public_key: String,
+    pub device_key: String,
+    pub device_public_key: String,
+    pub max_failures: u32,
+    /// The hub bundle's digest (its CA, URL and receipt key), once provisioned.
+    #[serde(default)]
+    pub hub: Option<String>,
+}
+
+const AAD: &[u8] = b"doorstep-vault-anchors-v1";
+
+impl Anchors {
+    /// The anchors as `slots` holds them now.
+    pub fn of(slots: &KeySlots, hub: Option<String>) -> Anchors {
+        Anchors {
+            device_id: slots.device_id.clone(),
+            bureau_public_key: slots.bureau_public_key.clone(),
+            device_key: slots.device_key.clone(),
+            device_public_key: slots.device_public_key.clone(),
+            max_failures: slots.max_failures,
+            hub,
+        }
+    }
+
+    pub fn seal(&self, data_key: &Key) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        hex::encode(crypto::seal(data_key, AAD, &json))
+    }
+
+    /// Opens the sealed copy in `slots`; `Ok(None)` for a vault made before anchors were bound.
+    pub fn open(slots: &KeySlots, data_key: &Key) -> Result<Option<Anchors>, VaultError> {
+        if slots.anchors.is_empty() {
+            return Ok(None);
+        }
+        let bytes = hex::decode(&slots.anchors).map_err(|_| VaultError::Corrupt("sealed anchors".into()))?;
+        let plain = crypto::open(data_key, AAD, &bytes)
+            .ok_or_else(|| VaultError::Corrupt("the sealed anchors do not decrypt".into()))?;
+        serde_json::from_slice(&plain).map(Some).map_err(|e| VaultError::Corrupt(e.to_string()))
+    }
+
+    /// The first anchor of `slots` that differs from this sealed copy.
+    pub fn changed_in(&self, slots: &KeySlots) -> Option<Anchor> {
+        let now = Anchors::of(slots, self.hub.clone());
+        if now.bureau_public_key != self.bureau_public_key {
+            Some(Anchor::BureauKey)
+        } else if now.device_id != self.device_id {
+            Some(Anchor::DeviceId)
+        } else if now.device_key != self.device_key || now.device_public_key != self.device_public_key {
+            Some(Anchor::DeviceKey)
+        } else if now.max_failures != self.max_failures {
+            Some(Anchor::FailurePolicy)
+        } else {
+            None
+        }
+    }
+}
+
+/// Where the key-encryption key of a slot is hardened: a TPM 2.0 (or a platform keystore)
+/// would mix in a secret that never leaves it, under its own dictionary-attack lockout, so
+/// that a copied vault cannot be attacked offline. Without one the software store is used,
+/// and `vault status` says so.
+pub trait KeyStore: Send + Sync {
+    /// A short name for status reports ("software", "tpm2").
+    fn name(&self) -> &'static str;
+    /// The key-encryption key for `slot` from the one derived from the PIN.
+    fn harden(&self, slot: &str, kek: Key) -> Result<Key, VaultError>;
+}
+
+/// No hardware: the PIN-derived key is used as it is.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SoftwareKeyStore;
+
+impl KeyStore for SoftwareKeyStore {
+    fn name(&self) -> &'static str {
+        "software"
+    }
+
+    fn harden(&self, _slot: &str, kek: Key) -> Result<Key, VaultError> {
+        Ok(kek)
+    }
+}

@@ -1,0 +1,283 @@
+//! Making a vault and opening it: the writer lock, the key slots and their anchors, the index
+//! (a lock held elsewhere is "busy", never damage), and recovery.
+
+use std::fs;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use doorstep_envelope::{BureauPublicKey, DeviceId, signing_key_from_seed};
+
+use crate::anchors::{Anchors, KeyStore, SoftwareKeyStore};
+use crate::keyslots::{self, KeySlots};
+use crate::lock::{self, WriterLock};
+use crate::{
+    AUDIT, DRAFTS, ENVELOPES, INDEX_DIR, InitOptions, RECEIPTS, Recovery, Vault, VaultConfig, VaultError, audit,
+    crypto, fsutil, pin, seal,
+};
+
+/// The key store in use. A TPM-backed one would be chosen here when the tablet has one.
+pub(crate) fn key_store() -> &'static dyn KeyStore {
+    &SoftwareKeyStore
+}
+
+const DEVICE_KEY_AAD: &[u8] = b"doorstep-device-key-v1";
+
+impl Vault {
+    /// Creates a vault in `dir` with a first user, a new data key and a new device key, its
+    /// trust anchors bound under the data key.
+    pub fn init(dir: &Path, opts: &InitOptions<'_>) -> Result<(), VaultError> {
+        pin::check_pin(opts.pin)?;
+        opts.kdf.check_floor()?;
+        if dir.join(keyslots::FILE).exists() {
+            return Err(VaultError::AlreadyInitialised);
+        }
+        fsutil::create_dir(dir)?;
+        let lock = WriterLock::acquire(dir, lock::WAIT)?;
+        if dir.join(keyslots::FILE).exists() {
+            return Err(VaultError::AlreadyInitialised);
+        }
+        for sub in [ENVELOPES, RECEIPTS, DRAFTS] {
+            fsutil::create_dir(&dir.join(sub))?;
+        }
+        let data_key = crypto::random_key();
+        let device_seed = crypto::random_key();
+        let device_public = signing_key_from_seed(&device_seed).verifying_key();
+        let (slot, _) =
+            KeySlots::make_slot(opts.user, opts.role, opts.pin.as_bytes(), opts.kdf, &data_key, key_store())?;
+        let mut slots = KeySlots {
+            version: 2,
+            device_id: opts.device_id.to_string(),
+            bureau_public_key: hex::encode(opts.bureau.to_bytes()),
+            device_key: hex::encode(crypto::seal(&data_key, DEVICE_KEY_AAD, device_seed.as_ref())),
+            device_public_key: hex::encode(device_public.to_bytes()),
+            failures: Vec::new(),
+            max_failures: opts.max_failures.max(1),
+            destroyed: false,
+            slots: vec![slot],
+            anchors: String::new(),
+        };
+        slots.anchors = Anchors::of(&slots, None).seal(&data_key);
+        seal::Counter::write(dir, &data_key, &DeviceId(opts.device_id.to_string()), 0)?;
+        slots.store(dir)?;
+        fsutil::sync_dir(dir)?;
+        drop(lock);
+        let mut v = Vault::unlock(dir, opts.user, opts.pin, opts.now_unix, VaultConfig::default())?;
+        v.record(opts.now_unix, "init", opts.device_id)?;
+        Ok(())
+    }
+
+    /// Unlocks the vault with a user's PIN, recovering from whatever the last stop left.
+    ///
+    /// A failed attempt is recorded durably before the PIN is tried, so killing the app
+    /// during the attempt still counts it. After `max_failures` the slots are destroyed.
+    /// Another process holding the vault makes this wait briefly, then fail as busy.
+    pub fn unlock(dir: &Path, user: &str, pin: &str, now_unix: i64, config: VaultConfig) -> Result<Vault, VaultError> {
+        let lock = WriterLock::acquire(dir, lock::WAIT)?;
+        let (slots, data_key, seed) = Self::unwrap_slots(dir, user, pin, now_unix)?;
+        let anchors = Anchors::open(&slots, &data_key)?.ok_or(VaultError::NeedsUpgrade)?;
+        if let Some(changed) = anchors.changed_in(&slots) {
+            return Err(VaultError::AnchorChanged(changed));
+        }
+        Self::open_unlocked(dir, lock, slots, user, data_key, seed, now_unix, config)
+    }
+
+    /// Binds the trust anchors of a vault made by an earlier version, as they are now, after
+    /// the officer has checked them (`doorstep vault upgrade` shows the bureau key and the
+    /// device id first). Refused for a vault whose anchors are bound already.
+    pub fn upgrade(dir: &Path, user: &str, pin: &str, now_unix: i64) -> Result<(), VaultError> {
+        let lock = WriterLock::acquire(dir, lock::WAIT)?;
+        let (mut slots, data_key, seed) = Self::unwrap_slots(dir, user, pin, now_unix)?;
+        if Anchors::open(&slots, &data_key)?.is_some() {
+            return Err(VaultError::NotAllowed("the trust anchors are bound already".into()));
+        }
+        slots.version = 2;
+        slots.anchors = Anchors::of(&slots, None).seal(&data_key);
+        slots.store(dir)?;
+        let mut v =
+            Self::open_unlocked(dir, lock, slots, user, data_key, seed, now_unix, VaultConfig { reserve_bytes: 0 })?;
+        v.record(now_unix, "anchors-bound", user)
+    }
+
+    /// Counts the attempt, then unwraps the user's slot: the slots, the data key and the
+    /// user's signing seed.
+    fn unwrap_slots(
+        dir: &Path,
+        user: &str,
+        pin: &str,
+        now: i64,
+    ) -> Result<(KeySlots, crypto::Key, crypto::Key), VaultError> {
+        let mut slots = KeySlots::load(dir)?;
+        if slots.destroyed {
+            return Err(VaultError::Destroyed);
+        }
+        let slot =
+            slots.slots.iter().find(|s| s.user == user).cloned().ok_or_else(|| VaultError::UnknownUser(user.into()))?;
+        slots.failures.push(now);
+        slots.store(dir)?;
+        let Some((data_key, seed)) = KeySlots::unwrap(&slot, pin.as_bytes(), key_store())? else {
+            if slots.failures.len() as u32 >= slots.max_failures {
+                slots.slots.clear();
+                slots.device_key.clear();
+                slots.destroyed = true;
+                slots.store(dir)?;
+                return Err(VaultError::Destroyed);
+            }
+            return Err(VaultError::WrongPin { attempts_left: slots.max_failures - slots.failures.len() as u32 });
+        };
+        // This attempt succeeded: the earlier ones are failures for the audit log.
+        slots.failures.pop();
+        Ok((slots, data_key, seed))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn open_unlocked(
+        dir: &Path,
+        lock: WriterLock,
+        mut slots: KeySlots,
+        user: &str,
+        data_key: crypto::Key,
+        seed: crypto::Key,
+        now_unix: i64,
+        config: VaultConfig,
+    ) -> Result<Vault, VaultError> {
+        let failed = std::mem::take(&mut slots.failures);
+        slots.store(dir)?;
+        let role = slots.slots.iter().find(|s| s.user == user).map(|s| s.role).ok_or(VaultError::Destroyed)?;
+        let device_seed = hex::decode(&slots.device_key)
+            .ok()
+            .and_then(|b| crypto::open(&data_key, DEVICE_KEY_AAD, &b))
+            .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok().map(zeroize::Zeroizing::new))
+            .ok_or_else(|| VaultError::Corrupt("the device key does not unwrap".into()))?;
+        let device_key = signing_key_from_seed(&device_seed);
+        let bureau = hex::decode(&slots.bureau_public_key)
+            .ok()
+            .and_then(|b| BureauPublicKey::from_bytes(&b).ok())
+            .ok_or_else(|| VaultError::Corrupt("bureau key".into()))?;
+        for sub in [ENVELOPES, RECEIPTS, DRAFTS] {
+            fsutil::create_dir(&dir.join(sub))?;
+        }
+        fsutil::tighten(dir)?;
+
+        let mut recovery = Recovery::default();
+        let (audit, scan, moved) = audit::AuditLog::open(&dir.join(AUDIT), &data_key)?;
+        recovery.audit_torn_tail = scan.torn_tail;
+        let damaged_audit = moved.is_some();
+        recovery.audit_damaged = moved;
+        let db = open_index(dir, &mut recovery)?;
+        let counter = seal::Counter::load(dir, &data_key, &DeviceId(slots.device_id.clone()))?;
+        let mut vault = Vault {
+            dir: dir.to_path_buf(),
+            config,
+            draft_index: db.open_tree("draft-files")?,
+            index: db.open_tree("index")?,
+            reviews: db.open_tree("reviews")?,
+            db,
+            data_key,
+            device_key,
+            device_id: DeviceId(slots.device_id.clone()),
+            bureau,
+            user: user.to_string(),
+            role,
+            user_key: signing_key_from_seed(&seed),
+            audit,
+            recovery,
+            counter,
+            pool: std::sync::Mutex::new(Vec::new()),
+            key_store: key_store().name(),
+            _lock: lock,
+        };
+        vault.reconcile(now_unix, &scan.entries)?;
+        if damaged_audit {
+            vault.record(now_unix, "audit-restarted", "damaged log kept aside")?;
+        }
+        for at in failed {
+            vault.record(at, "failed-pin", user)?;
+        }
+        vault.record(now_unix, "unlock", user)?;
+        Ok(vault)
+    }
+
+    /// Binds the hub bundle this unit was provisioned with (the digest of its CA, URL and
+    /// receipt key) under the data key.
+    pub fn bind_hub(&mut self, digest: &str, now: i64) -> Result<(), VaultError> {
+        let mut slots = KeySlots::load(&self.dir)?;
+        let mut anchors = Anchors::open(&slots, &self.data_key)?.ok_or(VaultError::NeedsUpgrade)?;
+        anchors.hub = Some(digest.to_string());
+        slots.anchors = anchors.seal(&self.data_key);
+        slots.store(&self.dir)?;
+        self.record(now, "hub-bound", &digest[..16.min(digest.len())])
+    }
+
+    /// Checks a hub bundle against the one bound at provisioning. A unit provisioned before
+    /// bundles were bound has it bound now.
+    pub fn check_hub(&mut self, digest: &str, now: i64) -> Result<(), VaultError> {
+        let slots = KeySlots::load(&self.dir)?;
+        let anchors = Anchors::open(&slots, &self.data_key)?.ok_or(VaultError::NeedsUpgrade)?;
+        match anchors.hub.as_deref() {
+            Some(bound) if bound == digest => Ok(()),
+            Some(_) => Err(VaultError::HubBundleChanged),
+            None => self.bind_hub(digest, now),
+        }
+    }
+}
+
+/// How sled says its lock is held elsewhere (its error carries no kind of its own).
+fn is_lock_error(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock
+        || io.to_string().contains("could not acquire lock"))
+}
+
+/// Opens sled. A lock held elsewhere (sled lets go of it from a background thread a moment
+/// after the last handle of another opener drops) is waited for briefly and then reported as
+/// busy; an I/O error is reported as such. Only an index that will not open for damage (or
+/// panics), or cannot be read through, is moved aside (`index.damaged-N`) and started afresh;
+/// `reconcile` refills it from the files.
+pub(crate) fn open_index(dir: &Path, recovery: &mut Recovery) -> Result<sled::Db, VaultError> {
+    let path = dir.join(INDEX_DIR);
+    fsutil::create_dir(&path)?;
+    let attempt = |p: &Path| -> Result<Result<sled::Db, sled::Error>, ()> {
+        catch_unwind(AssertUnwindSafe(|| sled::Config::new().path(p).open())).map_err(|_| ())
+    };
+    let start = Instant::now();
+    let damaged = loop {
+        match attempt(&path) {
+            Ok(Ok(db)) if index_is_readable(&db) => return Ok(db),
+            Ok(Ok(_)) | Err(()) => break true,
+            Ok(Err(e)) if is_lock_error(&e) => {
+                if start.elapsed() >= lock::WAIT {
+                    return Err(VaultError::Busy { pid: None });
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Ok(Err(sled::Error::Io(e))) => return Err(VaultError::Io(e)),
+            Ok(Err(_)) => break true,
+        }
+    };
+    debug_assert!(damaged);
+    let mut n = 0;
+    let quarantine = loop {
+        let candidate = dir.join(format!("{INDEX_DIR}.damaged-{n}"));
+        if !candidate.exists() {
+            break candidate;
+        }
+        n += 1;
+    };
+    fs::rename(&path, &quarantine)?;
+    fsutil::sync_dir(dir)?;
+    recovery.quarantined = Some(quarantine);
+    fsutil::create_dir(&path)?;
+    match attempt(&path) {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(e)) => Err(e.into()),
+        Err(()) => Err(VaultError::Index("a fresh index cannot be created".into())),
+    }
+}
+
+/// Reads every entry of every tree; false on any read error (or a panic inside sled).
+fn index_is_readable(db: &sled::Db) -> bool {
+    catch_unwind(AssertUnwindSafe(|| {
+        db.tree_names().iter().all(|name| db.open_tree(name).is_ok_and(|tree| tree.iter().all(|item| item.is_ok())))
+    }))
+    .unwrap_or(false)
+}

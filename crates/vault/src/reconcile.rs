@@ -1,0 +1,188 @@
+//! Recovery after any stop: the index brought in line with the files (envelopes, drafts,
+//! receipts), interrupted seals and uploads settled, and the counter kept above every one used.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::audit::{self, AuditEntry};
+use crate::outbox::{self, OutboxEvent, OutboxState};
+use crate::seal::SLOT_EXT;
+use crate::{ENVELOPES, OutboxEntry, Vault, VaultError, crypto, fsutil};
+
+/// The highest counter the audit log's seal entries name ("ID #counter").
+fn audit_counters(entries: &[AuditEntry]) -> u64 {
+    entries
+        .iter()
+        .filter(|e| e.action == "seal")
+        .filter_map(|e| e.subject.rsplit_once('#').and_then(|(_, n)| n.parse::<u64>().ok()))
+        .max()
+        .unwrap_or(0)
+}
+
+impl Vault {
+    /// The counter an earlier version kept in the index's `meta` tree, if any.
+    fn legacy_counter(&self) -> Result<u64, VaultError> {
+        let meta = self.db.open_tree("meta")?;
+        let value = meta
+            .get(b"counter")?
+            .and_then(|v| crypto::open(&self.data_key, &Self::aad("meta", b"counter", &self.device_id), &v));
+        Ok(value.and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok()).map_or(0, u64::from_be_bytes))
+    }
+
+    /// Brings the index in line with the files after any stop.
+    pub(crate) fn reconcile(&mut self, now: i64, audit: &[AuditEntry]) -> Result<(), VaultError> {
+        for (tree, name) in [(&self.draft_index, "draft-files"), (&self.index, "index"), (&self.reviews, "reviews")] {
+            let mut bad = Vec::new();
+            for item in tree.iter() {
+                let (k, v) = item?;
+                if crypto::open(&self.data_key, &Self::aad(name, &k, &self.device_id), &v).is_none() {
+                    bad.push(k);
+                }
+            }
+            for k in bad {
+                tree.remove(k)?;
+                self.recovery.dropped_values += 1;
+            }
+        }
+        let mut max_counter = 0;
+        let envelopes = self.dir.join(ENVELOPES);
+        for file in fs::read_dir(&envelopes)? {
+            let mut path = file?.path();
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_string();
+            if ext == SLOT_EXT {
+                match self.settle_slot(&path)? {
+                    Some(sealed) => path = sealed,
+                    None => continue,
+                }
+            } else if ext != "env" {
+                // A temporary file left by a crash mid-write; the envelope was never reported sealed.
+                if path.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".tmp")) {
+                    fsutil::remove_durably(&path)?;
+                }
+                continue;
+            }
+            let bytes = fs::read(&path)?;
+            // An envelope about to be indexed again is checked in full first.
+            let parsed = self.open_container(&bytes).and_then(|(sc, env)| {
+                let indexed = self.index.get(env.application_id().to_string().as_bytes())?.is_some();
+                if !indexed {
+                    env.verify_self_signed().map_err(|e| VaultError::Corrupt(e.to_string()))?;
+                }
+                Ok((sc, env))
+            });
+            let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let Ok((sidecar, env)) = parsed else {
+                // Kept, never deleted: renamed so it is not mistaken for a good one, and reported.
+                let aside = path.with_extension("env.damaged");
+                fs::rename(&path, &aside)?;
+                fsutil::sync_dir(&envelopes)?;
+                self.recovery.damaged_files.push(aside);
+                continue;
+            };
+            let id = env.application_id();
+            max_counter = max_counter.max(env.header().device_counter);
+            if self.index.get(id.to_string().as_bytes())?.is_none() {
+                let state =
+                    if self.receipt_path(&id).exists() { OutboxState::Acknowledged } else { OutboxState::Sealed };
+                self.put_entry(&OutboxEntry {
+                    application_id: id.to_string(),
+                    visit_id: sidecar.visit_id.clone(),
+                    digest: hex::encode(env.digest()),
+                    device_counter: env.header().device_counter,
+                    state,
+                    size: bytes.len() as u64,
+                    sealed_at_unix: env.header().sealed_at_unix,
+                    updated_at_unix: now,
+                    file: file_name.clone(),
+                    // Rebuilt from the file: whether it was ever sent is not known, so ask.
+                    attempts: 1,
+                    hub_status: None,
+                    settled: false,
+                })?;
+                self.recovery.reindexed += 1;
+                self.audit.append(
+                    &self.data_key,
+                    &self.device_key,
+                    now,
+                    "seal-recovered",
+                    &id.to_string(),
+                    audit::Durability::Fsync,
+                )?;
+            } else if let Ok(mut e) = self.entry(&id.to_string())
+                && e.file != file_name
+            {
+                e.file = file_name;
+                self.put_entry(&e)?;
+            }
+        }
+        let mut sealed_visits = Vec::new();
+        for entry in self.outbox()? {
+            max_counter = max_counter.max(entry.device_counter);
+            if entry.state == OutboxState::Uploading {
+                let mut e = entry.clone();
+                e.state = outbox::next(e.state, OutboxEvent::UploadFailed)?;
+                self.put_entry(&e)?;
+                self.recovery.uploads_reset += 1;
+            }
+            if !entry.visit_id.is_empty() {
+                sealed_visits.push(entry.visit_id.clone());
+            }
+        }
+        self.reconcile_drafts()?;
+        for visit in self.draft_visits()? {
+            if sealed_visits.contains(&visit) {
+                self.erase_draft(&visit)?;
+                self.recovery.stale_drafts += 1;
+            }
+        }
+        // The counter: never below any counter the vault still knows of, from the envelope
+        // files, the index, the audit log's seals and an earlier version's index meta.
+        max_counter = max_counter.max(audit_counters(audit)).max(self.legacy_counter()?);
+        if !self.counter.read && max_counter > 0 {
+            self.recovery.counter_recovered = true;
+        }
+        self.counter.at_least_above(max_counter);
+        self.replenish()?;
+        self.flush()
+    }
+
+    /// Decides what an envelope slot left by the last stop is, returning the `.env` path when
+    /// it holds a sealed application:
+    /// - empty: back to the pool;
+    /// - a whole, verifying application: sealed, and the crash lost only its rename;
+    /// - anything else: a write the stop cut short. A seal is reported only after its file is
+    ///   fsynced, and fsynced bytes come back whole, so this one was never reported and its
+    ///   draft was never erased. The slot is emptied and reused, unless its sidecar can be
+    ///   read and names a visit with no draft left: then nothing else holds those bytes, so
+    ///   the file is kept aside as damaged and reported.
+    fn settle_slot(&mut self, path: &Path) -> Result<Option<PathBuf>, VaultError> {
+        let bytes = fs::read(path)?;
+        if bytes.is_empty() {
+            self.pool().push(path.to_path_buf());
+            return Ok(None);
+        }
+        let whole = self.open_container(&bytes).is_ok_and(|(_, env)| env.verify_self_signed().is_ok());
+        let dir = self.dir.join(ENVELOPES);
+        if whole {
+            let sealed = path.with_extension("env");
+            fs::rename(path, &sealed)?;
+            fsutil::sync_dir(&dir)?;
+            return Ok(Some(sealed));
+        }
+        let orphan = match self.open_sidecar(&bytes) {
+            Some(sidecar) => !self.draft_visits()?.contains(&sidecar.visit_id),
+            None => false,
+        };
+        if orphan {
+            let aside = path.with_extension("env.damaged");
+            fs::rename(path, &aside)?;
+            fsutil::sync_dir(&dir)?;
+            self.recovery.damaged_files.push(aside);
+            return Ok(None);
+        }
+        fsutil::write_into(path, &[])?;
+        self.pool().push(path.to_path_buf());
+        self.recovery.interrupted_seals += 1;
+        Ok(None)
+    }
+}

@@ -1,0 +1,185 @@
+//! What `vault status` and `vault verify` report.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use doorstep_envelope::{ApplicationId, Receipt};
+use serde::Serialize;
+
+use crate::audit;
+use crate::keyslots::KeySlots;
+use crate::outbox::OutboxState;
+use crate::{AUDIT, ENVELOPES, INDEX_DIR, Vault, VaultError, fsutil};
+
+/// Counts for `vault status`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Status {
+    pub drafts: usize,
+    pub by_state: BTreeMap<String, usize>,
+    pub envelope_bytes: u64,
+    pub index_bytes: u64,
+    pub free_bytes: u64,
+    pub reserve_bytes: u64,
+    pub audit_entries: u64,
+    pub users: Vec<String>,
+    pub device_id: String,
+    /// Which key store protects the PIN-derived keys: "software" without a TPM.
+    pub key_store: String,
+}
+
+/// What `vault verify` found; empty `problems` means all is well.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyReport {
+    pub drafts_checked: usize,
+    pub envelopes_checked: usize,
+    pub audit_entries: usize,
+    pub problems: Vec<String>,
+}
+
+/// Files and folders below `dir` (sled's own index files aside, inside its 0700 folder) that
+/// others could read.
+fn loose_permissions(dir: &Path) -> Result<Vec<String>, VaultError> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        if fs::metadata(&d)?.permissions().mode() & 0o077 != 0 {
+            out.push(d.display().to_string());
+        }
+        for entry in fs::read_dir(&d)? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(INDEX_DIR)) {
+                    if fs::metadata(&path)?.permissions().mode() & 0o077 != 0 {
+                        out.push(path.display().to_string());
+                    }
+                    continue;
+                }
+                stack.push(path);
+            } else if entry.metadata()?.permissions().mode() & 0o077 != 0 {
+                out.push(path.display().to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Vault {
+    pub fn status(&self) -> Result<Status, VaultError> {
+        let mut status = Status {
+            drafts: self.draft_visits()?.len(),
+            free_bytes: fsutil::available_space(&self.dir)?,
+            reserve_bytes: self.config.reserve_bytes,
+            audit_entries: self.audit.head().1,
+            device_id: self.device_id.0.clone(),
+            users: KeySlots::load(&self.dir)?.slots.iter().map(|s| format!("{} ({:?})", s.user, s.role)).collect(),
+            key_store: self.key_store.to_string(),
+            ..Status::default()
+        };
+        for e in self.outbox()? {
+            *status.by_state.entry(format!("{:?}", e.state).to_lowercase()).or_default() += 1;
+            if e.state != OutboxState::Erased {
+                status.envelope_bytes += e.size;
+            }
+        }
+        status.index_bytes = self.db.size_on_disk().unwrap_or(0);
+        Ok(status)
+    }
+
+    /// Checks that every draft and index value decrypts, every envelope verifies and matches
+    /// the index, every receipt matches, and the audit chain is intact.
+    pub fn verify(&self) -> Result<VerifyReport, VaultError> {
+        let mut report = VerifyReport::default();
+        for (visit, part, name) in self.draft_files()? {
+            match self.load_draft(&visit, &part) {
+                Ok(_) => report.drafts_checked += 1,
+                Err(e) => report.problems.push(format!("draft file {name}: {e}")),
+            }
+        }
+        for name in loose_permissions(&self.dir)? {
+            report.problems.push(format!("{name}: readable by other users (the vault's files are 0600, folders 0700)"));
+        }
+        let device = self.device_key.verifying_key();
+        let mut indexed = std::collections::HashSet::new();
+        for entry in self.outbox()? {
+            indexed.insert(entry.application_id.clone());
+            let Some(app) = ApplicationId::parse(&entry.application_id) else {
+                report.problems.push(format!("index entry {} is not an application id", entry.application_id));
+                continue;
+            };
+            let path = self.envelope_path(&app);
+            if entry.state == OutboxState::Erased {
+                if path.exists() {
+                    report.problems.push(format!("{}: erased but its file is still there", entry.application_id));
+                }
+                continue;
+            }
+            match fs::read(&path) {
+                Err(_) => report.problems.push(format!("{}: the envelope file is missing", entry.application_id)),
+                Ok(bytes) => match self.open_container(&bytes).map(|(_, env)| env) {
+                    Err(e) => report.problems.push(format!("{}: {e}", entry.application_id)),
+                    Ok(env) => {
+                        if env.header().device_key != device.to_bytes() {
+                            report.problems.push(format!("{}: not sealed by this device", entry.application_id));
+                        } else if let Err(e) = env.verify_self_signed() {
+                            report.problems.push(format!("{}: {e}", entry.application_id));
+                        } else if hex::encode(env.digest()) != entry.digest {
+                            report
+                                .problems
+                                .push(format!("{}: the digest differs from the index", entry.application_id));
+                        } else {
+                            report.envelopes_checked += 1;
+                        }
+                    }
+                },
+            }
+            if entry.state == OutboxState::Acknowledged {
+                let ok = fs::read(self.receipt_path(&app))
+                    .ok()
+                    .and_then(|r| Receipt::from_bytes(&r).ok())
+                    .is_some_and(|r| hex::encode(r.digest) == entry.digest);
+                if !ok {
+                    report.problems.push(format!("{}: acknowledged without a matching receipt", entry.application_id));
+                }
+            }
+        }
+        for file in fs::read_dir(self.dir.join(ENVELOPES))? {
+            let path = file?.path();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if name.ends_with(".env") && fs::metadata(&path).map(|m| m.len() > 0).unwrap_or(false) {
+                match fs::read(&path).map_err(VaultError::from).and_then(|b| self.open_container(&b)) {
+                    Ok((_, env)) if !indexed.contains(&env.application_id().to_string()) => {
+                        report
+                            .problems
+                            .push(format!("{}: envelope file {name} not in the index", env.application_id()));
+                    }
+                    Ok(_) => {}
+                    Err(e) => report.problems.push(format!("{name}: {e}")),
+                }
+            }
+            if name.ends_with(".env.damaged") {
+                report.problems.push(format!("{name}: a sealed application's file is damaged (kept aside)"));
+            }
+        }
+        let (scan, _) = audit::AuditLog::scan(&self.dir.join(AUDIT), &self.data_key)?;
+        report.audit_entries = scan.entries.len();
+        if scan.torn_tail > 0 {
+            report.problems.push(format!("the audit log has {} bytes that are not whole records", scan.torn_tail));
+        }
+        if let Some(at) = scan.damaged_at {
+            report.problems.push(format!("the audit log is damaged at byte {at}"));
+        }
+        if let Err(e) = audit::verify_chain(&scan.entries, &device) {
+            report.problems.push(format!("audit chain: {e}"));
+        }
+        for file in fs::read_dir(&self.dir)? {
+            let name = file?.file_name().to_string_lossy().into_owned();
+            if name.starts_with("audit.log.damaged") {
+                report.problems.push(format!("the audit log was damaged and kept aside as {name}"));
+            }
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,188 @@
+//! The outbox's operations as a sync runs them (upload begun, failed, receipt stored,
+//! erased), the supervisor's review summaries, the hub's batch receipts, and the unit's own
+//! secrets kept as sealed files.
+
+use std::fs;
+use std::path::PathBuf;
+
+use doorstep_envelope::{ApplicationId, Receipt, VerifyingKey};
+use zeroize::Zeroizing;
+
+use crate::keyslots::Role;
+use crate::outbox::{self, OutboxError, OutboxEvent};
+use crate::seal::Sidecar;
+use crate::{OutboxEntry, RECEIPTS, ReviewSummary, Vault, VaultError, crypto, fsutil};
+
+impl Vault {
+    pub(crate) fn put_entry(&self, entry: &OutboxEntry) -> Result<(), VaultError> {
+        let json = serde_json::to_vec(entry).map_err(|e| VaultError::Corrupt(e.to_string()))?;
+        self.put(&self.index, "index", entry.application_id.as_bytes(), &json)
+    }
+
+    pub(crate) fn entry(&self, id: &str) -> Result<OutboxEntry, VaultError> {
+        let raw =
+            self.get(&self.index, "index", id.as_bytes())?.ok_or_else(|| VaultError::NoSuchApplication(id.into()))?;
+        serde_json::from_slice(&raw).map_err(|e| VaultError::Corrupt(e.to_string()))
+    }
+
+    /// Every application in the outbox, erased ones included (as tombstones), oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>, VaultError> {
+        let mut out = Vec::new();
+        for item in self.index.iter() {
+            let (k, _) = item?;
+            out.push(self.entry(&String::from_utf8_lossy(&k))?);
+        }
+        out.sort_by_key(|e| (e.sealed_at_unix, e.device_counter));
+        Ok(out)
+    }
+
+    fn transition(&mut self, id: &str, event: OutboxEvent, now: i64) -> Result<OutboxEntry, VaultError> {
+        let mut entry = self.entry(id)?;
+        entry.state = outbox::next(entry.state, event)?;
+        entry.updated_at_unix = now;
+        if event == OutboxEvent::BeginUpload {
+            entry.attempts = entry.attempts.saturating_add(1);
+        }
+        self.put_entry(&entry)?;
+        self.flush()?;
+        Ok(entry)
+    }
+
+    /// The envelope's bytes, for upload.
+    pub fn envelope_bytes(&self, id: &str) -> Result<Vec<u8>, VaultError> {
+        let app = ApplicationId::parse(id).ok_or_else(|| VaultError::NoSuchApplication(id.into()))?;
+        Ok(self.read_container(&app)?.1.to_bytes())
+    }
+
+    pub fn begin_upload(&mut self, id: &str, now: i64) -> Result<OutboxEntry, VaultError> {
+        let e = self.transition(id, OutboxEvent::BeginUpload, now)?;
+        self.record(now, "upload", id)?;
+        Ok(e)
+    }
+
+    /// Keeps what the hub says of an erased application (opaque JSON to the vault); a settled
+    /// status is never asked for again. Durable before it returns.
+    pub fn note_hub_status(&mut self, id: &str, status: &str, settled: bool) -> Result<OutboxEntry, VaultError> {
+        let mut entry = self.entry(id)?;
+        entry.hub_status = Some(status.to_string());
+        entry.settled = settled;
+        self.put_entry(&entry)?;
+        self.flush()?;
+        Ok(entry)
+    }
+
+    pub fn upload_failed(&mut self, id: &str, now: i64) -> Result<OutboxEntry, VaultError> {
+        self.transition(id, OutboxEvent::UploadFailed, now)
+    }
+
+    /// Stores the hub's receipt durably, then marks the envelope acknowledged.
+    pub fn acknowledge(
+        &mut self,
+        id: &str,
+        receipt: &[u8],
+        hub: Option<&VerifyingKey>,
+        now: i64,
+    ) -> Result<OutboxEntry, VaultError> {
+        let entry = self.entry(id)?;
+        let app = ApplicationId::parse(id).ok_or_else(|| VaultError::NoSuchApplication(id.into()))?;
+        let digest = entry.digest_bytes().ok_or_else(|| VaultError::Corrupt("digest".into()))?;
+        let parsed = Receipt::from_bytes(receipt).map_err(|e| VaultError::BadReceipt(e.to_string()))?;
+        parsed.verify(app, &digest, hub).map_err(|e| VaultError::BadReceipt(e.to_string()))?;
+        fsutil::write_atomic(&self.receipt_path(&app), receipt)?;
+        let e = self.transition(id, OutboxEvent::ReceiptStored, now)?;
+        self.record(now, "receipt", id)?;
+        Ok(e)
+    }
+
+    /// Erases an acknowledged envelope's file. Refused without a stored receipt; repeatable.
+    pub fn erase(&mut self, id: &str, now: i64) -> Result<OutboxEntry, VaultError> {
+        let entry = self.entry(id)?;
+        outbox::next(entry.state, OutboxEvent::Erase)?;
+        let app = ApplicationId::parse(id).ok_or_else(|| VaultError::NoSuchApplication(id.into()))?;
+        if !self.receipt_path(&app).exists() {
+            return Err(VaultError::Outbox(OutboxError::NoReceipt));
+        }
+        // The supervisor may not have decided yet: keep the review summary.
+        if let Ok((Sidecar { review: Some(review), .. }, _)) = self.read_container(&app) {
+            let json = serde_json::to_vec(&review).map_err(|e| VaultError::Corrupt(e.to_string()))?;
+            self.put(&self.reviews, "reviews", id.as_bytes(), &json)?;
+            self.flush()?;
+        }
+        fsutil::remove_durably(&self.envelope_path(&app))?;
+        let e = self.transition(id, OutboxEvent::Erase, now)?;
+        self.record(now, "erase", id)?;
+        Ok(e)
+    }
+
+    pub fn review(&self, id: &str) -> Result<Option<ReviewSummary>, VaultError> {
+        if let Some(app) = ApplicationId::parse(id)
+            && self.envelope_path(&app).exists()
+        {
+            return Ok(self.read_container(&app)?.0.review);
+        }
+        match self.get(&self.reviews, "reviews", id.as_bytes())? {
+            None => Ok(None),
+            Some(raw) => serde_json::from_slice(&raw).map(Some).map_err(|e| VaultError::Corrupt(e.to_string())),
+        }
+    }
+
+    /// Keeps a secret of this unit's (such as its TLS key for the hub) sealed under the data
+    /// key in `secret-NAME.sealed`: a copy of the folder without a PIN cannot use it. Kept as a
+    /// file, not in sled, so that an index rebuilt after damage does not lose it.
+    pub fn store_secret(&mut self, name: &str, secret: &[u8], now: i64) -> Result<(), VaultError> {
+        let path = self.secret_path(name)?;
+        let sealed = crypto::seal(&self.data_key, &Self::aad("secret", name.as_bytes(), &self.device_id), secret);
+        fsutil::write_atomic(&path, &sealed)?;
+        self.record(now, "store-secret", name)
+    }
+
+    /// A secret kept by [`Vault::store_secret`], or `None` if there is none.
+    pub fn secret(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+        let sealed = match fs::read(self.secret_path(name)?) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        crypto::open(&self.data_key, &Self::aad("secret", name.as_bytes(), &self.device_id), &sealed)
+            .map(Some)
+            .ok_or_else(|| VaultError::Corrupt(format!("the secret {name} does not decrypt")))
+    }
+
+    fn secret_path(&self, name: &str) -> Result<PathBuf, VaultError> {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            return Err(VaultError::NotAllowed(format!("{name:?} is not a secret's name")));
+        }
+        Ok(self.dir.join(format!("secret-{name}.sealed")))
+    }
+
+    /// Keeps the hub's signed receipt for a released batch (durably), beside the envelopes'.
+    pub fn store_batch_receipt(&mut self, batch_id: &str, receipt: &[u8], now: i64) -> Result<(), VaultError> {
+        let path = self.dir.join(RECEIPTS).join(format!("batch-{}.receipt", hex::encode(batch_id)));
+        fsutil::write_atomic(&path, receipt)?;
+        self.record(now, "batch-receipt", batch_id)
+    }
+
+    /// After the supervisor has decided on a batch, erases its review summaries.
+    pub fn batch_decided(&mut self, ids: &[String], now: i64) -> Result<(), VaultError> {
+        if self.role != Role::Supervisor {
+            return Err(VaultError::NotAllowed("only a supervisor decides on a batch".into()));
+        }
+        for id in ids {
+            self.reviews.remove(id.as_bytes())?;
+            if let Some(app) = ApplicationId::parse(id)
+                && self.envelope_path(&app).exists()
+            {
+                let (mut sidecar, envelope) = self.read_container(&app)?;
+                if sidecar.review.take().is_some() {
+                    let file = self.container(&app, &sidecar, &envelope.to_bytes())?;
+                    fsutil::write_atomic(&self.envelope_path(&app), &file)?;
+                }
+            }
+        }
+        self.flush()?;
+        for id in ids {
+            self.record(now, "batch-decided", id)?;
+        }
+        Ok(())
+    }
+}

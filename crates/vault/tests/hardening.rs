@@ -1,0 +1,215 @@
+//! The vault under attack and accident (SECURITY.md R4, R26; issue "nothing lost, nothing
+//! forged"): another process holding it, anchors edited without the PIN, loose file modes,
+//! counters after the index and the files are gone.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use common::*;
+use doorstep_vault::*;
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// `flock -x -o PATH sleep 30` in another process, once it holds the lock.
+fn hold_lock_elsewhere(path: &Path) -> Child {
+    // -o: the lock stays with flock(1) itself, so killing it lets go of the lock.
+    let mut child =
+        Command::new("flock").args(["-x", "-o"]).arg(path).args(["sleep", "30"]).spawn().expect("run flock");
+    // flock(1) takes the lock before it runs sleep: wait until sleep is its child.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        let children = fs::read_to_string(format!("/proc/{0}/task/{0}/children", child.id())).unwrap_or_default();
+        if !children.trim().is_empty() {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().ok();
+    child.wait().ok();
+    panic!("flock did not take the lock");
+}
+
+/// R4: an index whose sled lock another process holds is busy, never damage.
+#[test]
+fn an_index_held_by_another_process_is_busy_not_damaged() {
+    let d = tmp();
+    init(d.path());
+    drop(unlock(d.path()));
+    let mut holder = hold_lock_elsewhere(&d.path().join("index").join("db"));
+    let start = Instant::now();
+    let r = Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig { reserve_bytes: 0 });
+    let waited = start.elapsed();
+    holder.kill().ok();
+    holder.wait().ok();
+    assert!(matches!(r, Err(VaultError::Busy { pid: None })), "{:?}", r.err());
+    assert!(waited >= Duration::from_secs(2), "it waited briefly first: {waited:?}");
+    let quarantined: Vec<_> = fs::read_dir(d.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("index.damaged"))
+        .collect();
+    assert!(quarantined.is_empty(), "the live index was not quarantined");
+    // Once the holder is gone the vault opens as before.
+    let v = unlock(d.path());
+    assert_eq!(v.recovery().quarantined, None);
+}
+
+/// The unit and the command line: the second writer is told which process holds the vault.
+#[test]
+fn a_second_writer_is_told_who_holds_the_vault() {
+    let d = tmp();
+    init(d.path());
+    let first = unlock(d.path());
+    let r = Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig { reserve_bytes: 0 });
+    assert!(matches!(r, Err(VaultError::Busy { pid: Some(p) }) if p == std::process::id()), "{:?}", r.err());
+    drop(first);
+    drop(unlock(d.path()));
+}
+
+fn edit_keyslots(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = dir.join("keyslots.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    edit(&mut v);
+    fs::write(&path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+}
+
+/// R26: each anchor edited without the PIN is refused, by name.
+#[test]
+fn anchors_edited_without_the_pin_are_refused_by_name() {
+    let other_bureau = hex::encode(
+        doorstep_envelope::BureauKeyPair::generate(&mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(2))
+            .public
+            .to_bytes(),
+    );
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(Edit, Anchor)> = vec![
+        (Box::new(move |v| v["bureau_public_key"] = other_bureau.clone().into()), Anchor::BureauKey),
+        (Box::new(|v| v["device_id"] = "tablet-other".into()), Anchor::DeviceId),
+        (Box::new(|v| v["max_failures"] = 1_000_000.into()), Anchor::FailurePolicy),
+        (Box::new(|v| v["device_public_key"] = "00".repeat(32).into()), Anchor::DeviceKey),
+    ];
+    for (edit, anchor) in cases {
+        let d = tmp();
+        init(d.path());
+        edit_keyslots(d.path(), edit);
+        match Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig::default()) {
+            Err(VaultError::AnchorChanged(a)) => assert_eq!(a, anchor),
+            other => panic!("{anchor}: expected a refusal, got {:?}", other.err()),
+        }
+    }
+    // Removing the sealed copy does not make it an earlier version's vault to re-bind
+    // silently: it must be upgraded by hand, after the officer checks the anchors.
+    let d = tmp();
+    init(d.path());
+    edit_keyslots(d.path(), |v| v["anchors"] = "".into());
+    assert!(matches!(
+        Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig::default()),
+        Err(VaultError::NeedsUpgrade)
+    ));
+    Vault::upgrade(d.path(), OFFICER, PIN, NOW).unwrap();
+    drop(unlock(d.path()));
+    assert!(matches!(Vault::upgrade(d.path(), OFFICER, PIN, NOW), Err(VaultError::NotAllowed(_))));
+}
+
+/// The hub bundle bound at provisioning: another one is refused at sync.
+#[test]
+fn a_changed_hub_bundle_is_refused() {
+    let d = tmp();
+    init(d.path());
+    let mut v = unlock(d.path());
+    let bound = "1".repeat(64);
+    v.bind_hub(&bound, NOW).unwrap();
+    v.check_hub(&bound, NOW).unwrap();
+    drop(v);
+    let mut v = unlock(d.path());
+    v.check_hub(&bound, NOW).unwrap();
+    let other = "2".repeat(64);
+    assert!(matches!(v.check_hub(&other, NOW), Err(VaultError::HubBundleChanged)));
+}
+
+/// R26: files 0600 and folders 0700 from creation.
+#[test]
+fn every_file_is_0600_and_every_folder_0700() {
+    let d = tmp();
+    let vault = d.path().join("vault");
+    init(&vault);
+    let mut v = unlock(&vault);
+    v.save_draft("visit-1", "form", b"draft").unwrap();
+    let r = record(1, 100);
+    v.seal("visit-1", &r, &review(&r), NOW).unwrap();
+    v.store_secret("hub-tls-key", b"secret", NOW).unwrap();
+    assert!(v.verify().unwrap().problems.is_empty());
+    drop(v);
+    let mut stack = vec![vault.clone()];
+    let mut checked = 0;
+    while let Some(dir) = stack.pop() {
+        assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700, "{}", dir.display());
+        if dir.file_name().is_some_and(|n| n == "index") {
+            continue; // sled's own files, inside a 0700 folder
+        }
+        for e in fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                checked += 1;
+                assert_eq!(e.metadata().unwrap().permissions().mode() & 0o777, 0o600, "{}", e.path().display());
+            }
+        }
+    }
+    assert!(checked >= 6, "{checked} files checked");
+    // A folder an earlier version left readable is tightened at unlock, and verify says so
+    // until then.
+    fs::set_permissions(vault.join("drafts"), fs::Permissions::from_mode(0o755)).unwrap();
+    drop(unlock(&vault));
+    assert_eq!(fs::metadata(vault.join("drafts")).unwrap().permissions().mode() & 0o777, 0o700);
+}
+
+fn seal_erase_all(dir: &Path, n: u64) -> u64 {
+    let mut v = unlock(dir);
+    let mut highest = 0;
+    for i in 0..n {
+        let r = record(100 + i, 100);
+        let e = v.seal(&format!("visit-{i}"), &r, &review(&r), NOW).unwrap();
+        let hub = doorstep_envelope::signing_key_from_seed(&[9; 32]);
+        let digest: [u8; 32] = hex::decode(&e.digest).unwrap().try_into().unwrap();
+        let id = doorstep_envelope::ApplicationId::parse(&e.application_id).unwrap();
+        let receipt = doorstep_envelope::Receipt::sign(id, digest, "hub-test", NOW, &hub).to_bytes();
+        v.acknowledge(&e.application_id, &receipt, None, NOW).unwrap();
+        v.erase(&e.application_id, NOW).unwrap();
+        highest = highest.max(e.device_counter);
+    }
+    highest
+}
+
+/// The counter never goes backwards: not when the index is rebuilt after every envelope
+/// was uploaded and erased (no file names a counter any more), nor when the counter file
+/// itself is lost.
+#[test]
+fn counters_never_go_backwards() {
+    let d = tmp();
+    init(d.path());
+    let highest = seal_erase_all(d.path(), 3);
+    fs::remove_dir_all(d.path().join("index")).unwrap();
+    let mut v = unlock(d.path());
+    let r = record(200, 100);
+    let next = v.seal("visit-x", &r, &review(&r), NOW).unwrap().device_counter;
+    assert!(next > highest, "{next} after {highest}");
+    drop(v);
+
+    // The counter file lost too: the audit log's seals still name every counter used.
+    fs::remove_dir_all(d.path().join("index")).unwrap();
+    fs::remove_file(d.path().join("counter.sealed")).unwrap();
+    let mut v = unlock(d.path());
+    assert!(v.recovery().counter_recovered);
+    let r = record(201, 100);
+    let after = v.seal("visit-y", &r, &review(&r), NOW).unwrap().device_counter;
+    assert!(after > next, "{after} after {next}");
+}
