@@ -5,7 +5,11 @@ use std::time::{Duration, Instant};
 
 use doorstep_devices::DeviceError;
 use doorstep_devices::escpos::{Align, PrintItem, ReceiptBuilder, parse};
-use doorstep_devices::io::{BridgeHost, CardReader, DirectSerial, FingerprintScanner, GnssReader, ReceiptPrinter};
+use doorstep_devices::io::{
+    BridgeHost, CardReader, DirectSerial, FingerprintScanner, GnssReader, ReceiptPrinter, Transport,
+};
+use doorstep_devices::quality::synthetic_fingerprint;
+use doorstep_devices::zfm::{self, GreyImage};
 use doorstep_firmware_bridge::sim::{SimConfig, Simulator};
 use doorstep_link::Channel;
 
@@ -32,7 +36,7 @@ fn fingerprint_card_gnss_and_printer_through_the_bridge() {
     assert_eq!(params.packet_size(), 128);
     fp.set_packet_size(256).unwrap();
     assert_eq!(fp.handshake(0).unwrap().packet_size(), 256);
-    assert!(fp.set_packet_size(100).is_err());
+    assert!(matches!(fp.set_packet_size(100), Err(DeviceError::Refused(_))));
     let capture = fp.capture(Duration::from_secs(5)).unwrap();
     assert_eq!((capture.image.width, capture.image.height), (256, 288));
     assert_eq!(capture.template.len(), 512);
@@ -45,9 +49,10 @@ fn fingerprint_card_gnss_and_printer_through_the_bridge() {
     assert_eq!(card.name, "测试");
     assert_eq!(card.valid_until, "长期");
     assert_eq!(card.wlt_photo.len(), 1024);
-    // The card must be lifted and put back before it reads again.
+    // The card must be lifted and put back before it reads again: the reader finds no card
+    // (status 0x80).
     let again = reader.read().unwrap_err();
-    assert!(again.to_string().contains("未检测到身份证"), "{again}");
+    assert!(matches!(&again, DeviceError::Refused(m) if m.starts_with("0x80:")), "{again:?}");
 
     // GNSS: a fix in WGS-84 near the simulated track.
     let mut gnss = GnssReader::new(host.channel(Channel::Gnss));
@@ -73,8 +78,7 @@ fn a_silent_device_times_out_clearly_and_recovers() {
     let mut fp = FingerprintScanner::new(host.channel(Channel::Fingerprint));
     fp.reply_timeout = Duration::from_millis(400);
     let err = fp.handshake(0).unwrap_err();
-    assert!(matches!(err, DeviceError::Timeout(_)), "{err:?}");
-    assert!(err.to_string().contains("connected and powered"));
+    assert_eq!(err, DeviceError::Timeout(400));
     let mut gone = false;
     for _ in 0..100 {
         host.pump(Duration::from_millis(20)).unwrap();
@@ -88,6 +92,12 @@ fn a_silent_device_times_out_clearly_and_recovers() {
     fp.handshake(0).expect("works again without a restart");
 }
 
+/// The image the simulated module holds, as the sensor's 4-bit pixels bring it.
+fn simulated_image() -> GreyImage {
+    let img = synthetic_fingerprint(zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT, 1, 170.0, 1.0);
+    zfm::unpack_image(&zfm::pack_image(&img)).unwrap()
+}
+
 #[test]
 fn corrupted_bytes_cost_frames_not_the_capture() {
     let (sim, host) = start(115_200);
@@ -97,12 +107,13 @@ fn corrupted_bytes_cost_frames_not_the_capture() {
     let before = host.status().bad_frames;
     sim.command("corrupt-after 20000").unwrap();
     let capture = fp.capture(Duration::from_secs(5)).expect("the driver asks again after a spoiled upload");
-    assert_eq!(capture.image.pixels.len(), 256 * 288);
+    assert_eq!(capture.image, simulated_image());
     assert!(host.status().bad_frames > before, "the damaged frame was seen and dropped");
     // And with random damage at one byte in 100,000, captures still come through.
     sim.command("corrupt 0.00001").unwrap();
     for _ in 0..2 {
-        fp.capture(Duration::from_secs(5)).expect("capture under line noise");
+        let capture = fp.capture(Duration::from_secs(5)).expect("capture under line noise");
+        assert_eq!(capture.image, simulated_image());
     }
     sim.command("clear").unwrap();
 }
@@ -112,6 +123,8 @@ fn a_disconnect_in_the_middle_of_an_image_upload() {
     let (sim, host) = start(115_200);
     let mut fp = FingerprintScanner::new(host.channel(Channel::Fingerprint));
     fp.handshake(0).unwrap();
+    let gaps_before = host.status().gaps[Channel::Fingerprint.index()];
+    // The upload takes about 6.5 s at the module's 57,600 baud; the cable is out for 0.8 s of it.
     let cutter = std::thread::spawn({
         let faults = sim.faults.clone();
         move || {
@@ -119,43 +132,59 @@ fn a_disconnect_in_the_middle_of_an_image_upload() {
             faults.lock().unwrap().disconnected_until = Some(Instant::now() + Duration::from_millis(800));
         }
     });
-    let first = fp.capture(Duration::from_secs(5));
+    let capture = fp.capture(Duration::from_secs(5)).expect("the driver asks again after the cut, without a restart");
     cutter.join().unwrap();
-    // Either the retry after the cut succeeded, or the driver said clearly what happened.
-    if let Err(e) = &first {
-        assert!(matches!(e, DeviceError::ImageSize { .. } | DeviceError::Timeout(_) | DeviceError::Port(_)), "{e:?}");
-        // The link comes back by itself (handshake again) and the next capture works.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !host.status().up && Instant::now() < deadline {
-            host.pump(Duration::from_millis(20)).unwrap();
-        }
-        fp.capture(Duration::from_secs(5)).expect("captures again without a restart");
-    }
+    assert_eq!(capture.image, simulated_image());
+    // The frames lost in the cut were seen as lost, on the fingerprint's channel.
+    assert!(host.status().gaps[Channel::Fingerprint.index()] > gaps_before, "{:?}", host.status());
+    assert!(host.status().up);
 }
 
 #[test]
 fn link_frames_read_as_garbage_by_a_direct_driver() {
     // A device on its own port, here the simulator's pty spoken to without the link framing:
-    // what comes back is link frames, i.e. garbage to a ZFM driver, which must say so.
+    // what comes back is the bridge's hellos (every 500 ms), i.e. garbage to a ZFM driver,
+    // which must say so rather than time out.
     let sim = Simulator::start(SimConfig::default()).unwrap();
     let port = DirectSerial::open(&sim.path, 57_600).unwrap();
     let mut fp = FingerprintScanner::new(port);
     fp.reply_timeout = Duration::from_millis(1500);
     let err = fp.handshake(0).unwrap_err();
-    assert!(matches!(err, DeviceError::Garbage { .. } | DeviceError::Timeout(_)), "{err:?}");
+    assert!(matches!(err, DeviceError::Garbage { bytes } if bytes > 0), "{err:?}");
 }
 
 #[test]
 fn the_wrong_baud_rate_reads_as_garbage_and_the_right_one_recovers() {
     let (_sim, host) = start(115_200);
-    // The module listens at 57,600; set the bridge's port to 9,600.
+    // The module listens at 57,600; set the bridge's port to 9,600. The module reads the
+    // command as garbage and says so (a packet error), which reads as garbage here in turn.
     host.set_baud(Channel::Fingerprint, 9_600).unwrap();
     let mut fp = FingerprintScanner::new(host.channel(Channel::Fingerprint));
     fp.reply_timeout = Duration::from_millis(600);
     let err = fp.handshake(0).unwrap_err();
-    assert!(matches!(err, DeviceError::Garbage { .. } | DeviceError::Timeout(_) | DeviceError::Checksum), "{err:?}");
+    assert!(matches!(err, DeviceError::Garbage { bytes } if bytes > 0), "{err:?}");
     host.set_baud(Channel::Fingerprint, 57_600).unwrap();
     assert_eq!(fp.handshake(0).expect("right rate, no restart").baud(), 57_600);
+}
+
+#[test]
+fn a_gnss_receiver_at_the_wrong_baud_rate_reads_as_garbage_and_the_right_one_recovers() {
+    let (_sim, host) = start(115_200);
+    // The GNSS receiver talks at 9,600 without being asked; set the bridge's port to 115,200.
+    host.set_baud(Channel::Gnss, 115_200).unwrap();
+    let mut channel = host.channel(Channel::Gnss);
+    // What it sent at the right rate before the switch arrives, then is dropped.
+    let settle = Instant::now() + Duration::from_millis(1200);
+    while Instant::now() < settle {
+        host.pump(Duration::from_millis(20)).unwrap();
+    }
+    channel.discard().unwrap();
+    let mut gnss = GnssReader::new(channel);
+    let err = gnss.next_fix(Duration::from_secs(3)).unwrap_err();
+    assert!(matches!(err, DeviceError::Garbage { bytes } if bytes > 0), "{err:?}");
+    host.set_baud(Channel::Gnss, 9_600).unwrap();
+    let fix = gnss.next_fix(Duration::from_secs(5)).expect("right rate, no restart");
+    assert!((fix.latitude - 39.9087).abs() < 0.01, "{fix:?}");
 }
 
 #[test]

@@ -296,25 +296,29 @@ impl<T: Transport> GnssReader<T> {
         GnssReader { t, decoder: NmeaDecoder::new() }
     }
 
-    /// The next valid fix within `timeout`. Sentences with a bad checksum are skipped.
+    /// The next valid fix within `timeout`. Bad sentences and garbage are skipped; when
+    /// nothing but those came, the last of them is the answer (a wrong baud rate, noise),
+    /// and when nothing came at all, a timeout.
     pub fn next_fix(&mut self, timeout: Duration) -> Result<Fix, DeviceError> {
         let deadline = Instant::now() + timeout;
         let mut saw_sentences = false;
+        let mut last_error = None;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(if saw_sentences {
                     DeviceError::Refused("no satellite fix yet: move near a window or outdoors".into())
                 } else {
-                    DeviceError::Timeout(timeout.as_millis() as u64)
+                    last_error.unwrap_or(DeviceError::Timeout(timeout.as_millis() as u64))
                 });
             }
             let mut buf = [0u8; 512];
             let n = self.t.receive(&mut buf, left)?;
-            for e in self.decoder.push(&buf[..n]).into_iter().flatten() {
-                saw_sentences = true;
-                if let GnssEvent::Fix(f) = e {
-                    return Ok(f);
+            for r in self.decoder.push(&buf[..n]) {
+                match r {
+                    Ok(GnssEvent::Fix(f)) => return Ok(f),
+                    Ok(GnssEvent::NoFix) => saw_sentences = true,
+                    Err(e) => last_error = Some(e),
                 }
             }
         }
