@@ -200,7 +200,7 @@ mod tests {
         assert_eq!(items[1], PrintItem::Text { text: "申请人：测试㐀".into(), align: Align::Left, double: false });
         assert!(items.contains(&PrintItem::Qr("APP-0001".into())));
         assert_eq!(items.last(), Some(&PrintItem::Cut));
-        assert!(parse(&[0x1D, 0x28, 0x6B, 0xFF, 0x00, 0x31]).is_err());
+        assert!(matches!(parse(&[0x1D, 0x28, 0x6B, 0xFF, 0x00, 0x31]), Err(DeviceError::Malformed(_))));
     }
 
     proptest::proptest! {

@@ -380,8 +380,8 @@ mod tests {
         assert!(got.iter().any(|r| matches!(r, Err(DeviceError::Checksum))));
         assert!(got.iter().any(|r| matches!(r, Err(DeviceError::Garbage { .. }))));
         assert_eq!(got.last().unwrap().as_ref().unwrap(), &vec![0x20, 0x01]);
-        assert!(CardIdentity::parse(&[0, 1]).is_err());
-        assert!(CardIdentity::parse(&example().to_data()[..300]).is_err());
+        assert!(matches!(CardIdentity::parse(&[0, 1]), Err(DeviceError::Malformed(_))));
+        assert!(matches!(CardIdentity::parse(&example().to_data()[..300]), Err(DeviceError::Malformed(_))));
     }
 
     proptest::proptest! {

@@ -512,7 +512,10 @@ mod tests {
         assert_eq!(packed.len(), IMAGE_BYTES);
         assert_eq!(packed[0], 0x01);
         assert_eq!(unpack_image(&packed).unwrap(), img);
-        assert!(matches!(unpack_image(&packed[1..]), Err(DeviceError::ImageSize { .. })));
+        assert_eq!(
+            unpack_image(&packed[1..]),
+            Err(DeviceError::ImageSize { expected: IMAGE_BYTES, got: IMAGE_BYTES - 1 })
+        );
     }
 
     proptest::proptest! {

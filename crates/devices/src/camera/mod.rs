@@ -131,9 +131,14 @@ mod tests {
         cam.open().unwrap();
         cam.next_frame().unwrap();
         cam.next_frame().unwrap();
-        assert!(cam.next_frame().is_err());
-        assert!(cam.next_frame().is_ok());
+        assert!(matches!(cam.next_frame(), Err(DeviceError::Port(_))));
+        assert_eq!(cam.next_frame().unwrap().rgb[0], 40, "the next frame plays");
         std::fs::remove_dir_all(&dir).ok();
-        assert!(ReplayCamera::new(Path::new("/nonexistent/frames")).open().is_err());
+        assert!(matches!(ReplayCamera::new(Path::new("/nonexistent/frames")).open(), Err(DeviceError::Port(_))));
+        let empty = std::env::temp_dir().join(format!("doorstep-replay-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).unwrap();
+        assert!(matches!(ReplayCamera::new(&empty).open(), Err(DeviceError::Port(_))));
+        assert!(matches!(ReplayCamera::new(&empty).next_frame(), Err(DeviceError::Port(_))), "not open");
+        std::fs::remove_dir_all(&empty).ok();
     }
 }
