@@ -67,7 +67,9 @@ impl Quality {
 /// Measures an 8-bit grey fingerprint image.
 pub fn assess(img: &GreyImage, t: &QualityThresholds) -> Quality {
     let (w, h) = (img.width, img.height);
-    if w < BLOCK || h < BLOCK || img.pixels.len() != w * h {
+    // The size is checked without overflow: a width and height whose product wraps could
+    // otherwise pass for the pixels' length.
+    if w < BLOCK || h < BLOCK || w.checked_mul(h) != Some(img.pixels.len()) {
         return Quality { score: 0, contrast: 0.0, area: 0.0, clarity: 0.0, reasons: vec![QualityReason::SmallArea] };
     }
     let mut hist = [0u32; 256];
@@ -209,5 +211,14 @@ mod tests {
                 .collect(),
         };
         assert!(assess(&noise, &t).reasons.contains(&QualityReason::UnclearRidges));
+    }
+
+    #[test]
+    fn an_image_whose_size_does_not_add_up_is_refused_not_a_panic() {
+        let t = QualityThresholds::default();
+        for (width, height, len) in [(usize::MAX, 2, 0), (usize::MAX / 16 + 1, 16, 0), (16, 16, 255), (8, 300, 2400)] {
+            let q = assess(&GreyImage { width, height, pixels: vec![200; len] }, &t);
+            assert_eq!((q.score, q.reasons), (0, vec![QualityReason::SmallArea]), "{width}×{height}");
+        }
     }
 }
