@@ -81,23 +81,65 @@ pub fn main() -> ExitCode {
         }
     };
     let policy = cli.policy.or_else(|| config.policy.clone());
-    let result = match cli.command {
-        None => return crate::app::run(cli.ui, policy, cli.vault, config),
-        Some(Command::Check(c)) => check::run(c),
-        Some(Command::Fee(f)) => fee::run(f, policy.as_deref()),
-        Some(Command::Requirements(r)) => requirements::run(r, policy.as_deref()),
-        Some(Command::Vault(v)) => vault::run(v, cli.vault, &config),
-        Some(Command::Devices(d)) => devices::run(d),
-        Some(Command::Photo(p)) => photo::run(p),
-        Some(Command::Provision(p)) => sync::provision(p, cli.vault, &config),
-        Some(Command::Sync(s)) => sync::sync(s, cli.vault, &config),
-        Some(Command::Batch(b)) => sync::batch(b, cli.vault, &config),
+    let Some(command) = cli.command else {
+        // The unit: bevy sets up its own logging.
+        return crate::app::run(cli.ui, policy, cli.vault, config);
     };
+    init_logging();
+    let name = command.name();
+    let started = std::time::Instant::now();
+    tracing::info!(command = name, "started");
+    let result = match command {
+        Command::Check(c) => check::run(c),
+        Command::Fee(f) => fee::run(f, policy.as_deref()),
+        Command::Requirements(r) => requirements::run(r, policy.as_deref()),
+        Command::Vault(v) => vault::run(v, cli.vault, &config),
+        Command::Devices(d) => devices::run(d),
+        Command::Photo(p) => photo::run(p),
+        Command::Provision(p) => sync::provision(p, cli.vault, &config),
+        Command::Sync(s) => sync::sync(s, cli.vault, &config),
+        Command::Batch(b) => sync::batch(b, cli.vault, &config),
+    };
+    let ms = started.elapsed().as_millis() as u64;
     match result {
-        Ok(code) => code,
+        Ok(code) => {
+            tracing::info!(command = name, ms, "finished");
+            code
+        }
         Err(e) => {
+            tracing::warn!(command = name, ms, "failed");
             eprintln!("doorstep: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs of the command line to standard error, filtered by `RUST_LOG` (default: warnings).
+/// Logs name commands, application ids and devices, never personal data.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Check(_) => "check",
+            Command::Fee(_) => "fee",
+            Command::Requirements(_) => "requirements",
+            Command::Vault(_) => "vault",
+            Command::Devices(_) => "devices",
+            Command::Photo(_) => "photo",
+            Command::Provision(_) => "provision",
+            Command::Sync(_) => "sync",
+            Command::Batch(_) => "batch",
         }
     }
 }
