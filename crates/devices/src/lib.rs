@@ -37,6 +37,8 @@ pub enum DeviceError {
     Malformed(&'static str),
     #[error("the image has {got} bytes, {expected} expected: the transfer was cut short")]
     ImageSize { expected: usize, got: usize },
+    #[error("the device sent more than the {limit} bytes a transfer can have: it was refused")]
+    TooLong { limit: usize },
     #[error("the device did not answer within {0} ms: check that it is connected and powered")]
     Timeout(u64),
     #[error("the device answered {0}")]

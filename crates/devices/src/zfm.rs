@@ -13,6 +13,9 @@ pub const MAX_PAYLOAD: usize = 512;
 pub const IMAGE_WIDTH: usize = 256;
 pub const IMAGE_HEIGHT: usize = 288;
 pub const IMAGE_BYTES: usize = IMAGE_WIDTH * IMAGE_HEIGHT / 2;
+/// The most a data transfer from the module may carry: its largest, an image. A module that
+/// sends more is refused rather than buffered.
+pub const MAX_UPLOAD: usize = IMAGE_BYTES;
 
 /// Packet identifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -145,13 +145,15 @@ impl<T: Transport> FingerprintScanner<T> {
                 DeviceError::Timeout(_) => DeviceError::ImageSize { expected, got: data.len() },
                 other => other,
             })?;
-            match p.pid {
-                Pid::Data => data.extend_from_slice(&p.payload),
-                Pid::EndData => {
-                    data.extend_from_slice(&p.payload);
-                    return Ok(data);
-                }
-                _ => return Err(DeviceError::Malformed("unexpected packet during an upload")),
+            if !matches!(p.pid, Pid::Data | Pid::EndData) {
+                return Err(DeviceError::Malformed("unexpected packet during an upload"));
+            }
+            if data.len() + p.payload.len() > zfm::MAX_UPLOAD {
+                return Err(DeviceError::TooLong { limit: zfm::MAX_UPLOAD });
+            }
+            data.extend_from_slice(&p.payload);
+            if p.pid == Pid::EndData {
+                return Ok(data);
             }
         }
     }
@@ -346,5 +348,56 @@ impl<T: Transport> ReceiptPrinter<T> {
             let _ = self.t.receive(&mut sink, per_chunk.saturating_sub(start.elapsed()))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module that answers every command with OK, then sends `data_packets` data packets
+    /// of 256 bytes and never an end, then falls silent.
+    struct Endless {
+        out: VecDeque<u8>,
+        data_packets: usize,
+    }
+
+    impl Transport for Endless {
+        fn send(&mut self, _bytes: &[u8]) -> Result<(), DeviceError> {
+            self.out.extend(zfm::encode_packet(zfm::DEFAULT_ADDRESS, Pid::Ack, &[0]));
+            for _ in 0..self.data_packets {
+                self.out.extend(zfm::encode_packet(zfm::DEFAULT_ADDRESS, Pid::Data, &[0x11; 256]));
+            }
+            Ok(())
+        }
+
+        fn receive(&mut self, buf: &mut [u8], _timeout: Duration) -> Result<usize, DeviceError> {
+            let n = buf.len().min(self.out.len());
+            for (b, o) in buf.iter_mut().zip(self.out.drain(..n)) {
+                *b = o;
+            }
+            Ok(n)
+        }
+
+        fn discard(&mut self) -> Result<(), DeviceError> {
+            self.out.clear();
+            Ok(())
+        }
+
+        fn baud(&self) -> u32 {
+            // Fast enough that a short transfer times out at once.
+            u32::MAX
+        }
+    }
+
+    #[test]
+    fn an_upload_that_never_ends_is_refused_at_the_limit() {
+        // Four images' worth, without an end: refused once past one image, not buffered.
+        let mut fp = FingerprintScanner::new(Endless { out: VecDeque::new(), data_packets: 4 * zfm::MAX_UPLOAD / 256 });
+        assert_eq!(fp.upload_image(), Err(DeviceError::TooLong { limit: zfm::MAX_UPLOAD }));
+        assert!(fp.transport().out.len() > 2 * zfm::MAX_UPLOAD, "the rest was left unread");
+        // A transfer cut short is still that.
+        let mut fp = FingerprintScanner::new(Endless { out: VecDeque::new(), data_packets: 10 });
+        assert_eq!(fp.upload_image(), Err(DeviceError::ImageSize { expected: zfm::IMAGE_BYTES, got: 2560 }));
     }
 }
