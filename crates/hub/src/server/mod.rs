@@ -1,18 +1,19 @@
 //! TLS and HTTP around the service: tokio accepts, rustls verifies the tablet's certificate
 //! against the hub's CA (TLS 1.3 only, a certificate required), hyper speaks HTTP/1.1, and
 //! each request runs on a blocking thread (the store flushes to disk before replying).
+//! [`conn`] keeps the hub up under abuse (SECURITY R25).
+
+mod conn;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
-use hyper_util::rt::TokioIo;
 use rustls::ServerConfig;
 use rustls::server::WebPkiClientVerifier;
 
-use crate::pki::Hub;
-use crate::service::{Reply, Request, Service};
+use crate::pki::{Hub, Limits};
+use crate::service::Service;
 use crate::store::SledStore;
 
 /// Why the hub cannot serve.
@@ -83,8 +84,8 @@ pub fn start(hub: &Hub, listen: &str) -> Result<Running, ServerError> {
         Ok(a) => Some(a),
         Err(e) => {
             // Serving tablets matters more than the back office's convenience.
-            eprintln!(
-                "doorstep-hub: no admin socket at {} ({e}); status, decide and export need the hub stopped",
+            tracing::warn!(
+                "no admin socket at {} ({e}); status, decide and export need the hub stopped",
                 crate::admin::socket_path(&hub.dir).display()
             );
             None
@@ -92,94 +93,103 @@ pub fn start(hub: &Hub, listen: &str) -> Result<Running, ServerError> {
     };
     let io = |what: String| move |source| ServerError::Io { what, source };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(io("the runtime".into()))?;
-    let listener =
-        runtime.block_on(tokio::net::TcpListener::bind(listen)).map_err(io(format!("listen on {listen}")))?;
+    let listener = runtime.block_on(async { bind(listen) }).map_err(io(format!("listen on {listen}")))?;
     let addr = listener.local_addr().map_err(io(format!("listen on {listen}")))?;
+    let caps = caps(&hub.config.limits, open_file_limit());
+    tracing::info!(
+        max_connections = caps.total,
+        per_ip = caps.per_ip,
+        handshake_s = caps.handshake.as_secs_f64(),
+        header_s = caps.header.as_secs_f64(),
+        body_s = caps.body.as_secs_f64(),
+        "limits"
+    );
+    // Partial uploads that stopped growing are dropped now and then (and when a device
+    // reaches its limit).
+    let sweep = Duration::from_secs((service.uploads.expiry_secs as u64 / 4).clamp(60, 3600));
+    let expiring = service.clone();
+    runtime.spawn(async move {
+        loop {
+            let service = expiring.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Err(e) = service.expire_uploads(None) {
+                    tracing::error!(error = %e, "expiring partial uploads");
+                }
+            })
+            .await;
+            tokio::time::sleep(sweep).await;
+        }
+    });
     let (stop, stopped) = tokio::sync::oneshot::channel();
     let thread = std::thread::spawn(move || {
-        runtime.block_on(accept_loop(listener, tls, service, stopped));
+        runtime.block_on(conn::accept_loop(listener, tls, service, caps, stopped));
     });
     Ok(Running { addr, _admin: admin, stop: Some(stop), thread: Some(thread) })
 }
 
-async fn accept_loop(
-    listener: tokio::net::TcpListener,
-    tls: Arc<ServerConfig>,
-    service: Arc<Service<SledStore>>,
-    mut stopped: tokio::sync::oneshot::Receiver<()>,
-) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-    loop {
-        let (tcp, _) = tokio::select! {
-            _ = &mut stopped => return,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(_) => continue,
-            },
-        };
-        // Replies are small and follow requests: no Nagle delay.
-        let _ = tcp.set_nodelay(true);
-        let acceptor = acceptor.clone();
-        let service = service.clone();
-        tokio::spawn(async move {
-            // A failed handshake (no certificate, another CA, expired) ends here; rustls has
-            // already sent the client the alert that says why.
-            let Ok(stream) = acceptor.accept(tcp).await else { return };
-            let peer = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| c.to_vec());
-            let Some(peer) = peer else { return };
-            let peer = Arc::new(peer);
-            let handler = hyper::service::service_fn(move |req| {
-                let service = service.clone();
-                let peer = peer.clone();
-                async move { Ok::<_, std::convert::Infallible>(respond(service, peer, req).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), handler)
-                .await;
-        });
+/// Connections the kernel queues for the hub to accept (capped by `net.core.somaxconn`): a
+/// burst of connections waits there instead of being dropped half-open.
+const BACKLOG: u32 = 4096;
+
+/// Listens on `listen` (`HOST:PORT`) with a long queue; the first address that binds.
+fn bind(listen: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address");
+    for addr in std::net::ToSocketAddrs::to_socket_addrs(listen)? {
+        let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Descriptors kept back from connections for the store, the admin socket and the runtime.
+const RESERVED_FILES: usize = 64;
+
+/// The connection caps from `[limits]`: never so many connections that the store could not
+/// open a file (the process's open-file limit, less a reserve).
+fn caps(limits: &Limits, open_files: Option<usize>) -> conn::Caps {
+    let mut total = limits.max_connections.max(1);
+    if let Some(files) = open_files {
+        let room = files.saturating_sub(RESERVED_FILES).max(1);
+        if room < total {
+            tracing::warn!(
+                max_connections = total,
+                open_file_limit = files,
+                "the open-file limit allows only {room} connections; raise it (LimitNOFILE) to allow more"
+            );
+            total = room;
+        }
+    }
+    conn::Caps {
+        handshake: Limits::duration(limits.handshake_timeout_secs),
+        header: Limits::duration(limits.header_timeout_secs),
+        body: Limits::duration(limits.body_timeout_secs),
+        total,
+        per_ip: limits.max_connections_per_ip.max(1),
     }
 }
 
-async fn respond(
-    service: Arc<Service<SledStore>>,
-    peer: Arc<Vec<u8>>,
-    req: hyper::Request<Incoming>,
-) -> hyper::Response<Full<Bytes>> {
-    let (parts, body) = req.into_parts();
-    let limit = doorstep_sync::wire::MAX_CHUNK as usize + 1;
-    let reply = match Limited::new(body, limit).collect().await {
-        Err(_) => Reply {
-            status: 413,
-            headers: vec![("content-type", "application/json".into())],
-            body: br#"{"error":"chunk-too-large","message":"a request body is at most 1 MiB"}"#.to_vec(),
-        },
-        Ok(collected) => {
-            let body = collected.to_bytes();
-            let task = tokio::task::spawn_blocking(move || {
-                let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-                service.handle(&Request {
-                    method: parts.method.as_str(),
-                    path: parts.uri.path(),
-                    header: &header,
-                    body: &body,
-                    peer: &peer,
-                })
-            });
-            task.await.unwrap_or_else(|_| Reply {
-                status: 500,
-                headers: Vec::new(),
-                body: br#"{"error":"internal","message":"the request failed inside the hub"}"#.to_vec(),
-            })
-        }
-    };
-    let mut response = hyper::Response::new(Full::new(Bytes::from(reply.body)));
-    *response.status_mut() =
-        hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in reply.headers {
-        if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {
-            response.headers_mut().insert(name, v);
-        }
+/// The process's soft limit on open files, from `/proc/self/limits` (`None` elsewhere).
+fn open_file_limit() -> Option<usize> {
+    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..].split_whitespace().next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_are_capped_below_the_open_file_limit() {
+        let limits = Limits { max_connections: 1000, max_connections_per_ip: 10, ..Limits::default() };
+        assert_eq!(caps(&limits, None).total, 1000);
+        assert_eq!(caps(&limits, Some(20_000)).total, 1000);
+        assert_eq!(caps(&limits, Some(256)).total, 256 - RESERVED_FILES);
+        assert_eq!(caps(&limits, Some(10)).total, 1, "never none");
+        assert!(open_file_limit().is_some_and(|n| n > 0), "read from /proc/self/limits");
     }
-    response
 }

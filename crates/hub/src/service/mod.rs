@@ -47,6 +47,11 @@ impl Reply {
         Reply { status, headers: vec![("content-type", "application/json".into()), (wire::ERROR, code.into())], body }
     }
 
+    /// The same reply, with the connection closed after it (its request was not read whole).
+    pub fn closing(self) -> Reply {
+        self.with("connection", "close")
+    }
+
     fn with(mut self, name: &'static str, value: impl ToString) -> Reply {
         self.headers.push((name, value.to_string()));
         self

@@ -140,7 +140,7 @@ impl SledStore {
         (u.offset, u.touched_at_unix) = match std::fs::metadata(self.part(id)?) {
             Ok(m) => {
                 let at = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-                (m.len(), at.map_or(u.started_at_unix, |d| d.as_secs() as i64))
+                (m.len(), at.map_or(u.started_at_unix, |d| (d.as_secs() as i64).max(u.started_at_unix)))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (0, u.started_at_unix),
             Err(e) => return Err(e.into()),

@@ -1,0 +1,299 @@
+//! Connections: accepted within caps (in all and per peer address), a deadline on the TLS
+//! handshake, on each request's headers and on each piece of its body, and a pause after an
+//! accept that failed (SECURITY R25). A hub under abuse keeps serving enrolled tablets: what a
+//! peer holds open it cannot hold for long, and a full file table makes the hub wait, not spin.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use rustls::ServerConfig;
+
+use crate::service::{Reply, Request, Service};
+use crate::store::SledStore;
+
+/// What the accept loop needs to know of `[limits]`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Caps {
+    pub handshake: Duration,
+    pub header: Duration,
+    pub body: Duration,
+    pub total: usize,
+    pub per_ip: usize,
+}
+
+/// Connections open now, in all and by peer address.
+struct Gate {
+    caps: Caps,
+    open: Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+/// A connection's place at the gate, given back when it closes.
+struct Ticket {
+    gate: Arc<Gate>,
+    ip: IpAddr,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut open = self.gate.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.0 = open.0.saturating_sub(1);
+        if let Some(n) = open.1.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.1.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl Gate {
+    /// A place for a connection from `ip`, or the reason code refusing it.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Ticket, &'static str> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.0 >= self.caps.total {
+            return Err("connection-limit");
+        }
+        let from_ip = open.1.entry(ip).or_default();
+        if *from_ip >= self.caps.per_ip {
+            return Err("per-ip-limit");
+        }
+        *from_ip += 1;
+        open.0 += 1;
+        Ok(Ticket { gate: self.clone(), ip })
+    }
+}
+
+/// At most `per_second` lines a second of one kind; the lines left out are counted in the
+/// next one, so a flood cannot turn the log into the bottleneck.
+struct Throttle {
+    per_second: u32,
+    state: Mutex<(Instant, u32, u64)>,
+}
+
+impl Throttle {
+    fn new(per_second: u32) -> Throttle {
+        Throttle { per_second, state: Mutex::new((Instant::now(), 0, 0)) }
+    }
+
+    /// `Some(left out since the last line)` when a line may be written now.
+    fn allow(&self) -> Option<u64> {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.0.elapsed() >= Duration::from_secs(1) {
+            st.0 = Instant::now();
+            st.1 = 0;
+        }
+        if st.1 < self.per_second {
+            st.1 += 1;
+            Some(std::mem::take(&mut st.2))
+        } else {
+            st.2 += 1;
+            None
+        }
+    }
+}
+
+/// Logs of the connection level, each throttled on its own.
+struct Logs {
+    refused: Throttle,
+    handshake: Throttle,
+    accept: Throttle,
+}
+
+pub(super) async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    tls: Arc<ServerConfig>,
+    service: Arc<Service<SledStore>>,
+    caps: Caps,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let gate = Arc::new(Gate { caps, open: Mutex::new((0, HashMap::new())) });
+    let logs = Arc::new(Logs { refused: Throttle::new(10), handshake: Throttle::new(10), accept: Throttle::new(1) });
+    let mut pause = Duration::ZERO;
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stopped => return,
+            accepted = listener.accept() => accepted,
+        };
+        let (tcp, peer) = match accepted {
+            Ok(a) => {
+                pause = Duration::ZERO;
+                a
+            }
+            Err(e) => {
+                // Out of file descriptors (EMFILE, ENFILE) or memory: the connection waits in
+                // the kernel's queue and accept would fail again at once. Wait, longer each
+                // time up to a second, so that a full file table costs no CPU; connections
+                // that time out meanwhile give their descriptors back.
+                pause = (pause * 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
+                if let Some(left_out) = logs.accept.allow() {
+                    tracing::error!(error = %e, pause_ms = pause.as_millis() as u64, left_out, "accept failed; pausing");
+                }
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    _ = tokio::time::sleep(pause) => continue,
+                }
+            }
+        };
+        let ticket = match gate.admit(peer.ip()) {
+            Ok(t) => t,
+            Err(code) => {
+                if let Some(left_out) = logs.refused.allow() {
+                    tracing::warn!(peer = %peer.ip(), code, left_out, "connection refused");
+                }
+                drop(tcp);
+                continue;
+            }
+        };
+        // Replies are small and follow requests: no Nagle delay.
+        let _ = tcp.set_nodelay(true);
+        let (acceptor, service, logs) = (acceptor.clone(), service.clone(), logs.clone());
+        tokio::spawn(async move {
+            let _ticket = ticket;
+            serve_connection(acceptor, tcp, peer, service, caps, &logs).await;
+        });
+    }
+}
+
+async fn serve_connection(
+    acceptor: tokio_rustls::TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    peer: SocketAddr,
+    service: Arc<Service<SledStore>>,
+    caps: Caps,
+    logs: &Logs,
+) {
+    // A failed handshake (no certificate, another CA, expired) ends here; rustls has already
+    // sent the client the alert that says why.
+    let stream = match tokio::time::timeout(caps.handshake, acceptor.accept(tcp)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            if let Some(left_out) = logs.handshake.allow() {
+                tracing::warn!(peer = %peer.ip(), error = %e, left_out, "TLS handshake failed");
+            }
+            return;
+        }
+        Err(_) => {
+            if let Some(left_out) = logs.handshake.allow() {
+                tracing::warn!(peer = %peer.ip(), code = "handshake-timeout", left_out, "TLS handshake failed");
+            }
+            return;
+        }
+    };
+    let certificate = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| c.to_vec());
+    let Some(certificate) = certificate else { return };
+    let certificate = Arc::new(certificate);
+    let handler = hyper::service::service_fn(move |req| {
+        let (service, certificate) = (service.clone(), certificate.clone());
+        async move { Ok::<_, std::convert::Infallible>(respond(service, certificate, req, caps.body).await) }
+    });
+    // The header deadline runs from the end of the handshake, and again from each reply: an
+    // idle connection kept alive is closed when it passes.
+    let _ = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(caps.header)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), handler)
+        .await;
+}
+
+/// Reads a request's body, each piece within `deadline` of the last, up to one chunk.
+async fn read_body(mut body: Incoming, deadline: Duration) -> Result<Vec<u8>, Reply> {
+    let limit = doorstep_sync::wire::MAX_CHUNK as usize;
+    let mut bytes = Vec::new();
+    loop {
+        let frame = match tokio::time::timeout(deadline, body.frame()).await {
+            Err(_) => {
+                return Err(Reply::error(408, "body-timeout", "the request's body stopped arriving").closing());
+            }
+            Ok(None) => return Ok(bytes),
+            Ok(Some(Err(_))) => return Err(Reply::error(400, "body", "the request's body was cut short").closing()),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            if bytes.len() + data.len() > limit {
+                return Err(Reply::error(413, "chunk-too-large", "a request body is at most 1 MiB").closing());
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+}
+
+async fn respond(
+    service: Arc<Service<SledStore>>,
+    certificate: Arc<Vec<u8>>,
+    req: hyper::Request<Incoming>,
+    body_deadline: Duration,
+) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let reply = match read_body(body, body_deadline).await {
+        Err(reply) => {
+            tracing::warn!(status = reply.status, code = reply.code().unwrap_or("-"), "request refused");
+            reply
+        }
+        Ok(body) => {
+            let task = tokio::task::spawn_blocking(move || {
+                let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+                service.handle(&Request {
+                    method: parts.method.as_str(),
+                    path: parts.uri.path(),
+                    header: &header,
+                    body: &body,
+                    peer: &certificate,
+                })
+            });
+            task.await.unwrap_or_else(|_| {
+                tracing::error!(code = "internal", "a request failed inside the hub");
+                Reply::error(500, "internal", "the request failed inside the hub")
+            })
+        }
+    };
+    let mut response = hyper::Response::new(Full::new(Bytes::from(reply.body)));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in reply.headers {
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, v);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_caps_connections_in_all_and_per_address_and_gives_places_back() {
+        let caps = Caps {
+            handshake: Duration::from_secs(1),
+            header: Duration::from_secs(1),
+            body: Duration::from_secs(1),
+            total: 3,
+            per_ip: 2,
+        };
+        let gate = Arc::new(Gate { caps, open: Mutex::new((0, HashMap::new())) });
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let first = gate.admit(a).unwrap();
+        let _second = gate.admit(a).unwrap();
+        assert_eq!(gate.admit(a).err(), Some("per-ip-limit"));
+        let _third = gate.admit(b).unwrap();
+        assert_eq!(gate.admit(b).err(), Some("connection-limit"));
+        drop(first);
+        let _again = gate.admit(a).expect("a closed connection gives its place back");
+        assert_eq!(gate.open.lock().unwrap().0, 3);
+    }
+
+    #[test]
+    fn a_throttled_log_counts_what_it_leaves_out() {
+        let t = Throttle::new(2);
+        assert_eq!((t.allow(), t.allow(), t.allow(), t.allow()), (Some(0), Some(0), None, None));
+        t.state.lock().unwrap().0 -= Duration::from_secs(2);
+        assert_eq!(t.allow(), Some(2), "the next line says how many were left out");
+    }
+}

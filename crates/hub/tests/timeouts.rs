@@ -1,0 +1,115 @@
+//! Deadlines and caps of each connection (SECURITY R25), on an in-process hub with short
+//! limits: a peer that does not finish its handshake, one that sends no request, one whose
+//! body stops, and a kept-alive connection left idle are each closed when their deadline
+//! passes; connections from one address past its cap are closed at once.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use doorstep_hub::pki::{self, Bundle, Limits, Validity};
+use doorstep_sync::wire;
+
+const HANDSHAKE: f64 = 0.6;
+const HEADER: f64 = 0.8;
+const BODY: f64 = 0.7;
+
+/// How long until the hub closes `s` (reads until end of stream or an error), at most `within`.
+fn closed_after(s: &mut dyn Read, within: Duration) -> Duration {
+    let t = Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return t.elapsed(),
+            Ok(_) => assert!(t.elapsed() < within, "still open after {within:?}"),
+        }
+    }
+}
+
+fn tls(b: &Bundle, addr: SocketAddr) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    let config = Arc::new(b.client_config().unwrap());
+    let mut conn = rustls::ClientConnection::new(config, "localhost".try_into().unwrap()).unwrap();
+    let mut tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp).unwrap();
+    }
+    rustls::StreamOwned::new(conn, tcp)
+}
+
+/// Asserts that `took` is the deadline `secs`, give or take the scheduler.
+fn about(took: Duration, secs: f64, what: &str) {
+    let s = took.as_secs_f64();
+    eprintln!("{what}: closed after {s:.2} s (deadline {secs} s)");
+    assert!(s >= secs * 0.9 && s < secs + 1.5, "{what}: closed after {s:.2} s, the deadline is {secs} s");
+}
+
+#[test]
+fn each_deadline_closes_what_holds_a_connection_open_r25() {
+    let d = tempfile::tempdir().unwrap();
+    let mut hub =
+        pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    hub.config.limits = Limits {
+        handshake_timeout_secs: HANDSHAKE,
+        header_timeout_secs: HEADER,
+        body_timeout_secs: BODY,
+        max_connections_per_ip: 4,
+        ..Limits::default()
+    };
+    let b = common::bundle(&hub, "tablet-01", Validity::days(1));
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let addr = running.addr;
+    let window = Duration::from_secs(5);
+
+    // A TCP connection that never starts its handshake.
+    let mut silent = TcpStream::connect(addr).unwrap();
+    about(closed_after(&mut silent, window), HANDSHAKE, "no handshake");
+
+    // A handshake, then no request.
+    let mut quiet = tls(&b, addr);
+    about(closed_after(&mut quiet, window), HEADER, "no request");
+
+    // Headers, then a body that stops: 408 body-timeout, and the connection closed.
+    let mut slow = tls(&b, addr);
+    let id = doorstep_envelope::ApplicationId::new_v7(1_790_000_000_000, [1; 10]).to_string();
+    let head = format!(
+        "PATCH {} HTTP/1.1\r\nhost: localhost\r\ncontent-length: 1000\r\n{}: 0\r\n{}: 1000\r\n{}: {}\r\n{}: crc32 00000000\r\n\r\n",
+        wire::envelope_path(&id),
+        wire::UPLOAD_OFFSET,
+        wire::UPLOAD_LENGTH,
+        wire::DIGEST,
+        "ab".repeat(32),
+        wire::UPLOAD_CHECKSUM,
+    );
+    slow.write_all(head.as_bytes()).unwrap();
+    slow.write_all(&[0u8; 10]).unwrap();
+    slow.flush().unwrap();
+    let t = Instant::now();
+    let mut reply = Vec::new();
+    let _ = slow.read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply).to_lowercase();
+    assert!(reply.starts_with("http/1.1 408") && reply.contains("doorstep-error: body-timeout"), "{reply}");
+    about(t.elapsed(), BODY, "a body that stops");
+
+    // A request answered, then the connection left idle: closed like one that never asked.
+    let mut idle = tls(&b, addr);
+    let get = format!("GET {} HTTP/1.1\r\nhost: localhost\r\ncontent-length: 0\r\n\r\n", wire::receipt_path(&id));
+    idle.write_all(get.as_bytes()).unwrap();
+    idle.flush().unwrap();
+    let mut first = [0u8; 12];
+    idle.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 404", "answered first");
+    about(closed_after(&mut idle, window), HEADER, "an idle kept-alive connection");
+
+    // Past its cap, an address's connections are closed at once; the others wait their turn.
+    let held: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    let mut fifth = TcpStream::connect(addr).unwrap();
+    fifth.set_read_timeout(Some(window)).unwrap();
+    let took = closed_after(&mut fifth, window);
+    assert!(took.as_secs_f64() < HANDSHAKE / 2.0, "the fifth from one address waited {took:?}");
+    drop(held);
+    drop(running);
+}
