@@ -13,7 +13,8 @@ use serialport::SerialPort;
 use super::transport::{Transport, port_error};
 use crate::DeviceError;
 
-/// What the bridge last said about itself, and what the link has seen.
+/// What the bridge last said about itself, and what the link has seen. The counts stop at
+/// their maximum rather than wrap.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BridgeStatus {
     pub up: bool,
@@ -21,6 +22,28 @@ pub struct BridgeStatus {
     pub bad_frames: u32,
     /// Data frames lost per channel (sequence gaps).
     pub gaps: [u32; Channel::COUNT],
+    /// Bytes dropped per channel because no driver read them and its queue was full.
+    pub dropped: [u32; Channel::COUNT],
+}
+
+/// The most bytes kept for a channel that no driver is reading (more than an image upload).
+const MAX_QUEUE: usize = 64 * 1024;
+
+impl BridgeStatus {
+    fn bad_frame(&mut self) {
+        self.bad_frames = self.bad_frames.saturating_add(1);
+    }
+
+    /// Queues a data frame's payload for its channel's driver, counting the frames lost before
+    /// it; a queue nobody reads keeps its latest [`MAX_QUEUE`] bytes, and counts the rest.
+    fn data(&mut self, queue: &mut VecDeque<u8>, channel: Channel, payload: &[u8], missing_before: u8) {
+        let i = channel.index();
+        self.gaps[i] = self.gaps[i].saturating_add(u32::from(missing_before));
+        queue.extend(payload);
+        let excess = queue.len().saturating_sub(MAX_QUEUE);
+        queue.drain(..excess);
+        self.dropped[i] = self.dropped[i].saturating_add(u32::try_from(excess).unwrap_or(u32::MAX));
+    }
 }
 
 struct Inner {
@@ -70,16 +93,13 @@ impl Inner {
         for &b in &chunk[..n] {
             let Some(r) = self.decoder.push(b) else { continue };
             let Ok(frame) = r else {
-                self.status.bad_frames += 1;
+                self.status.bad_frame();
                 continue;
             };
             match self.link.receive(now, &frame) {
                 Some(Event::Up) => self.status.up = true,
                 Some(Event::Data { channel, payload, missing_before }) => {
-                    if missing_before > 0 {
-                        self.status.gaps[channel.index()] += u32::from(missing_before);
-                    }
-                    self.queues[channel.index()].extend(payload);
+                    self.status.data(&mut self.queues[channel.index()], channel, payload, missing_before);
                 }
                 Some(Event::Heartbeat(hb)) => self.status.heartbeat = Some(hb),
                 Some(Event::ControlAcked) => self.acked = true,
@@ -251,5 +271,42 @@ impl Transport for BridgeChannel {
 
     fn baud(&self) -> u32 {
         self.host.lock().bauds[self.channel.index()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queue_nobody_reads_keeps_its_latest_bytes_and_counts_the_rest() {
+        let mut status = BridgeStatus::default();
+        let mut queue = VecDeque::new();
+        let chunk: Vec<u8> = (0..=249).collect();
+        for _ in 0..MAX_QUEUE / 250 {
+            status.data(&mut queue, Channel::Gnss, &chunk, 0);
+        }
+        assert_eq!(status.dropped, [0; Channel::COUNT]);
+        status.data(&mut queue, Channel::Gnss, &chunk, 0);
+        status.data(&mut queue, Channel::Gnss, &chunk, 0);
+        assert_eq!(queue.len(), MAX_QUEUE);
+        assert_eq!(queue.back(), Some(&249), "the latest bytes are kept");
+        let dropped = 250 * (MAX_QUEUE / 250 + 2) - MAX_QUEUE;
+        assert_eq!(status.dropped[Channel::Gnss.index()], dropped as u32);
+        assert_eq!(status.dropped[Channel::Printer.index()], 0);
+    }
+
+    #[test]
+    fn counts_stop_at_their_maximum() {
+        let mut status = BridgeStatus { bad_frames: u32::MAX, ..BridgeStatus::default() };
+        status.gaps[Channel::Fingerprint.index()] = u32::MAX - 3;
+        status.dropped[Channel::Fingerprint.index()] = u32::MAX;
+        status.bad_frame();
+        let mut queue: VecDeque<u8> = std::iter::repeat_n(0, MAX_QUEUE).collect();
+        status.data(&mut queue, Channel::Fingerprint, &[1; 8], 200);
+        assert_eq!(status.bad_frames, u32::MAX);
+        assert_eq!(status.gaps[Channel::Fingerprint.index()], u32::MAX);
+        assert_eq!(status.dropped[Channel::Fingerprint.index()], u32::MAX);
+        assert_eq!(status.gaps[Channel::Gnss.index()], 0);
     }
 }
