@@ -70,7 +70,8 @@ struct Port<U> {
     overflows: u16,
 }
 
-/// Counters for diagnostics and tests.
+/// Counters for diagnostics and tests. They stop at their maximum rather than wrap (or, with
+/// overflow checks, panic) on a bridge that runs for months.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BridgeStats {
     pub frames_in: u32,
@@ -192,18 +193,18 @@ impl<H: HostPort, U: DevicePort, B: Board> Bridge<H, U, B> {
                 Ok(n) => n,
             };
             moved = true;
-            self.stats.bytes_from_host += n as u64;
+            self.stats.bytes_from_host = self.stats.bytes_from_host.saturating_add(n as u64);
             for &b in &chunk[..n] {
                 let Some(result) = self.decoder.push(b) else { continue };
                 let Ok(frame) = result else {
-                    self.stats.frames_bad += 1;
+                    self.stats.frames_bad = self.stats.frames_bad.saturating_add(1);
                     continue;
                 };
-                self.stats.frames_in += 1;
+                self.stats.frames_in = self.stats.frames_in.saturating_add(1);
                 match self.link.receive(now, &frame) {
                     Some(Event::Data { channel, payload, missing_before }) => {
                         if missing_before > 0 {
-                            self.stats.gaps += 1;
+                            self.stats.gaps = self.stats.gaps.saturating_add(1);
                         }
                         if let Some(i) = port_index(channel) {
                             let p = &mut self.ports[i];
@@ -244,7 +245,7 @@ impl<H: HostPort, U: DevicePort, B: Board> Bridge<H, U, B> {
                 Ok(0) | Err(_) => return false,
                 Ok(n) => {
                     self.tx_pos += n;
-                    self.stats.bytes_to_host += n as u64;
+                    self.stats.bytes_to_host = self.stats.bytes_to_host.saturating_add(n as u64);
                 }
             }
         }
@@ -296,5 +297,129 @@ impl<H: HostPort, U: DevicePort, B: Board> Bridge<H, U, B> {
             }
             moved = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use std::collections::VecDeque;
+    use std::vec::Vec;
+
+    use embedded_io::{ErrorKind, ErrorType};
+
+    use super::*;
+
+    /// A port in memory: what the bridge reads is `rx`, what it writes goes to `tx`.
+    #[derive(Default)]
+    struct Wire {
+        rx: VecDeque<u8>,
+        tx: Vec<u8>,
+    }
+
+    impl ErrorType for Wire {
+        type Error = ErrorKind;
+    }
+
+    impl Read for Wire {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+            let n = buf.len().min(self.rx.len());
+            for (b, r) in buf.iter_mut().zip(self.rx.drain(..n)) {
+                *b = r;
+            }
+            Ok(n)
+        }
+    }
+
+    impl ReadReady for Wire {
+        fn read_ready(&mut self) -> Result<bool, ErrorKind> {
+            Ok(!self.rx.is_empty())
+        }
+    }
+
+    impl Write for Wire {
+        fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+            self.tx.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> Result<(), ErrorKind> {
+            Ok(())
+        }
+    }
+
+    impl WriteReady for Wire {
+        fn write_ready(&mut self) -> Result<bool, ErrorKind> {
+            Ok(true)
+        }
+    }
+
+    impl DevicePort for Wire {
+        fn set_baud(&mut self, _baud: u32) {}
+
+        fn present(&self) -> bool {
+            true
+        }
+    }
+
+    struct Battery;
+
+    impl Board for Battery {
+        fn battery_percent(&self) -> u8 {
+            50
+        }
+    }
+
+    type TestBridge = Bridge<Wire, Wire, Battery>;
+
+    /// Lets the bridge and a tablet-side link talk until neither has anything to say.
+    fn exchange(bridge: &mut TestBridge, tablet: &mut Link, now: u64) {
+        let mut decoder = Decoder::new();
+        for _ in 0..8 {
+            bridge.poll(now);
+            for b in core::mem::take(&mut bridge.host().tx) {
+                if let Some(Ok(frame)) = decoder.push(b) {
+                    tablet.receive(now, &frame);
+                }
+            }
+            let mut buf = [0u8; MAX_ENCODED];
+            while let Some(o) = tablet.poll_transmit(now, &mut buf) {
+                if let Outgoing::Frame(n) = o {
+                    bridge.host().rx.extend(&buf[..n]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn its_counters_stop_at_their_maximum() {
+        let devices = [Wire::default(), Wire::default(), Wire::default(), Wire::default()];
+        let mut bridge = Bridge::new(Wire::default(), devices, Battery, 0);
+        let mut tablet = Link::new(LinkConfig::default(), 0);
+        exchange(&mut bridge, &mut tablet, 0);
+        assert_eq!(tablet.state(), doorstep_link::LinkState::Up);
+        let max = BridgeStats {
+            frames_in: u32::MAX,
+            frames_bad: u32::MAX,
+            gaps: u32::MAX,
+            bytes_to_host: u64::MAX,
+            bytes_from_host: u64::MAX,
+        };
+        bridge.stats = max;
+        // A frame that fails its check, then data with a frame lost before it.
+        bridge.host().rx.extend([0x00, 0x05, 0x01, 0x02, 0x00]);
+        let mut buf = [0u8; MAX_ENCODED];
+        for (i, payload) in [b"first", b"lost!", b"third"].into_iter().enumerate() {
+            let n = tablet.encode_data(Channel::Printer, payload, &mut buf).unwrap();
+            if i != 1 {
+                bridge.host().rx.extend(&buf[..n]);
+            }
+        }
+        // Late enough for a heartbeat to the tablet.
+        exchange(&mut bridge, &mut tablet, 600);
+        assert!(tablet.state() == doorstep_link::LinkState::Up);
+        assert_eq!(bridge.stats(), max);
+        assert_eq!(bridge.device(Channel::Printer).unwrap().tx, b"firstthird");
     }
 }
