@@ -7,6 +7,8 @@ use std::string::String;
 use doorstep_devices::DeviceError;
 use doorstep_devices::zfm::{IMAGE_HEIGHT, IMAGE_WIDTH};
 
+use super::receipt::MAX_RECEIPT_ROWS;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     #[error("cannot open a pseudo-terminal: {0}")]
@@ -31,6 +33,8 @@ pub enum SimError {
     Font(#[source] ab_glyph::InvalidFont),
     #[error("the receipt's QR code: {0}")]
     Qr(#[source] qrcode::types::QrError),
+    #[error("the receipt is {rows} dots long; the simulated printer draws at most {MAX_RECEIPT_ROWS}")]
+    ReceiptTooLong { rows: usize },
     #[error("the receipt image could not be made")]
     ReceiptImage,
     #[error("unknown command {0:?}")]

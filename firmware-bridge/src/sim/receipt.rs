@@ -11,6 +11,8 @@ use super::SimError;
 const FONT: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC-doorstep.otf");
 /// A 58 mm thermal printer: 384 dots across.
 const PAPER_WIDTH: u32 = 384;
+/// The longest receipt drawn: 2 m of paper at 8 dots a millimetre (6 MB of image).
+pub(crate) const MAX_RECEIPT_ROWS: usize = 16_000;
 
 /// Draws what a receipt's bytes print, as a thermal printer would: black on white, 384 dots wide.
 pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, SimError> {
@@ -18,8 +20,16 @@ pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, SimError> {
     use ab_glyph::{Font as _, ScaleFont as _};
     let font = ab_glyph::FontRef::try_from_slice(FONT).map_err(SimError::Font)?;
     let mut rows: Vec<Vec<u8>> = Vec::new();
-    let blank = |rows: &mut Vec<Vec<u8>>, n: usize| rows.extend((0..n).map(|_| vec![255u8; PAPER_WIDTH as usize]));
-    blank(&mut rows, 8);
+    // Each line feed takes paper, so the image's height is bounded before it is allocated.
+    let blank = |rows: &mut Vec<Vec<u8>>, n: usize| {
+        let total = rows.len().saturating_add(n);
+        if total > MAX_RECEIPT_ROWS {
+            return Err(SimError::ReceiptTooLong { rows: total });
+        }
+        rows.extend((0..n).map(|_| vec![255u8; PAPER_WIDTH as usize]));
+        Ok(())
+    };
+    blank(&mut rows, 8)?;
     for item in items {
         match item {
             escpos::PrintItem::Text { text, align, double } => {
@@ -33,7 +43,7 @@ pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, SimError> {
                     escpos::Align::Right => (PAPER_WIDTH as f32 - width - 4.0).max(0.0),
                 };
                 let top = rows.len();
-                blank(&mut rows, line_h);
+                blank(&mut rows, line_h)?;
                 let baseline = top as f32 + scaled.ascent() + (line_h as f32 - scaled.height()) / 2.0;
                 let mut x = x0;
                 for c in text.chars() {
@@ -63,7 +73,7 @@ pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, SimError> {
                 let size = modules * scale;
                 let x0 = (PAPER_WIDTH as usize).saturating_sub(size) / 2;
                 let top = rows.len();
-                blank(&mut rows, size + 16);
+                blank(&mut rows, size + 16)?;
                 for (i, dark) in code.to_colors().into_iter().enumerate() {
                     if dark == qrcode::Color::Dark {
                         let (mx, my) = (i % modules, i / modules);
@@ -79,7 +89,7 @@ pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, SimError> {
                 }
             }
             escpos::PrintItem::Cut => {
-                blank(&mut rows, 16);
+                blank(&mut rows, 16)?;
                 rows.push(vec![128u8; PAPER_WIDTH as usize]);
             }
         }
@@ -117,5 +127,15 @@ mod tests {
         assert_eq!(img.width(), PAPER_WIDTH);
         let dark = img.pixels().filter(|p| p.0[0] == 0).count();
         assert!(dark > 2000, "{dark} dark dots");
+    }
+
+    #[test]
+    fn a_receipt_longer_than_the_paper_is_refused_before_it_is_drawn() {
+        let bytes = escpos::ReceiptBuilder::new().feed(255).feed(255).line("测试").cut();
+        let img = render_receipt(&bytes).unwrap();
+        assert!(img.height() as usize <= MAX_RECEIPT_ROWS);
+        let bytes = escpos::ReceiptBuilder::new().feed(255).feed(255).feed(255).cut();
+        let err = render_receipt(&bytes).unwrap_err();
+        assert!(matches!(err, SimError::ReceiptTooLong { rows } if rows > MAX_RECEIPT_ROWS), "{err:?}");
     }
 }
