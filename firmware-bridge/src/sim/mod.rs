@@ -118,6 +118,9 @@ pub struct Simulator {
 impl Simulator {
     /// Opens a pseudo-terminal and starts the bridge logic on a thread.
     pub fn start(cfg: SimConfig) -> Result<Simulator, SimError> {
+        if cfg.link_baud == 0 {
+            return Err(SimError::LinkBaud);
+        }
         let (mut master, slave) = TTYPort::pair().map_err(SimError::Pty)?;
         let path = slave.name().ok_or(SimError::PtyUnnamed)?;
         master.set_timeout(Duration::from_millis(1)).map_err(SimError::Pty)?;
@@ -183,8 +186,8 @@ impl Simulator {
         };
         let mut f = self.faults();
         match verb {
-            "corrupt" => f.corrupt_rate = parse_arg(arg, "corrupt", "RATE")?,
-            "drop" => f.drop_rate = parse_arg(arg, "drop", "RATE")?,
+            "corrupt" => f.corrupt_rate = parse_rate(arg, "corrupt")?,
+            "drop" => f.drop_rate = parse_rate(arg, "drop")?,
             "disconnect" => {
                 let ms: u64 = parse_arg(arg, "disconnect", "MS")?;
                 f.disconnected_until = Some(Instant::now() + Duration::from_millis(ms));
@@ -204,6 +207,12 @@ impl Simulator {
 /// A fault command's argument, or what the command needs.
 fn parse_arg<T: FromStr>(arg: &str, command: &'static str, expected: &'static str) -> Result<T, SimError> {
     arg.parse().map_err(|_| SimError::Argument { command, expected })
+}
+
+/// A probability per byte, 0 to 1.
+fn parse_rate(arg: &str, command: &'static str) -> Result<f64, SimError> {
+    let rate: f64 = parse_arg(arg, command, "RATE")?;
+    if (0.0..=1.0).contains(&rate) { Ok(rate) } else { Err(SimError::Argument { command, expected: "RATE" }) }
 }
 
 impl Drop for Simulator {
@@ -232,12 +241,21 @@ mod tests {
             sim.command("no-finger -1"),
             Err(SimError::Argument { command: "no-finger", expected: "COUNT" })
         ));
+        for bad in ["corrupt 1.5", "drop -0.1", "drop NaN"] {
+            assert!(matches!(sim.command(bad), Err(SimError::Argument { expected: "RATE", .. })), "{bad}");
+        }
         assert!(matches!(sim.command("silent scanner"), Err(SimError::UnknownDevice(d)) if d == "scanner"));
         assert!(matches!(sim.command("explode now"), Err(SimError::UnknownCommand(c)) if c == "explode"));
         sim.command("").unwrap();
         sim.command("clear").unwrap();
         assert_eq!(sim.faults().no_finger, 0);
         assert!(!sim.faults().silent[Channel::Gnss.index()]);
+    }
+
+    #[test]
+    fn a_link_at_zero_baud_is_refused() {
+        let cfg = SimConfig { link_baud: 0, ..SimConfig::default() };
+        assert!(matches!(Simulator::start(cfg), Err(SimError::LinkBaud)));
     }
 
     #[test]
