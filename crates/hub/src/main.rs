@@ -77,6 +77,10 @@ enum Command {
     },
     /// Counts of received applications, by device.
     Status,
+    /// Move the store's index aside (store/index.damaged-N) and rebuild it from the segments
+    /// and the journal. The hub must be stopped. (A missing or damaged index is rebuilt at
+    /// open without being asked.)
+    RebuildIndex,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -92,6 +96,9 @@ fn records(hub: &Hub) -> anyhow::Result<Box<dyn Records>> {
         return Ok(Box::new(admin));
     }
     let store = SledStore::open(&hub.dir.join("store"))?;
+    for line in store.recovery().report() {
+        eprintln!("doorstep-hub: {line}");
+    }
     Ok(Box::new(store))
 }
 
@@ -191,6 +198,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             store.decide(&id, &status)?;
             println!("{id}: {status:?}");
+        }
+        Command::RebuildIndex => {
+            if doorstep_hub::admin::AdminClient::connect(&cli.hub).is_some() {
+                anyhow::bail!("a hub is serving {}: stop it first", cli.hub.display());
+            }
+            let store = SledStore::rebuild_index(&cli.hub.join("store"))?;
+            for line in store.recovery().report() {
+                println!("{line}");
+            }
         }
         Command::Status => {
             let hub = Hub::open(&cli.hub)?;

@@ -79,6 +79,9 @@ impl Drop for Running {
 pub fn start(hub: &Hub, listen: &str) -> Result<Running, ServerError> {
     let tls = Arc::new(tls_config(hub)?);
     let store = SledStore::open(&hub.dir.join("store"))?;
+    for line in store.recovery().report() {
+        tracing::warn!("{line}");
+    }
     let service = Arc::new(Service::new(store, hub)?);
     let admin = match crate::admin::serve(&crate::admin::socket_path(&hub.dir), service.store.clone()) {
         Ok(a) => Some(a),

@@ -1,60 +1,74 @@
-//! The default store: a sled index over segment files and partial-upload files.
+//! The default store: a sled index over framed segment files, a journal, and partial-upload
+//! files. Opening it (and rebuilding its index from the files) is `open`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::segments::{GroupFlush, Segments, sync_dir};
-use super::{Received, Records, Status, Store, StoreError, Upload, undecidable};
+use super::frame::{self, Kind};
+use super::journal::{Entry, Journal};
+use super::segments::{GroupFlush, Segments, location, sync_dir};
+use super::{Received, Records, Recovery, Status, Store, StoreError, Upload, undecidable};
 
 /// sled for the index (upload heads, facts, receipts, where each envelope is, counters,
-/// manifests, statuses), and the envelopes themselves in append-only segment files:
+/// manifests, statuses, device keys), and what the index says kept in files it can be
+/// rebuilt from:
 ///
 /// ```text
-/// DIR/index/                        sled
-/// DIR/envelopes/seg-NNNNNNNN.log    received envelopes, back to back
+/// DIR/index/                        sled (the index; rebuilt from the rest when lost or damaged)
+/// DIR/envelopes/seg-NNNNNNNN.log    frames: each envelope with its facts and receipt, each manifest
+/// DIR/journal.log                   frames: device keys bound, verdicts
 /// DIR/uploads/ID.part               a partial upload's bytes (when it came in several chunks)
 /// ```
 ///
-/// An envelope's bytes are fsynced before the index says it was received, so the index never
-/// names bytes that are not on disk. Bytes the index does not name (a write the hub did not
-/// finish) are dead space, never read. A partial upload's file only ever grows by chunks that
-/// passed their checksum, so its length is always an offset the tablet can resume from.
+/// A frame is fsynced before the index says it, so the index never names bytes that are not
+/// on disk. Frames the index does not name (a commit the hub did not finish) are not
+/// acknowledged to anyone; a rebuild takes them in, which says no more than the tablet's next
+/// question would. A partial upload's file only ever grows by chunks that passed their
+/// checksum, so its length is always an offset the tablet can resume from; partial uploads
+/// are not rebuilt (their tablets start them again).
 pub struct SledStore {
-    db: sled::Db,
+    pub(super) db: sled::Db,
     group: GroupFlush,
     /// Set when an fsync failed (see [`StoreError::Poisoned`]).
-    poison: std::sync::OnceLock<String>,
-    segments: Segments,
+    pub(super) poison: OnceLock<String>,
+    pub(super) segments: Segments,
+    pub(super) journal: Journal,
     upload_dir: PathBuf,
     /// Per application, keyed by a kind byte and the id: its facts, receipt, location, partial
     /// upload, and the device counters used.
-    records: sled::Tree,
-    device_keys: sled::Tree,
-    manifests: sled::Tree,
-    statuses: sled::Tree,
+    pub(super) records: sled::Tree,
+    pub(super) device_keys: sled::Tree,
+    pub(super) manifests: sled::Tree,
+    pub(super) statuses: sled::Tree,
+    /// Verdicts and key bindings, one at a time: each is journalled before the index has it.
+    journalled: Mutex<()>,
+    pub(super) recovery: Recovery,
 }
 
-/// Opens the index, waiting up to two seconds for its lock: a hub that was just stopped (or a
-/// child process forked while it held the lock, until its exec closes the descriptor) lets
-/// go a moment later. After that the error says who holds it.
-fn open_index(path: &Path) -> Result<sled::Db, StoreError> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    loop {
-        match sled::open(path) {
-            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
-                if std::time::Instant::now() >= deadline {
-                    return Err(StoreError::Io(std::io::Error::new(
-                        e.kind(),
-                        format!("{e} (is another doorstep-hub using this folder?)"),
-                    )));
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return Ok(other?),
+impl Drop for SledStore {
+    /// Marks the index as closed cleanly once everything is flushed, so that the next open
+    /// need not read it through (see `open`). A poisoned store is not marked.
+    fn drop(&mut self) {
+        if self.poison.get().is_none() && self.db.flush().is_ok() {
+            let _ = self.db.insert(super::open::CLEAN_KEY, &[1u8][..]).and_then(|_| self.db.flush());
         }
     }
+}
+
+/// An envelope frame's meta: its facts and the receipt the hub signed.
+#[derive(Serialize, Deserialize)]
+pub(super) struct EnvelopeMeta {
+    pub received: Received,
+    pub receipt: String,
+}
+
+/// A manifest frame's meta: the decisions it made.
+#[derive(Serialize, Deserialize)]
+pub(super) struct ManifestMeta {
+    pub decisions: Vec<(String, Status)>,
 }
 
 /// Writes `bytes` to a new file at `path` and fsyncs it.
@@ -74,49 +88,45 @@ fn file_name(id: &str, ext: &str) -> Result<String, StoreError> {
     Ok(format!("{id}.{ext}"))
 }
 
+pub(super) fn damaged(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Damaged(e.to_string())
+}
+
 impl SledStore {
-    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
-        if !dir.join("index").exists() && (dir.join("db").exists() || dir.join("conf").exists()) {
-            return Err(StoreError::Damaged(format!(
-                "{} is a store of an earlier doorstep-hub (sled at its top, envelopes inside it); \
-                 this version keeps an index and segment files: export it with the earlier version first",
-                dir.display()
-            )));
-        }
-        let db = open_index(&dir.join("index"))?;
-        let segments = Segments::open(dir.join("envelopes"))?;
-        let upload_dir = dir.join("uploads");
-        std::fs::create_dir_all(&upload_dir)?;
-        let records = db.open_tree("records")?;
-        // A partial upload's file without its record: the envelope was committed (or the
-        // upload dropped) and the hub stopped before the file went. Its bytes are elsewhere.
-        for entry in std::fs::read_dir(&upload_dir)? {
-            let entry = entry?;
-            let name = entry.file_name();
-            if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".part"))
-                && !records.contains_key(key(UPLOAD, id))?
-            {
-                std::fs::remove_file(entry.path())?;
-            }
-        }
+    /// The parts of a store, its index open; `open` checks and rebuilds.
+    pub(super) fn assemble(
+        db: sled::Db,
+        segments: Segments,
+        journal: Journal,
+        upload_dir: PathBuf,
+        recovery: Recovery,
+    ) -> Result<SledStore, StoreError> {
         Ok(SledStore {
-            segments,
-            records,
+            records: db.open_tree("records")?,
             device_keys: db.open_tree("device-keys")?,
             manifests: db.open_tree("manifests")?,
             statuses: db.open_tree("statuses")?,
+            segments,
+            journal,
             group: GroupFlush::default(),
-            poison: std::sync::OnceLock::new(),
+            poison: OnceLock::new(),
             upload_dir,
+            journalled: Mutex::new(()),
+            recovery,
             db,
         })
     }
 
-    fn json<T: for<'de> Deserialize<'de>>(v: Option<sled::IVec>) -> Result<Option<T>, StoreError> {
-        v.map(|v| serde_json::from_slice(&v).map_err(|e| StoreError::Damaged(e.to_string()))).transpose()
+    /// What opening the store found and did (an index rebuilt, a journal's torn tail cut).
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
     }
 
-    fn flush(&self) -> Result<(), StoreError> {
+    fn json<T: for<'de> Deserialize<'de>>(v: Option<sled::IVec>) -> Result<Option<T>, StoreError> {
+        v.map(|v| serde_json::from_slice(&v).map_err(damaged)).transpose()
+    }
+
+    pub(super) fn flush(&self) -> Result<(), StoreError> {
         self.group.flush(&self.poison, || {
             self.db.flush()?;
             Ok(())
@@ -131,7 +141,7 @@ impl SledStore {
         }
     }
 
-    fn part(&self, id: &str) -> Result<PathBuf, StoreError> {
+    pub(super) fn part(&self, id: &str) -> Result<PathBuf, StoreError> {
         Ok(self.upload_dir.join(file_name(id, "part")?))
     }
 
@@ -147,23 +157,38 @@ impl SledStore {
         };
         Ok(u)
     }
-}
 
-fn tx_error(e: sled::transaction::TransactionError<()>) -> StoreError {
-    match e {
-        sled::transaction::TransactionError::Storage(s) => StoreError::Sled(s),
-        sled::transaction::TransactionError::Abort(()) => StoreError::Damaged("transaction aborted".into()),
+    /// Appends a frame to the segments; returns where its body is, durable.
+    fn append_frame(&self, kind: Kind, key: &[u8], meta: &[u8], body: &[u8]) -> Result<[u8; 20], StoreError> {
+        let (bytes, body_at) = frame::encode(kind, key, meta, body);
+        let (number, offset) = self.segments.append(&bytes, &self.poison)?;
+        Ok(location(number, offset + body_at as u64, body.len() as u64))
+    }
+
+    /// A status in the journal, then in the index: a verdict is never lost with the index.
+    fn journal_status(&self, id: &str, status: &Status) -> Result<(), StoreError> {
+        let v = serde_json::to_vec(status).map_err(damaged)?;
+        self.journal.append(&Entry::Status { id: id.to_string(), status: v.clone() }, &self.poison)?;
+        self.statuses.insert(id, v)?;
+        self.flush()
+    }
+
+    /// Sets a status without the back office's checks: for tests and repairs only.
+    pub fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError> {
+        self.alive()?;
+        let _one = self.journalled.lock().unwrap_or_else(|e| e.into_inner());
+        self.journal_status(id, status)
     }
 }
 
 /// The kinds of record in the `records` tree, each key's first byte.
-const RECEIVED: u8 = b'r';
-const RECEIPT: u8 = b'c';
-const LOCATION: u8 = b'l';
-const UPLOAD: u8 = b'u';
+pub(super) const RECEIVED: u8 = b'r';
+pub(super) const RECEIPT: u8 = b'c';
+pub(super) const LOCATION: u8 = b'l';
+pub(super) const UPLOAD: u8 = b'u';
 const COUNTER: u8 = b'n';
 
-fn key(kind: u8, id: &str) -> Vec<u8> {
+pub(super) fn key(kind: u8, id: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + id.len());
     k.push(kind);
     k.extend_from_slice(id.as_bytes());
@@ -171,14 +196,14 @@ fn key(kind: u8, id: &str) -> Vec<u8> {
 }
 
 /// Batches are kept by device: one device's batch id says nothing of another's.
-fn manifest_key(device: &str, batch: &str) -> Vec<u8> {
+pub(super) fn manifest_key(device: &str, batch: &str) -> Vec<u8> {
     let mut k = device.as_bytes().to_vec();
     k.push(0);
     k.extend_from_slice(batch.as_bytes());
     k
 }
 
-fn counter_key(device_id: &str, counter: u64) -> Vec<u8> {
+pub(super) fn counter_key(device_id: &str, counter: u64) -> Vec<u8> {
     let mut k = key(COUNTER, device_id);
     k.push(0);
     k.extend_from_slice(&counter.to_be_bytes());
@@ -196,7 +221,7 @@ impl Records for SledStore {
         let mut out = Vec::new();
         for item in self.records.scan_prefix([RECEIVED]) {
             let (k, v) = item?;
-            let r: Received = serde_json::from_slice(&v).map_err(|e| StoreError::Damaged(e.to_string()))?;
+            let r: Received = serde_json::from_slice(&v).map_err(damaged)?;
             out.push((String::from_utf8_lossy(&k[1..]).into_owned(), r));
         }
         Ok(out)
@@ -221,31 +246,13 @@ impl Records for SledStore {
         if !matches!(verdict, Status::Accepted | Status::Rejected { .. }) {
             return Err(StoreError::Refused("a verdict is accepted or rejected".into()));
         }
-        let new = serde_json::to_vec(verdict).map_err(|e| StoreError::Damaged(e.to_string()))?;
-        loop {
-            let old = self.statuses.get(id)?;
-            let now = match &old {
-                Some(v) => Some(serde_json::from_slice(v).map_err(|e| StoreError::Damaged(e.to_string()))?),
-                None => self.records.contains_key(key(RECEIVED, id))?.then_some(Status::Received),
-            };
-            if let Some(why) = undecidable(id, now.as_ref()) {
-                return Err(StoreError::Refused(why));
-            }
-            // Taken only if nobody decided in between.
-            if self.statuses.compare_and_swap(id, old, Some(new.as_slice()))?.is_ok() {
-                return self.flush();
-            }
+        // One verdict at a time: read, journal, index. A manifest never changes a status
+        // that is there, so nothing else can come between.
+        let _one = self.journalled.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(why) = undecidable(id, self.status(id)?.as_ref()) {
+            return Err(StoreError::Refused(why));
         }
-    }
-}
-
-impl SledStore {
-    /// Sets a status without the back office's checks: for tests and repairs only.
-    pub fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError> {
-        self.alive()?;
-        let v = serde_json::to_vec(status).map_err(|e| StoreError::Damaged(e.to_string()))?;
-        self.statuses.insert(id, v)?;
-        self.flush()
+        self.journal_status(id, verdict)
     }
 }
 
@@ -262,7 +269,7 @@ impl Store for SledStore {
         for item in self.records.scan_prefix([UPLOAD]) {
             let (k, v) = item?;
             let id = String::from_utf8_lossy(&k[1..]).into_owned();
-            let u: Upload = serde_json::from_slice(&v).map_err(|e| StoreError::Damaged(e.to_string()))?;
+            let u: Upload = serde_json::from_slice(&v).map_err(damaged)?;
             let u = self.with_part(&id, u)?;
             out.push((id, u));
         }
@@ -274,7 +281,7 @@ impl Store for SledStore {
         let path = self.part(id)?;
         if upload.offset == 0 {
             // The head first: a file without one is never read.
-            let head = serde_json::to_vec(upload).map_err(|e| StoreError::Damaged(e.to_string()))?;
+            let head = serde_json::to_vec(upload).map_err(damaged)?;
             self.records.insert(key(UPLOAD, id), head)?;
             self.flush()?;
             write_synced(&path, chunk)?;
@@ -317,9 +324,12 @@ impl Store for SledStore {
 
     fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<(), StoreError> {
         self.alive()?;
-        // The bytes durable first: once the index names them, they are there.
-        let at = self.segments.append(envelope, &self.poison)?;
-        let facts = serde_json::to_vec(received).map_err(|e| StoreError::Damaged(e.to_string()))?;
+        // The frame durable first (the envelope with its facts and receipt, from which the
+        // index can be rebuilt): once the index names it, it is there.
+        let meta = EnvelopeMeta { received: received.clone(), receipt: hex::encode(receipt) };
+        let meta = serde_json::to_vec(&meta).map_err(damaged)?;
+        let at = self.append_frame(Kind::Envelope, id.as_bytes(), &meta, envelope)?;
+        let facts = serde_json::to_vec(received).map_err(damaged)?;
         // One atomic batch in one tree: a multi-tree transaction cost more CPU than the
         // envelope's fsync (benchmark).
         let mut batch = sled::Batch::default();
@@ -330,7 +340,7 @@ impl Store for SledStore {
         batch.insert(counter_key(&received.device_id, received.device_counter), id.as_bytes());
         self.records.apply_batch(batch)?;
         self.flush()?;
-        // A partial upload's bytes are now in the envelope's own file.
+        // A partial upload's bytes are now in the segment.
         match std::fs::remove_file(self.part(id)?) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
@@ -339,6 +349,8 @@ impl Store for SledStore {
 
     fn claim_counter(&self, device_id: &str, counter: u64, id: &str) -> Result<Option<String>, StoreError> {
         self.alive()?;
+        // Durable with the envelope's commit, whose frame names the counter: a counter claimed
+        // by an envelope that never reached the segments was not used at the hub.
         match self.records.compare_and_swap(
             counter_key(device_id, counter),
             None as Option<&[u8]>,
@@ -354,16 +366,21 @@ impl Store for SledStore {
 
     fn bind_device_key(&self, device: &str, key: [u8; 32]) -> Result<Option<[u8; 32]>, StoreError> {
         self.alive()?;
-        match self.device_keys.compare_and_swap(device, None as Option<&[u8]>, Some(&key[..]))? {
-            Ok(()) => {
-                self.flush()?;
-                Ok(None)
-            }
-            Err(e) => {
-                let bound = e.current.and_then(|v| <[u8; 32]>::try_from(v.as_ref()).ok()).unwrap_or_default();
-                Ok((bound != key).then_some(bound))
-            }
+        let bound = |v: sled::IVec| <[u8; 32]>::try_from(v.as_ref()).unwrap_or_default();
+        if let Some(v) = self.device_keys.get(device)? {
+            let b = bound(v);
+            return Ok((b != key).then_some(b));
         }
+        let _one = self.journalled.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(v) = self.device_keys.get(device)? {
+            let b = bound(v);
+            return Ok((b != key).then_some(b));
+        }
+        // In the journal first: the binding outlives the index.
+        self.journal.append(&Entry::DeviceKey { device: device.to_string(), key }, &self.poison)?;
+        self.device_keys.insert(device, &key[..])?;
+        self.flush()?;
+        Ok(None)
     }
 
     fn manifest(&self, device: &str, batch: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -380,14 +397,18 @@ impl Store for SledStore {
     ) -> Result<(), StoreError> {
         self.alive()?;
         use sled::Transactional;
+        let k = manifest_key(device, batch);
+        // The manifest and its decisions in a frame first, from which a rebuild takes them.
+        let meta = serde_json::to_vec(&ManifestMeta { decisions: decisions.to_vec() }).map_err(damaged)?;
+        self.append_frame(Kind::Manifest, &k, &meta, bytes)?;
         let encoded: Vec<(String, Vec<u8>)> = decisions
             .iter()
             .map(|(id, s)| serde_json::to_vec(s).map(|v| (id.clone(), v)))
             .collect::<Result<_, _>>()
-            .map_err(|e| StoreError::Damaged(e.to_string()))?;
+            .map_err(damaged)?;
         (&self.manifests, &self.statuses)
             .transaction(|(m, st)| {
-                m.insert(manifest_key(device, batch), bytes)?;
+                m.insert(k.as_slice(), bytes)?;
                 for (id, v) in &encoded {
                     // An application already in a batch keeps its first status (and any
                     // verdict on it): a status its tablet settled on never changes.
@@ -397,39 +418,10 @@ impl Store for SledStore {
                 }
                 Ok(())
             })
-            .map_err(tx_error)?;
+            .map_err(|e: sled::transaction::TransactionError<()>| match e {
+                sled::transaction::TransactionError::Storage(s) => StoreError::Sled(s),
+                sled::transaction::TransactionError::Abort(()) => damaged("transaction aborted"),
+            })?;
         self.flush()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_poisoned_store_answers_nothing() {
-        let d = tempfile::tempdir().unwrap();
-        let store = SledStore::open(d.path()).unwrap();
-        assert_eq!(store.received("x").unwrap(), None);
-        let _ = store.poison.set("EIO on fsync".into());
-        let e = store.received("x").unwrap_err();
-        assert!(matches!(e, StoreError::Poisoned(_)), "{e}");
-        assert!(e.to_string().contains("restart the hub"), "{e}");
-        assert!(store.all_received().is_err() && store.receipt("x").is_err());
-    }
-
-    #[test]
-    fn opening_sweeps_partial_files_without_an_upload_and_refuses_an_old_layout() {
-        let d = tempfile::tempdir().unwrap();
-        drop(SledStore::open(d.path()).unwrap());
-        let orphan = d.path().join("uploads").join("0190f0c48a2b70008000000000000001.part");
-        std::fs::write(&orphan, b"left by a stop between commit and removal").unwrap();
-        drop(SledStore::open(d.path()).unwrap());
-        assert!(!orphan.exists(), "a .part file nobody is uploading is removed");
-
-        let old = tempfile::tempdir().unwrap();
-        std::fs::write(old.path().join("db"), b"an earlier hub's sled").unwrap();
-        let e = SledStore::open(old.path()).err().expect("refused");
-        assert!(e.to_string().contains("earlier doorstep-hub"), "{e}");
     }
 }

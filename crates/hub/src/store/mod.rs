@@ -6,16 +6,92 @@
 //! Everything a reply promises (an offset, a receipt) is on the disk before the reply is sent,
 //! and while an upload is being committed nothing is said of it (see `Service::handle`).
 //!
-//! - [`segments`]: the append-only segment files that hold envelopes, with group fsync;
-//! - [`index`]: the sled index over them, and the store's operations.
+//! - `frame`: the one record format of the store's files, checksummed and resynchronising;
+//! - `segments`: the append-only segment files that hold envelopes and manifests, with group
+//!   fsync;
+//! - `journal`: what only the index would know otherwise (device keys, verdicts);
+//! - `index`: the sled index over them, and the store's operations;
+//! - `open`: opening, and rebuilding the index from the files when it is lost or damaged.
+//!
+//! Files and folders are their owner's only (0600, 0700) from their creation; sled's own
+//! files are made with the process's umask, inside a 0700 folder, and tightened at open.
 
+mod frame;
 mod index;
+mod journal;
+mod open;
 mod segments;
+
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 pub use doorstep_sync::wire::Status;
 pub use index::SledStore;
+
+/// Makes a folder (and those above it) only its owner can open, from its creation; tightens
+/// one that is there already.
+pub(crate) fn private_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)?;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+    }
+    Ok(())
+}
+
+/// What opening a store found and did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// The index would not open or could not be read through (or was asked to be rebuilt),
+    /// and was moved here.
+    pub quarantined: Option<PathBuf>,
+    /// The index was rebuilt from the segments and the journal: it was missing, damaged, or
+    /// asked to be.
+    pub rebuilt: Option<Rebuilt>,
+    /// Bytes cut from the journal's end (a write the hub did not finish).
+    pub journal_torn_tail: u64,
+    /// Stretches of the store's files that are not whole, checked records, skipped: the file,
+    /// the offset, the length.
+    pub damaged: Vec<(PathBuf, u64, u64)>,
+}
+
+/// What a rebuild of the index took in.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Rebuilt {
+    pub envelopes: usize,
+    pub manifests: usize,
+    pub device_keys: usize,
+    /// Statuses from the journal (verdicts, repairs).
+    pub statuses: usize,
+}
+
+impl Recovery {
+    /// What to tell the hub's operator, one line each (nothing when the store opened as it was).
+    pub fn report(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if let Some(q) = &self.quarantined {
+            lines.push(format!("the store's index would not open or read; it was moved aside to {}", q.display()));
+        }
+        if let Some(r) = &self.rebuilt {
+            lines.push(format!(
+                "the index was rebuilt from the segments and the journal: {} envelopes, {} manifests, {} device keys, {} verdicts",
+                r.envelopes, r.manifests, r.device_keys, r.statuses
+            ));
+        }
+        if self.journal_torn_tail > 0 {
+            lines.push(format!(
+                "the journal's last {} bytes were an unfinished write and were cut",
+                self.journal_torn_tail
+            ));
+        }
+        for (file, at, len) in &self.damaged {
+            lines.push(format!("{}: {len} damaged bytes at {at} were skipped", file.display()));
+        }
+        lines
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -132,3 +208,6 @@ pub trait Store: Records {
         decisions: &[(String, Status)],
     ) -> Result<(), StoreError>;
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,4 +1,5 @@
-//! Envelopes in append-only segment files, `envelopes/seg-NNNNNNNN.log`, with group fsync.
+//! Envelopes (and manifests) in append-only segment files, `envelopes/seg-NNNNNNNN.log`, each
+//! a header, `DSHSEG02`, then frames (`frame`), written with group fsync.
 //!
 //! Why segments and not a file per envelope: creating, fsyncing and naming a file durably
 //! per envelope cost a quarter of the hub's CPU in the benchmark (ext4 inode allocation and
@@ -75,10 +76,15 @@ struct Segment {
 /// A new segment is started past this size (and at each start of the hub).
 const SEGMENT_LIMIT: u64 = 256 * 1024 * 1024;
 
-/// Where an envelope is: segment number (u32 BE), offset (u64 BE), length (u64 BE).
+/// The first bytes of a segment: this layout's (framed records).
+pub(super) const SEGMENT_HEADER: &[u8; 8] = b"DSHSEG02";
+/// The first bytes of an earlier hub's segment, which held bare envelopes.
+const EARLIER: &[u8; 8] = b"DSENV\x00\x01\n";
+
+/// Where bytes are in the segments: segment number (u32 BE), offset (u64 BE), length (u64 BE).
 pub(super) type Location = [u8; 20];
 
-fn location(number: u32, offset: u64, len: u64) -> Location {
+pub(super) fn location(number: u32, offset: u64, len: u64) -> Location {
     let mut k = [0u8; 20];
     k[..4].copy_from_slice(&number.to_be_bytes());
     k[4..12].copy_from_slice(&offset.to_be_bytes());
@@ -108,21 +114,53 @@ pub(super) struct Segments {
 }
 
 impl Segments {
-    /// The segments in `dir` (made if missing); new envelopes go to a new segment.
+    /// The segments in `dir` (made if missing); new envelopes go to a new segment. Segments
+    /// of an earlier hub (bare envelopes, not frames) are refused by name.
     pub(super) fn open(dir: PathBuf) -> Result<Segments, StoreError> {
-        std::fs::create_dir_all(&dir)?;
-        let mut last = 0;
-        for entry in std::fs::read_dir(&dir)? {
-            let name = entry?.file_name();
-            if let Some(n) = name.to_str().and_then(segment_number) {
-                last = last.max(n);
+        super::private_dir(&dir)?;
+        let segments = Segments { dir, current: Mutex::new(None), next: AtomicU32::new(1) };
+        let numbers = segments.numbers()?;
+        for &n in &numbers {
+            let mut first = [0u8; 8];
+            let path = segments.dir.join(segment_name(n));
+            let read = std::io::Read::read(&mut std::fs::File::open(&path)?, &mut first)?;
+            if read == 8 && &first == EARLIER {
+                return Err(StoreError::Damaged(format!(
+                    "{} is a segment of an earlier doorstep-hub (bare envelopes, no frames to rebuild its \
+                     index from): export its store with that version first",
+                    path.display()
+                )));
             }
         }
-        Ok(Segments { dir, current: Mutex::new(None), next: AtomicU32::new(last + 1) })
+        segments.next.store(numbers.last().map_or(1, |n| n + 1), Ordering::Relaxed);
+        Ok(segments)
     }
 
-    /// Appends an envelope to the current segment and returns where it is, durable.
-    pub(super) fn append(&self, bytes: &[u8], poison: &OnceLock<String>) -> Result<Location, StoreError> {
+    /// The numbers of the segments there are, in order.
+    pub(super) fn numbers(&self) -> Result<Vec<u32>, StoreError> {
+        let mut numbers = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            if let Some(n) = entry?.file_name().to_str().and_then(segment_number) {
+                numbers.push(n);
+            }
+        }
+        numbers.sort_unstable();
+        Ok(numbers)
+    }
+
+    /// A segment's file.
+    pub(super) fn path(&self, number: u32) -> PathBuf {
+        self.dir.join(segment_name(number))
+    }
+
+    /// A segment's bytes, whole (for a rebuild of the index).
+    pub(super) fn read_whole(&self, number: u32) -> Result<Vec<u8>, StoreError> {
+        Ok(std::fs::read(self.dir.join(segment_name(number)))?)
+    }
+
+    /// Appends a frame to the current segment and returns the segment's number and the
+    /// frame's offset in it, durable.
+    pub(super) fn append(&self, bytes: &[u8], poison: &OnceLock<String>) -> Result<(u32, u64), StoreError> {
         use std::os::unix::fs::{FileExt, OpenOptionsExt};
         let size = bytes.len() as u64;
         let (segment, offset) = {
@@ -137,9 +175,12 @@ impl Segments {
                         .create_new(true)
                         .mode(0o600)
                         .open(self.dir.join(segment_name(number)))?;
-                    // The segment's name durable before the index points into it.
+                    // The header goes with the first frame's fsync; the segment's name is made
+                    // durable before the index points into it.
+                    file.write_all_at(SEGMENT_HEADER, 0)?;
                     sync_dir(&self.dir)?;
-                    let s = Arc::new(Segment { number, file, len: AtomicU64::new(0), group: GroupFlush::default() });
+                    let len = AtomicU64::new(SEGMENT_HEADER.len() as u64);
+                    let s = Arc::new(Segment { number, file, len, group: GroupFlush::default() });
                     *current = Some(s.clone());
                     s
                 }
@@ -149,7 +190,7 @@ impl Segments {
         };
         segment.file.write_all_at(bytes, offset)?;
         segment.group.flush(poison, || Ok(segment.file.sync_data()?))?;
-        Ok(location(segment.number, offset, size))
+        Ok((segment.number, offset))
     }
 
     /// The bytes at a location (`what` names them in errors).
