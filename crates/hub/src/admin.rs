@@ -83,7 +83,7 @@ pub fn serve(path: &Path, records: Arc<dyn Records>) -> std::io::Result<Admin> {
         let mode = std::fs::metadata(dir)?.permissions().mode();
         if mode & 0o077 != 0 {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))?;
-            eprintln!("doorstep-hub: {} was open to other users; it is now its owner's only", dir.display());
+            tracing::warn!("{} was open to other users; it is now its owner's only", dir.display());
         }
         // Passing names left by a hub killed while binding.
         for entry in std::fs::read_dir(dir)?.flatten() {

@@ -10,7 +10,6 @@
 //! OUT/APPLICATION-ID/form.json         the form, numbers, consent, capture metadata
 //! ```
 
-use std::fs;
 use std::path::Path;
 
 use doorstep_envelope::{ApplicationId, BureauSecretKey, EnvelopeError, SealedEnvelope};
@@ -32,12 +31,14 @@ pub enum ExportError {
     Io { path: String, source: std::io::Error },
 }
 
+/// Exported applications are personal data: files 0600 and folders 0700 from their creation.
 fn write(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    fs::write(path, bytes).map_err(|source| ExportError::Io { path: path.display().to_string(), source })
+    crate::files::write_private(path, bytes, false)
+        .map_err(|source| ExportError::Io { path: path.display().to_string(), source })
 }
 
 fn make_dir(path: &Path) -> Result<(), ExportError> {
-    fs::create_dir_all(path).map_err(|source| ExportError::Io { path: path.display().to_string(), source })
+    crate::files::private_dir(path).map_err(|source| ExportError::Io { path: path.display().to_string(), source })
 }
 
 /// Writes every approved application; returns how many.

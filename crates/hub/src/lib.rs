@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod export;
+mod files;
 pub mod pki;
 pub mod server;
 pub mod service;

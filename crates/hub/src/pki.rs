@@ -175,11 +175,9 @@ fn ca_params(hub_id: &str) -> CertificateParams {
     p
 }
 
+/// Writes a new file that holds a secret (a key, a bundle): 0600 from its creation.
 fn write_secret(path: &Path, contents: &str) -> Result<(), PkiError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io(path))?;
-    std::io::Write::write_all(&mut f, contents.as_bytes()).map_err(io(path))?;
-    f.sync_all().map_err(io(path))
+    crate::files::write_private(path, contents.as_bytes(), true).map_err(io(path))
 }
 
 pub struct Hub {
@@ -211,12 +209,10 @@ pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> Result<Hub
     if dir.join("hub.toml").exists() {
         return Err(PkiError::HubExists(dir.display().to_string()));
     }
-    fs::create_dir_all(dir.join("bundles")).map_err(io(dir))?;
-    {
-        // The folder holds the CA's key, tablets' bundles and the admin socket: its owner only.
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io(dir))?;
-    }
+    // The folder holds the CA's key, tablets' bundles and the admin socket: its owner's
+    // only, from its creation.
+    crate::files::private_dir(&dir.join("bundles")).map_err(io(dir))?;
+    crate::files::private_dir(dir).map_err(io(dir))?;
     let mut id = [0u8; 4];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
     let hub_id = format!("hub-{}", hex::encode(id));
@@ -237,7 +233,7 @@ pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> Result<Hub
     let bureau = BureauKeyPair::generate(&mut rand::rng());
     write_public(&dir.join("bureau.pub"), &hex::encode(bureau.public.to_bytes()))?;
     let bdir = bureau_dir(dir);
-    fs::create_dir_all(&bdir).map_err(io(&bdir))?;
+    crate::files::private_dir(&bdir).map_err(io(&bdir))?;
     write_secret(&bdir.join("bureau.key"), &hex::encode(bureau.secret.to_bytes().as_slice()))?;
     let config = HubConfig {
         hub_id,
@@ -254,9 +250,10 @@ pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> Result<Hub
     Ok(Hub { dir: dir.to_path_buf(), config })
 }
 
-/// Writes a file that holds nothing secret (a certificate, a public key, the settings).
+/// Writes a file that holds nothing secret (a certificate, a public key, the settings), its
+/// owner's only all the same.
 fn write_public(path: &Path, contents: &str) -> Result<(), PkiError> {
-    fs::write(path, contents).map_err(io(path))
+    crate::files::write_private(path, contents.as_bytes(), false).map_err(io(path))
 }
 
 /// A server certificate for `hosts` (DNS names or IP addresses) signed by the CA.
@@ -420,8 +417,7 @@ fn keys(hex_keys: &[String], what: &str) -> Result<Vec<doorstep_envelope::Verify
 fn write_replacing(path: &Path, contents: &str) -> Result<(), PkiError> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
-    fs::write(&tmp, contents).map_err(io(&tmp))?;
-    fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io(&tmp))?;
+    crate::files::write_private(&tmp, contents.as_bytes(), false).map_err(io(&tmp))?;
     fs::rename(&tmp, path).map_err(io(path))
 }
 

@@ -441,6 +441,12 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     assert_eq!(doorstep_hub::export::approved(&store, &secret, &out).unwrap(), 2);
     let folder = out.join(envs[0].application_id().to_string());
     assert_eq!(std::fs::read(folder.join("photo.jpg")).unwrap(), vec![0x42; 5_000]);
+    {
+        // Personal data: the export's folders and files are its owner's only.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&out), mode(&folder), mode(&folder.join("photo.jpg"))), (0o700, 0o700, 0o600));
+    }
     let form = std::fs::read_to_string(folder.join("form.json")).unwrap();
     assert!(form.contains("测试"), "{form}");
     assert!(!out.join(envs[1].application_id().to_string()).exists(), "a returned application is not exported");

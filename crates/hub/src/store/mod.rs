@@ -22,24 +22,14 @@ mod journal;
 mod open;
 mod segments;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 pub use doorstep_sync::wire::Status;
 pub use index::SledStore;
 
-/// Makes a folder (and those above it) only its owner can open, from its creation; tightens
-/// one that is there already.
-pub(crate) fn private_dir(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)?;
-    let mode = std::fs::metadata(path)?.permissions().mode();
-    if mode & 0o077 != 0 {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
-    }
-    Ok(())
-}
+pub(crate) use crate::files::private_dir;
 
 /// What opening a store found and did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
