@@ -171,11 +171,7 @@ impl NmeaDecoder {
                     } else {
                         self.sentence(&line)
                     };
-                    match result {
-                        Ok(Some(e)) => out.push(Ok(e)),
-                        Ok(None) => {}
-                        Err(e) => out.push(Err(e)),
-                    }
+                    out.extend(result.transpose());
                 }
                 _ if self.in_sentence => {
                     self.taken = self.taken.saturating_add(1);
