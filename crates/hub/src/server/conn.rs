@@ -132,7 +132,8 @@ pub(super) async fn accept_loop(
                 // that time out meanwhile give their descriptors back.
                 pause = (pause * 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
                 if let Some(left_out) = logs.accept.allow() {
-                    tracing::error!(error = %e, pause_ms = pause.as_millis() as u64, left_out, "accept failed; pausing");
+                    let pause_ms = pause.as_millis() as u64;
+                    tracing::error!(error = %e, pause_ms, left_out, "accept failed; pausing");
                 }
                 tokio::select! {
                     _ = &mut stopped => return,
@@ -144,7 +145,7 @@ pub(super) async fn accept_loop(
             Ok(t) => t,
             Err(code) => {
                 if let Some(left_out) = logs.refused.allow() {
-                    tracing::warn!(peer = %peer.ip(), code, left_out, "connection refused");
+                    tracing::warn!(peer = %peer.ip(), code = %code, left_out, "connection refused");
                 }
                 drop(tcp);
                 continue;
@@ -180,7 +181,8 @@ async fn serve_connection(
         }
         Err(_) => {
             if let Some(left_out) = logs.handshake.allow() {
-                tracing::warn!(peer = %peer.ip(), code = "handshake-timeout", left_out, "TLS handshake failed");
+                let code = "handshake-timeout";
+                tracing::warn!(peer = %peer.ip(), code = %code, left_out, "TLS handshake failed");
             }
             return;
         }
@@ -233,7 +235,8 @@ async fn respond(
     let (parts, body) = req.into_parts();
     let reply = match read_body(body, body_deadline).await {
         Err(reply) => {
-            tracing::warn!(status = reply.status, code = reply.code().unwrap_or("-"), "request refused");
+            // Refused before the service knew the device: the certificate's name is not read.
+            crate::service::log(parts.method.as_str(), parts.uri.path(), None, &reply);
             reply
         }
         Ok(body) => {
@@ -248,7 +251,7 @@ async fn respond(
                 })
             });
             task.await.unwrap_or_else(|_| {
-                tracing::error!(code = "internal", "a request failed inside the hub");
+                tracing::error!(code = %"internal", "a request failed inside the hub");
                 Reply::error(500, "internal", "the request failed inside the hub")
             })
         }

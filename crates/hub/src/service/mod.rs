@@ -127,6 +127,40 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// Logs a request: method, route, status, device and application id, and the refusal's code;
+/// never a header's or the body's contents, nor a reply's message.
+pub fn log(method: &str, path: &str, device: Option<&str>, reply: &Reply) {
+    let (route, id) = match wire::route(path) {
+        Some(wire::Route::Envelope(id)) => ("envelope", id),
+        Some(wire::Route::Receipt(id)) => ("receipt", id),
+        Some(wire::Route::Status(id)) => ("status", id),
+        Some(wire::Route::Manifests) => ("manifests", "-".into()),
+        None => ("unknown", "-".into()),
+    };
+    // A method is printed only when it is one we know (the rest is input).
+    let method = match method {
+        m @ ("HEAD" | "PATCH" | "GET" | "POST" | "PUT" | "DELETE" | "OPTIONS") => m,
+        _ => "other",
+    };
+    let (status, device, code) = (reply.status, device.unwrap_or("-"), reply.code().unwrap_or("-"));
+    if status >= 500 {
+        tracing::error!(
+            method = %method, route = %route, status, device = %device, id = %id, code = %code,
+            "request failed"
+        );
+    } else if status >= 400 && status != wire::STATUS_IN_FLIGHT {
+        tracing::warn!(
+            method = %method, route = %route, status, device = %device, id = %id, code = %code,
+            "request refused"
+        );
+    } else {
+        tracing::info!(
+            method = %method, route = %route, status, device = %device, id = %id, code = %code,
+            "request"
+        );
+    }
+}
+
 /// `403 other-device`: the application is another enrolled device's (SECURITY R24). Said the
 /// same way for a read, a resume and a write.
 fn other_device(id: &str) -> Reply {
@@ -198,27 +232,7 @@ impl<S: Store> Service<S> {
             }
             Err(reply) => (None, reply),
         };
-        let route = wire::route(req.path);
-        let (route_name, id) = match &route {
-            Some(wire::Route::Envelope(id)) => ("envelope", Some(id.as_str())),
-            Some(wire::Route::Receipt(id)) => ("receipt", Some(id.as_str())),
-            Some(wire::Route::Status(id)) => ("status", Some(id.as_str())),
-            Some(wire::Route::Manifests) => ("manifests", None),
-            None => ("unknown", None),
-        };
-        let (device, id, code) = (device.as_deref().unwrap_or("-"), id.unwrap_or("-"), reply.code().unwrap_or("-"));
-        // Method names are ours to print only when they are one we know (the rest is input).
-        let method = match req.method {
-            m @ ("HEAD" | "PATCH" | "GET" | "POST" | "PUT" | "DELETE" | "OPTIONS") => m,
-            _ => "other",
-        };
-        if reply.status >= 500 {
-            tracing::error!(method, route = route_name, status = reply.status, device, id, code, "request failed");
-        } else if reply.status >= 400 && reply.status != wire::STATUS_IN_FLIGHT {
-            tracing::warn!(method, route = route_name, status = reply.status, device, id, code, "request refused");
-        } else {
-            tracing::info!(method, route = route_name, status = reply.status, device, id, code, "request");
-        }
+        log(req.method, req.path, device.as_deref(), &reply);
         reply
     }
 

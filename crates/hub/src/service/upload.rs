@@ -181,7 +181,7 @@ impl<S: Store> Service<S> {
             // Marked as its own device's upload while it goes: a PATCH meanwhile hears 409.
             let Ok(_guard) = self.claim(&id, &u.device) else { continue };
             self.store.drop_upload(&id)?;
-            tracing::info!(device = u.device, id, held = u.offset, "a stale partial upload expired");
+            tracing::info!(device = %u.device, id = %id, held = u.offset, "a stale partial upload expired");
             dropped += 1;
         }
         Ok(dropped)
