@@ -422,4 +422,24 @@ mod tests {
         assert_eq!(bridge.stats(), max);
         assert_eq!(bridge.device(Channel::Printer).unwrap().tx, b"firstthird");
     }
+
+    /// The bridge_host fuzz target's seed does what it was written to: a handshake, a baud
+    /// change and data for two devices, fed as the target feeds it.
+    #[test]
+    fn the_fuzz_seed_reaches_the_devices() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/bridge_host/handshake-control-data");
+        let seed = std::fs::read(path).unwrap();
+        let (&chunk, data) = seed.split_first().unwrap();
+        let devices = [Wire::default(), Wire::default(), Wire::default(), Wire::default()];
+        let mut bridge = Bridge::new(Wire::default(), devices, Battery, 0);
+        for (i, piece) in data.chunks(usize::from(chunk)).enumerate() {
+            bridge.host().rx.extend(piece);
+            bridge.poll(i as u64 * 100);
+        }
+        bridge.poll(1000);
+        assert_eq!(bridge.baud(Channel::Fingerprint), Some(115_200));
+        assert_eq!(bridge.device(Channel::Printer).unwrap().tx, b"\x1b@receipt");
+        assert_eq!(bridge.device(Channel::Fingerprint).unwrap().tx, [0xEF, 0x01, 0xFF]);
+        assert_eq!(bridge.stats().frames_bad, 0);
+    }
 }
