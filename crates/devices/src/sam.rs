@@ -1,7 +1,7 @@
 //! The second-generation ID-card reader's SAM serial protocol (DOMAIN.md §6.b).
 //!
 //! Request: `AA AA AA 96 69` | length (2, big-endian: bytes after it, checksum included) |
-//! CMD PARA [data] | XOR of every byte from the length to the last data byte.
+//! CMD PARA \[data\] | XOR of every byte from the length to the last data byte.
 //! Response: the same, with SW1 SW2 SW3 in place of CMD PARA; SW3 is the status.
 
 use crate::DeviceError;

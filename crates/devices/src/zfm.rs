@@ -394,7 +394,7 @@ impl std::fmt::Debug for GreyImage {
 }
 
 /// Unpacks an uploaded image: two 4-bit pixels per byte, the high nibble first (the order is
-/// [U] in DOMAIN.md; FPM duplicates each byte, which is consistent with either), scaled to 8
+/// \[U\] in DOMAIN.md; FPM duplicates each byte, which is consistent with either), scaled to 8
 /// bits.
 pub fn unpack_image(data: &[u8]) -> Result<GreyImage, DeviceError> {
     if data.len() != IMAGE_BYTES {

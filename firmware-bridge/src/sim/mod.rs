@@ -2,8 +2,8 @@
 //! devices that speak the real protocols, paced at the configured baud rates, and faults on
 //! request (corrupt or dropped bytes, a disconnect, a device that stops answering).
 //!
-//! [`pty`] is the link to the tablet, [`uart`] the devices' ports, one module per simulated
-//! device, and [`receipt`] draws what the printer prints.
+//! `pty` is the link to the tablet, `uart` the devices' ports, then one module per simulated
+//! device, and `receipt` draws what the printer prints; `error` has what can go wrong.
 
 extern crate std;
 

@@ -385,7 +385,7 @@ mod tests {
         }
 
         fn baud(&self) -> u32 {
-            // Fast enough that a short transfer times out at once.
+            // The fastest line: an upload's time budget is only its spare second.
             u32::MAX
         }
     }
