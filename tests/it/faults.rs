@@ -159,6 +159,8 @@ fn each_application_reaches_the_hub_exactly_once_whatever_the_network_does() {
     .unwrap();
     let mut vault =
         Vault::unlock(&vault_dir, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    // The hub takes envelopes only from officers it has enrolled (SECURITY R24).
+    pki::Hub::open(&hub.dir).unwrap().add_officer(&hex::encode(vault.user_public_key().to_bytes())).unwrap();
 
     let mut rng = common::Dice(0xC0FFEE);
     let mut sent: Vec<(String, Vec<u8>)> = Vec::new();

@@ -106,6 +106,12 @@ fn hub_and_vault(tmp: &Path) -> (pki::Hub, std::path::PathBuf) {
         &format!("{PIN}\n"),
     );
     assert!(out.status.success(), "{}", text(&out));
+    // The hub takes envelopes only from officers it has enrolled (SECURITY R24).
+    let officer = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 })
+        .unwrap()
+        .user_public_key();
+    let mut hub = hub;
+    hub.add_officer(&hex::encode(officer.to_bytes())).unwrap();
     (hub, vault)
 }
 
