@@ -304,74 +304,10 @@ impl<H: HostPort, U: DevicePort, B: Board> Bridge<H, U, B> {
 mod tests {
     extern crate std;
 
-    use std::collections::VecDeque;
-    use std::vec::Vec;
-
-    use embedded_io::{ErrorKind, ErrorType};
-
     use super::*;
+    use crate::memory::{FixedBattery, MemoryPort};
 
-    /// A port in memory: what the bridge reads is `rx`, what it writes goes to `tx`.
-    #[derive(Default)]
-    struct Wire {
-        rx: VecDeque<u8>,
-        tx: Vec<u8>,
-    }
-
-    impl ErrorType for Wire {
-        type Error = ErrorKind;
-    }
-
-    impl Read for Wire {
-        fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
-            let n = buf.len().min(self.rx.len());
-            for (b, r) in buf.iter_mut().zip(self.rx.drain(..n)) {
-                *b = r;
-            }
-            Ok(n)
-        }
-    }
-
-    impl ReadReady for Wire {
-        fn read_ready(&mut self) -> Result<bool, ErrorKind> {
-            Ok(!self.rx.is_empty())
-        }
-    }
-
-    impl Write for Wire {
-        fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
-            self.tx.extend_from_slice(buf);
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> Result<(), ErrorKind> {
-            Ok(())
-        }
-    }
-
-    impl WriteReady for Wire {
-        fn write_ready(&mut self) -> Result<bool, ErrorKind> {
-            Ok(true)
-        }
-    }
-
-    impl DevicePort for Wire {
-        fn set_baud(&mut self, _baud: u32) {}
-
-        fn present(&self) -> bool {
-            true
-        }
-    }
-
-    struct Battery;
-
-    impl Board for Battery {
-        fn battery_percent(&self) -> u8 {
-            50
-        }
-    }
-
-    type TestBridge = Bridge<Wire, Wire, Battery>;
+    type TestBridge = Bridge<MemoryPort, MemoryPort, FixedBattery>;
 
     /// Lets the bridge and a tablet-side link talk until neither has anything to say.
     fn exchange(bridge: &mut TestBridge, tablet: &mut Link, now: u64) {
@@ -394,8 +330,8 @@ mod tests {
 
     #[test]
     fn its_counters_stop_at_their_maximum() {
-        let devices = [Wire::default(), Wire::default(), Wire::default(), Wire::default()];
-        let mut bridge = Bridge::new(Wire::default(), devices, Battery, 0);
+        let devices = [MemoryPort::default(), MemoryPort::default(), MemoryPort::default(), MemoryPort::default()];
+        let mut bridge = Bridge::new(MemoryPort::default(), devices, FixedBattery(50), 0);
         let mut tablet = Link::new(LinkConfig::default(), 0);
         exchange(&mut bridge, &mut tablet, 0);
         assert_eq!(tablet.state(), doorstep_link::LinkState::Up);
@@ -430,8 +366,8 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/bridge_host/handshake-control-data");
         let seed = std::fs::read(path).unwrap();
         let (&chunk, data) = seed.split_first().unwrap();
-        let devices = [Wire::default(), Wire::default(), Wire::default(), Wire::default()];
-        let mut bridge = Bridge::new(Wire::default(), devices, Battery, 0);
+        let devices = [MemoryPort::default(), MemoryPort::default(), MemoryPort::default(), MemoryPort::default()];
+        let mut bridge = Bridge::new(MemoryPort::default(), devices, FixedBattery(50), 0);
         for (i, piece) in data.chunks(usize::from(chunk)).enumerate() {
             bridge.host().rx.extend(piece);
             bridge.poll(i as u64 * 100);

@@ -26,5 +26,7 @@ mod ring;
 pub use bridge::{Board, Bridge, BridgeStats, ControlMessage, DevicePort, HostPort};
 pub use ring::Ring;
 
+#[cfg(any(test, feature = "std"))]
+pub mod memory;
 #[cfg(feature = "sim")]
 pub mod sim;
