@@ -207,7 +207,8 @@ async fn serve_connection(
 /// Reads a request's body, each piece within `deadline` of the last, up to one chunk.
 async fn read_body(mut body: Incoming, deadline: Duration) -> Result<Vec<u8>, Reply> {
     let limit = doorstep_sync::wire::MAX_CHUNK as usize;
-    let mut bytes = Vec::new();
+    let declared = hyper::body::Body::size_hint(&body).exact().unwrap_or(0) as usize;
+    let mut bytes = Vec::with_capacity(declared.min(limit));
     loop {
         let frame = match tokio::time::timeout(deadline, body.frame()).await {
             Err(_) => {

@@ -57,7 +57,16 @@ impl Kind {
 
 /// A frame's bytes, and where its body starts within them.
 pub(super) fn encode(kind: Kind, key: &[u8], meta: &[u8], body: &[u8]) -> (Vec<u8>, usize) {
-    let mut out = Vec::with_capacity(HEADER + key.len() + meta.len() + body.len());
+    let mut out = head(kind, key, meta, body);
+    let body_at = out.len();
+    out.extend_from_slice(body);
+    (out, body_at)
+}
+
+/// A frame's bytes up to its body (its CRC covers the body too): written before the body,
+/// so that an envelope is not copied to be framed.
+pub(super) fn head(kind: Kind, key: &[u8], meta: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER + key.len() + meta.len());
     out.extend_from_slice(MAGIC);
     out.push(kind.byte());
     out.extend_from_slice(&(key.len() as u16).to_le_bytes());
@@ -66,10 +75,12 @@ pub(super) fn encode(kind: Kind, key: &[u8], meta: &[u8], body: &[u8]) -> (Vec<u
     out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(key);
     out.extend_from_slice(meta);
-    out.extend_from_slice(body);
-    let crc = checksum(&out);
-    out[HEADER - 4..HEADER].copy_from_slice(&crc.to_le_bytes());
-    (out, HEADER + key.len() + meta.len())
+    let mut h = crc32fast::Hasher::new();
+    h.update(&out[8..HEADER - 4]);
+    h.update(&out[HEADER..]);
+    h.update(body);
+    out[HEADER - 4..HEADER].copy_from_slice(&h.finalize().to_le_bytes());
+    out
 }
 
 /// CRC-32 of a frame's bytes after the magic, its own four bytes left out.

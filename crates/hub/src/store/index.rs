@@ -160,9 +160,9 @@ impl SledStore {
 
     /// Appends a frame to the segments; returns where its body is, durable.
     fn append_frame(&self, kind: Kind, key: &[u8], meta: &[u8], body: &[u8]) -> Result<[u8; 20], StoreError> {
-        let (bytes, body_at) = frame::encode(kind, key, meta, body);
-        let (number, offset) = self.segments.append(&bytes, &self.poison)?;
-        Ok(location(number, offset + body_at as u64, body.len() as u64))
+        let head = frame::head(kind, key, meta, body);
+        let (number, offset) = self.segments.append(&[&head, body], &self.poison)?;
+        Ok(location(number, offset + head.len() as u64, body.len() as u64))
     }
 
     /// A status in the journal, then in the index: a verdict is never lost with the index.

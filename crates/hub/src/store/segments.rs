@@ -158,11 +158,11 @@ impl Segments {
         Ok(std::fs::read(self.dir.join(segment_name(number)))?)
     }
 
-    /// Appends a frame to the current segment and returns the segment's number and the
-    /// frame's offset in it, durable.
-    pub(super) fn append(&self, bytes: &[u8], poison: &OnceLock<String>) -> Result<(u32, u64), StoreError> {
+    /// Appends a frame (given in parts, written back to back) to the current segment and
+    /// returns the segment's number and the frame's offset in it, durable.
+    pub(super) fn append(&self, parts: &[&[u8]], poison: &OnceLock<String>) -> Result<(u32, u64), StoreError> {
         use std::os::unix::fs::{FileExt, OpenOptionsExt};
-        let size = bytes.len() as u64;
+        let size: u64 = parts.iter().map(|p| p.len() as u64).sum();
         let (segment, offset) = {
             let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
             let segment = match current.as_ref() {
@@ -188,7 +188,11 @@ impl Segments {
             let offset = segment.len.fetch_add(size, Ordering::Relaxed);
             (segment, offset)
         };
-        segment.file.write_all_at(bytes, offset)?;
+        let mut at = offset;
+        for part in parts {
+            segment.file.write_all_at(part, at)?;
+            at += part.len() as u64;
+        }
         segment.group.flush(poison, || Ok(segment.file.sync_data()?))?;
         Ok((segment.number, offset))
     }
