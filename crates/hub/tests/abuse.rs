@@ -171,6 +171,12 @@ fn two_thousand_idle_connections_neither_lock_out_a_tablet_nor_make_the_hub_spin
 
     let (opened, watching) = idle_connections(addr, Duration::from_secs(10));
     let opened = opened.recv().unwrap();
+    // The hub takes 50 from each address (and closes the rest at once).
+    let taking = Instant::now();
+    while open_files(pid) < 50 * ADDRESSES as usize {
+        assert!(taking.elapsed() < Duration::from_secs(5), "the hub did not take the connections");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     // The idle period: the connections sit there, the hub holds 50 from each address.
     let cpu_before = cpu_seconds(pid);
     let idle_for = Instant::now();
@@ -222,7 +228,12 @@ fn a_full_file_table_makes_the_hub_wait_not_spin_and_a_connected_tablet_is_serve
 
     let (opened, watching) = idle_connections(addr, Duration::from_secs(8));
     let opened = opened.recv().unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    // The file table fills as the hub accepts what it can.
+    let filling = Instant::now();
+    while open_files(pid) < files - 2 {
+        assert!(filling.elapsed() < Duration::from_secs(5), "the hub's file table did not fill");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let cpu_before = cpu_seconds(pid);
     let idle_for = Instant::now();
     let took = upload(&mut connected, &b, &envs[1]);

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 use doorstep_envelope::*;
 use doorstep_hub::pki::{self, Validity};
-use doorstep_sync::client::{HubClient, Start};
+use doorstep_sync::client::{HubClient, Start, SyncError};
 
 const REASON: &str = "测试原因-CANARY-4711";
 
@@ -51,7 +51,10 @@ fn tablet_session(hub: &pki::Hub, b: &pki::Bundle) {
     let upload = |c: &mut HubClient, e: &SealedEnvelope| {
         c.upload(e.application_id(), &e.digest(), &e.to_bytes(), Start::New, None, &mut |_, _| {})
     };
-    upload(&mut c, e).unwrap_err();
+    match upload(&mut c, e) {
+        Err(SyncError::Refused { status: 422, code, .. }) => assert_eq!(code, "officer-key"),
+        other => panic!("expected officer-key, got {other:?}"),
+    }
     common::enroll_officer(hub, &common::officer_key(0));
     for e in &envs {
         upload(&mut c, e).unwrap();
@@ -82,7 +85,10 @@ fn tablet_session(hub: &pki::Hub, b: &pki::Bundle) {
         .unwrap()
         .with_root_certificates(doorstep_sync::tls::roots(&b.ca_pem).unwrap())
         .with_no_client_auth();
-    HubClient::new(&url, config).unwrap().receipt(&e.application_id().to_string()).unwrap_err();
+    match HubClient::new(&url, config).unwrap().receipt(&e.application_id().to_string()) {
+        Err(SyncError::Connection(m)) => assert!(m.contains("CertificateRequired"), "{m}"),
+        other => panic!("expected a refused handshake, got {other:?}"),
+    }
 }
 
 #[test]

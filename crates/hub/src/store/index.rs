@@ -43,7 +43,7 @@ pub struct SledStore {
     pub(super) device_keys: sled::Tree,
     pub(super) manifests: sled::Tree,
     pub(super) statuses: sled::Tree,
-    /// Verdicts and key bindings, one at a time: each is journalled before the index has it.
+    /// Verdicts one at a time: each is journalled before the index has it.
     journalled: Mutex<()>,
     pub(super) recovery: Recovery,
 }
@@ -366,21 +366,20 @@ impl Store for SledStore {
 
     fn bind_device_key(&self, device: &str, key: [u8; 32]) -> Result<Option<[u8; 32]>, StoreError> {
         self.alive()?;
-        let bound = |v: sled::IVec| <[u8; 32]>::try_from(v.as_ref()).unwrap_or_default();
-        if let Some(v) = self.device_keys.get(device)? {
-            let b = bound(v);
-            return Ok((b != key).then_some(b));
+        match self.device_keys.compare_and_swap(device, None as Option<&[u8]>, Some(&key[..]))? {
+            Ok(()) => {
+                // Journalled, then flushed, before anyone is told it is bound: the binding
+                // outlives the index. (An envelope committed meanwhile by the same device names
+                // the same key in its frame, from which a rebuild binds it too.)
+                self.journal.append(&Entry::DeviceKey { device: device.to_string(), key }, &self.poison)?;
+                self.flush()?;
+                Ok(None)
+            }
+            Err(e) => {
+                let bound = e.current.and_then(|v| <[u8; 32]>::try_from(v.as_ref()).ok()).unwrap_or_default();
+                Ok((bound != key).then_some(bound))
+            }
         }
-        let _one = self.journalled.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(v) = self.device_keys.get(device)? {
-            let b = bound(v);
-            return Ok((b != key).then_some(b));
-        }
-        // In the journal first: the binding outlives the index.
-        self.journal.append(&Entry::DeviceKey { device: device.to_string(), key }, &self.poison)?;
-        self.device_keys.insert(device, &key[..])?;
-        self.flush()?;
-        Ok(None)
     }
 
     fn manifest(&self, device: &str, batch: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -9,13 +9,17 @@ use std::sync::{Mutex, OnceLock};
 
 use super::StoreError;
 use super::frame::{self, Kind};
+use super::segments::GroupFlush;
 
 /// The first bytes of the journal file.
 const HEADER: &[u8; 8] = b"DSHJRNL1";
 
 pub(super) struct Journal {
     path: PathBuf,
-    file: Mutex<std::fs::File>,
+    file: std::fs::File,
+    /// One writer at a time (an entry may take several writes); fsyncs shared.
+    writing: Mutex<()>,
+    group: GroupFlush,
 }
 
 /// A journal entry, as replayed.
@@ -45,7 +49,7 @@ impl Journal {
             file.write_all(HEADER)?;
             file.sync_all()?;
             super::segments::sync_dir(dir)?;
-            return Ok((Journal { path, file: Mutex::new(file) }, Vec::new(), scan));
+            return Ok((Journal::new(path, file), Vec::new(), scan));
         }
         if bytes.len() < HEADER.len() || &bytes[..HEADER.len()] != HEADER {
             return Err(StoreError::Damaged(format!(
@@ -68,7 +72,11 @@ impl Journal {
                 frame::Found::Damaged { at, len } => scan.damaged.push((at, len)),
             }
         }
-        Ok((Journal { path, file: Mutex::new(file) }, entries, scan))
+        Ok((Journal::new(path, file), entries, scan))
+    }
+
+    fn new(path: PathBuf, file: std::fs::File) -> Journal {
+        Journal { path, file, writing: Mutex::new(()), group: GroupFlush::default() }
     }
 
     /// Appends an entry and makes it durable. A failed fsync poisons the store.
@@ -78,16 +86,20 @@ impl Journal {
             Entry::Status { id, status } => (Kind::Status, id.as_bytes(), status, b""),
         };
         let (bytes, _) = frame::encode(kind, key, meta, body);
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(e) = poison.get() {
-            return Err(StoreError::Poisoned(e.clone()));
+        {
+            let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(e) = poison.get() {
+                return Err(StoreError::Poisoned(e.clone()));
+            }
+            (&self.file).write_all(&bytes)?;
         }
-        file.write_all(&bytes)?;
-        if let Err(e) = file.sync_data() {
-            let _ = poison.set(format!("{}: {e}", self.path.display()));
-            return Err(StoreError::Poisoned(e.to_string()));
-        }
-        Ok(())
+        // Entries written meanwhile share the fsync (the first uploads of fifty tablets bind
+        // fifty keys at once).
+        self.group.flush(poison, || {
+            self.file
+                .sync_data()
+                .map_err(|e| StoreError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", self.path.display()))))
+        })
     }
 }
 
