@@ -1,7 +1,7 @@
 //! A small blocking HTTP/1.1 client over rustls, enough for the hub API: one connection kept
 //! alive, opened again after any failure. Uploads resume from the offset the hub reports.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,6 +74,13 @@ impl Response {
 
 type Stream = StreamOwned<ClientConnection, TcpStream>;
 
+/// How one attempt at a request failed.
+enum Attempt {
+    /// Before any reply: the connection was found closed (sending, or at the reply's first byte).
+    Stale(String),
+    Failed(SyncError),
+}
+
 pub struct HubClient {
     host: String,
     port: u16,
@@ -135,6 +142,12 @@ impl HubClient {
     }
 
     /// Sends one request and reads the reply. Any failure drops the connection.
+    ///
+    /// A kept-alive connection the hub has since closed (it closes idle ones, SECURITY R25)
+    /// fails at once; then the request is sent once more on a new connection. Only then: a
+    /// request that failed on a fresh connection is the caller's to retry, as is one whose
+    /// reply had begun. Resending is safe in any case: every request is idempotent at the hub
+    /// (a chunk names its offset, a manifest its batch).
     pub fn request(
         &mut self,
         method: &str,
@@ -142,30 +155,56 @@ impl HubClient {
         headers: &[(&str, String)],
         body: &[u8],
     ) -> Result<Response, SyncError> {
+        let reused = self.conn.is_some();
+        let mut result = self.attempt(method, path, headers, body);
+        if reused && matches!(result, Err(Attempt::Stale(_))) {
+            result = self.attempt(method, path, headers, body);
+        }
+        result.map_err(|e| match e {
+            Attempt::Stale(m) => SyncError::Connection(with_hint(m)),
+            Attempt::Failed(SyncError::Connection(m)) => SyncError::Connection(with_hint(m)),
+            Attempt::Failed(other) => other,
+        })
+    }
+
+    fn attempt(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<Response, Attempt> {
         let host = format!("{}:{}", self.host, self.port);
         let result = (|| {
-            let conn = self.connect()?;
+            let conn = self.connect().map_err(Attempt::Failed)?;
             let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\n", body.len());
             for (n, v) in headers {
                 head.push_str(&format!("{n}: {v}\r\n"));
             }
             head.push_str("\r\n");
-            let io = |e: std::io::Error| SyncError::Connection(e.to_string());
+            let stale = |e: std::io::Error| match e.kind() {
+                ErrorKind::BrokenPipe
+                | ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::UnexpectedEof => Attempt::Stale(e.to_string()),
+                _ => Attempt::Failed(SyncError::Connection(e.to_string())),
+            };
             // One write, so the request goes out as few TLS records and segments as it can.
             let mut request = head.into_bytes();
             request.extend_from_slice(body);
             let stream = conn.get_mut();
-            stream.write_all(&request).map_err(io)?;
-            stream.flush().map_err(io)?;
-            read_response(conn, method == "HEAD")
+            stream.write_all(&request).map_err(stale)?;
+            stream.flush().map_err(stale)?;
+            // Nothing at all in reply means the peer had closed: the request was not read.
+            if conn.fill_buf().map_err(stale)?.is_empty() {
+                return Err(Attempt::Stale("the hub closed the connection".into()));
+            }
+            read_response(conn, method == "HEAD").map_err(Attempt::Failed)
         })();
         if result.is_err() {
             self.conn = None;
         }
-        result.map_err(|e| match e {
-            SyncError::Connection(m) => SyncError::Connection(with_hint(m)),
-            other => other,
-        })
+        result
     }
 
     /// How much of an envelope the hub holds: `None` when it has none of it.
