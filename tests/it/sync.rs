@@ -106,12 +106,16 @@ fn hub_and_vault(tmp: &Path) -> (pki::Hub, std::path::PathBuf) {
         &format!("{PIN}\n"),
     );
     assert!(out.status.success(), "{}", text(&out));
-    // The hub takes envelopes only from officers it has enrolled (SECURITY R24).
+    // The hub takes envelopes only from officers it has enrolled (SECURITY R24): init prints
+    // the line to run there, with the officer's key.
     let officer = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 })
         .unwrap()
         .user_public_key();
+    let key = hex::encode(officer.to_bytes());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("at the hub: doorstep-hub add-officer {key}\n")), "{stdout}");
     let mut hub = hub;
-    hub.add_officer(&hex::encode(officer.to_bytes())).unwrap();
+    hub.add_officer(&key).unwrap();
     (hub, vault)
 }
 

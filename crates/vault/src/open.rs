@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use doorstep_envelope::{BureauPublicKey, DeviceId, signing_key_from_seed};
+use doorstep_envelope::{BureauPublicKey, DeviceId, VerifyingKey, signing_key_from_seed};
 
 use crate::anchors::{Anchors, KeyStore, SoftwareKeyStore};
 use crate::keyslots::{self, KeySlots};
@@ -26,7 +26,9 @@ const DEVICE_KEY_AAD: &[u8] = b"doorstep-device-key-v1";
 impl Vault {
     /// Creates a vault in `dir` with a first user, a new data key and a new device key, its
     /// trust anchors bound under the data key.
-    pub fn init(dir: &Path, opts: &InitOptions<'_>) -> Result<(), VaultError> {
+    /// Returns the first user's public key, which the hub must enrol (`doorstep-hub
+    /// add-officer` or `add-supervisor`) before it takes what they seal or sign.
+    pub fn init(dir: &Path, opts: &InitOptions<'_>) -> Result<VerifyingKey, VaultError> {
         pin::check_pin(opts.pin)?;
         opts.kdf.check_floor()?;
         if dir.join(keyslots::FILE).exists() {
@@ -64,7 +66,7 @@ impl Vault {
         drop(lock);
         let mut v = Vault::unlock(dir, opts.user, opts.pin, opts.now_unix, VaultConfig::default())?;
         v.record(opts.now_unix, "init", opts.device_id)?;
-        Ok(())
+        Ok(v.user_public_key())
     }
 
     /// Unlocks the vault with a user's PIN, recovering from whatever the last stop left.
