@@ -10,10 +10,8 @@
 
 mod common;
 
-use std::io::{BufRead, Read};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use doorstep_envelope::SealedEnvelope;
@@ -23,44 +21,6 @@ use doorstep_sync::client::{HubClient, Start};
 const IDLE: usize = 2_000;
 const ADDRESSES: u8 = 20;
 const HANDSHAKE: f64 = 2.0;
-
-/// A hub serving in its own process, its standard error kept.
-struct Served {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(hub: &Hub) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
-        .env("RUST_LOG", "info")
-        .arg("--hub")
-        .arg(&hub.dir)
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    let mut stderr = child.stderr.take().unwrap();
-    let kept = log.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n @ 1..) = stderr.read(&mut buf) {
-            kept.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.contains("serving"), "the hub did not start: {line:?} {}", log.lock().unwrap());
-    Served { child, log }
-}
 
 /// CPU seconds (user + system) process `pid` has used.
 fn cpu_seconds(pid: u32) -> f64 {
@@ -117,14 +77,7 @@ fn idle_connections(
 }
 
 fn hub_with(d: &std::path::Path, limits: Limits) -> (Hub, Bundle, Vec<SealedEnvelope>) {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut hub = pki::init(
-        &d.join("hub"),
-        &["localhost".into()],
-        &format!("127.0.0.1:{port}"),
-        &format!("https://localhost:{port}"),
-    )
-    .unwrap();
+    let (mut hub, _) = common::hub_on_free_port(d);
     hub.config.limits = limits;
     std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&hub.config).unwrap()).unwrap();
     let b = common::bundle(&hub, "tablet-0", Validity::days(1));
@@ -165,8 +118,8 @@ fn two_thousand_idle_connections_neither_lock_out_a_tablet_nor_make_the_hub_spin
     let d = tempfile::tempdir().unwrap();
     let limits = Limits { handshake_timeout_secs: HANDSHAKE, max_connections_per_ip: 50, ..Limits::default() };
     let (hub, b, envs) = hub_with(d.path(), limits);
-    let served = serve(&hub);
-    let pid = served.child.id();
+    let served = common::Served::start(&hub.dir, "info");
+    let pid = served.pid();
     let addr: SocketAddr = hub.config.listen.parse().unwrap();
 
     let (opened, watching) = idle_connections(addr, Duration::from_secs(10));
@@ -203,7 +156,7 @@ fn two_thousand_idle_connections_neither_lock_out_a_tablet_nor_make_the_hub_spin
     assert!(cpu < 0.5, "the hub used {cpu:.2} s of CPU while connections sat idle");
     // And it serves on.
     assert!(upload(&mut tablet(&b), &b, &envs[1]) < Duration::from_secs(3));
-    let log = served.log.lock().unwrap().clone();
+    let log = served.log();
     assert!(log.contains("per-ip-limit") && log.contains("handshake-timeout"), "{}", &log[..log.len().min(2000)]);
 }
 
@@ -214,8 +167,8 @@ fn a_full_file_table_makes_the_hub_wait_not_spin_and_a_connected_tablet_is_serve
     // The caps allow more connections than the file table will hold.
     let limits = Limits { handshake_timeout_secs: HANDSHAKE, max_connections: 10_000, ..Limits::default() };
     let (hub, b, envs) = hub_with(d.path(), limits);
-    let served = serve(&hub);
-    let pid = served.child.id();
+    let served = common::Served::start(&hub.dir, "info");
+    let pid = served.pid();
     let addr: SocketAddr = hub.config.listen.parse().unwrap();
     // The tablet is connected (and its first envelope in) before the file table fills.
     let mut connected = tablet(&b);
@@ -240,7 +193,7 @@ fn a_full_file_table_makes_the_hub_wait_not_spin_and_a_connected_tablet_is_serve
     let full = open_files(pid);
     std::thread::sleep(Duration::from_secs(3).saturating_sub(idle_for.elapsed()));
     let (cpu, idle) = (cpu_seconds(pid) - cpu_before, idle_for.elapsed());
-    let log = served.log.lock().unwrap().clone();
+    let log = served.log();
     eprintln!(
         "file limit {files}: {opened} connections opened, the hub holds {full} files; the connected tablet's upload \
          took {:.0} ms; hub CPU {cpu:.3} s over {:.2} s",

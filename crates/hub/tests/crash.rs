@@ -11,9 +11,8 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::BufRead;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,22 +23,6 @@ use doorstep_sync::client::{HubClient, Start, SyncError};
 
 const TABLETS: usize = 4;
 
-fn serve(hub_dir: &std::path::Path) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
-        .env("RUST_LOG", "warn")
-        .arg("--hub")
-        .arg(hub_dir)
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.contains("serving"), "the hub did not start: {line:?}");
-    child
-}
-
 #[test]
 fn a_hub_killed_mid_upload_keeps_every_envelope_it_gave_a_receipt_for() {
     let kills: usize = std::env::var("DOORSTEP_HUB_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(25);
@@ -48,10 +31,7 @@ fn a_hub_killed_mid_upload_keeps_every_envelope_it_gave_a_receipt_for() {
     let per_tablet = (kills * 4).max(100);
     let mut rng = common::Dice(seed);
     let d = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let listen = format!("127.0.0.1:{port}");
-    let url = format!("https://localhost:{port}");
-    let hub = pki::init(&d.path().join("hub"), &["localhost".into()], &listen, &url).unwrap();
+    let (hub, url) = common::hub_on_free_port(d.path());
     let tablets: Vec<_> = (0..TABLETS)
         .map(|t| {
             let b = common::bundle(&hub, &format!("tablet-{t}"), Validity::days(1));
@@ -73,7 +53,7 @@ fn a_hub_killed_mid_upload_keeps_every_envelope_it_gave_a_receipt_for() {
         }
         assert!(cycles <= kills + 1, "after {cycles} cycles only {done} of {} have receipts", TABLETS * per_tablet);
         cycles += 1;
-        let mut child = serve(&hub.dir);
+        let mut served = common::Served::start(&hub.dir, "warn");
         let threads: Vec<_> = tablets
             .iter()
             .cloned()
@@ -117,16 +97,16 @@ fn a_hub_killed_mid_upload_keeps_every_envelope_it_gave_a_receipt_for() {
         let last = killed >= kills;
         if !last {
             std::thread::sleep(Duration::from_millis(3 + rng.below(40)));
-            child.kill().unwrap();
+            served.child.kill().unwrap();
             killed += 1;
         }
         for t in threads {
             t.join().unwrap();
         }
         if last {
-            child.kill().unwrap();
+            served.child.kill().unwrap();
         }
-        child.wait().unwrap();
+        served.child.wait().unwrap();
 
         // With the hub down, its store as it was left: every receipt names an envelope that is
         // there, whole, as the tablet sent it.
@@ -169,11 +149,10 @@ fn a_hub_stopped_with_sigterm_closes_its_store_and_socket_and_exits_cleanly() {
     let hub =
         pki::init(&d.path().join("hub"), &["localhost".into()], &format!("127.0.0.1:{port}"), "https://localhost:1")
             .unwrap();
-    let mut child = serve(&hub.dir);
+    let served = common::Served::start(&hub.dir, "warn");
     let socket = doorstep_hub::admin::socket_path(&hub.dir);
     assert!(socket.exists());
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
-    let status = child.wait().unwrap();
+    let (status, _) = served.stop();
     assert!(status.success(), "{status:?}");
     assert!(!socket.exists(), "the admin socket goes with the hub");
     SledStore::open(&hub.dir.join("store")).expect("the store is free at once");

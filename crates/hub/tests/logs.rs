@@ -5,10 +5,6 @@
 
 mod common;
 
-use std::io::BufRead;
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
-
 use doorstep_envelope::*;
 use doorstep_hub::pki::{self, Validity};
 use doorstep_sync::client::{HubClient, Start, SyncError};
@@ -18,28 +14,13 @@ const REASON: &str = "测试原因-CANARY-4711";
 /// Runs the hub with `RUST_LOG=filter` through `act`, and returns what it logged.
 fn logged(filter: &str, act: impl FnOnce(&pki::Hub, &pki::Bundle)) -> String {
     let d = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let url = format!("https://localhost:{port}");
-    let mut hub = pki::init(&d.path().join("hub"), &["localhost".into()], &format!("127.0.0.1:{port}"), &url).unwrap();
+    let (mut hub, _) = common::hub_on_free_port(d.path());
     let supervisor = signing_key_from_seed(&[42; 32]);
     hub.add_supervisor(&hex::encode(supervisor.verifying_key().to_bytes())).unwrap();
     let b = common::bundle(&hub, "tablet-0", Validity::days(1));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
-        .env("RUST_LOG", filter)
-        .arg("--hub")
-        .arg(&hub.dir)
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.contains("serving"), "{line}");
+    let served = common::Served::start(&hub.dir, filter);
     act(&hub, &b);
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8(out.stderr).unwrap()
+    served.stop().1
 }
 
 fn tablet_session(hub: &pki::Hub, b: &pki::Bundle) {

@@ -6,9 +6,7 @@
 
 mod common;
 
-use std::io::BufRead;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use doorstep_envelope::*;
@@ -17,29 +15,6 @@ use doorstep_hub::pki::{self, Validity};
 use doorstep_hub::store::Records;
 use doorstep_sync::client::{HubClient, Start, SyncError};
 use doorstep_sync::wire::Status;
-
-/// `serve`, with its standard error collected on a thread.
-fn serve(hub_dir: &std::path::Path) -> (Child, std::thread::JoinHandle<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
-        .env("RUST_LOG", "warn")
-        .arg("--hub")
-        .arg(hub_dir)
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let log = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-        text
-    });
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.contains("serving"), "the hub did not start: {line:?}");
-    (child, log)
-}
 
 fn hub_cli(hub: &pki::Hub, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_doorstep-hub")).arg("--hub").arg(&hub.dir).args(args).output().unwrap();
@@ -57,9 +32,7 @@ fn refused(r: Result<impl std::fmt::Debug, SyncError>) -> (u16, String) {
 #[test]
 fn a_deleted_index_is_rebuilt_and_export_gives_every_envelope_with_its_verdict_r4() {
     let d = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let url = format!("https://localhost:{port}");
-    let mut hub = pki::init(&d.path().join("hub"), &["localhost".into()], &format!("127.0.0.1:{port}"), &url).unwrap();
+    let (mut hub, url) = common::hub_on_free_port(d.path());
     let supervisor = signing_key_from_seed(&[42; 32]);
     hub.add_supervisor(&hex::encode(supervisor.verifying_key().to_bytes())).unwrap();
     let b = common::bundle(&hub, "tablet-0", Validity::days(1));
@@ -68,7 +41,7 @@ fn a_deleted_index_is_rebuilt_and_export_gives_every_envelope_with_its_verdict_r
     let envs = common::envelopes(&b, 0, 6, |n| 20_000 + n * 40_000);
     let ids: Vec<String> = envs.iter().map(|e| e.application_id().to_string()).collect();
 
-    let (mut child, _) = serve(&hub.dir);
+    let served = common::Served::start(&hub.dir, "warn");
     let mut c = HubClient::new(&url, b.client_config().unwrap()).unwrap();
     c.chunk = 64 * 1024;
     let key = b.hub_receipt_key().unwrap();
@@ -118,11 +91,10 @@ fn a_deleted_index_is_rebuilt_and_export_gives_every_envelope_with_its_verdict_r
     }
 
     // Killed, and its index lost.
-    child.kill().unwrap();
-    child.wait().unwrap();
+    served.kill();
     std::fs::remove_dir_all(hub.dir.join("store").join("index")).unwrap();
 
-    let (mut child, log) = serve(&hub.dir);
+    let served = common::Served::start(&hub.dir, "warn");
     // The back office, through the serving hub: every envelope byte-identical, every status.
     let records = AdminClient::connect(&hub.dir).expect("the serving hub's admin socket");
     assert_eq!(records.all_received().unwrap().len(), envs.len());
@@ -179,8 +151,6 @@ fn a_deleted_index_is_rebuilt_and_export_gives_every_envelope_with_its_verdict_r
     assert_eq!(refused(upload(&mut c, &replay)), (422, "replayed-counter".into()));
     // The same batch again gets the same answer: the manifest outlived the index too.
     assert_eq!(c.submit_manifest(&manifest, Some(&key)).unwrap().0.approved, 4);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let log = log.join().unwrap();
+    let log = served.kill();
     assert!(log.contains("rebuilt") && log.contains("6 envelopes, 1 manifests"), "{log}");
 }
