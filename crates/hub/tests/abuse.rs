@@ -9,6 +9,7 @@
 //! from 127.0.0.1.
 
 mod common;
+mod served;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::Command;
@@ -118,7 +119,7 @@ fn two_thousand_idle_connections_neither_lock_out_a_tablet_nor_make_the_hub_spin
     let d = tempfile::tempdir().unwrap();
     let limits = Limits { handshake_timeout_secs: HANDSHAKE, max_connections_per_ip: 50, ..Limits::default() };
     let (hub, b, envs) = hub_with(d.path(), limits);
-    let served = common::Served::start(&hub.dir, "info");
+    let served = served::Served::start(&hub.dir, "info");
     let pid = served.pid();
     let addr: SocketAddr = hub.config.listen.parse().unwrap();
 
@@ -167,7 +168,7 @@ fn a_full_file_table_makes_the_hub_wait_not_spin_and_a_connected_tablet_is_serve
     // The caps allow more connections than the file table will hold.
     let limits = Limits { handshake_timeout_secs: HANDSHAKE, max_connections: 10_000, ..Limits::default() };
     let (hub, b, envs) = hub_with(d.path(), limits);
-    let served = common::Served::start(&hub.dir, "info");
+    let served = served::Served::start(&hub.dir, "info");
     let pid = served.pid();
     let addr: SocketAddr = hub.config.listen.parse().unwrap();
     // The tablet is connected (and its first envelope in) before the file table fills.

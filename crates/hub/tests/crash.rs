@@ -9,6 +9,7 @@
 //! (systemd's stop) must instead close cleanly.
 
 mod common;
+mod served;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -53,7 +54,7 @@ fn a_hub_killed_mid_upload_keeps_every_envelope_it_gave_a_receipt_for() {
         }
         assert!(cycles <= kills + 1, "after {cycles} cycles only {done} of {} have receipts", TABLETS * per_tablet);
         cycles += 1;
-        let mut served = common::Served::start(&hub.dir, "warn");
+        let mut served = served::Served::start(&hub.dir, "warn");
         let threads: Vec<_> = tablets
             .iter()
             .cloned()
@@ -149,7 +150,7 @@ fn a_hub_stopped_with_sigterm_closes_its_store_and_socket_and_exits_cleanly() {
     let hub =
         pki::init(&d.path().join("hub"), &["localhost".into()], &format!("127.0.0.1:{port}"), "https://localhost:1")
             .unwrap();
-    let served = common::Served::start(&hub.dir, "warn");
+    let served = served::Served::start(&hub.dir, "warn");
     let socket = doorstep_hub::admin::socket_path(&hub.dir);
     assert!(socket.exists());
     let (status, _) = served.stop();

@@ -4,6 +4,7 @@
 //! wrote, the envelope's contents and the replies' messages stay out of it.
 
 mod common;
+mod served;
 
 use doorstep_envelope::*;
 use doorstep_hub::pki::{self, Validity};
@@ -18,7 +19,7 @@ fn logged(filter: &str, act: impl FnOnce(&pki::Hub, &pki::Bundle)) -> String {
     let supervisor = signing_key_from_seed(&[42; 32]);
     hub.add_supervisor(&hex::encode(supervisor.verifying_key().to_bytes())).unwrap();
     let b = common::bundle(&hub, "tablet-0", Validity::days(1));
-    let served = common::Served::start(&hub.dir, filter);
+    let served = served::Served::start(&hub.dir, filter);
     act(&hub, &b);
     served.stop().1
 }

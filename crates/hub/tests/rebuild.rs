@@ -5,6 +5,7 @@
 //! statuses and receipts, and the device's key and counters still hold.
 
 mod common;
+mod served;
 
 use std::process::Command;
 use std::time::Duration;
@@ -41,7 +42,7 @@ fn a_deleted_index_is_rebuilt_and_export_gives_every_envelope_with_its_verdict_r
     let envs = common::envelopes(&b, 0, 6, |n| 20_000 + n * 40_000);
     let ids: Vec<String> = envs.iter().map(|e| e.application_id().to_string()).collect();
 
-    let served = common::Served::start(&hub.dir, "warn");
+    let served = served::Served::start(&hub.dir, "warn");
     let mut c = HubClient::new(&url, b.client_config().unwrap()).unwrap();
     c.chunk = 64 * 1024;
     let key = b.hub_receipt_key().unwrap();
@@ -94,7 +95,7 @@ fn a_deleted_index_is_rebuilt_and_export_gives_every_envelope_with_its_verdict_r
     served.kill();
     std::fs::remove_dir_all(hub.dir.join("store").join("index")).unwrap();
 
-    let served = common::Served::start(&hub.dir, "warn");
+    let served = served::Served::start(&hub.dir, "warn");
     // The back office, through the serving hub: every envelope byte-identical, every status.
     let records = AdminClient::connect(&hub.dir).expect("the serving hub's admin socket");
     assert_eq!(records.all_received().unwrap().len(), envs.len());
