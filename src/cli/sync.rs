@@ -11,14 +11,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use doorstep_sync::bundle::Bundle;
-use doorstep_sync::client::HubClient;
+use doorstep_sync::escrow::{Hub, TLS_KEY};
 
 use super::vault::{OpenArgs, now_unix, open};
 use crate::config::Config;
 
-const BUNDLE_FILE: &str = "hub-bundle.toml";
-/// The vault secret that holds this unit's TLS key for the hub.
-const TLS_KEY: &str = "hub-tls-key";
+pub(crate) const BUNDLE_FILE: &str = "hub-bundle.toml";
 
 #[derive(Debug, clap::Args)]
 pub struct ProvisionArgs {
@@ -66,9 +64,8 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
         .collect::<anyhow::Result<_>>()?;
     let open_args = OpenArgs { user: Some(args.user.clone()), pin_stdin: args.pin_stdin, json: false };
     let mut vault = open(&dir, &open_args, config)?;
-    let (bundle, mut client) = hub_client(&dir, &mut vault)?;
-    let hub_key = bundle.hub_receipt_key()?;
-    match doorstep_sync::escrow::release_batch(&mut vault, &mut client, &hub_key, &returns, &now_unix) {
+    let mut hub = hub_client(&dir, &mut vault)?;
+    match doorstep_sync::escrow::release_batch(&mut vault, &mut hub, &returns, &now_unix) {
         Ok(r) => {
             println!(
                 "batch {} released: {} approved, {} returned; every application of it is at the hub \
@@ -103,31 +100,19 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
     }
 }
 
-/// The installed bundle and a client for its hub, with the TLS key from the opened vault. A
-/// bundle installed with its key (by an earlier version) has the key moved into the vault.
-fn hub_client(dir: &Path, vault: &mut doorstep_vault::Vault) -> anyhow::Result<(Bundle, HubClient)> {
+/// The installed bundle's hub, checked against the bundle bound at provisioning (by
+/// `Hub::connect`). A bundle installed with its key (by an earlier version) has the key moved
+/// into the vault and the file rewritten without it.
+fn hub_client(dir: &Path, vault: &mut doorstep_vault::Vault) -> anyhow::Result<Hub> {
     let path = dir.join(BUNDLE_FILE);
     let text = std::fs::read_to_string(&path)
         .map_err(|_| anyhow::anyhow!("this unit is not provisioned: run `doorstep provision BUNDLE` first"))?;
     let bundle = Bundle::parse(&text).with_context(|| path.display().to_string())?;
-    // The bundle was bound under the PIN at provisioning: an edited one is refused.
-    vault.check_hub(&bundle.anchor_digest(), now_unix())?;
-    let config = if bundle.key_pem.is_empty() {
-        let key = vault.secret(TLS_KEY)?.ok_or_else(|| {
-            anyhow::anyhow!(
-                "this unit's TLS key for the hub is missing from the vault: run `doorstep provision BUNDLE` again"
-            )
-        })?;
-        let key = std::str::from_utf8(&key).context("the TLS key in the vault")?;
-        bundle.client_config_with(key)?
-    } else {
-        let config = bundle.client_config()?;
-        vault.store_secret(TLS_KEY, bundle.key_pem.as_bytes(), now_unix())?;
+    let hub = Hub::connect(vault, &bundle, now_unix())?;
+    if !bundle.key_pem.is_empty() {
         write_private(&path, bundle.without_key().to_toml().as_bytes())?;
-        config
-    };
-    let client = HubClient::new(&bundle.hub_url, config)?;
-    Ok((bundle, client))
+    }
+    Ok(hub)
 }
 
 pub fn provision(args: ProvisionArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::Result<ExitCode> {
@@ -190,15 +175,13 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
         bail!("this unit is not provisioned: run `doorstep provision BUNDLE` first");
     }
     let mut vault = open(&dir, &args.open, config)?;
-    let (bundle, mut client) = hub_client(&dir, &mut vault)?;
-    let hub_key = bundle.hub_receipt_key()?;
+    let mut hub = hub_client(&dir, &mut vault)?;
     let style = indicatif::ProgressStyle::with_template("{msg:12} [{bar:30}] {bytes}/{total_bytes}")
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     let mut bar: Option<(String, indicatif::ProgressBar)> = None;
     let report = doorstep_sync::escrow::run(
         &mut vault,
-        &mut client,
-        &hub_key,
+        &mut hub,
         args.chunk_kib.max(1) * 1024,
         &now_unix,
         &mut |id, offset, total| {
@@ -223,7 +206,7 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
     if report.stopped {
         eprintln!("no connection to the hub: what is left stays sealed on this unit for the next sync");
     } else {
-        for (id, visit, status) in doorstep_sync::escrow::statuses(&mut vault, &mut client)? {
+        for (id, visit, status) in doorstep_sync::escrow::statuses(&mut vault, &mut hub)? {
             match status {
                 doorstep_sync::wire::Status::Returned { reason, .. } => {
                     println!("revisit: {id} (visit {visit}) was returned by the supervisor: {reason}")

@@ -295,12 +295,32 @@ fn hub_line(role: Role, key: &str) {
 }
 
 fn upgrade(dir: &Path, args: UpgradeArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    if args.open.json {
+        bail!("`vault upgrade` asks for a check by eye and prints no JSON: run it without --json");
+    }
     let bureau = doorstep_vault::bureau_key_hex(dir)?;
     let device = doorstep_vault::device_id(dir)?;
     println!("vault {} made by an earlier version: its trust anchors are about to be bound.", dir.display());
     println!("  device id:  {device}");
     println!("  bureau key: {bureau}");
-    println!("Check both against the bureau's enrolment record: every application will be sealed to this key.");
+    // The installed hub bundle is bound with them: the hub this unit will send to.
+    let bundle_path = dir.join(super::sync::BUNDLE_FILE);
+    let hub = match std::fs::read_to_string(&bundle_path) {
+        Ok(text) => {
+            let b = doorstep_sync::bundle::Bundle::parse(&text).with_context(|| bundle_path.display().to_string())?;
+            println!("  hub:        {} at {}", b.hub_id, b.hub_url);
+            println!("  hub anchor: {} (its CA, address and receipt key)", b.anchor_digest());
+            Some(b.anchor_digest())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            println!("  hub:        none installed (provision the unit afterwards)");
+            None
+        }
+        Err(e) => return Err(e).with_context(|| bundle_path.display().to_string()),
+    };
+    println!(
+        "Check them against the bureau's enrolment record: every application will be sealed to this key and sent to this hub."
+    );
     if !args.confirm {
         if !std::io::stdin().is_terminal() || args.open.pin_stdin {
             bail!("give --confirm to bind them without asking");
@@ -314,7 +334,7 @@ fn upgrade(dir: &Path, args: UpgradeArgs, config: &Config) -> anyhow::Result<Exi
     }
     let user = args.open.user.clone().unwrap_or_else(|| config.officer());
     let pin = read_pin(&format!("PIN for {user}: "), args.open.pin_stdin)?;
-    Vault::upgrade(dir, &user, &pin, now_unix()).with_context(|| format!("vault {}", dir.display()))?;
+    Vault::upgrade(dir, &user, &pin, hub.as_deref(), now_unix()).with_context(|| format!("vault {}", dir.display()))?;
     println!("bound: an edit of any of them without the PIN is now refused at unlock");
     Ok(ExitCode::SUCCESS)
 }

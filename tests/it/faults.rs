@@ -131,16 +131,10 @@ fn each_application_reaches_the_hub_exactly_once_whatever_the_network_does() {
     let d = tempfile::tempdir().unwrap();
     let hub = pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
     let bundle = common::bundle(&hub, "tablet-test", Validity::days(30));
-    let hub_key = bundle.hub_receipt_key().unwrap();
     let mut running = Some(doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap());
     let hub_addr = running.as_ref().unwrap().addr;
     let proxy = Proxy::start(hub_addr, 0x5EED_0001);
     let url = format!("https://localhost:{}", proxy.addr.port());
-    let new_client = || {
-        let mut c = HubClient::new(&url, bundle.client_config().unwrap()).unwrap();
-        c.timeout = Duration::from_secs(10);
-        c
-    };
 
     let vault_dir = d.path().join("vault");
     Vault::init(
@@ -159,6 +153,9 @@ fn each_application_reaches_the_hub_exactly_once_whatever_the_network_does() {
     .unwrap();
     let mut vault =
         Vault::unlock(&vault_dir, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    // The unit is provisioned for its hub as seen through the proxy: that bundle is bound.
+    let via_proxy = doorstep_sync::bundle::Bundle { hub_url: url.clone(), ..bundle.clone() };
+    vault.bind_hub(&via_proxy.anchor_digest(), 1_790_000_000).unwrap();
     // The hub takes envelopes only from officers it has enrolled (SECURITY R24).
     pki::Hub::open(&hub.dir).unwrap().add_officer(&hex::encode(vault.user_public_key().to_bytes())).unwrap();
 
@@ -177,7 +174,8 @@ fn each_application_reaches_the_hub_exactly_once_whatever_the_network_does() {
         sent.push((entry.application_id.clone(), bytes.clone()));
         proxy.rate.store(60, Ordering::Relaxed);
         // Coverage comes back: a new connection.
-        let mut client = new_client();
+        let mut hub_link = doorstep_sync::escrow::Hub::connect(&mut vault, &via_proxy, 1_790_000_000).unwrap();
+        hub_link.client.timeout = Duration::from_secs(10);
 
         // Now and then the same envelope from a second connection at once (a duplicate).
         let twin = (rng.below(10) == 0).then(|| {
@@ -201,7 +199,7 @@ fn each_application_reaches_the_hub_exactly_once_whatever_the_network_does() {
         // Now and then a stale chunk (out of order): the first chunk again at offset 0.
         if rng.below(8) == 0 {
             stale += 1;
-            let _ = client.request(
+            let _ = hub_link.client.request(
                 "PATCH",
                 &doorstep_sync::wire::envelope_path(&entry.application_id),
                 &[
@@ -232,20 +230,14 @@ fn each_application_reaches_the_hub_exactly_once_whatever_the_network_does() {
             // The first thing heard of an upload: the hub already holds all of it when the
             // reply carrying the receipt was lost after the hub committed.
             let mut first = true;
-            let report = doorstep_sync::escrow::run(
-                &mut vault,
-                &mut client,
-                &hub_key,
-                16 * 1024,
-                &|| 1_790_000_000,
-                &mut |_, o, l| {
+            let report =
+                doorstep_sync::escrow::run(&mut vault, &mut hub_link, 16 * 1024, &|| 1_790_000_000, &mut |_, o, l| {
                     if first && attempt > 0 && o == l && !twinned {
                         lost_replies += 1;
                     }
                     first = false;
-                },
-            )
-            .unwrap();
+                })
+                .unwrap();
             escrow_time += t.elapsed();
             for (id, e) in &report.failed {
                 assert!(e.is_transient(), "round {n}: {id} refused for good: {e}");

@@ -166,6 +166,16 @@ fn provision_then_sync_uploads_and_erases_only_with_a_receipt() {
     let out = doorstep(&[&copy[..], &[kept_path.to_str().unwrap()]].concat(), &format!("{PIN}\n"));
     assert!(!out.status.success() && text(&out).contains("no TLS key"), "{}", text(&out));
 
+    // R26: the installed bundle edited without the PIN (another hub's address) is refused
+    // before anything is sent, and everything stays sealed.
+    let kept_text = std::fs::read_to_string(&kept_path).unwrap();
+    let url_line = kept_text.lines().find(|l| l.starts_with("hub_url")).unwrap().to_string();
+    std::fs::write(&kept_path, kept_text.replace(&url_line, "hub_url = \"https://localhost:1\"")).unwrap();
+    let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
+    assert!(!out.status.success() && text(&out).contains("hub bundle was changed"), "{}", text(&out));
+    assert!(states(&vault).iter().all(|(_, st)| *st == OutboxState::Sealed));
+    std::fs::write(&kept_path, kept_text).unwrap();
+
     let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("uploaded and erased 2"), "{}", text(&out));

@@ -6,8 +6,46 @@ use doorstep_envelope::{ApplicationId, VerifyingKey};
 use doorstep_vault::Vault;
 use doorstep_vault::outbox::OutboxState;
 
+use crate::bundle::{Bundle, BundleError};
 use crate::client::{HubClient, Start, SyncError};
 use crate::wire;
+
+/// The vault secret that holds the unit's TLS key for its hub.
+pub const TLS_KEY: &str = "hub-tls-key";
+
+/// The hub this unit was provisioned for, reached only through [`Hub::connect`], which checks
+/// the installed bundle against the one bound under the PIN (SECURITY R26) before a byte is
+/// sent: every upload, status round and batch release goes through one.
+pub struct Hub {
+    /// The connection (its timeout and chunk size may be set).
+    pub client: HubClient,
+    receipt_key: VerifyingKey,
+}
+
+impl Hub {
+    /// Checks `bundle` against the vault's bound anchor, then builds the client with the TLS
+    /// key sealed in the vault. A bundle that still carries its key (installed by an earlier
+    /// version) has the key moved into the vault; the caller then rewrites the bundle file
+    /// without it (`Bundle::without_key`).
+    pub fn connect(vault: &mut Vault, bundle: &Bundle, now: i64) -> Result<Hub, EscrowError> {
+        vault.check_hub(&bundle.anchor_digest())?;
+        let config = if bundle.key_pem.is_empty() {
+            let key = vault.secret(TLS_KEY)?.ok_or(EscrowError::NoTlsKey)?;
+            let key = std::str::from_utf8(&key).map_err(|_| EscrowError::NoTlsKey)?;
+            bundle.client_config_with(key)?
+        } else {
+            let config = bundle.client_config()?;
+            vault.store_secret(TLS_KEY, bundle.key_pem.as_bytes(), now)?;
+            config
+        };
+        Ok(Hub { client: HubClient::new(&bundle.hub_url, config)?, receipt_key: bundle.hub_receipt_key()? })
+    }
+
+    /// The key the hub signs receipts with, from the bound bundle.
+    pub fn receipt_key(&self) -> &VerifyingKey {
+        &self.receipt_key
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct Report {
@@ -27,6 +65,12 @@ pub enum EscrowError {
     Vault(#[from] doorstep_vault::VaultError),
     #[error("the vault's outbox names a bad id or digest: {0}")]
     Outbox(String),
+    #[error("hub bundle: {0}")]
+    Bundle(#[from] BundleError),
+    #[error(transparent)]
+    Hub(#[from] SyncError),
+    #[error("this unit's TLS key for the hub is missing from the vault: provision the unit again")]
+    NoTlsKey,
 }
 
 /// What the hub newly says of applications this unit has handed over: approved, returned by
@@ -35,7 +79,8 @@ pub enum EscrowError {
 /// (returned, accepted, rejected) is not asked about again, and one is reported only when its
 /// answer changed, so each revisit is told once and a year of tombstones costs no requests.
 /// Connection failures end the round early.
-pub fn statuses(vault: &mut Vault, client: &mut HubClient) -> Result<Vec<(String, String, wire::Status)>, EscrowError> {
+pub fn statuses(vault: &mut Vault, hub: &mut Hub) -> Result<Vec<(String, String, wire::Status)>, EscrowError> {
+    let client = &mut hub.client;
     let mut out = Vec::new();
     for e in vault.outbox()? {
         if e.state != OutboxState::Erased || e.settled {
@@ -61,13 +106,14 @@ pub fn statuses(vault: &mut Vault, client: &mut HubClient) -> Result<Vec<(String
 /// Uploads what is sealed. `progress` hears (application id, bytes the hub holds, total).
 pub fn run(
     vault: &mut Vault,
-    client: &mut HubClient,
-    hub_key: &VerifyingKey,
+    hub: &mut Hub,
     chunk: u64,
     now: &dyn Fn() -> i64,
     progress: &mut dyn FnMut(&str, u64, u64),
 ) -> Result<Report, EscrowError> {
     let mut report = Report::default();
+    let hub_key = &hub.receipt_key;
+    let client = &mut hub.client;
     client.chunk = chunk;
     for e in vault.outbox()? {
         match e.state {
@@ -143,8 +189,7 @@ pub enum ReleaseError {
 /// it, and once the hub has taken it erases the review summaries.
 pub fn release_batch(
     vault: &mut Vault,
-    client: &mut HubClient,
-    hub_key: &VerifyingKey,
+    hub: &mut Hub,
     returns: &[(String, String)],
     now: &dyn Fn() -> i64,
 ) -> Result<Released, ReleaseError> {
@@ -154,7 +199,8 @@ pub fn release_batch(
         return Err(ReleaseError::NotSupervisor);
     }
     let supervisor = supervisor.to_string();
-    let escrow = run(vault, client, hub_key, 64 * 1024, now, &mut |_, _, _| {})?;
+    let escrow = run(vault, hub, 64 * 1024, now, &mut |_, _, _| {})?;
+    let (client, hub_key) = (&mut hub.client, &hub.receipt_key);
     let mut entries = Vec::new();
     let mut decisions = Vec::new();
     for e in vault.outbox().map_err(EscrowError::from)? {

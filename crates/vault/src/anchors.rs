@@ -25,6 +25,8 @@ pub enum Anchor {
     DeviceId,
     DeviceKey,
     FailurePolicy,
+    /// The sealed copy itself: removed, or not this vault's, from a vault that had one.
+    SealedCopy,
 }
 
 impl std::fmt::Display for Anchor {
@@ -34,6 +36,7 @@ impl std::fmt::Display for Anchor {
             Anchor::DeviceId => "device id",
             Anchor::DeviceKey => "device key",
             Anchor::FailurePolicy => "wrong-PIN limit",
+            Anchor::SealedCopy => "sealed copy of the anchors",
         })
     }
 }
@@ -53,6 +56,13 @@ pub struct Anchors {
 
 const AAD: &[u8] = b"doorstep-vault-anchors-v1";
 
+/// The key-slot file version that binds anchors. Version 1 (no anchors) is upgraded by hand.
+pub const VERSION: u32 = 2;
+
+fn changed() -> VaultError {
+    VaultError::AnchorChanged(Anchor::SealedCopy)
+}
+
 impl Anchors {
     /// The anchors as `slots` holds them now.
     pub fn of(slots: &KeySlots, hub: Option<String>) -> Anchors {
@@ -71,15 +81,17 @@ impl Anchors {
         hex::encode(crypto::seal(data_key, AAD, &json))
     }
 
-    /// Opens the sealed copy in `slots`; `Ok(None)` for a vault made before anchors were bound.
-    pub fn open(slots: &KeySlots, data_key: &Key) -> Result<Option<Anchors>, VaultError> {
+    /// Opens the sealed copy in `slots`. A vault made before anchors were bound (version 1,
+    /// no copy) needs an upgrade; a version-2 vault without its copy, or with one that does
+    /// not open under this data key, was tampered with, and is refused as such: removing the
+    /// copy must not turn it into an old vault to re-bind.
+    pub fn open(slots: &KeySlots, data_key: &Key) -> Result<Anchors, VaultError> {
         if slots.anchors.is_empty() {
-            return Ok(None);
+            return Err(if slots.version < VERSION { VaultError::NeedsUpgrade } else { changed() });
         }
-        let bytes = hex::decode(&slots.anchors).map_err(|_| VaultError::Corrupt("sealed anchors".into()))?;
-        let plain = crypto::open(data_key, AAD, &bytes)
-            .ok_or_else(|| VaultError::Corrupt("the sealed anchors do not decrypt".into()))?;
-        serde_json::from_slice(&plain).map(Some).map_err(|e| VaultError::Corrupt(e.to_string()))
+        let bytes = hex::decode(&slots.anchors).map_err(|_| changed())?;
+        let plain = crypto::open(data_key, AAD, &bytes).ok_or_else(changed)?;
+        serde_json::from_slice(&plain).map_err(|_| changed())
     }
 
     /// The first anchor of `slots` that differs from this sealed copy.

@@ -83,11 +83,26 @@ pub fn available_space(dir: &Path) -> io::Result<u64> {
     Ok(s.f_bavail.saturating_mul(s.f_frsize))
 }
 
-/// Tightens what an earlier version left readable: every file below `dir` to 0600 and every
-/// folder to 0700.
-pub fn tighten(dir: &Path) -> io::Result<()> {
-    fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
-    for entry in fs::read_dir(dir)? {
+/// Sets a folder's mode to 0700.
+pub fn set_dir_mode(dir: &Path) -> io::Result<()> {
+    fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))
+}
+
+/// Tightens `path`: a file to 0600, a folder and everything below it to 0600 files and 0700
+/// folders. Symbolic links are left alone (never followed).
+pub fn tighten(path: &Path) -> io::Result<()> {
+    let kind = fs::symlink_metadata(path)?.file_type();
+    if kind.is_file() {
+        if fs::metadata(path)?.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(path, fs::Permissions::from_mode(FILE_MODE))?;
+        }
+        return Ok(());
+    }
+    if !kind.is_dir() {
+        return Ok(());
+    }
+    set_dir_mode(path)?;
+    for entry in fs::read_dir(path)? {
         let entry = entry?;
         let kind = entry.file_type()?;
         if kind.is_dir() {

@@ -114,6 +114,12 @@ pub enum VaultError {
     /// The hub bundle differs from the one bound at provisioning.
     #[error("the hub bundle was changed without the PIN: provision the unit again (`doorstep provision`)")]
     HubBundleChanged,
+    /// No hub bundle was bound under the PIN: the unit must be provisioned (again).
+    #[error("no hub bundle is bound to this vault: provision the unit (`doorstep provision BUNDLE`)")]
+    HubNotBound,
+    /// `init` was given a folder that holds something else.
+    #[error("the folder is not empty and holds no vault: give an empty or new folder")]
+    NotEmpty,
     /// A vault made by an earlier version, whose anchors are not yet bound.
     #[error(
         "this vault was made by an earlier version: its trust anchors are not authenticated; check them and run `doorstep vault upgrade`"

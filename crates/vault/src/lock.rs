@@ -12,7 +12,7 @@ use rustix::fs::{FlockOperation, flock};
 
 use crate::VaultError;
 
-const FILE: &str = "lock";
+pub(crate) const FILE: &str = "lock";
 
 /// How long a second writer waits for the first before it is told the vault is busy.
 pub const WAIT: Duration = Duration::from_secs(2);
@@ -49,6 +49,14 @@ impl WriterLock {
         file.seek(SeekFrom::Start(0))?;
         writeln!(file, "{}", std::process::id())?;
         Ok(WriterLock { _file: file })
+    }
+}
+
+impl Drop for WriterLock {
+    /// The pid is cleared before the kernel lets go of the lock, so that a later holder's
+    /// moment between taking the lock and writing its own pid never names this process.
+    fn drop(&mut self) {
+        self._file.set_len(0).ok();
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use doorstep_envelope::{BureauPublicKey, DeviceId, VerifyingKey, signing_key_from_seed};
 
-use crate::anchors::{Anchors, KeyStore, SoftwareKeyStore};
+use crate::anchors::{self, Anchors, KeyStore, SoftwareKeyStore};
 use crate::keyslots::{self, KeySlots};
 use crate::lock::{self, WriterLock};
 use crate::{
@@ -34,11 +34,29 @@ impl Vault {
         if dir.join(keyslots::FILE).exists() {
             return Err(VaultError::AlreadyInitialised);
         }
+        // The folder becomes the vault's, and its entries are tightened as the vault's own:
+        // it must hold nothing else (but the lock of another init racing this one).
+        let holds_nothing_else = |dir: &Path| -> Result<(), VaultError> {
+            match fs::read_dir(dir) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e.into()),
+                Ok(entries) => {
+                    for entry in entries {
+                        if entry?.file_name() != lock::FILE {
+                            return Err(VaultError::NotEmpty);
+                        }
+                    }
+                    Ok(())
+                }
+            }
+        };
+        holds_nothing_else(dir)?;
         fsutil::create_dir(dir)?;
         let lock = WriterLock::acquire(dir, lock::WAIT)?;
         if dir.join(keyslots::FILE).exists() {
             return Err(VaultError::AlreadyInitialised);
         }
+        holds_nothing_else(dir)?;
         for sub in [ENVELOPES, RECEIPTS, DRAFTS] {
             fsutil::create_dir(&dir.join(sub))?;
         }
@@ -48,7 +66,7 @@ impl Vault {
         let (slot, _) =
             KeySlots::make_slot(opts.user, opts.role, opts.pin.as_bytes(), opts.kdf, &data_key, key_store())?;
         let mut slots = KeySlots {
-            version: 2,
+            version: anchors::VERSION,
             device_id: opts.device_id.to_string(),
             bureau_public_key: hex::encode(opts.bureau.to_bytes()),
             device_key: hex::encode(crypto::seal(&data_key, DEVICE_KEY_AAD, device_seed.as_ref())),
@@ -77,24 +95,28 @@ impl Vault {
     pub fn unlock(dir: &Path, user: &str, pin: &str, now_unix: i64, config: VaultConfig) -> Result<Vault, VaultError> {
         let lock = WriterLock::acquire(dir, lock::WAIT)?;
         let (slots, data_key, seed) = Self::unwrap_slots(dir, user, pin, now_unix)?;
-        let anchors = Anchors::open(&slots, &data_key)?.ok_or(VaultError::NeedsUpgrade)?;
+        let anchors = Anchors::open(&slots, &data_key)?;
         if let Some(changed) = anchors.changed_in(&slots) {
             return Err(VaultError::AnchorChanged(changed));
         }
         Self::open_unlocked(dir, lock, slots, user, data_key, seed, now_unix, config)
     }
 
-    /// Binds the trust anchors of a vault made by an earlier version, as they are now, after
-    /// the officer has checked them (`doorstep vault upgrade` shows the bureau key and the
-    /// device id first). Refused for a vault whose anchors are bound already.
-    pub fn upgrade(dir: &Path, user: &str, pin: &str, now_unix: i64) -> Result<(), VaultError> {
+    /// Binds the trust anchors of a vault made by an earlier version (key-slot version 1), as
+    /// they are now, after the officer has checked them: `doorstep vault upgrade` shows the
+    /// bureau key, the device id and the installed hub bundle first, and `hub` is that
+    /// bundle's digest (None when the unit was never provisioned). Refused for any vault of
+    /// the current version, whether its anchors are bound or were removed.
+    pub fn upgrade(dir: &Path, user: &str, pin: &str, hub: Option<&str>, now_unix: i64) -> Result<(), VaultError> {
         let lock = WriterLock::acquire(dir, lock::WAIT)?;
         let (mut slots, data_key, seed) = Self::unwrap_slots(dir, user, pin, now_unix)?;
-        if Anchors::open(&slots, &data_key)?.is_some() {
-            return Err(VaultError::NotAllowed("the trust anchors are bound already".into()));
+        match Anchors::open(&slots, &data_key) {
+            Err(VaultError::NeedsUpgrade) => {}
+            Ok(_) => return Err(VaultError::NotAllowed("the trust anchors are bound already".into())),
+            Err(e) => return Err(e),
         }
-        slots.version = 2;
-        slots.anchors = Anchors::of(&slots, None).seal(&data_key);
+        slots.version = anchors::VERSION;
+        slots.anchors = Anchors::of(&slots, hub.map(str::to_string)).seal(&data_key);
         slots.store(dir)?;
         let mut v =
             Self::open_unlocked(dir, lock, slots, user, data_key, seed, now_unix, VaultConfig { reserve_bytes: 0 })?;
@@ -127,8 +149,11 @@ impl Vault {
             }
             return Err(VaultError::WrongPin { attempts_left: slots.max_failures - slots.failures.len() as u32 });
         };
-        // This attempt succeeded: the earlier ones are failures for the audit log.
+        // This attempt succeeded: it is taken off the count at once, so that a right PIN on a
+        // vault refused for another reason (changed anchors, an upgrade due) costs nothing.
+        // The earlier ones are failures for the audit log.
         slots.failures.pop();
+        slots.store(dir)?;
         Ok((slots, data_key, seed))
     }
 
@@ -159,7 +184,6 @@ impl Vault {
         for sub in [ENVELOPES, RECEIPTS, DRAFTS] {
             fsutil::create_dir(&dir.join(sub))?;
         }
-        fsutil::tighten(dir)?;
 
         let mut recovery = Recovery::default();
         let (audit, scan, moved) = audit::AuditLog::open(&dir.join(AUDIT), &data_key)?;
@@ -167,6 +191,8 @@ impl Vault {
         let damaged_audit = moved.is_some();
         recovery.audit_damaged = moved;
         let db = open_index(dir, &mut recovery)?;
+        // After sled has made its files (it makes them 0644): the vault's own entries only.
+        tighten(dir)?;
         let counter = seal::Counter::load(dir, &data_key, &DeviceId(slots.device_id.clone()))?;
         let mut vault = Vault {
             dir: dir.to_path_buf(),
@@ -204,24 +230,52 @@ impl Vault {
     /// receipt key) under the data key.
     pub fn bind_hub(&mut self, digest: &str, now: i64) -> Result<(), VaultError> {
         let mut slots = KeySlots::load(&self.dir)?;
-        let mut anchors = Anchors::open(&slots, &self.data_key)?.ok_or(VaultError::NeedsUpgrade)?;
+        let mut anchors = Anchors::open(&slots, &self.data_key)?;
         anchors.hub = Some(digest.to_string());
         slots.anchors = anchors.seal(&self.data_key);
         slots.store(&self.dir)?;
         self.record(now, "hub-bound", &digest[..16.min(digest.len())])
     }
 
-    /// Checks a hub bundle against the one bound at provisioning. A unit provisioned before
-    /// bundles were bound has it bound now.
-    pub fn check_hub(&mut self, digest: &str, now: i64) -> Result<(), VaultError> {
+    /// Checks a hub bundle against the one bound at provisioning. None bound is refused too:
+    /// a bundle is bound only by `provision`, under the PIN, never on first use (a copy of the
+    /// key slots from before provisioning must not let another hub be bound silently).
+    pub fn check_hub(&self, digest: &str) -> Result<(), VaultError> {
         let slots = KeySlots::load(&self.dir)?;
-        let anchors = Anchors::open(&slots, &self.data_key)?.ok_or(VaultError::NeedsUpgrade)?;
-        match anchors.hub.as_deref() {
+        match Anchors::open(&slots, &self.data_key)?.hub.as_deref() {
             Some(bound) if bound == digest => Ok(()),
             Some(_) => Err(VaultError::HubBundleChanged),
-            None => self.bind_hub(digest, now),
+            None => Err(VaultError::HubNotBound),
         }
     }
+}
+
+/// The vault's own top-level entries: files and folders the vault makes, and what recovery
+/// sets aside. Anything else in the folder (a bundle the CLI keeps, something a person put
+/// there) is not the vault's to change.
+fn is_own(name: &str) -> bool {
+    const NAMES: [&str; 8] =
+        [keyslots::FILE, lock::FILE, seal::COUNTER_FILE, AUDIT, ENVELOPES, RECEIPTS, DRAFTS, INDEX_DIR];
+    let set_aside = |own: &str| name.strip_prefix(own).is_some_and(|rest| rest.starts_with(".damaged-"));
+    // A temporary file of an atomic write: `.NAME.RANDOM.tmp`.
+    let temporary = |own: &str| {
+        name.strip_prefix('.').and_then(|n| n.strip_prefix(own)).is_some_and(|rest| rest.starts_with('.'))
+            && name.ends_with(".tmp")
+    };
+    NAMES.contains(&name) || set_aside(INDEX_DIR) || set_aside(AUDIT) || NAMES.iter().any(|own| temporary(own))
+}
+
+/// Tightens what an earlier version or sled left readable: the folder to 0700 and the vault's
+/// own entries below it (all of each own folder) to 0600 files and 0700 folders.
+pub(crate) fn tighten(dir: &Path) -> std::io::Result<()> {
+    fsutil::set_dir_mode(dir)?;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name().to_str().is_some_and(is_own) {
+            fsutil::tighten(&entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// How sled says its lock is held elsewhere (its error carries no kind of its own).

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::audit::{self, AuditEntry};
 use crate::outbox::{self, OutboxEvent, OutboxState};
 use crate::seal::SLOT_EXT;
-use crate::{ENVELOPES, OutboxEntry, Vault, VaultError, crypto, fsutil};
+use crate::{DRAFTS, ENVELOPES, OutboxEntry, RECEIPTS, Vault, VaultError, crypto, fsutil};
 
 /// The highest counter the audit log's seal entries name ("ID #counter").
 fn audit_counters(entries: &[AuditEntry]) -> u64 {
@@ -31,6 +31,18 @@ impl Vault {
 
     /// Brings the index in line with the files after any stop.
     pub(crate) fn reconcile(&mut self, now: i64, audit: &[AuditEntry]) -> Result<(), VaultError> {
+        // The temporary files of atomic writes a stop cut short (`.NAME.RANDOM.tmp`): what
+        // they held was never reported written. The writer lock is ours, so none is in use.
+        for dir in [self.dir.clone(), self.dir.join(DRAFTS), self.dir.join(RECEIPTS)] {
+            for entry in fs::read_dir(&dir)? {
+                let entry = entry?;
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with('.') && name.ends_with(".tmp") && entry.file_type()?.is_file() {
+                    fsutil::remove_durably(&entry.path())?;
+                }
+            }
+        }
         for (tree, name) in [(&self.draft_index, "draft-files"), (&self.index, "index"), (&self.reviews, "reviews")] {
             let mut bad = Vec::new();
             for item in tree.iter() {

@@ -27,7 +27,7 @@ pub(crate) struct Sidecar {
 
 /// Counters reserved at a time: one durable write per block, not per seal.
 const COUNTER_BLOCK: u64 = 64;
-const COUNTER_FILE: &str = "counter.sealed";
+pub(crate) const COUNTER_FILE: &str = "counter.sealed";
 
 /// The device counter. The highest counter that may have been used is kept durably outside
 /// the index, sealed: `reserved` is written before any counter up to it is used, so after any

@@ -104,34 +104,98 @@ fn anchors_edited_without_the_pin_are_refused_by_name() {
             other => panic!("{anchor}: expected a refusal, got {:?}", other.err()),
         }
     }
-    // Removing the sealed copy does not make it an earlier version's vault to re-bind
-    // silently: it must be upgraded by hand, after the officer checks the anchors.
+}
+
+/// R26: the sealed copy itself removed, or replaced by another vault's, is tampering, not an
+/// earlier version's vault: it is refused, and cannot be "upgraded" (re-bound) either. Only a
+/// vault of key-slot version 1 is upgraded, binding the hub shown to the officer.
+#[test]
+fn a_removed_or_foreign_sealed_copy_is_refused_and_only_version_1_is_upgraded() {
     let d = tmp();
     init(d.path());
-    edit_keyslots(d.path(), |v| v["anchors"] = "".into());
+    let other = tmp();
+    init(other.path());
+    let foreign: serde_json::Value =
+        serde_json::from_slice(&fs::read(other.path().join("keyslots.json")).unwrap()).unwrap();
+    let foreign = foreign["anchors"].clone();
+    let original = fs::read(d.path().join("keyslots.json")).unwrap();
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        ("removed", Box::new(|v| v["anchors"] = "".into())),
+        ("missing", Box::new(|v| drop(v.as_object_mut().unwrap().remove("anchors")))),
+        ("another vault's", Box::new(move |v| v["anchors"] = foreign.clone())),
+        ("not hex", Box::new(|v| v["anchors"] = "zz".into())),
+    ];
+    for (what, edit) in cases {
+        fs::write(d.path().join("keyslots.json"), &original).unwrap();
+        edit_keyslots(d.path(), edit);
+        let r = Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig::default());
+        assert!(matches!(r, Err(VaultError::AnchorChanged(Anchor::SealedCopy))), "{what}: {:?}", r.err());
+        let r = Vault::upgrade(d.path(), OFFICER, PIN, Some(&"3".repeat(64)), NOW);
+        assert!(matches!(r, Err(VaultError::AnchorChanged(Anchor::SealedCopy))), "{what}: upgrade {r:?}");
+    }
+
+    // A vault made before anchors were bound: version 1, no sealed copy.
+    fs::write(d.path().join("keyslots.json"), &original).unwrap();
+    edit_keyslots(d.path(), |v| {
+        v["version"] = 1.into();
+        v.as_object_mut().unwrap().remove("anchors");
+    });
     assert!(matches!(
         Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig::default()),
         Err(VaultError::NeedsUpgrade)
     ));
-    Vault::upgrade(d.path(), OFFICER, PIN, NOW).unwrap();
-    drop(unlock(d.path()));
-    assert!(matches!(Vault::upgrade(d.path(), OFFICER, PIN, NOW), Err(VaultError::NotAllowed(_))));
+    let hub = "4".repeat(64);
+    Vault::upgrade(d.path(), OFFICER, PIN, Some(&hub), NOW).unwrap();
+    let v = unlock(d.path());
+    v.check_hub(&hub).unwrap();
+    assert!(matches!(v.check_hub(&"5".repeat(64)), Err(VaultError::HubBundleChanged)));
+    drop(v);
+    assert!(matches!(Vault::upgrade(d.path(), OFFICER, PIN, None, NOW), Err(VaultError::NotAllowed(_))));
 }
 
-/// The hub bundle bound at provisioning: another one is refused at sync.
+/// A right PIN on a vault refused for its anchors (or an upgrade due) is not counted as a
+/// wrong one: the officer who tries again and again does not destroy the keys.
 #[test]
-fn a_changed_hub_bundle_is_refused() {
+fn a_right_pin_on_a_refused_vault_costs_no_attempt() {
+    let d = tmp();
+    init(d.path());
+    edit_keyslots(d.path(), |v| v["device_id"] = "tablet-other".into());
+    for _ in 0..12 {
+        let r = Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig::default());
+        assert!(matches!(r, Err(VaultError::AnchorChanged(Anchor::DeviceId))), "{:?}", r.err());
+    }
+    let slots: serde_json::Value = serde_json::from_slice(&fs::read(d.path().join("keyslots.json")).unwrap()).unwrap();
+    assert_eq!(slots["failures"], serde_json::json!([]), "no failure left recorded");
+    assert_eq!(slots["destroyed"], false);
+    // One wrong PIN is still counted as one.
+    let r = Vault::unlock(d.path(), OFFICER, "654321", NOW, VaultConfig::default());
+    assert!(matches!(r, Err(VaultError::WrongPin { attempts_left: 9 })), "{:?}", r.err());
+}
+
+/// R26: the hub bundle bound at provisioning; another one is refused at sync, and so is any
+/// bundle while none is bound (a copy of the key slots from before provisioning put back does
+/// not let the next bundle be bound on first use).
+#[test]
+fn a_changed_or_unbound_hub_bundle_is_refused() {
     let d = tmp();
     init(d.path());
     let mut v = unlock(d.path());
     let bound = "1".repeat(64);
+    assert!(matches!(v.check_hub(&bound), Err(VaultError::HubNotBound)));
+    let before_provisioning = fs::read(d.path().join("keyslots.json")).unwrap();
     v.bind_hub(&bound, NOW).unwrap();
-    v.check_hub(&bound, NOW).unwrap();
+    v.check_hub(&bound).unwrap();
     drop(v);
-    let mut v = unlock(d.path());
-    v.check_hub(&bound, NOW).unwrap();
+    let v = unlock(d.path());
+    v.check_hub(&bound).unwrap();
     let other = "2".repeat(64);
-    assert!(matches!(v.check_hub(&other, NOW), Err(VaultError::HubBundleChanged)));
+    assert!(matches!(v.check_hub(&other), Err(VaultError::HubBundleChanged)));
+    drop(v);
+    fs::write(d.path().join("keyslots.json"), before_provisioning).unwrap();
+    let v = unlock(d.path());
+    assert!(matches!(v.check_hub(&other), Err(VaultError::HubNotBound)));
+    assert!(matches!(v.check_hub(&bound), Err(VaultError::HubNotBound)));
 }
 
 /// R26: files 0600 and folders 0700 from creation.
@@ -170,6 +234,81 @@ fn every_file_is_0600_and_every_folder_0700() {
     fs::set_permissions(vault.join("drafts"), fs::Permissions::from_mode(0o755)).unwrap();
     drop(unlock(&vault));
     assert_eq!(fs::metadata(vault.join("drafts")).unwrap().permissions().mode() & 0o777, 0o700);
+}
+
+/// The vault tightens its own files only: what else sits in its folder (the bundle the CLI
+/// keeps, a file a person put there, a link) keeps its mode; and `init` takes an empty or new
+/// folder only, so that it never adopts someone else's files.
+#[test]
+fn only_the_vaults_own_files_are_tightened_and_init_wants_an_empty_folder() {
+    let d = tmp();
+    let vault = d.path().join("vault");
+    init(&vault);
+    fs::write(vault.join("notes.txt"), b"not the vault's").unwrap();
+    fs::set_permissions(vault.join("notes.txt"), fs::Permissions::from_mode(0o644)).unwrap();
+    fs::create_dir(vault.join("other")).unwrap();
+    fs::set_permissions(vault.join("other"), fs::Permissions::from_mode(0o755)).unwrap();
+    let outside = d.path().join("outside.txt");
+    fs::write(&outside, b"outside").unwrap();
+    fs::set_permissions(&outside, fs::Permissions::from_mode(0o644)).unwrap();
+    std::os::unix::fs::symlink(&outside, vault.join("envelopes").join("link")).unwrap();
+    fs::set_permissions(vault.join("audit.log"), fs::Permissions::from_mode(0o644)).unwrap();
+    drop(unlock(&vault));
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&vault.join("notes.txt")), 0o644);
+    assert_eq!(mode(&vault.join("other")), 0o755);
+    assert_eq!(mode(&outside), 0o644, "a link inside the vault is not followed");
+    assert_eq!(mode(&vault.join("audit.log")), 0o600, "the vault's own file is tightened");
+    for entry in fs::read_dir(vault.join("index")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            assert_eq!(mode(&entry.path()), 0o600, "sled's {:?}", entry.file_name());
+        }
+    }
+
+    let busy = d.path().join("busy");
+    fs::create_dir(&busy).unwrap();
+    fs::write(busy.join("thesis.txt"), b"someone's").unwrap();
+    let r = Vault::init(
+        &busy,
+        &InitOptions {
+            device_id: "tablet-test-02",
+            bureau: &bureau().public,
+            user: OFFICER,
+            role: Role::Officer,
+            pin: PIN,
+            kdf: KdfParams::INSECURE_TEST,
+            max_failures: 10,
+            now_unix: NOW,
+        },
+    );
+    assert!(matches!(r, Err(VaultError::NotEmpty)), "{:?}", r.err());
+    assert_eq!(fs::read_dir(&busy).unwrap().count(), 1, "nothing was added beside it");
+}
+
+/// A stop in the middle of an atomic write leaves `.NAME.RANDOM.tmp` beside the file it was
+/// to replace, in any of the vault's folders: each is swept at the next unlock, and nothing
+/// else is.
+#[test]
+fn temporary_files_a_stop_left_are_swept_from_every_folder() {
+    let d = tmp();
+    init(d.path());
+    let left = [
+        d.path().join(".keyslots.json.0011223344556677.tmp"),
+        d.path().join(".counter.sealed.8899aabbccddeeff.tmp"),
+        d.path().join("drafts").join(".visit-1.form.draft.0123456789abcdef.tmp"),
+        d.path().join("receipts").join(".x.receipt.fedcba9876543210.tmp"),
+        d.path().join("envelopes").join(".y.env.0a0b0c0d0e0f0a0b.tmp"),
+    ];
+    for p in &left {
+        fs::write(p, b"half written").unwrap();
+    }
+    fs::write(d.path().join("drafts").join("kept.tmp"), b"not ours by name").unwrap();
+    drop(unlock(d.path()));
+    for p in &left {
+        assert!(!p.exists(), "{} swept", p.display());
+    }
+    assert!(d.path().join("drafts").join("kept.tmp").exists());
 }
 
 fn seal_erase_all(dir: &Path, n: u64) -> u64 {

@@ -59,7 +59,8 @@ fn a_success_resets_the_counter_and_failures_reach_the_audit_log() {
     let d = tmp();
     init(d.path());
     for _ in 0..3 {
-        assert!(Vault::unlock(d.path(), OFFICER, "999999", NOW + 5, VaultConfig::default()).is_err());
+        let r = Vault::unlock(d.path(), OFFICER, "999999", NOW + 5, VaultConfig::default());
+        assert!(matches!(r, Err(VaultError::WrongPin { .. })), "{:?}", r.err());
     }
     let v = unlock(d.path());
     let report = v.verify().unwrap();
