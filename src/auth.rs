@@ -29,6 +29,15 @@ pub enum AuthError {
     Pin(PinError),
     #[error("too many wrong PINs: the keys were destroyed")]
     Destroyed,
+    /// Another process has the vault (its pid, when known).
+    #[error("the vault is in use by another process")]
+    Busy { pid: Option<u32> },
+    /// A trust anchor (or the hub bundle) was changed without the PIN: refused.
+    #[error("the {0} was changed without the PIN")]
+    Tampered(doorstep_vault::Anchor),
+    /// A vault made by an earlier version: `doorstep vault upgrade` first.
+    #[error("the vault needs an upgrade")]
+    NeedsUpgrade,
     #[error("{0}")]
     Failed(String),
 }
@@ -85,8 +94,7 @@ impl OfficerAuth for VaultAuth {
                 Ok(Officer { id: self.officer.clone(), display_name: self.officer.clone() })
             }
             Err(VaultError::WrongPin { attempts_left }) => Err(AuthError::WrongPin { attempts_left }),
-            Err(VaultError::Destroyed) => Err(AuthError::Destroyed),
-            Err(e) => Err(AuthError::Failed(e.to_string())),
+            Err(e) => Err(auth_error(e)),
         }
     }
 
@@ -96,5 +104,41 @@ impl OfficerAuth for VaultAuth {
 
     fn lock(&mut self) {
         self.vault = None;
+    }
+}
+
+/// What the unlock screen says of a vault that did not open: each refusal the officer can
+/// act on by name, the rest as a failure (logged without personal data).
+fn auth_error(e: VaultError) -> AuthError {
+    match e {
+        VaultError::WrongPin { attempts_left } => AuthError::WrongPin { attempts_left },
+        VaultError::Destroyed => AuthError::Destroyed,
+        VaultError::Busy { pid } => AuthError::Busy { pid },
+        VaultError::AnchorChanged(anchor) => AuthError::Tampered(anchor),
+        VaultError::NeedsUpgrade => AuthError::NeedsUpgrade,
+        e => AuthError::Failed(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorstep_vault::Anchor;
+
+    #[test]
+    fn each_refusal_the_officer_can_act_on_is_its_own_error() {
+        let cases = [
+            (VaultError::WrongPin { attempts_left: 3 }, AuthError::WrongPin { attempts_left: 3 }),
+            (VaultError::Destroyed, AuthError::Destroyed),
+            (VaultError::Busy { pid: Some(42) }, AuthError::Busy { pid: Some(42) }),
+            (VaultError::Busy { pid: None }, AuthError::Busy { pid: None }),
+            (VaultError::AnchorChanged(Anchor::BureauKey), AuthError::Tampered(Anchor::BureauKey)),
+            (VaultError::AnchorChanged(Anchor::SealedCopy), AuthError::Tampered(Anchor::SealedCopy)),
+            (VaultError::NeedsUpgrade, AuthError::NeedsUpgrade),
+        ];
+        for (vault, auth) in cases {
+            assert_eq!(auth_error(vault), auth);
+        }
+        assert!(matches!(auth_error(VaultError::Index("x".into())), AuthError::Failed(m) if m.contains("index")));
     }
 }

@@ -245,6 +245,15 @@ fn apply_pin_keys(
                         feedback.0 = Some(Tr::new("unlock.locked_out").with("s", wait.as_secs().max(1)));
                     }
                     Err(AuthError::Destroyed) => feedback.0 = Some(Tr::new("unlock.destroyed")),
+                    Err(AuthError::Busy { pid }) => {
+                        let pid = pid.map_or_else(|| "?".to_string(), |p| p.to_string());
+                        feedback.0 = Some(Tr::new("unlock.busy").with("pid", pid));
+                    }
+                    Err(AuthError::Tampered(anchor)) => {
+                        error!("unlock refused: the {anchor} was changed without the PIN");
+                        feedback.0 = Some(Tr::new("unlock.tampered"));
+                    }
+                    Err(AuthError::NeedsUpgrade) => feedback.0 = Some(Tr::new("unlock.needs_upgrade")),
                     Err(AuthError::Failed(reason)) => {
                         error!("unlock failed: {reason}");
                         feedback.0 = Some(Tr::new("unlock.failed"));
