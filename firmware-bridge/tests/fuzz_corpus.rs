@@ -1,6 +1,6 @@
 //! The sim_printer fuzz target's seed corpus, replayed on the stable toolchain: each seed
 //! gives what it was written to give, and every file (the fuzzer's own too) goes through the
-//! printer and the renderer as the target feeds it.
+//! printer and the renderer as the target feeds it (SECURITY.md R19: serial input is untrusted).
 
 #![cfg(feature = "sim")]
 

@@ -86,6 +86,8 @@ fn the_rule_itself_catches_bevy_and_its_kin() {
     assert_eq!(forbidden_in(&deps), ["bevy_ecs", "rustls", "tokio-rustls"]);
 }
 
+/// SECURITY.md R21: app crates are `#![forbid(unsafe_code)]` (cargo deny, the other half,
+/// runs in scripts/check).
 #[test]
 fn every_crate_has_a_doc_and_forbids_unsafe() {
     let meta = metadata();

@@ -204,6 +204,7 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// R19: any bytes from the device, never a panic.
         #[test]
         fn noise_never_panics(noise in proptest::collection::vec(proptest::num::u8::ANY, 0..500)) {
             let _ = parse(&noise);

@@ -349,6 +349,7 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// R19: any bytes from the device, never a panic.
         #[test]
         fn noise_never_panics(noise in proptest::collection::vec(proptest::num::u8::ANY, 0..2000)) {
             let _ = NmeaDecoder::new().push(&noise);

@@ -533,6 +533,8 @@ mod tests {
             proptest::prop_assert_eq!(got, vec![Ok(Packet { address: addr, pid, payload })]);
         }
 
+
+        /// R19: any bytes from the device, never a panic.
         #[test]
         fn noise_never_panics(noise in proptest::collection::vec(proptest::num::u8::ANY, 0..1000)) {
             let mut d = PacketDecoder::new();

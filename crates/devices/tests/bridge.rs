@@ -1,5 +1,7 @@
 //! End to end through `serialport` on a pseudo-terminal, against the bridge simulator that
-//! runs the firmware's logic with simulated devices speaking the real protocols.
+//! runs the firmware's logic with simulated devices speaking the real protocols. SECURITY.md
+//! R19: garbled bytes, a silent device, a cut cable and the wrong baud rate each cost frames
+//! (counted, with a clear error), never the program.
 
 use std::time::{Duration, Instant};
 

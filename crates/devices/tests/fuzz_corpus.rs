@@ -1,6 +1,7 @@
 //! The fuzz targets' seed corpora, replayed on the stable toolchain: every file goes through
 //! its parser as the target feeds it (whole, then a byte at a time), and the seeds written by
 //! hand give what they are meant to give. Files the fuzzer added locally are replayed too.
+//! SECURITY.md R19: serial input is untrusted; no parser panics or allocates without bound.
 
 use std::path::{Path, PathBuf};
 

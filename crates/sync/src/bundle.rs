@@ -132,6 +132,7 @@ mod tests {
         }
     }
 
+    /// SECURITY.md R10: no secrets through `Debug`.
     #[test]
     fn debug_never_shows_the_tls_key() {
         let s = format!("{:?}", bundle());
