@@ -2,8 +2,12 @@
 //! handshake, on each request's headers and on each piece of its body, and a pause after an
 //! accept that failed (SECURITY R25). A hub under abuse keeps serving enrolled tablets: what a
 //! peer holds open it cannot hold for long, and a full file table makes the hub wait, not spin.
+//! When every place is taken, a newcomer takes the place of the oldest connection not yet
+//! proven to be an enrolled tablet's (still in its handshake, or with a certificate no enrolled
+//! device has), which is closed: connections that cannot finish a handshake never starve a
+//! tablet, and a tablet's proven connection is never closed for a newcomer.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,6 +16,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::ServerConfig;
+use tokio::sync::{Notify, oneshot};
 
 use crate::service::{Reply, Request, Service};
 use crate::store::SledStore;
@@ -26,45 +31,124 @@ pub(super) struct Caps {
     pub per_ip: usize,
 }
 
-/// Connections open now, in all and by peer address.
+/// Connections open now, in all and by peer address, and which of them a newcomer may take
+/// the place of.
 struct Gate {
     caps: Caps,
-    open: Mutex<(usize, HashMap<IpAddr, usize>)>,
+    places: Mutex<Places>,
+    /// Told each time a connection gives its place back.
+    freed: Notify,
+}
+
+#[derive(Default)]
+struct Places {
+    open: usize,
+    by_ip: HashMap<IpAddr, usize>,
+    /// The number the next connection gets: the order of arrival.
+    next: u64,
+    /// Connections not proven to be an enrolled tablet's, oldest first, each with the way to
+    /// close it.
+    unproven: BTreeMap<u64, (IpAddr, oneshot::Sender<()>)>,
+    /// Connections told to close for a newcomer whose places are not given back yet.
+    closing: HashSet<u64>,
+    /// Connections closed for newcomers since the hub started.
+    evicted: u64,
 }
 
 /// A connection's place at the gate, given back when it closes.
 struct Ticket {
     gate: Arc<Gate>,
     ip: IpAddr,
+    id: u64,
+    /// Gets a word when the connection is to close for a newcomer; closed, wordless, once it
+    /// is proven.
+    told: oneshot::Receiver<()>,
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        let mut open = self.gate.open.lock().unwrap_or_else(|e| e.into_inner());
-        open.0 = open.0.saturating_sub(1);
-        if let Some(n) = open.1.get_mut(&self.ip) {
+        let mut places = self.gate.places.lock().unwrap_or_else(|e| e.into_inner());
+        places.open = places.open.saturating_sub(1);
+        if let Some(n) = places.by_ip.get_mut(&self.ip) {
             *n -= 1;
             if *n == 0 {
-                open.1.remove(&self.ip);
+                places.by_ip.remove(&self.ip);
             }
+        }
+        places.unproven.remove(&self.id);
+        places.closing.remove(&self.id);
+        drop(places);
+        self.gate.freed.notify_one();
+    }
+}
+
+impl Ticket {
+    /// The connection is an enrolled tablet's: never closed for a newcomer. False when it
+    /// was told to close before this (it should close now).
+    fn prove(&self) -> bool {
+        let mut places = self.gate.places.lock().unwrap_or_else(|e| e.into_inner());
+        places.unproven.remove(&self.id).is_some()
+    }
+
+    /// Resolves when the connection is told to close for a newcomer; never once it is proven.
+    async fn evicted(&mut self) {
+        if (&mut self.told).await.is_err() {
+            // Proven (the word's sender dropped without one): never told to close.
+            std::future::pending::<()>().await;
         }
     }
 }
 
+/// What the gate says to a new connection.
+#[derive(Debug)]
+enum Admission {
+    /// In, with its place.
+    In(Ticket),
+    /// Every place is taken: wait for one to be given back. `Some` when an unproven
+    /// connection was told to close for this one (its address, and how many so far).
+    Wait(Option<(IpAddr, u64)>),
+    /// Refused: the reason's code.
+    Refused(&'static str),
+}
+
+impl std::fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ticket({}, {})", self.id, self.ip)
+    }
+}
+
 impl Gate {
-    /// A place for a connection from `ip`, or the reason code refusing it.
-    fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Ticket, &'static str> {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        if open.0 >= self.caps.total {
-            return Err("connection-limit");
+    fn new(caps: Caps) -> Gate {
+        Gate { caps, places: Mutex::new(Places::default()), freed: Notify::new() }
+    }
+
+    /// A place for a connection from `ip`; when all are taken, the oldest unproven connection
+    /// is told to close (one at a time: none is told while another has not closed yet), and
+    /// only when every place is held by a proven connection is the newcomer refused.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Admission {
+        let mut places = self.places.lock().unwrap_or_else(|e| e.into_inner());
+        if places.by_ip.get(&ip).copied().unwrap_or(0) >= self.caps.per_ip {
+            return Admission::Refused("per-ip-limit");
         }
-        let from_ip = open.1.entry(ip).or_default();
-        if *from_ip >= self.caps.per_ip {
-            return Err("per-ip-limit");
+        if places.open >= self.caps.total {
+            if !places.closing.is_empty() {
+                return Admission::Wait(None);
+            }
+            let Some((id, (from, tell))) = places.unproven.pop_first() else {
+                return Admission::Refused("connection-limit");
+            };
+            let _ = tell.send(());
+            places.closing.insert(id);
+            places.evicted += 1;
+            return Admission::Wait(Some((from, places.evicted)));
         }
-        *from_ip += 1;
-        open.0 += 1;
-        Ok(Ticket { gate: self.clone(), ip })
+        *places.by_ip.entry(ip).or_default() += 1;
+        places.open += 1;
+        let id = places.next;
+        places.next += 1;
+        let (tell, told) = oneshot::channel();
+        places.unproven.insert(id, (ip, tell));
+        Admission::In(Ticket { gate: self.clone(), ip, id, told })
     }
 }
 
@@ -100,9 +184,13 @@ impl Throttle {
 /// Logs of the connection level, each throttled on its own.
 struct Logs {
     refused: Throttle,
+    evicted: Throttle,
     handshake: Throttle,
     accept: Throttle,
 }
+
+/// The longest a newcomer waits for a connection told to close to give its place back.
+const EVICTION_WAIT: Duration = Duration::from_secs(1);
 
 pub(super) async fn accept_loop(
     listener: tokio::net::TcpListener,
@@ -112,8 +200,13 @@ pub(super) async fn accept_loop(
     mut stopped: tokio::sync::oneshot::Receiver<()>,
 ) {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-    let gate = Arc::new(Gate { caps, open: Mutex::new((0, HashMap::new())) });
-    let logs = Arc::new(Logs { refused: Throttle::new(10), handshake: Throttle::new(10), accept: Throttle::new(1) });
+    let gate = Arc::new(Gate::new(caps));
+    let logs = Arc::new(Logs {
+        refused: Throttle::new(10),
+        evicted: Throttle::new(10),
+        handshake: Throttle::new(10),
+        accept: Throttle::new(1),
+    });
     let mut pause = Duration::ZERO;
     loop {
         let accepted = tokio::select! {
@@ -141,26 +234,48 @@ pub(super) async fn accept_loop(
                 }
             }
         };
-        let ticket = match gate.admit(peer.ip()) {
-            Ok(t) => t,
-            Err(code) => {
-                if let Some(left_out) = logs.refused.allow() {
-                    tracing::warn!(peer = %peer.ip(), code = %code, left_out, "connection refused");
+        let waiting = tokio::time::Instant::now() + EVICTION_WAIT;
+        let admitted = loop {
+            let code = match gate.admit(peer.ip()) {
+                Admission::In(ticket) => break Some(ticket),
+                Admission::Refused(code) => code,
+                Admission::Wait(told) => {
+                    if let Some((from, evicted_total)) = told
+                        && let Some(left_out) = logs.evicted.allow()
+                    {
+                        let code = "evicted-unauthenticated";
+                        tracing::warn!(
+                            peer = %from, code = %code, newcomer = %peer.ip(), evicted_total, left_out,
+                            "every place taken: the oldest connection not proven an enrolled tablet's is closed"
+                        );
+                    }
+                    tokio::select! {
+                        _ = &mut stopped => return,
+                        _ = gate.freed.notified() => continue,
+                        _ = tokio::time::sleep_until(waiting) => "connection-limit",
+                    }
                 }
-                drop(tcp);
-                continue;
+            };
+            if let Some(left_out) = logs.refused.allow() {
+                tracing::warn!(peer = %peer.ip(), code = %code, left_out, "connection refused");
             }
+            break None;
+        };
+        let Some(ticket) = admitted else {
+            drop(tcp);
+            continue;
         };
         // Replies are small and follow requests: no Nagle delay.
         let _ = tcp.set_nodelay(true);
         let (acceptor, service, logs) = (acceptor.clone(), service.clone(), logs.clone());
         tokio::spawn(async move {
-            let _ticket = ticket;
-            serve_connection(acceptor, tcp, peer, service, caps, &logs).await;
+            serve_connection(acceptor, tcp, peer, service, caps, &logs, ticket).await;
         });
     }
 }
 
+/// Serves one connection until it closes, its deadline passes, or (while it is not proven an
+/// enrolled tablet's) it is told to close for a newcomer.
 async fn serve_connection(
     acceptor: tokio_rustls::TlsAcceptor,
     tcp: tokio::net::TcpStream,
@@ -168,10 +283,15 @@ async fn serve_connection(
     service: Arc<Service<SledStore>>,
     caps: Caps,
     logs: &Logs,
+    mut ticket: Ticket,
 ) {
     // A failed handshake (no certificate, another CA, expired) ends here; rustls has already
     // sent the client the alert that says why.
-    let stream = match tokio::time::timeout(caps.handshake, acceptor.accept(tcp)).await {
+    let handshake = tokio::time::timeout(caps.handshake, acceptor.accept(tcp));
+    let stream = match tokio::select! {
+        _ = ticket.evicted() => return,
+        done = handshake => done,
+    } {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
             if let Some(left_out) = logs.handshake.allow() {
@@ -190,18 +310,35 @@ async fn serve_connection(
     let certificate = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| c.to_vec());
     let Some(certificate) = certificate else { return };
     let certificate = Arc::new(certificate);
+    // An enrolled device's connection keeps its place; one whose certificate no enrolled
+    // device has (revoked, or never enrolled) may still be told to close.
+    let checking = {
+        let (service, certificate) = (service.clone(), certificate.clone());
+        tokio::task::spawn_blocking(move || service.enrolled(&certificate))
+    };
+    let enrolled = tokio::select! {
+        _ = ticket.evicted() => return,
+        enrolled = checking => enrolled.unwrap_or(false),
+    };
+    if enrolled && !ticket.prove() {
+        return;
+    }
     let handler = hyper::service::service_fn(move |req| {
         let (service, certificate) = (service.clone(), certificate.clone());
         async move { Ok::<_, std::convert::Infallible>(respond(service, certificate, req, caps.body).await) }
     });
     // The header deadline runs from the end of the handshake, and again from each reply: an
     // idle connection kept alive is closed when it passes.
-    let _ = hyper::server::conn::http1::Builder::new()
+    let serving = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(caps.header)
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), handler)
-        .await;
+        .serve_connection(TokioIo::new(stream), handler);
+    tokio::select! {
+        _ = ticket.evicted() => {}
+        _ = serving => {}
+    }
+    drop(ticket);
 }
 
 /// Reads a request's body, each piece within `deadline` of the last, up to one chunk.
@@ -272,25 +409,76 @@ async fn respond(
 mod tests {
     use super::*;
 
+    fn caps(total: usize, per_ip: usize) -> Caps {
+        let second = Duration::from_secs(1);
+        Caps { handshake: second, header: second, body: second, total, per_ip }
+    }
+
+    fn admitted(admission: Admission) -> Ticket {
+        match admission {
+            Admission::In(ticket) => ticket,
+            other => panic!("not admitted: {other:?}"),
+        }
+    }
+
+    fn ip(n: u8) -> IpAddr {
+        IpAddr::from([192, 0, 2, n])
+    }
+
     #[test]
     fn the_gate_caps_connections_in_all_and_per_address_and_gives_places_back() {
-        let caps = Caps {
-            handshake: Duration::from_secs(1),
-            header: Duration::from_secs(1),
-            body: Duration::from_secs(1),
-            total: 3,
-            per_ip: 2,
-        };
-        let gate = Arc::new(Gate { caps, open: Mutex::new((0, HashMap::new())) });
-        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
-        let first = gate.admit(a).unwrap();
-        let _second = gate.admit(a).unwrap();
-        assert_eq!(gate.admit(a).err(), Some("per-ip-limit"));
-        let _third = gate.admit(b).unwrap();
-        assert_eq!(gate.admit(b).err(), Some("connection-limit"));
+        let gate = Arc::new(Gate::new(caps(3, 2)));
+        let (a, b) = (ip(1), ip(2));
+        let first = admitted(gate.admit(a));
+        let second = admitted(gate.admit(a));
+        assert!(matches!(gate.admit(a), Admission::Refused("per-ip-limit")));
+        let third = admitted(gate.admit(b));
+        for t in [&first, &second, &third] {
+            assert!(t.prove());
+        }
+        assert!(matches!(gate.admit(b), Admission::Refused("connection-limit")), "every place is proven");
         drop(first);
-        let _again = gate.admit(a).expect("a closed connection gives its place back");
-        assert_eq!(gate.open.lock().unwrap().0, 3);
+        let _again = admitted(gate.admit(a));
+        assert_eq!(gate.places.lock().unwrap().open, 3);
+    }
+
+    /// R25: with every place taken, a newcomer takes the place of the oldest connection not
+    /// proven an enrolled tablet's, one at a time; a proven one is never told to close.
+    #[test]
+    fn a_full_gate_closes_the_oldest_unproven_connection_for_a_newcomer_never_a_proven_one_r25() {
+        let gate = Arc::new(Gate::new(caps(3, 3)));
+        let mut tablet = admitted(gate.admit(ip(1)));
+        let mut oldest = admitted(gate.admit(ip(2)));
+        let mut newer = admitted(gate.admit(ip(3)));
+        assert!(tablet.prove(), "the first connection finished its handshake as an enrolled tablet");
+
+        match gate.admit(ip(4)) {
+            Admission::Wait(Some((from, 1))) => assert_eq!(from, ip(2), "the oldest unproven one"),
+            other => panic!("{other:?}"),
+        }
+        assert!(oldest.told.try_recv().is_ok(), "the oldest unproven connection is told to close");
+        assert!(newer.told.try_recv().is_err() && tablet.told.try_recv().is_err(), "and no other");
+        assert!(matches!(gate.admit(ip(4)), Admission::Wait(None)), "none more until it has closed");
+        assert!(newer.told.try_recv().is_err());
+        assert!(!oldest.prove(), "told to close before its handshake ended: it stays told");
+        drop(oldest);
+        let fourth = admitted(gate.admit(ip(4)));
+
+        match gate.admit(ip(5)) {
+            Admission::Wait(Some((from, 2))) => assert_eq!(from, ip(3)),
+            other => panic!("{other:?}"),
+        }
+        assert!(newer.told.try_recv().is_ok());
+        drop(newer);
+        let fifth = admitted(gate.admit(ip(5)));
+        assert!(fourth.prove() && fifth.prove());
+        assert!(matches!(gate.admit(ip(6)), Admission::Refused("connection-limit")), "all proven: refused");
+        assert!(
+            matches!(tablet.told.try_recv(), Err(oneshot::error::TryRecvError::Closed)),
+            "the tablet's connection was never told to close"
+        );
+        let places = gate.places.lock().unwrap();
+        assert_eq!((places.open, places.evicted, places.unproven.len(), places.closing.len()), (3, 2, 0, 0));
     }
 
     #[test]

@@ -222,6 +222,12 @@ impl<S: Store> Service<S> {
         }
     }
 
+    /// Whether a certificate is an enrolled device's, not revoked: its connection then keeps
+    /// its place at the gate when every place is taken (SECURITY R25).
+    pub fn enrolled(&self, peer: &[u8]) -> bool {
+        self.device(peer).is_ok()
+    }
+
     /// Answers a request, and logs it: method, route, status, device and application id,
     /// and the refusal's code; never a header's or the body's contents.
     pub fn handle(&self, req: &Request<'_>) -> Reply {
