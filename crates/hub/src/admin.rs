@@ -12,7 +12,6 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -46,16 +45,18 @@ type Connections = Arc<Mutex<Vec<(UnixStream, std::thread::JoinHandle<()>)>>>;
 /// store released (each connection's thread holds it).
 pub struct Admin {
     path: PathBuf,
-    stop: Arc<AtomicBool>,
+    /// Wakes the accept loop, which waits on the listener and on this at once (not by
+    /// connecting to the socket's path: its file may be gone).
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     connections: Connections,
 }
 
 impl Drop for Admin {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so that it sees the flag.
-        let _ = UnixStream::connect(&self.path);
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -96,25 +97,48 @@ pub fn serve(path: &Path, records: Arc<dyn Records>) -> std::io::Result<Admin> {
     let listener = UnixListener::bind(&passing)?;
     std::fs::set_permissions(&passing, std::fs::Permissions::from_mode(0o600))?;
     std::fs::rename(&passing, path)?;
-    let stop = Arc::new(AtomicBool::new(false));
+    // The accept loop waits for a connection or the word to stop, whichever comes first, on a
+    // small runtime of its own; each connection is answered on a thread of its own.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    listener.set_nonblocking(true)?;
+    let listener = {
+        let _inside = runtime.enter();
+        tokio::net::UnixListener::from_std(listener)?
+    };
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let connections: Connections = Arc::default();
-    let (flag, open) = (stop.clone(), connections.clone());
+    let open = connections.clone();
     let thread = std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            if flag.load(Ordering::SeqCst) {
-                return;
+        runtime.block_on(async move {
+            loop {
+                let accepted = tokio::select! {
+                    _ = &mut stopped => return,
+                    accepted = listener.accept() => accepted,
+                };
+                let conn = match accepted.and_then(|(conn, _)| conn.into_std()) {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of descriptors, most likely: wait a little rather than spin.
+                        tracing::warn!(error = %e, "admin socket: accept failed");
+                        tokio::select! {
+                            _ = &mut stopped => return,
+                            _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => continue,
+                        }
+                    }
+                };
+                if conn.set_nonblocking(false).is_err() || conn.set_read_timeout(Some(IDLE)).is_err() {
+                    continue;
+                }
+                let Ok(handle) = conn.try_clone() else { continue };
+                let records = records.clone();
+                let thread = std::thread::spawn(move || answer(conn, records.as_ref()));
+                let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
+                open.retain(|(_, t)| !t.is_finished());
+                open.push((handle, thread));
             }
-            let Ok(conn) = conn else { continue };
-            let _ = conn.set_read_timeout(Some(IDLE));
-            let Ok(handle) = conn.try_clone() else { continue };
-            let records = records.clone();
-            let thread = std::thread::spawn(move || answer(conn, records.as_ref()));
-            let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
-            open.retain(|(_, t)| !t.is_finished());
-            open.push((handle, thread));
-        }
+        });
     });
-    Ok(Admin { path: path.to_path_buf(), stop, thread: Some(thread), connections })
+    Ok(Admin { path: path.to_path_buf(), stop: Some(stop), thread: Some(thread), connections })
 }
 
 fn answer(conn: UnixStream, records: &dyn Records) {

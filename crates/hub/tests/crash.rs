@@ -158,3 +158,20 @@ fn a_hub_stopped_with_sigterm_closes_its_store_and_socket_and_exits_cleanly() {
     assert!(!socket.exists(), "the admin socket goes with the hub");
     SledStore::open(&hub.dir.join("store")).expect("the store is free at once");
 }
+
+/// A hub whose admin socket file was deleted while it served (by an operator tidying up, or
+/// a tmp cleaner) still stops on SIGTERM, at once and cleanly.
+#[test]
+fn a_hub_whose_admin_socket_file_was_deleted_still_stops_on_sigterm() {
+    let d = tempfile::tempdir().unwrap();
+    let (hub, _) = common::hub_on_free_port(d.path());
+    let served = served::Served::start(&hub.dir, "warn");
+    let socket = doorstep_hub::admin::socket_path(&hub.dir);
+    std::fs::remove_file(&socket).expect("the hub made its admin socket");
+    let stopped = served.stop_within(Duration::from_secs(5));
+    let (status, log) =
+        stopped.unwrap_or_else(|log| panic!("the hub did not stop within 5 s of SIGTERM; it logged: {log}"));
+    assert!(status.success(), "{status:?}: {log}");
+    assert!(!socket.exists());
+    SledStore::open(&hub.dir.join("store")).expect("the store is free at once");
+}

@@ -59,6 +59,21 @@ impl Served {
         self.finish()
     }
 
+    /// SIGTERM, and its exit status and all it logged if it exits within `limit`; else
+    /// what it logged (it is killed when dropped).
+    pub fn stop_within(mut self, limit: std::time::Duration) -> Result<(std::process::ExitStatus, String), String> {
+        let term = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(term.success(), "kill -TERM");
+        let asked = std::time::Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            if asked.elapsed() > limit {
+                return Err(self.log());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Ok(self.finish())
+    }
+
     /// SIGKILL, as a power cut would; returns all it logged.
     pub fn kill(mut self) -> String {
         self.child.kill().unwrap();
