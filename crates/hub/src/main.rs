@@ -135,6 +135,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve => {
             let hub = Hub::open(&cli.hub)?;
+            // SIGINT or SIGTERM (systemd's stop): stop taking requests, close the store (an
+            // envelope being stored is finished; if its reply is lost, its tablet asks again)
+            // and the admin socket, and exit. Caught from before the hub says it serves: a stop
+            // that comes at once is a clean stop too, not death by the signal.
+            let (stop, stopped) = std::sync::mpsc::channel();
+            ctrlc::set_handler(move || {
+                let _ = stop.send(());
+            })
+            .context("install the stop signal handler")?;
             let running = doorstep_hub::server::start(&hub, &hub.config.listen)?;
             // A daemon's output may go nowhere (a closed pipe): not a reason to stop serving.
             let say = |line: String| {
@@ -145,14 +154,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "hub {} serving on https://{} (tablets use {})",
                 hub.config.hub_id, running.addr, hub.config.url
             ));
-            // SIGINT or SIGTERM (systemd's stop): stop taking requests, close the store (an
-            // envelope being stored is finished; if its reply is lost, its tablet asks again)
-            // and the admin socket, and exit.
-            let (stop, stopped) = std::sync::mpsc::channel();
-            ctrlc::set_handler(move || {
-                let _ = stop.send(());
-            })
-            .context("install the stop signal handler")?;
             let _ = stopped.recv();
             drop(running);
             say(format!("hub {} stopped", hub.config.hub_id));

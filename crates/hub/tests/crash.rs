@@ -175,3 +175,33 @@ fn a_hub_whose_admin_socket_file_was_deleted_still_stops_on_sigterm() {
     assert!(!socket.exists());
     SledStore::open(&hub.dir.join("store")).expect("the store is free at once");
 }
+
+/// A stop that comes while the hub is still starting (its store and admin socket made, not yet
+/// saying it serves) is a clean stop too, not death by the signal: systemd may stop a unit the
+/// moment it started.
+#[test]
+fn a_hub_stopped_with_sigterm_while_it_starts_exits_cleanly() {
+    for round in 0..10 {
+        let d = tempfile::tempdir().unwrap();
+        let (hub, _) = common::hub_on_free_port(d.path());
+        let socket = doorstep_hub::admin::socket_path(&hub.dir);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
+            .env("RUST_LOG", "warn")
+            .arg("--hub")
+            .arg(&hub.dir)
+            .arg("serve")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while !socket.exists() {
+            assert!(started.elapsed() < Duration::from_secs(10), "the hub made no admin socket");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let term = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(term.success());
+        let status = child.wait().unwrap();
+        assert!(status.success(), "round {round}: {status:?}");
+    }
+}
