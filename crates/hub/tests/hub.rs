@@ -451,5 +451,6 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     assert!(form.contains("测试"), "{form}");
     assert!(!out.join(envs[1].application_id().to_string()).exists(), "a returned application is not exported");
     let wrong = BureauKeyPair::generate(&mut rand::rng()).secret;
-    assert!(doorstep_hub::export::approved(&store, &wrong, &d.path().join("x")).is_err());
+    let r = doorstep_hub::export::approved(&store, &wrong, &d.path().join("x"));
+    assert!(matches!(r, Err(doorstep_hub::export::ExportError::Open { .. })), "{:?}", r.err());
 }

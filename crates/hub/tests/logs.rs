@@ -1,7 +1,8 @@
 //! The hub's log (tracing, to standard error, `RUST_LOG` honoured): one line per request with
 //! its method, route, status, device and application id; each refusal with its reason code;
 //! each failed TLS handshake. Never personal data: the reasons a supervisor or the back office
-//! wrote, the envelope's contents and the replies' messages stay out of it.
+//! wrote, the envelope's contents and the replies' messages stay out of it (SECURITY.md R11:
+//! no personal data outside the encrypted store).
 
 mod common;
 mod served;
