@@ -93,9 +93,10 @@ pub struct Limits {
     pub body_timeout_secs: f64,
     /// Connections open at once, in all. Never more than the process's open-file limit
     /// allows (less a reserve for the store): see the log at start. When all are taken, a
-    /// new connection takes the place of the oldest one not proven an enrolled tablet's (still
-    /// in its handshake), which is closed (`evicted-unauthenticated` in the log); only a hub
-    /// full of enrolled tablets' connections refuses one (`connection-limit`).
+    /// new connection takes the place of one not proven an enrolled tablet's (one that has
+    /// sent nothing yet if there is one, else the oldest of the address holding the most such
+    /// places), which is closed (`evicted-unauthenticated` in the log); only a hub full of
+    /// enrolled tablets' connections refuses one (`connection-limit`).
     pub max_connections: usize,
     /// Connections open at once from one IP address (tablets behind one carrier NAT share one).
     pub max_connections_per_ip: usize,

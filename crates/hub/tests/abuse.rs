@@ -178,8 +178,8 @@ fn two_thousand_idle_connections_neither_lock_out_a_tablet_nor_make_the_hub_spin
 /// R25 with the default limits (1,024 connections in all, 128 from one address, a 10-second
 /// handshake): 2,000 connections from 20 addresses that never send a ClientHello fill the
 /// hub's every place, and an enrolled tablet that connects then is served all the same, well
-/// within the idle connections' handshake deadline: it takes the place of the oldest
-/// connection still in its handshake, which the hub closes ("evicted-unauthenticated").
+/// within the idle connections' handshake deadline: it takes the place of a connection that
+/// has sent nothing, which the hub closes ("evicted-unauthenticated").
 #[test]
 fn idle_connections_from_many_addresses_do_not_starve_a_tablet_under_the_default_limits_r25() {
     enough_files_here();
@@ -197,7 +197,7 @@ fn idle_connections_from_many_addresses_do_not_starve_a_tablet_under_the_default
     let opened = opened.recv().unwrap();
     let flooded = Instant::now();
     // The hub holds as many connections as it may, and has taken in the whole flood: its every
-    // place is taken, and the connections past the cap have taken the oldest ones' places.
+    // place is taken, and the connections past the cap have taken idle ones' places.
     while open_files(pid) < before + total || closed_so_far.load(std::sync::atomic::Ordering::SeqCst) < IDLE - total {
         assert!(flooded.elapsed() < Duration::from_secs(5), "the hub did not fill its places");
         std::thread::sleep(Duration::from_millis(10));
@@ -234,7 +234,7 @@ fn idle_connections_from_many_addresses_do_not_starve_a_tablet_under_the_default
     assert!(cpu < 0.5, "the hub used {cpu:.2} s of CPU while connections sat idle");
     assert!(closed.iter().all(Option::is_some), "every idle connection is closed by the hub");
     assert!(slowest.as_secs_f64() < handshake + 2.0, "the rest closed by the handshake deadline ({slowest:?})");
-    // The flood past the cap took the oldest places, and the tablet took one more; no more
+    // The flood past the cap took idle ones' places, and the tablet took one more; no more
     // than that was closed early.
     assert!((IDLE - total + 1..=IDLE - total + 4).contains(&evicted), "{evicted} evicted");
     // And it serves on.

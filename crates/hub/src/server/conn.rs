@@ -2,12 +2,15 @@
 //! handshake, on each request's headers and on each piece of its body, and a pause after an
 //! accept that failed (SECURITY R25). A hub under abuse keeps serving enrolled tablets: what a
 //! peer holds open it cannot hold for long, and a full file table makes the hub wait, not spin.
-//! When every place is taken, a newcomer takes the place of the oldest connection not yet
-//! proven to be an enrolled tablet's (still in its handshake, or with a certificate no enrolled
-//! device has), which is closed: connections that cannot finish a handshake never starve a
-//! tablet, and a tablet's proven connection is never closed for a newcomer.
+//! When every place is taken, a newcomer takes the place of a connection not yet proven to be
+//! an enrolled tablet's (still in its handshake, or with a certificate no enrolled device has),
+//! which is closed: connections that cannot finish a handshake never starve a tablet, and a
+//! tablet's proven connection is never closed for a newcomer. The one closed is one that has
+//! sent nothing yet, when there is one (a tablet sends its ClientHello at once), else one from
+//! the address holding the most unproven places, its oldest: a flood that keeps coming takes
+//! its own places, not those of a tablet still in its handshake from another address.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,13 +49,77 @@ struct Places {
     by_ip: HashMap<IpAddr, usize>,
     /// The number the next connection gets: the order of arrival.
     next: u64,
-    /// Connections not proven to be an enrolled tablet's, oldest first, each with the way to
-    /// close it.
-    unproven: BTreeMap<u64, (IpAddr, oneshot::Sender<()>)>,
+    /// Connections not proven to be an enrolled tablet's, oldest first.
+    unproven: BTreeMap<u64, Unproven>,
+    /// The same connections by address: those that have sent nothing yet, and the others.
+    pending: HashMap<IpAddr, Pending>,
     /// Connections told to close for a newcomer whose places are not given back yet.
     closing: HashSet<u64>,
     /// Connections closed for newcomers since the hub started.
     evicted: u64,
+}
+
+/// A connection not proven an enrolled tablet's.
+struct Unproven {
+    ip: IpAddr,
+    /// The way to tell it to close.
+    tell: oneshot::Sender<()>,
+    /// Whether a byte of it has arrived (its ClientHello's).
+    spoke: bool,
+}
+
+/// One address's unproven connections, by arrival.
+#[derive(Default)]
+struct Pending {
+    silent: BTreeSet<u64>,
+    spoke: BTreeSet<u64>,
+}
+
+impl Places {
+    fn add_unproven(&mut self, id: u64, ip: IpAddr, tell: oneshot::Sender<()>) {
+        self.unproven.insert(id, Unproven { ip, tell, spoke: false });
+        self.pending.entry(ip).or_default().silent.insert(id);
+    }
+
+    fn take_unproven(&mut self, id: u64) -> Option<Unproven> {
+        let u = self.unproven.remove(&id)?;
+        if let Some(p) = self.pending.get_mut(&u.ip) {
+            if u.spoke {
+                p.spoke.remove(&id)
+            } else {
+                p.silent.remove(&id)
+            };
+            if p.silent.is_empty() && p.spoke.is_empty() {
+                self.pending.remove(&u.ip);
+            }
+        }
+        Some(u)
+    }
+
+    /// A byte of connection `id` has arrived.
+    fn spoke(&mut self, id: u64) {
+        let Some(u) = self.unproven.get_mut(&id) else { return };
+        if std::mem::replace(&mut u.spoke, true) {
+            return;
+        }
+        if let Some(p) = self.pending.get_mut(&u.ip) {
+            p.silent.remove(&id);
+            p.spoke.insert(id);
+        }
+    }
+
+    /// The unproven connection to close for a newcomer: among those that have sent nothing
+    /// when there are any (else among all), the oldest of the address that holds the most of
+    /// them (the oldest such connection's address when several hold as many).
+    fn victim(&self) -> Option<u64> {
+        let any_silent = self.pending.values().any(|p| !p.silent.is_empty());
+        self.pending
+            .values()
+            .map(|p| if any_silent { &p.silent } else { &p.spoke })
+            .filter_map(|ids| Some((ids.len(), std::cmp::Reverse(*ids.first()?))))
+            .max()
+            .map(|(_, oldest)| oldest.0)
+    }
 }
 
 /// A connection's place at the gate, given back when it closes.
@@ -75,7 +142,7 @@ impl Drop for Ticket {
                 places.by_ip.remove(&self.ip);
             }
         }
-        places.unproven.remove(&self.id);
+        places.take_unproven(self.id);
         places.closing.remove(&self.id);
         drop(places);
         self.gate.freed.notify_one();
@@ -87,7 +154,7 @@ impl Ticket {
     /// was told to close before this (it should close now).
     fn prove(&self) -> bool {
         let mut places = self.gate.places.lock().unwrap_or_else(|e| e.into_inner());
-        places.unproven.remove(&self.id).is_some()
+        places.take_unproven(self.id).is_some()
     }
 
     /// Resolves when the connection is told to close for a newcomer; never once it is proven.
@@ -122,9 +189,10 @@ impl Gate {
         Gate { caps, places: Mutex::new(Places::default()), freed: Notify::new() }
     }
 
-    /// A place for a connection from `ip`; when all are taken, the oldest unproven connection
-    /// is told to close (one at a time: none is told while another has not closed yet), and
-    /// only when every place is held by a proven connection is the newcomer refused.
+    /// A place for a connection from `ip`; when all are taken, an unproven connection (see
+    /// `Places::victim`) is told to close (one at a time: none is told while another has not
+    /// closed yet), and only when every place is held by a proven connection is the newcomer
+    /// refused.
     fn admit(self: &Arc<Self>, ip: IpAddr) -> Admission {
         let mut places = self.places.lock().unwrap_or_else(|e| e.into_inner());
         if places.by_ip.get(&ip).copied().unwrap_or(0) >= self.caps.per_ip {
@@ -134,9 +202,10 @@ impl Gate {
             if !places.closing.is_empty() {
                 return Admission::Wait(None);
             }
-            let Some((id, (from, tell))) = places.unproven.pop_first() else {
+            let Some(victim) = places.victim().and_then(|id| Some((id, places.take_unproven(id)?))) else {
                 return Admission::Refused("connection-limit");
             };
+            let (id, Unproven { ip: from, tell, .. }) = victim;
             let _ = tell.send(());
             places.closing.insert(id);
             places.evicted += 1;
@@ -147,8 +216,14 @@ impl Gate {
         let id = places.next;
         places.next += 1;
         let (tell, told) = oneshot::channel();
-        places.unproven.insert(id, (ip, tell));
+        places.add_unproven(id, ip, tell);
         Admission::In(Ticket { gate: self.clone(), ip, id, told })
+    }
+
+    /// A byte of connection `id` has arrived: it is closed for a newcomer only when every
+    /// unproven connection has sent one.
+    fn spoke(&self, id: u64) {
+        self.places.lock().unwrap_or_else(|e| e.into_inner()).spoke(id);
     }
 }
 
@@ -246,7 +321,7 @@ pub(super) async fn accept_loop(
                         let code = "evicted-unauthenticated";
                         tracing::warn!(
                             peer = %from, code = %code, newcomer = %peer.ip(), evicted_total, left_out,
-                            "every place taken: the oldest connection not proven an enrolled tablet's is closed"
+                            "every place taken: a connection not proven an enrolled tablet's is closed"
                         );
                     }
                     tokio::select! {
@@ -286,8 +361,15 @@ async fn serve_connection(
     mut ticket: Ticket,
 ) {
     // A failed handshake (no certificate, another CA, expired) ends here; rustls has already
-    // sent the client the alert that says why.
-    let handshake = tokio::time::timeout(caps.handshake, acceptor.accept(tcp));
+    // sent the client the alert that says why. The gate hears of the first byte (a tablet's
+    // ClientHello): connections that have sent nothing are the first closed for a newcomer.
+    let (gate, id) = (ticket.gate.clone(), ticket.id);
+    let handshake = tokio::time::timeout(caps.handshake, async move {
+        if tcp.peek(&mut [0u8; 1]).await.is_ok_and(|n| n > 0) {
+            gate.spoke(id);
+        }
+        acceptor.accept(tcp).await
+    });
     let stream = match tokio::select! {
         _ = ticket.evicted() => return,
         done = handshake => done,
@@ -442,8 +524,9 @@ mod tests {
         assert_eq!(gate.places.lock().unwrap().open, 3);
     }
 
-    /// R25: with every place taken, a newcomer takes the place of the oldest connection not
-    /// proven an enrolled tablet's, one at a time; a proven one is never told to close.
+    /// R25: with every place taken, a newcomer takes the place of a connection not proven an
+    /// enrolled tablet's (here each address holds one, none has sent a byte: the oldest), one
+    /// at a time; a proven one is never told to close.
     #[test]
     fn a_full_gate_closes_the_oldest_unproven_connection_for_a_newcomer_never_a_proven_one_r25() {
         let gate = Arc::new(Gate::new(caps(3, 3)));
@@ -479,6 +562,74 @@ mod tests {
         );
         let places = gate.places.lock().unwrap();
         assert_eq!((places.open, places.evicted, places.unproven.len(), places.closing.len()), (3, 2, 0, 0));
+        assert!(places.pending.is_empty(), "nothing left of the unproven by address");
+    }
+
+    /// Whether `ticket` has been told to close for a newcomer.
+    fn told(ticket: &mut Ticket) -> bool {
+        ticket.told.try_recv().is_ok()
+    }
+
+    /// R25 under a sustained flood (review 2, S7): newcomers from other addresses keep
+    /// arriving at a full gate, ten times as many as it has places, while a tablet's connection
+    /// is still in its handshake; each takes the place of a flood connection, never the tablet's.
+    #[test]
+    fn a_sustained_flood_from_other_addresses_never_evicts_a_tablet_mid_handshake_r25() {
+        let n = 8;
+        let gate = Arc::new(Gate::new(caps(n, n)));
+        let flooder = |k: usize| ip(20 + (k % 3) as u8);
+        let mut flood: Vec<Ticket> = (0..n).map(|k| admitted(gate.admit(flooder(k)))).collect();
+        // The tablet arrives: a flood connection is told to close, closes, the tablet gets in.
+        assert!(matches!(gate.admit(ip(1)), Admission::Wait(Some((from, 1))) if from != ip(1)));
+        let gone = flood.iter_mut().position(told).expect("a flood connection was told");
+        drop(flood.remove(gone));
+        let mut tablet = admitted(gate.admit(ip(1)));
+        for k in 0..10 * n {
+            match gate.admit(flooder(k)) {
+                Admission::Wait(Some((from, _))) => {
+                    assert_ne!(from, ip(1), "flood arrival {k}: the tablet's connection was told to close")
+                }
+                other => panic!("flood arrival {k}: {other:?}"),
+            }
+            let gone = flood.iter_mut().position(told).expect("a flood connection was told");
+            drop(flood.remove(gone));
+            flood.push(admitted(gate.admit(flooder(k))));
+        }
+        assert!(!told(&mut tablet), "the tablet's connection is still open, its handshake may end");
+        assert!(tablet.prove());
+    }
+
+    /// A flood of connections that send nothing, each from an address of its own (so that
+    /// each address holds as many unproven places as the tablet's), never closes a tablet's
+    /// connection that has sent its ClientHello; with nothing silent left, the address holding
+    /// the most unproven places loses its oldest.
+    #[test]
+    fn connections_that_sent_nothing_are_closed_first_r25() {
+        let gate = Arc::new(Gate::new(caps(4, 4)));
+        let mut tablet = admitted(gate.admit(ip(1)));
+        gate.spoke(tablet.id);
+        let mut flood: Vec<Ticket> = (2..5).map(|n| admitted(gate.admit(ip(n)))).collect();
+        for n in 5..60 {
+            match gate.admit(ip(n)) {
+                Admission::Wait(Some((from, _))) => assert_eq!(from, flood[0].ip, "the oldest silent one"),
+                other => panic!("{other:?}"),
+            }
+            assert!(told(&mut flood[0]));
+            flood.remove(0);
+            flood.push(admitted(gate.admit(ip(n))));
+        }
+        assert!(!told(&mut tablet), "the tablet's connection is still open");
+
+        // Everyone has spoken; one address holds two unproven places: it loses its oldest.
+        drop(flood.remove(0));
+        flood.push(admitted(gate.admit(ip(58))));
+        for t in &flood {
+            gate.spoke(t.id);
+        }
+        assert!(matches!(gate.admit(ip(70)), Admission::Wait(Some((from, _))) if from == ip(58)));
+        let (first, second) = (flood.iter().position(|t| t.ip == ip(58)).unwrap(), flood.len() - 1);
+        assert!(told(&mut flood[first]) && !told(&mut flood[second]), "its oldest");
+        assert!(!told(&mut tablet));
     }
 
     #[test]
