@@ -127,9 +127,22 @@ struct Ticket {
     gate: Arc<Gate>,
     ip: IpAddr,
     id: u64,
-    /// Gets a word when the connection is to close for a newcomer; closed, wordless, once it
-    /// is proven.
-    told: oneshot::Receiver<()>,
+    /// Whether the connection is to close for a newcomer.
+    word: Word,
+}
+
+/// What a connection has heard from the gate. The receiver is awaited only while `Waiting`,
+/// so `evicted` may be awaited again after it resolved or was cut short (a tokio receiver
+/// panics when polled after it completed).
+#[derive(Debug)]
+enum Word {
+    /// It may still be told to close: the word comes on this receiver (closed, wordless, once
+    /// the connection is proven).
+    Waiting(oneshot::Receiver<()>),
+    /// Told to close.
+    Told,
+    /// Proven: never told.
+    Kept,
 }
 
 impl Drop for Ticket {
@@ -152,15 +165,24 @@ impl Drop for Ticket {
 impl Ticket {
     /// The connection is an enrolled tablet's: never closed for a newcomer. False when it
     /// was told to close before this (it should close now).
-    fn prove(&self) -> bool {
+    fn prove(&mut self) -> bool {
         let mut places = self.gate.places.lock().unwrap_or_else(|e| e.into_inner());
-        places.take_unproven(self.id).is_some()
+        let proven = places.take_unproven(self.id).is_some();
+        if proven {
+            self.word = Word::Kept;
+        }
+        proven
     }
 
-    /// Resolves when the connection is told to close for a newcomer; never once it is proven.
+    /// Resolves when the connection is told to close for a newcomer (at once, each time, once
+    /// it was); never once it is proven.
     async fn evicted(&mut self) {
-        if (&mut self.told).await.is_err() {
-            // Proven (the word's sender dropped without one): never told to close.
+        if let Word::Waiting(told) = &mut self.word {
+            // An error: the word's sender dropped without one, which it does when proven.
+            let word = told.await;
+            self.word = if word.is_ok() { Word::Told } else { Word::Kept };
+        }
+        if matches!(self.word, Word::Kept) {
             std::future::pending::<()>().await;
         }
     }
@@ -217,7 +239,7 @@ impl Gate {
         places.next += 1;
         let (tell, told) = oneshot::channel();
         places.add_unproven(id, ip, tell);
-        Admission::In(Ticket { gate: self.clone(), ip, id, told })
+        Admission::In(Ticket { gate: self.clone(), ip, id, word: Word::Waiting(told) })
     }
 
     /// A byte of connection `id` has arrived: it is closed for a newcomer only when every
@@ -511,11 +533,11 @@ mod tests {
     fn the_gate_caps_connections_in_all_and_per_address_and_gives_places_back() {
         let gate = Arc::new(Gate::new(caps(3, 2)));
         let (a, b) = (ip(1), ip(2));
-        let first = admitted(gate.admit(a));
-        let second = admitted(gate.admit(a));
+        let mut first = admitted(gate.admit(a));
+        let mut second = admitted(gate.admit(a));
         assert!(matches!(gate.admit(a), Admission::Refused("per-ip-limit")));
-        let third = admitted(gate.admit(b));
-        for t in [&first, &second, &third] {
+        let mut third = admitted(gate.admit(b));
+        for t in [&mut first, &mut second, &mut third] {
             assert!(t.prove());
         }
         assert!(matches!(gate.admit(b), Admission::Refused("connection-limit")), "every place is proven");
@@ -539,25 +561,25 @@ mod tests {
             Admission::Wait(Some((from, 1))) => assert_eq!(from, ip(2), "the oldest unproven one"),
             other => panic!("{other:?}"),
         }
-        assert!(oldest.told.try_recv().is_ok(), "the oldest unproven connection is told to close");
-        assert!(newer.told.try_recv().is_err() && tablet.told.try_recv().is_err(), "and no other");
+        assert!(told(&mut oldest), "the oldest unproven connection is told to close");
+        assert!(!told(&mut newer) && !told(&mut tablet), "and no other");
         assert!(matches!(gate.admit(ip(4)), Admission::Wait(None)), "none more until it has closed");
-        assert!(newer.told.try_recv().is_err());
+        assert!(!told(&mut newer));
         assert!(!oldest.prove(), "told to close before its handshake ended: it stays told");
         drop(oldest);
-        let fourth = admitted(gate.admit(ip(4)));
+        let mut fourth = admitted(gate.admit(ip(4)));
 
         match gate.admit(ip(5)) {
             Admission::Wait(Some((from, 2))) => assert_eq!(from, ip(3)),
             other => panic!("{other:?}"),
         }
-        assert!(newer.told.try_recv().is_ok());
+        assert!(told(&mut newer));
         drop(newer);
-        let fifth = admitted(gate.admit(ip(5)));
+        let mut fifth = admitted(gate.admit(ip(5)));
         assert!(fourth.prove() && fifth.prove());
         assert!(matches!(gate.admit(ip(6)), Admission::Refused("connection-limit")), "all proven: refused");
         assert!(
-            matches!(tablet.told.try_recv(), Err(oneshot::error::TryRecvError::Closed)),
+            !told(&mut tablet) && matches!(tablet.word, Word::Kept),
             "the tablet's connection was never told to close"
         );
         let places = gate.places.lock().unwrap();
@@ -567,7 +589,12 @@ mod tests {
 
     /// Whether `ticket` has been told to close for a newcomer.
     fn told(ticket: &mut Ticket) -> bool {
-        ticket.told.try_recv().is_ok()
+        if let Word::Waiting(word) = &mut ticket.word
+            && word.try_recv().is_ok()
+        {
+            ticket.word = Word::Told;
+        }
+        matches!(ticket.word, Word::Told)
     }
 
     /// R25 under a sustained flood (review 2, S7): newcomers from other addresses keep
@@ -630,6 +657,26 @@ mod tests {
         let (first, second) = (flood.iter().position(|t| t.ip == ip(58)).unwrap(), flood.len() - 1);
         assert!(told(&mut flood[first]) && !told(&mut flood[second]), "its oldest");
         assert!(!told(&mut tablet));
+    }
+
+    /// `evicted` may be awaited again after it resolved or was cut short (review 2, N8): once
+    /// told, a connection stays told; once proven, it is never told; neither panics.
+    #[tokio::test]
+    async fn a_tickets_word_may_be_awaited_again_whatever_came_before() {
+        let gate = Arc::new(Gate::new(caps(1, 1)));
+        let mut kept = admitted(gate.admit(ip(1)));
+        assert!(kept.prove());
+        for _ in 0..3 {
+            let waited = tokio::time::timeout(Duration::from_millis(20), kept.evicted()).await;
+            assert!(waited.is_err(), "a proven connection is never told to close");
+        }
+        drop(kept);
+        let mut closing = admitted(gate.admit(ip(1)));
+        assert!(matches!(gate.admit(ip(2)), Admission::Wait(Some(_))));
+        for _ in 0..3 {
+            let waited = tokio::time::timeout(Duration::from_millis(20), closing.evicted()).await;
+            assert!(waited.is_ok(), "told once, it stays told");
+        }
     }
 
     #[test]
