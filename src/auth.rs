@@ -35,9 +35,6 @@ pub enum AuthError {
     /// A trust anchor (or the hub bundle) was changed without the PIN: refused.
     #[error("the {0} was changed without the PIN")]
     Tampered(doorstep_vault::Anchor),
-    /// A vault made by an earlier version: `doorstep vault upgrade` first.
-    #[error("the vault needs an upgrade")]
-    NeedsUpgrade,
     #[error("{0}")]
     Failed(String),
 }
@@ -115,7 +112,6 @@ fn auth_error(e: VaultError) -> AuthError {
         VaultError::Destroyed => AuthError::Destroyed,
         VaultError::Busy { pid } => AuthError::Busy { pid },
         VaultError::AnchorChanged(anchor) => AuthError::Tampered(anchor),
-        VaultError::NeedsUpgrade => AuthError::NeedsUpgrade,
         e => AuthError::Failed(e.to_string()),
     }
 }
@@ -134,7 +130,6 @@ mod tests {
             (VaultError::Busy { pid: None }, AuthError::Busy { pid: None }),
             (VaultError::AnchorChanged(Anchor::BureauKey), AuthError::Tampered(Anchor::BureauKey)),
             (VaultError::AnchorChanged(Anchor::SealedCopy), AuthError::Tampered(Anchor::SealedCopy)),
-            (VaultError::NeedsUpgrade, AuthError::NeedsUpgrade),
         ];
         for (vault, auth) in cases {
             assert_eq!(auth_error(vault), auth);

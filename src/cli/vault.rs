@@ -1,4 +1,4 @@
-//! `doorstep vault init|status|verify|add-user|upgrade`.
+//! `doorstep vault init|status|verify|add-user`.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -25,18 +25,6 @@ pub enum VaultCommand {
     /// Enrol another user (a supervisor enrols; the first user may enrol the second). Prints
     /// the new user's public key for the hub (`doorstep-hub add-officer` or `add-supervisor`).
     AddUser(AddUserArgs),
-    /// Bind the trust anchors (bureau key, device id and key, wrong-PIN limit) of a vault made
-    /// by an earlier version, after showing them for you to check against the bureau's.
-    Upgrade(UpgradeArgs),
-}
-
-#[derive(Debug, clap::Args)]
-pub struct UpgradeArgs {
-    #[command(flatten)]
-    open: OpenArgs,
-    /// Bind without asking (the anchors were checked another way).
-    #[arg(long)]
-    confirm: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -125,7 +113,6 @@ pub fn run(command: VaultCommand, vault: Option<PathBuf>, config: &Config) -> an
         VaultCommand::Status(args) => status(&dir, args, config),
         VaultCommand::Verify(args) => verify(&dir, args, config),
         VaultCommand::AddUser(args) => add_user(&dir, args, config),
-        VaultCommand::Upgrade(args) => upgrade(&dir, args, config),
     }
 }
 
@@ -292,51 +279,6 @@ fn hub_line(role: Role, key: &str) {
         Role::Supervisor => println!("at the hub: doorstep-hub add-supervisor {key}"),
         Role::Officer => println!("at the hub: doorstep-hub add-officer {key}"),
     }
-}
-
-fn upgrade(dir: &Path, args: UpgradeArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    if args.open.json {
-        bail!("`vault upgrade` asks for a check by eye and prints no JSON: run it without --json");
-    }
-    let bureau = doorstep_vault::bureau_key_hex(dir)?;
-    let device = doorstep_vault::device_id(dir)?;
-    println!("vault {} made by an earlier version: its trust anchors are about to be bound.", dir.display());
-    println!("  device id:  {device}");
-    println!("  bureau key: {bureau}");
-    // The installed hub bundle is bound with them: the hub this unit will send to.
-    let bundle_path = dir.join(super::sync::BUNDLE_FILE);
-    let hub = match std::fs::read_to_string(&bundle_path) {
-        Ok(text) => {
-            let b = doorstep_sync::bundle::Bundle::parse(&text).with_context(|| bundle_path.display().to_string())?;
-            println!("  hub:        {} at {}", b.hub_id, b.hub_url);
-            println!("  hub anchor: {} (its CA, address and receipt key)", b.anchor_digest());
-            Some(b.anchor_digest())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            println!("  hub:        none installed (provision the unit afterwards)");
-            None
-        }
-        Err(e) => return Err(e).with_context(|| bundle_path.display().to_string()),
-    };
-    println!(
-        "Check them against the bureau's enrolment record: every application will be sealed to this key and sent to this hub."
-    );
-    if !args.confirm {
-        if !std::io::stdin().is_terminal() || args.open.pin_stdin {
-            bail!("give --confirm to bind them without asking");
-        }
-        eprint!("Type YES to bind them: ");
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if answer.trim() != "YES" {
-            bail!("nothing was changed");
-        }
-    }
-    let user = args.open.user.clone().unwrap_or_else(|| config.officer());
-    let pin = read_pin(&format!("PIN for {user}: "), args.open.pin_stdin)?;
-    Vault::upgrade(dir, &user, &pin, hub.as_deref(), now_unix()).with_context(|| format!("vault {}", dir.display()))?;
-    println!("bound: an edit of any of them without the PIN is now refused at unlock");
-    Ok(ExitCode::SUCCESS)
 }
 
 fn megabytes(b: u64) -> String {

@@ -8,6 +8,7 @@ use crate::auth::{Auth, AuthError};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::{key_button, label, plain, primary_button};
+use doorstep_vault::Anchor;
 use doorstep_vault::pin::{PIN_DIGITS, may_extend};
 
 /// What a key of the PIN pad (or the keyboard) asks for.
@@ -251,9 +252,8 @@ fn apply_pin_keys(
                     }
                     Err(AuthError::Tampered(anchor)) => {
                         error!("unlock refused: the {anchor} was changed without the PIN");
-                        feedback.0 = Some(Tr::new("unlock.tampered"));
+                        feedback.0 = Some(Tr::new(tampered_key(anchor)));
                     }
-                    Err(AuthError::NeedsUpgrade) => feedback.0 = Some(Tr::new("unlock.needs_upgrade")),
                     Err(AuthError::Failed(reason)) => {
                         error!("unlock failed: {reason}");
                         feedback.0 = Some(Tr::new("unlock.failed"));
@@ -261,6 +261,18 @@ fn apply_pin_keys(
                 }
             }
         }
+    }
+}
+
+/// The unlock screen's words for a trust anchor changed without the PIN, naming it (R26).
+fn tampered_key(anchor: Anchor) -> &'static str {
+    match anchor {
+        Anchor::BureauKey => "unlock.tampered.bureau_key",
+        Anchor::DeviceId => "unlock.tampered.device_id",
+        Anchor::DeviceKey => "unlock.tampered.device_key",
+        Anchor::FailurePolicy => "unlock.tampered.failure_policy",
+        Anchor::Users => "unlock.tampered.users",
+        Anchor::SealedCopy => "unlock.tampered.sealed_copy",
     }
 }
 
@@ -285,4 +297,35 @@ fn show_pin(
 fn forget_pin(mut entry: ResMut<PinEntry>, mut feedback: ResMut<UnlockFeedback>) {
     entry.digits.zeroize();
     feedback.0 = None;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Lang;
+    use crate::ui::i18n::Strings;
+
+    /// Each anchor has its own words, in both languages (a missing key would show itself).
+    #[test]
+    fn every_changed_anchor_is_named_in_both_languages() {
+        let strings = Strings::embedded();
+        let anchors = [
+            Anchor::BureauKey,
+            Anchor::DeviceId,
+            Anchor::DeviceKey,
+            Anchor::FailurePolicy,
+            Anchor::Users,
+            Anchor::SealedCopy,
+        ];
+        for lang in [Lang::Zh, Lang::En] {
+            let keys = strings.keys(lang);
+            let mut texts = std::collections::BTreeSet::new();
+            for anchor in anchors {
+                let key = tampered_key(anchor);
+                assert!(keys.contains(&key), "{key} in {lang:?}");
+                texts.insert(strings.get(lang, key, &[]));
+            }
+            assert_eq!(texts.len(), anchors.len(), "each anchor's words differ");
+        }
+    }
 }

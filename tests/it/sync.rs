@@ -174,6 +174,13 @@ fn provision_then_sync_uploads_and_erases_only_with_a_receipt() {
     let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
     assert!(!out.status.success() && text(&out).contains("hub bundle was changed"), "{}", text(&out));
     assert!(states(&vault).iter().all(|(_, st)| *st == OutboxState::Sealed));
+    // Another enrolled tablet's bundle, key and all, put in its place: refused the same way
+    // (the certificate is bound too), and the key sealed in the vault is not replaced.
+    let sealed_key = std::fs::read(Path::new(v).join("secret-hub-tls-key.sealed")).unwrap();
+    std::fs::copy(&other, &kept_path).unwrap();
+    let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
+    assert!(!out.status.success() && text(&out).contains("hub bundle was changed"), "{}", text(&out));
+    assert_eq!(std::fs::read(Path::new(v).join("secret-hub-tls-key.sealed")).unwrap(), sealed_key);
     std::fs::write(&kept_path, kept_text).unwrap();
 
     let out = doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));

@@ -87,11 +87,12 @@ impl Bundle {
     }
 
     /// What the vault binds the bundle by (its trust anchor): the SHA-256 of the CA, the hub's
-    /// URL and its receipt key, each length-prefixed. A bundle edited without the PIN differs.
+    /// URL, name and receipt key and this unit's certificate, each length-prefixed. A bundle
+    /// edited without the PIN differs. The TLS key is not in it: it is sealed in the vault.
     pub fn anchor_digest(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
-        for part in [&self.ca_pem, &self.hub_url, &self.hub_receipt_key] {
+        for part in [&self.ca_pem, &self.hub_url, &self.hub_id, &self.hub_receipt_key, &self.cert_pem] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part.as_bytes());
         }
@@ -141,7 +142,7 @@ mod tests {
     }
 
     #[test]
-    fn the_anchor_digest_covers_ca_url_and_receipt_key_only() {
+    fn the_anchor_digest_covers_ca_url_name_receipt_key_and_certificate_not_the_key() {
         let b = bundle();
         let d = b.anchor_digest();
         assert_eq!(d, b.without_key().anchor_digest(), "the TLS key is not part of it");
@@ -149,6 +150,8 @@ mod tests {
             Bundle { ca_pem: "CA2".into(), ..bundle() },
             Bundle { hub_url: "https://evil.test:8443".into(), ..bundle() },
             Bundle { hub_receipt_key: "ac".into(), ..bundle() },
+            Bundle { hub_id: "hub-evil".into(), ..bundle() },
+            Bundle { cert_pem: "CERT2".into(), ..bundle() },
             // Length-prefixed: moving a byte from one field to the next changes it.
             Bundle { ca_pem: "C".into(), hub_url: "Ahttps://hub.test:8443".into(), ..bundle() },
         ] {

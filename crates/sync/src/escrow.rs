@@ -24,19 +24,23 @@ pub struct Hub {
 
 impl Hub {
     /// Checks `bundle` against the vault's bound anchor, then builds the client with the TLS
-    /// key sealed in the vault. A bundle that still carries its key (installed by an earlier
-    /// version) has the key moved into the vault; the caller then rewrites the bundle file
-    /// without it (`Bundle::without_key`).
+    /// key sealed in the vault. The vault's key is never replaced from a bundle file: only
+    /// when the vault has none (a bundle installed with its key by an earlier version) is the
+    /// bundle's key moved into the vault; the caller then rewrites the bundle file without it
+    /// (`Bundle::without_key`).
     pub fn connect(vault: &mut Vault, bundle: &Bundle, now: i64) -> Result<Hub, EscrowError> {
         vault.check_hub(&bundle.anchor_digest())?;
-        let config = if bundle.key_pem.is_empty() {
-            let key = vault.secret(TLS_KEY)?.ok_or(EscrowError::NoTlsKey)?;
-            let key = std::str::from_utf8(&key).map_err(|_| EscrowError::NoTlsKey)?;
-            bundle.client_config_with(key)?
-        } else {
-            let config = bundle.client_config()?;
-            vault.store_secret(TLS_KEY, bundle.key_pem.as_bytes(), now)?;
-            config
+        let config = match vault.secret(TLS_KEY)? {
+            Some(key) => {
+                let key = std::str::from_utf8(&key).map_err(|_| EscrowError::NoTlsKey)?;
+                bundle.client_config_with(key)?
+            }
+            None if bundle.key_pem.is_empty() => return Err(EscrowError::NoTlsKey),
+            None => {
+                let config = bundle.client_config()?;
+                vault.store_secret(TLS_KEY, bundle.key_pem.as_bytes(), now)?;
+                config
+            }
         };
         Ok(Hub { client: HubClient::new(&bundle.hub_url, config)?, receipt_key: bundle.hub_receipt_key()? })
     }

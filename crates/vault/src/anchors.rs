@@ -7,16 +7,23 @@
 //! copy is opened and compared field by field: an anchor edited without the PIN is refused,
 //! by name.
 //!
-//! What this cannot do without hardware: the wrong-PIN counter is written before the PIN is
-//! tried, so it cannot be authenticated; someone who can edit the files can reset it (or
-//! simply copy the vault) and guess PINs offline at the cost of one Argon2id each. A TPM's
-//! dictionary-attack lockout is what stops that: [`KeyStore`] is the seam for it.
+//! The users (name, role, public key) are anchors too: an officer who edits their slot to say
+//! "supervisor" is refused, by name.
+//!
+//! What this cannot do without hardware: the wrong-PIN counter and the `destroyed` flag are
+//! written before the PIN is tried, so they cannot be authenticated; and nothing on the tablet
+//! alone tells an older copy of the whole file from the newest. Someone who can write the
+//! files can therefore put back an older `keyslots.json`: the counter reset, a destruction
+//! undone, a removed user (with their old PIN) or an earlier hub binding back, each with the
+//! anchors that were true then. They can also copy the vault away and guess PINs offline at
+//! one Argon2id each. A TPM's monotonic counter and dictionary-attack lockout are what stop
+//! that: [`KeyStore`] is the seam for it.
 
 use serde::{Deserialize, Serialize};
 
 use crate::VaultError;
 use crate::crypto::{self, Key};
-use crate::keyslots::KeySlots;
+use crate::keyslots::{KeySlots, Role};
 
 /// The anchors a vault binds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +32,8 @@ pub enum Anchor {
     DeviceId,
     DeviceKey,
     FailurePolicy,
+    /// A user's name, role or public key, or a user added or removed.
+    Users,
     /// The sealed copy itself: removed, or not this vault's, from a vault that had one.
     SealedCopy,
 }
@@ -36,6 +45,7 @@ impl std::fmt::Display for Anchor {
             Anchor::DeviceId => "device id",
             Anchor::DeviceKey => "device key",
             Anchor::FailurePolicy => "wrong-PIN limit",
+            Anchor::Users => "list of users and their roles",
             Anchor::SealedCopy => "sealed copy of the anchors",
         })
     }
@@ -52,11 +62,14 @@ pub struct Anchors {
     /// The hub bundle's digest (its CA, URL and receipt key), once provisioned.
     #[serde(default)]
     pub hub: Option<String>,
+    /// Every user: (name, role, public key), in the slots' order.
+    pub users: Vec<(String, Role, String)>,
 }
 
 const AAD: &[u8] = b"doorstep-vault-anchors-v1";
 
-/// The key-slot file version that binds anchors. Version 1 (no anchors) is upgraded by hand.
+/// The key-slot file version. Version 1 (before anchors; never released) is refused: binding
+/// anchors "as they are now" would take whatever an attacker wrote as the truth.
 pub const VERSION: u32 = 2;
 
 fn changed() -> VaultError {
@@ -73,6 +86,7 @@ impl Anchors {
             device_public_key: slots.device_public_key.clone(),
             max_failures: slots.max_failures,
             hub,
+            users: slots.slots.iter().map(|s| (s.user.clone(), s.role, s.public_key.clone())).collect(),
         }
     }
 
@@ -81,13 +95,12 @@ impl Anchors {
         hex::encode(crypto::seal(data_key, AAD, &json))
     }
 
-    /// Opens the sealed copy in `slots`. A vault made before anchors were bound (version 1,
-    /// no copy) needs an upgrade; a version-2 vault without its copy, or with one that does
-    /// not open under this data key, was tampered with, and is refused as such: removing the
-    /// copy must not turn it into an old vault to re-bind.
+    /// Opens the sealed copy in `slots`. A file without it (removed, or of a version before
+    /// anchors), or with one that does not open under this data key, was tampered with and is
+    /// refused as such: there is no way to re-bind anchors "as they are now".
     pub fn open(slots: &KeySlots, data_key: &Key) -> Result<Anchors, VaultError> {
-        if slots.anchors.is_empty() {
-            return Err(if slots.version < VERSION { VaultError::NeedsUpgrade } else { changed() });
+        if slots.anchors.is_empty() || slots.version != VERSION {
+            return Err(changed());
         }
         let bytes = hex::decode(&slots.anchors).map_err(|_| changed())?;
         let plain = crypto::open(data_key, AAD, &bytes).ok_or_else(changed)?;
@@ -105,6 +118,8 @@ impl Anchors {
             Some(Anchor::DeviceKey)
         } else if now.max_failures != self.max_failures {
             Some(Anchor::FailurePolicy)
+        } else if now.users != self.users {
+            Some(Anchor::Users)
         } else {
             None
         }

@@ -14,8 +14,12 @@ pub const DIR_MODE: u32 = 0o700;
 /// Creates `dir` and its missing parents, each 0700.
 pub fn create_dir(dir: &Path) -> io::Result<()> {
     fs::DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)?;
-    // A folder that existed already (an earlier version made it 0755) is tightened.
-    fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))
+    // A folder that existed already (an earlier version made it 0755) is tightened; a link to
+    // a folder elsewhere is used, never changed.
+    if fs::symlink_metadata(dir)?.file_type().is_symlink() {
+        return Ok(());
+    }
+    set_dir_mode(dir)
 }
 
 /// Opens a new file for writing, 0600, failing if it exists.

@@ -120,11 +120,6 @@ pub enum VaultError {
     /// `init` was given a folder that holds something else.
     #[error("the folder is not empty and holds no vault: give an empty or new folder")]
     NotEmpty,
-    /// A vault made by an earlier version, whose anchors are not yet bound.
-    #[error(
-        "this vault was made by an earlier version: its trust anchors are not authenticated; check them and run `doorstep vault upgrade`"
-    )]
-    NeedsUpgrade,
 }
 
 fn busy_message(pid: Option<u32>) -> String {

@@ -11,6 +11,7 @@ use doorstep_envelope::{BureauPublicKey, DeviceId, VerifyingKey, signing_key_fro
 use crate::anchors::{self, Anchors, KeyStore, SoftwareKeyStore};
 use crate::keyslots::{self, KeySlots};
 use crate::lock::{self, WriterLock};
+use crate::sending::{SECRET_PREFIX, SECRET_SUFFIX};
 use crate::{
     AUDIT, DRAFTS, ENVELOPES, INDEX_DIR, InitOptions, RECEIPTS, Recovery, Vault, VaultConfig, VaultError, audit,
     crypto, fsutil, pin, seal,
@@ -34,15 +35,17 @@ impl Vault {
         if dir.join(keyslots::FILE).exists() {
             return Err(VaultError::AlreadyInitialised);
         }
-        // The folder becomes the vault's, and its entries are tightened as the vault's own:
-        // it must hold nothing else (but the lock of another init racing this one).
+        // The folder becomes the vault's, and its entries are tightened as the vault's own: it
+        // must hold nothing else. What an init that a stop cut short left (the lock, empty
+        // folders, a counter for a data key that was never stored) is the vault's own and
+        // is started over.
         let holds_nothing_else = |dir: &Path| -> Result<(), VaultError> {
             match fs::read_dir(dir) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(e.into()),
                 Ok(entries) => {
                     for entry in entries {
-                        if entry?.file_name() != lock::FILE {
+                        if !entry?.file_name().to_str().is_some_and(is_own) {
                             return Err(VaultError::NotEmpty);
                         }
                     }
@@ -100,27 +103,6 @@ impl Vault {
             return Err(VaultError::AnchorChanged(changed));
         }
         Self::open_unlocked(dir, lock, slots, user, data_key, seed, now_unix, config)
-    }
-
-    /// Binds the trust anchors of a vault made by an earlier version (key-slot version 1), as
-    /// they are now, after the officer has checked them: `doorstep vault upgrade` shows the
-    /// bureau key, the device id and the installed hub bundle first, and `hub` is that
-    /// bundle's digest (None when the unit was never provisioned). Refused for any vault of
-    /// the current version, whether its anchors are bound or were removed.
-    pub fn upgrade(dir: &Path, user: &str, pin: &str, hub: Option<&str>, now_unix: i64) -> Result<(), VaultError> {
-        let lock = WriterLock::acquire(dir, lock::WAIT)?;
-        let (mut slots, data_key, seed) = Self::unwrap_slots(dir, user, pin, now_unix)?;
-        match Anchors::open(&slots, &data_key) {
-            Err(VaultError::NeedsUpgrade) => {}
-            Ok(_) => return Err(VaultError::NotAllowed("the trust anchors are bound already".into())),
-            Err(e) => return Err(e),
-        }
-        slots.version = anchors::VERSION;
-        slots.anchors = Anchors::of(&slots, hub.map(str::to_string)).seal(&data_key);
-        slots.store(dir)?;
-        let mut v =
-            Self::open_unlocked(dir, lock, slots, user, data_key, seed, now_unix, VaultConfig { reserve_bytes: 0 })?;
-        v.record(now_unix, "anchors-bound", user)
     }
 
     /// Counts the attempt, then unwraps the user's slot: the slots, the data key and the
@@ -237,6 +219,25 @@ impl Vault {
         self.record(now, "hub-bound", &digest[..16.min(digest.len())])
     }
 
+    /// Loads the key slots for a change of users, after checking that nothing bound was
+    /// changed on disk since this unlock; `store_users` then seals the anchors anew.
+    pub(crate) fn slots_for_change(&self) -> Result<(KeySlots, Anchors), VaultError> {
+        let slots = KeySlots::load(&self.dir)?;
+        let anchors = Anchors::open(&slots, &self.data_key)?;
+        if let Some(changed) = anchors.changed_in(&slots) {
+            return Err(VaultError::AnchorChanged(changed));
+        }
+        Ok((slots, anchors))
+    }
+
+    /// Stores `slots` whose users changed, their anchors sealed anew: every other anchor is
+    /// taken from the sealed copy, never from the file.
+    pub(crate) fn store_users(&self, mut slots: KeySlots, anchors: Anchors) -> Result<(), VaultError> {
+        let users = Anchors::of(&slots, None).users;
+        slots.anchors = Anchors { users, ..anchors }.seal(&self.data_key);
+        slots.store(&self.dir)
+    }
+
     /// Checks a hub bundle against the one bound at provisioning. None bound is refused too:
     /// a bundle is bound only by `provision`, under the PIN, never on first use (a copy of the
     /// key slots from before provisioning must not let another hub be bound silently).
@@ -257,12 +258,24 @@ fn is_own(name: &str) -> bool {
     const NAMES: [&str; 8] =
         [keyslots::FILE, lock::FILE, seal::COUNTER_FILE, AUDIT, ENVELOPES, RECEIPTS, DRAFTS, INDEX_DIR];
     let set_aside = |own: &str| name.strip_prefix(own).is_some_and(|rest| rest.starts_with(".damaged-"));
-    // A temporary file of an atomic write: `.NAME.RANDOM.tmp`.
+    NAMES.contains(&name)
+        || set_aside(INDEX_DIR)
+        || set_aside(AUDIT)
+        || is_own_temporary(name)
+        || (name.starts_with(SECRET_PREFIX) && name.ends_with(SECRET_SUFFIX))
+}
+
+/// A temporary file of an atomic write of one of the vault's own top-level files:
+/// `.NAME.RANDOM.tmp`.
+pub(crate) fn is_own_temporary(name: &str) -> bool {
     let temporary = |own: &str| {
         name.strip_prefix('.').and_then(|n| n.strip_prefix(own)).is_some_and(|rest| rest.starts_with('.'))
             && name.ends_with(".tmp")
     };
-    NAMES.contains(&name) || set_aside(INDEX_DIR) || set_aside(AUDIT) || NAMES.iter().any(|own| temporary(own))
+    [keyslots::FILE, seal::COUNTER_FILE].into_iter().any(temporary)
+        || name.strip_prefix('.').is_some_and(|n| {
+            n.starts_with(SECRET_PREFIX) && n.contains(&format!("{SECRET_SUFFIX}.")) && n.ends_with(".tmp")
+        })
 }
 
 /// Tightens what an earlier version or sled left readable: the folder to 0700 and the vault's

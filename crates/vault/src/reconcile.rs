@@ -33,12 +33,20 @@ impl Vault {
     pub(crate) fn reconcile(&mut self, now: i64, audit: &[AuditEntry]) -> Result<(), VaultError> {
         // The temporary files of atomic writes a stop cut short (`.NAME.RANDOM.tmp`): what
         // they held was never reported written. The writer lock is ours, so none is in use.
-        for dir in [self.dir.clone(), self.dir.join(DRAFTS), self.dir.join(RECEIPTS)] {
+        // In the vault's folder only those of its own files; its own folders are all its own.
+        for (dir, own_only) in
+            [(self.dir.clone(), true), (self.dir.join(DRAFTS), false), (self.dir.join(RECEIPTS), false)]
+        {
             for entry in fs::read_dir(&dir)? {
                 let entry = entry?;
                 let name = entry.file_name();
                 let name = name.to_string_lossy();
-                if name.starts_with('.') && name.ends_with(".tmp") && entry.file_type()?.is_file() {
+                let temporary = if own_only {
+                    crate::open::is_own_temporary(&name)
+                } else {
+                    name.starts_with('.') && name.ends_with(".tmp")
+                };
+                if temporary && entry.file_type()?.is_file() {
                     fsutil::remove_durably(&entry.path())?;
                 }
             }

@@ -13,6 +13,10 @@ use crate::outbox::{self, OutboxError, OutboxEvent};
 use crate::seal::Sidecar;
 use crate::{OutboxEntry, RECEIPTS, ReviewSummary, Vault, VaultError, crypto, fsutil};
 
+/// A sealed secret's file: `secret-NAME.sealed`.
+pub(crate) const SECRET_PREFIX: &str = "secret-";
+pub(crate) const SECRET_SUFFIX: &str = ".sealed";
+
 impl Vault {
     pub(crate) fn put_entry(&self, entry: &OutboxEntry) -> Result<(), VaultError> {
         let json = serde_json::to_vec(entry).map_err(|e| VaultError::Corrupt(e.to_string()))?;
@@ -152,7 +156,7 @@ impl Vault {
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
             return Err(VaultError::NotAllowed(format!("{name:?} is not a secret's name")));
         }
-        Ok(self.dir.join(format!("secret-{name}.sealed")))
+        Ok(self.dir.join(format!("{SECRET_PREFIX}{name}{SECRET_SUFFIX}")))
     }
 
     /// Keeps the hub's signed receipt for a released batch (durably), beside the envelopes'.

@@ -10,13 +10,13 @@ impl Vault {
         if self.role != Role::Supervisor && !self.is_only_user()? {
             return Err(VaultError::NotAllowed("only a supervisor enrols users".into()));
         }
-        let mut slots = KeySlots::load(&self.dir)?;
+        let (mut slots, anchors) = self.slots_for_change()?;
         if slots.slots.iter().any(|s| s.user == user) {
             return Err(VaultError::NotAllowed(format!("{user} is already enrolled")));
         }
         let (slot, _) = KeySlots::make_slot(user, role, pin.as_bytes(), kdf, &self.data_key, crate::open::key_store())?;
         slots.slots.push(slot);
-        slots.store(&self.dir)?;
+        self.store_users(slots, anchors)?;
         self.record(now, "user-added", user)
     }
 
@@ -29,7 +29,7 @@ impl Vault {
         if self.role != Role::Supervisor {
             return Err(VaultError::NotAllowed("only a supervisor removes users".into()));
         }
-        let mut slots = KeySlots::load(&self.dir)?;
+        let (mut slots, anchors) = self.slots_for_change()?;
         if !slots.slots.iter().any(|s| s.user == user) {
             return Err(VaultError::UnknownUser(user.into()));
         }
@@ -37,7 +37,7 @@ impl Vault {
             return Err(VaultError::NotAllowed("the last user cannot be removed".into()));
         }
         slots.slots.retain(|s| s.user != user);
-        slots.store(&self.dir)?;
+        self.store_users(slots, anchors)?;
         self.record(now, "user-removed", user)
     }
 
@@ -45,7 +45,7 @@ impl Vault {
     pub fn change_pin(&mut self, new_pin: &str, kdf: KdfParams, now: i64) -> Result<(), VaultError> {
         pin::check_pin(new_pin)?;
         let store = crate::open::key_store();
-        let mut slots = KeySlots::load(&self.dir)?;
+        let (mut slots, anchors) = self.slots_for_change()?;
         let (mut slot, _) = KeySlots::make_slot(&self.user, self.role, new_pin.as_bytes(), kdf, &self.data_key, store)?;
         // Keep the user's signing key: re-wrap the existing seed under the new PIN.
         let salt = hex::decode(&slot.salt).map_err(|_| VaultError::Corrupt("salt".into()))?;
@@ -60,7 +60,7 @@ impl Vault {
         for s in slots.slots.iter_mut().filter(|s| s.user == self.user) {
             *s = slot.clone();
         }
-        slots.store(&self.dir)?;
+        self.store_users(slots, anchors)?;
         let user = self.user.clone();
         self.record(now, "pin-changed", &user)
     }

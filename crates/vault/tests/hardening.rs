@@ -106,11 +106,11 @@ fn anchors_edited_without_the_pin_are_refused_by_name() {
     }
 }
 
-/// R26: the sealed copy itself removed, or replaced by another vault's, is tampering, not an
-/// earlier version's vault: it is refused, and cannot be "upgraded" (re-bound) either. Only a
-/// vault of key-slot version 1 is upgraded, binding the hub shown to the officer.
+/// R26: the sealed copy itself removed, replaced by another vault's, or the file's version set
+/// to one from before anchors: each is tampering, refused, and there is no way to re-bind the
+/// anchors "as they are now" (an attacker's bureau key would be taken as the truth).
 #[test]
-fn a_removed_or_foreign_sealed_copy_is_refused_and_only_version_1_is_upgraded() {
+fn a_removed_or_foreign_sealed_copy_or_an_old_version_is_refused() {
     let d = tmp();
     init(d.path());
     let other = tmp();
@@ -118,6 +118,7 @@ fn a_removed_or_foreign_sealed_copy_is_refused_and_only_version_1_is_upgraded() 
     let foreign: serde_json::Value =
         serde_json::from_slice(&fs::read(other.path().join("keyslots.json")).unwrap()).unwrap();
     let foreign = foreign["anchors"].clone();
+    let attacker = hex::encode([0xab; 32]);
     let original = fs::read(d.path().join("keyslots.json")).unwrap();
     type Edit = Box<dyn Fn(&mut serde_json::Value)>;
     let cases: Vec<(&str, Edit)> = vec![
@@ -125,37 +126,75 @@ fn a_removed_or_foreign_sealed_copy_is_refused_and_only_version_1_is_upgraded() 
         ("missing", Box::new(|v| drop(v.as_object_mut().unwrap().remove("anchors")))),
         ("another vault's", Box::new(move |v| v["anchors"] = foreign.clone())),
         ("not hex", Box::new(|v| v["anchors"] = "zz".into())),
+        ("version 1", Box::new(|v| v["version"] = 1.into())),
+        (
+            "version 1, no copy, another bureau key",
+            Box::new(move |v| {
+                v["version"] = 1.into();
+                v["anchors"] = "".into();
+                v["bureau_public_key"] = attacker.clone().into();
+            }),
+        ),
     ];
     for (what, edit) in cases {
         fs::write(d.path().join("keyslots.json"), &original).unwrap();
         edit_keyslots(d.path(), edit);
         let r = Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig::default());
         assert!(matches!(r, Err(VaultError::AnchorChanged(Anchor::SealedCopy))), "{what}: {:?}", r.err());
-        let r = Vault::upgrade(d.path(), OFFICER, PIN, Some(&"3".repeat(64)), NOW);
-        assert!(matches!(r, Err(VaultError::AnchorChanged(Anchor::SealedCopy))), "{what}: upgrade {r:?}");
     }
-
-    // A vault made before anchors were bound: version 1, no sealed copy.
-    fs::write(d.path().join("keyslots.json"), &original).unwrap();
-    edit_keyslots(d.path(), |v| {
-        v["version"] = 1.into();
-        v.as_object_mut().unwrap().remove("anchors");
-    });
-    assert!(matches!(
-        Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig::default()),
-        Err(VaultError::NeedsUpgrade)
-    ));
-    let hub = "4".repeat(64);
-    Vault::upgrade(d.path(), OFFICER, PIN, Some(&hub), NOW).unwrap();
-    let v = unlock(d.path());
-    v.check_hub(&hub).unwrap();
-    assert!(matches!(v.check_hub(&"5".repeat(64)), Err(VaultError::HubBundleChanged)));
-    drop(v);
-    assert!(matches!(Vault::upgrade(d.path(), OFFICER, PIN, None, NOW), Err(VaultError::NotAllowed(_))));
 }
 
-/// A right PIN on a vault refused for its anchors (or an upgrade due) is not counted as a
-/// wrong one: the officer who tries again and again does not destroy the keys.
+/// R26: the users are anchors. An officer who makes their own slot a supervisor's, or a slot
+/// removed or renamed on disk, is refused by name; users added, removed and PINs changed
+/// through the vault keep it opening.
+#[test]
+fn roles_and_users_edited_without_the_pin_are_refused() {
+    let d = tmp();
+    init(d.path());
+    let mut v = unlock(d.path());
+    v.add_user("supervisor-test", Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
+    drop(v);
+    let mut s = Vault::unlock(d.path(), "supervisor-test", "654321", NOW, VaultConfig::default()).unwrap();
+    s.add_user("officer-2", Role::Officer, "111111", KdfParams::INSECURE_TEST, NOW).unwrap();
+    s.remove_user("officer-2", NOW).unwrap();
+    drop(s);
+    let mut v = unlock(d.path());
+    v.change_pin("222222", KdfParams::INSECURE_TEST, NOW).unwrap();
+    v.change_pin(PIN, KdfParams::INSECURE_TEST, NOW).unwrap();
+    drop(v);
+    let original = fs::read(d.path().join("keyslots.json")).unwrap();
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        ("officer made supervisor", Box::new(|v| v["slots"][0]["role"] = "supervisor".into())),
+        ("supervisor removed", Box::new(|v| drop(v["slots"].as_array_mut().unwrap().remove(1)))),
+        ("a public key swapped", Box::new(|v| v["slots"][0]["public_key"] = "00".repeat(32).into())),
+    ];
+    for (what, edit) in cases {
+        fs::write(d.path().join("keyslots.json"), &original).unwrap();
+        edit_keyslots(d.path(), edit);
+        let r = Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig::default());
+        assert!(matches!(r, Err(VaultError::AnchorChanged(Anchor::Users))), "{what}: {:?}", r.err());
+    }
+    fs::write(d.path().join("keyslots.json"), &original).unwrap();
+    assert_eq!(unlock(d.path()).user().1, Role::Officer);
+}
+
+/// A change of users re-seals the anchors from the sealed copy, never from the file: a bureau
+/// key edited on disk while the unit runs is not laundered by the next enrolment.
+#[test]
+fn a_change_of_users_does_not_launder_an_edited_anchor() {
+    let d = tmp();
+    init(d.path());
+    let mut v = unlock(d.path());
+    edit_keyslots(d.path(), |v| v["bureau_public_key"] = hex::encode([0xab; 32]).into());
+    let r = v.add_user("supervisor-test", Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW);
+    assert!(matches!(r, Err(VaultError::AnchorChanged(Anchor::BureauKey))), "{r:?}");
+    drop(v);
+    let r = Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig::default());
+    assert!(matches!(r, Err(VaultError::AnchorChanged(Anchor::BureauKey))), "{:?}", r.err());
+}
+
+/// A right PIN on a vault refused for its anchors is not counted as a wrong one: the officer who tries again and again does not destroy the keys.
 #[test]
 fn a_right_pin_on_a_refused_vault_costs_no_attempt() {
     let d = tmp();
@@ -253,12 +292,24 @@ fn only_the_vaults_own_files_are_tightened_and_init_wants_an_empty_folder() {
     fs::set_permissions(&outside, fs::Permissions::from_mode(0o644)).unwrap();
     std::os::unix::fs::symlink(&outside, vault.join("envelopes").join("link")).unwrap();
     fs::set_permissions(vault.join("audit.log"), fs::Permissions::from_mode(0o644)).unwrap();
+    // An earlier version's sealed secret, left readable.
+    let mut v = unlock(&vault);
+    v.store_secret("hub-tls-key", b"secret", NOW).unwrap();
+    drop(v);
+    fs::set_permissions(vault.join("secret-hub-tls-key.sealed"), fs::Permissions::from_mode(0o644)).unwrap();
+    // A folder of the vault's kept elsewhere through a link: used, never changed.
+    let elsewhere = d.path().join("receipts-elsewhere");
+    fs::rename(vault.join("receipts"), &elsewhere).unwrap();
+    fs::set_permissions(&elsewhere, fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, vault.join("receipts")).unwrap();
     drop(unlock(&vault));
     let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&vault.join("notes.txt")), 0o644);
     assert_eq!(mode(&vault.join("other")), 0o755);
     assert_eq!(mode(&outside), 0o644, "a link inside the vault is not followed");
     assert_eq!(mode(&vault.join("audit.log")), 0o600, "the vault's own file is tightened");
+    assert_eq!(mode(&vault.join("secret-hub-tls-key.sealed")), 0o600, "and its sealed secrets");
+    assert_eq!(mode(&elsewhere), 0o755, "a linked folder is not changed");
     for entry in fs::read_dir(vault.join("index")).unwrap() {
         let entry = entry.unwrap();
         if entry.file_type().unwrap().is_file() {
@@ -286,6 +337,22 @@ fn only_the_vaults_own_files_are_tightened_and_init_wants_an_empty_folder() {
     assert_eq!(fs::read_dir(&busy).unwrap().count(), 1, "nothing was added beside it");
 }
 
+/// An init a stop cut short (its folders, the lock and a counter made, the key slots not yet)
+/// leaves only the vault's own entries: the next init (the app's demo vault at its next start)
+/// starts over instead of refusing the folder for ever.
+#[test]
+fn an_init_cut_short_is_started_over() {
+    let d = tmp();
+    let vault = d.path().join("vault");
+    init(&vault);
+    fs::remove_file(vault.join("keyslots.json")).unwrap();
+    fs::remove_file(vault.join("audit.log")).unwrap();
+    fs::remove_dir_all(vault.join("index")).unwrap();
+    fs::write(vault.join(".keyslots.json.0011223344556677.tmp"), b"half").unwrap();
+    init(&vault);
+    drop(unlock(&vault));
+}
+
 /// A stop in the middle of an atomic write leaves `.NAME.RANDOM.tmp` beside the file it was
 /// to replace, in any of the vault's folders: each is swept at the next unlock, and nothing
 /// else is.
@@ -303,12 +370,15 @@ fn temporary_files_a_stop_left_are_swept_from_every_folder() {
     for p in &left {
         fs::write(p, b"half written").unwrap();
     }
-    fs::write(d.path().join("drafts").join("kept.tmp"), b"not ours by name").unwrap();
+    fs::write(d.path().join("drafts").join("kept.tmp"), b"not a temporary name").unwrap();
+    // In the vault's folder, only its own files' temporaries are the vault's.
+    fs::write(d.path().join(".notes.txt.backup.tmp"), b"someone's").unwrap();
     drop(unlock(d.path()));
     for p in &left {
         assert!(!p.exists(), "{} swept", p.display());
     }
     assert!(d.path().join("drafts").join("kept.tmp").exists());
+    assert!(d.path().join(".notes.txt.backup.tmp").exists());
 }
 
 fn seal_erase_all(dir: &Path, n: u64) -> u64 {
