@@ -96,10 +96,15 @@ pub struct Limits {
     /// new connection takes the place of one not proven an enrolled tablet's (one that has
     /// sent nothing yet if there is one, else the oldest of the address holding the most such
     /// places), which is closed (`evicted-unauthenticated` in the log); only a hub full of
-    /// enrolled tablets' connections refuses one (`connection-limit`).
+    /// enrolled tablets' kept connections (see `protected_connections_per_device`) refuses
+    /// one (`connection-limit`).
     pub max_connections: usize,
     /// Connections open at once from one IP address (tablets behind one carrier NAT share one).
     pub max_connections_per_ip: usize,
+    /// Connections of one enrolled device that are never closed for a newcomer; its others
+    /// may be, like those not proven an enrolled tablet's (one device's certificate, stolen or
+    /// an insider's, cannot hold every place). 0: none is.
+    pub protected_connections_per_device: usize,
     /// Unfinished (partial) uploads one device may hold at the hub.
     pub uploads_per_device: usize,
     /// Hours after which a partial upload that has not grown is dropped.
@@ -114,6 +119,7 @@ impl Default for Limits {
             body_timeout_secs: 30.0,
             max_connections: 1024,
             max_connections_per_ip: 128,
+            protected_connections_per_device: 4,
             uploads_per_device: 32,
             upload_expiry_hours: 7 * 24,
         }

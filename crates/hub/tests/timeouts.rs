@@ -1,7 +1,9 @@
 //! Deadlines and caps of each connection (SECURITY R25), on an in-process hub with short
 //! limits: a peer that does not finish its handshake, one that sends no request, one whose
 //! body stops, and a kept-alive connection left idle are each closed when their deadline
-//! passes; connections from one address past its cap are closed at once.
+//! passes; connections from one address past its cap are closed at once. One enrolled device
+//! keeps only a few of the places for good, and a revoked one gives them back at its next
+//! request.
 
 mod common;
 
@@ -132,5 +134,101 @@ fn a_tablet_reconnects_once_when_its_idle_connection_was_closed() {
     assert_eq!(c.receipt(&id).unwrap(), None, "asked again on a new connection");
     // And a connection in use is kept: a request soon after reuses it without a retry.
     assert_eq!(c.receipt(&id).unwrap(), None);
+    drop(running);
+}
+
+type Tls = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+/// A GET of an application's receipt on `s`, kept alive: the reply's status and error code,
+/// or `None` when the hub has closed the connection.
+fn ask(s: &mut Tls) -> Option<(u16, String)> {
+    let id = doorstep_envelope::ApplicationId::new_v7(1_790_000_000_000, [3; 10]).to_string();
+    let get = format!("GET {} HTTP/1.1\r\nhost: localhost\r\ncontent-length: 0\r\n\r\n", wire::receipt_path(&id));
+    s.write_all(get.as_bytes()).ok()?;
+    s.flush().ok()?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let head = String::from_utf8_lossy(&head).to_lowercase();
+    let field =
+        |name: &str| head.lines().find_map(|l| l.strip_prefix(&format!("{name}: ")).map(|v| v.trim().to_string()));
+    let status = head.get(9..12)?.parse().ok()?;
+    let mut body = vec![0u8; field("content-length").and_then(|n| n.parse().ok()).unwrap_or(0)];
+    s.read_exact(&mut body).ok()?;
+    Some((status, field(wire::ERROR).unwrap_or_default()))
+}
+
+/// Whether the hub closes `s` within `within` (an end of stream, or the connection reset; not
+/// the read's own timeout).
+fn closes_within(s: &mut Tls, within: Duration) -> bool {
+    s.get_ref().set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 64];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) => return !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+        }
+    }
+}
+
+fn hub_with_two_tablets(d: &std::path::Path, limits: Limits) -> (pki::Hub, Bundle, Bundle) {
+    let mut hub = pki::init(&d.join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    hub.config.limits = limits;
+    let insider = common::bundle(&hub, "tablet-09", Validity::days(1));
+    let tablet = common::bundle(&hub, "tablet-01", Validity::days(1));
+    (hub, insider, tablet)
+}
+
+/// R25 (review 2, S5): one enrolled device's certificate, on as many connections as the hub
+/// has places, holds only a few of them for good (four by default); the rest may be closed for
+/// a newcomer like any connection not proven an enrolled tablet's, and another tablet is served.
+#[test]
+fn one_enrolled_device_cannot_hold_every_place_r25() {
+    let d = tempfile::tempdir().unwrap();
+    let (hub, insider, tablet) = hub_with_two_tablets(d.path(), Limits { max_connections: 8, ..Limits::default() });
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let mut held: Vec<Tls> = (0..8).map(|_| tls(&insider, running.addr)).collect();
+    for (n, s) in held.iter_mut().enumerate() {
+        assert_eq!(ask(s), Some((404, "no-receipt".into())), "the insider's connection {n} is served");
+    }
+    let url = format!("https://localhost:{}", running.addr.port());
+    let mut c = doorstep_sync::client::HubClient::new(&url, tablet.client_config().unwrap()).unwrap();
+    let id = doorstep_envelope::ApplicationId::new_v7(1_790_000_000_000, [4; 10]).to_string();
+    let served = c.receipt(&id);
+    assert!(matches!(served, Ok(None)), "another tablet is served with every place the insider's: {served:?}");
+    let answered: Vec<bool> = held.iter_mut().map(|s| ask(s).is_some()).collect();
+    assert_eq!(&answered[..4], &[true; 4], "the insider's first four connections are kept");
+    assert_eq!(answered.iter().filter(|a| !**a).count(), 1, "one of the others made room: {answered:?}");
+    drop(running);
+}
+
+/// R25 (review 2, S5): a device revoked while its connections hold the hub's every place is
+/// answered `403 revoked-device` at its next request on each, and each is closed; another
+/// tablet is then served.
+#[test]
+fn a_revoked_devices_connections_are_closed_at_its_next_request_r25() {
+    let d = tempfile::tempdir().unwrap();
+    let (hub, insider, tablet) = hub_with_two_tablets(d.path(), Limits { max_connections: 4, ..Limits::default() });
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let mut held: Vec<Tls> = (0..4).map(|_| tls(&insider, running.addr)).collect();
+    for s in &mut held {
+        assert_eq!(ask(s), Some((404, "no-receipt".into())));
+    }
+    hub.revoke("tablet-09").unwrap();
+    for (n, s) in held.iter_mut().enumerate() {
+        assert_eq!(ask(s), Some((403, "revoked-device".into())), "connection {n}");
+        assert!(closes_within(s, Duration::from_secs(2)), "connection {n} is closed after its refusal");
+    }
+    let url = format!("https://localhost:{}", running.addr.port());
+    let mut c = doorstep_sync::client::HubClient::new(&url, tablet.client_config().unwrap()).unwrap();
+    let id = doorstep_envelope::ApplicationId::new_v7(1_790_000_000_000, [5; 10]).to_string();
+    let served = c.receipt(&id);
+    assert!(matches!(served, Ok(None)), "another tablet is served: {served:?}");
     drop(running);
 }

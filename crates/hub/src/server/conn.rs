@@ -5,10 +5,12 @@
 //! When every place is taken, a newcomer takes the place of a connection not yet proven to be
 //! an enrolled tablet's (still in its handshake, or with a certificate no enrolled device has),
 //! which is closed: connections that cannot finish a handshake never starve a tablet, and a
-//! tablet's proven connection is never closed for a newcomer. The one closed is one that has
-//! sent nothing yet, when there is one (a tablet sends its ClientHello at once), else one from
-//! the address holding the most unproven places, its oldest: a flood that keeps coming takes
-//! its own places, not those of a tablet still in its handshake from another address.
+//! tablet's proven connection is never closed for a newcomer, up to a few per device (one
+//! device's certificate cannot hold every place; a revoked device's connections are closed at
+//! its next request, by the service's refusal). The one closed is one that has sent nothing
+//! yet, when there is one (a tablet sends its ClientHello at once), else one from the address
+//! holding the most unproven places, its oldest: a flood that keeps coming takes its own
+//! places, not those of a tablet still in its handshake from another address.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
@@ -32,6 +34,8 @@ pub(super) struct Caps {
     pub body: Duration,
     pub total: usize,
     pub per_ip: usize,
+    /// Proven connections of one device never closed for a newcomer.
+    pub protected_per_device: usize,
 }
 
 /// Connections open now, in all and by peer address, and which of them a newcomer may take
@@ -55,6 +59,8 @@ struct Places {
     pending: HashMap<IpAddr, Pending>,
     /// Connections told to close for a newcomer whose places are not given back yet.
     closing: HashSet<u64>,
+    /// Proven connections (never closed for a newcomer) by enrolled device.
+    protected: HashMap<String, usize>,
     /// Connections closed for newcomers since the hub started.
     evicted: u64,
 }
@@ -129,6 +135,8 @@ struct Ticket {
     id: u64,
     /// Whether the connection is to close for a newcomer.
     word: Word,
+    /// The enrolled device whose proven connection this is.
+    device: Option<String>,
 }
 
 /// What a connection has heard from the gate. The receiver is awaited only while `Waiting`,
@@ -157,21 +165,51 @@ impl Drop for Ticket {
         }
         places.take_unproven(self.id);
         places.closing.remove(&self.id);
+        if let Some(device) = &self.device
+            && let Some(n) = places.protected.get_mut(device)
+        {
+            *n -= 1;
+            if *n == 0 {
+                places.protected.remove(device);
+            }
+        }
         drop(places);
         self.gate.freed.notify_one();
     }
 }
 
+/// What became of a connection found to be an enrolled device's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Proof {
+    /// Never closed for a newcomer.
+    Kept,
+    /// The device already has as many kept connections as it may: this one may still be
+    /// closed for a newcomer.
+    PastCap,
+    /// It was told to close before this: it should close now.
+    Told,
+}
+
 impl Ticket {
-    /// The connection is an enrolled tablet's: never closed for a newcomer. False when it
-    /// was told to close before this (it should close now).
-    fn prove(&mut self) -> bool {
+    /// The connection is enrolled `device`'s: never closed for a newcomer, unless the device
+    /// already has `Caps::protected_per_device` such connections.
+    fn prove(&mut self, device: &str) -> Proof {
         let mut places = self.gate.places.lock().unwrap_or_else(|e| e.into_inner());
-        let proven = places.take_unproven(self.id).is_some();
-        if proven {
-            self.word = Word::Kept;
+        if self.device.is_some() {
+            return Proof::Kept;
         }
-        proven
+        if !places.unproven.contains_key(&self.id) {
+            return Proof::Told;
+        }
+        let kept = places.protected.get(device).copied().unwrap_or(0);
+        if kept >= self.gate.caps.protected_per_device {
+            return Proof::PastCap;
+        }
+        places.take_unproven(self.id);
+        *places.protected.entry(device.to_string()).or_default() += 1;
+        self.device = Some(device.to_string());
+        self.word = Word::Kept;
+        Proof::Kept
     }
 
     /// Resolves when the connection is told to close for a newcomer (at once, each time, once
@@ -239,7 +277,7 @@ impl Gate {
         places.next += 1;
         let (tell, told) = oneshot::channel();
         places.add_unproven(id, ip, tell);
-        Admission::In(Ticket { gate: self.clone(), ip, id, word: Word::Waiting(told) })
+        Admission::In(Ticket { gate: self.clone(), ip, id, word: Word::Waiting(told), device: None })
     }
 
     /// A byte of connection `id` has arrived: it is closed for a newcomer only when every
@@ -284,6 +322,7 @@ struct Logs {
     evicted: Throttle,
     handshake: Throttle,
     accept: Throttle,
+    past_cap: Throttle,
 }
 
 /// The longest a newcomer waits for a connection told to close to give its place back.
@@ -303,6 +342,7 @@ pub(super) async fn accept_loop(
         evicted: Throttle::new(10),
         handshake: Throttle::new(10),
         accept: Throttle::new(1),
+        past_cap: Throttle::new(10),
     });
     let mut pause = Duration::ZERO;
     loop {
@@ -414,18 +454,31 @@ async fn serve_connection(
     let certificate = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| c.to_vec());
     let Some(certificate) = certificate else { return };
     let certificate = Arc::new(certificate);
-    // An enrolled device's connection keeps its place; one whose certificate no enrolled
-    // device has (revoked, or never enrolled) may still be told to close.
+    // An enrolled device's connection keeps its place (a few per device); one whose
+    // certificate no enrolled device has (revoked, or never enrolled) may still be told to
+    // close. A device revoked later is refused at its next request, and the connection closed.
     let checking = {
         let (service, certificate) = (service.clone(), certificate.clone());
         tokio::task::spawn_blocking(move || service.enrolled(&certificate))
     };
     let enrolled = tokio::select! {
         _ = ticket.evicted() => return,
-        enrolled = checking => enrolled.unwrap_or(false),
+        enrolled = checking => enrolled.ok().flatten(),
     };
-    if enrolled && !ticket.prove() {
-        return;
+    if let Some(device) = enrolled {
+        match ticket.prove(&device) {
+            Proof::Kept => {}
+            Proof::Told => return,
+            Proof::PastCap => {
+                if let Some(left_out) = logs.past_cap.allow() {
+                    let code = "protected-per-device";
+                    tracing::warn!(
+                        peer = %peer.ip(), device = %device, code = %code, left_out,
+                        "a device has as many connections kept as it may: this one may be closed for a newcomer"
+                    );
+                }
+            }
+        }
     }
     let handler = hyper::service::service_fn(move |req| {
         let (service, certificate) = (service.clone(), certificate.clone());
@@ -515,7 +568,7 @@ mod tests {
 
     fn caps(total: usize, per_ip: usize) -> Caps {
         let second = Duration::from_secs(1);
-        Caps { handshake: second, header: second, body: second, total, per_ip }
+        Caps { handshake: second, header: second, body: second, total, per_ip, protected_per_device: 2 }
     }
 
     fn admitted(admission: Admission) -> Ticket {
@@ -537,8 +590,8 @@ mod tests {
         let mut second = admitted(gate.admit(a));
         assert!(matches!(gate.admit(a), Admission::Refused("per-ip-limit")));
         let mut third = admitted(gate.admit(b));
-        for t in [&mut first, &mut second, &mut third] {
-            assert!(t.prove());
+        for (n, t) in [&mut first, &mut second, &mut third].into_iter().enumerate() {
+            assert_eq!(t.prove(&format!("tablet-{n}")), Proof::Kept);
         }
         assert!(matches!(gate.admit(b), Admission::Refused("connection-limit")), "every place is proven");
         drop(first);
@@ -555,7 +608,11 @@ mod tests {
         let mut tablet = admitted(gate.admit(ip(1)));
         let mut oldest = admitted(gate.admit(ip(2)));
         let mut newer = admitted(gate.admit(ip(3)));
-        assert!(tablet.prove(), "the first connection finished its handshake as an enrolled tablet");
+        assert_eq!(
+            tablet.prove("tablet-1"),
+            Proof::Kept,
+            "the first connection finished its handshake as an enrolled tablet"
+        );
 
         match gate.admit(ip(4)) {
             Admission::Wait(Some((from, 1))) => assert_eq!(from, ip(2), "the oldest unproven one"),
@@ -565,7 +622,7 @@ mod tests {
         assert!(!told(&mut newer) && !told(&mut tablet), "and no other");
         assert!(matches!(gate.admit(ip(4)), Admission::Wait(None)), "none more until it has closed");
         assert!(!told(&mut newer));
-        assert!(!oldest.prove(), "told to close before its handshake ended: it stays told");
+        assert_eq!(oldest.prove("tablet-2"), Proof::Told, "told to close before its handshake ended: it stays told");
         drop(oldest);
         let mut fourth = admitted(gate.admit(ip(4)));
 
@@ -576,7 +633,7 @@ mod tests {
         assert!(told(&mut newer));
         drop(newer);
         let mut fifth = admitted(gate.admit(ip(5)));
-        assert!(fourth.prove() && fifth.prove());
+        assert_eq!((fourth.prove("tablet-4"), fifth.prove("tablet-5")), (Proof::Kept, Proof::Kept));
         assert!(matches!(gate.admit(ip(6)), Admission::Refused("connection-limit")), "all proven: refused");
         assert!(
             !told(&mut tablet) && matches!(tablet.word, Word::Kept),
@@ -623,7 +680,7 @@ mod tests {
             flood.push(admitted(gate.admit(flooder(k))));
         }
         assert!(!told(&mut tablet), "the tablet's connection is still open, its handshake may end");
-        assert!(tablet.prove());
+        assert_eq!(tablet.prove("tablet-1"), Proof::Kept);
     }
 
     /// A flood of connections that send nothing, each from an address of its own (so that
@@ -665,7 +722,7 @@ mod tests {
     async fn a_tickets_word_may_be_awaited_again_whatever_came_before() {
         let gate = Arc::new(Gate::new(caps(1, 1)));
         let mut kept = admitted(gate.admit(ip(1)));
-        assert!(kept.prove());
+        assert_eq!(kept.prove("tablet-1"), Proof::Kept);
         for _ in 0..3 {
             let waited = tokio::time::timeout(Duration::from_millis(20), kept.evicted()).await;
             assert!(waited.is_err(), "a proven connection is never told to close");
@@ -677,6 +734,39 @@ mod tests {
             let waited = tokio::time::timeout(Duration::from_millis(20), closing.evicted()).await;
             assert!(waited.is_ok(), "told once, it stays told");
         }
+    }
+
+    /// R25 (review 2, S5): one device keeps at most `protected_per_device` connections; its
+    /// others may be closed for a newcomer, and a place it gives back may be kept by another
+    /// of its connections.
+    #[test]
+    fn one_device_keeps_only_so_many_connections_r25() {
+        let gate = Arc::new(Gate::new(caps(6, 6)));
+        let mut insider: Vec<Ticket> = (0..6).map(|_| admitted(gate.admit(ip(9)))).collect();
+        let proofs: Vec<Proof> = insider
+            .iter_mut()
+            .map(|t| {
+                gate.spoke(t.id);
+                t.prove("tablet-09")
+            })
+            .collect();
+        assert_eq!(proofs, [Proof::Kept, Proof::Kept, Proof::PastCap, Proof::PastCap, Proof::PastCap, Proof::PastCap]);
+        assert!(matches!(gate.admit(ip(1)), Admission::Wait(Some((from, 1))) if from == ip(9)));
+        assert!(told(&mut insider[2]), "the oldest of those past the cap");
+        assert!(insider.iter_mut().enumerate().all(|(n, t)| n == 2 || !told(t)), "and no other");
+        drop(insider.remove(2));
+        let mut tablet = admitted(gate.admit(ip(1)));
+        assert_eq!(tablet.prove("tablet-01"), Proof::Kept, "another device keeps its own");
+        // A kept connection closes: the device's next connection may be kept.
+        drop(insider.remove(0));
+        let mut next = admitted(gate.admit(ip(9)));
+        assert_eq!(next.prove("tablet-09"), Proof::Kept);
+        assert_eq!(gate.places.lock().unwrap().protected.get("tablet-09"), Some(&2));
+        drop(insider);
+        drop(next);
+        drop(tablet);
+        let places = gate.places.lock().unwrap();
+        assert!(places.protected.is_empty() && places.unproven.is_empty() && places.open == 0);
     }
 
     #[test]

@@ -102,6 +102,7 @@ pub fn start(hub: &Hub, listen: &str) -> Result<Running, ServerError> {
     tracing::info!(
         max_connections = caps.total,
         per_ip = caps.per_ip,
+        protected_per_device = caps.protected_per_device,
         handshake_s = caps.handshake.as_secs_f64(),
         header_s = caps.header.as_secs_f64(),
         body_s = caps.body.as_secs_f64(),
@@ -172,6 +173,7 @@ fn caps(limits: &Limits, open_files: Option<usize>) -> conn::Caps {
         body: Limits::duration(limits.body_timeout_secs),
         total,
         per_ip: limits.max_connections_per_ip.max(1),
+        protected_per_device: limits.protected_connections_per_device,
     }
 }
 

@@ -202,7 +202,10 @@ impl<S: Store> Service<S> {
         })
     }
 
-    /// The enrolled device a certificate belongs to, or the reply refusing it.
+    /// The enrolled device a certificate belongs to, or the reply refusing it. A refused
+    /// certificate's connection is closed after the reply: a device revoked while its
+    /// connections were kept at the gate (SECURITY R25) gives their places back at its next
+    /// request.
     fn device(&self, peer: &[u8]) -> Result<String, Reply> {
         let devices = self
             .devices
@@ -214,18 +217,20 @@ impl<S: Store> Service<S> {
                 403,
                 "unknown-device",
                 "this certificate is signed by the hub's CA but no enrolled device has it",
-            )),
+            )
+            .closing()),
             Some(d) if d.revoked_at_unix.is_some() => {
-                Err(Reply::error(403, "revoked-device", format!("device {} was revoked; it may not upload", d.name)))
+                Err(Reply::error(403, "revoked-device", format!("device {} was revoked; it may not upload", d.name))
+                    .closing())
             }
             Some(d) => Ok(d.name.clone()),
         }
     }
 
-    /// Whether a certificate is an enrolled device's, not revoked: its connection then keeps
-    /// its place at the gate when every place is taken (SECURITY R25).
-    pub fn enrolled(&self, peer: &[u8]) -> bool {
-        self.device(peer).is_ok()
+    /// The enrolled device a certificate is, when it is one and not revoked: its connection
+    /// may then keep its place at the gate when every place is taken (SECURITY R25).
+    pub fn enrolled(&self, peer: &[u8]) -> Option<String> {
+        self.device(peer).ok()
     }
 
     /// Answers a request, and logs it: method, route, status, device and application id,
