@@ -144,12 +144,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let _ = stop.send(());
             })
             .context("install the stop signal handler")?;
-            let running = doorstep_hub::server::start(&hub, &hub.config.listen)?;
             // A daemon's output may go nowhere (a closed pipe): not a reason to stop serving.
             let say = |line: String| {
                 use std::io::Write;
                 let _ = writeln!(std::io::stdout(), "{line}");
             };
+            let opened = doorstep_hub::server::open(&hub)?;
+            // A stop that came while the store opened (an index rebuild may take minutes) is
+            // acted on before the hub listens: no tablet connects only to be cut.
+            if stopped.try_recv().is_ok() {
+                drop(opened);
+                say(format!("hub {} stopped before it served", hub.config.hub_id));
+                return Ok(());
+            }
+            let running = opened.serve(&hub.config.listen)?;
             say(format!(
                 "hub {} serving on https://{} (tablets use {})",
                 hub.config.hub_id, running.addr, hub.config.url

@@ -205,3 +205,47 @@ fn a_hub_stopped_with_sigterm_while_it_starts_exits_cleanly() {
         assert!(status.success(), "round {round}: {status:?}");
     }
 }
+
+/// A stop that comes while the hub opens its store (a long index rebuild, here a store another
+/// process holds a moment longer) is acted on once the store is open, before the hub listens:
+/// it exits cleanly without ever saying it serves or taking a connection (review 2, N6).
+#[test]
+fn a_hub_stopped_with_sigterm_while_its_store_opens_exits_without_serving() {
+    let d = tempfile::tempdir().unwrap();
+    let (hub, _) = common::hub_on_free_port(d.path());
+    let held = SledStore::open(&hub.dir.join("store")).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
+        .env("RUST_LOG", "warn")
+        .arg("--hub")
+        .arg(&hub.dir)
+        .arg("serve")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The hub has opened the store's journal and waits for the index's lock.
+    let journal = hub.dir.join("store").join("journal.log");
+    let opening = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == journal))
+    };
+    let started = std::time::Instant::now();
+    while !opening(child.id()) {
+        assert!(started.elapsed() < Duration::from_secs(10), "the hub did not open its store");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let term = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    std::thread::sleep(Duration::from_millis(200));
+    drop(held);
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{:?}: {stdout} {stderr}", out.status);
+    assert!(!stdout.contains("serving"), "the hub said it serves after it was told to stop: {stdout}");
+    assert!(stdout.contains("stopped before it served"), "{stdout}");
+    assert!(!doorstep_hub::admin::socket_path(&hub.dir).exists(), "no admin socket left");
+    SledStore::open(&hub.dir.join("store")).expect("the store is free");
+}

@@ -75,21 +75,53 @@ impl Drop for Running {
 }
 
 /// Opens the hub's store and serves on `listen` (e.g. `127.0.0.1:0`) until the returned
-/// handle is dropped.
+/// handle is dropped: [`open`], then [`Opened::serve`].
 pub fn start(hub: &Hub, listen: &str) -> Result<Running, ServerError> {
+    open(hub)?.serve(listen)
+}
+
+/// A hub whose store is open (which may have taken a rebuild of its index) and that does not
+/// listen yet: `serve` starts it, dropping it closes the store.
+pub struct Opened {
+    tls: Arc<ServerConfig>,
+    service: Arc<Service<SledStore>>,
+    dir: std::path::PathBuf,
+    limits: Limits,
+}
+
+/// Opens the hub's store (rebuilding its index if it must) and readies its TLS and service.
+pub fn open(hub: &Hub) -> Result<Opened, ServerError> {
     let tls = Arc::new(tls_config(hub)?);
     let store = SledStore::open(&hub.dir.join("store"))?;
     for line in store.recovery().report() {
         tracing::warn!("{line}");
     }
     let service = Arc::new(Service::new(store, hub)?);
-    let admin = match crate::admin::serve(&crate::admin::socket_path(&hub.dir), service.store.clone()) {
+    Ok(Opened { tls, service, dir: hub.dir.clone(), limits: hub.config.limits.clone() })
+}
+
+impl Opened {
+    /// Makes the admin socket and serves on `listen` until the returned handle is dropped.
+    pub fn serve(self, listen: &str) -> Result<Running, ServerError> {
+        let Opened { tls, service, dir, limits } = self;
+        serve(tls, service, &dir, &limits, listen)
+    }
+}
+
+fn serve(
+    tls: Arc<ServerConfig>,
+    service: Arc<Service<SledStore>>,
+    dir: &std::path::Path,
+    limits: &Limits,
+    listen: &str,
+) -> Result<Running, ServerError> {
+    let admin = match crate::admin::serve(&crate::admin::socket_path(dir), service.store.clone()) {
         Ok(a) => Some(a),
         Err(e) => {
             // Serving tablets matters more than the back office's convenience.
             tracing::warn!(
                 "no admin socket at {} ({e}); status, decide and export need the hub stopped",
-                crate::admin::socket_path(&hub.dir).display()
+                crate::admin::socket_path(dir).display()
             );
             None
         }
@@ -98,7 +130,7 @@ pub fn start(hub: &Hub, listen: &str) -> Result<Running, ServerError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(io("the runtime".into()))?;
     let listener = runtime.block_on(async { bind(listen) }).map_err(io(format!("listen on {listen}")))?;
     let addr = listener.local_addr().map_err(io(format!("listen on {listen}")))?;
-    let caps = caps(&hub.config.limits, open_file_limit());
+    let caps = caps(limits, open_file_limit());
     tracing::info!(
         max_connections = caps.total,
         per_ip = caps.per_ip,
