@@ -36,13 +36,16 @@ const MAX_REQUEST: u64 = 64 * 1024;
 
 /// An admin connection is closed after this long without a request.
 const IDLE: std::time::Duration = std::time::Duration::from_secs(300);
+/// How long a stopping hub tries to write a reply to a client that does not read it.
+const WRITE: std::time::Duration = std::time::Duration::from_secs(2);
 /// How long the command line waits for the hub's answer.
 const ANSWER: std::time::Duration = std::time::Duration::from_secs(60);
 
 type Connections = Arc<Mutex<Vec<(UnixStream, std::thread::JoinHandle<()>)>>>;
 
-/// The socket served by a running hub; removed when dropped, its connections closed, and the
-/// store released (each connection's thread holds it).
+/// The socket served by a running hub; removed when dropped, its connections closed once the
+/// requests sent on them are answered, and the store released (each connection's thread
+/// holds it).
 pub struct Admin {
     path: PathBuf,
     /// Wakes the accept loop, which waits on the listener and on this at once (not by
@@ -60,9 +63,16 @@ impl Drop for Admin {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        // Each connection is shut for reading only: a request already sent (being answered, or
+        // waiting in the socket) is answered, its reply written, and only then does its thread
+        // read the end; the client can send no more. A reply the client does not read is
+        // given up after WRITE, so a stop never hangs on it.
         let open: Vec<_> = std::mem::take(&mut *self.connections.lock().unwrap_or_else(|e| e.into_inner()));
-        for (stream, thread) in open {
-            let _ = stream.shutdown(std::net::Shutdown::Both);
+        for (stream, _) in &open {
+            let _ = stream.set_write_timeout(Some(WRITE));
+            let _ = stream.shutdown(std::net::Shutdown::Read);
+        }
+        for (_, thread) in open {
             let _ = thread.join();
         }
         let _ = std::fs::remove_file(&self.path);
@@ -270,5 +280,87 @@ impl Records for AdminClient {
         let _: serde_json::Value =
             self.call(AdminRequest { op: "decide".into(), id: Some(id.into()), status: Some(verdict.clone()) })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// Records whose `decide` waits to be let go, and that keep what was decided.
+    struct Slow {
+        entered: Mutex<mpsc::Sender<()>>,
+        go: Mutex<mpsc::Receiver<()>>,
+        decided: Mutex<Vec<String>>,
+    }
+
+    impl Records for Slow {
+        fn received(&self, _: &str) -> Result<Option<Received>, StoreError> {
+            Ok(None)
+        }
+        fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError> {
+            Ok(Vec::new())
+        }
+        fn envelope(&self, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(None)
+        }
+        fn status(&self, _: &str) -> Result<Option<Status>, StoreError> {
+            Ok(None)
+        }
+        fn decide(&self, id: &str, _: &Status) -> Result<(), StoreError> {
+            let _ = self.entered.lock().unwrap().send(());
+            let _ = self.go.lock().unwrap().recv();
+            self.decided.lock().unwrap().push(id.to_string());
+            Ok(())
+        }
+    }
+
+    /// Requests the hub has been sent when it stops (review 2, N7) are answered: the one being
+    /// stored and the one waiting behind it each get their reply, so the command line never
+    /// reports a failure for a verdict that was stored.
+    #[test]
+    fn requests_sent_before_the_hub_stops_get_their_replies() {
+        let d = tempfile::tempdir().unwrap();
+        let (entered, entering) = mpsc::channel();
+        let (go, going) = mpsc::channel();
+        let slow = Arc::new(Slow { entered: Mutex::new(entered), go: Mutex::new(going), decided: Mutex::default() });
+        let path = socket_path(d.path());
+        let admin = serve(&path, slow.clone()).unwrap();
+        let mut client = UnixStream::connect(&path).unwrap();
+        client.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let decide = |id: &str| {
+            let req = AdminRequest { op: "decide".into(), id: Some(id.into()), status: Some(Status::Accepted) };
+            serde_json::to_string(&req).unwrap() + "\n"
+        };
+        // Another client, connected and idle: the stop does not wait out its idle deadline.
+        let mut idle = BufReader::new(UnixStream::connect(&path).unwrap());
+        idle.get_mut().write_all(b"{\"op\": \"status\", \"id\": \"app-0\"}\n").unwrap();
+        let mut line = String::new();
+        idle.read_line(&mut line).unwrap();
+        assert_eq!(line, "{\"ok\":null}\n");
+        client.write_all((decide("app-1") + &decide("app-2")).as_bytes()).unwrap();
+        entering.recv().unwrap();
+        // The hub stops while the first is being stored: its accept loop ends first (the
+        // socket refuses newcomers), then its connections are shut.
+        let stopping = std::thread::spawn(move || {
+            let t = std::time::Instant::now();
+            drop(admin);
+            t.elapsed()
+        });
+        while UnixStream::connect(&path).is_ok() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        go.send(()).unwrap();
+        go.send(()).unwrap();
+        let took = stopping.join().unwrap();
+        assert!(took < std::time::Duration::from_secs(2), "the stop took {took:?}");
+        assert_eq!(idle.read_line(&mut line).unwrap(), 0, "the idle client's connection is closed");
+        let mut replies = String::new();
+        let _ = std::io::Read::read_to_string(&mut client, &mut replies);
+        let decided = slow.decided.lock().unwrap().clone();
+        assert_eq!(replies.lines().collect::<Vec<_>>(), vec![r#"{"ok":null}"#; decided.len()], "{decided:?}");
+        assert_eq!(decided, ["app-1", "app-2"], "both were stored");
     }
 }
