@@ -4,6 +4,7 @@
 //! [`conn`] keeps the hub up under abuse (SECURITY R25).
 
 mod conn;
+mod gate;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
