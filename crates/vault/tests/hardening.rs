@@ -320,19 +320,7 @@ fn only_the_vaults_own_files_are_tightened_and_init_wants_an_empty_folder() {
     let busy = d.path().join("busy");
     fs::create_dir(&busy).unwrap();
     fs::write(busy.join("thesis.txt"), b"someone's").unwrap();
-    let r = Vault::init(
-        &busy,
-        &InitOptions {
-            device_id: "tablet-test-02",
-            bureau: &bureau().public,
-            user: OFFICER,
-            role: Role::Officer,
-            pin: PIN,
-            kdf: KdfParams::INSECURE_TEST,
-            max_failures: 10,
-            now_unix: NOW,
-        },
-    );
+    let r = try_init(&busy);
     assert!(matches!(r, Err(VaultError::NotEmpty)), "{:?}", r.err());
     assert_eq!(fs::read_dir(&busy).unwrap().count(), 1, "nothing was added beside it");
 }

@@ -22,6 +22,11 @@ pub fn bureau() -> BureauKeyPair {
 }
 
 pub fn init(dir: &Path) -> BureauKeyPair {
+    try_init(dir).unwrap()
+}
+
+/// `init`, its error returned.
+pub fn try_init(dir: &Path) -> Result<BureauKeyPair, VaultError> {
     let b = bureau();
     Vault::init(
         dir,
@@ -35,9 +40,8 @@ pub fn init(dir: &Path) -> BureauKeyPair {
             max_failures: 10,
             now_unix: NOW,
         },
-    )
-    .unwrap();
-    b
+    )?;
+    Ok(b)
 }
 
 pub fn unlock(dir: &Path) -> Vault {
