@@ -16,7 +16,7 @@ use doorstep_vault::VaultConfig;
 use crate::auth::{Auth, OfficerAuth, VaultAuth};
 use crate::config::Config;
 use crate::demo::DEMO_PIN;
-use crate::screens::unlock::{GlyphProbe, PinKey, PrivacyNote, Title};
+use crate::screens::unlock::{GlyphProbe, PinKey, PrivacyNote, Title, UnlockFeedback};
 use crate::screens::{PolicyInUse, Screen};
 use crate::settings::UiArgs;
 use crate::ui::theme;
@@ -115,7 +115,10 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
                 app.add_systems(Startup, move |mut out: MessageWriter<PinKey>| {
                     out.write_batch(keys.clone());
                 });
-                app.add_systems(Update, take_screenshot.run_if(in_state(Screen::Home)));
+                // The home screen, or the unlock screen once it has answered a refused PIN
+                // (a wrong or tampered vault, to see its words).
+                let refused = |feedback: Res<UnlockFeedback>| feedback.0.is_some();
+                app.add_systems(Update, take_screenshot.run_if(in_state(Screen::Home).or_else(refused)));
             }
             None => {
                 app.add_systems(Update, take_screenshot.run_if(in_state(Screen::Unlock)));

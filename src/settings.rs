@@ -65,7 +65,8 @@ pub struct UiArgs {
     /// With --screenshot: draw the title with characters the font lacks, to compare against.
     #[arg(long, hide = true, requires = "screenshot")]
     pub probe_missing_glyphs: bool,
-    /// With --screenshot: type this PIN first, and take the screenshot of the home screen.
+    /// With --screenshot: type this PIN first, and take the screenshot of the home screen (or
+    /// of the unlock screen, if it refused the PIN).
     #[arg(long, value_name = "PIN", hide = true, requires = "screenshot")]
     pub screenshot_pin: Option<String>,
     /// Record the number of frames drawn so far to this file, every frame (for tests).

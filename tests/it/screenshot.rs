@@ -207,6 +207,20 @@ fn the_unlock_screen_renders_chinese_under_xvfb() {
     let (_, _, width, height) = rect(&real_meta, "privacy_note");
     assert!(width as f32 <= doorstep::screens::unlock::TEXT_COLUMN_WIDTH, "the note is {width} px wide");
     assert!(height >= 2 * 24, "the note should wrap onto two lines or more; it is {height} px high");
+
+    // R26 on the screen: the demo vault's bureau key edited on disk, the right PIN typed: the
+    // unit stays locked and says so in red, under the PIN dots (no red before).
+    let red = |img: &RgbImage| img.pixels().filter(|p| p[0] > 150 && p[1] < 90 && p[2] < 90).count();
+    assert!(red(&real) < 50, "no refusal is shown before a PIN is typed");
+    let slots = dir.join("vault").join("keyslots.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&slots).unwrap()).unwrap();
+    v["bureau_public_key"] = "11".repeat(32).into();
+    std::fs::write(&slots, serde_json::to_vec(&v).unwrap()).unwrap();
+    let refused_png = dir.join("refused.png");
+    shoot(&display, &refused_png, &["--screenshot-pin", doorstep::demo::DEMO_PIN]);
+    keep(&refused_png, "unlock-refused-zh.png");
+    let refused = image::open(&refused_png).unwrap().to_rgb8();
+    assert!(red(&refused) > 1000, "the refusal is drawn in red ({} red pixels)", red(&refused));
 }
 
 #[test]
