@@ -44,6 +44,8 @@ pub fn make_bureau(vault: &Path) -> anyhow::Result<BureauPublicKey> {
 
 /// Creates a demo vault in `dir` for `officer` with the demo PIN and a demo bureau.
 pub fn create_vault(dir: &Path, officer: &str, now_unix: i64) -> anyhow::Result<()> {
+    // Checked before the demo bureau's key (beside the vault) is made anew.
+    Vault::check_new(dir)?;
     let bureau = make_bureau(dir)?;
     let (kdf, _) = KdfParams::calibrate(Duration::from_millis(500)).context("calibrating Argon2id")?;
     Vault::init(

@@ -184,6 +184,8 @@ fn bureau_key(arg: &str) -> anyhow::Result<BureauPublicKey> {
 fn init(dir: &Path, args: InitArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let user = args.user.unwrap_or_else(|| config.officer());
     let device_id = args.device_id.or_else(|| config.device_id.clone()).unwrap_or_else(|| "demo-tablet".into());
+    // Checked before anything is written, the demo bureau's key beside the folder included.
+    Vault::check_new(dir).with_context(|| format!("vault {}", dir.display()))?;
     let bureau = match (&args.bureau_key, args.demo_bureau) {
         (Some(k), _) => bureau_key(k)?,
         (None, true) => {

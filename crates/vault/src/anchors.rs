@@ -7,8 +7,16 @@
 //! copy is opened and compared field by field: an anchor edited without the PIN is refused,
 //! by name.
 //!
-//! The users (name, role, public key) are anchors too: an officer who edits their slot to say
-//! "supervisor" is refused, by name.
+//! The users (name, role, public key) are anchors too: someone without a PIN who edits a slot
+//! to say "supervisor" is refused, by name.
+//!
+//! What the anchors do not stop: an enrolled user. Every user's PIN unwraps the one data key
+//! the anchors are sealed under, so an officer who knows their own PIN and writes a program
+//! can re-seal them with another role or another bureau key. The authority on roles is the
+//! hub (it takes a batch only under a supervisor key it enrolled, SECURITY R24); a bureau key
+//! swapped by an insider is caught only when the back office cannot open what was sealed
+//! (a recipient key id in the envelope's signed header, checked by the hub, would catch it at
+//! upload: not built).
 //!
 //! What this cannot do without hardware: the wrong-PIN counter and the `destroyed` flag are
 //! written before the PIN is tried, so they cannot be authenticated; and nothing on the tablet

@@ -120,6 +120,11 @@ pub enum VaultError {
     /// `init` was given a folder that holds something else.
     #[error("the folder is not empty and holds no vault: give an empty or new folder")]
     NotEmpty,
+    /// A used vault's files without its key slots: nothing is made over them.
+    #[error(
+        "the folder holds a vault's files but no keyslots.json: restore it from a backup (a new vault here would make every application in it unreadable); nothing was changed"
+    )]
+    KeySlotsMissing,
 }
 
 fn busy_message(pid: Option<u32>) -> String {

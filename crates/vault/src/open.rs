@@ -32,34 +32,10 @@ impl Vault {
     pub fn init(dir: &Path, opts: &InitOptions<'_>) -> Result<VerifyingKey, VaultError> {
         pin::check_pin(opts.pin)?;
         opts.kdf.check_floor()?;
-        if dir.join(keyslots::FILE).exists() {
-            return Err(VaultError::AlreadyInitialised);
-        }
-        // The folder becomes the vault's, and its entries are tightened as the vault's own: it
-        // must hold nothing else. What an init that a stop cut short left (the lock, empty
-        // folders, a counter for a data key that was never stored) is the vault's own and
-        // is started over.
-        let holds_nothing_else = |dir: &Path| -> Result<(), VaultError> {
-            match fs::read_dir(dir) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(e.into()),
-                Ok(entries) => {
-                    for entry in entries {
-                        if !entry?.file_name().to_str().is_some_and(is_own) {
-                            return Err(VaultError::NotEmpty);
-                        }
-                    }
-                    Ok(())
-                }
-            }
-        };
-        holds_nothing_else(dir)?;
+        Self::check_new(dir)?;
         fsutil::create_dir(dir)?;
         let lock = WriterLock::acquire(dir, lock::WAIT)?;
-        if dir.join(keyslots::FILE).exists() {
-            return Err(VaultError::AlreadyInitialised);
-        }
-        holds_nothing_else(dir)?;
+        Self::check_new(dir)?;
         for sub in [ENVELOPES, RECEIPTS, DRAFTS] {
             fsutil::create_dir(&dir.join(sub))?;
         }
@@ -88,6 +64,38 @@ impl Vault {
         let mut v = Vault::unlock(dir, opts.user, opts.pin, opts.now_unix, VaultConfig::default())?;
         v.record(opts.now_unix, "init", opts.device_id)?;
         Ok(v.user_public_key())
+    }
+
+    /// Whether `init` may make a vault in `dir`: a new or empty folder, or one holding only
+    /// what an init that a stop cut short leaves before its key slots are stored (the lock,
+    /// the counter, empty folders, temporaries), which is started over. A folder with a vault
+    /// in it, or with what a vault holds once it was used (an audit log, an index, anything
+    /// in its folders) but no key slots, is refused: a new data key would make every sealed
+    /// application in it unreadable. Anything else is not the vault's to take.
+    pub fn check_new(dir: &Path) -> Result<(), VaultError> {
+        if dir.join(keyslots::FILE).exists() {
+            return Err(VaultError::AlreadyInitialised);
+        }
+        let entries = match fs::read_dir(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+            Ok(entries) => entries,
+        };
+        let empty_dir = |path: &Path| fs::read_dir(path).map(|mut d| d.next().is_none()).unwrap_or(false);
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { return Err(VaultError::NotEmpty) };
+            let left_by_init = match name {
+                n if n == lock::FILE || n == seal::COUNTER_FILE || is_own_temporary(n) => true,
+                ENVELOPES | RECEIPTS | DRAFTS | INDEX_DIR => empty_dir(&entry.path()),
+                _ => false,
+            };
+            if !left_by_init {
+                return Err(if is_own(name) { VaultError::KeySlotsMissing } else { VaultError::NotEmpty });
+            }
+        }
+        Ok(())
     }
 
     /// Unlocks the vault with a user's PIN, recovering from whatever the last stop left.

@@ -332,13 +332,56 @@ fn only_the_vaults_own_files_are_tightened_and_init_wants_an_empty_folder() {
 fn an_init_cut_short_is_started_over() {
     let d = tmp();
     let vault = d.path().join("vault");
-    init(&vault);
-    fs::remove_file(vault.join("keyslots.json")).unwrap();
-    fs::remove_file(vault.join("audit.log")).unwrap();
-    fs::remove_dir_all(vault.join("index")).unwrap();
+    fs::create_dir(&vault).unwrap();
+    for sub in ["envelopes", "receipts", "drafts"] {
+        fs::create_dir(vault.join(sub)).unwrap();
+    }
+    fs::write(vault.join("lock"), b"4242\n").unwrap();
+    fs::write(vault.join("counter.sealed"), b"sealed under a key never stored").unwrap();
     fs::write(vault.join(".keyslots.json.0011223344556677.tmp"), b"half").unwrap();
     init(&vault);
     drop(unlock(&vault));
+}
+
+/// A used vault whose keyslots.json is gone (deleted, lost) is not taken for a cut-short init:
+/// a new data key would make every sealed application in it unreadable. Refused, nothing
+/// changed.
+#[test]
+fn a_vault_without_its_key_slots_is_not_made_over() {
+    let d = tmp();
+    let vault = d.path().join("vault");
+    init(&vault);
+    let mut v = unlock(&vault);
+    let r = record(1, 100);
+    v.seal("visit-1", &r, &review(&r), NOW).unwrap();
+    v.save_draft("visit-2", "form", b"draft").unwrap();
+    drop(v);
+    fs::remove_file(vault.join("keyslots.json")).unwrap();
+    let listing = |dir: &Path| {
+        let mut names: Vec<String> = walk(dir).into_iter().map(|p| p.display().to_string()).collect();
+        names.sort();
+        names
+    };
+    let before = listing(&vault);
+    let r = try_init(&vault);
+    assert!(matches!(r, Err(VaultError::KeySlotsMissing)), "{:?}", r.err());
+    assert_eq!(listing(&vault), before, "nothing was changed");
+    // Only the audit log left (everything else empty): still a used vault.
+    let d = tmp();
+    fs::write(d.path().join("audit.log"), b"entries").unwrap();
+    assert!(matches!(try_init(d.path()), Err(VaultError::KeySlotsMissing)));
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
 }
 
 /// A stop in the middle of an atomic write leaves `.NAME.RANDOM.tmp` beside the file it was
