@@ -99,7 +99,9 @@ pub struct Limits {
     /// enrolled tablets' kept connections (see `protected_connections_per_device`) refuses
     /// one (`connection-limit`).
     pub max_connections: usize,
-    /// Connections open at once from one IP address (tablets behind one carrier NAT share one).
+    /// Connections open at once from one IP address (IPv6: per /64, which one subscriber
+    /// holds whole; an IPv4-mapped IPv6 address counts as its IPv4 one). Tablets behind one
+    /// carrier NAT share one IPv4 address.
     pub max_connections_per_ip: usize,
     /// Connections of one enrolled device that are never closed for a newcomer; its others
     /// may be, like those not proven an enrolled tablet's (one device's certificate, stolen or

@@ -28,6 +28,7 @@ pub(super) struct Caps {
     pub header: Duration,
     pub body: Duration,
     pub total: usize,
+    /// Connections from one address (IPv6: one /64; see `gate::network`).
     pub per_ip: usize,
     /// Proven connections of one device never closed for a newcomer.
     pub protected_per_device: usize,

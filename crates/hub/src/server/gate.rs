@@ -4,15 +4,32 @@
 //! has sent nothing yet first (a tablet sends its ClientHello at once), else the oldest of the
 //! address holding the most such places, so a flood that keeps coming takes its own places
 //! and not those of a tablet still in its handshake. A proven one is never told, up to
-//! `Caps::protected_per_device` of one device.
+//! `Caps::protected_per_device` of one device. An "address" here is a `network`: an IPv6
+//! peer is counted by its /64, which one subscriber holds whole, so its 2^64 addresses are
+//! one for the caps and the choice of whom to close.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, oneshot};
 
 use super::conn::Caps;
+
+/// What the gate counts a peer address as: an IPv4 address as itself (a carrier's NAT puts
+/// many tablets behind one, which `Caps::per_ip` allows for), an IPv6 address as its /64 (the
+/// least a subscriber or a host is given, so one attacker may use every address in it), and
+/// an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, a dual-stack socket's IPv4 peer) as the
+/// IPv4 address.
+pub(super) fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !(u128::MAX >> 64))),
+        },
+    }
+}
 
 /// Connections open now, in all and by peer address, and which of them a newcomer may take
 /// the place of.
@@ -26,12 +43,13 @@ pub(super) struct Gate {
 #[derive(Default)]
 struct Places {
     open: usize,
+    /// By `network`.
     by_ip: HashMap<IpAddr, usize>,
     /// The number the next connection gets: the order of arrival.
     next: u64,
     /// Connections not proven to be an enrolled tablet's, oldest first.
     unproven: BTreeMap<u64, Unproven>,
-    /// The same connections by address: those that have sent nothing yet, and the others.
+    /// The same connections by `network`: those that have sent nothing yet, and the others.
     pending: HashMap<IpAddr, Pending>,
     /// Connections told to close for a newcomer whose places are not given back yet.
     closing: HashSet<u64>,
@@ -43,14 +61,17 @@ struct Places {
 
 /// A connection not proven an enrolled tablet's.
 struct Unproven {
+    /// The peer's address, for the log.
     ip: IpAddr,
+    /// Its `network`, the key of `Places::pending`.
+    net: IpAddr,
     /// The way to tell it to close.
     tell: oneshot::Sender<()>,
     /// Whether a byte of it has arrived (its ClientHello's).
     spoke: bool,
 }
 
-/// One address's unproven connections, by arrival.
+/// One `network`'s unproven connections, by arrival.
 #[derive(Default)]
 struct Pending {
     silent: BTreeSet<u64>,
@@ -59,20 +80,21 @@ struct Pending {
 
 impl Places {
     fn add_unproven(&mut self, id: u64, ip: IpAddr, tell: oneshot::Sender<()>) {
-        self.unproven.insert(id, Unproven { ip, tell, spoke: false });
-        self.pending.entry(ip).or_default().silent.insert(id);
+        let net = network(ip);
+        self.unproven.insert(id, Unproven { ip, net, tell, spoke: false });
+        self.pending.entry(net).or_default().silent.insert(id);
     }
 
     fn take_unproven(&mut self, id: u64) -> Option<Unproven> {
         let u = self.unproven.remove(&id)?;
-        if let Some(p) = self.pending.get_mut(&u.ip) {
+        if let Some(p) = self.pending.get_mut(&u.net) {
             if u.spoke {
                 p.spoke.remove(&id)
             } else {
                 p.silent.remove(&id)
             };
             if p.silent.is_empty() && p.spoke.is_empty() {
-                self.pending.remove(&u.ip);
+                self.pending.remove(&u.net);
             }
         }
         Some(u)
@@ -84,14 +106,14 @@ impl Places {
         if std::mem::replace(&mut u.spoke, true) {
             return;
         }
-        if let Some(p) = self.pending.get_mut(&u.ip) {
+        if let Some(p) = self.pending.get_mut(&u.net) {
             p.silent.remove(&id);
             p.spoke.insert(id);
         }
     }
 
     /// The unproven connection to close for a newcomer: among those that have sent nothing
-    /// when there are any (else among all), the oldest of the address that holds the most of
+    /// when there are any (else among all), the oldest of the `network` that holds the most of
     /// them (the oldest such connection's address when several hold as many).
     fn victim(&self) -> Option<u64> {
         let any_silent = self.pending.values().any(|p| !p.silent.is_empty());
@@ -107,7 +129,10 @@ impl Places {
 /// A connection's place at the gate, given back when it closes.
 pub(super) struct Ticket {
     gate: Arc<Gate>,
+    /// The peer's address.
     ip: IpAddr,
+    /// Its `network`, the key of `Places::by_ip`.
+    net: IpAddr,
     id: u64,
     /// Whether the connection is to close for a newcomer.
     word: Word,
@@ -133,10 +158,10 @@ impl Drop for Ticket {
     fn drop(&mut self) {
         let mut places = self.gate.places.lock().unwrap_or_else(|e| e.into_inner());
         places.open = places.open.saturating_sub(1);
-        if let Some(n) = places.by_ip.get_mut(&self.ip) {
+        if let Some(n) = places.by_ip.get_mut(&self.net) {
             *n -= 1;
             if *n == 0 {
-                places.by_ip.remove(&self.ip);
+                places.by_ip.remove(&self.net);
             }
         }
         places.take_unproven(self.id);
@@ -232,13 +257,14 @@ impl Gate {
         Gate { caps, places: Mutex::new(Places::default()), freed: Notify::new() }
     }
 
-    /// A place for a connection from `ip`; when all are taken, an unproven connection (see
+    /// A place for a connection from `ip` (counted by its `network`); when all are taken, an unproven connection (see
     /// `Places::victim`) is told to close (one at a time: none is told while another has not
     /// closed yet), and only when every place is held by a proven connection is the newcomer
     /// refused.
     pub(super) fn admit(self: &Arc<Self>, ip: IpAddr) -> Admission {
         let mut places = self.places.lock().unwrap_or_else(|e| e.into_inner());
-        if places.by_ip.get(&ip).copied().unwrap_or(0) >= self.caps.per_ip {
+        let net = network(ip);
+        if places.by_ip.get(&net).copied().unwrap_or(0) >= self.caps.per_ip {
             return Admission::Refused("per-ip-limit");
         }
         if places.open >= self.caps.total {
@@ -254,13 +280,13 @@ impl Gate {
             places.evicted += 1;
             return Admission::Wait(Some((from, places.evicted)));
         }
-        *places.by_ip.entry(ip).or_default() += 1;
+        *places.by_ip.entry(net).or_default() += 1;
         places.open += 1;
         let id = places.next;
         places.next += 1;
         let (tell, told) = oneshot::channel();
         places.add_unproven(id, ip, tell);
-        Admission::In(Ticket { gate: self.clone(), ip, id, word: Word::Waiting(told), device: None })
+        Admission::In(Ticket { gate: self.clone(), ip, net, id, word: Word::Waiting(told), device: None })
     }
 
     /// A byte of connection `id` has arrived: it is closed for a newcomer only when every
@@ -312,6 +338,56 @@ mod tests {
     /// R25: with every place taken, a newcomer takes the place of a connection not proven an
     /// enrolled tablet's (here each address holds one, none has sent a byte: the oldest), one
     /// at a time; a proven one is never told to close.
+    #[test]
+    fn a_peer_is_counted_by_its_ipv4_address_or_its_ipv6_64() {
+        let net = |s: &str| network(s.parse().unwrap());
+        let cases = [
+            // (address, its network)
+            ("192.0.2.7", "192.0.2.7"),
+            ("10.0.0.1", "10.0.0.1"),
+            ("2001:db8:1:2::1", "2001:db8:1:2::"),
+            ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::"),
+            ("2001:db8:1:3::1", "2001:db8:1:3::"),
+            ("::1", "::"),
+            ("fe80::1:2:3:4", "fe80::"),
+            ("::ffff:192.0.2.7", "192.0.2.7"),
+            ("::ffff:10.0.0.1", "10.0.0.1"),
+        ];
+        for (address, expected) in cases {
+            assert_eq!(net(address), expected.parse::<IpAddr>().unwrap(), "{address}");
+        }
+        assert_eq!(net("2001:db8:1:2::1"), net("2001:db8:1:2:abcd::9"), "one /64: one network");
+        assert_ne!(net("2001:db8:1:2::1"), net("2001:db8:1:3::1"), "another /64: another network");
+        assert_ne!(net("192.0.2.7"), net("192.0.2.8"), "IPv4 is kept per address");
+    }
+
+    #[test]
+    fn two_addresses_of_one_ipv6_64_share_one_per_address_cap() {
+        let gate = Arc::new(Gate::new(caps(10, 1)));
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let other_of_the_same_64: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        let _first = admitted(gate.admit(one));
+        assert!(matches!(gate.admit(other_of_the_same_64), Admission::Refused("per-ip-limit")), "the same /64");
+        let _next_64 = admitted(gate.admit("2001:db8:1:3::1".parse().unwrap()));
+        let _mapped = admitted(gate.admit("::ffff:192.0.2.1".parse().unwrap()));
+        assert!(matches!(gate.admit(ip(1)), Admission::Refused("per-ip-limit")), "IPv4-mapped is the IPv4");
+    }
+
+    #[test]
+    fn the_addresses_of_one_ipv6_64_are_one_holder_when_choosing_whom_to_close() {
+        let gate = Arc::new(Gate::new(caps(3, 10)));
+        let _oldest = admitted(gate.admit(ip(2)));
+        let first: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let _a = admitted(gate.admit(first));
+        let _b = admitted(gate.admit("2001:db8:1:2::2".parse().unwrap()));
+        match gate.admit(ip(4)) {
+            Admission::Wait(Some((from, 1))) => {
+                assert_eq!(from, first, "the /64 holds the most: its oldest, by its own address")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn a_full_gate_closes_the_oldest_unproven_connection_for_a_newcomer_never_a_proven_one_r25() {
         let gate = Arc::new(Gate::new(caps(3, 3)));
