@@ -90,7 +90,6 @@ impl OfficerAuth for VaultAuth {
                 self.vault = Some(vault);
                 Ok(Officer { id: self.officer.clone(), display_name: self.officer.clone() })
             }
-            Err(VaultError::WrongPin { attempts_left }) => Err(AuthError::WrongPin { attempts_left }),
             Err(e) => Err(auth_error(e)),
         }
     }

@@ -44,11 +44,6 @@ impl Hub {
         };
         Ok(Hub { client: HubClient::new(&bundle.hub_url, config)?, receipt_key: bundle.hub_receipt_key()? })
     }
-
-    /// The key the hub signs receipts with, from the bound bundle.
-    pub fn receipt_key(&self) -> &VerifyingKey {
-        &self.receipt_key
-    }
 }
 
 #[derive(Debug, Default)]

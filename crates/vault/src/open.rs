@@ -140,7 +140,7 @@ impl Vault {
             return Err(VaultError::WrongPin { attempts_left: slots.max_failures - slots.failures.len() as u32 });
         };
         // This attempt succeeded: it is taken off the count at once, so that a right PIN on a
-        // vault refused for another reason (changed anchors, an upgrade due) costs nothing.
+        // vault refused for another reason (a changed anchor) costs nothing.
         // The earlier ones are failures for the audit log.
         slots.failures.pop();
         slots.store(dir)?;
@@ -158,8 +158,12 @@ impl Vault {
         now_unix: i64,
         config: VaultConfig,
     ) -> Result<Vault, VaultError> {
+        // `unwrap_slots` stored the slots as they are now, but for earlier failures: those are
+        // cleared (and written) only when there were any.
         let failed = std::mem::take(&mut slots.failures);
-        slots.store(dir)?;
+        if !failed.is_empty() {
+            slots.store(dir)?;
+        }
         let role = slots.slots.iter().find(|s| s.user == user).map(|s| s.role).ok_or(VaultError::Destroyed)?;
         let device_seed = hex::decode(&slots.device_key)
             .ok()

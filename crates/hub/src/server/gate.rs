@@ -158,24 +158,24 @@ impl Drop for Ticket {
     fn drop(&mut self) {
         let mut places = self.gate.places.lock().unwrap_or_else(|e| e.into_inner());
         places.open = places.open.saturating_sub(1);
-        if let Some(n) = places.by_ip.get_mut(&self.net) {
-            *n -= 1;
-            if *n == 0 {
-                places.by_ip.remove(&self.net);
-            }
-        }
+        release(&mut places.by_ip, &self.net);
         places.take_unproven(self.id);
         places.closing.remove(&self.id);
-        if let Some(device) = &self.device
-            && let Some(n) = places.protected.get_mut(device)
-        {
-            *n -= 1;
-            if *n == 0 {
-                places.protected.remove(device);
-            }
+        if let Some(device) = &self.device {
+            release(&mut places.protected, device);
         }
         drop(places);
         self.gate.freed.notify_one();
+    }
+}
+
+/// Gives back one of `key`'s places in a count, forgetting the key at none.
+fn release<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, usize>, key: &K) {
+    if let Some(n) = counts.get_mut(key) {
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(key);
+        }
     }
 }
 
