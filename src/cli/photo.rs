@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
+use doorstep_core::text::{Lang, Message};
 use doorstep_photo::assess::{Assessment, Assessor, Profile};
+use doorstep_photo::checks::CheckResult;
 use serde_json::{Map, json};
 
 #[derive(Debug, Subcommand)]
@@ -18,9 +20,13 @@ pub enum PhotoCommand {
         /// Print one JSON object per file.
         #[arg(long)]
         json: bool,
-        /// passport, hk-macao-permit or taiwan-permit.
+        /// passport, hk-macao-permit, taiwan-permit or taiwan-resident-permit.
         #[arg(long, default_value = "passport")]
         profile: String,
+        /// The applicant's age in months, for an infant or toddler (the standard relaxes the
+        /// eyes, expression and gaze rules for them).
+        #[arg(long)]
+        age_months: Option<u32>,
     },
     /// Crop a camera frame to the standard and write the JPEG; exits 1 and says why when the
     /// result would not comply.
@@ -33,8 +39,12 @@ pub enum PhotoCommand {
 }
 
 fn profile(name: &str) -> anyhow::Result<Profile> {
-    Profile::by_name(name)
-        .with_context(|| format!("unknown profile {name:?}: passport, hk-macao-permit or taiwan-permit"))
+    Profile::by_name(name).with_context(|| format!("unknown profile {name:?}: {}", Profile::names().join(", ")))
+}
+
+/// What to do (a failure) or why the check cannot judge, in one language; empty on a pass.
+fn advice(c: &CheckResult, lang: Lang) -> String {
+    c.advice.map(|key| Message::new(key).render(lang)).unwrap_or_default()
 }
 
 fn as_json(file: &str, a: &Assessment) -> serde_json::Value {
@@ -42,7 +52,15 @@ fn as_json(file: &str, a: &Assessment) -> serde_json::Value {
     for c in &a.checks {
         checks.insert(
             c.name.into(),
-            json!({"value": c.value, "threshold": c.threshold, "pass": c.pass, "advice_zh": c.advice_zh, "advice_en": c.advice_en}),
+            json!({
+                "value": c.value,
+                "threshold": c.threshold,
+                "pass": c.pass,
+                "exempt": c.exempt,
+                "advice": c.advice,
+                "advice_zh": advice(c, Lang::Zh),
+                "advice_en": advice(c, Lang::En),
+            }),
         );
     }
     json!({"file": file, "face_count": a.face_count, "pass": a.pass(), "checks": checks})
@@ -51,8 +69,12 @@ fn as_json(file: &str, a: &Assessment) -> serde_json::Value {
 pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
     let mut assessor = Assessor::new()?;
     match command {
-        PhotoCommand::Check { files, json, profile: p } => {
+        PhotoCommand::Check { files, json, profile: p, age_months } => {
             let profile = profile(&p)?;
+            let profile = match age_months {
+                Some(m) => profile.for_age_months(m),
+                None => profile,
+            };
             let mut all_pass = true;
             for file in files {
                 let name = file.display().to_string();
@@ -77,12 +99,20 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                 println!("{name}: {} face(s), {}", a.face_count, if a.pass() { "PASS 合格" } else { "FAIL 不合格" });
                 for c in &a.checks {
                     let verdict = match c.pass {
+                        Some(true) if c.exempt => "exempt",
                         Some(true) => "pass",
                         Some(false) => "FAIL",
                         None => "n/a",
                     };
                     let value = c.value.map_or("—".to_string(), |v| format!("{v:.3}"));
-                    println!("  {:<14} {:>9}  {:<5} {:<48} {}", c.name, value, verdict, c.threshold, c.advice_zh);
+                    println!(
+                        "  {:<14} {:>9}  {:<6} {:<48} {}",
+                        c.name,
+                        value,
+                        verdict,
+                        c.threshold,
+                        advice(c, Lang::Zh)
+                    );
                 }
             }
             Ok(if all_pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
@@ -104,8 +134,8 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                 }
                 Ok((_, a)) => {
                     println!("not written: the cropped photo fails:");
-                    for c in a.checks.iter().filter(|c| c.pass != Some(true)) {
-                        println!("  {}: {} / {}", c.name, c.advice_zh, c.advice_en);
+                    for c in a.refusals() {
+                        println!("  {}: {} / {}", c.name, advice(c, Lang::Zh), advice(c, Lang::En));
                     }
                     Ok(ExitCode::FAILURE)
                 }

@@ -284,32 +284,28 @@ fn photo_check_reports_every_check_by_name() {
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 2);
-    let names = [
-        "single_face",
-        "eye_distance",
-        "head_size",
-        "head_position",
-        "roll",
-        "centred",
-        "background",
-        "exposure",
-        "sharpness",
-        "colour_cast",
-        "face_lighting",
-    ];
     for v in &lines {
-        for n in names {
+        for n in doorstep_photo::assess::CHECKS {
             let c = &v["checks"][n];
             assert!(c.is_object(), "{n} missing in {v}");
-            for k in ["value", "threshold", "pass", "advice_zh", "advice_en"] {
+            for k in ["value", "threshold", "pass", "exempt", "advice", "advice_zh", "advice_en"] {
                 assert!(c.get(k).is_some(), "{n}.{k}");
             }
         }
     }
+    // The full-length portrait: one face, far too small; and a smile with teeth.
     assert_eq!(lines[0]["face_count"], 1);
-    assert_eq!(lines[0]["checks"]["eye_distance"]["pass"], false);
+    let width = &lines[0]["checks"]["face_width"];
+    assert_eq!((&width["pass"], &width["advice"]), (&Value::Bool(false), &Value::from("photo.face-width.small")));
+    assert_eq!(
+        width["advice_zh"],
+        doorstep_core::text::Message::new("photo.face-width.small").render(doorstep_core::text::Lang::Zh)
+    );
+    assert_eq!(lines[0]["checks"]["mouth_closed"]["advice"], "photo.mouth-closed");
+    // The blank picture: no face, and every check that needs one says why it cannot judge.
     assert_eq!(lines[1]["face_count"], 0);
-    assert_eq!(lines[1]["checks"]["roll"]["pass"], Value::Null, "cannot be assessed without a face");
+    let roll = &lines[1]["checks"]["roll"];
+    assert_eq!((&roll["pass"], &roll["advice"]), (&Value::Null, &Value::from("photo.cannot.no-face")));
     assert_eq!(lines[1]["pass"], false);
 
     let target = std::env::temp_dir().join(format!("doorstep-crop-{}.jpg", std::process::id()));

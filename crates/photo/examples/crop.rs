@@ -33,7 +33,7 @@ fn main() -> std::process::ExitCode {
                     c.name,
                     c.value.map_or("-".into(), |v| format!("{v:.3}")),
                     c.pass,
-                    c.advice_en
+                    c.advice.unwrap_or("")
                 );
             }
             std::process::ExitCode::SUCCESS

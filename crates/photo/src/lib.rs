@@ -1,11 +1,14 @@
 //! doorstep-photo: assessment and crop of the exit-entry ID photo.
 //!
-//! [`face`] finds the face and the eyes with trained models (SeetaFace, OpenCV's eye cascade).
-//! [`assess`] judges a photo against a document [`assess::Profile`]: the eleven checks, each
-//! with its measured value, its threshold, pass or fail (or `None` when it cannot be
-//! assessed), and advice an officer can act on in Chinese and English; on a full frame (the
-//! final path) or on a preview reduced to 400 px (the live path); and crops a frame to the
-//! standard. [`checks`] holds the image-level checks; [`encode`] writes the JPEG the standard
+//! [`face`] finds the face (SeetaFace); [`mesh`] finds its 468 landmarks (MediaPipe's face
+//! mesh, run through `tract`). [`assess`] judges a photo against a document
+//! [`profile::Profile`], whose every threshold and its source come from the policy data
+//! (`assets/policy/photo.toml`): eighteen checks, each with its measured value, its threshold,
+//! pass or fail (or `None` and why when it cannot judge), and what to do as a key into the
+//! locale files; on a full frame (the final path) or on a preview (the live path); and crops a
+//! frame to the standard. [`geometry`] holds the measures of size, position and pose;
+//! [`features`] eyes, mouth, glare and head covering; [`checks`] the backdrop and the light on
+//! the face; [`encode`] writes the JPEG the standard
 //! asks for (3:4, 354×472 to 480×640, 24-bit, 300 dpi in JFIF, 20–80 KB, DOMAIN.md §1.1),
 //! searching the JPEG quality so the size lands in range, and reads the result back.
 //!
@@ -18,6 +21,11 @@ pub mod assess;
 pub mod checks;
 pub mod encode;
 pub mod face;
+pub mod features;
+pub mod geometry;
+pub mod iris;
+pub mod mesh;
+pub mod profile;
 
 /// A region of an image, in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,104 @@
+//! What the standard asks of the face itself, measured inside the mesh's outlines: eyes open,
+//! lips closed (no smile with teeth), no glare on spectacles.
+
+use image::RgbImage;
+
+use crate::Rect;
+use crate::checks::{CheckResult, luma, pixels};
+use crate::mesh::{Landmarks, bounds, index, inside};
+use crate::profile::Profile;
+
+/// Pixels inside a polygon of mesh points.
+fn inside_ring<'a>(img: &'a RgbImage, lm: &Landmarks, ring: &[usize]) -> Vec<&'a image::Rgb<u8>> {
+    let poly = lm.polygon(ring);
+    let r = bounds(&poly, img.width(), img.height());
+    pixels(img, r, 1).filter(|(x, y, _)| inside(&poly, *x as f32 + 0.5, *y as f32 + 0.5)).map(|(_, _, p)| p).collect()
+}
+
+/// Eyes open: from the eye model's lids where it ran (the final check), else from the mesh's
+/// (the live path), each against its own threshold.
+pub fn eyes_open(lm: &Landmarks, iris: Option<(f32, f32)>, p: &Profile) -> CheckResult {
+    let l = p.limit("eyes_open");
+    let (value, min, by) = match iris {
+        Some((a, b)) => (a.min(b), l.min.unwrap_or(0.17), "eye model"),
+        None => {
+            let (a, b) = lm.eye_openness();
+            (a.min(b), l.min_mesh.unwrap_or(0.14), "face mesh")
+        }
+    };
+    let threshold = format!("lids ≥ {min:.2} of the eye's width apart ({by})");
+    if p.relaxed.eyes_open {
+        return CheckResult::exempt("eyes_open", Some(value), threshold);
+    }
+    CheckResult::judged("eyes_open", value, threshold, value >= min, "photo.eyes-open")
+}
+
+/// The share of the mouth's opening (inside the inner lips) that is teeth: light and
+/// unsaturated, lighter than the face's skin around it.
+pub fn teeth(img: &RgbImage, lm: &Landmarks) -> f32 {
+    let mouth = inside_ring(img, lm, &index::INNER_LIPS);
+    // The mouth's width squared sets the scale: a closed mouth has next to no opening.
+    let w = lm.p(index::MOUTH_RIGHT).x - lm.p(index::MOUTH_LEFT).x;
+    let area = (w * w * 0.25).max(1.0);
+    let skin = {
+        let c = lm.p(index::CHEEK_PATCH_RIGHT);
+        let s = lm.face_width() * 0.12;
+        let v: Vec<f32> = pixels(img, crate::checks::square(c.x, c.y, s), 1).map(|(_, _, p)| luma(p)).collect();
+        v.iter().sum::<f32>() / v.len().max(1) as f32
+    };
+    let is_tooth = |p: &image::Rgb<u8>| {
+        let (mx, mn) = (p[0].max(p[1]).max(p[2]), p[0].min(p[1]).min(p[2]));
+        luma(p) >= skin.min(235.0) && f32::from(mx - mn) <= 0.3 * f32::from(mx).max(1.0)
+    };
+    mouth.into_iter().filter(|p| is_tooth(p)).count() as f32 / area
+}
+
+pub fn mouth_closed(img: &RgbImage, lm: &Landmarks, p: &Profile) -> CheckResult {
+    let l = p.limit("mouth_closed");
+    let (max, max_teeth) = (l.max.unwrap_or(0.09), l.max_teeth.unwrap_or(0.1));
+    let gap = lm.mouth_gap();
+    let threshold = format!("inner lips ≤ {max:.2} of the mouth's width apart, teeth ≤ {max_teeth:.2}");
+    if p.relaxed.expression_gaze {
+        return CheckResult::exempt("mouth_closed", Some(gap), threshold);
+    }
+    let pass = gap <= max && teeth(img, lm) <= max_teeth;
+    CheckResult::judged("mouth_closed", gap, threshold, pass, "photo.mouth-closed")
+}
+
+/// The spectacle area round one eye: the eye's outline widened to where a lens reaches.
+fn lens(lm: &Landmarks, ring: &[usize], w: u32, h: u32) -> Rect {
+    let r = bounds(&lm.polygon(ring), w, h);
+    let (dx, dy) = (r.width as f32 * 0.3, r.width as f32 * 0.35);
+    Rect {
+        x: (r.x as f32 - dx).max(0.0) as u32,
+        y: (r.y as f32 - dy).max(0.0) as u32,
+        width: (r.width as f32 + 2.0 * dx) as u32,
+        height: (r.height as f32 + 2.0 * dy) as u32,
+    }
+}
+
+/// The larger share, of the two spectacle areas, burnt to white.
+pub fn glare_value(img: &RgbImage, lm: &Landmarks) -> f32 {
+    let share = |ring: &[usize]| {
+        let r = lens(lm, ring, img.width(), img.height());
+        let (mut n, mut white) = (0usize, 0usize);
+        for (_, _, p) in pixels(img, r, 1) {
+            n += 1;
+            white += usize::from(p[0].min(p[1]).min(p[2]) >= 245);
+        }
+        white as f32 / n.max(1) as f32
+    };
+    share(&index::EYE_RIGHT_RING).max(share(&index::EYE_LEFT_RING))
+}
+
+pub fn glare(img: &RgbImage, lm: &Landmarks, p: &Profile) -> CheckResult {
+    let max = p.max("glare");
+    let v = glare_value(img, lm);
+    CheckResult::judged(
+        "glare",
+        v,
+        format!("≤ {:.0} % of the area round each eye burnt white", max * 100.0),
+        v <= max,
+        "photo.glare",
+    )
+}
