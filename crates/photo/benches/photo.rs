@@ -1,6 +1,7 @@
 //! Photo benchmarks (run: `cargo bench -p doorstep-photo`, or `scripts/bench-photo` for the
 //! OpenCV side too): the live path on a 1280×720 frame (goal ≤ 33 ms on one core) and a full
-//! check plus crop (goal ≤ 300 ms), medians; then doorstep's face detector beside OpenCV's
+//! check plus crop (goal ≤ 300 ms), medians, and the landmark models alone; then doorstep's
+//! face detector beside OpenCV's
 //! Haar frontal-face cascade (opencv-python-headless, one thread) on every labelled photo:
 //! time, and agreement on the face count with each other and with the labels.
 
@@ -11,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use doorstep_photo::assess::{Assessor, Profile};
 use doorstep_photo::face::FaceDetector;
+use doorstep_photo::iris::IrisModel;
+use doorstep_photo::mesh::{Landmarks, MeshModel, Roi};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -52,6 +55,34 @@ fn main() {
     println!(
         "full check + crop + encode of the same frame: median {:.1} ms (goal ≤ 300 ms)",
         median(crop).as_secs_f64() * 1e3
+    );
+    // The models alone, on the frame's face.
+    let face = FaceDetector::new().expect("model").detect(&image::imageops::grayscale(&frame))[0].rect;
+    let mesh_model = MeshModel::new().expect("mesh model");
+    let iris_model = IrisModel::new().expect("iris model");
+    let mesh = mesh_model.run(&frame, Roi::from_box(face)).expect("a mesh");
+    let lm = Landmarks::new(mesh);
+    let time = |f: &dyn Fn()| {
+        median(
+            (0..rounds * 3)
+                .map(|_| {
+                    let t = Instant::now();
+                    f();
+                    t.elapsed()
+                })
+                .collect(),
+        )
+        .as_secs_f64()
+            * 1e3
+    };
+    let one_mesh = time(&|| {
+        mesh_model.run(&frame, Roi::from_box(face));
+    });
+    let two_eyes = time(&|| {
+        iris_model.openness(&frame, &lm);
+    });
+    println!(
+        "  of which: face mesh (crop sampled + model) {one_mesh:.1} ms a pass; iris model {two_eyes:.1} ms for both eyes"
     );
     compare_with_opencv(&photos, if full { 5 } else { 1 });
 }

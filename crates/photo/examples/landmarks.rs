@@ -31,12 +31,13 @@ fn main() {
         let w = img.width() as f32;
         let crown = doorstep_photo::geometry::crown(&img, &l).1;
         println!(
-            "  crown {:.3} H, teeth {:.3}, glare {:.3}, sharpness {:?}, iris lids {:?}",
+            "  crown {:.3} H, teeth {:.3}, glare {:.3}, sharpness {:?}, iris lids {:?}, shadow beside {:?}",
             crown / img.height() as f32,
             doorstep_photo::features::teeth(&img, &l),
             doorstep_photo::features::glare_value(&img, &l),
             doorstep_photo::checks::sharpness_value(&img, &l),
             iris.openness(&img, &l),
+            doorstep_photo::checks::shadow_beside_head(&img, &l, crown),
         );
         let (ro, lo) = l.eye_openness();
         println!(

@@ -113,6 +113,55 @@ pub struct Backdrop {
     pub std: f32,
     /// The darker half's luminance below the lighter's.
     pub shadow: f32,
+    /// The widest shadow next to the head, in face widths (see [`shadow_beside_head`]).
+    pub shadow_width: f32,
+}
+
+/// A shadow cast on the backdrop next to the head: on each row from the forehead to the
+/// mouth, walking out from the cheek, the smooth run of pixels that are the backdrop's own
+/// colour darkened (each channel 45–92 % of it), before the backdrop itself is reached. Hair
+/// is textured or coloured, so it does not count; a shadow is smooth and takes the backdrop's
+/// hue. The mean run on the worse side, over the face's width.
+pub fn shadow_beside_head(img: &RgbImage, lm: &Landmarks, crown_y: f32) -> Option<f32> {
+    let back = crate::geometry::backdrop_colour(img)?;
+    let fw = lm.face_width().max(1.0);
+    let top = (crown_y + 0.1 * fw).max(1.0) as u32;
+    let bottom = ((lm.p(index::MOUTH_RIGHT).y + lm.p(index::MOUTH_LEFT).y) / 2.0) as u32;
+    let (w, h) = (img.width(), img.height());
+    if bottom <= top || bottom + 1 >= h || w < 8 {
+        return None;
+    }
+    let l = |x: u32, y: u32| luma(img.get_pixel(x, y));
+    let is_back = |p: &image::Rgb<u8>| (0..3).all(|c| (f32::from(p[c]) - back[c]).abs() <= 28.0);
+    let is_shade = |x: u32, y: u32| {
+        let p = img.get_pixel(x, y);
+        let k: Vec<f32> = (0..3).map(|c| f32::from(p[c]) / back[c].max(1.0)).collect();
+        let (lo, hi) = (k.iter().copied().fold(f32::MAX, f32::min), k.iter().copied().fold(f32::MIN, f32::max));
+        let smooth = (l(x + 1, y) - l(x - 1, y)).abs() <= 6.0 && (l(x, y + 1) - l(x, y - 1)).abs() <= 6.0;
+        lo >= 0.45 && hi <= 0.92 && hi - lo <= 0.08 && smooth
+    };
+    let mut widths = [0u32; 2];
+    let mut rows = 0;
+    for y in (top.max(1)..bottom).step_by(2) {
+        rows += 1;
+        for (side, start) in [(0usize, lm.p(index::CHEEK_RIGHT).x), (1, lm.p(index::CHEEK_LEFT).x)] {
+            let xs: Vec<u32> = if side == 0 {
+                (1..(start.max(1.0) as u32).min(w - 1)).rev().collect()
+            } else {
+                ((start.max(1.0) as u32).min(w - 1)..w - 1).collect()
+            };
+            // Shade counted since the last non-shade pixel, until the backdrop is reached.
+            let mut run = 0;
+            for x in xs {
+                if is_back(img.get_pixel(x, y)) {
+                    break;
+                }
+                run = if is_shade(x, y) { run + 1 } else { 0 };
+            }
+            widths[side] += run;
+        }
+    }
+    (rows > 0).then(|| widths[0].max(widths[1]) as f32 / rows as f32 / fw)
 }
 
 pub fn backdrop(img: &RgbImage, lm: &Landmarks, crown_y: f32) -> Option<Backdrop> {
@@ -144,7 +193,8 @@ pub fn backdrop(img: &RgbImage, lm: &Landmarks, crown_y: f32) -> Option<Backdrop
     let means: Vec<f32> =
         halves.iter().filter(|z| z.len() >= 24).map(|z| z.iter().map(luma).sum::<f32>() / z.len() as f32).collect();
     let shadow = if means.len() == 2 { (means[0] - means[1]).abs() } else { 0.0 };
-    Some(Backdrop { mean, std, shadow })
+    let shadow_width = shadow_beside_head(img, lm, crown_y).unwrap_or(0.0);
+    Some(Backdrop { mean, std, shadow, shadow_width })
 }
 
 /// The allowed backdrop colours (DOMAIN.md §1.1): white/light grey, or light blue. The distance
@@ -163,14 +213,16 @@ pub fn background(b: Option<&Backdrop>, p: &Profile, why: &'static str) -> Check
     let l = p.limit("background");
     let (min_grey, max_std, max_shadow) =
         (l.min_grey.unwrap_or(210.0), l.max_std.unwrap_or(14.0), l.max_shadow.unwrap_or(18.0));
-    let threshold =
-        format!("white/grey (each channel ≥ {min_grey}) or light blue; spread ≤ {max_std}; shadow ≤ {max_shadow}");
+    let max_width = l.max_shadow_width.unwrap_or(0.05);
+    let threshold = format!(
+        "white/grey (each channel ≥ {min_grey}) or light blue; spread ≤ {max_std}; halves differ ≤ {max_shadow}; shadow beside the head ≤ {max_width:.2} of the face's width"
+    );
     let Some(b) = b else {
         return CheckResult::cannot("background", threshold, why);
     };
     let (dist, grey) = nearest_allowed(b.mean, min_grey);
     let colour_ok = if grey { b.mean.iter().all(|&c| c >= min_grey) } else { dist <= 60.0 };
-    let (pass, advice) = if b.shadow > max_shadow {
+    let (pass, advice) = if b.shadow > max_shadow || b.shadow_width > max_width {
         (false, "photo.background.shadow")
     } else if b.std > max_std {
         (false, "photo.background.uneven")

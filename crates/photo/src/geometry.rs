@@ -56,7 +56,7 @@ pub fn crown(img: &RgbImage, lm: &Landmarks) -> (f32, f32) {
 }
 
 /// The backdrop's colour, from the two top corners, when they agree and are light.
-fn backdrop_colour(img: &RgbImage) -> Option<[f32; 3]> {
+pub(crate) fn backdrop_colour(img: &RgbImage) -> Option<[f32; 3]> {
     let (w, h) = (img.width(), img.height());
     let (cw, ch) = ((w / 8).max(1), (h / 12).max(1));
     let mean = |x0: u32| {

@@ -26,6 +26,7 @@ pub struct Limit {
     pub min_grey: Option<f32>,
     pub max_std: Option<f32>,
     pub max_shadow: Option<f32>,
+    pub max_shadow_width: Option<f32>,
     pub source: String,
     pub confidence: Confidence,
 }
