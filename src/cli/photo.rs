@@ -35,11 +35,23 @@ pub enum PhotoCommand {
         output: PathBuf,
         #[arg(long, default_value = "passport")]
         profile: String,
+        /// The applicant's age in months, for an infant or toddler.
+        #[arg(long)]
+        age_months: Option<u32>,
     },
 }
 
 fn profile(name: &str) -> anyhow::Result<Profile> {
     Profile::by_name(name).with_context(|| format!("unknown profile {name:?}: {}", Profile::names().join(", ")))
+}
+
+/// A check's threshold, in one language.
+fn threshold(c: &CheckResult, lang: Lang) -> String {
+    let number = |v: f32| {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    c.threshold.args.iter().fold(Message::new(c.threshold.key), |m, &(name, v)| m.with(name, number(v))).render(lang)
 }
 
 /// What to do (a failure) or why the check cannot judge, in one language; empty on a pass.
@@ -54,7 +66,8 @@ fn as_json(file: &str, a: &Assessment) -> serde_json::Value {
             c.name.into(),
             json!({
                 "value": c.value,
-                "threshold": c.threshold,
+                "threshold": threshold(c, Lang::En),
+                "threshold_zh": threshold(c, Lang::Zh),
                 "pass": c.pass,
                 "exempt": c.exempt,
                 "advice": c.advice,
@@ -110,15 +123,19 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                         c.name,
                         value,
                         verdict,
-                        c.threshold,
+                        threshold(c, Lang::Zh),
                         advice(c, Lang::Zh)
                     );
                 }
             }
             Ok(if all_pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        PhotoCommand::Crop { input, output, profile: p } => {
+        PhotoCommand::Crop { input, output, profile: p, age_months } => {
             let profile = profile(&p)?;
+            let profile = match age_months {
+                Some(m) => profile.for_age_months(m),
+                None => profile,
+            };
             let img = image::open(&input).with_context(|| format!("cannot read {}", input.display()))?.to_rgb8();
             match assessor.crop(&img, &profile) {
                 Ok((jpeg, a)) if a.pass() => {
@@ -140,7 +157,10 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
                 Err(e) => {
-                    println!("not written: {e}");
+                    let (key, args) = e.message();
+                    let text =
+                        |lang| args.iter().fold(Message::new(key), |m, (n, v)| m.with(n, v.clone())).render(lang);
+                    println!("not written: {} / {}", text(Lang::Zh), text(Lang::En));
                     Ok(ExitCode::FAILURE)
                 }
             }

@@ -311,7 +311,11 @@ fn photo_check_reports_every_check_by_name() {
     let target = std::env::temp_dir().join(format!("doorstep-crop-{}.jpg", std::process::id()));
     let out = doorstep(&["photo", "crop", blank.to_str().unwrap(), target.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("no single face"));
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    let want = doorstep_core::text::Message::new("photo.crop.face-count")
+        .with("count", "0")
+        .render(doorstep_core::text::Lang::En);
+    assert!(said.contains(&want), "{said}");
     assert!(!target.exists());
     std::fs::remove_file(&blank).ok();
 }

@@ -29,15 +29,22 @@ fn main() {
         };
         let l = Landmarks::new(mesh);
         let w = img.width() as f32;
-        let crown = doorstep_photo::geometry::crown(&img, &l).1;
+        let plain = doorstep_photo::geometry::Plain::find(&img);
+        let crown = doorstep_photo::geometry::crown(&img, &l, plain.as_ref()).1;
+        {
+            use doorstep_photo::mesh::index::{CHIN, FOREHEAD_TOP};
+            let (t, c) = (l.p(FOREHEAD_TOP), l.p(CHIN));
+            let length = ((t.x - c.x).powi(2) + (t.y - c.y).powi(2)).sqrt();
+            println!("  crown above point 10: {:.3} of chin–forehead", (t.y - crown) / length);
+        }
         println!(
             "  crown {:.3} H, teeth {:.3}, glare {:.3}, sharpness {:?}, iris lids {:?}, shadow beside {:?}",
             crown / img.height() as f32,
             doorstep_photo::features::teeth(&img, &l),
-            doorstep_photo::features::glare_value(&img, &l),
+            doorstep_photo::features::glare_value(&img, &l, 245),
             doorstep_photo::checks::sharpness_value(&img, &l),
             iris.openness(&img, &l),
-            doorstep_photo::checks::shadow_beside_head(&img, &l, crown),
+            doorstep_photo::checks::shadow_beside_head(&img, &l, crown, plain.as_ref()),
         );
         let (ro, lo) = l.eye_openness();
         println!(

@@ -4,7 +4,7 @@
 use image::RgbImage;
 
 use crate::Rect;
-use crate::checks::{self, CheckResult, NO_BACKDROP, NO_FACE, NO_LANDMARKS};
+use crate::checks::{self, CheckResult, NO_BACKDROP, NO_FACE, NO_LANDMARKS, Threshold, at_most};
 use crate::encode::{self, EncodeError};
 use crate::face::FaceDetector;
 use crate::features;
@@ -17,8 +17,9 @@ pub use crate::profile::Profile;
 pub const LIVE_WIDTH: u32 = 400;
 
 /// The checks an assessment reports, by name, in its order.
-pub const CHECKS: [&str; 17] = [
+pub const CHECKS: [&str; 18] = [
     "single_face",
+    "resolution",
     "face_width",
     "eye_distance",
     "head_in_frame",
@@ -89,6 +90,22 @@ pub enum CropError {
     Fails(String),
 }
 
+impl CropError {
+    /// The locale key (`photo.crop.*`) saying what went wrong and what to do, and the values
+    /// of its placeholders. `Display` is the English text, for logs.
+    pub fn message(&self) -> (&'static str, Vec<(&'static str, String)>) {
+        match self {
+            CropError::FaceCount(n) => ("photo.crop.face-count", vec![("count", n.to_string())]),
+            CropError::NoLandmarks => ("photo.crop.no-landmarks", Vec::new()),
+            CropError::Tilted(d) => ("photo.crop.tilted", vec![("degrees", format!("{d:.1}"))]),
+            CropError::TooSmall(k) => ("photo.crop.too-small", vec![("factor", format!("{k:.1}"))]),
+            CropError::NoMargin => ("photo.crop.no-margin", Vec::new()),
+            CropError::Encode(e) => ("photo.crop.encode", vec![("why", e.to_string())]),
+            CropError::Fails(why) => ("photo.crop.fails", vec![("why", why.clone())]),
+        }
+    }
+}
+
 /// The models, loaded once.
 pub struct Assessor {
     faces: FaceDetector,
@@ -108,7 +125,7 @@ impl Assessor {
         let face = (faces.len() == 1).then(|| faces[0].rect);
         let landmarks = face.and_then(|f| self.mesh.run_refined(img, f)).map(Landmarks::new);
         let iris = landmarks.as_ref().and_then(|l| self.iris.openness(img, l));
-        judge(img, faces.len(), face, landmarks, iris, profile)
+        judge(img, faces.len(), face, landmarks, iris, None, profile)
     }
 
     /// The live path, for guidance on every preview frame: the face is found on the frame
@@ -133,7 +150,7 @@ impl Assessor {
         };
         let mesh = face_small.and_then(|f| self.mesh.run(frame, Roi::from_box(up(f))));
         let small_mesh = mesh.as_ref().map(|m| scaled(m, 1.0 / factor));
-        let mut a = judge(&small, faces.len(), face_small, small_mesh.map(Landmarks::new), None, profile);
+        let mut a = judge(&small, faces.len(), face_small, small_mesh.map(Landmarks::new), None, Some(factor), profile);
         a.face = face_small.map(up);
         a.crown_y = a.crown_y.map(|y| y * factor);
         a.landmarks = mesh.map(Landmarks::new);
@@ -150,19 +167,19 @@ impl Assessor {
         }
         let lm = self.mesh.run_refined(frame, faces[0].rect).map(Landmarks::new).ok_or(CropError::NoLandmarks)?;
         let roll = lm.roll();
-        if roll.abs() > profile.max("roll") {
+        if !at_most(roll.abs(), profile.max("roll")) {
             return Err(CropError::Tilted(roll));
         }
         let (l, r) = lm.eyes();
         let (w, h) = (profile.output.width as f32, profile.output.height as f32);
         let distance = lm.eye_distance();
-        let scale = profile.target_eye_distance * w / distance;
-        if scale > profile.max_upscale {
+        let scale = profile.value("crop", "eye_distance") * w / distance;
+        if !at_most(scale, profile.value("crop", "max_upscale")) {
             return Err(CropError::TooSmall(scale));
         }
         let (cw, ch) = (w / scale, h / scale);
         let mid = ((l.0 + r.0) / 2.0, (l.1 + r.1) / 2.0);
-        let (x0, y0) = (mid.0 - cw / 2.0, mid.1 - profile.target_eye_line * ch);
+        let (x0, y0) = (mid.0 - cw / 2.0, mid.1 - profile.value("crop", "eye_line") * ch);
         if x0 < 0.0 || y0 < 0.0 || x0 + cw > frame.width() as f32 || y0 + ch > frame.height() as f32 {
             return Err(CropError::NoMargin);
         }
@@ -182,28 +199,37 @@ fn scaled(m: &Mesh, k: f32) -> Mesh {
 }
 
 /// Every check, for an image whose face and mesh were found (in its own coordinates); `iris`:
-/// the eye model's lid openings, where it ran.
+/// the eye model's lid openings, where it ran; `live`: on the live path, the camera frame's
+/// pixels per pixel of `img`.
 fn judge(
     img: &RgbImage,
     face_count: usize,
     face: Option<Rect>,
     landmarks: Option<Landmarks>,
     iris: Option<(f32, f32)>,
+    live: Option<f32>,
     profile: &Profile,
 ) -> Assessment {
     let (w, h) = (img.width() as f32, img.height() as f32);
     let single = if face_count == 1 {
-        CheckResult::judged("single_face", 1.0, "exactly 1".into(), true, "")
+        CheckResult::judged("single_face", 1.0, Threshold::new("photo.threshold.single-face", &[]), true, "")
     } else {
         let advice = if face_count == 0 { "photo.single-face.none" } else { "photo.single-face.many" };
-        CheckResult::judged("single_face", face_count as f32, "exactly 1".into(), false, advice)
+        CheckResult::judged(
+            "single_face",
+            face_count as f32,
+            Threshold::new("photo.threshold.single-face", &[]),
+            false,
+            advice,
+        )
     };
     let why = if face.is_none() { NO_FACE } else { NO_LANDMARKS };
     let lm = landmarks.as_ref();
-    let crown_y = lm.map(|l| geometry::crown(img, l).1);
-    let backdrop = lm.zip(crown_y).and_then(|(l, c)| checks::backdrop(img, l, c));
+    let plain = geometry::Plain::find(img);
+    let crown_y = lm.map(|l| geometry::crown(img, l, plain.as_ref()).1);
+    let backdrop = lm.zip(crown_y).and_then(|(l, c)| checks::backdrop(img, l, c, plain.as_ref()));
     let why_backdrop = if lm.is_some() { NO_BACKDROP } else { why };
-    let mut out = vec![single];
+    let mut out = vec![single, geometry::resolution(w, h, lm, live, profile)];
     match (lm, crown_y) {
         (Some(l), Some(crown)) => out.extend([
             geometry::face_width(l, w, profile),
@@ -218,7 +244,7 @@ fn judge(
             features::mouth_closed(img, l, profile),
             features::glare(img, l, profile),
         ]),
-        _ => out.extend(CHECKS[1..12].iter().map(|&name| CheckResult::cannot(name, String::new(), why))),
+        _ => out.extend(CHECKS[2..13].iter().map(|&name| CheckResult::cannot(name, Threshold::none(), why))),
     }
     out.extend([
         checks::background(backdrop.as_ref(), profile, why_backdrop),

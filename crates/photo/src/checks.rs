@@ -6,15 +6,46 @@
 use image::RgbImage;
 
 use crate::Rect;
+use crate::geometry::Plain;
 use crate::mesh::{Landmarks, index};
 use crate::profile::Profile;
+
+/// A check's threshold, for a person to read: a key into the locale files (`photo.threshold.*`)
+/// and the numbers its placeholders take.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, f32)>,
+}
+
+impl Threshold {
+    pub fn new(key: &'static str, args: &[(&'static str, f32)]) -> Threshold {
+        Threshold { key, args: args.to_vec() }
+    }
+
+    /// No threshold to show (a check that could not start).
+    pub fn none() -> Threshold {
+        Threshold { key: "photo.threshold.none", args: Vec::new() }
+    }
+}
+
+/// For logs and test messages; people read the locale's text.
+impl std::fmt::Display for Threshold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.key)?;
+        for (name, v) in &self.args {
+            write!(f, " {name}={v}")?;
+        }
+        Ok(())
+    }
+}
 
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckResult {
     pub name: &'static str,
     pub value: Option<f32>,
-    pub threshold: String,
+    pub threshold: Threshold,
     /// `None`: the check could not judge (see `advice` for why).
     pub pass: Option<bool>,
     /// A key into the locale files (`photo.*`): on a failure, the cause and what to do; when
@@ -25,7 +56,13 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    pub fn judged(name: &'static str, value: f32, threshold: String, pass: bool, advice: &'static str) -> CheckResult {
+    pub fn judged(
+        name: &'static str,
+        value: f32,
+        threshold: Threshold,
+        pass: bool,
+        advice: &'static str,
+    ) -> CheckResult {
         CheckResult {
             name,
             value: Some(value),
@@ -36,11 +73,11 @@ impl CheckResult {
         }
     }
 
-    pub fn cannot(name: &'static str, threshold: String, why: &'static str) -> CheckResult {
+    pub fn cannot(name: &'static str, threshold: Threshold, why: &'static str) -> CheckResult {
         CheckResult { name, value: None, threshold, pass: None, advice: Some(why), exempt: false }
     }
 
-    pub fn exempt(name: &'static str, value: Option<f32>, threshold: String) -> CheckResult {
+    pub fn exempt(name: &'static str, value: Option<f32>, threshold: Threshold) -> CheckResult {
         CheckResult { name, value, threshold, pass: Some(true), advice: None, exempt: true }
     }
 }
@@ -49,6 +86,16 @@ impl CheckResult {
 pub const NO_FACE: &str = "photo.cannot.no-face";
 pub const NO_LANDMARKS: &str = "photo.cannot.no-landmarks";
 pub const NO_BACKDROP: &str = "photo.cannot.no-backdrop";
+
+/// `v` ≤ `max`; false when either is NaN, so a measure that could not be taken never passes.
+pub(crate) fn at_most(v: f32, max: f32) -> bool {
+    v <= max
+}
+
+/// `v` ≥ `min`; false when either is NaN.
+pub(crate) fn at_least(v: f32, min: f32) -> bool {
+    v >= min
+}
 
 pub fn luma(p: &image::Rgb<u8>) -> f32 {
     0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
@@ -105,9 +152,11 @@ fn skin_lumas(img: &RgbImage, lm: &Landmarks) -> Vec<f32> {
     v
 }
 
-/// The backdrop: above the crown, and far beside the head (further than 0.9 of the face's
-/// width from its middle, where hair rarely reaches) from the top down to the mouth. Its
-/// image-left and image-right halves are compared for a shadow.
+/// The backdrop: above the crown, far beside the head (further than 0.9 of the face's width
+/// from its middle, where hair rarely reaches) from the top down to the mouth, and the
+/// picture's two top corners (an eighth of the width by a twelfth of the height, outside any
+/// head a compliant photo frames). Its image-left and image-right halves are compared for a
+/// shadow.
 pub struct Backdrop {
     pub mean: [f32; 3],
     pub std: f32,
@@ -122,8 +171,9 @@ pub struct Backdrop {
 /// colour darkened (each channel 45–92 % of it), before the backdrop itself is reached. Hair
 /// is textured or coloured, so it does not count; a shadow is smooth and takes the backdrop's
 /// hue. The mean run on the worse side, over the face's width.
-pub fn shadow_beside_head(img: &RgbImage, lm: &Landmarks, crown_y: f32) -> Option<f32> {
-    let back = crate::geometry::backdrop_colour(img)?;
+pub fn shadow_beside_head(img: &RgbImage, lm: &Landmarks, crown_y: f32, plain: Option<&Plain>) -> Option<f32> {
+    let plain = plain?;
+    let back = plain.colour;
     let fw = lm.face_width().max(1.0);
     let top = (crown_y + 0.1 * fw).max(1.0) as u32;
     let bottom = ((lm.p(index::MOUTH_RIGHT).y + lm.p(index::MOUTH_LEFT).y) / 2.0) as u32;
@@ -132,7 +182,6 @@ pub fn shadow_beside_head(img: &RgbImage, lm: &Landmarks, crown_y: f32) -> Optio
         return None;
     }
     let l = |x: u32, y: u32| luma(img.get_pixel(x, y));
-    let is_back = |p: &image::Rgb<u8>| (0..3).all(|c| (f32::from(p[c]) - back[c]).abs() <= 28.0);
     let is_shade = |x: u32, y: u32| {
         let p = img.get_pixel(x, y);
         let k: Vec<f32> = (0..3).map(|c| f32::from(p[c]) / back[c].max(1.0)).collect();
@@ -153,7 +202,7 @@ pub fn shadow_beside_head(img: &RgbImage, lm: &Landmarks, crown_y: f32) -> Optio
             // Shade counted since the last non-shade pixel, until the backdrop is reached.
             let mut run = 0;
             for x in xs {
-                if is_back(img.get_pixel(x, y)) {
+                if plain.matches(img.get_pixel(x, y)) {
                     break;
                 }
                 run = if is_shade(x, y) { run + 1 } else { 0 };
@@ -164,7 +213,7 @@ pub fn shadow_beside_head(img: &RgbImage, lm: &Landmarks, crown_y: f32) -> Optio
     (rows > 0).then(|| widths[0].max(widths[1]) as f32 / rows as f32 / fw)
 }
 
-pub fn backdrop(img: &RgbImage, lm: &Landmarks, crown_y: f32) -> Option<Backdrop> {
+pub fn backdrop(img: &RgbImage, lm: &Landmarks, crown_y: f32, plain: Option<&Plain>) -> Option<Backdrop> {
     let mid = (lm.p(index::CHEEK_RIGHT).x + lm.p(index::CHEEK_LEFT).x) / 2.0;
     let reach = 0.9 * lm.face_width();
     let mouth = (lm.p(index::MOUTH_RIGHT).y + lm.p(index::MOUTH_LEFT).y) / 2.0;
@@ -173,7 +222,8 @@ pub fn backdrop(img: &RgbImage, lm: &Landmarks, crown_y: f32) -> Option<Backdrop
     let all = Rect { x: 0, y: 0, width: img.width(), height: img.height() };
     for (x, y, p) in pixels(img, all, 2) {
         let (fx, fy) = (x as f32, y as f32);
-        if fy < above || (fy < mouth && (fx - mid).abs() > reach) {
+        let corner = y < img.height() / 12 && (x < img.width() / 8 || x >= img.width() - img.width() / 8);
+        if corner || fy < above || (fy < mouth && (fx - mid).abs() > reach) {
             halves[usize::from(fx > mid)].push(*p);
         }
     }
@@ -193,7 +243,9 @@ pub fn backdrop(img: &RgbImage, lm: &Landmarks, crown_y: f32) -> Option<Backdrop
     let means: Vec<f32> =
         halves.iter().filter(|z| z.len() >= 24).map(|z| z.iter().map(luma).sum::<f32>() / z.len() as f32).collect();
     let shadow = if means.len() == 2 { (means[0] - means[1]).abs() } else { 0.0 };
-    let shadow_width = shadow_beside_head(img, lm, crown_y).unwrap_or(0.0);
+    // Without a plain backdrop at the corners there is no colour to find a shadow of; the
+    // spread and the colour judge such a backdrop.
+    let shadow_width = shadow_beside_head(img, lm, crown_y, plain).unwrap_or(0.0);
     Some(Backdrop { mean, std, shadow, shadow_width })
 }
 
@@ -209,32 +261,36 @@ fn nearest_allowed(mean: [f32; 3], min_grey: f32) -> (f32, bool) {
     (dg.min(db), dg <= db)
 }
 
+/// The backdrop's verdict: the first of its measures that fails (shadow beside the head, the
+/// halves' difference, the spread, the colour) is reported with its own value.
 pub fn background(b: Option<&Backdrop>, p: &Profile, why: &'static str) -> CheckResult {
-    let l = p.limit("background");
-    let (min_grey, max_std, max_shadow) =
-        (l.min_grey.unwrap_or(210.0), l.max_std.unwrap_or(14.0), l.max_shadow.unwrap_or(18.0));
-    let max_width = l.max_shadow_width.unwrap_or(0.05);
-    let threshold = format!(
-        "white/grey (each channel ≥ {min_grey}) or light blue; spread ≤ {max_std}; halves differ ≤ {max_shadow}; shadow beside the head ≤ {max_width:.2} of the face's width"
+    let v = |k: &str| p.value("background", k);
+    let (min_grey, max_std, max_shadow, max_width, max_blue) =
+        (v("min_grey"), v("max_std"), v("max_shadow"), v("max_shadow_width"), v("max_blue_distance"));
+    let threshold = Threshold::new(
+        "photo.threshold.background",
+        &[("width", max_width), ("halves", max_shadow), ("spread", max_std), ("grey", min_grey), ("blue", max_blue)],
     );
     let Some(b) = b else {
         return CheckResult::cannot("background", threshold, why);
     };
     let (dist, grey) = nearest_allowed(b.mean, min_grey);
-    let colour_ok = if grey { b.mean.iter().all(|&c| c >= min_grey) } else { dist <= 60.0 };
-    let (pass, advice) = if b.shadow > max_shadow || b.shadow_width > max_width {
-        (false, "photo.background.shadow")
-    } else if b.std > max_std {
-        (false, "photo.background.uneven")
+    let colour_ok = if grey { b.mean.iter().all(|&c| c >= min_grey) } else { dist <= max_blue };
+    let (value, pass, advice) = if !at_most(b.shadow_width, max_width) {
+        (b.shadow_width, false, "photo.background.shadow")
+    } else if !at_most(b.shadow, max_shadow) {
+        (b.shadow, false, "photo.background.shadow")
+    } else if !at_most(b.std, max_std) {
+        (b.std, false, "photo.background.uneven")
     } else {
-        (colour_ok, "photo.background.colour")
+        (dist, colour_ok, "photo.background.colour")
     };
-    CheckResult::judged("background", b.std, threshold, pass, advice)
+    CheckResult::judged("background", value, threshold, pass, advice)
 }
 
 pub fn colour_cast(b: Option<&Backdrop>, p: &Profile, why: &'static str) -> CheckResult {
     let max = p.max("colour_cast");
-    let threshold = format!("backdrop within {max} of white/grey or light blue");
+    let threshold = Threshold::new("photo.threshold.colour-cast", &[("max", max)]);
     let Some(b) = b else {
         return CheckResult::cannot("colour_cast", threshold, why);
     };
@@ -244,32 +300,39 @@ pub fn colour_cast(b: Option<&Backdrop>, p: &Profile, why: &'static str) -> Chec
     let grey_level = mean.iter().sum::<f32>() / 3.0;
     let chroma = mean.iter().map(|c| (c - grey_level).abs()).fold(0.0, f32::max);
     let blue_like = mean[2] > mean[0] + 60.0;
-    let cast = if blue_like { nearest_allowed(mean, 210.0).0 / 3.0 } else { chroma };
+    let cast = if blue_like { nearest_allowed(mean, p.value("background", "min_grey")).0 / 3.0 } else { chroma };
     CheckResult::judged("colour_cast", cast, threshold, cast <= max, "photo.colour-cast")
 }
 
+/// Exposure on the face's skin; the first of its measures that fails is reported with its own
+/// value (the skin's mean when all pass).
 pub fn exposure(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &'static str) -> CheckResult {
-    let l = p.limit("exposure");
-    let (lo, hi) = (l.min.unwrap_or(55.0), l.max.unwrap_or(215.0));
-    let (min_range, max_blown, min_highlight) =
-        (l.min_range.unwrap_or(80.0), l.max_blown.unwrap_or(0.1), l.min_highlight.unwrap_or(210.0));
-    let threshold = format!(
-        "face skin mean {lo}–{hi}, face range ≥ {min_range}, ≤ {:.0} % of the skin blown out; brightest 2 % of the picture ≥ {min_highlight}",
-        max_blown * 100.0
+    let v = |k: &str| p.value("exposure", k);
+    let (lo, hi, min_range, max_blown, blown_level, min_highlight) =
+        (v("min"), v("max"), v("min_range"), v("max_blown"), v("blown_level"), v("min_highlight"));
+    let threshold = Threshold::new(
+        "photo.threshold.exposure",
+        &[
+            ("min", lo),
+            ("max", hi),
+            ("blown", max_blown * 100.0),
+            ("level", blown_level),
+            ("range", min_range),
+            ("highlight", min_highlight),
+        ],
     );
     let mut all: Vec<f32> = img.pixels().step_by(3).map(|p| f32::from(p[0].max(p[1]).max(p[2]))).collect();
     all.sort_by(f32::total_cmp);
     let highlight = percentile(&all, 98);
     let Some(lm) = lm else {
         // Without a face, a picture with nothing light in it is too dark to find one in; one
-        // mostly burnt to pure white (more than any framed backdrop), too bright.
-        let mean = img.pixels().map(luma).sum::<f32>() / img.pixels().len().max(1) as f32;
-        let burnt =
-            img.pixels().filter(|p| p[0].min(p[1]).min(p[2]) >= 254).count() as f32 / img.pixels().len().max(1) as f32;
-        return if highlight < 60.0 {
-            CheckResult::judged("exposure", mean, threshold, false, "photo.exposure.dark")
-        } else if burnt >= 0.6 {
-            CheckResult::judged("exposure", mean, threshold, false, "photo.exposure.bright")
+        // mostly burnt to pure white (more than any framed backdrop covers), too bright.
+        let n = img.pixels().len().max(1) as f32;
+        let burnt = img.pixels().filter(|p| p[0].min(p[1]).min(p[2]) >= 254).count() as f32 / n;
+        return if highlight < v("no_face_dark") {
+            CheckResult::judged("exposure", highlight, threshold, false, "photo.exposure.dark")
+        } else if burnt >= v("no_face_burnt") {
+            CheckResult::judged("exposure", burnt, threshold, false, "photo.exposure.bright")
         } else {
             CheckResult::cannot("exposure", threshold, why)
         };
@@ -279,32 +342,53 @@ pub fn exposure(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &'stat
         return CheckResult::cannot("exposure", threshold, NO_LANDMARKS);
     }
     let mean = skin.iter().sum::<f32>() / skin.len() as f32;
-    let blown = skin.iter().filter(|&&v| v >= 250.0).count() as f32 / skin.len() as f32;
+    let blown = skin.iter().filter(|&&l| l >= blown_level).count() as f32 / skin.len() as f32;
     let mut face: Vec<f32> = pixels(img, inner_face(lm), 1).map(|(_, _, p)| luma(p)).collect();
     face.sort_by(f32::total_cmp);
     let range = percentile(&face, 98) - percentile(&face, 2);
-    let advice = if mean < lo || highlight < min_highlight {
-        "photo.exposure.dark"
-    } else if mean > hi || blown > max_blown {
-        "photo.exposure.bright"
+    let (value, pass, advice) = if !at_least(highlight, min_highlight) {
+        (highlight, false, "photo.exposure.dark")
+    } else if !at_least(mean, lo) {
+        (mean, false, "photo.exposure.dark")
+    } else if !at_most(mean, hi) {
+        (mean, false, "photo.exposure.bright")
+    } else if !at_most(blown, max_blown) {
+        (blown, false, "photo.exposure.bright")
+    } else if !at_least(range, min_range) {
+        (range, false, "photo.exposure.flat")
     } else {
-        "photo.exposure.flat"
+        (mean, true, "")
     };
-    let pass = (lo..=hi).contains(&mean) && blown <= max_blown && highlight >= min_highlight && range >= min_range;
-    CheckResult::judged("exposure", mean, threshold, pass, advice)
+    CheckResult::judged("exposure", value, threshold, pass, advice)
 }
 
-/// Variance of the Laplacian over the inner face, at a scale where the face is about 200 px wide.
+/// Variance of the Laplacian over the inner face, resampled (bilinear) so that the face is 200
+/// px wide: a small face is enlarged, and its want of detail shows, as a large one is reduced.
 pub fn sharpness_value(img: &RgbImage, lm: &Landmarks) -> Option<f32> {
     let r = inner_face(lm);
-    let s = (lm.face_width() / 200.0).round().max(1.0) as u32;
-    let g = |x: u32, y: u32| luma(img.get_pixel(x, y));
+    let k = lm.face_width() / 200.0;
+    if k.is_nan() || k <= 0.0 || r.width < 2 || r.height < 2 {
+        return None;
+    }
+    let (gw, gh) = ((r.width as f32 / k) as usize, (r.height as f32 / k) as usize);
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let at = |x: f32, y: f32| {
+        let (x, y) = (x.clamp(0.0, w - 1.0), y.clamp(0.0, h - 1.0));
+        let (x0, y0) = (x.floor(), y.floor());
+        let (x1, y1) = ((x0 + 1.0).min(w - 1.0), (y0 + 1.0).min(h - 1.0));
+        let (fx, fy) = (x - x0, y - y0);
+        let l = |x: f32, y: f32| luma(img.get_pixel(x as u32, y as u32));
+        (l(x0, y0) * (1.0 - fx) + l(x1, y0) * fx) * (1.0 - fy) + (l(x0, y1) * (1.0 - fx) + l(x1, y1) * fx) * fy
+    };
+    let grid: Vec<f32> = (0..gh)
+        .flat_map(|v| (0..gw).map(move |u| (u, v)))
+        .map(|(u, v)| at(r.x as f32 + u as f32 * k, r.y as f32 + v as f32 * k))
+        .collect();
+    let g = |u: usize, v: usize| grid[v * gw + u];
     let mut values = Vec::new();
-    let (x1, y1) =
-        ((r.x + r.width).min(img.width().saturating_sub(s)), (r.y + r.height).min(img.height().saturating_sub(s)));
-    for y in (r.y.max(s)..y1).step_by(s as usize) {
-        for x in (r.x.max(s)..x1).step_by(s as usize) {
-            values.push(4.0 * g(x, y) - g(x - s, y) - g(x + s, y) - g(x, y - s) - g(x, y + s));
+    for v in 1..gh.saturating_sub(1) {
+        for u in 1..gw.saturating_sub(1) {
+            values.push(4.0 * g(u, v) - g(u - 1, v) - g(u + 1, v) - g(u, v - 1) - g(u, v + 1));
         }
     }
     if values.len() < 16 {
@@ -317,7 +401,7 @@ pub fn sharpness_value(img: &RgbImage, lm: &Landmarks) -> Option<f32> {
 
 pub fn sharpness(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &'static str) -> CheckResult {
     let min = p.min("sharpness");
-    let threshold = format!("Laplacian variance on the face ≥ {min}");
+    let threshold = Threshold::new("photo.threshold.sharpness", &[("min", min)]);
     match lm.and_then(|lm| sharpness_value(img, lm)) {
         Some(v) => CheckResult::judged("sharpness", v, threshold, v >= min, "photo.sharpness"),
         None => CheckResult::cannot("sharpness", threshold, why),
@@ -326,7 +410,7 @@ pub fn sharpness(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &'sta
 
 pub fn face_lighting(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &'static str) -> CheckResult {
     let max = p.max("face_lighting");
-    let threshold = format!("cheeks differ by ≤ {:.0} %", max * 100.0);
+    let threshold = Threshold::new("photo.threshold.face-lighting", &[("max", max * 100.0)]);
     let Some(lm) = lm else {
         return CheckResult::cannot("face_lighting", threshold, why);
     };
@@ -375,13 +459,13 @@ mod tests {
 
     #[test]
     fn a_check_that_cannot_judge_says_why_and_a_pass_says_nothing() {
-        let c = CheckResult::cannot("roll", "≤ 8°".into(), NO_LANDMARKS);
+        let c = CheckResult::cannot("roll", Threshold::none(), NO_LANDMARKS);
         assert_eq!((c.pass, c.value, c.advice), (None, None, Some(NO_LANDMARKS)));
-        let ok = CheckResult::judged("roll", 1.0, "≤ 8°".into(), true, "photo.roll");
+        let ok = CheckResult::judged("roll", 1.0, Threshold::none(), true, "photo.roll");
         assert_eq!((ok.pass, ok.advice), (Some(true), None));
-        let bad = CheckResult::judged("roll", 12.0, "≤ 8°".into(), false, "photo.roll");
+        let bad = CheckResult::judged("roll", 12.0, Threshold::none(), false, "photo.roll");
         assert_eq!((bad.pass, bad.advice), (Some(false), Some("photo.roll")));
-        let exempt = CheckResult::exempt("eyes_open", Some(0.0), String::new());
+        let exempt = CheckResult::exempt("eyes_open", Some(0.0), Threshold::none());
         assert_eq!((exempt.pass, exempt.exempt, exempt.advice), (Some(true), true, None));
     }
 

@@ -4,7 +4,7 @@
 use image::RgbImage;
 
 use crate::Rect;
-use crate::checks::{CheckResult, luma, pixels};
+use crate::checks::{CheckResult, Threshold, luma, pixels};
 use crate::mesh::{Landmarks, bounds, index, inside};
 use crate::profile::Profile;
 
@@ -18,15 +18,14 @@ fn inside_ring<'a>(img: &'a RgbImage, lm: &Landmarks, ring: &[usize]) -> Vec<&'a
 /// Eyes open: from the eye model's lids where it ran (the final check), else from the mesh's
 /// (the live path), each against its own threshold.
 pub fn eyes_open(lm: &Landmarks, iris: Option<(f32, f32)>, p: &Profile) -> CheckResult {
-    let l = p.limit("eyes_open");
-    let (value, min, by) = match iris {
-        Some((a, b)) => (a.min(b), l.min.unwrap_or(0.17), "eye model"),
+    let (value, min, key) = match iris {
+        Some((a, b)) => (a.min(b), p.min("eyes_open"), "photo.threshold.eyes-open"),
         None => {
             let (a, b) = lm.eye_openness();
-            (a.min(b), l.min_mesh.unwrap_or(0.14), "face mesh")
+            (a.min(b), p.value("eyes_open", "min_mesh"), "photo.threshold.eyes-open-mesh")
         }
     };
-    let threshold = format!("lids ≥ {min:.2} of the eye's width apart ({by})");
+    let threshold = Threshold::new(key, &[("min", min)]);
     if p.relaxed.eyes_open {
         return CheckResult::exempt("eyes_open", Some(value), threshold);
     }
@@ -54,15 +53,16 @@ pub fn teeth(img: &RgbImage, lm: &Landmarks) -> f32 {
 }
 
 pub fn mouth_closed(img: &RgbImage, lm: &Landmarks, p: &Profile) -> CheckResult {
-    let l = p.limit("mouth_closed");
-    let (max, max_teeth) = (l.max.unwrap_or(0.09), l.max_teeth.unwrap_or(0.1));
+    let (max, max_teeth) = (p.max("mouth_closed"), p.value("mouth_closed", "max_teeth"));
     let gap = lm.mouth_gap();
-    let threshold = format!("inner lips ≤ {max:.2} of the mouth's width apart, teeth ≤ {max_teeth:.2}");
+    let threshold = Threshold::new("photo.threshold.mouth-closed", &[("teeth", max_teeth), ("gap", max)]);
     if p.relaxed.expression_gaze {
         return CheckResult::exempt("mouth_closed", Some(gap), threshold);
     }
-    let pass = gap <= max && teeth(img, lm) <= max_teeth;
-    CheckResult::judged("mouth_closed", gap, threshold, pass, "photo.mouth-closed")
+    // The measure that fails is the one reported: teeth first (a smile), then the gap.
+    let teeth = teeth(img, lm);
+    let (value, pass) = if crate::checks::at_most(teeth, max_teeth) { (gap, gap <= max) } else { (teeth, false) };
+    CheckResult::judged("mouth_closed", value, threshold, pass, "photo.mouth-closed")
 }
 
 /// The spectacle area round one eye: the eye's outline widened to where a lens reaches.
@@ -77,14 +77,14 @@ fn lens(lm: &Landmarks, ring: &[usize], w: u32, h: u32) -> Rect {
     }
 }
 
-/// The larger share, of the two spectacle areas, burnt to white.
-pub fn glare_value(img: &RgbImage, lm: &Landmarks) -> f32 {
+/// The larger share, of the two spectacle areas, burnt to white (every channel ≥ `level`).
+pub fn glare_value(img: &RgbImage, lm: &Landmarks, level: u8) -> f32 {
     let share = |ring: &[usize]| {
         let r = lens(lm, ring, img.width(), img.height());
         let (mut n, mut white) = (0usize, 0usize);
         for (_, _, p) in pixels(img, r, 1) {
             n += 1;
-            white += usize::from(p[0].min(p[1]).min(p[2]) >= 245);
+            white += usize::from(p[0].min(p[1]).min(p[2]) >= level);
         }
         white as f32 / n.max(1) as f32
     };
@@ -93,11 +93,12 @@ pub fn glare_value(img: &RgbImage, lm: &Landmarks) -> f32 {
 
 pub fn glare(img: &RgbImage, lm: &Landmarks, p: &Profile) -> CheckResult {
     let max = p.max("glare");
-    let v = glare_value(img, lm);
+    let level = p.value("glare", "white_level").clamp(0.0, 255.0) as u8;
+    let v = glare_value(img, lm, level);
     CheckResult::judged(
         "glare",
         v,
-        format!("≤ {:.0} % of the area round each eye burnt white", max * 100.0),
+        Threshold::new("photo.threshold.glare", &[("max", max * 100.0)]),
         v <= max,
         "photo.glare",
     )

@@ -7,7 +7,7 @@
 use image::RgbImage;
 use tract_onnx::prelude::*;
 
-use crate::mesh::{Landmarks, MeshModelError, Roi, index, sample};
+use crate::mesh::{Landmarks, MeshModelError, Plan, Roi, index, load, sample};
 
 const MODEL: &[u8] = include_bytes!("../../../assets/models/iris_landmark.onnx");
 const SIDE: usize = 64;
@@ -19,22 +19,12 @@ const CORNER_INNER: usize = 8;
 const LIDS: [(usize, usize); 3] = [(11, 3), (12, 4), (13, 5)];
 
 pub struct IrisModel {
-    plan: std::sync::Arc<TypedRunnableModel>,
+    plan: Plan,
 }
 
 impl IrisModel {
     pub fn new() -> Result<IrisModel, MeshModelError> {
-        let err = |e: TractError| MeshModelError::new(e.to_string());
-        let plan = tract_onnx::onnx()
-            .model_for_read(&mut std::io::Cursor::new(MODEL))
-            .map_err(err)?
-            .with_input_fact(0, f32::fact([1, 3, SIDE, SIDE]).into())
-            .map_err(err)?
-            .into_optimized()
-            .map_err(err)?
-            .into_runnable()
-            .map_err(err)?;
-        Ok(IrisModel { plan })
+        Ok(IrisModel { plan: load(MODEL, SIDE)? })
     }
 
     /// Lid opening over eye width for each eye (image left, image right), from the eye model;

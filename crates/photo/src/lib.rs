@@ -3,12 +3,12 @@
 //! [`face`] finds the face (SeetaFace); [`mesh`] finds its 468 landmarks (MediaPipe's face
 //! mesh, run through `tract`). [`assess`] judges a photo against a document
 //! [`profile::Profile`], whose every threshold and its source come from the policy data
-//! (`assets/policy/photo.toml`): eighteen checks, each with its measured value, its threshold,
-//! pass or fail (or `None` and why when it cannot judge), and what to do as a key into the
-//! locale files; on a full frame (the final path) or on a preview (the live path); and crops a
-//! frame to the standard. [`geometry`] holds the measures of size, position and pose;
-//! [`features`] eyes, mouth, glare and head covering; [`checks`] the backdrop and the light on
-//! the face; [`encode`] writes the JPEG the standard
+//! (`assets/policy/photo.toml`): eighteen checks, each with its measured value, its threshold
+//! and what to do (or, when it cannot judge, why) as keys into the locale files; on a full
+//! frame (the final path) or on a preview (the live path); and crops a frame to the standard.
+//! [`geometry`] holds the measures of size, position and pose; [`features`] eyes, mouth and
+//! glare; [`iris`] the eye model for the lids; [`checks`] the backdrop and the light on the
+//! face; [`encode`] writes the JPEG the standard
 //! asks for (3:4, 354×472 to 480×640, 24-bit, 300 dpi in JFIF, 20–80 KB, DOMAIN.md §1.1),
 //! searching the JPEG quality so the size lands in range, and reads the result back.
 //!

@@ -23,7 +23,6 @@ pub mod index {
     pub const FOREHEAD_TOP: usize = 10;
     pub const CHIN: usize = 152;
     pub const NOSE_TIP: usize = 1;
-    pub const NOSE_BRIDGE: usize = 168;
     pub const CHEEK_RIGHT: usize = 234;
     pub const CHEEK_LEFT: usize = 454;
     /// Right eye: outer and inner corner, then upper and lower lid pairs (middle, inner, outer).
@@ -73,13 +72,7 @@ pub struct Mesh {
 #[error("a landmark model does not load: {0}")]
 pub struct MeshModelError(String);
 
-impl MeshModelError {
-    pub(crate) fn new(why: String) -> MeshModelError {
-        MeshModelError(why)
-    }
-}
-
-type Plan = std::sync::Arc<TypedRunnableModel>;
+pub(crate) type Plan = std::sync::Arc<TypedRunnableModel>;
 
 /// The landmark model, loaded and optimised once (about 50 ms).
 pub struct MeshModel {
@@ -142,19 +135,23 @@ impl Roi {
     }
 }
 
+/// Loads an ONNX model shipped in the binary, for a `side`×`side` RGB input, optimised.
+pub(crate) fn load(bytes: &[u8], side: usize) -> Result<Plan, MeshModelError> {
+    let err = |e: TractError| MeshModelError(e.to_string());
+    tract_onnx::onnx()
+        .model_for_read(&mut std::io::Cursor::new(bytes))
+        .map_err(err)?
+        .with_input_fact(0, f32::fact([1, 3, side, side]).into())
+        .map_err(err)?
+        .into_optimized()
+        .map_err(err)?
+        .into_runnable()
+        .map_err(err)
+}
+
 impl MeshModel {
     pub fn new() -> Result<MeshModel, MeshModelError> {
-        let err = |e: TractError| MeshModelError(e.to_string());
-        let plan = tract_onnx::onnx()
-            .model_for_read(&mut std::io::Cursor::new(MODEL))
-            .map_err(err)?
-            .with_input_fact(0, f32::fact([1, 3, SIDE, SIDE]).into())
-            .map_err(err)?
-            .into_optimized()
-            .map_err(err)?
-            .into_runnable()
-            .map_err(err)?;
-        Ok(MeshModel { plan })
+        Ok(MeshModel { plan: load(MODEL, SIDE)? })
     }
 
     /// The mesh of the face in `roi`, or `None` when the model sees no face there (presence

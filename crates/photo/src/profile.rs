@@ -10,25 +10,14 @@ use crate::encode::OutputSpec;
 
 const POLICY: &str = include_str!("../../../assets/policy/photo.toml");
 
-/// One measure's limits, as the policy file gives them.
+/// One measure's limits, as the policy file gives them: named numbers (`min`, `max`, and the
+/// measure's own, listed in [`MEASURES`]) with their source and confidence.
 #[derive(Debug, Clone, PartialEq, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 pub struct Limit {
-    pub min: Option<f32>,
-    pub max: Option<f32>,
-    /// Second limits of a measure judged on two values (eyes: by the face mesh; mouth: teeth;
-    /// exposure: range, blown share, highlight; background: grey level, spread, shadow).
-    pub max_teeth: Option<f32>,
-    pub min_mesh: Option<f32>,
-    pub min_range: Option<f32>,
-    pub max_blown: Option<f32>,
-    pub min_highlight: Option<f32>,
-    pub min_grey: Option<f32>,
-    pub max_std: Option<f32>,
-    pub max_shadow: Option<f32>,
-    pub max_shadow_width: Option<f32>,
     pub source: String,
     pub confidence: Confidence,
+    #[serde(flatten)]
+    pub values: BTreeMap<String, f32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -68,25 +57,30 @@ struct ProfileOverride {
     measure: BTreeMap<String, Limit>,
 }
 
-/// The measures every profile must define, by the check that reads them.
-pub const MEASURES: [&str; 17] = [
-    "face_width",
-    "eye_distance",
-    "crown_margin",
-    "chin_margin",
-    "eye_line",
-    "centred",
-    "roll",
-    "yaw",
-    "pitch",
-    "eyes_open",
-    "mouth_closed",
-    "glare",
-    "background",
-    "colour_cast",
-    "exposure",
-    "sharpness",
-    "face_lighting",
+/// Every table of the policy and the numbers each must give, by the check that reads them.
+pub const MEASURES: [(&str, &[&str]); 19] = [
+    ("resolution", &["min_width", "max_width", "min_height", "max_height", "max_aspect_error"]),
+    ("face_width", &["min", "max"]),
+    ("eye_distance", &["min", "max"]),
+    ("crown_margin", &["min"]),
+    ("chin_margin", &["min"]),
+    ("eye_line", &["min", "max"]),
+    ("centred", &["max"]),
+    ("roll", &["max"]),
+    ("yaw", &["max"]),
+    ("pitch", &["max"]),
+    ("eyes_open", &["min", "min_mesh"]),
+    ("mouth_closed", &["max", "max_teeth"]),
+    ("glare", &["max", "white_level"]),
+    ("background", &["min_grey", "max_std", "max_shadow", "max_shadow_width", "max_blue_distance"]),
+    ("colour_cast", &["max"]),
+    (
+        "exposure",
+        &["min", "max", "min_range", "max_blown", "blown_level", "min_highlight", "no_face_dark", "no_face_burnt"],
+    ),
+    ("sharpness", &["min"]),
+    ("face_lighting", &["max"]),
+    ("crop", &["eye_distance", "eye_line", "max_upscale"]),
 ];
 
 /// Why the photo policy would not load. The shipped file always does (a test loads it).
@@ -96,6 +90,12 @@ pub enum PolicyError {
     Parse(String),
     #[error("the photo policy has no measure {0:?}")]
     Missing(&'static str),
+    #[error("the photo policy's measure {0:?} lacks {1:?}")]
+    MissingValue(&'static str, &'static str),
+    #[error("the photo policy names an unknown measure or value {0:?}")]
+    Unknown(String),
+    #[error("the photo policy has a table for {0:?}, which is not among its profiles")]
+    UnknownProfile(String),
     #[error("the photo policy's measure {0:?} gives no source")]
     NoSource(String),
 }
@@ -116,26 +116,39 @@ pub struct Profile {
     pub output: OutputSpec,
     pub measures: BTreeMap<String, Limit>,
     pub relaxed: Relaxed,
-    /// Where the crop puts the eyes: distance (share of the width) and line (share of the height).
-    pub target_eye_distance: f32,
-    pub target_eye_line: f32,
-    /// Largest enlargement the crop may apply (beyond it the photo goes soft).
-    pub max_upscale: f32,
     children: (u32, u32),
+}
+
+/// Checks one table of limits: only known measures and values, each with a source.
+fn check_limits(measures: &BTreeMap<String, Limit>, at: &str) -> Result<(), PolicyError> {
+    for (name, limit) in measures {
+        let Some((_, keys)) = MEASURES.iter().find(|(m, _)| m == name) else {
+            return Err(PolicyError::Unknown(format!("{at}{name}")));
+        };
+        if let Some(k) = limit.values.keys().find(|k| !keys.contains(&k.as_str())) {
+            return Err(PolicyError::Unknown(format!("{at}{name}.{k}")));
+        }
+        if limit.source.trim().is_empty() {
+            return Err(PolicyError::NoSource(format!("{at}{name}")));
+        }
+    }
+    Ok(())
 }
 
 fn policy(text: &str) -> Result<Policy, PolicyError> {
     let p: Policy = toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
-    for name in MEASURES {
+    check_limits(&p.measure, "")?;
+    for (name, keys) in MEASURES {
         let m = p.measure.get(name).ok_or(PolicyError::Missing(name))?;
-        if m.source.trim().is_empty() {
-            return Err(PolicyError::NoSource(name.to_string()));
+        if let Some(k) = keys.iter().find(|k| !m.values.contains_key(**k)) {
+            return Err(PolicyError::MissingValue(name, k));
         }
     }
     for (name, o) in &p.profile {
-        if let Some((m, _)) = o.measure.iter().find(|(_, l)| l.source.trim().is_empty()) {
-            return Err(PolicyError::NoSource(format!("{name}.{m}")));
+        if !p.profiles.contains(name) {
+            return Err(PolicyError::UnknownProfile(name.clone()));
         }
+        check_limits(&o.measure, &format!("{name}."))?;
     }
     Ok(p)
 }
@@ -157,18 +170,18 @@ impl Profile {
         if !p.profiles.iter().any(|n| n == name) {
             return Ok(None);
         }
+        // A profile's table overrides the values it names, and nothing else.
         let mut measures = p.measure.clone();
-        if let Some(o) = p.profile.get(name) {
-            measures.extend(o.measure.clone());
+        for (m, o) in p.profile.get(name).map(|o| o.measure.clone()).unwrap_or_default() {
+            let base = measures.entry(m).or_default();
+            base.values.extend(o.values);
+            (base.source, base.confidence) = (o.source, o.confidence);
         }
         Ok(Some(Profile {
             name: name.to_string(),
             output: OutputSpec::default(),
             measures,
             relaxed: Relaxed::default(),
-            target_eye_distance: 0.27,
-            target_eye_line: 0.42,
-            max_upscale: 2.5,
             children: (p.children.eyes_open_exempt_below_months, p.children.expression_gaze_exempt_below_months),
         }))
     }
@@ -184,17 +197,24 @@ impl Profile {
         self
     }
 
-    /// The limits of `measure` (every one the checks read is checked present at load).
+    /// The limits of `measure`, with their source.
     pub fn limit(&self, measure: &str) -> Limit {
         self.measures.get(measure).cloned().unwrap_or_default()
     }
 
+    /// One value of a measure. Every value a check reads is checked present when the policy
+    /// loads; were one missing, NaN makes every comparison with it fail (a refusal, never a
+    /// false pass).
+    pub fn value(&self, measure: &str, key: &str) -> f32 {
+        self.measures.get(measure).and_then(|m| m.values.get(key)).copied().unwrap_or(f32::NAN)
+    }
+
     pub(crate) fn min(&self, measure: &str) -> f32 {
-        self.limit(measure).min.unwrap_or(f32::MIN)
+        self.value(measure, "min")
     }
 
     pub(crate) fn max(&self, measure: &str) -> f32 {
-        self.limit(measure).max.unwrap_or(f32::MAX)
+        self.value(measure, "max")
     }
 }
 
@@ -206,7 +226,7 @@ mod tests {
     fn the_shipped_policy_loads_and_every_measure_cites_its_source() {
         let p = policy(POLICY).unwrap();
         assert_eq!(Profile::names(), ["passport", "hk-macao-permit", "taiwan-permit", "taiwan-resident-permit"]);
-        for name in MEASURES {
+        for (name, _) in MEASURES {
             assert!(p.measure[name].source.len() > 20, "{name} cites no real source");
         }
         let passport = Profile::passport();
@@ -217,21 +237,42 @@ mod tests {
     }
 
     #[test]
-    fn a_policy_without_a_measure_or_a_source_is_refused() {
-        let no_yaw = POLICY.replace("[measure.yaw]", "[measure.not_yaw]");
-        assert_eq!(policy(&no_yaw).err(), Some(PolicyError::Missing("yaw")));
-        let unsourced = POLICY.replacen("source = \"ISO/IEC 19794-5 §7.2.2: roll", "source = \" \"\n# ", 1);
-        assert_eq!(policy(&unsourced).err(), Some(PolicyError::NoSource("roll".into())));
+    fn a_policy_with_a_measure_or_value_missing_unknown_or_unsourced_is_refused() {
+        // (edit of the shipped policy, the refusal)
+        let table: [(&str, &str, PolicyError); 5] = [
+            ("[measure.yaw]", "[measure.yaw_]", PolicyError::Unknown("yaw_".into())),
+            ("[measure.roll]\nmax = 8.0", "[measure.roll]", PolicyError::MissingValue("roll", "max")),
+            (
+                "[measure.roll]\nmax = 8.0",
+                "[measure.roll]\nmax = 8.0\nmaxx = 1.0",
+                PolicyError::Unknown("roll.maxx".into()),
+            ),
+            ("source = \"ISO/IEC 19794-5 §7.2.2: roll", "source = \" \"\n# ", PolicyError::NoSource("roll".into())),
+            ("[measure.glare]\n#", "[measure.glare_]\n#", PolicyError::Unknown("glare_".into())),
+        ];
+        for (from, to, want) in table {
+            assert!(POLICY.contains(from), "{from}");
+            let edited = POLICY.replacen(from, to, 1);
+            assert_eq!(policy(&edited).err(), Some(want), "{from} → {to}");
+        }
+        let stray = format!(
+            "{POLICY}\n[profile.driving-licence.measure.roll]\nmax = 1.0\nsource = \"x\"\nconfidence = \"partial\"\n"
+        );
+        assert_eq!(policy(&stray).err(), Some(PolicyError::UnknownProfile("driving-licence".into())));
+        let no_crop = POLICY.replace("[measure.crop]", "[measure.crop_]");
+        assert_eq!(policy(&no_crop).err(), Some(PolicyError::Unknown("crop_".into())));
     }
 
     #[test]
     fn a_profile_overrides_only_what_it_names() {
         let text = format!(
-            "{POLICY}\n[profile.taiwan-permit.measure.roll]\nmax = 5.0\nsource = \"a bureau's stricter rule\"\nconfidence = \"unconfirmed\"\n"
+            "{POLICY}\n[profile.taiwan-permit.measure.face_width]\nmax = 0.75\nsource = \"a bureau's stricter rule\"\nconfidence = \"unconfirmed\"\n"
         );
         let tw = Profile::from_policy(&text, "taiwan-permit").unwrap().unwrap();
         let pp = Profile::from_policy(&text, "passport").unwrap().unwrap();
-        assert_eq!((tw.max("roll"), pp.max("roll")), (5.0, 8.0));
+        assert_eq!((tw.max("face_width"), pp.max("face_width")), (0.75, 0.80));
+        assert_eq!(tw.min("face_width"), 0.53, "the values it does not name are kept");
+        assert_eq!(tw.limit("face_width").source, "a bureau's stricter rule");
         assert_eq!(tw.max("yaw"), pp.max("yaw"));
     }
 

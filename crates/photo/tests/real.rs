@@ -57,10 +57,9 @@ fn the_astronaut_crop_meets_the_geometry_and_is_told_about_the_background() {
     }
     // A smile with teeth: the standard asks for the lips closed.
     assert_eq!(out.check("mouth_closed").unwrap().pass, Some(false));
-    // The original has a mottled grey studio backdrop and the hair fills the crop's sides: too
-    // little plain backdrop is left to judge, and the check says why.
+    // The original has a mid-grey studio backdrop, not white or light grey: the check says so.
     let bg = out.check("background").unwrap();
-    assert_eq!((bg.pass, bg.advice), (None, Some("photo.cannot.no-backdrop")), "{bg:?}");
+    assert_eq!((bg.pass, bg.advice), (Some(false), Some("photo.background.colour")), "{bg:?}");
     assert!(!out.pass());
     // The uncropped frame: one face, but far too small and off the eye line.
     let whole = a.assess(&frame, &profile);
@@ -95,4 +94,27 @@ fn the_live_path_finds_the_face_in_a_camera_frame_and_maps_it_back() {
     let ((lx, _), (rx, _)) = live.eyes().expect("the eyes, in the frame's coordinates");
     assert!(lx > f.x as f32 && rx < (f.x + f.width) as f32, "{lx} {rx} {f:?}");
     assert_eq!(live.check("eye_distance").unwrap().pass, Some(false), "a whole camera frame is not yet framed");
+}
+
+/// A compliant photo shrunk or stretched is not the digital photo: the size is refused, and a
+/// face too small to hold detail is refused as soft. (scale to width × height, resolution
+/// passes, sharpness passes)
+#[test]
+fn a_photo_is_judged_at_the_digital_photos_size() {
+    use doorstep_photo::assess::{Assessor, Profile};
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/photos/set/whitehouse_4-white.jpg");
+    let photo = image::open(&path).unwrap().to_rgb8();
+    let mut a = Assessor::new().unwrap();
+    let table =
+        [((354, 472), true, true), ((480, 640), true, true), ((120, 160), false, false), ((354, 600), false, true)];
+    for ((w, h), size_ok, sharp_ok) in table {
+        let img = image::imageops::resize(&photo, w, h, image::imageops::FilterType::Triangle);
+        let r = a.assess(&img, &Profile::passport());
+        let (res, sharp) = (r.check("resolution").unwrap(), r.check("sharpness").unwrap());
+        assert_eq!(res.pass, Some(size_ok), "{w}×{h}: {res:?}");
+        assert_eq!(sharp.pass, Some(sharp_ok), "{w}×{h}: {sharp:?}");
+        if !size_ok {
+            assert_eq!(res.advice, Some("photo.resolution.size"));
+        }
+    }
 }

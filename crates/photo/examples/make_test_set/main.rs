@@ -12,6 +12,8 @@
 //!
 //! Deterministic: the same inputs give the same files.
 
+mod segmented;
+
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -96,8 +98,8 @@ const SOURCES: &[Source] = &[
         right_eye: (851.5, 395.5),
         original: FULL_LENGTH,
         base: true,
-        person: &[],
-        compliant: Some(true),
+        person: &[("pitch", false)],
+        compliant: Some(false),
         unjudged: &[],
     },
     Source {
@@ -303,7 +305,10 @@ fn main() {
         let mask = image::open(dir.join("masks").join(format!("{}.png", s.file.split('.').next().unwrap_or(s.file))))
             .expect("mask: run scripts/photo-set/segment.py")
             .to_rgb8();
-        out.extend(segmented(dir, &src, &mask, s));
+        out.extend(segmented::photos(dir, &src, &mask, s));
+        if s.file == "whitehouse_3.jpg" {
+            out.push(segmented::narrow_face(dir, &src, &mask, s));
+        }
         if !s.base {
             continue;
         }
@@ -447,138 +452,4 @@ fn person_labels(all: &[(&'static str, bool)], s: &Source) -> Vec<(&'static str,
 
 fn all_checks() -> Vec<(&'static str, bool)> {
     doorstep_photo::assess::CHECKS.into_iter().map(|n| (n, true)).collect()
-}
-
-/// The portrait framed at `eye_distance`, the person cut out by the segmentation mask and set
-/// on `backdrop`.
-fn cut_out(src: &RgbImage, mask: &RgbImage, s: &Source, eye_distance: f32, backdrop: [f32; 3]) -> (RgbImage, RgbImage) {
-    let centre = (W as f32 / 2.0, EYE_LINE * H as f32);
-    let img = frame(src, s, eye_distance, centre, 0.0);
-    let m = frame_with(mask, s, eye_distance, centre, 0.0, 0.0);
-    let out = RgbImage::from_fn(W, H, |u, v| {
-        let a = (f32::from(m.get_pixel(u, v)[0]) / 255.0 - 0.5).mul_add(1.6, 0.5).clamp(0.0, 1.0);
-        let p = img.get_pixel(u, v);
-        to_px([0, 1, 2].map(|c| f32::from(p[c]) * a + backdrop[c] * (1.0 - a)))
-    });
-    (out, m)
-}
-
-const WHITE: [f32; 3] = [255.0; 3];
-const GREY: [f32; 3] = [226.0; 3];
-const BLUE: [f32; 3] = [120.0, 200.0, 252.0];
-
-/// The eyes of a photo framed at the standard distance: (x, y) of each, and the distance.
-fn eye_marks() -> ([(f32, f32); 2], f32) {
-    let ed = EYE_DISTANCE * W as f32;
-    let y = EYE_LINE * H as f32;
-    ([(W as f32 / 2.0 - ed / 2.0, y), (W as f32 / 2.0 + ed / 2.0, y)], ed)
-}
-
-/// Closes the eyes: the skin between brow and upper lid is stretched down over the eye to the
-/// lower lid, fading out at the eye's corners.
-fn close_eyes(img: &RgbImage) -> RgbImage {
-    let (eyes, ed) = eye_marks();
-    let src = img.clone();
-    RgbImage::from_fn(W, H, |u, v| {
-        let (x, y) = (u as f32, v as f32);
-        for (ex, ey) in eyes {
-            let wx = (1.0 - (x - ex).abs() / (0.32 * ed)).clamp(0.0, 1.0);
-            let (top, lid, bottom) = (ey - 0.30 * ed, ey - 0.07 * ed, ey + 0.09 * ed);
-            if wx > 0.0 && (top..bottom).contains(&y) {
-                let ys = top + (y - top) * (lid - top) / (bottom - top);
-                let w = (wx * 2.0).min(1.0);
-                return to_px(sample(&src, x, y + w * (ys - y), 255.0));
-            }
-        }
-        *src.get_pixel(u, v)
-    })
-}
-
-/// A reflection on the spectacles: a bright oval over the image-left eye's lens.
-fn glare(img: &RgbImage) -> RgbImage {
-    let ([(ex, ey), _], ed) = eye_marks();
-    map(img, |u, v, p| {
-        let (dx, dy) = ((u as f32 - ex - 0.04 * ed) / (0.24 * ed), (v as f32 - ey + 0.03 * ed) / (0.14 * ed));
-        let a = (1.4 - (dx * dx + dy * dy).sqrt() * 1.4).clamp(0.0, 1.0);
-        p.map(|c| c * (1.0 - a) + 255.0 * a)
-    })
-}
-
-/// The head's soft shadow on the backdrop, cast to the image's right by a light from the left.
-fn shadow(img: &RgbImage, m: &RgbImage) -> RgbImage {
-    let (_, ed) = eye_marks();
-    let shifted = RgbImage::from_fn(W, H, |u, v| {
-        let x = u as f32 - 0.6 * ed;
-        if x < 0.0 { Rgb([0; 3]) } else { *m.get_pixel(x as u32, v) }
-    });
-    let soft = image::imageops::blur(&shifted, 0.3 * ed);
-    map(img, |u, v, p| {
-        let person = f32::from(m.get_pixel(u, v)[0]) / 255.0;
-        let s = f32::from(soft.get_pixel(u, v)[0]) / 255.0 * (1.0 - person);
-        p.map(|c| c * (1.0 - 0.32 * s))
-    })
-}
-
-/// The photos made with the segmentation mask: the person on white (every portrait); and for
-/// people who meet every rule, on light grey and light blue, and the near-misses that each
-/// change one thing.
-fn segmented(dir: &Path, src: &RgbImage, mask: &RgbImage, s: &Source) -> Vec<Labelled> {
-    let stem = s.file.split('.').next().unwrap_or(s.file);
-    let mut out = Vec::new();
-    let mut add =
-        |name: &str, made: String, img: &RgbImage, compliant: Option<bool>, expect: Vec<(&'static str, bool)>| {
-            let file = save(dir, &format!("{stem}-{name}"), img);
-            out.push(Labelled { file, made, faces: Some(1), compliant, expect });
-        };
-    let all = all_checks();
-    let (white, m) = cut_out(src, mask, s, EYE_DISTANCE, WHITE);
-    let cut = "cut out by the segmentation model, framed to the standard";
-    add("white", format!("{cut}, on white (255)"), &white, s.compliant, person_labels(&all, s));
-    if s.compliant != Some(true) {
-        return out;
-    }
-    for (name, colour, what) in [("grey", GREY, "light grey (226)"), ("blue", BLUE, "light blue (120, 200, 252)")] {
-        let (img, _) = cut_out(src, mask, s, EYE_DISTANCE, colour);
-        add(name, format!("{cut}, on {what}"), &img, Some(true), all.clone());
-    }
-    // The face is about 2.2 eye distances wide (cheek to cheek): framed for a face of 49 % and
-    // of 84 % of the width, just outside the digital photo's 53–80 %.
-    let (narrow, _) = cut_out(src, mask, s, 0.49 / 2.2, WHITE);
-    add(
-        "narrow",
-        format!("{cut} with the face about 49 % of the width"),
-        &narrow,
-        Some(false),
-        vec![("face_width", false)],
-    );
-    let (wide, _) = cut_out(src, mask, s, 0.84 / 2.2, WHITE);
-    add(
-        "wide",
-        format!("{cut} with the face about 84 % of the width"),
-        &wide,
-        Some(false),
-        vec![("face_width", false)],
-    );
-    add(
-        "closed",
-        format!("{cut}, eyes closed (lids drawn down)"),
-        &close_eyes(&white),
-        Some(false),
-        vec![("eyes_open", false)],
-    );
-    add(
-        "glare",
-        format!("{cut}, a reflection over one spectacle lens"),
-        &glare(&white),
-        Some(false),
-        vec![("glare", false)],
-    );
-    add(
-        "shadow",
-        format!("{cut}, the head's soft shadow on the backdrop"),
-        &shadow(&white, &m),
-        Some(false),
-        vec![("background", false)],
-    );
-    out
 }
