@@ -48,9 +48,12 @@ fn main() {
             t.elapsed()
         })
         .collect();
+    let slowest = live.iter().max().copied().unwrap_or_default();
     println!(
-        "live path, 1280×720 frame (assessed at 400 px wide): median {:.1} ms (goal ≤ 33 ms)",
-        median(live).as_secs_f64() * 1e3
+        "live path, 1280×720 frame (assessed at 426 px wide; the detector on every {}th frame, the mesh following the face between): median {:.1} ms, slowest {:.1} ms (goal ≤ 33 ms)",
+        doorstep_photo::assess::REDETECT_EVERY,
+        median(live).as_secs_f64() * 1e3,
+        slowest.as_secs_f64() * 1e3
     );
     println!(
         "full check + crop + encode of the same frame: median {:.1} ms (goal ≤ 300 ms)",

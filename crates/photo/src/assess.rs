@@ -13,6 +13,13 @@ use crate::iris::IrisModel;
 use crate::mesh::{Landmarks, Mesh, MeshModel, Roi};
 pub use crate::profile::Profile;
 
+/// Pictures wider than twice this are searched for faces at about this width (a face the
+/// standard can use is far larger than the detector's smallest at this scale).
+pub const DETECT_WIDTH: u32 = 640;
+
+/// The width at which the live path first looks for a face.
+pub const LIVE_DETECT_WIDTH: u32 = 320;
+
 /// The width the live path works at.
 pub const LIVE_WIDTH: u32 = 400;
 
@@ -111,47 +118,104 @@ pub struct Assessor {
     faces: FaceDetector,
     mesh: MeshModel,
     iris: IrisModel,
+    /// The live path's tracking: the last preview frame's face (its mesh's region, the
+    /// detector's box and count) and how many frames ago the detector last ran.
+    tracked: Option<Tracked>,
 }
+
+#[derive(Debug, Clone, Copy)]
+struct Tracked {
+    roi: Roi,
+    face: Rect,
+    face_count: usize,
+    frames: u32,
+}
+
+/// On the live path the face detector runs on every this many preview frames; between, the
+/// face is followed by its mesh (as MediaPipe follows it), and is looked for again as soon as
+/// the mesh loses it.
+pub const REDETECT_EVERY: u32 = 10;
 
 impl Assessor {
     pub fn new() -> Result<Assessor, crate::face::ModelError> {
-        Ok(Assessor { faces: FaceDetector::new()?, mesh: MeshModel::new()?, iris: IrisModel::new()? })
+        Ok(Assessor { faces: FaceDetector::new()?, mesh: MeshModel::new()?, iris: IrisModel::new()?, tracked: None })
+    }
+
+    /// The faces in `img`, found on a copy reduced by a whole factor to about `DETECT_WIDTH`
+    /// pixels across when it is wider (a camera frame), in `img`'s coordinates. The mesh then
+    /// places the face precisely on the full picture.
+    fn detect(&mut self, img: &RgbImage) -> Vec<Rect> {
+        let k = img.width() / DETECT_WIDTH;
+        if k <= 1 || img.height() / k < 40 {
+            return self.faces.detect(&image::imageops::grayscale(img)).into_iter().map(|f| f.rect).collect();
+        }
+        let small = image::imageops::grayscale(&shrink(img, k));
+        let up = |r: Rect| Rect { x: r.x * k, y: r.y * k, width: r.width * k, height: r.height * k };
+        self.faces.detect(&small).into_iter().map(|f| up(f.rect)).collect()
     }
 
     /// Assesses `img` as the final photo under `profile`.
     pub fn assess(&mut self, img: &RgbImage, profile: &Profile) -> Assessment {
-        let grey = image::imageops::grayscale(img);
-        let faces = self.faces.detect(&grey);
-        let face = (faces.len() == 1).then(|| faces[0].rect);
+        let faces = self.detect(img);
+        let face = (faces.len() == 1).then(|| faces[0]);
         let landmarks = face.and_then(|f| self.mesh.run_refined(img, f)).map(Landmarks::new);
         let iris = landmarks.as_ref().and_then(|l| self.iris.openness(img, l));
         judge(img, faces.len(), face, landmarks, iris, None, profile)
     }
 
-    /// The live path, for guidance on every preview frame: the face is found on the frame
-    /// reduced to at most `LIVE_WIDTH` pixels across, its mesh on the full frame (one pass),
-    /// and the image checks run on the reduced frame. Values that depend on the framing are
-    /// those of the frame, which is what the officer adjusts. The face and mesh come back in
-    /// the frame's coordinates.
+    /// The live path, for guidance on every preview frame: the frame is reduced by a whole
+    /// factor to about `LIVE_WIDTH` pixels across (an area average) and the image checks run
+    /// there; the face's mesh runs on the full frame. The face detector runs (at about
+    /// `LIVE_DETECT_WIDTH`, then `LIVE_WIDTH` if it found nothing) every `REDETECT_EVERY`
+    /// frames, and whenever the mesh loses the face; between, the
+    /// mesh follows the face from the last frame's. Values that depend on the framing are those
+    /// of the frame, which is what the officer adjusts. The face and mesh come back in the
+    /// frame's coordinates.
     pub fn assess_live(&mut self, frame: &RgbImage, profile: &Profile) -> Assessment {
-        let factor = (frame.width() as f32 / LIVE_WIDTH as f32).max(1.0);
-        if factor <= 1.0 {
+        let k = frame.width() / LIVE_WIDTH;
+        if k <= 1 || frame.height() / k < 8 {
             return self.assess(frame, profile);
         }
-        let (w, h) = ((frame.width() as f32 / factor) as u32, (frame.height() as f32 / factor) as u32);
-        let small = image::imageops::resize(frame, w.max(1), h.max(1), image::imageops::FilterType::Triangle);
-        let faces = self.faces.detect(&image::imageops::grayscale(&small));
-        let face_small = (faces.len() == 1).then(|| faces[0].rect);
-        let up = |r: Rect| Rect {
-            x: (r.x as f32 * factor) as u32,
-            y: (r.y as f32 * factor) as u32,
-            width: (r.width as f32 * factor) as u32,
-            height: (r.height as f32 * factor) as u32,
+        let factor = k as f32;
+        let small = shrink(frame, k);
+        let followed = self
+            .tracked
+            .filter(|t| t.frames < REDETECT_EVERY)
+            .and_then(|t| self.mesh.run(frame, t.roi).map(|m| (t, m)));
+        let (face_count, face, mesh) = match followed {
+            Some((t, m)) => {
+                self.tracked = Some(Tracked { roi: Roi::from_mesh(&m), frames: t.frames + 1, ..t });
+                (t.face_count, Some(t.face), Some(m))
+            }
+            None => {
+                // First at a quarter of the live width's scale again (fast: a face filling an ID
+                // photo is large), then, when none is found there, on the live image itself.
+                let up = |r: Rect, k: u32| Rect { x: r.x * k, y: r.y * k, width: r.width * k, height: r.height * k };
+                let kq = frame.width() / LIVE_DETECT_WIDTH;
+                let mut faces: Vec<Rect> = Vec::new();
+                if kq > k && frame.height() / kq >= 40 {
+                    let quick = image::imageops::grayscale(&shrink(frame, kq));
+                    faces = self.faces.detect(&quick).into_iter().map(|f| up(f.rect, kq)).collect();
+                }
+                if faces.is_empty() {
+                    let grey = image::imageops::grayscale(&small);
+                    faces = self.faces.detect(&grey).into_iter().map(|f| up(f.rect, k)).collect();
+                }
+                let face = (faces.len() == 1).then(|| faces[0]);
+                let mesh = face.and_then(|f| self.mesh.run(frame, Roi::from_box(f)));
+                self.tracked = face.zip(mesh.as_ref()).map(|(f, m)| Tracked {
+                    roi: Roi::from_mesh(m),
+                    face: f,
+                    face_count: faces.len(),
+                    frames: 0,
+                });
+                (faces.len(), face, mesh)
+            }
         };
-        let mesh = face_small.and_then(|f| self.mesh.run(frame, Roi::from_box(up(f))));
         let small_mesh = mesh.as_ref().map(|m| scaled(m, 1.0 / factor));
-        let mut a = judge(&small, faces.len(), face_small, small_mesh.map(Landmarks::new), None, Some(factor), profile);
-        a.face = face_small.map(up);
+        let small_face = face.map(|f| Rect { x: f.x / k, y: f.y / k, width: f.width / k, height: f.height / k });
+        let mut a = judge(&small, face_count, small_face, small_mesh.map(Landmarks::new), None, Some(factor), profile);
+        a.face = face;
         a.crown_y = a.crown_y.map(|y| y * factor);
         a.landmarks = mesh.map(Landmarks::new);
         a
@@ -160,12 +224,11 @@ impl Assessor {
     /// Crops a camera frame to the profile's output (eyes at the target distance and line,
     /// centred), encodes it, and assesses the result; an error says what to change.
     pub fn crop(&mut self, frame: &RgbImage, profile: &Profile) -> Result<(Vec<u8>, Assessment), CropError> {
-        let grey = image::imageops::grayscale(frame);
-        let faces = self.faces.detect(&grey);
+        let faces = self.detect(frame);
         if faces.len() != 1 {
             return Err(CropError::FaceCount(faces.len()));
         }
-        let lm = self.mesh.run_refined(frame, faces[0].rect).map(Landmarks::new).ok_or(CropError::NoLandmarks)?;
+        let lm = self.mesh.run_refined(frame, faces[0]).map(Landmarks::new).ok_or(CropError::NoLandmarks)?;
         let roll = lm.roll();
         if !at_most(roll.abs(), profile.max("roll")) {
             return Err(CropError::Tilted(roll));
@@ -189,6 +252,27 @@ impl Assessor {
         let assessment = self.assess(&out, profile);
         Ok((jpeg, assessment))
     }
+}
+
+/// The frame reduced by a whole factor `k`, each pixel the mean of a k×k block.
+fn shrink(frame: &RgbImage, k: u32) -> RgbImage {
+    let (w, h) = (frame.width() / k, frame.height() / k);
+    let raw = frame.as_raw();
+    let stride = frame.width() as usize * 3;
+    let n = (k * k) as u32;
+    RgbImage::from_fn(w.max(1), h.max(1), |x, y| {
+        let mut sum = [0u32; 3];
+        for dy in 0..k {
+            let row = (y * k + dy) as usize * stride;
+            for dx in 0..k {
+                let i = row + (x * k + dx) as usize * 3;
+                for (c, s) in sum.iter_mut().enumerate() {
+                    *s += u32::from(raw[i + c]);
+                }
+            }
+        }
+        image::Rgb(sum.map(|s| (s / n) as u8))
+    })
 }
 
 fn scaled(m: &Mesh, k: f32) -> Mesh {

@@ -118,3 +118,30 @@ fn a_photo_is_judged_at_the_digital_photos_size() {
         }
     }
 }
+
+/// The live path follows the face with its mesh between detector runs, gives the same verdicts
+/// on every frame of a still scene, and looks again as soon as the face is gone.
+#[test]
+fn the_live_path_follows_the_face_and_loses_it_when_it_goes() {
+    use doorstep_photo::assess::{Assessor, Profile, REDETECT_EVERY};
+    let portrait = photo("astronaut.png").to_rgb8();
+    let mut frame = image::RgbImage::from_pixel(1280, 720, image::Rgb([235, 235, 232]));
+    let big = image::imageops::resize(&portrait, 717, 717, image::imageops::FilterType::Triangle);
+    image::imageops::overlay(&mut frame, &big, 281, 0);
+    let mut a = Assessor::new().unwrap();
+    let p = Profile::passport();
+    let first = a.assess_live(&frame, &p);
+    let verdicts = |r: &doorstep_photo::assess::Assessment| r.checks.iter().map(|c| c.pass).collect::<Vec<_>>();
+    let eyes = first.eyes().unwrap();
+    for i in 1..=REDETECT_EVERY + 2 {
+        let r = a.assess_live(&frame, &p);
+        assert_eq!(r.face_count, 1, "frame {i}");
+        assert_eq!(verdicts(&r), verdicts(&first), "frame {i}");
+        let e = r.eyes().unwrap();
+        assert!((e.0.0 - eyes.0.0).abs() < 6.0 && (e.1.1 - eyes.1.1).abs() < 6.0, "frame {i}: {e:?} against {eyes:?}");
+    }
+    let empty = image::RgbImage::from_pixel(1280, 720, image::Rgb([235, 235, 232]));
+    let gone = a.assess_live(&empty, &p);
+    assert_eq!((gone.face_count, gone.check("single_face").unwrap().pass), (0, Some(false)));
+    assert_eq!(a.assess_live(&frame, &p).face_count, 1, "found again");
+}
