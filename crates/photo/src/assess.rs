@@ -259,7 +259,7 @@ fn shrink(frame: &RgbImage, k: u32) -> RgbImage {
     let (w, h) = (frame.width() / k, frame.height() / k);
     let raw = frame.as_raw();
     let stride = frame.width() as usize * 3;
-    let n = (k * k) as u32;
+    let n = k * k;
     RgbImage::from_fn(w.max(1), h.max(1), |x, y| {
         let mut sum = [0u32; 3];
         for dy in 0..k {
