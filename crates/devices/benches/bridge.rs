@@ -1,6 +1,7 @@
 //! Fingerprint image upload through the bridge, paced at the baud rate (run:
 //! `cargo bench -p doorstep-devices`): the effective throughput as a share of the line rate,
-//! and the host's CPU time per image.
+//! and the host's CPU time per image; then what the peripherals cost while nobody uses them
+//! (the simulator and the host kept alive as the app keeps them), as a share of one core.
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,28 @@ use rustix::time::{ClockId, clock_gettime};
 fn thread_cpu() -> Duration {
     let t = clock_gettime(ClockId::ThreadCPUTime);
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+fn process_cpu() -> Duration {
+    let t = clock_gettime(ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// The simulator and a connected host left alone, the host pumped as the app's keeper thread
+/// pumps it (`src/peripherals.rs`): the process's CPU time over the wall time.
+fn idle(seconds: u64) {
+    let sim = Simulator::start(SimConfig::default()).expect("simulator");
+    let host = BridgeHost::connect(&sim.path, 115_200, Duration::from_secs(5)).expect("bridge");
+    let (w0, c0) = (Instant::now(), process_cpu());
+    while w0.elapsed() < Duration::from_secs(seconds) {
+        host.pump(Duration::from_millis(200)).expect("link kept up");
+    }
+    let share = (process_cpu() - c0).as_secs_f64() / w0.elapsed().as_secs_f64();
+    println!(
+        "idle peripherals (simulator and host, link kept up by heartbeats) over {seconds} s: {:.2} % of a core (goal ≤ 3 % for the whole app)",
+        100.0 * share
+    );
+    assert!(host.status().up, "the link stayed up while idle");
 }
 
 fn main() {
@@ -60,4 +83,5 @@ fn main() {
             cpu.as_secs_f64() * 1000.0
         );
     }
+    idle(if full { 10 } else { 2 });
 }

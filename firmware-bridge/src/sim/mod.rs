@@ -106,6 +106,15 @@ impl Board for SimBoard {
     }
 }
 
+/// The simulator's shortest and longest wait on the port when nothing moves.
+const IDLE_MIN: Duration = Duration::from_micros(100);
+const IDLE_MAX: Duration = Duration::from_millis(20);
+/// How long nothing may move before the simulator waits on the port longer than `IDLE_MIN`.
+/// Shorter loses throughput: a device's data pauses between its packets longer than 5 ms
+/// (measured: 81 % of the line rate against 89 % with 5 ms). Waking on the devices' own next
+/// event instead (the GNSS receiver speaks every second) is the next step.
+const IDLE_SETTLE: Duration = Duration::from_millis(100);
+
 /// A running simulator: its pty path, its faults, what the printer printed.
 pub struct Simulator {
     pub path: String,
@@ -123,7 +132,7 @@ impl Simulator {
         }
         let (mut master, slave) = TTYPort::pair().map_err(SimError::Pty)?;
         let path = slave.name().ok_or(SimError::PtyUnnamed)?;
-        master.set_timeout(Duration::from_millis(1)).map_err(SimError::Pty)?;
+        master.set_timeout(pty::SHORT).map_err(SimError::Pty)?;
         let faults: SharedFaults = Arc::default();
         let image = cfg
             .fingerprint
@@ -149,6 +158,7 @@ impl Simulator {
                 let mut bridge = Bridge::new(host, devices, SimBoard, 0);
                 // Keep the slave end open so the pty stays up while nobody is connected.
                 let _slave = slave;
+                let (mut idle, mut quiet_since) = (Duration::ZERO, Instant::now());
                 while !stop_thread.load(Ordering::Relaxed) {
                     let now = Instant::now();
                     for c in Channel::DEVICES {
@@ -157,10 +167,19 @@ impl Simulator {
                         }
                     }
                     let busy = bridge.poll(start.elapsed().as_millis() as u64);
-                    if !busy {
-                        // Shorter than a byte at 115,200 baud (87 µs) would spin; a FIFO's
-                        // worth of slack (16 bytes) covers the sleep's jitter.
-                        std::thread::sleep(Duration::from_micros(100));
+                    if busy {
+                        (idle, quiet_since) = (Duration::ZERO, now);
+                    } else if now.duration_since(quiet_since) < IDLE_SETTLE {
+                        // Data is flowing: shorter than a byte at 115,200 baud (87 µs) would
+                        // spin; a FIFO's worth of slack (16 bytes) covers the sleep's jitter.
+                        std::thread::sleep(IDLE_MIN);
+                    } else {
+                        // Nothing has moved for a while: wait on the port for the tablet, twice
+                        // as long each pass from 1 ms (the port's wait counts whole
+                        // milliseconds) to 20 ms (a device's reply or a heartbeat is at most
+                        // that late), so an idle unit costs little.
+                        idle = (idle * 2).clamp(Duration::from_millis(1), IDLE_MAX);
+                        bridge.host().wait(idle);
                     }
                 }
             })

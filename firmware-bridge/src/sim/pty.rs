@@ -2,7 +2,7 @@
 //! baud through a UART FIFO, with the line faults (corrupt, dropped bytes, a cut cable).
 
 use std::io::{Read as _, Write as _};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use embedded_io::{ErrorKind, ErrorType};
@@ -10,6 +10,9 @@ use serialport::{SerialPort, TTYPort};
 
 use super::uart::FifoPacer;
 use super::{SharedFaults, lock};
+
+/// The port's timeout outside [`PtyHost::wait`].
+pub(crate) const SHORT: Duration = Duration::from_millis(1);
 
 /// A small deterministic RNG for fault injection.
 struct XorShift(u64);
@@ -32,11 +35,36 @@ pub struct PtyHost {
     faults: SharedFaults,
     rng: XorShift,
     pub paced: bool,
+    /// Bytes [`PtyHost::wait`] read while waiting, handed out first by `read`.
+    pending: Vec<u8>,
 }
 
 impl PtyHost {
     pub(crate) fn new(port: TTYPort, baud: u32, faults: SharedFaults, paced: bool) -> PtyHost {
-        PtyHost { port, pacer: FifoPacer::new(baud), faults, rng: XorShift(0x2545_F491_4F6C_DD1D), paced }
+        PtyHost {
+            port,
+            pacer: FifoPacer::new(baud),
+            faults,
+            rng: XorShift(0x2545_F491_4F6C_DD1D),
+            paced,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Blocks until the tablet sends something or `timeout` passes: the simulator's loop waits
+    /// here when nothing moved, instead of spinning. What arrives is kept for `read`.
+    pub(crate) fn wait(&mut self, timeout: Duration) {
+        if !self.pending.is_empty() || self.port.set_timeout(timeout).is_err() {
+            return;
+        }
+        let mut buf = [0u8; 256];
+        if let Ok(n) = self.port.read(&mut buf)
+            && !self.cut()
+        {
+            self.pending.extend_from_slice(&buf[..n]);
+        }
+        // Back to the short timeout the rest of the port's use expects.
+        let _ = self.port.set_timeout(SHORT);
     }
 
     fn cut(&self) -> bool {
@@ -50,6 +78,12 @@ impl ErrorType for PtyHost {
 
 impl embedded_io::Read for PtyHost {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        if !self.pending.is_empty() {
+            let n = buf.len().min(self.pending.len());
+            buf[..n].copy_from_slice(&self.pending[..n]);
+            self.pending.drain(..n);
+            return Ok(n);
+        }
         match self.port.read(buf) {
             Ok(_) if self.cut() => Ok(0),
             Ok(n) => Ok(n),
@@ -61,7 +95,7 @@ impl embedded_io::Read for PtyHost {
 
 impl embedded_io::ReadReady for PtyHost {
     fn read_ready(&mut self) -> Result<bool, ErrorKind> {
-        Ok(self.port.bytes_to_read().map_err(|_| ErrorKind::Other)? > 0)
+        Ok(!self.pending.is_empty() || self.port.bytes_to_read().map_err(|_| ErrorKind::Other)? > 0)
     }
 }
 
@@ -122,5 +156,25 @@ mod tests {
         let mut host = PtyHost::new(master, 115_200, SharedFaults::default(), true);
         assert_eq!(host.write(&[]), Ok(0));
         assert_eq!(host.write(&[1, 2, 3]), Ok(3));
+    }
+
+    /// Waiting on the port returns as soon as the tablet sends, and what came is read first;
+    /// with nothing sent it returns after the timeout with nothing.
+    #[test]
+    fn waiting_on_the_port_wakes_for_the_tablet_and_keeps_what_came() {
+        use embedded_io::{Read as _, ReadReady as _};
+        let (master, mut slave) = TTYPort::pair().unwrap();
+        let mut host = PtyHost::new(master, 115_200, SharedFaults::default(), true);
+        host.wait(Duration::from_millis(5));
+        assert_eq!(host.read_ready(), Ok(false));
+        std::io::Write::write_all(&mut slave, b"ping").unwrap();
+        let t = Instant::now();
+        host.wait(Duration::from_secs(5));
+        assert!(t.elapsed() < Duration::from_secs(4), "woke for the data, not the timeout");
+        assert_eq!(host.read_ready(), Ok(true));
+        let mut buf = [0u8; 16];
+        let n = host.read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"ping");
+        assert_eq!(host.read_ready(), Ok(false));
     }
 }
