@@ -118,15 +118,14 @@ pub struct Assessor {
     faces: FaceDetector,
     mesh: MeshModel,
     iris: IrisModel,
-    /// The live path's tracking: the last preview frame's face (its mesh's region, the
-    /// detector's box and count) and how many frames ago the detector last ran.
+    /// The live path's tracking: the last preview frame's face (its mesh's region and the
+    /// detector's count) and how many frames ago the detector last ran.
     tracked: Option<Tracked>,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Tracked {
     roi: Roi,
-    face: Rect,
     face_count: usize,
     frames: u32,
 }
@@ -156,7 +155,7 @@ impl Assessor {
 
     /// Assesses `img` as the final photo under `profile`.
     pub fn assess(&mut self, img: &RgbImage, profile: &Profile) -> Assessment {
-        let faces = self.detect(img);
+        let faces = if img.width() == 0 || img.height() == 0 { Vec::new() } else { self.detect(img) };
         let face = (faces.len() == 1).then(|| faces[0]);
         let landmarks = face.and_then(|f| self.mesh.run_refined(img, f)).map(Landmarks::new);
         let iris = landmarks.as_ref().and_then(|l| self.iris.openness(img, l));
@@ -174,18 +173,23 @@ impl Assessor {
     pub fn assess_live(&mut self, frame: &RgbImage, profile: &Profile) -> Assessment {
         let k = frame.width() / LIVE_WIDTH;
         if k <= 1 || frame.height() / k < 8 {
+            self.tracked = None;
             return self.assess(frame, profile);
         }
         let factor = k as f32;
         let small = shrink(frame, k);
         let followed = self
             .tracked
-            .filter(|t| t.frames < REDETECT_EVERY)
+            .filter(|t| t.frames + 1 < REDETECT_EVERY)
             .and_then(|t| self.mesh.run(frame, t.roi).map(|m| (t, m)));
         let (face_count, face, mesh) = match followed {
             Some((t, m)) => {
+                // The face's box follows the mesh; the count is the detector's last (a person
+                // stepping in is seen at its next run, at most REDETECT_EVERY frames on).
+                let poly: Vec<(f32, f32)> = m.points.iter().map(|p| (p.x, p.y)).collect();
+                let face = crate::mesh::bounds(&poly, frame.width(), frame.height());
                 self.tracked = Some(Tracked { roi: Roi::from_mesh(&m), frames: t.frames + 1, ..t });
-                (t.face_count, Some(t.face), Some(m))
+                (t.face_count, Some(face), Some(m))
             }
             None => {
                 // First at a quarter of the live width's scale again (fast: a face filling an ID
@@ -203,12 +207,8 @@ impl Assessor {
                 }
                 let face = (faces.len() == 1).then(|| faces[0]);
                 let mesh = face.and_then(|f| self.mesh.run(frame, Roi::from_box(f)));
-                self.tracked = face.zip(mesh.as_ref()).map(|(f, m)| Tracked {
-                    roi: Roi::from_mesh(m),
-                    face: f,
-                    face_count: faces.len(),
-                    frames: 0,
-                });
+                self.tracked =
+                    mesh.as_ref().map(|m| Tracked { roi: Roi::from_mesh(m), face_count: faces.len(), frames: 0 });
                 (faces.len(), face, mesh)
             }
         };
@@ -224,7 +224,7 @@ impl Assessor {
     /// Crops a camera frame to the profile's output (eyes at the target distance and line,
     /// centred), encodes it, and assesses the result; an error says what to change.
     pub fn crop(&mut self, frame: &RgbImage, profile: &Profile) -> Result<(Vec<u8>, Assessment), CropError> {
-        let faces = self.detect(frame);
+        let faces = if frame.width() == 0 || frame.height() == 0 { Vec::new() } else { self.detect(frame) };
         if faces.len() != 1 {
             return Err(CropError::FaceCount(faces.len()));
         }

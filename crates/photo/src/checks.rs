@@ -152,11 +152,10 @@ fn skin_lumas(img: &RgbImage, lm: &Landmarks) -> Vec<f32> {
     v
 }
 
-/// The backdrop: above the crown, far beside the head (further than 0.9 of the face's width
-/// from its middle, where hair rarely reaches) from the top down to the mouth, and the
-/// picture's two top corners (an eighth of the width by a twelfth of the height, outside any
-/// head a compliant photo frames). Its image-left and image-right halves are compared for a
-/// shadow.
+/// The backdrop: above the crown; beside the head down to the eye line, further than 0.3 of
+/// the face's width beyond each cheek (where ears and most hair end); and the picture's two
+/// top corners (an eighth of the width by a twelfth of the height, outside any head a
+/// compliant photo frames). Its image-left and image-right halves are compared.
 pub struct Backdrop {
     pub mean: [f32; 3],
     pub std: f32,
@@ -215,15 +214,17 @@ pub fn shadow_beside_head(img: &RgbImage, lm: &Landmarks, crown_y: f32, plain: O
 
 pub fn backdrop(img: &RgbImage, lm: &Landmarks, crown_y: f32, plain: Option<&Plain>) -> Option<Backdrop> {
     let mid = (lm.p(index::CHEEK_RIGHT).x + lm.p(index::CHEEK_LEFT).x) / 2.0;
-    let reach = 0.9 * lm.face_width();
-    let mouth = (lm.p(index::MOUTH_RIGHT).y + lm.p(index::MOUTH_LEFT).y) / 2.0;
+    let beyond = 0.3 * lm.face_width();
+    let (left, right) = (lm.p(index::CHEEK_RIGHT).x - beyond, lm.p(index::CHEEK_LEFT).x + beyond);
+    let ((_, eye_a), (_, eye_b)) = lm.eyes();
+    let eye_line = eye_a.min(eye_b);
     let above = crown_y - 0.02 * img.height() as f32;
     let mut halves: [Vec<image::Rgb<u8>>; 2] = Default::default();
     let all = Rect { x: 0, y: 0, width: img.width(), height: img.height() };
     for (x, y, p) in pixels(img, all, 2) {
         let (fx, fy) = (x as f32, y as f32);
         let corner = y < img.height() / 12 && (x < img.width() / 8 || x >= img.width() - img.width() / 8);
-        if corner || fy < above || (fy < mouth && (fx - mid).abs() > reach) {
+        if corner || fy < above || (fy < eye_line && (fx < left || fx > right)) {
             halves[usize::from(fx > mid)].push(*p);
         }
     }
@@ -279,7 +280,7 @@ pub fn background(b: Option<&Backdrop>, p: &Profile, why: &'static str) -> Check
     let (value, pass, advice) = if !at_most(b.shadow_width, max_width) {
         (b.shadow_width, false, "photo.background.shadow")
     } else if !at_most(b.shadow, max_shadow) {
-        (b.shadow, false, "photo.background.shadow")
+        (b.shadow, false, "photo.background.uneven")
     } else if !at_most(b.std, max_std) {
         (b.std, false, "photo.background.uneven")
     } else {
@@ -421,8 +422,8 @@ pub fn face_lighting(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &
         v.iter().sum::<f32>() / v.len().max(1) as f32
     };
     let (r, l) = (cheek(index::CHEEK_PATCH_RIGHT), cheek(index::CHEEK_PATCH_LEFT));
-    let imbalance = (r - l).abs() / r.max(l).max(1.0);
-    CheckResult::judged("face_lighting", imbalance, threshold, imbalance <= max, "photo.face-lighting")
+    let imbalance = (r - l).abs() / r.max(l).max(1.0) * 100.0;
+    CheckResult::judged("face_lighting", imbalance, threshold, imbalance <= max * 100.0, "photo.face-lighting")
 }
 
 #[cfg(test)]

@@ -94,12 +94,12 @@ pub fn glare_value(img: &RgbImage, lm: &Landmarks, level: u8) -> f32 {
 pub fn glare(img: &RgbImage, lm: &Landmarks, p: &Profile) -> CheckResult {
     let max = p.max("glare");
     let level = p.value("glare", "white_level").clamp(0.0, 255.0) as u8;
-    let v = glare_value(img, lm, level);
+    let v = glare_value(img, lm, level) * 100.0;
     CheckResult::judged(
         "glare",
         v,
         Threshold::new("photo.threshold.glare", &[("max", max * 100.0)]),
-        v <= max,
+        v <= max * 100.0,
         "photo.glare",
     )
 }

@@ -56,6 +56,16 @@ impl Plain {
     pub fn matches(&self, p: &image::Rgb<u8>) -> bool {
         (0..3).all(|c| (f32::from(p[c]) - self.colour[c]).abs() <= self.tolerance)
     }
+
+    /// Whether a pixel is the backdrop's colour, or that colour lit more brightly (a backdrop
+    /// is often lighter behind the head than in the corners; hair is not lighter than it).
+    pub fn matches_lit(&self, p: &image::Rgb<u8>) -> bool {
+        let lift = (0..3).map(|c| f32::from(p[c]) - self.colour[c]).fold(f32::MIN, f32::max);
+        (0..3).all(|c| {
+            let d = f32::from(p[c]) - self.colour[c];
+            d >= -self.tolerance && (d - lift).abs() <= self.tolerance
+        })
+    }
 }
 
 /// The mesh's top point (10) is the top of the forehead, not the crown. The skull reaches at
@@ -78,7 +88,8 @@ pub fn crown(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>) -> (f32, f32
 }
 
 /// Whether the head reaches the top edge: along the top rows, over the head (within 0.3 of the
-/// face's width of its middle), a third or more of the pixels are not the backdrop.
+/// face's width of its middle), a third or more of the pixels are not the backdrop (nor the
+/// backdrop lit more brightly).
 fn head_touches_top(img: &RgbImage, lm: &Landmarks, plain: &Plain) -> bool {
     let mid = (lm.p(index::CHEEK_RIGHT).x + lm.p(index::CHEEK_LEFT).x) / 2.0;
     let half = 0.3 * lm.face_width();
@@ -87,7 +98,7 @@ fn head_touches_top(img: &RgbImage, lm: &Landmarks, plain: &Plain) -> bool {
     for y in 0..img.height().min(3) {
         for x in x0..x1 {
             n += 1;
-            foreign += u32::from(!plain.matches(img.get_pixel(x, y)));
+            foreign += u32::from(!plain.matches_lit(img.get_pixel(x, y)));
         }
     }
     n > 0 && foreign * 3 >= n
@@ -105,12 +116,12 @@ fn walk_to_backdrop(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>) -> (f
     let half = 0.12 * lm.face_width();
     let (w, h) = (img.width() as f32, img.height() as f32);
     let is_back = |x: f32, y: f32| {
-        if x < 1.0 || y < 0.0 || x >= w - 1.0 || y >= h {
+        if !(x >= 1.0 && y >= 0.0 && x < w - 1.0 && y < h) {
             return false;
         }
         let (xi, yi) = (x as u32, y as u32);
         let smooth = (luma(img.get_pixel(xi + 1, yi)) - luma(img.get_pixel(xi - 1, yi))).abs() <= 6.0;
-        smooth && plain.matches(img.get_pixel(xi, yi))
+        smooth && plain.matches_lit(img.get_pixel(xi, yi))
     };
     let step = (length / 200.0).max(0.5);
     let mut t = 0.0;
@@ -120,7 +131,7 @@ fn walk_to_backdrop(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>) -> (f
             // The head reaches the top edge: its crown is outside the picture.
             return (cx, cy.min(0.0) - 1.0);
         }
-        if cx < 0.0 || cx >= w || cy >= h {
+        if !(cx >= 0.0 && cx < w && cy < h) {
             return fallback;
         }
         // Across the head, perpendicular to the axis.
@@ -199,13 +210,13 @@ pub fn eye_line(lm: &Landmarks, h: f32, p: &Profile) -> CheckResult {
 pub fn centred(lm: &Landmarks, w: f32, p: &Profile) -> CheckResult {
     let max = p.max("centred");
     let ((a, _), (b, _)) = lm.eyes();
-    let v = ((a + b) / 2.0 - w / 2.0) / w;
+    let v = ((a + b) / 2.0 - w / 2.0) / w * 100.0;
     let advice = if v < 0.0 { "photo.centred.left" } else { "photo.centred.right" };
     CheckResult::judged(
         "centred",
         v,
         Threshold::new("photo.threshold.centred", &[("max", max * 100.0)]),
-        v.abs() <= max,
+        v.abs() <= max * 100.0,
         advice,
     )
 }

@@ -98,6 +98,10 @@ pub enum PolicyError {
     UnknownProfile(String),
     #[error("the photo policy's measure {0:?} gives no source")]
     NoSource(String),
+    #[error("the photo policy's value {0:?} is not a finite number of zero or more, or its min is above its max")]
+    BadValue(String),
+    #[error("the photo policy names the profile {0:?} twice")]
+    DuplicateProfile(String),
 }
 
 /// What the applicant's age relaxes.
@@ -131,6 +135,15 @@ fn check_limits(measures: &BTreeMap<String, Limit>, at: &str) -> Result<(), Poli
         if limit.source.trim().is_empty() {
             return Err(PolicyError::NoSource(format!("{at}{name}")));
         }
+        // Every measure is a size, a share, a level or an angle: finite and not negative.
+        if let Some((k, _)) = limit.values.iter().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
+            return Err(PolicyError::BadValue(format!("{at}{name}.{k}")));
+        }
+        if let (Some(lo), Some(hi)) = (limit.values.get("min"), limit.values.get("max"))
+            && lo > hi
+        {
+            return Err(PolicyError::BadValue(format!("{at}{name}.min")));
+        }
     }
     Ok(())
 }
@@ -138,6 +151,9 @@ fn check_limits(measures: &BTreeMap<String, Limit>, at: &str) -> Result<(), Poli
 fn policy(text: &str) -> Result<Policy, PolicyError> {
     let p: Policy = toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
     check_limits(&p.measure, "")?;
+    if let Some((_, name)) = p.profiles.iter().enumerate().find(|(i, n)| p.profiles[..*i].contains(n)) {
+        return Err(PolicyError::DuplicateProfile(name.clone()));
+    }
     for (name, keys) in MEASURES {
         let m = p.measure.get(name).ok_or(PolicyError::Missing(name))?;
         if let Some(k) = keys.iter().find(|k| !m.values.contains_key(**k)) {
@@ -259,6 +275,21 @@ mod tests {
             "{POLICY}\n[profile.driving-licence.measure.roll]\nmax = 1.0\nsource = \"x\"\nconfidence = \"partial\"\n"
         );
         assert_eq!(policy(&stray).err(), Some(PolicyError::UnknownProfile("driving-licence".into())));
+        for (from, to, key) in [
+            ("[measure.roll]\nmax = 8.0", "[measure.roll]\nmax = nan", "roll.max"),
+            ("[measure.roll]\nmax = 8.0", "[measure.roll]\nmax = inf", "roll.max"),
+            ("max_upscale = 2.5", "max_upscale = -1.0", "crop.max_upscale"),
+            (
+                "[measure.face_width]\nmin = 0.53\nmax = 0.80",
+                "[measure.face_width]\nmin = 0.90\nmax = 0.80",
+                "face_width.min",
+            ),
+        ] {
+            assert!(POLICY.contains(from), "{from}");
+            assert_eq!(policy(&POLICY.replacen(from, to, 1)).err(), Some(PolicyError::BadValue(key.into())), "{to}");
+        }
+        let twice = POLICY.replacen("profiles = [\"passport\",", "profiles = [\"passport\", \"passport\",", 1);
+        assert_eq!(policy(&twice).err(), Some(PolicyError::DuplicateProfile("passport".into())));
         let no_crop = POLICY.replace("[measure.crop]", "[measure.crop_]");
         assert_eq!(policy(&no_crop).err(), Some(PolicyError::Unknown("crop_".into())));
     }
