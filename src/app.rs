@@ -60,7 +60,8 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
             return ExitCode::FAILURE;
         }
     };
-    let auth = match vault_auth(vault.unwrap_or_else(|| config.vault_dir()), &config, ui.demo) {
+    let vault_dir = vault.unwrap_or_else(|| config.vault_dir());
+    let auth = match vault_auth(vault_dir.clone(), &config, ui.demo) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("doorstep: {e:#}");
@@ -94,9 +95,10 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
         app.insert_resource(GlyphProbe);
     }
     shell(&mut app, policy, Box::new(auth));
-    // The bridge named in the environment, else one found on a serial port, else the
-    // simulator (demo mode).
-    app.insert_resource(crate::peripherals::Peripherals::start(std::env::var("DOORSTEP_BRIDGE").ok()));
+    // The bridge named in the environment; else the simulator on a demo unit, or the serial
+    // ports on a provisioned one (never the simulator).
+    let demo = crate::demo::is_demo(&vault_dir).unwrap_or(false);
+    app.insert_resource(crate::peripherals::Peripherals::start(std::env::var("DOORSTEP_BRIDGE").ok(), demo));
     app.add_systems(Startup, spawn_camera);
     if let Some(path) = ui.frame_log {
         app.insert_resource(FrameLog(path));

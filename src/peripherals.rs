@@ -1,5 +1,5 @@
-//! The peripherals seen from the app: the bridge (real, or the simulator in demo mode), kept
-//! alive by a background thread, and a status snapshot the screens show.
+//! The peripherals seen from the app: the bridge (real, or the simulator on a demo unit only),
+//! kept alive by a background thread, and a status snapshot the screens show.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,17 +33,19 @@ impl Peripherals {
         self.shared.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Connects to the bridge at `path`, or to the first serial port where a bridge answers,
-    /// or else starts the simulator (demo mode); then keeps the link alive on a thread for the
-    /// life of the app.
-    pub fn start(path: Option<String>) -> Peripherals {
+    /// Keeps the link to the peripherals alive on a thread for the life of the app: the bridge
+    /// at `path` when one is named; else, on a demo unit (`demo`: its vault is a demo vault),
+    /// the simulator; else the first serial port where a bridge answers, looked for again every
+    /// two seconds until one does. A provisioned unit never starts the simulator: simulated
+    /// fingerprints or a simulated ID card must never reach a real application, so with a loose
+    /// cable it says the bridge is missing and the capture steps wait.
+    pub fn start(path: Option<String>, demo: bool) -> Peripherals {
         let p = Peripherals::default();
         let shared = p.shared.clone();
         let spawned = std::thread::Builder::new().name("peripherals".into()).spawn(move || {
-            let path = path.or_else(find_bridge);
-            let (sim, path) = match path {
-                Some(path) => (None, path),
-                None => match Simulator::start(SimConfig::default()) {
+            let (sim, path) = match source(path, demo) {
+                Source::Named(path) => (None, path),
+                Source::Simulator => match Simulator::start(SimConfig::default()) {
                     Ok(sim) => {
                         let path = sim.path.clone();
                         (Some(sim), path)
@@ -52,6 +54,14 @@ impl Peripherals {
                         set(&shared, |s| s.problem = Some(format!("simulator: {e}")));
                         return;
                     }
+                },
+                Source::Search => loop {
+                    if let Some(path) = find_bridge() {
+                        break (None, path);
+                    }
+                    // Not connected: the home screen says the bridge is missing.
+                    set(&shared, |s| *s = Snapshot::default());
+                    std::thread::sleep(Duration::from_secs(2));
                 },
             };
             let simulated = sim.is_some();
@@ -91,6 +101,26 @@ impl Peripherals {
     }
 }
 
+/// Where the peripherals come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    /// The bridge at this path (named by `DOORSTEP_BRIDGE`).
+    Named(String),
+    /// The in-process simulator: demo units only.
+    Simulator,
+    /// The serial ports, until a bridge answers on one.
+    Search,
+}
+
+/// A named bridge wins; a demo unit simulates; a real unit only ever searches for hardware.
+fn source(path: Option<String>, demo: bool) -> Source {
+    match (path, demo) {
+        (Some(path), _) => Source::Named(path),
+        (None, true) => Source::Simulator,
+        (None, false) => Source::Search,
+    }
+}
+
 /// The first serial port where a bridge completes the handshake.
 fn find_bridge() -> Option<String> {
     let ports = serialport::available_ports().unwrap_or_default();
@@ -103,5 +133,24 @@ fn find_bridge() -> Option<String> {
 fn set(shared: &Arc<Mutex<Snapshot>>, f: impl FnOnce(&mut Snapshot)) {
     if let Ok(mut s) = shared.lock() {
         f(&mut s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (bridge named, demo unit, where the peripherals come from)
+    #[test]
+    fn a_provisioned_unit_never_simulates() {
+        let table = [
+            (Some("/dev/ttyACM0"), false, Source::Named("/dev/ttyACM0".into())),
+            (Some("/dev/pts/7"), true, Source::Named("/dev/pts/7".into())),
+            (None, true, Source::Simulator),
+            (None, false, Source::Search),
+        ];
+        for (path, demo, want) in table {
+            assert_eq!(source(path.map(String::from), demo), want, "{path:?}, demo {demo}");
+        }
     }
 }
