@@ -126,6 +126,13 @@ fn percentile(sorted: &[f32], p: usize) -> f32 {
     sorted.get(sorted.len().saturating_sub(1) * p / 100).copied().unwrap_or(0.0)
 }
 
+/// The mean luminance of a square of side `side` centred on mesh point `i` (a skin patch).
+pub fn patch_luma(img: &RgbImage, lm: &Landmarks, i: usize, side: f32) -> f32 {
+    let c = lm.p(i);
+    let v: Vec<f32> = pixels(img, square(c.x, c.y, side), 1).map(|(_, _, p)| luma(p)).collect();
+    v.iter().sum::<f32>() / v.len().max(1) as f32
+}
+
 /// The inner face: brows to mouth, eye corner to eye corner.
 pub fn inner_face(lm: &Landmarks) -> Rect {
     let r = lm.p(index::EYE_RIGHT[0]);
@@ -416,12 +423,8 @@ pub fn face_lighting(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &
         return CheckResult::cannot("face_lighting", threshold, why);
     };
     let side = lm.face_width() * 0.2;
-    let cheek = |i: usize| {
-        let c = lm.p(i);
-        let v: Vec<f32> = pixels(img, square(c.x, c.y, side), 1).map(|(_, _, p)| luma(p)).collect();
-        v.iter().sum::<f32>() / v.len().max(1) as f32
-    };
-    let (r, l) = (cheek(index::CHEEK_PATCH_RIGHT), cheek(index::CHEEK_PATCH_LEFT));
+    let (r, l) =
+        (patch_luma(img, lm, index::CHEEK_PATCH_RIGHT, side), patch_luma(img, lm, index::CHEEK_PATCH_LEFT, side));
     let imbalance = (r - l).abs() / r.max(l).max(1.0) * 100.0;
     CheckResult::judged("face_lighting", imbalance, threshold, imbalance <= max * 100.0, "photo.face-lighting")
 }

@@ -39,12 +39,7 @@ pub fn teeth(img: &RgbImage, lm: &Landmarks) -> f32 {
     // The mouth's width squared sets the scale: a closed mouth has next to no opening.
     let w = lm.p(index::MOUTH_RIGHT).x - lm.p(index::MOUTH_LEFT).x;
     let area = (w * w * 0.25).max(1.0);
-    let skin = {
-        let c = lm.p(index::CHEEK_PATCH_RIGHT);
-        let s = lm.face_width() * 0.12;
-        let v: Vec<f32> = pixels(img, crate::checks::square(c.x, c.y, s), 1).map(|(_, _, p)| luma(p)).collect();
-        v.iter().sum::<f32>() / v.len().max(1) as f32
-    };
+    let skin = crate::checks::patch_luma(img, lm, index::CHEEK_PATCH_RIGHT, lm.face_width() * 0.12);
     let is_tooth = |p: &image::Rgb<u8>| {
         let (mx, mn) = (p[0].max(p[1]).max(p[2]), p[0].min(p[1]).min(p[2]));
         luma(p) >= skin.min(235.0) && f32::from(mx - mn) <= 0.3 * f32::from(mx).max(1.0)

@@ -79,12 +79,17 @@ pub fn crown(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>) -> (f32, f32
     if plain.is_some_and(|p| head_touches_top(img, lm, p)) {
         return (x, -1.0);
     }
+    let skull = above_forehead(lm, 0.2);
+    if skull.1 < y { skull } else { (x, y) }
+}
+
+/// The point `k` chin–forehead lengths above the mesh's forehead top, up the face's axis.
+fn above_forehead(lm: &Landmarks, k: f32) -> (f32, f32) {
     let top = lm.p(index::FOREHEAD_TOP);
     let chin = lm.p(index::CHIN);
     let length = ((top.x - chin.x).powi(2) + (top.y - chin.y).powi(2)).sqrt();
     let (ux, uy) = lm.up();
-    let skull = (top.x + ux * 0.2 * length, top.y + uy * 0.2 * length);
-    if skull.1 < y { skull } else { (x, y) }
+    (top.x + ux * k * length, top.y + uy * k * length)
 }
 
 /// Whether the head reaches the top edge: along the top rows, over the head (within 0.3 of the
@@ -109,7 +114,7 @@ fn walk_to_backdrop(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>) -> (f
     let chin = lm.p(index::CHIN);
     let length = ((top.x - chin.x).powi(2) + (top.y - chin.y).powi(2)).sqrt();
     let (ux, uy) = lm.up();
-    let fallback = (top.x + ux * 0.25 * length, top.y + uy * 0.25 * length);
+    let fallback = above_forehead(lm, 0.25);
     let Some(plain) = plain else {
         return fallback;
     };
@@ -156,30 +161,23 @@ fn range(p: &Profile, measure: &str) -> (f32, f32) {
     (p.min(measure), p.max(measure))
 }
 
+/// A length of the face as a share of the picture's width, within the profile's range for
+/// `name`; the advice says too small or too large.
+fn share_of_width(name: &'static str, v: f32, p: &Profile, keys: [&'static str; 3]) -> CheckResult {
+    let (lo, hi) = range(p, name);
+    let [threshold, small, large] = keys;
+    let advice = if v < lo { small } else { large };
+    CheckResult::judged(name, v, Threshold::new(threshold, &[("min", lo), ("max", hi)]), (lo..=hi).contains(&v), advice)
+}
+
 pub fn face_width(lm: &Landmarks, w: f32, p: &Profile) -> CheckResult {
-    let (lo, hi) = range(p, "face_width");
-    let v = lm.face_width() / w;
-    let advice = if v < lo { "photo.face-width.small" } else { "photo.face-width.large" };
-    CheckResult::judged(
-        "face_width",
-        v,
-        Threshold::new("photo.threshold.face-width", &[("min", lo), ("max", hi)]),
-        (lo..=hi).contains(&v),
-        advice,
-    )
+    let keys = ["photo.threshold.face-width", "photo.face-width.small", "photo.face-width.large"];
+    share_of_width("face_width", lm.face_width() / w, p, keys)
 }
 
 pub fn eye_distance(lm: &Landmarks, w: f32, p: &Profile) -> CheckResult {
-    let (lo, hi) = range(p, "eye_distance");
-    let v = lm.eye_distance() / w;
-    let advice = if v < lo { "photo.eye-distance.small" } else { "photo.eye-distance.large" };
-    CheckResult::judged(
-        "eye_distance",
-        v,
-        Threshold::new("photo.threshold.eye-distance", &[("min", lo), ("max", hi)]),
-        (lo..=hi).contains(&v),
-        advice,
-    )
+    let keys = ["photo.threshold.eye-distance", "photo.eye-distance.small", "photo.eye-distance.large"];
+    share_of_width("eye_distance", lm.eye_distance() / w, p, keys)
 }
 
 /// The whole head in the picture: the crown's gap below the top edge and the chin's above the

@@ -4,6 +4,19 @@ use std::path::PathBuf;
 
 use doorstep_photo::face::FaceDetector;
 
+/// A 1280×720 camera frame with the astronaut's portrait, `side` pixels square, at (x, y) on a
+/// light wall; `second`: another copy at this x.
+fn camera_frame(side: u32, x: i64, y: i64, second: Option<i64>) -> image::RgbImage {
+    let portrait = photo("astronaut.png").to_rgb8();
+    let big = image::imageops::resize(&portrait, side, side, image::imageops::FilterType::Triangle);
+    let mut frame = image::RgbImage::from_pixel(1280, 720, image::Rgb([235, 235, 232]));
+    image::imageops::overlay(&mut frame, &big, x, y);
+    if let Some(x2) = second {
+        image::imageops::overlay(&mut frame, &big, x2, y);
+    }
+    frame
+}
+
 fn photo(name: &str) -> image::DynamicImage {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/photos/real").join(name);
     image::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -81,10 +94,7 @@ fn the_astronaut_crop_meets_the_geometry_and_is_told_about_the_background() {
 #[test]
 fn the_live_path_finds_the_face_in_a_camera_frame_and_maps_it_back() {
     use doorstep_photo::assess::{Assessor, Profile};
-    let portrait = photo("astronaut.png").to_rgb8();
-    let mut frame = image::RgbImage::from_pixel(1280, 720, image::Rgb([235, 235, 232]));
-    let big = image::imageops::resize(&portrait, 717, 717, image::imageops::FilterType::Triangle);
-    image::imageops::overlay(&mut frame, &big, 281, 0);
+    let frame = camera_frame(717, 281, 0, None);
     let mut a = Assessor::new().unwrap();
     let live = a.assess_live(&frame, &Profile::passport());
     assert_eq!(live.face_count, 1);
@@ -125,10 +135,7 @@ fn a_photo_is_judged_at_the_digital_photos_size() {
 #[test]
 fn the_live_path_follows_the_face_and_loses_it_when_it_goes() {
     use doorstep_photo::assess::{Assessor, Profile, REDETECT_EVERY};
-    let portrait = photo("astronaut.png").to_rgb8();
-    let mut frame = image::RgbImage::from_pixel(1280, 720, image::Rgb([235, 235, 232]));
-    let big = image::imageops::resize(&portrait, 717, 717, image::imageops::FilterType::Triangle);
-    image::imageops::overlay(&mut frame, &big, 281, 0);
+    let frame = camera_frame(717, 281, 0, None);
     let mut a = Assessor::new().unwrap();
     let p = Profile::passport();
     let first = a.assess_live(&frame, &p);
@@ -152,12 +159,8 @@ fn the_live_path_follows_the_face_and_loses_it_when_it_goes() {
 #[test]
 fn a_second_person_is_counted_at_the_detectors_next_run() {
     use doorstep_photo::assess::{Assessor, Profile, REDETECT_EVERY};
-    let portrait = photo("astronaut.png").to_rgb8();
-    let big = image::imageops::resize(&portrait, 600, 600, image::imageops::FilterType::Triangle);
-    let mut one = image::RgbImage::from_pixel(1280, 720, image::Rgb([235, 235, 232]));
-    image::imageops::overlay(&mut one, &big, 40, 60);
-    let mut two = one.clone();
-    image::imageops::overlay(&mut two, &big, 640, 60);
+    let one = camera_frame(600, 40, 60, None);
+    let two = camera_frame(600, 40, 60, Some(640));
     let mut a = Assessor::new().unwrap();
     let p = Profile::passport();
     assert_eq!(a.assess_live(&one, &p).face_count, 1, "the detector's frame");
