@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use bevy::diagnostic::FrameCount;
 use bevy::log::LogPlugin;
@@ -23,10 +24,10 @@ use crate::ui::theme;
 
 /// Everything of the unit except windowing and rendering: screens, session, text. The
 /// headless tests build this on `MinimalPlugins`.
-pub fn shell(app: &mut App, policy: Policy, auth: Box<dyn OfficerAuth>) {
+pub fn shell(app: &mut App, policy: Policy, auth: Arc<dyn OfficerAuth>) {
     app.insert_resource(PolicyInUse(policy));
     app.insert_resource(Auth(auth));
-    app.add_plugins((crate::ui::plugin, crate::screens::plugin));
+    app.add_plugins((crate::tasks::plugin, crate::ui::plugin, crate::screens::plugin));
 }
 
 /// Opens the vault for the unlock screen, creating a demo vault (demo officer, demo bureau
@@ -94,7 +95,7 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     if ui.probe_missing_glyphs {
         app.insert_resource(GlyphProbe);
     }
-    shell(&mut app, policy, Box::new(auth));
+    shell(&mut app, policy, Arc::new(auth));
     // The bridge named in the environment; else the simulator on a demo unit, or the serial
     // ports on a provisioned one (never the simulator).
     let demo = crate::demo::is_demo(&vault_dir).unwrap_or(false);

@@ -6,6 +6,7 @@
 //! vault's own ([`doorstep_vault::pin`]), so the screen and the vault cannot disagree.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bevy::prelude::*;
@@ -39,18 +40,23 @@ pub enum AuthError {
     Failed(String),
 }
 
-/// Checks a PIN. `elapsed` is the unit's running time, for lockouts.
-pub trait OfficerAuth: Send + Sync + 'static {
-    fn verify(&mut self, pin: &str, elapsed: Duration) -> Result<Officer, AuthError>;
-    /// A hint shown on the unlock screen (the demo PIN), if any.
-    fn demo_pin(&self) -> Option<&str>;
-    /// Forgets the unlocked keys (the unit locked).
-    fn lock(&mut self) {}
+/// What a right PIN opens: the officer, and their vault (none for an in-memory officer).
+pub struct Unlocked {
+    pub officer: Officer,
+    pub vault: Option<Vault>,
 }
 
-/// The authenticator in use.
-#[derive(Resource)]
-pub struct Auth(pub Box<dyn OfficerAuth>);
+/// Checks a PIN. `elapsed` is the unit's running time, for lockouts. It is called on a task
+/// (Argon2id takes half a second), hence `&self` and `Sync`.
+pub trait OfficerAuth: Send + Sync + 'static {
+    fn verify(&self, pin: &str, elapsed: Duration) -> Result<Unlocked, AuthError>;
+    /// A hint shown on the unlock screen (the demo PIN), if any.
+    fn demo_pin(&self) -> Option<&str>;
+}
+
+/// The authenticator in use, shared with the unlock task.
+#[derive(Resource, Clone)]
+pub struct Auth(pub Arc<dyn OfficerAuth>);
 
 /// Unlocks the officer's key slot in the vault.
 pub struct VaultAuth {
@@ -58,22 +64,16 @@ pub struct VaultAuth {
     officer: String,
     config: VaultConfig,
     demo_pin: Option<String>,
-    vault: Option<Vault>,
 }
 
 impl VaultAuth {
     pub fn new(dir: PathBuf, officer: String, config: VaultConfig, demo_pin: Option<String>) -> VaultAuth {
-        VaultAuth { dir, officer, config, demo_pin, vault: None }
-    }
-
-    /// The unlocked vault, while a session is open.
-    pub fn vault(&self) -> Option<&Vault> {
-        self.vault.as_ref()
+        VaultAuth { dir, officer, config, demo_pin }
     }
 }
 
 impl OfficerAuth for VaultAuth {
-    fn verify(&mut self, pin: &str, _elapsed: Duration) -> Result<Officer, AuthError> {
+    fn verify(&self, pin: &str, _elapsed: Duration) -> Result<Unlocked, AuthError> {
         check_pin(pin).map_err(AuthError::Pin)?;
         let now = crate::settings::now().unix_timestamp();
         match Vault::unlock(&self.dir, &self.officer, pin, now, self.config.clone()) {
@@ -87,8 +87,8 @@ impl OfficerAuth for VaultAuth {
                 {
                     warn!("the vault recovered on unlock: {r:?}");
                 }
-                self.vault = Some(vault);
-                Ok(Officer { id: self.officer.clone(), display_name: self.officer.clone() })
+                let officer = Officer { id: self.officer.clone(), display_name: self.officer.clone() };
+                Ok(Unlocked { officer, vault: Some(vault) })
             }
             Err(e) => Err(auth_error(e)),
         }
@@ -96,10 +96,6 @@ impl OfficerAuth for VaultAuth {
 
     fn demo_pin(&self) -> Option<&str> {
         self.demo_pin.as_deref()
-    }
-
-    fn lock(&mut self) {
-        self.vault = None;
     }
 }
 

@@ -16,5 +16,7 @@ pub mod demo;
 pub mod peripherals;
 pub mod policy_files;
 pub mod screens;
+pub mod session;
 pub mod settings;
+pub mod tasks;
 pub mod ui;

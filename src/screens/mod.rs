@@ -13,7 +13,7 @@ use bevy::prelude::*;
 use bevy::window::{RequestRedraw, WindowFocused, WindowOccluded};
 use doorstep_core::Policy;
 
-use crate::auth::Officer;
+pub use crate::session::Session;
 use crate::settings::Lang;
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
@@ -26,12 +26,6 @@ pub enum Screen {
     Unlock,
     /// The officer's home: today's work.
     Home,
-}
-
-/// The officer who unlocked the unit, if any.
-#[derive(Resource, Debug, Default)]
-pub struct Session {
-    pub officer: Option<Officer>,
 }
 
 /// Locks the unit after a period without input (SECURITY.md R12: at most 5 minutes).
@@ -151,12 +145,10 @@ fn lock_when_hidden(
 fn lock(
     mut requests: MessageReader<LockNow>,
     mut session: ResMut<Session>,
-    mut auth: ResMut<crate::auth::Auth>,
     mut next: ResMut<NextState<Screen>>,
 ) {
     if requests.read().count() > 0 {
-        session.officer = None;
-        auth.0.lock();
+        session.end();
         next.set(Screen::Unlock);
     }
 }

@@ -3,8 +3,10 @@
 use bevy::prelude::*;
 use zeroize::Zeroize;
 
-use super::{Screen, Session, header, root, today_text};
-use crate::auth::{Auth, AuthError};
+use super::{Screen, header, root, today_text};
+use crate::auth::{Auth, AuthError, Unlocked};
+use crate::session::Session;
+use crate::tasks::{Pending, Poll, Waker};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::{key_button, label, plain, primary_button};
@@ -33,6 +35,17 @@ impl PinEntry {
 
     pub fn is_empty(&self) -> bool {
         self.digits.is_empty()
+    }
+}
+
+/// The PIN being checked on a task (Argon2id), while it is. A second tap of "unlock" meanwhile
+/// does nothing.
+#[derive(Resource, Default)]
+pub struct Checking(Option<Pending<Result<Unlocked, AuthError>>>);
+
+impl Checking {
+    pub fn is_running(&self) -> bool {
+        self.0.is_some()
     }
 }
 
@@ -66,10 +79,11 @@ struct FeedbackText;
 pub fn plugin(app: &mut App) {
     app.init_resource::<PinEntry>();
     app.init_resource::<UnlockFeedback>();
+    app.init_resource::<Checking>();
     app.add_message::<PinKey>();
     app.add_systems(OnEnter(Screen::Unlock), spawn);
     app.add_systems(OnExit(Screen::Unlock), forget_pin);
-    app.add_systems(Update, (press_keys, type_keys, apply_pin_keys, show_pin).chain().run_if(in_state(Screen::Unlock)));
+    app.add_systems(Update, (press_keys, type_keys, apply_pin_keys, finish_unlock, show_pin).chain().run_if(in_state(Screen::Unlock)));
 }
 
 fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, probe: Option<Res<GlyphProbe>>) {
@@ -210,13 +224,16 @@ fn type_keys(keys: Res<ButtonInput<KeyCode>>, mut out: MessageWriter<PinKey>) {
 fn apply_pin_keys(
     mut keys: MessageReader<PinKey>,
     mut entry: ResMut<PinEntry>,
-    mut auth: ResMut<Auth>,
+    auth: Res<Auth>,
+    waker: Res<Waker>,
+    mut checking: ResMut<Checking>,
     mut feedback: ResMut<UnlockFeedback>,
-    mut session: ResMut<Session>,
-    mut next: ResMut<NextState<Screen>>,
     time: Res<Time<Real>>,
 ) {
     for key in keys.read() {
+        if checking.is_running() {
+            continue;
+        }
         match *key {
             PinKey::Digit(d) if may_extend(&entry.digits) && d < 10 => entry.digits.push(char::from(b'0' + d)),
             PinKey::Digit(_) => {}
@@ -225,41 +242,58 @@ fn apply_pin_keys(
             }
             PinKey::Clear => entry.digits.zeroize(),
             PinKey::Submit => {
-                let result = auth.0.verify(&entry.digits, time.elapsed());
-                entry.digits.zeroize();
-                match result {
-                    Ok(officer) => {
-                        feedback.0 = None;
-                        session.officer = Some(officer);
-                        next.set(Screen::Home);
-                        return;
-                    }
-                    Err(AuthError::Pin(_)) => {
-                        feedback.0 = Some(
-                            Tr::new("unlock.too_short").with("min", PIN_DIGITS.start()).with("max", PIN_DIGITS.end()),
-                        )
-                    }
-                    Err(AuthError::WrongPin { attempts_left }) => {
-                        feedback.0 = Some(Tr::new("unlock.wrong").with("n", attempts_left));
-                    }
-                    Err(AuthError::LockedOut(wait)) => {
-                        feedback.0 = Some(Tr::new("unlock.locked_out").with("s", wait.as_secs().max(1)));
-                    }
-                    Err(AuthError::Destroyed) => feedback.0 = Some(Tr::new("unlock.destroyed")),
-                    Err(AuthError::Busy { pid }) => {
-                        let pid = pid.map_or_else(|| "?".to_string(), |p| p.to_string());
-                        feedback.0 = Some(Tr::new("unlock.busy").with("pid", pid));
-                    }
-                    Err(AuthError::Tampered(anchor)) => {
-                        error!("unlock refused: the {anchor} was changed without the PIN");
-                        feedback.0 = Some(Tr::new(tampered_key(anchor)));
-                    }
-                    Err(AuthError::Failed(reason)) => {
-                        error!("unlock failed: {reason}");
-                        feedback.0 = Some(Tr::new("unlock.failed"));
-                    }
-                }
+                let pin = std::mem::take(&mut entry.digits);
+                let (auth, elapsed) = (auth.0.clone(), time.elapsed());
+                checking.0 = Some(crate::tasks::spawn("unlock", &waker, move || auth.verify(&pin, elapsed)));
+                feedback.0 = Some(Tr::new("unlock.checking"));
             }
+        }
+    }
+}
+
+/// Takes the unlock task's answer: the session opens on the home screen, or the screen says
+/// why not.
+fn finish_unlock(
+    mut checking: ResMut<Checking>,
+    mut feedback: ResMut<UnlockFeedback>,
+    mut session: ResMut<Session>,
+    mut next: ResMut<NextState<Screen>>,
+) {
+    let Some(task) = &checking.0 else { return };
+    let result = match task.poll() {
+        Poll::Running => return,
+        Poll::Ready(r) => r,
+        Poll::Failed => Err(AuthError::Failed("the unlock task stopped".into())),
+    };
+    checking.0 = None;
+    match result {
+        Ok(Unlocked { officer, vault }) => {
+            feedback.0 = None;
+            session.open(officer, vault);
+            next.set(Screen::Home);
+        }
+        Err(e) => feedback.0 = Some(refusal(e)),
+    }
+}
+
+/// The unlock screen's words for a refused PIN.
+fn refusal(e: AuthError) -> Tr {
+    match e {
+        AuthError::Pin(_) => Tr::new("unlock.too_short").with("min", PIN_DIGITS.start()).with("max", PIN_DIGITS.end()),
+        AuthError::WrongPin { attempts_left } => Tr::new("unlock.wrong").with("n", attempts_left),
+        AuthError::LockedOut(wait) => Tr::new("unlock.locked_out").with("s", wait.as_secs().max(1)),
+        AuthError::Destroyed => Tr::new("unlock.destroyed"),
+        AuthError::Busy { pid } => {
+            let pid = pid.map_or_else(|| "?".to_string(), |p| p.to_string());
+            Tr::new("unlock.busy").with("pid", pid)
+        }
+        AuthError::Tampered(anchor) => {
+            error!("unlock refused: the {anchor} was changed without the PIN");
+            Tr::new(tampered_key(anchor))
+        }
+        AuthError::Failed(reason) => {
+            error!("unlock failed: {reason}");
+            Tr::new("unlock.failed")
         }
     }
 }

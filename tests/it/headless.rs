@@ -8,7 +8,8 @@ use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use bevy::time::TimeUpdateStrategy;
-use doorstep::auth::{AuthError, Officer, OfficerAuth};
+use doorstep::auth::{AuthError, Officer, OfficerAuth, Unlocked};
+use doorstep::screens::unlock::Checking;
 use doorstep::screens::home::LockButton;
 use doorstep::screens::unlock::{PinKey, Title};
 use doorstep::screens::{IdleLock, LangButton, Screen, Session};
@@ -17,10 +18,9 @@ use doorstep_core::Policy;
 
 /// An in-memory officer for the shell's headless tests (a test double, kept out of the
 /// app): PIN 123456, five tries, then a 30-second wait. Nothing is stored.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct DemoAuth {
-    failures: u32,
-    locked_until: Option<Duration>,
+    state: std::sync::Mutex<(u32, Option<Duration>)>,
 }
 
 impl DemoAuth {
@@ -34,25 +34,28 @@ impl DemoAuth {
 }
 
 impl OfficerAuth for DemoAuth {
-    fn verify(&mut self, pin: &str, elapsed: Duration) -> Result<Officer, AuthError> {
-        if let Some(until) = self.locked_until {
+    fn verify(&self, pin: &str, elapsed: Duration) -> Result<Unlocked, AuthError> {
+        let mut state = self.state.lock().unwrap();
+        let (failures, locked_until) = &mut *state;
+        if let Some(until) = *locked_until {
             if elapsed < until {
                 return Err(AuthError::LockedOut(until - elapsed));
             }
-            self.locked_until = None;
-            self.failures = 0;
+            *locked_until = None;
+            *failures = 0;
         }
         doorstep_vault::pin::check_pin(pin).map_err(AuthError::Pin)?;
         if pin != Self::PIN {
-            self.failures += 1;
-            if self.failures >= Self::MAX_FAILURES {
-                self.locked_until = Some(elapsed + Self::LOCKOUT);
+            *failures += 1;
+            if *failures >= Self::MAX_FAILURES {
+                *locked_until = Some(elapsed + Self::LOCKOUT);
                 return Err(AuthError::LockedOut(Self::LOCKOUT));
             }
-            return Err(AuthError::WrongPin { attempts_left: Self::MAX_FAILURES - self.failures });
+            return Err(AuthError::WrongPin { attempts_left: Self::MAX_FAILURES - *failures });
         }
-        self.failures = 0;
-        Ok(Officer { id: "demo-officer".into(), display_name: "测试警员".into() })
+        *failures = 0;
+        let officer = Officer { id: "demo-officer".into(), display_name: "测试警员".into() };
+        Ok(Unlocked { officer, vault: None })
     }
 
     fn demo_pin(&self) -> Option<&str> {
@@ -62,13 +65,13 @@ impl OfficerAuth for DemoAuth {
 
 #[test]
 fn the_test_officer_counts_down_then_locks_out() {
-    let mut a = DemoAuth::new();
+    let a = DemoAuth::new();
     let t = Duration::from_secs(1);
-    assert_eq!(a.verify("12345", t), Err(AuthError::Pin(doorstep_vault::PinError::Length)));
+    assert_eq!(a.verify("12345", t).err(), Some(AuthError::Pin(doorstep_vault::PinError::Length)));
     for left in (1..DemoAuth::MAX_FAILURES).rev() {
-        assert_eq!(a.verify("000000", t), Err(AuthError::WrongPin { attempts_left: left }));
+        assert_eq!(a.verify("000000", t).err(), Some(AuthError::WrongPin { attempts_left: left }));
     }
-    assert_eq!(a.verify("000000", t), Err(AuthError::LockedOut(DemoAuth::LOCKOUT)));
+    assert_eq!(a.verify("000000", t).err(), Some(AuthError::LockedOut(DemoAuth::LOCKOUT)));
     assert!(matches!(a.verify(DemoAuth::PIN, t + Duration::from_secs(10)), Err(AuthError::LockedOut(_))));
     assert!(a.verify(DemoAuth::PIN, t + DemoAuth::LOCKOUT).is_ok());
 }
@@ -77,7 +80,7 @@ fn app() -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
     app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(200)));
-    doorstep::app::shell(&mut app, Policy::builtin().unwrap(), Box::new(DemoAuth::new()));
+    doorstep::app::shell(&mut app, Policy::builtin().unwrap(), std::sync::Arc::new(DemoAuth::new()));
     app.update();
     app
 }
@@ -92,8 +95,19 @@ fn type_pin(app: &mut App, pin: &str) {
         app.world_mut().write_message(PinKey::Digit(d));
     }
     app.world_mut().write_message(PinKey::Submit);
-    // One frame applies the keys and asks for the new state, the next one enters it.
     app.update();
+    finish_unlock(app);
+}
+
+/// Runs frames until the unlock task has answered (Argon2id runs off the frame), and one more
+/// to enter the screen it chose.
+fn finish_unlock(app: &mut App) {
+    let start = std::time::Instant::now();
+    while app.world().resource::<Checking>().is_running() {
+        assert!(start.elapsed() < Duration::from_secs(20), "the unlock task answers");
+        std::thread::sleep(Duration::from_millis(5));
+        app.update();
+    }
     app.update();
 }
 
@@ -136,6 +150,23 @@ fn the_right_pin_opens_home_and_clears_the_unlock_screen() {
 }
 
 #[test]
+fn a_double_tap_on_unlock_checks_the_pin_once() {
+    let mut app = app();
+    for c in "000000".chars() {
+        app.world_mut().write_message(PinKey::Digit(c.to_digit(10).unwrap() as u8));
+    }
+    app.world_mut().write_message(PinKey::Submit);
+    app.world_mut().write_message(PinKey::Submit);
+    app.world_mut().write_message(PinKey::Digit(1));
+    app.update();
+    assert!(all_texts(&mut app).iter().any(|t| t == "正在核验 PIN 码…"), "{:?}", all_texts(&mut app));
+    finish_unlock(&mut app);
+    let texts = all_texts(&mut app);
+    assert!(texts.iter().any(|t| t == "PIN 码错误，还可尝试 4 次"), "one attempt counted: {texts:?}");
+    assert!(texts.iter().any(|t| t == "○ ○ ○ ○ ○ ○"), "keys typed while checking are dropped: {texts:?}");
+}
+
+#[test]
 fn a_wrong_pin_stays_locked_and_says_so() {
     let mut app = app();
     type_pin(&mut app, "000000");
@@ -163,7 +194,7 @@ fn the_keypad_buttons_type_digits() {
     let submit = q.iter(app.world()).find(|(_, k)| **k == PinKey::Submit).map(|(e, _)| e).unwrap();
     *app.world_mut().get_mut::<Interaction>(submit).unwrap() = Interaction::Pressed;
     app.update();
-    app.update();
+    finish_unlock(&mut app);
     assert_eq!(screen(&app), Screen::Home);
 }
 
@@ -293,7 +324,7 @@ fn the_unlock_screen_opens_the_real_vault() {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
     let auth = VaultAuth::new(dir.clone(), "officer-test".into(), VaultConfig { reserve_bytes: 0 }, None);
-    doorstep::app::shell(&mut app, Policy::builtin().unwrap(), Box::new(auth));
+    doorstep::app::shell(&mut app, Policy::builtin().unwrap(), std::sync::Arc::new(auth));
     app.update();
 
     type_pin(&mut app, "000000");

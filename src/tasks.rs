@@ -1,0 +1,109 @@
+//! Slow work off the frame loop (DESIGN rule 8): unlock (Argon2id), photo checks, sealing,
+//! printing and sync each run on a thread of their own, and the frame that is due when one
+//! finishes sees its result at once.
+//!
+//! Rendering is reactive (no frames while nothing happens), so a finished task must wake the
+//! event loop itself: [`Waker`] holds winit's event-loop proxy (none in headless tests, where
+//! the test drives the frames) and every task pokes it as it ends. Before this, the home
+//! screen appeared only when the pointer next moved.
+
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
+
+use bevy::prelude::*;
+use bevy::winit::{EventLoopProxyWrapper, WinitUserEvent};
+
+/// Wakes the event loop from another thread.
+#[derive(Resource, Clone, Default)]
+pub struct Waker(Option<bevy::winit::EventLoopProxy<WinitUserEvent>>);
+
+impl Waker {
+    pub fn wake(&self) {
+        if let Some(proxy) = &self.0 {
+            // The loop has gone only when the app is closing: nothing to wake.
+            let _ = proxy.send_event(WinitUserEvent::WakeUp);
+        }
+    }
+}
+
+/// Takes winit's proxy once the window system is up (not at all in headless tests).
+pub fn plugin(app: &mut App) {
+    app.init_resource::<Waker>();
+    app.add_systems(PreStartup, |proxy: Option<Res<EventLoopProxyWrapper>>, mut waker: ResMut<Waker>| {
+        if let Some(proxy) = proxy {
+            waker.0 = Some((**proxy).clone());
+        }
+    });
+}
+
+/// A result still being worked out on another thread.
+pub struct Pending<T> {
+    // A mutex only to make it `Sync` for a resource: one system polls it at a time.
+    rx: Mutex<Receiver<T>>,
+}
+
+/// What [`Pending::poll`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Poll<T> {
+    Ready(T),
+    Running,
+    /// The task's thread panicked or could not start: its work is lost, never half-applied.
+    Failed,
+}
+
+impl<T> Pending<T> {
+    pub fn poll(&self) -> Poll<T> {
+        let rx = self.rx.lock().unwrap_or_else(|p| p.into_inner());
+        match rx.try_recv() {
+            Ok(v) => Poll::Ready(v),
+            Err(TryRecvError::Empty) => Poll::Running,
+            Err(TryRecvError::Disconnected) => Poll::Failed,
+        }
+    }
+}
+
+/// Runs `work` on a thread named `name`, then wakes the event loop.
+pub fn spawn<T: Send + 'static>(name: &str, waker: &Waker, work: impl FnOnce() -> T + Send + 'static) -> Pending<T> {
+    let (tx, rx) = channel();
+    let waker = waker.clone();
+    let started = std::thread::Builder::new().name(name.to_string()).spawn(move || {
+        // Woken after the send, or after a panic dropped the sender: either way the frame sees it.
+        struct WakeOnDrop(Waker);
+        impl Drop for WakeOnDrop {
+            fn drop(&mut self) {
+                self.0.wake();
+            }
+        }
+        let _wake = WakeOnDrop(waker);
+        let _ = tx.send(work());
+    });
+    if let Err(e) = started {
+        error!("cannot start the {name} task: {e}");
+    }
+    Pending { rx: Mutex::new(rx) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn wait<T>(p: &Pending<T>) -> Poll<T> {
+        let start = Instant::now();
+        loop {
+            match p.poll() {
+                Poll::Running if start.elapsed() < Duration::from_secs(10) => std::thread::sleep(Duration::from_millis(1)),
+                other => return other,
+            }
+        }
+    }
+
+    #[test]
+    fn a_task_gives_its_result_once_and_a_panicking_one_is_failed() {
+        let ok = spawn("test", &Waker::default(), || 6 * 7);
+        assert_eq!(wait(&ok), Poll::Ready(42));
+        assert_eq!(ok.poll(), Poll::Failed, "taken once");
+        let bad: Pending<u8> = spawn("test", &Waker::default(), || panic!("boom"));
+        assert_eq!(wait(&bad), Poll::Failed);
+    }
+}
