@@ -27,7 +27,7 @@ use crate::ui::theme;
 pub fn shell(app: &mut App, policy: Policy, auth: Arc<dyn OfficerAuth>) {
     app.insert_resource(PolicyInUse(policy));
     app.insert_resource(Auth(auth));
-    app.add_plugins((crate::tasks::plugin, crate::ui::plugin, crate::screens::plugin));
+    app.add_plugins((crate::tasks::plugin, crate::ui::plugin, crate::visit_flow::plugin, crate::screens::plugin));
 }
 
 /// Opens the vault for the unlock screen, creating a demo vault (demo officer, demo bureau

@@ -20,3 +20,4 @@ pub mod session;
 pub mod settings;
 pub mod tasks;
 pub mod ui;
+pub mod visit_flow;

@@ -26,11 +26,19 @@ pub struct Snapshot {
 #[derive(Resource, Clone, Default)]
 pub struct Peripherals {
     shared: Arc<Mutex<Snapshot>>,
+    /// The bridge while its link is up, for the capture tasks' drivers.
+    host: Arc<Mutex<Option<BridgeHost>>>,
 }
 
 impl Peripherals {
     pub fn snapshot(&self) -> Snapshot {
         self.shared.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The bridge, if one is connected, and whether it is the simulator.
+    pub fn host(&self) -> Option<(BridgeHost, bool)> {
+        let host = self.host.lock().ok()?.clone()?;
+        Some((host, self.snapshot().simulated))
     }
 
     /// Keeps the link to the peripherals alive on a thread for the life of the app: the bridge
@@ -42,6 +50,7 @@ impl Peripherals {
     pub fn start(path: Option<String>, demo: bool) -> Peripherals {
         let p = Peripherals::default();
         let shared = p.shared.clone();
+        let keep = p.host.clone();
         let spawned = std::thread::Builder::new().name("peripherals".into()).spawn(move || {
             let (sim, path) = match source(path, demo) {
                 Source::Named(path) => (None, path),
@@ -69,6 +78,9 @@ impl Peripherals {
                 match BridgeHost::connect(&path, 115_200, Duration::from_secs(3)) {
                     Ok(host) => {
                         info!("peripheral bridge on {path}{}", if simulated { " (simulator)" } else { "" });
+                        if let Ok(mut k) = keep.lock() {
+                            *k = Some(host.clone());
+                        }
                         while host.pump(Duration::from_millis(200)).is_ok() {
                             let st = host.status();
                             let hb = st.heartbeat.unwrap_or_default();
@@ -90,6 +102,9 @@ impl Peripherals {
                     Err(e) => set(&shared, |s| {
                         *s = Snapshot { problem: Some(e.to_string()), simulated, ..Snapshot::default() };
                     }),
+                }
+                if let Ok(mut k) = keep.lock() {
+                    *k = None;
                 }
                 std::thread::sleep(Duration::from_secs(2));
             }

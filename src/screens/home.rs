@@ -5,6 +5,9 @@ use bevy::prelude::*;
 
 use super::{LockNow, PolicyInUse, Screen, Session, header, root, today_text};
 use crate::auth::Auth;
+use crate::ui::form::action_button;
+use crate::visit_flow::{VisitCmd, VisitFlow};
+use doorstep_core::visit::{HomeReason, VisitMode};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::{label, primary_button};
@@ -16,9 +19,73 @@ pub struct LockButton;
 #[derive(Component, Debug)]
 pub struct PeripheralLine;
 
+/// What a visit button on the home screen asks for.
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub enum VisitButton {
+    /// A home visit, for this reason.
+    Start(HomeReasonKind),
+    Resume(String),
+    Discard(String),
+}
+
+/// The reasons a home visit is offered for (an "other" reason needs its text: not offered
+/// on the home screen yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HomeReasonKind {
+    Age,
+    Disability,
+    Bedbound,
+}
+
+/// The list of visits kept as drafts, rebuilt when it changes.
+#[derive(Component, Debug)]
+pub struct ResumeList;
+
 pub fn plugin(app: &mut App) {
     app.add_systems(OnEnter(Screen::Home), spawn);
-    app.add_systems(Update, (press_lock, show_peripherals).run_if(in_state(Screen::Home)));
+    app.add_systems(Update, (press_lock, show_peripherals, press_visit, show_resumable).run_if(in_state(Screen::Home)));
+}
+
+fn press_visit(buttons: Query<(&Interaction, &VisitButton), Changed<Interaction>>, mut cmds: MessageWriter<VisitCmd>) {
+    for (i, b) in &buttons {
+        if *i != Interaction::Pressed {
+            continue;
+        }
+        cmds.write(match b {
+            VisitButton::Start(kind) => VisitCmd::Start(VisitMode::Home {
+                reason: match kind {
+                    HomeReasonKind::Age => HomeReason::Age,
+                    HomeReasonKind::Disability => HomeReason::Disability,
+                    HomeReasonKind::Bedbound => HomeReason::Bedbound,
+                },
+            }),
+            VisitButton::Resume(id) => VisitCmd::Resume(id.clone()),
+            VisitButton::Discard(id) => VisitCmd::Discard(id.clone()),
+        });
+    }
+}
+
+/// "Continue this visit?" for each visit kept as a draft (a crash or a dead battery).
+fn show_resumable(
+    mut commands: Commands,
+    flow: Res<VisitFlow>,
+    list: Query<Entity, With<ResumeList>>,
+    added: Query<(), Added<ResumeList>>,
+) {
+    if !flow.is_changed() && added.is_empty() {
+        return;
+    }
+    let Ok(list) = list.single() else { return };
+    commands.entity(list).despawn_children();
+    commands.entity(list).with_children(|l| {
+        for r in &flow.resumable {
+            l.spawn(Node { column_gap: Val::Px(16.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
+                row.spawn(label(Tr::new("home.resume").with_key("step", r.step.key()), theme::BODY_SIZE, theme::TEXT));
+                row.spawn(action_button(VisitButton::Resume(r.id.clone()), Tr::new("home.resume_button"), true));
+                row.spawn(action_button(VisitButton::Discard(r.id.clone()), Tr::new("home.discard_button"), false));
+            });
+        }
+    });
 }
 
 /// The text for the peripheral line, from a snapshot.
@@ -82,6 +149,18 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
                 theme::MUTED,
             ));
             body.spawn((PeripheralLine, label(Tr::new("home.no_bridge"), theme::BODY_SIZE, theme::MUTED)));
+            body.spawn((ResumeList, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(12.0), ..default() }));
+            body.spawn(label(Tr::new("home.start"), theme::HEADING_SIZE, theme::TEXT));
+            body.spawn(Node { column_gap: Val::Px(16.0), row_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() })
+                .with_children(|row| {
+                    for (kind, key) in [
+                        (HomeReasonKind::Age, "home.start.age"),
+                        (HomeReasonKind::Disability, "home.start.disability"),
+                        (HomeReasonKind::Bedbound, "home.start.bedbound"),
+                    ] {
+                        row.spawn(action_button(VisitButton::Start(kind), Tr::new(key), true));
+                    }
+                });
             body.spawn(Node { width: Val::Px(360.0), ..default() })
                 .with_child(primary_button(LockButton, Tr::new("home.lock")));
         });

@@ -3,6 +3,7 @@
 
 pub mod home;
 pub mod unlock;
+pub mod visit;
 
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ pub enum Screen {
     Unlock,
     /// The officer's home: today's work.
     Home,
+    /// A visit in hand, at its step.
+    Visit,
 }
 
 /// Locks the unit after a period without input (SECURITY.md R12: at most 5 minutes).
@@ -70,7 +73,7 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<Session>();
     app.init_resource::<IdleLock>();
     app.add_message::<LockNow>();
-    app.add_plugins((unlock::plugin, home::plugin));
+    app.add_plugins((unlock::plugin, home::plugin, visit::plugin));
     app.add_systems(Update, (switch_language, track_idle, lock_when_hidden, lock).chain());
 }
 

@@ -43,11 +43,20 @@ impl Strings {
 pub struct Tr {
     pub key: &'static str,
     pub args: Vec<(&'static str, String)>,
+    /// A domain message (a refusal, a service's name) shown instead of `key`.
+    pub message: Option<Message>,
+    /// Placeholders filled with the text of another key (a finger's name).
+    pub keyed: Vec<(&'static str, &'static str)>,
 }
 
 impl Tr {
     pub fn new(key: &'static str) -> Tr {
-        Tr { key, args: Vec::new() }
+        Tr { key, args: Vec::new(), message: None, keyed: Vec::new() }
+    }
+
+    /// The text of a domain message, in the language in force.
+    pub fn message(message: Message) -> Tr {
+        Tr { key: "", args: Vec::new(), message: Some(message), keyed: Vec::new() }
     }
 
     pub fn with(mut self, name: &'static str, value: impl ToString) -> Tr {
@@ -55,8 +64,18 @@ impl Tr {
         self
     }
 
+    /// Fills `{name}` with the text of `key` in the language in force.
+    pub fn with_key(mut self, name: &'static str, key: &'static str) -> Tr {
+        self.keyed.push((name, key));
+        self
+    }
+
     pub fn render(&self, strings: &Strings, lang: Lang) -> String {
-        let args: Vec<(&str, String)> = self.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+        if let Some(m) = &self.message {
+            return strings.message(lang, m);
+        }
+        let mut args: Vec<(&str, String)> = self.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+        args.extend(self.keyed.iter().map(|(name, key)| (*name, strings.get(lang, key, &[]))));
         strings.get(lang, self.key, &args)
     }
 }

@@ -1,6 +1,7 @@
 //! Theme, fonts, screen text and widgets. No business rules live here.
 
 pub mod fonts;
+pub mod form;
 pub mod i18n;
 pub mod theme;
 pub mod widgets;
@@ -8,5 +9,5 @@ pub mod widgets;
 use bevy::prelude::*;
 
 pub fn plugin(app: &mut App) {
-    app.add_plugins((i18n::plugin, widgets::plugin));
+    app.add_plugins((i18n::plugin, widgets::plugin, form::plugin));
 }

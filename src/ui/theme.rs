@@ -15,6 +15,9 @@ pub const KEY_BORDER: Color = Color::srgb(0.70, 0.74, 0.80);
 pub const PRIMARY: Color = Color::srgb(0.09, 0.40, 0.80);
 pub const PRIMARY_PRESSED: Color = Color::srgb(0.05, 0.28, 0.60);
 pub const ON_PRIMARY: Color = Color::WHITE;
+/// A chosen option.
+pub const CHOSEN: Color = Color::srgb(0.88, 0.93, 1.0);
+pub const OK: Color = Color::srgb(0.10, 0.50, 0.20);
 pub const DEMO_BADGE: Color = Color::srgb(0.95, 0.60, 0.10);
 
 pub const TITLE_SIZE: f32 = 44.0;

@@ -1,0 +1,481 @@
+//! The steps that capture: the ID card (on the applicant step), the photo, the fingerprints
+//! and the signature. Every device and every check runs as a task; the screen shows where
+//! each stands and redraws when one ends.
+
+use std::time::Duration;
+
+use bevy::prelude::*;
+use doorstep_core::fingerprint::{Attempt, Finger, FingerResult, NoPrint, Procedure, next_finger};
+use doorstep_core::requirements::FingerprintRequirement;
+use doorstep_core::visit::{ConsentInput, FingerprintsInput, PhotoInput, Step, Strokes, VisitEvent};
+use doorstep_devices::io::{CardReader, FingerprintScanner};
+use doorstep_link::Channel;
+use doorstep_photo::assess::{Assessor, Profile};
+use sha2::{Digest, Sha256};
+
+use super::forms::key;
+use super::{Act, View, actions, heading, line};
+use crate::peripherals::Peripherals;
+use crate::tasks::{Pending, Poll, Waker};
+use crate::ui::form::{Form, choice_button, text_field};
+use crate::ui::i18n::Tr;
+use crate::ui::theme;
+use crate::visit_flow::{Drafts, VisitCmd, VisitFlow, part};
+
+/// How long the fingerprint module waits for a finger.
+const FINGER_WAIT: Duration = Duration::from_secs(10);
+/// The form keys of the consents and the photo override.
+const CONSENT_APPLICATION: &str = "consent.application";
+const CONSENT_BIOMETRICS: &str = "consent.biometrics";
+const OVERRIDE: &str = "photo.override";
+
+/// A photo taken and checked: the cropped JPEG and the checks' verdicts.
+#[derive(Clone)]
+pub struct Shot {
+    pub jpeg: Vec<u8>,
+    /// The checks that failed, by name, and what to do (locale keys).
+    pub failed: Vec<(&'static str, &'static str)>,
+    pub checks: usize,
+}
+
+/// A print taken: the finger, its quality, the image (8-bit grey).
+pub struct Print {
+    finger: Finger,
+    quality: u8,
+    image: Vec<u8>,
+}
+
+/// The step's work in hand: tasks running and what they gave. `generation` changes whenever
+/// something shown changes, so the body is rebuilt.
+#[derive(Resource, Default)]
+pub struct Work {
+    pub generation: u64,
+    visit: Option<String>,
+    card: Option<Pending<Result<doorstep_devices::sam::CardIdentity, String>>>,
+    card_note: Option<Tr>,
+    photo: Option<Pending<Result<Shot, Tr>>>,
+    pub shot: Option<Shot>,
+    photo_note: Option<Tr>,
+    finger: Option<Pending<Result<Print, String>>>,
+    pub attempts: Vec<Attempt>,
+    finger_note: Option<Tr>,
+    pub strokes: Vec<Vec<Vec2>>,
+    pub(super) busy: bool,
+    pub(super) closing: super::closing::Closing,
+    pub(super) closing_seen: u64,
+}
+
+impl Work {
+    fn touch(&mut self) {
+        self.generation += 1;
+    }
+
+    pub fn card_line(&self) -> Tr {
+        if self.card.is_some() {
+            return Tr::new("visit.applicant.reading");
+        }
+        self.card_note.clone().unwrap_or_else(|| Tr::new("visit.applicant.card_hint"))
+    }
+
+    /// Forgets the work of another visit.
+    fn follow(&mut self, visit: &str) {
+        if self.visit.as_deref() != Some(visit) {
+            *self = Work { visit: Some(visit.to_string()), generation: self.generation + 1, ..default() };
+        }
+    }
+}
+
+pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
+    match v.visit.step() {
+        Step::Photo => photo(v, ui),
+        Step::Fingerprints => fingers(v, ui),
+        Step::Sign => sign(v, ui),
+        _ => {}
+    }
+}
+
+fn photo(v: &View, ui: &mut ChildSpawnerCommands) {
+    heading(ui, Tr::new("visit.photo.title"));
+    if v.work.photo.is_some() {
+        line(ui, Tr::new("visit.photo.checking"));
+    } else if let Some(note) = &v.work.photo_note {
+        line(ui, note.clone());
+    }
+    if let Some(shot) = &v.work.shot {
+        if shot.failed.is_empty() {
+            ui.spawn(crate::ui::widgets::label(
+                Tr::new("visit.photo.all_pass").with("n", shot.checks),
+                theme::HEADING_SIZE,
+                theme::OK,
+            ));
+        } else {
+            for (_, advice) in &shot.failed {
+                ui.spawn(crate::ui::widgets::label(Tr::new(advice), theme::BODY_SIZE, theme::ERROR));
+            }
+            ui.spawn(text_field(OVERRIDE, Tr::new("visit.photo.override"), 60));
+        }
+    }
+    let mut buttons = vec![(Act::TakePhoto, Tr::new("visit.photo.take"), v.work.shot.is_none())];
+    if v.work.shot.is_some() {
+        buttons.push((Act::Next, Tr::new("visit.photo.use"), true));
+    }
+    actions(ui, buttons);
+}
+
+fn procedure(v: &View) -> Procedure {
+    Procedure { min_quality: v.policy.rules.fingerprints.min_quality }
+}
+
+fn fingers(v: &View, ui: &mut ChildSpawnerCommands) {
+    heading(ui, Tr::new("visit.fingers.title"));
+    let needed = v.visit.state.services().map(|s| s.rules.fingerprints);
+    if needed == Some(FingerprintRequirement::NotTaken) {
+        line(ui, Tr::new("visit.fingers.not_needed"));
+        actions(ui, vec![(Act::Next, Tr::new("visit.next"), true)]);
+        return;
+    }
+    for a in &v.work.attempts {
+        let tr = match &a.result {
+            FingerResult::Print { quality, .. } => Tr::new("visit.fingers.taken").with("q", quality),
+            FingerResult::NoPrint(n) => Tr::new(n.key()),
+        };
+        ui.spawn(Node { column_gap: Val::Px(12.0), ..default() }).with_children(|row| {
+            row.spawn(crate::ui::widgets::label(Tr::new(a.finger.key()), theme::BODY_SIZE, theme::TEXT));
+            row.spawn(crate::ui::widgets::label(tr, theme::BODY_SIZE, theme::MUTED));
+        });
+    }
+    if let Some(note) = &v.work.finger_note {
+        ui.spawn(crate::ui::widgets::label(note.clone(), theme::BODY_SIZE, theme::ERROR));
+    }
+    match next_finger(&v.work.attempts, &procedure(v)) {
+        Some(finger) if v.work.finger.is_some() => {
+            heading(ui, Tr::new("visit.fingers.place").with_key("finger", finger.key()));
+        }
+        Some(finger) => {
+            heading(ui, Tr::new("visit.fingers.next").with_key("finger", finger.key()));
+            actions(
+                ui,
+                vec![
+                    (Act::ScanFinger, Tr::new("visit.fingers.scan"), true),
+                    (Act::NoPrint("missing"), Tr::new("no-print.missing"), false),
+                ],
+            );
+        }
+        None => actions(ui, vec![(Act::Next, Tr::new("visit.next"), true)]),
+    }
+}
+
+fn sign(v: &View, ui: &mut ChildSpawnerCommands) {
+    heading(ui, Tr::new("visit.sign.title"));
+    ui.spawn(choice_button(Act::Toggle(CONSENT_APPLICATION), Tr::new("visit.sign.consent_application"), v.form.is_on(CONSENT_APPLICATION)));
+    ui.spawn(choice_button(Act::Toggle(CONSENT_BIOMETRICS), Tr::new("visit.sign.consent_biometrics"), v.form.is_on(CONSENT_BIOMETRICS)));
+    line(ui, Tr::new("visit.sign.pad"));
+    ui.spawn((
+        Button,
+        SignaturePad,
+        Node {
+            width: Val::Px(PAD.x),
+            height: Val::Px(PAD.y),
+            border: UiRect::all(Val::Px(2.0)),
+            border_radius: BorderRadius::all(Val::Px(8.0)),
+            ..default()
+        },
+        BackgroundColor(Color::WHITE),
+        BorderColor::all(theme::KEY_BORDER),
+    ));
+    actions(
+        ui,
+        vec![(Act::ClearSignature, Tr::new("visit.sign.clear"), false), (Act::Next, Tr::new("visit.sign.done"), true)],
+    );
+}
+
+/// The signature canvas, in logical pixels.
+pub const PAD: Vec2 = Vec2::new(640.0, 220.0);
+
+/// The canvas: strokes are drawn into it while it is pressed.
+#[derive(Component, Debug)]
+pub struct SignaturePad;
+
+/// One dot of ink on the canvas.
+#[derive(Component, Debug)]
+struct Ink;
+
+/// Records the pointer while the canvas is pressed, one stroke per press, and draws it.
+pub fn draw_signature(
+    mut commands: Commands,
+    pads: Query<(Entity, &Interaction, &ComputedNode, &UiGlobalTransform), With<SignaturePad>>,
+    windows: Query<&Window>,
+    mut work: ResMut<Work>,
+    mut pressed_before: Local<bool>,
+) {
+    let Ok((pad, interaction, node, at)) = pads.single() else { return };
+    let pressed = *interaction == Interaction::Pressed;
+    let cursor = windows.iter().find_map(Window::physical_cursor_position);
+    if pressed && let Some(c) = cursor {
+        let scale = node.inverse_scale_factor;
+        let local = (c - (at.translation - node.size / 2.0)) * scale;
+        if !*pressed_before {
+            work.strokes.push(Vec::new());
+        }
+        let inside = local.cmpge(Vec2::ZERO).all() && local.cmple(PAD).all();
+        if inside && let Some(stroke) = work.strokes.last_mut() && stroke.last() != Some(&local) {
+            stroke.push(local);
+            commands.entity(pad).with_child(ink(local));
+        }
+    }
+    *pressed_before = pressed;
+}
+
+fn ink(p: Vec2) -> impl Bundle {
+    (
+        Ink,
+        Node {
+            position_type: PositionType::Absolute,
+            left: Val::Px(p.x - 3.0),
+            top: Val::Px(p.y - 3.0),
+            width: Val::Px(6.0),
+            height: Val::Px(6.0),
+            border_radius: BorderRadius::all(Val::Px(3.0)),
+            ..default()
+        },
+        BackgroundColor(theme::TEXT),
+    )
+}
+
+/// The signature as a PNG: each stroke drawn as a 3-pixel line on white.
+pub fn signature_png(strokes: &[Vec<Vec2>]) -> Vec<u8> {
+    let (w, h) = (PAD.x as u32, PAD.y as u32);
+    let mut img = image::GrayImage::from_pixel(w, h, image::Luma([255]));
+    let mut dot = |p: Vec2| {
+        for dy in -1..=1 {
+            for dx in -1..=1 {
+                let (x, y) = (p.x as i64 + dx, p.y as i64 + dy);
+                if (0..w as i64).contains(&x) && (0..h as i64).contains(&y) {
+                    img.put_pixel(x as u32, y as u32, image::Luma([0]));
+                }
+            }
+        }
+    };
+    for stroke in strokes {
+        for pair in stroke.windows(2) {
+            let steps = pair[0].distance(pair[1]).ceil().max(1.0) as usize;
+            for i in 0..=steps {
+                dot(pair[0].lerp(pair[1], i as f32 / steps as f32));
+            }
+        }
+        if let [only] = stroke.as_slice() {
+            dot(*only);
+        }
+    }
+    let mut png = Vec::new();
+    if let Err(e) = image::DynamicImage::ImageLuma8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png) {
+        error!("cannot encode the signature: {e}");
+    }
+    png
+}
+
+pub fn digest(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Takes a frame from the camera (the replay camera in demo mode), crops it to the photo
+/// standard and checks it. The face models load on this task (they are not `Send`, so they
+/// cannot wait in a resource between photos).
+fn take_photo() -> Result<Shot, Tr> {
+    use doorstep_devices::camera::{CameraSource, ReplayCamera};
+    let mut camera = ReplayCamera::new(&crate::cli::devices::default_replay_dir());
+    let frame = camera.open().and_then(|()| camera.next_frame()).map_err(|e| {
+        error!("camera: {e}");
+        Tr::new("visit.photo.no_camera")
+    })?;
+    let img = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb).ok_or_else(|| Tr::new("visit.photo.no_camera"))?;
+    let mut assessor = Assessor::new().map_err(|e| {
+        error!("the face models: {e}");
+        Tr::new("visit.photo.no_model")
+    })?;
+    let profile = Profile::by_name("passport").ok_or_else(|| Tr::new("visit.photo.no_model"))?;
+    match assessor.crop(&img, &profile) {
+        Ok((jpeg, a)) => Ok(Shot {
+            jpeg,
+            failed: a.refusals().map(|c| (c.name, c.advice.unwrap_or("photo.cannot.no-face"))).collect(),
+            checks: a.checks.len(),
+        }),
+        Err(e) => Err(Tr::new(e.message().0)),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn act(
+    mut acts: MessageReader<Act>,
+    flow: Res<VisitFlow>,
+    mut form: ResMut<Form>,
+    mut work: ResMut<Work>,
+    peripherals: Option<Res<Peripherals>>,
+    waker: Res<Waker>,
+    drafts: Res<Drafts>,
+    policy: Res<crate::screens::PolicyInUse>,
+    mut cmds: MessageWriter<VisitCmd>,
+) {
+    let Some(visit) = &flow.visit else {
+        acts.clear();
+        return;
+    };
+    work.follow(&visit.id);
+    let procedure = Procedure { min_quality: policy.0.rules.fingerprints.min_quality };
+    let host = || peripherals.as_ref().and_then(|p| p.host()).map(|(h, _)| h);
+    for act in acts.read() {
+        match (act, visit.step()) {
+            (Act::ReadCard, Step::Applicant) if work.card.is_none() => match host() {
+                Some(h) => {
+                    work.card = Some(crate::tasks::spawn("id-card", &waker, move || {
+                        CardReader::new(h.channel(Channel::IdCard)).read().map_err(|e| e.to_string())
+                    }));
+                    work.touch();
+                }
+                None => {
+                    work.card_note = Some(Tr::new("home.no_bridge"));
+                    work.touch();
+                }
+            },
+            (Act::TakePhoto, Step::Photo) if work.photo.is_none() => {
+                work.photo = Some(crate::tasks::spawn("photo", &waker, take_photo));
+                work.shot = None;
+                work.touch();
+            }
+            (Act::Next, Step::Photo) => {
+                let Some(shot) = &work.shot else { continue };
+                let digest = digest(&shot.jpeg);
+                drafts.save(&visit.id, part::PHOTO, shot.jpeg.clone());
+                let reason = form.get(OVERRIDE).trim().to_string();
+                cmds.write(VisitCmd::Apply(VisitEvent::PhotoTaken(PhotoInput::Captured {
+                    digest,
+                    failed_checks: shot.failed.iter().map(|(n, _)| n.to_string()).collect(),
+                    override_reason: (!reason.is_empty()).then_some(reason),
+                })));
+            }
+            (Act::ScanFinger, Step::Fingerprints) if work.finger.is_none() => {
+                let Some(finger) = next_finger(&work.attempts, &procedure) else { continue };
+                match host() {
+                    Some(h) => {
+                        work.finger = Some(crate::tasks::spawn("fingerprint", &waker, move || {
+                            let c = FingerprintScanner::new(h.channel(Channel::Fingerprint))
+                                .capture(FINGER_WAIT)
+                                .map_err(|e| e.to_string())?;
+                            Ok(Print { finger, quality: c.quality.score, image: c.image.pixels })
+                        }));
+                        work.finger_note = None;
+                    }
+                    None => work.finger_note = Some(Tr::new("home.no_bridge")),
+                }
+                work.touch();
+            }
+            (Act::NoPrint("missing"), Step::Fingerprints) if work.finger.is_none() => {
+                if let Some(finger) = next_finger(&work.attempts, &procedure) {
+                    work.attempts.push(Attempt { finger, result: FingerResult::NoPrint(NoPrint::Missing) });
+                    work.touch();
+                }
+            }
+            (Act::Next, Step::Fingerprints) => {
+                let needed = visit.state.services().map(|s| s.rules.fingerprints);
+                let input = if needed == Some(FingerprintRequirement::NotTaken) {
+                    FingerprintsInput::NotTaken
+                } else {
+                    FingerprintsInput::Taken { attempts: work.attempts.clone(), no_valid_print_confirmed: false }
+                };
+                cmds.write(VisitCmd::Apply(VisitEvent::FingerprintsTaken(input)));
+            }
+            (Act::ClearSignature, Step::Sign) => {
+                work.strokes.clear();
+                work.touch();
+            }
+            (Act::Toggle(k), Step::Sign) => form.toggle(k),
+            (Act::Next, Step::Sign) => {
+                let strokes = work.strokes.iter().filter(|s| !s.is_empty()).count() as u32;
+                let applicant = (strokes > 0).then(|| {
+                    let png = signature_png(&work.strokes);
+                    let d = digest(&png);
+                    drafts.save(&visit.id, part::SIGNATURE, png);
+                    Strokes { digest: d, strokes }
+                });
+                cmds.write(VisitCmd::Apply(VisitEvent::Signed(ConsentInput {
+                    application: form.is_on(CONSENT_APPLICATION),
+                    biometrics: form.is_on(CONSENT_BIOMETRICS),
+                    applicant,
+                    ..Default::default()
+                })));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Takes what the capture tasks gave.
+pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<Work>, mut form: ResMut<Form>, drafts: Res<Drafts>) {
+    let Some(visit) = &flow.visit else { return };
+    if let Some(task) = &work.card {
+        match task.poll() {
+            Poll::Running => {}
+            Poll::Ready(Ok(card)) => {
+                form.set(key::NAME, card.name.trim());
+                form.set(key::ID_NUMBER, card.id_number.trim());
+                form.set(key::CARD_BIRTH, card.birth_date.trim());
+                form.set(key::CARD_SEX, card.sex_code.to_string());
+                form.set(key::CARD_EXPIRY, card.valid_until.trim());
+                work.card = None;
+                work.card_note = Some(Tr::new("visit.applicant.card_read"));
+                work.touch();
+            }
+            Poll::Ready(Err(reason)) => {
+                work.card = None;
+                work.card_note = Some(Tr::new("visit.applicant.card_failed").with("reason", reason));
+                work.touch();
+            }
+            Poll::Failed => {
+                work.card = None;
+                work.card_note = Some(Tr::new("visit.task_failed"));
+                work.touch();
+            }
+        }
+    }
+    if let Some(task) = &work.photo {
+        let result = match task.poll() {
+            Poll::Running => None,
+            Poll::Ready(r) => Some(r),
+            Poll::Failed => Some(Err(Tr::new("visit.task_failed"))),
+        };
+        if let Some(r) = result {
+            work.photo = None;
+            match r {
+                Ok(shot) => {
+                    work.shot = Some(shot);
+                    work.photo_note = None;
+                }
+                Err(note) => work.photo_note = Some(note),
+            }
+            work.touch();
+        }
+    }
+    if let Some(task) = &work.finger {
+        let result = match task.poll() {
+            Poll::Running => None,
+            Poll::Ready(r) => Some(r),
+            Poll::Failed => Some(Err("task".into())),
+        };
+        if let Some(r) = result {
+            work.finger = None;
+            match r {
+                Ok(print) => {
+                    let d = digest(&print.image);
+                    drafts.save(&visit.id, &part::finger(print.finger.number()), print.image);
+                    work.attempts.push(Attempt {
+                        finger: print.finger,
+                        result: FingerResult::Print { quality: print.quality, digest: d },
+                    });
+                }
+                Err(reason) => work.finger_note = Some(Tr::new("visit.fingers.failed").with("reason", reason)),
+            }
+            work.touch();
+        }
+    }
+    work.busy = work.card.is_some() || work.photo.is_some() || work.finger.is_some();
+}

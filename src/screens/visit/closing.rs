@@ -1,0 +1,299 @@
+//! The last steps: seal (the application sealed to the bureau in the vault), the receipt
+//! (printed through the printer driver; shown on screen when no printer answers), and the
+//! rating. Sealing and printing run as tasks.
+
+use bevy::prelude::*;
+use doorstep_core::visit::{Application, RatingInput, ReceiptMethod, Step, Visit, VisitEvent};
+use doorstep_core::Policy;
+use doorstep_devices::escpos::{Align, ReceiptBuilder};
+use doorstep_devices::io::ReceiptPrinter;
+use doorstep_envelope::{ApplicationId, ApplicationRecord, CaptureMetadata, FingerprintCapture};
+use doorstep_link::Channel;
+use doorstep_vault::ReviewSummary;
+
+use super::{Act, View, actions, heading, line};
+use crate::peripherals::Peripherals;
+use crate::screens::PolicyInUse;
+use crate::session::{Session, SharedVault};
+use crate::tasks::{Pending, Poll, Waker};
+use crate::ui::i18n::Tr;
+use crate::ui::theme;
+use crate::ui::widgets::label;
+use crate::visit_flow::{VisitCmd, VisitFlow, part};
+
+/// What a seal gave: the application numbers and the rating code.
+type Sealed = (Vec<String>, String);
+
+/// The sealing and printing in hand.
+#[derive(Resource, Default)]
+pub struct Closing {
+    seal: Option<Pending<Result<Sealed, Tr>>>,
+    print: Option<Pending<Result<(), String>>>,
+    note: Option<Tr>,
+    generation: u64,
+}
+
+pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
+    let closing = &v.work.closing;
+    match v.visit.step() {
+        Step::Seal => {
+            heading(ui, Tr::new("visit.seal.title"));
+            line(ui, Tr::new("visit.seal.meaning"));
+            if closing.seal.is_some() {
+                heading(ui, Tr::new("visit.seal.sealing"));
+            } else {
+                actions(ui, vec![(Act::Seal, Tr::new("visit.seal.button"), true)]);
+            }
+        }
+        Step::Receipt => {
+            heading(ui, Tr::new("visit.receipt.title"));
+            numbers(v.visit, ui);
+            if closing.print.is_some() {
+                line(ui, Tr::new("visit.receipt.printing"));
+            } else {
+                actions(
+                    ui,
+                    vec![
+                        (Act::Print, Tr::new("visit.receipt.print"), true),
+                        (Act::Next, Tr::new("visit.receipt.on_screen"), false),
+                    ],
+                );
+            }
+        }
+        Step::Rating => {
+            heading(ui, Tr::new("visit.rating.title"));
+            ui.spawn(Node { column_gap: Val::Px(16.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+                let words = ["visit.rating.1", "visit.rating.2", "visit.rating.3", "visit.rating.4", "visit.rating.5"];
+                for (stars, key) in (1..=5).zip(words) {
+                    let tr = Tr::new("visit.rating.stars").with("stars", "★".repeat(stars as usize)).with_key("words", key);
+                    row.spawn(crate::ui::form::action_button(Act::Rate(stars), tr, false));
+                }
+            });
+        }
+        Step::Done | Step::Abandoned => {
+            heading(ui, Tr::new("visit.done.title"));
+            numbers(v.visit, ui);
+            actions(ui, vec![(Act::Finish, Tr::new("visit.done.home"), true)]);
+        }
+        _ => {}
+    }
+    if let Some(note) = &closing.note {
+        ui.spawn(label(note.clone(), theme::BODY_SIZE, theme::ERROR));
+    }
+}
+
+/// The application numbers and promised dates, large.
+fn numbers(visit: &Visit, ui: &mut ChildSpawnerCommands) {
+    for a in visit.state.applications().unwrap_or_default() {
+        ui.spawn(label(
+            Tr::new("visit.receipt.number")
+                .with("number", &a.number)
+                .with("date", doorstep_core::format_date(a.expected.date.date)),
+            theme::HEADING_SIZE,
+            theme::TEXT,
+        ));
+    }
+}
+
+/// The bureau's numbers for a visit's applications, one per service: made from the sealed
+/// application's id (unique per unit and time), so they are known before sealing.
+fn application_numbers(id: &ApplicationId, services: usize) -> Vec<String> {
+    let hex: String = id.to_hyphenated().chars().filter(char::is_ascii_hexdigit).collect();
+    (1..=services).map(|i| format!("DS{}{i:02}", hex[hex.len() - 10..].to_ascii_uppercase())).collect()
+}
+
+/// Seals the visit in the vault: the record built from the visit and its captured parts.
+fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, device_id: String) -> Result<Sealed, Tr> {
+    let failed = |e: &dyn std::fmt::Display| {
+        error!("sealing failed: {e}");
+        Tr::new("visit.seal.failed")
+    };
+    let now = crate::settings::now();
+    let services = visit.state.services().map_or(0, |s| s.services.len());
+    let random: [u8; 10] = rand::random();
+    let id = ApplicationId::new_v7((now.unix_timestamp_nanos() / 1_000_000) as u64, random);
+    let numbers = application_numbers(&id, services);
+    let rating_code = numbers.first().map(|n| n[2..].chars().take(10).collect()).unwrap_or_default();
+    let mut v = crate::session::lock(vault);
+    let load = |name: &str| v.load_draft(&visit.id, name).map(|b| b.map(|b| b.to_vec()).unwrap_or_default());
+    let photo_jpeg = load(part::PHOTO).map_err(|e| failed(&e))?;
+    let signature_png = load(part::SIGNATURE).map_err(|e| failed(&e))?;
+    let mut fingerprints = Vec::new();
+    if let Some(doorstep_core::visit::Fingerprints::Taken(record)) = visit.state.fingerprints() {
+        for a in &record.attempts {
+            if let doorstep_core::fingerprint::FingerResult::Print { quality, .. } = a.result {
+                let image = load(&part::finger(a.finger.number())).map_err(|e| failed(&e))?;
+                fingerprints.push(FingerprintCapture {
+                    finger: a.finger.number(),
+                    width: doorstep_devices::zfm::IMAGE_WIDTH as u16,
+                    height: doorstep_devices::zfm::IMAGE_HEIGHT as u16,
+                    image,
+                    template: Vec::new(),
+                    quality,
+                    exception: None,
+                });
+            }
+        }
+    }
+    let record = ApplicationRecord {
+        schema_version: doorstep_envelope::SCHEMA_VERSION,
+        application_id: id,
+        application_numbers: numbers.clone(),
+        form_json: serde_json::to_string(visit).map_err(|e| failed(&e))?,
+        photo_jpeg: photo_jpeg.clone(),
+        fingerprints,
+        signature_png,
+        consent_json: serde_json::to_string(&visit.state.consent()).map_err(|e| failed(&e))?,
+        capture: CaptureMetadata {
+            device_id,
+            officer_id: visit.officer.clone(),
+            gnss: None,
+            started_at_unix: visit.started_at.unix_timestamp(),
+            completed_at_unix: now.unix_timestamp(),
+            quality: Vec::new(),
+        },
+    };
+    let flags: Vec<String> = visit.flags(policy).iter().map(|f| format!("{f:?}")).collect();
+    let summary = serde_json::json!({
+        "services": visit.state.services().map(|s| s.services.iter().map(|x| x.code()).collect::<Vec<_>>()),
+        "step": visit.step(),
+    });
+    let review = ReviewSummary {
+        application_id: id.to_string(),
+        application_numbers: numbers.clone(),
+        summary_json: summary.to_string(),
+        thumbnail_jpeg: photo_jpeg,
+        quality_flags: flags,
+    };
+    v.seal(&visit.id, &record, &review, now.unix_timestamp()).map_err(|e| failed(&e))?;
+    Ok((numbers, rating_code))
+}
+
+/// The receipt's bytes: the numbers, the promised dates, the rating code and a QR per number.
+fn receipt(visit: &Visit, code: &str) -> Vec<u8> {
+    let mut r = ReceiptBuilder::new().align(Align::Centre).double(true).line("出入境证件申请受理回执").double(false);
+    for a in visit.state.applications().unwrap_or_default() {
+        r = receipt_lines(r, a);
+    }
+    r.line(&format!("评价码 Rating code: {code}")).feed(3).cut()
+}
+
+fn receipt_lines(r: ReceiptBuilder, a: &Application) -> ReceiptBuilder {
+    r.align(Align::Left)
+        .line(&format!("受理编号 No.: {}", a.number))
+        .line(&format!("预计出证 Expected: {}", doorstep_core::format_date(a.expected.date.date)))
+        .align(Align::Centre)
+        .qr(&a.number)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn act(
+    mut acts: MessageReader<Act>,
+    flow: Res<VisitFlow>,
+    mut work: ResMut<super::Work>,
+    session: Res<Session>,
+    policy: Res<PolicyInUse>,
+    peripherals: Option<Res<Peripherals>>,
+    waker: Res<Waker>,
+    mut cmds: MessageWriter<VisitCmd>,
+) {
+    let Some(visit) = &flow.visit else {
+        acts.clear();
+        return;
+    };
+    for act in acts.read() {
+        let c = &mut work.closing;
+        match (act, visit.step()) {
+            (Act::Seal, Step::Seal) if c.seal.is_none() => {
+                let Some(vault) = session.vault.clone() else {
+                    c.note = Some(Tr::new("visit.seal.no_vault"));
+                    c.generation += 1;
+                    continue;
+                };
+                let (visit, policy) = (visit.clone(), policy.0.clone());
+                c.seal = Some(crate::tasks::spawn("seal", &waker, move || {
+                    let device = crate::session::lock(&vault).device_id().to_string();
+                    seal(&vault, &visit, &policy, device)
+                }));
+                c.note = None;
+                c.generation += 1;
+            }
+            (Act::Print, Step::Receipt) if c.print.is_none() => {
+                let code = match &visit.state {
+                    doorstep_core::VisitState::Receipt(r) => r.rating_code.clone(),
+                    _ => String::new(),
+                };
+                let bytes = receipt(visit, &code);
+                match peripherals.as_ref().and_then(|p| p.host()) {
+                    Some((host, _)) => {
+                        c.print = Some(crate::tasks::spawn("print", &waker, move || {
+                            ReceiptPrinter::new(host.channel(Channel::Printer)).print(&bytes).map_err(|e| e.to_string())
+                        }));
+                        c.note = None;
+                    }
+                    None => c.note = Some(Tr::new("visit.receipt.no_printer")),
+                }
+                c.generation += 1;
+            }
+            (Act::Next, Step::Receipt) => {
+                cmds.write(VisitCmd::Apply(VisitEvent::ReceiptIssued(ReceiptMethod::OnScreen)));
+            }
+            (Act::Rate(stars), Step::Rating) => {
+                let input = RatingInput::Score { stars: *stars, reasons: Vec::new(), call_back: false };
+                cmds.write(VisitCmd::Apply(VisitEvent::Rated(input)));
+            }
+            (Act::Finish, Step::Done | Step::Abandoned) => {
+                cmds.write(VisitCmd::Close);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Takes the seal's and the printer's answers.
+pub fn finish(mut work: ResMut<super::Work>, mut cmds: MessageWriter<VisitCmd>) {
+    let c = &mut work.closing;
+    let mut changed = false;
+    if let Some(task) = &c.seal {
+        let result = match task.poll() {
+            Poll::Running => None,
+            Poll::Ready(r) => Some(r),
+            Poll::Failed => Some(Err(Tr::new("visit.task_failed"))),
+        };
+        if let Some(r) = result {
+            c.seal = None;
+            changed = true;
+            match r {
+                Ok((application_numbers, rating_code)) => {
+                    cmds.write(VisitCmd::Apply(VisitEvent::Sealed { application_numbers, rating_code }));
+                }
+                Err(note) => c.note = Some(note),
+            }
+        }
+    }
+    if let Some(task) = &c.print {
+        let result = match task.poll() {
+            Poll::Running => None,
+            Poll::Ready(r) => Some(r),
+            Poll::Failed => Some(Err("task".into())),
+        };
+        if let Some(r) = result {
+            c.print = None;
+            changed = true;
+            match r {
+                Ok(()) => {
+                    cmds.write(VisitCmd::Apply(VisitEvent::ReceiptIssued(ReceiptMethod::Printed)));
+                }
+                Err(reason) => c.note = Some(Tr::new("visit.receipt.print_failed").with("reason", reason)),
+            }
+        }
+    }
+    if changed {
+        c.generation += 1;
+    }
+    let g = c.generation;
+    if changed || g != work.closing_seen {
+        work.closing_seen = g;
+        work.generation += 1;
+    }
+}

@@ -1,0 +1,241 @@
+//! The steps that are forms: applicant, services, details, review and payment. Each view is
+//! drawn from the visit and the form; each Next builds the step's input for core, which
+//! decides.
+
+use bevy::prelude::*;
+use doorstep_core::id_number::Sex;
+use doorstep_core::policy::{EndorsementFacts, PaymentMethod};
+use doorstep_core::visit::{
+    DeliveryInput, DetailsInput, Identification, PaymentInput, ServicesInput, Step, Visit, VisitEvent, VisitState,
+};
+use doorstep_core::{ApplicantInput, IdentitySource, Localize, Service, Yuan};
+
+use super::{Act, View, actions, heading, line};
+use crate::screens::PolicyInUse;
+use crate::ui::form::{Form, choice_button, text_field};
+use crate::ui::i18n::Tr;
+use crate::ui::theme;
+use crate::ui::widgets::label;
+use crate::visit_flow::{VisitCmd, VisitFlow};
+
+/// The services offered as buttons, as core parses them. Core decides which the applicant
+/// may have: one it refuses on its own is shown greyed with the reason.
+pub const OFFERED: [&str; 9] = [
+    "passport",
+    "passport:renewal",
+    "hk-macao-permit",
+    "hk-macao-endorsement:T:1x:3m",
+    "hk-macao-endorsement:T:multi:1y",
+    "hk-macao-endorsement:Q:multi:1y",
+    "taiwan-permit",
+    "taiwan-endorsement:L:1x:6m",
+    "taiwan-resident-permit",
+];
+
+/// Form keys.
+pub mod key {
+    pub const NAME: &str = "applicant.name";
+    pub const ID_NUMBER: &str = "applicant.id_number";
+    pub const CARD_BIRTH: &str = "card.birth";
+    pub const CARD_SEX: &str = "card.sex";
+    pub const CARD_EXPIRY: &str = "card.expiry";
+    pub const PHONE: &str = "details.phone";
+    pub const ADDRESS: &str = "details.address";
+    pub const OFFICE: &str = "details.office";
+    pub const PAYMENT: &str = "payment";
+    pub const REFERENCE: &str = "payment.reference";
+}
+
+/// What a step starts with: the pickup office of the unit, cash.
+pub fn prefill(visit: &Visit, form: &mut Form) {
+    match visit.step() {
+        Step::Details => form.set(key::OFFICE, "测试出入境接待大厅"),
+        Step::Pay => form.set(key::PAYMENT, "cash"),
+        _ => {}
+    }
+}
+
+pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
+    match &v.visit.state {
+        VisitState::Applicant(_) => applicant(v, ui),
+        VisitState::Services(_) => services(v, ui),
+        VisitState::Details(_) => details(ui),
+        VisitState::Review(r) => review(v, r, ui),
+        VisitState::Pay(_) => pay(v, ui),
+        _ => {}
+    }
+}
+
+fn applicant(v: &View, ui: &mut ChildSpawnerCommands) {
+    heading(ui, Tr::new("visit.applicant.title"));
+    line(ui, v.work.card_line());
+    actions(ui, vec![(Act::ReadCard, Tr::new("visit.applicant.read_card"), false)]);
+    ui.spawn(text_field(key::NAME, Tr::new("visit.applicant.name"), 30));
+    ui.spawn(text_field(key::ID_NUMBER, Tr::new("visit.applicant.id_number"), 18));
+    actions(ui, vec![(Act::Next, Tr::new("visit.next"), true)]);
+}
+
+fn services(v: &View, ui: &mut ChildSpawnerCommands) {
+    heading(ui, Tr::new("visit.services.title"));
+    let now = crate::settings::now();
+    let chosen: Vec<Service> = OFFERED.iter().filter(|s| v.form.is_on(s)).filter_map(|s| s.parse().ok()).collect();
+    ui.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() }).with_children(|list| {
+        for spec in OFFERED {
+            let Ok(service) = spec.parse::<Service>() else { continue };
+            // The same rules the visit uses: a service core refuses on its own is not offered.
+            let alone = ServicesInput { services: vec![service.clone()], facts: EndorsementFacts::default() };
+            let mut probe = v.visit.clone();
+            match probe.apply(v.policy, now, VisitEvent::ServicesChosen(alone)) {
+                Ok(_) => {
+                    list.spawn(choice_button(Act::Toggle(spec), Tr::message(service.describe()), v.form.is_on(spec)));
+                }
+                Err(e) => {
+                    list.spawn(Node { column_gap: Val::Px(12.0), ..default() }).with_children(|row| {
+                        row.spawn(label(Tr::message(service.describe()), theme::BODY_SIZE, theme::MUTED));
+                        row.spawn(label(Tr::message(e.message()), theme::BODY_SIZE * 0.8, theme::MUTED));
+                    });
+                }
+            }
+        }
+    });
+    // The fee, itemised, recomputed at every change.
+    if !chosen.is_empty() {
+        match v.policy.fees.quote(&chosen, now.date()) {
+            Ok(q) => {
+                for l in &q.lines {
+                    line(ui, Tr::new("visit.services.fee_line").with("zh", &l.description_zh).with("en", &l.description_en).with("amount", l.amount));
+                }
+                heading(ui, Tr::new("visit.services.total").with("amount", q.total));
+            }
+            Err(e) => line(ui, Tr::message(e.message())),
+        }
+    }
+    actions(ui, vec![(Act::Next, Tr::new("visit.next"), true)]);
+}
+
+fn details(ui: &mut ChildSpawnerCommands) {
+    heading(ui, Tr::new("visit.details.title"));
+    ui.spawn(text_field(key::PHONE, Tr::new("visit.details.phone"), 20));
+    ui.spawn(text_field(key::ADDRESS, Tr::new("visit.details.address"), 80));
+    ui.spawn(text_field(key::OFFICE, Tr::new("visit.details.office"), 40));
+    actions(ui, vec![(Act::Next, Tr::new("visit.next"), true)]);
+}
+
+fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerCommands) {
+    heading(ui, Tr::new("visit.review.title"));
+    if let Some(who) = v.visit.state.identified() {
+        ui.spawn(label(
+            Tr::new("visit.review.applicant").with("name", who.applicant.name.as_str()),
+            theme::TITLE_SIZE,
+            theme::TEXT,
+        ));
+    }
+    if let Some(s) = v.visit.state.services() {
+        for service in &s.services {
+            ui.spawn(label(Tr::message(service.describe()), theme::HEADING_SIZE, theme::TEXT));
+        }
+        heading(ui, Tr::new("visit.services.total").with("amount", s.quote.total));
+    }
+    ui.spawn(label(Tr::new(r.details.delivery.key()), theme::HEADING_SIZE, theme::TEXT));
+    line(ui, Tr::new("visit.review.check"));
+    actions(ui, vec![(Act::Next, Tr::new("visit.review.confirm"), true)]);
+}
+
+/// The amount due: the fee, and the postage when the document is posted.
+fn due(visit: &Visit) -> Option<Yuan> {
+    let fee = visit.state.services()?.quote.total;
+    match &visit.state.details()?.delivery {
+        doorstep_core::visit::Delivery::Post { postage, .. } => fee.checked_add(*postage),
+        _ => Some(fee),
+    }
+}
+
+const METHODS: [(&str, PaymentMethod); 3] =
+    [("cash", PaymentMethod::Cash), ("mobile-qr", PaymentMethod::MobileQr), ("bank-card", PaymentMethod::BankCard)];
+
+fn pay(v: &View, ui: &mut ChildSpawnerCommands) {
+    heading(ui, Tr::new("visit.pay.title"));
+    if let Some(amount) = due(v.visit) {
+        ui.spawn(label(Tr::new("visit.pay.due").with("amount", amount), theme::TITLE_SIZE, theme::TEXT));
+    }
+    ui.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+        for (code, method) in METHODS {
+            row.spawn(choice_button(Act::Pick(key::PAYMENT, code), Tr::new(method.key()), v.form.get(key::PAYMENT) == code));
+        }
+    });
+    if v.form.get(key::PAYMENT) != "cash" {
+        ui.spawn(text_field(key::REFERENCE, Tr::new("visit.pay.reference"), 40));
+    }
+    actions(ui, vec![(Act::Next, Tr::new("visit.pay.confirm"), true)]);
+}
+
+/// The input of a form step, from the form.
+fn event(visit: &Visit, form: &Form) -> Option<VisitEvent> {
+    let text = |k: &str| form.get(k).trim().to_string();
+    Some(match visit.step() {
+        Step::Applicant => {
+            let from_card = !form.get(key::CARD_BIRTH).is_empty();
+            let sex = match form.get(key::CARD_SEX) {
+                "1" => Some(Sex::Male),
+                "2" => Some(Sex::Female),
+                _ => None,
+            };
+            VisitEvent::Identified(Identification {
+                applicant: ApplicantInput {
+                    source: Some(if from_card { IdentitySource::CardReader } else { IdentitySource::Typed }),
+                    name: text(key::NAME),
+                    id_number: text(key::ID_NUMBER).to_ascii_uppercase(),
+                    card_birth_date: text(key::CARD_BIRTH),
+                    card_sex: sex,
+                    card_expiry: text(key::CARD_EXPIRY),
+                    ..Default::default()
+                },
+                ..Default::default()
+            })
+        }
+        Step::Services => VisitEvent::ServicesChosen(ServicesInput {
+            services: OFFERED.iter().filter(|s| form.is_on(s)).filter_map(|s| s.parse().ok()).collect(),
+            facts: EndorsementFacts::default(),
+        }),
+        Step::Details => VisitEvent::DetailsEntered(DetailsInput {
+            phone: text(key::PHONE),
+            address: text(key::ADDRESS),
+            delivery: DeliveryInput::Pickup { office: text(key::OFFICE) },
+            urgent: None,
+            declared_priority: Vec::new(),
+        }),
+        Step::Review => VisitEvent::ReviewConfirmed,
+        Step::Pay => {
+            let method = METHODS.iter().find(|(c, _)| *c == form.get(key::PAYMENT)).map(|(_, m)| *m)?;
+            VisitEvent::Paid(PaymentInput { method, amount: due(visit)?, reference: text(key::REFERENCE) })
+        }
+        _ => return None,
+    })
+}
+
+pub fn act(
+    mut acts: MessageReader<Act>,
+    flow: Res<VisitFlow>,
+    mut form: ResMut<Form>,
+    mut cmds: MessageWriter<VisitCmd>,
+    _policy: Res<PolicyInUse>,
+) {
+    let Some(visit) = &flow.visit else {
+        acts.clear();
+        return;
+    };
+    let form_step = matches!(visit.step(), Step::Applicant | Step::Services | Step::Details | Step::Review | Step::Pay);
+    for act in acts.read() {
+        match act {
+            Act::Toggle(k) => form.toggle(k),
+            Act::Pick(group, value) => form.set(group, *value),
+            Act::Next if form_step => {
+                if let Some(e) = event(visit, &form) {
+                    form.focus = None;
+                    cmds.write(VisitCmd::Apply(e));
+                }
+            }
+            _ => {}
+        }
+    }
+}

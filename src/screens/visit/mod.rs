@@ -1,0 +1,211 @@
+//! The visit on the tablet: one screen whose body is the visit's step. The body is rebuilt
+//! from the visit, the form and the step's work in hand whenever one of them changes, so what
+//! is drawn is always the state (DESIGN rule 2): the screens send [`Act`]s, the steps turn
+//! them into `VisitCmd`s, and `visit_flow` applies them.
+
+mod capture;
+mod closing;
+mod forms;
+
+use bevy::prelude::*;
+use doorstep_core::visit::{Step, Visit};
+
+use super::{PolicyInUse, Screen, header, root, today_text};
+use crate::auth::Auth;
+use crate::ui::form::{Form, action_button};
+use crate::ui::i18n::Tr;
+use crate::ui::theme;
+use crate::ui::widgets::label;
+use crate::visit_flow::{VisitCmd, VisitFlow};
+
+pub use capture::Work;
+
+/// What a button on a visit screen asks for.
+#[derive(Component, Message, Debug, Clone, PartialEq, Eq)]
+pub enum Act {
+    Next,
+    /// Back to a finished step (the step bar).
+    BackTo(Step),
+    /// An option of the form switched on or off.
+    Toggle(&'static str),
+    /// One value of a group chosen (`group`, `value`).
+    Pick(&'static str, &'static str),
+    ReadCard,
+    TakePhoto,
+    ScanFinger,
+    /// The finger asked for cannot give a print (missing, or bandaged: the reason key).
+    NoPrint(&'static str),
+    ClearSignature,
+    Seal,
+    Print,
+    Rate(u8),
+    /// Back to the home screen once the visit is done.
+    Finish,
+}
+
+/// The body of the visit screen, rebuilt on change.
+#[derive(Component, Debug)]
+pub struct VisitBody;
+
+/// The step shown last, to clear the form when a new step comes up.
+#[derive(Resource, Debug, Default)]
+struct Shown(Option<(String, Step)>);
+
+pub fn plugin(app: &mut App) {
+    app.add_message::<Act>();
+    app.init_resource::<Shown>();
+    app.init_resource::<Work>();
+    app.add_systems(OnEnter(Screen::Visit), spawn);
+    app.add_systems(Update, follow_visit);
+    app.add_systems(
+        Update,
+        (press_acts, step_bar_acts, forms::act, capture::act, capture::finish, closing::act, closing::finish, rebuild)
+            .chain()
+            .run_if(in_state(Screen::Visit)),
+    );
+    app.add_systems(Update, capture::draw_signature.run_if(in_state(Screen::Visit)));
+}
+
+/// The visit screen is shown while there is a visit in hand, the home screen after it.
+fn follow_visit(flow: Res<VisitFlow>, screen: Res<State<Screen>>, mut next: ResMut<NextState<Screen>>) {
+    if !flow.is_changed() {
+        return;
+    }
+    match (flow.visit.is_some(), screen.get()) {
+        (true, Screen::Home) => next.set(Screen::Visit),
+        (false, Screen::Visit) => next.set(Screen::Home),
+        _ => {}
+    }
+}
+
+fn spawn(mut commands: Commands, auth: Res<Auth>) {
+    commands.spawn(root(Screen::Visit)).with_children(|root| {
+        root.spawn(header(today_text(), auth.0.demo_pin().is_some()));
+        root.spawn((
+            VisitBody,
+            Node {
+                flex_grow: 1.0,
+                flex_direction: FlexDirection::Column,
+                padding: UiRect::axes(Val::Px(32.0), Val::Px(16.0)),
+                row_gap: Val::Px(16.0),
+                overflow: Overflow::scroll_y(),
+                ..default()
+            },
+        ));
+    });
+}
+
+fn press_acts(buttons: Query<(&Interaction, &Act), Changed<Interaction>>, mut out: MessageWriter<Act>) {
+    for (i, act) in &buttons {
+        if *i == Interaction::Pressed {
+            out.write(act.clone());
+        }
+    }
+}
+
+fn step_bar_acts(mut acts: MessageReader<Act>, mut cmds: MessageWriter<VisitCmd>) {
+    for act in acts.read() {
+        if let Act::BackTo(step) = act {
+            cmds.write(VisitCmd::Apply(doorstep_core::visit::VisitEvent::BackTo(*step)));
+        }
+    }
+}
+
+/// What a step's view reads.
+pub struct View<'a> {
+    pub visit: &'a Visit,
+    pub form: &'a Form,
+    pub work: &'a Work,
+    pub policy: &'a doorstep_core::Policy,
+}
+
+/// Rebuilds the body when the visit, the form's choices or the step's work changed. Typing
+/// does not rebuild: the fields redraw their own text.
+#[allow(clippy::too_many_arguments)]
+fn rebuild(
+    mut commands: Commands,
+    flow: Res<VisitFlow>,
+    mut form: ResMut<Form>,
+    work: Res<Work>,
+    policy: Res<PolicyInUse>,
+    mut shown: ResMut<Shown>,
+    body: Query<Entity, With<VisitBody>>,
+    mut last_choices: Local<Option<std::collections::BTreeSet<&'static str>>>,
+    mut last_generation: Local<u64>,
+) {
+    let Some(visit) = &flow.visit else { return };
+    let Ok(body) = body.single() else { return };
+    let now = (visit.id.clone(), visit.step());
+    let new_step = shown.0.as_ref() != Some(&now);
+    if new_step {
+        form.clear();
+        forms::prefill(visit, &mut form);
+        shown.0 = Some(now);
+    }
+    let choices_changed = last_choices.as_ref() != Some(&form.on);
+    if !(new_step || flow.is_changed() || work.generation != *last_generation || choices_changed) {
+        return;
+    }
+    *last_choices = Some(form.on.clone());
+    *last_generation = work.generation;
+    commands.entity(body).despawn_children();
+    let view = View { visit, form: &form, work: &work, policy: &policy.0 };
+    commands.entity(body).with_children(|ui| {
+        step_bar(ui, visit.step());
+        if let Some(refusal) = &flow.refusal {
+            ui.spawn(label(Tr::message(refusal.clone()), theme::BODY_SIZE, theme::ERROR));
+        }
+        match visit.step() {
+            Step::Applicant | Step::Services | Step::Details | Step::Review | Step::Pay => forms::view(&view, ui),
+            Step::Photo | Step::Fingerprints | Step::Sign => capture::view(&view, ui),
+            Step::Seal | Step::Receipt | Step::Rating | Step::Done | Step::Abandoned => closing::view(&view, ui),
+        }
+    });
+}
+
+/// The steps across the top: done ones (before signing) are buttons back to them.
+fn step_bar(ui: &mut ChildSpawnerCommands, at: Step) {
+    ui.spawn(Node { flex_wrap: FlexWrap::Wrap, column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), ..default() })
+        .with_children(|bar| {
+            for step in Step::FLOW.into_iter().filter(|s| *s != Step::Done) {
+                let colour = match step.cmp(&at) {
+                    std::cmp::Ordering::Less => theme::OK,
+                    std::cmp::Ordering::Equal => theme::PRIMARY,
+                    std::cmp::Ordering::Greater => theme::MUTED,
+                };
+                let text = label(Tr::new(step.key()), theme::BODY_SIZE * 0.75, colour);
+                let node = Node {
+                    padding: UiRect::axes(Val::Px(10.0), Val::Px(6.0)),
+                    min_height: Val::Px(44.0),
+                    align_items: AlignItems::Center,
+                    border: UiRect::bottom(Val::Px(if step == at { 4.0 } else { 0.0 })),
+                    ..default()
+                };
+                if step < at && at <= Step::Sign {
+                    bar.spawn((Button, Act::BackTo(step), node, BorderColor::all(colour), children![text]));
+                } else {
+                    bar.spawn((node, BorderColor::all(colour), children![text]));
+                }
+            }
+        });
+}
+
+/// The row of buttons at the foot of a step.
+pub fn actions(ui: &mut ChildSpawnerCommands, buttons: Vec<(Act, Tr, bool)>) {
+    ui.spawn(Node { column_gap: Val::Px(16.0), row_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() })
+        .with_children(|row| {
+            for (act, tr, primary) in buttons {
+                row.spawn(action_button(act, tr, primary));
+            }
+        });
+}
+
+/// A line of text in the body.
+pub fn line(ui: &mut ChildSpawnerCommands, tr: Tr) {
+    ui.spawn(label(tr, theme::BODY_SIZE, theme::TEXT));
+}
+
+/// A heading in the body.
+pub fn heading(ui: &mut ChildSpawnerCommands, tr: Tr) {
+    ui.spawn(label(tr, theme::HEADING_SIZE, theme::TEXT));
+}

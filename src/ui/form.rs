@@ -1,0 +1,268 @@
+//! Form widgets for the visit: text fields that take Chinese through the platform's input
+//! method, choice buttons, and action buttons. What was typed lives in [`Form`], so a screen
+//! rebuilt after a language switch or a refused step keeps every value.
+//!
+//! Why our own field and not bevy 0.19's `EditableText`: that one needs the `bevy_ui_widgets`
+//! feature and brings its own focus model; ours is a few systems over the same winit events
+//! (`KeyboardInput` for keys, `Ime::Commit`/`Ime::Preedit` for the input method), shows the
+//! composition as it is typed, and keeps one focus with the screen's buttons. It has no
+//! cursor movement or selection: fields here are short (a phone number, an address line) and
+//! are corrected with backspace.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bevy::input::ButtonState;
+use bevy::input::keyboard::{Key, KeyboardInput};
+use bevy::prelude::*;
+use bevy::window::{Ime, PrimaryWindow};
+
+use super::i18n::Tr;
+use super::theme;
+use super::widgets::{ButtonColors, label, plain};
+
+/// Values typed and chosen on the screen in hand.
+#[derive(Resource, Default, Debug, Clone)]
+pub struct Form {
+    values: BTreeMap<&'static str, String>,
+    pub on: BTreeSet<&'static str>,
+    pub focus: Option<&'static str>,
+    /// The input method's composition, not yet committed.
+    pub preedit: String,
+}
+
+impl Form {
+    pub fn get(&self, key: &str) -> &str {
+        self.values.get(key).map_or("", String::as_str)
+    }
+
+    pub fn set(&mut self, key: &'static str, value: impl Into<String>) {
+        self.values.insert(key, value.into());
+    }
+
+    /// Switches an option on or off.
+    pub fn toggle(&mut self, key: &'static str) {
+        if !self.on.remove(key) {
+            self.on.insert(key);
+        }
+    }
+
+    pub fn is_on(&self, key: &str) -> bool {
+        self.on.contains(key)
+    }
+
+    /// Forgets everything (a new step or visit).
+    pub fn clear(&mut self) {
+        *self = Form::default();
+    }
+}
+
+/// A text field for `key`. `max` characters at most.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct TextField {
+    pub key: &'static str,
+    pub max: usize,
+}
+
+/// The text inside a field.
+#[derive(Component, Debug, Clone, Copy)]
+struct FieldText(&'static str);
+
+pub fn plugin(app: &mut App) {
+    app.init_resource::<Form>();
+    app.add_systems(Update, (focus_fields, type_into_field, show_fields).chain());
+    app.add_systems(PostUpdate, follow_ime);
+}
+
+/// A labelled text field, full width of its column.
+pub fn text_field(key: &'static str, caption: Tr, max: usize) -> impl Bundle {
+    (
+        Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), width: Val::Percent(100.0), ..default() },
+        children![
+            label(caption, theme::BODY_SIZE, theme::MUTED),
+            (
+                Button,
+                TextField { key, max },
+                Node {
+                    width: Val::Percent(100.0),
+                    min_height: Val::Px(theme::MIN_TOUCH),
+                    padding: UiRect::horizontal(Val::Px(16.0)),
+                    align_items: AlignItems::Center,
+                    border: UiRect::all(Val::Px(2.0)),
+                    border_radius: BorderRadius::all(Val::Px(10.0)),
+                    ..default()
+                },
+                BackgroundColor(theme::KEY),
+                BorderColor::all(theme::KEY_BORDER),
+                children![(FieldText(key), plain("", theme::HEADING_SIZE, theme::TEXT))],
+            )
+        ],
+    )
+}
+
+/// A button that sends `action` when pressed: `primary` for the screen's main action.
+pub fn action_button(action: impl Component, tr: Tr, primary: bool) -> impl Bundle {
+    let (bg, pressed, fg) = if primary {
+        (theme::PRIMARY, theme::PRIMARY_PRESSED, theme::ON_PRIMARY)
+    } else {
+        (theme::KEY, theme::KEY_PRESSED, theme::TEXT)
+    };
+    (
+        Button,
+        action,
+        Node {
+            min_width: Val::Px(160.0),
+            min_height: Val::Px(theme::MIN_TOUCH),
+            padding: UiRect::axes(Val::Px(24.0), Val::Px(8.0)),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            border: UiRect::all(Val::Px(2.0)),
+            border_radius: BorderRadius::all(Val::Px(12.0)),
+            ..default()
+        },
+        BackgroundColor(bg),
+        BorderColor::all(if primary { bg } else { theme::KEY_BORDER }),
+        ButtonColors { normal: bg, pressed },
+        children![label(tr, theme::BODY_SIZE, fg)],
+    )
+}
+
+/// A choice that is on or off, shown with a tick.
+pub fn choice_button(action: impl Component, tr: Tr, on: bool) -> impl Bundle {
+    let bg = if on { theme::CHOSEN } else { theme::KEY };
+    (
+        Button,
+        action,
+        Node {
+            min_height: Val::Px(theme::MIN_TOUCH),
+            padding: UiRect::axes(Val::Px(20.0), Val::Px(8.0)),
+            column_gap: Val::Px(12.0),
+            align_items: AlignItems::Center,
+            border: UiRect::all(Val::Px(if on { 4.0 } else { 2.0 })),
+            border_radius: BorderRadius::all(Val::Px(12.0)),
+            ..default()
+        },
+        BackgroundColor(bg),
+        BorderColor::all(if on { theme::PRIMARY } else { theme::KEY_BORDER }),
+        ButtonColors { normal: bg, pressed: theme::KEY_PRESSED },
+        children![
+            plain(if on { "☑" } else { "☐" }, theme::HEADING_SIZE, theme::PRIMARY),
+            label(tr, theme::BODY_SIZE, theme::TEXT)
+        ],
+    )
+}
+
+fn focus_fields(fields: Query<(&Interaction, &TextField), Changed<Interaction>>, mut form: ResMut<Form>) {
+    for (i, f) in &fields {
+        if *i == Interaction::Pressed && form.focus != Some(f.key) {
+            form.focus = Some(f.key);
+            form.preedit.clear();
+        }
+    }
+}
+
+/// Keys and the input method's text go into the focused field.
+fn type_into_field(
+    mut keys: MessageReader<KeyboardInput>,
+    mut ime: MessageReader<Ime>,
+    fields: Query<&TextField>,
+    mut form: ResMut<Form>,
+) {
+    let Some(key) = form.focus else {
+        keys.clear();
+        ime.clear();
+        return;
+    };
+    let max = fields.iter().find(|f| f.key == key).map_or(0, |f| f.max);
+    let mut value = form.get(key).to_string();
+    let mut changed = false;
+    for k in keys.read() {
+        if k.state != ButtonState::Pressed {
+            continue;
+        }
+        match &k.logical_key {
+            Key::Backspace => changed |= value.pop().is_some(),
+            Key::Character(s) if form.preedit.is_empty() => {
+                for c in s.chars().filter(|c| !c.is_control()) {
+                    if value.chars().count() < max {
+                        value.push(c);
+                        changed = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut preedit = None;
+    for event in ime.read() {
+        match event {
+            Ime::Commit { value: text, .. } => {
+                for c in text.chars().filter(|c| !c.is_control()) {
+                    if value.chars().count() < max {
+                        value.push(c);
+                        changed = true;
+                    }
+                }
+                preedit = Some(String::new());
+            }
+            Ime::Preedit { value: text, .. } => preedit = Some(text.clone()),
+            Ime::Disabled { .. } => preedit = Some(String::new()),
+            Ime::Enabled { .. } => {}
+        }
+    }
+    if changed {
+        form.set(key, value);
+    }
+    if let Some(p) = preedit
+        && p != form.preedit
+    {
+        form.preedit = p;
+    }
+}
+
+fn show_fields(
+    form: Res<Form>,
+    mut texts: Query<(&FieldText, &mut Text)>,
+    mut boxes: Query<(&TextField, &mut BorderColor)>,
+    added: Query<(), Added<FieldText>>,
+) {
+    if !form.is_changed() && added.is_empty() {
+        return;
+    }
+    for (f, mut text) in &mut texts {
+        let focused = form.focus == Some(f.0);
+        let mut shown = form.get(f.0).to_string();
+        if focused {
+            shown.push_str(&form.preedit);
+            shown.push('|');
+        }
+        if text.0 != shown {
+            text.0 = shown;
+        }
+    }
+    for (f, mut border) in &mut boxes {
+        *border = BorderColor::all(if form.focus == Some(f.key) { theme::PRIMARY } else { theme::KEY_BORDER });
+    }
+}
+
+/// The input method is on while a field has focus, its candidate box under that field.
+fn follow_ime(
+    form: Res<Form>,
+    fields: Query<(&TextField, &ComputedNode, &UiGlobalTransform)>,
+    mut window: Query<&mut Window, With<PrimaryWindow>>,
+) {
+    if !form.is_changed() {
+        return;
+    }
+    let Ok(mut window) = window.single_mut() else { return };
+    let enabled = form.focus.is_some();
+    if window.ime_enabled != enabled {
+        window.ime_enabled = enabled;
+    }
+    if let Some((_, node, at)) = fields.iter().find(|(f, _, _)| Some(f.key) == form.focus) {
+        let scale = window.scale_factor();
+        let p = Vec2::new(at.translation.x - node.size.x / 2.0, at.translation.y + node.size.y / 2.0) / scale;
+        if window.ime_position != p {
+            window.ime_position = p;
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! The visit controller (DESIGN rule 2): screens send [`VisitCmd`]s, this turns them into
+//! `Visit::apply`, keeps the refusal for the screen to show, and saves the visit as an
+//! encrypted draft after every accepted step, so a crash or a dead battery resumes at the same
+//! step after unlock.
+//!
+//! Drafts are written by one thread per session, in the order the steps were taken (a later
+//! step's draft can never be overwritten by an earlier one that was slow to write), so the
+//! frame never waits on the disk.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex};
+
+use bevy::prelude::*;
+use doorstep_core::text::{Localize, Message};
+use doorstep_core::visit::{Step, Visit, VisitEvent, VisitMode, VisitStart};
+
+use crate::screens::PolicyInUse;
+use crate::session::{Session, SharedVault};
+use crate::tasks::{Pending, Poll, Waker};
+
+/// The draft part that holds the visit itself; captures (photo, prints, signature) are parts
+/// of their own, named in [`part`].
+pub const VISIT_PART: &str = "visit";
+
+/// Names of the draft parts that hold captured bytes.
+pub mod part {
+    pub const PHOTO: &str = "photo.jpg";
+    pub const SIGNATURE: &str = "signature.png";
+
+    /// The image of the print of finger `n` (1–10).
+    pub fn finger(n: u8) -> String {
+        format!("finger-{n}.raw")
+    }
+}
+
+/// What a screen asks of the visit.
+#[derive(Message, Debug, Clone)]
+pub enum VisitCmd {
+    /// A new visit, in this mode.
+    Start(VisitMode),
+    Apply(VisitEvent),
+    /// Continue the visit kept as a draft.
+    Resume(String),
+    /// Throw a draft away (the officer said so): nothing of it stays on the unit.
+    Discard(String),
+    /// Leave the finished visit (done or abandoned) for the home screen.
+    Close,
+}
+
+/// A visit kept as a draft, offered on the home screen after unlock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resumable {
+    pub id: String,
+    pub step: Step,
+}
+
+/// The visit in hand, the last refusal, and the drafts that can be resumed.
+#[derive(Resource, Default)]
+pub struct VisitFlow {
+    pub visit: Option<Visit>,
+    /// Why the last event was refused, for the screen (cleared by the next accepted one).
+    pub refusal: Option<Message>,
+    pub resumable: Vec<Resumable>,
+    loading: Option<Pending<Vec<Visit>>>,
+    loaded: Vec<Visit>,
+}
+
+impl VisitFlow {
+    pub fn step(&self) -> Option<Step> {
+        self.visit.as_ref().map(Visit::step)
+    }
+
+    /// Whether the drafts are still being looked for.
+    pub fn loading(&self) -> bool {
+        self.loading.is_some()
+    }
+}
+
+/// Saves drafts in order on a thread that holds the session's vault.
+#[derive(Resource, Clone)]
+pub struct Drafts {
+    tx: Option<Sender<DraftOp>>,
+    pub status: Arc<DraftStatus>,
+}
+
+/// How the draft writer is doing, for the screens.
+#[derive(Debug, Default)]
+pub struct DraftStatus {
+    pub queued: AtomicUsize,
+    /// A save failed (the disk is full or failing): the screen says so and the visit may not
+    /// go on until a save succeeds.
+    pub failed: AtomicBool,
+}
+
+enum DraftOp {
+    Save { visit: String, part: String, bytes: Vec<u8> },
+    Erase { visit: String },
+}
+
+impl Drafts {
+    fn none() -> Drafts {
+        Drafts { tx: None, status: Arc::default() }
+    }
+
+    fn start(vault: SharedVault, waker: Waker) -> Drafts {
+        let (tx, rx) = channel::<DraftOp>();
+        let status: Arc<DraftStatus> = Arc::default();
+        let st = status.clone();
+        let spawned = std::thread::Builder::new().name("drafts".into()).spawn(move || {
+            for op in rx {
+                let result = {
+                    let v = crate::session::lock(&vault);
+                    match &op {
+                        DraftOp::Save { visit, part, bytes } => v.save_draft(visit, part, bytes),
+                        DraftOp::Erase { visit } => v.erase_draft(visit),
+                    }
+                };
+                if let Err(e) = &result {
+                    // The error names the store's problem, never the draft's content.
+                    error!("a draft could not be saved: {e}");
+                }
+                st.failed.store(result.is_err(), Ordering::SeqCst);
+                st.queued.fetch_sub(1, Ordering::SeqCst);
+                waker.wake();
+            }
+        });
+        if let Err(e) = spawned {
+            error!("cannot start the draft writer: {e}");
+            status.failed.store(true, Ordering::SeqCst);
+        }
+        Drafts { tx: Some(tx), status }
+    }
+
+    /// Queues a save of `bytes` as `part` of `visit`. Without a vault (the in-memory test
+    /// officer) nothing is kept.
+    pub fn save(&self, visit: &str, part: &str, bytes: Vec<u8>) {
+        self.send(DraftOp::Save { visit: visit.into(), part: part.into(), bytes });
+    }
+
+    pub fn erase(&self, visit: &str) {
+        self.send(DraftOp::Erase { visit: visit.into() });
+    }
+
+    fn send(&self, op: DraftOp) {
+        let Some(tx) = &self.tx else { return };
+        self.status.queued.fetch_add(1, Ordering::SeqCst);
+        if tx.send(op).is_err() {
+            self.status.queued.fetch_sub(1, Ordering::SeqCst);
+            self.status.failed.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+pub fn plugin(app: &mut App) {
+    app.init_resource::<VisitFlow>();
+    app.insert_resource(Drafts::none());
+    app.add_message::<VisitCmd>();
+    app.add_systems(Update, (follow_session, finish_loading, apply_commands).chain());
+}
+
+/// A new session gets its own draft writer and looks for drafts to resume; a closed one
+/// forgets the visit in hand (it is in the vault).
+fn follow_session(session: Res<Session>, mut flow: ResMut<VisitFlow>, mut drafts: ResMut<Drafts>, waker: Res<Waker>) {
+    if !session.is_changed() {
+        return;
+    }
+    *flow = VisitFlow::default();
+    *drafts = match &session.vault {
+        Some(vault) => {
+            let v = vault.clone();
+            flow.loading = Some(crate::tasks::spawn("drafts-load", &waker, move || load_drafts(&v)));
+            Drafts::start(vault.clone(), waker.clone())
+        }
+        None => Drafts::none(),
+    };
+}
+
+/// Every visit kept as a draft that can still be read. A draft that does not parse is left
+/// alone (and logged by id only): it may be from a newer version of the unit.
+fn load_drafts(vault: &SharedVault) -> Vec<Visit> {
+    let v = crate::session::lock(vault);
+    let ids = match v.draft_visits() {
+        Ok(ids) => ids,
+        Err(e) => {
+            error!("cannot list the drafts: {e}");
+            return Vec::new();
+        }
+    };
+    ids.iter()
+        .filter_map(|id| match v.load_draft(id, VISIT_PART) {
+            Ok(Some(bytes)) => match serde_json::from_slice::<Visit>(&bytes) {
+                Ok(visit) => Some(visit),
+                Err(e) => {
+                    warn!("draft {id} does not read as a visit: {e}");
+                    None
+                }
+            },
+            Ok(None) => None,
+            Err(e) => {
+                error!("draft {id} cannot be read: {e}");
+                None
+            }
+        })
+        .collect()
+}
+
+fn finish_loading(mut flow: ResMut<VisitFlow>) {
+    let Some(task) = &flow.loading else { return };
+    let visits = match task.poll() {
+        Poll::Running => return,
+        Poll::Ready(v) => v,
+        Poll::Failed => Vec::new(),
+    };
+    flow.loading = None;
+    flow.resumable = visits
+        .iter()
+        .filter(|v| !matches!(v.step(), Step::Done | Step::Abandoned))
+        .map(|v| Resumable { id: v.id.clone(), step: v.step() })
+        .collect();
+    flow.loaded = visits;
+}
+
+/// A fresh visit id: the time and 6 random bytes (no personal data).
+fn new_visit_id(now: time::OffsetDateTime) -> String {
+    let random: [u8; 6] = rand::random();
+    format!("visit-{}-{}", now.unix_timestamp(), hex::encode(random))
+}
+
+fn apply_commands(
+    mut commands: MessageReader<VisitCmd>,
+    mut flow: ResMut<VisitFlow>,
+    drafts: Res<Drafts>,
+    session: Res<Session>,
+    policy: Res<PolicyInUse>,
+) {
+    for cmd in commands.read() {
+        let now = crate::settings::now();
+        match cmd.clone() {
+            VisitCmd::Start(mode) => {
+                let Some(officer) = &session.officer else { continue };
+                let start = VisitStart { id: new_visit_id(now), officer: officer.id.clone(), mode, appointment: None };
+                match Visit::start(start, now) {
+                    Ok(visit) => {
+                        save(&drafts, &visit);
+                        flow.visit = Some(visit);
+                        flow.refusal = None;
+                    }
+                    Err(e) => flow.refusal = Some(e.message()),
+                }
+            }
+            VisitCmd::Apply(event) => {
+                let Some(visit) = flow.visit.as_mut() else { continue };
+                match visit.apply(&policy.0, now, event) {
+                    Ok(_) => {
+                        let snapshot = visit.clone();
+                        save(&drafts, &snapshot);
+                        flow.refusal = None;
+                    }
+                    Err(e) => flow.refusal = Some(e.message()),
+                }
+            }
+            VisitCmd::Resume(id) => {
+                if let Some(v) = flow.loaded.iter().find(|v| v.id == id).cloned() {
+                    flow.visit = Some(v);
+                    flow.refusal = None;
+                }
+            }
+            VisitCmd::Discard(id) => {
+                drafts.erase(&id);
+                flow.resumable.retain(|r| r.id != id);
+                flow.loaded.retain(|v| v.id != id);
+            }
+            VisitCmd::Close => {
+                if let Some(v) = flow.visit.take() {
+                    // A finished visit's draft goes; its sealed application stays in the outbox.
+                    if matches!(v.step(), Step::Done | Step::Abandoned) {
+                        drafts.erase(&v.id);
+                    }
+                    flow.resumable.retain(|r| r.id != v.id);
+                    flow.loaded.retain(|l| l.id != v.id);
+                }
+                flow.refusal = None;
+            }
+        }
+    }
+}
+
+fn save(drafts: &Drafts, visit: &Visit) {
+    match serde_json::to_vec(visit) {
+        Ok(bytes) => drafts.save(&visit.id, VISIT_PART, bytes),
+        Err(e) => {
+            error!("a visit could not be serialised: {e}");
+            drafts.status.failed.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Shared captured bytes for the steps that take them before the visit moves on.
+#[derive(Resource, Default, Clone)]
+pub struct Captures(pub Arc<Mutex<CaptureSet>>);
+
+/// The bytes captured in the visit in hand (also saved as draft parts).
+#[derive(Default)]
+pub struct CaptureSet {
+    pub photo_jpeg: Option<Vec<u8>>,
+    pub fingers: Vec<(u8, Vec<u8>)>,
+    pub signature_png: Option<Vec<u8>>,
+}
