@@ -69,6 +69,22 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
             return ExitCode::FAILURE;
         }
     };
+    let scenario = match &ui.scenario {
+        Some(path) => match crate::dev::scenario::load(path) {
+            Ok(steps) => Some(crate::dev::scenario::Scenario::new(steps, ui.screenshots.clone())),
+            Err(e) => {
+                eprintln!("doorstep: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    if let Some(dir) = &ui.screenshots
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("doorstep: cannot create {}: {e}", dir.display());
+        return ExitCode::FAILURE;
+    }
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins
@@ -87,7 +103,7 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     app.insert_resource(ClearColor(theme::BACKGROUND));
     app.insert_resource(ui.lang);
     // Reactive: no frames while nothing happens (battery). A screenshot run needs frames.
-    app.insert_resource(if ui.screenshot.is_some() {
+    app.insert_resource(if ui.screenshot.is_some() || scenario.is_some() {
         WinitSettings::continuous()
     } else {
         WinitSettings::desktop_app()
@@ -99,8 +115,14 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     // The bridge named in the environment; else the simulator on a demo unit, or the serial
     // ports on a provisioned one (never the simulator).
     let demo = crate::demo::is_demo(&vault_dir).unwrap_or(false);
-    app.insert_resource(crate::peripherals::Peripherals::start(std::env::var("DOORSTEP_BRIDGE").ok(), demo));
+    // The simulated printer's receipts (bytes and a PNG of each) go beside the demo vault.
+    let receipts = demo.then(|| vault_dir.with_extension("receipts"));
+    app.insert_resource(crate::peripherals::Peripherals::start(std::env::var("DOORSTEP_BRIDGE").ok(), demo, receipts));
     app.add_systems(Startup, spawn_camera);
+    if let Some(s) = scenario {
+        app.insert_resource(s);
+        crate::dev::scenario::plugin(&mut app);
+    }
     if let Some(path) = ui.frame_log {
         app.insert_resource(FrameLog(path));
         app.add_systems(Last, log_frames);

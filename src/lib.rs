@@ -13,6 +13,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod dev;
 pub mod peripherals;
 pub mod policy_files;
 pub mod screens;

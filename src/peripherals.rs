@@ -28,11 +28,23 @@ pub struct Peripherals {
     shared: Arc<Mutex<Snapshot>>,
     /// The bridge while its link is up, for the capture tasks' drivers.
     host: Arc<Mutex<Option<BridgeHost>>>,
+    /// The simulator, on a demo unit: scenarios act on its devices.
+    sim: Arc<Mutex<Option<Arc<Simulator>>>>,
 }
 
 impl Peripherals {
     pub fn snapshot(&self) -> Snapshot {
         self.shared.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Acts on a simulated device (`no-finger 2`, `silent printer`, `clear`…): the simulator's
+    /// own command line. A unit with real peripherals has none to act on.
+    pub fn simulate(&self, line: &str) -> Result<(), String> {
+        let sim = self.sim.lock().map_err(|_| "the simulator is gone".to_string())?.clone();
+        match sim {
+            Some(sim) => sim.command(line).map_err(|e| e.to_string()),
+            None => Err("no simulator runs on this unit".into()),
+        }
     }
 
     /// The bridge, if one is connected, and whether it is the simulator.
@@ -47,16 +59,21 @@ impl Peripherals {
     /// two seconds until one does. A provisioned unit never starts the simulator: simulated
     /// fingerprints or a simulated ID card must never reach a real application, so with a loose
     /// cable it says the bridge is missing and the capture steps wait.
-    pub fn start(path: Option<String>, demo: bool) -> Peripherals {
+    pub fn start(path: Option<String>, demo: bool, receipts: Option<std::path::PathBuf>) -> Peripherals {
         let p = Peripherals::default();
         let shared = p.shared.clone();
         let keep = p.host.clone();
+        let keep_sim = p.sim.clone();
         let spawned = std::thread::Builder::new().name("peripherals".into()).spawn(move || {
             let (sim, path) = match source(path, demo) {
                 Source::Named(path) => (None, path),
-                Source::Simulator => match Simulator::start(SimConfig::default()) {
+                Source::Simulator => match Simulator::start(SimConfig { printer_out: receipts, ..SimConfig::default() }) {
                     Ok(sim) => {
                         let path = sim.path.clone();
+                        let sim = Arc::new(sim);
+                        if let Ok(mut k) = keep_sim.lock() {
+                            *k = Some(sim.clone());
+                        }
                         (Some(sim), path)
                     }
                     Err(e) => {

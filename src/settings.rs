@@ -69,6 +69,13 @@ pub struct UiArgs {
     /// of the unlock screen, if it refused the PIN).
     #[arg(long, value_name = "PIN", hide = true, requires = "screenshot")]
     pub screenshot_pin: Option<String>,
+    /// Run a scenario: a TOML file of steps (tap, type, wait, see, device, sign, screenshot);
+    /// exit 0 when every step passed, 1 naming the step that failed. See README.md.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// With --scenario: where its screenshots go.
+    #[arg(long, value_name = "DIR", requires = "scenario")]
+    pub screenshots: Option<PathBuf>,
     /// Record the number of frames drawn so far to this file, every frame (for tests).
     #[arg(long, value_name = "FILE", hide = true)]
     pub frame_log: Option<PathBuf>,

@@ -46,9 +46,14 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, (press_lock, show_peripherals, press_visit, show_resumable).run_if(in_state(Screen::Home)));
 }
 
-fn press_visit(buttons: Query<(&Interaction, &VisitButton), Changed<Interaction>>, mut cmds: MessageWriter<VisitCmd>) {
+fn press_visit(
+    buttons: Query<(&Interaction, &VisitButton), Changed<Interaction>>,
+    guard: Res<super::TapGuard>,
+    time: Res<Time<Real>>,
+    mut cmds: MessageWriter<VisitCmd>,
+) {
     for (i, b) in &buttons {
-        if *i != Interaction::Pressed {
+        if *i != Interaction::Pressed || !guard.accepting(time.elapsed()) {
             continue;
         }
         cmds.write(match b {

@@ -44,6 +44,37 @@ impl Default for IdleLock {
     }
 }
 
+/// A double tap never skips a step: for a moment after the screen or the visit's step
+/// changes, taps on the new screen's buttons are ignored (the second tap of a double tap lands
+/// where the first one's button was).
+#[derive(Resource, Debug, Default)]
+pub struct TapGuard {
+    changed_at: Duration,
+    seen: Option<(Screen, Option<doorstep_core::visit::Step>)>,
+}
+
+impl TapGuard {
+    /// How long taps are ignored after a change.
+    pub const QUIET: Duration = Duration::from_millis(400);
+
+    pub fn accepting(&self, now: Duration) -> bool {
+        now.saturating_sub(self.changed_at) >= Self::QUIET
+    }
+}
+
+fn follow_changes(
+    screen: Res<State<Screen>>,
+    flow: Res<crate::visit_flow::VisitFlow>,
+    time: Res<Time<Real>>,
+    mut guard: ResMut<TapGuard>,
+) {
+    let now = (*screen.get(), flow.step());
+    if guard.seen != Some(now) {
+        guard.seen = Some(now);
+        guard.changed_at = time.elapsed();
+    }
+}
+
 /// The policy in force, for what the screens show.
 #[derive(Resource, Debug, Clone)]
 pub struct PolicyInUse(pub Policy);
@@ -72,6 +103,8 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, settle_new_screens);
     app.init_resource::<Session>();
     app.init_resource::<IdleLock>();
+    app.init_resource::<TapGuard>();
+    app.add_systems(First, follow_changes);
     app.add_message::<LockNow>();
     app.add_plugins((unlock::plugin, home::plugin, visit::plugin));
     app.add_systems(Update, (switch_language, track_idle, lock_when_hidden, lock).chain());

@@ -69,6 +69,8 @@ struct FieldText(&'static str);
 
 pub fn plugin(app: &mut App) {
     app.init_resource::<Form>();
+    // Registered by the window plugin too; the headless tests have none.
+    app.add_message::<Ime>();
     app.add_systems(Update, (focus_fields, type_into_field, show_fields).chain());
     app.add_systems(PostUpdate, follow_ime);
 }
@@ -144,10 +146,26 @@ pub fn choice_button(action: impl Component, tr: Tr, on: bool) -> impl Bundle {
         BackgroundColor(bg),
         BorderColor::all(if on { theme::PRIMARY } else { theme::KEY_BORDER }),
         ButtonColors { normal: bg, pressed: theme::KEY_PRESSED },
-        children![
-            plain(if on { "☑" } else { "☐" }, theme::HEADING_SIZE, theme::PRIMARY),
-            label(tr, theme::BODY_SIZE, theme::TEXT)
-        ],
+        children![tick(on), label(tr, theme::BODY_SIZE, theme::TEXT)],
+    )
+}
+
+/// A tick box, drawn (the CJK font has no ballot-box glyphs).
+fn tick(on: bool) -> impl Bundle {
+    (
+        Node {
+            width: Val::Px(28.0),
+            height: Val::Px(28.0),
+            border: UiRect::all(Val::Px(3.0)),
+            border_radius: BorderRadius::all(Val::Px(4.0)),
+            padding: UiRect::all(Val::Px(4.0)),
+            ..default()
+        },
+        BorderColor::all(theme::PRIMARY),
+        children![(
+            Node { width: Val::Percent(100.0), height: Val::Percent(100.0), ..default() },
+            BackgroundColor(if on { theme::PRIMARY } else { Color::NONE }),
+        )],
     )
 }
 

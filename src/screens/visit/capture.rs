@@ -55,6 +55,8 @@ pub struct Work {
     card_note: Option<Tr>,
     photo: Option<Pending<Result<Shot, Tr>>>,
     pub shot: Option<Shot>,
+    /// The cropped photo as the screen shows it (none in headless runs).
+    shot_image: Option<Handle<Image>>,
     photo_note: Option<Tr>,
     finger: Option<Pending<Result<Print, String>>>,
     pub attempts: Vec<Attempt>,
@@ -75,6 +77,12 @@ impl Work {
             return Tr::new("visit.applicant.reading");
         }
         self.card_note.clone().unwrap_or_else(|| Tr::new("visit.applicant.card_hint"))
+    }
+
+    /// Adds a stroke to the signature (the pad's own drawing, or a scenario's).
+    pub fn add_stroke(&mut self, points: Vec<Vec2>) {
+        self.strokes.push(points);
+        self.touch();
     }
 
     /// Forgets the work of another visit.
@@ -100,6 +108,10 @@ fn photo(v: &View, ui: &mut ChildSpawnerCommands) {
         line(ui, Tr::new("visit.photo.checking"));
     } else if let Some(note) = &v.work.photo_note {
         line(ui, note.clone());
+    }
+    if let Some(image) = &v.work.shot_image {
+        // The photo at 354×472 px, half size: the officer and the applicant see what was taken.
+        ui.spawn((ImageNode::new(image.clone()), Node { width: Val::Px(177.0), height: Val::Px(236.0), ..default() }));
     }
     if let Some(shot) = &v.work.shot {
         if shot.failed.is_empty() {
@@ -182,7 +194,14 @@ fn sign(v: &View, ui: &mut ChildSpawnerCommands) {
         },
         BackgroundColor(Color::WHITE),
         BorderColor::all(theme::KEY_BORDER),
-    ));
+    ))
+    .with_children(|pad| {
+        for stroke in &v.work.strokes {
+            for p in along(stroke, 3.0) {
+                pad.spawn(ink(p));
+            }
+        }
+    });
     actions(
         ui,
         vec![(Act::ClearSignature, Tr::new("visit.sign.clear"), false), (Act::Next, Tr::new("visit.sign.done"), true)],
@@ -224,6 +243,16 @@ pub fn draw_signature(
         }
     }
     *pressed_before = pressed;
+}
+
+/// Points every `step` pixels along a stroke, so it is drawn as a line.
+fn along(stroke: &[Vec2], step: f32) -> Vec<Vec2> {
+    let mut out: Vec<Vec2> = stroke.first().copied().into_iter().collect();
+    for pair in stroke.windows(2) {
+        let n = (pair[0].distance(pair[1]) / step).ceil().max(1.0) as usize;
+        out.extend((1..=n).map(|i| pair[0].lerp(pair[1], i as f32 / n as f32)));
+    }
+    out
 }
 
 fn ink(p: Vec2) -> impl Bundle {
@@ -272,6 +301,15 @@ pub fn signature_png(strokes: &[Vec<Vec2>]) -> Vec<u8> {
         error!("cannot encode the signature: {e}");
     }
     png
+}
+
+/// A JPEG as a texture for the screen.
+fn screen_image(jpeg: &[u8]) -> Option<Image> {
+    use bevy::asset::RenderAssetUsages;
+    use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+    let rgba = image::load_from_memory(jpeg).ok()?.to_rgba8();
+    let size = Extent3d { width: rgba.width(), height: rgba.height(), depth_or_array_layers: 1 };
+    Some(Image::new(size, TextureDimension::D2, rgba.into_raw(), TextureFormat::Rgba8UnormSrgb, RenderAssetUsages::RENDER_WORLD))
 }
 
 pub fn digest(bytes: &[u8]) -> String {
@@ -358,9 +396,12 @@ pub fn act(
                 match host() {
                     Some(h) => {
                         work.finger = Some(crate::tasks::spawn("fingerprint", &waker, move || {
-                            let c = FingerprintScanner::new(h.channel(Channel::Fingerprint))
-                                .capture(FINGER_WAIT)
-                                .map_err(|e| e.to_string())?;
+                            // The module's password (0, the factory default) first, then
+                            // larger packets to move the image faster.
+                            let mut fp = FingerprintScanner::new(h.channel(Channel::Fingerprint));
+                            fp.handshake(0).map_err(|e| e.to_string())?;
+                            fp.set_packet_size(256).map_err(|e| e.to_string())?;
+                            let c = fp.capture(FINGER_WAIT).map_err(|e| e.to_string())?;
                             Ok(Print { finger, quality: c.quality.score, image: c.image.pixels })
                         }));
                         work.finger_note = None;
@@ -388,7 +429,6 @@ pub fn act(
                 work.strokes.clear();
                 work.touch();
             }
-            (Act::Toggle(k), Step::Sign) => form.toggle(k),
             (Act::Next, Step::Sign) => {
                 let strokes = work.strokes.iter().filter(|s| !s.is_empty()).count() as u32;
                 let applicant = (strokes > 0).then(|| {
@@ -410,7 +450,13 @@ pub fn act(
 }
 
 /// Takes what the capture tasks gave.
-pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<Work>, mut form: ResMut<Form>, drafts: Res<Drafts>) {
+pub fn finish(
+    flow: Res<VisitFlow>,
+    mut work: ResMut<Work>,
+    mut form: ResMut<Form>,
+    drafts: Res<Drafts>,
+    images: Option<ResMut<Assets<Image>>>,
+) {
     let Some(visit) = &flow.visit else { return };
     if let Some(task) = &work.card {
         match task.poll() {
@@ -447,6 +493,7 @@ pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<Work>, mut form: ResMut<For
             work.photo = None;
             match r {
                 Ok(shot) => {
+                    work.shot_image = images.and_then(|mut images| Some(images.add(screen_image(&shot.jpeg)?)));
                     work.shot = Some(shot);
                     work.photo_note = None;
                 }
@@ -472,7 +519,10 @@ pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<Work>, mut form: ResMut<For
                         result: FingerResult::Print { quality: print.quality, digest: d },
                     });
                 }
-                Err(reason) => work.finger_note = Some(Tr::new("visit.fingers.failed").with("reason", reason)),
+                Err(reason) => {
+                    warn!("fingerprint capture failed: {reason}");
+                    work.finger_note = Some(Tr::new("visit.fingers.failed").with("reason", reason));
+                }
             }
             work.touch();
         }

@@ -82,14 +82,25 @@ fn services(v: &View, ui: &mut ChildSpawnerCommands) {
     ui.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() }).with_children(|list| {
         for spec in OFFERED {
             let Ok(service) = spec.parse::<Service>() else { continue };
-            // The same rules the visit uses: a service core refuses on its own is not offered.
-            let alone = ServicesInput { services: vec![service.clone()], facts: EndorsementFacts::default() };
-            let mut probe = v.visit.clone();
-            match probe.apply(v.policy, now, VisitEvent::ServicesChosen(alone)) {
-                Ok(_) => {
+            // The same rules the visit uses: a service is offered when core accepts it alone or
+            // with what is chosen already (an endorsement with its permit); a chosen one can
+            // always be taken off.
+            let allowed = |services: Vec<Service>| {
+                let input = ServicesInput { services, facts: EndorsementFacts::default() };
+                v.visit.clone().apply(v.policy, now, VisitEvent::ServicesChosen(input)).err()
+            };
+            let mut with_chosen = chosen.clone();
+            with_chosen.push(service.clone());
+            let refusal = if v.form.is_on(spec) {
+                None
+            } else {
+                allowed(vec![service.clone()]).and_then(|alone| allowed(with_chosen).map(|_| alone))
+            };
+            match refusal {
+                None => {
                     list.spawn(choice_button(Act::Toggle(spec), Tr::message(service.describe()), v.form.is_on(spec)));
                 }
-                Err(e) => {
+                Some(e) => {
                     list.spawn(Node { column_gap: Val::Px(12.0), ..default() }).with_children(|row| {
                         row.spawn(label(Tr::message(service.describe()), theme::BODY_SIZE, theme::MUTED));
                         row.spawn(label(Tr::message(e.message()), theme::BODY_SIZE * 0.8, theme::MUTED));

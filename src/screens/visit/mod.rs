@@ -95,9 +95,14 @@ fn spawn(mut commands: Commands, auth: Res<Auth>) {
     });
 }
 
-fn press_acts(buttons: Query<(&Interaction, &Act), Changed<Interaction>>, mut out: MessageWriter<Act>) {
+fn press_acts(
+    buttons: Query<(&Interaction, &Act), Changed<Interaction>>,
+    guard: Res<super::TapGuard>,
+    time: Res<Time<Real>>,
+    mut out: MessageWriter<Act>,
+) {
     for (i, act) in &buttons {
-        if *i == Interaction::Pressed {
+        if *i == Interaction::Pressed && guard.accepting(time.elapsed()) {
             out.write(act.clone());
         }
     }

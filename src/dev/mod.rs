@@ -1,0 +1,3 @@
+//! Tooling to drive the unit: the scenario runner (`--scenario`).
+
+pub mod scenario;

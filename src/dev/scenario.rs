@@ -1,0 +1,324 @@
+//! Scenarios: the unit driven from a TOML file, by the labels a person sees, never by
+//! coordinates. Officer training and the end-to-end tests use the same runner.
+//!
+//! ```toml
+//! [[step]]
+//! tap = "解锁"                  # a button, field or choice by its visible text (zh or en)
+//! [[step]]
+//! type = "010-65123456"         # into the field that has focus, as the input method commits it
+//! [[step]]
+//! wait = "受理回执"              # until a text containing this is shown (timeout in s, default 20)
+//! timeout = 30
+//! [[step]]
+//! see = "照片符合标准"           # a text containing this is shown now, or the scenario fails
+//! [[step]]
+//! device = "no-finger 1"        # a command to the simulated peripherals
+//! [[step]]
+//! sign = true                   # draw a signature on the signature pad
+//! [[step]]
+//! screenshot = "home"           # saved as DIR/home.png with --screenshots DIR
+//! ```
+//!
+//! A `tap` waits (up to its timeout) for its label to appear and for the screen to take taps
+//! again after a step change. The run exits 0 when every step passed, and 1 naming the step
+//! that failed.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, save_to_disk};
+use bevy::window::Ime;
+use serde::Deserialize;
+
+use crate::peripherals::Peripherals;
+use crate::screens::TapGuard;
+use crate::screens::visit::Work;
+use crate::settings::Lang;
+use crate::ui::i18n::{Strings, Tr};
+
+/// A step as written in the file: exactly one action, and an optional timeout.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Written {
+    tap: Option<String>,
+    #[serde(rename = "type")]
+    type_text: Option<String>,
+    wait: Option<String>,
+    see: Option<String>,
+    device: Option<String>,
+    sign: Option<bool>,
+    screenshot: Option<String>,
+    timeout: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    step: Vec<Written>,
+}
+
+/// One step of a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Tap(String),
+    Type(String),
+    Wait(String),
+    See(String),
+    Device(String),
+    Sign,
+    Screenshot(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioStep {
+    pub action: Action,
+    pub timeout: Duration,
+}
+
+/// Why a scenario file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("{0}: {1}")]
+    Toml(PathBuf, toml::de::Error),
+    #[error("step {0} has {1} actions: give exactly one of tap, type, wait, see, device, sign, screenshot")]
+    Actions(usize, usize),
+    #[error("step {0}: the timeout must be between 0 and 600 seconds")]
+    Timeout(usize),
+}
+
+const DEFAULT_TIMEOUT: f64 = 20.0;
+
+/// Parses a scenario.
+pub fn parse(text: &str, path: &Path) -> Result<Vec<ScenarioStep>, ScenarioError> {
+    let file: File = toml::from_str(text).map_err(|e| ScenarioError::Toml(path.to_path_buf(), e))?;
+    file.step
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let n = i + 1;
+            let mut actions = Vec::new();
+            actions.extend(w.tap.map(Action::Tap));
+            actions.extend(w.type_text.map(Action::Type));
+            actions.extend(w.wait.map(Action::Wait));
+            actions.extend(w.see.map(Action::See));
+            actions.extend(w.device.map(Action::Device));
+            actions.extend(w.sign.filter(|s| *s).map(|_| Action::Sign));
+            actions.extend(w.screenshot.map(Action::Screenshot));
+            if actions.len() != 1 {
+                return Err(ScenarioError::Actions(n, actions.len()));
+            }
+            let t = w.timeout.unwrap_or(DEFAULT_TIMEOUT);
+            if !(0.0..=600.0).contains(&t) {
+                return Err(ScenarioError::Timeout(n));
+            }
+            Ok(ScenarioStep { action: actions.remove(0), timeout: Duration::from_secs_f64(t) })
+        })
+        .collect()
+}
+
+pub fn load(path: &Path) -> Result<Vec<ScenarioStep>, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read(path.to_path_buf(), e))?;
+    parse(&text, path)
+}
+
+/// A scenario being run.
+#[derive(Resource, Debug)]
+pub struct Scenario {
+    steps: Vec<ScenarioStep>,
+    at: usize,
+    started: Option<Duration>,
+    /// A button pressed on the last frame, to release.
+    pressed: Option<Entity>,
+    shot_frames: u32,
+    screenshots: Option<PathBuf>,
+    /// How it ended: `Ok(steps)` or the failing step's number and why.
+    pub outcome: Option<Result<usize, (usize, String)>>,
+    /// Exit the app when it ends (off in tests, which read `outcome`).
+    pub exit: bool,
+}
+
+impl Scenario {
+    pub fn new(steps: Vec<ScenarioStep>, screenshots: Option<PathBuf>) -> Scenario {
+        Scenario { steps, at: 0, started: None, pressed: None, shot_frames: 0, screenshots, outcome: None, exit: true }
+    }
+}
+
+pub fn plugin(app: &mut App) {
+    app.add_systems(Update, run);
+}
+
+/// The entities whose text reads `wanted` in either language: the whole text, or (`part`)
+/// a part of it.
+fn labelled(wanted: &str, part: bool, texts: &Query<(Entity, &Text, Option<&Tr>)>, strings: &Strings) -> Vec<Entity> {
+    let wanted = wanted.trim();
+    let matches = |s: &str| if part { s.contains(wanted) } else { s.trim() == wanted };
+    texts
+        .iter()
+        .filter(|(_, text, tr)| {
+            matches(&text.0) || tr.is_some_and(|tr| [Lang::Zh, Lang::En].iter().any(|l| matches(&tr.render(strings, *l))))
+        })
+        .map(|(e, _, _)| e)
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    mut scenario: ResMut<Scenario>,
+    time: Res<Time<Real>>,
+    texts: Query<(Entity, &Text, Option<&Tr>)>,
+    parents: Query<&ChildOf>,
+    children: Query<&Children>,
+    mut interactions: Query<&mut Interaction>,
+    fields: Query<(), With<crate::ui::form::TextField>>,
+    strings: Res<Strings>,
+    guard: Option<Res<TapGuard>>,
+    mut work: Option<ResMut<Work>>,
+    peripherals: Option<Res<Peripherals>>,
+    windows: Query<Entity, With<Window>>,
+    mut ime: MessageWriter<Ime>,
+    mut commands: Commands,
+    mut exit: MessageWriter<AppExit>,
+) {
+    if scenario.outcome.is_some() {
+        return;
+    }
+    if let Some(e) = scenario.pressed.take() {
+        if let Ok(mut i) = interactions.get_mut(e) {
+            *i = Interaction::None;
+        }
+        return;
+    }
+    let now = time.elapsed();
+    let Some(step) = scenario.steps.get(scenario.at).cloned() else {
+        let n = scenario.steps.len();
+        info!("scenario: all {n} steps passed");
+        scenario.outcome = Some(Ok(n));
+        if scenario.exit {
+            exit.write(AppExit::Success);
+        }
+        return;
+    };
+    let started = *scenario.started.get_or_insert(now);
+    let late = now.saturating_sub(started) > step.timeout;
+    let n = scenario.at + 1;
+    let result: Option<Result<(), String>> = match &step.action {
+        Action::Tap(label) => {
+            let accepting = guard.as_ref().is_none_or(|g| g.accepting(now));
+            let target = labelled(label, false, &texts, &strings).into_iter().find_map(|e| {
+                // The button the text is on, or the field the caption is for.
+                let mut at = e;
+                loop {
+                    if interactions.contains(at) {
+                        return Some(at);
+                    }
+                    let parent = parents.get(at).ok()?.parent();
+                    if let Ok(kids) = children.get(parent)
+                        && let Some(field) = kids.iter().find(|k| fields.contains(*k))
+                    {
+                        return Some(field);
+                    }
+                    at = parent;
+                }
+            });
+            match target {
+                Some(button) if accepting => {
+                    if let Ok(mut i) = interactions.get_mut(button) {
+                        *i = Interaction::Pressed;
+                    }
+                    scenario.pressed = Some(button);
+                    Some(Ok(()))
+                }
+                _ if late => Some(Err(format!("no button or field labelled {label:?} within {:?}", step.timeout))),
+                _ => None,
+            }
+        }
+        Action::Type(text) => {
+            let window = windows.iter().next().unwrap_or(Entity::PLACEHOLDER);
+            ime.write(Ime::Commit { window, value: text.clone() });
+            Some(Ok(()))
+        }
+        Action::Wait(label) | Action::See(label) => {
+            if !labelled(label, true, &texts, &strings).is_empty() {
+                Some(Ok(()))
+            } else if late || matches!(step.action, Action::See(_)) && now.saturating_sub(started) > Duration::from_secs(1) {
+                Some(Err(format!("{label:?} is not shown")))
+            } else {
+                None
+            }
+        }
+        Action::Device(line) => Some(match &peripherals {
+            Some(p) => p.simulate(line),
+            None => Err("no peripherals on this unit".into()),
+        }),
+        Action::Sign => Some(match work.as_mut() {
+            Some(w) => {
+                w.add_stroke((0..40).map(|i| Vec2::new(40.0 + i as f32 * 12.0, 110.0 + 40.0 * (i as f32 * 0.6).sin())).collect());
+                Ok(())
+            }
+            None => Err("no signature pad".into()),
+        }),
+        Action::Screenshot(name) => {
+            scenario.shot_frames += 1;
+            // Let the screen settle (fonts, layout), shoot, and give the capture frames to land.
+            match scenario.shot_frames {
+                10 => {
+                    match (&scenario.screenshots, windows.iter().next()) {
+                        (Some(dir), Some(_)) => {
+                            let path = dir.join(format!("{name}.png"));
+                            commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path));
+                        }
+                        _ => info!("scenario: screenshot {name} skipped (no window or no --screenshots)"),
+                    }
+                    None
+                }
+                20 => {
+                    scenario.shot_frames = 0;
+                    Some(Ok(()))
+                }
+                _ => None,
+            }
+        }
+    };
+    match result {
+        None => {}
+        Some(Ok(())) => {
+            info!("scenario: step {n} passed");
+            scenario.at += 1;
+            scenario.started = None;
+        }
+        Some(Err(why)) => {
+            // What the screen shows, by locale key only: field values may be personal.
+            let mut keys: Vec<&str> = texts.iter().filter_map(|(_, _, tr)| tr.map(|t| t.key)).filter(|k| !k.is_empty()).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            let why = format!("{why}; on screen: {}", keys.join(", "));
+            let what = format!("{:?}", step.action);
+            error!("scenario: step {n} ({what}) failed: {why}");
+            eprintln!("doorstep: scenario step {n} ({what}) failed: {why}");
+            scenario.outcome = Some(Err((n, why)));
+            if scenario.exit {
+                exit.write(AppExit::from_code(1));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_has_exactly_one_action() {
+        let p = Path::new("t.toml");
+        let ok = parse("[[step]]\ntap = \"解锁\"\n[[step]]\nwait = \"x\"\ntimeout = 3\n", p).unwrap();
+        assert_eq!(ok[0].action, Action::Tap("解锁".into()));
+        assert_eq!(ok[1].timeout, Duration::from_secs(3));
+        assert!(matches!(parse("[[step]]\ntap = \"a\"\nsee = \"b\"\n", p), Err(ScenarioError::Actions(1, 2))));
+        assert!(matches!(parse("[[step]]\n", p), Err(ScenarioError::Actions(1, 0))));
+        assert!(matches!(parse("[[step]]\ntap = \"a\"\ntimeout = -1\n", p), Err(ScenarioError::Timeout(1))));
+        assert!(matches!(parse("[[step]]\nclick = \"a\"\n", p), Err(ScenarioError::Toml(..))));
+    }
+}
