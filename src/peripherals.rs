@@ -67,20 +67,22 @@ impl Peripherals {
         let spawned = std::thread::Builder::new().name("peripherals".into()).spawn(move || {
             let (sim, path) = match source(path, demo) {
                 Source::Named(path) => (None, path),
-                Source::Simulator => match Simulator::start(SimConfig { printer_out: receipts, ..SimConfig::default() }) {
-                    Ok(sim) => {
-                        let path = sim.path.clone();
-                        let sim = Arc::new(sim);
-                        if let Ok(mut k) = keep_sim.lock() {
-                            *k = Some(sim.clone());
+                Source::Simulator => {
+                    match Simulator::start(SimConfig { printer_out: receipts, ..SimConfig::default() }) {
+                        Ok(sim) => {
+                            let path = sim.path.clone();
+                            let sim = Arc::new(sim);
+                            if let Ok(mut k) = keep_sim.lock() {
+                                *k = Some(sim.clone());
+                            }
+                            (Some(sim), path)
                         }
-                        (Some(sim), path)
+                        Err(e) => {
+                            set(&shared, |s| s.problem = Some(format!("simulator: {e}")));
+                            return;
+                        }
                     }
-                    Err(e) => {
-                        set(&shared, |s| s.problem = Some(format!("simulator: {e}")));
-                        return;
-                    }
-                },
+                }
                 Source::Search => loop {
                     if let Some(path) = find_bridge() {
                         break (None, path);

@@ -92,7 +92,9 @@ mod tests {
         let start = Instant::now();
         loop {
             match p.poll() {
-                Poll::Running if start.elapsed() < Duration::from_secs(10) => std::thread::sleep(Duration::from_millis(1)),
+                Poll::Running if start.elapsed() < Duration::from_secs(10) => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
                 other => return other,
             }
         }

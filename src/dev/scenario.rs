@@ -158,7 +158,8 @@ fn labelled(wanted: &str, part: bool, texts: &Query<(Entity, &Text, Option<&Tr>)
     texts
         .iter()
         .filter(|(_, text, tr)| {
-            matches(&text.0) || tr.is_some_and(|tr| [Lang::Zh, Lang::En].iter().any(|l| matches(&tr.render(strings, *l))))
+            matches(&text.0)
+                || tr.is_some_and(|tr| [Lang::Zh, Lang::En].iter().any(|l| matches(&tr.render(strings, *l))))
         })
         .map(|(e, _, _)| e)
         .collect()
@@ -243,7 +244,9 @@ fn run(
         Action::Wait(label) | Action::See(label) => {
             if !labelled(label, true, &texts, &strings).is_empty() {
                 Some(Ok(()))
-            } else if late || matches!(step.action, Action::See(_)) && now.saturating_sub(started) > Duration::from_secs(1) {
+            } else if late
+                || matches!(step.action, Action::See(_)) && now.saturating_sub(started) > Duration::from_secs(1)
+            {
                 Some(Err(format!("{label:?} is not shown")))
             } else {
                 None
@@ -255,7 +258,9 @@ fn run(
         }),
         Action::Sign => Some(match work.as_mut() {
             Some(w) => {
-                w.add_stroke((0..40).map(|i| Vec2::new(40.0 + i as f32 * 12.0, 110.0 + 40.0 * (i as f32 * 0.6).sin())).collect());
+                w.add_stroke(
+                    (0..40).map(|i| Vec2::new(40.0 + i as f32 * 12.0, 110.0 + 40.0 * (i as f32 * 0.6).sin())).collect(),
+                );
                 Ok(())
             }
             None => Err("no signature pad".into()),
@@ -291,7 +296,8 @@ fn run(
         }
         Some(Err(why)) => {
             // What the screen shows, by locale key only: field values may be personal.
-            let mut keys: Vec<&str> = texts.iter().filter_map(|(_, _, tr)| tr.map(|t| t.key)).filter(|k| !k.is_empty()).collect();
+            let mut keys: Vec<&str> =
+                texts.iter().filter_map(|(_, _, tr)| tr.map(|t| t.key)).filter(|k| !k.is_empty()).collect();
             keys.sort_unstable();
             keys.dedup();
             let why = format!("{why}; on screen: {}", keys.join(", "));

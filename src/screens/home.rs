@@ -6,11 +6,11 @@ use bevy::prelude::*;
 use super::{LockNow, PolicyInUse, Screen, Session, header, root, today_text};
 use crate::auth::Auth;
 use crate::ui::form::action_button;
-use crate::visit_flow::{VisitCmd, VisitFlow};
-use doorstep_core::visit::{HomeReason, VisitMode};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::{label, primary_button};
+use crate::visit_flow::{VisitCmd, VisitFlow};
+use doorstep_core::visit::{HomeReason, VisitMode};
 
 #[derive(Component, Debug)]
 pub struct LockButton;
@@ -84,11 +84,17 @@ fn show_resumable(
     commands.entity(list).despawn_children();
     commands.entity(list).with_children(|l| {
         for r in &flow.resumable {
-            l.spawn(Node { column_gap: Val::Px(16.0), align_items: AlignItems::Center, ..default() }).with_children(|row| {
-                row.spawn(label(Tr::new("home.resume").with_key("step", r.step.key()), theme::BODY_SIZE, theme::TEXT));
-                row.spawn(action_button(VisitButton::Resume(r.id.clone()), Tr::new("home.resume_button"), true));
-                row.spawn(action_button(VisitButton::Discard(r.id.clone()), Tr::new("home.discard_button"), false));
-            });
+            l.spawn(Node { column_gap: Val::Px(16.0), align_items: AlignItems::Center, ..default() }).with_children(
+                |row| {
+                    row.spawn(label(
+                        Tr::new("home.resume").with_key("step", r.step.key()),
+                        theme::BODY_SIZE,
+                        theme::TEXT,
+                    ));
+                    row.spawn(action_button(VisitButton::Resume(r.id.clone()), Tr::new("home.resume_button"), true));
+                    row.spawn(action_button(VisitButton::Discard(r.id.clone()), Tr::new("home.discard_button"), false));
+                },
+            );
         }
     });
 }
@@ -154,18 +160,26 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
                 theme::MUTED,
             ));
             body.spawn((PeripheralLine, label(Tr::new("home.no_bridge"), theme::BODY_SIZE, theme::MUTED)));
-            body.spawn((ResumeList, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(12.0), ..default() }));
+            body.spawn((
+                ResumeList,
+                Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(12.0), ..default() },
+            ));
             body.spawn(label(Tr::new("home.start"), theme::HEADING_SIZE, theme::TEXT));
-            body.spawn(Node { column_gap: Val::Px(16.0), row_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() })
-                .with_children(|row| {
-                    for (kind, key) in [
-                        (HomeReasonKind::Age, "home.start.age"),
-                        (HomeReasonKind::Disability, "home.start.disability"),
-                        (HomeReasonKind::Bedbound, "home.start.bedbound"),
-                    ] {
-                        row.spawn(action_button(VisitButton::Start(kind), Tr::new(key), true));
-                    }
-                });
+            body.spawn(Node {
+                column_gap: Val::Px(16.0),
+                row_gap: Val::Px(12.0),
+                flex_wrap: FlexWrap::Wrap,
+                ..default()
+            })
+            .with_children(|row| {
+                for (kind, key) in [
+                    (HomeReasonKind::Age, "home.start.age"),
+                    (HomeReasonKind::Disability, "home.start.disability"),
+                    (HomeReasonKind::Bedbound, "home.start.bedbound"),
+                ] {
+                    row.spawn(action_button(VisitButton::Start(kind), Tr::new(key), true));
+                }
+            });
             body.spawn(Node { width: Val::Px(360.0), ..default() })
                 .with_child(primary_button(LockButton, Tr::new("home.lock")));
         });

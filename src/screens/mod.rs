@@ -178,11 +178,7 @@ fn lock_when_hidden(
     }
 }
 
-fn lock(
-    mut requests: MessageReader<LockNow>,
-    mut session: ResMut<Session>,
-    mut next: ResMut<NextState<Screen>>,
-) {
+fn lock(mut requests: MessageReader<LockNow>, mut session: ResMut<Session>, mut next: ResMut<NextState<Screen>>) {
     if requests.read().count() > 0 {
         session.end();
         next.set(Screen::Unlock);

@@ -83,7 +83,10 @@ pub fn plugin(app: &mut App) {
     app.add_message::<PinKey>();
     app.add_systems(OnEnter(Screen::Unlock), spawn);
     app.add_systems(OnExit(Screen::Unlock), forget_pin);
-    app.add_systems(Update, (press_keys, type_keys, apply_pin_keys, finish_unlock, show_pin).chain().run_if(in_state(Screen::Unlock)));
+    app.add_systems(
+        Update,
+        (press_keys, type_keys, apply_pin_keys, finish_unlock, show_pin).chain().run_if(in_state(Screen::Unlock)),
+    );
 }
 
 fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, probe: Option<Res<GlyphProbe>>) {

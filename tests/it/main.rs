@@ -6,6 +6,7 @@ mod headless;
 mod screenshot;
 mod sync;
 mod tidy;
+mod visit;
 
 use std::path::PathBuf;
 

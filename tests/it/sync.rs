@@ -12,9 +12,9 @@ use doorstep_hub::store::Records;
 use doorstep_vault::outbox::OutboxState;
 use doorstep_vault::{ReviewSummary, Vault, VaultConfig};
 
-const PIN: &str = "246810";
+pub(crate) const PIN: &str = "246810";
 
-fn doorstep(args: &[&str], stdin: &str) -> Output {
+pub(crate) fn doorstep(args: &[&str], stdin: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
         .args(args)
@@ -28,7 +28,7 @@ fn doorstep(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
@@ -84,7 +84,7 @@ fn states_full(dir: &Path) -> Vec<doorstep_vault::OutboxEntry> {
 
 /// A hub and this unit's vault (officer-test, made by `doorstep vault init` with the hub's
 /// bureau key) in `tmp`.
-fn hub_and_vault(tmp: &Path) -> (pki::Hub, std::path::PathBuf) {
+pub(crate) fn hub_and_vault(tmp: &Path) -> (pki::Hub, std::path::PathBuf) {
     let hub = pki::init(&tmp.join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
     let vault = tmp.join("vault");
     let bureau = hub.dir.join("bureau.pub");
@@ -121,7 +121,7 @@ fn hub_and_vault(tmp: &Path) -> (pki::Hub, std::path::PathBuf) {
 
 /// Serves the hub on a free port and points its URL there, so bundles enrolled from now on
 /// reach it.
-fn serve(hub: pki::Hub) -> (doorstep_hub::server::Running, pki::Hub) {
+pub(crate) fn serve(hub: pki::Hub) -> (doorstep_hub::server::Running, pki::Hub) {
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
     let mut config = hub.config.clone();
     config.url = format!("https://localhost:{}", running.addr.port());
@@ -227,7 +227,7 @@ fn provision_then_sync_uploads_and_erases_only_with_a_receipt() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
-fn tempfile_dir(name: &str) -> std::path::PathBuf {
+pub(crate) fn tempfile_dir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("doorstep-it-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();

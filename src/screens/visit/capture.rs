@@ -179,8 +179,16 @@ fn fingers(v: &View, ui: &mut ChildSpawnerCommands) {
 
 fn sign(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.sign.title"));
-    ui.spawn(choice_button(Act::Toggle(CONSENT_APPLICATION), Tr::new("visit.sign.consent_application"), v.form.is_on(CONSENT_APPLICATION)));
-    ui.spawn(choice_button(Act::Toggle(CONSENT_BIOMETRICS), Tr::new("visit.sign.consent_biometrics"), v.form.is_on(CONSENT_BIOMETRICS)));
+    ui.spawn(choice_button(
+        Act::Toggle(CONSENT_APPLICATION),
+        Tr::new("visit.sign.consent_application"),
+        v.form.is_on(CONSENT_APPLICATION),
+    ));
+    ui.spawn(choice_button(
+        Act::Toggle(CONSENT_BIOMETRICS),
+        Tr::new("visit.sign.consent_biometrics"),
+        v.form.is_on(CONSENT_BIOMETRICS),
+    ));
     line(ui, Tr::new("visit.sign.pad"));
     ui.spawn((
         Button,
@@ -237,7 +245,10 @@ pub fn draw_signature(
             work.strokes.push(Vec::new());
         }
         let inside = local.cmpge(Vec2::ZERO).all() && local.cmple(PAD).all();
-        if inside && let Some(stroke) = work.strokes.last_mut() && stroke.last() != Some(&local) {
+        if inside
+            && let Some(stroke) = work.strokes.last_mut()
+            && stroke.last() != Some(&local)
+        {
             stroke.push(local);
             commands.entity(pad).with_child(ink(local));
         }
@@ -297,7 +308,9 @@ pub fn signature_png(strokes: &[Vec<Vec2>]) -> Vec<u8> {
         }
     }
     let mut png = Vec::new();
-    if let Err(e) = image::DynamicImage::ImageLuma8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png) {
+    if let Err(e) =
+        image::DynamicImage::ImageLuma8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+    {
         error!("cannot encode the signature: {e}");
     }
     png
@@ -309,7 +322,13 @@ fn screen_image(jpeg: &[u8]) -> Option<Image> {
     use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
     let rgba = image::load_from_memory(jpeg).ok()?.to_rgba8();
     let size = Extent3d { width: rgba.width(), height: rgba.height(), depth_or_array_layers: 1 };
-    Some(Image::new(size, TextureDimension::D2, rgba.into_raw(), TextureFormat::Rgba8UnormSrgb, RenderAssetUsages::RENDER_WORLD))
+    Some(Image::new(
+        size,
+        TextureDimension::D2,
+        rgba.into_raw(),
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::RENDER_WORLD,
+    ))
 }
 
 pub fn digest(bytes: &[u8]) -> String {
@@ -326,7 +345,8 @@ fn take_photo() -> Result<Shot, Tr> {
         error!("camera: {e}");
         Tr::new("visit.photo.no_camera")
     })?;
-    let img = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb).ok_or_else(|| Tr::new("visit.photo.no_camera"))?;
+    let img = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb)
+        .ok_or_else(|| Tr::new("visit.photo.no_camera"))?;
     let mut assessor = Assessor::new().map_err(|e| {
         error!("the face models: {e}");
         Tr::new("visit.photo.no_model")
@@ -346,7 +366,7 @@ fn take_photo() -> Result<Shot, Tr> {
 pub fn act(
     mut acts: MessageReader<Act>,
     flow: Res<VisitFlow>,
-    mut form: ResMut<Form>,
+    form: Res<Form>,
     mut work: ResMut<Work>,
     peripherals: Option<Res<Peripherals>>,
     waker: Res<Waker>,

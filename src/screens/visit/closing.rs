@@ -3,8 +3,8 @@
 //! rating. Sealing and printing run as tasks.
 
 use bevy::prelude::*;
-use doorstep_core::visit::{Application, RatingInput, ReceiptMethod, Step, Visit, VisitEvent};
 use doorstep_core::Policy;
+use doorstep_core::visit::{Application, RatingInput, ReceiptMethod, Step, Visit, VisitEvent};
 use doorstep_devices::escpos::{Align, ReceiptBuilder};
 use doorstep_devices::io::ReceiptPrinter;
 use doorstep_envelope::{ApplicationId, ApplicationRecord, CaptureMetadata, FingerprintCapture};
@@ -65,7 +65,8 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
             ui.spawn(Node { column_gap: Val::Px(16.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
                 let words = ["visit.rating.1", "visit.rating.2", "visit.rating.3", "visit.rating.4", "visit.rating.5"];
                 for (stars, key) in (1..=5).zip(words) {
-                    let tr = Tr::new("visit.rating.stars").with("stars", "★".repeat(stars as usize)).with_key("words", key);
+                    let tr =
+                        Tr::new("visit.rating.stars").with("stars", "★".repeat(stars as usize)).with_key("words", key);
                     row.spawn(crate::ui::form::action_button(Act::Rate(stars), tr, false));
                 }
             });

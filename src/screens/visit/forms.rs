@@ -79,42 +79,54 @@ fn services(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.services.title"));
     let now = crate::settings::now();
     let chosen: Vec<Service> = OFFERED.iter().filter(|s| v.form.is_on(s)).filter_map(|s| s.parse().ok()).collect();
-    ui.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() }).with_children(|list| {
-        for spec in OFFERED {
-            let Ok(service) = spec.parse::<Service>() else { continue };
-            // The same rules the visit uses: a service is offered when core accepts it alone or
-            // with what is chosen already (an endorsement with its permit); a chosen one can
-            // always be taken off.
-            let allowed = |services: Vec<Service>| {
-                let input = ServicesInput { services, facts: EndorsementFacts::default() };
-                v.visit.clone().apply(v.policy, now, VisitEvent::ServicesChosen(input)).err()
-            };
-            let mut with_chosen = chosen.clone();
-            with_chosen.push(service.clone());
-            let refusal = if v.form.is_on(spec) {
-                None
-            } else {
-                allowed(vec![service.clone()]).and_then(|alone| allowed(with_chosen).map(|_| alone))
-            };
-            match refusal {
-                None => {
-                    list.spawn(choice_button(Act::Toggle(spec), Tr::message(service.describe()), v.form.is_on(spec)));
-                }
-                Some(e) => {
-                    list.spawn(Node { column_gap: Val::Px(12.0), ..default() }).with_children(|row| {
-                        row.spawn(label(Tr::message(service.describe()), theme::BODY_SIZE, theme::MUTED));
-                        row.spawn(label(Tr::message(e.message()), theme::BODY_SIZE * 0.8, theme::MUTED));
-                    });
+    ui.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() }).with_children(
+        |list| {
+            for spec in OFFERED {
+                let Ok(service) = spec.parse::<Service>() else { continue };
+                // The same rules the visit uses: a service is offered when core accepts it alone or
+                // with what is chosen already (an endorsement with its permit); a chosen one can
+                // always be taken off.
+                let allowed = |services: Vec<Service>| {
+                    let input = ServicesInput { services, facts: EndorsementFacts::default() };
+                    v.visit.clone().apply(v.policy, now, VisitEvent::ServicesChosen(input)).err()
+                };
+                let mut with_chosen = chosen.clone();
+                with_chosen.push(service.clone());
+                let refusal = if v.form.is_on(spec) {
+                    None
+                } else {
+                    allowed(vec![service.clone()]).and_then(|alone| allowed(with_chosen).map(|_| alone))
+                };
+                match refusal {
+                    None => {
+                        list.spawn(choice_button(
+                            Act::Toggle(spec),
+                            Tr::message(service.describe()),
+                            v.form.is_on(spec),
+                        ));
+                    }
+                    Some(e) => {
+                        list.spawn(Node { column_gap: Val::Px(12.0), ..default() }).with_children(|row| {
+                            row.spawn(label(Tr::message(service.describe()), theme::BODY_SIZE, theme::MUTED));
+                            row.spawn(label(Tr::message(e.message()), theme::BODY_SIZE * 0.8, theme::MUTED));
+                        });
+                    }
                 }
             }
-        }
-    });
+        },
+    );
     // The fee, itemised, recomputed at every change.
     if !chosen.is_empty() {
         match v.policy.fees.quote(&chosen, now.date()) {
             Ok(q) => {
                 for l in &q.lines {
-                    line(ui, Tr::new("visit.services.fee_line").with("zh", &l.description_zh).with("en", &l.description_en).with("amount", l.amount));
+                    line(
+                        ui,
+                        Tr::new("visit.services.fee_line")
+                            .with("zh", &l.description_zh)
+                            .with("en", &l.description_en)
+                            .with("amount", l.amount),
+                    );
                 }
                 heading(ui, Tr::new("visit.services.total").with("amount", q.total));
             }
@@ -171,7 +183,11 @@ fn pay(v: &View, ui: &mut ChildSpawnerCommands) {
     }
     ui.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
         for (code, method) in METHODS {
-            row.spawn(choice_button(Act::Pick(key::PAYMENT, code), Tr::new(method.key()), v.form.get(key::PAYMENT) == code));
+            row.spawn(choice_button(
+                Act::Pick(key::PAYMENT, code),
+                Tr::new(method.key()),
+                v.form.get(key::PAYMENT) == code,
+            ));
         }
     });
     if v.form.get(key::PAYMENT) != "cash" {

@@ -1,0 +1,138 @@
+//! A whole visit on the unit, headless (no window, no GPU), driven by the demo scenario the
+//! README shows: unlock, the ID card read through the simulated bridge, a passport, the photo
+//! from the replay camera cropped and checked by the real models, two fingerprints through
+//! the simulated module, details typed through the input method's path, review, consent and
+//! signature, payment, seal in the real vault, the receipt through the simulated printer, and
+//! the rating. Then the supervisor's release to a hub started here, and the back office's
+//! export: what the hub holds is what was entered on the screens.
+
+use std::time::{Duration, Instant};
+
+use bevy::input::InputPlugin;
+use bevy::prelude::*;
+use bevy::state::app::StatesPlugin;
+use doorstep::auth::VaultAuth;
+use doorstep::dev::scenario::{self, Action, Scenario, ScenarioStep};
+use doorstep_core::Policy;
+use doorstep_envelope::ApplicationId;
+use doorstep_hub::pki::{self, Validity};
+use doorstep_vault::outbox::OutboxState;
+use doorstep_vault::{Vault, VaultConfig};
+
+use crate::sync::{PIN, doorstep, hub_and_vault, serve, tempfile_dir, text};
+
+/// The demo scenario with this vault's PIN in place of the demo PIN.
+fn steps() -> Vec<ScenarioStep> {
+    let path = crate::root().join("scenarios/demo-visit.toml");
+    let demo = scenario::load(&path).unwrap();
+    let home = demo.iter().position(|s| s.action == Action::Wait("开始上门受理".into())).expect("the home step");
+    let tap = |t: &str| ScenarioStep { action: Action::Tap(t.into()), timeout: Duration::from_secs(20) };
+    let mut steps: Vec<ScenarioStep> = PIN.chars().map(|c| tap(&c.to_string())).collect();
+    steps.push(tap("解锁"));
+    steps.extend(demo[home..].iter().cloned());
+    steps
+}
+
+/// Runs the unit on `vault` with the simulated peripherals until the scenario ends.
+fn run_visit(vault: &std::path::Path, receipts: &std::path::Path) -> Result<usize, (usize, String)> {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
+    let auth = VaultAuth::new(vault.to_path_buf(), "officer-test".into(), VaultConfig { reserve_bytes: 0 }, None);
+    doorstep::app::shell(&mut app, Policy::builtin().unwrap(), std::sync::Arc::new(auth));
+    app.insert_resource(doorstep::peripherals::Peripherals::start(None, true, Some(receipts.to_path_buf())));
+    let mut s = Scenario::new(steps(), None);
+    s.exit = false;
+    app.insert_resource(s);
+    scenario::plugin(&mut app);
+    let start = Instant::now();
+    loop {
+        app.update();
+        if let Some(outcome) = app.world().resource::<Scenario>().outcome.clone() {
+            return outcome;
+        }
+        assert!(start.elapsed() < Duration::from_secs(600), "the scenario ends");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
+    let tmp = tempfile_dir("visit");
+    let (hub, vault) = hub_and_vault(&tmp);
+    let receipts = tmp.join("receipts");
+    let outcome = run_visit(&vault, &receipts);
+    assert!(matches!(outcome, Ok(n) if n > 40), "{outcome:?}");
+
+    // Sealed in the vault, its draft gone; the receipt went through the printer.
+    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let outbox = v.outbox().unwrap();
+    assert_eq!(outbox.len(), 1, "one application sealed");
+    assert_eq!(outbox[0].state, OutboxState::Sealed);
+    assert!(v.draft_visits().unwrap().is_empty(), "the finished visit left no draft");
+    drop(v);
+    let printed = std::fs::read_dir(&receipts)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .count();
+    assert_eq!(printed, 1, "one receipt printed");
+
+    // The supervisor releases it; the back office opens what was entered.
+    let v = vault.to_str().unwrap();
+    let out = doorstep(
+        &[
+            "vault",
+            "add-user",
+            "supervisor-test",
+            "--role",
+            "supervisor",
+            "--vault",
+            v,
+            "--as",
+            "officer-test",
+            "--pin-stdin",
+            "--insecure-fast-kdf",
+        ],
+        &format!("{PIN}\n975310\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let key = text(&out).split("doorstep-hub add-supervisor ").nth(1).expect("the key").trim().to_string();
+    let (running, mut hub) = serve(hub);
+    hub.add_supervisor(&key).unwrap();
+    let bundle = hub.enroll("tablet-test", Validity::days(30)).unwrap();
+    let out = doorstep(
+        &["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()],
+        &format!("{PIN}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = doorstep(&["batch", "--vault", v, "--user", "supervisor-test", "--pin-stdin"], "975310\n");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("1 approved"), "{}", text(&out));
+
+    let records = doorstep_hub::admin::AdminClient::connect(&hub.dir).expect("the admin socket");
+    let secret = std::fs::read_to_string(pki::bureau_dir(&hub.dir).join("bureau.key")).unwrap();
+    let secret = doorstep_envelope::BureauSecretKey::from_bytes(&hex::decode(secret.trim()).unwrap()).unwrap();
+    let out_dir = tmp.join("export");
+    assert_eq!(doorstep_hub::export::approved(&records, &secret, &out_dir).unwrap(), 1);
+    let id = ApplicationId::parse(&outbox[0].application_id).unwrap().to_string();
+    let folder = out_dir.join(&id);
+    let form: serde_json::Value = serde_json::from_slice(&std::fs::read(folder.join("form.json")).unwrap()).unwrap();
+    let text = form["form"].to_string();
+    // The landline as typed, kept in its national form; the rest as typed or read.
+    for entered in [
+        "1065123456",
+        "测试省测试市测试路1号",
+        "测试出入境接待大厅",
+        "11010519491231002X",
+        "\"passport\"",
+        "\"name\":\"测试\"",
+    ] {
+        assert!(text.contains(entered), "{entered} did not reach the back office");
+    }
+    let photo = image::open(folder.join("photo.jpg")).expect("the photo as a JPEG");
+    assert_eq!((photo.width(), photo.height()), (354, 472), "cropped to the digital photo's size");
+    assert_eq!(form["application_numbers"].as_array().map(Vec::len), Some(1));
+    drop(records);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
