@@ -136,3 +136,67 @@ fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// Runs `steps` on a fresh unit over `vault` (no peripherals needed) until they end.
+fn run_steps(vault: &std::path::Path, steps: Vec<ScenarioStep>) -> Result<usize, (usize, String)> {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
+    let auth = VaultAuth::new(vault.to_path_buf(), "officer-test".into(), VaultConfig { reserve_bytes: 0 }, None);
+    doorstep::app::shell(&mut app, Policy::builtin().unwrap(), std::sync::Arc::new(auth));
+    let mut s = Scenario::new(steps, None);
+    s.exit = false;
+    app.insert_resource(s);
+    scenario::plugin(&mut app);
+    let start = Instant::now();
+    let outcome = loop {
+        app.update();
+        if let Some(outcome) = app.world().resource::<Scenario>().outcome.clone() {
+            break outcome;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "the scenario ends");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    drop(app);
+    // The draft writer finishes its queue and lets the vault go.
+    std::thread::sleep(Duration::from_millis(500));
+    outcome
+}
+
+#[test]
+fn a_visit_cut_off_resumes_at_its_step_after_unlock() {
+    let tmp = tempfile_dir("resume");
+    let (_hub, vault) = hub_and_vault(&tmp);
+    let tap = |t: &str| ScenarioStep { action: Action::Tap(t.into()), timeout: Duration::from_secs(20) };
+    let wait = |t: &str| ScenarioStep { action: Action::Wait(t.into()), timeout: Duration::from_secs(20) };
+    let typed = |t: &str| ScenarioStep { action: Action::Type(t.into()), timeout: Duration::from_secs(20) };
+    let unlock = || {
+        let mut s: Vec<ScenarioStep> = PIN.chars().map(|c| tap(&c.to_string())).collect();
+        s.push(tap("解锁"));
+        s
+    };
+    // Typed by hand this time (no card reader), to the services step; then the unit dies.
+    let mut first = unlock();
+    first.extend([
+        tap("卧床或患病"),
+        tap("姓名（与身份证一致）"),
+        typed("测试"),
+        tap("公民身份号码（18 位）"),
+        typed("11010519491231002X"),
+        tap("下一步"),
+        wait("申请办理哪些业务？"),
+    ]);
+    assert!(run_steps(&vault, first).is_ok());
+    // After unlock the unit asks to continue, and continues at the services step.
+    let mut second = unlock();
+    second.extend([wait("继续这次受理吗"), wait("办理业务"), tap("继续"), wait("申请办理哪些业务？")]);
+    let outcome = run_steps(&vault, second);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    // Discarded, it is gone from the vault.
+    let mut third = unlock();
+    third.extend([wait("继续这次受理吗"), tap("放弃"), wait("开始上门受理")]);
+    assert!(run_steps(&vault, third).is_ok());
+    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    assert!(v.draft_visits().unwrap().is_empty(), "the discarded visit left nothing");
+    drop(v);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
