@@ -27,7 +27,13 @@ use crate::ui::theme;
 pub fn shell(app: &mut App, policy: Policy, auth: Arc<dyn OfficerAuth>) {
     app.insert_resource(PolicyInUse(policy));
     app.insert_resource(Auth(auth));
-    app.add_plugins((crate::tasks::plugin, crate::ui::plugin, crate::visit_flow::plugin, crate::screens::plugin));
+    app.add_plugins((
+        crate::tasks::plugin,
+        crate::ui::plugin,
+        crate::visit_flow::plugin,
+        crate::unit_sync::plugin,
+        crate::screens::plugin,
+    ));
 }
 
 /// Opens the vault for the unlock screen, creating a demo vault (demo officer, demo bureau
@@ -115,6 +121,7 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     // The bridge named in the environment; else the simulator on a demo unit, or the serial
     // ports on a provisioned one (never the simulator).
     let demo = crate::demo::is_demo(&vault_dir).unwrap_or(false);
+    app.insert_resource(crate::unit_sync::VaultDir(vault_dir.clone()));
     // The simulated printer's receipts (bytes and a PNG of each) go beside the demo vault.
     let receipts = demo.then(|| vault_dir.with_extension("receipts"));
     app.insert_resource(crate::peripherals::Peripherals::start(std::env::var("DOORSTEP_BRIDGE").ok(), demo, receipts));

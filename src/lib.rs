@@ -21,4 +21,5 @@ pub mod session;
 pub mod settings;
 pub mod tasks;
 pub mod ui;
+pub mod unit_sync;
 pub mod visit_flow;

@@ -39,13 +39,19 @@ pub mod part {
 pub enum VisitCmd {
     /// A new visit, in this mode.
     Start(VisitMode),
-    Apply(VisitEvent),
+    Apply(Box<VisitEvent>),
     /// Continue the visit kept as a draft.
     Resume(String),
     /// Throw a draft away (the officer said so): nothing of it stays on the unit.
     Discard(String),
     /// Leave the finished visit (done or abandoned) for the home screen.
     Close,
+}
+
+impl VisitCmd {
+    pub fn apply(event: VisitEvent) -> VisitCmd {
+        VisitCmd::Apply(Box::new(event))
+    }
 }
 
 /// A visit kept as a draft, offered on the home screen after unlock.
@@ -251,7 +257,7 @@ fn apply_commands(
             }
             VisitCmd::Apply(event) => {
                 let Some(visit) = flow.visit.as_mut() else { continue };
-                match visit.apply(&policy.0, now, event) {
+                match visit.apply(&policy.0, now, *event) {
                     Ok(_) => {
                         let snapshot = visit.clone();
                         save(&drafts, &snapshot);

@@ -103,7 +103,7 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
 /// The installed bundle's hub, checked against the bundle bound at provisioning (by
 /// `Hub::connect`). A bundle installed with its key (by an earlier version) has the key moved
 /// into the vault and the file rewritten without it.
-fn hub_client(dir: &Path, vault: &mut doorstep_vault::Vault) -> anyhow::Result<Hub> {
+pub(crate) fn hub_client(dir: &Path, vault: &mut doorstep_vault::Vault) -> anyhow::Result<Hub> {
     let path = dir.join(BUNDLE_FILE);
     let text = std::fs::read_to_string(&path)
         .map_err(|_| anyhow::anyhow!("this unit is not provisioned: run `doorstep provision BUNDLE` first"))?;

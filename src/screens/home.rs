@@ -37,13 +37,46 @@ pub enum HomeReasonKind {
     Bedbound,
 }
 
+/// The line that says how sync stands.
+#[derive(Component, Debug)]
+pub struct SyncLine;
+
+/// The sync line's words for what sync last did.
+pub fn sync_text(v: &crate::unit_sync::SyncView) -> Tr {
+    use crate::unit_sync::Outcome;
+    if let Some((id, pct)) = &v.uploading {
+        return Tr::new("home.sync.uploading").with("id", id).with("pct", pct).with("n", v.pending);
+    }
+    match v.last {
+        None => Tr::new("home.sync.waiting").with("n", v.pending),
+        Some(Outcome::NotProvisioned) => Tr::new("home.sync.not_provisioned").with("n", v.pending),
+        Some(Outcome::Done { .. }) if v.pending == 0 => Tr::new("home.sync.all_sent"),
+        Some(Outcome::Done { .. }) => Tr::new("home.sync.waiting").with("n", v.pending),
+        Some(Outcome::NoCoverage) => Tr::new("home.sync.no_coverage").with("n", v.pending),
+        Some(Outcome::Failed { failed }) => Tr::new("home.sync.failed").with("n", failed),
+    }
+}
+
+fn show_sync(sync: Option<Res<crate::unit_sync::UnitSync>>, mut line: Query<&mut Tr, With<SyncLine>>) {
+    let Some(sync) = sync else { return };
+    let wanted = sync_text(&sync.view());
+    for mut tr in &mut line {
+        if *tr != wanted {
+            *tr = wanted.clone();
+        }
+    }
+}
+
 /// The list of visits kept as drafts, rebuilt when it changes.
 #[derive(Component, Debug)]
 pub struct ResumeList;
 
 pub fn plugin(app: &mut App) {
     app.add_systems(OnEnter(Screen::Home), spawn);
-    app.add_systems(Update, (press_lock, show_peripherals, press_visit, show_resumable).run_if(in_state(Screen::Home)));
+    app.add_systems(
+        Update,
+        (press_lock, show_peripherals, show_sync, press_visit, show_resumable).run_if(in_state(Screen::Home)),
+    );
 }
 
 fn press_visit(
@@ -148,8 +181,8 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
         root.spawn(Node {
             flex_grow: 1.0,
             flex_direction: FlexDirection::Column,
-            padding: UiRect::all(Val::Px(48.0)),
-            row_gap: Val::Px(24.0),
+            padding: UiRect::axes(Val::Px(40.0), Val::Px(24.0)),
+            row_gap: Val::Px(16.0),
             ..default()
         })
         .with_children(|body| {
@@ -160,6 +193,7 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
                 theme::MUTED,
             ));
             body.spawn((PeripheralLine, label(Tr::new("home.no_bridge"), theme::BODY_SIZE, theme::MUTED)));
+            body.spawn((SyncLine, label(Tr::new("home.sync.waiting").with("n", 0), theme::BODY_SIZE, theme::MUTED)));
             body.spawn((
                 ResumeList,
                 Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(12.0), ..default() },

@@ -34,13 +34,20 @@ fn steps() -> Vec<ScenarioStep> {
 }
 
 /// Runs the unit on `vault` with the simulated peripherals until the scenario ends.
-fn run_visit(vault: &std::path::Path, receipts: &std::path::Path) -> Result<usize, (usize, String)> {
+fn run_visit(
+    vault: &std::path::Path,
+    receipts: &std::path::Path,
+    extra: Vec<ScenarioStep>,
+) -> Result<usize, (usize, String)> {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
     let auth = VaultAuth::new(vault.to_path_buf(), "officer-test".into(), VaultConfig { reserve_bytes: 0 }, None);
     doorstep::app::shell(&mut app, Policy::builtin().unwrap(), std::sync::Arc::new(auth));
     app.insert_resource(doorstep::peripherals::Peripherals::start(None, true, Some(receipts.to_path_buf())));
-    let mut s = Scenario::new(steps(), None);
+    app.insert_resource(doorstep::unit_sync::VaultDir(vault.to_path_buf()));
+    let mut all = steps();
+    all.extend(extra);
+    let mut s = Scenario::new(all, None);
     s.exit = false;
     app.insert_resource(s);
     scenario::plugin(&mut app);
@@ -59,25 +66,6 @@ fn run_visit(vault: &std::path::Path, receipts: &std::path::Path) -> Result<usiz
 fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
     let tmp = tempfile_dir("visit");
     let (hub, vault) = hub_and_vault(&tmp);
-    let receipts = tmp.join("receipts");
-    let outcome = run_visit(&vault, &receipts);
-    assert!(matches!(outcome, Ok(n) if n > 40), "{outcome:?}");
-
-    // Sealed in the vault, its draft gone; the receipt went through the printer.
-    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
-    let outbox = v.outbox().unwrap();
-    assert_eq!(outbox.len(), 1, "one application sealed");
-    assert_eq!(outbox[0].state, OutboxState::Sealed);
-    assert!(v.draft_visits().unwrap().is_empty(), "the finished visit left no draft");
-    drop(v);
-    let printed = std::fs::read_dir(&receipts)
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
-        .count();
-    assert_eq!(printed, 1, "one receipt printed");
-
-    // The supervisor releases it; the back office opens what was entered.
     let v = vault.to_str().unwrap();
     let out = doorstep(
         &[
@@ -105,6 +93,32 @@ fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
         &format!("{PIN}\n"),
     );
     assert!(out.status.success(), "{}", text(&out));
+
+    // The visit, then back home the unit sends it to the hub by itself.
+    let receipts = tmp.join("receipts");
+    let sent = ScenarioStep {
+        action: Action::Wait("已封存的申请全部上传完毕".into()),
+        timeout: Duration::from_secs(60),
+    };
+    let outcome = run_visit(&vault, &receipts, vec![sent]);
+    assert!(matches!(outcome, Ok(n) if n > 40), "{outcome:?}");
+    std::thread::sleep(Duration::from_millis(500));
+
+    // Receipted by the hub and erased from the unit; no draft left; one receipt printed.
+    let vt = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let outbox = vt.outbox().unwrap();
+    assert_eq!(outbox.len(), 1, "one application sealed");
+    assert_eq!(outbox[0].state, OutboxState::Erased, "sent from the unit, receipted, erased");
+    assert!(vt.draft_visits().unwrap().is_empty(), "the finished visit left no draft");
+    drop(vt);
+    let printed = std::fs::read_dir(&receipts)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .count();
+    assert_eq!(printed, 1, "one receipt printed");
+
+    // The supervisor releases the shift; the back office opens what was entered.
     let out = doorstep(&["batch", "--vault", v, "--user", "supervisor-test", "--pin-stdin"], "975310\n");
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("1 approved"), "{}", text(&out));

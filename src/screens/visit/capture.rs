@@ -405,7 +405,7 @@ pub fn act(
                 let digest = digest(&shot.jpeg);
                 drafts.save(&visit.id, part::PHOTO, shot.jpeg.clone());
                 let reason = form.get(OVERRIDE).trim().to_string();
-                cmds.write(VisitCmd::Apply(VisitEvent::PhotoTaken(PhotoInput::Captured {
+                cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(PhotoInput::Captured {
                     digest,
                     failed_checks: shot.failed.iter().map(|(n, _)| n.to_string()).collect(),
                     override_reason: (!reason.is_empty()).then_some(reason),
@@ -443,7 +443,7 @@ pub fn act(
                 } else {
                     FingerprintsInput::Taken { attempts: work.attempts.clone(), no_valid_print_confirmed: false }
                 };
-                cmds.write(VisitCmd::Apply(VisitEvent::FingerprintsTaken(input)));
+                cmds.write(VisitCmd::apply(VisitEvent::FingerprintsTaken(input)));
             }
             (Act::ClearSignature, Step::Sign) => {
                 work.strokes.clear();
@@ -457,7 +457,7 @@ pub fn act(
                     drafts.save(&visit.id, part::SIGNATURE, png);
                     Strokes { digest: d, strokes }
                 });
-                cmds.write(VisitCmd::Apply(VisitEvent::Signed(ConsentInput {
+                cmds.write(VisitCmd::apply(VisitEvent::Signed(ConsentInput {
                     application: form.is_on(CONSENT_APPLICATION),
                     biometrics: form.is_on(CONSENT_BIOMETRICS),
                     applicant,

@@ -237,11 +237,11 @@ pub fn act(
                 c.generation += 1;
             }
             (Act::Next, Step::Receipt) => {
-                cmds.write(VisitCmd::Apply(VisitEvent::ReceiptIssued(ReceiptMethod::OnScreen)));
+                cmds.write(VisitCmd::apply(VisitEvent::ReceiptIssued(ReceiptMethod::OnScreen)));
             }
             (Act::Rate(stars), Step::Rating) => {
                 let input = RatingInput::Score { stars: *stars, reasons: Vec::new(), call_back: false };
-                cmds.write(VisitCmd::Apply(VisitEvent::Rated(input)));
+                cmds.write(VisitCmd::apply(VisitEvent::Rated(input)));
             }
             (Act::Finish, Step::Done | Step::Abandoned) => {
                 cmds.write(VisitCmd::Close);
@@ -266,7 +266,7 @@ pub fn finish(mut work: ResMut<super::Work>, mut cmds: MessageWriter<VisitCmd>) 
             changed = true;
             match r {
                 Ok((application_numbers, rating_code)) => {
-                    cmds.write(VisitCmd::Apply(VisitEvent::Sealed { application_numbers, rating_code }));
+                    cmds.write(VisitCmd::apply(VisitEvent::Sealed { application_numbers, rating_code }));
                 }
                 Err(note) => c.note = Some(note),
             }
@@ -283,7 +283,7 @@ pub fn finish(mut work: ResMut<super::Work>, mut cmds: MessageWriter<VisitCmd>) 
             changed = true;
             match r {
                 Ok(()) => {
-                    cmds.write(VisitCmd::Apply(VisitEvent::ReceiptIssued(ReceiptMethod::Printed)));
+                    cmds.write(VisitCmd::apply(VisitEvent::ReceiptIssued(ReceiptMethod::Printed)));
                 }
                 Err(reason) => c.note = Some(Tr::new("visit.receipt.print_failed").with("reason", reason)),
             }

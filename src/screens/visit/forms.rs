@@ -259,7 +259,7 @@ pub fn act(
             Act::Next if form_step => {
                 if let Some(e) = event(visit, &form) {
                     form.focus = None;
-                    cmds.write(VisitCmd::Apply(e));
+                    cmds.write(VisitCmd::apply(e));
                 }
             }
             _ => {}

@@ -111,7 +111,7 @@ fn press_acts(
 fn step_bar_acts(mut acts: MessageReader<Act>, mut cmds: MessageWriter<VisitCmd>) {
     for act in acts.read() {
         if let Act::BackTo(step) = act {
-            cmds.write(VisitCmd::Apply(doorstep_core::visit::VisitEvent::BackTo(*step)));
+            cmds.write(VisitCmd::apply(doorstep_core::visit::VisitEvent::BackTo(*step)));
         }
     }
 }

@@ -1,0 +1,155 @@
+//! Sync from the unit: while an officer is unlocked and no visit is in hand, sealed
+//! applications are escrowed to the hub in the background, every minute and at once after a
+//! visit ends, with progress per application; with no coverage the home screen says so and
+//! everything stays sealed on the unit. No CLI needed (`doorstep sync` does the same by hand).
+//!
+//! The sync task holds the vault for its run, so it does not run during a visit: a seal or a
+//! draft save never waits behind an upload on a poor line.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bevy::prelude::*;
+use doorstep_vault::outbox::OutboxState;
+
+use crate::session::{Session, SharedVault};
+use crate::tasks::{Pending, Poll, Waker};
+use crate::visit_flow::VisitFlow;
+
+/// How often the unit tries the hub while idle.
+pub const EVERY: Duration = Duration::from_secs(60);
+
+/// Where this unit's vault lives (for its hub bundle). Absent in headless tests.
+#[derive(Resource, Debug, Clone)]
+pub struct VaultDir(pub PathBuf);
+
+/// What the home screen shows of sync.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncView {
+    /// Sealed applications not yet receipted by the hub.
+    pub pending: usize,
+    /// The application uploading now (its id's first 8 characters) and the percent sent.
+    pub uploading: Option<(String, u8)>,
+    pub last: Option<Outcome>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The unit has no hub bundle yet.
+    NotProvisioned,
+    /// Uploaded this many; the hub has everything sealed so far.
+    Done { uploaded: usize },
+    /// No connection: the rest stays sealed for the next try.
+    NoCoverage,
+    /// Some were not taken (a reason is logged by id).
+    Failed { failed: usize },
+}
+
+/// The sync state shared with the task.
+#[derive(Resource, Clone, Default)]
+pub struct UnitSync {
+    pub view: Arc<Mutex<SyncView>>,
+    running: Arc<Mutex<Option<Pending<()>>>>,
+    last_try: Option<Duration>,
+}
+
+impl UnitSync {
+    pub fn view(&self) -> SyncView {
+        self.view.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    fn set(&self, f: impl FnOnce(&mut SyncView)) {
+        if let Ok(mut v) = self.view.lock() {
+            f(&mut v);
+        }
+    }
+}
+
+pub fn plugin(app: &mut App) {
+    app.init_resource::<UnitSync>();
+    app.add_systems(Update, start_sync);
+}
+
+fn start_sync(
+    mut sync: ResMut<UnitSync>,
+    session: Res<Session>,
+    flow: Res<VisitFlow>,
+    dir: Option<Res<VaultDir>>,
+    time: Res<Time<Real>>,
+    waker: Res<Waker>,
+) {
+    let (Some(vault), Some(dir)) = (&session.vault, dir) else { return };
+    {
+        let Ok(mut running) = sync.running.lock() else { return };
+        match running.as_ref().map(Pending::poll) {
+            Some(Poll::Running) => return,
+            Some(_) => *running = None,
+            None => {}
+        }
+    }
+    let now = time.elapsed();
+    // At once after a visit ends (the flow changed to no visit), else every minute.
+    let due = sync.last_try.is_none_or(|t| now.saturating_sub(t) >= EVERY) || flow.is_changed();
+    if flow.visit.is_some() || !due {
+        return;
+    }
+    sync.last_try = Some(now);
+    let (vault, dir, shared) = (vault.clone(), dir.0.clone(), sync.clone());
+    let wake = waker.clone();
+    let task = crate::tasks::spawn("sync", &waker, move || run(&vault, &dir, &shared, &wake));
+    if let Ok(mut r) = sync.running.lock() {
+        *r = Some(task);
+    }
+}
+
+/// One sync run on the task: escrow what is sealed, with progress for the screen.
+fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Waker) {
+    let mut v = crate::session::lock(vault);
+    let pending = |v: &doorstep_vault::Vault| {
+        v.outbox()
+            .map_or(0, |o| o.iter().filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading)).count())
+    };
+    sync.set(|s| s.pending = pending(&v));
+    if !dir.join(crate::cli::sync::BUNDLE_FILE).exists() {
+        sync.set(|s| s.last = Some(Outcome::NotProvisioned));
+        return;
+    }
+    let mut hub = match crate::cli::sync::hub_client(dir, &mut v) {
+        Ok(h) => h,
+        Err(e) => {
+            warn!("sync: the hub bundle cannot be used: {e:#}");
+            sync.set(|s| s.last = Some(Outcome::Failed { failed: s.pending }));
+            return;
+        }
+    };
+    let now = || crate::settings::now().unix_timestamp();
+    let report = doorstep_sync::escrow::run(&mut v, &mut hub, 256 * 1024, &now, &mut |id, offset, total| {
+        let pct = (offset * 100).checked_div(total).map_or(100, |p| p.min(100) as u8);
+        let shown = Some((id.chars().take(8).collect::<String>(), pct));
+        if sync.view().uploading != shown {
+            sync.set(|s| s.uploading = shown);
+            waker.wake();
+        }
+    });
+    let outcome = match report {
+        Ok(r) if r.stopped => Outcome::NoCoverage,
+        Ok(r) if !r.failed.is_empty() => {
+            for (id, e) in &r.failed {
+                warn!("sync: {id} not uploaded: {e}");
+            }
+            Outcome::Failed { failed: r.failed.len() }
+        }
+        Ok(r) => Outcome::Done { uploaded: r.uploaded.len() },
+        Err(e) => {
+            warn!("sync stopped: {e}");
+            Outcome::NoCoverage
+        }
+    };
+    let left = pending(&v);
+    sync.set(|s| {
+        s.uploading = None;
+        s.pending = left;
+        s.last = Some(outcome);
+    });
+}
