@@ -147,7 +147,7 @@ impl Scenario {
 }
 
 pub fn plugin(app: &mut App) {
-    app.add_systems(Update, run);
+    app.add_systems(Update, run.after(crate::screens::follow_changes));
 }
 
 /// The entities whose text reads `wanted` in either language: the whole text, or (`part`)

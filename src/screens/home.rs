@@ -75,7 +75,8 @@ pub fn plugin(app: &mut App) {
     app.add_systems(OnEnter(Screen::Home), spawn);
     app.add_systems(
         Update,
-        (press_lock, show_peripherals, show_sync, press_visit, show_resumable).run_if(in_state(Screen::Home)),
+        (press_lock, show_peripherals, show_sync, press_visit.after(super::follow_changes), show_resumable)
+            .run_if(in_state(Screen::Home)),
     );
 }
 

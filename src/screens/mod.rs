@@ -62,7 +62,8 @@ impl TapGuard {
     }
 }
 
-fn follow_changes(
+/// Runs before any system that takes a tap (they are ordered after it).
+pub fn follow_changes(
     screen: Res<State<Screen>>,
     flow: Res<crate::visit_flow::VisitFlow>,
     time: Res<Time<Real>>,
@@ -104,7 +105,7 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<Session>();
     app.init_resource::<IdleLock>();
     app.init_resource::<TapGuard>();
-    app.add_systems(First, follow_changes);
+    app.add_systems(Update, follow_changes);
     app.add_message::<LockNow>();
     app.add_plugins((unlock::plugin, home::plugin, visit::plugin));
     app.add_systems(Update, (switch_language, track_idle, lock_when_hidden, lock).chain());

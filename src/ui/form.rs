@@ -28,6 +28,8 @@ pub struct Form {
     pub focus: Option<&'static str>,
     /// The input method's composition, not yet committed.
     pub preedit: String,
+    /// Counts choices made (not typing), for screens that redraw on a choice.
+    pub choices: u64,
 }
 
 impl Form {
@@ -44,6 +46,30 @@ impl Form {
         if !self.on.remove(key) {
             self.on.insert(key);
         }
+        self.choices += 1;
+    }
+
+    /// Sets a value chosen (not typed): the screen redraws.
+    pub fn choose(&mut self, key: &'static str, value: impl Into<String>) {
+        self.set(key, value);
+        self.choices += 1;
+    }
+
+    /// Adds `item` to, or takes it from, the comma-separated list under `key`.
+    pub fn toggle_item(&mut self, key: &'static str, item: &str) {
+        let mut items: Vec<String> = self.list(key);
+        match items.iter().position(|i| i == item) {
+            Some(at) => {
+                items.remove(at);
+            }
+            None => items.push(item.to_string()),
+        }
+        self.choose(key, items.join(","));
+    }
+
+    /// The comma-separated list under `key`.
+    pub fn list(&self, key: &str) -> Vec<String> {
+        self.get(key).split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
     }
 
     pub fn is_on(&self, key: &str) -> bool {

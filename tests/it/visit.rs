@@ -214,3 +214,37 @@ fn a_visit_cut_off_resumes_at_its_step_after_unlock() {
     drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+#[test]
+fn a_visit_is_stopped_only_with_a_reason_and_leaves_nothing_to_send() {
+    let tmp = tempfile_dir("abandon");
+    let (_hub, vault) = hub_and_vault(&tmp);
+    let tap = |t: &str| ScenarioStep { action: Action::Tap(t.into()), timeout: Duration::from_secs(20) };
+    let wait = |t: &str| ScenarioStep { action: Action::Wait(t.into()), timeout: Duration::from_secs(20) };
+    let typed = |t: &str| ScenarioStep { action: Action::Type(t.into()), timeout: Duration::from_secs(20) };
+    let mut steps: Vec<ScenarioStep> = PIN.chars().map(|c| tap(&c.to_string())).collect();
+    steps.extend([
+        tap("解锁"),
+        tap("高龄申请人"),
+        wait("申请人是谁？"),
+        tap("中止受理"),
+        wait("中止本次受理？"),
+        // No reason: refused, and the panel stays.
+        tap("确认中止"),
+        wait("中止原因"),
+        wait("请填写中止办理的原因"),
+        tap("中止原因"),
+        typed("申请人身体不适"),
+        tap("确认中止"),
+        wait("本次受理已中止"),
+        tap("返回今日工作"),
+        wait("开始上门受理"),
+    ]);
+    let outcome = run_steps(&vault, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    assert!(v.outbox().unwrap().is_empty(), "nothing sealed");
+    assert!(v.draft_visits().unwrap().is_empty(), "nothing kept");
+    drop(v);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

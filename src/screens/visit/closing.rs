@@ -21,6 +21,11 @@ use crate::ui::theme;
 use crate::ui::widgets::label;
 use crate::visit_flow::{VisitCmd, VisitFlow, part};
 
+/// The form keys of the rating.
+const STARS: &str = "rating.stars";
+const REASONS: &str = "rating.reasons";
+const CALL_BACK: &str = "rating.call_back";
+
 /// What a seal gave: the application numbers and the rating code.
 type Sealed = (Vec<String>, String);
 
@@ -62,17 +67,61 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         }
         Step::Rating => {
             heading(ui, Tr::new("visit.rating.title"));
-            ui.spawn(Node { column_gap: Val::Px(16.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+            ui.spawn(Node {
+                column_gap: Val::Px(16.0),
+                row_gap: Val::Px(12.0),
+                flex_wrap: FlexWrap::Wrap,
+                ..default()
+            })
+            .with_children(|row| {
                 let words = ["visit.rating.1", "visit.rating.2", "visit.rating.3", "visit.rating.4", "visit.rating.5"];
-                for (stars, key) in (1..=5).zip(words) {
+                let chosen = v.form.get(STARS);
+                for (stars, key) in (1..=5u8).zip(words) {
                     let tr =
                         Tr::new("visit.rating.stars").with("stars", "★".repeat(stars as usize)).with_key("words", key);
-                    row.spawn(crate::ui::form::action_button(Act::Rate(stars), tr, false));
+                    let on = chosen == stars.to_string();
+                    row.spawn(crate::ui::form::choice_button(Act::Rate(stars), tr, on));
                 }
             });
+            // A poor rating asks why (the reasons are the bureau's, as data) and about a call back.
+            let poor = v.form.get(STARS).parse::<u8>().ok().filter(|s| *s <= v.policy.feedback.rating.poor_at_most);
+            if poor.is_some() {
+                line(ui, Tr::new("visit.rating.why"));
+                let picked = v.form.list(REASONS);
+                ui.spawn(Node {
+                    column_gap: Val::Px(12.0),
+                    row_gap: Val::Px(12.0),
+                    flex_wrap: FlexWrap::Wrap,
+                    ..default()
+                })
+                .with_children(|row| {
+                    for r in &v.policy.feedback.rating.reasons {
+                        let tr = Tr::new("visit.rating.reason").with("zh", &r.zh).with("en", &r.en);
+                        row.spawn(crate::ui::form::choice_button(
+                            Act::Reason(r.id.clone()),
+                            tr,
+                            picked.contains(&r.id),
+                        ));
+                    }
+                });
+                ui.spawn(crate::ui::form::choice_button(
+                    Act::Toggle(CALL_BACK),
+                    Tr::new("visit.rating.call_back"),
+                    v.form.is_on(CALL_BACK),
+                ));
+                actions(ui, vec![(Act::Next, Tr::new("visit.rating.submit"), true)]);
+            }
+            actions(
+                ui,
+                vec![
+                    (Act::RateLater, Tr::new("visit.rating.later"), false),
+                    (Act::RateDeclined, Tr::new("visit.rating.declined"), false),
+                ],
+            );
         }
         Step::Done | Step::Abandoned => {
-            heading(ui, Tr::new("visit.done.title"));
+            let done = v.visit.step() == Step::Done;
+            heading(ui, Tr::new(if done { "visit.done.title" } else { "visit.abandoned.title" }));
             numbers(v.visit, ui);
             actions(ui, vec![(Act::Finish, Tr::new("visit.done.home"), true)]);
         }
@@ -192,6 +241,7 @@ pub fn act(
     mut acts: MessageReader<Act>,
     flow: Res<VisitFlow>,
     mut work: ResMut<super::Work>,
+    mut form: ResMut<crate::ui::form::Form>,
     session: Res<Session>,
     policy: Res<PolicyInUse>,
     peripherals: Option<Res<Peripherals>>,
@@ -240,8 +290,25 @@ pub fn act(
                 cmds.write(VisitCmd::apply(VisitEvent::ReceiptIssued(ReceiptMethod::OnScreen)));
             }
             (Act::Rate(stars), Step::Rating) => {
-                let input = RatingInput::Score { stars: *stars, reasons: Vec::new(), call_back: false };
+                if *stars <= policy.0.feedback.rating.poor_at_most {
+                    // Poor: the reasons first.
+                    form.choose(STARS, stars.to_string());
+                } else {
+                    let input = RatingInput::Score { stars: *stars, reasons: Vec::new(), call_back: false };
+                    cmds.write(VisitCmd::apply(VisitEvent::Rated(input)));
+                }
+            }
+            (Act::Reason(id), Step::Rating) => form.toggle_item(REASONS, id),
+            (Act::Next, Step::Rating) => {
+                let Ok(stars) = form.get(STARS).parse::<u8>() else { continue };
+                let input = RatingInput::Score { stars, reasons: form.list(REASONS), call_back: form.is_on(CALL_BACK) };
                 cmds.write(VisitCmd::apply(VisitEvent::Rated(input)));
+            }
+            (Act::RateLater, Step::Rating) => {
+                cmds.write(VisitCmd::apply(VisitEvent::Rated(RatingInput::Later)));
+            }
+            (Act::RateDeclined, Step::Rating) => {
+                cmds.write(VisitCmd::apply(VisitEvent::Rated(RatingInput::Declined)));
             }
             (Act::Finish, Step::Done | Step::Abandoned) => {
                 cmds.write(VisitCmd::Close);

@@ -6,7 +6,8 @@ use bevy::prelude::*;
 use doorstep_core::id_number::Sex;
 use doorstep_core::policy::{EndorsementFacts, PaymentMethod};
 use doorstep_core::visit::{
-    DeliveryInput, DetailsInput, Identification, PaymentInput, ServicesInput, Step, Visit, VisitEvent, VisitState,
+    AbandonInput, DeliveryInput, DetailsInput, Identification, PaymentInput, ServicesInput, Step, Visit, VisitEvent,
+    VisitState,
 };
 use doorstep_core::{ApplicantInput, IdentitySource, Localize, Service, Yuan};
 
@@ -44,6 +45,8 @@ pub mod key {
     pub const OFFICE: &str = "details.office";
     pub const PAYMENT: &str = "payment";
     pub const REFERENCE: &str = "payment.reference";
+    pub const ABANDON_REASON: &str = "abandon.reason";
+    pub const REFUND: &str = "abandon.refund";
 }
 
 /// What a step starts with: the pickup office of the unit, cash.
@@ -164,6 +167,23 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
     actions(ui, vec![(Act::Next, Tr::new("visit.review.confirm"), true)]);
 }
 
+/// Stopping the visit: why, and the refund when money was taken.
+pub fn abandon_panel(v: &View, ui: &mut ChildSpawnerCommands) {
+    heading(ui, Tr::new("visit.abandon.title"));
+    line(ui, Tr::new("visit.abandon.explain"));
+    ui.spawn(text_field(key::ABANDON_REASON, Tr::new("visit.abandon.reason"), 80));
+    if v.visit.state.payment().is_some() {
+        ui.spawn(text_field(key::REFUND, Tr::new("visit.abandon.refund"), 40));
+    }
+    actions(
+        ui,
+        vec![
+            (Act::ConfirmAbandon, Tr::new("visit.abandon.confirm"), true),
+            (Act::CancelAbandon, Tr::new("visit.abandon.cancel"), false),
+        ],
+    );
+}
+
 /// The amount due: the fee, and the postage when the document is posted.
 fn due(visit: &Visit) -> Option<Yuan> {
     let fee = visit.state.services()?.quote.total;
@@ -255,7 +275,18 @@ pub fn act(
     for act in acts.read() {
         match act {
             Act::Toggle(k) => form.toggle(k),
-            Act::Pick(group, value) => form.set(group, *value),
+            Act::Pick(group, value) => form.choose(group, *value),
+            Act::Abandon | Act::CancelAbandon => {
+                form.toggle(super::ABANDONING);
+                form.focus = None;
+            }
+            Act::ConfirmAbandon => {
+                let refund = form.get(key::REFUND).trim().to_string();
+                cmds.write(VisitCmd::apply(VisitEvent::Abandon(AbandonInput {
+                    reason: form.get(key::ABANDON_REASON).trim().to_string(),
+                    refund_reference: (!refund.is_empty()).then_some(refund),
+                })));
+            }
             Act::Next if form_step => {
                 if let Some(e) = event(visit, &form) {
                     form.focus = None;

@@ -39,9 +39,20 @@ pub enum Act {
     Seal,
     Print,
     Rate(u8),
+    /// A reason for a poor rating (its id in the policy), on or off.
+    Reason(String),
+    RateLater,
+    RateDeclined,
     /// Back to the home screen once the visit is done.
     Finish,
+    /// Stop the visit: asks for the reason first.
+    Abandon,
+    ConfirmAbandon,
+    CancelAbandon,
 }
+
+/// The form key that shows the abandon panel.
+pub const ABANDONING: &str = "abandon";
 
 /// The body of the visit screen, rebuilt on change.
 #[derive(Component, Debug)]
@@ -59,7 +70,16 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, follow_visit);
     app.add_systems(
         Update,
-        (press_acts, step_bar_acts, forms::act, capture::act, capture::finish, closing::act, closing::finish, rebuild)
+        (
+            press_acts.after(super::follow_changes),
+            step_bar_acts,
+            forms::act,
+            capture::act,
+            capture::finish,
+            closing::act,
+            closing::finish,
+            rebuild,
+        )
             .chain()
             .run_if(in_state(Screen::Visit)),
     );
@@ -135,7 +155,7 @@ fn rebuild(
     policy: Res<PolicyInUse>,
     mut shown: ResMut<Shown>,
     body: Query<Entity, With<VisitBody>>,
-    mut last_choices: Local<Option<std::collections::BTreeSet<&'static str>>>,
+    mut last_choices: Local<Option<u64>>,
     mut last_generation: Local<u64>,
 ) {
     let Some(visit) = &flow.visit else { return };
@@ -147,11 +167,11 @@ fn rebuild(
         forms::prefill(visit, &mut form);
         shown.0 = Some(now);
     }
-    let choices_changed = last_choices.as_ref() != Some(&form.on);
+    let choices_changed = *last_choices != Some(form.choices);
     if !(new_step || flow.is_changed() || work.generation != *last_generation || choices_changed) {
         return;
     }
-    *last_choices = Some(form.on.clone());
+    *last_choices = Some(form.choices);
     *last_generation = work.generation;
     commands.entity(body).despawn_children();
     let view = View { visit, form: &form, work: &work, policy: &policy.0 };
@@ -159,6 +179,10 @@ fn rebuild(
         step_bar(ui, visit.step());
         if let Some(refusal) = &flow.refusal {
             ui.spawn(label(Tr::message(refusal.clone()), theme::BODY_SIZE, theme::ERROR));
+        }
+        if form.is_on(ABANDONING) {
+            forms::abandon_panel(&view, ui);
+            return;
         }
         match visit.step() {
             Step::Applicant | Step::Services | Step::Details | Step::Review | Step::Pay => forms::view(&view, ui),
@@ -191,6 +215,10 @@ fn step_bar(ui: &mut ChildSpawnerCommands, at: Step) {
                 } else {
                     bar.spawn((node, BorderColor::all(colour), children![text]));
                 }
+            }
+            // Stopping is possible until the receipt.
+            if at < Step::Receipt {
+                bar.spawn(action_button(Act::Abandon, Tr::new("visit.abandon.button"), false));
             }
         });
 }
