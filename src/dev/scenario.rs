@@ -16,7 +16,8 @@
 //! [[step]]
 //! sign = true                   # draw a signature on the signature pad
 //! [[step]]
-//! screenshot = "home"           # saved as DIR/home.png with --screenshots DIR
+//! screenshot = "home"           # DIR/home.png with --screenshots DIR, and DIR/home.json
+//!                               # listing any text that does not fit
 //! ```
 //!
 //! A `tap` waits (up to its timeout) for its label to appear and for the screen to take taps
@@ -178,7 +179,8 @@ fn run(
     guard: Option<Res<TapGuard>>,
     mut work: Option<ResMut<Work>>,
     peripherals: Option<Res<Peripherals>>,
-    windows: Query<Entity, With<Window>>,
+    windows: Query<(Entity, &Window)>,
+    laid_out: Query<(&ComputedNode, &UiGlobalTransform, Option<&InheritedVisibility>, Option<&Node>)>,
     mut ime: MessageWriter<Ime>,
     mut commands: Commands,
     mut exit: MessageWriter<AppExit>,
@@ -237,7 +239,7 @@ fn run(
             }
         }
         Action::Type(text) => {
-            let window = windows.iter().next().unwrap_or(Entity::PLACEHOLDER);
+            let window = windows.iter().next().map_or(Entity::PLACEHOLDER, |(e, _)| e);
             ime.write(Ime::Commit { window, value: text.clone() });
             Some(Ok(()))
         }
@@ -271,9 +273,15 @@ fn run(
             match scenario.shot_frames {
                 10 => {
                     match (&scenario.screenshots, windows.iter().next()) {
-                        (Some(dir), Some(_)) => {
+                        (Some(dir), Some((_, window))) => {
                             let path = dir.join(format!("{name}.png"));
-                            commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path));
+                            commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path.clone()));
+                            let size = Vec2::new(window.physical_width() as f32, window.physical_height() as f32);
+                            let clipped = clipped_texts(size, &laid_out, &parents, &texts);
+                            let report = serde_json::json!({ "clipped": clipped });
+                            if let Err(e) = std::fs::write(path.with_extension("json"), report.to_string()) {
+                                error!("cannot write the screenshot's report: {e}");
+                            }
                         }
                         _ => info!("scenario: screenshot {name} skipped (no window or no --screenshots)"),
                     }
@@ -310,6 +318,42 @@ fn run(
             }
         }
     }
+}
+
+/// The locale keys of visible texts that do not fit: outside the window, or sticking out of
+/// the node that holds them (bevy breaks Chinese between any two characters, but a long
+/// number or word can still overflow).
+fn clipped_texts(
+    window: Vec2,
+    laid_out: &Query<(&ComputedNode, &UiGlobalTransform, Option<&InheritedVisibility>, Option<&Node>)>,
+    parents: &Query<&ChildOf>,
+    texts: &Query<(Entity, &Text, Option<&Tr>)>,
+) -> Vec<String> {
+    let rect = |e: Entity| {
+        laid_out.get(e).ok().map(|(n, t, v, _)| {
+            let min = t.translation - n.size / 2.0;
+            (min, min + n.size, v.is_none_or(|v| v.get()) && n.size.x > 0.0)
+        })
+    };
+    let mut out = Vec::new();
+    for (e, text, tr) in texts.iter() {
+        let Some((min, max, visible)) = rect(e) else { continue };
+        if !visible || text.0.is_empty() {
+            continue;
+        }
+        // Below the window inside a scrolling box is reachable: not clipped.
+        let scrolls = parents.iter_ancestors(e).any(|a| {
+            laid_out.get(a).ok().and_then(|(_, _, _, n)| n).is_some_and(|n| n.overflow.y == OverflowAxis::Scroll)
+        });
+        let outside_window =
+            min.x < -1.0 || max.x > window.x + 1.0 || (!scrolls && (min.y < -1.0 || max.y > window.y + 1.0));
+        let parent = parents.get(e).ok().and_then(|p| rect(p.parent()));
+        let outside_parent = parent.is_some_and(|(pmin, pmax, _)| max.x > pmax.x + 1.0 || min.x < pmin.x - 1.0);
+        if outside_window || outside_parent {
+            out.push(tr.map_or("(plain text)", |t| if t.key.is_empty() { "(message)" } else { t.key }).to_string());
+        }
+    }
+    out
 }
 
 #[cfg(test)]

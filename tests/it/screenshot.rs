@@ -263,3 +263,47 @@ fn an_idle_unit_does_not_redraw() {
     // drawn dozens of frames here.
     assert!(after - before <= 3, "{} frames drawn in 6 idle seconds", after - before);
 }
+
+/// The README's demo scenario under Xvfb, in Chinese and in English: every screen of a visit
+/// is photographed (kept under `target/tmp/screenshots/visit-LANG/` to look at), and none has
+/// a text outside the window or sticking out of its box.
+#[test]
+fn every_visit_screen_in_both_languages() {
+    let (display, _xvfb) = display(true);
+    for lang in ["zh", "en"] {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots").join(format!("visit-{lang}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("visit-{lang}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&work);
+        let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+            .args(["--window", "1280x800", "--lang", lang, "--demo"])
+            .args(["--vault", work.join("vault").to_str().unwrap()])
+            .args(["--scenario", crate::root().join("scenarios/demo-visit.toml").to_str().unwrap()])
+            .args(["--screenshots", dir.to_str().unwrap()])
+            .env("DISPLAY", &display)
+            .env("WGPU_BACKEND", "vulkan")
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("DOORSTEP_BRIDGE")
+            .output()
+            .expect("run doorstep");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "the scenario in {lang}: {:?}\n{}",
+            out.status,
+            said.lines().filter(|l| l.starts_with("doorstep")).collect::<Vec<_>>().join("\n")
+        );
+        let mut shots = 0;
+        for entry in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok) {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                assert_eq!(report["clipped"], serde_json::json!([]), "{lang} {}: clipped text", path.display());
+                assert!(path.with_extension("png").exists(), "{} was saved", path.with_extension("png").display());
+                shots += 1;
+            }
+        }
+        assert!(shots >= 15, "{lang}: {shots} screens photographed");
+        let _ = std::fs::remove_dir_all(&work);
+    }
+}

@@ -79,6 +79,11 @@ impl Work {
         self.card_note.clone().unwrap_or_else(|| Tr::new("visit.applicant.card_hint"))
     }
 
+    /// The photo taken in this visit, as the screen shows it.
+    pub fn photo_image(&self) -> Option<Handle<Image>> {
+        self.shot_image.clone()
+    }
+
     /// Adds a stroke to the signature (the pad's own drawing, or a scenario's).
     pub fn add_stroke(&mut self, points: Vec<Vec2>) {
         self.strokes.push(points);
@@ -131,7 +136,7 @@ fn photo(v: &View, ui: &mut ChildSpawnerCommands) {
     if v.work.shot.is_some() {
         buttons.push((Act::Next, Tr::new("visit.photo.use"), true));
     }
-    actions(ui, buttons);
+    actions(v, buttons);
 }
 
 fn procedure(v: &View) -> Procedure {
@@ -143,9 +148,10 @@ fn fingers(v: &View, ui: &mut ChildSpawnerCommands) {
     let needed = v.visit.state.services().map(|s| s.rules.fingerprints);
     if needed == Some(FingerprintRequirement::NotTaken) {
         line(ui, Tr::new("visit.fingers.not_needed"));
-        actions(ui, vec![(Act::Next, Tr::new("visit.next"), true)]);
+        actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
         return;
     }
+    hands(v, ui);
     for a in &v.work.attempts {
         let tr = match &a.result {
             FingerResult::Print { quality, .. } => Tr::new("visit.fingers.taken").with("q", quality),
@@ -166,15 +172,62 @@ fn fingers(v: &View, ui: &mut ChildSpawnerCommands) {
         Some(finger) => {
             heading(ui, Tr::new("visit.fingers.next").with_key("finger", finger.key()));
             actions(
-                ui,
+                v,
                 vec![
                     (Act::ScanFinger, Tr::new("visit.fingers.scan"), true),
-                    (Act::NoPrint("missing"), Tr::new("no-print.missing"), false),
+                    (Act::NoPrint("missing"), Tr::new("visit.fingers.missing"), false),
                 ],
             );
         }
-        None => actions(ui, vec![(Act::Next, Tr::new("visit.next"), true)]),
+        None => actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]),
     }
+}
+
+/// Both hands as the applicant faces the unit: each finger a box, the one asked for lit, the
+/// ones done green (a print) or red (no print). Guards against the wrong hand.
+fn hands(v: &View, ui: &mut ChildSpawnerCommands) {
+    let next = next_finger(&v.work.attempts, &procedure(v));
+    ui.spawn(Node { column_gap: Val::Px(32.0), ..default() }).with_children(|row| {
+        for (hand, fingers) in
+            [("visit.fingers.left_hand", [10u8, 9, 8, 7, 6]), ("visit.fingers.right_hand", [1, 2, 3, 4, 5])]
+        {
+            row.spawn(Node {
+                flex_direction: FlexDirection::Column,
+                row_gap: Val::Px(4.0),
+                align_items: AlignItems::Center,
+                ..default()
+            })
+            .with_children(|col| {
+                col.spawn(crate::ui::widgets::label(Tr::new(hand), theme::BODY_SIZE, theme::TEXT));
+                col.spawn(Node { column_gap: Val::Px(6.0), align_items: AlignItems::End, ..default() }).with_children(
+                    |h| {
+                        for n in fingers {
+                            let done = v.work.attempts.iter().rev().find(|a| a.finger.number() == n);
+                            let colour = match done.map(|a| &a.result) {
+                                Some(FingerResult::Print { quality, .. }) if *quality >= procedure(v).min_quality => {
+                                    theme::OK
+                                }
+                                Some(_) => theme::ERROR,
+                                None if next.map(Finger::number) == Some(n) => theme::PRIMARY,
+                                None => theme::KEY_BORDER,
+                            };
+                            // Thumbs are short and wide, the middle finger the tallest.
+                            let tall = [0.0, 56.0, 80.0, 88.0, 80.0, 64.0][usize::from((n - 1) % 5 + 1)];
+                            h.spawn((
+                                Node {
+                                    width: Val::Px(if n % 5 == 1 { 36.0 } else { 28.0 }),
+                                    height: Val::Px(tall),
+                                    border_radius: BorderRadius::all(Val::Px(12.0)),
+                                    ..default()
+                                },
+                                BackgroundColor(colour),
+                            ));
+                        }
+                    },
+                );
+            });
+        }
+    });
 }
 
 fn sign(v: &View, ui: &mut ChildSpawnerCommands) {
@@ -211,7 +264,7 @@ fn sign(v: &View, ui: &mut ChildSpawnerCommands) {
         }
     });
     actions(
-        ui,
+        v,
         vec![(Act::ClearSignature, Tr::new("visit.sign.clear"), false), (Act::Next, Tr::new("visit.sign.done"), true)],
     );
 }

@@ -47,7 +47,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
             if closing.seal.is_some() {
                 heading(ui, Tr::new("visit.seal.sealing"));
             } else {
-                actions(ui, vec![(Act::Seal, Tr::new("visit.seal.button"), true)]);
+                actions(v, vec![(Act::Seal, Tr::new("visit.seal.button"), true)]);
             }
         }
         Step::Receipt => {
@@ -57,7 +57,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
                 line(ui, Tr::new("visit.receipt.printing"));
             } else {
                 actions(
-                    ui,
+                    v,
                     vec![
                         (Act::Print, Tr::new("visit.receipt.print"), true),
                         (Act::Next, Tr::new("visit.receipt.on_screen"), false),
@@ -109,10 +109,10 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
                     Tr::new("visit.rating.call_back"),
                     v.form.is_on(CALL_BACK),
                 ));
-                actions(ui, vec![(Act::Next, Tr::new("visit.rating.submit"), true)]);
+                actions(v, vec![(Act::Next, Tr::new("visit.rating.submit"), true)]);
             }
             actions(
-                ui,
+                v,
                 vec![
                     (Act::RateLater, Tr::new("visit.rating.later"), false),
                     (Act::RateDeclined, Tr::new("visit.rating.declined"), false),
@@ -123,7 +123,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
             let done = v.visit.step() == Step::Done;
             heading(ui, Tr::new(if done { "visit.done.title" } else { "visit.abandoned.title" }));
             numbers(v.visit, ui);
-            actions(ui, vec![(Act::Finish, Tr::new("visit.done.home"), true)]);
+            actions(v, vec![(Act::Finish, Tr::new("visit.done.home"), true)]);
         }
         _ => {}
     }

@@ -13,7 +13,7 @@ use doorstep_core::{ApplicantInput, IdentitySource, Localize, Service, Yuan};
 
 use super::{Act, View, actions, heading, line};
 use crate::screens::PolicyInUse;
-use crate::ui::form::{Form, choice_button, text_field};
+use crate::ui::form::{Form, action_button, choice_button, text_field};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::label;
@@ -62,7 +62,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     match &v.visit.state {
         VisitState::Applicant(_) => applicant(v, ui),
         VisitState::Services(_) => services(v, ui),
-        VisitState::Details(_) => details(ui),
+        VisitState::Details(_) => details(v, ui),
         VisitState::Review(r) => review(v, r, ui),
         VisitState::Pay(_) => pay(v, ui),
         _ => {}
@@ -72,16 +72,34 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
 fn applicant(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.applicant.title"));
     line(ui, v.work.card_line());
-    actions(ui, vec![(Act::ReadCard, Tr::new("visit.applicant.read_card"), false)]);
+    ui.spawn(Node::default()).with_child(action_button(Act::ReadCard, Tr::new("visit.applicant.read_card"), false));
     ui.spawn(text_field(key::NAME, Tr::new("visit.applicant.name"), 30));
     ui.spawn(text_field(key::ID_NUMBER, Tr::new("visit.applicant.id_number"), 18));
-    actions(ui, vec![(Act::Next, Tr::new("visit.next"), true)]);
+    actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
 }
 
 fn services(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.services.title"));
     let now = crate::settings::now();
     let chosen: Vec<Service> = OFFERED.iter().filter(|s| v.form.is_on(s)).filter_map(|s| s.parse().ok()).collect();
+    // The fee, itemised, recomputed at every change.
+    if !chosen.is_empty() {
+        match v.policy.fees.quote(&chosen, now.date()) {
+            Ok(q) => {
+                for l in &q.lines {
+                    line(
+                        ui,
+                        Tr::new("visit.services.fee_line")
+                            .with("zh", &l.description_zh)
+                            .with("en", &l.description_en)
+                            .with("amount", l.amount),
+                    );
+                }
+                heading(ui, Tr::new("visit.services.total").with("amount", q.total));
+            }
+            Err(e) => line(ui, Tr::message(e.message())),
+        }
+    }
     ui.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() }).with_children(
         |list| {
             for spec in OFFERED {
@@ -118,53 +136,64 @@ fn services(v: &View, ui: &mut ChildSpawnerCommands) {
             }
         },
     );
-    // The fee, itemised, recomputed at every change.
-    if !chosen.is_empty() {
-        match v.policy.fees.quote(&chosen, now.date()) {
-            Ok(q) => {
-                for l in &q.lines {
-                    line(
-                        ui,
-                        Tr::new("visit.services.fee_line")
-                            .with("zh", &l.description_zh)
-                            .with("en", &l.description_en)
-                            .with("amount", l.amount),
-                    );
-                }
-                heading(ui, Tr::new("visit.services.total").with("amount", q.total));
-            }
-            Err(e) => line(ui, Tr::message(e.message())),
-        }
-    }
-    actions(ui, vec![(Act::Next, Tr::new("visit.next"), true)]);
+    actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
 }
 
-fn details(ui: &mut ChildSpawnerCommands) {
+fn details(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.details.title"));
     ui.spawn(text_field(key::PHONE, Tr::new("visit.details.phone"), 20));
     ui.spawn(text_field(key::ADDRESS, Tr::new("visit.details.address"), 80));
     ui.spawn(text_field(key::OFFICE, Tr::new("visit.details.office"), 40));
-    actions(ui, vec![(Act::Next, Tr::new("visit.next"), true)]);
+    actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
 }
 
 fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.review.title"));
-    if let Some(who) = v.visit.state.identified() {
-        ui.spawn(label(
-            Tr::new("visit.review.applicant").with("name", who.applicant.name.as_str()),
-            theme::TITLE_SIZE,
-            theme::TEXT,
-        ));
-    }
-    if let Some(s) = v.visit.state.services() {
-        for service in &s.services {
-            ui.spawn(label(Tr::message(service.describe()), theme::HEADING_SIZE, theme::TEXT));
+    // Large, for the applicant to read: each line is checked with them.
+    let big = |ui: &mut ChildSpawnerCommands, tr: Tr| {
+        ui.spawn(label(tr, theme::HEADING_SIZE, theme::TEXT));
+    };
+    ui.spawn(Node { column_gap: Val::Px(32.0), ..default() }).with_children(|row| {
+        if let Some(image) = v.work.photo_image() {
+            row.spawn((
+                ImageNode::new(image),
+                Node { width: Val::Px(133.0), height: Val::Px(177.0), flex_shrink: 0.0, ..default() },
+            ));
         }
-        heading(ui, Tr::new("visit.services.total").with("amount", s.quote.total));
-    }
-    ui.spawn(label(Tr::new(r.details.delivery.key()), theme::HEADING_SIZE, theme::TEXT));
+        row.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() }).with_children(
+            |col| {
+                if let Some(who) = v.visit.state.identified() {
+                    col.spawn(label(
+                        Tr::new("visit.review.applicant").with("name", who.applicant.name.as_str()),
+                        theme::TITLE_SIZE,
+                        theme::TEXT,
+                    ));
+                    if let doorstep_core::Identity::Citizen { id } = &who.applicant.identity {
+                        big(col, Tr::new("visit.review.id_number").with("id", id.as_str()));
+                    }
+                }
+                if let Some(s) = v.visit.state.services() {
+                    for service in &s.services {
+                        big(col, Tr::message(service.describe()));
+                    }
+                    big(col, Tr::new("visit.services.total").with("amount", s.quote.total));
+                }
+            },
+        );
+    });
+    big(ui, Tr::new("visit.review.phone").with("phone", r.details.phone.e164()));
+    big(ui, Tr::new("visit.review.address").with("address", &r.details.address));
+    let delivery = Tr::new("visit.review.delivery").with_key("how", r.details.delivery.key());
+    big(
+        ui,
+        match &r.details.delivery {
+            doorstep_core::visit::Delivery::Pickup { office }
+            | doorstep_core::visit::Delivery::Delegate { office, .. } => delivery.with("office", office),
+            doorstep_core::visit::Delivery::Post { .. } => delivery.with("office", ""),
+        },
+    );
     line(ui, Tr::new("visit.review.check"));
-    actions(ui, vec![(Act::Next, Tr::new("visit.review.confirm"), true)]);
+    actions(v, vec![(Act::Next, Tr::new("visit.review.confirm"), true)]);
 }
 
 /// Stopping the visit: why, and the refund when money was taken.
@@ -176,7 +205,7 @@ pub fn abandon_panel(v: &View, ui: &mut ChildSpawnerCommands) {
         ui.spawn(text_field(key::REFUND, Tr::new("visit.abandon.refund"), 40));
     }
     actions(
-        ui,
+        v,
         vec![
             (Act::ConfirmAbandon, Tr::new("visit.abandon.confirm"), true),
             (Act::CancelAbandon, Tr::new("visit.abandon.cancel"), false),
@@ -213,7 +242,7 @@ fn pay(v: &View, ui: &mut ChildSpawnerCommands) {
     if v.form.get(key::PAYMENT) != "cash" {
         ui.spawn(text_field(key::REFERENCE, Tr::new("visit.pay.reference"), 40));
     }
-    actions(ui, vec![(Act::Next, Tr::new("visit.pay.confirm"), true)]);
+    actions(v, vec![(Act::Next, Tr::new("visit.pay.confirm"), true)]);
 }
 
 /// The input of a form step, from the form.

@@ -58,6 +58,10 @@ pub const ABANDONING: &str = "abandon";
 #[derive(Component, Debug)]
 pub struct VisitBody;
 
+/// The foot of the visit screen: the step's buttons, always in view.
+#[derive(Component, Debug)]
+pub struct VisitFoot;
+
 /// The step shown last, to clear the form when a new step comes up.
 #[derive(Resource, Debug, Default)]
 struct Shown(Option<(String, Step)>);
@@ -83,7 +87,7 @@ pub fn plugin(app: &mut App) {
             .chain()
             .run_if(in_state(Screen::Visit)),
     );
-    app.add_systems(Update, capture::draw_signature.run_if(in_state(Screen::Visit)));
+    app.add_systems(Update, (capture::draw_signature, scroll_body).run_if(in_state(Screen::Visit)));
 }
 
 /// The visit screen is shown while there is a visit in hand, the home screen after it.
@@ -112,7 +116,44 @@ fn spawn(mut commands: Commands, auth: Res<Auth>) {
                 ..default()
             },
         ));
+        root.spawn((
+            VisitFoot,
+            Node {
+                flex_shrink: 0.0,
+                padding: UiRect::axes(Val::Px(32.0), Val::Px(12.0)),
+                column_gap: Val::Px(16.0),
+                row_gap: Val::Px(12.0),
+                flex_wrap: FlexWrap::Wrap,
+                border: UiRect::top(Val::Px(2.0)),
+                ..default()
+            },
+            BorderColor::all(theme::KEY_BORDER),
+            BackgroundColor(theme::BACKGROUND),
+        ));
     });
+}
+
+/// The body scrolls with the wheel and with a finger dragged on the screen (not on the
+/// signature pad, which takes the finger for ink).
+fn scroll_body(
+    mut wheel: MessageReader<bevy::input::mouse::MouseWheel>,
+    touches: Option<Res<bevy::input::touch::Touches>>,
+    pad: Query<&Interaction, With<capture::SignaturePad>>,
+    mut body: Query<&mut ScrollPosition, With<VisitBody>>,
+) {
+    use bevy::input::mouse::MouseScrollUnit;
+    let mut dy: f32 = wheel.read().map(|w| if w.unit == MouseScrollUnit::Line { w.y * 48.0 } else { w.y }).sum();
+    let signing = pad.iter().any(|i| *i == Interaction::Pressed);
+    if let Some(t) = touches
+        && !signing
+    {
+        dy += t.iter().map(|t| t.delta().y).sum::<f32>();
+    }
+    if dy != 0.0 {
+        for mut p in &mut body {
+            p.y = (p.y - dy).max(0.0);
+        }
+    }
 }
 
 fn press_acts(
@@ -142,6 +183,8 @@ pub struct View<'a> {
     pub form: &'a Form,
     pub work: &'a Work,
     pub policy: &'a doorstep_core::Policy,
+    /// The buttons the step puts at the foot of the screen.
+    pub foot: std::cell::RefCell<Vec<(Act, Tr, bool)>>,
 }
 
 /// Rebuilds the body when the visit, the form's choices or the step's work changed. Typing
@@ -155,11 +198,12 @@ fn rebuild(
     policy: Res<PolicyInUse>,
     mut shown: ResMut<Shown>,
     body: Query<Entity, With<VisitBody>>,
+    foot: Query<Entity, With<VisitFoot>>,
     mut last_choices: Local<Option<u64>>,
     mut last_generation: Local<u64>,
 ) {
     let Some(visit) = &flow.visit else { return };
-    let Ok(body) = body.single() else { return };
+    let (Ok(body), Ok(foot)) = (body.single(), foot.single()) else { return };
     let now = (visit.id.clone(), visit.step());
     let new_step = shown.0.as_ref() != Some(&now);
     if new_step {
@@ -174,9 +218,14 @@ fn rebuild(
     *last_choices = Some(form.choices);
     *last_generation = work.generation;
     commands.entity(body).despawn_children();
-    let view = View { visit, form: &form, work: &work, policy: &policy.0 };
+    commands.entity(foot).despawn_children();
+    let view = View { visit, form: &form, work: &work, policy: &policy.0, foot: Default::default() };
     commands.entity(body).with_children(|ui| {
         step_bar(ui, visit.step());
+        // Stopping is possible until the receipt: the last button at the foot.
+        if visit.step() < Step::Receipt && !form.is_on(ABANDONING) {
+            view.foot.borrow_mut().push((Act::Abandon, Tr::new("visit.abandon.button"), false));
+        }
         if let Some(refusal) = &flow.refusal {
             ui.spawn(label(Tr::message(refusal.clone()), theme::BODY_SIZE, theme::ERROR));
         }
@@ -188,6 +237,20 @@ fn rebuild(
             Step::Applicant | Step::Services | Step::Details | Step::Review | Step::Pay => forms::view(&view, ui),
             Step::Photo | Step::Fingerprints | Step::Sign => capture::view(&view, ui),
             Step::Seal | Step::Receipt | Step::Rating | Step::Done | Step::Abandoned => closing::view(&view, ui),
+        }
+    });
+    commands.entity(foot).with_children(|row| {
+        let mut buttons = view.foot.take();
+        // "Stop" goes last, away from the step's own buttons.
+        if let Some(at) = buttons.iter().position(|(a, _, _)| *a == Act::Abandon) {
+            let stop = buttons.remove(at);
+            buttons.push(stop);
+        }
+        for (act, tr, primary) in buttons {
+            if act == Act::Abandon {
+                row.spawn(Node { flex_grow: 1.0, ..default() });
+            }
+            row.spawn(action_button(act, tr, primary));
         }
     });
 }
@@ -216,21 +279,12 @@ fn step_bar(ui: &mut ChildSpawnerCommands, at: Step) {
                     bar.spawn((node, BorderColor::all(colour), children![text]));
                 }
             }
-            // Stopping is possible until the receipt.
-            if at < Step::Receipt {
-                bar.spawn(action_button(Act::Abandon, Tr::new("visit.abandon.button"), false));
-            }
         });
 }
 
-/// The row of buttons at the foot of a step.
-pub fn actions(ui: &mut ChildSpawnerCommands, buttons: Vec<(Act, Tr, bool)>) {
-    ui.spawn(Node { column_gap: Val::Px(16.0), row_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() })
-        .with_children(|row| {
-            for (act, tr, primary) in buttons {
-                row.spawn(action_button(act, tr, primary));
-            }
-        });
+/// Buttons for the foot of the screen, which stays in view however long the step is.
+pub fn actions(v: &View, buttons: Vec<(Act, Tr, bool)>) {
+    v.foot.borrow_mut().extend(buttons);
 }
 
 /// A line of text in the body.
