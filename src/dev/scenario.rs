@@ -360,6 +360,18 @@ fn clipped_texts(
 mod tests {
     use super::*;
 
+    /// The README's example and the demo scenario are scenarios this runner takes.
+    #[test]
+    fn the_readme_example_and_the_demo_scenario_parse() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("```toml\n[[step]]").expect("the README's example") + "```toml\n".len();
+        let end = start + readme[start..].find("```").expect("its end");
+        let steps = parse(&readme[start..end], Path::new("README.md")).unwrap();
+        assert!(steps.len() > 30 && steps.iter().any(|s| s.action == Action::Sign), "{} steps", steps.len());
+        let demo = include_str!("../../scenarios/demo-visit.toml");
+        assert!(parse(demo, Path::new("demo-visit.toml")).unwrap().len() > steps.len());
+    }
+
     #[test]
     fn a_step_has_exactly_one_action() {
         let p = Path::new("t.toml");
