@@ -65,7 +65,15 @@ pub struct Work {
     pub(super) busy: bool,
     pub(super) closing: super::closing::Closing,
     pub(super) closing_seen: u64,
+    /// The live preview while the photo step waits for a photo.
+    live: Option<super::live::Live>,
+    live_image: Option<Handle<Image>>,
+    live_seq: u64,
 }
+
+/// The guidance under the live preview, rewritten in place on every frame.
+#[derive(Component, Debug)]
+pub struct LiveAdvice;
 
 impl Work {
     fn touch(&mut self) {
@@ -113,6 +121,19 @@ fn photo(v: &View, ui: &mut ChildSpawnerCommands) {
         line(ui, Tr::new("visit.photo.checking"));
     } else if let Some(note) = &v.work.photo_note {
         line(ui, note.clone());
+    }
+    if v.work.shot.is_none()
+        && let Some(image) = &v.work.live_image
+    {
+        let (w, h) = super::live::PREVIEW;
+        ui.spawn((
+            ImageNode::new(image.clone()),
+            Node { width: Val::Px(w as f32), height: Val::Px(h as f32), ..default() },
+        ));
+        ui.spawn((
+            LiveAdvice,
+            crate::ui::widgets::label(Tr::new("visit.photo.live_wait"), theme::HEADING_SIZE, theme::PRIMARY),
+        ));
     }
     if let Some(image) = &v.work.shot_image {
         // The photo at 354×472 px, half size: the officer and the applicant see what was taken.
@@ -371,17 +392,17 @@ pub fn signature_png(strokes: &[Vec<Vec2>]) -> Vec<u8> {
 
 /// A JPEG as a texture for the screen.
 fn screen_image(jpeg: &[u8]) -> Option<Image> {
+    let rgba = image::load_from_memory(jpeg).ok()?.to_rgba8();
+    screen_image_rgba(rgba.width(), rgba.height(), rgba.into_raw())
+}
+
+/// RGBA pixels as a texture for the screen (kept on the CPU side too, to be updated).
+fn screen_image_rgba(width: u32, height: u32, rgba: Vec<u8>) -> Option<Image> {
     use bevy::asset::RenderAssetUsages;
     use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
-    let rgba = image::load_from_memory(jpeg).ok()?.to_rgba8();
-    let size = Extent3d { width: rgba.width(), height: rgba.height(), depth_or_array_layers: 1 };
-    Some(Image::new(
-        size,
-        TextureDimension::D2,
-        rgba.into_raw(),
-        TextureFormat::Rgba8UnormSrgb,
-        RenderAssetUsages::RENDER_WORLD,
-    ))
+    let size = Extent3d { width, height, depth_or_array_layers: 1 };
+    let usage = RenderAssetUsages::RENDER_WORLD | RenderAssetUsages::MAIN_WORLD;
+    Some(Image::new(size, TextureDimension::D2, rgba, TextureFormat::Rgba8UnormSrgb, usage))
 }
 
 pub fn digest(bytes: &[u8]) -> String {
@@ -519,6 +540,66 @@ pub fn act(
             }
             _ => {}
         }
+    }
+}
+
+/// Runs the live preview while the photo step has no photo, draws its frames and guidance, and
+/// takes the photo it took by itself.
+pub fn run_live(
+    flow: Res<VisitFlow>,
+    mut work: ResMut<Work>,
+    waker: Res<Waker>,
+    images: Option<ResMut<Assets<Image>>>,
+    mut advice: Query<&mut Tr, With<LiveAdvice>>,
+) {
+    let wanted =
+        flow.visit.as_ref().is_some_and(|v| v.step() == Step::Photo) && work.shot.is_none() && work.photo.is_none();
+    if !wanted {
+        if work.live.is_some() {
+            work.live = None;
+        }
+        return;
+    }
+    // No screen to show it on (headless): the photo is taken with the button.
+    let Some(mut images) = images else { return };
+    if work.live.is_none() && work.photo_note.is_none() {
+        let (w, h) = super::live::PREVIEW;
+        let blank = vec![40u8; (w * h * 4) as usize];
+        work.live_image = screen_image_rgba(w, h, blank).map(|i| images.add(i));
+        work.live = Some(super::live::Live::start(waker.clone()));
+        work.touch();
+        return;
+    }
+    let Some(live) = &work.live else { return };
+    let (seq, rgba, tips, taken) = {
+        let Ok(mut v) = live.view.lock() else { return };
+        (v.seq, std::mem::take(&mut v.rgba), v.advice.clone(), v.taken.take())
+    };
+    if seq != work.live_seq && !rgba.is_empty() {
+        work.live_seq = seq;
+        if let Some(mut image) = work.live_image.as_ref().and_then(|h| images.get_mut(h)) {
+            image.data = Some(rgba);
+        }
+        let wanted = tips.first().map_or_else(|| Tr::new("visit.photo.live_hold"), |k| Tr::new(k));
+        for mut tr in &mut advice {
+            if *tr != wanted {
+                *tr = wanted.clone();
+            }
+        }
+    }
+    match taken {
+        Some(Ok(shot)) => {
+            work.shot_image = screen_image(&shot.jpeg).map(|i| images.add(i));
+            work.shot = Some(shot);
+            work.live = None;
+            work.touch();
+        }
+        Some(Err(note)) => {
+            work.photo_note = Some(note);
+            work.live = None;
+            work.touch();
+        }
+        None => {}
     }
 }
 

@@ -6,6 +6,7 @@
 mod capture;
 mod closing;
 mod forms;
+mod live;
 
 use bevy::prelude::*;
 use doorstep_core::visit::{Step, Visit};
@@ -88,6 +89,8 @@ pub fn plugin(app: &mut App) {
             .run_if(in_state(Screen::Visit)),
     );
     app.add_systems(Update, (capture::draw_signature, scroll_body).run_if(in_state(Screen::Visit)));
+    // Not only on the visit screen: a lock mid-photo must stop the camera too.
+    app.add_systems(Update, capture::run_live.after(capture::finish));
 }
 
 /// The visit screen is shown while there is a visit in hand, the home screen after it.

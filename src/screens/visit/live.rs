@@ -1,0 +1,159 @@
+//! The photo step's live preview: a thread reads the camera (the replay camera in demo mode),
+//! runs the photo checks' live path on every frame, and hands the screen a small preview with
+//! what to change. When every check the crop cannot fix has passed on several frames running,
+//! it keeps the sharpest of them, crops it to the standard and checks it in full: the photo is
+//! taken by itself. The screen draws each new frame (rendering is continuous only while the
+//! preview runs; the thread wakes the event loop per frame).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use doorstep_devices::camera::{CameraSource, ReplayCamera};
+use doorstep_photo::assess::{Assessor, Profile};
+use image::RgbImage;
+
+use super::capture::Shot;
+use crate::tasks::Waker;
+use crate::ui::i18n::Tr;
+
+/// The preview's size (the frame reduced, for the screen).
+pub const PREVIEW: (u32, u32) = (640, 360);
+/// Checks the crop takes care of: framing on the camera frame is not the photo's framing.
+const FRAMING: [&str; 6] = ["resolution", "face_width", "eye_distance", "head_in_frame", "eye_line", "centred"];
+/// Frames in a row with nothing to change before the photo is taken.
+const STEADY: usize = 5;
+/// The preview's pace at most.
+const FRAME_TIME: Duration = Duration::from_millis(40);
+
+/// What the live thread last saw.
+#[derive(Default)]
+pub struct LiveView {
+    /// The preview, RGBA, and a count that changes with each frame.
+    pub rgba: Vec<u8>,
+    pub seq: u64,
+    /// What to change (advice keys), first the most important; empty: hold still.
+    pub advice: Vec<&'static str>,
+    /// Checks done per second, for the benchmark.
+    pub checks_per_second: f32,
+    /// The photo taken by itself, or why the camera stopped.
+    pub taken: Option<Result<Shot, Tr>>,
+}
+
+/// A running preview; dropping it stops the thread.
+pub struct Live {
+    pub view: Arc<Mutex<LiveView>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Live {
+    pub fn start(waker: Waker) -> Live {
+        let view: Arc<Mutex<LiveView>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (v, s) = (view.clone(), stop.clone());
+        let spawned = std::thread::Builder::new().name("camera".into()).spawn(move || {
+            let result = run(&v, &s, &waker);
+            if let Err(e) = result
+                && let Ok(mut view) = v.lock()
+            {
+                view.taken = Some(Err(e));
+            }
+            waker.wake();
+        });
+        if let Err(e) = spawned {
+            error!("cannot start the camera thread: {e}");
+        }
+        Live { view, stop }
+    }
+}
+
+fn set(view: &Mutex<LiveView>, f: impl FnOnce(&mut LiveView)) {
+    if let Ok(mut v) = view.lock() {
+        f(&mut v);
+    }
+}
+
+/// The frames of the replay camera, decoded once (a real camera gives them decoded).
+fn frames() -> Result<Vec<RgbImage>, Tr> {
+    let mut camera = ReplayCamera::new(&crate::cli::devices::default_replay_dir());
+    camera.open().map_err(|e| {
+        error!("camera: {e}");
+        Tr::new("visit.photo.no_camera")
+    })?;
+    // The replay camera goes round its folder: read until the first frame comes again.
+    let mut out: Vec<RgbImage> = Vec::new();
+    while out.len() < 64
+        && let Ok(f) = camera.next_frame()
+        && let Some(img) = RgbImage::from_raw(f.width, f.height, f.rgb)
+        && out.first().is_none_or(|first| first.as_raw() != img.as_raw())
+    {
+        out.push(img);
+    }
+    if out.is_empty() { Err(Tr::new("visit.photo.no_camera")) } else { Ok(out) }
+}
+
+fn run(view: &Mutex<LiveView>, stop: &AtomicBool, waker: &Waker) -> Result<(), Tr> {
+    let frames = frames()?;
+    let mut assessor = Assessor::new().map_err(|e| {
+        error!("the face models: {e}");
+        Tr::new("visit.photo.no_model")
+    })?;
+    let profile = Profile::by_name("passport").ok_or_else(|| Tr::new("visit.photo.no_model"))?;
+    let mut steady: Vec<(f32, usize)> = Vec::new();
+    let (mut count, mut since) = (0u32, Instant::now());
+    for (i, frame) in frames.iter().enumerate().cycle() {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let a = assessor.assess_live(frame, &profile);
+        let advice: Vec<&'static str> = a
+            .refusals()
+            .filter(|c| !FRAMING.contains(&c.name))
+            .map(|c| c.advice.unwrap_or("photo.cannot.no-face"))
+            .collect();
+        let preview = image::imageops::resize(frame, PREVIEW.0, PREVIEW.1, image::imageops::FilterType::Triangle);
+        let rgba = image::DynamicImage::ImageRgb8(preview).to_rgba8().into_raw();
+        count += 1;
+        let rate = count as f32 / since.elapsed().as_secs_f32().max(0.001);
+        if since.elapsed() > Duration::from_secs(2) {
+            (count, since) = (0, Instant::now());
+        }
+        set(view, |v| {
+            v.rgba = rgba;
+            v.seq += 1;
+            v.advice = advice.clone();
+            v.checks_per_second = rate;
+        });
+        waker.wake();
+        if advice.is_empty() {
+            let sharp = a.checks.iter().find(|c| c.name == "sharpness").and_then(|c| c.value).unwrap_or(0.0);
+            steady.push((sharp, i));
+        } else {
+            steady.clear();
+        }
+        if steady.len() >= STEADY {
+            // The sharpest of the steady frames, cropped and checked in full.
+            let best = steady.iter().copied().fold((f32::MIN, 0), |b, s| if s.0 > b.0 { s } else { b }).1;
+            steady.clear();
+            if let Ok((jpeg, full)) = assessor.crop(&frames[best], &profile)
+                && full.pass()
+            {
+                let shot = Shot { jpeg, failed: Vec::new(), checks: full.checks.len() };
+                set(view, |v| v.taken = Some(Ok(shot)));
+                return Ok(());
+            }
+        }
+        if let Some(rest) = FRAME_TIME.checked_sub(started.elapsed()) {
+            std::thread::sleep(rest);
+        }
+    }
+    Ok(())
+}
