@@ -17,7 +17,7 @@ use super::forms::key;
 use super::{Act, View, actions, heading, line};
 use crate::peripherals::Peripherals;
 use crate::tasks::{Pending, Poll, Waker};
-use crate::ui::form::{Form, choice_button, text_field};
+use crate::ui::form::{Form, text_field};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::visit_flow::{Drafts, VisitCmd, VisitFlow, part};
@@ -25,8 +25,8 @@ use crate::visit_flow::{Drafts, VisitCmd, VisitFlow, part};
 /// How long the fingerprint module waits for a finger.
 const FINGER_WAIT: Duration = Duration::from_secs(10);
 /// The form keys of the consents and the photo override.
-const CONSENT_APPLICATION: &str = "consent.application";
-const CONSENT_BIOMETRICS: &str = "consent.biometrics";
+pub(super) const CONSENT_APPLICATION: &str = "consent.application";
+pub(super) const CONSENT_BIOMETRICS: &str = "consent.biometrics";
 const OVERRIDE: &str = "photo.override";
 
 /// A photo taken and checked: the cropped JPEG and the checks' verdicts.
@@ -53,11 +53,11 @@ pub struct Work {
     visit: Option<String>,
     card: Option<Pending<Result<doorstep_devices::sam::CardIdentity, String>>>,
     card_note: Option<Tr>,
-    photo: Option<Pending<Result<Shot, Tr>>>,
+    pub(super) photo: Option<Pending<Result<Shot, Tr>>>,
     pub shot: Option<Shot>,
     /// The cropped photo as the screen shows it (none in headless runs).
-    shot_image: Option<Handle<Image>>,
-    photo_note: Option<Tr>,
+    pub(super) shot_image: Option<Handle<Image>>,
+    pub(super) photo_note: Option<Tr>,
     finger: Option<Pending<Result<Print, String>>>,
     pub attempts: Vec<Attempt>,
     finger_note: Option<Tr>,
@@ -66,9 +66,9 @@ pub struct Work {
     pub(super) closing: super::closing::Closing,
     pub(super) closing_seen: u64,
     /// The live preview while the photo step waits for a photo.
-    live: Option<super::live::Live>,
-    live_image: Option<Handle<Image>>,
-    live_seq: u64,
+    pub(super) live: Option<super::live::Live>,
+    pub(super) live_image: Option<Handle<Image>>,
+    pub(super) live_seq: u64,
 }
 
 /// The guidance under the live preview, rewritten in place on every frame.
@@ -76,7 +76,7 @@ pub struct Work {
 pub struct LiveAdvice;
 
 impl Work {
-    fn touch(&mut self) {
+    pub(super) fn touch(&mut self) {
         self.generation += 1;
     }
 
@@ -110,7 +110,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     match v.visit.step() {
         Step::Photo => photo(v, ui),
         Step::Fingerprints => fingers(v, ui),
-        Step::Sign => sign(v, ui),
+        Step::Sign => super::sign::view(v, ui),
         _ => {}
     }
 }
@@ -251,153 +251,14 @@ fn hands(v: &View, ui: &mut ChildSpawnerCommands) {
     });
 }
 
-fn sign(v: &View, ui: &mut ChildSpawnerCommands) {
-    heading(ui, Tr::new("visit.sign.title"));
-    ui.spawn(choice_button(
-        Act::Toggle(CONSENT_APPLICATION),
-        Tr::new("visit.sign.consent_application"),
-        v.form.is_on(CONSENT_APPLICATION),
-    ));
-    ui.spawn(choice_button(
-        Act::Toggle(CONSENT_BIOMETRICS),
-        Tr::new("visit.sign.consent_biometrics"),
-        v.form.is_on(CONSENT_BIOMETRICS),
-    ));
-    line(ui, Tr::new("visit.sign.pad"));
-    ui.spawn((
-        Button,
-        SignaturePad,
-        Node {
-            width: Val::Px(PAD.x),
-            height: Val::Px(PAD.y),
-            border: UiRect::all(Val::Px(2.0)),
-            border_radius: BorderRadius::all(Val::Px(8.0)),
-            ..default()
-        },
-        BackgroundColor(Color::WHITE),
-        BorderColor::all(theme::KEY_BORDER),
-    ))
-    .with_children(|pad| {
-        for stroke in &v.work.strokes {
-            for p in along(stroke, 3.0) {
-                pad.spawn(ink(p));
-            }
-        }
-    });
-    actions(
-        v,
-        vec![(Act::ClearSignature, Tr::new("visit.sign.clear"), false), (Act::Next, Tr::new("visit.sign.done"), true)],
-    );
-}
-
-/// The signature canvas, in logical pixels.
-pub const PAD: Vec2 = Vec2::new(640.0, 220.0);
-
-/// The canvas: strokes are drawn into it while it is pressed.
-#[derive(Component, Debug)]
-pub struct SignaturePad;
-
-/// One dot of ink on the canvas.
-#[derive(Component, Debug)]
-struct Ink;
-
-/// Records the pointer while the canvas is pressed, one stroke per press, and draws it.
-pub fn draw_signature(
-    mut commands: Commands,
-    pads: Query<(Entity, &Interaction, &ComputedNode, &UiGlobalTransform), With<SignaturePad>>,
-    windows: Query<&Window>,
-    mut work: ResMut<Work>,
-    mut pressed_before: Local<bool>,
-) {
-    let Ok((pad, interaction, node, at)) = pads.single() else { return };
-    let pressed = *interaction == Interaction::Pressed;
-    let cursor = windows.iter().find_map(Window::physical_cursor_position);
-    if pressed && let Some(c) = cursor {
-        let scale = node.inverse_scale_factor;
-        let local = (c - (at.translation - node.size / 2.0)) * scale;
-        if !*pressed_before {
-            work.strokes.push(Vec::new());
-        }
-        let inside = local.cmpge(Vec2::ZERO).all() && local.cmple(PAD).all();
-        if inside
-            && let Some(stroke) = work.strokes.last_mut()
-            && stroke.last() != Some(&local)
-        {
-            stroke.push(local);
-            commands.entity(pad).with_child(ink(local));
-        }
-    }
-    *pressed_before = pressed;
-}
-
-/// Points every `step` pixels along a stroke, so it is drawn as a line.
-fn along(stroke: &[Vec2], step: f32) -> Vec<Vec2> {
-    let mut out: Vec<Vec2> = stroke.first().copied().into_iter().collect();
-    for pair in stroke.windows(2) {
-        let n = (pair[0].distance(pair[1]) / step).ceil().max(1.0) as usize;
-        out.extend((1..=n).map(|i| pair[0].lerp(pair[1], i as f32 / n as f32)));
-    }
-    out
-}
-
-fn ink(p: Vec2) -> impl Bundle {
-    (
-        Ink,
-        Node {
-            position_type: PositionType::Absolute,
-            left: Val::Px(p.x - 3.0),
-            top: Val::Px(p.y - 3.0),
-            width: Val::Px(6.0),
-            height: Val::Px(6.0),
-            border_radius: BorderRadius::all(Val::Px(3.0)),
-            ..default()
-        },
-        BackgroundColor(theme::TEXT),
-    )
-}
-
-/// The signature as a PNG: each stroke drawn as a 3-pixel line on white.
-pub fn signature_png(strokes: &[Vec<Vec2>]) -> Vec<u8> {
-    let (w, h) = (PAD.x as u32, PAD.y as u32);
-    let mut img = image::GrayImage::from_pixel(w, h, image::Luma([255]));
-    let mut dot = |p: Vec2| {
-        for dy in -1..=1 {
-            for dx in -1..=1 {
-                let (x, y) = (p.x as i64 + dx, p.y as i64 + dy);
-                if (0..w as i64).contains(&x) && (0..h as i64).contains(&y) {
-                    img.put_pixel(x as u32, y as u32, image::Luma([0]));
-                }
-            }
-        }
-    };
-    for stroke in strokes {
-        for pair in stroke.windows(2) {
-            let steps = pair[0].distance(pair[1]).ceil().max(1.0) as usize;
-            for i in 0..=steps {
-                dot(pair[0].lerp(pair[1], i as f32 / steps as f32));
-            }
-        }
-        if let [only] = stroke.as_slice() {
-            dot(*only);
-        }
-    }
-    let mut png = Vec::new();
-    if let Err(e) =
-        image::DynamicImage::ImageLuma8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-    {
-        error!("cannot encode the signature: {e}");
-    }
-    png
-}
-
 /// A JPEG as a texture for the screen.
-fn screen_image(jpeg: &[u8]) -> Option<Image> {
+pub(super) fn screen_image(jpeg: &[u8]) -> Option<Image> {
     let rgba = image::load_from_memory(jpeg).ok()?.to_rgba8();
     screen_image_rgba(rgba.width(), rgba.height(), rgba.into_raw())
 }
 
 /// RGBA pixels as a texture for the screen (kept on the CPU side too, to be updated).
-fn screen_image_rgba(width: u32, height: u32, rgba: Vec<u8>) -> Option<Image> {
+pub(super) fn screen_image_rgba(width: u32, height: u32, rgba: Vec<u8>) -> Option<Image> {
     use bevy::asset::RenderAssetUsages;
     use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
     let size = Extent3d { width, height, depth_or_array_layers: 1 };
@@ -526,7 +387,7 @@ pub fn act(
             (Act::Next, Step::Sign) => {
                 let strokes = work.strokes.iter().filter(|s| !s.is_empty()).count() as u32;
                 let applicant = (strokes > 0).then(|| {
-                    let png = signature_png(&work.strokes);
+                    let png = super::sign::signature_png(&work.strokes);
                     let d = digest(&png);
                     drafts.save(&visit.id, part::SIGNATURE, png);
                     Strokes { digest: d, strokes }
@@ -540,66 +401,6 @@ pub fn act(
             }
             _ => {}
         }
-    }
-}
-
-/// Runs the live preview while the photo step has no photo, draws its frames and guidance, and
-/// takes the photo it took by itself.
-pub fn run_live(
-    flow: Res<VisitFlow>,
-    mut work: ResMut<Work>,
-    waker: Res<Waker>,
-    images: Option<ResMut<Assets<Image>>>,
-    mut advice: Query<&mut Tr, With<LiveAdvice>>,
-) {
-    let wanted =
-        flow.visit.as_ref().is_some_and(|v| v.step() == Step::Photo) && work.shot.is_none() && work.photo.is_none();
-    if !wanted {
-        if work.live.is_some() {
-            work.live = None;
-        }
-        return;
-    }
-    // No screen to show it on (headless): the photo is taken with the button.
-    let Some(mut images) = images else { return };
-    if work.live.is_none() && work.photo_note.is_none() {
-        let (w, h) = super::live::PREVIEW;
-        let blank = vec![40u8; (w * h * 4) as usize];
-        work.live_image = screen_image_rgba(w, h, blank).map(|i| images.add(i));
-        work.live = Some(super::live::Live::start(waker.clone()));
-        work.touch();
-        return;
-    }
-    let Some(live) = &work.live else { return };
-    let (seq, rgba, tips, taken) = {
-        let Ok(mut v) = live.view.lock() else { return };
-        (v.seq, std::mem::take(&mut v.rgba), v.advice.clone(), v.taken.take())
-    };
-    if seq != work.live_seq && !rgba.is_empty() {
-        work.live_seq = seq;
-        if let Some(mut image) = work.live_image.as_ref().and_then(|h| images.get_mut(h)) {
-            image.data = Some(rgba);
-        }
-        let wanted = tips.first().map_or_else(|| Tr::new("visit.photo.live_hold"), |k| Tr::new(k));
-        for mut tr in &mut advice {
-            if *tr != wanted {
-                *tr = wanted.clone();
-            }
-        }
-    }
-    match taken {
-        Some(Ok(shot)) => {
-            work.shot_image = screen_image(&shot.jpeg).map(|i| images.add(i));
-            work.shot = Some(shot);
-            work.live = None;
-            work.touch();
-        }
-        Some(Err(note)) => {
-            work.photo_note = Some(note);
-            work.live = None;
-            work.touch();
-        }
-        None => {}
     }
 }
 

@@ -14,9 +14,11 @@ use doorstep_devices::camera::{CameraSource, ReplayCamera};
 use doorstep_photo::assess::{Assessor, Profile};
 use image::RgbImage;
 
-use super::capture::Shot;
+use super::capture::{LiveAdvice, Shot, Work, screen_image, screen_image_rgba};
 use crate::tasks::Waker;
 use crate::ui::i18n::Tr;
+use crate::visit_flow::VisitFlow;
+use doorstep_core::visit::Step;
 
 /// The preview's size (the frame reduced, for the screen).
 pub const PREVIEW: (u32, u32) = (640, 360);
@@ -156,4 +158,64 @@ fn run(view: &Mutex<LiveView>, stop: &AtomicBool, waker: &Waker) -> Result<(), T
         }
     }
     Ok(())
+}
+
+/// Runs the live preview while the photo step has no photo, draws its frames and guidance, and
+/// takes the photo it took by itself.
+pub fn run_live(
+    flow: Res<VisitFlow>,
+    mut work: ResMut<Work>,
+    waker: Res<Waker>,
+    images: Option<ResMut<Assets<Image>>>,
+    mut advice: Query<&mut Tr, With<LiveAdvice>>,
+) {
+    let wanted =
+        flow.visit.as_ref().is_some_and(|v| v.step() == Step::Photo) && work.shot.is_none() && work.photo.is_none();
+    if !wanted {
+        if work.live.is_some() {
+            work.live = None;
+        }
+        return;
+    }
+    // No screen to show it on (headless): the photo is taken with the button.
+    let Some(mut images) = images else { return };
+    if work.live.is_none() && work.photo_note.is_none() {
+        let (w, h) = PREVIEW;
+        let blank = vec![40u8; (w * h * 4) as usize];
+        work.live_image = screen_image_rgba(w, h, blank).map(|i| images.add(i));
+        work.live = Some(Live::start(waker.clone()));
+        work.touch();
+        return;
+    }
+    let Some(live) = &work.live else { return };
+    let (seq, rgba, tips, taken) = {
+        let Ok(mut v) = live.view.lock() else { return };
+        (v.seq, std::mem::take(&mut v.rgba), v.advice.clone(), v.taken.take())
+    };
+    if seq != work.live_seq && !rgba.is_empty() {
+        work.live_seq = seq;
+        if let Some(mut image) = work.live_image.as_ref().and_then(|h| images.get_mut(h)) {
+            image.data = Some(rgba);
+        }
+        let wanted = tips.first().map_or_else(|| Tr::new("visit.photo.live_hold"), |k| Tr::new(k));
+        for mut tr in &mut advice {
+            if *tr != wanted {
+                *tr = wanted.clone();
+            }
+        }
+    }
+    match taken {
+        Some(Ok(shot)) => {
+            work.shot_image = screen_image(&shot.jpeg).map(|i| images.add(i));
+            work.shot = Some(shot);
+            work.live = None;
+            work.touch();
+        }
+        Some(Err(note)) => {
+            work.photo_note = Some(note);
+            work.live = None;
+            work.touch();
+        }
+        None => {}
+    }
 }

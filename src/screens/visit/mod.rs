@@ -7,6 +7,7 @@ mod capture;
 mod closing;
 mod forms;
 mod live;
+mod sign;
 
 use bevy::prelude::*;
 use doorstep_core::visit::{Step, Visit};
@@ -88,9 +89,9 @@ pub fn plugin(app: &mut App) {
             .chain()
             .run_if(in_state(Screen::Visit)),
     );
-    app.add_systems(Update, (capture::draw_signature, scroll_body).run_if(in_state(Screen::Visit)));
+    app.add_systems(Update, (sign::draw_signature, scroll_body).run_if(in_state(Screen::Visit)));
     // Not only on the visit screen: a lock mid-photo must stop the camera too.
-    app.add_systems(Update, capture::run_live.after(capture::finish));
+    app.add_systems(Update, live::run_live.after(capture::finish));
 }
 
 /// The visit screen is shown while there is a visit in hand, the home screen after it.
@@ -141,7 +142,7 @@ fn spawn(mut commands: Commands, auth: Res<Auth>) {
 fn scroll_body(
     mut wheel: MessageReader<bevy::input::mouse::MouseWheel>,
     touches: Option<Res<bevy::input::touch::Touches>>,
-    pad: Query<&Interaction, With<capture::SignaturePad>>,
+    pad: Query<&Interaction, With<sign::SignaturePad>>,
     mut body: Query<&mut ScrollPosition, With<VisitBody>>,
 ) {
     use bevy::input::mouse::MouseScrollUnit;
