@@ -126,6 +126,16 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     let receipts = demo.then(|| vault_dir.with_extension("receipts"));
     app.insert_resource(crate::peripherals::Peripherals::start(std::env::var("DOORSTEP_BRIDGE").ok(), demo, receipts));
     app.add_systems(Startup, spawn_camera);
+    if let Some(path) = ui.bench_log {
+        app.insert_resource(crate::dev::bench::BenchLog::new(path));
+        crate::dev::bench::plugin(&mut app);
+    }
+    if let Some(pin) = ui.bench_pin {
+        let keys = pin_keys(&pin);
+        app.add_systems(Startup, move |mut out: MessageWriter<PinKey>| {
+            out.write_batch(keys.clone());
+        });
+    }
     if let Some(s) = scenario {
         app.insert_resource(s);
         crate::dev::scenario::plugin(&mut app);
@@ -138,12 +148,7 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
         app.insert_resource(ScreenshotPlan { path, frames_on_screen: 0 });
         match ui.screenshot_pin {
             Some(pin) => {
-                let keys: Vec<PinKey> = pin
-                    .bytes()
-                    .filter(u8::is_ascii_digit)
-                    .map(|b| PinKey::Digit(b - b'0'))
-                    .chain([PinKey::Submit])
-                    .collect();
+                let keys = pin_keys(&pin);
                 app.add_systems(Startup, move |mut out: MessageWriter<PinKey>| {
                     out.write_batch(keys.clone());
                 });
@@ -161,6 +166,11 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
         AppExit::Success => ExitCode::SUCCESS,
         AppExit::Error(code) => ExitCode::from(code.get()),
     }
+}
+
+/// The keys that type `pin` and submit it.
+fn pin_keys(pin: &str) -> Vec<PinKey> {
+    pin.bytes().filter(u8::is_ascii_digit).map(|b| PinKey::Digit(b - b'0')).chain([PinKey::Submit]).collect()
 }
 
 fn spawn_camera(mut commands: Commands) {

@@ -3,5 +3,6 @@
 #![forbid(unsafe_code)]
 
 fn main() -> std::process::ExitCode {
+    let _ = doorstep::dev::bench::STARTED.set(std::time::Instant::now());
     doorstep::cli::main()
 }

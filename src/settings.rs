@@ -76,6 +76,13 @@ pub struct UiArgs {
     /// With --scenario: where its screenshots go.
     #[arg(long, value_name = "DIR", requires = "scenario")]
     pub screenshots: Option<PathBuf>,
+    /// Write the benchmark's figures (start-up, frame times by phase, peak memory) to this
+    /// JSON file on exit (scripts/bench-unit).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub bench_log: Option<PathBuf>,
+    /// Type this PIN at start and stay on the home screen (the idle benchmark).
+    #[arg(long, value_name = "PIN", hide = true, conflicts_with = "screenshot")]
+    pub bench_pin: Option<String>,
     /// Record the number of frames drawn so far to this file, every frame (for tests).
     #[arg(long, value_name = "FILE", hide = true)]
     pub frame_log: Option<PathBuf>,

@@ -1,3 +1,5 @@
-//! Tooling to drive the unit: the scenario runner (`--scenario`).
+//! Tooling to drive and measure the unit: the scenario runner (`--scenario`) and the
+//! benchmark's figures (`--bench-log`).
 
+pub mod bench;
 pub mod scenario;

@@ -87,6 +87,31 @@ impl Work {
         self.card_note.clone().unwrap_or_else(|| Tr::new("visit.applicant.card_hint"))
     }
 
+    /// The slow work running now, for the benchmark's phases ("" when none).
+    pub fn busy_with(&self) -> &'static str {
+        if self.photo.is_some() {
+            "photo check"
+        } else if self.closing.sealing() {
+            "seal"
+        } else if self.closing.printing() {
+            "print"
+        } else if self.live.is_some() {
+            "live preview"
+        } else if self.finger.is_some() {
+            "fingerprint"
+        } else if self.card.is_some() {
+            "ID card"
+        } else {
+            ""
+        }
+    }
+
+    /// The live preview's checks per second, while it runs.
+    pub fn guidance_rate(&self) -> Option<f32> {
+        let live = self.live.as_ref()?;
+        live.view.lock().ok().map(|v| v.checks_per_second).filter(|r| *r > 0.0)
+    }
+
     /// The photo taken in this visit, as the screen shows it.
     pub fn photo_image(&self) -> Option<Handle<Image>> {
         self.shot_image.clone()

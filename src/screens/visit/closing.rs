@@ -38,6 +38,16 @@ pub struct Closing {
     generation: u64,
 }
 
+impl Closing {
+    pub fn sealing(&self) -> bool {
+        self.seal.is_some()
+    }
+
+    pub fn printing(&self) -> bool {
+        self.print.is_some()
+    }
+}
+
 pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     let closing = &v.work.closing;
     match v.visit.step() {
