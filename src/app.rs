@@ -122,6 +122,12 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     // ports on a provisioned one (never the simulator).
     let demo = crate::demo::is_demo(&vault_dir).unwrap_or(false);
     app.insert_resource(crate::unit_sync::VaultDir(vault_dir.clone()));
+    // A demo unit replays the demo frames; a provisioned one only ever uses its camera.
+    app.insert_resource(if demo {
+        crate::screens::visit::CameraChoice::Replay(crate::cli::devices::default_replay_dir())
+    } else {
+        crate::screens::visit::CameraChoice::Native(0)
+    });
     // The simulated printer's receipts (bytes and a PNG of each) go beside the demo vault.
     let receipts = demo.then(|| vault_dir.with_extension("receipts"));
     app.insert_resource(crate::peripherals::Peripherals::start(std::env::var("DOORSTEP_BRIDGE").ok(), demo, receipts));

@@ -66,5 +66,10 @@ pub fn create_vault(dir: &Path, officer: &str, now_unix: i64) -> anyhow::Result<
 
 /// Whether the vault in `dir` is a demo one.
 pub fn is_demo(dir: &Path) -> anyhow::Result<bool> {
-    Ok(doorstep_vault::device_id(dir)?.starts_with("demo-"))
+    Ok(is_demo_device(&doorstep_vault::device_id(dir)?))
+}
+
+/// Whether a device id is a demo unit's.
+pub fn is_demo_device(device_id: &str) -> bool {
+    device_id.starts_with("demo-")
 }

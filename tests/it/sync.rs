@@ -85,6 +85,11 @@ fn states_full(dir: &Path) -> Vec<doorstep_vault::OutboxEntry> {
 /// A hub and this unit's vault (officer-test, made by `doorstep vault init` with the hub's
 /// bureau key) in `tmp`.
 pub(crate) fn hub_and_vault(tmp: &Path) -> (pki::Hub, std::path::PathBuf) {
+    hub_and_vault_as(tmp, "tablet-test")
+}
+
+/// The same, for the device `device`.
+pub(crate) fn hub_and_vault_as(tmp: &Path, device: &str) -> (pki::Hub, std::path::PathBuf) {
     let hub = pki::init(&tmp.join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
     let vault = tmp.join("vault");
     let bureau = hub.dir.join("bureau.pub");
@@ -97,7 +102,7 @@ pub(crate) fn hub_and_vault(tmp: &Path) -> (pki::Hub, std::path::PathBuf) {
             "--user",
             "officer-test",
             "--device-id",
-            "tablet-test",
+            device,
             "--bureau-key",
             bureau.to_str().unwrap(),
             "--pin-stdin",

@@ -13,13 +13,17 @@ use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use doorstep::auth::VaultAuth;
 use doorstep::dev::scenario::{self, Action, Scenario, ScenarioStep};
+use doorstep::screens::visit::CameraChoice;
 use doorstep_core::Policy;
 use doorstep_envelope::ApplicationId;
 use doorstep_hub::pki::{self, Validity};
 use doorstep_vault::outbox::OutboxState;
 use doorstep_vault::{Vault, VaultConfig};
 
-use crate::sync::{PIN, doorstep, hub_and_vault, serve, tempfile_dir, text};
+use crate::sync::{PIN, doorstep, hub_and_vault_as, serve, tempfile_dir, text};
+
+/// The unit in these tests: a demo unit (its captures are simulated), with its own hub.
+const DEVICE: &str = "demo-tablet-test";
 
 /// The demo scenario with this vault's PIN in place of the demo PIN.
 fn steps() -> Vec<ScenarioStep> {
@@ -39,13 +43,23 @@ fn run_visit(
     receipts: &std::path::Path,
     extra: Vec<ScenarioStep>,
 ) -> Result<usize, (usize, String)> {
+    run_visit_steps(vault, receipts, steps(), extra)
+}
+
+/// The same with these steps, then `extra`.
+fn run_visit_steps(
+    vault: &std::path::Path,
+    receipts: &std::path::Path,
+    mut all: Vec<ScenarioStep>,
+    extra: Vec<ScenarioStep>,
+) -> Result<usize, (usize, String)> {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
     let auth = VaultAuth::new(vault.to_path_buf(), "officer-test".into(), VaultConfig { reserve_bytes: 0 }, None);
     doorstep::app::shell(&mut app, Policy::builtin().unwrap(), std::sync::Arc::new(auth));
     app.insert_resource(doorstep::peripherals::Peripherals::start(None, true, Some(receipts.to_path_buf())));
+    app.insert_resource(CameraChoice::Replay(crate::root().join("assets/demo/camera")));
     app.insert_resource(doorstep::unit_sync::VaultDir(vault.to_path_buf()));
-    let mut all = steps();
     all.extend(extra);
     let mut s = Scenario::new(all, None);
     s.exit = false;
@@ -65,7 +79,7 @@ fn run_visit(
 #[test]
 fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
     let tmp = tempfile_dir("visit");
-    let (hub, vault) = hub_and_vault(&tmp);
+    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     let v = vault.to_str().unwrap();
     let out = doorstep(
         &[
@@ -87,7 +101,7 @@ fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
     let key = text(&out).split("doorstep-hub add-supervisor ").nth(1).expect("the key").trim().to_string();
     let (running, mut hub) = serve(hub);
     hub.add_supervisor(&key).unwrap();
-    let bundle = hub.enroll("tablet-test", Validity::days(30)).unwrap();
+    let bundle = hub.enroll(DEVICE, Validity::days(30)).unwrap();
     let out = doorstep(
         &["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()],
         &format!("{PIN}\n"),
@@ -179,7 +193,7 @@ fn run_steps(vault: &std::path::Path, steps: Vec<ScenarioStep>) -> Result<usize,
 #[test]
 fn a_visit_cut_off_resumes_at_its_step_after_unlock() {
     let tmp = tempfile_dir("resume");
-    let (_hub, vault) = hub_and_vault(&tmp);
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     let tap = |t: &str| ScenarioStep { action: Action::Tap(t.into()), timeout: Duration::from_secs(20) };
     let wait = |t: &str| ScenarioStep { action: Action::Wait(t.into()), timeout: Duration::from_secs(20) };
     let typed = |t: &str| ScenarioStep { action: Action::Type(t.into()), timeout: Duration::from_secs(20) };
@@ -218,7 +232,7 @@ fn a_visit_cut_off_resumes_at_its_step_after_unlock() {
 #[test]
 fn a_visit_is_stopped_only_with_a_reason_and_leaves_nothing_to_send() {
     let tmp = tempfile_dir("abandon");
-    let (_hub, vault) = hub_and_vault(&tmp);
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     let tap = |t: &str| ScenarioStep { action: Action::Tap(t.into()), timeout: Duration::from_secs(20) };
     let wait = |t: &str| ScenarioStep { action: Action::Wait(t.into()), timeout: Duration::from_secs(20) };
     let typed = |t: &str| ScenarioStep { action: Action::Type(t.into()), timeout: Duration::from_secs(20) };
@@ -245,6 +259,28 @@ fn a_visit_is_stopped_only_with_a_reason_and_leaves_nothing_to_send() {
     let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
     assert!(v.outbox().unwrap().is_empty(), "nothing sealed");
     assert!(v.draft_visits().unwrap().is_empty(), "nothing kept");
+    drop(v);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn a_provisioned_unit_refuses_to_seal_simulated_captures() {
+    let tmp = tempfile_dir("simulated");
+    // A unit that is not a demo unit, run (by this test) with the simulator and the replay camera.
+    let (_hub, vault) = crate::sync::hub_and_vault(&tmp);
+    let mut demo = steps();
+    let seal = demo.iter().position(|s| s.action == Action::Tap("封存".into())).expect("the seal step");
+    demo.truncate(seal + 1);
+    let refused = ScenarioStep {
+        action: Action::Wait("未封存：本次受理使用了模拟外设或演示摄像头".into()),
+        timeout: Duration::from_secs(30),
+    };
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), demo, vec![refused]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    assert!(v.outbox().unwrap().is_empty(), "nothing sealed");
+    assert_eq!(v.draft_visits().unwrap().len(), 1, "the visit is kept as a draft");
     drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }

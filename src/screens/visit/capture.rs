@@ -298,15 +298,8 @@ pub fn digest(bytes: &[u8]) -> String {
 /// Takes a frame from the camera (the replay camera in demo mode), crops it to the photo
 /// standard and checks it. The face models load on this task (they are not `Send`, so they
 /// cannot wait in a resource between photos).
-fn take_photo() -> Result<Shot, Tr> {
-    use doorstep_devices::camera::{CameraSource, ReplayCamera};
-    let mut camera = ReplayCamera::new(&crate::cli::devices::default_replay_dir());
-    let frame = camera.open().and_then(|()| camera.next_frame()).map_err(|e| {
-        error!("camera: {e}");
-        Tr::new("visit.photo.no_camera")
-    })?;
-    let img = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb)
-        .ok_or_else(|| Tr::new("visit.photo.no_camera"))?;
+fn take_photo(camera: &super::live::CameraChoice) -> Result<Shot, Tr> {
+    let img = camera.open()?.next()?;
     let mut assessor = Assessor::new().map_err(|e| {
         error!("the face models: {e}");
         Tr::new("visit.photo.no_model")
@@ -332,6 +325,7 @@ pub fn act(
     waker: Res<Waker>,
     drafts: Res<Drafts>,
     policy: Res<crate::screens::PolicyInUse>,
+    camera: Option<Res<super::live::CameraChoice>>,
     mut cmds: MessageWriter<VisitCmd>,
 ) {
     let Some(visit) = &flow.visit else {
@@ -356,7 +350,12 @@ pub fn act(
                 }
             },
             (Act::TakePhoto, Step::Photo) if work.photo.is_none() => {
-                work.photo = Some(crate::tasks::spawn("photo", &waker, take_photo));
+                let Some(camera) = camera.as_deref().cloned() else {
+                    work.photo_note = Some(Tr::new("visit.photo.no_camera"));
+                    work.touch();
+                    continue;
+                };
+                work.photo = Some(crate::tasks::spawn("photo", &waker, move || take_photo(&camera)));
                 work.shot = None;
                 work.touch();
             }

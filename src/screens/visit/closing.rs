@@ -163,7 +163,20 @@ fn application_numbers(id: &ApplicationId, services: usize) -> Vec<String> {
 }
 
 /// Seals the visit in the vault: the record built from the visit and its captured parts.
-fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, device_id: String) -> Result<Sealed, Tr> {
+/// Where the captures came from, as the sealed form records them.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Sources {
+    camera: &'static str,
+    peripherals: &'static str,
+}
+
+impl Sources {
+    fn simulated(&self) -> bool {
+        self.camera == "replay-camera" || self.peripherals == "bridge-simulator"
+    }
+}
+
+fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) -> Result<Sealed, Tr> {
     let failed = |e: &dyn std::fmt::Display| {
         error!("sealing failed: {e}");
         Tr::new("visit.seal.failed")
@@ -175,6 +188,13 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, device_id: String) 
     let numbers = application_numbers(&id, services);
     let rating_code = numbers.first().map(|n| n[2..].chars().take(10).collect()).unwrap_or_default();
     let mut v = crate::session::lock(vault);
+    let device_id = v.device_id().to_string();
+    // Demo and real never mix: simulated captures are sealed only on a demo unit, whose bureau
+    // key is the demo one.
+    if sources.simulated() && !crate::demo::is_demo_device(&device_id) {
+        error!("sealing refused: simulated captures on the provisioned unit {device_id}");
+        return Err(Tr::new("visit.seal.simulated"));
+    }
     let load = |name: &str| v.load_draft(&visit.id, name).map(|b| b.map(|b| b.to_vec()).unwrap_or_default());
     let photo_jpeg = load(part::PHOTO).map_err(|e| failed(&e))?;
     let signature_png = load(part::SIGNATURE).map_err(|e| failed(&e))?;
@@ -199,7 +219,8 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, device_id: String) 
         schema_version: doorstep_envelope::SCHEMA_VERSION,
         application_id: id,
         application_numbers: numbers.clone(),
-        form_json: serde_json::to_string(visit).map_err(|e| failed(&e))?,
+        form_json: serde_json::to_string(&serde_json::json!({ "visit": visit, "capture_sources": sources }))
+            .map_err(|e| failed(&e))?,
         photo_jpeg: photo_jpeg.clone(),
         fingerprints,
         signature_png,
@@ -255,6 +276,7 @@ pub fn act(
     session: Res<Session>,
     policy: Res<PolicyInUse>,
     peripherals: Option<Res<Peripherals>>,
+    camera: Option<Res<super::CameraChoice>>,
     waker: Res<Waker>,
     mut cmds: MessageWriter<VisitCmd>,
 ) {
@@ -272,10 +294,12 @@ pub fn act(
                     continue;
                 };
                 let (visit, policy) = (visit.clone(), policy.0.clone());
-                c.seal = Some(crate::tasks::spawn("seal", &waker, move || {
-                    let device = crate::session::lock(&vault).device_id().to_string();
-                    seal(&vault, &visit, &policy, device)
-                }));
+                let simulated = peripherals.as_ref().is_some_and(|p| p.snapshot().simulated);
+                let sources = Sources {
+                    camera: camera.as_deref().map_or("none", super::CameraChoice::source),
+                    peripherals: if simulated { "bridge-simulator" } else { "bridge" },
+                };
+                c.seal = Some(crate::tasks::spawn("seal", &waker, move || seal(&vault, &visit, &policy, &sources)));
                 c.note = None;
                 c.generation += 1;
             }

@@ -29,6 +29,79 @@ const STEADY: usize = 5;
 /// The preview's pace at most.
 const FRAME_TIME: Duration = Duration::from_millis(40);
 
+/// Where the photo comes from: the replay camera (a demo unit, and the tests) or a real one.
+/// A provisioned unit never replays: demo frames must never become an applicant's photo.
+#[derive(Resource, Debug, Clone, PartialEq, Eq)]
+pub enum CameraChoice {
+    Replay(std::path::PathBuf),
+    Native(u32),
+}
+
+impl CameraChoice {
+    /// The source's name as the sealed form records it.
+    pub fn source(&self) -> &'static str {
+        match self {
+            CameraChoice::Replay(_) => "replay-camera",
+            CameraChoice::Native(_) => "camera",
+        }
+    }
+
+    /// Opened, with its frames: the replay camera's decoded once (a real camera gives them
+    /// one by one).
+    pub fn open(&self) -> Result<Frames, Tr> {
+        let failed = |e: doorstep_devices::DeviceError| {
+            error!("camera: {e}");
+            Tr::new("visit.photo.no_camera")
+        };
+        match self {
+            CameraChoice::Replay(dir) => {
+                let mut camera = ReplayCamera::new(dir);
+                camera.open().map_err(failed)?;
+                // The replay camera goes round its folder: read until the first frame comes again.
+                let mut out: Vec<RgbImage> = Vec::new();
+                while out.len() < 64
+                    && let Ok(f) = camera.next_frame()
+                    && let Some(img) = RgbImage::from_raw(f.width, f.height, f.rgb)
+                    && out.first().is_none_or(|first| first.as_raw() != img.as_raw())
+                {
+                    out.push(img);
+                }
+                if out.is_empty() { Err(Tr::new("visit.photo.no_camera")) } else { Ok(Frames::Replay(out, 0)) }
+            }
+            CameraChoice::Native(index) => {
+                let mut camera = doorstep_devices::camera::NativeCamera::new(*index);
+                camera.open().map_err(failed)?;
+                Ok(Frames::Native(Box::new(camera)))
+            }
+        }
+    }
+}
+
+/// Frames from an open camera.
+pub enum Frames {
+    Replay(Vec<RgbImage>, usize),
+    Native(Box<doorstep_devices::camera::NativeCamera>),
+}
+
+impl Frames {
+    pub fn next(&mut self) -> Result<RgbImage, Tr> {
+        match self {
+            Frames::Replay(frames, at) => {
+                let f = frames[*at % frames.len()].clone();
+                *at += 1;
+                Ok(f)
+            }
+            Frames::Native(camera) => {
+                let f = camera.next_frame().map_err(|e| {
+                    error!("camera: {e}");
+                    Tr::new("visit.photo.no_camera")
+                })?;
+                RgbImage::from_raw(f.width, f.height, f.rgb).ok_or_else(|| Tr::new("visit.photo.no_camera"))
+            }
+        }
+    }
+}
+
 /// What the live thread last saw.
 #[derive(Default)]
 pub struct LiveView {
@@ -56,12 +129,12 @@ impl Drop for Live {
 }
 
 impl Live {
-    pub fn start(waker: Waker) -> Live {
+    pub fn start(camera: CameraChoice, waker: Waker) -> Live {
         let view: Arc<Mutex<LiveView>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let (v, s) = (view.clone(), stop.clone());
         let spawned = std::thread::Builder::new().name("camera".into()).spawn(move || {
-            let result = run(&v, &s, &waker);
+            let result = run(&camera, &v, &s, &waker);
             if let Err(e) = result
                 && let Ok(mut view) = v.lock()
             {
@@ -82,38 +155,22 @@ fn set(view: &Mutex<LiveView>, f: impl FnOnce(&mut LiveView)) {
     }
 }
 
-/// The frames of the replay camera, decoded once (a real camera gives them decoded).
-fn frames() -> Result<Vec<RgbImage>, Tr> {
-    let mut camera = ReplayCamera::new(&crate::cli::devices::default_replay_dir());
-    camera.open().map_err(|e| {
-        error!("camera: {e}");
-        Tr::new("visit.photo.no_camera")
-    })?;
-    // The replay camera goes round its folder: read until the first frame comes again.
-    let mut out: Vec<RgbImage> = Vec::new();
-    while out.len() < 64
-        && let Ok(f) = camera.next_frame()
-        && let Some(img) = RgbImage::from_raw(f.width, f.height, f.rgb)
-        && out.first().is_none_or(|first| first.as_raw() != img.as_raw())
-    {
-        out.push(img);
-    }
-    if out.is_empty() { Err(Tr::new("visit.photo.no_camera")) } else { Ok(out) }
-}
-
-fn run(view: &Mutex<LiveView>, stop: &AtomicBool, waker: &Waker) -> Result<(), Tr> {
-    let frames = frames()?;
+fn run(camera: &CameraChoice, view: &Mutex<LiveView>, stop: &AtomicBool, waker: &Waker) -> Result<(), Tr> {
+    let mut frames = camera.open()?;
     let mut assessor = Assessor::new().map_err(|e| {
         error!("the face models: {e}");
         Tr::new("visit.photo.no_model")
     })?;
     let profile = Profile::by_name("passport").ok_or_else(|| Tr::new("visit.photo.no_model"))?;
-    let mut steady: Vec<(f32, usize)> = Vec::new();
+    // The sharpness of each steady frame, with the frame.
+    let mut steady: Vec<(f32, RgbImage)> = Vec::new();
     let (mut count, mut since) = (0u32, Instant::now());
-    for (i, frame) in frames.iter().enumerate().cycle() {
+    loop {
         if stop.load(Ordering::SeqCst) {
             return Ok(());
         }
+        let frame = frames.next()?;
+        let frame = &frame;
         let started = Instant::now();
         let a = assessor.assess_live(frame, &profile);
         let advice: Vec<&'static str> = a
@@ -137,15 +194,16 @@ fn run(view: &Mutex<LiveView>, stop: &AtomicBool, waker: &Waker) -> Result<(), T
         waker.wake();
         if advice.is_empty() {
             let sharp = a.checks.iter().find(|c| c.name == "sharpness").and_then(|c| c.value).unwrap_or(0.0);
-            steady.push((sharp, i));
+            steady.push((sharp, frame.clone()));
         } else {
             steady.clear();
         }
         if steady.len() >= STEADY {
             // The sharpest of the steady frames, cropped and checked in full.
-            let best = steady.iter().copied().fold((f32::MIN, 0), |b, s| if s.0 > b.0 { s } else { b }).1;
+            let best = steady.iter().enumerate().max_by(|a, b| a.1.0.total_cmp(&b.1.0)).map_or(0, |(i, _)| i);
+            let best = steady.swap_remove(best).1;
             steady.clear();
-            if let Ok((jpeg, full)) = assessor.crop(&frames[best], &profile)
+            if let Ok((jpeg, full)) = assessor.crop(&best, &profile)
                 && full.pass()
             {
                 let shot = Shot { jpeg, failed: Vec::new(), checks: full.checks.len() };
@@ -157,7 +215,6 @@ fn run(view: &Mutex<LiveView>, stop: &AtomicBool, waker: &Waker) -> Result<(), T
             std::thread::sleep(rest);
         }
     }
-    Ok(())
 }
 
 /// Runs the live preview while the photo step has no photo, draws its frames and guidance, and
@@ -168,6 +225,7 @@ pub fn run_live(
     waker: Res<Waker>,
     images: Option<ResMut<Assets<Image>>>,
     mut advice: Query<&mut Tr, With<LiveAdvice>>,
+    camera: Option<Res<CameraChoice>>,
 ) {
     let wanted =
         flow.visit.as_ref().is_some_and(|v| v.step() == Step::Photo) && work.shot.is_none() && work.photo.is_none();
@@ -178,12 +236,12 @@ pub fn run_live(
         return;
     }
     // No screen to show it on (headless): the photo is taken with the button.
-    let Some(mut images) = images else { return };
+    let (Some(mut images), Some(camera)) = (images, camera) else { return };
     if work.live.is_none() && work.photo_note.is_none() {
         let (w, h) = PREVIEW;
         let blank = vec![40u8; (w * h * 4) as usize];
         work.live_image = screen_image_rgba(w, h, blank).map(|i| images.add(i));
-        work.live = Some(Live::start(waker.clone()));
+        work.live = Some(Live::start(camera.clone(), waker.clone()));
         work.touch();
         return;
     }

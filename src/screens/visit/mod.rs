@@ -21,6 +21,7 @@ use crate::ui::widgets::label;
 use crate::visit_flow::{VisitCmd, VisitFlow};
 
 pub use capture::Work;
+pub use live::CameraChoice;
 
 /// What a button on a visit screen asks for.
 #[derive(Component, Message, Debug, Clone, PartialEq, Eq)]
