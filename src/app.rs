@@ -75,6 +75,12 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
             return ExitCode::FAILURE;
         }
     };
+    // Scenarios and the benchmark draw signatures and take screenshots: demo units only.
+    let demo_vault = crate::demo::is_demo(&vault_dir).unwrap_or(false);
+    if (ui.scenario.is_some() || ui.bench_pin.is_some()) && !demo_vault {
+        eprintln!("doorstep: --scenario and --bench-pin run on a demo unit only (this vault is not a demo vault)");
+        return ExitCode::FAILURE;
+    }
     let scenario = match &ui.scenario {
         Some(path) => match crate::dev::scenario::load(path) {
             Ok(steps) => Some(crate::dev::scenario::Scenario::new(steps, ui.screenshots.clone())),
@@ -122,6 +128,9 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     // ports on a provisioned one (never the simulator).
     let demo = crate::demo::is_demo(&vault_dir).unwrap_or(false);
     app.insert_resource(crate::unit_sync::VaultDir(vault_dir.clone()));
+    // The pickup office: configured, or the demo's test office on a demo unit.
+    let office = config.pickup_office.clone().or_else(|| demo.then(|| "测试出入境接待大厅".to_string()));
+    app.insert_resource(crate::screens::visit::PickupOffice(office.unwrap_or_default()));
     // A demo unit replays the demo frames; a provisioned one only ever uses its camera.
     app.insert_resource(if demo {
         crate::screens::visit::CameraChoice::Replay(crate::cli::devices::default_replay_dir())

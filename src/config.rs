@@ -20,6 +20,8 @@ pub struct Config {
     pub device_id: Option<String>,
     /// Free space, in MB, below which capture is refused.
     pub reserve_mb: Option<u64>,
+    /// The office where applicants collect their documents, offered on the details step.
+    pub pickup_office: Option<String>,
     /// A folder of policy files replacing the built-in ones.
     pub policy: Option<PathBuf>,
     /// Where this configuration was read from (none: defaults, a demo machine).

@@ -34,6 +34,17 @@ pub mod part {
     }
 }
 
+/// The draft a visit is kept under. Once sealed, a key of its own: the vault erases a sealed
+/// visit's drafts when it opens, and the receipt and the rating are still to come after a
+/// crash or a dead battery.
+pub fn draft_key(visit: &Visit) -> String {
+    if matches!(visit.step(), Step::Receipt | Step::Rating | Step::Done) {
+        format!("{}+sealed", visit.id)
+    } else {
+        visit.id.clone()
+    }
+}
+
 /// What a screen asks of the visit.
 #[derive(Message, Debug, Clone)]
 pub enum VisitCmd {
@@ -68,8 +79,9 @@ pub struct VisitFlow {
     /// Why the last event was refused, for the screen (cleared by the next accepted one).
     pub refusal: Option<Message>,
     pub resumable: Vec<Resumable>,
-    loading: Option<Pending<Vec<Visit>>>,
-    loaded: Vec<Visit>,
+    loading: Option<Pending<Vec<(String, Visit)>>>,
+    /// The visits kept as drafts, by draft key.
+    loaded: Vec<(String, Visit)>,
 }
 
 impl VisitFlow {
@@ -184,7 +196,7 @@ fn follow_session(session: Res<Session>, mut flow: ResMut<VisitFlow>, mut drafts
 
 /// Every visit kept as a draft that can still be read. A draft that does not parse is left
 /// alone (and logged by id only): it may be from a newer version of the unit.
-fn load_drafts(vault: &SharedVault) -> Vec<Visit> {
+fn load_drafts(vault: &SharedVault) -> Vec<(String, Visit)> {
     let v = crate::session::lock(vault);
     let ids = match v.draft_visits() {
         Ok(ids) => ids,
@@ -196,9 +208,15 @@ fn load_drafts(vault: &SharedVault) -> Vec<Visit> {
     ids.iter()
         .filter_map(|id| match v.load_draft(id, VISIT_PART) {
             Ok(Some(bytes)) => match serde_json::from_slice::<Visit>(&bytes) {
-                Ok(visit) => Some(visit),
+                Ok(visit) => Some((id.clone(), visit)),
                 Err(e) => {
-                    warn!("draft {id} does not read as a visit: {e}");
+                    // Where it failed, never what it read (serde quotes the value it met).
+                    warn!(
+                        "draft {id} does not read as a visit ({:?} at line {} column {})",
+                        e.classify(),
+                        e.line(),
+                        e.column()
+                    );
                     None
                 }
             },
@@ -211,7 +229,7 @@ fn load_drafts(vault: &SharedVault) -> Vec<Visit> {
         .collect()
 }
 
-fn finish_loading(mut flow: ResMut<VisitFlow>) {
+fn finish_loading(mut flow: ResMut<VisitFlow>, drafts: Res<Drafts>) {
     let Some(task) = &flow.loading else { return };
     let visits = match task.poll() {
         Poll::Running => return,
@@ -219,10 +237,17 @@ fn finish_loading(mut flow: ResMut<VisitFlow>) {
         Poll::Failed => Vec::new(),
     };
     flow.loading = None;
+    // A finished visit whose draft outlived it (the unit stopped before "back to today's
+    // work"): nothing is left to do with it.
+    for (key, v) in &visits {
+        if matches!(v.step(), Step::Done | Step::Abandoned) {
+            drafts.erase(key);
+        }
+    }
     flow.resumable = visits
         .iter()
-        .filter(|v| !matches!(v.step(), Step::Done | Step::Abandoned))
-        .map(|v| Resumable { id: v.id.clone(), step: v.step() })
+        .filter(|(_, v)| !matches!(v.step(), Step::Done | Step::Abandoned))
+        .map(|(key, v)| Resumable { id: key.clone(), step: v.step() })
         .collect();
     flow.loaded = visits;
 }
@@ -266,25 +291,29 @@ fn apply_commands(
                     Err(e) => flow.refusal = Some(e.message()),
                 }
             }
-            VisitCmd::Resume(id) => {
-                if let Some(v) = flow.loaded.iter().find(|v| v.id == id).cloned() {
+            VisitCmd::Resume(key) => {
+                if let Some((_, v)) = flow.loaded.iter().find(|(k, _)| *k == key).cloned() {
                     flow.visit = Some(v);
                     flow.refusal = None;
                 }
             }
-            VisitCmd::Discard(id) => {
-                drafts.erase(&id);
-                flow.resumable.retain(|r| r.id != id);
-                flow.loaded.retain(|v| v.id != id);
+            VisitCmd::Discard(key) => {
+                drafts.erase(&key);
+                flow.resumable.retain(|r| r.id != key);
+                flow.loaded.retain(|(k, _)| *k != key);
             }
             VisitCmd::Close => {
                 if let Some(v) = flow.visit.take() {
                     // A finished visit's draft goes; its sealed application stays in the outbox.
+                    let key = draft_key(&v);
                     if matches!(v.step(), Step::Done | Step::Abandoned) {
-                        drafts.erase(&v.id);
+                        drafts.erase(&key);
+                        if key != v.id {
+                            drafts.erase(&v.id);
+                        }
                     }
-                    flow.resumable.retain(|r| r.id != v.id);
-                    flow.loaded.retain(|l| l.id != v.id);
+                    flow.resumable.retain(|r| r.id != key);
+                    flow.loaded.retain(|(k, _)| *k != key);
                 }
                 flow.refusal = None;
             }
@@ -294,7 +323,7 @@ fn apply_commands(
 
 fn save(drafts: &Drafts, visit: &Visit) {
     match serde_json::to_vec(visit) {
-        Ok(bytes) => drafts.save(&visit.id, VISIT_PART, bytes),
+        Ok(bytes) => drafts.save(&draft_key(visit), VISIT_PART, bytes),
         Err(e) => {
             error!("a visit could not be serialised: {e}");
             drafts.status.failed.store(true, Ordering::SeqCst);

@@ -131,8 +131,8 @@ pub struct Scenario {
     steps: Vec<ScenarioStep>,
     at: usize,
     started: Option<Duration>,
-    /// A button pressed on the last frame, to release.
-    pressed: Option<Entity>,
+    /// A button pressed, to release once every system has seen it pressed (two frames on).
+    pressed: Option<(Entity, u8)>,
     shot_frames: u32,
     screenshots: Option<PathBuf>,
     /// How it ended: `Ok(steps)` or the failing step's number and why.
@@ -153,11 +153,19 @@ pub fn plugin(app: &mut App) {
 
 /// The entities whose text reads `wanted` in either language: the whole text, or (`part`)
 /// a part of it.
-fn labelled(wanted: &str, part: bool, texts: &Query<(Entity, &Text, Option<&Tr>)>, strings: &Strings) -> Vec<Entity> {
+fn labelled(
+    wanted: &str,
+    part: bool,
+    texts: &Query<(Entity, &Text, Option<&Tr>)>,
+    strings: &Strings,
+    shown: &dyn Fn(Entity) -> bool,
+) -> Vec<Entity> {
     let wanted = wanted.trim();
     let matches = |s: &str| if part { s.contains(wanted) } else { s.trim() == wanted };
     texts
         .iter()
+        // Hidden texts (the demo badge on a real unit) do not count.
+        .filter(|(e, _, _)| shown(*e))
         .filter(|(_, text, tr)| {
             matches(&text.0)
                 || tr.is_some_and(|tr| [Lang::Zh, Lang::En].iter().any(|l| matches(&tr.render(strings, *l))))
@@ -174,7 +182,7 @@ fn run(
     parents: Query<&ChildOf>,
     children: Query<&Children>,
     mut interactions: Query<&mut Interaction>,
-    fields: Query<(), With<crate::ui::form::TextField>>,
+    (fields, pads): (Query<(), With<crate::ui::form::TextField>>, Query<(), With<crate::screens::visit::SignaturePad>>),
     strings: Res<Strings>,
     guard: Option<Res<TapGuard>>,
     mut work: Option<ResMut<Work>>,
@@ -188,8 +196,10 @@ fn run(
     if scenario.outcome.is_some() {
         return;
     }
-    if let Some(e) = scenario.pressed.take() {
-        if let Ok(mut i) = interactions.get_mut(e) {
+    if let Some((e, frames)) = scenario.pressed.take() {
+        if frames > 1 {
+            scenario.pressed = Some((e, frames - 1));
+        } else if let Ok(mut i) = interactions.get_mut(e) {
             *i = Interaction::None;
         }
         return;
@@ -204,13 +214,23 @@ fn run(
         }
         return;
     };
+    // Not shown: the node or a box around it is `Display::None` or hidden (visibility is only
+    // worked out where there is a window to draw in).
+    let has_renderer = !windows.is_empty();
+    let shown = |e: Entity| {
+        std::iter::once(e).chain(parents.iter_ancestors(e)).all(|a| {
+            laid_out.get(a).ok().is_none_or(|(_, _, v, n)| {
+                n.is_none_or(|n| n.display != Display::None) && v.is_none_or(|v| v.get() || !has_renderer)
+            })
+        })
+    };
     let started = *scenario.started.get_or_insert(now);
     let late = now.saturating_sub(started) > step.timeout;
     let n = scenario.at + 1;
     let result: Option<Result<(), String>> = match &step.action {
         Action::Tap(label) => {
             let accepting = guard.as_ref().is_none_or(|g| g.accepting(now));
-            let target = labelled(label, false, &texts, &strings).into_iter().find_map(|e| {
+            let target = labelled(label, false, &texts, &strings, &shown).into_iter().find_map(|e| {
                 // The button the text is on, or the field the caption is for.
                 let mut at = e;
                 loop {
@@ -231,7 +251,7 @@ fn run(
                     if let Ok(mut i) = interactions.get_mut(button) {
                         *i = Interaction::Pressed;
                     }
-                    scenario.pressed = Some(button);
+                    scenario.pressed = Some((button, 2));
                     Some(Ok(()))
                 }
                 _ if late => Some(Err(format!("no button or field labelled {label:?} within {:?}", step.timeout))),
@@ -244,7 +264,7 @@ fn run(
             Some(Ok(()))
         }
         Action::Wait(label) | Action::See(label) => {
-            if !labelled(label, true, &texts, &strings).is_empty() {
+            if !labelled(label, true, &texts, &strings, &shown).is_empty() {
                 Some(Ok(()))
             } else if late
                 || matches!(step.action, Action::See(_)) && now.saturating_sub(started) > Duration::from_secs(1)
@@ -258,7 +278,7 @@ fn run(
             Some(p) => p.simulate(line),
             None => Err("no peripherals on this unit".into()),
         }),
-        Action::Sign => Some(match work.as_mut() {
+        Action::Sign => Some(match work.as_mut().filter(|_| !pads.is_empty()) {
             Some(w) => {
                 w.add_stroke(
                     (0..40).map(|i| Vec2::new(40.0 + i as f32 * 12.0, 110.0 + 40.0 * (i as f32 * 0.6).sin())).collect(),

@@ -25,8 +25,15 @@ pub enum VisitButton {
     /// A home visit, for this reason.
     Start(HomeReasonKind),
     Resume(String),
+    /// Asks first: the draft and its captures are erased for good.
     Discard(String),
+    ConfirmDiscard(String),
+    CancelDiscard,
 }
+
+/// The draft the officer asked to discard, awaiting "confirm".
+#[derive(Resource, Debug, Default, Clone, PartialEq, Eq)]
+pub struct DiscardAsk(pub Option<String>);
 
 /// The reasons a home visit is offered for (an "other" reason needs its text: not offered
 /// on the home screen yet).
@@ -72,6 +79,7 @@ fn show_sync(sync: Option<Res<crate::unit_sync::UnitSync>>, mut line: Query<&mut
 pub struct ResumeList;
 
 pub fn plugin(app: &mut App) {
+    app.init_resource::<DiscardAsk>();
     app.add_systems(OnEnter(Screen::Home), spawn);
     app.add_systems(
         Update,
@@ -84,11 +92,24 @@ fn press_visit(
     buttons: Query<(&Interaction, &VisitButton), Changed<Interaction>>,
     guard: Res<super::TapGuard>,
     time: Res<Time<Real>>,
+    mut ask: ResMut<DiscardAsk>,
     mut cmds: MessageWriter<VisitCmd>,
 ) {
     for (i, b) in &buttons {
         if *i != Interaction::Pressed || !guard.accepting(time.elapsed()) {
             continue;
+        }
+        match b {
+            VisitButton::Discard(key) => {
+                ask.0 = Some(key.clone());
+                continue;
+            }
+            VisitButton::CancelDiscard => {
+                ask.0 = None;
+                continue;
+            }
+            VisitButton::ConfirmDiscard(_) => ask.0 = None,
+            _ => {}
         }
         cmds.write(match b {
             VisitButton::Start(kind) => VisitCmd::Start(VisitMode::Home {
@@ -99,7 +120,8 @@ fn press_visit(
                 },
             }),
             VisitButton::Resume(id) => VisitCmd::Resume(id.clone()),
-            VisitButton::Discard(id) => VisitCmd::Discard(id.clone()),
+            VisitButton::ConfirmDiscard(id) => VisitCmd::Discard(id.clone()),
+            VisitButton::Discard(_) | VisitButton::CancelDiscard => continue,
         });
     }
 }
@@ -108,10 +130,11 @@ fn press_visit(
 fn show_resumable(
     mut commands: Commands,
     flow: Res<VisitFlow>,
+    ask: Res<DiscardAsk>,
     list: Query<Entity, With<ResumeList>>,
     added: Query<(), Added<ResumeList>>,
 ) {
-    if !flow.is_changed() && added.is_empty() {
+    if !flow.is_changed() && !ask.is_changed() && added.is_empty() {
         return;
     }
     let Ok(list) = list.single() else { return };
@@ -120,6 +143,16 @@ fn show_resumable(
         for r in &flow.resumable {
             l.spawn(Node { column_gap: Val::Px(16.0), align_items: AlignItems::Center, ..default() }).with_children(
                 |row| {
+                    if ask.0.as_ref() == Some(&r.id) {
+                        row.spawn(label(Tr::new("home.discard_ask"), theme::BODY_SIZE, theme::ERROR));
+                        row.spawn(action_button(
+                            VisitButton::ConfirmDiscard(r.id.clone()),
+                            Tr::new("home.discard_confirm"),
+                            false,
+                        ));
+                        row.spawn(action_button(VisitButton::CancelDiscard, Tr::new("home.discard_cancel"), true));
+                        return;
+                    }
                     row.spawn(label(
                         Tr::new("home.resume").with_key("step", r.step.key()),
                         theme::BODY_SIZE,
@@ -179,13 +212,17 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
         .unwrap_or_else(|| ("—".into(), "—".into()));
     commands.spawn(root(Screen::Home)).with_children(|root| {
         root.spawn(header(today_text(), auth.0.demo_pin().is_some()));
-        root.spawn(Node {
-            flex_grow: 1.0,
-            flex_direction: FlexDirection::Column,
-            padding: UiRect::axes(Val::Px(40.0), Val::Px(24.0)),
-            row_gap: Val::Px(16.0),
-            ..default()
-        })
+        root.spawn((
+            crate::ui::widgets::Scrolls,
+            Node {
+                flex_grow: 1.0,
+                overflow: Overflow::scroll_y(),
+                flex_direction: FlexDirection::Column,
+                padding: UiRect::axes(Val::Px(40.0), Val::Px(24.0)),
+                row_gap: Val::Px(16.0),
+                ..default()
+            },
+        ))
         .with_children(|body| {
             body.spawn(label(Tr::new("home.greeting").with("name", name), theme::TITLE_SIZE, theme::TEXT));
             body.spawn(label(

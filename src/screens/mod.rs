@@ -80,6 +80,11 @@ pub fn follow_changes(
 #[derive(Resource, Debug, Clone)]
 pub struct PolicyInUse(pub Policy);
 
+/// The systems that lock the unit: they run before the unlock screen takes a PIN check's
+/// answer, so a lid closed in the same frame wins.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Locking;
+
 /// Asks for the unit to be locked now.
 #[derive(Message, Debug, Clone, Copy)]
 pub struct LockNow;
@@ -108,7 +113,7 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, follow_changes);
     app.add_message::<LockNow>();
     app.add_plugins((unlock::plugin, home::plugin, visit::plugin));
-    app.add_systems(Update, (switch_language, track_idle, lock_when_hidden, lock).chain());
+    app.add_systems(Update, (switch_language, track_idle, lock_when_hidden, lock).chain().in_set(Locking));
 }
 
 fn settle_new_screens(
@@ -163,6 +168,7 @@ fn lock_when_hidden(
     mut occluded: MessageReader<WindowOccluded>,
     mut had_focus: Local<bool>,
     screen: Res<State<Screen>>,
+    checking: Res<unlock::Checking>,
     mut lock: MessageWriter<LockNow>,
 ) {
     let mut hide = false;
@@ -174,7 +180,9 @@ fn lock_when_hidden(
         }
     }
     hide |= occluded.read().any(|o| o.occluded);
-    if hide && *screen.get() != Screen::Unlock {
+    // Hidden while the PIN is checked: the check is dropped too, so the unit cannot open
+    // behind a closed lid.
+    if hide && (*screen.get() != Screen::Unlock || checking.is_running()) {
         lock.write(LockNow);
     }
 }
@@ -218,7 +226,7 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
     (
         Node {
             width: Val::Percent(100.0),
-            height: Val::Px(96.0),
+            height: Val::Px(72.0),
             padding: UiRect::horizontal(Val::Px(24.0)),
             justify_content: JustifyContent::SpaceBetween,
             align_items: AlignItems::Center,

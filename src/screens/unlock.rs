@@ -47,6 +47,11 @@ impl Checking {
     pub fn is_running(&self) -> bool {
         self.0.is_some()
     }
+
+    /// Forgets the check in hand: its answer (and the vault it may open) is dropped unread.
+    pub fn cancel(&mut self) {
+        self.0 = None;
+    }
 }
 
 /// The message under the PIN, if the last attempt failed.
@@ -85,7 +90,10 @@ pub fn plugin(app: &mut App) {
     app.add_systems(OnExit(Screen::Unlock), forget_pin);
     app.add_systems(
         Update,
-        (press_keys, type_keys, apply_pin_keys, finish_unlock, show_pin).chain().run_if(in_state(Screen::Unlock)),
+        (press_keys, type_keys, apply_pin_keys, finish_unlock, show_pin)
+            .chain()
+            .after(super::Locking)
+            .run_if(in_state(Screen::Unlock)),
     );
 }
 

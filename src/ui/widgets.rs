@@ -12,8 +12,36 @@ pub struct ButtonColors {
     pub pressed: Color,
 }
 
+/// A box whose content scrolls with the wheel and with a finger dragged on the screen.
+#[derive(Component, Debug)]
+pub struct Scrolls;
+
+/// A node that takes a dragged finger for itself (the signature pad): no scrolling meanwhile.
+#[derive(Component, Debug)]
+pub struct TakesDrag;
+
 pub fn plugin(app: &mut App) {
-    app.add_systems(Update, show_press);
+    app.add_systems(Update, (show_press, scroll));
+}
+
+fn scroll(
+    mut wheel: MessageReader<bevy::input::mouse::MouseWheel>,
+    touches: Option<Res<bevy::input::touch::Touches>>,
+    drags: Query<&Interaction, With<TakesDrag>>,
+    mut boxes: Query<&mut ScrollPosition, With<Scrolls>>,
+) {
+    use bevy::input::mouse::MouseScrollUnit;
+    let mut dy: f32 = wheel.read().map(|w| if w.unit == MouseScrollUnit::Line { w.y * 48.0 } else { w.y }).sum();
+    if let Some(t) = touches
+        && !drags.iter().any(|i| *i == Interaction::Pressed)
+    {
+        dy += t.iter().map(|t| t.delta().y).sum::<f32>();
+    }
+    if dy != 0.0 {
+        for mut p in &mut boxes {
+            p.y = (p.y - dy).max(0.0);
+        }
+    }
 }
 
 fn show_press(mut buttons: Query<(&Interaction, &ButtonColors, &mut BackgroundColor), Changed<Interaction>>) {

@@ -393,3 +393,21 @@ fn losing_focus_or_being_hidden_locks_the_unit() {
     app.update();
     assert_eq!(screen(&app), Screen::Unlock);
 }
+
+#[test]
+fn hidden_while_the_pin_is_checked_stays_locked() {
+    let mut app = app();
+    for c in DemoAuth::PIN.chars() {
+        app.world_mut().write_message(PinKey::Digit(c.to_digit(10).unwrap() as u8));
+    }
+    app.world_mut().write_message(PinKey::Submit);
+    app.update();
+    app.world_mut().write_message(bevy::window::WindowOccluded { window: Entity::PLACEHOLDER, occluded: true });
+    app.update();
+    finish_unlock(&mut app);
+    std::thread::sleep(Duration::from_millis(50));
+    app.update();
+    app.update();
+    assert_eq!(screen(&app), Screen::Unlock, "the lid closed during the check: the unit stays locked");
+    assert!(app.world().resource::<Session>().officer.is_none());
+}

@@ -13,7 +13,7 @@ use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use doorstep::auth::VaultAuth;
 use doorstep::dev::scenario::{self, Action, Scenario, ScenarioStep};
-use doorstep::screens::visit::CameraChoice;
+use doorstep::screens::visit::{CameraChoice, PickupOffice};
 use doorstep_core::Policy;
 use doorstep_envelope::ApplicationId;
 use doorstep_hub::pki::{self, Validity};
@@ -59,6 +59,7 @@ fn run_visit_steps(
     doorstep::app::shell(&mut app, Policy::builtin().unwrap(), std::sync::Arc::new(auth));
     app.insert_resource(doorstep::peripherals::Peripherals::start(None, true, Some(receipts.to_path_buf())));
     app.insert_resource(CameraChoice::Replay(crate::root().join("assets/demo/camera")));
+    app.insert_resource(PickupOffice("测试出入境接待大厅".into()));
     app.insert_resource(doorstep::unit_sync::VaultDir(vault.to_path_buf()));
     all.extend(extra);
     let mut s = Scenario::new(all, None);
@@ -221,7 +222,13 @@ fn a_visit_cut_off_resumes_at_its_step_after_unlock() {
     assert!(outcome.is_ok(), "{outcome:?}");
     // Discarded, it is gone from the vault.
     let mut third = unlock();
-    third.extend([wait("继续这次受理吗"), tap("放弃"), wait("开始上门受理")]);
+    third.extend([
+        wait("继续这次受理吗"),
+        tap("放弃"),
+        wait("确定放弃这次受理吗"),
+        tap("确认放弃"),
+        wait("开始上门受理"),
+    ]);
     assert!(run_steps(&vault, third).is_ok());
     let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
     assert!(v.draft_visits().unwrap().is_empty(), "the discarded visit left nothing");
@@ -281,6 +288,70 @@ fn a_provisioned_unit_refuses_to_seal_simulated_captures() {
     let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
     assert!(v.outbox().unwrap().is_empty(), "nothing sealed");
     assert_eq!(v.draft_visits().unwrap().len(), 1, "the visit is kept as a draft");
+    drop(v);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The demo scenario's steps up to the one that waits for `label`.
+fn demo_until(label: &str) -> Vec<ScenarioStep> {
+    let mut s = steps();
+    let at = s.iter().position(|s| matches!(&s.action, Action::Wait(l) if l.contains(label))).expect("the step");
+    s.truncate(at + 1);
+    s
+}
+
+#[test]
+fn a_sealed_visit_cut_off_resumes_at_its_receipt() {
+    let tmp = tempfile_dir("resume-sealed");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), demo_until("打印回执"), vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let tap = |t: &str| ScenarioStep { action: Action::Tap(t.into()), timeout: Duration::from_secs(20) };
+    let wait = |t: &str| ScenarioStep { action: Action::Wait(t.into()), timeout: Duration::from_secs(20) };
+    let mut again: Vec<ScenarioStep> = PIN.chars().map(|c| tap(&c.to_string())).collect();
+    again.extend([
+        tap("解锁"),
+        wait("继续这次受理吗"),
+        wait("回执"),
+        tap("继续"),
+        wait("打印回执"),
+        wait("受理编号 DS"),
+    ]);
+    let outcome = run_steps(&vault, again);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    assert_eq!(v.outbox().unwrap().len(), 1, "sealed once");
+    drop(v);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn a_visit_stopped_after_payment_records_the_refund() {
+    let tmp = tempfile_dir("refund");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let tap = |t: &str| ScenarioStep { action: Action::Tap(t.into()), timeout: Duration::from_secs(20) };
+    let wait = |t: &str| ScenarioStep { action: Action::Wait(t.into()), timeout: Duration::from_secs(20) };
+    let typed = |t: &str| ScenarioStep { action: Action::Type(t.into()), timeout: Duration::from_secs(20) };
+    let stop = vec![
+        tap("中止受理"),
+        tap("中止原因"),
+        typed("申请人改变主意"),
+        tap("确认中止"),
+        wait("请先办理退费"),
+        tap("退款流水号（已收费）"),
+        typed("TK20261205001"),
+        tap("确认中止"),
+        wait("本次受理已中止"),
+        tap("返回今日工作"),
+        wait("开始上门受理"),
+    ];
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), demo_until("封存后"), stop);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    assert!(v.outbox().unwrap().is_empty(), "nothing sealed");
+    assert!(v.draft_visits().unwrap().is_empty(), "nothing kept");
     drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }

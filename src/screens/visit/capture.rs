@@ -22,11 +22,16 @@ use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::visit_flow::{Drafts, VisitCmd, VisitFlow, part};
 
+/// Tries of one finger before it is recorded as unreadable, with its best image.
+const FINGER_TRIES: u8 = 3;
 /// How long the fingerprint module waits for a finger.
 const FINGER_WAIT: Duration = Duration::from_secs(10);
 /// The form keys of the consents and the photo override.
 pub(super) const CONSENT_APPLICATION: &str = "consent.application";
 pub(super) const CONSENT_BIOMETRICS: &str = "consent.biometrics";
+pub(super) const UNABLE_TO_SIGN: &str = "consent.unable";
+/// The officer confirms that no finger gave a valid print after the procedure.
+const NO_VALID_PRINT: &str = "fingers.no_valid_print";
 const OVERRIDE: &str = "photo.override";
 
 /// A photo taken and checked: the cropped JPEG and the checks' verdicts.
@@ -59,6 +64,8 @@ pub struct Work {
     pub(super) shot_image: Option<Handle<Image>>,
     pub(super) photo_note: Option<Tr>,
     finger: Option<Pending<Result<Print, String>>>,
+    /// The finger being tried again (its quality was low): how many tries, and the best.
+    tries: Option<(Finger, u8, Print)>,
     pub attempts: Vec<Attempt>,
     finger_note: Option<Tr>,
     pub strokes: Vec<Vec<Vec2>>,
@@ -85,6 +92,11 @@ impl Work {
             return Tr::new("visit.applicant.reading");
         }
         self.card_note.clone().unwrap_or_else(|| Tr::new("visit.applicant.card_hint"))
+    }
+
+    /// Sealing, or sealed and about to move on: the visit may not be stopped now.
+    pub fn closing_busy(&self) -> bool {
+        self.closing.sealing()
     }
 
     /// The slow work running now, for the benchmark's phases ("" when none).
@@ -225,7 +237,23 @@ fn fingers(v: &View, ui: &mut ChildSpawnerCommands) {
                 ],
             );
         }
-        None => actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]),
+        None => {
+            let p = procedure(v);
+            let any_valid = v
+                .work
+                .attempts
+                .iter()
+                .any(|a| matches!(a.result, FingerResult::Print { quality, .. } if quality >= p.min_quality));
+            if !any_valid {
+                line(ui, Tr::new("visit.fingers.none_valid"));
+                ui.spawn(crate::ui::form::choice_button(
+                    Act::Toggle(NO_VALID_PRINT),
+                    Tr::new("visit.fingers.confirm_none"),
+                    v.form.is_on(NO_VALID_PRINT),
+                ));
+            }
+            actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
+        }
     }
 }
 
@@ -400,7 +428,8 @@ pub fn act(
                 let input = if needed == Some(FingerprintRequirement::NotTaken) {
                     FingerprintsInput::NotTaken
                 } else {
-                    FingerprintsInput::Taken { attempts: work.attempts.clone(), no_valid_print_confirmed: false }
+                    let confirmed = form.is_on(NO_VALID_PRINT);
+                    FingerprintsInput::Taken { attempts: work.attempts.clone(), no_valid_print_confirmed: confirmed }
                 };
                 cmds.write(VisitCmd::apply(VisitEvent::FingerprintsTaken(input)));
             }
@@ -420,6 +449,7 @@ pub fn act(
                     application: form.is_on(CONSENT_APPLICATION),
                     biometrics: form.is_on(CONSENT_BIOMETRICS),
                     applicant,
+                    applicant_unable_reason: form.get(UNABLE_TO_SIGN).trim().to_string(),
                     ..Default::default()
                 })));
             }
@@ -430,6 +460,7 @@ pub fn act(
 
 /// Takes what the capture tasks gave.
 pub fn finish(
+    policy: Res<crate::screens::PolicyInUse>,
     flow: Res<VisitFlow>,
     mut work: ResMut<Work>,
     mut form: ResMut<Form>,
@@ -437,6 +468,7 @@ pub fn finish(
     images: Option<ResMut<Assets<Image>>>,
 ) {
     let Some(visit) = &flow.visit else { return };
+    let min_quality = policy.0.rules.fingerprints.min_quality;
     if let Some(task) = &work.card {
         match task.poll() {
             Poll::Running => {}
@@ -491,12 +523,37 @@ pub fn finish(
             work.finger = None;
             match r {
                 Ok(print) => {
-                    let d = digest(&print.image);
-                    drafts.save(&visit.id, &part::finger(print.finger.number()), print.image);
-                    work.attempts.push(Attempt {
-                        finger: print.finger,
-                        result: FingerResult::Print { quality: print.quality, digest: d },
-                    });
+                    let finger = print.finger;
+                    // The best try of this finger so far.
+                    let best = match work.tries.take() {
+                        Some((f, n, best)) if f == finger && best.quality >= print.quality => (n + 1, best),
+                        Some((f, n, _)) if f == finger => (n + 1, print),
+                        _ => (1, print),
+                    };
+                    let (tries, best) = best;
+                    let valid = best.quality >= min_quality;
+                    if valid || tries >= FINGER_TRIES {
+                        let d = digest(&best.image);
+                        let quality = best.quality;
+                        drafts.save(&visit.id, &part::finger(finger.number()), best.image);
+                        let result = if valid {
+                            FingerResult::Print { quality, digest: d }
+                        } else {
+                            // Tried as the procedure asks: the best image is kept, not valid.
+                            FingerResult::NoPrint(NoPrint::Unreadable { best_quality: quality, image_digest: d })
+                        };
+                        work.attempts.push(Attempt { finger, result });
+                        work.finger_note = None;
+                    } else {
+                        work.finger_note = Some(
+                            Tr::new("visit.fingers.low")
+                                .with("q", best.quality)
+                                .with("min", min_quality)
+                                .with("n", tries)
+                                .with("max", FINGER_TRIES),
+                        );
+                        work.tries = Some((finger, tries, best));
+                    }
                 }
                 Err(reason) => {
                     warn!("fingerprint capture failed: {reason}");

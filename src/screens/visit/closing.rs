@@ -33,14 +33,17 @@ type Sealed = (Vec<String>, String);
 #[derive(Resource, Default)]
 pub struct Closing {
     seal: Option<Pending<Result<Sealed, Tr>>>,
+    /// Sealed, and the visit not yet moved on: no second seal, no stopping.
+    sealed: bool,
     print: Option<Pending<Result<(), String>>>,
     note: Option<Tr>,
     generation: u64,
 }
 
 impl Closing {
+    /// Sealing, or sealed and the visit about to move on: the visit may not be stopped.
     pub fn sealing(&self) -> bool {
-        self.seal.is_some()
+        self.seal.is_some() || self.sealed
     }
 
     pub fn printing(&self) -> bool {
@@ -54,7 +57,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         Step::Seal => {
             heading(ui, Tr::new("visit.seal.title"));
             line(ui, Tr::new("visit.seal.meaning"));
-            if closing.seal.is_some() {
+            if closing.sealing() {
                 heading(ui, Tr::new("visit.seal.sealing"));
             } else {
                 actions(v, vec![(Act::Seal, Tr::new("visit.seal.button"), true)]);
@@ -196,13 +199,38 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
         return Err(Tr::new("visit.seal.simulated"));
     }
     let load = |name: &str| v.load_draft(&visit.id, name).map(|b| b.map(|b| b.to_vec()).unwrap_or_default());
+    // Each captured part must be the one the visit recorded (its SHA-256): a save that failed
+    // or a part that went missing stops the seal rather than sealing a blank.
+    let missing = |what: &str| {
+        error!("sealing refused: the {what} kept is not the one the visit recorded");
+        Tr::new("visit.seal.part_missing")
+    };
     let photo_jpeg = load(part::PHOTO).map_err(|e| failed(&e))?;
+    let photo_digest = match visit.state.photo() {
+        Some(
+            doorstep_core::visit::PhotoInput::Captured { digest, .. }
+            | doorstep_core::visit::PhotoInput::Supplied { digest, .. },
+        ) => Some(digest.as_str()),
+        _ => None,
+    };
+    if photo_digest.is_some_and(|d| super::capture::digest(&photo_jpeg) != d) {
+        return Err(missing("photo"));
+    }
     let signature_png = load(part::SIGNATURE).map_err(|e| failed(&e))?;
+    if let Some(doorstep_core::visit::ApplicantSignature::Signed(strokes)) = visit.state.consent().map(|c| &c.applicant)
+        && super::capture::digest(&signature_png) != strokes.digest
+    {
+        return Err(missing("signature"));
+    }
     let mut fingerprints = Vec::new();
     if let Some(doorstep_core::visit::Fingerprints::Taken(record)) = visit.state.fingerprints() {
         for a in &record.attempts {
-            if let doorstep_core::fingerprint::FingerResult::Print { quality, .. } = a.result {
+            if let doorstep_core::fingerprint::FingerResult::Print { quality, digest } = &a.result {
+                let quality = *quality;
                 let image = load(&part::finger(a.finger.number())).map_err(|e| failed(&e))?;
+                if super::capture::digest(&image) != *digest {
+                    return Err(missing("fingerprint"));
+                }
                 fingerprints.push(FingerprintCapture {
                     finger: a.finger.number(),
                     width: doorstep_devices::zfm::IMAGE_WIDTH as u16,
@@ -251,18 +279,23 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
 }
 
 /// The receipt's bytes: the numbers, the promised dates, the rating code and a QR per number.
-fn receipt(visit: &Visit, code: &str) -> Vec<u8> {
-    let mut r = ReceiptBuilder::new().align(Align::Centre).double(true).line("出入境证件申请受理回执").double(false);
+/// A locale key's words with its placeholders filled, in the language on screen.
+type Words<'a> = &'a dyn Fn(&'static str, &[(&str, String)]) -> String;
+
+fn receipt(visit: &Visit, code: &str, words: Words) -> Vec<u8> {
+    let mut r =
+        ReceiptBuilder::new().align(Align::Centre).double(true).line(&words("receipt.title", &[])).double(false);
     for a in visit.state.applications().unwrap_or_default() {
-        r = receipt_lines(r, a);
+        r = receipt_lines(r, a, words);
     }
-    r.line(&format!("评价码 Rating code: {code}")).feed(3).cut()
+    r.line(&words("receipt.rating_code", &[("code", code.to_string())])).line(&words("receipt.keep", &[])).feed(3).cut()
 }
 
-fn receipt_lines(r: ReceiptBuilder, a: &Application) -> ReceiptBuilder {
+fn receipt_lines(r: ReceiptBuilder, a: &Application, words: Words) -> ReceiptBuilder {
+    let date = doorstep_core::format_date(a.expected.date.date);
     r.align(Align::Left)
-        .line(&format!("受理编号 No.: {}", a.number))
-        .line(&format!("预计出证 Expected: {}", doorstep_core::format_date(a.expected.date.date)))
+        .line(&words("receipt.number", &[("number", a.number.clone())]))
+        .line(&words("receipt.expected", &[("date", date)]))
         .align(Align::Centre)
         .qr(&a.number)
 }
@@ -278,6 +311,8 @@ pub fn act(
     peripherals: Option<Res<Peripherals>>,
     camera: Option<Res<super::CameraChoice>>,
     waker: Res<Waker>,
+    drafts: Res<crate::visit_flow::Drafts>,
+    (strings, lang): (Res<crate::ui::i18n::Strings>, Res<crate::settings::Lang>),
     mut cmds: MessageWriter<VisitCmd>,
 ) {
     let Some(visit) = &flow.visit else {
@@ -287,7 +322,7 @@ pub fn act(
     for act in acts.read() {
         let c = &mut work.closing;
         match (act, visit.step()) {
-            (Act::Seal, Step::Seal) if c.seal.is_none() => {
+            (Act::Seal, Step::Seal) if !c.sealing() => {
                 let Some(vault) = session.vault.clone() else {
                     c.note = Some(Tr::new("visit.seal.no_vault"));
                     c.generation += 1;
@@ -299,7 +334,17 @@ pub fn act(
                     camera: camera.as_deref().map_or("none", super::CameraChoice::source),
                     peripherals: if simulated { "bridge-simulator" } else { "bridge" },
                 };
-                c.seal = Some(crate::tasks::spawn("seal", &waker, move || seal(&vault, &visit, &policy, &sources)));
+                let saving = drafts.status.clone();
+                c.seal = Some(crate::tasks::spawn("seal", &waker, move || {
+                    // Every capture's draft is on disk before the seal reads them back.
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                    while saving.queued.load(std::sync::atomic::Ordering::SeqCst) > 0
+                        && std::time::Instant::now() < deadline
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                    seal(&vault, &visit, &policy, &sources)
+                }));
                 c.note = None;
                 c.generation += 1;
             }
@@ -308,7 +353,9 @@ pub fn act(
                     doorstep_core::VisitState::Receipt(r) => r.rating_code.clone(),
                     _ => String::new(),
                 };
-                let bytes = receipt(visit, &code);
+                // In the language on screen (the applicant's choice).
+                let words = |key: &'static str, args: &[(&str, String)]| strings.get(*lang, key, args);
+                let bytes = receipt(visit, &code, &words);
                 match peripherals.as_ref().and_then(|p| p.host()) {
                     Some((host, _)) => {
                         c.print = Some(crate::tasks::spawn("print", &waker, move || {
@@ -353,8 +400,12 @@ pub fn act(
 }
 
 /// Takes the seal's and the printer's answers.
-pub fn finish(mut work: ResMut<super::Work>, mut cmds: MessageWriter<VisitCmd>) {
+pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, mut cmds: MessageWriter<VisitCmd>) {
+    let at_seal = flow.step() == Some(Step::Seal);
     let c = &mut work.closing;
+    if c.sealed && !at_seal && flow.is_changed() {
+        c.sealed = false;
+    }
     let mut changed = false;
     if let Some(task) = &c.seal {
         let result = match task.poll() {
@@ -367,6 +418,7 @@ pub fn finish(mut work: ResMut<super::Work>, mut cmds: MessageWriter<VisitCmd>) 
             changed = true;
             match r {
                 Ok((application_numbers, rating_code)) => {
+                    c.sealed = true;
                     cmds.write(VisitCmd::apply(VisitEvent::Sealed { application_numbers, rating_code }));
                 }
                 Err(note) => c.note = Some(note),

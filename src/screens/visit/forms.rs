@@ -12,7 +12,6 @@ use doorstep_core::visit::{
 use doorstep_core::{ApplicantInput, IdentitySource, Localize, Service, Yuan};
 
 use super::{Act, View, actions, heading, line};
-use crate::screens::PolicyInUse;
 use crate::ui::form::{Form, action_button, choice_button, text_field};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
@@ -49,10 +48,15 @@ pub mod key {
     pub const REFUND: &str = "abandon.refund";
 }
 
-/// What a step starts with: the pickup office of the unit, cash.
-pub fn prefill(visit: &Visit, form: &mut Form) {
+/// The office where this unit's applicants collect their documents (`pickup_office` in the
+/// configuration file; the demo's test office on a demo unit; otherwise typed each time).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct PickupOffice(pub String);
+
+/// What a step starts with: the unit's pickup office, cash.
+pub fn prefill(visit: &Visit, form: &mut Form, office: &str) {
     match visit.step() {
-        Step::Details => form.set(key::OFFICE, "测试出入境接待大厅"),
+        Step::Details => form.set(key::OFFICE, office),
         Step::Pay => form.set(key::PAYMENT, "cash"),
         _ => {}
     }
@@ -294,7 +298,7 @@ pub fn act(
     flow: Res<VisitFlow>,
     mut form: ResMut<Form>,
     mut cmds: MessageWriter<VisitCmd>,
-    _policy: Res<PolicyInUse>,
+    work: Res<super::Work>,
 ) {
     let Some(visit) = &flow.visit else {
         acts.clear();
@@ -309,6 +313,7 @@ pub fn act(
                 form.toggle(super::ABANDONING);
                 form.focus = None;
             }
+            Act::ConfirmAbandon if work.closing_busy() => {}
             Act::ConfirmAbandon => {
                 let refund = form.get(key::REFUND).trim().to_string();
                 cmds.write(VisitCmd::apply(VisitEvent::Abandon(AbandonInput {

@@ -21,7 +21,9 @@ use crate::ui::widgets::label;
 use crate::visit_flow::{VisitCmd, VisitFlow};
 
 pub use capture::Work;
+pub use forms::PickupOffice;
 pub use live::CameraChoice;
+pub use sign::SignaturePad;
 
 /// What a button on a visit screen asks for.
 #[derive(Component, Message, Debug, Clone, PartialEq, Eq)]
@@ -90,7 +92,7 @@ pub fn plugin(app: &mut App) {
             .chain()
             .run_if(in_state(Screen::Visit)),
     );
-    app.add_systems(Update, (sign::draw_signature, scroll_body).run_if(in_state(Screen::Visit)));
+    app.add_systems(Update, sign::draw_signature.run_if(in_state(Screen::Visit)));
     // Not only on the visit screen: a lock mid-photo must stop the camera too.
     app.add_systems(Update, live::run_live.after(capture::finish));
 }
@@ -112,6 +114,7 @@ fn spawn(mut commands: Commands, auth: Res<Auth>) {
         root.spawn(header(today_text(), auth.0.demo_pin().is_some()));
         root.spawn((
             VisitBody,
+            crate::ui::widgets::Scrolls,
             Node {
                 flex_grow: 1.0,
                 flex_direction: FlexDirection::Column,
@@ -136,29 +139,6 @@ fn spawn(mut commands: Commands, auth: Res<Auth>) {
             BackgroundColor(theme::BACKGROUND),
         ));
     });
-}
-
-/// The body scrolls with the wheel and with a finger dragged on the screen (not on the
-/// signature pad, which takes the finger for ink).
-fn scroll_body(
-    mut wheel: MessageReader<bevy::input::mouse::MouseWheel>,
-    touches: Option<Res<bevy::input::touch::Touches>>,
-    pad: Query<&Interaction, With<sign::SignaturePad>>,
-    mut body: Query<&mut ScrollPosition, With<VisitBody>>,
-) {
-    use bevy::input::mouse::MouseScrollUnit;
-    let mut dy: f32 = wheel.read().map(|w| if w.unit == MouseScrollUnit::Line { w.y * 48.0 } else { w.y }).sum();
-    let signing = pad.iter().any(|i| *i == Interaction::Pressed);
-    if let Some(t) = touches
-        && !signing
-    {
-        dy += t.iter().map(|t| t.delta().y).sum::<f32>();
-    }
-    if dy != 0.0 {
-        for mut p in &mut body {
-            p.y = (p.y - dy).max(0.0);
-        }
-    }
 }
 
 fn press_acts(
@@ -204,6 +184,7 @@ fn rebuild(
     mut shown: ResMut<Shown>,
     body: Query<Entity, With<VisitBody>>,
     foot: Query<Entity, With<VisitFoot>>,
+    office: Option<Res<PickupOffice>>,
     mut last_choices: Local<Option<u64>>,
     mut last_generation: Local<u64>,
 ) {
@@ -213,7 +194,7 @@ fn rebuild(
     let new_step = shown.0.as_ref() != Some(&now);
     if new_step {
         form.clear();
-        forms::prefill(visit, &mut form);
+        forms::prefill(visit, &mut form, office.as_deref().map_or("", |o| o.0.as_str()));
         shown.0 = Some(now);
     }
     let choices_changed = *last_choices != Some(form.choices);
@@ -228,7 +209,7 @@ fn rebuild(
     commands.entity(body).with_children(|ui| {
         step_bar(ui, visit.step());
         // Stopping is possible until the receipt: the last button at the foot.
-        if visit.step() < Step::Receipt && !form.is_on(ABANDONING) {
+        if visit.step() < Step::Receipt && !form.is_on(ABANDONING) && !work.closing_busy() {
             view.foot.borrow_mut().push((Act::Abandon, Tr::new("visit.abandon.button"), false));
         }
         if let Some(refusal) = &flow.refusal {

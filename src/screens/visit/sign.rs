@@ -3,7 +3,7 @@
 
 use bevy::prelude::*;
 
-use super::capture::{CONSENT_APPLICATION, CONSENT_BIOMETRICS, Work};
+use super::capture::{CONSENT_APPLICATION, CONSENT_BIOMETRICS, UNABLE_TO_SIGN, Work};
 use super::{Act, View, actions, line};
 use crate::ui::form::choice_button;
 use crate::ui::i18n::Tr;
@@ -25,6 +25,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     ui.spawn((
         Button,
         SignaturePad,
+        crate::ui::widgets::TakesDrag,
         Node {
             width: Val::Px(PAD.x),
             height: Val::Px(PAD.y),
@@ -42,6 +43,8 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
             }
         }
     });
+    // An applicant who cannot hold a pen does not sign; the reason is recorded instead.
+    ui.spawn(crate::ui::form::text_field(UNABLE_TO_SIGN, Tr::new("visit.sign.unable"), 60));
     actions(
         v,
         vec![(Act::ClearSignature, Tr::new("visit.sign.clear"), false), (Act::Next, Tr::new("visit.sign.done"), true)],
