@@ -185,6 +185,8 @@ fn rebuild(
     body: Query<Entity, With<VisitBody>>,
     foot: Query<Entity, With<VisitFoot>>,
     office: Option<Res<PickupOffice>>,
+    drafts: Res<crate::visit_flow::Drafts>,
+    mut last_failed: Local<bool>,
     mut last_choices: Local<Option<u64>>,
     mut last_generation: Local<u64>,
 ) {
@@ -198,7 +200,10 @@ fn rebuild(
         shown.0 = Some(now);
     }
     let choices_changed = *last_choices != Some(form.choices);
-    if !(new_step || flow.is_changed() || work.generation != *last_generation || choices_changed) {
+    let failed = drafts.status.failed.load(std::sync::atomic::Ordering::SeqCst);
+    let save_changed = failed != *last_failed;
+    *last_failed = failed;
+    if !(new_step || flow.is_changed() || work.generation != *last_generation || choices_changed || save_changed) {
         return;
     }
     *last_choices = Some(form.choices);
@@ -211,6 +216,9 @@ fn rebuild(
         // Stopping is possible until the receipt: the last button at the foot.
         if visit.step() < Step::Receipt && !form.is_on(ABANDONING) && !work.closing_busy() {
             view.foot.borrow_mut().push((Act::Abandon, Tr::new("visit.abandon.button"), false));
+        }
+        if failed {
+            ui.spawn(label(Tr::new("visit.save_failed"), theme::BODY_SIZE, theme::ERROR));
         }
         if let Some(refusal) = &flow.refusal {
             ui.spawn(label(Tr::message(refusal.clone()), theme::BODY_SIZE, theme::ERROR));
