@@ -187,10 +187,23 @@ fn lock_when_hidden(
     }
 }
 
-fn lock(mut requests: MessageReader<LockNow>, mut session: ResMut<Session>, mut next: ResMut<NextState<Screen>>) {
+fn lock(
+    mut requests: MessageReader<LockNow>,
+    mut session: ResMut<Session>,
+    mut checking: ResMut<unlock::Checking>,
+    screen: Res<State<Screen>>,
+    mut next: ResMut<NextState<Screen>>,
+) {
     if requests.read().count() > 0 {
         session.end();
-        next.set(Screen::Unlock);
+        // A PIN check in hand is dropped unread: the vault it may open closes with it.
+        checking.cancel();
+        if *screen.get() == Screen::Unlock {
+            // A check that answered this very frame may have asked for the home screen.
+            next.reset();
+        } else {
+            next.set(Screen::Unlock);
+        }
     }
 }
 

@@ -47,16 +47,18 @@ pub struct Tr {
     pub message: Option<Message>,
     /// Placeholders filled with the text of another key (a finger's name).
     pub keyed: Vec<(&'static str, &'static str)>,
+    /// Placeholders filled with data that comes in both languages (a policy's reason list).
+    pub bilingual: Vec<(&'static str, String, String)>,
 }
 
 impl Tr {
     pub fn new(key: &'static str) -> Tr {
-        Tr { key, args: Vec::new(), message: None, keyed: Vec::new() }
+        Tr { key, args: Vec::new(), message: None, keyed: Vec::new(), bilingual: Vec::new() }
     }
 
     /// The text of a domain message, in the language in force.
     pub fn message(message: Message) -> Tr {
-        Tr { key: "", args: Vec::new(), message: Some(message), keyed: Vec::new() }
+        Tr { key: "", args: Vec::new(), message: Some(message), keyed: Vec::new(), bilingual: Vec::new() }
     }
 
     pub fn with(mut self, name: &'static str, value: impl ToString) -> Tr {
@@ -70,12 +72,21 @@ impl Tr {
         self
     }
 
+    /// Fills `{name}` with `zh` or `en`, whichever language is in force.
+    pub fn with_texts(mut self, name: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Tr {
+        self.bilingual.push((name, zh.into(), en.into()));
+        self
+    }
+
     pub fn render(&self, strings: &Strings, lang: Lang) -> String {
         if let Some(m) = &self.message {
             return strings.message(lang, m);
         }
         let mut args: Vec<(&str, String)> = self.args.iter().map(|(k, v)| (*k, v.clone())).collect();
         args.extend(self.keyed.iter().map(|(name, key)| (*name, strings.get(lang, key, &[]))));
+        args.extend(
+            self.bilingual.iter().map(|(name, zh, en)| (*name, if lang == Lang::Zh { zh.clone() } else { en.clone() })),
+        );
         strings.get(lang, self.key, &args)
     }
 }

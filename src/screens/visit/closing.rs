@@ -109,7 +109,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
                 })
                 .with_children(|row| {
                     for r in &v.policy.feedback.rating.reasons {
-                        let tr = Tr::new("visit.rating.reason").with("zh", &r.zh).with("en", &r.en);
+                        let tr = Tr::new("visit.rating.reason").with_texts("reason", &r.zh, &r.en);
                         row.spawn(crate::ui::form::choice_button(
                             Act::Reason(r.id.clone()),
                             tr,

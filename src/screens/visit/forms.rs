@@ -94,8 +94,7 @@ fn services(v: &View, ui: &mut ChildSpawnerCommands) {
                     line(
                         ui,
                         Tr::new("visit.services.fee_line")
-                            .with("zh", &l.description_zh)
-                            .with("en", &l.description_en)
+                            .with_texts("item", &l.description_zh, &l.description_en)
                             .with("amount", l.amount),
                     );
                 }
