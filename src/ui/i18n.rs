@@ -42,39 +42,45 @@ impl Strings {
 #[derive(Component, Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tr {
     pub key: &'static str,
-    pub args: Vec<(&'static str, String)>,
+    pub args: Vec<(&'static str, Arg)>,
     /// A domain message (a refusal, a service's name) shown instead of `key`.
-    pub message: Option<Message>,
-    /// Placeholders filled with the text of another key (a finger's name).
-    pub keyed: Vec<(&'static str, &'static str)>,
-    /// Placeholders filled with data that comes in both languages (a policy's reason list).
-    pub bilingual: Vec<(&'static str, String, String)>,
+    pub message: Option<Box<Message>>,
+}
+
+/// A placeholder's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    Text(String),
+    /// The text of another key (a finger's name), in the language in force.
+    Key(&'static str),
+    /// Data that comes in both languages (a policy's reason list): Chinese, English.
+    Both(String, String),
 }
 
 impl Tr {
     pub fn new(key: &'static str) -> Tr {
-        Tr { key, args: Vec::new(), message: None, keyed: Vec::new(), bilingual: Vec::new() }
+        Tr { key, args: Vec::new(), message: None }
     }
 
     /// The text of a domain message, in the language in force.
     pub fn message(message: Message) -> Tr {
-        Tr { key: "", args: Vec::new(), message: Some(message), keyed: Vec::new(), bilingual: Vec::new() }
+        Tr { key: "", args: Vec::new(), message: Some(Box::new(message)) }
     }
 
     pub fn with(mut self, name: &'static str, value: impl ToString) -> Tr {
-        self.args.push((name, value.to_string()));
+        self.args.push((name, Arg::Text(value.to_string())));
         self
     }
 
     /// Fills `{name}` with the text of `key` in the language in force.
     pub fn with_key(mut self, name: &'static str, key: &'static str) -> Tr {
-        self.keyed.push((name, key));
+        self.args.push((name, Arg::Key(key)));
         self
     }
 
     /// Fills `{name}` with `zh` or `en`, whichever language is in force.
     pub fn with_texts(mut self, name: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Tr {
-        self.bilingual.push((name, zh.into(), en.into()));
+        self.args.push((name, Arg::Both(zh.into(), en.into())));
         self
     }
 
@@ -82,11 +88,18 @@ impl Tr {
         if let Some(m) = &self.message {
             return strings.message(lang, m);
         }
-        let mut args: Vec<(&str, String)> = self.args.iter().map(|(k, v)| (*k, v.clone())).collect();
-        args.extend(self.keyed.iter().map(|(name, key)| (*name, strings.get(lang, key, &[]))));
-        args.extend(
-            self.bilingual.iter().map(|(name, zh, en)| (*name, if lang == Lang::Zh { zh.clone() } else { en.clone() })),
-        );
+        let args: Vec<(&str, String)> = self
+            .args
+            .iter()
+            .map(|(name, arg)| {
+                let value = match arg {
+                    Arg::Text(t) => t.clone(),
+                    Arg::Key(key) => strings.get(lang, key, &[]),
+                    Arg::Both(zh, en) => if lang == Lang::Zh { zh } else { en }.clone(),
+                };
+                (*name, value)
+            })
+            .collect();
         strings.get(lang, self.key, &args)
     }
 }
