@@ -62,6 +62,18 @@ impl<T> Pending<T> {
     }
 }
 
+impl<T> Pending<T> {
+    /// The task's answer once it ended: its value, or `failed()` when its thread died; `None`
+    /// while it runs.
+    pub fn finished(&self, failed: impl FnOnce() -> T) -> Option<T> {
+        match self.poll() {
+            Poll::Running => None,
+            Poll::Ready(v) => Some(v),
+            Poll::Failed => Some(failed()),
+        }
+    }
+}
+
 /// Runs `work` on a thread named `name`, then wakes the event loop.
 pub fn spawn<T: Send + 'static>(name: &str, waker: &Waker, work: impl FnOnce() -> T + Send + 'static) -> Pending<T> {
     let (tx, rx) = channel();

@@ -124,6 +124,29 @@ pub(crate) fn hub_and_vault_as(tmp: &Path, device: &str) -> (pki::Hub, std::path
     (hub, vault)
 }
 
+/// Enrols `supervisor-test` (PIN 975310) on the unit's vault at `v`; returns the key to give
+/// the hub, as `vault add-user` prints it.
+pub(crate) fn add_supervisor(v: &str) -> String {
+    let out = doorstep(
+        &[
+            "vault",
+            "add-user",
+            "supervisor-test",
+            "--role",
+            "supervisor",
+            "--vault",
+            v,
+            "--as",
+            "officer-test",
+            "--pin-stdin",
+            "--insecure-fast-kdf",
+        ],
+        &format!("{PIN}\n975310\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    text(&out).split("doorstep-hub add-supervisor ").nth(1).expect("the key to give the hub").trim().to_string()
+}
+
 /// Serves the hub on a free port and points its URL there, so bundles enrolled from now on
 /// reach it.
 pub(crate) fn serve(hub: pki::Hub) -> (doorstep_hub::server::Running, pki::Hub) {
@@ -244,25 +267,7 @@ fn the_supervisor_releases_the_shift_in_one_signed_batch() {
     let tmp = tempfile_dir("batch");
     let (hub, vault) = hub_and_vault(&tmp);
     let v = vault.to_str().unwrap();
-    let out = doorstep(
-        &[
-            "vault",
-            "add-user",
-            "supervisor-test",
-            "--role",
-            "supervisor",
-            "--vault",
-            v,
-            "--as",
-            "officer-test",
-            "--pin-stdin",
-            "--insecure-fast-kdf",
-        ],
-        &format!("{PIN}\n975310\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let enrolled_key =
-        text(&out).split("doorstep-hub add-supervisor ").nth(1).expect("the key to give the hub").trim().to_string();
+    let enrolled_key = add_supervisor(v);
     let approved = seal_one(&vault, 21);
     let returned = seal_one(&vault, 22);
     let (running, mut hub) = serve(hub);

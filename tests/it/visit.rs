@@ -20,19 +20,36 @@ use doorstep_hub::pki::{self, Validity};
 use doorstep_vault::outbox::OutboxState;
 use doorstep_vault::{Vault, VaultConfig};
 
-use crate::sync::{PIN, doorstep, hub_and_vault_as, serve, tempfile_dir, text};
+use crate::sync::{PIN, add_supervisor, doorstep, hub_and_vault_as, serve, tempfile_dir, text};
 
 /// The unit in these tests: a demo unit (its captures are simulated), with its own hub.
 const DEVICE: &str = "demo-tablet-test";
+
+fn tap(label: &str) -> ScenarioStep {
+    ScenarioStep { action: Action::Tap(label.into()), timeout: Duration::from_secs(20) }
+}
+
+fn wait(label: &str) -> ScenarioStep {
+    ScenarioStep { action: Action::Wait(label.into()), timeout: Duration::from_secs(20) }
+}
+
+fn typed(text: &str) -> ScenarioStep {
+    ScenarioStep { action: Action::Type(text.into()), timeout: Duration::from_secs(20) }
+}
+
+/// Taps this vault's PIN on the PIN pad, then "unlock".
+fn unlock() -> Vec<ScenarioStep> {
+    let mut s: Vec<ScenarioStep> = PIN.chars().map(|c| tap(&c.to_string())).collect();
+    s.push(tap("解锁"));
+    s
+}
 
 /// The demo scenario with this vault's PIN in place of the demo PIN.
 fn steps() -> Vec<ScenarioStep> {
     let path = crate::root().join("scenarios/demo-visit.toml");
     let demo = scenario::load(&path).unwrap();
     let home = demo.iter().position(|s| s.action == Action::Wait("开始上门受理".into())).expect("the home step");
-    let tap = |t: &str| ScenarioStep { action: Action::Tap(t.into()), timeout: Duration::from_secs(20) };
-    let mut steps: Vec<ScenarioStep> = PIN.chars().map(|c| tap(&c.to_string())).collect();
-    steps.push(tap("解锁"));
+    let mut steps = unlock();
     steps.extend(demo[home..].iter().cloned());
     steps
 }
@@ -82,24 +99,7 @@ fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
     let tmp = tempfile_dir("visit");
     let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     let v = vault.to_str().unwrap();
-    let out = doorstep(
-        &[
-            "vault",
-            "add-user",
-            "supervisor-test",
-            "--role",
-            "supervisor",
-            "--vault",
-            v,
-            "--as",
-            "officer-test",
-            "--pin-stdin",
-            "--insecure-fast-kdf",
-        ],
-        &format!("{PIN}\n975310\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let key = text(&out).split("doorstep-hub add-supervisor ").nth(1).expect("the key").trim().to_string();
+    let key = add_supervisor(v);
     let (running, mut hub) = serve(hub);
     hub.add_supervisor(&key).unwrap();
     let bundle = hub.enroll(DEVICE, Validity::days(30)).unwrap();
@@ -195,14 +195,6 @@ fn run_steps(vault: &std::path::Path, steps: Vec<ScenarioStep>) -> Result<usize,
 fn a_visit_cut_off_resumes_at_its_step_after_unlock() {
     let tmp = tempfile_dir("resume");
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let tap = |t: &str| ScenarioStep { action: Action::Tap(t.into()), timeout: Duration::from_secs(20) };
-    let wait = |t: &str| ScenarioStep { action: Action::Wait(t.into()), timeout: Duration::from_secs(20) };
-    let typed = |t: &str| ScenarioStep { action: Action::Type(t.into()), timeout: Duration::from_secs(20) };
-    let unlock = || {
-        let mut s: Vec<ScenarioStep> = PIN.chars().map(|c| tap(&c.to_string())).collect();
-        s.push(tap("解锁"));
-        s
-    };
     // Typed by hand this time (no card reader), to the services step; then the unit dies.
     let mut first = unlock();
     first.extend([
@@ -240,12 +232,8 @@ fn a_visit_cut_off_resumes_at_its_step_after_unlock() {
 fn a_visit_is_stopped_only_with_a_reason_and_leaves_nothing_to_send() {
     let tmp = tempfile_dir("abandon");
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let tap = |t: &str| ScenarioStep { action: Action::Tap(t.into()), timeout: Duration::from_secs(20) };
-    let wait = |t: &str| ScenarioStep { action: Action::Wait(t.into()), timeout: Duration::from_secs(20) };
-    let typed = |t: &str| ScenarioStep { action: Action::Type(t.into()), timeout: Duration::from_secs(20) };
-    let mut steps: Vec<ScenarioStep> = PIN.chars().map(|c| tap(&c.to_string())).collect();
+    let mut steps = unlock();
     steps.extend([
-        tap("解锁"),
         tap("高龄申请人"),
         wait("申请人是谁？"),
         tap("中止受理"),
@@ -307,17 +295,8 @@ fn a_sealed_visit_cut_off_resumes_at_its_receipt() {
     let outcome = run_visit_steps(&vault, &tmp.join("receipts"), demo_until("打印回执"), vec![]);
     assert!(outcome.is_ok(), "{outcome:?}");
     std::thread::sleep(Duration::from_millis(500));
-    let tap = |t: &str| ScenarioStep { action: Action::Tap(t.into()), timeout: Duration::from_secs(20) };
-    let wait = |t: &str| ScenarioStep { action: Action::Wait(t.into()), timeout: Duration::from_secs(20) };
-    let mut again: Vec<ScenarioStep> = PIN.chars().map(|c| tap(&c.to_string())).collect();
-    again.extend([
-        tap("解锁"),
-        wait("继续这次受理吗"),
-        wait("回执"),
-        tap("继续"),
-        wait("打印回执"),
-        wait("受理编号 DS"),
-    ]);
+    let mut again = unlock();
+    again.extend([wait("继续这次受理吗"), wait("回执"), tap("继续"), wait("打印回执"), wait("受理编号 DS")]);
     let outcome = run_steps(&vault, again);
     assert!(outcome.is_ok(), "{outcome:?}");
     let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
@@ -330,9 +309,6 @@ fn a_sealed_visit_cut_off_resumes_at_its_receipt() {
 fn a_visit_stopped_after_payment_records_the_refund() {
     let tmp = tempfile_dir("refund");
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let tap = |t: &str| ScenarioStep { action: Action::Tap(t.into()), timeout: Duration::from_secs(20) };
-    let wait = |t: &str| ScenarioStep { action: Action::Wait(t.into()), timeout: Duration::from_secs(20) };
-    let typed = |t: &str| ScenarioStep { action: Action::Type(t.into()), timeout: Duration::from_secs(20) };
     let stop = vec![
         tap("中止受理"),
         tap("中止原因"),

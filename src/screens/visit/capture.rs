@@ -495,11 +495,7 @@ pub fn finish(
         }
     }
     if let Some(task) = &work.photo {
-        let result = match task.poll() {
-            Poll::Running => None,
-            Poll::Ready(r) => Some(r),
-            Poll::Failed => Some(Err(Tr::new("visit.task_failed"))),
-        };
+        let result = task.finished(|| Err(Tr::new("visit.task_failed")));
         if let Some(r) = result {
             work.photo = None;
             match r {
@@ -514,11 +510,7 @@ pub fn finish(
         }
     }
     if let Some(task) = &work.finger {
-        let result = match task.poll() {
-            Poll::Running => None,
-            Poll::Ready(r) => Some(r),
-            Poll::Failed => Some(Err("task".into())),
-        };
+        let result = task.finished(|| Err("task".into()));
         if let Some(r) = result {
             work.finger = None;
             match r {

@@ -15,7 +15,7 @@ use super::{Act, View, actions, heading, line};
 use crate::peripherals::Peripherals;
 use crate::screens::PolicyInUse;
 use crate::session::{Session, SharedVault};
-use crate::tasks::{Pending, Poll, Waker};
+use crate::tasks::{Pending, Waker};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::label;
@@ -408,11 +408,7 @@ pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, mut cmds: Mes
     }
     let mut changed = false;
     if let Some(task) = &c.seal {
-        let result = match task.poll() {
-            Poll::Running => None,
-            Poll::Ready(r) => Some(r),
-            Poll::Failed => Some(Err(Tr::new("visit.task_failed"))),
-        };
+        let result = task.finished(|| Err(Tr::new("visit.task_failed")));
         if let Some(r) = result {
             c.seal = None;
             changed = true;
@@ -426,11 +422,7 @@ pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, mut cmds: Mes
         }
     }
     if let Some(task) = &c.print {
-        let result = match task.poll() {
-            Poll::Running => None,
-            Poll::Ready(r) => Some(r),
-            Poll::Failed => Some(Err("task".into())),
-        };
+        let result = task.finished(|| Err("task".into()));
         if let Some(r) = result {
             c.print = None;
             changed = true;
