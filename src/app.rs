@@ -132,8 +132,10 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     let office = config.pickup_office.clone().or_else(|| demo.then(|| "测试出入境接待大厅".to_string()));
     app.insert_resource(crate::screens::visit::PickupOffice(office.unwrap_or_default()));
     // A demo unit replays the demo frames; a provisioned one only ever uses its camera.
+    // DOORSTEP_REPLAY names another folder of frames (the benchmark's, a trainer's).
+    let replay = std::env::var_os("DOORSTEP_REPLAY").map(PathBuf::from);
     app.insert_resource(if demo {
-        crate::screens::visit::CameraChoice::Replay(crate::cli::devices::default_replay_dir())
+        crate::screens::visit::CameraChoice::Replay(replay.unwrap_or_else(crate::cli::devices::default_replay_dir))
     } else {
         crate::screens::visit::CameraChoice::Native(0)
     });

@@ -16,6 +16,8 @@
 //! [[step]]
 //! sign = true                   # draw a signature on the signature pad
 //! [[step]]
+//! pause = 5                     # let the unit run for 5 seconds
+//! [[step]]
 //! screenshot = "home"           # DIR/home.png with --screenshots DIR, and DIR/home.json
 //!                               # listing any text that does not fit
 //! ```
@@ -50,6 +52,7 @@ struct Written {
     device: Option<String>,
     sign: Option<bool>,
     screenshot: Option<String>,
+    pause: Option<f64>,
     timeout: Option<f64>,
 }
 
@@ -69,6 +72,8 @@ pub enum Action {
     Device(String),
     Sign,
     Screenshot(String),
+    /// Let the unit run for this long (a trainee watches; the benchmark measures).
+    Pause(Duration),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,9 +89,9 @@ pub enum ScenarioError {
     Read(PathBuf, std::io::Error),
     #[error("{0}: {1}")]
     Toml(PathBuf, toml::de::Error),
-    #[error("step {0} has {1} actions: give exactly one of tap, type, wait, see, device, sign, screenshot")]
+    #[error("step {0} has {1} actions: give exactly one of tap, type, wait, see, device, sign, screenshot, pause")]
     Actions(usize, usize),
-    #[error("step {0}: the timeout must be between 0 and 600 seconds")]
+    #[error("step {0}: a timeout or a pause is between 0 and 600 seconds")]
     Timeout(usize),
 }
 
@@ -108,6 +113,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<ScenarioStep>, ScenarioError
             actions.extend(w.device.map(Action::Device));
             actions.extend(w.sign.filter(|s| *s).map(|_| Action::Sign));
             actions.extend(w.screenshot.map(Action::Screenshot));
+            if let Some(p) = w.pause {
+                if !(0.0..=600.0).contains(&p) {
+                    return Err(ScenarioError::Timeout(n));
+                }
+                actions.push(Action::Pause(Duration::from_secs_f64(p)));
+            }
             if actions.len() != 1 {
                 return Err(ScenarioError::Actions(n, actions.len()));
             }
@@ -274,6 +285,7 @@ fn run(
                 None
             }
         }
+        Action::Pause(d) => (now.saturating_sub(started) >= *d).then_some(Ok(())),
         Action::Device(line) => Some(match &peripherals {
             Some(p) => p.simulate(line),
             None => Err("no peripherals on this unit".into()),

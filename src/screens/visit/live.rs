@@ -24,8 +24,10 @@ use doorstep_core::visit::Step;
 pub const PREVIEW: (u32, u32) = (640, 360);
 /// Checks the crop takes care of: framing on the camera frame is not the photo's framing.
 const FRAMING: [&str; 6] = ["resolution", "face_width", "eye_distance", "head_in_frame", "eye_line", "centred"];
-/// Frames in a row with nothing to change before the photo is taken.
-const STEADY: usize = 5;
+/// Checked frames in a row with nothing to change before the photo is taken.
+const STEADY: usize = 4;
+/// The checks run on every this many frames.
+const CHECK_EVERY: u64 = 2;
 /// The preview's pace at most.
 const FRAME_TIME: Duration = Duration::from_millis(40);
 
@@ -149,6 +151,36 @@ impl Live {
     }
 }
 
+/// The frame reduced to the preview's size: an average over whole blocks of pixels when the
+/// frame is a whole multiple of it (a 1280×720 camera), else the nearest pixel (cheap).
+fn preview_rgba(frame: &RgbImage) -> Vec<u8> {
+    let (w, h) = PREVIEW;
+    let k = frame.width() / w;
+    let mut out = Vec::with_capacity((w * h * 4) as usize);
+    if k >= 1 && frame.width() == k * w && frame.height() == k * h {
+        let n = k * k;
+        for y in 0..h {
+            for x in 0..w {
+                let mut sum = [0u32; 3];
+                for dy in 0..k {
+                    for dx in 0..k {
+                        let p = frame.get_pixel(x * k + dx, y * k + dy).0;
+                        for c in 0..3 {
+                            sum[c] += u32::from(p[c]);
+                        }
+                    }
+                }
+                out.extend(sum.map(|v| (v / n) as u8));
+                out.push(255);
+            }
+        }
+    } else {
+        let small = image::imageops::resize(frame, w, h, image::imageops::FilterType::Nearest);
+        out = image::DynamicImage::ImageRgb8(small).to_rgba8().into_raw();
+    }
+    out
+}
+
 fn set(view: &Mutex<LiveView>, f: impl FnOnce(&mut LiveView)) {
     if let Ok(mut v) = view.lock() {
         f(&mut v);
@@ -165,6 +197,7 @@ fn run(camera: &CameraChoice, view: &Mutex<LiveView>, stop: &AtomicBool, waker: 
     // The sharpness of each steady frame, with the frame.
     let mut steady: Vec<(f32, RgbImage)> = Vec::new();
     let (mut count, mut since) = (0u32, Instant::now());
+    let (mut frame_no, mut advice): (u64, Vec<&'static str>) = (0, vec!["visit.photo.live_wait"]);
     loop {
         if stop.load(Ordering::SeqCst) {
             return Ok(());
@@ -172,15 +205,20 @@ fn run(camera: &CameraChoice, view: &Mutex<LiveView>, stop: &AtomicBool, waker: 
         let frame = frames.next()?;
         let frame = &frame;
         let started = Instant::now();
-        let a = assessor.assess_live(frame, &profile);
-        let advice: Vec<&'static str> = a
-            .refusals()
-            .filter(|c| !FRAMING.contains(&c.name))
-            .map(|c| c.advice.unwrap_or("photo.cannot.no-face"))
-            .collect();
-        let preview = image::imageops::resize(frame, PREVIEW.0, PREVIEW.1, image::imageops::FilterType::Triangle);
-        let rgba = image::DynamicImage::ImageRgb8(preview).to_rgba8().into_raw();
-        count += 1;
+        frame_no += 1;
+        // The preview every frame; the checks every other one (about 12 a second at the
+        // camera's 25, enough for guidance, and half the work beside the renderer on 2 cores).
+        let check = frame_no % CHECK_EVERY == 0;
+        let assessed = check.then(|| assessor.assess_live(frame, &profile));
+        if let Some(a) = &assessed {
+            advice = a
+                .refusals()
+                .filter(|c| !FRAMING.contains(&c.name))
+                .map(|c| c.advice.unwrap_or("photo.cannot.no-face"))
+                .collect();
+            count += 1;
+        }
+        let rgba = preview_rgba(frame);
         let rate = count as f32 / since.elapsed().as_secs_f32().max(0.001);
         if since.elapsed() > Duration::from_secs(2) {
             (count, since) = (0, Instant::now());
@@ -192,11 +230,13 @@ fn run(camera: &CameraChoice, view: &Mutex<LiveView>, stop: &AtomicBool, waker: 
             v.checks_per_second = rate;
         });
         waker.wake();
-        if advice.is_empty() {
-            let sharp = a.checks.iter().find(|c| c.name == "sharpness").and_then(|c| c.value).unwrap_or(0.0);
-            steady.push((sharp, frame.clone()));
-        } else {
-            steady.clear();
+        if let Some(a) = assessed {
+            if advice.is_empty() {
+                let sharp = a.checks.iter().find(|c| c.name == "sharpness").and_then(|c| c.value).unwrap_or(0.0);
+                steady.push((sharp, frame.clone()));
+            } else {
+                steady.clear();
+            }
         }
         if steady.len() >= STEADY {
             // The sharpest of the steady frames, cropped and checked in full.
@@ -275,5 +315,24 @@ pub fn run_live(
             work.touch();
         }
         None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preview_averages_whole_blocks_and_falls_back_to_the_nearest_pixel() {
+        // 1280×720: each preview pixel is the mean of a 2×2 block.
+        let frame = RgbImage::from_fn(1280, 720, |x, y| image::Rgb([(x % 2 * 100) as u8, (y % 2 * 50) as u8, 7]));
+        let rgba = preview_rgba(&frame);
+        assert_eq!(rgba.len(), (PREVIEW.0 * PREVIEW.1 * 4) as usize);
+        assert_eq!(&rgba[..4], &[50, 25, 7, 255]);
+        // An odd size: still the preview's size.
+        let odd = RgbImage::from_pixel(1000, 700, image::Rgb([9, 8, 7]));
+        let rgba = preview_rgba(&odd);
+        assert_eq!(rgba.len(), (PREVIEW.0 * PREVIEW.1 * 4) as usize);
+        assert_eq!(&rgba[..4], &[9, 8, 7, 255]);
     }
 }
