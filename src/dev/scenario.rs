@@ -159,7 +159,9 @@ impl Scenario {
 }
 
 pub fn plugin(app: &mut App) {
-    app.add_systems(Update, run.after(crate::screens::follow_changes));
+    // After bevy's own pointer pass (which would take a press back on a frame with no cursor)
+    // and before every system that reads presses, so each sees the tap in the same frame.
+    app.add_systems(PreUpdate, run.after(bevy::ui::UiSystems::Focus));
 }
 
 /// The entities whose text reads `wanted` in either language: the whole text, or (`part`)

@@ -191,12 +191,16 @@ fn lock(
     mut requests: MessageReader<LockNow>,
     mut session: ResMut<Session>,
     mut checking: ResMut<unlock::Checking>,
+    mut feedback: ResMut<unlock::UnlockFeedback>,
     screen: Res<State<Screen>>,
     mut next: ResMut<NextState<Screen>>,
 ) {
     if requests.read().count() > 0 {
         session.end();
         // A PIN check in hand is dropped unread: the vault it may open closes with it.
+        if checking.is_running() {
+            feedback.0 = None;
+        }
         checking.cancel();
         if *screen.get() == Screen::Unlock {
             // A check that answered this very frame may have asked for the home screen.

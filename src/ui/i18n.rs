@@ -78,6 +78,12 @@ impl Tr {
         self
     }
 
+    /// Fills `{name}` with `arg`.
+    pub fn with_arg(mut self, name: &'static str, arg: Arg) -> Tr {
+        self.args.push((name, arg));
+        self
+    }
+
     /// Fills `{name}` with `zh` or `en`, whichever language is in force.
     pub fn with_texts(mut self, name: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Tr {
         self.args.push((name, Arg::Both(zh.into(), en.into())));

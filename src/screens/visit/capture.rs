@@ -18,7 +18,7 @@ use super::{Act, View, actions, heading, line};
 use crate::peripherals::Peripherals;
 use crate::tasks::{Pending, Poll, Waker};
 use crate::ui::form::{Form, text_field};
-use crate::ui::i18n::Tr;
+use crate::ui::i18n::{Arg, Tr};
 use crate::ui::theme;
 use crate::visit_flow::{Drafts, VisitCmd, VisitFlow, part};
 
@@ -56,14 +56,14 @@ pub struct Print {
 pub struct Work {
     pub generation: u64,
     visit: Option<String>,
-    card: Option<Pending<Result<doorstep_devices::sam::CardIdentity, String>>>,
+    card: Option<Pending<Result<doorstep_devices::sam::CardIdentity, Arg>>>,
     card_note: Option<Tr>,
     pub(super) photo: Option<Pending<Result<Shot, Tr>>>,
     pub shot: Option<Shot>,
     /// The cropped photo as the screen shows it (none in headless runs).
     pub(super) shot_image: Option<Handle<Image>>,
     pub(super) photo_note: Option<Tr>,
-    finger: Option<Pending<Result<Print, String>>>,
+    finger: Option<Pending<Result<Print, Arg>>>,
     /// The finger being tried again (its quality was low): how many tries, and the best.
     tries: Option<(Finger, u8, Print)>,
     pub attempts: Vec<Attempt>,
@@ -319,6 +319,23 @@ pub(super) fn screen_image_rgba(width: u32, height: u32, rgba: Vec<u8>) -> Optio
     Some(Image::new(size, TextureDimension::D2, rgba, TextureFormat::Rgba8UnormSrgb, usage))
 }
 
+/// What a device's error means for the officer: the device's own advice in both languages
+/// when it refused (the drivers give it as "中文 / English"), else a locale key. The error
+/// itself is logged (a device's errors carry no personal data).
+pub fn device_problem(e: &doorstep_devices::DeviceError) -> Arg {
+    use doorstep_devices::DeviceError as D;
+    warn!("device: {e}");
+    match e {
+        D::Timeout(_) => Arg::Key("device.timeout"),
+        D::Port(_) => Arg::Key("device.port"),
+        D::Refused(advice) => match advice.split_once(" / ") {
+            Some((zh, en)) => Arg::Both(zh.trim().to_string(), en.trim().to_string()),
+            None => Arg::Key("device.refused"),
+        },
+        _ => Arg::Key("device.garbled"),
+    }
+}
+
 pub fn digest(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -368,7 +385,7 @@ pub fn act(
             (Act::ReadCard, Step::Applicant) if work.card.is_none() => match host() {
                 Some(h) => {
                     work.card = Some(crate::tasks::spawn("id-card", &waker, move || {
-                        CardReader::new(h.channel(Channel::IdCard)).read().map_err(|e| e.to_string())
+                        CardReader::new(h.channel(Channel::IdCard)).read().map_err(|e| device_problem(&e))
                     }));
                     work.touch();
                 }
@@ -406,9 +423,9 @@ pub fn act(
                             // The module's password (0, the factory default) first, then
                             // larger packets to move the image faster.
                             let mut fp = FingerprintScanner::new(h.channel(Channel::Fingerprint));
-                            fp.handshake(0).map_err(|e| e.to_string())?;
-                            fp.set_packet_size(256).map_err(|e| e.to_string())?;
-                            let c = fp.capture(FINGER_WAIT).map_err(|e| e.to_string())?;
+                            fp.handshake(0).map_err(|e| device_problem(&e))?;
+                            fp.set_packet_size(256).map_err(|e| device_problem(&e))?;
+                            let c = fp.capture(FINGER_WAIT).map_err(|e| device_problem(&e))?;
                             Ok(Print { finger, quality: c.quality.score, image: c.image.pixels })
                         }));
                         work.finger_note = None;
@@ -484,7 +501,7 @@ pub fn finish(
             }
             Poll::Ready(Err(reason)) => {
                 work.card = None;
-                work.card_note = Some(Tr::new("visit.applicant.card_failed").with("reason", reason));
+                work.card_note = Some(Tr::new("visit.applicant.card_failed").with_arg("reason", reason));
                 work.touch();
             }
             Poll::Failed => {
@@ -510,7 +527,7 @@ pub fn finish(
         }
     }
     if let Some(task) = &work.finger {
-        let result = task.finished(|| Err("task".into()));
+        let result = task.finished(|| Err(Arg::Key("visit.task_failed")));
         if let Some(r) = result {
             work.finger = None;
             match r {
@@ -548,8 +565,7 @@ pub fn finish(
                     }
                 }
                 Err(reason) => {
-                    warn!("fingerprint capture failed: {reason}");
-                    work.finger_note = Some(Tr::new("visit.fingers.failed").with("reason", reason));
+                    work.finger_note = Some(Tr::new("visit.fingers.failed").with_arg("reason", reason));
                 }
             }
             work.touch();

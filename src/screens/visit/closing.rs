@@ -35,7 +35,7 @@ pub struct Closing {
     seal: Option<Pending<Result<Sealed, Tr>>>,
     /// Sealed, and the visit not yet moved on: no second seal, no stopping.
     sealed: bool,
-    print: Option<Pending<Result<(), String>>>,
+    print: Option<Pending<Result<(), crate::ui::i18n::Arg>>>,
     note: Option<Tr>,
     generation: u64,
 }
@@ -189,7 +189,7 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
     let random: [u8; 10] = rand::random();
     let id = ApplicationId::new_v7((now.unix_timestamp_nanos() / 1_000_000) as u64, random);
     let numbers = application_numbers(&id, services);
-    let rating_code = numbers.first().map(|n| n[2..].chars().take(10).collect()).unwrap_or_default();
+    let rating_code: String = numbers.first().map(|n| n[2..].chars().take(10).collect()).unwrap_or_default();
     let mut v = crate::session::lock(vault);
     let device_id = v.device_id().to_string();
     // Demo and real never mix: simulated captures are sealed only on a demo unit, whose bureau
@@ -225,22 +225,28 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
     let mut fingerprints = Vec::new();
     if let Some(doorstep_core::visit::Fingerprints::Taken(record)) = visit.state.fingerprints() {
         for a in &record.attempts {
-            if let doorstep_core::fingerprint::FingerResult::Print { quality, digest } = &a.result {
-                let quality = *quality;
-                let image = load(&part::finger(a.finger.number())).map_err(|e| failed(&e))?;
-                if super::capture::digest(&image) != *digest {
-                    return Err(missing("fingerprint"));
+            use doorstep_core::fingerprint::{FingerResult, NoPrint};
+            // A valid print, or the best image of a finger that gave none (the make-up image).
+            let (quality, digest, exception) = match &a.result {
+                FingerResult::Print { quality, digest } => (*quality, digest, None),
+                FingerResult::NoPrint(NoPrint::Unreadable { best_quality, image_digest }) => {
+                    (*best_quality, image_digest, Some("unreadable".to_string()))
                 }
-                fingerprints.push(FingerprintCapture {
-                    finger: a.finger.number(),
-                    width: doorstep_devices::zfm::IMAGE_WIDTH as u16,
-                    height: doorstep_devices::zfm::IMAGE_HEIGHT as u16,
-                    image,
-                    template: Vec::new(),
-                    quality,
-                    exception: None,
-                });
+                FingerResult::NoPrint(_) => continue,
+            };
+            let image = load(&part::finger(a.finger.number())).map_err(|e| failed(&e))?;
+            if super::capture::digest(&image) != *digest {
+                return Err(missing("fingerprint"));
             }
+            fingerprints.push(FingerprintCapture {
+                finger: a.finger.number(),
+                width: doorstep_devices::zfm::IMAGE_WIDTH as u16,
+                height: doorstep_devices::zfm::IMAGE_HEIGHT as u16,
+                image,
+                template: Vec::new(),
+                quality,
+                exception,
+            });
         }
     }
     let record = ApplicationRecord {
@@ -275,6 +281,19 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
         quality_flags: flags,
     };
     v.seal(&visit.id, &record, &review, now.unix_timestamp()).map_err(|e| failed(&e))?;
+    // The visit as it is once sealed, kept at once under its own key: a lock, a crash or a dead
+    // battery before the screen takes this answer still finds the receipt to give.
+    let mut after = visit.clone();
+    let sealed = VisitEvent::Sealed { application_numbers: numbers.clone(), rating_code: rating_code.clone() };
+    match after.apply(policy, now, sealed).map(|_| serde_json::to_vec(&after)) {
+        Ok(Ok(bytes)) => {
+            if let Err(e) = v.save_draft(&crate::visit_flow::draft_key(&after), crate::visit_flow::VISIT_PART, &bytes) {
+                error!("the sealed visit's draft could not be saved: {e}");
+            }
+        }
+        Ok(Err(e)) => error!("the sealed visit could not be serialised: {e}"),
+        Err(e) => error!("the sealed visit did not move on: {}", doorstep_core::Localize::message(&e).key),
+    }
     Ok((numbers, rating_code))
 }
 
@@ -359,7 +378,9 @@ pub fn act(
                 match peripherals.as_ref().and_then(|p| p.host()) {
                     Some((host, _)) => {
                         c.print = Some(crate::tasks::spawn("print", &waker, move || {
-                            ReceiptPrinter::new(host.channel(Channel::Printer)).print(&bytes).map_err(|e| e.to_string())
+                            ReceiptPrinter::new(host.channel(Channel::Printer))
+                                .print(&bytes)
+                                .map_err(|e| super::capture::device_problem(&e))
                         }));
                         c.note = None;
                     }
@@ -422,7 +443,7 @@ pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, mut cmds: Mes
         }
     }
     if let Some(task) = &c.print {
-        let result = task.finished(|| Err("task".into()));
+        let result = task.finished(|| Err(crate::ui::i18n::Arg::Key("visit.task_failed")));
         if let Some(r) = result {
             c.print = None;
             changed = true;
@@ -430,7 +451,7 @@ pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, mut cmds: Mes
                 Ok(()) => {
                     cmds.write(VisitCmd::apply(VisitEvent::ReceiptIssued(ReceiptMethod::Printed)));
                 }
-                Err(reason) => c.note = Some(Tr::new("visit.receipt.print_failed").with("reason", reason)),
+                Err(reason) => c.note = Some(Tr::new("visit.receipt.print_failed").with_arg("reason", reason)),
             }
         }
     }
