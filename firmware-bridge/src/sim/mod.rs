@@ -109,11 +109,16 @@ impl Board for SimBoard {
 /// The simulator's shortest and longest wait on the port when nothing moves.
 const IDLE_MIN: Duration = Duration::from_micros(100);
 const IDLE_MAX: Duration = Duration::from_millis(20);
-/// How long nothing may move before the simulator waits on the port longer than `IDLE_MIN`.
-/// Shorter loses throughput: a device's data pauses between its packets longer than 5 ms
-/// (measured: 81 % of the line rate against 89 % with 5 ms). Waking on the devices' own next
-/// event instead (the GNSS receiver speaks every second) is the next step.
+/// How long nothing may move before the simulator waits on the port longer than `IDLE_MIN`,
+/// once a transfer is under way. Shorter loses throughput: a device's data pauses between its
+/// packets longer than 5 ms (measured: 81 % of the line rate against 89 % with 5 ms).
 const IDLE_SETTLE: Duration = Duration::from_millis(100);
+/// The same after a small burst (a heartbeat, a GNSS sentence): nothing follows it, so the
+/// simulator goes back to waiting on the port almost at once.
+const IDLE_SETTLE_SHORT: Duration = Duration::from_millis(3);
+/// Busy polls in a burst beyond which it is a transfer (a fingerprint image, a card's reply),
+/// not a heartbeat or a sentence (a GNSS sentence is about 80 bytes).
+const TRANSFER_POLLS: u32 = 200;
 
 /// A running simulator: its pty path, its faults, what the printer printed.
 pub struct Simulator {
@@ -158,7 +163,7 @@ impl Simulator {
                 let mut bridge = Bridge::new(host, devices, SimBoard, 0);
                 // Keep the slave end open so the pty stays up while nobody is connected.
                 let _slave = slave;
-                let (mut idle, mut quiet_since) = (Duration::ZERO, Instant::now());
+                let (mut idle, mut quiet_since, mut burst) = (Duration::ZERO, Instant::now(), 0u32);
                 while !stop_thread.load(Ordering::Relaxed) {
                     let now = Instant::now();
                     for c in Channel::DEVICES {
@@ -167,9 +172,11 @@ impl Simulator {
                         }
                     }
                     let busy = bridge.poll(start.elapsed().as_millis() as u64);
+                    let settle = if burst > TRANSFER_POLLS { IDLE_SETTLE } else { IDLE_SETTLE_SHORT };
                     if busy {
                         (idle, quiet_since) = (Duration::ZERO, now);
-                    } else if now.duration_since(quiet_since) < IDLE_SETTLE {
+                        burst = burst.saturating_add(1);
+                    } else if now.duration_since(quiet_since) < settle {
                         // Data is flowing: shorter than a byte at 115,200 baud (87 µs) would
                         // spin; a FIFO's worth of slack (16 bytes) covers the sleep's jitter.
                         std::thread::sleep(IDLE_MIN);
@@ -179,6 +186,7 @@ impl Simulator {
                         // milliseconds) to 20 ms (a device's reply or a heartbeat is at most
                         // that late), so an idle unit costs little.
                         idle = (idle * 2).clamp(Duration::from_millis(1), IDLE_MAX);
+                        burst = 0;
                         bridge.host().wait(idle);
                     }
                 }
