@@ -35,6 +35,8 @@ impl DemoAuth {
 
 impl OfficerAuth for DemoAuth {
     fn verify(&self, pin: &str, elapsed: Duration) -> Result<Unlocked, AuthError> {
+        // As slow as a fast Argon2id, so a test sees the check under way.
+        std::thread::sleep(Duration::from_millis(150));
         let mut state = self.state.lock().unwrap();
         let (failures, locked_until) = &mut *state;
         if let Some(until) = *locked_until {
@@ -220,7 +222,7 @@ fn the_keyboard_types_a_pin_too() {
         key(&mut app, code, Key::Unidentified(bevy::input::keyboard::NativeKey::Unidentified), ButtonState::Released);
         app.update();
     }
-    app.update();
+    finish_unlock(&mut app);
     assert_eq!(screen(&app), Screen::Home);
 }
 
