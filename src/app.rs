@@ -38,7 +38,8 @@ pub fn shell(app: &mut App, policy: Policy, auth: Arc<dyn OfficerAuth>) {
 
 /// Opens the vault for the unlock screen, creating a demo vault (demo officer, demo bureau
 /// key beside it) when there is none yet.
-fn vault_auth(dir: PathBuf, config: &Config, demo: bool) -> anyhow::Result<VaultAuth> {
+/// Returns it with whether the vault is a demo one.
+fn vault_auth(dir: PathBuf, config: &Config, demo: bool) -> anyhow::Result<(VaultAuth, bool)> {
     let officer = config.officer();
     if !doorstep_vault::is_initialised(&dir) {
         // A configured unit with no vault is misconfigured: a demo vault there would seal
@@ -55,7 +56,7 @@ fn vault_auth(dir: PathBuf, config: &Config, demo: bool) -> anyhow::Result<Vault
     }
     let demo = crate::demo::is_demo(&dir)?;
     let config = VaultConfig { reserve_bytes: config.reserve_bytes() };
-    Ok(VaultAuth::new(dir, officer, config, demo.then(|| DEMO_PIN.to_string())))
+    Ok((VaultAuth::new(dir, officer, config, demo.then(|| DEMO_PIN.to_string())), demo))
 }
 
 /// Runs the unit with a window. Returns when the window is closed.
@@ -68,7 +69,7 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
         }
     };
     let vault_dir = vault.unwrap_or_else(|| config.vault_dir());
-    let auth = match vault_auth(vault_dir.clone(), &config, ui.demo) {
+    let (auth, demo) = match vault_auth(vault_dir.clone(), &config, ui.demo) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("doorstep: {e:#}");
@@ -76,8 +77,7 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
         }
     };
     // Scenarios and the benchmark draw signatures and take screenshots: demo units only.
-    let demo_vault = crate::demo::is_demo(&vault_dir).unwrap_or(false);
-    if (ui.scenario.is_some() || ui.bench_pin.is_some()) && !demo_vault {
+    if (ui.scenario.is_some() || ui.bench_pin.is_some()) && !demo {
         eprintln!("doorstep: --scenario and --bench-pin run on a demo unit only (this vault is not a demo vault)");
         return ExitCode::FAILURE;
     }
@@ -126,7 +126,6 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     shell(&mut app, policy, Arc::new(auth));
     // The bridge named in the environment; else the simulator on a demo unit, or the serial
     // ports on a provisioned one (never the simulator).
-    let demo = crate::demo::is_demo(&vault_dir).unwrap_or(false);
     app.insert_resource(crate::unit_sync::VaultDir(vault_dir.clone()));
     // The pickup office: configured, or the demo's test office on a demo unit.
     let office = config.pickup_office.clone().or_else(|| demo.then(|| "测试出入境接待大厅".to_string()));

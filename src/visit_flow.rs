@@ -7,9 +7,9 @@
 //! step's draft can never be overwritten by an earlier one that was slow to write), so the
 //! frame never waits on the disk.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Sender, channel};
-use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
 use doorstep_core::text::{Localize, Message};
@@ -329,16 +329,4 @@ fn save(drafts: &Drafts, visit: &Visit) {
             drafts.status.failed.store(true, Ordering::SeqCst);
         }
     }
-}
-
-/// Shared captured bytes for the steps that take them before the visit moves on.
-#[derive(Resource, Default, Clone)]
-pub struct Captures(pub Arc<Mutex<CaptureSet>>);
-
-/// The bytes captured in the visit in hand (also saved as draft parts).
-#[derive(Default)]
-pub struct CaptureSet {
-    pub photo_jpeg: Option<Vec<u8>>,
-    pub fingers: Vec<(u8, Vec<u8>)>,
-    pub signature_png: Option<Vec<u8>>,
 }

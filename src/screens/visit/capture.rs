@@ -69,9 +69,7 @@ pub struct Work {
     pub attempts: Vec<Attempt>,
     finger_note: Option<Tr>,
     pub strokes: Vec<Vec<Vec2>>,
-    pub(super) busy: bool,
     pub(super) closing: super::closing::Closing,
-    pub(super) closing_seen: u64,
     /// The live preview while the photo step waits for a photo.
     pub(super) live: Option<super::live::Live>,
     pub(super) live_image: Option<Handle<Image>>,
@@ -571,5 +569,4 @@ pub fn finish(
             work.touch();
         }
     }
-    work.busy = work.card.is_some() || work.photo.is_some() || work.finger.is_some();
 }

@@ -37,7 +37,6 @@ pub struct Closing {
     sealed: bool,
     print: Option<Pending<Result<(), crate::ui::i18n::Arg>>>,
     note: Option<Tr>,
-    generation: u64,
 }
 
 impl Closing {
@@ -339,12 +338,14 @@ pub fn act(
         return;
     };
     for act in acts.read() {
+        // A seal or a print started (or refused): the screen shows it.
+        let mut started = false;
         let c = &mut work.closing;
         match (act, visit.step()) {
             (Act::Seal, Step::Seal) if !c.sealing() => {
                 let Some(vault) = session.vault.clone() else {
                     c.note = Some(Tr::new("visit.seal.no_vault"));
-                    c.generation += 1;
+                    work.touch();
                     continue;
                 };
                 let (visit, policy) = (visit.clone(), policy.0.clone());
@@ -365,7 +366,7 @@ pub fn act(
                     seal(&vault, &visit, &policy, &sources)
                 }));
                 c.note = None;
-                c.generation += 1;
+                started = true;
             }
             (Act::Print, Step::Receipt) if c.print.is_none() => {
                 let code = match &visit.state {
@@ -386,7 +387,7 @@ pub fn act(
                     }
                     None => c.note = Some(Tr::new("visit.receipt.no_printer")),
                 }
-                c.generation += 1;
+                started = true;
             }
             (Act::Next, Step::Receipt) => {
                 cmds.write(VisitCmd::apply(VisitEvent::ReceiptIssued(ReceiptMethod::OnScreen)));
@@ -416,6 +417,9 @@ pub fn act(
                 cmds.write(VisitCmd::Close);
             }
             _ => {}
+        }
+        if started {
+            work.touch();
         }
     }
 }
@@ -456,11 +460,6 @@ pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, mut cmds: Mes
         }
     }
     if changed {
-        c.generation += 1;
-    }
-    let g = c.generation;
-    if changed || g != work.closing_seen {
-        work.closing_seen = g;
-        work.generation += 1;
+        work.touch();
     }
 }
