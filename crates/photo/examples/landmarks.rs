@@ -46,6 +46,20 @@ fn main() {
             iris.openness(&img, &l),
             doorstep_photo::checks::shadow_beside_head(&img, &l, crown, plain.as_ref()),
         );
+        if let Some(c) = doorstep_photo::covering::measure(&img, &l, plain.as_ref()) {
+            let d = c.above.zip(c.temples).map(|(a, t)| (0..3).map(|i| (a[i] - t[i]).powi(2)).sum::<f32>().sqrt());
+            println!(
+                "COVER {:<28} cov {:.2} edge {:.2} spread {:.3} above {:?} hair {:?} temples {:?} diff {:?}",
+                std::path::Path::new(file).file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+                c.coverage,
+                c.edge_height,
+                c.edge_spread,
+                c.above.map(|a| a.map(|v| v as u8)),
+                c.above.map(doorstep_photo::covering::hair_colour),
+                c.temples.map(|a| a.map(|v| v as u8)),
+                d.map(|d| d as u32)
+            );
+        }
         let (ro, lo) = l.eye_openness();
         println!(
             "{file}: eyes {:.3} W, face {:.3} W, roll {:+.1}°, yaw {:+.1}°, pitch {:+.1}°, eyes open {ro:.2}/{lo:.2}, mouth gap {:.3}, presence {:.2}",

@@ -24,7 +24,7 @@ pub const LIVE_DETECT_WIDTH: u32 = 320;
 pub const LIVE_WIDTH: u32 = 400;
 
 /// The checks an assessment reports, by name, in its order.
-pub const CHECKS: [&str; 18] = [
+pub const CHECKS: [&str; 19] = [
     "single_face",
     "resolution",
     "face_width",
@@ -38,6 +38,7 @@ pub const CHECKS: [&str; 18] = [
     "eyes_open",
     "mouth_closed",
     "glare",
+    "head_covering",
     "background",
     "colour_cast",
     "exposure",
@@ -327,8 +328,9 @@ fn judge(
             features::eyes_open(l, iris, profile),
             features::mouth_closed(img, l, profile),
             features::glare(img, l, profile),
+            crate::covering::head_covering(img, l, plain.as_ref(), profile),
         ]),
-        _ => out.extend(CHECKS[2..13].iter().map(|&name| CheckResult::cannot(name, Threshold::none(), why))),
+        _ => out.extend(CHECKS[2..14].iter().map(|&name| CheckResult::cannot(name, Threshold::none(), why))),
     }
     out.extend([
         checks::background(backdrop.as_ref(), profile, why_backdrop),

@@ -440,6 +440,7 @@ mod tests {
             include_str!("checks.rs"),
             include_str!("geometry.rs"),
             include_str!("features.rs"),
+            include_str!("covering.rs"),
             include_str!("assess.rs"),
         ];
         let mut keys: Vec<&str> = sources

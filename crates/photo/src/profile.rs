@@ -58,7 +58,7 @@ struct ProfileOverride {
 }
 
 /// Every table of the policy and the numbers each must give, by the check that reads them.
-pub const MEASURES: [(&str, &[&str]); 19] = [
+pub const MEASURES: [(&str, &[&str]); 20] = [
     ("resolution", &["min_width", "max_width", "min_height", "max_height", "max_aspect_error"]),
     ("face_width", &["min", "max"]),
     ("eye_distance", &["min", "max"]),
@@ -72,6 +72,7 @@ pub const MEASURES: [(&str, &[&str]); 19] = [
     ("eyes_open", &["min", "min_mesh"]),
     ("mouth_closed", &["max", "max_teeth"]),
     ("glare", &["max", "white_level"]),
+    ("head_covering", &["min_coverage", "max_edge_height", "max_edge_spread", "min_darker"]),
     ("background", &["min_grey", "max_std", "max_shadow", "max_shadow_width", "max_blue_distance"]),
     ("colour_cast", &["max"]),
     (

@@ -37,8 +37,7 @@ struct Source {
     /// a turned head): the framed photo is labelled with it.
     person: &'static [(&'static str, bool)],
     /// Whether the person meets every rule the checks judge, so that their photos framed on a
-    /// plain backdrop are compliant. `None`: not judged as a whole (a cap; no check for a head
-    /// covering is built yet).
+    /// plain backdrop are compliant (`None`: not judged as a whole).
     compliant: Option<bool>,
     /// Checks left unlabelled on this person's photos: near the limit by eye, so no verdict is
     /// claimed.
@@ -68,8 +67,8 @@ const SOURCES: &[Source] = &[
         right_eye: (301.5, 186.5),
         original: NOT_ID_STYLE,
         base: true,
-        person: &[],
-        compliant: None,
+        person: &[("head_covering", false)],
+        compliant: Some(false),
         unjudged: &[],
     },
     Source {

@@ -80,6 +80,43 @@ fn shadow(img: &RgbImage, m: &RgbImage) -> RgbImage {
     })
 }
 
+/// A knitted cap drawn over the head: everything of the person above a line across the
+/// forehead `edge` eye distances above the eyes, and a fabric's thickness beyond the hair,
+/// becomes `colour`, shaded round the dome, with the knit's vertical ribs and a turned-up cuff.
+fn cap(img: &RgbImage, m: &RgbImage, colour: [f32; 3], edge: f32) -> RgbImage {
+    let ([(lx, ey), (rx, _)], ed) = eye_marks();
+    let cx = (lx + rx) / 2.0;
+    let thick = (0.05 * ed).round() as u32;
+    let person = |u: u32, v: u32| f32::from(m.get_pixel(u, v)[0]) / 255.0;
+    // The person's outline, grown by the fabric's thickness.
+    let grown = |u: u32, v: u32| {
+        let (x0, x1) = (u.saturating_sub(thick), (u + thick).min(W - 1));
+        let (y0, y1) = (v.saturating_sub(thick), (v + thick).min(H - 1));
+        (y0..=y1).flat_map(|y| (x0..=x1).map(move |x| (x, y))).map(|(x, y)| person(x, y)).fold(0.0, f32::max)
+    };
+    let cuff = 0.28 * ed;
+    map(img, |u, v, p| {
+        let (x, y) = (u as f32, v as f32);
+        let dx = (x - cx) / (1.3 * ed);
+        // The cap's lower edge, curving up a little towards the sides.
+        let bottom = ey - edge * ed - 0.06 * ed * dx * dx;
+        // A dome: rounded over the top of the head.
+        let (ddx, ddy) = ((x - cx) / (1.3 * ed), (bottom - y) / (1.75 * ed));
+        let dome = ((1.0 - (ddx * ddx + ddy * ddy).sqrt()) * 0.4 * ed).clamp(0.0, 1.0);
+        let a = (bottom - y + 0.5).clamp(0.0, 1.0) * grown(u, v) * dome;
+        if a <= 0.0 || dx.abs() > 1.2 {
+            return p;
+        }
+        let top = ey - 2.0 * ed;
+        let dy = ((y - top) / (bottom - top)).clamp(0.0, 1.0);
+        let shade = 0.62 + 0.38 * (1.0 - (dx * dx + (1.0 - dy) * (1.0 - dy) * 0.5).min(1.0));
+        let rib = 1.0 + 0.07 * (std::f32::consts::TAU * x / 5.0).sin();
+        let fold = if bottom - y < cuff { if bottom - y > cuff - 2.0 { 0.7 } else { 0.93 } } else { 1.0 };
+        let k = shade * rib * fold;
+        [0, 1, 2].map(|c| p[c] * (1.0 - a) + colour[c] * k * a)
+    })
+}
+
 /// Moves the picture up (`dy` < 0) or down by `dy` pixels, white coming in.
 fn shift_v(img: &RgbImage, dy: i32) -> RgbImage {
     RgbImage::from_fn(W, H, |u, v| {
@@ -139,6 +176,18 @@ pub(crate) fn photos(dir: &Path, src: &RgbImage, mask: &RgbImage, s: &Source) ->
     // The reflection covers the eye it is on: whether that eye is open is not labelled.
     let made = format!("{cut}, a reflection over one spectacle lens");
     add("glare", made, &glare(&white), Some(false), without(but(&[("glare", false)]), &["eyes_open"]));
+    for (name, colour, edge, what) in [
+        ("cap", [38.0, 48.0, 92.0], 0.62, "a navy knitted cap drawn over the head, down to the top of the forehead"),
+        ("redcap", [176.0, 36.0, 42.0], 0.48, "a red knitted cap drawn over the head, down over the forehead"),
+    ] {
+        add(
+            name,
+            format!("{cut}, {what}"),
+            &cap(&white, &m, colour, edge),
+            Some(false),
+            but(&[("head_covering", false)]),
+        );
+    }
     let made = format!("{cut}, the head's soft shadow on the backdrop");
     add("shadow", made, &shadow(&white, &m), Some(false), but(&[("background", false)]));
     // The head reaching into a top corner leaves that corner's backdrop unjudgeable: the

@@ -1,0 +1,287 @@
+//! A hat or head covering (照相指引: 不得佩戴帽子、头巾等饰物，宗教原因除外): measured above the
+//! brows, in the face's own frame (up the face, and across it).
+//!
+//! Going up each of a row of columns across the forehead from just above the brows, the skin
+//! ends where hair, or a covering, begins. A covering differs from hair in ways that can be
+//! seen and explained: its lower edge runs straight across the forehead, where a hairline is
+//! uneven or rises at the temples; and what lies above that edge is either a colour hair does
+//! not have (blue, green, a strong red), or unlike the person's own hair, seen beside the face
+//! at the temples (a dark cap over grey hair). Dark hair with grey temples has an uneven
+//! hairline, or one that rises to the temples, so it is not taken for a cap.
+
+use image::RgbImage;
+
+use crate::checks::{CheckResult, Threshold};
+use crate::geometry::Plain;
+use crate::mesh::{Landmarks, index};
+use crate::profile::Profile;
+
+/// What was measured above the brows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Covering {
+    /// Share of the columns across the forehead where the skin ends before the backdrop.
+    pub coverage: f32,
+    /// Where the skin ends, in eye distances above the brows: the median over the columns.
+    pub edge_height: f32,
+    /// How far the edge strays from a straight line across the forehead (root mean square, in
+    /// eye distances).
+    pub edge_spread: f32,
+    /// The colour above the edge (median of each channel), where the skin ends.
+    pub above: Option<[f32; 3]>,
+    /// Beside the face at the temples, between the brows and the eyes (median of each channel):
+    /// the hair there, or the ears and skin where the hair is short; none where it is all backdrop.
+    pub temples: Option<[f32; 3]>,
+}
+
+/// Columns across the forehead, each side of the face's middle, in eye distances.
+const HALF_SPAN: f32 = 0.55;
+const COLUMNS: usize = 23;
+/// Samples per eye distance going up.
+const STEPS: f32 = 48.0;
+/// Non-skin samples in a row that end the skin.
+const RUN: usize = 3;
+
+fn px(img: &RgbImage, x: f32, y: f32) -> Option<[f32; 3]> {
+    if x < 0.0 || y < 0.0 || x >= img.width() as f32 || y >= img.height() as f32 {
+        return None;
+    }
+    let p = img.get_pixel(x as u32, y as u32);
+    Some([f32::from(p[0]), f32::from(p[1]), f32::from(p[2])])
+}
+
+fn median3(v: &mut [[f32; 3]]) -> Option<[f32; 3]> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut out = [0.0; 3];
+    for (c, o) in out.iter_mut().enumerate() {
+        v.sort_by(|a, b| a[c].total_cmp(&b[c]));
+        *o = v[v.len() / 2][c];
+    }
+    Some(out)
+}
+
+fn chroma_distance(a: [f32; 3], b: [f32; 3]) -> f32 {
+    let sum = |c: [f32; 3]| (c[0] + c[1] + c[2]).max(1.0);
+    let (sa, sb) = (sum(a), sum(b));
+    ((a[0] / sa - b[0] / sb).powi(2) + (a[1] / sa - b[1] / sb).powi(2)).sqrt()
+}
+
+fn luma3(c: [f32; 3]) -> f32 {
+    0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+}
+
+/// Whether `p` is the colour of the skin `skin`: near it in chromaticity, and in brightness
+/// within a wide range (a forehead is often lit more, or less, than the cheeks).
+fn is_skin(p: [f32; 3], skin: [f32; 3]) -> bool {
+    let bright = (p[0] + p[1] + p[2]) / (skin[0] + skin[1] + skin[2]).max(1.0);
+    chroma_distance(p, skin) <= 0.035 && (0.6..=1.45).contains(&bright)
+}
+
+/// Whether a colour is one hair has: grey to white, black, or brown to blonde and auburn (a
+/// warm hue, not strongly saturated when it is bright).
+pub fn hair_colour(c: [f32; 3]) -> bool {
+    let mx = c[0].max(c[1]).max(c[2]);
+    let mn = c[0].min(c[1]).min(c[2]);
+    let sat = if mx > 0.0 { (mx - mn) / mx } else { 0.0 };
+    if mx < 60.0 || sat < 0.25 {
+        return true;
+    }
+    // Warm: red the largest channel and blue the smallest, green not far below red.
+    let warm = c[0] >= c[1] && c[1] >= c[2] && (c[1] - c[2]) >= 0.25 * (c[0] - c[2]);
+    warm && sat <= 0.85
+}
+
+/// Measures what lies above the brows, or `None` where the face's frame leaves the picture.
+pub fn measure(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>) -> Option<Covering> {
+    let (ux, uy) = lm.up();
+    let (rx, ry) = (-uy, ux);
+    let ed = lm.eye_distance().max(1.0);
+    let (br, bl) = (lm.p(index::BROW_RIGHT), lm.p(index::BROW_LEFT));
+    let brow = ((br.x + bl.x) / 2.0, (br.y + bl.y) / 2.0);
+    let at = |s: f32, t: f32| (brow.0 + (rx * s + ux * t) * ed, brow.1 + (ry * s + uy * t) * ed);
+    // The skin: the forehead just above the brows, between them, unless a covering comes down
+    // that far (its colour or its brightness unlike the cheeks'); then the cheeks.
+    let mut forehead = Vec::new();
+    for a in 0..9 {
+        for b in 0..4 {
+            let (x, y) = at(-0.2 + 0.05 * a as f32, 0.05 + 0.03 * b as f32);
+            forehead.extend(px(img, x, y));
+        }
+    }
+    let mut cheeks = Vec::new();
+    for i in [index::CHEEK_PATCH_RIGHT, index::CHEEK_PATCH_LEFT] {
+        let c = lm.p(i);
+        for a in 0..5 {
+            for b in 0..5 {
+                cheeks.extend(px(img, c.x + (a as f32 - 2.0) * 0.04 * ed, c.y + (b as f32 - 2.0) * 0.04 * ed));
+            }
+        }
+    }
+    let cheeks = median3(&mut cheeks)?;
+    let forehead = median3(&mut forehead);
+    let skin = match forehead {
+        Some(f) if chroma_distance(f, cheeks) <= 0.15 && (0.6..=1.8).contains(&(luma3(f) / luma3(cheeks).max(1.0))) => {
+            f
+        }
+        _ => cheeks,
+    };
+    let backdrop = |p: [f32; 3]| plain.is_some_and(|pl| pl.matches_lit(&image::Rgb(p.map(|v| v as u8))));
+    let mut edges: Vec<(f32, f32)> = Vec::new();
+    let mut above: Vec<[f32; 3]> = Vec::new();
+    for k in 0..COLUMNS {
+        let s = -HALF_SPAN + 2.0 * HALF_SPAN * k as f32 / (COLUMNS - 1) as f32;
+        let mut run = 0;
+        let mut edge = None;
+        let mut step = (0.1 * STEPS) as usize;
+        while step < (3.0 * STEPS) as usize {
+            let t = step as f32 / STEPS;
+            let (x, y) = at(s, t);
+            let Some(p) = px(img, x, y) else { break };
+            if backdrop(p) {
+                break;
+            }
+            match edge {
+                None if is_skin(p, skin) => run = 0,
+                None => {
+                    run += 1;
+                    if run == RUN {
+                        edge = Some(t - (RUN - 1) as f32 / STEPS);
+                    }
+                }
+                Some(e) => {
+                    if t - e > 0.1 && t - e < 0.9 {
+                        above.push(p);
+                    }
+                }
+            }
+            step += 1;
+        }
+        if let Some(e) = edge {
+            edges.push((s, e));
+        }
+    }
+    let coverage = edges.len() as f32 / COLUMNS as f32;
+    let mut heights: Vec<f32> = edges.iter().map(|e| e.1).collect();
+    heights.sort_by(f32::total_cmp);
+    let edge_height = heights.get(heights.len() / 2).copied().unwrap_or(f32::NAN);
+    // A straight line through the edge points (least squares), and the spread about it.
+    let n = edges.len() as f32;
+    let edge_spread = if edges.len() >= 3 {
+        let (ms, mt) = (edges.iter().map(|e| e.0).sum::<f32>() / n, edges.iter().map(|e| e.1).sum::<f32>() / n);
+        let sst = edges.iter().map(|e| (e.0 - ms).powi(2)).sum::<f32>().max(1e-6);
+        let b = edges.iter().map(|e| (e.0 - ms) * (e.1 - mt)).sum::<f32>() / sst;
+        (edges.iter().map(|e| (e.1 - mt - b * (e.0 - ms)).powi(2)).sum::<f32>() / n).sqrt()
+    } else {
+        f32::NAN
+    };
+    // The temples: beside the face's outline, from the brows down to the eyes.
+    let mut temples = Vec::new();
+    for (i, out) in [(index::TEMPLE_RIGHT, -1.0), (index::TEMPLE_LEFT, 1.0)] {
+        let o = lm.p(i);
+        for a in 0..8 {
+            for b in 0..6 {
+                let (s, t) = (out * (0.08 + 0.04 * a as f32), -0.1 * b as f32);
+                let (x, y) = (o.x + (rx * s + ux * t) * ed, o.y + (ry * s + uy * t) * ed);
+                if let Some(p) = px(img, x, y).filter(|&p| !backdrop(p)) {
+                    temples.push(p);
+                }
+            }
+        }
+    }
+    let temples = if temples.len() >= 12 { median3(&mut temples) } else { None };
+    Some(Covering { coverage, edge_height, edge_spread, above: median3(&mut above), temples })
+}
+
+impl Covering {
+    /// Whether this is a covering by the policy's measures: the skin ends across the forehead
+    /// (`min_coverage` of the columns), low (at most `max_edge_height` eye distances above the
+    /// brows) and along a straight line (`max_edge_spread`); and what lies above is not a colour
+    /// of hair, or is darker than what is beside the face at the temples by `min_darker` levels
+    /// or more, or nothing but the backdrop is beside the temples.
+    pub fn covers(&self, p: &Profile) -> bool {
+        let m = |k| p.value("head_covering", k);
+        let edge = self.coverage >= m("min_coverage")
+            && self.edge_height <= m("max_edge_height")
+            && self.edge_spread <= m("max_edge_spread");
+        let Some(above) = self.above else { return false };
+        // Nothing but backdrop beside the temples: no hair at the sides of the head, so what
+        // lies across the forehead is not a fringe.
+        let unlike_hair =
+            !hair_colour(above) || self.temples.is_none_or(|t| luma3(t) - luma3(above) >= m("min_darker"));
+        edge && unlike_hair
+    }
+}
+
+/// The check: a head covering refuses the photo. Its value is the edge's height above the
+/// brows (eye distances), where the skin ends across the forehead; with no edge (a bald head
+/// on a plain backdrop), nothing covers the head.
+pub fn head_covering(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>, p: &Profile) -> CheckResult {
+    let threshold =
+        Threshold::new("photo.threshold.head-covering", &[("max", p.value("head_covering", "max_edge_height"))]);
+    match measure(img, lm, plain) {
+        None => CheckResult::cannot("head_covering", threshold, crate::checks::NO_LANDMARKS),
+        Some(c) => {
+            let value = if c.edge_height.is_finite() { c.edge_height } else { 0.0 };
+            CheckResult::judged("head_covering", value, threshold, !c.covers(p), "photo.head-covering")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hair_colours_and_others() {
+        for (c, hair) in [
+            ([20.0, 18.0, 16.0], true),     // black
+            ([90.0, 60.0, 35.0], true),     // brown
+            ([200.0, 170.0, 110.0], true),  // blonde
+            ([150.0, 70.0, 35.0], true),    // auburn
+            ([210.0, 210.0, 205.0], true),  // white
+            ([130.0, 128.0, 125.0], true),  // grey
+            ([38.0, 48.0, 92.0], false),    // navy
+            ([176.0, 36.0, 42.0], false),   // red
+            ([40.0, 120.0, 60.0], false),   // green
+            ([230.0, 120.0, 170.0], false), // pink
+        ] {
+            assert_eq!(hair_colour(c), hair, "{c:?}");
+        }
+    }
+
+    /// Each row changes one thing from a dark cap over grey hair, low and straight across the
+    /// forehead.
+    #[test]
+    fn what_makes_a_covering() {
+        let p = Profile::passport();
+        let cap = Covering {
+            coverage: 1.0,
+            edge_height: 0.25,
+            edge_spread: 0.02,
+            above: Some([35.0, 21.0, 25.0]),
+            temples: Some([180.0, 175.0, 170.0]),
+        };
+        for (what, c, covers) in [
+            ("a dark cap over grey hair", cap, true),
+            ("the edge high on the forehead: a hairline", Covering { edge_height: 0.8, ..cap }, false),
+            ("the edge uneven", Covering { edge_spread: 0.12, ..cap }, false),
+            ("the skin ends in a few columns only", Covering { coverage: 0.5, ..cap }, false),
+            ("dark hair at the temples: a dark fringe", Covering { temples: Some([40.0, 30.0, 28.0]), ..cap }, false),
+            ("nothing beside the temples but backdrop", Covering { temples: None, ..cap }, true),
+            (
+                "a navy cap over dark hair",
+                Covering { above: Some([38.0, 48.0, 92.0]), temples: Some([40.0, 30.0, 28.0]), ..cap },
+                true,
+            ),
+            (
+                "a light fringe over darker hair",
+                Covering { above: Some([152.0, 129.0, 89.0]), temples: Some([62.0, 40.0, 8.0]), ..cap },
+                false,
+            ),
+            ("the skin never ends", Covering { above: None, ..cap }, false),
+        ] {
+            assert_eq!(c.covers(&p), covers, "{what}");
+        }
+    }
+}
