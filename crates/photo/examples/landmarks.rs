@@ -38,7 +38,7 @@ fn main() {
             println!("  crown above point 10: {:.3} of chin–forehead", (t.y - crown) / length);
         }
         println!(
-            "  crown {:.3} H, teeth {:.3}, glare {:.3}, sharpness {:?}, iris lids {:?}, shadow beside {:?}",
+            "  crown {:.3} H, teeth {:.3}, glare {:.3}, sharpness {:?}, eye model {:?}, shadow beside {:?}",
             crown / img.height() as f32,
             doorstep_photo::features::teeth(&img, &l),
             doorstep_photo::features::glare_value(&img, &l, 245),

@@ -284,14 +284,14 @@ fn scaled(m: &Mesh, k: f32) -> Mesh {
 }
 
 /// Every check, for an image whose face and mesh were found (in its own coordinates); `iris`:
-/// the eye model's lid openings, where it ran; `live`: on the live path, the camera frame's
+/// what the eye model saw of each eye, where it ran; `live`: on the live path, the camera frame's
 /// pixels per pixel of `img`.
 fn judge(
     img: &RgbImage,
     face_count: usize,
     face: Option<Rect>,
     landmarks: Option<Landmarks>,
-    iris: Option<(f32, f32)>,
+    iris: Option<(crate::iris::Eye, crate::iris::Eye)>,
     live: Option<f32>,
     profile: &Profile,
 ) -> Assessment {

@@ -5,6 +5,7 @@ use image::RgbImage;
 
 use crate::Rect;
 use crate::checks::{CheckResult, Threshold, luma, pixels};
+use crate::iris::Eye;
 use crate::mesh::{Landmarks, bounds, index, inside};
 use crate::profile::Profile;
 
@@ -15,21 +16,27 @@ fn inside_ring<'a>(img: &'a RgbImage, lm: &Landmarks, ring: &[usize]) -> Vec<&'a
     pixels(img, r, 1).filter(|(x, y, _)| inside(&poly, *x as f32 + 0.5, *y as f32 + 0.5)).map(|(_, _, p)| p).collect()
 }
 
-/// Eyes open: from the eye model's lids where it ran (the final check), else from the mesh's
-/// (the live path), each against its own threshold.
-pub fn eyes_open(lm: &Landmarks, iris: Option<(f32, f32)>, p: &Profile) -> CheckResult {
-    let (value, min, key) = match iris {
-        Some((a, b)) => (a.min(b), p.min("eyes_open"), "photo.threshold.eyes-open"),
+/// Eyes open: from the eye model where it ran (the final check: its lids, and the iris showing
+/// where it puts it), else from the mesh's lids (the live path), each against its own threshold.
+/// The value is the smaller eye's lid opening.
+pub fn eyes_open(lm: &Landmarks, iris: Option<(Eye, Eye)>, p: &Profile) -> CheckResult {
+    let (value, pass, threshold) = match iris {
+        Some((a, b)) => {
+            let (min, shows) = (p.min("eyes_open"), p.value("eyes_open", "min_iris"));
+            let value = a.open.min(b.open);
+            let threshold = Threshold::new("photo.threshold.eyes-open", &[("min", min), ("iris", shows)]);
+            (value, value >= min && a.iris.min(b.iris) >= shows, threshold)
+        }
         None => {
             let (a, b) = lm.eye_openness();
-            (a.min(b), p.value("eyes_open", "min_mesh"), "photo.threshold.eyes-open-mesh")
+            let min = p.value("eyes_open", "min_mesh");
+            (a.min(b), a.min(b) >= min, Threshold::new("photo.threshold.eyes-open-mesh", &[("min", min)]))
         }
     };
-    let threshold = Threshold::new(key, &[("min", min)]);
     if p.relaxed.eyes_open {
         return CheckResult::exempt("eyes_open", Some(value), threshold);
     }
-    CheckResult::judged("eyes_open", value, threshold, value >= min, "photo.eyes-open")
+    CheckResult::judged("eyes_open", value, threshold, pass, "photo.eyes-open")
 }
 
 /// The share of the mouth's opening (inside the inner lips) that is teeth: light and

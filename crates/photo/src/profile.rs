@@ -69,7 +69,7 @@ pub const MEASURES: [(&str, &[&str]); 20] = [
     ("roll", &["max"]),
     ("yaw", &["max"]),
     ("pitch", &["max"]),
-    ("eyes_open", &["min", "min_mesh"]),
+    ("eyes_open", &["min", "min_mesh", "min_iris"]),
     ("mouth_closed", &["max", "max_teeth"]),
     ("glare", &["max", "white_level"]),
     ("head_covering", &["min_coverage", "max_edge_height", "max_edge_spread", "min_darker"]),

@@ -25,12 +25,7 @@ struct Labelled {
 
 /// The verdicts the checks are known to get wrong, each with why; the test fails if one of
 /// these comes right (take it off the list) or any other goes wrong. Issue 11 stays open on them.
-const KNOWN_MISSES: &[(&str, &str, &str)] = &[
-    // The eye model sees these soft (low-resolution) lids drawn down as 0.20–0.22 open, open
-    // eyes 0.21 and more.
-    ("set/fer_author-closed.jpg", "eyes_open", "lids drawn down on a soft photo, seen half open"),
-    ("set/fer_author-closed.jpg", "(whole photo)", "as above"),
-];
+const KNOWN_MISSES: &[(&str, &str, &str)] = &[];
 
 #[test]
 fn every_labelled_verdict_is_right() {
