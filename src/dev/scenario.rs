@@ -338,8 +338,11 @@ fn run(
         }
         Some(Err(why)) => {
             // What the screen shows, by locale key only: field values may be personal.
-            let mut keys: Vec<&str> =
-                texts.iter().filter_map(|(_, _, tr)| tr.map(|t| t.key)).filter(|k| !k.is_empty()).collect();
+            let mut keys: Vec<&str> = texts
+                .iter()
+                .filter_map(|(_, _, tr)| tr.map(|t| t.message.as_ref().map_or(t.key, |m| m.key)))
+                .filter(|k| !k.is_empty())
+                .collect();
             keys.sort_unstable();
             keys.dedup();
             let why = format!("{why}; on screen: {}", keys.join(", "));

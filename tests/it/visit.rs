@@ -151,7 +151,9 @@ fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
     for entered in [
         "1065123456",
         "测试省测试市测试路1号",
-        "测试出入境接待大厅",
+        "\"kind\":\"post\"",
+        "测试路1号2单元301",
+        "\"postcode\":\"100000\"",
         "11010519491231002X",
         "\"passport\"",
         "\"name\":\"测试\"",

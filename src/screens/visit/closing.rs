@@ -306,6 +306,9 @@ fn receipt(visit: &Visit, code: &str, words: Words) -> Vec<u8> {
     for a in visit.state.applications().unwrap_or_default() {
         r = receipt_lines(r, a, words);
     }
+    if let Some(d) = visit.state.details() {
+        r = r.align(Align::Left).line(&words("receipt.delivery", &[("how", words(d.delivery.key(), &[]))]));
+    }
     r.line(&words("receipt.rating_code", &[("code", code.to_string())])).line(&words("receipt.keep", &[])).feed(3).cut()
 }
 

@@ -266,6 +266,13 @@ impl Visit {
         }
     }
 
+    /// What is due at payment, once the services and details are in: the fees, and the postage
+    /// where the bureau takes it with them (not when the courier collects it).
+    pub fn amount_due(&self, policy: &Policy) -> Option<crate::Yuan> {
+        let (chosen, details) = (self.state.services()?, self.state.details()?);
+        Some(checks::amount_due(chosen, details, policy).0)
+    }
+
     /// What the supervisor should look at in this visit.
     pub fn flags(&self, policy: &Policy) -> Vec<Flag> {
         self.state.flags(policy)

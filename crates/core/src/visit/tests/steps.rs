@@ -380,6 +380,7 @@ fn payment_is_the_frozen_quote() {
     }
     let mut v = start();
     run(&mut v, at_pay());
+    assert_eq!(v.amount_due(&policy()), Some(y("120")));
     run(&mut v, vec![pay(PaymentMethod::BankCard, "120", "POS-0001")]);
     assert_eq!(v.state.payment().unwrap().reference.as_deref(), Some("POS-0001"));
     // A bureau that allows paying at pickup takes nothing now, and the supervisor sees it.
@@ -511,4 +512,40 @@ fn seal_and_rating_are_checked() {
     assert_eq!(follow_up.category, crate::policy::POOR_RATING);
     assert!(follow_up.contact.is_some(), "a call back was asked for");
     let _ = TODAY;
+}
+
+/// Postage is due with the fee only where the bureau collects it; the courier's otherwise.
+#[test]
+fn postage_is_due_now_only_where_the_bureau_collects_it() {
+    let posted = DetailsInput {
+        delivery: DeliveryInput::Post {
+            recipient: "测试".into(),
+            phone: "13800138000".into(),
+            province: "测试省".into(),
+            city: "测试市".into(),
+            district: "测试区".into(),
+            street: "测试路1号".into(),
+            postcode: "100000".into(),
+        },
+        ..details()
+    };
+    let y = |s: &str| s.parse::<Yuan>().unwrap();
+    for (collected, due) in [("on-delivery", "120"), ("with-fee", "140")] {
+        let text = PolicySources::BUILTIN
+            .rules
+            .replace("collected = \"on-delivery\"", &format!("collected = \"{collected}\""));
+        let mut p = policy();
+        p.rules = crate::policy::Rules::parse(&text).unwrap();
+        let mut v = start();
+        for e in to_details(elder(), &["passport"]) {
+            v.apply(&p, NOW, e).unwrap();
+        }
+        assert_eq!(v.amount_due(&p), None, "nothing is due before the details");
+        v.apply(&p, NOW, VisitEvent::DetailsEntered(posted.clone())).unwrap();
+        assert_eq!(v.amount_due(&p), Some(y(due)), "{collected}");
+        v.apply(&p, NOW, VisitEvent::ReviewConfirmed).unwrap();
+        v.apply(&p, NOW, VisitEvent::Signed(consent())).unwrap();
+        let pay = PaymentInput { method: PaymentMethod::Cash, amount: y(due), reference: String::new() };
+        v.apply(&p, NOW, VisitEvent::Paid(pay)).unwrap();
+    }
 }
