@@ -37,6 +37,9 @@ pub struct Closing {
     sealed: bool,
     print: Option<Pending<Result<(), crate::ui::i18n::Arg>>>,
     note: Option<Tr>,
+    /// Each application number's QR code, drawn for the screen: the applicant can photograph
+    /// it when no receipt can be printed.
+    qr: Vec<(String, Handle<Image>)>,
 }
 
 impl Closing {
@@ -64,7 +67,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         }
         Step::Receipt => {
             heading(ui, Tr::new("visit.receipt.title"));
-            numbers(v.visit, ui);
+            numbers(v.visit, &closing.qr, ui);
             if closing.print.is_some() {
                 line(ui, Tr::new("visit.receipt.printing"));
             } else {
@@ -134,7 +137,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         Step::Done | Step::Abandoned => {
             let done = v.visit.step() == Step::Done;
             heading(ui, Tr::new(if done { "visit.done.title" } else { "visit.abandoned.title" }));
-            numbers(v.visit, ui);
+            numbers(v.visit, &[], ui);
             actions(v, vec![(Act::Finish, Tr::new("visit.done.home"), true)]);
         }
         _ => {}
@@ -145,16 +148,67 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
 }
 
 /// The application numbers and promised dates, large.
-fn numbers(visit: &Visit, ui: &mut ChildSpawnerCommands) {
+fn numbers(visit: &Visit, qr: &[(String, Handle<Image>)], ui: &mut ChildSpawnerCommands) {
     for a in visit.state.applications().unwrap_or_default() {
-        ui.spawn(label(
-            Tr::new("visit.receipt.number")
-                .with("number", &a.number)
-                .with("date", doorstep_core::format_date(a.expected.date.date)),
-            theme::HEADING_SIZE,
-            theme::TEXT,
-        ));
+        ui.spawn(Node { column_gap: Val::Px(24.0), align_items: AlignItems::Center, ..default() }).with_children(
+            |row| {
+                if let Some((_, image)) = qr.iter().find(|(n, _)| *n == a.number) {
+                    row.spawn((
+                        ImageNode::new(image.clone()),
+                        Node { width: Val::Px(QR_SIDE), height: Val::Px(QR_SIDE), flex_shrink: 0.0, ..default() },
+                    ));
+                }
+                row.spawn(label(
+                    Tr::new("visit.receipt.number")
+                        .with("number", &a.number)
+                        .with("date", doorstep_core::format_date(a.expected.date.date)),
+                    theme::HEADING_SIZE,
+                    theme::TEXT,
+                ));
+            },
+        );
     }
+    if !qr.is_empty() {
+        line(ui, Tr::new("visit.receipt.photograph"));
+    }
+}
+
+/// The QR codes' side on screen, in logical pixels.
+const QR_SIDE: f32 = 180.0;
+
+/// A QR code of `text` for the screen: dark modules on white, with the quiet zone of 4 modules
+/// the code's standard asks for, `scale` pixels a module. `None` when the text does not fit.
+pub(super) fn qr_image(text: &str, scale: u32) -> Option<Image> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    let n = code.width() as u32;
+    let side = (n + 8) * scale;
+    let mut rgba = vec![255u8; (side * side * 4) as usize];
+    for (i, c) in code.to_colors().iter().enumerate() {
+        if *c != qrcode::Color::Dark {
+            continue;
+        }
+        let (mx, my) = (i as u32 % n + 4, i as u32 / n + 4);
+        for y in my * scale..(my + 1) * scale {
+            for x in mx * scale..(mx + 1) * scale {
+                let o = ((y * side + x) * 4) as usize;
+                rgba[o..o + 3].fill(0);
+            }
+        }
+    }
+    super::capture::screen_image_rgba(side, side, rgba)
+}
+
+/// Draws the QR codes of the visit's application numbers once they are known.
+pub fn draw_qr(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, images: Option<ResMut<Assets<Image>>>) {
+    let Some(mut images) = images else { return };
+    let Some(visit) = &flow.visit else { return };
+    let Some(apps) = visit.state.applications() else { return };
+    if apps.iter().all(|a| work.closing.qr.iter().any(|(n, _)| *n == a.number)) {
+        return;
+    }
+    work.closing.qr =
+        apps.iter().filter_map(|a| Some((a.number.clone(), images.add(qr_image(&a.number, 6)?)))).collect();
+    work.touch();
 }
 
 /// The bureau's numbers for a visit's applications, one per service: made from the sealed
@@ -306,10 +360,13 @@ fn receipt(visit: &Visit, code: &str, words: Words) -> Vec<u8> {
     for a in visit.state.applications().unwrap_or_default() {
         r = receipt_lines(r, a, words);
     }
+    let posted =
+        matches!(visit.state.details().map(|d| &d.delivery), Some(doorstep_core::visit::Delivery::Post { .. }));
     if let Some(d) = visit.state.details() {
         r = r.align(Align::Left).line(&words("receipt.delivery", &[("how", words(d.delivery.key(), &[]))]));
     }
-    r.line(&words("receipt.rating_code", &[("code", code.to_string())])).line(&words("receipt.keep", &[])).feed(3).cut()
+    let keep = if posted { "receipt.keep_post" } else { "receipt.keep" };
+    r.line(&words("receipt.rating_code", &[("code", code.to_string())])).line(&words(keep, &[])).feed(3).cut()
 }
 
 fn receipt_lines(r: ReceiptBuilder, a: &Application, words: Words) -> ReceiptBuilder {
@@ -464,5 +521,26 @@ pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, mut cmds: Mes
     }
     if changed {
         work.touch();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A code's quiet zone is white and its finder pattern's corner dark; the side follows the
+    /// code's own size.
+    #[test]
+    fn a_qr_code_drawn_for_the_screen() {
+        let modules = qrcode::QrCode::new(b"DS6FD61899D901").unwrap().width() as u32;
+        let image = qr_image("DS6FD61899D901", 6).expect("a short number fits");
+        let size = image.texture_descriptor.size;
+        assert_eq!((size.width, size.height), ((modules + 8) * 6, (modules + 8) * 6));
+        let data = image.data.as_ref().unwrap();
+        let at = |x: u32, y: u32| data[((y * size.width + x) * 4) as usize];
+        assert_eq!(at(0, 0), 255, "quiet zone");
+        assert_eq!(at(4 * 6 - 1, 4 * 6 + 3), 255, "quiet zone beside the finder");
+        assert_eq!(at(4 * 6 + 3, 4 * 6 + 3), 0, "the finder pattern's corner");
+        assert!(qr_image(&"9".repeat(8000), 6).is_none(), "too long for any code");
     }
 }

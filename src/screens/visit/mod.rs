@@ -87,6 +87,7 @@ pub fn plugin(app: &mut App) {
             capture::finish,
             closing::act,
             closing::finish,
+            closing::draw_qr,
             rebuild,
         )
             .chain()
