@@ -4,11 +4,9 @@
 
 use bevy::prelude::*;
 use doorstep_core::id_number::Sex;
-use doorstep_core::person::{DelegateInput, IdDocumentKind};
-use doorstep_core::policy::{EndorsementFacts, PaymentMethod, PostageCollected};
+use doorstep_core::policy::{EndorsementFacts, PaymentMethod};
 use doorstep_core::visit::{
-    AbandonInput, DeliveryInput, DetailsInput, Identification, PaymentInput, ServicesInput, Step, Visit, VisitEvent,
-    VisitState,
+    AbandonInput, DetailsInput, Identification, PaymentInput, ServicesInput, Step, Visit, VisitEvent, VisitState,
 };
 use doorstep_core::{ApplicantInput, IdentitySource, Localize, Service};
 
@@ -86,7 +84,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     match &v.visit.state {
         VisitState::Applicant(_) => applicant(v, ui),
         VisitState::Services(_) => services(v, ui),
-        VisitState::Details(_) => details(v, ui),
+        VisitState::Details(_) => super::details::view(v, ui),
         VisitState::Review(r) => review(v, r, ui),
         VisitState::Pay(_) => pay(v, ui),
         _ => {}
@@ -162,107 +160,6 @@ fn services(v: &View, ui: &mut ChildSpawnerCommands) {
     actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
 }
 
-/// The ways a document reaches the applicant, by their form value.
-const DELIVERIES: [(&str, &str); 3] =
-    [("pickup", "delivery.pickup"), ("delegate", "delivery.delegate"), ("post", "delivery.post")];
-
-fn details(v: &View, ui: &mut ChildSpawnerCommands) {
-    heading(ui, Tr::new("visit.details.title"));
-    ui.spawn(text_field(key::PHONE, Tr::new("visit.details.phone"), 20));
-    ui.spawn(text_field(key::ADDRESS, Tr::new("visit.details.address"), 80));
-    line(ui, Tr::new("visit.details.delivery"));
-    let postage = &v.policy.rules.postage;
-    ui.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
-        for (value, label) in DELIVERIES {
-            if value == "post" && !postage.offered {
-                continue;
-            }
-            row.spawn(choice_button(
-                Act::Pick(key::DELIVERY, value),
-                Tr::new(label),
-                v.form.get(key::DELIVERY) == value,
-            ));
-        }
-    });
-    match v.form.get(key::DELIVERY) {
-        "post" => {
-            line(ui, postage_line(postage));
-            // Side by side, as an envelope reads: who, then the region, then the street.
-            let rows: [&[(&'static str, &'static str, usize, f32)]; 3] = [
-                &[
-                    (key::RECIPIENT, "visit.details.recipient", 30, 40.0),
-                    (key::RECIPIENT_PHONE, "visit.details.recipient_phone", 20, 60.0),
-                ],
-                &[
-                    (key::PROVINCE, "visit.details.province", 20, 34.0),
-                    (key::CITY, "visit.details.city", 20, 33.0),
-                    (key::DISTRICT, "visit.details.district", 20, 33.0),
-                ],
-                &[(key::STREET, "visit.details.street", 80, 70.0), (key::POSTCODE, "visit.details.postcode", 6, 30.0)],
-            ];
-            for fields in rows {
-                ui.spawn(Node { column_gap: Val::Px(12.0), width: Val::Percent(100.0), ..default() }).with_children(
-                    |row| {
-                        for &(k, caption, max, share) in fields {
-                            row.spawn(Node { width: Val::Percent(share), flex_shrink: 1.0, ..default() })
-                                .with_child(text_field(k, Tr::new(caption), max));
-                        }
-                    },
-                );
-            }
-        }
-        "delegate" => {
-            ui.spawn(text_field(key::OFFICE, Tr::new("visit.details.office"), 40));
-            ui.spawn(text_field(key::DELEGATE_NAME, Tr::new("visit.details.delegate_name"), 30));
-            ui.spawn(text_field(key::DELEGATE_ID, Tr::new("visit.details.delegate_id"), 18));
-            ui.spawn(text_field(key::DELEGATE_PHONE, Tr::new("visit.details.delegate_phone"), 20));
-        }
-        _ => {
-            ui.spawn(text_field(key::OFFICE, Tr::new("visit.details.office"), 40));
-        }
-    }
-    actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
-}
-
-/// The postage, and when it is paid.
-fn postage_line(postage: &doorstep_core::policy::PostageRule) -> Tr {
-    let when = match postage.collected {
-        PostageCollected::WithFee => "visit.details.postage_with_fee",
-        PostageCollected::OnDelivery => "visit.details.postage_on_delivery",
-    };
-    Tr::new(when).with("amount", postage.amount)
-}
-
-/// The delivery the form describes; a blank recipient's phone is the contact phone.
-fn delivery(form: &Form) -> DeliveryInput {
-    let text = |k: &str| form.get(k).trim().to_string();
-    match form.get(key::DELIVERY) {
-        "post" => {
-            let phone = text(key::RECIPIENT_PHONE);
-            DeliveryInput::Post {
-                recipient: text(key::RECIPIENT),
-                phone: if phone.is_empty() { text(key::PHONE) } else { phone },
-                province: text(key::PROVINCE),
-                city: text(key::CITY),
-                district: text(key::DISTRICT),
-                street: text(key::STREET),
-                postcode: text(key::POSTCODE),
-            }
-        }
-        "delegate" => DeliveryInput::Delegate {
-            office: text(key::OFFICE),
-            delegate: DelegateInput {
-                name: text(key::DELEGATE_NAME),
-                document_kind: Some(IdDocumentKind::ResidentId),
-                document_number: text(key::DELEGATE_ID).to_ascii_uppercase(),
-                document_state: String::new(),
-                phone: text(key::DELEGATE_PHONE),
-            },
-        },
-        _ => DeliveryInput::Pickup { office: text(key::OFFICE) },
-    }
-}
-
 fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.review.title"));
     // Large, for the applicant to read: each line is checked with them.
@@ -313,7 +210,7 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
                     .with("address", place)
                     .with("postcode", &a.postcode),
             );
-            line(ui, postage_line(&v.policy.rules.postage));
+            line(ui, super::details::postage_line(&v.policy.rules.postage));
         }
     }
     line(ui, Tr::new("visit.review.check"));
@@ -391,7 +288,7 @@ fn event(visit: &Visit, form: &Form, policy: &doorstep_core::Policy) -> Option<V
         Step::Details => VisitEvent::DetailsEntered(DetailsInput {
             phone: text(key::PHONE),
             address: text(key::ADDRESS),
-            delivery: delivery(form),
+            delivery: super::details::delivery(form),
             urgent: None,
             declared_priority: Vec::new(),
         }),
@@ -444,77 +341,6 @@ pub fn act(
                 }
             }
             _ => {}
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn form(pairs: &[(&'static str, &str)]) -> Form {
-        let mut f = Form::default();
-        for (k, v) in pairs {
-            f.set(k, *v);
-        }
-        f
-    }
-
-    #[test]
-    fn the_delivery_is_what_the_form_chose() {
-        let post = [
-            (key::DELIVERY, "post"),
-            (key::PHONE, "010-65123456"),
-            (key::RECIPIENT, "测试"),
-            (key::PROVINCE, "测试省"),
-            (key::CITY, "测试市"),
-            (key::DISTRICT, "测试区"),
-            (key::STREET, " 测试路1号 "),
-            (key::POSTCODE, "100000"),
-        ];
-        let posted = |phone: &str| DeliveryInput::Post {
-            recipient: "测试".into(),
-            phone: phone.into(),
-            province: "测试省".into(),
-            city: "测试市".into(),
-            district: "测试区".into(),
-            street: "测试路1号".into(),
-            postcode: "100000".into(),
-        };
-        let mut with_phone = post.to_vec();
-        with_phone.push((key::RECIPIENT_PHONE, "13800138000"));
-        type Fields<'a> = Vec<(&'static str, &'a str)>;
-        let cases: Vec<(&str, Fields, DeliveryInput)> = vec![
-            ("a blank recipient's phone is the contact phone", post.to_vec(), posted("010-65123456")),
-            ("the recipient's own phone", with_phone, posted("13800138000")),
-            (
-                "a delegate with a resident ID card, its x in capitals",
-                vec![
-                    (key::DELIVERY, "delegate"),
-                    (key::OFFICE, "测试出入境接待大厅"),
-                    (key::DELEGATE_NAME, "测试代领"),
-                    (key::DELEGATE_ID, "11010519491231002x"),
-                    (key::DELEGATE_PHONE, "13800138000"),
-                ],
-                DeliveryInput::Delegate {
-                    office: "测试出入境接待大厅".into(),
-                    delegate: DelegateInput {
-                        name: "测试代领".into(),
-                        document_kind: Some(IdDocumentKind::ResidentId),
-                        document_number: "11010519491231002X".into(),
-                        document_state: String::new(),
-                        phone: "13800138000".into(),
-                    },
-                },
-            ),
-            (
-                "collected in person",
-                vec![(key::DELIVERY, "pickup"), (key::OFFICE, "测试出入境接待大厅"), (key::STREET, "ignored")],
-                DeliveryInput::Pickup { office: "测试出入境接待大厅".into() },
-            ),
-        ];
-        for (what, pairs, want) in cases {
-            assert!(delivery(&form(&pairs)) == want, "{what}");
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod capture;
 mod closing;
+mod details;
 mod forms;
 mod live;
 mod sign;
