@@ -47,17 +47,13 @@ fn main() {
             doorstep_photo::checks::shadow_beside_head(&img, &l, crown, plain.as_ref()),
         );
         if let Some(c) = doorstep_photo::covering::measure(&img, &l, plain.as_ref()) {
-            let d = c.above.zip(c.temples).map(|(a, t)| (0..3).map(|i| (a[i] - t[i]).powi(2)).sum::<f32>().sqrt());
             println!(
-                "COVER {:<28} cov {:.2} edge {:.2} spread {:.3} above {:?} hair {:?} temples {:?} diff {:?}",
-                std::path::Path::new(file).file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+                "  covering: skin ends across {:.2} of the forehead, {:.2} eye distances above the brows, {:.3} from a straight line; above it {:?} (a hair colour: {:?})",
                 c.coverage,
                 c.edge_height,
                 c.edge_spread,
                 c.above.map(|a| a.map(|v| v as u8)),
                 c.above.map(doorstep_photo::covering::hair_colour),
-                c.temples.map(|a| a.map(|v| v as u8)),
-                d.map(|d| d as u32)
             );
         }
         let (ro, lo) = l.eye_openness();

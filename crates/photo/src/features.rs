@@ -16,16 +16,23 @@ fn inside_ring<'a>(img: &'a RgbImage, lm: &Landmarks, ring: &[usize]) -> Vec<&'a
     pixels(img, r, 1).filter(|(x, y, _)| inside(&poly, *x as f32 + 0.5, *y as f32 + 0.5)).map(|(_, _, p)| p).collect()
 }
 
-/// Eyes open: from the eye model where it ran (the final check: its lids, and the iris showing
-/// where it puts it), else from the mesh's lids (the live path), each against its own threshold.
-/// The value is the smaller eye's lid opening.
+/// Eyes open: from the eye model where it ran (the final check: its lids, and each iris
+/// showing where it puts it), else from the mesh's lids (the live path), each against its own
+/// threshold. The value is the measure that decided: the smaller lid opening, or, when the
+/// lids pass and an iris does not show, the smaller iris contrast.
 pub fn eyes_open(lm: &Landmarks, iris: Option<(Eye, Eye)>, p: &Profile) -> CheckResult {
     let (value, pass, threshold) = match iris {
         Some((a, b)) => {
             let (min, shows) = (p.min("eyes_open"), p.value("eyes_open", "min_iris"));
-            let value = a.open.min(b.open);
-            let threshold = Threshold::new("photo.threshold.eyes-open", &[("min", min), ("iris", shows)]);
-            (value, value >= min && a.iris.min(b.iris) >= shows, threshold)
+            let lids = a.open.min(b.open);
+            // An iris brighter than the skin is a reflection (the glare check judges it), not a
+            // closed lid.
+            let contrast = [a.iris, b.iris].into_iter().filter(|c| *c >= 0.0).fold(f32::INFINITY, f32::min);
+            if lids >= min && contrast < shows {
+                (contrast, false, Threshold::new("photo.threshold.eyes-iris", &[("min", shows)]))
+            } else {
+                (lids, lids >= min, Threshold::new("photo.threshold.eyes-open", &[("min", min), ("iris", shows)]))
+            }
         }
         None => {
             let (a, b) = lm.eye_openness();

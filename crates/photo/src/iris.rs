@@ -24,8 +24,9 @@ const LIDS: [(usize, usize); 3] = [(11, 3), (12, 4), (13, 5)];
 pub struct Eye {
     /// The lids' opening over the eye's width.
     pub open: f32,
-    /// How much darker the iris is than the skin under the lower lid (1 − iris luma / skin
-    /// luma): an open eye shows its iris, a closed lid is skin where the iris would be.
+    /// How much darker the iris is than the cheeks' skin (1 − iris luma / skin luma): an open
+    /// eye shows its iris, a closed lid is skin where the iris would be. Below zero the iris is
+    /// brighter than the skin: a reflection, not a lid.
     pub iris: f32,
 }
 
@@ -40,14 +41,18 @@ impl IrisModel {
 
     /// Each eye (image left, image right), from the eye model; `None` when it cannot run.
     pub fn openness(&self, img: &RgbImage, lm: &Landmarks) -> Option<(Eye, Eye)> {
-        let right = self.one(img, lm, index::EYE_RIGHT[0], index::EYE_RIGHT[1], false)?;
-        let left = self.one(img, lm, index::EYE_LEFT[1], index::EYE_LEFT[0], true)?;
+        let side = lm.face_width() * 0.12;
+        let skin = (crate::checks::patch_luma(img, lm, index::CHEEK_PATCH_RIGHT, side)
+            + crate::checks::patch_luma(img, lm, index::CHEEK_PATCH_LEFT, side))
+            / 2.0;
+        let right = self.one(img, lm, index::EYE_RIGHT[0], index::EYE_RIGHT[1], false, skin)?;
+        let left = self.one(img, lm, index::EYE_LEFT[1], index::EYE_LEFT[0], true, skin)?;
         Some((right, left))
     }
 
     /// One eye, between its image-left corner `a` and image-right corner `b`; the image-right
     /// eye is mirrored, as the model was trained on the image-left one.
-    fn one(&self, img: &RgbImage, lm: &Landmarks, a: usize, b: usize, flip: bool) -> Option<Eye> {
+    fn one(&self, img: &RgbImage, lm: &Landmarks, a: usize, b: usize, flip: bool, skin: f32) -> Option<Eye> {
         let (pa, pb) = (lm.p(a), lm.p(b));
         let width = ((pb.x - pa.x).powi(2) + (pb.y - pa.y).powi(2)).sqrt();
         if width < 4.0 {
@@ -85,7 +90,8 @@ impl IrisModel {
             0.299 * input[[0, 0, v, u]] + 0.587 * input[[0, 1, v, u]] + 0.114 * input[[0, 2, v, u]]
         };
         let mut disk = Vec::new();
-        let r = (0.7 * radius).max(1.0);
+        // Bounded: the crop is SIDE pixels across, whatever the model says.
+        let r = (0.7 * radius).clamp(1.0, SIDE as f32 / 4.0);
         for dy in -(r as i32)..=(r as i32) {
             for dx in -(r as i32)..=(r as i32) {
                 if (dx * dx + dy * dy) as f32 <= r * r {
@@ -93,15 +99,10 @@ impl IrisModel {
                 }
             }
         }
-        // The skin under the lower lid.
-        let mut under = Vec::new();
-        for &(_, l) in &LIDS {
-            for k in 0..4 {
-                under.push(luma(p(l).0, p(l).1 + radius * (1.0 + 0.2 * k as f32)));
-            }
-        }
-        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
-        let visible = 1.0 - mean(&disk) / mean(&under).max(1e-3);
+        let disk = 255.0 * disk.iter().sum::<f32>() / disk.len().max(1) as f32;
+        // Against the cheeks' skin, in the picture (clear of spectacle rims and of the crop's
+        // edge, which is black where the eye is near the picture's).
+        let visible = 1.0 - disk / skin.max(1.0);
         Some(Eye { open, iris: visible })
     }
 }

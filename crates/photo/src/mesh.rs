@@ -47,9 +47,6 @@ pub mod index {
     pub const CHEEK_PATCH_RIGHT: usize = 205;
     pub const CHEEK_PATCH_LEFT: usize = 425;
     pub const FOREHEAD_MID: usize = 151;
-    /// The face's outline at the temples, about the brows' height.
-    pub const TEMPLE_RIGHT: usize = 162;
-    pub const TEMPLE_LEFT: usize = 389;
 }
 
 /// A point in image pixels, with the model's relative depth (same scale, negative towards the

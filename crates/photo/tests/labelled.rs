@@ -25,7 +25,16 @@ struct Labelled {
 
 /// The verdicts the checks are known to get wrong, each with why; the test fails if one of
 /// these comes right (take it off the list) or any other goes wrong. Issue 11 stays open on them.
-const KNOWN_MISSES: &[(&str, &str, &str)] = &[];
+const KNOWN_MISSES: &[(&str, &str, &str)] = &[
+    // A dark cap sits on the forehead as low and straight as a dark fringe does: no measure
+    // here tells the two apart (a hair or headwear segmentation model would; none ships in a
+    // package this project can reach), so only coverings of a colour hair does not have are
+    // refused.
+    ("set/grace_hopper-white.jpg", "head_covering", "a dark uniform cap, not told from dark hair"),
+    ("set/grace_hopper-white.jpg", "(whole photo)", "as above"),
+    ("set/grace_hopper-framed.jpg", "head_covering", "a dark uniform cap, not told from dark hair"),
+    ("set/grace_hopper-framed.jpg", "(whole photo)", "as above"),
+];
 
 #[test]
 fn every_labelled_verdict_is_right() {
