@@ -290,11 +290,28 @@ fn demo_until(label: &str) -> Vec<ScenarioStep> {
     s
 }
 
+/// This visit is urgent (with the evidence seen) and declares a priority; sealed, it is cut
+/// off, and resumes at its receipt.
 #[test]
 fn a_sealed_visit_cut_off_resumes_at_its_receipt() {
     let tmp = tempfile_dir("resume-sealed");
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), demo_until("打印回执"), vec![]);
+    let mut steps = demo_until("打印回执");
+    let details_done =
+        steps.iter().position(|s| s.action == Action::Wait("请与申请人核对".into())).expect("the review") - 1;
+    steps.splice(
+        details_done..details_done,
+        [
+            tap("出境就医"),
+            tap("残疾人：已查验残疾人证"),
+            tap("下一步"),
+            // Urgent without the evidence seen: refused, saying what is missing.
+            wait("尚未查验：境外医院接收证明或预约证明"),
+            tap("境外医院接收证明或预约证明"),
+            tap("国内医院病历或诊断证明"),
+        ],
+    );
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), steps, vec![]);
     assert!(outcome.is_ok(), "{outcome:?}");
     std::thread::sleep(Duration::from_millis(500));
     let mut again = unlock();
@@ -303,6 +320,14 @@ fn a_sealed_visit_cut_off_resumes_at_its_receipt() {
     assert!(outcome.is_ok(), "{outcome:?}");
     let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
     assert_eq!(v.outbox().unwrap().len(), 1, "sealed once");
+    let drafts = v.draft_visits().unwrap();
+    let kept = v.load_draft(&drafts[0], doorstep::visit_flow::VISIT_PART).unwrap().expect("the sealed visit's draft");
+    let visit: doorstep_core::visit::Visit = serde_json::from_slice(&kept).unwrap();
+    let details = visit.state.details().expect("details");
+    let urgent = details.urgent.as_ref().expect("urgent");
+    assert_eq!(urgent.ground, "medical-treatment");
+    assert_eq!(urgent.evidence_seen, ["hospital-letter", "medical-record"]);
+    assert!(details.priority.contains(&"disability".to_string()), "{:?}", details.priority);
     drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -4,8 +4,8 @@
 
 use bevy::prelude::*;
 use doorstep_core::person::{DelegateInput, IdDocumentKind};
-use doorstep_core::policy::PostageCollected;
-use doorstep_core::visit::DeliveryInput;
+use doorstep_core::policy::{Confidence, PostageCollected, PriorityRule};
+use doorstep_core::visit::{DeliveryInput, UrgentRequest};
 
 use super::forms::key;
 use super::{Act, View, actions, heading, line};
@@ -71,7 +71,66 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
             ui.spawn(text_field(key::OFFICE, Tr::new("visit.details.office"), 40));
         }
     }
+    urgency(v, ui);
+    priority(v, ui);
     actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
+}
+
+/// Urgent processing (加急): the ground, and each piece of evidence the bureau asks to see.
+fn urgency(v: &View, ui: &mut ChildSpawnerCommands) {
+    line(ui, Tr::new("visit.details.urgent"));
+    let chosen = v.form.get(key::URGENT_GROUND);
+    let wrap = Node { column_gap: Val::Px(12.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() };
+    ui.spawn(wrap.clone()).with_children(|row| {
+        row.spawn(choice_button(
+            Act::Choose(key::URGENT_GROUND, String::new()),
+            Tr::new("visit.details.not_urgent"),
+            chosen.is_empty(),
+        ));
+        for g in v.policy.urgent.grounds() {
+            let label = Tr::new("visit.details.text").with_texts("text", &g.label_zh, &g.label_en);
+            row.spawn(choice_button(Act::Choose(key::URGENT_GROUND, g.id.clone()), label, chosen == g.id));
+        }
+    });
+    let Some(ground) = v.policy.urgent.ground(chosen) else { return };
+    line(ui, Tr::new("visit.details.evidence"));
+    let seen = v.form.list(key::EVIDENCE);
+    ui.spawn(wrap).with_children(|row| {
+        for e in &ground.evidence {
+            let label = Tr::new("visit.details.text").with_texts("text", &e.zh, &e.en);
+            row.spawn(choice_button(Act::Item(key::EVIDENCE, e.id.clone()), label, seen.contains(&e.id)));
+        }
+    });
+}
+
+/// The priority categories the officer declares, each with the evidence to see; those that
+/// follow from the birth date are computed by core.
+fn priority(v: &View, ui: &mut ChildSpawnerCommands) {
+    line(ui, Tr::new("visit.details.priority"));
+    let declared = v.form.list(key::PRIORITY);
+    let wrap = Node { column_gap: Val::Px(12.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() };
+    ui.spawn(wrap).with_children(|row| {
+        for c in v.policy.priority.categories() {
+            let PriorityRule::Declared { evidence_zh, evidence_en } = &c.rule else { continue };
+            // A category no published rule confirms is marked so wherever it is shown.
+            let key = match c.confidence {
+                Confidence::Unconfirmed => "visit.details.priority_item_unconfirmed",
+                _ => "visit.details.priority_item",
+            };
+            let label = Tr::new(key).with_texts("category", &c.label_zh, &c.label_en).with_texts(
+                "evidence",
+                evidence_zh,
+                evidence_en,
+            );
+            row.spawn(choice_button(Act::Item(key::PRIORITY, c.id.clone()), label, declared.contains(&c.id)));
+        }
+    });
+}
+
+/// The urgent request the form describes: the ground chosen, with only its own evidence.
+pub(super) fn urgent(form: &Form) -> Option<UrgentRequest> {
+    let ground = form.get(key::URGENT_GROUND);
+    (!ground.is_empty()).then(|| UrgentRequest { ground: ground.to_string(), evidence_seen: form.list(key::EVIDENCE) })
 }
 
 /// The postage, and when it is paid.
@@ -181,5 +240,14 @@ mod tests {
         for (what, pairs, want) in cases {
             assert!(delivery(&form(&pairs)) == want, "{what}");
         }
+    }
+
+    #[test]
+    fn urgency_is_the_ground_chosen_with_the_evidence_seen() {
+        assert!(urgent(&form(&[(key::EVIDENCE, "death-notice")])).is_none(), "no ground: not urgent");
+        let u = urgent(&form(&[(key::URGENT_GROUND, "funeral-abroad"), (key::EVIDENCE, "death-notice,relationship")]))
+            .expect("a ground chosen");
+        assert_eq!(u.ground, "funeral-abroad");
+        assert_eq!(u.evidence_seen, ["death-notice", "relationship"]);
     }
 }

@@ -41,6 +41,10 @@ pub mod key {
     pub const PHONE: &str = "details.phone";
     pub const ADDRESS: &str = "details.address";
     pub const OFFICE: &str = "details.office";
+    /// The urgent ground's id (empty: not urgent), the evidence seen, the priority declared.
+    pub const URGENT_GROUND: &str = "urgent.ground";
+    pub const EVIDENCE: &str = "urgent.evidence";
+    pub const PRIORITY: &str = "priority.declared";
     /// How the document reaches the applicant: "pickup", "delegate" or "post".
     pub const DELIVERY: &str = "details.delivery";
     pub const DELEGATE_NAME: &str = "delegate.name";
@@ -213,6 +217,12 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
             line(ui, super::details::postage_line(&v.policy.rules.postage));
         }
     }
+    if let Some(g) = r.details.urgent.as_ref().and_then(|u| v.policy.urgent.ground(&u.ground)) {
+        big(ui, Tr::new("visit.review.urgent").with_texts("ground", &g.label_zh, &g.label_en));
+    }
+    for c in v.policy.priority.categories().iter().filter(|c| r.details.priority.contains(&c.id)) {
+        line(ui, Tr::new("visit.review.priority").with_texts("category", &c.label_zh, &c.label_en));
+    }
     line(ui, Tr::new("visit.review.check"));
     actions(v, vec![(Act::Next, Tr::new("visit.review.confirm"), true)]);
 }
@@ -289,8 +299,8 @@ fn event(visit: &Visit, form: &Form, policy: &doorstep_core::Policy) -> Option<V
             phone: text(key::PHONE),
             address: text(key::ADDRESS),
             delivery: super::details::delivery(form),
-            urgent: None,
-            declared_priority: Vec::new(),
+            urgent: super::details::urgent(form),
+            declared_priority: form.list(key::PRIORITY),
         }),
         Step::Review => VisitEvent::ReviewConfirmed,
         Step::Pay => {
@@ -322,6 +332,15 @@ pub fn act(
         match act {
             Act::Toggle(k) => form.toggle(k),
             Act::Pick(group, value) => form.choose(group, *value),
+            Act::Choose(group, value) => {
+                let again = form.get(group) == value.as_str();
+                form.choose(group, if again { "" } else { value.as_str() });
+                if *group == key::URGENT_GROUND {
+                    // Another ground asks for other evidence: seen again, for it.
+                    form.choose(key::EVIDENCE, "");
+                }
+            }
+            Act::Item(list, item) => form.toggle_item(list, item),
             Act::Abandon | Act::CancelAbandon => {
                 form.toggle(super::ABANDONING);
                 form.focus = None;

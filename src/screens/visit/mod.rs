@@ -36,6 +36,11 @@ pub enum Act {
     Toggle(&'static str),
     /// One value of a group chosen (`group`, `value`).
     Pick(&'static str, &'static str),
+    /// One value of a group chosen, from the policy (`group`, `value`); the chosen one again
+    /// clears it.
+    Choose(&'static str, String),
+    /// An item of a list (the policy's ids) switched on or off (`list`, `item`).
+    Item(&'static str, String),
     ReadCard,
     TakePhoto,
     ScanFinger,
