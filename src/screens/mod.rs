@@ -93,6 +93,18 @@ pub struct LockNow;
 #[derive(Component, Debug)]
 pub struct LangButton;
 
+/// The button that makes everything on screen larger (or back to normal), for an applicant who
+/// reads with difficulty: the whole interface is scaled, touch targets with it.
+#[derive(Component, Debug)]
+pub struct TextSizeButton;
+
+/// The text-size button's words: what a press will do.
+#[derive(Component, Debug)]
+struct TextSizeLabel;
+
+/// The scale of the larger text.
+pub const LARGE_SCALE: f32 = 1.25;
+
 /// Frames still to draw after a screen appears, so its layout and text settle even when no
 /// input arrives (rendering is reactive: nothing is drawn while idle).
 #[derive(Resource, Debug)]
@@ -114,20 +126,46 @@ pub fn plugin(app: &mut App) {
     app.add_message::<LockNow>();
     app.add_plugins((unlock::plugin, home::plugin, visit::plugin));
     app.add_systems(Update, (switch_language, track_idle, lock_when_hidden, lock).chain().in_set(Locking));
+    // bevy's UI inserts it; a headless unit (the tests) has it too.
+    app.init_resource::<UiScale>();
+    app.add_systems(Update, (switch_text_size, label_text_size).chain());
 }
 
 fn settle_new_screens(
     screen: Res<State<Screen>>,
     lang: Res<Lang>,
+    scale: Option<Res<UiScale>>,
     mut settle: ResMut<Settle>,
     mut redraw: MessageWriter<RequestRedraw>,
 ) {
-    if screen.is_changed() || lang.is_changed() {
+    if screen.is_changed() || lang.is_changed() || scale.is_some_and(|s| s.is_changed()) {
         settle.0 = SETTLE_FRAMES;
     }
     if settle.0 > 0 {
         settle.0 -= 1;
         redraw.write(RequestRedraw);
+    }
+}
+
+fn switch_text_size(
+    buttons: Query<&Interaction, (Changed<Interaction>, With<TextSizeButton>)>,
+    scale: Option<ResMut<UiScale>>,
+) {
+    if let Some(mut scale) = scale
+        && buttons.iter().any(|i| *i == Interaction::Pressed)
+    {
+        scale.0 = if scale.0 > 1.0 { 1.0 } else { LARGE_SCALE };
+    }
+}
+
+/// The button says what a press will do, on every screen's header as it appears.
+fn label_text_size(scale: Option<Res<UiScale>>, mut labels: Query<&mut Tr, With<TextSizeLabel>>) {
+    let large = scale.is_some_and(|s| s.0 > 1.0);
+    let key = if large { "text.normal" } else { "text.larger" };
+    for mut tr in &mut labels {
+        if tr.key != key {
+            *tr = Tr::new(key);
+        }
     }
 }
 
@@ -240,6 +278,24 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
         ButtonColors { normal: theme::HEADER, pressed: theme::PRIMARY_PRESSED },
         children![label(Tr::new("lang.switch"), theme::BODY_SIZE, theme::ON_HEADER)],
     );
+    let size = (
+        Button,
+        TextSizeButton,
+        Node {
+            min_width: Val::Px(120.0),
+            height: Val::Px(theme::MIN_TOUCH),
+            padding: UiRect::horizontal(Val::Px(12.0)),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            border: UiRect::all(Val::Px(2.0)),
+            border_radius: BorderRadius::all(Val::Px(12.0)),
+            ..default()
+        },
+        BorderColor::all(theme::ON_HEADER),
+        BackgroundColor(theme::HEADER),
+        ButtonColors { normal: theme::HEADER, pressed: theme::PRIMARY_PRESSED },
+        children![(TextSizeLabel, label(Tr::new("text.larger"), theme::BODY_SIZE, theme::ON_HEADER))],
+    );
     (
         Node {
             width: Val::Percent(100.0),
@@ -253,7 +309,10 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
         BackgroundColor(theme::HEADER),
         children![
             label(Tr::new("home.date").with("date", today), theme::BODY_SIZE, theme::ON_HEADER),
-            (Node { column_gap: Val::Px(16.0), align_items: AlignItems::Center, ..default() }, children![badge, lang],),
+            (
+                Node { column_gap: Val::Px(16.0), align_items: AlignItems::Center, ..default() },
+                children![badge, size, lang],
+            ),
         ],
     )
 }

@@ -12,7 +12,7 @@ use doorstep::auth::{AuthError, Officer, OfficerAuth, Unlocked};
 use doorstep::screens::home::LockButton;
 use doorstep::screens::unlock::Checking;
 use doorstep::screens::unlock::{PinKey, Title};
-use doorstep::screens::{IdleLock, LangButton, Screen, Session};
+use doorstep::screens::{IdleLock, LARGE_SCALE, LangButton, Screen, Session, TextSizeButton};
 use doorstep::settings::Lang;
 use doorstep_core::Policy;
 
@@ -234,6 +234,18 @@ fn the_language_switch_rewrites_the_screen() {
     assert_eq!(title_text(&mut app).as_deref(), Some("Exit-Entry Home Service Unit"));
     press::<LangButton>(&mut app);
     assert_eq!(title_text(&mut app).as_deref(), Some("出入境上门受理终端"));
+}
+
+#[test]
+fn the_text_size_button_scales_everything_and_says_what_it_will_do() {
+    let mut app = app();
+    assert!(all_texts(&mut app).contains(&"大字".to_string()));
+    press::<TextSizeButton>(&mut app);
+    assert_eq!(app.world().resource::<UiScale>().0, LARGE_SCALE);
+    assert!(all_texts(&mut app).contains(&"标准字".to_string()), "{:?}", all_texts(&mut app));
+    press::<TextSizeButton>(&mut app);
+    assert_eq!(app.world().resource::<UiScale>().0, 1.0);
+    assert!(all_texts(&mut app).contains(&"大字".to_string()));
 }
 
 #[test]
