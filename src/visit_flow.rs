@@ -28,6 +28,11 @@ pub mod part {
     pub const PHOTO: &str = "photo.jpg";
     pub const SIGNATURE: &str = "signature.png";
 
+    /// The signature of guardian `n` (from 1), or of the entrusted companion ("companion").
+    pub fn signature_of(signer: &str) -> String {
+        format!("signature-{signer}.png")
+    }
+
     /// The image of the print of finger `n` (1–10).
     pub fn finger(n: u8) -> String {
         format!("finger-{n}.raw")

@@ -37,7 +37,7 @@ fn captured(n: u64) -> ApplicationRecord {
     let now = 1_790_000_000;
     let id = ApplicationId::new_v7(1_790_000_000_000 + n, [n as u8; 10]);
     ApplicationRecord {
-        schema_version: 1,
+        schema_version: doorstep_envelope::SCHEMA_VERSION,
         application_id: id,
         application_numbers: vec![format!("TEST-{n}")],
         form_json: r#"{"name":"测试"}"#.into(),
@@ -45,6 +45,7 @@ fn captured(n: u64) -> ApplicationRecord {
         fingerprints: vec![],
         signature_png: vec![],
         consent_json: "{}".into(),
+        other_signatures: Vec::new(),
         capture: CaptureMetadata {
             device_id: "tablet-test".into(),
             officer_id: "officer-test".into(),

@@ -29,12 +29,16 @@ pub use ids::{ApplicationId, DeviceId};
 pub use keys::{BureauKeyPair, BureauPublicKey, BureauSecretKey, SigningKey, VerifyingKey, signing_key_from_seed};
 pub use manifest::{BatchManifest, Decision, ManifestEntry, SignedManifest};
 pub use receipt::{BatchReceipt, Receipt};
-pub use record::{ApplicationRecord, CaptureMetadata, FingerprintCapture, GnssFix, QualityResult};
+pub use record::{ApplicationRecord, CaptureMetadata, FingerprintCapture, GnssFix, OtherSignature, QualityResult};
 pub use replay::{Admission, SeenCounters};
 pub use seal::{Digest, EnvelopeHeader, MAX_CIPHERTEXT, MAX_ENVELOPE, SealContext, SealedEnvelope, open, seal};
 
-/// The version of the record schema and envelope layout written by this crate.
-pub const SCHEMA_VERSION: u16 = 1;
+/// The version of the record schema and envelope layout written by this crate. Schema 2 adds
+/// the other signatures (a guardian's) to the record.
+pub const SCHEMA_VERSION: u16 = 2;
+
+/// The oldest schema this crate still opens.
+pub const OLDEST_SCHEMA_VERSION: u16 = 1;
 
 /// The RNG the caller passes (hpke's `rand_core`).
 pub use hpke::rand_core;

@@ -74,6 +74,58 @@ pub struct ApplicationRecord {
     /// What was consented to and when, as JSON.
     pub consent_json: String,
     pub capture: CaptureMetadata,
+    /// The other signatures given with the application (a guardian's, an entrusted
+    /// companion's), each with who gave it (schema 2).
+    pub other_signatures: Vec<OtherSignature>,
+}
+
+/// A signature other than the applicant's, as a PNG, and who gave it ("guardian-1",
+/// "guardian-2", "companion"), as the consent in `consent_json` names them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
+pub struct OtherSignature {
+    pub signer: String,
+    #[serde(with = "serde_bytes")]
+    pub png: Vec<u8>,
+}
+
+impl fmt::Debug for OtherSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OtherSignature({}, <redacted>)", self.signer)
+    }
+}
+
+/// A record as schema 1 wrote it (before `other_signatures`): still opened, so envelopes
+/// sealed before an update reach the back office.
+#[derive(Deserialize)]
+pub(crate) struct RecordV1 {
+    schema_version: u16,
+    application_id: ApplicationId,
+    application_numbers: Vec<String>,
+    form_json: String,
+    #[serde(with = "serde_bytes")]
+    photo_jpeg: Vec<u8>,
+    fingerprints: Vec<FingerprintCapture>,
+    #[serde(with = "serde_bytes")]
+    signature_png: Vec<u8>,
+    consent_json: String,
+    capture: CaptureMetadata,
+}
+
+impl From<RecordV1> for ApplicationRecord {
+    fn from(r: RecordV1) -> ApplicationRecord {
+        ApplicationRecord {
+            schema_version: r.schema_version,
+            application_id: r.application_id,
+            application_numbers: r.application_numbers,
+            form_json: r.form_json,
+            photo_jpeg: r.photo_jpeg,
+            fingerprints: r.fingerprints,
+            signature_png: r.signature_png,
+            consent_json: r.consent_json,
+            capture: r.capture,
+            other_signatures: Vec::new(),
+        }
+    }
 }
 
 impl fmt::Debug for ApplicationRecord {

@@ -98,15 +98,26 @@ pub fn seal<R: CryptoRng + RngCore>(
         return Err(EnvelopeError::UnsupportedVersion(record.schema_version));
     }
     let plaintext = Zeroizing::new(postcard::to_allocvec(record).map_err(|e| EnvelopeError::Encoding(e.to_string()))?);
-    let info = info(SCHEMA_VERSION, &record.application_id, ctx.device_id);
+    seal_plaintext(SCHEMA_VERSION, record.application_id, &plaintext, ctx, rng)
+}
+
+/// Seals a record's encoding, of schema `version`.
+fn seal_plaintext<R: CryptoRng + RngCore>(
+    version: u16,
+    id: ApplicationId,
+    plaintext: &[u8],
+    ctx: &SealContext<'_>,
+    rng: &mut R,
+) -> Result<SealedEnvelope, EnvelopeError> {
+    let info = info(version, &id, ctx.device_id);
     let (enc, mut sender) =
         hpke::setup_sender::<ChaCha20Poly1305, HkdfSha256, KemT, R>(&OpModeS::Base, &ctx.bureau.0, &info, rng)
             .map_err(|e| EnvelopeError::Encoding(e.to_string()))?;
     let mut enc_bytes = [0u8; 32];
     enc_bytes.copy_from_slice(&enc.to_bytes());
     let header = EnvelopeHeader {
-        schema_version: SCHEMA_VERSION,
-        application_id: record.application_id,
+        schema_version: version,
+        application_id: id,
         device_id: ctx.device_id.clone(),
         device_counter: ctx.device_counter,
         officer_id: ctx.officer_id.to_string(),
@@ -119,7 +130,7 @@ pub fn seal<R: CryptoRng + RngCore>(
     if header_bytes.len() > MAX_HEADER {
         return Err(EnvelopeError::Encoding("the header is too large".into()));
     }
-    let ciphertext = sender.seal(&plaintext, &header_bytes).map_err(|e| EnvelopeError::Encoding(e.to_string()))?;
+    let ciphertext = sender.seal(plaintext, &header_bytes).map_err(|e| EnvelopeError::Encoding(e.to_string()))?;
     let digest = digest_of(&header_bytes, &ciphertext);
     use ed25519_dalek::Signer as _;
     let device_sig =
@@ -200,7 +211,7 @@ impl SealedEnvelope {
         if !rest.is_empty() {
             return Err(EnvelopeError::Malformed("header has trailing bytes"));
         }
-        if header.schema_version != SCHEMA_VERSION {
+        if !(crate::OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&header.schema_version) {
             return Err(EnvelopeError::UnsupportedVersion(header.schema_version));
         }
         let digest = digest_of(&header_bytes, &ciphertext);
@@ -261,8 +272,11 @@ pub fn open(
     let plaintext = Zeroizing::new(
         receiver.open(&envelope.ciphertext, &envelope.header_bytes).map_err(|_| EnvelopeError::Decryption)?,
     );
-    let record: ApplicationRecord =
-        postcard::from_bytes(&plaintext).map_err(|_| EnvelopeError::HeaderMismatch("record does not decode"))?;
+    let undecodable = |_| EnvelopeError::HeaderMismatch("record does not decode");
+    let record: ApplicationRecord = match h.schema_version {
+        1 => postcard::from_bytes::<crate::record::RecordV1>(&plaintext).map_err(undecodable)?.into(),
+        _ => postcard::from_bytes(&plaintext).map_err(undecodable)?,
+    };
     if record.application_id != h.application_id {
         return Err(EnvelopeError::HeaderMismatch("application id"));
     }
@@ -289,5 +303,78 @@ impl<'a> Reader<'a> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N)?);
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::keys::{BureauKeyPair, signing_key_from_seed};
+
+    /// A record as schema 1 wrote it, field for field.
+    #[derive(Serialize)]
+    struct V1<'a> {
+        schema_version: u16,
+        application_id: ApplicationId,
+        application_numbers: Vec<String>,
+        form_json: &'a str,
+        #[serde(with = "serde_bytes")]
+        photo_jpeg: Vec<u8>,
+        fingerprints: Vec<crate::FingerprintCapture>,
+        #[serde(with = "serde_bytes")]
+        signature_png: Vec<u8>,
+        consent_json: &'a str,
+        capture: crate::CaptureMetadata,
+    }
+
+    /// An envelope sealed before schema 2 still opens, with no other signatures.
+    #[test]
+    fn a_schema_1_envelope_still_opens() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let bureau = BureauKeyPair::generate(&mut rng);
+        let (device, officer) = (signing_key_from_seed(&[1; 32]), signing_key_from_seed(&[2; 32]));
+        let device_id = DeviceId("tablet-test-01".into());
+        let ctx = SealContext {
+            bureau: &bureau.public,
+            device_id: &device_id,
+            device_key: &device,
+            officer_id: "officer-test",
+            officer_key: &officer,
+            device_counter: 1,
+            sealed_at_unix: 1_790_000_950,
+        };
+        let id = ApplicationId([7; 16]);
+        let old = V1 {
+            schema_version: 1,
+            application_id: id,
+            application_numbers: vec!["TEST-0001".into()],
+            form_json: "{}",
+            photo_jpeg: vec![0xFF, 0xD8],
+            fingerprints: vec![],
+            signature_png: vec![0x89, b'P'],
+            consent_json: "{}",
+            capture: crate::CaptureMetadata {
+                device_id: "tablet-test-01".into(),
+                officer_id: "officer-test".into(),
+                gnss: None,
+                started_at_unix: 1,
+                completed_at_unix: 2,
+                quality: vec![],
+            },
+        };
+        let plaintext = postcard::to_allocvec(&old).unwrap();
+        let sealed = seal_plaintext(1, id, &plaintext, &ctx, &mut rng).unwrap();
+        let parsed = SealedEnvelope::from_bytes(&sealed.to_bytes()).unwrap();
+        let record = open(&parsed, &bureau.secret, Some(id)).unwrap();
+        assert_eq!((record.schema_version, record.signature_png.as_slice()), (1, &[0x89, b'P'][..]));
+        assert!(record.other_signatures.is_empty());
+        // A schema this crate does not know is refused.
+        let future = seal_plaintext(SCHEMA_VERSION + 1, id, &plaintext, &ctx, &mut rng).unwrap();
+        assert!(matches!(
+            SealedEnvelope::from_bytes(&future.to_bytes()),
+            Err(EnvelopeError::UnsupportedVersion(v)) if v == SCHEMA_VERSION + 1
+        ));
     }
 }

@@ -100,6 +100,7 @@ fn record(id: ApplicationId) -> ApplicationRecord {
         }],
         signature_png: vec![0x89, b'P', b'N', b'G'],
         consent_json: r#"{"application":true,"biometrics":true}"#.into(),
+        other_signatures: vec![OtherSignature { signer: "guardian-1".into(), png: vec![0x89, b'P', 1] }],
         capture: CaptureMetadata {
             device_id: "tablet-test-01".into(),
             officer_id: "officer-test".into(),

@@ -7,6 +7,7 @@
 //! OUT/APPLICATION-ID/finger-N.pgm      8-bit grey, as captured (N: ISO finger position)
 //! OUT/APPLICATION-ID/finger-N.template the module's template, as is
 //! OUT/APPLICATION-ID/signature.png
+//! OUT/APPLICATION-ID/signature-guardian-1.png (and each other signature, by its signer)
 //! OUT/APPLICATION-ID/form.json         the form, numbers, consent, capture metadata
 //! ```
 
@@ -65,6 +66,19 @@ pub fn approved(store: &dyn Records, bureau: &BureauSecretKey, out: &Path) -> Re
             write(&dir.join(format!("finger-{}.template", f.finger)), &f.template)?;
         }
         write(&dir.join("signature.png"), &record.signature_png)?;
+        for (i, other) in record.other_signatures.iter().enumerate() {
+            // The signer's name comes from the unit: used in a file name only when it is plainly
+            // one ("guardian-1"), never as a path.
+            let plain = !other.signer.is_empty()
+                && other.signer.len() <= 32
+                && other.signer.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let name = if plain {
+                format!("signature-{}.png", other.signer)
+            } else {
+                format!("signature-other-{}.png", i + 1)
+            };
+            write(&dir.join(name), &other.png)?;
+        }
         let form: serde_json::Value = serde_json::from_str(&record.form_json).unwrap_or(serde_json::Value::Null);
         let consent: serde_json::Value = serde_json::from_str(&record.consent_json).unwrap_or(serde_json::Value::Null);
         let doc = serde_json::json!({

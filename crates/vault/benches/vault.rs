@@ -26,6 +26,7 @@ fn record(n: u64, size: usize) -> ApplicationRecord {
         fingerprints: vec![],
         signature_png: vec![],
         consent_json: "{}".into(),
+        other_signatures: Vec::new(),
         capture: CaptureMetadata {
             device_id: "bench".into(),
             officer_id: "officer-bench".into(),

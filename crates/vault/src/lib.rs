@@ -251,7 +251,9 @@ const ENVELOPES: &str = "envelopes";
 const RECEIPTS: &str = "receipts";
 const DRAFTS: &str = "drafts";
 const AUDIT: &str = "audit.log";
-const SCHEMA: u16 = doorstep_envelope::SCHEMA_VERSION;
+/// The vault's own layout, bound into every value's associated data: fixed, whatever the
+/// record schema (a new record schema must not make a vault unreadable).
+const SCHEMA: u16 = 1;
 
 /// An unlocked vault. It holds the vault's writer lock until dropped.
 pub struct Vault {

@@ -275,6 +275,18 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
     {
         return Err(missing("signature"));
     }
+    // The guardians' (and an entrusted companion's) signatures, each the one recorded.
+    let mut other_signatures = Vec::new();
+    if let Some(consent) = visit.state.consent() {
+        let signers = consent.guardians.iter().map(|(n, s)| (format!("guardian-{n}"), s));
+        for (signer, strokes) in signers.chain(consent.companion.iter().map(|s| ("companion".to_string(), s))) {
+            let png = load(&part::signature_of(&signer)).map_err(|e| failed(&e))?;
+            if super::capture::digest(&png) != strokes.digest {
+                return Err(missing("signature"));
+            }
+            other_signatures.push(doorstep_envelope::OtherSignature { signer, png });
+        }
+    }
     let mut fingerprints = Vec::new();
     if let Some(doorstep_core::visit::Fingerprints::Taken(record)) = visit.state.fingerprints() {
         for a in &record.attempts {
@@ -311,6 +323,7 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
         photo_jpeg: photo_jpeg.clone(),
         fingerprints,
         signature_png,
+        other_signatures,
         consent_json: serde_json::to_string(&visit.state.consent()).map_err(|e| failed(&e))?,
         capture: CaptureMetadata {
             device_id,

@@ -9,7 +9,7 @@ fn envelope(device: &str, n: u64) -> (String, Vec<u8>, Received) {
     let bureau = BureauKeyPair::generate(&mut rand::rng());
     let id = ApplicationId::new_v7(1_790_000_000_000 + n, [n as u8; 10]);
     let record = ApplicationRecord {
-        schema_version: 1,
+        schema_version: doorstep_envelope::SCHEMA_VERSION,
         application_id: id,
         application_numbers: vec![format!("TEST-{n}")],
         form_json: r#"{"name":"测试"}"#.into(),
@@ -17,6 +17,7 @@ fn envelope(device: &str, n: u64) -> (String, Vec<u8>, Received) {
         fingerprints: vec![],
         signature_png: vec![],
         consent_json: "{}".into(),
+        other_signatures: Vec::new(),
         capture: CaptureMetadata {
             device_id: device.into(),
             officer_id: "officer-test".into(),

@@ -36,7 +36,7 @@ pub fn record(
     officer_id: &str,
 ) -> ApplicationRecord {
     ApplicationRecord {
-        schema_version: 1,
+        schema_version: doorstep_envelope::SCHEMA_VERSION,
         application_id: id,
         application_numbers: vec![number],
         form_json: r#"{"name":"测试"}"#.into(),
@@ -44,6 +44,7 @@ pub fn record(
         fingerprints: vec![],
         signature_png: vec![],
         consent_json: "{}".into(),
+        other_signatures: Vec::new(),
         capture: CaptureMetadata {
             device_id: device_id.into(),
             officer_id: officer_id.into(),

@@ -68,6 +68,7 @@ pub fn record(n: u64, photo_len: usize) -> ApplicationRecord {
         }],
         signature_png: vec![0x89, b'P', b'N', b'G'],
         consent_json: r#"{"application":true,"biometrics":true}"#.into(),
+        other_signatures: Vec::new(),
         capture: CaptureMetadata {
             device_id: "tablet-test-01".into(),
             officer_id: OFFICER.into(),
