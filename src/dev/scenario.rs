@@ -195,7 +195,7 @@ fn run(
     parents: Query<&ChildOf>,
     children: Query<&Children>,
     mut interactions: Query<&mut Interaction>,
-    (fields, pads): (Query<(), With<crate::ui::form::TextField>>, Query<(), With<crate::screens::visit::SignaturePad>>),
+    (fields, pads): (Query<(), With<crate::ui::form::TextField>>, Query<&crate::screens::visit::SignaturePad>),
     strings: Res<Strings>,
     guard: Option<Res<TapGuard>>,
     mut work: Option<ResMut<Work>>,
@@ -294,9 +294,15 @@ fn run(
         }),
         Action::Sign => Some(match work.as_mut().filter(|_| !pads.is_empty()) {
             Some(w) => {
-                w.add_stroke(
-                    (0..40).map(|i| Vec2::new(40.0 + i as f32 * 12.0, 110.0 + 40.0 * (i as f32 * 0.6).sin())).collect(),
-                );
+                // Every pad shown is signed (the applicant's, and each guardian's).
+                for pad in &pads {
+                    w.add_stroke(
+                        *pad,
+                        (0..40)
+                            .map(|i| Vec2::new(40.0 + i as f32 * 12.0, 110.0 + 40.0 * (i as f32 * 0.6).sin()))
+                            .collect(),
+                    );
+                }
                 Ok(())
             }
             None => Err("no signature pad".into()),

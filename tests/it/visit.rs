@@ -358,3 +358,69 @@ fn a_visit_stopped_after_payment_records_the_refund() {
     drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A twelve-year-old applies with the mother, who is here: the applicant step asks for the
+/// guardian once core refuses the child alone, both sign, and the sealed application carries
+/// the mother's signature beside the child's, each the one drawn.
+#[test]
+fn a_child_applies_with_a_guardian_and_both_sign() {
+    let tmp = tempfile_dir("guardian");
+    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let demo = steps();
+    let services = demo.iter().position(|s| s.action == Action::Tap("普通护照 首次申请".into())).expect("services");
+    let mut all = unlock();
+    all.extend([
+        tap("残疾申请人"),
+        tap("姓名（与身份证一致）"),
+        typed("测试"),
+        tap("公民身份号码（18 位）"),
+        typed("11010520140101001X"),
+        tap("下一步"),
+        // Refused without a guardian, and the guardian's fields appear.
+        wait("须登记监护人"),
+        tap("母亲"),
+        tap("监护人姓名"),
+        typed("测试母亲"),
+        tap("监护人身份证号码"),
+        typed("11010519491231002X"),
+        tap("监护人电话"),
+        typed("13800138000"),
+        tap("以上为全部有监护权的监护人（已查验户口簿）"),
+        tap("已查验监护关系证明（户口簿、出生医学证明或指定监护文书）"),
+        tap("下一步"),
+        wait("申请办理哪些业务？"),
+    ]);
+    // The demo visit from the services on, to the receipt; the mother's pad is there to sign.
+    let receipt = demo.iter().position(|s| s.action == Action::Wait("打印回执".into())).expect("receipt");
+    for step in &demo[services..=receipt] {
+        if step.action == Action::Sign {
+            all.push(wait("监护人（测试母亲）请在此签名"));
+        }
+        all.push(step.clone());
+    }
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let outbox = v.outbox().unwrap();
+    assert_eq!(outbox.len(), 1, "sealed");
+    let bytes = v.envelope_bytes(&outbox[0].application_id).unwrap();
+    drop(v);
+    let secret = std::fs::read_to_string(pki::bureau_dir(&hub.dir).join("bureau.key")).unwrap();
+    let secret = doorstep_envelope::BureauSecretKey::from_bytes(&hex::decode(secret.trim()).unwrap()).unwrap();
+    let envelope = doorstep_envelope::SealedEnvelope::from_bytes(&bytes).unwrap();
+    let record = doorstep_envelope::open(&envelope, &secret, None).unwrap();
+    let form: serde_json::Value = serde_json::from_str(&record.form_json).unwrap();
+    let visit: doorstep_core::visit::Visit = serde_json::from_value(form["visit"].clone()).unwrap();
+    let guardians = visit.state.identified().and_then(|w| w.guardians.clone()).expect("a guardian");
+    assert_eq!(guardians.guardians[0].name.as_str(), "测试母亲");
+    let consent = visit.state.consent().expect("consent");
+    let doorstep_core::visit::ApplicantSignature::Signed(child) = &consent.applicant else { panic!("the child signs") };
+    assert_eq!(consent.guardians.len(), 1, "the mother signed");
+    assert_eq!(record.other_signatures.len(), 1);
+    assert_eq!(record.other_signatures[0].signer, "guardian-1");
+    let sha = |b: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b));
+    assert_eq!(sha(&record.other_signatures[0].png), consent.guardians[0].1.digest);
+    assert_eq!(sha(&record.signature_png), child.digest);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

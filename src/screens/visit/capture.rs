@@ -7,13 +7,14 @@ use std::time::Duration;
 use bevy::prelude::*;
 use doorstep_core::fingerprint::{Attempt, Finger, FingerResult, NoPrint, Procedure, next_finger};
 use doorstep_core::requirements::FingerprintRequirement;
-use doorstep_core::visit::{ConsentInput, FingerprintsInput, PhotoInput, Step, Strokes, VisitEvent};
+use doorstep_core::visit::{FingerprintsInput, PhotoInput, Step, VisitEvent};
 use doorstep_devices::io::{CardReader, FingerprintScanner};
 use doorstep_link::Channel;
 use doorstep_photo::assess::{Assessor, Profile};
 use sha2::{Digest, Sha256};
 
 use super::forms::key;
+use super::sign::SignaturePad;
 use super::{Act, View, actions, heading, line};
 use crate::peripherals::Peripherals;
 use crate::tasks::{Pending, Poll, Waker};
@@ -68,7 +69,8 @@ pub struct Work {
     tries: Option<(Finger, u8, Print)>,
     pub attempts: Vec<Attempt>,
     finger_note: Option<Tr>,
-    pub strokes: Vec<Vec<Vec2>>,
+    /// The strokes on each signature pad.
+    pub strokes: std::collections::BTreeMap<SignaturePad, Vec<Vec<Vec2>>>,
     pub(super) closing: super::closing::Closing,
     /// The live preview while the photo step waits for a photo.
     pub(super) live: Option<super::live::Live>,
@@ -127,10 +129,15 @@ impl Work {
         self.shot_image.clone()
     }
 
-    /// Adds a stroke to the signature (the pad's own drawing, or a scenario's).
-    pub fn add_stroke(&mut self, points: Vec<Vec2>) {
-        self.strokes.push(points);
+    /// Adds a stroke to a signature (the pad's own drawing, or a scenario's).
+    pub fn add_stroke(&mut self, pad: SignaturePad, points: Vec<Vec2>) {
+        self.strokes.entry(pad).or_default().push(points);
         self.touch();
+    }
+
+    /// The strokes on `pad` so far.
+    pub fn strokes(&self, pad: SignaturePad) -> &[Vec<Vec2>] {
+        self.strokes.get(&pad).map_or(&[], Vec::as_slice)
     }
 
     /// Forgets the work of another visit.
@@ -370,7 +377,12 @@ pub fn act(
     policy: Res<crate::screens::PolicyInUse>,
     camera: Option<Res<super::live::CameraChoice>>,
     mut cmds: MessageWriter<VisitCmd>,
+    mut seen: Local<super::SeenStep>,
 ) {
+    if seen.changed(&flow) {
+        acts.clear();
+        return;
+    }
     let Some(visit) = &flow.visit else {
         acts.clear();
         return;
@@ -447,26 +459,6 @@ pub fn act(
                     FingerprintsInput::Taken { attempts: work.attempts.clone(), no_valid_print_confirmed: confirmed }
                 };
                 cmds.write(VisitCmd::apply(VisitEvent::FingerprintsTaken(input)));
-            }
-            (Act::ClearSignature, Step::Sign) => {
-                work.strokes.clear();
-                work.touch();
-            }
-            (Act::Next, Step::Sign) => {
-                let strokes = work.strokes.iter().filter(|s| !s.is_empty()).count() as u32;
-                let applicant = (strokes > 0).then(|| {
-                    let png = super::sign::signature_png(&work.strokes);
-                    let d = digest(&png);
-                    drafts.save(&visit.id, part::SIGNATURE, png);
-                    Strokes { digest: d, strokes }
-                });
-                cmds.write(VisitCmd::apply(VisitEvent::Signed(ConsentInput {
-                    application: form.is_on(CONSENT_APPLICATION),
-                    biometrics: form.is_on(CONSENT_BIOMETRICS),
-                    applicant,
-                    applicant_unable_reason: form.get(UNABLE_TO_SIGN).trim().to_string(),
-                    ..Default::default()
-                })));
             }
             _ => {}
         }

@@ -405,7 +405,12 @@ pub fn act(
     drafts: Res<crate::visit_flow::Drafts>,
     (strings, lang): (Res<crate::ui::i18n::Strings>, Res<crate::settings::Lang>),
     mut cmds: MessageWriter<VisitCmd>,
+    mut seen: Local<super::SeenStep>,
 ) {
+    if seen.changed(&flow) {
+        acts.clear();
+        return;
+    }
     let Some(visit) = &flow.visit else {
         acts.clear();
         return;

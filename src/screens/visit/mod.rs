@@ -62,6 +62,22 @@ pub enum Act {
     CancelAbandon,
 }
 
+/// The visit and step an act system saw last. A press read in the frame the step changed was
+/// made on the step before (the command that changed it may apply between two act systems), so
+/// it is dropped: one tap never acts on two steps.
+#[derive(Default)]
+pub struct SeenStep(Option<(String, Step)>);
+
+impl SeenStep {
+    /// Whether the visit or its step changed since this system last looked.
+    pub fn changed(&mut self, flow: &VisitFlow) -> bool {
+        let now = flow.visit.as_ref().map(|v| (v.id.clone(), v.step()));
+        let changed = self.0 != now;
+        self.0 = now;
+        changed
+    }
+}
+
 /// The form key that shows the abandon panel.
 pub const ABANDONING: &str = "abandon";
 
@@ -90,6 +106,7 @@ pub fn plugin(app: &mut App) {
             step_bar_acts,
             forms::act,
             capture::act,
+            sign::act,
             capture::finish,
             closing::act,
             closing::finish,

@@ -1,13 +1,55 @@
-//! The consent and signature step's canvas: strokes recorded from the pointer or a finger,
-//! drawn as they come, and kept as a PNG with the application.
+//! The consent and signature step: the two consents, and a canvas for each person who signs
+//! (the applicant, unless a pre-school child; each guardian at the visit), strokes recorded
+//! from the pointer or a finger, drawn as they come, and kept as PNGs with the application.
 
 use bevy::prelude::*;
+use doorstep_core::requirements::SignatureRequirement;
+use doorstep_core::visit::{ConsentInput, Step, Strokes, VisitEvent};
 
-use super::capture::{CONSENT_APPLICATION, CONSENT_BIOMETRICS, UNABLE_TO_SIGN, Work};
+use super::capture::{CONSENT_APPLICATION, CONSENT_BIOMETRICS, UNABLE_TO_SIGN, Work, digest};
 use super::{Act, View, actions, line};
-use crate::ui::form::choice_button;
+use crate::ui::form::{Form, choice_button};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
+use crate::visit_flow::{Drafts, VisitCmd, VisitFlow, part};
+
+/// A signature canvas, and whose signature it takes.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SignaturePad {
+    Applicant,
+    /// Guardian number `n`, from 1, in the order the applicant step lists them.
+    Guardian(usize),
+}
+
+impl SignaturePad {
+    /// The draft part its PNG is kept in.
+    fn part(self) -> String {
+        match self {
+            SignaturePad::Applicant => part::SIGNATURE.to_string(),
+            SignaturePad::Guardian(n) => part::signature_of(&format!("guardian-{n}")),
+        }
+    }
+}
+
+/// Who signs at this visit: the applicant unless a pre-school child, and each guardian here
+/// (their number and name).
+fn signers(visit: &doorstep_core::Visit) -> (bool, Vec<(usize, String)>) {
+    let pre_school = visit.state.services().is_some_and(|s| s.rules.signature == SignatureRequirement::Guardian);
+    let guardians = visit
+        .state
+        .identified()
+        .and_then(|w| w.guardians.as_ref())
+        .map(|g| {
+            g.guardians
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| x.present)
+                .map(|(i, x)| (i + 1, x.name.as_str().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    (!pre_school, guardians)
+}
 
 pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     super::heading(ui, Tr::new("visit.sign.title"));
@@ -21,74 +63,137 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         Tr::new("visit.sign.consent_biometrics"),
         v.form.is_on(CONSENT_BIOMETRICS),
     ));
-    line(ui, Tr::new("visit.sign.pad"));
-    ui.spawn((
-        Button,
-        SignaturePad,
-        crate::ui::widgets::TakesDrag,
-        Node {
-            width: Val::Px(PAD.x),
-            height: Val::Px(PAD.y),
-            border: UiRect::all(Val::Px(2.0)),
-            border_radius: BorderRadius::all(Val::Px(8.0)),
-            ..default()
-        },
-        BackgroundColor(Color::WHITE),
-        BorderColor::all(theme::KEY_BORDER),
-    ))
-    .with_children(|pad| {
-        for stroke in &v.work.strokes {
-            for p in along(stroke, 3.0) {
-                pad.spawn(ink(p));
-            }
-        }
-    });
-    // An applicant who cannot hold a pen does not sign; the reason is recorded instead.
-    ui.spawn(crate::ui::form::text_field(UNABLE_TO_SIGN, Tr::new("visit.sign.unable"), 60));
+    let (applicant_signs, guardians) = signers(v.visit);
+    if applicant_signs {
+        line(ui, Tr::new("visit.sign.pad"));
+        ui.spawn(pad(SignaturePad::Applicant, v.work.strokes(SignaturePad::Applicant)));
+        // An applicant who cannot hold a pen does not sign; the reason is recorded instead.
+        ui.spawn(crate::ui::form::text_field(UNABLE_TO_SIGN, Tr::new("visit.sign.unable"), 60));
+    }
+    for (n, name) in guardians {
+        line(ui, Tr::new("visit.sign.guardian_pad").with("name", name));
+        ui.spawn(pad(SignaturePad::Guardian(n), v.work.strokes(SignaturePad::Guardian(n))));
+    }
     actions(
         v,
         vec![(Act::ClearSignature, Tr::new("visit.sign.clear"), false), (Act::Next, Tr::new("visit.sign.done"), true)],
     );
 }
 
+/// A canvas with the strokes drawn so far.
+fn pad(which: SignaturePad, strokes: &[Vec<Vec2>]) -> impl Bundle {
+    let ink: Vec<Vec2> = strokes.iter().flat_map(|s| along(s, 3.0)).collect();
+    (
+        Button,
+        which,
+        crate::ui::widgets::TakesDrag,
+        Node {
+            width: Val::Px(PAD.x),
+            height: Val::Px(PAD.y),
+            flex_shrink: 0.0,
+            border: UiRect::all(Val::Px(2.0)),
+            border_radius: BorderRadius::all(Val::Px(8.0)),
+            ..default()
+        },
+        BackgroundColor(Color::WHITE),
+        BorderColor::all(theme::KEY_BORDER),
+        Children::spawn(SpawnIter(ink.into_iter().map(dot))),
+    )
+}
+
 /// The signature canvas, in logical pixels.
 pub const PAD: Vec2 = Vec2::new(640.0, 220.0);
 
-/// The canvas: strokes are drawn into it while it is pressed.
-#[derive(Component, Debug)]
-pub struct SignaturePad;
-
-/// One dot of ink on the canvas.
+/// One dot of ink on a canvas.
 #[derive(Component, Debug)]
 struct Ink;
 
-/// Records the pointer while the canvas is pressed, one stroke per press, and draws it.
+/// Records the pointer while a canvas is pressed, one stroke per press, and draws it.
 pub fn draw_signature(
     mut commands: Commands,
-    pads: Query<(Entity, &Interaction, &ComputedNode, &UiGlobalTransform), With<SignaturePad>>,
+    pads: Query<(Entity, &SignaturePad, &Interaction, &ComputedNode, &UiGlobalTransform)>,
     windows: Query<&Window>,
     mut work: ResMut<Work>,
-    mut pressed_before: Local<bool>,
+    mut pressed_before: Local<Option<SignaturePad>>,
 ) {
-    let Ok((pad, interaction, node, at)) = pads.single() else { return };
-    let pressed = *interaction == Interaction::Pressed;
+    let pressed = pads.iter().find(|(_, _, i, _, _)| **i == Interaction::Pressed);
     let cursor = windows.iter().find_map(Window::physical_cursor_position);
-    if pressed && let Some(c) = cursor {
+    let now = pressed.map(|p| *p.1);
+    if let (Some((entity, which, _, node, at)), Some(c)) = (pressed, cursor) {
         let scale = node.inverse_scale_factor;
         let local = (c - (at.translation - node.size / 2.0)) * scale;
-        if !*pressed_before {
-            work.strokes.push(Vec::new());
+        let strokes = work.strokes.entry(*which).or_default();
+        if *pressed_before != now {
+            strokes.push(Vec::new());
         }
         let inside = local.cmpge(Vec2::ZERO).all() && local.cmple(PAD).all();
         if inside
-            && let Some(stroke) = work.strokes.last_mut()
+            && let Some(stroke) = strokes.last_mut()
             && stroke.last() != Some(&local)
         {
             stroke.push(local);
-            commands.entity(pad).with_child(ink(local));
+            commands.entity(entity).with_child(dot(local));
         }
     }
-    *pressed_before = pressed;
+    *pressed_before = now;
+}
+
+/// The sign step's buttons: clear every canvas, or sign: each signature kept as its own part
+/// and sent with its digest; core decides whether everyone who must sign has.
+pub fn act(
+    mut acts: MessageReader<Act>,
+    flow: Res<VisitFlow>,
+    form: Res<Form>,
+    mut work: ResMut<Work>,
+    drafts: Res<Drafts>,
+    mut cmds: MessageWriter<VisitCmd>,
+    mut seen: Local<super::SeenStep>,
+) {
+    if seen.changed(&flow) {
+        acts.clear();
+        return;
+    }
+    let Some(visit) = flow.visit.as_ref().filter(|v| v.step() == Step::Sign) else {
+        acts.clear();
+        return;
+    };
+    for act in acts.read() {
+        match act {
+            Act::ClearSignature => {
+                work.strokes.clear();
+                work.touch();
+            }
+            Act::Next => {
+                let keep = |which: SignaturePad| -> Option<Strokes> {
+                    let strokes = work.strokes(which);
+                    let count = strokes.iter().filter(|s| !s.is_empty()).count() as u32;
+                    (count > 0).then(|| {
+                        let png = signature_png(strokes);
+                        let d = digest(&png);
+                        drafts.save(&visit.id, &which.part(), png);
+                        Strokes { digest: d, strokes: count }
+                    })
+                };
+                let (applicant_signs, here) = signers(visit);
+                let applicant = if applicant_signs { keep(SignaturePad::Applicant) } else { None };
+                // One entry per guardian, in order: a signature from each one here.
+                let listed =
+                    visit.state.identified().and_then(|w| w.guardians.as_ref()).map_or(0, |g| g.guardians.len());
+                let guardians = (1..=listed)
+                    .map(|n| if here.iter().any(|(h, _)| *h == n) { keep(SignaturePad::Guardian(n)) } else { None })
+                    .collect();
+                cmds.write(VisitCmd::apply(VisitEvent::Signed(ConsentInput {
+                    application: form.is_on(CONSENT_APPLICATION),
+                    biometrics: form.is_on(CONSENT_BIOMETRICS),
+                    applicant,
+                    applicant_unable_reason: form.get(UNABLE_TO_SIGN).trim().to_string(),
+                    guardians,
+                    companion: None,
+                })));
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Points every `step` pixels along a stroke, so it is drawn as a line.
@@ -101,7 +206,7 @@ fn along(stroke: &[Vec2], step: f32) -> Vec<Vec2> {
     out
 }
 
-fn ink(p: Vec2) -> impl Bundle {
+fn dot(p: Vec2) -> impl Bundle {
     (
         Ink,
         Node {
