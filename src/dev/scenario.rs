@@ -294,12 +294,17 @@ fn run(
         }),
         Action::Sign => Some(match work.as_mut().filter(|_| !pads.is_empty()) {
             Some(w) => {
-                // Every pad shown is signed (the applicant's, and each guardian's).
+                // Every pad shown is signed (the applicant's, and each guardian's), each with a
+                // wave of its own, so no two signatures are the same.
                 for pad in &pads {
+                    let k = match pad {
+                        crate::screens::visit::SignaturePad::Applicant => 0.6,
+                        crate::screens::visit::SignaturePad::Guardian(n) => 0.6 + 0.15 * *n as f32,
+                    };
                     w.add_stroke(
                         *pad,
                         (0..40)
-                            .map(|i| Vec2::new(40.0 + i as f32 * 12.0, 110.0 + 40.0 * (i as f32 * 0.6).sin()))
+                            .map(|i| Vec2::new(40.0 + i as f32 * 12.0, 110.0 + 40.0 * (i as f32 * k).sin()))
                             .collect(),
                     );
                 }

@@ -7,7 +7,7 @@
 //! OUT/APPLICATION-ID/finger-N.pgm      8-bit grey, as captured (N: ISO finger position)
 //! OUT/APPLICATION-ID/finger-N.template the module's template, as is
 //! OUT/APPLICATION-ID/signature.png
-//! OUT/APPLICATION-ID/signature-guardian-1.png (and each other signature, by its signer)
+//! OUT/APPLICATION-ID/signature-guardian-1.png (each other signature, by its signer; listed in form.json)
 //! OUT/APPLICATION-ID/form.json         the form, numbers, consent, capture metadata
 //! ```
 
@@ -66,18 +66,25 @@ pub fn approved(store: &dyn Records, bureau: &BureauSecretKey, out: &Path) -> Re
             write(&dir.join(format!("finger-{}.template", f.finger)), &f.template)?;
         }
         write(&dir.join("signature.png"), &record.signature_png)?;
+        // Each other signature in a file of its own, named by its signer ("guardian-1") when
+        // that is plainly a name and not taken; else by its place ("other-2"). The signer comes
+        // from the unit: never used as a path.
+        let mut used = std::collections::BTreeSet::new();
+        let mut signatures = Vec::new();
         for (i, other) in record.other_signatures.iter().enumerate() {
-            // The signer's name comes from the unit: used in a file name only when it is plainly
-            // one ("guardian-1"), never as a path.
-            let plain = !other.signer.is_empty()
-                && other.signer.len() <= 32
-                && other.signer.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            let name = if plain {
-                format!("signature-{}.png", other.signer)
+            let s = &other.signer;
+            let plain = !s.is_empty()
+                && s.len() <= 32
+                && !s.starts_with("other-")
+                && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let file = if plain && !used.contains(s.as_str()) {
+                format!("signature-{s}.png")
             } else {
                 format!("signature-other-{}.png", i + 1)
             };
-            write(&dir.join(name), &other.png)?;
+            used.insert(s.as_str());
+            write(&dir.join(&file), &other.png)?;
+            signatures.push(serde_json::json!({ "file": file, "signer": s }));
         }
         let form: serde_json::Value = serde_json::from_str(&record.form_json).unwrap_or(serde_json::Value::Null);
         let consent: serde_json::Value = serde_json::from_str(&record.consent_json).unwrap_or(serde_json::Value::Null);
@@ -86,6 +93,7 @@ pub fn approved(store: &dyn Records, bureau: &BureauSecretKey, out: &Path) -> Re
             "application_numbers": record.application_numbers,
             "form": form,
             "consent": consent,
+            "other_signatures": signatures,
             "capture": {
                 "device_id": record.capture.device_id,
                 "officer_id": record.capture.officer_id,

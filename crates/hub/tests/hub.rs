@@ -449,6 +449,20 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     }
     let form = std::fs::read_to_string(folder.join("form.json")).unwrap();
     assert!(form.contains("测试"), "{form}");
+    // Each other signature in its own file, in the folder, by its signer where that is plainly a
+    // name and not taken; listed in form.json.
+    for (file, byte) in [
+        ("signature-guardian-1.png", 0u8),
+        ("signature-other-2.png", 1),
+        ("signature-other-3.png", 2),
+        ("signature-other-4.png", 3),
+    ] {
+        assert_eq!(std::fs::read(folder.join(file)).unwrap(), vec![0x89, byte], "{file}");
+    }
+    assert!(!out.join("escape").exists() && !folder.join("signature-../escape.png").exists());
+    let doc: serde_json::Value = serde_json::from_str(&form).unwrap();
+    assert_eq!(doc["other_signatures"][2]["signer"], "../escape");
+    assert_eq!(doc["other_signatures"][2]["file"], "signature-other-3.png");
     assert!(!out.join(envs[1].application_id().to_string()).exists(), "a returned application is not exported");
     let wrong = BureauKeyPair::generate(&mut rand::rng()).secret;
     let r = doorstep_hub::export::approved(&store, &wrong, &d.path().join("x"));

@@ -40,6 +40,8 @@ pub struct Closing {
     /// Each application number's QR code, drawn for the screen: the applicant can photograph
     /// it when no receipt can be printed.
     qr: Vec<(String, Handle<Image>)>,
+    /// The numbers whose codes were drawn (or could not be): drawn once.
+    qr_for: Vec<String>,
 }
 
 impl Closing {
@@ -203,11 +205,12 @@ pub fn draw_qr(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, images: Opti
     let Some(mut images) = images else { return };
     let Some(visit) = &flow.visit else { return };
     let Some(apps) = visit.state.applications() else { return };
-    if apps.iter().all(|a| work.closing.qr.iter().any(|(n, _)| *n == a.number)) {
+    let numbers: Vec<String> = apps.iter().map(|a| a.number.clone()).collect();
+    if work.closing.qr_for == numbers {
         return;
     }
-    work.closing.qr =
-        apps.iter().filter_map(|a| Some((a.number.clone(), images.add(qr_image(&a.number, 6)?)))).collect();
+    work.closing.qr = numbers.iter().filter_map(|n| Some((n.clone(), images.add(qr_image(n, 6)?)))).collect();
+    work.closing.qr_for = numbers;
     work.touch();
 }
 
@@ -269,12 +272,18 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
     if photo_digest.is_some_and(|d| super::capture::digest(&photo_jpeg) != d) {
         return Err(missing("photo"));
     }
-    let signature_png = load(part::SIGNATURE).map_err(|e| failed(&e))?;
-    if let Some(doorstep_core::visit::ApplicantSignature::Signed(strokes)) = visit.state.consent().map(|c| &c.applicant)
-        && super::capture::digest(&signature_png) != strokes.digest
-    {
-        return Err(missing("signature"));
-    }
+    // The applicant's signature only where the consent says they signed (a signature saved on an
+    // earlier, refused attempt is not theirs to seal).
+    let signature_png = match visit.state.consent().map(|c| &c.applicant) {
+        Some(doorstep_core::visit::ApplicantSignature::Signed(strokes)) => {
+            let png = load(part::SIGNATURE).map_err(|e| failed(&e))?;
+            if super::capture::digest(&png) != strokes.digest {
+                return Err(missing("signature"));
+            }
+            png
+        }
+        _ => Vec::new(),
+    };
     // The guardians' (and an entrusted companion's) signatures, each the one recorded.
     let mut other_signatures = Vec::new();
     if let Some(consent) = visit.state.consent() {

@@ -4,7 +4,6 @@
 
 use bevy::prelude::*;
 use doorstep_core::id_number::Sex;
-use doorstep_core::person::{GuardianInput, GuardiansInput, IdDocumentKind, Relation};
 use doorstep_core::policy::{EndorsementFacts, PaymentMethod};
 use doorstep_core::visit::{
     AbandonInput, DetailsInput, Identification, PaymentInput, ServicesInput, Step, Visit, VisitEvent, VisitState,
@@ -39,15 +38,6 @@ pub mod key {
     pub const CARD_BIRTH: &str = "card.birth";
     pub const CARD_SEX: &str = "card.sex";
     pub const CARD_EXPIRY: &str = "card.expiry";
-    /// The guardian of an applicant under the rules' age: "father", "mother" or "other".
-    pub const G_RELATION: &str = "guardian.relation";
-    pub const G_NOTE: &str = "guardian.relation_note";
-    pub const G_NAME: &str = "guardian.name";
-    pub const G_ID: &str = "guardian.id_number";
-    pub const G_PHONE: &str = "guardian.phone";
-    /// The officer confirms every guardian with custody is listed, and saw the proof.
-    pub const G_ALL_LISTED: &str = "guardians.all_listed";
-    pub const G_PROOF: &str = "guardians.proof_seen";
     pub const PHONE: &str = "details.phone";
     pub const ADDRESS: &str = "details.address";
     pub const OFFICE: &str = "details.office";
@@ -85,8 +75,10 @@ pub fn prefill(visit: &Visit, form: &mut Form, office: &str) {
         Step::Details => {
             form.set(key::OFFICE, office);
             form.choose(key::DELIVERY, "pickup");
+            // A child's document goes to the guardian.
             if let Some(who) = visit.state.identified() {
-                form.set(key::RECIPIENT, who.applicant.name.as_str());
+                let guardian = who.guardians.as_ref().and_then(|g| g.guardians.first()).map(|g| g.name.as_str());
+                form.set(key::RECIPIENT, guardian.unwrap_or(who.applicant.name.as_str()));
             }
         }
         Step::Pay => form.set(key::PAYMENT, "cash"),
@@ -111,82 +103,10 @@ fn applicant(v: &View, ui: &mut ChildSpawnerCommands) {
     ui.spawn(Node::default()).with_child(action_button(Act::ReadCard, Tr::new("visit.applicant.read_card"), false));
     ui.spawn(text_field(key::NAME, Tr::new("visit.applicant.name"), 30));
     ui.spawn(text_field(key::ID_NUMBER, Tr::new("visit.applicant.id_number"), 18));
-    if let Some(below) = minor(v.form, v.policy) {
-        guardian(v, below, ui);
+    if let Some(below) = super::guardian::minor(v.form, v.policy) {
+        super::guardian::view(v, below, ui);
     }
     actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
-}
-
-/// The age below which a guardian comes with the applicant, when the ID number on the form says
-/// the applicant is that young (the screen shows it once the card is read, or once Next is
-/// refused for the guardian).
-fn minor(form: &Form, policy: &doorstep_core::Policy) -> Option<u32> {
-    let today = crate::settings::now().date();
-    let id = doorstep_core::CitizenId::parse(form.get(key::ID_NUMBER).trim(), today).ok()?;
-    let below = policy.rules.guardian.required_below_age_years;
-    (doorstep_core::date::age_on(id.birth_date(), today) < below).then_some(below)
-}
-
-/// The guardian who comes with a child: who they are to the child, their ID card and phone,
-/// and what the officer has seen. One guardian here at the visit; a second, or a companion in
-/// their place, is not taken on this screen.
-fn guardian(v: &View, below: u32, ui: &mut ChildSpawnerCommands) {
-    heading(ui, Tr::new("visit.guardian.title").with("age", below));
-    ui.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
-        for (value, label) in
-            [("father", "relation.father"), ("mother", "relation.mother"), ("other", "relation.other-guardian")]
-        {
-            row.spawn(choice_button(
-                Act::Pick(key::G_RELATION, value),
-                Tr::new(label),
-                v.form.get(key::G_RELATION) == value,
-            ));
-        }
-    });
-    if v.form.get(key::G_RELATION) == "other" {
-        ui.spawn(text_field(key::G_NOTE, Tr::new("visit.guardian.relation_note"), 20));
-    }
-    ui.spawn(text_field(key::G_NAME, Tr::new("visit.guardian.name"), 30));
-    ui.spawn(text_field(key::G_ID, Tr::new("visit.guardian.id_number"), 18));
-    ui.spawn(text_field(key::G_PHONE, Tr::new("visit.guardian.phone"), 20));
-    for (k, label) in [(key::G_ALL_LISTED, "visit.guardian.all_listed"), (key::G_PROOF, "visit.guardian.proof_seen")] {
-        ui.spawn(choice_button(Act::Toggle(k), Tr::new(label), v.form.is_on(k)));
-    }
-}
-
-/// The guardians the form describes: the one here, when the applicant is young enough to need
-/// one.
-fn guardians(form: &Form, policy: &doorstep_core::Policy) -> GuardiansInput {
-    if minor(form, policy).is_none() {
-        return GuardiansInput::default();
-    }
-    let text = |k: &str| form.get(k).trim().to_string();
-    // Nothing entered yet: core asks for the guardian, rather than for each field.
-    if [key::G_RELATION, key::G_NAME, key::G_ID, key::G_PHONE].iter().all(|k| text(k).is_empty()) {
-        return GuardiansInput::default();
-    }
-    let relation = match form.get(key::G_RELATION) {
-        "father" => Some(Relation::Father),
-        "mother" => Some(Relation::Mother),
-        "other" => Some(Relation::OtherGuardian),
-        _ => None,
-    };
-    GuardiansInput {
-        guardians: vec![GuardianInput {
-            relation,
-            relation_note: text(key::G_NOTE),
-            name: text(key::G_NAME),
-            document_kind: Some(IdDocumentKind::ResidentId),
-            document_number: text(key::G_ID).to_ascii_uppercase(),
-            document_state: String::new(),
-            phone: text(key::G_PHONE),
-            present: true,
-            consent_letter_seen: false,
-        }],
-        all_custodians_listed: form.is_on(key::G_ALL_LISTED),
-        proof_seen: form.is_on(key::G_PROOF),
-        companion: None,
-    }
 }
 
 fn services(v: &View, ui: &mut ChildSpawnerCommands) {
@@ -294,11 +214,16 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
     big(ui, Tr::new("visit.review.phone").with("phone", r.details.phone.e164()));
     big(ui, Tr::new("visit.review.address").with("address", &r.details.address));
     match &r.details.delivery {
-        doorstep_core::visit::Delivery::Pickup { office } | doorstep_core::visit::Delivery::Delegate { office, .. } => {
+        doorstep_core::visit::Delivery::Pickup { office } => {
             let how = Tr::new("visit.review.delivery").with_key("how", r.details.delivery.key());
             big(ui, how.with("office", office));
         }
-        doorstep_core::visit::Delivery::Post { address: a, .. } => {
+        doorstep_core::visit::Delivery::Delegate { office, delegate } => {
+            let how = Tr::new("visit.review.delivery").with_key("how", r.details.delivery.key());
+            big(ui, how.with("office", office));
+            big(ui, Tr::new("visit.review.delegate").with("name", delegate.name.as_str()));
+        }
+        doorstep_core::visit::Delivery::Post { address: a, postage } => {
             let place = format!("{}{}{}{}", a.province, a.city, a.district, a.street);
             big(
                 ui,
@@ -307,7 +232,9 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
                     .with("address", place)
                     .with("postcode", &a.postcode),
             );
-            line(ui, super::details::postage_line(&v.policy.rules.postage));
+            // The postage as the details froze it; who takes it, from the rules.
+            let rule = doorstep_core::policy::PostageRule { amount: *postage, ..v.policy.rules.postage.clone() };
+            line(ui, super::details::postage_line(&rule));
         }
     }
     if let Some(g) = r.details.urgent.as_ref().and_then(|u| v.policy.urgent.ground(&u.ground)) {
@@ -381,7 +308,7 @@ fn event(visit: &Visit, form: &Form, policy: &doorstep_core::Policy) -> Option<V
                     card_expiry: text(key::CARD_EXPIRY),
                     ..Default::default()
                 },
-                guardians: guardians(form, policy),
+                guardians: super::guardian::guardians(form, policy),
                 applied_by_guardian: false,
             })
         }

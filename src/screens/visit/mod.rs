@@ -7,6 +7,7 @@ mod capture;
 mod closing;
 mod details;
 mod forms;
+mod guardian;
 mod live;
 mod sign;
 

@@ -151,6 +151,17 @@ pub fn act(
 ) {
     if seen.changed(&flow) {
         acts.clear();
+        // Back before signing (another guardian, a corrected ID): ink drawn for the earlier
+        // people must not be signed as the new ones'.
+        let before_sign = flow.visit.as_ref().is_some_and(|v| {
+            matches!(
+                v.step(),
+                Step::Applicant | Step::Services | Step::Photo | Step::Fingerprints | Step::Details | Step::Review
+            )
+        });
+        if before_sign && !work.strokes.is_empty() {
+            work.strokes.clear();
+        }
         return;
     }
     let Some(visit) = flow.visit.as_ref().filter(|v| v.step() == Step::Sign) else {

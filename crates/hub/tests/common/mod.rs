@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use doorstep_envelope::{
-    ApplicationId, ApplicationRecord, CaptureMetadata, DeviceId, SealContext, SealedEnvelope, SigningKey, seal,
-    signing_key_from_seed,
+    ApplicationId, ApplicationRecord, CaptureMetadata, DeviceId, OtherSignature, SealContext, SealedEnvelope,
+    SigningKey, seal, signing_key_from_seed,
 };
 use doorstep_hub::pki::{Bundle, Hub, Validity};
 
@@ -44,7 +44,12 @@ pub fn record(
         fingerprints: vec![],
         signature_png: vec![],
         consent_json: "{}".into(),
-        other_signatures: Vec::new(),
+        // A guardian's, then names a unit should never send: a repeat, a path, a reserved one.
+        other_signatures: ["guardian-1", "guardian-1", "../escape", "other-1"]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| OtherSignature { signer: s.to_string(), png: vec![0x89, i as u8] })
+            .collect(),
         capture: CaptureMetadata {
             device_id: device_id.into(),
             officer_id: officer_id.into(),

@@ -1,0 +1,150 @@
+//! The guardians of a child applicant, on the applicant step: the one at the visit, and the
+//! other with custody, here too or consenting in writing. A companion in place of an absent
+//! guardian, and a guardian applying for a child under 7 who is not there, are not taken here.
+
+use bevy::prelude::*;
+use doorstep_core::person::{GuardianInput, GuardiansInput, IdDocumentKind, Relation};
+
+use super::{Act, View, heading, line};
+use crate::ui::form::{Form, choice_button, text_field};
+use crate::ui::i18n::Tr;
+
+/// One guardian's form keys, and the words on their choices and fields (the other
+/// guardian's say so, so that no two on the screen read the same).
+struct Keys {
+    relation: &'static str,
+    note: &'static str,
+    name: &'static str,
+    id: &'static str,
+    phone: &'static str,
+    /// Father, mother, other; then the captions of the note, name, ID card and phone.
+    words: [&'static str; 7],
+}
+
+const FIRST: Keys = Keys {
+    relation: "guardian.relation",
+    note: "guardian.relation_note",
+    name: "guardian.name",
+    id: "guardian.id_number",
+    phone: "guardian.phone",
+    words: [
+        "relation.father",
+        "relation.mother",
+        "relation.other-guardian",
+        "visit.guardian.relation_note",
+        "visit.guardian.name",
+        "visit.guardian.id_number",
+        "visit.guardian.phone",
+    ],
+};
+
+const SECOND: Keys = Keys {
+    relation: "guardian2.relation",
+    note: "guardian2.relation_note",
+    name: "guardian2.name",
+    id: "guardian2.id_number",
+    phone: "guardian2.phone",
+    words: [
+        "visit.guardian2.father",
+        "visit.guardian2.mother",
+        "visit.guardian2.other",
+        "visit.guardian2.relation_note",
+        "visit.guardian2.name",
+        "visit.guardian2.id_number",
+        "visit.guardian2.phone",
+    ],
+};
+
+/// A second guardian with custody is listed.
+pub const SECOND_ON: &str = "guardian2.listed";
+/// Where the second guardian is: "here", or "absent" with their written consent seen.
+pub const SECOND_WHERE: &str = "guardian2.where";
+/// The officer confirms every guardian with custody is listed, and saw the proof.
+pub const ALL_LISTED: &str = "guardians.all_listed";
+pub const PROOF: &str = "guardians.proof_seen";
+
+/// The age below which a guardian comes with the applicant, when the ID number on the form says
+/// the applicant is that young (the screen shows it once the card is read, or once Next is
+/// refused for the guardian).
+pub fn minor(form: &Form, policy: &doorstep_core::Policy) -> Option<u32> {
+    let today = crate::settings::now().date();
+    let id = doorstep_core::CitizenId::parse(form.get(super::forms::key::ID_NUMBER).trim(), today).ok()?;
+    let below = policy.rules.guardian.required_below_age_years;
+    (doorstep_core::date::age_on(id.birth_date(), today) < below).then_some(below)
+}
+
+fn fields(v: &View, k: &Keys, ui: &mut ChildSpawnerCommands) {
+    ui.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+        for (value, label) in [("father", k.words[0]), ("mother", k.words[1]), ("other", k.words[2])] {
+            row.spawn(choice_button(Act::Pick(k.relation, value), Tr::new(label), v.form.get(k.relation) == value));
+        }
+    });
+    if v.form.get(k.relation) == "other" {
+        ui.spawn(text_field(k.note, Tr::new(k.words[3]), 20));
+    }
+    ui.spawn(text_field(k.name, Tr::new(k.words[4]), 30));
+    ui.spawn(text_field(k.id, Tr::new(k.words[5]), 18));
+    ui.spawn(text_field(k.phone, Tr::new(k.words[6]), 20));
+}
+
+/// The guardian here with the child; the other with custody, if there is one; and what the
+/// officer has seen.
+pub fn view(v: &View, below: u32, ui: &mut ChildSpawnerCommands) {
+    heading(ui, Tr::new("visit.guardian.title").with("age", below));
+    fields(v, &FIRST, ui);
+    ui.spawn(choice_button(Act::Toggle(SECOND_ON), Tr::new("visit.guardian.second"), v.form.is_on(SECOND_ON)));
+    if v.form.is_on(SECOND_ON) {
+        line(ui, Tr::new("visit.guardian.second_title"));
+        fields(v, &SECOND, ui);
+        ui.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+            for (value, label) in [("here", "visit.guardian.here"), ("absent", "visit.guardian.absent")] {
+                let on = v.form.get(SECOND_WHERE) == value;
+                row.spawn(choice_button(Act::Pick(SECOND_WHERE, value), Tr::new(label), on));
+            }
+        });
+    }
+    for (k, label) in [(ALL_LISTED, "visit.guardian.all_listed"), (PROOF, "visit.guardian.proof_seen")] {
+        ui.spawn(choice_button(Act::Toggle(k), Tr::new(label), v.form.is_on(k)));
+    }
+}
+
+fn input(form: &Form, k: &Keys, present: bool) -> GuardianInput {
+    let text = |key: &str| form.get(key).trim().to_string();
+    let relation = match form.get(k.relation) {
+        "father" => Some(Relation::Father),
+        "mother" => Some(Relation::Mother),
+        "other" => Some(Relation::OtherGuardian),
+        _ => None,
+    };
+    GuardianInput {
+        relation,
+        relation_note: text(k.note),
+        name: text(k.name),
+        document_kind: Some(IdDocumentKind::ResidentId),
+        document_number: text(k.id).to_ascii_uppercase(),
+        document_state: String::new(),
+        phone: text(k.phone),
+        present,
+        // An absent guardian is listed only with their written consent seen.
+        consent_letter_seen: !present,
+    }
+}
+
+/// The guardians the form describes, when the applicant is young enough to need one; nothing
+/// entered yet, none (core then asks for the guardian, rather than for each field).
+pub fn guardians(form: &Form, policy: &doorstep_core::Policy) -> GuardiansInput {
+    let blank = [FIRST.relation, FIRST.name, FIRST.id, FIRST.phone].iter().all(|k| form.get(k).trim().is_empty());
+    if minor(form, policy).is_none() || blank {
+        return GuardiansInput::default();
+    }
+    let mut guardians = vec![input(form, &FIRST, true)];
+    if form.is_on(SECOND_ON) {
+        guardians.push(input(form, &SECOND, form.get(SECOND_WHERE) != "absent"));
+    }
+    GuardiansInput {
+        guardians,
+        all_custodians_listed: form.is_on(ALL_LISTED),
+        proof_seen: form.is_on(PROOF),
+        companion: None,
+    }
+}
