@@ -445,3 +445,41 @@ fn a_child_applies_with_a_guardian_and_both_sign() {
     assert_eq!(sha(&record.signature_png), child.digest);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A family-visit endorsement is offered once the officer has seen the relationship proven,
+/// and is applied for with the permit.
+#[test]
+fn a_family_visit_endorsement_needs_the_relationship_seen() {
+    let tmp = tempfile_dir("endorsement");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut steps = unlock();
+    steps.extend([
+        tap("高龄申请人"),
+        tap("姓名（与身份证一致）"),
+        typed("测试"),
+        tap("公民身份号码（18 位）"),
+        typed("11010519491231002X"),
+        tap("下一步"),
+        wait("申请办理哪些业务？"),
+        tap("往来港澳通行证 首次申请"),
+        // Not offered yet: a spouse, parent or child there must be proven.
+        wait("T 类签注 3个月多次须满足"),
+        tap("探望配偶、父母或子女（已查验亲属关系证明）"),
+        tap("港澳签注 T 3个月多次有效"),
+        tap("下一步"),
+        wait("拍照"),
+    ]);
+    let outcome = run_steps(&vault, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let drafts = v.draft_visits().unwrap();
+    let kept = v.load_draft(&drafts[0], doorstep::visit_flow::VISIT_PART).unwrap().expect("the visit's draft");
+    let visit: doorstep_core::visit::Visit = serde_json::from_slice(&kept).unwrap();
+    let chosen = visit.state.services().expect("services chosen");
+    let wanted: Vec<doorstep_core::Service> =
+        ["hk-macao-permit", "hk-macao-endorsement:T:multi:3m"].iter().map(|s| s.parse().unwrap()).collect();
+    assert_eq!(chosen.services, wanted);
+    assert!(chosen.facts.close_relative);
+    drop(v);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

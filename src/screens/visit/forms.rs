@@ -19,17 +19,36 @@ use crate::visit_flow::{VisitCmd, VisitFlow};
 
 /// The services offered as buttons, as core parses them. Core decides which the applicant
 /// may have: one it refuses on its own is shown greyed with the reason.
-pub const OFFERED: [&str; 9] = [
+pub const OFFERED: [&str; 10] = [
     "passport",
     "passport:renewal",
     "hk-macao-permit",
     "hk-macao-endorsement:T:1x:3m",
+    "hk-macao-endorsement:T:multi:3m",
     "hk-macao-endorsement:T:multi:1y",
-    "hk-macao-endorsement:Q:multi:1y",
+    "hk-macao-endorsement:Q:1x:3m",
     "taiwan-permit",
     "taiwan-endorsement:L:1x:6m",
     "taiwan-resident-permit",
 ];
+
+/// What the officer has seen that a family-visit endorsement asks for: (form key, words).
+/// Age is counted from the birth date.
+const FACTS: [(&str, &str); 3] = [
+    ("fact.close_relative", "visit.services.fact_close_relative"),
+    ("fact.other_relative", "visit.services.fact_other_relative"),
+    ("fact.hardship", "visit.services.fact_hardship"),
+];
+
+/// The endorsement facts the form records.
+fn facts(form: &Form) -> EndorsementFacts {
+    EndorsementFacts {
+        close_relative: form.is_on(FACTS[0].0),
+        other_relative: form.is_on(FACTS[1].0),
+        hardship: form.is_on(FACTS[2].0),
+        ..EndorsementFacts::default()
+    }
+}
 
 /// Form keys.
 pub mod key {
@@ -138,7 +157,7 @@ fn services(v: &View, ui: &mut ChildSpawnerCommands) {
                 // with what is chosen already (an endorsement with its permit); a chosen one can
                 // always be taken off.
                 let allowed = |services: Vec<Service>| {
-                    let input = ServicesInput { services, facts: EndorsementFacts::default() };
+                    let input = ServicesInput { services, facts: facts(v.form) };
                     v.visit.clone().apply(v.policy, now, VisitEvent::ServicesChosen(input)).err()
                 };
                 let mut with_chosen = chosen.clone();
@@ -166,6 +185,15 @@ fn services(v: &View, ui: &mut ChildSpawnerCommands) {
             }
         },
     );
+    // A family-visit endorsement's conditions, as the officer saw them proven: each one offers
+    // the options it opens.
+    line(ui, Tr::new("visit.services.facts"));
+    ui.spawn(Node { column_gap: Val::Px(12.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() })
+        .with_children(|row| {
+            for (k, words) in FACTS {
+                row.spawn(choice_button(Act::Toggle(k), Tr::new(words), v.form.is_on(k)));
+            }
+        });
     actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
 }
 
@@ -314,7 +342,7 @@ fn event(visit: &Visit, form: &Form, policy: &doorstep_core::Policy) -> Option<V
         }
         Step::Services => VisitEvent::ServicesChosen(ServicesInput {
             services: OFFERED.iter().filter(|s| form.is_on(s)).filter_map(|s| s.parse().ok()).collect(),
-            facts: EndorsementFacts::default(),
+            facts: facts(form),
         }),
         Step::Details => VisitEvent::DetailsEntered(DetailsInput {
             phone: text(key::PHONE),
