@@ -359,17 +359,10 @@ fn a_visit_stopped_after_payment_records_the_refund() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
-/// A twelve-year-old applies with the mother, who is here: the applicant step asks for the
-/// guardian once core refuses the child alone, both sign, and the sealed application carries
-/// the mother's signature beside the child's, each the one drawn.
-#[test]
-fn a_child_applies_with_a_guardian_and_both_sign() {
-    let tmp = tempfile_dir("guardian");
-    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let demo = steps();
-    let services = demo.iter().position(|s| s.action == Action::Tap("普通护照 首次申请".into())).expect("services");
-    // Twelve this year, whatever the year the test runs in: a made-up number on the published
-    // example's district, with its check character.
+/// Unlock, and a twelve-year-old (this year, whatever the year the test runs in: a made-up
+/// number on the published example's district, with its check character) with the mother here
+/// and the father away, to the services step.
+fn child_with_guardians() -> Vec<ScenarioStep> {
     let body = format!("110105{}0101001", time::OffsetDateTime::now_utc().year() - 12);
     let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let sum: u32 = body.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
@@ -407,6 +400,19 @@ fn a_child_applies_with_a_guardian_and_both_sign() {
         tap("下一步"),
         wait("申请办理哪些业务？"),
     ]);
+    all
+}
+
+/// A twelve-year-old applies with the mother, who is here: the applicant step asks for the
+/// guardian once core refuses the child alone, both sign, and the sealed application carries
+/// the mother's signature beside the child's, each the one drawn.
+#[test]
+fn a_child_applies_with_a_guardian_and_both_sign() {
+    let tmp = tempfile_dir("guardian");
+    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let demo = steps();
+    let services = demo.iter().position(|s| s.action == Action::Tap("普通护照 首次申请".into())).expect("services");
+    let mut all = child_with_guardians();
     // The demo visit from the services on, to the receipt; the mother's pad is there to sign.
     let receipt = demo.iter().position(|s| s.action == Action::Wait("打印回执".into())).expect("receipt");
     for step in &demo[services..=receipt] {
@@ -480,6 +486,34 @@ fn a_family_visit_endorsement_needs_the_relationship_seen() {
         ["hk-macao-permit", "hk-macao-endorsement:T:multi:3m"].iter().map(|s| s.parse().unwrap()).collect();
     assert_eq!(chosen.services, wanted);
     assert!(chosen.facts.close_relative);
+    drop(v);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Under 16 the guardian decides on fingerprints: declined, none are taken and the visit goes on.
+#[test]
+fn a_guardian_may_decline_a_childs_fingerprints() {
+    let tmp = tempfile_dir("declined");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut all = child_with_guardians();
+    all.extend([
+        tap("普通护照 首次申请"),
+        tap("下一步"),
+        tap("拍照"),
+        ScenarioStep { action: Action::Wait("采用此照片".into()), timeout: Duration::from_secs(60) },
+        tap("采用此照片"),
+        tap("监护人决定：不为未满16周岁的申请人采集指纹"),
+        tap("下一步"),
+        wait("联系方式与领取方式"),
+    ]);
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let drafts = v.draft_visits().unwrap();
+    let kept = v.load_draft(&drafts[0], doorstep::visit_flow::VISIT_PART).unwrap().expect("the visit's draft");
+    let visit: doorstep_core::visit::Visit = serde_json::from_slice(&kept).unwrap();
+    assert_eq!(visit.state.fingerprints(), Some(&doorstep_core::visit::Fingerprints::DeclinedByGuardian));
     drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }

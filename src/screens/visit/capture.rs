@@ -33,6 +33,8 @@ pub(super) const CONSENT_BIOMETRICS: &str = "consent.biometrics";
 pub(super) const UNABLE_TO_SIGN: &str = "consent.unable";
 /// The officer confirms that no finger gave a valid print after the procedure.
 const NO_VALID_PRINT: &str = "fingers.no_valid_print";
+/// Under 16: the guardian has decided that no prints are given.
+const DECLINED: &str = "fingers.declined_by_guardian";
 const OVERRIDE: &str = "photo.override";
 
 /// A photo taken and checked: the cropped JPEG and the checks' verdicts.
@@ -213,6 +215,14 @@ fn fingers(v: &View, ui: &mut ChildSpawnerCommands) {
         line(ui, Tr::new("visit.fingers.not_needed"));
         actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
         return;
+    }
+    if needed == Some(FingerprintRequirement::GuardianDecides) {
+        let declined = v.form.is_on(DECLINED);
+        ui.spawn(crate::ui::form::choice_button(Act::Toggle(DECLINED), Tr::new("visit.fingers.declined"), declined));
+        if declined {
+            actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
+            return;
+        }
     }
     hands(v, ui);
     for a in &v.work.attempts {
@@ -454,6 +464,8 @@ pub fn act(
                 let needed = visit.state.services().map(|s| s.rules.fingerprints);
                 let input = if needed == Some(FingerprintRequirement::NotTaken) {
                     FingerprintsInput::NotTaken
+                } else if needed == Some(FingerprintRequirement::GuardianDecides) && form.is_on(DECLINED) {
+                    FingerprintsInput::DeclinedByGuardian
                 } else {
                     let confirmed = form.is_on(NO_VALID_PRINT);
                     FingerprintsInput::Taken { attempts: work.attempts.clone(), no_valid_print_confirmed: confirmed }
