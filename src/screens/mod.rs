@@ -128,7 +128,8 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, (switch_language, track_idle, lock_when_hidden, lock).chain().in_set(Locking));
     // bevy's UI inserts it; a headless unit (the tests) has it too.
     app.init_resource::<UiScale>();
-    app.add_systems(Update, (switch_text_size, label_text_size).chain());
+    app.init_resource::<LargeText>();
+    app.add_systems(Update, (switch_text_size, fit_ui_scale, label_text_size).chain());
 }
 
 fn settle_new_screens(
@@ -147,21 +148,39 @@ fn settle_new_screens(
     }
 }
 
+/// The screens are laid out for 1280×800 logical pixels. A smaller window shows them scaled
+/// down to fit (no part of a screen out of reach); never up. The larger text multiplies it.
+pub const DESIGN_SIZE: Vec2 = Vec2::new(1280.0, 800.0);
+
+/// Whether the larger text is on.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LargeText(pub bool);
+
 fn switch_text_size(
     buttons: Query<&Interaction, (Changed<Interaction>, With<TextSizeButton>)>,
-    scale: Option<ResMut<UiScale>>,
+    mut large: ResMut<LargeText>,
 ) {
-    if let Some(mut scale) = scale
-        && buttons.iter().any(|i| *i == Interaction::Pressed)
-    {
-        scale.0 = if scale.0 > 1.0 { 1.0 } else { LARGE_SCALE };
+    if buttons.iter().any(|i| *i == Interaction::Pressed) {
+        large.0 = !large.0;
+    }
+}
+
+/// The interface's scale: the window's fit (at most 1) times the text size.
+fn fit_ui_scale(large: Res<LargeText>, windows: Query<&Window>, scale: Option<ResMut<UiScale>>) {
+    let Some(mut scale) = scale else { return };
+    let fit = windows
+        .iter()
+        .next()
+        .map_or(1.0, |w| (w.width() / DESIGN_SIZE.x).min(w.height() / DESIGN_SIZE.y).clamp(0.5, 1.0));
+    let want = fit * if large.0 { LARGE_SCALE } else { 1.0 };
+    if (scale.0 - want).abs() > 1e-3 {
+        scale.0 = want;
     }
 }
 
 /// The button says what a press will do, on every screen's header as it appears.
-fn label_text_size(scale: Option<Res<UiScale>>, mut labels: Query<&mut Tr, With<TextSizeLabel>>) {
-    let large = scale.is_some_and(|s| s.0 > 1.0);
-    let key = if large { "text.normal" } else { "text.larger" };
+fn label_text_size(large: Res<LargeText>, mut labels: Query<&mut Tr, With<TextSizeLabel>>) {
+    let key = if large.0 { "text.normal" } else { "text.larger" };
     for mut tr in &mut labels {
         if tr.key != key {
             *tr = Tr::new(key);

@@ -317,3 +317,41 @@ fn every_visit_screen_in_both_languages() {
         let _ = std::fs::remove_dir_all(&work);
     }
 }
+
+/// A small screen (800×480) shows the whole of the unlock and home screens, scaled down to fit:
+/// no text outside the window or its box.
+#[test]
+fn a_small_screen_shows_every_part_of_the_screens() {
+    let (display, _xvfb) = display(true);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots").join("small");
+    let _ = std::fs::remove_dir_all(&dir);
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("small-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let mut scenario = String::from("[[step]]\nscreenshot = \"unlock\"\n");
+    for key in ["1", "2", "3", "4", "5", "6", "解锁"] {
+        scenario.push_str(&format!("[[step]]\ntap = \"{key}\"\n"));
+    }
+    scenario.push_str("[[step]]\nwait = \"开始上门受理\"\n[[step]]\nscreenshot = \"home\"\n");
+    std::fs::write(work.join("small.toml"), scenario).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .args(["--window", "800x480", "--demo"])
+        .args(["--vault", work.join("vault").to_str().unwrap()])
+        .args(["--scenario", work.join("small.toml").to_str().unwrap()])
+        .args(["--screenshots", dir.to_str().unwrap()])
+        .env("DISPLAY", &display)
+        .env("WGPU_BACKEND", "vulkan")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("DOORSTEP_BRIDGE")
+        .output()
+        .expect("run doorstep");
+    assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    for name in ["unlock", "home"] {
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap()).unwrap();
+        assert_eq!(report["clipped"], serde_json::json!([]), "{name}: clipped text");
+        let png = image::open(dir.join(format!("{name}.png"))).unwrap();
+        assert_eq!((png.width(), png.height()), (800, 480));
+    }
+    let _ = std::fs::remove_dir_all(&work);
+}
