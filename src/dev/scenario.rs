@@ -300,6 +300,7 @@ fn run(
                     let k = match pad {
                         crate::screens::visit::SignaturePad::Applicant => 0.6,
                         crate::screens::visit::SignaturePad::Guardian(n) => 0.6 + 0.15 * *n as f32,
+                        crate::screens::visit::SignaturePad::Companion => 0.45,
                     };
                     w.add_stroke(
                         *pad,

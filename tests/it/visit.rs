@@ -394,7 +394,7 @@ fn child_with_guardians() -> Vec<ScenarioStep> {
         typed("440524188001010014"),
         tap("另一名监护人电话"),
         typed("13900139000"),
-        tap("不在场：已查验其书面同意书"),
+        tap("另一名不在场：已查验其书面同意书"),
         tap("以上为全部有监护权的监护人（已查验户口簿）"),
         tap("已查验监护关系证明（户口簿、出生医学证明或指定监护文书）"),
         tap("下一步"),
@@ -515,5 +515,61 @@ fn a_guardian_may_decline_a_childs_fingerprints() {
     let visit: doorstep_core::visit::Visit = serde_json::from_slice(&kept).unwrap();
     assert_eq!(visit.state.fingerprints(), Some(&doorstep_core::visit::Fingerprints::DeclinedByGuardian));
     drop(v);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Both parents away, each having consented in writing: the grandmother they entrusted comes
+/// with the child and signs beside the child; the sealed application carries her signature.
+#[test]
+fn an_entrusted_companion_comes_when_no_guardian_can() {
+    let tmp = tempfile_dir("companion");
+    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut all = child_with_guardians();
+    // Back at the applicant step: the mother is away too, and the grandmother comes instead.
+    all.truncate(all.len() - 2);
+    all.extend([
+        tap("不在场：已查验其书面同意书"),
+        wait("监护人均不在场"),
+        tap("陪同人姓名"),
+        typed("测试祖母"),
+        tap("陪同人身份证号码"),
+        // Made up on the published example's district, with its check character.
+        typed("110105195001010020"),
+        tap("陪同人电话"),
+        typed("13700137000"),
+        tap("已查验每名监护人的委托书"),
+        tap("下一步"),
+        wait("申请办理哪些业务？"),
+    ]);
+    let demo = steps();
+    let services = demo.iter().position(|s| s.action == Action::Tap("普通护照 首次申请".into())).expect("services");
+    let receipt = demo.iter().position(|s| s.action == Action::Wait("打印回执".into())).expect("receipt");
+    for step in &demo[services..=receipt] {
+        if step.action == Action::Sign {
+            all.push(wait("受委托的陪同人（测试祖母）请在此签名"));
+        }
+        all.push(step.clone());
+    }
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let outbox = v.outbox().unwrap();
+    let bytes = v.envelope_bytes(&outbox[0].application_id).unwrap();
+    drop(v);
+    let secret = std::fs::read_to_string(pki::bureau_dir(&hub.dir).join("bureau.key")).unwrap();
+    let secret = doorstep_envelope::BureauSecretKey::from_bytes(&hex::decode(secret.trim()).unwrap()).unwrap();
+    let record =
+        doorstep_envelope::open(&doorstep_envelope::SealedEnvelope::from_bytes(&bytes).unwrap(), &secret, None)
+            .unwrap();
+    let form: serde_json::Value = serde_json::from_str(&record.form_json).unwrap();
+    let visit: doorstep_core::visit::Visit = serde_json::from_value(form["visit"].clone()).unwrap();
+    let consent = visit.state.consent().expect("consent");
+    assert!(consent.guardians.is_empty(), "no guardian here to sign");
+    let companion = consent.companion.as_ref().expect("the companion signed");
+    let signers: Vec<&str> = record.other_signatures.iter().map(|s| s.signer.as_str()).collect();
+    assert_eq!(signers, ["companion"]);
+    let sha = |b: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b));
+    assert_eq!(sha(&record.other_signatures[0].png), companion.digest);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -221,6 +221,9 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
                     if let doorstep_core::Identity::Citizen { id } = &who.applicant.identity {
                         big(col, Tr::new("visit.review.id_number").with("id", id.as_str()));
                     }
+                    if let Some(c) = who.guardians.as_ref().and_then(|g| g.companion.as_ref()) {
+                        big(col, Tr::new("visit.review.companion").with("name", c.name.as_str()));
+                    }
                     for g in who.guardians.iter().flat_map(|g| &g.guardians) {
                         big(
                             col,

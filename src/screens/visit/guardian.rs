@@ -1,9 +1,10 @@
-//! The guardians of a child applicant, on the applicant step: the one at the visit, and the
-//! other with custody, here too or consenting in writing. A companion in place of an absent
-//! guardian, and a guardian applying for a child under 7 who is not there, are not taken here.
+//! The guardians of a child applicant, on the applicant step: each with custody, here or
+//! consenting in writing, and, when none is here, the adult they entrusted to come with the
+//! child (the companion). A guardian applying for a child under 7 who is not there is not taken
+//! here.
 
 use bevy::prelude::*;
-use doorstep_core::person::{GuardianInput, GuardiansInput, IdDocumentKind, Relation};
+use doorstep_core::person::{CompanionInput, GuardianInput, GuardiansInput, IdDocumentKind, Relation};
 
 use super::{Act, View, heading, line};
 use crate::ui::form::{Form, choice_button, text_field};
@@ -55,6 +56,14 @@ const SECOND: Keys = Keys {
     ],
 };
 
+/// Where the first guardian is: "here" (or not chosen), or "absent" with their written consent.
+pub const FIRST_WHERE: &str = "guardian.where";
+/// The companion entrusted by the guardians when none is here.
+const COMPANION_NAME: &str = "companion.name";
+const COMPANION_ID: &str = "companion.id_number";
+const COMPANION_PHONE: &str = "companion.phone";
+const COMPANION_ENTRUSTED: &str = "companion.entrustment_seen";
+
 /// A second guardian with custody is listed.
 pub const SECOND_ON: &str = "guardian2.listed";
 /// Where the second guardian is: "here", or "absent" with their written consent seen.
@@ -87,21 +96,39 @@ fn fields(v: &View, k: &Keys, ui: &mut ChildSpawnerCommands) {
     ui.spawn(text_field(k.phone, Tr::new(k.words[6]), 20));
 }
 
-/// The guardian here with the child; the other with custody, if there is one; and what the
+/// Here, or away with their written consent seen: two choices under `key`.
+fn presence(v: &View, key: &'static str, words: [&'static str; 2], ui: &mut ChildSpawnerCommands) {
+    ui.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+        let absent = v.form.get(key) == "absent";
+        row.spawn(choice_button(Act::Pick(key, "here"), Tr::new(words[0]), !absent));
+        row.spawn(choice_button(Act::Pick(key, "absent"), Tr::new(words[1]), absent));
+    });
+}
+
+/// Whether no guardian is at the visit, as the form says.
+fn none_here(form: &Form) -> bool {
+    form.get(FIRST_WHERE) == "absent" && (!form.is_on(SECOND_ON) || form.get(SECOND_WHERE) == "absent")
+}
+
+/// Each guardian with custody, here or away; the companion when none is here; and what the
 /// officer has seen.
 pub fn view(v: &View, below: u32, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.guardian.title").with("age", below));
     fields(v, &FIRST, ui);
+    presence(v, FIRST_WHERE, ["visit.guardian.first_here", "visit.guardian.first_absent"], ui);
     ui.spawn(choice_button(Act::Toggle(SECOND_ON), Tr::new("visit.guardian.second"), v.form.is_on(SECOND_ON)));
     if v.form.is_on(SECOND_ON) {
         line(ui, Tr::new("visit.guardian.second_title"));
         fields(v, &SECOND, ui);
-        ui.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
-            for (value, label) in [("here", "visit.guardian.here"), ("absent", "visit.guardian.absent")] {
-                let on = v.form.get(SECOND_WHERE) == value;
-                row.spawn(choice_button(Act::Pick(SECOND_WHERE, value), Tr::new(label), on));
-            }
-        });
+        presence(v, SECOND_WHERE, ["visit.guardian.here", "visit.guardian.absent"], ui);
+    }
+    if none_here(v.form) {
+        line(ui, Tr::new("visit.companion.title"));
+        ui.spawn(text_field(COMPANION_NAME, Tr::new("visit.companion.name"), 30));
+        ui.spawn(text_field(COMPANION_ID, Tr::new("visit.companion.id_number"), 18));
+        ui.spawn(text_field(COMPANION_PHONE, Tr::new("visit.companion.phone"), 20));
+        let seen = v.form.is_on(COMPANION_ENTRUSTED);
+        ui.spawn(choice_button(Act::Toggle(COMPANION_ENTRUSTED), Tr::new("visit.companion.entrusted"), seen));
     }
     for (k, label) in [(ALL_LISTED, "visit.guardian.all_listed"), (PROOF, "visit.guardian.proof_seen")] {
         ui.spawn(choice_button(Act::Toggle(k), Tr::new(label), v.form.is_on(k)));
@@ -137,7 +164,7 @@ pub fn guardians(form: &Form, policy: &doorstep_core::Policy) -> GuardiansInput 
     if minor(form, policy).is_none() || blank {
         return GuardiansInput::default();
     }
-    let mut guardians = vec![input(form, &FIRST, true)];
+    let mut guardians = vec![input(form, &FIRST, form.get(FIRST_WHERE) != "absent")];
     if form.is_on(SECOND_ON) {
         guardians.push(input(form, &SECOND, form.get(SECOND_WHERE) != "absent"));
     }
@@ -145,6 +172,13 @@ pub fn guardians(form: &Form, policy: &doorstep_core::Policy) -> GuardiansInput 
         guardians,
         all_custodians_listed: form.is_on(ALL_LISTED),
         proof_seen: form.is_on(PROOF),
-        companion: None,
+        companion: none_here(form).then(|| CompanionInput {
+            name: form.get(COMPANION_NAME).trim().to_string(),
+            document_kind: Some(IdDocumentKind::ResidentId),
+            document_number: form.get(COMPANION_ID).trim().to_ascii_uppercase(),
+            document_state: String::new(),
+            phone: form.get(COMPANION_PHONE).trim().to_string(),
+            entrustment_seen: form.is_on(COMPANION_ENTRUSTED),
+        }),
     }
 }

@@ -19,6 +19,8 @@ pub enum SignaturePad {
     Applicant,
     /// Guardian number `n`, from 1, in the order the applicant step lists them.
     Guardian(usize),
+    /// The adult the guardians entrusted, when none of them is here.
+    Companion,
 }
 
 impl SignaturePad {
@@ -27,8 +29,15 @@ impl SignaturePad {
         match self {
             SignaturePad::Applicant => part::SIGNATURE.to_string(),
             SignaturePad::Guardian(n) => part::signature_of(&format!("guardian-{n}")),
+            SignaturePad::Companion => part::signature_of("companion"),
         }
     }
+}
+
+/// The entrusted companion's name, when the guardians sent one.
+fn companion(visit: &doorstep_core::Visit) -> Option<String> {
+    let g = visit.state.identified()?.guardians.as_ref()?;
+    g.companion.as_ref().map(|c| c.name.as_str().to_string())
 }
 
 /// Who signs at this visit: the applicant unless a pre-school child, and each guardian here
@@ -73,6 +82,10 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     for (n, name) in guardians {
         line(ui, Tr::new("visit.sign.guardian_pad").with("name", name));
         ui.spawn(pad(SignaturePad::Guardian(n), v.work.strokes(SignaturePad::Guardian(n))));
+    }
+    if let Some(name) = companion(v.visit) {
+        line(ui, Tr::new("visit.sign.companion_pad").with("name", name));
+        ui.spawn(pad(SignaturePad::Companion, v.work.strokes(SignaturePad::Companion)));
     }
     actions(
         v,
@@ -199,7 +212,7 @@ pub fn act(
                     applicant,
                     applicant_unable_reason: form.get(UNABLE_TO_SIGN).trim().to_string(),
                     guardians,
-                    companion: None,
+                    companion: companion(visit).and_then(|_| keep(SignaturePad::Companion)),
                 })));
             }
             _ => {}
