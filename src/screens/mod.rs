@@ -165,14 +165,22 @@ fn switch_text_size(
     }
 }
 
-/// The interface's scale: the window's fit (at most 1) times the text size.
+/// The interface's scale for a window of `size` (logical pixels; none headless): the window's
+/// fit, at most 1 and at least 0.5 (below 640×400 the screens no longer fit whole), times the
+/// larger text's.
+pub fn ui_scale(size: Option<Vec2>, large: bool) -> f32 {
+    let fit = size.map_or(1.0, |s| {
+        let f = (s.x / DESIGN_SIZE.x).min(s.y / DESIGN_SIZE.y);
+        // A minimised window (0×0) keeps the floor.
+        if f.is_finite() { f.clamp(0.5, 1.0) } else { 1.0 }
+    });
+    fit * if large { LARGE_SCALE } else { 1.0 }
+}
+
+/// The interface's scale, kept to the window and the text size.
 fn fit_ui_scale(large: Res<LargeText>, windows: Query<&Window>, scale: Option<ResMut<UiScale>>) {
     let Some(mut scale) = scale else { return };
-    let fit = windows
-        .iter()
-        .next()
-        .map_or(1.0, |w| (w.width() / DESIGN_SIZE.x).min(w.height() / DESIGN_SIZE.y).clamp(0.5, 1.0));
-    let want = fit * if large.0 { LARGE_SCALE } else { 1.0 };
+    let want = ui_scale(windows.iter().next().map(|w| Vec2::new(w.width(), w.height())), large.0);
     if (scale.0 - want).abs() > 1e-3 {
         scale.0 = want;
     }
@@ -280,40 +288,10 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
         BackgroundColor(theme::DEMO_BADGE),
         children![label(Tr::new("app.demo"), theme::BODY_SIZE, theme::ON_HEADER)],
     );
-    let lang = (
-        Button,
-        LangButton,
-        Node {
-            min_width: Val::Px(140.0),
-            height: Val::Px(theme::MIN_TOUCH),
-            justify_content: JustifyContent::Center,
-            align_items: AlignItems::Center,
-            border: UiRect::all(Val::Px(2.0)),
-            border_radius: BorderRadius::all(Val::Px(12.0)),
-            ..default()
-        },
-        BorderColor::all(theme::ON_HEADER),
-        BackgroundColor(theme::HEADER),
-        ButtonColors { normal: theme::HEADER, pressed: theme::PRIMARY_PRESSED },
-        children![label(Tr::new("lang.switch"), theme::BODY_SIZE, theme::ON_HEADER)],
-    );
-    let size = (
-        Button,
+    let lang = header_button(LangButton, label(Tr::new("lang.switch"), theme::BODY_SIZE, theme::ON_HEADER));
+    let size = header_button(
         TextSizeButton,
-        Node {
-            min_width: Val::Px(120.0),
-            height: Val::Px(theme::MIN_TOUCH),
-            padding: UiRect::horizontal(Val::Px(12.0)),
-            justify_content: JustifyContent::Center,
-            align_items: AlignItems::Center,
-            border: UiRect::all(Val::Px(2.0)),
-            border_radius: BorderRadius::all(Val::Px(12.0)),
-            ..default()
-        },
-        BorderColor::all(theme::ON_HEADER),
-        BackgroundColor(theme::HEADER),
-        ButtonColors { normal: theme::HEADER, pressed: theme::PRIMARY_PRESSED },
-        children![(TextSizeLabel, label(Tr::new("text.larger"), theme::BODY_SIZE, theme::ON_HEADER))],
+        (TextSizeLabel, label(Tr::new("text.larger"), theme::BODY_SIZE, theme::ON_HEADER)),
     );
     (
         Node {
@@ -333,6 +311,28 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
                 children![badge, size, lang],
             ),
         ],
+    )
+}
+
+/// A button on the header bar: outlined in white, at least a touch target's size.
+fn header_button(marker: impl Component, words: impl Bundle) -> impl Bundle {
+    (
+        Button,
+        marker,
+        Node {
+            min_width: Val::Px(120.0),
+            height: Val::Px(theme::MIN_TOUCH),
+            padding: UiRect::horizontal(Val::Px(12.0)),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            border: UiRect::all(Val::Px(2.0)),
+            border_radius: BorderRadius::all(Val::Px(12.0)),
+            ..default()
+        },
+        BorderColor::all(theme::ON_HEADER),
+        BackgroundColor(theme::HEADER),
+        ButtonColors { normal: theme::HEADER, pressed: theme::PRIMARY_PRESSED },
+        children![words],
     )
 }
 

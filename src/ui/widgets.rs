@@ -29,13 +29,16 @@ fn scroll(
     touches: Option<Res<bevy::input::touch::Touches>>,
     drags: Query<&Interaction, With<TakesDrag>>,
     mut boxes: Query<&mut ScrollPosition, With<Scrolls>>,
+    scale: Option<Res<UiScale>>,
 ) {
     use bevy::input::mouse::MouseScrollUnit;
     let mut dy: f32 = wheel.read().map(|w| if w.unit == MouseScrollUnit::Line { w.y * 48.0 } else { w.y }).sum();
     if let Some(t) = touches
         && !drags.iter().any(|i| *i == Interaction::Pressed)
     {
-        dy += t.iter().map(|t| t.delta().y).sum::<f32>();
+        // The finger moves in window pixels; the scroll is in the interface's (scaled) units.
+        let k = scale.map_or(1.0, |s| s.0).max(0.1);
+        dy += t.iter().map(|t| t.delta().y).sum::<f32>() / k;
     }
     if dy != 0.0 {
         for mut p in &mut boxes {

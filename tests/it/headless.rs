@@ -249,6 +249,25 @@ fn the_text_size_button_scales_everything_and_says_what_it_will_do() {
 }
 
 #[test]
+fn the_interface_fits_the_window_and_never_grows_past_it() {
+    use doorstep::screens::ui_scale;
+    let cases = [
+        (None, false, 1.0),
+        (Some(Vec2::new(1280.0, 800.0)), false, 1.0),
+        (Some(Vec2::new(1920.0, 1200.0)), false, 1.0),
+        (Some(Vec2::new(800.0, 480.0)), false, 0.6),
+        (Some(Vec2::new(800.0, 480.0)), true, 0.75),
+        (Some(Vec2::new(1280.0, 600.0)), false, 0.75),
+        (Some(Vec2::new(320.0, 200.0)), false, 0.5),
+        (Some(Vec2::ZERO), false, 0.5),
+        (Some(Vec2::new(1280.0, 800.0)), true, LARGE_SCALE),
+    ];
+    for (size, large, want) in cases {
+        assert!((ui_scale(size, large) - want).abs() < 1e-4, "{size:?} large {large}: {}", ui_scale(size, large));
+    }
+}
+
+#[test]
 fn the_lock_button_and_idleness_lock_the_unit() {
     let mut app = app();
     type_pin(&mut app, DemoAuth::PIN);

@@ -77,6 +77,22 @@ fn shoot(display: &str, png: &Path, extra: &[&str]) -> serde_json::Value {
     serde_json::from_str(&sidecar).expect("sidecar is JSON")
 }
 
+/// Runs a scenario on a demo unit over `work/vault`, its screenshots into `shots`.
+fn run_scenario(display: &str, window: &[&str], work: &Path, scenario: &Path, shots: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .args(window)
+        .arg("--demo")
+        .args(["--vault", work.join("vault").to_str().unwrap()])
+        .args(["--scenario", scenario.to_str().unwrap()])
+        .args(["--screenshots", shots.to_str().unwrap()])
+        .env("DISPLAY", display)
+        .env("WGPU_BACKEND", "vulkan")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("DOORSTEP_BRIDGE")
+        .output()
+        .expect("run doorstep")
+}
+
 /// A rectangle from the sidecar: left, top, width, height in physical pixels.
 fn rect(v: &serde_json::Value, name: &str) -> (u32, u32, u32, u32) {
     let r: Vec<f64> =
@@ -285,17 +301,7 @@ fn every_visit_screen_in_both_languages() {
         }
         let scenario_file = work.join("scenario.toml");
         std::fs::write(&scenario_file, scenario).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
-            .args(["--window", "1280x800", "--lang", lang, "--demo"])
-            .args(["--vault", work.join("vault").to_str().unwrap()])
-            .args(["--scenario", scenario_file.to_str().unwrap()])
-            .args(["--screenshots", dir.to_str().unwrap()])
-            .env("DISPLAY", &display)
-            .env("WGPU_BACKEND", "vulkan")
-            .env_remove("WAYLAND_DISPLAY")
-            .env_remove("DOORSTEP_BRIDGE")
-            .output()
-            .expect("run doorstep");
+        let out = run_scenario(&display, &["--window", "1280x800", "--lang", lang], &work, &scenario_file, &dir);
         let said = String::from_utf8_lossy(&out.stderr);
         assert!(
             out.status.success(),
@@ -334,17 +340,7 @@ fn a_small_screen_shows_every_part_of_the_screens() {
     }
     scenario.push_str("[[step]]\nwait = \"开始上门受理\"\n[[step]]\nscreenshot = \"home\"\n");
     std::fs::write(work.join("small.toml"), scenario).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
-        .args(["--window", "800x480", "--demo"])
-        .args(["--vault", work.join("vault").to_str().unwrap()])
-        .args(["--scenario", work.join("small.toml").to_str().unwrap()])
-        .args(["--screenshots", dir.to_str().unwrap()])
-        .env("DISPLAY", &display)
-        .env("WGPU_BACKEND", "vulkan")
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("DOORSTEP_BRIDGE")
-        .output()
-        .expect("run doorstep");
+    let out = run_scenario(&display, &["--window", "800x480"], &work, &work.join("small.toml"), &dir);
     assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
     for name in ["unlock", "home"] {
         let report: serde_json::Value =

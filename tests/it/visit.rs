@@ -403,30 +403,27 @@ fn child_with_guardians() -> Vec<ScenarioStep> {
     all
 }
 
-/// A twelve-year-old applies with the mother, who is here: the applicant step asks for the
-/// guardian once core refuses the child alone, both sign, and the sealed application carries
-/// the mother's signature beside the child's, each the one drawn.
-#[test]
-fn a_child_applies_with_a_guardian_and_both_sign() {
-    let tmp = tempfile_dir("guardian");
-    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+/// The demo visit from the services to the receipt, waiting before the signatures for the pad
+/// of `signer` (its caption) to be there.
+fn demo_services_to_receipt(signer: &str) -> Vec<ScenarioStep> {
     let demo = steps();
     let services = demo.iter().position(|s| s.action == Action::Tap("普通护照 首次申请".into())).expect("services");
-    let mut all = child_with_guardians();
-    // The demo visit from the services on, to the receipt; the mother's pad is there to sign.
     let receipt = demo.iter().position(|s| s.action == Action::Wait("打印回执".into())).expect("receipt");
+    let mut out = Vec::new();
     for step in &demo[services..=receipt] {
         if step.action == Action::Sign {
-            all.push(wait("监护人（测试母亲）请在此签名"));
+            out.push(wait(signer));
         }
-        all.push(step.clone());
+        out.push(step.clone());
     }
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    std::thread::sleep(Duration::from_millis(500));
-    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    out
+}
+
+/// The one application the unit sealed, opened with the bureau's key, and the visit in it.
+fn sealed(vault: &std::path::Path, hub: &pki::Hub) -> (doorstep_envelope::ApplicationRecord, doorstep_core::Visit) {
+    let v = Vault::unlock(vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
     let outbox = v.outbox().unwrap();
-    assert_eq!(outbox.len(), 1, "sealed");
+    assert_eq!(outbox.len(), 1, "sealed once");
     let bytes = v.envelope_bytes(&outbox[0].application_id).unwrap();
     drop(v);
     let secret = std::fs::read_to_string(pki::bureau_dir(&hub.dir).join("bureau.key")).unwrap();
@@ -434,7 +431,29 @@ fn a_child_applies_with_a_guardian_and_both_sign() {
     let envelope = doorstep_envelope::SealedEnvelope::from_bytes(&bytes).unwrap();
     let record = doorstep_envelope::open(&envelope, &secret, None).unwrap();
     let form: serde_json::Value = serde_json::from_str(&record.form_json).unwrap();
-    let visit: doorstep_core::visit::Visit = serde_json::from_value(form["visit"].clone()).unwrap();
+    let visit = serde_json::from_value(form["visit"].clone()).unwrap();
+    (record, visit)
+}
+
+/// A signature's SHA-256, as the consent records it.
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
+}
+
+/// A twelve-year-old applies with the mother, who is here: the applicant step asks for the
+/// guardian once core refuses the child alone, both sign, and the sealed application carries
+/// the mother's signature beside the child's, each the one drawn.
+#[test]
+fn a_child_applies_with_a_guardian_and_both_sign() {
+    let tmp = tempfile_dir("guardian");
+    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut all = child_with_guardians();
+    // The demo visit from the services on, to the receipt; the mother's pad is there to sign.
+    all.extend(demo_services_to_receipt("监护人（测试母亲）请在此签名"));
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let (record, visit) = sealed(&vault, &hub);
     let guardians = visit.state.identified().and_then(|w| w.guardians.clone()).expect("a guardian");
     assert_eq!(guardians.guardians[0].name.as_str(), "测试母亲");
     let consent = visit.state.consent().expect("consent");
@@ -446,7 +465,6 @@ fn a_child_applies_with_a_guardian_and_both_sign() {
     assert_ne!(record.other_signatures[0].png, record.signature_png, "two different signatures");
     assert_eq!(record.other_signatures.len(), 1);
     assert_eq!(record.other_signatures[0].signer, "guardian-1");
-    let sha = |b: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b));
     assert_eq!(sha(&record.other_signatures[0].png), consent.guardians[0].1.digest);
     assert_eq!(sha(&record.signature_png), child.digest);
     let _ = std::fs::remove_dir_all(&tmp);
@@ -502,7 +520,7 @@ fn a_guardian_may_decline_a_childs_fingerprints() {
         tap("拍照"),
         ScenarioStep { action: Action::Wait("采用此照片".into()), timeout: Duration::from_secs(60) },
         tap("采用此照片"),
-        tap("监护人决定：不为未满16周岁的申请人采集指纹"),
+        tap("监护人决定：不为申请人采集指纹"),
         tap("下一步"),
         wait("联系方式与领取方式"),
     ]);
@@ -541,35 +559,16 @@ fn an_entrusted_companion_comes_when_no_guardian_can() {
         tap("下一步"),
         wait("申请办理哪些业务？"),
     ]);
-    let demo = steps();
-    let services = demo.iter().position(|s| s.action == Action::Tap("普通护照 首次申请".into())).expect("services");
-    let receipt = demo.iter().position(|s| s.action == Action::Wait("打印回执".into())).expect("receipt");
-    for step in &demo[services..=receipt] {
-        if step.action == Action::Sign {
-            all.push(wait("受委托的陪同人（测试祖母）请在此签名"));
-        }
-        all.push(step.clone());
-    }
+    all.extend(demo_services_to_receipt("受委托的陪同人（测试祖母）请在此签名"));
     let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
     assert!(outcome.is_ok(), "{outcome:?}");
     std::thread::sleep(Duration::from_millis(500));
-    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
-    let outbox = v.outbox().unwrap();
-    let bytes = v.envelope_bytes(&outbox[0].application_id).unwrap();
-    drop(v);
-    let secret = std::fs::read_to_string(pki::bureau_dir(&hub.dir).join("bureau.key")).unwrap();
-    let secret = doorstep_envelope::BureauSecretKey::from_bytes(&hex::decode(secret.trim()).unwrap()).unwrap();
-    let record =
-        doorstep_envelope::open(&doorstep_envelope::SealedEnvelope::from_bytes(&bytes).unwrap(), &secret, None)
-            .unwrap();
-    let form: serde_json::Value = serde_json::from_str(&record.form_json).unwrap();
-    let visit: doorstep_core::visit::Visit = serde_json::from_value(form["visit"].clone()).unwrap();
+    let (record, visit) = sealed(&vault, &hub);
     let consent = visit.state.consent().expect("consent");
     assert!(consent.guardians.is_empty(), "no guardian here to sign");
     let companion = consent.companion.as_ref().expect("the companion signed");
     let signers: Vec<&str> = record.other_signatures.iter().map(|s| s.signer.as_str()).collect();
     assert_eq!(signers, ["companion"]);
-    let sha = |b: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b));
     assert_eq!(sha(&record.other_signatures[0].png), companion.digest);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -216,7 +216,13 @@ fn fingers(v: &View, ui: &mut ChildSpawnerCommands) {
         actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
         return;
     }
-    if needed == Some(FingerprintRequirement::GuardianDecides) {
+    let guardian_here = v
+        .visit
+        .state
+        .identified()
+        .and_then(|w| w.guardians.as_ref())
+        .is_some_and(|g| g.guardians.iter().any(|x| x.present));
+    if needed == Some(FingerprintRequirement::GuardianDecides) && guardian_here {
         let declined = v.form.is_on(DECLINED);
         ui.spawn(crate::ui::form::choice_button(Act::Toggle(DECLINED), Tr::new("visit.fingers.declined"), declined));
         if declined {
@@ -488,6 +494,18 @@ pub fn finish(
 ) {
     let Some(visit) = &flow.visit else { return };
     let min_quality = policy.0.rules.fingerprints.min_quality;
+    // The guardian declined: no print of the child is kept, taken before or arriving now.
+    if visit.step() == Step::Fingerprints
+        && form.is_on(DECLINED)
+        && (work.finger.is_some() || !work.attempts.is_empty())
+    {
+        for a in std::mem::take(&mut work.attempts) {
+            drafts.save(&visit.id, &part::finger(a.finger.number()), Vec::new());
+        }
+        work.finger = None;
+        work.tries = None;
+        work.touch();
+    }
     if let Some(task) = &work.card {
         match task.poll() {
             Poll::Running => {}

@@ -96,7 +96,11 @@ pub fn prefill(visit: &Visit, form: &mut Form, office: &str) {
             form.choose(key::DELIVERY, "pickup");
             // A child's document goes to the guardian.
             if let Some(who) = visit.state.identified() {
-                let guardian = who.guardians.as_ref().and_then(|g| g.guardians.first()).map(|g| g.name.as_str());
+                let guardian = who
+                    .guardians
+                    .as_ref()
+                    .and_then(|g| g.guardians.iter().find(|x| x.present))
+                    .map(|g| g.name.as_str());
                 form.set(key::RECIPIENT, guardian.unwrap_or(who.applicant.name.as_str()));
             }
         }
@@ -225,12 +229,8 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
                         big(col, Tr::new("visit.review.companion").with("name", c.name.as_str()));
                     }
                     for g in who.guardians.iter().flat_map(|g| &g.guardians) {
-                        big(
-                            col,
-                            Tr::new("visit.review.guardian")
-                                .with("name", g.name.as_str())
-                                .with_key("relation", g.relation.key()),
-                        );
+                        let key = if g.present { "visit.review.guardian" } else { "visit.review.guardian_away" };
+                        big(col, Tr::new(key).with("name", g.name.as_str()).with_key("relation", g.relation.key()));
                     }
                 }
                 if let Some(s) = v.visit.state.services() {
@@ -345,7 +345,15 @@ fn event(visit: &Visit, form: &Form, policy: &doorstep_core::Policy) -> Option<V
         }
         Step::Services => VisitEvent::ServicesChosen(ServicesInput {
             services: OFFERED.iter().filter(|s| form.is_on(s)).filter_map(|s| s.parse().ok()).collect(),
-            facts: facts(form),
+            // The facts only with an endorsement they are for: none sealed on a passport alone.
+            facts: {
+                let services: Vec<Service> =
+                    OFFERED.iter().filter(|s| form.is_on(s)).filter_map(|s| s.parse().ok()).collect();
+                let endorsement = services
+                    .iter()
+                    .any(|s| matches!(s, Service::HkMacaoEndorsement(_) | Service::TaiwanEndorsement(_)));
+                if endorsement { facts(form) } else { EndorsementFacts::default() }
+            },
         }),
         Step::Details => VisitEvent::DetailsEntered(DetailsInput {
             phone: text(key::PHONE),

@@ -1,5 +1,6 @@
 //! The consent and signature step: the two consents, and a canvas for each person who signs
-//! (the applicant, unless a pre-school child; each guardian at the visit), strokes recorded
+//! (the applicant, unless a pre-school child; each guardian at the visit, or the companion they
+//! entrusted when none is), strokes recorded
 //! from the pointer or a finger, drawn as they come, and kept as PNGs with the application.
 
 use bevy::prelude::*;
