@@ -37,6 +37,18 @@ fn typed(text: &str) -> ScenarioStep {
     ScenarioStep { action: Action::Type(text.into()), timeout: Duration::from_secs(20) }
 }
 
+/// A home visit started for `reason`, the applicant 测试 typed by hand with `id`, and Next.
+fn typed_applicant(reason: &str, id: &str) -> Vec<ScenarioStep> {
+    vec![
+        tap(reason),
+        tap("姓名（与身份证一致）"),
+        typed("测试"),
+        tap("公民身份号码（18 位）"),
+        typed(id),
+        tap("下一步"),
+    ]
+}
+
 /// Taps this vault's PIN on the PIN pad, then "unlock".
 fn unlock() -> Vec<ScenarioStep> {
     let mut s: Vec<ScenarioStep> = PIN.chars().map(|c| tap(&c.to_string())).collect();
@@ -199,15 +211,8 @@ fn a_visit_cut_off_resumes_at_its_step_after_unlock() {
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     // Typed by hand this time (no card reader), to the services step; then the unit dies.
     let mut first = unlock();
-    first.extend([
-        tap("卧床或患病"),
-        tap("姓名（与身份证一致）"),
-        typed("测试"),
-        tap("公民身份号码（18 位）"),
-        typed("11010519491231002X"),
-        tap("下一步"),
-        wait("申请办理哪些业务？"),
-    ]);
+    first.extend(typed_applicant("卧床或患病", "11010519491231002X"));
+    first.push(wait("申请办理哪些业务？"));
     assert!(run_steps(&vault, first).is_ok());
     // After unlock the unit asks to continue, and continues at the services step.
     let mut second = unlock();
@@ -368,13 +373,8 @@ fn child_with_guardians() -> Vec<ScenarioStep> {
     let sum: u32 = body.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
     let child_id = format!("{body}{}", ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize]);
     let mut all = unlock();
+    all.extend(typed_applicant("残疾申请人", &child_id));
     all.extend([
-        tap("残疾申请人"),
-        tap("姓名（与身份证一致）"),
-        typed("测试"),
-        tap("公民身份号码（18 位）"),
-        typed(&child_id),
-        tap("下一步"),
         // Refused without a guardian, and the guardian's fields appear.
         wait("须登记监护人"),
         tap("母亲"),
@@ -477,13 +477,8 @@ fn a_family_visit_endorsement_needs_the_relationship_seen() {
     let tmp = tempfile_dir("endorsement");
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     let mut steps = unlock();
+    steps.extend(typed_applicant("高龄申请人", "11010519491231002X"));
     steps.extend([
-        tap("高龄申请人"),
-        tap("姓名（与身份证一致）"),
-        typed("测试"),
-        tap("公民身份号码（18 位）"),
-        typed("11010519491231002X"),
-        tap("下一步"),
         wait("申请办理哪些业务？"),
         tap("往来港澳通行证 首次申请"),
         // Not offered yet: a spouse, parent or child there must be proven.

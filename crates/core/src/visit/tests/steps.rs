@@ -214,15 +214,7 @@ fn fingerprints_follow_age_and_the_published_order() {
 #[test]
 fn details_are_checked_table() {
     let setup = || to_details(elder(), &["passport"]);
-    let post = |postcode: &str| DeliveryInput::Post {
-        recipient: "测试".into(),
-        phone: "13800138000".into(),
-        province: "测试省".into(),
-        city: "测试市".into(),
-        district: "测试区".into(),
-        street: "测试路1号".into(),
-        postcode: postcode.into(),
-    };
+    let post = posted_to;
     let cases: Vec<(DetailsInput, DetailsError)> = vec![
         (DetailsInput { phone: "12345".into(), ..details() }, DetailsError::Phone(PhoneError::NotAPhoneNumber)),
         (DetailsInput { phone: "62345678".into(), ..details() }, DetailsError::Phone(PhoneError::AreaCodeMissing)),
@@ -517,18 +509,7 @@ fn seal_and_rating_are_checked() {
 /// Postage is due with the fee only where the bureau collects it; the courier's otherwise.
 #[test]
 fn postage_is_due_now_only_where_the_bureau_collects_it() {
-    let posted = DetailsInput {
-        delivery: DeliveryInput::Post {
-            recipient: "测试".into(),
-            phone: "13800138000".into(),
-            province: "测试省".into(),
-            city: "测试市".into(),
-            district: "测试区".into(),
-            street: "测试路1号".into(),
-            postcode: "100000".into(),
-        },
-        ..details()
-    };
+    let posted = DetailsInput { delivery: posted_to("100000"), ..details() };
     let y = |s: &str| s.parse::<Yuan>().unwrap();
     for (collected, due) in [("on-delivery", "120"), ("with-fee", "140")] {
         let text = PolicySources::BUILTIN
@@ -547,5 +528,18 @@ fn postage_is_due_now_only_where_the_bureau_collects_it() {
         v.apply(&p, NOW, VisitEvent::Signed(consent())).unwrap();
         let pay = PaymentInput { method: PaymentMethod::Cash, amount: y(due), reference: String::new() };
         v.apply(&p, NOW, VisitEvent::Paid(pay)).unwrap();
+    }
+}
+
+/// Posted to a test address with `postcode`.
+fn posted_to(postcode: &str) -> DeliveryInput {
+    DeliveryInput::Post {
+        recipient: "测试".into(),
+        phone: "13800138000".into(),
+        province: "测试省".into(),
+        city: "测试市".into(),
+        district: "测试区".into(),
+        street: "测试路1号".into(),
+        postcode: postcode.into(),
     }
 }
