@@ -364,16 +364,23 @@ fn a_visit_stopped_after_payment_records_the_refund() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
-/// Unlock, and a twelve-year-old (this year, whatever the year the test runs in: a made-up
-/// number on the published example's district, with its check character) with the mother here
-/// and the father away, to the services step.
+/// Unlock, and a twelve-year-old's card read (twelve this year, whatever the year the test runs
+/// in: a made-up number on the published example's district, with its check character), with
+/// the mother here and the father away, to the services step.
 fn child_with_guardians() -> Vec<ScenarioStep> {
     let body = format!("110105{}0101001", time::OffsetDateTime::now_utc().year() - 12);
     let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let sum: u32 = body.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
     let child_id = format!("{body}{}", ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize]);
     let mut all = unlock();
-    all.extend(typed_applicant("残疾申请人", &child_id));
+    // The child's card on the reader (a scenario's device step), read through the bridge.
+    all.extend([
+        tap("残疾申请人"),
+        ScenarioStep { action: Action::Device(format!("card 测试 {child_id}")), timeout: Duration::from_secs(20) },
+        tap("读取身份证"),
+        wait("已读取身份证"),
+        tap("下一步"),
+    ]);
     all.extend([
         // Refused without a guardian, and the guardian's fields appear.
         wait("须登记监护人"),
@@ -454,7 +461,9 @@ fn a_child_applies_with_a_guardian_and_both_sign() {
     assert!(outcome.is_ok(), "{outcome:?}");
     std::thread::sleep(Duration::from_millis(500));
     let (record, visit) = sealed(&vault, &hub);
-    let guardians = visit.state.identified().and_then(|w| w.guardians.clone()).expect("a guardian");
+    let who = visit.state.identified().expect("identified");
+    assert_eq!(who.applicant.source, doorstep_core::IdentitySource::CardReader, "the child's card was read");
+    let guardians = who.guardians.clone().expect("a guardian");
     assert_eq!(guardians.guardians[0].name.as_str(), "测试母亲");
     let consent = visit.state.consent().expect("consent");
     let doorstep_core::visit::ApplicantSignature::Signed(child) = &consent.applicant else { panic!("the child signs") };

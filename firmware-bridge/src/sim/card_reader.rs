@@ -8,16 +8,17 @@ use doorstep_devices::sam::{self, CardIdentity};
 
 use super::SimDevice;
 
-/// A SAM ID-card reader with a card on it.
+/// A SAM ID-card reader with a card on it: `card`, or the one a `card` command put there.
 pub struct CardReader {
     decoder: sam::FrameDecoder,
     card: CardIdentity,
+    faults: super::SharedFaults,
     read_at: Option<Instant>,
 }
 
 impl CardReader {
-    pub fn new(card: CardIdentity) -> CardReader {
-        CardReader { decoder: sam::FrameDecoder::new(), card, read_at: None }
+    pub fn new(card: CardIdentity, faults: super::SharedFaults) -> CardReader {
+        CardReader { decoder: sam::FrameDecoder::new(), card, faults, read_at: None }
     }
 }
 
@@ -46,7 +47,8 @@ impl SimDevice for CardReader {
                 Some(sam::Command::SelectCard) => reply(sam::Status::Success, vec![0; 8]),
                 Some(sam::Command::ReadBase) => {
                     self.read_at = Some(Instant::now());
-                    reply(sam::Status::Success, self.card.to_data())
+                    let placed = super::lock(&self.faults).card.clone();
+                    reply(sam::Status::Success, placed.as_ref().unwrap_or(&self.card).to_data())
                 }
                 Some(sam::Command::SamStatus | sam::Command::ResetSam) => reply(sam::Status::Success, vec![]),
                 Some(sam::Command::ReadSamId) => reply(sam::Status::Success, vec![0x05; 16]),

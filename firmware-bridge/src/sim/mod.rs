@@ -56,6 +56,8 @@ pub struct Faults {
     pub no_finger: u32,
     /// Flip a bit in the byte to the tablet after this many more bytes (one-shot).
     pub corrupt_after: Option<u64>,
+    /// The card on the reader, when not the published example's (`card NAME ID-NUMBER`).
+    pub card: Option<doorstep_devices::sam::CardIdentity>,
 }
 
 pub type SharedFaults = Arc<Mutex<Faults>>;
@@ -149,7 +151,7 @@ impl Simulator {
             |channel: Channel, device: Box<dyn SimDevice>| SimUart::new(channel, device, faults.clone(), cfg.paced);
         let devices = [
             uart(Channel::Fingerprint, Box::new(FingerprintModule::new(image, faults.clone()))),
-            uart(Channel::IdCard, Box::new(CardReader::new(sam::example_identity()))),
+            uart(Channel::IdCard, Box::new(CardReader::new(sam::example_identity(), faults.clone()))),
             uart(Channel::Gnss, Box::<GnssReceiver>::default()),
             uart(Channel::Printer, Box::new(printer)),
         ];
@@ -200,7 +202,8 @@ impl Simulator {
     }
 
     /// Applies a command line such as `corrupt 0.01`, `drop 0.001`, `disconnect 500`,
-    /// `silent fingerprint`, `answer fingerprint`, `no-finger 2`, `clear`.
+    /// `silent fingerprint`, `answer fingerprint`, `no-finger 2`, `card NAME ID-NUMBER` (another
+    /// card on the reader: its birth date and sex from the number), `clear`.
     pub fn command(&self, line: &str) -> Result<(), SimError> {
         let mut words = line.split_whitespace();
         let verb = words.next().unwrap_or_default();
@@ -223,12 +226,33 @@ impl Simulator {
             "answer" => f.silent[channel(arg)?.index()] = false,
             "no-finger" => f.no_finger = parse_arg(arg, "no-finger", "COUNT")?,
             "corrupt-after" => f.corrupt_after = Some(parse_arg(arg, "corrupt-after", "BYTES")?),
+            "card" => f.card = Some(card(arg, words.next().unwrap_or_default())?),
             "clear" => *f = Faults::default(),
             "" => {}
             other => return Err(SimError::UnknownCommand(other.to_string())),
         }
         Ok(())
     }
+}
+
+/// The example card with another holder: `name`, and the ID number's birth date and sex (its
+/// 17th digit odd for a man). The number is only checked for its shape: the unit judges it.
+fn card(name: &str, number: &str) -> Result<doorstep_devices::sam::CardIdentity, SimError> {
+    let wrong = SimError::Argument { command: "card", expected: "NAME ID-NUMBER" };
+    let shaped = number.len() == 18
+        && number.bytes().take(17).all(|b| b.is_ascii_digit())
+        && number.bytes().last().is_some_and(|b| b.is_ascii_digit() || b == b'X');
+    if name.is_empty() || name.chars().count() > 15 || !shaped {
+        return Err(wrong);
+    }
+    let sex = if (number.as_bytes()[16] - b'0') % 2 == 1 { '1' } else { '2' };
+    Ok(doorstep_devices::sam::CardIdentity {
+        name: name.to_string(),
+        sex_code: sex,
+        birth_date: number[6..14].to_string(),
+        id_number: number.to_string(),
+        ..sam::example_identity()
+    })
 }
 
 /// A fault command's argument, or what the command needs.
@@ -274,9 +298,23 @@ mod tests {
         assert!(matches!(sim.command("silent scanner"), Err(SimError::UnknownDevice(d)) if d == "scanner"));
         assert!(matches!(sim.command("explode now"), Err(SimError::UnknownCommand(c)) if c == "explode"));
         sim.command("").unwrap();
+        // Another card on the reader: the holder named, birth date and sex from the number.
+        sim.command("card 测试儿童 11010520140101001X").unwrap();
+        let placed = sim.faults().card.clone().expect("a card placed");
+        assert_eq!(
+            (placed.name.as_str(), placed.id_number.as_str(), placed.birth_date.as_str(), placed.sex_code),
+            ("测试儿童", "11010520140101001X", "20140101", '1')
+        );
+        for bad in ["card", "card 测试", "card 测试 1101052014", "card 测试 11010520140101001Y"] {
+            assert!(
+                matches!(sim.command(bad), Err(SimError::Argument { command: "card", expected: "NAME ID-NUMBER" })),
+                "{bad}"
+            );
+        }
         sim.command("clear").unwrap();
         assert_eq!(sim.faults().no_finger, 0);
         assert!(!sim.faults().silent[Channel::Gnss.index()]);
+        assert!(sim.faults().card.is_none(), "the example card again");
     }
 
     #[test]
