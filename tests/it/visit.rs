@@ -463,6 +463,7 @@ fn a_child_applies_with_a_guardian_and_both_sign() {
     let (record, visit) = sealed(&vault, &hub);
     let who = visit.state.identified().expect("identified");
     assert_eq!(who.applicant.source, doorstep_core::IdentitySource::CardReader, "the child's card was read");
+    assert_eq!(who.applicant.age_on(time::OffsetDateTime::now_utc().date()), 12, "the card placed, not the example");
     let guardians = who.guardians.clone().expect("a guardian");
     assert_eq!(guardians.guardians[0].name.as_str(), "测试母亲");
     let consent = visit.state.consent().expect("consent");

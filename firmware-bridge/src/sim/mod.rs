@@ -242,7 +242,8 @@ fn card(name: &str, number: &str) -> Result<doorstep_devices::sam::CardIdentity,
     let shaped = number.len() == 18
         && number.bytes().take(17).all(|b| b.is_ascii_digit())
         && number.bytes().last().is_some_and(|b| b.is_ascii_digit() || b == b'X');
-    if name.is_empty() || name.chars().count() > 15 || !shaped {
+    // The card's name field holds 15 UTF-16 units: a longer name would be cut on the chip.
+    if name.is_empty() || name.encode_utf16().count() > 15 || !shaped {
         return Err(wrong);
     }
     let sex = if (number.as_bytes()[16] - b'0') % 2 == 1 { '1' } else { '2' };
@@ -305,7 +306,9 @@ mod tests {
             (placed.name.as_str(), placed.id_number.as_str(), placed.birth_date.as_str(), placed.sex_code),
             ("测试儿童", "11010520140101001X", "20140101", '1')
         );
-        for bad in ["card", "card 测试", "card 测试 1101052014", "card 测试 11010520140101001Y"] {
+        // Eight characters beyond the basic plane are 16 UTF-16 units: more than the chip holds.
+        let long = format!("card {} 11010520140101001X", "\u{20000}".repeat(8));
+        for bad in ["card", "card 测试", "card 测试 1101052014", "card 测试 11010520140101001Y", long.as_str()] {
             assert!(
                 matches!(sim.command(bad), Err(SimError::Argument { command: "card", expected: "NAME ID-NUMBER" })),
                 "{bad}"
