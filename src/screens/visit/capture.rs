@@ -216,12 +216,7 @@ fn fingers(v: &View, ui: &mut ChildSpawnerCommands) {
         actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
         return;
     }
-    let guardian_here = v
-        .visit
-        .state
-        .identified()
-        .and_then(|w| w.guardians.as_ref())
-        .is_some_and(|g| g.guardians.iter().any(|x| x.present));
+    let guardian_here = v.visit.state.identified().and_then(|w| w.guardians.as_ref()).is_some_and(|g| g.any_present());
     if needed == Some(FingerprintRequirement::GuardianDecides) && guardian_here {
         let declined = v.form.is_on(DECLINED);
         ui.spawn(crate::ui::form::choice_button(Act::Toggle(DECLINED), Tr::new("visit.fingers.declined"), declined));

@@ -287,12 +287,14 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
     // The guardians' (and an entrusted companion's) signatures, each the one recorded.
     let mut other_signatures = Vec::new();
     if let Some(consent) = visit.state.consent() {
-        let signers = consent.guardians.iter().map(|(n, s)| (format!("guardian-{n}"), s));
-        for (signer, strokes) in signers.chain(consent.companion.iter().map(|s| ("companion".to_string(), s))) {
-            let png = load(&part::signature_of(&signer)).map_err(|e| failed(&e))?;
+        use super::sign::SignaturePad;
+        let pads = consent.guardians.iter().map(|(n, s)| (SignaturePad::Guardian(*n), s));
+        for (pad, strokes) in pads.chain(consent.companion.iter().map(|s| (SignaturePad::Companion, s))) {
+            let png = load(&pad.part()).map_err(|e| failed(&e))?;
             if super::capture::digest(&png) != strokes.digest {
                 return Err(missing("signature"));
             }
+            let signer = pad.signer().unwrap_or_default();
             other_signatures.push(doorstep_envelope::OtherSignature { signer, png });
         }
     }

@@ -40,6 +40,11 @@ const FACTS: [(&str, &str); 3] = [
     ("fact.hardship", "visit.services.fact_hardship"),
 ];
 
+/// The services ticked on the form, as core parses them.
+fn chosen_services(form: &Form) -> Vec<Service> {
+    OFFERED.iter().filter(|s| form.is_on(s)).filter_map(|s| s.parse().ok()).collect()
+}
+
 /// The endorsement facts the form records.
 fn facts(form: &Form) -> EndorsementFacts {
     EndorsementFacts {
@@ -135,7 +140,7 @@ fn applicant(v: &View, ui: &mut ChildSpawnerCommands) {
 fn services(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.services.title"));
     let now = crate::settings::now();
-    let chosen: Vec<Service> = OFFERED.iter().filter(|s| v.form.is_on(s)).filter_map(|s| s.parse().ok()).collect();
+    let chosen = chosen_services(v.form);
     // The fee, itemised, recomputed at every change.
     if !chosen.is_empty() {
         match v.policy.fees.quote(&chosen, now.date()) {
@@ -343,18 +348,14 @@ fn event(visit: &Visit, form: &Form, policy: &doorstep_core::Policy) -> Option<V
                 applied_by_guardian: false,
             })
         }
-        Step::Services => VisitEvent::ServicesChosen(ServicesInput {
-            services: OFFERED.iter().filter(|s| form.is_on(s)).filter_map(|s| s.parse().ok()).collect(),
+        Step::Services => {
+            let services = chosen_services(form);
             // The facts only with an endorsement they are for: none sealed on a passport alone.
-            facts: {
-                let services: Vec<Service> =
-                    OFFERED.iter().filter(|s| form.is_on(s)).filter_map(|s| s.parse().ok()).collect();
-                let endorsement = services
-                    .iter()
-                    .any(|s| matches!(s, Service::HkMacaoEndorsement(_) | Service::TaiwanEndorsement(_)));
-                if endorsement { facts(form) } else { EndorsementFacts::default() }
-            },
-        }),
+            let endorsement =
+                services.iter().any(|s| matches!(s, Service::HkMacaoEndorsement(_) | Service::TaiwanEndorsement(_)));
+            let facts = if endorsement { facts(form) } else { EndorsementFacts::default() };
+            VisitEvent::ServicesChosen(ServicesInput { services, facts })
+        }
         Step::Details => VisitEvent::DetailsEntered(DetailsInput {
             phone: text(key::PHONE),
             address: text(key::ADDRESS),

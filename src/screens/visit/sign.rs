@@ -25,13 +25,19 @@ pub enum SignaturePad {
 }
 
 impl SignaturePad {
-    /// The draft part its PNG is kept in.
-    fn part(self) -> String {
+    /// Who signed on it, as the sealed record names the signatures other than the applicant's
+    /// ("guardian-1", "companion"); the applicant's has none.
+    pub fn signer(self) -> Option<String> {
         match self {
-            SignaturePad::Applicant => part::SIGNATURE.to_string(),
-            SignaturePad::Guardian(n) => part::signature_of(&format!("guardian-{n}")),
-            SignaturePad::Companion => part::signature_of("companion"),
+            SignaturePad::Applicant => None,
+            SignaturePad::Guardian(n) => Some(format!("guardian-{n}")),
+            SignaturePad::Companion => Some("companion".into()),
         }
+    }
+
+    /// The draft part its PNG is kept in.
+    pub fn part(self) -> String {
+        self.signer().map_or_else(|| part::SIGNATURE.to_string(), |s| part::signature_of(&s))
     }
 }
 
