@@ -15,7 +15,7 @@ fn seed(name: &str) -> Vec<u8> {
 
 /// What the printer kept, receipt by receipt.
 fn printed(bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut printer = Printer::new(None);
+    let mut printer = Printer::new(None, Default::default());
     printer.receive(bytes, &mut Vec::new());
     printer.receipts.lock().unwrap().clone()
 }
@@ -28,7 +28,10 @@ fn the_printer_seeds_print_as_written() {
     let two = seed("two-receipts-and-no-cut");
     assert_eq!(printed(&two), [receipt.clone(), receipt]);
     let long = seed("longer-than-the-paper");
-    assert!(matches!(render_receipt(&long), Err(SimError::ReceiptTooLong { .. })));
+    assert!(matches!(
+        render_receipt(&long),
+        Err(SimError::Render(doorstep_devices::receipt_file::RenderError::TooLong { .. }))
+    ));
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/sim_printer");
     for entry in std::fs::read_dir(dir).unwrap() {
         let data = std::fs::read(entry.unwrap().path()).unwrap();

@@ -4,7 +4,7 @@
 use doorstep_firmware_bridge::sim::{Printer, SimDevice, render_receipt};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let mut printer = Printer::new(None);
+    let mut printer = Printer::new(None, Default::default());
     let mut out = Vec::new();
     printer.receive(data, &mut out);
     let _ = render_receipt(data);

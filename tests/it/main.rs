@@ -3,6 +3,7 @@
 mod cli;
 mod faults;
 mod headless;
+mod receipt_files;
 mod screenshot;
 mod sync;
 mod tidy;

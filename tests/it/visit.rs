@@ -23,13 +23,13 @@ use doorstep_vault::{Vault, VaultConfig};
 use crate::sync::{PIN, add_supervisor, doorstep, hub_and_vault_as, serve, tempfile_dir, text};
 
 /// The unit in these tests: a demo unit (its captures are simulated), with its own hub.
-const DEVICE: &str = "demo-tablet-test";
+pub(crate) const DEVICE: &str = "demo-tablet-test";
 
-fn tap(label: &str) -> ScenarioStep {
+pub(crate) fn tap(label: &str) -> ScenarioStep {
     ScenarioStep { action: Action::Tap(label.into()), timeout: Duration::from_secs(20) }
 }
 
-fn wait(label: &str) -> ScenarioStep {
+pub(crate) fn wait(label: &str) -> ScenarioStep {
     ScenarioStep { action: Action::Wait(label.into()), timeout: Duration::from_secs(20) }
 }
 
@@ -76,7 +76,7 @@ fn run_visit(
 }
 
 /// The same with these steps, then `extra`.
-fn run_visit_steps(
+pub(crate) fn run_visit_steps(
     vault: &std::path::Path,
     receipts: &std::path::Path,
     mut all: Vec<ScenarioStep>,
@@ -288,7 +288,7 @@ fn a_provisioned_unit_refuses_to_seal_simulated_captures() {
 }
 
 /// The demo scenario's steps up to the one that waits for `label`.
-fn demo_until(label: &str) -> Vec<ScenarioStep> {
+pub(crate) fn demo_until(label: &str) -> Vec<ScenarioStep> {
     let mut s = steps();
     let at = s.iter().position(|s| matches!(&s.action, Action::Wait(l) if l.contains(label))).expect("the step");
     s.truncate(at + 1);

@@ -123,6 +123,11 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<PrintItem>, DeviceError> {
                     _ => i += 3.min(bytes.len() - i),
                 }
             }
+            // A real-time status request (DLE EOT n) prints nothing.
+            0x10 => {
+                need(i, 3)?;
+                i += 3;
+            }
             0x1C => {
                 need(i, 2)?;
                 i += if bytes[i + 1] == 0x57 { 3 } else { 2 };
@@ -164,6 +169,63 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<PrintItem>, DeviceError> {
         flush(&mut text, &mut items, align, double);
     }
     Ok(items)
+}
+
+/// Real-time status requests (DLE EOT n), answered at once with one byte even mid-receipt:
+/// the printer's (n = 1: online or not) and the paper roll sensor's (n = 4). Standard Epson
+/// ESC/POS, as python-escpos and escpos-php send them; not in DOMAIN.md §6.d, so a printer
+/// that ignores them is taken for one that does not answer.
+pub const STATUS_REQUEST: [u8; 6] = [0x10, 0x04, 0x01, 0x10, 0x04, 0x04];
+
+/// Every status byte has bit 1 and bit 4 set and bits 0 and 7 clear.
+const STATUS_FIXED_MASK: u8 = 0b1001_0011;
+const STATUS_FIXED: u8 = 0b0001_0010;
+/// Printer status (n = 1), bit 3: offline (cover open, paper out, an error).
+const OFFLINE: u8 = 0b0000_1000;
+/// Paper roll sensor (n = 4), bits 2–3: near its end; bits 5–6: out.
+const PAPER_NEAR_END: u8 = 0b0000_1100;
+const PAPER_OUT: u8 = 0b0110_0000;
+
+/// What the printer said of itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrinterStatus {
+    pub online: bool,
+    pub paper: Paper,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Paper {
+    #[default]
+    Loaded,
+    NearEnd,
+    Out,
+}
+
+impl PrinterStatus {
+    /// Reads the two answers to [`STATUS_REQUEST`]: the printer's byte, then the paper's.
+    pub fn parse(answer: [u8; 2]) -> Result<PrinterStatus, DeviceError> {
+        if answer.iter().any(|b| b & STATUS_FIXED_MASK != STATUS_FIXED) {
+            return Err(DeviceError::Malformed("a printer status byte without its fixed bits"));
+        }
+        let paper = match answer[1] {
+            b if b & PAPER_OUT != 0 => Paper::Out,
+            b if b & PAPER_NEAR_END != 0 => Paper::NearEnd,
+            _ => Paper::Loaded,
+        };
+        Ok(PrinterStatus { online: answer[0] & OFFLINE == 0, paper })
+    }
+
+    /// The two bytes a printer in this state answers with.
+    pub fn to_bytes(self) -> [u8; 2] {
+        let printer = STATUS_FIXED | if self.online { 0 } else { OFFLINE };
+        let paper = STATUS_FIXED
+            | match self.paper {
+                Paper::Loaded => 0,
+                Paper::NearEnd => PAPER_NEAR_END,
+                Paper::Out => PAPER_NEAR_END | PAPER_OUT,
+            };
+        [printer, paper]
+    }
 }
 
 #[cfg(test)]
@@ -209,5 +271,35 @@ mod tests {
         fn noise_never_panics(noise in proptest::collection::vec(proptest::num::u8::ANY, 0..500)) {
             let _ = parse(&noise);
         }
+    }
+
+    /// The status bytes, table-driven: the fixed bits, offline, and the paper sensor's two
+    /// levels; a byte without the fixed bits is not a status.
+    #[test]
+    fn printer_status_bytes() {
+        type Case = ([u8; 2], Option<(bool, Paper)>);
+        let cases: [Case; 7] = [
+            ([0x12, 0x12], Some((true, Paper::Loaded))),
+            ([0x1A, 0x12], Some((false, Paper::Loaded))),
+            ([0x12, 0x1E], Some((true, Paper::NearEnd))),
+            ([0x1A, 0x72], Some((false, Paper::Out))),
+            ([0x12, 0x7E], Some((true, Paper::Out))),
+            ([0x00, 0x12], None),
+            ([0x12, 0x93], None),
+        ];
+        for (bytes, want) in cases {
+            let got = PrinterStatus::parse(bytes).ok().map(|s| (s.online, s.paper));
+            assert_eq!(got, want, "{bytes:02X?}");
+        }
+        for online in [true, false] {
+            for paper in [Paper::Loaded, Paper::NearEnd, Paper::Out] {
+                let s = PrinterStatus { online, paper };
+                assert_eq!(PrinterStatus::parse(s.to_bytes()).unwrap(), s);
+            }
+        }
+        // A status request inside a receipt prints nothing.
+        let mut bytes = STATUS_REQUEST.to_vec();
+        bytes.extend(ReceiptBuilder::new().line("测试").cut());
+        assert_eq!(parse(&bytes).unwrap(), parse(&ReceiptBuilder::new().line("测试").cut()).unwrap());
     }
 }

@@ -6,7 +6,8 @@
 //! - [`sam`]: the second-generation ID-card reader (`AA AA AA 96 69` frames) and the card's
 //!   UTF-16LE text block;
 //! - [`nmea`]: GNSS fixes from GGA and RMC;
-//! - [`escpos`]: Chinese receipts in GB18030 with a QR code, and their parser.
+//! - [`escpos`]: Chinese receipts in GB18030 with a QR code, and their parser;
+//!   [`receipt_file`] draws one as the printer would, as a PNG or a PDF.
 //!
 //! [`io`] holds the shells: transports over `serialport` (a device's own port, or its channel
 //! of the bridge) and the drivers that run each protocol with timeouts and recovery.
@@ -23,6 +24,7 @@ pub mod escpos;
 pub mod io;
 pub mod nmea;
 pub mod quality;
+pub mod receipt_file;
 pub mod sam;
 pub mod zfm;
 

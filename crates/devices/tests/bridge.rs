@@ -71,6 +71,16 @@ fn fingerprint_card_gnss_and_printer_through_the_bridge() {
     let printed = sim.receipts.lock().unwrap().clone();
     assert_eq!(printed, std::slice::from_ref(&receipt));
     assert!(parse(&printed[0]).unwrap().contains(&PrintItem::Qr("TEST-0001".into())));
+
+    // Out of paper: refused before a byte is printed, saying so; then no printer at all.
+    sim.command("paper out").unwrap();
+    let err = ReceiptPrinter::new(host.channel(Channel::Printer)).print(&receipt).unwrap_err();
+    assert!(matches!(&err, DeviceError::Refused(m) if m.starts_with("打印纸用完了")), "{err:?}");
+    sim.command("paper in").unwrap();
+    sim.command("silent printer").unwrap();
+    let err = ReceiptPrinter::new(host.channel(Channel::Printer)).print(&receipt).unwrap_err();
+    assert!(matches!(err, DeviceError::Timeout(_)), "{err:?}");
+    assert_eq!(sim.receipts.lock().unwrap().len(), 1, "nothing more printed");
 }
 
 #[test]

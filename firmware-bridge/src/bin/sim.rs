@@ -2,7 +2,8 @@
 //!
 //! Prints the pty's path; point doorstep at it (`DOORSTEP_BRIDGE=/dev/pts/N`). Reads fault
 //! commands on standard input, one per line: `corrupt RATE`, `drop RATE`, `disconnect MS`,
-//! `silent DEVICE`, `answer DEVICE`, `no-finger COUNT`, `clear`.
+//! `silent DEVICE`, `answer DEVICE`, `no-finger COUNT`, `card NAME ID-NUMBER`,
+//! `paper in|low|out`, `clear`.
 
 #![forbid(unsafe_code)]
 

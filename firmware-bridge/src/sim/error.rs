@@ -4,10 +4,7 @@
 use std::path::PathBuf;
 use std::string::String;
 
-use doorstep_devices::DeviceError;
 use doorstep_devices::zfm::{IMAGE_HEIGHT, IMAGE_WIDTH};
-
-use super::receipt::MAX_RECEIPT_ROWS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
@@ -27,16 +24,8 @@ pub enum SimError {
     },
     #[error("{path}: the image is {width}×{height}, the sensor's are {IMAGE_WIDTH}×{IMAGE_HEIGHT}")]
     FingerprintSize { path: PathBuf, width: u32, height: u32 },
-    #[error("the receipt's bytes: {0}")]
-    Receipt(#[from] DeviceError),
-    #[error("the receipt font: {0}")]
-    Font(#[source] ab_glyph::InvalidFont),
-    #[error("the receipt's QR code: {0}")]
-    Qr(#[source] qrcode::types::QrError),
-    #[error("the receipt is {rows} dots long; the simulated printer draws at most {MAX_RECEIPT_ROWS}")]
-    ReceiptTooLong { rows: usize },
-    #[error("the receipt image could not be made")]
-    ReceiptImage,
+    #[error("{0}")]
+    Render(#[from] doorstep_devices::receipt_file::RenderError),
     #[error("unknown command {0:?}")]
     UnknownCommand(String),
     #[error("no device {0:?}")]

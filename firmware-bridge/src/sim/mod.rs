@@ -3,7 +3,8 @@
 //! request (corrupt or dropped bytes, a disconnect, a device that stops answering).
 //!
 //! `pty` is the link to the tablet, `uart` the devices' ports, then one module per simulated
-//! device, and `receipt` draws what the printer prints; `error` has what can go wrong.
+//! device; `error` has what can go wrong. What the printer prints is drawn by
+//! `doorstep_devices::receipt_file`, the same drawing the unit saves when no printer answers.
 
 extern crate std;
 
@@ -13,7 +14,6 @@ mod fingerprint;
 mod gnss;
 mod printer;
 mod pty;
-mod receipt;
 mod uart;
 
 use std::boxed::Box;
@@ -38,7 +38,14 @@ pub use fingerprint::FingerprintModule;
 pub use gnss::GnssReceiver;
 pub use printer::Printer;
 pub use pty::PtyHost;
-pub use receipt::render_receipt;
+
+/// The CJK font the simulated printer draws in (the unit's).
+const FONT: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC-doorstep.otf");
+
+/// Draws what a receipt's bytes print, as the simulated printer does on each cut.
+pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, SimError> {
+    Ok(doorstep_devices::receipt_file::render(bytes, FONT)?)
+}
 pub use uart::{SimDevice, SimUart};
 
 /// Faults the simulator injects, changeable while it runs.
@@ -58,6 +65,8 @@ pub struct Faults {
     pub corrupt_after: Option<u64>,
     /// The card on the reader, when not the published example's (`card NAME ID-NUMBER`).
     pub card: Option<doorstep_devices::sam::CardIdentity>,
+    /// The printer's paper roll (`paper out`, `paper low`, `paper in`).
+    pub paper: doorstep_devices::escpos::Paper,
 }
 
 pub type SharedFaults = Arc<Mutex<Faults>>;
@@ -145,7 +154,7 @@ impl Simulator {
             .fingerprint
             .clone()
             .unwrap_or_else(|| synthetic_fingerprint(zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT, 1, 170.0, 1.0));
-        let printer = Printer::new(cfg.printer_out.clone());
+        let printer = Printer::new(cfg.printer_out.clone(), faults.clone());
         let receipts = printer.receipts.clone();
         let uart =
             |channel: Channel, device: Box<dyn SimDevice>| SimUart::new(channel, device, faults.clone(), cfg.paced);
@@ -227,6 +236,15 @@ impl Simulator {
             "no-finger" => f.no_finger = parse_arg(arg, "no-finger", "COUNT")?,
             "corrupt-after" => f.corrupt_after = Some(parse_arg(arg, "corrupt-after", "BYTES")?),
             "card" => f.card = Some(card(arg, words.next().unwrap_or_default())?),
+            "paper" => {
+                use doorstep_devices::escpos::Paper;
+                f.paper = match arg {
+                    "in" => Paper::Loaded,
+                    "low" => Paper::NearEnd,
+                    "out" => Paper::Out,
+                    _ => return Err(SimError::Argument { command: "paper", expected: "in|low|out" }),
+                };
+            }
             "clear" => *f = Faults::default(),
             "" => {}
             other => return Err(SimError::UnknownCommand(other.to_string())),
@@ -318,6 +336,11 @@ mod tests {
         assert_eq!(sim.faults().no_finger, 0);
         assert!(!sim.faults().silent[Channel::Gnss.index()]);
         assert!(sim.faults().card.is_none(), "the example card again");
+        sim.command("paper out").unwrap();
+        assert_eq!(sim.faults().paper, doorstep_devices::escpos::Paper::Out);
+        assert!(matches!(sim.command("paper gone"), Err(SimError::Argument { command: "paper", .. })));
+        sim.command("paper in").unwrap();
+        assert_eq!(sim.faults().paper, doorstep_devices::escpos::Paper::Loaded);
     }
 
     #[test]
@@ -348,6 +371,12 @@ mod tests {
     #[test]
     fn a_receipt_cut_short_is_an_error_of_its_bytes() {
         let err = render_receipt(&[0x1D, 0x28, 0x6B, 0xFF, 0x00, 0x31]).unwrap_err();
-        assert!(matches!(err, SimError::Receipt(DeviceError::Malformed(_))), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                SimError::Render(doorstep_devices::receipt_file::RenderError::Bytes(DeviceError::Malformed(_)))
+            ),
+            "{err:?}"
+        );
     }
 }

@@ -4,13 +4,11 @@
 
 use bevy::prelude::*;
 use doorstep_core::Policy;
-use doorstep_core::visit::{Application, RatingInput, ReceiptMethod, Step, Visit, VisitEvent};
-use doorstep_devices::escpos::{Align, ReceiptBuilder};
-use doorstep_devices::io::ReceiptPrinter;
+use doorstep_core::visit::{RatingInput, ReceiptMethod, Step, Visit, VisitEvent};
 use doorstep_envelope::{ApplicationId, ApplicationRecord, CaptureMetadata, FingerprintCapture};
-use doorstep_link::Channel;
 use doorstep_vault::ReviewSummary;
 
+use super::receipt::{Outcome, numbers};
 use super::{Act, View, actions, heading, line};
 use crate::peripherals::Peripherals;
 use crate::screens::PolicyInUse;
@@ -35,13 +33,15 @@ pub struct Closing {
     seal: Option<Pending<Result<Sealed, Tr>>>,
     /// Sealed, and the visit not yet moved on: no second seal, no stopping.
     sealed: bool,
-    print: Option<Pending<Result<(), crate::ui::i18n::Arg>>>,
+    print: Option<Pending<Outcome>>,
     note: Option<Tr>,
+    /// No printer took the receipt and it was kept as files: so the visit records it.
+    saved: bool,
     /// Each application number's QR code, drawn for the screen: the applicant can photograph
     /// it when no receipt can be printed.
-    qr: Vec<(String, Handle<Image>)>,
+    pub(super) qr: Vec<(String, Handle<Image>)>,
     /// The numbers whose codes were drawn (or could not be): drawn once.
-    qr_for: Vec<String>,
+    pub(super) qr_for: Vec<String>,
 }
 
 impl Closing {
@@ -147,71 +147,6 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     if let Some(note) = &closing.note {
         ui.spawn(label(note.clone(), theme::BODY_SIZE, theme::ERROR));
     }
-}
-
-/// The application numbers and promised dates, large.
-fn numbers(visit: &Visit, qr: &[(String, Handle<Image>)], ui: &mut ChildSpawnerCommands) {
-    for a in visit.state.applications().unwrap_or_default() {
-        ui.spawn(Node { column_gap: Val::Px(24.0), align_items: AlignItems::Center, ..default() }).with_children(
-            |row| {
-                if let Some((_, image)) = qr.iter().find(|(n, _)| *n == a.number) {
-                    row.spawn((
-                        ImageNode::new(image.clone()),
-                        Node { width: Val::Px(QR_SIDE), height: Val::Px(QR_SIDE), flex_shrink: 0.0, ..default() },
-                    ));
-                }
-                row.spawn(label(
-                    Tr::new("visit.receipt.number")
-                        .with("number", &a.number)
-                        .with("date", doorstep_core::format_date(a.expected.date.date)),
-                    theme::HEADING_SIZE,
-                    theme::TEXT,
-                ));
-            },
-        );
-    }
-    if !qr.is_empty() {
-        line(ui, Tr::new("visit.receipt.photograph"));
-    }
-}
-
-/// The QR codes' side on screen, in logical pixels.
-const QR_SIDE: f32 = 180.0;
-
-/// A QR code of `text` for the screen: dark modules on white, with the quiet zone of 4 modules
-/// the code's standard asks for, `scale` pixels a module. `None` when the text does not fit.
-pub(super) fn qr_image(text: &str, scale: u32) -> Option<Image> {
-    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
-    let n = code.width() as u32;
-    let side = (n + 8) * scale;
-    let mut rgba = vec![255u8; (side * side * 4) as usize];
-    for (i, c) in code.to_colors().iter().enumerate() {
-        if *c != qrcode::Color::Dark {
-            continue;
-        }
-        let (mx, my) = (i as u32 % n + 4, i as u32 / n + 4);
-        for y in my * scale..(my + 1) * scale {
-            for x in mx * scale..(mx + 1) * scale {
-                let o = ((y * side + x) * 4) as usize;
-                rgba[o..o + 3].fill(0);
-            }
-        }
-    }
-    super::capture::screen_image_rgba(side, side, rgba)
-}
-
-/// Draws the QR codes of the visit's application numbers once they are known.
-pub fn draw_qr(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, images: Option<ResMut<Assets<Image>>>) {
-    let Some(mut images) = images else { return };
-    let Some(visit) = &flow.visit else { return };
-    let Some(apps) = visit.state.applications() else { return };
-    let numbers: Vec<String> = apps.iter().map(|a| a.number.clone()).collect();
-    if work.closing.qr_for == numbers {
-        return;
-    }
-    work.closing.qr = numbers.iter().filter_map(|n| Some((n.clone(), images.add(qr_image(n, 6)?)))).collect();
-    work.closing.qr_for = numbers;
-    work.touch();
 }
 
 /// The bureau's numbers for a visit's applications, one per service: made from the sealed
@@ -374,34 +309,6 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
     Ok((numbers, rating_code))
 }
 
-/// The receipt's bytes: the numbers, the promised dates, the rating code and a QR per number.
-/// A locale key's words with its placeholders filled, in the language on screen.
-type Words<'a> = &'a dyn Fn(&'static str, &[(&str, String)]) -> String;
-
-fn receipt(visit: &Visit, code: &str, words: Words) -> Vec<u8> {
-    let mut r =
-        ReceiptBuilder::new().align(Align::Centre).double(true).line(&words("receipt.title", &[])).double(false);
-    for a in visit.state.applications().unwrap_or_default() {
-        r = receipt_lines(r, a, words);
-    }
-    let posted =
-        matches!(visit.state.details().map(|d| &d.delivery), Some(doorstep_core::visit::Delivery::Post { .. }));
-    if let Some(d) = visit.state.details() {
-        r = r.align(Align::Left).line(&words("receipt.delivery", &[("how", words(d.delivery.key(), &[]))]));
-    }
-    let keep = if posted { "receipt.keep_post" } else { "receipt.keep" };
-    r.line(&words("receipt.rating_code", &[("code", code.to_string())])).line(&words(keep, &[])).feed(3).cut()
-}
-
-fn receipt_lines(r: ReceiptBuilder, a: &Application, words: Words) -> ReceiptBuilder {
-    let date = doorstep_core::format_date(a.expected.date.date);
-    r.align(Align::Left)
-        .line(&words("receipt.number", &[("number", a.number.clone())]))
-        .line(&words("receipt.expected", &[("date", date)]))
-        .align(Align::Centre)
-        .qr(&a.number)
-}
-
 #[allow(clippy::too_many_arguments)]
 pub fn act(
     mut acts: MessageReader<Act>,
@@ -411,6 +318,7 @@ pub fn act(
     session: Res<Session>,
     policy: Res<PolicyInUse>,
     peripherals: Option<Res<Peripherals>>,
+    vault_dir: Option<Res<crate::unit_sync::VaultDir>>,
     camera: Option<Res<super::CameraChoice>>,
     waker: Res<Waker>,
     drafts: Res<crate::visit_flow::Drafts>,
@@ -464,22 +372,21 @@ pub fn act(
                 };
                 // In the language on screen (the applicant's choice).
                 let words = |key: &'static str, args: &[(&str, String)]| strings.get(*lang, key, args);
-                let bytes = receipt(visit, &code, &words);
-                match peripherals.as_ref().and_then(|p| p.host()) {
-                    Some((host, _)) => {
-                        c.print = Some(crate::tasks::spawn("print", &waker, move || {
-                            ReceiptPrinter::new(host.channel(Channel::Printer))
-                                .print(&bytes)
-                                .map_err(|e| super::capture::device_problem(&e))
-                        }));
-                        c.note = None;
-                    }
-                    None => c.note = Some(Tr::new("visit.receipt.no_printer")),
-                }
+                let bytes = super::receipt::receipt(visit, &code, &words);
+                // No printer answering, the receipt is kept as files for the applicant.
+                let host = peripherals.as_ref().and_then(|p| p.host()).map(|(host, _)| host);
+                let dir = vault_dir.as_ref().map(|d| super::receipt::folder(&d.0));
+                let number = visit.state.applications().and_then(|a| a.first().map(|a| a.number.clone()));
+                let number = number.unwrap_or_default();
+                c.print = Some(crate::tasks::spawn("print", &waker, move || {
+                    super::receipt::print_or_save(host, &bytes, dir, &number)
+                }));
+                c.note = None;
                 started = true;
             }
             (Act::Next, Step::Receipt) => {
-                cmds.write(VisitCmd::apply(VisitEvent::ReceiptIssued(ReceiptMethod::OnScreen)));
+                let method = if c.saved { ReceiptMethod::Saved } else { ReceiptMethod::OnScreen };
+                cmds.write(VisitCmd::apply(VisitEvent::ReceiptIssued(method)));
             }
             (Act::Rate(stars), Step::Rating) => {
                 if *stars <= policy.0.feedback.rating.poor_at_most {
@@ -536,40 +443,32 @@ pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, mut cmds: Mes
         }
     }
     if let Some(task) = &c.print {
-        let result = task.finished(|| Err(crate::ui::i18n::Arg::Key("visit.task_failed")));
-        if let Some(r) = result {
+        let failed = || Outcome::NotPrinted {
+            reason: crate::ui::i18n::Arg::Key("visit.task_failed"),
+            saved: Err(crate::ui::i18n::Arg::Key("visit.task_failed")),
+        };
+        if let Some(r) = task.finished(failed) {
             c.print = None;
             changed = true;
             match r {
-                Ok(()) => {
+                Outcome::Printed => {
                     cmds.write(VisitCmd::apply(VisitEvent::ReceiptIssued(ReceiptMethod::Printed)));
                 }
-                Err(reason) => c.note = Some(Tr::new("visit.receipt.print_failed").with_arg("reason", reason)),
+                Outcome::NotPrinted { reason, saved: Ok(pdf) } => {
+                    c.saved = true;
+                    let folder = pdf.parent().map(|p| p.display().to_string()).unwrap_or_default();
+                    let name = pdf.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let tr = Tr::new("visit.receipt.saved").with_arg("reason", reason);
+                    c.note = Some(tr.with("folder", folder).with("name", name));
+                }
+                Outcome::NotPrinted { reason, saved: Err(why) } => {
+                    let tr = Tr::new("visit.receipt.print_failed").with_arg("reason", reason);
+                    c.note = Some(tr.with_arg("saved", why));
+                }
             }
         }
     }
     if changed {
         work.touch();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A code's quiet zone is white and its finder pattern's corner dark; the side follows the
-    /// code's own size.
-    #[test]
-    fn a_qr_code_drawn_for_the_screen() {
-        let modules = qrcode::QrCode::new(b"DS6FD61899D901").unwrap().width() as u32;
-        let image = qr_image("DS6FD61899D901", 6).expect("a short number fits");
-        let size = image.texture_descriptor.size;
-        assert_eq!((size.width, size.height), ((modules + 8) * 6, (modules + 8) * 6));
-        let data = image.data.as_ref().unwrap();
-        let at = |x: u32, y: u32| data[((y * size.width + x) * 4) as usize];
-        assert_eq!(at(0, 0), 255, "quiet zone");
-        assert_eq!(at(4 * 6 - 1, 4 * 6 + 3), 255, "quiet zone beside the finder");
-        assert_eq!(at(4 * 6 + 3, 4 * 6 + 3), 0, "the finder pattern's corner");
-        assert!(qr_image(&"9".repeat(8000), 6).is_none(), "too long for any code");
     }
 }

@@ -9,6 +9,7 @@ mod details;
 mod forms;
 mod guardian;
 mod live;
+mod receipt;
 mod sign;
 
 use bevy::prelude::*;
@@ -111,7 +112,7 @@ pub fn plugin(app: &mut App) {
             capture::finish,
             closing::act,
             closing::finish,
-            closing::draw_qr,
+            receipt::draw_qr,
             rebuild,
         )
             .chain()

@@ -413,6 +413,9 @@ pub enum ReceiptMethod {
     Printed,
     /// The printer failed or is absent: the receipt QR was shown on screen.
     OnScreen,
+    /// The printer failed or is absent: the receipt was kept on the unit as PNG and PDF files,
+    /// and its QR shown on screen.
+    Saved,
 }
 
 /// The rating step, as sent.

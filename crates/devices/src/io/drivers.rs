@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::transport::Transport;
 use crate::DeviceError;
+use crate::escpos::{self, Paper, PrinterStatus};
 use crate::nmea::{Fix, GnssEvent, NmeaDecoder};
 use crate::quality::{Quality, QualityThresholds, assess};
 use crate::sam::{self, CardIdentity, Status};
@@ -337,8 +338,49 @@ impl<T: Transport> ReceiptPrinter<T> {
         ReceiptPrinter { t }
     }
 
-    /// Sends a receipt, paced to the printer's line so no buffer on the way overflows.
-    pub fn print(&mut self, bytes: &[u8]) -> Result<(), DeviceError> {
+    /// How long the printer has to answer a status request, behind what it is still taking in.
+    pub const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
+
+    /// Asks the printer how it is (DLE EOT 1 and 4): online or not, and its paper. No answer is
+    /// a printer that is not there, or off.
+    pub fn status(&mut self) -> Result<PrinterStatus, DeviceError> {
+        self.t.discard()?;
+        self.t.send(&escpos::STATUS_REQUEST)?;
+        let deadline = Instant::now() + Self::STATUS_TIMEOUT;
+        let mut got = Vec::with_capacity(2);
+        while got.len() < 2 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(DeviceError::Timeout(Self::STATUS_TIMEOUT.as_millis() as u64));
+            }
+            let mut buf = [0u8; 8];
+            let n = self.t.receive(&mut buf, left)?;
+            got.extend_from_slice(&buf[..n]);
+        }
+        PrinterStatus::parse([got[0], got[1]])
+    }
+
+    /// The printer's status, as an error when it cannot print: out of paper, or offline.
+    fn ready(&mut self) -> Result<PrinterStatus, DeviceError> {
+        let status = self.status()?;
+        if status.paper == Paper::Out {
+            return Err(DeviceError::Refused(
+                "打印纸用完了：请装入新纸卷 / the printer is out of paper: load a roll".into(),
+            ));
+        }
+        if !status.online {
+            return Err(DeviceError::Refused(
+                "打印机离线：请合上机盖 / the printer is offline: close its cover".into(),
+            ));
+        }
+        Ok(status)
+    }
+
+    /// Sends a receipt, paced to the printer's line so no buffer on the way overflows. The
+    /// printer is asked first whether it can print, and again after: paper that ran out during
+    /// the receipt is an error (the receipt is cut short), as is a printer that does not answer.
+    pub fn print(&mut self, bytes: &[u8]) -> Result<PrinterStatus, DeviceError> {
+        self.ready()?;
         let per_chunk = Duration::from_micros(256 * 10 * 1_000_000 / u64::from(self.t.baud().max(1200)));
         for chunk in bytes.chunks(256) {
             let start = Instant::now();
@@ -347,7 +389,7 @@ impl<T: Transport> ReceiptPrinter<T> {
             // Keep the link serviced while the printer's line drains.
             let _ = self.t.receive(&mut sink, per_chunk.saturating_sub(start.elapsed()))?;
         }
-        Ok(())
+        self.ready()
     }
 }
 

@@ -1,0 +1,236 @@
+//! The receipt: what it says (the numbers, the promised dates, how the document comes, the
+//! rating code and a QR code per number), as ESC/POS bytes for the printer, as PNG and PDF
+//! files when no printer answers, and its QR codes on screen for the applicant to photograph.
+
+use std::path::{Path, PathBuf};
+
+use bevy::prelude::*;
+use doorstep_core::visit::{Application, Visit};
+use doorstep_devices::escpos::{Align, ReceiptBuilder};
+
+use doorstep_devices::io::{BridgeHost, ReceiptPrinter};
+use doorstep_link::Channel;
+
+use super::line;
+use crate::ui::i18n::{Arg, Tr};
+use crate::ui::theme;
+use crate::ui::widgets::label;
+use crate::visit_flow::VisitFlow;
+
+/// The application numbers and promised dates, large.
+pub(super) fn numbers(visit: &Visit, qr: &[(String, Handle<Image>)], ui: &mut ChildSpawnerCommands) {
+    for a in visit.state.applications().unwrap_or_default() {
+        ui.spawn(Node { column_gap: Val::Px(24.0), align_items: AlignItems::Center, ..default() }).with_children(
+            |row| {
+                if let Some((_, image)) = qr.iter().find(|(n, _)| *n == a.number) {
+                    row.spawn((
+                        ImageNode::new(image.clone()),
+                        Node { width: Val::Px(QR_SIDE), height: Val::Px(QR_SIDE), flex_shrink: 0.0, ..default() },
+                    ));
+                }
+                row.spawn(label(
+                    Tr::new("visit.receipt.number")
+                        .with("number", &a.number)
+                        .with("date", doorstep_core::format_date(a.expected.date.date)),
+                    theme::HEADING_SIZE,
+                    theme::TEXT,
+                ));
+            },
+        );
+    }
+    if !qr.is_empty() {
+        line(ui, Tr::new("visit.receipt.photograph"));
+    }
+}
+
+/// The QR codes' side on screen, in logical pixels.
+const QR_SIDE: f32 = 180.0;
+
+/// A QR code of `text` for the screen: dark modules on white, with the quiet zone of 4 modules
+/// the code's standard asks for, `scale` pixels a module. `None` when the text does not fit.
+pub(super) fn qr_image(text: &str, scale: u32) -> Option<Image> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    let n = code.width() as u32;
+    let side = (n + 8) * scale;
+    let mut rgba = vec![255u8; (side * side * 4) as usize];
+    for (i, c) in code.to_colors().iter().enumerate() {
+        if *c != qrcode::Color::Dark {
+            continue;
+        }
+        let (mx, my) = (i as u32 % n + 4, i as u32 / n + 4);
+        for y in my * scale..(my + 1) * scale {
+            for x in mx * scale..(mx + 1) * scale {
+                let o = ((y * side + x) * 4) as usize;
+                rgba[o..o + 3].fill(0);
+            }
+        }
+    }
+    super::capture::screen_image_rgba(side, side, rgba)
+}
+
+/// Draws the QR codes of the visit's application numbers once they are known.
+pub fn draw_qr(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, images: Option<ResMut<Assets<Image>>>) {
+    let Some(mut images) = images else { return };
+    let Some(visit) = &flow.visit else { return };
+    let Some(apps) = visit.state.applications() else { return };
+    let numbers: Vec<String> = apps.iter().map(|a| a.number.clone()).collect();
+    if work.closing.qr_for == numbers {
+        return;
+    }
+    work.closing.qr = numbers.iter().filter_map(|n| Some((n.clone(), images.add(qr_image(n, 6)?)))).collect();
+    work.closing.qr_for = numbers;
+    work.touch();
+}
+
+/// The receipt's bytes: the numbers, the promised dates, the rating code and a QR per number.
+/// A locale key's words with its placeholders filled, in the language on screen.
+pub(super) type Words<'a> = &'a dyn Fn(&'static str, &[(&str, String)]) -> String;
+
+pub(super) fn receipt(visit: &Visit, code: &str, words: Words) -> Vec<u8> {
+    let mut r =
+        ReceiptBuilder::new().align(Align::Centre).double(true).line(&words("receipt.title", &[])).double(false);
+    for a in visit.state.applications().unwrap_or_default() {
+        r = receipt_lines(r, a, words);
+    }
+    let posted =
+        matches!(visit.state.details().map(|d| &d.delivery), Some(doorstep_core::visit::Delivery::Post { .. }));
+    if let Some(d) = visit.state.details() {
+        r = r.align(Align::Left).line(&words("receipt.delivery", &[("how", words(d.delivery.key(), &[]))]));
+    }
+    let keep = if posted { "receipt.keep_post" } else { "receipt.keep" };
+    r.line(&words("receipt.rating_code", &[("code", code.to_string())])).line(&words(keep, &[])).feed(3).cut()
+}
+
+fn receipt_lines(r: ReceiptBuilder, a: &Application, words: Words) -> ReceiptBuilder {
+    let date = doorstep_core::format_date(a.expected.date.date);
+    r.align(Align::Left)
+        .line(&words("receipt.number", &[("number", a.number.clone())]))
+        .line(&words("receipt.expected", &[("date", date)]))
+        .align(Align::Centre)
+        .qr(&a.number)
+}
+
+/// What became of a receipt sent to the printer.
+#[derive(Debug)]
+pub enum Outcome {
+    Printed,
+    /// Not printed (why), and kept as PNG and PDF files instead (the PDF's path), or not (why
+    /// not).
+    NotPrinted {
+        reason: Arg,
+        saved: Result<PathBuf, Arg>,
+    },
+}
+
+/// The folder beside the vault where the receipts no printer took are kept. They hold the
+/// application numbers, dates and rating code, and no one's name or ID number.
+pub fn folder(vault_dir: &Path) -> PathBuf {
+    vault_dir.with_extension("receipt-files")
+}
+
+/// Prints the receipt through the bridge's printer, or, when no printer answers, saves it as
+/// `<number>.png` and `<number>.pdf` in `dir` (drawn as the printer would print it). Runs as a
+/// task.
+pub fn print_or_save(host: Option<BridgeHost>, bytes: &[u8], dir: Option<PathBuf>, number: &str) -> Outcome {
+    let reason = match host {
+        Some(host) => match ReceiptPrinter::new(host.channel(Channel::Printer)).print(bytes) {
+            Ok(_) => return Outcome::Printed,
+            Err(e) => super::capture::device_problem(&e),
+        },
+        None => Arg::Key("visit.receipt.no_bridge"),
+    };
+    let saved = match dir {
+        Some(dir) => save(bytes, &dir, number).map_err(|e| {
+            error!("the receipt could not be saved as files: {e}");
+            Arg::Key("visit.receipt.save_failed")
+        }),
+        None => Err(Arg::Key("visit.receipt.no_folder")),
+    };
+    Outcome::NotPrinted { reason, saved }
+}
+
+/// Why a receipt could not be kept as files.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error(transparent)]
+    Render(#[from] doorstep_devices::receipt_file::RenderError),
+    #[error("the PNG: {0}")]
+    Png(#[from] image::ImageError),
+    #[error("{path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// Saves the receipt's image as PNG and PDF in `dir`, each written whole or not at all (a
+/// battery that dies mid-write leaves no half file under the name); returns the PDF's path.
+pub fn save(bytes: &[u8], dir: &Path, number: &str) -> Result<PathBuf, SaveError> {
+    let image = doorstep_devices::receipt_file::render(bytes, crate::ui::fonts::CJK_FONT)?;
+    let mut png = Vec::new();
+    image::DynamicImage::ImageLuma8(image.clone())
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+    let pdf = doorstep_devices::receipt_file::to_pdf(&image);
+    let write = |path: PathBuf, data: &[u8]| -> Result<PathBuf, SaveError> {
+        let fail = |source| SaveError::Write { path: path.clone(), source };
+        std::fs::create_dir_all(dir).map_err(fail)?;
+        let part = path.with_extension("part");
+        std::fs::write(&part, data).and_then(|()| std::fs::rename(&part, &path)).map_err(fail)?;
+        Ok(path)
+    };
+    let name = file_name(number);
+    write(dir.join(format!("{name}.png")), &png)?;
+    write(dir.join(format!("{name}.pdf")), &pdf)
+}
+
+/// A file name from an application number: its letters, digits and dashes only.
+fn file_name(number: &str) -> String {
+    let name: String = number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect();
+    if name.is_empty() { "receipt".into() } else { name }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A code's quiet zone is white and its finder pattern's corner dark; the side follows the
+    /// code's own size.
+    #[test]
+    fn a_qr_code_drawn_for_the_screen() {
+        let modules = qrcode::QrCode::new(b"DS6FD61899D901").unwrap().width() as u32;
+        let image = qr_image("DS6FD61899D901", 6).expect("a short number fits");
+        let size = image.texture_descriptor.size;
+        assert_eq!((size.width, size.height), ((modules + 8) * 6, (modules + 8) * 6));
+        let data = image.data.as_ref().unwrap();
+        let at = |x: u32, y: u32| data[((y * size.width + x) * 4) as usize];
+        assert_eq!(at(0, 0), 255, "quiet zone");
+        assert_eq!(at(4 * 6 - 1, 4 * 6 + 3), 255, "quiet zone beside the finder");
+        assert_eq!(at(4 * 6 + 3, 4 * 6 + 3), 0, "the finder pattern's corner");
+        assert!(qr_image(&"9".repeat(8000), 6).is_none(), "too long for any code");
+    }
+
+    /// Saved: a PNG and a PDF named by the number, both of the same receipt, and nothing half
+    /// written left beside them; a number with a path in it cannot leave the folder.
+    #[test]
+    fn a_receipt_no_printer_took_is_kept_as_png_and_pdf() {
+        let dir = std::env::temp_dir().join(format!("doorstep-receipt-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let bytes = ReceiptBuilder::new().line("受理回执").qr("DS0123456789AB01").cut();
+        let pdf = save(&bytes, &dir, "../DS0123456789AB01").unwrap();
+        assert_eq!(pdf, dir.join("DS0123456789AB01.pdf"));
+        let png = image::open(dir.join("DS0123456789AB01.png")).unwrap().to_luma8();
+        assert_eq!(png.width(), doorstep_devices::receipt_file::PAPER_WIDTH);
+        assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+        let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        assert_eq!(names, ["DS0123456789AB01.pdf", "DS0123456789AB01.png"]);
+        // A receipt whose bytes cannot be drawn is an error, and no file is made for it.
+        let err = save(&[0x1D, 0x28, 0x6B, 0xFF, 0x00, 0x31], &dir, "DS2").unwrap_err();
+        assert!(matches!(err, SaveError::Render(_)), "{err:?}");
+        assert!(!dir.join("DS2.png").exists());
+        // A folder that cannot be made: the error names where.
+        let blocked = dir.join("DS0123456789AB01.pdf").join("inside");
+        assert!(
+            matches!(save(&bytes, &blocked, "DS3"), Err(SaveError::Write { path, .. }) if path.starts_with(&blocked))
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(file_name("/"), "receipt");
+    }
+}
