@@ -33,7 +33,7 @@ pub(crate) fn wait(label: &str) -> ScenarioStep {
     ScenarioStep { action: Action::Wait(label.into()), timeout: Duration::from_secs(20) }
 }
 
-fn typed(text: &str) -> ScenarioStep {
+pub(crate) fn typed(text: &str) -> ScenarioStep {
     ScenarioStep { action: Action::Type(text.into()), timeout: Duration::from_secs(20) }
 }
 

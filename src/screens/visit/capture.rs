@@ -32,9 +32,9 @@ pub(super) const CONSENT_APPLICATION: &str = "consent.application";
 pub(super) const CONSENT_BIOMETRICS: &str = "consent.biometrics";
 pub(super) const UNABLE_TO_SIGN: &str = "consent.unable";
 /// The officer confirms that no finger gave a valid print after the procedure.
-const NO_VALID_PRINT: &str = "fingers.no_valid_print";
+pub(super) const NO_VALID_PRINT: &str = "fingers.no_valid_print";
 /// Under 16: the guardian has decided that no prints are given.
-const DECLINED: &str = "fingers.declined_by_guardian";
+pub(super) const DECLINED: &str = "fingers.declined_by_guardian";
 const OVERRIDE: &str = "photo.override";
 
 /// A photo taken and checked: the cropped JPEG and the checks' verdicts.
@@ -66,11 +66,11 @@ pub struct Work {
     /// The cropped photo as the screen shows it (none in headless runs).
     pub(super) shot_image: Option<Handle<Image>>,
     pub(super) photo_note: Option<Tr>,
-    finger: Option<Pending<Result<Print, Arg>>>,
+    pub(super) finger: Option<Pending<Result<Print, Arg>>>,
     /// The finger being tried again (its quality was low): how many tries, and the best.
     tries: Option<(Finger, u8, Print)>,
     pub attempts: Vec<Attempt>,
-    finger_note: Option<Tr>,
+    pub(super) finger_note: Option<Tr>,
     /// The strokes on each signature pad.
     pub strokes: std::collections::BTreeMap<SignaturePad, Vec<Vec<Vec2>>>,
     pub(super) closing: super::closing::Closing,
@@ -153,7 +153,7 @@ impl Work {
 pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     match v.visit.step() {
         Step::Photo => photo(v, ui),
-        Step::Fingerprints => fingers(v, ui),
+        Step::Fingerprints => super::fingers::view(v, ui),
         Step::Sign => super::sign::view(v, ui),
         _ => {}
     }
@@ -202,122 +202,6 @@ fn photo(v: &View, ui: &mut ChildSpawnerCommands) {
         buttons.push((Act::Next, Tr::new("visit.photo.use"), true));
     }
     actions(v, buttons);
-}
-
-fn procedure(v: &View) -> Procedure {
-    Procedure { min_quality: v.policy.rules.fingerprints.min_quality }
-}
-
-fn fingers(v: &View, ui: &mut ChildSpawnerCommands) {
-    heading(ui, Tr::new("visit.fingers.title"));
-    let needed = v.visit.state.services().map(|s| s.rules.fingerprints);
-    if needed == Some(FingerprintRequirement::NotTaken) {
-        line(ui, Tr::new("visit.fingers.not_needed"));
-        actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
-        return;
-    }
-    let guardian_here = v.visit.state.identified().and_then(|w| w.guardians.as_ref()).is_some_and(|g| g.any_present());
-    if needed == Some(FingerprintRequirement::GuardianDecides) && guardian_here {
-        let declined = v.form.is_on(DECLINED);
-        ui.spawn(crate::ui::form::choice_button(Act::Toggle(DECLINED), Tr::new("visit.fingers.declined"), declined));
-        if declined {
-            actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
-            return;
-        }
-    }
-    hands(v, ui);
-    for a in &v.work.attempts {
-        let tr = match &a.result {
-            FingerResult::Print { quality, .. } => Tr::new("visit.fingers.taken").with("q", quality),
-            FingerResult::NoPrint(n) => Tr::new(n.key()),
-        };
-        ui.spawn(Node { column_gap: Val::Px(12.0), ..default() }).with_children(|row| {
-            row.spawn(crate::ui::widgets::label(Tr::new(a.finger.key()), theme::BODY_SIZE, theme::TEXT));
-            row.spawn(crate::ui::widgets::label(tr, theme::BODY_SIZE, theme::MUTED));
-        });
-    }
-    if let Some(note) = &v.work.finger_note {
-        ui.spawn(crate::ui::widgets::label(note.clone(), theme::BODY_SIZE, theme::ERROR));
-    }
-    match next_finger(&v.work.attempts, &procedure(v)) {
-        Some(finger) if v.work.finger.is_some() => {
-            heading(ui, Tr::new("visit.fingers.place").with_key("finger", finger.key()));
-        }
-        Some(finger) => {
-            heading(ui, Tr::new("visit.fingers.next").with_key("finger", finger.key()));
-            actions(
-                v,
-                vec![
-                    (Act::ScanFinger, Tr::new("visit.fingers.scan"), true),
-                    (Act::NoPrint("missing"), Tr::new("visit.fingers.missing"), false),
-                ],
-            );
-        }
-        None => {
-            let p = procedure(v);
-            let any_valid = v
-                .work
-                .attempts
-                .iter()
-                .any(|a| matches!(a.result, FingerResult::Print { quality, .. } if quality >= p.min_quality));
-            if !any_valid {
-                line(ui, Tr::new("visit.fingers.none_valid"));
-                ui.spawn(crate::ui::form::choice_button(
-                    Act::Toggle(NO_VALID_PRINT),
-                    Tr::new("visit.fingers.confirm_none"),
-                    v.form.is_on(NO_VALID_PRINT),
-                ));
-            }
-            actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
-        }
-    }
-}
-
-/// Both hands as the applicant faces the unit: each finger a box, the one asked for lit, the
-/// ones done green (a print) or red (no print). Guards against the wrong hand.
-fn hands(v: &View, ui: &mut ChildSpawnerCommands) {
-    let next = next_finger(&v.work.attempts, &procedure(v));
-    ui.spawn(Node { column_gap: Val::Px(32.0), ..default() }).with_children(|row| {
-        for (hand, fingers) in
-            [("visit.fingers.left_hand", [10u8, 9, 8, 7, 6]), ("visit.fingers.right_hand", [1, 2, 3, 4, 5])]
-        {
-            row.spawn(Node {
-                flex_direction: FlexDirection::Column,
-                row_gap: Val::Px(4.0),
-                align_items: AlignItems::Center,
-                ..default()
-            })
-            .with_children(|col| {
-                col.spawn(crate::ui::widgets::label(Tr::new(hand), theme::BODY_SIZE, theme::TEXT));
-                col.spawn(Node { column_gap: Val::Px(6.0), align_items: AlignItems::End, ..default() }).with_children(
-                    |h| {
-                        for n in fingers {
-                            let done = v.work.attempts.iter().rev().find(|a| a.finger.number() == n);
-                            let colour = match done.map(|a| &a.result) {
-                                Some(FingerResult::Print { quality, .. }) if *quality >= procedure(v).min_quality => {
-                                    theme::OK
-                                }
-                                Some(_) => theme::ERROR,
-                                None if next.map(Finger::number) == Some(n) => theme::PRIMARY,
-                                None => theme::KEY_BORDER,
-                            };
-                            // Thumbs are short and wide, the middle finger the tallest.
-                            let tall = [0.0, 56.0, 80.0, 88.0, 80.0, 64.0][usize::from((n - 1) % 5 + 1)];
-                            h.spawn((
-                                Node {
-                                    width: Val::Px(if n % 5 == 1 { 36.0 } else { 28.0 }),
-                                    height: Val::Px(tall),
-                                    border_radius: BorderRadius::all(Val::Px(12.0)),
-                                    ..default()
-                                },
-                                BackgroundColor(colour),
-                            ));
-                        }
-                    },
-                );
-            });
-        }
-    });
 }
 
 /// A JPEG as a texture for the screen.
@@ -380,7 +264,7 @@ fn take_photo(camera: &super::live::CameraChoice) -> Result<Shot, Tr> {
 pub fn act(
     mut acts: MessageReader<Act>,
     flow: Res<VisitFlow>,
-    form: Res<Form>,
+    mut form: ResMut<Form>,
     mut work: ResMut<Work>,
     peripherals: Option<Res<Peripherals>>,
     waker: Res<Waker>,
@@ -455,9 +339,17 @@ pub fn act(
                 }
                 work.touch();
             }
-            (Act::NoPrint("missing"), Step::Fingerprints) if work.finger.is_none() => {
+            (Act::NoPrint(kind), Step::Fingerprints) if work.finger.is_none() => {
                 if let Some(finger) = next_finger(&work.attempts, &procedure) {
-                    work.attempts.push(Attempt { finger, result: FingerResult::NoPrint(NoPrint::Missing) });
+                    let today = crate::settings::now().date();
+                    match super::fingers::exception(&form, kind, finger, &procedure, today) {
+                        Ok(attempt) => {
+                            work.attempts.push(attempt);
+                            super::fingers::clear(&mut form);
+                            work.finger_note = None;
+                        }
+                        Err(why) => work.finger_note = Some(why),
+                    }
                     work.touch();
                 }
             }

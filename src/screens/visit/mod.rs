@@ -6,6 +6,7 @@
 mod capture;
 mod closing;
 mod details;
+mod fingers;
 mod forms;
 mod guardian;
 mod live;

@@ -378,7 +378,9 @@ pub fn record(
     Ok(FingerprintRecord { attempts, status, valid, make_up_images, reissue_after_healing })
 }
 
-fn check_attempt(a: &Attempt, p: &Procedure, today: Date) -> Result<(), FingerprintError> {
+/// One finger's result against the rules, as [`record`] checks each: a screen checks an
+/// exception with it when it is entered.
+pub fn check_attempt(a: &Attempt, p: &Procedure, today: Date) -> Result<(), FingerprintError> {
     let finger = a.finger;
     match &a.result {
         FingerResult::Print { quality, digest } => {

@@ -1,0 +1,62 @@
+//! A finger that cannot give a print, recorded with its cause and evidence on the unit: an
+//! injured thumb certified by a hospital, checked at once by core's rule, and the next finger
+//! of the hand asked for instead.
+
+use doorstep::dev::scenario::Action;
+use doorstep_core::fingerprint::{FingerResult, HospitalGrade, InjuryEvidence, NoPrint};
+use doorstep_vault::{Vault, VaultConfig};
+
+use crate::sync::{PIN, hub_and_vault_as, tempfile_dir};
+use crate::visit::{DEVICE, demo_until, run_visit_steps, tap, typed, wait};
+
+#[test]
+fn an_injured_thumb_is_recorded_with_its_certificate_and_the_index_finger_taken() {
+    let tmp = tempfile_dir("finger-exception");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut steps = demo_until("联系方式与领取方式");
+    let at = steps.iter().position(|s| s.action == Action::Wait("指纹采集".into())).expect("the fingers step") + 1;
+    steps.splice(
+        at..at,
+        [
+            wait("下一枚：右手拇指"),
+            tap("手指受伤"),
+            tap("民警无法判断：已查验二级以上医院证明"),
+            wait("伤愈后申请人须重新申请证件"),
+            tap("记录：该手指无法采集"),
+            // Nothing recorded without the hospital's grade.
+            wait("请选择医院等级（须二级以上）"),
+            tap("出具证明的医院"),
+            typed("测试人民医院"),
+            tap("三级医院"),
+            tap("证明日期（年月日，如 20261201）"),
+            typed("20260301"),
+            tap("记录：该手指无法采集"),
+            wait("受伤（二级以上医院证明）"),
+            wait("下一枚：右手食指"),
+        ],
+    );
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), steps, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+
+    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let drafts = v.draft_visits().unwrap();
+    let kept = v.load_draft(&drafts[0], doorstep::visit_flow::VISIT_PART).unwrap().expect("the visit's draft");
+    let visit: doorstep_core::visit::Visit = serde_json::from_slice(&kept).unwrap();
+    let Some(doorstep_core::visit::Fingerprints::Taken(record)) = visit.state.fingerprints() else {
+        panic!("fingerprints taken: {:?}", visit.step());
+    };
+    let fingers: Vec<u8> = record.attempts.iter().map(|a| a.finger.number()).collect();
+    assert_eq!(fingers, [1, 2, 6], "right thumb, right index, left thumb");
+    match &record.attempts[0].result {
+        FingerResult::NoPrint(NoPrint::Injured { evidence: InjuryEvidence::Certificate(c) }) => {
+            assert_eq!((c.hospital.as_str(), c.grade), ("测试人民医院", HospitalGrade::Three));
+            assert_eq!(c.issued_on, time::macros::date!(2026 - 03 - 01));
+        }
+        other => panic!("the thumb's result: {other:?}"),
+    }
+    assert!(record.reissue_after_healing, "a certified injury means a re-issue after healing");
+    assert_eq!(record.valid.len(), 2);
+    drop(v);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
