@@ -202,6 +202,12 @@ pub enum Paper {
 }
 
 impl PrinterStatus {
+    /// Whether `b` can be a status byte (its fixed bits): a printer also sends XON/XOFF and
+    /// other bytes, which are not answers.
+    pub fn is_status_byte(b: u8) -> bool {
+        b & STATUS_FIXED_MASK == STATUS_FIXED
+    }
+
     /// Reads the two answers to [`STATUS_REQUEST`]: the printer's byte, then the paper's.
     pub fn parse(answer: [u8; 2]) -> Result<PrinterStatus, DeviceError> {
         if answer.iter().any(|b| b & STATUS_FIXED_MASK != STATUS_FIXED) {

@@ -45,6 +45,10 @@ pub enum DeviceError {
     Timeout(u64),
     #[error("the device answered {0}")]
     Refused(String),
+    #[error("the printer is out of paper: load a roll")]
+    PaperOut,
+    #[error("the printer is offline: close its cover")]
+    PrinterOffline,
     #[error("serial port: {0}")]
     Port(String),
 }

@@ -130,6 +130,9 @@ mod tests {
         use doorstep_devices::escpos::{ReceiptBuilder, STATUS_REQUEST};
         let faults = SharedFaults::default();
         let mut printer = Printer::new(None, faults.clone());
+        // Near its end, the paper's byte differs from the printer's: each request is answered
+        // with its own.
+        super::super::lock(&faults).paper = Paper::NearEnd;
         let receipt = ReceiptBuilder::new().line("测试").cut();
         let mut bytes = STATUS_REQUEST.to_vec();
         bytes.extend(&receipt);
@@ -138,14 +141,16 @@ mod tests {
         for chunk in bytes.chunks(1) {
             printer.receive(chunk, &mut out);
         }
-        let ok = PrinterStatus { online: true, paper: Paper::Loaded }.to_bytes();
-        assert_eq!(out, [ok, ok].concat());
+        let [printer_byte, paper_byte] = PrinterStatus { online: true, paper: Paper::NearEnd }.to_bytes();
+        assert_ne!(printer_byte, paper_byte);
+        assert_eq!(out, [printer_byte, paper_byte, printer_byte, paper_byte]);
         assert_eq!(*lock_receipts(&printer.receipts), [receipt]);
         assert!(printer.received.is_empty());
 
         super::super::lock(&faults).paper = Paper::Out;
         let mut out = Vec::new();
         printer.receive(&bytes, &mut out);
+        assert_eq!(out.len(), 4, "two requests, two answers each");
         assert_eq!(PrinterStatus::parse([out[0], out[1]]).unwrap(), PrinterStatus { online: false, paper: Paper::Out });
         assert_eq!(lock_receipts(&printer.receipts).len(), 1, "nothing more printed");
     }

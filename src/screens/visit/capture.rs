@@ -227,6 +227,8 @@ pub fn device_problem(e: &doorstep_devices::DeviceError) -> Arg {
     warn!("device: {e}");
     match e {
         D::Timeout(_) => Arg::Key("device.timeout"),
+        D::PaperOut => Arg::Key("device.paper_out"),
+        D::PrinterOffline => Arg::Key("device.printer_offline"),
         D::Port(_) => Arg::Key("device.port"),
         D::Refused(advice) => match advice.split_once(" / ") {
             Some((zh, en)) => Arg::Both(zh.trim().to_string(), en.trim().to_string()),
@@ -460,6 +462,8 @@ pub fn finish(
                         };
                         work.attempts.push(Attempt { finger, result });
                         work.finger_note = None;
+                        // An exception begun for this finger is not carried to the next.
+                        super::fingers::clear(&mut form);
                     } else {
                         work.finger_note = Some(
                             Tr::new("visit.fingers.low")

@@ -451,8 +451,9 @@ pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, mut cmds: Mes
             c.print = None;
             changed = true;
             match r {
-                Outcome::Printed => {
+                Outcome::Printed { paper_low } => {
                     cmds.write(VisitCmd::apply(VisitEvent::ReceiptIssued(ReceiptMethod::Printed)));
+                    c.note = paper_low.then(|| Tr::new("visit.receipt.paper_low"));
                 }
                 Outcome::NotPrinted { reason, saved: Ok(pdf) } => {
                     c.saved = true;

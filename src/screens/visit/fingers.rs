@@ -221,6 +221,9 @@ pub(super) fn clear(form: &mut Form) {
     for key in [EXCEPTION, EVIDENCE, HOSPITAL, GRADE, ISSUED, NOTE] {
         form.set(key, "");
     }
+    if form.focus.is_some_and(|f| [HOSPITAL, ISSUED, NOTE].contains(&f)) {
+        form.focus = None;
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use bevy::prelude::*;
 use doorstep_core::visit::{Application, Visit};
 use doorstep_devices::escpos::{Align, ReceiptBuilder};
 
-use doorstep_devices::io::{BridgeHost, ReceiptPrinter};
+use doorstep_devices::escpos::Paper;
+use doorstep_devices::io::{BridgeHost, Printed, ReceiptPrinter};
 use doorstep_link::Channel;
 
 use super::line;
@@ -82,10 +83,10 @@ pub fn draw_qr(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, images: Opti
     work.touch();
 }
 
-/// The receipt's bytes: the numbers, the promised dates, the rating code and a QR per number.
 /// A locale key's words with its placeholders filled, in the language on screen.
 pub(super) type Words<'a> = &'a dyn Fn(&'static str, &[(&str, String)]) -> String;
 
+/// The receipt's bytes: the numbers, the promised dates, the rating code and a QR per number.
 pub(super) fn receipt(visit: &Visit, code: &str, words: Words) -> Vec<u8> {
     let mut r =
         ReceiptBuilder::new().align(Align::Centre).double(true).line(&words("receipt.title", &[])).double(false);
@@ -113,13 +114,11 @@ fn receipt_lines(r: ReceiptBuilder, a: &Application, words: Words) -> ReceiptBui
 /// What became of a receipt sent to the printer.
 #[derive(Debug)]
 pub enum Outcome {
-    Printed,
+    /// Printed whole; the paper may be near its end (the officer is told).
+    Printed { paper_low: bool },
     /// Not printed (why), and kept as PNG and PDF files instead (the PDF's path), or not (why
     /// not).
-    NotPrinted {
-        reason: Arg,
-        saved: Result<PathBuf, Arg>,
-    },
+    NotPrinted { reason: Arg, saved: Result<PathBuf, Arg> },
 }
 
 /// The folder beside the vault where the receipts no printer took are kept. They hold the
@@ -134,7 +133,17 @@ pub fn folder(vault_dir: &Path) -> PathBuf {
 pub fn print_or_save(host: Option<BridgeHost>, bytes: &[u8], dir: Option<PathBuf>, number: &str) -> Outcome {
     let reason = match host {
         Some(host) => match ReceiptPrinter::new(host.channel(Channel::Printer)).print(bytes) {
-            Ok(_) => return Outcome::Printed,
+            Ok(Printed::Whole(status)) => return Outcome::Printed { paper_low: status.paper == Paper::NearEnd },
+            // Every byte went out: the receipt is taken as printed.
+            Ok(Printed::StatusUnknown(e)) => {
+                warn!("the printer said nothing after the receipt: {e}");
+                return Outcome::Printed { paper_low: false };
+            }
+            // What came out may be cut short: the files keep it whole.
+            Ok(Printed::MaybeCutShort(e)) => {
+                warn!("the printer stopped during the receipt: {e}");
+                Arg::Key("visit.receipt.cut_short")
+            }
             Err(e) => super::capture::device_problem(&e),
         },
         None => Arg::Key("visit.receipt.no_bridge"),
@@ -160,8 +169,9 @@ pub enum SaveError {
     Write { path: PathBuf, source: std::io::Error },
 }
 
-/// Saves the receipt's image as PNG and PDF in `dir`, each written whole or not at all (a
-/// battery that dies mid-write leaves no half file under the name); returns the PDF's path.
+/// Saves the receipt's image as PNG and PDF in `dir`, each written whole or not at all (on
+/// disk before it takes its name, so a battery that dies mid-write leaves no half file under
+/// it), the pair or neither, readable by the unit's user only; returns the PDF's path.
 pub fn save(bytes: &[u8], dir: &Path, number: &str) -> Result<PathBuf, SaveError> {
     let image = doorstep_devices::receipt_file::render(bytes, crate::ui::fonts::CJK_FONT)?;
     let mut png = Vec::new();
@@ -169,15 +179,31 @@ pub fn save(bytes: &[u8], dir: &Path, number: &str) -> Result<PathBuf, SaveError
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
     let pdf = doorstep_devices::receipt_file::to_pdf(&image);
     let write = |path: PathBuf, data: &[u8]| -> Result<PathBuf, SaveError> {
+        use std::io::Write as _;
+        use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
         let fail = |source| SaveError::Write { path: path.clone(), source };
-        std::fs::create_dir_all(dir).map_err(fail)?;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(fail)?;
         let part = path.with_extension("part");
-        std::fs::write(&part, data).and_then(|()| std::fs::rename(&part, &path)).map_err(fail)?;
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&part)
+            .and_then(|mut f| f.write_all(data).and_then(|()| f.sync_all()))
+            .and_then(|()| std::fs::rename(&part, &path))
+            .and_then(|()| std::fs::File::open(dir)?.sync_all());
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&part);
+            return Err(fail(e));
+        }
         Ok(path)
     };
     let name = file_name(number);
-    write(dir.join(format!("{name}.png")), &png)?;
-    write(dir.join(format!("{name}.pdf")), &pdf)
+    let png_path = write(dir.join(format!("{name}.png")), &png)?;
+    write(dir.join(format!("{name}.pdf")), &pdf).inspect_err(|_| {
+        let _ = std::fs::remove_file(&png_path);
+    })
 }
 
 /// A file name from an application number: its letters, digits and dashes only.
@@ -221,6 +247,9 @@ mod tests {
         let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         names.sort();
         assert_eq!(names, ["DS0123456789AB01.pdf", "DS0123456789AB01.png"]);
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&dir), mode(&pdf)), (0o700, 0o600), "the unit's user's only");
         // A receipt whose bytes cannot be drawn is an error, and no file is made for it.
         let err = save(&[0x1D, 0x28, 0x6B, 0xFF, 0x00, 0x31], &dir, "DS2").unwrap_err();
         assert!(matches!(err, SaveError::Render(_)), "{err:?}");

@@ -342,7 +342,8 @@ impl<T: Transport> ReceiptPrinter<T> {
     pub const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
 
     /// Asks the printer how it is (DLE EOT 1 and 4): online or not, and its paper. No answer is
-    /// a printer that is not there, or off.
+    /// a printer that is not there, or off. Bytes that cannot be status bytes (flow control,
+    /// automatic messages) are passed over.
     pub fn status(&mut self) -> Result<PrinterStatus, DeviceError> {
         self.t.discard()?;
         self.t.send(&escpos::STATUS_REQUEST)?;
@@ -355,7 +356,7 @@ impl<T: Transport> ReceiptPrinter<T> {
             }
             let mut buf = [0u8; 8];
             let n = self.t.receive(&mut buf, left)?;
-            got.extend_from_slice(&buf[..n]);
+            got.extend(buf[..n].iter().copied().filter(|b| PrinterStatus::is_status_byte(*b)));
         }
         PrinterStatus::parse([got[0], got[1]])
     }
@@ -364,22 +365,18 @@ impl<T: Transport> ReceiptPrinter<T> {
     fn ready(&mut self) -> Result<PrinterStatus, DeviceError> {
         let status = self.status()?;
         if status.paper == Paper::Out {
-            return Err(DeviceError::Refused(
-                "打印纸用完了：请装入新纸卷 / the printer is out of paper: load a roll".into(),
-            ));
+            return Err(DeviceError::PaperOut);
         }
         if !status.online {
-            return Err(DeviceError::Refused(
-                "打印机离线：请合上机盖 / the printer is offline: close its cover".into(),
-            ));
+            return Err(DeviceError::PrinterOffline);
         }
         Ok(status)
     }
 
     /// Sends a receipt, paced to the printer's line so no buffer on the way overflows. The
-    /// printer is asked first whether it can print, and again after: paper that ran out during
-    /// the receipt is an error (the receipt is cut short), as is a printer that does not answer.
-    pub fn print(&mut self, bytes: &[u8]) -> Result<PrinterStatus, DeviceError> {
+    /// printer is asked first whether it can print (an error: nothing was sent), and again
+    /// after: what that says does not unsay the bytes sent, so it is told apart.
+    pub fn print(&mut self, bytes: &[u8]) -> Result<Printed, DeviceError> {
         self.ready()?;
         let per_chunk = Duration::from_micros(256 * 10 * 1_000_000 / u64::from(self.t.baud().max(1200)));
         for chunk in bytes.chunks(256) {
@@ -389,8 +386,24 @@ impl<T: Transport> ReceiptPrinter<T> {
             // Keep the link serviced while the printer's line drains.
             let _ = self.t.receive(&mut sink, per_chunk.saturating_sub(start.elapsed()))?;
         }
-        self.ready()
+        Ok(match self.ready() {
+            Ok(status) => Printed::Whole(status),
+            Err(e @ (DeviceError::PaperOut | DeviceError::PrinterOffline)) => Printed::MaybeCutShort(e),
+            Err(e) => Printed::StatusUnknown(e),
+        })
     }
+}
+
+/// What a receipt sent whole to the printer came to.
+#[derive(Debug)]
+pub enum Printed {
+    /// Printed, and the printer ready for the next (its paper may be near its end).
+    Whole(PrinterStatus),
+    /// The printer ran out of paper or went offline while it printed: the receipt may be cut
+    /// short.
+    MaybeCutShort(DeviceError),
+    /// Every byte was sent; the printer did not say how it is now.
+    StatusUnknown(DeviceError),
 }
 
 #[cfg(test)]
@@ -441,5 +454,74 @@ mod tests {
         // A transfer cut short is still that.
         let mut fp = FingerprintScanner::new(Endless { out: VecDeque::new(), data_packets: 10 });
         assert_eq!(fp.upload_image(), Err(DeviceError::ImageSize { expected: zfm::IMAGE_BYTES, got: 2560 }));
+    }
+
+    /// A printer that answers each status request with the next scripted bytes (none when the
+    /// script is done) and keeps everything else it is sent.
+    struct ScriptedPrinter {
+        answers: VecDeque<Vec<u8>>,
+        out: VecDeque<u8>,
+        printed: Vec<u8>,
+    }
+
+    impl Transport for ScriptedPrinter {
+        fn send(&mut self, bytes: &[u8]) -> Result<(), DeviceError> {
+            if bytes == escpos::STATUS_REQUEST {
+                self.out.extend(self.answers.pop_front().unwrap_or_default());
+            } else {
+                self.printed.extend_from_slice(bytes);
+            }
+            Ok(())
+        }
+
+        fn receive(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, DeviceError> {
+            if self.out.is_empty() {
+                std::thread::sleep(timeout.min(Duration::from_millis(20)));
+            }
+            let n = buf.len().min(self.out.len());
+            for (b, o) in buf.iter_mut().zip(self.out.drain(..n)) {
+                *b = o;
+            }
+            Ok(n)
+        }
+
+        fn discard(&mut self) -> Result<(), DeviceError> {
+            self.out.clear();
+            Ok(())
+        }
+
+        fn baud(&self) -> u32 {
+            u32::MAX
+        }
+    }
+
+    /// What the printer says before and after a receipt, table-driven: refused before (nothing
+    /// sent), or printed and told apart by what it said after. Flow-control bytes are not
+    /// answers.
+    #[test]
+    fn a_receipt_is_printed_only_when_the_printer_says_it_can() {
+        let ok = PrinterStatus { online: true, paper: Paper::Loaded }.to_bytes().to_vec();
+        let low = PrinterStatus { online: true, paper: Paper::NearEnd }.to_bytes().to_vec();
+        let out = PrinterStatus { online: false, paper: Paper::Out }.to_bytes().to_vec();
+        let offline = PrinterStatus { online: false, paper: Paper::Loaded }.to_bytes().to_vec();
+        let xon_then_ok = [&[0x11][..], &ok].concat();
+        let receipt = escpos::ReceiptBuilder::new().line("测试").cut();
+        type Want = fn(&Result<Printed, DeviceError>) -> bool;
+        let cases: [(Vec<Vec<u8>>, Want, bool); 6] = [
+            (vec![xon_then_ok, low.clone()], |r| matches!(r, Ok(Printed::Whole(s)) if s.paper == Paper::NearEnd), true),
+            (vec![ok.clone(), out.clone()], |r| matches!(r, Ok(Printed::MaybeCutShort(DeviceError::PaperOut))), true),
+            (vec![ok.clone()], |r| matches!(r, Ok(Printed::StatusUnknown(DeviceError::Timeout(_)))), true),
+            (vec![out], |r| matches!(r, Err(DeviceError::PaperOut)), false),
+            (vec![offline], |r| matches!(r, Err(DeviceError::PrinterOffline)), false),
+            (vec![], |r| matches!(r, Err(DeviceError::Timeout(_))), false),
+        ];
+        for (answers, want, sent) in cases {
+            let script = format!("{answers:02X?}");
+            let t = ScriptedPrinter { answers: answers.into(), out: VecDeque::new(), printed: Vec::new() };
+            let mut printer = ReceiptPrinter::new(t);
+            let result = printer.print(&receipt);
+            assert!(want(&result), "{script}: {result:?}");
+            assert_eq!(printer.t.printed == receipt, sent, "{script}: sent or not");
+        }
     }
 }

@@ -6,5 +6,5 @@ mod drivers;
 mod transport;
 
 pub use bridge::{BridgeChannel, BridgeHost, BridgeStatus};
-pub use drivers::{Capture, CardReader, FingerprintScanner, GnssReader, ReceiptPrinter};
+pub use drivers::{Capture, CardReader, FingerprintScanner, GnssReader, Printed, ReceiptPrinter};
 pub use transport::{DirectSerial, Transport};
