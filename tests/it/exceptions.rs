@@ -4,10 +4,9 @@
 
 use doorstep::dev::scenario::Action;
 use doorstep_core::fingerprint::{FingerResult, HospitalGrade, InjuryEvidence, NoPrint};
-use doorstep_vault::{Vault, VaultConfig};
 
-use crate::sync::{PIN, hub_and_vault_as, tempfile_dir};
-use crate::visit::{DEVICE, demo_until, run_visit_steps, tap, typed, wait};
+use crate::sync::{hub_and_vault_as, tempfile_dir};
+use crate::visit::{DEVICE, demo_until, draft_visit, run_visit_steps, tap, typed, wait};
 
 #[test]
 fn an_injured_thumb_is_recorded_with_its_certificate_and_the_index_finger_taken() {
@@ -39,10 +38,7 @@ fn an_injured_thumb_is_recorded_with_its_certificate_and_the_index_finger_taken(
     assert!(outcome.is_ok(), "{outcome:?}");
     std::thread::sleep(std::time::Duration::from_millis(500));
 
-    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
-    let drafts = v.draft_visits().unwrap();
-    let kept = v.load_draft(&drafts[0], doorstep::visit_flow::VISIT_PART).unwrap().expect("the visit's draft");
-    let visit: doorstep_core::visit::Visit = serde_json::from_slice(&kept).unwrap();
+    let visit = draft_visit(&vault);
     let Some(doorstep_core::visit::Fingerprints::Taken(record)) = visit.state.fingerprints() else {
         panic!("fingerprints taken: {:?}", visit.step());
     };
@@ -57,6 +53,5 @@ fn an_injured_thumb_is_recorded_with_its_certificate_and_the_index_finger_taken(
     }
     assert!(record.reissue_after_healing, "a certified injury means a re-issue after healing");
     assert_eq!(record.valid.len(), 2);
-    drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -6,10 +6,9 @@ use std::time::Duration;
 use doorstep::dev::scenario::{Action, ScenarioStep};
 use doorstep_core::VisitState;
 use doorstep_core::visit::ReceiptMethod;
-use doorstep_vault::{Vault, VaultConfig};
 
-use crate::sync::{PIN, hub_and_vault_as, tempfile_dir};
-use crate::visit::{DEVICE, demo_until, run_visit_steps, tap, wait};
+use crate::sync::{hub_and_vault_as, tempfile_dir};
+use crate::visit::{DEVICE, demo_until, draft_visit, run_visit_steps, tap, wait};
 
 #[test]
 fn a_receipt_no_printer_takes_is_kept_as_png_and_pdf() {
@@ -49,14 +48,10 @@ fn a_receipt_no_printer_takes_is_kept_as_png_and_pdf() {
     assert_eq!(printed_any, 0, "nothing was printed");
 
     // The visit records the receipt as kept in files.
-    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
-    let drafts = v.draft_visits().unwrap();
-    let kept = v.load_draft(&drafts[0], doorstep::visit_flow::VISIT_PART).unwrap().expect("the visit's draft");
-    let visit: doorstep_core::visit::Visit = serde_json::from_slice(&kept).unwrap();
+    let visit = draft_visit(&vault);
     match &visit.state {
         VisitState::Rating(rate) => assert_eq!(rate.receipt, ReceiptMethod::Saved),
         other => panic!("the visit is at {:?}", other.step()),
     }
-    drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -325,15 +325,13 @@ fn a_sealed_visit_cut_off_resumes_at_its_receipt() {
     assert!(outcome.is_ok(), "{outcome:?}");
     let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
     assert_eq!(v.outbox().unwrap().len(), 1, "sealed once");
-    let drafts = v.draft_visits().unwrap();
-    let kept = v.load_draft(&drafts[0], doorstep::visit_flow::VISIT_PART).unwrap().expect("the sealed visit's draft");
-    let visit: doorstep_core::visit::Visit = serde_json::from_slice(&kept).unwrap();
+    drop(v);
+    let visit = draft_visit(&vault);
     let details = visit.state.details().expect("details");
     let urgent = details.urgent.as_ref().expect("urgent");
     assert_eq!(urgent.ground, "medical-treatment");
     assert_eq!(urgent.evidence_seen, ["hospital-letter", "medical-record"]);
     assert!(details.priority.contains(&"disability".to_string()), "{:?}", details.priority);
-    drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
@@ -442,6 +440,14 @@ fn sealed(vault: &std::path::Path, hub: &pki::Hub) -> (doorstep_envelope::Applic
     (record, visit)
 }
 
+/// The visit in hand as its last draft keeps it (the vault's only draft visit).
+pub(crate) fn draft_visit(vault: &std::path::Path) -> doorstep_core::Visit {
+    let v = Vault::unlock(vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let drafts = v.draft_visits().unwrap();
+    let kept = v.load_draft(&drafts[0], doorstep::visit_flow::VISIT_PART).unwrap().expect("the visit's draft");
+    serde_json::from_slice(&kept).unwrap()
+}
+
 /// A signature's SHA-256, as the consent records it.
 fn sha(bytes: &[u8]) -> String {
     hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
@@ -500,16 +506,12 @@ fn a_family_visit_endorsement_needs_the_relationship_seen() {
     ]);
     let outcome = run_steps(&vault, steps);
     assert!(outcome.is_ok(), "{outcome:?}");
-    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
-    let drafts = v.draft_visits().unwrap();
-    let kept = v.load_draft(&drafts[0], doorstep::visit_flow::VISIT_PART).unwrap().expect("the visit's draft");
-    let visit: doorstep_core::visit::Visit = serde_json::from_slice(&kept).unwrap();
+    let visit = draft_visit(&vault);
     let chosen = visit.state.services().expect("services chosen");
     let wanted: Vec<doorstep_core::Service> =
         ["hk-macao-permit", "hk-macao-endorsement:T:multi:3m"].iter().map(|s| s.parse().unwrap()).collect();
     assert_eq!(chosen.services, wanted);
     assert!(chosen.facts.close_relative);
-    drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
@@ -532,12 +534,8 @@ fn a_guardian_may_decline_a_childs_fingerprints() {
     let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
     assert!(outcome.is_ok(), "{outcome:?}");
     std::thread::sleep(Duration::from_millis(500));
-    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
-    let drafts = v.draft_visits().unwrap();
-    let kept = v.load_draft(&drafts[0], doorstep::visit_flow::VISIT_PART).unwrap().expect("the visit's draft");
-    let visit: doorstep_core::visit::Visit = serde_json::from_slice(&kept).unwrap();
+    let visit = draft_visit(&vault);
     assert_eq!(visit.state.fingerprints(), Some(&doorstep_core::visit::Fingerprints::DeclinedByGuardian));
-    drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }
 

@@ -38,6 +38,7 @@ pub use fingerprint::FingerprintModule;
 pub use gnss::GnssReceiver;
 pub use printer::Printer;
 pub use pty::PtyHost;
+pub use uart::{SimDevice, SimUart};
 
 /// The CJK font the simulated printer draws in (the unit's).
 const FONT: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC-doorstep.otf");
@@ -46,7 +47,6 @@ const FONT: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC-doorstep.ot
 pub fn render_receipt(bytes: &[u8]) -> Result<image::GrayImage, SimError> {
     Ok(doorstep_devices::receipt_file::render(bytes, FONT)?)
 }
-pub use uart::{SimDevice, SimUart};
 
 /// Faults the simulator injects, changeable while it runs.
 #[derive(Debug, Clone, Default)]

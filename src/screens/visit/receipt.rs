@@ -50,23 +50,9 @@ const QR_SIDE: f32 = 180.0;
 /// A QR code of `text` for the screen: dark modules on white, with the quiet zone of 4 modules
 /// the code's standard asks for, `scale` pixels a module. `None` when the text does not fit.
 pub(super) fn qr_image(text: &str, scale: u32) -> Option<Image> {
-    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
-    let n = code.width() as u32;
-    let side = (n + 8) * scale;
-    let mut rgba = vec![255u8; (side * side * 4) as usize];
-    for (i, c) in code.to_colors().iter().enumerate() {
-        if *c != qrcode::Color::Dark {
-            continue;
-        }
-        let (mx, my) = (i as u32 % n + 4, i as u32 / n + 4);
-        for y in my * scale..(my + 1) * scale {
-            for x in mx * scale..(mx + 1) * scale {
-                let o = ((y * side + x) * 4) as usize;
-                rgba[o..o + 3].fill(0);
-            }
-        }
-    }
-    super::capture::screen_image_rgba(side, side, rgba)
+    let code = doorstep_devices::receipt_file::qr_code(text, scale, 4).ok()?;
+    let (w, h) = code.dimensions();
+    super::capture::screen_image_rgba(w, h, image::DynamicImage::ImageLuma8(code).to_rgba8().into_raw())
 }
 
 /// Draws the QR codes of the visit's application numbers once they are known.

@@ -410,6 +410,15 @@ pub enum Printed {
 mod tests {
     use super::*;
 
+    /// Moves as many of a fake device's pending bytes as fit into `buf`: what it receives.
+    fn take_into(out: &mut VecDeque<u8>, buf: &mut [u8]) -> usize {
+        let n = buf.len().min(out.len());
+        for (b, o) in buf.iter_mut().zip(out.drain(..n)) {
+            *b = o;
+        }
+        n
+    }
+
     /// A module that answers every command with OK, then sends `data_packets` data packets
     /// of 256 bytes and never an end, then falls silent.
     struct Endless {
@@ -427,11 +436,7 @@ mod tests {
         }
 
         fn receive(&mut self, buf: &mut [u8], _timeout: Duration) -> Result<usize, DeviceError> {
-            let n = buf.len().min(self.out.len());
-            for (b, o) in buf.iter_mut().zip(self.out.drain(..n)) {
-                *b = o;
-            }
-            Ok(n)
+            Ok(take_into(&mut self.out, buf))
         }
 
         fn discard(&mut self) -> Result<(), DeviceError> {
@@ -478,11 +483,7 @@ mod tests {
             if self.out.is_empty() {
                 std::thread::sleep(timeout.min(Duration::from_millis(20)));
             }
-            let n = buf.len().min(self.out.len());
-            for (b, o) in buf.iter_mut().zip(self.out.drain(..n)) {
-                *b = o;
-            }
-            Ok(n)
+            Ok(take_into(&mut self.out, buf))
         }
 
         fn discard(&mut self) -> Result<(), DeviceError> {
