@@ -38,6 +38,7 @@ use crate::peripherals::Peripherals;
 use crate::screens::TapGuard;
 use crate::screens::visit::Work;
 use crate::settings::Lang;
+use crate::ui::contrast::HighContrast;
 use crate::ui::i18n::{Strings, Tr};
 
 /// A step as written in the file: exactly one action, and an optional timeout.
@@ -187,6 +188,14 @@ fn labelled(
         .collect()
 }
 
+/// What the texts look like: their colours and what they stand on, the window's own colour,
+/// and whether high contrast is on.
+type Looks<'w, 's> = (
+    Query<'w, 's, (Option<&'static TextColor>, Option<&'static BackgroundColor>)>,
+    Option<Res<'w, ClearColor>>,
+    Option<Res<'w, HighContrast>>,
+);
+
 #[allow(clippy::too_many_arguments)]
 fn run(
     mut scenario: ResMut<Scenario>,
@@ -195,7 +204,11 @@ fn run(
     parents: Query<&ChildOf>,
     children: Query<&Children>,
     mut interactions: Query<&mut Interaction>,
-    (fields, pads): (Query<(), With<crate::ui::form::TextField>>, Query<&crate::screens::visit::SignaturePad>),
+    (fields, pads, looks): (
+        Query<(), With<crate::ui::form::TextField>>,
+        Query<&crate::screens::visit::SignaturePad>,
+        Looks,
+    ),
     strings: Res<Strings>,
     guard: Option<Res<TapGuard>>,
     mut work: Option<ResMut<Work>>,
@@ -324,7 +337,12 @@ fn run(
                             commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path.clone()));
                             let size = Vec2::new(window.physical_width() as f32, window.physical_height() as f32);
                             let clipped = clipped_texts(size, &laid_out, &parents, &texts);
-                            let report = serde_json::json!({ "clipped": clipped });
+                            let (colours, clear, contrast) = &looks;
+                            let ground = clear.as_ref().map_or(crate::ui::theme::BACKGROUND, |c| c.0);
+                            // WCAG 2: 4.5:1 (AA) always, 7:1 (AAA) in high contrast.
+                            let least = if contrast.as_ref().is_some_and(|c| c.0) { 7.0 } else { 4.5 };
+                            let low = low_contrast_texts(least, ground, colours, &laid_out, &parents, &texts);
+                            let report = serde_json::json!({ "clipped": clipped, "low_contrast": low });
                             if let Err(e) = std::fs::write(path.with_extension("json"), report.to_string()) {
                                 error!("cannot write the screenshot's report: {e}");
                             }
@@ -400,6 +418,34 @@ fn clipped_texts(
         let outside_parent = parent.is_some_and(|(pmin, pmax, _)| max.x > pmax.x + 1.0 || min.x < pmin.x - 1.0);
         if outside_window || outside_parent {
             out.push(tr.map_or("(plain text)", |t| if t.key.is_empty() { "(message)" } else { t.key }).to_string());
+        }
+    }
+    out
+}
+
+/// Each visible text that stands out from what it stands on (its nearest ancestor with an
+/// opaque background, else the window's `ground`) by less than `least`: its locale key and ratio.
+fn low_contrast_texts(
+    least: f32,
+    ground: Color,
+    colours: &Query<(Option<&TextColor>, Option<&BackgroundColor>)>,
+    laid_out: &Query<(&ComputedNode, &UiGlobalTransform, Option<&InheritedVisibility>, Option<&Node>)>,
+    parents: &Query<&ChildOf>,
+    texts: &Query<(Entity, &Text, Option<&Tr>)>,
+) -> Vec<String> {
+    let background = |e: Entity| colours.get(e).ok().and_then(|(_, bg)| bg).map(|bg| bg.0).filter(|c| c.alpha() > 0.99);
+    let mut out = Vec::new();
+    for (e, text, tr) in texts.iter() {
+        let shown = laid_out.get(e).is_ok_and(|(n, _, v, _)| v.is_none_or(|v| v.get()) && n.size.x > 0.0);
+        let Ok((Some(colour), _)) = colours.get(e) else { continue };
+        if !shown || text.0.trim().is_empty() {
+            continue;
+        }
+        let on = parents.iter_ancestors(e).find_map(background).unwrap_or(ground);
+        let ratio = crate::ui::theme::contrast_ratio(colour.0, on);
+        if ratio < least {
+            let key = tr.map_or("(plain text)", |t| t.message.as_ref().map_or(t.key, |m| m.key));
+            out.push(format!("{key} {ratio:.1}:1"));
         }
     }
     out

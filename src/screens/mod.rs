@@ -16,6 +16,7 @@ use doorstep_core::Policy;
 
 pub use crate::session::Session;
 use crate::settings::Lang;
+use crate::ui::contrast::HighContrast;
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::{ButtonColors, label};
@@ -102,6 +103,14 @@ pub struct TextSizeButton;
 #[derive(Component, Debug)]
 struct TextSizeLabel;
 
+/// The button that switches high contrast on or off (black on white, the chosen option yellow).
+#[derive(Component, Debug)]
+pub struct ContrastButton;
+
+/// The contrast button's words: what a press will do.
+#[derive(Component, Debug)]
+struct ContrastLabel;
+
 /// The scale of the larger text.
 pub const LARGE_SCALE: f32 = 1.25;
 
@@ -130,6 +139,7 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<UiScale>();
     app.init_resource::<LargeText>();
     app.add_systems(Update, (switch_text_size, fit_ui_scale, label_text_size).chain());
+    app.add_systems(Update, switch_contrast);
 }
 
 fn settle_new_screens(
@@ -187,13 +197,28 @@ fn fit_ui_scale(large: Res<LargeText>, windows: Query<&Window>, scale: Option<Re
 }
 
 /// The button says what a press will do, on every screen's header as it appears.
-fn label_text_size(large: Res<LargeText>, mut labels: Query<&mut Tr, With<TextSizeLabel>>) {
-    let key = if large.0 { "text.normal" } else { "text.larger" };
+fn label_text_size(large: Res<LargeText>, labels: Query<&mut Tr, With<TextSizeLabel>>) {
+    say(if large.0 { "text.normal" } else { "text.larger" }, labels);
+}
+
+/// A header button's words, set to `key` where they are not already.
+fn say<M: Component>(key: &'static str, mut labels: Query<&mut Tr, With<M>>) {
     for mut tr in &mut labels {
         if tr.key != key {
             *tr = Tr::new(key);
         }
     }
+}
+
+fn switch_contrast(
+    buttons: Query<&Interaction, (Changed<Interaction>, With<ContrastButton>)>,
+    mut contrast: ResMut<HighContrast>,
+    labels: Query<&mut Tr, With<ContrastLabel>>,
+) {
+    if buttons.iter().any(|i| *i == Interaction::Pressed) {
+        contrast.0 = !contrast.0;
+    }
+    say(if contrast.0 { "contrast.normal" } else { "contrast.high" }, labels);
 }
 
 fn switch_language(buttons: Query<&Interaction, (Changed<Interaction>, With<LangButton>)>, mut lang: ResMut<Lang>) {
@@ -286,12 +311,17 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
             ..default()
         },
         BackgroundColor(theme::DEMO_BADGE),
-        children![label(Tr::new("app.demo"), theme::BODY_SIZE, theme::ON_HEADER)],
+        // Dark on the orange: white on it would be under 3:1.
+        children![label(Tr::new("app.demo"), theme::BODY_SIZE, theme::TEXT)],
     );
     let lang = header_button(LangButton, label(Tr::new("lang.switch"), theme::BODY_SIZE, theme::ON_HEADER));
     let size = header_button(
         TextSizeButton,
         (TextSizeLabel, label(Tr::new("text.larger"), theme::BODY_SIZE, theme::ON_HEADER)),
+    );
+    let contrast = header_button(
+        ContrastButton,
+        (ContrastLabel, label(Tr::new("contrast.high"), theme::BODY_SIZE, theme::ON_HEADER)),
     );
     (
         Node {
@@ -308,7 +338,7 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
             label(Tr::new("home.date").with("date", today), theme::BODY_SIZE, theme::ON_HEADER),
             (
                 Node { column_gap: Val::Px(16.0), align_items: AlignItems::Center, ..default() },
-                children![badge, size, lang],
+                children![badge, contrast, size, lang],
             ),
         ],
     )

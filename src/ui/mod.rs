@@ -1,5 +1,6 @@
-//! Theme, fonts, screen text and widgets. No business rules live here.
+//! Theme (and its high contrast), fonts, screen text and widgets. No business rules live here.
 
+pub mod contrast;
 pub mod fonts;
 pub mod form;
 pub mod i18n;
@@ -9,5 +10,5 @@ pub mod widgets;
 use bevy::prelude::*;
 
 pub fn plugin(app: &mut App) {
-    app.add_plugins((i18n::plugin, widgets::plugin, form::plugin));
+    app.add_plugins((i18n::plugin, widgets::plugin, form::plugin, contrast::plugin));
 }

@@ -27,3 +27,73 @@ pub const KEY_SIZE: f32 = 40.0;
 
 /// The smallest side of any touch target, in logical pixels.
 pub const MIN_TOUCH: f32 = 72.0;
+
+/// The high-contrast palette (高对比度), for eyes that need more than the larger text: each
+/// colour of the palette above and what it becomes. Black text on white; the chosen option
+/// yellow; every text at 7:1 or more against what it stands on (WCAG 2, level AAA). White
+/// stays white.
+const HIGH_CONTRAST: [(Color, Color); 12] = [
+    (BACKGROUND, Color::WHITE),
+    (HEADER, Color::BLACK),
+    (TEXT, Color::BLACK),
+    (MUTED, Color::srgb(0.15, 0.15, 0.15)),
+    (ERROR, Color::srgb(0.6, 0.0, 0.0)),
+    (KEY_PRESSED, Color::srgb(1.0, 0.92, 0.3)),
+    (KEY_BORDER, Color::srgb(0.35, 0.35, 0.35)),
+    (PRIMARY, Color::srgb(0.0, 0.25, 0.75)),
+    (PRIMARY_PRESSED, Color::srgb(0.2, 0.2, 0.2)),
+    (CHOSEN, Color::srgb(1.0, 0.92, 0.3)),
+    (OK, Color::srgb(0.0, 0.35, 0.1)),
+    (DEMO_BADGE, Color::srgb(1.0, 0.75, 0.0)),
+];
+
+/// A colour of the palette as high contrast shows it; any other colour as it is.
+pub fn high_contrast(c: Color) -> Color {
+    HIGH_CONTRAST.iter().find(|(normal, _)| *normal == c).map_or(c, |(_, high)| *high)
+}
+
+/// The contrast ratio of two opaque colours (WCAG 2): 1 (the same) to 21 (black on white).
+pub fn contrast_ratio(a: Color, b: Color) -> f32 {
+    let luminance = |c: Color| {
+        let l = c.to_linear();
+        0.2126 * l.red + 0.7152 * l.green + 0.0722 * l.blue
+    };
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pairs the screens draw, text on what it stands on: at least 7:1 in high contrast.
+    #[test]
+    fn high_contrast_texts_reach_seven_to_one() {
+        let pairs = [
+            (TEXT, BACKGROUND),
+            (MUTED, BACKGROUND),
+            (ERROR, BACKGROUND),
+            (OK, BACKGROUND),
+            (PRIMARY, BACKGROUND),
+            (TEXT, KEY),
+            (TEXT, CHOSEN),
+            (TEXT, KEY_PRESSED),
+            (MUTED, KEY),
+            (ON_PRIMARY, PRIMARY),
+            (ON_PRIMARY, PRIMARY_PRESSED),
+            (ON_HEADER, HEADER),
+            (TEXT, DEMO_BADGE),
+        ];
+        for (text, on) in pairs {
+            let ratio = contrast_ratio(high_contrast(text), high_contrast(on));
+            assert!(ratio >= 7.0, "{text:?} on {on:?}: {ratio:.1}:1");
+        }
+        assert!((contrast_ratio(Color::BLACK, Color::WHITE) - 21.0).abs() < 0.01);
+        assert_eq!(contrast_ratio(TEXT, TEXT), 1.0);
+        // Swapping twice is swapping once (a colour already swapped is left as it is).
+        for (normal, _) in HIGH_CONTRAST {
+            assert_eq!(high_contrast(high_contrast(normal)), high_contrast(normal), "{normal:?}");
+        }
+        assert_eq!(high_contrast(Color::srgb(0.5, 0.1, 0.9)), Color::srgb(0.5, 0.1, 0.9), "not the palette's");
+    }
+}

@@ -12,7 +12,7 @@ use doorstep::auth::{AuthError, Officer, OfficerAuth, Unlocked};
 use doorstep::screens::home::LockButton;
 use doorstep::screens::unlock::Checking;
 use doorstep::screens::unlock::{PinKey, Title};
-use doorstep::screens::{IdleLock, LARGE_SCALE, LangButton, Screen, Session, TextSizeButton};
+use doorstep::screens::{ContrastButton, IdleLock, LARGE_SCALE, LangButton, Screen, Session, TextSizeButton};
 use doorstep::settings::Lang;
 use doorstep_core::Policy;
 
@@ -246,6 +246,61 @@ fn the_text_size_button_scales_everything_and_says_what_it_will_do() {
     press::<TextSizeButton>(&mut app);
     assert_eq!(app.world().resource::<UiScale>().0, 1.0);
     assert!(all_texts(&mut app).contains(&"大字".to_string()));
+}
+
+/// Every node's colours, in entity order.
+type Colours = Vec<(Entity, Option<BackgroundColor>, Option<TextColor>, Option<BorderColor>)>;
+
+fn colours(app: &mut App) -> Colours {
+    let mut q = app.world_mut().query::<(Entity, Option<&BackgroundColor>, Option<&TextColor>, Option<&BorderColor>)>();
+    let mut all: Colours = q.iter(app.world()).map(|(e, b, t, r)| (e, b.copied(), t.copied(), r.copied())).collect();
+    all.sort_by_key(|(e, ..)| *e);
+    all
+}
+
+/// The lowest contrast of any text with what it stands on (its nearest ancestor with an opaque
+/// background), and that text.
+fn faintest_text(app: &mut App) -> (f32, String) {
+    let world = app.world_mut();
+    let mut texts = world.query::<(Entity, &Text, &TextColor)>();
+    let mut grounds = world.query::<(Option<&ChildOf>, Option<&BackgroundColor>)>();
+    let mut faintest = (21.0, String::new());
+    for (e, text, colour) in texts.iter(world) {
+        let mut at = e;
+        let on = loop {
+            let (parent, bg) = grounds.get(world, at).unwrap();
+            if let Some(bg) = bg.filter(|bg| bg.0.alpha() > 0.99 && at != e) {
+                break bg.0;
+            }
+            at = parent.expect("every text stands on a screen with a background").parent();
+        };
+        let ratio = doorstep::ui::theme::contrast_ratio(colour.0, on);
+        if ratio < faintest.0 {
+            faintest = (ratio, text.0.clone());
+        }
+    }
+    faintest
+}
+
+#[test]
+fn high_contrast_swaps_every_colour_and_puts_them_back() {
+    let mut app = app();
+    let normal = colours(&mut app);
+    let (ratio, text) = faintest_text(&mut app);
+    assert!(ratio >= 4.5, "{text:?} at {ratio:.1}:1");
+    press::<ContrastButton>(&mut app);
+    assert!(all_texts(&mut app).contains(&"标准配色".to_string()), "the button says what it will do");
+    let (ratio, text) = faintest_text(&mut app);
+    assert!(ratio >= 7.0, "high contrast: {text:?} at {ratio:.1}:1");
+    assert_ne!(colours(&mut app), normal);
+    press::<ContrastButton>(&mut app);
+    assert_eq!(colours(&mut app), normal, "every colour put back");
+    // On again: a screen that appears afterwards is in high contrast from its first frame.
+    press::<ContrastButton>(&mut app);
+    type_pin(&mut app, DemoAuth::PIN);
+    assert_eq!(screen(&app), Screen::Home);
+    let (ratio, text) = faintest_text(&mut app);
+    assert!(ratio >= 7.0, "home in high contrast: {text:?} at {ratio:.1}:1");
 }
 
 #[test]

@@ -282,7 +282,9 @@ fn an_idle_unit_does_not_redraw() {
 
 /// The README's demo scenario under Xvfb, in Chinese and in English: every screen of a visit
 /// is photographed (kept under `target/tmp/screenshots/visit-LANG/` to look at; English at the
-/// larger text size), and none has a text outside the window or sticking out of its box.
+/// larger text size and in high contrast), and none has a text outside the window or sticking
+/// out of its box, or one that stands out from what it stands on by less than WCAG asks
+/// (4.5:1; 7:1 in high contrast).
 #[test]
 fn every_visit_screen_in_both_languages() {
     let (display, _xvfb) = display(true);
@@ -292,12 +294,14 @@ fn every_visit_screen_in_both_languages() {
         let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("visit-{lang}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).unwrap();
-        // English, the longer words, at the larger text size: the hardest case to fit.
+        // English, the longer words, at the larger text size: the hardest case to fit; and in
+        // high contrast.
         let mut scenario = std::fs::read_to_string(crate::root().join("scenarios/demo-visit.toml")).unwrap();
         if lang == "en" {
             let home = "[[step]]\nwait = \"开始上门受理\"\n";
             assert!(scenario.contains(home), "the scenario waits for the home screen");
-            scenario = scenario.replacen(home, &format!("{home}[[step]]\ntap = \"大字\"\n"), 1);
+            let larger = "[[step]]\ntap = \"大字\"\n[[step]]\ntap = \"高对比度\"\n";
+            scenario = scenario.replacen(home, &format!("{home}{larger}"), 1);
         }
         let scenario_file = work.join("scenario.toml");
         std::fs::write(&scenario_file, scenario).unwrap();
@@ -315,6 +319,7 @@ fn every_visit_screen_in_both_languages() {
             if path.extension().is_some_and(|e| e == "json") {
                 let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
                 assert_eq!(report["clipped"], serde_json::json!([]), "{lang} {}: clipped text", path.display());
+                assert_eq!(report["low_contrast"], serde_json::json!([]), "{lang} {}: faint text", path.display());
                 assert!(path.with_extension("png").exists(), "{} was saved", path.with_extension("png").display());
                 shots += 1;
             }
