@@ -342,7 +342,8 @@ fn run(
                             // WCAG 2: 4.5:1 (AA) always, 7:1 (AAA) in high contrast.
                             let least = if contrast.as_ref().is_some_and(|c| c.0) { 7.0 } else { 4.5 };
                             let low = low_contrast_texts(least, ground, colours, &laid_out, &parents, &texts);
-                            let report = serde_json::json!({ "clipped": clipped, "low_contrast": low });
+                            let report =
+                                serde_json::json!({ "clipped": clipped, "low_contrast": low, "least_contrast": least });
                             if let Err(e) = std::fs::write(path.with_extension("json"), report.to_string()) {
                                 error!("cannot write the screenshot's report: {e}");
                             }

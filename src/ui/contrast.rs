@@ -12,12 +12,12 @@ use super::theme;
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct HighContrast(pub bool);
 
-/// The colours a node had before the swap, to put back.
-#[derive(Component, Debug, Default, Clone, Copy)]
+/// The colours a node had before the swap, to put back, each with the colour the swap showed.
+#[derive(Component, Debug, Default, Clone, Copy, PartialEq)]
 struct Normal {
-    background: Option<Color>,
-    text: Option<Color>,
-    border: Option<BorderColor>,
+    background: Option<(Color, Color)>,
+    text: Option<(Color, Color)>,
+    border: Option<(BorderColor, BorderColor)>,
 }
 
 pub fn plugin(app: &mut App) {
@@ -35,16 +35,16 @@ fn map_border(b: BorderColor) -> BorderColor {
     }
 }
 
-/// One colour that appeared or changed: the swapped one to set (the normal one kept), or none.
-/// A colour written anew that the swap leaves as it is (white) is no longer kept, so switching
-/// off does not bring back an older one; the swap's own colour is recognised as such.
-fn swap<C: Copy + PartialEq>(current: C, kept: &mut Option<C>, map: impl Fn(C) -> C) -> Option<C> {
+/// One colour that appeared or changed: the swapped one to set (the normal one kept with it),
+/// or none. A colour written anew that the swap leaves as it is (white) is no longer kept, so
+/// switching off does not bring back an older one; the colour the swap showed is its own.
+fn swap<C: Copy + PartialEq>(current: C, kept: &mut Option<(C, C)>, map: impl Fn(C) -> C) -> Option<C> {
     let mapped = map(current);
     if mapped != current {
-        *kept = Some(current);
+        *kept = Some((current, mapped));
         return Some(mapped);
     }
-    if kept.is_some_and(|k| map(k) != current) {
+    if kept.is_some_and(|(_, shown)| shown != current) {
         *kept = None;
     }
     None
@@ -74,18 +74,19 @@ fn swap_colours(
     }
     if !contrast.0 {
         if switched {
+            // A colour written this very frame (a button's press) is already a normal one.
             for (entity, bg, text, border, normal) in &mut nodes {
                 let Some(normal) = normal.copied() else { continue };
-                if let (Some(mut bg), Some(c)) = (bg, normal.background) {
+                if let (Some(mut bg), Some((c, _))) = (bg.filter(|c| !c.is_changed()), normal.background) {
                     bg.0 = c;
                 }
-                if let (Some(mut text), Some(c)) = (text, normal.text) {
+                if let (Some(mut text), Some((c, _))) = (text.filter(|c| !c.is_changed()), normal.text) {
                     text.0 = c;
                 }
-                if let (Some(mut border), Some(c)) = (border, normal.border) {
+                if let (Some(mut border), Some((c, _))) = (border.filter(|c| !c.is_changed()), normal.border) {
                     *border = c;
                 }
-                commands.entity(entity).remove::<Normal>();
+                commands.entity(entity).try_remove::<Normal>();
             }
         }
         return;
@@ -108,8 +109,8 @@ fn swap_colours(
         {
             *border = c;
         }
-        if (kept.background, kept.text, kept.border) != (before.background, before.text, before.border) {
-            commands.entity(entity).insert(kept);
+        if kept != before {
+            commands.entity(entity).try_insert(kept);
         }
     }
 }

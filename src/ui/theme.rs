@@ -19,6 +19,8 @@ pub const ON_PRIMARY: Color = Color::WHITE;
 pub const CHOSEN: Color = Color::srgb(0.88, 0.93, 1.0);
 pub const OK: Color = Color::srgb(0.10, 0.50, 0.20);
 pub const DEMO_BADGE: Color = Color::srgb(0.95, 0.60, 0.10);
+/// A finger still to take, on the hands' diagram (filled, outlined in [`KEY_BORDER`]).
+pub const PENDING: Color = Color::srgb(0.70, 0.74, 0.81);
 
 pub const TITLE_SIZE: f32 = 44.0;
 pub const HEADING_SIZE: f32 = 30.0;
@@ -32,19 +34,23 @@ pub const MIN_TOUCH: f32 = 72.0;
 /// colour of the palette above and what it becomes. Black text on white; the chosen option
 /// yellow; every text at 7:1 or more against what it stands on (WCAG 2, level AAA). White
 /// stays white.
-const HIGH_CONTRAST: [(Color, Color); 12] = [
+const HIGH_CONTRAST: [(Color, Color); 13] = [
     (BACKGROUND, Color::WHITE),
     (HEADER, Color::BLACK),
     (TEXT, Color::BLACK),
     (MUTED, Color::srgb(0.15, 0.15, 0.15)),
     (ERROR, Color::srgb(0.6, 0.0, 0.0)),
-    (KEY_PRESSED, Color::srgb(1.0, 0.92, 0.3)),
+    // Pressed is not chosen: a light grey, the chosen yellow kept for the choice.
+    (KEY_PRESSED, Color::srgb(0.8, 0.8, 0.8)),
     (KEY_BORDER, Color::srgb(0.35, 0.35, 0.35)),
     (PRIMARY, Color::srgb(0.0, 0.25, 0.75)),
     (PRIMARY_PRESSED, Color::srgb(0.2, 0.2, 0.2)),
     (CHOSEN, Color::srgb(1.0, 0.92, 0.3)),
     (OK, Color::srgb(0.0, 0.35, 0.1)),
     (DEMO_BADGE, Color::srgb(1.0, 0.75, 0.0)),
+    // Empty and outlined, where the fingers done and the one asked for are filled: told apart
+    // by more than their hue.
+    (PENDING, Color::WHITE),
 ];
 
 /// A colour of the palette as high contrast shows it; any other colour as it is.
@@ -95,5 +101,13 @@ mod tests {
             assert_eq!(high_contrast(high_contrast(normal)), high_contrast(normal), "{normal:?}");
         }
         assert_eq!(high_contrast(Color::srgb(0.5, 0.1, 0.9)), Color::srgb(0.5, 0.1, 0.9), "not the palette's");
+        // What tells states apart stays apart: pressed from chosen, a finger to take (outlined,
+        // on the background) from the ones filled.
+        assert_ne!(high_contrast(KEY_PRESSED), high_contrast(CHOSEN));
+        assert!(contrast_ratio(high_contrast(KEY_BORDER), high_contrast(BACKGROUND)) >= 3.0, "the outline shows");
+        for filled in [OK, ERROR, PRIMARY] {
+            let ratio = contrast_ratio(high_contrast(filled), high_contrast(PENDING));
+            assert!(ratio >= 3.0, "{filled:?} against a finger to take: {ratio:.1}:1");
+        }
     }
 }

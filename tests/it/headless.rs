@@ -293,6 +293,9 @@ fn high_contrast_swaps_every_colour_and_puts_them_back() {
     let (ratio, text) = faintest_text(&mut app);
     assert!(ratio >= 7.0, "high contrast: {text:?} at {ratio:.1}:1");
     assert_ne!(colours(&mut app), normal);
+    // Colours written while it is on (a button pressed and let go) are put back as written.
+    press::<LangButton>(&mut app);
+    press::<LangButton>(&mut app);
     press::<ContrastButton>(&mut app);
     assert_eq!(colours(&mut app), normal, "every colour put back");
     // On again: a screen that appears afterwards is in high contrast from its first frame.

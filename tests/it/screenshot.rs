@@ -320,6 +320,13 @@ fn every_visit_screen_in_both_languages() {
                 let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
                 assert_eq!(report["clipped"], serde_json::json!([]), "{lang} {}: clipped text", path.display());
                 assert_eq!(report["low_contrast"], serde_json::json!([]), "{lang} {}: faint text", path.display());
+                let least = if lang == "en" { 7.0 } else { 4.5 };
+                assert_eq!(
+                    report["least_contrast"],
+                    least,
+                    "{lang} {}: judged in high contrast or not",
+                    path.display()
+                );
                 assert!(path.with_extension("png").exists(), "{} was saved", path.with_extension("png").display());
                 shots += 1;
             }

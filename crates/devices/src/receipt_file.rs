@@ -80,7 +80,7 @@ pub fn render(bytes: &[u8], font: &[u8]) -> Result<image::GrayImage, RenderError
                 }
             }
             escpos::PrintItem::Qr(data) => {
-                let code = qr_code(&data, 6, 0).map_err(RenderError::Qr)?;
+                let code = qr_code(&data, 6, 0)?;
                 let size = code.width() as usize;
                 let x0 = (PAPER_WIDTH as usize).saturating_sub(size) / 2;
                 let top = rows.len();
@@ -105,8 +105,8 @@ pub fn render(bytes: &[u8], font: &[u8]) -> Result<image::GrayImage, RenderError
 /// A QR code of `text`: black modules on white, `scale` dots a module, inside a quiet zone of
 /// `quiet` white modules on each side (the code's standard asks for 4 where nothing else
 /// gives one; the paper's margin does on a receipt).
-pub fn qr_code(text: &str, scale: u32, quiet: u32) -> Result<image::GrayImage, qrcode::types::QrError> {
-    let code = qrcode::QrCode::new(text.as_bytes())?;
+pub fn qr_code(text: &str, scale: u32, quiet: u32) -> Result<image::GrayImage, RenderError> {
+    let code = qrcode::QrCode::new(text.as_bytes()).map_err(RenderError::Qr)?;
     let n = code.width() as u32;
     let side = (n + 2 * quiet) * scale;
     let mut image = image::GrayImage::from_pixel(side, side, image::Luma([255]));

@@ -110,7 +110,7 @@ fn hands(v: &View, ui: &mut ChildSpawnerCommands) {
                                 }
                                 Some(_) => theme::ERROR,
                                 None if next.map(Finger::number) == Some(n) => theme::PRIMARY,
-                                None => theme::KEY_BORDER,
+                                None => theme::PENDING,
                             };
                             // Thumbs are short and wide, the middle finger the tallest.
                             let tall = [0.0, 56.0, 80.0, 88.0, 80.0, 64.0][usize::from((n - 1) % 5 + 1)];
@@ -118,10 +118,12 @@ fn hands(v: &View, ui: &mut ChildSpawnerCommands) {
                                 Node {
                                     width: Val::Px(if n % 5 == 1 { 36.0 } else { 28.0 }),
                                     height: Val::Px(tall),
+                                    border: UiRect::all(Val::Px(2.0)),
                                     border_radius: BorderRadius::all(Val::Px(12.0)),
                                     ..default()
                                 },
                                 BackgroundColor(colour),
+                                BorderColor::all(theme::KEY_BORDER),
                             ));
                         }
                     },
