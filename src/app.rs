@@ -189,8 +189,10 @@ fn pin_keys(pin: &str) -> Vec<PinKey> {
     pin.bytes().filter(u8::is_ascii_digit).map(|b| PinKey::Digit(b - b'0')).chain([PinKey::Submit]).collect()
 }
 
+/// The one camera: flat UI needs no multisampling (bevy's UI smooths its own edges and text),
+/// and under software rendering 4× MSAA costs a good part of every frame.
 fn spawn_camera(mut commands: Commands) {
-    commands.spawn(Camera2d);
+    commands.spawn((Camera2d, bevy::render::view::Msaa::Off));
 }
 
 /// Where to record the number of frames drawn so far (to show that an idle unit does not

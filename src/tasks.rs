@@ -87,12 +87,31 @@ pub fn spawn<T: Send + 'static>(name: &str, waker: &Waker, work: impl FnOnce() -
             }
         }
         let _wake = WakeOnDrop(waker);
+        yield_to_frames();
         let _ = tx.send(work());
     });
     if let Err(e) = started {
         error!("cannot start the {name} task: {e}");
     }
     Pending { rx: Mutex::new(rx) }
+}
+
+/// How much lower than the frame loop a task runs (Linux nice levels: 10 gives the frame
+/// about ten times a task's share of a core they both want).
+const TASK_NICE: i32 = 10;
+
+/// Lowers the calling thread's priority, so that on a 2-core tablet a task (Argon2id on one
+/// core, the photo checks) never takes the time the software renderer's threads need for the
+/// next frame; the task still has every cycle the frames leave. On Linux a nice level is per
+/// thread, so the frame loop keeps its own. A refusal costs only smoothness: logged, not fatal.
+pub fn yield_to_frames() {
+    let tid = Some(rustix::thread::gettid());
+    // Relative to the level the thread was started with (its spawner's), never higher.
+    let lowered = rustix::process::getpriority_process(tid)
+        .and_then(|own| rustix::process::setpriority_process(tid, (own + TASK_NICE).min(19)));
+    if let Err(e) = lowered {
+        warn!("a task keeps the frame loop's priority: {e}");
+    }
 }
 
 #[cfg(test)]
@@ -119,5 +138,15 @@ mod tests {
         assert_eq!(ok.poll(), Poll::Failed, "taken once");
         let bad: Pending<u8> = spawn("test", &Waker::default(), || panic!("boom"));
         assert_eq!(wait(&bad), Poll::Failed);
+    }
+
+    #[test]
+    fn a_task_runs_below_the_frame_loop_and_leaves_it_its_priority() {
+        let own = rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
+        let task = spawn("test", &Waker::default(), || {
+            rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
+        });
+        assert_eq!(wait(&task), Poll::Ready((own + TASK_NICE).min(19)));
+        assert_eq!(rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap(), own);
     }
 }
