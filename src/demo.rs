@@ -13,7 +13,8 @@ use doorstep_vault::{InitOptions, KdfParams, Role, Vault};
 
 /// The demo officer's PIN, on a vault the app created for a demo.
 pub const DEMO_PIN: &str = "123456";
-/// The demo unit's device id; a device id starting `demo-` marks a demo vault.
+/// The demo unit's device id; a device id starting `demo-` marks a demo vault
+/// ([`doorstep_envelope::DEMO_DEVICE_PREFIX`]).
 pub const DEMO_DEVICE: &str = "demo-tablet";
 
 /// Where the demo bureau's private key is kept: beside the vault folder.
@@ -71,5 +72,5 @@ pub fn is_demo(dir: &Path) -> anyhow::Result<bool> {
 
 /// Whether a device id is a demo unit's.
 pub fn is_demo_device(device_id: &str) -> bool {
-    device_id.starts_with("demo-")
+    doorstep_envelope::DeviceId::is_demo(device_id)
 }

@@ -290,9 +290,13 @@ fn megabytes(b: u64) -> String {
 fn status(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let vault = open(dir, &args, config)?;
     let s = vault.status()?;
+    // The unlocking user's public key, for the hub (`add-officer`, `add-supervisor`): a key, not
+    // personal data.
+    let key = hex::encode(vault.user_public_key().to_bytes());
     if args.json {
         let mut v = serde_json::to_value(&s)?;
         v["vault"] = serde_json::json!(dir.display().to_string());
+        v["user_key"] = serde_json::json!(key);
         println!("{v}");
         return Ok(ExitCode::SUCCESS);
     }
@@ -307,6 +311,7 @@ fn status(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCod
     println!("  free: {} (reserve {}){low}", megabytes(s.free_bytes), megabytes(s.reserve_bytes));
     println!("  audit entries: {}", s.audit_entries);
     println!("  users: {}", s.users.join(", "));
+    println!("  key for the hub: {key}");
     println!("  key store: {}", s.key_store);
     Ok(ExitCode::SUCCESS)
 }

@@ -205,6 +205,14 @@ fn vault_init_status_verify() {
     let s: Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(s["device_id"], "tablet-test");
     assert_eq!(s["drafts"], 0);
+    // The key for the hub is the one init printed, in the JSON and in the text (scripts/demo-hub
+    // reads the text).
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let key = printed.split("doorstep-hub add-officer ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap();
+    assert_eq!((key.len(), s["user_key"].as_str()), (64, Some(key)));
+    let text =
+        doorstep_with_stdin(&["vault", "status", "--vault", v, "--user", "officer-test", "--pin-stdin"], "246810\n");
+    assert!(String::from_utf8_lossy(&text.stdout).contains(&format!("\n  key for the hub: {key}\n")));
     assert!(s["free_bytes"].as_u64().unwrap() > 0);
 
     let ok =

@@ -91,7 +91,11 @@ pub(crate) fn hub_and_vault(tmp: &Path) -> (pki::Hub, std::path::PathBuf) {
 
 /// The same, for the device `device`.
 pub(crate) fn hub_and_vault_as(tmp: &Path, device: &str) -> (pki::Hub, std::path::PathBuf) {
-    let hub = pki::init(&tmp.join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
+    let mut hub = pki::init(&tmp.join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
+    // A demo unit's hub is a demo hub: any other refuses it.
+    if doorstep_envelope::DeviceId::is_demo(device) {
+        hub.make_demo().unwrap();
+    }
     let vault = tmp.join("vault");
     let bureau = hub.dir.join("bureau.pub");
     let out = doorstep(
@@ -120,7 +124,6 @@ pub(crate) fn hub_and_vault_as(tmp: &Path, device: &str) -> (pki::Hub, std::path
     let key = hex::encode(officer.to_bytes());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(&format!("at the hub: doorstep-hub add-officer {key}\n")), "{stdout}");
-    let mut hub = hub;
     hub.add_officer(&key).unwrap();
     (hub, vault)
 }

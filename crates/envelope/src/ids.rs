@@ -48,9 +48,35 @@ impl fmt::Debug for ApplicationId {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DeviceId(pub String);
 
+/// What every demo unit's device id starts with. A demo unit's captures may be simulated (the
+/// bridge simulator, the replay camera) and it seals to a demo bureau key: a real hub takes
+/// nothing from it, and a provisioned unit never seals simulated captures.
+pub const DEMO_DEVICE_PREFIX: &str = "demo-";
+
+impl DeviceId {
+    /// Whether `id` names a demo unit.
+    pub fn is_demo(id: &str) -> bool {
+        id.starts_with(DEMO_DEVICE_PREFIX)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_demo_prefix_names_a_demo_unit() {
+        for (id, demo) in [
+            ("demo-tablet", true),
+            ("demo-", true),
+            ("tablet-01", false),
+            ("Demo-tablet", false),
+            ("tablet-demo-1", false),
+            ("", false),
+        ] {
+            assert_eq!(DeviceId::is_demo(id), demo, "{id:?}");
+        }
+    }
 
     #[test]
     fn v7_layout_and_round_trip() {

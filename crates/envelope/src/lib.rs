@@ -25,7 +25,7 @@ mod replay;
 mod seal;
 
 pub use error::{EnvelopeError, Signer};
-pub use ids::{ApplicationId, DeviceId};
+pub use ids::{ApplicationId, DEMO_DEVICE_PREFIX, DeviceId};
 pub use keys::{BureauKeyPair, BureauPublicKey, BureauSecretKey, SigningKey, VerifyingKey, signing_key_from_seed};
 pub use manifest::{BatchManifest, Decision, ManifestEntry, SignedManifest};
 pub use receipt::{BatchReceipt, Receipt};

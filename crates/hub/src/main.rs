@@ -34,6 +34,11 @@ enum Command {
         /// The address tablets use; by default https://FIRST-HOST:PORT-OF-LISTEN.
         #[arg(long)]
         url: Option<String>,
+        /// A demo hub, for the demo unit on this machine (`scripts/demo-hub` makes one): it
+        /// enrolls demo units (names starting `demo-`), whose captures may be simulated, and
+        /// takes their envelopes. A hub made without it refuses both.
+        #[arg(long)]
+        demo: bool,
     },
     /// Enroll a tablet: a client certificate from the CA and a provisioning bundle for
     /// `doorstep provision`.
@@ -104,11 +109,15 @@ fn records(hub: &Hub) -> anyhow::Result<Box<dyn Records>> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Init { dir, hosts, listen, url } => {
+        Command::Init { dir, hosts, listen, url, demo } => {
             let port = listen.rsplit_once(':').map(|(_, p)| p).unwrap_or("8443");
             let url = url.unwrap_or_else(|| format!("https://{}:{port}", hosts.first().map_or("localhost", |h| h)));
-            let hub = pki::init(&dir, &hosts, &listen, &url)?;
-            println!("hub {} created in {}", hub.config.hub_id, dir.display());
+            let mut hub = pki::init(&dir, &hosts, &listen, &url)?;
+            if demo {
+                hub.make_demo()?;
+            }
+            let kind = if demo { "demo hub" } else { "hub" };
+            println!("{kind} {} created in {}", hub.config.hub_id, dir.display());
             println!(
                 "  private CA (signs the hub and each tablet): {}/ca.pem, key {}/ca-key.pem",
                 dir.display(),

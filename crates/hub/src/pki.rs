@@ -44,6 +44,10 @@ pub enum PkiError {
     AlreadyEnrolled(String),
     #[error("no device {0}")]
     NoDevice(String),
+    #[error(
+        "{0} names a demo unit (its captures may be simulated): only a demo hub (`doorstep-hub init --demo`) enrolls one"
+    )]
+    DemoDevice(String),
 }
 
 /// `Io` for a path, as a closure for `map_err`.
@@ -77,6 +81,11 @@ pub struct HubConfig {
     /// How the hub protects itself from abuse (SECURITY R25); every field has a default.
     #[serde(default)]
     pub limits: Limits,
+    /// A demo hub (`init --demo`), for a demo unit on the same machine: it enrolls demo units
+    /// (device names starting `demo-`) and takes their envelopes, whose captures may be
+    /// simulated. Any other hub refuses both (`422 demo-unit`).
+    #[serde(default)]
+    pub demo: bool,
 }
 
 /// `[limits]` in `hub.toml`: timeouts and caps that keep the hub up under abuse (SECURITY
@@ -138,7 +147,11 @@ impl Limits {
 impl HubConfig {
     /// The keys this configuration trusts, checked.
     pub fn trusted(&self) -> Result<Trusted, PkiError> {
-        Ok(Trusted { supervisors: keys(&self.supervisors, "supervisor")?, officers: keys(&self.officers, "officer")? })
+        Ok(Trusted {
+            supervisors: keys(&self.supervisors, "supervisor")?,
+            officers: keys(&self.officers, "officer")?,
+            demo: self.demo,
+        })
     }
 }
 
@@ -147,6 +160,8 @@ impl HubConfig {
 pub struct Trusted {
     pub supervisors: Vec<doorstep_envelope::VerifyingKey>,
     pub officers: Vec<doorstep_envelope::VerifyingKey>,
+    /// Whether demo units' envelopes are taken (a demo hub).
+    pub demo: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -255,6 +270,7 @@ pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> Result<Hub
         supervisors: Vec::new(),
         officers: Vec::new(),
         limits: Limits::default(),
+        demo: false,
     };
     let path = dir.join("hub.toml");
     write_public(&path, &toml_text(&config, &path)?)?;
@@ -346,6 +362,12 @@ impl Hub {
         self.save_config()
     }
 
+    /// Makes this a demo hub (`init --demo`): it enrolls demo units and takes their envelopes.
+    pub fn make_demo(&mut self) -> Result<(), PkiError> {
+        self.config.demo = true;
+        self.save_config()
+    }
+
     fn save_config(&self) -> Result<(), PkiError> {
         let path = self.dir.join("hub.toml");
         write_replacing(&path, &toml_text(&self.config, &path)?)
@@ -364,6 +386,9 @@ impl Hub {
     pub fn enroll(&self, name: &str, v: Validity) -> Result<PathBuf, PkiError> {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(PkiError::DeviceName(name.to_string()));
+        }
+        if doorstep_envelope::DeviceId::is_demo(name) && !self.config.demo {
+            return Err(PkiError::DemoDevice(name.to_string()));
         }
         let mut devices = self.devices()?;
         if devices.devices.iter().any(|d| d.name == name) {

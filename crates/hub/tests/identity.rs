@@ -180,3 +180,49 @@ fn an_envelope_from_an_officer_the_hub_has_not_enrolled_is_refused_until_add_off
     assert_eq!(pki::Hub::open(&hub.dir).unwrap().config.officers, vec![key]);
     drop(running);
 }
+
+/// Demo and real never mix: a demo unit's captures may be simulated, so a hub that is not a
+/// demo hub neither enrolls it nor, should one be enrolled while it was a demo hub, takes its
+/// envelopes (`422 demo-unit`); a demo hub takes them.
+#[test]
+fn only_a_demo_hub_enrolls_a_demo_unit_or_takes_its_envelopes() {
+    let d = tempfile::tempdir().unwrap();
+    let mut hub =
+        pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    common::enroll_officer(&hub, &common::officer_key(0));
+    match hub.enroll("demo-tablet", Validity::days(1)) {
+        Err(pki::PkiError::DemoDevice(name)) => assert_eq!(name, "demo-tablet"),
+        other => panic!("a real hub enrolled a demo unit: {other:?}"),
+    }
+    // The command line says so too, and the real tablet next to it is enrolled as ever.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
+        .arg("--hub")
+        .arg(&hub.dir)
+        .args(["enroll-device", "demo-other"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("demo hub"));
+    let real = common::bundle(&hub, "tablet-a", Validity::days(1));
+
+    // A demo hub enrolls it and takes its envelope.
+    hub = Hub::open(&hub.dir).unwrap(); // with the officer enrolled since it was opened
+    hub.make_demo().unwrap();
+    let demo = common::bundle(&hub, "demo-tablet", Validity::days(1));
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let mut c = client(&demo, running.addr.port());
+    let first = seal_as(&demo, "demo-tablet", 0, 1, 1);
+    assert_eq!(upload(&mut c, &first).unwrap().application_id, first.application_id());
+
+    // The same hub made real again (its settings edited back) refuses the next one, read at
+    // once, and still takes the real tablet's.
+    let path = hub.dir.join("hub.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("demo = true"), "{text}");
+    std::fs::write(&path, text.replace("demo = true", "demo = false")).unwrap();
+    let second = seal_as(&demo, "demo-tablet", 0, 2, 2);
+    assert_eq!(refused(upload(&mut c, &second)), (422, "demo-unit".into()));
+    let mut r = client(&real, running.addr.port());
+    let theirs = seal_as(&real, "tablet-a", 0, 3, 1);
+    assert_eq!(upload(&mut r, &theirs).unwrap().application_id, theirs.application_id());
+    drop(running);
+}

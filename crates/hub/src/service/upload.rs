@@ -221,6 +221,16 @@ impl<S: Store> Service<S> {
             Ok(t) => t,
             Err(e) => return Ok(Reply::error(500, "hub-config", format!("the hub cannot read its officers: {e}"))),
         };
+        // Demo and real never mix: a demo unit's captures may be simulated.
+        if doorstep_envelope::DeviceId::is_demo(&h.device_id.0) && !trusted.demo {
+            return refuse(
+                "demo-unit",
+                format!(
+                    "{} is a demo unit, whose captures may be simulated; only a demo hub takes them",
+                    h.device_id.0
+                ),
+            );
+        }
         if !trusted.officers.iter().any(|k| k.to_bytes() == h.officer_key) {
             return refuse(
                 "officer-key",
