@@ -362,14 +362,19 @@ fn a_visit_stopped_after_payment_records_the_refund() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
-/// Unlock, and a twelve-year-old's card read (twelve this year, whatever the year the test runs
-/// in: a made-up number on the published example's district, with its check character), with
-/// the mother here and the father away, to the services step.
-fn child_with_guardians() -> Vec<ScenarioStep> {
-    let body = format!("110105{}0101001", time::OffsetDateTime::now_utc().year() - 12);
+/// A child's ID number, `age` this year whatever the year the test runs in: a made-up number on
+/// the published example's district, with its check character.
+fn child_id(age: i32) -> String {
+    let body = format!("110105{}0101001", time::OffsetDateTime::now_utc().year() - age);
     let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let sum: u32 = body.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
-    let child_id = format!("{body}{}", ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize]);
+    format!("{body}{}", ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize])
+}
+
+/// Unlock, and a twelve-year-old's card read, with the mother here and the father away, to the
+/// services step.
+fn child_with_guardians() -> Vec<ScenarioStep> {
+    let child_id = child_id(12);
     let mut all = unlock();
     // The child's card on the reader (a scenario's device step), read through the bridge.
     all.extend([
@@ -411,8 +416,14 @@ fn child_with_guardians() -> Vec<ScenarioStep> {
 /// The demo visit from the services to the receipt, waiting before the signatures for the pad
 /// of `signer` (its caption) to be there.
 fn demo_services_to_receipt(signer: &str) -> Vec<ScenarioStep> {
+    demo_to_receipt(&Action::Tap("普通护照 首次申请".into()), signer)
+}
+
+/// The demo visit from its step `from` to the receipt, waiting before the signatures for the
+/// pad of `signer` (its caption) to be there.
+fn demo_to_receipt(from: &Action, signer: &str) -> Vec<ScenarioStep> {
     let demo = steps();
-    let services = demo.iter().position(|s| s.action == Action::Tap("普通护照 首次申请".into())).expect("services");
+    let services = demo.iter().position(|s| s.action == *from).expect("the step to start from");
     let receipt = demo.iter().position(|s| s.action == Action::Wait("打印回执".into())).expect("receipt");
     let mut out = Vec::new();
     for step in &demo[services..=receipt] {
@@ -573,5 +584,61 @@ fn an_entrusted_companion_comes_when_no_guardian_can() {
     let signers: Vec<&str> = record.other_signatures.iter().map(|s| s.signer.as_str()).collect();
     assert_eq!(signers, ["companion"]);
     assert_eq!(sha(&record.other_signatures[0].png), companion.digest);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A five-year-old who is not here: the mother, who is, applies for her. The photo taken is the
+/// printed one the mother brought (recorded as supplied), no fingerprints are taken, the child
+/// does not sign and the mother does, and the sealed application says so.
+#[test]
+fn a_guardian_applies_for_a_young_child_who_is_not_here() {
+    let tmp = tempfile_dir("child-absent");
+    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut all = unlock();
+    all.extend(typed_applicant("残疾申请人", &child_id(5)));
+    all.extend([
+        wait("须登记监护人"),
+        tap("孩子不在场，由在场的监护人代为申请（未满 7 周岁）"),
+        wait("照片用监护人带来的纸质照片翻拍；不采集指纹；孩子不签名。"),
+        tap("母亲"),
+        tap("监护人姓名"),
+        typed("测试母亲"),
+        tap("监护人身份证号码"),
+        typed("11010519491231002X"),
+        tap("监护人电话"),
+        typed("13800138000"),
+        tap("以上为全部有监护权的监护人（已查验户口簿）"),
+        tap("已查验监护关系证明（户口簿、出生医学证明或指定监护文书）"),
+        tap("下一步"),
+        wait("申请办理哪些业务？"),
+        tap("普通护照 首次申请"),
+        tap("下一步"),
+        wait("孩子不在场：请把监护人带来的纸质照片正对镜头拍摄。"),
+        tap("拍照"),
+        ScenarioStep { action: Action::Wait("采用此照片".into()), timeout: Duration::from_secs(60) },
+        tap("采用此照片"),
+        wait("孩子不在场，不采集指纹"),
+        tap("下一步"),
+    ]);
+    all.extend(demo_to_receipt(&Action::Wait("联系方式与领取方式".into()), "监护人（测试母亲）请在此签名"));
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let (record, visit) = sealed(&vault, &hub);
+    let who = visit.state.identified().expect("identified");
+    assert!(who.applied_by_guardian, "the guardian applied for the child");
+    assert_eq!(who.applicant.source, doorstep_core::IdentitySource::Typed);
+    assert!(
+        matches!(visit.state.photo(), Some(doorstep_core::visit::PhotoInput::Supplied { digest, .. }) if *digest == sha(&record.photo_jpeg)),
+        "the photo is the one brought, as sealed"
+    );
+    assert_eq!(visit.state.fingerprints(), Some(&doorstep_core::visit::Fingerprints::ApplicantAbsent));
+    assert!(record.fingerprints.is_empty());
+    let consent = visit.state.consent().expect("consent");
+    assert_eq!(consent.applicant, doorstep_core::visit::ApplicantSignature::AppliedByGuardian);
+    assert!(record.signature_png.is_empty(), "the child did not sign");
+    assert_eq!(consent.guardians.len(), 1, "the mother signed");
+    let signers: Vec<&str> = record.other_signatures.iter().map(|s| s.signer.as_str()).collect();
+    assert_eq!(signers, ["guardian-1"]);
     let _ = std::fs::remove_dir_all(&tmp);
 }

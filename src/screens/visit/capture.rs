@@ -159,8 +159,17 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     }
 }
 
+/// Whether a guardian applies for a child who is not here (the photo is the printed one they
+/// brought, and no fingerprints are taken).
+pub(super) fn child_absent(visit: &doorstep_core::Visit) -> bool {
+    visit.state.identified().is_some_and(|w| w.applied_by_guardian)
+}
+
 fn photo(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.photo.title"));
+    if child_absent(v.visit) {
+        line(ui, Tr::new("visit.photo.supplied"));
+    }
     if v.work.photo.is_some() {
         line(ui, Tr::new("visit.photo.checking"));
     } else if let Some(note) = &v.work.photo_note {
@@ -316,11 +325,15 @@ pub fn act(
                 let digest = digest(&shot.jpeg);
                 drafts.save(&visit.id, part::PHOTO, shot.jpeg.clone());
                 let reason = form.get(OVERRIDE).trim().to_string();
-                cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(PhotoInput::Captured {
-                    digest,
-                    failed_checks: shot.failed.iter().map(|(n, _)| n.to_string()).collect(),
-                    override_reason: (!reason.is_empty()).then_some(reason),
-                })));
+                let failed_checks = shot.failed.iter().map(|(n, _)| n.to_string()).collect();
+                let override_reason = (!reason.is_empty()).then_some(reason);
+                // The child is not here: what the camera took is the printed photo brought along.
+                let input = if child_absent(visit) {
+                    PhotoInput::Supplied { digest, failed_checks, override_reason }
+                } else {
+                    PhotoInput::Captured { digest, failed_checks, override_reason }
+                };
+                cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(input)));
             }
             (Act::ScanFinger, Step::Fingerprints) if work.finger.is_none() => {
                 let Some(finger) = next_finger(&work.attempts, &procedure) else { continue };
@@ -357,7 +370,7 @@ pub fn act(
             }
             (Act::Next, Step::Fingerprints) => {
                 let needed = visit.state.services().map(|s| s.rules.fingerprints);
-                let input = if needed == Some(FingerprintRequirement::NotTaken) {
+                let input = if needed == Some(FingerprintRequirement::NotTaken) || child_absent(visit) {
                     FingerprintsInput::NotTaken
                 } else if needed == Some(FingerprintRequirement::GuardianDecides) && form.is_on(DECLINED) {
                     FingerprintsInput::DeclinedByGuardian

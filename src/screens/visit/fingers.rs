@@ -21,8 +21,9 @@ pub(super) fn procedure(v: &View) -> Procedure {
 pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.fingers.title"));
     let needed = v.visit.state.services().map(|s| s.rules.fingerprints);
-    if needed == Some(FingerprintRequirement::NotTaken) {
-        line(ui, Tr::new("visit.fingers.not_needed"));
+    let absent = super::capture::child_absent(v.visit);
+    if needed == Some(FingerprintRequirement::NotTaken) || absent {
+        line(ui, Tr::new(if absent { "visit.fingers.child_absent" } else { "visit.fingers.not_needed" }));
         actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
         return;
     }

@@ -345,7 +345,7 @@ fn event(visit: &Visit, form: &Form, policy: &doorstep_core::Policy) -> Option<V
                     ..Default::default()
                 },
                 guardians: super::guardian::guardians(form, policy),
-                applied_by_guardian: false,
+                applied_by_guardian: super::guardian::child_absent(form, policy),
             })
         }
         Step::Services => {

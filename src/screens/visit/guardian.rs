@@ -1,7 +1,8 @@
 //! The guardians of a child applicant, on the applicant step: each with custody, here or
 //! consenting in writing, and, when none is here, the adult they entrusted to come with the
-//! child (the companion). A guardian applying for a child under 7 who is not there is not taken
-//! here.
+//! child (the companion). For a child young enough (under 7), a guardian here may apply without
+//! the child: the photo is then the printed one the guardian brought, and no fingerprints are
+//! taken.
 
 use bevy::prelude::*;
 use doorstep_core::person::{CompanionInput, GuardianInput, GuardiansInput, IdDocumentKind, Relation};
@@ -68,6 +69,8 @@ const COMPANION_ENTRUSTED: &str = "companion.entrustment_seen";
 pub const SECOND_ON: &str = "guardian2.listed";
 /// Where the second guardian is: "here", or "absent" with their written consent seen.
 pub const SECOND_WHERE: &str = "guardian2.where";
+/// The child is not here: a guardian who is applies for them (young children only).
+pub const CHILD_ABSENT: &str = "applicant.absent";
 /// The officer confirms every guardian with custody is listed, and saw the proof.
 pub const ALL_LISTED: &str = "guardians.all_listed";
 pub const PROOF: &str = "guardians.proof_seen";
@@ -76,10 +79,28 @@ pub const PROOF: &str = "guardians.proof_seen";
 /// the applicant is that young (the screen shows it once the card is read, or once Next is
 /// refused for the guardian).
 pub fn minor(form: &Form, policy: &doorstep_core::Policy) -> Option<u32> {
+    let below = policy.rules.guardian.required_below_age_years;
+    (age(form)? < below).then_some(below)
+}
+
+/// The applicant's age today, from the ID number on the form.
+fn age(form: &Form) -> Option<u32> {
     let today = crate::settings::now().date();
     let id = doorstep_core::CitizenId::parse(form.get(super::forms::key::ID_NUMBER).trim(), today).ok()?;
-    let below = policy.rules.guardian.required_below_age_years;
-    (doorstep_core::date::age_on(id.birth_date(), today) < below).then_some(below)
+    Some(doorstep_core::date::age_on(id.birth_date(), today))
+}
+
+/// The age below which a guardian may apply without the child, when the form's applicant is
+/// that young.
+fn may_apply_without_child(form: &Form, policy: &doorstep_core::Policy) -> Option<u32> {
+    let below = policy.rules.guardian.may_apply_for_child_below_age_years;
+    (age(form)? < below).then_some(below)
+}
+
+/// Whether the form says a guardian applies for a child who is not here (only offered, and
+/// only sent, for a child young enough; core checks it again).
+pub fn child_absent(form: &Form, policy: &doorstep_core::Policy) -> bool {
+    form.is_on(CHILD_ABSENT) && may_apply_without_child(form, policy).is_some()
 }
 
 fn fields(v: &View, k: &Keys, ui: &mut ChildSpawnerCommands) {
@@ -114,6 +135,17 @@ fn none_here(form: &Form) -> bool {
 /// officer has seen.
 pub fn view(v: &View, below: u32, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.guardian.title").with("age", below));
+    if let Some(young) = may_apply_without_child(v.form, v.policy) {
+        let absent = v.form.is_on(CHILD_ABSENT);
+        ui.spawn(choice_button(
+            Act::Toggle(CHILD_ABSENT),
+            Tr::new("visit.guardian.child_absent").with("age", young),
+            absent,
+        ));
+        if absent {
+            line(ui, Tr::new("visit.guardian.child_absent_means"));
+        }
+    }
     fields(v, &FIRST, ui);
     presence(v, FIRST_WHERE, ["visit.guardian.first_here", "visit.guardian.first_absent"], ui);
     ui.spawn(choice_button(Act::Toggle(SECOND_ON), Tr::new("visit.guardian.second"), v.form.is_on(SECOND_ON)));

@@ -47,10 +47,11 @@ fn companion(visit: &doorstep_core::Visit) -> Option<String> {
     g.companion.as_ref().map(|c| c.name.as_str().to_string())
 }
 
-/// Who signs at this visit: the applicant unless a pre-school child, and each guardian here
-/// (their number and name).
+/// Who signs at this visit: the applicant unless a pre-school child or not here, and each
+/// guardian here (their number and name).
 fn signers(visit: &doorstep_core::Visit) -> (bool, Vec<(usize, String)>) {
-    let pre_school = visit.state.services().is_some_and(|s| s.rules.signature == SignatureRequirement::Guardian);
+    let pre_school = visit.state.services().is_some_and(|s| s.rules.signature == SignatureRequirement::Guardian)
+        || super::capture::child_absent(visit);
     let guardians = visit
         .state
         .identified()
