@@ -39,6 +39,11 @@ enum Command {
         /// takes their envelopes. A hub made without it refuses both.
         #[arg(long)]
         demo: bool,
+        /// With --demo: the demo bureau's private key file a demo vault made beside itself
+        /// (VAULT.demo-bureau-secret.hex), so the demo unit can be provisioned here and `export`
+        /// opens what it sealed.
+        #[arg(long, requires = "demo")]
+        bureau_secret: Option<PathBuf>,
     },
     /// Enroll a tablet: a client certificate from the CA and a provisioning bundle for
     /// `doorstep provision`.
@@ -109,12 +114,17 @@ fn records(hub: &Hub) -> anyhow::Result<Box<dyn Records>> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Init { dir, hosts, listen, url, demo } => {
+        Command::Init { dir, hosts, listen, url, demo, bureau_secret } => {
             let port = listen.rsplit_once(':').map(|(_, p)| p).unwrap_or("8443");
             let url = url.unwrap_or_else(|| format!("https://{}:{port}", hosts.first().map_or("localhost", |h| h)));
             let mut hub = pki::init(&dir, &hosts, &listen, &url)?;
             if demo {
                 hub.make_demo()?;
+            }
+            if let Some(path) = &bureau_secret {
+                let secret =
+                    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                hub.use_demo_bureau(&secret)?;
             }
             let kind = if demo { "demo hub" } else { "hub" };
             println!("{kind} {} created in {}", hub.config.hub_id, dir.display());

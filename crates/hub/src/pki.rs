@@ -368,6 +368,21 @@ impl Hub {
         self.save_config()
     }
 
+    /// A demo hub's bureau becomes the demo unit's (`init --demo --bureau-secret FILE`): the key
+    /// pair a demo vault made beside itself, so that the demo unit, which seals to it, may be
+    /// provisioned here and the back office opens what it sealed. Only a demo hub takes one.
+    pub fn use_demo_bureau(&self, secret_hex: &str) -> Result<(), PkiError> {
+        if !self.config.demo {
+            return Err(PkiError::Key("only a demo hub takes a demo unit's bureau key".into()));
+        }
+        let secret = hex::decode(secret_hex.trim())
+            .ok()
+            .and_then(|b| doorstep_envelope::BureauSecretKey::from_bytes(&b).ok())
+            .ok_or_else(|| PkiError::Key("the bureau's private key is not 32 bytes of hex".into()))?;
+        write_replacing(&bureau_dir(&self.dir).join("bureau.key"), &hex::encode(secret.to_bytes().as_slice()))?;
+        write_replacing(&self.dir.join("bureau.pub"), &hex::encode(secret.public_key().to_bytes()))
+    }
+
     fn save_config(&self) -> Result<(), PkiError> {
         let path = self.dir.join("hub.toml");
         write_replacing(&path, &toml_text(&self.config, &path)?)

@@ -203,11 +203,19 @@ fn only_a_demo_hub_enrolls_a_demo_unit_or_takes_its_envelopes() {
         .unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("demo hub"));
     let real = common::bundle(&hub, "tablet-a", Validity::days(1));
+    // Only a demo hub takes a demo unit's bureau key in place of its own.
+    let demo_bureau = BureauKeyPair::generate(&mut rand::rng());
+    let demo_secret = hex::encode(demo_bureau.secret.to_bytes().as_slice());
+    assert!(matches!(hub.use_demo_bureau(&demo_secret), Err(pki::PkiError::Key(_))));
 
     // A demo hub enrolls it and takes its envelope.
     hub = Hub::open(&hub.dir).unwrap(); // with the officer enrolled since it was opened
     hub.make_demo().unwrap();
+    hub.use_demo_bureau(&demo_secret).unwrap();
     let demo = common::bundle(&hub, "demo-tablet", Validity::days(1));
+    assert_eq!(demo.bureau_key().unwrap().to_bytes(), demo_bureau.public.to_bytes(), "the demo unit's bureau");
+    let kept = std::fs::read_to_string(pki::bureau_dir(&hub.dir).join("bureau.key")).unwrap();
+    assert_eq!(kept, demo_secret, "the back office opens with the demo bureau's key");
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
     let mut c = client(&demo, running.addr.port());
     let first = seal_as(&demo, "demo-tablet", 0, 1, 1);

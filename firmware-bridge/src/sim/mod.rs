@@ -235,7 +235,10 @@ impl Simulator {
             "answer" => f.silent[channel(arg)?.index()] = false,
             "no-finger" => f.no_finger = parse_arg(arg, "no-finger", "COUNT")?,
             "corrupt-after" => f.corrupt_after = Some(parse_arg(arg, "corrupt-after", "BYTES")?),
-            "card" => f.card = Some(card(arg, words.next().unwrap_or_default())?),
+            "card" => {
+                let number = words.next().unwrap_or_default();
+                f.card = Some(card(arg, number, words.next())?);
+            }
             "paper" => {
                 use doorstep_devices::escpos::Paper;
                 f.paper = match arg {
@@ -254,14 +257,16 @@ impl Simulator {
 }
 
 /// The example card with another holder: `name`, and the ID number's birth date and sex (its
-/// 17th digit odd for a man). The number is only checked for its shape: the unit judges it.
-fn card(name: &str, number: &str) -> Result<doorstep_devices::sam::CardIdentity, SimError> {
-    let wrong = SimError::Argument { command: "card", expected: "NAME ID-NUMBER" };
+/// 17th digit odd for a man), first valid on `issued` (YYYYMMDD) when given. The number is only
+/// checked for its shape, the day for being eight digits: the unit judges them.
+fn card(name: &str, number: &str, issued: Option<&str>) -> Result<doorstep_devices::sam::CardIdentity, SimError> {
+    let wrong = SimError::Argument { command: "card", expected: "NAME ID-NUMBER [ISSUED-YYYYMMDD]" };
     let shaped = number.len() == 18
         && number.bytes().take(17).all(|b| b.is_ascii_digit())
         && number.bytes().last().is_some_and(|b| b.is_ascii_digit() || b == b'X');
     // The card's name field holds 15 UTF-16 units: a longer name would be cut on the chip.
-    if name.is_empty() || name.encode_utf16().count() > 15 || !shaped {
+    let day = issued.is_none_or(|d| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()));
+    if name.is_empty() || name.encode_utf16().count() > 15 || !shaped || !day {
         return Err(wrong);
     }
     let sex = if (number.as_bytes()[16] - b'0') % 2 == 1 { '1' } else { '2' };
@@ -270,6 +275,7 @@ fn card(name: &str, number: &str) -> Result<doorstep_devices::sam::CardIdentity,
         sex_code: sex,
         birth_date: number[6..14].to_string(),
         id_number: number.to_string(),
+        valid_from: issued.map_or_else(|| sam::example_identity().valid_from, str::to_string),
         ..sam::example_identity()
     })
 }
@@ -324,11 +330,24 @@ mod tests {
             (placed.name.as_str(), placed.id_number.as_str(), placed.birth_date.as_str(), placed.sex_code),
             ("测试儿童", "11010520140101001X", "20140101", '1')
         );
+        assert_eq!(placed.valid_from, sam::example_identity().valid_from, "the example's day when none is given");
+        sim.command("card 测试 11010519491231002X 20250301").unwrap();
+        assert_eq!(sim.faults().card.clone().expect("a card placed").valid_from, "20250301");
         // Eight characters beyond the basic plane are 16 UTF-16 units: more than the chip holds.
         let long = format!("card {} 11010520140101001X", "\u{20000}".repeat(8));
-        for bad in ["card", "card 测试", "card 测试 1101052014", "card 测试 11010520140101001Y", long.as_str()] {
+        let bad_cards = [
+            "card",
+            "card 测试",
+            "card 测试 1101052014",
+            "card 测试 11010520140101001Y",
+            long.as_str(),
+            "card 测试 11010520140101001X 2025031",
+            "card 测试 11010520140101001X 2025-3-1",
+        ];
+        for bad in bad_cards {
+            let expected = "NAME ID-NUMBER [ISSUED-YYYYMMDD]";
             assert!(
-                matches!(sim.command(bad), Err(SimError::Argument { command: "card", expected: "NAME ID-NUMBER" })),
+                matches!(sim.command(bad), Err(SimError::Argument { command: "card", expected: e }) if e == expected),
                 "{bad}"
             );
         }
