@@ -1,5 +1,6 @@
 //! The root package's integration tests, in one binary so bevy is linked once.
 
+mod applicants;
 mod cli;
 mod exceptions;
 mod faults;

@@ -38,7 +38,7 @@ pub(crate) fn typed(text: &str) -> ScenarioStep {
 }
 
 /// A home visit started for `reason`, the applicant 测试 typed by hand with `id`, and Next.
-fn typed_applicant(reason: &str, id: &str) -> Vec<ScenarioStep> {
+pub(crate) fn typed_applicant(reason: &str, id: &str) -> Vec<ScenarioStep> {
     vec![
         tap(reason),
         tap("姓名（与身份证一致）"),
@@ -50,14 +50,14 @@ fn typed_applicant(reason: &str, id: &str) -> Vec<ScenarioStep> {
 }
 
 /// Taps this vault's PIN on the PIN pad, then "unlock".
-fn unlock() -> Vec<ScenarioStep> {
+pub(crate) fn unlock() -> Vec<ScenarioStep> {
     let mut s: Vec<ScenarioStep> = PIN.chars().map(|c| tap(&c.to_string())).collect();
     s.push(tap("解锁"));
     s
 }
 
 /// The demo scenario with this vault's PIN in place of the demo PIN.
-fn steps() -> Vec<ScenarioStep> {
+pub(crate) fn steps() -> Vec<ScenarioStep> {
     let path = crate::root().join("scenarios/demo-visit.toml");
     let demo = scenario::load(&path).unwrap();
     let home = demo.iter().position(|s| s.action == Action::Wait("开始上门受理".into())).expect("the home step");
@@ -181,7 +181,7 @@ fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
 }
 
 /// Runs `steps` on a fresh unit over `vault` (no peripherals needed) until they end.
-fn run_steps(vault: &std::path::Path, steps: Vec<ScenarioStep>) -> Result<usize, (usize, String)> {
+pub(crate) fn run_steps(vault: &std::path::Path, steps: Vec<ScenarioStep>) -> Result<usize, (usize, String)> {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
     let auth = VaultAuth::new(vault.to_path_buf(), "officer-test".into(), VaultConfig { reserve_bytes: 0 }, None);
@@ -362,81 +362,11 @@ fn a_visit_stopped_after_payment_records_the_refund() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
-/// A child's ID number, `age` this year whatever the year the test runs in: a made-up number on
-/// the published example's district, with its check character.
-fn child_id(age: i32) -> String {
-    let body = format!("110105{}0101001", time::OffsetDateTime::now_utc().year() - age);
-    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
-    format!("{body}{}", ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize])
-}
-
-/// Unlock, and a twelve-year-old's card read, with the mother here and the father away, to the
-/// services step.
-fn child_with_guardians() -> Vec<ScenarioStep> {
-    let child_id = child_id(12);
-    let mut all = unlock();
-    // The child's card on the reader (a scenario's device step), read through the bridge.
-    all.extend([
-        tap("残疾申请人"),
-        ScenarioStep { action: Action::Device(format!("card 测试 {child_id}")), timeout: Duration::from_secs(20) },
-        tap("读取身份证"),
-        wait("已读取身份证"),
-        tap("下一步"),
-    ]);
-    all.extend([
-        // Refused without a guardian, and the guardian's fields appear.
-        wait("须登记监护人"),
-        tap("母亲"),
-        tap("监护人姓名"),
-        typed("测试母亲"),
-        tap("监护人身份证号码"),
-        typed("11010519491231002X"),
-        tap("监护人电话"),
-        typed("13800138000"),
-        // The father has custody too; he is away, and his written consent was seen.
-        tap("还有另一名有监护权的监护人"),
-        wait("另一名有监护权的监护人"),
-        tap("另一名：父亲"),
-        tap("另一名监护人姓名"),
-        typed("测试父亲"),
-        tap("另一名监护人身份证号码"),
-        typed("440524188001010014"),
-        tap("另一名监护人电话"),
-        typed("13900139000"),
-        tap("另一名不在场：已查验其书面同意书"),
-        tap("以上为全部有监护权的监护人（已查验户口簿）"),
-        tap("已查验监护关系证明（户口簿、出生医学证明或指定监护文书）"),
-        tap("下一步"),
-        wait("申请办理哪些业务？"),
-    ]);
-    all
-}
-
-/// The demo visit from the services to the receipt, waiting before the signatures for the pad
-/// of `signer` (its caption) to be there.
-fn demo_services_to_receipt(signer: &str) -> Vec<ScenarioStep> {
-    demo_to_receipt(&Action::Tap("普通护照 首次申请".into()), signer)
-}
-
-/// The demo visit from its step `from` to the receipt, waiting before the signatures for the
-/// pad of `signer` (its caption) to be there.
-fn demo_to_receipt(from: &Action, signer: &str) -> Vec<ScenarioStep> {
-    let demo = steps();
-    let services = demo.iter().position(|s| s.action == *from).expect("the step to start from");
-    let receipt = demo.iter().position(|s| s.action == Action::Wait("打印回执".into())).expect("receipt");
-    let mut out = Vec::new();
-    for step in &demo[services..=receipt] {
-        if step.action == Action::Sign {
-            out.push(wait(signer));
-        }
-        out.push(step.clone());
-    }
-    out
-}
-
 /// The one application the unit sealed, opened with the bureau's key, and the visit in it.
-fn sealed(vault: &std::path::Path, hub: &pki::Hub) -> (doorstep_envelope::ApplicationRecord, doorstep_core::Visit) {
+pub(crate) fn sealed(
+    vault: &std::path::Path,
+    hub: &pki::Hub,
+) -> (doorstep_envelope::ApplicationRecord, doorstep_core::Visit) {
     let v = Vault::unlock(vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
     let outbox = v.outbox().unwrap();
     assert_eq!(outbox.len(), 1, "sealed once");
@@ -460,185 +390,6 @@ pub(crate) fn draft_visit(vault: &std::path::Path) -> doorstep_core::Visit {
 }
 
 /// A signature's SHA-256, as the consent records it.
-fn sha(bytes: &[u8]) -> String {
+pub(crate) fn sha(bytes: &[u8]) -> String {
     hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
-}
-
-/// A twelve-year-old applies with the mother, who is here: the applicant step asks for the
-/// guardian once core refuses the child alone, both sign, and the sealed application carries
-/// the mother's signature beside the child's, each the one drawn.
-#[test]
-fn a_child_applies_with_a_guardian_and_both_sign() {
-    let tmp = tempfile_dir("guardian");
-    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut all = child_with_guardians();
-    // The demo visit from the services on, to the receipt; the mother's pad is there to sign.
-    all.extend(demo_services_to_receipt("监护人（测试母亲）请在此签名"));
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    std::thread::sleep(Duration::from_millis(500));
-    let (record, visit) = sealed(&vault, &hub);
-    let who = visit.state.identified().expect("identified");
-    assert_eq!(who.applicant.source, doorstep_core::IdentitySource::CardReader, "the child's card was read");
-    assert_eq!(who.applicant.age_on(time::OffsetDateTime::now_utc().date()), 12, "the card placed, not the example");
-    let guardians = who.guardians.clone().expect("a guardian");
-    assert_eq!(guardians.guardians[0].name.as_str(), "测试母亲");
-    let consent = visit.state.consent().expect("consent");
-    let doorstep_core::visit::ApplicantSignature::Signed(child) = &consent.applicant else { panic!("the child signs") };
-    assert_eq!(guardians.guardians.len(), 2, "both with custody listed");
-    assert!(!guardians.guardians[1].present, "the father is away (his written consent was seen to list him)");
-    assert_eq!(consent.guardians.len(), 1, "the mother signed, the father (away) did not");
-    assert_eq!(consent.guardians[0].0, 1);
-    assert_ne!(record.other_signatures[0].png, record.signature_png, "two different signatures");
-    assert_eq!(record.other_signatures.len(), 1);
-    assert_eq!(record.other_signatures[0].signer, "guardian-1");
-    assert_eq!(sha(&record.other_signatures[0].png), consent.guardians[0].1.digest);
-    assert_eq!(sha(&record.signature_png), child.digest);
-    let _ = std::fs::remove_dir_all(&tmp);
-}
-
-/// A family-visit endorsement is offered once the officer has seen the relationship proven,
-/// and is applied for with the permit.
-#[test]
-fn a_family_visit_endorsement_needs_the_relationship_seen() {
-    let tmp = tempfile_dir("endorsement");
-    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut steps = unlock();
-    steps.extend(typed_applicant("高龄申请人", "11010519491231002X"));
-    steps.extend([
-        wait("申请办理哪些业务？"),
-        tap("往来港澳通行证 首次申请"),
-        // Not offered yet: a spouse, parent or child there must be proven.
-        wait("T 类签注 3个月多次须满足"),
-        tap("探望配偶、父母或子女（已查验亲属关系证明）"),
-        tap("港澳签注 T 3个月多次有效"),
-        tap("下一步"),
-        wait("拍照"),
-    ]);
-    let outcome = run_steps(&vault, steps);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    let visit = draft_visit(&vault);
-    let chosen = visit.state.services().expect("services chosen");
-    let wanted: Vec<doorstep_core::Service> =
-        ["hk-macao-permit", "hk-macao-endorsement:T:multi:3m"].iter().map(|s| s.parse().unwrap()).collect();
-    assert_eq!(chosen.services, wanted);
-    assert!(chosen.facts.close_relative);
-    let _ = std::fs::remove_dir_all(&tmp);
-}
-
-/// Under 16 the guardian decides on fingerprints: declined, none are taken and the visit goes on.
-#[test]
-fn a_guardian_may_decline_a_childs_fingerprints() {
-    let tmp = tempfile_dir("declined");
-    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut all = child_with_guardians();
-    all.extend([
-        tap("普通护照 首次申请"),
-        tap("下一步"),
-        tap("拍照"),
-        ScenarioStep { action: Action::Wait("采用此照片".into()), timeout: Duration::from_secs(60) },
-        tap("采用此照片"),
-        tap("监护人决定：不为申请人采集指纹"),
-        tap("下一步"),
-        wait("联系方式与领取方式"),
-    ]);
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    std::thread::sleep(Duration::from_millis(500));
-    let visit = draft_visit(&vault);
-    assert_eq!(visit.state.fingerprints(), Some(&doorstep_core::visit::Fingerprints::DeclinedByGuardian));
-    let _ = std::fs::remove_dir_all(&tmp);
-}
-
-/// Both parents away, each having consented in writing: the grandmother they entrusted comes
-/// with the child and signs beside the child; the sealed application carries her signature.
-#[test]
-fn an_entrusted_companion_comes_when_no_guardian_can() {
-    let tmp = tempfile_dir("companion");
-    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut all = child_with_guardians();
-    // Back at the applicant step: the mother is away too, and the grandmother comes instead.
-    all.truncate(all.len() - 2);
-    all.extend([
-        tap("不在场：已查验其书面同意书"),
-        wait("监护人均不在场"),
-        tap("陪同人姓名"),
-        typed("测试祖母"),
-        tap("陪同人身份证号码"),
-        // Made up on the published example's district, with its check character.
-        typed("110105195001010020"),
-        tap("陪同人电话"),
-        typed("13700137000"),
-        tap("已查验每名监护人的委托书"),
-        tap("下一步"),
-        wait("申请办理哪些业务？"),
-    ]);
-    all.extend(demo_services_to_receipt("受委托的陪同人（测试祖母）请在此签名"));
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    std::thread::sleep(Duration::from_millis(500));
-    let (record, visit) = sealed(&vault, &hub);
-    let consent = visit.state.consent().expect("consent");
-    assert!(consent.guardians.is_empty(), "no guardian here to sign");
-    let companion = consent.companion.as_ref().expect("the companion signed");
-    let signers: Vec<&str> = record.other_signatures.iter().map(|s| s.signer.as_str()).collect();
-    assert_eq!(signers, ["companion"]);
-    assert_eq!(sha(&record.other_signatures[0].png), companion.digest);
-    let _ = std::fs::remove_dir_all(&tmp);
-}
-
-/// A five-year-old who is not here: the mother, who is, applies for her. The photo taken is the
-/// printed one the mother brought (recorded as supplied), no fingerprints are taken, the child
-/// does not sign and the mother does, and the sealed application says so.
-#[test]
-fn a_guardian_applies_for_a_young_child_who_is_not_here() {
-    let tmp = tempfile_dir("child-absent");
-    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut all = unlock();
-    all.extend(typed_applicant("残疾申请人", &child_id(5)));
-    all.extend([
-        wait("须登记监护人"),
-        tap("孩子不在场，由在场的监护人代为申请（未满 7 周岁）"),
-        wait("照片用监护人带来的纸质照片翻拍；不采集指纹；孩子不签名。"),
-        tap("母亲"),
-        tap("监护人姓名"),
-        typed("测试母亲"),
-        tap("监护人身份证号码"),
-        typed("11010519491231002X"),
-        tap("监护人电话"),
-        typed("13800138000"),
-        tap("以上为全部有监护权的监护人（已查验户口簿）"),
-        tap("已查验监护关系证明（户口簿、出生医学证明或指定监护文书）"),
-        tap("下一步"),
-        wait("申请办理哪些业务？"),
-        tap("普通护照 首次申请"),
-        tap("下一步"),
-        wait("孩子不在场：请把监护人带来的纸质照片正对镜头拍摄。"),
-        tap("拍照"),
-        ScenarioStep { action: Action::Wait("采用此照片".into()), timeout: Duration::from_secs(60) },
-        tap("采用此照片"),
-        wait("孩子不在场，不采集指纹"),
-        tap("下一步"),
-    ]);
-    all.extend(demo_to_receipt(&Action::Wait("联系方式与领取方式".into()), "监护人（测试母亲）请在此签名"));
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    std::thread::sleep(Duration::from_millis(500));
-    let (record, visit) = sealed(&vault, &hub);
-    let who = visit.state.identified().expect("identified");
-    assert!(who.applied_by_guardian, "the guardian applied for the child");
-    assert_eq!(who.applicant.source, doorstep_core::IdentitySource::Typed);
-    assert!(
-        matches!(visit.state.photo(), Some(doorstep_core::visit::PhotoInput::Supplied { digest, .. }) if *digest == sha(&record.photo_jpeg)),
-        "the photo is the one brought, as sealed"
-    );
-    assert_eq!(visit.state.fingerprints(), Some(&doorstep_core::visit::Fingerprints::ApplicantAbsent));
-    assert!(record.fingerprints.is_empty());
-    let consent = visit.state.consent().expect("consent");
-    assert_eq!(consent.applicant, doorstep_core::visit::ApplicantSignature::AppliedByGuardian);
-    assert!(record.signature_png.is_empty(), "the child did not sign");
-    assert_eq!(consent.guardians.len(), 1, "the mother signed");
-    let signers: Vec<&str> = record.other_signatures.iter().map(|s| s.signer.as_str()).collect();
-    assert_eq!(signers, ["guardian-1"]);
-    let _ = std::fs::remove_dir_all(&tmp);
 }

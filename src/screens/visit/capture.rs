@@ -61,6 +61,11 @@ pub struct Work {
     visit: Option<String>,
     card: Option<Pending<Result<doorstep_devices::sam::CardIdentity, Arg>>>,
     card_note: Option<Tr>,
+    /// The ID card read at this visit: its first valid day (YYYYMMDD; its photo was taken for
+    /// it, by then) and the SHA-256 of the photo it holds, which a 60+ reuse names. Kept for the
+    /// visit (the form is cleared at each step), not in the draft: a visit resumed after a
+    /// restart offers the reuse once the card is read again.
+    card_photo: Option<(String, String)>,
     pub(super) photo: Option<Pending<Result<Shot, Tr>>>,
     pub shot: Option<Shot>,
     /// The cropped photo as the screen shows it (none in headless runs).
@@ -206,11 +211,54 @@ fn photo(v: &View, ui: &mut ChildSpawnerCommands) {
             ui.spawn(text_field(OVERRIDE, Tr::new("visit.photo.override"), 60));
         }
     }
+    match card_photo(v.visit, v.work, v.policy) {
+        Some(Ok((issued, _))) if v.work.shot.is_none() => {
+            ui.spawn(crate::ui::form::choice_button(
+                Act::ReusePhoto,
+                Tr::new("visit.photo.reuse")
+                    .with("date", issued)
+                    .with("age", v.policy.rules.photo_reuse.min_age_years)
+                    .with("years", v.policy.rules.photo_reuse.max_photo_age_years),
+                false,
+            ));
+        }
+        Some(Err(why)) => {
+            line(ui, Tr::new("visit.photo.no_reuse"));
+            line(ui, Tr::message(why));
+        }
+        _ => {}
+    }
     let mut buttons = vec![(Act::TakePhoto, Tr::new("visit.photo.take"), v.work.shot.is_none())];
     if v.work.shot.is_some() {
         buttons.push((Act::Next, Tr::new("visit.photo.use"), true));
     }
     actions(v, buttons);
+}
+
+/// The photo of the ID card read on the applicant step, when the rules let this applicant reuse
+/// an earlier photo (60 and over): the card's first valid day (its photo was taken for it, by
+/// then) and the photo's digest; or why that photo may not be used (taken too long ago). `None`
+/// when reuse is not for this applicant, or no card with a photo was read.
+fn card_photo(
+    visit: &doorstep_core::Visit,
+    work: &Work,
+    policy: &doorstep_core::Policy,
+) -> Option<Result<(time::Date, String), doorstep_core::text::Message>> {
+    let who = visit.state.identified()?;
+    let today = crate::settings::now().date();
+    let rule = &policy.rules.photo_reuse;
+    let birth = who.applicant.identity.birth_date();
+    rule.applies_to(birth, today).ok()?;
+    let (issued, digest) = work.card_photo.as_ref()?;
+    let issued = doorstep_core::date::parse_yyyymmdd(issued)?;
+    if who.applicant.source != doorstep_core::IdentitySource::CardReader {
+        return None;
+    }
+    Some(
+        rule.check(birth, today, issued)
+            .map(|()| (issued, digest.clone()))
+            .map_err(|r| doorstep_core::Localize::message(&r)),
+    )
 }
 
 /// A JPEG as a texture for the screen.
@@ -320,6 +368,15 @@ pub fn act(
                 work.shot = None;
                 work.touch();
             }
+            (Act::ReusePhoto, Step::Photo) => {
+                if let Some(Ok((taken_on, digest))) = card_photo(visit, &work, &policy.0) {
+                    cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(PhotoInput::Reused {
+                        source: doorstep_core::policy::PhotoSource::IdCard,
+                        taken_on,
+                        digest,
+                    })));
+                }
+            }
             (Act::Next, Step::Photo) => {
                 let Some(shot) = &work.shot else { continue };
                 let digest = digest(&shot.jpeg);
@@ -417,6 +474,8 @@ pub fn finish(
                 form.set(key::CARD_BIRTH, card.birth_date.trim());
                 form.set(key::CARD_SEX, card.sex_code.to_string());
                 form.set(key::CARD_EXPIRY, card.valid_until.trim());
+                work.card_photo =
+                    (!card.wlt_photo.is_empty()).then(|| (card.valid_from.trim().to_string(), digest(&card.wlt_photo)));
                 work.card = None;
                 work.card_note = Some(Tr::new("visit.applicant.card_read"));
                 work.touch();

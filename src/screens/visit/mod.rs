@@ -46,6 +46,8 @@ pub enum Act {
     Item(&'static str, String),
     ReadCard,
     TakePhoto,
+    /// Use the photo of the ID card just read (60 and over, under the photo reuse rule).
+    ReusePhoto,
     ScanFinger,
     /// The finger asked for cannot give a print (missing, or bandaged: the reason key).
     NoPrint(&'static str),
