@@ -35,8 +35,6 @@ pub struct Closing {
     sealed: bool,
     print: Option<Pending<Outcome>>,
     note: Option<Tr>,
-    /// No printer took the receipt and it was kept as files: so the visit records it.
-    saved: bool,
     /// Each application number's QR code, drawn for the screen: the applicant can photograph
     /// it when no receipt can be printed.
     pub(super) qr: Vec<(String, Handle<Image>)>,
@@ -385,7 +383,14 @@ pub fn act(
                 started = true;
             }
             (Act::Next, Step::Receipt) => {
-                let method = if c.saved { ReceiptMethod::Saved } else { ReceiptMethod::OnScreen };
+                // Kept as files when they are there, whether this run or one before a restart
+                // saved them.
+                let number = visit.state.applications().and_then(|a| a.first().map(|a| a.number.clone()));
+                let kept = vault_dir
+                    .as_ref()
+                    .zip(number)
+                    .is_some_and(|(d, n)| super::receipt::kept(&super::receipt::folder(&d.0), &n));
+                let method = if kept { ReceiptMethod::Saved } else { ReceiptMethod::OnScreen };
                 cmds.write(VisitCmd::apply(VisitEvent::ReceiptIssued(method)));
             }
             (Act::Rate(stars), Step::Rating) => {
@@ -456,7 +461,6 @@ pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, mut cmds: Mes
                     c.note = paper_low.then(|| Tr::new("visit.receipt.paper_low"));
                 }
                 Outcome::NotPrinted { reason, saved: Ok(pdf) } => {
-                    c.saved = true;
                     let folder = pdf.parent().map(|p| p.display().to_string()).unwrap_or_default();
                     let name = pdf.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                     let tr = Tr::new("visit.receipt.saved").with_arg("reason", reason);

@@ -192,6 +192,12 @@ pub fn save(bytes: &[u8], dir: &Path, number: &str) -> Result<PathBuf, SaveError
     })
 }
 
+/// Whether the receipt of application `number` is kept in `dir`, PNG and PDF both.
+pub fn kept(dir: &Path, number: &str) -> bool {
+    let name = file_name(number);
+    ["png", "pdf"].iter().all(|ext| dir.join(format!("{name}.{ext}")).is_file())
+}
+
 /// A file name from an application number: its letters, digits and dashes only.
 fn file_name(number: &str) -> String {
     let name: String = number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect();
@@ -233,6 +239,10 @@ mod tests {
         let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         names.sort();
         assert_eq!(names, ["DS0123456789AB01.pdf", "DS0123456789AB01.png"]);
+        assert!(kept(&dir, "../DS0123456789AB01"), "found again by its number");
+        std::fs::remove_file(dir.join("DS0123456789AB01.pdf")).unwrap();
+        assert!(!kept(&dir, "DS0123456789AB01"), "a PNG alone is not the receipt kept");
+        save(&bytes, &dir, "DS0123456789AB01").unwrap();
         use std::os::unix::fs::PermissionsExt as _;
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!((mode(&dir), mode(&pdf)), (0o700, 0o600), "the unit's user's only");
