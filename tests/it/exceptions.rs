@@ -55,3 +55,44 @@ fn an_injured_thumb_is_recorded_with_its_certificate_and_the_index_finger_taken(
     assert_eq!(record.valid.len(), 2);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// The right thumb placed again when the left thumb is asked for (the wrong hand): the module
+/// matches it against the thumb taken, the screen says which finger it is and asks for the
+/// left thumb again, and nothing is recorded for the left thumb until it is placed.
+#[test]
+fn a_finger_placed_twice_is_refused_and_the_finger_asked_for_again() {
+    let tmp = tempfile_dir("same-finger");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut steps = demo_until("联系方式与领取方式");
+    let at = steps.iter().position(|s| s.action == Action::Wait("指纹采集".into())).expect("the fingers step") + 1;
+    // The demo visit takes the two thumbs with two taps on 采集: the second is the right
+    // thumb again, refused, then the left thumb.
+    let second =
+        steps[at..].iter().position(|s| s.action == Action::Tap("采集".into())).expect("a first scan") + at + 1;
+    steps.splice(
+        second..second,
+        [
+            wait("下一枚：左手拇指"),
+            doorstep::dev::scenario::ScenarioStep {
+                action: Action::Device("same-finger".into()),
+                timeout: std::time::Duration::from_secs(20),
+            },
+            tap("采集"),
+            wait("这枚与已采集的右手拇指是同一枚手指：请换成左手拇指再采集"),
+            wait("下一枚：左手拇指"),
+        ],
+    );
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), steps, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let visit = draft_visit(&vault);
+    let Some(doorstep_core::visit::Fingerprints::Taken(record)) = visit.state.fingerprints() else {
+        panic!("fingerprints taken: {:?}", visit.step());
+    };
+    let fingers: Vec<u8> = record.attempts.iter().map(|a| a.finger.number()).collect();
+    assert_eq!(fingers, [1, 6], "the right thumb once, then the left thumb");
+    let FingerResult::Print { digest: right, .. } = &record.attempts[0].result else { panic!("a print") };
+    let FingerResult::Print { digest: left, .. } = &record.attempts[1].result else { panic!("a print") };
+    assert_ne!(right, left, "two different fingers kept");
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -136,6 +136,8 @@ pub enum Command {
         page: u16,
     },
     UpChar(u8),
+    /// A template into a buffer (1 or 2): the host sends it in data packets after the ack.
+    DownChar(u8),
     UpImage,
     ReadSysPara,
     /// Register 4 = baud (N × 9600), 5 = security level, 6 = data packet size code.
@@ -157,6 +159,7 @@ impl Command {
             Command::RegModel => 0x05,
             Command::Store { .. } => 0x06,
             Command::UpChar(_) => 0x08,
+            Command::DownChar(_) => 0x09,
             Command::UpImage => 0x0A,
             Command::ReadSysPara => 0x0F,
             Command::SetSysPara { .. } => 0x0E,
@@ -168,7 +171,7 @@ impl Command {
         let mut p = vec![self.code()];
         match *self {
             Command::VerifyPassword(pw) => p.extend_from_slice(&pw.to_be_bytes()),
-            Command::Img2Tz(b) | Command::UpChar(b) => p.push(b),
+            Command::Img2Tz(b) | Command::UpChar(b) | Command::DownChar(b) => p.push(b),
             Command::Search { buffer, start, count } => {
                 p.push(buffer);
                 p.extend_from_slice(&start.to_be_bytes());
@@ -204,6 +207,7 @@ impl Command {
             0x05 => Command::RegModel,
             0x06 => Command::Store { buffer: *rest.first()?, page: u16_at(1)? },
             0x08 => Command::UpChar(*rest.first()?),
+            0x09 => Command::DownChar(*rest.first()?),
             0x0A => Command::UpImage,
             0x0F => Command::ReadSysPara,
             0x0E => Command::SetSysPara { register: *rest.first()?, value: *rest.get(1)? },

@@ -105,9 +105,10 @@ fn a_silent_device_times_out_clearly_and_recovers() {
     fp.handshake(0).expect("works again without a restart");
 }
 
-/// The image the simulated module holds, as the sensor's 4-bit pixels bring it.
-fn simulated_image() -> GreyImage {
-    let img = synthetic_fingerprint(zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT, 1, 170.0, 1.0);
+/// The image of the `n`-th finger placed on the simulated module (from 0; each a finger of its
+/// own), as the sensor's 4-bit pixels bring it.
+fn simulated_image(n: u32) -> GreyImage {
+    let img = synthetic_fingerprint(zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT, 1 + n, 170.0, 1.0);
     zfm::unpack_image(&zfm::pack_image(&img)).unwrap()
 }
 
@@ -120,13 +121,13 @@ fn corrupted_bytes_cost_frames_not_the_capture() {
     let before = host.status().bad_frames;
     sim.command("corrupt-after 20000").unwrap();
     let capture = fp.capture(Duration::from_secs(5)).expect("the driver asks again after a spoiled upload");
-    assert_eq!(capture.image, simulated_image());
+    assert_eq!(capture.image, simulated_image(0));
     assert!(host.status().bad_frames > before, "the damaged frame was seen and dropped");
     // And with random damage at one byte in 100,000, captures still come through.
     sim.command("corrupt 0.00001").unwrap();
-    for _ in 0..2 {
+    for n in 1..3 {
         let capture = fp.capture(Duration::from_secs(5)).expect("capture under line noise");
-        assert_eq!(capture.image, simulated_image());
+        assert_eq!(capture.image, simulated_image(n));
     }
     sim.command("clear").unwrap();
 }
@@ -147,7 +148,7 @@ fn a_disconnect_in_the_middle_of_an_image_upload() {
     });
     let capture = fp.capture(Duration::from_secs(5)).expect("the driver asks again after the cut, without a restart");
     cutter.join().unwrap();
-    assert_eq!(capture.image, simulated_image());
+    assert_eq!(capture.image, simulated_image(0));
     // The frames lost in the cut were seen as lost, on the fingerprint's channel.
     assert!(host.status().gaps[Channel::Fingerprint.index()] > gaps_before, "{:?}", host.status());
     assert!(host.status().up);
@@ -218,4 +219,29 @@ fn the_demo_prints_pass_and_fail_quality_as_labelled() {
             Some(r) => assert!(q.reasons.contains(&r), "{name}: {q:?}"),
         }
     }
+}
+
+/// The guard against a finger placed twice, through the module over the bridge: the template of
+/// each print taken is downloaded into the module's second buffer and matched against the print
+/// just captured (nothing is stored in the module's library). Two different fingers do not
+/// match; the same finger placed again does.
+#[test]
+fn the_module_tells_a_finger_placed_twice_from_another() {
+    let (sim, host) = start(115_200);
+    let mut fp = FingerprintScanner::new(host.channel(Channel::Fingerprint));
+    fp.handshake(0).unwrap();
+    fp.set_packet_size(64).unwrap();
+    let thumb = fp.capture(Duration::from_secs(5)).unwrap();
+    let index = fp.capture(Duration::from_secs(5)).unwrap();
+    assert_ne!(thumb.image, index.image, "each finger placed is a finger of its own");
+    assert!(!fp.same_finger(&thumb.template).unwrap(), "another finger than the thumb");
+    // The thumb placed again (the other hand was asked for).
+    sim.command("same-finger").unwrap();
+    let again = fp.capture(Duration::from_secs(5)).unwrap();
+    assert_eq!(again.image, index.image, "the finger placed before, placed again");
+    assert!(fp.same_finger(&index.template).unwrap(), "the same finger, in 8 packets of 64 bytes");
+    assert!(!fp.same_finger(&thumb.template).unwrap());
+    // A template the module cannot hold is refused before anything is sent.
+    assert!(matches!(fp.same_finger(&[]), Err(DeviceError::Malformed(_))));
+    assert!(matches!(fp.same_finger(&[0; 513]), Err(DeviceError::Malformed(_))));
 }

@@ -1,5 +1,10 @@
-//! The simulated ZFM/R30x fingerprint module: password, capture, image and template uploads,
-//! system parameters, and its baud rate and packet size set over the line.
+//! The simulated ZFM/R30x fingerprint module: password, capture, image and template uploads, a
+//! template downloaded and matched against the one captured, system parameters, and its baud
+//! rate and packet size set over the line.
+//!
+//! Each finger placed is a finger of its own (a synthetic pattern of its own, unless one image
+//! was configured), so that prints of different fingers do not match, except when the
+//! `same-finger` command says the next finger placed is the one placed before.
 
 use std::time::Instant;
 use std::vec;
@@ -13,6 +18,14 @@ use super::{SharedFaults, SimDevice, lock};
 pub struct FingerprintModule {
     decoder: zfm::PacketDecoder,
     image: GreyImage,
+    /// Each finger placed gets a pattern of its own (no image was configured).
+    distinct: bool,
+    /// Fingers placed so far.
+    placed: u32,
+    /// The two character buffers (templates), empty until filled.
+    buffers: [Vec<u8>; 2],
+    /// A template being downloaded into buffer (index), and its bytes so far.
+    download: Option<(usize, Vec<u8>)>,
     faults: SharedFaults,
     password_ok: bool,
     packet_size: usize,
@@ -23,10 +36,17 @@ pub struct FingerprintModule {
 }
 
 impl FingerprintModule {
-    pub fn new(image: GreyImage, faults: SharedFaults) -> FingerprintModule {
+    /// The module, giving `image` for every finger placed, or, with none, a synthetic finger of
+    /// its own for each.
+    pub fn new(image: Option<GreyImage>, faults: SharedFaults) -> FingerprintModule {
+        let distinct = image.is_none();
         FingerprintModule {
             decoder: zfm::PacketDecoder::new(),
-            image,
+            image: image.unwrap_or_else(|| finger(0)),
+            distinct,
+            placed: 0,
+            buffers: [Vec::new(), Vec::new()],
+            download: None,
             faults,
             password_ok: false,
             packet_size: 128,
@@ -48,6 +68,14 @@ impl FingerprintModule {
             let pid = if i + 1 == chunks.len() { Pid::EndData } else { Pid::Data };
             out.extend(zfm::encode_packet(zfm::DEFAULT_ADDRESS, pid, c));
         }
+    }
+
+    /// A finger placed on the sensor: a new one, unless `same-finger` asked for the last again.
+    fn place(&mut self, same: bool) {
+        if self.distinct && self.placed > 0 && !same {
+            self.image = finger(self.placed);
+        }
+        self.placed += 1;
     }
 
     fn template(&self) -> Vec<u8> {
@@ -77,6 +105,18 @@ impl SimDevice for FingerprintModule {
                 Self::ack(out, Confirmation::PacketError, &[]);
                 continue;
             };
+            // A template's data packets after DownChar: no reply, as the module gives none.
+            if let Some((buffer, data)) = &mut self.download
+                && matches!(packet.pid, Pid::Data | Pid::EndData)
+            {
+                data.extend_from_slice(&packet.payload);
+                if packet.pid == Pid::EndData {
+                    let (buffer, data) = (*buffer, std::mem::take(data));
+                    self.buffers[buffer] = data;
+                    self.download = None;
+                }
+                continue;
+            }
             let Some(cmd) = ZfmCommand::parse(&packet.payload) else {
                 Self::ack(out, Confirmation::PacketError, &[]);
                 continue;
@@ -96,14 +136,36 @@ impl SimDevice for FingerprintModule {
                         f.no_finger -= 1;
                         Self::ack(out, Confirmation::NoFinger, &[]);
                     } else {
+                        let same = std::mem::take(&mut f.same_finger);
+                        drop(f);
+                        self.place(same);
                         self.captured = true;
                         Self::ack(out, Confirmation::Ok, &[]);
                     }
                 }
+                ZfmCommand::Img2Tz(b @ 1..=2) if self.captured => {
+                    self.buffers[usize::from(b - 1)] = self.template();
+                    Self::ack(out, Confirmation::Ok, &[]);
+                }
                 ZfmCommand::Img2Tz(_) | ZfmCommand::RegModel | ZfmCommand::Store { .. } => {
                     Self::ack(out, if self.captured { Confirmation::Ok } else { Confirmation::NoValidImage }, &[]);
                 }
-                ZfmCommand::Search { .. } | ZfmCommand::Match => Self::ack(out, Confirmation::NotFound, &[]),
+                ZfmCommand::DownChar(b @ 1..=2) => {
+                    self.download = Some((usize::from(b - 1), Vec::new()));
+                    Self::ack(out, Confirmation::Ok, &[]);
+                }
+                ZfmCommand::DownChar(_) => Self::ack(out, Confirmation::PacketError, &[]),
+                // The two buffers hold one finger's template when they are the same (the
+                // simulator's templates are the image's, so a finger matches only itself).
+                ZfmCommand::Match => {
+                    let [a, b] = &self.buffers;
+                    if !a.is_empty() && a == b {
+                        Self::ack(out, Confirmation::Ok, &200u16.to_be_bytes());
+                    } else {
+                        Self::ack(out, Confirmation::NoMatch, &[0, 0]);
+                    }
+                }
+                ZfmCommand::Search { .. } => Self::ack(out, Confirmation::NotFound, &[]),
                 ZfmCommand::UpImage => {
                     if !self.captured {
                         Self::ack(out, Confirmation::NoValidImage, &[]);
@@ -113,9 +175,10 @@ impl SimDevice for FingerprintModule {
                     let packed = zfm::pack_image(&self.image);
                     self.data_packets(out, &packed);
                 }
-                ZfmCommand::UpChar(_) => {
+                ZfmCommand::UpChar(b) => {
                     Self::ack(out, Confirmation::Ok, &[]);
-                    let t = self.template();
+                    let held = self.buffers.get(usize::from(b.wrapping_sub(1))).filter(|t| !t.is_empty());
+                    let t = held.cloned().unwrap_or_else(|| self.template());
                     self.data_packets(out, &t);
                 }
                 ZfmCommand::ReadSysPara => {
@@ -143,4 +206,9 @@ impl SimDevice for FingerprintModule {
             }
         }
     }
+}
+
+/// The `n`-th synthetic finger (a loop pattern of its own, good quality): no one's real print.
+fn finger(n: u32) -> GreyImage {
+    doorstep_devices::quality::synthetic_fingerprint(zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT, 1 + n, 170.0, 1.0)
 }

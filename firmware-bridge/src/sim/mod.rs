@@ -24,7 +24,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use doorstep_devices::quality::synthetic_fingerprint;
 use doorstep_devices::sam;
 use doorstep_devices::zfm::{self, GreyImage};
 use doorstep_link::Channel;
@@ -67,6 +66,8 @@ pub struct Faults {
     pub card: Option<doorstep_devices::sam::CardIdentity>,
     /// The printer's paper roll (`paper out`, `paper low`, `paper in`).
     pub paper: doorstep_devices::escpos::Paper,
+    /// The next finger placed is the one placed before (`same-finger`, one-shot).
+    pub same_finger: bool,
 }
 
 pub type SharedFaults = Arc<Mutex<Faults>>;
@@ -150,16 +151,12 @@ impl Simulator {
         let path = slave.name().ok_or(SimError::PtyUnnamed)?;
         master.set_timeout(pty::SHORT).map_err(SimError::Pty)?;
         let faults: SharedFaults = Arc::default();
-        let image = cfg
-            .fingerprint
-            .clone()
-            .unwrap_or_else(|| synthetic_fingerprint(zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT, 1, 170.0, 1.0));
         let printer = Printer::new(cfg.printer_out.clone(), faults.clone());
         let receipts = printer.receipts.clone();
         let uart =
             |channel: Channel, device: Box<dyn SimDevice>| SimUart::new(channel, device, faults.clone(), cfg.paced);
         let devices = [
-            uart(Channel::Fingerprint, Box::new(FingerprintModule::new(image, faults.clone()))),
+            uart(Channel::Fingerprint, Box::new(FingerprintModule::new(cfg.fingerprint.clone(), faults.clone()))),
             uart(Channel::IdCard, Box::new(CardReader::new(sam::example_identity(), faults.clone()))),
             uart(Channel::Gnss, Box::<GnssReceiver>::default()),
             uart(Channel::Printer, Box::new(printer)),
@@ -234,6 +231,7 @@ impl Simulator {
             "silent" => f.silent[channel(arg)?.index()] = true,
             "answer" => f.silent[channel(arg)?.index()] = false,
             "no-finger" => f.no_finger = parse_arg(arg, "no-finger", "COUNT")?,
+            "same-finger" => f.same_finger = true,
             "corrupt-after" => f.corrupt_after = Some(parse_arg(arg, "corrupt-after", "BYTES")?),
             "card" => {
                 let number = words.next().unwrap_or_default();

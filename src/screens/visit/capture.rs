@@ -46,11 +46,13 @@ pub struct Shot {
     pub checks: usize,
 }
 
-/// A print taken: the finger, its quality, the image (8-bit grey).
+/// A print taken: the finger, its quality, the image (8-bit grey), and the module's template
+/// of it (to tell it from the fingers taken after it).
 pub struct Print {
     finger: Finger,
     quality: u8,
     image: Vec<u8>,
+    template: Vec<u8>,
 }
 
 /// The step's work in hand: tasks running and what they gave. `generation` changes whenever
@@ -71,7 +73,10 @@ pub struct Work {
     /// The cropped photo as the screen shows it (none in headless runs).
     pub(super) shot_image: Option<Handle<Image>>,
     pub(super) photo_note: Option<Tr>,
-    pub(super) finger: Option<Pending<Result<Print, Arg>>>,
+    pub(super) finger: Option<Pending<Result<Print, Tr>>>,
+    /// The module's template of each print taken at this visit, by finger: a new print is
+    /// matched against them (the same finger placed twice, the wrong hand). In memory only.
+    templates: Vec<(Finger, Vec<u8>)>,
     /// The finger being tried again (its quality was low): how many tries, and the best.
     tries: Option<(Finger, u8, Print)>,
     pub attempts: Vec<Attempt>,
@@ -212,7 +217,8 @@ fn photo(v: &View, ui: &mut ChildSpawnerCommands) {
         }
     }
     match card_photo(v.visit, v.work, v.policy) {
-        Some(Ok((issued, _))) if v.work.shot.is_none() => {
+        // Offered beside a photo taken too: the applicant may rather keep the card's.
+        Some(Ok((issued, _))) => {
             ui.spawn(crate::ui::form::choice_button(
                 Act::ReusePhoto,
                 Tr::new("visit.photo.reuse")
@@ -394,16 +400,30 @@ pub fn act(
             }
             (Act::ScanFinger, Step::Fingerprints) if work.finger.is_none() => {
                 let Some(finger) = next_finger(&work.attempts, &procedure) else { continue };
+                let earlier = work.templates.clone();
                 match host() {
                     Some(h) => {
                         work.finger = Some(crate::tasks::spawn("fingerprint", &waker, move || {
+                            let failed = |e: doorstep_devices::DeviceError| {
+                                Tr::new("visit.fingers.failed").with_arg("reason", device_problem(&e))
+                            };
                             // The module's password (0, the factory default) first, then
                             // larger packets to move the image faster.
                             let mut fp = FingerprintScanner::new(h.channel(Channel::Fingerprint));
-                            fp.handshake(0).map_err(|e| device_problem(&e))?;
-                            fp.set_packet_size(256).map_err(|e| device_problem(&e))?;
-                            let c = fp.capture(FINGER_WAIT).map_err(|e| device_problem(&e))?;
-                            Ok(Print { finger, quality: c.quality.score, image: c.image.pixels })
+                            fp.handshake(0).map_err(failed)?;
+                            fp.set_packet_size(256).map_err(failed)?;
+                            let c = fp.capture(FINGER_WAIT).map_err(failed)?;
+                            // A finger already taken, placed again (the other hand's, say):
+                            // refused, and the finger asked for is asked for again.
+                            for (taken, template) in &earlier {
+                                if fp.same_finger(template).map_err(failed)? {
+                                    return Err(Tr::new("visit.fingers.same_as")
+                                        .with_key("finger", taken.key())
+                                        .with_key("next", finger.key()));
+                                }
+                            }
+                            let (quality, image, template) = (c.quality.score, c.image.pixels, c.template);
+                            Ok(Print { finger, quality, image, template })
                         }));
                         work.finger_note = None;
                     }
@@ -508,7 +528,7 @@ pub fn finish(
         }
     }
     if let Some(task) = &work.finger {
-        let result = task.finished(|| Err(Arg::Key("visit.task_failed")));
+        let result = task.finished(|| Err(Tr::new("visit.task_failed")));
         if let Some(r) = result {
             work.finger = None;
             match r {
@@ -525,6 +545,9 @@ pub fn finish(
                     if valid || tries >= FINGER_TRIES {
                         let d = digest(&best.image);
                         let quality = best.quality;
+                        if valid {
+                            work.templates.push((finger, best.template.clone()));
+                        }
                         drafts.save(&visit.id, &part::finger(finger.number()), best.image);
                         let result = if valid {
                             FingerResult::Print { quality, digest: d }
@@ -547,9 +570,7 @@ pub fn finish(
                         work.tries = Some((finger, tries, best));
                     }
                 }
-                Err(reason) => {
-                    work.finger_note = Some(Tr::new("visit.fingers.failed").with_arg("reason", reason));
-                }
+                Err(why) => work.finger_note = Some(why),
             }
             work.touch();
         }

@@ -33,6 +33,8 @@ pub struct FingerprintScanner<T: Transport> {
     /// Packets decoded but not yet consumed (one read may carry several).
     ready: VecDeque<Result<zfm::Packet, DeviceError>>,
     address: u32,
+    /// The module's data packet size (register 6), as last set: a download is cut to it.
+    packet_size: usize,
     /// How long a reply may take (an image upload gets longer, by baud rate).
     pub reply_timeout: Duration,
     pub thresholds: QualityThresholds,
@@ -45,6 +47,7 @@ impl<T: Transport> FingerprintScanner<T> {
             decoder: PacketDecoder::new(),
             ready: VecDeque::new(),
             address: zfm::DEFAULT_ADDRESS,
+            packet_size: 128,
             reply_timeout: Duration::from_millis(1500),
             thresholds: QualityThresholds::default(),
         }
@@ -131,6 +134,7 @@ impl<T: Transport> FingerprintScanner<T> {
             _ => return Err(DeviceError::Refused(format!("{bytes} is not a ZFM packet size (32, 64, 128, 256)"))),
         };
         self.expect_ok(Command::SetSysPara { register: 6, value: code })?;
+        self.packet_size = bytes;
         Ok(())
     }
 
@@ -182,6 +186,27 @@ impl<T: Transport> FingerprintScanner<T> {
                 }
                 (c, _) => return Err(refused(c)),
             }
+        }
+    }
+
+    /// Whether the finger just captured (its template in buffer 1, where [`Self::capture`] leaves
+    /// it) is the finger `earlier` is the template of, as the module judges (DownChar into
+    /// buffer 2, then Match): the guard against a finger placed twice, the same hand given for
+    /// both. Nothing is stored in the module's library.
+    pub fn same_finger(&mut self, earlier: &[u8]) -> Result<bool, DeviceError> {
+        if earlier.is_empty() || earlier.len() > zfm::MAX_PAYLOAD {
+            return Err(DeviceError::Malformed("a template is 1 to 512 bytes"));
+        }
+        self.expect_ok(Command::DownChar(2))?;
+        let chunks: Vec<&[u8]> = earlier.chunks(self.packet_size.max(32)).collect();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let pid = if i + 1 == chunks.len() { Pid::EndData } else { Pid::Data };
+            self.t.send(&zfm::encode_packet(self.address, pid, chunk))?;
+        }
+        match self.exchange(Command::Match)? {
+            (Confirmation::Ok, _) => Ok(true),
+            (Confirmation::NoMatch, _) => Ok(false),
+            (c, _) => Err(refused(c)),
         }
     }
 
