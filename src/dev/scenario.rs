@@ -53,6 +53,7 @@ struct Written {
     device: Option<String>,
     sign: Option<bool>,
     screenshot: Option<String>,
+    scroll: Option<String>,
     pause: Option<f64>,
     timeout: Option<f64>,
 }
@@ -73,6 +74,9 @@ pub enum Action {
     Device(String),
     Sign,
     Screenshot(String),
+    /// Scroll the screen's body until the text with this label (or a part of it) is at its
+    /// top, as a finger would (for a screenshot of what is below the fold).
+    Scroll(String),
     /// Let the unit run for this long (a trainee watches; the benchmark measures).
     Pause(Duration),
 }
@@ -90,7 +94,9 @@ pub enum ScenarioError {
     Read(PathBuf, std::io::Error),
     #[error("{0}: {1}")]
     Toml(PathBuf, toml::de::Error),
-    #[error("step {0} has {1} actions: give exactly one of tap, type, wait, see, device, sign, screenshot, pause")]
+    #[error(
+        "step {0} has {1} actions: give exactly one of tap, type, wait, see, device, sign, screenshot, scroll, pause"
+    )]
     Actions(usize, usize),
     #[error("step {0}: a timeout or a pause is between 0 and 600 seconds")]
     Timeout(usize),
@@ -114,6 +120,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<ScenarioStep>, ScenarioError
             actions.extend(w.device.map(Action::Device));
             actions.extend(w.sign.filter(|s| *s).map(|_| Action::Sign));
             actions.extend(w.screenshot.map(Action::Screenshot));
+            actions.extend(w.scroll.map(Action::Scroll));
             if let Some(p) = w.pause {
                 if !(0.0..=600.0).contains(&p) {
                     return Err(ScenarioError::Timeout(n));
@@ -204,10 +211,11 @@ fn run(
     parents: Query<&ChildOf>,
     children: Query<&Children>,
     mut interactions: Query<&mut Interaction>,
-    (fields, pads, looks): (
+    (fields, pads, looks, mut scrolled): (
         Query<(), With<crate::ui::form::TextField>>,
         Query<&crate::screens::visit::SignaturePad>,
         Looks,
+        Query<&mut ScrollPosition, With<crate::ui::widgets::Scrolls>>,
     ),
     strings: Res<Strings>,
     guard: Option<Res<TapGuard>>,
@@ -301,6 +309,26 @@ fn run(
             }
         }
         Action::Pause(d) => (now.saturating_sub(started) >= *d).then_some(Ok(())),
+        Action::Scroll(label) => {
+            // The first such text in a scrolling box: the box moves by how far the text's top
+            // is below its own (layout is in physical pixels, the scroll in logical ones).
+            let found = labelled(label, true, &texts, &strings, &shown).into_iter().find_map(|e| {
+                let b = parents.iter_ancestors(e).find(|a| scrolled.contains(*a))?;
+                let ((n, t, _, _), (bn, bt, _, _)) = (laid_out.get(e).ok()?, laid_out.get(b).ok()?);
+                let below = (t.translation.y - n.size.y / 2.0) - (bt.translation.y - bn.size.y / 2.0);
+                Some((b, below * bn.inverse_scale_factor))
+            });
+            match found {
+                Some((b, by)) => {
+                    if let Ok(mut p) = scrolled.get_mut(b) {
+                        p.y = (p.y + by - 8.0).max(0.0);
+                    }
+                    Some(Ok(()))
+                }
+                None if late => Some(Err(format!("no text {label:?} in a scrolling box within {:?}", step.timeout))),
+                None => None,
+            }
+        }
         Action::Device(line) => Some(match &peripherals {
             Some(p) => p.simulate(line),
             None => Err("no peripherals on this unit".into()),

@@ -280,60 +280,86 @@ fn an_idle_unit_does_not_redraw() {
     assert!(after - before <= 3, "{} frames drawn in 6 idle seconds", after - before);
 }
 
-/// The README's demo scenario under Xvfb, in Chinese and in English: every screen of a visit
-/// is photographed (kept under `target/tmp/screenshots/visit-LANG/` to look at; English at the
-/// larger text size and in high contrast), and none has a text outside the window or sticking
-/// out of its box, or one that stands out from what it stands on by less than WCAG asks
-/// (4.5:1; 7:1 in high contrast).
+/// The README's demo scenario under Xvfb, in Chinese and in English, and the scenario of what
+/// it does not show (`scenarios/exceptions-visit.toml`, then a guardian applying for a young
+/// child who is not there): every screen of a visit is photographed (kept under
+/// `target/tmp/screenshots/{visit,exceptions}-LANG/` to look at; English at the larger text
+/// size and in high contrast), and none has a text outside the window or sticking out of its
+/// box, or one that stands out from what it stands on by less than WCAG asks (4.5:1; 7:1 in
+/// high contrast).
 #[test]
 fn every_visit_screen_in_both_languages() {
     let (display, _xvfb) = display(true);
-    for lang in ["zh", "en"] {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots").join(format!("visit-{lang}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("visit-{lang}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&work);
-        std::fs::create_dir_all(&work).unwrap();
-        // English, the longer words, at the larger text size: the hardest case to fit; and in
-        // high contrast.
-        let mut scenario = std::fs::read_to_string(crate::root().join("scenarios/demo-visit.toml")).unwrap();
-        if lang == "en" {
-            let home = "[[step]]\nwait = \"开始上门受理\"\n";
-            assert!(scenario.contains(home), "the scenario waits for the home screen");
-            let larger = "[[step]]\ntap = \"大字\"\n[[step]]\ntap = \"高对比度\"\n";
-            scenario = scenario.replacen(home, &format!("{home}{larger}"), 1);
-        }
-        let scenario_file = work.join("scenario.toml");
-        std::fs::write(&scenario_file, scenario).unwrap();
-        let out = run_scenario(&display, &["--window", "1280x800", "--lang", lang], &work, &scenario_file, &dir);
-        let said = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "the scenario in {lang}: {:?}\n{}",
-            out.status,
-            said.lines().filter(|l| l.starts_with("doorstep")).collect::<Vec<_>>().join("\n")
-        );
-        let mut shots = 0;
-        for entry in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok) {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "json") {
-                let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-                assert_eq!(report["clipped"], serde_json::json!([]), "{lang} {}: clipped text", path.display());
-                assert_eq!(report["low_contrast"], serde_json::json!([]), "{lang} {}: faint text", path.display());
-                let least = if lang == "en" { 7.0 } else { 4.5 };
-                assert_eq!(
-                    report["least_contrast"],
-                    least,
-                    "{lang} {}: judged in high contrast or not",
-                    path.display()
-                );
-                assert!(path.with_extension("png").exists(), "{} was saved", path.with_extension("png").display());
-                shots += 1;
-            }
-        }
-        assert!(shots >= 15, "{lang}: {shots} screens photographed");
-        let _ = std::fs::remove_dir_all(&work);
+    let demo = std::fs::read_to_string(crate::root().join("scenarios/demo-visit.toml")).unwrap();
+    let mut more = std::fs::read_to_string(crate::root().join("scenarios/exceptions-visit.toml")).unwrap();
+    // A five-year-old this year, whatever the year: the guardian applies without the child.
+    let body = format!("110105{}0101002", time::OffsetDateTime::now_utc().year() - 5);
+    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    let child = format!("{body}{}", ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize]);
+    for (key, value) in [
+        ("tap", "残疾申请人"),
+        ("tap", "姓名（与身份证一致）"),
+        ("type", "测试"),
+        ("tap", "公民身份号码（18 位）"),
+        ("type", child.as_str()),
+        ("tap", "下一步"),
+        ("wait", "须登记监护人"),
+        ("tap", "孩子不在场，由在场的监护人代为申请（未满 7 周岁）"),
+        ("wait", "照片用监护人带来的纸质照片翻拍"),
+        ("scroll", "监护人（申请人未满"),
+        ("screenshot", "05-child-absent"),
+    ] {
+        more.push_str(&format!("[[step]]\n{key} = \"{value}\"\n"));
     }
+    for lang in ["zh", "en"] {
+        photographed(&display, lang, "visit", &demo, 15);
+        photographed(&display, lang, "exceptions", &more, 5);
+    }
+}
+
+/// Runs `scenario` in `lang` (English at the larger text size and in high contrast) and checks
+/// each of its screenshots, at least `least` of them, kept under `screenshots/NAME-LANG`.
+fn photographed(display: &str, lang: &str, name: &str, scenario: &str, least: usize) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots").join(format!("{name}-{lang}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{lang}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    // English, the longer words, at the larger text size: the hardest case to fit; and in
+    // high contrast.
+    let mut scenario = scenario.to_string();
+    if lang == "en" {
+        let home = "[[step]]\nwait = \"开始上门受理\"\n";
+        assert!(scenario.contains(home), "the scenario waits for the home screen");
+        let larger = "[[step]]\ntap = \"大字\"\n[[step]]\ntap = \"高对比度\"\n";
+        scenario = scenario.replacen(home, &format!("{home}{larger}"), 1);
+    }
+    let scenario_file = work.join("scenario.toml");
+    std::fs::write(&scenario_file, scenario).unwrap();
+    let out = run_scenario(display, &["--window", "1280x800", "--lang", lang], &work, &scenario_file, &dir);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{name} in {lang}: {:?}\n{}",
+        out.status,
+        said.lines().filter(|l| l.starts_with("doorstep")).collect::<Vec<_>>().join("\n")
+    );
+    let mut shots = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok) {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            assert_eq!(report["clipped"], serde_json::json!([]), "{lang} {}: clipped text", path.display());
+            assert_eq!(report["low_contrast"], serde_json::json!([]), "{lang} {}: faint text", path.display());
+            let least = if lang == "en" { 7.0 } else { 4.5 };
+            assert_eq!(report["least_contrast"], least, "{lang} {}: judged in high contrast or not", path.display());
+            assert!(path.with_extension("png").exists(), "{} was saved", path.with_extension("png").display());
+            shots += 1;
+        }
+    }
+    assert!(shots >= least, "{name} in {lang}: {shots} screens photographed");
+    let _ = std::fs::remove_dir_all(&work);
 }
 
 /// A small screen (800×480) shows the whole of the unlock and home screens, scaled down to fit:
