@@ -138,6 +138,15 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     } else {
         crate::screens::visit::CameraChoice::Native(0)
     });
+    // Documents shown to the camera (a held permit's machine-readable zone): a demo unit
+    // replays a made-up permit.
+    app.insert_resource(crate::screens::visit::DocumentCamera(if demo {
+        crate::screens::visit::CameraChoice::Replay(
+            crate::cli::devices::default_replay_dir().with_file_name("documents"),
+        )
+    } else {
+        crate::screens::visit::CameraChoice::Native(0)
+    }));
     // The simulated printer's receipts (bytes and a PNG of each) go beside the demo vault.
     let receipts = demo.then(|| vault_dir.with_extension("receipts"));
     app.insert_resource(crate::peripherals::Peripherals::start(std::env::var("DOORSTEP_BRIDGE").ok(), demo, receipts));

@@ -333,3 +333,68 @@ fn an_applicant_of_sixty_or_over_reuses_the_id_cards_photo() {
     let _ = std::fs::remove_dir_all(&tmp);
     let _ = std::fs::remove_dir_all(&tmp2);
 }
+
+/// An endorsement on the permit the applicant holds: its machine-readable zone is scanned with
+/// the camera (the demo's made-up permit, read by the OCR-B reader and checked by core's
+/// parser), the fields fill, and the endorsement is offered alone, without a new permit. A
+/// number typed wrong is refused with core's words before anything is sent.
+#[test]
+fn an_endorsement_on_a_held_permit_scanned_with_the_camera() {
+    let tmp = tempfile_dir("held-permit");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut all = unlock();
+    all.extend([
+        tap("高龄申请人"),
+        tap("读取身份证"),
+        wait("已读取身份证"),
+        tap("申请人持有有效的通行证或护照（办理签注用）"),
+        tap("扫描证件机读码"),
+        ScenarioStep {
+            action: Action::Wait("已识别：往来港澳通行证 C12345678".into()),
+            timeout: Duration::from_secs(60),
+        },
+        tap("下一步"),
+        wait("申请办理哪些业务？"),
+        tap("港澳签注 Q 3个月一次有效"),
+        tap("下一步"),
+        ScenarioStep { action: Action::Pause(Duration::from_secs(1)), timeout: Duration::from_secs(20) },
+    ]);
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let visit = draft_visit(&vault);
+    let who = visit.state.identified().expect("identified");
+    let held = &who.applicant.held_documents;
+    assert_eq!(held.len(), 1, "the permit held");
+    assert_eq!(held[0].kind, doorstep_core::DocumentKind::HkMacaoPermit);
+    assert_eq!(held[0].number.as_ref().map(|n| n.as_str()), Some("C12345678"));
+    assert_eq!(held[0].expiry, Some(time::macros::date!(2031 - 06 - 30)));
+    let chosen = visit.state.services().expect("services chosen");
+    let wanted: Vec<doorstep_core::Service> = vec!["hk-macao-endorsement:Q:1x:3m".parse().unwrap()];
+    assert_eq!(chosen.services, wanted, "the endorsement alone, on the permit held");
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    // Typed by hand with a number that is not a permit's: refused under the fields, and the
+    // applicant step stays.
+    let tmp = tempfile_dir("held-typed");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut all = unlock();
+    all.extend([
+        tap("高龄申请人"),
+        tap("读取身份证"),
+        wait("已读取身份证"),
+        tap("申请人持有有效的通行证或护照（办理签注用）"),
+        tap("往来港澳通行证"),
+        tap("证件号码"),
+        typed("X1234"),
+        tap("有效期至（年月日，如 20310630）"),
+        typed("20310630"),
+        tap("下一步"),
+        wait("此号码为 5 位"),
+        ScenarioStep { action: Action::Pause(Duration::from_secs(1)), timeout: Duration::from_secs(20) },
+        ScenarioStep { action: Action::See("申请人是谁？".into()), timeout: Duration::from_secs(20) },
+    ]);
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}

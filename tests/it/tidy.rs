@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::root;
 
 /// Crates that must stay pure: no IO-heavy or platform dependencies, direct or transitive.
-const PURE: [&str; 4] = ["doorstep-core", "doorstep-envelope", "doorstep-link", "doorstep-photo"];
+const PURE: [&str; 5] = ["doorstep-core", "doorstep-envelope", "doorstep-link", "doorstep-photo", "doorstep-mrz-ocr"];
 /// What a pure crate may never pull in.
 const FORBIDDEN: [&str; 6] = ["bevy", "tokio", "sled", "serialport", "nokhwa", "rustls"];
 

@@ -88,6 +88,9 @@ pub(crate) fn run_visit_steps(
     doorstep::app::shell(&mut app, Policy::builtin().unwrap(), std::sync::Arc::new(auth));
     app.insert_resource(doorstep::peripherals::Peripherals::start(None, true, Some(receipts.to_path_buf())));
     app.insert_resource(CameraChoice::Replay(crate::root().join("assets/demo/camera")));
+    app.insert_resource(doorstep::screens::visit::DocumentCamera(CameraChoice::Replay(
+        crate::root().join("assets/demo/documents"),
+    )));
     app.insert_resource(PickupOffice("测试出入境接待大厅".into()));
     app.insert_resource(doorstep::unit_sync::VaultDir(vault.to_path_buf()));
     all.extend(extra);

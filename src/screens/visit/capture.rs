@@ -68,6 +68,9 @@ pub struct Work {
     /// visit (the form is cleared at each step), not in the draft: a visit resumed after a
     /// restart offers the reuse once the card is read again.
     card_photo: Option<(String, String)>,
+    /// The scan of a held document's machine-readable zone, and what came of the last one.
+    pub(super) scan: Option<Pending<Result<doorstep_core::mrz::MrzRecord, Tr>>>,
+    pub(super) scan_note: Option<Tr>,
     pub(super) photo: Option<Pending<Result<Shot, Tr>>>,
     pub shot: Option<Shot>,
     /// The cropped photo as the screen shows it (none in headless runs).
@@ -97,6 +100,13 @@ pub struct LiveAdvice;
 impl Work {
     pub(super) fn touch(&mut self) {
         self.generation += 1;
+    }
+
+    pub fn scan_line(&self) -> Tr {
+        if self.scan.is_some() {
+            return Tr::new("visit.held.scanning");
+        }
+        self.scan_note.clone().unwrap_or_else(|| Tr::new("visit.held.scan_hint"))
     }
 
     pub fn card_line(&self) -> Tr {

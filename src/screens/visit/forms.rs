@@ -131,6 +131,7 @@ fn applicant(v: &View, ui: &mut ChildSpawnerCommands) {
     ui.spawn(Node::default()).with_child(action_button(Act::ReadCard, Tr::new("visit.applicant.read_card"), false));
     ui.spawn(text_field(key::NAME, Tr::new("visit.applicant.name"), 30));
     ui.spawn(text_field(key::ID_NUMBER, Tr::new("visit.applicant.id_number"), 18));
+    super::held::view(v, ui);
     if let Some(below) = super::guardian::minor(v.form, v.policy) {
         super::guardian::view(v, below, ui);
     }
@@ -342,6 +343,7 @@ fn event(visit: &Visit, form: &Form, policy: &doorstep_core::Policy) -> Option<V
                     card_birth_date: text(key::CARD_BIRTH),
                     card_sex: sex,
                     card_expiry: text(key::CARD_EXPIRY),
+                    held_documents: super::held::held(form).ok().flatten().into_iter().collect(),
                     ..Default::default()
                 },
                 guardians: super::guardian::guardians(form, policy),
@@ -418,6 +420,10 @@ pub fn act(
                     reason: form.get(key::ABANDON_REASON).trim().to_string(),
                     refund_reference: (!refund.is_empty()).then_some(refund),
                 })));
+            }
+            // A held document half written: said under its fields, nothing sent.
+            Act::Next if visit.step() == Step::Applicant && super::held::held(&form).is_err() => {
+                form.choose(super::held::CHECKED, "1");
             }
             Act::Next if form_step => {
                 if let Some(e) = event(visit, &form, &flow_policy.0) {

@@ -86,6 +86,14 @@ pub enum Frames {
 }
 
 impl Frames {
+    /// How many frames a replay has (it goes round them); `None` for a real camera.
+    pub fn replayed(&self) -> Option<usize> {
+        match self {
+            Frames::Replay(frames, _) => Some(frames.len()),
+            Frames::Native(_) => None,
+        }
+    }
+
     pub fn next(&mut self) -> Result<RgbImage, Tr> {
         match self {
             Frames::Replay(frames, at) => {

@@ -9,6 +9,7 @@ mod details;
 mod fingers;
 mod forms;
 mod guardian;
+mod held;
 mod live;
 mod receipt;
 mod sign;
@@ -26,6 +27,7 @@ use crate::visit_flow::{VisitCmd, VisitFlow};
 
 pub use capture::Work;
 pub use forms::PickupOffice;
+pub use held::DocumentCamera;
 pub use live::CameraChoice;
 pub use sign::SignaturePad;
 
@@ -45,6 +47,8 @@ pub enum Act {
     /// An item of a list (the policy's ids) switched on or off (`list`, `item`).
     Item(&'static str, String),
     ReadCard,
+    /// Scan the machine-readable zone of the document the applicant holds, with the camera.
+    ScanMrz,
     TakePhoto,
     /// Use the photo of the ID card just read (60 and over, under the photo reuse rule).
     ReusePhoto,
@@ -113,6 +117,7 @@ pub fn plugin(app: &mut App) {
             capture::act,
             sign::act,
             capture::finish,
+            held::scan,
             closing::act,
             closing::finish,
             receipt::draw_qr,
