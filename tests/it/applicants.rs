@@ -299,14 +299,34 @@ fn an_applicant_of_sixty_or_over_reuses_the_id_cards_photo() {
     let tmp = tempfile_dir("reuse");
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     let mut all = to_photo(year - 1);
+    // A photo taken first and used, then the step gone back to and the card's photo chosen
+    // instead: the photo taken is dropped, so none of the unit's is sealed with the reuse.
     all.extend([
-        tap(&format!("沿用身份证上的照片（证件 {}-03-01 起有效；60 周岁以上可用近 5 年内的照片）", year - 1)),
+        tap("拍照"),
+        ScenarioStep { action: Action::Wait("采用此照片".into()), timeout: Duration::from_secs(60) },
+        tap("采用此照片"),
+        wait("指纹采集"),
+        tap("照片"),
+        wait(&format!("身份证 {}-03-01 起有效", year - 1)),
+        tap("沿用身份证上的照片"),
         wait("指纹采集"),
     ]);
     let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
     assert!(outcome.is_ok(), "{outcome:?}");
     std::thread::sleep(Duration::from_millis(500));
     let visit = draft_visit(&vault);
+    let v = doorstep_vault::Vault::unlock(
+        &vault,
+        "officer-test",
+        crate::sync::PIN,
+        1_790_000_000,
+        doorstep_vault::VaultConfig { reserve_bytes: 0 },
+    )
+    .unwrap();
+    let kept =
+        v.load_draft(&visit.id, doorstep::visit_flow::part::PHOTO).unwrap().map(|b| b.to_vec()).unwrap_or_default();
+    assert!(kept.is_empty(), "the photo taken before the reuse is not kept");
+    drop(v);
     let card_photo = sha(&doorstep_devices::sam::example_identity().wlt_photo);
     let taken_on = time::Date::from_calendar_date(year - 1, time::Month::March, 1).unwrap();
     assert_eq!(
@@ -324,7 +344,7 @@ fn an_applicant_of_sixty_or_over_reuses_the_id_cards_photo() {
     let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
     assert!(outcome.is_ok(), "{outcome:?}");
     let mut offered = to_photo(year - 8);
-    offered.push(tap(&format!("沿用身份证上的照片（证件 {}-03-01 起有效；60 周岁以上可用近 5 年内的照片）", year - 8)));
+    offered.push(tap("沿用身份证上的照片"));
     let tmp2 = tempfile_dir("reuse-old-tap");
     let (_hub2, vault2) = hub_and_vault_as(&tmp2, DEVICE);
     let last = offered.len(); // steps are counted from 1
@@ -393,6 +413,35 @@ fn an_endorsement_on_a_held_permit_scanned_with_the_camera() {
         wait("此号码为 5 位"),
         ScenarioStep { action: Action::Pause(Duration::from_secs(1)), timeout: Duration::from_secs(20) },
         ScenarioStep { action: Action::See("申请人是谁？".into()), timeout: Duration::from_secs(20) },
+    ]);
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A guardian who declines the child's fingerprints and then changes their mind: what was taken
+/// before is gone, the thumb is asked for again, and the same thumb placed again is taken (not
+/// refused as a finger already taken: nothing of the declined prints is kept to match against).
+#[test]
+fn a_guardian_who_declines_then_agrees_starts_the_fingers_again() {
+    let tmp = tempfile_dir("declined-then-agreed");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut all = child_with_guardians();
+    all.extend([
+        tap("普通护照 首次申请"),
+        tap("下一步"),
+        tap("拍照"),
+        ScenarioStep { action: Action::Wait("采用此照片".into()), timeout: Duration::from_secs(60) },
+        tap("采用此照片"),
+        wait("下一枚：右手拇指"),
+        tap("采集"),
+        wait("下一枚：左手拇指"),
+        tap("监护人决定：不为申请人采集指纹"),
+        tap("监护人决定：不为申请人采集指纹"),
+        wait("下一枚：右手拇指"),
+        ScenarioStep { action: Action::Device("same-finger".into()), timeout: Duration::from_secs(20) },
+        tap("采集"),
+        wait("下一枚：左手拇指"),
     ]);
     let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
     assert!(outcome.is_ok(), "{outcome:?}");

@@ -235,7 +235,7 @@ fn the_module_tells_a_finger_placed_twice_from_another() {
     let index = fp.capture(Duration::from_secs(5)).unwrap();
     assert_ne!(thumb.image, index.image, "each finger placed is a finger of its own");
     assert!(!fp.same_finger(&thumb.template).unwrap(), "another finger than the thumb");
-    // The thumb placed again (the other hand was asked for).
+    // The index finger placed again (the next finger was asked for).
     sim.command("same-finger").unwrap();
     let again = fp.capture(Duration::from_secs(5)).unwrap();
     assert_eq!(again.image, index.image, "the finger placed before, placed again");

@@ -48,6 +48,10 @@ pub enum PkiError {
         "{0} names a demo unit (its captures may be simulated): only a demo hub (`doorstep-hub init --demo`) enrolls one"
     )]
     DemoDevice(String),
+    #[error(
+        "{0} is not a demo unit's name (demo-…): a demo hub, whose bureau key is a demo's, enrolls demo units only"
+    )]
+    RealDeviceAtDemoHub(String),
 }
 
 /// `Io` for a path, as a closure for `map_err`.
@@ -83,7 +87,8 @@ pub struct HubConfig {
     pub limits: Limits,
     /// A demo hub (`init --demo`), for a demo unit on the same machine: it enrolls demo units
     /// (device names starting `demo-`) and takes their envelopes, whose captures may be
-    /// simulated. Any other hub refuses both (`422 demo-unit`).
+    /// simulated, and no others (`422 real-unit`). Any other hub refuses demo units (`422
+    /// demo-unit`).
     #[serde(default)]
     pub demo: bool,
 }
@@ -402,8 +407,11 @@ impl Hub {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(PkiError::DeviceName(name.to_string()));
         }
-        if doorstep_envelope::DeviceId::is_demo(name) && !self.config.demo {
-            return Err(PkiError::DemoDevice(name.to_string()));
+        // Demo and real never mix, either way.
+        match (doorstep_envelope::DeviceId::is_demo(name), self.config.demo) {
+            (true, false) => return Err(PkiError::DemoDevice(name.to_string())),
+            (false, true) => return Err(PkiError::RealDeviceAtDemoHub(name.to_string())),
+            _ => {}
         }
         let mut devices = self.devices()?;
         if devices.devices.iter().any(|d| d.name == name) {

@@ -183,7 +183,7 @@ fn an_envelope_from_an_officer_the_hub_has_not_enrolled_is_refused_until_add_off
 
 /// Demo and real never mix: a demo unit's captures may be simulated, so a hub that is not a
 /// demo hub neither enrolls it nor, should one be enrolled while it was a demo hub, takes its
-/// envelopes (`422 demo-unit`); a demo hub takes them.
+/// envelopes (`422 demo-unit`); a demo hub takes them, and no real tablet's (`422 real-unit`).
 #[test]
 fn only_a_demo_hub_enrolls_a_demo_unit_or_takes_its_envelopes() {
     let d = tempfile::tempdir().unwrap();
@@ -203,6 +203,7 @@ fn only_a_demo_hub_enrolls_a_demo_unit_or_takes_its_envelopes() {
         .unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("demo hub"));
     let real = common::bundle(&hub, "tablet-a", Validity::days(1));
+    let other = common::bundle(&hub, "tablet-b", Validity::days(1));
     // Only a demo hub takes a demo unit's bureau key in place of its own.
     let demo_bureau = BureauKeyPair::generate(&mut rand::rng());
     let demo_secret = hex::encode(demo_bureau.secret.to_bytes().as_slice());
@@ -213,6 +214,9 @@ fn only_a_demo_hub_enrolls_a_demo_unit_or_takes_its_envelopes() {
     hub.make_demo().unwrap();
     hub.use_demo_bureau(&demo_secret).unwrap();
     let demo = common::bundle(&hub, "demo-tablet", Validity::days(1));
+    // A demo hub enrolls no real tablet, and refuses the real tablet enrolled before it was
+    // made a demo hub.
+    assert!(matches!(hub.enroll("tablet-c", Validity::days(1)), Err(pki::PkiError::RealDeviceAtDemoHub(_))));
     assert_eq!(demo.bureau_key().unwrap().to_bytes(), demo_bureau.public.to_bytes(), "the demo unit's bureau");
     let kept = std::fs::read_to_string(pki::bureau_dir(&hub.dir).join("bureau.key")).unwrap();
     assert_eq!(kept, demo_secret, "the back office opens with the demo bureau's key");
@@ -220,6 +224,8 @@ fn only_a_demo_hub_enrolls_a_demo_unit_or_takes_its_envelopes() {
     let mut c = client(&demo, running.addr.port());
     let first = seal_as(&demo, "demo-tablet", 0, 1, 1);
     assert_eq!(upload(&mut c, &first).unwrap().application_id, first.application_id());
+    let mut b = client(&other, running.addr.port());
+    assert_eq!(refused(upload(&mut b, &seal_as(&other, "tablet-b", 0, 4, 1))), (422, "real-unit".into()));
 
     // The same hub made real again (its settings edited back) refuses the next one, read at
     // once, and still takes the real tablet's.

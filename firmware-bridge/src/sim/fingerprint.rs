@@ -18,8 +18,8 @@ use super::{SharedFaults, SimDevice, lock};
 pub struct FingerprintModule {
     decoder: zfm::PacketDecoder,
     image: GreyImage,
-    /// Each finger placed gets a pattern of its own (no image was configured).
-    distinct: bool,
+    /// The image configured, if one was: each finger placed is a variant of it.
+    configured: Option<GreyImage>,
     /// Fingers placed so far.
     placed: u32,
     /// The two character buffers (templates), empty until filled.
@@ -39,11 +39,10 @@ impl FingerprintModule {
     /// The module, giving `image` for every finger placed, or, with none, a synthetic finger of
     /// its own for each.
     pub fn new(image: Option<GreyImage>, faults: SharedFaults) -> FingerprintModule {
-        let distinct = image.is_none();
         FingerprintModule {
             decoder: zfm::PacketDecoder::new(),
-            image: image.unwrap_or_else(|| finger(0)),
-            distinct,
+            image: image.clone().unwrap_or_else(|| finger(0)),
+            configured: image,
             placed: 0,
             buffers: [Vec::new(), Vec::new()],
             download: None,
@@ -72,8 +71,11 @@ impl FingerprintModule {
 
     /// A finger placed on the sensor: a new one, unless `same-finger` asked for the last again.
     fn place(&mut self, same: bool) {
-        if self.distinct && self.placed > 0 && !same {
-            self.image = finger(self.placed);
+        if self.placed > 0 && !same {
+            self.image = match &self.configured {
+                Some(image) => variant(image, self.placed),
+                None => finger(self.placed),
+            };
         }
         self.placed += 1;
     }
@@ -105,17 +107,26 @@ impl SimDevice for FingerprintModule {
                 Self::ack(out, Confirmation::PacketError, &[]);
                 continue;
             };
-            // A template's data packets after DownChar: no reply, as the module gives none.
-            if let Some((buffer, data)) = &mut self.download
-                && matches!(packet.pid, Pid::Data | Pid::EndData)
-            {
-                data.extend_from_slice(&packet.payload);
-                if packet.pid == Pid::EndData {
-                    let (buffer, data) = (*buffer, std::mem::take(data));
-                    self.buffers[buffer] = data;
-                    self.download = None;
+            // A template's data packets after DownChar: no reply, as the module gives none. Data
+            // with no download asked for is dropped; one longer than a template ends the
+            // download with the buffer empty (Match then fails rather than use an old one).
+            if matches!(packet.pid, Pid::Data | Pid::EndData) {
+                if let Some((buffer, data)) = &mut self.download {
+                    data.extend_from_slice(&packet.payload);
+                    if data.len() > zfm::MAX_PAYLOAD {
+                        self.buffers[*buffer].clear();
+                        self.download = None;
+                    } else if packet.pid == Pid::EndData {
+                        let (buffer, data) = (*buffer, std::mem::take(data));
+                        self.buffers[buffer] = data;
+                        self.download = None;
+                    }
                 }
                 continue;
+            }
+            // A command while a download is unfinished ends it, the buffer empty.
+            if let Some((buffer, _)) = self.download.take() {
+                self.buffers[buffer].clear();
             }
             let Some(cmd) = ZfmCommand::parse(&packet.payload) else {
                 Self::ack(out, Confirmation::PacketError, &[]);
@@ -151,6 +162,7 @@ impl SimDevice for FingerprintModule {
                     Self::ack(out, if self.captured { Confirmation::Ok } else { Confirmation::NoValidImage }, &[]);
                 }
                 ZfmCommand::DownChar(b @ 1..=2) => {
+                    self.buffers[usize::from(b - 1)].clear();
                     self.download = Some((usize::from(b - 1), Vec::new()));
                     Self::ack(out, Confirmation::Ok, &[]);
                 }
@@ -159,7 +171,9 @@ impl SimDevice for FingerprintModule {
                 // simulator's templates are the image's, so a finger matches only itself).
                 ZfmCommand::Match => {
                     let [a, b] = &self.buffers;
-                    if !a.is_empty() && a == b {
+                    if a.is_empty() || b.is_empty() {
+                        Self::ack(out, Confirmation::TemplateReadError, &[0, 0]);
+                    } else if a == b {
                         Self::ack(out, Confirmation::Ok, &200u16.to_be_bytes());
                     } else {
                         Self::ack(out, Confirmation::NoMatch, &[0, 0]);
@@ -211,4 +225,103 @@ impl SimDevice for FingerprintModule {
 /// The `n`-th synthetic finger (a loop pattern of its own, good quality): no one's real print.
 fn finger(n: u32) -> GreyImage {
     doorstep_devices::quality::synthetic_fingerprint(zfm::IMAGE_WIDTH, zfm::IMAGE_HEIGHT, 1 + n, 170.0, 1.0)
+}
+
+/// The `n`-th finger placed when one image was configured: the image shifted along its rows by a
+/// step of its own (the same ridges, another finger's template).
+fn variant(image: &GreyImage, n: u32) -> GreyImage {
+    let w = image.width.max(1);
+    let shift = (n as usize * 37) % w;
+    let mut pixels = image.pixels.clone();
+    for row in pixels.chunks_mut(w) {
+        row.rotate_left(shift.min(row.len()));
+    }
+    GreyImage { width: image.width, height: image.height, pixels }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sends `packets` and gives the confirmation codes of the acks that came back.
+    fn send(m: &mut FingerprintModule, packets: &[(Pid, Vec<u8>)]) -> Vec<Confirmation> {
+        let mut out = Vec::new();
+        for (pid, payload) in packets {
+            m.receive(&zfm::encode_packet(zfm::DEFAULT_ADDRESS, *pid, payload), &mut out);
+        }
+        let mut d = zfm::PacketDecoder::new();
+        d.push(&out)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|p| p.pid == Pid::Ack)
+            .map(|p| Confirmation::from_u8(p.payload[0]))
+            .collect()
+    }
+
+    fn cmd(c: ZfmCommand) -> (Pid, Vec<u8>) {
+        (Pid::Command, c.payload())
+    }
+
+    /// Places a finger and fills buffer 1 with its template; gives the template.
+    fn capture(m: &mut FingerprintModule) -> Vec<u8> {
+        assert_eq!(send(m, &[cmd(ZfmCommand::GenImg), cmd(ZfmCommand::Img2Tz(1))]), [Confirmation::Ok; 2]);
+        m.buffers[0].clone()
+    }
+
+    fn module(image: Option<GreyImage>) -> FingerprintModule {
+        let mut m = FingerprintModule::new(image, SharedFaults::default());
+        assert_eq!(send(&mut m, &[cmd(ZfmCommand::VerifyPassword(0))]), [Confirmation::Ok]);
+        m
+    }
+
+    fn download(template: &[u8]) -> Vec<(Pid, Vec<u8>)> {
+        vec![
+            cmd(ZfmCommand::DownChar(2)),
+            (Pid::Data, template[..256].to_vec()),
+            (Pid::EndData, template[256..].to_vec()),
+        ]
+    }
+
+    /// With one image configured (the standalone simulator's `--fingerprint`), each finger placed
+    /// is still a finger of its own: it matches itself and not the one before.
+    #[test]
+    fn a_configured_image_still_gives_a_finger_of_its_own_each_time() {
+        let image = finger(5);
+        let mut m = module(Some(image.clone()));
+        let first = capture(&mut m);
+        assert_eq!(m.image, image, "the configured image first");
+        let second = capture(&mut m);
+        assert_ne!(first, second);
+        let mut asked = download(&first);
+        asked.push(cmd(ZfmCommand::Match));
+        assert_eq!(send(&mut m, &asked), [Confirmation::Ok, Confirmation::NoMatch]);
+        let mut asked = download(&second);
+        asked.push(cmd(ZfmCommand::Match));
+        assert_eq!(send(&mut m, &asked), [Confirmation::Ok, Confirmation::Ok]);
+    }
+
+    /// A download cut short by a command, too long, or never asked for leaves no old template
+    /// to match against: Match says it has none to read.
+    #[test]
+    fn a_broken_download_leaves_nothing_to_match() {
+        let mut m = module(None);
+        let t = capture(&mut m);
+        assert_eq!(send(&mut m, &[cmd(ZfmCommand::Match)]), [Confirmation::TemplateReadError], "nothing downloaded");
+        // Cut short: DownChar, half the template, then a command.
+        let cut = [cmd(ZfmCommand::DownChar(2)), (Pid::Data, t[..256].to_vec()), cmd(ZfmCommand::Match)];
+        assert_eq!(send(&mut m, &cut), [Confirmation::Ok, Confirmation::TemplateReadError]);
+        // Too long: more than a template.
+        let long = [cmd(ZfmCommand::DownChar(2)), (Pid::Data, vec![1; 400]), (Pid::EndData, vec![1; 400])];
+        assert_eq!(send(&mut m, &long), [Confirmation::Ok]);
+        assert_eq!(send(&mut m, &[cmd(ZfmCommand::Match)]), [Confirmation::TemplateReadError]);
+        // Data with no download asked for: no reply, and it is no command (0x01 would place a
+        // finger).
+        let placed = m.placed;
+        assert!(send(&mut m, &[(Pid::EndData, vec![0x01])]).is_empty());
+        assert_eq!(m.placed, placed);
+        // A download whole after all that: the finger matches itself.
+        let mut asked = download(&t);
+        asked.push(cmd(ZfmCommand::Match));
+        assert_eq!(send(&mut m, &asked), [Confirmation::Ok, Confirmation::Ok]);
+    }
 }

@@ -157,7 +157,7 @@ impl Simulator {
             |channel: Channel, device: Box<dyn SimDevice>| SimUart::new(channel, device, faults.clone(), cfg.paced);
         let devices = [
             uart(Channel::Fingerprint, Box::new(FingerprintModule::new(cfg.fingerprint.clone(), faults.clone()))),
-            uart(Channel::IdCard, Box::new(CardReader::new(sam::example_identity(), faults.clone()))),
+            uart(Channel::IdCard, Box::new(CardReader::new(demo_card(), faults.clone()))),
             uart(Channel::Gnss, Box::<GnssReceiver>::default()),
             uart(Channel::Printer, Box::new(printer)),
         ];
@@ -254,6 +254,17 @@ impl Simulator {
     }
 }
 
+/// The card on the simulated reader: the published example identity, first valid on 1 January
+/// two years ago (the year from the clock), so that a demo's 60+ applicant may always reuse its
+/// photo under the 5-year rule, whatever year the demo runs in.
+pub fn demo_card() -> doorstep_devices::sam::CardIdentity {
+    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400);
+    // Whole Gregorian years since 1970 (400 years are 146,097 days): a day off at New Year
+    // at most, which two years back does not mind.
+    let year = 1970 + days * 400 / 146_097;
+    doorstep_devices::sam::CardIdentity { valid_from: format!("{}0101", year - 2), ..sam::example_identity() }
+}
+
 /// The example card with another holder: `name`, and the ID number's birth date and sex (its
 /// 17th digit odd for a man), first valid on `issued` (YYYYMMDD) when given. The number is only
 /// checked for its shape, the day for being eight digits: the unit judges them.
@@ -273,8 +284,8 @@ fn card(name: &str, number: &str, issued: Option<&str>) -> Result<doorstep_devic
         sex_code: sex,
         birth_date: number[6..14].to_string(),
         id_number: number.to_string(),
-        valid_from: issued.map_or_else(|| sam::example_identity().valid_from, str::to_string),
-        ..sam::example_identity()
+        valid_from: issued.map_or_else(|| demo_card().valid_from, str::to_string),
+        ..demo_card()
     })
 }
 
@@ -328,7 +339,12 @@ mod tests {
             (placed.name.as_str(), placed.id_number.as_str(), placed.birth_date.as_str(), placed.sex_code),
             ("测试儿童", "11010520140101001X", "20140101", '1')
         );
-        assert_eq!(placed.valid_from, sam::example_identity().valid_from, "the example's day when none is given");
+        assert_eq!(placed.valid_from, demo_card().valid_from, "the demo card's day when none is given");
+        let year: i32 = demo_card().valid_from[..4].parse().unwrap();
+        assert!(
+            (2024..2200).contains(&year) && demo_card().valid_from.ends_with("0101"),
+            "two years back, from the clock"
+        );
         sim.command("card 测试 11010519491231002X 20250301").unwrap();
         assert_eq!(sim.faults().card.clone().expect("a card placed").valid_from, "20250301");
         // Eight characters beyond the basic plane are 16 UTF-16 units: more than the chip holds.

@@ -64,10 +64,11 @@ pub struct Work {
     card: Option<Pending<Result<doorstep_devices::sam::CardIdentity, Arg>>>,
     card_note: Option<Tr>,
     /// The ID card read at this visit: its first valid day (YYYYMMDD; its photo was taken for
-    /// it, by then) and the SHA-256 of the photo it holds, which a 60+ reuse names. Kept for the
+    /// it, by then), the SHA-256 of the photo it holds, which a 60+ reuse names, and its number
+    /// (the reuse is offered only while the applicant is the card's holder). Kept for the
     /// visit (the form is cleared at each step), not in the draft: a visit resumed after a
     /// restart offers the reuse once the card is read again.
-    card_photo: Option<(String, String)>,
+    card_photo: Option<(String, String, String)>,
     /// The scan of a held document's machine-readable zone, and what came of the last one.
     pub(super) scan: Option<Pending<Result<doorstep_core::mrz::MrzRecord, Tr>>>,
     pub(super) scan_note: Option<Tr>,
@@ -229,14 +230,15 @@ fn photo(v: &View, ui: &mut ChildSpawnerCommands) {
     match card_photo(v.visit, v.work, v.policy) {
         // Offered beside a photo taken too: the applicant may rather keep the card's.
         Some(Ok((issued, _))) => {
-            ui.spawn(crate::ui::form::choice_button(
-                Act::ReusePhoto,
-                Tr::new("visit.photo.reuse")
+            let rule = &v.policy.rules.photo_reuse;
+            line(
+                ui,
+                Tr::new("visit.photo.reuse_when")
                     .with("date", issued)
-                    .with("age", v.policy.rules.photo_reuse.min_age_years)
-                    .with("years", v.policy.rules.photo_reuse.max_photo_age_years),
-                false,
-            ));
+                    .with("age", rule.min_age_years)
+                    .with("years", rule.max_photo_age_years),
+            );
+            ui.spawn(crate::ui::form::choice_button(Act::ReusePhoto, Tr::new("visit.photo.reuse"), false));
         }
         Some(Err(why)) => {
             line(ui, Tr::new("visit.photo.no_reuse"));
@@ -265,9 +267,10 @@ fn card_photo(
     let rule = &policy.rules.photo_reuse;
     let birth = who.applicant.identity.birth_date();
     rule.applies_to(birth, today).ok()?;
-    let (issued, digest) = work.card_photo.as_ref()?;
+    let (issued, digest, number) = work.card_photo.as_ref()?;
     let issued = doorstep_core::date::parse_yyyymmdd(issued)?;
-    if who.applicant.source != doorstep_core::IdentitySource::CardReader {
+    let holder = matches!(&who.applicant.identity, doorstep_core::Identity::Citizen { id } if id.as_str() == number);
+    if who.applicant.source != doorstep_core::IdentitySource::CardReader || !holder {
         return None;
     }
     Some(
@@ -386,6 +389,10 @@ pub fn act(
             }
             (Act::ReusePhoto, Step::Photo) => {
                 if let Some(Ok((taken_on, digest))) = card_photo(visit, &work, &policy.0) {
+                    // No photo of this unit's goes with it: one taken before is dropped.
+                    drafts.save(&visit.id, part::PHOTO, Vec::new());
+                    work.shot = None;
+                    work.shot_image = None;
                     cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(PhotoInput::Reused {
                         source: doorstep_core::policy::PhotoSource::IdCard,
                         taken_on,
@@ -483,16 +490,16 @@ pub fn finish(
 ) {
     let Some(visit) = &flow.visit else { return };
     let min_quality = policy.0.rules.fingerprints.min_quality;
-    // The guardian declined: no print of the child is kept, taken before or arriving now.
-    if visit.step() == Step::Fingerprints
-        && form.is_on(DECLINED)
-        && (work.finger.is_some() || !work.attempts.is_empty())
-    {
+    // The guardian declined: no print of the child is kept, taken before or arriving now (a
+    // scan under way runs to its end, so that no second one talks to the module meanwhile, and
+    // what it gives is dropped), and nothing of them stays to match new prints against.
+    let declined = visit.step() == Step::Fingerprints && form.is_on(DECLINED);
+    if declined && (!work.attempts.is_empty() || work.tries.is_some() || !work.templates.is_empty()) {
         for a in std::mem::take(&mut work.attempts) {
             drafts.save(&visit.id, &part::finger(a.finger.number()), Vec::new());
         }
-        work.finger = None;
         work.tries = None;
+        work.templates.clear();
         work.touch();
     }
     if let Some(task) = &work.card {
@@ -504,8 +511,10 @@ pub fn finish(
                 form.set(key::CARD_BIRTH, card.birth_date.trim());
                 form.set(key::CARD_SEX, card.sex_code.to_string());
                 form.set(key::CARD_EXPIRY, card.valid_until.trim());
-                work.card_photo =
-                    (!card.wlt_photo.is_empty()).then(|| (card.valid_from.trim().to_string(), digest(&card.wlt_photo)));
+                work.card_photo = (!card.wlt_photo.is_empty()).then(|| {
+                    let number = card.id_number.trim().to_ascii_uppercase();
+                    (card.valid_from.trim().to_string(), digest(&card.wlt_photo), number)
+                });
                 work.card = None;
                 work.card_note = Some(Tr::new("visit.applicant.card_read"));
                 work.touch();
@@ -542,6 +551,7 @@ pub fn finish(
         if let Some(r) = result {
             work.finger = None;
             match r {
+                Ok(_) if declined => {}
                 Ok(print) => {
                     let finger = print.finger;
                     // The best try of this finger so far.

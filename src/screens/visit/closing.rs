@@ -194,7 +194,9 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
         error!("sealing refused: the {what} kept is not the one the visit recorded");
         Tr::new("visit.seal.part_missing")
     };
-    let photo_jpeg = load(part::PHOTO).map_err(|e| failed(&e))?;
+    // A reused photo is the bureau's own (named by its digest): none of the unit's goes with it.
+    let reused = matches!(visit.state.photo(), Some(doorstep_core::visit::PhotoInput::Reused { .. }));
+    let photo_jpeg = if reused { Vec::new() } else { load(part::PHOTO).map_err(|e| failed(&e))? };
     let photo_digest = match visit.state.photo() {
         Some(
             doorstep_core::visit::PhotoInput::Captured { digest, .. }

@@ -33,7 +33,8 @@ pub struct FingerprintScanner<T: Transport> {
     /// Packets decoded but not yet consumed (one read may carry several).
     ready: VecDeque<Result<zfm::Packet, DeviceError>>,
     address: u32,
-    /// The module's data packet size (register 6), as last set: a download is cut to it.
+    /// The module's data packet size (register 6), as read at the handshake or last set: a
+    /// download is cut to it.
     packet_size: usize,
     /// How long a reply may take (an image upload gets longer, by baud rate).
     pub reply_timeout: Duration,
@@ -109,7 +110,10 @@ impl<T: Transport> FingerprintScanner<T> {
         self.reset_input()?;
         self.expect_ok(Command::VerifyPassword(password))?;
         let data = self.expect_ok(Command::ReadSysPara)?;
-        SystemParameters::parse(&data).ok_or(DeviceError::Malformed("ReadSysPara reply"))
+        let params = SystemParameters::parse(&data).ok_or(DeviceError::Malformed("ReadSysPara reply"))?;
+        // The module keeps its packet size: a download is cut to the one it has.
+        self.packet_size = params.packet_size();
+        Ok(params)
     }
 
     /// Sets the module's own baud rate (register 4, N × 9600). The module answers at the old

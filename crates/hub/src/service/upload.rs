@@ -221,15 +221,18 @@ impl<S: Store> Service<S> {
             Ok(t) => t,
             Err(e) => return Ok(Reply::error(500, "hub-config", format!("the hub cannot read its officers: {e}"))),
         };
-        // Demo and real never mix: a demo unit's captures may be simulated.
-        if doorstep_envelope::DeviceId::is_demo(&h.device_id.0) && !trusted.demo {
-            return refuse(
-                "demo-unit",
-                format!(
-                    "{} is a demo unit, whose captures may be simulated; only a demo hub takes them",
-                    h.device_id.0
-                ),
-            );
+        // Demo and real never mix: a demo unit's captures may be simulated, and a demo hub's
+        // bureau key is a demo's.
+        match (doorstep_envelope::DeviceId::is_demo(&h.device_id.0), trusted.demo) {
+            (true, false) => {
+                let why = "is a demo unit, whose captures may be simulated; only a demo hub takes them";
+                return refuse("demo-unit", format!("{} {why}", h.device_id.0));
+            }
+            (false, true) => {
+                let why = "this is a demo hub: it takes demo units' envelopes only, not";
+                return refuse("real-unit", format!("{why} {}'s", h.device_id.0));
+            }
+            _ => {}
         }
         if !trusted.officers.iter().any(|k| k.to_bytes() == h.officer_key) {
             return refuse(
