@@ -10,7 +10,8 @@ use doorstep_core::visit::PhotoInput;
 
 use crate::sync::{hub_and_vault_as, tempfile_dir};
 use crate::visit::{
-    DEVICE, draft_visit, run_steps, run_visit_steps, sealed, sha, steps, tap, typed, typed_applicant, unlock, wait,
+    DEVICE, device, draft_visit, run_steps, run_visit_steps, sealed, sha, steps, tap, typed, typed_applicant, unlock,
+    wait, wait_long,
 };
 
 /// A child's ID number, `age` this year whatever the year the test runs in: a made-up number on
@@ -30,7 +31,7 @@ fn child_with_guardians() -> Vec<ScenarioStep> {
     // The child's card on the reader (a scenario's device step), read through the bridge.
     all.extend([
         tap("残疾申请人"),
-        ScenarioStep { action: Action::Device(format!("card 测试 {child_id}")), timeout: Duration::from_secs(20) },
+        device(&format!("card 测试 {child_id}")),
         tap("读取身份证"),
         wait("已读取身份证"),
         tap("下一步"),
@@ -158,7 +159,7 @@ fn a_guardian_may_decline_a_childs_fingerprints() {
         tap("普通护照 首次申请"),
         tap("下一步"),
         tap("拍照"),
-        ScenarioStep { action: Action::Wait("采用此照片".into()), timeout: Duration::from_secs(60) },
+        wait_long("采用此照片"),
         tap("采用此照片"),
         tap("监护人决定：不为申请人采集指纹"),
         tap("下一步"),
@@ -237,7 +238,7 @@ fn a_guardian_applies_for_a_young_child_who_is_not_here() {
         tap("下一步"),
         wait("孩子不在场：请把监护人带来的纸质照片正对镜头拍摄。"),
         tap("拍照"),
-        ScenarioStep { action: Action::Wait("采用此照片".into()), timeout: Duration::from_secs(60) },
+        wait_long("采用此照片"),
         tap("采用此照片"),
         wait("孩子不在场，不采集指纹"),
         tap("下一步"),
@@ -281,10 +282,7 @@ fn an_applicant_of_sixty_or_over_reuses_the_id_cards_photo() {
         let mut all = unlock();
         all.extend([
             tap("高龄申请人"),
-            ScenarioStep {
-                action: Action::Device(format!("card 测试 {id} {issued}0301")),
-                timeout: Duration::from_secs(20),
-            },
+            device(&format!("card 测试 {id} {issued}0301")),
             tap("读取身份证"),
             wait("已读取身份证"),
             tap("下一步"),
@@ -303,7 +301,7 @@ fn an_applicant_of_sixty_or_over_reuses_the_id_cards_photo() {
     // instead: the photo taken is dropped, so none of the unit's is sealed with the reuse.
     all.extend([
         tap("拍照"),
-        ScenarioStep { action: Action::Wait("采用此照片".into()), timeout: Duration::from_secs(60) },
+        wait_long("采用此照片"),
         tap("采用此照片"),
         wait("指纹采集"),
         tap("照片"),
@@ -354,6 +352,13 @@ fn an_applicant_of_sixty_or_over_reuses_the_id_cards_photo() {
     let _ = std::fs::remove_dir_all(&tmp2);
 }
 
+/// Unlock, and the demo card (the published example person, 76) read for a home visit.
+fn elderly_card_read() -> Vec<ScenarioStep> {
+    let mut all = unlock();
+    all.extend([tap("高龄申请人"), tap("读取身份证"), wait("已读取身份证")]);
+    all
+}
+
 /// An endorsement on the permit the applicant holds: its machine-readable zone is scanned with
 /// the camera (the demo's made-up permit, read by the OCR-B reader and checked by core's
 /// parser), the fields fill, and the endorsement is offered alone, without a new permit. A
@@ -362,17 +367,11 @@ fn an_applicant_of_sixty_or_over_reuses_the_id_cards_photo() {
 fn an_endorsement_on_a_held_permit_scanned_with_the_camera() {
     let tmp = tempfile_dir("held-permit");
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut all = unlock();
+    let mut all = elderly_card_read();
     all.extend([
-        tap("高龄申请人"),
-        tap("读取身份证"),
-        wait("已读取身份证"),
         tap("申请人持有有效的通行证或护照（办理签注用）"),
         tap("扫描证件机读码"),
-        ScenarioStep {
-            action: Action::Wait("已识别：往来港澳通行证 C12345678".into()),
-            timeout: Duration::from_secs(60),
-        },
+        wait_long("已识别：往来港澳通行证 C12345678"),
         tap("下一步"),
         wait("申请办理哪些业务？"),
         tap("港澳签注 Q 3个月一次有效"),
@@ -398,11 +397,8 @@ fn an_endorsement_on_a_held_permit_scanned_with_the_camera() {
     // applicant step stays.
     let tmp = tempfile_dir("held-typed");
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut all = unlock();
+    let mut all = elderly_card_read();
     all.extend([
-        tap("高龄申请人"),
-        tap("读取身份证"),
-        wait("已读取身份证"),
         tap("申请人持有有效的通行证或护照（办理签注用）"),
         tap("往来港澳通行证"),
         tap("证件号码"),
@@ -413,6 +409,25 @@ fn an_endorsement_on_a_held_permit_scanned_with_the_camera() {
         wait("此号码为 5 位"),
         ScenarioStep { action: Action::Pause(Duration::from_secs(1)), timeout: Duration::from_secs(20) },
         ScenarioStep { action: Action::See("申请人是谁？".into()), timeout: Duration::from_secs(20) },
+    ]);
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    // Someone else's permit: the applicant typed (born 1950-01-01), the permit's holder born
+    // 1949-12-31. The scan says so and fills nothing.
+    let tmp = tempfile_dir("held-not-theirs");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut all = unlock();
+    all.extend([
+        tap("高龄申请人"),
+        tap("姓名（与身份证一致）"),
+        typed("测试"),
+        tap("公民身份号码（18 位）"),
+        typed("110105195001010020"),
+        tap("申请人持有有效的通行证或护照（办理签注用）"),
+        tap("扫描证件机读码"),
+        wait_long("证件上的出生日期与申请人的身份证号码不符"),
     ]);
     let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
     assert!(outcome.is_ok(), "{outcome:?}");
@@ -431,7 +446,7 @@ fn a_guardian_who_declines_then_agrees_starts_the_fingers_again() {
         tap("普通护照 首次申请"),
         tap("下一步"),
         tap("拍照"),
-        ScenarioStep { action: Action::Wait("采用此照片".into()), timeout: Duration::from_secs(60) },
+        wait_long("采用此照片"),
         tap("采用此照片"),
         wait("下一枚：右手拇指"),
         tap("采集"),
@@ -439,7 +454,7 @@ fn a_guardian_who_declines_then_agrees_starts_the_fingers_again() {
         tap("监护人决定：不为申请人采集指纹"),
         tap("监护人决定：不为申请人采集指纹"),
         wait("下一枚：右手拇指"),
-        ScenarioStep { action: Action::Device("same-finger".into()), timeout: Duration::from_secs(20) },
+        device("same-finger"),
         tap("采集"),
         wait("下一枚：左手拇指"),
     ]);

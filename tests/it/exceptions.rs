@@ -6,7 +6,7 @@ use doorstep::dev::scenario::Action;
 use doorstep_core::fingerprint::{FingerResult, HospitalGrade, InjuryEvidence, NoPrint};
 
 use crate::sync::{hub_and_vault_as, tempfile_dir};
-use crate::visit::{DEVICE, demo_until, draft_visit, run_visit_steps, tap, typed, wait};
+use crate::visit::{DEVICE, demo_until, device, draft_visit, run_visit_steps, tap, typed, wait};
 
 #[test]
 fn an_injured_thumb_is_recorded_with_its_certificate_and_the_index_finger_taken() {
@@ -73,10 +73,7 @@ fn a_finger_placed_twice_is_refused_and_the_finger_asked_for_again() {
         second..second,
         [
             wait("下一枚：左手拇指"),
-            doorstep::dev::scenario::ScenarioStep {
-                action: Action::Device("same-finger".into()),
-                timeout: std::time::Duration::from_secs(20),
-            },
+            device("same-finger"),
             tap("采集"),
             wait("这枚与已采集的右手拇指是同一枚手指：请换成左手拇指再采集"),
             wait("下一枚：左手拇指"),

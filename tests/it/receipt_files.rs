@@ -8,7 +8,7 @@ use doorstep_core::VisitState;
 use doorstep_core::visit::ReceiptMethod;
 
 use crate::sync::{hub_and_vault_as, tempfile_dir};
-use crate::visit::{DEVICE, demo_until, draft_visit, run_visit_steps, tap, wait};
+use crate::visit::{DEVICE, demo_until, draft_visit, run_visit_steps, tap, wait, wait_long};
 
 #[test]
 fn a_receipt_no_printer_takes_is_kept_as_png_and_pdf() {
@@ -20,7 +20,7 @@ fn a_receipt_no_printer_takes_is_kept_as_png_and_pdf() {
         // The roll runs out: the printer says so, and the receipt is kept as files instead.
         ScenarioStep { action: Action::Device("paper out".into()), timeout: Duration::from_secs(5) },
         tap("打印回执"),
-        ScenarioStep { action: Action::Wait("打印纸用完了".into()), timeout: Duration::from_secs(60) },
+        wait_long("打印纸用完了"),
         wait("已存为图片和 PDF 文件"),
         tap("没有打印机：在屏幕上出示"),
         wait("满意"),

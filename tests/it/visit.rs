@@ -37,6 +37,16 @@ pub(crate) fn typed(text: &str) -> ScenarioStep {
     ScenarioStep { action: Action::Type(text.into()), timeout: Duration::from_secs(20) }
 }
 
+/// A wait for slow work (a photo checked, a document read): a minute.
+pub(crate) fn wait_long(label: &str) -> ScenarioStep {
+    ScenarioStep { action: Action::Wait(label.into()), timeout: Duration::from_secs(60) }
+}
+
+/// A command to the simulated peripherals (`card …`, `same-finger`, `paper out`).
+pub(crate) fn device(line: &str) -> ScenarioStep {
+    ScenarioStep { action: Action::Device(line.into()), timeout: Duration::from_secs(20) }
+}
+
 /// A home visit started for `reason`, the applicant 测试 typed by hand with `id`, and Next.
 pub(crate) fn typed_applicant(reason: &str, id: &str) -> Vec<ScenarioStep> {
     vec![
@@ -126,10 +136,7 @@ fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
 
     // The visit, then back home the unit sends it to the hub by itself.
     let receipts = tmp.join("receipts");
-    let sent = ScenarioStep {
-        action: Action::Wait("已封存的申请全部上传完毕".into()),
-        timeout: Duration::from_secs(60),
-    };
+    let sent = wait_long("已封存的申请全部上传完毕");
     let outcome = run_visit(&vault, &receipts, vec![sent]);
     assert!(matches!(outcome, Ok(n) if n > 40), "{outcome:?}");
     std::thread::sleep(Duration::from_millis(500));

@@ -15,8 +15,22 @@ fn main() {
         ("L898902C36UTO7408122F1204159ZE184226B<<<<<10", 0.08, 0.78),
     ];
     let camera = Camera { tilt_degrees: 1.0, blur: 1, noise: 10, shade: 40, ..Camera::default() };
-    for (name, rows) in [("TD3 frame", &rows[..]), ("empty frame", &[][..])] {
-        let img = frame(FONT, rows, &camera).expect("frame");
+    // A page of fine print and specks (a data page's guilloche): many small marks.
+    let mut textured = frame(FONT, &rows, &camera).expect("frame");
+    let mut state = 7u32;
+    for p in textured.pixels_mut() {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        if state % 9 == 0 {
+            p.0[0] = 60;
+        }
+    }
+    for (name, img) in [
+        ("TD3 frame", frame(FONT, &rows, &camera).expect("frame")),
+        ("empty frame", frame(FONT, &[], &camera).expect("frame")),
+        ("textured frame", textured),
+    ] {
         let mut ms: Vec<f64> = (0..20)
             .map(|_| {
                 let t = Instant::now();

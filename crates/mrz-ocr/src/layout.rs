@@ -92,7 +92,7 @@ fn write(run: &[Row], layout: &[Field]) -> Vec<String> {
             // In a document number (nine characters in every layout), after its first
             // character (a series letter), digits are the rule: a mark nearly as much a digit
             // as a letter (OCR-B's 0 and O) is read a digit. Optional data has no such rule.
-            let number = check.is_some() && len == 9 && i > 0 && m.margin < LEAN_DIGIT;
+            let number = check.is_some() && len == 9 && i > 0 && m.margin < LEAN_DIGIT && caught(m);
             lines[row][start + i] = if number { m.digit } else { pick(m, holds) };
         }
     }
@@ -109,8 +109,9 @@ fn write(run: &[Row], layout: &[Field]) -> Vec<String> {
             // One mark turned the other way, the least certain first: every try is a chance
             // (one in ten) for a wrong number to satisfy the digit, so there are few, and the
             // caller takes a zone only when two frames agree on it.
-            let mut unsure: Vec<usize> =
-                (0..len).filter(|&i| marks[i].digit != marks[i].letter && marks[i].margin < DOUBT).collect();
+            let mut unsure: Vec<usize> = (0..len)
+                .filter(|&i| marks[i].digit != marks[i].letter && marks[i].margin < DOUBT && caught(&marks[i]))
+                .collect();
             unsure.sort_by_key(|&i| marks[i].margin);
             unsure.truncate(3);
             for &i in &unsure {
@@ -128,6 +129,16 @@ fn write(run: &[Row], layout: &[Field]) -> Vec<String> {
         }
     }
     lines.into_iter().map(|l| l.into_iter().collect()).collect()
+}
+
+/// Whether reading this mark as its digit rather than its letter (or the other way) always
+/// changes a check digit: the two characters' values (0–9, A = 10 … Z = 35) must differ by other
+/// than a multiple of ten, for the weights 7, 3 and 1 have no factor in common with ten. O and 0
+/// (24, 0) qualify; G and 6 (16, 6), L and 1, U and 0 do not, and are never guessed between:
+/// such a misread, would it pass, would pass every check digit.
+fn caught(m: &Mark3) -> bool {
+    let value = |c: char| c.to_digit(36).map_or(0, |v| v as i64);
+    (value(m.letter) - value(m.digit)).rem_euclid(10) != 0
 }
 
 fn pick(m: &Mark3, holds: Holds) -> char {

@@ -134,7 +134,7 @@ impl MrzReader {
         // The pitch (one character's advance), from the centres of neighbours: a mark two or
         // more pitches wide is characters run together, cut evenly.
         let mut steps: Vec<usize> =
-            kept.windows(2).map(|w| (w[1].x0 + w[1].x1) / 2 - (w[0].x0 + w[0].x1) / 2).collect();
+            kept.windows(2).map(|w| ((w[1].x0 + w[1].x1) / 2).abs_diff((w[0].x0 + w[0].x1) / 2)).collect();
         steps.sort_unstable();
         let pitch = steps[steps.len() / 2].max(1) as f32;
         let mut text = Vec::with_capacity(kept.len());
@@ -277,7 +277,7 @@ impl Mark {
     }
 }
 
-/// The connected marks (8-neighbours) of a size a character can have: from 6 pixels high to a
+/// The connected marks (8-neighbours) of a size a character can have: from 3 pixels high to a
 /// sixth of the frame, and not a long rule or a block.
 fn marks(ink: &Ink) -> Vec<Mark> {
     let mut seen = vec![false; ink.on.len()];
@@ -321,14 +321,22 @@ fn marks(ink: &Ink) -> Vec<Mark> {
 fn rows(mut marks: Vec<Mark>) -> Vec<Vec<Mark>> {
     marks.sort_by_key(|m| m.x0);
     let mut rows: Vec<Vec<Mark>> = Vec::new();
+    // Each row's tallest mark (a filler is shorter than a capital), and the rows still open: a
+    // row whose last mark ends three heights before this one's start takes no more (marks come
+    // left to right), so a textured page's many small marks do not make every mark try every row.
+    let mut tallest: Vec<usize> = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
     for m in marks {
-        let best = rows
+        open.retain(|&i| {
+            let last = rows[i].last().map_or(0, |l| l.x1);
+            (last as f32 + 3.0 * tallest[i] as f32) >= m.x0 as f32
+        });
+        let best = open
             .iter()
-            .enumerate()
+            .map(|&i| (i, &rows[i]))
             .filter_map(|(i, r)| {
                 let last = r.last()?;
-                // The row's height: its tallest mark (a filler is shorter than a capital).
-                let h = r.iter().map(Mark::h).max().unwrap_or(1) as f32;
+                let h = tallest[i] as f32;
                 let gap = m.x0 as f32 - last.x1 as f32;
                 let dy = (m.cy() - last.cy()).abs();
                 let fits = gap > -0.5 * h && gap < 3.0 * h && dy < 0.5 * h && (m.h() as f32) < 1.6 * h;
@@ -337,8 +345,15 @@ fn rows(mut marks: Vec<Mark>) -> Vec<Vec<Mark>> {
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i);
         match best {
-            Some(i) => rows[i].push(m),
-            None => rows.push(vec![m]),
+            Some(i) => {
+                tallest[i] = tallest[i].max(m.h());
+                rows[i].push(m);
+            }
+            None => {
+                open.push(rows.len());
+                tallest.push(m.h());
+                rows.push(vec![m]);
+            }
         }
     }
     rows.retain(|r| r.len() >= MIN_ROW);

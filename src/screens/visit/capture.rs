@@ -81,6 +81,8 @@ pub struct Work {
     /// The module's template of each print taken at this visit, by finger: a new print is
     /// matched against them (the same finger placed twice, the wrong hand). In memory only.
     templates: Vec<(Finger, Vec<u8>)>,
+    /// The scan under way was declined: what it gives is dropped.
+    finger_void: bool,
     /// The finger being tried again (its quality was low): how many tries, and the best.
     tries: Option<(Finger, u8, Print)>,
     pub attempts: Vec<Attempt>,
@@ -280,21 +282,6 @@ fn card_photo(
     )
 }
 
-/// A JPEG as a texture for the screen.
-pub(super) fn screen_image(jpeg: &[u8]) -> Option<Image> {
-    let rgba = image::load_from_memory(jpeg).ok()?.to_rgba8();
-    screen_image_rgba(rgba.width(), rgba.height(), rgba.into_raw())
-}
-
-/// RGBA pixels as a texture for the screen (kept on the CPU side too, to be updated).
-pub(super) fn screen_image_rgba(width: u32, height: u32, rgba: Vec<u8>) -> Option<Image> {
-    use bevy::asset::RenderAssetUsages;
-    use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
-    let size = Extent3d { width, height, depth_or_array_layers: 1 };
-    let usage = RenderAssetUsages::RENDER_WORLD | RenderAssetUsages::MAIN_WORLD;
-    Some(Image::new(size, TextureDimension::D2, rgba, TextureFormat::Rgba8UnormSrgb, usage))
-}
-
 /// What a device's error means for the officer: the device's own advice in both languages
 /// when it refused (the drivers give it as "中文 / English"), else a locale key. The error
 /// itself is logged (a device's errors carry no personal data).
@@ -462,7 +449,8 @@ pub fn act(
                     work.touch();
                 }
             }
-            (Act::Next, Step::Fingerprints) => {
+            // Not while a scan runs: its print would arrive on the next step.
+            (Act::Next, Step::Fingerprints) if work.finger.is_none() => {
                 let needed = visit.state.services().map(|s| s.rules.fingerprints);
                 let input = if needed == Some(FingerprintRequirement::NotTaken) || child_absent(visit) {
                     FingerprintsInput::NotTaken
@@ -494,6 +482,8 @@ pub fn finish(
     // scan under way runs to its end, so that no second one talks to the module meanwhile, and
     // what it gives is dropped), and nothing of them stays to match new prints against.
     let declined = visit.step() == Step::Fingerprints && form.is_on(DECLINED);
+    // A scan under way when the guardian declined gives nothing, even if they agree again.
+    work.finger_void |= declined && work.finger.is_some();
     if declined && (!work.attempts.is_empty() || work.tries.is_some() || !work.templates.is_empty()) {
         for a in std::mem::take(&mut work.attempts) {
             drafts.save(&visit.id, &part::finger(a.finger.number()), Vec::new());
@@ -537,7 +527,8 @@ pub fn finish(
             work.photo = None;
             match r {
                 Ok(shot) => {
-                    work.shot_image = images.and_then(|mut images| Some(images.add(screen_image(&shot.jpeg)?)));
+                    work.shot_image =
+                        images.and_then(|mut images| Some(images.add(super::live::screen_image(&shot.jpeg)?)));
                     work.shot = Some(shot);
                     work.photo_note = None;
                 }
@@ -550,8 +541,9 @@ pub fn finish(
         let result = task.finished(|| Err(Tr::new("visit.task_failed")));
         if let Some(r) = result {
             work.finger = None;
+            let void = std::mem::take(&mut work.finger_void);
             match r {
-                Ok(_) if declined => {}
+                Ok(_) if declined || void => {}
                 Ok(print) => {
                     let finger = print.finger;
                     // The best try of this finger so far.

@@ -35,6 +35,9 @@ pub const NUMBER: &str = "held.number";
 pub const EXPIRY: &str = "held.expiry";
 /// Next was refused for what is written here: the screen says why under the fields.
 pub const CHECKED: &str = "held.checked";
+/// The holder's birth date as the scanned zone gives it (YYMMDD): checked against the
+/// applicant's ID number at Next, whenever that was typed.
+const BIRTH: &str = "held.birth";
 
 /// The kinds offered, by form value.
 const KINDS: [(&str, DocumentKind); 3] = [
@@ -62,7 +65,20 @@ pub fn held(form: &Form) -> Result<Option<HeldDocument>, Message> {
     let number = DocumentNumber::parse(kind, form.get(NUMBER)).map_err(|e| e.message())?;
     let expiry = doorstep_core::date::parse_yyyymmdd(form.get(EXPIRY).trim())
         .ok_or_else(|| Message::new("visit.held.bad_expiry"))?;
+    if !theirs(form, form.get(BIRTH)) {
+        return Err(Message::new("visit.held.scan_not_theirs"));
+    }
     Ok(Some(HeldDocument { kind, number: Some(number), expiry: Some(expiry) }))
+}
+
+/// Whether a zone's birth date (YYMMDD, as written in it, so a holder of a hundred is not taken
+/// for a child) agrees with the applicant's ID number on the form; true when either is unknown.
+fn theirs(form: &Form, birth: &str) -> bool {
+    let today = crate::settings::now().date();
+    let id = doorstep_core::CitizenId::parse(form.get(super::forms::key::ID_NUMBER).trim(), today).ok();
+    let Some(id) = id.filter(|_| birth.len() == 6) else { return true };
+    let (y, m, d) = id.birth_date().to_calendar_date();
+    format!("{:02}{:02}{d:02}", y.rem_euclid(100), m as u8) == birth
 }
 
 /// The switch, and when on, the kind, number, expiry and the scan; what is wrong once Next was
@@ -125,6 +141,10 @@ pub fn scan(
     let Some(result) = task.finished(|| Err(Tr::new("visit.task_failed"))) else { return };
     work.scan = None;
     work.touch();
+    // Read after the applicant step was left: too late to fill it.
+    if visit.step() != doorstep_core::Step::Applicant {
+        return;
+    }
     let record = match result {
         Ok(r) => r,
         Err(why) => {
@@ -140,13 +160,16 @@ pub fn scan(
             return;
         }
     };
-    // Someone else's document is not the applicant's: the birth days must agree.
+    // Someone else's document is not the applicant's: the birth days must agree (now, and at
+    // Next against an ID number typed after the scan).
     let today = crate::settings::now().date();
-    let id = doorstep_core::CitizenId::parse(form.get(super::forms::key::ID_NUMBER).trim(), today).ok();
-    if id.is_some_and(|id| id.birth_date() != record.birth_date) {
+    let (by, bm, bd) = record.birth_date.to_calendar_date();
+    let birth = format!("{:02}{:02}{bd:02}", by.rem_euclid(100), bm as u8);
+    if !theirs(&form, &birth) {
         work.scan_note = Some(Tr::new("visit.held.scan_not_theirs"));
         return;
     }
+    form.set(BIRTH, birth);
     let Some(value) = form_value(kind) else { return };
     if !form.is_on(ON) {
         form.toggle(ON);
@@ -183,7 +206,15 @@ fn read_zone(camera: &super::CameraChoice) -> Result<doorstep_core::mrz::MrzReco
         if started.elapsed() > SCAN_FOR {
             break;
         }
-        let grey = image::DynamicImage::ImageRgb8(frames.next()?).to_luma8();
+        let frame = image::DynamicImage::ImageRgb8(frames.next()?);
+        // A camera at its highest resolution (4K): read at 1920 wide at most, which is time
+        // enough for an MRZ's 44 characters and keeps a frame's reading short.
+        let frame = if frame.width() > 1920 {
+            frame.resize(1920, 1920 * frame.height() / frame.width(), image::imageops::FilterType::Triangle)
+        } else {
+            frame
+        };
+        let grey = frame.to_luma8();
         let zones = doorstep_mrz_ocr::zones(&reader.read(&grey));
         if let Some(zone) = agreement.feed(zones, |z| parse(z).is_ok())
             && let Ok(record) = parse(&zone)

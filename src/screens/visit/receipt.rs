@@ -52,7 +52,7 @@ const QR_SIDE: f32 = 180.0;
 pub(super) fn qr_image(text: &str, scale: u32) -> Option<Image> {
     let code = doorstep_devices::receipt_file::qr_code(text, scale, 4).ok()?;
     let (w, h) = code.dimensions();
-    super::capture::screen_image_rgba(w, h, image::DynamicImage::ImageLuma8(code).to_rgba8().into_raw())
+    super::live::screen_image_rgba(w, h, image::DynamicImage::ImageLuma8(code).to_rgba8().into_raw())
 }
 
 /// Draws the QR codes of the visit's application numbers once they are known.
