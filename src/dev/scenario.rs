@@ -203,6 +203,14 @@ type Looks<'w, 's> = (
     Option<Res<'w, HighContrast>>,
 );
 
+/// The text fields, the signature pads, what the texts look like, and the scrolling boxes.
+type Parts<'w, 's> = (
+    Query<'w, 's, (), With<crate::ui::form::TextField>>,
+    Query<'w, 's, &'static crate::screens::visit::SignaturePad>,
+    Looks<'w, 's>,
+    Query<'w, 's, &'static mut ScrollPosition, With<crate::ui::widgets::Scrolls>>,
+);
+
 #[allow(clippy::too_many_arguments)]
 fn run(
     mut scenario: ResMut<Scenario>,
@@ -211,12 +219,7 @@ fn run(
     parents: Query<&ChildOf>,
     children: Query<&Children>,
     mut interactions: Query<&mut Interaction>,
-    (fields, pads, looks, mut scrolled): (
-        Query<(), With<crate::ui::form::TextField>>,
-        Query<&crate::screens::visit::SignaturePad>,
-        Looks,
-        Query<&mut ScrollPosition, With<crate::ui::widgets::Scrolls>>,
-    ),
+    (fields, pads, looks, mut scrolled): Parts,
     strings: Res<Strings>,
     guard: Option<Res<TapGuard>>,
     mut work: Option<ResMut<Work>>,

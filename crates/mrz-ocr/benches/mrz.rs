@@ -22,7 +22,7 @@ fn main() {
         state ^= state << 13;
         state ^= state >> 17;
         state ^= state << 5;
-        if state % 9 == 0 {
+        if state.is_multiple_of(9) {
             p.0[0] = 60;
         }
     }

@@ -326,6 +326,21 @@ pub fn run_live(
     }
 }
 
+/// A JPEG as a texture for the screen.
+pub(super) fn screen_image(jpeg: &[u8]) -> Option<Image> {
+    let rgba = image::load_from_memory(jpeg).ok()?.to_rgba8();
+    screen_image_rgba(rgba.width(), rgba.height(), rgba.into_raw())
+}
+
+/// RGBA pixels as a texture for the screen (kept on the CPU side too, to be updated).
+pub(super) fn screen_image_rgba(width: u32, height: u32, rgba: Vec<u8>) -> Option<Image> {
+    use bevy::asset::RenderAssetUsages;
+    use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+    let size = Extent3d { width, height, depth_or_array_layers: 1 };
+    let usage = RenderAssetUsages::RENDER_WORLD | RenderAssetUsages::MAIN_WORLD;
+    Some(Image::new(size, TextureDimension::D2, rgba, TextureFormat::Rgba8UnormSrgb, usage))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,19 +358,4 @@ mod tests {
         assert_eq!(rgba.len(), (PREVIEW.0 * PREVIEW.1 * 4) as usize);
         assert_eq!(&rgba[..4], &[9, 8, 7, 255]);
     }
-}
-
-/// A JPEG as a texture for the screen.
-pub(super) fn screen_image(jpeg: &[u8]) -> Option<Image> {
-    let rgba = image::load_from_memory(jpeg).ok()?.to_rgba8();
-    screen_image_rgba(rgba.width(), rgba.height(), rgba.into_raw())
-}
-
-/// RGBA pixels as a texture for the screen (kept on the CPU side too, to be updated).
-pub(super) fn screen_image_rgba(width: u32, height: u32, rgba: Vec<u8>) -> Option<Image> {
-    use bevy::asset::RenderAssetUsages;
-    use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
-    let size = Extent3d { width, height, depth_or_array_layers: 1 };
-    let usage = RenderAssetUsages::RENDER_WORLD | RenderAssetUsages::MAIN_WORLD;
-    Some(Image::new(size, TextureDimension::D2, rgba, TextureFormat::Rgba8UnormSrgb, usage))
 }
