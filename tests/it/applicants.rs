@@ -462,3 +462,29 @@ fn a_guardian_who_declines_then_agrees_starts_the_fingers_again() {
     assert!(outcome.is_ok(), "{outcome:?}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// An applicant who brought a printed photo: the camera takes it, and the visit records the
+/// photo as supplied, not captured (the supervisor sees which).
+#[test]
+fn a_printed_photo_brought_along_is_recorded_as_supplied() {
+    let tmp = tempfile_dir("photo-brought");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut all = unlock();
+    all.extend(typed_applicant("卧床或患病", "11010519491231002X"));
+    all.extend([
+        wait("申请办理哪些业务？"),
+        tap("普通护照 首次申请"),
+        tap("下一步"),
+        tap("申请人自带纸质照片：翻拍带来的照片（按自带照片登记）"),
+        tap("拍照"),
+        wait_long("采用此照片"),
+        tap("采用此照片"),
+        wait("指纹采集"),
+    ]);
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let visit = draft_visit(&vault);
+    assert!(matches!(visit.state.photo(), Some(PhotoInput::Supplied { .. })), "{:?}", visit.state.photo());
+    let _ = std::fs::remove_dir_all(&tmp);
+}

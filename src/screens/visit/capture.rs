@@ -36,6 +36,8 @@ pub(super) const NO_VALID_PRINT: &str = "fingers.no_valid_print";
 /// Under 16: the guardian has decided that no prints are given.
 pub(super) const DECLINED: &str = "fingers.declined_by_guardian";
 const OVERRIDE: &str = "photo.override";
+/// The applicant brought a printed photo, which the camera takes: it is recorded as supplied.
+const BROUGHT: &str = "photo.brought";
 
 /// A photo taken and checked: the cropped JPEG and the checks' verdicts.
 #[derive(Clone)]
@@ -192,6 +194,12 @@ fn photo(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.photo.title"));
     if child_absent(v.visit) {
         line(ui, Tr::new("visit.photo.supplied"));
+    } else {
+        ui.spawn(crate::ui::form::choice_button(
+            Act::Toggle(BROUGHT),
+            Tr::new("visit.photo.brought"),
+            v.form.is_on(BROUGHT),
+        ));
     }
     if v.work.photo.is_some() {
         line(ui, Tr::new("visit.photo.checking"));
@@ -394,8 +402,9 @@ pub fn act(
                 let reason = form.get(OVERRIDE).trim().to_string();
                 let failed_checks = shot.failed.iter().map(|(n, _)| n.to_string()).collect();
                 let override_reason = (!reason.is_empty()).then_some(reason);
-                // The child is not here: what the camera took is the printed photo brought along.
-                let input = if child_absent(visit) {
+                // A printed photo brought along (the child's, who is not here; or the applicant's
+                // own): what the camera took is that photo.
+                let input = if child_absent(visit) || form.is_on(BROUGHT) {
                     PhotoInput::Supplied { digest, failed_checks, override_reason }
                 } else {
                     PhotoInput::Captured { digest, failed_checks, override_reason }
