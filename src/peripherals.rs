@@ -170,6 +170,26 @@ fn set(shared: &Arc<Mutex<Snapshot>>, f: impl FnOnce(&mut Snapshot)) {
     }
 }
 
+/// What a device's error means for the officer: the device's own advice in both languages
+/// when it refused (the drivers give it as "中文 / English"), else a locale key. The error
+/// itself is logged (a device's errors carry no personal data).
+pub fn device_problem(e: &doorstep_devices::DeviceError) -> crate::ui::i18n::Arg {
+    use crate::ui::i18n::Arg;
+    use doorstep_devices::DeviceError as D;
+    warn!("device: {e}");
+    match e {
+        D::Timeout(_) => Arg::Key("device.timeout"),
+        D::PaperOut => Arg::Key("device.paper_out"),
+        D::PrinterOffline => Arg::Key("device.printer_offline"),
+        D::Port(_) => Arg::Key("device.port"),
+        D::Refused(advice) => match advice.split_once(" / ") {
+            Some((zh, en)) => Arg::Both(zh.trim().to_string(), en.trim().to_string()),
+            None => Arg::Key("device.refused"),
+        },
+        _ => Arg::Key("device.garbled"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,6 +46,8 @@ pub struct Shot {
     /// The checks that failed, by name, and what to do (locale keys).
     pub failed: Vec<(&'static str, &'static str)>,
     pub checks: usize,
+    /// The JPEG decoded for the screen on the task's thread, not in a frame (width, height, RGBA).
+    pub rgba: Option<(u32, u32, Vec<u8>)>,
 }
 
 /// A print taken: the finger, its quality, the image (8-bit grey), and the module's template
@@ -290,25 +292,6 @@ fn card_photo(
     )
 }
 
-/// What a device's error means for the officer: the device's own advice in both languages
-/// when it refused (the drivers give it as "中文 / English"), else a locale key. The error
-/// itself is logged (a device's errors carry no personal data).
-pub fn device_problem(e: &doorstep_devices::DeviceError) -> Arg {
-    use doorstep_devices::DeviceError as D;
-    warn!("device: {e}");
-    match e {
-        D::Timeout(_) => Arg::Key("device.timeout"),
-        D::PaperOut => Arg::Key("device.paper_out"),
-        D::PrinterOffline => Arg::Key("device.printer_offline"),
-        D::Port(_) => Arg::Key("device.port"),
-        D::Refused(advice) => match advice.split_once(" / ") {
-            Some((zh, en)) => Arg::Both(zh.trim().to_string(), en.trim().to_string()),
-            None => Arg::Key("device.refused"),
-        },
-        _ => Arg::Key("device.garbled"),
-    }
-}
-
 pub fn digest(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -324,11 +307,11 @@ fn take_photo(camera: &super::live::CameraChoice) -> Result<Shot, Tr> {
     })?;
     let profile = Profile::by_name("passport").ok_or_else(|| Tr::new("visit.photo.no_model"))?;
     match assessor.crop(&img, &profile) {
-        Ok((jpeg, a)) => Ok(Shot {
+        Ok((jpeg, a)) => Ok(Shot::new(
             jpeg,
-            failed: a.refusals().map(|c| (c.name, c.advice.unwrap_or("photo.cannot.no-face"))).collect(),
-            checks: a.checks.len(),
-        }),
+            a.refusals().map(|c| (c.name, c.advice.unwrap_or("photo.cannot.no-face"))).collect(),
+            a.checks.len(),
+        )),
         Err(e) => Err(Tr::new(e.message().0)),
     }
 }
@@ -363,7 +346,9 @@ pub fn act(
             (Act::ReadCard, Step::Applicant) if work.card.is_none() => match host() {
                 Some(h) => {
                     work.card = Some(crate::tasks::spawn("id-card", &waker, move || {
-                        CardReader::new(h.channel(Channel::IdCard)).read().map_err(|e| device_problem(&e))
+                        CardReader::new(h.channel(Channel::IdCard))
+                            .read()
+                            .map_err(|e| crate::peripherals::device_problem(&e))
                     }));
                     work.touch();
                 }
@@ -418,7 +403,8 @@ pub fn act(
                     Some(h) => {
                         work.finger = Some(crate::tasks::spawn("fingerprint", &waker, move || {
                             let failed = |e: doorstep_devices::DeviceError| {
-                                Tr::new("visit.fingers.failed").with_arg("reason", device_problem(&e))
+                                Tr::new("visit.fingers.failed")
+                                    .with_arg("reason", crate::peripherals::device_problem(&e))
                             };
                             // The module's password (0, the factory default) first, then
                             // larger packets to move the image faster.
@@ -535,9 +521,10 @@ pub fn finish(
         if let Some(r) = result {
             work.photo = None;
             match r {
-                Ok(shot) => {
-                    work.shot_image =
-                        images.and_then(|mut images| Some(images.add(super::live::screen_image(&shot.jpeg)?)));
+                Ok(mut shot) => {
+                    work.shot_image = images.zip(shot.rgba.take()).and_then(|(mut images, (w, h, rgba))| {
+                        Some(images.add(super::live::screen_image_rgba(w, h, rgba)?))
+                    });
                     work.shot = Some(shot);
                     work.photo_note = None;
                 }

@@ -254,7 +254,7 @@ fn run(camera: &CameraChoice, view: &Mutex<LiveView>, stop: &AtomicBool, waker: 
             if let Ok((jpeg, full)) = assessor.crop(&best, &profile)
                 && full.pass()
             {
-                let shot = Shot { jpeg, failed: Vec::new(), checks: full.checks.len() };
+                let shot = Shot::new(jpeg, Vec::new(), full.checks.len());
                 set(view, |v| v.taken = Some(Ok(shot)));
                 return Ok(());
             }
@@ -311,8 +311,9 @@ pub fn run_live(
         }
     }
     match taken {
-        Some(Ok(shot)) => {
-            work.shot_image = screen_image(&shot.jpeg).map(|i| images.add(i));
+        Some(Ok(mut shot)) => {
+            work.shot_image =
+                shot.rgba.take().and_then(|(w, h, rgba)| screen_image_rgba(w, h, rgba)).map(|i| images.add(i));
             work.shot = Some(shot);
             work.live = None;
             work.touch();
@@ -326,10 +327,14 @@ pub fn run_live(
     }
 }
 
-/// A JPEG as a texture for the screen.
-pub(super) fn screen_image(jpeg: &[u8]) -> Option<Image> {
-    let rgba = image::load_from_memory(jpeg).ok()?.to_rgba8();
-    screen_image_rgba(rgba.width(), rgba.height(), rgba.into_raw())
+impl Shot {
+    /// A photo taken, its JPEG decoded for the screen here, on the thread that took it: a frame
+    /// only hands the pixels over.
+    pub fn new(jpeg: Vec<u8>, failed: Vec<(&'static str, &'static str)>, checks: usize) -> Shot {
+        let rgba =
+            image::load_from_memory(&jpeg).ok().map(|i| i.to_rgba8()).map(|i| (i.width(), i.height(), i.into_raw()));
+        Shot { jpeg, failed, checks, rgba }
+    }
 }
 
 /// RGBA pixels as a texture for the screen (kept on the CPU side too, to be updated).

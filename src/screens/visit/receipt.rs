@@ -130,7 +130,7 @@ pub fn print_or_save(host: Option<BridgeHost>, bytes: &[u8], dir: Option<PathBuf
                 warn!("the printer stopped during the receipt: {e}");
                 Arg::Key("visit.receipt.cut_short")
             }
-            Err(e) => super::capture::device_problem(&e),
+            Err(e) => crate::peripherals::device_problem(&e),
         },
         None => Arg::Key("visit.receipt.no_bridge"),
     };
