@@ -97,8 +97,7 @@ fn a_child_applies_with_a_guardian_and_both_sign() {
     let mut all = child_with_guardians();
     // The demo visit from the services on, to the receipt; the mother's pad is there to sign.
     all.extend(demo_services_to_receipt("监护人（测试母亲）请在此签名"));
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
+    ran(&vault, &tmp, all);
     std::thread::sleep(Duration::from_millis(500));
     let (record, visit) = sealed(&vault, &hub);
     let who = visit.state.identified().expect("identified");
@@ -165,8 +164,7 @@ fn a_guardian_may_decline_a_childs_fingerprints() {
         tap("下一步"),
         wait("联系方式与领取方式"),
     ]);
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
+    ran(&vault, &tmp, all);
     std::thread::sleep(Duration::from_millis(500));
     let visit = draft_visit(&vault);
     assert_eq!(visit.state.fingerprints(), Some(&doorstep_core::visit::Fingerprints::DeclinedByGuardian));
@@ -197,8 +195,7 @@ fn an_entrusted_companion_comes_when_no_guardian_can() {
         wait("申请办理哪些业务？"),
     ]);
     all.extend(demo_services_to_receipt("受委托的陪同人（测试祖母）请在此签名"));
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
+    ran(&vault, &tmp, all);
     std::thread::sleep(Duration::from_millis(500));
     let (record, visit) = sealed(&vault, &hub);
     let consent = visit.state.consent().expect("consent");
@@ -244,8 +241,7 @@ fn a_guardian_applies_for_a_young_child_who_is_not_here() {
         tap("下一步"),
     ]);
     all.extend(demo_to_receipt(&Action::Wait("联系方式与领取方式".into()), "监护人（测试母亲）请在此签名"));
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
+    ran(&vault, &tmp, all);
     std::thread::sleep(Duration::from_millis(500));
     let (record, visit) = sealed(&vault, &hub);
     let who = visit.state.identified().expect("identified");
@@ -309,8 +305,7 @@ fn an_applicant_of_sixty_or_over_reuses_the_id_cards_photo() {
         tap("沿用身份证上的照片"),
         wait("指纹采集"),
     ]);
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
+    ran(&vault, &tmp, all);
     std::thread::sleep(Duration::from_millis(500));
     let visit = draft_visit(&vault);
     let v = doorstep_vault::Vault::unlock(
@@ -339,8 +334,7 @@ fn an_applicant_of_sixty_or_over_reuses_the_id_cards_photo() {
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     let mut all = to_photo(year - 8);
     all.extend([wait("身份证上的照片不能沿用："), wait("原照片已超过 5 年，请重新拍照")]);
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
+    ran(&vault, &tmp, all);
     let mut offered = to_photo(year - 8);
     offered.push(tap("沿用身份证上的照片"));
     let tmp2 = tempfile_dir("reuse-old-tap");
@@ -350,6 +344,12 @@ fn an_applicant_of_sixty_or_over_reuses_the_id_cards_photo() {
     assert_eq!(outcome.map_err(|(step, _)| step), Err(last), "no reuse is offered for a photo too old");
     let _ = std::fs::remove_dir_all(&tmp);
     let _ = std::fs::remove_dir_all(&tmp2);
+}
+
+/// Runs `steps` on the unit over `vault` (its simulated receipts beside `tmp`); every step passes.
+fn ran(vault: &std::path::Path, tmp: &std::path::Path, steps: Vec<ScenarioStep>) {
+    let outcome = run_visit_steps(vault, &tmp.join("receipts"), steps, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
 }
 
 /// Unlock, and the demo card (the published example person, 76) read for a home visit.
@@ -378,8 +378,7 @@ fn an_endorsement_on_a_held_permit_scanned_with_the_camera() {
         tap("下一步"),
         ScenarioStep { action: Action::Pause(Duration::from_secs(1)), timeout: Duration::from_secs(20) },
     ]);
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
+    ran(&vault, &tmp, all);
     std::thread::sleep(Duration::from_millis(500));
     let visit = draft_visit(&vault);
     let who = visit.state.identified().expect("identified");
@@ -410,8 +409,7 @@ fn an_endorsement_on_a_held_permit_scanned_with_the_camera() {
         ScenarioStep { action: Action::Pause(Duration::from_secs(1)), timeout: Duration::from_secs(20) },
         ScenarioStep { action: Action::See("申请人是谁？".into()), timeout: Duration::from_secs(20) },
     ]);
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
+    ran(&vault, &tmp, all);
     let _ = std::fs::remove_dir_all(&tmp);
 
     // Someone else's permit: the applicant typed (born 1950-01-01), the permit's holder born
@@ -429,8 +427,7 @@ fn an_endorsement_on_a_held_permit_scanned_with_the_camera() {
         tap("扫描证件机读码"),
         wait_long("证件上的出生日期与申请人的身份证号码不符"),
     ]);
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
+    ran(&vault, &tmp, all);
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
@@ -458,8 +455,7 @@ fn a_guardian_who_declines_then_agrees_starts_the_fingers_again() {
         tap("采集"),
         wait("下一枚：左手拇指"),
     ]);
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
+    ran(&vault, &tmp, all);
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
@@ -481,8 +477,7 @@ fn a_printed_photo_brought_along_is_recorded_as_supplied() {
         tap("采用此照片"),
         wait("指纹采集"),
     ]);
-    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, vec![]);
-    assert!(outcome.is_ok(), "{outcome:?}");
+    ran(&vault, &tmp, all);
     std::thread::sleep(Duration::from_millis(500));
     let visit = draft_visit(&vault);
     assert!(matches!(visit.state.photo(), Some(PhotoInput::Supplied { .. })), "{:?}", visit.state.photo());
