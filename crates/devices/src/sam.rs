@@ -316,8 +316,7 @@ pub fn example_identity() -> CardIdentity {
         address: "北京市朝阳区测试路1号".into(),
         id_number: "11010519491231002X".into(),
         issuer: "北京市公安局朝阳分局".into(),
-        // Recent enough (at this writing) for a 60+ applicant to reuse its photo in a demo.
-        valid_from: "20240101".into(),
+        valid_from: "20200101".into(),
         valid_until: "长期".into(),
         wlt_photo: (0..PHOTO_LEN).map(|i| (i * 31 % 251) as u8).collect(),
     }

@@ -4,20 +4,13 @@
 //! tilted, as a camera would see it. No real document.
 //! `cargo run -p doorstep-mrz-ocr --example demo_documents -- assets/demo/documents`
 
-use doorstep_core::mrz::check_digit;
-use doorstep_mrz_ocr::synth::{Camera, frame};
+use doorstep_mrz_ocr::synth::{Camera, frame, permit_line};
 
 const FONT: &[u8] = include_bytes!("../../../assets/fonts/OCRB.otf");
 
 fn main() -> std::process::ExitCode {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "assets/demo/documents".into()));
-    // DOMAIN.md §4.4: CS | number (9) | cd | < | expiry YYMMDD | cd | < | birth YYMMDD | cd | < | composite.
-    let (number, expiry, birth) = ("C12345678", "310630", "491231");
-    let cd = |s: &str| check_digit(s).expect("MRZ characters");
-    let (a, b, c) =
-        (format!("{number}{}", cd(number)), format!("{expiry}{}", cd(expiry)), format!("{birth}{}", cd(birth)));
-    let composite = cd(&format!("{a}{b}{c}"));
-    let mrz = format!("CS{a}<{b}<{c}<{composite}");
+    let mrz = permit_line("C12345678", "310630", "491231");
     assert_eq!(mrz.len(), 30, "{mrz}");
     let rows = [
         ("EXIT-ENTRY PERMIT FOR TRAVELLING TO AND FROM", 0.12, 0.18),

@@ -61,11 +61,6 @@ pub struct Mark3 {
 /// A row as read, left to right.
 pub type Row = Vec<Mark3>;
 
-/// The row's text as read, each mark its closest character.
-pub fn text(row: &[Mark3]) -> String {
-    row.iter().map(|m| m.best).collect()
-}
-
 mod layout;
 pub use layout::{Agreement, zones};
 

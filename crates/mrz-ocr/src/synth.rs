@@ -4,6 +4,17 @@
 
 use image::GrayImage;
 
+/// The one-line machine-readable zone of a 往来港澳通行证 (DOMAIN.md §4.4): `CS`, the number
+/// (9) and its check digit, `<`, the expiry (YYMMDD) and its, `<`, the birth date and its, `<`,
+/// and the composite check digit over the three fields; the check digits by core.
+pub fn permit_line(number: &str, expiry: &str, birth: &str) -> String {
+    let cd = |s: &str| doorstep_core::mrz::check_digit(s).unwrap_or('<');
+    let (a, b, c) =
+        (format!("{number}{}", cd(number)), format!("{expiry}{}", cd(expiry)), format!("{birth}{}", cd(birth)));
+    let composite = cd(&format!("{a}{b}{c}"));
+    format!("CS{a}<{b}<{c}<{composite}")
+}
+
 /// How the camera sees the card.
 #[derive(Debug, Clone, Copy)]
 pub struct Camera {

@@ -77,8 +77,13 @@ fn theirs(form: &Form, birth: &str) -> bool {
     let today = crate::settings::now().date();
     let id = doorstep_core::CitizenId::parse(form.get(super::forms::key::ID_NUMBER).trim(), today).ok();
     let Some(id) = id.filter(|_| birth.len() == 6) else { return true };
-    let (y, m, d) = id.birth_date().to_calendar_date();
-    format!("{:02}{:02}{d:02}", y.rem_euclid(100), m as u8) == birth
+    yymmdd(id.birth_date()) == birth
+}
+
+/// A date as an MRZ writes it.
+fn yymmdd(date: time::Date) -> String {
+    let (y, m, d) = date.to_calendar_date();
+    format!("{:02}{:02}{d:02}", y.rem_euclid(100), m as u8)
 }
 
 /// The switch, and when on, the kind, number, expiry and the scan; what is wrong once Next was
@@ -163,8 +168,7 @@ pub fn scan(
     // Someone else's document is not the applicant's: the birth days must agree (now, and at
     // Next against an ID number typed after the scan).
     let today = crate::settings::now().date();
-    let (by, bm, bd) = record.birth_date.to_calendar_date();
-    let birth = format!("{:02}{:02}{bd:02}", by.rem_euclid(100), bm as u8);
+    let birth = yymmdd(record.birth_date);
     if !theirs(&form, &birth) {
         work.scan_note = Some(Tr::new("visit.held.scan_not_theirs"));
         return;
