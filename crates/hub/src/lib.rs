@@ -7,7 +7,8 @@
 //! and a journal under a rebuildable sled index, behind two traits); [`service`] the API's
 //! logic apart from HTTP, with its pure router; [`server`] the TLS and HTTP, with the
 //! deadlines and caps that keep it up under abuse; [`admin`] the local socket through which
-//! `status`, `decide` and `export` reach a hub that is serving. Errors are each module's own
+//! `status`, `decide` and `export` reach a hub that is serving; [`report`] the numbers for
+//! a range of days (tables, CSV, JSON and a PNG chart). Errors are each module's own
 //! enums; files and folders are their owner's only.
 //!
 //! Architecture invariant: the hub never holds the bureau's private key while serving; it
@@ -19,6 +20,7 @@ pub mod admin;
 pub mod export;
 mod files;
 pub mod pki;
+pub mod report;
 pub mod server;
 pub mod service;
 pub mod store;

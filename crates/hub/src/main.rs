@@ -87,10 +87,68 @@ enum Command {
     },
     /// Counts of received applications, by device.
     Status,
+    /// The numbers for a range of days: applications received (days in UTC+08:00, both ends
+    /// included) by service, officer, device, priority or day, with their states, the reasons
+    /// for returns and rejections, urgent and green-channel cases, and the time from capture
+    /// to receipt. Services, priority and urgent cases are in the sealed forms: they need
+    /// --key, the bureau's private key, as `export` takes it.
+    Report {
+        /// The first day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// The last day, YYYY-MM-DD (included).
+        #[arg(long)]
+        to: String,
+        /// What the table is broken down by (service and priority need --key).
+        #[arg(long, value_enum, default_value_t = ReportBy::Device)]
+        by: ReportBy,
+        /// Everything as JSON.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// The table by key as CSV, with a last line of totals.
+        #[arg(long)]
+        csv: bool,
+        /// Also draw the table as a bar chart, a PNG.
+        #[arg(long, value_name = "FILE.png")]
+        chart: Option<PathBuf>,
+        /// The chart's size in pixels.
+        #[arg(long, default_value = "1200x800", value_name = "WIDTHxHEIGHT")]
+        size: String,
+        /// The font for the chart's text (a CJK font: keys may be Chinese); by default the
+        /// project's assets/fonts/NotoSansSC-doorstep.otf in the checkout the hub was built from.
+        #[arg(long)]
+        font: Option<PathBuf>,
+        /// The bureau's private key file (64 hex characters), as `init` wrote it: opens the
+        /// sealed forms here, never at the hub.
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
     /// Move the store's index aside (store/index.damaged-N) and rebuild it from the segments
     /// and the journal. The hub must be stopped. (A missing or damaged index is rebuilt at
     /// open without being asked.)
     RebuildIndex,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportBy {
+    Service,
+    Officer,
+    Device,
+    Priority,
+    Day,
+}
+
+impl From<ReportBy> for doorstep_hub::report::By {
+    fn from(by: ReportBy) -> Self {
+        use doorstep_hub::report::By;
+        match by {
+            ReportBy::Service => By::Service,
+            ReportBy::Officer => By::Officer,
+            ReportBy::Device => By::Device,
+            ReportBy::Priority => By::Priority,
+            ReportBy::Day => By::Day,
+        }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -234,6 +292,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let store = SledStore::rebuild_index(&cli.hub.join("store"))?;
             for line in store.recovery().report() {
                 println!("{line}");
+            }
+        }
+        Command::Report { from, to, by, json, csv, chart, size, font, key } => {
+            use doorstep_hub::report;
+            // Every argument is checked before the store is opened.
+            let range = report::DateRange::parse(&from, &to)?;
+            let size = report::chart::parse_size(&size)?;
+            let key = key.as_deref().map(report::gather::read_key).transpose()?;
+            let hub = Hub::open(&cli.hub)?;
+            let numbers = report::gather::report(records(&hub)?.as_ref(), &range, by.into(), key.as_ref())?;
+            if let Some(path) = &chart {
+                let font = font.unwrap_or_else(report::chart::default_font);
+                report::chart::write(&numbers, size, &font, path)?;
+            }
+            let out = if json {
+                report::render::json(&numbers)
+            } else if csv {
+                report::render::csv(&numbers)
+            } else {
+                report::render::text(&numbers)
+            };
+            print!("{out}");
+            if !out.ends_with('\n') {
+                println!();
+            }
+            if let Some(path) = chart.filter(|_| !json && !csv) {
+                println!("chart: {}", path.display());
             }
         }
         Command::Status => {
