@@ -34,6 +34,7 @@ pub mod policy;
 pub mod queue;
 pub mod requirements;
 pub mod service;
+pub mod shift;
 pub mod text;
 pub mod visit;
 

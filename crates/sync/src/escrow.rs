@@ -185,12 +185,14 @@ pub enum ReleaseError {
 
 /// The supervisor's release of a shift: uploads what is still sealed, then signs a manifest
 /// over every undecided application on this unit (approved, or returned with a reason), sends
-/// it, and once the hub has taken it erases the review summaries.
+/// it, and once the hub has taken it erases the review summaries. `progress` hears the uploads
+/// as [`run`]'s does.
 pub fn release_batch(
     vault: &mut Vault,
     hub: &mut Hub,
     returns: &[(String, String)],
     now: &dyn Fn() -> i64,
+    progress: &mut dyn FnMut(&str, u64, u64),
 ) -> Result<Released, ReleaseError> {
     use doorstep_envelope::{BatchManifest, Decision, ManifestEntry};
     let (supervisor, role) = vault.user();
@@ -198,7 +200,7 @@ pub fn release_batch(
         return Err(ReleaseError::NotSupervisor);
     }
     let supervisor = supervisor.to_string();
-    let escrow = run(vault, hub, 64 * 1024, now, &mut |_, _, _| {})?;
+    let escrow = run(vault, hub, 64 * 1024, now, progress)?;
     let (client, hub_key) = (&mut hub.client, &hub.receipt_key);
     let mut entries = Vec::new();
     let mut decisions = Vec::new();

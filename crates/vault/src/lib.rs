@@ -292,6 +292,13 @@ pub fn device_id(dir: &Path) -> Result<String, VaultError> {
     Ok(keyslots::KeySlots::load(dir)?.device_id)
 }
 
+/// The users enrolled in the vault in `dir` and their roles, in the order they were enrolled,
+/// readable without a PIN (for the unlock screen's choice of user; not authenticated until
+/// the vault is unlocked, when a changed list is refused as a changed anchor).
+pub fn users(dir: &Path) -> Result<Vec<(String, Role)>, VaultError> {
+    Ok(keyslots::KeySlots::load(dir)?.slots.into_iter().map(|s| (s.user, s.role)).collect())
+}
+
 /// The bureau key (hex) the vault in `dir` seals to, readable without a PIN (not
 /// authenticated until the vault is unlocked).
 pub fn bureau_key_hex(dir: &Path) -> Result<String, VaultError> {
@@ -371,6 +378,11 @@ impl Vault {
     fn record(&mut self, at: i64, action: &str, subject: &str) -> Result<(), VaultError> {
         self.audit.append(&self.data_key, &self.device_key, at, action, subject, audit::Durability::Fsync)?;
         Ok(())
+    }
+
+    /// Free space where the vault is, and the reserve below which capture is refused (bytes).
+    pub fn space(&self) -> Result<(u64, u64), VaultError> {
+        Ok((fsutil::available_space(&self.dir)?, self.config.reserve_bytes))
     }
 
     /// Refuses to start a capture when free space is below the reserve.

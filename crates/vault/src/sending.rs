@@ -166,6 +166,26 @@ impl Vault {
         self.record(now, "batch-receipt", batch_id)
     }
 
+    /// The hub's receipts for the batches released on this unit, as stored (bytes of
+    /// `doorstep_envelope::BatchReceipt`), in no particular order.
+    pub fn batch_receipts(&self) -> Result<Vec<Vec<u8>>, VaultError> {
+        let dir = self.dir.join(RECEIPTS);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let path = entry?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if name.starts_with("batch-") && name.ends_with(".receipt") {
+                out.push(std::fs::read(&path)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// After the supervisor has decided on a batch, erases its review summaries.
     pub fn batch_decided(&mut self, ids: &[String], now: i64) -> Result<(), VaultError> {
         if self.role != Role::Supervisor {

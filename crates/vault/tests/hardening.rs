@@ -156,7 +156,11 @@ fn roles_and_users_edited_without_the_pin_are_refused() {
     drop(v);
     let mut s = Vault::unlock(d.path(), "supervisor-test", "654321", NOW, VaultConfig::default()).unwrap();
     s.add_user("officer-2", Role::Officer, "111111", KdfParams::INSECURE_TEST, NOW).unwrap();
+    let listed = doorstep_vault::users(d.path()).unwrap();
+    let expected = [(OFFICER, Role::Officer), ("supervisor-test", Role::Supervisor), ("officer-2", Role::Officer)];
+    assert_eq!(listed, expected.map(|(u, r)| (u.to_string(), r)), "the unlock screen's list, in enrolment order");
     s.remove_user("officer-2", NOW).unwrap();
+    assert_eq!(doorstep_vault::users(d.path()).unwrap().len(), 2, "a removed user is not offered");
     drop(s);
     let mut v = unlock(d.path());
     v.change_pin("222222", KdfParams::INSECURE_TEST, NOW).unwrap();

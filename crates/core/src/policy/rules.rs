@@ -24,6 +24,7 @@ pub struct Rules {
     pub processing: ProcessingRule,
     pub payment: PaymentRule,
     pub postage: PostageRule,
+    pub shift: crate::shift::ShiftRule,
 }
 
 impl Rules {
@@ -43,6 +44,12 @@ impl Rules {
             if !rules.processing.services.iter().any(|s| s.service == code) {
                 return Err(invalid(FILE, format!("processing: no time limit for {code}")));
             }
+        }
+        if rules.shift.max_unapproved == 0 || rules.shift.max_unsynced_hours == 0 {
+            return Err(invalid(FILE, "shift: a limit of 0 would stop every visit"));
+        }
+        if rules.shift.return_reasons.is_empty() {
+            return Err(invalid(FILE, "shift.return_reasons is empty"));
         }
         if rules.payment.methods.is_empty() {
             return Err(invalid(FILE, "payment.methods is empty"));
