@@ -52,11 +52,21 @@ fn vault_auth(dir: PathBuf, config: &Config, demo: bool) -> anyhow::Result<(Vaul
             );
         }
         crate::demo::create_vault(&dir, &officer, crate::settings::now().unix_timestamp())?;
-        eprintln!("doorstep: created a demo vault in {} (demo officer PIN {DEMO_PIN})", dir.display());
+        eprintln!(
+            "doorstep: created a demo vault in {} (demo officer PIN {DEMO_PIN}, demo supervisor PIN {})",
+            dir.display(),
+            crate::demo::DEMO_SUPERVISOR_PIN
+        );
     }
     let demo = crate::demo::is_demo(&dir)?;
+    let now = crate::settings::now().unix_timestamp();
+    if demo && let Err(e) = crate::demo::add_supervisor(&dir, &officer, now) {
+        // The demo still runs for the officer; only the shift's release needs the supervisor.
+        eprintln!("doorstep: the demo supervisor could not be added: {e:#}");
+    }
     let config = VaultConfig { reserve_bytes: config.reserve_bytes() };
-    Ok((VaultAuth::new(dir, officer, config, demo.then(|| DEMO_PIN.to_string())), demo))
+    let pins = if demo { crate::demo::pins(&officer) } else { Vec::new() };
+    Ok((VaultAuth::new(dir, officer, config, pins), demo))
 }
 
 /// Runs the unit with a window. Returns when the window is closed.

@@ -11,13 +11,22 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 use doorstep_vault::pin::check_pin;
-use doorstep_vault::{PinError, Vault, VaultConfig, VaultError};
+use doorstep_vault::{PinError, Role, Vault, VaultConfig, VaultError};
 
 /// Who unlocked the unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Officer {
     pub id: String,
     pub display_name: String,
+    /// An officer lands on the home screen; a supervisor on the shift.
+    pub role: Role,
+}
+
+/// A user the unlock screen offers: an officer or a supervisor of this unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub role: Role,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,37 +55,60 @@ pub struct Unlocked {
     pub vault: Option<Vault>,
 }
 
-/// Checks a PIN. `elapsed` is the unit's running time, for lockouts. It is called on a task
-/// (Argon2id takes half a second), hence `&self` and `Sync`.
+/// Checks a user's PIN. `elapsed` is the unit's running time, for lockouts. It is called on a
+/// task (Argon2id takes half a second), hence `&self` and `Sync`.
 pub trait OfficerAuth: Send + Sync + 'static {
-    fn verify(&self, pin: &str, elapsed: Duration) -> Result<Unlocked, AuthError>;
-    /// A hint shown on the unlock screen (the demo PIN), if any.
-    fn demo_pin(&self) -> Option<&str>;
+    fn verify(&self, user: &str, pin: &str, elapsed: Duration) -> Result<Unlocked, AuthError>;
+    /// The users the unlock screen offers, the unit's own officer first.
+    fn users(&self) -> Vec<User>;
+    /// A hint shown on the unlock screen for this user (a demo user's PIN), if any.
+    fn demo_pin(&self, user: &str) -> Option<&str>;
+    /// A demo unit (the screens say so).
+    fn is_demo(&self) -> bool;
 }
 
 /// The authenticator in use, shared with the unlock task.
 #[derive(Resource, Clone)]
 pub struct Auth(pub Arc<dyn OfficerAuth>);
 
-/// Unlocks the officer's key slot in the vault.
+/// Unlocks a user's key slot in the vault.
 pub struct VaultAuth {
     dir: PathBuf,
+    /// The unit's own officer (the configuration's), offered first.
     officer: String,
     config: VaultConfig,
-    demo_pin: Option<String>,
+    /// A demo vault's users and their PINs, shown on the unlock screen.
+    demo_pins: Vec<(String, String)>,
 }
 
 impl VaultAuth {
-    pub fn new(dir: PathBuf, officer: String, config: VaultConfig, demo_pin: Option<String>) -> VaultAuth {
-        VaultAuth { dir, officer, config, demo_pin }
+    pub fn new(dir: PathBuf, officer: String, config: VaultConfig, demo_pins: Vec<(String, String)>) -> VaultAuth {
+        VaultAuth { dir, officer, config, demo_pins }
     }
 }
 
 impl OfficerAuth for VaultAuth {
-    fn verify(&self, pin: &str, _elapsed: Duration) -> Result<Unlocked, AuthError> {
+    fn users(&self) -> Vec<User> {
+        let mut users: Vec<User> = match doorstep_vault::users(&self.dir) {
+            Ok(u) => u.into_iter().map(|(id, role)| User { id, role }).collect(),
+            Err(e) => {
+                warn!("the vault's users cannot be listed: {e}");
+                Vec::new()
+            }
+        };
+        // The unit's own officer first; a configured officer missing from the vault is still
+        // offered, and its unlock says why it fails.
+        match users.iter().position(|u| u.id == self.officer) {
+            Some(i) => users[..=i].rotate_right(1),
+            None => users.insert(0, User { id: self.officer.clone(), role: Role::Officer }),
+        }
+        users
+    }
+
+    fn verify(&self, user: &str, pin: &str, _elapsed: Duration) -> Result<Unlocked, AuthError> {
         check_pin(pin).map_err(AuthError::Pin)?;
         let now = crate::settings::now().unix_timestamp();
-        match Vault::unlock(&self.dir, &self.officer, pin, now, self.config.clone()) {
+        match Vault::unlock(&self.dir, user, pin, now, self.config.clone()) {
             Ok(vault) => {
                 let r = vault.recovery();
                 if r.quarantined.is_some()
@@ -87,15 +119,20 @@ impl OfficerAuth for VaultAuth {
                 {
                     warn!("the vault recovered on unlock: {r:?}");
                 }
-                let officer = Officer { id: self.officer.clone(), display_name: self.officer.clone() };
+                let (id, role) = vault.user();
+                let officer = Officer { id: id.to_string(), display_name: id.to_string(), role };
                 Ok(Unlocked { officer, vault: Some(vault) })
             }
             Err(e) => Err(auth_error(e)),
         }
     }
 
-    fn demo_pin(&self) -> Option<&str> {
-        self.demo_pin.as_deref()
+    fn demo_pin(&self, user: &str) -> Option<&str> {
+        self.demo_pins.iter().find(|(u, _)| u == user).map(|(_, pin)| pin.as_str())
+    }
+
+    fn is_demo(&self) -> bool {
+        !self.demo_pins.is_empty()
     }
 }
 

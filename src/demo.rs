@@ -13,6 +13,9 @@ use doorstep_vault::{InitOptions, KdfParams, Role, Vault};
 
 /// The demo officer's PIN, on a vault the app created for a demo.
 pub const DEMO_PIN: &str = "123456";
+/// The demo supervisor, who releases the demo unit's shift, and their PIN.
+pub const DEMO_SUPERVISOR: &str = "demo-supervisor";
+pub const DEMO_SUPERVISOR_PIN: &str = "246802";
 /// The demo unit's device id; a device id starting `demo-` marks a demo vault
 /// ([`doorstep_envelope::DEMO_DEVICE_PREFIX`]).
 pub const DEMO_DEVICE: &str = "demo-tablet";
@@ -43,7 +46,8 @@ pub fn make_bureau(vault: &Path) -> anyhow::Result<BureauPublicKey> {
     Ok(pair.public)
 }
 
-/// Creates a demo vault in `dir` for `officer` with the demo PIN and a demo bureau.
+/// Creates a demo vault in `dir` for `officer` with the demo PIN and a demo bureau, and the
+/// demo supervisor.
 pub fn create_vault(dir: &Path, officer: &str, now_unix: i64) -> anyhow::Result<()> {
     // Checked before the demo bureau's key (beside the vault) is made anew.
     Vault::check_new(dir)?;
@@ -62,7 +66,27 @@ pub fn create_vault(dir: &Path, officer: &str, now_unix: i64) -> anyhow::Result<
             now_unix,
         },
     )?;
+    add_supervisor(dir, officer, now_unix)
+}
+
+/// Gives a demo vault made without one (by an earlier version, or by `doorstep vault init`)
+/// the demo supervisor, so the shift can be released on the demo unit. The demo officer's
+/// PIN opens the vault for it, while the officer is its only user.
+pub fn add_supervisor(dir: &Path, officer: &str, now_unix: i64) -> anyhow::Result<()> {
+    let users = doorstep_vault::users(dir)?;
+    if users.iter().any(|(_, role)| *role == Role::Supervisor) || users.len() != 1 {
+        return Ok(());
+    }
+    let mut vault = Vault::unlock(dir, officer, DEMO_PIN, now_unix, doorstep_vault::VaultConfig { reserve_bytes: 0 })
+        .context("opening the demo vault to add the demo supervisor")?;
+    let (kdf, _) = KdfParams::calibrate(Duration::from_millis(500)).context("calibrating Argon2id")?;
+    vault.add_user(DEMO_SUPERVISOR, Role::Supervisor, DEMO_SUPERVISOR_PIN, kdf, now_unix)?;
     Ok(())
+}
+
+/// The demo users' PINs, for the unlock screen's hints.
+pub fn pins(officer: &str) -> Vec<(String, String)> {
+    vec![(officer.to_string(), DEMO_PIN.to_string()), (DEMO_SUPERVISOR.to_string(), DEMO_SUPERVISOR_PIN.to_string())]
 }
 
 /// Whether the vault in `dir` is a demo one.

@@ -19,6 +19,7 @@ pub mod policy_files;
 pub mod screens;
 pub mod session;
 pub mod settings;
+pub mod shift;
 pub mod tasks;
 pub mod ui;
 pub mod unit_sync;

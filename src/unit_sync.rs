@@ -32,6 +32,8 @@ pub struct SyncView {
     /// The application uploading now (its id's first 8 characters) and the percent sent.
     pub uploading: Option<(String, u8)>,
     pub last: Option<Outcome>,
+    /// What the freeze rules read, as of the last run (none before the first).
+    pub facts: Option<doorstep_core::shift::ShiftFacts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,8 +91,9 @@ fn start_sync(
         }
     }
     let now = time.elapsed();
-    // At once after a visit ends (the flow changed to no visit), else every minute.
-    let due = sync.last_try.is_none_or(|t| now.saturating_sub(t) >= EVERY) || flow.is_changed();
+    // At once after a visit ends (the flow changed to no visit) and after each unlock, else
+    // every minute.
+    let due = sync.last_try.is_none_or(|t| now.saturating_sub(t) >= EVERY) || flow.is_changed() || session.is_changed();
     if flow.visit.is_some() || !due {
         return;
     }
@@ -110,7 +113,19 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
         v.outbox()
             .map_or(0, |o| o.iter().filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading)).count())
     };
-    sync.set(|s| s.pending = pending(&v));
+    let facts = |v: &doorstep_vault::Vault| match crate::shift::facts(v) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            warn!("sync: the shift's figures cannot be read: {e}");
+            None
+        }
+    };
+    let before = facts(&v);
+    sync.set(|s| {
+        s.pending = pending(&v);
+        s.facts = before;
+    });
+    waker.wake();
     if !dir.join(crate::cli::sync::BUNDLE_FILE).exists() {
         sync.set(|s| s.last = Some(Outcome::NotProvisioned));
         return;
@@ -146,10 +161,11 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
             Outcome::NoCoverage
         }
     };
-    let left = pending(&v);
+    let (left, after) = (pending(&v), facts(&v));
     sync.set(|s| {
         s.uploading = None;
         s.pending = left;
+        s.facts = after;
         s.last = Some(outcome);
     });
 }

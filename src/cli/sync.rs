@@ -65,7 +65,7 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
     let open_args = OpenArgs { user: Some(args.user.clone()), pin_stdin: args.pin_stdin, json: false };
     let mut vault = open(&dir, &open_args, config)?;
     let mut hub = hub_client(&dir, &mut vault)?;
-    match doorstep_sync::escrow::release_batch(&mut vault, &mut hub, &returns, &now_unix) {
+    match doorstep_sync::escrow::release_batch(&mut vault, &mut hub, &returns, &now_unix, &mut |_, _, _| {}) {
         Ok(r) => {
             println!(
                 "batch {} released: {} approved, {} returned; every application of it is at the hub \

@@ -74,6 +74,50 @@ fn show_sync(sync: Option<Res<crate::unit_sync::UnitSync>>, mut line: Query<&mut
     }
 }
 
+/// Why new visits are stopped now (the freeze rules), one line each; empty when they may start.
+#[derive(Component, Debug)]
+pub struct FreezeLines;
+
+/// The "start a visit" heading and buttons, hidden while new visits are stopped.
+#[derive(Component, Debug)]
+pub struct StartVisits;
+
+/// The freezes in force, from the last sync run's figures (none before it).
+pub fn freezes(
+    sync: Option<&crate::unit_sync::UnitSync>,
+    policy: &doorstep_core::Policy,
+) -> Vec<doorstep_core::shift::Freeze> {
+    let Some(facts) = sync.and_then(|s| s.view().facts) else { return Vec::new() };
+    policy.rules.shift.freezes(&facts, crate::settings::now().unix_timestamp())
+}
+
+fn show_freeze(
+    mut commands: Commands,
+    sync: Option<Res<crate::unit_sync::UnitSync>>,
+    policy: Res<PolicyInUse>,
+    lines: Query<Entity, With<FreezeLines>>,
+    added: Query<(), Added<FreezeLines>>,
+    mut start: Query<&mut Node, With<StartVisits>>,
+    mut shown: Local<Vec<doorstep_core::shift::Freeze>>,
+) {
+    let now = freezes(sync.as_deref(), &policy.0);
+    if *shown == now && added.is_empty() {
+        return;
+    }
+    for mut node in &mut start {
+        node.display = if now.is_empty() { Display::Flex } else { Display::None };
+    }
+    for list in &lines {
+        commands.entity(list).despawn_children();
+        commands.entity(list).with_children(|l| {
+            for f in &now {
+                l.spawn(label(Tr::message(doorstep_core::Localize::message(f)), theme::BODY_SIZE, theme::ERROR));
+            }
+        });
+    }
+    *shown = now;
+}
+
 /// The list of visits kept as drafts, rebuilt when it changes.
 #[derive(Component, Debug)]
 pub struct ResumeList;
@@ -83,7 +127,14 @@ pub fn plugin(app: &mut App) {
     app.add_systems(OnEnter(Screen::Home), spawn);
     app.add_systems(
         Update,
-        (press_lock, show_peripherals, show_sync, press_visit.after(super::follow_changes), show_resumable)
+        (
+            press_lock,
+            show_peripherals,
+            show_sync,
+            press_visit.after(super::follow_changes),
+            show_resumable,
+            show_freeze,
+        )
             .run_if(in_state(Screen::Home)),
     );
 }
@@ -94,9 +145,14 @@ fn press_visit(
     time: Res<Time<Real>>,
     mut ask: ResMut<DiscardAsk>,
     mut cmds: MessageWriter<VisitCmd>,
+    (sync, policy): (Option<Res<crate::unit_sync::UnitSync>>, Res<PolicyInUse>),
 ) {
     for (i, b) in &buttons {
         if *i != Interaction::Pressed || !guard.accepting(time.elapsed()) {
+            continue;
+        }
+        // Stopped by the freeze rules: the screen says why (a visit begun may still be resumed).
+        if matches!(b, VisitButton::Start(_)) && !freezes(sync.as_deref(), &policy.0).is_empty() {
             continue;
         }
         match b {
@@ -211,7 +267,7 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
         .map(|s| (s.id.clone(), doorstep_core::format_date(s.effective_from)))
         .unwrap_or_else(|| ("—".into(), "—".into()));
     commands.spawn(root(Screen::Home)).with_children(|root| {
-        root.spawn(header(today_text(), auth.0.demo_pin().is_some()));
+        root.spawn(header(today_text(), auth.0.is_demo()));
         root.spawn((
             crate::ui::widgets::Scrolls,
             Node {
@@ -236,21 +292,32 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
                 ResumeList,
                 Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(12.0), ..default() },
             ));
-            body.spawn(label(Tr::new("home.start"), theme::HEADING_SIZE, theme::TEXT));
-            body.spawn(Node {
-                column_gap: Val::Px(16.0),
-                row_gap: Val::Px(12.0),
-                flex_wrap: FlexWrap::Wrap,
-                ..default()
-            })
-            .with_children(|row| {
-                for (kind, key) in [
-                    (HomeReasonKind::Age, "home.start.age"),
-                    (HomeReasonKind::Disability, "home.start.disability"),
-                    (HomeReasonKind::Bedbound, "home.start.bedbound"),
-                ] {
-                    row.spawn(action_button(VisitButton::Start(kind), Tr::new(key), true));
-                }
+            body.spawn((
+                FreezeLines,
+                Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() },
+            ));
+            body.spawn((
+                StartVisits,
+                Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(16.0), ..default() },
+            ))
+            .with_children(|start| {
+                start.spawn(label(Tr::new("home.start"), theme::HEADING_SIZE, theme::TEXT));
+                start
+                    .spawn(Node {
+                        column_gap: Val::Px(16.0),
+                        row_gap: Val::Px(12.0),
+                        flex_wrap: FlexWrap::Wrap,
+                        ..default()
+                    })
+                    .with_children(|row| {
+                        for (kind, key) in [
+                            (HomeReasonKind::Age, "home.start.age"),
+                            (HomeReasonKind::Disability, "home.start.disability"),
+                            (HomeReasonKind::Bedbound, "home.start.bedbound"),
+                        ] {
+                            row.spawn(action_button(VisitButton::Start(kind), Tr::new(key), true));
+                        }
+                    });
             });
             body.spawn(Node { width: Val::Px(360.0), ..default() })
                 .with_child(primary_button(LockButton, Tr::new("home.lock")));

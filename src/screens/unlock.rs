@@ -54,6 +54,21 @@ impl Checking {
     }
 }
 
+/// The user whose PIN is typed: the unit's officer unless another user was chosen.
+#[derive(Resource, Default, Debug, Clone, PartialEq, Eq)]
+pub struct ChosenUser(pub Option<String>);
+
+/// A button choosing the user who unlocks (shown when the vault has more than one).
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub struct UserButton(pub String);
+
+/// The row of user buttons and the demo PIN's hint, rebuilt when the choice changes.
+#[derive(Component, Debug)]
+struct UserRow;
+
+#[derive(Component, Debug)]
+struct DemoHint;
+
 /// The message under the PIN, if the last attempt failed.
 #[derive(Resource, Default, Debug, Clone, PartialEq, Eq)]
 pub struct UnlockFeedback(pub Option<Tr>);
@@ -85,12 +100,13 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<PinEntry>();
     app.init_resource::<UnlockFeedback>();
     app.init_resource::<Checking>();
+    app.init_resource::<ChosenUser>();
     app.add_message::<PinKey>();
     app.add_systems(OnEnter(Screen::Unlock), spawn);
     app.add_systems(OnExit(Screen::Unlock), forget_pin);
     app.add_systems(
         Update,
-        (press_keys, type_keys, apply_pin_keys, finish_unlock, show_pin)
+        (press_keys, choose_user, type_keys, apply_pin_keys, finish_unlock, show_pin, show_users)
             .chain()
             .after(super::Locking)
             .run_if(in_state(Screen::Unlock)),
@@ -98,7 +114,7 @@ pub fn plugin(app: &mut App) {
 }
 
 fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, probe: Option<Res<GlyphProbe>>) {
-    let demo_pin = auth.0.demo_pin().map(str::to_string);
+    let demo = auth.0.is_demo();
     let title: Box<dyn FnOnce(&mut ChildSpawnerCommands)> = if probe.is_some() {
         // Nine characters of CJK Extension B (U+20000…), which the subset font does not carry.
         let missing: String = (0x20000u32..0x20009).filter_map(char::from_u32).collect();
@@ -112,7 +128,7 @@ fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, pr
     };
     let minutes = idle.timeout.as_secs().div_ceil(60);
     commands.spawn(root(Screen::Unlock)).with_children(|root| {
-        root.spawn(header(today_text(), demo_pin.is_some()));
+        root.spawn(header(today_text(), demo));
         root.spawn(Node {
             flex_grow: 1.0,
             padding: UiRect::all(Val::Px(32.0)),
@@ -130,12 +146,14 @@ fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, pr
             })
             .with_children(|left| {
                 title(left);
+                left.spawn((
+                    UserRow,
+                    Node { column_gap: Val::Px(12.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() },
+                ));
                 left.spawn(label(Tr::new("unlock.prompt"), theme::HEADING_SIZE, theme::TEXT));
                 left.spawn((PinDots, plain(&dots(0), theme::KEY_SIZE, theme::PRIMARY)));
                 left.spawn((FeedbackText, label(Tr::new(""), theme::BODY_SIZE, theme::ERROR)));
-                if let Some(pin) = &demo_pin {
-                    left.spawn(label(Tr::new("unlock.demo_hint").with("pin", pin), theme::BODY_SIZE, theme::MUTED));
-                }
+                left.spawn((DemoHint, label(Tr::new(""), theme::BODY_SIZE, theme::MUTED)));
                 left.spawn((
                     PrivacyNote,
                     label(Tr::new("unlock.privacy").with("m", minutes), theme::BODY_SIZE, theme::MUTED),
@@ -232,6 +250,7 @@ fn type_keys(keys: Res<ButtonInput<KeyCode>>, mut out: MessageWriter<PinKey>) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn apply_pin_keys(
     mut keys: MessageReader<PinKey>,
     mut entry: ResMut<PinEntry>,
@@ -240,6 +259,7 @@ fn apply_pin_keys(
     mut checking: ResMut<Checking>,
     mut feedback: ResMut<UnlockFeedback>,
     time: Res<Time<Real>>,
+    chosen: Res<ChosenUser>,
 ) {
     for key in keys.read() {
         if checking.is_running() {
@@ -255,7 +275,8 @@ fn apply_pin_keys(
             PinKey::Submit => {
                 let pin = std::mem::take(&mut entry.digits);
                 let (auth, elapsed) = (auth.0.clone(), time.elapsed());
-                checking.0 = Some(crate::tasks::spawn("unlock", &waker, move || auth.verify(&pin, elapsed)));
+                let user = chosen_user(&chosen, auth.as_ref());
+                checking.0 = Some(crate::tasks::spawn("unlock", &waker, move || auth.verify(&user, &pin, elapsed)));
                 feedback.0 = Some(Tr::new("unlock.checking"));
             }
         }
@@ -269,6 +290,7 @@ fn finish_unlock(
     mut feedback: ResMut<UnlockFeedback>,
     mut session: ResMut<Session>,
     mut next: ResMut<NextState<Screen>>,
+    mut chosen: ResMut<ChosenUser>,
 ) {
     let Some(task) = &checking.0 else { return };
     let result = match task.poll() {
@@ -280,8 +302,14 @@ fn finish_unlock(
     match result {
         Ok(Unlocked { officer, vault }) => {
             feedback.0 = None;
+            let role = officer.role;
+            // The next unlock offers the unit's officer again.
+            chosen.0 = None;
             session.open(officer, vault);
-            next.set(Screen::Home);
+            next.set(match role {
+                doorstep_vault::Role::Officer => Screen::Home,
+                doorstep_vault::Role::Supervisor => Screen::Shift,
+            });
         }
         Err(e) => feedback.0 = Some(refusal(e)),
     }
@@ -336,6 +364,64 @@ fn show_pin(
         for mut tr in &mut message {
             *tr = feedback.0.clone().unwrap_or_else(|| Tr::new(""));
         }
+    }
+}
+
+/// The user a PIN typed now is for: the one chosen, else the unit's own officer.
+fn chosen_user(chosen: &ChosenUser, auth: &dyn crate::auth::OfficerAuth) -> String {
+    chosen.0.clone().or_else(|| auth.users().first().map(|u| u.id.clone())).unwrap_or_default()
+}
+
+fn choose_user(
+    buttons: Query<(&Interaction, &UserButton), Changed<Interaction>>,
+    checking: Res<Checking>,
+    mut chosen: ResMut<ChosenUser>,
+    mut entry: ResMut<PinEntry>,
+    mut feedback: ResMut<UnlockFeedback>,
+) {
+    for (i, b) in &buttons {
+        if *i == Interaction::Pressed && !checking.is_running() && chosen.0.as_ref() != Some(&b.0) {
+            chosen.0 = Some(b.0.clone());
+            // A PIN half typed was for the other user.
+            entry.digits.zeroize();
+            feedback.0 = None;
+        }
+    }
+}
+
+/// One button per user when the vault has several (an officer and their supervisor), the
+/// chosen one in the primary colour; and the demo PIN of the chosen user.
+fn show_users(
+    mut commands: Commands,
+    auth: Res<Auth>,
+    chosen: Res<ChosenUser>,
+    row: Query<Entity, With<UserRow>>,
+    added: Query<(), Added<UserRow>>,
+    mut hint: Query<&mut Tr, With<DemoHint>>,
+) {
+    if !chosen.is_changed() && added.is_empty() {
+        return;
+    }
+    let Ok(row) = row.single() else { return };
+    let users = auth.0.users();
+    let current = chosen_user(&chosen, auth.0.as_ref());
+    commands.entity(row).despawn_children();
+    if users.len() > 1 {
+        commands.entity(row).with_children(|r| {
+            for u in &users {
+                let role = match u.role {
+                    doorstep_vault::Role::Officer => "unlock.user.officer",
+                    doorstep_vault::Role::Supervisor => "unlock.user.supervisor",
+                };
+                let tr = Tr::new("unlock.user").with_key("role", role).with("id", &u.id);
+                r.spawn(crate::ui::form::action_button(UserButton(u.id.clone()), tr, u.id == current));
+            }
+        });
+    }
+    let wanted =
+        auth.0.demo_pin(&current).map_or_else(|| Tr::new(""), |pin| Tr::new("unlock.demo_hint").with("pin", pin));
+    for mut tr in &mut hint {
+        *tr = wanted.clone();
     }
 }
 

@@ -8,7 +8,7 @@ use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use bevy::time::TimeUpdateStrategy;
-use doorstep::auth::{AuthError, Officer, OfficerAuth, Unlocked};
+use doorstep::auth::{AuthError, Officer, OfficerAuth, Unlocked, User};
 use doorstep::screens::home::LockButton;
 use doorstep::screens::unlock::Checking;
 use doorstep::screens::unlock::{PinKey, Title};
@@ -34,7 +34,11 @@ impl DemoAuth {
 }
 
 impl OfficerAuth for DemoAuth {
-    fn verify(&self, pin: &str, elapsed: Duration) -> Result<Unlocked, AuthError> {
+    fn users(&self) -> Vec<User> {
+        vec![User { id: "demo-officer".into(), role: doorstep_vault::Role::Officer }]
+    }
+
+    fn verify(&self, _user: &str, pin: &str, elapsed: Duration) -> Result<Unlocked, AuthError> {
         // As slow as a fast Argon2id, so a test sees the check under way.
         std::thread::sleep(Duration::from_millis(150));
         let mut state = self.state.lock().unwrap();
@@ -56,12 +60,19 @@ impl OfficerAuth for DemoAuth {
             return Err(AuthError::WrongPin { attempts_left: Self::MAX_FAILURES - *failures });
         }
         *failures = 0;
-        let officer = Officer { id: "demo-officer".into(), display_name: "测试警员".into() };
+        let officer =
+            Officer {
+                id: "demo-officer".into(), display_name: "测试警员".into(), role: doorstep_vault::Role::Officer
+            };
         Ok(Unlocked { officer, vault: None })
     }
 
-    fn demo_pin(&self) -> Option<&str> {
+    fn demo_pin(&self, _user: &str) -> Option<&str> {
         Some(Self::PIN)
+    }
+
+    fn is_demo(&self) -> bool {
+        true
     }
 }
 
@@ -69,13 +80,16 @@ impl OfficerAuth for DemoAuth {
 fn the_test_officer_counts_down_then_locks_out() {
     let a = DemoAuth::new();
     let t = Duration::from_secs(1);
-    assert_eq!(a.verify("12345", t).err(), Some(AuthError::Pin(doorstep_vault::PinError::Length)));
+    assert_eq!(a.verify("demo-officer", "12345", t).err(), Some(AuthError::Pin(doorstep_vault::PinError::Length)));
     for left in (1..DemoAuth::MAX_FAILURES).rev() {
-        assert_eq!(a.verify("000000", t).err(), Some(AuthError::WrongPin { attempts_left: left }));
+        assert_eq!(a.verify("demo-officer", "000000", t).err(), Some(AuthError::WrongPin { attempts_left: left }));
     }
-    assert_eq!(a.verify("000000", t).err(), Some(AuthError::LockedOut(DemoAuth::LOCKOUT)));
-    assert!(matches!(a.verify(DemoAuth::PIN, t + Duration::from_secs(10)), Err(AuthError::LockedOut(_))));
-    assert!(a.verify(DemoAuth::PIN, t + DemoAuth::LOCKOUT).is_ok());
+    assert_eq!(a.verify("demo-officer", "000000", t).err(), Some(AuthError::LockedOut(DemoAuth::LOCKOUT)));
+    assert!(matches!(
+        a.verify("demo-officer", DemoAuth::PIN, t + Duration::from_secs(10)),
+        Err(AuthError::LockedOut(_))
+    ));
+    assert!(a.verify("demo-officer", DemoAuth::PIN, t + DemoAuth::LOCKOUT).is_ok());
 }
 
 fn app() -> App {
@@ -414,7 +428,7 @@ fn the_unlock_screen_opens_the_real_vault() {
     .unwrap();
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
-    let auth = VaultAuth::new(dir.clone(), "officer-test".into(), VaultConfig { reserve_bytes: 0 }, None);
+    let auth = VaultAuth::new(dir.clone(), "officer-test".into(), VaultConfig { reserve_bytes: 0 }, Vec::new());
     doorstep::app::shell(&mut app, Policy::builtin().unwrap(), std::sync::Arc::new(auth));
     app.update();
 

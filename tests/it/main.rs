@@ -7,6 +7,7 @@ mod faults;
 mod headless;
 mod receipt_files;
 mod screenshot;
+mod shift;
 mod sync;
 mod tidy;
 mod visit;

@@ -57,7 +57,7 @@ fn captured(n: u64) -> ApplicationRecord {
     }
 }
 
-fn seal_one(dir: &Path, n: u64) -> String {
+pub(crate) fn seal_one(dir: &Path, n: u64) -> String {
     let now = 1_790_000_000;
     let mut v = Vault::unlock(dir, "officer-test", PIN, now, VaultConfig { reserve_bytes: 0 }).unwrap();
     let record = captured(n);

@@ -92,10 +92,18 @@ pub(crate) fn run_visit_steps(
     mut all: Vec<ScenarioStep>,
     extra: Vec<ScenarioStep>,
 ) -> Result<usize, (usize, String)> {
+    let mut app = unit(vault, receipts, Policy::builtin().unwrap());
+    all.extend(extra);
+    drive(&mut app, all)
+}
+
+/// The unit on `vault` under `policy`, headless, with the simulated peripherals (receipts
+/// printed into `receipts`), the replay cameras and its vault folder (for sync and release).
+pub(crate) fn unit(vault: &std::path::Path, receipts: &std::path::Path, policy: Policy) -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
-    let auth = VaultAuth::new(vault.to_path_buf(), "officer-test".into(), VaultConfig { reserve_bytes: 0 }, None);
-    doorstep::app::shell(&mut app, Policy::builtin().unwrap(), std::sync::Arc::new(auth));
+    let auth = VaultAuth::new(vault.to_path_buf(), "officer-test".into(), VaultConfig { reserve_bytes: 0 }, Vec::new());
+    doorstep::app::shell(&mut app, policy, std::sync::Arc::new(auth));
     app.insert_resource(doorstep::peripherals::Peripherals::start(None, true, Some(receipts.to_path_buf())));
     app.insert_resource(CameraChoice::Replay(crate::root().join("assets/demo/camera")));
     app.insert_resource(doorstep::screens::visit::DocumentCamera(CameraChoice::Replay(
@@ -103,11 +111,15 @@ pub(crate) fn run_visit_steps(
     )));
     app.insert_resource(PickupOffice("测试出入境接待大厅".into()));
     app.insert_resource(doorstep::unit_sync::VaultDir(vault.to_path_buf()));
-    all.extend(extra);
-    let mut s = Scenario::new(all, None);
+    scenario::plugin(&mut app);
+    app
+}
+
+/// Runs `steps` on `app` until they end (or one fails).
+pub(crate) fn drive(app: &mut App, steps: Vec<ScenarioStep>) -> Result<usize, (usize, String)> {
+    let mut s = Scenario::new(steps, None);
     s.exit = false;
     app.insert_resource(s);
-    scenario::plugin(&mut app);
     let start = Instant::now();
     loop {
         app.update();
@@ -194,7 +206,7 @@ fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
 pub(crate) fn run_steps(vault: &std::path::Path, steps: Vec<ScenarioStep>) -> Result<usize, (usize, String)> {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
-    let auth = VaultAuth::new(vault.to_path_buf(), "officer-test".into(), VaultConfig { reserve_bytes: 0 }, None);
+    let auth = VaultAuth::new(vault.to_path_buf(), "officer-test".into(), VaultConfig { reserve_bytes: 0 }, Vec::new());
     doorstep::app::shell(&mut app, Policy::builtin().unwrap(), std::sync::Arc::new(auth));
     let mut s = Scenario::new(steps, None);
     s.exit = false;

@@ -280,11 +280,9 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
             quality: Vec::new(),
         },
     };
-    let flags: Vec<String> = visit.flags(policy).iter().map(|f| format!("{f:?}")).collect();
-    let summary = serde_json::json!({
-        "services": visit.state.services().map(|s| s.services.iter().map(|x| x.code()).collect::<Vec<_>>()),
-        "step": visit.step(),
-    });
+    let summary = crate::shift::Summary::of(visit, policy);
+    let flags = summary.flag_strings();
+    let summary = serde_json::to_value(&summary).map_err(|e| failed(&e))?;
     let review = ReviewSummary {
         application_id: id.to_string(),
         application_numbers: numbers.clone(),

@@ -338,7 +338,7 @@ impl Shot {
 }
 
 /// RGBA pixels as a texture for the screen (kept on the CPU side too, to be updated).
-pub(super) fn screen_image_rgba(width: u32, height: u32, rgba: Vec<u8>) -> Option<Image> {
+pub(crate) fn screen_image_rgba(width: u32, height: u32, rgba: Vec<u8>) -> Option<Image> {
     use bevy::asset::RenderAssetUsages;
     use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
     let size = Extent3d { width, height, depth_or_array_layers: 1 };

@@ -11,6 +11,7 @@ mod forms;
 mod guardian;
 mod held;
 mod live;
+pub(crate) use live::screen_image_rgba;
 mod receipt;
 mod sign;
 
@@ -145,7 +146,7 @@ fn follow_visit(flow: Res<VisitFlow>, screen: Res<State<Screen>>, mut next: ResM
 
 fn spawn(mut commands: Commands, auth: Res<Auth>) {
     commands.spawn(root(Screen::Visit)).with_children(|root| {
-        root.spawn(header(today_text(), auth.0.demo_pin().is_some()));
+        root.spawn(header(today_text(), auth.0.is_demo()));
         root.spawn((
             VisitBody,
             crate::ui::widgets::Scrolls,

@@ -1,0 +1,407 @@
+//! The supervisor's shift: every application sealed on this unit and not yet released, with
+//! its photo, summary and flags; approve or return each (the reasons are policy data), then
+//! sign and release the batch: what is left is uploaded with progress per application, the
+//! manifest is signed with the supervisor's key, and the hub's signed receipt is shown and
+//! kept in the vault. No CLI needed (`doorstep batch` does the same by hand).
+//!
+//! Loading (thumbnails decoded) and the release run as tasks; the frame never waits.
+
+mod rows;
+
+use std::collections::HashMap;
+
+use bevy::prelude::*;
+
+use super::{LockNow, PolicyInUse, Screen, Session, header, root, today_text};
+use crate::auth::Auth;
+use crate::shift::{BatchView, Decision, Decisions, Filter, Order, Progress, ReleaseOutcome, ShiftItem};
+use crate::tasks::{Pending, Poll, Waker};
+use crate::ui::form::action_button;
+use crate::ui::i18n::Tr;
+use crate::ui::theme;
+use crate::ui::widgets::{ButtonColors, label};
+
+/// What a button of the shift screen asks for.
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub enum ShiftButton {
+    Filter(Filter),
+    Order(Order),
+    Approve(String),
+    /// Shows the return reasons for this application.
+    AskReturn(String),
+    /// Returns the application for the reason with this id.
+    Return(String, String),
+    CancelReturn,
+    /// Takes back a decision.
+    Undecide(String),
+    /// Approves every application not yet decided.
+    ApproveRest,
+    Release,
+    Lock,
+}
+
+/// The shift as the screen shows it.
+#[derive(Resource, Default)]
+pub struct ShiftView {
+    pub items: Vec<ShiftItem>,
+    pub batches: Vec<BatchView>,
+    pub decisions: Decisions,
+    pub filter: Filter,
+    pub order: Order,
+    /// The application whose return reasons are shown.
+    pub asking: Option<String>,
+    /// How the last release ended, until the next.
+    pub outcome: Option<ReleaseOutcome>,
+    /// The list could not be read from the vault.
+    pub unreadable: bool,
+    pub loaded: bool,
+    thumbs: HashMap<String, Handle<Image>>,
+}
+
+impl ShiftView {
+    pub fn undecided(&self) -> usize {
+        self.items.iter().filter(|i| !self.decisions.contains_key(&i.id)).count()
+    }
+
+    fn count(&self, returned: bool) -> usize {
+        self.decisions.values().filter(|d| matches!(d, Decision::Return(_)) == returned).count()
+    }
+}
+
+type Loaded = Result<(Vec<ShiftItem>, Vec<BatchView>), doorstep_vault::VaultError>;
+
+/// The tasks in hand.
+#[derive(Resource, Default)]
+pub struct ShiftTasks {
+    load: Option<Pending<Loaded>>,
+    release: Option<Pending<ReleaseOutcome>>,
+    pub progress: Progress,
+}
+
+impl ShiftTasks {
+    pub fn releasing(&self) -> bool {
+        self.release.is_some()
+    }
+
+    pub fn loading(&self) -> bool {
+        self.load.is_some()
+    }
+}
+
+/// The status lines (counts, the release's progress or outcome), rebuilt on change.
+#[derive(Component, Debug)]
+struct StatusBox;
+
+/// The filter and order buttons, rebuilt on change.
+#[derive(Component, Debug)]
+struct ChipsBox;
+
+/// The list of applications, rebuilt on change.
+#[derive(Component, Debug)]
+struct ListBox;
+
+/// The released batches, rebuilt on change.
+#[derive(Component, Debug)]
+struct BatchesBox;
+
+/// The release button.
+#[derive(Component, Debug)]
+struct ReleaseButton;
+
+/// The release button's words.
+#[derive(Component, Debug)]
+struct ReleaseLabel;
+
+pub fn plugin(app: &mut App) {
+    app.init_resource::<ShiftView>();
+    app.init_resource::<ShiftTasks>();
+    app.add_systems(OnEnter(Screen::Shift), (reset, spawn, start_load).chain());
+    app.add_systems(OnExit(Screen::Shift), forget);
+    app.add_systems(
+        Update,
+        (press.after(super::follow_changes), take_tasks, show).chain().run_if(in_state(Screen::Shift)),
+    );
+}
+
+fn reset(mut view: ResMut<ShiftView>) {
+    *view = ShiftView::default();
+}
+
+/// Nothing of the shift stays in memory once the screen is left (the unit locked).
+fn forget(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>) {
+    *view = ShiftView::default();
+    tasks.load = None;
+    // A release in hand finishes on its task (it holds the vault); its answer is not needed.
+    tasks.release = None;
+}
+
+fn start_load(session: Res<Session>, waker: Res<Waker>, mut tasks: ResMut<ShiftTasks>) {
+    let Some(vault) = session.vault.clone() else { return };
+    tasks.load = Some(crate::tasks::spawn("shift-load", &waker, move || {
+        let v = crate::session::lock(&vault);
+        Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?))
+    }));
+}
+
+fn take_tasks(
+    mut tasks: ResMut<ShiftTasks>,
+    mut view: ResMut<ShiftView>,
+    images: Option<ResMut<Assets<Image>>>,
+    session: Res<Session>,
+    waker: Res<Waker>,
+) {
+    if let Some(task) = &tasks.load {
+        match task.poll() {
+            Poll::Running => {}
+            Poll::Ready(Ok((items, batches))) => {
+                tasks.load = None;
+                let known: std::collections::BTreeSet<&String> = items.iter().map(|i| &i.id).collect();
+                view.decisions.retain(|id, _| known.contains(id));
+                view.thumbs.clear();
+                if let Some(mut images) = images {
+                    for item in &items {
+                        if let Some(t) = &item.thumb
+                            && let Some(img) = super::visit::screen_image_rgba(t.width, t.height, t.rgba.clone())
+                        {
+                            view.thumbs.insert(item.id.clone(), images.add(img));
+                        }
+                    }
+                }
+                view.items = items;
+                view.batches = batches;
+                view.unreadable = false;
+                view.loaded = true;
+            }
+            Poll::Ready(Err(e)) => {
+                tasks.load = None;
+                error!("the shift cannot be read from the vault: {e}");
+                view.unreadable = true;
+                view.loaded = true;
+            }
+            Poll::Failed => {
+                tasks.load = None;
+                view.unreadable = true;
+                view.loaded = true;
+            }
+        }
+    }
+    if let Some(task) = &tasks.release {
+        let outcome = match task.poll() {
+            Poll::Running => return,
+            Poll::Ready(o) => o,
+            Poll::Failed => ReleaseOutcome::Refused(crate::shift::Refusal::Failed),
+        };
+        tasks.release = None;
+        if let Ok(mut p) = tasks.progress.lock() {
+            p.clear();
+        }
+        if matches!(outcome, ReleaseOutcome::Released { .. }) {
+            view.decisions.clear();
+        }
+        view.outcome = Some(outcome);
+        // What the hub took (or the uploads that went through) changes the list: read again.
+        if let Some(vault) = session.vault.clone() {
+            tasks.load = Some(crate::tasks::spawn("shift-load", &waker, move || {
+                let v = crate::session::lock(&vault);
+                Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?))
+            }));
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn press(
+    buttons: Query<(&Interaction, &ShiftButton), Changed<Interaction>>,
+    guard: Res<super::TapGuard>,
+    time: Res<Time<Real>>,
+    mut view: ResMut<ShiftView>,
+    mut tasks: ResMut<ShiftTasks>,
+    (session, policy, dir, waker): (
+        Res<Session>,
+        Res<PolicyInUse>,
+        Option<Res<crate::unit_sync::VaultDir>>,
+        Res<Waker>,
+    ),
+    mut lock: MessageWriter<LockNow>,
+) {
+    for (i, b) in &buttons {
+        if *i != Interaction::Pressed || !guard.accepting(time.elapsed()) {
+            continue;
+        }
+        // While the release runs, the decisions it carries stay as they are.
+        if tasks.releasing() && !matches!(b, ShiftButton::Filter(_) | ShiftButton::Order(_) | ShiftButton::Lock) {
+            continue;
+        }
+        match b {
+            ShiftButton::Filter(f) => view.filter = *f,
+            ShiftButton::Order(o) => view.order = *o,
+            ShiftButton::Approve(id) => {
+                view.decisions.insert(id.clone(), Decision::Approve);
+            }
+            ShiftButton::AskReturn(id) => view.asking = Some(id.clone()),
+            ShiftButton::Return(id, reason) if policy.0.rules.shift.reason(reason).is_some() => {
+                view.decisions.insert(id.clone(), Decision::Return(reason.clone()));
+                view.asking = None;
+            }
+            ShiftButton::Return(..) => {}
+            ShiftButton::CancelReturn => view.asking = None,
+            ShiftButton::Undecide(id) => {
+                view.decisions.remove(id);
+            }
+            ShiftButton::ApproveRest => {
+                let rest: Vec<String> =
+                    view.items.iter().filter(|i| !view.decisions.contains_key(&i.id)).map(|i| i.id.clone()).collect();
+                for id in rest {
+                    view.decisions.insert(id, Decision::Approve);
+                }
+            }
+            ShiftButton::Release => {
+                if view.items.is_empty() || view.undecided() > 0 || tasks.loading() {
+                    continue;
+                }
+                let Some(vault) = session.vault.clone() else { continue };
+                let Ok(returns) = crate::shift::returns(&view.decisions, &policy.0.rules.shift) else { continue };
+                let Some(dir) = dir.as_ref().map(|d| d.0.clone()) else {
+                    view.outcome = Some(ReleaseOutcome::Refused(crate::shift::Refusal::NotProvisioned));
+                    continue;
+                };
+                view.outcome = None;
+                let decided: Vec<String> = view.decisions.keys().cloned().collect();
+                let (progress, wake) = (tasks.progress.clone(), waker.clone());
+                tasks.release = Some(crate::tasks::spawn("release", &waker, move || {
+                    crate::shift::release(&vault, &dir, &decided, &returns, &progress, &|| wake.wake())
+                }));
+            }
+            ShiftButton::Lock => {
+                lock.write(LockNow);
+            }
+        }
+    }
+}
+
+fn spawn(mut commands: Commands, session: Res<Session>, auth: Res<Auth>) {
+    let name = session.officer.as_ref().map(|o| o.display_name.clone()).unwrap_or_default();
+    commands.spawn(root(Screen::Shift)).with_children(|root| {
+        root.spawn(header(today_text(), auth.0.is_demo()));
+        root.spawn((
+            crate::ui::widgets::Scrolls,
+            Node {
+                flex_grow: 1.0,
+                overflow: Overflow::scroll_y(),
+                flex_direction: FlexDirection::Column,
+                padding: UiRect::axes(Val::Px(40.0), Val::Px(20.0)),
+                row_gap: Val::Px(14.0),
+                ..default()
+            },
+        ))
+        .with_children(|body| {
+            body.spawn(label(Tr::new("shift.title").with("name", name), theme::TITLE_SIZE, theme::TEXT));
+            body.spawn((StatusBox, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() }));
+            body.spawn((
+                ChipsBox,
+                Node { column_gap: Val::Px(12.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() },
+            ));
+            body.spawn((ListBox, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(10.0), ..default() }));
+            body.spawn((
+                BatchesBox,
+                Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() },
+            ));
+        });
+        root.spawn(Node {
+            padding: UiRect::axes(Val::Px(40.0), Val::Px(12.0)),
+            column_gap: Val::Px(16.0),
+            align_items: AlignItems::Center,
+            flex_shrink: 0.0,
+            ..default()
+        })
+        .with_children(|bar| {
+            bar.spawn(action_button(ShiftButton::ApproveRest, Tr::new("shift.approve_rest"), false));
+            bar.spawn(Node { flex_grow: 1.0, ..default() }).with_children(|c| {
+                c.spawn((
+                    Button,
+                    ShiftButton::Release,
+                    ReleaseButton,
+                    BorderColor::all(theme::KEY_BORDER),
+                    Node {
+                        width: Val::Percent(100.0),
+                        min_height: Val::Px(theme::MIN_TOUCH),
+                        justify_content: JustifyContent::Center,
+                        align_items: AlignItems::Center,
+                        border_radius: BorderRadius::all(Val::Px(12.0)),
+                        border: UiRect::all(Val::Px(2.0)),
+                        ..default()
+                    },
+                    BackgroundColor(theme::KEY),
+                    ButtonColors { normal: theme::KEY, pressed: theme::KEY },
+                    children![(ReleaseLabel, label(Tr::new(""), theme::BODY_SIZE, theme::MUTED))],
+                ));
+            });
+            bar.spawn(action_button(ShiftButton::Lock, Tr::new("home.lock"), false));
+        });
+    });
+}
+
+/// The three boxes the screen rebuilds, told apart by their markers.
+type Boxes<'w, 's> = Query<
+    'w,
+    's,
+    (Entity, Option<&'static StatusBox>, Option<&'static ListBox>, Option<&'static ChipsBox>),
+    Or<(With<StatusBox>, With<ListBox>, With<BatchesBox>, With<ChipsBox>)>,
+>;
+
+/// Rebuilds what changed: the status, the list, the batches, the release button's words.
+#[allow(clippy::too_many_arguments)]
+fn show(
+    mut commands: Commands,
+    view: Res<ShiftView>,
+    tasks: Res<ShiftTasks>,
+    policy: Res<PolicyInUse>,
+    boxes: Boxes,
+    added: Query<(), Added<ListBox>>,
+    mut release: Query<(&mut Tr, &mut TextColor), With<ReleaseLabel>>,
+    mut release_button: Query<(&mut BackgroundColor, &mut ButtonColors), With<ReleaseButton>>,
+    mut seen: Local<std::collections::BTreeMap<String, u8>>,
+) {
+    let progress = tasks.progress.lock().map(|p| p.clone()).unwrap_or_default();
+    if !view.is_changed() && !tasks.is_changed() && added.is_empty() && *seen == progress {
+        return;
+    }
+    *seen = progress.clone();
+    for (entity, status, list, chips) in &boxes {
+        commands.entity(entity).despawn_children();
+        commands.entity(entity).with_children(|b| match (status, list, chips) {
+            (Some(_), _, _) => rows::status(b, &view, &tasks),
+            (_, Some(_), _) => rows::list(b, &view, &progress, &policy.0),
+            (_, _, Some(_)) => rows::chips(b, &view),
+            _ => rows::batches(b, &view.batches),
+        });
+    }
+    let wanted = if tasks.releasing() {
+        Tr::new("shift.releasing_button")
+    } else if view.undecided() > 0 {
+        Tr::new("shift.release_wait").with("n", view.undecided())
+    } else {
+        Tr::new("shift.release").with("approved", view.count(false)).with("returned", view.count(true))
+    };
+    // Grey while it cannot be pressed: decisions missing, or a release under way.
+    let ready = !tasks.releasing() && view.undecided() == 0 && !view.items.is_empty();
+    let (bg, pressed, fg) = if ready {
+        (theme::PRIMARY, theme::PRIMARY_PRESSED, theme::ON_PRIMARY)
+    } else {
+        (theme::KEY, theme::KEY, theme::MUTED)
+    };
+    for (mut tr, mut colour) in &mut release {
+        if *tr != wanted {
+            *tr = wanted.clone();
+        }
+        if colour.0 != fg {
+            colour.0 = fg;
+        }
+    }
+    for (mut background, mut colours) in &mut release_button {
+        if colours.normal != bg {
+            background.0 = bg;
+            *colours = ButtonColors { normal: bg, pressed };
+        }
+    }
+}

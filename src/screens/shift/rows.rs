@@ -1,0 +1,229 @@
+//! The shift screen's parts, built from the view: the status lines, one row per application,
+//! and the released batches.
+
+use std::collections::BTreeMap;
+
+use bevy::prelude::*;
+use doorstep_core::Policy;
+use doorstep_core::text::{Arg, Localize, Message};
+
+use super::{ShiftButton, ShiftTasks, ShiftView};
+use crate::shift::{BatchView, Decision, Filter, ItemSync, Order, Refusal, ReleaseOutcome, ShiftItem};
+use crate::ui::form::action_button;
+use crate::ui::i18n::Tr;
+use crate::ui::theme;
+use crate::ui::widgets::label;
+
+/// Seconds since 1970 as the unit's local date and time (month-day hour:minute).
+pub fn local_time(unix: i64) -> String {
+    let offset = crate::settings::now().offset();
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(|t| {
+            let t = t.to_offset(offset);
+            format!("{:02}-{:02} {:02}:{:02}", u8::from(t.month()), t.day(), t.hour(), t.minute())
+        })
+        .unwrap_or_else(|_| "—".into())
+}
+
+pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks) {
+    if !view.loaded {
+        b.spawn(label(Tr::new("shift.loading"), theme::BODY_SIZE, theme::MUTED));
+        return;
+    }
+    if view.unreadable {
+        b.spawn(label(Tr::new("shift.unreadable"), theme::BODY_SIZE, theme::ERROR));
+        return;
+    }
+    let on_unit = view.items.iter().filter(|i| i.sync == ItemSync::OnUnit).count();
+    let flagged = view.items.iter().filter(|i| i.flagged()).count();
+    b.spawn(label(
+        Tr::new("shift.counts")
+            .with("n", view.items.len())
+            .with("undecided", view.undecided())
+            .with("flagged", flagged)
+            .with("on_unit", on_unit),
+        theme::BODY_SIZE,
+        theme::TEXT,
+    ));
+    if tasks.releasing() {
+        b.spawn(label(Tr::new("shift.releasing"), theme::BODY_SIZE, theme::PRIMARY));
+    }
+    match &view.outcome {
+        None => {}
+        Some(ReleaseOutcome::Released { batch, approved, returned }) => {
+            b.spawn(label(
+                Tr::new("shift.released").with("approved", approved).with("returned", returned),
+                theme::HEADING_SIZE,
+                theme::OK,
+            ));
+            batch_line(b, batch);
+        }
+        Some(ReleaseOutcome::Refused(r)) => {
+            let tr = match r {
+                Refusal::NotProvisioned => Tr::new("shift.refused.not_provisioned"),
+                Refusal::NoCoverage => Tr::new("shift.refused.no_coverage"),
+                Refusal::NotUploaded(n) => Tr::new("shift.refused.not_uploaded").with("n", n),
+                Refusal::NotTrusted { key } => Tr::new("shift.refused.not_trusted").with("key", key),
+                Refusal::Stale => Tr::new("shift.refused.stale"),
+                Refusal::Nothing => Tr::new("shift.refused.nothing"),
+                Refusal::Failed => Tr::new("shift.refused.failed"),
+            };
+            b.spawn(label(tr, theme::BODY_SIZE, theme::ERROR));
+        }
+    }
+    if view.items.is_empty() && !matches!(view.outcome, Some(ReleaseOutcome::Released { .. })) {
+        b.spawn(label(Tr::new("shift.empty"), theme::BODY_SIZE, theme::MUTED));
+    }
+}
+
+fn batch_line(b: &mut ChildSpawnerCommands, batch: &BatchView) {
+    b.spawn(label(
+        Tr::new("shift.batch")
+            .with("id", &batch.batch_id)
+            .with("n", batch.applications)
+            .with("hub", &batch.hub_id)
+            .with("at", local_time(batch.received_at_unix))
+            .with("digest", &batch.manifest),
+        theme::BODY_SIZE,
+        theme::TEXT,
+    ));
+}
+
+/// The filter and order buttons, the ones in force in the primary colour.
+pub fn chips(b: &mut ChildSpawnerCommands, view: &ShiftView) {
+    for (f, key) in [
+        (Filter::All, "shift.filter.all"),
+        (Filter::Flagged, "shift.filter.flagged"),
+        (Filter::OnUnit, "shift.filter.on_unit"),
+        (Filter::Undecided, "shift.filter.undecided"),
+    ] {
+        b.spawn(action_button(ShiftButton::Filter(f), Tr::new(key), view.filter == f));
+    }
+    for (o, key) in [(Order::Sealed, "shift.order.sealed"), (Order::FlagsFirst, "shift.order.flags_first")] {
+        b.spawn(action_button(ShiftButton::Order(o), Tr::new(key), view.order == o));
+    }
+}
+
+pub fn batches(b: &mut ChildSpawnerCommands, batches: &[BatchView]) {
+    if batches.is_empty() {
+        return;
+    }
+    b.spawn(label(Tr::new("shift.batches"), theme::HEADING_SIZE, theme::TEXT));
+    // The last ten: older ones stay in the vault and at the hub.
+    for batch in batches.iter().take(10) {
+        batch_line(b, batch);
+    }
+}
+
+pub fn list(b: &mut ChildSpawnerCommands, view: &ShiftView, progress: &BTreeMap<String, u8>, policy: &Policy) {
+    for item in crate::shift::shown(&view.items, view.filter, view.order, &view.decisions) {
+        b.spawn((
+            Node {
+                column_gap: Val::Px(16.0),
+                padding: UiRect::all(Val::Px(12.0)),
+                border: UiRect::all(Val::Px(2.0)),
+                border_radius: BorderRadius::all(Val::Px(12.0)),
+                align_items: AlignItems::FlexStart,
+                ..default()
+            },
+            BorderColor::all(if item.flagged() { theme::ERROR } else { theme::KEY_BORDER }),
+            BackgroundColor(theme::KEY),
+        ))
+        .with_children(|row| {
+            thumb(row, view, item);
+            row.spawn(Node {
+                flex_direction: FlexDirection::Column,
+                row_gap: Val::Px(4.0),
+                flex_grow: 1.0,
+                ..default()
+            })
+            .with_children(|c| summary(c, item, progress.get(&item.id).copied()));
+            row.spawn(Node {
+                flex_direction: FlexDirection::Column,
+                row_gap: Val::Px(8.0),
+                width: Val::Px(360.0),
+                flex_shrink: 0.0,
+                ..default()
+            })
+            .with_children(|c| decision(c, view, item, policy));
+        });
+    }
+}
+
+fn thumb(row: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem) {
+    let size = Node {
+        width: Val::Px(crate::shift::THUMB.0 as f32),
+        height: Val::Px(crate::shift::THUMB.1 as f32),
+        flex_shrink: 0.0,
+        justify_content: JustifyContent::Center,
+        align_items: AlignItems::Center,
+        ..default()
+    };
+    match view.thumbs.get(&item.id) {
+        Some(image) => {
+            row.spawn((ImageNode::new(image.clone()), size));
+        }
+        None => {
+            let words = if item.summary.photo_reused { "shift.photo_reused" } else { "shift.no_photo" };
+            row.spawn((size, BackgroundColor(theme::PENDING))).with_child(label(Tr::new(words), 18.0, theme::TEXT));
+        }
+    }
+}
+
+fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>) {
+    let s = &item.summary;
+    c.spawn(label(
+        Tr::new("shift.who").with("name", &s.name).with("numbers", item.numbers.join(" ")),
+        theme::BODY_SIZE,
+        theme::TEXT,
+    ));
+    let services = Arg::List(s.services.iter().map(|x| Arg::from(x.describe())).collect());
+    c.spawn(label(Tr::message(Message::new("shift.services").with("list", services)), theme::BODY_SIZE, theme::TEXT));
+    c.spawn(label(
+        Tr::new("shift.by").with("officer", &s.officer).with("at", local_time(item.sealed_at_unix)),
+        theme::BODY_SIZE,
+        theme::MUTED,
+    ));
+    for f in &s.flags {
+        c.spawn(label(Tr::message(f.message()), theme::BODY_SIZE, theme::ERROR));
+    }
+    let sync = match (item.sync, uploading) {
+        (ItemSync::AtHub, _) => Tr::new("shift.sync.at_hub"),
+        (ItemSync::OnUnit, Some(pct)) => Tr::new("shift.sync.uploading").with("pct", pct),
+        (ItemSync::OnUnit, None) => Tr::new("shift.sync.on_unit"),
+    };
+    c.spawn(label(sync, theme::BODY_SIZE, if item.sync == ItemSync::AtHub { theme::OK } else { theme::MUTED }));
+}
+
+fn decision(c: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem, policy: &Policy) {
+    let id = &item.id;
+    match view.decisions.get(id) {
+        Some(Decision::Approve) => {
+            c.spawn(label(Tr::new("shift.approved"), theme::BODY_SIZE, theme::OK));
+            c.spawn(action_button(ShiftButton::Undecide(id.clone()), Tr::new("shift.undo"), false));
+        }
+        Some(Decision::Return(reason)) => {
+            let (zh, en) =
+                policy.rules.shift.reason(reason).map_or((reason.as_str(), reason.as_str()), |r| (&r.zh, &r.en));
+            c.spawn(label(Tr::new("shift.returned").with_texts("reason", zh, en), theme::BODY_SIZE, theme::ERROR));
+            c.spawn(action_button(ShiftButton::Undecide(id.clone()), Tr::new("shift.undo"), false));
+        }
+        None if view.asking.as_ref() == Some(id) => {
+            c.spawn(label(Tr::new("shift.return_why"), theme::BODY_SIZE, theme::TEXT));
+            for r in &policy.rules.shift.return_reasons {
+                c.spawn(action_button(
+                    ShiftButton::Return(id.clone(), r.id.clone()),
+                    Tr::new("shift.reason").with_texts("reason", &r.zh, &r.en),
+                    false,
+                ));
+            }
+            c.spawn(action_button(ShiftButton::CancelReturn, Tr::new("shift.cancel"), false));
+        }
+        None => {
+            c.spawn(Node { column_gap: Val::Px(12.0), ..default() }).with_children(|r| {
+                r.spawn(action_button(ShiftButton::Approve(id.clone()), Tr::new("shift.approve"), true));
+                r.spawn(action_button(ShiftButton::AskReturn(id.clone()), Tr::new("shift.return"), false));
+            });
+        }
+    }
+}

@@ -1,0 +1,462 @@
+//! The supervisor's shift on the unit, apart from its screen: what the seal keeps of each
+//! application for the supervisor ([`Summary`]), the list the shift screen shows and its
+//! filters, the supervisor's decisions, the release (on a task: it uploads and talks to the
+//! hub), and the facts the freeze rules read.
+//!
+//! The review summary lives in the vault, sealed under the data key, until the batch is
+//! released; then the vault erases it. Nothing of it is logged.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use doorstep_core::shift::{ShiftFacts, ShiftRule};
+use doorstep_core::visit::{Flag, Visit};
+use doorstep_core::{Policy, Service};
+use doorstep_vault::outbox::OutboxState;
+use doorstep_vault::{Vault, VaultError};
+use serde::{Deserialize, Serialize};
+
+use crate::session::SharedVault;
+
+/// What the seal keeps for the supervisor: who, what, by whom, and what to look at.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Summary {
+    /// The applicant's name (the thumbnail shows the face).
+    pub name: String,
+    pub officer: String,
+    pub services: Vec<Service>,
+    pub flags: Vec<Flag>,
+    /// The photo is reused from the ID card or an earlier application: there is no new one.
+    pub photo_reused: bool,
+}
+
+impl Summary {
+    pub fn of(visit: &Visit, policy: &Policy) -> Summary {
+        let state = &visit.state;
+        Summary {
+            name: state.identified().map(|w| w.applicant.name.as_str().to_string()).unwrap_or_default(),
+            officer: visit.officer.clone(),
+            services: state.services().map(|s| s.services.clone()).unwrap_or_default(),
+            flags: state.flags(policy),
+            photo_reused: matches!(state.photo(), Some(doorstep_core::visit::PhotoInput::Reused { .. })),
+        }
+    }
+
+    /// The flags as the review summary's quality flags: one JSON object each.
+    pub fn flag_strings(&self) -> Vec<String> {
+        self.flags.iter().filter_map(|f| serde_json::to_string(f).ok()).collect()
+    }
+
+    pub fn urgent(&self) -> bool {
+        self.flags.contains(&Flag::Urgent)
+    }
+}
+
+/// Where an application is: still only on this unit, or receipted by the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemSync {
+    OnUnit,
+    AtHub,
+}
+
+/// A small photo for the list, as RGBA.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Thumb {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+/// The thumbnail's box.
+pub const THUMB: (u32, u32) = (72, 96);
+
+/// One application of the shift, as the supervisor's list shows it.
+#[derive(Clone)]
+pub struct ShiftItem {
+    pub id: String,
+    pub numbers: Vec<String>,
+    pub summary: Summary,
+    pub sync: ItemSync,
+    pub sealed_at_unix: i64,
+    pub thumb: Option<Thumb>,
+}
+
+impl std::fmt::Debug for ShiftItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ShiftItem({}, {:?}, <redacted>)", self.id, self.sync)
+    }
+}
+
+impl ShiftItem {
+    /// Something for the supervisor to look at: a flag, or not at the hub yet.
+    pub fn flagged(&self) -> bool {
+        !self.summary.flags.is_empty()
+    }
+}
+
+/// Every application on this unit not yet in a released batch, oldest first, with its
+/// thumbnail decoded (on the task that calls this, never in a frame).
+pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
+    let mut items = Vec::new();
+    for e in vault.outbox()? {
+        let Some(review) = vault.review(&e.application_id)? else { continue };
+        // A summary from an earlier version (no structured flags) still lists, without them.
+        let summary = serde_json::from_str(&review.summary_json).unwrap_or_default();
+        let sync = match e.state {
+            OutboxState::Acknowledged | OutboxState::Erased => ItemSync::AtHub,
+            _ => ItemSync::OnUnit,
+        };
+        items.push(ShiftItem {
+            id: e.application_id.clone(),
+            numbers: review.application_numbers.clone(),
+            summary,
+            sync,
+            sealed_at_unix: e.sealed_at_unix,
+            thumb: thumbnail(&review.thumbnail_jpeg),
+        });
+    }
+    items.sort_by(|a, b| a.sealed_at_unix.cmp(&b.sealed_at_unix).then_with(|| a.id.cmp(&b.id)));
+    Ok(items)
+}
+
+/// The ids of the applications not yet in a released batch (those with a review summary).
+fn undecided_ids(vault: &Vault) -> Result<Vec<String>, VaultError> {
+    let mut ids = Vec::new();
+    for e in vault.outbox()? {
+        if vault.review(&e.application_id)?.is_some() {
+            ids.push(e.application_id);
+        }
+    }
+    Ok(ids)
+}
+
+/// The photo scaled into [`THUMB`]; none when there is no photo (reused, supplied on paper)
+/// or it does not decode.
+pub fn thumbnail(jpeg: &[u8]) -> Option<Thumb> {
+    if jpeg.is_empty() {
+        return None;
+    }
+    let img = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg).ok()?;
+    let small = img.thumbnail(THUMB.0, THUMB.1).to_rgba8();
+    Some(Thumb { width: small.width(), height: small.height(), rgba: small.into_raw() })
+}
+
+/// What the freeze rules read, from the vault: the unapproved backlog, the oldest application
+/// the hub has not receipted, free space against the reserve.
+pub fn facts(vault: &Vault) -> Result<ShiftFacts, VaultError> {
+    let oldest_unsynced_unix = vault
+        .outbox()?
+        .iter()
+        .filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading))
+        .map(|e| e.sealed_at_unix)
+        .min();
+    let (free_bytes, reserve_bytes) = vault.space()?;
+    Ok(ShiftFacts { unapproved: undecided_ids(vault)?.len(), oldest_unsynced_unix, free_bytes, reserve_bytes })
+}
+
+/// Which applications the list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Filter {
+    #[default]
+    All,
+    /// With a flag to look at.
+    Flagged,
+    /// Not yet receipted by the hub.
+    OnUnit,
+    /// Not yet approved or returned.
+    Undecided,
+}
+
+/// The supervisor's decision on one application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    /// Returned, for this reason (an id from `rules.toml`'s `[shift] return_reasons`).
+    Return(String),
+}
+
+/// The decisions taken so far, by application id.
+pub type Decisions = BTreeMap<String, Decision>;
+
+impl Filter {
+    pub fn keeps(self, item: &ShiftItem, decisions: &Decisions) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Flagged => item.flagged(),
+            Filter::OnUnit => item.sync == ItemSync::OnUnit,
+            Filter::Undecided => !decisions.contains_key(&item.id),
+        }
+    }
+}
+
+/// How the list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// As sealed, oldest first.
+    #[default]
+    Sealed,
+    /// Those with flags first (most flags first, the urgent ones before), then as sealed.
+    FlagsFirst,
+}
+
+/// The items the list shows, in its order.
+pub fn shown<'a>(items: &'a [ShiftItem], filter: Filter, order: Order, decisions: &Decisions) -> Vec<&'a ShiftItem> {
+    let mut out: Vec<&ShiftItem> = items.iter().filter(|i| filter.keeps(i, decisions)).collect();
+    if order == Order::FlagsFirst {
+        // Stable: equal items keep the sealed order.
+        out.sort_by_key(|i| (!i.summary.urgent(), std::cmp::Reverse(i.summary.flags.len())));
+    }
+    out
+}
+
+/// The manifest's returns: each returned application with the words its officer reads (both
+/// languages: the officer's unit may be in either).
+pub fn returns(decisions: &Decisions, rule: &ShiftRule) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (id, d) in decisions {
+        if let Decision::Return(reason) = d {
+            let r = rule.reason(reason).ok_or_else(|| reason.clone())?;
+            out.push((id.clone(), format!("{} / {}", r.zh, r.en)));
+        }
+    }
+    Ok(out)
+}
+
+/// A released batch, as the hub's signed receipt names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchView {
+    pub batch_id: String,
+    pub applications: u32,
+    pub hub_id: String,
+    pub received_at_unix: i64,
+    /// The first 16 hex digits of the signed manifest's SHA-256, to read out to the hub.
+    pub manifest: String,
+}
+
+impl BatchView {
+    fn of(r: &doorstep_envelope::BatchReceipt) -> BatchView {
+        BatchView {
+            batch_id: r.batch_id.clone(),
+            applications: r.applications,
+            hub_id: r.hub_id.clone(),
+            received_at_unix: r.received_at_unix,
+            manifest: hex::encode(&r.manifest_digest[..8]),
+        }
+    }
+}
+
+/// The batches released on this unit, newest first (a receipt that no longer parses is left
+/// out and logged by the caller's count).
+pub fn batches(vault: &Vault) -> Result<Vec<BatchView>, VaultError> {
+    let mut out: Vec<BatchView> = vault
+        .batch_receipts()?
+        .iter()
+        .filter_map(|b| doorstep_envelope::BatchReceipt::from_bytes(b).ok())
+        .map(|r| BatchView::of(&r))
+        .collect();
+    out.sort_by_key(|b| std::cmp::Reverse(b.received_at_unix));
+    Ok(out)
+}
+
+/// How a release ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReleaseOutcome {
+    Released {
+        batch: BatchView,
+        approved: usize,
+        returned: usize,
+    },
+    /// Nothing was released, for this reason; everything is still on the unit as it was.
+    Refused(Refusal),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NotProvisioned,
+    /// No connection to the hub.
+    NoCoverage,
+    /// These many could not be uploaded, so no manifest was sent.
+    NotUploaded(usize),
+    /// The hub does not trust this supervisor's key (hex, for `doorstep-hub add-supervisor`).
+    NotTrusted {
+        key: String,
+    },
+    /// A decision names an application no longer undecided on the unit (released elsewhere).
+    Stale,
+    Nothing,
+    /// Anything else (logged without personal data).
+    Failed,
+}
+
+/// Upload progress per application id, in percent, shared with the screen.
+pub type Progress = Arc<Mutex<BTreeMap<String, u8>>>;
+
+/// The release, on a task: uploads what is left, signs the manifest with the supervisor's key,
+/// sends it, keeps the hub's receipt. `decided` names every application the supervisor
+/// decided on: if the unit's undecided applications are not exactly those, nothing is sent
+/// (none is ever approved unseen). `wake` is called when the progress changes.
+pub fn release(
+    vault: &SharedVault,
+    dir: &Path,
+    decided: &[String],
+    returns: &[(String, String)],
+    progress: &Progress,
+    wake: &dyn Fn(),
+) -> ReleaseOutcome {
+    use doorstep_sync::client::SyncError;
+    use doorstep_sync::escrow::{EscrowError, ReleaseError};
+    let mut v = crate::session::lock(vault);
+    match undecided_ids(&v) {
+        Ok(mut now) => {
+            let mut seen = decided.to_vec();
+            now.sort();
+            seen.sort();
+            if now != seen {
+                return ReleaseOutcome::Refused(Refusal::Stale);
+            }
+        }
+        Err(e) => {
+            bevy::log::warn!("release: the shift cannot be read: {e}");
+            return ReleaseOutcome::Refused(Refusal::Failed);
+        }
+    }
+    if !dir.join(crate::cli::sync::BUNDLE_FILE).exists() {
+        return ReleaseOutcome::Refused(Refusal::NotProvisioned);
+    }
+    let mut hub = match crate::cli::sync::hub_client(dir, &mut v) {
+        Ok(h) => h,
+        Err(e) => {
+            bevy::log::warn!("release: the hub bundle cannot be used: {e:#}");
+            return ReleaseOutcome::Refused(Refusal::Failed);
+        }
+    };
+    let now = || crate::settings::now().unix_timestamp();
+    let mut hear = |id: &str, offset: u64, total: u64| {
+        let pct = (offset * 100).checked_div(total).map_or(100, |p| p.min(100) as u8);
+        if let Ok(mut p) = progress.lock()
+            && p.insert(id.to_string(), pct) != Some(pct)
+        {
+            wake();
+        }
+    };
+    match doorstep_sync::escrow::release_batch(&mut v, &mut hub, returns, &now, &mut hear) {
+        Ok(r) => ReleaseOutcome::Released {
+            batch: BatchView::of(&r.receipt),
+            approved: r.accepted.approved,
+            returned: r.accepted.returned,
+        },
+        Err(e) => {
+            let refusal = match &e {
+                ReleaseError::Hub(SyncError::Refused { code, .. }) if code == "manifest-signature" => {
+                    Refusal::NotTrusted { key: hex::encode(v.user_public_key().to_bytes()) }
+                }
+                ReleaseError::Hub(SyncError::Connection(_))
+                | ReleaseError::Escrow(EscrowError::Hub(SyncError::Connection(_))) => Refusal::NoCoverage,
+                ReleaseError::NotUploaded(_, report) if report.stopped => Refusal::NoCoverage,
+                ReleaseError::NotUploaded(n, _) => Refusal::NotUploaded(*n),
+                ReleaseError::UnknownReturn(_) => Refusal::Stale,
+                ReleaseError::Nothing => Refusal::Nothing,
+                _ => Refusal::Failed,
+            };
+            bevy::log::warn!("release refused: {e}");
+            ReleaseOutcome::Refused(refusal)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorstep_core::policy::Confidence;
+    use doorstep_core::shift::ReturnReason;
+
+    fn item(id: &str, sealed: i64, flags: Vec<Flag>, sync: ItemSync) -> ShiftItem {
+        ShiftItem {
+            id: id.into(),
+            numbers: Vec::new(),
+            summary: Summary { flags, ..Summary::default() },
+            sync,
+            sealed_at_unix: sealed,
+            thumb: None,
+        }
+    }
+
+    fn ids(items: Vec<&ShiftItem>) -> Vec<&str> {
+        items.iter().map(|i| i.id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_filters_and_orders_show_what_they_name() {
+        let items = [
+            item("a", 1, vec![], ItemSync::AtHub),
+            item("b", 2, vec![Flag::Guardian], ItemSync::OnUnit),
+            item("c", 3, vec![Flag::Urgent], ItemSync::AtHub),
+            item("d", 4, vec![Flag::Guardian, Flag::PayAtPickup], ItemSync::OnUnit),
+        ];
+        let decided: Decisions = [("b".to_string(), Decision::Approve)].into();
+        let cases: [(Filter, Order, Vec<&str>); 6] = [
+            (Filter::All, Order::Sealed, vec!["a", "b", "c", "d"]),
+            (Filter::Flagged, Order::Sealed, vec!["b", "c", "d"]),
+            (Filter::OnUnit, Order::Sealed, vec!["b", "d"]),
+            (Filter::Undecided, Order::Sealed, vec!["a", "c", "d"]),
+            // Urgent first, then by the number of flags, then as sealed.
+            (Filter::All, Order::FlagsFirst, vec!["c", "d", "b", "a"]),
+            (Filter::OnUnit, Order::FlagsFirst, vec!["d", "b"]),
+        ];
+        for (filter, order, expected) in cases {
+            assert_eq!(ids(shown(&items, filter, order, &decided)), expected, "{filter:?} {order:?}");
+        }
+    }
+
+    #[test]
+    fn a_return_carries_the_policy_words_in_both_languages_and_an_unknown_reason_is_refused() {
+        let rule = ShiftRule {
+            max_unapproved: 1,
+            max_unsynced_hours: 1,
+            return_reasons: vec![ReturnReason { id: "photo".into(), zh: "照片".into(), en: "photo".into() }],
+            confidence: Confidence::Unconfirmed,
+        };
+        let mut d: Decisions =
+            [("x".to_string(), Decision::Approve), ("y".to_string(), Decision::Return("photo".into()))].into();
+        assert_eq!(returns(&d, &rule), Ok(vec![("y".to_string(), "照片 / photo".to_string())]));
+        d.insert("z".into(), Decision::Return("nonsense".into()));
+        assert_eq!(returns(&d, &rule), Err("nonsense".to_string()));
+    }
+
+    #[test]
+    fn a_summary_keeps_its_flags_as_json_and_reads_back() {
+        let s = Summary {
+            name: "测试".into(),
+            officer: "officer-test".into(),
+            services: vec![Service::Passport { reason: doorstep_core::service::IssueReason::First }],
+            flags: vec![Flag::Urgent, Flag::FingerExceptions { count: 2 }],
+            photo_reused: true,
+        };
+        let strings = s.flag_strings();
+        assert_eq!(strings.len(), 2);
+        let back: Vec<Flag> = strings.iter().map(|f| serde_json::from_str(f).unwrap()).collect();
+        assert_eq!(back, s.flags);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<Summary>(&json).unwrap(), s);
+        assert!(s.urgent());
+        // An earlier version's summary (services as codes, no name) reads as empty, not an error.
+        let old: Summary = serde_json::from_str(r#"{"services":["passport"],"step":"done"}"#).unwrap_or_default();
+        assert_eq!(old, Summary::default());
+    }
+
+    #[test]
+    fn a_thumbnail_fits_its_box_and_a_missing_or_broken_photo_gives_none() {
+        let img = image::RgbImage::from_pixel(354, 472, image::Rgb([200, 180, 160]));
+        let mut jpeg = Vec::new();
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+            .unwrap();
+        let t = thumbnail(&jpeg).expect("a thumbnail");
+        assert!(t.width <= THUMB.0 && t.height <= THUMB.1 && (t.width == THUMB.0 || t.height == THUMB.1));
+        assert_eq!(t.rgba.len(), (t.width * t.height * 4) as usize);
+        assert!(thumbnail(&[]).is_none());
+        assert!(thumbnail(&jpeg[..100]).is_none());
+    }
+}

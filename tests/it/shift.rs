@@ -1,0 +1,175 @@
+//! The supervisor's shift on the unit, headless, against a hub started here: the supervisor
+//! unlocks with their own PIN, sees the shift, approves one and returns one with a reason from
+//! the policy, and releases the batch without the CLI; the hub's signed receipt is kept. And
+//! the freeze rules stop new visits on the officer's home screen.
+
+use bevy::prelude::*;
+use doorstep::screens::Screen;
+use doorstep::screens::home::{FreezeLines, StartVisits};
+use doorstep_core::Policy;
+use doorstep_envelope::ApplicationId;
+use doorstep_hub::pki::Validity;
+use doorstep_hub::store::{Records, Status};
+use doorstep_vault::{Vault, VaultConfig};
+
+use crate::sync::{PIN, add_supervisor, doorstep, hub_and_vault_as, seal_one, serve, tempfile_dir, text};
+use crate::visit::{DEVICE, drive, steps, tap, unit, wait, wait_long};
+
+/// The supervisor's PIN `add_supervisor` enrols.
+const SUPERVISOR_PIN: &str = "975310";
+
+/// Lock (from wherever the unit is), choose the supervisor, type their PIN, unlock.
+fn supervisor_unlocks() -> Vec<doorstep::dev::scenario::ScenarioStep> {
+    let mut s = vec![tap("带班领导 supervisor-test")];
+    s.extend(SUPERVISOR_PIN.chars().map(|c| tap(&c.to_string())));
+    s.extend([tap("解锁"), wait("本班次申请 · 带班领导 supervisor-test")]);
+    s
+}
+
+fn unlocked(vault: &std::path::Path) -> Vault {
+    Vault::unlock(vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap()
+}
+
+#[test]
+fn the_supervisor_releases_the_shift_on_the_unit() {
+    let tmp = tempfile_dir("shift");
+    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let v = vault.to_str().unwrap();
+    let key = add_supervisor(v);
+    let (running, hub) = serve(hub);
+    let bundle = hub.enroll(DEVICE, Validity::days(30)).unwrap();
+    let out = doorstep(
+        &["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()],
+        &format!("{PIN}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let receipts = tmp.join("receipts");
+
+    // The officer's visit (sent to the hub from the home screen), then the supervisor, whose key
+    // the hub does not trust yet: told so, with the key to give it, and nothing is released.
+    let mut first = steps();
+    first.extend([wait_long("已封存的申请全部上传完毕"), tap("锁定")]);
+    first.extend(supervisor_unlocks());
+    first.extend([
+        wait("待放行 1 件：未决定 1 件"),
+        // What the seal kept for the supervisor: the applicant, the service, the officer.
+        wait("测试  "),
+        wait("普通护照"),
+        wait("民警 officer-test"),
+        wait("已到中心（有回执）"),
+        wait("还有 1 件未决定，决定后才能放行"),
+        tap("批准"),
+        tap("签署并放行本班次（批准 1 件，退回 0 件）"),
+        wait_long(&format!("中心不接受此带班领导的签名：未放行。请在中心执行：doorstep-hub add-supervisor {key}")),
+        tap("锁定"),
+        wait("请输入 PIN 码解锁"),
+    ]);
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, first);
+    assert!(matches!(outcome, Ok(n) if n > 40), "{outcome:?}");
+    drop(app);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let visit_app = {
+        let vt = unlocked(&vault);
+        assert!(vt.batch_receipts().unwrap().is_empty(), "nothing released");
+        let outbox = vt.outbox().unwrap();
+        assert_eq!(outbox.len(), 1);
+        outbox[0].application_id.clone()
+    };
+    let records = doorstep_hub::admin::AdminClient::connect(&hub.dir).expect("the admin socket");
+    let compact = |id: &str| ApplicationId::parse(id).unwrap().to_string();
+    assert_eq!(records.status(&compact(&visit_app)).unwrap(), Some(Status::Received), "not released");
+
+    // The hub trusts the supervisor now; a second application, sealed and not yet sent.
+    let mut hub = doorstep_hub::pki::Hub::open(&hub.dir).unwrap();
+    hub.add_supervisor(&key).unwrap();
+    let second = seal_one(&vault, 31);
+    let mut release = supervisor_unlocks();
+    release.extend([
+        wait("待放行 2 件：未决定 2 件"),
+        // The oldest first: the second application (sealed by the helper's clock, long ago) is
+        // returned with a reason from the policy.
+        tap("需核对在前"),
+        tap("按时间"),
+        tap("退回"),
+        tap("申请表信息有误，需核对更正"),
+        wait("已退回：申请表信息有误，需核对更正"),
+        tap("其余全部批准"),
+        tap("签署并放行本班次（批准 1 件，退回 1 件）"),
+        wait_long("已放行：批准 1 件，退回 1 件。中心回执已保存在本机。"),
+        wait("本机已放行的批次"),
+        wait("待放行 0 件"),
+    ]);
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, release);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(*app.world().resource::<State<Screen>>().get(), Screen::Shift);
+    drop(app);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+
+    // At the hub: the visit approved, the other returned with the policy's words, in one batch.
+    let (approved, returned) =
+        (records.status(&compact(&visit_app)).unwrap(), records.status(&compact(&second)).unwrap());
+    let Some(Status::Approved { batch }) = approved else { panic!("{approved:?}") };
+    let Some(Status::Returned { batch: same, reason }) = returned else { panic!("{returned:?}") };
+    assert_eq!(batch, same, "one batch");
+    assert_eq!(reason, "申请表信息有误，需核对更正 / the form has an error: check and correct it");
+    // On the unit: the receipt kept, the second application uploaded and erased, nothing left to
+    // review.
+    let vt = unlocked(&vault);
+    let kept = vt.batch_receipts().unwrap();
+    assert_eq!(kept.len(), 1, "the hub's receipt is kept");
+    let receipt = doorstep_envelope::BatchReceipt::from_bytes(&kept[0]).unwrap();
+    assert_eq!((receipt.batch_id.as_str(), receipt.applications), (batch.as_str(), 2));
+    assert!(vt.outbox().unwrap().iter().all(|e| e.state == doorstep_vault::OutboxState::Erased));
+    assert!(doorstep::shift::load(&vt).unwrap().is_empty(), "the review summaries are erased");
+    drop(vt);
+    drop(records);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The officer's home screen under the freeze rules: each limit reached stops new visits with
+/// its own words, and the start buttons are gone.
+#[test]
+fn new_visits_stop_at_the_freeze_limits() {
+    let tmp = tempfile_dir("freeze");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    // Sealed long ago (the helper's clock is in the past) and never sent: this unit has no hub.
+    seal_one(&vault, 41);
+    let cases: [(usize, u32, &[&str]); 3] = [
+        // The backlog alone.
+        (1, 100_000, &["1 件申请等待带班领导审核放行（上限 1 件）"]),
+        // The unsynced one alone (its age in hours depends on today's date: only the start).
+        (2, 48, &["有申请已 "]),
+        (2, 100_000, &[]),
+    ];
+    for (max_unapproved, max_unsynced_hours, said) in cases {
+        let mut policy = Policy::builtin().unwrap();
+        policy.rules.shift.max_unapproved = max_unapproved;
+        policy.rules.shift.max_unsynced_hours = max_unsynced_hours;
+        let mut app = unit(&vault, &tmp.join("receipts"), policy);
+        let mut s: Vec<_> = PIN.chars().map(|c| tap(&c.to_string())).collect();
+        s.push(tap("解锁"));
+        s.push(wait("同步：本终端尚未配置接收中心"));
+        s.extend(said.iter().map(|w| wait(w)));
+        let outcome = drive(&mut app, s);
+        assert!(outcome.is_ok(), "{max_unapproved} {max_unsynced_hours}: {outcome:?}");
+        for _ in 0..5 {
+            app.update();
+        }
+        let lines = {
+            let mut q = app.world_mut().query_filtered::<&Children, With<FreezeLines>>();
+            q.iter(app.world()).next().map_or(0, |c| c.len())
+        };
+        assert_eq!(lines, said.len(), "{max_unapproved} {max_unsynced_hours}: one line per freeze");
+        let start_shown = {
+            let mut q = app.world_mut().query_filtered::<&Node, With<StartVisits>>();
+            q.iter(app.world()).all(|n| n.display != Display::None)
+        };
+        assert_eq!(start_shown, said.is_empty(), "{max_unapproved} {max_unsynced_hours}: the start buttons");
+        drop(app);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
