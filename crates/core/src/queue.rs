@@ -104,6 +104,30 @@ impl Queue {
         self.tickets.iter().filter(|t| t.state == TicketState::Waiting).count()
     }
 
+    /// How many waiting tickets come before ticket `number` by rank and time (what its printed
+    /// ticket says; the rule that lets an overdue ordinary ticket in may still move it).
+    pub fn ahead_of(&self, number: &str) -> usize {
+        let Some(t) = self.ticket(number) else { return 0 };
+        self.tickets
+            .iter()
+            .filter(|o| o.state == TicketState::Waiting && o.number != t.number)
+            .filter(|o| (o.rank, o.issued_at) < (t.rank, t.issued_at))
+            .count()
+    }
+
+    /// The waiting tickets in the order they would be called now (the rules above applied
+    /// again after each), for the screen and the call board.
+    pub fn call_order(&self, policy: &PriorityPolicy, now: OffsetDateTime) -> Vec<&Ticket> {
+        let mut q = self.clone();
+        let mut out = Vec::new();
+        while let Some(next) = q.call_next("", policy, now) {
+            if let Some(t) = self.ticket(&next.number) {
+                out.push(t);
+            }
+        }
+        out
+    }
+
     /// Issues a ticket of service group `group` with the declared priority `categories`.
     pub fn issue(
         &mut self,
@@ -233,6 +257,29 @@ mod tests {
     fn issue(q: &mut Queue, cats: &[&str], urgent: bool, minute: i64) -> String {
         let cats = cats.iter().map(|c| c.to_string()).collect();
         q.issue('A', cats, urgent, &policy(), at(minute)).unwrap().number.clone()
+    }
+
+    #[test]
+    fn ahead_counts_the_waiting_called_before_and_call_order_follows_the_rules() {
+        let p = policy();
+        let mut q = Queue::default();
+        let a1 = issue(&mut q, &[], false, 0);
+        let a2 = issue(&mut q, &["elderly"], false, 1);
+        let a3 = issue(&mut q, &[], false, 2);
+        let a4 = issue(&mut q, &[], true, 3);
+        // The urgent one first, then the elderly, then first come.
+        assert_eq!(q.ahead_of(&a4), 0);
+        assert_eq!(q.ahead_of(&a2), 1);
+        assert_eq!(q.ahead_of(&a1), 2);
+        assert_eq!(q.ahead_of(&a3), 3);
+        assert_eq!(q.ahead_of("Z999"), 0);
+        let order: Vec<&str> = q.call_order(&p, at(4)).iter().map(|t| t.number.as_str()).collect();
+        assert_eq!(order, [a4.as_str(), a2.as_str(), a1.as_str(), a3.as_str()]);
+        // Called tickets are neither waiting nor ahead of anyone.
+        q.call_next("1", &p, at(5)).unwrap();
+        assert_eq!(q.ahead_of(&a3), 2);
+        assert_eq!(q.call_order(&p, at(5)).len(), 3);
+        assert_eq!(q.tickets().len(), 4, "the order is worked out on a copy");
     }
 
     #[test]

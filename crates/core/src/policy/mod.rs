@@ -19,7 +19,7 @@ pub use endorsements::{
 };
 pub use feedback::{Category, Choice, FeedbackKind, FeedbackPolicy, POOR_RATING, RatingRule};
 pub use fees::{Confidence, FeeError, FeeItem, FeeLine, FeeQuote, FeeSchedule, FeeSchedules};
-pub use priority::{PriorityCategory, PriorityError, PriorityPolicy, PriorityRule, QueueRule};
+pub use priority::{PriorityCategory, PriorityError, PriorityPolicy, PriorityRule, QueueRule, ServiceGroup};
 pub use rules::{
     FingerprintRule, GuardianRule, PaymentMethod, PaymentRule, PhotoReuseRefusal, PhotoReuseRule, PhotoRule,
     PhotoSource, PostageCollected, PostageRule, ProcessingRule, Rules, ServiceLimit, SignatureRule, UnderAge,

@@ -54,7 +54,18 @@ pub struct QueueRule {
     pub ordinary_max_wait_minutes: u32,
     /// A ticket called this many times without answering is a no-show.
     pub calls_before_no_show: u32,
+    /// The outreach point's service groups, each a letter that begins its ticket numbers.
+    pub groups: Vec<ServiceGroup>,
     pub confidence: Confidence,
+}
+
+/// A queue of the outreach point: its letter and its name in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceGroup {
+    pub letter: char,
+    pub zh: String,
+    pub en: String,
 }
 
 /// Why a declared category was refused.
@@ -81,6 +92,18 @@ impl PriorityPolicy {
         for (i, c) in p.categories.iter().enumerate() {
             if p.categories[..i].iter().any(|o| o.id == c.id) {
                 return Err(invalid(FILE, format!("category {:?} is listed twice", c.id)));
+            }
+        }
+        let groups = &p.queue.groups;
+        if groups.is_empty() {
+            return Err(invalid(FILE, "queue.groups is empty"));
+        }
+        for (i, g) in groups.iter().enumerate() {
+            if !g.letter.is_ascii_uppercase() || groups[..i].iter().any(|o| o.letter == g.letter) {
+                return Err(invalid(
+                    FILE,
+                    format!("queue group {:?}: one capital letter each, no two alike", g.letter),
+                ));
             }
         }
         Ok(p)
@@ -182,10 +205,21 @@ mod tests {
             max_priority_in_a_row = 3
             ordinary_max_wait_minutes = 30
             calls_before_no_show = 3
+            groups = [{ letter = "A", zh = "办证", en = "documents" }]
             confidence = "unconfirmed"
         "#;
         let p = PriorityPolicy::parse(text).unwrap();
         let birth = date!(1961 - 11 - 26);
         assert_eq!(ids(p.applicable(birth, date!(2026 - 11 - 26), &[]).unwrap()), ["elderly-65"]);
+        // The queue's groups: one capital letter each, none twice, at least one.
+        let groups = "groups = [{ letter = \"A\", zh = \"办证\", en = \"documents\" }]";
+        for bad in [
+            "groups = []",
+            "groups = [{ letter = \"a\", zh = \"办证\", en = \"documents\" }]",
+            "groups = [{ letter = \"A\", zh = \"x\", en = \"x\" }, { letter = \"A\", zh = \"y\", en = \"y\" }]",
+        ] {
+            let r = PriorityPolicy::parse(&text.replace(groups, bad));
+            assert!(matches!(r, Err(PolicyError::Invalid { .. })), "{bad}: {r:?}");
+        }
     }
 }
