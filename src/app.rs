@@ -117,6 +117,8 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
                     present_mode: PresentMode::AutoVsync,
                     ..default()
                 }),
+                // The call board's window does not keep the unit running when its own is closed.
+                exit_condition: bevy::window::ExitCondition::OnPrimaryClosed,
                 ..default()
             })
             .set(LogPlugin { filter: "wgpu=error,naga=warn,bevy_render=warn,bevy_text=error".into(), ..default() }),
@@ -140,6 +142,8 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     // The pickup office: configured, or the demo's test office on a demo unit.
     let office = config.pickup_office.clone().or_else(|| demo.then(|| "测试出入境接待大厅".to_string()));
     app.insert_resource(crate::screens::visit::PickupOffice(office.unwrap_or_default()));
+    // The counter the outreach point calls tickets to.
+    app.insert_resource(crate::screens::queue::Counter(config.counter.clone().unwrap_or_else(|| "1".into())));
     // A demo unit replays the demo frames; a provisioned one only ever uses its camera.
     // DOORSTEP_REPLAY names another folder of frames (the benchmark's, a trainer's).
     let replay = std::env::var_os("DOORSTEP_REPLAY").map(PathBuf::from);
@@ -211,7 +215,9 @@ fn pin_keys(pin: &str) -> Vec<PinKey> {
 /// The one camera: flat UI needs no multisampling (bevy's UI smooths its own edges and text),
 /// and under software rendering 4× MSAA costs a good part of every frame.
 fn spawn_camera(mut commands: Commands) {
-    commands.spawn((Camera2d, bevy::render::view::Msaa::Off));
+    // The screens' camera: the call board's window has its own, so the screens say which is
+    // theirs.
+    commands.spawn((Camera2d, bevy::render::view::Msaa::Off, IsDefaultUiCamera));
 }
 
 /// Where to record the number of frames drawn so far (to show that an idle unit does not

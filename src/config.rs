@@ -22,6 +22,8 @@ pub struct Config {
     pub reserve_mb: Option<u64>,
     /// The office where applicants collect their documents, offered on the details step.
     pub pickup_office: Option<String>,
+    /// The counter the outreach point calls tickets to ("1" by default).
+    pub counter: Option<String>,
     /// A folder of policy files replacing the built-in ones.
     pub policy: Option<PathBuf>,
     /// Where this configuration was read from (none: defaults, a demo machine).

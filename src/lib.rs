@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod dev;
+pub mod outreach;
 pub mod peripherals;
 pub mod policy_files;
 pub mod screens;

@@ -209,6 +209,8 @@ type Parts<'w, 's> = (
     Query<'w, 's, &'static crate::screens::visit::SignaturePad>,
     Looks<'w, 's>,
     Query<'w, 's, &'static mut ScrollPosition, With<crate::ui::widgets::Scrolls>>,
+    // Roots drawn in another window (the call board), whose texts that window's size bounds.
+    Query<'w, 's, (), With<UiTargetCamera>>,
 );
 
 #[allow(clippy::too_many_arguments)]
@@ -219,12 +221,12 @@ fn run(
     parents: Query<&ChildOf>,
     children: Query<&Children>,
     mut interactions: Query<&mut Interaction>,
-    (fields, pads, looks, mut scrolled): Parts,
+    (fields, pads, looks, mut scrolled, elsewhere): Parts,
     strings: Res<Strings>,
     guard: Option<Res<TapGuard>>,
     mut work: Option<ResMut<Work>>,
     peripherals: Option<Res<Peripherals>>,
-    windows: Query<(Entity, &Window)>,
+    windows: Query<(Entity, &Window, Has<bevy::window::PrimaryWindow>)>,
     laid_out: Query<(&ComputedNode, &UiGlobalTransform, Option<&InheritedVisibility>, Option<&Node>)>,
     mut ime: MessageWriter<Ime>,
     mut commands: Commands,
@@ -252,8 +254,8 @@ fn run(
         return;
     };
     // Not shown: the node or a box around it is `Display::None` or hidden (visibility is only
-    // worked out where there is a window to draw in).
-    let has_renderer = !windows.is_empty();
+    // worked out where the unit has its own window to draw in).
+    let has_renderer = windows.iter().any(|w| w.2);
     let shown = |e: Entity| {
         std::iter::once(e).chain(parents.iter_ancestors(e)).all(|a| {
             laid_out.get(a).ok().is_none_or(|(_, _, v, n)| {
@@ -296,7 +298,7 @@ fn run(
             }
         }
         Action::Type(text) => {
-            let window = windows.iter().next().map_or(Entity::PLACEHOLDER, |(e, _)| e);
+            let window = windows.iter().find(|w| w.2).map_or(Entity::PLACEHOLDER, |(e, _, _)| e);
             ime.write(Ime::Commit { window, value: text.clone() });
             Some(Ok(()))
         }
@@ -362,12 +364,18 @@ fn run(
             // Let the screen settle (fonts, layout), shoot, and give the capture frames to land.
             match scenario.shot_frames {
                 10 => {
-                    match (&scenario.screenshots, windows.iter().next()) {
-                        (Some(dir), Some((_, window))) => {
+                    match (&scenario.screenshots, windows.iter().find(|w| w.2)) {
+                        (Some(dir), Some((_, window, _))) => {
                             let path = dir.join(format!("{name}.png"));
                             commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path.clone()));
+                            // Any other window (the call board) beside it, as NAME-window-N.png.
+                            for (i, (other, _, _)) in windows.iter().filter(|w| !w.2).enumerate() {
+                                let path = dir.join(format!("{name}-window-{}.png", i + 1));
+                                commands.spawn(Screenshot::window(other)).observe(save_to_disk(path));
+                            }
                             let size = Vec2::new(window.physical_width() as f32, window.physical_height() as f32);
-                            let clipped = clipped_texts(size, &laid_out, &parents, &texts);
+                            let elsewhere = |e: Entity| parents.iter_ancestors(e).any(|a| elsewhere.contains(a));
+                            let clipped = clipped_texts(size, &laid_out, &parents, &texts, &elsewhere);
                             let (colours, clear, contrast) = &looks;
                             let ground = clear.as_ref().map_or(crate::ui::theme::BACKGROUND, |c| c.0);
                             // WCAG 2: 4.5:1 (AA) always, 7:1 (AAA) in high contrast.
@@ -427,6 +435,7 @@ fn clipped_texts(
     laid_out: &Query<(&ComputedNode, &UiGlobalTransform, Option<&InheritedVisibility>, Option<&Node>)>,
     parents: &Query<&ChildOf>,
     texts: &Query<(Entity, &Text, Option<&Tr>)>,
+    elsewhere: &dyn Fn(Entity) -> bool,
 ) -> Vec<String> {
     let rect = |e: Entity| {
         laid_out.get(e).ok().map(|(n, t, v, _)| {
@@ -437,7 +446,7 @@ fn clipped_texts(
     let mut out = Vec::new();
     for (e, text, tr) in texts.iter() {
         let Some((min, max, visible)) = rect(e) else { continue };
-        if !visible || text.0.is_empty() {
+        if !visible || text.0.is_empty() || elsewhere(e) {
             continue;
         }
         // Below the window inside a scrolling box is reachable: not clipped.

@@ -15,6 +15,10 @@ use doorstep_core::visit::{HomeReason, VisitMode};
 #[derive(Component, Debug)]
 pub struct LockButton;
 
+/// Opens the outreach point's desk and counter.
+#[derive(Component, Debug)]
+pub struct QueueButton;
+
 /// The line that says which peripherals answer.
 #[derive(Component, Debug)]
 pub struct PeripheralLine;
@@ -319,6 +323,8 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
                         }
                     });
             });
+            body.spawn(label(Tr::new("home.outreach"), theme::HEADING_SIZE, theme::TEXT));
+            body.spawn(Node { ..default() }).with_child(action_button(QueueButton, Tr::new("home.queue"), true));
             body.spawn(Node { width: Val::Px(360.0), ..default() })
                 .with_child(primary_button(LockButton, Tr::new("home.lock")));
         });
@@ -327,9 +333,13 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
 
 fn press_lock(
     buttons: Query<&Interaction, (Changed<Interaction>, With<LockButton>)>,
+    queue: Query<&Interaction, (Changed<Interaction>, With<QueueButton>)>,
     mut lock: MessageWriter<LockNow>,
+    mut next: ResMut<NextState<Screen>>,
 ) {
     if buttons.iter().any(|i| *i == Interaction::Pressed) {
         lock.write(LockNow);
+    } else if queue.iter().any(|i| *i == Interaction::Pressed) {
+        next.set(Screen::Queue);
     }
 }

@@ -2,6 +2,7 @@
 //! lock that every screen shares.
 
 pub mod home;
+pub mod queue;
 pub mod shift;
 pub mod unlock;
 pub mod visit;
@@ -33,6 +34,8 @@ pub enum Screen {
     Visit,
     /// The supervisor's shift: review, approve or return, release.
     Shift,
+    /// The outreach point's desk and counter: tickets, the queue, the call board.
+    Queue,
 }
 
 /// Locks the unit after a period without input (SECURITY.md R12: at most 5 minutes).
@@ -136,7 +139,7 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<TapGuard>();
     app.add_systems(Update, follow_changes);
     app.add_message::<LockNow>();
-    app.add_plugins((unlock::plugin, home::plugin, visit::plugin, shift::plugin));
+    app.add_plugins((unlock::plugin, home::plugin, visit::plugin, shift::plugin, queue::plugin));
     app.add_systems(Update, (switch_language, track_idle, lock_when_hidden, lock).chain().in_set(Locking));
     // bevy's UI inserts it; a headless unit (the tests) has it too.
     app.init_resource::<UiScale>();

@@ -5,6 +5,7 @@ mod cli;
 mod exceptions;
 mod faults;
 mod headless;
+mod queue;
 mod receipt_files;
 mod screenshot;
 mod shift;

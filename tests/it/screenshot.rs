@@ -280,9 +280,10 @@ fn an_idle_unit_does_not_redraw() {
     assert!(after - before <= 3, "{} frames drawn in 6 idle seconds", after - before);
 }
 
-/// The README's demo scenario under Xvfb, in Chinese and in English, and the scenario of what
-/// it does not show (`scenarios/exceptions-visit.toml`, the supervisor's shift, then a guardian
-/// applying for a young child who is not there): every screen of a visit is photographed (kept under
+/// The README's demo scenario under Xvfb, in Chinese and in English, the scenario of what it
+/// does not show (`scenarios/exceptions-visit.toml`, the supervisor's shift, then a guardian
+/// applying for a young child who is not there), and the outreach point's queue with its call
+/// board: every screen of a visit is photographed (kept under
 /// `target/tmp/screenshots/{visit,exceptions}-LANG/` to look at; English at the larger text
 /// size and in high contrast), and none has a text outside the window or sticking out of its
 /// box, or one that stands out from what it stands on by less than WCAG asks (4.5:1; 7:1 in
@@ -311,9 +312,18 @@ fn every_visit_screen_in_both_languages() {
     ] {
         more.push_str(&format!("[[step]]\n{key} = \"{value}\"\n"));
     }
+    // The outreach point's desk and counter, and the call board in its own window.
+    let outreach = std::fs::read_to_string(crate::root().join("scenarios/outreach-queue.toml")).unwrap();
     for lang in ["zh", "en"] {
         photographed(&display, lang, "visit", &demo, 15);
         photographed(&display, lang, "exceptions", &more, 9);
+        photographed(&display, lang, "outreach", &outreach, 4);
+        let board = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join("screenshots")
+            .join(format!("outreach-{lang}"))
+            .join("04-counter-with-board-window-1.png");
+        let img = image::open(&board).unwrap_or_else(|e| panic!("{}: {e}", board.display())).to_rgb8();
+        assert_eq!(img.dimensions(), (1280, 720), "the call board's own window");
     }
 }
 

@@ -1,0 +1,201 @@
+//! The outreach point's queue on the unit, apart from its screen: the day's queue kept as a file
+//! beside the vault, and the ticket as the printer prints it.
+//!
+//! A ticket names no one (a number, a service group, its priority and times), so the day's
+//! queue is kept as plain JSON in `VAULT.queue/YYYY-MM-DD.json`, readable by the unit's user
+//! only, written whole or not at all after every change: a dead battery at noon loses no
+//! ticket. Each unit keeps its own queue (see ARCHITECTURE.md, "the outreach point").
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use doorstep_core::policy::ServiceGroup;
+use doorstep_core::queue::{Queue, Ticket};
+use doorstep_devices::escpos::{Align, ReceiptBuilder};
+use doorstep_devices::io::{BridgeHost, Printed, ReceiptPrinter};
+use doorstep_link::Channel;
+use time::Date;
+
+use crate::ui::i18n::Arg;
+
+/// The folder beside the vault where the days' queues are kept.
+pub fn folder(vault_dir: &Path) -> PathBuf {
+    vault_dir.with_extension("queue")
+}
+
+fn day_file(dir: &Path, day: Date) -> PathBuf {
+    dir.join(format!("{day}.json"))
+}
+
+/// How a day's queue was found.
+#[derive(Debug)]
+pub enum Loaded {
+    /// The queue as kept (empty for a new day).
+    Kept(Queue),
+    /// The file did not parse: it was moved aside (to this path) and the day starts again.
+    Damaged(Queue, PathBuf),
+}
+
+/// The queue of `day` from `dir`: an empty one when there is none yet.
+pub fn load(dir: &Path, day: Date) -> std::io::Result<Loaded> {
+    let path = day_file(dir, day);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::Kept(Queue::default())),
+        Err(e) => return Err(e),
+    };
+    match serde_json::from_slice(&bytes) {
+        Ok(q) => Ok(Loaded::Kept(q)),
+        Err(_) => {
+            let aside = path.with_extension(format!("damaged-{}", crate::settings::now().unix_timestamp()));
+            std::fs::rename(&path, &aside)?;
+            Ok(Loaded::Damaged(Queue::default(), aside))
+        }
+    }
+}
+
+/// Writes the day's queues in the order they were made: a slow write never lands over a later
+/// one (`seq` orders them).
+#[derive(Debug, Clone, Default)]
+pub struct Writer {
+    last: Arc<Mutex<u64>>,
+}
+
+impl Writer {
+    /// Writes `queue` as change `seq` of the day, unless a later change is already written.
+    pub fn write(&self, dir: &Path, day: Date, queue: &Queue, seq: u64) -> std::io::Result<()> {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if seq <= *last {
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec(queue).map_err(std::io::Error::other)?;
+        write_private(dir, &day_file(dir, day), &bytes)?;
+        *last = seq;
+        Ok(())
+    }
+}
+
+/// Writes `bytes` to `path` in `dir` (made owner-only), on disk before it takes its name.
+fn write_private(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    let part = path.with_extension("part");
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&part)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&part, path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// A locale key's words with its placeholders filled, in the language on screen.
+pub type Words<'a> = &'a dyn Fn(&'static str, &[(&str, String)]) -> String;
+
+/// The ticket as printed: the number large, the service, how many wait before it, when it was
+/// taken, and the priority it was given.
+pub fn ticket_bytes(ticket: &Ticket, ahead: usize, group: Option<&ServiceGroup>, zh: bool, words: Words) -> Vec<u8> {
+    let service = group.map_or_else(String::new, |g| if zh { g.zh.clone() } else { g.en.clone() });
+    let taken = ticket.issued_at.to_offset(crate::settings::now().offset());
+    let time = format!("{:02}:{:02}", taken.hour(), taken.minute());
+    let mut r = ReceiptBuilder::new()
+        .align(Align::Centre)
+        .line(&words("queue.ticket.title", &[]))
+        .double(true)
+        .line(&ticket.number)
+        .double(false)
+        .line(&service);
+    if ticket.urgent {
+        r = r.line(&words("queue.ticket.green", &[]));
+    } else if ticket.rank != doorstep_core::queue::ORDINARY {
+        r = r.line(&words("queue.ticket.priority", &[]));
+    }
+    r.line(&words("queue.ticket.ahead", &[("n", ahead.to_string())]))
+        .line(&words("queue.ticket.taken", &[("time", time)]))
+        .line(&words("queue.ticket.listen", &[]))
+        .feed(3)
+        .cut()
+}
+
+/// Prints a ticket through the bridge's printer (on a task). Not printed: why, for the screen,
+/// which then shows the number for the applicant to note.
+pub fn print(host: Option<BridgeHost>, bytes: &[u8]) -> Result<(), Arg> {
+    let Some(host) = host else { return Err(Arg::Key("visit.receipt.no_bridge")) };
+    match ReceiptPrinter::new(host.channel(Channel::Printer)).print(bytes) {
+        Ok(Printed::Whole(_) | Printed::StatusUnknown(_)) => Ok(()),
+        Ok(Printed::MaybeCutShort(_)) => Err(Arg::Key("visit.receipt.cut_short")),
+        Err(e) => Err(crate::peripherals::device_problem(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorstep_core::policy::PolicySources;
+    use time::macros::{date, datetime};
+
+    fn queue() -> Queue {
+        let policy = doorstep_core::policy::PriorityPolicy::parse(PolicySources::BUILTIN.priority).unwrap();
+        let mut q = Queue::default();
+        q.issue('A', vec!["elderly".into()], false, &policy, datetime!(2026-12-04 09:00 +8)).unwrap();
+        q.issue('B', vec![], true, &policy, datetime!(2026-12-04 09:01 +8)).unwrap();
+        q
+    }
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("doorstep-outreach-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn the_days_queue_is_kept_whole_and_a_later_write_is_never_overwritten() {
+        let dir = tmp("kept");
+        let day = date!(2026 - 12 - 04);
+        assert!(matches!(load(&dir, day).unwrap(), Loaded::Kept(q) if q == Queue::default()), "a new day");
+        let w = Writer::default();
+        let q = queue();
+        w.write(&dir, day, &q, 2).unwrap();
+        // An earlier change finishing late does not replace the later one.
+        w.write(&dir, day, &Queue::default(), 1).unwrap();
+        assert!(matches!(load(&dir, day).unwrap(), Loaded::Kept(k) if k == q));
+        assert!(matches!(load(&dir, date!(2026 - 12 - 05)).unwrap(), Loaded::Kept(k) if k == Queue::default()));
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(day_file(&dir, day)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_damaged_day_is_moved_aside_and_starts_again() {
+        let dir = tmp("damaged");
+        let day = date!(2026 - 12 - 04);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(day_file(&dir, day), b"{not json").unwrap();
+        let Loaded::Damaged(q, aside) = load(&dir, day).unwrap() else { panic!("damaged") };
+        assert_eq!(q, Queue::default());
+        assert_eq!(std::fs::read(&aside).unwrap(), b"{not json");
+        assert!(!day_file(&dir, day).exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_ticket_prints_its_number_large_its_service_and_how_many_wait() {
+        let q = queue();
+        let t = &q.tickets()[0];
+        let group = ServiceGroup { letter: 'A', zh: "办理证件".into(), en: "documents".into() };
+        let words = |key: &'static str, args: &[(&str, String)]| {
+            format!("{key}{}", args.iter().map(|(k, v)| format!(" {k}={v}")).collect::<String>())
+        };
+        let bytes = ticket_bytes(t, 1, Some(&group), true, &words);
+        let items = doorstep_devices::escpos::parse(&bytes).unwrap();
+        let text = format!("{items:?}");
+        for want in
+            ["A001", "办理证件", "queue.ticket.priority", "queue.ticket.ahead n=1", "queue.ticket.taken time=09:00"]
+        {
+            assert!(text.contains(want), "{want} in {text}");
+        }
+        assert!(!text.contains("queue.ticket.green"));
+        let urgent = ticket_bytes(&q.tickets()[1], 0, None, true, &words);
+        assert!(format!("{:?}", doorstep_devices::escpos::parse(&urgent).unwrap()).contains("queue.ticket.green"));
+    }
+}

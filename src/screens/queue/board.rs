@@ -1,0 +1,133 @@
+//! The call board (叫号大屏): a second window, for the screen the waiting room sees (a TV on
+//! the tablet's HDMI output), with the number called to the counter in large type and the next
+//! numbers to be called. It shows numbers only, never a name.
+
+use bevy::camera::RenderTarget;
+use bevy::prelude::*;
+use bevy::window::{WindowRef, WindowResolution};
+
+use super::{Counter, QueueDesk};
+use crate::screens::PolicyInUse;
+use crate::ui::i18n::Tr;
+use crate::ui::theme;
+use crate::ui::widgets::label;
+
+/// Opens the board, or closes it when it is open.
+#[derive(Message, Debug, Clone, Copy)]
+pub struct Toggle;
+
+/// The board's root node (its content is rebuilt when the queue changes).
+#[derive(Component, Debug)]
+pub struct CallBoard;
+
+#[derive(Component, Debug)]
+pub(super) struct BoardWindow;
+
+#[derive(Component, Debug)]
+pub(super) struct BoardCamera;
+
+/// The board's type: the called number, and the rest (the unit's larger text scales the board
+/// too, by 1.25: it still fits 1280×720).
+const CALLED_SIZE: f32 = 160.0;
+const NEXT_SIZE: f32 = 52.0;
+
+/// Opens or closes the window, and draws the board when the queue changes.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn show(
+    mut commands: Commands,
+    mut toggles: MessageReader<Toggle>,
+    windows: Query<Entity, With<BoardWindow>>,
+    cameras: Query<Entity, With<BoardCamera>>,
+    boards: Query<Entity, With<CallBoard>>,
+    desk: Res<QueueDesk>,
+    policy: Res<PolicyInUse>,
+    counter: Res<Counter>,
+) {
+    let toggled = toggles.read().count() % 2 == 1;
+    // The window closed by hand: its camera and board go with it.
+    let closed_by_hand = windows.is_empty() && !cameras.is_empty();
+    if closed_by_hand || (toggled && !windows.is_empty()) {
+        despawn_all(&mut commands, &windows, &cameras, &boards);
+        return;
+    }
+    let board = if toggled {
+        let window = commands
+            .spawn((
+                BoardWindow,
+                Window {
+                    title: "叫号 · Calling".into(),
+                    resolution: WindowResolution::new(1280, 720).with_scale_factor_override(1.0),
+                    ..default()
+                },
+            ))
+            .id();
+        let camera = commands
+            .spawn((
+                BoardCamera,
+                Camera2d,
+                RenderTarget::Window(WindowRef::Entity(window)),
+                bevy::render::view::Msaa::Off,
+            ))
+            .id();
+        commands
+            .spawn((
+                CallBoard,
+                UiTargetCamera(camera),
+                Node {
+                    width: Val::Percent(100.0),
+                    height: Val::Percent(100.0),
+                    flex_direction: FlexDirection::Column,
+                    align_items: AlignItems::Center,
+                    justify_content: JustifyContent::Center,
+                    row_gap: Val::Px(16.0),
+                    ..default()
+                },
+                BackgroundColor(theme::BACKGROUND),
+            ))
+            .id()
+    } else {
+        match boards.single() {
+            Ok(b) if desk.is_changed() => b,
+            _ => return,
+        }
+    };
+    commands.entity(board).despawn_children();
+    commands.entity(board).with_children(|b| {
+        match desk.at_counter() {
+            Some(t) => {
+                b.spawn(label(Tr::new("queue.board.number").with("number", &t.number), CALLED_SIZE, theme::PRIMARY));
+                b.spawn(label(Tr::new("queue.board.counter").with("counter", &counter.0), NEXT_SIZE, theme::PRIMARY));
+            }
+            None => {
+                b.spawn(label(Tr::new("queue.board.wait"), NEXT_SIZE, theme::TEXT));
+            }
+        }
+        let now = crate::settings::now();
+        let next: Vec<String> =
+            desk.queue.call_order(&policy.0.priority, now).iter().take(5).map(|t| t.number.clone()).collect();
+        if !next.is_empty() {
+            b.spawn(label(Tr::new("queue.board.next").with("numbers", next.join("  ")), NEXT_SIZE, theme::MUTED));
+        }
+    });
+}
+
+fn despawn_all(
+    commands: &mut Commands,
+    windows: &Query<Entity, With<BoardWindow>>,
+    cameras: &Query<Entity, With<BoardCamera>>,
+    boards: &Query<Entity, With<CallBoard>>,
+) {
+    for e in boards.iter().chain(cameras.iter()).chain(windows.iter()) {
+        commands.entity(e).despawn();
+    }
+}
+
+/// Leaving the outreach screen (or the unit locking) closes the board.
+pub(super) fn close(
+    mut commands: Commands,
+    windows: Query<Entity, With<BoardWindow>>,
+    cameras: Query<Entity, With<BoardCamera>>,
+    boards: Query<Entity, With<CallBoard>>,
+) {
+    despawn_all(&mut commands, &windows, &cameras, &boards);
+}

@@ -1,0 +1,464 @@
+//! The outreach point (外展服务点): tickets taken at the desk (printed, with the number, the
+//! service and how many wait before it), the queue ordered by the published priority rules
+//! (the green channel, then 60 and over, infants, pregnant women, disabled people…, then
+//! first come; core's `queue`), the next ticket called at the counter and on the call board
+//! (a second window, for the screen the waiting room sees), and served or no-show recorded.
+//! The day's queue is kept beside the vault after every change (`crate::outreach`).
+
+mod board;
+
+use std::collections::BTreeSet;
+
+use bevy::prelude::*;
+use doorstep_core::queue::{Queue, Ticket, TicketState};
+use doorstep_core::text::Localize;
+use time::Date;
+
+use super::{PolicyInUse, Screen, header, root, today_text};
+use crate::auth::Auth;
+use crate::tasks::{Pending, Poll, Waker};
+use crate::ui::form::action_button;
+use crate::ui::i18n::{Arg, Tr};
+use crate::ui::theme;
+use crate::ui::widgets::label;
+
+pub use board::CallBoard;
+
+/// What a button of the outreach screen asks for.
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub enum QueueButton {
+    Group(char),
+    /// Toggles a priority category for the next ticket (seen by the officer at the desk).
+    Category(String),
+    /// Toggles the green channel: an urgent case whose evidence was seen.
+    Urgent,
+    Issue,
+    CallNext,
+    Recall,
+    Served,
+    NoShow,
+    /// Opens or closes the call board's window.
+    Board,
+    Back,
+}
+
+/// The counter this unit calls to (configured; "1" by default).
+#[derive(Resource, Debug, Clone)]
+pub struct Counter(pub String);
+
+impl Default for Counter {
+    fn default() -> Self {
+        Counter("1".into())
+    }
+}
+
+/// The desk: the day's queue, and what the next ticket will be.
+#[derive(Resource, Debug, Default)]
+pub struct QueueDesk {
+    pub day: Option<Date>,
+    pub queue: Queue,
+    pub group: Option<char>,
+    pub categories: BTreeSet<String>,
+    pub urgent: bool,
+    /// The last ticket issued and how many waited before it.
+    pub issued: Option<(String, usize)>,
+    /// Whether its ticket printed (none while it waits or prints).
+    pub printed: Option<Result<(), Arg>>,
+    /// Earlier tickets that did not print, and why: the officer tells those numbers by voice.
+    pub not_printed: Vec<(String, Arg)>,
+    /// The ticket at the counter now.
+    pub called: Option<String>,
+    /// A refusal or a notice (a damaged day moved aside, a write that failed).
+    pub notice: Option<Tr>,
+    seq: u64,
+}
+
+impl QueueDesk {
+    /// The ticket at the counter, if it is still called.
+    pub fn at_counter(&self) -> Option<&Ticket> {
+        let t = self.queue.ticket(self.called.as_deref()?)?;
+        matches!(t.state, TicketState::Called { .. }).then_some(t)
+    }
+}
+
+type Loaded = std::io::Result<crate::outreach::Loaded>;
+
+#[derive(Resource, Default)]
+struct DeskTasks {
+    load: Option<Pending<Loaded>>,
+    /// The ticket printing now; the printer takes one at a time, the rest wait in order.
+    print: Option<(String, Pending<Result<(), Arg>>)>,
+    to_print: std::collections::VecDeque<(String, Vec<u8>)>,
+    writer: crate::outreach::Writer,
+}
+
+#[derive(Component, Debug)]
+struct DeskBox;
+
+#[derive(Component, Debug)]
+struct CounterBox;
+
+pub fn plugin(app: &mut App) {
+    app.init_resource::<QueueDesk>();
+    app.init_resource::<DeskTasks>();
+    app.init_resource::<Counter>();
+    app.add_message::<board::Toggle>();
+    app.add_systems(OnEnter(Screen::Queue), (spawn, start_load));
+    app.add_systems(OnExit(Screen::Queue), board::close);
+    app.add_systems(
+        Update,
+        (press.after(super::follow_changes), take_tasks, show, board::show).chain().run_if(in_state(Screen::Queue)),
+    );
+}
+
+fn vault_dir(dir: &Option<Res<crate::unit_sync::VaultDir>>) -> Option<std::path::PathBuf> {
+    dir.as_ref().map(|d| crate::outreach::folder(&d.0))
+}
+
+fn start_load(
+    dir: Option<Res<crate::unit_sync::VaultDir>>,
+    waker: Res<Waker>,
+    mut tasks: ResMut<DeskTasks>,
+    mut desk: ResMut<QueueDesk>,
+) {
+    let today = crate::settings::now().date();
+    if desk.day == Some(today) {
+        return;
+    }
+    *desk = QueueDesk { day: Some(today), ..QueueDesk::default() };
+    if let Some(folder) = vault_dir(&dir) {
+        tasks.load = Some(crate::tasks::spawn("queue-load", &waker, move || crate::outreach::load(&folder, today)));
+    }
+}
+
+fn take_tasks(
+    mut tasks: ResMut<DeskTasks>,
+    mut desk: ResMut<QueueDesk>,
+    peripherals: Option<Res<crate::peripherals::Peripherals>>,
+    waker: Res<Waker>,
+) {
+    if let Some(t) = &tasks.load {
+        let loaded = match t.poll() {
+            Poll::Running => None,
+            Poll::Ready(r) => Some(r),
+            Poll::Failed => Some(Err(std::io::Error::other("the load task stopped"))),
+        };
+        if let Some(loaded) = loaded {
+            tasks.load = None;
+            match loaded {
+                Ok(crate::outreach::Loaded::Kept(q)) => desk.queue = q,
+                Ok(crate::outreach::Loaded::Damaged(q, aside)) => {
+                    warn!("the day's queue did not parse; moved to {}", aside.display());
+                    desk.queue = q;
+                    desk.notice = Some(Tr::new("queue.damaged"));
+                }
+                Err(e) => {
+                    error!("the day's queue cannot be read: {e}");
+                    desk.notice = Some(Tr::new("queue.unreadable"));
+                }
+            }
+            // A ticket called before a restart is still at the counter.
+            desk.called = desk
+                .queue
+                .tickets()
+                .iter()
+                .rev()
+                .find(|t| matches!(t.state, TicketState::Called { .. }))
+                .map(|t| t.number.clone());
+        }
+    }
+    if let Some((number, t)) = &tasks.print {
+        let r = match t.poll() {
+            Poll::Running => return,
+            Poll::Ready(r) => r,
+            Poll::Failed => Err(Arg::Key("visit.receipt.no_bridge")),
+        };
+        let number = number.clone();
+        tasks.print = None;
+        if desk.issued.as_ref().is_some_and(|(n, _)| *n == number) {
+            desk.printed = Some(r);
+        } else if let Err(why) = r {
+            desk.not_printed.push((number, why));
+        }
+    }
+    if let Some((number, bytes)) = tasks.to_print.pop_front() {
+        let host = peripherals.as_ref().and_then(|p| p.host()).map(|(h, _)| h);
+        tasks.print =
+            Some((number, crate::tasks::spawn("ticket", &waker, move || crate::outreach::print(host, &bytes))));
+    }
+}
+
+/// Keeps the day's queue after a change, on a task (in the order of the changes).
+fn keep(desk: &mut QueueDesk, tasks: &DeskTasks, folder: Option<std::path::PathBuf>, waker: &Waker) {
+    let (Some(folder), Some(day)) = (folder, desk.day) else { return };
+    desk.seq += 1;
+    let (queue, seq, writer) = (desk.queue.clone(), desk.seq, tasks.writer.clone());
+    // Fire and forget: a failed write is logged; the next change writes the whole day again.
+    let _ = crate::tasks::spawn("queue-keep", waker, move || {
+        if let Err(e) = writer.write(&folder, day, &queue, seq) {
+            error!("the day's queue could not be kept: {e}");
+        }
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn press(
+    buttons: Query<(&Interaction, &QueueButton), Changed<Interaction>>,
+    guard: Res<super::TapGuard>,
+    time: Res<Time<Real>>,
+    mut desk: ResMut<QueueDesk>,
+    mut tasks: ResMut<DeskTasks>,
+    (policy, counter, dir, waker): (
+        Res<PolicyInUse>,
+        Res<Counter>,
+        Option<Res<crate::unit_sync::VaultDir>>,
+        Res<Waker>,
+    ),
+    (strings, lang): (Res<crate::ui::i18n::Strings>, Res<crate::settings::Lang>),
+    (mut next, mut board): (ResMut<NextState<Screen>>, MessageWriter<board::Toggle>),
+) {
+    let priority = &policy.0.priority;
+    for (i, b) in &buttons {
+        if *i != Interaction::Pressed || !guard.accepting(time.elapsed()) || tasks.load.is_some() {
+            continue;
+        }
+        let now = crate::settings::now();
+        let mut changed = false;
+        desk.notice = None;
+        match b {
+            QueueButton::Group(g) => desk.group = Some(*g),
+            QueueButton::Category(id) => {
+                if !desk.categories.remove(id) {
+                    desk.categories.insert(id.clone());
+                }
+            }
+            QueueButton::Urgent => desk.urgent = !desk.urgent,
+            QueueButton::Issue => {
+                let Some(group) = desk.group.or_else(|| priority.queue.groups.first().map(|g| g.letter)) else {
+                    continue;
+                };
+                let (categories, urgent) = (desk.categories.iter().cloned().collect(), desk.urgent);
+                match desk.queue.issue(group, categories, urgent, priority, now).cloned() {
+                    Ok(ticket) => {
+                        let ahead = desk.queue.ahead_of(&ticket.number);
+                        desk.issued = Some((ticket.number.clone(), ahead));
+                        desk.categories.clear();
+                        desk.urgent = false;
+                        changed = true;
+                        let zh = *lang == crate::settings::Lang::Zh;
+                        let words = |key: &'static str, args: &[(&str, String)]| strings.get(*lang, key, args);
+                        let g = priority.queue.groups.iter().find(|g| g.letter == group);
+                        let bytes = crate::outreach::ticket_bytes(&ticket, ahead, g, zh, &words);
+                        desk.printed = None;
+                        tasks.to_print.push_back((ticket.number.clone(), bytes));
+                    }
+                    Err(e) => desk.notice = Some(Tr::message(e.message())),
+                }
+            }
+            QueueButton::CallNext => {
+                // The one at the counter who did not answer stays called until served or
+                // marked absent; calling the next leaves it as it is.
+                match desk.queue.call_next(&counter.0, priority, now) {
+                    Some(t) => {
+                        desk.called = Some(t.number);
+                        changed = true;
+                    }
+                    None => desk.notice = Some(Tr::new("queue.nobody")),
+                }
+            }
+            QueueButton::Recall | QueueButton::Served | QueueButton::NoShow => {
+                let Some(number) = desk.called.clone() else { continue };
+                let r = match b {
+                    QueueButton::Recall => desk.queue.recall(&number, priority, now).map(|_| ()),
+                    QueueButton::Served => desk.queue.served(&number, now).map(|_| ()),
+                    _ => desk.queue.no_show(&number, now).map(|_| ()),
+                };
+                match r {
+                    Ok(()) => changed = true,
+                    Err(e) => desk.notice = Some(Tr::message(e.message())),
+                }
+            }
+            QueueButton::Board => {
+                board.write(board::Toggle);
+            }
+            QueueButton::Back => next.set(Screen::Home),
+        }
+        if changed {
+            keep(&mut desk, &tasks, vault_dir(&dir), &waker);
+        }
+    }
+}
+
+fn spawn(mut commands: Commands, auth: Res<Auth>) {
+    commands.spawn(root(Screen::Queue)).with_children(|root| {
+        root.spawn(header(today_text(), auth.0.is_demo()));
+        root.spawn(Node {
+            flex_grow: 1.0,
+            // May be shorter than its content: the halves scroll, the foot stays in view.
+            min_height: Val::Px(0.0),
+            padding: UiRect::axes(Val::Px(32.0), Val::Px(16.0)),
+            column_gap: Val::Px(32.0),
+            overflow: Overflow::clip(),
+            ..default()
+        })
+        .with_children(|body| {
+            body.spawn((
+                DeskBox,
+                crate::ui::widgets::Scrolls,
+                Node {
+                    width: Val::Percent(50.0),
+                    flex_direction: FlexDirection::Column,
+                    row_gap: Val::Px(12.0),
+                    overflow: Overflow::scroll_y(),
+                    ..default()
+                },
+            ));
+            body.spawn((
+                CounterBox,
+                crate::ui::widgets::Scrolls,
+                Node {
+                    width: Val::Percent(50.0),
+                    flex_direction: FlexDirection::Column,
+                    row_gap: Val::Px(12.0),
+                    overflow: Overflow::scroll_y(),
+                    ..default()
+                },
+            ));
+        });
+        root.spawn(Node {
+            padding: UiRect::axes(Val::Px(32.0), Val::Px(12.0)),
+            column_gap: Val::Px(16.0),
+            flex_shrink: 0.0,
+            ..default()
+        })
+        .with_children(|bar| {
+            bar.spawn(action_button(QueueButton::Back, Tr::new("queue.back"), false));
+            bar.spawn(action_button(QueueButton::Board, Tr::new("queue.board"), false));
+        });
+    });
+}
+
+/// Rebuilds both halves when the desk changes.
+fn show(
+    mut commands: Commands,
+    desk: Res<QueueDesk>,
+    policy: Res<PolicyInUse>,
+    counter: Res<Counter>,
+    desk_box: Query<Entity, With<DeskBox>>,
+    counter_box: Query<Entity, With<CounterBox>>,
+    added: Query<(), Added<DeskBox>>,
+) {
+    if !desk.is_changed() && added.is_empty() {
+        return;
+    }
+    let now = crate::settings::now();
+    for e in &desk_box {
+        commands.entity(e).despawn_children();
+        commands.entity(e).with_children(|b| issue_panel(b, &desk, &policy.0));
+    }
+    for e in &counter_box {
+        commands.entity(e).despawn_children();
+        commands.entity(e).with_children(|b| counter_panel(b, &desk, &policy.0, &counter.0, now));
+    }
+}
+
+fn issue_panel(b: &mut ChildSpawnerCommands, desk: &QueueDesk, policy: &doorstep_core::Policy) {
+    b.spawn(label(Tr::new("queue.issue_title"), theme::HEADING_SIZE, theme::TEXT));
+    let groups = &policy.priority.queue.groups;
+    let chosen = desk.group.or_else(|| groups.first().map(|g| g.letter));
+    b.spawn(Node { column_gap: Val::Px(12.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() })
+        .with_children(|row| {
+            for g in groups {
+                let tr = Tr::new("queue.group").with("letter", g.letter).with_texts("name", &g.zh, &g.en);
+                row.spawn(action_button(QueueButton::Group(g.letter), tr, chosen == Some(g.letter)));
+            }
+        });
+    b.spawn(label(Tr::new("queue.priority_title"), theme::BODY_SIZE, theme::MUTED));
+    b.spawn(Node { column_gap: Val::Px(12.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() })
+        .with_children(|row| {
+            for c in policy.priority.categories() {
+                let tr = Tr::new("queue.category").with_texts("name", &c.label_zh, &c.label_en);
+                row.spawn(action_button(QueueButton::Category(c.id.clone()), tr, desk.categories.contains(&c.id)));
+            }
+            row.spawn(action_button(QueueButton::Urgent, Tr::new("queue.urgent"), desk.urgent));
+        });
+    b.spawn(Node { width: Val::Px(360.0), ..default() })
+        .with_child(crate::ui::widgets::primary_button(QueueButton::Issue, Tr::new("queue.issue")));
+    if let Some((number, ahead)) = &desk.issued {
+        b.spawn(label(Tr::new("queue.issued").with("number", number).with("n", ahead), theme::HEADING_SIZE, theme::OK));
+        match &desk.printed {
+            None => b.spawn(label(Tr::new("queue.printing"), theme::BODY_SIZE, theme::MUTED)),
+            Some(Ok(())) => b.spawn(label(Tr::new("queue.printed"), theme::BODY_SIZE, theme::MUTED)),
+            Some(Err(why)) => b.spawn(label(
+                Tr::new("queue.not_printed").with_arg("why", why.clone()).with("number", number),
+                theme::BODY_SIZE,
+                theme::ERROR,
+            )),
+        };
+    }
+    for (number, why) in &desk.not_printed {
+        b.spawn(label(
+            Tr::new("queue.not_printed").with_arg("why", why.clone()).with("number", number),
+            theme::BODY_SIZE,
+            theme::ERROR,
+        ));
+    }
+    if let Some(n) = &desk.notice {
+        b.spawn(label(n.clone(), theme::BODY_SIZE, theme::ERROR));
+    }
+}
+
+fn counter_panel(
+    b: &mut ChildSpawnerCommands,
+    desk: &QueueDesk,
+    policy: &doorstep_core::Policy,
+    counter: &str,
+    now: time::OffsetDateTime,
+) {
+    b.spawn(label(Tr::new("queue.counter_title").with("counter", counter), theme::HEADING_SIZE, theme::TEXT));
+    match desk.at_counter() {
+        Some(t) => {
+            b.spawn(label(Tr::new("queue.calling").with("number", &t.number), theme::TITLE_SIZE, theme::PRIMARY));
+            if let TicketState::Called { calls, .. } = t.state {
+                b.spawn(label(Tr::new("queue.calls").with("n", calls), theme::BODY_SIZE, theme::MUTED));
+            }
+            b.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, row_gap: Val::Px(8.0), ..default() })
+                .with_children(|row| {
+                    row.spawn(action_button(QueueButton::Served, Tr::new("queue.served"), true));
+                    row.spawn(action_button(QueueButton::Recall, Tr::new("queue.recall"), false));
+                    row.spawn(action_button(QueueButton::NoShow, Tr::new("queue.no_show"), false));
+                });
+        }
+        None => {
+            b.spawn(label(Tr::new("queue.counter_free"), theme::BODY_SIZE, theme::MUTED));
+        }
+    }
+    b.spawn(Node { width: Val::Px(360.0), ..default() })
+        .with_child(crate::ui::widgets::primary_button(QueueButton::CallNext, Tr::new("queue.call_next")));
+    let order = desk.queue.call_order(&policy.priority, now);
+    let count = |f: fn(&TicketState) -> bool| desk.queue.tickets().iter().filter(|t| f(&t.state)).count();
+    b.spawn(label(
+        Tr::new("queue.counts")
+            .with("waiting", order.len())
+            .with("served", count(|s| matches!(s, TicketState::Served { .. })))
+            .with("absent", count(|s| matches!(s, TicketState::NoShow { .. }))),
+        theme::BODY_SIZE,
+        theme::TEXT,
+    ));
+    for t in order.iter().take(8) {
+        b.spawn(label(waiting_line(t, policy), theme::BODY_SIZE, theme::TEXT));
+    }
+}
+
+/// A waiting ticket as the lists show it: its number and why it comes early.
+pub fn waiting_line(t: &Ticket, policy: &doorstep_core::Policy) -> Tr {
+    if t.urgent {
+        return Tr::new("queue.line.green").with("number", &t.number);
+    }
+    let names: Vec<&doorstep_core::policy::PriorityCategory> =
+        t.categories.iter().filter_map(|id| policy.priority.category(id)).collect();
+    match names.first() {
+        Some(c) => Tr::new("queue.line.priority").with("number", &t.number).with_texts("why", &c.label_zh, &c.label_en),
+        None => Tr::new("queue.line").with("number", &t.number),
+    }
+}

@@ -1,0 +1,115 @@
+//! The outreach point on the unit, headless: tickets issued at the desk (printed through the
+//! simulated printer), called in the published priority order (the green channel, then 60 and
+//! over, then first come), served, called again and marked absent; the call board opened; and
+//! the day's queue found again after the unit restarts.
+
+use bevy::prelude::*;
+use doorstep::screens::queue::CallBoard;
+use doorstep_core::Policy;
+use doorstep_core::queue::{Queue, TicketState};
+
+use crate::sync::{hub_and_vault_as, tempfile_dir};
+use crate::visit::{DEVICE, drive, tap, unit, unlock, wait};
+
+fn to_the_desk() -> Vec<doorstep::dev::scenario::ScenarioStep> {
+    let mut s = unlock();
+    s.extend([wait("开始上门受理"), tap("取号叫号"), wait("取号"), wait("1 号窗口")]);
+    s
+}
+
+#[test]
+fn the_outreach_queue_calls_by_priority_and_survives_a_restart() {
+    let tmp = tempfile_dir("queue");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let receipts = tmp.join("receipts");
+    let mut steps = to_the_desk();
+    steps.extend([
+        // An ordinary ticket, one for a person of 60 or over, an urgent one for endorsements,
+        // and another ordinary one: each says how many wait before it.
+        tap("取号并打印"),
+        wait("A001 号：前面还有 0 人"),
+        wait("号票已打印。"),
+        tap("老年人（60周岁以上）"),
+        tap("取号并打印"),
+        wait("A002 号：前面还有 0 人"),
+        tap("B · 办理签注"),
+        tap("加急，证明已核验（绿色通道）"),
+        tap("取号并打印"),
+        wait("B001 号：前面还有 0 人"),
+        tap("A · 办理证件"),
+        tap("取号并打印"),
+        wait("A003 号：前面还有 3 人"),
+        wait("号票已打印。"),
+        // The green channel first, then the elderly, then first come.
+        tap("叫下一位"),
+        wait("正在办理：B001"),
+        tap("已办理"),
+        tap("叫下一位"),
+        wait("正在办理：A002"),
+        tap("重呼"),
+        wait("已呼叫 2 次"),
+        tap("未到"),
+        tap("叫下一位"),
+        wait("正在办理：A001"),
+        wait("等候 1 人 · 已办理 1 人 · 未到 1 人"),
+        tap("打开或关闭叫号大屏"),
+        wait("请到 1 号窗口办理"),
+        wait("下一位：A003"),
+    ]);
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let board = app.world_mut().query_filtered::<Entity, With<CallBoard>>().single(app.world()).expect("one board");
+    // On the board: the number called, large, and where to go; the next one.
+    let mut on_board = Vec::new();
+    let mut texts = app.world_mut().query::<(Entity, &Text)>();
+    for (e, text) in texts.iter(app.world()) {
+        let mut at = e;
+        while let Some(parent) = app.world().get::<ChildOf>(at).map(ChildOf::parent) {
+            if parent == board {
+                on_board.push(text.0.clone());
+                break;
+            }
+            at = parent;
+        }
+    }
+    on_board.sort();
+    assert_eq!(on_board, ["A001", "下一位：A003", "请到 1 号窗口办理"]);
+    drop(app);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+
+    // The day's queue as kept beside the vault, and one ticket printed each.
+    let day = doorstep::settings::now().date();
+    let kept = std::fs::read(doorstep::outreach::folder(&vault).join(format!("{day}.json"))).unwrap();
+    let queue: Queue = serde_json::from_slice(&kept).unwrap();
+    let states: Vec<(&str, &str)> = queue
+        .tickets()
+        .iter()
+        .map(|t| {
+            let s = match t.state {
+                TicketState::Waiting => "waiting",
+                TicketState::Called { .. } => "called",
+                TicketState::Served { .. } => "served",
+                TicketState::NoShow { .. } => "absent",
+            };
+            (t.number.as_str(), s)
+        })
+        .collect();
+    assert_eq!(states, [("A001", "called"), ("A002", "absent"), ("B001", "served"), ("A003", "waiting")]);
+    let printed = std::fs::read_dir(&receipts)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .count();
+    assert_eq!(printed, 4, "four tickets printed");
+
+    // After a restart the desk finds the day as it was: A001 still at the counter.
+    let mut again = to_the_desk();
+    again.extend([wait("正在办理：A001"), wait("等候 1 人 · 已办理 1 人 · 未到 1 人"), tap("已办理"), tap("叫下一位")]);
+    again.push(wait("正在办理：A003"));
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, again);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
