@@ -21,6 +21,7 @@ pub mod screens;
 pub mod session;
 pub mod settings;
 pub mod shift;
+pub mod shift_report;
 pub mod tasks;
 pub mod ui;
 pub mod unit_sync;

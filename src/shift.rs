@@ -54,6 +54,17 @@ impl Summary {
     }
 }
 
+/// Seconds since 1970 as the unit's local date and time (month-day hour:minute).
+pub fn local_time(unix: i64) -> String {
+    let offset = crate::settings::now().offset();
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(|t| {
+            let t = t.to_offset(offset);
+            format!("{:02}-{:02} {:02}:{:02}", u8::from(t.month()), t.day(), t.hour(), t.minute())
+        })
+        .unwrap_or_else(|_| "—".into())
+}
+
 /// Where an application is: still only on this unit, or receipted by the hub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemSync {
@@ -267,6 +278,10 @@ pub enum ReleaseOutcome {
         batch: BatchView,
         approved: usize,
         returned: usize,
+        /// The end-of-shift report's figures, and where its files were kept (none if they
+        /// could not be written: logged).
+        report: Option<Box<crate::shift_report::ShiftReport>>,
+        kept: Option<std::path::PathBuf>,
     },
     /// Nothing was released, for this reason; everything is still on the unit as it was.
     Refused(Refusal),
@@ -346,6 +361,8 @@ pub fn release(
             batch: BatchView::of(&r.receipt),
             approved: r.accepted.approved,
             returned: r.accepted.returned,
+            report: None,
+            kept: None,
         },
         Err(e) => {
             let refusal = match &e {

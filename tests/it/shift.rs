@@ -98,6 +98,13 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
         tap("签署并放行本班次（批准 1 件，退回 1 件）"),
         wait_long("已放行：批准 1 件，退回 1 件。中心回执已保存在本机。"),
         wait("本机已放行的批次"),
+        // The end-of-shift figures on the screen, and kept as files.
+        wait("按民警："),
+        // The second application was sealed by a helper that names no officer.
+        wait("officer-test 1"),
+        wait("— 1"),
+        wait("申请表信息有误，需核对更正 1"),
+        wait("班次报表已存为图片和 PDF"),
         wait("待放行 0 件"),
     ]);
     let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
@@ -123,6 +130,12 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
     assert_eq!((receipt.batch_id.as_str(), receipt.applications), (batch.as_str(), 2));
     assert!(vt.outbox().unwrap().iter().all(|e| e.state == doorstep_vault::OutboxState::Erased));
     assert!(doorstep::shift::load(&vt).unwrap().is_empty(), "the review summaries are erased");
+    // The end-of-shift report, named by the batch, as PNG (drawn at the printer's width) and PDF.
+    let reports = doorstep::shift_report::folder(&vault);
+    let png = image::open(reports.join(format!("{batch}.png"))).expect("the report's PNG").to_luma8();
+    assert!(png.width() >= 300 && png.height() > png.width(), "a receipt-shaped report: {:?}", png.dimensions());
+    assert!(png.pixels().filter(|p| p.0[0] < 128).count() > 1000, "with text on it");
+    assert!(std::fs::read(reports.join(format!("{batch}.pdf"))).unwrap().starts_with(b"%PDF"));
     drop(vt);
     drop(records);
     drop(running);

@@ -49,34 +49,47 @@ pub fn render(bytes: &[u8], font: &[u8]) -> Result<image::GrayImage, RenderError
                 let size = if double { 44.0 } else { 24.0 };
                 let scaled = font.as_scaled(size);
                 let line_h = (size * 1.3) as usize;
-                let width: f32 = text.chars().map(|c| scaled.h_advance(font.glyph_id(c))).sum();
-                let x0 = match align {
-                    escpos::Align::Left => 4.0,
-                    escpos::Align::Centre => ((PAPER_WIDTH as f32 - width) / 2.0).max(0.0),
-                    escpos::Align::Right => (PAPER_WIDTH as f32 - width - 4.0).max(0.0),
-                };
-                let top = rows.len();
-                blank(&mut rows, line_h)?;
-                let baseline = top as f32 + scaled.ascent() + (line_h as f32 - scaled.height()) / 2.0;
-                let mut x = x0;
+                // A line wider than the paper goes on below, as the printer wraps it.
+                let mut lines: Vec<(String, f32)> = vec![(String::new(), 0.0)];
                 for c in text.chars() {
-                    let id = font.glyph_id(c);
-                    let glyph = id.with_scale_and_position(size, ab_glyph::point(x, baseline));
-                    if let Some(outline) = font.outline_glyph(glyph) {
-                        let b = outline.px_bounds();
-                        outline.draw(|gx, gy, cov| {
-                            let (px, py) = (b.min.x as i32 + gx as i32, b.min.y as i32 + gy as i32);
-                            if cov > 0.45
-                                && px >= 0
-                                && (px as u32) < PAPER_WIDTH
-                                && py >= 0
-                                && (py as usize) < rows.len()
-                            {
-                                rows[py as usize][px as usize] = 0;
-                            }
-                        });
+                    let w = scaled.h_advance(font.glyph_id(c));
+                    let (line, width) = lines.last_mut().expect("one line at least");
+                    if *width + w > PAPER_WIDTH as f32 - 8.0 && !line.is_empty() {
+                        lines.push((c.to_string(), w));
+                    } else {
+                        line.push(c);
+                        *width += w;
                     }
-                    x += scaled.h_advance(id);
+                }
+                for (text, width) in lines {
+                    let x0 = match align {
+                        escpos::Align::Left => 4.0,
+                        escpos::Align::Centre => ((PAPER_WIDTH as f32 - width) / 2.0).max(0.0),
+                        escpos::Align::Right => (PAPER_WIDTH as f32 - width - 4.0).max(0.0),
+                    };
+                    let top = rows.len();
+                    blank(&mut rows, line_h)?;
+                    let baseline = top as f32 + scaled.ascent() + (line_h as f32 - scaled.height()) / 2.0;
+                    let mut x = x0;
+                    for c in text.chars() {
+                        let id = font.glyph_id(c);
+                        let glyph = id.with_scale_and_position(size, ab_glyph::point(x, baseline));
+                        if let Some(outline) = font.outline_glyph(glyph) {
+                            let b = outline.px_bounds();
+                            outline.draw(|gx, gy, cov| {
+                                let (px, py) = (b.min.x as i32 + gx as i32, b.min.y as i32 + gy as i32);
+                                if cov > 0.45
+                                    && px >= 0
+                                    && (px as u32) < PAPER_WIDTH
+                                    && py >= 0
+                                    && (py as usize) < rows.len()
+                                {
+                                    rows[py as usize][px as usize] = 0;
+                                }
+                            });
+                        }
+                        x += scaled.h_advance(id);
+                    }
                 }
             }
             escpos::PrintItem::Qr(data) => {
@@ -198,6 +211,18 @@ mod tests {
         assert_eq!(img.width(), PAPER_WIDTH);
         let dark = img.pixels().filter(|p| p.0[0] == 0).count();
         assert!(dark > 2000, "{dark} dark dots");
+    }
+
+    /// A line wider than the paper is wrapped, as the printer does, not cut at the edge: the
+    /// long line takes the height of two and nothing is drawn in the margin.
+    #[test]
+    fn a_line_wider_than_the_paper_goes_on_below() {
+        let one = |text: &str| render(&escpos::ReceiptBuilder::new().line(text).cut(), FONT).unwrap();
+        let short = one("测试测试");
+        let long = one(&"测试".repeat(12));
+        assert_eq!(long.height() - short.height(), (24.0f32 * 1.3) as u32, "one more line");
+        let right_margin_ink = long.enumerate_pixels().filter(|(x, _, p)| *x >= PAPER_WIDTH - 2 && p.0[0] == 0).count();
+        assert_eq!(right_margin_ink, 0);
     }
 
     #[test]

@@ -222,6 +222,7 @@ fn press(
         Option<Res<crate::unit_sync::VaultDir>>,
         Res<Waker>,
     ),
+    (strings, lang): (Res<crate::ui::i18n::Strings>, Res<crate::settings::Lang>),
     mut lock: MessageWriter<LockNow>,
 ) {
     for (i, b) in &buttons {
@@ -268,8 +269,28 @@ fn press(
                 view.outcome = None;
                 let decided: Vec<String> = view.decisions.keys().cloned().collect();
                 let (progress, wake) = (tasks.progress.clone(), waker.clone());
+                let figures = crate::shift_report::figures(&view.items, &view.decisions);
+                let supervisor = session.officer.as_ref().map(|o| o.id.clone()).unwrap_or_default();
+                let (strings, lang, rule) = (*strings, *lang, policy.0.rules.shift.clone());
                 tasks.release = Some(crate::tasks::spawn("release", &waker, move || {
-                    crate::shift::release(&vault, &dir, &decided, &returns, &progress, &|| wake.wake())
+                    let mut outcome =
+                        crate::shift::release(&vault, &dir, &decided, &returns, &progress, &|| wake.wake());
+                    if let ReleaseOutcome::Released { batch, report, kept, .. } = &mut outcome {
+                        let words = |key: &'static str, args: &[(&str, String)]| strings.get(lang, key, args);
+                        let reason = |id: &str| {
+                            rule.reason(id).map_or_else(
+                                || id.to_string(),
+                                |r| if lang == crate::settings::Lang::Zh { r.zh.clone() } else { r.en.clone() },
+                            )
+                        };
+                        let bytes = crate::shift_report::report_bytes(&figures, batch, &supervisor, &reason, &words);
+                        let folder = crate::shift_report::folder(&dir);
+                        *kept = crate::screens::visit::save_print_files(&bytes, &folder, &batch.batch_id)
+                            .inspect_err(|e| error!("the shift report could not be kept: {e}"))
+                            .ok();
+                        *report = Some(Box::new(figures));
+                    }
+                    outcome
                 }));
             }
             ShiftButton::Lock => {
@@ -370,7 +391,7 @@ fn show(
     for (entity, status, list, chips) in &boxes {
         commands.entity(entity).despawn_children();
         commands.entity(entity).with_children(|b| match (status, list, chips) {
-            (Some(_), _, _) => rows::status(b, &view, &tasks),
+            (Some(_), _, _) => rows::status(b, &view, &tasks, &policy.0),
             (_, Some(_), _) => rows::list(b, &view, &progress, &policy.0),
             (_, _, Some(_)) => rows::chips(b, &view),
             _ => rows::batches(b, &view.batches),

@@ -14,18 +14,7 @@ use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::label;
 
-/// Seconds since 1970 as the unit's local date and time (month-day hour:minute).
-pub fn local_time(unix: i64) -> String {
-    let offset = crate::settings::now().offset();
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .map(|t| {
-            let t = t.to_offset(offset);
-            format!("{:02}-{:02} {:02}:{:02}", u8::from(t.month()), t.day(), t.hour(), t.minute())
-        })
-        .unwrap_or_else(|_| "—".into())
-}
-
-pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks) {
+pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks, policy: &Policy) {
     if !view.loaded {
         b.spawn(label(Tr::new("shift.loading"), theme::BODY_SIZE, theme::MUTED));
         return;
@@ -50,13 +39,24 @@ pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks
     }
     match &view.outcome {
         None => {}
-        Some(ReleaseOutcome::Released { batch, approved, returned }) => {
+        Some(ReleaseOutcome::Released { batch, approved, returned, report, kept }) => {
             b.spawn(label(
                 Tr::new("shift.released").with("approved", approved).with("returned", returned),
                 theme::HEADING_SIZE,
                 theme::OK,
             ));
             batch_line(b, batch);
+            if let Some(r) = report {
+                report_lines(b, r, policy);
+            }
+            match kept {
+                Some(path) => b.spawn(label(
+                    Tr::new("shift.report_kept").with("path", path.display()),
+                    theme::BODY_SIZE,
+                    theme::MUTED,
+                )),
+                None => b.spawn(label(Tr::new("shift.report_not_kept"), theme::BODY_SIZE, theme::ERROR)),
+            };
         }
         Some(ReleaseOutcome::Refused(r)) => {
             let tr = match r {
@@ -76,13 +76,50 @@ pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks
     }
 }
 
+/// The end-of-shift figures, one line per key.
+fn report_lines(b: &mut ChildSpawnerCommands, r: &crate::shift_report::ShiftReport, policy: &Policy) {
+    let item = |what: Tr, n: &usize| what.with("n", n);
+    let services: Vec<Tr> = r
+        .by_service
+        .iter()
+        .map(|(code, n)| item(Tr::new("report.item").with_key("what", crate::shift_report::service_key(code)), n))
+        .collect();
+    let officers: Vec<Tr> = r.by_officer.iter().map(|(o, n)| item(Tr::new("report.item").with("what", o), n)).collect();
+    let flags: Vec<Tr> =
+        r.flags.iter().map(|(k, n)| item(Tr::new("report.item").with_key("what", k.key()), n)).collect();
+    let reasons: Vec<Tr> = r
+        .reasons
+        .iter()
+        .map(|(id, n)| {
+            let (zh, en) = policy.rules.shift.reason(id).map_or((id.as_str(), id.as_str()), |x| (&x.zh, &x.en));
+            item(Tr::new("report.item").with_texts("what", zh, en), n)
+        })
+        .collect();
+    for (heading, items) in [
+        ("report.by_service", services),
+        ("report.by_officer", officers),
+        ("report.flags", flags),
+        ("report.reasons", reasons),
+    ] {
+        if items.is_empty() {
+            continue;
+        }
+        b.spawn(Node { column_gap: Val::Px(16.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
+            row.spawn(label(Tr::new(heading), theme::BODY_SIZE, theme::TEXT));
+            for tr in items {
+                row.spawn(label(tr, theme::BODY_SIZE, theme::TEXT));
+            }
+        });
+    }
+}
+
 fn batch_line(b: &mut ChildSpawnerCommands, batch: &BatchView) {
     b.spawn(label(
         Tr::new("shift.batch")
             .with("id", &batch.batch_id)
             .with("n", batch.applications)
             .with("hub", &batch.hub_id)
-            .with("at", local_time(batch.received_at_unix))
+            .with("at", crate::shift::local_time(batch.received_at_unix))
             .with("digest", &batch.manifest),
         theme::BODY_SIZE,
         theme::TEXT,
@@ -180,7 +217,7 @@ fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>
     let services = Arg::List(s.services.iter().map(|x| Arg::from(x.describe())).collect());
     c.spawn(label(Tr::message(Message::new("shift.services").with("list", services)), theme::BODY_SIZE, theme::TEXT));
     c.spawn(label(
-        Tr::new("shift.by").with("officer", &s.officer).with("at", local_time(item.sealed_at_unix)),
+        Tr::new("shift.by").with("officer", &s.officer).with("at", crate::shift::local_time(item.sealed_at_unix)),
         theme::BODY_SIZE,
         theme::MUTED,
     ));

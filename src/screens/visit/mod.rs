@@ -12,6 +12,7 @@ mod guardian;
 mod held;
 mod live;
 pub(crate) use live::screen_image_rgba;
+pub(crate) use receipt::save as save_print_files;
 mod receipt;
 mod sign;
 

@@ -1,0 +1,257 @@
+//! The supervisor's end-of-shift report: the shift's figures as released (counts only, no
+//! name, number or ID), shown on the shift screen and kept as PNG and PDF beside the vault
+//! (`VAULT.shift-reports/BATCH.png` and `.pdf`), drawn by the receipt renderer at the printer's
+//! width so it can also be printed as it is.
+
+use std::collections::BTreeMap;
+
+use doorstep_core::visit::Flag;
+use doorstep_devices::escpos::{Align, ReceiptBuilder};
+
+use crate::shift::{BatchView, Decision, Decisions, ShiftItem};
+
+/// What the supervisor looks at, by kind (the issue's list): photo accepted despite a failed
+/// check, fingers without a valid print, urgent, guardians, anything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FlagKind {
+    PhotoOverride,
+    Fingers,
+    Urgent,
+    Guardian,
+    Other,
+}
+
+impl FlagKind {
+    pub fn of(flag: &Flag) -> FlagKind {
+        match flag {
+            Flag::PhotoOverride { .. } => FlagKind::PhotoOverride,
+            Flag::FingerExceptions { .. } | Flag::FewerFingerprints { .. } | Flag::NoValidFingerprint { .. } => {
+                FlagKind::Fingers
+            }
+            Flag::Urgent => FlagKind::Urgent,
+            Flag::Guardian | Flag::AppliedByGuardian | Flag::EntrustedCompanion => FlagKind::Guardian,
+            _ => FlagKind::Other,
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            FlagKind::PhotoOverride => "report.flag.photo_override",
+            FlagKind::Fingers => "report.flag.fingers",
+            FlagKind::Urgent => "report.flag.urgent",
+            FlagKind::Guardian => "report.flag.guardian",
+            FlagKind::Other => "report.flag.other",
+        }
+    }
+}
+
+/// The shift's figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShiftReport {
+    pub applications: usize,
+    pub approved: usize,
+    pub returned: usize,
+    /// Applications by service (core's codes); a visit with two services counts in both.
+    pub by_service: BTreeMap<&'static str, usize>,
+    pub by_officer: BTreeMap<String, usize>,
+    /// Applications with at least one flag of the kind.
+    pub flags: BTreeMap<FlagKind, usize>,
+    /// Returns by reason id.
+    pub reasons: BTreeMap<String, usize>,
+    /// The first and last seal of the shift (Unix seconds).
+    pub sealed: Option<(i64, i64)>,
+}
+
+/// The figures of `items` as decided.
+pub fn figures(items: &[ShiftItem], decisions: &Decisions) -> ShiftReport {
+    let mut r = ShiftReport { applications: items.len(), ..ShiftReport::default() };
+    for item in items {
+        match decisions.get(&item.id) {
+            Some(Decision::Approve) => r.approved += 1,
+            Some(Decision::Return(reason)) => {
+                r.returned += 1;
+                *r.reasons.entry(reason.clone()).or_default() += 1;
+            }
+            None => {}
+        }
+        let mut services: Vec<&'static str> = item.summary.services.iter().map(|s| s.code()).collect();
+        services.dedup();
+        for code in services {
+            *r.by_service.entry(code).or_default() += 1;
+        }
+        // A summary from an earlier version names no officer.
+        let officer = if item.summary.officer.is_empty() { "—" } else { item.summary.officer.as_str() };
+        *r.by_officer.entry(officer.to_string()).or_default() += 1;
+        let mut kinds: Vec<FlagKind> = item.summary.flags.iter().map(FlagKind::of).collect();
+        kinds.sort();
+        kinds.dedup();
+        for k in kinds {
+            *r.flags.entry(k).or_default() += 1;
+        }
+        let t = item.sealed_at_unix;
+        r.sealed = Some(r.sealed.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+    }
+    r
+}
+
+/// The words for a service code on the report.
+pub fn service_key(code: &str) -> &'static str {
+    match code {
+        "passport" => "document.passport",
+        "hk-macao-permit" => "document.hk-macao-permit",
+        "taiwan-permit" => "document.taiwan-permit",
+        "taiwan-resident-permit" => "document.taiwan-resident-permit",
+        "hk-macao-endorsement" => "report.service.hk-macao-endorsement",
+        "taiwan-endorsement" => "report.service.taiwan-endorsement",
+        _ => "report.service.other",
+    }
+}
+
+/// A locale key's words with its placeholders filled, in the language on screen.
+pub type Words<'a> = &'a dyn Fn(&'static str, &[(&str, String)]) -> String;
+
+/// The report as the printer would print it (and as its files are drawn).
+pub fn report_bytes(
+    r: &ShiftReport,
+    batch: &BatchView,
+    supervisor: &str,
+    reason_words: &dyn Fn(&str) -> String,
+    words: Words,
+) -> Vec<u8> {
+    let time = crate::shift::local_time;
+    let mut b = ReceiptBuilder::new()
+        .align(Align::Centre)
+        .double(true)
+        .line(&words("report.title", &[]))
+        .double(false)
+        .line(&words("report.batch", &[("id", batch.batch_id.clone())]))
+        .align(Align::Left)
+        .line(&words("report.supervisor", &[("id", supervisor.to_string())]))
+        .line(&words(
+            "report.counts",
+            &[
+                ("n", r.applications.to_string()),
+                ("approved", r.approved.to_string()),
+                ("returned", r.returned.to_string()),
+            ],
+        ));
+    if let Some((first, last)) = r.sealed {
+        b = b.line(&words("report.sealed", &[("first", time(first)), ("last", time(last))]));
+    }
+    b = b.line(&words("report.by_service", &[]));
+    for (code, n) in &r.by_service {
+        b = b.line(&format!("  {}  {n}", words(service_key(code), &[])));
+    }
+    b = b.line(&words("report.by_officer", &[]));
+    for (officer, n) in &r.by_officer {
+        b = b.line(&format!("  {officer}  {n}"));
+    }
+    b = b.line(&words("report.flags", &[]));
+    if r.flags.is_empty() {
+        b = b.line("  —");
+    }
+    for (kind, n) in &r.flags {
+        b = b.line(&format!("  {}  {n}", words(kind.key(), &[])));
+    }
+    if !r.reasons.is_empty() {
+        b = b.line(&words("report.reasons", &[]));
+        for (reason, n) in &r.reasons {
+            b = b.line(&format!("  {}  {n}", reason_words(reason)));
+        }
+    }
+    // Two lines: one would not fit the printer's 58 mm.
+    b.line(&words("report.hub", &[("hub", batch.hub_id.clone()), ("at", time(batch.received_at_unix))]))
+        .line(&words("report.digest", &[("digest", batch.manifest.clone())]))
+        .feed(3)
+        .cut()
+}
+
+/// Where the shift reports are kept: beside the vault.
+pub fn folder(vault_dir: &std::path::Path) -> std::path::PathBuf {
+    vault_dir.with_extension("shift-reports")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shift::{ItemSync, Summary};
+    use doorstep_core::Service;
+    use doorstep_core::service::IssueReason;
+
+    fn item(id: &str, officer: &str, services: Vec<Service>, flags: Vec<Flag>, sealed: i64) -> ShiftItem {
+        ShiftItem {
+            id: id.into(),
+            numbers: Vec::new(),
+            summary: Summary { officer: officer.into(), services, flags, ..Summary::default() },
+            sync: ItemSync::AtHub,
+            sealed_at_unix: sealed,
+            thumb: None,
+        }
+    }
+
+    #[test]
+    fn the_figures_count_each_application_once_per_key() {
+        let passport = Service::Passport { reason: IssueReason::First };
+        let permit = Service::HkMacaoPermit { reason: IssueReason::First };
+        let items = [
+            item("a", "officer-1", vec![passport.clone(), permit.clone()], vec![Flag::Urgent, Flag::Guardian], 300),
+            item("b", "officer-1", vec![passport.clone()], vec![Flag::FingerExceptions { count: 1 }], 100),
+            item(
+                "c",
+                "officer-2",
+                vec![permit],
+                vec![Flag::NoValidFingerprint { exceptions: 10 }, Flag::FewerFingerprints { valid: 0 }],
+                200,
+            ),
+            item("d", "officer-2", vec![passport], vec![], 400),
+        ];
+        let decisions: Decisions = [
+            ("a".to_string(), Decision::Approve),
+            ("b".to_string(), Decision::Return("photo".into())),
+            ("c".to_string(), Decision::Return("photo".into())),
+            ("d".to_string(), Decision::Approve),
+        ]
+        .into();
+        let r = figures(&items, &decisions);
+        assert_eq!((r.applications, r.approved, r.returned), (4, 2, 2));
+        assert_eq!(r.by_service, [("hk-macao-permit", 2), ("passport", 3)].into());
+        assert_eq!(r.by_officer, [("officer-1".to_string(), 2), ("officer-2".to_string(), 2)].into());
+        // Two finger flags on one application count it once.
+        assert_eq!(r.flags, [(FlagKind::Fingers, 2), (FlagKind::Urgent, 1), (FlagKind::Guardian, 1)].into());
+        assert_eq!(r.reasons, [("photo".to_string(), 2)].into());
+        assert_eq!(r.sealed, Some((100, 400)));
+        assert_eq!(figures(&[], &Decisions::new()), ShiftReport::default());
+    }
+
+    #[test]
+    fn the_report_prints_the_figures_and_no_one() {
+        let items = [item("a", "officer-1", vec![Service::Passport { reason: IssueReason::First }], vec![], 100)];
+        let decisions: Decisions = [("a".to_string(), Decision::Return("photo".into()))].into();
+        let r = figures(&items, &decisions);
+        let batch = BatchView {
+            batch_id: "demo-tablet-1".into(),
+            applications: 1,
+            hub_id: "hub-test".into(),
+            received_at_unix: 200,
+            manifest: "0011223344556677".into(),
+        };
+        let words = |key: &'static str, args: &[(&str, String)]| {
+            format!("{key}{}", args.iter().map(|(k, v)| format!(" {k}={v}")).collect::<String>())
+        };
+        let bytes = report_bytes(&r, &batch, "supervisor-1", &|id| format!("reason:{id}"), &words);
+        let text = format!("{:?}", doorstep_devices::escpos::parse(&bytes).unwrap());
+        for want in [
+            "report.batch id=demo-tablet-1",
+            "report.counts n=1 approved=0 returned=1",
+            "document.passport  1",
+            "officer-1  1",
+            "reason:photo  1",
+            "report.hub hub=hub-test",
+            "report.digest digest=0011223344556677",
+            "report.flags",
+            "  —",
+        ] {
+            assert!(text.contains(want), "{want} in {text}");
+        }
+    }
+}
