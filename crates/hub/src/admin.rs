@@ -1,11 +1,12 @@
-//! The admin socket: `status`, `decide` and `export` while `serve` runs. sled lets one process
+//! The admin socket: `status`, `decide`, `export` and `appointment` while `serve` runs. sled lets one process
 //! open the store, so the serving hub answers them on a Unix socket in its folder,
 //! `HUB/admin.sock`, made readable by the hub's user only. The bureau's private key never
 //! goes to the hub: `export` fetches the sealed envelopes and opens them itself.
 //!
 //! One JSON object per line each way. Requests: `{"op": "received" | "all_received" |
-//! "envelope" | "status" | "decide", "id": ..., "status": ...}`; replies `{"ok": VALUE}`
-//! or `{"error": MESSAGE}`. An envelope travels as hex.
+//! "envelope" | "status" | "decide" | "add_appointments" | "appointment" | "appointments" |
+//! "replace_appointment", "id": ..., "status": ..., "device": ..., "booked": [...], "old": ...,
+//! "new": ...}`; replies `{"ok": VALUE}` or `{"error": MESSAGE}`. An envelope travels as hex.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -15,7 +16,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Received, Records, Status, StoreError};
+use crate::store::{Appointments, BackOffice, Booked, Received, Records, Status, StoreError};
 
 /// The socket's path in a hub's folder.
 pub fn socket_path(hub_dir: &Path) -> PathBuf {
@@ -29,10 +30,25 @@ struct AdminRequest {
     id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     status: Option<Status>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    booked: Option<Vec<Booked>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    old: Option<Booked>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    new: Option<Booked>,
 }
 
-/// The longest request line taken (a `decide` with a long reason is well under it).
-const MAX_REQUEST: u64 = 64 * 1024;
+impl AdminRequest {
+    fn op(op: &str) -> AdminRequest {
+        AdminRequest { op: op.into(), id: None, status: None, device: None, booked: None, old: None, new: None }
+    }
+}
+
+/// The longest request line taken: an import of many appointments (a `decide` with a long
+/// reason is well under it).
+const MAX_REQUEST: u64 = 32 * 1024 * 1024;
 
 /// An admin connection is closed after this long without a request.
 const IDLE: std::time::Duration = std::time::Duration::from_secs(300);
@@ -81,7 +97,7 @@ impl Drop for Admin {
 
 /// Serves `records` on `path`. A socket file left by a hub that died is replaced (the store's
 /// lock, taken before this, already proved no other hub serves this folder).
-pub fn serve(path: &Path, records: Arc<dyn Records>) -> std::io::Result<Admin> {
+pub fn serve(path: &Path, records: Arc<dyn BackOffice>) -> std::io::Result<Admin> {
     use std::os::unix::fs::PermissionsExt;
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
@@ -151,7 +167,7 @@ pub fn serve(path: &Path, records: Arc<dyn Records>) -> std::io::Result<Admin> {
     Ok(Admin { path: path.to_path_buf(), stop: Some(stop), thread: Some(thread), connections })
 }
 
-fn answer(conn: UnixStream, records: &dyn Records) {
+fn answer(conn: UnixStream, records: &dyn BackOffice) {
     let Ok(mut out) = conn.try_clone() else { return };
     let mut lines = BufReader::new(std::io::Read::take(conn, u64::MAX));
     loop {
@@ -161,7 +177,7 @@ fn answer(conn: UnixStream, records: &dyn Records) {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
-        let mut bytes = reply_line(records, line.as_bytes()).into_bytes();
+        let mut bytes = office_reply_line(records, line.as_bytes()).into_bytes();
         bytes.push(b'\n');
         if out.write_all(&bytes).is_err() {
             return;
@@ -178,6 +194,8 @@ pub enum AdminError {
     NeedsId(String),
     #[error("decide needs a status")]
     NeedsStatus,
+    #[error("{0} needs {1}")]
+    Needs(String, &'static str),
     #[error("no admin operation {0:?}")]
     UnknownOp(String),
     #[error(transparent)]
@@ -185,10 +203,20 @@ pub enum AdminError {
 }
 
 /// One request line in, one reply line out (without its newline): the admin socket's protocol
-/// as a pure function, whatever bytes arrive.
+/// as a pure function, whatever bytes arrive. Only the records' operations: the socket's
+/// connections answer with [`office_reply_line`], which has the appointments' too.
 pub fn reply_line(records: &dyn Records, line: &[u8]) -> String {
+    reply(records, None, line)
+}
+
+/// [`reply_line`] with the appointments' operations: what the socket's connections answer.
+pub fn office_reply_line(office: &dyn BackOffice, line: &[u8]) -> String {
+    reply(office, Some(office), line)
+}
+
+fn reply(records: &dyn Records, appointments: Option<&dyn Appointments>, line: &[u8]) -> String {
     let reply = match serde_json::from_slice::<AdminRequest>(line) {
-        Ok(req) => match handle(records, &req) {
+        Ok(req) => match handle(records, appointments, &req) {
             Ok(v) => serde_json::json!({ "ok": v }),
             Err(e) => serde_json::json!({ "error": e.to_string() }),
         },
@@ -197,8 +225,13 @@ pub fn reply_line(records: &dyn Records, line: &[u8]) -> String {
     reply.to_string()
 }
 
-fn handle(records: &dyn Records, req: &AdminRequest) -> Result<serde_json::Value, AdminError> {
+fn handle(
+    records: &dyn Records,
+    appointments: Option<&dyn Appointments>,
+    req: &AdminRequest,
+) -> Result<serde_json::Value, AdminError> {
     let id = || req.id.as_deref().ok_or_else(|| AdminError::NeedsId(req.op.clone()));
+    let book = || appointments.ok_or_else(|| AdminError::UnknownOp(req.op.clone()));
     Ok(match req.op.as_str() {
         "received" => serde_json::json!(records.received(id()?)?),
         "all_received" => serde_json::json!(records.all_received()?),
@@ -208,6 +241,18 @@ fn handle(records: &dyn Records, req: &AdminRequest) -> Result<serde_json::Value
             let status = req.status.as_ref().ok_or(AdminError::NeedsStatus)?;
             records.decide(id()?, status)?;
             serde_json::Value::Null
+        }
+        "add_appointments" => {
+            let booked = req.booked.as_deref().ok_or_else(|| AdminError::Needs(req.op.clone(), "booked"))?;
+            serde_json::json!(book()?.add_appointments(booked)?)
+        }
+        "appointment" => serde_json::json!(book()?.appointment(id()?)?),
+        "appointments" => serde_json::json!(book()?.appointments(req.device.as_deref())?),
+        "replace_appointment" => {
+            let (Some(old), Some(new)) = (&req.old, &req.new) else {
+                return Err(AdminError::Needs(req.op.clone(), "old and new"));
+            };
+            serde_json::json!(book()?.replace_appointment(old, new)?)
         }
         other => return Err(AdminError::UnknownOp(other.to_string())),
     })
@@ -254,7 +299,7 @@ impl AdminClient {
     }
 
     fn by_id(op: &str, id: &str) -> AdminRequest {
-        AdminRequest { op: op.into(), id: Some(id.into()), status: None }
+        AdminRequest { id: Some(id.into()), ..AdminRequest::op(op) }
     }
 }
 
@@ -264,7 +309,7 @@ impl Records for AdminClient {
     }
 
     fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError> {
-        self.call(AdminRequest { op: "all_received".into(), id: None, status: None })
+        self.call(AdminRequest::op("all_received"))
     }
 
     fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -278,8 +323,30 @@ impl Records for AdminClient {
 
     fn decide(&self, id: &str, verdict: &Status) -> Result<(), StoreError> {
         let _: serde_json::Value =
-            self.call(AdminRequest { op: "decide".into(), id: Some(id.into()), status: Some(verdict.clone()) })?;
+            self.call(AdminRequest { status: Some(verdict.clone()), ..Self::by_id("decide", id) })?;
         Ok(())
+    }
+}
+
+impl Appointments for AdminClient {
+    fn add_appointments(&self, new: &[Booked]) -> Result<Vec<String>, StoreError> {
+        self.call(AdminRequest { booked: Some(new.to_vec()), ..AdminRequest::op("add_appointments") })
+    }
+
+    fn appointment(&self, id: &str) -> Result<Option<Booked>, StoreError> {
+        self.call(Self::by_id("appointment", id))
+    }
+
+    fn appointments(&self, device: Option<&str>) -> Result<Vec<Booked>, StoreError> {
+        self.call(AdminRequest { device: device.map(str::to_string), ..AdminRequest::op("appointments") })
+    }
+
+    fn replace_appointment(&self, old: &Booked, new: &Booked) -> Result<bool, StoreError> {
+        self.call(AdminRequest {
+            old: Some(old.clone()),
+            new: Some(new.clone()),
+            ..AdminRequest::op("replace_appointment")
+        })
     }
 }
 
@@ -316,6 +383,21 @@ mod tests {
         }
     }
 
+    impl Appointments for Slow {
+        fn add_appointments(&self, _: &[Booked]) -> Result<Vec<String>, StoreError> {
+            Ok(Vec::new())
+        }
+        fn appointment(&self, _: &str) -> Result<Option<Booked>, StoreError> {
+            Ok(None)
+        }
+        fn appointments(&self, _: Option<&str>) -> Result<Vec<Booked>, StoreError> {
+            Ok(Vec::new())
+        }
+        fn replace_appointment(&self, _: &Booked, _: &Booked) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+    }
+
     /// Requests the hub has been sent when it stops (review 2, N7) are answered: the one being
     /// stored and the one waiting behind it each get their reply, so the command line never
     /// reports a failure for a verdict that was stored.
@@ -330,7 +412,7 @@ mod tests {
         let mut client = UnixStream::connect(&path).unwrap();
         client.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
         let decide = |id: &str| {
-            let req = AdminRequest { op: "decide".into(), id: Some(id.into()), status: Some(Status::Accepted) };
+            let req = AdminRequest { status: Some(Status::Accepted), ..AdminClient::by_id("decide", id) };
             serde_json::to_string(&req).unwrap() + "\n"
         };
         // Another client, connected and idle: the stop does not wait out its idle deadline.

@@ -8,7 +8,8 @@
 //! logic apart from HTTP, with its pure router; [`server`] the TLS and HTTP, with the
 //! deadlines and caps that keep it up under abuse; [`admin`] the local socket through which
 //! `status`, `decide` and `export` reach a hub that is serving; [`report`] the numbers for
-//! a range of days (tables, CSV, JSON and a PNG chart). Errors are each module's own
+//! a range of days (tables, CSV, JSON and a PNG chart); [`appointments`] the back office's
+//! appointments, each for one enrolled device. Errors are each module's own
 //! enums; files and folders are their owner's only.
 //!
 //! Architecture invariant: the hub never holds the bureau's private key while serving; it
@@ -17,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod appointments;
 pub mod export;
 mod files;
 pub mod pki;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use doorstep_hub::pki::{self, Hub, Validity};
-use doorstep_hub::store::{Records, SledStore};
+use doorstep_hub::store::{BackOffice, SledStore};
 
 #[derive(Parser)]
 #[command(name = "doorstep-hub", about = "The bureau's receiving hub for doorstep tablets")]
@@ -123,6 +123,12 @@ enum Command {
         #[arg(long)]
         key: Option<PathBuf>,
     },
+    /// Appointments made in advance (预约), each for one enrolled tablet: add, import from CSV,
+    /// list, cancel. Works while `serve` runs.
+    Appointment {
+        #[command(subcommand)]
+        command: doorstep_hub::appointments::cli::AppointmentCommand,
+    },
     /// Move the store's index aside (store/index.damaged-N) and rebuild it from the segments
     /// and the journal. The hub must be stopped. (A missing or damaged index is rebuilt at
     /// open without being asked.)
@@ -159,7 +165,7 @@ enum Verdict {
 
 /// The hub's records: through the admin socket when `serve` is running on this folder (it
 /// holds the store), otherwise from the store itself.
-fn records(hub: &Hub) -> anyhow::Result<Box<dyn Records>> {
+fn records(hub: &Hub) -> anyhow::Result<Box<dyn BackOffice>> {
     if let Some(admin) = doorstep_hub::admin::AdminClient::connect(&hub.dir) {
         return Ok(Box::new(admin));
     }
@@ -285,6 +291,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             store.decide(&id, &status)?;
             println!("{id}: {status:?}");
         }
+        Command::Appointment { command } => {
+            let hub = Hub::open(&cli.hub)?;
+            // Days at the bureau are UTC+08:00 (as in `report`): an ID number's birth date is
+            // checked against today there.
+            let now = time::OffsetDateTime::now_utc();
+            let today = now.to_offset(time::macros::offset!(+8)).date();
+            let book = records(&hub)?;
+            let mut out = std::io::stdout().lock();
+            doorstep_hub::appointments::cli::run(&hub, book.as_ref(), command, today, now.unix_timestamp(), &mut out)?;
+        }
         Command::RebuildIndex => {
             if doorstep_hub::admin::AdminClient::connect(&cli.hub).is_some() {
                 anyhow::bail!("a hub is serving {}: stop it first", cli.hub.display());
@@ -346,6 +362,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for d in hub.devices()?.devices {
                 let state = if d.revoked_at_unix.is_some() { "revoked" } else { "enrolled" };
                 println!("device {}: {state}", d.name);
+            }
+            let appointments = store.appointments(None)?;
+            let mut by_status = std::collections::BTreeMap::<&str, usize>::new();
+            for b in &appointments {
+                *by_status.entry(doorstep_hub::appointments::status_name(&b.appointment.status)).or_default() += 1;
+            }
+            println!("appointments: {}", appointments.len());
+            for (s, n) in by_status {
+                println!("  {s}: {n}");
             }
         }
     }

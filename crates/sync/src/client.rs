@@ -30,6 +30,8 @@ pub enum SyncError {
     TooLarge(u64),
     #[error("the hub cannot take the manifest yet: {} missing, {} with another digest", .0.missing.len(), .0.mismatched.len())]
     ManifestIncomplete(wire::ManifestProblems),
+    #[error("{0:?} is not an appointment id")]
+    BadAppointmentId(String),
 }
 
 impl SyncError {
@@ -264,6 +266,44 @@ impl HubClient {
                 let p = serde_json::from_slice(&r.body).map_err(|e| SyncError::Protocol(e.to_string()))?;
                 Err(SyncError::ManifestIncomplete(p))
             }
+            _ => Err(r.refused()),
+        }
+    }
+
+    /// This device's appointments at the hub, every state (the hub knows the device by its
+    /// certificate and sends only its own).
+    pub fn appointments(&mut self) -> Result<wire::AppointmentList, SyncError> {
+        let r = self.request("GET", wire::APPOINTMENTS, &[], &[])?;
+        match r.status {
+            200 => {
+                let list: wire::AppointmentList =
+                    serde_json::from_slice(&r.body).map_err(|e| SyncError::Protocol(format!("appointments: {e}")))?;
+                if list.version != wire::APPOINTMENTS_VERSION {
+                    return Err(SyncError::Protocol(format!(
+                        "appointments version {} (this unit reads {})",
+                        list.version,
+                        wire::APPOINTMENTS_VERSION
+                    )));
+                }
+                Ok(list)
+            }
+            _ => Err(r.refused()),
+        }
+    }
+
+    /// Tells the hub that `visit` served appointment `id` at `at`, and returns the appointment
+    /// as the hub now holds it (served by that visit). Safe to send again: the hub answers the
+    /// same visit the same. Refused (`SyncError::Refused`) with `404 unknown-appointment`,
+    /// `403 other-device` or `409 not-booked`.
+    pub fn served(&mut self, id: &str, visit: &str, at: time::OffsetDateTime) -> Result<wire::Appointment, SyncError> {
+        if !wire::appointment_id_ok(id) {
+            return Err(SyncError::BadAppointmentId(id.to_string()));
+        }
+        let notice = wire::ServedNotice { version: wire::APPOINTMENTS_VERSION, visit: visit.to_string(), at };
+        let body = serde_json::to_vec(&notice).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let r = self.request("POST", &wire::served_path(id), &[("content-type", "application/json".into())], &body)?;
+        match r.status {
+            200 => serde_json::from_slice(&r.body).map_err(|e| SyncError::Protocol(format!("appointment: {e}"))),
             _ => Err(r.refused()),
         }
     }

@@ -8,7 +8,8 @@
 //! the offset the hub reports, and returns the hub's signed receipt. [`bundle`] is what a tablet
 //! is provisioned with.
 //!
-//! `escrow` runs the tablet's side over the vault.
+//! `escrow` runs the tablet's side over the vault; `appointments` fetches the unit's
+//! appointments into the vault and sends its served notices.
 //!
 //! The tablet's side is behind cargo features: `client` (the upload client) and `escrow`
 //! (over the vault). The hub builds without them: it takes only [`wire`], [`tls`] and
@@ -19,6 +20,8 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "escrow")]
+pub mod appointments;
 pub mod bundle;
 #[cfg(feature = "client")]
 pub mod client;

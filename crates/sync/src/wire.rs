@@ -10,9 +10,13 @@
 //!   413 over the size limit; 422 for a conflicting digest or an envelope that fails its
 //!   checks; 409 `in-flight` while another upload of the same id is in flight (SECURITY R16).
 //! - `GET /v1/envelopes/{id}/receipt`: 200 with the receipt, 404 when there is none.
+//! - `GET /v1/appointments`: 200 with this device's appointments ([`AppointmentList`]).
+//! - `POST /v1/appointments/{id}/served` with a [`ServedNotice`]: 200 with the appointment as
+//!   the hub now holds it; the same visit again is answered the same.
 //!
 //! Errors carry a JSON body `{"error": CODE, "message": TEXT}`.
 
+pub use doorstep_core::appointment::{Appointment, AppointmentStatus};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -85,6 +89,51 @@ pub fn status_path(id: &str) -> String {
     format!("{PREFIX}{id}/status")
 }
 
+/// Where a device fetches its appointments.
+pub const APPOINTMENTS: &str = "/v1/appointments";
+
+/// Where a device says that it served an appointment.
+pub fn served_path(appointment: &str) -> String {
+    format!("{APPOINTMENTS}/{appointment}/served")
+}
+
+/// The version of [`AppointmentList`] and [`ServedNotice`]: a reader refuses another.
+pub const APPOINTMENTS_VERSION: u32 = 1;
+
+/// The longest appointment id.
+pub const MAX_APPOINTMENT_ID: usize = 64;
+
+/// Whether `id` can be an appointment's id: 1 to 64 ASCII letters, digits, `-` and `_`, so
+/// that it is safe in a path, a file name and a CSV cell.
+pub fn appointment_id_ok(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_APPOINTMENT_ID
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// `GET /v1/appointments`: the device's appointments, every state (booked, served, cancelled,
+/// no-show), in the order of their windows. Each is core's checked [`Appointment`] in its
+/// serde form; reading one checks it again (name, ID number's structure, phone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppointmentList {
+    pub version: u32,
+    /// The enrolled device they are for (the certificate's name).
+    pub device: String,
+    pub appointments: Vec<Appointment>,
+}
+
+/// `POST /v1/appointments/{id}/served`: the visit that served it, and when (RFC 3339).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServedNotice {
+    pub version: u32,
+    pub visit: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
+}
+
+/// The largest served notice the hub reads.
+pub const MAX_SERVED_NOTICE: u64 = 4 * 1024;
+
 /// What a path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -92,6 +141,9 @@ pub enum Route {
     Receipt(String),
     Status(String),
     Manifests,
+    Appointments,
+    /// An appointment's served notice (the id checked by [`appointment_id_ok`]).
+    Served(String),
 }
 
 /// The hub's answer to a manifest it cannot take because envelopes are not all there.
@@ -137,6 +189,13 @@ pub struct ManifestAccepted {
 pub fn route(path: &str) -> Option<Route> {
     if path == MANIFESTS {
         return Some(Route::Manifests);
+    }
+    if path == APPOINTMENTS {
+        return Some(Route::Appointments);
+    }
+    if let Some(rest) = path.strip_prefix(APPOINTMENTS).and_then(|r| r.strip_prefix('/')) {
+        let id = rest.strip_suffix("/served")?;
+        return appointment_id_ok(id).then(|| Route::Served(id.to_string()));
     }
     let rest = path.strip_prefix(PREFIX)?;
     let parse = |id: &str| doorstep_envelope::ApplicationId::parse(id).map(|i| i.to_string());
@@ -184,7 +243,63 @@ mod tests {
         assert_eq!(route("/v1/envelopes/../../etc/passwd"), None);
         assert_eq!(route("/v1/envelopes/"), None);
         assert_eq!(route("/v2/envelopes/0190f0c48a2b70008000000000000001"), None);
+        assert_eq!(route(APPOINTMENTS), Some(Route::Appointments));
+        assert_eq!(route(&served_path("apt-2026_01")), Some(Route::Served("apt-2026_01".into())));
+        for bad in [
+            "/v1/appointments/",
+            "/v1/appointments/a/b/served",
+            "/v1/appointments/../served",
+            "/v1/appointments/a.b/served",
+            "/v1/appointments/apt-1",
+            "/v1/appointments//served",
+        ] {
+            assert_eq!(route(bad), None, "{bad}");
+        }
+        assert_eq!(route(&served_path(&"a".repeat(65))), None, "too long");
     }
+
+    /// The appointments' wire form is core's serde form: pinned here, so that a change in core
+    /// that would change what a hub sends is seen (and `APPOINTMENTS_VERSION` raised).
+    #[test]
+    fn the_appointments_wire_form_is_pinned() {
+        use doorstep_core::appointment::AppointmentInput;
+        use doorstep_core::visit::{HomeReason, VisitMode};
+        use time::macros::{date, datetime};
+        let a = AppointmentInput {
+            id: "apt-1".into(),
+            name: "测试".into(),
+            id_number: "11010519491231002X".into(),
+            phone: "010-65123456".into(),
+            services: vec!["passport".parse().unwrap()],
+            from: Some(datetime!(2026-12-05 09:00 +8)),
+            to: Some(datetime!(2026-12-05 11:00 +8)),
+            mode: Some(VisitMode::Home { reason: HomeReason::Bedbound }),
+            address: "测试路1号".into(),
+            note: String::new(),
+        }
+        .validate(date!(2026 - 12 - 04))
+        .unwrap();
+        let list = AppointmentList { version: APPOINTMENTS_VERSION, device: "tablet-01".into(), appointments: vec![a] };
+        let json = serde_json::to_string(&list).unwrap();
+        assert_eq!(json, PINNED);
+        assert_eq!(serde_json::from_str::<AppointmentList>(&json).unwrap(), list);
+        // What is read is checked again: a mistyped ID number is refused.
+        let bad = json.replace("11010519491231002X", "110105194912310021");
+        assert!(serde_json::from_str::<AppointmentList>(&bad).unwrap_err().to_string().contains("check character"));
+        let notice = ServedNotice { version: 1, visit: "visit-1".into(), at: datetime!(2026-12-05 09:30 +8) };
+        let text = serde_json::to_string(&notice).unwrap();
+        assert_eq!(text, r#"{"version":1,"visit":"visit-1","at":"2026-12-05T09:30:00+08:00"}"#);
+    }
+
+    const PINNED: &str = concat!(
+        r#"{"version":1,"device":"tablet-01","appointments":[{"id":"apt-1","name":"测试","#,
+        r#""id_number":"11010519491231002X","#,
+        r#""phone":{"region":"mainland","kind":"landline","national":"1065123456","area_len":2},"#,
+        r#""services":[{"service":"passport","reason":"first"}],"#,
+        r#""from":"2026-12-05T09:00:00+08:00","to":"2026-12-05T11:00:00+08:00","#,
+        r#""mode":{"mode":"home","reason":{"reason":"bedbound"}},"address":"测试路1号","note":"","#,
+        r#""status":{"status":"booked"}}]}"#
+    );
 
     #[test]
     fn chunks_cover_the_envelope_from_any_offset() {

@@ -24,11 +24,13 @@
 //!
 //! The code follows the life of the data: [`open`] (init, unlock, the index), [`users`],
 //! [`drafts`], [`seal`] (containers, the counter), [`sending`] (the outbox's operations,
-//! reviews, secrets), [`reconcile`] (recovery after any stop), [`report`] (status, verify).
+//! reviews, secrets), [`appointments`] (downloaded appointments, served notices to send),
+//! [`reconcile`] (recovery after any stop), [`report`] (status, verify).
 
 #![forbid(unsafe_code)]
 
 mod anchors;
+pub mod appointments;
 mod audit;
 mod crypto;
 mod drafts;
@@ -51,6 +53,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 pub use anchors::{Anchor, KeyStore, SoftwareKeyStore};
+pub use appointments::ServedNotice;
 pub use audit::{AuditEntry, ChainError, verify_chain};
 pub use crypto::KdfParams;
 pub use keyslots::Role;
@@ -117,6 +120,10 @@ pub enum VaultError {
     /// No hub bundle was bound under the PIN: the unit must be provisioned (again).
     #[error("no hub bundle is bound to this vault: provision the unit (`doorstep provision BUNDLE`)")]
     HubNotBound,
+    #[error("no appointment {0} is kept on this unit: sync to download it")]
+    NoSuchAppointment(String),
+    #[error("appointment {0} is not booked here: it was served by another visit, cancelled or missed")]
+    AppointmentNotBooked(String),
     /// `init` was given a folder that holds something else.
     #[error("the folder is not empty and holds no vault: give an empty or new folder")]
     NotEmpty,
@@ -250,6 +257,7 @@ const INDEX_DIR: &str = "index";
 const ENVELOPES: &str = "envelopes";
 const RECEIPTS: &str = "receipts";
 const DRAFTS: &str = "drafts";
+const APPOINTMENTS: &str = "appointments";
 const AUDIT: &str = "audit.log";
 /// The vault's own layout, bound into every value's associated data: fixed, whatever the
 /// record schema (a new record schema must not make a vault unreadable).

@@ -10,8 +10,12 @@
 //!
 //! - [`route`]: the request's method, path and headers parsed, before anything is read;
 //! - `upload`: HEAD and PATCH, the envelope's checks, the receipt;
-//! - `manifest`: the supervisor's batch manifest.
+//! - `manifest`: the supervisor's batch manifest;
+//! - `appointments`: the device's appointments, and its notices that one was served.
+//!
+//! A device reads only its own appointments and serves only its own (`403 other-device`).
 
+mod appointments;
 mod fresh;
 mod manifest;
 mod route;
@@ -135,6 +139,8 @@ pub fn log(method: &str, path: &str, device: Option<&str>, reply: &Reply) {
         Some(wire::Route::Receipt(id)) => ("receipt", id),
         Some(wire::Route::Status(id)) => ("status", id),
         Some(wire::Route::Manifests) => ("manifests", "-".into()),
+        Some(wire::Route::Appointments) => ("appointments", "-".into()),
+        Some(wire::Route::Served(id)) => ("served", id),
         None => ("unknown", "-".into()),
     };
     // A method is printed only when it is one we know (the rest is input).
@@ -273,6 +279,8 @@ impl<S: Store> Service<S> {
             Call::Receipt { id } => self.receipt(id, device),
             Call::Status { id } => self.status(id, device),
             Call::Manifest => self.manifest(device, req.body),
+            Call::Appointments => self.appointments(device),
+            Call::Served { appointment } => self.served(device, appointment, req.body),
         };
         result.unwrap_or_else(|e| Reply::error(500, "store", e.to_string()))
     }

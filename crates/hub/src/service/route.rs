@@ -30,14 +30,20 @@ pub enum Call {
         id: String,
     },
     Manifest,
+    /// The device's appointments.
+    Appointments,
+    /// The device served this appointment (the notice is the body).
+    Served {
+        appointment: String,
+    },
 }
 
 impl Call {
-    /// The application the call is about (none for a manifest).
+    /// The application the call is about (none for a manifest or an appointment).
     pub fn id(&self) -> Option<&str> {
         match self {
             Call::Head { id, .. } | Call::Patch { id, .. } | Call::Receipt { id } | Call::Status { id } => Some(id),
-            Call::Manifest => None,
+            Call::Manifest | Call::Appointments | Call::Served { .. } => None,
         }
     }
 }
@@ -69,6 +75,8 @@ pub fn parse(method: &str, path: &str, header: &dyn Fn(&str) -> Option<String>) 
         ("GET", Some(Route::Receipt(id))) => Ok(Call::Receipt { id }),
         ("GET", Some(Route::Status(id))) => Ok(Call::Status { id }),
         ("POST", Some(Route::Manifests)) => Ok(Call::Manifest),
+        ("GET", Some(Route::Appointments)) => Ok(Call::Appointments),
+        ("POST", Some(Route::Served(appointment))) => Ok(Call::Served { appointment }),
         (_, Some(_)) => Err(Reply::error(405, "method", "this method is not allowed here")),
         (_, None) => Err(Reply::error(404, "path", "no such resource")),
     }
@@ -107,5 +115,10 @@ mod tests {
         assert_eq!(code(parse("GET", "/v1/envelopes/../../etc/passwd", &ok)), Err((404, Some("path".into()))));
         assert_eq!(parse("GET", &wire::status_path(id), &ok).unwrap().id(), Some(id.as_str()));
         assert_eq!(parse("POST", wire::MANIFESTS, &ok).unwrap().id(), None);
+        assert_eq!(parse("GET", wire::APPOINTMENTS, &ok), Ok(Call::Appointments));
+        assert_eq!(parse("POST", &wire::served_path("apt-1"), &ok), Ok(Call::Served { appointment: "apt-1".into() }));
+        assert_eq!(code(parse("POST", wire::APPOINTMENTS, &ok)), Err((405, Some("method".into()))));
+        assert_eq!(code(parse("GET", &wire::served_path("apt-1"), &ok)), Err((405, Some("method".into()))));
+        assert_eq!(code(parse("POST", "/v1/appointments/a%2F..%2Fb/served", &ok)), Err((404, Some("path".into()))));
     }
 }

@@ -32,6 +32,8 @@ pub(super) enum Kind {
     DeviceKey,
     /// A status set outside a manifest, a verdict (journal): key the id, meta the status.
     Status,
+    /// An appointment as added or changed (journal): key its id, meta the booking (JSON).
+    Appointment,
 }
 
 impl Kind {
@@ -41,6 +43,7 @@ impl Kind {
             Kind::Manifest => b'M',
             Kind::DeviceKey => b'K',
             Kind::Status => b'V',
+            Kind::Appointment => b'A',
         }
     }
 
@@ -50,6 +53,7 @@ impl Kind {
             b'M' => Kind::Manifest,
             b'K' => Kind::DeviceKey,
             b'V' => Kind::Status,
+            b'A' => Kind::Appointment,
             _ => return None,
         })
     }

@@ -19,7 +19,7 @@ use super::{Received, Records, Recovery, Status, Store, StoreError, Upload, unde
 /// ```text
 /// DIR/index/                        sled (the index; rebuilt from the rest when lost or damaged)
 /// DIR/envelopes/seg-NNNNNNNN.log    frames: each envelope with its facts and receipt, each manifest
-/// DIR/journal.log                   frames: device keys bound, verdicts
+/// DIR/journal.log                   frames: device keys bound, verdicts, appointments
 /// DIR/uploads/ID.part               a partial upload's bytes (when it came in several chunks)
 /// ```
 ///
@@ -43,8 +43,10 @@ pub struct SledStore {
     pub(super) device_keys: sled::Tree,
     pub(super) manifests: sled::Tree,
     pub(super) statuses: sled::Tree,
-    /// Verdicts one at a time: each is journalled before the index has it.
-    journalled: Mutex<()>,
+    /// Appointments by id: each a `Booked`, as JSON.
+    pub(super) appointments: sled::Tree,
+    /// Verdicts and appointments one at a time: each is journalled before the index has it.
+    pub(super) journalled: Mutex<()>,
     pub(super) recovery: Recovery,
 }
 
@@ -106,6 +108,7 @@ impl SledStore {
             device_keys: db.open_tree("device-keys")?,
             manifests: db.open_tree("manifests")?,
             statuses: db.open_tree("statuses")?,
+            appointments: db.open_tree("appointments")?,
             segments,
             journal,
             group: GroupFlush::default(),
@@ -122,7 +125,7 @@ impl SledStore {
         &self.recovery
     }
 
-    fn json<T: for<'de> Deserialize<'de>>(v: Option<sled::IVec>) -> Result<Option<T>, StoreError> {
+    pub(super) fn json<T: for<'de> Deserialize<'de>>(v: Option<sled::IVec>) -> Result<Option<T>, StoreError> {
         v.map(|v| serde_json::from_slice(&v).map_err(damaged)).transpose()
     }
 
@@ -134,7 +137,7 @@ impl SledStore {
     }
 
     /// Refuses everything once the store is poisoned.
-    fn alive(&self) -> Result<(), StoreError> {
+    pub(super) fn alive(&self) -> Result<(), StoreError> {
         match self.poison.get() {
             Some(e) => Err(StoreError::Poisoned(e.clone())),
             None => Ok(()),

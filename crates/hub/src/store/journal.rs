@@ -1,5 +1,5 @@
 //! The journal, `journal.log`: what the index knows that no segment holds (a device bound to
-//! its signing key, a verdict), appended in frames (`frame`) and fsynced before the index
+//! its signing key, a verdict, an appointment as added or changed), appended in frames (`frame`) and fsynced before the index
 //! says it, and replayed when the index is rebuilt. A torn last frame is cut at open.
 
 use std::io::Write;
@@ -25,8 +25,19 @@ pub(super) struct Journal {
 /// A journal entry, as replayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Entry {
-    DeviceKey { device: String, key: [u8; 32] },
-    Status { id: String, status: Vec<u8> },
+    DeviceKey {
+        device: String,
+        key: [u8; 32],
+    },
+    Status {
+        id: String,
+        status: Vec<u8>,
+    },
+    /// An appointment's booking (JSON) as it now is: the last for an id stands.
+    Appointment {
+        id: String,
+        booked: Vec<u8>,
+    },
 }
 
 /// What opening the journal found.
@@ -81,11 +92,21 @@ impl Journal {
 
     /// Appends an entry and makes it durable. A failed fsync poisons the store.
     pub(super) fn append(&self, entry: &Entry, poison: &OnceLock<String>) -> Result<(), StoreError> {
-        let (kind, key, meta, body): (Kind, &[u8], &[u8], &[u8]) = match entry {
-            Entry::DeviceKey { device, key } => (Kind::DeviceKey, device.as_bytes(), b"", key),
-            Entry::Status { id, status } => (Kind::Status, id.as_bytes(), status, b""),
-        };
-        let (bytes, _) = frame::encode(kind, key, meta, body);
+        self.append_all(std::slice::from_ref(entry), poison)
+    }
+
+    /// Appends entries and makes them durable with one fsync (an import of many appointments).
+    /// A failed fsync poisons the store.
+    pub(super) fn append_all(&self, entries: &[Entry], poison: &OnceLock<String>) -> Result<(), StoreError> {
+        let mut bytes = Vec::new();
+        for entry in entries {
+            let (kind, key, meta, body): (Kind, &[u8], &[u8], &[u8]) = match entry {
+                Entry::DeviceKey { device, key } => (Kind::DeviceKey, device.as_bytes(), b"", key),
+                Entry::Status { id, status } => (Kind::Status, id.as_bytes(), status, b""),
+                Entry::Appointment { id, booked } => (Kind::Appointment, id.as_bytes(), booked, b""),
+            };
+            bytes.extend_from_slice(&frame::encode(kind, key, meta, body).0);
+        }
         {
             let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(e) = poison.get() {
@@ -108,6 +129,7 @@ fn entry(f: &frame::Frame<'_>) -> Option<Entry> {
     Some(match f.kind {
         Kind::DeviceKey => Entry::DeviceKey { device: text(f.key)?, key: f.body.try_into().ok()? },
         Kind::Status => Entry::Status { id: text(f.key)?, status: f.meta.to_vec() },
+        Kind::Appointment => Entry::Appointment { id: text(f.key)?, booked: f.meta.to_vec() },
         Kind::Envelope | Kind::Manifest => return None,
     })
 }

@@ -1,6 +1,6 @@
-//! The hub's storage behind two traits, [`Records`] (what the back office reads and decides)
-//! and [`Store`] (what the API needs besides), with sled and segment files as the default
-//! ([`SledStore`]). The traits are the seam a PostgreSQL store will implement: nothing above
+//! The hub's storage behind three traits, [`Records`] (what the back office reads and decides),
+//! [`Appointments`] (the back office's appointments, each for one device) and [`Store`] (what
+//! the API needs besides), with sled and segment files as the default ([`SledStore`]). The traits are the seam a PostgreSQL store will implement: nothing above
 //! this module knows about sled or files.
 //!
 //! Everything a reply promises (an offset, a receipt) is on the disk before the reply is sent,
@@ -9,13 +9,16 @@
 //! - `frame`: the one record format of the store's files, checksummed and resynchronising;
 //! - `segments`: the append-only segment files that hold envelopes and manifests, with group
 //!   fsync;
-//! - `journal`: what only the index would know otherwise (device keys, verdicts);
+//! - `journal`: what only the index would know otherwise (device keys, verdicts,
+//!   appointments);
 //! - `index`: the sled index over them, and the store's operations;
+//! - `appointments`: the appointments' part of the index, journalled;
 //! - `open`: opening, and rebuilding the index from the files when it is lost or damaged.
 //!
 //! Files and folders are their owner's only (0600, 0700) from their creation; sled's own
 //! files are made with the process's umask, inside a 0700 folder, and tightened at open.
 
+mod appointments;
 mod frame;
 mod index;
 mod journal;
@@ -24,6 +27,7 @@ mod segments;
 
 use std::path::PathBuf;
 
+use doorstep_core::appointment::Appointment;
 use serde::{Deserialize, Serialize};
 
 pub use doorstep_sync::wire::Status;
@@ -55,6 +59,8 @@ pub struct Rebuilt {
     pub device_keys: usize,
     /// Statuses from the journal (verdicts, repairs).
     pub statuses: usize,
+    /// Appointments from the journal.
+    pub appointments: usize,
 }
 
 impl Recovery {
@@ -66,8 +72,8 @@ impl Recovery {
         }
         if let Some(r) = &self.rebuilt {
             lines.push(format!(
-                "the index was rebuilt from the segments and the journal: {} envelopes, {} manifests, {} device keys, {} verdicts",
-                r.envelopes, r.manifests, r.device_keys, r.statuses
+                "the index was rebuilt from the segments and the journal: {} envelopes, {} manifests, {} device keys, {} verdicts, {} appointments",
+                r.envelopes, r.manifests, r.device_keys, r.statuses, r.appointments
             ));
         }
         if self.journal_torn_tail > 0 {
@@ -163,8 +169,46 @@ pub fn undecidable(id: &str, now: Option<&Status>) -> Option<String> {
     }
 }
 
+/// An appointment and the enrolled device that serves it. `Debug` hides the person (as
+/// [`Appointment`]'s does).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booked {
+    /// The enrolled device's name (its certificate's).
+    pub device: String,
+    pub appointment: Appointment,
+    /// When the back office added it.
+    pub added_at_unix: i64,
+}
+
+/// The back office's appointments. Each is one device's; what may change in one is core's
+/// rule (`doorstep_core::appointment`), applied by `crate::appointments` through
+/// [`Appointments::replace_appointment`], so that an implementation only keeps and swaps.
+/// Implementations make each write durable before returning.
+pub trait Appointments: Send + Sync {
+    /// Adds appointments, all or none: when any id is taken already (or twice in `new`),
+    /// nothing is added and those ids are returned.
+    fn add_appointments(&self, new: &[Booked]) -> Result<Vec<String>, StoreError>;
+    fn appointment(&self, id: &str) -> Result<Option<Booked>, StoreError>;
+    /// Every appointment, or one device's, by the start of its window, then its id.
+    fn appointments(&self, device: Option<&str>) -> Result<Vec<Booked>, StoreError>;
+    /// Replaces an appointment with `new` (same id) atomically if it is still `old`: `false`,
+    /// with nothing changed, when it is not (someone changed it meanwhile; read it again).
+    fn replace_appointment(&self, old: &Booked, new: &Booked) -> Result<bool, StoreError>;
+}
+
+/// Everything the back office reaches: through the store itself or a serving hub's admin
+/// socket.
+pub trait BackOffice: Records + Appointments {}
+
+impl<T: Records + Appointments + ?Sized> BackOffice for T {}
+
+/// Sorts appointments by the start of their window, then their id.
+pub(crate) fn in_order(list: &mut [Booked]) {
+    list.sort_by(|a, b| (a.appointment.from, &a.appointment.id).cmp(&(b.appointment.from, &b.appointment.id)));
+}
+
 /// What the hub keeps. Implementations make each write durable before returning.
-pub trait Store: Records {
+pub trait Store: Records + Appointments {
     /// A partial upload, with the bytes held so far in `offset`.
     fn upload(&self, id: &str) -> Result<Option<Upload>, StoreError>;
     /// Every partial upload, as [`Store::upload`] gives each.

@@ -230,19 +230,29 @@ impl SledStore {
                 let taken = match f.kind {
                     Kind::Envelope => self.take_envelope(number, &f, &mut rebuilt)?,
                     Kind::Manifest => self.take_manifest(&f, &mut rebuilt)?,
-                    Kind::DeviceKey | Kind::Status => false,
+                    Kind::DeviceKey | Kind::Status | Kind::Appointment => false,
                 };
                 if !taken {
                     self.recovery.damaged.push((path.clone(), f.at, f.end - f.at));
                 }
             }
         }
-        // Verdicts (and repairs) last: they stand over any manifest's status.
+        // Verdicts (and repairs) last: they stand over any manifest's status. Appointments in
+        // the order they were written: the last of each id is how it stands.
         for entry in entries {
-            if let Entry::Status { id, status } = entry {
-                serde_json::from_slice::<Status>(&status).map_err(damaged)?;
-                self.statuses.insert(id.as_bytes(), status)?;
-                rebuilt.statuses += 1;
+            match entry {
+                Entry::Status { id, status } => {
+                    serde_json::from_slice::<Status>(&status).map_err(damaged)?;
+                    self.statuses.insert(id.as_bytes(), status)?;
+                    rebuilt.statuses += 1;
+                }
+                Entry::Appointment { id, booked } => {
+                    serde_json::from_slice::<super::Booked>(&booked).map_err(damaged)?;
+                    if self.appointments.insert(id.as_bytes(), booked)?.is_none() {
+                        rebuilt.appointments += 1;
+                    }
+                }
+                Entry::DeviceKey { .. } => {}
             }
         }
         self.recovery.rebuilt = Some(rebuilt);
