@@ -34,6 +34,10 @@ pub struct SyncView {
     pub last: Option<Outcome>,
     /// What the freeze rules read, as of the last run (none before the first).
     pub facts: Option<doorstep_core::shift::ShiftFacts>,
+    /// This unit's appointments as kept in the vault (read at each run, so they are there
+    /// offline too), and how many served notices the hub refused at the last run.
+    pub appointments: Arc<Vec<doorstep_core::appointment::Appointment>>,
+    pub notices_refused: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,9 +125,20 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
         }
     };
     let before = facts(&v);
+    let kept = |v: &doorstep_vault::Vault| match v.appointments() {
+        Ok(list) => Some(Arc::new(list)),
+        Err(e) => {
+            warn!("sync: the appointments cannot be read: {e}");
+            None
+        }
+    };
+    let booked = kept(&v);
     sync.set(|s| {
         s.pending = pending(&v);
         s.facts = before;
+        if let Some(list) = booked {
+            s.appointments = list;
+        }
     });
     waker.wake();
     if !dir.join(crate::cli::sync::BUNDLE_FILE).exists() {
@@ -161,11 +176,28 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
             Outcome::NoCoverage
         }
     };
-    let (left, after) = (pending(&v), facts(&v));
+    // Then the appointments: served notices out, this unit's list in (none on no coverage).
+    let mut refused = 0;
+    if outcome != Outcome::NoCoverage {
+        match doorstep_sync::appointments::sync(&mut v, &mut hub, now()) {
+            Ok(r) => {
+                for (id, e) in &r.served.refused {
+                    warn!("sync: the hub refused the served notice of appointment {id}: {e}");
+                }
+                refused = r.served.refused.len();
+            }
+            Err(e) => warn!("sync: appointments not synced: {e}"),
+        }
+    }
+    let (left, after, booked) = (pending(&v), facts(&v), kept(&v));
     sync.set(|s| {
         s.uploading = None;
         s.pending = left;
         s.facts = after;
+        s.notices_refused = refused;
+        if let Some(list) = booked {
+            s.appointments = list;
+        }
         s.last = Some(outcome);
     });
 }

@@ -55,6 +55,9 @@ pub fn draft_key(visit: &Visit) -> String {
 pub enum VisitCmd {
     /// A new visit, in this mode.
     Start(VisitMode),
+    /// A new visit for this appointment (its mode; its applicant, services and contact are
+    /// filled in on their steps).
+    StartAppointment(Box<doorstep_core::appointment::Appointment>),
     Apply(Box<VisitEvent>),
     /// Continue the visit kept as a draft.
     Resume(String),
@@ -278,6 +281,17 @@ fn apply_commands(
                 let start = VisitStart { id: new_visit_id(now), officer: officer.id.clone(), mode, appointment: None };
                 match Visit::start(start, now) {
                     Ok(visit) => {
+                        save(&drafts, &visit);
+                        flow.visit = Some(visit);
+                        flow.refusal = None;
+                    }
+                    Err(e) => flow.refusal = Some(e.message()),
+                }
+            }
+            VisitCmd::StartAppointment(a) => {
+                let Some(officer) = &session.officer else { continue };
+                match a.start_visit(new_visit_id(now), officer.id.clone(), now) {
+                    Ok((visit, _)) => {
                         save(&drafts, &visit);
                         flow.visit = Some(visit);
                         flow.refusal = None;

@@ -217,6 +217,22 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
                 _ => {}
             }
         }
+        // The appointments: served notices out, this unit's list in.
+        match doorstep_sync::appointments::sync(&mut vault, &mut hub, now_unix()) {
+            Ok(r) => {
+                for (id, e) in &r.served.refused {
+                    eprintln!("appointment {id}: the hub refused its served notice ({e})");
+                }
+                if let Some(list) = &r.kept {
+                    let booked = list
+                        .iter()
+                        .filter(|a| a.status == doorstep_core::appointment::AppointmentStatus::Booked)
+                        .count();
+                    println!("appointments: {} kept on this unit, {booked} booked", list.len());
+                }
+            }
+            Err(e) => eprintln!("appointments not synced: {e}"),
+        }
     }
     println!("uploaded and erased {uploaded}, erased after an earlier receipt {erased}, not uploaded {}", failed.len());
     for f in &failed {

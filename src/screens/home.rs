@@ -33,6 +33,74 @@ pub enum VisitButton {
     Discard(String),
     ConfirmDiscard(String),
     CancelDiscard,
+    /// A visit for the appointment with this id.
+    Appointment(String),
+}
+
+/// The appointments booked for this unit, rebuilt when they change.
+#[derive(Component, Debug)]
+pub struct AppointmentList;
+
+/// The booked appointments still to come (or under way), soonest first.
+pub fn booked(
+    list: &[doorstep_core::appointment::Appointment],
+    now: time::OffsetDateTime,
+) -> Vec<&doorstep_core::appointment::Appointment> {
+    use doorstep_core::appointment::AppointmentStatus;
+    let mut out: Vec<_> = list.iter().filter(|a| a.status == AppointmentStatus::Booked && a.to >= now).collect();
+    out.sort_by_key(|a| (a.from, a.id.clone()));
+    out
+}
+
+fn show_appointments(
+    mut commands: Commands,
+    sync: Option<Res<crate::unit_sync::UnitSync>>,
+    list: Query<Entity, With<AppointmentList>>,
+    added: Query<(), Added<AppointmentList>>,
+    mut shown: Local<Option<std::sync::Arc<Vec<doorstep_core::appointment::Appointment>>>>,
+) {
+    let Some(sync) = sync else { return };
+    let now_list = sync.view().appointments;
+    if shown.as_ref().is_some_and(|s| std::sync::Arc::ptr_eq(s, &now_list)) && added.is_empty() {
+        return;
+    }
+    let now = crate::settings::now();
+    for e in &list {
+        commands.entity(e).despawn_children();
+        commands.entity(e).with_children(|l| {
+            let due = booked(&now_list, now);
+            if due.is_empty() {
+                return;
+            }
+            l.spawn(label(Tr::new("home.appointments"), theme::HEADING_SIZE, theme::TEXT));
+            for a in due {
+                l.spawn(Node { column_gap: Val::Px(16.0), align_items: AlignItems::Center, ..default() })
+                    .with_children(|row| {
+                        let services = doorstep_core::text::Arg::List(
+                            a.services.iter().map(|s| doorstep_core::text::Arg::from(s.describe())).collect(),
+                        );
+                        let to = a.to.to_offset(now.offset());
+                        let line = doorstep_core::Message::new("home.appointment")
+                            .with("from", crate::shift::local_time(a.from.unix_timestamp()))
+                            .with("to", format!("{:02}:{:02}", to.hour(), to.minute()))
+                            .with("name", a.name.as_str())
+                            .with("services", services)
+                            .with_key("mode", a.mode.key());
+                        row.spawn(Node { flex_grow: 1.0, flex_shrink: 1.0, ..default() }).with_child(label(
+                            Tr::message(line),
+                            theme::BODY_SIZE,
+                            theme::TEXT,
+                        ));
+                        row.spawn(action_button(
+                            VisitButton::Appointment(a.id.clone()),
+                            Tr::new("home.appointment_start"),
+                            true,
+                        ));
+                    });
+            }
+        });
+    }
+    *shown = Some(now_list);
 }
 
 /// The draft the officer asked to discard, awaiting "confirm".
@@ -138,6 +206,7 @@ pub fn plugin(app: &mut App) {
             press_visit.after(super::follow_changes),
             show_resumable,
             show_freeze,
+            show_appointments,
         )
             .run_if(in_state(Screen::Home)),
     );
@@ -156,7 +225,9 @@ fn press_visit(
             continue;
         }
         // Stopped by the freeze rules: the screen says why (a visit begun may still be resumed).
-        if matches!(b, VisitButton::Start(_)) && !freezes(sync.as_deref(), &policy.0).is_empty() {
+        if matches!(b, VisitButton::Start(_) | VisitButton::Appointment(_))
+            && !freezes(sync.as_deref(), &policy.0).is_empty()
+        {
             continue;
         }
         match b {
@@ -181,6 +252,13 @@ fn press_visit(
             }),
             VisitButton::Resume(id) => VisitCmd::Resume(id.clone()),
             VisitButton::ConfirmDiscard(id) => VisitCmd::Discard(id.clone()),
+            VisitButton::Appointment(id) => {
+                let list = sync.as_ref().map(|s| s.view().appointments).unwrap_or_default();
+                match list.iter().find(|a| a.id == *id) {
+                    Some(a) => VisitCmd::StartAppointment(Box::new(a.clone())),
+                    None => continue,
+                }
+            }
             VisitButton::Discard(_) | VisitButton::CancelDiscard => continue,
         });
     }
@@ -294,6 +372,10 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
             body.spawn((SyncLine, label(Tr::new("home.sync.waiting").with("n", 0), theme::BODY_SIZE, theme::MUTED)));
             body.spawn((
                 ResumeList,
+                Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(12.0), ..default() },
+            ));
+            body.spawn((
+                AppointmentList,
                 Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(12.0), ..default() },
             ));
             body.spawn((

@@ -1,6 +1,7 @@
 //! The root package's integration tests, in one binary so bevy is linked once.
 
 mod applicants;
+mod appointments;
 mod cli;
 mod exceptions;
 mod faults;

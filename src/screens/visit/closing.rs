@@ -291,6 +291,13 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
         quality_flags: flags,
     };
     v.seal(&visit.id, &record, &review, now.unix_timestamp()).map_err(|e| failed(&e))?;
+    // The appointment it served: the hub hears it at the next sync (the notice waits in the
+    // vault until then). The application is sealed whatever becomes of the notice.
+    if let Some(id) = &visit.appointment
+        && let Err(e) = v.note_served(id, &visit.id, now)
+    {
+        error!("the served notice of appointment {id} could not be kept: {e}");
+    }
     // The visit as it is once sealed, kept at once under its own key: a lock, a crash or a dead
     // battery before the screen takes this answer still finds the receipt to give.
     let mut after = visit.clone();

@@ -94,7 +94,31 @@ pub struct PickupOffice(pub String);
 
 /// What a step starts with: the unit's pickup office, collection in person, the applicant as
 /// the recipient of a posted document; cash.
-pub fn prefill(visit: &Visit, form: &mut Form, office: &str) {
+pub fn prefill(visit: &Visit, form: &mut Form, office: &str, booked: &[doorstep_core::appointment::Appointment]) {
+    // A visit for an appointment: what the back office booked, to check and correct.
+    let appointment = visit.appointment.as_ref().and_then(|id| booked.iter().find(|a| a.id == *id));
+    if let Some(a) = appointment {
+        match visit.step() {
+            Step::Applicant => {
+                form.set(key::NAME, a.name.as_str());
+                form.set(key::ID_NUMBER, a.id_number.as_str());
+            }
+            Step::Services => {
+                for spec in OFFERED {
+                    if spec.parse::<Service>().is_ok_and(|s| a.services.contains(&s)) {
+                        form.toggle(spec);
+                    }
+                }
+            }
+            Step::Details => {
+                form.set(key::PHONE, a.phone.e164());
+                if matches!(a.mode, doorstep_core::visit::VisitMode::Home { .. }) {
+                    form.set(key::ADDRESS, a.address.as_str());
+                }
+            }
+            _ => {}
+        }
+    }
     match visit.step() {
         Step::Details => {
             form.set(key::OFFICE, office);

@@ -222,6 +222,7 @@ fn rebuild(
     foot: Query<Entity, With<VisitFoot>>,
     office: Option<Res<PickupOffice>>,
     drafts: Res<crate::visit_flow::Drafts>,
+    sync: Option<Res<crate::unit_sync::UnitSync>>,
     mut last_failed: Local<bool>,
     mut last_choices: Local<Option<u64>>,
     mut last_generation: Local<u64>,
@@ -232,7 +233,8 @@ fn rebuild(
     let new_step = shown.0.as_ref() != Some(&now);
     if new_step {
         form.clear();
-        forms::prefill(visit, &mut form, office.as_deref().map_or("", |o| o.0.as_str()));
+        let booked = sync.as_ref().map(|s| s.view().appointments).unwrap_or_default();
+        forms::prefill(visit, &mut form, office.as_deref().map_or("", |o| o.0.as_str()), &booked);
         shown.0 = Some(now);
     }
     let choices_changed = *last_choices != Some(form.choices);
