@@ -38,7 +38,12 @@ pub struct SyncView {
     /// offline too), and how many served notices the hub refused at the last run.
     pub appointments: Arc<Vec<doorstep_core::appointment::Appointment>>,
     pub notices_refused: usize,
+    /// The last runs (when, how they ended), newest last, for the diagnostics screen.
+    pub log: Vec<(i64, Outcome)>,
 }
+
+/// How many runs the sync log keeps.
+pub const LOG_RUNS: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -50,6 +55,18 @@ pub enum Outcome {
     NoCoverage,
     /// Some were not taken (a reason is logged by id).
     Failed { failed: usize },
+}
+
+impl Outcome {
+    /// The words for how a run ended.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Outcome::NotProvisioned => "diag.sync.not_provisioned",
+            Outcome::Done { .. } => "diag.sync.done",
+            Outcome::NoCoverage => "diag.sync.no_coverage",
+            Outcome::Failed { .. } => "diag.sync.failed",
+        }
+    }
 }
 
 /// The sync state shared with the task.
@@ -142,7 +159,16 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
     });
     waker.wake();
     if !dir.join(crate::cli::sync::BUNDLE_FILE).exists() {
-        sync.set(|s| s.last = Some(Outcome::NotProvisioned));
+        let at = crate::settings::now().unix_timestamp();
+        sync.set(|s| {
+            s.last = Some(Outcome::NotProvisioned);
+            // One line for a unit that stays unprovisioned, not one a minute.
+            if s.log.last().is_none_or(|(_, o)| *o != Outcome::NotProvisioned) {
+                s.log.push((at, Outcome::NotProvisioned));
+                let over = s.log.len().saturating_sub(LOG_RUNS);
+                s.log.drain(..over);
+            }
+        });
         return;
     }
     let mut hub = match crate::cli::sync::hub_client(dir, &mut v) {
@@ -190,11 +216,15 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
         }
     }
     let (left, after, booked) = (pending(&v), facts(&v), kept(&v));
+    let at = crate::settings::now().unix_timestamp();
     sync.set(|s| {
         s.uploading = None;
         s.pending = left;
         s.facts = after;
         s.notices_refused = refused;
+        s.log.push((at, outcome.clone()));
+        let over = s.log.len().saturating_sub(LOG_RUNS);
+        s.log.drain(..over);
         if let Some(list) = booked {
             s.appointments = list;
         }

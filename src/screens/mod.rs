@@ -1,6 +1,7 @@
 //! The screens, one bevy plugin each, as states of [`Screen`]; plus the session and the idle
 //! lock that every screen shares.
 
+pub mod diagnostics;
 pub mod home;
 pub mod queue;
 pub mod shift;
@@ -36,6 +37,8 @@ pub enum Screen {
     Shift,
     /// The outreach point's desk and counter: tickets, the queue, the call board.
     Queue,
+    /// Settings and diagnostics, for the supervisor.
+    Diagnostics,
 }
 
 /// Locks the unit after a period without input (SECURITY.md R12: at most 5 minutes).
@@ -139,7 +142,7 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<TapGuard>();
     app.add_systems(Update, follow_changes);
     app.add_message::<LockNow>();
-    app.add_plugins((unlock::plugin, home::plugin, visit::plugin, shift::plugin, queue::plugin));
+    app.add_plugins((unlock::plugin, home::plugin, visit::plugin, shift::plugin, queue::plugin, diagnostics::plugin));
     app.add_systems(Update, (switch_language, track_idle, lock_when_hidden, lock).chain().in_set(Locking));
     // bevy's UI inserts it; a headless unit (the tests) has it too.
     app.init_resource::<UiScale>();

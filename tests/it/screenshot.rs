@@ -316,7 +316,7 @@ fn every_visit_screen_in_both_languages() {
     let outreach = std::fs::read_to_string(crate::root().join("scenarios/outreach-queue.toml")).unwrap();
     for lang in ["zh", "en"] {
         photographed(&display, lang, "visit", &demo, 15);
-        photographed(&display, lang, "exceptions", &more, 9);
+        photographed(&display, lang, "exceptions", &more, 10);
         photographed(&display, lang, "outreach", &outreach, 4);
         let board = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join("screenshots")

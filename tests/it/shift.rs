@@ -106,6 +106,14 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
         wait("申请表信息有误，需核对更正 1"),
         wait("班次报表已存为图片和 PDF"),
         wait("待放行 0 件"),
+        // The diagnostics: the unit, its users, the sync log and the audit chain, nothing personal.
+        tap("设置与诊断"),
+        wait("设备 demo-tablet-test"),
+        wait("带班领导 supervisor-test"),
+        wait("校验链完整"),
+        wait("seal 2"),
+        tap("返回本班次"),
+        wait("本机已放行的批次"),
     ]);
     let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
     let outcome = drive(&mut app, release);

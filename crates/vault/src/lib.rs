@@ -59,7 +59,7 @@ pub use crypto::KdfParams;
 pub use keyslots::Role;
 pub use outbox::{OutboxError, OutboxEvent, OutboxState};
 pub use pin::{PIN_DIGITS, PinError};
-pub use report::{Status, VerifyReport};
+pub use report::{AuditSummary, Status, VerifyReport};
 pub use seal::split_container;
 
 use crate::crypto::Key;

@@ -66,7 +66,34 @@ fn loose_permissions(dir: &Path) -> Result<Vec<String>, VaultError> {
     Ok(out)
 }
 
+/// The audit log in brief, for the unit's diagnostics: how many entries of each action, when the
+/// last was written, and whether the chain holds. Actions only (`seal`, `erase`, `unlock`…),
+/// never their subjects.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AuditSummary {
+    pub by_action: BTreeMap<String, usize>,
+    pub last_at_unix: Option<i64>,
+    /// The chain of hashes and signatures verifies from the first entry to the last, and was
+    /// not started again at this unlock (a damaged log is moved aside and a new chain begun).
+    pub chain_ok: bool,
+}
+
 impl Vault {
+    /// Reads the whole audit log (on a task: it is a file read and a signature per entry).
+    pub fn audit_summary(&self) -> Result<AuditSummary, VaultError> {
+        let (scan, _) = audit::AuditLog::scan(&self.dir.join(AUDIT), &self.data_key)?;
+        let mut by_action = BTreeMap::new();
+        for e in &scan.entries {
+            *by_action.entry(e.action.clone()).or_default() += 1;
+        }
+        let restarted = self.recovery().audit_damaged.is_some() || self.recovery().audit_torn_tail > 0;
+        let chain_ok = !restarted
+            && scan.torn_tail == 0
+            && scan.damaged_at.is_none()
+            && audit::verify_chain(&scan.entries, &self.device_public_key()).is_ok();
+        Ok(AuditSummary { by_action, last_at_unix: scan.entries.last().map(|e| e.at_unix), chain_ok })
+    }
+
     pub fn status(&self) -> Result<Status, VaultError> {
         let mut status = Status {
             drafts: self.draft_visits()?.len(),

@@ -38,6 +38,7 @@ pub enum ShiftButton {
     ApproveRest,
     Release,
     Lock,
+    Diagnostics,
 }
 
 /// The shift as the screen shows it.
@@ -224,6 +225,7 @@ fn press(
     ),
     (strings, lang): (Res<crate::ui::i18n::Strings>, Res<crate::settings::Lang>),
     mut lock: MessageWriter<LockNow>,
+    mut next: ResMut<NextState<Screen>>,
 ) {
     for (i, b) in &buttons {
         if *i != Interaction::Pressed || !guard.accepting(time.elapsed()) {
@@ -296,6 +298,7 @@ fn press(
             ShiftButton::Lock => {
                 lock.write(LockNow);
             }
+            ShiftButton::Diagnostics => next.set(Screen::Diagnostics),
         }
     }
 }
@@ -357,6 +360,7 @@ fn spawn(mut commands: Commands, session: Res<Session>, auth: Res<Auth>) {
                     children![(ReleaseLabel, label(Tr::new(""), theme::BODY_SIZE, theme::MUTED))],
                 ));
             });
+            bar.spawn(action_button(ShiftButton::Diagnostics, Tr::new("shift.diagnostics"), false));
             bar.spawn(action_button(ShiftButton::Lock, Tr::new("home.lock"), false));
         });
     });
