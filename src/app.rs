@@ -59,11 +59,6 @@ fn vault_auth(dir: PathBuf, config: &Config, demo: bool) -> anyhow::Result<(Vaul
         );
     }
     let demo = crate::demo::is_demo(&dir)?;
-    let now = crate::settings::now().unix_timestamp();
-    if demo && let Err(e) = crate::demo::add_supervisor(&dir, &officer, now) {
-        // The demo still runs for the officer; only the shift's release needs the supervisor.
-        eprintln!("doorstep: the demo supervisor could not be added: {e:#}");
-    }
     let config = VaultConfig { reserve_bytes: config.reserve_bytes() };
     let pins = if demo { crate::demo::pins(&officer) } else { Vec::new() };
     Ok((VaultAuth::new(dir, officer, config, pins), demo))

@@ -74,35 +74,43 @@ pub struct Auth(pub Arc<dyn OfficerAuth>);
 /// Unlocks a user's key slot in the vault.
 pub struct VaultAuth {
     dir: PathBuf,
-    /// The unit's own officer (the configuration's), offered first.
-    officer: String,
     config: VaultConfig,
     /// A demo vault's users and their PINs, shown on the unlock screen.
     demo_pins: Vec<(String, String)>,
+    /// The users offered, read from the key slots once, when the unit starts (the unlock
+    /// screen's frames never read a file).
+    users: Vec<User>,
 }
 
 impl VaultAuth {
     pub fn new(dir: PathBuf, officer: String, config: VaultConfig, demo_pins: Vec<(String, String)>) -> VaultAuth {
-        VaultAuth { dir, officer, config, demo_pins }
+        // The unit's own officer (the configuration's) is offered first.
+        let users = offered(&dir, &officer);
+        VaultAuth { dir, config, demo_pins, users }
     }
+}
+
+/// The vault's users, the unit's own officer first.
+fn offered(dir: &std::path::Path, officer: &str) -> Vec<User> {
+    let mut users: Vec<User> = match doorstep_vault::users(dir) {
+        Ok(u) => u.into_iter().map(|(id, role)| User { id, role }).collect(),
+        Err(e) => {
+            warn!("the vault's users cannot be listed: {e}");
+            Vec::new()
+        }
+    };
+    // The unit's own officer first; a configured officer missing from the vault is still
+    // offered, and its unlock says why it fails.
+    match users.iter().position(|u| u.id == officer) {
+        Some(i) => users[..=i].rotate_right(1),
+        None => users.insert(0, User { id: officer.to_string(), role: Role::Officer }),
+    }
+    users
 }
 
 impl OfficerAuth for VaultAuth {
     fn users(&self) -> Vec<User> {
-        let mut users: Vec<User> = match doorstep_vault::users(&self.dir) {
-            Ok(u) => u.into_iter().map(|(id, role)| User { id, role }).collect(),
-            Err(e) => {
-                warn!("the vault's users cannot be listed: {e}");
-                Vec::new()
-            }
-        };
-        // The unit's own officer first; a configured officer missing from the vault is still
-        // offered, and its unlock says why it fails.
-        match users.iter().position(|u| u.id == self.officer) {
-            Some(i) => users[..=i].rotate_right(1),
-            None => users.insert(0, User { id: self.officer.clone(), role: Role::Officer }),
-        }
-        users
+        self.users.clone()
     }
 
     fn verify(&self, user: &str, pin: &str, _elapsed: Duration) -> Result<Unlocked, AuthError> {

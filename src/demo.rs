@@ -69,16 +69,13 @@ pub fn create_vault(dir: &Path, officer: &str, now_unix: i64) -> anyhow::Result<
     add_supervisor(dir, officer, now_unix)
 }
 
-/// Gives a demo vault made without one (by an earlier version, or by `doorstep vault init`)
-/// the demo supervisor, so the shift can be released on the demo unit. The demo officer's
-/// PIN opens the vault for it, while the officer is its only user.
-pub fn add_supervisor(dir: &Path, officer: &str, now_unix: i64) -> anyhow::Result<()> {
-    let users = doorstep_vault::users(dir)?;
-    if users.iter().any(|(_, role)| *role == Role::Supervisor) || users.len() != 1 {
-        return Ok(());
-    }
+/// Gives the demo vault just made (with the demo PIN, by [`create_vault`]) the demo supervisor,
+/// so the shift can be released on the demo unit. Only for a vault made here: a PIN is never
+/// guessed, since every wrong one counts towards destroying the keys. (A demo vault made by
+/// `doorstep vault init` gets one with `doorstep vault add-user`, as `scripts/demo-hub` does.)
+fn add_supervisor(dir: &Path, officer: &str, now_unix: i64) -> anyhow::Result<()> {
     let mut vault = Vault::unlock(dir, officer, DEMO_PIN, now_unix, doorstep_vault::VaultConfig { reserve_bytes: 0 })
-        .context("opening the demo vault to add the demo supervisor")?;
+        .context("opening the demo vault just made to add the demo supervisor")?;
     let (kdf, _) = KdfParams::calibrate(Duration::from_millis(500)).context("calibrating Argon2id")?;
     vault.add_user(DEMO_SUPERVISOR, Role::Supervisor, DEMO_SUPERVISOR_PIN, kdf, now_unix)?;
     Ok(())

@@ -16,7 +16,7 @@ use doorstep_devices::io::{BridgeHost, Printed, ReceiptPrinter};
 use doorstep_link::Channel;
 use time::Date;
 
-use crate::ui::i18n::Arg;
+use crate::ui::i18n::{Arg, Words};
 
 /// The folder beside the vault where the days' queues are kept.
 pub fn folder(vault_dir: &Path) -> PathBuf {
@@ -59,6 +59,8 @@ pub fn load(dir: &Path, day: Date) -> std::io::Result<Loaded> {
 #[derive(Debug, Clone, Default)]
 pub struct Writer {
     last: Arc<Mutex<u64>>,
+    /// The last write failed (a full or read-only disk): the desk says so.
+    pub failed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Writer {
@@ -68,8 +70,11 @@ impl Writer {
         if seq <= *last {
             return Ok(());
         }
-        let bytes = serde_json::to_vec(queue).map_err(std::io::Error::other)?;
-        write_private(dir, &day_file(dir, day), &bytes)?;
+        let written = serde_json::to_vec(queue)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| write_private(dir, &day_file(dir, day), &bytes));
+        self.failed.store(written.is_err(), std::sync::atomic::Ordering::SeqCst);
+        written?;
         *last = seq;
         Ok(())
     }
@@ -87,9 +92,6 @@ fn write_private(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&part, path)?;
     std::fs::File::open(dir)?.sync_all()
 }
-
-/// A locale key's words with its placeholders filled, in the language on screen.
-pub type Words<'a> = &'a dyn Fn(&'static str, &[(&str, String)]) -> String;
 
 /// The ticket as printed: the number large, the service, how many wait before it, when it was
 /// taken, and the priority it was given.

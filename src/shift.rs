@@ -92,6 +92,8 @@ pub struct ShiftItem {
     pub sync: ItemSync,
     pub sealed_at_unix: i64,
     pub thumb: Option<Thumb>,
+    /// Its summary did not read: nothing of it can be shown but its numbers.
+    pub unreadable: bool,
 }
 
 impl std::fmt::Debug for ShiftItem {
@@ -101,9 +103,9 @@ impl std::fmt::Debug for ShiftItem {
 }
 
 impl ShiftItem {
-    /// Something for the supervisor to look at: a flag, or not at the hub yet.
+    /// Something for the supervisor to look at: a flag, or a summary that did not read.
     pub fn flagged(&self) -> bool {
-        !self.summary.flags.is_empty()
+        !self.summary.flags.is_empty() || self.unreadable
     }
 }
 
@@ -113,8 +115,11 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
     let mut items = Vec::new();
     for e in vault.outbox()? {
         let Some(review) = vault.review(&e.application_id)? else { continue };
-        // A summary from an earlier version (no structured flags) still lists, without them.
-        let summary = serde_json::from_str(&review.summary_json).unwrap_or_default();
+        // A summary that does not read (an earlier version's) still lists, marked to check.
+        let (summary, unreadable) = match serde_json::from_str(&review.summary_json) {
+            Ok(s) => (s, false),
+            Err(_) => (Summary::default(), true),
+        };
         let sync = match e.state {
             OutboxState::Acknowledged | OutboxState::Erased => ItemSync::AtHub,
             _ => ItemSync::OnUnit,
@@ -126,6 +131,7 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
             sync,
             sealed_at_unix: e.sealed_at_unix,
             thumb: thumbnail(&review.thumbnail_jpeg),
+            unreadable,
         });
     }
     items.sort_by(|a, b| a.sealed_at_unix.cmp(&b.sealed_at_unix).then_with(|| a.id.cmp(&b.id)));
@@ -397,6 +403,7 @@ mod tests {
             sync,
             sealed_at_unix: sealed,
             thumb: None,
+            unreadable: false,
         }
     }
 

@@ -1,5 +1,5 @@
 //! The supervisor's end-of-shift report: the shift's figures as released (counts only, no
-//! name, number or ID), shown on the shift screen and kept as PNG and PDF beside the vault
+//! applicant's name, number or ID; the officers and the supervisor by their ids), shown on the shift screen and kept as PNG and PDF beside the vault
 //! (`VAULT.shift-reports/BATCH.png` and `.pdf`), drawn by the receipt renderer at the printer's
 //! width so it can also be printed as it is.
 
@@ -9,6 +9,7 @@ use doorstep_core::visit::Flag;
 use doorstep_devices::escpos::{Align, ReceiptBuilder};
 
 use crate::shift::{BatchView, Decision, Decisions, ShiftItem};
+use crate::ui::i18n::Words;
 
 /// What the supervisor looks at, by kind (the issue's list): photo accepted despite a failed
 /// check, fingers without a valid print, urgent, guardians, anything else.
@@ -75,6 +76,7 @@ pub fn figures(items: &[ShiftItem], decisions: &Decisions) -> ShiftReport {
             None => {}
         }
         let mut services: Vec<&'static str> = item.summary.services.iter().map(|s| s.code()).collect();
+        services.sort_unstable();
         services.dedup();
         for code in services {
             *r.by_service.entry(code).or_default() += 1;
@@ -106,9 +108,6 @@ pub fn service_key(code: &str) -> &'static str {
         _ => "report.service.other",
     }
 }
-
-/// A locale key's words with its placeholders filled, in the language on screen.
-pub type Words<'a> = &'a dyn Fn(&'static str, &[(&str, String)]) -> String;
 
 /// The report as the printer would print it (and as its files are drawn).
 pub fn report_bytes(
@@ -186,6 +185,7 @@ mod tests {
             sync: ItemSync::AtHub,
             sealed_at_unix: sealed,
             thumb: None,
+            unreadable: false,
         }
     }
 
@@ -193,8 +193,15 @@ mod tests {
     fn the_figures_count_each_application_once_per_key() {
         let passport = Service::Passport { reason: IssueReason::First };
         let permit = Service::HkMacaoPermit { reason: IssueReason::First };
+        // A visit with the permit, a passport and the permit's code again counts once per service.
         let items = [
-            item("a", "officer-1", vec![passport.clone(), permit.clone()], vec![Flag::Urgent, Flag::Guardian], 300),
+            item(
+                "a",
+                "officer-1",
+                vec![permit.clone(), passport.clone(), permit.clone()],
+                vec![Flag::Urgent, Flag::Guardian],
+                300,
+            ),
             item("b", "officer-1", vec![passport.clone()], vec![Flag::FingerExceptions { count: 1 }], 100),
             item(
                 "c",
@@ -224,7 +231,7 @@ mod tests {
     }
 
     #[test]
-    fn the_report_prints_the_figures_and_no_one() {
+    fn the_report_prints_the_figures_and_no_applicant() {
         let items = [item("a", "officer-1", vec![Service::Passport { reason: IssueReason::First }], vec![], 100)];
         let decisions: Decisions = [("a".to_string(), Decision::Return("photo".into()))].into();
         let r = figures(&items, &decisions);

@@ -272,9 +272,17 @@ fn apply_commands(
     drafts: Res<Drafts>,
     session: Res<Session>,
     policy: Res<PolicyInUse>,
+    sync: Option<Res<crate::unit_sync::UnitSync>>,
 ) {
     for cmd in commands.read() {
         let now = crate::settings::now();
+        // The freeze rules stop new visits whatever asked for one (a visit begun goes on).
+        if matches!(cmd, VisitCmd::Start(_) | VisitCmd::StartAppointment(_))
+            && let Some(freeze) = crate::screens::home::freezes(sync.as_deref(), &policy.0).first()
+        {
+            flow.refusal = Some(freeze.message());
+            continue;
+        }
         match cmd.clone() {
             VisitCmd::Start(mode) => {
                 let Some(officer) = &session.officer else { continue };

@@ -322,6 +322,8 @@ fn refusal(e: AuthError) -> Tr {
         AuthError::WrongPin { attempts_left } => Tr::new("unlock.wrong").with("n", attempts_left),
         AuthError::LockedOut(wait) => Tr::new("unlock.locked_out").with("s", wait.as_secs().max(1)),
         AuthError::Destroyed => Tr::new("unlock.destroyed"),
+        // This unit itself: a release or a sync begun before the lock is still finishing.
+        AuthError::Busy { pid: Some(pid) } if pid == std::process::id() => Tr::new("unlock.busy_here"),
         AuthError::Busy { pid } => {
             let pid = pid.map_or_else(|| "?".to_string(), |p| p.to_string());
             Tr::new("unlock.busy").with("pid", pid)

@@ -38,6 +38,10 @@ impl Strings {
     }
 }
 
+/// A locale key's words with its placeholders filled, in the language on screen (for what is
+/// printed or saved, which is drawn outside the screen's text).
+pub type Words<'a> = &'a dyn Fn(&'static str, &[(&str, String)]) -> String;
+
 /// A translatable text: its key and placeholder values.
 #[derive(Component, Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tr {

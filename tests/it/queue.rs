@@ -43,6 +43,9 @@ fn the_outreach_queue_calls_by_priority_and_survives_a_restart() {
         // The green channel first, then the elderly, then first come.
         tap("叫下一位"),
         wait("正在办理：B001"),
+        // Nobody is left called with no way to reach them: the next waits until B001 is done.
+        tap("叫下一位"),
+        wait("B001 仍在窗口：请先点“已办理”或“未到”。"),
         tap("已办理"),
         tap("叫下一位"),
         wait("正在办理：A002"),

@@ -94,7 +94,7 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
         tap("退回"),
         tap("申请表信息有误，需核对更正"),
         wait("已退回：申请表信息有误，需核对更正"),
-        tap("其余全部批准"),
+        tap("批准列表中其余各件"),
         tap("签署并放行本班次（批准 1 件，退回 1 件）"),
         wait_long("已放行：批准 1 件，退回 1 件。中心回执已保存在本机。"),
         wait("本机已放行的批次"),
@@ -180,13 +180,17 @@ fn new_visits_stop_at_the_freeze_limits() {
             app.update();
         }
         let lines = {
-            let mut q = app.world_mut().query_filtered::<&Children, With<FreezeLines>>();
-            q.iter(app.world()).next().map_or(0, |c| c.len())
+            let mut q = app.world_mut().query_filtered::<Option<&Children>, With<FreezeLines>>();
+            let boxes: Vec<usize> = q.iter(app.world()).map(|c| c.map_or(0, |c| c.len())).collect();
+            assert_eq!(boxes.len(), 1, "the home screen's freeze box");
+            boxes[0]
         };
         assert_eq!(lines, said.len(), "{max_unapproved} {max_unsynced_hours}: one line per freeze");
         let start_shown = {
             let mut q = app.world_mut().query_filtered::<&Node, With<StartVisits>>();
-            q.iter(app.world()).all(|n| n.display != Display::None)
+            let nodes: Vec<bool> = q.iter(app.world()).map(|n| n.display != Display::None).collect();
+            assert_eq!(nodes.len(), 1, "the home screen's start buttons");
+            nodes[0]
         };
         assert_eq!(start_shown, said.is_empty(), "{max_unapproved} {max_unsynced_hours}: the start buttons");
         drop(app);

@@ -1,6 +1,7 @@
 //! The call board (叫号大屏): a second window, for the screen the waiting room sees (a TV on
 //! the tablet's HDMI output), with the number called to the counter in large type and the next
-//! numbers to be called. It shows numbers only, never a name.
+//! numbers to be called. It shows numbers only, never a name, so it stays up when the unit
+//! locks (the idle lock comes every few minutes at a quiet desk); its button closes it.
 
 use bevy::camera::RenderTarget;
 use bevy::prelude::*;
@@ -120,14 +121,4 @@ fn despawn_all(
     for e in boards.iter().chain(cameras.iter()).chain(windows.iter()) {
         commands.entity(e).despawn();
     }
-}
-
-/// Leaving the outreach screen (or the unit locking) closes the board.
-pub(super) fn close(
-    mut commands: Commands,
-    windows: Query<Entity, With<BoardWindow>>,
-    cameras: Query<Entity, With<BoardCamera>>,
-    boards: Query<Entity, With<CallBoard>>,
-) {
-    despawn_all(&mut commands, &windows, &cameras, &boards);
 }

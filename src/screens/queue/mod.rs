@@ -88,8 +88,16 @@ struct DeskTasks {
     load: Option<Pending<Loaded>>,
     /// The ticket printing now; the printer takes one at a time, the rest wait in order.
     print: Option<(String, Pending<Result<(), Arg>>)>,
-    to_print: std::collections::VecDeque<(String, Vec<u8>)>,
+    to_print: std::collections::VecDeque<PrintJob>,
     writer: crate::outreach::Writer,
+}
+
+/// A ticket to print, once the queue that holds it is on disk (a ticket in someone's hand is
+/// never one a restart would issue again).
+struct PrintJob {
+    number: String,
+    bytes: Vec<u8>,
+    keep: Option<(std::path::PathBuf, Date, Queue, u64)>,
 }
 
 #[derive(Component, Debug)]
@@ -104,7 +112,6 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<Counter>();
     app.add_message::<board::Toggle>();
     app.add_systems(OnEnter(Screen::Queue), (spawn, start_load));
-    app.add_systems(OnExit(Screen::Queue), board::close);
     app.add_systems(
         Update,
         (press.after(super::follow_changes), take_tasks, show, board::show).chain().run_if(in_state(Screen::Queue)),
@@ -136,6 +143,7 @@ fn take_tasks(
     mut desk: ResMut<QueueDesk>,
     peripherals: Option<Res<crate::peripherals::Peripherals>>,
     waker: Res<Waker>,
+    mut write_failed: Local<bool>,
 ) {
     if let Some(t) = &tasks.load {
         let loaded = match t.poll() {
@@ -157,14 +165,17 @@ fn take_tasks(
                     desk.notice = Some(Tr::new("queue.unreadable"));
                 }
             }
-            // A ticket called before a restart is still at the counter.
+            // The ticket called last before a restart is still at the counter.
             desk.called = desk
                 .queue
                 .tickets()
                 .iter()
-                .rev()
-                .find(|t| matches!(t.state, TicketState::Called { .. }))
-                .map(|t| t.number.clone());
+                .filter_map(|t| match t.state {
+                    TicketState::Called { at, .. } => Some((at, t.number.clone())),
+                    _ => None,
+                })
+                .max()
+                .map(|(_, n)| n);
         }
     }
     if let Some((number, t)) = &tasks.print {
@@ -181,10 +192,27 @@ fn take_tasks(
             desk.not_printed.push((number, why));
         }
     }
-    if let Some((number, bytes)) = tasks.to_print.pop_front() {
+    if let Some(job) = tasks.to_print.pop_front() {
         let host = peripherals.as_ref().and_then(|p| p.host()).map(|(h, _)| h);
-        tasks.print =
-            Some((number, crate::tasks::spawn("ticket", &waker, move || crate::outreach::print(host, &bytes))));
+        let writer = tasks.writer.clone();
+        let task = crate::tasks::spawn("ticket", &waker, move || {
+            if let Some((folder, day, queue, seq)) = &job.keep
+                && let Err(e) = writer.write(folder, *day, queue, *seq)
+            {
+                error!("the day's queue could not be kept: {e}");
+                return Err(Arg::Key("queue.not_kept"));
+            }
+            crate::outreach::print(host, &job.bytes)
+        });
+        tasks.print = Some((job.number, task));
+    }
+    // A write that failed is said once, until one succeeds again.
+    let failed = tasks.writer.failed.load(std::sync::atomic::Ordering::SeqCst);
+    if failed != *write_failed {
+        *write_failed = failed;
+        if failed {
+            desk.notice = Some(Tr::new("queue.keep_failed"));
+        }
     }
 }
 
@@ -244,20 +272,26 @@ fn press(
                         desk.issued = Some((ticket.number.clone(), ahead));
                         desk.categories.clear();
                         desk.urgent = false;
-                        changed = true;
+                        // Kept by the print job, before its ticket prints.
+                        desk.seq += 1;
+                        let keep = vault_dir(&dir).zip(desk.day).map(|(f, d)| (f, d, desk.queue.clone(), desk.seq));
                         let zh = *lang == crate::settings::Lang::Zh;
                         let words = |key: &'static str, args: &[(&str, String)]| strings.get(*lang, key, args);
                         let g = priority.queue.groups.iter().find(|g| g.letter == group);
                         let bytes = crate::outreach::ticket_bytes(&ticket, ahead, g, zh, &words);
                         desk.printed = None;
-                        tasks.to_print.push_back((ticket.number.clone(), bytes));
+                        tasks.to_print.push_back(PrintJob { number: ticket.number.clone(), bytes, keep });
                     }
                     Err(e) => desk.notice = Some(Tr::message(e.message())),
                 }
             }
             QueueButton::CallNext => {
-                // The one at the counter who did not answer stays called until served or
-                // marked absent; calling the next leaves it as it is.
+                // The one at the counter is served or marked absent first: no ticket is left
+                // called with nobody able to reach it.
+                if let Some(t) = desk.at_counter() {
+                    desk.notice = Some(Tr::new("queue.finish_first").with("number", &t.number));
+                    continue;
+                }
                 match desk.queue.call_next(&counter.0, priority, now) {
                     Some(t) => {
                         desk.called = Some(t.number);

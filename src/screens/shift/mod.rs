@@ -128,20 +128,25 @@ fn reset(mut view: ResMut<ShiftView>) {
     *view = ShiftView::default();
 }
 
-/// Nothing of the shift stays in memory once the screen is left (the unit locked).
+/// Nothing of the shift stays in memory once the screen is left (the unit locked). A release
+/// in hand goes on (it holds the vault until it ends: an unlock meanwhile is told to wait),
+/// and its outcome is shown when the shift screen opens again.
 fn forget(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>) {
     *view = ShiftView::default();
     tasks.load = None;
-    // A release in hand finishes on its task (it holds the vault); its answer is not needed.
-    tasks.release = None;
 }
 
 fn start_load(session: Res<Session>, waker: Res<Waker>, mut tasks: ResMut<ShiftTasks>) {
-    let Some(vault) = session.vault.clone() else { return };
-    tasks.load = Some(crate::tasks::spawn("shift-load", &waker, move || {
+    tasks.load = load(&session, &waker);
+}
+
+/// Reads the shift and the released batches from the vault, on a task.
+fn load(session: &Session, waker: &Waker) -> Option<Pending<Loaded>> {
+    let vault = session.vault.clone()?;
+    Some(crate::tasks::spawn("shift-load", waker, move || {
         let v = crate::session::lock(&vault);
         Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?))
-    }));
+    }))
 }
 
 fn take_tasks(
@@ -201,12 +206,7 @@ fn take_tasks(
         }
         view.outcome = Some(outcome);
         // What the hub took (or the uploads that went through) changes the list: read again.
-        if let Some(vault) = session.vault.clone() {
-            tasks.load = Some(crate::tasks::spawn("shift-load", &waker, move || {
-                let v = crate::session::lock(&vault);
-                Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?))
-            }));
-        }
+        tasks.load = load(&session, &waker);
     }
 }
 
@@ -252,8 +252,12 @@ fn press(
                 view.decisions.remove(id);
             }
             ShiftButton::ApproveRest => {
-                let rest: Vec<String> =
-                    view.items.iter().filter(|i| !view.decisions.contains_key(&i.id)).map(|i| i.id.clone()).collect();
+                // Only those on the list as filtered now: none is approved unseen.
+                let rest: Vec<String> = crate::shift::shown(&view.items, view.filter, view.order, &view.decisions)
+                    .into_iter()
+                    .filter(|i| !view.decisions.contains_key(&i.id))
+                    .map(|i| i.id.clone())
+                    .collect();
                 for id in rest {
                     view.decisions.insert(id, Decision::Approve);
                 }

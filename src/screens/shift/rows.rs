@@ -224,6 +224,9 @@ fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>
     for f in &s.flags {
         c.spawn(label(Tr::message(f.message()), theme::BODY_SIZE, theme::ERROR));
     }
+    if item.unreadable {
+        c.spawn(label(Tr::new("shift.summary_unreadable"), theme::BODY_SIZE, theme::ERROR));
+    }
     let sync = match (item.sync, uploading) {
         (ItemSync::AtHub, _) => Tr::new("shift.sync.at_hub"),
         (ItemSync::OnUnit, Some(pct)) => Tr::new("shift.sync.uploading").with("pct", pct),

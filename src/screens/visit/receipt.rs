@@ -69,8 +69,7 @@ pub fn draw_qr(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, images: Opti
     work.touch();
 }
 
-/// A locale key's words with its placeholders filled, in the language on screen.
-pub(super) type Words<'a> = &'a dyn Fn(&'static str, &[(&str, String)]) -> String;
+pub(super) use crate::ui::i18n::Words;
 
 /// The receipt's bytes: the numbers, the promised dates, the rating code and a QR per number.
 pub(super) fn receipt(visit: &Visit, code: &str, words: Words) -> Vec<u8> {

@@ -293,7 +293,13 @@ fn keys(app: &Application, by: By) -> Vec<String> {
         By::Officer => vec![app.officer.clone()],
         By::Day => vec![DateRange::day_of(app.received_at_unix).map(|d| d.to_string()).unwrap_or_default()],
         By::Service => match &app.form {
-            Some(f) if !f.services.is_empty() => f.services.clone(),
+            // Once per service: a visit with two Hong Kong endorsements counts once in its row.
+            Some(f) if !f.services.is_empty() => {
+                let mut k = f.services.clone();
+                k.sort();
+                k.dedup();
+                k
+            }
             _ => vec![UNKNOWN.to_string()],
         },
         By::Priority => match &app.form {

@@ -151,12 +151,18 @@ fn form(services: &[&str], urgent: Option<&str>, priority: &[&str]) -> FormFacts
 fn the_keys_an_application_counts_under() {
     let t = datetime!(2026-12-01 00:30 +8);
     let with = |f: Option<FormFacts>| app("tablet-a", "officer-1", t, 60, None, f);
-    let cases: [(Application, By, &[&str]); 10] = [
+    let cases: [(Application, By, &[&str]); 11] = [
         (with(None), By::Device, &["tablet-a"]),
         (with(None), By::Officer, &["officer-1"]),
         // 00:30 in Beijing is the evening before in UTC: the day is Beijing's.
         (with(None), By::Day, &["2026-12-01"]),
         (with(None), By::Service, &[UNKNOWN]),
+        // Two Hong Kong endorsements (of two kinds) in one visit: the visit counts once there.
+        (
+            with(Some(form(&["hk-macao-endorsement", "passport", "hk-macao-endorsement"], None, &[]))),
+            By::Service,
+            &["hk-macao-endorsement", "passport"],
+        ),
         (with(Some(form(&["passport", "hk-macao-permit"], None, &[]))), By::Service, &["hk-macao-permit", "passport"]),
         (with(Some(form(&["passport"], None, &[]))), By::Priority, &[ORDINARY]),
         (with(Some(form(&["passport"], Some("funeral-abroad"), &[]))), By::Priority, &["urgent"]),
