@@ -7,7 +7,9 @@
 //! AEAD's associated data. The device key and the officer's key (Ed25519) sign
 //! (application id, content digest, device counter). A shift's [`BatchManifest`] lists the
 //! applications with the supervisor's decision on each and the head of the device's audit
-//! chain, and is signed by the supervisor. [`open`] is for the back office only.
+//! chain, and is signed by the supervisor. [`open`] is for the back office only. Feedback (praise,
+//! complaints, "could not get it done") is sealed the same way in a sibling format,
+//! [`SealedFeedback`], opened by [`open_feedback`].
 //!
 //! Architecture invariant: pure. No IO, no clock and no randomness of its own: the caller
 //! passes the time and a cryptographic RNG. It knows nothing of sled, files or the network,
@@ -16,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod feedback;
 mod ids;
 mod keys;
 mod manifest;
@@ -25,6 +28,9 @@ mod replay;
 mod seal;
 
 pub use error::{EnvelopeError, Signer};
+pub use feedback::{
+    FEEDBACK_VERSION, FeedbackContext, FeedbackHeader, MAX_FEEDBACK, SealedFeedback, open_feedback, seal_feedback,
+};
 pub use ids::{ApplicationId, DEMO_DEVICE_PREFIX, DeviceId};
 pub use keys::{BureauKeyPair, BureauPublicKey, BureauSecretKey, SigningKey, VerifyingKey, signing_key_from_seed};
 pub use manifest::{BatchManifest, Decision, ManifestEntry, SignedManifest};

@@ -5,8 +5,9 @@
 //!
 //! One JSON object per line each way. Requests: `{"op": "received" | "all_received" |
 //! "envelope" | "status" | "decide" | "add_appointments" | "appointment" | "appointments" |
-//! "replace_appointment", "id": ..., "status": ..., "device": ..., "booked": [...], "old": ...,
-//! "new": ...}`; replies `{"ok": VALUE}` or `{"error": MESSAGE}`. An envelope travels as hex.
+//! "replace_appointment" | "held_feedback" | "feedback_list" | "sealed_feedback" |
+//! "replace_feedback", "id": ..., "status": ..., "device": ..., "booked": [...], "old": ...,
+//! "new": ..., "feedback_old": ..., "feedback_new": ...}`; replies `{"ok": VALUE}` or `{"error": MESSAGE}`. An envelope travels as hex.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -16,7 +17,9 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Appointments, BackOffice, Booked, Received, Records, Status, StoreError};
+use crate::store::{
+    Appointments, BackOffice, Booked, FeedbackBox, HeldFeedback, Received, Records, Status, StoreError,
+};
 
 /// The socket's path in a hub's folder.
 pub fn socket_path(hub_dir: &Path) -> PathBuf {
@@ -38,11 +41,25 @@ struct AdminRequest {
     old: Option<Booked>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     new: Option<Booked>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    feedback_old: Option<HeldFeedback>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    feedback_new: Option<HeldFeedback>,
 }
 
 impl AdminRequest {
     fn op(op: &str) -> AdminRequest {
-        AdminRequest { op: op.into(), id: None, status: None, device: None, booked: None, old: None, new: None }
+        AdminRequest {
+            op: op.into(),
+            id: None,
+            status: None,
+            device: None,
+            booked: None,
+            old: None,
+            new: None,
+            feedback_old: None,
+            feedback_new: None,
+        }
     }
 }
 
@@ -209,12 +226,13 @@ pub fn reply_line(records: &dyn Records, line: &[u8]) -> String {
     reply(records, None, line)
 }
 
-/// [`reply_line`] with the appointments' operations: what the socket's connections answer.
+/// [`reply_line`] with the appointments' and the feedback's operations: what the socket's
+/// connections answer.
 pub fn office_reply_line(office: &dyn BackOffice, line: &[u8]) -> String {
     reply(office, Some(office), line)
 }
 
-fn reply(records: &dyn Records, appointments: Option<&dyn Appointments>, line: &[u8]) -> String {
+fn reply(records: &dyn Records, appointments: Option<&dyn BackOffice>, line: &[u8]) -> String {
     let reply = match serde_json::from_slice::<AdminRequest>(line) {
         Ok(req) => match handle(records, appointments, &req) {
             Ok(v) => serde_json::json!({ "ok": v }),
@@ -227,7 +245,7 @@ fn reply(records: &dyn Records, appointments: Option<&dyn Appointments>, line: &
 
 fn handle(
     records: &dyn Records,
-    appointments: Option<&dyn Appointments>,
+    appointments: Option<&dyn BackOffice>,
     req: &AdminRequest,
 ) -> Result<serde_json::Value, AdminError> {
     let id = || req.id.as_deref().ok_or_else(|| AdminError::NeedsId(req.op.clone()));
@@ -253,6 +271,16 @@ fn handle(
                 return Err(AdminError::Needs(req.op.clone(), "old and new"));
             };
             serde_json::json!(book()?.replace_appointment(old, new)?)
+        }
+        // Feedback is received over the API only: the back office reads and answers it.
+        "held_feedback" => serde_json::json!(book()?.held_feedback(id()?)?),
+        "feedback_list" => serde_json::json!(book()?.feedback_list(req.device.as_deref())?),
+        "sealed_feedback" => serde_json::json!(book()?.sealed_feedback(id()?)?.map(hex::encode)),
+        "replace_feedback" => {
+            let (Some(old), Some(new)) = (&req.feedback_old, &req.feedback_new) else {
+                return Err(AdminError::Needs(req.op.clone(), "feedback_old and feedback_new"));
+            };
+            serde_json::json!(book()?.replace_feedback(old, new)?)
         }
         other => return Err(AdminError::UnknownOp(other.to_string())),
     })
@@ -350,6 +378,33 @@ impl Appointments for AdminClient {
     }
 }
 
+impl FeedbackBox for AdminClient {
+    fn receive_feedback(&self, _: &HeldFeedback, _: &[u8]) -> Result<Option<HeldFeedback>, StoreError> {
+        Err(StoreError::Refused("feedback is received from the units over the API only".into()))
+    }
+
+    fn held_feedback(&self, id: &str) -> Result<Option<HeldFeedback>, StoreError> {
+        self.call(Self::by_id("held_feedback", id))
+    }
+
+    fn feedback_list(&self, device: Option<&str>) -> Result<Vec<HeldFeedback>, StoreError> {
+        self.call(AdminRequest { device: device.map(str::to_string), ..AdminRequest::op("feedback_list") })
+    }
+
+    fn sealed_feedback(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let hex: Option<String> = self.call(Self::by_id("sealed_feedback", id))?;
+        hex.map(|h| hex::decode(h).map_err(|_| StoreError::Damaged("admin reply: feedback hex".into()))).transpose()
+    }
+
+    fn replace_feedback(&self, old: &HeldFeedback, new: &HeldFeedback) -> Result<bool, StoreError> {
+        self.call(AdminRequest {
+            feedback_old: Some(old.clone()),
+            feedback_new: Some(new.clone()),
+            ..AdminRequest::op("replace_feedback")
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,6 +449,24 @@ mod tests {
             Ok(Vec::new())
         }
         fn replace_appointment(&self, _: &Booked, _: &Booked) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+    }
+
+    impl FeedbackBox for Slow {
+        fn receive_feedback(&self, _: &HeldFeedback, _: &[u8]) -> Result<Option<HeldFeedback>, StoreError> {
+            Ok(None)
+        }
+        fn held_feedback(&self, _: &str) -> Result<Option<HeldFeedback>, StoreError> {
+            Ok(None)
+        }
+        fn feedback_list(&self, _: Option<&str>) -> Result<Vec<HeldFeedback>, StoreError> {
+            Ok(Vec::new())
+        }
+        fn sealed_feedback(&self, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(None)
+        }
+        fn replace_feedback(&self, _: &HeldFeedback, _: &HeldFeedback) -> Result<bool, StoreError> {
             Ok(false)
         }
     }

@@ -9,7 +9,8 @@
 //! deadlines and caps that keep it up under abuse; [`admin`] the local socket through which
 //! `status`, `decide` and `export` reach a hub that is serving; [`report`] the numbers for
 //! a range of days (tables, CSV, JSON and a PNG chart); [`appointments`] the back office's
-//! appointments, each for one enrolled device. Errors are each module's own
+//! appointments, each for one enrolled device; [`feedback`] the units' sealed feedback, answered
+//! by the back office. Errors are each module's own
 //! enums; files and folders are their owner's only.
 //!
 //! Architecture invariant: the hub never holds the bureau's private key while serving; it
@@ -20,6 +21,7 @@
 pub mod admin;
 pub mod appointments;
 pub mod export;
+pub mod feedback;
 mod files;
 pub mod pki;
 pub mod report;

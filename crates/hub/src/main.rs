@@ -129,6 +129,13 @@ enum Command {
         #[command(subcommand)]
         command: doorstep_hub::appointments::cli::AppointmentCommand,
     },
+    /// Praise, opinions, complaints and "could not get it done" (办不成事) sent sealed by the
+    /// tablets: list (the text and contact only with --key), acknowledge, answer, close.
+    /// Works while `serve` runs.
+    Feedback {
+        #[command(subcommand)]
+        command: doorstep_hub::feedback::cli::FeedbackCommand,
+    },
     /// Move the store's index aside (store/index.damaged-N) and rebuild it from the segments
     /// and the journal. The hub must be stopped. (A missing or damaged index is rebuilt at
     /// open without being asked.)
@@ -301,6 +308,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut out = std::io::stdout().lock();
             doorstep_hub::appointments::cli::run(&hub, book.as_ref(), command, today, now.unix_timestamp(), &mut out)?;
         }
+        Command::Feedback { command } => {
+            let hub = Hub::open(&cli.hub)?;
+            let office = records(&hub)?;
+            let mut out = std::io::stdout().lock();
+            doorstep_hub::feedback::cli::run(office.as_ref(), command, time::OffsetDateTime::now_utc(), &mut out)?;
+        }
         Command::RebuildIndex => {
             if doorstep_hub::admin::AdminClient::connect(&cli.hub).is_some() {
                 anyhow::bail!("a hub is serving {}: stop it first", cli.hub.display());
@@ -370,6 +383,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!("appointments: {}", appointments.len());
             for (s, n) in by_status {
+                println!("  {s}: {n}");
+            }
+            let feedback = store.feedback_list(None)?;
+            let mut by_state = std::collections::BTreeMap::<&str, usize>::new();
+            for f in &feedback {
+                *by_state.entry(doorstep_hub::feedback::state_name(&f.state)).or_default() += 1;
+            }
+            println!("feedback: {}", feedback.len());
+            for (s, n) in by_state {
                 println!("  {s}: {n}");
             }
         }

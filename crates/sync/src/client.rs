@@ -308,6 +308,49 @@ impl HubClient {
         }
     }
 
+    /// Sends a sealed feedback (`doorstep_envelope::SealedFeedback`'s bytes) and returns what
+    /// the hub now holds of it, once durable there. Safe to send again: the same bytes are
+    /// answered the same. Refused (`SyncError::Refused`) with `413 too-large`, `422 conflict`
+    /// (other bytes under the id), `403 other-device`, or `422` with the check that failed
+    /// (`feedback`, `feedback-id`, `signature`, `device-id`, `officer-key`, `device-key`,
+    /// `feedback-kind`, `demo-unit`, `real-unit`).
+    pub fn put_feedback(&mut self, id: &str, sealed: &[u8]) -> Result<wire::FeedbackStatus, SyncError> {
+        if sealed.len() as u64 > wire::MAX_FEEDBACK {
+            return Err(SyncError::TooLarge(sealed.len() as u64));
+        }
+        let r = self.request(
+            "PUT",
+            &wire::feedback_path(id),
+            &[("content-type", "application/octet-stream".into())],
+            sealed,
+        )?;
+        match r.status {
+            200 => serde_json::from_slice(&r.body).map_err(|e| SyncError::Protocol(format!("feedback: {e}"))),
+            _ => Err(r.refused()),
+        }
+    }
+
+    /// This device's feedback at the hub, with each one's state and answer (the hub knows the
+    /// device by its certificate and sends only its own).
+    pub fn feedback(&mut self) -> Result<wire::FeedbackList, SyncError> {
+        let r = self.request("GET", wire::FEEDBACK, &[], &[])?;
+        match r.status {
+            200 => {
+                let list: wire::FeedbackList =
+                    serde_json::from_slice(&r.body).map_err(|e| SyncError::Protocol(format!("feedback: {e}")))?;
+                if list.version != wire::FEEDBACK_LIST_VERSION {
+                    return Err(SyncError::Protocol(format!(
+                        "feedback list version {} (this unit reads {})",
+                        list.version,
+                        wire::FEEDBACK_LIST_VERSION
+                    )));
+                }
+                Ok(list)
+            }
+            _ => Err(r.refused()),
+        }
+    }
+
     /// Asks TLS for new traffic keys (SECURITY R15), for a connection kept open a long time.
     pub fn refresh_keys(&mut self) -> Result<(), SyncError> {
         if let Some(conn) = self.conn.as_mut() {

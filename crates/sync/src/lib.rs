@@ -9,7 +9,8 @@
 //! is provisioned with.
 //!
 //! `escrow` runs the tablet's side over the vault; `appointments` fetches the unit's
-//! appointments into the vault and sends its served notices.
+//! appointments into the vault and sends its served notices; `feedback` sends the unit's
+//! sealed feedback and brings back the back office's answers.
 //!
 //! The tablet's side is behind cargo features: `client` (the upload client) and `escrow`
 //! (over the vault). The hub builds without them: it takes only [`wire`], [`tls`] and
@@ -27,5 +28,7 @@ pub mod bundle;
 pub mod client;
 #[cfg(feature = "escrow")]
 pub mod escrow;
+#[cfg(feature = "escrow")]
+pub mod feedback;
 pub mod tls;
 pub mod wire;

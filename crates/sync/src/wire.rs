@@ -17,6 +17,8 @@
 //! Errors carry a JSON body `{"error": CODE, "message": TEXT}`.
 
 pub use doorstep_core::appointment::{Appointment, AppointmentStatus};
+pub use doorstep_core::feedback::Escalation;
+pub use doorstep_core::policy::FeedbackKind;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -134,6 +136,42 @@ pub struct ServedNotice {
 /// The largest served notice the hub reads.
 pub const MAX_SERVED_NOTICE: u64 = 4 * 1024;
 
+/// Where a device sends its sealed feedback and reads what became of it.
+pub const FEEDBACK: &str = "/v1/feedback";
+
+/// Where one sealed feedback is put.
+pub fn feedback_path(id: &str) -> String {
+    format!("{FEEDBACK}/{id}")
+}
+
+/// The version of [`FeedbackList`]: a reader refuses another.
+pub const FEEDBACK_LIST_VERSION: u32 = 1;
+
+/// The largest body `PUT /v1/feedback/{id}` takes.
+pub const MAX_FEEDBACK: u64 = doorstep_envelope::MAX_FEEDBACK as u64;
+
+/// What the hub holds of one feedback, in clear: never its text or contact (those are sealed
+/// to the bureau). The state is core's escalation (`open` is received, not yet acknowledged),
+/// with the answer or the closing note the back office wrote for the unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackStatus {
+    pub id: String,
+    pub kind: FeedbackKind,
+    pub category: String,
+    pub created_at_unix: i64,
+    pub received_at_unix: i64,
+    pub state: Escalation,
+}
+
+/// `GET /v1/feedback`: the device's own feedback, every state, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackList {
+    pub version: u32,
+    /// The enrolled device they are from (the certificate's name).
+    pub device: String,
+    pub feedback: Vec<FeedbackStatus>,
+}
+
 /// What a path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -144,6 +182,10 @@ pub enum Route {
     Appointments,
     /// An appointment's served notice (the id checked by [`appointment_id_ok`]).
     Served(String),
+    /// The device's feedback.
+    FeedbackList,
+    /// One sealed feedback (its id an application-style UUID, compact).
+    Feedback(String),
 }
 
 /// The hub's answer to a manifest it cannot take because envelopes are not all there.
@@ -197,8 +239,14 @@ pub fn route(path: &str) -> Option<Route> {
         let id = rest.strip_suffix("/served")?;
         return appointment_id_ok(id).then(|| Route::Served(id.to_string()));
     }
-    let rest = path.strip_prefix(PREFIX)?;
     let parse = |id: &str| doorstep_envelope::ApplicationId::parse(id).map(|i| i.to_string());
+    if path == FEEDBACK {
+        return Some(Route::FeedbackList);
+    }
+    if let Some(id) = path.strip_prefix(FEEDBACK).and_then(|r| r.strip_prefix('/')) {
+        return parse(id).map(Route::Feedback);
+    }
+    let rest = path.strip_prefix(PREFIX)?;
     if let Some(id) = rest.strip_suffix("/receipt") {
         return parse(id).map(Route::Receipt);
     }
@@ -256,6 +304,17 @@ mod tests {
             assert_eq!(route(bad), None, "{bad}");
         }
         assert_eq!(route(&served_path(&"a".repeat(65))), None, "too long");
+        assert_eq!(route(FEEDBACK), Some(Route::FeedbackList));
+        let compact = doorstep_envelope::ApplicationId::parse(id).unwrap().to_string();
+        assert_eq!(route(&feedback_path(id)), Some(Route::Feedback(compact)));
+        for bad in [
+            "/v1/feedback/",
+            "/v1/feedback/apt-1",
+            "/v1/feedback/../x",
+            "/v1/feedback/0190f0c48a2b7000800000000000000/x",
+        ] {
+            assert_eq!(route(bad), None, "{bad}");
+        }
     }
 
     /// The appointments' wire form is core's serde form: pinned here, so that a change in core

@@ -25,6 +25,7 @@
 //! The code follows the life of the data: [`open`] (init, unlock, the index), [`users`],
 //! [`drafts`], [`seal`] (containers, the counter), [`sending`] (the outbox's operations,
 //! reviews, secrets), [`appointments`] (downloaded appointments, served notices to send),
+//! [`feedback`] (feedback sealed to the bureau until the hub has it, and what the unit heard),
 //! [`reconcile`] (recovery after any stop), [`report`] (status, verify).
 
 #![forbid(unsafe_code)]
@@ -34,6 +35,7 @@ pub mod appointments;
 mod audit;
 mod crypto;
 mod drafts;
+pub mod feedback;
 mod fsutil;
 mod keyslots;
 mod lock;
@@ -56,6 +58,7 @@ pub use anchors::{Anchor, KeyStore, SoftwareKeyStore};
 pub use appointments::ServedNotice;
 pub use audit::{AuditEntry, ChainError, verify_chain};
 pub use crypto::KdfParams;
+pub use feedback::FeedbackEntry;
 pub use keyslots::Role;
 pub use outbox::{OutboxError, OutboxEvent, OutboxState};
 pub use pin::{PIN_DIGITS, PinError};
@@ -120,6 +123,9 @@ pub enum VaultError {
     /// No hub bundle was bound under the PIN: the unit must be provisioned (again).
     #[error("no hub bundle is bound to this vault: provision the unit (`doorstep provision BUNDLE`)")]
     HubNotBound,
+    /// Core refused the feedback as given (its category, text or contact).
+    #[error("{0}")]
+    Feedback(doorstep_core::feedback::FeedbackError),
     #[error("no appointment {0} is kept on this unit: sync to download it")]
     NoSuchAppointment(String),
     #[error("appointment {0} is not booked here: it was served by another visit, cancelled or missed")]
@@ -258,6 +264,7 @@ const ENVELOPES: &str = "envelopes";
 const RECEIPTS: &str = "receipts";
 const DRAFTS: &str = "drafts";
 const APPOINTMENTS: &str = "appointments";
+const FEEDBACK: &str = "feedback";
 const AUDIT: &str = "audit.log";
 /// The vault's own layout, bound into every value's associated data: fixed, whatever the
 /// record schema (a new record schema must not make a vault unreadable).

@@ -13,8 +13,8 @@ use crate::keyslots::{self, KeySlots};
 use crate::lock::{self, WriterLock};
 use crate::sending::{SECRET_PREFIX, SECRET_SUFFIX};
 use crate::{
-    APPOINTMENTS, AUDIT, DRAFTS, ENVELOPES, INDEX_DIR, InitOptions, RECEIPTS, Recovery, Vault, VaultConfig, VaultError,
-    audit, crypto, fsutil, pin, seal,
+    APPOINTMENTS, AUDIT, DRAFTS, ENVELOPES, FEEDBACK, INDEX_DIR, InitOptions, RECEIPTS, Recovery, Vault, VaultConfig,
+    VaultError, audit, crypto, fsutil, pin, seal,
 };
 
 /// The key store in use. A TPM-backed one would be chosen here when the tablet has one.
@@ -267,8 +267,18 @@ impl Vault {
 /// sets aside. Anything else in the folder (a bundle the CLI keeps, something a person put
 /// there) is not the vault's to change.
 fn is_own(name: &str) -> bool {
-    const NAMES: [&str; 9] =
-        [keyslots::FILE, lock::FILE, seal::COUNTER_FILE, AUDIT, ENVELOPES, RECEIPTS, DRAFTS, INDEX_DIR, APPOINTMENTS];
+    const NAMES: [&str; 10] = [
+        keyslots::FILE,
+        lock::FILE,
+        seal::COUNTER_FILE,
+        AUDIT,
+        ENVELOPES,
+        RECEIPTS,
+        DRAFTS,
+        INDEX_DIR,
+        APPOINTMENTS,
+        FEEDBACK,
+    ];
     let set_aside = |own: &str| name.strip_prefix(own).is_some_and(|rest| rest.starts_with(".damaged-"));
     NAMES.contains(&name)
         || set_aside(INDEX_DIR)

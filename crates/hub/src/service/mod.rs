@@ -11,11 +11,14 @@
 //! - [`route`]: the request's method, path and headers parsed, before anything is read;
 //! - `upload`: HEAD and PATCH, the envelope's checks, the receipt;
 //! - `manifest`: the supervisor's batch manifest;
-//! - `appointments`: the device's appointments, and its notices that one was served.
+//! - `appointments`: the device's appointments, and its notices that one was served;
+//! - `feedback`: the device's sealed feedback in, and what became of its own out.
 //!
-//! A device reads only its own appointments and serves only its own (`403 other-device`).
+//! A device reads only its own appointments and serves only its own (`403 other-device`), and
+//! reads only its own feedback.
 
 mod appointments;
+mod feedback;
 mod fresh;
 mod manifest;
 mod route;
@@ -141,6 +144,8 @@ pub fn log(method: &str, path: &str, device: Option<&str>, reply: &Reply) {
         Some(wire::Route::Manifests) => ("manifests", "-".into()),
         Some(wire::Route::Appointments) => ("appointments", "-".into()),
         Some(wire::Route::Served(id)) => ("served", id),
+        Some(wire::Route::FeedbackList) => ("feedback-list", "-".into()),
+        Some(wire::Route::Feedback(id)) => ("feedback", id),
         None => ("unknown", "-".into()),
     };
     // A method is printed only when it is one we know (the rest is input).
@@ -281,6 +286,8 @@ impl<S: Store> Service<S> {
             Call::Manifest => self.manifest(device, req.body),
             Call::Appointments => self.appointments(device),
             Call::Served { appointment } => self.served(device, appointment, req.body),
+            Call::PutFeedback { id } => self.put_feedback(device, id, req.body),
+            Call::FeedbackList => self.feedback_list(device),
         };
         result.unwrap_or_else(|e| Reply::error(500, "store", e.to_string()))
     }

@@ -36,6 +36,12 @@ pub enum Call {
     Served {
         appointment: String,
     },
+    /// A sealed feedback (the body).
+    PutFeedback {
+        id: String,
+    },
+    /// The device's feedback and what became of it.
+    FeedbackList,
 }
 
 impl Call {
@@ -43,7 +49,11 @@ impl Call {
     pub fn id(&self) -> Option<&str> {
         match self {
             Call::Head { id, .. } | Call::Patch { id, .. } | Call::Receipt { id } | Call::Status { id } => Some(id),
-            Call::Manifest | Call::Appointments | Call::Served { .. } => None,
+            Call::Manifest
+            | Call::Appointments
+            | Call::Served { .. }
+            | Call::PutFeedback { .. }
+            | Call::FeedbackList => None,
         }
     }
 }
@@ -77,6 +87,8 @@ pub fn parse(method: &str, path: &str, header: &dyn Fn(&str) -> Option<String>) 
         ("POST", Some(Route::Manifests)) => Ok(Call::Manifest),
         ("GET", Some(Route::Appointments)) => Ok(Call::Appointments),
         ("POST", Some(Route::Served(appointment))) => Ok(Call::Served { appointment }),
+        ("PUT", Some(Route::Feedback(id))) => Ok(Call::PutFeedback { id }),
+        ("GET", Some(Route::FeedbackList)) => Ok(Call::FeedbackList),
         (_, Some(_)) => Err(Reply::error(405, "method", "this method is not allowed here")),
         (_, None) => Err(Reply::error(404, "path", "no such resource")),
     }
@@ -120,5 +132,9 @@ mod tests {
         assert_eq!(code(parse("POST", wire::APPOINTMENTS, &ok)), Err((405, Some("method".into()))));
         assert_eq!(code(parse("GET", &wire::served_path("apt-1"), &ok)), Err((405, Some("method".into()))));
         assert_eq!(code(parse("POST", "/v1/appointments/a%2F..%2Fb/served", &ok)), Err((404, Some("path".into()))));
+        assert_eq!(parse("GET", wire::FEEDBACK, &ok), Ok(Call::FeedbackList));
+        assert_eq!(parse("PUT", &wire::feedback_path(id), &ok).unwrap().id(), None);
+        assert_eq!(code(parse("POST", &wire::feedback_path(id), &ok)), Err((405, Some("method".into()))));
+        assert_eq!(code(parse("PUT", wire::FEEDBACK, &ok)), Err((405, Some("method".into()))));
     }
 }

@@ -34,6 +34,9 @@ pub(super) enum Kind {
     Status,
     /// An appointment as added or changed (journal): key its id, meta the booking (JSON).
     Appointment,
+    /// A feedback as received or changed (journal): key its id, meta what the hub holds of it
+    /// in clear (JSON), body the sealed feedback when it was received (empty for a change).
+    Feedback,
 }
 
 impl Kind {
@@ -44,6 +47,7 @@ impl Kind {
             Kind::DeviceKey => b'K',
             Kind::Status => b'V',
             Kind::Appointment => b'A',
+            Kind::Feedback => b'F',
         }
     }
 
@@ -54,6 +58,7 @@ impl Kind {
             b'K' => Kind::DeviceKey,
             b'V' => Kind::Status,
             b'A' => Kind::Appointment,
+            b'F' => Kind::Feedback,
             _ => return None,
         })
     }

@@ -19,7 +19,7 @@ use super::{Received, Records, Recovery, Status, Store, StoreError, Upload, unde
 /// ```text
 /// DIR/index/                        sled (the index; rebuilt from the rest when lost or damaged)
 /// DIR/envelopes/seg-NNNNNNNN.log    frames: each envelope with its facts and receipt, each manifest
-/// DIR/journal.log                   frames: device keys bound, verdicts, appointments
+/// DIR/journal.log                   frames: device keys bound, verdicts, appointments, feedback
 /// DIR/uploads/ID.part               a partial upload's bytes (when it came in several chunks)
 /// ```
 ///
@@ -45,6 +45,9 @@ pub struct SledStore {
     pub(super) statuses: sled::Tree,
     /// Appointments by id: each a `Booked`, as JSON.
     pub(super) appointments: sled::Tree,
+    /// Feedback by id: each a `HeldFeedback` (JSON), and its sealed bytes in `feedback_sealed`.
+    pub(super) feedback: sled::Tree,
+    pub(super) feedback_sealed: sled::Tree,
     /// Verdicts and appointments one at a time: each is journalled before the index has it.
     pub(super) journalled: Mutex<()>,
     pub(super) recovery: Recovery,
@@ -109,6 +112,8 @@ impl SledStore {
             manifests: db.open_tree("manifests")?,
             statuses: db.open_tree("statuses")?,
             appointments: db.open_tree("appointments")?,
+            feedback: db.open_tree("feedback")?,
+            feedback_sealed: db.open_tree("feedback-sealed")?,
             segments,
             journal,
             group: GroupFlush::default(),

@@ -38,6 +38,13 @@ pub(super) enum Entry {
         id: String,
         booked: Vec<u8>,
     },
+    /// A feedback as the hub holds it (JSON; the last for an id stands), and its sealed bytes
+    /// in the entry that received it (empty in a change of state).
+    Feedback {
+        id: String,
+        held: Vec<u8>,
+        sealed: Vec<u8>,
+    },
 }
 
 /// What opening the journal found.
@@ -104,6 +111,7 @@ impl Journal {
                 Entry::DeviceKey { device, key } => (Kind::DeviceKey, device.as_bytes(), b"", key),
                 Entry::Status { id, status } => (Kind::Status, id.as_bytes(), status, b""),
                 Entry::Appointment { id, booked } => (Kind::Appointment, id.as_bytes(), booked, b""),
+                Entry::Feedback { id, held, sealed } => (Kind::Feedback, id.as_bytes(), held, sealed),
             };
             bytes.extend_from_slice(&frame::encode(kind, key, meta, body).0);
         }
@@ -130,6 +138,7 @@ fn entry(f: &frame::Frame<'_>) -> Option<Entry> {
         Kind::DeviceKey => Entry::DeviceKey { device: text(f.key)?, key: f.body.try_into().ok()? },
         Kind::Status => Entry::Status { id: text(f.key)?, status: f.meta.to_vec() },
         Kind::Appointment => Entry::Appointment { id: text(f.key)?, booked: f.meta.to_vec() },
+        Kind::Feedback => Entry::Feedback { id: text(f.key)?, held: f.meta.to_vec(), sealed: f.body.to_vec() },
         Kind::Envelope | Kind::Manifest => return None,
     })
 }

@@ -1,5 +1,6 @@
-//! The hub's storage behind three traits, [`Records`] (what the back office reads and decides),
-//! [`Appointments`] (the back office's appointments, each for one device) and [`Store`] (what
+//! The hub's storage behind four traits, [`Records`] (what the back office reads and decides),
+//! [`Appointments`] (the back office's appointments, each for one device), [`FeedbackBox`]
+//! (feedback sealed on the units, answered by the back office) and [`Store`] (what
 //! the API needs besides), with sled and segment files as the default ([`SledStore`]). The traits are the seam a PostgreSQL store will implement: nothing above
 //! this module knows about sled or files.
 //!
@@ -13,12 +14,14 @@
 //!   appointments);
 //! - `index`: the sled index over them, and the store's operations;
 //! - `appointments`: the appointments' part of the index, journalled;
+//! - `feedback`: the feedback's part of the index, journalled with its sealed bytes;
 //! - `open`: opening, and rebuilding the index from the files when it is lost or damaged.
 //!
 //! Files and folders are their owner's only (0600, 0700) from their creation; sled's own
 //! files are made with the process's umask, inside a 0700 folder, and tightened at open.
 
 mod appointments;
+mod feedback;
 mod frame;
 mod index;
 mod journal;
@@ -28,6 +31,8 @@ mod segments;
 use std::path::PathBuf;
 
 use doorstep_core::appointment::Appointment;
+use doorstep_core::feedback::Escalation;
+use doorstep_core::policy::FeedbackKind;
 use serde::{Deserialize, Serialize};
 
 pub use doorstep_sync::wire::Status;
@@ -61,6 +66,8 @@ pub struct Rebuilt {
     pub statuses: usize,
     /// Appointments from the journal.
     pub appointments: usize,
+    /// Feedback from the journal.
+    pub feedback: usize,
 }
 
 impl Recovery {
@@ -72,8 +79,8 @@ impl Recovery {
         }
         if let Some(r) = &self.rebuilt {
             lines.push(format!(
-                "the index was rebuilt from the segments and the journal: {} envelopes, {} manifests, {} device keys, {} verdicts, {} appointments",
-                r.envelopes, r.manifests, r.device_keys, r.statuses, r.appointments
+                "the index was rebuilt from the segments and the journal: {} envelopes, {} manifests, {} device keys, {} verdicts, {} appointments, {} feedback",
+                r.envelopes, r.manifests, r.device_keys, r.statuses, r.appointments, r.feedback
             ));
         }
         if self.journal_torn_tail > 0 {
@@ -196,11 +203,46 @@ pub trait Appointments: Send + Sync {
     fn replace_appointment(&self, old: &Booked, new: &Booked) -> Result<bool, StoreError>;
 }
 
+/// A feedback as the hub holds it, in clear: where it is from, its box and category, when it
+/// was made and received, its digest, and its state with the back office's answer or note.
+/// Never its text or contact: those are in the sealed bytes, for the bureau's key only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldFeedback {
+    pub id: String,
+    /// The enrolled device that sent it (its certificate's name).
+    pub device: String,
+    pub kind: FeedbackKind,
+    pub category: String,
+    pub created_at_unix: i64,
+    pub received_at_unix: i64,
+    /// SHA-256 of the sealed feedback's header and ciphertext, hex.
+    pub digest: String,
+    pub state: Escalation,
+}
+
+/// The feedback the units send and the back office answers. What may change in one is core's
+/// rule (`doorstep_core::feedback`), applied by `crate::feedback` through
+/// [`FeedbackBox::replace_feedback`], so that an implementation only keeps and swaps.
+/// Implementations make each write durable before returning.
+pub trait FeedbackBox: Send + Sync {
+    /// Keeps a received feedback and its sealed bytes, unless its id is held already: then
+    /// nothing changes and the one held is returned.
+    fn receive_feedback(&self, held: &HeldFeedback, sealed: &[u8]) -> Result<Option<HeldFeedback>, StoreError>;
+    fn held_feedback(&self, id: &str) -> Result<Option<HeldFeedback>, StoreError>;
+    /// Every feedback, or one device's, by when it was made, then its id.
+    fn feedback_list(&self, device: Option<&str>) -> Result<Vec<HeldFeedback>, StoreError>;
+    /// The sealed bytes as received (for the back office to open with the bureau's key).
+    fn sealed_feedback(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Replaces a feedback with `new` (same id) atomically if it is still `old`: `false`, with
+    /// nothing changed, when it is not.
+    fn replace_feedback(&self, old: &HeldFeedback, new: &HeldFeedback) -> Result<bool, StoreError>;
+}
+
 /// Everything the back office reaches: through the store itself or a serving hub's admin
 /// socket.
-pub trait BackOffice: Records + Appointments {}
+pub trait BackOffice: Records + Appointments + FeedbackBox {}
 
-impl<T: Records + Appointments + ?Sized> BackOffice for T {}
+impl<T: Records + Appointments + FeedbackBox + ?Sized> BackOffice for T {}
 
 /// Sorts appointments by the start of their window, then their id.
 pub(crate) fn in_order(list: &mut [Booked]) {
@@ -208,7 +250,7 @@ pub(crate) fn in_order(list: &mut [Booked]) {
 }
 
 /// What the hub keeps. Implementations make each write durable before returning.
-pub trait Store: Records + Appointments {
+pub trait Store: Records + Appointments + FeedbackBox {
     /// A partial upload, with the bytes held so far in `offset`.
     fn upload(&self, id: &str) -> Result<Option<Upload>, StoreError>;
     /// Every partial upload, as [`Store::upload`] gives each.

@@ -230,7 +230,7 @@ impl SledStore {
                 let taken = match f.kind {
                     Kind::Envelope => self.take_envelope(number, &f, &mut rebuilt)?,
                     Kind::Manifest => self.take_manifest(&f, &mut rebuilt)?,
-                    Kind::DeviceKey | Kind::Status | Kind::Appointment => false,
+                    Kind::DeviceKey | Kind::Status | Kind::Appointment | Kind::Feedback => false,
                 };
                 if !taken {
                     self.recovery.damaged.push((path.clone(), f.at, f.end - f.at));
@@ -250,6 +250,15 @@ impl SledStore {
                     serde_json::from_slice::<super::Booked>(&booked).map_err(damaged)?;
                     if self.appointments.insert(id.as_bytes(), booked)?.is_none() {
                         rebuilt.appointments += 1;
+                    }
+                }
+                Entry::Feedback { id, held, sealed } => {
+                    serde_json::from_slice::<super::HeldFeedback>(&held).map_err(damaged)?;
+                    if !sealed.is_empty() {
+                        self.feedback_sealed.insert(id.as_bytes(), sealed)?;
+                    }
+                    if self.feedback.insert(id.as_bytes(), held)?.is_none() {
+                        rebuilt.feedback += 1;
                     }
                 }
                 Entry::DeviceKey { .. } => {}

@@ -109,7 +109,10 @@ fn a_lost_index_is_rebuilt_from_the_segments_and_the_journal_r4() {
     std::fs::remove_dir_all(d.path().join("index")).unwrap();
     let store = SledStore::open(d.path()).unwrap();
     let rebuilt = store.recovery().rebuilt.clone().expect("rebuilt");
-    assert_eq!(rebuilt, Rebuilt { envelopes: 5, manifests: 2, device_keys: 3, statuses: 3, appointments: 0 });
+    assert_eq!(
+        rebuilt,
+        Rebuilt { envelopes: 5, manifests: 2, device_keys: 3, statuses: 3, appointments: 0, feedback: 0 }
+    );
     assert_eq!(snapshot(&store), before, "the index as it was, record for record");
     for (id, bytes) in &sent {
         assert_eq!(store.envelope(id).unwrap().as_ref(), Some(bytes), "{id} byte-identical");
