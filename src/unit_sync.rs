@@ -40,6 +40,8 @@ pub struct SyncView {
     pub notices_refused: usize,
     /// The last runs (when, how they ended), newest last, for the diagnostics screen.
     pub log: Vec<(i64, Outcome)>,
+    /// Runs finished since the unit started (screens that show what a sync brings watch it).
+    pub runs: u64,
 }
 
 /// How many runs the sync log keeps.
@@ -101,6 +103,7 @@ fn start_sync(
     dir: Option<Res<VaultDir>>,
     time: Res<Time<Real>>,
     waker: Res<Waker>,
+    screen: Option<Res<State<crate::screens::Screen>>>,
 ) {
     let (Some(vault), Some(dir)) = (&session.vault, dir) else { return };
     {
@@ -114,7 +117,12 @@ fn start_sync(
     let now = time.elapsed();
     // At once after a visit ends (the flow changed to no visit) and after each unlock, else
     // every minute.
-    let due = sync.last_try.is_none_or(|t| now.saturating_sub(t) >= EVERY) || flow.is_changed() || session.is_changed();
+    // Also on each change of screen (back from the feedback box or the desk: what was just
+    // sealed goes at once).
+    let due = sync.last_try.is_none_or(|t| now.saturating_sub(t) >= EVERY)
+        || flow.is_changed()
+        || session.is_changed()
+        || screen.is_some_and(|s| s.is_changed());
     if flow.visit.is_some() || !due {
         return;
     }
@@ -214,6 +222,15 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
             }
             Err(e) => warn!("sync: appointments not synced: {e}"),
         }
+        // And the feedback sealed here: out, then what the back office answered, in.
+        match doorstep_sync::feedback::sync(&mut v, &mut hub, now()) {
+            Ok(r) => {
+                for (id, e) in &r.refused {
+                    warn!("sync: the hub refused feedback {id}: {e}");
+                }
+            }
+            Err(e) => warn!("sync: feedback not synced: {e}"),
+        }
     }
     let (left, after, booked) = (pending(&v), facts(&v), kept(&v));
     let at = crate::settings::now().unix_timestamp();
@@ -222,6 +239,7 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
         s.pending = left;
         s.facts = after;
         s.notices_refused = refused;
+        s.runs += 1;
         s.log.push((at, outcome.clone()));
         let over = s.log.len().saturating_sub(LOG_RUNS);
         s.log.drain(..over);

@@ -273,6 +273,7 @@ fn apply_commands(
     session: Res<Session>,
     policy: Res<PolicyInUse>,
     sync: Option<Res<crate::unit_sync::UnitSync>>,
+    waker: Res<Waker>,
 ) {
     for cmd in commands.read() {
         let now = crate::settings::now();
@@ -309,11 +310,15 @@ fn apply_commands(
             }
             VisitCmd::Apply(event) => {
                 let Some(visit) = flow.visit.as_mut() else { continue };
+                let rated = matches!(*event, VisitEvent::Rated(_));
                 match visit.apply(&policy.0, now, *event) {
                     Ok(_) => {
                         let snapshot = visit.clone();
                         save(&drafts, &snapshot);
                         flow.refusal = None;
+                        if rated {
+                            follow_up_poor_rating(&snapshot, &policy.0, session.vault.clone(), &waker, now);
+                        }
                     }
                     Err(e) => flow.refusal = Some(e.message()),
                 }
@@ -346,6 +351,28 @@ fn apply_commands(
             }
         }
     }
+}
+
+/// A poor rating opens a complaint for the follow-up (core's `Feedback::from_poor_rating`),
+/// sealed to the bureau on a task and sent with the next sync like any feedback.
+fn follow_up_poor_rating(
+    visit: &Visit,
+    policy: &doorstep_core::Policy,
+    vault: Option<SharedVault>,
+    waker: &Waker,
+    now: time::OffsetDateTime,
+) {
+    let Some(vault) = vault else { return };
+    let id = doorstep_vault::Vault::new_feedback_id(now);
+    let Some(feedback) = doorstep_core::feedback::Feedback::from_poor_rating(id, visit, &policy.feedback, now) else {
+        return;
+    };
+    // Fire and forget: the complaint is durable once sealed; a failure is logged by id.
+    let _ = crate::tasks::spawn("poor-rating", waker, move || {
+        if let Err(e) = crate::session::lock(&vault).seal_feedback(&feedback, now.unix_timestamp()) {
+            error!("the follow-up of a poor rating ({}) could not be sealed: {e}", feedback.id);
+        }
+    });
 }
 
 fn save(drafts: &Drafts, visit: &Visit) {

@@ -233,6 +233,16 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
             }
             Err(e) => eprintln!("appointments not synced: {e}"),
         }
+        // The feedback sealed here: out, then what the back office answered, in.
+        match doorstep_sync::feedback::sync(&mut vault, &mut hub, now_unix()) {
+            Ok(r) => {
+                for (id, e) in &r.refused {
+                    eprintln!("feedback {id}: the hub refused it ({e}); it stays sealed on this unit");
+                }
+                println!("feedback: {} sent, {} with news from the bureau", r.sent.len(), r.heard.len());
+            }
+            Err(e) => eprintln!("feedback not synced: {e}"),
+        }
     }
     println!("uploaded and erased {uploaded}, erased after an earlier receipt {erased}, not uploaded {}", failed.len());
     for f in &failed {

@@ -19,6 +19,10 @@ pub struct LockButton;
 #[derive(Component, Debug)]
 pub struct QueueButton;
 
+/// Opens the feedback box.
+#[derive(Component, Debug)]
+pub struct FeedbackButton;
+
 /// The line that says which peripherals answer.
 #[derive(Component, Debug)]
 pub struct PeripheralLine;
@@ -406,7 +410,10 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
                     });
             });
             body.spawn(label(Tr::new("home.outreach"), theme::HEADING_SIZE, theme::TEXT));
-            body.spawn(Node { ..default() }).with_child(action_button(QueueButton, Tr::new("home.queue"), true));
+            body.spawn(Node { column_gap: Val::Px(16.0), ..default() }).with_children(|row| {
+                row.spawn(action_button(QueueButton, Tr::new("home.queue"), true));
+                row.spawn(action_button(FeedbackButton, Tr::new("home.feedback"), true));
+            });
             body.spawn(Node { width: Val::Px(360.0), ..default() })
                 .with_child(primary_button(LockButton, Tr::new("home.lock")));
         });
@@ -416,6 +423,7 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
 fn press_lock(
     buttons: Query<&Interaction, (Changed<Interaction>, With<LockButton>)>,
     queue: Query<&Interaction, (Changed<Interaction>, With<QueueButton>)>,
+    feedback: Query<&Interaction, (Changed<Interaction>, With<FeedbackButton>)>,
     mut lock: MessageWriter<LockNow>,
     mut next: ResMut<NextState<Screen>>,
 ) {
@@ -423,5 +431,7 @@ fn press_lock(
         lock.write(LockNow);
     } else if queue.iter().any(|i| *i == Interaction::Pressed) {
         next.set(Screen::Queue);
+    } else if feedback.iter().any(|i| *i == Interaction::Pressed) {
+        next.set(Screen::Feedback);
     }
 }

@@ -2,6 +2,7 @@
 //! lock that every screen shares.
 
 pub mod diagnostics;
+pub mod feedback;
 pub mod home;
 pub mod queue;
 pub mod shift;
@@ -39,6 +40,8 @@ pub enum Screen {
     Queue,
     /// Settings and diagnostics, for the supervisor.
     Diagnostics,
+    /// Praise, opinions, complaints and "could not get it done", taken down by the officer.
+    Feedback,
 }
 
 /// Locks the unit after a period without input (SECURITY.md R12: at most 5 minutes).
@@ -142,7 +145,15 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<TapGuard>();
     app.add_systems(Update, follow_changes);
     app.add_message::<LockNow>();
-    app.add_plugins((unlock::plugin, home::plugin, visit::plugin, shift::plugin, queue::plugin, diagnostics::plugin));
+    app.add_plugins((
+        unlock::plugin,
+        home::plugin,
+        visit::plugin,
+        shift::plugin,
+        queue::plugin,
+        diagnostics::plugin,
+        feedback::plugin,
+    ));
     app.add_systems(Update, (switch_language, track_idle, lock_when_hidden, lock).chain().in_set(Locking));
     // bevy's UI inserts it; a headless unit (the tests) has it too.
     app.init_resource::<UiScale>();

@@ -5,6 +5,7 @@ mod appointments;
 mod cli;
 mod exceptions;
 mod faults;
+mod feedback;
 mod headless;
 mod queue;
 mod receipt_files;

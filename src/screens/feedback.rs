@@ -1,0 +1,290 @@
+//! Praise, opinions, complaints and "could not get it done" (表扬、意见建议、投诉、办不成事),
+//! taken down by the officer: the box and its category (policy data), the words, and a contact
+//! only with the person's consent. Checked by core's rules and sealed to the bureau on a task;
+//! sent at the next sync like an application. The list below shows what this unit took down
+//! and what the back office answered (heard at each sync), never the words themselves.
+
+use bevy::prelude::*;
+use doorstep_core::Localize;
+use doorstep_core::feedback::{ContactInput, FeedbackInput};
+use doorstep_core::policy::FeedbackKind;
+use doorstep_vault::feedback::FeedbackEntry;
+
+use super::{PolicyInUse, Screen, Session, header, root, today_text};
+use crate::auth::Auth;
+use crate::tasks::{Pending, Poll, Waker};
+use crate::ui::form::{Form, action_button, text_field};
+use crate::ui::i18n::Tr;
+use crate::ui::theme;
+use crate::ui::widgets::label;
+
+/// Form keys.
+const TEXT: &str = "feedback.text";
+const NAME: &str = "feedback.name";
+const PHONE: &str = "feedback.phone";
+const CONSENT: &str = "feedback.consent";
+
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub enum FeedbackButton {
+    Kind(FeedbackKind),
+    Category(String),
+    Consent,
+    Submit,
+    Back,
+}
+
+const KINDS: [(FeedbackKind, &str); 4] = [
+    (FeedbackKind::Praise, "feedback.kind.praise"),
+    (FeedbackKind::Suggestion, "feedback.kind.suggestion"),
+    (FeedbackKind::Complaint, "feedback.kind.complaint"),
+    (FeedbackKind::CouldNotGetDone, "feedback.kind.could-not-get-done"),
+];
+
+type Sealed = Result<FeedbackEntry, doorstep_vault::VaultError>;
+type Listed = Result<Vec<FeedbackEntry>, doorstep_vault::VaultError>;
+
+#[derive(Resource, Default)]
+pub struct FeedbackDesk {
+    pub kind: Option<FeedbackKind>,
+    pub category: Option<String>,
+    /// What the last submission came to, for the screen.
+    pub said: Option<Tr>,
+    pub entries: Vec<FeedbackEntry>,
+    sealing: Option<Pending<Sealed>>,
+    listing: Option<Pending<Listed>>,
+}
+
+#[derive(Component, Debug)]
+struct Body;
+
+pub fn plugin(app: &mut App) {
+    app.init_resource::<FeedbackDesk>();
+    app.add_systems(OnEnter(Screen::Feedback), (reset, spawn, list).chain());
+    app.add_systems(
+        Update,
+        (press.after(super::follow_changes), take, show).chain().run_if(in_state(Screen::Feedback)),
+    );
+}
+
+fn reset(mut desk: ResMut<FeedbackDesk>, mut form: ResMut<Form>) {
+    *desk = FeedbackDesk::default();
+    form.clear();
+}
+
+fn list(session: Res<Session>, waker: Res<Waker>, mut desk: ResMut<FeedbackDesk>) {
+    desk.listing = listing(&session, &waker);
+}
+
+fn listing(session: &Session, waker: &Waker) -> Option<Pending<Listed>> {
+    let vault = session.vault.clone()?;
+    Some(crate::tasks::spawn("feedback-list", waker, move || crate::session::lock(&vault).feedback()))
+}
+
+fn take(
+    mut desk: ResMut<FeedbackDesk>,
+    mut form: ResMut<Form>,
+    session: Res<Session>,
+    waker: Res<Waker>,
+    sync: Option<Res<crate::unit_sync::UnitSync>>,
+    mut runs: Local<Option<u64>>,
+) {
+    // A sync finished (it may have sent one, or brought an answer): the list is read again.
+    let done = sync.map(|s| s.view().runs);
+    if *runs != done {
+        if runs.is_some() && desk.listing.is_none() {
+            desk.listing = listing(&session, &waker);
+        }
+        *runs = done;
+    }
+    if let Some(t) = &desk.sealing {
+        let r = match t.poll() {
+            Poll::Running => None,
+            Poll::Ready(r) => Some(r),
+            Poll::Failed => Some(Err(doorstep_vault::VaultError::Seal("the sealing task stopped".into()))),
+        };
+        if let Some(r) = r {
+            desk.sealing = None;
+            desk.said = Some(match r {
+                Ok(_) => {
+                    // Nothing of it stays on the screen once sealed.
+                    form.clear();
+                    desk.listing = listing(&session, &waker);
+                    Tr::new("feedback.sealed")
+                }
+                Err(doorstep_vault::VaultError::Feedback(e)) => Tr::message(e.message()),
+                Err(e) => {
+                    error!("feedback not sealed: {e}");
+                    Tr::new("feedback.failed")
+                }
+            });
+        }
+    }
+    if let Some(t) = &desk.listing {
+        let r = match t.poll() {
+            Poll::Running => return,
+            Poll::Ready(r) => r,
+            Poll::Failed => Ok(Vec::new()),
+        };
+        desk.listing = None;
+        match r {
+            Ok(entries) => desk.entries = entries,
+            Err(e) => error!("the feedback kept cannot be listed: {e}"),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn press(
+    buttons: Query<(&Interaction, &FeedbackButton), Changed<Interaction>>,
+    guard: Res<super::TapGuard>,
+    time: Res<Time<Real>>,
+    mut desk: ResMut<FeedbackDesk>,
+    mut form: ResMut<Form>,
+    (session, policy, waker): (Res<Session>, Res<PolicyInUse>, Res<Waker>),
+    mut next: ResMut<NextState<Screen>>,
+) {
+    for (i, b) in &buttons {
+        if *i != Interaction::Pressed || !guard.accepting(time.elapsed()) {
+            continue;
+        }
+        match b {
+            FeedbackButton::Kind(k) => {
+                desk.kind = Some(*k);
+                desk.category = None;
+            }
+            FeedbackButton::Category(c) => desk.category = Some(c.clone()),
+            FeedbackButton::Consent => form.toggle(CONSENT),
+            FeedbackButton::Back => next.set(Screen::Home),
+            FeedbackButton::Submit => {
+                if desk.sealing.is_some() {
+                    continue;
+                }
+                let (Some(kind), Some(category)) = (desk.kind, desk.category.clone()) else {
+                    desk.said = Some(Tr::new("feedback.choose"));
+                    continue;
+                };
+                let Some(vault) = session.vault.clone() else { continue };
+                let contact = ContactInput {
+                    name: form.get(NAME).to_string(),
+                    phone: form.get(PHONE).to_string(),
+                    consent: form.is_on(CONSENT),
+                };
+                let input = FeedbackInput {
+                    kind,
+                    category,
+                    text: form.get(TEXT).to_string(),
+                    contact: Some(contact),
+                    visit: None,
+                };
+                let rules = policy.0.feedback.clone();
+                desk.said = Some(Tr::new("feedback.sealing"));
+                desk.sealing = Some(crate::tasks::spawn("feedback-seal", &waker, move || {
+                    crate::session::lock(&vault).seal_feedback_input(input, &rules, crate::settings::now())
+                }));
+            }
+        }
+    }
+}
+
+fn spawn(mut commands: Commands, auth: Res<Auth>) {
+    commands.spawn(root(Screen::Feedback)).with_children(|root| {
+        root.spawn(header(today_text(), auth.0.is_demo()));
+        root.spawn((
+            Body,
+            crate::ui::widgets::Scrolls,
+            Node {
+                flex_grow: 1.0,
+                min_height: Val::Px(0.0),
+                overflow: Overflow::scroll_y(),
+                flex_direction: FlexDirection::Column,
+                padding: UiRect::axes(Val::Px(40.0), Val::Px(20.0)),
+                row_gap: Val::Px(12.0),
+                ..default()
+            },
+        ));
+        root.spawn(Node { padding: UiRect::axes(Val::Px(40.0), Val::Px(12.0)), flex_shrink: 0.0, ..default() })
+            .with_child(action_button(FeedbackButton::Back, Tr::new("feedback.back"), false));
+    });
+}
+
+/// The words for where a feedback stands.
+fn state_words(e: &FeedbackEntry) -> Tr {
+    use doorstep_core::feedback::Escalation;
+    match &e.state {
+        Escalation::Open if !e.received => Tr::new("feedback.state.to_send"),
+        Escalation::Open => Tr::new("feedback.state.received"),
+        Escalation::Acknowledged { .. } => Tr::new("feedback.state.acknowledged"),
+        Escalation::Answered { answer, .. } => Tr::new("feedback.state.answered").with("answer", answer),
+        Escalation::Closed { note, .. } => Tr::new("feedback.state.closed").with("note", note),
+    }
+}
+
+/// Rebuilds the body when the desk or the form's choices change (typing redraws the fields).
+fn show(
+    mut commands: Commands,
+    desk: Res<FeedbackDesk>,
+    form: Res<Form>,
+    policy: Res<PolicyInUse>,
+    body: Query<Entity, With<Body>>,
+    added: Query<(), Added<Body>>,
+    mut choices: Local<Option<u64>>,
+) {
+    if !desk.is_changed() && added.is_empty() && *choices == Some(form.choices) {
+        return;
+    }
+    *choices = Some(form.choices);
+    let Ok(body) = body.single() else { return };
+    commands.entity(body).despawn_children();
+    commands.entity(body).with_children(|b| {
+        b.spawn(label(Tr::new("feedback.title"), theme::TITLE_SIZE, theme::TEXT));
+        let row = || Node { column_gap: Val::Px(12.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() };
+        b.spawn(row()).with_children(|r| {
+            for (k, key) in KINDS {
+                r.spawn(action_button(FeedbackButton::Kind(k), Tr::new(key), desk.kind == Some(k)));
+            }
+        });
+        if let Some(kind) = desk.kind {
+            b.spawn(row()).with_children(|r| {
+                for c in policy.0.feedback.categories(kind) {
+                    let tr = Tr::new("feedback.category").with_texts("name", &c.zh, &c.en);
+                    r.spawn(action_button(
+                        FeedbackButton::Category(c.id.clone()),
+                        tr,
+                        desk.category.as_ref() == Some(&c.id),
+                    ));
+                }
+            });
+        }
+        b.spawn(text_field(TEXT, Tr::new("feedback.text"), doorstep_core::feedback::MAX_TEXT));
+        b.spawn(label(Tr::new("feedback.contact_note"), theme::BODY_SIZE, theme::MUTED));
+        b.spawn(text_field(NAME, Tr::new("feedback.name"), 30));
+        b.spawn(text_field(PHONE, Tr::new("feedback.phone"), 20));
+        b.spawn(Node::default()).with_child(action_button(
+            FeedbackButton::Consent,
+            Tr::new("feedback.consent"),
+            form.is_on(CONSENT),
+        ));
+        b.spawn(Node { width: Val::Px(360.0), ..default() })
+            .with_child(crate::ui::widgets::primary_button(FeedbackButton::Submit, Tr::new("feedback.submit")));
+        if let Some(said) = &desk.said {
+            b.spawn(label(said.clone(), theme::BODY_SIZE, theme::PRIMARY));
+        }
+        if !desk.entries.is_empty() {
+            b.spawn(label(Tr::new("feedback.kept"), theme::HEADING_SIZE, theme::TEXT));
+        }
+        for e in desk.entries.iter().rev() {
+            let kind = KINDS.iter().find(|(k, _)| *k == e.kind).map_or("feedback.kind.suggestion", |(_, key)| key);
+            let category = policy.0.feedback.category(e.kind, &e.category);
+            let (zh, en) = category.map_or((e.category.as_str(), e.category.as_str()), |c| (&c.zh, &c.en));
+            b.spawn(label(
+                Tr::new("feedback.entry")
+                    .with("at", crate::shift::local_time(e.created_at_unix))
+                    .with_key("kind", kind)
+                    .with_texts("category", zh, en),
+                theme::BODY_SIZE,
+                theme::TEXT,
+            ));
+            b.spawn(label(state_words(e), theme::BODY_SIZE, theme::MUTED));
+        }
+    });
+}

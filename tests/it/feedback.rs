@@ -1,0 +1,96 @@
+//! A complaint taken down on the unit reaches the back office sealed, and the back office's
+//! answer comes back to the unit: the officer fills in the box, the category, the words and a
+//! contact with consent; it is sealed to the bureau and sent at the next sync (the hub never
+//! reads it); the back office answers through the serving hub; the unit shows the answer.
+
+use doorstep_core::Policy;
+use doorstep_hub::admin::AdminClient;
+use doorstep_hub::feedback::cli::{FeedbackCommand, run};
+use doorstep_hub::pki::Validity;
+
+use crate::sync::{PIN, doorstep, hub_and_vault_as, serve, tempfile_dir, text};
+use crate::visit::{DEVICE, drive, tap, typed, unit, unlock, wait, wait_long};
+
+#[test]
+fn a_complaint_goes_sealed_to_the_bureau_and_its_answer_comes_back() {
+    let tmp = tempfile_dir("feedback");
+    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let (running, hub) = serve(hub);
+    let bundle = hub.enroll(DEVICE, Validity::days(30)).unwrap();
+    let v = vault.to_str().unwrap();
+    let out = doorstep(
+        &["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()],
+        &format!("{PIN}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let mut steps = unlock();
+    steps.extend([
+        wait("开始上门受理"),
+        tap("表扬、意见与投诉"),
+        // Nothing is sealed before a box and a category are chosen.
+        tap("封存并提交"),
+        wait("请先选择类别和具体事项。"),
+        tap("投诉"),
+        tap("服务态度"),
+        tap("群众反映的内容（500 字以内）"),
+        typed("测试：等候时告知不清楚"),
+        tap("联系电话"),
+        typed("13800138000"),
+        // A contact without the person's consent is refused by core's rule.
+        tap("封存并提交"),
+        wait("留下联系方式须本人同意"),
+        tap("本人同意就此事与其联系"),
+        tap("封存并提交"),
+        wait_long("已封存，仅出入境管理部门可读"),
+        // Back home the unit syncs; the box shows it arrived.
+        tap("返回"),
+        wait("开始上门受理"),
+        tap("表扬、意见与投诉"),
+        wait_long("已送达"),
+    ]);
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+
+    // At the hub: one, sealed (its words are not in the hub's files); the back office answers.
+    let admin = AdminClient::connect(&hub.dir).expect("the serving hub's admin socket");
+    let mut listed = Vec::new();
+    run(&admin, FeedbackCommand::List { device: None, json: true, key: None }, doorstep::settings::now(), &mut listed)
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&listed).unwrap();
+    let id = listed[0]["id"].as_str().expect("one feedback at the hub").to_string();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    let mut held = Vec::new();
+    for entry in walk(&hub.dir) {
+        held.extend(std::fs::read(entry).unwrap_or_default());
+    }
+    let words = "等候时告知不清楚".as_bytes();
+    assert!(!held.windows(words.len()).any(|w| w == words), "the hub holds the words sealed only");
+    let answer = FeedbackCommand::Answer { id, text: "已致电说明，改进告知流程".into(), by: None };
+    run(&admin, answer, doorstep::settings::now(), &mut Vec::new()).unwrap();
+
+    // The unit hears the answer at its next sync.
+    let outcome = drive(
+        &mut app,
+        vec![tap("返回"), wait("开始上门受理"), tap("表扬、意见与投诉"), wait_long("已答复：已致电说明，改进告知流程")],
+    );
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    drop(admin);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() { stack.push(p) } else { out.push(p) }
+        }
+    }
+    out
+}
