@@ -202,8 +202,17 @@ fn spawn(mut commands: Commands, auth: Res<Auth>) {
                 ..default()
             },
         ));
-        root.spawn(Node { padding: UiRect::axes(Val::Px(40.0), Val::Px(12.0)), flex_shrink: 0.0, ..default() })
-            .with_child(action_button(FeedbackButton::Back, Tr::new("feedback.back"), false));
+        // The foot stays in view: the form is longer than the screen.
+        root.spawn(Node {
+            padding: UiRect::axes(Val::Px(40.0), Val::Px(12.0)),
+            column_gap: Val::Px(16.0),
+            flex_shrink: 0.0,
+            ..default()
+        })
+        .with_children(|foot| {
+            foot.spawn(action_button(FeedbackButton::Back, Tr::new("feedback.back"), false));
+            foot.spawn(action_button(FeedbackButton::Submit, Tr::new("feedback.submit"), true));
+        });
     });
 }
 
@@ -237,6 +246,9 @@ fn show(
     commands.entity(body).despawn_children();
     commands.entity(body).with_children(|b| {
         b.spawn(label(Tr::new("feedback.title"), theme::TITLE_SIZE, theme::TEXT));
+        if let Some(said) = &desk.said {
+            b.spawn(label(said.clone(), theme::BODY_SIZE, theme::PRIMARY));
+        }
         let row = || Node { column_gap: Val::Px(12.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() };
         b.spawn(row()).with_children(|r| {
             for (k, key) in KINDS {
@@ -264,11 +276,6 @@ fn show(
             Tr::new("feedback.consent"),
             form.is_on(CONSENT),
         ));
-        b.spawn(Node { width: Val::Px(360.0), ..default() })
-            .with_child(crate::ui::widgets::primary_button(FeedbackButton::Submit, Tr::new("feedback.submit")));
-        if let Some(said) = &desk.said {
-            b.spawn(label(said.clone(), theme::BODY_SIZE, theme::PRIMARY));
-        }
         if !desk.entries.is_empty() {
             b.spawn(label(Tr::new("feedback.kept"), theme::HEADING_SIZE, theme::TEXT));
         }

@@ -282,8 +282,8 @@ fn an_idle_unit_does_not_redraw() {
 
 /// The README's demo scenario under Xvfb, in Chinese and in English, the scenario of what it
 /// does not show (`scenarios/exceptions-visit.toml`, the supervisor's shift, then a guardian
-/// applying for a young child who is not there), and the outreach point's queue with its call
-/// board: every screen of a visit is photographed (kept under
+/// applying for a young child who is not there), the outreach point's queue with its call
+/// board, and the feedback box: every screen of a visit is photographed (kept under
 /// `target/tmp/screenshots/{visit,exceptions}-LANG/` to look at; English at the larger text
 /// size and in high contrast), and none has a text outside the window or sticking out of its
 /// box, or one that stands out from what it stands on by less than WCAG asks (4.5:1; 7:1 in
@@ -314,10 +314,13 @@ fn every_visit_screen_in_both_languages() {
     }
     // The outreach point's desk and counter, and the call board in its own window.
     let outreach = std::fs::read_to_string(crate::root().join("scenarios/outreach-queue.toml")).unwrap();
+    // The feedback box.
+    let feedback = std::fs::read_to_string(crate::root().join("scenarios/feedback-box.toml")).unwrap();
     for lang in ["zh", "en"] {
         photographed(&display, lang, "visit", &demo, 15);
         photographed(&display, lang, "exceptions", &more, 10);
         photographed(&display, lang, "outreach", &outreach, 4);
+        photographed(&display, lang, "feedback", &feedback, 2);
         let board = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join("screenshots")
             .join(format!("outreach-{lang}"))
