@@ -96,7 +96,7 @@ fn each_tablet_sees_and_serves_only_its_own_appointments() {
     assert_eq!(ca.served("apt-a1", "visit-1", at).unwrap().status, served, "the same visit again");
     let refusals = [
         ("apt-a1", "visit-2", (409, "not-booked")),
-        ("apt-b1", "visit-3", (403, "other-device")),
+        ("apt-b1", "visit-3", (404, "unknown-appointment")),
         ("apt-none", "visit-4", (404, "unknown-appointment")),
     ];
     for (id, visit, (status, code)) in refusals {

@@ -13,6 +13,16 @@ use doorstep_vault::Vault;
 use crate::client::SyncError;
 use crate::escrow::{EscrowError, Hub};
 
+/// How long after its window an appointment no longer booked is kept on the unit, in days.
+pub const KEPT_AFTER_DAYS: i64 = 7;
+
+/// Whether the unit still keeps `a` at `now`: while booked, and until [`KEPT_AFTER_DAYS`] after
+/// its window once served, cancelled or missed.
+pub fn still_needed(a: &Appointment, now: i64) -> bool {
+    a.status == doorstep_core::appointment::AppointmentStatus::Booked
+        || a.to.unix_timestamp() >= now - KEPT_AFTER_DAYS * 86_400
+}
+
 /// What [`send_served`] did with each notice.
 #[derive(Debug, Default)]
 pub struct ServedReport {
@@ -54,7 +64,10 @@ pub fn download(vault: &mut Vault, hub: &mut Hub, now: i64) -> Result<Vec<Appoin
             vault.device_id()
         ))));
     }
-    vault.store_appointments(&list.appointments, now)?;
+    // The tablet carries no one's details longer than it needs them: what is no longer booked
+    // goes a week after its window.
+    let kept: Vec<Appointment> = list.appointments.into_iter().filter(|a| still_needed(a, now)).collect();
+    vault.store_appointments(&kept, now)?;
     Ok(vault.appointments()?)
 }
 
@@ -94,4 +107,51 @@ pub fn sync(vault: &mut Vault, hub: &mut Hub, now: i64) -> Result<AppointmentsRe
     }
     let kept = download(vault, hub, now)?;
     Ok(AppointmentsReport { served, kept: Some(kept) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorstep_core::appointment::{AppointmentInput, AppointmentStatus};
+    use doorstep_core::visit::{HomeReason, VisitMode};
+    use time::macros::{date, datetime};
+
+    fn booked(to: time::OffsetDateTime) -> Appointment {
+        AppointmentInput {
+            id: "apt-test".into(),
+            name: "测试".into(),
+            id_number: "11010519491231002X".into(),
+            phone: "13800138000".into(),
+            services: vec!["passport".parse().unwrap()],
+            from: Some(to - time::Duration::hours(2)),
+            to: Some(to),
+            mode: Some(VisitMode::Home { reason: HomeReason::Age }),
+            address: "测试市测试路1号".into(),
+            note: String::new(),
+        }
+        .validate(date!(2026 - 01 - 01))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_unit_keeps_what_is_booked_and_drops_the_rest_a_week_after_its_window() {
+        let end = datetime!(2026-12-05 11:00 +8);
+        let day = 86_400;
+        let at = |days: i64| end.unix_timestamp() + days * day;
+        let mut served = booked(end);
+        served.served("visit-1", end).unwrap();
+        let mut cancelled = booked(end);
+        cancelled.cancel("申请人改期").unwrap();
+        assert_eq!(cancelled.status, AppointmentStatus::Cancelled { reason: "申请人改期".into() });
+        let cases = [
+            (booked(end), at(30), true, "booked, long after its window: still booked"),
+            (served.clone(), at(KEPT_AFTER_DAYS), true, "served, a week after"),
+            (served, at(KEPT_AFTER_DAYS) + 1, false, "served, a second more"),
+            (cancelled.clone(), at(1), true, "cancelled the day after"),
+            (cancelled, at(8), false, "cancelled, eight days after"),
+        ];
+        for (a, now, kept, what) in cases {
+            assert_eq!(still_needed(&a, now), kept, "{what}");
+        }
+    }
 }

@@ -71,6 +71,10 @@ impl Vault {
                 let _ = a.served(&n.visit_id, n.at);
             }
         }
+        // Unchanged (the sync runs every minute): nothing written, nothing audited.
+        if self.appointments()? == list {
+            return Ok(());
+        }
         let json = serde_json::to_vec(&list).map_err(|e| VaultError::Corrupt(e.to_string()))?;
         self.seal_file(LIST, &json)?;
         let ids: Vec<&str> = list.iter().map(|a| a.id.as_str()).collect();

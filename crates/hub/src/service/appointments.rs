@@ -48,11 +48,10 @@ impl<S: Store> Service<S> {
             Err(ServedRefusal::NoSuchAppointment) => {
                 Reply::error(404, "unknown-appointment", format!("the hub has no appointment {id}"))
             }
-            Err(ServedRefusal::OtherDevice) => Reply::error(
-                403,
-                "other-device",
-                format!("appointment {id} is another enrolled device's: this device may not serve it"),
-            ),
+            // As for an unknown id: a tablet learns nothing of other tablets' appointments.
+            Err(ServedRefusal::OtherDevice) => {
+                Reply::error(404, "unknown-appointment", format!("the hub has no appointment {id}"))
+            }
             Err(ServedRefusal::NotBooked(status)) => Reply::error(
                 409,
                 "not-booked",
