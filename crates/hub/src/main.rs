@@ -330,7 +330,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let size = report::chart::parse_size(&size)?;
             let key = key.as_deref().map(report::gather::read_key).transpose()?;
             let hub = Hub::open(&cli.hub)?;
-            let numbers = report::gather::report(records(&hub)?.as_ref(), &range, by.into(), key.as_ref())?;
+            let office = records(&hub)?;
+            let mut numbers = report::gather::report(office.as_ref(), &range, by.into(), key.as_ref())?;
+            // The feedback from the hub's own records (box, category, state), never the words.
+            numbers.feedback = Some(report::feedback::figures(&office.feedback_list(None)?, &range));
             if let Some(path) = &chart {
                 let font = font.unwrap_or_else(report::chart::default_font);
                 report::chart::write(&numbers, size, &font, path)?;

@@ -272,11 +272,14 @@ fn every_figure_matches_the_tests_own_counts() {
     assert_eq!(l["median_secs"].as_i64(), Some(nearest_rank(&lags, 50)));
     assert_eq!(l["p90_secs"].as_i64(), Some(nearest_rank(&lags, 90)));
     assert_eq!(l["max_secs"].as_i64(), lags.last().copied());
-    // Ratings and complaints never reach the hub: said, not given as zero.
+    // Ratings other than poor ones never reach the hub: said, not given as zero. Feedback is
+    // counted from the hub's records: none was sent in this test.
     let missing: Vec<&str> =
         r["unavailable"].as_array().unwrap().iter().map(|u| u["figure"].as_str().unwrap()).collect();
-    assert_eq!(missing, ["ratings", "complaints"]);
-    assert!(r.get("ratings").is_none() && r.get("complaints").is_none());
+    assert_eq!(missing, ["ratings (other than poor ones)"]);
+    assert!(r.get("ratings").is_none());
+    assert_eq!(r["feedback"]["received"].as_u64(), Some(0));
+    assert_eq!(r["feedback"]["poor_ratings"].as_u64(), Some(0));
 }
 
 #[test]
@@ -290,7 +293,7 @@ fn without_the_key_the_hubs_own_figures_and_a_plain_list_of_the_rest() {
         assert!(r.get("urgent").is_none() && r.get("green_channel").is_none());
         let missing: Vec<&str> =
             r["unavailable"].as_array().unwrap().iter().map(|u| u["figure"].as_str().unwrap()).collect();
-        assert_eq!(missing, ["services", "priority", "urgent and green channel", "ratings", "complaints"]);
+        assert_eq!(missing, ["services", "priority", "urgent and green channel", "ratings (other than poor ones)"]);
     }
     for by in ["service", "priority"] {
         let (ok, _, err) = cli(&hub, &["report", "--from", FROM, "--to", TO, "--by", by]);
@@ -302,7 +305,11 @@ fn without_the_key_the_hubs_own_figures_and_a_plain_list_of_the_rest() {
         ok && out.contains("Applications received 2026-12-01 to 2026-12-04") && out.contains("Not in this report:"),
         "{out}"
     );
-    assert!(out.contains("services: in the sealed form: give --key") && out.contains("ratings: "), "{out}");
+    assert!(
+        out.contains("services: in the sealed form: give --key") && out.contains("ratings (other than poor ones): "),
+        "{out}"
+    );
+    assert!(out.contains("Feedback received: 0") && out.contains("poor ratings (complaints they opened): 0"), "{out}");
 }
 
 #[test]

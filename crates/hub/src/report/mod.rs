@@ -18,14 +18,16 @@
 //!   grounds (加急) and the priority categories. The serving hub never holds that key
 //!   (`crate::export`), so without it these figures are listed as unavailable, not guessed.
 //!
-//! Ratings (好差评) and complaints are not in this report at all: a rating is given on the unit
-//! after the application is sealed and is never sent to the hub, and complaints do not reach
-//! the hub yet. The report lists both as unavailable rather than as zero.
+//! Feedback (praise, opinions, complaints, 办不成事) is counted from the hub's own records of it
+//! (box, category, state; [`feedback`]), never its sealed words. A rating (好差评) is given on the
+//! unit after the application is sealed: only a poor one reaches the hub, as the complaint it
+//! opens; the others are listed as unavailable rather than as zero.
 //!
 //! This module counts; it does no IO. [`gather`] reads the store, [`render`] writes text, CSV
 //! and JSON, [`chart`] draws the PNG.
 
 pub mod chart;
+pub mod feedback;
 mod form;
 pub mod gather;
 pub mod render;
@@ -269,6 +271,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub urgent_grounds: Option<BTreeMap<String, usize>>,
     pub capture_to_receipt: Option<Latency>,
+    /// The feedback received in the range (none when the store was not asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<feedback::FeedbackFigures>,
     pub unavailable: Vec<Unavailable>,
 }
 
@@ -357,13 +362,11 @@ const UNAVAILABLE_WITHOUT_KEY: [Unavailable; 3] = [
         reason: "in the sealed form: give --key (the bureau private key)",
     },
 ];
-const NEVER_AT_THE_HUB: [Unavailable; 2] = [
-    Unavailable {
-        figure: "ratings",
-        reason: "a rating is given on the unit after the application is sealed; it is not sent to the hub",
-    },
-    Unavailable { figure: "complaints", reason: "complaints do not reach the hub yet (issue 13)" },
-];
+const NEVER_AT_THE_HUB: [Unavailable; 1] = [Unavailable {
+    figure: "ratings (other than poor ones)",
+    reason: "a rating is given on the unit after the application is sealed; only a poor one reaches the hub, as the \
+             complaint it opens (counted under feedback)",
+}];
 
 /// Counts the applications received in `range`, broken down by `by`. `opened` says whether
 /// the forms were opened (each application then has its `form`).
@@ -450,6 +453,7 @@ pub fn compute(apps: &[Application], range: &DateRange, by: By, opened: bool) ->
         green_channel: opened.then_some(green),
         urgent_grounds: opened.then_some(grounds),
         capture_to_receipt,
+        feedback: None,
         unavailable,
     }
 }

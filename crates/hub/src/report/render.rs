@@ -177,6 +177,17 @@ pub fn text(report: &Report) -> String {
             let _ = writeln!(out, "  {:>4}  {:<11} {}", r.count, r.by, r.reason);
         }
     }
+    if let Some(f) = &report.feedback {
+        let list = |m: &std::collections::BTreeMap<String, usize>| {
+            m.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
+        };
+        let _ = writeln!(out, "\nFeedback received: {}", f.received);
+        if f.received > 0 {
+            let _ = writeln!(out, "  by box: {}", list(&f.by_kind));
+            let _ = writeln!(out, "  by state: {}", list(&f.by_state));
+        }
+        let _ = writeln!(out, "  poor ratings (complaints they opened): {}", f.poor_ratings);
+    }
     let _ = writeln!(out, "\nNot in this report:");
     for u in &report.unavailable {
         let _ = writeln!(out, "  {}: {}", u.figure, u.reason);

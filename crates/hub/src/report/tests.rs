@@ -218,7 +218,7 @@ fn a_report_counts_states_reasons_and_times_within_the_range() {
     assert_eq!(r.rows[0].median_capture_to_receipt_secs, Some(1200));
     assert_eq!((r.urgent, r.green_channel, r.rows[0].urgent), (None, None, None), "not without the key");
     let missing: Vec<&str> = r.unavailable.iter().map(|u| u.figure).collect();
-    assert_eq!(missing, ["services", "priority", "urgent and green channel", "ratings", "complaints"]);
+    assert_eq!(missing, ["services", "priority", "urgent and green channel", "ratings (other than poor ones)"]);
     assert!(!r.rows_overlap);
 
     let by_day = compute(&apps, &range, By::Day, false);
@@ -264,7 +264,7 @@ fn with_the_forms_services_and_priority_overlap_and_urgent_is_counted() {
     assert_eq!((r.total.applications, r.urgent, r.green_channel), (4, Some(1), Some(2)));
     assert_eq!(r.urgent_grounds.as_ref().unwrap().get("medical-treatment"), Some(&1));
     let missing: Vec<&str> = r.unavailable.iter().map(|u| u.figure).collect();
-    assert_eq!(missing, ["ratings", "complaints"]);
+    assert_eq!(missing, ["ratings (other than poor ones)"]);
     let p = compute(&apps, &range, By::Priority, true);
     let rows: Vec<(&str, usize)> = p.rows.iter().map(|r| (r.key.as_str(), r.states.applications)).collect();
     assert_eq!(
