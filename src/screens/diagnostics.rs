@@ -110,26 +110,8 @@ fn press(
 fn spawn(mut commands: Commands, auth: Res<Auth>) {
     commands.spawn(root(Screen::Diagnostics)).with_children(|root| {
         root.spawn(header(today_text(), auth.0.is_demo()));
-        root.spawn((
-            Body,
-            crate::ui::widgets::Scrolls,
-            Node {
-                flex_grow: 1.0,
-                min_height: Val::Px(0.0),
-                overflow: Overflow::scroll_y(),
-                flex_direction: FlexDirection::Column,
-                padding: UiRect::axes(Val::Px(40.0), Val::Px(20.0)),
-                row_gap: Val::Px(10.0),
-                ..default()
-            },
-        ));
-        root.spawn(Node {
-            padding: UiRect::axes(Val::Px(40.0), Val::Px(12.0)),
-            column_gap: Val::Px(16.0),
-            flex_shrink: 0.0,
-            ..default()
-        })
-        .with_children(|bar| {
+        root.spawn((Body, super::scrolling_body(10.0)));
+        root.spawn(super::foot()).with_children(|bar| {
             bar.spawn(action_button(DiagnosticsButton::Back, Tr::new("diag.back"), false));
             bar.spawn(action_button(DiagnosticsButton::Refresh, Tr::new("diag.refresh"), false));
         });

@@ -189,27 +189,9 @@ fn press(
 fn spawn(mut commands: Commands, auth: Res<Auth>) {
     commands.spawn(root(Screen::Feedback)).with_children(|root| {
         root.spawn(header(today_text(), auth.0.is_demo()));
-        root.spawn((
-            Body,
-            crate::ui::widgets::Scrolls,
-            Node {
-                flex_grow: 1.0,
-                min_height: Val::Px(0.0),
-                overflow: Overflow::scroll_y(),
-                flex_direction: FlexDirection::Column,
-                padding: UiRect::axes(Val::Px(40.0), Val::Px(20.0)),
-                row_gap: Val::Px(12.0),
-                ..default()
-            },
-        ));
+        root.spawn((Body, super::scrolling_body(12.0)));
         // The foot stays in view: the form is longer than the screen.
-        root.spawn(Node {
-            padding: UiRect::axes(Val::Px(40.0), Val::Px(12.0)),
-            column_gap: Val::Px(16.0),
-            flex_shrink: 0.0,
-            ..default()
-        })
-        .with_children(|foot| {
+        root.spawn(super::foot()).with_children(|foot| {
             foot.spawn(action_button(FeedbackButton::Back, Tr::new("feedback.back"), false));
             foot.spawn(action_button(FeedbackButton::Submit, Tr::new("feedback.submit"), true));
         });

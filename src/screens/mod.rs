@@ -386,6 +386,34 @@ fn header_button(marker: impl Component, words: impl Bundle) -> impl Bundle {
     )
 }
 
+/// A screen's body between its header and its foot: a column that scrolls (with the wheel or a
+/// finger) and may be shorter than its content, so the foot stays in view.
+pub fn scrolling_body(row_gap: f32) -> impl Bundle {
+    (
+        crate::ui::widgets::Scrolls,
+        Node {
+            flex_grow: 1.0,
+            min_height: Val::Px(0.0),
+            overflow: Overflow::scroll_y(),
+            flex_direction: FlexDirection::Column,
+            padding: UiRect::axes(Val::Px(40.0), Val::Px(20.0)),
+            row_gap: Val::Px(row_gap),
+            ..default()
+        },
+    )
+}
+
+/// A screen's foot: its buttons in a row, always in view.
+pub fn foot() -> Node {
+    Node {
+        padding: UiRect::axes(Val::Px(40.0), Val::Px(12.0)),
+        column_gap: Val::Px(16.0),
+        align_items: AlignItems::Center,
+        flex_shrink: 0.0,
+        ..default()
+    }
+}
+
 /// A full-screen column that goes away when `screen` is left.
 pub fn root(screen: Screen) -> impl Bundle {
     (

@@ -8,11 +8,10 @@ use doorstep_core::Policy;
 use doorstep_core::appointment::AppointmentStatus;
 use doorstep_hub::admin::AdminClient;
 use doorstep_hub::appointments::cli::{AppointmentCommand, run};
-use doorstep_hub::pki::Validity;
 use doorstep_hub::store::Appointments;
 use time::format_description::well_known::Rfc3339;
 
-use crate::sync::{PIN, doorstep, hub_and_vault_as, serve, tempfile_dir, text};
+use crate::sync::{PIN, served_unit, tempfile_dir};
 use crate::visit::{DEVICE, drive, steps, tap, unit, wait, wait_long};
 
 /// The demo visit, started from the appointment instead of a home-visit reason, with nothing
@@ -54,15 +53,7 @@ fn visit_from_the_appointment() -> Vec<ScenarioStep> {
 #[test]
 fn a_visit_from_an_appointment_is_filled_in_and_the_hub_hears_it_served() {
     let tmp = tempfile_dir("appointment");
-    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let (running, hub) = serve(hub);
-    let bundle = hub.enroll(DEVICE, Validity::days(30)).unwrap();
-    let v = vault.to_str().unwrap();
-    let out = doorstep(
-        &["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()],
-        &format!("{PIN}\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    let (running, hub, vault) = served_unit(&tmp, DEVICE);
 
     // The back office books it for this unit, for the next two hours, as a home visit.
     let admin = AdminClient::connect(&hub.dir).expect("the serving hub's admin socket");

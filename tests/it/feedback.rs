@@ -6,23 +6,14 @@
 use doorstep_core::Policy;
 use doorstep_hub::admin::AdminClient;
 use doorstep_hub::feedback::cli::{FeedbackCommand, run};
-use doorstep_hub::pki::Validity;
 
-use crate::sync::{PIN, doorstep, hub_and_vault_as, serve, tempfile_dir, text};
+use crate::sync::{served_unit, tempfile_dir};
 use crate::visit::{DEVICE, drive, tap, typed, unit, unlock, wait, wait_long};
 
 #[test]
 fn a_complaint_goes_sealed_to_the_bureau_and_its_answer_comes_back() {
     let tmp = tempfile_dir("feedback");
-    let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let (running, hub) = serve(hub);
-    let bundle = hub.enroll(DEVICE, Validity::days(30)).unwrap();
-    let v = vault.to_str().unwrap();
-    let out = doorstep(
-        &["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()],
-        &format!("{PIN}\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    let (running, hub, vault) = served_unit(&tmp, DEVICE);
 
     let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
     let mut steps = unlock();

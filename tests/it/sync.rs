@@ -151,6 +151,21 @@ pub(crate) fn add_supervisor(v: &str) -> String {
     text(&out).split("doorstep-hub add-supervisor ").nth(1).expect("the key to give the hub").trim().to_string()
 }
 
+/// A demo hub serving on a free port, and the demo unit `device`'s vault in `tmp`, enrolled and
+/// provisioned for it.
+pub(crate) fn served_unit(tmp: &Path, device: &str) -> (doorstep_hub::server::Running, pki::Hub, std::path::PathBuf) {
+    let (hub, vault) = hub_and_vault_as(tmp, device);
+    let (running, hub) = serve(hub);
+    let bundle = hub.enroll(device, Validity::days(30)).unwrap();
+    let v = vault.to_str().unwrap();
+    let out = doorstep(
+        &["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()],
+        &format!("{PIN}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    (running, hub, vault)
+}
+
 /// Serves the hub on a free port and points its URL there, so bundles enrolled from now on
 /// reach it.
 pub(crate) fn serve(hub: pki::Hub) -> (doorstep_hub::server::Running, pki::Hub) {

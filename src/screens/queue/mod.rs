@@ -359,13 +359,7 @@ fn spawn(mut commands: Commands, auth: Res<Auth>) {
                 },
             ));
         });
-        root.spawn(Node {
-            padding: UiRect::axes(Val::Px(32.0), Val::Px(12.0)),
-            column_gap: Val::Px(16.0),
-            flex_shrink: 0.0,
-            ..default()
-        })
-        .with_children(|bar| {
+        root.spawn(super::foot()).with_children(|bar| {
             bar.spawn(action_button(QueueButton::Back, Tr::new("queue.back"), false));
             bar.spawn(action_button(QueueButton::Board, Tr::new("queue.board"), false));
         });

@@ -311,18 +311,7 @@ fn spawn(mut commands: Commands, session: Res<Session>, auth: Res<Auth>) {
     let name = session.officer.as_ref().map(|o| o.display_name.clone()).unwrap_or_default();
     commands.spawn(root(Screen::Shift)).with_children(|root| {
         root.spawn(header(today_text(), auth.0.is_demo()));
-        root.spawn((
-            crate::ui::widgets::Scrolls,
-            Node {
-                flex_grow: 1.0,
-                overflow: Overflow::scroll_y(),
-                flex_direction: FlexDirection::Column,
-                padding: UiRect::axes(Val::Px(40.0), Val::Px(20.0)),
-                row_gap: Val::Px(14.0),
-                ..default()
-            },
-        ))
-        .with_children(|body| {
+        root.spawn(super::scrolling_body(14.0)).with_children(|body| {
             body.spawn(label(Tr::new("shift.title").with("name", name), theme::TITLE_SIZE, theme::TEXT));
             body.spawn((StatusBox, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() }));
             body.spawn((
@@ -335,14 +324,7 @@ fn spawn(mut commands: Commands, session: Res<Session>, auth: Res<Auth>) {
                 Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() },
             ));
         });
-        root.spawn(Node {
-            padding: UiRect::axes(Val::Px(40.0), Val::Px(12.0)),
-            column_gap: Val::Px(16.0),
-            align_items: AlignItems::Center,
-            flex_shrink: 0.0,
-            ..default()
-        })
-        .with_children(|bar| {
+        root.spawn(super::foot()).with_children(|bar| {
             bar.spawn(action_button(ShiftButton::ApproveRest, Tr::new("shift.approve_rest"), false));
             bar.spawn(Node { flex_grow: 1.0, ..default() }).with_children(|c| {
                 c.spawn((
