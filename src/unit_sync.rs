@@ -117,12 +117,13 @@ fn start_sync(
     let now = time.elapsed();
     // At once after a visit ends (the flow changed to no visit) and after each unlock, else
     // every minute.
-    // Also on each change of screen (back from the feedback box or the desk: what was just
-    // sealed goes at once).
+    // Also on coming back to the home screen (from the feedback box or the desk: what was just
+    // sealed goes at once; going into a screen never waits behind a sync).
+    let back_home = screen.is_some_and(|s| s.is_changed() && *s.get() == crate::screens::Screen::Home);
     let due = sync.last_try.is_none_or(|t| now.saturating_sub(t) >= EVERY)
         || flow.is_changed()
         || session.is_changed()
-        || screen.is_some_and(|s| s.is_changed());
+        || back_home;
     if flow.visit.is_some() || !due {
         return;
     }

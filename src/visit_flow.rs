@@ -101,6 +101,12 @@ impl VisitFlow {
     pub fn loading(&self) -> bool {
         self.loading.is_some()
     }
+
+    /// The appointments a visit in hand or kept as a draft serves: not to be started twice.
+    pub fn appointments_begun(&self) -> Vec<String> {
+        let drafts = self.loaded.iter().map(|(_, v)| v);
+        self.visit.iter().chain(drafts).filter_map(|v| v.appointment.clone()).collect()
+    }
 }
 
 /// Saves drafts in order on a thread that holds the session's vault.
@@ -180,6 +186,7 @@ impl Drafts {
 
 pub fn plugin(app: &mut App) {
     app.init_resource::<VisitFlow>();
+    app.init_resource::<FollowUpFailed>();
     app.insert_resource(Drafts::none());
     app.add_message::<VisitCmd>();
     app.add_systems(Update, (follow_session, finish_loading, apply_commands).chain());
@@ -273,7 +280,7 @@ fn apply_commands(
     session: Res<Session>,
     policy: Res<PolicyInUse>,
     sync: Option<Res<crate::unit_sync::UnitSync>>,
-    waker: Res<Waker>,
+    (waker, failed): (Res<Waker>, Res<FollowUpFailed>),
 ) {
     for cmd in commands.read() {
         let now = crate::settings::now();
@@ -317,7 +324,7 @@ fn apply_commands(
                         save(&drafts, &snapshot);
                         flow.refusal = None;
                         if rated {
-                            follow_up_poor_rating(&snapshot, &policy.0, session.vault.clone(), &waker, now);
+                            follow_up_poor_rating(&snapshot, &policy.0, session.vault.clone(), (&waker, &failed), now);
                         }
                     }
                     Err(e) => flow.refusal = Some(e.message()),
@@ -336,6 +343,8 @@ fn apply_commands(
             }
             VisitCmd::Close => {
                 if let Some(v) = flow.visit.take() {
+                    // The poor rating's follow-up once more before the draft goes (kept once).
+                    follow_up_poor_rating(&v, &policy.0, session.vault.clone(), (&waker, &failed), now);
                     // A finished visit's draft goes; its sealed application stays in the outbox.
                     let key = draft_key(&v);
                     if matches!(v.step(), Step::Done | Step::Abandoned) {
@@ -353,25 +362,44 @@ fn apply_commands(
     }
 }
 
+/// Whether the follow-up of a poor rating could not be sealed (the home screen says so, for the
+/// officer to tell the supervisor); cleared when a later try seals it.
+#[derive(Resource, Clone, Default)]
+pub struct FollowUpFailed(pub Arc<AtomicBool>);
+
+/// The id of the complaint a visit's poor rating opens: the visit's own, so that sealing it
+/// again (at the rating, and again when the visit is closed) keeps one.
+fn follow_up_id(visit: &Visit) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(format!("doorstep-poor-rating\0{}", visit.id));
+    let mut random = [0u8; 10];
+    random.copy_from_slice(&hash[..10]);
+    let ms = (visit.started_at.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
+    doorstep_envelope::ApplicationId::new_v7(ms, random).to_string()
+}
+
 /// A poor rating opens a complaint for the follow-up (core's `Feedback::from_poor_rating`),
-/// sealed to the bureau on a task and sent with the next sync like any feedback.
+/// sealed to the bureau on a task and sent with the next sync like any feedback. Tried when
+/// the rating is given and again when the visit is closed (the same id: one complaint).
 fn follow_up_poor_rating(
     visit: &Visit,
     policy: &doorstep_core::Policy,
     vault: Option<SharedVault>,
-    waker: &Waker,
+    (waker, failed): (&Waker, &FollowUpFailed),
     now: time::OffsetDateTime,
 ) {
     let Some(vault) = vault else { return };
-    let id = doorstep_vault::Vault::new_feedback_id(now);
+    let id = follow_up_id(visit);
     let Some(feedback) = doorstep_core::feedback::Feedback::from_poor_rating(id, visit, &policy.feedback, now) else {
         return;
     };
-    // Fire and forget: the complaint is durable once sealed; a failure is logged by id.
+    let failed = failed.0.clone();
     let _ = crate::tasks::spawn("poor-rating", waker, move || {
-        if let Err(e) = crate::session::lock(&vault).seal_feedback(&feedback, now.unix_timestamp()) {
+        let sealed = crate::session::lock(&vault).seal_feedback(&feedback, now.unix_timestamp());
+        if let Err(e) = &sealed {
             error!("the follow-up of a poor rating ({}) could not be sealed: {e}", feedback.id);
         }
+        failed.store(sealed.is_err(), Ordering::SeqCst);
     });
 }
 

@@ -60,6 +60,8 @@ struct Body;
 pub fn plugin(app: &mut App) {
     app.init_resource::<FeedbackDesk>();
     app.add_systems(OnEnter(Screen::Feedback), (reset, spawn, list).chain());
+    // Nothing typed stays once the box is left (the unit locked, or back home).
+    app.add_systems(OnExit(Screen::Feedback), reset);
     app.add_systems(
         Update,
         (press.after(super::follow_changes), take, show).chain().run_if(in_state(Screen::Feedback)),
@@ -239,7 +241,8 @@ fn show(
         });
         if let Some(kind) = desk.kind {
             b.spawn(row()).with_children(|r| {
-                for c in policy.0.feedback.categories(kind) {
+                // A poor rating's follow-up is made by the rating itself, never typed.
+                for c in policy.0.feedback.categories(kind).filter(|c| c.id != doorstep_core::policy::POOR_RATING) {
                     let tr = Tr::new("feedback.category").with_texts("name", &c.zh, &c.en);
                     r.spawn(action_button(
                         FeedbackButton::Category(c.id.clone()),

@@ -61,18 +61,21 @@ fn show_appointments(
     sync: Option<Res<crate::unit_sync::UnitSync>>,
     list: Query<Entity, With<AppointmentList>>,
     added: Query<(), Added<AppointmentList>>,
+    flow: Res<VisitFlow>,
     mut shown: Local<Option<std::sync::Arc<Vec<doorstep_core::appointment::Appointment>>>>,
 ) {
     let Some(sync) = sync else { return };
     let now_list = sync.view().appointments;
-    if shown.as_ref().is_some_and(|s| std::sync::Arc::ptr_eq(s, &now_list)) && added.is_empty() {
+    if shown.as_ref().is_some_and(|s| std::sync::Arc::ptr_eq(s, &now_list)) && added.is_empty() && !flow.is_changed() {
         return;
     }
+    // One begun (a draft to resume) is resumed, not started again.
+    let begun = flow.appointments_begun();
     let now = crate::settings::now();
     for e in &list {
         commands.entity(e).despawn_children();
         commands.entity(e).with_children(|l| {
-            let due = booked(&now_list, now);
+            let due: Vec<_> = booked(&now_list, now).into_iter().filter(|a| !begun.contains(&a.id)).collect();
             if due.is_empty() {
                 return;
             }
@@ -167,6 +170,7 @@ pub fn freezes(
     policy.rules.shift.freezes(&facts, crate::settings::now().unix_timestamp())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn show_freeze(
     mut commands: Commands,
     sync: Option<Res<crate::unit_sync::UnitSync>>,
@@ -174,10 +178,12 @@ fn show_freeze(
     lines: Query<Entity, With<FreezeLines>>,
     added: Query<(), Added<FreezeLines>>,
     mut start: Query<&mut Node, With<StartVisits>>,
-    mut shown: Local<Vec<doorstep_core::shift::Freeze>>,
+    follow_up: Res<crate::visit_flow::FollowUpFailed>,
+    mut shown: Local<(Vec<doorstep_core::shift::Freeze>, bool)>,
 ) {
     let now = freezes(sync.as_deref(), &policy.0);
-    if *shown == now && added.is_empty() {
+    let failed = follow_up.0.load(std::sync::atomic::Ordering::SeqCst);
+    if shown.0 == now && shown.1 == failed && added.is_empty() {
         return;
     }
     for mut node in &mut start {
@@ -189,9 +195,12 @@ fn show_freeze(
             for f in &now {
                 l.spawn(label(Tr::message(doorstep_core::Localize::message(f)), theme::BODY_SIZE, theme::ERROR));
             }
+            if failed {
+                l.spawn(label(Tr::new("home.follow_up_failed"), theme::BODY_SIZE, theme::ERROR));
+            }
         });
     }
-    *shown = now;
+    *shown = (now, failed);
 }
 
 /// The list of visits kept as drafts, rebuilt when it changes.

@@ -129,19 +129,28 @@ fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, pr
     let minutes = idle.timeout.as_secs().div_ceil(60);
     commands.spawn(root(Screen::Unlock)).with_children(|root| {
         root.spawn(header(today_text(), demo));
-        root.spawn(Node {
-            flex_grow: 1.0,
-            padding: UiRect::all(Val::Px(32.0)),
-            column_gap: Val::Px(64.0),
-            justify_content: JustifyContent::Center,
-            align_items: AlignItems::Center,
-            ..default()
-        })
+        // Scrolls when the text is larger than the screen holds (several users, larger text):
+        // nothing is out of reach, and the top is never cut.
+        root.spawn((
+            crate::ui::widgets::Scrolls,
+            Node {
+                flex_grow: 1.0,
+                min_height: Val::Px(0.0),
+                overflow: Overflow::scroll_y(),
+                padding: UiRect::all(Val::Px(32.0)),
+                column_gap: Val::Px(64.0),
+                justify_content: JustifyContent::Center,
+                align_items: AlignItems::FlexStart,
+                ..default()
+            },
+        ))
         .with_children(|body| {
+            // Centred while there is room (auto margins), from the top when there is not.
             body.spawn(Node {
                 width: Val::Px(TEXT_COLUMN_WIDTH),
                 flex_direction: FlexDirection::Column,
                 row_gap: Val::Px(20.0),
+                margin: UiRect::vertical(Val::Auto),
                 ..default()
             })
             .with_children(|left| {
@@ -163,6 +172,7 @@ fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, pr
                 flex_direction: FlexDirection::Column,
                 row_gap: Val::Px(12.0),
                 width: Val::Px(3.0 * 128.0 + 2.0 * 12.0),
+                margin: UiRect::vertical(Val::Auto),
                 ..default()
             })
             .with_children(|pad| {

@@ -172,7 +172,9 @@ impl Feedback {
         policy: &FeedbackPolicy,
         now: OffsetDateTime,
     ) -> Result<Feedback, FeedbackError> {
-        if policy.category(input.kind, &input.category).is_none() {
+        // A poor rating's follow-up is made from the rating itself (`from_poor_rating`), never
+        // typed: the reports count that category as the poor ratings.
+        if policy.category(input.kind, &input.category).is_none() || input.category == POOR_RATING {
             return Err(FeedbackError::UnknownCategory { kind: input.kind, category: input.category });
         }
         let text = input.text.trim().to_string();
@@ -298,6 +300,10 @@ mod tests {
             (
                 input(FeedbackKind::Praise, "attitude"),
                 FeedbackError::UnknownCategory { kind: FeedbackKind::Praise, category: "attitude".into() },
+            ),
+            (
+                input(FeedbackKind::Complaint, POOR_RATING),
+                FeedbackError::UnknownCategory { kind: FeedbackKind::Complaint, category: POOR_RATING.into() },
             ),
             (
                 FeedbackInput { text: "  ".into(), ..input(FeedbackKind::Complaint, "other") },

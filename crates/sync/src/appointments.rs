@@ -16,11 +16,11 @@ use crate::escrow::{EscrowError, Hub};
 /// How long after its window an appointment no longer booked is kept on the unit, in days.
 pub const KEPT_AFTER_DAYS: i64 = 7;
 
-/// Whether the unit still keeps `a` at `now`: while booked, and until [`KEPT_AFTER_DAYS`] after
-/// its window once served, cancelled or missed.
+/// Whether the unit still keeps `a` at `now`: until [`KEPT_AFTER_DAYS`] after its window,
+/// whatever became of it (one still booked a week after its window was missed: the person's
+/// details go with it; the hub keeps it for the back office).
 pub fn still_needed(a: &Appointment, now: i64) -> bool {
-    a.status == doorstep_core::appointment::AppointmentStatus::Booked
-        || a.to.unix_timestamp() >= now - KEPT_AFTER_DAYS * 86_400
+    a.to.unix_timestamp() >= now - KEPT_AFTER_DAYS * 86_400
 }
 
 /// What [`send_served`] did with each notice.
@@ -134,7 +134,7 @@ mod tests {
     }
 
     #[test]
-    fn the_unit_keeps_what_is_booked_and_drops_the_rest_a_week_after_its_window() {
+    fn the_unit_drops_every_appointment_a_week_after_its_window() {
         let end = datetime!(2026-12-05 11:00 +8);
         let day = 86_400;
         let at = |days: i64| end.unix_timestamp() + days * day;
@@ -144,7 +144,9 @@ mod tests {
         cancelled.cancel("申请人改期").unwrap();
         assert_eq!(cancelled.status, AppointmentStatus::Cancelled { reason: "申请人改期".into() });
         let cases = [
-            (booked(end), at(30), true, "booked, long after its window: still booked"),
+            (booked(end), at(0), true, "booked, in its window"),
+            (booked(end), at(KEPT_AFTER_DAYS), true, "booked, missed a week ago"),
+            (booked(end), at(30), false, "booked, missed a month ago: dropped"),
             (served.clone(), at(KEPT_AFTER_DAYS), true, "served, a week after"),
             (served, at(KEPT_AFTER_DAYS) + 1, false, "served, a second more"),
             (cancelled.clone(), at(1), true, "cancelled the day after"),

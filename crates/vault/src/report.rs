@@ -74,7 +74,8 @@ pub struct AuditSummary {
     pub by_action: BTreeMap<String, usize>,
     pub last_at_unix: Option<i64>,
     /// The chain of hashes and signatures verifies from the first entry to the last, and was
-    /// not started again at this unlock (a damaged log is moved aside and a new chain begun).
+    /// not started again at this unlock (a log damaged in the middle is moved aside and a new
+    /// chain begun; a torn last record, after a power loss, is only cut).
     pub chain_ok: bool,
 }
 
@@ -86,7 +87,9 @@ impl Vault {
         for e in &scan.entries {
             *by_action.entry(e.action.clone()).or_default() += 1;
         }
-        let restarted = self.recovery().audit_damaged.is_some() || self.recovery().audit_torn_tail > 0;
+        // A torn last record (the power lost mid-write) is cut at unlock and the chain holds; a
+        // log damaged in the middle was set aside and a new chain begun.
+        let restarted = self.recovery().audit_damaged.is_some();
         let chain_ok = !restarted
             && scan.torn_tail == 0
             && scan.damaged_at.is_none()

@@ -120,6 +120,9 @@ struct Listed<'a> {
     held: &'a HeldFeedback,
     #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<Content>,
+    /// Why the key did not open it (the others are listed all the same).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unopened: Option<String>,
 }
 
 /// What only the bureau's key reveals.
@@ -141,21 +144,31 @@ fn list(
 ) -> Result<(), FeedbackOfficeError> {
     let held = store.feedback_list(device)?;
     let mut rows = Vec::with_capacity(held.len());
+    let mut unopened = 0;
     for h in &held {
-        let content = match key {
-            None => None,
-            Some(key) => {
-                let f = open_held(store, h, key)?;
+        // One that does not open (sealed to another key, damaged) is listed with why; the rest
+        // are still read.
+        let (content, why) = match key.map(|key| open_held(store, h, key)) {
+            None => (None, None),
+            Some(Ok(f)) => (
                 Some(Content {
                     text: f.text.clone(),
                     contact_name: f.contact.as_ref().and_then(|c| c.name.as_ref()).map(|n| n.as_str().to_string()),
                     contact_phone: f.contact.as_ref().map(|c| c.phone.e164()),
                     visit: f.visit.clone(),
                     officer: f.officer.clone(),
-                })
+                }),
+                None,
+            ),
+            Some(Err(e)) => {
+                unopened += 1;
+                (None, Some(e.to_string()))
             }
         };
-        rows.push(Listed { held: h, content });
+        rows.push(Listed { held: h, content, unopened: why });
+    }
+    if unopened > 0 {
+        eprintln!("{unopened} feedback could not be opened with this key: their rows say why");
     }
     if json {
         let text = serde_json::to_string_pretty(&rows).map_err(std::io::Error::other)?;
@@ -197,6 +210,8 @@ fn list(
                 c.visit.as_deref().unwrap_or("-"),
                 c.officer
             )?;
+        } else if let Some(why) = &r.unopened {
+            write!(out, "\tnot opened: {}", cell(why))?;
         }
         writeln!(out)?;
     }
