@@ -42,6 +42,36 @@ pub struct SyncView {
     pub log: Vec<(i64, Outcome)>,
     /// Runs finished since the unit started (screens that show what a sync brings watch it).
     pub runs: u64,
+    /// Applications returned by the supervisor or rejected by the back office, sent from the
+    /// unit in the last [`REVISIT_DAYS`] days, with the reason: each a revisit (application id,
+    /// reason).
+    pub revisits: Vec<(String, String)>,
+}
+
+/// How long a returned or rejected application is shown as a revisit on the home screen.
+pub const REVISIT_DAYS: i64 = 30;
+
+/// The revisits the vault knows of (what the hub last said of each application it took).
+fn revisits(v: &doorstep_vault::Vault) -> Vec<(String, String)> {
+    use doorstep_sync::wire::Status;
+    let since = crate::settings::now().unix_timestamp() - REVISIT_DAYS * 86_400;
+    v.outbox()
+        .map(|o| {
+            o.into_iter()
+                // By when it left the unit (its last change here): the hub answers after that.
+                .filter(|e| e.updated_at_unix >= since)
+                .filter_map(|e| {
+                    let status: Status = serde_json::from_str(e.hub_status.as_deref()?).ok()?;
+                    match status {
+                        Status::Returned { reason, .. } | Status::Rejected { reason } => {
+                            Some((e.application_id, reason))
+                        }
+                        _ => None,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// How many runs the sync log keeps.
@@ -159,9 +189,11 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
         }
     };
     let booked = kept(&v);
+    let told = revisits(&v);
     sync.set(|s| {
         s.pending = pending(&v);
         s.facts = before;
+        s.revisits = told;
         if let Some(list) = booked {
             s.appointments = list;
         }
@@ -223,6 +255,10 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
             }
             Err(e) => warn!("sync: appointments not synced: {e}"),
         }
+        // What the hub says of the applications it took: a return or a rejection is a revisit.
+        if let Err(e) = doorstep_sync::escrow::statuses(&mut v, &mut hub) {
+            warn!("sync: the applications' statuses not asked: {e}");
+        }
         // And the feedback sealed here: out, then what the back office answered, in.
         match doorstep_sync::feedback::sync(&mut v, &mut hub, now()) {
             Ok(r) => {
@@ -233,9 +269,10 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
             Err(e) => warn!("sync: feedback not synced: {e}"),
         }
     }
-    let (left, after, booked) = (pending(&v), facts(&v), kept(&v));
+    let (left, after, booked, told) = (pending(&v), facts(&v), kept(&v), revisits(&v));
     let at = crate::settings::now().unix_timestamp();
     sync.set(|s| {
+        s.revisits = told;
         s.uploading = None;
         s.pending = left;
         s.facts = after;

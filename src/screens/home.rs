@@ -170,6 +170,9 @@ pub fn freezes(
     policy.rules.shift.freezes(&facts, crate::settings::now().unix_timestamp())
 }
 
+/// What the warnings box shows: the freezes, a follow-up that failed, the revisits.
+type Warnings = (Vec<doorstep_core::shift::Freeze>, bool, Vec<(String, String)>);
+
 #[allow(clippy::too_many_arguments)]
 fn show_freeze(
     mut commands: Commands,
@@ -179,11 +182,12 @@ fn show_freeze(
     added: Query<(), Added<FreezeLines>>,
     mut start: Query<&mut Node, With<StartVisits>>,
     follow_up: Res<crate::visit_flow::FollowUpFailed>,
-    mut shown: Local<(Vec<doorstep_core::shift::Freeze>, bool)>,
+    mut shown: Local<Warnings>,
 ) {
     let now = freezes(sync.as_deref(), &policy.0);
     let failed = follow_up.0.load(std::sync::atomic::Ordering::SeqCst);
-    if shown.0 == now && shown.1 == failed && added.is_empty() {
+    let revisits = sync.as_ref().map(|s| s.view().revisits).unwrap_or_default();
+    if shown.0 == now && shown.1 == failed && shown.2 == revisits && added.is_empty() {
         return;
     }
     for mut node in &mut start {
@@ -198,9 +202,17 @@ fn show_freeze(
             if failed {
                 l.spawn(label(Tr::new("home.follow_up_failed"), theme::BODY_SIZE, theme::ERROR));
             }
+            for (id, reason) in &revisits {
+                let short: String = id.chars().take(8).collect();
+                l.spawn(label(
+                    Tr::new("home.revisit").with("id", short).with("reason", reason),
+                    theme::BODY_SIZE,
+                    theme::ERROR,
+                ));
+            }
         });
     }
-    *shown = (now, failed);
+    *shown = (now, failed, revisits);
 }
 
 /// The list of visits kept as drafts, rebuilt when it changes.

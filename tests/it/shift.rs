@@ -119,6 +119,12 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
     let outcome = drive(&mut app, release);
     assert!(outcome.is_ok(), "{outcome:?}");
     assert_eq!(*app.world().resource::<State<Screen>>().get(), Screen::Shift);
+    // The officer, at the next unlock, is told of the revisit and why.
+    let mut officer: Vec<_> = vec![tap("锁定"), tap("民警 officer-test")];
+    officer.extend(PIN.chars().map(|c| tap(&c.to_string())));
+    officer.extend([tap("解锁"), wait("开始上门受理"), wait_long("被退回：申请表信息有误，需核对更正")]);
+    let outcome = drive(&mut app, officer);
+    assert!(outcome.is_ok(), "{outcome:?}");
     drop(app);
     std::thread::sleep(std::time::Duration::from_millis(500));
 
