@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod dev;
+pub mod files;
 pub mod outreach;
 pub mod peripherals;
 pub mod policy_files;

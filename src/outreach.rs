@@ -72,25 +72,12 @@ impl Writer {
         }
         let written = serde_json::to_vec(queue)
             .map_err(std::io::Error::other)
-            .and_then(|bytes| write_private(dir, &day_file(dir, day), &bytes));
+            .and_then(|bytes| crate::files::write_private(dir, &day_file(dir, day), &bytes));
         self.failed.store(written.is_err(), std::sync::atomic::Ordering::SeqCst);
         written?;
         *last = seq;
         Ok(())
     }
-}
-
-/// Writes `bytes` to `path` in `dir` (made owner-only), on disk before it takes its name.
-fn write_private(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-    let part = path.with_extension("part");
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&part)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&part, path)?;
-    std::fs::File::open(dir)?.sync_all()
 }
 
 /// The ticket as printed: the number large, the service, how many wait before it, when it was

@@ -110,7 +110,7 @@ pub(crate) fn hub_client(dir: &Path, vault: &mut doorstep_vault::Vault) -> anyho
     let bundle = Bundle::parse(&text).with_context(|| path.display().to_string())?;
     let hub = Hub::connect(vault, &bundle, now_unix())?;
     if !bundle.key_pem.is_empty() {
-        write_private(&path, bundle.without_key().to_toml().as_bytes())?;
+        crate::files::write_private(dir, &path, bundle.without_key().to_toml().as_bytes())?;
     }
     Ok(hub)
 }
@@ -144,7 +144,7 @@ pub fn provision(args: ProvisionArgs, vault: Option<PathBuf>, config: &Config) -
     }
     let mut vault = open(&dir, &args.open, config)?;
     vault.store_secret(TLS_KEY, bundle.key_pem.as_bytes(), now_unix())?;
-    write_private(&dir.join(BUNDLE_FILE), bundle.without_key().to_toml().as_bytes())?;
+    crate::files::write_private(&dir, &dir.join(BUNDLE_FILE), bundle.without_key().to_toml().as_bytes())?;
     vault.bind_hub(&bundle.anchor_digest(), now_unix())?;
     println!("provisioned {device} for hub {} at {}", bundle.hub_id, bundle.hub_url);
     println!(
@@ -153,20 +153,6 @@ pub fn provision(args: ProvisionArgs, vault: Option<PathBuf>, config: &Config) -
         args.bundle.display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension(format!("toml.{}.tmp", std::process::id()));
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Some(d) = path.parent() {
-        std::fs::File::open(d)?.sync_all()?;
-    }
-    Ok(())
 }
 
 pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::Result<ExitCode> {

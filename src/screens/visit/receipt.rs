@@ -164,25 +164,10 @@ pub fn save(bytes: &[u8], dir: &Path, number: &str) -> Result<PathBuf, SaveError
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
     let pdf = doorstep_devices::receipt_file::to_pdf(&image);
     let write = |path: PathBuf, data: &[u8]| -> Result<PathBuf, SaveError> {
-        use std::io::Write as _;
-        use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
-        let fail = |source| SaveError::Write { path: path.clone(), source };
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(fail)?;
-        let part = path.with_extension("part");
-        let written = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&part)
-            .and_then(|mut f| f.write_all(data).and_then(|()| f.sync_all()))
-            .and_then(|()| std::fs::rename(&part, &path))
-            .and_then(|()| std::fs::File::open(dir)?.sync_all());
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&part);
-            return Err(fail(e));
+        match crate::files::write_private(dir, &path, data) {
+            Ok(()) => Ok(path),
+            Err(source) => Err(SaveError::Write { path, source }),
         }
-        Ok(path)
     };
     let name = file_name(number);
     let png_path = write(dir.join(format!("{name}.png")), &png)?;
