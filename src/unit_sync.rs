@@ -77,6 +77,15 @@ fn revisits(v: &doorstep_vault::Vault) -> Vec<(String, String)> {
 /// How many runs the sync log keeps.
 pub const LOG_RUNS: usize = 10;
 
+impl SyncView {
+    /// Adds a run to the log, keeping the last [`LOG_RUNS`].
+    fn log_run(&mut self, at: i64, outcome: Outcome) {
+        self.log.push((at, outcome));
+        let over = self.log.len().saturating_sub(LOG_RUNS);
+        self.log.drain(..over);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The unit has no hub bundle yet.
@@ -205,9 +214,7 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
             s.last = Some(Outcome::NotProvisioned);
             // One line for a unit that stays unprovisioned, not one a minute.
             if s.log.last().is_none_or(|(_, o)| *o != Outcome::NotProvisioned) {
-                s.log.push((at, Outcome::NotProvisioned));
-                let over = s.log.len().saturating_sub(LOG_RUNS);
-                s.log.drain(..over);
+                s.log_run(at, Outcome::NotProvisioned);
             }
         });
         return;
@@ -278,9 +285,7 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
         s.facts = after;
         s.notices_refused = refused;
         s.runs += 1;
-        s.log.push((at, outcome.clone()));
-        let over = s.log.len().saturating_sub(LOG_RUNS);
-        s.log.drain(..over);
+        s.log_run(at, outcome.clone());
         if let Some(list) = booked {
             s.appointments = list;
         }
