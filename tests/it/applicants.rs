@@ -308,14 +308,7 @@ fn an_applicant_of_sixty_or_over_reuses_the_id_cards_photo() {
     ran(&vault, &tmp, all);
     std::thread::sleep(Duration::from_millis(500));
     let visit = draft_visit(&vault);
-    let v = doorstep_vault::Vault::unlock(
-        &vault,
-        "officer-test",
-        crate::sync::PIN,
-        1_790_000_000,
-        doorstep_vault::VaultConfig { reserve_bytes: 0 },
-    )
-    .unwrap();
+    let v = crate::sync::unlocked(&vault);
     let kept =
         v.load_draft(&visit.id, doorstep::visit_flow::part::PHOTO).unwrap().map(|b| b.to_vec()).unwrap_or_default();
     assert!(kept.is_empty(), "the photo taken before the reuse is not kept");

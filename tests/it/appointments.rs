@@ -11,7 +11,7 @@ use doorstep_hub::appointments::cli::{AppointmentCommand, run};
 use doorstep_hub::store::Appointments;
 use time::format_description::well_known::Rfc3339;
 
-use crate::sync::{PIN, served_unit, tempfile_dir};
+use crate::sync::{served_unit, tempfile_dir, unlocked};
 use crate::visit::{DEVICE, drive, steps, tap, unit, wait, wait_long};
 
 /// The demo visit, started from the appointment instead of a home-visit reason, with nothing
@@ -84,14 +84,7 @@ fn a_visit_from_an_appointment_is_filled_in_and_the_hub_hears_it_served() {
 
     // The hub: served, by the visit sealed on the unit.
     let sealed = {
-        let vt = doorstep_vault::Vault::unlock(
-            &vault,
-            "officer-test",
-            PIN,
-            1_790_000_000,
-            doorstep_vault::VaultConfig { reserve_bytes: 0 },
-        )
-        .unwrap();
+        let vt = unlocked(&vault);
         assert!(vt.served_notices().unwrap().is_empty(), "the notice was sent and dropped");
         let outbox = vt.outbox().unwrap();
         assert_eq!(outbox.len(), 1);

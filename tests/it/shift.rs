@@ -10,9 +10,8 @@ use doorstep_core::Policy;
 use doorstep_envelope::ApplicationId;
 use doorstep_hub::pki::Validity;
 use doorstep_hub::store::{Records, Status};
-use doorstep_vault::{Vault, VaultConfig};
 
-use crate::sync::{PIN, add_supervisor, doorstep, hub_and_vault_as, seal_one, serve, tempfile_dir, text};
+use crate::sync::{PIN, add_supervisor, doorstep, hub_and_vault_as, seal_one, serve, tempfile_dir, text, unlocked};
 use crate::visit::{DEVICE, drive, steps, tap, unit, wait, wait_long};
 
 /// The supervisor's PIN `add_supervisor` enrols.
@@ -24,10 +23,6 @@ fn supervisor_unlocks() -> Vec<doorstep::dev::scenario::ScenarioStep> {
     s.extend(SUPERVISOR_PIN.chars().map(|c| tap(&c.to_string())));
     s.extend([tap("解锁"), wait("本班次申请 · 带班领导 supervisor-test")]);
     s
-}
-
-fn unlocked(vault: &std::path::Path) -> Vault {
-    Vault::unlock(vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap()
 }
 
 #[test]

@@ -74,13 +74,17 @@ pub(crate) fn seal_one(dir: &Path, n: u64) -> String {
     v.seal(&visit, &record, &review, now).unwrap().application_id
 }
 
+/// The officer's vault at `dir`, unlocked (the tests' clock).
+pub(crate) fn unlocked(dir: &Path) -> Vault {
+    Vault::unlock(dir, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap()
+}
+
 fn states(dir: &Path) -> Vec<(String, OutboxState)> {
     states_full(dir).into_iter().map(|e| (e.application_id, e.state)).collect()
 }
 
 fn states_full(dir: &Path) -> Vec<doorstep_vault::OutboxEntry> {
-    let v = Vault::unlock(dir, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
-    v.outbox().unwrap()
+    unlocked(dir).outbox().unwrap()
 }
 
 /// A hub and this unit's vault (officer-test, made by `doorstep vault init` with the hub's
@@ -118,9 +122,7 @@ pub(crate) fn hub_and_vault_as(tmp: &Path, device: &str) -> (pki::Hub, std::path
     assert!(out.status.success(), "{}", text(&out));
     // The hub takes envelopes only from officers it has enrolled (SECURITY R24): init prints
     // the line to run there, with the officer's key.
-    let officer = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 })
-        .unwrap()
-        .user_public_key();
+    let officer = unlocked(&vault).user_public_key();
     let key = hex::encode(officer.to_bytes());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(&format!("at the hub: doorstep-hub add-officer {key}\n")), "{stdout}");

@@ -17,10 +17,10 @@ use doorstep::screens::visit::{CameraChoice, PickupOffice};
 use doorstep_core::Policy;
 use doorstep_envelope::ApplicationId;
 use doorstep_hub::pki::{self, Validity};
+use doorstep_vault::VaultConfig;
 use doorstep_vault::outbox::OutboxState;
-use doorstep_vault::{Vault, VaultConfig};
 
-use crate::sync::{PIN, add_supervisor, doorstep, hub_and_vault_as, serve, tempfile_dir, text};
+use crate::sync::{PIN, add_supervisor, doorstep, hub_and_vault_as, serve, tempfile_dir, text, unlocked};
 
 /// The unit in these tests: a demo unit (its captures are simulated), with its own hub.
 pub(crate) const DEVICE: &str = "demo-tablet-test";
@@ -154,7 +154,7 @@ fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
     std::thread::sleep(Duration::from_millis(500));
 
     // Receipted by the hub and erased from the unit; no draft left; one receipt printed.
-    let vt = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let vt = unlocked(&vault);
     let outbox = vt.outbox().unwrap();
     assert_eq!(outbox.len(), 1, "one application sealed");
     assert_eq!(outbox[0].state, OutboxState::Erased, "sent from the unit, receipted, erased");
@@ -251,7 +251,7 @@ fn a_visit_cut_off_resumes_at_its_step_after_unlock() {
         wait("开始上门受理"),
     ]);
     assert!(run_steps(&vault, third).is_ok());
-    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let v = unlocked(&vault);
     assert!(v.draft_visits().unwrap().is_empty(), "the discarded visit left nothing");
     drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
@@ -280,7 +280,7 @@ fn a_visit_is_stopped_only_with_a_reason_and_leaves_nothing_to_send() {
     ]);
     let outcome = run_steps(&vault, steps);
     assert!(outcome.is_ok(), "{outcome:?}");
-    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let v = unlocked(&vault);
     assert!(v.outbox().unwrap().is_empty(), "nothing sealed");
     assert!(v.draft_visits().unwrap().is_empty(), "nothing kept");
     drop(v);
@@ -302,7 +302,7 @@ fn a_provisioned_unit_refuses_to_seal_simulated_captures() {
     let outcome = run_visit_steps(&vault, &tmp.join("receipts"), demo, vec![refused]);
     assert!(outcome.is_ok(), "{outcome:?}");
     std::thread::sleep(Duration::from_millis(500));
-    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let v = unlocked(&vault);
     assert!(v.outbox().unwrap().is_empty(), "nothing sealed");
     assert_eq!(v.draft_visits().unwrap().len(), 1, "the visit is kept as a draft");
     drop(v);
@@ -345,7 +345,7 @@ fn a_sealed_visit_cut_off_resumes_at_its_receipt() {
     again.extend([wait("继续这次受理吗"), wait("回执"), tap("继续"), wait("打印回执"), wait("受理编号 DS")]);
     let outcome = run_steps(&vault, again);
     assert!(outcome.is_ok(), "{outcome:?}");
-    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let v = unlocked(&vault);
     assert_eq!(v.outbox().unwrap().len(), 1, "sealed once");
     drop(v);
     let visit = draft_visit(&vault);
@@ -377,7 +377,7 @@ fn a_visit_stopped_after_payment_records_the_refund() {
     let outcome = run_visit_steps(&vault, &tmp.join("receipts"), demo_until("封存后"), stop);
     assert!(outcome.is_ok(), "{outcome:?}");
     std::thread::sleep(Duration::from_millis(500));
-    let v = Vault::unlock(&vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let v = unlocked(&vault);
     assert!(v.outbox().unwrap().is_empty(), "nothing sealed");
     assert!(v.draft_visits().unwrap().is_empty(), "nothing kept");
     drop(v);
@@ -389,7 +389,7 @@ pub(crate) fn sealed(
     vault: &std::path::Path,
     hub: &pki::Hub,
 ) -> (doorstep_envelope::ApplicationRecord, doorstep_core::Visit) {
-    let v = Vault::unlock(vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let v = unlocked(vault);
     let outbox = v.outbox().unwrap();
     assert_eq!(outbox.len(), 1, "sealed once");
     let bytes = v.envelope_bytes(&outbox[0].application_id).unwrap();
@@ -405,7 +405,7 @@ pub(crate) fn sealed(
 
 /// The visit in hand as its last draft keeps it (the vault's only draft visit).
 pub(crate) fn draft_visit(vault: &std::path::Path) -> doorstep_core::Visit {
-    let v = Vault::unlock(vault, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let v = unlocked(vault);
     let drafts = v.draft_visits().unwrap();
     let kept = v.load_draft(&drafts[0], doorstep::visit_flow::VISIT_PART).unwrap().expect("the visit's draft");
     serde_json::from_slice(&kept).unwrap()
