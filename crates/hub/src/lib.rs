@@ -23,6 +23,7 @@ pub mod appointments;
 pub mod export;
 pub mod feedback;
 mod files;
+pub mod metrics;
 pub mod pki;
 pub mod report;
 pub mod server;

@@ -31,6 +31,7 @@ use std::sync::{Arc, Mutex};
 use doorstep_envelope::SigningKey;
 use doorstep_sync::wire::{self, ErrorBody, Status};
 
+use crate::metrics::Metrics;
 use crate::pki::{self, Devices};
 use crate::store::{Store, StoreError};
 pub use route::{Call, parse};
@@ -116,6 +117,8 @@ pub struct Service<S: Store> {
     in_flight: Mutex<HashMap<String, String>>,
     /// The clock, in unix seconds (tests set it).
     pub now: fn() -> i64,
+    /// What `/metrics` publishes (`crate::metrics`).
+    pub metrics: Arc<Metrics>,
 }
 
 fn unix_now() -> i64 {
@@ -137,22 +140,8 @@ impl Drop for InFlight<'_> {
 /// Logs a request: method, route, status, device and application id, and the refusal's code;
 /// never a header's or the body's contents, nor a reply's message.
 pub fn log(method: &str, path: &str, device: Option<&str>, reply: &Reply) {
-    let (route, id) = match wire::route(path) {
-        Some(wire::Route::Envelope(id)) => ("envelope", id),
-        Some(wire::Route::Receipt(id)) => ("receipt", id),
-        Some(wire::Route::Status(id)) => ("status", id),
-        Some(wire::Route::Manifests) => ("manifests", "-".into()),
-        Some(wire::Route::Appointments) => ("appointments", "-".into()),
-        Some(wire::Route::Served(id)) => ("served", id),
-        Some(wire::Route::FeedbackList) => ("feedback-list", "-".into()),
-        Some(wire::Route::Feedback(id)) => ("feedback", id),
-        None => ("unknown", "-".into()),
-    };
-    // A method is printed only when it is one we know (the rest is input).
-    let method = match method {
-        m @ ("HEAD" | "PATCH" | "GET" | "POST" | "PUT" | "DELETE" | "OPTIONS") => m,
-        _ => "other",
-    };
+    let (route, id) = route_of(path);
+    let method = known_method(method);
     let (status, device, code) = (reply.status, device.unwrap_or("-"), reply.code().unwrap_or("-"));
     if status >= 500 {
         tracing::error!(
@@ -169,6 +158,51 @@ pub fn log(method: &str, path: &str, device: Option<&str>, reply: &Reply) {
             method = %method, route = %route, status, device = %device, id = %id, code = %code,
             "request"
         );
+    }
+}
+
+/// A path's route, and the application (or appointment, or feedback) id it names.
+fn route_of(path: &str) -> (&'static str, String) {
+    match wire::route(path) {
+        Some(wire::Route::Envelope(id)) => ("envelope", id),
+        Some(wire::Route::Receipt(id)) => ("receipt", id),
+        Some(wire::Route::Status(id)) => ("status", id),
+        Some(wire::Route::Manifests) => ("manifests", "-".into()),
+        Some(wire::Route::Appointments) => ("appointments", "-".into()),
+        Some(wire::Route::Served(id)) => ("served", id),
+        Some(wire::Route::FeedbackList) => ("feedback-list", "-".into()),
+        Some(wire::Route::Feedback(id)) => ("feedback", id),
+        None => ("unknown", "-".into()),
+    }
+}
+
+/// A method as logged and counted: only one we know (the rest is input).
+fn known_method(method: &str) -> &'static str {
+    match method {
+        "HEAD" => "HEAD",
+        "PATCH" => "PATCH",
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Counts a request in the hub's metrics: its method and route, its status, its refusal's
+/// code (the in-flight answer, a "wait", is not a refusal), its body's bytes when it is a
+/// chunk, and a store error.
+fn count(metrics: &Metrics, method: &str, path: &str, body: usize, reply: &Reply) {
+    let method = known_method(method);
+    metrics.request(&format!("{method} {}", route_of(path).0), reply.status);
+    if method == "PATCH" {
+        metrics.upload_bytes(body as u64);
+    }
+    match reply.code() {
+        Some("store") => metrics.store_error(),
+        Some(code) if reply.status >= 400 && reply.status != wire::STATUS_IN_FLIGHT => metrics.refusal(code),
+        _ => {}
     }
 }
 
@@ -210,6 +244,7 @@ impl<S: Store> Service<S> {
             trusted: fresh::Fresh::new(dir.join("hub.toml"), Box::new(move || pki::load_config(&dir)?.trusted())),
             in_flight: Mutex::new(HashMap::new()),
             now: unix_now,
+            metrics: Arc::new(Metrics::new()),
         })
     }
 
@@ -255,6 +290,7 @@ impl<S: Store> Service<S> {
             Err(reply) => (None, reply),
         };
         log(req.method, req.path, device.as_deref(), &reply);
+        count(&self.metrics, req.method, req.path, req.body.len(), &reply);
         reply
     }
 

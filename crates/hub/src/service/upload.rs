@@ -267,7 +267,9 @@ impl<S: Store> Service<S> {
             received_at_unix: now,
         };
         // Durable before the receipt leaves.
+        let started = std::time::Instant::now();
         self.store.commit(id, bytes, &received, &receipt)?;
+        self.metrics.commit(started.elapsed().as_secs_f64());
         Ok(Reply::receipt(receipt))
     }
 }
