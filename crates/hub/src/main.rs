@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use doorstep_hub::pki::{self, Hub, Validity};
-use doorstep_hub::store::{BackOffice, SledStore};
+use doorstep_hub::store::{AnyStore, BackOffice, Location, PgStore, SledStore};
 
 #[derive(Parser)]
 #[command(name = "doorstep-hub", about = "The bureau's receiving hub for doorstep tablets")]
@@ -44,6 +44,12 @@ enum Command {
         /// opens what it sealed.
         #[arg(long, requires = "demo")]
         bureau_secret: Option<PathBuf>,
+        /// Keep the hub's data in a PostgreSQL database
+        /// (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE) instead of the hub's folder:
+        /// several hubs may then serve from it. The database must exist; its tables are made
+        /// now, and migrated at each start.
+        #[arg(long)]
+        store: Option<String>,
     },
     /// Enroll a tablet: a client certificate from the CA and a provisioning bundle for
     /// `doorstep provision`.
@@ -63,7 +69,16 @@ enum Command {
     /// takes it from its next envelope.
     AddOfficer { key: String },
     /// Serve the API until stopped.
-    Serve,
+    Serve {
+        /// Listen here instead of hub.toml's `listen`: for a second hub process on this
+        /// machine, serving from the same PostgreSQL store.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Publish /metrics (Prometheus text) on this local address (e.g. 127.0.0.1:9464),
+        /// instead of hub.toml's `metrics`; plain HTTP, unauthenticated.
+        #[arg(long)]
+        metrics: Option<String>,
+    },
     /// The back office: open approved applications with the bureau's private key and write one
     /// folder each (photo, fingerprints, signature, the form as JSON). Works while `serve` runs:
     /// the hub hands over the sealed envelopes and never sees the key.
@@ -170,14 +185,23 @@ enum Verdict {
     Reject,
 }
 
-/// The hub's records: through the admin socket when `serve` is running on this folder (it
-/// holds the store), otherwise from the store itself.
+/// The hub's records. The embedded store: through the admin socket when `serve` is running
+/// on this folder (it holds the store), otherwise from the store itself. PostgreSQL: from the
+/// database, which the serving hubs share.
 fn records(hub: &Hub) -> anyhow::Result<Box<dyn BackOffice>> {
-    if let Some(admin) = doorstep_hub::admin::AdminClient::connect(&hub.dir) {
+    let location = Location::parse(hub.config.store.as_deref())?;
+    if location == Location::Embedded
+        && let Some(admin) = doorstep_hub::admin::AdminClient::connect(&hub.dir)
+    {
         return Ok(Box::new(admin));
     }
-    let store = SledStore::open(&hub.dir.join("store"))?;
-    for line in store.recovery().report() {
+    let (store, report) = AnyStore::open(&hub.dir, hub.config.store.as_deref())?;
+    let said = match &store {
+        AnyStore::Sled(_) => report,
+        // Whether receipts wait for a standby is the serving hub's to log.
+        AnyStore::Pg(db) => db.migrated().report(),
+    };
+    for line in said {
         eprintln!("doorstep-hub: {line}");
     }
     Ok(Box::new(store))
@@ -185,12 +209,24 @@ fn records(hub: &Hub) -> anyhow::Result<Box<dyn BackOffice>> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Init { dir, hosts, listen, url, demo, bureau_secret } => {
+        Command::Init { dir, hosts, listen, url, demo, bureau_secret, store } => {
+            // The database is checked (and its tables made) before the hub's folder is.
+            if let Some(store) = &store
+                && let Location::Postgres(address) = Location::parse(Some(store))?
+            {
+                let db = PgStore::open(address).context("the hub's PostgreSQL store")?;
+                for line in db.report() {
+                    println!("{line}");
+                }
+            }
             let port = listen.rsplit_once(':').map(|(_, p)| p).unwrap_or("8443");
             let url = url.unwrap_or_else(|| format!("https://{}:{port}", hosts.first().map_or("localhost", |h| h)));
             let mut hub = pki::init(&dir, &hosts, &listen, &url)?;
             if demo {
                 hub.make_demo()?;
+            }
+            if let Some(store) = &store {
+                hub.use_store(store)?;
             }
             if let Some(path) = &bureau_secret {
                 let secret =
@@ -199,6 +235,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let kind = if demo { "demo hub" } else { "hub" };
             println!("{kind} {} created in {}", hub.config.hub_id, dir.display());
+            if store.is_some() {
+                println!("  its data: in PostgreSQL (store in {}/hub.toml)", dir.display());
+            }
             println!(
                 "  private CA (signs the hub and each tablet): {}/ca.pem, key {}/ca-key.pem",
                 dir.display(),
@@ -223,8 +262,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Hub::open(&cli.hub)?.revoke(&name)?;
             println!("revoked {name}: the hub refuses it from its next request");
         }
-        Command::Serve => {
-            let hub = Hub::open(&cli.hub)?;
+        Command::Serve { listen, metrics } => {
+            let mut hub = Hub::open(&cli.hub)?;
+            if let Some(listen) = listen {
+                hub.config.listen = listen;
+            }
+            if let Some(metrics) = metrics {
+                hub.config.metrics = Some(metrics);
+            }
             // SIGINT or SIGTERM (systemd's stop): stop taking requests, close the store (an
             // envelope being stored is finished; if its reply is lost, its tablet asks again)
             // and the admin socket, and exit. Caught from before the hub says it serves: a stop
@@ -252,6 +297,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "hub {} serving on https://{} (tablets use {})",
                 hub.config.hub_id, running.addr, hub.config.url
             ));
+            if let Some(m) = &running.metrics {
+                say(format!("metrics on http://{}/metrics", m.addr));
+            }
             let _ = stopped.recv();
             drop(running);
             say(format!("hub {} stopped", hub.config.hub_id));
@@ -315,6 +363,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             doorstep_hub::feedback::cli::run(office.as_ref(), command, time::OffsetDateTime::now_utc(), &mut out)?;
         }
         Command::RebuildIndex => {
+            if Location::parse(Hub::open(&cli.hub)?.config.store.as_deref())? != Location::Embedded {
+                anyhow::bail!("this hub's data is in PostgreSQL, which keeps no index of the hub's to rebuild");
+            }
             if doorstep_hub::admin::AdminClient::connect(&cli.hub).is_some() {
                 anyhow::bail!("a hub is serving {}: stop it first", cli.hub.display());
             }

@@ -91,6 +91,15 @@ pub struct HubConfig {
     /// demo-unit`).
     #[serde(default)]
     pub demo: bool,
+    /// Where the hub keeps its data: absent (or `"embedded"`) for the store in the hub's
+    /// folder, or a PostgreSQL address, `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`,
+    /// for a database several hubs share (`init --store`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+    /// Where `serve` publishes `/metrics` in the Prometheus text format (a local address,
+    /// e.g. `127.0.0.1:9464`); absent: not published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<String>,
 }
 
 /// `[limits]` in `hub.toml`: timeouts and caps that keep the hub up under abuse (SECURITY
@@ -276,6 +285,8 @@ pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> Result<Hub
         officers: Vec::new(),
         limits: Limits::default(),
         demo: false,
+        store: None,
+        metrics: None,
     };
     let path = dir.join("hub.toml");
     write_public(&path, &toml_text(&config, &path)?)?;
@@ -364,6 +375,13 @@ impl Hub {
         if !self.config.officers.contains(&key) {
             self.config.officers.push(key);
         }
+        self.save_config()
+    }
+
+    /// Keeps the hub's data at `store` (`init --store`): a PostgreSQL address, or
+    /// `"embedded"`. The caller has checked that it opens.
+    pub fn use_store(&mut self, store: &str) -> Result<(), PkiError> {
+        self.config.store = Some(store.to_string());
         self.save_config()
     }
 

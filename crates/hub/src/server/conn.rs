@@ -19,7 +19,7 @@ use rustls::ServerConfig;
 
 use super::gate::{Admission, Gate, Proof, Ticket};
 use crate::service::{Reply, Request, Service};
-use crate::store::SledStore;
+use crate::store::AnyStore;
 
 /// What the accept loop needs to know of `[limits]`.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +78,7 @@ const EVICTION_WAIT: Duration = Duration::from_secs(1);
 pub(super) async fn accept_loop(
     listener: tokio::net::TcpListener,
     tls: Arc<ServerConfig>,
-    service: Arc<Service<SledStore>>,
+    service: Arc<Service<AnyStore>>,
     caps: Caps,
     mut stopped: tokio::sync::oneshot::Receiver<()>,
 ) {
@@ -164,7 +164,7 @@ async fn serve_connection(
     acceptor: tokio_rustls::TlsAcceptor,
     tcp: tokio::net::TcpStream,
     peer: SocketAddr,
-    service: Arc<Service<SledStore>>,
+    service: Arc<Service<AnyStore>>,
     caps: Caps,
     logs: &Logs,
     mut ticket: Ticket,
@@ -269,7 +269,7 @@ async fn read_body(mut body: Incoming, deadline: Duration) -> Result<Vec<u8>, Re
 }
 
 async fn respond(
-    service: Arc<Service<SledStore>>,
+    service: Arc<Service<AnyStore>>,
     certificate: Arc<Vec<u8>>,
     req: hyper::Request<Incoming>,
     body_deadline: Duration,

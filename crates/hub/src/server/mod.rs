@@ -15,7 +15,7 @@ use rustls::server::WebPkiClientVerifier;
 
 use crate::pki::{Hub, Limits};
 use crate::service::Service;
-use crate::store::SledStore;
+use crate::store::AnyStore;
 
 /// Why the hub cannot serve.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,8 @@ pub enum ServerError {
     Rustls(#[from] rustls::Error),
     #[error("the hub's client certificate verifier: {0}")]
     Verifier(#[from] rustls::server::VerifierBuilderError),
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
     #[error("{what}: {source}")]
     Io { what: String, source: std::io::Error },
 }
@@ -60,6 +62,8 @@ pub struct Running {
     /// The admin socket (`None` when it could not be made; `status`, `decide` and `export`
     /// then need the hub stopped).
     _admin: Option<crate::admin::Admin>,
+    /// `/metrics`, when `hub.toml` (or `serve --metrics`) names an address.
+    pub metrics: Option<crate::metrics::MetricsServer>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -85,36 +89,44 @@ pub fn start(hub: &Hub, listen: &str) -> Result<Running, ServerError> {
 /// listen yet: `serve` starts it, dropping it closes the store.
 pub struct Opened {
     tls: Arc<ServerConfig>,
-    service: Arc<Service<SledStore>>,
+    service: Arc<Service<AnyStore>>,
     dir: std::path::PathBuf,
     limits: Limits,
+    metrics: Option<String>,
 }
 
 /// Opens the hub's store (rebuilding its index if it must) and readies its TLS and service.
 pub fn open(hub: &Hub) -> Result<Opened, ServerError> {
     let tls = Arc::new(tls_config(hub)?);
-    let store = SledStore::open(&hub.dir.join("store"))?;
-    for line in store.recovery().report() {
+    let (store, report) = AnyStore::open(&hub.dir, hub.config.store.as_deref())?;
+    for line in report {
         tracing::warn!("{line}");
     }
     let service = Arc::new(Service::new(store, hub)?);
-    Ok(Opened { tls, service, dir: hub.dir.clone(), limits: hub.config.limits.clone() })
+    Ok(Opened {
+        tls,
+        service,
+        dir: hub.dir.clone(),
+        limits: hub.config.limits.clone(),
+        metrics: hub.config.metrics.clone(),
+    })
 }
 
 impl Opened {
     /// Makes the admin socket and serves on `listen` until the returned handle is dropped.
     pub fn serve(self, listen: &str) -> Result<Running, ServerError> {
-        let Opened { tls, service, dir, limits } = self;
-        serve(tls, service, &dir, &limits, listen)
+        let Opened { tls, service, dir, limits, metrics } = self;
+        serve(tls, service, &dir, &limits, listen, metrics.as_deref())
     }
 }
 
 fn serve(
     tls: Arc<ServerConfig>,
-    service: Arc<Service<SledStore>>,
+    service: Arc<Service<AnyStore>>,
     dir: &std::path::Path,
     limits: &Limits,
     listen: &str,
+    metrics: Option<&str>,
 ) -> Result<Running, ServerError> {
     let admin = match crate::admin::serve(&crate::admin::socket_path(dir), service.store.clone()) {
         Ok(a) => Some(a),
@@ -131,6 +143,7 @@ fn serve(
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(io("the runtime".into()))?;
     let listener = runtime.block_on(async { bind(listen) }).map_err(io(format!("listen on {listen}")))?;
     let addr = listener.local_addr().map_err(io(format!("listen on {listen}")))?;
+    let metrics = metrics.map(|at| crate::metrics::serve(at, service.metrics.clone(), runtime.handle())).transpose()?;
     let caps = caps(limits, open_file_limit());
     tracing::info!(
         max_connections = caps.total,
@@ -161,7 +174,7 @@ fn serve(
     let thread = std::thread::spawn(move || {
         runtime.block_on(conn::accept_loop(listener, tls, service, caps, stopped));
     });
-    Ok(Running { addr, _admin: admin, stop: Some(stop), thread: Some(thread) })
+    Ok(Running { addr, _admin: admin, metrics, stop: Some(stop), thread: Some(thread) })
 }
 
 /// Connections the kernel queues for the hub to accept (capped by `net.core.somaxconn`): a

@@ -1,8 +1,9 @@
 //! The hub's storage behind four traits, [`Records`] (what the back office reads and decides),
 //! [`Appointments`] (the back office's appointments, each for one device), [`FeedbackBox`]
 //! (feedback sealed on the units, answered by the back office) and [`Store`] (what
-//! the API needs besides), with sled and segment files as the default ([`SledStore`]). The traits are the seam a PostgreSQL store will implement: nothing above
-//! this module knows about sled or files.
+//! the API needs besides), with sled and segment files as the default ([`SledStore`]) and PostgreSQL for a hub that
+//! outgrows one machine ([`PgStore`], in `pg`); [`AnyStore`] is the one `hub.toml` names.
+//! Nothing above this module knows about sled, files or SQL.
 //!
 //! Everything a reply promises (an offset, a receipt) is on the disk before the reply is sent,
 //! and while an upload is being committed nothing is said of it (see `Service::handle`).
@@ -20,12 +21,14 @@
 //! Files and folders are their owner's only (0600, 0700) from their creation; sled's own
 //! files are made with the process's umask, inside a 0700 folder, and tightened at open.
 
+mod any;
 mod appointments;
 mod feedback;
 mod frame;
 mod index;
 mod journal;
 mod open;
+pub mod pg;
 mod segments;
 
 use std::path::PathBuf;
@@ -35,8 +38,10 @@ use doorstep_core::feedback::Escalation;
 use doorstep_core::policy::FeedbackKind;
 use serde::{Deserialize, Serialize};
 
+pub use any::{AnyStore, Location};
 pub use doorstep_sync::wire::Status;
 pub use index::SledStore;
+pub use pg::PgStore;
 
 pub(crate) use crate::files::private_dir;
 
@@ -107,6 +112,12 @@ pub enum StoreError {
     Refused(String),
     #[error("hub store: {0}")]
     Io(#[from] std::io::Error),
+    /// The PostgreSQL store's database refused or failed a request, or could not be reached.
+    #[error("hub store (PostgreSQL): {0}")]
+    Postgres(#[from] postgres::Error),
+    /// The store cannot take the request now (the message says why); asking again may work.
+    #[error("hub store: {0}")]
+    Unavailable(String),
     /// An fsync failed: what was written may not be on the disk, and a second fsync can
     /// succeed without having written it (Linux drops the failed pages). The store refuses
     /// everything from then on; the hub must be restarted, and reads only what is durable.

@@ -1,0 +1,311 @@
+//! Envelopes, receipts, partial uploads, counters, device keys, manifests and verdicts in
+//! PostgreSQL: [`Records`] and [`Store`] for [`PgStore`].
+
+use postgres::Row;
+use postgres::types::ToSql;
+
+use super::PgStore;
+use crate::store::{Received, Records, Status, Store, StoreError, Upload, undecidable};
+
+/// A count or size as PostgreSQL's `bigint` (every one the hub keeps is far below 2^63).
+pub(super) fn big(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Refused(format!("{n} is too large for the store")))
+}
+
+fn unsigned(n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| StoreError::Damaged(format!("a negative size or count in the database: {n}")))
+}
+
+/// A status's state, kept in its own column so that a verdict's condition is one comparison.
+fn state(status: &Status) -> &'static str {
+    match status {
+        Status::Received => "received",
+        Status::Approved { .. } => "approved",
+        Status::Returned { .. } => "returned",
+        Status::Accepted => "accepted",
+        Status::Rejected { .. } => "rejected",
+    }
+}
+
+pub(super) fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Damaged(e.to_string()))
+}
+
+pub(super) fn parse<T: for<'de> serde::Deserialize<'de>>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Damaged(e.to_string()))
+}
+
+const RECEIVED: &str = "SELECT id, digest, device, device_id, size, device_counter, received_at_unix FROM envelopes";
+
+fn received_row(row: &Row) -> Result<(String, Received), StoreError> {
+    Ok((
+        row.get(0),
+        Received {
+            digest: row.get(1),
+            device: row.get(2),
+            device_id: row.get(3),
+            size: unsigned(row.get(4))?,
+            device_counter: unsigned(row.get(5))?,
+            received_at_unix: row.get(6),
+        },
+    ))
+}
+
+const UPLOAD: &str = "SELECT id, digest, length, device, started_at_unix, touched_at_unix, held FROM uploads";
+
+fn upload_row(row: &Row) -> Result<(String, Upload), StoreError> {
+    Ok((
+        row.get(0),
+        Upload {
+            digest: row.get(1),
+            length: unsigned(row.get(2))?,
+            device: row.get(3),
+            started_at_unix: row.get(4),
+            touched_at_unix: row.get(5),
+            offset: unsigned(row.get(6))?,
+        },
+    ))
+}
+
+impl PgStore {
+    fn one<T>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        f: impl FnOnce(&Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        self.with(|c| c.query_opt(sql, params)?.as_ref().map(f).transpose())
+    }
+
+    /// Sets a status without the back office's checks: for tests and repairs only.
+    pub fn set_status(&self, id: &str, status: &Status) -> Result<(), StoreError> {
+        let text = json(status)?;
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO statuses (id, state, status) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, status = excluded.status",
+                &[&id, &state(status), &text],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+impl Records for PgStore {
+    fn received(&self, id: &str) -> Result<Option<Received>, StoreError> {
+        Ok(self.one(&format!("{RECEIVED} WHERE id = $1"), &[&id], received_row)?.map(|(_, r)| r))
+    }
+
+    fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError> {
+        self.with(|c| c.query(&format!("{RECEIVED} ORDER BY id"), &[])?.iter().map(received_row).collect())
+    }
+
+    fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.one("SELECT envelope FROM envelopes WHERE id = $1", &[&id], |r| Ok(r.get(0)))
+    }
+
+    fn status(&self, id: &str) -> Result<Option<Status>, StoreError> {
+        self.with(|c| {
+            let row = c.query_one(
+                "SELECT (SELECT status FROM statuses WHERE id = $1),
+                        EXISTS (SELECT 1 FROM envelopes WHERE id = $1)",
+                &[&id],
+            )?;
+            let status: Option<String> = row.get(0);
+            let held: bool = row.get(1);
+            match status {
+                Some(text) => Ok(Some(parse(&text)?)),
+                None => Ok(held.then_some(Status::Received)),
+            }
+        })
+    }
+
+    fn decide(&self, id: &str, verdict: &Status) -> Result<(), StoreError> {
+        if !matches!(verdict, Status::Accepted | Status::Rejected { .. }) {
+            return Err(StoreError::Refused("a verdict is accepted or rejected".into()));
+        }
+        let text = json(verdict)?;
+        // Taken only from `approved`: of two back offices deciding at once, one changes the
+        // row and the other is told why it cannot.
+        let changed = self.with(|c| {
+            Ok(c.execute(
+                "UPDATE statuses SET state = $2, status = $3 WHERE id = $1 AND state = 'approved'",
+                &[&id, &state(verdict), &text],
+            )?)
+        })?;
+        if changed == 1 {
+            return Ok(());
+        }
+        let why = undecidable(id, self.status(id)?.as_ref())
+            .unwrap_or_else(|| format!("{id} changed while it was being decided; look at it again"));
+        Err(StoreError::Refused(why))
+    }
+}
+
+impl Store for PgStore {
+    fn upload(&self, id: &str) -> Result<Option<Upload>, StoreError> {
+        Ok(self.one(&format!("{UPLOAD} WHERE id = $1"), &[&id], upload_row)?.map(|(_, u)| u))
+    }
+
+    fn uploads(&self) -> Result<Vec<(String, Upload)>, StoreError> {
+        self.with(|c| c.query(&format!("{UPLOAD} ORDER BY id"), &[])?.iter().map(upload_row).collect())
+    }
+
+    fn append(&self, id: &str, upload: &Upload, chunk: &[u8]) -> Result<u64, StoreError> {
+        let len = big(chunk.len() as u64)?;
+        let offset = big(upload.offset)?;
+        // When it last grew, as the default store's file times say it.
+        let now = unix_now().max(upload.started_at_unix);
+        self.transaction(|tx| {
+            if upload.offset == 0 {
+                // A start (or a start again): the head, and this chunk as its only bytes.
+                tx.execute(
+                    "INSERT INTO uploads (id, digest, length, device, started_at_unix, touched_at_unix, held)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (id) DO UPDATE SET digest = excluded.digest, length = excluded.length,
+                         device = excluded.device, started_at_unix = excluded.started_at_unix,
+                         touched_at_unix = excluded.touched_at_unix, held = excluded.held",
+                    &[&id, &upload.digest, &big(upload.length)?, &upload.device, &upload.started_at_unix, &now, &len],
+                )?;
+                tx.execute("DELETE FROM upload_chunks WHERE id = $1", &[&id])?;
+            } else {
+                // Grows only from where the caller found it: another hub that appended
+                // meanwhile makes this one fail, and its tablet asks where to resume.
+                let grown = tx.execute(
+                    "UPDATE uploads SET held = held + $3, touched_at_unix = $4 WHERE id = $1 AND held = $2",
+                    &[&id, &offset, &len, &now],
+                )?;
+                if grown != 1 {
+                    return Err(StoreError::Damaged(format!(
+                        "upload {id} does not hold {} bytes (it changed or was dropped meanwhile)",
+                        upload.offset
+                    )));
+                }
+            }
+            tx.execute("INSERT INTO upload_chunks (id, at, bytes) VALUES ($1, $2, $3)", &[&id, &offset, &chunk])?;
+            Ok(((), true))
+        })?;
+        Ok(upload.offset + chunk.len() as u64)
+    }
+
+    fn upload_bytes(&self, id: &str) -> Result<Vec<u8>, StoreError> {
+        self.with(|c| {
+            let mut bytes = Vec::new();
+            for row in c.query("SELECT bytes FROM upload_chunks WHERE id = $1 ORDER BY at", &[&id])? {
+                bytes.extend_from_slice(row.get::<_, &[u8]>(0));
+            }
+            Ok(bytes)
+        })
+    }
+
+    fn drop_upload(&self, id: &str) -> Result<(), StoreError> {
+        // Its chunks go with it (ON DELETE CASCADE).
+        self.with(|c| {
+            c.execute("DELETE FROM uploads WHERE id = $1", &[&id])?;
+            Ok(())
+        })
+    }
+
+    fn receipt(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.one("SELECT receipt FROM envelopes WHERE id = $1", &[&id], |r| Ok(r.get(0)))
+    }
+
+    fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<(), StoreError> {
+        let r = received;
+        self.transaction(|tx| {
+            let stored = tx.execute(
+                "INSERT INTO envelopes (id, digest, device, device_id, size, device_counter, received_at_unix, envelope, receipt)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+                &[
+                    &id,
+                    &r.digest,
+                    &r.device,
+                    &r.device_id,
+                    &big(r.size)?,
+                    &big(r.device_counter)?,
+                    &r.received_at_unix,
+                    &envelope,
+                    &receipt,
+                ],
+            )?;
+            if stored == 0 {
+                // Another hub committed this id first (its tablet sent it to both): the same
+                // bytes are held, and either receipt names them; other bytes are refused.
+                let held: String = tx.query_one("SELECT digest FROM envelopes WHERE id = $1", &[&id])?.get(0);
+                if held != r.digest {
+                    return Err(StoreError::Refused(format!("the hub holds application {id} with another digest")));
+                }
+            }
+            tx.execute(
+                "INSERT INTO counters (device_id, counter, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&r.device_id, &big(r.device_counter)?, &id],
+            )?;
+            tx.execute("DELETE FROM uploads WHERE id = $1", &[&id])?;
+            // Committed with `synchronous_commit = on` (see `Pool::connect`): when this
+            // returns, the envelope is on the database's disk, and on its synchronous
+            // standby's when `synchronous_standby_names` names one.
+            Ok(((), true))
+        })
+    }
+
+    fn claim_counter(&self, device_id: &str, counter: u64, id: &str) -> Result<Option<String>, StoreError> {
+        let counter = big(counter)?;
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO counters (device_id, counter, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&device_id, &counter, &id],
+            )?;
+            let holder: String = c
+                .query_one("SELECT id FROM counters WHERE device_id = $1 AND counter = $2", &[&device_id, &counter])?
+                .get(0);
+            Ok((holder != id).then_some(holder))
+        })
+    }
+
+    fn bind_device_key(&self, device: &str, key: [u8; 32]) -> Result<Option<[u8; 32]>, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO device_keys (device, key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&device, &&key[..]],
+            )?;
+            let bound: Vec<u8> = c.query_one("SELECT key FROM device_keys WHERE device = $1", &[&device])?.get(0);
+            let bound = <[u8; 32]>::try_from(bound.as_slice())
+                .map_err(|_| StoreError::Damaged(format!("device {device}'s key is not 32 bytes")))?;
+            Ok((bound != key).then_some(bound))
+        })
+    }
+
+    fn manifest(&self, device: &str, batch: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.one("SELECT bytes FROM manifests WHERE device = $1 AND batch = $2", &[&device, &batch], |r| Ok(r.get(0)))
+    }
+
+    fn put_manifest(
+        &self,
+        device: &str,
+        batch: &str,
+        bytes: &[u8],
+        decisions: &[(String, Status)],
+    ) -> Result<(), StoreError> {
+        let encoded: Vec<(&str, &str, String)> =
+            decisions.iter().map(|(id, s)| Ok((id.as_str(), state(s), json(s)?))).collect::<Result<_, StoreError>>()?;
+        self.transaction(|tx| {
+            tx.execute(
+                "INSERT INTO manifests (device, batch, bytes) VALUES ($1, $2, $3)
+                 ON CONFLICT (device, batch) DO UPDATE SET bytes = excluded.bytes",
+                &[&device, &batch, &bytes],
+            )?;
+            // An application already in a batch keeps its first status (and any verdict on
+            // it): a status its tablet settled on never changes.
+            let insert =
+                tx.prepare("INSERT INTO statuses (id, state, status) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")?;
+            for (id, state, text) in &encoded {
+                tx.execute(&insert, &[id, state, text])?;
+            }
+            Ok(((), true))
+        })
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
