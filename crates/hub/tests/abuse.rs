@@ -9,7 +9,9 @@
 //! from 127.0.0.1.
 
 mod common;
+mod pg;
 mod served;
+mod stores;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::Command;
@@ -87,7 +89,7 @@ fn idle_connections(
 }
 
 fn hub_with(d: &std::path::Path, limits: Limits) -> (Hub, Bundle, Vec<SealedEnvelope>) {
-    let (mut hub, _) = common::hub_on_free_port(d);
+    let (mut hub, _) = stores::hub_on_free_port(d);
     hub.config.limits = limits;
     std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&hub.config).unwrap()).unwrap();
     let b = common::bundle(&hub, "tablet-0", Validity::days(1));

@@ -3,11 +3,13 @@
 //! with its real certificate, sees only its own and marks only its own served, once.
 
 mod common;
+mod pg;
+mod stores;
 
 use doorstep_hub::admin::AdminClient;
 use doorstep_hub::appointments::BookError;
 use doorstep_hub::appointments::cli::{AppointmentCommand, run};
-use doorstep_hub::pki::{self, Bundle, Hub, Validity};
+use doorstep_hub::pki::{Bundle, Hub, Validity};
 use doorstep_hub::store::Appointments;
 use doorstep_sync::client::{HubClient, SyncError};
 use doorstep_sync::wire::{self, AppointmentStatus};
@@ -50,7 +52,7 @@ fn office(hub: &Hub, book: &dyn Appointments, command: AppointmentCommand) -> Re
 #[test]
 fn each_tablet_sees_and_serves_only_its_own_appointments() {
     let d = tempfile::tempdir().unwrap();
-    let hub = pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    let hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0");
     let (a, b) =
         (common::bundle(&hub, "tablet-a", Validity::days(1)), common::bundle(&hub, "tablet-b", Validity::days(1)));
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
@@ -146,7 +148,7 @@ fn each_tablet_sees_and_serves_only_its_own_appointments() {
     drop(running);
 
     // Stopped: the same commands go to the store itself, which kept everything.
-    let store = doorstep_hub::store::SledStore::open(&hub.dir.join("store")).unwrap();
+    let store = stores::open(&hub);
     let kept = store.appointments(None).unwrap();
     assert_eq!(kept.len(), 3);
     assert_eq!(kept.iter().find(|b| b.appointment.id == "apt-a1").unwrap().appointment.status, served);
@@ -156,7 +158,7 @@ fn each_tablet_sees_and_serves_only_its_own_appointments() {
 #[test]
 fn the_command_line_adds_imports_lists_and_cancels() {
     let d = tempfile::tempdir().unwrap();
-    let hub = pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    let hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0");
     hub.enroll("tablet-a", Validity::days(1)).unwrap();
     let cli = |args: &[&str]| {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))

@@ -9,7 +9,9 @@
 //! (systemd's stop) must instead close cleanly.
 
 mod common;
+mod pg;
 mod served;
+mod stores;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -32,7 +34,7 @@ fn a_hub_killed_mid_upload_keeps_every_envelope_it_gave_a_receipt_for() {
     let per_tablet = (kills * 4).max(100);
     let mut rng = common::Dice(seed);
     let d = tempfile::tempdir().unwrap();
-    let (hub, url) = common::hub_on_free_port(d.path());
+    let (hub, url) = stores::hub_on_free_port(d.path());
     let tablets: Vec<_> = (0..TABLETS)
         .map(|t| {
             let b = common::bundle(&hub, &format!("tablet-{t}"), Validity::days(1));
@@ -111,7 +113,7 @@ fn a_hub_killed_mid_upload_keeps_every_envelope_it_gave_a_receipt_for() {
 
         // With the hub down, its store as it was left: every receipt names an envelope that is
         // there, whole, as the tablet sent it.
-        let store = SledStore::open(&hub.dir.join("store")).unwrap();
+        let store = stores::open(&hub);
         let got = receipts.lock().unwrap().clone();
         for (_, envs) in &tablets {
             for e in envs {
@@ -128,7 +130,7 @@ fn a_hub_killed_mid_upload_keeps_every_envelope_it_gave_a_receipt_for() {
         }
     }
     assert!(killed * 2 >= kills, "only {killed} kills landed mid-upload: the test no longer tests much");
-    let store = SledStore::open(&hub.dir.join("store")).unwrap();
+    let store = stores::open(&hub);
     let held = store.all_received().unwrap();
     assert_eq!(held.len(), TABLETS * per_tablet, "each application exactly once");
     for (_, envs) in &tablets {

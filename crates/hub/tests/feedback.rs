@@ -5,6 +5,8 @@
 //! rules through the admin socket; each tablet reads only its own.
 
 mod common;
+mod pg;
+mod stores;
 
 use doorstep_core::feedback::{ContactInput, Escalation, Feedback, FeedbackError, FeedbackInput};
 use doorstep_core::policy::{FeedbackKind, Policy};
@@ -15,7 +17,7 @@ use doorstep_hub::admin::AdminClient;
 use doorstep_hub::feedback::FeedbackOfficeError;
 use doorstep_hub::feedback::cli::{FeedbackCommand, run};
 use doorstep_hub::pki::{self, Bundle, Validity};
-use doorstep_hub::store::FeedbackBox;
+use doorstep_hub::store::{AnyStore, FeedbackBox};
 use doorstep_sync::client::{HubClient, SyncError};
 use doorstep_sync::wire;
 use time::OffsetDateTime;
@@ -89,7 +91,7 @@ fn files_hold(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
 #[test]
 fn feedback_is_kept_sealed_answered_by_core_rules_and_read_only_by_its_tablet() {
     let d = tempfile::tempdir().unwrap();
-    let hub = pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    let hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0");
     let (a, b) =
         (common::bundle(&hub, "tablet-a", Validity::days(1)), common::bundle(&hub, "tablet-b", Validity::days(1)));
     common::enroll_officer(&hub, &common::officer_key(0));
@@ -215,11 +217,19 @@ fn feedback_is_kept_sealed_answered_by_core_rules_and_read_only_by_its_tablet() 
     drop(admin);
     drop(running);
 
-    // Stopped, the store is read directly, and a lost index is rebuilt with every feedback as
-    // it stood and its sealed bytes.
-    std::fs::remove_dir_all(hub.dir.join("store").join("index")).unwrap();
-    let store = doorstep_hub::store::SledStore::open(&hub.dir.join("store")).unwrap();
-    assert_eq!(store.recovery().rebuilt.as_ref().map(|r| r.feedback), Some(3));
+    // Stopped, the store is read directly: the embedded one's lost index is rebuilt with every
+    // feedback as it stood and its sealed bytes; the database has no index of the hub's.
+    let store = match stores::postgres() {
+        false => {
+            std::fs::remove_dir_all(hub.dir.join("store").join("index")).unwrap();
+            let store = stores::open(&hub);
+            let AnyStore::Sled(sled) = &store else { panic!("the embedded store") };
+            assert_eq!(sled.recovery().rebuilt.as_ref().map(|r| r.feedback), Some(3));
+            store
+        }
+        true => stores::open(&hub),
+    };
+    assert_eq!(store.feedback_list(None).unwrap().len(), 3);
     let held = store.held_feedback(&a1).unwrap().unwrap();
     assert!(matches!(held.state, Escalation::Closed { .. }));
     assert_eq!(store.sealed_feedback(&a1).unwrap(), Some(a1_bytes.clone()));

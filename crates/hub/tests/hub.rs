@@ -2,6 +2,8 @@
 //! client certificates, sled underneath, and the tablet's blocking client.
 
 mod common;
+mod pg;
+mod stores;
 
 use std::path::Path;
 
@@ -14,7 +16,7 @@ use doorstep_sync::wire;
 
 fn hub(dir: &Path, hosts: &[&str]) -> Hub {
     let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
-    pki::init(dir, &hosts, "127.0.0.1:0", "https://localhost:0").unwrap()
+    stores::init(dir, &hosts, "127.0.0.1:0", "https://localhost:0")
 }
 
 fn client(b: &Bundle, url: &str) -> HubClient {
@@ -106,7 +108,7 @@ fn an_envelope_goes_up_in_chunks_and_comes_back_as_a_verified_receipt_once() {
     c.refresh_keys().unwrap();
     assert!(c.receipt(&id(1).to_string()).unwrap().is_some());
     drop(running);
-    let store = doorstep_hub::store::SledStore::open(&hub.dir.join("store")).unwrap();
+    let store = stores::open(&hub);
     use doorstep_hub::store::Records;
     assert_eq!(store.all_received().unwrap().len(), 1);
     assert_eq!(store.envelope(&id(1).to_string()).unwrap().unwrap(), bytes, "byte-identical");
@@ -434,7 +436,7 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     assert!(!doorstep_hub::admin::socket_path(&hub.dir).exists(), "the socket goes with the hub");
 
     // The back office opens the approved ones with the bureau's key.
-    let store = doorstep_hub::store::SledStore::open(&hub.dir.join("store")).unwrap();
+    let store = stores::open(&hub);
     let key = std::fs::read_to_string(pki::bureau_dir(&hub.dir).join("bureau.key")).unwrap();
     let secret = BureauSecretKey::from_bytes(&hex::decode(key.trim()).unwrap()).unwrap();
     let out = d.path().join("export");

@@ -4,6 +4,8 @@
 //! on loopback with real certificates: the second one tries everything against the first.
 
 mod common;
+mod pg;
+mod stores;
 
 use doorstep_envelope::*;
 use doorstep_hub::pki::{self, Bundle, Hub, Validity};
@@ -61,7 +63,7 @@ fn upload(c: &mut HubClient, e: &SealedEnvelope) -> Result<Receipt, SyncError> {
 #[test]
 fn a_tablet_cannot_upload_as_read_or_resume_another_tablet_r24() {
     let d = tempfile::tempdir().unwrap();
-    let hub = pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    let hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0");
     let (a, b) =
         (common::bundle(&hub, "tablet-a", Validity::days(1)), common::bundle(&hub, "tablet-b", Validity::days(1)));
     common::enroll_officer(&hub, &common::officer_key(0));
@@ -150,7 +152,7 @@ fn a_tablet_cannot_upload_as_read_or_resume_another_tablet_r24() {
 #[test]
 fn an_envelope_from_an_officer_the_hub_has_not_enrolled_is_refused_until_add_officer_r24() {
     let d = tempfile::tempdir().unwrap();
-    let hub = pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    let hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0");
     let a = common::bundle(&hub, "tablet-a", Validity::days(1));
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
     let mut c = client(&a, running.addr.port());
@@ -187,8 +189,7 @@ fn an_envelope_from_an_officer_the_hub_has_not_enrolled_is_refused_until_add_off
 #[test]
 fn only_a_demo_hub_enrolls_a_demo_unit_or_takes_its_envelopes() {
     let d = tempfile::tempdir().unwrap();
-    let mut hub =
-        pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    let mut hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0");
     common::enroll_officer(&hub, &common::officer_key(0));
     match hub.enroll("demo-tablet", Validity::days(1)) {
         Err(pki::PkiError::DemoDevice(name)) => assert_eq!(name, "demo-tablet"),

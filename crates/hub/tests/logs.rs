@@ -5,7 +5,9 @@
 //! no personal data outside the encrypted store).
 
 mod common;
+mod pg;
 mod served;
+mod stores;
 
 use doorstep_envelope::*;
 use doorstep_hub::pki::{self, Validity};
@@ -16,7 +18,7 @@ const REASON: &str = "测试原因-CANARY-4711";
 /// Runs the hub with `RUST_LOG=filter` through `act`, and returns what it logged.
 fn logged(filter: &str, act: impl FnOnce(&pki::Hub, &pki::Bundle)) -> String {
     let d = tempfile::tempdir().unwrap();
-    let (mut hub, _) = common::hub_on_free_port(d.path());
+    let (mut hub, _) = stores::hub_on_free_port(d.path());
     let supervisor = signing_key_from_seed(&[42; 32]);
     hub.add_supervisor(&hex::encode(supervisor.verifying_key().to_bytes())).unwrap();
     let b = common::bundle(&hub, "tablet-0", Validity::days(1));

@@ -5,8 +5,10 @@
 //! the refusals (a bad date, a missing or wrong key, a breakdown that needs the key).
 
 mod common;
+mod pg;
 mod reported;
 mod served;
+mod stores;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -14,7 +16,6 @@ use std::process::Command;
 
 use doorstep_hub::pki::{self, Hub};
 use doorstep_hub::service::Service;
-use doorstep_hub::store::SledStore;
 use reported::{Fate, Spec, Tablet, Who};
 use serde_json::Value;
 use time::macros::datetime;
@@ -80,7 +81,7 @@ const TO: &str = "2026-12-04";
 
 /// The hub, with every spec received and decided; returns it and the bureau key file.
 fn hub_with_applications(dir: &Path) -> (Hub, std::path::PathBuf) {
-    let mut hub = pki::init(&dir.join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
+    let mut hub = stores::init(&dir.join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1");
     let supervisor = doorstep_envelope::signing_key_from_seed(&[42; 32]);
     hub.add_supervisor(&hex::encode(supervisor.verifying_key().to_bytes())).unwrap();
     for n in 1..=3 {
@@ -90,7 +91,7 @@ fn hub_with_applications(dir: &Path) -> (Hub, std::path::PathBuf) {
     // The hub's clock is one for the whole test binary: one hub is filled at a time.
     static FILLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = FILLING.lock().unwrap_or_else(|e| e.into_inner());
-    let mut service = Service::new(SledStore::open(&hub.dir.join("store")).unwrap(), &hub).unwrap();
+    let mut service = Service::new(stores::open(&hub), &hub).unwrap();
     service.now = || reported::CLOCK.load(std::sync::atomic::Ordering::SeqCst);
     let mut done = Vec::new();
     for (n, spec) in specs().iter().enumerate() {

@@ -10,12 +10,14 @@
 //! sets the number of seeds; `DOORSTEP_SIM_SEED=N` runs one.
 
 mod common;
+mod pg;
+mod stores;
 
 use common::Dice;
 use doorstep_envelope::*;
 use doorstep_hub::pki::{self, Validity};
 use doorstep_hub::service::{Request, Service};
-use doorstep_hub::store::{Records, SledStore};
+use doorstep_hub::store::{AnyStore, Records, SledStore};
 use doorstep_sync::client::{self, Exchange, Outgoing, Response, Start, SyncError};
 
 type Sent = (String, String, Vec<(String, String)>, Vec<u8>);
@@ -35,7 +37,7 @@ struct Tally {
 struct Sim {
     hub: pki::Hub,
     store_dir: std::path::PathBuf,
-    service: Option<Service<SledStore>>,
+    service: Option<Service<AnyStore>>,
     peer: Vec<u8>,
     dice: Dice,
     /// Recent PATCH requests, for stale re-delivery.
@@ -44,9 +46,14 @@ struct Sim {
 }
 
 impl Sim {
-    fn service(&mut self) -> &Service<SledStore> {
+    fn service(&mut self) -> &Service<AnyStore> {
         if self.service.is_none() {
-            let store = SledStore::open(&self.store_dir).unwrap();
+            // The embedded store in memory's folder (the seeds run faster), or the run's
+            // PostgreSQL database.
+            let store = match stores::postgres() {
+                false => AnyStore::Sled(SledStore::open(&self.store_dir).unwrap()),
+                true => stores::open(&self.hub),
+            };
             self.service = Some(Service::new(store, &self.hub).unwrap());
         }
         self.service.as_ref().unwrap()
@@ -141,7 +148,7 @@ fn ten_thousand_seeds_of_bad_coverage_leave_each_envelope_once_and_whole() {
     let d = tempfile::tempdir().unwrap();
     let shm = std::path::Path::new("/dev/shm");
     let store_dir = if shm.is_dir() { tempfile::tempdir_in(shm).unwrap() } else { tempfile::tempdir().unwrap() };
-    let hub = pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
+    let hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1");
     let b = common::bundle(&hub, "tablet-sim", Validity::days(1));
     common::enroll_officer(&hub, &signing_key_from_seed(&[2; 32]));
     let peer = doorstep_sync::tls::certificates(&b.cert_pem, "client").unwrap()[0].to_vec();

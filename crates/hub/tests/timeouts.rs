@@ -6,6 +6,8 @@
 //! request.
 
 mod common;
+mod pg;
+mod stores;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -52,8 +54,7 @@ fn about(took: Duration, secs: f64, what: &str) {
 #[test]
 fn each_deadline_closes_what_holds_a_connection_open_r25() {
     let d = tempfile::tempdir().unwrap();
-    let mut hub =
-        pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    let mut hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0");
     hub.config.limits = Limits {
         handshake_timeout_secs: HANDSHAKE,
         header_timeout_secs: HEADER,
@@ -121,8 +122,7 @@ fn each_deadline_closes_what_holds_a_connection_open_r25() {
 #[test]
 fn a_tablet_reconnects_once_when_its_idle_connection_was_closed() {
     let d = tempfile::tempdir().unwrap();
-    let mut hub =
-        pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    let mut hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0");
     hub.config.limits = Limits { header_timeout_secs: 0.3, ..Limits::default() };
     let b = common::bundle(&hub, "tablet-01", Validity::days(1));
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
@@ -178,7 +178,7 @@ fn closes_within(s: &mut Tls, within: Duration) -> bool {
 }
 
 fn hub_with_two_tablets(d: &std::path::Path, limits: Limits) -> (pki::Hub, Bundle, Bundle) {
-    let mut hub = pki::init(&d.join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0").unwrap();
+    let mut hub = stores::init(&d.join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0");
     hub.config.limits = limits;
     let insider = common::bundle(&hub, "tablet-09", Validity::days(1));
     let tablet = common::bundle(&hub, "tablet-01", Validity::days(1));

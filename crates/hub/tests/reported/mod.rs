@@ -12,7 +12,7 @@ use doorstep_core::{ApplicantInput, Visit, VisitEvent};
 use doorstep_envelope::*;
 use doorstep_hub::pki::{Bundle, Hub};
 use doorstep_hub::service::{Request, Service};
-use doorstep_hub::store::{Records, SledStore, Status};
+use doorstep_hub::store::{AnyStore, Records, Status};
 use doorstep_sync::wire;
 use time::OffsetDateTime;
 
@@ -161,7 +161,7 @@ pub fn at(unix: i64) -> OffsetDateTime {
 
 /// Seals `spec` on `tablet` and uploads it in one chunk while the hub's clock says
 /// `spec.received`; returns its id and digest.
-pub fn upload(service: &Service<SledStore>, tablet: &mut Tablet, n: usize, spec: &Spec) -> (ApplicationId, Digest) {
+pub fn upload(service: &Service<AnyStore>, tablet: &mut Tablet, n: usize, spec: &Spec) -> (ApplicationId, Digest) {
     tablet.counter += 1;
     let received = spec.received.unix_timestamp();
     let sealed = received - spec.lag_secs;
@@ -216,7 +216,7 @@ pub fn upload(service: &Service<SledStore>, tablet: &mut Tablet, n: usize, spec:
 /// Each tablet's supervisor signs one manifest for its applications that have a fate, and the
 /// back office decides those the test accepts or rejects.
 pub fn decide(
-    service: &Service<SledStore>,
+    service: &Service<AnyStore>,
     tablets: &[Tablet],
     supervisor: &SigningKey,
     done: &[(usize, ApplicationId, Digest, Fate)],

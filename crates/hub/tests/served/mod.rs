@@ -19,11 +19,17 @@ pub struct Served {
 #[allow(dead_code)]
 impl Served {
     pub fn start(hub_dir: &Path, filter: &str) -> Served {
+        Served::start_with(hub_dir, filter, &[])
+    }
+
+    /// [`Served::start`] with `serve`'s options (`--listen`, `--metrics`).
+    pub fn start_with(hub_dir: &Path, filter: &str, options: &[&str]) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
             .env("RUST_LOG", filter)
             .arg("--hub")
             .arg(hub_dir)
             .arg("serve")
+            .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -1,0 +1,226 @@
+//! The PostgreSQL store where several hub processes share it: each claim has one winner,
+//! a verdict is taken once, an upload grows only from where its hub found it, an application
+//! id names one envelope, and the schema is migrated once by hubs starting together. Two
+//! `PgStore`s on one database stand for two hubs (each has its own connections).
+
+mod pg;
+
+use std::sync::{Arc, Barrier};
+
+use doorstep_hub::store::{Appointments, PgStore, Received, Records, Status, Store, StoreError, Upload};
+
+fn two_hubs() -> (PgStore, PgStore) {
+    let url = pg::shared().new_database();
+    (PgStore::open(&url).unwrap(), PgStore::open(&url).unwrap())
+}
+
+fn received(digest: &str, counter: u64) -> Received {
+    Received {
+        digest: digest.into(),
+        device: "tablet-1".into(),
+        device_id: "tablet-1".into(),
+        size: 3,
+        device_counter: counter,
+        received_at_unix: 1_790_000_000,
+    }
+}
+
+/// Runs `f(i)` on `n` threads released at once; their results in order.
+fn race<T: Send + 'static>(n: usize, f: impl Fn(usize) -> T + Send + Sync + 'static) -> Vec<T> {
+    let start = Arc::new(Barrier::new(n));
+    let f = Arc::new(f);
+    let threads: Vec<_> = (0..n)
+        .map(|i| {
+            let (start, f) = (start.clone(), f.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                f(i)
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+#[test]
+fn a_device_counter_racing_between_two_hubs_has_one_winner() {
+    let (a, b) = two_hubs();
+    let hubs = Arc::new([a, b]);
+    let h = hubs.clone();
+    let results = race(8, move |i| h[i % 2].claim_counter("tablet-1", 7, &format!("app-{i}")).unwrap());
+    let winners: Vec<usize> = results.iter().enumerate().filter(|(_, r)| r.is_none()).map(|(i, _)| i).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    let winner = format!("app-{}", winners[0]);
+    for r in results.iter().flatten() {
+        assert_eq!(r, &winner, "each loser is told who holds the counter");
+    }
+    // The winner asking again is still the holder; another counter is free.
+    assert_eq!(hubs[1].claim_counter("tablet-1", 7, &winner).unwrap(), None);
+    assert_eq!(hubs[0].claim_counter("tablet-1", 8, "app-x").unwrap(), None);
+    assert_eq!(hubs[1].claim_counter("tablet-2", 7, "app-y").unwrap(), None, "counters are each device's");
+}
+
+#[test]
+fn a_device_is_bound_to_one_signing_key_whichever_hub_it_reaches_first() {
+    let (a, b) = two_hubs();
+    let hubs = Arc::new([a, b]);
+    let h = hubs.clone();
+    let results = race(6, move |i| h[i % 2].bind_device_key("tablet-1", [i as u8; 32]).unwrap());
+    let bound: Vec<u8> = results.iter().enumerate().filter(|(_, r)| r.is_none()).map(|(i, _)| i as u8).collect();
+    assert_eq!(bound.len(), 1, "{results:?}");
+    assert!(results.iter().flatten().all(|k| *k == [bound[0]; 32]));
+    assert_eq!(hubs[0].bind_device_key("tablet-1", [bound[0]; 32]).unwrap(), None);
+}
+
+#[test]
+fn a_verdict_is_taken_once_when_two_back_offices_decide_together() {
+    let (a, b) = two_hubs();
+    a.commit("app-1", b"env", &received("d1", 1), b"receipt").unwrap();
+    // Not released yet: no verdict.
+    match b.decide("app-1", &Status::Accepted) {
+        Err(StoreError::Refused(m)) => assert!(m.contains("not released"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    a.put_manifest(
+        "tablet-1",
+        "batch-1",
+        b"manifest",
+        &[("app-1".into(), Status::Approved { batch: "batch-1".into() })],
+    )
+    .unwrap();
+    let hubs = Arc::new([a, b]);
+    let h = hubs.clone();
+    let results = race(6, move |i| {
+        let verdict = if i % 2 == 0 { Status::Accepted } else { Status::Rejected { reason: format!("reason {i}") } };
+        h[i % 2].decide("app-1", &verdict).map(|()| verdict)
+    });
+    let taken: Vec<&Status> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(taken.len(), 1, "{results:?}");
+    for r in &results {
+        if let Err(e) = r {
+            assert!(matches!(e, StoreError::Refused(m) if m.contains("already decided")), "{e}");
+        }
+    }
+    assert_eq!(hubs[0].status("app-1").unwrap().as_ref(), Some(taken[0]));
+    // A later manifest naming it again changes nothing.
+    hubs[1]
+        .put_manifest(
+            "tablet-1",
+            "batch-2",
+            b"m2",
+            &[("app-1".into(), Status::Returned { batch: "batch-2".into(), reason: "x".into() })],
+        )
+        .unwrap();
+    assert_eq!(hubs[1].status("app-1").unwrap().as_ref(), Some(taken[0]));
+}
+
+#[test]
+fn an_application_id_names_one_envelope_whichever_hub_commits_it() {
+    let (a, b) = two_hubs();
+    a.commit("app-1", b"envelope", &received("digest-1", 1), b"receipt-a").unwrap();
+    // The same envelope committed by the other hub too (its tablet sent it to both): kept once.
+    b.commit("app-1", b"envelope", &received("digest-1", 1), b"receipt-b").unwrap();
+    assert_eq!(a.all_received().unwrap().len(), 1);
+    assert_eq!(b.receipt("app-1").unwrap().as_deref(), Some(&b"receipt-a"[..]), "the first receipt stands");
+    match b.commit("app-1", b"other", &received("digest-2", 1), b"receipt-c") {
+        Err(StoreError::Refused(m)) => assert!(m.contains("another digest"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(a.envelope("app-1").unwrap().as_deref(), Some(&b"envelope"[..]));
+}
+
+#[test]
+fn an_upload_grows_only_from_where_its_hub_found_it() {
+    let (a, b) = two_hubs();
+    let head = Upload {
+        digest: "d".into(),
+        length: 9,
+        device: "tablet-1".into(),
+        offset: 0,
+        started_at_unix: 1_790_000_000,
+        touched_at_unix: 1_790_000_000,
+    };
+    assert_eq!(a.append("app-1", &head, b"abc").unwrap(), 3);
+    let seen = b.upload("app-1").unwrap().unwrap();
+    assert_eq!(seen.offset, 3);
+    assert_eq!(b.append("app-1", &seen, b"def").unwrap(), 6);
+    // Hub a still thinks 3 bytes are held: its append is refused, and nothing changes.
+    let stale = Upload { offset: 3, ..head.clone() };
+    assert!(matches!(a.append("app-1", &stale, b"XYZ"), Err(StoreError::Damaged(m)) if m.contains("does not hold 3")));
+    assert_eq!(a.upload_bytes("app-1").unwrap(), b"abcdef");
+    // A start again (offset 0) replaces what was held.
+    assert_eq!(a.append("app-1", &head, b"a").unwrap(), 1);
+    assert_eq!(b.upload_bytes("app-1").unwrap(), b"a");
+    // The commit takes the upload away; a drop of one that is gone is not an error.
+    a.commit("app-1", b"abcdefghi", &received("d", 1), b"r").unwrap();
+    assert_eq!(b.upload("app-1").unwrap(), None);
+    assert_eq!(b.upload_bytes("app-1").unwrap(), Vec::<u8>::new());
+    b.drop_upload("app-1").unwrap();
+}
+
+#[test]
+fn hubs_starting_together_migrate_the_schema_once_and_a_newer_schema_is_refused() {
+    let url = pg::shared().new_database();
+    let u = url.clone();
+    let opened = race(4, move |_| PgStore::open(&u).map(|s| s.migrated().clone()));
+    let froms: Vec<i32> = opened.iter().map(|r| r.as_ref().unwrap().from).collect();
+    assert_eq!(froms.iter().filter(|f| **f == 0).count(), 1, "one hub migrated, the others found it done: {froms:?}");
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let versions: Vec<i32> = db
+        .query("SELECT version FROM doorstep_schema ORDER BY version", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, (1..=doorstep_hub::store::pg::LATEST).collect::<Vec<_>>());
+    db.execute("INSERT INTO doorstep_schema (version, name) VALUES (999, 'from the future')", &[]).unwrap();
+    match PgStore::open(&url) {
+        Err(StoreError::Refused(m)) => assert!(m.contains("version 999") && m.contains("upgrade this hub"), "{m}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a hub opened a schema newer than it knows"),
+    }
+}
+
+#[test]
+fn appointments_are_added_all_or_none_across_hubs() {
+    use doorstep_hub::store::Booked;
+    let (a, b) = two_hubs();
+    let booked = |id: &str| -> Booked {
+        use doorstep_hub::appointments::{Written, check};
+        use doorstep_hub::pki::{Device, Devices};
+        let device = Device {
+            name: "tablet-1".into(),
+            fingerprint: "00".into(),
+            enrolled_at_unix: 1_790_000_000,
+            not_after_unix: 1_890_000_000,
+            revoked_at_unix: None,
+        };
+        let written = Written {
+            id: id.into(),
+            device: "tablet-1".into(),
+            name: "测试".into(),
+            id_number: "11010519491231002X".into(),
+            phone: "010-65123456".into(),
+            services: vec!["passport".into()],
+            from: "2026-12-05T09:00:00+08:00".into(),
+            to: "2026-12-05T11:00:00+08:00".into(),
+            mode: "home:bedbound".into(),
+            address: "测试市测试路1号".into(),
+            ..Written::default()
+        };
+        let today = time::macros::date!(2026 - 12 - 04);
+        check(&written, &Devices { devices: vec![device] }, today, 1_790_000_000).unwrap()
+    };
+    assert_eq!(a.add_appointments(&[booked("A1"), booked("A2")]).unwrap(), Vec::<String>::new());
+    // One taken: none of the three added.
+    assert_eq!(b.add_appointments(&[booked("A3"), booked("A2"), booked("A4")]).unwrap(), vec!["A2".to_string()]);
+    assert_eq!(b.add_appointments(&[booked("A5"), booked("A5")]).unwrap(), vec!["A5".to_string()], "given twice");
+    let ids: Vec<String> = a.appointments(None).unwrap().into_iter().map(|b| b.appointment.id).collect();
+    assert_eq!(ids, ["A1", "A2"]);
+    // A swap only when it is still what was read.
+    let old = a.appointment("A1").unwrap().unwrap();
+    let mut new = old.clone();
+    new.device = "tablet-2".into();
+    assert!(b.replace_appointment(&old, &new).unwrap());
+    assert!(!a.replace_appointment(&old, &new).unwrap(), "changed meanwhile");
+    assert_eq!(a.appointments(Some("tablet-2")).unwrap().len(), 1);
+}
