@@ -1,14 +1,22 @@
 //! Hub benchmark (`cargo bench -p doorstep-hub`): 50 simulated tablets at once, each with its
-//! own enrolled certificate, upload 150 KB sealed envelopes to one `doorstep-hub serve` process
-//! on loopback. Prints applications per second, MB/s, p50/p99 latency per envelope, and the
-//! hub's peak RSS; then the same bytes over plain rustls (TLS 1.3, no HTTP, no storage) in the
-//! same run, for comparison (goal: the hub ≥ 70 % of it).
+//! own enrolled certificate, upload 150 KB sealed envelopes on loopback to
+//! - one `doorstep-hub serve` process on the embedded store,
+//! - one on PostgreSQL (a cluster this benchmark starts, `tests/pg`),
+//! - two on the same PostgreSQL database (tablets split between them),
+//!
+//! each with a store of its own. Prints for each: applications per second, MB/s, p50/p99
+//! latency per envelope, each hub's peak RSS and CPU, and the database server's CPU; then the
+//! same bytes over plain rustls (TLS 1.3, no HTTP, no storage) in the same run, for comparison
+//! (goal: one hub on the embedded store ≥ 70 % of it).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../tests/pg/mod.rs"]
+mod pg;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,10 +70,8 @@ fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let per_tablet = if full { 20 } else { 1 };
     let d = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let hub =
-        pki::init(&d.path().join("hub"), &["localhost".into()], &listen, &format!("https://localhost:{port}")).unwrap();
+    let mut hub =
+        pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
     let bundles: Vec<Bundle> =
         (0..TABLETS).map(|i| common::bundle(&hub, &format!("bench-{i}"), Validity::days(1))).collect();
     for i in 0..TABLETS {
@@ -73,25 +79,56 @@ fn main() {
     }
     let work: Vec<Vec<SealedEnvelope>> =
         bundles.iter().enumerate().map(|(i, b)| common::envelopes(b, i, per_tablet, |_| SIZE)).collect();
-    let total_bytes: usize = work.iter().flatten().map(|e| e.to_bytes().len()).sum();
-    let count = TABLETS * per_tablet;
+    // As the officers' enrolment left it.
+    hub = pki::Hub::open(&hub.dir).unwrap();
 
+    let embedded = run("one hub, embedded store", &[hub.dir.clone()], None, &bundles, &work);
+    // The same tablets and envelopes into an empty database each time.
+    let cluster = pg::Cluster::start();
+    hub.use_store(&cluster.new_database()).unwrap();
+    run("one hub, PostgreSQL", &[hub.dir.clone()], Some(&cluster), &bundles, &work);
+    hub.use_store(&cluster.new_database()).unwrap();
+    let copy = d.path().join("hub-2");
+    assert!(Command::new("cp").arg("-a").arg(&hub.dir).arg(&copy).status().unwrap().success());
+    run("two hubs, one PostgreSQL", &[hub.dir.clone(), copy], Some(&cluster), &bundles, &work);
+
+    // The same bytes over plain rustls: a sink that reads each envelope and acknowledges it.
+    let plain_cpu_before = cpu_seconds(std::process::id());
+    let plain_mbs = plain_rustls(&hub, &bundles, &work);
+    let plain_cpu = cpu_seconds(std::process::id()).zip(plain_cpu_before).map(|(a, b)| a - b);
+    println!(
+        "plain rustls, same bytes and connections: {plain_mbs:.1} MB/s, CPU (both ends) {}; one hub on the embedded store moves {:.0} % of it (goal ≥ 70 %)",
+        plain_cpu.map_or("unknown".into(), |c| format!("{c:.2} s")),
+        100.0 * embedded / plain_mbs
+    );
+}
+
+/// A hub process, killed when dropped (a benchmark that fails leaves none behind).
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A `serve` process for the hub in `dir`, on a free port; its URL.
+fn serve(dir: &Path) -> (Serving, String) {
+    let port = free_port();
     // DOORSTEP_BENCH_WRAP runs the hub under a profiler, e.g. "perf record -g -o perf.data".
-    let wrap: Vec<String> =
+    let mut args: Vec<String> =
         std::env::var("DOORSTEP_BENCH_WRAP").unwrap_or_default().split_whitespace().map(String::from).collect();
-    let (program, mut args) = match wrap.split_first() {
-        Some((p, rest)) => (p.clone(), rest.to_vec()),
-        None => (String::new(), Vec::new()),
-    };
     args.extend([
         env!("CARGO_BIN_EXE_doorstep-hub").to_string(),
         "--hub".into(),
-        hub.dir.display().to_string(),
+        dir.display().to_string(),
         "serve".into(),
+        "--listen".into(),
+        format!("127.0.0.1:{port}"),
     ]);
-    let (program, args) = if program.is_empty() { (args[0].clone(), args[1..].to_vec()) } else { (program, args) };
-    let mut child = Command::new(program)
-        .args(args)
+    let mut child = Command::new(&args[0])
+        .args(&args[1..])
         .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -100,16 +137,48 @@ fn main() {
     let mut line = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
     assert!(line.contains("serving"), "{line}");
+    (Serving(child), format!("https://localhost:{port}"))
+}
 
-    let url = format!("https://localhost:{port}");
+/// CPU seconds of a PostgreSQL cluster's processes now alive: the postmaster and its children
+/// (the hubs' sessions, the writers).
+fn cluster_cpu(cluster: &pg::Cluster) -> Option<f64> {
+    let pid: u32 =
+        std::fs::read_to_string(cluster.data_dir().join("postmaster.pid")).ok()?.lines().next()?.parse().ok()?;
+    let mut total = cpu_seconds(pid)?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+        let parent = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+        if parent == Some(pid) {
+            total += cpu_seconds(child).unwrap_or(0.0);
+        }
+    }
+    Some(total)
+}
+
+/// 50 tablets upload their envelopes at once, tablet `i` to hub `i % hubs`; prints the
+/// figures and returns the MB/s.
+fn run(
+    label: &str,
+    hubs: &[PathBuf],
+    db: Option<&pg::Cluster>,
+    bundles: &[Bundle],
+    work: &[Vec<SealedEnvelope>],
+) -> f64 {
+    let total_bytes: usize = work.iter().flatten().map(|e| e.to_bytes().len()).sum();
+    let count: usize = work.iter().map(Vec::len).sum();
+    let served: Vec<(Serving, String)> = hubs.iter().map(|h| serve(h)).collect();
+    let db_cpu_before = db.and_then(cluster_cpu);
     let tablets_cpu_before = cpu_seconds(std::process::id());
     let started = Instant::now();
     let threads: Vec<_> = bundles
         .iter()
         .cloned()
-        .zip(work.clone())
-        .map(|(b, envs)| {
-            let url = url.clone();
+        .zip(work.to_vec())
+        .enumerate()
+        .map(|(i, (b, envs))| {
+            let url = served[i % served.len()].1.clone();
             std::thread::spawn(move || {
                 let mut c = HubClient::new(&url, b.client_config().unwrap()).unwrap();
                 c.chunk = 256 * 1024;
@@ -135,38 +204,39 @@ fn main() {
     let mut latencies: Vec<Duration> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
     let wall = started.elapsed().as_secs_f64();
     let tablets_cpu = cpu_seconds(std::process::id()).zip(tablets_cpu_before).map(|(a, b)| a - b);
-    let rss = peak_rss_kib(child.id());
-    let hub_cpu = cpu_seconds(child.id());
-    // SIGINT: a profiler wrapping the hub writes its data and ends the hub with it.
-    let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
-    if child.wait_timeout_secs(10).is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
+    let db_cpu = db.and_then(cluster_cpu).zip(db_cpu_before).map(|(a, b)| a - b);
+    let mut hub_figures = Vec::new();
+    for (mut serving, _) in served {
+        let child = &mut serving.0;
+        let rss = peak_rss_kib(child.id());
+        let cpu = cpu_seconds(child.id());
+        hub_figures.push(format!(
+            "CPU {}, peak RSS {}",
+            cpu.map_or("unknown".into(), |c| format!("{c:.2} s")),
+            rss.map_or("unknown".into(), |k| format!("{:.1} MB", k as f64 / 1024.0)),
+        ));
+        // SIGINT: a profiler wrapping the hub writes its data and ends the hub with it.
+        let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+        if child.wait_timeout_secs(10).is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
     latencies.sort();
-    let hub_mbs = total_bytes as f64 / wall / 1e6;
+    let mbs = total_bytes as f64 / wall / 1e6;
     println!(
-        "hub: {TABLETS} tablets, {count} envelopes of {} KB ({:.1} MB) in {wall:.2} s: {:.0} applications/s, {hub_mbs:.1} MB/s; \
-         latency per envelope p50 {:.1} ms, p99 {:.1} ms; hub peak RSS {}; CPU: hub {}, tablets {}",
+        "{label}: {TABLETS} tablets, {count} envelopes of {} KB ({:.1} MB) in {wall:.2} s: {:.0} applications/s, {mbs:.1} MB/s; \
+         latency per envelope p50 {:.1} ms, p99 {:.1} ms; hub {}; PostgreSQL CPU {}; tablets CPU {}",
         total_bytes / count / 1024,
         total_bytes as f64 / 1e6,
         count as f64 / wall,
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.99),
-        rss.map_or("unknown".into(), |k| format!("{:.1} MB", k as f64 / 1024.0)),
-        hub_cpu.map_or("unknown".into(), |c| format!("{c:.2} s")),
+        hub_figures.join("; hub "),
+        db_cpu.map_or("-".into(), |c| format!("{c:.2} s")),
         tablets_cpu.map_or("unknown".into(), |c| format!("{c:.2} s")),
     );
-
-    // The same bytes over plain rustls: a sink that reads each envelope and acknowledges it.
-    let plain_cpu_before = cpu_seconds(std::process::id());
-    let plain_mbs = plain_rustls(&hub, &bundles, &work);
-    let plain_cpu = cpu_seconds(std::process::id()).zip(plain_cpu_before).map(|(a, b)| a - b);
-    println!(
-        "plain rustls, same bytes and connections: {plain_mbs:.1} MB/s, CPU (both ends) {}; the hub moves {:.0} % of it (goal ≥ 70 %)",
-        plain_cpu.map_or("unknown".into(), |c| format!("{c:.2} s")),
-        100.0 * hub_mbs / plain_mbs
-    );
+    mbs
 }
 
 fn plain_rustls(hub: &pki::Hub, bundles: &[Bundle], work: &[Vec<SealedEnvelope>]) -> f64 {
