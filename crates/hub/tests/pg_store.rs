@@ -224,3 +224,16 @@ fn appointments_are_added_all_or_none_across_hubs() {
     assert!(!a.replace_appointment(&old, &new).unwrap(), "changed meanwhile");
     assert_eq!(a.appointments(Some("tablet-2")).unwrap().len(), 1);
 }
+
+#[test]
+fn the_operator_reads_what_the_database_said() {
+    let url = pg::shared().url("no_such_database");
+    match PgStore::open(&url) {
+        Err(e @ StoreError::Postgres(_)) => {
+            let said = e.to_string();
+            assert!(said.contains("3D000") && said.contains("does not exist"), "{said}");
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("opened a database that does not exist"),
+    }
+}

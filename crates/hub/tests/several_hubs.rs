@@ -107,6 +107,17 @@ fn assert_held_once(db: &str, all: &[(Bundle, Vec<SealedEnvelope>)], receipts: &
     }
 }
 
+/// A back-office command on the hub's folder: whether it succeeded, and all it said.
+fn office(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
+        .arg("--hub")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
 fn fetch_metrics(port: u16) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -147,19 +158,23 @@ fn two_hubs_on_one_database_take_four_tablets_at_once_and_the_back_office_works_
         })
         .collect();
     // Meanwhile the back office reads the database through the hub's command.
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
-        .arg("--hub")
-        .arg(&hub.dir)
-        .arg("status")
-        .output()
-        .unwrap();
-    assert!(status.status.success(), "status while serving: {}", String::from_utf8_lossy(&status.stderr));
+    let (ok, said) = office(&hub.dir, &["status"]);
+    assert!(ok && said.contains("received: "), "status while serving: {said}");
     for t in threads {
         t.join().unwrap();
     }
     let receipts = receipts.lock().unwrap().clone();
     assert_eq!(receipts.len(), TABLETS * 24, "every envelope receipted");
     assert_held_once(&db, &all, &receipts);
+    // The back office, while both hubs serve: the report counts every application once, and a
+    // verdict on one not yet released is refused with the reason.
+    let today = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8)).date();
+    let day = format!("{today}");
+    let (ok, said) = office(&hub.dir, &["report", "--from", &day, "--to", &day]);
+    assert!(ok && said.contains(&format!("by device: {}", TABLETS * 24)), "{said}");
+    let id = all[1].1[3].application_id().to_string();
+    let (ok, said) = office(&hub.dir, &["decide", &id, "accept"]);
+    assert!(!ok && said.contains("not released yet"), "{said}");
 
     // The same envelope again through the other hub: its receipt, nothing stored twice.
     let (b0, envs0) = &all[0];

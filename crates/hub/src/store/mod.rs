@@ -113,7 +113,7 @@ pub enum StoreError {
     #[error("hub store: {0}")]
     Io(#[from] std::io::Error),
     /// The PostgreSQL store's database refused or failed a request, or could not be reached.
-    #[error("hub store (PostgreSQL): {0}")]
+    #[error("hub store (PostgreSQL): {}", pg::describe(.0))]
     Postgres(#[from] postgres::Error),
     /// The store cannot take the request now (the message says why); asking again may work.
     #[error("hub store: {0}")]

@@ -133,6 +133,15 @@ impl PgStore {
     }
 }
 
+/// What the database said, for the operator: the server's own message (a `postgres::Error`
+/// says only "db error" of it), never the statement's values.
+pub(crate) fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
+        None => e.to_string(),
+    }
+}
+
 /// A few connections, opened when first needed and kept; a broken one is dropped and a new
 /// one opened at the next call (a database restarted or failed over is reached again).
 struct Pool {
