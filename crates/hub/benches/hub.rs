@@ -85,9 +85,9 @@ fn main() {
     let embedded = run("one hub, embedded store", &[hub.dir.clone()], None, &bundles, &work);
     // The same tablets and envelopes into an empty database each time.
     let cluster = pg::Cluster::start();
-    hub.use_store(&cluster.new_database()).unwrap();
+    hub.use_store(&cluster.new_database(), false).unwrap();
     run("one hub, PostgreSQL", &[hub.dir.clone()], Some(&cluster), &bundles, &work);
-    hub.use_store(&cluster.new_database()).unwrap();
+    hub.use_store(&cluster.new_database(), false).unwrap();
     let copy = d.path().join("hub-2");
     assert!(Command::new("cp").arg("-a").arg(&hub.dir).arg(&copy).status().unwrap().success());
     run("two hubs, one PostgreSQL", &[hub.dir.clone(), copy], Some(&cluster), &bundles, &work);

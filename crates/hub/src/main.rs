@@ -50,6 +50,10 @@ enum Command {
         /// now, and migrated at each start.
         #[arg(long)]
         store: Option<String>,
+        /// With --store: take nothing (so send no receipt) unless the database names a
+        /// synchronous standby, so that every receipted envelope is on two machines.
+        #[arg(long, requires = "store")]
+        require_synchronous_standby: bool,
     },
     /// Enroll a tablet: a client certificate from the CA and a provisioning bundle for
     /// `doorstep provision`.
@@ -195,7 +199,7 @@ fn records(hub: &Hub) -> anyhow::Result<Box<dyn BackOffice>> {
     {
         return Ok(Box::new(admin));
     }
-    let (store, report) = AnyStore::open(&hub.dir, hub.config.store.as_deref())?;
+    let (store, report) = AnyStore::open(&hub.dir, &hub.config)?;
     let said = match &store {
         AnyStore::Sled(_) => report,
         // Whether receipts wait for a standby is the serving hub's to log.
@@ -209,12 +213,12 @@ fn records(hub: &Hub) -> anyhow::Result<Box<dyn BackOffice>> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Init { dir, hosts, listen, url, demo, bureau_secret, store } => {
+        Command::Init { dir, hosts, listen, url, demo, bureau_secret, store, require_synchronous_standby } => {
             // The database is checked (and its tables made) before the hub's folder is.
             if let Some(store) = &store
                 && let Location::Postgres(address) = Location::parse(Some(store))?
             {
-                let db = PgStore::open(address).context("the hub's PostgreSQL store")?;
+                let db = PgStore::open(address, require_synchronous_standby).context("the hub's PostgreSQL store")?;
                 for line in db.report() {
                     println!("{line}");
                 }
@@ -226,7 +230,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 hub.make_demo()?;
             }
             if let Some(store) = &store {
-                hub.use_store(store)?;
+                hub.use_store(store, require_synchronous_standby)?;
             }
             if let Some(path) = &bureau_secret {
                 let secret =

@@ -96,6 +96,11 @@ pub struct HubConfig {
     /// for a database several hubs share (`init --store`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
+    /// With a PostgreSQL store: refuse to start, and take nothing, unless the database names
+    /// a synchronous standby (`synchronous_standby_names`), so that no receipt is sent for an
+    /// envelope on one machine's disk only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_synchronous_standby: bool,
     /// Where `serve` publishes `/metrics` in the Prometheus text format (a local address,
     /// e.g. `127.0.0.1:9464`); absent: not published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -286,6 +291,7 @@ pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> Result<Hub
         limits: Limits::default(),
         demo: false,
         store: None,
+        require_synchronous_standby: false,
         metrics: None,
     };
     let path = dir.join("hub.toml");
@@ -379,9 +385,11 @@ impl Hub {
     }
 
     /// Keeps the hub's data at `store` (`init --store`): a PostgreSQL address, or
-    /// `"embedded"`. The caller has checked that it opens.
-    pub fn use_store(&mut self, store: &str) -> Result<(), PkiError> {
+    /// `"embedded"`; with `require_standby`, takes nothing unless the database names a
+    /// synchronous standby. The caller has checked that it opens.
+    pub fn use_store(&mut self, store: &str, require_standby: bool) -> Result<(), PkiError> {
         self.config.store = Some(store.to_string());
+        self.config.require_synchronous_standby = require_standby;
         self.save_config()
     }
 

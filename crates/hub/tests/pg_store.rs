@@ -11,7 +11,7 @@ use doorstep_hub::store::{Appointments, PgStore, Received, Records, Status, Stor
 
 fn two_hubs() -> (PgStore, PgStore) {
     let url = pg::shared().new_database();
-    (PgStore::open(&url).unwrap(), PgStore::open(&url).unwrap())
+    (PgStore::open(&url, false).unwrap(), PgStore::open(&url, false).unwrap())
 }
 
 fn received(digest: &str, counter: u64) -> Received {
@@ -116,13 +116,14 @@ fn a_verdict_is_taken_once_when_two_back_offices_decide_together() {
 #[test]
 fn an_application_id_names_one_envelope_whichever_hub_commits_it() {
     let (a, b) = two_hubs();
-    a.commit("app-1", b"envelope", &received("digest-1", 1), b"receipt-a").unwrap();
-    // The same envelope committed by the other hub too (its tablet sent it to both): kept once.
-    b.commit("app-1", b"envelope", &received("digest-1", 1), b"receipt-b").unwrap();
+    assert_eq!(a.commit("app-1", b"envelope", &received("digest-1", 1), b"receipt-a").unwrap(), b"receipt-a");
+    // The same envelope committed by the other hub too (its tablet sent it to both): kept
+    // once, and the other hub answers with the receipt that stands.
+    assert_eq!(b.commit("app-1", b"envelope", &received("digest-1", 1), b"receipt-b").unwrap(), b"receipt-a");
     assert_eq!(a.all_received().unwrap().len(), 1);
     assert_eq!(b.receipt("app-1").unwrap().as_deref(), Some(&b"receipt-a"[..]), "the first receipt stands");
     match b.commit("app-1", b"other", &received("digest-2", 1), b"receipt-c") {
-        Err(StoreError::Refused(m)) => assert!(m.contains("another digest"), "{m}"),
+        Err(StoreError::Conflict(m)) => assert!(m.contains("another digest"), "{m}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(a.envelope("app-1").unwrap().as_deref(), Some(&b"envelope"[..]));
@@ -143,10 +144,26 @@ fn an_upload_grows_only_from_where_its_hub_found_it() {
     let seen = b.upload("app-1").unwrap().unwrap();
     assert_eq!(seen.offset, 3);
     assert_eq!(b.append("app-1", &seen, b"def").unwrap(), 6);
-    // Hub a still thinks 3 bytes are held: its append is refused, and nothing changes.
+    // Hub a still thinks 3 bytes are held: its append is refused with where to resume, and
+    // nothing changes.
     let stale = Upload { offset: 3, ..head.clone() };
-    assert!(matches!(a.append("app-1", &stale, b"XYZ"), Err(StoreError::Damaged(m)) if m.contains("does not hold 3")));
+    assert!(matches!(a.append("app-1", &stale, b"XYZ"), Err(StoreError::Offset(6))));
     assert_eq!(a.upload_bytes("app-1").unwrap(), b"abcdef");
+    // An empty chunk adds nothing, and the next chunk goes on from the same offset.
+    let at6 = Upload { offset: 6, ..head.clone() };
+    assert_eq!(a.append("app-1", &at6, b"").unwrap(), 6);
+    assert_eq!(b.append("app-1", &at6, b"ghi").unwrap(), 9);
+    assert_eq!(a.upload_bytes("app-1").unwrap(), b"abcdefghi");
+    // Another device (or another envelope) starting under the id takes nothing over.
+    let other = Upload { device: "tablet-2".into(), ..head.clone() };
+    assert!(matches!(b.append("app-1", &other, b"zz"), Err(StoreError::Conflict(_))));
+    let at9 = Upload { device: "tablet-2".into(), offset: 9, ..head.clone() };
+    assert!(matches!(b.append("app-1", &at9, b"zz"), Err(StoreError::Offset(9))));
+    assert_eq!(a.upload("app-1").unwrap().unwrap().device, "tablet-1");
+    // A sweep drops it only if it has not grown since the sweep's cutoff.
+    let touched = a.upload("app-1").unwrap().unwrap().touched_at_unix;
+    assert!(!b.expire_upload("app-1", touched - 1).unwrap(), "grown since");
+    assert!(a.upload("app-1").unwrap().is_some());
     // A start again (offset 0) replaces what was held.
     assert_eq!(a.append("app-1", &head, b"a").unwrap(), 1);
     assert_eq!(b.upload_bytes("app-1").unwrap(), b"a");
@@ -161,7 +178,7 @@ fn an_upload_grows_only_from_where_its_hub_found_it() {
 fn hubs_starting_together_migrate_the_schema_once_and_a_newer_schema_is_refused() {
     let url = pg::shared().new_database();
     let u = url.clone();
-    let opened = race(4, move |_| PgStore::open(&u).map(|s| s.migrated().clone()));
+    let opened = race(4, move |_| PgStore::open(&u, false).map(|s| s.migrated().clone()));
     let froms: Vec<i32> = opened.iter().map(|r| r.as_ref().unwrap().from).collect();
     assert_eq!(froms.iter().filter(|f| **f == 0).count(), 1, "one hub migrated, the others found it done: {froms:?}");
     let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
@@ -173,7 +190,7 @@ fn hubs_starting_together_migrate_the_schema_once_and_a_newer_schema_is_refused(
         .collect();
     assert_eq!(versions, (1..=doorstep_hub::store::pg::LATEST).collect::<Vec<_>>());
     db.execute("INSERT INTO doorstep_schema (version, name) VALUES (999, 'from the future')", &[]).unwrap();
-    match PgStore::open(&url) {
+    match PgStore::open(&url, false) {
         Err(StoreError::Refused(m)) => assert!(m.contains("version 999") && m.contains("upgrade this hub"), "{m}"),
         Err(e) => panic!("{e}"),
         Ok(_) => panic!("a hub opened a schema newer than it knows"),
@@ -228,12 +245,56 @@ fn appointments_are_added_all_or_none_across_hubs() {
 #[test]
 fn the_operator_reads_what_the_database_said() {
     let url = pg::shared().url("no_such_database");
-    match PgStore::open(&url) {
+    match PgStore::open(&url, false) {
         Err(e @ StoreError::Postgres(_)) => {
             let said = e.to_string();
             assert!(said.contains("3D000") && said.contains("does not exist"), "{said}");
         }
         Err(e) => panic!("{e}"),
         Ok(_) => panic!("opened a database that does not exist"),
+    }
+}
+
+#[test]
+fn claims_hold_whatever_isolation_the_database_defaults_to() {
+    let url = pg::shared().new_database();
+    let name = url.rsplit('/').next().unwrap().to_string();
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute(&format!("ALTER DATABASE {name} SET default_transaction_isolation = 'serializable'")).unwrap();
+    let hubs = Arc::new([PgStore::open(&url, false).unwrap(), PgStore::open(&url, false).unwrap()]);
+    let h = hubs.clone();
+    let results = race(6, move |i| {
+        let hub = &h[i % 2];
+        let r = received(&format!("digest-{i}"), 1);
+        (hub.claim_counter("tablet-1", 1, &format!("app-{i}")).unwrap(), hub.commit("app-x", b"e", &r, b"r"))
+    });
+    assert_eq!(results.iter().filter(|(c, _)| c.is_none()).count(), 1, "one counter holder");
+    let committed = results.iter().filter(|(_, r)| r.is_ok()).count();
+    assert_eq!(committed, 1, "one envelope under the id; the others told it is another's");
+    assert!(results.iter().all(|(_, r)| matches!(r, Ok(_) | Err(StoreError::Conflict(_)))), "{results:?}");
+}
+
+#[test]
+fn a_hub_that_requires_a_synchronous_standby_refuses_a_database_without_one() {
+    let url = pg::shared().new_database();
+    match PgStore::open(&url, true) {
+        Err(StoreError::Refused(m)) => assert!(m.contains("synchronous_standby_names"), "{m}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("opened without a standby"),
+    }
+}
+
+#[test]
+fn a_hub_with_data_in_its_folder_is_not_switched_to_a_database_by_a_line_in_hub_toml() {
+    let d = tempfile::tempdir().unwrap();
+    let mut hub =
+        doorstep_hub::pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1")
+            .unwrap();
+    drop(doorstep_hub::store::SledStore::open(&hub.dir.join("store")).unwrap());
+    hub.use_store(&pg::shared().new_database(), false).unwrap();
+    match doorstep_hub::store::AnyStore::open(&hub.dir, &hub.config) {
+        Err(StoreError::Refused(m)) => assert!(m.contains("init --store"), "{m}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a hub's data was left behind in its folder"),
     }
 }

@@ -25,13 +25,26 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// A hub whose data is in the database at `db`, with four tablets enrolled (and their
-/// officers), and a copy of its folder for a second hub process.
-fn hub_on(dir: &Path, db: &str) -> (Hub, PathBuf, Vec<Bundle>) {
-    let hub = doorstep_hub::pki::init(&dir.join("hub-a"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1")
+/// A hub made as an operator makes one, `doorstep-hub init --store DB` (with `options`),
+/// with four tablets enrolled (and their officers), and a copy of its folder for a second hub
+/// process.
+fn hub_on(dir: &Path, db: &str, options: &[&str]) -> (Hub, PathBuf, Vec<Bundle>) {
+    let folder = dir.join("hub-a");
+    let init = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
+        .arg("init")
+        .arg(&folder)
+        .args(["--host", "localhost", "--store", db])
+        .args(options)
+        .output()
         .unwrap();
-    let mut hub = Hub::open(&hub.dir).unwrap();
-    hub.use_store(db).unwrap();
+    let said = String::from_utf8_lossy(&init.stdout);
+    assert!(
+        init.status.success() && said.contains("its data: in PostgreSQL"),
+        "{said}{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    assert!(said.contains("migrated from version 0"), "init made the tables: {said}");
+    let hub = Hub::open(&folder).unwrap();
     let bundles: Vec<Bundle> = (0..TABLETS)
         .map(|t| {
             common::enroll_officer(&hub, &common::officer_key(t));
@@ -92,7 +105,7 @@ fn upload_all(b: &Bundle, urls: &[String], envs: &[SealedEnvelope], receipts: &M
 
 /// Every envelope held once, byte-identical, and every receipt's envelope among them.
 fn assert_held_once(db: &str, all: &[(Bundle, Vec<SealedEnvelope>)], receipts: &HashMap<String, Receipt>) {
-    let store = PgStore::open(db).unwrap();
+    let store = PgStore::open(db, false).unwrap();
     let held = store.all_received().unwrap();
     let total: usize = all.iter().map(|(_, e)| e.len()).sum();
     assert_eq!(held.len(), total, "each application exactly once");
@@ -131,7 +144,7 @@ fn fetch_metrics(port: u16) -> String {
 fn two_hubs_on_one_database_take_four_tablets_at_once_and_the_back_office_works_meanwhile() {
     let d = tempfile::tempdir().unwrap();
     let db = pg::shared().new_database();
-    let (hub, copy, bundles) = hub_on(d.path(), &db);
+    let (hub, copy, bundles) = hub_on(d.path(), &db, &[]);
     let metrics_port = free_port();
     let metrics = format!("127.0.0.1:{metrics_port}");
     let (a, url_a) = serve(&hub.dir, &["--metrics", &metrics]);
@@ -207,7 +220,7 @@ fn two_hubs_on_one_database_take_four_tablets_at_once_and_the_back_office_works_
 fn a_hub_killed_mid_upload_while_another_serves_leaves_no_receipt_without_its_bytes() {
     let d = tempfile::tempdir().unwrap();
     let db = pg::shared().new_database();
-    let (hub, copy, bundles) = hub_on(d.path(), &db);
+    let (hub, copy, bundles) = hub_on(d.path(), &db, &[]);
     let all: Vec<(Bundle, Vec<SealedEnvelope>)> = bundles
         .into_iter()
         .enumerate()
@@ -250,7 +263,7 @@ fn a_hub_killed_mid_upload_while_another_serves_leaves_no_receipt_without_its_by
         }
         drop(a);
         // With hub A dead and B still serving: every receipt names bytes the database holds.
-        let store = PgStore::open(&db).unwrap();
+        let store = PgStore::open(&db, false).unwrap();
         for (id, r) in receipts.lock().unwrap().iter() {
             let bytes =
                 store.envelope(id).unwrap().unwrap_or_else(|| panic!("cycle {cycle}: {id} receipted, not held"));
@@ -263,6 +276,19 @@ fn a_hub_killed_mid_upload_while_another_serves_leaves_no_receipt_without_its_by
     assert_held_once(&db, &all, &receipts);
 }
 
+/// Uploads `e` through `c` until a receipt comes or `tries` attempts have failed; the errors.
+fn keep_trying(c: &mut HubClient, e: &SealedEnvelope, tries: usize) -> Result<Receipt, Vec<String>> {
+    let mut errors = Vec::new();
+    for _ in 0..tries {
+        match c.upload(e.application_id(), &e.digest(), &e.to_bytes(), Start::Ask, None, &mut |_, _| {}) {
+            Ok(r) => return Ok(r),
+            Err(err) => errors.push(err.to_string()),
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    Err(errors)
+}
+
 #[test]
 fn every_receipted_envelope_is_on_the_synchronous_standby_when_the_primary_dies() {
     let d = tempfile::tempdir().unwrap();
@@ -270,8 +296,15 @@ fn every_receipted_envelope_is_on_the_synchronous_standby_when_the_primary_dies(
     let replica = primary.replica("hub_standby");
     primary.set_synchronous_standby("hub_standby");
     let db = primary.new_database();
-    let (hub, _copy, bundles) = hub_on(d.path(), &db);
-    let (a, url) = serve(&hub.dir, &[]);
+    let name = db.rsplit('/').next().unwrap();
+    // Both servers in the address, the writable one wanted: the hub follows a failover.
+    let both = format!(
+        "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/{name}?target_session_attrs=read-write",
+        primary.port(),
+        replica.port()
+    );
+    let (hub, _copy, bundles) = hub_on(d.path(), &both, &["--require-synchronous-standby"]);
+    let (_hub, url) = serve(&hub.dir, &[]);
     let all: Vec<(Bundle, Vec<SealedEnvelope>)> = bundles
         .into_iter()
         .enumerate()
@@ -286,31 +319,36 @@ fn every_receipted_envelope_is_on_the_synchronous_standby_when_the_primary_dies(
     }
     let receipts = receipts.into_inner().unwrap();
     assert_eq!(receipts.len(), TABLETS * 10);
-    // The primary dies at once (no shutdown, no checkpoint), the hub with it.
-    primary.kill();
-    drop(a);
-    replica.promote();
-    // The hub pointed at the promoted standby: every receipted envelope is there.
-    let db_name = db.rsplit('/').next().unwrap();
-    let promoted = replica.url(db_name);
-    assert_held_once(&promoted, &all, &receipts);
-    let mut hub = Hub::open(&hub.dir).unwrap();
-    hub.use_store(&promoted).unwrap();
-    let (_a, url) = serve(&hub.dir, &[]);
-    // And it serves: a new envelope goes up and is receipted.
+
+    // The standby stops: an envelope is taken in but gets no receipt while it is only on the
+    // primary's disk; once the standby is back, its receipt comes.
     let (b0, _) = &all[0];
-    let more = common::envelopes(b0, 0, 11, |_| 5_000);
+    let later = common::envelopes(b0, 0, 12, |_| 5_000);
     let mut c = HubClient::new(&url, b0.client_config().unwrap()).unwrap();
-    let key = b0.hub_receipt_key().unwrap();
-    let r = c
-        .upload(
-            more[10].application_id(),
-            &more[10].digest(),
-            &more[10].to_bytes(),
-            Start::New,
-            Some(&key),
-            &mut |_, _| {},
-        )
-        .unwrap();
-    assert_eq!(r.digest, more[10].digest());
+    c.timeout = Duration::from_secs(2);
+    replica.stop();
+    let waiting = keep_trying(&mut c, &later[10], 3);
+    assert!(waiting.is_err(), "a receipt came while the standby was down: {waiting:?}");
+    replica.restart();
+    let r = keep_trying(&mut c, &later[10], 30).expect("the receipt once the standby is back");
+    assert_eq!(r.digest, later[10].digest());
+    let mut all = all;
+    all[0].1.push(later[10].clone());
+    let mut receipts = receipts;
+    receipts.insert(later[10].application_id().to_string(), r);
+
+    // The primary dies at once (no shutdown, no checkpoint); the standby is promoted.
+    primary.kill();
+    replica.promote();
+    // Every receipted envelope is there.
+    let promoted = replica.url(name);
+    assert_held_once(&promoted, &all, &receipts);
+    // The same hub, not restarted, reads from the promoted server: a tablet asking after a
+    // receipted envelope hears it is held.
+    let again = keep_trying(&mut c, &later[10], 30).expect("the hub follows the failover");
+    assert_eq!(again.digest, later[10].digest());
+    // But it takes nothing new: the promoted server has no synchronous standby of its own,
+    // and this hub requires one.
+    let refused = keep_trying(&mut c, &later[11], 3);
+    assert!(refused.as_ref().is_err_and(|e| e.iter().all(|m| m.contains("store"))), "{refused:?}");
 }

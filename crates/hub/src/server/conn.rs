@@ -279,9 +279,12 @@ async fn respond(
         Err(reply) => {
             // Refused before the service knew the device: the certificate's name is not read.
             crate::service::log(parts.method.as_str(), parts.uri.path(), None, &reply);
+            crate::service::count(&service.metrics, parts.method.as_str(), parts.uri.path(), 0, &reply);
             reply
         }
         Ok(body) => {
+            let (method, path) = (parts.method.as_str().to_string(), parts.uri.path().to_string());
+            let metrics = service.metrics.clone();
             let task = tokio::task::spawn_blocking(move || {
                 let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
                 service.handle(&Request {
@@ -294,7 +297,9 @@ async fn respond(
             });
             task.await.unwrap_or_else(|_| {
                 tracing::error!(code = %"internal", "a request failed inside the hub");
-                Reply::error(500, "internal", "the request failed inside the hub")
+                let reply = Reply::error(500, "internal", "the request failed inside the hub");
+                crate::service::count(&metrics, &method, &path, 0, &reply);
+                reply
             })
         }
     };

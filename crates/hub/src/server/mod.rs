@@ -98,7 +98,7 @@ pub struct Opened {
 /// Opens the hub's store (rebuilding its index if it must) and readies its TLS and service.
 pub fn open(hub: &Hub) -> Result<Opened, ServerError> {
     let tls = Arc::new(tls_config(hub)?);
-    let (store, report) = AnyStore::open(&hub.dir, hub.config.store.as_deref())?;
+    let (store, report) = AnyStore::open(&hub.dir, &hub.config)?;
     for line in report {
         tracing::warn!("{line}");
     }

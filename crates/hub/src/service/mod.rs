@@ -192,11 +192,11 @@ fn known_method(method: &str) -> &'static str {
 
 /// Counts a request in the hub's metrics: its method and route, its status, its refusal's
 /// code (the in-flight answer, a "wait", is not a refusal), its body's bytes when it is a
-/// chunk, and a store error.
-fn count(metrics: &Metrics, method: &str, path: &str, body: usize, reply: &Reply) {
+/// chunk the hub took, and a store error.
+pub(crate) fn count(metrics: &Metrics, method: &str, path: &str, body: usize, reply: &Reply) {
     let method = known_method(method);
     metrics.request(&format!("{method} {}", route_of(path).0), reply.status);
-    if method == "PATCH" {
+    if method == "PATCH" && reply.status < 300 {
         metrics.upload_bytes(body as u64);
     }
     match reply.code() {
@@ -325,7 +325,12 @@ impl<S: Store> Service<S> {
             Call::PutFeedback { id } => self.put_feedback(device, id, req.body),
             Call::FeedbackList => self.feedback_list(device),
         };
-        result.unwrap_or_else(|e| Reply::error(500, "store", e.to_string()))
+        // What failed is the operator's to read (in the log); the tablet hears only that the
+        // hub's store did, and asks again later.
+        result.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the store failed a request");
+            Reply::error(500, "store", "the hub's store failed this request; ask again later")
+        })
     }
 
     /// An envelope's receipt, for the device that uploaded it only.

@@ -4,7 +4,7 @@
 use doorstep_envelope::ApplicationId;
 
 use super::*;
-use crate::store::SledStore;
+use crate::store::{AnyStore, test_store};
 
 #[test]
 fn nothing_is_said_of_an_upload_while_it_is_committed() {
@@ -13,7 +13,7 @@ fn nothing_is_said_of_an_upload_while_it_is_committed() {
     let bundle = hub.enroll("tablet-01", pki::Validity::days(1)).unwrap();
     let bundle = doorstep_sync::bundle::Bundle::parse(&std::fs::read_to_string(bundle).unwrap()).unwrap();
     let peer = doorstep_sync::tls::certificates(&bundle.cert_pem, "client").unwrap()[0].to_vec();
-    let service = Service::new(SledStore::open(&d.path().join("store")).unwrap(), &hub).unwrap();
+    let service = Service::new(test_store(&d.path().join("store")), &hub).unwrap();
     let id = ApplicationId::new_v7(1_790_000_000_000, [1; 10]).to_string();
     let ask = |method: &str, path: &str| {
         let header = |name: &str| (name == wire::DIGEST).then(|| "ab".repeat(32));
@@ -30,7 +30,7 @@ fn nothing_is_said_of_an_upload_while_it_is_committed() {
 }
 
 /// A PATCH of `len` bytes at 0 of a `total`-byte upload of application `n`, from `peer`.
-fn start_upload(service: &Service<SledStore>, peer: &[u8], n: u64) -> Reply {
+fn start_upload(service: &Service<AnyStore>, peer: &[u8], n: u64) -> Reply {
     let id = ApplicationId::new_v7(1_790_000_000_000 + n, [n as u8; 10]).to_string();
     let chunk = [7u8; 100];
     let header = |name: &str| match name {
@@ -54,7 +54,7 @@ fn partial_uploads_are_capped_and_expire_per_device_r25() {
     let d = tempfile::tempdir().unwrap();
     let hub = pki::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1").unwrap();
     let (a, b) = (peer_of(&hub, "tablet-a"), peer_of(&hub, "tablet-b"));
-    let mut service = Service::new(SledStore::open(&d.path().join("store")).unwrap(), &hub).unwrap();
+    let mut service = Service::new(test_store(&d.path().join("store")), &hub).unwrap();
     service.uploads = UploadLimits { per_device: 2, expiry_secs: 3600 };
     assert_eq!((start_upload(&service, &a, 1).status, start_upload(&service, &a, 2).status), (204, 204));
     let third = start_upload(&service, &a, 3);

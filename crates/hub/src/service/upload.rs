@@ -130,8 +130,16 @@ impl<S: Store> Service<S> {
             {
                 return Ok(refusal);
             }
-            let held = self.store.append(id, &upload, body)?;
-            return Ok(Reply::empty(204).with(wire::UPLOAD_OFFSET, held));
+            return Ok(match self.store.append(id, &upload, body) {
+                Ok(held) => Reply::empty(204).with(wire::UPLOAD_OFFSET, held),
+                // Another hub on a shared store appended, dropped or took it meanwhile.
+                Err(StoreError::Offset(held)) => {
+                    Reply::error(409, "offset", format!("the hub holds {held} bytes, not {offset}"))
+                        .with(wire::UPLOAD_OFFSET, held)
+                }
+                Err(StoreError::Conflict(_)) => conflict(id),
+                Err(e) => return Err(e),
+            });
         }
         // The last chunk: the envelope whole in memory for its checks. Sent in one chunk (the
         // usual case), it is the request's body as it stands.
@@ -180,9 +188,11 @@ impl<S: Store> Service<S> {
             }
             // Marked as its own device's upload while it goes: a PATCH meanwhile hears 409.
             let Ok(_guard) = self.claim(&id, &u.device) else { continue };
-            self.store.drop_upload(&id)?;
-            tracing::info!(device = %u.device, id = %id, held = u.offset, "a stale partial upload expired");
-            dropped += 1;
+            // Only if still stale: another hub on a shared store may have appended meanwhile.
+            if self.store.expire_upload(&id, cutoff)? {
+                tracing::info!(device = %u.device, id = %id, held = u.offset, "a stale partial upload expired");
+                dropped += 1;
+            }
         }
         Ok(dropped)
     }
@@ -266,10 +276,15 @@ impl<S: Store> Service<S> {
             device_counter: h.device_counter,
             received_at_unix: now,
         };
-        // Durable before the receipt leaves.
+        // Durable before the receipt leaves; the receipt that stands (another hub on a shared
+        // store may have committed the same envelope first).
         let started = std::time::Instant::now();
-        self.store.commit(id, bytes, &received, &receipt)?;
+        let stands = match self.store.commit(id, bytes, &received, &receipt) {
+            Ok(stands) => stands,
+            Err(StoreError::Conflict(_)) => return Ok(conflict(id)),
+            Err(e) => return Err(e),
+        };
         self.metrics.commit(started.elapsed().as_secs_f64());
-        Ok(Reply::receipt(receipt))
+        Ok(Reply::receipt(stands))
     }
 }

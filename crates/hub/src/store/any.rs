@@ -40,17 +40,27 @@ impl<'a> Location<'a> {
 }
 
 impl AnyStore {
-    /// Opens the store `store` names for the hub in `hub_dir`; with it, what to tell the
-    /// operator (an index rebuilt, a schema migrated, whether receipts wait for a standby).
-    pub fn open(hub_dir: &Path, store: Option<&str>) -> Result<(AnyStore, Vec<String>), StoreError> {
-        Ok(match Location::parse(store)? {
+    /// Opens the store `hub.toml` names for the hub in `hub_dir` (`store`, and
+    /// `require_synchronous_standby` for PostgreSQL); with it, what to tell the operator (an
+    /// index rebuilt, a schema migrated, whether receipts wait for a standby).
+    pub fn open(hub_dir: &Path, config: &crate::pki::HubConfig) -> Result<(AnyStore, Vec<String>), StoreError> {
+        Ok(match Location::parse(config.store.as_deref())? {
             Location::Embedded => {
                 let s = SledStore::open(&hub_dir.join("store"))?;
                 let lines = s.recovery().report();
                 (AnyStore::Sled(s), lines)
             }
             Location::Postgres(url) => {
-                let s = PgStore::open(url)?;
+                // A hub that kept its data in its folder is not moved to a database by a
+                // line in hub.toml: the database would start without its receipts, verdicts,
+                // counters and device keys (and take replays of old counters).
+                if hub_dir.join("store").exists() {
+                    return Err(StoreError::Refused(format!(
+                        "{}: this hub keeps its data in its folder; a hub on PostgreSQL is made with init --store (moving a hub's data there is not supported yet)",
+                        hub_dir.join("store").display()
+                    )));
+                }
+                let s = PgStore::open(url, config.require_synchronous_standby)?;
                 let lines = s.report();
                 (AnyStore::Pg(s), lines)
             }
@@ -137,8 +147,11 @@ impl Store for AnyStore {
     fn receipt(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         each!(self, s => s.receipt(id))
     }
-    fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<(), StoreError> {
+    fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<Vec<u8>, StoreError> {
         each!(self, s => s.commit(id, envelope, received, receipt))
+    }
+    fn expire_upload(&self, id: &str, touched_before: i64) -> Result<bool, StoreError> {
+        each!(self, s => s.expire_upload(id, touched_before))
     }
     fn claim_counter(&self, device_id: &str, counter: u64, id: &str) -> Result<Option<String>, StoreError> {
         each!(self, s => s.claim_counter(device_id, counter, id))

@@ -112,12 +112,20 @@ pub enum StoreError {
     Refused(String),
     #[error("hub store: {0}")]
     Io(#[from] std::io::Error),
-    /// The PostgreSQL store's database refused or failed a request, or could not be reached.
-    #[error("hub store (PostgreSQL): {}", pg::describe(.0))]
-    Postgres(#[from] postgres::Error),
+    /// The PostgreSQL store's database refused or failed a request, or could not be reached:
+    /// what the server said (`pg::describe`).
+    #[error("hub store (PostgreSQL): {0}")]
+    Postgres(String),
     /// The store cannot take the request now (the message says why); asking again may work.
     #[error("hub store: {0}")]
     Unavailable(String),
+    /// An upload holds another number of bytes than the caller thought (another hub appended
+    /// or dropped it meanwhile): resume from this offset.
+    #[error("hub store: the upload holds {0} bytes")]
+    Offset(u64),
+    /// The id is another envelope's or another upload's (another hub took it meanwhile).
+    #[error("hub store: {0}")]
+    Conflict(String),
     /// An fsync failed: what was written may not be on the disk, and a second fsync can
     /// succeed without having written it (Linux drops the failed pages). The store refuses
     /// everything from then on; the hub must be restarted, and reads only what is durable.
@@ -273,10 +281,24 @@ pub trait Store: Records + Appointments + FeedbackBox {
     fn upload_bytes(&self, id: &str) -> Result<Vec<u8>, StoreError>;
     /// Forgets a partial upload (its bytes failed the envelope's checks).
     fn drop_upload(&self, id: &str) -> Result<(), StoreError>;
+    /// Forgets a partial upload only if it has not grown since `touched_before` (unix
+    /// seconds); `true` when it was dropped. (A store shared by several hubs makes the test and
+    /// the drop one, so that one hub's sweep never drops what another is appending to.)
+    fn expire_upload(&self, id: &str, touched_before: i64) -> Result<bool, StoreError> {
+        match self.upload(id)? {
+            Some(u) if u.touched_at_unix <= touched_before => {
+                self.drop_upload(id)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
     fn receipt(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Stores a whole envelope, its facts and its receipt, and drops the partial upload, as
-    /// one: the envelope is durable before anything says it was received.
-    fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<(), StoreError>;
+    /// one: the envelope is durable before anything says it was received. Returns the receipt
+    /// that stands: `receipt`, or the one stored with the same envelope by another hub that
+    /// committed it first; another envelope under the id is [`StoreError::Conflict`].
+    fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<Vec<u8>, StoreError>;
     /// Takes a device counter for application `id`, atomically: `Some(other)` when another
     /// application already has it (a replay), `None` when it is now (or was already) `id`'s.
     fn claim_counter(&self, device_id: &str, counter: u64, id: &str) -> Result<Option<String>, StoreError>;
@@ -298,3 +320,19 @@ pub trait Store: Records + Appointments + FeedbackBox {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+#[path = "../../tests/pg/mod.rs"]
+mod pg_cluster;
+
+/// The store a unit test of the crate runs on: the embedded one in `dir`, or a new database
+/// of a cluster the test binary starts when `DOORSTEP_HUB_TEST_STORE=postgres` (as
+/// `scripts/test` runs the hub's tests a second time).
+#[cfg(test)]
+pub(crate) fn test_store(dir: &std::path::Path) -> AnyStore {
+    match std::env::var("DOORSTEP_HUB_TEST_STORE").as_deref() {
+        Ok("postgres") => AnyStore::Pg(PgStore::open(&pg_cluster::shared().new_database(), false).unwrap()),
+        Ok("embedded") | Err(_) => AnyStore::Sled(SledStore::open(dir).unwrap()),
+        Ok(other) => panic!("DOORSTEP_HUB_TEST_STORE is \"postgres\" or \"embedded\", not {other:?}"),
+    }
+}

@@ -26,8 +26,8 @@ pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> Hub {
     if postgres() {
         // As `init --store` does: the tables made before the hub is used.
         let db = crate::pg::shared().new_database();
-        doorstep_hub::store::PgStore::open(&db).unwrap();
-        hub.use_store(&db).unwrap();
+        doorstep_hub::store::PgStore::open(&db, false).unwrap();
+        hub.use_store(&db, false).unwrap();
     }
     hub
 }
@@ -43,5 +43,5 @@ pub fn hub_on_free_port(dir: &Path) -> (Hub, String) {
 /// The hub's store, as `serve` opens it.
 #[allow(dead_code)]
 pub fn open(hub: &Hub) -> AnyStore {
-    AnyStore::open(&hub.dir, hub.config.store.as_deref()).unwrap().0
+    AnyStore::open(&hub.dir, &hub.config).unwrap().0
 }

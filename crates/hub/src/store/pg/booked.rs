@@ -95,7 +95,7 @@ impl FeedbackBox for PgStore {
     fn feedback_list(&self, device: Option<&str>) -> Result<Vec<HeldFeedback>, StoreError> {
         self.with(|c| {
             c.query(
-                "SELECT held FROM feedback WHERE $1::text IS NULL OR device = $1 ORDER BY created_at_unix, id",
+                "SELECT held FROM feedback WHERE $1::text IS NULL OR device = $1 ORDER BY created_at_unix, id COLLATE \"C\"",
                 &[&device],
             )?
             .iter()

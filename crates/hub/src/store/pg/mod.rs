@@ -31,6 +31,8 @@ use super::StoreError;
 
 pub use schema::{LATEST, Migrated};
 
+const NO_STANDBY: &str = "hub.toml requires a synchronous standby (require_synchronous_standby), and PostgreSQL names none (synchronous_standby_names is empty): nothing is taken until it does";
+
 /// Connections one hub process opens at most: requests beyond it wait for one (each request
 /// runs on a blocking thread, and holds a connection only for its store calls).
 const MAX_CONNECTIONS: usize = 16;
@@ -43,6 +45,9 @@ pub struct PgStore {
     pool: Pool,
     migrated: Migrated,
     synchronous: Synchronous,
+    /// `require_synchronous_standby` in `hub.toml`: no commit (so no receipt) unless the
+    /// database names a synchronous standby at that moment.
+    require_standby: bool,
 }
 
 /// What the database said of synchronous replication when the store opened.
@@ -73,16 +78,22 @@ impl Synchronous {
 }
 
 impl PgStore {
-    /// Connects to the database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, or a
-    /// key=value string), applies the migrations it lacks, and reads its replication
-    /// settings.
-    pub fn open(url: &str) -> Result<PgStore, StoreError> {
+    /// Connects to the database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`,
+    /// several `HOST:PORT`s with `?target_session_attrs=read-write` to follow a failover, or a
+    /// key=value string), applies the migrations it lacks, and reads its replication settings.
+    /// With `require_standby`, a database that names no synchronous standby is refused.
+    pub fn open(url: &str, require_standby: bool) -> Result<PgStore, StoreError> {
         let mut config: postgres::Config =
             url.parse().map_err(|e| StoreError::Refused(format!("not a PostgreSQL address: {e}")))?;
         config.application_name("doorstep-hub");
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
+        // A database that vanishes from the network (no reset, no answer) is given up on in
+        // seconds, not when TCP would: the connection is dropped and the next call connects
+        // again (to the next host of the address, after a failover).
+        config.keepalives(true).keepalives_idle(Duration::from_secs(10)).keepalives_interval(Duration::from_secs(5));
+        config.tcp_user_timeout(Duration::from_secs(30));
         let pool = Pool::new(config, MAX_CONNECTIONS);
         let migrated = pool.with(schema::migrate)?;
         let synchronous = pool.with(|c| {
@@ -90,7 +101,23 @@ impl PgStore {
             let commit: String = c.query_one("SHOW synchronous_commit", &[])?.get(0);
             Ok(Synchronous { standby_names: names, commit })
         })?;
-        Ok(PgStore { pool, migrated, synchronous })
+        if require_standby && synchronous.standby_names.trim().is_empty() {
+            return Err(StoreError::Refused(NO_STANDBY.into()));
+        }
+        Ok(PgStore { pool, migrated, synchronous, require_standby })
+    }
+
+    /// Refuses a commit when a synchronous standby is required and the database names none
+    /// now (its setting was emptied since the hub started).
+    pub(super) fn standby_required(&self, tx: &mut postgres::Transaction<'_>) -> Result<(), StoreError> {
+        if !self.require_standby {
+            return Ok(());
+        }
+        let names: String = tx.query_one("SHOW synchronous_standby_names", &[])?.get(0);
+        if names.trim().is_empty() {
+            return Err(StoreError::Unavailable(NO_STANDBY.into()));
+        }
+        Ok(())
     }
 
     /// The migrations opening applied (none when the schema was current).
@@ -133,9 +160,15 @@ impl PgStore {
     }
 }
 
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> StoreError {
+        StoreError::Postgres(describe(&e))
+    }
+}
+
 /// What the database said, for the operator: the server's own message (a `postgres::Error`
 /// says only "db error" of it), never the statement's values.
-pub(crate) fn describe(e: &postgres::Error) -> String {
+fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
         None => e.to_string(),
@@ -163,10 +196,12 @@ impl Pool {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let mut client = self.take()?;
-        let result = f(&mut client);
-        self.give_back(client);
-        result
+        // Given back however `f` ends, a panic included: a lost place would never come back.
+        let mut lent = Lent { pool: self, client: Some(self.take()?) };
+        match lent.client.as_mut() {
+            Some(client) => f(client),
+            None => Err(StoreError::Unavailable("no connection".into())),
+        }
     }
 
     fn take(&self) -> Result<Client, StoreError> {
@@ -210,6 +245,9 @@ impl Pool {
         if commit != "on" && commit != "remote_apply" {
             client.batch_execute("SET synchronous_commit = on")?;
         }
+        // The store's statements read, after an `INSERT … ON CONFLICT DO NOTHING`, the row
+        // another session committed: read committed, whatever the database's default.
+        client.batch_execute("SET default_transaction_isolation = 'read committed'")?;
         Ok(client)
     }
 
@@ -221,6 +259,20 @@ impl Pool {
             state.idle.push(client);
         }
         self.freed.notify_one();
+    }
+}
+
+/// A connection lent by the pool, given back when dropped.
+struct Lent<'a> {
+    pool: &'a Pool,
+    client: Option<Client>,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            self.pool.give_back(client);
+        }
     }
 }
 
@@ -250,7 +302,7 @@ mod tests {
 
     #[test]
     fn a_bad_address_is_refused_before_any_connection() {
-        match PgStore::open("postgres://[not-a-host") {
+        match PgStore::open("postgres://[not-a-host", false) {
             Err(StoreError::Refused(m)) => assert!(m.contains("not a PostgreSQL address"), "{m}"),
             Err(e) => panic!("expected a refusal, got {e}"),
             Ok(_) => panic!("opened a store at a bad address"),

@@ -97,7 +97,9 @@ impl Records for PgStore {
     }
 
     fn all_received(&self) -> Result<Vec<(String, Received)>, StoreError> {
-        self.with(|c| c.query(&format!("{RECEIVED} ORDER BY id"), &[])?.iter().map(received_row).collect())
+        self.with(|c| {
+            c.query(&format!("{RECEIVED} ORDER BY id COLLATE \"C\""), &[])?.iter().map(received_row).collect()
+        })
     }
 
     fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -148,41 +150,49 @@ impl Store for PgStore {
     }
 
     fn uploads(&self) -> Result<Vec<(String, Upload)>, StoreError> {
-        self.with(|c| c.query(&format!("{UPLOAD} ORDER BY id"), &[])?.iter().map(upload_row).collect())
+        self.with(|c| c.query(&format!("{UPLOAD} ORDER BY id COLLATE \"C\""), &[])?.iter().map(upload_row).collect())
     }
 
     fn append(&self, id: &str, upload: &Upload, chunk: &[u8]) -> Result<u64, StoreError> {
         let len = big(chunk.len() as u64)?;
         let offset = big(upload.offset)?;
-        // When it last grew, as the default store's file times say it.
-        let now = unix_now().max(upload.started_at_unix);
+        let (device, digest) = (&upload.device, &upload.digest);
         self.transaction(|tx| {
+            // When it last grew, by the database's clock: every hub's sweep reads the same one.
             if upload.offset == 0 {
-                // A start (or a start again): the head, and this chunk as its only bytes.
-                tx.execute(
+                // A start (or a start again of this device's upload of this envelope): the
+                // head, and this chunk as its only bytes. Another device's or another digest's
+                // upload under the id is not taken over.
+                let started = tx.execute(
                     "INSERT INTO uploads (id, digest, length, device, started_at_unix, touched_at_unix, held)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (id) DO UPDATE SET digest = excluded.digest, length = excluded.length,
-                         device = excluded.device, started_at_unix = excluded.started_at_unix,
-                         touched_at_unix = excluded.touched_at_unix, held = excluded.held",
-                    &[&id, &upload.digest, &big(upload.length)?, &upload.device, &upload.started_at_unix, &now, &len],
+                     VALUES ($1, $2, $3, $4, $5, greatest($5, extract(epoch FROM now())::bigint), $6)
+                     ON CONFLICT (id) DO UPDATE SET length = excluded.length, started_at_unix = excluded.started_at_unix,
+                         touched_at_unix = excluded.touched_at_unix, held = excluded.held
+                     WHERE uploads.device = excluded.device AND uploads.digest = excluded.digest",
+                    &[&id, digest, &big(upload.length)?, device, &upload.started_at_unix, &len],
                 )?;
+                if started != 1 {
+                    return Err(StoreError::Conflict(format!("upload {id} is another device's or envelope's")));
+                }
                 tx.execute("DELETE FROM upload_chunks WHERE id = $1", &[&id])?;
             } else {
-                // Grows only from where the caller found it: another hub that appended
-                // meanwhile makes this one fail, and its tablet asks where to resume.
+                // Grows only from where the caller found it: when another hub appended or
+                // dropped it meanwhile, the tablet hears where to resume.
                 let grown = tx.execute(
-                    "UPDATE uploads SET held = held + $3, touched_at_unix = $4 WHERE id = $1 AND held = $2",
-                    &[&id, &offset, &len, &now],
+                    "UPDATE uploads SET held = held + $3, touched_at_unix = greatest(touched_at_unix, extract(epoch FROM now())::bigint)
+                     WHERE id = $1 AND held = $2 AND device = $4 AND digest = $5",
+                    &[&id, &offset, &len, device, digest],
                 )?;
                 if grown != 1 {
-                    return Err(StoreError::Damaged(format!(
-                        "upload {id} does not hold {} bytes (it changed or was dropped meanwhile)",
-                        upload.offset
-                    )));
+                    let held = tx.query_opt("SELECT held FROM uploads WHERE id = $1", &[&id])?;
+                    let held = held.map(|r| unsigned(r.get(0))).transpose()?.unwrap_or(0);
+                    return Err(StoreError::Offset(held));
                 }
             }
-            tx.execute("INSERT INTO upload_chunks (id, at, bytes) VALUES ($1, $2, $3)", &[&id, &offset, &chunk])?;
+            // An empty chunk adds nothing (and no row, which the next chunk's would collide with).
+            if !chunk.is_empty() {
+                tx.execute("INSERT INTO upload_chunks (id, at, bytes) VALUES ($1, $2, $3)", &[&id, &offset, &chunk])?;
+            }
             Ok(((), true))
         })?;
         Ok(upload.offset + chunk.len() as u64)
@@ -206,11 +216,19 @@ impl Store for PgStore {
         })
     }
 
+    fn expire_upload(&self, id: &str, touched_before: i64) -> Result<bool, StoreError> {
+        // The test and the drop in one statement: an upload another hub appended to since
+        // this one looked is kept.
+        self.with(|c| {
+            Ok(c.execute("DELETE FROM uploads WHERE id = $1 AND touched_at_unix <= $2", &[&id, &touched_before])? == 1)
+        })
+    }
+
     fn receipt(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.one("SELECT receipt FROM envelopes WHERE id = $1", &[&id], |r| Ok(r.get(0)))
     }
 
-    fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<(), StoreError> {
+    fn commit(&self, id: &str, envelope: &[u8], received: &Received, receipt: &[u8]) -> Result<Vec<u8>, StoreError> {
         let r = received;
         self.transaction(|tx| {
             let stored = tx.execute(
@@ -228,23 +246,26 @@ impl Store for PgStore {
                     &receipt,
                 ],
             )?;
+            let mut stands = receipt.to_vec();
             if stored == 0 {
                 // Another hub committed this id first (its tablet sent it to both): the same
-                // bytes are held, and either receipt names them; other bytes are refused.
-                let held: String = tx.query_one("SELECT digest FROM envelopes WHERE id = $1", &[&id])?.get(0);
-                if held != r.digest {
-                    return Err(StoreError::Refused(format!("the hub holds application {id} with another digest")));
+                // bytes are held, under that hub's receipt; other bytes are refused.
+                let held = tx.query_one("SELECT digest, receipt FROM envelopes WHERE id = $1", &[&id])?;
+                if held.get::<_, &str>(0) != r.digest {
+                    return Err(StoreError::Conflict(format!("the hub holds application {id} with another digest")));
                 }
+                stands = held.get(1);
             }
             tx.execute(
                 "INSERT INTO counters (device_id, counter, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                 &[&r.device_id, &big(r.device_counter)?, &id],
             )?;
             tx.execute("DELETE FROM uploads WHERE id = $1", &[&id])?;
+            self.standby_required(tx)?;
             // Committed with `synchronous_commit = on` (see `Pool::connect`): when this
             // returns, the envelope is on the database's disk, and on its synchronous
             // standby's when `synchronous_standby_names` names one.
-            Ok(((), true))
+            Ok((stands, true))
         })
     }
 
@@ -304,8 +325,4 @@ impl Store for PgStore {
             Ok(((), true))
         })
     }
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }

@@ -104,9 +104,35 @@ impl Migrated {
     }
 }
 
-/// Applies the migrations the database lacks, one transaction each, under the advisory lock.
+/// How long a hub waits for another to finish migrating the schema.
+const WAIT_FOR_MIGRATION: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The schema's version as recorded (0: none).
+fn version(client: &mut Client) -> Result<i32, StoreError> {
+    let recorded: bool = client.query_one("SELECT to_regclass('doorstep_schema') IS NOT NULL", &[])?.get(0);
+    if !recorded {
+        return Ok(0);
+    }
+    Ok(client.query_one("SELECT coalesce(max(version), 0) FROM doorstep_schema", &[])?.get(0))
+}
+
+/// Applies the migrations the database lacks, one transaction each, under the advisory lock;
+/// a current schema is only read (no lock, no DDL, no rights beyond reading it).
 pub(super) fn migrate(client: &mut Client) -> Result<Migrated, StoreError> {
-    client.execute("SELECT pg_advisory_lock($1)", &[&LOCK])?;
+    let found = version(client)?;
+    if found == LATEST {
+        return Ok(Migrated { from: found, to: found });
+    }
+    let deadline = std::time::Instant::now() + WAIT_FOR_MIGRATION;
+    while !client.query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK])?.get::<_, bool>(0) {
+        if std::time::Instant::now() > deadline {
+            return Err(StoreError::Unavailable(format!(
+                "another process has held the schema's migration lock for {}s",
+                WAIT_FOR_MIGRATION.as_secs()
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let result = apply(client);
     // The lock is the session's: released whatever happened (a connection that broke has
     // lost it anyway).
