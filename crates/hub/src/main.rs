@@ -50,8 +50,9 @@ enum Command {
         /// now, and migrated at each start.
         #[arg(long)]
         store: Option<String>,
-        /// With --store: take nothing (so send no receipt) unless the database names a
-        /// synchronous standby, so that every receipted envelope is on two machines.
+        /// With --store: take no envelope, manifest or feedback (so send no receipt) unless the
+        /// database names a synchronous standby, so that every receipted envelope is on two
+        /// machines.
         #[arg(long, requires = "store")]
         require_synchronous_standby: bool,
     },
@@ -199,7 +200,11 @@ fn records(hub: &Hub) -> anyhow::Result<Box<dyn BackOffice>> {
     {
         return Ok(Box::new(admin));
     }
-    let (store, report) = AnyStore::open(&hub.dir, &hub.config)?;
+    // The back office reads and decides even when a synchronous standby is required and
+    // missing (after a failover, say): that requirement is for what tablets are told.
+    let mut config = hub.config.clone();
+    config.require_synchronous_standby = false;
+    let (store, report) = AnyStore::open(&hub.dir, &config)?;
     let said = match &store {
         AnyStore::Sled(_) => report,
         // Whether receipts wait for a standby is the serving hub's to log.

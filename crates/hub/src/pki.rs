@@ -96,9 +96,9 @@ pub struct HubConfig {
     /// for a database several hubs share (`init --store`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
-    /// With a PostgreSQL store: refuse to start, and take nothing, unless the database names
-    /// a synchronous standby (`synchronous_standby_names`), so that no receipt is sent for an
-    /// envelope on one machine's disk only.
+    /// With a PostgreSQL store: refuse to serve, and take no envelope, manifest or feedback,
+    /// unless the database names a synchronous standby (`synchronous_standby_names`), so that
+    /// no receipt is sent for an envelope on one machine's disk only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_synchronous_standby: bool,
     /// Where `serve` publishes `/metrics` in the Prometheus text format (a local address,

@@ -304,7 +304,7 @@ fn every_receipted_envelope_is_on_the_synchronous_standby_when_the_primary_dies(
         replica.port()
     );
     let (hub, _copy, bundles) = hub_on(d.path(), &both, &["--require-synchronous-standby"]);
-    let (_hub, url) = serve(&hub.dir, &[]);
+    let (serving, url) = serve(&hub.dir, &[]);
     let all: Vec<(Bundle, Vec<SealedEnvelope>)> = bundles
         .into_iter()
         .enumerate()
@@ -351,4 +351,6 @@ fn every_receipted_envelope_is_on_the_synchronous_standby_when_the_primary_dies(
     // and this hub requires one.
     let refused = keep_trying(&mut c, &later[11], 3);
     assert!(refused.as_ref().is_err_and(|e| e.iter().all(|m| m.contains("store"))), "{refused:?}");
+    let log = serving.log();
+    assert!(log.contains("synchronous_standby_names is empty"), "the hub's log says why: {log}");
 }

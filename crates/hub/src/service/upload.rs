@@ -15,6 +15,11 @@ fn conflict(id: &str) -> Reply {
     )
 }
 
+/// `409 offset`: the hub holds `held` bytes, not the chunk's `offset`; resume from `held`.
+fn offset_moved(held: u64, offset: u64) -> Reply {
+    Reply::error(409, "offset", format!("the hub holds {held} bytes, not {offset}")).with(wire::UPLOAD_OFFSET, held)
+}
+
 /// A PATCH's chunk and what its headers declare.
 pub(super) struct Chunk<'a> {
     pub digest: &'a str,
@@ -117,8 +122,7 @@ impl<S: Store> Service<S> {
         };
         let have = upload.offset;
         if offset != have {
-            return Ok(Reply::error(409, "offset", format!("the hub holds {have} bytes, not {offset}"))
-                .with(wire::UPLOAD_OFFSET, have));
+            return Ok(offset_moved(have, offset));
         }
         let end = have + body.len() as u64;
         if end > length {
@@ -130,16 +134,13 @@ impl<S: Store> Service<S> {
             {
                 return Ok(refusal);
             }
-            return Ok(match self.store.append(id, &upload, body) {
-                Ok(held) => Reply::empty(204).with(wire::UPLOAD_OFFSET, held),
+            return match self.store.append(id, &upload, body) {
+                Ok(held) => Ok(Reply::empty(204).with(wire::UPLOAD_OFFSET, held)),
                 // Another hub on a shared store appended, dropped or took it meanwhile.
-                Err(StoreError::Offset(held)) => {
-                    Reply::error(409, "offset", format!("the hub holds {held} bytes, not {offset}"))
-                        .with(wire::UPLOAD_OFFSET, held)
-                }
-                Err(StoreError::Conflict(_)) => conflict(id),
-                Err(e) => return Err(e),
-            });
+                Err(StoreError::Offset(held)) => Ok(offset_moved(held, offset)),
+                Err(StoreError::Conflict(_)) => self.taken_meanwhile(id, device),
+                Err(e) => Err(e),
+            };
         }
         // The last chunk: the envelope whole in memory for its checks. Sent in one chunk (the
         // usual case), it is the request's body as it stands.
@@ -148,10 +149,20 @@ impl<S: Store> Service<S> {
         }
         let mut bytes = self.store.upload_bytes(id)?;
         if bytes.len() as u64 != have {
-            return Err(StoreError::Damaged(format!("upload {id} holds {} bytes, not {have}", bytes.len())));
+            // Another hub on a shared store appended or dropped it since it was read.
+            return Ok(offset_moved(bytes.len() as u64, offset));
         }
         bytes.extend_from_slice(body);
         self.complete(id, device, digest, &bytes)
+    }
+
+    /// The reply when another hub on a shared store took the id meanwhile: another device's
+    /// upload is 403, this device's of another envelope 422.
+    fn taken_meanwhile(&self, id: &str, device: &str) -> Result<Reply, StoreError> {
+        Ok(match self.store.upload(id)? {
+            Some(u) if u.device != device => other_device(id),
+            _ => conflict(id),
+        })
     }
 
     /// Whether `device` may start another partial upload (SECURITY R25): its stale ones are

@@ -71,6 +71,8 @@ impl FeedbackBox for PgStore {
     fn receive_feedback(&self, held: &HeldFeedback, sealed: &[u8]) -> Result<Option<HeldFeedback>, StoreError> {
         let text = json(held)?;
         self.transaction(|tx| {
+            // The unit erases what the hub acknowledges.
+            self.standby_required(tx)?;
             let kept = tx.execute(
                 "INSERT INTO feedback (id, device, created_at_unix, held, sealed) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (id) DO NOTHING",

@@ -241,10 +241,11 @@ impl Pool {
         // A receipt waits for the commit to be flushed, and for the synchronous standby when
         // there is one: never lower than `on` for the hub's sessions, whatever the database's
         // default (`remote_apply`, stronger, is kept).
+        // Set for the session whatever it is now: a session's own setting outlives a reload of
+        // the server's configuration, which could lower the default to `off` meanwhile.
         let commit: String = client.query_one("SHOW synchronous_commit", &[])?.get(0);
-        if commit != "on" && commit != "remote_apply" {
-            client.batch_execute("SET synchronous_commit = on")?;
-        }
+        let commit = if commit == "remote_apply" { "remote_apply" } else { "on" };
+        client.batch_execute(&format!("SET synchronous_commit = {commit}"))?;
         // The store's statements read, after an `INSERT … ON CONFLICT DO NOTHING`, the row
         // another session committed: read committed, whatever the database's default.
         client.batch_execute("SET default_transaction_isolation = 'read committed'")?;

@@ -184,9 +184,15 @@ impl Store for PgStore {
                     &[&id, &offset, &len, device, digest],
                 )?;
                 if grown != 1 {
-                    let held = tx.query_opt("SELECT held FROM uploads WHERE id = $1", &[&id])?;
-                    let held = held.map(|r| unsigned(r.get(0))).transpose()?.unwrap_or(0);
-                    return Err(StoreError::Offset(held));
+                    let now = tx.query_opt("SELECT held, device, digest FROM uploads WHERE id = $1", &[&id])?;
+                    return Err(match now {
+                        // Dropped meanwhile: start again.
+                        None => StoreError::Offset(0),
+                        Some(r) if r.get::<_, &str>(1) == device && r.get::<_, &str>(2) == digest => {
+                            StoreError::Offset(unsigned(r.get(0))?)
+                        }
+                        Some(_) => StoreError::Conflict(format!("upload {id} is another device's or envelope's")),
+                    });
                 }
             }
             // An empty chunk adds nothing (and no row, which the next chunk's would collide with).
@@ -310,6 +316,8 @@ impl Store for PgStore {
         let encoded: Vec<(&str, &str, String)> =
             decisions.iter().map(|(id, s)| Ok((id.as_str(), state(s), json(s)?))).collect::<Result<_, StoreError>>()?;
         self.transaction(|tx| {
+            // A manifest's receipt is a promise too.
+            self.standby_required(tx)?;
             tx.execute(
                 "INSERT INTO manifests (device, batch, bytes) VALUES ($1, $2, $3)
                  ON CONFLICT (device, batch) DO UPDATE SET bytes = excluded.bytes",
