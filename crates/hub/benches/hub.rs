@@ -81,16 +81,25 @@ fn main() {
         bundles.iter().enumerate().map(|(i, b)| common::envelopes(b, i, per_tablet, |_| SIZE)).collect();
     // As the officers' enrolment left it.
     hub = pki::Hub::open(&hub.dir).unwrap();
+    // The same hub (its CA, tablets and officers) in copies of its folder, each with an empty
+    // store of its own: the embedded one, then a database for one hub, then one for two.
+    let copy = |from: &Path, name: &str| {
+        let to = d.path().join(name);
+        assert!(Command::new("cp").arg("-a").arg(from).arg(&to).status().unwrap().success());
+        to
+    };
+    let cluster = pg::Cluster::start();
+    let on_db = |name: &str| {
+        let mut h = pki::Hub::open(&copy(&hub.dir, name)).unwrap();
+        h.use_store(&cluster.new_database(), false).unwrap();
+        h.dir
+    };
+    let (one, two) = (on_db("hub-pg"), on_db("hub-pg-a"));
+    let two_b = copy(&two, "hub-pg-b");
 
     let embedded = run("one hub, embedded store", &[hub.dir.clone()], None, &bundles, &work);
-    // The same tablets and envelopes into an empty database each time.
-    let cluster = pg::Cluster::start();
-    hub.use_store(&cluster.new_database(), false).unwrap();
-    run("one hub, PostgreSQL", &[hub.dir.clone()], Some(&cluster), &bundles, &work);
-    hub.use_store(&cluster.new_database(), false).unwrap();
-    let copy = d.path().join("hub-2");
-    assert!(Command::new("cp").arg("-a").arg(&hub.dir).arg(&copy).status().unwrap().success());
-    run("two hubs, one PostgreSQL", &[hub.dir.clone(), copy], Some(&cluster), &bundles, &work);
+    run("one hub, PostgreSQL", &[one], Some(&cluster), &bundles, &work);
+    run("two hubs, one PostgreSQL", &[two, two_b], Some(&cluster), &bundles, &work);
 
     // The same bytes over plain rustls: a sink that reads each envelope and acknowledges it.
     let plain_cpu_before = cpu_seconds(std::process::id());
