@@ -55,6 +55,10 @@ enum Command {
         /// machines.
         #[arg(long, requires = "store")]
         require_synchronous_standby: bool,
+        /// With --store: the CA (PEM) that signed the database server's certificate; the hub
+        /// then speaks TLS 1.3 to PostgreSQL and verifies the server.
+        #[arg(long, requires = "store")]
+        store_ca: Option<PathBuf>,
     },
     /// Enroll a tablet: a client certificate from the CA and a provisioning bundle for
     /// `doorstep provision`.
@@ -218,12 +222,30 @@ fn records(hub: &Hub) -> anyhow::Result<Box<dyn BackOffice>> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Init { dir, hosts, listen, url, demo, bureau_secret, store, require_synchronous_standby } => {
+        Command::Init {
+            dir,
+            hosts,
+            listen,
+            url,
+            demo,
+            bureau_secret,
+            store,
+            require_synchronous_standby,
+            store_ca,
+        } => {
+            // Kept as an absolute path: hub.toml is read from wherever the hub runs.
+            let store_ca =
+                store_ca.map(|p| std::path::absolute(&p).with_context(|| format!("{}", p.display()))).transpose()?;
+            let ca_pem = match &store_ca {
+                Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?),
+                None => None,
+            };
             // The database is checked (and its tables made) before the hub's folder is.
             if let Some(store) = &store
                 && let Location::Postgres(address) = Location::parse(Some(store))?
             {
-                let db = PgStore::open(address, require_synchronous_standby).context("the hub's PostgreSQL store")?;
+                let db = PgStore::open_tls(address, require_synchronous_standby, ca_pem.as_deref())
+                    .context("the hub's PostgreSQL store")?;
                 for line in db.report() {
                     println!("{line}");
                 }
@@ -236,6 +258,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(store) = &store {
                 hub.use_store(store, require_synchronous_standby)?;
+            }
+            if let Some(ca) = &store_ca {
+                hub.use_store_ca(ca)?;
             }
             if let Some(path) = &bureau_secret {
                 let secret =

@@ -101,6 +101,11 @@ pub struct HubConfig {
     /// no receipt is sent for an envelope on one machine's disk only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_synchronous_standby: bool,
+    /// With a PostgreSQL store: the CA (PEM) that signed the database server's certificate.
+    /// Given, the hub speaks TLS 1.3 to the database and verifies the server's certificate
+    /// and name; absent, the connection is plain (a database on the hub's machine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_ca: Option<PathBuf>,
     /// Where `serve` publishes `/metrics` in the Prometheus text format (a local address,
     /// e.g. `127.0.0.1:9464`); absent: not published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -292,6 +297,7 @@ pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> Result<Hub
         demo: false,
         store: None,
         require_synchronous_standby: false,
+        store_ca: None,
         metrics: None,
     };
     let path = dir.join("hub.toml");
@@ -390,6 +396,12 @@ impl Hub {
     pub fn use_store(&mut self, store: &str, require_standby: bool) -> Result<(), PkiError> {
         self.config.store = Some(store.to_string());
         self.config.require_synchronous_standby = require_standby;
+        self.save_config()
+    }
+
+    /// Speaks TLS to the database, trusting the CA in `ca` (`init --store-ca`).
+    pub fn use_store_ca(&mut self, ca: &Path) -> Result<(), PkiError> {
+        self.config.store_ca = Some(ca.to_path_buf());
         self.save_config()
     }
 

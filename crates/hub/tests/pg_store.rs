@@ -308,3 +308,55 @@ fn a_hub_with_data_in_its_folder_is_not_switched_to_a_database_by_a_line_in_hub_
         Ok(_) => panic!("a hub's data was left behind in its folder"),
     }
 }
+
+/// A CA for a database server: its PEM, and an issuer to sign the server's certificate with.
+fn database_ca(name: &str) -> (String, rcgen::Issuer<'static, rcgen::KeyPair>) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    let pem = params.self_signed(&key).unwrap().pem();
+    (pem, Issuer::new(params, key))
+}
+
+#[test]
+fn with_the_database_servers_ca_the_hub_speaks_tls_and_refuses_any_other_server() {
+    let (ca, issuer) = database_ca("测试 database CA");
+    let (cert, key) =
+        doorstep_hub::pki::server_certificate(&issuer, &["127.0.0.1".into()], doorstep_hub::pki::Validity::days(1))
+            .unwrap();
+    let cluster = pg::Cluster::start();
+    cluster.enable_tls(&cert, &key);
+    let url = cluster.new_database();
+    let store = PgStore::open_tls(&url, false, Some(&ca)).unwrap();
+    store.claim_counter("tablet-1", 1, "app-1").unwrap();
+    // Every session of the hub's is TLS 1.3.
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let row = admin
+        .query_one(
+            "SELECT count(*), bool_and(s.ssl AND s.version = 'TLSv1.3') FROM pg_stat_ssl s
+             JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'doorstep-hub'",
+            &[],
+        )
+        .unwrap();
+    let (sessions, all_tls): (i64, Option<bool>) = (row.get(0), row.get(1));
+    assert!(sessions >= 1 && all_tls == Some(true), "{sessions} sessions, TLS 1.3: {all_tls:?}");
+
+    // A server whose certificate another CA signed (a machine in the middle) is refused.
+    let (other_ca, _) = database_ca("another CA");
+    match PgStore::open_tls(&url, false, Some(&other_ca)) {
+        Err(StoreError::Postgres(m)) => assert!(m.contains("certificate"), "{m}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("trusted a server its CA did not sign"),
+    }
+    // So is a server that offers no TLS: no plain fallback.
+    let plain = pg::shared().new_database();
+    assert!(matches!(PgStore::open_tls(&plain, false, Some(&ca)), Err(StoreError::Postgres(_))));
+    // And an address asking for TLS without a CA to verify the server with.
+    match PgStore::open(&format!("{url}?sslmode=require"), false) {
+        Err(StoreError::Refused(m)) => assert!(m.contains("store_ca"), "{m}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("TLS asked for, none verified"),
+    }
+}

@@ -60,7 +60,14 @@ impl AnyStore {
                         hub_dir.join("store").display()
                     )));
                 }
-                let s = PgStore::open(url, config.require_synchronous_standby)?;
+                let ca =
+                    match &config.store_ca {
+                        Some(path) => Some(std::fs::read_to_string(hub_dir.join(path)).map_err(|e| {
+                            StoreError::Refused(format!("store_ca {}: {e}", hub_dir.join(path).display()))
+                        })?),
+                        None => None,
+                    };
+                let s = PgStore::open_tls(url, config.require_synchronous_standby, ca.as_deref())?;
                 let lines = s.report();
                 (AnyStore::Pg(s), lines)
             }

@@ -206,6 +206,30 @@ impl Cluster {
         self.connect("postgres");
     }
 
+    /// Turns TLS on with this certificate chain and key (PEM), by a restart (a reload can
+    /// leave a moment when TLS is said on and not yet offered); plain connections are still
+    /// taken, so that a test can show the hub refuses them.
+    pub fn enable_tls(&self, cert_pem: &str, key_pem: &str) {
+        for (name, text) in [("server.crt", cert_pem), ("server.key", key_pem)] {
+            let path = self.data.join(name);
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("pg: cannot write {}: {e}", path.display()));
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+            if let Some((uid, gid)) = env().server_user {
+                std::os::unix::fs::chown(&path, Some(uid), Some(gid)).unwrap();
+            }
+        }
+        append(
+            &self.data.join("postgresql.conf"),
+            "\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
+        );
+        self.stop();
+        self.restart();
+        self.wait_for("TLS to be on", |c| {
+            let row = c.connect("postgres").query_one("SHOW ssl", &[]);
+            row.map(|r| r.get::<_, String>(0) == "on").map_err(|e| why(&e))
+        });
+    }
+
     /// Promotes a standby to a primary, and waits until it has left recovery.
     pub fn promote(&self) {
         self.pg_ctl(&["promote", "-w", "-t", "60"], "pg_ctl promote");

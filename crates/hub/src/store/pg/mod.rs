@@ -15,8 +15,9 @@
 //! appointment or a feedback is swapped under its row's lock (`SELECT … FOR UPDATE`) only if
 //! it is still what the caller read.
 //!
-//! The connection is plain TCP or a Unix socket: no TLS to the database yet, so the database
-//! belongs on the hub's machine or a private link (ARCHITECTURE.md).
+//! The connection is TLS (rustls, the server verified against `store_ca`) when `hub.toml`
+//! names the CA that signed the database server's certificate, and plain TCP or a Unix socket
+//! otherwise, for a database on the hub's machine or a private link.
 
 mod booked;
 mod records;
@@ -83,8 +84,32 @@ impl PgStore {
     /// key=value string), applies the migrations it lacks, and reads its replication settings.
     /// With `require_standby`, a database that names no synchronous standby is refused.
     pub fn open(url: &str, require_standby: bool) -> Result<PgStore, StoreError> {
+        PgStore::open_tls(url, require_standby, None)
+    }
+
+    /// [`PgStore::open`], speaking TLS 1.3 (rustls with ring) to the database when
+    /// `ca_pem` is given: the server's certificate must chain to that CA and name the host of
+    /// the address, and a server that offers no TLS is refused (never a plain fallback).
+    /// Without it the connection is plain, and an address asking `sslmode=require` is refused.
+    pub fn open_tls(url: &str, require_standby: bool, ca_pem: Option<&str>) -> Result<PgStore, StoreError> {
         let mut config: postgres::Config =
             url.parse().map_err(|e| StoreError::Refused(format!("not a PostgreSQL address: {e}")))?;
+        let tls = match ca_pem {
+            Some(pem) => {
+                config.ssl_mode(postgres::config::SslMode::Require);
+                Some(tls_connector(pem)?)
+            }
+            None if config.get_ssl_mode() == postgres::config::SslMode::Require => {
+                return Err(StoreError::Refused(
+                    "the PostgreSQL address asks for TLS (sslmode=require): give the CA that signed the server's certificate (store_ca in hub.toml, init --store-ca)".into(),
+                ));
+            }
+            None => {
+                // Plain, and never an attempt at TLS the hub could not verify.
+                config.ssl_mode(postgres::config::SslMode::Disable);
+                None
+            }
+        };
         config.application_name("doorstep-hub");
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
@@ -94,7 +119,7 @@ impl PgStore {
         // again (to the next host of the address, after a failover).
         config.keepalives(true).keepalives_idle(Duration::from_secs(10)).keepalives_interval(Duration::from_secs(5));
         config.tcp_user_timeout(Duration::from_secs(30));
-        let pool = Pool::new(config, MAX_CONNECTIONS);
+        let pool = Pool::new(config, tls, MAX_CONNECTIONS);
         let migrated = pool.with(schema::migrate)?;
         let synchronous = pool.with(|c| {
             let names: String = c.query_one("SHOW synchronous_standby_names", &[])?.get(0);
@@ -171,14 +196,37 @@ impl From<postgres::Error> for StoreError {
 fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
-        None => e.to_string(),
+        None => {
+            // The cause too (a TLS handshake's says which certificate check failed).
+            let mut said = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                said = format!("{said}: {c}");
+                cause = c.source();
+            }
+            said
+        }
     }
+}
+
+/// A TLS connector that trusts only `ca_pem`'s certificates.
+fn tls_connector(ca_pem: &str) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
+    let refused = |e: &dyn std::fmt::Display| StoreError::Refused(format!("the PostgreSQL server's CA: {e}"));
+    let roots = doorstep_sync::tls::roots(ca_pem).map_err(|e| refused(&e))?;
+    let config = rustls::ClientConfig::builder_with_provider(doorstep_sync::tls::provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| refused(&e))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 /// A few connections, opened when first needed and kept; a broken one is dropped and a new
 /// one opened at the next call (a database restarted or failed over is reached again).
 struct Pool {
     config: postgres::Config,
+    /// TLS to the database (`store_ca`), or plain.
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     max: usize,
     state: Mutex<PoolState>,
     freed: Condvar,
@@ -191,8 +239,8 @@ struct PoolState {
 }
 
 impl Pool {
-    fn new(config: postgres::Config, max: usize) -> Pool {
-        Pool { config, max, state: Mutex::new(PoolState { idle: Vec::new(), open: 0 }), freed: Condvar::new() }
+    fn new(config: postgres::Config, tls: Option<tokio_postgres_rustls::MakeRustlsConnect>, max: usize) -> Pool {
+        Pool { config, tls, max, state: Mutex::new(PoolState { idle: Vec::new(), open: 0 }), freed: Condvar::new() }
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -237,7 +285,10 @@ impl Pool {
     }
 
     fn connect(&self) -> Result<Client, StoreError> {
-        let mut client = self.config.connect(NoTls)?;
+        let mut client = match &self.tls {
+            Some(tls) => self.config.connect(tls.clone())?,
+            None => self.config.connect(NoTls)?,
+        };
         // A receipt waits for the commit to be flushed, and for the synchronous standby when
         // there is one: never lower than `on` for the hub's sessions, whatever the database's
         // default (`remote_apply`, stronger, is kept).
