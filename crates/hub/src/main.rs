@@ -240,6 +240,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?),
                 None => None,
             };
+            if store_ca.is_some()
+                && !matches!(store.as_deref().map(|s| Location::parse(Some(s))), Some(Ok(Location::Postgres(_))))
+            {
+                anyhow::bail!("--store-ca is for a PostgreSQL store (--store postgres://…)");
+            }
             // The database is checked (and its tables made) before the hub's folder is.
             if let Some(store) = &store
                 && let Location::Postgres(address) = Location::parse(Some(store))?
