@@ -233,27 +233,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             require_synchronous_standby,
             store_ca,
         } => {
-            // Kept as an absolute path: hub.toml is read from wherever the hub runs.
+            // The store is read once: a database is checked (and its tables made) before the
+            // hub's folder is; the CA is kept as an absolute path (hub.toml is read from
+            // wherever the hub runs).
+            let postgres = match Location::parse(store.as_deref())? {
+                Location::Postgres(address) => Some(address),
+                Location::Embedded => None,
+            };
             let store_ca =
                 store_ca.map(|p| std::path::absolute(&p).with_context(|| format!("{}", p.display()))).transpose()?;
-            let ca_pem = match &store_ca {
-                Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?),
-                None => None,
-            };
-            if store_ca.is_some()
-                && !matches!(store.as_deref().map(|s| Location::parse(Some(s))), Some(Ok(Location::Postgres(_))))
-            {
-                anyhow::bail!("--store-ca is for a PostgreSQL store (--store postgres://…)");
-            }
-            // The database is checked (and its tables made) before the hub's folder is.
-            if let Some(store) = &store
-                && let Location::Postgres(address) = Location::parse(Some(store))?
-            {
+            if let Some(address) = postgres {
+                let ca_pem = match &store_ca {
+                    Some(p) => {
+                        Some(std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?)
+                    }
+                    None => None,
+                };
                 let db = PgStore::open_tls(address, require_synchronous_standby, ca_pem.as_deref())
                     .context("the hub's PostgreSQL store")?;
                 for line in db.report() {
                     println!("{line}");
                 }
+            } else if store_ca.is_some() {
+                anyhow::bail!("--store-ca is for a PostgreSQL store (--store postgres://…)");
             }
             let port = listen.rsplit_once(':').map(|(_, p)| p).unwrap_or("8443");
             let url = url.unwrap_or_else(|| format!("https://{}:{port}", hosts.first().map_or("localhost", |h| h)));
