@@ -17,7 +17,7 @@ use doorstep_vault::VaultConfig;
 use crate::auth::{Auth, OfficerAuth, VaultAuth};
 use crate::config::Config;
 use crate::demo::DEMO_PIN;
-use crate::screens::unlock::{GlyphProbe, PinKey, PrivacyNote, Title, UnlockFeedback};
+use crate::screens::unlock::{Checking, GlyphProbe, PinKey, PrivacyNote, Title, UnlockFeedback};
 use crate::screens::{PolicyInUse, Screen};
 use crate::settings::UiArgs;
 use crate::ui::theme;
@@ -188,7 +188,11 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
                 });
                 // The home screen, or the unlock screen once it has answered a refused PIN
                 // (a wrong or tampered vault, to see its words).
-                let refused = |feedback: Res<UnlockFeedback>| feedback.0.is_some();
+                // Not while the PIN is still being checked ("checking…" is feedback too): on a
+                // slow machine Argon2id outlasts the settling frames (a CI failure).
+                let refused = |feedback: Res<UnlockFeedback>, checking: Res<Checking>| {
+                    feedback.0.is_some() && !checking.is_running()
+                };
                 app.add_systems(Update, take_screenshot.run_if(in_state(Screen::Home).or_else(refused)));
             }
             None => {

@@ -364,17 +364,21 @@ fn tampered_key(anchor: Anchor) -> &'static str {
 fn show_pin(
     entry: Res<PinEntry>,
     feedback: Res<UnlockFeedback>,
+    checking: Res<Checking>,
     mut dots_text: Query<&mut Text, With<PinDots>>,
-    mut message: Query<&mut Tr, With<FeedbackText>>,
+    mut message: Query<(&mut Tr, &mut TextColor), With<FeedbackText>>,
 ) {
     if entry.is_changed() {
         for mut text in &mut dots_text {
             text.0 = dots(entry.len());
         }
     }
-    if feedback.is_changed() {
-        for mut tr in &mut message {
+    if feedback.is_changed() || checking.is_changed() {
+        for (mut tr, mut colour) in &mut message {
             *tr = feedback.0.clone().unwrap_or_else(|| Tr::new(""));
+            // "Checking…" is not a refusal: grey while the PIN is checked, red only for an
+            // answer that refused it.
+            colour.0 = if checking.is_running() { theme::MUTED } else { theme::ERROR };
         }
     }
 }
