@@ -192,6 +192,9 @@ pub enum Decision {
     Approve,
     /// Returned, for this reason (an id from `rules.toml`'s `[shift] return_reasons`).
     Return(String),
+    /// Left for the next batch (one the hub refused, or one to decide later): it stays on the
+    /// unit, sealed and undecided.
+    Hold,
 }
 
 /// The decisions taken so far, by application id.
@@ -241,6 +244,11 @@ pub fn returns(decisions: &Decisions, rule: &ShiftRule) -> Result<Vec<(String, S
     Ok(out)
 }
 
+/// The applications held for the next batch.
+pub fn held(decisions: &Decisions) -> Vec<String> {
+    decisions.iter().filter(|(_, d)| **d == Decision::Hold).map(|(id, _)| id.clone()).collect()
+}
+
 /// A released batch, as the hub's signed receipt names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchView {
@@ -284,6 +292,8 @@ pub enum ReleaseOutcome {
         batch: BatchView,
         approved: usize,
         returned: usize,
+        /// Left for the next batch, still on the unit.
+        held: usize,
         /// The end-of-shift report's figures, and where its files were kept (none if they
         /// could not be written: logged).
         report: Option<Box<crate::shift_report::ShiftReport>>,
@@ -298,8 +308,12 @@ pub enum Refusal {
     NotProvisioned,
     /// No connection to the hub.
     NoCoverage,
-    /// These many could not be uploaded, so no manifest was sent.
-    NotUploaded(usize),
+    /// These many could not be uploaded, so no manifest was sent; those the hub refused, with
+    /// its reason (the others met a passing fault: trying again may do).
+    NotUploaded {
+        n: usize,
+        refused: Vec<(String, HubRefusal)>,
+    },
     /// The hub does not trust this supervisor's key (hex, for `doorstep-hub add-supervisor`).
     NotTrusted {
         key: String,
@@ -309,6 +323,36 @@ pub enum Refusal {
     Nothing,
     /// Anything else (logged without personal data).
     Failed,
+}
+
+/// Why the hub refused an application's envelope: its code (the wire's `error`), which the
+/// screen words, and what it named to enrol (an officer's key) when it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubRefusal {
+    pub code: String,
+    /// For `officer-key`: the key to enrol at the hub (`doorstep-hub add-officer KEY`).
+    pub key: Option<String>,
+}
+
+impl HubRefusal {
+    fn of(e: &doorstep_sync::client::SyncError) -> Option<HubRefusal> {
+        match e {
+            // Not a passing fault (a server error, an upload in flight, too many at once, an
+            // offset race): those go at the next try.
+            doorstep_sync::client::SyncError::Refused { status, code, message }
+                if !e.is_transient() && !matches!(status, 409 | 429) =>
+            {
+                // The hub's message ends with the command to run for an officer it does not know.
+                let key = (code == "officer-key")
+                    .then(|| message.split(|c: char| !c.is_ascii_hexdigit()).find(|w| w.len() == 64))
+                    .flatten()
+                    .map(str::to_string);
+                Some(HubRefusal { code: code.clone(), key })
+            }
+            doorstep_sync::client::SyncError::TooLarge(_) => Some(HubRefusal { code: "too-large".into(), key: None }),
+            _ => None,
+        }
+    }
 }
 
 /// Upload progress per application id, in percent, shared with the screen.
@@ -322,7 +366,7 @@ pub fn release(
     vault: &SharedVault,
     dir: &Path,
     decided: &[String],
-    returns: &[(String, String)],
+    (returns, held): (&[(String, String)], &[String]),
     progress: &Progress,
     wake: &dyn Fn(),
 ) -> ReleaseOutcome {
@@ -362,11 +406,12 @@ pub fn release(
             wake();
         }
     };
-    match doorstep_sync::escrow::release_batch(&mut v, &mut hub, returns, &now, &mut hear) {
+    match doorstep_sync::escrow::release_batch(&mut v, &mut hub, returns, held, &now, &mut hear) {
         Ok(r) => ReleaseOutcome::Released {
             batch: BatchView::of(&r.receipt),
             approved: r.accepted.approved,
             returned: r.accepted.returned,
+            held: r.held.len(),
             report: None,
             kept: None,
         },
@@ -378,8 +423,15 @@ pub fn release(
                 ReleaseError::Hub(SyncError::Connection(_))
                 | ReleaseError::Escrow(EscrowError::Hub(SyncError::Connection(_))) => Refusal::NoCoverage,
                 ReleaseError::NotUploaded(_, report) if report.stopped => Refusal::NoCoverage,
-                ReleaseError::NotUploaded(n, _) => Refusal::NotUploaded(*n),
-                ReleaseError::UnknownReturn(_) => Refusal::Stale,
+                ReleaseError::NotUploaded(n, report) => Refusal::NotUploaded {
+                    n: *n,
+                    refused: report
+                        .failed
+                        .iter()
+                        .filter_map(|(id, e)| HubRefusal::of(e).map(|r| (id.clone(), r)))
+                        .collect(),
+                },
+                ReleaseError::UnknownReturn(_) | ReleaseError::HeldAndReturned(_) => Refusal::Stale,
                 ReleaseError::Nothing => Refusal::Nothing,
                 _ => Refusal::Failed,
             };

@@ -52,6 +52,8 @@ pub struct ShiftReport {
     pub applications: usize,
     pub approved: usize,
     pub returned: usize,
+    /// Left for the next batch, still on the unit.
+    pub held: usize,
     /// Applications by service (core's codes); a visit with two services counts in both.
     pub by_service: BTreeMap<&'static str, usize>,
     pub by_officer: BTreeMap<String, usize>,
@@ -73,6 +75,7 @@ pub fn figures(items: &[ShiftItem], decisions: &Decisions) -> ShiftReport {
                 r.returned += 1;
                 *r.reasons.entry(reason.clone()).or_default() += 1;
             }
+            Some(Decision::Hold) => r.held += 1,
             None => {}
         }
         let mut services: Vec<&'static str> = item.summary.services.iter().map(|s| s.code()).collect();
@@ -134,6 +137,9 @@ pub fn report_bytes(
                 ("returned", r.returned.to_string()),
             ],
         ));
+    if r.held > 0 {
+        b = b.line(&words("report.held", &[("n", r.held.to_string())]));
+    }
     if let Some((first, last)) = r.sealed {
         b = b.line(&words("report.sealed", &[("first", time(first)), ("last", time(last))]));
     }
@@ -210,19 +216,25 @@ mod tests {
                 vec![Flag::NoValidFingerprint { exceptions: 10 }, Flag::FewerFingerprints { valid: 0 }],
                 200,
             ),
-            item("d", "officer-2", vec![passport], vec![], 400),
+            item("d", "officer-2", vec![passport.clone()], vec![], 400),
+            item("e", "officer-3", vec![passport], vec![], 250),
         ];
         let decisions: Decisions = [
             ("a".to_string(), Decision::Approve),
             ("b".to_string(), Decision::Return("photo".into())),
             ("c".to_string(), Decision::Return("photo".into())),
             ("d".to_string(), Decision::Approve),
+            ("e".to_string(), Decision::Hold),
         ]
         .into();
         let r = figures(&items, &decisions);
-        assert_eq!((r.applications, r.approved, r.returned), (4, 2, 2));
-        assert_eq!(r.by_service, [("hk-macao-permit", 2), ("passport", 3)].into());
-        assert_eq!(r.by_officer, [("officer-1".to_string(), 2), ("officer-2".to_string(), 2)].into());
+        // The one held for the next batch is neither approved nor returned, and still counted.
+        assert_eq!((r.applications, r.approved, r.returned, r.held), (5, 2, 2, 1));
+        assert_eq!(r.by_service, [("hk-macao-permit", 2), ("passport", 4)].into());
+        assert_eq!(
+            r.by_officer,
+            [("officer-1".to_string(), 2), ("officer-2".to_string(), 2), ("officer-3".to_string(), 1)].into()
+        );
         // Two finger flags on one application count it once.
         assert_eq!(r.flags, [(FlagKind::Fingers, 2), (FlagKind::Urgent, 1), (FlagKind::Guardian, 1)].into());
         assert_eq!(r.reasons, [("photo".to_string(), 2)].into());
@@ -232,8 +244,13 @@ mod tests {
 
     #[test]
     fn the_report_prints_the_figures_and_no_applicant() {
-        let items = [item("a", "officer-1", vec![Service::Passport { reason: IssueReason::First }], vec![], 100)];
-        let decisions: Decisions = [("a".to_string(), Decision::Return("photo".into()))].into();
+        let passport = Service::Passport { reason: IssueReason::First };
+        let items = [
+            item("a", "officer-1", vec![passport.clone()], vec![], 100),
+            item("b", "officer-1", vec![passport], vec![], 90),
+        ];
+        let decisions: Decisions =
+            [("a".to_string(), Decision::Return("photo".into())), ("b".to_string(), Decision::Hold)].into();
         let r = figures(&items, &decisions);
         let batch = BatchView {
             batch_id: "demo-tablet-1".into(),
@@ -249,9 +266,10 @@ mod tests {
         let text = format!("{:?}", doorstep_devices::escpos::parse(&bytes).unwrap());
         for want in [
             "report.batch id=demo-tablet-1",
-            "report.counts n=1 approved=0 returned=1",
-            "document.passport  1",
-            "officer-1  1",
+            "report.counts n=2 approved=0 returned=1",
+            "report.held n=1",
+            "document.passport  2",
+            "officer-1  2",
             "reason:photo  1",
             "report.hub hub=hub-test",
             "report.digest digest=0011223344556677",

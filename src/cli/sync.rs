@@ -47,6 +47,10 @@ pub struct BatchArgs {
     /// The reason is what the officer reads before the revisit.
     #[arg(long = "return", value_name = "ID=REASON")]
     returns: Vec<String>,
+    /// Leave an application out of this batch (one the hub refused, or one to decide later):
+    /// it stays on the unit, sealed and undecided, for the next batch (repeatable).
+    #[arg(long = "hold", value_name = "ID")]
+    held: Vec<String>,
 }
 
 /// The supervisor's release of the shift: everything uploaded, then one signed manifest.
@@ -65,7 +69,8 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
     let open_args = OpenArgs { user: Some(args.user.clone()), pin_stdin: args.pin_stdin, json: false };
     let mut vault = open(&dir, &open_args, config)?;
     let mut hub = hub_client(&dir, &mut vault)?;
-    match doorstep_sync::escrow::release_batch(&mut vault, &mut hub, &returns, &now_unix, &mut |_, _, _| {}) {
+    match doorstep_sync::escrow::release_batch(&mut vault, &mut hub, &returns, &args.held, &now_unix, &mut |_, _, _| {})
+    {
         Ok(r) => {
             println!(
                 "batch {} released: {} approved, {} returned; every application of it is at the hub \
@@ -77,6 +82,9 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
                     None => println!("  approved  {id}  {}", numbers.join(", ")),
                     Some(why) => println!("  returned  {id}  {}  ({why})", numbers.join(", ")),
                 }
+            }
+            for id in &r.held {
+                println!("  held      {id}  (still on this unit, sealed, for the next batch)");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -91,6 +99,13 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
         Err(ReleaseError::NotUploaded(n, report)) => {
             for (id, e) in &report.failed {
                 eprintln!("  {id}: {e}");
+            }
+            if report.failed.iter().any(|(_, e)| !e.is_transient()) {
+                bail!(
+                    "{n} application(s) could not be uploaded, so nothing was released: the hub refused \
+                     some (above); have the hub's operator put right what it names, or leave them for the \
+                     next batch with --hold ID"
+                )
             }
             bail!(
                 "{n} application(s) could not be uploaded, so nothing was released: sync again when there is coverage"

@@ -11,7 +11,10 @@ use doorstep_envelope::ApplicationId;
 use doorstep_hub::pki::Validity;
 use doorstep_hub::store::{Records, Status};
 
-use crate::sync::{PIN, add_supervisor, doorstep, hub_and_vault_as, seal_one, serve, tempfile_dir, text, unlocked};
+use crate::sync::{
+    PIN, add_officer, add_supervisor, doorstep, hub_and_vault_as, seal_as, seal_one, serve, tempfile_dir, text,
+    unlocked,
+};
 use crate::visit::{DEVICE, drive, steps, tap, unit, wait, wait_long};
 
 /// The supervisor's PIN `add_supervisor` enrols.
@@ -146,6 +149,89 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
     assert!(png.pixels().filter(|p| p.0[0] < 128).count() > 1000, "with text on it");
     assert!(std::fs::read(reports.join(format!("{batch}.pdf"))).unwrap().starts_with(b"%PDF"));
     drop(vt);
+    drop(records);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// An application the hub refuses (its officer's key is not enrolled there) does not hold up
+/// the shift: the release says why and which, the supervisor leaves it for the next batch and
+/// releases the rest; it stays sealed and undecided on the unit, counted on the screen, and
+/// goes in a later batch once the hub enrols the officer.
+#[test]
+fn an_application_the_hub_refuses_is_named_held_and_released_later() {
+    let tmp = tempfile_dir("hold");
+    let (mut hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let v = vault.to_str().unwrap();
+    hub.add_supervisor(&add_supervisor(v)).unwrap();
+    // A second officer the unit knows and the hub does not (yet).
+    let other = add_officer(v, "officer-two", "135791");
+    let (running, hub) = serve(hub);
+    let bundle = hub.enroll(DEVICE, Validity::days(30)).unwrap();
+    let out = doorstep(
+        &["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()],
+        &format!("{PIN}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let taken = seal_one(&vault, 41);
+    let refused = seal_as(&vault, "officer-two", "135791", 42);
+
+    let mut steps = supervisor_unlocks();
+    steps.extend([
+        wait("待放行 2 件：未决定 2 件"),
+        tap("批准列表中其余各件"),
+        tap("签署并放行本班次（批准 2 件，退回 0 件）"),
+        // Nothing released, and why: the one refused named in its row, with the line to run.
+        wait_long("1 件申请未能上传，因此未放行；其中 1 件被中心拒收"),
+        wait(&format!("中心拒收：该民警的签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other}")),
+        tap("未上传"),
+        tap("更改"),
+        tap("留待下一批"),
+        wait("留待下一批（仍加密保存在本机）"),
+        tap("签署并放行本班次（批准 1 件，退回 0 件，留待下一批 1 件）"),
+        wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
+        wait("留待下一批 1 件：仍加密保存在本机，每次同步都会再上传，下一班次再决定。"),
+        wait("待放行 1 件：未决定 1 件"),
+    ]);
+    let receipts = tmp.join("receipts");
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+
+    let records = doorstep_hub::admin::AdminClient::connect(&hub.dir).expect("the admin socket");
+    let compact = |id: &str| ApplicationId::parse(id).unwrap().to_string();
+    let Some(Status::Approved { batch }) = records.status(&compact(&taken)).unwrap() else { panic!("approved") };
+    assert_eq!(records.status(&compact(&refused)).unwrap(), None, "the hub never took it");
+    {
+        let session = app.world().resource::<doorstep::session::Session>();
+        let vt = doorstep::session::lock(session.vault.as_ref().expect("unlocked"));
+        let left: Vec<String> = doorstep::shift::load(&vt).unwrap().into_iter().map(|i| i.id).collect();
+        assert_eq!(left, std::slice::from_ref(&refused), "still on the unit, undecided");
+        let entry = vt.outbox().unwrap().into_iter().find(|e| e.application_id == refused).unwrap();
+        assert_eq!(entry.state, doorstep_vault::OutboxState::Sealed);
+    }
+    // The report counts it as held.
+    let png = doorstep::shift_report::folder(&vault).join(format!("{batch}.png"));
+    assert!(png.exists(), "the report of the batch is kept");
+
+    // The hub enrols the officer: the next release sends it and decides it.
+    let mut pki = doorstep_hub::pki::Hub::open(&hub.dir).unwrap();
+    pki.add_officer(&other).unwrap();
+    let outcome = drive(
+        &mut app,
+        vec![
+            tap("批准"),
+            tap("签署并放行本班次（批准 1 件，退回 0 件）"),
+            wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
+            wait("待放行 0 件"),
+        ],
+    );
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let Some(Status::Approved { batch: later }) = records.status(&compact(&refused)).unwrap() else {
+        panic!("approved later")
+    };
+    assert_ne!(later, batch, "in a later batch");
+    drop(app);
     drop(records);
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);

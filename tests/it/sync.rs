@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 
 use doorstep_envelope::{ApplicationId, ApplicationRecord, CaptureMetadata};
 use doorstep_hub::pki::{self, Validity};
-use doorstep_hub::store::Records;
+use doorstep_hub::store::{Records, Status};
 use doorstep_vault::outbox::OutboxState;
 use doorstep_vault::{ReviewSummary, Vault, VaultConfig};
 
@@ -58,8 +58,13 @@ fn captured(n: u64) -> ApplicationRecord {
 }
 
 pub(crate) fn seal_one(dir: &Path, n: u64) -> String {
+    seal_as(dir, "officer-test", PIN, n)
+}
+
+/// Seals application `n` as `user` (whose PIN is `pin`), signed with that user's key.
+pub(crate) fn seal_as(dir: &Path, user: &str, pin: &str, n: u64) -> String {
     let now = 1_790_000_000;
-    let mut v = Vault::unlock(dir, "officer-test", PIN, now, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let mut v = Vault::unlock(dir, user, pin, now, VaultConfig { reserve_bytes: 0 }).unwrap();
     let record = captured(n);
     let id = record.application_id;
     let review = ReviewSummary {
@@ -153,6 +158,30 @@ pub(crate) fn add_supervisor(v: &str) -> String {
     text(&out).split("doorstep-hub add-supervisor ").nth(1).expect("the key to give the hub").trim().to_string()
 }
 
+/// Enrols a second officer `user` with `pin` on the unit's vault at `v`, as `supervisor-test`
+/// (only a supervisor enrols users once there is one: `add_supervisor` first); returns the key
+/// to give the hub, as `vault add-user` prints it.
+pub(crate) fn add_officer(v: &str, user: &str, pin: &str) -> String {
+    let out = doorstep(
+        &[
+            "vault",
+            "add-user",
+            user,
+            "--role",
+            "officer",
+            "--vault",
+            v,
+            "--as",
+            "supervisor-test",
+            "--pin-stdin",
+            "--insecure-fast-kdf",
+        ],
+        &format!("975310\n{pin}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    text(&out).split("doorstep-hub add-officer ").nth(1).expect("the key to give the hub").trim().to_string()
+}
+
 /// A demo hub serving on a free port, and the demo unit `device`'s vault in `tmp`, enrolled and
 /// provisioned for it.
 pub(crate) fn served_unit(tmp: &Path, device: &str) -> (doorstep_hub::server::Running, pki::Hub, std::path::PathBuf) {
@@ -243,7 +272,7 @@ fn provision_then_sync_uploads_and_erases_only_with_a_receipt() {
     let port = running.addr.port();
     drop(running);
     {
-        use doorstep_hub::store::{SledStore, Status};
+        use doorstep_hub::store::SledStore;
         let store = SledStore::open(&hub.dir.join("store")).unwrap();
         let compact = ApplicationId::parse(&first).unwrap().to_string();
         store.set_status(&compact, &Status::Rejected { reason: "照片背景不合格".into() }).unwrap();
@@ -352,6 +381,79 @@ fn the_supervisor_releases_the_shift_in_one_signed_batch() {
     assert_eq!(form["form"]["name"], "测试");
     assert_eq!(form["application_numbers"][0], "TEST-21");
     assert!(!out_dir.join(ApplicationId::parse(&returned).unwrap().to_string()).exists());
+    drop(records);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// `doorstep batch --hold ID`: an application the hub refuses (its officer is not enrolled
+/// there) is named with the hub's reason, and held back the rest is released; it stays sealed
+/// on the unit and goes in the next batch once the hub enrols the officer. Holding what cannot
+/// be held is refused, and nothing is released.
+#[test]
+fn a_held_application_waits_for_the_next_batch() {
+    let tmp = tempfile_dir("hold-cli");
+    let (mut hub, vault) = hub_and_vault(&tmp);
+    let v = vault.to_str().unwrap();
+    hub.add_supervisor(&add_supervisor(v)).unwrap();
+    let other = add_officer(v, "officer-two", "135791");
+    let first = seal_one(&vault, 51);
+    let refused = seal_as(&vault, "officer-two", "135791", 52);
+    let last = seal_one(&vault, 53);
+    let (running, hub) = serve(hub);
+    let bundle = hub.enroll("tablet-test", Validity::days(30)).unwrap();
+    let provision = ["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()];
+    assert!(doorstep(&provision, &format!("{PIN}\n")).status.success());
+    let batch = |extra: &[&str]| {
+        let mut args = vec!["batch", "--vault", v, "--user", "supervisor-test", "--pin-stdin"];
+        args.extend_from_slice(extra);
+        doorstep(&args, "975310\n")
+    };
+    let records = doorstep_hub::admin::AdminClient::connect(&hub.dir).expect("the admin socket");
+    let compact = |id: &str| ApplicationId::parse(id).unwrap().to_string();
+
+    // Nothing held: the refusal is named, with what to do, and nothing is released.
+    let out = batch(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains(&format!("{refused}: the hub refused (422 officer-key)")), "{said}");
+    assert!(said.contains(&format!("doorstep-hub add-officer {other}")), "{said}");
+    assert!(said.contains("--hold ID"), "{said}");
+
+    // What cannot be held is refused before anything is sent.
+    let both = format!("{refused}=照片背景不合格");
+    let cases: [(&[&str], &str); 3] = [
+        (&["--hold", &refused, "--return", &both], "is both held for the next batch and returned"),
+        (&["--hold", "01a0c450-0000-7000-8000-000000000000"], "is not an undecided application on this unit"),
+        (&["--hold", &refused, "--hold", &first, "--hold", &last], "nothing to decide"),
+    ];
+    for (args, error) in cases {
+        let out = batch(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(error), "{args:?}: {}", text(&out));
+        assert!(unlocked(&vault).batch_receipts().unwrap().is_empty(), "{args:?} released nothing");
+    }
+
+    // Held (named in its compact spelling), the rest is released.
+    let out = batch(&["--hold", &compact(&refused)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("2 approved, 0 returned"), "{said}");
+    assert!(said.contains(&format!("held      {}", compact(&refused))), "{said}");
+    assert!(matches!(records.status(&compact(&first)).unwrap(), Some(Status::Approved { .. })));
+    assert!(matches!(records.status(&compact(&last)).unwrap(), Some(Status::Approved { .. })));
+    assert_eq!(records.status(&compact(&refused)).unwrap(), None, "never at the hub");
+    let left = states(&vault).into_iter().find(|(id, _)| *id == refused).expect("still on the unit");
+    assert_eq!(left.1, OutboxState::Sealed);
+
+    // The hub enrols the officer: the next batch takes it, at once after the last.
+    let mut pki = pki::Hub::open(&hub.dir).unwrap();
+    pki.add_officer(&other).unwrap();
+    let out = batch(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("1 approved, 0 returned"), "{}", text(&out));
+    assert!(matches!(records.status(&compact(&refused)).unwrap(), Some(Status::Approved { .. })));
+    assert_eq!(unlocked(&vault).batch_receipts().unwrap().len(), 2, "two batches");
     drop(records);
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);

@@ -159,6 +159,9 @@ pub struct Released {
     pub receipt: doorstep_envelope::BatchReceipt,
     /// (application id, application numbers, returned with this reason or approved).
     pub decisions: Vec<(String, Vec<String>, Option<String>)>,
+    /// The applications left for the next batch, as the supervisor named them: still on the
+    /// unit, sealed and undecided.
+    pub held: Vec<String>,
     /// The escrow run that went first.
     pub escrow: Report,
 }
@@ -169,10 +172,12 @@ pub enum ReleaseError {
     Escrow(#[from] EscrowError),
     #[error("only a supervisor releases a batch")]
     NotSupervisor,
-    #[error("nothing to decide: every application on this unit is already in a released batch")]
+    #[error("nothing to decide: every application on this unit is already in a released batch, or held for the next")]
     Nothing,
     #[error("{0} is not an undecided application on this unit")]
     UnknownReturn(String),
+    #[error("{0} is both held for the next batch and returned: choose one")]
+    HeldAndReturned(String),
     #[error("a returned application needs a reason the officer can act on: {0}")]
     NoReason(String),
     #[error("the batch cannot be released yet, {0} application(s) are not at the hub; nothing was released")]
@@ -183,14 +188,24 @@ pub enum ReleaseError {
     Hub(#[from] SyncError),
 }
 
+/// Two spellings of one application id (with or without its dashes, any case).
+fn same_application(a: &str, b: &str) -> bool {
+    ApplicationId::parse(a).is_some_and(|a| ApplicationId::parse(b) == Some(a))
+}
+
 /// The supervisor's release of a shift: uploads what is still sealed, then signs a manifest
 /// over every undecided application on this unit (approved, or returned with a reason), sends
 /// it, and once the hub has taken it erases the review summaries. `progress` hears the uploads
 /// as [`run`]'s does.
+///
+/// `held` names applications the supervisor leaves for the next batch (one the hub refused, or
+/// one not decided yet): they are not in the manifest, need not be at the hub, and stay on the
+/// unit, sealed and undecided, as they were. Every other application must be at the hub.
 pub fn release_batch(
     vault: &mut Vault,
     hub: &mut Hub,
     returns: &[(String, String)],
+    held: &[String],
     now: &dyn Fn() -> i64,
     progress: &mut dyn FnMut(&str, u64, u64),
 ) -> Result<Released, ReleaseError> {
@@ -200,6 +215,20 @@ pub fn release_batch(
         return Err(ReleaseError::NotSupervisor);
     }
     let supervisor = supervisor.to_string();
+    let is_held = |id: &str| held.iter().any(|h| same_application(h, id));
+    if let Some((r, _)) = returns.iter().find(|(r, _)| is_held(r)) {
+        return Err(ReleaseError::HeldAndReturned(r.clone()));
+    }
+    let outbox = vault.outbox().map_err(EscrowError::from)?;
+    for h in held {
+        let undecided = match outbox.iter().find(|e| same_application(&e.application_id, h)) {
+            Some(e) => vault.review(&e.application_id).map_err(EscrowError::from)?.is_some(),
+            None => false,
+        };
+        if !undecided {
+            return Err(ReleaseError::UnknownReturn(h.clone()));
+        }
+    }
     let escrow = run(vault, hub, 64 * 1024, now, progress)?;
     let (client, hub_key) = (&mut hub.client, &hub.receipt_key);
     let mut entries = Vec::new();
@@ -208,7 +237,7 @@ pub fn release_batch(
         let Some(review) = vault.review(&e.application_id).map_err(EscrowError::from)? else {
             continue;
         };
-        if matches!(e.state, OutboxState::Sealed | OutboxState::Uploading) {
+        if matches!(e.state, OutboxState::Sealed | OutboxState::Uploading) || is_held(&e.application_id) {
             continue;
         }
         let id =
@@ -227,7 +256,7 @@ pub fn release_batch(
         .outbox()
         .map_err(EscrowError::from)?
         .iter()
-        .filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading))
+        .filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading) && !is_held(&e.application_id))
         .count();
     if still_sealed > 0 {
         return Err(ReleaseError::NotUploaded(still_sealed, escrow));
@@ -242,8 +271,11 @@ pub fn release_batch(
     }
     let (audit_head, audit_length) = vault.audit_head();
     let created = now();
+    // Numbered as well as timed: a release in the same second as the last (a batch released,
+    // then one held back released) is another batch, not the same one sent again.
+    let number = vault.batch_receipts().map_err(EscrowError::from)?.len() + 1;
     let manifest = BatchManifest {
-        batch_id: format!("{}-{created}", vault.device_id()),
+        batch_id: format!("{}-{created}-{number}", vault.device_id()),
         device_id: vault.device_id().to_string(),
         supervisor_id: supervisor,
         created_at_unix: created,
@@ -257,5 +289,5 @@ pub fn release_batch(
     vault.store_batch_receipt(&accepted.batch_id, &receipt.to_bytes(), now()).map_err(EscrowError::from)?;
     let ids: Vec<String> = decisions.iter().map(|d| d.0.clone()).collect();
     vault.batch_decided(&ids, now()).map_err(EscrowError::from)?;
-    Ok(Released { accepted, receipt, decisions, escrow })
+    Ok(Released { accepted, receipt, decisions, held: held.to_vec(), escrow })
 }

@@ -32,6 +32,8 @@ pub enum ShiftButton {
     /// Returns the application for the reason with this id.
     Return(String, String),
     CancelReturn,
+    /// Leaves the application for the next batch (still on the unit).
+    Hold(String),
     /// Takes back a decision.
     Undecide(String),
     /// Approves every application not yet decided.
@@ -64,8 +66,18 @@ impl ShiftView {
         self.items.iter().filter(|i| !self.decisions.contains_key(&i.id)).count()
     }
 
-    fn count(&self, returned: bool) -> usize {
-        self.decisions.values().filter(|d| matches!(d, Decision::Return(_)) == returned).count()
+    fn count(&self, kind: impl Fn(&Decision) -> bool) -> usize {
+        self.decisions.values().filter(|d| kind(d)).count()
+    }
+
+    /// Why the hub refused this application at the last release, if it did.
+    pub fn refused(&self, id: &str) -> Option<&crate::shift::HubRefusal> {
+        match &self.outcome {
+            Some(ReleaseOutcome::Refused(crate::shift::Refusal::NotUploaded { refused, .. })) => {
+                refused.iter().find(|(r, _)| r == id).map(|(_, why)| why)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -248,6 +260,9 @@ fn press(
             }
             ShiftButton::Return(..) => {}
             ShiftButton::CancelReturn => view.asking = None,
+            ShiftButton::Hold(id) => {
+                view.decisions.insert(id.clone(), Decision::Hold);
+            }
             ShiftButton::Undecide(id) => {
                 view.decisions.remove(id);
             }
@@ -274,13 +289,14 @@ fn press(
                 };
                 view.outcome = None;
                 let decided: Vec<String> = view.decisions.keys().cloned().collect();
+                let held = crate::shift::held(&view.decisions);
                 let (progress, wake) = (tasks.progress.clone(), waker.clone());
                 let figures = crate::shift_report::figures(&view.items, &view.decisions);
                 let supervisor = session.officer.as_ref().map(|o| o.id.clone()).unwrap_or_default();
                 let (strings, lang, rule) = (*strings, *lang, policy.0.rules.shift.clone());
                 tasks.release = Some(crate::tasks::spawn("release", &waker, move || {
                     let mut outcome =
-                        crate::shift::release(&vault, &dir, &decided, &returns, &progress, &|| wake.wake());
+                        crate::shift::release(&vault, &dir, &decided, (&returns, &held), &progress, &|| wake.wake());
                     if let ReleaseOutcome::Released { batch, report, kept, .. } = &mut outcome {
                         let words = |key: &'static str, args: &[(&str, String)]| strings.get(lang, key, args);
                         let reason = |id: &str| {
@@ -392,7 +408,14 @@ fn show(
     } else if view.undecided() > 0 {
         Tr::new("shift.release_wait").with("n", view.undecided())
     } else {
-        Tr::new("shift.release").with("approved", view.count(false)).with("returned", view.count(true))
+        let approved = view.count(|d| *d == Decision::Approve);
+        let returned = view.count(|d| matches!(d, Decision::Return(_)));
+        match view.count(|d| *d == Decision::Hold) {
+            0 => Tr::new("shift.release"),
+            held => Tr::new("shift.release_held").with("held", held),
+        }
+        .with("approved", approved)
+        .with("returned", returned)
     };
     // Grey while it cannot be pressed: decisions missing, or a release under way.
     let ready = !tasks.releasing() && view.undecided() == 0 && !view.items.is_empty();

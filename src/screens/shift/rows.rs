@@ -8,7 +8,7 @@ use doorstep_core::Policy;
 use doorstep_core::text::{Arg, Localize, Message};
 
 use super::{ShiftButton, ShiftTasks, ShiftView};
-use crate::shift::{BatchView, Decision, Filter, ItemSync, Order, Refusal, ReleaseOutcome, ShiftItem};
+use crate::shift::{BatchView, Decision, Filter, HubRefusal, ItemSync, Order, Refusal, ReleaseOutcome, ShiftItem};
 use crate::ui::form::action_button;
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
@@ -39,12 +39,15 @@ pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks
     }
     match &view.outcome {
         None => {}
-        Some(ReleaseOutcome::Released { batch, approved, returned, report, kept }) => {
+        Some(ReleaseOutcome::Released { batch, approved, returned, held, report, kept }) => {
             b.spawn(label(
                 Tr::new("shift.released").with("approved", approved).with("returned", returned),
                 theme::HEADING_SIZE,
                 theme::OK,
             ));
+            if *held > 0 {
+                b.spawn(label(Tr::new("shift.released_held").with("n", held), theme::BODY_SIZE, theme::TEXT));
+            }
             batch_line(b, batch);
             if let Some(r) = report {
                 report_lines(b, r, policy);
@@ -62,7 +65,12 @@ pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks
             let tr = match r {
                 Refusal::NotProvisioned => Tr::new("shift.refused.not_provisioned"),
                 Refusal::NoCoverage => Tr::new("shift.refused.no_coverage"),
-                Refusal::NotUploaded(n) => Tr::new("shift.refused.not_uploaded").with("n", n),
+                Refusal::NotUploaded { n, refused } if refused.is_empty() => {
+                    Tr::new("shift.refused.not_uploaded").with("n", n)
+                }
+                Refusal::NotUploaded { n, refused } => {
+                    Tr::new("shift.refused.hub_refused").with("n", n).with("refused", refused.len())
+                }
                 Refusal::NotTrusted { key } => Tr::new("shift.refused.not_trusted").with("key", key),
                 Refusal::Stale => Tr::new("shift.refused.stale"),
                 Refusal::Nothing => Tr::new("shift.refused.nothing"),
@@ -174,7 +182,7 @@ pub fn list(b: &mut ChildSpawnerCommands, view: &ShiftView, progress: &BTreeMap<
                 flex_grow: 1.0,
                 ..default()
             })
-            .with_children(|c| summary(c, item, progress.get(&item.id).copied()));
+            .with_children(|c| summary(c, item, progress.get(&item.id).copied(), view.refused(&item.id)));
             row.spawn(Node {
                 flex_direction: FlexDirection::Column,
                 row_gap: Val::Px(8.0),
@@ -207,7 +215,20 @@ fn thumb(row: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem) {
     }
 }
 
-fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>) {
+/// The words for the hub's refusal of an application: what it means and who puts it right.
+fn hub_refusal(r: &HubRefusal) -> Tr {
+    match r.code.as_str() {
+        "officer-key" => Tr::new("shift.hub_refused.officer_key").with("key", r.key.as_deref().unwrap_or("?")),
+        "revoked-device" => Tr::new("shift.hub_refused.revoked_device"),
+        "demo-unit" | "real-unit" => Tr::new("shift.hub_refused.demo_mix"),
+        "too-large" => Tr::new("shift.hub_refused.too_large"),
+        "conflict" | "replayed-counter" | "device-key" | "device-id" | "signature" | "digest" | "envelope"
+        | "application-id" => Tr::new("shift.hub_refused.integrity").with("code", &r.code),
+        other => Tr::new("shift.hub_refused.other").with("code", other),
+    }
+}
+
+fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>, refused: Option<&HubRefusal>) {
     let s = &item.summary;
     c.spawn(label(
         Tr::new("shift.who").with("name", &s.name).with("numbers", item.numbers.join(" ")),
@@ -233,6 +254,9 @@ fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>
         (ItemSync::OnUnit, None) => Tr::new("shift.sync.on_unit"),
     };
     c.spawn(label(sync, theme::BODY_SIZE, if item.sync == ItemSync::AtHub { theme::OK } else { theme::MUTED }));
+    if let Some(r) = refused.filter(|_| item.sync == ItemSync::OnUnit) {
+        c.spawn(label(hub_refusal(r), theme::BODY_SIZE, theme::ERROR));
+    }
 }
 
 fn decision(c: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem, policy: &Policy) {
@@ -246,6 +270,10 @@ fn decision(c: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem, po
             let (zh, en) =
                 policy.rules.shift.reason(reason).map_or((reason.as_str(), reason.as_str()), |r| (&r.zh, &r.en));
             c.spawn(label(Tr::new("shift.returned").with_texts("reason", zh, en), theme::BODY_SIZE, theme::ERROR));
+            c.spawn(action_button(ShiftButton::Undecide(id.clone()), Tr::new("shift.undo"), false));
+        }
+        Some(Decision::Hold) => {
+            c.spawn(label(Tr::new("shift.held"), theme::BODY_SIZE, theme::TEXT));
             c.spawn(action_button(ShiftButton::Undecide(id.clone()), Tr::new("shift.undo"), false));
         }
         None if view.asking.as_ref() == Some(id) => {
@@ -264,6 +292,10 @@ fn decision(c: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem, po
                 r.spawn(action_button(ShiftButton::Approve(id.clone()), Tr::new("shift.approve"), true));
                 r.spawn(action_button(ShiftButton::AskReturn(id.clone()), Tr::new("shift.return"), false));
             });
+            // Not at the hub, or refused by it: the rest of the shift need not wait for it.
+            if item.sync == ItemSync::OnUnit {
+                c.spawn(action_button(ShiftButton::Hold(id.clone()), Tr::new("shift.hold"), false));
+            }
         }
     }
 }
