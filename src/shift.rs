@@ -335,7 +335,24 @@ pub struct HubRefusal {
 }
 
 impl HubRefusal {
-    fn of(e: &doorstep_sync::client::SyncError) -> Option<HubRefusal> {
+    /// What the refusal means and who puts it right, in the words of the locale files.
+    pub fn message(&self) -> doorstep_core::text::Message {
+        use doorstep_core::text::Message;
+        match self.code.as_str() {
+            "officer-key" => {
+                Message::new("shift.hub_refused.officer_key").with("key", self.key.as_deref().unwrap_or("?"))
+            }
+            "revoked-device" => Message::new("shift.hub_refused.revoked_device"),
+            "demo-unit" | "real-unit" => Message::new("shift.hub_refused.demo_mix"),
+            "too-large" => Message::new("shift.hub_refused.too_large"),
+            "conflict" | "replayed-counter" | "device-key" | "device-id" | "signature" | "digest" | "envelope"
+            | "application-id" => Message::new("shift.hub_refused.integrity").with("code", self.code.as_str()),
+            other => Message::new("shift.hub_refused.other").with("code", other),
+        }
+    }
+
+    /// The refusal in `e`, if it is one that trying again will not mend.
+    pub fn of(e: &doorstep_sync::client::SyncError) -> Option<HubRefusal> {
         match e {
             // Not a passing fault (a server error, an upload in flight, too many at once, an
             // offset race): those go at the next try.

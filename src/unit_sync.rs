@@ -94,8 +94,9 @@ pub enum Outcome {
     Done { uploaded: usize },
     /// No connection: the rest stays sealed for the next try.
     NoCoverage,
-    /// Some were not taken (a reason is logged by id).
-    Failed { failed: usize },
+    /// Some were not taken (a reason is logged by id); the hub's refusal of the first that it
+    /// refused, if it refused one (rather than failing on its side).
+    Failed { failed: usize, why: Option<crate::shift::HubRefusal> },
 }
 
 impl Outcome {
@@ -223,7 +224,7 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
         Ok(h) => h,
         Err(e) => {
             warn!("sync: the hub bundle cannot be used: {e:#}");
-            sync.set(|s| s.last = Some(Outcome::Failed { failed: s.pending }));
+            sync.set(|s| s.last = Some(Outcome::Failed { failed: s.pending, why: None }));
             return;
         }
     };
@@ -242,7 +243,8 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
             for (id, e) in &r.failed {
                 warn!("sync: {id} not uploaded: {e}");
             }
-            Outcome::Failed { failed: r.failed.len() }
+            let why = r.failed.iter().find_map(|(_, e)| crate::shift::HubRefusal::of(e));
+            Outcome::Failed { failed: r.failed.len(), why }
         }
         Ok(r) => Outcome::Done { uploaded: r.uploaded.len() },
         Err(e) => {

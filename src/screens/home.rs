@@ -133,13 +133,18 @@ pub fn sync_text(v: &crate::unit_sync::SyncView) -> Tr {
     if let Some((id, pct)) = &v.uploading {
         return Tr::new("home.sync.uploading").with("id", id).with("pct", pct).with("n", v.pending);
     }
-    match v.last {
+    match &v.last {
         None => Tr::new("home.sync.waiting").with("n", v.pending),
         Some(Outcome::NotProvisioned) => Tr::new("home.sync.not_provisioned").with("n", v.pending),
         Some(Outcome::Done { .. }) if v.pending == 0 => Tr::new("home.sync.all_sent"),
         Some(Outcome::Done { .. }) => Tr::new("home.sync.waiting").with("n", v.pending),
         Some(Outcome::NoCoverage) => Tr::new("home.sync.no_coverage").with("n", v.pending),
-        Some(Outcome::Failed { failed }) => Tr::new("home.sync.failed").with("n", failed),
+        Some(Outcome::Failed { failed, why: None }) => Tr::new("home.sync.failed").with("n", failed),
+        // The hub said why: the officer reads it (an officer it has not enrolled: the line to
+        // run there, with this officer's key).
+        Some(Outcome::Failed { failed, why: Some(why) }) => Tr::message(
+            doorstep_core::text::Message::new("home.sync.refused").with("n", *failed).with("why", why.message()),
+        ),
     }
 }
 

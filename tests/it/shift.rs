@@ -176,7 +176,17 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
     let taken = seal_one(&vault, 41);
     let refused = seal_as(&vault, "officer-two", "135791", 42);
 
-    let mut steps = supervisor_unlocks();
+    // The officer on the unit hears it at the first sync, with the hub's reason and its fix.
+    let mut steps = vec![tap("民警 officer-test")];
+    steps.extend(PIN.chars().map(|c| tap(&c.to_string())));
+    steps.extend([
+        tap("解锁"),
+        wait_long(&format!(
+            "同步：1 份申请未被接收。中心拒收：该民警的签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other}"
+        )),
+        tap("锁定"),
+    ]);
+    steps.extend(supervisor_unlocks());
     steps.extend([
         wait("待放行 2 件：未决定 2 件"),
         tap("批准列表中其余各件"),

@@ -215,19 +215,6 @@ fn thumb(row: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem) {
     }
 }
 
-/// The words for the hub's refusal of an application: what it means and who puts it right.
-fn hub_refusal(r: &HubRefusal) -> Tr {
-    match r.code.as_str() {
-        "officer-key" => Tr::new("shift.hub_refused.officer_key").with("key", r.key.as_deref().unwrap_or("?")),
-        "revoked-device" => Tr::new("shift.hub_refused.revoked_device"),
-        "demo-unit" | "real-unit" => Tr::new("shift.hub_refused.demo_mix"),
-        "too-large" => Tr::new("shift.hub_refused.too_large"),
-        "conflict" | "replayed-counter" | "device-key" | "device-id" | "signature" | "digest" | "envelope"
-        | "application-id" => Tr::new("shift.hub_refused.integrity").with("code", &r.code),
-        other => Tr::new("shift.hub_refused.other").with("code", other),
-    }
-}
-
 fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>, refused: Option<&HubRefusal>) {
     let s = &item.summary;
     c.spawn(label(
@@ -255,7 +242,7 @@ fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>
     };
     c.spawn(label(sync, theme::BODY_SIZE, if item.sync == ItemSync::AtHub { theme::OK } else { theme::MUTED }));
     if let Some(r) = refused.filter(|_| item.sync == ItemSync::OnUnit) {
-        c.spawn(label(hub_refusal(r), theme::BODY_SIZE, theme::ERROR));
+        c.spawn(label(Tr::message(r.message()), theme::BODY_SIZE, theme::ERROR));
     }
 }
 
