@@ -180,6 +180,8 @@ pub fn list(b: &mut ChildSpawnerCommands, view: &ShiftView, progress: &BTreeMap<
                 flex_direction: FlexDirection::Column,
                 row_gap: Val::Px(4.0),
                 flex_grow: 1.0,
+                // May shrink below its longest word: the decisions keep their column.
+                min_width: Val::Px(0.0),
                 ..default()
             })
             .with_children(|c| summary(c, item, progress.get(&item.id).copied(), view.refused(&item.id)));
@@ -242,7 +244,12 @@ fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>
     };
     c.spawn(label(sync, theme::BODY_SIZE, if item.sync == ItemSync::AtHub { theme::OK } else { theme::MUTED }));
     if let Some(r) = refused.filter(|_| item.sync == ItemSync::OnUnit) {
-        c.spawn(label(Tr::message(r.message()), theme::BODY_SIZE, theme::ERROR));
+        // It may carry a 64-digit key: broken between characters where a word does not fit,
+        // rather than pushing the decisions out of the row.
+        c.spawn((
+            label(Tr::message(r.message()), theme::BODY_SIZE, theme::ERROR),
+            TextLayout { linebreak: LineBreak::WordOrCharacter, ..default() },
+        ));
     }
 }
 
