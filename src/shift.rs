@@ -281,7 +281,8 @@ pub fn batches(vault: &Vault) -> Result<Vec<BatchView>, VaultError> {
         .filter_map(|b| doorstep_envelope::BatchReceipt::from_bytes(b).ok())
         .map(|r| BatchView::of(&r))
         .collect();
-    out.sort_by_key(|b| std::cmp::Reverse(b.received_at_unix));
+    // Newest first; two in one second by their ids (which end in the unit's batch number).
+    out.sort_by(|a, b| b.received_at_unix.cmp(&a.received_at_unix).then_with(|| b.batch_id.cmp(&a.batch_id)));
     Ok(out)
 }
 
@@ -355,10 +356,8 @@ impl HubRefusal {
     pub fn of(e: &doorstep_sync::client::SyncError) -> Option<HubRefusal> {
         match e {
             // Not a passing fault (a server error, an upload in flight, too many at once, an
-            // offset race): those go at the next try.
-            doorstep_sync::client::SyncError::Refused { status, code, message }
-                if !e.is_transient() && !matches!(status, 409 | 429) =>
-            {
+            // offset race, damaged chunks): those go at the next try.
+            doorstep_sync::client::SyncError::Refused { code, message, .. } if e.is_refusal() => {
                 // The hub's message ends with the command to run for an officer it does not know.
                 let key = (code == "officer-key")
                     .then(|| message.split(|c: char| !c.is_ascii_hexdigit()).find(|w| w.len() == 64))

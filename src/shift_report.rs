@@ -52,7 +52,8 @@ pub struct ShiftReport {
     pub applications: usize,
     pub approved: usize,
     pub returned: usize,
-    /// Left for the next batch, still on the unit.
+    /// Left for the next batch: in none of the figures but this one (the next batch's report
+    /// counts it).
     pub held: usize,
     /// Applications by service (core's codes); a visit with two services counts in both.
     pub by_service: BTreeMap<&'static str, usize>,
@@ -65,9 +66,11 @@ pub struct ShiftReport {
     pub sealed: Option<(i64, i64)>,
 }
 
-/// The figures of `items` as decided.
+/// The figures of `items` as decided: those released (approved or returned) by service,
+/// officer, flag and seal time, as the batch's receipt counts them; the held ones only as a
+/// number.
 pub fn figures(items: &[ShiftItem], decisions: &Decisions) -> ShiftReport {
-    let mut r = ShiftReport { applications: items.len(), ..ShiftReport::default() };
+    let mut r = ShiftReport::default();
     for item in items {
         match decisions.get(&item.id) {
             Some(Decision::Approve) => r.approved += 1,
@@ -75,9 +78,13 @@ pub fn figures(items: &[ShiftItem], decisions: &Decisions) -> ShiftReport {
                 r.returned += 1;
                 *r.reasons.entry(reason.clone()).or_default() += 1;
             }
-            Some(Decision::Hold) => r.held += 1,
+            Some(Decision::Hold) => {
+                r.held += 1;
+                continue;
+            }
             None => {}
         }
+        r.applications += 1;
         let mut services: Vec<&'static str> = item.summary.services.iter().map(|s| s.code()).collect();
         services.sort_unstable();
         services.dedup();
@@ -217,7 +224,8 @@ mod tests {
                 200,
             ),
             item("d", "officer-2", vec![passport.clone()], vec![], 400),
-            item("e", "officer-3", vec![passport], vec![], 250),
+            // Held: sealed first, flagged, by another officer, and in none of the figures.
+            item("e", "officer-3", vec![passport], vec![Flag::Urgent], 50),
         ];
         let decisions: Decisions = [
             ("a".to_string(), Decision::Approve),
@@ -228,13 +236,10 @@ mod tests {
         ]
         .into();
         let r = figures(&items, &decisions);
-        // The one held for the next batch is neither approved nor returned, and still counted.
-        assert_eq!((r.applications, r.approved, r.returned, r.held), (5, 2, 2, 1));
-        assert_eq!(r.by_service, [("hk-macao-permit", 2), ("passport", 4)].into());
-        assert_eq!(
-            r.by_officer,
-            [("officer-1".to_string(), 2), ("officer-2".to_string(), 2), ("officer-3".to_string(), 1)].into()
-        );
+        // The batch's figures, as its receipt counts it; the held one only as a number.
+        assert_eq!((r.applications, r.approved, r.returned, r.held), (4, 2, 2, 1));
+        assert_eq!(r.by_service, [("hk-macao-permit", 2), ("passport", 3)].into());
+        assert_eq!(r.by_officer, [("officer-1".to_string(), 2), ("officer-2".to_string(), 2)].into());
         // Two finger flags on one application count it once.
         assert_eq!(r.flags, [(FlagKind::Fingers, 2), (FlagKind::Urgent, 1), (FlagKind::Guardian, 1)].into());
         assert_eq!(r.reasons, [("photo".to_string(), 2)].into());
@@ -266,10 +271,10 @@ mod tests {
         let text = format!("{:?}", doorstep_devices::escpos::parse(&bytes).unwrap());
         for want in [
             "report.batch id=demo-tablet-1",
-            "report.counts n=2 approved=0 returned=1",
+            "report.counts n=1 approved=0 returned=1",
             "report.held n=1",
-            "document.passport  2",
-            "officer-1  2",
+            "document.passport  1",
+            "officer-1  1",
             "reason:photo  1",
             "report.hub hub=hub-test",
             "report.digest digest=0011223344556677",

@@ -100,7 +100,7 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
             for (id, e) in &report.failed {
                 eprintln!("  {id}: {e}");
             }
-            if report.failed.iter().any(|(_, e)| !e.is_transient()) {
+            if report.failed.iter().any(|(_, e)| e.is_refusal()) {
                 bail!(
                     "{n} application(s) could not be uploaded, so nothing was released: the hub refused \
                      some (above); have the hub's operator put right what it names, or leave them for the \

@@ -182,7 +182,7 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
     steps.extend([
         tap("解锁"),
         wait_long(&format!(
-            "同步：1 份申请未被接收。中心拒收：该民警的签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other}"
+            "同步：1 份申请未被接收。中心拒收：封存这件申请的民警，其签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other}"
         )),
         tap("锁定"),
     ]);
@@ -193,14 +193,16 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
         tap("签署并放行本班次（批准 2 件，退回 0 件）"),
         // Nothing released, and why: the one refused named in its row, with the line to run.
         wait_long("1 件申请未能上传，因此未放行；其中 1 件被中心拒收"),
-        wait(&format!("中心拒收：该民警的签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other}")),
+        wait(&format!(
+            "中心拒收：封存这件申请的民警，其签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other}"
+        )),
         tap("未上传"),
         tap("更改"),
         tap("留待下一批"),
-        wait("留待下一批（仍加密保存在本机）"),
+        wait("留待下一批：不在本次放行之列"),
         tap("签署并放行本班次（批准 1 件，退回 0 件，留待下一批 1 件）"),
         wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
-        wait("留待下一批 1 件：仍加密保存在本机，每次同步都会再上传，下一班次再决定。"),
+        wait("留待下一批 1 件：未放行，下一班次再决定；尚未到中心的仍加密保存在本机，每次同步都会再上传。"),
         wait("待放行 1 件：未决定 1 件"),
     ]);
     let receipts = tmp.join("receipts");
@@ -220,7 +222,7 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
         let entry = vt.outbox().unwrap().into_iter().find(|e| e.application_id == refused).unwrap();
         assert_eq!(entry.state, doorstep_vault::OutboxState::Sealed);
     }
-    // The report counts it as held.
+    // The batch's report is kept (what it counts is the report's unit tests').
     let png = doorstep::shift_report::folder(&vault).join(format!("{batch}.png"));
     assert!(png.exists(), "the report of the batch is kept");
 

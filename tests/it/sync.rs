@@ -400,6 +400,7 @@ fn a_held_application_waits_for_the_next_batch() {
     let first = seal_one(&vault, 51);
     let refused = seal_as(&vault, "officer-two", "135791", 52);
     let last = seal_one(&vault, 53);
+    let refused_too = seal_as(&vault, "officer-two", "135791", 54);
     let (running, hub) = serve(hub);
     let bundle = hub.enroll("tablet-test", Validity::days(30)).unwrap();
     let provision = ["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()];
@@ -416,7 +417,9 @@ fn a_held_application_waits_for_the_next_batch() {
     let out = batch(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
-    assert!(said.contains(&format!("{refused}: the hub refused (422 officer-key)")), "{said}");
+    for id in [&refused, &refused_too] {
+        assert!(said.contains(&format!("{id}: the hub refused (422 officer-key)")), "{said}");
+    }
     assert!(said.contains(&format!("doorstep-hub add-officer {other}")), "{said}");
     assert!(said.contains("--hold ID"), "{said}");
 
@@ -425,7 +428,7 @@ fn a_held_application_waits_for_the_next_batch() {
     let cases: [(&[&str], &str); 3] = [
         (&["--hold", &refused, "--return", &both], "is both held for the next batch and returned"),
         (&["--hold", "01a0c450-0000-7000-8000-000000000000"], "is not an undecided application on this unit"),
-        (&["--hold", &refused, "--hold", &first, "--hold", &last], "nothing to decide"),
+        (&["--hold", &refused, "--hold", &first, "--hold", &last, "--hold", &refused_too], "nothing to decide"),
     ];
     for (args, error) in cases {
         let out = batch(args);
@@ -434,15 +437,25 @@ fn a_held_application_waits_for_the_next_batch() {
         assert!(unlocked(&vault).batch_receipts().unwrap().is_empty(), "{args:?} released nothing");
     }
 
-    // Held (named in its compact spelling), the rest is released.
-    let out = batch(&["--hold", &compact(&refused)]);
+    // One held, the other refused one still holds the release up: only that one is named.
+    let out = batch(&["--hold", &refused]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains(&format!("{refused_too}: the hub refused (422 officer-key)")), "{said}");
+    assert!(!said.contains(&format!("{refused}:")), "the held one holds nothing up: {said}");
+    assert!(unlocked(&vault).batch_receipts().unwrap().is_empty(), "nothing released");
+
+    // Both held (one named without its dashes, in capitals, and twice), the rest is released.
+    let spelt = refused.replace('-', "").to_uppercase();
+    let out = batch(&["--hold", &spelt, "--hold", &refused, "--hold", &refused_too]);
     assert!(out.status.success(), "{}", text(&out));
     let said = text(&out);
     assert!(said.contains("2 approved, 0 returned"), "{said}");
-    assert!(said.contains(&format!("held      {}", compact(&refused))), "{said}");
+    assert_eq!(said.matches("held      ").count(), 2, "each named once: {said}");
     assert!(matches!(records.status(&compact(&first)).unwrap(), Some(Status::Approved { .. })));
     assert!(matches!(records.status(&compact(&last)).unwrap(), Some(Status::Approved { .. })));
     assert_eq!(records.status(&compact(&refused)).unwrap(), None, "never at the hub");
+    assert_eq!(records.status(&compact(&refused_too)).unwrap(), None, "never at the hub");
     let left = states(&vault).into_iter().find(|(id, _)| *id == refused).expect("still on the unit");
     assert_eq!(left.1, OutboxState::Sealed);
 
@@ -451,8 +464,9 @@ fn a_held_application_waits_for_the_next_batch() {
     pki.add_officer(&other).unwrap();
     let out = batch(&[]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("1 approved, 0 returned"), "{}", text(&out));
+    assert!(text(&out).contains("2 approved, 0 returned"), "{}", text(&out));
     assert!(matches!(records.status(&compact(&refused)).unwrap(), Some(Status::Approved { .. })));
+    assert!(matches!(records.status(&compact(&refused_too)).unwrap(), Some(Status::Approved { .. })));
     assert_eq!(unlocked(&vault).batch_receipts().unwrap().len(), 2, "two batches");
     drop(records);
     drop(running);

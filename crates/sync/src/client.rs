@@ -41,6 +41,22 @@ impl SyncError {
             || matches!(self, SyncError::Refused { status, .. } if *status >= 500)
             || matches!(self, SyncError::Refused { code, .. } if code == wire::IN_FLIGHT)
     }
+
+    /// The hub refused this for good: sending it again as it is will not mend it (an officer
+    /// it has not enrolled, a revoked unit, data that does not match, too large); someone must
+    /// act first. Not an offset race (409), "too many uploads" (429) or chunks that kept
+    /// arriving damaged (460): those pass.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            SyncError::Refused { status, code, .. } => {
+                (400..500).contains(status)
+                    && !matches!(*status, 409 | 429 | wire::STATUS_CHECKSUM_MISMATCH)
+                    && code != wire::IN_FLIGHT
+            }
+            SyncError::TooLarge(_) => true,
+            _ => false,
+        }
+    }
 }
 
 /// A reply.
@@ -538,5 +554,40 @@ pub fn upload(
             _ => return Err(r.refused()),
         }
         progress(offset, length);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SyncError;
+
+    fn refused(status: u16, code: &str) -> SyncError {
+        SyncError::Refused { status, code: code.into(), message: String::new() }
+    }
+
+    /// Each answer is a passing fault (try again), a refusal (someone must act first), or
+    /// neither (a race the upload settles itself, or this unit's own fault).
+    #[test]
+    fn answers_are_passing_faults_or_refusals_or_neither() {
+        let cases = [
+            (SyncError::Connection("reset".into()), true, false),
+            (SyncError::Protocol("half a reply".into()), true, false),
+            (refused(500, "store"), true, false),
+            (refused(503, "busy"), true, false),
+            (refused(409, super::wire::IN_FLIGHT), true, false),
+            (refused(409, "offset"), false, false),
+            (refused(429, "too-many-uploads"), false, false),
+            (refused(super::wire::STATUS_CHECKSUM_MISMATCH, "checksum"), false, false),
+            (refused(422, "officer-key"), false, true),
+            (refused(422, "conflict"), false, true),
+            (refused(422, "demo-unit"), false, true),
+            (refused(403, "revoked-device"), false, true),
+            (refused(413, "too-large"), false, true),
+            (SyncError::TooLarge(9 << 20), false, true),
+            (SyncError::Url("ftp://hub".into()), false, false),
+        ];
+        for (e, transient, refusal) in cases {
+            assert_eq!((e.is_transient(), e.is_refusal()), (transient, refusal), "{e}");
+        }
     }
 }

@@ -259,6 +259,9 @@ pub fn release_batch(
         .filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading) && !is_held(&e.application_id))
         .count();
     if still_sealed > 0 {
+        // Only what holds the release up: a held application's failure is not among it.
+        let mut escrow = escrow;
+        escrow.failed.retain(|(id, _)| !is_held(id));
         return Err(ReleaseError::NotUploaded(still_sealed, escrow));
     }
     for (r, _) in returns {
@@ -289,5 +292,11 @@ pub fn release_batch(
     vault.store_batch_receipt(&accepted.batch_id, &receipt.to_bytes(), now()).map_err(EscrowError::from)?;
     let ids: Vec<String> = decisions.iter().map(|d| d.0.clone()).collect();
     vault.batch_decided(&ids, now()).map_err(EscrowError::from)?;
-    Ok(Released { accepted, receipt, decisions, held: held.to_vec(), escrow })
+    let mut named: Vec<String> = Vec::new();
+    for h in held {
+        if !named.iter().any(|n| same_application(n, h)) {
+            named.push(h.clone());
+        }
+    }
+    Ok(Released { accepted, receipt, decisions, held: named, escrow })
 }

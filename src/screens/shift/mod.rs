@@ -66,6 +66,11 @@ impl ShiftView {
         self.items.iter().filter(|i| !self.decisions.contains_key(&i.id)).count()
     }
 
+    /// Every application decided, and at least one released (not all held).
+    fn releasable(&self) -> bool {
+        !self.items.is_empty() && self.undecided() == 0 && self.count(|d| *d != Decision::Hold) > 0
+    }
+
     fn count(&self, kind: impl Fn(&Decision) -> bool) -> usize {
         self.decisions.values().filter(|d| kind(d)).count()
     }
@@ -278,7 +283,7 @@ fn press(
                 }
             }
             ShiftButton::Release => {
-                if view.items.is_empty() || view.undecided() > 0 || tasks.loading() {
+                if !view.releasable() || tasks.loading() {
                     continue;
                 }
                 let Some(vault) = session.vault.clone() else { continue };
@@ -418,7 +423,7 @@ fn show(
         .with("returned", returned)
     };
     // Grey while it cannot be pressed: decisions missing, or a release under way.
-    let ready = !tasks.releasing() && view.undecided() == 0 && !view.items.is_empty();
+    let ready = !tasks.releasing() && view.releasable();
     let (bg, pressed, fg) = if ready {
         (theme::PRIMARY, theme::PRIMARY_PRESSED, theme::ON_PRIMARY)
     } else {
