@@ -274,6 +274,9 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
                 for (id, e) in &r.refused {
                     warn!("sync: the hub refused feedback {id}: {e}");
                 }
+                for name in &r.unreadable {
+                    warn!("sync: feedback file {name} does not decrypt or read: left in place, not sent");
+                }
             }
             Err(e) => warn!("sync: feedback not synced: {e}"),
         }

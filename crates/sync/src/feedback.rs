@@ -28,6 +28,9 @@ pub struct FeedbackReport {
     /// Every feedback the vault keeps, after the sync (`None` when the download did not
     /// happen).
     pub feedback: Option<Vec<FeedbackEntry>>,
+    /// Feedback files on the unit that do not decrypt or read: left in place, not sent; the
+    /// others went as usual.
+    pub unreadable: Vec<String>,
 }
 
 /// Uploads every sealed feedback the vault keeps, oldest first; each is dropped from the
@@ -72,7 +75,7 @@ pub fn download(vault: &mut Vault, hub: &mut Hub, now: i64) -> Result<Vec<String
 
 /// Uploads what is sealed, then (when the connection held) downloads the states and answers.
 pub fn sync(vault: &mut Vault, hub: &mut Hub, now: i64) -> Result<FeedbackReport, EscrowError> {
-    let mut report = FeedbackReport::default();
+    let mut report = FeedbackReport { unreadable: vault.feedback_unreadable()?, ..FeedbackReport::default() };
     send(vault, hub, now, &mut report)?;
     if report.stopped {
         return Ok(report);

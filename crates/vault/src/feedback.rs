@@ -94,24 +94,39 @@ impl Vault {
         serde_json::from_slice(&plain).map(Some).map_err(|e| VaultError::Corrupt(format!("feedback/{name}: {e}")))
     }
 
-    fn all_kept(&self) -> Result<Vec<Kept>, VaultError> {
+    /// Every feedback kept, oldest first, and the names of the files that do not decrypt or
+    /// read: one damaged file is left where it is (nothing is deleted) and named, and does not
+    /// stop the others from being listed and sent.
+    fn all_kept(&self) -> Result<(Vec<Kept>, Vec<String>), VaultError> {
         let entries = match fs::read_dir(self.dir.join(FEEDBACK)) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
             Err(e) => return Err(e.into()),
         };
-        let mut out = Vec::new();
+        let (mut out, mut unreadable) = (Vec::new(), Vec::new());
         for entry in entries {
             let name = entry?.file_name().to_string_lossy().into_owned();
             if !name.ends_with(SEALED) {
                 continue;
             }
-            if let Some(k) = self.read_kept(&name)? {
-                out.push(k);
+            match self.read_kept(&name) {
+                // Its sealed copy must be bytes to send.
+                Ok(Some(k)) if k.sealed.as_ref().is_some_and(|h| hex::decode(h).is_err()) => unreadable.push(name),
+                Ok(Some(k)) => out.push(k),
+                Ok(None) => {}
+                Err(VaultError::Corrupt(_)) => unreadable.push(name),
+                Err(e) => return Err(e),
             }
         }
         out.sort_by(|a, b| (a.entry.created_at_unix, &a.entry.id).cmp(&(b.entry.created_at_unix, &b.entry.id)));
-        Ok(out)
+        unreadable.sort();
+        Ok((out, unreadable))
+    }
+
+    /// The feedback files on this unit that do not decrypt or read (damaged, or written by
+    /// something else): left in place, listed by name, never sent.
+    pub fn feedback_unreadable(&self) -> Result<Vec<String>, VaultError> {
+        Ok(self.all_kept()?.1)
     }
 
     /// Checks what the officer took down by core's rules (`Feedback::new`, as the unlocked
@@ -176,13 +191,13 @@ impl Vault {
 
     /// Every feedback the unit sealed, with what it last heard of each, oldest first.
     pub fn feedback(&self) -> Result<Vec<FeedbackEntry>, VaultError> {
-        Ok(self.all_kept()?.into_iter().map(|k| k.entry).collect())
+        Ok(self.all_kept()?.0.into_iter().map(|k| k.entry).collect())
     }
 
     /// The sealed feedback the hub has not answered yet, oldest first: (id, bytes).
     pub fn feedback_to_send(&self) -> Result<Vec<(String, Vec<u8>)>, VaultError> {
         let mut out = Vec::new();
-        for k in self.all_kept()? {
+        for k in self.all_kept()?.0 {
             if let Some(h) = k.sealed {
                 let bytes = hex::decode(&h).map_err(|_| VaultError::Corrupt(format!("feedback {}", k.entry.id)))?;
                 out.push((k.entry.id, bytes));

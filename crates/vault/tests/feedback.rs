@@ -190,3 +190,30 @@ fn a_poor_rating_opens_a_complaint_that_is_sealed_like_any_feedback() {
     assert_eq!(vault.feedback().unwrap(), vec![entry]);
     assert_eq!(vault.feedback_to_send().unwrap()[0].0, id);
 }
+
+/// One damaged feedback file (a bad sector, a stray write) is named and left as it is; the
+/// others are still listed and sent.
+#[test]
+fn a_damaged_feedback_file_is_named_and_does_not_stop_the_others() {
+    let d = tempfile::tempdir().unwrap();
+    init(d.path());
+    let mut vault = unlock(d.path());
+    let policy = Policy::builtin().unwrap().feedback;
+    let first = vault.seal_feedback_input(complaint(), &policy, at(NOW)).unwrap();
+    let second = vault.seal_feedback_input(complaint(), &policy, at(NOW + 1)).unwrap();
+    assert_eq!(vault.feedback_to_send().unwrap().len(), 2);
+    assert_eq!(vault.feedback_unreadable().unwrap(), Vec::<String>::new());
+
+    let name = format!("{}.sealed", hex::encode(&first.id));
+    let path = d.path().join("feedback").join(&name);
+    let mut bytes = std::fs::read(&path).expect("the first feedback's file");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+
+    assert_eq!(vault.feedback().unwrap(), vec![second.clone()], "the other is still listed");
+    let to_send: Vec<String> = vault.feedback_to_send().unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(to_send, vec![second.id.clone()], "and still sent");
+    assert_eq!(vault.feedback_unreadable().unwrap(), vec![name]);
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the damaged file is left as it was");
+}
