@@ -46,6 +46,9 @@ pub struct SyncView {
     /// unit in the last [`REVISIT_DAYS`] days, with the reason: each a revisit (application id,
     /// reason).
     pub revisits: Vec<(String, String)>,
+    /// The feedback the hub refused for good at the last run that sent any (id, why): shown
+    /// under each on the feedback screen until the hub takes it.
+    pub feedback_refused: Vec<(String, crate::shift::HubRefusal)>,
 }
 
 /// How long a returned or rejected application is shown as a revisit on the home screen.
@@ -254,6 +257,7 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
     };
     // Then the appointments: served notices out, this unit's list in (none on no coverage).
     let mut refused = 0;
+    let mut feedback_refused = None;
     if outcome != Outcome::NoCoverage {
         match doorstep_sync::appointments::sync(&mut v, &mut hub, now()) {
             Ok(r) => {
@@ -274,6 +278,12 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
                 for (id, e) in &r.refused {
                     warn!("sync: the hub refused feedback {id}: {e}");
                 }
+                feedback_refused = Some(
+                    r.refused
+                        .iter()
+                        .filter_map(|(id, e)| crate::shift::HubRefusal::of(e).map(|why| (id.clone(), why)))
+                        .collect(),
+                );
                 for name in &r.unreadable {
                     warn!("sync: feedback file {name} does not decrypt or read: left in place, not sent");
                 }
@@ -289,6 +299,9 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
         s.pending = left;
         s.facts = after;
         s.notices_refused = refused;
+        if let Some(f) = feedback_refused {
+            s.feedback_refused = f;
+        }
         s.runs += 1;
         s.log_run(at, outcome.clone());
         if let Some(list) = booked {

@@ -50,6 +50,8 @@ pub struct FeedbackDesk {
     /// What the last submission came to, for the screen.
     pub said: Option<Tr>,
     pub entries: Vec<FeedbackEntry>,
+    /// Why the hub refused those it refused at the last sync (id, why).
+    pub refused: Vec<(String, crate::shift::HubRefusal)>,
     sealing: Option<Pending<Sealed>>,
     listing: Option<Pending<Listed>>,
 }
@@ -91,7 +93,13 @@ fn take(
     mut runs: Local<Option<u64>>,
 ) {
     // A sync finished (it may have sent one, or brought an answer): the list is read again.
-    let done = sync.map(|s| s.view().runs);
+    let view = sync.map(|s| s.view());
+    let done = view.as_ref().map(|v| v.runs);
+    if let Some(v) = view
+        && desk.refused != v.feedback_refused
+    {
+        desk.refused = v.feedback_refused;
+    }
     if *runs != done {
         if runs.is_some() && desk.listing.is_none() {
             desk.listing = listing(&session, &waker);
@@ -277,6 +285,12 @@ fn show(
                 theme::TEXT,
             ));
             b.spawn(label(state_words(e), theme::BODY_SIZE, theme::MUTED));
+            if let Some((_, why)) = desk.refused.iter().find(|(id, _)| *id == e.id).filter(|_| !e.received) {
+                b.spawn((
+                    label(Tr::message(why.message()), theme::BODY_SIZE, theme::ERROR),
+                    TextLayout { linebreak: LineBreak::WordOrCharacter, ..default() },
+                ));
+            }
         }
     });
 }

@@ -7,7 +7,7 @@ use doorstep_core::Policy;
 use doorstep_hub::admin::AdminClient;
 use doorstep_hub::feedback::cli::{FeedbackCommand, run};
 
-use crate::sync::{served_unit, tempfile_dir};
+use crate::sync::{add_officer, add_supervisor, served_unit, tempfile_dir};
 use crate::visit::{DEVICE, drive, tap, typed, unit, unlock, wait, wait_long};
 
 #[test]
@@ -69,6 +69,54 @@ fn a_complaint_goes_sealed_to_the_bureau_and_its_answer_comes_back() {
     assert!(outcome.is_ok(), "{outcome:?}");
     drop(app);
     drop(admin);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A feedback the hub refuses (its officer's key is not enrolled there) says why under it on
+/// the feedback screen, with the line to run at the hub; once the hub enrols the officer, the
+/// next sync sends it and the words go.
+#[test]
+fn a_feedback_the_hub_refuses_says_why_and_goes_once_mended() {
+    let tmp = tempfile_dir("feedback-refused");
+    let (running, hub, vault) = served_unit(&tmp, DEVICE);
+    let v = vault.to_str().unwrap();
+    add_supervisor(v);
+    let other = add_officer(v, "officer-two", "135791");
+
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let mut steps = vec![tap("民警 officer-two")];
+    steps.extend("135791".chars().map(|c| tap(&c.to_string())));
+    let refusal =
+        format!("中心拒收：封存它的民警，其签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other}");
+    steps.extend([
+        tap("解锁"),
+        wait("开始上门受理"),
+        tap("表扬、意见与投诉"),
+        tap("投诉"),
+        tap("服务态度"),
+        tap("群众反映的内容（500 字以内）"),
+        typed("测试：等候时告知不清楚"),
+        tap("封存并提交"),
+        wait_long("已封存，仅出入境管理部门可读"),
+        tap("返回"),
+        wait("开始上门受理"),
+        tap("表扬、意见与投诉"),
+        wait_long(&refusal),
+    ]);
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+
+    // The hub enrols the officer: the next sync (on coming home) sends it.
+    doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_officer(&other).unwrap();
+    let outcome =
+        drive(&mut app, vec![tap("返回"), wait("开始上门受理"), tap("表扬、意见与投诉"), wait_long("已送达")]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let mut texts = app.world_mut().query::<&bevy::prelude::Text>();
+    let refused: Vec<String> =
+        texts.iter(app.world()).map(|t| t.0.clone()).filter(|t| t.contains("中心拒收")).collect();
+    assert!(refused.is_empty(), "the refusal is gone: {refused:?}");
+    drop(app);
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);
 }
