@@ -148,12 +148,20 @@ pub fn sync_text(v: &crate::unit_sync::SyncView) -> Tr {
     }
 }
 
-fn show_sync(sync: Option<Res<crate::unit_sync::UnitSync>>, mut line: Query<&mut Tr, With<SyncLine>>) {
+fn show_sync(
+    sync: Option<Res<crate::unit_sync::UnitSync>>,
+    mut line: Query<(&mut Tr, &mut TextColor), With<SyncLine>>,
+) {
     let Some(sync) = sync else { return };
-    let wanted = sync_text(&sync.view());
-    for mut tr in &mut line {
+    let view = sync.view();
+    let wanted = sync_text(&view);
+    // Red while the hub has not taken something (the officer must act or ask); grey otherwise.
+    // Written only with new words, so that high contrast's swap of it stands.
+    let failed = matches!(view.last, Some(crate::unit_sync::Outcome::Failed { .. })) && view.uploading.is_none();
+    for (mut tr, mut colour) in &mut line {
         if *tr != wanted {
             *tr = wanted.clone();
+            colour.0 = if failed { theme::ERROR } else { theme::MUTED };
         }
     }
 }

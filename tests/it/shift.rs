@@ -184,8 +184,17 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
         wait_long(&format!(
             "同步：1 份申请未被接收。中心拒收：封存它的民警，其签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other}"
         )),
-        tap("锁定"),
     ]);
+    let receipts = tmp.join("receipts");
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    // In red, not the usual grey: something the officer must see to.
+    let mut line = app.world_mut().query_filtered::<&TextColor, With<doorstep::screens::home::SyncLine>>();
+    let colours: Vec<Color> = line.iter(app.world()).map(|c| c.0).collect();
+    assert_eq!(colours, [doorstep::ui::theme::ERROR]);
+
+    let mut steps = vec![tap("锁定")];
     steps.extend(supervisor_unlocks());
     steps.extend([
         wait("待放行 2 件：未决定 2 件"),
@@ -205,8 +214,6 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
         wait("留待下一批 1 件：未放行，下一班次再决定；尚未到中心的仍加密保存在本机，每次同步都会再上传。"),
         wait("待放行 1 件：未决定 1 件"),
     ]);
-    let receipts = tmp.join("receipts");
-    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
     let outcome = drive(&mut app, steps);
     assert!(outcome.is_ok(), "{outcome:?}");
 
