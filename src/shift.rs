@@ -190,12 +190,26 @@ pub enum Filter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     Approve,
-    /// Returned, for this reason (an id from `rules.toml`'s `[shift] return_reasons`).
-    Return(String),
+    /// Returned, for this reason (an id from `rules.toml`'s `[shift] return_reasons`), with
+    /// the supervisor's words on what exactly to put right (may be empty).
+    Return {
+        reason: String,
+        note: String,
+    },
     /// Left for the next batch (one the hub refused, or one to decide later): it stays on the
     /// unit, sealed and undecided.
     Hold,
 }
+
+impl Decision {
+    /// Returned for `reason` with nothing added.
+    pub fn returned(reason: &str) -> Decision {
+        Decision::Return { reason: reason.to_string(), note: String::new() }
+    }
+}
+
+/// The most characters of a return's note: a line the officer reads before the revisit.
+pub const MAX_RETURN_NOTE: usize = 60;
 
 /// The decisions taken so far, by application id.
 pub type Decisions = BTreeMap<String, Decision>;
@@ -232,13 +246,17 @@ pub fn shown<'a>(items: &'a [ShiftItem], filter: Filter, order: Order, decisions
 }
 
 /// The manifest's returns: each returned application with the words its officer reads (both
-/// languages: the officer's unit may be in either).
+/// languages: the officer's unit may be in either), then the supervisor's note as written.
 pub fn returns(decisions: &Decisions, rule: &ShiftRule) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for (id, d) in decisions {
-        if let Decision::Return(reason) = d {
+        if let Decision::Return { reason, note } = d {
             let r = rule.reason(reason).ok_or_else(|| reason.clone())?;
-            out.push((id.clone(), format!("{} / {}", r.zh, r.en)));
+            let words = match note.trim() {
+                "" => format!("{} / {}", r.zh, r.en),
+                note => format!("{} / {} — {note}", r.zh, r.en),
+            };
+            out.push((id.clone(), words));
         }
     }
     Ok(out)
@@ -511,9 +529,15 @@ mod tests {
             confidence: Confidence::Unconfirmed,
         };
         let mut d: Decisions =
-            [("x".to_string(), Decision::Approve), ("y".to_string(), Decision::Return("photo".into()))].into();
+            [("x".to_string(), Decision::Approve), ("y".to_string(), Decision::returned("photo"))].into();
         assert_eq!(returns(&d, &rule), Ok(vec![("y".to_string(), "照片 / photo".to_string())]));
-        d.insert("z".into(), Decision::Return("nonsense".into()));
+        // The supervisor's note follows the policy's words; blanks alone add nothing.
+        let note = |n: &str| Decision::Return { reason: "photo".into(), note: n.into() };
+        d.insert("y".into(), note("测试：耳朵被头发遮住"));
+        assert_eq!(returns(&d, &rule), Ok(vec![("y".to_string(), "照片 / photo — 测试：耳朵被头发遮住".to_string())]));
+        d.insert("y".into(), note("  "));
+        assert_eq!(returns(&d, &rule), Ok(vec![("y".to_string(), "照片 / photo".to_string())]));
+        d.insert("z".into(), Decision::returned("nonsense"));
         assert_eq!(returns(&d, &rule), Err("nonsense".to_string()));
     }
 

@@ -74,7 +74,7 @@ pub fn figures(items: &[ShiftItem], decisions: &Decisions) -> ShiftReport {
     for item in items {
         match decisions.get(&item.id) {
             Some(Decision::Approve) => r.approved += 1,
-            Some(Decision::Return(reason)) => {
+            Some(Decision::Return { reason, .. }) => {
                 r.returned += 1;
                 *r.reasons.entry(reason.clone()).or_default() += 1;
             }
@@ -229,8 +229,8 @@ mod tests {
         ];
         let decisions: Decisions = [
             ("a".to_string(), Decision::Approve),
-            ("b".to_string(), Decision::Return("photo".into())),
-            ("c".to_string(), Decision::Return("photo".into())),
+            ("b".to_string(), Decision::returned("photo")),
+            ("c".to_string(), Decision::returned("photo")),
             ("d".to_string(), Decision::Approve),
             ("e".to_string(), Decision::Hold),
         ]
@@ -255,7 +255,7 @@ mod tests {
             item("b", "officer-1", vec![passport], vec![], 90),
         ];
         let decisions: Decisions =
-            [("a".to_string(), Decision::Return("photo".into())), ("b".to_string(), Decision::Hold)].into();
+            [("a".to_string(), Decision::returned("photo")), ("b".to_string(), Decision::Hold)].into();
         let r = figures(&items, &decisions);
         let batch = BatchView {
             batch_id: "demo-tablet-1".into(),

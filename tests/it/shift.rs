@@ -15,7 +15,7 @@ use crate::sync::{
     PIN, add_officer, add_supervisor, doorstep, hub_and_vault_as, seal_as, seal_one, serve, tempfile_dir, text,
     unlocked,
 };
-use crate::visit::{DEVICE, drive, steps, tap, unit, wait, wait_long};
+use crate::visit::{DEVICE, drive, steps, tap, typed, unit, wait, wait_long};
 
 /// The supervisor's PIN `add_supervisor` enrols.
 const SUPERVISOR_PIN: &str = "975310";
@@ -90,8 +90,11 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
         tap("需核对在前"),
         tap("按时间"),
         tap("退回"),
+        // What exactly, in the supervisor's words, beside the policy's reason.
+        tap("补充说明（可不填，例如缺哪份材料）"),
+        typed("测试：出生日期填错"),
         tap("申请表信息有误，需核对更正"),
-        wait("已退回：申请表信息有误，需核对更正"),
+        wait("已退回：申请表信息有误，需核对更正——测试：出生日期填错"),
         tap("批准列表中其余各件"),
         tap("签署并放行本班次（批准 1 件，退回 1 件）"),
         wait_long("已放行：批准 1 件，退回 1 件。中心回执已保存在本机。"),
@@ -132,7 +135,7 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
     let Some(Status::Approved { batch }) = approved else { panic!("{approved:?}") };
     let Some(Status::Returned { batch: same, reason }) = returned else { panic!("{returned:?}") };
     assert_eq!(batch, same, "one batch");
-    assert_eq!(reason, "申请表信息有误，需核对更正 / the form has an error: check and correct it");
+    assert_eq!(reason, "申请表信息有误，需核对更正 / the form has an error: check and correct it — 测试：出生日期填错");
     // On the unit: the receipt kept, the second application uploaded and erased, nothing left to
     // review.
     let vt = unlocked(&vault);
@@ -189,10 +192,20 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
     let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
     let outcome = drive(&mut app, steps);
     assert!(outcome.is_ok(), "{outcome:?}");
-    // In red, not the usual grey: something the officer must see to.
-    let mut line = app.world_mut().query_filtered::<&TextColor, With<doorstep::screens::home::SyncLine>>();
-    let colours: Vec<Color> = line.iter(app.world()).map(|c| c.0).collect();
-    assert_eq!(colours, [doorstep::ui::theme::ERROR]);
+    // In red, not the usual grey: something the officer must see to. (The next sync may have
+    // begun in the frame the words were seen, showing its progress: wait for them again.)
+    let refused_colour = (0..2000).find_map(|_| {
+        let mut line = app
+            .world_mut()
+            .query_filtered::<(&doorstep::ui::i18n::Tr, &TextColor), With<doorstep::screens::home::SyncLine>>();
+        let found = line.iter(app.world()).find(|(tr, _)| tr.message.is_some()).map(|(_, c)| c.0);
+        if found.is_none() {
+            app.update();
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        found
+    });
+    assert_eq!(refused_colour, Some(doorstep::ui::theme::ERROR));
 
     let mut steps = vec![tap("锁定")];
     steps.extend(supervisor_unlocks());

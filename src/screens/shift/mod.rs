@@ -16,7 +16,7 @@ use super::{LockNow, PolicyInUse, Screen, Session, header, root, today_text};
 use crate::auth::Auth;
 use crate::shift::{BatchView, Decision, Decisions, Filter, Order, Progress, ReleaseOutcome, ShiftItem};
 use crate::tasks::{Pending, Poll, Waker};
-use crate::ui::form::action_button;
+use crate::ui::form::{Form, action_button};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::{ButtonColors, label};
@@ -71,7 +71,7 @@ impl ShiftView {
         !self.items.is_empty() && self.undecided() == 0 && self.count(|d| *d != Decision::Hold) > 0
     }
 
-    fn count(&self, kind: impl Fn(&Decision) -> bool) -> usize {
+    pub(super) fn count(&self, kind: impl Fn(&Decision) -> bool) -> usize {
         self.decisions.values().filter(|d| kind(d)).count()
     }
 
@@ -148,9 +148,21 @@ fn reset(mut view: ResMut<ShiftView>) {
 /// Nothing of the shift stays in memory once the screen is left (the unit locked). A release
 /// in hand goes on (it holds the vault until it ends: an unlock meanwhile is told to wait),
 /// and its outcome is shown when the shift screen opens again.
-fn forget(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>) {
+fn forget(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>, mut form: ResMut<Form>) {
     *view = ShiftView::default();
     tasks.load = None;
+    forget_note(&mut form);
+}
+
+/// The field for a return's note (one at a time: the application being returned).
+pub const RETURN_NOTE: &str = "shift-return-note";
+
+/// Empties the return's note, and takes the keyboard from it.
+fn forget_note(form: &mut Form) {
+    form.set(RETURN_NOTE, "");
+    if form.focus == Some(RETURN_NOTE) {
+        form.focus = None;
+    }
 }
 
 fn start_load(session: Res<Session>, waker: Res<Waker>, mut tasks: ResMut<ShiftTasks>) {
@@ -243,6 +255,7 @@ fn press(
     (strings, lang): (Res<crate::ui::i18n::Strings>, Res<crate::settings::Lang>),
     mut lock: MessageWriter<LockNow>,
     mut next: ResMut<NextState<Screen>>,
+    mut form: ResMut<Form>,
 ) {
     for (i, b) in &buttons {
         if *i != Interaction::Pressed || !guard.accepting(time.elapsed()) {
@@ -258,13 +271,21 @@ fn press(
             ShiftButton::Approve(id) => {
                 view.decisions.insert(id.clone(), Decision::Approve);
             }
-            ShiftButton::AskReturn(id) => view.asking = Some(id.clone()),
+            ShiftButton::AskReturn(id) => {
+                view.asking = Some(id.clone());
+                form.set(RETURN_NOTE, "");
+            }
             ShiftButton::Return(id, reason) if policy.0.rules.shift.reason(reason).is_some() => {
-                view.decisions.insert(id.clone(), Decision::Return(reason.clone()));
+                let note = form.get(RETURN_NOTE).trim().to_string();
+                view.decisions.insert(id.clone(), Decision::Return { reason: reason.clone(), note });
                 view.asking = None;
+                forget_note(&mut form);
             }
             ShiftButton::Return(..) => {}
-            ShiftButton::CancelReturn => view.asking = None,
+            ShiftButton::CancelReturn => {
+                view.asking = None;
+                forget_note(&mut form);
+            }
             ShiftButton::Hold(id) => {
                 view.decisions.insert(id.clone(), Decision::Hold);
             }
@@ -414,7 +435,7 @@ fn show(
         Tr::new("shift.release_wait").with("n", view.undecided())
     } else {
         let approved = view.count(|d| *d == Decision::Approve);
-        let returned = view.count(|d| matches!(d, Decision::Return(_)));
+        let returned = view.count(|d| matches!(d, Decision::Return { .. }));
         match view.count(|d| *d == Decision::Hold) {
             0 => Tr::new("shift.release"),
             held => Tr::new("shift.release_held").with("held", held),

@@ -9,7 +9,7 @@ use doorstep_core::text::{Arg, Localize, Message};
 
 use super::{ShiftButton, ShiftTasks, ShiftView};
 use crate::shift::{BatchView, Decision, Filter, HubRefusal, ItemSync, Order, Refusal, ReleaseOutcome, ShiftItem};
-use crate::ui::form::action_button;
+use crate::ui::form::{action_button, text_field};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::label;
@@ -260,10 +260,17 @@ fn decision(c: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem, po
             c.spawn(label(Tr::new("shift.approved"), theme::BODY_SIZE, theme::OK));
             c.spawn(action_button(ShiftButton::Undecide(id.clone()), Tr::new("shift.undo"), false));
         }
-        Some(Decision::Return(reason)) => {
+        Some(Decision::Return { reason, note }) => {
             let (zh, en) =
                 policy.rules.shift.reason(reason).map_or((reason.as_str(), reason.as_str()), |r| (&r.zh, &r.en));
-            c.spawn(label(Tr::new("shift.returned").with_texts("reason", zh, en), theme::BODY_SIZE, theme::ERROR));
+            let words = match note.as_str() {
+                "" => Tr::new("shift.returned").with_texts("reason", zh, en),
+                note => Tr::new("shift.returned_note").with_texts("reason", zh, en).with("note", note),
+            };
+            c.spawn((
+                label(words, theme::BODY_SIZE, theme::ERROR),
+                TextLayout { linebreak: LineBreak::WordOrCharacter, ..default() },
+            ));
             c.spawn(action_button(ShiftButton::Undecide(id.clone()), Tr::new("shift.undo"), false));
         }
         Some(Decision::Hold) => {
@@ -271,6 +278,7 @@ fn decision(c: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem, po
             c.spawn(action_button(ShiftButton::Undecide(id.clone()), Tr::new("shift.undo"), false));
         }
         None if view.asking.as_ref() == Some(id) => {
+            c.spawn(text_field(super::RETURN_NOTE, Tr::new("shift.return_note"), crate::shift::MAX_RETURN_NOTE));
             c.spawn(label(Tr::new("shift.return_why"), theme::BODY_SIZE, theme::TEXT));
             for r in &policy.rules.shift.return_reasons {
                 c.spawn(action_button(
