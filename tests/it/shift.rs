@@ -12,8 +12,8 @@ use doorstep_hub::pki::Validity;
 use doorstep_hub::store::{Records, Status};
 
 use crate::sync::{
-    PIN, add_officer, add_supervisor, doorstep, hub_and_vault_as, seal_as, seal_one, serve, tempfile_dir, text,
-    unlocked,
+    PIN, add_officer, add_supervisor, doorstep, hub_and_vault_as, seal_as, seal_one, serve, served_unit, tempfile_dir,
+    text, unlocked,
 };
 use crate::visit::{DEVICE, drive, steps, tap, typed, unit, wait, wait_long};
 
@@ -164,18 +164,11 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
 #[test]
 fn an_application_the_hub_refuses_is_named_held_and_released_later() {
     let tmp = tempfile_dir("hold");
-    let (mut hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let (running, hub, vault) = served_unit(&tmp, DEVICE);
     let v = vault.to_str().unwrap();
-    hub.add_supervisor(&add_supervisor(v)).unwrap();
+    doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_supervisor(&add_supervisor(v)).unwrap();
     // A second officer the unit knows and the hub does not (yet).
     let other = add_officer(v, "officer-two", "135791");
-    let (running, hub) = serve(hub);
-    let bundle = hub.enroll(DEVICE, Validity::days(30)).unwrap();
-    let out = doorstep(
-        &["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()],
-        &format!("{PIN}\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out));
     let taken = seal_one(&vault, 41);
     let refused = seal_as(&vault, "officer-two", "135791", 42);
 

@@ -138,48 +138,27 @@ pub(crate) fn hub_and_vault_as(tmp: &Path, device: &str) -> (pki::Hub, std::path
 /// Enrols `supervisor-test` (PIN 975310) on the unit's vault at `v`; returns the key to give
 /// the hub, as `vault add-user` prints it.
 pub(crate) fn add_supervisor(v: &str) -> String {
-    let out = doorstep(
-        &[
-            "vault",
-            "add-user",
-            "supervisor-test",
-            "--role",
-            "supervisor",
-            "--vault",
-            v,
-            "--as",
-            "officer-test",
-            "--pin-stdin",
-            "--insecure-fast-kdf",
-        ],
-        &format!("{PIN}\n975310\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    text(&out).split("doorstep-hub add-supervisor ").nth(1).expect("the key to give the hub").trim().to_string()
+    add_user(v, "supervisor-test", "supervisor", ("officer-test", PIN), "975310")
 }
 
 /// Enrols a second officer `user` with `pin` on the unit's vault at `v`, as `supervisor-test`
 /// (only a supervisor enrols users once there is one: `add_supervisor` first); returns the key
 /// to give the hub, as `vault add-user` prints it.
 pub(crate) fn add_officer(v: &str, user: &str, pin: &str) -> String {
+    add_user(v, user, "officer", ("supervisor-test", "975310"), pin)
+}
+
+/// `doorstep vault add-user USER --role ROLE --as BY` with `pin` for the new user; the key it
+/// prints for the hub.
+fn add_user(v: &str, user: &str, role: &str, (by, by_pin): (&str, &str), pin: &str) -> String {
     let out = doorstep(
-        &[
-            "vault",
-            "add-user",
-            user,
-            "--role",
-            "officer",
-            "--vault",
-            v,
-            "--as",
-            "supervisor-test",
-            "--pin-stdin",
-            "--insecure-fast-kdf",
-        ],
-        &format!("975310\n{pin}\n"),
+        &["vault", "add-user", user, "--role", role, "--vault", v, "--as", by, "--pin-stdin", "--insecure-fast-kdf"],
+        &format!("{by_pin}\n{pin}\n"),
     );
     assert!(out.status.success(), "{}", text(&out));
-    text(&out).split("doorstep-hub add-officer ").nth(1).expect("the key to give the hub").trim().to_string()
+    let said = text(&out);
+    let key = said.split(&format!("doorstep-hub add-{role} ")).nth(1).expect("the key to give the hub");
+    key.trim().to_string()
 }
 
 /// A demo hub serving on a free port, and the demo unit `device`'s vault in `tmp`, enrolled and
