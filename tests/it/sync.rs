@@ -148,6 +148,13 @@ pub(crate) fn add_officer(v: &str, user: &str, pin: &str) -> String {
     add_user(v, user, "officer", ("supervisor-test", "975310"), pin)
 }
 
+/// `doorstep batch` by `supervisor-test` on the vault at `v`, with `extra` arguments.
+fn batch(v: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["batch", "--vault", v, "--user", "supervisor-test", "--pin-stdin"];
+    args.extend_from_slice(extra);
+    doorstep(&args, "975310\n")
+}
+
 /// `doorstep vault add-user USER --role ROLE --as BY` with `pin` for the new user; the key it
 /// prints for the hub.
 fn add_user(v: &str, user: &str, role: &str, (by, by_pin): (&str, &str), pin: &str) -> String {
@@ -303,11 +310,7 @@ fn the_supervisor_releases_the_shift_in_one_signed_batch() {
     let bundle = hub.enroll("tablet-test", Validity::days(30)).unwrap();
     let provision = ["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()];
     assert!(doorstep(&provision, &format!("{PIN}\n")).status.success());
-    let batch = |extra: &[&str]| {
-        let mut args = vec!["batch", "--vault", v, "--user", "supervisor-test", "--pin-stdin"];
-        args.extend_from_slice(extra);
-        doorstep(&args, "975310\n")
-    };
+    let batch = |extra: &[&str]| batch(v, extra);
     let reason = format!("{returned}=照片背景不合格");
     // The hub does not know this supervisor yet: told how to fix it, nothing released.
     let out = batch(&["--return", &reason]);
@@ -372,23 +375,15 @@ fn the_supervisor_releases_the_shift_in_one_signed_batch() {
 #[test]
 fn a_held_application_waits_for_the_next_batch() {
     let tmp = tempfile_dir("hold-cli");
-    let (mut hub, vault) = hub_and_vault(&tmp);
+    let (running, hub, vault) = served_unit(&tmp, "tablet-test");
     let v = vault.to_str().unwrap();
-    hub.add_supervisor(&add_supervisor(v)).unwrap();
+    pki::Hub::open(&hub.dir).unwrap().add_supervisor(&add_supervisor(v)).unwrap();
     let other = add_officer(v, "officer-two", "135791");
     let first = seal_one(&vault, 51);
     let refused = seal_as(&vault, "officer-two", "135791", 52);
     let last = seal_one(&vault, 53);
     let refused_too = seal_as(&vault, "officer-two", "135791", 54);
-    let (running, hub) = serve(hub);
-    let bundle = hub.enroll("tablet-test", Validity::days(30)).unwrap();
-    let provision = ["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()];
-    assert!(doorstep(&provision, &format!("{PIN}\n")).status.success());
-    let batch = |extra: &[&str]| {
-        let mut args = vec!["batch", "--vault", v, "--user", "supervisor-test", "--pin-stdin"];
-        args.extend_from_slice(extra);
-        doorstep(&args, "975310\n")
-    };
+    let batch = |extra: &[&str]| batch(v, extra);
     let records = doorstep_hub::admin::AdminClient::connect(&hub.dir).expect("the admin socket");
     let compact = |id: &str| ApplicationId::parse(id).unwrap().to_string();
 
