@@ -252,6 +252,15 @@ pub fn returns(decisions: &Decisions, rule: &ShiftRule) -> Result<Vec<(String, S
     for (id, d) in decisions {
         if let Decision::Return { reason, note } = d {
             let r = rule.reason(reason).ok_or_else(|| reason.clone())?;
+            // At most MAX_RETURN_NOTE characters, without control or direction-changing ones.
+            let note: String = note
+                .chars()
+                .filter(|c| {
+                    !c.is_control()
+                        && !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+                })
+                .take(MAX_RETURN_NOTE)
+                .collect();
             let words = match note.trim() {
                 "" => format!("{} / {}", r.zh, r.en),
                 note => format!("{} / {} — {note}", r.zh, r.en),
@@ -537,6 +546,12 @@ mod tests {
         assert_eq!(returns(&d, &rule), Ok(vec![("y".to_string(), "照片 / photo — 测试：耳朵被头发遮住".to_string())]));
         d.insert("y".into(), note("  "));
         assert_eq!(returns(&d, &rule), Ok(vec![("y".to_string(), "照片 / photo".to_string())]));
+        // Control and direction-changing characters are dropped; at most MAX_RETURN_NOTE kept.
+        d.insert("y".into(), note("测试\u{202e}\n耳朵"));
+        assert_eq!(returns(&d, &rule), Ok(vec![("y".to_string(), "照片 / photo — 测试耳朵".to_string())]));
+        d.insert("y".into(), note(&"测".repeat(MAX_RETURN_NOTE + 5)));
+        let long = returns(&d, &rule).unwrap().remove(0).1;
+        assert_eq!(long, format!("照片 / photo — {}", "测".repeat(MAX_RETURN_NOTE)));
         d.insert("z".into(), Decision::returned("nonsense"));
         assert_eq!(returns(&d, &rule), Err("nonsense".to_string()));
     }

@@ -91,7 +91,7 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
         tap("按时间"),
         tap("退回"),
         // What exactly, in the supervisor's words, beside the policy's reason.
-        tap("补充说明（可不填，例如缺哪份材料）"),
+        tap("补充说明（可不填，例如缺哪份材料；不写个人信息）"),
         typed("测试：出生日期填错"),
         tap("申请表信息有误，需核对更正"),
         wait("已退回：申请表信息有误，需核对更正——测试：出生日期填错"),

@@ -229,7 +229,13 @@ impl Vault {
     ) -> Result<Vec<String>, VaultError> {
         let mut changed = Vec::new();
         for (id, state) in states {
-            let Some(mut kept) = self.read_kept(&file_name(id))? else { continue };
+            // A damaged file is passed over as the list passes it over
+            // (`feedback_unreadable` names it); the others' answers are still kept.
+            let mut kept = match self.read_kept(&file_name(id)) {
+                Ok(Some(kept)) => kept,
+                Ok(None) | Err(VaultError::Corrupt(_)) => continue,
+                Err(e) => return Err(e),
+            };
             if kept.entry.state == *state && kept.entry.received {
                 continue;
             }

@@ -216,4 +216,9 @@ fn a_damaged_feedback_file_is_named_and_does_not_stop_the_others() {
     assert_eq!(to_send, vec![second.id.clone()], "and still sent");
     assert_eq!(vault.feedback_unreadable().unwrap(), vec![name]);
     assert_eq!(std::fs::read(&path).unwrap(), bytes, "the damaged file is left as it was");
+    // The hub's states for both: the other's is kept, the damaged one is passed over.
+    let states = [(first.id.clone(), Escalation::Open), (second.id.clone(), Escalation::Open)];
+    assert_eq!(vault.store_feedback_states(&states, NOW + 2).unwrap(), vec![second.id.clone()]);
+    assert!(vault.feedback().unwrap()[0].received, "the other's state is kept");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "and the damaged file is still as it was");
 }

@@ -162,6 +162,8 @@ fn forget_note(form: &mut Form) {
     form.set(RETURN_NOTE, "");
     if form.focus == Some(RETURN_NOTE) {
         form.focus = None;
+        // An input method's composition not yet committed goes too.
+        form.preedit.clear();
     }
 }
 
