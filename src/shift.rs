@@ -263,7 +263,7 @@ pub fn returns(decisions: &Decisions, rule: &ShiftRule) -> Result<Vec<(String, S
                 .collect();
             let words = match note.trim() {
                 "" => format!("{} / {}", r.zh, r.en),
-                note => format!("{} / {} — {note}", r.zh, r.en),
+                note => format!("{} / {}{}{note}", r.zh, r.en, doorstep_envelope::RETURN_NOTE_SEPARATOR),
             };
             out.push((id.clone(), words));
         }

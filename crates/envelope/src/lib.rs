@@ -33,7 +33,7 @@ pub use feedback::{
 };
 pub use ids::{ApplicationId, DEMO_DEVICE_PREFIX, DeviceId};
 pub use keys::{BureauKeyPair, BureauPublicKey, BureauSecretKey, SigningKey, VerifyingKey, signing_key_from_seed};
-pub use manifest::{BatchManifest, Decision, ManifestEntry, SignedManifest};
+pub use manifest::{BatchManifest, Decision, ManifestEntry, RETURN_NOTE_SEPARATOR, SignedManifest};
 pub use receipt::{BatchReceipt, Receipt};
 pub use record::{ApplicationRecord, CaptureMetadata, FingerprintCapture, GnssFix, OtherSignature, QualityResult};
 pub use replay::{Admission, SeenCounters};

@@ -10,6 +10,10 @@ use crate::ids::ApplicationId;
 use crate::keys::{SigningKey, VerifyingKey};
 use crate::seal::Digest;
 
+/// Between a return's reason and the supervisor's note of what exactly to put right, when
+/// there is one: "the reason — the note". Reports count returns by what comes before it.
+pub const RETURN_NOTE_SEPARATOR: &str = " — ";
+
 /// The supervisor's decision on one application.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Decision {

@@ -243,7 +243,7 @@ pub fn release_batch(
         let id =
             ApplicationId::parse(&e.application_id).ok_or_else(|| EscrowError::Outbox(e.application_id.clone()))?;
         let digest = e.digest_bytes().ok_or_else(|| EscrowError::Outbox(e.digest.clone()))?;
-        let reason = returns.iter().find(|(r, _)| ApplicationId::parse(r) == Some(id)).map(|(_, why)| why.clone());
+        let reason = returns.iter().find(|(r, _)| same_application(r, &e.application_id)).map(|(_, why)| why.clone());
         let decision = match &reason {
             Some(why) if why.trim().is_empty() => return Err(ReleaseError::NoReason(e.application_id)),
             Some(why) => Decision::Returned { reason: why.clone() },

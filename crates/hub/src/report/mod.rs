@@ -382,10 +382,12 @@ pub fn compute(apps: &[Application], range: &DateRange, by: By, opened: bool) ->
     for app in &apps {
         total.add(app.status.as_ref());
         match &app.status {
-            // Counted by the policy's words: a supervisor's note after " — " (what exactly, for
-            // the officer) is not a reason of its own, and stays out of the report.
+            // Counted by the policy's words: a supervisor's note after them (what exactly, for the
+            // officer) is not a reason of its own, and stays out of the report.
             Some(Status::Returned { reason, .. }) => {
-                let reason = reason.split_once(" — ").map_or(reason.as_str(), |(words, _)| words);
+                let reason = reason
+                    .split_once(doorstep_envelope::RETURN_NOTE_SEPARATOR)
+                    .map_or(reason.as_str(), |(words, _)| words);
                 *reasons.entry(("supervisor", reason.trim().to_string())).or_default() += 1
             }
             Some(Status::Rejected { reason }) => {
