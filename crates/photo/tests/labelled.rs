@@ -29,11 +29,15 @@ const KNOWN_MISSES: &[(&str, &str, &str)] = &[
     // A dark cap sits on the forehead as low and straight as a dark fringe does: no measure
     // here tells the two apart (a hair or headwear segmentation model would; none ships in a
     // package this project can reach), so only coverings of a colour hair does not have are
-    // refused.
-    ("set/grace_hopper-white.jpg", "head_covering", "a dark uniform cap, not told from dark hair"),
+    // refused. The real uniform cap, and black caps drawn over dark and over grey hair, show it.
+    ("set/grace_hopper-white.jpg", "head_covering", "a dark uniform cap over grey hair, not told from a dark fringe"),
     ("set/grace_hopper-white.jpg", "(whole photo)", "as above"),
-    ("set/grace_hopper-framed.jpg", "head_covering", "a dark uniform cap, not told from dark hair"),
+    ("set/grace_hopper-framed.jpg", "head_covering", "a dark uniform cap over grey hair, not told from a dark fringe"),
     ("set/grace_hopper-framed.jpg", "(whole photo)", "as above"),
+    ("set/fer_author-blackcap.jpg", "head_covering", "a black cap over dark hair, not told from a dark fringe"),
+    ("set/fer_author-blackcap.jpg", "(whole photo)", "as above"),
+    ("set/whitehouse_4-blackcap.jpg", "head_covering", "a black cap over grey hair, not told from a dark fringe"),
+    ("set/whitehouse_4-blackcap.jpg", "(whole photo)", "as above"),
 ];
 
 #[test]

@@ -179,6 +179,12 @@ pub(crate) fn photos(dir: &Path, src: &RgbImage, mask: &RgbImage, s: &Source) ->
     for (name, colour, edge, what) in [
         ("cap", [38.0, 48.0, 92.0], 0.62, "a navy knitted cap drawn over the head, down to the top of the forehead"),
         ("redcap", [176.0, 36.0, 42.0], 0.48, "a red knitted cap drawn over the head, down over the forehead"),
+        (
+            "blackcap",
+            [34.0, 32.0, 35.0],
+            0.55,
+            "a black knitted cap drawn over the head, down to the top of the forehead",
+        ),
     ] {
         add(
             name,
