@@ -238,6 +238,8 @@ fn photo(v: &View, ui: &mut ChildSpawnerCommands) {
             }
             ui.spawn(text_field(OVERRIDE, Tr::new("visit.photo.override"), 60));
         }
+        // What no check here judges (covering.rs: a covering of a colour hair can have).
+        ui.spawn(crate::ui::widgets::label(Tr::new("visit.photo.by_eye"), theme::BODY_SIZE, theme::MUTED));
     }
     match card_photo(v.visit, v.work, v.policy) {
         // Offered beside a photo taken too: the applicant may rather keep the card's.
