@@ -313,6 +313,9 @@ fn status(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCod
     println!("  users: {}", s.users.join(", "));
     println!("  key for the hub: {key}");
     println!("  key store: {}", s.key_store);
+    for a in &s.set_aside {
+        println!("  kept aside as damaged ({:?}): {}", a.kind, a.name);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

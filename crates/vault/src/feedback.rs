@@ -114,8 +114,8 @@ impl Vault {
                 Ok(Some(k)) if k.sealed.as_ref().is_some_and(|h| hex::decode(h).is_err()) => unreadable.push(name),
                 Ok(Some(k)) => out.push(k),
                 Ok(None) => {}
-                Err(VaultError::Corrupt(_)) => unreadable.push(name),
-                Err(e) => return Err(e),
+                // Damaged, or a read that failed (EIO): passed over and named, the others sent.
+                Err(_) => unreadable.push(name),
             }
         }
         out.sort_by(|a, b| (a.entry.created_at_unix, &a.entry.id).cmp(&(b.entry.created_at_unix, &b.entry.id)));
@@ -123,10 +123,34 @@ impl Vault {
         Ok((out, unreadable))
     }
 
-    /// The feedback files on this unit that do not decrypt or read (damaged, or written by
-    /// something else): left in place, listed by name, never sent.
+    /// The feedback files on this unit that do not decrypt or read now (damaged, or written by
+    /// something else, since the vault was opened; or a read that failed): left in place,
+    /// listed by name, never sent. At the next opening a damaged one is kept aside
+    /// ([`Vault::set_aside`]).
     pub fn feedback_unreadable(&self) -> Result<Vec<String>, VaultError> {
         Ok(self.all_kept()?.1)
+    }
+
+    /// On opening: each feedback file that does not decrypt or read is renamed
+    /// `NAME.sealed.damaged` (kept, never deleted or sent) and reported in the recovery, as a
+    /// damaged application or draft is. A read that fails otherwise (EIO) leaves it in place.
+    pub(crate) fn reconcile_feedback(&mut self) -> Result<(), VaultError> {
+        let (_, unreadable) = self.all_kept()?;
+        let dir = self.dir.join(FEEDBACK);
+        for name in unreadable {
+            let damaged = match self.read_kept(&name) {
+                Err(VaultError::Corrupt(_)) => true,
+                Ok(Some(k)) => k.sealed.as_ref().is_some_and(|h| hex::decode(h).is_err()),
+                _ => false,
+            };
+            if damaged {
+                let aside = dir.join(format!("{name}.damaged"));
+                fs::rename(dir.join(&name), &aside)?;
+                fsutil::sync_dir(&dir)?;
+                self.recovery.damaged_files.push(aside);
+            }
+        }
+        Ok(())
     }
 
     /// Checks what the officer took down by core's rules (`Feedback::new`, as the unlocked
@@ -229,13 +253,9 @@ impl Vault {
     ) -> Result<Vec<String>, VaultError> {
         let mut changed = Vec::new();
         for (id, state) in states {
-            // A damaged file is passed over as the list passes it over
+            // A file that does not read is passed over as the list passes it over
             // (`feedback_unreadable` names it); the others' answers are still kept.
-            let mut kept = match self.read_kept(&file_name(id)) {
-                Ok(Some(kept)) => kept,
-                Ok(None) | Err(VaultError::Corrupt(_)) => continue,
-                Err(e) => return Err(e),
-            };
+            let Ok(Some(mut kept)) = self.read_kept(&file_name(id)) else { continue };
             if kept.entry.state == *state && kept.entry.received {
                 continue;
             }

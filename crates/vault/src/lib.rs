@@ -62,7 +62,7 @@ pub use feedback::FeedbackEntry;
 pub use keyslots::Role;
 pub use outbox::{OutboxError, OutboxEvent, OutboxState};
 pub use pin::{PIN_DIGITS, PinError};
-pub use report::{AuditSummary, Status, VerifyReport};
+pub use report::{AuditSummary, SetAside, SetAsideKind, Status, VerifyReport};
 pub use seal::split_container;
 
 use crate::crypto::Key;
@@ -249,7 +249,8 @@ pub struct Recovery {
     pub audit_damaged: Option<PathBuf>,
     /// Index values that did not decrypt and were dropped (they are rebuilt from the files).
     pub dropped_values: usize,
-    /// Files (sealed applications or drafts) that no longer parse or decrypt, kept aside.
+    /// Files (sealed applications, drafts or feedback) that no longer parse or decrypt, kept
+    /// aside (each also in the audit log, as `set-aside`, and in [`Vault::set_aside`]).
     pub damaged_files: Vec<PathBuf>,
     /// Seals cut short by the stop while their file was being written: never reported sealed,
     /// their drafts still hold everything, and their files went back to the pool.

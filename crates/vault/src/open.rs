@@ -210,6 +210,10 @@ impl Vault {
             _lock: lock,
         };
         vault.reconcile(now_unix, &scan.entries)?;
+        for aside in vault.recovery.damaged_files.clone() {
+            let name = aside.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            vault.record(now_unix, "set-aside", &name)?;
+        }
         if damaged_audit {
             vault.record(now_unix, "audit-restarted", "damaged log kept aside")?;
         }

@@ -149,6 +149,7 @@ impl Vault {
             }
         }
         self.reconcile_drafts()?;
+        self.reconcile_feedback()?;
         for visit in self.draft_visits()? {
             if sealed_visits.contains(&visit) {
                 self.erase_draft(&visit)?;

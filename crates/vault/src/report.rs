@@ -11,7 +11,44 @@ use serde::Serialize;
 use crate::audit;
 use crate::keyslots::KeySlots;
 use crate::outbox::OutboxState;
-use crate::{AUDIT, ENVELOPES, INDEX_DIR, Vault, VaultError, fsutil};
+use crate::{AUDIT, DRAFTS, ENVELOPES, FEEDBACK, INDEX_DIR, Vault, VaultError, fsutil};
+
+/// What a file kept aside as damaged held (`Vault::set_aside`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetAsideKind {
+    /// A sealed application: it cannot be uploaded from this unit.
+    Application,
+    /// A part of a visit not yet sealed.
+    Draft,
+    /// A feedback sealed to the bureau, or what the unit heard back of it.
+    Feedback,
+    /// The index, rebuilt from the files.
+    Index,
+    /// The audit log, a new chain started.
+    AuditLog,
+}
+
+/// A file the vault kept aside as damaged: never deleted, never sent, named by its file name
+/// in the vault's folder (an id's hex or a counter: nothing personal).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SetAside {
+    pub kind: SetAsideKind,
+    pub name: String,
+}
+
+/// The kind of a vault file kept aside by its name, where it is one (in `dir`, the vault's
+/// folder or one of its own).
+fn set_aside_kind(dir: &str, name: &str) -> Option<SetAsideKind> {
+    match dir {
+        ENVELOPES if name.ends_with(".env.damaged") => Some(SetAsideKind::Application),
+        DRAFTS if name.ends_with(".draft.damaged") => Some(SetAsideKind::Draft),
+        FEEDBACK if name.ends_with(".sealed.damaged") => Some(SetAsideKind::Feedback),
+        "" if name.starts_with(&format!("{INDEX_DIR}.damaged-")) => Some(SetAsideKind::Index),
+        "" if name.starts_with(&format!("{AUDIT}.damaged-")) => Some(SetAsideKind::AuditLog),
+        _ => None,
+    }
+}
 
 /// Counts for `vault status`.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -27,6 +64,8 @@ pub struct Status {
     pub device_id: String,
     /// Which key store protects the PIN-derived keys: "software" without a TPM.
     pub key_store: String,
+    /// The files kept aside as damaged (`Vault::set_aside`).
+    pub set_aside: Vec<SetAside>,
 }
 
 /// What `vault verify` found; empty `problems` means all is well.
@@ -115,7 +154,30 @@ impl Vault {
             }
         }
         status.index_bytes = self.db.size_on_disk().unwrap_or(0);
+        status.set_aside = self.set_aside()?;
         Ok(status)
+    }
+
+    /// Every file kept aside as damaged, whenever it was (this unlock's are also in
+    /// [`Vault::recovery`]): what it held and its name, in order of kind and name. They stay
+    /// until someone who can read them (`vault verify`, the bureau) decides.
+    pub fn set_aside(&self) -> Result<Vec<SetAside>, VaultError> {
+        let mut out = Vec::new();
+        for dir in ["", ENVELOPES, DRAFTS, FEEDBACK] {
+            let entries = match fs::read_dir(self.dir.join(dir)) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            };
+            for entry in entries {
+                let name = entry?.file_name().to_string_lossy().into_owned();
+                if let Some(kind) = set_aside_kind(dir, &name) {
+                    out.push(SetAside { kind, name });
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     /// Checks that every draft and index value decrypts, every envelope verifies and matches
@@ -204,10 +266,19 @@ impl Vault {
         if let Err(e) = audit::verify_chain(&scan.entries, &device) {
             report.problems.push(format!("audit chain: {e}"));
         }
-        for file in fs::read_dir(&self.dir)? {
-            let name = file?.file_name().to_string_lossy().into_owned();
-            if name.starts_with("audit.log.damaged") {
-                report.problems.push(format!("the audit log was damaged and kept aside as {name}"));
+        for a in self.set_aside()? {
+            match a.kind {
+                SetAsideKind::AuditLog => {
+                    report.problems.push(format!("the audit log was damaged and kept aside as {}", a.name));
+                }
+                SetAsideKind::Draft => {
+                    report.problems.push(format!("{}: a draft's file is damaged (kept aside)", a.name))
+                }
+                SetAsideKind::Feedback => {
+                    report.problems.push(format!("{}: a feedback's file is damaged (kept aside)", a.name));
+                }
+                // Reported with the envelopes above; a rebuilt index lost nothing.
+                SetAsideKind::Application | SetAsideKind::Index => {}
             }
         }
         Ok(report)

@@ -214,11 +214,37 @@ fn a_damaged_feedback_file_is_named_and_does_not_stop_the_others() {
     assert_eq!(vault.feedback().unwrap(), vec![second.clone()], "the other is still listed");
     let to_send: Vec<String> = vault.feedback_to_send().unwrap().into_iter().map(|(id, _)| id).collect();
     assert_eq!(to_send, vec![second.id.clone()], "and still sent");
-    assert_eq!(vault.feedback_unreadable().unwrap(), vec![name]);
+    assert_eq!(vault.feedback_unreadable().unwrap(), vec![name.clone()]);
     assert_eq!(std::fs::read(&path).unwrap(), bytes, "the damaged file is left as it was");
     // The hub's states for both: the other's is kept, the damaged one is passed over.
     let states = [(first.id.clone(), Escalation::Open), (second.id.clone(), Escalation::Open)];
     assert_eq!(vault.store_feedback_states(&states, NOW + 2).unwrap(), vec![second.id.clone()]);
     assert!(vault.feedback().unwrap()[0].received, "the other's state is kept");
     assert_eq!(std::fs::read(&path).unwrap(), bytes, "and the damaged file is still as it was");
+
+    // Opened again: it is kept aside as a damaged application's file is, named by the
+    // recovery, the audit log and the list of files kept aside, and the rest goes on.
+    drop(vault);
+    let vault = unlock(d.path());
+    let aside = d.path().join("feedback").join(format!("{name}.damaged"));
+    assert_eq!(vault.recovery().damaged_files, vec![aside.clone()]);
+    assert_eq!(std::fs::read(&aside).unwrap(), bytes, "the damaged bytes are kept");
+    assert!(!path.exists());
+    let kept = vec![doorstep_vault::SetAside {
+        kind: doorstep_vault::SetAsideKind::Feedback,
+        name: format!("{name}.damaged"),
+    }];
+    assert_eq!(vault.set_aside().unwrap(), kept);
+    assert_eq!(vault.status().unwrap().set_aside, kept);
+    assert_eq!(vault.audit_summary().unwrap().by_action.get("set-aside"), Some(&1));
+    assert_eq!(vault.feedback_unreadable().unwrap(), Vec::<String>::new(), "no longer among the feedback");
+    assert_eq!(vault.feedback().unwrap().len(), 1);
+    let problems = vault.verify().unwrap().problems;
+    assert!(problems.iter().any(|p| p.contains("a feedback's file is damaged")), "{problems:?}");
+    // Opened once more: set aside once, recorded once.
+    drop(vault);
+    let vault = unlock(d.path());
+    assert!(vault.recovery().damaged_files.is_empty());
+    assert_eq!(vault.set_aside().unwrap(), kept);
+    assert_eq!(vault.audit_summary().unwrap().by_action.get("set-aside"), Some(&1));
 }

@@ -458,6 +458,10 @@ fn a_damaged_envelope_file_is_kept_aside_and_reported_not_fatal() {
     assert!(outbox.contains(&ids[1]));
     let problems = v.verify().unwrap().problems;
     assert!(problems.iter().any(|p| p.contains("damaged")), "{problems:?}");
+    let aside = v.recovery().damaged_files[0].file_name().unwrap().to_string_lossy().into_owned();
+    let kind = doorstep_vault::SetAsideKind::Application;
+    assert_eq!(v.set_aside().unwrap(), vec![doorstep_vault::SetAside { kind, name: aside }]);
+    assert_eq!(v.audit_summary().unwrap().by_action.get("set-aside"), Some(&1));
 }
 
 fn copy_dir(from: &Path, to: &Path) {
