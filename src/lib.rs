@@ -15,6 +15,7 @@ pub mod config;
 pub mod demo;
 pub mod dev;
 pub mod files;
+pub mod hub_refusal;
 pub mod outreach;
 pub mod peripherals;
 pub mod policy_files;

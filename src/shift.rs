@@ -17,6 +17,7 @@ use doorstep_vault::outbox::OutboxState;
 use doorstep_vault::{Vault, VaultError};
 use serde::{Deserialize, Serialize};
 
+pub use crate::hub_refusal::HubRefusal;
 use crate::session::SharedVault;
 
 /// What the seal keeps for the supervisor: who, what, by whom, and what to look at.
@@ -94,6 +95,10 @@ pub struct ShiftItem {
     pub thumb: Option<Thumb>,
     /// Its summary did not read: nothing of it can be shown but its numbers.
     pub unreadable: bool,
+    /// Its sealed file on this unit was found damaged and kept aside (`Vault::set_aside`):
+    /// it cannot be uploaded or decided from here, and does not hold up the release; nothing
+    /// of it is known but its id and when it was sealed (its summary was in that file).
+    pub damaged: bool,
 }
 
 impl std::fmt::Debug for ShiftItem {
@@ -103,9 +108,10 @@ impl std::fmt::Debug for ShiftItem {
 }
 
 impl ShiftItem {
-    /// Something for the supervisor to look at: a flag, or a summary that did not read.
+    /// Something for the supervisor to look at: a flag, a summary that did not read, or a
+    /// damaged file.
     pub fn flagged(&self) -> bool {
-        !self.summary.flags.is_empty() || self.unreadable
+        !self.summary.flags.is_empty() || self.unreadable || self.damaged
     }
 }
 
@@ -113,16 +119,36 @@ impl ShiftItem {
 /// thumbnail decoded (on the task that calls this, never in a frame).
 pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
     let mut items = Vec::new();
+    let aside: std::collections::BTreeSet<String> = vault
+        .set_aside()?
+        .into_iter()
+        .filter(|a| a.kind == doorstep_vault::SetAsideKind::Application)
+        .map(|a| a.name)
+        .collect();
     for e in vault.outbox()? {
+        let sync = match e.state {
+            OutboxState::Acknowledged | OutboxState::Erased => ItemSync::AtHub,
+            _ => ItemSync::OnUnit,
+        };
+        // Kept aside under its own name with `.damaged` after it (the vault's reconcile).
+        if sync == ItemSync::OnUnit && aside.contains(&format!("{}.damaged", e.file)) {
+            items.push(ShiftItem {
+                id: e.application_id.clone(),
+                numbers: Vec::new(),
+                summary: Summary::default(),
+                sync,
+                sealed_at_unix: e.sealed_at_unix,
+                thumb: None,
+                unreadable: false,
+                damaged: true,
+            });
+            continue;
+        }
         let Some(review) = vault.review(&e.application_id)? else { continue };
         // A summary that does not read (an earlier version's) still lists, marked to check.
         let (summary, unreadable) = match serde_json::from_str(&review.summary_json) {
             Ok(s) => (s, false),
             Err(_) => (Summary::default(), true),
-        };
-        let sync = match e.state {
-            OutboxState::Acknowledged | OutboxState::Erased => ItemSync::AtHub,
-            _ => ItemSync::OnUnit,
         };
         items.push(ShiftItem {
             id: e.application_id.clone(),
@@ -132,6 +158,7 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
             sealed_at_unix: e.sealed_at_unix,
             thumb: thumbnail(&review.thumbnail_jpeg),
             unreadable,
+            damaged: false,
         });
     }
     items.sort_by(|a, b| a.sealed_at_unix.cmp(&b.sealed_at_unix).then_with(|| a.id.cmp(&b.id)));
@@ -163,10 +190,14 @@ pub fn thumbnail(jpeg: &[u8]) -> Option<Thumb> {
 /// What the freeze rules read, from the vault: the unapproved backlog, the oldest application
 /// the hub has not receipted, free space against the reserve.
 pub fn facts(vault: &Vault) -> Result<ShiftFacts, VaultError> {
+    // An application whose file was kept aside as damaged can never go: it is named on the
+    // shift and in the diagnostics instead of stopping new visits for ever.
+    let aside: std::collections::BTreeSet<String> = vault.set_aside()?.into_iter().map(|a| a.name).collect();
     let oldest_unsynced_unix = vault
         .outbox()?
         .iter()
         .filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading))
+        .filter(|e| !aside.contains(&format!("{}.damaged", e.file)))
         .map(|e| e.sealed_at_unix)
         .min();
     let (free_bytes, reserve_bytes) = vault.space()?;
@@ -220,7 +251,7 @@ impl Filter {
             Filter::All => true,
             Filter::Flagged => item.flagged(),
             Filter::OnUnit => item.sync == ItemSync::OnUnit,
-            Filter::Undecided => !decisions.contains_key(&item.id),
+            Filter::Undecided => !decisions.contains_key(&item.id) && !item.damaged,
         }
     }
 }
@@ -353,51 +384,6 @@ pub enum Refusal {
     Failed,
 }
 
-/// Why the hub refused an application's envelope: its code (the wire's `error`), which the
-/// screen words, and what it named to enrol (an officer's key) when it says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HubRefusal {
-    pub code: String,
-    /// For `officer-key`: the key to enrol at the hub (`doorstep-hub add-officer KEY`).
-    pub key: Option<String>,
-}
-
-impl HubRefusal {
-    /// What the refusal means and who puts it right, in the words of the locale files.
-    pub fn message(&self) -> doorstep_core::text::Message {
-        use doorstep_core::text::Message;
-        match self.code.as_str() {
-            "officer-key" => {
-                Message::new("shift.hub_refused.officer_key").with("key", self.key.as_deref().unwrap_or("?"))
-            }
-            "revoked-device" => Message::new("shift.hub_refused.revoked_device"),
-            "demo-unit" | "real-unit" => Message::new("shift.hub_refused.demo_mix"),
-            "too-large" => Message::new("shift.hub_refused.too_large"),
-            "conflict" | "replayed-counter" | "device-key" | "device-id" | "signature" | "digest" | "envelope"
-            | "application-id" => Message::new("shift.hub_refused.integrity").with("code", self.code.as_str()),
-            other => Message::new("shift.hub_refused.other").with("code", other),
-        }
-    }
-
-    /// The refusal in `e`, if it is one that trying again will not mend.
-    pub fn of(e: &doorstep_sync::client::SyncError) -> Option<HubRefusal> {
-        match e {
-            // Not a passing fault (a server error, an upload in flight, too many at once, an
-            // offset race, damaged chunks): those go at the next try.
-            doorstep_sync::client::SyncError::Refused { code, message, .. } if e.is_refusal() => {
-                // The hub's message ends with the command to run for an officer it does not know.
-                let key = (code == "officer-key")
-                    .then(|| message.split(|c: char| !c.is_ascii_hexdigit()).find(|w| w.len() == 64))
-                    .flatten()
-                    .map(str::to_string);
-                Some(HubRefusal { code: code.clone(), key })
-            }
-            doorstep_sync::client::SyncError::TooLarge(_) => Some(HubRefusal { code: "too-large".into(), key: None }),
-            _ => None,
-        }
-    }
-}
-
 /// Upload progress per application id, in percent, shared with the screen.
 pub type Progress = Arc<Mutex<BTreeMap<String, u8>>>;
 
@@ -499,6 +485,7 @@ mod tests {
             sealed_at_unix: sealed,
             thumb: None,
             unreadable: false,
+            damaged: false,
         }
     }
 

@@ -199,6 +199,7 @@ mod tests {
             sealed_at_unix: sealed,
             thumb: None,
             unreadable: false,
+            damaged: false,
         }
     }
 

@@ -98,8 +98,9 @@ pub enum Outcome {
     /// No connection: the rest stays sealed for the next try.
     NoCoverage,
     /// Some were not taken (a reason is logged by id); the hub's refusal of the first that it
-    /// refused, if it refused one (rather than failing on its side).
-    Failed { failed: usize, why: Option<crate::shift::HubRefusal> },
+    /// refused, if it refused one (rather than failing on its side); of them, how many were
+    /// not sent because their file on this unit does not read (`damaged`).
+    Failed { failed: usize, why: Option<crate::shift::HubRefusal>, damaged: usize },
 }
 
 impl Outcome {
@@ -227,7 +228,7 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
         Ok(h) => h,
         Err(e) => {
             warn!("sync: the hub bundle cannot be used: {e:#}");
-            sync.set(|s| s.last = Some(Outcome::Failed { failed: s.pending, why: None }));
+            sync.set(|s| s.last = Some(Outcome::Failed { failed: s.pending, why: None, damaged: 0 }));
             return;
         }
     };
@@ -242,12 +243,15 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
     });
     let outcome = match report {
         Ok(r) if r.stopped => Outcome::NoCoverage,
-        Ok(r) if !r.failed.is_empty() => {
+        Ok(r) if !r.failed.is_empty() || !r.unreadable.is_empty() => {
             for (id, e) in &r.failed {
                 warn!("sync: {id} not uploaded: {e}");
             }
+            for (id, e) in &r.unreadable {
+                warn!("sync: {id} not uploaded: its file on this unit does not read: {e}");
+            }
             let why = r.failed.iter().find_map(|(_, e)| crate::shift::HubRefusal::of(e));
-            Outcome::Failed { failed: r.failed.len(), why }
+            Outcome::Failed { failed: r.failed.len() + r.unreadable.len(), why, damaged: r.unreadable.len() }
         }
         Ok(r) => Outcome::Done { uploaded: r.uploaded.len() },
         Err(e) => {

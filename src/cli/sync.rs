@@ -86,6 +86,12 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
             for id in &r.held {
                 println!("  held      {id}  (still on this unit, sealed, for the next batch)");
             }
+            for (id, e) in &r.escrow.unreadable {
+                println!(
+                    "  damaged   {id}  (its file on this unit does not read: {e}; not in the batch, kept; \
+                     do not wipe the unit, run doorstep vault verify and tell the administrator)"
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(ReleaseError::Hub(doorstep_sync::client::SyncError::Refused { code, message, .. }))
@@ -99,6 +105,9 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
         Err(ReleaseError::NotUploaded(n, report)) => {
             for (id, e) in &report.failed {
                 eprintln!("  {id}: {e}");
+            }
+            for (id, e) in &report.unreadable {
+                eprintln!("  {id}: its file on this unit does not read ({e})");
             }
             if report.failed.iter().any(|(_, e)| e.is_refusal()) {
                 bail!(
@@ -203,7 +212,8 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
         b.finish_and_clear();
     }
     let (uploaded, erased) = (report.uploaded.len(), report.erased_earlier);
-    let failed: Vec<String> = report.failed.iter().map(|(id, e)| format!("{id}: {e}")).collect();
+    let mut failed: Vec<String> = report.failed.iter().map(|(id, e)| format!("{id}: {e}")).collect();
+    failed.extend(report.unreadable.iter().map(|(id, e)| format!("{id}: its file on this unit does not read ({e})")));
     if report.stopped {
         eprintln!("no connection to the hub: what is left stays sealed on this unit for the next sync");
     } else {

@@ -139,10 +139,12 @@ pub fn sync_text(v: &crate::unit_sync::SyncView) -> Tr {
         Some(Outcome::Done { .. }) if v.pending == 0 => Tr::new("home.sync.all_sent"),
         Some(Outcome::Done { .. }) => Tr::new("home.sync.waiting").with("n", v.pending),
         Some(Outcome::NoCoverage) => Tr::new("home.sync.no_coverage").with("n", v.pending),
-        Some(Outcome::Failed { failed, why: None }) => Tr::new("home.sync.failed").with("n", failed),
+        // This unit's own file: no one at the hub can mend it; the officer reports it.
+        Some(Outcome::Failed { damaged, .. }) if *damaged > 0 => Tr::new("home.sync.damaged").with("n", damaged),
+        Some(Outcome::Failed { failed, why: None, .. }) => Tr::new("home.sync.failed").with("n", failed),
         // The hub said why: the officer reads it (an officer it has not enrolled: the line to
         // run there, with this officer's key).
-        Some(Outcome::Failed { failed, why: Some(why) }) => Tr::message(
+        Some(Outcome::Failed { failed, why: Some(why), .. }) => Tr::message(
             doorstep_core::text::Message::new("home.sync.refused").with("n", *failed).with("why", why.message()),
         ),
     }

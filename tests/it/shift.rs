@@ -262,6 +262,68 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// A sealed application whose file on the unit is damaged (cut in half, as a failing card or
+/// a power cut might): the others still go to the hub; the officer's sync line says so; the
+/// supervisor sees it named on the shift and on its row, and releases the rest without it; it
+/// stays on the unit, sealed and kept aside, named in the diagnostics.
+#[test]
+fn a_damaged_application_is_named_and_the_rest_of_the_shift_released() {
+    let tmp = tempfile_dir("damaged");
+    let (running, hub, vault) = served_unit(&tmp, DEVICE);
+    let v = vault.to_str().unwrap();
+    doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_supervisor(&add_supervisor(v)).unwrap();
+    let good = seal_one(&vault, 41);
+    let bad = seal_one(&vault, 42);
+    let file = unlocked(&vault).outbox().unwrap().into_iter().find(|e| e.application_id == bad).unwrap().file;
+    let path = vault.join("envelopes").join(&file);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+
+    let mut steps = vec![tap("民警 officer-test")];
+    steps.extend(PIN.chars().map(|c| tap(&c.to_string())));
+    steps.extend([
+        tap("解锁"),
+        wait_long("同步：1 份已封存申请在本机的文件已损坏，无法上传。请勿清除本机，并报告带班领导或管理员。"),
+    ]);
+    steps.push(tap("锁定"));
+    steps.extend(supervisor_unlocks());
+    steps.extend([
+        wait("本机有 1 个文件损坏，已另存，不会上传：请勿清除或重置本机，并报告管理员"),
+        wait(&format!("申请 {bad}：本机上的文件已损坏并另存，无法上传，也无法在本机批准或退回；不影响放行其余各件。")),
+        // It is not among what waits for a decision, and "approve the rest" passes it over.
+        wait("待放行 1 件：未决定 1 件"),
+        tap("批准列表中其余各件"),
+        tap("签署并放行本班次（批准 1 件，退回 0 件）"),
+        wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
+        wait("待放行 0 件"),
+        tap("设置与诊断"),
+        wait(&format!("已封存的申请（无法从本机上传）：{file}.damaged")),
+    ]);
+    let receipts = tmp.join("receipts");
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+
+    let records = doorstep_hub::admin::AdminClient::connect(&hub.dir).expect("the admin socket");
+    let compact = |id: &str| ApplicationId::parse(id).unwrap().to_string();
+    assert!(matches!(records.status(&compact(&good)).unwrap(), Some(Status::Approved { .. })), "the other went");
+    assert_eq!(records.status(&compact(&bad)).unwrap(), None, "the hub never had it");
+    {
+        let session = app.world().resource::<doorstep::session::Session>();
+        let vt = doorstep::session::lock(session.vault.as_ref().expect("unlocked"));
+        let left = doorstep::shift::load(&vt).unwrap();
+        assert_eq!(left.iter().map(|i| (i.id.as_str(), i.damaged)).collect::<Vec<_>>(), vec![(bad.as_str(), true)]);
+        let entry = vt.outbox().unwrap().into_iter().find(|e| e.application_id == bad).unwrap();
+        assert_eq!(entry.state, doorstep_vault::OutboxState::Sealed, "still sealed, not written off");
+    }
+    let aside = vault.join("envelopes").join(format!("{file}.damaged"));
+    assert_eq!(std::fs::read(&aside).unwrap(), &bytes[..bytes.len() / 2], "the damaged bytes are kept");
+    drop(app);
+    drop(records);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 /// The officer's home screen under the freeze rules: each limit reached stops new visits with
 /// its own words, and the start buttons are gone.
 #[test]

@@ -56,6 +56,9 @@ pub struct Report {
     pub failed: Vec<(String, SyncError)>,
     /// The connection failed, so the rest was left for the next time.
     pub stopped: bool,
+    /// Sealed on this unit, but its file does not read (damaged, and kept aside when the vault
+    /// was opened, or a read that failed), and why: not sent, still sealed; the others went on.
+    pub unreadable: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,7 +130,13 @@ pub fn run(
         let id =
             ApplicationId::parse(&e.application_id).ok_or_else(|| EscrowError::Outbox(e.application_id.clone()))?;
         let digest = e.digest_bytes().ok_or_else(|| EscrowError::Outbox(e.digest.clone()))?;
-        let bytes = vault.envelope_bytes(&e.application_id)?;
+        let bytes = match vault.envelope_bytes(&e.application_id) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                report.unreadable.push((e.application_id, err.to_string()));
+                continue;
+            }
+        };
         vault.begin_upload(&e.application_id, now())?;
         let name = e.application_id.clone();
         let start = if e.attempts == 0 { Start::New } else { Start::Ask };
@@ -252,11 +261,15 @@ pub fn release_batch(
         entries.push(ManifestEntry { application_id: id, digest, decision });
         decisions.push((e.application_id.clone(), review.application_numbers.clone(), reason));
     }
+    // One whose file on this unit does not read (kept aside as damaged) can be neither sent
+    // nor decided: it stays sealed, named in `escrow.unreadable`, and holds nothing up.
+    let unreadable = |id: &str| escrow.unreadable.iter().any(|(u, _)| u == id);
     let still_sealed = vault
         .outbox()
         .map_err(EscrowError::from)?
         .iter()
-        .filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading) && !is_held(&e.application_id))
+        .filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading))
+        .filter(|e| !is_held(&e.application_id) && !unreadable(&e.application_id))
         .count();
     if still_sealed > 0 {
         // Only what holds the release up: a held application's failure is not among it.

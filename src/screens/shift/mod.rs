@@ -57,18 +57,22 @@ pub struct ShiftView {
     pub outcome: Option<ReleaseOutcome>,
     /// The list could not be read from the vault.
     pub unreadable: bool,
+    /// The applications', drafts' and feedback's files this unit kept aside as damaged (never
+    /// uploaded).
+    pub set_aside: Vec<doorstep_vault::SetAside>,
     pub loaded: bool,
     thumbs: HashMap<String, Handle<Image>>,
 }
 
 impl ShiftView {
+    /// Those waiting for a decision (one whose file is damaged cannot be decided).
     pub fn undecided(&self) -> usize {
-        self.items.iter().filter(|i| !self.decisions.contains_key(&i.id)).count()
+        self.items.iter().filter(|i| !self.decisions.contains_key(&i.id) && !i.damaged).count()
     }
 
     /// Every application decided, and at least one released (not all held).
     fn releasable(&self) -> bool {
-        !self.items.is_empty() && self.undecided() == 0 && self.count(|d| *d != Decision::Hold) > 0
+        self.undecided() == 0 && self.count(|d| *d != Decision::Hold) > 0
     }
 
     pub(super) fn count(&self, kind: impl Fn(&Decision) -> bool) -> usize {
@@ -86,7 +90,7 @@ impl ShiftView {
     }
 }
 
-type Loaded = Result<(Vec<ShiftItem>, Vec<BatchView>), doorstep_vault::VaultError>;
+type Loaded = Result<(Vec<ShiftItem>, Vec<BatchView>, Vec<doorstep_vault::SetAside>), doorstep_vault::VaultError>;
 
 /// The tasks in hand.
 #[derive(Resource, Default)]
@@ -176,7 +180,13 @@ fn load(session: &Session, waker: &Waker) -> Option<Pending<Loaded>> {
     let vault = session.vault.clone()?;
     Some(crate::tasks::spawn("shift-load", waker, move || {
         let v = crate::session::lock(&vault);
-        Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?))
+        // What the shift lacks: applications, drafts and feedback (a rebuilt index or a
+        // restarted audit log lost nothing of it; the diagnostics name those).
+        let lost = v.set_aside()?.into_iter().filter(|a| {
+            use doorstep_vault::SetAsideKind::{Application, Draft, Feedback};
+            matches!(a.kind, Application | Draft | Feedback)
+        });
+        Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?, lost.collect()))
     }))
 }
 
@@ -190,7 +200,7 @@ fn take_tasks(
     if let Some(task) = &tasks.load {
         match task.poll() {
             Poll::Running => {}
-            Poll::Ready(Ok((items, batches))) => {
+            Poll::Ready(Ok((items, batches, set_aside))) => {
                 tasks.load = None;
                 let known: std::collections::BTreeSet<&String> = items.iter().map(|i| &i.id).collect();
                 view.decisions.retain(|id, _| known.contains(id));
@@ -206,6 +216,7 @@ fn take_tasks(
                 }
                 view.items = items;
                 view.batches = batches;
+                view.set_aside = set_aside;
                 view.unreadable = false;
                 view.loaded = true;
             }
@@ -298,7 +309,7 @@ fn press(
                 // Only those on the list as filtered now: none is approved unseen.
                 let rest: Vec<String> = crate::shift::shown(&view.items, view.filter, view.order, &view.decisions)
                     .into_iter()
-                    .filter(|i| !view.decisions.contains_key(&i.id))
+                    .filter(|i| !view.decisions.contains_key(&i.id) && !i.damaged)
                     .map(|i| i.id.clone())
                     .collect();
                 for id in rest {

@@ -27,13 +27,16 @@ pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks
     let flagged = view.items.iter().filter(|i| i.flagged()).count();
     b.spawn(label(
         Tr::new("shift.counts")
-            .with("n", view.items.len())
+            .with("n", view.items.iter().filter(|i| !i.damaged).count())
             .with("undecided", view.undecided())
             .with("flagged", flagged)
             .with("on_unit", on_unit),
         theme::BODY_SIZE,
         theme::TEXT,
     ));
+    if !view.set_aside.is_empty() {
+        b.spawn(label(Tr::new("shift.set_aside").with("n", view.set_aside.len()), theme::BODY_SIZE, theme::ERROR));
+    }
     if tasks.releasing() {
         b.spawn(label(Tr::new("shift.releasing"), theme::BODY_SIZE, theme::PRIMARY));
     }
@@ -65,10 +68,10 @@ pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks
             let tr = match r {
                 Refusal::NotProvisioned => Tr::new("shift.refused.not_provisioned"),
                 Refusal::NoCoverage => Tr::new("shift.refused.no_coverage"),
-                Refusal::NotUploaded { n, refused } if refused.is_empty() => {
+                Refusal::NotUploaded { n, refused, .. } if refused.is_empty() => {
                     Tr::new("shift.refused.not_uploaded").with("n", n)
                 }
-                Refusal::NotUploaded { n, refused } => {
+                Refusal::NotUploaded { n, refused, .. } => {
                     Tr::new("shift.refused.hub_refused").with("n", n).with("refused", refused.len())
                 }
                 Refusal::NotTrusted { key } => Tr::new("shift.refused.not_trusted").with("key", key),
@@ -237,6 +240,9 @@ fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>
     if item.unreadable {
         c.spawn(label(Tr::new("shift.summary_unreadable"), theme::BODY_SIZE, theme::ERROR));
     }
+    if item.damaged {
+        c.spawn(label(Tr::new("shift.damaged").with("id", &item.id), theme::BODY_SIZE, theme::ERROR));
+    }
     let sync = match (item.sync, uploading) {
         (ItemSync::AtHub, _) => Tr::new("shift.sync.at_hub"),
         (ItemSync::OnUnit, Some(pct)) => Tr::new("shift.sync.uploading").with("pct", pct),
@@ -255,6 +261,10 @@ fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>
 
 fn decision(c: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem, policy: &Policy) {
     let id = &item.id;
+    if item.damaged {
+        // Nothing to decide on: what it was is in the damaged file.
+        return;
+    }
     match view.decisions.get(id) {
         Some(Decision::Approve) => {
             c.spawn(label(Tr::new("shift.approved"), theme::BODY_SIZE, theme::OK));
