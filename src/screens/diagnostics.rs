@@ -159,6 +159,27 @@ fn show(
             b.spawn(label(tr, theme::BODY_SIZE, theme::TEXT));
         };
         b.spawn(label(Tr::new("diag.title"), theme::TITLE_SIZE, theme::TEXT));
+        // First: what the shift lacks, before anything else is read.
+        if let Some(Ok(f)) = &d.facts
+            && !f.status.set_aside.is_empty()
+        {
+            heading(b, "diag.set_aside");
+            for a in &f.status.set_aside {
+                let kind = match a.kind {
+                    doorstep_vault::SetAsideKind::Application => "diag.set_aside.application",
+                    doorstep_vault::SetAsideKind::Draft => "diag.set_aside.draft",
+                    doorstep_vault::SetAsideKind::Feedback => "diag.set_aside.feedback",
+                    doorstep_vault::SetAsideKind::Index => "diag.set_aside.index",
+                    doorstep_vault::SetAsideKind::AuditLog => "diag.set_aside.audit_log",
+                };
+                b.spawn(label(
+                    Tr::new("diag.set_aside_file").with_key("kind", kind).with("name", &a.name),
+                    theme::BODY_SIZE,
+                    theme::ERROR,
+                ));
+            }
+            line(b, Tr::new("diag.set_aside_what"));
+        }
         heading(b, "diag.devices");
         match peripherals.as_ref().map(|p| p.snapshot()) {
             Some(s) => {
@@ -213,24 +234,6 @@ fn show(
                     line(b, Tr::new("diag.state").with_key("state", key).with("n", n));
                 }
                 line(b, Tr::new("diag.drafts").with("n", st.drafts));
-                if !st.set_aside.is_empty() {
-                    heading(b, "diag.set_aside");
-                    for a in &st.set_aside {
-                        let kind = match a.kind {
-                            doorstep_vault::SetAsideKind::Application => "diag.set_aside.application",
-                            doorstep_vault::SetAsideKind::Draft => "diag.set_aside.draft",
-                            doorstep_vault::SetAsideKind::Feedback => "diag.set_aside.feedback",
-                            doorstep_vault::SetAsideKind::Index => "diag.set_aside.index",
-                            doorstep_vault::SetAsideKind::AuditLog => "diag.set_aside.audit_log",
-                        };
-                        b.spawn(label(
-                            Tr::new("diag.set_aside_file").with_key("kind", kind).with("name", &a.name),
-                            theme::BODY_SIZE,
-                            theme::ERROR,
-                        ));
-                    }
-                    line(b, Tr::new("diag.set_aside_what"));
-                }
                 heading(b, "diag.unit");
                 line(b, Tr::new("diag.device").with("id", &st.device_id).with("store", &st.key_store));
                 for (user, role) in &f.users {

@@ -221,6 +221,19 @@ fn thumb(row: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem) {
 }
 
 fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>, refused: Option<&HubRefusal>) {
+    if item.damaged {
+        // Only its id and when it was sealed are known: the rest was in the damaged file.
+        c.spawn((
+            label(Tr::new("shift.damaged").with("id", &item.id), theme::BODY_SIZE, theme::ERROR),
+            TextLayout { linebreak: LineBreak::WordOrCharacter, ..default() },
+        ));
+        c.spawn(label(
+            Tr::new("shift.damaged_sealed").with("at", crate::shift::local_time(item.sealed_at_unix)),
+            theme::BODY_SIZE,
+            theme::MUTED,
+        ));
+        return;
+    }
     let s = &item.summary;
     c.spawn(label(
         Tr::new("shift.who").with("name", &s.name).with("numbers", item.numbers.join(" ")),
@@ -239,9 +252,6 @@ fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>
     }
     if item.unreadable {
         c.spawn(label(Tr::new("shift.summary_unreadable"), theme::BODY_SIZE, theme::ERROR));
-    }
-    if item.damaged {
-        c.spawn(label(Tr::new("shift.damaged").with("id", &item.id), theme::BODY_SIZE, theme::ERROR));
     }
     let sync = match (item.sync, uploading) {
         (ItemSync::AtHub, _) => Tr::new("shift.sync.at_hub"),
