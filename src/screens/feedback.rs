@@ -286,8 +286,13 @@ fn show(
             ));
             b.spawn(label(state_words(e), theme::BODY_SIZE, theme::MUTED));
             if let Some((_, why)) = desk.refused.iter().find(|(id, _)| *id == e.id).filter(|_| !e.received) {
+                // The size limit's words name an application: a feedback has its own.
+                let words = match why.code.as_str() {
+                    "too-large" => Tr::new("feedback.too_large"),
+                    _ => Tr::message(why.message()),
+                };
                 b.spawn((
-                    label(Tr::message(why.message()), theme::BODY_SIZE, theme::ERROR),
+                    label(words, theme::BODY_SIZE, theme::ERROR),
                     TextLayout { linebreak: LineBreak::WordOrCharacter, ..default() },
                 ));
             }
