@@ -410,6 +410,12 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
             ));
             body.spawn((PeripheralLine, label(Tr::new("home.no_bridge"), theme::BODY_SIZE, theme::MUTED)));
             body.spawn((SyncLine, label(Tr::new("home.sync.waiting").with("n", 0), theme::BODY_SIZE, theme::MUTED)));
+            let (visits, parts) = session.drafts_set_aside;
+            for (n, key) in [(visits, "home.drafts_damaged"), (parts, "home.draft_parts_damaged")] {
+                if n > 0 {
+                    body.spawn(label(Tr::new(key).with("n", n), theme::BODY_SIZE, theme::ERROR));
+                }
+            }
             body.spawn((
                 ResumeList,
                 Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(12.0), ..default() },

@@ -324,6 +324,43 @@ fn a_damaged_application_is_named_and_the_rest_of_the_shift_released() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// A visit in progress whose draft is damaged (a dead battery mid-write, a failing card): at
+/// the next unlock the home screen says that it cannot be continued, and that a damaged photo
+/// of another must be taken again; both files are kept aside.
+#[test]
+fn a_damaged_draft_is_named_on_the_home_screen() {
+    let tmp = tempfile_dir("draft");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    {
+        let v = unlocked(&vault);
+        v.save_draft("visit-lost", doorstep::visit_flow::VISIT_PART, b"{}").unwrap();
+        v.save_draft("visit-kept", doorstep::visit_flow::part::PHOTO, &[0xFF, 0xD8, 0xFF, 0xE0]).unwrap();
+    }
+    for (visit, part) in [("visit-lost", doorstep::visit_flow::VISIT_PART), ("visit-kept", "photo.jpg")] {
+        let path = vault.join("drafts").join(format!("{}.{}.draft", hex::encode(visit), hex::encode(part)));
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    // The only user: no choice of user on the unlock screen.
+    let mut steps = crate::visit::unlock();
+    steps.extend([
+        wait("有 1 次未完成受理的草稿在本机已损坏，已另存，无法继续：请与申请人重新受理，并报告带班领导。"),
+        wait("未完成的受理中，有 1 项已采集的照片、指纹或签名在本机已损坏，已另存：继续受理时，请按提示重新采集。"),
+    ]);
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let aside = std::fs::read_dir(vault.join("drafts"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".draft.damaged"))
+        .count();
+    assert_eq!(aside, 2, "both kept aside, not deleted");
+    drop(app);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 /// The officer's home screen under the freeze rules: each limit reached stops new visits with
 /// its own words, and the start buttons are gone.
 #[test]
