@@ -25,6 +25,18 @@ pub enum VaultCommand {
     /// Enrol another user (a supervisor enrols; the first user may enrol the second). Prints
     /// the new user's public key for the hub (`doorstep-hub add-officer` or `add-supervisor`).
     AddUser(AddUserArgs),
+    /// Hand the files kept aside as damaged (`status` lists them) over to a folder outside the
+    /// vault, for the bureau: each is copied there, recorded in the audit log and removed, and a
+    /// sealed application among them is written off this unit. A supervisor's PIN opens it.
+    HandOver(HandOverArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HandOverArgs {
+    /// The folder to copy them to (made if need be; not inside the vault).
+    to: PathBuf,
+    #[command(flatten)]
+    open: OpenArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -113,6 +125,7 @@ pub fn run(command: VaultCommand, vault: Option<PathBuf>, config: &Config) -> an
         VaultCommand::Status(args) => status(&dir, args, config),
         VaultCommand::Verify(args) => verify(&dir, args, config),
         VaultCommand::AddUser(args) => add_user(&dir, args, config),
+        VaultCommand::HandOver(args) => hand_over(&dir, args, config),
     }
 }
 
@@ -315,6 +328,23 @@ fn status(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCod
     println!("  key store: {}", s.key_store);
     for a in &s.set_aside {
         println!("  kept aside as damaged ({:?}): {}", a.kind, a.name);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hand_over(dir: &Path, args: HandOverArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let mut vault = open(dir, &args.open, config)?;
+    let handed = vault.hand_over_set_aside(&args.to, now_unix())?;
+    if handed.is_empty() {
+        println!("no file is kept aside as damaged: nothing to hand over");
+    }
+    for a in &handed {
+        let written_off = if a.kind == doorstep_vault::SetAsideKind::Application {
+            " (a sealed application: written off this unit)"
+        } else {
+            ""
+        };
+        println!("handed over ({:?}): {}{written_off}", a.kind, args.to.join(&a.name).display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -319,6 +319,20 @@ fn a_damaged_application_is_named_and_the_rest_of_the_shift_released() {
     let aside = vault.join("envelopes").join(format!("{file}.damaged"));
     assert_eq!(std::fs::read(&aside).unwrap(), &bytes[..bytes.len() / 2], "the damaged bytes are kept");
     drop(app);
+
+    // The supervisor hands it over for the bureau: it leaves the unit, and nothing waits for it.
+    let to = tmp.join("for-the-bureau");
+    let out = doorstep(
+        &["vault", "hand-over", to.to_str().unwrap(), "--vault", v, "--user", "supervisor-test", "--pin-stdin"],
+        &format!("{SUPERVISOR_PIN}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("written off this unit"), "{}", text(&out));
+    assert_eq!(std::fs::read(to.join(format!("{file}.damaged"))).unwrap(), &bytes[..bytes.len() / 2]);
+    let v2 = unlocked(&vault);
+    assert!(doorstep::shift::load(&v2).unwrap().is_empty(), "no longer on the shift");
+    assert!(v2.set_aside().unwrap().is_empty());
+    drop(v2);
     drop(records);
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);

@@ -37,6 +37,7 @@ mod crypto;
 mod drafts;
 pub mod feedback;
 mod fsutil;
+mod handover;
 mod keyslots;
 mod lock;
 mod open;

@@ -259,18 +259,6 @@ fn capture_is_refused_below_the_reserve() {
     unlock(d.path()).check_capture_space().unwrap();
 }
 
-fn seal_some(dir: &Path, n: u64) -> Vec<String> {
-    let mut v = unlock(dir);
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let r = record(i + 1, 3000);
-        v.save_draft(&format!("visit-{i}"), "form", b"draft").unwrap();
-        ids.push(v.seal(&format!("visit-{i}"), &r, &review(&r), NOW + i as i64).unwrap().application_id);
-    }
-    v.save_draft("visit-open", "form", b"in progress").unwrap();
-    ids
-}
-
 /// Every sealed application of `seal_some` is there, and so is its acknowledged draft.
 fn assert_all_sealed_present(dir: &Path, ids: &[String]) -> Vault {
     let v = unlock(dir);
@@ -437,31 +425,6 @@ fn canary_data_never_reaches_the_disk_in_clear() {
         let jpeg = bytes.windows(4).any(|w| w[..3] == [0xFF, 0xD8, 0xFF] && (w[3] & 0xF0 == 0xE0 || w[3] == 0xDB));
         assert!(!jpeg, "a JPEG header in clear in {}", f.display());
     }
-}
-
-#[test]
-fn a_damaged_envelope_file_is_kept_aside_and_reported_not_fatal() {
-    let d = tmp();
-    init(d.path());
-    let ids = seal_some(d.path(), 2);
-    let file = unlock(d.path()).outbox().unwrap().into_iter().find(|e| e.application_id == ids[0]).unwrap().file;
-    fs::remove_dir_all(d.path().join("index")).unwrap();
-    let victim = d.path().join("envelopes").join(file);
-    let mut bytes = fs::read(&victim).unwrap();
-    let n = bytes.len();
-    bytes[n / 2] ^= 0xFF;
-    fs::write(&victim, &bytes).unwrap();
-    let v = unlock(d.path());
-    assert_eq!(v.recovery().damaged_files.len(), 1);
-    assert_eq!(fs::read(&v.recovery().damaged_files[0]).unwrap(), bytes, "the damaged bytes are kept");
-    let outbox: Vec<String> = v.outbox().unwrap().into_iter().map(|e| e.application_id).collect();
-    assert!(outbox.contains(&ids[1]));
-    let problems = v.verify().unwrap().problems;
-    assert!(problems.iter().any(|p| p.contains("damaged")), "{problems:?}");
-    let aside = v.recovery().damaged_files[0].file_name().unwrap().to_string_lossy().into_owned();
-    let kind = doorstep_vault::SetAsideKind::Application;
-    assert_eq!(v.set_aside().unwrap(), vec![doorstep_vault::SetAside { kind, name: aside }]);
-    assert_eq!(v.audit_summary().unwrap().by_action.get("set-aside"), Some(&1));
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -97,3 +97,15 @@ pub fn canary_draft() -> Vec<u8> {
     bytes.extend_from_slice(&JPEG);
     bytes
 }
+
+pub fn seal_some(dir: &Path, n: u64) -> Vec<String> {
+    let mut v = unlock(dir);
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let r = record(i + 1, 3000);
+        v.save_draft(&format!("visit-{i}"), "form", b"draft").unwrap();
+        ids.push(v.seal(&format!("visit-{i}"), &r, &review(&r), NOW + i as i64).unwrap().application_id);
+    }
+    v.save_draft("visit-open", "form", b"in progress").unwrap();
+    ids
+}

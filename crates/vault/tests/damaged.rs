@@ -1,0 +1,81 @@
+//! Files that no longer decrypt or parse: kept aside, never deleted or sent, named until a
+//! supervisor hands them over for the bureau.
+
+mod common;
+
+use std::fs;
+
+use common::*;
+use doorstep_vault::*;
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn a_damaged_envelope_file_is_kept_aside_and_reported_not_fatal() {
+    let d = tmp();
+    init(d.path());
+    let ids = seal_some(d.path(), 2);
+    let file = unlock(d.path()).outbox().unwrap().into_iter().find(|e| e.application_id == ids[0]).unwrap().file;
+    fs::remove_dir_all(d.path().join("index")).unwrap();
+    let victim = d.path().join("envelopes").join(file);
+    let mut bytes = fs::read(&victim).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xFF;
+    fs::write(&victim, &bytes).unwrap();
+    let v = unlock(d.path());
+    assert_eq!(v.recovery().damaged_files.len(), 1);
+    assert_eq!(fs::read(&v.recovery().damaged_files[0]).unwrap(), bytes, "the damaged bytes are kept");
+    let outbox: Vec<String> = v.outbox().unwrap().into_iter().map(|e| e.application_id).collect();
+    assert!(outbox.contains(&ids[1]));
+    let problems = v.verify().unwrap().problems;
+    assert!(problems.iter().any(|p| p.contains("damaged")), "{problems:?}");
+    let aside = v.recovery().damaged_files[0].file_name().unwrap().to_string_lossy().into_owned();
+    let kind = doorstep_vault::SetAsideKind::Application;
+    assert_eq!(v.set_aside().unwrap(), vec![doorstep_vault::SetAside { kind, name: aside }]);
+    assert_eq!(v.audit_summary().unwrap().by_action.get("set-aside"), Some(&1));
+}
+
+/// The files kept aside go to the bureau by a supervisor's hand: copied out whole, recorded,
+/// removed; the damaged sealed application is written off, so nothing waits for it any more.
+#[test]
+fn a_supervisor_hands_over_the_files_kept_aside() {
+    let d = tmp();
+    init(d.path());
+    let ids = seal_some(d.path(), 2);
+    let file = unlock(d.path()).outbox().unwrap().into_iter().find(|e| e.application_id == ids[0]).unwrap().file;
+    let victim = d.path().join("envelopes").join(&file);
+    let bytes = fs::read(&victim).unwrap();
+    fs::write(&victim, &bytes[..bytes.len() / 2]).unwrap();
+    let mut v = unlock(d.path());
+    assert_eq!(v.set_aside().unwrap().len(), 1);
+    let out = tmp();
+    let to = out.path().join("handed");
+
+    // An officer may not; nor into the vault's own folder.
+    let refused = v.hand_over_set_aside(&to, NOW + 10);
+    assert!(matches!(refused, Err(VaultError::NotAllowed(_))), "{refused:?}");
+    v.add_user("supervisor-test", doorstep_vault::Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
+    drop(v);
+    let config = VaultConfig { reserve_bytes: 0 };
+    let mut s = Vault::unlock(d.path(), "supervisor-test", "654321", NOW + 20, config).unwrap();
+    let inside = s.hand_over_set_aside(&d.path().join("envelopes"), NOW + 20);
+    assert!(matches!(inside, Err(VaultError::NotAllowed(_))), "{inside:?}");
+    assert_eq!(s.set_aside().unwrap().len(), 1, "nothing moved by a refusal");
+
+    let handed = s.hand_over_set_aside(&to, NOW + 30).unwrap();
+    let name = format!("{file}.damaged");
+    let kind = doorstep_vault::SetAsideKind::Application;
+    assert_eq!(handed, vec![doorstep_vault::SetAside { kind, name: name.clone() }]);
+    assert_eq!(fs::read(to.join(&name)).unwrap(), &bytes[..bytes.len() / 2], "copied whole");
+    assert!(!d.path().join("envelopes").join(&name).exists(), "and gone from the vault");
+    assert_eq!(s.set_aside().unwrap(), vec![]);
+    let outbox: Vec<String> = s.outbox().unwrap().into_iter().map(|e| e.application_id).collect();
+    assert_eq!(outbox, vec![ids[1].clone()], "the damaged one is written off, the other kept");
+    let actions = s.audit_summary().unwrap().by_action;
+    assert_eq!((actions.get("handed-over"), actions.get("written-off")), (Some(&1), Some(&1)));
+    assert!(s.verify().unwrap().problems.is_empty(), "{:?}", s.verify().unwrap().problems);
+    // Again: nothing left to hand over.
+    assert_eq!(s.hand_over_set_aside(&to, NOW + 40).unwrap(), vec![]);
+}
