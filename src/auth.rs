@@ -124,6 +124,7 @@ impl OfficerAuth for VaultAuth {
                     || r.dropped_values > 0
                     || r.interrupted_seals > 0
                     || !r.damaged_files.is_empty()
+                    || !r.unreadable_files.is_empty()
                 {
                     warn!("the vault recovered on unlock: {r:?}");
                 }

@@ -119,19 +119,19 @@ impl ShiftItem {
 /// thumbnail decoded (on the task that calls this, never in a frame).
 pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
     let mut items = Vec::new();
-    let aside: std::collections::BTreeSet<String> = vault
-        .set_aside()?
-        .into_iter()
-        .filter(|a| a.kind == doorstep_vault::SetAsideKind::Application)
-        .map(|a| a.name)
-        .collect();
     for e in vault.outbox()? {
         let sync = match e.state {
             OutboxState::Acknowledged | OutboxState::Erased => ItemSync::AtHub,
             _ => ItemSync::OnUnit,
         };
-        // Kept aside under its own name with `.damaged` after it (the vault's reconcile).
-        if sync == ItemSync::OnUnit && aside.contains(&format!("{}.damaged", e.file)) {
+        // Its summary is in its sealed file while it is on the unit: a file kept aside as
+        // damaged, missing, or that does not read now (damaged since the unlock) leaves only its
+        // id and time, and the application cannot go.
+        let review = vault.review(&e.application_id);
+        if sync == ItemSync::OnUnit && !matches!(review, Ok(Some(_))) {
+            if let Err(err) = &review {
+                bevy::log::warn!("shift: {} does not read on this unit: {err}", e.application_id);
+            }
             items.push(ShiftItem {
                 id: e.application_id.clone(),
                 numbers: Vec::new(),
@@ -144,7 +144,7 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
             });
             continue;
         }
-        let Some(review) = vault.review(&e.application_id)? else { continue };
+        let Some(review) = review? else { continue };
         // A summary that does not read (an earlier version's) still lists, marked to check.
         let (summary, unreadable) = match serde_json::from_str(&review.summary_json) {
             Ok(s) => (s, false),
@@ -165,11 +165,12 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
     Ok(items)
 }
 
-/// The ids of the applications not yet in a released batch (those with a review summary).
+/// The ids of the applications not yet in a released batch (those with a review summary that
+/// reads: one whose file does not can be neither sent nor decided).
 fn undecided_ids(vault: &Vault) -> Result<Vec<String>, VaultError> {
     let mut ids = Vec::new();
     for e in vault.outbox()? {
-        if vault.review(&e.application_id)?.is_some() {
+        if matches!(vault.review(&e.application_id), Ok(Some(_))) {
             ids.push(e.application_id);
         }
     }
@@ -190,14 +191,13 @@ pub fn thumbnail(jpeg: &[u8]) -> Option<Thumb> {
 /// What the freeze rules read, from the vault: the unapproved backlog, the oldest application
 /// the hub has not receipted, free space against the reserve.
 pub fn facts(vault: &Vault) -> Result<ShiftFacts, VaultError> {
-    // An application whose file was kept aside as damaged can never go: it is named on the
-    // shift and in the diagnostics instead of stopping new visits for ever.
-    let aside: std::collections::BTreeSet<String> = vault.set_aside()?.into_iter().map(|a| a.name).collect();
+    // An application whose file is no longer there (kept aside as damaged) can never go: it is
+    // named on the shift and in the diagnostics instead of stopping new visits for ever.
     let oldest_unsynced_unix = vault
         .outbox()?
         .iter()
         .filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading))
-        .filter(|e| !aside.contains(&format!("{}.damaged", e.file)))
+        .filter(|e| vault.envelope_on_disk(&e.application_id))
         .map(|e| e.sealed_at_unix)
         .min();
     let (free_bytes, reserve_bytes) = vault.space()?;

@@ -265,6 +265,9 @@ pub(crate) fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Resu
     for f in &r.damaged_files {
         eprintln!("warning: a damaged file was kept aside as {}", f.display());
     }
+    for f in &r.unreadable_files {
+        eprintln!("warning: {} could not be read (an I/O error): left as it is", f.display());
+    }
     Ok(vault)
 }
 

@@ -139,8 +139,12 @@ pub fn sync_text(v: &crate::unit_sync::SyncView) -> Tr {
         Some(Outcome::Done { .. }) if v.pending == 0 => Tr::new("home.sync.all_sent"),
         Some(Outcome::Done { .. }) => Tr::new("home.sync.waiting").with("n", v.pending),
         Some(Outcome::NoCoverage) => Tr::new("home.sync.no_coverage").with("n", v.pending),
-        // This unit's own file: no one at the hub can mend it; the officer reports it.
-        Some(Outcome::Failed { damaged, .. }) if *damaged > 0 => Tr::new("home.sync.damaged").with("n", damaged),
+        // Only this unit's own files held it back: no one at the hub can mend them; the officer
+        // reports it. (Where the hub refused others too, its reason comes first: it can be
+        // mended; the damaged ones are named on the shift.)
+        Some(Outcome::Failed { failed, damaged, .. }) if *damaged > 0 && damaged == failed => {
+            Tr::new("home.sync.damaged").with("n", damaged)
+        }
         Some(Outcome::Failed { failed, why: None, .. }) => Tr::new("home.sync.failed").with("n", failed),
         // The hub said why: the officer reads it (an officer it has not enrolled: the line to
         // run there, with this officer's key).

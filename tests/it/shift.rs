@@ -291,11 +291,11 @@ fn a_damaged_application_is_named_and_the_rest_of_the_shift_released() {
         wait("本机有 1 个文件损坏，已另存，不会上传：请勿清除或重置本机，并报告管理员"),
         wait(&format!("申请 {bad}：本机上的文件已损坏并另存，无法上传，也无法在本机批准或退回；不影响放行其余各件。")),
         // It is not among what waits for a decision, and "approve the rest" passes it over.
-        wait("待放行 1 件：未决定 1 件"),
+        wait("待放行 1 件：未决定 1 件，需核对 0 件，尚未上传中心 0 件"),
         tap("批准列表中其余各件"),
         tap("签署并放行本班次（批准 1 件，退回 0 件）"),
         wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
-        wait("待放行 0 件"),
+        wait("待放行 0 件：未决定 0 件，需核对 0 件，尚未上传中心 0 件"),
         tap("设置与诊断"),
         wait(&format!("已封存的申请（无法从本机上传）：{file}.damaged")),
     ]);
@@ -315,6 +315,8 @@ fn a_damaged_application_is_named_and_the_rest_of_the_shift_released() {
         assert_eq!(left.iter().map(|i| (i.id.as_str(), i.damaged)).collect::<Vec<_>>(), vec![(bad.as_str(), true)]);
         let entry = vt.outbox().unwrap().into_iter().find(|e| e.application_id == bad).unwrap();
         assert_eq!(entry.state, doorstep_vault::OutboxState::Sealed, "still sealed, not written off");
+        // It could never go: it does not keep new visits frozen as unsynced.
+        assert_eq!(doorstep::shift::facts(&vt).unwrap().oldest_unsynced_unix, None);
     }
     let aside = vault.join("envelopes").join(format!("{file}.damaged"));
     assert_eq!(std::fs::read(&aside).unwrap(), &bytes[..bytes.len() / 2], "the damaged bytes are kept");
@@ -333,6 +335,19 @@ fn a_damaged_application_is_named_and_the_rest_of_the_shift_released() {
     assert!(doorstep::shift::load(&v2).unwrap().is_empty(), "no longer on the shift");
     assert!(v2.set_aside().unwrap().is_empty());
     drop(v2);
+
+    // A file that goes bad while the vault is open (kept aside only at the next opening): the
+    // shift still reads, names it, and would release without it.
+    let later = seal_one(&vault, 43);
+    let v3 = unlocked(&vault);
+    let file = v3.outbox().unwrap().into_iter().find(|e| e.application_id == later).unwrap().file;
+    let path = vault.join("envelopes").join(&file);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let items = doorstep::shift::load(&v3).expect("the shift still reads");
+    assert_eq!(items.iter().map(|i| (i.id.as_str(), i.damaged)).collect::<Vec<_>>(), vec![(later.as_str(), true)]);
+    assert_eq!(doorstep::shift::facts(&v3).expect("the freeze still reads").unapproved, 0);
+    drop(v3);
     drop(records);
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);

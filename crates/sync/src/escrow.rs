@@ -231,7 +231,7 @@ pub fn release_batch(
     let outbox = vault.outbox().map_err(EscrowError::from)?;
     for h in held {
         let undecided = match outbox.iter().find(|e| same_application(&e.application_id, h)) {
-            Some(e) => vault.review(&e.application_id).map_err(EscrowError::from)?.is_some(),
+            Some(e) => matches!(vault.review(&e.application_id), Ok(Some(_))),
             None => false,
         };
         if !undecided {
@@ -243,7 +243,8 @@ pub fn release_batch(
     let mut entries = Vec::new();
     let mut decisions = Vec::new();
     for e in vault.outbox().map_err(EscrowError::from)? {
-        let Some(review) = vault.review(&e.application_id).map_err(EscrowError::from)? else {
+        // One whose summary does not read (its file damaged) is not decided here.
+        let Ok(Some(review)) = vault.review(&e.application_id) else {
             continue;
         };
         if matches!(e.state, OutboxState::Sealed | OutboxState::Uploading) || is_held(&e.application_id) {

@@ -156,6 +156,8 @@ impl Vault {
                     fsutil::sync_dir(&self.dir.join(DRAFTS))?;
                     self.recovery.damaged_files.push(aside);
                 }
+                // An I/O error: left as it is, and named.
+                Err(VaultError::Io(_)) => self.recovery.unreadable_files.push(self.dir.join(DRAFTS).join(&name)),
                 Err(e) => return Err(e),
             }
         }

@@ -131,17 +131,25 @@ impl Vault {
         Ok(self.all_kept()?.1)
     }
 
-    /// On opening: each feedback file that does not decrypt or read is renamed
-    /// `NAME.sealed.damaged` (kept, never deleted or sent) and reported in the recovery, as a
-    /// damaged application or draft is. A read that fails otherwise (EIO) leaves it in place.
+    /// On opening: each feedback file that does not decrypt is renamed `NAME.sealed.damaged`
+    /// (kept, never deleted or sent) and reported in the recovery, as a damaged application or
+    /// draft is. One that decrypts but does not parse (written by a newer version, then rolled
+    /// back) and one whose read fails (EIO) are left in place, named at each sync.
     pub(crate) fn reconcile_feedback(&mut self) -> Result<(), VaultError> {
         let (_, unreadable) = self.all_kept()?;
         let dir = self.dir.join(FEEDBACK);
         for name in unreadable {
-            let damaged = match self.read_kept(&name) {
-                Err(VaultError::Corrupt(_)) => true,
-                Ok(Some(k)) => k.sealed.as_ref().is_some_and(|h| hex::decode(h).is_err()),
-                _ => false,
+            let damaged = match fs::read(dir.join(&name)) {
+                Ok(bytes) => {
+                    let aad = Self::aad("feedback", name.as_bytes(), &self.device_id);
+                    match crypto::open(&self.data_key, &aad, &bytes) {
+                        None => true,
+                        // Whole, but its sealed copy is not bytes to send: nothing can mend it.
+                        Some(plain) => serde_json::from_slice::<Kept>(&plain)
+                            .is_ok_and(|k| k.sealed.as_ref().is_some_and(|h| hex::decode(h).is_err())),
+                    }
+                }
+                Err(_) => false,
             };
             if damaged {
                 let aside = dir.join(format!("{name}.damaged"));

@@ -82,7 +82,11 @@ impl Vault {
     fn write_off(&mut self, name: &str, now: i64) -> Result<(), VaultError> {
         let Some(file) = name.strip_suffix(".damaged") else { return Ok(()) };
         for e in self.outbox()? {
-            if e.file == file && matches!(e.state, OutboxState::Sealed | OutboxState::Uploading) {
+            // Its file's name as the vault finds it (an earlier version's entries name none).
+            let named = doorstep_envelope::ApplicationId::parse(&e.application_id)
+                .and_then(|app| self.envelope_path(&app).file_name().map(|n| n.to_string_lossy() == file))
+                .unwrap_or(false);
+            if named && matches!(e.state, OutboxState::Sealed | OutboxState::Uploading) {
                 self.index.remove(e.application_id.as_bytes())?;
                 self.flush()?;
                 self.record(now, "written-off", &e.application_id)?;

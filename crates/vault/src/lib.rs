@@ -256,6 +256,9 @@ pub struct Recovery {
     /// Seals cut short by the stop while their file was being written: never reported sealed,
     /// their drafts still hold everything, and their files went back to the pool.
     pub interrupted_seals: usize,
+    /// Files that could not be read at all (an I/O error, a failing card): left in place, as
+    /// they are, for a later opening or the administrator; the vault opens without them.
+    pub unreadable_files: Vec<PathBuf>,
     /// The counter file was missing or damaged: the counter was recovered from the
     /// envelopes, the index and the audit log.
     pub counter_recovered: bool,

@@ -210,7 +210,8 @@ impl Vault {
             _lock: lock,
         };
         vault.reconcile(now_unix, &scan.entries)?;
-        for aside in vault.recovery.damaged_files.clone() {
+        let quarantined = vault.recovery.quarantined.clone();
+        for aside in vault.recovery.damaged_files.clone().into_iter().chain(quarantined) {
             let name = aside.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             vault.record(now_unix, "set-aside", &name)?;
         }

@@ -81,7 +81,14 @@ impl Vault {
                 }
                 continue;
             }
-            let bytes = fs::read(&path)?;
+            let bytes = match fs::read(&path) {
+                Ok(bytes) => bytes,
+                // An I/O error: not damage that can be judged, so not kept aside; left as it is.
+                Err(_) => {
+                    self.recovery.unreadable_files.push(path);
+                    continue;
+                }
+            };
             // An envelope about to be indexed again is checked in full first.
             let parsed = self.open_container(&bytes).and_then(|(sc, env)| {
                 let indexed = self.index.get(env.application_id().to_string().as_bytes())?.is_some();
@@ -177,7 +184,14 @@ impl Vault {
     ///   read and names a visit with no draft left: then nothing else holds those bytes, so
     ///   the file is kept aside as damaged and reported.
     fn settle_slot(&mut self, path: &Path) -> Result<Option<PathBuf>, VaultError> {
-        let bytes = fs::read(path)?;
+        let bytes = match fs::read(path) {
+            Ok(bytes) => bytes,
+            // Left as it is (not reused) and named.
+            Err(_) => {
+                self.recovery.unreadable_files.push(path.to_path_buf());
+                return Ok(None);
+            }
+        };
         if bytes.is_empty() {
             self.pool().push(path.to_path_buf());
             return Ok(None);

@@ -64,18 +64,53 @@ fn a_supervisor_hands_over_the_files_kept_aside() {
     assert!(matches!(inside, Err(VaultError::NotAllowed(_))), "{inside:?}");
     assert_eq!(s.set_aside().unwrap().len(), 1, "nothing moved by a refusal");
 
+    // An index kept aside is a folder: it goes whole.
+    let index = d.path().join("index.damaged-7");
+    fs::create_dir_all(index.join("blobs")).unwrap();
+    fs::write(index.join("blobs").join("b1"), b"old index").unwrap();
     let handed = s.hand_over_set_aside(&to, NOW + 30).unwrap();
     let name = format!("{file}.damaged");
     let kind = doorstep_vault::SetAsideKind::Application;
-    assert_eq!(handed, vec![doorstep_vault::SetAside { kind, name: name.clone() }]);
+    let old_index = doorstep_vault::SetAside { kind: SetAsideKind::Index, name: "index.damaged-7".into() };
+    assert_eq!(handed, vec![doorstep_vault::SetAside { kind, name: name.clone() }, old_index]);
+    assert_eq!(fs::read(to.join("index.damaged-7").join("blobs").join("b1")).unwrap(), b"old index");
+    assert!(!index.exists());
     assert_eq!(fs::read(to.join(&name)).unwrap(), &bytes[..bytes.len() / 2], "copied whole");
     assert!(!d.path().join("envelopes").join(&name).exists(), "and gone from the vault");
     assert_eq!(s.set_aside().unwrap(), vec![]);
     let outbox: Vec<String> = s.outbox().unwrap().into_iter().map(|e| e.application_id).collect();
     assert_eq!(outbox, vec![ids[1].clone()], "the damaged one is written off, the other kept");
     let actions = s.audit_summary().unwrap().by_action;
-    assert_eq!((actions.get("handed-over"), actions.get("written-off")), (Some(&1), Some(&1)));
+    assert_eq!((actions.get("handed-over"), actions.get("written-off")), (Some(&2), Some(&1)));
     assert!(s.verify().unwrap().problems.is_empty(), "{:?}", s.verify().unwrap().problems);
     // Again: nothing left to hand over.
     assert_eq!(s.hand_over_set_aside(&to, NOW + 40).unwrap(), vec![]);
+}
+
+/// A file that cannot be read at all (an I/O error; a folder in its place stands in for a
+/// failing card here, as root reads through permissions) does not stop the vault opening: it is
+/// left as it is, named, and not kept aside; the others are there.
+#[test]
+fn a_file_that_does_not_read_does_not_stop_the_vault_opening() {
+    let d = tmp();
+    init(d.path());
+    let ids = seal_some(d.path(), 1);
+    let envelope = d.path().join("envelopes").join("s-00000000000000ff.env");
+    let slot = d.path().join("envelopes").join("s-00000000000000fe.slot");
+    let draft = d.path().join("drafts").join(format!("{}.{}.draft", hex::encode("visit-9"), hex::encode("visit")));
+    for folder in [&envelope, &slot, &draft] {
+        fs::create_dir(folder).unwrap();
+        fs::write(folder.join("x"), b"x").unwrap();
+    }
+    let v = unlock(d.path());
+    let mut named = v.recovery().unreadable_files.clone();
+    named.sort();
+    let mut want = vec![envelope.clone(), slot.clone(), draft.clone()];
+    want.sort();
+    assert_eq!(named, want);
+    assert!(v.recovery().damaged_files.is_empty(), "not judged damaged");
+    assert!(envelope.is_dir() && slot.is_dir() && draft.is_dir(), "left as they are");
+    let outbox: Vec<String> = v.outbox().unwrap().into_iter().map(|e| e.application_id).collect();
+    assert_eq!(outbox, ids);
+    assert!(v.set_aside().unwrap().is_empty());
 }

@@ -193,6 +193,31 @@ fn a_poor_rating_opens_a_complaint_that_is_sealed_like_any_feedback() {
 
 /// One damaged feedback file (a bad sector, a stray write) is named and left as it is; the
 /// others are still listed and sent.
+/// A feedback file that cannot be read (an I/O error; a folder in its place stands in for it)
+/// is named and passed over, and left as it is when the vault opens again: only one that does
+/// not decrypt is kept aside.
+#[test]
+fn a_feedback_file_that_does_not_read_is_left_in_place() {
+    let d = tempfile::tempdir().unwrap();
+    init(d.path());
+    let mut vault = unlock(d.path());
+    let policy = Policy::builtin().unwrap().feedback;
+    let kept = vault.seal_feedback_input(complaint(), &policy, at(NOW)).unwrap();
+    let name = format!("{}.sealed", hex::encode("01900000-0000-7000-8000-000000000001"));
+    let folder = d.path().join("feedback").join(&name);
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("x"), b"x").unwrap();
+    assert_eq!(vault.feedback_unreadable().unwrap(), vec![name.clone()]);
+    let to_send: Vec<String> = vault.feedback_to_send().unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(to_send, vec![kept.id.clone()], "the other is still sent");
+    drop(vault);
+    let vault = unlock(d.path());
+    assert!(folder.is_dir(), "left where it was, not renamed");
+    assert!(vault.recovery().damaged_files.is_empty());
+    assert!(vault.set_aside().unwrap().is_empty());
+    assert_eq!(vault.feedback_unreadable().unwrap(), vec![name]);
+}
+
 #[test]
 fn a_damaged_feedback_file_is_named_and_does_not_stop_the_others() {
     let d = tempfile::tempdir().unwrap();

@@ -297,6 +297,7 @@ fn sled_files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn flipped_bytes_in_sled_files_lose_no_sealed_application() {
+    let mut quarantined = 0;
     for seed in 0..6u64 {
         let d = tmp();
         init(d.path());
@@ -317,7 +318,16 @@ fn flipped_bytes_in_sled_files_lose_no_sealed_application() {
         let v = assert_all_sealed_present(d.path(), &ids);
         let r = v.recovery();
         assert!(r.quarantined.is_some() || r.dropped_values > 0, "seed {seed}: the damage went unnoticed: {r:?}");
+        // An index kept aside is recorded, and listed until handed over.
+        if let Some(q) = &r.quarantined {
+            quarantined += 1;
+            let name = q.file_name().unwrap().to_string_lossy().into_owned();
+            assert_eq!(v.audit_summary().unwrap().by_action.get("set-aside"), Some(&1), "seed {seed}");
+            let listed = v.set_aside().unwrap();
+            assert_eq!(listed, vec![SetAside { kind: SetAsideKind::Index, name }], "seed {seed}");
+        }
     }
+    assert!(quarantined > 0, "no seed had the index kept aside");
 }
 
 #[test]

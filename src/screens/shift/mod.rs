@@ -57,8 +57,7 @@ pub struct ShiftView {
     pub outcome: Option<ReleaseOutcome>,
     /// The list could not be read from the vault.
     pub unreadable: bool,
-    /// The applications', drafts' and feedback's files this unit kept aside as damaged (never
-    /// uploaded).
+    /// The files this unit kept aside as damaged (never uploaded), but a restarted audit log.
     pub set_aside: Vec<doorstep_vault::SetAside>,
     pub loaded: bool,
     thumbs: HashMap<String, Handle<Image>>,
@@ -180,12 +179,10 @@ fn load(session: &Session, waker: &Waker) -> Option<Pending<Loaded>> {
     let vault = session.vault.clone()?;
     Some(crate::tasks::spawn("shift-load", waker, move || {
         let v = crate::session::lock(&vault);
-        // What the shift lacks: applications, drafts and feedback (a rebuilt index or a
-        // restarted audit log lost nothing of it; the diagnostics name those).
-        let lost = v.set_aside()?.into_iter().filter(|a| {
-            use doorstep_vault::SetAsideKind::{Application, Draft, Feedback};
-            matches!(a.kind, Application | Draft | Feedback)
-        });
+        // What the shift may lack: applications, drafts, feedback, and an index kept aside (it
+        // held the summaries of applications at the hub not yet decided). A restarted audit
+        // log lost nothing of the shift; the diagnostics name it.
+        let lost = v.set_aside()?.into_iter().filter(|a| a.kind != doorstep_vault::SetAsideKind::AuditLog);
         Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?, lost.collect()))
     }))
 }

@@ -23,19 +23,25 @@ pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks
         b.spawn(label(Tr::new("shift.unreadable"), theme::BODY_SIZE, theme::ERROR));
         return;
     }
-    let on_unit = view.items.iter().filter(|i| i.sync == ItemSync::OnUnit).count();
-    let flagged = view.items.iter().filter(|i| i.flagged()).count();
+    // What waits for the release; one whose file is damaged is counted in the red line below.
+    let waiting: Vec<&ShiftItem> = view.items.iter().filter(|i| !i.damaged).collect();
+    let on_unit = waiting.iter().filter(|i| i.sync == ItemSync::OnUnit).count();
+    let flagged = waiting.iter().filter(|i| i.flagged()).count();
     b.spawn(label(
         Tr::new("shift.counts")
-            .with("n", view.items.iter().filter(|i| !i.damaged).count())
+            .with("n", waiting.len())
             .with("undecided", view.undecided())
             .with("flagged", flagged)
             .with("on_unit", on_unit),
         theme::BODY_SIZE,
         theme::TEXT,
     ));
-    if !view.set_aside.is_empty() {
-        b.spawn(label(Tr::new("shift.set_aside").with("n", view.set_aside.len()), theme::BODY_SIZE, theme::ERROR));
+    // Files kept aside, or an application whose file went bad since the unlock (kept aside at
+    // the next).
+    let damaged = view.items.iter().filter(|i| i.damaged).count();
+    let n = view.set_aside.len().max(damaged);
+    if n > 0 {
+        b.spawn(label(Tr::new("shift.set_aside").with("n", n), theme::BODY_SIZE, theme::ERROR));
     }
     if tasks.releasing() {
         b.spawn(label(Tr::new("shift.releasing"), theme::BODY_SIZE, theme::PRIMARY));
