@@ -16,16 +16,20 @@ pub struct Session {
     pub officer: Option<Officer>,
     /// None in the headless tests' in-memory sessions, which keep nothing.
     pub vault: Option<SharedVault>,
-    /// Found damaged at this unlock and kept aside, of the visits in progress: (visits whose
-    /// draft is lost, so they cannot be resumed; captured parts lost: a photo, a print, a
-    /// signature, which the seal asks to take again). The officer is told on the home screen.
+    /// Of the visits in progress, drafts kept aside as damaged (until a supervisor hands them
+    /// over): (visits whose draft is lost, so they cannot be resumed; captured parts of other
+    /// visits lost: a photo, a print, a signature, which the seal asks to take again). The
+    /// officer is told on the home screen.
     pub drafts_set_aside: (usize, usize),
 }
 
 impl Session {
     pub fn open(&mut self, officer: Officer, vault: Option<Vault>) {
         self.officer = Some(officer);
-        self.drafts_set_aside = vault.as_ref().map_or((0, 0), |v| drafts_set_aside(&v.recovery().damaged_files));
+        self.drafts_set_aside = vault.as_ref().map_or((0, 0), |v| {
+            let aside = v.set_aside().unwrap_or_default();
+            drafts_set_aside(aside.iter().filter(|a| a.kind == doorstep_vault::SetAsideKind::Draft).map(|a| &a.name))
+        });
         self.vault = vault.map(|v| Arc::new(Mutex::new(v)));
     }
 
@@ -38,21 +42,24 @@ impl Session {
     }
 }
 
-/// Of the files kept aside, the drafts': (visits lost, captured parts lost). A draft's file is
-/// `HEX(visit).HEX(part).draft`, kept aside with `.damaged` after it.
-fn drafts_set_aside(files: &[std::path::PathBuf]) -> (usize, usize) {
+/// Of the drafts' files kept aside (`HEX(visit).HEX(part).draft.damaged`): (visits lost,
+/// parts lost of visits not lost).
+fn drafts_set_aside<'a>(names: impl Iterator<Item = &'a String>) -> (usize, usize) {
     let hex_part = hex::encode(crate::visit_flow::VISIT_PART);
-    let mut out = (0, 0);
-    for f in files {
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let Some(stem) = name.strip_suffix(".draft.damaged") else { continue };
-        if stem.rsplit('.').next() == Some(hex_part.as_str()) {
-            out.0 += 1;
+    let mut lost = std::collections::BTreeSet::new();
+    let mut parts = Vec::new();
+    for name in names {
+        let Some((visit, part)) = name.strip_suffix(".draft.damaged").and_then(|s| s.split_once('.')) else {
+            continue;
+        };
+        if part == hex_part {
+            lost.insert(visit.to_string());
         } else {
-            out.1 += 1;
+            parts.push(visit.to_string());
         }
     }
-    out
+    let parts = parts.iter().filter(|v| !lost.contains(*v)).count();
+    (lost.len(), parts)
 }
 
 /// Locks a shared vault, taking it back from a task that panicked while holding it: every
@@ -67,19 +74,18 @@ mod tests {
 
     #[test]
     fn a_draft_kept_aside_is_a_visit_or_a_part_of_one() {
-        let aside = |visit: &str, part: &str| {
-            std::path::PathBuf::from(format!("/v/drafts/{}.{}.draft.damaged", hex::encode(visit), hex::encode(part)))
-        };
-        for (files, want) in [
+        let aside = |visit: &str, part: &str| format!("{}.{}.draft.damaged", hex::encode(visit), hex::encode(part));
+        for (names, want) in [
             (vec![], (0, 0)),
             (vec![aside("visit-1", "visit")], (1, 0)),
             (vec![aside("visit-1", "photo.jpg")], (0, 1)),
-            (vec![aside("visit-1", "visit"), aside("visit-1", "finger-3.raw"), aside("visit-2", "visit")], (2, 1)),
-            // Other files kept aside are not drafts.
-            (vec![std::path::PathBuf::from("/v/envelopes/s-00.env.damaged")], (0, 0)),
-            (vec![std::path::PathBuf::from("/v/feedback/00.sealed.damaged")], (0, 0)),
+            // A part of a visit lost with it is not counted again.
+            (vec![aside("visit-1", "visit"), aside("visit-1", "finger-3.raw"), aside("visit-2", "visit")], (2, 0)),
+            (vec![aside("visit-1", "visit"), aside("visit-3", "signature.png")], (1, 1)),
+            // Not a draft's name.
+            (vec!["s-00.env.damaged".to_string()], (0, 0)),
         ] {
-            assert_eq!(drafts_set_aside(&files), want, "{files:?}");
+            assert_eq!(drafts_set_aside(names.iter()), want, "{names:?}");
         }
     }
 }

@@ -17,6 +17,7 @@ use doorstep_vault::outbox::OutboxState;
 use doorstep_vault::{Vault, VaultError};
 use serde::{Deserialize, Serialize};
 
+pub use crate::batches::{BatchView, batches};
 pub use crate::hub_refusal::HubRefusal;
 use crate::session::SharedVault;
 
@@ -144,7 +145,23 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
             });
             continue;
         }
-        let Some(review) = review? else { continue };
+        // At the hub and not yet decided: a summary that does not read (an earlier version's,
+        // or its file or index value gone bad) still lists, marked to check at the bureau, and
+        // can be decided (the manifest needs only its id and digest).
+        let review = match review {
+            Ok(Some(r)) => r,
+            Ok(None) => continue,
+            Err(err) => {
+                bevy::log::warn!("shift: the summary of {} does not read on this unit: {err}", e.application_id);
+                doorstep_vault::ReviewSummary {
+                    application_id: e.application_id.clone(),
+                    application_numbers: Vec::new(),
+                    summary_json: String::new(),
+                    thumbnail_jpeg: Vec::new(),
+                    quality_flags: Vec::new(),
+                }
+            }
+        };
         // A summary that does not read (an earlier version's) still lists, marked to check.
         let (summary, unreadable) = match serde_json::from_str(&review.summary_json) {
             Ok(s) => (s, false),
@@ -165,12 +182,15 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
     Ok(items)
 }
 
-/// The ids of the applications not yet in a released batch (those with a review summary that
-/// reads: one whose file does not can be neither sent nor decided).
+/// The ids of the applications not yet in a released batch: those with a review summary, and
+/// those at the hub whose summary does not read (listed to check). One on the unit whose file
+/// does not read can be neither sent nor decided.
 fn undecided_ids(vault: &Vault) -> Result<Vec<String>, VaultError> {
     let mut ids = Vec::new();
     for e in vault.outbox()? {
-        if matches!(vault.review(&e.application_id), Ok(Some(_))) {
+        let at_hub = matches!(e.state, OutboxState::Acknowledged | OutboxState::Erased);
+        let review = vault.review(&e.application_id);
+        if matches!(review, Ok(Some(_))) || (at_hub && review.is_err()) {
             ids.push(e.application_id);
         }
     }
@@ -191,15 +211,19 @@ pub fn thumbnail(jpeg: &[u8]) -> Option<Thumb> {
 /// What the freeze rules read, from the vault: the unapproved backlog, the oldest application
 /// the hub has not receipted, free space against the reserve.
 pub fn facts(vault: &Vault) -> Result<ShiftFacts, VaultError> {
-    // An application whose file is no longer there (kept aside as damaged) can never go: it is
-    // named on the shift and in the diagnostics instead of stopping new visits for ever.
-    let oldest_unsynced_unix = vault
+    // An application whose file is gone (kept aside as damaged) or does not read can never go:
+    // it is named on the shift and in the diagnostics instead of stopping new visits for ever.
+    // The oldest whose file reads (usually the first looked at: one read).
+    let mut unsynced: Vec<_> = vault
         .outbox()?
-        .iter()
+        .into_iter()
         .filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading))
-        .filter(|e| vault.envelope_on_disk(&e.application_id))
-        .map(|e| e.sealed_at_unix)
-        .min();
+        .collect();
+    unsynced.sort_by_key(|e| e.sealed_at_unix);
+    let oldest_unsynced_unix = unsynced
+        .iter()
+        .find(|e| vault.envelope_on_disk(&e.application_id) && matches!(vault.review(&e.application_id), Ok(Some(_))))
+        .map(|e| e.sealed_at_unix);
     let (free_bytes, reserve_bytes) = vault.space()?;
     Ok(ShiftFacts { unapproved: undecided_ids(vault)?.len(), oldest_unsynced_unix, free_bytes, reserve_bytes })
 }
@@ -305,43 +329,6 @@ pub fn returns(decisions: &Decisions, rule: &ShiftRule) -> Result<Vec<(String, S
 /// The applications held for the next batch.
 pub fn held(decisions: &Decisions) -> Vec<String> {
     decisions.iter().filter(|(_, d)| **d == Decision::Hold).map(|(id, _)| id.clone()).collect()
-}
-
-/// A released batch, as the hub's signed receipt names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchView {
-    pub batch_id: String,
-    pub applications: u32,
-    pub hub_id: String,
-    pub received_at_unix: i64,
-    /// The first 16 hex digits of the signed manifest's SHA-256, to read out to the hub.
-    pub manifest: String,
-}
-
-impl BatchView {
-    fn of(r: &doorstep_envelope::BatchReceipt) -> BatchView {
-        BatchView {
-            batch_id: r.batch_id.clone(),
-            applications: r.applications,
-            hub_id: r.hub_id.clone(),
-            received_at_unix: r.received_at_unix,
-            manifest: hex::encode(&r.manifest_digest[..8]),
-        }
-    }
-}
-
-/// The batches released on this unit, newest first (a receipt that no longer parses is left
-/// out and logged by the caller's count).
-pub fn batches(vault: &Vault) -> Result<Vec<BatchView>, VaultError> {
-    let mut out: Vec<BatchView> = vault
-        .batch_receipts()?
-        .iter()
-        .filter_map(|b| doorstep_envelope::BatchReceipt::from_bytes(b).ok())
-        .map(|r| BatchView::of(&r))
-        .collect();
-    // Newest first; two in one second by their ids (which end in the unit's batch number).
-    out.sort_by(|a, b| b.received_at_unix.cmp(&a.received_at_unix).then_with(|| b.batch_id.cmp(&a.batch_id)));
-    Ok(out)
 }
 
 /// How a release ended.

@@ -33,7 +33,7 @@ pub enum VaultCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct HandOverArgs {
-    /// The folder to copy them to (made if need be; not inside the vault).
+    /// An existing folder outside the vault: they go into a new folder DEVICE-UNIXTIME in it.
     to: PathBuf,
     #[command(flatten)]
     open: OpenArgs,
@@ -337,18 +337,24 @@ fn status(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCod
 
 fn hand_over(dir: &Path, args: HandOverArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let mut vault = open(dir, &args.open, config)?;
-    let handed = vault.hand_over_set_aside(&args.to, now_unix())?;
-    if handed.is_empty() {
+    let (folder, handed) = vault.hand_over_set_aside(&args.to, now_unix())?;
+    let Some(folder) = folder else {
         println!("no file is kept aside as damaged: nothing to hand over");
-    }
+        return Ok(ExitCode::SUCCESS);
+    };
     for a in &handed {
         let written_off = if a.kind == doorstep_vault::SetAsideKind::Application {
             " (a sealed application: written off this unit)"
         } else {
             ""
         };
-        println!("handed over ({:?}): {}{written_off}", a.kind, args.to.join(&a.name).display());
+        println!("handed over ({:?}): {}{written_off}", a.kind, folder.join(&a.name).display());
     }
+    println!(
+        "the copies are as the unit kept them (sealed under its data key; an application's envelope sealed to \
+         the bureau): give {} to the bureau",
+        folder.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -324,13 +324,16 @@ fn a_damaged_application_is_named_and_the_rest_of_the_shift_released() {
 
     // The supervisor hands it over for the bureau: it leaves the unit, and nothing waits for it.
     let to = tmp.join("for-the-bureau");
+    std::fs::create_dir(&to).unwrap();
     let out = doorstep(
         &["vault", "hand-over", to.to_str().unwrap(), "--vault", v, "--user", "supervisor-test", "--pin-stdin"],
         &format!("{SUPERVISOR_PIN}\n"),
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("written off this unit"), "{}", text(&out));
-    assert_eq!(std::fs::read(to.join(format!("{file}.damaged"))).unwrap(), &bytes[..bytes.len() / 2]);
+    let folders: Vec<_> = std::fs::read_dir(&to).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(folders.len(), 1, "one folder of its own: {folders:?}");
+    assert_eq!(std::fs::read(folders[0].join(format!("{file}.damaged"))).unwrap(), &bytes[..bytes.len() / 2]);
     let v2 = unlocked(&vault);
     assert!(doorstep::shift::load(&v2).unwrap().is_empty(), "no longer on the shift");
     assert!(v2.set_aside().unwrap().is_empty());

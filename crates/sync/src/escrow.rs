@@ -243,13 +243,17 @@ pub fn release_batch(
     let mut entries = Vec::new();
     let mut decisions = Vec::new();
     for e in vault.outbox().map_err(EscrowError::from)? {
-        // One whose summary does not read (its file damaged) is not decided here.
-        let Ok(Some(review)) = vault.review(&e.application_id) else {
-            continue;
-        };
         if matches!(e.state, OutboxState::Sealed | OutboxState::Uploading) || is_held(&e.application_id) {
             continue;
         }
+        // At the hub: its summary, or, where it does not read (its file or index value gone
+        // bad), no numbers: the screen listed it to check, and the manifest needs only its id
+        // and digest. None: already decided.
+        let numbers = match vault.review(&e.application_id) {
+            Ok(Some(review)) => review.application_numbers,
+            Ok(None) => continue,
+            Err(_) => Vec::new(),
+        };
         let id =
             ApplicationId::parse(&e.application_id).ok_or_else(|| EscrowError::Outbox(e.application_id.clone()))?;
         let digest = e.digest_bytes().ok_or_else(|| EscrowError::Outbox(e.digest.clone()))?;
@@ -260,7 +264,7 @@ pub fn release_batch(
             None => Decision::Approved,
         };
         entries.push(ManifestEntry { application_id: id, digest, decision });
-        decisions.push((e.application_id.clone(), review.application_numbers.clone(), reason));
+        decisions.push((e.application_id.clone(), numbers, reason));
     }
     // One whose file on this unit does not read (kept aside as damaged) can be neither sent
     // nor decided: it stays sealed, named in `escrow.unreadable`, and holds nothing up.

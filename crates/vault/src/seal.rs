@@ -91,13 +91,13 @@ impl Counter {
 }
 
 impl Vault {
-    /// The file holding a sealed application, as the index says.
     /// Whether application `id`'s sealed file is in its place (not kept aside as damaged, nor
     /// missing).
     pub fn envelope_on_disk(&self, id: &str) -> bool {
         ApplicationId::parse(id).is_some_and(|app| self.envelope_path(&app).is_file())
     }
 
+    /// The file holding a sealed application, as the index says.
     pub(crate) fn envelope_path(&self, id: &ApplicationId) -> PathBuf {
         let name = self
             .entry(&id.to_string())

@@ -37,54 +37,86 @@ fn a_damaged_envelope_file_is_kept_aside_and_reported_not_fatal() {
     assert_eq!(v.audit_summary().unwrap().by_action.get("set-aside"), Some(&1));
 }
 
-/// The files kept aside go to the bureau by a supervisor's hand: copied out whole, recorded,
-/// removed; the damaged sealed application is written off, so nothing waits for it any more.
+/// The files kept aside go to the bureau by a supervisor's hand: copied out whole into a new
+/// folder of their own, recorded, removed; the damaged sealed application is written off, so
+/// nothing waits for it any more. Nothing already in the folder named is changed.
 #[test]
 fn a_supervisor_hands_over_the_files_kept_aside() {
+    use std::os::unix::fs::PermissionsExt;
     let d = tmp();
     init(d.path());
-    let ids = seal_some(d.path(), 2);
-    let file = unlock(d.path()).outbox().unwrap().into_iter().find(|e| e.application_id == ids[0]).unwrap().file;
+    let ids = seal_some(d.path(), 3);
+    let entry = |id: &str| unlock(d.path()).outbox().unwrap().into_iter().find(|e| e.application_id == id).unwrap();
+    let (file, good) = (entry(&ids[0]).file, entry(&ids[1]).file);
     let victim = d.path().join("envelopes").join(&file);
     let bytes = fs::read(&victim).unwrap();
     fs::write(&victim, &bytes[..bytes.len() / 2]).unwrap();
     let mut v = unlock(d.path());
     assert_eq!(v.set_aside().unwrap().len(), 1);
     let out = tmp();
-    let to = out.path().join("handed");
+    let to = out.path().join("for-the-bureau");
+    fs::create_dir(&to).unwrap();
+    fs::set_permissions(&to, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(to.join("already-there"), b"someone else's").unwrap();
 
-    // An officer may not; nor into the vault's own folder.
+    // An officer may not; nor into the vault's own folder, nor a folder that is not there (a
+    // medium not mounted); a refusal makes nothing.
     let refused = v.hand_over_set_aside(&to, NOW + 10);
     assert!(matches!(refused, Err(VaultError::NotAllowed(_))), "{refused:?}");
-    v.add_user("supervisor-test", doorstep_vault::Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
+    v.add_user("supervisor-test", Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
     drop(v);
     let config = VaultConfig { reserve_bytes: 0 };
     let mut s = Vault::unlock(d.path(), "supervisor-test", "654321", NOW + 20, config).unwrap();
-    let inside = s.hand_over_set_aside(&d.path().join("envelopes"), NOW + 20);
-    assert!(matches!(inside, Err(VaultError::NotAllowed(_))), "{inside:?}");
+    let inside = d.path().join("envelopes").join("for-bureau");
+    let refused = s.hand_over_set_aside(&inside, NOW + 20);
+    assert!(matches!(refused, Err(VaultError::NotAllowed(_))), "{refused:?}");
+    assert!(!inside.exists(), "nothing made inside the vault");
+    let absent = out.path().join("usb-not-mounted");
+    let refused = s.hand_over_set_aside(&absent, NOW + 20);
+    assert!(matches!(refused, Err(VaultError::NotAllowed(_))), "{refused:?}");
+    assert!(!absent.exists());
     assert_eq!(s.set_aside().unwrap().len(), 1, "nothing moved by a refusal");
 
+    // A good application's file name with `.damaged` after it, planted: not written off.
+    fs::write(d.path().join("envelopes").join(format!("{good}.damaged")), b"planted").unwrap();
     // An index kept aside is a folder: it goes whole.
     let index = d.path().join("index.damaged-7");
     fs::create_dir_all(index.join("blobs")).unwrap();
     fs::write(index.join("blobs").join("b1"), b"old index").unwrap();
-    let handed = s.hand_over_set_aside(&to, NOW + 30).unwrap();
+    let (folder, handed) = s.hand_over_set_aside(&to, NOW + 30).unwrap();
+    let folder = folder.expect("a folder of its own");
+    assert_eq!(folder, to.join(format!("{}-{}", s.device_id(), NOW + 30)));
     let name = format!("{file}.damaged");
-    let kind = doorstep_vault::SetAsideKind::Application;
-    let old_index = doorstep_vault::SetAside { kind: SetAsideKind::Index, name: "index.damaged-7".into() };
-    assert_eq!(handed, vec![doorstep_vault::SetAside { kind, name: name.clone() }, old_index]);
-    assert_eq!(fs::read(to.join("index.damaged-7").join("blobs").join("b1")).unwrap(), b"old index");
+    let app = |name: String| SetAside { kind: SetAsideKind::Application, name };
+    let old_index = SetAside { kind: SetAsideKind::Index, name: "index.damaged-7".into() };
+    let mut want = vec![app(name.clone()), app(format!("{good}.damaged")), old_index];
+    want.sort();
+    assert_eq!(handed, want);
+    assert_eq!(fs::read(folder.join("index.damaged-7").join("blobs").join("b1")).unwrap(), b"old index");
     assert!(!index.exists());
-    assert_eq!(fs::read(to.join(&name)).unwrap(), &bytes[..bytes.len() / 2], "copied whole");
+    assert_eq!(fs::read(folder.join(&name)).unwrap(), &bytes[..bytes.len() / 2], "copied whole");
     assert!(!d.path().join("envelopes").join(&name).exists(), "and gone from the vault");
     assert_eq!(s.set_aside().unwrap(), vec![]);
+    assert_eq!(fs::read(to.join("already-there")).unwrap(), b"someone else's", "left alone");
+    assert_eq!(fs::metadata(&to).unwrap().permissions().mode() & 0o777, 0o755, "its mode left alone");
     let outbox: Vec<String> = s.outbox().unwrap().into_iter().map(|e| e.application_id).collect();
-    assert_eq!(outbox, vec![ids[1].clone()], "the damaged one is written off, the other kept");
+    assert_eq!(outbox, vec![ids[1].clone(), ids[2].clone()], "the damaged one written off, the good ones kept");
     let actions = s.audit_summary().unwrap().by_action;
-    assert_eq!((actions.get("handed-over"), actions.get("written-off")), (Some(&2), Some(&1)));
+    assert_eq!((actions.get("handed-over"), actions.get("written-off")), (Some(&3), Some(&1)));
     assert!(s.verify().unwrap().problems.is_empty(), "{:?}", s.verify().unwrap().problems);
-    // Again: nothing left to hand over.
-    assert_eq!(s.hand_over_set_aside(&to, NOW + 40).unwrap(), vec![]);
+
+    // Again, with another file kept aside of the same name as one handed over before: a new
+    // folder, the first copy untouched.
+    let again = d.path().join("index.damaged-7");
+    fs::create_dir(&again).unwrap();
+    fs::write(again.join("db"), b"another index").unwrap();
+    let (second, _) = s.hand_over_set_aside(&to, NOW + 40).unwrap();
+    let second = second.expect("a folder of its own");
+    assert_ne!(second, folder);
+    assert_eq!(fs::read(folder.join("index.damaged-7").join("blobs").join("b1")).unwrap(), b"old index");
+    assert_eq!(fs::read(second.join("index.damaged-7").join("db")).unwrap(), b"another index");
+    // Nothing left: no folder made.
+    assert_eq!(s.hand_over_set_aside(&to, NOW + 50).unwrap(), (None, vec![]));
 }
 
 /// A file that cannot be read at all (an I/O error; a folder in its place stands in for a

@@ -191,8 +191,6 @@ fn a_poor_rating_opens_a_complaint_that_is_sealed_like_any_feedback() {
     assert_eq!(vault.feedback_to_send().unwrap()[0].0, id);
 }
 
-/// One damaged feedback file (a bad sector, a stray write) is named and left as it is; the
-/// others are still listed and sent.
 /// A feedback file that cannot be read (an I/O error; a folder in its place stands in for it)
 /// is named and passed over, and left as it is when the vault opens again: only one that does
 /// not decrypt is kept aside.
@@ -218,6 +216,8 @@ fn a_feedback_file_that_does_not_read_is_left_in_place() {
     assert_eq!(vault.feedback_unreadable().unwrap(), vec![name]);
 }
 
+/// One damaged feedback file (a bad sector, a stray write) is named and left as it is; the
+/// others are still listed and sent.
 #[test]
 fn a_damaged_feedback_file_is_named_and_does_not_stop_the_others() {
     let d = tempfile::tempdir().unwrap();
