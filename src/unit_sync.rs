@@ -81,8 +81,15 @@ fn revisits(v: &doorstep_vault::Vault) -> Vec<(String, String)> {
 pub const LOG_RUNS: usize = 10;
 
 impl SyncView {
-    /// Adds a run to the log, keeping the last [`LOG_RUNS`].
+    /// Adds a run to the log, keeping the last [`LOG_RUNS`]. A run that ended as the last one
+    /// did moves that line to its time, rather than filling the log with the same words.
     fn log_run(&mut self, at: i64, outcome: Outcome) {
+        if let Some(last) = self.log.last_mut()
+            && last.1 == outcome
+        {
+            last.0 = at;
+            return;
+        }
         self.log.push((at, outcome));
         let over = self.log.len().saturating_sub(LOG_RUNS);
         self.log.drain(..over);
@@ -183,9 +190,14 @@ fn start_sync(
 /// One sync run on the task: escrow what is sealed, with progress for the screen.
 fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Waker) {
     let mut v = crate::session::lock(vault);
+    // Those that can still go: one whose file was kept aside as damaged is named apart.
     let pending = |v: &doorstep_vault::Vault| {
-        v.outbox()
-            .map_or(0, |o| o.iter().filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading)).count())
+        v.outbox().map_or(0, |o| {
+            o.iter()
+                .filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading))
+                .filter(|e| v.envelope_on_disk(&e.application_id))
+                .count()
+        })
     };
     let facts = |v: &doorstep_vault::Vault| match crate::shift::facts(v) {
         Ok(f) => Some(f),
@@ -313,4 +325,29 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
         }
         s.last = Some(outcome);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_keeps_one_line_for_runs_that_end_alike() {
+        let mut v = SyncView::default();
+        let failed = Outcome::Failed { failed: 1, why: None, damaged: 1 };
+        for (at, outcome) in [
+            (10, Outcome::NoCoverage),
+            (70, Outcome::NoCoverage),
+            (130, failed.clone()),
+            (190, failed.clone()),
+            (250, Outcome::Done { uploaded: 0 }),
+        ] {
+            v.log_run(at, outcome);
+        }
+        assert_eq!(v.log, vec![(70, Outcome::NoCoverage), (190, failed), (250, Outcome::Done { uploaded: 0 })]);
+        for at in 0..(LOG_RUNS as i64 * 2) {
+            v.log_run(at, if at % 2 == 0 { Outcome::NoCoverage } else { Outcome::Done { uploaded: 1 } });
+        }
+        assert_eq!(v.log.len(), LOG_RUNS, "the last {LOG_RUNS} only");
+    }
 }

@@ -145,11 +145,14 @@ pub fn sync_text(v: &crate::unit_sync::SyncView) -> Tr {
         Some(Outcome::Failed { failed, damaged, .. }) if *damaged > 0 && damaged == failed => {
             Tr::new("home.sync.damaged").with("n", damaged)
         }
-        Some(Outcome::Failed { failed, why: None, .. }) => Tr::new("home.sync.failed").with("n", failed),
+        // What the hub did not take (damaged files, never sent, are named on the shift).
+        Some(Outcome::Failed { failed, why: None, damaged }) => Tr::new("home.sync.failed").with("n", failed.saturating_sub(*damaged)),
         // The hub said why: the officer reads it (an officer it has not enrolled: the line to
         // run there, with this officer's key).
-        Some(Outcome::Failed { failed, why: Some(why), .. }) => Tr::message(
-            doorstep_core::text::Message::new("home.sync.refused").with("n", *failed).with("why", why.message()),
+        Some(Outcome::Failed { failed, why: Some(why), damaged }) => Tr::message(
+            doorstep_core::text::Message::new("home.sync.refused")
+                .with("n", failed.saturating_sub(*damaged))
+                .with("why", why.message()),
         ),
     }
 }
@@ -479,5 +482,34 @@ fn press_lock(
         next.set(Screen::Queue);
     } else if feedback.iter().any(|i| *i == Interaction::Pressed) {
         next.set(Screen::Feedback);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::unit_sync::{Outcome, SyncView};
+
+    /// The officer's sync line for each way a run ends: damaged files on this unit are named
+    /// only when nothing else held the sync back, and never counted as the hub's.
+    #[test]
+    fn the_sync_line_counts_what_each_side_holds_back() {
+        let refusal = crate::shift::HubRefusal { code: "revoked-device".into(), key: None };
+        let view = |last: Outcome, pending: usize| SyncView { pending, last: Some(last), ..SyncView::default() };
+        let refused = |n: usize| {
+            Tr::message(
+                doorstep_core::text::Message::new("home.sync.refused").with("n", n).with("why", refusal.message()),
+            )
+        };
+        for (last, pending, want) in [
+            (Outcome::Done { uploaded: 2 }, 0, Tr::new("home.sync.all_sent")),
+            (Outcome::Failed { failed: 1, why: None, damaged: 1 }, 0, Tr::new("home.sync.damaged").with("n", 1)),
+            (Outcome::Failed { failed: 3, why: None, damaged: 1 }, 2, Tr::new("home.sync.failed").with("n", 2)),
+            (Outcome::Failed { failed: 2, why: Some(refusal.clone()), damaged: 0 }, 2, refused(2)),
+            (Outcome::Failed { failed: 2, why: Some(refusal.clone()), damaged: 1 }, 1, refused(1)),
+            (Outcome::NoCoverage, 4, Tr::new("home.sync.no_coverage").with("n", 4)),
+        ] {
+            assert_eq!(sync_text(&view(last.clone(), pending)), want, "{last:?}");
+        }
     }
 }
