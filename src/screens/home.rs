@@ -146,7 +146,9 @@ pub fn sync_text(v: &crate::unit_sync::SyncView) -> Tr {
             Tr::new("home.sync.damaged").with("n", damaged)
         }
         // What the hub did not take (damaged files, never sent, are named on the shift).
-        Some(Outcome::Failed { failed, why: None, damaged }) => Tr::new("home.sync.failed").with("n", failed.saturating_sub(*damaged)),
+        Some(Outcome::Failed { failed, why: None, damaged }) => {
+            Tr::new("home.sync.failed").with("n", failed.saturating_sub(*damaged))
+        }
         // The hub said why: the officer reads it (an officer it has not enrolled: the line to
         // run there, with this officer's key).
         Some(Outcome::Failed { failed, why: Some(why), damaged }) => Tr::message(
