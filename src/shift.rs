@@ -125,34 +125,13 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
             OutboxState::Acknowledged | OutboxState::Erased => ItemSync::AtHub,
             _ => ItemSync::OnUnit,
         };
-        // Its summary is in its sealed file while it is on the unit: a file kept aside as
-        // damaged, missing, or that does not read now (damaged since the unlock) leaves only its
-        // id and time, and the application cannot go.
-        let review = vault.review(&e.application_id);
-        if sync == ItemSync::OnUnit && !matches!(review, Ok(Some(_))) {
-            if let Err(err) = &review {
-                bevy::log::warn!("shift: {} does not read on this unit: {err}", e.application_id);
-            }
-            items.push(ShiftItem {
-                id: e.application_id.clone(),
-                numbers: Vec::new(),
-                summary: Summary::default(),
-                sync,
-                sealed_at_unix: e.sealed_at_unix,
-                thumb: None,
-                unreadable: false,
-                damaged: true,
-            });
-            continue;
-        }
-        // At the hub and not yet decided: a summary that does not read (an earlier version's,
-        // or its file or index value gone bad) still lists, marked to check at the bureau, and
-        // can be decided (the manifest needs only its id and digest).
-        let review = match review {
-            Ok(Some(r)) => r,
-            Ok(None) => continue,
-            Err(err) => {
-                bevy::log::warn!("shift: the summary of {} does not read on this unit: {err}", e.application_id);
+        // One on the unit whose file does not read leaves only its id and time, and cannot go;
+        // one at the hub whose summary does not read still lists, marked to check at the bureau
+        // (`awaiting_decision`).
+        let review = match doorstep_sync::escrow::awaiting_decision(vault, &e) {
+            Some(Some(review)) => review,
+            Some(None) => {
+                bevy::log::warn!("shift: the summary of {} does not read on this unit", e.application_id);
                 doorstep_vault::ReviewSummary {
                     application_id: e.application_id.clone(),
                     application_numbers: Vec::new(),
@@ -161,6 +140,21 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
                     quality_flags: Vec::new(),
                 }
             }
+            None if sync == ItemSync::OnUnit => {
+                bevy::log::warn!("shift: {} does not read on this unit", e.application_id);
+                items.push(ShiftItem {
+                    id: e.application_id.clone(),
+                    numbers: Vec::new(),
+                    summary: Summary::default(),
+                    sync,
+                    sealed_at_unix: e.sealed_at_unix,
+                    thumb: None,
+                    unreadable: false,
+                    damaged: true,
+                });
+                continue;
+            }
+            None => continue,
         };
         // A summary that does not read (an earlier version's) still lists, marked to check.
         let (summary, unreadable) = match serde_json::from_str(&review.summary_json) {
@@ -188,9 +182,7 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
 fn undecided_ids(vault: &Vault) -> Result<Vec<String>, VaultError> {
     let mut ids = Vec::new();
     for e in vault.outbox()? {
-        let at_hub = matches!(e.state, OutboxState::Acknowledged | OutboxState::Erased);
-        let review = vault.review(&e.application_id);
-        if matches!(review, Ok(Some(_))) || (at_hub && review.is_err()) {
+        if doorstep_sync::escrow::awaiting_decision(vault, &e).is_some() {
             ids.push(e.application_id);
         }
     }
@@ -220,10 +212,8 @@ pub fn facts(vault: &Vault) -> Result<ShiftFacts, VaultError> {
         .filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading))
         .collect();
     unsynced.sort_by_key(|e| e.sealed_at_unix);
-    let oldest_unsynced_unix = unsynced
-        .iter()
-        .find(|e| vault.envelope_on_disk(&e.application_id) && matches!(vault.review(&e.application_id), Ok(Some(_))))
-        .map(|e| e.sealed_at_unix);
+    let oldest_unsynced_unix =
+        unsynced.iter().find(|e| matches!(vault.review(&e.application_id), Ok(Some(_)))).map(|e| e.sealed_at_unix);
     let (free_bytes, reserve_bytes) = vault.space()?;
     Ok(ShiftFacts { unapproved: undecided_ids(vault)?.len(), oldest_unsynced_unix, free_bytes, reserve_bytes })
 }

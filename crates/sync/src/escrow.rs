@@ -3,8 +3,8 @@
 //! erase an envelope without a stored receipt.
 
 use doorstep_envelope::{ApplicationId, VerifyingKey};
-use doorstep_vault::Vault;
 use doorstep_vault::outbox::OutboxState;
+use doorstep_vault::{ReviewSummary, Vault};
 
 use crate::bundle::{Bundle, BundleError};
 use crate::client::{HubClient, Start, SyncError};
@@ -197,6 +197,24 @@ pub enum ReleaseError {
     Hub(#[from] SyncError),
 }
 
+/// Whether the application of outbox entry `e` waits for the supervisor's decision, and its
+/// review summary where it reads. `Some(Some(summary))`: it waits (on the unit, or at the hub).
+/// `Some(None)`: it waits at the hub, but its summary does not read here (its file or index
+/// value gone bad): it is listed to check, and the manifest needs only its id and digest.
+/// `None`: already decided, or on the unit with a file that does not read (kept aside as
+/// damaged, missing, gone bad since the unlock): it can be neither sent nor decided.
+///
+/// The one rule for the supervisor's list, for what the release expects decided, and for the
+/// manifest, so that they always agree.
+pub fn awaiting_decision(vault: &Vault, e: &doorstep_vault::OutboxEntry) -> Option<Option<ReviewSummary>> {
+    let at_hub = matches!(e.state, OutboxState::Acknowledged | OutboxState::Erased);
+    match vault.review(&e.application_id) {
+        Ok(Some(review)) => Some(Some(review)),
+        Err(_) if at_hub => Some(None),
+        Ok(None) | Err(_) => None,
+    }
+}
+
 /// Two spellings of one application id (with or without its dashes, any case).
 fn same_application(a: &str, b: &str) -> bool {
     ApplicationId::parse(a).is_some_and(|a| ApplicationId::parse(b) == Some(a))
@@ -246,14 +264,9 @@ pub fn release_batch(
         if matches!(e.state, OutboxState::Sealed | OutboxState::Uploading) || is_held(&e.application_id) {
             continue;
         }
-        // At the hub: its summary, or, where it does not read (its file or index value gone
-        // bad), no numbers: the screen listed it to check, and the manifest needs only its id
-        // and digest. None: already decided.
-        let numbers = match vault.review(&e.application_id) {
-            Ok(Some(review)) => review.application_numbers,
-            Ok(None) => continue,
-            Err(_) => Vec::new(),
-        };
+        // At the hub: its summary's numbers, or none where the summary does not read.
+        let Some(review) = awaiting_decision(vault, &e) else { continue };
+        let numbers = review.map(|r| r.application_numbers).unwrap_or_default();
         let id =
             ApplicationId::parse(&e.application_id).ok_or_else(|| EscrowError::Outbox(e.application_id.clone()))?;
         let digest = e.digest_bytes().ok_or_else(|| EscrowError::Outbox(e.digest.clone()))?;

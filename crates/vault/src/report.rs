@@ -277,7 +277,8 @@ impl Vault {
                 SetAsideKind::Feedback => {
                     report.problems.push(format!("{}: a feedback's file is damaged (kept aside)", a.name));
                 }
-                // Reported with the envelopes above; a rebuilt index lost nothing.
+                // An application's is reported with the envelopes above; an index kept aside
+                // is named by the status and the screens (it was rebuilt from the files).
                 SetAsideKind::Application | SetAsideKind::Index => {}
             }
         }
