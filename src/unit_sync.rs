@@ -253,6 +253,9 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
             waker.wake();
         }
     });
+    for (id, e) in report.iter().flat_map(|r| &r.not_erased) {
+        warn!("sync: {id} is at the hub, but its file could not be erased now: {e}; the next sync erases it");
+    }
     let outcome = match report {
         Ok(r) if r.stopped => Outcome::NoCoverage,
         Ok(r) if !r.failed.is_empty() || !r.unreadable.is_empty() => {

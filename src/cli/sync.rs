@@ -212,6 +212,9 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
         b.finish_and_clear();
     }
     let (uploaded, erased) = (report.uploaded.len(), report.erased_earlier);
+    for (id, e) in &report.not_erased {
+        eprintln!("{id}: at the hub, but its file on this unit could not be erased now ({e}): the next sync erases it");
+    }
     let mut failed: Vec<String> = report.failed.iter().map(|(id, e)| format!("{id}: {e}")).collect();
     failed.extend(report.unreadable.iter().map(|(id, e)| format!("{id}: its file on this unit does not read ({e})")));
     if report.stopped {

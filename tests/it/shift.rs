@@ -356,6 +356,65 @@ fn a_damaged_application_is_named_and_the_rest_of_the_shift_released() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// An application the hub took whose file on the unit went bad before the unit erased it (a
+/// stop right after the receipt, then a failing card): kept aside at the next unlock, not
+/// written off (the hub has it), and still on the supervisor's list, by its id, to check and
+/// decide, so that the hub does not hold it undecided for ever.
+#[test]
+fn an_application_at_the_hub_whose_file_went_bad_is_still_decided() {
+    use doorstep_sync::client::Start;
+    let tmp = tempfile_dir("summary-lost");
+    let (running, hub, vault) = served_unit(&tmp, DEVICE);
+    let v = vault.to_str().unwrap();
+    doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_supervisor(&add_supervisor(v)).unwrap();
+    let id = seal_one(&vault, 45);
+    let file = {
+        let mut vt = unlocked(&vault);
+        let bundle = std::fs::read_to_string(vault.join("hub-bundle.toml")).unwrap();
+        let bundle = doorstep_sync::bundle::Bundle::parse(&bundle).unwrap();
+        let mut link = doorstep_sync::escrow::Hub::connect(&mut vt, &bundle, 1_790_000_000).unwrap();
+        let e = vt.outbox().unwrap().into_iter().find(|e| e.application_id == id).unwrap();
+        let bytes = vt.envelope_bytes(&id).unwrap();
+        let app = ApplicationId::parse(&id).unwrap();
+        let digest = e.digest_bytes().unwrap();
+        let key = bundle.hub_receipt_key().unwrap();
+        let receipt = link.client.upload(app, &digest, &bytes, Start::New, Some(&key), &mut |_, _| {}).unwrap();
+        vt.acknowledge(&id, &receipt.to_bytes(), Some(&key), 1_790_000_000).unwrap();
+        // The stop comes here, before the erase.
+        e.file
+    };
+    let path = vault.join("envelopes").join(&file);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+
+    let mut steps = supervisor_unlocks();
+    steps.extend([
+        wait("待放行 1 件：未决定 1 件，需核对 1 件，尚未上传中心 0 件"),
+        wait("本机无法读取其摘要：请到出入境管理部门核对后再批准"),
+        wait("已到中心（有回执）"),
+        tap("批准"),
+        tap("签署并放行本班次（批准 1 件，退回 0 件）"),
+        wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
+        wait("待放行 0 件：未决定 0 件，需核对 0 件，尚未上传中心 0 件"),
+    ]);
+    let receipts = tmp.join("receipts");
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    let records = doorstep_hub::admin::AdminClient::connect(&hub.dir).expect("the admin socket");
+    let compact = ApplicationId::parse(&id).unwrap().to_string();
+    assert!(matches!(records.status(&compact).unwrap(), Some(Status::Approved { .. })), "decided at the hub");
+    let vt = unlocked(&vault);
+    let entry = vt.outbox().unwrap().into_iter().find(|e| e.application_id == id).unwrap();
+    assert_eq!(entry.state, doorstep_vault::OutboxState::Erased, "erased by the sync, not written off");
+    assert!(doorstep::shift::load(&vt).unwrap().is_empty(), "nothing waits once decided");
+    drop(vt);
+    drop(records);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 /// A visit in progress whose draft is damaged (a dead battery mid-write, a failing card): at
 /// the next unlock the home screen says that it cannot be continued, and that a damaged photo
 /// of another must be taken again; both files are kept aside.

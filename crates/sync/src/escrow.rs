@@ -59,6 +59,22 @@ pub struct Report {
     /// Sealed on this unit, but its file does not read (damaged, and kept aside when the vault
     /// was opened, or a read that failed), and why: not sent, still sealed; the others went on.
     pub unreadable: Vec<(String, String)>,
+    /// At the hub, its receipt stored, but its file could not be erased now (a read or write
+    /// that failed), and why: it stays until the next sync erases it; the others went on.
+    pub not_erased: Vec<(String, String)>,
+}
+
+/// Erases application `id`'s file once the hub has it; a failure of the storage is noted in
+/// `report` and left for the next sync (the file and its receipt stay), anything else ends the run.
+fn erase(vault: &mut Vault, id: &str, now: i64, report: &mut Report) -> Result<bool, EscrowError> {
+    match vault.erase(id, now) {
+        Ok(_) => Ok(true),
+        Err(doorstep_vault::VaultError::Io(err)) => {
+            report.not_erased.push((id.to_string(), err.to_string()));
+            Ok(false)
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,8 +136,9 @@ pub fn run(
     for e in vault.outbox()? {
         match e.state {
             OutboxState::Acknowledged => {
-                vault.erase(&e.application_id, now())?;
-                report.erased_earlier += 1;
+                if erase(vault, &e.application_id, now(), &mut report)? {
+                    report.erased_earlier += 1;
+                }
                 continue;
             }
             OutboxState::Sealed => {}
@@ -143,7 +160,7 @@ pub fn run(
         match client.upload(id, &digest, &bytes, start, Some(hub_key), &mut |o, l| progress(&name, o, l)) {
             Ok(receipt) => {
                 vault.acknowledge(&e.application_id, &receipt.to_bytes(), Some(hub_key), now())?;
-                vault.erase(&e.application_id, now())?;
+                erase(vault, &e.application_id, now(), &mut report)?;
                 report.uploaded.push(e.application_id);
             }
             Err(err) => {

@@ -9,13 +9,16 @@ use doorstep_envelope::{ApplicationId, Receipt, VerifyingKey};
 use zeroize::Zeroizing;
 
 use crate::keyslots::Role;
-use crate::outbox::{self, OutboxError, OutboxEvent};
+use crate::outbox::{self, OutboxError, OutboxEvent, OutboxState};
 use crate::seal::Sidecar;
-use crate::{OutboxEntry, RECEIPTS, ReviewSummary, Vault, VaultError, crypto, fsutil};
+use crate::{AUDIT, OutboxEntry, RECEIPTS, ReviewSummary, Vault, VaultError, audit, crypto, fsutil};
 
 /// A sealed secret's file: `secret-NAME.sealed`.
 pub(crate) const SECRET_PREFIX: &str = "secret-";
 pub(crate) const SECRET_SUFFIX: &str = ".sealed";
+/// What the review index holds for an application at the hub whose summary was lost with its
+/// file before the supervisor decided (no summary's JSON reads as it).
+const SUMMARY_LOST: &[u8] = b"summary-lost";
 
 impl Vault {
     pub(crate) fn put_entry(&self, entry: &OutboxEntry) -> Result<(), VaultError> {
@@ -107,10 +110,24 @@ impl Vault {
             return Err(VaultError::Outbox(OutboxError::NoReceipt));
         }
         // The supervisor may not have decided yet: keep the review summary.
-        if let Ok((Sidecar { review: Some(review), .. }, _)) = self.read_container(&app) {
-            let json = serde_json::to_vec(&review).map_err(|e| VaultError::Corrupt(e.to_string()))?;
-            self.put(&self.reviews, "reviews", id.as_bytes(), &json)?;
-            self.flush()?;
+        match self.read_container(&app) {
+            Ok((Sidecar { review: Some(review), .. }, _)) => {
+                let json = serde_json::to_vec(&review).map_err(|e| VaultError::Corrupt(e.to_string()))?;
+                self.put(&self.reviews, "reviews", id.as_bytes(), &json)?;
+                self.flush()?;
+            }
+            Ok(_) => {}
+            // A read that failed may pass: the file stays, and the next sync erases it.
+            Err(VaultError::Io(e)) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            // The file went bad (or was kept aside) after the hub took it: the hub has the
+            // application, but its summary is gone with the file. Unless it was decided, a mark
+            // says so, and the supervisor still finds it to decide.
+            Err(_) if self.decided(id)? => {}
+            Err(_) => {
+                self.put(&self.reviews, "reviews", id.as_bytes(), SUMMARY_LOST)?;
+                self.flush()?;
+                self.record(now, "summary-lost", id)?;
+            }
         }
         fsutil::remove_durably(&self.envelope_path(&app))?;
         let e = self.transition(id, OutboxEvent::Erase, now)?;
@@ -118,16 +135,34 @@ impl Vault {
         Ok(e)
     }
 
+    /// The review summary of application `id` while the supervisor has not decided on it;
+    /// `None` once decided. An error where it was lost: its file does not read, or went bad or
+    /// was kept aside after the hub took it and before the supervisor decided.
     pub fn review(&self, id: &str) -> Result<Option<ReviewSummary>, VaultError> {
+        let lost = || VaultError::Corrupt(format!("the review summary of {id} was lost with its file"));
         if let Some(app) = ApplicationId::parse(id)
             && self.envelope_path(&app).exists()
         {
             return Ok(self.read_container(&app)?.0.review);
         }
         match self.get(&self.reviews, "reviews", id.as_bytes())? {
-            None => Ok(None),
+            Some(raw) if *raw == *SUMMARY_LOST => Err(lost()),
             Some(raw) => serde_json::from_slice(&raw).map(Some).map_err(|e| VaultError::Corrupt(e.to_string())),
+            // At the hub, not erased, and its file gone: kept aside (or lost) before the erase
+            // could keep its summary.
+            None if self.entry(id).is_ok_and(|e| e.state == OutboxState::Acknowledged) && !self.decided(id)? => {
+                Err(lost())
+            }
+            None => Ok(None),
         }
+    }
+
+    /// Whether the supervisor's decision on application `id` was recorded (the audit log's
+    /// `batch-decided`). Read from the log itself, so only where a summary is missing.
+    fn decided(&self, id: &str) -> Result<bool, VaultError> {
+        let Some(app) = ApplicationId::parse(id) else { return Ok(false) };
+        let (scan, _) = audit::AuditLog::scan(&self.dir.join(AUDIT), &self.data_key)?;
+        Ok(scan.entries.iter().any(|e| e.action == "batch-decided" && ApplicationId::parse(&e.subject) == Some(app)))
     }
 
     /// Keeps a secret of this unit's (such as its TLS key for the hub) sealed under the data

@@ -5,10 +5,6 @@ mod common;
 use common::*;
 use doorstep_vault::*;
 
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
-
 /// The diagnostics' audit summary counts entries by action (never their subjects), and says
 /// when the chain no longer holds.
 #[test]

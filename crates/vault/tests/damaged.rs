@@ -8,10 +8,6 @@ use std::fs;
 use common::*;
 use doorstep_vault::*;
 
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
-
 #[test]
 fn a_damaged_envelope_file_is_kept_aside_and_reported_not_fatal() {
     let d = tmp();
@@ -145,4 +141,60 @@ fn a_file_that_does_not_read_does_not_stop_the_vault_opening() {
     let outbox: Vec<String> = v.outbox().unwrap().into_iter().map(|e| e.application_id).collect();
     assert_eq!(outbox, ids);
     assert!(v.set_aside().unwrap().is_empty());
+}
+
+/// An application the hub took whose file goes bad before it is erased: the hub has it, so it
+/// is not written off, but its review summary went with the file. It stays on the
+/// supervisor's list (as one whose summary was lost) until decided, unless it was decided
+/// already; a file that merely cannot be read now is not erased at all.
+#[test]
+fn an_application_at_the_hub_whose_file_went_bad_still_waits_for_a_decision() {
+    let d = tmp();
+    init(d.path());
+    let mut v = unlock(d.path());
+    v.add_user("supervisor-test", Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
+    let mut sealed = Vec::new();
+    for i in 0..4 {
+        let r = record(i + 1, 500);
+        let e = v.seal(&format!("visit-{i}"), &r, &review(&r), NOW).unwrap();
+        v.acknowledge(&e.application_id, &hub_receipt(&e.application_id, &e.digest), None, NOW).unwrap();
+        sealed.push(e);
+    }
+    let file = |e: &OutboxEntry| d.path().join("envelopes").join(&e.file);
+    let cut = |e: &OutboxEntry| {
+        let bytes = fs::read(file(e)).unwrap();
+        fs::write(file(e), &bytes[..bytes.len() / 2]).unwrap();
+    };
+    let [gone_bad, kept_aside, decided, unreadable] = [0, 1, 2, 3].map(|i| sealed[i].application_id.clone());
+    drop(v);
+    cut(&sealed[1]);
+    let mut s = Vault::unlock(d.path(), "supervisor-test", "654321", NOW, VaultConfig { reserve_bytes: 0 }).unwrap();
+    assert_eq!(s.recovery().damaged_files.len(), 1);
+    // Kept aside at the unlock, before the erase could keep its summary.
+    assert!(matches!(s.review(&kept_aside), Err(VaultError::Corrupt(_))));
+    s.batch_decided(std::slice::from_ref(&decided), NOW).unwrap();
+    cut(&sealed[0]);
+    cut(&sealed[2]);
+    for id in [&gone_bad, &kept_aside, &decided] {
+        assert_eq!(s.erase(id, NOW).unwrap().state, OutboxState::Erased, "{id}");
+    }
+    assert!(matches!(s.review(&gone_bad), Err(VaultError::Corrupt(_))), "gone bad since the unlock");
+    assert!(matches!(s.review(&kept_aside), Err(VaultError::Corrupt(_))));
+    assert!(s.review(&decided).unwrap().is_none(), "decided before its file went bad: nothing waits");
+    // A read error is not damage: nothing is erased, and the summary is still there to read.
+    fs::remove_file(file(&sealed[3])).unwrap();
+    fs::create_dir(file(&sealed[3])).unwrap();
+    assert!(matches!(s.erase(&unreadable, NOW), Err(VaultError::Io(_))));
+    assert!(file(&sealed[3]).is_dir(), "left in place for the next try");
+    let state = |s: &Vault, id: &str| s.outbox().unwrap().into_iter().find(|e| e.application_id == id).unwrap().state;
+    assert_eq!(state(&s, &unreadable), OutboxState::Acknowledged);
+    // Once decided, neither waits any longer, after a restart too.
+    s.batch_decided(&[gone_bad.clone(), kept_aside.clone()], NOW).unwrap();
+    drop(s);
+    let s = Vault::unlock(d.path(), "supervisor-test", "654321", NOW, VaultConfig { reserve_bytes: 0 }).unwrap();
+    for id in [&gone_bad, &kept_aside, &decided] {
+        assert!(s.review(id).unwrap().is_none(), "{id}");
+    }
+    let lost = s.audit_summary().unwrap().by_action.get("summary-lost").copied();
+    assert_eq!(lost, Some(2));
 }

@@ -13,10 +13,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use doorstep_vault::*;
 
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
-
 /// `flock -x -o PATH sleep 30` in another process, once it holds the lock.
 fn hold_lock_elsewhere(path: &Path) -> Child {
     // -o: the lock stays with flock(1) itself, so killing it lets go of the lock.
@@ -422,11 +418,7 @@ fn seal_erase_all(dir: &Path, n: u64) -> u64 {
     for i in 0..n {
         let r = record(100 + i, 100);
         let e = v.seal(&format!("visit-{i}"), &r, &review(&r), NOW).unwrap();
-        let hub = doorstep_envelope::signing_key_from_seed(&[9; 32]);
-        let digest: [u8; 32] = hex::decode(&e.digest).unwrap().try_into().unwrap();
-        let id = doorstep_envelope::ApplicationId::parse(&e.application_id).unwrap();
-        let receipt = doorstep_envelope::Receipt::sign(id, digest, "hub-test", NOW, &hub).to_bytes();
-        v.acknowledge(&e.application_id, &receipt, None, NOW).unwrap();
+        v.acknowledge(&e.application_id, &hub_receipt(&e.application_id, &e.digest), None, NOW).unwrap();
         v.erase(&e.application_id, NOW).unwrap();
         highest = highest.max(e.device_counter);
     }

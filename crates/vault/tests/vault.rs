@@ -6,12 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use doorstep_envelope::{Receipt, SealedEnvelope, open, signing_key_from_seed};
+use doorstep_envelope::{SealedEnvelope, open, signing_key_from_seed};
 use doorstep_vault::*;
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
 
 #[test]
 fn init_unlock_and_wrong_pins_until_the_keys_are_destroyed() {
@@ -133,12 +129,6 @@ fn values_moved_between_keys_do_not_decrypt() {
     let v = unlock(d.path());
     assert_eq!(v.recovery().damaged_files.len(), 2, "both swapped files refuse to decrypt and are kept aside");
     assert!(v.load_draft("visit-a", "form").unwrap().is_none());
-}
-
-fn hub_receipt(id: &str, digest: &str) -> Vec<u8> {
-    let hub = signing_key_from_seed(&[9; 32]);
-    let digest: [u8; 32] = hex::decode(digest).unwrap().try_into().unwrap();
-    Receipt::sign(doorstep_envelope::ApplicationId::parse(id).unwrap(), digest, "hub-test", NOW + 60, &hub).to_bytes()
 }
 
 #[test]

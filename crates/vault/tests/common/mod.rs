@@ -17,6 +17,17 @@ pub const CANARY_NAME: &str = "测试金丝雀";
 pub const CANARY_ID: &str = "11010519491231002X";
 pub const JPEG: [u8; 8] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F'];
 
+pub fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// The test hub's signed receipt for application `id` of digest `digest` (hex).
+pub fn hub_receipt(id: &str, digest: &str) -> Vec<u8> {
+    let hub = signing_key_from_seed(&[9; 32]);
+    let digest: [u8; 32] = hex::decode(digest).unwrap().try_into().unwrap();
+    Receipt::sign(ApplicationId::parse(id).unwrap(), digest, "hub-test", NOW + 60, &hub).to_bytes()
+}
+
 pub fn bureau() -> BureauKeyPair {
     BureauKeyPair::generate(&mut StdRng::seed_from_u64(1))
 }
