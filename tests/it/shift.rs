@@ -391,6 +391,8 @@ fn an_application_at_the_hub_whose_file_went_bad_is_still_decided() {
     steps.extend([
         wait("待放行 1 件：未决定 1 件，需核对 1 件，尚未上传中心 0 件"),
         wait("本机无法读取其摘要：请到出入境管理部门核对后再批准"),
+        // Its id, to check it by at the bureau, and no empty applicant or officer lines.
+        wait(&format!("申请 {id}")),
         wait("已到中心（有回执）"),
         tap("批准"),
         tap("签署并放行本班次（批准 1 件，退回 0 件）"),

@@ -240,24 +240,39 @@ fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>
         ));
         return;
     }
-    let s = &item.summary;
-    c.spawn(label(
-        Tr::new("shift.who").with("name", &s.name).with("numbers", item.numbers.join(" ")),
-        theme::BODY_SIZE,
-        theme::TEXT,
-    ));
-    let services = Arg::List(s.services.iter().map(|x| Arg::from(x.describe())).collect());
-    c.spawn(label(Tr::message(Message::new("shift.services").with("list", services)), theme::BODY_SIZE, theme::TEXT));
-    c.spawn(label(
-        Tr::new("shift.by").with("officer", &s.officer).with("at", crate::shift::local_time(item.sealed_at_unix)),
-        theme::BODY_SIZE,
-        theme::MUTED,
-    ));
-    for f in &s.flags {
-        c.spawn(label(Tr::message(f.message()), theme::BODY_SIZE, theme::ERROR));
-    }
     if item.unreadable {
+        // No applicant, service or officer to show: its id is what the bureau checks it by.
+        c.spawn((
+            label(Tr::new("shift.application").with("id", &item.id), theme::BODY_SIZE, theme::TEXT),
+            TextLayout { linebreak: LineBreak::WordOrCharacter, ..default() },
+        ));
+        c.spawn(label(
+            Tr::new("shift.damaged_sealed").with("at", crate::shift::local_time(item.sealed_at_unix)),
+            theme::BODY_SIZE,
+            theme::MUTED,
+        ));
         c.spawn(label(Tr::new("shift.summary_unreadable"), theme::BODY_SIZE, theme::ERROR));
+    } else {
+        let s = &item.summary;
+        c.spawn(label(
+            Tr::new("shift.who").with("name", &s.name).with("numbers", item.numbers.join(" ")),
+            theme::BODY_SIZE,
+            theme::TEXT,
+        ));
+        let services = Arg::List(s.services.iter().map(|x| Arg::from(x.describe())).collect());
+        c.spawn(label(
+            Tr::message(Message::new("shift.services").with("list", services)),
+            theme::BODY_SIZE,
+            theme::TEXT,
+        ));
+        c.spawn(label(
+            Tr::new("shift.by").with("officer", &s.officer).with("at", crate::shift::local_time(item.sealed_at_unix)),
+            theme::BODY_SIZE,
+            theme::MUTED,
+        ));
+        for f in &s.flags {
+            c.spawn(label(Tr::message(f.message()), theme::BODY_SIZE, theme::ERROR));
+        }
     }
     let sync = match (item.sync, uploading) {
         (ItemSync::AtHub, _) => Tr::new("shift.sync.at_hub"),
