@@ -35,6 +35,9 @@ pub enum VaultCommand {
 pub struct HandOverArgs {
     /// An existing folder outside the vault: they go into a new folder DEVICE-UNIXTIME in it.
     to: PathBuf,
+    /// Only say what would be handed over and written off; change nothing.
+    #[arg(long)]
+    dry_run: bool,
     #[command(flatten)]
     open: OpenArgs,
 }
@@ -337,24 +340,43 @@ fn status(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCod
 
 fn hand_over(dir: &Path, args: HandOverArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let mut vault = open(dir, &args.open, config)?;
-    let (folder, handed) = vault.hand_over_set_aside(&args.to, now_unix())?;
-    let Some(folder) = folder else {
+    let (folder, handed) = if args.dry_run {
+        (None, vault.hand_over_plan(&args.to)?)
+    } else {
+        vault.hand_over_set_aside(&args.to, now_unix())?
+    };
+    if args.open.json {
+        let v = serde_json::json!({ "dry_run": args.dry_run, "folder": folder, "files": handed });
+        println!("{v}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if handed.is_empty() {
         println!("no file is kept aside as damaged: nothing to hand over");
         return Ok(ExitCode::SUCCESS);
-    };
-    for a in &handed {
-        let written_off = if a.kind == doorstep_vault::SetAsideKind::Application {
-            " (a sealed application: written off this unit)"
-        } else {
-            ""
-        };
-        println!("handed over ({:?}): {}{written_off}", a.kind, folder.join(&a.name).display());
     }
-    println!(
-        "the copies are as the unit kept them (sealed under its data key; an application's envelope sealed to \
-         the bureau): give {} to the bureau",
-        folder.display()
-    );
+    let (verb, place) = match &folder {
+        Some(folder) => ("handed over", folder.clone()),
+        None => ("would hand over", args.to.join(format!("{}-UNIXTIME", vault.device_id()))),
+    };
+    for h in &handed {
+        let written_off = match &h.written_off {
+            Some(id) => format!(" (sealed application {id}, never uploaded: written off this unit)"),
+            None if h.file.kind == doorstep_vault::SetAsideKind::Application => {
+                " (the hub has this application: it stays on the shift until decided)".to_string()
+            }
+            None => String::new(),
+        };
+        println!("{verb} ({:?}): {}{written_off}", h.file.kind, place.join(&h.file.name).display());
+    }
+    if args.dry_run {
+        println!("nothing was changed: run again without --dry-run to hand them over");
+    } else {
+        println!(
+            "the copies are as the unit kept them (sealed under its data key; an application's envelope sealed to \
+             the bureau): give {} to the bureau",
+            place.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -325,6 +325,19 @@ fn a_damaged_application_is_named_and_the_rest_of_the_shift_released() {
     // The supervisor hands it over for the bureau: it leaves the unit, and nothing waits for it.
     let to = tmp.join("for-the-bureau");
     std::fs::create_dir(&to).unwrap();
+    // First what it would do: nothing changed.
+    let plan = doorstep(
+        &["vault", "hand-over", to.to_str().unwrap(), "--vault", v, "--user", "supervisor-test", "--pin-stdin"]
+            .into_iter()
+            .chain(["--dry-run", "--json"])
+            .collect::<Vec<_>>(),
+        &format!("{SUPERVISOR_PIN}\n"),
+    );
+    assert!(plan.status.success(), "{}", text(&plan));
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(plan["files"][0]["written_off"], serde_json::json!(bad), "{plan}");
+    assert_eq!((plan["dry_run"].as_bool(), plan["folder"].is_null()), (Some(true), true), "{plan}");
+    assert!(aside.exists() && std::fs::read_dir(&to).unwrap().next().is_none(), "a dry run changes nothing");
     let out = doorstep(
         &["vault", "hand-over", to.to_str().unwrap(), "--vault", v, "--user", "supervisor-test", "--pin-stdin"],
         &format!("{SUPERVISOR_PIN}\n"),

@@ -16,6 +16,8 @@ use std::io::Write;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
+
 use crate::keyslots::Role;
 use crate::outbox::OutboxState;
 use crate::report::{SetAside, SetAsideKind};
@@ -55,12 +57,21 @@ fn remove(path: &Path) -> Result<(), VaultError> {
     Ok(())
 }
 
+/// A file kept aside, handed over (or, in a plan, to be), and the sealed application its
+/// hand-over writes off the unit, if any: one still sealed here whose file is this one. An
+/// application the hub already has is not written off (the hub has it; it still waits for the
+/// supervisor's decision, and the next sync erases it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HandedOver {
+    #[serde(flatten)]
+    pub file: SetAside,
+    pub written_off: Option<String>,
+}
+
 impl Vault {
-    /// Hands every file kept aside over into a new folder `DEVICE-UNIXTIME` inside `to` (an
-    /// existing folder outside the vault's): copied there, recorded, then removed from the
-    /// vault, and a sealed application among them written off. Supervisors only. Returns the
-    /// folder made (none when nothing was kept aside) and what was handed over.
-    pub fn hand_over_set_aside(&mut self, to: &Path, now: i64) -> Result<(Option<PathBuf>, Vec<SetAside>), VaultError> {
+    /// What [`Vault::hand_over_set_aside`] into `to` would hand over now, and write off, or
+    /// why it would be refused: nothing is changed. Supervisors only, as the hand-over.
+    pub fn hand_over_plan(&self, to: &Path) -> Result<Vec<HandedOver>, VaultError> {
         if self.role != Role::Supervisor {
             return Err(VaultError::NotAllowed("only a supervisor hands over the files kept aside".into()));
         }
@@ -72,13 +83,29 @@ impl Vault {
         if fs::canonicalize(to)?.starts_with(fs::canonicalize(&self.dir)?) {
             return Err(VaultError::NotAllowed("the files are handed over to a folder outside the vault".into()));
         }
-        let aside = self.set_aside()?;
-        if aside.is_empty() {
-            return Ok((None, aside));
+        self.set_aside()?
+            .into_iter()
+            .map(|file| Ok(HandedOver { written_off: self.written_off_by(&file)?, file }))
+            .collect()
+    }
+
+    /// Hands every file kept aside over into a new folder `DEVICE-UNIXTIME` inside `to` (an
+    /// existing folder outside the vault's): copied there, recorded, then removed from the
+    /// vault, and a sealed application among them written off. Supervisors only. Returns the
+    /// folder made (none when nothing was kept aside) and what was handed over.
+    pub fn hand_over_set_aside(
+        &mut self,
+        to: &Path,
+        now: i64,
+    ) -> Result<(Option<PathBuf>, Vec<HandedOver>), VaultError> {
+        let plan = self.hand_over_plan(to)?;
+        if plan.is_empty() {
+            return Ok((None, plan));
         }
         let folder = to.join(format!("{}-{now}", self.device_id.0));
         fs::DirBuilder::new().mode(fsutil::DIR_MODE).create(&folder)?;
-        for a in &aside {
+        let mut handed = Vec::new();
+        for HandedOver { file: a, .. } in plan {
             let dir = match a.kind {
                 SetAsideKind::Application => self.dir.join(ENVELOPES),
                 SetAsideKind::Draft => self.dir.join(DRAFTS),
@@ -89,20 +116,28 @@ impl Vault {
             copy_durably(&from, &folder.join(&a.name))?;
             fsutil::sync_dir(&folder)?;
             self.record(now, "handed-over", &a.name)?;
-            if a.kind == SetAsideKind::Application {
-                self.write_off(&a.name, now)?;
+            // Judged again now, as the record and removal go together.
+            let written_off = self.written_off_by(&a)?;
+            if let Some(id) = &written_off {
+                self.record(now, "written-off", id)?;
+                self.index.remove(id.as_bytes())?;
+                self.flush()?;
             }
             remove(&from)?;
+            handed.push(HandedOver { file: a, written_off });
         }
         fsutil::sync_dir(to)?;
-        Ok((Some(folder), aside))
+        Ok((Some(folder), handed))
     }
 
-    /// The application whose envelope file was kept aside as `name` (`FILE.damaged`), still
-    /// sealed on the unit and with no file in its place: recorded, then its entry removed, so
-    /// that nothing waits for it any more.
-    fn write_off(&mut self, name: &str, now: i64) -> Result<(), VaultError> {
-        let Some(file) = name.strip_suffix(".damaged") else { return Ok(()) };
+    /// The application whose envelope file was kept aside as `a` (`FILE.damaged`), still
+    /// sealed on the unit and with no file in its place: its hand-over writes it off, so that
+    /// nothing waits for it any more.
+    fn written_off_by(&self, a: &SetAside) -> Result<Option<String>, VaultError> {
+        if a.kind != SetAsideKind::Application {
+            return Ok(None);
+        }
+        let Some(file) = a.name.strip_suffix(".damaged") else { return Ok(None) };
         for e in self.outbox()? {
             let Some(app) = doorstep_envelope::ApplicationId::parse(&e.application_id) else { continue };
             // Its file's name as the vault finds it (an earlier version's entries name none).
@@ -110,11 +145,9 @@ impl Vault {
             let named = path.file_name().is_some_and(|n| n.to_string_lossy() == file);
             let sealed = matches!(e.state, OutboxState::Sealed | OutboxState::Uploading);
             if named && sealed && !path.exists() {
-                self.record(now, "written-off", &e.application_id)?;
-                self.index.remove(e.application_id.as_bytes())?;
-                self.flush()?;
+                return Ok(Some(e.application_id));
             }
         }
-        Ok(())
+        Ok(None)
     }
 }

@@ -60,6 +60,7 @@ pub use appointments::ServedNotice;
 pub use audit::{AuditEntry, ChainError, verify_chain};
 pub use crypto::KdfParams;
 pub use feedback::FeedbackEntry;
+pub use handover::HandedOver;
 pub use keyslots::Role;
 pub use outbox::{OutboxError, OutboxEvent, OutboxState};
 pub use pin::{PIN_DIGITS, PinError};

@@ -70,6 +70,7 @@ fn a_supervisor_hands_over_the_files_kept_aside() {
     let absent = out.path().join("usb-not-mounted");
     let refused = s.hand_over_set_aside(&absent, NOW + 20);
     assert!(matches!(refused, Err(VaultError::NotAllowed(_))), "{refused:?}");
+    assert!(matches!(s.hand_over_plan(&absent), Err(VaultError::NotAllowed(_))), "a plan is refused alike");
     assert!(!absent.exists());
     assert_eq!(s.set_aside().unwrap().len(), 1, "nothing moved by a refusal");
 
@@ -79,14 +80,21 @@ fn a_supervisor_hands_over_the_files_kept_aside() {
     let index = d.path().join("index.damaged-7");
     fs::create_dir_all(index.join("blobs")).unwrap();
     fs::write(index.join("blobs").join("b1"), b"old index").unwrap();
+    let name = format!("{file}.damaged");
+    let app = |name: String, off: Option<&String>| HandedOver {
+        file: SetAside { kind: SetAsideKind::Application, name },
+        written_off: off.cloned(),
+    };
+    let old_index =
+        HandedOver { file: SetAside { kind: SetAsideKind::Index, name: "index.damaged-7".into() }, written_off: None };
+    let mut want = vec![app(name.clone(), Some(&ids[0])), app(format!("{good}.damaged"), None), old_index];
+    want.sort_by(|a, b| a.file.cmp(&b.file));
+    // The plan says the same, and changes nothing.
+    assert_eq!(s.hand_over_plan(&to).unwrap(), want);
+    assert_eq!(s.set_aside().unwrap().len(), 3);
     let (folder, handed) = s.hand_over_set_aside(&to, NOW + 30).unwrap();
     let folder = folder.expect("a folder of its own");
     assert_eq!(folder, to.join(format!("{}-{}", s.device_id(), NOW + 30)));
-    let name = format!("{file}.damaged");
-    let app = |name: String| SetAside { kind: SetAsideKind::Application, name };
-    let old_index = SetAside { kind: SetAsideKind::Index, name: "index.damaged-7".into() };
-    let mut want = vec![app(name.clone()), app(format!("{good}.damaged")), old_index];
-    want.sort();
     assert_eq!(handed, want);
     assert_eq!(fs::read(folder.join("index.damaged-7").join("blobs").join("b1")).unwrap(), b"old index");
     assert!(!index.exists());
@@ -172,6 +180,12 @@ fn an_application_at_the_hub_whose_file_went_bad_still_waits_for_a_decision() {
     assert_eq!(s.recovery().damaged_files.len(), 1);
     // Kept aside at the unlock, before the erase could keep its summary.
     assert!(matches!(s.review(&kept_aside), Err(VaultError::Corrupt(_))));
+    // Its hand-over would not write it off: the hub has it, and it waits for a decision.
+    let plan = s.hand_over_plan(&std::env::temp_dir()).unwrap();
+    assert_eq!(
+        plan.iter().map(|h| (h.file.kind, h.written_off.as_deref())).collect::<Vec<_>>(),
+        [(SetAsideKind::Application, None)]
+    );
     s.batch_decided(std::slice::from_ref(&decided), NOW).unwrap();
     cut(&sealed[0]);
     cut(&sealed[2]);
