@@ -114,7 +114,7 @@ impl Vault {
     /// Brings the draft index in line with the files: files without an entry are indexed
     /// again, entries without a file dropped, and files that do not decrypt kept aside.
     /// Drafts an earlier version kept inside sled become files first.
-    pub(crate) fn reconcile_drafts(&mut self) -> Result<(), VaultError> {
+    pub(crate) fn reconcile_drafts(&mut self, now: i64) -> Result<(), VaultError> {
         let legacy = self.db.open_tree("drafts")?;
         for item in legacy.iter() {
             let (k, v) = item?;
@@ -151,10 +151,7 @@ impl Vault {
                 }
                 Err(VaultError::Corrupt(_)) => {
                     let path = self.dir.join(DRAFTS).join(&name);
-                    let aside = path.with_extension("draft.damaged");
-                    fs::rename(&path, &aside)?;
-                    fsutil::sync_dir(&self.dir.join(DRAFTS))?;
-                    self.recovery.damaged_files.push(aside);
+                    self.keep_aside(&path, path.with_extension("draft.damaged"), now)?;
                 }
                 // An I/O error: left as it is, and named.
                 Err(VaultError::Io(_)) => self.recovery.unreadable_files.push(self.dir.join(DRAFTS).join(&name)),

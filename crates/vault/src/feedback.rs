@@ -135,7 +135,7 @@ impl Vault {
     /// (kept, never deleted or sent) and reported in the recovery, as a damaged application or
     /// draft is. One that decrypts but does not parse (written by a newer version, then rolled
     /// back) and one whose read fails (EIO) are left in place, named at each sync.
-    pub(crate) fn reconcile_feedback(&mut self) -> Result<(), VaultError> {
+    pub(crate) fn reconcile_feedback(&mut self, now: i64) -> Result<(), VaultError> {
         let (_, unreadable) = self.all_kept()?;
         let dir = self.dir.join(FEEDBACK);
         for name in unreadable {
@@ -152,10 +152,7 @@ impl Vault {
                 Err(_) => false,
             };
             if damaged {
-                let aside = dir.join(format!("{name}.damaged"));
-                fs::rename(dir.join(&name), &aside)?;
-                fsutil::sync_dir(&dir)?;
-                self.recovery.damaged_files.push(aside);
+                self.keep_aside(&dir.join(&name), dir.join(format!("{name}.damaged")), now)?;
             }
         }
         Ok(())

@@ -210,8 +210,8 @@ impl Vault {
             _lock: lock,
         };
         vault.reconcile(now_unix, &scan.entries)?;
-        let quarantined = vault.recovery.quarantined.clone();
-        for aside in vault.recovery.damaged_files.clone().into_iter().chain(quarantined) {
+        // Files were recorded as they were kept aside; an index, before the log was open.
+        if let Some(aside) = vault.recovery.quarantined.clone() {
             let name = aside.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             vault.record(now_unix, "set-aside", &name)?;
         }

@@ -70,7 +70,7 @@ impl Vault {
             let mut path = file?.path();
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_string();
             if ext == SLOT_EXT {
-                match self.settle_slot(&path)? {
+                match self.settle_slot(&path, now)? {
                     Some(sealed) => path = sealed,
                     None => continue,
                 }
@@ -100,10 +100,7 @@ impl Vault {
             let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let Ok((sidecar, env)) = parsed else {
                 // Kept, never deleted: renamed so it is not mistaken for a good one, and reported.
-                let aside = path.with_extension("env.damaged");
-                fs::rename(&path, &aside)?;
-                fsutil::sync_dir(&envelopes)?;
-                self.recovery.damaged_files.push(aside);
+                self.keep_aside(&path, path.with_extension("env.damaged"), now)?;
                 continue;
             };
             let id = env.application_id();
@@ -155,8 +152,8 @@ impl Vault {
                 sealed_visits.push(entry.visit_id.clone());
             }
         }
-        self.reconcile_drafts()?;
-        self.reconcile_feedback()?;
+        self.reconcile_drafts(now)?;
+        self.reconcile_feedback(now)?;
         for visit in self.draft_visits()? {
             if sealed_visits.contains(&visit) {
                 self.erase_draft(&visit)?;
@@ -183,7 +180,7 @@ impl Vault {
     ///   draft was never erased. The slot is emptied and reused, unless its sidecar can be
     ///   read and names a visit with no draft left: then nothing else holds those bytes, so
     ///   the file is kept aside as damaged and reported.
-    fn settle_slot(&mut self, path: &Path) -> Result<Option<PathBuf>, VaultError> {
+    fn settle_slot(&mut self, path: &Path, now: i64) -> Result<Option<PathBuf>, VaultError> {
         let bytes = match fs::read(path) {
             Ok(bytes) => bytes,
             // Left as it is (not reused) and named.
@@ -209,15 +206,27 @@ impl Vault {
             None => false,
         };
         if orphan {
-            let aside = path.with_extension("env.damaged");
-            fs::rename(path, &aside)?;
-            fsutil::sync_dir(&dir)?;
-            self.recovery.damaged_files.push(aside);
+            self.keep_aside(path, path.with_extension("env.damaged"), now)?;
             return Ok(None);
         }
         fsutil::write_into(path, &[])?;
         self.pool().push(path.to_path_buf());
         self.recovery.interrupted_seals += 1;
         Ok(None)
+    }
+
+    /// Keeps the damaged file at `path` aside as `aside`: renamed, never deleted, so it is not
+    /// mistaken for a good one, and reported. Recorded in the audit log (`set-aside`) before
+    /// the rename, so a stop right after it cannot lose the record; a stop before it leaves the
+    /// file to be found, and recorded again, at the next opening.
+    pub(crate) fn keep_aside(&mut self, path: &Path, aside: PathBuf, now: i64) -> Result<(), VaultError> {
+        let name = aside.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        self.record(now, "set-aside", &name)?;
+        fs::rename(path, &aside)?;
+        if let Some(dir) = aside.parent() {
+            fsutil::sync_dir(dir)?;
+        }
+        self.recovery.damaged_files.push(aside);
+        Ok(())
     }
 }
