@@ -234,7 +234,7 @@ fn init(dir: &Path, args: InitArgs, config: &Config) -> anyhow::Result<ExitCode>
         },
     )?;
     println!("vault created in {} for {user} on device {device_id}", dir.display());
-    hub_line(role, &hex::encode(key.to_bytes()));
+    hub_line(role, &user, &hex::encode(key.to_bytes()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -288,17 +288,17 @@ fn add_user(dir: &Path, args: AddUserArgs, config: &Config) -> anyhow::Result<Ex
         Vault::unlock(dir, &args.new_user, &pin, now_unix(), VaultConfig { reserve_bytes: config.reserve_bytes() })?;
     println!("{} enrolled as {:?}", args.new_user, role);
     let key = hex::encode(added.user_public_key().to_bytes());
-    hub_line(role, &key);
+    hub_line(role, &args.new_user, &key);
     Ok(ExitCode::SUCCESS)
 }
 
 /// The user's public key and the line that enrols it at the hub, which takes nothing the
-/// user seals or signs until then (SECURITY R24).
-fn hub_line(role: Role, key: &str) {
+/// user seals or signs until then (SECURITY R24); an officer's key is enrolled as theirs.
+fn hub_line(role: Role, user: &str, key: &str) {
     println!("public key: {key}");
     match role {
         Role::Supervisor => println!("at the hub: doorstep-hub add-supervisor {key}"),
-        Role::Officer => println!("at the hub: doorstep-hub add-officer {key}"),
+        Role::Officer => println!("at the hub: doorstep-hub add-officer {key} --id {user}"),
     }
 }
 

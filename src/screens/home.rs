@@ -496,7 +496,7 @@ mod tests {
     /// only when nothing else held the sync back, and never counted as the hub's.
     #[test]
     fn the_sync_line_counts_what_each_side_holds_back() {
-        let refusal = crate::shift::HubRefusal { code: "revoked-device".into(), key: None };
+        let refusal = crate::shift::HubRefusal { code: "revoked-device".into(), key: None, officer: None };
         let view = |last: Outcome, pending: usize| SyncView { pending, last: Some(last), ..SyncView::default() };
         let refused = |n: usize| {
             Tr::message(

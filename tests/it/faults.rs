@@ -157,7 +157,10 @@ fn each_application_reaches_the_hub_exactly_once_whatever_the_network_does() {
     let via_proxy = doorstep_sync::bundle::Bundle { hub_url: url.clone(), ..bundle.clone() };
     vault.bind_hub(&via_proxy.anchor_digest(), 1_790_000_000).unwrap();
     // The hub takes envelopes only from officers it has enrolled (SECURITY R24).
-    pki::Hub::open(&hub.dir).unwrap().add_officer(&hex::encode(vault.user_public_key().to_bytes())).unwrap();
+    pki::Hub::open(&hub.dir)
+        .unwrap()
+        .add_officer(&hex::encode(vault.user_public_key().to_bytes()), "officer-test")
+        .unwrap();
 
     let mut rng = common::Dice(0xC0FFEE);
     let mut sent: Vec<(String, Vec<u8>)> = Vec::new();

@@ -47,11 +47,15 @@ fn a_complaint_goes_sealed_to_the_bureau_and_its_answer_comes_back() {
     // At the hub: one, sealed (its words are not in the hub's files); the back office answers.
     let admin = AdminClient::connect(&hub.dir).expect("the serving hub's admin socket");
     let mut listed = Vec::new();
-    run(&admin, FeedbackCommand::List { device: None, json: true, key: None }, doorstep::settings::now(), &mut listed)
-        .unwrap();
+    // Opened with the bureau's key: its sealed officer is the one the signing key was enrolled for.
+    let trusted = doorstep_hub::pki::Hub::open(&hub.dir).unwrap().config.trusted().unwrap();
+    let key = doorstep_hub::pki::bureau_dir(&hub.dir).join("bureau.key");
+    let list = FeedbackCommand::List { device: None, json: true, key: Some(key) };
+    run(&admin, list, doorstep::settings::now(), &trusted, &mut listed).unwrap();
     let listed: serde_json::Value = serde_json::from_slice(&listed).unwrap();
     let id = listed[0]["id"].as_str().expect("one feedback at the hub").to_string();
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    assert_eq!(listed[0]["content"]["officer"], "officer-test", "{listed}");
     let mut held = Vec::new();
     for entry in walk(&hub.dir) {
         held.extend(std::fs::read(entry).unwrap_or_default());
@@ -59,7 +63,7 @@ fn a_complaint_goes_sealed_to_the_bureau_and_its_answer_comes_back() {
     let words = "等候时告知不清楚".as_bytes();
     assert!(!held.windows(words.len()).any(|w| w == words), "the hub holds the words sealed only");
     let answer = FeedbackCommand::Answer { id, text: "已致电说明，改进告知流程".into(), by: None };
-    run(&admin, answer, doorstep::settings::now(), &mut Vec::new()).unwrap();
+    run(&admin, answer, doorstep::settings::now(), &trusted, &mut Vec::new()).unwrap();
 
     // The unit hears the answer at its next sync.
     let outcome = drive(
@@ -87,8 +91,9 @@ fn a_feedback_the_hub_refuses_says_why_and_goes_once_mended() {
     let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
     let mut steps = vec![tap("民警 officer-two")];
     steps.extend("135791".chars().map(|c| tap(&c.to_string())));
-    let refusal =
-        format!("中心拒收：封存它的民警，其签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other}");
+    let refusal = format!(
+        "中心拒收：封存它的民警，其签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other} --id 该民警的编号"
+    );
     steps.extend([
         tap("解锁"),
         wait("开始上门受理"),
@@ -108,7 +113,7 @@ fn a_feedback_the_hub_refuses_says_why_and_goes_once_mended() {
     assert!(outcome.is_ok(), "{outcome:?}");
 
     // The hub enrols the officer: the next sync (on coming home) sends it.
-    doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_officer(&other).unwrap();
+    doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_officer(&other, "officer-two").unwrap();
     let outcome =
         drive(&mut app, vec![tap("返回"), wait("开始上门受理"), tap("表扬、意见与投诉"), wait_long("已送达")]);
     assert!(outcome.is_ok(), "{outcome:?}");

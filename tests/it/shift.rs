@@ -178,7 +178,7 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
     steps.extend([
         tap("解锁"),
         wait_long(&format!(
-            "同步：1 份申请未被接收。中心拒收：封存它的民警，其签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other}"
+            "同步：1 份申请未被接收。中心拒收：封存它的民警，其签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other} --id officer-two"
         )),
     ]);
     let receipts = tmp.join("receipts");
@@ -209,7 +209,7 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
         // Nothing released, and why: the one refused named in its row, with the line to run.
         wait_long("1 件申请未能上传，因此未放行；其中 1 件被中心拒收"),
         wait(&format!(
-            "中心拒收：封存它的民警，其签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other}"
+            "中心拒收：封存它的民警，其签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other} --id officer-two"
         )),
         tap("未上传"),
         tap("更改"),
@@ -241,7 +241,7 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
 
     // The hub enrols the officer: the next release sends it and decides it.
     let mut pki = doorstep_hub::pki::Hub::open(&hub.dir).unwrap();
-    pki.add_officer(&other).unwrap();
+    pki.add_officer(&other, "officer-two").unwrap();
     let outcome = drive(
         &mut app,
         vec![

@@ -130,8 +130,8 @@ pub(crate) fn hub_and_vault_as(tmp: &Path, device: &str) -> (pki::Hub, std::path
     let officer = unlocked(&vault).user_public_key();
     let key = hex::encode(officer.to_bytes());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(&format!("at the hub: doorstep-hub add-officer {key}\n")), "{stdout}");
-    hub.add_officer(&key).unwrap();
+    assert!(stdout.contains(&format!("at the hub: doorstep-hub add-officer {key} --id officer-test\n")), "{stdout}");
+    hub.add_officer(&key, "officer-test").unwrap();
     (hub, vault)
 }
 
@@ -164,8 +164,8 @@ fn add_user(v: &str, user: &str, role: &str, (by, by_pin): (&str, &str), pin: &s
     );
     assert!(out.status.success(), "{}", text(&out));
     let said = text(&out);
-    let key = said.split(&format!("doorstep-hub add-{role} ")).nth(1).expect("the key to give the hub");
-    key.trim().to_string()
+    let line = said.split(&format!("doorstep-hub add-{role} ")).nth(1).expect("the key to give the hub");
+    line.split_whitespace().next().unwrap_or_default().to_string()
 }
 
 /// A demo hub serving on a free port, and the demo unit `device`'s vault in `tmp`, enrolled and
@@ -394,7 +394,7 @@ fn a_held_application_waits_for_the_next_batch() {
     for id in [&refused, &refused_too] {
         assert!(said.contains(&format!("{id}: the hub refused (422 officer-key)")), "{said}");
     }
-    assert!(said.contains(&format!("doorstep-hub add-officer {other}")), "{said}");
+    assert!(said.contains(&format!("doorstep-hub add-officer {other} --id officer-two)")), "{said}");
     assert!(said.contains("--hold ID"), "{said}");
 
     // What cannot be held is refused before anything is sent.
@@ -435,7 +435,7 @@ fn a_held_application_waits_for_the_next_batch() {
 
     // The hub enrols the officer: the next batch takes it, at once after the last.
     let mut pki = pki::Hub::open(&hub.dir).unwrap();
-    pki.add_officer(&other).unwrap();
+    pki.add_officer(&other, "officer-two").unwrap();
     let out = batch(&[]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("2 approved, 0 returned"), "{}", text(&out));

@@ -75,7 +75,7 @@ fn main() {
     let bundles: Vec<Bundle> =
         (0..TABLETS).map(|i| common::bundle(&hub, &format!("bench-{i}"), Validity::days(1))).collect();
     for i in 0..TABLETS {
-        common::enroll_officer(&hub, &common::officer_key(i));
+        common::enroll_officer(&hub, &common::officer_key(i), "officer-test");
     }
     let work: Vec<Vec<SealedEnvelope>> =
         bundles.iter().enumerate().map(|(i, b)| common::envelopes(b, i, per_tablet, |_| SIZE)).collect();

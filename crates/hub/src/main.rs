@@ -73,10 +73,16 @@ enum Command {
     /// Trust a supervisor's key (64 hex characters) for batch manifests; bundles written from
     /// now on carry it.
     AddSupervisor { key: String },
-    /// Enroll an officer's key (64 hex characters, as `doorstep vault add-user` prints it):
-    /// envelopes signed by an officer key the hub has not enrolled are refused. A serving hub
-    /// takes it from its next envelope.
-    AddOfficer { key: String },
+    /// Enroll an officer's key (64 hex characters) for that officer, as `doorstep vault
+    /// add-user` prints the line: envelopes and feedback signed by an officer key the hub has
+    /// not enrolled, or naming another officer than the key's, are refused. A serving hub takes
+    /// it from its next envelope.
+    AddOfficer {
+        key: String,
+        /// The officer's id on the units (`doorstep vault add-user` names it).
+        #[arg(long)]
+        id: String,
+    },
     /// Serve the API until stopped.
     Serve {
         /// Listen here instead of hub.toml's `listen`: for a second hub process on this
@@ -350,10 +356,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             hub.add_supervisor(&key)?;
             println!("the hub now takes manifests signed by {key}");
         }
-        Command::AddOfficer { key } => {
+        Command::AddOfficer { key, id } => {
             let mut hub = Hub::open(&cli.hub)?;
-            hub.add_officer(&key)?;
-            println!("the hub now takes envelopes signed by officer key {key}");
+            hub.add_officer(&key, &id)?;
+            println!("the hub now takes envelopes and feedback of officer {id} signed by key {key}");
         }
         Command::Export { approved: _, key, out } => {
             let hub = Hub::open(&cli.hub)?;
@@ -401,7 +407,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let hub = Hub::open(&cli.hub)?;
             let office = records(&hub)?;
             let mut out = std::io::stdout().lock();
-            doorstep_hub::feedback::cli::run(office.as_ref(), command, time::OffsetDateTime::now_utc(), &mut out)?;
+            let trusted = hub.config.trusted()?;
+            let now = time::OffsetDateTime::now_utc();
+            doorstep_hub::feedback::cli::run(office.as_ref(), command, now, &trusted, &mut out)?;
         }
         Command::RebuildIndex => {
             if Location::parse(Hub::open(&cli.hub)?.config.store.as_deref())? != Location::Embedded {

@@ -93,7 +93,7 @@ fn hub_with(d: &std::path::Path, limits: Limits) -> (Hub, Bundle, Vec<SealedEnve
     hub.config.limits = limits;
     std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&hub.config).unwrap()).unwrap();
     let b = common::bundle(&hub, "tablet-0", Validity::days(1));
-    common::enroll_officer(&hub, &common::officer_key(0));
+    common::enroll_officer(&hub, &common::officer_key(0), "officer-test");
     let envs = common::envelopes(&b, 0, 3, |_| 150_000);
     (pki::Hub::open(&hub.dir).unwrap(), b, envs)
 }

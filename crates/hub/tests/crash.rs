@@ -38,7 +38,7 @@ fn a_hub_killed_mid_upload_keeps_every_envelope_it_gave_a_receipt_for() {
     let tablets: Vec<_> = (0..TABLETS)
         .map(|t| {
             let b = common::bundle(&hub, &format!("tablet-{t}"), Validity::days(1));
-            common::enroll_officer(&hub, &common::officer_key(t));
+            common::enroll_officer(&hub, &common::officer_key(t), "officer-test");
             // Sizes from 4 KB to 400 KB, so some go up in several chunks.
             let envs: Vec<SealedEnvelope> = common::envelopes(&b, t, per_tablet, |n| 4_000 + (n % 40) * 10_000);
             (b, envs)

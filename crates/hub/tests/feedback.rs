@@ -67,9 +67,11 @@ fn sealed(b: &Bundle, tablet: u8, n: u8, text: &str) -> (String, Vec<u8>) {
     (id.to_string(), seal_feedback(&content, &ctx, &mut rand::rng()).unwrap().to_bytes())
 }
 
-fn office(store: &dyn FeedbackBox, command: FeedbackCommand) -> Result<String, FeedbackOfficeError> {
+/// The back office's command on `hub`'s feedback, with the officers `hub.toml` enrolls now.
+fn office(store: &dyn FeedbackBox, hub: &pki::Hub, command: FeedbackCommand) -> Result<String, FeedbackOfficeError> {
     let mut out = Vec::new();
-    run(store, command, NOW, &mut out)?;
+    let trusted = pki::Hub::open(&hub.dir).unwrap().config.trusted().unwrap();
+    run(store, command, NOW, &trusted, &mut out)?;
     Ok(String::from_utf8(out).unwrap())
 }
 
@@ -94,8 +96,8 @@ fn feedback_is_kept_sealed_answered_by_core_rules_and_read_only_by_its_tablet() 
     let hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0");
     let (a, b) =
         (common::bundle(&hub, "tablet-a", Validity::days(1)), common::bundle(&hub, "tablet-b", Validity::days(1)));
-    common::enroll_officer(&hub, &common::officer_key(0));
-    common::enroll_officer(&hub, &common::officer_key(1));
+    common::enroll_officer(&hub, &common::officer_key(0), "officer-test");
+    common::enroll_officer(&hub, &common::officer_key(1), "officer-test");
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
     let port = running.addr.port();
     let (mut ca, mut cb) = (client(&a, port), client(&b, port));
@@ -149,7 +151,7 @@ fn feedback_is_kept_sealed_answered_by_core_rules_and_read_only_by_its_tablet() 
 
     // The back office, through the serving hub's admin socket, by core's rules.
     let admin = AdminClient::connect(&hub.dir).expect("the serving hub's admin socket");
-    let listed = office(&admin, FeedbackCommand::List { device: None, json: false, key: None }).unwrap();
+    let listed = office(&admin, &hub, FeedbackCommand::List { device: None, json: false, key: None }).unwrap();
     assert_eq!(listed.lines().count(), 4, "{listed}");
     assert!(!listed.contains(TEXT), "no text without the key");
     let ack = || FeedbackCommand::Acknowledge { id: a1.clone(), by: None };
@@ -174,14 +176,14 @@ fn feedback_is_kept_sealed_answered_by_core_rules_and_read_only_by_its_tablet() 
         (close(&b1, "已转窗口办理"), None),
     ];
     for (i, (command, want)) in steps.into_iter().enumerate() {
-        assert_eq!(rule(office(&admin, command)), want, "step {i}");
+        assert_eq!(rule(office(&admin, &hub, command)), want, "step {i}");
     }
     assert!(matches!(
-        office(&admin, FeedbackCommand::Acknowledge { id: "0190f0c48a2b70008000000000000009".into(), by: None }),
+        office(&admin, &hub, FeedbackCommand::Acknowledge { id: "0190f0c48a2b70008000000000000009".into(), by: None }),
         Err(FeedbackOfficeError::NoSuchFeedback(_))
     ));
     assert!(matches!(
-        office(&admin, FeedbackCommand::Acknowledge { id: "../x".into(), by: None }),
+        office(&admin, &hub, FeedbackCommand::Acknowledge { id: "../x".into(), by: None }),
         Err(FeedbackOfficeError::BadId(_))
     ));
 
@@ -195,18 +197,42 @@ fn feedback_is_kept_sealed_answered_by_core_rules_and_read_only_by_its_tablet() 
 
     // With the bureau's key, in this process, the back office reads the text and contact.
     let key = pki::bureau_dir(&hub.dir).join("bureau.key");
-    let opened =
-        office(&admin, FeedbackCommand::List { device: Some("tablet-a".into()), json: true, key: Some(key) }).unwrap();
+    let opened = office(
+        &admin,
+        &hub,
+        FeedbackCommand::List { device: Some("tablet-a".into()), json: true, key: Some(key.clone()) },
+    )
+    .unwrap();
     let v: serde_json::Value = serde_json::from_str(&opened).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 2);
     assert_eq!(v[0]["content"]["text"], TEXT);
     assert_eq!(v[0]["content"]["contact_phone"], "+8613800138000");
     assert_eq!(v[0]["state"]["state"], "closed");
+    // Its officer is sealed: the back office checks it against whose the key was enrolled as.
+    let mut edited = pki::Hub::open(&hub.dir).unwrap();
+    let officer = hex::encode(common::officer_key(0).verifying_key().to_bytes());
+    edited.config.officer_ids.insert(officer.clone(), "officer-other".into());
+    std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&edited.config).unwrap()).unwrap();
+    let listed = office(
+        &admin,
+        &hub,
+        FeedbackCommand::List { device: Some("tablet-a".into()), json: true, key: Some(key.clone()) },
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert!(v[0].get("content").is_none(), "{v}");
+    let why = v[0]["unopened"].as_str().unwrap_or_default();
+    assert!(
+        why.contains(r#"names officer "officer-test", but its signing key is enrolled for officer "officer-other""#),
+        "{why}"
+    );
+    edited.config.officer_ids.insert(officer, "officer-test".into());
+    std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&edited.config).unwrap()).unwrap();
     // A wrong key opens nothing and says so, row by row: every feedback is still listed (one
     // that does not open never hides the others).
     let wrong = d.path().join("wrong.key");
     std::fs::write(&wrong, hex::encode([7u8; 32])).unwrap();
-    let listed = office(&admin, FeedbackCommand::List { device: None, json: true, key: Some(wrong) }).unwrap();
+    let listed = office(&admin, &hub, FeedbackCommand::List { device: None, json: true, key: Some(wrong) }).unwrap();
     let v: serde_json::Value = serde_json::from_str(&listed).unwrap();
     let rows = v.as_array().unwrap();
     assert!(rows.len() >= 2);

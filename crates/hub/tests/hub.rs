@@ -42,7 +42,7 @@ impl Tablet {
     fn new(hub: &Hub, b: &Bundle, seed: u8) -> Tablet {
         let bureau = BureauPublicKey::from_bytes(&hex::decode(&b.bureau_public_key).unwrap()).unwrap();
         let officer_key = signing_key_from_seed(&[seed.wrapping_add(100); 32]);
-        common::enroll_officer(hub, &officer_key);
+        common::enroll_officer(hub, &officer_key, "officer-test");
         Tablet {
             device: b.device.clone(),
             bureau,

@@ -25,13 +25,18 @@ fn client(b: &Bundle, port: u16) -> HubClient {
 
 /// Seals application `n` as `device_id` with tablet `keys`' device and officer keys.
 fn seal_as(b: &Bundle, device_id: &str, keys: usize, n: u64, counter: u64) -> SealedEnvelope {
+    seal_naming(b, device_id, keys, n, counter, "officer-test")
+}
+
+/// [`seal_as`], naming officer `officer` in the envelope.
+fn seal_naming(b: &Bundle, device_id: &str, keys: usize, n: u64, counter: u64, officer: &str) -> SealedEnvelope {
     let id = ApplicationId::new_v7(1_790_000_000_000 + n, [n as u8; 10]);
-    let record = common::record(id, format!("TEST-{n}"), vec![0x42; 30_000], device_id, "officer-test");
+    let record = common::record(id, format!("TEST-{n}"), vec![0x42; 30_000], device_id, officer);
     let ctx = SealContext {
         bureau: &b.bureau_key().unwrap(),
         device_id: &DeviceId(device_id.into()),
         device_key: &signing_key_from_seed(&[keys as u8 + 1; 32]),
-        officer_id: "officer-test",
+        officer_id: officer,
         officer_key: &common::officer_key(keys),
         device_counter: counter,
         sealed_at_unix: 1_790_000_600,
@@ -66,8 +71,8 @@ fn a_tablet_cannot_upload_as_read_or_resume_another_tablet_r24() {
     let hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0");
     let (a, b) =
         (common::bundle(&hub, "tablet-a", Validity::days(1)), common::bundle(&hub, "tablet-b", Validity::days(1)));
-    common::enroll_officer(&hub, &common::officer_key(0));
-    common::enroll_officer(&hub, &common::officer_key(1));
+    common::enroll_officer(&hub, &common::officer_key(0), "officer-test");
+    common::enroll_officer(&hub, &common::officer_key(1), "officer-test");
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
     let port = running.addr.port();
     let (mut ca, mut cb) = (client(&a, port), client(&b, port));
@@ -164,7 +169,7 @@ fn an_envelope_from_an_officer_the_hub_has_not_enrolled_is_refused_until_add_off
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
         .arg("--hub")
         .arg(&hub.dir)
-        .args(["add-officer", &key])
+        .args(["add-officer", &key, "--id", "officer-test"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -175,11 +180,56 @@ fn an_envelope_from_an_officer_the_hub_has_not_enrolled_is_refused_until_add_off
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
         .arg("--hub")
         .arg(&hub.dir)
-        .args(["add-officer", "00"])
+        .args(["add-officer", "00", "--id", "officer-test"])
         .output()
         .unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("officer key"));
     assert_eq!(pki::Hub::open(&hub.dir).unwrap().config.officers, vec![key]);
+    drop(running);
+}
+
+/// An officer's key is enrolled as that officer's: an envelope signed with it that names
+/// another officer is refused (`officer-id`), as is enrolling it again for another; a key an
+/// earlier version enrolled without an id still signs for whoever it names.
+#[test]
+fn an_officer_key_signs_only_for_the_officer_it_was_enrolled_for_r24() {
+    let d = tempfile::tempdir().unwrap();
+    let hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0");
+    let a = common::bundle(&hub, "tablet-a", Validity::days(1));
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let mut c = client(&a, running.addr.port());
+    let key = hex::encode(common::officer_key(0).verifying_key().to_bytes());
+    let add = |key: &str, id: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
+            .arg("--hub")
+            .arg(&hub.dir)
+            .args(["add-officer", key, "--id", id])
+            .output()
+            .unwrap()
+    };
+    assert!(add(&key, "officer-test").status.success());
+    let posing = seal_naming(&a, "tablet-a", 0, 1, 1, "officer-other");
+    assert_eq!(refused(upload(&mut c, &posing)), (422, "officer-id".into()));
+    let own = seal_naming(&a, "tablet-a", 0, 2, 2, "officer-test");
+    assert_eq!(upload(&mut c, &own).unwrap().application_id, own.application_id());
+    // The key cannot be enrolled again for someone else; for its own officer again, harmless.
+    let again = add(&key, "officer-other");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already enrolled for officer \"officer-test\""));
+    assert!(add(&key, "officer-test").status.success());
+    assert!(!add(&key, "has space").status.success(), "not an officer's id");
+    let config = pki::Hub::open(&hub.dir).unwrap().config;
+    assert_eq!(config.officers, vec![key.clone()]);
+    assert_eq!(config.officer_ids.get(&key).map(String::as_str), Some("officer-test"));
+    // A key enrolled by an earlier version (in `officers`, with no id) signs for whoever it names.
+    let legacy = hex::encode(common::officer_key(1).verifying_key().to_bytes());
+    let mut hub = pki::Hub::open(&hub.dir).unwrap();
+    hub.config.officers.push(legacy);
+    std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&hub.config).unwrap()).unwrap();
+    let b = common::bundle(&hub, "tablet-b", Validity::days(1));
+    let mut cb = client(&b, running.addr.port());
+    let named = seal_naming(&b, "tablet-b", 1, 3, 1, "officer-other");
+    assert_eq!(upload(&mut cb, &named).unwrap().application_id, named.application_id());
     drop(running);
 }
 
@@ -190,7 +240,7 @@ fn an_envelope_from_an_officer_the_hub_has_not_enrolled_is_refused_until_add_off
 fn only_a_demo_hub_enrolls_a_demo_unit_or_takes_its_envelopes() {
     let d = tempfile::tempdir().unwrap();
     let mut hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:0");
-    common::enroll_officer(&hub, &common::officer_key(0));
+    common::enroll_officer(&hub, &common::officer_key(0), "officer-test");
     match hub.enroll("demo-tablet", Validity::days(1)) {
         Err(pki::PkiError::DemoDevice(name)) => assert_eq!(name, "demo-tablet"),
         other => panic!("a real hub enrolled a demo unit: {other:?}"),

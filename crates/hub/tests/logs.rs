@@ -40,7 +40,7 @@ fn tablet_session(hub: &pki::Hub, b: &pki::Bundle) {
         Err(SyncError::Refused { status: 422, code, .. }) => assert_eq!(code, "officer-key"),
         other => panic!("expected officer-key, got {other:?}"),
     }
-    common::enroll_officer(hub, &common::officer_key(0));
+    common::enroll_officer(hub, &common::officer_key(0), "officer-test");
     for e in &envs {
         upload(&mut c, e).unwrap();
     }

@@ -43,7 +43,7 @@ fn every_file_and_folder_of_the_hub_is_its_owners_only() {
     let key = doorstep_envelope::signing_key_from_seed(&[5; 32]);
     hub.add_supervisor(&hex::encode(key.verifying_key().to_bytes())).unwrap();
     let b = common::bundle(&hub, "tablet-0", Validity::days(1));
-    common::enroll_officer(&hub, &common::officer_key(0));
+    common::enroll_officer(&hub, &common::officer_key(0), "officer-test");
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
     let mut c =
         HubClient::new(&format!("https://localhost:{}", running.addr.port()), b.client_config().unwrap()).unwrap();

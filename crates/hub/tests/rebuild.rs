@@ -37,7 +37,7 @@ fn a_deleted_index_is_rebuilt_and_export_gives_every_envelope_with_its_verdict_r
     let supervisor = signing_key_from_seed(&[42; 32]);
     hub.add_supervisor(&hex::encode(supervisor.verifying_key().to_bytes())).unwrap();
     let b = common::bundle(&hub, "tablet-0", Validity::days(1));
-    common::enroll_officer(&hub, &common::officer_key(0));
+    common::enroll_officer(&hub, &common::officer_key(0), "officer-test");
     // Six envelopes, some in several chunks.
     let envs = common::envelopes(&b, 0, 6, |n| 20_000 + n * 40_000);
     let ids: Vec<String> = envs.iter().map(|e| e.application_id().to_string()).collect();
@@ -129,7 +129,7 @@ fn a_deleted_index_is_rebuilt_and_export_gives_every_envelope_with_its_verdict_r
     }
     // The device's key and counters outlived the index: another key, or counter 3 again on a
     // new application, is refused.
-    common::enroll_officer(&hub, &common::officer_key(7));
+    common::enroll_officer(&hub, &common::officer_key(7), "officer-test");
     let stranger = common::envelopes(&b, 7, 1, |_| 1_000).remove(0);
     let upload = |c: &mut HubClient, e: &SealedEnvelope| {
         c.upload(e.application_id(), &e.digest(), &e.to_bytes(), Start::New, None, &mut |_, _| {})

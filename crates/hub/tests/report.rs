@@ -96,7 +96,8 @@ fn hub_with_applications(dir: &Path) -> (Hub, std::path::PathBuf) {
     let supervisor = doorstep_envelope::signing_key_from_seed(&[42; 32]);
     hub.add_supervisor(&hex::encode(supervisor.verifying_key().to_bytes())).unwrap();
     for n in 1..=3 {
-        common::enroll_officer(&hub, &reported::officer(n).1);
+        let (id, key) = reported::officer(n);
+        common::enroll_officer(&hub, &key, &id);
     }
     let mut tablets: Vec<Tablet> = DEVICES.iter().enumerate().map(|(i, d)| Tablet::new(&hub, d, i as u8 + 1)).collect();
     // The hub's clock is one for the whole test binary: one hub is filled at a time.

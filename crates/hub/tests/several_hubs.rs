@@ -47,7 +47,7 @@ fn hub_on(dir: &Path, db: &str, options: &[&str]) -> (Hub, PathBuf, Vec<Bundle>)
     let hub = Hub::open(&folder).unwrap();
     let bundles: Vec<Bundle> = (0..TABLETS)
         .map(|t| {
-            common::enroll_officer(&hub, &common::officer_key(t));
+            common::enroll_officer(&hub, &common::officer_key(t), "officer-test");
             common::bundle(&hub, &format!("tablet-{t}"), Validity::days(1))
         })
         .collect();

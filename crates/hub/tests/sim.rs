@@ -150,7 +150,7 @@ fn ten_thousand_seeds_of_bad_coverage_leave_each_envelope_once_and_whole() {
     let store_dir = if shm.is_dir() { tempfile::tempdir_in(shm).unwrap() } else { tempfile::tempdir().unwrap() };
     let hub = stores::init(&d.path().join("hub"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1");
     let b = common::bundle(&hub, "tablet-sim", Validity::days(1));
-    common::enroll_officer(&hub, &signing_key_from_seed(&[2; 32]));
+    common::enroll_officer(&hub, &signing_key_from_seed(&[2; 32]), "officer-sim");
     let peer = doorstep_sync::tls::certificates(&b.cert_pem, "client").unwrap()[0].to_vec();
     let bureau = b.bureau_key().unwrap();
     let hub_key = b.hub_receipt_key().unwrap();

@@ -106,7 +106,7 @@ fn feedback_sealed_offline_reaches_the_hub_and_its_answer_comes_back() {
     let bureau = init(&vault_dir);
     let mut vault = unlock(&vault_dir);
     vault.bind_hub(&bundle.anchor_digest(), NOW).unwrap();
-    pki::Hub::open(&hub.dir).unwrap().add_officer(&hex::encode(vault.user_public_key().to_bytes())).unwrap();
+    pki::Hub::open(&hub.dir).unwrap().add_officer(&hex::encode(vault.user_public_key().to_bytes()), OFFICER).unwrap();
     let mut link = Hub::connect(&mut vault, &bundle, NOW).unwrap();
 
     // No coverage: the officer takes a "could not get it done" down, and it is sealed.
@@ -151,7 +151,7 @@ fn feedback_sealed_offline_reaches_the_hub_and_its_answer_comes_back() {
     let admin = AdminClient::connect(&hub.dir).unwrap();
     let held = admin.held_feedback(&entry.id).unwrap().expect("at the hub");
     assert_eq!((held.device.as_str(), held.category.as_str()), ("tablet-test-01", "materials"));
-    let opened = open_held(&admin, &held, &bureau.secret).unwrap();
+    let opened = open_held(&admin, &held, &bureau.secret, &Default::default()).unwrap();
     assert_eq!((opened.text.as_str(), opened.officer.as_str()), (TEXT, OFFICER));
     assert_eq!(opened.contact.as_ref().map(|c| c.phone.e164()).as_deref(), Some("+8613800138000"));
 

@@ -68,16 +68,19 @@ fn normal_id(id: &str) -> Result<String, FeedbackOfficeError> {
 }
 
 /// Runs a command; what it did is written to `out`.
+/// `trusted` says whose each officer key is, which an opened feedback must match.
 pub fn run(
     store: &dyn FeedbackBox,
     command: FeedbackCommand,
     now: OffsetDateTime,
+    trusted: &crate::pki::Trusted,
     out: &mut dyn Write,
 ) -> Result<(), FeedbackOfficeError> {
     let (id, by, mv) = match command {
         FeedbackCommand::List { device, json, key } => {
             let key = key.as_deref().map(crate::report::gather::read_key).transpose()?;
-            return list(store, device.as_deref(), json, key.as_ref(), out);
+            let opener = key.as_ref().map(|k| (k, &trusted.officer_ids));
+            return list(store, device.as_deref(), json, opener, out);
         }
         FeedbackCommand::Acknowledge { id, by } => (id, by, Move::Acknowledge),
         FeedbackCommand::Answer { id, text, by } => (id, by, Move::Answer(text)),
@@ -139,7 +142,7 @@ fn list(
     store: &dyn FeedbackBox,
     device: Option<&str>,
     json: bool,
-    key: Option<&doorstep_envelope::BureauSecretKey>,
+    opener: Option<(&doorstep_envelope::BureauSecretKey, &std::collections::HashMap<[u8; 32], String>)>,
     out: &mut dyn Write,
 ) -> Result<(), FeedbackOfficeError> {
     let held = store.feedback_list(device)?;
@@ -148,7 +151,7 @@ fn list(
     for h in &held {
         // One that does not open (sealed to another key, damaged) is listed with why; the rest
         // are still read.
-        let (content, why) = match key.map(|key| open_held(store, h, key)) {
+        let (content, why) = match opener.map(|(key, officers)| open_held(store, h, key, officers)) {
             None => (None, None),
             Some(Ok(f)) => (
                 Some(Content {
@@ -180,7 +183,7 @@ fn list(
         return Ok(());
     }
     let mut head = "id\tdevice\tbox\tcategory\tmade\tstate\tanswer or note".to_string();
-    if key.is_some() {
+    if opener.is_some() {
         head.push_str("\ttext\tcontact\tvisit\tofficer");
     }
     writeln!(out, "{head}")?;

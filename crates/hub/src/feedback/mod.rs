@@ -60,6 +60,10 @@ pub enum FeedbackOfficeError {
     Rule { id: String, state: &'static str, rule: FeedbackError },
     #[error("feedback {id}: cannot open (is this the bureau key the tablets seal to?): {problem}")]
     Open { id: String, problem: String },
+    /// Opened, but the officer it names is not the one its signing key was enrolled for
+    /// (`hub.toml`'s `officer_ids`, SECURITY R24): its content is not shown as theirs.
+    #[error("feedback {id}: it names officer {named:?}, but its signing key is enrolled for officer {enrolled:?}")]
+    OfficerMismatch { id: String, named: String, enrolled: String },
     #[error("feedback {0} kept changing under this command: run it again")]
     Busy(String),
     #[error("{0:?} is not a feedback id: 32 hex digits, with or without dashes, as `feedback list` shows")]
@@ -124,6 +128,7 @@ pub fn open_held(
     store: &dyn FeedbackBox,
     held: &HeldFeedback,
     key: &BureauSecretKey,
+    officer_ids: &std::collections::HashMap<[u8; 32], String>,
 ) -> Result<Feedback, FeedbackOfficeError> {
     let problem = |p: String| FeedbackOfficeError::Open { id: held.id.clone(), problem: p };
     let bytes = store.sealed_feedback(&held.id)?.ok_or_else(|| problem("the hub has no sealed bytes for it".into()))?;
@@ -134,6 +139,14 @@ pub fn open_held(
     let h = sealed.header();
     if feedback.id != held.id || feedback.kind != held.kind || feedback.category != h.category {
         return Err(problem("the sealed content does not match its header".into()));
+    }
+    // The officer is sealed, so the hub could check only that the key is enrolled; here, whose.
+    if let Some(enrolled) = officer_ids.get(&h.officer_key).filter(|enrolled| **enrolled != feedback.officer) {
+        return Err(FeedbackOfficeError::OfficerMismatch {
+            id: held.id.clone(),
+            named: feedback.officer.clone(),
+            enrolled: enrolled.clone(),
+        });
     }
     Ok(feedback)
 }

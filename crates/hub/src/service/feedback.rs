@@ -86,7 +86,8 @@ impl<S: Store> Service<S> {
                 422,
                 "officer-key",
                 format!(
-                    "the officer's signing key is not enrolled at this hub (doorstep-hub add-officer {})",
+                    // The officer's id is sealed: the hub cannot name it.
+                    "the officer's signing key is not enrolled at this hub (doorstep-hub add-officer {} --id OFFICER)",
                     hex::encode(h.officer_key)
                 ),
             ));

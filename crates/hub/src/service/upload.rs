@@ -255,14 +255,8 @@ impl<S: Store> Service<S> {
             }
             _ => {}
         }
-        if !trusted.officers.iter().any(|k| k.to_bytes() == h.officer_key) {
-            return refuse(
-                "officer-key",
-                format!(
-                    "the officer's signing key is not enrolled at this hub (doorstep-hub add-officer {})",
-                    hex::encode(h.officer_key)
-                ),
-            );
+        if let Some((code, why)) = trusted.officer_refusal(&h.officer_key, &h.officer_id) {
+            return refuse(code, why);
         }
         // The device key: the first one an enrolled tablet uses is the only one it may use.
         if self.store.bind_device_key(device, h.device_key)?.is_some() {

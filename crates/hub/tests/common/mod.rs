@@ -64,8 +64,8 @@ pub fn record(
 /// Enrolls an officer's key at the hub, as `doorstep-hub add-officer` does (SECURITY R24: the
 /// hub refuses envelopes signed by officers it has not enrolled).
 #[allow(dead_code)]
-pub fn enroll_officer(hub: &Hub, key: &SigningKey) {
-    Hub::open(&hub.dir).unwrap().add_officer(&hex::encode(key.verifying_key().to_bytes())).unwrap();
+pub fn enroll_officer(hub: &Hub, key: &SigningKey, officer_id: &str) {
+    Hub::open(&hub.dir).unwrap().add_officer(&hex::encode(key.verifying_key().to_bytes()), officer_id).unwrap();
 }
 
 /// The officer key of tablet number `tablet` in [`envelopes`].

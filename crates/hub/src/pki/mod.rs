@@ -21,6 +21,11 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+mod trusted;
+
+pub use trusted::Trusted;
+use trusted::keys;
+
 /// What can go wrong with the hub's folder, its CA and its enrolled devices.
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
@@ -82,6 +87,12 @@ pub struct HubConfig {
     /// refused (`doorstep-hub add-officer`; read at each envelope, no restart needed).
     #[serde(default)]
     pub officers: Vec<String>,
+    /// Whose each officer key is (key hex → the officer's id on the units, as `doorstep vault
+    /// add-user` names them): an envelope or feedback signed with the key must name that
+    /// officer (SECURITY R24). `add-officer KEY --id OFFICER` writes both; a key enrolled by an
+    /// earlier version, with no id here, is taken naming any officer.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub officer_ids: std::collections::BTreeMap<String, String>,
     /// How the hub protects itself from abuse (SECURITY R25); every field has a default.
     #[serde(default)]
     pub limits: Limits,
@@ -166,26 +177,6 @@ impl Limits {
     pub fn duration(secs: f64) -> std::time::Duration {
         std::time::Duration::from_secs_f64(if secs.is_finite() { secs.clamp(0.01, 86_400.0) } else { 86_400.0 })
     }
-}
-
-impl HubConfig {
-    /// The keys this configuration trusts, checked.
-    pub fn trusted(&self) -> Result<Trusted, PkiError> {
-        Ok(Trusted {
-            supervisors: keys(&self.supervisors, "supervisor")?,
-            officers: keys(&self.officers, "officer")?,
-            demo: self.demo,
-        })
-    }
-}
-
-/// The supervisors' and officers' keys the hub trusts (SECURITY R24).
-#[derive(Debug, Clone, Default)]
-pub struct Trusted {
-    pub supervisors: Vec<doorstep_envelope::VerifyingKey>,
-    pub officers: Vec<doorstep_envelope::VerifyingKey>,
-    /// Whether demo units' envelopes are taken (a demo hub).
-    pub demo: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -293,6 +284,7 @@ pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> Result<Hub
         max_envelope: doorstep_sync::wire::MAX_ENVELOPE,
         supervisors: Vec::new(),
         officers: Vec::new(),
+        officer_ids: Default::default(),
         limits: Limits::default(),
         demo: false,
         store: None,
@@ -379,14 +371,25 @@ impl Hub {
         self.save_config()
     }
 
-    /// Enrolls an officer's public key (hex): envelopes it signs are taken from the next one
-    /// on, without a restart.
-    pub fn add_officer(&mut self, key_hex: &str) -> Result<(), PkiError> {
+    /// Enrolls officer `officer_id`'s public key (hex): envelopes and feedback it signs naming
+    /// that officer are taken from the next one on, without a restart. A key already enrolled
+    /// for another officer is refused (revoke nothing by mistake: edit `hub.toml` by hand).
+    pub fn add_officer(&mut self, key_hex: &str, officer_id: &str) -> Result<(), PkiError> {
         let key = key_hex.trim().to_ascii_lowercase();
         keys(std::slice::from_ref(&key), "officer")?;
-        if !self.config.officers.contains(&key) {
-            self.config.officers.push(key);
+        let id = officer_id.trim();
+        if id.is_empty() || id.chars().count() > 64 || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(PkiError::Key(format!(
+                "{officer_id:?} is not an officer's id (as `doorstep vault add-user` names them: 1 to 64 characters, no spaces)"
+            )));
         }
+        if let Some(other) = self.config.officer_ids.get(&key).filter(|other| *other != id) {
+            return Err(PkiError::Key(format!("officer key {key} is already enrolled for officer {other:?}")));
+        }
+        if !self.config.officers.contains(&key) {
+            self.config.officers.push(key.clone());
+        }
+        self.config.officer_ids.insert(key, id.to_string());
         self.save_config()
     }
 
@@ -494,21 +497,6 @@ impl Hub {
         }
         self.save_devices(&devices)
     }
-}
-
-/// Ed25519 public keys from hex, as `hub.toml` lists them (`what` names their role).
-fn keys(hex_keys: &[String], what: &str) -> Result<Vec<doorstep_envelope::VerifyingKey>, PkiError> {
-    hex_keys
-        .iter()
-        .map(|h| {
-            let bytes: [u8; 32] = hex::decode(h.trim())
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| PkiError::Key(format!("hub.toml: {what} key {h:?} is not 32 bytes of hex")))?;
-            doorstep_envelope::VerifyingKey::from_bytes(&bytes)
-                .map_err(|_| PkiError::Key(format!("hub.toml: {what} key {h:?} is not an Ed25519 key")))
-        })
-        .collect()
 }
 
 /// Replaces a file whole: written beside it, fsynced, renamed over it.

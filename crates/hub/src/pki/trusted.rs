@@ -1,0 +1,69 @@
+//! The keys the hub trusts, as `hub.toml` lists them: supervisors', and officers' with whose
+//! each is (SECURITY R24).
+
+use super::{HubConfig, PkiError};
+
+impl HubConfig {
+    /// The keys this configuration trusts, checked.
+    pub fn trusted(&self) -> Result<Trusted, PkiError> {
+        let mut officer_ids = std::collections::HashMap::new();
+        for (key, id) in &self.officer_ids {
+            officer_ids.insert(keys(std::slice::from_ref(key), "officer")?[0].to_bytes(), id.clone());
+        }
+        Ok(Trusted {
+            supervisors: keys(&self.supervisors, "supervisor")?,
+            officers: keys(&self.officers, "officer")?,
+            officer_ids,
+            demo: self.demo,
+        })
+    }
+}
+
+/// The supervisors' and officers' keys the hub trusts (SECURITY R24).
+#[derive(Debug, Clone, Default)]
+pub struct Trusted {
+    pub supervisors: Vec<doorstep_envelope::VerifyingKey>,
+    pub officers: Vec<doorstep_envelope::VerifyingKey>,
+    /// The officer each key was enrolled for, where `hub.toml` says (`officer_ids`).
+    pub officer_ids: std::collections::HashMap<[u8; 32], String>,
+    /// Whether demo units' envelopes are taken (a demo hub).
+    pub demo: bool,
+}
+
+impl Trusted {
+    /// Why officer key `key` may not sign for officer `officer`: not enrolled (`officer-key`),
+    /// or enrolled for another officer (`officer-id`); `None` when it may.
+    pub fn officer_refusal(&self, key: &[u8; 32], officer: &str) -> Option<(&'static str, String)> {
+        if !self.officers.iter().any(|k| k.to_bytes() == *key) {
+            return Some((
+                "officer-key",
+                format!(
+                    "the officer's signing key is not enrolled at this hub (doorstep-hub add-officer {} --id {officer})",
+                    hex::encode(key)
+                ),
+            ));
+        }
+        match self.officer_ids.get(key) {
+            Some(enrolled) if enrolled != officer => Some((
+                "officer-id",
+                format!("it names officer {officer:?}, but its signing key is enrolled for officer {enrolled:?}"),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Ed25519 public keys from hex, as `hub.toml` lists them (`what` names their role).
+pub(super) fn keys(hex_keys: &[String], what: &str) -> Result<Vec<doorstep_envelope::VerifyingKey>, PkiError> {
+    hex_keys
+        .iter()
+        .map(|h| {
+            let bytes: [u8; 32] = hex::decode(h.trim())
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| PkiError::Key(format!("hub.toml: {what} key {h:?} is not 32 bytes of hex")))?;
+            doorstep_envelope::VerifyingKey::from_bytes(&bytes)
+                .map_err(|_| PkiError::Key(format!("hub.toml: {what} key {h:?} is not an Ed25519 key")))
+        })
+        .collect()
+}
