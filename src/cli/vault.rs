@@ -360,7 +360,11 @@ fn hand_over(dir: &Path, args: HandOverArgs, config: &Config) -> anyhow::Result<
     };
     for h in &handed {
         let written_off = match &h.written_off {
-            Some(id) => format!(" (sealed application {id}, never uploaded: written off this unit)"),
+            Some(id) if h.sent_before => format!(
+                " (sealed application {id}: written off this unit; it was sent before and may be at the hub, \
+                 undecided: the bureau can find it there by its id)"
+            ),
+            Some(id) => format!(" (sealed application {id}, never sent: written off this unit)"),
             None if h.file.kind == doorstep_vault::SetAsideKind::Application => {
                 " (the hub has this application: it stays on the shift until decided)".to_string()
             }

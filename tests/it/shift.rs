@@ -13,7 +13,7 @@ use doorstep_hub::store::{Records, Status};
 
 use crate::sync::{
     PIN, add_officer, add_supervisor, doorstep, hub_and_vault_as, seal_as, seal_one, serve, served_unit, tempfile_dir,
-    text, unlocked,
+    text, unlocked, upload_without_erase,
 };
 use crate::visit::{DEVICE, drive, steps, tap, typed, unit, wait, wait_long};
 
@@ -336,6 +336,7 @@ fn a_damaged_application_is_named_and_the_rest_of_the_shift_released() {
     assert!(plan.status.success(), "{}", text(&plan));
     let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
     assert_eq!(plan["files"][0]["written_off"], serde_json::json!(bad), "{plan}");
+    assert_eq!(plan["files"][0]["sent_before"], false, "its file was cut before any upload: {plan}");
     assert_eq!((plan["dry_run"].as_bool(), plan["folder"].is_null()), (Some(true), true), "{plan}");
     assert!(aside.exists() && std::fs::read_dir(&to).unwrap().next().is_none(), "a dry run changes nothing");
     let out = doorstep(
@@ -375,27 +376,13 @@ fn a_damaged_application_is_named_and_the_rest_of_the_shift_released() {
 /// decide, so that the hub does not hold it undecided for ever.
 #[test]
 fn an_application_at_the_hub_whose_file_went_bad_is_still_decided() {
-    use doorstep_sync::client::Start;
     let tmp = tempfile_dir("summary-lost");
     let (running, hub, vault) = served_unit(&tmp, DEVICE);
     let v = vault.to_str().unwrap();
     doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_supervisor(&add_supervisor(v)).unwrap();
     let id = seal_one(&vault, 45);
-    let file = {
-        let mut vt = unlocked(&vault);
-        let bundle = std::fs::read_to_string(vault.join("hub-bundle.toml")).unwrap();
-        let bundle = doorstep_sync::bundle::Bundle::parse(&bundle).unwrap();
-        let mut link = doorstep_sync::escrow::Hub::connect(&mut vt, &bundle, 1_790_000_000).unwrap();
-        let e = vt.outbox().unwrap().into_iter().find(|e| e.application_id == id).unwrap();
-        let bytes = vt.envelope_bytes(&id).unwrap();
-        let app = ApplicationId::parse(&id).unwrap();
-        let digest = e.digest_bytes().unwrap();
-        let key = bundle.hub_receipt_key().unwrap();
-        let receipt = link.client.upload(app, &digest, &bytes, Start::New, Some(&key), &mut |_, _| {}).unwrap();
-        vt.acknowledge(&id, &receipt.to_bytes(), Some(&key), 1_790_000_000).unwrap();
-        // The stop comes here, before the erase.
-        e.file
-    };
+    // The stop comes after the hub's receipt is kept, before the erase.
+    let file = upload_without_erase(&vault, &id);
     let path = vault.join("envelopes").join(&file);
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();

@@ -79,6 +79,24 @@ pub(crate) fn seal_as(dir: &Path, user: &str, pin: &str, n: u64) -> String {
     v.seal(&visit, &record, &review, now).unwrap().application_id
 }
 
+/// Uploads application `id` from the vault at `dir` to its hub and keeps the hub's receipt,
+/// without the erase that follows in a sync (as if the unit stopped there); returns its
+/// file's name.
+pub(crate) fn upload_without_erase(dir: &Path, id: &str) -> String {
+    let mut vt = unlocked(dir);
+    let bundle = std::fs::read_to_string(dir.join("hub-bundle.toml")).unwrap();
+    let bundle = doorstep_sync::bundle::Bundle::parse(&bundle).unwrap();
+    let mut link = doorstep_sync::escrow::Hub::connect(&mut vt, &bundle, 1_790_000_000).unwrap();
+    let e = vt.outbox().unwrap().into_iter().find(|e| e.application_id == id).unwrap();
+    let bytes = vt.envelope_bytes(id).unwrap();
+    let (app, digest) = (ApplicationId::parse(id).unwrap(), e.digest_bytes().unwrap());
+    let key = bundle.hub_receipt_key().unwrap();
+    let start = doorstep_sync::client::Start::New;
+    let receipt = link.client.upload(app, &digest, &bytes, start, Some(&key), &mut |_, _| {}).unwrap();
+    vt.acknowledge(id, &receipt.to_bytes(), Some(&key), 1_790_000_000).unwrap();
+    e.file
+}
+
 /// The officer's vault at `dir`, unlocked (the tests' clock).
 pub(crate) fn unlocked(dir: &Path) -> Vault {
     Vault::unlock(dir, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap()
@@ -362,8 +380,49 @@ fn the_supervisor_releases_the_shift_in_one_signed_batch() {
     let form: serde_json::Value = serde_json::from_slice(&std::fs::read(folder.join("form.json")).unwrap()).unwrap();
     assert_eq!(form["form"]["name"], "测试");
     assert_eq!(form["application_numbers"][0], "TEST-21");
+    assert_eq!(form["sealed_by"], "officer-test", "the officer its key is enrolled for");
     assert!(!out_dir.join(ApplicationId::parse(&returned).unwrap().to_string()).exists());
     drop(records);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// An application the hub took whose file cannot be read when the sync would erase it (an I/O
+/// error; a folder in its place stands in for a failing card): nothing of it is erased, the
+/// sync goes on with the rest and says so, and the next sync erases it once it reads.
+#[test]
+fn a_file_that_cannot_be_erased_now_is_left_for_the_next_sync() {
+    let tmp = tempfile_dir("not-erased");
+    let (running, _hub, vault) = served_unit(&tmp, crate::visit::DEVICE);
+    let v = vault.to_str().unwrap();
+    let taken = seal_one(&vault, 61);
+    let file = upload_without_erase(&vault, &taken);
+    let path = vault.join("envelopes").join(&file);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    let other = seal_one(&vault, 62);
+    let sync = || doorstep(&["sync", "--vault", v, "--user", "officer-test", "--pin-stdin"], &format!("{PIN}\n"));
+    let out = sync();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("{taken}: at the hub, but its file on this unit could not be erased now")),
+        "{}",
+        text(&out)
+    );
+    let state = |id: &str| states(&vault).into_iter().find(|(i, _)| i == id).map(|(_, s)| s);
+    assert_eq!((state(&taken), state(&other)), (Some(OutboxState::Acknowledged), Some(OutboxState::Erased)));
+    assert!(path.is_dir(), "nothing of it erased");
+    // It reads again: the next sync erases it, its summary kept for the supervisor.
+    std::fs::remove_dir(&path).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    let out = sync();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(state(&taken), Some(OutboxState::Erased));
+    assert!(!path.exists());
+    let vt = unlocked(&vault);
+    assert_eq!(vt.review(&taken).unwrap().map(|r| r.application_numbers), Some(vec!["TEST-61".to_string()]));
+    drop(vt);
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -60,9 +60,38 @@ impl DeviceId {
     }
 }
 
+/// The longest id of a user (an officer or a supervisor), in characters.
+pub const MAX_USER_ID: usize = 64;
+
+/// Whether `id` may name a user (an officer or a supervisor) on a unit and at the hub: 1 to
+/// [`MAX_USER_ID`] characters, none of them a space or a control character, so that it stands
+/// as one word on a command line (`doorstep-hub add-officer KEY --id ID`) and in a log.
+pub fn is_user_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().count() <= MAX_USER_ID && !id.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_user_id_is_one_word_of_at_most_64_characters() {
+        let long = "a".repeat(MAX_USER_ID);
+        for (id, ok) in [
+            ("officer-test", true),
+            ("测试-03", true),
+            (long.as_str(), true),
+            (&format!("{long}a"), false),
+            ("", false),
+            ("two words", false),
+            ("tab\there", false),
+            ("line\n", false),
+            ("全角\u{3000}空格", false),
+            ("bell\u{7}", false),
+        ] {
+            assert_eq!(is_user_id(id), ok, "{id:?}");
+        }
+    }
 
     #[test]
     fn only_a_demo_prefix_names_a_demo_unit() {

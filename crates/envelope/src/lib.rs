@@ -31,7 +31,7 @@ pub use error::{EnvelopeError, Signer};
 pub use feedback::{
     FEEDBACK_VERSION, FeedbackContext, FeedbackHeader, MAX_FEEDBACK, SealedFeedback, open_feedback, seal_feedback,
 };
-pub use ids::{ApplicationId, DEMO_DEVICE_PREFIX, DeviceId};
+pub use ids::{ApplicationId, DEMO_DEVICE_PREFIX, DeviceId, MAX_USER_ID, is_user_id};
 pub use keys::{BureauKeyPair, BureauPublicKey, BureauSecretKey, SigningKey, VerifyingKey, signing_key_from_seed};
 pub use manifest::{BatchManifest, Decision, ManifestEntry, RETURN_NOTE_SEPARATOR, SignedManifest};
 pub use receipt::{BatchReceipt, Receipt};

@@ -218,6 +218,12 @@ fn an_officer_key_signs_only_for_the_officer_it_was_enrolled_for_r24() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already enrolled for officer \"officer-test\""));
     assert!(add(&key, "officer-test").status.success());
     assert!(!add(&key, "has space").status.success(), "not an officer's id");
+    // Nor when hub.toml, edited by hand, spells the key in capitals.
+    let mut edited = pki::Hub::open(&hub.dir).unwrap();
+    edited.config.officer_ids = [(key.to_uppercase(), "officer-test".to_string())].into();
+    std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&edited.config).unwrap()).unwrap();
+    assert!(!add(&key, "officer-other").status.success(), "the same key, in capitals");
+    assert!(add(&key, "officer-test").status.success());
     let config = pki::Hub::open(&hub.dir).unwrap().config;
     assert_eq!(config.officers, vec![key.clone()]);
     assert_eq!(config.officer_ids.get(&key).map(String::as_str), Some("officer-test"));

@@ -66,6 +66,9 @@ pub struct HandedOver {
     #[serde(flatten)]
     pub file: SetAside,
     pub written_off: Option<String>,
+    /// The application written off had been sent before (a stop cut the upload or its
+    /// receipt short): the hub may hold it, undecided, for the bureau to find by its id.
+    pub sent_before: bool,
 }
 
 impl Vault {
@@ -85,7 +88,10 @@ impl Vault {
         }
         self.set_aside()?
             .into_iter()
-            .map(|file| Ok(HandedOver { written_off: self.written_off_by(&file)?, file }))
+            .map(|file| {
+                let (written_off, sent_before) = self.written_off_by(&file)?;
+                Ok(HandedOver { written_off, sent_before, file })
+            })
             .collect()
     }
 
@@ -117,14 +123,14 @@ impl Vault {
             fsutil::sync_dir(&folder)?;
             self.record(now, "handed-over", &a.name)?;
             // Judged again now, as the record and removal go together.
-            let written_off = self.written_off_by(&a)?;
+            let (written_off, sent_before) = self.written_off_by(&a)?;
             if let Some(id) = &written_off {
                 self.record(now, "written-off", id)?;
                 self.index.remove(id.as_bytes())?;
                 self.flush()?;
             }
             remove(&from)?;
-            handed.push(HandedOver { file: a, written_off });
+            handed.push(HandedOver { file: a, written_off, sent_before });
         }
         fsutil::sync_dir(to)?;
         Ok((Some(folder), handed))
@@ -132,12 +138,12 @@ impl Vault {
 
     /// The application whose envelope file was kept aside as `a` (`FILE.damaged`), still
     /// sealed on the unit and with no file in its place: its hand-over writes it off, so that
-    /// nothing waits for it any more.
-    fn written_off_by(&self, a: &SetAside) -> Result<Option<String>, VaultError> {
+    /// nothing waits for it any more; and whether it had been sent before.
+    fn written_off_by(&self, a: &SetAside) -> Result<(Option<String>, bool), VaultError> {
         if a.kind != SetAsideKind::Application {
-            return Ok(None);
+            return Ok((None, false));
         }
-        let Some(file) = a.name.strip_suffix(".damaged") else { return Ok(None) };
+        let Some(file) = a.name.strip_suffix(".damaged") else { return Ok((None, false)) };
         for e in self.outbox()? {
             let Some(app) = doorstep_envelope::ApplicationId::parse(&e.application_id) else { continue };
             // Its file's name as the vault finds it (an earlier version's entries name none).
@@ -145,9 +151,9 @@ impl Vault {
             let named = path.file_name().is_some_and(|n| n.to_string_lossy() == file);
             let sealed = matches!(e.state, OutboxState::Sealed | OutboxState::Uploading);
             if named && sealed && !path.exists() {
-                return Ok(Some(e.application_id));
+                return Ok((Some(e.application_id), e.attempts > 0));
             }
         }
-        Ok(None)
+        Ok((None, false))
     }
 }

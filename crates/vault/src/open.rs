@@ -18,6 +18,18 @@ use crate::{
 };
 
 /// The key store in use. A TPM-backed one would be chosen here when the tablet has one.
+/// Refuses a user id that could not be enrolled at the hub as it is
+/// (`doorstep_envelope::is_user_id`).
+pub(crate) fn check_user_id(user: &str) -> Result<(), VaultError> {
+    if doorstep_envelope::is_user_id(user) {
+        return Ok(());
+    }
+    Err(VaultError::NotAllowed(format!(
+        "{user:?} is not a user id: 1 to {} characters, no spaces",
+        doorstep_envelope::MAX_USER_ID
+    )))
+}
+
 pub(crate) fn key_store() -> &'static dyn KeyStore {
     &SoftwareKeyStore
 }
@@ -31,6 +43,7 @@ impl Vault {
     /// add-officer` or `add-supervisor`) before it takes what they seal or sign.
     pub fn init(dir: &Path, opts: &InitOptions<'_>) -> Result<VerifyingKey, VaultError> {
         pin::check_pin(opts.pin)?;
+        check_user_id(opts.user)?;
         opts.kdf.check_floor()?;
         Self::check_new(dir)?;
         fsutil::create_dir(dir)?;

@@ -19,6 +19,9 @@ pub(crate) const SECRET_SUFFIX: &str = ".sealed";
 /// What the review index holds for an application at the hub whose summary was lost with its
 /// file before the supervisor decided (no summary's JSON reads as it).
 const SUMMARY_LOST: &[u8] = b"summary-lost";
+/// What the review index holds for an application once the supervisor decided on it: its
+/// summary is gone (no summary's JSON reads as it).
+const DECIDED: &[u8] = b"decided";
 
 impl Vault {
     pub(crate) fn put_entry(&self, entry: &OutboxEntry) -> Result<(), VaultError> {
@@ -109,24 +112,27 @@ impl Vault {
         if !self.receipt_path(&app).exists() {
             return Err(VaultError::Outbox(OutboxError::NoReceipt));
         }
-        // The supervisor may not have decided yet: keep the review summary.
-        match self.read_container(&app) {
-            Ok((Sidecar { review: Some(review), .. }, _)) => {
-                let json = serde_json::to_vec(&review).map_err(|e| VaultError::Corrupt(e.to_string()))?;
-                self.put(&self.reviews, "reviews", id.as_bytes(), &json)?;
-                self.flush()?;
-            }
-            Ok(_) => {}
-            // A read that failed may pass: the file stays, and the next sync erases it.
-            Err(VaultError::Io(e)) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-            // The file went bad (or was kept aside) after the hub took it: the hub has the
-            // application, but its summary is gone with the file. Unless it was decided, a mark
-            // says so, and the supervisor still finds it to decide.
-            Err(_) if self.decided(id)? => {}
-            Err(_) => {
-                self.put(&self.reviews, "reviews", id.as_bytes(), SUMMARY_LOST)?;
-                self.flush()?;
-                self.record(now, "summary-lost", id)?;
+        // The supervisor may not have decided yet: keep the review summary, unless the index
+        // holds what to keep already (kept by an erase a stop cut short, or the decision).
+        if self.get(&self.reviews, "reviews", id.as_bytes())?.is_none() {
+            match self.read_container(&app) {
+                Ok((Sidecar { review: Some(review), .. }, _)) => {
+                    let json = serde_json::to_vec(&review).map_err(|e| VaultError::Corrupt(e.to_string()))?;
+                    self.put(&self.reviews, "reviews", id.as_bytes(), &json)?;
+                    self.flush()?;
+                }
+                Ok(_) => {}
+                // A read that failed may pass: the file stays, and the next sync erases it.
+                Err(VaultError::Io(e)) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                // The file went bad (or was kept aside) after the hub took it: the hub has the
+                // application, but its summary is gone with the file. Unless it was decided, a
+                // mark says so, and the supervisor still finds it to decide.
+                Err(_) if self.decided(id)? => {}
+                Err(_) => {
+                    self.put(&self.reviews, "reviews", id.as_bytes(), SUMMARY_LOST)?;
+                    self.flush()?;
+                    self.record(now, "summary-lost", id)?;
+                }
             }
         }
         fsutil::remove_durably(&self.envelope_path(&app))?;
@@ -140,13 +146,18 @@ impl Vault {
     /// was kept aside after the hub took it and before the supervisor decided.
     pub fn review(&self, id: &str) -> Result<Option<ReviewSummary>, VaultError> {
         let lost = || VaultError::Corrupt(format!("the review summary of {id} was lost with its file"));
+        let held = self.get(&self.reviews, "reviews", id.as_bytes())?;
+        match held.as_ref().map(|v| v.as_slice()) {
+            Some(DECIDED) => return Ok(None),
+            Some(SUMMARY_LOST) => return Err(lost()),
+            _ => {}
+        }
         if let Some(app) = ApplicationId::parse(id)
             && self.envelope_path(&app).exists()
         {
             return Ok(self.read_container(&app)?.0.review);
         }
-        match self.get(&self.reviews, "reviews", id.as_bytes())? {
-            Some(raw) if *raw == *SUMMARY_LOST => Err(lost()),
+        match held {
             Some(raw) => serde_json::from_slice(&raw).map(Some).map_err(|e| VaultError::Corrupt(e.to_string())),
             // At the hub, not erased, and its file gone: kept aside (or lost) before the erase
             // could keep its summary.
@@ -157,9 +168,13 @@ impl Vault {
         }
     }
 
-    /// Whether the supervisor's decision on application `id` was recorded (the audit log's
-    /// `batch-decided`). Read from the log itself, so only where a summary is missing.
+    /// Whether the supervisor's decision on application `id` was recorded: the review index's
+    /// mark, or (an index rebuilt, or an earlier version's decision) the audit log's
+    /// `batch-decided`, read from the log itself, so only where a summary is missing.
     fn decided(&self, id: &str) -> Result<bool, VaultError> {
+        if self.get(&self.reviews, "reviews", id.as_bytes())?.is_some_and(|v| v.as_slice() == DECIDED) {
+            return Ok(true);
+        }
         let Some(app) = ApplicationId::parse(id) else { return Ok(false) };
         let (scan, _) = audit::AuditLog::scan(&self.dir.join(AUDIT), &self.data_key)?;
         Ok(scan.entries.iter().any(|e| e.action == "batch-decided" && ApplicationId::parse(&e.subject) == Some(app)))
@@ -227,15 +242,16 @@ impl Vault {
             return Err(VaultError::NotAllowed("only a supervisor decides on a batch".into()));
         }
         for id in ids {
-            self.reviews.remove(id.as_bytes())?;
+            // The summary goes, and a mark says it was decided, so that a copy of it still in the
+            // file (one that does not read now) never brings it back undecided.
+            self.put(&self.reviews, "reviews", id.as_bytes(), DECIDED)?;
             if let Some(app) = ApplicationId::parse(id)
                 && self.envelope_path(&app).exists()
+                && let Ok((mut sidecar, envelope)) = self.read_container(&app)
+                && sidecar.review.take().is_some()
             {
-                let (mut sidecar, envelope) = self.read_container(&app)?;
-                if sidecar.review.take().is_some() {
-                    let file = self.container(&app, &sidecar, &envelope.to_bytes())?;
-                    fsutil::write_atomic(&self.envelope_path(&app), &file)?;
-                }
+                let file = self.container(&app, &sidecar, &envelope.to_bytes())?;
+                fsutil::write_atomic(&self.envelope_path(&app), &file)?;
             }
         }
         self.flush()?;

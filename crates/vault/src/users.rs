@@ -7,6 +7,7 @@ impl Vault {
     /// Enrols another user with their own PIN. Only a supervisor may do this.
     pub fn add_user(&mut self, user: &str, role: Role, pin: &str, kdf: KdfParams, now: i64) -> Result<(), VaultError> {
         pin::check_pin(pin)?;
+        crate::open::check_user_id(user)?;
         if self.role != Role::Supervisor && !self.is_only_user()? {
             return Err(VaultError::NotAllowed("only a supervisor enrols users".into()));
         }

@@ -84,9 +84,13 @@ fn a_supervisor_hands_over_the_files_kept_aside() {
     let app = |name: String, off: Option<&String>| HandedOver {
         file: SetAside { kind: SetAsideKind::Application, name },
         written_off: off.cloned(),
+        sent_before: false,
     };
-    let old_index =
-        HandedOver { file: SetAside { kind: SetAsideKind::Index, name: "index.damaged-7".into() }, written_off: None };
+    let old_index = HandedOver {
+        file: SetAside { kind: SetAsideKind::Index, name: "index.damaged-7".into() },
+        written_off: None,
+        sent_before: false,
+    };
     let mut want = vec![app(name.clone(), Some(&ids[0])), app(format!("{good}.damaged"), None), old_index];
     want.sort_by(|a, b| a.file.cmp(&b.file));
     // The plan says the same, and changes nothing.
@@ -211,4 +215,70 @@ fn an_application_at_the_hub_whose_file_went_bad_still_waits_for_a_decision() {
     }
     let lost = s.audit_summary().unwrap().by_action.get("summary-lost").copied();
     assert_eq!(lost, Some(2));
+}
+
+/// The supervisor's decision is kept in the review index: a file that cannot be read when the
+/// batch is decided (nor any copy of the summary still in it) never brings its application
+/// back undecided; and an erase done again keeps the summary the first one kept.
+#[test]
+fn a_decision_holds_whatever_the_file_does_and_an_erase_repeats_harmlessly() {
+    let d = tmp();
+    init(d.path());
+    let mut v = unlock(d.path());
+    v.add_user("supervisor-test", Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
+    let mut sealed = Vec::new();
+    for i in 0..2 {
+        let r = record(i + 1, 500);
+        let e = v.seal(&format!("visit-{i}"), &r, &review(&r), NOW).unwrap();
+        v.acknowledge(&e.application_id, &hub_receipt(&e.application_id, &e.digest), None, NOW).unwrap();
+        sealed.push(e);
+    }
+    let (a, b) = (sealed[0].application_id.clone(), sealed[1].application_id.clone());
+    // Erased, then erased again (as after a stop before the first one's state was kept).
+    v.erase(&a, NOW).unwrap();
+    v.erase(&a, NOW).unwrap();
+    assert_eq!(v.review(&a).unwrap().unwrap().application_numbers, ["TEST-0001"], "the summary kept stays");
+    assert_eq!(v.audit_summary().unwrap().by_action.get("summary-lost"), None);
+    drop(v);
+
+    // B's file cannot be read when the supervisor decides (a folder in its place).
+    let file = d.path().join("envelopes").join(&sealed[1].file);
+    let bytes = fs::read(&file).unwrap();
+    fs::remove_file(&file).unwrap();
+    fs::create_dir(&file).unwrap();
+    let mut s = Vault::unlock(d.path(), "supervisor-test", "654321", NOW, VaultConfig { reserve_bytes: 0 }).unwrap();
+    assert!(matches!(s.review(&b), Err(VaultError::Io(_))));
+    s.batch_decided(&[a.clone(), b.clone()], NOW).expect("decided though one file does not read");
+    assert_eq!(s.audit_summary().unwrap().by_action.get("batch-decided"), Some(&2));
+    // It reads again, its summary still in it: decided all the same, and so after its erase.
+    fs::remove_dir(&file).unwrap();
+    fs::write(&file, &bytes).unwrap();
+    for id in [&a, &b] {
+        assert!(s.review(id).unwrap().is_none(), "{id}");
+    }
+    s.erase(&b, NOW).unwrap();
+    assert!(s.review(&b).unwrap().is_none());
+}
+
+/// An application whose upload a stop cut short, then damaged: written off at its hand-over,
+/// which says it was sent before (the hub may hold it, for the bureau to find by its id).
+#[test]
+fn a_hand_over_says_when_an_application_written_off_was_sent_before() {
+    let d = tmp();
+    init(d.path());
+    let mut v = unlock(d.path());
+    v.add_user("supervisor-test", Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
+    let r = record(1, 500);
+    let e = v.seal("visit-1", &r, &review(&r), NOW).unwrap();
+    v.begin_upload(&e.application_id, NOW).unwrap();
+    drop(v);
+    let file = d.path().join("envelopes").join(&e.file);
+    let bytes = fs::read(&file).unwrap();
+    fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    let s = Vault::unlock(d.path(), "supervisor-test", "654321", NOW, VaultConfig { reserve_bytes: 0 }).unwrap();
+    let plan = s.hand_over_plan(&std::env::temp_dir()).unwrap();
+    assert_eq!(
+        plan.iter().map(|h| (h.written_off.as_deref(), h.sent_before)).collect::<Vec<_>>(),
+        [(Some(e.application_id.as_str()), true)]
+    );
 }

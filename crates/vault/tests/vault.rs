@@ -199,6 +199,11 @@ fn users_pins_and_roles() {
     init(d.path());
     let mut v = unlock(d.path());
     let officer_key = v.user_public_key();
+    // A user id is one word, as the hub enrols it (`add-officer KEY --id ID`).
+    for bad in ["", "two words", "tab\tid"] {
+        let refused = v.add_user(bad, Role::Officer, "654321", KdfParams::INSECURE_TEST, NOW);
+        assert!(matches!(refused, Err(VaultError::NotAllowed(_))), "{bad:?}: {refused:?}");
+    }
     v.add_user("supervisor-test", Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
     v.change_pin("112233", KdfParams::INSECURE_TEST, NOW).unwrap();
     drop(v);

@@ -226,31 +226,29 @@ fn thumb(row: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem) {
     }
 }
 
+/// A row known only by its application's id (in `words`, broken between characters where a
+/// word does not fit) and when it was sealed.
+fn id_and_sealed(c: &mut ChildSpawnerCommands, item: &ShiftItem, words: &'static str, colour: Color) {
+    c.spawn((
+        label(Tr::new(words).with("id", &item.id), theme::BODY_SIZE, colour),
+        TextLayout { linebreak: LineBreak::WordOrCharacter, ..default() },
+    ));
+    c.spawn(label(
+        Tr::new("shift.damaged_sealed").with("at", crate::shift::local_time(item.sealed_at_unix)),
+        theme::BODY_SIZE,
+        theme::MUTED,
+    ));
+}
+
 fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>, refused: Option<&HubRefusal>) {
     if item.damaged {
         // Only its id and when it was sealed are known: the rest was in the damaged file.
-        c.spawn((
-            label(Tr::new("shift.damaged").with("id", &item.id), theme::BODY_SIZE, theme::ERROR),
-            TextLayout { linebreak: LineBreak::WordOrCharacter, ..default() },
-        ));
-        c.spawn(label(
-            Tr::new("shift.damaged_sealed").with("at", crate::shift::local_time(item.sealed_at_unix)),
-            theme::BODY_SIZE,
-            theme::MUTED,
-        ));
+        id_and_sealed(c, item, "shift.damaged", theme::ERROR);
         return;
     }
     if item.unreadable {
         // No applicant, service or officer to show: its id is what the bureau checks it by.
-        c.spawn((
-            label(Tr::new("shift.application").with("id", &item.id), theme::BODY_SIZE, theme::TEXT),
-            TextLayout { linebreak: LineBreak::WordOrCharacter, ..default() },
-        ));
-        c.spawn(label(
-            Tr::new("shift.damaged_sealed").with("at", crate::shift::local_time(item.sealed_at_unix)),
-            theme::BODY_SIZE,
-            theme::MUTED,
-        ));
+        id_and_sealed(c, item, "shift.application", theme::TEXT);
         c.spawn(label(Tr::new("shift.summary_unreadable"), theme::BODY_SIZE, theme::ERROR));
     } else {
         let s = &item.summary;

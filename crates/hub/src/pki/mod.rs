@@ -377,13 +377,16 @@ impl Hub {
     pub fn add_officer(&mut self, key_hex: &str, officer_id: &str) -> Result<(), PkiError> {
         let key = key_hex.trim().to_ascii_lowercase();
         keys(std::slice::from_ref(&key), "officer")?;
-        let id = officer_id.trim();
-        if id.is_empty() || id.chars().count() > 64 || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let id = officer_id;
+        if !doorstep_envelope::is_user_id(id) {
             return Err(PkiError::Key(format!(
-                "{officer_id:?} is not an officer's id (as `doorstep vault add-user` names them: 1 to 64 characters, no spaces)"
+                "{officer_id:?} is not an officer's id (as `doorstep vault add-user` names them: 1 to {} characters, no spaces)",
+                doorstep_envelope::MAX_USER_ID
             )));
         }
-        if let Some(other) = self.config.officer_ids.get(&key).filter(|other| *other != id) {
+        // Whatever case a hand-edited hub.toml spells the key in.
+        let enrolled = self.config.officer_ids.iter().find(|(k, _)| k.trim().eq_ignore_ascii_case(&key));
+        if let Some((_, other)) = enrolled.filter(|(_, other)| *other != id) {
             return Err(PkiError::Key(format!("officer key {key} is already enrolled for officer {other:?}")));
         }
         if !self.config.officers.contains(&key) {

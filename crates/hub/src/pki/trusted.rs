@@ -8,7 +8,11 @@ impl HubConfig {
     pub fn trusted(&self) -> Result<Trusted, PkiError> {
         let mut officer_ids = std::collections::HashMap::new();
         for (key, id) in &self.officer_ids {
-            officer_ids.insert(keys(std::slice::from_ref(key), "officer")?[0].to_bytes(), id.clone());
+            let bytes = keys(std::slice::from_ref(key), "officer")?[0].to_bytes();
+            // One key spelled twice (in two cases) for two officers: whose it is is not known.
+            if officer_ids.insert(bytes, id.clone()).is_some_and(|other| other != *id) {
+                return Err(PkiError::Key(format!("hub.toml: officer key {key} is enrolled for two officers")));
+            }
         }
         Ok(Trusted {
             supervisors: keys(&self.supervisors, "supervisor")?,
