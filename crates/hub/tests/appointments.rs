@@ -199,6 +199,23 @@ fn the_command_line_adds_imports_lists_and_cancels() {
     std::fs::write(&csv, [header, &line("apt-2", "11010519491231002X")].concat()).unwrap();
     let (ok, said) = cli(&["appointment", "import", csv.to_str().unwrap()]);
     assert!(ok && said.starts_with("imported 1 appointment(s)"), "{said}");
+    // From standard input, as piped from the booking system: nothing personal in a file or
+    // on the command line.
+    let mut piped = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
+        .arg("--hub")
+        .arg(&hub.dir)
+        .args(["appointment", "import", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let csv_text = [header, &line("apt-4", "11010519491231002X")].concat();
+    std::io::Write::write_all(&mut piped.stdin.take().unwrap(), csv_text.as_bytes()).unwrap();
+    let o = piped.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && said.starts_with("imported 1 appointment(s) from standard input"), "{said}");
+    let (ok, said) = cli(&["appointment", "cancel", "apt-4", "--reason", "测试"]);
+    assert!(ok, "{said}");
 
     let (ok, said) = cli(&["appointment", "cancel", "apt-2", "--reason", "申请人住院"]);
     assert!(ok, "{said}");
@@ -208,7 +225,8 @@ fn the_command_line_adds_imports_lists_and_cancels() {
     let states: Vec<(&str, &AppointmentStatus)> =
         listed.iter().map(|b| (b.appointment.id.as_str(), &b.appointment.status)).collect();
     let cancelled = AppointmentStatus::Cancelled { reason: "申请人住院".into() };
-    assert_eq!(states, [("apt-1", &AppointmentStatus::Booked), ("apt-2", &cancelled)]);
+    let piped_cancelled = AppointmentStatus::Cancelled { reason: "测试".into() };
+    assert_eq!(states, [("apt-1", &AppointmentStatus::Booked), ("apt-2", &cancelled), ("apt-4", &piped_cancelled)]);
     let (ok, said) = cli(&["status"]);
-    assert!(ok && said.contains("appointments: 2\n  booked: 1\n  cancelled: 1"), "{said}");
+    assert!(ok && said.contains("appointments: 3\n  booked: 1\n  cancelled: 2"), "{said}");
 }

@@ -17,7 +17,9 @@ use crate::store::{Appointments, Booked};
 #[allow(clippy::large_enum_variant)]
 #[derive(clap::Subcommand)]
 pub enum AppointmentCommand {
-    /// Add one appointment.
+    /// Add one appointment. Its personal data are on the command line, which the shell keeps
+    /// in its history and other users may see in the process list: for real appointments,
+    /// prefer `import -` with the CSV on standard input.
     Add {
         /// The enrolled tablet that serves it.
         #[arg(long)]
@@ -60,7 +62,11 @@ pub enum AppointmentCommand {
     /// name, id_number, phone, services, from, to, mode, address, note; id, address and note
     /// may be left out; services separated by spaces or ';'). All or nothing: when any line is
     /// refused, nothing is added and each refused line is named with the reason.
-    Import { file: PathBuf },
+    Import {
+        /// The CSV file, or `-` for standard input (piped from the booking system: nothing
+        /// personal is left in a file or on the command line).
+        file: PathBuf,
+    },
     /// List appointments (ID numbers and phones masked; --json gives them whole).
     List {
         /// Only this tablet's.
@@ -109,11 +115,18 @@ pub fn run(
             writeln!(out, "added appointment {} for {}", booked.appointment.id, booked.device)?;
         }
         AppointmentCommand::Import { file } => {
-            let bytes =
-                std::fs::read(&file).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", file.display())))?;
+            let bytes = if file.as_os_str() == "-" {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+                    .map_err(|e| std::io::Error::new(e.kind(), format!("standard input: {e}")))?;
+                bytes
+            } else {
+                std::fs::read(&file).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", file.display())))?
+            };
             let list = super::csv::import(&bytes, &hub.devices()?, today, now_unix)?;
             add(book, &list)?;
-            writeln!(out, "imported {} appointment(s) from {}", list.len(), file.display())?;
+            let from = if file.as_os_str() == "-" { "standard input".into() } else { file.display().to_string() };
+            writeln!(out, "imported {} appointment(s) from {from}", list.len())?;
             for b in &list {
                 writeln!(out, "  {} for {}", b.appointment.id, b.device)?;
             }
