@@ -256,6 +256,15 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
         panic!("approved later")
     };
     assert_ne!(later, batch, "in a later batch");
+    // Mended, the officer's sync line is back to its usual grey.
+    let mut back = vec![tap("锁定"), tap("民警 officer-test")];
+    back.extend(PIN.chars().map(|c| tap(&c.to_string())));
+    back.extend([tap("解锁"), wait_long("同步：已封存的申请全部上传完毕")]);
+    let outcome = drive(&mut app, back);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let mut line = app.world_mut().query_filtered::<&TextColor, With<doorstep::screens::home::SyncLine>>();
+    let colours: Vec<Color> = line.iter(app.world()).map(|c| c.0).collect();
+    assert_eq!(colours, [doorstep::ui::theme::MUTED]);
     drop(app);
     drop(records);
     drop(running);
