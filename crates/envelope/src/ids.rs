@@ -64,10 +64,15 @@ impl DeviceId {
 pub const MAX_USER_ID: usize = 64;
 
 /// Whether `id` may name a user (an officer or a supervisor) on a unit and at the hub: 1 to
-/// [`MAX_USER_ID`] characters, none of them a space or a control character, so that it stands
-/// as one word on a command line (`doorstep-hub add-officer KEY --id ID`) and in a log.
+/// [`MAX_USER_ID`] letters (in any script, 测试 as well as a–z), digits, `-`, `_`, `.` or `@`,
+/// not beginning with `-`, so that it stands as one word on a command line (`doorstep-hub
+/// add-officer KEY --id ID`, pasted into a shell as printed) and reads as itself in a log:
+/// no spaces, quotes, shell signs, or invisible and direction-changing characters.
 pub fn is_user_id(id: &str) -> bool {
-    !id.is_empty() && id.chars().count() <= MAX_USER_ID && !id.chars().any(|c| c.is_whitespace() || c.is_control())
+    !id.is_empty()
+        && !id.starts_with('-')
+        && id.chars().count() <= MAX_USER_ID
+        && id.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
 }
 
 #[cfg(test)]
@@ -88,6 +93,14 @@ mod tests {
             ("line\n", false),
             ("全角\u{3000}空格", false),
             ("bell\u{7}", false),
+            ("-x", false),
+            ("it's", false),
+            ("a;b", false),
+            ("$HOME", false),
+            ("zero\u{200b}width", false),
+            ("\u{202e}evil", false),
+            ("first.last@unit-01", true),
+            ("officer_02", true),
         ] {
             assert_eq!(is_user_id(id), ok, "{id:?}");
         }

@@ -151,7 +151,10 @@ impl Vault {
             let named = path.file_name().is_some_and(|n| n.to_string_lossy() == file);
             let sealed = matches!(e.state, OutboxState::Sealed | OutboxState::Uploading);
             if named && sealed && !path.exists() {
-                return Ok((Some(e.application_id), e.attempts > 0));
+                // Its attempts, or (an earlier version's entry, or an upload reset at a restart)
+                // the audit log's `upload`.
+                let sent = e.attempts > 0 || self.audit_records(&["upload"], &e.application_id)?;
+                return Ok((Some(e.application_id), sent));
             }
         }
         Ok((None, false))

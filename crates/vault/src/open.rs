@@ -17,7 +17,6 @@ use crate::{
     VaultError, audit, crypto, fsutil, pin, seal,
 };
 
-/// The key store in use. A TPM-backed one would be chosen here when the tablet has one.
 /// Refuses a user id that could not be enrolled at the hub as it is
 /// (`doorstep_envelope::is_user_id`).
 pub(crate) fn check_user_id(user: &str) -> Result<(), VaultError> {
@@ -25,11 +24,12 @@ pub(crate) fn check_user_id(user: &str) -> Result<(), VaultError> {
         return Ok(());
     }
     Err(VaultError::NotAllowed(format!(
-        "{user:?} is not a user id: 1 to {} characters, no spaces",
+        "{user:?} is not a user id: 1 to {} letters, digits, '-', '_', '.' or '@', not beginning with '-'",
         doorstep_envelope::MAX_USER_ID
     )))
 }
 
+/// The key store in use. A TPM-backed one would be chosen here when the tablet has one.
 pub(crate) fn key_store() -> &'static dyn KeyStore {
     &SoftwareKeyStore
 }

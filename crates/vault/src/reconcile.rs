@@ -152,6 +152,14 @@ impl Vault {
                 sealed_visits.push(entry.visit_id.clone());
             }
         }
+        // A decision the audit log records and the review index does not (an index rebuilt,
+        // or an earlier version's, which kept no mark) is marked again, so that the file,
+        // whatever it holds or however it reads, never brings the application back undecided.
+        for e in audit.iter().filter(|e| e.action == "batch-decided") {
+            if !self.review_held(&e.subject)? {
+                self.mark_decided(&e.subject)?;
+            }
+        }
         self.reconcile_drafts(now)?;
         self.reconcile_feedback(now)?;
         for visit in self.draft_visits()? {

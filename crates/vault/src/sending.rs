@@ -175,9 +175,18 @@ impl Vault {
         if self.get(&self.reviews, "reviews", id.as_bytes())?.is_some_and(|v| v.as_slice() == DECIDED) {
             return Ok(true);
         }
+        self.audit_records(&["batch-decided"], id)
+    }
+
+    /// Whether the audit log records one of `actions` for application `id`. It reads the
+    /// whole log: only for what is rare (a summary missing, a hand-over).
+    pub(crate) fn audit_records(&self, actions: &[&str], id: &str) -> Result<bool, VaultError> {
         let Some(app) = ApplicationId::parse(id) else { return Ok(false) };
         let (scan, _) = audit::AuditLog::scan(&self.dir.join(AUDIT), &self.data_key)?;
-        Ok(scan.entries.iter().any(|e| e.action == "batch-decided" && ApplicationId::parse(&e.subject) == Some(app)))
+        Ok(scan
+            .entries
+            .iter()
+            .any(|e| actions.contains(&e.action.as_str()) && ApplicationId::parse(&e.subject) == Some(app)))
     }
 
     /// Keeps a secret of this unit's (such as its TLS key for the hub) sealed under the data
@@ -241,23 +250,39 @@ impl Vault {
         if self.role != Role::Supervisor {
             return Err(VaultError::NotAllowed("only a supervisor decides on a batch".into()));
         }
+        // The summaries go, and a mark says each was decided, so that a copy of one still in
+        // its file (one that does not read now) never brings it back undecided. The hub has
+        // taken the batch: the marks and the records are kept first, whatever the files do.
         for id in ids {
-            // The summary goes, and a mark says it was decided, so that a copy of it still in the
-            // file (one that does not read now) never brings it back undecided.
-            self.put(&self.reviews, "reviews", id.as_bytes(), DECIDED)?;
-            if let Some(app) = ApplicationId::parse(id)
-                && self.envelope_path(&app).exists()
-                && let Ok((mut sidecar, envelope)) = self.read_container(&app)
-                && sidecar.review.take().is_some()
-            {
-                let file = self.container(&app, &sidecar, &envelope.to_bytes())?;
-                fsutil::write_atomic(&self.envelope_path(&app), &file)?;
-            }
+            self.mark_decided(id)?;
         }
         self.flush()?;
         for id in ids {
             self.record(now, "batch-decided", id)?;
         }
+        // Then, as far as it goes (a file that does not read, a full disk), the summary out of
+        // each file still here: the mark already says it is decided, and the erase takes the
+        // rest with the file.
+        for id in ids {
+            if let Some(app) = ApplicationId::parse(id)
+                && self.envelope_path(&app).exists()
+                && let Ok((mut sidecar, envelope)) = self.read_container(&app)
+                && sidecar.review.take().is_some()
+                && let Ok(file) = self.container(&app, &sidecar, &envelope.to_bytes())
+            {
+                let _ = fsutil::write_atomic(&self.envelope_path(&app), &file);
+            }
+        }
         Ok(())
+    }
+
+    /// Marks application `id` decided in the review index (its summary, if any, gone).
+    pub(crate) fn mark_decided(&self, id: &str) -> Result<(), VaultError> {
+        self.put(&self.reviews, "reviews", id.as_bytes(), DECIDED)
+    }
+
+    /// Whether the review index holds anything for application `id` (a summary or a mark).
+    pub(crate) fn review_held(&self, id: &str) -> Result<bool, VaultError> {
+        Ok(self.get(&self.reviews, "reviews", id.as_bytes())?.is_some())
     }
 }

@@ -256,6 +256,12 @@ fn a_decision_holds_whatever_the_file_does_and_an_erase_repeats_harmlessly() {
     for id in [&a, &b] {
         assert!(s.review(id).unwrap().is_none(), "{id}");
     }
+    // Nor when the index is lost and rebuilt: the audit log's decisions are marked again.
+    drop(s);
+    fs::remove_dir_all(d.path().join("index")).unwrap();
+    let mut s = Vault::unlock(d.path(), "supervisor-test", "654321", NOW, VaultConfig { reserve_bytes: 0 }).unwrap();
+    assert_eq!(s.recovery().reindexed, 1, "b, whose file is still here");
+    assert!(s.review(&b).unwrap().is_none(), "its file still holds its summary, and it is decided");
     s.erase(&b, NOW).unwrap();
     assert!(s.review(&b).unwrap().is_none());
 }

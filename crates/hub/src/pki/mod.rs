@@ -380,18 +380,19 @@ impl Hub {
         let id = officer_id;
         if !doorstep_envelope::is_user_id(id) {
             return Err(PkiError::Key(format!(
-                "{officer_id:?} is not an officer's id (as `doorstep vault add-user` names them: 1 to {} characters, no spaces)",
+                "{officer_id:?} is not an officer's id (as `doorstep vault add-user` names them: 1 to {} letters, digits, '-', '_', '.' or '@')",
                 doorstep_envelope::MAX_USER_ID
             )));
         }
-        // Whatever case a hand-edited hub.toml spells the key in.
-        let enrolled = self.config.officer_ids.iter().find(|(k, _)| k.trim().eq_ignore_ascii_case(&key));
+        // Whatever case a hand-edited hub.toml spells the key in; then kept once, in lower case.
+        let same = |k: &String| k.trim().eq_ignore_ascii_case(&key);
+        let enrolled = self.config.officer_ids.iter().find(|(k, _)| same(k));
         if let Some((_, other)) = enrolled.filter(|(_, other)| *other != id) {
             return Err(PkiError::Key(format!("officer key {key} is already enrolled for officer {other:?}")));
         }
-        if !self.config.officers.contains(&key) {
-            self.config.officers.push(key.clone());
-        }
+        self.config.officers.retain(|k| !same(k));
+        self.config.officers.push(key.clone());
+        self.config.officer_ids.retain(|k, _| !same(k));
         self.config.officer_ids.insert(key, id.to_string());
         self.save_config()
     }
