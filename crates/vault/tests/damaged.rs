@@ -162,16 +162,7 @@ fn a_file_that_does_not_read_does_not_stop_the_vault_opening() {
 #[test]
 fn an_application_at_the_hub_whose_file_went_bad_still_waits_for_a_decision() {
     let d = tmp();
-    init(d.path());
-    let mut v = unlock(d.path());
-    v.add_user("supervisor-test", Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
-    let mut sealed = Vec::new();
-    for i in 0..4 {
-        let r = record(i + 1, 500);
-        let e = v.seal(&format!("visit-{i}"), &r, &review(&r), NOW).unwrap();
-        v.acknowledge(&e.application_id, &hub_receipt(&e.application_id, &e.digest), None, NOW).unwrap();
-        sealed.push(e);
-    }
+    let (v, sealed) = at_the_hub(d.path(), 4);
     let file = |e: &OutboxEntry| d.path().join("envelopes").join(&e.file);
     let cut = |e: &OutboxEntry| {
         let bytes = fs::read(file(e)).unwrap();
@@ -223,16 +214,7 @@ fn an_application_at_the_hub_whose_file_went_bad_still_waits_for_a_decision() {
 #[test]
 fn a_decision_holds_whatever_the_file_does_and_an_erase_repeats_harmlessly() {
     let d = tmp();
-    init(d.path());
-    let mut v = unlock(d.path());
-    v.add_user("supervisor-test", Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
-    let mut sealed = Vec::new();
-    for i in 0..2 {
-        let r = record(i + 1, 500);
-        let e = v.seal(&format!("visit-{i}"), &r, &review(&r), NOW).unwrap();
-        v.acknowledge(&e.application_id, &hub_receipt(&e.application_id, &e.digest), None, NOW).unwrap();
-        sealed.push(e);
-    }
+    let (mut v, sealed) = at_the_hub(d.path(), 2);
     let (a, b) = (sealed[0].application_id.clone(), sealed[1].application_id.clone());
     // Erased, then erased again (as after a stop before the first one's state was kept).
     v.erase(&a, NOW).unwrap();
@@ -287,4 +269,21 @@ fn a_hand_over_says_when_an_application_written_off_was_sent_before() {
         plan.iter().map(|h| (h.written_off.as_deref(), h.sent_before)).collect::<Vec<_>>(),
         [(Some(e.application_id.as_str()), true)]
     );
+}
+
+/// A vault in `dir` with a supervisor (supervisor-test, 654321) and `n` applications sealed by
+/// its officer, each taken by the hub (its receipt kept) and not yet erased; the officer's
+/// vault, still open, and their entries.
+fn at_the_hub(dir: &std::path::Path, n: u64) -> (Vault, Vec<OutboxEntry>) {
+    init(dir);
+    let mut v = unlock(dir);
+    v.add_user("supervisor-test", Role::Supervisor, "654321", KdfParams::INSECURE_TEST, NOW).unwrap();
+    let mut sealed = Vec::new();
+    for i in 0..n {
+        let r = record(i + 1, 500);
+        let e = v.seal(&format!("visit-{i}"), &r, &review(&r), NOW).unwrap();
+        v.acknowledge(&e.application_id, &hub_receipt(&e.application_id, &e.digest), None, NOW).unwrap();
+        sealed.push(e);
+    }
+    (v, sealed)
 }
