@@ -153,7 +153,7 @@ impl Vault {
             if named && sealed && !path.exists() {
                 // Its attempts, or (an earlier version's entry, or an upload reset at a restart)
                 // the audit log's `upload`.
-                let sent = e.attempts > 0 || self.audit_records(&["upload"], &e.application_id)?;
+                let sent = e.attempts > 0 || self.audit_records("upload", &e.application_id)?;
                 return Ok((Some(e.application_id), sent));
             }
         }

@@ -155,9 +155,12 @@ impl Vault {
         // A decision the audit log records and the review index does not (an index rebuilt,
         // or an earlier version's, which kept no mark) is marked again, so that the file,
         // whatever it holds or however it reads, never brings the application back undecided.
+        // From here on the index's mark alone says what was decided.
         for e in audit.iter().filter(|e| e.action == "batch-decided") {
-            if !self.review_held(&e.subject)? {
-                self.mark_decided(&e.subject)?;
+            // Under the outbox's spelling of its id, whatever spelling the record has.
+            let Some(id) = doorstep_envelope::ApplicationId::parse(&e.subject).map(|a| a.to_string()) else { continue };
+            if !self.review_held(&id)? {
+                self.mark_decided(&id)?;
             }
         }
         self.reconcile_drafts(now)?;

@@ -125,9 +125,9 @@ impl Vault {
                 // A read that failed may pass: the file stays, and the next sync erases it.
                 Err(VaultError::Io(e)) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
                 // The file went bad (or was kept aside) after the hub took it: the hub has the
-                // application, but its summary is gone with the file. Unless it was decided, a
-                // mark says so, and the supervisor still finds it to decide.
-                Err(_) if self.decided(id)? => {}
+                // application, but its summary is gone with the file. Not decided (a decision
+                // leaves its mark in the index), so a mark says so, and the supervisor still
+                // finds it to decide.
                 Err(_) => {
                     self.put(&self.reviews, "reviews", id.as_bytes(), SUMMARY_LOST)?;
                     self.flush()?;
@@ -159,34 +159,19 @@ impl Vault {
         }
         match held {
             Some(raw) => serde_json::from_slice(&raw).map(Some).map_err(|e| VaultError::Corrupt(e.to_string())),
-            // At the hub, not erased, and its file gone: kept aside (or lost) before the erase
-            // could keep its summary.
-            None if self.entry(id).is_ok_and(|e| e.state == OutboxState::Acknowledged) && !self.decided(id)? => {
-                Err(lost())
-            }
+            // At the hub, not erased, not decided (no mark), and its file gone: kept aside (or
+            // lost) before the erase could keep its summary.
+            None if self.entry(id).is_ok_and(|e| e.state == OutboxState::Acknowledged) => Err(lost()),
             None => Ok(None),
         }
     }
 
-    /// Whether the supervisor's decision on application `id` was recorded: the review index's
-    /// mark, or (an index rebuilt, or an earlier version's decision) the audit log's
-    /// `batch-decided`, read from the log itself, so only where a summary is missing.
-    fn decided(&self, id: &str) -> Result<bool, VaultError> {
-        if self.get(&self.reviews, "reviews", id.as_bytes())?.is_some_and(|v| v.as_slice() == DECIDED) {
-            return Ok(true);
-        }
-        self.audit_records(&["batch-decided"], id)
-    }
-
-    /// Whether the audit log records one of `actions` for application `id`. It reads the
-    /// whole log: only for what is rare (a summary missing, a hand-over).
-    pub(crate) fn audit_records(&self, actions: &[&str], id: &str) -> Result<bool, VaultError> {
+    /// Whether the audit log records `action` for application `id`. It reads the whole log:
+    /// only for what is rare (a hand-over).
+    pub(crate) fn audit_records(&self, action: &str, id: &str) -> Result<bool, VaultError> {
         let Some(app) = ApplicationId::parse(id) else { return Ok(false) };
         let (scan, _) = audit::AuditLog::scan(&self.dir.join(AUDIT), &self.data_key)?;
-        Ok(scan
-            .entries
-            .iter()
-            .any(|e| actions.contains(&e.action.as_str()) && ApplicationId::parse(&e.subject) == Some(app)))
+        Ok(scan.entries.iter().any(|e| e.action == action && ApplicationId::parse(&e.subject) == Some(app)))
     }
 
     /// Keeps a secret of this unit's (such as its TLS key for the hub) sealed under the data
