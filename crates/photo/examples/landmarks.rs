@@ -46,14 +46,17 @@ fn main() {
             iris.openness(&img, &l),
             doorstep_photo::checks::shadow_beside_head(&img, &l, crown, plain.as_ref()),
         );
-        if let Some(c) = doorstep_photo::covering::measure(&img, &l, plain.as_ref()) {
+        if let Some(c) =
+            doorstep_photo::covering::measure(&img, &l, plain.as_ref(), &doorstep_photo::profile::Profile::passport())
+        {
             println!(
-                "  covering: skin ends across {:.2} of the forehead, {:.2} eye distances above the brows, {:.3} from a straight line; above it {:?} (a hair colour: {:?})",
+                "  covering: skin ends across {:.2} of the forehead, {:.2} eye distances above the brows, {:.3} from a straight line; above it {:?} (a hair colour: {:?}); round the head {:.2}",
                 c.coverage,
                 c.edge_height,
                 c.edge_spread,
                 c.above.map(|a| a.map(|v| v as u8)),
                 c.above.map(doorstep_photo::covering::hair_colour),
+                c.round,
             );
         }
         let (ro, lo) = l.eye_openness();

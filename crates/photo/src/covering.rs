@@ -6,9 +6,14 @@
 //! ends where hair, or a covering, begins. A covering is refused where what can be seen says so
 //! and hair could not look the same: its lower edge runs low and straight across the forehead
 //! (a hairline is higher, or uneven), and what lies above it is a colour hair does not have
-//! (blue, green, purple, a bright red). A dark, white, grey, beige or brown covering is not
-//! told from hair this way (a straight dark fringe looks the same to these measures), so it
-//! passes: the officer sees the photo and answers for it.
+//! (blue, green, purple, a bright red).
+//!
+//! A covering of a colour hair has (black, white, grey, beige, brown) is not told from hair by
+//! its colour: a straight dark fringe looks the same across the forehead. Followed out beyond
+//! the temples, the two part: a fringe's hair turns down the side of the head (or stops), where
+//! a cap's edge goes on round the head at the same height. So where such an edge goes round
+//! the head, the check says it cannot tell a covering from hair cut straight round the head (a
+//! bowl cut), and asks the officer to look; a fringe that turns down passes.
 
 use image::RgbImage;
 
@@ -29,6 +34,23 @@ pub struct Covering {
     pub edge_spread: f32,
     /// The colour above the edge (median of each channel), where the skin ends.
     pub above: Option<[f32; 3]>,
+    /// Beyond the temples, on the side where it holds least: the share of columns where the
+    /// colour above the edge comes down to the forehead's edge line, carried on, and ends
+    /// there, as a band round the head does (hair goes on down the side of the head, or is not
+    /// there). `NaN` where there is no edge, or no colour above it.
+    pub round: f32,
+}
+
+/// What the measures say of the head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// Nothing covers it: the skin reaches high, or the edge is a hairline or a fringe.
+    Bare,
+    /// A covering: low, straight across the forehead, of a colour hair does not have.
+    Covered,
+    /// Low and straight, of a colour hair has, and round the head: a covering, or hair cut
+    /// straight round the head; the measures cannot tell which.
+    CoveringOrHair,
 }
 
 /// Columns across the forehead, each side of the face's middle, in eye distances.
@@ -38,6 +60,12 @@ const COLUMNS: usize = 23;
 const STEPS: f32 = 48.0;
 /// Non-skin samples in a row that end the skin.
 const RUN: usize = 3;
+/// Columns beyond the temples, each side, in eye distances from the face's middle.
+const SIDE_COLUMNS: [f32; 7] = [0.70, 0.75, 0.80, 0.85, 0.90, 0.95, 1.00];
+/// How far above the forehead's edge line a side column starts (in the covering's colour).
+const SIDE_START: f32 = 0.12;
+/// How far below the line a side column looks for the colour's end.
+const SIDE_DEPTH: f32 = 1.2;
 
 fn px(img: &RgbImage, x: f32, y: f32) -> Option<[f32; 3]> {
     if x < 0.0 || y < 0.0 || x >= img.width() as f32 || y >= img.height() as f32 {
@@ -69,6 +97,13 @@ fn luma3(c: [f32; 3]) -> f32 {
     0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
 }
 
+/// Whether `p` is the colour `of` a covering or hair: near it in brightness, and in
+/// chromaticity too unless both are dark (where the chromaticity of a dark colour is noise).
+fn like(p: [f32; 3], of: [f32; 3]) -> bool {
+    let (lp, lo) = (luma3(p), luma3(of));
+    (lp - lo).abs() <= (0.4 * lo).max(25.0) && (lp.max(lo) < 70.0 || chroma_distance(p, of) <= 0.06)
+}
+
 /// Whether `p` is the colour of the skin `skin`: near it in chromaticity, and in brightness
 /// within a wide range (a forehead is often lit more, or less, than the cheeks).
 fn is_skin(p: [f32; 3], skin: [f32; 3]) -> bool {
@@ -92,7 +127,7 @@ pub fn hair_colour(c: [f32; 3]) -> bool {
 }
 
 /// Measures what lies above the brows, or `None` where the face's frame leaves the picture.
-pub fn measure(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>) -> Option<Covering> {
+pub fn measure(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>, profile: &Profile) -> Option<Covering> {
     let (ux, uy) = lm.up();
     let (rx, ry) = (-uy, ux);
     let ed = lm.eye_distance().max(1.0);
@@ -166,45 +201,98 @@ pub fn measure(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>) -> Option<
     let edge_height = heights.get(heights.len() / 2).copied().unwrap_or(f32::NAN);
     // A straight line through the edge points (least squares), and the spread about it.
     let n = edges.len() as f32;
-    let edge_spread = if edges.len() >= 3 {
+    let line = (edges.len() >= 3).then(|| {
         let (ms, mt) = (edges.iter().map(|e| e.0).sum::<f32>() / n, edges.iter().map(|e| e.1).sum::<f32>() / n);
         let sst = edges.iter().map(|e| (e.0 - ms).powi(2)).sum::<f32>().max(1e-6);
         let b = edges.iter().map(|e| (e.0 - ms) * (e.1 - mt)).sum::<f32>() / sst;
-        (edges.iter().map(|e| (e.1 - mt - b * (e.0 - ms)).powi(2)).sum::<f32>() / n).sqrt()
-    } else {
-        f32::NAN
+        move |s: f32| mt + b * (s - ms)
+    });
+    let edge_spread =
+        line.map_or(f32::NAN, |line| (edges.iter().map(|e| (e.1 - line(e.0)).powi(2)).sum::<f32>() / n).sqrt());
+    let above = median3(&mut above);
+    // Each side column starts just above the line, in the covering's colour, and goes down to
+    // where that colour ends.
+    let max_offset = profile.value("head_covering", "max_round_offset");
+    let round = match (line, above) {
+        (Some(line), Some(colour)) => {
+            let banded = |x: f32, y: f32| px(img, x, y).is_some_and(|c| !backdrop(c) && like(c, colour));
+            let ends_at_line = |s: f32| {
+                let from = line(s) + SIDE_START;
+                let (x, y) = at(s, from);
+                if !banded(x, y) {
+                    return false;
+                }
+                let mut miss = 0;
+                let mut step = 1;
+                while step as f32 / STEPS <= SIDE_START + SIDE_DEPTH {
+                    let t = from - step as f32 / STEPS;
+                    let (x, y) = at(s, t);
+                    if banded(x, y) {
+                        miss = 0;
+                    } else {
+                        miss += 1;
+                        if miss == RUN {
+                            let end = t + (RUN - 1) as f32 / STEPS;
+                            return (end - line(s)).abs() <= max_offset;
+                        }
+                    }
+                    step += 1;
+                }
+                false
+            };
+            let share = |sign: f32| {
+                SIDE_COLUMNS.iter().filter(|&&s| ends_at_line(sign * s)).count() as f32 / SIDE_COLUMNS.len() as f32
+            };
+            share(-1.0).min(share(1.0))
+        }
+        _ => f32::NAN,
     };
-    Some(Covering { coverage, edge_height, edge_spread, above: median3(&mut above) })
+    Some(Covering { coverage, edge_height, edge_spread, above, round })
 }
 
 impl Covering {
-    /// Whether this is a covering by the policy's measures: the skin ends across the forehead
+    /// What the head is, by the policy's measures. The skin ends across the forehead
     /// (`min_coverage` of the columns), low (at most `max_edge_height` eye distances above the
-    /// brows) and along a straight line (`max_edge_spread`), under a colour hair does not have.
-    pub fn covers(&self, p: &Profile) -> bool {
+    /// brows) and along a straight line (`max_edge_spread`): under a colour hair does not have,
+    /// a covering; under a colour hair has, a covering or hair where the edge goes round the
+    /// head (`min_round` of the columns beyond the temples, each side), else a fringe.
+    pub fn seen(&self, p: &Profile) -> Seen {
         let m = |k| p.value("head_covering", k);
-        self.coverage >= m("min_coverage")
+        let low_and_straight = self.coverage >= m("min_coverage")
             && self.edge_height <= m("max_edge_height")
-            && self.edge_spread <= m("max_edge_spread")
-            && self.above.is_some_and(|above| !hair_colour(above))
+            && self.edge_spread <= m("max_edge_spread");
+        match self.above {
+            Some(above) if low_and_straight && !hair_colour(above) => Seen::Covered,
+            Some(_) if low_and_straight && self.round >= m("min_round") => Seen::CoveringOrHair,
+            _ => Seen::Bare,
+        }
     }
 }
 
 /// The check: a head covering refuses the photo. Its value is the edge's height above the
 /// brows (eye distances), where the skin ends across the forehead; with no edge (a bald head
-/// on a plain backdrop), nothing covers the head.
+/// on a plain backdrop), nothing covers the head. Where a covering is not told from hair cut
+/// straight round the head, the check cannot judge, and says so: the officer looks.
 pub fn head_covering(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>, p: &Profile) -> CheckResult {
     let threshold =
         Threshold::new("photo.threshold.head-covering", &[("max", p.value("head_covering", "max_edge_height"))]);
-    match measure(img, lm, plain) {
+    match measure(img, lm, plain, p) {
         None => CheckResult::cannot("head_covering", threshold, crate::checks::NO_LANDMARKS),
         Some(c) => {
-            let mut r =
-                CheckResult::judged("head_covering", c.edge_height, threshold, !c.covers(p), "photo.head-covering");
+            let seen = c.seen(p);
+            let mut r = if seen == Seen::CoveringOrHair {
+                CheckResult::cannot("head_covering", threshold, "photo.cannot.covering-or-hair")
+            } else {
+                CheckResult::judged(
+                    "head_covering",
+                    c.edge_height,
+                    threshold,
+                    seen == Seen::Bare,
+                    "photo.head-covering",
+                )
+            };
             // No edge found (the skin reaches the crown): no height to report.
-            if !c.edge_height.is_finite() {
-                r.value = None;
-            }
+            r.value = c.edge_height.is_finite().then_some(c.edge_height);
             r
         }
     }
@@ -232,27 +320,59 @@ mod tests {
         }
     }
 
-    /// Each row changes one thing from a navy cap low and straight across the forehead.
+    /// Each row changes one thing from a navy cap low and straight across the forehead, whose
+    /// edge does not go round the head.
     #[test]
     fn what_makes_a_covering() {
         let p = Profile::passport();
-        let cap = Covering { coverage: 1.0, edge_height: 0.25, edge_spread: 0.02, above: Some([38.0, 48.0, 92.0]) };
-        for (what, c, covers) in [
-            ("a navy cap", cap, true),
-            ("a red cap", Covering { above: Some([176.0, 36.0, 42.0]), ..cap }, true),
-            ("the edge high on the forehead: a hairline", Covering { edge_height: 0.8, ..cap }, false),
-            ("the edge uneven", Covering { edge_spread: 0.12, ..cap }, false),
-            ("the skin ends in a few columns only", Covering { coverage: 0.5, ..cap }, false),
+        let cap = Covering {
+            coverage: 1.0,
+            edge_height: 0.25,
+            edge_spread: 0.02,
+            above: Some([38.0, 48.0, 92.0]),
+            round: 0.0,
+        };
+        let black = Some([35.0, 21.0, 25.0]);
+        for (what, c, seen) in [
+            ("a navy cap", cap, Seen::Covered),
+            ("a red cap", Covering { above: Some([176.0, 36.0, 42.0]), ..cap }, Seen::Covered),
+            ("a navy cap, round the head", Covering { round: 1.0, ..cap }, Seen::Covered),
+            ("the edge high on the forehead: a hairline", Covering { edge_height: 0.8, ..cap }, Seen::Bare),
+            ("the edge uneven", Covering { edge_spread: 0.12, ..cap }, Seen::Bare),
+            ("the skin ends in a few columns only", Covering { coverage: 0.5, ..cap }, Seen::Bare),
+            ("a dark fringe, the hair turning down at the temples", Covering { above: black, ..cap }, Seen::Bare),
             (
-                "a dark fringe, or a dark cap: not told apart",
-                Covering { above: Some([35.0, 21.0, 25.0]), ..cap },
-                false,
+                "dark, round the head: a cap or a bowl cut",
+                Covering { above: black, round: 1.0, ..cap },
+                Seen::CoveringOrHair,
             ),
-            ("a light brown fringe", Covering { above: Some([152.0, 129.0, 89.0]), ..cap }, false),
-            ("a burgundy-dyed fringe", Covering { above: Some([105.0, 32.0, 45.0]), ..cap }, false),
-            ("the skin never ends", Covering { above: None, edge_height: f32::NAN, ..cap }, false),
+            ("dark, round the head on one side only", Covering { above: black, round: 0.4, ..cap }, Seen::Bare),
+            (
+                "dark, round the head but high: a hairline",
+                Covering { above: black, round: 1.0, edge_height: 0.8, ..cap },
+                Seen::Bare,
+            ),
+            ("a light brown fringe", Covering { above: Some([152.0, 129.0, 89.0]), ..cap }, Seen::Bare),
+            ("a burgundy-dyed fringe", Covering { above: Some([105.0, 32.0, 45.0]), ..cap }, Seen::Bare),
+            (
+                "the skin never ends",
+                Covering { above: None, edge_height: f32::NAN, round: f32::NAN, ..cap },
+                Seen::Bare,
+            ),
         ] {
-            assert_eq!(c.covers(&p), covers, "{what}");
+            assert_eq!(c.seen(&p), seen, "{what}");
+        }
+    }
+
+    #[test]
+    fn colours_alike() {
+        for (a, b, alike) in [
+            ([32.0, 30.0, 33.0], [20.0, 12.0, 30.0], true), // two blacks: chromaticity is noise
+            ([32.0, 30.0, 33.0], [90.0, 88.0, 95.0], false), // black and grey
+            ([150.0, 128.0, 90.0], [140.0, 118.0, 82.0], true), // one brown, lit a little less
+            ([150.0, 128.0, 90.0], [120.0, 128.0, 150.0], false), // brown and a grey-blue
+        ] {
+            assert_eq!(like(a, b), alike, "{a:?} {b:?}");
         }
     }
 }

@@ -72,7 +72,7 @@ pub const MEASURES: [(&str, &[&str]); 20] = [
     ("eyes_open", &["min", "min_mesh", "min_iris"]),
     ("mouth_closed", &["max", "max_teeth"]),
     ("glare", &["max", "white_level"]),
-    ("head_covering", &["min_coverage", "max_edge_height", "max_edge_spread"]),
+    ("head_covering", &["min_coverage", "max_edge_height", "max_edge_spread", "min_round", "max_round_offset"]),
     ("background", &["min_grey", "max_std", "max_shadow", "max_shadow_width", "max_blue_distance"]),
     ("colour_cast", &["max"]),
     (
