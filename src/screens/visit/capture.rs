@@ -15,12 +15,11 @@ use sha2::{Digest, Sha256};
 
 use super::forms::key;
 use super::sign::SignaturePad;
-use super::{Act, View, actions, heading, line};
+use super::{Act, View};
 use crate::peripherals::Peripherals;
 use crate::tasks::{Pending, Poll, Waker};
-use crate::ui::form::{Form, text_field};
+use crate::ui::form::Form;
 use crate::ui::i18n::{Arg, Tr};
-use crate::ui::theme;
 use crate::visit_flow::{Drafts, VisitCmd, VisitFlow, part};
 
 /// Tries of one finger before it is recorded as unreadable, with its best image.
@@ -35,9 +34,9 @@ pub(super) const UNABLE_TO_SIGN: &str = "consent.unable";
 pub(super) const NO_VALID_PRINT: &str = "fingers.no_valid_print";
 /// Under 16: the guardian has decided that no prints are given.
 pub(super) const DECLINED: &str = "fingers.declined_by_guardian";
-const OVERRIDE: &str = "photo.override";
+pub(super) const OVERRIDE: &str = "photo.override";
 /// The applicant brought a printed photo, which the camera takes: it is recorded as supplied.
-const BROUGHT: &str = "photo.brought";
+pub(super) const BROUGHT: &str = "photo.brought";
 
 /// A photo taken and checked: the cropped JPEG and the checks' verdicts.
 #[derive(Clone)]
@@ -179,7 +178,7 @@ impl Work {
 
 pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     match v.visit.step() {
-        Step::Photo => photo(v, ui),
+        Step::Photo => super::photo::view(v, ui),
         Step::Fingerprints => super::fingers::view(v, ui),
         Step::Sign => super::sign::view(v, ui),
         _ => {}
@@ -192,86 +191,11 @@ pub(super) fn child_absent(visit: &doorstep_core::Visit) -> bool {
     visit.state.identified().is_some_and(|w| w.applied_by_guardian)
 }
 
-fn photo(v: &View, ui: &mut ChildSpawnerCommands) {
-    heading(ui, Tr::new("visit.photo.title"));
-    if child_absent(v.visit) {
-        line(ui, Tr::new("visit.photo.supplied"));
-    } else {
-        ui.spawn(crate::ui::form::choice_button(
-            Act::Toggle(BROUGHT),
-            Tr::new("visit.photo.brought"),
-            v.form.is_on(BROUGHT),
-        ));
-    }
-    if v.work.photo.is_some() {
-        line(ui, Tr::new("visit.photo.checking"));
-    } else if let Some(note) = &v.work.photo_note {
-        line(ui, note.clone());
-    }
-    if v.work.shot.is_none()
-        && let Some(image) = &v.work.live_image
-    {
-        let (w, h) = super::live::PREVIEW;
-        ui.spawn((
-            ImageNode::new(image.clone()),
-            Node { width: Val::Px(w as f32), height: Val::Px(h as f32), ..default() },
-        ));
-        ui.spawn((
-            LiveAdvice,
-            crate::ui::widgets::label(Tr::new("visit.photo.live_wait"), theme::HEADING_SIZE, theme::PRIMARY),
-        ));
-    }
-    if let Some(image) = &v.work.shot_image {
-        // The photo at 354×472 px, half size: the officer and the applicant see what was taken.
-        ui.spawn((ImageNode::new(image.clone()), Node { width: Val::Px(177.0), height: Val::Px(236.0), ..default() }));
-    }
-    if let Some(shot) = &v.work.shot {
-        if shot.failed.is_empty() {
-            ui.spawn(crate::ui::widgets::label(
-                Tr::new("visit.photo.all_pass").with("n", shot.checks),
-                theme::HEADING_SIZE,
-                theme::OK,
-            ));
-        } else {
-            for (_, advice) in &shot.failed {
-                ui.spawn(crate::ui::widgets::label(Tr::new(advice), theme::BODY_SIZE, theme::ERROR));
-            }
-            ui.spawn(text_field(OVERRIDE, Tr::new("visit.photo.override"), 60));
-        }
-        // What no check here judges (covering.rs: a covering of a colour hair can have).
-        ui.spawn(crate::ui::widgets::label(Tr::new("visit.photo.by_eye"), theme::BODY_SIZE, theme::MUTED));
-    }
-    match card_photo(v.visit, v.work, v.policy) {
-        // Offered beside a photo taken too: the applicant may rather keep the card's.
-        Some(Ok((issued, _))) => {
-            let rule = &v.policy.rules.photo_reuse;
-            line(
-                ui,
-                Tr::new("visit.photo.reuse_when")
-                    .with("date", issued)
-                    .with("age", rule.min_age_years)
-                    .with("years", rule.max_photo_age_years),
-            );
-            ui.spawn(crate::ui::form::choice_button(Act::ReusePhoto, Tr::new("visit.photo.reuse"), false));
-        }
-        Some(Err(why)) => {
-            line(ui, Tr::new("visit.photo.no_reuse"));
-            line(ui, Tr::message(why));
-        }
-        _ => {}
-    }
-    let mut buttons = vec![(Act::TakePhoto, Tr::new("visit.photo.take"), v.work.shot.is_none())];
-    if v.work.shot.is_some() {
-        buttons.push((Act::Next, Tr::new("visit.photo.use"), true));
-    }
-    actions(v, buttons);
-}
-
 /// The photo of the ID card read on the applicant step, when the rules let this applicant reuse
 /// an earlier photo (60 and over): the card's first valid day (its photo was taken for it, by
 /// then) and the photo's digest; or why that photo may not be used (taken too long ago). `None`
 /// when reuse is not for this applicant, or no card with a photo was read.
-fn card_photo(
+pub(super) fn card_photo(
     visit: &doorstep_core::Visit,
     work: &Work,
     policy: &doorstep_core::Policy,

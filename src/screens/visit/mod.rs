@@ -11,6 +11,7 @@ mod forms;
 mod guardian;
 mod held;
 mod live;
+mod photo;
 pub(crate) use live::screen_image_rgba;
 pub(crate) use receipt::save as save_print_files;
 mod receipt;

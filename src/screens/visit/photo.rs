@@ -1,0 +1,126 @@
+//! The photo step's screen: the live preview with its guidance beside it, then the photo taken
+//! with the checks' verdict beside it, and the ID card's photo where the applicant may reuse
+//! it. What the buttons do is in `capture.rs`.
+
+use bevy::prelude::*;
+
+use super::capture::{BROUGHT, LiveAdvice, OVERRIDE, Shot, card_photo, child_absent};
+use super::{Act, View, actions, heading, line};
+use crate::ui::form::text_field;
+use crate::ui::i18n::Tr;
+use crate::ui::theme;
+
+/// The photo step, as it stands.
+pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
+    heading(ui, Tr::new("visit.photo.title"));
+    if child_absent(v.visit) {
+        line(ui, Tr::new("visit.photo.supplied"));
+    } else {
+        ui.spawn(crate::ui::form::choice_button(
+            Act::Toggle(BROUGHT),
+            Tr::new("visit.photo.brought"),
+            v.form.is_on(BROUGHT),
+        ));
+    }
+    if v.work.photo.is_some() {
+        line(ui, Tr::new("visit.photo.checking"));
+    } else if let Some(note) = &v.work.photo_note {
+        line(ui, note.clone());
+    }
+    if v.work.shot.is_none()
+        && let Some(image) = &v.work.live_image
+    {
+        // The guidance beside the preview, where the officer reads it while framing the shot
+        // (below it, a long line went under the action bar on an 800×480 screen).
+        let (w, h) = super::live::PREVIEW;
+        ui.spawn(side_by_side()).with_children(|row| {
+            row.spawn((
+                ImageNode::new(image.clone()),
+                Node { width: Val::Px(w as f32), height: Val::Px(h as f32), flex_shrink: 0.0, ..default() },
+            ));
+            row.spawn(beside()).with_children(|col| {
+                col.spawn((
+                    LiveAdvice,
+                    crate::ui::widgets::label(Tr::new("visit.photo.live_wait"), theme::HEADING_SIZE, theme::PRIMARY),
+                ));
+            });
+        });
+    }
+    if v.work.shot_image.is_some() || v.work.shot.is_some() {
+        // What the checks found beside the photo, with the field for a reason to keep it.
+        ui.spawn(side_by_side()).with_children(|row| {
+            if let Some(image) = &v.work.shot_image {
+                // The photo at 354×472 px, half size: the officer and the applicant see what was
+                // taken.
+                row.spawn((
+                    ImageNode::new(image.clone()),
+                    Node { width: Val::Px(177.0), height: Val::Px(236.0), flex_shrink: 0.0, ..default() },
+                ));
+            }
+            if let Some(shot) = &v.work.shot {
+                row.spawn(beside()).with_children(|col| shot_result(col, shot));
+            }
+        });
+    }
+    match card_photo(v.visit, v.work, v.policy) {
+        // Offered beside a photo taken too: the applicant may rather keep the card's.
+        Some(Ok((issued, _))) => {
+            let rule = &v.policy.rules.photo_reuse;
+            line(
+                ui,
+                Tr::new("visit.photo.reuse_when")
+                    .with("date", issued)
+                    .with("age", rule.min_age_years)
+                    .with("years", rule.max_photo_age_years),
+            );
+            ui.spawn(crate::ui::form::choice_button(Act::ReusePhoto, Tr::new("visit.photo.reuse"), false));
+        }
+        Some(Err(why)) => {
+            line(ui, Tr::new("visit.photo.no_reuse"));
+            line(ui, Tr::message(why));
+        }
+        _ => {}
+    }
+    let mut buttons = vec![(Act::TakePhoto, Tr::new("visit.photo.take"), v.work.shot.is_none())];
+    if v.work.shot.is_some() {
+        buttons.push((Act::Next, Tr::new("visit.photo.use"), true));
+    }
+    actions(v, buttons);
+}
+
+/// A row: a picture, and beside it a column that takes the rest of the width.
+fn side_by_side() -> Node {
+    Node { column_gap: Val::Px(16.0), align_items: AlignItems::FlexStart, width: Val::Percent(100.0), ..default() }
+}
+
+/// The column beside a picture: it wraps its lines in the width left.
+fn beside() -> Node {
+    Node {
+        flex_direction: FlexDirection::Column,
+        row_gap: Val::Px(6.0),
+        flex_grow: 1.0,
+        flex_basis: Val::Px(0.0),
+        min_width: Val::Px(0.0),
+        ..default()
+    }
+}
+
+/// The checks' verdict on the photo taken: all passed, or each failure's advice and the
+/// field for why the photo must be kept.
+fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot) {
+    if shot.failed.is_empty() {
+        col.spawn(crate::ui::widgets::label(
+            Tr::new("visit.photo.all_pass").with("n", shot.checks),
+            theme::HEADING_SIZE,
+            theme::OK,
+        ));
+    } else {
+        for (_, advice) in &shot.failed {
+            col.spawn(crate::ui::widgets::label(Tr::new(advice), theme::BODY_SIZE, theme::ERROR));
+        }
+        col.spawn(text_field(OVERRIDE, Tr::new("visit.photo.override"), 60));
+    }
+    // What no check here judges: every covering (one of a colour hair has is judged only where
+    // it goes round the head), and heavy make-up.
+    col.spawn(crate::ui::widgets::label(Tr::new("visit.photo.by_eye"), theme::BODY_SIZE, theme::MUTED));
+}
