@@ -15,7 +15,7 @@ use bevy::input::keyboard::KeyboardInput;
 use bevy::input::mouse::MouseButtonInput;
 use bevy::input::touch::TouchInput;
 use bevy::prelude::*;
-use bevy::window::{RequestRedraw, WindowFocused, WindowOccluded};
+use bevy::window::{RequestRedraw, WindowClosed, WindowFocused, WindowOccluded};
 use doorstep_core::Policy;
 
 pub use crate::session::Session;
@@ -138,6 +138,7 @@ pub fn plugin(app: &mut App) {
     app.add_message::<RequestRedraw>();
     app.add_message::<WindowFocused>();
     app.add_message::<WindowOccluded>();
+    app.add_message::<WindowClosed>();
     app.insert_resource(Settle(SETTLE_FRAMES));
     app.add_systems(Update, settle_new_screens);
     app.init_resource::<Session>();
@@ -270,31 +271,56 @@ fn track_idle(
     }
 }
 
-/// Locks when the window, having had focus, loses it or is hidden (another app in front,
-/// the lid closed): SECURITY.md R12. A window that never had focus (no window manager) does
-/// not count.
+/// Locks when the unit, having had focus, loses it or is hidden (another app in front, the
+/// lid closed): SECURITY.md R12. A window that never had focus (no window manager) does not
+/// count. The unit's windows are the officer's screen and, at an outreach point, the call board:
+/// focus moving from one to the other in a frame (the board opening under the pointer, the
+/// officer touching the screen again) is not the unit hidden, nor is a window covered while
+/// another of the unit's has focus (the board opened over it).
 fn lock_when_hidden(
     mut focus: MessageReader<WindowFocused>,
     mut occluded: MessageReader<WindowOccluded>,
-    mut had_focus: Local<bool>,
+    mut closed: MessageReader<WindowClosed>,
+    mut shown: Local<Shown>,
     screen: Res<State<Screen>>,
     checking: Res<unlock::Checking>,
     mut lock: MessageWriter<LockNow>,
 ) {
-    let mut hide = false;
+    let mut lost = false;
     for f in focus.read() {
         if f.focused {
-            *had_focus = true;
-        } else if *had_focus {
-            hide = true;
+            shown.had_focus = true;
+            shown.focused.insert(f.window);
+        } else {
+            shown.focused.remove(&f.window);
+            lost |= shown.had_focus;
         }
     }
-    hide |= occluded.read().any(|o| o.occluded);
+    for c in closed.read() {
+        shown.focused.remove(&c.window);
+    }
+    // A window covered while another of the unit's has focus, or as another of the unit's
+    // appears (the board opening over it, where no window manager gives focus), is covered by
+    // that one; covered with focus, or with none, it is hidden.
+    let events: Vec<(Entity, bool)> = occluded.read().map(|o| (o.window, o.occluded)).collect();
+    let covered = events.iter().any(|&(window, hidden)| {
+        let by_own_focused = !shown.focused.is_empty() && !shown.focused.contains(&window);
+        let by_own_appearing = events.iter().any(|&(other, hidden)| other != window && !hidden);
+        hidden && !by_own_focused && !by_own_appearing
+    });
+    let hide = covered || (lost && shown.focused.is_empty());
     // Hidden while the PIN is checked: the check is dropped too, so the unit cannot open
     // behind a closed lid.
     if hide && (*screen.get() != Screen::Unlock || checking.is_running()) {
         lock.write(LockNow);
     }
+}
+
+/// Which of the unit's windows have focus, and whether one ever had.
+#[derive(Default)]
+struct Shown {
+    had_focus: bool,
+    focused: std::collections::HashSet<Entity>,
 }
 
 fn lock(

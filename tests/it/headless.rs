@@ -499,6 +499,55 @@ fn losing_focus_or_being_hidden_locks_the_unit() {
     assert_eq!(screen(&app), Screen::Unlock);
 }
 
+/// At an outreach point the call board is the unit's own second window: it opening over the
+/// officer's screen, or focus moving to it and back, does not lock the unit; focus leaving
+/// both, or the officer's screen covered while it has focus (the lid closed), does.
+#[test]
+fn the_call_board_is_the_units_own_window() {
+    use bevy::window::{WindowFocused, WindowOccluded};
+    let mut app = app();
+    let unit = app.world_mut().spawn_empty().id();
+    let board = app.world_mut().spawn_empty().id();
+    let focus = |app: &mut App, window, focused| app.world_mut().write_message(WindowFocused { window, focused });
+    let cover = |app: &mut App, window, occluded| app.world_mut().write_message(WindowOccluded { window, occluded });
+    type_pin(&mut app, DemoAuth::PIN);
+    // No window manager (no focus reported): the board appears over the officer's screen.
+    cover(&mut app, board, false);
+    cover(&mut app, unit, true);
+    app.update();
+    app.update();
+    assert_eq!(screen(&app), Screen::Home, "covered by the unit's own board");
+    // With one: focus moves to the board as it covers the screen, and back.
+    focus(&mut app, unit, true);
+    app.update();
+    focus(&mut app, unit, false);
+    focus(&mut app, board, true);
+    cover(&mut app, unit, true);
+    app.update();
+    app.update();
+    assert_eq!(screen(&app), Screen::Home, "focus moved to the board");
+    focus(&mut app, board, false);
+    focus(&mut app, unit, true);
+    app.update();
+    app.update();
+    assert_eq!(screen(&app), Screen::Home, "focus moved back");
+    // The officer's screen, with focus, covered: the lid closed.
+    cover(&mut app, unit, true);
+    app.update();
+    app.update();
+    assert_eq!(screen(&app), Screen::Unlock, "covered with focus");
+    type_pin(&mut app, DemoAuth::PIN);
+    assert_eq!(screen(&app), Screen::Home);
+    // Another app in front of both: neither has focus.
+    focus(&mut app, board, true);
+    focus(&mut app, unit, false);
+    app.update();
+    focus(&mut app, board, false);
+    app.update();
+    app.update();
+    assert_eq!(screen(&app), Screen::Unlock, "focus left both windows");
+}
+
 #[test]
 fn hidden_while_the_pin_is_checked_stays_locked() {
     let mut app = app();
