@@ -5,7 +5,9 @@
 
 use bevy::camera::RenderTarget;
 use bevy::prelude::*;
-use bevy::window::{WindowRef, WindowResolution};
+use bevy::window::{
+    Monitor, MonitorSelection, OnMonitor, PrimaryWindow, WindowMode, WindowPosition, WindowRef, WindowResolution,
+};
 
 use super::{Counter, QueueDesk};
 use crate::screens::PolicyInUse;
@@ -43,6 +45,8 @@ pub(super) fn show(
     desk: Res<QueueDesk>,
     policy: Res<PolicyInUse>,
     counter: Res<Counter>,
+    monitors: Query<Entity, With<Monitor>>,
+    unit_on: Query<&OnMonitor, With<PrimaryWindow>>,
 ) {
     let toggled = toggles.read().count() % 2 == 1;
     // The window closed by hand: its camera and board go with it.
@@ -52,16 +56,9 @@ pub(super) fn show(
         return;
     }
     let board = if toggled {
-        let window = commands
-            .spawn((
-                BoardWindow,
-                Window {
-                    title: "叫号 · Calling".into(),
-                    resolution: WindowResolution::new(1280, 720).with_scale_factor_override(1.0),
-                    ..default()
-                },
-            ))
-            .id();
+        let screens: Vec<Entity> = monitors.iter().collect();
+        let tv = waiting_room_screen(&screens, unit_on.single().ok().map(|m| m.0));
+        let window = commands.spawn((BoardWindow, board_window(tv))).id();
         let camera = commands
             .spawn((
                 BoardCamera,
@@ -120,5 +117,54 @@ fn despawn_all(
 ) {
     for e in boards.iter().chain(cameras.iter()).chain(windows.iter()) {
         commands.entity(e).despawn();
+    }
+}
+
+/// The screen the waiting room sees: one that the officer's screen is not on (the TV on the
+/// tablet's HDMI output), when there is one and the officer's is known.
+fn waiting_room_screen(screens: &[Entity], unit_on: Option<Entity>) -> Option<Entity> {
+    let unit_on = unit_on?;
+    screens.iter().copied().find(|&s| s != unit_on)
+}
+
+/// The board's window: the whole of the waiting room's screen, or, with none, a window of its
+/// own (1280×720) that the officer moves where it is seen.
+fn board_window(tv: Option<Entity>) -> Window {
+    let window = Window {
+        title: "叫号 · Calling".into(),
+        resolution: WindowResolution::new(1280, 720).with_scale_factor_override(1.0),
+        ..default()
+    };
+    match tv {
+        Some(tv) => Window {
+            mode: WindowMode::BorderlessFullscreen(MonitorSelection::Entity(tv)),
+            position: WindowPosition::Centered(MonitorSelection::Entity(tv)),
+            ..window
+        },
+        None => window,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_board_goes_to_the_screen_the_officer_is_not_on() {
+        let mut world = World::new();
+        let (tablet, tv) = (world.spawn_empty().id(), world.spawn_empty().id());
+        for (screens, unit_on, board) in [
+            (vec![tablet, tv], Some(tablet), Some(tv)),
+            (vec![tv, tablet], Some(tablet), Some(tv)),
+            (vec![tablet, tv], Some(tv), Some(tablet)),
+            (vec![tablet], Some(tablet), None),
+            (vec![tablet, tv], None, None),
+            (vec![], None, None),
+        ] {
+            assert_eq!(waiting_room_screen(&screens, unit_on), board, "{screens:?} {unit_on:?}");
+        }
+        let full = board_window(Some(tv));
+        assert_eq!(full.mode, WindowMode::BorderlessFullscreen(MonitorSelection::Entity(tv)));
+        assert_eq!(board_window(None).mode, WindowMode::Windowed);
     }
 }
