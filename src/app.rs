@@ -33,6 +33,7 @@ pub fn shell(app: &mut App, policy: Policy, auth: Arc<dyn OfficerAuth>) {
         crate::visit_flow::plugin,
         crate::unit_sync::plugin,
         crate::screens::plugin,
+        crate::power::plugin,
     ));
 }
 
@@ -159,6 +160,10 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     // The simulated printer's receipts (bytes and a PNG of each) go beside the demo vault.
     let receipts = demo.then(|| vault_dir.with_extension("receipts"));
     app.insert_resource(crate::peripherals::Peripherals::start(std::env::var("DOORSTEP_BRIDGE").ok(), demo, receipts));
+    // The tablet's battery, read on a thread once the event loop can be woken.
+    app.add_systems(Startup, |waker: Res<crate::tasks::Waker>, mut commands: Commands| {
+        commands.insert_resource(crate::power::Power::start(crate::power::root(), waker.clone()));
+    });
     app.add_systems(Startup, spawn_camera);
     if let Some(path) = ui.bench_log {
         app.insert_resource(crate::dev::bench::BenchLog::new(path));

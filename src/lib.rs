@@ -20,6 +20,7 @@ pub mod hub_refusal;
 pub mod outreach;
 pub mod peripherals;
 pub mod policy_files;
+pub mod power;
 pub mod screens;
 pub mod session;
 pub mod settings;

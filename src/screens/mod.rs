@@ -347,7 +347,8 @@ fn lock(
     }
 }
 
-/// The bar across the top of every screen: today's date, a demo badge, the language switch.
+/// The bar across the top of every screen: today's date, a demo badge, the language switch;
+/// under it, the tablet's battery when it runs low.
 pub fn header(today: String, demo: bool) -> impl Bundle {
     let badge = (
         Node {
@@ -369,7 +370,7 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
         ContrastButton,
         (ContrastLabel, label(Tr::new("contrast.high"), theme::BODY_SIZE, theme::ON_HEADER)),
     );
-    (
+    let bar = (
         Node {
             width: Val::Percent(100.0),
             height: Val::Px(72.0),
@@ -387,6 +388,22 @@ pub fn header(today: String, demo: bool) -> impl Bundle {
                 children![badge, contrast, size, lang],
             ),
         ],
+    );
+    // Under the bar, only while the tablet's battery is low (power.rs).
+    let low_battery = (
+        crate::power::LowBattery,
+        Node {
+            display: Display::None,
+            width: Val::Percent(100.0),
+            padding: UiRect::axes(Val::Px(24.0), Val::Px(6.0)),
+            ..default()
+        },
+        BackgroundColor(theme::ERROR),
+        children![(crate::power::LowBatteryWords, label(Tr::new("power.low"), theme::BODY_SIZE, theme::ON_PRIMARY))],
+    );
+    (
+        Node { flex_direction: FlexDirection::Column, width: Val::Percent(100.0), flex_shrink: 0.0, ..default() },
+        children![bar, low_battery],
     )
 }
 

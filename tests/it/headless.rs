@@ -565,3 +565,43 @@ fn hidden_while_the_pin_is_checked_stays_locked() {
     assert_eq!(screen(&app), Screen::Unlock, "the lid closed during the check: the unit stays locked");
     assert!(app.world().resource::<Session>().officer.is_none());
 }
+
+/// The tablet's battery low and not charging: every screen's header shows it, with the charge;
+/// plugged in, or charged again, the line goes.
+#[test]
+fn a_low_battery_shows_under_the_header_until_it_charges() {
+    use doorstep::power::{Battery, LowBattery, LowBatteryWords, Power};
+    use doorstep::ui::i18n::{Arg, Tr};
+    let mut app = app();
+    let mut shown = |app: &mut App, battery: Option<Battery>| -> Vec<Option<String>> {
+        *app.world().resource::<Power>().0.lock().unwrap() = battery;
+        app.update();
+        let words: Vec<Tr> =
+            app.world_mut().query_filtered::<&Tr, With<LowBatteryWords>>().iter(app.world()).cloned().collect();
+        let lines: Vec<Display> =
+            app.world_mut().query_filtered::<&Node, With<LowBattery>>().iter(app.world()).map(|n| n.display).collect();
+        assert_eq!(lines.len(), words.len(), "one line, one text");
+        assert!(!lines.is_empty(), "the screen has a header");
+        lines
+            .iter()
+            .zip(&words)
+            .map(|(d, w)| {
+                (*d == Display::Flex).then(|| {
+                    assert_eq!(w.key, "power.low");
+                    match w.args.iter().find(|a| a.0 == "percent").map(|a| &a.1) {
+                        Some(Arg::Text(t)) => t.clone(),
+                        other => panic!("{other:?}"),
+                    }
+                })
+            })
+            .collect()
+    };
+    assert_eq!(shown(&mut app, None), vec![None], "no battery reported");
+    assert_eq!(shown(&mut app, Some(Battery { percent: 12, charging: false })), vec![Some("12".to_string())]);
+    assert_eq!(shown(&mut app, Some(Battery { percent: 12, charging: true })), vec![None], "plugged in");
+    assert_eq!(shown(&mut app, Some(Battery { percent: 21, charging: false })), vec![None], "above a fifth");
+    // On another screen too.
+    type_pin(&mut app, DemoAuth::PIN);
+    assert_eq!(screen(&app), Screen::Home);
+    assert_eq!(shown(&mut app, Some(Battery { percent: 5, charging: false })), vec![Some("5".to_string())]);
+}
