@@ -6,7 +6,8 @@
 use bevy::camera::RenderTarget;
 use bevy::prelude::*;
 use bevy::window::{
-    Monitor, MonitorSelection, OnMonitor, PrimaryWindow, WindowMode, WindowPosition, WindowRef, WindowResolution,
+    Monitor, MonitorSelection, OnMonitor, PrimaryWindow, WindowFocused, WindowMode, WindowPosition, WindowRef,
+    WindowResolution,
 };
 
 use super::{Counter, QueueDesk};
@@ -120,6 +121,21 @@ fn despawn_all(
     }
 }
 
+/// The board is for the waiting room to read, not to work on: when it takes focus (a window
+/// manager gives a new window focus), focus goes back to the officer's screen, so that the lock
+/// on being hidden (R12) judges by the screen the officer works on.
+pub(super) fn give_focus_back(
+    mut focus: MessageReader<WindowFocused>,
+    boards: Query<(), With<BoardWindow>>,
+    mut unit: Query<&mut Window, (With<PrimaryWindow>, Without<BoardWindow>)>,
+) {
+    if focus.read().any(|f| f.focused && boards.contains(f.window))
+        && let Ok(mut window) = unit.single_mut()
+    {
+        window.focused = true;
+    }
+}
+
 /// The screen the waiting room sees: one that the officer's screen is not on (the TV on the
 /// tablet's HDMI output), when there is one and the officer's is known.
 fn waiting_room_screen(screens: &[Entity], unit_on: Option<Entity>) -> Option<Entity> {
@@ -166,5 +182,26 @@ mod tests {
         let full = board_window(Some(tv));
         assert_eq!(full.mode, WindowMode::BorderlessFullscreen(MonitorSelection::Entity(tv)));
         assert_eq!(board_window(None).mode, WindowMode::Windowed);
+    }
+
+    #[test]
+    fn focus_taken_by_the_board_goes_back_to_the_officers_screen() {
+        let mut app = App::new();
+        app.add_message::<WindowFocused>();
+        app.add_systems(Update, give_focus_back);
+        let unit = app.world_mut().spawn((PrimaryWindow, Window { focused: false, ..default() })).id();
+        let board = app.world_mut().spawn((BoardWindow, Window { focused: false, ..default() })).id();
+        let focused = |app: &App| app.world().get::<Window>(unit).unwrap().focused;
+        // Another window (not the board) taking focus is left alone.
+        let other = app.world_mut().spawn(Window::default()).id();
+        app.world_mut().write_message(WindowFocused { window: other, focused: true });
+        app.update();
+        assert!(!focused(&app));
+        app.world_mut().write_message(WindowFocused { window: board, focused: false });
+        app.update();
+        assert!(!focused(&app), "the board losing focus is not it taking it");
+        app.world_mut().write_message(WindowFocused { window: board, focused: true });
+        app.update();
+        assert!(focused(&app), "handed back");
     }
 }
