@@ -74,6 +74,12 @@ impl Assessment {
         self.checks.iter().filter(|c| c.pass != Some(true))
     }
 
+    /// What passed but asks the officer to look (locale keys): a covering the check cannot
+    /// tell from hair.
+    pub fn looks(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.checks.iter().filter(|c| c.pass == Some(true)).filter_map(|c| c.advice)
+    }
+
     /// Eye centres, image left then image right.
     pub fn eyes(&self) -> Option<((f32, f32), (f32, f32))> {
         self.landmarks.as_ref().map(Landmarks::eyes)

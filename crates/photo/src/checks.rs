@@ -49,7 +49,8 @@ pub struct CheckResult {
     /// `None`: the check could not judge (see `advice` for why).
     pub pass: Option<bool>,
     /// A key into the locale files (`photo.*`): on a failure, the cause and what to do; when
-    /// the check cannot judge, why. `None` on a pass.
+    /// the check cannot judge, why; on a pass, something the officer should look at (a
+    /// covering the check cannot tell from hair), or `None`.
     pub advice: Option<&'static str>,
     /// Not judged for this applicant (an infant's eyes, a toddler's expression): counts as a pass.
     pub exempt: bool,

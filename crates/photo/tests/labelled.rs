@@ -27,30 +27,43 @@ struct Labelled {
 /// these comes right (take it off the list) or any other goes wrong. Issue 11 stays open on them.
 const KNOWN_MISSES: &[(&str, &str, &str)] = &[
     // A dark cap sits on the forehead as low and straight as a dark fringe does, and its edge
-    // goes round the head as hair cut straight round it does: no measure here tells the two
-    // apart (a hair or headwear segmentation model would; none ships in a package this project
-    // can reach). So the check cannot judge these, says why, and the photo is not accepted until
-    // the officer has looked: right for the whole photo, a miss for the check's own verdict.
+    // goes round the head as hair cut straight round it, or tucked behind the ears under a
+    // fringe, does: no measure here tells the two apart (a hair or headwear segmentation model
+    // would; none ships in a package this project can reach). The photo passes with a note
+    // asking the officer to look at the head (`LOOKED_AT` below).
     (
         "set/grace_hopper-white.jpg",
         "head_covering",
-        "a dark uniform cap: cannot tell it from hair cut straight round the head",
+        "a dark uniform cap: passes with a note to look (not told from hair cut straight)",
     ),
+    ("set/grace_hopper-white.jpg", "(whole photo)", "as above"),
     (
         "set/grace_hopper-framed.jpg",
         "head_covering",
-        "a dark uniform cap: cannot tell it from hair cut straight round the head",
+        "a dark uniform cap: passes with a note to look (not told from hair cut straight)",
     ),
+    ("set/grace_hopper-framed.jpg", "(whole photo)", "as above"),
     (
         "set/fer_author-blackcap.jpg",
         "head_covering",
-        "a black cap: cannot tell it from hair cut straight round the head",
+        "a black cap: passes with a note to look (not told from hair cut straight)",
     ),
+    ("set/fer_author-blackcap.jpg", "(whole photo)", "as above"),
     (
         "set/whitehouse_4-blackcap.jpg",
         "head_covering",
-        "a black cap: cannot tell it from hair cut straight round the head",
+        "a black cap: passes with a note to look (not told from hair cut straight)",
     ),
+    ("set/whitehouse_4-blackcap.jpg", "(whole photo)", "as above"),
+];
+
+/// The photos on which the head-covering check asks the officer to look: the dark caps it
+/// passes. On every photo labelled bareheaded, it must not.
+const LOOKED_AT: &[&str] = &[
+    "set/grace_hopper-white.jpg",
+    "set/grace_hopper-framed.jpg",
+    "set/fer_author-blackcap.jpg",
+    "set/whitehouse_4-blackcap.jpg",
 ];
 
 #[test]
@@ -107,6 +120,13 @@ fn every_labelled_verdict_is_right() {
                     ));
                 }
             }
+        }
+        let looked = r.looks().any(|k| k == "photo.look.covering-or-hair");
+        if LOOKED_AT.contains(&l.file.as_str()) {
+            assert!(looked, "{}: a dark cap passes without the note to look", l.file);
+        }
+        if l.expect.get("head_covering") == Some(&true) {
+            assert!(!looked, "{}: bareheaded, and the officer is asked to look at a covering", l.file);
         }
         for (name, &want) in &l.expect {
             let c = r.check(name).unwrap_or_else(|| panic!("{}: no check named {name}", l.file));

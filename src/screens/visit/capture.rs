@@ -44,6 +44,8 @@ pub struct Shot {
     pub jpeg: Vec<u8>,
     /// The checks that failed, by name, and what to do (locale keys).
     pub failed: Vec<(&'static str, &'static str)>,
+    /// What passed but asks the officer to look (locale keys): a covering not told from hair.
+    pub looks: Vec<&'static str>,
     pub checks: usize,
     /// The JPEG decoded for the screen on the task's thread, not in a frame (width, height, RGBA).
     pub rgba: Option<(u32, u32, Vec<u8>)>,
@@ -233,11 +235,7 @@ fn take_photo(camera: &super::live::CameraChoice) -> Result<Shot, Tr> {
     })?;
     let profile = Profile::by_name("passport").ok_or_else(|| Tr::new("visit.photo.no_model"))?;
     match assessor.crop(&img, &profile) {
-        Ok((jpeg, a)) => Ok(Shot::new(
-            jpeg,
-            a.refusals().map(|c| (c.name, c.advice.unwrap_or("photo.cannot.no-face"))).collect(),
-            a.checks.len(),
-        )),
+        Ok((jpeg, a)) => Ok(Shot::new(jpeg, &a)),
         Err(e) => Err(Tr::new(e.message().0)),
     }
 }

@@ -254,7 +254,7 @@ fn run(camera: &CameraChoice, view: &Mutex<LiveView>, stop: &AtomicBool, waker: 
             if let Ok((jpeg, full)) = assessor.crop(&best, &profile)
                 && full.pass()
             {
-                let shot = Shot::new(jpeg, Vec::new(), full.checks.len());
+                let shot = Shot::new(jpeg, &full);
                 set(view, |v| v.taken = Some(Ok(shot)));
                 return Ok(());
             }
@@ -330,10 +330,11 @@ pub fn run_live(
 impl Shot {
     /// A photo taken, its JPEG decoded for the screen here, on the thread that took it: a frame
     /// only hands the pixels over.
-    pub fn new(jpeg: Vec<u8>, failed: Vec<(&'static str, &'static str)>, checks: usize) -> Shot {
+    pub fn new(jpeg: Vec<u8>, checked: &doorstep_photo::assess::Assessment) -> Shot {
         let rgba =
             image::load_from_memory(&jpeg).ok().map(|i| i.to_rgba8()).map(|i| (i.width(), i.height(), i.into_raw()));
-        Shot { jpeg, failed, checks, rgba }
+        let failed = checked.refusals().map(|c| (c.name, c.advice.unwrap_or("photo.cannot.no-face"))).collect();
+        Shot { jpeg, failed, looks: checked.looks().collect(), checks: checked.checks.len(), rgba }
     }
 }
 

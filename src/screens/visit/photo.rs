@@ -120,7 +120,11 @@ fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot) {
         }
         col.spawn(text_field(OVERRIDE, Tr::new("visit.photo.override"), 60));
     }
-    // What no check here judges: every covering (one of a colour hair has is judged only where
-    // it goes round the head), and heavy make-up.
+    // What passed but the officer should look at (a band round the head: a cap, or hair?).
+    for look in &shot.looks {
+        col.spawn(crate::ui::widgets::label(Tr::new(look), theme::BODY_SIZE, theme::PRIMARY));
+    }
+    // What no check here judges: every covering (one of a colour hair has is only pointed out
+    // where it goes round the head), and heavy make-up.
     col.spawn(crate::ui::widgets::label(Tr::new("visit.photo.by_eye"), theme::BODY_SIZE, theme::MUTED));
 }
