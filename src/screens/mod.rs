@@ -139,6 +139,7 @@ pub fn plugin(app: &mut App) {
     app.add_message::<WindowFocused>();
     app.add_message::<WindowOccluded>();
     app.add_message::<WindowClosed>();
+    app.init_resource::<BoardHandOver>();
     app.insert_resource(Settle(SETTLE_FRAMES));
     app.add_systems(Update, settle_new_screens);
     app.init_resource::<Session>();
@@ -273,17 +274,20 @@ fn track_idle(
 
 /// Locks when the unit, having had focus, loses it or is hidden (another app in front, the
 /// lid closed): SECURITY.md R12. A window that never had focus (no window manager) does not
-/// count. The unit's windows are the officer's screen and, at an outreach point, the call board:
-/// focus moving from one to the other in a frame (the board opening under the pointer, the
-/// officer touching the screen again) is not the unit hidden, nor is a window covered while
-/// another of the unit's has focus (the board opened over it).
+/// count. The unit's windows are the officer's screen and, at an outreach point, the call
+/// board: for [`HAND_OVER`] after the unit opens or closes the board, focus moving between them
+/// and the board covering the screen are the board's doing, and the unit is judged when that is
+/// over (locked if no window of its own has focus then). Otherwise focus lost with no window of
+/// the unit's in focus, or any window covered, locks.
+#[allow(clippy::too_many_arguments)]
 fn lock_when_hidden(
     mut focus: MessageReader<WindowFocused>,
     mut occluded: MessageReader<WindowOccluded>,
     mut closed: MessageReader<WindowClosed>,
     mut shown: Local<Shown>,
-    screen: Res<State<Screen>>,
-    checking: Res<unlock::Checking>,
+    time: Res<Time>,
+    hand_over: Res<BoardHandOver>,
+    (screen, checking): (Res<State<Screen>>, Res<unlock::Checking>),
     mut lock: MessageWriter<LockNow>,
 ) {
     let mut lost = false;
@@ -299,16 +303,13 @@ fn lock_when_hidden(
     for c in closed.read() {
         shown.focused.remove(&c.window);
     }
-    // A window covered while another of the unit's has focus, or as another of the unit's
-    // appears (the board opening over it, where no window manager gives focus), is covered by
-    // that one; covered with focus, or with none, it is hidden.
-    let events: Vec<(Entity, bool)> = occluded.read().map(|o| (o.window, o.occluded)).collect();
-    let covered = events.iter().any(|&(window, hidden)| {
-        let by_own_focused = !shown.focused.is_empty() && !shown.focused.contains(&window);
-        let by_own_appearing = events.iter().any(|&(other, hidden)| other != window && !hidden);
-        hidden && !by_own_focused && !by_own_appearing
-    });
-    let hide = covered || (lost && shown.focused.is_empty());
+    let covered = occluded.read().any(|o| o.occluded);
+    if hand_over.0.is_some_and(|at| time.elapsed().saturating_sub(at) <= HAND_OVER) {
+        shown.judge_after_hand_over = true;
+        return;
+    }
+    let after_hand_over = std::mem::take(&mut shown.judge_after_hand_over);
+    let hide = covered || ((lost || after_hand_over) && shown.had_focus && shown.focused.is_empty());
     // Hidden while the PIN is checked: the check is dropped too, so the unit cannot open
     // behind a closed lid.
     if hide && (*screen.get() != Screen::Unlock || checking.is_running()) {
@@ -316,11 +317,20 @@ fn lock_when_hidden(
     }
 }
 
-/// Which of the unit's windows have focus, and whether one ever had.
+/// How long after the call board opens or closes its window's focus and cover are its own.
+pub const HAND_OVER: Duration = Duration::from_secs(2);
+
+/// When (the app's clock) the unit last opened or closed the call board.
+#[derive(Resource, Debug, Default)]
+pub struct BoardHandOver(pub Option<Duration>);
+
+/// Which of the unit's windows have focus, whether one ever had, and whether a hand-over to or
+/// from the board is still to be judged.
 #[derive(Default)]
 struct Shown {
     had_focus: bool,
     focused: std::collections::HashSet<Entity>,
+    judge_after_hand_over: bool,
 }
 
 fn lock(

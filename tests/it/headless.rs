@@ -19,12 +19,12 @@ use doorstep_core::Policy;
 /// An in-memory officer for the shell's headless tests (a test double, kept out of the
 /// app): PIN 123456, five tries, then a 30-second wait. Nothing is stored.
 #[derive(Debug, Default)]
-struct DemoAuth {
+pub(crate) struct DemoAuth {
     state: std::sync::Mutex<(u32, Option<Duration>)>,
 }
 
 impl DemoAuth {
-    const PIN: &'static str = "123456";
+    pub(crate) const PIN: &'static str = "123456";
     const MAX_FAILURES: u32 = 5;
     const LOCKOUT: Duration = Duration::from_secs(30);
 
@@ -92,7 +92,7 @@ fn the_test_officer_counts_down_then_locks_out() {
     assert!(a.verify("demo-officer", DemoAuth::PIN, t + DemoAuth::LOCKOUT).is_ok());
 }
 
-fn app() -> App {
+pub(crate) fn app() -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
     app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(200)));
@@ -101,11 +101,11 @@ fn app() -> App {
     app
 }
 
-fn screen(app: &App) -> Screen {
+pub(crate) fn screen(app: &App) -> Screen {
     *app.world().resource::<State<Screen>>().get()
 }
 
-fn type_pin(app: &mut App, pin: &str) {
+pub(crate) fn type_pin(app: &mut App, pin: &str) {
     for c in pin.chars() {
         let d = c.to_digit(10).unwrap() as u8;
         app.world_mut().write_message(PinKey::Digit(d));
@@ -476,79 +476,6 @@ fn the_peripheral_line_says_what_answers() {
 }
 
 #[test]
-fn losing_focus_or_being_hidden_locks_the_unit() {
-    use bevy::window::{WindowFocused, WindowOccluded};
-    let mut app = app();
-    // Focus lost before it was ever had (no window manager) does not lock.
-    type_pin(&mut app, DemoAuth::PIN);
-    app.world_mut().write_message(WindowFocused { window: Entity::PLACEHOLDER, focused: false });
-    app.update();
-    app.update();
-    assert_eq!(screen(&app), Screen::Home);
-    app.world_mut().write_message(WindowFocused { window: Entity::PLACEHOLDER, focused: true });
-    app.update();
-    app.world_mut().write_message(WindowFocused { window: Entity::PLACEHOLDER, focused: false });
-    app.update();
-    app.update();
-    assert_eq!(screen(&app), Screen::Unlock);
-    type_pin(&mut app, DemoAuth::PIN);
-    assert_eq!(screen(&app), Screen::Home);
-    app.world_mut().write_message(WindowOccluded { window: Entity::PLACEHOLDER, occluded: true });
-    app.update();
-    app.update();
-    assert_eq!(screen(&app), Screen::Unlock);
-}
-
-/// At an outreach point the call board is the unit's own second window: it opening over the
-/// officer's screen, or focus moving to it and back, does not lock the unit; focus leaving
-/// both, or the officer's screen covered while it has focus (the lid closed), does.
-#[test]
-fn the_call_board_is_the_units_own_window() {
-    use bevy::window::{WindowFocused, WindowOccluded};
-    let mut app = app();
-    let unit = app.world_mut().spawn_empty().id();
-    let board = app.world_mut().spawn_empty().id();
-    let focus = |app: &mut App, window, focused| app.world_mut().write_message(WindowFocused { window, focused });
-    let cover = |app: &mut App, window, occluded| app.world_mut().write_message(WindowOccluded { window, occluded });
-    type_pin(&mut app, DemoAuth::PIN);
-    // No window manager (no focus reported): the board appears over the officer's screen.
-    cover(&mut app, board, false);
-    cover(&mut app, unit, true);
-    app.update();
-    app.update();
-    assert_eq!(screen(&app), Screen::Home, "covered by the unit's own board");
-    // With one: focus moves to the board as it covers the screen, and back.
-    focus(&mut app, unit, true);
-    app.update();
-    focus(&mut app, unit, false);
-    focus(&mut app, board, true);
-    cover(&mut app, unit, true);
-    app.update();
-    app.update();
-    assert_eq!(screen(&app), Screen::Home, "focus moved to the board");
-    focus(&mut app, board, false);
-    focus(&mut app, unit, true);
-    app.update();
-    app.update();
-    assert_eq!(screen(&app), Screen::Home, "focus moved back");
-    // The officer's screen, with focus, covered: the lid closed.
-    cover(&mut app, unit, true);
-    app.update();
-    app.update();
-    assert_eq!(screen(&app), Screen::Unlock, "covered with focus");
-    type_pin(&mut app, DemoAuth::PIN);
-    assert_eq!(screen(&app), Screen::Home);
-    // Another app in front of both: neither has focus.
-    focus(&mut app, board, true);
-    focus(&mut app, unit, false);
-    app.update();
-    focus(&mut app, board, false);
-    app.update();
-    app.update();
-    assert_eq!(screen(&app), Screen::Unlock, "focus left both windows");
-}
-
-#[test]
 fn hidden_while_the_pin_is_checked_stays_locked() {
     let mut app = app();
     for c in DemoAuth::PIN.chars() {
@@ -564,44 +491,4 @@ fn hidden_while_the_pin_is_checked_stays_locked() {
     app.update();
     assert_eq!(screen(&app), Screen::Unlock, "the lid closed during the check: the unit stays locked");
     assert!(app.world().resource::<Session>().officer.is_none());
-}
-
-/// The tablet's battery low and not charging: every screen's header shows it, with the charge;
-/// plugged in, or charged again, the line goes.
-#[test]
-fn a_low_battery_shows_under_the_header_until_it_charges() {
-    use doorstep::power::{Battery, LowBattery, LowBatteryWords, Power};
-    use doorstep::ui::i18n::{Arg, Tr};
-    let mut app = app();
-    let mut shown = |app: &mut App, battery: Option<Battery>| -> Vec<Option<String>> {
-        *app.world().resource::<Power>().0.lock().unwrap() = battery;
-        app.update();
-        let words: Vec<Tr> =
-            app.world_mut().query_filtered::<&Tr, With<LowBatteryWords>>().iter(app.world()).cloned().collect();
-        let lines: Vec<Display> =
-            app.world_mut().query_filtered::<&Node, With<LowBattery>>().iter(app.world()).map(|n| n.display).collect();
-        assert_eq!(lines.len(), words.len(), "one line, one text");
-        assert!(!lines.is_empty(), "the screen has a header");
-        lines
-            .iter()
-            .zip(&words)
-            .map(|(d, w)| {
-                (*d == Display::Flex).then(|| {
-                    assert_eq!(w.key, "power.low");
-                    match w.args.iter().find(|a| a.0 == "percent").map(|a| &a.1) {
-                        Some(Arg::Text(t)) => t.clone(),
-                        other => panic!("{other:?}"),
-                    }
-                })
-            })
-            .collect()
-    };
-    assert_eq!(shown(&mut app, None), vec![None], "no battery reported");
-    assert_eq!(shown(&mut app, Some(Battery { percent: 12, charging: false })), vec![Some("12".to_string())]);
-    assert_eq!(shown(&mut app, Some(Battery { percent: 12, charging: true })), vec![None], "plugged in");
-    assert_eq!(shown(&mut app, Some(Battery { percent: 21, charging: false })), vec![None], "above a fifth");
-    // On another screen too.
-    type_pin(&mut app, DemoAuth::PIN);
-    assert_eq!(screen(&app), Screen::Home);
-    assert_eq!(shown(&mut app, Some(Battery { percent: 5, charging: false })), vec![Some("5".to_string())]);
 }

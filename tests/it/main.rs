@@ -14,6 +14,7 @@ mod shift;
 mod sync;
 mod tidy;
 mod visit;
+mod windows;
 
 use std::path::PathBuf;
 

@@ -48,10 +48,16 @@ pub(super) fn show(
     counter: Res<Counter>,
     monitors: Query<Entity, With<Monitor>>,
     unit_on: Query<&OnMonitor, With<PrimaryWindow>>,
+    time: Res<Time>,
+    mut hand_over: ResMut<crate::screens::BoardHandOver>,
 ) {
     let toggled = toggles.read().count() % 2 == 1;
     // The window closed by hand: its camera and board go with it.
     let closed_by_hand = windows.is_empty() && !cameras.is_empty();
+    if toggled || closed_by_hand {
+        // Focus moves, and the board covers or uncovers the officer's screen: not the unit hidden.
+        hand_over.0 = Some(time.elapsed());
+    }
     if closed_by_hand || (toggled && !windows.is_empty()) {
         despawn_all(&mut commands, &windows, &cameras, &boards);
         return;
