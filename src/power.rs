@@ -33,30 +33,53 @@ impl Battery {
     }
 }
 
-/// Reads the power supplies under `root`: of the batteries, the one with the least charge
-/// (with two, the one that runs out first is the one to warn of); `None` where there is no
-/// battery, or none whose charge reads as a number from 0 to 100. A supply whose files cannot
-/// be read or make no sense is left out, never a panic.
+/// Reads the power supplies under `root`: the tablet's batteries (a pen's, a keyboard's or a
+/// mouse's, `scope` `Device`, are not the tablet's) taken together, as their stored energy
+/// over their full energy where each says both (`energy_*` or `charge_*`), else as the mean
+/// of their charges (`capacity`, 0–100). `None` where there is no such battery, or none whose
+/// charge reads. A supply whose files cannot be read or make no sense is left out, never a
+/// panic.
 pub fn read(root: &Path) -> Option<Battery> {
     let mut supplies: Vec<PathBuf> = std::fs::read_dir(root).ok()?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     supplies.sort();
     let field = |dir: &Path, name: &str| std::fs::read_to_string(dir.join(name)).ok().map(|s| s.trim().to_string());
-    let mut least: Option<u8> = None;
+    let number = |dir: &Path, name: &str| field(dir, name).and_then(|v| v.parse::<u64>().ok());
+    // Each battery's (charge in percent, (stored, full) where it says them).
+    let mut batteries: Vec<(u8, Option<(u64, u64)>)> = Vec::new();
     let mut charging = false;
     for dir in &supplies {
+        let device = field(dir, "scope").as_deref() == Some("Device");
         match field(dir, "type").as_deref() {
-            Some("Battery") => {
-                let percent = field(dir, "capacity").and_then(|c| c.parse::<u8>().ok()).filter(|p| *p <= 100);
+            Some("Battery") if !device => {
+                let stored = ["energy", "charge"].iter().find_map(|kind| {
+                    let (now, full) = (number(dir, &format!("{kind}_now"))?, number(dir, &format!("{kind}_full"))?);
+                    (full > 0).then_some((now.min(full), full))
+                });
+                let percent = number(dir, "capacity")
+                    .filter(|p| *p <= 100)
+                    .map(|p| p as u8)
+                    .or_else(|| stored.map(|(now, full)| (now * 100 / full) as u8));
                 if let Some(p) = percent {
-                    least = Some(least.map_or(p, |l| l.min(p)));
+                    batteries.push((p, stored));
                     charging |= matches!(field(dir, "status").as_deref(), Some("Charging" | "Full"));
                 }
             }
-            Some("Mains" | "USB" | "USB_C" | "USB_PD") => charging |= field(dir, "online").as_deref() == Some("1"),
+            Some("Mains" | "USB" | "USB_C" | "USB_PD") if !device => {
+                charging |= field(dir, "online").as_deref() == Some("1");
+            }
             _ => {}
         }
     }
-    least.map(|percent| Battery { percent, charging })
+    if batteries.is_empty() {
+        return None;
+    }
+    let percent = if batteries.iter().all(|b| b.1.is_some()) {
+        let (now, full) = batteries.iter().filter_map(|b| b.1).fold((0, 0), |(n, f), (a, b)| (n + a, f + b));
+        (now * 100 / full.max(1)) as u8
+    } else {
+        (batteries.iter().map(|b| u32::from(b.0)).sum::<u32>() / batteries.len() as u32) as u8
+    };
+    Some(Battery { percent, charging })
 }
 
 /// The latest reading, shared with the thread that reads it.
@@ -169,9 +192,50 @@ mod tests {
                 Some(Battery { percent: 15, charging: false }),
             ),
             (
-                "two batteries: the emptier",
+                "two batteries, one drained first: together",
                 vec![("BAT0", bat("80", "Discharging")), ("BAT1", bat("9", "Discharging"))],
-                Some(Battery { percent: 9, charging: false }),
+                Some(Battery { percent: 44, charging: false }),
+            ),
+            (
+                "two batteries by their energy: a big one nearly full, a small one empty",
+                vec![
+                    (
+                        "BAT0",
+                        [bat("95", "Discharging"), vec![("energy_now", "57000000"), ("energy_full", "60000000")]]
+                            .concat(),
+                    ),
+                    (
+                        "BAT1",
+                        [bat("0", "Discharging"), vec![("energy_now", "0"), ("energy_full", "20000000")]].concat(),
+                    ),
+                ],
+                Some(Battery { percent: 71, charging: false }),
+            ),
+            (
+                "charge only, no capacity file",
+                vec![(
+                    "BAT0",
+                    vec![
+                        ("type", "Battery"),
+                        ("status", "Discharging"),
+                        ("charge_now", "1500000"),
+                        ("charge_full", "10000000"),
+                    ],
+                )],
+                Some(Battery { percent: 15, charging: false }),
+            ),
+            (
+                "a pen's battery is not the tablet's",
+                vec![
+                    ("BAT0", bat("64", "Discharging")),
+                    ("hid-pen-battery", [bat("10", "Charging"), vec![("scope", "Device")]].concat()),
+                ],
+                Some(Battery { percent: 64, charging: false }),
+            ),
+            (
+                "only a pen's battery",
+                vec![("hid-pen-battery", [bat("10", "Discharging"), vec![("scope", "Device")]].concat())],
+                None,
             ),
             ("a charge that is not a number", vec![("BAT0", bat("lots", "Discharging"))], None),
             ("a charge over 100", vec![("BAT0", bat("250", "Discharging"))], None),
