@@ -24,8 +24,9 @@ pub struct Toggle;
 #[derive(Component, Debug)]
 pub struct CallBoard;
 
-#[derive(Component, Debug)]
-pub(super) struct BoardWindow;
+/// The board's window, and the screen it fills (none: a window of its own).
+#[derive(Component, Debug, Default)]
+pub(super) struct BoardWindow(Option<Entity>);
 
 #[derive(Component, Debug)]
 pub(super) struct BoardCamera;
@@ -65,7 +66,7 @@ pub(super) fn show(
     let board = if toggled {
         let screens: Vec<Entity> = monitors.iter().collect();
         let tv = waiting_room_screen(&screens, unit_on.single().ok().map(|m| m.0));
-        let window = commands.spawn((BoardWindow, board_window(tv))).id();
+        let window = commands.spawn((BoardWindow(tv), board_window(tv))).id();
         let camera = commands
             .spawn((
                 BoardCamera,
@@ -124,6 +125,24 @@ fn despawn_all(
 ) {
     for e in boards.iter().chain(cameras.iter()).chain(windows.iter()) {
         commands.entity(e).despawn();
+    }
+}
+
+/// Closes a board whose screen has gone (the TV unplugged): borderless, with no close button,
+/// it would otherwise be moved onto the officer's screen and cover it.
+pub(super) fn close_when_its_screen_goes(
+    mut commands: Commands,
+    windows: Query<(Entity, &BoardWindow)>,
+    monitors: Query<(), With<Monitor>>,
+    (cameras, boards): (Query<Entity, With<BoardCamera>>, Query<Entity, With<CallBoard>>),
+    (time, mut hand_over): (Res<Time>, ResMut<crate::screens::BoardHandOver>),
+) {
+    let gone = windows.iter().any(|(_, w)| w.0.is_some_and(|screen| !monitors.contains(screen)));
+    if gone {
+        hand_over.0 = Some(time.elapsed());
+        for e in boards.iter().chain(cameras.iter()).chain(windows.iter().map(|(e, _)| e)) {
+            commands.entity(e).despawn();
+        }
     }
 }
 
@@ -191,12 +210,45 @@ mod tests {
     }
 
     #[test]
+    fn a_board_whose_screen_goes_is_closed() {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins);
+        app.init_resource::<crate::screens::BoardHandOver>();
+        app.add_systems(Update, close_when_its_screen_goes);
+        let tv = app
+            .world_mut()
+            .spawn(Monitor {
+                name: None,
+                physical_height: 1080,
+                physical_width: 1920,
+                physical_position: IVec2::ZERO,
+                refresh_rate_millihertz: None,
+                scale_factor: 1.0,
+                video_modes: Vec::new(),
+            })
+            .id();
+        let on_tv = app.world_mut().spawn((BoardWindow(Some(tv)), Window::default())).id();
+        let camera = app.world_mut().spawn(BoardCamera).id();
+        app.update();
+        assert!(app.world().get_entity(on_tv).is_ok(), "its screen is there");
+        app.world_mut().despawn(tv);
+        app.update();
+        assert!(app.world().get_entity(on_tv).is_err(), "closed with its screen");
+        assert!(app.world().get_entity(camera).is_err(), "and its camera");
+        assert!(app.world().resource::<crate::screens::BoardHandOver>().0.is_some(), "a hand-over for the lock");
+        // A board in a window of its own stays.
+        let windowed = app.world_mut().spawn((BoardWindow(None), Window::default())).id();
+        app.update();
+        assert!(app.world().get_entity(windowed).is_ok());
+    }
+
+    #[test]
     fn focus_taken_by_the_board_goes_back_to_the_officers_screen() {
         let mut app = App::new();
         app.add_message::<WindowFocused>();
         app.add_systems(Update, give_focus_back);
         let unit = app.world_mut().spawn((PrimaryWindow, Window { focused: false, ..default() })).id();
-        let board = app.world_mut().spawn((BoardWindow, Window { focused: false, ..default() })).id();
+        let board = app.world_mut().spawn((BoardWindow::default(), Window { focused: false, ..default() })).id();
         let focused = |app: &App| app.world().get::<Window>(unit).unwrap().focused;
         // Another window (not the board) taking focus is left alone.
         let other = app.world_mut().spawn(Window::default()).id();
