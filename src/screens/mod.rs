@@ -209,8 +209,12 @@ pub fn ui_scale(size: Option<Vec2>, large: bool) -> f32 {
     fit * if large { LARGE_SCALE } else { 1.0 }
 }
 
-/// The interface's scale, kept to the window and the text size.
-fn fit_ui_scale(large: Res<LargeText>, windows: Query<&Window>, scale: Option<ResMut<UiScale>>) {
+/// The interface's scale, kept to the officer's window (not the call board's) and the text size.
+fn fit_ui_scale(
+    large: Res<LargeText>,
+    windows: Query<&Window, With<bevy::window::PrimaryWindow>>,
+    scale: Option<ResMut<UiScale>>,
+) {
     let Some(mut scale) = scale else { return };
     let want = ui_scale(windows.iter().next().map(|w| Vec2::new(w.width(), w.height())), large.0);
     if (scale.0 - want).abs() > 1e-3 {

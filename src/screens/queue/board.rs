@@ -31,8 +31,9 @@ pub(super) struct BoardWindow(Option<Entity>);
 #[derive(Component, Debug)]
 pub(super) struct BoardCamera;
 
-/// The board's type: the called number, and the rest (the unit's larger text scales the board
-/// too, by 1.25: it still fits 1280×720).
+/// The board's type: the called number, and the rest, at the board's own scale (its window
+/// undoes the officer's screen's when it opens; the larger text turned on after that scales it
+/// by 1.25, and it still fits 1280×720).
 const CALLED_SIZE: f32 = 160.0;
 const NEXT_SIZE: f32 = 52.0;
 
@@ -47,8 +48,9 @@ pub(super) fn show(
     desk: Res<QueueDesk>,
     policy: Res<PolicyInUse>,
     counter: Res<Counter>,
-    monitors: Query<Entity, With<Monitor>>,
+    monitors: Query<(Entity, &Monitor)>,
     unit_on: Query<&OnMonitor, With<PrimaryWindow>>,
+    ui_scale: Res<UiScale>,
     time: Res<Time>,
     mut hand_over: ResMut<crate::screens::BoardHandOver>,
 ) {
@@ -64,9 +66,10 @@ pub(super) fn show(
         return;
     }
     let board = if toggled {
-        let screens: Vec<Entity> = monitors.iter().collect();
+        let screens: Vec<Entity> = monitors.iter().map(|(e, _)| e).collect();
         let tv = waiting_room_screen(&screens, unit_on.single().ok().map(|m| m.0));
-        let window = commands.spawn((BoardWindow(tv), board_window(tv))).id();
+        let height = tv.and_then(|tv| monitors.get(tv).ok()).map_or(BOARD_SIZE.1, |(_, m)| m.physical_height);
+        let window = commands.spawn((BoardWindow(tv), board_window(tv, height, ui_scale.0))).id();
         let camera = commands
             .spawn((
                 BoardCamera,
@@ -168,12 +171,19 @@ fn waiting_room_screen(screens: &[Entity], unit_on: Option<Entity>) -> Option<En
     screens.iter().copied().find(|&s| s != unit_on)
 }
 
+/// The board's size as laid out, in pixels.
+const BOARD_SIZE: (u32, u32) = (1280, 720);
+
 /// The board's window: the whole of the waiting room's screen, or, with none, a window of its
-/// own (1280×720) that the officer moves where it is seen.
-fn board_window(tv: Option<Entity>) -> Window {
+/// own (1280×720) that the officer moves where it is seen. Its scale undoes the officer's
+/// screen's fit (the interface's scale is one for every window) and fits the board's layout to
+/// the screen's `height` in pixels, so the called number is as large on the TV, or in the
+/// window, whatever the tablet's own screen.
+fn board_window(tv: Option<Entity>, height: u32, ui_scale: f32) -> Window {
+    let scale = height as f32 / BOARD_SIZE.1 as f32 / ui_scale.max(0.1);
     let window = Window {
         title: "叫号 · Calling".into(),
-        resolution: WindowResolution::new(1280, 720).with_scale_factor_override(1.0),
+        resolution: WindowResolution::new(BOARD_SIZE.0, BOARD_SIZE.1).with_scale_factor_override(scale),
         ..default()
     };
     match tv {
@@ -204,9 +214,13 @@ mod tests {
         ] {
             assert_eq!(waiting_room_screen(&screens, unit_on), board, "{screens:?} {unit_on:?}");
         }
-        let full = board_window(Some(tv));
+        let full = board_window(Some(tv), 1080, 0.6);
         assert_eq!(full.mode, WindowMode::BorderlessFullscreen(MonitorSelection::Entity(tv)));
-        assert_eq!(board_window(None).mode, WindowMode::Windowed);
+        // The officer's screen's 0.6 undone, and 1080 lines for 720 laid out: 2.5.
+        assert!((full.resolution.scale_factor() - 2.5).abs() < 1e-4, "{}", full.resolution.scale_factor());
+        let own = board_window(None, 720, 0.5);
+        assert_eq!(own.mode, WindowMode::Windowed);
+        assert!((own.resolution.scale_factor() - 2.0).abs() < 1e-4);
     }
 
     #[test]
