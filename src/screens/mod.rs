@@ -289,10 +289,9 @@ fn lock_when_hidden(
     mut occluded: MessageReader<WindowOccluded>,
     mut closed: MessageReader<WindowClosed>,
     mut shown: Local<Shown>,
-    time: Res<Time>,
-    hand_over: Res<BoardHandOver>,
+    (time, hand_over): (Res<Time<Real>>, Res<BoardHandOver>),
     (screen, checking): (Res<State<Screen>>, Res<unlock::Checking>),
-    mut lock: MessageWriter<LockNow>,
+    (mut lock, mut redraw): (MessageWriter<LockNow>, MessageWriter<RequestRedraw>),
 ) {
     let mut lost = false;
     for f in focus.read() {
@@ -310,6 +309,8 @@ fn lock_when_hidden(
     let covered = occluded.read().any(|o| o.occluded);
     if hand_over.0.is_some_and(|at| time.elapsed().saturating_sub(at) <= HAND_OVER) {
         shown.judge_after_hand_over = true;
+        // Frames until it is over (rendering is reactive; an unfocused unit may wait a minute).
+        redraw.write(RequestRedraw);
         return;
     }
     let after_hand_over = std::mem::take(&mut shown.judge_after_hand_over);
@@ -324,7 +325,8 @@ fn lock_when_hidden(
 /// How long after the call board opens or closes its window's focus and cover are its own.
 pub const HAND_OVER: Duration = Duration::from_secs(2);
 
-/// When (the app's clock) the unit last opened or closed the call board.
+/// When (the real clock, `Time<Real>`: the virtual one advances at most a quarter of a second
+/// an update) the unit last opened or closed the call board.
 #[derive(Resource, Debug, Default)]
 pub struct BoardHandOver(pub Option<Duration>);
 

@@ -42,7 +42,7 @@ fn the_call_board_is_the_units_own_window() {
     let focus = |app: &mut App, window, focused| app.world_mut().write_message(WindowFocused { window, focused });
     let cover = |app: &mut App, window, occluded| app.world_mut().write_message(WindowOccluded { window, occluded });
     let hand_over = |app: &mut App| {
-        let now = app.world().resource::<Time>().elapsed();
+        let now = app.world().resource::<Time<Real>>().elapsed();
         app.world_mut().resource_mut::<BoardHandOver>().0 = Some(now);
     };
     // Frames enough for the hand-over to end (each frame is 200 ms here).
@@ -56,6 +56,9 @@ fn the_call_board_is_the_units_own_window() {
     hand_over(&mut app);
     cover(&mut app, board, false);
     cover(&mut app, unit, true);
+    app.update();
+    let frames_asked = app.world().resource::<Messages<bevy::window::RequestRedraw>>().len();
+    assert!(frames_asked > 0, "frames until the hand-over is judged (rendering is reactive)");
     settle(&mut app);
     assert_eq!(screen(&app), Screen::Home, "covered by the unit's own board");
     // With one: the board opens and takes focus, a frame apart, and gives it back.

@@ -51,7 +51,7 @@ pub(super) fn show(
     monitors: Query<(Entity, &Monitor)>,
     unit_on: Query<&OnMonitor, With<PrimaryWindow>>,
     ui_scale: Res<UiScale>,
-    time: Res<Time>,
+    time: Res<Time<Real>>,
     mut hand_over: ResMut<crate::screens::BoardHandOver>,
 ) {
     let toggled = toggles.read().count() % 2 == 1;
@@ -138,7 +138,7 @@ pub(super) fn close_when_its_screen_goes(
     windows: Query<(Entity, &BoardWindow)>,
     monitors: Query<(), With<Monitor>>,
     (cameras, boards): (Query<Entity, With<BoardCamera>>, Query<Entity, With<CallBoard>>),
-    (time, mut hand_over): (Res<Time>, ResMut<crate::screens::BoardHandOver>),
+    (time, mut hand_over): (Res<Time<Real>>, ResMut<crate::screens::BoardHandOver>),
 ) {
     let gone = windows.iter().any(|(_, w)| w.0.is_some_and(|screen| !monitors.contains(screen)));
     if gone {
