@@ -281,14 +281,16 @@ fn track_idle(
 /// count. The unit's windows are the officer's screen and, at an outreach point, the call
 /// board: for [`HAND_OVER`] after the unit opens or closes the board, focus moving between them
 /// and the board covering the screen are the board's doing, and the unit is judged when that is
-/// over (locked if no window of its own has focus then). Otherwise focus lost with no window of
-/// the unit's in focus, or any window covered, locks.
+/// over (locked if no window of its own has focus then, or the officer's screen is still
+/// covered: the lid). Otherwise focus lost with no window of the unit's in focus, or the
+/// officer's screen covered, locks (the board covered by the officer's screen does not).
 #[allow(clippy::too_many_arguments)]
 fn lock_when_hidden(
     mut focus: MessageReader<WindowFocused>,
     mut occluded: MessageReader<WindowOccluded>,
     mut closed: MessageReader<WindowClosed>,
     mut shown: Local<Shown>,
+    primary: Query<Entity, With<bevy::window::PrimaryWindow>>,
     (time, hand_over): (Res<Time<Real>>, Res<BoardHandOver>),
     (screen, checking): (Res<State<Screen>>, Res<unlock::Checking>),
     (mut lock, mut redraw): (MessageWriter<LockNow>, MessageWriter<RequestRedraw>),
@@ -303,18 +305,32 @@ fn lock_when_hidden(
             lost |= shown.had_focus;
         }
     }
+    // The officer's screen (headless, with no window entity: any window).
+    let primary = primary.single().ok();
+    let officers = |w: Entity| primary.is_none_or(|p| p == w);
+    let mut covered = false;
+    for o in occluded.read() {
+        if o.occluded {
+            shown.covered.insert(o.window);
+            covered |= officers(o.window);
+        } else {
+            shown.covered.remove(&o.window);
+        }
+    }
     for c in closed.read() {
         shown.focused.remove(&c.window);
+        shown.covered.remove(&c.window);
     }
-    let covered = occluded.read().any(|o| o.occluded);
     if hand_over.0.is_some_and(|at| time.elapsed().saturating_sub(at) <= HAND_OVER) {
         shown.judge_after_hand_over = true;
         // Frames until it is over (rendering is reactive; an unfocused unit may wait a minute).
         redraw.write(RequestRedraw);
         return;
     }
-    let after_hand_over = std::mem::take(&mut shown.judge_after_hand_over);
-    let hide = covered || ((lost || after_hand_over) && shown.had_focus && shown.focused.is_empty());
+    let judged = std::mem::take(&mut shown.judge_after_hand_over)
+        && shown.had_focus
+        && (shown.focused.is_empty() || shown.covered.iter().any(|&w| officers(w)));
+    let hide = covered || judged || (lost && shown.had_focus && shown.focused.is_empty());
     // Hidden while the PIN is checked: the check is dropped too, so the unit cannot open
     // behind a closed lid.
     if hide && (*screen.get() != Screen::Unlock || checking.is_running()) {
@@ -330,12 +346,14 @@ pub const HAND_OVER: Duration = Duration::from_secs(2);
 #[derive(Resource, Debug, Default)]
 pub struct BoardHandOver(pub Option<Duration>);
 
-/// Which of the unit's windows have focus, whether one ever had, and whether a hand-over to or
-/// from the board is still to be judged.
+/// Which of the unit's windows have focus or are covered, whether one ever had focus, and
+/// whether a hand-over to or from the board is still to be judged.
 #[derive(Default)]
 struct Shown {
     had_focus: bool,
     focused: std::collections::HashSet<Entity>,
+    /// The windows reported fully covered, until reported shown again.
+    covered: std::collections::HashSet<Entity>,
     judge_after_hand_over: bool,
 }
 

@@ -37,7 +37,7 @@ fn losing_focus_or_being_hidden_locks_the_unit() {
 #[test]
 fn the_call_board_is_the_units_own_window() {
     let mut app = app();
-    let unit = app.world_mut().spawn_empty().id();
+    let unit = app.world_mut().spawn(bevy::window::PrimaryWindow).id();
     let board = app.world_mut().spawn_empty().id();
     let focus = |app: &mut App, window, focused| app.world_mut().write_message(WindowFocused { window, focused });
     let cover = |app: &mut App, window, occluded| app.world_mut().write_message(WindowOccluded { window, occluded });
@@ -72,8 +72,26 @@ fn the_call_board_is_the_units_own_window() {
     app.update();
     focus(&mut app, board, false);
     focus(&mut app, unit, true);
+    cover(&mut app, unit, false);
     settle(&mut app);
-    assert_eq!(screen(&app), Screen::Home, "focus moved to the board and back");
+    assert_eq!(screen(&app), Screen::Home, "focus moved to the board and back, the screen raised");
+    // The board, behind the officer's screen on one display, covered: not the unit hidden.
+    cover(&mut app, board, true);
+    app.update();
+    app.update();
+    assert_eq!(screen(&app), Screen::Home, "the board covered");
+    // The lid closed as the board opens on the TV: judged when the hand-over ends.
+    hand_over(&mut app);
+    cover(&mut app, board, false);
+    cover(&mut app, unit, true);
+    app.update();
+    assert_eq!(screen(&app), Screen::Home, "still handing over");
+    settle(&mut app);
+    assert_eq!(screen(&app), Screen::Unlock, "the officer's screen still covered after it");
+    type_pin(&mut app, DemoAuth::PIN);
+    cover(&mut app, unit, false);
+    app.update();
+    assert_eq!(screen(&app), Screen::Home);
     // The hand-over over: the officer's screen covered (the lid closed) locks, even while the
     // board has focus.
     focus(&mut app, unit, false);
