@@ -45,20 +45,21 @@ pub fn read(root: &Path) -> Option<Battery> {
     let field = |dir: &Path, name: &str| std::fs::read_to_string(dir.join(name)).ok().map(|s| s.trim().to_string());
     let number = |dir: &Path, name: &str| field(dir, name).and_then(|v| v.parse::<u64>().ok());
     // Each battery's (charge in percent, (stored, full) where it says them).
-    let mut batteries: Vec<(u8, Option<(u64, u64)>)> = Vec::new();
+    let mut batteries: Vec<(u8, Option<(&str, u128, u128)>)> = Vec::new();
     let mut charging = false;
     for dir in &supplies {
         let device = field(dir, "scope").as_deref() == Some("Device");
         match field(dir, "type").as_deref() {
             Some("Battery") if !device => {
-                let stored = ["energy", "charge"].iter().find_map(|kind| {
+                let stored = ["energy", "charge"].into_iter().find_map(|kind| {
                     let (now, full) = (number(dir, &format!("{kind}_now"))?, number(dir, &format!("{kind}_full"))?);
-                    (full > 0).then_some((now.min(full), full))
+                    let (now, full) = (u128::from(now), u128::from(full));
+                    (full > 0).then_some((kind, now.min(full), full))
                 });
                 let percent = number(dir, "capacity")
                     .filter(|p| *p <= 100)
                     .map(|p| p as u8)
-                    .or_else(|| stored.map(|(now, full)| (now * 100 / full) as u8));
+                    .or_else(|| stored.map(|(_, now, full)| (now * 100 / full) as u8));
                 if let Some(p) = percent {
                     batteries.push((p, stored));
                     charging |= matches!(field(dir, "status").as_deref(), Some("Charging" | "Full"));
@@ -73,8 +74,11 @@ pub fn read(root: &Path) -> Option<Battery> {
     if batteries.is_empty() {
         return None;
     }
-    let percent = if batteries.iter().all(|b| b.1.is_some()) {
-        let (now, full) = batteries.iter().filter_map(|b| b.1).fold((0, 0), |(n, f), (a, b)| (n + a, f + b));
+    // Stored over full only where every battery says it in the same unit (energy in µWh,
+    // charge in µAh); the kernel's figures are u64, summed in u128, so nothing overflows.
+    let kinds: Vec<Option<&str>> = batteries.iter().map(|b| b.1.map(|s| s.0)).collect();
+    let percent = if kinds.iter().all(|k| k.is_some() && *k == kinds[0]) {
+        let (now, full) = batteries.iter().filter_map(|b| b.1).fold((0u128, 0u128), |(n, f), (_, a, b)| (n + a, f + b));
         (now * 100 / full.max(1)) as u8
     } else {
         (batteries.iter().map(|b| u32::from(b.0)).sum::<u32>() / batteries.len() as u32) as u8
@@ -231,6 +235,39 @@ mod tests {
                     ("hid-pen-battery", [bat("10", "Charging"), vec![("scope", "Device")]].concat()),
                 ],
                 Some(Battery { percent: 64, charging: false }),
+            ),
+            (
+                "one battery by energy, one by charge: the mean of their charges",
+                vec![
+                    (
+                        "BAT0",
+                        [bat("90", "Discharging"), vec![("energy_now", "54000000"), ("energy_full", "60000000")]]
+                            .concat(),
+                    ),
+                    (
+                        "BAT1",
+                        [bat("10", "Discharging"), vec![("charge_now", "500000"), ("charge_full", "5000000")]].concat(),
+                    ),
+                ],
+                Some(Battery { percent: 50, charging: false }),
+            ),
+            (
+                "figures near the largest the kernel can give",
+                vec![(
+                    "BAT0",
+                    vec![
+                        ("type", "Battery"),
+                        ("status", "Discharging"),
+                        ("energy_now", "18446744073709551615"),
+                        ("energy_full", "18446744073709551615"),
+                    ],
+                )],
+                Some(Battery { percent: 100, charging: false }),
+            ),
+            (
+                "stored over full, the full zero: the capacity file",
+                vec![("BAT0", [bat("37", "Discharging"), vec![("energy_now", "5"), ("energy_full", "0")]].concat())],
+                Some(Battery { percent: 37, charging: false }),
             ),
             (
                 "only a pen's battery",

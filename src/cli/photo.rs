@@ -54,7 +54,8 @@ fn threshold(c: &CheckResult, lang: Lang) -> String {
     c.threshold.args.iter().fold(Message::new(c.threshold.key), |m, &(name, v)| m.with(name, number(v))).render(lang)
 }
 
-/// What to do (a failure) or why the check cannot judge, in one language; empty on a pass.
+/// What to do (a failure), why the check cannot judge, or what to look at on a pass (a covering
+/// not told from hair), in one language; empty on a plain pass.
 fn advice(c: &CheckResult, lang: Lang) -> String {
     c.advice.map(|key| Message::new(key).render(lang)).unwrap_or_default()
 }
@@ -147,6 +148,13 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                         profile.output.width,
                         profile.output.height
                     );
+                    for key in a.looks() {
+                        println!(
+                            "  look: {} / {}",
+                            Message::new(key).render(Lang::Zh),
+                            Message::new(key).render(Lang::En)
+                        );
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Ok((_, a)) => {

@@ -1,7 +1,8 @@
 //! The outcome of a check, and the image-level checks: the backdrop (colour, evenness, no
 //! shadow), colour cast, exposure and sharpness measured on the face's skin, and even light
 //! across the face. Each reports its measured value, its threshold, pass or fail (or `None`
-//! with the reason when it cannot judge) and what to do, as a key into the locale files.
+//! with the reason when it cannot judge) and what to do (on a pass, at most what to look at),
+//! as a key into the locale files.
 
 use image::RgbImage;
 

@@ -32,8 +32,8 @@ pub(super) struct BoardWindow(Option<Entity>);
 pub(super) struct BoardCamera;
 
 /// The board's type: the called number, and the rest, at the board's own scale (its window
-/// undoes the officer's screen's when it opens; the larger text turned on after that scales it
-/// by 1.25, and it still fits 1280×720).
+/// undoes the officer's screen's scale as it stands when the board opens; the larger text
+/// turned on or off after that scales it by 1.25 or 0.8, and it still fits 1280×720).
 const CALLED_SIZE: f32 = 160.0;
 const NEXT_SIZE: f32 = 52.0;
 
@@ -180,7 +180,9 @@ const BOARD_SIZE: (u32, u32) = (1280, 720);
 /// the screen's `height` in pixels, so the called number is as large on the TV, or in the
 /// window, whatever the tablet's own screen.
 fn board_window(tv: Option<Entity>, height: u32, ui_scale: f32) -> Window {
-    let scale = height as f32 / BOARD_SIZE.1 as f32 / ui_scale.max(0.1);
+    // A screen that reports no height is taken as the layout's; the scale kept sane.
+    let height = if height == 0 { BOARD_SIZE.1 } else { height };
+    let scale = (height as f32 / BOARD_SIZE.1 as f32 / ui_scale.max(0.1)).clamp(0.25, 8.0);
     let window = Window {
         title: "叫号 · Calling".into(),
         resolution: WindowResolution::new(BOARD_SIZE.0, BOARD_SIZE.1).with_scale_factor_override(scale),
@@ -218,6 +220,8 @@ mod tests {
         assert_eq!(full.mode, WindowMode::BorderlessFullscreen(MonitorSelection::Entity(tv)));
         // The officer's screen's 0.6 undone, and 1080 lines for 720 laid out: 2.5.
         assert!((full.resolution.scale_factor() - 2.5).abs() < 1e-4, "{}", full.resolution.scale_factor());
+        assert_eq!(board_window(Some(tv), 0, 1.0).resolution.scale_factor(), 1.0, "a screen with no height");
+        assert_eq!(board_window(Some(tv), 100_000, 0.1).resolution.scale_factor(), 8.0, "kept sane");
         let own = board_window(None, 720, 0.5);
         assert_eq!(own.mode, WindowMode::Windowed);
         assert!((own.resolution.scale_factor() - 2.0).abs() < 1e-4);
