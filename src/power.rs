@@ -33,6 +33,9 @@ impl Battery {
     }
 }
 
+/// A battery's stored and full figures, and their unit (`energy`, µWh, or `charge`, µAh).
+type Stored = (&'static str, u128, u128);
+
 /// Reads the power supplies under `root`: the tablet's batteries (a pen's, a keyboard's or a
 /// mouse's, `scope` `Device`, are not the tablet's) taken together, as their stored energy
 /// over their full energy where each says both (`energy_*` or `charge_*`), else as the mean
@@ -45,7 +48,7 @@ pub fn read(root: &Path) -> Option<Battery> {
     let field = |dir: &Path, name: &str| std::fs::read_to_string(dir.join(name)).ok().map(|s| s.trim().to_string());
     let number = |dir: &Path, name: &str| field(dir, name).and_then(|v| v.parse::<u64>().ok());
     // Each battery's (charge in percent, (stored, full) where it says them).
-    let mut batteries: Vec<(u8, Option<(&str, u128, u128)>)> = Vec::new();
+    let mut batteries: Vec<(u8, Option<Stored>)> = Vec::new();
     let mut charging = false;
     for dir in &supplies {
         let device = field(dir, "scope").as_deref() == Some("Device");
