@@ -132,16 +132,18 @@ fn despawn_all(
 }
 
 /// Closes a board whose screen has gone (the TV unplugged): borderless, with no close button,
-/// it would otherwise be moved onto the officer's screen and cover it.
-pub(super) fn close_when_its_screen_goes(
+/// it would otherwise be moved onto the officer's screen and cover it. And clears what a board
+/// closed by hand leaves (its camera, its content), whichever screen the unit is on.
+pub(super) fn close_when_gone(
     mut commands: Commands,
     windows: Query<(Entity, &BoardWindow)>,
     monitors: Query<(), With<Monitor>>,
     (cameras, boards): (Query<Entity, With<BoardCamera>>, Query<Entity, With<CallBoard>>),
     (time, mut hand_over): (Res<Time<Real>>, ResMut<crate::screens::BoardHandOver>),
 ) {
-    let gone = windows.iter().any(|(_, w)| w.0.is_some_and(|screen| !monitors.contains(screen)));
-    if gone {
+    let screen_gone = windows.iter().any(|(_, w)| w.0.is_some_and(|screen| !monitors.contains(screen)));
+    let closed_by_hand = windows.is_empty() && !cameras.is_empty();
+    if screen_gone || closed_by_hand {
         hand_over.0 = Some(time.elapsed());
         for e in boards.iter().chain(cameras.iter()).chain(windows.iter().map(|(e, _)| e)) {
             commands.entity(e).despawn();
@@ -232,7 +234,7 @@ mod tests {
         let mut app = App::new();
         app.add_plugins(MinimalPlugins);
         app.init_resource::<crate::screens::BoardHandOver>();
-        app.add_systems(Update, close_when_its_screen_goes);
+        app.add_systems(Update, close_when_gone);
         let tv = app
             .world_mut()
             .spawn(Monitor {
@@ -256,8 +258,14 @@ mod tests {
         assert!(app.world().resource::<crate::screens::BoardHandOver>().0.is_some(), "a hand-over for the lock");
         // A board in a window of its own stays.
         let windowed = app.world_mut().spawn((BoardWindow(None), Window::default())).id();
+        let camera = app.world_mut().spawn(BoardCamera).id();
         app.update();
         assert!(app.world().get_entity(windowed).is_ok());
+        assert!(app.world().get_entity(camera).is_ok());
+        // Closed by hand (the window gone): its camera goes too.
+        app.world_mut().despawn(windowed);
+        app.update();
+        assert!(app.world().get_entity(camera).is_err(), "nothing left of a board closed by hand");
     }
 
     #[test]

@@ -117,8 +117,8 @@ pub fn plugin(app: &mut App) {
         (press.after(super::follow_changes), take_tasks, show, board::show).chain().run_if(in_state(Screen::Queue)),
     );
     // The board stays up through the lock: so does handing focus back from it.
-    // A board closed with its screen is gone before `show` would redraw it.
-    app.add_systems(Update, (board::give_focus_back, board::close_when_its_screen_goes.before(board::show)));
+    // A board closed with its screen, or by hand, is cleared before `show` would redraw it.
+    app.add_systems(Update, (board::give_focus_back, board::close_when_gone.before(board::show)));
 }
 
 fn vault_dir(dir: &Option<Res<crate::unit_sync::VaultDir>>) -> Option<std::path::PathBuf> {
