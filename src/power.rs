@@ -62,7 +62,7 @@ pub fn read(root: &Path) -> Option<Battery> {
                 let percent = number(dir, "capacity")
                     .filter(|p| *p <= 100)
                     .map(|p| p as u8)
-                    .or_else(|| stored.map(|(_, now, full)| (now * 100 / full) as u8));
+                    .or_else(|| stored.map(|(_, now, full)| percent_of(now, full)));
                 if let Some(p) = percent {
                     batteries.push((p, stored));
                     charging |= matches!(field(dir, "status").as_deref(), Some("Charging" | "Full"));
@@ -82,11 +82,16 @@ pub fn read(root: &Path) -> Option<Battery> {
     let kinds: Vec<Option<&str>> = batteries.iter().map(|b| b.1.map(|s| s.0)).collect();
     let percent = if kinds.iter().all(|k| k.is_some() && *k == kinds[0]) {
         let (now, full) = batteries.iter().filter_map(|b| b.1).fold((0u128, 0u128), |(n, f), (_, a, b)| (n + a, f + b));
-        (now * 100 / full.max(1)) as u8
+        percent_of(now, full)
     } else {
         (batteries.iter().map(|b| u32::from(b.0)).sum::<u32>() / batteries.len() as u32) as u8
     };
     Some(Battery { percent, charging })
+}
+
+/// `now` of `full` in percent (`now` is at most `full`).
+fn percent_of(now: u128, full: u128) -> u8 {
+    (now * 100 / full.max(1)) as u8
 }
 
 /// The latest reading, shared with the thread that reads it.

@@ -55,13 +55,12 @@ pub(super) fn show(
     mut hand_over: ResMut<crate::screens::BoardHandOver>,
 ) {
     let toggled = toggles.read().count() % 2 == 1;
-    // The window closed by hand: its camera and board go with it.
-    let closed_by_hand = windows.is_empty() && !cameras.is_empty();
-    if toggled || closed_by_hand {
+    if toggled {
         // Focus moves, and the board covers or uncovers the officer's screen: not the unit hidden.
         hand_over.0 = Some(time.elapsed());
     }
-    if closed_by_hand || (toggled && !windows.is_empty()) {
+    // (A board closed by hand, or with its screen, is cleared by `close_when_gone`, run first.)
+    if toggled && !windows.is_empty() {
         despawn_all(&mut commands, &windows, &cameras, &boards);
         return;
     }
@@ -136,18 +135,16 @@ fn despawn_all(
 /// closed by hand leaves (its camera, its content), whichever screen the unit is on.
 pub(super) fn close_when_gone(
     mut commands: Commands,
-    windows: Query<(Entity, &BoardWindow)>,
+    (windows, placed): (Query<Entity, With<BoardWindow>>, Query<&BoardWindow>),
     monitors: Query<(), With<Monitor>>,
     (cameras, boards): (Query<Entity, With<BoardCamera>>, Query<Entity, With<CallBoard>>),
     (time, mut hand_over): (Res<Time<Real>>, ResMut<crate::screens::BoardHandOver>),
 ) {
-    let screen_gone = windows.iter().any(|(_, w)| w.0.is_some_and(|screen| !monitors.contains(screen)));
+    let screen_gone = placed.iter().any(|w| w.0.is_some_and(|screen| !monitors.contains(screen)));
     let closed_by_hand = windows.is_empty() && !cameras.is_empty();
     if screen_gone || closed_by_hand {
         hand_over.0 = Some(time.elapsed());
-        for e in boards.iter().chain(cameras.iter()).chain(windows.iter().map(|(e, _)| e)) {
-            commands.entity(e).despawn();
-        }
+        despawn_all(&mut commands, &windows, &cameras, &boards);
     }
 }
 
