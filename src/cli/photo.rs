@@ -148,7 +148,7 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                         profile.output.width,
                         profile.output.height
                     );
-                    for key in a.looks() {
+                    for (_, key) in a.looks() {
                         println!(
                             "  look: {} / {}",
                             Message::new(key).render(Lang::Zh),

@@ -1,9 +1,11 @@
 //! A finger that cannot give a print, recorded with its cause and evidence on the unit: an
 //! injured thumb certified by a hospital, checked at once by core's rule, and the next finger
-//! of the hand asked for instead.
+//! of the hand asked for instead. A finger placed twice. A photo the checks ask the officer to
+//! look at.
 
 use doorstep::dev::scenario::Action;
 use doorstep_core::fingerprint::{FingerResult, HospitalGrade, InjuryEvidence, NoPrint};
+use doorstep_core::visit::{Flag, PhotoInput};
 
 use crate::sync::{hub_and_vault_as, tempfile_dir};
 use crate::visit::{DEVICE, demo_until, device, draft_visit, run_visit_steps, tap, typed, wait};
@@ -91,5 +93,49 @@ fn a_finger_placed_twice_is_refused_and_the_finger_asked_for_again() {
     let FingerResult::Print { digest: right, .. } = &record.attempts[0].result else { panic!("a print") };
     let FingerResult::Print { digest: left, .. } = &record.attempts[1].result else { panic!("a print") };
     assert_ne!(right, left, "two different fingers kept");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The camera sees a man in a black cap (the labelled set's drawn cap over a real portrait),
+/// which the checks cannot tell from hair cut straight: the photo passes with a note, and is
+/// not used until the officer confirms having looked; the visit keeps what was looked at, and
+/// the supervisor is told.
+#[test]
+fn a_photo_the_checks_ask_to_look_at_is_used_only_once_the_officer_has() {
+    let tmp = tempfile_dir("photo-look");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let camera = tmp.join("camera");
+    std::fs::create_dir_all(&camera).unwrap();
+    // The photo stood in a camera's frame, on its own backdrop's colour, with room round it.
+    let photo = image::open(crate::root().join("tests/data/photos/set/whitehouse_4-blackcap.jpg")).unwrap().to_rgb8();
+    let mut frame = image::RgbImage::from_pixel(1280, 720, *photo.get_pixel(2, 2));
+    image::imageops::overlay(&mut frame, &photo, (1280 - 354) / 2, (720 - 472) / 2);
+    frame.save(camera.join("frame.png")).unwrap();
+    let mut steps = demo_until("指纹采集");
+    let use_it = steps.iter().position(|s| s.action == Action::Tap("采用此照片".into())).expect("the photo used");
+    steps.splice(
+        use_it..use_it,
+        [
+            wait("可能是帽子，也可能是剪齐的头发"),
+            tap("采用此照片"),
+            // Core refuses it: the officer has not looked.
+            wait("请按照片旁的提示看过照片（帽子或头饰）后确认"),
+            wait("证件照片"),
+            tap("已看过：没有戴帽子或头饰（头发无妨）"),
+        ],
+    );
+    let mut app = crate::visit::unit(&vault, &tmp.join("receipts"), doorstep_core::Policy::builtin().unwrap());
+    app.insert_resource(doorstep::screens::visit::CameraChoice::Replay(camera));
+    let outcome = crate::visit::drive(&mut app, steps);
+    drop(app);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+
+    let visit = draft_visit(&vault);
+    let Some(photo) = visit.state.photo() else { panic!("the photo taken: {:?}", visit.step()) };
+    assert_eq!(photo.to_look_at(), ["head_covering"]);
+    assert!(matches!(photo, PhotoInput::Captured { looked: true, .. }), "{photo:?}");
+    let flags = visit.state.flags(&doorstep_core::Policy::builtin().unwrap());
+    assert!(flags.contains(&Flag::PhotoLookedAt { checks: vec!["head_covering".into()] }), "{flags:?}");
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -40,6 +40,16 @@ pub enum Arg {
     List(Vec<Arg>),
     /// Words from a policy file, which carries both languages itself: (zh, en).
     Bilingual(String, String),
+    /// A name kept in a record (a photo check's), shown by its key `prefix` + `name` where
+    /// the locale files have one, else as it is.
+    Named { prefix: &'static str, name: String },
+}
+
+impl Arg {
+    /// Photo checks by name (`face_width`), as a list of their names in the language shown.
+    pub fn photo_checks(names: &[String]) -> Arg {
+        Arg::List(names.iter().map(|n| Arg::Named { prefix: "photo.check.", name: n.clone() }).collect())
+    }
 }
 
 impl From<&str> for Arg {
@@ -229,6 +239,9 @@ impl Catalogue {
         match arg {
             Arg::Plain(s) => s.clone(),
             Arg::Key(k) => self.get(lang, k),
+            Arg::Named { prefix, name } => {
+                self.table(lang).get(&format!("{prefix}{name}")).cloned().unwrap_or_else(|| name.clone())
+            }
             Arg::Message(m) => self.render(lang, m),
             Arg::Bilingual(zh, en) => {
                 if lang == Lang::Zh {

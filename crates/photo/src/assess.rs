@@ -74,10 +74,10 @@ impl Assessment {
         self.checks.iter().filter(|c| c.pass != Some(true))
     }
 
-    /// What passed but asks the officer to look (locale keys): a covering the check cannot
-    /// tell from hair.
-    pub fn looks(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.checks.iter().filter(|c| c.pass == Some(true)).filter_map(|c| c.advice)
+    /// What passed but asks the officer to look: the check's name and its note (a locale
+    /// key), such as a covering the check cannot tell from hair.
+    pub fn looks(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        self.checks.iter().filter(|c| c.pass == Some(true)).filter_map(|c| Some((c.name, c.advice?)))
     }
 
     /// Eye centres, image left then image right.

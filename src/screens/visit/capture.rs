@@ -35,6 +35,8 @@ pub(super) const NO_VALID_PRINT: &str = "fingers.no_valid_print";
 /// Under 16: the guardian has decided that no prints are given.
 pub(super) const DECLINED: &str = "fingers.declined_by_guardian";
 pub(super) const OVERRIDE: &str = "photo.override";
+/// The officer has looked at the photo as its note asks (no cap or head covering).
+pub(super) const LOOKED: &str = "photo.looked";
 /// The applicant brought a printed photo, which the camera takes: it is recorded as supplied.
 pub(super) const BROUGHT: &str = "photo.brought";
 
@@ -44,8 +46,9 @@ pub struct Shot {
     pub jpeg: Vec<u8>,
     /// The checks that failed, by name, and what to do (locale keys).
     pub failed: Vec<(&'static str, &'static str)>,
-    /// What passed but asks the officer to look (locale keys): a covering not told from hair.
-    pub looks: Vec<&'static str>,
+    /// What passed but asks the officer to look, by check name and note (a locale key): a
+    /// covering not told from hair. The officer confirms having looked before it is used.
+    pub looks: Vec<(&'static str, &'static str)>,
     pub checks: usize,
     /// The JPEG decoded for the screen on the task's thread, not in a frame (width, height, RGBA).
     pub rgba: Option<(u32, u32, Vec<u8>)>,
@@ -289,6 +292,8 @@ pub fn act(
                 };
                 work.photo = Some(crate::tasks::spawn("photo", &waker, move || take_photo(&camera)));
                 work.shot = None;
+                // The officer's look was at the photo before: the next one is looked at anew.
+                form.switch_off(LOOKED);
                 work.touch();
             }
             (Act::ReusePhoto, Step::Photo) => {
@@ -311,12 +316,14 @@ pub fn act(
                 let reason = form.get(OVERRIDE).trim().to_string();
                 let failed_checks = shot.failed.iter().map(|(n, _)| n.to_string()).collect();
                 let override_reason = (!reason.is_empty()).then_some(reason);
+                let to_look_at = shot.looks.iter().map(|(n, _)| n.to_string()).collect();
+                let looked = form.is_on(LOOKED);
                 // A printed photo brought along (the child's, who is not here; or the applicant's
                 // own): what the camera took is that photo.
                 let input = if child_absent(visit) || form.is_on(BROUGHT) {
-                    PhotoInput::Supplied { digest, failed_checks, override_reason }
+                    PhotoInput::Supplied { digest, failed_checks, override_reason, to_look_at, looked }
                 } else {
-                    PhotoInput::Captured { digest, failed_checks, override_reason }
+                    PhotoInput::Captured { digest, failed_checks, override_reason, to_look_at, looked }
                 };
                 cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(input)));
             }

@@ -4,7 +4,7 @@
 
 use bevy::prelude::*;
 
-use super::capture::{BROUGHT, LiveAdvice, OVERRIDE, Shot, card_photo, child_absent};
+use super::capture::{BROUGHT, LOOKED, LiveAdvice, OVERRIDE, Shot, card_photo, child_absent};
 use super::{Act, View, actions, heading, line};
 use crate::ui::form::text_field;
 use crate::ui::i18n::Tr;
@@ -58,7 +58,7 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
                 ));
             }
             if let Some(shot) = &v.work.shot {
-                row.spawn(beside()).with_children(|col| shot_result(col, shot));
+                row.spawn(beside()).with_children(|col| shot_result(col, shot, v.form.is_on(LOOKED)));
             }
         });
     }
@@ -107,7 +107,7 @@ fn beside() -> Node {
 
 /// The checks' verdict on the photo taken: all passed, or each failure's advice and the
 /// field for why the photo must be kept.
-fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot) {
+fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: bool) {
     if shot.failed.is_empty() {
         col.spawn(crate::ui::widgets::label(
             Tr::new("visit.photo.all_pass").with("n", shot.checks),
@@ -120,9 +120,13 @@ fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot) {
         }
         col.spawn(text_field(OVERRIDE, Tr::new("visit.photo.override"), 60));
     }
-    // What passed but the officer should look at (a band round the head: a cap, or hair?).
-    for look in &shot.looks {
-        col.spawn(crate::ui::widgets::label(Tr::new(look), theme::BODY_SIZE, theme::PRIMARY));
+    // What passed but the officer should look at (a band round the head: a cap, or hair?),
+    // and the officer's word that it was looked at, which the visit keeps for the supervisor.
+    for (_, note) in &shot.looks {
+        col.spawn(crate::ui::widgets::label(Tr::new(note), theme::BODY_SIZE, theme::PRIMARY));
+    }
+    if !shot.looks.is_empty() {
+        col.spawn(crate::ui::form::choice_button(Act::Toggle(LOOKED), Tr::new("visit.photo.looked"), looked));
     }
     // What no check here judges: every covering (one of a colour hair has is only pointed out
     // where it goes round the head), and heavy make-up.

@@ -73,14 +73,17 @@ pub(super) fn photo(
         PhotoInput::NotNeeded if chosen.rules.photo == PhotoRequirement::NotNeeded => Ok(()),
         PhotoInput::NotNeeded => Err(PhotoError::Needed),
         PhotoInput::Captured { .. } if who.applied_by_guardian => Err(PhotoError::ApplicantAbsent),
-        PhotoInput::Captured { digest, failed_checks, override_reason }
-        | PhotoInput::Supplied { digest, failed_checks, override_reason } => {
+        PhotoInput::Captured { digest, failed_checks, override_reason, to_look_at, looked }
+        | PhotoInput::Supplied { digest, failed_checks, override_reason, to_look_at, looked } => {
             if !is_digest(digest) {
                 return Err(PhotoError::BadDigest);
             }
             let reason_given = override_reason.as_deref().is_some_and(|r| !r.trim().is_empty());
             if !failed_checks.is_empty() && !reason_given {
                 return Err(PhotoError::FailedChecksNeedReason { checks: failed_checks.clone() });
+            }
+            if !to_look_at.is_empty() && !looked {
+                return Err(PhotoError::LookFirst { checks: to_look_at.clone() });
             }
             Ok(())
         }

@@ -29,6 +29,11 @@ pub enum PhotoError {
     FailedChecksNeedReason {
         checks: Vec<String>,
     },
+    /// These checks passed but asked the officer to look at the photo (a cap, or hair?), and
+    /// the officer has not confirmed doing so.
+    LookFirst {
+        checks: Vec<String>,
+    },
     Reuse(PhotoReuseRefusal),
     /// These services need a photo.
     Needed,
@@ -230,8 +235,12 @@ crate::localized_error!(VisitError);
 fn photo_message(e: &PhotoError) -> Message {
     match e {
         PhotoError::BadDigest => Message::new("error.photo.bad-digest"),
-        PhotoError::FailedChecksNeedReason { checks } => Message::new("error.photo.failed-checks")
-            .with("checks", Arg::List(checks.iter().map(|c| Arg::Plain(c.clone())).collect())),
+        PhotoError::FailedChecksNeedReason { checks } => {
+            Message::new("error.photo.failed-checks").with("checks", Arg::photo_checks(checks))
+        }
+        PhotoError::LookFirst { checks } => {
+            Message::new("error.photo.look-first").with("checks", Arg::photo_checks(checks))
+        }
         PhotoError::Reuse(r) => r.message(),
         PhotoError::Needed => Message::new("error.photo.needed"),
         PhotoError::ApplicantAbsent => Message::new("error.photo.applicant-absent"),

@@ -28,6 +28,11 @@ impl VisitState {
         {
             flags.push(Flag::PhotoOverride { checks: photo.failed_checks().to_vec() });
         }
+        if let Some(photo) = self.photo()
+            && !photo.to_look_at().is_empty()
+        {
+            flags.push(Flag::PhotoLookedAt { checks: photo.to_look_at().to_vec() });
+        }
         if let Some(PhotoInput::Supplied { .. }) = self.photo() {
             flags.push(Flag::PhotoSupplied);
         }
@@ -85,6 +90,12 @@ pub enum Flag {
     PhotoOverride {
         checks: Vec<String>,
     },
+    /// A photo the checks passed but asked the officer to look at (a band round the head: a
+    /// cap, or hair?), and the officer confirmed it shows no covering. The supervisor sees the
+    /// photo beside it.
+    PhotoLookedAt {
+        checks: Vec<String>,
+    },
     /// A printed photo brought by the applicant, not taken at the visit.
     PhotoSupplied,
     /// The applicant could not sign; the reason is recorded.
@@ -120,8 +131,12 @@ pub enum Flag {
 impl Localize for Flag {
     fn message(&self) -> Message {
         match self {
-            Flag::PhotoOverride { checks } => Message::new("flag.photo-override")
-                .with("checks", Arg::List(checks.iter().map(|c| Arg::Plain(c.clone())).collect())),
+            Flag::PhotoOverride { checks } => {
+                Message::new("flag.photo-override").with("checks", Arg::photo_checks(checks))
+            }
+            Flag::PhotoLookedAt { checks } => {
+                Message::new("flag.photo-looked-at").with("checks", Arg::photo_checks(checks))
+            }
             Flag::PhotoSupplied => Message::new("flag.photo-supplied"),
             Flag::ApplicantUnableToSign => Message::new("flag.applicant-unable-to-sign"),
             Flag::FingerExceptions { count } => Message::new("flag.finger-exceptions").with("n", *count),

@@ -117,10 +117,26 @@ pub enum PhotoInput {
         digest: String,
         failed_checks: Vec<String>,
         override_reason: Option<String>,
+        /// The checks that passed but asked the officer to look at the photo (a band round
+        /// the head of a colour hair can have: a cap, or hair cut straight?). Absent in
+        /// records made before it was kept.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        to_look_at: Vec<String>,
+        /// The officer confirmed having looked (and seen no covering).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        looked: bool,
     },
     /// A printed photo brought by the applicant (or by the guardian of a child who is not
     /// here), scanned and assessed like a captured one.
-    Supplied { digest: String, failed_checks: Vec<String>, override_reason: Option<String> },
+    Supplied {
+        digest: String,
+        failed_checks: Vec<String>,
+        override_reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        to_look_at: Vec<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        looked: bool,
+    },
     /// An earlier photo reused under the 60+ rule.
     Reused {
         source: PhotoSource,
@@ -137,6 +153,14 @@ impl PhotoInput {
     pub fn failed_checks(&self) -> &[String] {
         match self {
             PhotoInput::Captured { failed_checks, .. } | PhotoInput::Supplied { failed_checks, .. } => failed_checks,
+            _ => &[],
+        }
+    }
+
+    /// The checks that passed but asked the officer to look, for a captured or supplied photo.
+    pub fn to_look_at(&self) -> &[String] {
+        match self {
+            PhotoInput::Captured { to_look_at, .. } | PhotoInput::Supplied { to_look_at, .. } => to_look_at,
             _ => &[],
         }
     }

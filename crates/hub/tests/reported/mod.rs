@@ -103,6 +103,8 @@ pub fn form_json(spec: &Spec, officer: &str, at: OffsetDateTime) -> String {
             digest: DIGEST.into(),
             failed_checks: vec![],
             override_reason: None,
+            to_look_at: vec![],
+            looked: false,
         }),
         VisitEvent::FingerprintsTaken(FingerprintsInput::Taken {
             attempts: vec![print(1), print(6)],

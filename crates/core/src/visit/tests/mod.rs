@@ -1,6 +1,7 @@
 //! The visit: whole paths and the applicant step here; each later step's checks as tables,
 //! going back, abandoning and flags in [`steps`].
 
+mod photo;
 mod records;
 mod steps;
 
@@ -93,7 +94,13 @@ fn services_with(specs: &[&str], facts: EndorsementFacts) -> VisitEvent {
 }
 
 fn photo() -> VisitEvent {
-    VisitEvent::PhotoTaken(PhotoInput::Captured { digest: DIGEST.into(), failed_checks: vec![], override_reason: None })
+    VisitEvent::PhotoTaken(PhotoInput::Captured {
+        digest: DIGEST.into(),
+        failed_checks: vec![],
+        override_reason: None,
+        to_look_at: vec![],
+        looked: false,
+    })
 }
 
 fn print(n: u8) -> Attempt {

@@ -10,6 +10,7 @@ fn every_visit_error_has_both_texts() {
         ModeError::HomeReasonMissing.into(),
         VisitError::ApplicantMustBePresent { below_age: 7 },
         PhotoError::FailedChecksNeedReason { checks: vec!["exposure".into()] }.into(),
+        PhotoError::LookFirst { checks: vec!["head_covering".into()] }.into(),
         FingerprintsStepError::Required.into(),
         DetailsError::AddressTooLong { max: 100 }.into(),
         ConsentError::GuardianSignatureMissing { index: 2 }.into(),
@@ -28,6 +29,43 @@ fn every_visit_error_has_both_texts() {
             assert!(!text.contains('{') && !text.contains("error."), "{lang:?}: {text}");
         }
     }
+}
+
+#[test]
+fn every_flag_has_both_texts() {
+    use crate::text::{Catalogue, Lang, Localize};
+    let flags = [
+        Flag::PhotoOverride { checks: vec!["exposure".into()] },
+        Flag::PhotoLookedAt { checks: vec!["head_covering".into()] },
+        Flag::PhotoSupplied,
+        Flag::ApplicantUnableToSign,
+        Flag::FingerExceptions { count: 1 },
+        Flag::FewerFingerprints { valid: 1 },
+        Flag::NoValidFingerprint { exceptions: 2 },
+        Flag::ReissueAfterHealing,
+        Flag::FingerprintsDeclinedByGuardian,
+        Flag::Guardian,
+        Flag::EntrustedCompanion,
+        Flag::AppliedByGuardian,
+        Flag::Urgent,
+        Flag::UnconfirmedPriority { id: "military".into() },
+        Flag::UncertainFee,
+        Flag::PayAtPickup,
+        Flag::PoorRating,
+    ];
+    let c = Catalogue::embedded();
+    for f in flags {
+        let m = f.message();
+        for lang in [Lang::Zh, Lang::En] {
+            assert!(c.contains(lang, m.key), "{} missing in {lang:?}", m.key);
+            let text = f.render(lang);
+            assert!(!text.contains('{') && !text.contains("flag."), "{lang:?}: {text}");
+        }
+    }
+    // A check's name is shown in the language on screen; one the files do not name, as it is.
+    let override_ = Flag::PhotoOverride { checks: vec!["exposure".into(), "head_covering".into(), "new_check".into()] };
+    assert_eq!(override_.render(Lang::Zh), "照片未通过检测但经民警说明后采用：曝光、帽子或头饰、new_check");
+    assert_eq!(override_.render(Lang::En), "photo accepted despite failed checks: exposure, head covering, new_check");
 }
 
 const SECRETS: [&str; 7] = ["测试", "11010519491231002X", "010-65123456", "1065123456", "12345678", "测试路", "中风"];
@@ -88,6 +126,8 @@ fn a_child_the_guardian_applies_for_gives_no_prints_and_brings_a_photo() {
         digest: DIGEST.into(),
         failed_checks: vec![],
         override_reason: None,
+        to_look_at: vec![],
+        looked: false,
     });
     let mut with_photo = setup;
     with_photo.push(supplied);

@@ -105,44 +105,6 @@ fn endorsement_only_visits_take_no_photo_or_fingerprints() {
 }
 
 #[test]
-fn photos_failed_checks_need_a_reason_and_reuse_follows_the_rule() {
-    let at_photo = |who| vec![VisitEvent::Identified(who), services(&["passport"])];
-    let failed =
-        PhotoInput::Captured { digest: DIGEST.into(), failed_checks: vec!["background".into()], override_reason: None };
-    let reused =
-        PhotoInput::Reused { source: PhotoSource::IdCard, taken_on: date!(2023 - 05 - 01), digest: DIGEST.into() };
-    let cases = [
-        (at_photo(elder()), failed, PhotoError::FailedChecksNeedReason { checks: vec!["background".into()] }),
-        (
-            at_photo(adult()),
-            reused.clone(),
-            PhotoError::Reuse(crate::policy::PhotoReuseRefusal::TooYoung { min: 60, age: 36 }),
-        ),
-        (
-            at_photo(adult()),
-            PhotoInput::Captured { digest: "abc".into(), failed_checks: vec![], override_reason: None },
-            PhotoError::BadDigest,
-        ),
-        (at_photo(adult()), PhotoInput::NotNeeded, PhotoError::Needed),
-    ];
-    for (setup, input, want) in cases {
-        assert_eq!(refused(setup, VisitEvent::PhotoTaken(input)), VisitError::Photo(want.clone()), "{want:?}");
-    }
-    let mut v = start();
-    run(&mut v, at_photo(elder()));
-    run(&mut v, vec![VisitEvent::PhotoTaken(reused)]);
-    let mut v = start();
-    run(&mut v, at_photo(elder()));
-    let overridden = PhotoInput::Captured {
-        digest: DIGEST.into(),
-        failed_checks: vec!["background".into()],
-        override_reason: Some("卧床无法端坐".into()),
-    };
-    run(&mut v, vec![VisitEvent::PhotoTaken(overridden)]);
-    assert!(v.flags(&policy()).contains(&Flag::PhotoOverride { checks: vec!["background".into()] }));
-}
-
-#[test]
 fn fingerprints_follow_age_and_the_published_order() {
     let at = |who| vec![VisitEvent::Identified(who), services(&["passport"]), photo()];
     let taken = |attempts| {
