@@ -82,8 +82,12 @@ pub struct Thumb {
     pub rgba: Vec<u8>,
 }
 
-/// The thumbnail's box.
+/// The thumbnail's box in the list.
 pub const THUMB: (u32, u32) = (72, 96);
+
+/// The photo's box when the supervisor enlarges it in the list (half the digital photo's
+/// 354×472): what the thumbnail is decoded to, so enlarging it needs no work.
+pub const PHOTO_SHOWN: (u32, u32) = (177, 236);
 
 /// One application of the shift, as the supervisor's list shows it.
 #[derive(Clone)]
@@ -189,14 +193,14 @@ fn undecided_ids(vault: &Vault) -> Result<Vec<String>, VaultError> {
     Ok(ids)
 }
 
-/// The photo scaled into [`THUMB`]; none when there is no photo (reused, supplied on paper)
-/// or it does not decode.
+/// The photo scaled into [`PHOTO_SHOWN`] (the list draws it smaller); none when there is no
+/// photo (reused, supplied on paper) or it does not decode.
 pub fn thumbnail(jpeg: &[u8]) -> Option<Thumb> {
     if jpeg.is_empty() {
         return None;
     }
     let img = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg).ok()?;
-    let small = img.thumbnail(THUMB.0, THUMB.1).to_rgba8();
+    let small = img.thumbnail(PHOTO_SHOWN.0, PHOTO_SHOWN.1).to_rgba8();
     Some(Thumb { width: small.width(), height: small.height(), rgba: small.into_raw() })
 }
 
@@ -549,7 +553,8 @@ mod tests {
             .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
             .unwrap();
         let t = thumbnail(&jpeg).expect("a thumbnail");
-        assert!(t.width <= THUMB.0 && t.height <= THUMB.1 && (t.width == THUMB.0 || t.height == THUMB.1));
+        assert!(t.width <= PHOTO_SHOWN.0 && t.height <= PHOTO_SHOWN.1);
+        assert!(t.width == PHOTO_SHOWN.0 || t.height == PHOTO_SHOWN.1);
         assert_eq!(t.rgba.len(), (t.width * t.height * 4) as usize);
         assert!(thumbnail(&[]).is_none());
         assert!(thumbnail(&jpeg[..100]).is_none());

@@ -7,13 +7,15 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 use doorstep_core::text::{Lang, Message};
-use doorstep_photo::assess::{Assessment, Assessor, Profile};
+use doorstep_photo::assess::{Assessment, Assessor, Profile, Verdict};
 use doorstep_photo::checks::CheckResult;
 use serde_json::{Map, json};
 
 #[derive(Debug, Subcommand)]
 pub enum PhotoCommand {
-    /// Check photos as they are (as the final ID photo); prints a table per file.
+    /// Check photos as they are (as the final ID photo); prints a table per file. Exits 0 when
+    /// every photo passes, 1 when one fails, else 3 when one needs a person to look at it (a
+    /// dark band round the head: a cap, or hair cut straight?).
     Check {
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -29,7 +31,7 @@ pub enum PhotoCommand {
         age_months: Option<u32>,
     },
     /// Crop a camera frame to the standard and write the JPEG; exits 1 and says why when the
-    /// result would not comply.
+    /// result would not comply, and 3 (written) when a person must look at it first.
     Crop {
         input: PathBuf,
         output: PathBuf,
@@ -54,8 +56,8 @@ fn threshold(c: &CheckResult, lang: Lang) -> String {
     c.threshold.args.iter().fold(Message::new(c.threshold.key), |m, &(name, v)| m.with(name, number(v))).render(lang)
 }
 
-/// What to do (a failure), why the check cannot judge, or what to look at on a pass (a covering
-/// not told from hair), in one language; empty on a plain pass.
+/// What to do (a failure), why the check cannot judge, or what the officer should look at (a
+/// covering not told from hair), in one language; empty on a pass.
 fn advice(c: &CheckResult, lang: Lang) -> String {
     c.advice.map(|key| Message::new(key).render(lang)).unwrap_or_default()
 }
@@ -71,13 +73,40 @@ fn as_json(file: &str, a: &Assessment) -> serde_json::Value {
                 "threshold_zh": threshold(c, Lang::Zh),
                 "pass": c.pass,
                 "exempt": c.exempt,
+                "look": c.look,
                 "advice": c.advice,
                 "advice_zh": advice(c, Lang::Zh),
                 "advice_en": advice(c, Lang::En),
             }),
         );
     }
-    json!({"file": file, "face_count": a.face_count, "pass": a.pass(), "checks": checks})
+    json!({"file": file, "face_count": a.face_count, "pass": a.pass(), "verdict": verdict_code(a.verdict()), "checks": checks})
+}
+
+fn verdict_code(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Look => "look",
+        Verdict::Fail => "fail",
+    }
+}
+
+/// 0 when it complies, 1 when it does not, 3 when a person must look at it.
+const LOOK_EXIT: u8 = 3;
+
+fn exit_code(v: Verdict) -> ExitCode {
+    match v {
+        Verdict::Pass => ExitCode::SUCCESS,
+        Verdict::Look => ExitCode::from(LOOK_EXIT),
+        Verdict::Fail => ExitCode::FAILURE,
+    }
+}
+
+/// Prints what the officer must look at, in both languages.
+fn print_looks(a: &Assessment) {
+    for (_, key) in a.looks() {
+        println!("  look: {} / {}", Message::new(key).render(Lang::Zh), Message::new(key).render(Lang::En));
+    }
 }
 
 pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
@@ -89,13 +118,14 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                 Some(m) => profile.for_age_months(m),
                 None => profile,
             };
-            let mut all_pass = true;
+            // The worst verdict of all the files.
+            let mut worst = Verdict::Pass;
             for file in files {
                 let name = file.display().to_string();
                 let img = match image::open(&file) {
                     Ok(i) => i.to_rgb8(),
                     Err(e) => {
-                        all_pass = false;
+                        worst = Verdict::Fail;
                         if json {
                             println!("{}", json!({"file": name, "error": e.to_string(), "pass": false}));
                         } else {
@@ -105,17 +135,27 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                     }
                 };
                 let a = assessor.assess(&img, &profile);
-                all_pass &= a.pass();
+                worst = match (worst, a.verdict()) {
+                    (Verdict::Fail, _) | (_, Verdict::Fail) => Verdict::Fail,
+                    (Verdict::Look, _) | (_, Verdict::Look) => Verdict::Look,
+                    _ => Verdict::Pass,
+                };
                 if json {
                     println!("{}", as_json(&name, &a));
                     continue;
                 }
-                println!("{name}: {} face(s), {}", a.face_count, if a.pass() { "PASS 合格" } else { "FAIL 不合格" });
+                let overall = match a.verdict() {
+                    Verdict::Pass => "PASS 合格",
+                    Verdict::Look => "LOOK 须目视核对",
+                    Verdict::Fail => "FAIL 不合格",
+                };
+                println!("{name}: {} face(s), {overall}", a.face_count);
                 for c in &a.checks {
                     let verdict = match c.pass {
                         Some(true) if c.exempt => "exempt",
                         Some(true) => "pass",
                         Some(false) => "FAIL",
+                        None if c.look => "LOOK",
                         None => "n/a",
                     };
                     let value = c.value.map_or("—".to_string(), |v| format!("{v:.3}"));
@@ -129,7 +169,7 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
-            Ok(if all_pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(exit_code(worst))
         }
         PhotoCommand::Crop { input, output, profile: p, age_months } => {
             let profile = profile(&p)?;
@@ -139,7 +179,7 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
             };
             let img = image::open(&input).with_context(|| format!("cannot read {}", input.display()))?.to_rgb8();
             match assessor.crop(&img, &profile) {
-                Ok((jpeg, a)) if a.pass() => {
+                Ok((jpeg, a)) if a.verdict() != Verdict::Fail => {
                     std::fs::write(&output, &jpeg).with_context(|| format!("cannot write {}", output.display()))?;
                     println!(
                         "wrote {} ({} bytes, {}×{})",
@@ -148,14 +188,8 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                         profile.output.width,
                         profile.output.height
                     );
-                    for (_, key) in a.looks() {
-                        println!(
-                            "  look: {} / {}",
-                            Message::new(key).render(Lang::Zh),
-                            Message::new(key).render(Lang::En)
-                        );
-                    }
-                    Ok(ExitCode::SUCCESS)
+                    print_looks(&a);
+                    Ok(exit_code(a.verdict()))
                 }
                 Ok((_, a)) => {
                     println!("not written: the cropped photo fails:");

@@ -486,3 +486,46 @@ fn the_command_line_logs_as_rust_log_asks() {
     assert!(info.contains("started") && info.contains("finished") && info.contains("command=\"check\""), "{info}");
     assert!(!info.contains("11010519491231002X"), "no identity number in the logs: {info}");
 }
+
+/// A dark cap the checks cannot tell from hair cut straight: `LOOK`, exit 3, and what to look
+/// at; beside a compliant photo the worst verdict decides the exit (3), beside a failing one 1.
+/// Cropped, it is written, and the command says to look at it and exits 3.
+#[test]
+fn photo_check_asks_a_person_to_look_at_a_dark_cap() {
+    let set = crate::root().join("tests/data/photos/set");
+    let (cap, good, redcap) =
+        (set.join("fer_author-blackcap.jpg"), set.join("fer_author-framed.jpg"), set.join("fer_author-redcap.jpg"));
+    let p = |f: &std::path::PathBuf| f.to_str().unwrap().to_string();
+    for (files, code) in
+        [(vec![p(&good)], 0), (vec![p(&cap)], 3), (vec![p(&good), p(&cap)], 3), (vec![p(&cap), p(&redcap)], 1)]
+    {
+        let mut args = vec!["photo", "check"];
+        args.extend(files.iter().map(String::as_str));
+        let out = doorstep(&args);
+        assert_eq!(out.status.code(), Some(code), "{files:?}: {}", String::from_utf8_lossy(&out.stdout));
+    }
+    let out = doorstep(&["photo", "check", "--json", &p(&cap)]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((&v["verdict"], &v["pass"]), (&Value::from("look"), &Value::Bool(false)));
+    let covering = &v["checks"]["head_covering"];
+    assert_eq!((&covering["pass"], &covering["look"]), (&Value::Null, &Value::Bool(true)));
+    assert_eq!(covering["advice"], "photo.look.covering-or-hair");
+    let out = doorstep(&["photo", "check", &p(&cap)]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(said.contains("LOOK 须目视核对"), "{said}");
+
+    // In a camera's frame, cropped: written, with what to look at.
+    let photo = image::open(&cap).unwrap().to_rgb8();
+    let mut frame = image::RgbImage::from_pixel(1280, 720, *photo.get_pixel(2, 2));
+    image::imageops::overlay(&mut frame, &photo, (1280 - 354) / 2, (720 - 472) / 2);
+    let dir = std::env::temp_dir().join(format!("doorstep-look-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    frame.save(dir.join("frame.png")).unwrap();
+    let out = doorstep(&["photo", "crop", &p(&dir.join("frame.png")), &p(&dir.join("photo.jpg"))]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    let look = doorstep_core::text::Message::new("photo.look.covering-or-hair").render(doorstep_core::text::Lang::En);
+    assert!(said.contains(&look), "{said}");
+    assert!(dir.join("photo.jpg").is_file());
+    std::fs::remove_dir_all(&dir).ok();
+}

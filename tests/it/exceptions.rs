@@ -97,12 +97,36 @@ fn a_finger_placed_twice_is_refused_and_the_finger_asked_for_again() {
 }
 
 /// The camera sees a man in a black cap (the labelled set's drawn cap over a real portrait),
-/// which the checks cannot tell from hair cut straight: the photo passes with a note, and is
-/// not used until the officer confirms having looked; the visit keeps what was looked at, and
-/// the supervisor is told.
+/// which the checks cannot tell from hair cut straight: they ask the officer to look, and the
+/// photo is not used until the officer has: ticked that there is no covering (the supervisor is
+/// told it was looked at), or, for a covering that may stay, written why (kept as an override).
 #[test]
 fn a_photo_the_checks_ask_to_look_at_is_used_only_once_the_officer_has() {
-    let tmp = tempfile_dir("photo-look");
+    let looked = visit_with_a_look("photo-look", vec![tap("已看过：没有戴帽子或头饰（头发无妨）")]);
+    let Some(photo) = looked.state.photo() else { panic!("the photo taken: {:?}", looked.step()) };
+    assert_eq!(photo.to_look_at(), ["head_covering"]);
+    assert!(matches!(photo, PhotoInput::Captured { looked: true, override_reason: None, .. }), "{photo:?}");
+    assert!(photo.failed_checks().is_empty());
+    let flags = looked.state.flags(&doorstep_core::Policy::builtin().unwrap());
+    assert!(flags.contains(&Flag::PhotoLookedAt { checks: vec!["head_covering".into()] }), "{flags:?}");
+
+    let reason = "测试：宗教头巾，面部完整露出";
+    let kept = visit_with_a_look(
+        "photo-covering-kept",
+        vec![tap("如头饰可以保留（宗教、医疗原因，面部完整露出），请写明理由"), typed(reason)],
+    );
+    let Some(photo) = kept.state.photo() else { panic!("the photo taken: {:?}", kept.step()) };
+    assert_eq!(photo.failed_checks(), ["head_covering"]);
+    assert!(matches!(photo, PhotoInput::Captured { looked: false, override_reason: Some(r), .. } if r == reason));
+    let flags = kept.state.flags(&doorstep_core::Policy::builtin().unwrap());
+    assert!(flags.contains(&Flag::PhotoOverride { checks: vec!["head_covering".into()] }), "{flags:?}");
+    assert!(!flags.iter().any(|f| matches!(f, Flag::PhotoLookedAt { .. })), "{flags:?}");
+}
+
+/// The demo visit to its fingerprints with the capped photo: the officer first tries to use it
+/// unlooked (refused, with what to do), then does `look`.
+fn visit_with_a_look(name: &str, look: Vec<doorstep::dev::scenario::ScenarioStep>) -> doorstep_core::Visit {
+    let tmp = tempfile_dir(name);
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     let camera = tmp.join("camera");
     std::fs::create_dir_all(&camera).unwrap();
@@ -113,29 +137,23 @@ fn a_photo_the_checks_ask_to_look_at_is_used_only_once_the_officer_has() {
     frame.save(camera.join("frame.png")).unwrap();
     let mut steps = demo_until("指纹采集");
     let use_it = steps.iter().position(|s| s.action == Action::Tap("采用此照片".into())).expect("the photo used");
-    steps.splice(
-        use_it..use_it,
-        [
-            wait("可能是帽子，也可能是剪齐的头发"),
-            tap("采用此照片"),
-            // Core refuses it: the officer has not looked.
-            wait("请按照片旁的提示看过照片（帽子或头饰）后确认"),
-            wait("证件照片"),
-            tap("已看过：没有戴帽子或头饰（头发无妨）"),
-        ],
-    );
+    let mut before = vec![
+        wait("以下内容本机无法判断，请您目视核对"),
+        wait("可能是帽子，也可能是剪齐的头发"),
+        tap("采用此照片"),
+        // Core refuses it: the officer has not looked.
+        wait("请按照片旁的提示看过照片（帽子或头饰）：没有帽子或头饰就勾选确认"),
+        wait("证件照片"),
+    ];
+    before.extend(look);
+    steps.splice(use_it..use_it, before);
     let mut app = crate::visit::unit(&vault, &tmp.join("receipts"), doorstep_core::Policy::builtin().unwrap());
     app.insert_resource(doorstep::screens::visit::CameraChoice::Replay(camera));
     let outcome = crate::visit::drive(&mut app, steps);
     drop(app);
     assert!(outcome.is_ok(), "{outcome:?}");
     std::thread::sleep(std::time::Duration::from_millis(500));
-
     let visit = draft_visit(&vault);
-    let Some(photo) = visit.state.photo() else { panic!("the photo taken: {:?}", visit.step()) };
-    assert_eq!(photo.to_look_at(), ["head_covering"]);
-    assert!(matches!(photo, PhotoInput::Captured { looked: true, .. }), "{photo:?}");
-    let flags = visit.state.flags(&doorstep_core::Policy::builtin().unwrap());
-    assert!(flags.contains(&Flag::PhotoLookedAt { checks: vec!["head_covering".into()] }), "{flags:?}");
     let _ = std::fs::remove_dir_all(&tmp);
+    visit
 }

@@ -291,10 +291,20 @@ fn an_idle_unit_does_not_redraw() {
 #[test]
 fn every_visit_screen_in_both_languages() {
     let (display, _xvfb) = display(true);
-    let demo = std::fs::read_to_string(crate::root().join("scenarios/demo-visit.toml")).unwrap();
+    let mut demo = std::fs::read_to_string(crate::root().join("scenarios/demo-visit.toml")).unwrap();
     let mut more = std::fs::read_to_string(crate::root().join("scenarios/exceptions-visit.toml")).unwrap();
     // The supervisor's shift, from the home screen the exceptions end on (its file says so).
-    more.push_str(&std::fs::read_to_string(crate::root().join("scenarios/supervisor-shift.toml")).unwrap());
+    let shift = std::fs::read_to_string(crate::root().join("scenarios/supervisor-shift.toml")).unwrap();
+    more.push_str(&shift);
+    // After the demo visit (whose photo was taken; the exceptions' is the ID card's), the
+    // supervisor enlarges the photo in its row, and makes it small again.
+    let first_shot = shift.find("[[step]]\nscreenshot = \"07-shift\"").expect("the shift's first screenshot");
+    demo.push_str(&shift[..first_shot]);
+    for (key, value) in
+        [("tap", "放大"), ("wait", "缩小"), ("screenshot", "16-shift-photo"), ("tap", "缩小"), ("wait", "放大")]
+    {
+        demo.push_str(&format!("[[step]]\n{key} = \"{value}\"\n"));
+    }
     // A five-year-old this year, whatever the year: the guardian applies without the child.
     let child = crate::applicants::id_aged(5, "002");
     for (key, value) in [
@@ -317,7 +327,7 @@ fn every_visit_screen_in_both_languages() {
     // The feedback box.
     let feedback = std::fs::read_to_string(crate::root().join("scenarios/feedback-box.toml")).unwrap();
     for lang in ["zh", "en"] {
-        photographed(&display, lang, "visit", &demo, 15);
+        photographed(&display, lang, "visit", &demo, 16);
         photographed(&display, lang, "exceptions", &more, 10);
         photographed(&display, lang, "outreach", &outreach, 4);
         photographed(&display, lang, "feedback", &feedback, 2);

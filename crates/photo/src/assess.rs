@@ -46,6 +46,18 @@ pub const CHECKS: [&str; 19] = [
     "face_lighting",
 ];
 
+/// What an assessment comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every check passed.
+    Pass,
+    /// Nothing refused, but a check asks the officer to look (a cap, or hair?): the photo is
+    /// used once the officer has, without a written reason.
+    Look,
+    /// A check failed or could not judge: retake, or the officer's written reason.
+    Fail,
+}
+
 /// The result of assessing one image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assessment {
@@ -60,24 +72,37 @@ pub struct Assessment {
 }
 
 impl Assessment {
-    /// Every check passed (a check that could not judge is not a pass; an exempt one is).
+    /// Every check passed (a check that could not judge, or asks the officer to look, is not a
+    /// pass; an exempt one is).
     pub fn pass(&self) -> bool {
         self.checks.iter().all(|c| c.pass == Some(true))
+    }
+
+    /// Passed, refused, or held for the officer's look (nothing refused, and a check asks to
+    /// look).
+    pub fn verdict(&self) -> Verdict {
+        if self.refusals().next().is_some() {
+            Verdict::Fail
+        } else if self.checks.iter().any(|c| c.look) {
+            Verdict::Look
+        } else {
+            Verdict::Pass
+        }
     }
 
     pub fn check(&self, name: &str) -> Option<&CheckResult> {
         self.checks.iter().find(|c| c.name == name)
     }
 
-    /// The checks that failed or could not judge, in order.
+    /// The checks that failed or could not judge, in order (not those that ask to look).
     pub fn refusals(&self) -> impl Iterator<Item = &CheckResult> {
-        self.checks.iter().filter(|c| c.pass != Some(true))
+        self.checks.iter().filter(|c| c.pass != Some(true) && !c.look)
     }
 
-    /// What passed but asks the officer to look: the check's name and its note (a locale
-    /// key), such as a covering the check cannot tell from hair.
+    /// The checks that ask the officer to look instead of judging: the check's name and what
+    /// to look at (a locale key), such as a covering the check cannot tell from hair.
     pub fn looks(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
-        self.checks.iter().filter(|c| c.pass == Some(true)).filter_map(|c| Some((c.name, c.advice?)))
+        self.checks.iter().filter(|c| c.look).filter_map(|c| Some((c.name, c.advice?)))
     }
 
     /// Eye centres, image left then image right.

@@ -50,11 +50,14 @@ pub struct CheckResult {
     /// `None`: the check could not judge (see `advice` for why).
     pub pass: Option<bool>,
     /// A key into the locale files (`photo.*`): on a failure, the cause and what to do; when
-    /// the check cannot judge, why; on a pass, something the officer should look at (a
-    /// covering the check cannot tell from hair), or `None`.
+    /// the check cannot judge, why, or what the officer should look at; on a pass, `None`.
     pub advice: Option<&'static str>,
     /// Not judged for this applicant (an infant's eyes, a toddler's expression): counts as a pass.
     pub exempt: bool,
+    /// Cannot judge, and asks a person to look instead (`advice` says at what: a covering not
+    /// told from hair cut straight). Not a pass: the photo is used once the officer has looked,
+    /// without a written reason.
+    pub look: bool,
 }
 
 impl CheckResult {
@@ -72,15 +75,22 @@ impl CheckResult {
             pass: Some(pass),
             advice: (!pass).then_some(advice),
             exempt: false,
+            look: false,
         }
     }
 
     pub fn cannot(name: &'static str, threshold: Threshold, why: &'static str) -> CheckResult {
-        CheckResult { name, value: None, threshold, pass: None, advice: Some(why), exempt: false }
+        CheckResult { name, value: None, threshold, pass: None, advice: Some(why), exempt: false, look: false }
+    }
+
+    /// Cannot judge from the measure (`value`), and asks the officer to look at what `note`
+    /// says.
+    pub fn look(name: &'static str, value: Option<f32>, threshold: Threshold, note: &'static str) -> CheckResult {
+        CheckResult { name, value, threshold, pass: None, advice: Some(note), exempt: false, look: true }
     }
 
     pub fn exempt(name: &'static str, value: Option<f32>, threshold: Threshold) -> CheckResult {
-        CheckResult { name, value, threshold, pass: Some(true), advice: None, exempt: true }
+        CheckResult { name, value, threshold, pass: Some(true), advice: None, exempt: true, look: false }
     }
 }
 

@@ -13,7 +13,7 @@
 //! the temples, a cap's edge goes on round the head at the same height, and so does hair cut
 //! straight round it (a bowl cut), or tucked behind the ears under a straight fringe; hair that
 //! hangs down the side of the head does not. Where such an edge goes round the head, the check
-//! passes with a note asking the officer to look at the head: it cannot tell which it is.
+//! cannot tell which it is: it does not judge, and asks the officer to look at the head.
 
 use image::RgbImage;
 
@@ -276,30 +276,36 @@ impl Covering {
 /// The check: a head covering refuses the photo. Its value is the edge's height above the
 /// brows (eye distances), where the skin ends across the forehead; with no edge (a bald head
 /// on a plain backdrop), nothing covers the head. Where a covering is not told from hair cut
-/// straight round the head, the photo passes with a note asking the officer to look: hair cut
+/// straight round the head, the check does not judge and asks the officer to look: hair cut
 /// so, or tucked behind the ears under a straight fringe, looks the same to these measures, and
-/// is far commoner in the photos taken than a cap the officer would not see.
+/// is common, so the photo is not refused (nor held for a written reason); a dark cap is not
+/// let through unseen either (the officer ticks that the head was looked at).
+/// What the officer is asked to look at where a covering is not told from hair.
+pub const LOOK: &str = "photo.look.covering-or-hair";
+
 pub fn head_covering(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>, p: &Profile) -> CheckResult {
     let threshold =
         Threshold::new("photo.threshold.head-covering", &[("max", p.value("head_covering", "max_edge_height"))]);
     match measure(img, lm, plain, p) {
         None => CheckResult::cannot("head_covering", threshold, crate::checks::NO_LANDMARKS),
         Some(c) => {
-            let seen = c.seen(p);
-            let mut r = CheckResult::judged(
-                "head_covering",
-                c.edge_height,
-                threshold,
-                seen != Seen::Covered,
-                "photo.head-covering",
-            );
-            // Passed, with a note for the officer: it may be a cap.
-            if seen == Seen::CoveringOrHair {
-                r.advice = Some("photo.look.covering-or-hair");
-            }
             // No edge found (the skin reaches the crown): no height to report.
-            r.value = c.edge_height.is_finite().then_some(c.edge_height);
-            r
+            let value = c.edge_height.is_finite().then_some(c.edge_height);
+            match c.seen(p) {
+                // Not judged: the officer is asked to look (a cap, or hair cut straight?).
+                Seen::CoveringOrHair => CheckResult::look("head_covering", value, threshold, LOOK),
+                seen => {
+                    let mut r = CheckResult::judged(
+                        "head_covering",
+                        c.edge_height,
+                        threshold,
+                        seen == Seen::Bare,
+                        "photo.head-covering",
+                    );
+                    r.value = value;
+                    r
+                }
+            }
         }
     }
 }

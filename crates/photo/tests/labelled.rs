@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use doorstep_photo::assess::{Assessor, Profile};
+use doorstep_photo::assess::{Assessor, Profile, Verdict};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -24,41 +24,14 @@ struct Labelled {
 }
 
 /// The verdicts the checks are known to get wrong, each with why; the test fails if one of
-/// these comes right (take it off the list) or any other goes wrong. Issue 11 stays open on them.
-const KNOWN_MISSES: &[(&str, &str, &str)] = &[
-    // A dark cap sits on the forehead as low and straight as a dark fringe does, and its edge
-    // goes round the head as hair cut straight round it, or tucked behind the ears under a
-    // fringe, does: no measure here tells the two apart (a hair or headwear segmentation model
-    // would; none ships in a package this project can reach). The photo passes with a note
-    // asking the officer to look at the head (`LOOKED_AT` below).
-    (
-        "set/grace_hopper-white.jpg",
-        "head_covering",
-        "a dark uniform cap: passes with a note to look (not told from hair cut straight)",
-    ),
-    ("set/grace_hopper-white.jpg", "(whole photo)", "as above"),
-    (
-        "set/grace_hopper-framed.jpg",
-        "head_covering",
-        "a dark uniform cap: passes with a note to look (not told from hair cut straight)",
-    ),
-    ("set/grace_hopper-framed.jpg", "(whole photo)", "as above"),
-    (
-        "set/fer_author-blackcap.jpg",
-        "head_covering",
-        "a black cap: passes with a note to look (not told from hair cut straight)",
-    ),
-    ("set/fer_author-blackcap.jpg", "(whole photo)", "as above"),
-    (
-        "set/whitehouse_4-blackcap.jpg",
-        "head_covering",
-        "a black cap: passes with a note to look (not told from hair cut straight)",
-    ),
-    ("set/whitehouse_4-blackcap.jpg", "(whole photo)", "as above"),
-];
+/// these comes right (take it off the list) or any other goes wrong. None now: the dark caps,
+/// which no measure here tells from hair cut straight, are held for the officer's look
+/// (`LOOKED_AT`), not passed.
+const KNOWN_MISSES: &[(&str, &str, &str)] = &[];
 
-/// The photos on which the head-covering check asks the officer to look: the dark caps it
-/// passes. On every photo labelled bareheaded, it must not.
+/// The photos on which the head-covering check asks the officer to look, and the photo waits
+/// for that look (verdict `Look`): the dark caps. On every photo labelled bareheaded, it must
+/// not ask.
 const LOOKED_AT: &[&str] = &[
     "set/grace_hopper-white.jpg",
     "set/grace_hopper-framed.jpg",
@@ -113,7 +86,7 @@ fn every_labelled_verdict_is_right() {
             }
             // A refused photo names a check that is labelled as failing.
             if !want && !r.pass() && l.expect.values().any(|v| !v) {
-                let named = r.refusals().any(|c| l.expect.get(c.name) == Some(&false));
+                let named = r.checks.iter().any(|c| c.pass != Some(true) && l.expect.get(c.name) == Some(&false));
                 if !named {
                     misses.push((
                         l.file.clone(),
@@ -125,7 +98,8 @@ fn every_labelled_verdict_is_right() {
         }
         let looked = r.looks().any(|look| look == ("head_covering", "photo.look.covering-or-hair"));
         if LOOKED_AT.contains(&l.file.as_str()) {
-            assert!(looked, "{}: a dark cap passes without the note to look", l.file);
+            assert!(looked, "{}: a dark cap without the officer asked to look", l.file);
+            assert_eq!(r.verdict(), Verdict::Look, "{}", l.file);
         }
         if l.expect.get("head_covering") == Some(&true) {
             assert!(!looked, "{}: bareheaded, and the officer is asked to look at a covering", l.file);
@@ -134,7 +108,10 @@ fn every_labelled_verdict_is_right() {
             let c = r.check(name).unwrap_or_else(|| panic!("{}: no check named {name}", l.file));
             let t = tally.entry(name.clone()).or_default();
             t.1 += 1;
-            if c.pass == Some(want) {
+            // A check that asks the officer to look does not accept the photo: it is held
+            // until a person has looked (what it asks to look at is asserted above).
+            let got = if c.look { Some(false) } else { c.pass };
+            if got == Some(want) {
                 t.0 += 1;
             } else {
                 misses.push((

@@ -36,6 +36,8 @@ pub enum ShiftButton {
     Hold(String),
     /// Takes back a decision.
     Undecide(String),
+    /// Shows this application's photo larger in its row, or smaller again.
+    Photo(String),
     /// Approves every application not yet decided.
     ApproveRest,
     Release,
@@ -61,6 +63,8 @@ pub struct ShiftView {
     pub set_aside: Vec<doorstep_vault::SetAside>,
     pub loaded: bool,
     thumbs: HashMap<String, Handle<Image>>,
+    /// The application whose photo is shown larger.
+    pub enlarged: Option<String>,
 }
 
 impl ShiftView {
@@ -272,12 +276,17 @@ fn press(
             continue;
         }
         // While the release runs, the decisions it carries stay as they are.
-        if tasks.releasing() && !matches!(b, ShiftButton::Filter(_) | ShiftButton::Order(_) | ShiftButton::Lock) {
+        if tasks.releasing()
+            && !matches!(b, ShiftButton::Filter(_) | ShiftButton::Order(_) | ShiftButton::Photo(_) | ShiftButton::Lock)
+        {
             continue;
         }
         match b {
             ShiftButton::Filter(f) => view.filter = *f,
             ShiftButton::Order(o) => view.order = *o,
+            ShiftButton::Photo(id) => {
+                view.enlarged = if view.enlarged.as_ref() == Some(id) { None } else { Some(id.clone()) };
+            }
             ShiftButton::Approve(id) => {
                 view.decisions.insert(id.clone(), Decision::Approve);
             }

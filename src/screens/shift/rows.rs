@@ -206,10 +206,14 @@ pub fn list(b: &mut ChildSpawnerCommands, view: &ShiftView, progress: &BTreeMap<
     }
 }
 
+/// The photo, small; tapped, at half the digital photo's size (a flag may ask the supervisor to
+/// look at it: a cap, or hair?), and tapped again, small.
 fn thumb(row: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem) {
+    let large = view.enlarged.as_ref() == Some(&item.id);
+    let (w, h) = if large { crate::shift::PHOTO_SHOWN } else { crate::shift::THUMB };
     let size = Node {
-        width: Val::Px(crate::shift::THUMB.0 as f32),
-        height: Val::Px(crate::shift::THUMB.1 as f32),
+        width: Val::Px(w as f32),
+        height: Val::Px(h as f32),
         flex_shrink: 0.0,
         justify_content: JustifyContent::Center,
         align_items: AlignItems::Center,
@@ -217,7 +221,22 @@ fn thumb(row: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem) {
     };
     match view.thumbs.get(&item.id) {
         Some(image) => {
-            row.spawn((ImageNode::new(image.clone()), size));
+            let words = if large { "shift.photo.smaller" } else { "shift.photo.larger" };
+            row.spawn((
+                Button,
+                ShiftButton::Photo(item.id.clone()),
+                Node {
+                    flex_direction: FlexDirection::Column,
+                    align_items: AlignItems::Center,
+                    row_gap: Val::Px(4.0),
+                    flex_shrink: 0.0,
+                    ..default()
+                },
+            ))
+            .with_children(|b| {
+                b.spawn((ImageNode::new(image.clone()), size));
+                b.spawn(label(Tr::new(words), theme::BODY_SIZE, theme::PRIMARY));
+            });
         }
         None => {
             let words = if item.summary.photo_reused { "shift.photo_reused" } else { "shift.no_photo" };

@@ -46,8 +46,9 @@ pub struct Shot {
     pub jpeg: Vec<u8>,
     /// The checks that failed, by name, and what to do (locale keys).
     pub failed: Vec<(&'static str, &'static str)>,
-    /// What passed but asks the officer to look, by check name and note (a locale key): a
-    /// covering not told from hair. The officer confirms having looked before it is used.
+    /// The checks that ask the officer to look instead of judging, by name and what to look
+    /// at (a locale key): a covering not told from hair. The officer confirms having looked
+    /// before the photo is used.
     pub looks: Vec<(&'static str, &'static str)>,
     pub checks: usize,
     /// The JPEG decoded for the screen on the task's thread, not in a frame (width, height, RGBA).
@@ -313,11 +314,21 @@ pub fn act(
                 let Some(shot) = &work.shot else { continue };
                 let digest = digest(&shot.jpeg);
                 drafts.save(&visit.id, part::PHOTO, shot.jpeg.clone());
-                let reason = form.get(OVERRIDE).trim().to_string();
-                let failed_checks = shot.failed.iter().map(|(n, _)| n.to_string()).collect();
-                let override_reason = (!reason.is_empty()).then_some(reason);
-                let to_look_at = shot.looks.iter().map(|(n, _)| n.to_string()).collect();
+                let mut failed_checks: Vec<String> = shot.failed.iter().map(|(n, _)| n.to_string()).collect();
+                let to_look_at: Vec<String> = shot.looks.iter().map(|(n, _)| n.to_string()).collect();
                 let looked = form.is_on(LOOKED);
+                // A reason typed before the box was ticked is for nothing once nothing failed.
+                let reason = if looked && failed_checks.is_empty() {
+                    String::new()
+                } else {
+                    form.get(OVERRIDE).trim().to_string()
+                };
+                // Looked at, and a covering seen that may stay: its check is kept as failed,
+                // with the reason written.
+                if !looked && !reason.is_empty() {
+                    failed_checks.extend(to_look_at.iter().cloned());
+                }
+                let override_reason = (!reason.is_empty()).then_some(reason);
                 // A printed photo brought along (the child's, who is not here; or the applicant's
                 // own): what the camera took is that photo.
                 let input = if child_absent(visit) || form.is_on(BROUGHT) {

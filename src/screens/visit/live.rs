@@ -251,8 +251,9 @@ fn run(camera: &CameraChoice, view: &Mutex<LiveView>, stop: &AtomicBool, waker: 
             let best = steady.iter().enumerate().max_by(|a, b| a.1.0.total_cmp(&b.1.0)).map_or(0, |(i, _)| i);
             let best = steady.swap_remove(best).1;
             steady.clear();
+            // Taken when it passes, or only asks the officer to look (which the step shows).
             if let Ok((jpeg, full)) = assessor.crop(&best, &profile)
-                && full.pass()
+                && full.verdict() != doorstep_photo::assess::Verdict::Fail
             {
                 let shot = Shot::new(jpeg, &full);
                 set(view, |v| v.taken = Some(Ok(shot)));

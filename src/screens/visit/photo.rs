@@ -108,11 +108,18 @@ fn beside() -> Node {
 /// The checks' verdict on the photo taken: all passed, or each failure's advice and the
 /// field for why the photo must be kept.
 fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: bool) {
-    if shot.failed.is_empty() {
+    if shot.failed.is_empty() && shot.looks.is_empty() {
         col.spawn(crate::ui::widgets::label(
             Tr::new("visit.photo.all_pass").with("n", shot.checks),
             theme::HEADING_SIZE,
             theme::OK,
+        ));
+    } else if shot.failed.is_empty() {
+        // Nothing refused, but a check cannot judge and asks the officer to look.
+        col.spawn(crate::ui::widgets::label(
+            Tr::new("visit.photo.passed_but_look").with("n", shot.checks - shot.looks.len()),
+            theme::HEADING_SIZE,
+            theme::PRIMARY,
         ));
     } else {
         for (_, advice) in &shot.failed {
@@ -120,13 +127,18 @@ fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: bool) {
         }
         col.spawn(text_field(OVERRIDE, Tr::new("visit.photo.override"), 60));
     }
-    // What passed but the officer should look at (a band round the head: a cap, or hair?),
-    // and the officer's word that it was looked at, which the visit keeps for the supervisor.
+    // What a check asks the officer to look at instead of judging (a band round the head: a
+    // cap, or hair?), and the officer's word that it was looked at, which the visit keeps for
+    // the supervisor.
     for (_, note) in &shot.looks {
         col.spawn(crate::ui::widgets::label(Tr::new(note), theme::BODY_SIZE, theme::PRIMARY));
     }
     if !shot.looks.is_empty() {
         col.spawn(crate::ui::form::choice_button(Act::Toggle(LOOKED), Tr::new("visit.photo.looked"), looked));
+        // A covering seen that may stay (religious, medical): kept with the officer's reason.
+        if shot.failed.is_empty() && !looked {
+            col.spawn(text_field(OVERRIDE, Tr::new("visit.photo.covering_reason"), 60));
+        }
     }
     // What no check here judges: every covering (one of a colour hair has is only pointed out
     // where it goes round the head), and heavy make-up.

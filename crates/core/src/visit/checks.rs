@@ -82,7 +82,9 @@ pub(super) fn photo(
             if !failed_checks.is_empty() && !reason_given {
                 return Err(PhotoError::FailedChecksNeedReason { checks: failed_checks.clone() });
             }
-            if !to_look_at.is_empty() && !looked {
+            // Looked at and nothing seen, or a covering seen that may stay (religious,
+            // medical) with the officer's reason.
+            if !to_look_at.is_empty() && !looked && !reason_given {
                 return Err(PhotoError::LookFirst { checks: to_look_at.clone() });
             }
             Ok(())

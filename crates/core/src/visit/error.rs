@@ -29,8 +29,8 @@ pub enum PhotoError {
     FailedChecksNeedReason {
         checks: Vec<String>,
     },
-    /// These checks passed but asked the officer to look at the photo (a cap, or hair?), and
-    /// the officer has not confirmed doing so.
+    /// These checks asked the officer to look at the photo (a cap, or hair?), and the officer
+    /// has neither confirmed seeing no covering nor written why one may stay.
     LookFirst {
         checks: Vec<String>,
     },

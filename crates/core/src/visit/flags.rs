@@ -28,10 +28,13 @@ impl VisitState {
         {
             flags.push(Flag::PhotoOverride { checks: photo.failed_checks().to_vec() });
         }
-        if let Some(photo) = self.photo()
-            && !photo.to_look_at().is_empty()
+        if let Some(
+            PhotoInput::Captured { to_look_at, looked: true, .. }
+            | PhotoInput::Supplied { to_look_at, looked: true, .. },
+        ) = self.photo()
+            && !to_look_at.is_empty()
         {
-            flags.push(Flag::PhotoLookedAt { checks: photo.to_look_at().to_vec() });
+            flags.push(Flag::PhotoLookedAt { checks: to_look_at.clone() });
         }
         if let Some(PhotoInput::Supplied { .. }) = self.photo() {
             flags.push(Flag::PhotoSupplied);

@@ -122,7 +122,8 @@ pub enum PhotoInput {
         /// records made before it was kept.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         to_look_at: Vec<String>,
-        /// The officer confirmed having looked (and seen no covering).
+        /// The officer confirmed having looked and seen no covering. Else a covering that may
+        /// stay (religious, medical) is recorded with the officer's reason, as a failed check.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         looked: bool,
     },

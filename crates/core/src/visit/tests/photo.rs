@@ -47,18 +47,7 @@ fn photos_failed_checks_need_a_reason_and_reuse_follows_the_rule() {
             },
             PhotoError::LookFirst { checks: vec!["head_covering".into()] },
         ),
-        // A failed check's reason does not stand for the look, nor the look for the reason.
-        (
-            at_photo(adult()),
-            PhotoInput::Captured {
-                digest: DIGEST.into(),
-                failed_checks: vec!["background".into()],
-                override_reason: Some("卧床无法端坐".into()),
-                to_look_at: vec!["head_covering".into()],
-                looked: false,
-            },
-            PhotoError::LookFirst { checks: vec!["head_covering".into()] },
-        ),
+        // The look does not stand for a failed check's reason.
         (
             at_photo(adult()),
             PhotoInput::Captured {
@@ -96,6 +85,21 @@ fn photos_failed_checks_need_a_reason_and_reuse_follows_the_rule() {
     let flags = v.flags(&policy());
     assert!(flags.contains(&Flag::PhotoLookedAt { checks: vec!["head_covering".into()] }), "{flags:?}");
     assert!(!flags.iter().any(|f| matches!(f, Flag::PhotoOverride { .. })), "{flags:?}");
+    // A covering seen that may stay (religious): the check is recorded as failed, with the
+    // officer's reason, and the supervisor is told of the override, not of a look.
+    let mut v = start();
+    run(&mut v, at_photo(adult()));
+    let kept = PhotoInput::Captured {
+        digest: DIGEST.into(),
+        failed_checks: vec!["head_covering".into()],
+        override_reason: Some("宗教头巾，面部完整露出".into()),
+        to_look_at: vec!["head_covering".into()],
+        looked: false,
+    };
+    run(&mut v, vec![VisitEvent::PhotoTaken(kept)]);
+    let flags = v.flags(&policy());
+    assert!(flags.contains(&Flag::PhotoOverride { checks: vec!["head_covering".into()] }), "{flags:?}");
+    assert!(!flags.iter().any(|f| matches!(f, Flag::PhotoLookedAt { .. })), "{flags:?}");
 }
 
 fn to_look_at(looked: bool) -> PhotoInput {
