@@ -127,7 +127,10 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                     Err(e) => {
                         worst = Verdict::Fail;
                         if json {
-                            println!("{}", json!({"file": name, "error": e.to_string(), "pass": false}));
+                            println!(
+                                "{}",
+                                json!({"file": name, "error": e.to_string(), "pass": false, "verdict": "fail"})
+                            );
                         } else {
                             println!("{name}: cannot read the image: {e}");
                         }

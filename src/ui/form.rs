@@ -49,13 +49,6 @@ impl Form {
         self.choices += 1;
     }
 
-    /// Switches an option off (the screen redraws if it was on).
-    pub fn switch_off(&mut self, key: &str) {
-        if self.on.remove(key) {
-            self.choices += 1;
-        }
-    }
-
     /// Sets a value chosen (not typed): the screen redraws.
     pub fn choose(&mut self, key: &'static str, value: impl Into<String>) {
         self.set(key, value);

@@ -5,10 +5,10 @@
 
 use doorstep::dev::scenario::Action;
 use doorstep_core::fingerprint::{FingerResult, HospitalGrade, InjuryEvidence, NoPrint};
-use doorstep_core::visit::{Flag, PhotoInput};
+use doorstep_core::visit::{Flag, LookAnswer, PhotoInput};
 
 use crate::sync::{hub_and_vault_as, tempfile_dir};
-use crate::visit::{DEVICE, demo_until, device, draft_visit, run_visit_steps, tap, typed, wait};
+use crate::visit::{DEVICE, demo_until, device, draft_visit, run_visit_steps, tap, typed, wait, wait_long};
 
 #[test]
 fn an_injured_thumb_is_recorded_with_its_certificate_and_the_index_finger_taken() {
@@ -98,29 +98,55 @@ fn a_finger_placed_twice_is_refused_and_the_finger_asked_for_again() {
 
 /// The camera sees a man in a black cap (the labelled set's drawn cap over a real portrait),
 /// which the checks cannot tell from hair cut straight: they ask the officer to look, and the
-/// photo is not used until the officer has: ticked that there is no covering (the supervisor is
-/// told it was looked at), or, for a covering that may stay, written why (kept as an override).
+/// photo is not used until the officer says what was seen: no covering (the supervisor is told
+/// it was looked at), or a covering that may stay, with the reason (kept as an override). An
+/// answer, or a reason, given for one photo is not kept for the photo taken again.
 #[test]
 fn a_photo_the_checks_ask_to_look_at_is_used_only_once_the_officer_has() {
-    let looked = visit_with_a_look("photo-look", vec![tap("已看过：没有戴帽子或头饰（头发无妨）")]);
+    let no_covering = "已看过：没有戴帽子或头饰（头发无妨）";
+    let looked = visit_with_a_look("photo-look", {
+        let mut s = vec![tap(no_covering)];
+        s.extend(retaken());
+        s.push(tap(no_covering));
+        s
+    });
     let Some(photo) = looked.state.photo() else { panic!("the photo taken: {:?}", looked.step()) };
     assert_eq!(photo.to_look_at(), ["head_covering"]);
-    assert!(matches!(photo, PhotoInput::Captured { looked: true, override_reason: None, .. }), "{photo:?}");
+    assert_eq!(photo.looked(), Some(LookAnswer::NoCovering));
+    assert!(matches!(photo, PhotoInput::Captured { override_reason: None, .. }), "{photo:?}");
     assert!(photo.failed_checks().is_empty());
     let flags = looked.state.flags(&doorstep_core::Policy::builtin().unwrap());
     assert!(flags.contains(&Flag::PhotoLookedAt { checks: vec!["head_covering".into()] }), "{flags:?}");
+    assert!(!flags.iter().any(|f| matches!(f, Flag::PhotoOverride { .. })), "{flags:?}");
 
+    let (kept, field) =
+        ("已看过：戴有可以保留的头饰（宗教、医疗原因）", "请写明头饰可以保留的理由（宗教、医疗原因，面部完整露出）");
     let reason = "测试：宗教头巾，面部完整露出";
-    let kept = visit_with_a_look(
-        "photo-covering-kept",
-        vec![tap("如头饰可以保留（宗教、医疗原因，面部完整露出），请写明理由"), typed(reason)],
-    );
+    let kept = visit_with_a_look("photo-covering-kept", {
+        let mut s = vec![tap(kept), tap(field), typed("测试：写给上一张照片的理由")];
+        s.extend(retaken());
+        s.extend([tap(kept), tap(field), typed(reason)]);
+        s
+    });
     let Some(photo) = kept.state.photo() else { panic!("the photo taken: {:?}", kept.step()) };
-    assert_eq!(photo.failed_checks(), ["head_covering"]);
-    assert!(matches!(photo, PhotoInput::Captured { looked: false, override_reason: Some(r), .. } if r == reason));
+    assert_eq!(photo.looked(), Some(LookAnswer::CoveringKept));
+    assert!(photo.failed_checks().is_empty());
+    assert!(matches!(photo, PhotoInput::Captured { override_reason: Some(r), .. } if r == reason), "{photo:?}");
     let flags = kept.state.flags(&doorstep_core::Policy::builtin().unwrap());
     assert!(flags.contains(&Flag::PhotoOverride { checks: vec!["head_covering".into()] }), "{flags:?}");
     assert!(!flags.iter().any(|f| matches!(f, Flag::PhotoLookedAt { .. })), "{flags:?}");
+}
+
+/// The photo taken again (the same frame: asked to look again), and used before any answer:
+/// refused, since the answer given for the photo before is not kept.
+fn retaken() -> Vec<doorstep::dev::scenario::ScenarioStep> {
+    vec![
+        tap("拍照"),
+        wait("正在按照相标准检测照片"),
+        wait_long("以下内容本机无法判断，请您目视核对"),
+        tap("采用此照片"),
+        wait("请按照片旁的提示看过照片（帽子或头饰），并选择所见"),
+    ]
 }
 
 /// The demo visit to its fingerprints with the capped photo: the officer first tries to use it
@@ -142,7 +168,7 @@ fn visit_with_a_look(name: &str, look: Vec<doorstep::dev::scenario::ScenarioStep
         wait("可能是帽子，也可能是剪齐的头发"),
         tap("采用此照片"),
         // Core refuses it: the officer has not looked.
-        wait("请按照片旁的提示看过照片（帽子或头饰）：没有帽子或头饰就勾选确认"),
+        wait("请按照片旁的提示看过照片（帽子或头饰），并选择所见"),
         wait("证件照片"),
     ];
     before.extend(look);

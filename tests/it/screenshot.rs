@@ -300,9 +300,13 @@ fn every_visit_screen_in_both_languages() {
     // supervisor enlarges the photo in its row, and makes it small again.
     let first_shot = shift.find("[[step]]\nscreenshot = \"07-shift\"").expect("the shift's first screenshot");
     demo.push_str(&shift[..first_shot]);
-    for (key, value) in
-        [("tap", "放大"), ("wait", "缩小"), ("screenshot", "16-shift-photo"), ("tap", "缩小"), ("wait", "放大")]
-    {
+    for (key, value) in [
+        ("tap", "放大照片"),
+        ("wait", "缩小照片"),
+        ("screenshot", "16-shift-photo"),
+        ("tap", "缩小照片"),
+        ("wait", "放大照片"),
+    ] {
         demo.push_str(&format!("[[step]]\n{key} = \"{value}\"\n"));
     }
     // A five-year-old this year, whatever the year: the guardian applies without the child.

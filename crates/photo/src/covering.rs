@@ -273,6 +273,9 @@ impl Covering {
     }
 }
 
+/// What the officer is asked to look at where a covering is not told from hair.
+pub const LOOK: &str = "photo.look.covering-or-hair";
+
 /// The check: a head covering refuses the photo. Its value is the edge's height above the
 /// brows (eye distances), where the skin ends across the forehead; with no edge (a bald head
 /// on a plain backdrop), nothing covers the head. Where a covering is not told from hair cut
@@ -280,9 +283,6 @@ impl Covering {
 /// so, or tucked behind the ears under a straight fringe, looks the same to these measures, and
 /// is common, so the photo is not refused (nor held for a written reason); a dark cap is not
 /// let through unseen either (the officer ticks that the head was looked at).
-/// What the officer is asked to look at where a covering is not told from hair.
-pub const LOOK: &str = "photo.look.covering-or-hair";
-
 pub fn head_covering(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>, p: &Profile) -> CheckResult {
     let threshold =
         Threshold::new("photo.threshold.head-covering", &[("max", p.value("head_covering", "max_edge_height"))]);

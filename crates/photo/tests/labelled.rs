@@ -24,18 +24,35 @@ struct Labelled {
 }
 
 /// The verdicts the checks are known to get wrong, each with why; the test fails if one of
-/// these comes right (take it off the list) or any other goes wrong. None now: the dark caps,
-/// which no measure here tells from hair cut straight, are held for the officer's look
-/// (`LOOKED_AT`), not passed.
-const KNOWN_MISSES: &[(&str, &str, &str)] = &[];
+/// these comes right (take it off the list) or any other goes wrong. Issue 11 stays open on them.
+const KNOWN_MISSES: &[(&str, &str, &str)] = &[
+    // A dark cap sits on the forehead as low and straight as a dark fringe does, and its edge
+    // goes round the head as hair cut straight round it, or tucked behind the ears under a
+    // fringe, does: no measure here tells the two apart (a hair or headwear segmentation model
+    // would; none ships in a package this project can reach). The check does not judge: it asks
+    // the officer to look (`LOOKED_AT` below), and the photo is not accepted until the officer
+    // has (the whole photo comes right), but the check does not refuse it.
+    ("set/grace_hopper-white.jpg", "head_covering", DARK_CAP),
+    ("set/grace_hopper-framed.jpg", "head_covering", DARK_CAP),
+    ("set/fer_author-blackcap.jpg", "head_covering", DARK_CAP),
+    ("set/whitehouse_4-blackcap.jpg", "head_covering", DARK_CAP),
+];
 
-/// The photos on which the head-covering check asks the officer to look, and the photo waits
-/// for that look (verdict `Look`): the dark caps. On every photo labelled bareheaded, it must
-/// not ask.
+const DARK_CAP: &str = "a dark cap: not judged but held for the officer's look (not told from hair cut straight)";
+
+/// Every photo on which the head-covering check asks the officer to look (verdict `Look` where
+/// nothing else fails): the real uniform cap, in its original portrait and on each backdrop, and
+/// the drawn black caps.
+/// No other photo, and none labelled bareheaded, may ask.
 const LOOKED_AT: &[&str] = &[
-    "set/grace_hopper-white.jpg",
-    "set/grace_hopper-framed.jpg",
+    "real/grace_hopper.jpg",
     "set/fer_author-blackcap.jpg",
+    "set/grace_hopper-cluttered.jpg",
+    "set/grace_hopper-framed.jpg",
+    "set/grace_hopper-lightblue.jpg",
+    "set/grace_hopper-warm.jpg",
+    "set/grace_hopper-white.jpg",
+    "set/grace_hopper-yellow.jpg",
     "set/whitehouse_4-blackcap.jpg",
 ];
 
@@ -54,6 +71,7 @@ fn every_labelled_verdict_is_right() {
     let mut tally: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut misses = Vec::new();
     let mut names = std::collections::BTreeSet::new();
+    let mut looked_at = Vec::new();
     for l in &labels.photo {
         let img = image::open(dir.join(&l.file)).unwrap_or_else(|e| panic!("{}: {e}", l.file)).to_rgb8();
         let r = a.assess(&img, &profile);
@@ -84,7 +102,8 @@ fn every_labelled_verdict_is_right() {
                     format!("{} ({}): whole photo {want} expected, refused by {refused:?}", l.file, l.made),
                 ));
             }
-            // A refused photo names a check that is labelled as failing.
+            // A photo not accepted names a check labelled as failing: one that refuses it, or
+            // (a dark cap) one that holds it for the officer's look.
             if !want && !r.pass() && l.expect.values().any(|v| !v) {
                 let named = r.checks.iter().any(|c| c.pass != Some(true) && l.expect.get(c.name) == Some(&false));
                 if !named {
@@ -97,9 +116,12 @@ fn every_labelled_verdict_is_right() {
             }
         }
         let looked = r.looks().any(|look| look == ("head_covering", "photo.look.covering-or-hair"));
-        if LOOKED_AT.contains(&l.file.as_str()) {
-            assert!(looked, "{}: a dark cap without the officer asked to look", l.file);
-            assert_eq!(r.verdict(), Verdict::Look, "{}", l.file);
+        assert_eq!(r.looks().count(), usize::from(looked), "{}: only the head covering asks to look", l.file);
+        if looked {
+            looked_at.push(l.file.as_str());
+            if r.refusals().next().is_none() {
+                assert_eq!(r.verdict(), Verdict::Look, "{}", l.file);
+            }
         }
         if l.expect.get("head_covering") == Some(&true) {
             assert!(!looked, "{}: bareheaded, and the officer is asked to look at a covering", l.file);
@@ -108,10 +130,7 @@ fn every_labelled_verdict_is_right() {
             let c = r.check(name).unwrap_or_else(|| panic!("{}: no check named {name}", l.file));
             let t = tally.entry(name.clone()).or_default();
             t.1 += 1;
-            // A check that asks the officer to look does not accept the photo: it is held
-            // until a person has looked (what it asks to look at is asserted above).
-            let got = if c.look { Some(false) } else { c.pass };
-            if got == Some(want) {
+            if c.pass == Some(want) {
                 t.0 += 1;
             } else {
                 misses.push((
@@ -140,6 +159,8 @@ fn every_labelled_verdict_is_right() {
     for (file, check, why) in KNOWN_MISSES {
         println!("  {file}: {check}: {why}");
     }
+    looked_at.sort_unstable();
+    assert_eq!(looked_at, LOOKED_AT, "the photos on which the officer is asked to look");
     // Every check has its name in both languages, for the records the supervisor reads
     // ("photo accepted despite: exposure").
     assert_eq!(names.len(), 19, "{names:?}");

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bevy::prelude::*;
 use doorstep_core::fingerprint::{Attempt, Finger, FingerResult, NoPrint, Procedure, next_finger};
 use doorstep_core::requirements::FingerprintRequirement;
-use doorstep_core::visit::{FingerprintsInput, PhotoInput, Step, VisitEvent};
+use doorstep_core::visit::{FingerprintsInput, LookAnswer, PhotoInput, Step, VisitEvent};
 use doorstep_devices::io::{CardReader, FingerprintScanner};
 use doorstep_link::Channel;
 use doorstep_photo::assess::{Assessor, Profile};
@@ -35,8 +35,8 @@ pub(super) const NO_VALID_PRINT: &str = "fingers.no_valid_print";
 /// Under 16: the guardian has decided that no prints are given.
 pub(super) const DECLINED: &str = "fingers.declined_by_guardian";
 pub(super) const OVERRIDE: &str = "photo.override";
-/// The officer has looked at the photo as its note asks (no cap or head covering).
-pub(super) const LOOKED: &str = "photo.looked";
+/// What the officer saw where the checks asked to look: `no-covering` or `covering-kept`.
+pub(super) const LOOK: &str = "photo.look";
 /// The applicant brought a printed photo, which the camera takes: it is recorded as supplied.
 pub(super) const BROUGHT: &str = "photo.brought";
 
@@ -244,6 +244,24 @@ fn take_photo(camera: &super::live::CameraChoice) -> Result<Shot, Tr> {
     }
 }
 
+/// What the officer answered where the checks asked to look (nothing when none asked).
+pub(super) fn look_answer(form: &Form, looks: &[(&str, &str)]) -> Option<LookAnswer> {
+    if looks.is_empty() {
+        return None;
+    }
+    match form.get(LOOK) {
+        "no-covering" => Some(LookAnswer::NoCovering),
+        "covering-kept" => Some(LookAnswer::CoveringKept),
+        _ => None,
+    }
+}
+
+/// Whether the photo step asks the officer's written reason: a check failed, or a covering was
+/// seen where the checks asked to look, and kept.
+pub(super) fn reason_asked(shot: &Shot, looked: Option<LookAnswer>) -> bool {
+    !shot.failed.is_empty() || looked == Some(LookAnswer::CoveringKept)
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn act(
     mut acts: MessageReader<Act>,
@@ -293,8 +311,13 @@ pub fn act(
                 };
                 work.photo = Some(crate::tasks::spawn("photo", &waker, move || take_photo(&camera)));
                 work.shot = None;
-                // The officer's look was at the photo before: the next one is looked at anew.
-                form.switch_off(LOOKED);
+                // The officer's answer and reason were about the photo before: the next one is
+                // looked at, and any reason written, anew.
+                form.set(LOOK, "");
+                form.set(OVERRIDE, "");
+                if form.focus == Some(OVERRIDE) {
+                    form.focus = None;
+                }
                 work.touch();
             }
             (Act::ReusePhoto, Step::Photo) => {
@@ -314,20 +337,13 @@ pub fn act(
                 let Some(shot) = &work.shot else { continue };
                 let digest = digest(&shot.jpeg);
                 drafts.save(&visit.id, part::PHOTO, shot.jpeg.clone());
-                let mut failed_checks: Vec<String> = shot.failed.iter().map(|(n, _)| n.to_string()).collect();
+                let failed_checks: Vec<String> = shot.failed.iter().map(|(n, _)| n.to_string()).collect();
                 let to_look_at: Vec<String> = shot.looks.iter().map(|(n, _)| n.to_string()).collect();
-                let looked = form.is_on(LOOKED);
-                // A reason typed before the box was ticked is for nothing once nothing failed.
-                let reason = if looked && failed_checks.is_empty() {
-                    String::new()
-                } else {
-                    form.get(OVERRIDE).trim().to_string()
-                };
-                // Looked at, and a covering seen that may stay: its check is kept as failed,
-                // with the reason written.
-                if !looked && !reason.is_empty() {
-                    failed_checks.extend(to_look_at.iter().cloned());
-                }
+                let looked = look_answer(&form, &shot.looks);
+                // Core decides what needs the reason; the field is shown only where one does, and
+                // a reason typed before the answer changed is not kept where none is asked.
+                let reason =
+                    if reason_asked(shot, looked) { form.get(OVERRIDE).trim().to_string() } else { String::new() };
                 let override_reason = (!reason.is_empty()).then_some(reason);
                 // A printed photo brought along (the child's, who is not here; or the applicant's
                 // own): what the camera took is that photo.

@@ -4,7 +4,9 @@
 
 use bevy::prelude::*;
 
-use super::capture::{BROUGHT, LOOKED, LiveAdvice, OVERRIDE, Shot, card_photo, child_absent};
+use doorstep_core::visit::LookAnswer;
+
+use super::capture::{BROUGHT, LOOK, LiveAdvice, OVERRIDE, Shot, card_photo, child_absent, look_answer, reason_asked};
 use super::{Act, View, actions, heading, line};
 use crate::ui::form::text_field;
 use crate::ui::i18n::Tr;
@@ -58,7 +60,8 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
                 ));
             }
             if let Some(shot) = &v.work.shot {
-                row.spawn(beside()).with_children(|col| shot_result(col, shot, v.form.is_on(LOOKED)));
+                let looked = look_answer(v.form, &shot.looks);
+                row.spawn(beside()).with_children(|col| shot_result(col, shot, looked));
             }
         });
     }
@@ -107,7 +110,7 @@ fn beside() -> Node {
 
 /// The checks' verdict on the photo taken: all passed, or each failure's advice and the
 /// field for why the photo must be kept.
-fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: bool) {
+fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: Option<LookAnswer>) {
     if shot.failed.is_empty() && shot.looks.is_empty() {
         col.spawn(crate::ui::widgets::label(
             Tr::new("visit.photo.all_pass").with("n", shot.checks),
@@ -125,7 +128,6 @@ fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: bool) {
         for (_, advice) in &shot.failed {
             col.spawn(crate::ui::widgets::label(Tr::new(advice), theme::BODY_SIZE, theme::ERROR));
         }
-        col.spawn(text_field(OVERRIDE, Tr::new("visit.photo.override"), 60));
     }
     // What a check asks the officer to look at instead of judging (a band round the head: a
     // cap, or hair?), and the officer's word that it was looked at, which the visit keeps for
@@ -134,11 +136,18 @@ fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: bool) {
         col.spawn(crate::ui::widgets::label(Tr::new(note), theme::BODY_SIZE, theme::PRIMARY));
     }
     if !shot.looks.is_empty() {
-        col.spawn(crate::ui::form::choice_button(Act::Toggle(LOOKED), Tr::new("visit.photo.looked"), looked));
-        // A covering seen that may stay (religious, medical): kept with the officer's reason.
-        if shot.failed.is_empty() && !looked {
-            col.spawn(text_field(OVERRIDE, Tr::new("visit.photo.covering_reason"), 60));
+        for (answer, value, words) in [
+            (LookAnswer::NoCovering, "no-covering", "visit.photo.looked"),
+            // A covering that may stay (religious, medical): kept with the officer's reason.
+            (LookAnswer::CoveringKept, "covering-kept", "visit.photo.covering_kept"),
+        ] {
+            col.spawn(crate::ui::form::choice_button(Act::Pick(LOOK, value), Tr::new(words), looked == Some(answer)));
         }
+    }
+    // One field for the reason, where one is asked: a check failed, or a covering is kept.
+    if reason_asked(shot, looked) {
+        let caption = if shot.failed.is_empty() { "visit.photo.covering_reason" } else { "visit.photo.override" };
+        col.spawn(text_field(OVERRIDE, Tr::new(caption), 60));
     }
     // What no check here judges: every covering (one of a colour hair has is only pointed out
     // where it goes round the head), and heavy make-up.

@@ -73,19 +73,20 @@ pub(super) fn photo(
         PhotoInput::NotNeeded if chosen.rules.photo == PhotoRequirement::NotNeeded => Ok(()),
         PhotoInput::NotNeeded => Err(PhotoError::Needed),
         PhotoInput::Captured { .. } if who.applied_by_guardian => Err(PhotoError::ApplicantAbsent),
-        PhotoInput::Captured { digest, failed_checks, override_reason, to_look_at, looked }
-        | PhotoInput::Supplied { digest, failed_checks, override_reason, to_look_at, looked } => {
+        PhotoInput::Captured { digest, override_reason, to_look_at, looked, .. }
+        | PhotoInput::Supplied { digest, override_reason, to_look_at, looked, .. } => {
             if !is_digest(digest) {
                 return Err(PhotoError::BadDigest);
             }
-            let reason_given = override_reason.as_deref().is_some_and(|r| !r.trim().is_empty());
-            if !failed_checks.is_empty() && !reason_given {
-                return Err(PhotoError::FailedChecksNeedReason { checks: failed_checks.clone() });
-            }
-            // Looked at and nothing seen, or a covering seen that may stay (religious,
-            // medical) with the officer's reason.
-            if !to_look_at.is_empty() && !looked && !reason_given {
+            // Where the checks asked to look, the officer says what was seen; a reason written
+            // for a failed check does not stand for that.
+            if !to_look_at.is_empty() && looked.is_none() {
                 return Err(PhotoError::LookFirst { checks: to_look_at.clone() });
+            }
+            let reason_given = override_reason.as_deref().is_some_and(|r| !r.trim().is_empty());
+            let overridden = photo.overridden();
+            if !overridden.is_empty() && !reason_given {
+                return Err(PhotoError::FailedChecksNeedReason { checks: overridden });
             }
             Ok(())
         }

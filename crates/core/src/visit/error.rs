@@ -30,7 +30,7 @@ pub enum PhotoError {
         checks: Vec<String>,
     },
     /// These checks asked the officer to look at the photo (a cap, or hair?), and the officer
-    /// has neither confirmed seeing no covering nor written why one may stay.
+    /// has not said what was seen.
     LookFirst {
         checks: Vec<String>,
     },

@@ -6,7 +6,7 @@ use crate::fingerprint::{FingerprintRecord, FingerprintStatus};
 use crate::policy::{Confidence, PaymentMethod, Policy};
 use crate::text::{Arg, Localize, Message};
 
-use super::{ApplicantSignature, Consent, Fingerprints, PhotoInput, VisitState};
+use super::{ApplicantSignature, Consent, Fingerprints, LookAnswer, PhotoInput, VisitState};
 
 impl VisitState {
     /// What the supervisor should look at, from what was collected so far.
@@ -23,18 +23,14 @@ impl VisitState {
                 flags.push(Flag::AppliedByGuardian);
             }
         }
-        if let Some(photo) = self.photo()
-            && !photo.failed_checks().is_empty()
-        {
-            flags.push(Flag::PhotoOverride { checks: photo.failed_checks().to_vec() });
-        }
-        if let Some(
-            PhotoInput::Captured { to_look_at, looked: true, .. }
-            | PhotoInput::Supplied { to_look_at, looked: true, .. },
-        ) = self.photo()
-            && !to_look_at.is_empty()
-        {
-            flags.push(Flag::PhotoLookedAt { checks: to_look_at.clone() });
+        if let Some(photo) = self.photo() {
+            let overridden = photo.overridden();
+            if !overridden.is_empty() {
+                flags.push(Flag::PhotoOverride { checks: overridden });
+            }
+            if photo.looked() == Some(LookAnswer::NoCovering) && !photo.to_look_at().is_empty() {
+                flags.push(Flag::PhotoLookedAt { checks: photo.to_look_at().to_vec() });
+            }
         }
         if let Some(PhotoInput::Supplied { .. }) = self.photo() {
             flags.push(Flag::PhotoSupplied);
@@ -89,13 +85,14 @@ fn finger_flags(r: &FingerprintRecord) -> Vec<Flag> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "flag")]
 pub enum Flag {
-    /// A photo accepted although checks failed, with the officer's reason.
+    /// A photo accepted although checks failed (or a covering was seen where the checks asked
+    /// to look, and kept), with the officer's reason.
     PhotoOverride {
         checks: Vec<String>,
     },
-    /// A photo the checks passed but asked the officer to look at (a band round the head: a
-    /// cap, or hair?), and the officer confirmed it shows no covering. The supervisor sees the
-    /// photo beside it.
+    /// A photo the checks did not judge and asked the officer to look at (a band round the
+    /// head: a cap, or hair?), and the officer confirmed it shows no covering. The supervisor
+    /// sees the photo beside it.
     PhotoLookedAt {
         checks: Vec<String>,
     },

@@ -117,15 +117,14 @@ pub enum PhotoInput {
         digest: String,
         failed_checks: Vec<String>,
         override_reason: Option<String>,
-        /// The checks that passed but asked the officer to look at the photo (a band round
-        /// the head of a colour hair can have: a cap, or hair cut straight?). Absent in
+        /// The checks that did not judge and asked the officer to look at the photo (a band
+        /// round the head of a colour hair can have: a cap, or hair cut straight?). Absent in
         /// records made before it was kept.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         to_look_at: Vec<String>,
-        /// The officer confirmed having looked and seen no covering. Else a covering that may
-        /// stay (religious, medical) is recorded with the officer's reason, as a failed check.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        looked: bool,
+        /// What the officer saw there; needed when `to_look_at` is not empty.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        looked: Option<LookAnswer>,
     },
     /// A printed photo brought by the applicant (or by the guardian of a child who is not
     /// here), scanned and assessed like a captured one.
@@ -135,8 +134,8 @@ pub enum PhotoInput {
         override_reason: Option<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         to_look_at: Vec<String>,
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        looked: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        looked: Option<LookAnswer>,
     },
     /// An earlier photo reused under the 60+ rule.
     Reused {
@@ -149,8 +148,19 @@ pub enum PhotoInput {
     NotNeeded,
 }
 
+/// What the officer saw where the photo checks asked to look (a cap, or hair?).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LookAnswer {
+    /// No cap or head covering: hair.
+    NoCovering,
+    /// A covering that may stay (religious, medical; the face fully shown): it needs the
+    /// officer's written reason, and goes to the supervisor as a check overridden.
+    CoveringKept,
+}
+
 impl PhotoInput {
-    /// The checks that failed and were overridden, for a captured or supplied photo.
+    /// The checks that failed, for a captured or supplied photo.
     pub fn failed_checks(&self) -> &[String] {
         match self {
             PhotoInput::Captured { failed_checks, .. } | PhotoInput::Supplied { failed_checks, .. } => failed_checks,
@@ -158,20 +168,46 @@ impl PhotoInput {
         }
     }
 
-    /// The checks that passed but asked the officer to look, for a captured or supplied photo.
+    /// The checks that asked the officer to look, for a captured or supplied photo.
     pub fn to_look_at(&self) -> &[String] {
         match self {
             PhotoInput::Captured { to_look_at, .. } | PhotoInput::Supplied { to_look_at, .. } => to_look_at,
             _ => &[],
         }
     }
+
+    /// What the officer saw where the checks asked to look.
+    pub fn looked(&self) -> Option<LookAnswer> {
+        match self {
+            PhotoInput::Captured { looked, .. } | PhotoInput::Supplied { looked, .. } => *looked,
+            _ => None,
+        }
+    }
+
+    /// The checks the photo is accepted despite, with the officer's reason: those that failed,
+    /// and those asked to look at where a covering was seen and kept (or nothing was answered).
+    pub fn overridden(&self) -> Vec<String> {
+        let mut checks = self.failed_checks().to_vec();
+        if self.looked() != Some(LookAnswer::NoCovering) {
+            for c in self.to_look_at() {
+                if !checks.contains(c) {
+                    checks.push(c.clone());
+                }
+            }
+        }
+        checks
+    }
 }
 
 impl fmt::Debug for PhotoInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PhotoInput::Captured { failed_checks, .. } => write!(f, "Captured(failed {failed_checks:?}, <redacted>)"),
-            PhotoInput::Supplied { failed_checks, .. } => write!(f, "Supplied(failed {failed_checks:?}, <redacted>)"),
+            PhotoInput::Captured { failed_checks, to_look_at, looked, .. } => {
+                write!(f, "Captured(failed {failed_checks:?}, to look at {to_look_at:?}: {looked:?}, <redacted>)")
+            }
+            PhotoInput::Supplied { failed_checks, to_look_at, looked, .. } => {
+                write!(f, "Supplied(failed {failed_checks:?}, to look at {to_look_at:?}: {looked:?}, <redacted>)")
+            }
             PhotoInput::Reused { source, .. } => write!(f, "Reused({source:?}, <redacted>)"),
             PhotoInput::NotNeeded => f.write_str("NotNeeded"),
         }

@@ -104,7 +104,7 @@ pub fn form_json(spec: &Spec, officer: &str, at: OffsetDateTime) -> String {
             failed_checks: vec![],
             override_reason: None,
             to_look_at: vec![],
-            looked: false,
+            looked: None,
         }),
         VisitEvent::FingerprintsTaken(FingerprintsInput::Taken {
             attempts: vec![print(1), print(6)],

@@ -99,7 +99,7 @@ fn photo() -> VisitEvent {
         failed_checks: vec![],
         override_reason: None,
         to_look_at: vec![],
-        looked: false,
+        looked: None,
     })
 }
 

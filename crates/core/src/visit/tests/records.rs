@@ -127,7 +127,7 @@ fn a_child_the_guardian_applies_for_gives_no_prints_and_brings_a_photo() {
         failed_checks: vec![],
         override_reason: None,
         to_look_at: vec![],
-        looked: false,
+        looked: None,
     });
     let mut with_photo = setup;
     with_photo.push(supplied);
