@@ -3,7 +3,9 @@
 //! of the hand asked for instead. A finger placed twice. A photo the checks ask the officer to
 //! look at.
 
-use doorstep::dev::scenario::Action;
+use std::time::Duration;
+
+use doorstep::dev::scenario::{Action, ScenarioStep};
 use doorstep_core::fingerprint::{FingerResult, HospitalGrade, InjuryEvidence, NoPrint};
 use doorstep_core::visit::{Flag, LookAnswer, PhotoInput};
 
@@ -138,20 +140,26 @@ fn a_photo_the_checks_ask_to_look_at_is_used_only_once_the_officer_has() {
 }
 
 /// The photo taken again (the same frame: asked to look again), and used before any answer:
-/// refused, since the answer given for the photo before is not kept.
-fn retaken() -> Vec<doorstep::dev::scenario::ScenarioStep> {
+/// refused, since the answer given for the photo before is not kept. (The refusal's words stay
+/// from the first one: what shows it is that the step is still the photo's a second on.)
+fn retaken() -> Vec<ScenarioStep> {
+    let pause = ScenarioStep { action: Action::Pause(Duration::from_secs(1)), timeout: Duration::from_secs(20) };
+    let still =
+        ScenarioStep { action: Action::See("以下内容本机无法判断".into()), timeout: Duration::from_secs(20) };
     vec![
         tap("拍照"),
         wait("正在按照相标准检测照片"),
         wait_long("以下内容本机无法判断，请您目视核对"),
         tap("采用此照片"),
+        pause,
+        still,
         wait("请按照片旁的提示看过照片（帽子或头饰），并选择所见"),
     ]
 }
 
 /// The demo visit to its fingerprints with the capped photo: the officer first tries to use it
 /// unlooked (refused, with what to do), then does `look`.
-fn visit_with_a_look(name: &str, look: Vec<doorstep::dev::scenario::ScenarioStep>) -> doorstep_core::Visit {
+fn visit_with_a_look(name: &str, look: Vec<ScenarioStep>) -> doorstep_core::Visit {
     let tmp = tempfile_dir(name);
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     let camera = tmp.join("camera");

@@ -146,7 +146,12 @@ fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: Option<LookA
     }
     // One field for the reason, where one is asked: a check failed, or a covering is kept.
     if reason_asked(shot, looked) {
-        let caption = if shot.failed.is_empty() { "visit.photo.covering_reason" } else { "visit.photo.override" };
+        // One reason for all the photo is accepted despite: the caption names each part.
+        let caption = match (shot.failed.is_empty(), looked == Some(LookAnswer::CoveringKept)) {
+            (true, _) => "visit.photo.covering_reason",
+            (false, true) => "visit.photo.override_and_covering",
+            (false, false) => "visit.photo.override",
+        };
         col.spawn(text_field(OVERRIDE, Tr::new(caption), 60));
     }
     // What no check here judges: every covering (one of a colour hair has is only pointed out
