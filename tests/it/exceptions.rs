@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use doorstep::dev::scenario::{Action, ScenarioStep};
 use doorstep_core::fingerprint::{FingerResult, HospitalGrade, InjuryEvidence, NoPrint};
-use doorstep_core::visit::{Flag, LookAnswer, PhotoInput};
+use doorstep_core::visit::{Flag, LookAnswer, PhotoInput, TakenPhoto};
 
 use crate::sync::{hub_and_vault_as, tempfile_dir};
 use crate::visit::{DEVICE, demo_until, device, draft_visit, run_visit_steps, tap, typed, wait, wait_long};
@@ -115,7 +115,7 @@ fn a_photo_the_checks_ask_to_look_at_is_used_only_once_the_officer_has() {
     let Some(photo) = looked.state.photo() else { panic!("the photo taken: {:?}", looked.step()) };
     assert_eq!(photo.to_look_at(), ["head_covering"]);
     assert_eq!(photo.looked(), Some(LookAnswer::NoCovering));
-    assert!(matches!(photo, PhotoInput::Captured { override_reason: None, .. }), "{photo:?}");
+    assert!(matches!(photo, PhotoInput::Captured(TakenPhoto { override_reason: None, .. })), "{photo:?}");
     assert!(photo.failed_checks().is_empty());
     let flags = looked.state.flags(&doorstep_core::Policy::builtin().unwrap());
     assert!(flags.contains(&Flag::PhotoLookedAt { checks: vec!["head_covering".into()] }), "{flags:?}");
@@ -133,7 +133,10 @@ fn a_photo_the_checks_ask_to_look_at_is_used_only_once_the_officer_has() {
     let Some(photo) = kept.state.photo() else { panic!("the photo taken: {:?}", kept.step()) };
     assert_eq!(photo.looked(), Some(LookAnswer::CoveringKept));
     assert!(photo.failed_checks().is_empty());
-    assert!(matches!(photo, PhotoInput::Captured { override_reason: Some(r), .. } if r == reason), "{photo:?}");
+    assert!(
+        matches!(photo, PhotoInput::Captured(TakenPhoto { override_reason: Some(r), .. }) if r == reason),
+        "{photo:?}"
+    );
     let flags = kept.state.flags(&doorstep_core::Policy::builtin().unwrap());
     assert!(flags.contains(&Flag::PhotoOverride { checks: vec!["head_covering".into()] }), "{flags:?}");
     assert!(!flags.iter().any(|f| matches!(f, Flag::PhotoLookedAt { .. })), "{flags:?}");

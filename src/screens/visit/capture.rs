@@ -7,7 +7,7 @@ use std::time::Duration;
 use bevy::prelude::*;
 use doorstep_core::fingerprint::{Attempt, Finger, FingerResult, NoPrint, Procedure, next_finger};
 use doorstep_core::requirements::FingerprintRequirement;
-use doorstep_core::visit::{FingerprintsInput, LookAnswer, PhotoInput, Step, VisitEvent};
+use doorstep_core::visit::{FingerprintsInput, LookAnswer, PhotoInput, Step, TakenPhoto, VisitEvent};
 use doorstep_devices::io::{CardReader, FingerprintScanner};
 use doorstep_link::Channel;
 use doorstep_photo::assess::{Assessor, Profile};
@@ -348,9 +348,9 @@ pub fn act(
                 // A printed photo brought along (the child's, who is not here; or the applicant's
                 // own): what the camera took is that photo.
                 let input = if child_absent(visit) || form.is_on(BROUGHT) {
-                    PhotoInput::Supplied { digest, failed_checks, override_reason, to_look_at, looked }
+                    PhotoInput::Supplied(TakenPhoto { digest, failed_checks, override_reason, to_look_at, looked })
                 } else {
-                    PhotoInput::Captured { digest, failed_checks, override_reason, to_look_at, looked }
+                    PhotoInput::Captured(TakenPhoto { digest, failed_checks, override_reason, to_look_at, looked })
                 };
                 cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(input)));
             }

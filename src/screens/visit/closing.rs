@@ -199,8 +199,8 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
     let photo_jpeg = if reused { Vec::new() } else { load(part::PHOTO).map_err(|e| failed(&e))? };
     let photo_digest = match visit.state.photo() {
         Some(
-            doorstep_core::visit::PhotoInput::Captured { digest, .. }
-            | doorstep_core::visit::PhotoInput::Supplied { digest, .. },
+            doorstep_core::visit::PhotoInput::Captured(doorstep_core::visit::TakenPhoto { digest, .. })
+            | doorstep_core::visit::PhotoInput::Supplied(doorstep_core::visit::TakenPhoto { digest, .. }),
         ) => Some(digest.as_str()),
         _ => None,
     };

@@ -72,9 +72,9 @@ pub(super) fn photo(
     match photo {
         PhotoInput::NotNeeded if chosen.rules.photo == PhotoRequirement::NotNeeded => Ok(()),
         PhotoInput::NotNeeded => Err(PhotoError::Needed),
-        PhotoInput::Captured { .. } if who.applied_by_guardian => Err(PhotoError::ApplicantAbsent),
-        PhotoInput::Captured { digest, override_reason, to_look_at, looked, .. }
-        | PhotoInput::Supplied { digest, override_reason, to_look_at, looked, .. } => {
+        PhotoInput::Captured(_) if who.applied_by_guardian => Err(PhotoError::ApplicantAbsent),
+        PhotoInput::Captured(taken) | PhotoInput::Supplied(taken) => {
+            let TakenPhoto { digest, override_reason, to_look_at, looked, .. } = taken;
             if !is_digest(digest) {
                 return Err(PhotoError::BadDigest);
             }
@@ -84,7 +84,7 @@ pub(super) fn photo(
                 return Err(PhotoError::LookFirst { checks: to_look_at.clone() });
             }
             let reason_given = override_reason.as_deref().is_some_and(|r| !r.trim().is_empty());
-            let overridden = photo.overridden();
+            let overridden = taken.overridden();
             if !overridden.is_empty() && !reason_given {
                 return Err(PhotoError::FailedChecksNeedReason { checks: overridden });
             }

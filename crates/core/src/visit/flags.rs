@@ -32,7 +32,7 @@ impl VisitState {
                 flags.push(Flag::PhotoLookedAt { checks: photo.to_look_at().to_vec() });
             }
         }
-        if let Some(PhotoInput::Supplied { .. }) = self.photo() {
+        if let Some(PhotoInput::Supplied(_)) = self.photo() {
             flags.push(Flag::PhotoSupplied);
         }
         if let Some(Consent { applicant: ApplicantSignature::Unable { .. }, .. }) = self.consent() {

@@ -110,33 +110,11 @@ pub struct ChosenServices {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum PhotoInput {
-    /// A new photo, assessed by doorstep-photo. `failed_checks` lists the checks that did not
-    /// pass; a photo with failures needs the officer's written reason (for the supervisor).
-    Captured {
-        /// SHA-256 of the JPEG kept in the vault, hex.
-        digest: String,
-        failed_checks: Vec<String>,
-        override_reason: Option<String>,
-        /// The checks that did not judge and asked the officer to look at the photo (a band
-        /// round the head of a colour hair can have: a cap, or hair cut straight?). Absent in
-        /// records made before it was kept.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        to_look_at: Vec<String>,
-        /// What the officer saw there; needed when `to_look_at` is not empty.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        looked: Option<LookAnswer>,
-    },
+    /// A new photo, taken by the camera and assessed by doorstep-photo.
+    Captured(TakenPhoto),
     /// A printed photo brought by the applicant (or by the guardian of a child who is not
-    /// here), scanned and assessed like a captured one.
-    Supplied {
-        digest: String,
-        failed_checks: Vec<String>,
-        override_reason: Option<String>,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        to_look_at: Vec<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        looked: Option<LookAnswer>,
-    },
+    /// here), taken by the camera and assessed like a captured one.
+    Supplied(TakenPhoto),
     /// An earlier photo reused under the 60+ rule.
     Reused {
         source: PhotoSource,
@@ -146,6 +124,26 @@ pub enum PhotoInput {
     },
     /// Endorsements alone: no photo is taken.
     NotNeeded,
+}
+
+/// A photo taken at the visit, and what the checks and the officer said of it. A photo with
+/// failures, or with a covering kept where the checks asked to look, needs the officer's
+/// written reason (for the supervisor).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TakenPhoto {
+    /// SHA-256 of the JPEG kept in the vault, hex.
+    pub digest: String,
+    /// The checks that failed.
+    pub failed_checks: Vec<String>,
+    pub override_reason: Option<String>,
+    /// The checks that did not judge and asked the officer to look at the photo (a band round
+    /// the head of a colour hair can have: a cap, or hair cut straight?). Absent in records
+    /// made before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to_look_at: Vec<String>,
+    /// What the officer saw there; needed when `to_look_at` is not empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub looked: Option<LookAnswer>,
 }
 
 /// What the officer saw where the photo checks asked to look (a cap, or hair?).
@@ -159,37 +157,13 @@ pub enum LookAnswer {
     CoveringKept,
 }
 
-impl PhotoInput {
-    /// The checks that failed, for a captured or supplied photo.
-    pub fn failed_checks(&self) -> &[String] {
-        match self {
-            PhotoInput::Captured { failed_checks, .. } | PhotoInput::Supplied { failed_checks, .. } => failed_checks,
-            _ => &[],
-        }
-    }
-
-    /// The checks that asked the officer to look, for a captured or supplied photo.
-    pub fn to_look_at(&self) -> &[String] {
-        match self {
-            PhotoInput::Captured { to_look_at, .. } | PhotoInput::Supplied { to_look_at, .. } => to_look_at,
-            _ => &[],
-        }
-    }
-
-    /// What the officer saw where the checks asked to look.
-    pub fn looked(&self) -> Option<LookAnswer> {
-        match self {
-            PhotoInput::Captured { looked, .. } | PhotoInput::Supplied { looked, .. } => *looked,
-            _ => None,
-        }
-    }
-
+impl TakenPhoto {
     /// The checks the photo is accepted despite, with the officer's reason: those that failed,
     /// and those asked to look at where a covering was seen and kept (or nothing was answered).
     pub fn overridden(&self) -> Vec<String> {
-        let mut checks = self.failed_checks().to_vec();
-        if self.looked() != Some(LookAnswer::NoCovering) {
-            for c in self.to_look_at() {
+        let mut checks = self.failed_checks.clone();
+        if self.looked != Some(LookAnswer::NoCovering) {
+            for c in &self.to_look_at {
                 if !checks.contains(c) {
                     checks.push(c.clone());
                 }
@@ -199,15 +173,48 @@ impl PhotoInput {
     }
 }
 
+impl fmt::Debug for TakenPhoto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let TakenPhoto { failed_checks, to_look_at, looked, .. } = self;
+        write!(f, "failed {failed_checks:?}, to look at {to_look_at:?}: {looked:?}, <redacted>")
+    }
+}
+
+impl PhotoInput {
+    /// The photo taken at the visit (captured or supplied), if one was.
+    pub fn taken(&self) -> Option<&TakenPhoto> {
+        match self {
+            PhotoInput::Captured(t) | PhotoInput::Supplied(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The checks that failed, for a captured or supplied photo.
+    pub fn failed_checks(&self) -> &[String] {
+        self.taken().map_or(&[], |t| &t.failed_checks)
+    }
+
+    /// The checks that asked the officer to look, for a captured or supplied photo.
+    pub fn to_look_at(&self) -> &[String] {
+        self.taken().map_or(&[], |t| &t.to_look_at)
+    }
+
+    /// What the officer saw where the checks asked to look.
+    pub fn looked(&self) -> Option<LookAnswer> {
+        self.taken().and_then(|t| t.looked)
+    }
+
+    /// See [`TakenPhoto::overridden`]; none for a reused photo or none needed.
+    pub fn overridden(&self) -> Vec<String> {
+        self.taken().map(TakenPhoto::overridden).unwrap_or_default()
+    }
+}
+
 impl fmt::Debug for PhotoInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PhotoInput::Captured { failed_checks, to_look_at, looked, .. } => {
-                write!(f, "Captured(failed {failed_checks:?}, to look at {to_look_at:?}: {looked:?}, <redacted>)")
-            }
-            PhotoInput::Supplied { failed_checks, to_look_at, looked, .. } => {
-                write!(f, "Supplied(failed {failed_checks:?}, to look at {to_look_at:?}: {looked:?}, <redacted>)")
-            }
+            PhotoInput::Captured(t) => write!(f, "Captured({t:?})"),
+            PhotoInput::Supplied(t) => write!(f, "Supplied({t:?})"),
             PhotoInput::Reused { source, .. } => write!(f, "Reused({source:?}, <redacted>)"),
             PhotoInput::NotNeeded => f.write_str("NotNeeded"),
         }

@@ -99,13 +99,13 @@ pub fn form_json(spec: &Spec, officer: &str, at: OffsetDateTime) -> String {
             services: spec.services.iter().map(|s| s.parse().unwrap()).collect(),
             facts: EndorsementFacts::default(),
         }),
-        VisitEvent::PhotoTaken(PhotoInput::Captured {
+        VisitEvent::PhotoTaken(PhotoInput::Captured(TakenPhoto {
             digest: DIGEST.into(),
             failed_checks: vec![],
             override_reason: None,
             to_look_at: vec![],
             looked: None,
-        }),
+        })),
         VisitEvent::FingerprintsTaken(FingerprintsInput::Taken {
             attempts: vec![print(1), print(6)],
             no_valid_print_confirmed: false,

@@ -94,13 +94,13 @@ fn services_with(specs: &[&str], facts: EndorsementFacts) -> VisitEvent {
 }
 
 fn photo() -> VisitEvent {
-    VisitEvent::PhotoTaken(PhotoInput::Captured {
+    VisitEvent::PhotoTaken(PhotoInput::Captured(TakenPhoto {
         digest: DIGEST.into(),
         failed_checks: vec![],
         override_reason: None,
         to_look_at: vec![],
         looked: None,
-    })
+    }))
 }
 
 fn print(n: u8) -> Attempt {

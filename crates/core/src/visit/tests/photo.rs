@@ -6,13 +6,13 @@ use super::*;
 #[test]
 fn photos_failed_checks_need_a_reason_and_reuse_follows_the_rule() {
     let at_photo = |who| vec![VisitEvent::Identified(who), services(&["passport"])];
-    let failed = PhotoInput::Captured {
+    let failed = PhotoInput::Captured(TakenPhoto {
         digest: DIGEST.into(),
         failed_checks: vec!["background".into()],
         override_reason: None,
         to_look_at: vec![],
         looked: None,
-    };
+    });
     let reused =
         PhotoInput::Reused { source: PhotoSource::IdCard, taken_on: date!(2023 - 05 - 01), digest: DIGEST.into() };
     let cases = [
@@ -24,13 +24,13 @@ fn photos_failed_checks_need_a_reason_and_reuse_follows_the_rule() {
         ),
         (
             at_photo(adult()),
-            PhotoInput::Captured {
+            PhotoInput::Captured(TakenPhoto {
                 digest: "abc".into(),
                 failed_checks: vec![],
                 override_reason: None,
                 to_look_at: vec![],
                 looked: None,
-            },
+            }),
             PhotoError::BadDigest,
         ),
         (at_photo(adult()), PhotoInput::NotNeeded, PhotoError::Needed),
@@ -43,13 +43,13 @@ fn photos_failed_checks_need_a_reason_and_reuse_follows_the_rule() {
     run(&mut v, vec![VisitEvent::PhotoTaken(reused)]);
     let mut v = start();
     run(&mut v, at_photo(elder()));
-    let overridden = PhotoInput::Captured {
+    let overridden = PhotoInput::Captured(TakenPhoto {
         digest: DIGEST.into(),
         failed_checks: vec!["background".into()],
         override_reason: Some("卧床无法端坐".into()),
         to_look_at: vec![],
         looked: None,
-    };
+    });
     run(&mut v, vec![VisitEvent::PhotoTaken(overridden)]);
     assert!(v.flags(&policy()).contains(&Flag::PhotoOverride { checks: vec!["background".into()] }));
     assert!(!v.flags(&policy()).iter().any(|f| matches!(f, Flag::PhotoLookedAt { .. })));
@@ -61,12 +61,14 @@ fn photos_failed_checks_need_a_reason_and_reuse_follows_the_rule() {
 fn a_photo_the_checks_ask_to_look_at_waits_for_the_officers_answer() {
     let at_photo = || vec![VisitEvent::Identified(adult()), services(&["passport"])];
     let covering = || vec!["head_covering".to_string()];
-    let photo = |failed: &[&str], reason: Option<&str>, looked: Option<LookAnswer>| PhotoInput::Captured {
-        digest: DIGEST.into(),
-        failed_checks: failed.iter().map(|c| c.to_string()).collect(),
-        override_reason: reason.map(str::to_string),
-        to_look_at: covering(),
-        looked,
+    let photo = |failed: &[&str], reason: Option<&str>, looked: Option<LookAnswer>| {
+        PhotoInput::Captured(TakenPhoto {
+            digest: DIGEST.into(),
+            failed_checks: failed.iter().map(|c| c.to_string()).collect(),
+            override_reason: reason.map(str::to_string),
+            to_look_at: covering(),
+            looked,
+        })
     };
     let (none, kept) = (Some(LookAnswer::NoCovering), Some(LookAnswer::CoveringKept));
     let look_first = Err(PhotoError::LookFirst { checks: covering() });
@@ -88,13 +90,13 @@ fn a_photo_the_checks_ask_to_look_at_waits_for_the_officers_answer() {
         ),
         (
             "supplied, not answered",
-            PhotoInput::Supplied {
+            PhotoInput::Supplied(TakenPhoto {
                 digest: DIGEST.into(),
                 failed_checks: vec![],
                 override_reason: None,
                 to_look_at: covering(),
                 looked: None,
-            },
+            }),
             look_first,
             vec![],
         ),
@@ -142,13 +144,13 @@ fn a_photo_the_checks_ask_to_look_at_waits_for_the_officers_answer() {
 }
 
 fn to_look_at(looked: Option<LookAnswer>) -> PhotoInput {
-    PhotoInput::Captured {
+    PhotoInput::Captured(TakenPhoto {
         digest: DIGEST.into(),
         failed_checks: vec![],
         override_reason: None,
         to_look_at: vec!["head_covering".into()],
         looked,
-    }
+    })
 }
 #[test]
 fn a_photo_recorded_before_the_look_was_kept_reads_as_none_to_look_at() {
@@ -157,13 +159,13 @@ fn a_photo_recorded_before_the_look_was_kept_reads_as_none_to_look_at() {
     assert_eq!(read.to_look_at(), &[] as &[String]);
     assert_eq!(
         read,
-        PhotoInput::Captured {
+        PhotoInput::Captured(TakenPhoto {
             digest: DIGEST.into(),
             failed_checks: vec![],
             override_reason: None,
             to_look_at: vec![],
             looked: None,
-        }
+        })
     );
     // And one with nothing to look at is written as before.
     assert_eq!(serde_json::to_string(&read).unwrap(), old);

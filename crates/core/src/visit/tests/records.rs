@@ -122,13 +122,13 @@ fn a_child_the_guardian_applies_for_gives_no_prints_and_brings_a_photo() {
     let absent = Identification { applied_by_guardian: true, ..child("20220101") };
     let setup = vec![VisitEvent::Identified(absent), services(&["passport"])];
     assert_eq!(refused(setup.clone(), photo()), VisitError::Photo(PhotoError::ApplicantAbsent));
-    let supplied = VisitEvent::PhotoTaken(PhotoInput::Supplied {
+    let supplied = VisitEvent::PhotoTaken(PhotoInput::Supplied(TakenPhoto {
         digest: DIGEST.into(),
         failed_checks: vec![],
         override_reason: None,
         to_look_at: vec![],
         looked: None,
-    });
+    }));
     let mut with_photo = setup;
     with_photo.push(supplied);
     assert_eq!(refused(with_photo.clone(), thumbs()), VisitError::Fingerprints(FingerprintsStepError::ApplicantAbsent));
