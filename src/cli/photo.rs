@@ -138,11 +138,7 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                     }
                 };
                 let a = assessor.assess(&img, &profile);
-                worst = match (worst, a.verdict()) {
-                    (Verdict::Fail, _) | (_, Verdict::Fail) => Verdict::Fail,
-                    (Verdict::Look, _) | (_, Verdict::Look) => Verdict::Look,
-                    _ => Verdict::Pass,
-                };
+                worst = worst.max(a.verdict());
                 if json {
                     println!("{}", as_json(&name, &a));
                     continue;

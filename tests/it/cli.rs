@@ -515,9 +515,7 @@ fn photo_check_asks_a_person_to_look_at_a_dark_cap() {
     assert!(said.contains("LOOK 须目视核对"), "{said}");
 
     // In a camera's frame, cropped: written, with what to look at.
-    let photo = image::open(&cap).unwrap().to_rgb8();
-    let mut frame = image::RgbImage::from_pixel(1280, 720, *photo.get_pixel(2, 2));
-    image::imageops::overlay(&mut frame, &photo, (1280 - 354) / 2, (720 - 472) / 2);
+    let frame = crate::in_camera_frame(&cap);
     let dir = std::env::temp_dir().join(format!("doorstep-look-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     frame.save(dir.join("frame.png")).unwrap();

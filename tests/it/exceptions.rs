@@ -167,11 +167,9 @@ fn visit_with_a_look(name: &str, look: Vec<ScenarioStep>) -> doorstep_core::Visi
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     let camera = tmp.join("camera");
     std::fs::create_dir_all(&camera).unwrap();
-    // The photo stood in a camera's frame, on its own backdrop's colour, with room round it.
-    let photo = image::open(crate::root().join("tests/data/photos/set/whitehouse_4-blackcap.jpg")).unwrap().to_rgb8();
-    let mut frame = image::RgbImage::from_pixel(1280, 720, *photo.get_pixel(2, 2));
-    image::imageops::overlay(&mut frame, &photo, (1280 - 354) / 2, (720 - 472) / 2);
-    frame.save(camera.join("frame.png")).unwrap();
+    crate::in_camera_frame(&crate::root().join("tests/data/photos/set/whitehouse_4-blackcap.jpg"))
+        .save(camera.join("frame.png"))
+        .unwrap();
     let mut steps = demo_until("指纹采集");
     let use_it = steps.iter().position(|s| s.action == Action::Tap("采用此照片".into())).expect("the photo used");
     let mut before = vec![

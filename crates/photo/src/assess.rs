@@ -46,8 +46,9 @@ pub const CHECKS: [&str; 19] = [
     "face_lighting",
 ];
 
-/// What an assessment comes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an assessment comes to, from best to worst (of several photos, the worst is the
+/// greatest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verdict {
     /// Every check passed.
     Pass,
