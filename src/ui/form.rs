@@ -98,7 +98,7 @@ pub fn plugin(app: &mut App) {
     // Registered by the window plugin too; the headless tests have none.
     app.add_message::<Ime>();
     app.add_systems(Update, (focus_fields, type_into_field, show_fields).chain());
-    app.add_systems(PostUpdate, follow_ime);
+    app.add_systems(PostUpdate, (drop_hidden_focus, follow_ime).chain());
 }
 
 /// A labelled text field, full width of its column.
@@ -201,6 +201,18 @@ fn focus_fields(fields: Query<(&Interaction, &TextField), Changed<Interaction>>,
             form.focus = Some(f.key);
             form.preedit.clear();
         }
+    }
+}
+
+/// A field the screen no longer shows (an answer that asks no reason was picked, the screen
+/// changed) loses the focus: a key pressed then edits nothing hidden, and the input method
+/// closes. Runs after the screens have rebuilt, so a field drawn again keeps it.
+fn drop_hidden_focus(fields: Query<&TextField>, mut form: ResMut<Form>) {
+    if let Some(key) = form.focus
+        && !fields.iter().any(|f| f.key == key)
+    {
+        form.focus = None;
+        form.preedit.clear();
     }
 }
 
@@ -308,5 +320,52 @@ fn follow_ime(
         if window.ime_position != p {
             window.ime_position = p;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bevy::input::keyboard::KeyboardInput;
+
+    /// Draws the screen again in `Update` while `Redraw` is on: every field despawned and the
+    /// reason's spawned anew, as a screen's rebuild does.
+    #[derive(Resource)]
+    struct Redraw(bool);
+
+    fn redraw(redraw: Res<Redraw>, fields: Query<Entity, With<TextField>>, mut commands: Commands) {
+        if redraw.0 {
+            fields.iter().for_each(|f| commands.entity(f).despawn());
+            commands.spawn(TextField { key: "reason", max: 60 });
+        }
+    }
+
+    #[test]
+    fn a_field_no_longer_shown_loses_the_focus_and_one_drawn_again_keeps_it() {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins).add_message::<KeyboardInput>().insert_resource(Redraw(false));
+        plugin(&mut app);
+        app.add_systems(Update, redraw);
+        let reason = app.world_mut().spawn(TextField { key: "reason", max: 60 }).id();
+        app.world_mut().spawn(TextField { key: "phone", max: 20 });
+        app.world_mut().resource_mut::<Form>().focus = Some("reason");
+        app.update();
+        assert_eq!(app.world().resource::<Form>().focus, Some("reason"), "shown: kept");
+
+        app.world_mut().resource_mut::<Redraw>().0 = true;
+        app.update();
+        assert!(app.world().get_entity(reason).is_err(), "the field was drawn anew");
+        assert_eq!(app.world().resource::<Form>().focus, Some("reason"), "drawn again in the frame: kept");
+
+        app.world_mut().resource_mut::<Redraw>().0 = false;
+        let drawn = app.world_mut().query_filtered::<Entity, With<TextField>>().iter(app.world()).collect::<Vec<_>>();
+        let mut form = app.world_mut().resource_mut::<Form>();
+        form.preedit = "ce".into();
+        drawn.into_iter().for_each(|f| {
+            app.world_mut().despawn(f);
+        });
+        app.update();
+        let form = app.world().resource::<Form>();
+        assert_eq!((form.focus, form.preedit.as_str()), (None, ""), "no longer shown: dropped");
     }
 }

@@ -64,8 +64,14 @@ fn every_flag_has_both_texts() {
     }
     // A check's name is shown in the language on screen; one the files do not name, as it is.
     let override_ = Flag::PhotoOverride { checks: vec!["exposure".into(), "head_covering".into(), "new_check".into()] };
-    assert_eq!(override_.render(Lang::Zh), "照片未通过检测但经民警说明后采用：曝光、帽子或头饰、new_check");
-    assert_eq!(override_.render(Lang::En), "photo accepted despite failed checks: exposure, head covering, new_check");
+    assert_eq!(
+        override_.render(Lang::Zh),
+        "照片经民警书面说明后采用：曝光、帽子或头饰、new_check（检测未通过，或目视有头饰并保留）"
+    );
+    assert_eq!(
+        override_.render(Lang::En),
+        "photo accepted with the officer's written reason despite: exposure, head covering, new_check (a check failed, or a covering seen and kept)"
+    );
 }
 
 const SECRETS: [&str; 7] = ["测试", "11010519491231002X", "010-65123456", "1065123456", "12345678", "测试路", "中风"];
