@@ -132,6 +132,14 @@ fn feedback_is_kept_sealed_answered_by_core_rules_and_read_only_by_its_tablet() 
         let r = c.request("PUT", &wire::feedback_path(id), &[], &body).unwrap();
         assert_eq!((r.status, r.header(wire::ERROR).unwrap_or_default()), (status, code), "{code}");
     }
+    // Signed with an officer key not enrolled, then with one an earlier version enrolled with
+    // no id: whose it is is not known, so it signs for no one.
+    let (c1, c1_bytes) = sealed(&a, 2, 4, TEXT);
+    assert_eq!(refused(ca.put_feedback(&c1, &c1_bytes)), (422, "officer-key".into()));
+    let mut edited = pki::Hub::open(&hub.dir).unwrap();
+    edited.config.officers.push(hex::encode(common::officer_key(2).verifying_key().to_bytes()));
+    std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&edited.config).unwrap()).unwrap();
+    assert_eq!(refused(ca.put_feedback(&c1, &c1_bytes)), (422, "officer-id".into()));
     // Another tablet's feedback id, under its own well-made seal.
     let (_, b_under_a1) = sealed(&b, 1, 1, TEXT);
     assert_eq!(refused(cb.put_feedback(&a1, &b_under_a1)), (403, "other-device".into()));
@@ -224,6 +232,22 @@ fn feedback_is_kept_sealed_answered_by_core_rules_and_read_only_by_its_tablet() 
     let why = v[0]["unopened"].as_str().unwrap_or_default();
     assert!(
         why.contains(r#"names officer "officer-test", but its signing key is enrolled for officer "officer-other""#),
+        "{why}"
+    );
+    // A key enrolled by an earlier version, with no id: whose it is is not known either.
+    edited.config.officer_ids.remove(&officer);
+    std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&edited.config).unwrap()).unwrap();
+    let listed = office(
+        &admin,
+        &hub,
+        FeedbackCommand::List { device: Some("tablet-a".into()), json: true, key: Some(key.clone()) },
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert!(v[0].get("content").is_none(), "{v}");
+    let why = v[0]["unopened"].as_str().unwrap_or_default();
+    assert!(
+        why.contains(r#"names officer "officer-test", but its signing key is enrolled with no officer id"#),
         "{why}"
     );
     edited.config.officer_ids.insert(officer, "officer-test".into());

@@ -190,7 +190,7 @@ fn an_envelope_from_an_officer_the_hub_has_not_enrolled_is_refused_until_add_off
 
 /// An officer's key is enrolled as that officer's: an envelope signed with it that names
 /// another officer is refused (`officer-id`), as is enrolling it again for another; a key an
-/// earlier version enrolled without an id still signs for whoever it names.
+/// earlier version enrolled without an id signs for no one until enrolled again with one.
 #[test]
 fn an_officer_key_signs_only_for_the_officer_it_was_enrolled_for_r24() {
     let d = tempfile::tempdir().unwrap();
@@ -227,14 +227,17 @@ fn an_officer_key_signs_only_for_the_officer_it_was_enrolled_for_r24() {
     let config = pki::Hub::open(&hub.dir).unwrap().config;
     assert_eq!(config.officers, vec![key.clone()]);
     assert_eq!(config.officer_ids, [(key.clone(), "officer-test".to_string())].into(), "kept once, in lower case");
-    // A key enrolled by an earlier version (in `officers`, with no id) signs for whoever it names.
+    // A key enrolled by an earlier version (in `officers`, with no id) signs for no one: whose
+    // it is is not known. Enrolled again for its officer, it signs for that officer.
     let legacy = hex::encode(common::officer_key(1).verifying_key().to_bytes());
     let mut hub = pki::Hub::open(&hub.dir).unwrap();
-    hub.config.officers.push(legacy);
+    hub.config.officers.push(legacy.clone());
     std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&hub.config).unwrap()).unwrap();
     let b = common::bundle(&hub, "tablet-b", Validity::days(1));
     let mut cb = client(&b, running.addr.port());
     let named = seal_naming(&b, "tablet-b", 1, 3, 1, "officer-other");
+    assert_eq!(refused(upload(&mut cb, &named)), (422, "officer-id".into()));
+    assert!(add(&legacy, "officer-other").status.success());
     assert_eq!(upload(&mut cb, &named).unwrap().application_id, named.application_id());
     drop(running);
 }

@@ -64,6 +64,12 @@ pub enum FeedbackOfficeError {
     /// (`hub.toml`'s `officer_ids`, SECURITY R24): its content is not shown as theirs.
     #[error("feedback {id}: it names officer {named:?}, but its signing key is enrolled for officer {enrolled:?}")]
     OfficerMismatch { id: String, named: String, enrolled: String },
+    /// Opened, but its signing key was enrolled with no officer id (by an earlier version):
+    /// whose it is is not known, so its content is not shown as the named officer's.
+    #[error(
+        "feedback {id}: it names officer {named:?}, but its signing key is enrolled with no officer id: enrol it again for its officer (doorstep-hub add-officer KEY --id OFFICER)"
+    )]
+    OfficerUnbound { id: String, named: String },
     #[error("feedback {0} kept changing under this command: run it again")]
     Busy(String),
     #[error("{0:?} is not a feedback id: 32 hex digits, with or without dashes, as `feedback list` shows")]
@@ -141,12 +147,13 @@ pub fn open_held(
         return Err(problem("the sealed content does not match its header".into()));
     }
     // The officer is sealed, so the hub could check only that the key is enrolled; here, whose.
-    if let Some(enrolled) = officer_ids.get(&h.officer_key).filter(|enrolled| **enrolled != feedback.officer) {
-        return Err(FeedbackOfficeError::OfficerMismatch {
+    match officer_ids.get(&h.officer_key) {
+        Some(enrolled) if *enrolled == feedback.officer => Ok(feedback),
+        Some(enrolled) => Err(FeedbackOfficeError::OfficerMismatch {
             id: held.id.clone(),
             named: feedback.officer.clone(),
             enrolled: enrolled.clone(),
-        });
+        }),
+        None => Err(FeedbackOfficeError::OfficerUnbound { id: held.id.clone(), named: feedback.officer.clone() }),
     }
-    Ok(feedback)
 }

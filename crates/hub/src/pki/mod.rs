@@ -23,8 +23,8 @@ use sha2::{Digest, Sha256};
 
 mod trusted;
 
-pub use trusted::Trusted;
 use trusted::keys;
+pub use trusted::{Trusted, unbound};
 
 /// What can go wrong with the hub's folder, its CA and its enrolled devices.
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +90,7 @@ pub struct HubConfig {
     /// Whose each officer key is (key hex → the officer's id on the units, as `doorstep vault
     /// add-user` names them): an envelope or feedback signed with the key must name that
     /// officer (SECURITY R24). `add-officer KEY --id OFFICER` writes both; a key enrolled by an
-    /// earlier version, with no id here, is taken naming any officer.
+    /// earlier version, with no id here, signs for no one until enrolled again with its id.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub officer_ids: std::collections::BTreeMap<String, String>,
     /// How the hub protects itself from abuse (SECURITY R25); every field has a default.

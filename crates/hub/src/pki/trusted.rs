@@ -36,7 +36,7 @@ pub struct Trusted {
 
 impl Trusted {
     /// Why officer key `key` may not sign for officer `officer`: not enrolled (`officer-key`),
-    /// or enrolled for another officer (`officer-id`); `None` when it may.
+    /// or enrolled for another officer or for none (`officer-id`); `None` when it may.
     pub fn officer_refusal(&self, key: &[u8; 32], officer: &str) -> Option<(&'static str, String)> {
         if !self.officers.iter().any(|k| k.to_bytes() == *key) {
             return Some((
@@ -52,9 +52,20 @@ impl Trusted {
                 "officer-id",
                 format!("it names officer {officer:?}, but its signing key is enrolled for officer {enrolled:?}"),
             )),
-            _ => None,
+            Some(_) => None,
+            // Enrolled by an earlier version, with no id: whose key it is is not known, so it
+            // signs for no one until enrolled again for its officer.
+            None => Some(("officer-id", unbound(key))),
         }
     }
+}
+
+/// Why a key enrolled with no officer id (by an earlier version) signs for no one.
+pub fn unbound(key: &[u8; 32]) -> String {
+    format!(
+        "its signing key is enrolled with no officer id, so whose it is is not known: enrol it again for its officer (doorstep-hub add-officer {} --id OFFICER)",
+        hex::encode(key)
+    )
 }
 
 /// Ed25519 public keys from hex, as `hub.toml` lists them (`what` names their role).

@@ -92,6 +92,10 @@ impl<S: Store> Service<S> {
                 ),
             ));
         }
+        // The officer is sealed; a key enrolled with no officer id signs for no one.
+        if !trusted.officer_ids.contains_key(&h.officer_key) {
+            return Ok(Reply::error(422, "officer-id", crate::pki::unbound(&h.officer_key)));
+        }
         if self.store.bind_device_key(device, h.device_key)?.is_some() {
             return Ok(Reply::error(422, "device-key", format!("signed with a device key that is not {device}'s")));
         }
