@@ -382,8 +382,13 @@ pub fn exposure(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &'stat
     CheckResult::judged("exposure", value, threshold, pass, advice)
 }
 
-/// Variance of the Laplacian over the inner face, resampled (bilinear) so that the face is 200
-/// px wide: a small face is enlarged, and its want of detail shows, as a large one is reduced.
+/// How much of the inner face's detail is fine: the variance of the Laplacian (second
+/// differences) over the mean gradient energy (first differences, squared), on the inner face
+/// resampled (bilinear) so that the face is 200 px wide, whatever the picture's size. Blur
+/// takes away second differences faster than first ones, so the ratio falls with blur; both
+/// scale alike with contrast and brightness, so a dim, flat or dark photo is not called blurred
+/// (the variance alone was: it went with the square of the contrast), and a sharp picture too
+/// small is refused by its size, not as blurred.
 pub fn sharpness_value(img: &RgbImage, lm: &Landmarks) -> Option<f32> {
     let r = inner_face(lm);
     let k = lm.face_width() / 200.0;
@@ -405,10 +410,11 @@ pub fn sharpness_value(img: &RgbImage, lm: &Landmarks) -> Option<f32> {
         .map(|(u, v)| at(r.x as f32 + u as f32 * k, r.y as f32 + v as f32 * k))
         .collect();
     let g = |u: usize, v: usize| grid[v * gw + u];
-    let mut values = Vec::new();
+    let (mut values, mut gradient) = (Vec::new(), 0.0f32);
     for v in 1..gh.saturating_sub(1) {
         for u in 1..gw.saturating_sub(1) {
             values.push(4.0 * g(u, v) - g(u - 1, v) - g(u + 1, v) - g(u, v - 1) - g(u, v + 1));
+            gradient += (g(u + 1, v) - g(u - 1, v)).powi(2) + (g(u, v + 1) - g(u, v - 1)).powi(2);
         }
     }
     if values.len() < 16 {
@@ -416,7 +422,10 @@ pub fn sharpness_value(img: &RgbImage, lm: &Landmarks) -> Option<f32> {
     }
     let n = values.len() as f32;
     let mean = values.iter().sum::<f32>() / n;
-    Some(values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n)
+    let laplacian = values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n;
+    // A face without any change of brightness has no detail at all.
+    let gradient = gradient / n;
+    Some(if gradient > f32::EPSILON { laplacian / gradient } else { 0.0 })
 }
 
 pub fn sharpness(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &'static str) -> CheckResult {

@@ -107,9 +107,9 @@ fn the_live_path_finds_the_face_in_a_camera_frame_and_maps_it_back() {
     assert_eq!(live.check("eye_distance").unwrap().pass, Some(false), "a whole camera frame is not yet framed");
 }
 
-/// A compliant photo shrunk or stretched is not the digital photo: the size is refused, and a
-/// face too small to hold detail is refused as soft. (scale to width × height, resolution
-/// passes, sharpness passes)
+/// A compliant photo shrunk or stretched is not the digital photo: the size is refused, and
+/// only the size, since shrinking a sharp photo does not blur it. (scale to width × height,
+/// resolution passes, sharpness passes)
 #[test]
 fn a_photo_is_judged_at_the_digital_photos_size() {
     use doorstep_photo::assess::{Assessor, Profile};
@@ -117,7 +117,7 @@ fn a_photo_is_judged_at_the_digital_photos_size() {
     let photo = image::open(&path).unwrap().to_rgb8();
     let mut a = Assessor::new().unwrap();
     let table =
-        [((354, 472), true, true), ((480, 640), true, true), ((120, 160), false, false), ((354, 600), false, true)];
+        [((354, 472), true, true), ((480, 640), true, true), ((120, 160), false, true), ((354, 600), false, true)];
     for ((w, h), size_ok, sharp_ok) in table {
         let img = image::imageops::resize(&photo, w, h, image::imageops::FilterType::Triangle);
         let r = a.assess(&img, &Profile::passport());
@@ -126,6 +126,36 @@ fn a_photo_is_judged_at_the_digital_photos_size() {
         assert_eq!(sharp.pass, Some(sharp_ok), "{w}×{h}: {sharp:?}");
         if !size_ok {
             assert_eq!(res.advice, Some("photo.resolution.size"));
+        }
+    }
+}
+
+/// Sharpness is the face's fine detail, whatever its contrast or light: the compliant
+/// portraits made flat or dim stay sharp (their contrast or exposure may be what is wrong, not
+/// their focus), and blurred they are refused as blurred, with what to do.
+#[test]
+fn sharpness_follows_blur_not_contrast_or_light() {
+    use doorstep_photo::assess::{Assessor, Profile};
+    let set = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/photos/set");
+    let tone = |img: &image::RgbImage, f: &dyn Fn(f32) -> f32| {
+        let mut out = img.clone();
+        out.pixels_mut().for_each(|p| p.0 = p.0.map(|c| f(c as f32).round().clamp(0.0, 255.0) as u8));
+        out
+    };
+    let mut a = Assessor::new().unwrap();
+    for name in ["fer_author-white", "whitehouse_4-white", "whitehouse_1-white", "astronaut-white"] {
+        let good = image::open(set.join(format!("{name}.jpg"))).unwrap().to_rgb8();
+        let table: [(&str, image::RgbImage, bool); 4] = [
+            ("as made", good.clone(), true),
+            ("contrast ×0.6", tone(&good, &|c| 128.0 + (c - 128.0) * 0.6), true),
+            ("light ×0.6", tone(&good, &|c| c * 0.6), true),
+            ("blurred σ 3", image::imageops::blur(&good, 3.0), false),
+        ];
+        for (what, img, sharp) in table {
+            let r = a.assess(&img, &Profile::passport());
+            let check = r.check("sharpness").unwrap();
+            assert_eq!(check.pass, Some(sharp), "{name}, {what}: {check:?}");
+            assert_eq!(check.advice, (!sharp).then_some("photo.sharpness"), "{name}, {what}");
         }
     }
 }

@@ -375,7 +375,8 @@ fn variant(k: usize, src: &RgbImage, s: &Source, framed: &RgbImage, good: &RgbIm
     match k {
         0 => {
             let img = map(good, |_, _, p| p.map(|c| 255.0 * (c / 255.0).powf(2.2) * 0.8));
-            ("dark", "underexposed (gamma 2.2, ×0.8)", img, Some(1), vec![("exposure", false)])
+            // Refused for its exposure only: dark is not blurred.
+            ("dark", "underexposed (gamma 2.2, ×0.8)", img, Some(1), vec![("exposure", false), ("sharpness", true)])
         }
         1 => {
             let img = map(good, |_, _, p| p.map(|c| c * 1.9 + 30.0));
