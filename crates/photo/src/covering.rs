@@ -4,7 +4,7 @@
 //!
 //! Going up each of a row of columns across the forehead from just above the brows, the skin
 //! ends where hair, or a covering, begins. A covering is refused where what can be seen says so
-//! and hair could not look the same: its lower edge runs low and straight across the forehead
+//! and hair could not look the same: its lower edge runs low and smooth across the forehead
 //! (a hairline is higher, or uneven), and what lies above it is a colour hair does not have
 //! (blue, green, purple, a bright red).
 //!
@@ -29,8 +29,8 @@ pub struct Covering {
     pub coverage: f32,
     /// Where the skin ends, in eye distances above the brows: the median over the columns.
     pub edge_height: f32,
-    /// How far the edge strays from a straight line across the forehead (root mean square, in
-    /// eye distances).
+    /// How far the edge strays from the smooth curve (the parabola) that fits it best across
+    /// the forehead (root mean square, in eye distances).
     pub edge_spread: f32,
     /// The colour above the edge (median of each channel), where the skin ends.
     pub above: Option<[f32; 3]>,
@@ -130,6 +130,53 @@ pub fn hair_colour(c: [f32; 3]) -> bool {
     warm && sat <= 0.85
 }
 
+/// How far the points `(s, t)` stray from the parabola that fits them best (least squares; root
+/// mean square): a band round the head has a smooth edge, and follows the head's curve down
+/// toward the temples, so it is not held to a straight line; a hairline is uneven about any
+/// smooth curve. `NaN` under four points.
+fn curve_spread(points: &[(f32, f32)]) -> f32 {
+    if points.len() < 4 {
+        return f32::NAN;
+    }
+    let n = points.len() as f64;
+    let mid = points.iter().map(|p| p.0 as f64).sum::<f64>() / n;
+    // Σ xᵏ (k = 0..4) and Σ xᵏ t (k = 0..2), x measured from the middle.
+    let (mut x, mut xt) = ([0.0f64; 5], [0.0f64; 3]);
+    for &(s, t) in points {
+        let (d, t) = (s as f64 - mid, t as f64);
+        for (k, sum) in x.iter_mut().enumerate() {
+            *sum += d.powi(k as i32);
+        }
+        for (k, sum) in xt.iter_mut().enumerate() {
+            *sum += d.powi(k as i32) * t;
+        }
+    }
+    let det3 = |m: [[f64; 3]; 3]| {
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    };
+    let normal = [[x[0], x[1], x[2]], [x[1], x[2], x[3]], [x[2], x[3], x[4]]];
+    let det = det3(normal);
+    if det.abs() < 1e-12 {
+        return f32::NAN;
+    }
+    // Cramer's rule: each coefficient with its column of the normal matrix replaced by Σ xᵏ t.
+    let coef = |c: usize| {
+        let mut m = normal;
+        (0..3).for_each(|r| m[r][c] = xt[r]);
+        det3(m) / det
+    };
+    let (a, b, c) = (coef(0), coef(1), coef(2));
+    let sum = points
+        .iter()
+        .map(|&(s, t)| {
+            let d = s as f64 - mid;
+            (t as f64 - (a + b * d + c * d * d)).powi(2)
+        })
+        .sum::<f64>();
+    (sum / n).sqrt() as f32
+}
+
 /// Measures what lies above the brows, or `None` where the face's frame leaves the picture.
 pub fn measure(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>, profile: &Profile) -> Option<Covering> {
     let (ux, uy) = lm.up();
@@ -203,7 +250,7 @@ pub fn measure(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>, profile: &
     let mut heights: Vec<f32> = edges.iter().map(|e| e.1).collect();
     heights.sort_by(f32::total_cmp);
     let edge_height = heights.get(heights.len() / 2).copied().unwrap_or(f32::NAN);
-    // A straight line through the edge points (least squares), and the spread about it.
+    // A straight line through the edge points (least squares), carried on beyond the temples.
     let n = edges.len() as f32;
     let line = (edges.len() >= 3).then(|| {
         let (ms, mt) = (edges.iter().map(|e| e.0).sum::<f32>() / n, edges.iter().map(|e| e.1).sum::<f32>() / n);
@@ -211,8 +258,7 @@ pub fn measure(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>, profile: &
         let b = edges.iter().map(|e| (e.0 - ms) * (e.1 - mt)).sum::<f32>() / sst;
         move |s: f32| mt + b * (s - ms)
     });
-    let edge_spread =
-        line.map_or(f32::NAN, |line| (edges.iter().map(|e| (e.1 - line(e.0)).powi(2)).sum::<f32>() / n).sqrt());
+    let edge_spread = curve_spread(&edges);
     let above = median3(&mut above);
     // Each side column starts just above the line, in the covering's colour, and goes down to
     // where that colour ends.
@@ -257,7 +303,7 @@ pub fn measure(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>, profile: &
 impl Covering {
     /// What the head is, by the policy's measures. The skin ends across the forehead
     /// (`min_coverage` of the columns), low (at most `max_edge_height` eye distances above the
-    /// brows) and along a straight line (`max_edge_spread`): under a colour hair does not have,
+    /// brows) and along a smooth curve (`max_edge_spread`): under a colour hair does not have,
     /// a covering; under a colour hair has, a covering or hair where the edge goes round the
     /// head (`min_round` of the columns beyond the temples, each side), else a fringe.
     pub fn seen(&self, p: &Profile) -> Seen {
@@ -332,6 +378,30 @@ mod tests {
         }
     }
 
+    /// The edge's spread is about the best parabola: a band's edge curving down toward the
+    /// temples is smooth, a hairline's zigzag is not.
+    #[test]
+    fn an_edge_is_measured_against_a_smooth_curve() {
+        let across = |f: &dyn Fn(f32) -> f32| -> Vec<(f32, f32)> {
+            (0..COLUMNS)
+                .map(|k| -HALF_SPAN + 2.0 * HALF_SPAN * k as f32 / (COLUMNS - 1) as f32)
+                .map(|s| (s, f(s)))
+                .collect()
+        };
+        let zigzag = |s: f32| 0.3 + if ((s + 1.0) * 20.0) as i32 % 2 == 0 { 0.08 } else { -0.08 };
+        for (what, points, low, high) in [
+            ("level", across(&|_| 0.25), 0.0, 1e-4),
+            ("tilted", across(&|s| 0.25 + 0.2 * s), 0.0, 1e-4),
+            ("curving down at the temples", across(&|s| 0.3 - 0.5 * s * s), 0.0, 1e-4),
+            ("curving down off-centre", across(&|s| 0.3 - 0.5 * (s - 0.1) * (s - 0.1)), 0.0, 1e-4),
+            ("a zigzag", across(&zigzag), 0.07, 0.09),
+        ] {
+            let spread = curve_spread(&points);
+            assert!((low..=high).contains(&spread), "{what}: {spread}");
+        }
+        assert!(curve_spread(&[(0.0, 0.1), (0.1, 0.2), (0.2, 0.1)]).is_nan(), "three points fit any parabola");
+    }
+
     /// Each row changes one thing from a navy cap low and straight across the forehead, whose
     /// edge does not go round the head.
     #[test]
@@ -358,7 +428,16 @@ mod tests {
                 Covering { above: black, round: 1.0, ..cap },
                 Seen::CoveringOrHair,
             ),
-            ("dark, round the head on one side only", Covering { above: black, round: 0.4, ..cap }, Seen::Bare),
+            (
+                "dark, round the head at a few columns: hair hanging down at a temple",
+                Covering { above: black, round: 0.2, ..cap },
+                Seen::Bare,
+            ),
+            (
+                "dark, round the head, one side in shade (fewer columns matched)",
+                Covering { above: black, round: 0.45, ..cap },
+                Seen::CoveringOrHair,
+            ),
             (
                 "dark, round the head but high: a hairline",
                 Covering { above: black, round: 1.0, edge_height: 0.8, ..cap },

@@ -41,8 +41,8 @@ const KNOWN_MISSES: &[(&str, &str, &str)] = &[
 const DARK_CAP: &str = "a dark cap: not judged but held for the officer's look (not told from hair cut straight)";
 
 /// Every photo on which the head-covering check asks the officer to look (verdict `Look` where
-/// nothing else fails): the real uniform cap, in its original portrait and on each backdrop, and
-/// the drawn black caps.
+/// nothing else fails): the real uniform cap, in its original portrait, on each backdrop and lit
+/// from one side, and the drawn black caps.
 /// No other photo, and none labelled bareheaded, may ask.
 const LOOKED_AT: &[&str] = &[
     "real/grace_hopper.jpg",
@@ -50,6 +50,7 @@ const LOOKED_AT: &[&str] = &[
     "set/grace_hopper-cluttered.jpg",
     "set/grace_hopper-framed.jpg",
     "set/grace_hopper-lightblue.jpg",
+    "set/grace_hopper-sidelit.jpg",
     "set/grace_hopper-warm.jpg",
     "set/grace_hopper-white.jpg",
     "set/grace_hopper-yellow.jpg",
