@@ -17,6 +17,13 @@ fn camera_frame(side: u32, x: i64, y: i64, second: Option<i64>) -> image::RgbIma
     frame
 }
 
+/// `img` saved as JPEG at `quality` and read back.
+fn saved_again(img: &image::RgbImage, quality: u8) -> image::RgbImage {
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality).encode_image(img).unwrap();
+    image::load_from_memory(&bytes).unwrap().to_rgb8()
+}
+
 fn photo(name: &str) -> image::DynamicImage {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/photos/real").join(name);
     image::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -130,9 +137,10 @@ fn a_photo_is_judged_at_the_digital_photos_size() {
     }
 }
 
-/// Sharpness is the face's fine detail, whatever its contrast or light: the compliant
-/// portraits made flat or dim stay sharp (their contrast or exposure may be what is wrong, not
-/// their focus), and blurred they are refused as blurred, with what to do.
+/// Sharpness is the face's fine detail, whatever its contrast, light or JPEG quality: the
+/// compliant portraits made flat, dim or saved at quality 60 stay sharp (their contrast or
+/// exposure may be what is wrong, not their focus), and blurred they are refused as blurred,
+/// with what to do, saved at quality 60 too.
 #[test]
 fn sharpness_follows_blur_not_contrast_or_light() {
     use doorstep_photo::assess::{Assessor, Profile};
@@ -145,11 +153,15 @@ fn sharpness_follows_blur_not_contrast_or_light() {
     let mut a = Assessor::new().unwrap();
     for name in ["fer_author-white", "whitehouse_4-white", "whitehouse_1-white", "astronaut-white"] {
         let good = image::open(set.join(format!("{name}.jpg"))).unwrap().to_rgb8();
-        let table: [(&str, image::RgbImage, bool); 4] = [
+        let blurred = image::imageops::blur(&good, 3.0);
+        let table: [(&str, image::RgbImage, bool); 6] = [
             ("as made", good.clone(), true),
+            ("saved at quality 60", saved_again(&good, 60), true),
             ("contrast ×0.6", tone(&good, &|c| 128.0 + (c - 128.0) * 0.6), true),
             ("light ×0.6", tone(&good, &|c| c * 0.6), true),
-            ("blurred σ 3", image::imageops::blur(&good, 3.0), false),
+            ("blurred σ 3", blurred.clone(), false),
+            // JPEG's block edges are not detail.
+            ("blurred σ 3, saved at quality 60", saved_again(&blurred, 60), false),
         ];
         for (what, img, sharp) in table {
             let r = a.assess(&img, &Profile::passport());
@@ -169,11 +181,6 @@ fn sharpness_follows_blur_not_contrast_or_light() {
 fn a_caps_verdict_holds_when_the_photo_is_saved_again_or_lit_a_little_differently() {
     use doorstep_photo::assess::{Assessor, Profile};
     let set = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/photos/set");
-    let jpeg = |img: &image::RgbImage, quality: u8| {
-        let mut bytes = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality).encode_image(img).unwrap();
-        image::load_from_memory(&bytes).unwrap().to_rgb8()
-    };
     let tone = |img: &image::RgbImage, k: f32| {
         let mut out = img.clone();
         out.pixels_mut().for_each(|p| p.0 = p.0.map(|c| (c as f32 * k).round().clamp(0.0, 255.0) as u8));
@@ -226,8 +233,8 @@ fn a_caps_verdict_holds_when_the_photo_is_saved_again_or_lit_a_little_differentl
     ] {
         let photo = image::open(set.join(format!("{name}.jpg"))).unwrap().to_rgb8();
         for (how, img) in [
-            ("saved at 95", jpeg(&photo, 95)),
-            ("saved at 70", jpeg(&photo, 70)),
+            ("saved at 95", saved_again(&photo, 95)),
+            ("saved at 70", saved_again(&photo, 70)),
             ("lit ×0.93", tone(&photo, 0.93)),
             ("lit ×1.05", tone(&photo, 1.05)),
             ("with noise", noisy(&photo)),
