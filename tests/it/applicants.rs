@@ -476,3 +476,47 @@ fn a_printed_photo_brought_along_is_recorded_as_supplied() {
     assert!(matches!(visit.state.photo(), Some(PhotoInput::Supplied(_))), "{:?}", visit.state.photo());
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// The officer goes back from the review and reads another person's card: the photo and the
+/// prints taken of the first are not carried into the second's application. The photo step
+/// has no photo to use until one is taken, and the fingerprints start again at the right thumb.
+#[test]
+fn another_applicant_read_after_going_back_has_their_own_photo_and_prints_taken() {
+    let tmp = tempfile_dir("another-applicant");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut app = crate::visit::unit(&vault, &tmp.join("receipts"), doorstep_core::Policy::builtin().unwrap());
+    let mut to_photo = crate::visit::demo_until("请与申请人核对");
+    to_photo.extend([
+        tap("申请人"),
+        wait("申请人是谁"),
+        device(&format!("card 测试乙 {}", id_aged(38, "001"))),
+        tap("读取身份证"),
+        wait("测试乙"),
+        tap("下一步"),
+        tap("普通护照 首次申请"),
+        tap("下一步"),
+        wait("证件照片"),
+    ]);
+    let outcome = crate::visit::drive(&mut app, to_photo);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    // The first applicant's photo is not offered.
+    let use_it = ScenarioStep { action: Action::Tap("采用此照片".into()), timeout: Duration::from_secs(2) };
+    match crate::visit::drive(&mut app, vec![use_it]) {
+        Err((1, why)) => assert!(why.contains("no button or field labelled \"采用此照片\""), "{why}"),
+        other => panic!("the first applicant's photo was offered: {other:?}"),
+    }
+    let outcome = crate::visit::drive(
+        &mut app,
+        vec![
+            tap("拍照"),
+            wait_long("采用此照片"),
+            tap("采用此照片"),
+            wait("指纹采集"),
+            // Not the first applicant's two thumbs, already "taken".
+            wait("下一枚：右手拇指"),
+        ],
+    );
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

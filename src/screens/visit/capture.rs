@@ -99,6 +99,10 @@ pub struct Work {
     /// The strokes on each signature pad.
     pub strokes: std::collections::BTreeMap<SignaturePad, Vec<Vec<Vec2>>>,
     pub(super) closing: super::closing::Closing,
+    /// Whose photo, prints and signature these are: the applicant identified when they were
+    /// taken. Another applicant identified (the officer went back and read another card) and
+    /// they are forgotten.
+    captured_for: Option<doorstep_core::applicant::Identity>,
     /// The live preview while the photo step waits for a photo.
     pub(super) live: Option<super::live::Live>,
     pub(super) live_image: Option<Handle<Image>>,
@@ -174,11 +178,41 @@ impl Work {
         self.strokes.get(&pad).map_or(&[], Vec::as_slice)
     }
 
+    /// Forgets the photo, prints and signature taken of another applicant than `who`: going
+    /// back to the applicant step and identifying someone else must not carry the first
+    /// person's into the second's application. Not yet identified (back at the applicant
+    /// step), nothing is forgotten: the same card read again keeps them.
+    fn follow_applicant(&mut self, who: Option<&doorstep_core::applicant::Identity>) {
+        let Some(who) = who else { return };
+        if self.captured_for.as_ref() == Some(who) {
+            return;
+        }
+        if self.captured_for.is_some() {
+            (self.shot, self.shot_image, self.photo_note) = (None, None, None);
+            (self.tries, self.finger_note) = (None, None);
+            self.templates.clear();
+            self.attempts.clear();
+            self.strokes.clear();
+            self.touch();
+        }
+        self.captured_for = Some(who.clone());
+    }
+
     /// Forgets the work of another visit.
     fn follow(&mut self, visit: &str) {
         if self.visit.as_deref() != Some(visit) {
             *self = Work { visit: Some(visit.to_string()), generation: self.generation + 1, ..default() };
         }
+    }
+}
+
+/// Keeps the step's work to this visit and its applicant (`Work::follow_applicant`).
+pub fn follow_applicant(flow: Res<VisitFlow>, mut work: ResMut<Work>) {
+    let Some(visit) = &flow.visit else { return };
+    let who = visit.state.identified().map(|w| &w.applicant.identity);
+    if work.visit.as_deref() != Some(visit.id.as_str()) || work.captured_for.as_ref() != who && who.is_some() {
+        work.follow(&visit.id);
+        work.follow_applicant(who);
     }
 }
 

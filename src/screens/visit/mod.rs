@@ -124,6 +124,7 @@ pub fn plugin(app: &mut App) {
             closing::act,
             closing::finish,
             receipt::draw_qr,
+            capture::follow_applicant,
             rebuild,
         )
             .chain()
@@ -220,6 +221,7 @@ fn rebuild(
     policy: Res<PolicyInUse>,
     mut shown: ResMut<Shown>,
     body: Query<Entity, With<VisitBody>>,
+    mut scrolled: Query<&mut ScrollPosition, With<VisitBody>>,
     foot: Query<Entity, With<VisitFoot>>,
     office: Option<Res<PickupOffice>>,
     drafts: Res<crate::visit_flow::Drafts>,
@@ -247,6 +249,14 @@ fn rebuild(
     }
     *last_choices = Some(form.choices);
     *last_generation = work.generation;
+    // A step opens at its top (the body is the same for every step, and kept where the last
+    // one was scrolled to), and a refusal, drawn at the top, is scrolled into view.
+    if (new_step || flow.is_changed() && flow.refusal.is_some())
+        && let Ok(mut at) = scrolled.single_mut()
+        && at.y != 0.0
+    {
+        at.y = 0.0;
+    }
     commands.entity(body).despawn_children();
     commands.entity(foot).despawn_children();
     let view = View { visit, form: &form, work: &work, policy: &policy.0, foot: Default::default() };
