@@ -253,15 +253,15 @@ fn print_report(report: &Report, json_out: bool) {
         if !report.notes.is_empty() {
             map.insert("notes".into(), json!(report.notes));
         }
-        println!("{}", Value::Object(map));
+        out!("{}", Value::Object(map));
         return;
     }
     match &report.invalid {
         Some((_, reason)) => {
-            println!("invalid 无效: {}", reason.render(Lang::Zh));
-            println!("  {}", reason.render(Lang::En));
+            out!("invalid 无效: {}", reason.render(Lang::Zh));
+            out!("  {}", reason.render(Lang::En));
         }
-        None => println!("valid 有效"),
+        None => out!("valid 有效"),
     }
     let width = report.fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in &report.fields {
@@ -271,10 +271,10 @@ fn print_report(report: &Report, json_out: bool) {
             Value::Array(items) if items.is_empty() => continue,
             other => other.to_string(),
         };
-        println!("  {k:<width$}  {shown}");
+        out!("  {k:<width$}  {shown}");
     }
     for note in &report.notes {
-        println!("  note: {note}");
+        out!("  note: {note}");
     }
 }
 

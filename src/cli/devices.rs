@@ -110,25 +110,25 @@ pub fn run(command: DevicesCommand) -> anyhow::Result<ExitCode> {
             "replay_camera": replay_ok.then(|| replay_dir.display().to_string()),
             "ports": probed.iter().map(|(p, text, v)| json!({"path": p, "found": v, "summary": text})).collect::<Vec<_>>(),
         });
-        println!("{v}");
+        out!("{v}");
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Cameras:");
+    out!("Cameras:");
     if cameras.is_empty() {
-        println!("  (no camera found)");
+        out!("  (no camera found)");
     }
     for c in &cameras {
-        println!("  {} — {}", c.name, c.description);
+        out!("  {} — {}", c.name, c.description);
     }
     if replay_ok {
-        println!("  replay — {} (demo mode)", replay_dir.display());
+        out!("  replay — {} (demo mode)", replay_dir.display());
     }
-    println!("Serial ports:");
+    out!("Serial ports:");
     if probed.is_empty() {
-        println!("  (none found; give a pseudo-terminal with --port PATH)");
+        out!("  (none found; give a pseudo-terminal with --port PATH)");
     }
     for (p, text, _) in &probed {
-        println!("  {p}: {text}");
+        out!("  {p}: {text}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -26,9 +26,9 @@ pub fn run(args: FeeArgs, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode>
     let date = super::today(args.date);
     let fail = |reason: String| {
         if args.json {
-            println!("{}", json!({"valid": false, "reason": reason}));
+            out!("{}", json!({"valid": false, "reason": reason}));
         } else {
-            println!("invalid 无效: {reason}");
+            out!("invalid 无效: {reason}");
         }
         Ok(ExitCode::FAILURE)
     };
@@ -67,10 +67,10 @@ pub fn run(args: FeeArgs, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode>
         value["valid"] = json!(true);
         value["date"] = json!(format_date(date));
         value["conditions"] = json!(conditions);
-        println!("{value}");
+        out!("{value}");
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    out!(
         "收费 Fees — schedule {} (in effect from {}), visit date {}",
         quote.schedule_id,
         format_date(quote.effective_from),
@@ -82,14 +82,14 @@ pub fn run(args: FeeArgs, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode>
             Confidence::Partial => "  (partly confirmed)",
             Confidence::Unconfirmed => "  (UNCONFIRMED amount)",
         };
-        println!("  {:>8}  {}  / {}{mark}", line.amount.to_string(), line.description_zh, line.description_en);
+        out!("  {:>8}  {}  / {}{mark}", line.amount.to_string(), line.description_zh, line.description_en);
     }
-    println!("  {:>8}  合计 total (CNY)", quote.total.to_string());
+    out!("  {:>8}  合计 total (CNY)", quote.total.to_string());
     for c in &conditions {
-        println!("  requires: {c}");
+        out!("  requires: {c}");
     }
     if quote.has_uncertain_amounts() {
-        println!("  note: some amounts rest on sources that are not confirmed; check the bureau's current notice");
+        out!("  note: some amounts rest on sources that are not confirmed; check the bureau's current notice");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,17 @@
 //!
 //! Exit codes: 0 valid / done, 1 invalid (or the command failed), 2 usage error.
 
+/// Prints a line to standard output. A reader that went away (`doorstep photo check … | head
+/// -1`) ends the command quietly, as it does any Unix tool, instead of a panic.
+macro_rules! out {
+    () => {
+        $crate::cli::print_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::print_line(format_args!($($arg)*))
+    };
+}
+
 pub(crate) mod check;
 pub mod devices;
 mod fee;
@@ -16,6 +27,20 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::settings::UiArgs;
+
+/// One line to standard output (`out!`): on a closed pipe the process ends with the status a
+/// shell gives a command stopped by SIGPIPE (141), nothing more printed.
+pub(crate) fn print_line(line: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("doorstep: cannot write to standard output: {e}");
+        std::process::exit(1);
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "doorstep", version, about = "Portable exit-entry service unit (上门办证终端)")]

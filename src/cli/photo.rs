@@ -105,8 +105,18 @@ fn exit_code(v: Verdict) -> ExitCode {
 /// Prints what the officer must look at, in both languages.
 fn print_looks(a: &Assessment) {
     for (_, key) in a.looks() {
-        println!("  look: {} / {}", Message::new(key).render(Lang::Zh), Message::new(key).render(Lang::En));
+        out!("  look: {} / {}", Message::new(key).render(Lang::Zh), Message::new(key).render(Lang::En));
     }
+}
+
+/// A photo file, read whole: a JPEG cut short in its image data (a copy or a download that
+/// stopped) is refused, not decoded with its missing part filled in grey.
+fn read_photo(path: &std::path::Path) -> anyhow::Result<image::RgbImage> {
+    let bytes = std::fs::read(path)?;
+    if bytes.starts_with(&[0xFF, 0xD8]) && !doorstep_photo::encode::jpeg_whole(&bytes) {
+        anyhow::bail!("the JPEG file is cut short (no end-of-image marker after its image data): copy it again");
+    }
+    Ok(image::load_from_memory(&bytes)?.to_rgb8())
 }
 
 pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
@@ -122,17 +132,14 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
             let mut worst = Verdict::Pass;
             for file in files {
                 let name = file.display().to_string();
-                let img = match image::open(&file) {
-                    Ok(i) => i.to_rgb8(),
+                let img = match read_photo(&file) {
+                    Ok(i) => i,
                     Err(e) => {
                         worst = Verdict::Fail;
                         if json {
-                            println!(
-                                "{}",
-                                json!({"file": name, "error": e.to_string(), "pass": false, "verdict": "fail"})
-                            );
+                            out!("{}", json!({"file": name, "error": e.to_string(), "pass": false, "verdict": "fail"}));
                         } else {
-                            println!("{name}: cannot read the image: {e}");
+                            out!("{name}: cannot read the image: {e}");
                         }
                         continue;
                     }
@@ -140,7 +147,7 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                 let a = assessor.assess(&img, &profile);
                 worst = worst.max(a.verdict());
                 if json {
-                    println!("{}", as_json(&name, &a));
+                    out!("{}", as_json(&name, &a));
                     continue;
                 }
                 let overall = match a.verdict() {
@@ -148,7 +155,7 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                     Verdict::Look => "LOOK 须目视核对",
                     Verdict::Fail => "FAIL 不合格",
                 };
-                println!("{name}: {} face(s), {overall}", a.face_count);
+                out!("{name}: {} face(s), {overall}", a.face_count);
                 for c in &a.checks {
                     let verdict = match c.pass {
                         Some(true) if c.exempt => "exempt",
@@ -158,7 +165,7 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                         None => "n/a",
                     };
                     let value = c.value.map_or("—".to_string(), |v| format!("{v:.3}"));
-                    println!(
+                    out!(
                         "  {:<14} {:>9}  {:<6} {:<48} {}",
                         c.name,
                         value,
@@ -176,11 +183,11 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                 Some(m) => profile.for_age_months(m),
                 None => profile,
             };
-            let img = image::open(&input).with_context(|| format!("cannot read {}", input.display()))?.to_rgb8();
+            let img = read_photo(&input).with_context(|| format!("cannot read {}", input.display()))?;
             match assessor.crop(&img, &profile) {
                 Ok((jpeg, a)) if a.verdict() != Verdict::Fail => {
                     std::fs::write(&output, &jpeg).with_context(|| format!("cannot write {}", output.display()))?;
-                    println!(
+                    out!(
                         "wrote {} ({} bytes, {}×{})",
                         output.display(),
                         jpeg.len(),
@@ -191,9 +198,9 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                     Ok(exit_code(a.verdict()))
                 }
                 Ok((_, a)) => {
-                    println!("not written: the cropped photo fails:");
+                    out!("not written: the cropped photo fails:");
                     for c in a.refusals() {
-                        println!("  {}: {} / {}", c.name, advice(c, Lang::Zh), advice(c, Lang::En));
+                        out!("  {}: {} / {}", c.name, advice(c, Lang::Zh), advice(c, Lang::En));
                     }
                     Ok(ExitCode::FAILURE)
                 }
@@ -201,7 +208,7 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                     let (key, args) = e.message();
                     let text =
                         |lang| args.iter().fold(Message::new(key), |m, (n, v)| m.with(n, v.clone())).render(lang);
-                    println!("not written: {} / {}", text(Lang::Zh), text(Lang::En));
+                    out!("not written: {} / {}", text(Lang::Zh), text(Lang::En));
                     Ok(ExitCode::FAILURE)
                 }
             }

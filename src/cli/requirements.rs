@@ -95,10 +95,10 @@ pub fn run(args: RequirementsArgs, policy_dir: Option<&Path>) -> anyhow::Result<
     let today = super::today(args.date);
     let fail = |code: &str, zh: String, en: String, warnings: Vec<String>| {
         if args.json {
-            println!("{}", json!({"valid": false, "error": code, "reason": en, "reason_zh": zh, "warnings": warnings}));
+            out!("{}", json!({"valid": false, "error": code, "reason": en, "reason_zh": zh, "warnings": warnings}));
         } else {
-            println!("not possible 不能办理: {zh}");
-            println!("  {en}");
+            out!("not possible 不能办理: {zh}");
+            out!("  {en}");
         }
         Ok(ExitCode::FAILURE)
     };
@@ -143,7 +143,7 @@ pub fn run(args: RequirementsArgs, policy_dir: Option<&Path>) -> anyhow::Result<
         }
     };
     if args.json {
-        println!("{}", to_json(&r, today));
+        out!("{}", to_json(&r, today));
     } else {
         print_text(&r, today);
     }
@@ -195,16 +195,16 @@ fn print_text(r: &Requirements, today: time::Date) {
     fn word<T: serde::Serialize>(v: &T) -> String {
         value(v).as_str().unwrap_or_default().to_string()
     }
-    println!("办理要求 Requirements on {} — age {}", format_date(today), r.rules.age);
-    println!("  fingerprints 指纹      {}", word(&r.rules.fingerprints));
-    println!("  signature 签名         {}", word(&r.rules.signature));
-    println!("  photo 照片             {}", word(&r.rules.photo));
-    println!("  guardian 监护人        {}", if r.rules.guardian_required { "required" } else { "not required" });
+    out!("办理要求 Requirements on {} — age {}", format_date(today), r.rules.age);
+    out!("  fingerprints 指纹      {}", word(&r.rules.fingerprints));
+    out!("  signature 签名         {}", word(&r.rules.signature));
+    out!("  photo 照片             {}", word(&r.rules.photo));
+    out!("  guardian 监护人        {}", if r.rules.guardian_required { "required" } else { "not required" });
     if r.rules.guardian_may_apply_for_child {
-        println!("  the guardian may apply for the child 监护人可代为申请");
+        out!("  the guardian may apply for the child 监护人可代为申请");
     }
     for (e, line) in r.expected.iter().zip(&r.quote.lines) {
-        println!(
+        out!(
             "  {:>8}  {}  expected {} ({} working days)",
             line.amount.to_string(),
             line.description_zh,
@@ -212,14 +212,14 @@ fn print_text(r: &Requirements, today: time::Date) {
             e.working_days
         );
     }
-    println!("  {:>8}  合计 total (CNY)", r.quote.total.to_string());
+    out!("  {:>8}  合计 total (CNY)", r.quote.total.to_string());
     if let (Some(normal), Some(urgent)) = (r.expected_issue_date(), r.urgent_issue_date()) {
-        println!("  expected issue date 预计出证  {} (urgent 加急: {})", format_date(normal), format_date(urgent));
+        out!("  expected issue date 预计出证  {} (urgent 加急: {})", format_date(normal), format_date(urgent));
     }
     if !r.priority.is_empty() {
-        println!("  priority 优先  {}", r.priority.join(", "));
+        out!("  priority 优先  {}", r.priority.join(", "));
     }
     for w in &r.warnings {
-        println!("  note: {} / {}", w.render(Lang::Zh), w.render(Lang::En));
+        out!("  note: {} / {}", w.render(Lang::Zh), w.render(Lang::En));
     }
 }

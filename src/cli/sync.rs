@@ -72,22 +72,25 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
     match doorstep_sync::escrow::release_batch(&mut vault, &mut hub, &returns, &args.held, &now_unix, &mut |_, _, _| {})
     {
         Ok(r) => {
-            println!(
+            out!(
                 "batch {} released: {} approved, {} returned; every application of it is at the hub \
                  (the hub's signed receipt for all {} is verified and kept in the vault)",
-                r.accepted.batch_id, r.accepted.approved, r.accepted.returned, r.receipt.applications
+                r.accepted.batch_id,
+                r.accepted.approved,
+                r.accepted.returned,
+                r.receipt.applications
             );
             for (id, numbers, reason) in &r.decisions {
                 match reason {
-                    None => println!("  approved  {id}  {}", numbers.join(", ")),
-                    Some(why) => println!("  returned  {id}  {}  ({why})", numbers.join(", ")),
+                    None => out!("  approved  {id}  {}", numbers.join(", ")),
+                    Some(why) => out!("  returned  {id}  {}  ({why})", numbers.join(", ")),
                 }
             }
             for id in &r.held {
-                println!("  held      {id}  (still on this unit, sealed, for the next batch)");
+                out!("  held      {id}  (still on this unit, sealed, for the next batch)");
             }
             for (id, e) in &r.escrow.unreadable {
-                println!(
+                out!(
                     "  damaged   {id}  (its file on this unit does not read: {e}; not in the batch, kept; \
                      do not wipe the unit, run doorstep vault verify and tell the administrator)"
                 );
@@ -170,8 +173,8 @@ pub fn provision(args: ProvisionArgs, vault: Option<PathBuf>, config: &Config) -
     vault.store_secret(TLS_KEY, bundle.key_pem.as_bytes(), now_unix())?;
     crate::files::write_private(&dir, &dir.join(BUNDLE_FILE), bundle.without_key().to_toml().as_bytes())?;
     vault.bind_hub(&bundle.anchor_digest(), now_unix())?;
-    println!("provisioned {device} for hub {} at {}", bundle.hub_id, bundle.hub_url);
-    println!(
+    out!("provisioned {device} for hub {} at {}", bundle.hub_id, bundle.hub_url);
+    out!(
         "bundle kept in {} without its TLS key, which is sealed in the vault; delete {} now",
         dir.join(BUNDLE_FILE).display(),
         args.bundle.display()
@@ -223,10 +226,10 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
         for (id, visit, status) in doorstep_sync::escrow::statuses(&mut vault, &mut hub)? {
             match status {
                 doorstep_sync::wire::Status::Returned { reason, .. } => {
-                    println!("revisit: {id} (visit {visit}) was returned by the supervisor: {reason}")
+                    out!("revisit: {id} (visit {visit}) was returned by the supervisor: {reason}")
                 }
                 doorstep_sync::wire::Status::Rejected { reason } => {
-                    println!("revisit: {id} (visit {visit}) was rejected by the back office: {reason}")
+                    out!("revisit: {id} (visit {visit}) was rejected by the back office: {reason}")
                 }
                 _ => {}
             }
@@ -242,7 +245,7 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
                         .iter()
                         .filter(|a| a.status == doorstep_core::appointment::AppointmentStatus::Booked)
                         .count();
-                    println!("appointments: {} kept on this unit, {booked} booked", list.len());
+                    out!("appointments: {} kept on this unit, {booked} booked", list.len());
                 }
             }
             Err(e) => eprintln!("appointments not synced: {e}"),
@@ -253,12 +256,12 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
                 for (id, e) in &r.refused {
                     eprintln!("feedback {id}: the hub refused it ({e}); it stays sealed on this unit");
                 }
-                println!("feedback: {} sent, {} with news from the bureau", r.sent.len(), r.heard.len());
+                out!("feedback: {} sent, {} with news from the bureau", r.sent.len(), r.heard.len());
             }
             Err(e) => eprintln!("feedback not synced: {e}"),
         }
     }
-    println!("uploaded and erased {uploaded}, erased after an earlier receipt {erased}, not uploaded {}", failed.len());
+    out!("uploaded and erased {uploaded}, erased after an earlier receipt {erased}, not uploaded {}", failed.len());
     for f in &failed {
         eprintln!("  {f}");
     }

@@ -233,7 +233,7 @@ fn init(dir: &Path, args: InitArgs, config: &Config) -> anyhow::Result<ExitCode>
             now_unix: now_unix(),
         },
     )?;
-    println!("vault created in {} for {user} on device {device_id}", dir.display());
+    out!("vault created in {} for {user} on device {device_id}", dir.display());
     hub_line(role, &user, &hex::encode(key.to_bytes()));
     Ok(ExitCode::SUCCESS)
 }
@@ -286,7 +286,7 @@ fn add_user(dir: &Path, args: AddUserArgs, config: &Config) -> anyhow::Result<Ex
     drop(vault);
     let added =
         Vault::unlock(dir, &args.new_user, &pin, now_unix(), VaultConfig { reserve_bytes: config.reserve_bytes() })?;
-    println!("{} enrolled as {:?}", args.new_user, role);
+    out!("{} enrolled as {:?}", args.new_user, role);
     let key = hex::encode(added.user_public_key().to_bytes());
     hub_line(role, &args.new_user, &key);
     Ok(ExitCode::SUCCESS)
@@ -295,10 +295,10 @@ fn add_user(dir: &Path, args: AddUserArgs, config: &Config) -> anyhow::Result<Ex
 /// The user's public key and the line that enrols it at the hub, which takes nothing the
 /// user seals or signs until then (SECURITY R24); an officer's key is enrolled as theirs.
 fn hub_line(role: Role, user: &str, key: &str) {
-    println!("public key: {key}");
+    out!("public key: {key}");
     match role {
-        Role::Supervisor => println!("at the hub: doorstep-hub add-supervisor {key}"),
-        Role::Officer => println!("at the hub: doorstep-hub add-officer {key} --id {user}"),
+        Role::Supervisor => out!("at the hub: doorstep-hub add-supervisor {key}"),
+        Role::Officer => out!("at the hub: doorstep-hub add-officer {key} --id {user}"),
     }
 }
 
@@ -316,24 +316,24 @@ fn status(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCod
         let mut v = serde_json::to_value(&s)?;
         v["vault"] = serde_json::json!(dir.display().to_string());
         v["user_key"] = serde_json::json!(key);
-        println!("{v}");
+        out!("{v}");
         return Ok(ExitCode::SUCCESS);
     }
-    println!("vault {} (device {})", dir.display(), s.device_id);
-    println!("  drafts (visits in progress): {}", s.drafts);
+    out!("vault {} (device {})", dir.display(), s.device_id);
+    out!("  drafts (visits in progress): {}", s.drafts);
     let states = ["sealed", "uploading", "acknowledged", "erased"];
     let counts: Vec<String> =
         states.iter().map(|k| format!("{k} {}", s.by_state.get(*k).copied().unwrap_or(0))).collect();
-    println!("  applications: {}", counts.join(", "));
-    println!("  envelopes on disk: {}, index: {}", megabytes(s.envelope_bytes), megabytes(s.index_bytes));
+    out!("  applications: {}", counts.join(", "));
+    out!("  envelopes on disk: {}, index: {}", megabytes(s.envelope_bytes), megabytes(s.index_bytes));
     let low = if s.free_bytes < s.reserve_bytes { "  LOW: capture is refused" } else { "" };
-    println!("  free: {} (reserve {}){low}", megabytes(s.free_bytes), megabytes(s.reserve_bytes));
-    println!("  audit entries: {}", s.audit_entries);
-    println!("  users: {}", s.users.join(", "));
-    println!("  key for the hub: {key}");
-    println!("  key store: {}", s.key_store);
+    out!("  free: {} (reserve {}){low}", megabytes(s.free_bytes), megabytes(s.reserve_bytes));
+    out!("  audit entries: {}", s.audit_entries);
+    out!("  users: {}", s.users.join(", "));
+    out!("  key for the hub: {key}");
+    out!("  key store: {}", s.key_store);
     for a in &s.set_aside {
-        println!("  kept aside as damaged ({:?}): {}", a.kind, a.name);
+        out!("  kept aside as damaged ({:?}): {}", a.kind, a.name);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -347,11 +347,11 @@ fn hand_over(dir: &Path, args: HandOverArgs, config: &Config) -> anyhow::Result<
     };
     if args.open.json {
         let v = serde_json::json!({ "dry_run": args.dry_run, "folder": folder, "files": handed });
-        println!("{v}");
+        out!("{v}");
         return Ok(ExitCode::SUCCESS);
     }
     if handed.is_empty() {
-        println!("no file is kept aside as damaged: nothing to hand over");
+        out!("no file is kept aside as damaged: nothing to hand over");
         return Ok(ExitCode::SUCCESS);
     }
     let (verb, place) = match &folder {
@@ -370,12 +370,12 @@ fn hand_over(dir: &Path, args: HandOverArgs, config: &Config) -> anyhow::Result<
             }
             None => String::new(),
         };
-        println!("{verb} ({:?}): {}{written_off}", h.file.kind, place.join(&h.file.name).display());
+        out!("{verb} ({:?}): {}{written_off}", h.file.kind, place.join(&h.file.name).display());
     }
     if args.dry_run {
-        println!("nothing was changed: run again without --dry-run to hand them over");
+        out!("nothing was changed: run again without --dry-run to hand them over");
     } else {
-        println!(
+        out!(
             "the copies are as the unit kept them (sealed under its data key; an application's envelope sealed to \
              the bureau): give {} to the bureau",
             place.display()
@@ -391,16 +391,18 @@ fn verify(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCod
     if args.json {
         let mut v = serde_json::to_value(&report)?;
         v["ok"] = serde_json::json!(ok);
-        println!("{v}");
+        out!("{v}");
     } else if ok {
-        println!(
+        out!(
             "ok: {} draft value(s), {} envelope(s) and {} audit entries verified",
-            report.drafts_checked, report.envelopes_checked, report.audit_entries
+            report.drafts_checked,
+            report.envelopes_checked,
+            report.audit_entries
         );
     } else {
-        println!("PROBLEMS in {}:", dir.display());
+        out!("PROBLEMS in {}:", dir.display());
         for p in &report.problems {
-            println!("  - {p}");
+            out!("  - {p}");
         }
     }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -527,3 +527,47 @@ fn photo_check_asks_a_person_to_look_at_a_dark_cap() {
     assert!(dir.join("photo.jpg").is_file());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A reader that stops early (`| head -1`) ends the command quietly with SIGPIPE's status, as
+/// for any Unix tool; it does not panic.
+#[test]
+fn a_closed_pipe_ends_the_command_without_a_panic() {
+    use std::io::BufRead;
+    let photos = crate::root().join("tests/data/photos/set");
+    let mut files: Vec<_> = std::fs::read_dir(&photos).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .args(["photo", "check"])
+        .args(&files)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.contains("face(s)"), "{first}");
+    // The reader is gone: the next line written meets a closed pipe.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}
+
+/// A JPEG cut short (a copy that stopped) is refused as such, not checked with its missing part
+/// filled in grey; the whole file is checked as ever.
+#[test]
+fn a_photo_file_cut_short_is_refused_as_such() {
+    let whole = crate::root().join("tests/data/photos/set/fer_author-white.jpg");
+    let bytes = std::fs::read(&whole).unwrap();
+    let dir = std::env::temp_dir().join(format!("doorstep-cut-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cut = dir.join("cut.jpg");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let (code, v) = json(&["photo", "check", "--json", cut.to_str().unwrap()]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["verdict"], "fail");
+    assert!(v["error"].as_str().unwrap().contains("cut short"), "{v}");
+    let (code, v) = json(&["photo", "check", "--json", whole.to_str().unwrap()]);
+    assert_eq!((code, &v["verdict"]), (0, &serde_json::json!("pass")), "{v}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

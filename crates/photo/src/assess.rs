@@ -24,7 +24,7 @@ pub const LIVE_DETECT_WIDTH: u32 = 320;
 pub const LIVE_WIDTH: u32 = 400;
 
 /// The checks an assessment reports, by name, in its order.
-pub const CHECKS: [&str; 19] = [
+pub const CHECKS: [&str; 20] = [
     "single_face",
     "resolution",
     "face_width",
@@ -41,6 +41,7 @@ pub const CHECKS: [&str; 19] = [
     "head_covering",
     "background",
     "colour_cast",
+    "colour",
     "exposure",
     "sharpness",
     "face_lighting",
@@ -367,6 +368,7 @@ fn judge(
     out.extend([
         checks::background(backdrop.as_ref(), profile, why_backdrop),
         checks::colour_cast(backdrop.as_ref(), profile, why_backdrop),
+        checks::colour(img, lm, profile, why),
         checks::exposure(img, lm, profile, why),
         checks::sharpness(img, lm, profile, why),
         checks::face_lighting(img, lm, profile, why),

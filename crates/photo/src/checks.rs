@@ -324,6 +324,41 @@ pub fn colour_cast(b: Option<&Backdrop>, p: &Profile, why: &'static str) -> Chec
     CheckResult::judged("colour_cast", cast, threshold, cast <= max, "photo.colour-cast")
 }
 
+/// A colour photo (DOMAIN.md §1.1: 24-bit true colour): the face's skin has a colour. The
+/// median saturation ((max − min) / max of the channels) of the forehead and cheeks, on the
+/// pixels light enough and not burnt out toward white to show it; a black-and-white photo, or one printed so
+/// and photographed again, has none. With too few such pixels (a face burnt white, or black)
+/// the exposure is what is wrong, and this check passes with no value rather than name a
+/// second cause.
+pub fn colour(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &'static str) -> CheckResult {
+    let min = p.min("colour");
+    let threshold = Threshold::new("photo.threshold.colour", &[("min", min)]);
+    let Some(lm) = lm else {
+        return CheckResult::cannot("colour", threshold, why);
+    };
+    let side = lm.face_width() * 0.14;
+    let mut sat: Vec<f32> = [index::FOREHEAD_MID, index::CHEEK_PATCH_RIGHT, index::CHEEK_PATCH_LEFT]
+        .into_iter()
+        .flat_map(|i| {
+            let c = lm.p(i);
+            pixels(img, square(c.x, c.y, side), 1).map(|(_, _, p)| p.0.map(f32::from)).collect::<Vec<_>>()
+        })
+        .filter_map(|[r, g, b]| {
+            let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
+            // Not dark, and not burnt out toward white (even when dimmed after).
+            (mx >= 40.0 && mx <= 245.0 && mn <= 220.0).then(|| (mx - mn) / mx)
+        })
+        .collect();
+    if sat.len() < 50 {
+        let mut r = CheckResult::judged("colour", 0.0, threshold, true, "");
+        r.value = None;
+        return r;
+    }
+    sat.sort_by(f32::total_cmp);
+    let median = sat[sat.len() / 2];
+    CheckResult::judged("colour", median, threshold, median >= min, "photo.colour")
+}
+
 /// Exposure on the face's skin; the first of its measures that fails is reported with its own
 /// value (the skin's mean when all pass).
 pub fn exposure(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &'static str) -> CheckResult {

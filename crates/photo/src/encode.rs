@@ -159,6 +159,20 @@ pub fn jpeg_facts(bytes: &[u8]) -> Result<JpegFacts, JpegError> {
     Err(JpegError::NoFrame)
 }
 
+/// Whether a JPEG file is whole: after its last start-of-scan marker (`FF DA`, the main image's
+/// data) comes an end-of-image marker (`FF D9`). Image data cannot hold `FF D9` (a data byte
+/// `FF` is followed by `00`, and restart markers are `FF D0`–`FF D7`), so a file cut short in
+/// its data (a copy or a download that stopped) has none; the decoder would fill the rest with
+/// grey and say nothing. A thumbnail's own end marker comes before the main image's scan, so it
+/// does not count. Not a JPEG at all: `false`.
+pub fn jpeg_whole(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return false;
+    }
+    let Some(scan) = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]) else { return false };
+    bytes[scan..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +227,27 @@ mod tests {
         assert_eq!(jpeg_facts(&[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0xFF]), Err(JpegError::SegmentPastEnd));
         assert_eq!(jpeg_facts(&[0xFF, 0xD8, 0x00, 0xE0, 0x00, 0x02]), Err(JpegError::NoMarker(2)));
         assert_eq!(jpeg_facts(&[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02]), Err(JpegError::NoFrame));
+    }
+
+    /// A file cut anywhere in its image data is not whole; a whole one is, with bytes after
+    /// its end (some cameras append them) or a thumbnail's end marker before its scan.
+    #[test]
+    fn a_jpeg_cut_short_is_told() {
+        let img = RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 90]));
+        let mut whole = Vec::new();
+        JpegEncoder::new_with_quality(&mut whole, 90).encode_image(&img).unwrap();
+        assert!(jpeg_whole(&whole));
+        let scan = whole.windows(2).rposition(|w| w == [0xFF, 0xDA]).unwrap();
+        for cut in [scan + 2, scan + 40, whole.len() - 2, whole.len() - 1] {
+            assert!(!jpeg_whole(&whole[..cut]), "cut at {cut} of {}", whole.len());
+        }
+        let mut trailer = whole.clone();
+        trailer.extend_from_slice(b"camera trailer");
+        assert!(jpeg_whole(&trailer));
+        // A thumbnail (an end marker early, in an APP1 segment) in a file cut short after it.
+        let mut thumb = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x06, 0xFF, 0xD9, 0x00, 0x00];
+        thumb.extend_from_slice(&whole[2..whole.len() - 200]);
+        assert!(!jpeg_whole(&thumb));
+        assert!(!jpeg_whole(b"\x89PNG not a jpeg"));
     }
 }

@@ -3,7 +3,7 @@
 //! [`face`] finds the face (SeetaFace); [`mesh`] finds its 468 landmarks (MediaPipe's face
 //! mesh, run through `tract`). [`assess`] judges a photo against a document
 //! [`profile::Profile`], whose every threshold and its source come from the policy data
-//! (`assets/policy/photo.toml`): nineteen checks, each with its measured value, its threshold
+//! (`assets/policy/photo.toml`): twenty checks, each with its measured value, its threshold
 //! and what to do (or, when it cannot judge, why; or, on a pass, what the officer should look
 //! at) as keys into the locale files; on a full
 //! frame (the final path) or on a preview (the live path); and crops a frame to the standard.

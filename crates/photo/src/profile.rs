@@ -58,7 +58,7 @@ struct ProfileOverride {
 }
 
 /// Every table of the policy and the numbers each must give, by the check that reads them.
-pub const MEASURES: [(&str, &[&str]); 20] = [
+pub const MEASURES: [(&str, &[&str]); 21] = [
     ("resolution", &["min_width", "max_width", "min_height", "max_height", "max_aspect_error"]),
     ("face_width", &["min", "max"]),
     ("eye_distance", &["min", "max"]),
@@ -75,6 +75,7 @@ pub const MEASURES: [(&str, &[&str]); 20] = [
     ("head_covering", &["min_coverage", "max_edge_height", "max_edge_spread", "min_round", "max_round_offset"]),
     ("background", &["min_grey", "max_std", "max_shadow", "max_shadow_width", "max_blue_distance"]),
     ("colour_cast", &["max"]),
+    ("colour", &["min"]),
     (
         "exposure",
         &["min", "max", "min_range", "max_blown", "blown_level", "min_highlight", "no_face_dark", "no_face_burnt"],

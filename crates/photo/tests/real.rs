@@ -172,6 +172,36 @@ fn sharpness_follows_blur_not_contrast_or_light() {
     }
 }
 
+/// A black-and-white photo is refused as such (DOMAIN.md §1.1: colour), whether the file is
+/// greyscale or grey in RGB, and it is the one refusal: every other check of the compliant
+/// portraits on white or grey still passes. A face burnt out to white is refused for its exposure, not as
+/// black-and-white.
+#[test]
+fn a_black_and_white_photo_is_refused_for_that_alone() {
+    use doorstep_photo::assess::{Assessor, Profile};
+    let set = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/photos/set");
+    let mut a = Assessor::new().unwrap();
+    for name in ["fer_author-white", "whitehouse_4-white", "fer_author-grey", "whitehouse_4-grey"] {
+        let photo = image::open(set.join(format!("{name}.jpg"))).unwrap();
+        let colour = a.assess(&photo.to_rgb8(), &Profile::passport());
+        assert_eq!(colour.check("colour").unwrap().pass, Some(true), "{name}");
+        assert!(colour.pass(), "{name}: {:?}", colour.refusals().collect::<Vec<_>>());
+        for (how, grey) in [
+            ("a greyscale file", image::DynamicImage::ImageLuma8(photo.to_luma8()).to_rgb8()),
+            ("grey in RGB, saved again", saved_again(&image::DynamicImage::ImageLuma8(photo.to_luma8()).to_rgb8(), 90)),
+        ] {
+            let r = a.assess(&grey, &Profile::passport());
+            let refused: Vec<_> = r.refusals().map(|c| (c.name, c.advice)).collect();
+            assert_eq!(refused, [("colour", Some("photo.colour"))], "{name}, {how}");
+        }
+    }
+    let burnt = image::open(set.join("fer_author-bright.jpg")).unwrap().to_rgb8();
+    let r = a.assess(&burnt, &Profile::passport());
+    let c = r.check("colour").unwrap();
+    assert_eq!((c.pass, c.value), (Some(true), None), "burnt out: {c:?}");
+    assert_eq!(r.check("exposure").unwrap().pass, Some(false));
+}
+
 /// A cap's verdict does not turn on how the photo was saved or a little light or sensor noise:
 /// each capped photo of the labelled set, saved again as JPEG (quality 95 and 70), lit ×0.93 and
 /// ×1.05, with noise (σ about 3), and turned 1.5° either way, is still refused (a coloured cap)
