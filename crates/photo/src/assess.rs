@@ -47,6 +47,10 @@ pub const CHECKS: [&str; 20] = [
     "face_lighting",
 ];
 
+/// The checks of where the face sits in the picture: a camera frame fails them until it is
+/// cropped; a photo already framed to the standard passes them.
+pub const FRAMING: [&str; 6] = ["resolution", "face_width", "eye_distance", "head_in_frame", "eye_line", "centred"];
+
 /// What an assessment comes to, from best to worst (of several photos, the worst is the
 /// greatest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -256,7 +260,8 @@ impl Assessor {
     }
 
     /// Crops a camera frame to the profile's output (eyes at the target distance and line,
-    /// centred), encodes it, and assesses the result; an error says what to change.
+    /// centred), encodes it, and assesses the result; an error says what to change. A photo
+    /// already framed to the standard, with no margin round it to crop from, is kept as framed.
     pub fn crop(&mut self, frame: &RgbImage, profile: &Profile) -> Result<(Vec<u8>, Assessment), CropError> {
         let faces = if frame.width() == 0 || frame.height() == 0 { Vec::new() } else { self.detect(frame) };
         if faces.len() != 1 {
@@ -277,10 +282,17 @@ impl Assessor {
         let (cw, ch) = (w / scale, h / scale);
         let mid = ((l.0 + r.0) / 2.0, (l.1 + r.1) / 2.0);
         let (x0, y0) = (mid.0 - cw / 2.0, mid.1 - profile.value("crop", "eye_line") * ch);
-        if x0 < 0.0 || y0 < 0.0 || x0 + cw > frame.width() as f32 || y0 + ch > frame.height() as f32 {
-            return Err(CropError::NoMargin);
-        }
-        let crop = image::imageops::crop_imm(frame, x0 as u32, y0 as u32, cw as u32, ch as u32).to_image();
+        let crop = if x0 < 0.0 || y0 < 0.0 || x0 + cw > frame.width() as f32 || y0 + ch > frame.height() as f32 {
+            // A photo already framed to the standard has no margin to crop the target framing
+            // from: kept as it is framed (the size rule makes it 3:4), encoded to the file rules.
+            let own = self.assess(frame, profile);
+            if !FRAMING.iter().all(|name| own.check(name).is_some_and(|c| c.pass == Some(true))) {
+                return Err(CropError::NoMargin);
+            }
+            frame.clone()
+        } else {
+            image::imageops::crop_imm(frame, x0 as u32, y0 as u32, cw as u32, ch as u32).to_image()
+        };
         let jpeg = encode::encode(&crop, &profile.output)?;
         let out = image::load_from_memory(&jpeg).map_err(|e| CropError::Fails(e.to_string()))?.to_rgb8();
         let assessment = self.assess(&out, profile);

@@ -202,6 +202,29 @@ fn a_black_and_white_photo_is_refused_for_that_alone() {
     assert_eq!(r.check("exposure").unwrap().pass, Some(false));
 }
 
+/// A photo already framed to the standard is written as it is framed (as `photo crop` does with
+/// a photo `photo check` passes): there is no margin round it to crop the target framing
+/// from. One framed wrong (the head cut by the top edge, the eye line low) is not kept: with
+/// no margin, it is refused as such.
+#[test]
+fn a_photo_already_framed_is_kept_as_framed() {
+    use doorstep_photo::assess::{Assessor, CropError, Profile};
+    let set = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/photos/set");
+    let mut a = Assessor::new().unwrap();
+    let p = Profile::passport();
+    for name in ["fer_author-white", "whitehouse_4-white", "fer_author-tight", "whitehouse_4-framed"] {
+        let photo = image::open(set.join(format!("{name}.jpg"))).unwrap().to_rgb8();
+        let (jpeg, r) = a.crop(&photo, &p).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert!(r.pass(), "{name}: {:?}", r.refusals().collect::<Vec<_>>());
+        let out = image::load_from_memory(&jpeg).unwrap();
+        assert_eq!((out.width(), out.height()), (354, 472), "{name}");
+    }
+    for name in ["fer_author-cut", "fer_author-low"] {
+        let photo = image::open(set.join(format!("{name}.jpg"))).unwrap().to_rgb8();
+        assert!(matches!(a.crop(&photo, &p), Err(CropError::NoMargin)), "{name}");
+    }
+}
+
 /// A cap's verdict does not turn on how the photo was saved or a little light or sensor noise:
 /// each capped photo of the labelled set, saved again as JPEG (quality 95 and 70), lit ×0.93 and
 /// ×1.05, with noise (σ about 3), and turned 1.5° either way, is still refused (a coloured cap)

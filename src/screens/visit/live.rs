@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use doorstep_devices::camera::{CameraSource, ReplayCamera};
-use doorstep_photo::assess::{Assessor, Profile};
+use doorstep_photo::assess::{Assessor, FRAMING, Profile};
 use image::RgbImage;
 
 use super::capture::{LiveAdvice, Shot, Work};
@@ -22,8 +22,6 @@ use doorstep_core::visit::Step;
 
 /// The preview's size (the frame reduced, for the screen).
 pub const PREVIEW: (u32, u32) = (640, 360);
-/// Checks the crop takes care of: framing on the camera frame is not the photo's framing.
-const FRAMING: [&str; 6] = ["resolution", "face_width", "eye_distance", "head_in_frame", "eye_line", "centred"];
 /// Checked frames in a row with nothing to change before the photo is taken.
 const STEADY: usize = 4;
 /// The checks run on every this many frames.
@@ -221,6 +219,7 @@ fn run(camera: &CameraChoice, view: &Mutex<LiveView>, stop: &AtomicBool, waker: 
         if let Some(a) = &assessed {
             advice = a
                 .refusals()
+                // The crop takes care of the framing: the camera frame's is not the photo's.
                 .filter(|c| !FRAMING.contains(&c.name))
                 .map(|c| c.advice.unwrap_or("photo.cannot.no-face"))
                 .collect();
