@@ -346,7 +346,7 @@ pub fn colour(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &'static
         .filter_map(|[r, g, b]| {
             let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
             // Not dark, and not burnt out toward white (even when dimmed after).
-            (mx >= 40.0 && mx <= 245.0 && mn <= 220.0).then(|| (mx - mn) / mx)
+            ((40.0..=245.0).contains(&mx) && mn <= 220.0).then(|| (mx - mn) / mx)
         })
         .collect();
     if sat.len() < 50 {
