@@ -10,16 +10,70 @@ pub enum Align {
     Right = 2,
 }
 
+/// Columns of a 58 mm printer's line in its normal font (12×24 dots on 384): a Chinese
+/// character takes two. Double width halves them.
+pub const COLUMNS: usize = 32;
+
 /// Builds the bytes of a receipt.
 #[derive(Debug, Clone, Default)]
 pub struct ReceiptBuilder {
     bytes: Vec<u8>,
+    /// Double width is on: half the columns.
+    double: bool,
+}
+
+/// The columns a character takes on the printer: two for a wide (CJK, full-width) one.
+fn columns(c: char) -> usize {
+    if (c as u32) < 0x1100 { 1 } else { 2 }
+}
+
+/// `text` in lines of at most `width` columns, broken where a printer would not: between
+/// words of Latin text (a word longer than the line is broken), anywhere in Chinese, which
+/// has no spaces. The printer itself breaks at the column, mid-word.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    // Tokens: a word (a run of narrow characters without spaces), a space, or a wide character.
+    let mut tokens: Vec<String> = Vec::new();
+    for c in text.chars() {
+        let narrow_word = |t: &String| t.chars().all(|x| columns(x) == 1 && x != ' ');
+        match tokens.last_mut() {
+            Some(t) if c != ' ' && columns(c) == 1 && narrow_word(t) => t.push(c),
+            _ => tokens.push(c.to_string()),
+        }
+    }
+    let mut lines = vec![String::new()];
+    let mut used = 0;
+    for token in tokens {
+        let w: usize = token.chars().map(columns).sum();
+        if token == " " {
+            // A space ends a line rather than begins the next.
+            if used > 0 && used < width {
+                lines.last_mut().map(|l| l.push(' '));
+                used += 1;
+            }
+            continue;
+        }
+        if used > 0 && used + w > width {
+            lines.push(String::new());
+            used = 0;
+        }
+        // A word longer than the line is broken where the line ends.
+        for c in token.chars() {
+            if used + columns(c) > width {
+                lines.push(String::new());
+                used = 0;
+            }
+            lines.last_mut().map(|l| l.push(c));
+            used += columns(c);
+        }
+    }
+    lines.into_iter().map(|l| l.trim_end().to_string()).collect()
 }
 
 impl ReceiptBuilder {
     /// Initialise and switch to Chinese mode.
     pub fn new() -> ReceiptBuilder {
-        ReceiptBuilder { bytes: vec![0x1B, 0x40, 0x1C, 0x26] }
+        ReceiptBuilder { bytes: vec![0x1B, 0x40, 0x1C, 0x26], double: false }
     }
 
     pub fn align(mut self, a: Align) -> Self {
@@ -31,16 +85,21 @@ impl ReceiptBuilder {
     pub fn double(mut self, on: bool) -> Self {
         self.bytes.extend_from_slice(&[0x1B, 0x21, if on { 0x30 } else { 0x00 }]);
         self.bytes.extend_from_slice(&[0x1C, 0x57, u8::from(on)]);
+        self.double = on;
         self
     }
 
     /// A line of text in GB18030 (rare characters take four bytes; a GBK-only printer shows
-    /// them as "?"), followed by a line feed.
+    /// them as "?"), followed by a line feed; longer than the paper, it goes on in more lines,
+    /// broken between words ([`wrap`]).
     pub fn line(mut self, text: &str) -> Self {
         let clean: String = text.chars().filter(|c| !c.is_control()).collect();
-        let (encoded, _, _) = encoding_rs::GB18030.encode(&clean);
-        self.bytes.extend_from_slice(&encoded);
-        self.bytes.push(0x0A);
+        let width = if self.double { COLUMNS / 2 } else { COLUMNS };
+        for part in wrap(&clean, width) {
+            let (encoded, _, _) = encoding_rs::GB18030.encode(&part);
+            self.bytes.extend_from_slice(&encoded);
+            self.bytes.push(0x0A);
+        }
         self
     }
 
@@ -307,5 +366,34 @@ mod tests {
         let mut bytes = STATUS_REQUEST.to_vec();
         bytes.extend(ReceiptBuilder::new().line("测试").cut());
         assert_eq!(parse(&bytes).unwrap(), parse(&ReceiptBuilder::new().line("测试").cut()).unwrap());
+    }
+
+    /// Lines longer than the paper break between words in English, anywhere in Chinese, and
+    /// a word longer than a line where the line ends; nothing is lost but the spaces at breaks.
+    #[test]
+    fn lines_break_between_words() {
+        let table: [(&str, usize, &[&str]); 6] = [
+            ("Exit-entry application receipt", 16, &["Exit-entry", "application", "receipt"]),
+            ("will be posted to the address given", 32, &["will be posted to the address", "given"]),
+            ("受理回执请妥善保管领证时出示", 16, &["受理回执请妥善保", "管领证时出示"]),
+            ("申请编号 DS0123456789AB01", 16, &["申请编号", "DS0123456789AB01"]),
+            ("abcdefghijklmnopqrstuvwxyz", 10, &["abcdefghij", "klmnopqrst", "uvwxyz"]),
+            ("short", 32, &["short"]),
+        ];
+        for (text, width, want) in table {
+            let got = wrap(text, width);
+            assert_eq!(got, want, "{text:?} at {width}");
+            assert!(got.iter().all(|l| l.chars().map(columns).sum::<usize>() <= width), "{got:?}");
+        }
+        // The builder wraps at the paper's width, half at double width.
+        let items = parse(&ReceiptBuilder::new().double(true).line("Exit-entry application receipt").cut()).unwrap();
+        let texts: Vec<_> = items
+            .iter()
+            .filter_map(|i| match i {
+                PrintItem::Text { text, .. } if !text.is_empty() => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(texts, ["Exit-entry", "application", "receipt"]);
     }
 }

@@ -54,7 +54,7 @@ pub fn render(bytes: &[u8], font: &[u8]) -> Result<image::GrayImage, RenderError
                 for c in text.chars() {
                     let w = scaled.h_advance(font.glyph_id(c));
                     let (line, width) = lines.last_mut().expect("one line at least");
-                    if *width + w > PAPER_WIDTH as f32 - 8.0 && !line.is_empty() {
+                    if *width + w > PAPER_WIDTH as f32 && !line.is_empty() {
                         lines.push((c.to_string(), w));
                     } else {
                         line.push(c);
@@ -63,7 +63,8 @@ pub fn render(bytes: &[u8], font: &[u8]) -> Result<image::GrayImage, RenderError
                 }
                 for (text, width) in lines {
                     let x0 = match align {
-                        escpos::Align::Left => 4.0,
+                        // A line the paper's full width (16 Chinese characters) starts at its edge.
+                        escpos::Align::Left => (PAPER_WIDTH as f32 - width).clamp(0.0, 4.0),
                         escpos::Align::Centre => ((PAPER_WIDTH as f32 - width) / 2.0).max(0.0),
                         escpos::Align::Right => (PAPER_WIDTH as f32 - width - 4.0).max(0.0),
                     };
