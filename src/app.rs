@@ -70,7 +70,7 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     let policy = match crate::policy_files::load(policy_dir.as_deref()) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("doorstep: {e:#}");
+            eprintln!("doorstep: {}", crate::cli::error_text(&e));
             return ExitCode::FAILURE;
         }
     };
@@ -78,7 +78,7 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     let (auth, demo) = match vault_auth(vault_dir.clone(), &config, ui.demo) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("doorstep: {e:#}");
+            eprintln!("doorstep: {}", crate::cli::error_text(&e));
             return ExitCode::FAILURE;
         }
     };

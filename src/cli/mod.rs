@@ -28,6 +28,23 @@ use clap::{Parser, Subcommand};
 
 use crate::settings::UiArgs;
 
+/// An error and its causes, each said once: a cause whose words its outer error already
+/// repeats ("storage error: No such file…" over "No such file…") is not said again.
+pub(crate) fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let words = cause.to_string();
+        if text.contains(&words) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&words);
+    }
+    text
+}
+
 /// One line to standard output (`out!`): on a closed pipe the process ends with the status a
 /// shell gives a command stopped by SIGPIPE (141), nothing more printed.
 pub(crate) fn print_line(line: std::fmt::Arguments) {
@@ -101,7 +118,7 @@ pub fn main() -> ExitCode {
     let config = match crate::config::Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("doorstep: {e:#}");
+            eprintln!("doorstep: {}", error_text(&e));
             return ExitCode::FAILURE;
         }
     };
@@ -133,7 +150,7 @@ pub fn main() -> ExitCode {
         }
         Err(e) => {
             tracing::warn!(command = name, ms, "failed");
-            eprintln!("doorstep: {e:#}");
+            eprintln!("doorstep: {}", error_text(&e));
             ExitCode::FAILURE
         }
     }

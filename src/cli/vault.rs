@@ -137,6 +137,8 @@ pub fn run(command: VaultCommand, vault: Option<PathBuf>, config: &Config) -> an
 fn new_pin(pin_stdin: bool, insecure_fast_kdf: bool) -> anyhow::Result<(Zeroizing<String>, KdfParams)> {
     let digits = doorstep_vault::PIN_DIGITS;
     let pin = read_pin(&format!("New PIN ({}–{} digits): ", digits.start(), digits.end()), pin_stdin)?;
+    // Refused now, before the slow calibration and before anything is written.
+    doorstep_vault::pin::check_pin(&pin)?;
     if !pin_stdin && std::io::stdin().is_terminal() {
         let again = read_pin("The same PIN again: ", false)?;
         if *again != *pin {
@@ -191,9 +193,17 @@ fn read_pin(prompt: &str, from_stdin: bool) -> anyhow::Result<Zeroizing<String>>
     Ok(Zeroizing::new(line.trim().to_string()))
 }
 
+/// The bureau's public key: a file holding it in hex, or the hex itself.
 fn bureau_key(arg: &str) -> anyhow::Result<BureauPublicKey> {
-    let text = if Path::new(arg).is_file() { std::fs::read_to_string(arg)? } else { arg.to_string() };
-    let bytes = hex::decode(text.trim()).context("the bureau key is not hex")?;
+    let path = Path::new(arg);
+    let text = if path.is_file() {
+        std::fs::read_to_string(arg).with_context(|| format!("cannot read {arg}"))?
+    } else if hex::decode(arg.trim()).is_err() {
+        bail!("--bureau-key {arg:?}: no such file, and not a key in hex (64 hex digits)");
+    } else {
+        arg.to_string()
+    };
+    let bytes = hex::decode(text.trim()).with_context(|| format!("the bureau key in {arg} is not hex"))?;
     BureauPublicKey::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("the bureau key: {e}"))
 }
 
@@ -202,8 +212,12 @@ fn init(dir: &Path, args: InitArgs, config: &Config) -> anyhow::Result<ExitCode>
     let device_id = args.device_id.or_else(|| config.device_id.clone()).unwrap_or_else(|| "demo-tablet".into());
     // Checked before anything is written, the demo bureau's key beside the folder included.
     Vault::check_new(dir).with_context(|| format!("vault {}", dir.display()))?;
-    let bureau = match (&args.bureau_key, args.demo_bureau) {
-        (Some(k), _) => bureau_key(k)?,
+    // The key given and the PIN are checked before anything is written (the demo bureau's
+    // key beside the folder).
+    let given = args.bureau_key.as_deref().map(bureau_key).transpose()?;
+    let (pin, kdf) = new_pin(args.pin_stdin, fast_kdf!(args))?;
+    let bureau = match (given, args.demo_bureau) {
+        (Some(k), _) => k,
         (None, true) => {
             let public = crate::demo::make_bureau(dir)?;
             eprintln!(
@@ -214,7 +228,6 @@ fn init(dir: &Path, args: InitArgs, config: &Config) -> anyhow::Result<ExitCode>
         }
         (None, false) => bail!("give --bureau-key (or --demo-bureau for a demo)"),
     };
-    let (pin, kdf) = new_pin(args.pin_stdin, fast_kdf!(args))?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let role = match args.role {
         RoleArg::Officer => Role::Officer,

@@ -571,3 +571,42 @@ fn a_photo_file_cut_short_is_refused_as_such() {
     assert_eq!((code, &v["verdict"]), (0, &serde_json::json!("pass")), "{v}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `vault init` checks what it is given before it writes anything: a PIN that is not one leaves
+/// no folder and no demo bureau key behind; a key file that is not there is named so; and an
+/// error is said once, not once per cause.
+#[test]
+fn vault_init_refuses_bad_input_before_writing_anything() {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("doorstep-init-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let vault = dir.join("unit/vault");
+    let v = vault.to_str().unwrap();
+    let (code, err) = run(&["vault", "init", "--vault", v, "--demo-bureau", "--pin-stdin"], "123\n");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("doorstep: the PIN has 6 to 12 digits\n"), "said once: {err}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+    let missing = dir.join("bureau.pub");
+    let (code, err) =
+        run(&["vault", "init", "--vault", v, "--bureau-key", missing.to_str().unwrap(), "--pin-stdin"], "246802\n");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("no such file, and not a key in hex"), "{err}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+    let (code, err) = run(&["vault", "status", "--vault", v, "--pin-stdin"], "246802\n");
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "said once: {err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
