@@ -72,12 +72,15 @@ fn child_with_guardians() -> Vec<ScenarioStep> {
 /// The demo visit from the services to the receipt, waiting before the signatures for the pad
 /// of `signer` (its caption) to be there.
 fn demo_services_to_receipt(signer: &str) -> Vec<ScenarioStep> {
-    demo_to_receipt(&Action::Tap("普通护照 首次申请".into()), signer)
+    demo_to_receipt(&Action::Tap("普通护照 首次申请".into()), signer, APPLICANT_CONSENT)
 }
 
+/// The applicant's consent to the photo and prints taken, as the demo visit ticks it.
+const APPLICANT_CONSENT: &str = "本人同意为本次申请采集照片和指纹";
+
 /// The demo visit from its step `from` to the receipt, waiting before the signatures for the
-/// pad of `signer` (its caption) to be there.
-fn demo_to_receipt(from: &Action, signer: &str) -> Vec<ScenarioStep> {
+/// pad of `signer` (its caption) to be there, and ticking `consent` to what was collected.
+fn demo_to_receipt(from: &Action, signer: &str, consent: &str) -> Vec<ScenarioStep> {
     let demo = steps();
     let services = demo.iter().position(|s| s.action == *from).expect("the step to start from");
     let receipt = demo.iter().position(|s| s.action == Action::Wait("打印回执".into())).expect("receipt");
@@ -85,6 +88,11 @@ fn demo_to_receipt(from: &Action, signer: &str) -> Vec<ScenarioStep> {
     for step in &demo[services..=receipt] {
         if step.action == Action::Sign {
             out.push(wait(signer));
+        }
+        // The consent to what was collected is the guardian's where the child does not sign.
+        if step.action == Action::Tap(APPLICANT_CONSENT.into()) {
+            out.push(tap(consent));
+            continue;
         }
         out.push(step.clone());
     }
@@ -244,7 +252,12 @@ fn a_guardian_applies_for_a_young_child_who_is_not_here() {
         wait("孩子不在场，不采集指纹"),
         tap("下一步"),
     ]);
-    all.extend(demo_to_receipt(&Action::Wait("联系方式与领取方式".into()), "监护人（测试母亲）请在此签名"));
+    // The mother consents for the child, to the photo only: no prints were taken.
+    all.extend(demo_to_receipt(
+        &Action::Wait("联系方式与领取方式".into()),
+        "监护人（测试母亲）请在此签名",
+        "监护人同意为本次申请采集被监护人的照片",
+    ));
     ran(&vault, &tmp, all);
     std::thread::sleep(Duration::from_millis(500));
     let (record, visit) = sealed(&vault, &hub);

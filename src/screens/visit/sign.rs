@@ -47,6 +47,25 @@ fn companion(visit: &doorstep_core::Visit) -> Option<String> {
     g.companion.as_ref().map(|c| c.name.as_str().to_string())
 }
 
+/// The words of the consent to what was collected of the applicant at this visit: photo and
+/// fingerprints, or the photo only (no prints taken: a young child, a guardian declined, the
+/// services take none); the guardians' consent for the child when the child does not sign.
+/// `None` when nothing was collected (no photo and no prints).
+fn biometrics_consent(visit: &doorstep_core::Visit, applicant_signs: bool) -> Option<&'static str> {
+    use doorstep_core::visit::{Fingerprints, PhotoInput};
+    let photo = visit.state.photo().is_some_and(|p| !matches!(p, PhotoInput::NotNeeded));
+    let prints = matches!(visit.state.fingerprints(), Some(Fingerprints::Taken(_)));
+    Some(match (photo, prints, applicant_signs) {
+        (false, false, _) => return None,
+        (true, true, true) => "visit.sign.consent_biometrics",
+        (true, false, true) => "visit.sign.consent_photo",
+        (false, true, true) => "visit.sign.consent_prints",
+        (true, true, false) => "visit.sign.guardian_consent_biometrics",
+        (true, false, false) => "visit.sign.guardian_consent_photo",
+        (false, true, false) => "visit.sign.guardian_consent_prints",
+    })
+}
+
 /// Who signs at this visit: the applicant unless a pre-school child or not here, and each
 /// guardian here (their number and name).
 fn signers(visit: &doorstep_core::Visit) -> (bool, Vec<(usize, String)>) {
@@ -75,12 +94,12 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         Tr::new("visit.sign.consent_application"),
         v.form.is_on(CONSENT_APPLICATION),
     ));
-    ui.spawn(choice_button(
-        Act::Toggle(CONSENT_BIOMETRICS),
-        Tr::new("visit.sign.consent_biometrics"),
-        v.form.is_on(CONSENT_BIOMETRICS),
-    ));
     let (applicant_signs, guardians) = signers(v.visit);
+    // The consent names what this visit collected, and is the guardians' where they sign for
+    // the child; nothing collected, nothing to agree to.
+    if let Some(words) = biometrics_consent(v.visit, applicant_signs) {
+        ui.spawn(choice_button(Act::Toggle(CONSENT_BIOMETRICS), Tr::new(words), v.form.is_on(CONSENT_BIOMETRICS)));
+    }
     if applicant_signs {
         line(ui, Tr::new("visit.sign.pad"));
         ui.spawn(pad(SignaturePad::Applicant, v.work.strokes(SignaturePad::Applicant)));
