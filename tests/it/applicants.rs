@@ -367,8 +367,8 @@ fn elderly_card_read() -> Vec<ScenarioStep> {
 
 /// An endorsement on the permit the applicant holds: its machine-readable zone is scanned with
 /// the camera (the demo's made-up permit, read by the OCR-B reader and checked by core's
-/// parser), the fields fill, and the endorsement is offered alone, without a new permit. A
-/// number typed wrong is refused with core's words before anything is sent.
+/// parser), the fields fill, and the endorsement is offered alone, without a new permit, and
+/// without a photo. A number typed wrong is refused with core's words before anything is sent.
 #[test]
 fn an_endorsement_on_a_held_permit_scanned_with_the_camera() {
     let tmp = tempfile_dir("held-permit");
@@ -382,6 +382,10 @@ fn an_endorsement_on_a_held_permit_scanned_with_the_camera() {
         wait("申请办理哪些业务？"),
         tap("港澳签注 Q 3个月一次有效"),
         tap("下一步"),
+        // An endorsement alone needs no photo: the step says so and goes on without one.
+        wait("所办业务无需照片"),
+        tap("下一步"),
+        wait("指纹采集"),
         ScenarioStep { action: Action::Pause(Duration::from_secs(1)), timeout: Duration::from_secs(20) },
     ]);
     ran(&vault, &tmp, all);
@@ -396,6 +400,7 @@ fn an_endorsement_on_a_held_permit_scanned_with_the_camera() {
     let chosen = visit.state.services().expect("services chosen");
     let wanted: Vec<doorstep_core::Service> = vec!["hk-macao-endorsement:Q:1x:3m".parse().unwrap()];
     assert_eq!(chosen.services, wanted, "the endorsement alone, on the permit held");
+    assert_eq!(visit.state.photo(), Some(&PhotoInput::NotNeeded), "no photo taken");
     let _ = std::fs::remove_dir_all(&tmp);
 
     // Typed by hand with a number that is not a permit's: refused under the fields, and the

@@ -367,6 +367,9 @@ pub fn act(
                     })));
                 }
             }
+            (Act::Next, Step::Photo) if super::photo::photo_not_needed(visit) => {
+                cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(PhotoInput::NotNeeded)));
+            }
             (Act::Next, Step::Photo) => {
                 let Some(shot) = &work.shot else { continue };
                 let digest = digest(&shot.jpeg);

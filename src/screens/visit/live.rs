@@ -275,8 +275,9 @@ pub fn run_live(
     mut advice: Query<&mut Tr, With<LiveAdvice>>,
     camera: Option<Res<CameraChoice>>,
 ) {
-    let wanted =
-        flow.visit.as_ref().is_some_and(|v| v.step() == Step::Photo) && work.shot.is_none() && work.photo.is_none();
+    let wanted = flow.visit.as_ref().is_some_and(|v| v.step() == Step::Photo && !super::photo::photo_not_needed(v))
+        && work.shot.is_none()
+        && work.photo.is_none();
     if !wanted {
         if work.live.is_some() {
             work.live = None;

@@ -15,6 +15,12 @@ use crate::ui::theme;
 /// The photo step, as it stands.
 pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.photo.title"));
+    // The services need no photo (an endorsement on a permit held): nothing to take.
+    if photo_not_needed(v.visit) {
+        line(ui, Tr::new("visit.photo.not_needed"));
+        actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
+        return;
+    }
     if child_absent(v.visit) {
         line(ui, Tr::new("visit.photo.supplied"));
     } else {
@@ -157,4 +163,9 @@ fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: Option<LookA
     // What no check here judges: every covering (one of a colour hair has is only pointed out
     // where it goes round the head), and heavy make-up.
     col.spawn(crate::ui::widgets::label(Tr::new("visit.photo.by_eye"), theme::BODY_SIZE, theme::MUTED));
+}
+
+/// Whether the services chosen need no photo (an endorsement alone, on a permit held).
+pub(super) fn photo_not_needed(visit: &doorstep_core::Visit) -> bool {
+    visit.state.services().is_some_and(|s| s.rules.photo == doorstep_core::requirements::PhotoRequirement::NotNeeded)
 }

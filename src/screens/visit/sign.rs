@@ -55,7 +55,15 @@ fn biometrics_consent(visit: &doorstep_core::Visit, applicant_signs: bool) -> Op
     use doorstep_core::visit::{Fingerprints, PhotoInput};
     let photo = visit.state.photo().is_some_and(|p| !matches!(p, PhotoInput::NotNeeded));
     let prints = matches!(visit.state.fingerprints(), Some(Fingerprints::Taken(_)));
+    // What core asks consent for: the services' rules (a guardian who declined the prints of a
+    // child whose services need them still agrees, as core asks).
+    let asked = visit.state.services().is_some_and(|s| {
+        s.rules.photo != doorstep_core::requirements::PhotoRequirement::NotNeeded
+            || s.rules.fingerprints != doorstep_core::requirements::FingerprintRequirement::NotTaken
+    });
     Some(match (photo, prints, applicant_signs) {
+        (false, false, true) if asked => "visit.sign.consent_biometrics",
+        (false, false, false) if asked => "visit.sign.guardian_consent_biometrics",
         (false, false, _) => return None,
         (true, true, true) => "visit.sign.consent_biometrics",
         (true, false, true) => "visit.sign.consent_photo",
