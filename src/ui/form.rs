@@ -80,6 +80,16 @@ impl Form {
     pub fn clear(&mut self) {
         *self = Form::default();
     }
+
+    /// What was typed and chosen on a step, put back over what the step fills in by itself
+    /// (the officer came back to it): not the focus, nor a composition under way.
+    pub fn restore(&mut self, kept: &Form) {
+        self.values.extend(kept.values.iter().map(|(k, v)| (*k, v.clone())));
+        self.on.clone_from(&kept.on);
+        self.focus = None;
+        self.preedit.clear();
+        self.choices += 1;
+    }
 }
 
 /// A text field for `key`. `max` characters at most.

@@ -415,3 +415,27 @@ pub(crate) fn draft_visit(vault: &std::path::Path) -> doorstep_core::Visit {
 pub(crate) fn sha(bytes: &[u8]) -> String {
     hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
 }
+
+/// Going back from the review keeps what was typed and chosen: the details step shows the
+/// phone and address entered, and goes on to the review again as it is; the services step
+/// shows the passport chosen, with its fee.
+#[test]
+fn going_back_keeps_what_was_typed_and_chosen() {
+    let tmp = tempfile_dir("back-keeps");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut all = demo_until("请与申请人核对");
+    all.extend([
+        tap("填写信息"),
+        wait("联系方式与领取方式"),
+        wait("010-65123456"),
+        wait("测试省测试市测试路1号"),
+        tap("下一步"),
+        wait("请与申请人核对"),
+        tap("办理业务"),
+        wait("申请办理哪些业务？"),
+        wait("费用合计：120.00 元"),
+    ]);
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), all, Vec::new());
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -262,6 +262,18 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
                         let key = if g.present { "visit.review.guardian" } else { "visit.review.guardian_away" };
                         big(col, Tr::new(key).with("name", g.name.as_str()).with_key("relation", g.relation.key()));
                     }
+                    // The document an endorsement goes on, for the applicant to check it is theirs.
+                    for held in &who.applicant.held_documents {
+                        let number = held.number.as_ref().map_or("—", |n| n.as_str());
+                        let expiry = held.expiry.map_or("—".to_string(), |d| d.to_string());
+                        big(
+                            col,
+                            Tr::new("visit.review.held")
+                                .with_key("kind", held.kind.key())
+                                .with("number", number)
+                                .with("expiry", expiry),
+                        );
+                    }
                 }
                 if let Some(s) = v.visit.state.services() {
                     for service in &s.services {

@@ -210,6 +210,9 @@ pub struct View<'a> {
     pub foot: std::cell::RefCell<Vec<(Act, Tr, bool)>>,
 }
 
+/// The steps whose typing and choices are kept when the officer goes back past them.
+const KEPT_STEPS: [Step; 3] = [Step::Applicant, Step::Services, Step::Details];
+
 /// Rebuilds the body when the visit, the form's choices or the step's work changed. Typing
 /// does not rebuild: the fields redraw their own text.
 #[allow(clippy::too_many_arguments)]
@@ -229,15 +232,28 @@ fn rebuild(
     mut last_failed: Local<bool>,
     mut last_choices: Local<Option<u64>>,
     mut last_generation: Local<u64>,
+    mut kept: Local<std::collections::HashMap<(String, Step), Form>>,
 ) {
     let Some(visit) = &flow.visit else { return };
     let (Ok(body), Ok(foot)) = (body.single(), foot.single()) else { return };
     let now = (visit.id.clone(), visit.step());
     let new_step = shown.0.as_ref() != Some(&now);
     if new_step {
+        // What was typed and chosen on a form step is kept for the visit, and put back when
+        // the officer comes back to the step (core drops a step's data on the way back): one
+        // typo fixed on the details does not mean typing the rest again.
+        kept.retain(|(id, _), _| *id == visit.id);
+        if let Some(left) = shown.0.as_ref().filter(|(id, step)| *id == visit.id && KEPT_STEPS.contains(step)) {
+            let mut left_form = form.clone();
+            left_form.on.remove(ABANDONING);
+            kept.insert(left.clone(), left_form);
+        }
         form.clear();
         let booked = sync.as_ref().map(|s| s.view().appointments).unwrap_or_default();
         forms::prefill(visit, &mut form, office.as_deref().map_or("", |o| o.0.as_str()), &booked);
+        if let Some(before) = kept.get(&now) {
+            form.restore(before);
+        }
         shown.0 = Some(now);
     }
     let choices_changed = *last_choices != Some(form.choices);
