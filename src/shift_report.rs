@@ -269,7 +269,16 @@ mod tests {
             format!("{key}{}", args.iter().map(|(k, v)| format!(" {k}={v}")).collect::<String>())
         };
         let bytes = report_bytes(&r, &batch, "supervisor-1", &|id| format!("reason:{id}"), &words);
-        let text = format!("{:?}", doorstep_devices::escpos::parse(&bytes).unwrap());
+        // The printed lines, joined as they were broken (at spaces, the paper being narrow).
+        let text = doorstep_devices::escpos::parse(&bytes)
+            .unwrap()
+            .into_iter()
+            .filter_map(|i| match i {
+                doorstep_devices::escpos::PrintItem::Text { text, .. } => Some(text),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
         for want in [
             "report.batch id=demo-tablet-1",
             "report.counts n=1 approved=0 returned=1",

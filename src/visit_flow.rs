@@ -26,6 +26,9 @@ pub const VISIT_PART: &str = "visit";
 /// Names of the draft parts that hold captured bytes.
 pub mod part {
     pub const PHOTO: &str = "photo.jpg";
+    /// The fingers done so far at the fingerprint step (core's attempts, as JSON): a visit cut
+    /// off there goes on from the next finger (each print's image is its own part).
+    pub const PRINTS_IN_HAND: &str = "fingers-in-hand.json";
     pub const SIGNATURE: &str = "signature.png";
 
     /// The signature of guardian `n` (from 1), or of the entrusted companion ("companion").
@@ -87,14 +90,26 @@ pub struct VisitFlow {
     /// Why the last event was refused, for the screen (cleared by the next accepted one).
     pub refusal: Option<Message>,
     pub resumable: Vec<Resumable>,
-    loading: Option<Pending<Vec<(String, Visit)>>>,
+    loading: Option<Pending<Loaded>>,
     /// The visits kept as drafts, by draft key.
     loaded: Vec<(String, Visit)>,
+    /// The fingers done at the fingerprint step of a visit kept as a draft, by draft key.
+    prints_in_hand: Vec<(String, Vec<doorstep_core::fingerprint::Attempt>)>,
 }
+
+/// What the drafts hold: the visits, and the fingers done at a fingerprint step cut off.
+type Loaded = (Vec<(String, Visit)>, Vec<(String, Vec<doorstep_core::fingerprint::Attempt>)>);
 
 impl VisitFlow {
     pub fn step(&self) -> Option<Step> {
         self.visit.as_ref().map(Visit::step)
+    }
+
+    /// The fingers done at the fingerprint step of visit `id` before it was cut off (taken:
+    /// asked once, when the visit is taken up again).
+    pub fn take_prints_in_hand(&mut self, id: &str) -> Vec<doorstep_core::fingerprint::Attempt> {
+        let at = self.prints_in_hand.iter().position(|(k, _)| k == id);
+        at.map(|i| self.prints_in_hand.swap_remove(i).1).unwrap_or_default()
     }
 
     /// Whether the drafts are still being looked for.
@@ -211,16 +226,17 @@ fn follow_session(session: Res<Session>, mut flow: ResMut<VisitFlow>, mut drafts
 
 /// Every visit kept as a draft that can still be read. A draft that does not parse is left
 /// alone (and logged by id only): it may be from a newer version of the unit.
-fn load_drafts(vault: &SharedVault) -> Vec<(String, Visit)> {
+fn load_drafts(vault: &SharedVault) -> Loaded {
     let v = crate::session::lock(vault);
     let ids = match v.draft_visits() {
         Ok(ids) => ids,
         Err(e) => {
             error!("cannot list the drafts: {e}");
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
     };
-    ids.iter()
+    let visits: Vec<(String, Visit)> = ids
+        .iter()
         .filter_map(|id| match v.load_draft(id, VISIT_PART) {
             Ok(Some(bytes)) => match serde_json::from_slice::<Visit>(&bytes) {
                 Ok(visit) => Some((id.clone(), visit)),
@@ -241,16 +257,27 @@ fn load_drafts(vault: &SharedVault) -> Vec<(String, Visit)> {
                 None
             }
         })
-        .collect()
+        .collect();
+    // The fingers done at a fingerprint step cut off; one that does not read is started again.
+    let prints = visits
+        .iter()
+        .filter(|(_, visit)| visit.step() == Step::Fingerprints)
+        .filter_map(|(id, _)| {
+            let bytes = v.load_draft(id, part::PRINTS_IN_HAND).ok().flatten()?;
+            serde_json::from_slice(&bytes).ok().map(|attempts| (id.clone(), attempts))
+        })
+        .collect();
+    (visits, prints)
 }
 
 fn finish_loading(mut flow: ResMut<VisitFlow>, drafts: Res<Drafts>) {
     let Some(task) = &flow.loading else { return };
-    let visits = match task.poll() {
+    let (visits, prints) = match task.poll() {
         Poll::Running => return,
         Poll::Ready(v) => v,
-        Poll::Failed => Vec::new(),
+        Poll::Failed => (Vec::new(), Vec::new()),
     };
+    flow.prints_in_hand = prints;
     flow.loading = None;
     // A finished visit whose draft outlived it (the unit stopped before "back to today's
     // work"): nothing is left to do with it.

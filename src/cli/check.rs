@@ -213,11 +213,18 @@ fn check_name(input: &str) -> Report {
             fields.push(("ambiguous", json!(ambiguous)));
             fields.push(("alternatives", Value::Array(alternatives.iter().map(pinyin_fields).collect())));
             if ambiguous {
-                let others: Vec<&str> = alternatives.iter().map(|a| a.surname()).collect();
+                // The whole name each way it reads (the surname, a character of the given name,
+                // or where the name splits may differ), each once.
+                let mut readings = vec![format!("{} {}", pinyin.surname(), pinyin.given())];
+                for a in &alternatives {
+                    let reading = format!("{} {}", a.surname(), a.given());
+                    if !readings.contains(&reading) {
+                        readings.push(reading);
+                    }
+                }
                 notes.push(format!(
-                    "families read this surname differently ({} or {}): ask the applicant / 此姓氏读音因家族而异，请向申请人确认",
-                    pinyin.surname(),
-                    others.join(", ")
+                    "this name reads more than one way ({}): ask the applicant / 此姓名有多种读音，请向申请人确认",
+                    readings.join(", or ")
                 ));
             }
             notes.push("a suggestion: confirm it against the household register / 拼音以户口登记为准".into());
@@ -228,11 +235,15 @@ fn check_name(input: &str) -> Report {
             }
             fields.push(("ambiguous", json!(false)));
             fields.push(("alternatives", json!([])));
-            notes.push(
+            notes.push(if name.as_str().contains('·') {
                 "a name with the separator · is transcribed from the holder's own language, not read character by \
                  character: type the pinyin from the household register / 少数民族姓名请按户口登记录入拼音"
-                    .into(),
-            );
+                    .into()
+            } else {
+                "a character of the name has no reading known here (a rare character): type the pinyin from the \
+                 household register / 姓名中有生僻字无法注音，请按户口登记录入拼音"
+                    .into()
+            });
         }
     }
     Report { fields, invalid: None, notes }

@@ -49,6 +49,8 @@ pub struct FeedbackDesk {
     pub category: Option<String>,
     /// What the last submission came to, for the screen.
     pub said: Option<Tr>,
+    /// What was said is a refusal (drawn as an error), not news (sealing, sealed).
+    said_refusal: bool,
     pub entries: Vec<FeedbackEntry>,
     /// Why the hub refused those it refused at the last sync (id, why).
     pub refused: Vec<(String, crate::shift::HubRefusal)>,
@@ -114,10 +116,13 @@ fn take(
         };
         if let Some(r) = r {
             desk.sealing = None;
+            desk.said_refusal = r.is_err();
             desk.said = Some(match r {
                 Ok(_) => {
-                    // Nothing of it stays on the screen once sealed.
+                    // Nothing of it stays on the screen once sealed, its kind and category
+                    // neither: the next person chooses their own.
                     form.clear();
+                    (desk.kind, desk.category) = (None, None);
                     desk.listing = listing(&session, &waker);
                     Tr::new("feedback.sealed")
                 }
@@ -171,6 +176,7 @@ fn press(
                 }
                 let (Some(kind), Some(category)) = (desk.kind, desk.category.clone()) else {
                     desk.said = Some(Tr::new("feedback.choose"));
+                    desk.said_refusal = true;
                     continue;
                 };
                 let Some(vault) = session.vault.clone() else { continue };
@@ -188,6 +194,7 @@ fn press(
                 };
                 let rules = policy.0.feedback.clone();
                 desk.said = Some(Tr::new("feedback.sealing"));
+                desk.said_refusal = false;
                 desk.sealing = Some(crate::tasks::spawn("feedback-seal", &waker, move || {
                     crate::session::lock(&vault).seal_feedback_input(input, &rules, crate::settings::now())
                 }));
@@ -239,7 +246,8 @@ fn show(
     commands.entity(body).with_children(|b| {
         b.spawn(label(Tr::new("feedback.title"), theme::TITLE_SIZE, theme::TEXT));
         if let Some(said) = &desk.said {
-            b.spawn(label(said.clone(), theme::BODY_SIZE, theme::PRIMARY));
+            let colour = if desk.said_refusal { theme::ERROR } else { theme::PRIMARY };
+            b.spawn(label(said.clone(), theme::BODY_SIZE, colour));
         }
         let row = || Node { column_gap: Val::Px(12.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() };
         b.spawn(row()).with_children(|r| {

@@ -3,6 +3,7 @@
 mod applicants;
 mod appointments;
 mod cli;
+mod cli_input;
 mod exceptions;
 mod faults;
 mod feedback;

@@ -439,3 +439,29 @@ fn going_back_keeps_what_was_typed_and_chosen() {
     assert!(outcome.is_ok(), "{outcome:?}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A visit cut off at its fingerprint step goes on from the next finger: the right thumb taken
+/// before the unit stopped is not asked again (its image is in the draft).
+#[test]
+fn a_visit_cut_off_mid_fingerprints_goes_on_from_the_next_finger() {
+    let tmp = tempfile_dir("resume-prints");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut first = demo_until("指纹采集");
+    first.extend([
+        tap("采集"),
+        wait("下一枚：左手拇指"),
+        ScenarioStep { action: Action::Pause(Duration::from_secs(1)), timeout: Duration::from_secs(20) },
+    ]);
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let outcome = drive(&mut app, first);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    std::thread::sleep(Duration::from_millis(500));
+    let mut second = unlock();
+    second.extend([wait("继续这次受理吗"), tap("继续"), wait("指纹采集"), wait("下一枚：左手拇指")]);
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let outcome = drive(&mut app, second);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -22,9 +22,10 @@ pub struct ReceiptBuilder {
     double: bool,
 }
 
-/// The columns a character takes on the printer: two for a wide (CJK, full-width) one.
+/// The columns a character takes on the printer in Chinese mode: one for ASCII, two for any
+/// other (a Chinese character, and `·`, `×`, `°`, which GB18030 prints full width).
 fn columns(c: char) -> usize {
-    if (c as u32) < 0x1100 { 1 } else { 2 }
+    if c.is_ascii() { 1 } else { 2 }
 }
 
 /// `text` in lines of at most `width` columns, broken where a printer would not: between
@@ -43,12 +44,13 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     }
     let mut lines = vec![String::new()];
     let mut used = 0;
+    // Spaces at the start of the text are kept (an indented list); a space where a line breaks
+    // is dropped (a break happens only before a word, so no line but the first begins with one).
     for token in tokens {
         let w: usize = token.chars().map(columns).sum();
         if token == " " {
-            // A space ends a line rather than begins the next.
-            if used > 0 && used < width {
-                lines.last_mut().map(|l| l.push(' '));
+            if used < width {
+                lines.last_mut().expect("a line").push(' ');
                 used += 1;
             }
             continue;
@@ -63,7 +65,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
                 lines.push(String::new());
                 used = 0;
             }
-            lines.last_mut().map(|l| l.push(c));
+            lines.last_mut().expect("a line").push(c);
             used += columns(c);
         }
     }
@@ -372,13 +374,14 @@ mod tests {
     /// a word longer than a line where the line ends; nothing is lost but the spaces at breaks.
     #[test]
     fn lines_break_between_words() {
-        let table: [(&str, usize, &[&str]); 6] = [
+        let table: [(&str, usize, &[&str]); 7] = [
             ("Exit-entry application receipt", 16, &["Exit-entry", "application", "receipt"]),
             ("will be posted to the address given", 32, &["will be posted to the address", "given"]),
             ("受理回执请妥善保管领证时出示", 16, &["受理回执请妥善保", "管领证时出示"]),
             ("申请编号 DS0123456789AB01", 16, &["申请编号", "DS0123456789AB01"]),
             ("abcdefghijklmnopqrstuvwxyz", 10, &["abcdefghij", "klmnopqrst", "uvwxyz"]),
             ("short", 32, &["short"]),
+            ("  护照  3", 32, &["  护照  3"]),
         ];
         for (text, width, want) in table {
             let got = wrap(text, width);

@@ -94,10 +94,10 @@ pub fn approved(store: &dyn Records, bureau: &BureauSecretKey, out: &Path) -> Re
             "form": form,
             "consent": consent,
             "other_signatures": signatures,
-            // Who sealed it, as the envelope names them: the hub took it only if its signing
-            // key is enrolled for that officer (a key enrolled by an earlier version, without
-            // an id, is not checked). The capture's officer began the visit, which another may
-            // have continued after a lock.
+            // Who sealed it, as the envelope names them: the hub takes it only if its signing
+            // key is enrolled for that officer (an envelope a hub took before keys without an
+            // id were refused may name anyone). The capture's officer began the visit, which
+            // another may have continued after a lock.
             "sealed_by": envelope.header().officer_id,
             "capture": {
                 "device_id": record.capture.device_id,

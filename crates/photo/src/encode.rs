@@ -159,18 +159,52 @@ pub fn jpeg_facts(bytes: &[u8]) -> Result<JpegFacts, JpegError> {
     Err(JpegError::NoFrame)
 }
 
-/// Whether a JPEG file is whole: after its last start-of-scan marker (`FF DA`, the main image's
-/// data) comes an end-of-image marker (`FF D9`). Image data cannot hold `FF D9` (a data byte
-/// `FF` is followed by `00`, and restart markers are `FF D0`–`FF D7`), so a file cut short in
-/// its data (a copy or a download that stopped) has none; the decoder would fill the rest with
-/// grey and say nothing. A thumbnail's own end marker comes before the main image's scan, so it
-/// does not count. Not a JPEG at all: `false`.
+/// Whether a JPEG file is whole: walked from its start, segment by segment (each skipped by its
+/// length, so a thumbnail inside one is never read as the image) and through each scan's data
+/// (which cannot hold a marker: a data byte `FF` is followed by `00`, and restart markers are
+/// `FF D0`–`FF D7`), it reaches its end-of-image marker (`FF D9`). A file cut short (a copy or a
+/// download that stopped) does not; the decoder would fill the rest with grey and say nothing.
+/// Whatever a camera appends after the end (a motion photo's video) is not read. Not a JPEG at
+/// all: `false`.
 pub fn jpeg_whole(bytes: &[u8]) -> bool {
     if !bytes.starts_with(&[0xFF, 0xD8]) {
         return false;
     }
-    let Some(scan) = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]) else { return false };
-    bytes[scan..].windows(2).any(|w| w == [0xFF, 0xD9])
+    let mut i = 2;
+    loop {
+        // A marker: FF (fill bytes FF may come first), then its code.
+        if bytes.get(i) != Some(&0xFF) {
+            return false;
+        }
+        while bytes.get(i) == Some(&0xFF) {
+            i += 1;
+        }
+        let Some(&code) = bytes.get(i) else { return false };
+        i += 1;
+        match code {
+            0xD9 => return true,
+            0xD0..=0xD7 | 0x01 => continue,
+            _ => {}
+        }
+        let Some(len) = bytes.get(i..i + 2).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]]))) else {
+            return false;
+        };
+        if len < 2 {
+            return false;
+        }
+        i += len;
+        if code == 0xDA {
+            // The scan's data, to the next marker that is not a stuffed byte or a restart.
+            loop {
+                match (bytes.get(i), bytes.get(i + 1)) {
+                    (Some(0xFF), Some(0x00 | 0xD0..=0xD7)) => i += 2,
+                    (Some(0xFF), Some(_)) => break,
+                    (Some(_), _) => i += 1,
+                    (None, _) => return false,
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -244,6 +278,10 @@ mod tests {
         let mut trailer = whole.clone();
         trailer.extend_from_slice(b"camera trailer");
         assert!(jpeg_whole(&trailer));
+        // A motion photo's video after the end, holding what looks like a scan marker.
+        let mut motion = whole.clone();
+        motion.extend_from_slice(&[0x00, 0x00, 0x00, 0x18, b'f', b't', b'y', b'p', 0xFF, 0xDA, 0x12, 0x34, b'm', b'o']);
+        assert!(jpeg_whole(&motion));
         // A thumbnail (an end marker early, in an APP1 segment) in a file cut short after it.
         let mut thumb = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x06, 0xFF, 0xD9, 0x00, 0x00];
         thumb.extend_from_slice(&whole[2..whole.len() - 200]);

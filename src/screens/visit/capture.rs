@@ -7,13 +7,14 @@ use std::time::Duration;
 use bevy::prelude::*;
 use doorstep_core::fingerprint::{Attempt, Finger, FingerResult, NoPrint, Procedure, next_finger};
 use doorstep_core::requirements::FingerprintRequirement;
-use doorstep_core::visit::{FingerprintsInput, LookAnswer, PhotoInput, Step, TakenPhoto, VisitEvent};
+use doorstep_core::visit::{FingerprintsInput, PhotoInput, Step, TakenPhoto, VisitEvent};
 use doorstep_devices::io::{CardReader, FingerprintScanner};
 use doorstep_link::Channel;
 use doorstep_photo::assess::{Assessor, Profile};
 use sha2::{Digest, Sha256};
 
 use super::forms::key;
+use super::photo::{look_answer, reason_asked};
 use super::sign::SignaturePad;
 use super::{Act, View};
 use crate::peripherals::Peripherals;
@@ -188,6 +189,10 @@ impl Work {
             return;
         }
         if self.captured_for.is_some() {
+            // A photo still being checked, or a print still being read, is the first person's
+            // too: the check is dropped, the print voided when it comes.
+            self.photo = None;
+            self.finger_void |= self.finger.is_some();
             (self.shot, self.shot_image, self.photo_note) = (None, None, None);
             (self.tries, self.finger_note) = (None, None);
             self.templates.clear();
@@ -206,13 +211,40 @@ impl Work {
     }
 }
 
-/// Keeps the step's work to this visit and its applicant (`Work::follow_applicant`).
-pub fn follow_applicant(flow: Res<VisitFlow>, mut work: ResMut<Work>) {
+/// Keeps the step's work to this visit and its applicant (`Work::follow_applicant`); a visit
+/// taken up again at its fingerprint step goes on from the fingers done before it was cut off.
+pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, drafts: Res<Drafts>) {
     let Some(visit) = &flow.visit else { return };
     let who = visit.state.identified().map(|w| &w.applicant.identity);
-    if work.visit.as_deref() != Some(visit.id.as_str()) || work.captured_for.as_ref() != who && who.is_some() {
-        work.follow(&visit.id);
-        work.follow_applicant(who);
+    let other_visit = work.visit.as_deref() != Some(visit.id.as_str());
+    if !other_visit && (work.captured_for.as_ref() == who || who.is_none()) {
+        return;
+    }
+    let id = visit.id.clone();
+    let (had_photo, had_prints) = (work.shot.is_some(), std::mem::take(&mut work.attempts));
+    let forgetting = !other_visit && work.captured_for.is_some();
+    work.attempts = had_prints.clone();
+    work.follow(&id);
+    work.follow_applicant(who);
+    if other_visit {
+        work.attempts = flow.take_prints_in_hand(&id);
+    } else if forgetting {
+        // Another applicant's: forgotten in the draft too.
+        if had_photo {
+            drafts.save(&id, part::PHOTO, Vec::new());
+        }
+        for a in &had_prints {
+            drafts.save(&id, &part::finger(a.finger.number()), Vec::new());
+        }
+        keep_prints(&drafts, &id, &work.attempts);
+    }
+}
+
+/// Keeps the fingers done at the fingerprint step in the visit's draft.
+fn keep_prints(drafts: &Drafts, visit: &str, attempts: &[Attempt]) {
+    match serde_json::to_vec(attempts) {
+        Ok(bytes) => drafts.save(visit, part::PRINTS_IN_HAND, bytes),
+        Err(e) => error!("the fingers done cannot be kept: {e}"),
     }
 }
 
@@ -276,24 +308,6 @@ fn take_photo(camera: &super::live::CameraChoice) -> Result<Shot, Tr> {
         Ok((jpeg, a)) => Ok(Shot::new(jpeg, &a)),
         Err(e) => Err(Tr::new(e.message().0)),
     }
-}
-
-/// What the officer answered where the checks asked to look (nothing when none asked).
-pub(super) fn look_answer(form: &Form, looks: &[(&str, &str)]) -> Option<LookAnswer> {
-    if looks.is_empty() {
-        return None;
-    }
-    match form.get(LOOK) {
-        "no-covering" => Some(LookAnswer::NoCovering),
-        "covering-kept" => Some(LookAnswer::CoveringKept),
-        _ => None,
-    }
-}
-
-/// Whether the photo step asks the officer's written reason: a check failed, or a covering was
-/// seen where the checks asked to look, and kept.
-pub(super) fn reason_asked(shot: &Shot, looked: Option<LookAnswer>) -> bool {
-    !shot.failed.is_empty() || looked == Some(LookAnswer::CoveringKept)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -431,6 +445,7 @@ pub fn act(
                     match super::fingers::exception(&form, kind, finger, &procedure, today) {
                         Ok(attempt) => {
                             work.attempts.push(attempt);
+                            keep_prints(&drafts, &visit.id, &work.attempts);
                             super::fingers::clear(&mut form);
                             work.finger_note = None;
                         }
@@ -478,6 +493,7 @@ pub fn finish(
         for a in std::mem::take(&mut work.attempts) {
             drafts.save(&visit.id, &part::finger(a.finger.number()), Vec::new());
         }
+        keep_prints(&drafts, &visit.id, &work.attempts);
         work.tries = None;
         work.templates.clear();
         work.touch();
@@ -559,6 +575,7 @@ pub fn finish(
                             FingerResult::NoPrint(NoPrint::Unreadable { best_quality: quality, image_digest: d })
                         };
                         work.attempts.push(Attempt { finger, result });
+                        keep_prints(&drafts, &visit.id, &work.attempts);
                         work.finger_note = None;
                         // An exception begun for this finger is not carried to the next.
                         super::fingers::clear(&mut form);

@@ -116,6 +116,7 @@ pub fn plugin(app: &mut App) {
         (
             press_acts.after(super::follow_changes),
             step_bar_acts,
+            capture::follow_applicant,
             forms::act,
             capture::act,
             sign::act,
@@ -124,6 +125,8 @@ pub fn plugin(app: &mut App) {
             closing::act,
             closing::finish,
             receipt::draw_qr,
+            // Again after the events of this frame were applied: another applicant identified
+            // is seen before the screen is drawn.
             capture::follow_applicant,
             rebuild,
         )
@@ -232,7 +235,7 @@ fn rebuild(
     mut last_failed: Local<bool>,
     mut last_choices: Local<Option<u64>>,
     mut last_generation: Local<u64>,
-    mut kept: Local<std::collections::HashMap<(String, Step), Form>>,
+    mut kept: Local<std::collections::HashMap<(String, Step), (Option<doorstep_core::Identity>, Form)>>,
 ) {
     let Some(visit) = &flow.visit else { return };
     let (Ok(body), Ok(foot)) = (body.single(), foot.single()) else { return };
@@ -242,16 +245,21 @@ fn rebuild(
         // What was typed and chosen on a form step is kept for the visit, and put back when
         // the officer comes back to the step (core drops a step's data on the way back): one
         // typo fixed on the details does not mean typing the rest again.
+        // The services and details typed for one applicant are not put back for another (the
+        // officer went back and read another card): only the applicant step's own.
         kept.retain(|(id, _), _| *id == visit.id);
+        let who = visit.state.identified().map(|w| w.applicant.identity.clone());
         if let Some(left) = shown.0.as_ref().filter(|(id, step)| *id == visit.id && KEPT_STEPS.contains(step)) {
             let mut left_form = form.clone();
             left_form.on.remove(ABANDONING);
-            kept.insert(left.clone(), left_form);
+            kept.insert(left.clone(), (who.clone(), left_form));
         }
         form.clear();
         let booked = sync.as_ref().map(|s| s.view().appointments).unwrap_or_default();
         forms::prefill(visit, &mut form, office.as_deref().map_or("", |o| o.0.as_str()), &booked);
-        if let Some(before) = kept.get(&now) {
+        if let Some((entered_for, before)) = kept.get(&now)
+            && (now.1 == Step::Applicant || *entered_for == who)
+        {
             form.restore(before);
         }
         shown.0 = Some(now);

@@ -6,8 +6,9 @@ use bevy::prelude::*;
 
 use doorstep_core::visit::LookAnswer;
 
-use super::capture::{BROUGHT, LOOK, LiveAdvice, OVERRIDE, Shot, card_photo, child_absent, look_answer, reason_asked};
+use super::capture::{BROUGHT, LOOK, LiveAdvice, OVERRIDE, Shot, card_photo, child_absent};
 use super::{Act, View, actions, heading, line};
+use crate::ui::form::Form;
 use crate::ui::form::text_field;
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
@@ -168,4 +169,22 @@ fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: Option<LookA
 /// Whether the services chosen need no photo (an endorsement alone, on a permit held).
 pub(super) fn photo_not_needed(visit: &doorstep_core::Visit) -> bool {
     visit.state.services().is_some_and(|s| s.rules.photo == doorstep_core::requirements::PhotoRequirement::NotNeeded)
+}
+
+/// What the officer answered where the checks asked to look (nothing when none asked).
+pub(super) fn look_answer(form: &Form, looks: &[(&str, &str)]) -> Option<LookAnswer> {
+    if looks.is_empty() {
+        return None;
+    }
+    match form.get(LOOK) {
+        "no-covering" => Some(LookAnswer::NoCovering),
+        "covering-kept" => Some(LookAnswer::CoveringKept),
+        _ => None,
+    }
+}
+
+/// Whether the photo step asks the officer's written reason: a check failed, or a covering was
+/// seen where the checks asked to look, and kept.
+pub(super) fn reason_asked(shot: &Shot, looked: Option<LookAnswer>) -> bool {
+    !shot.failed.is_empty() || looked == Some(LookAnswer::CoveringKept)
 }
