@@ -97,9 +97,18 @@ pub(crate) fn upload_without_erase(dir: &Path, id: &str) -> String {
     e.file
 }
 
-/// The officer's vault at `dir`, unlocked (the tests' clock).
+/// The officer's vault at `dir`, unlocked (the tests' clock), once a unit that had it open in
+/// this process has let it go (its draft writer finishes its queue first, slower under load).
 pub(crate) fn unlocked(dir: &Path) -> Vault {
-    Vault::unlock(dir, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }).unwrap()
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match Vault::unlock(dir, "officer-test", PIN, 1_790_000_000, VaultConfig { reserve_bytes: 0 }) {
+            Err(doorstep_vault::VaultError::Busy { .. }) if std::time::Instant::now() < until => {
+                std::thread::sleep(std::time::Duration::from_millis(100))
+            }
+            other => return other.unwrap(),
+        }
+    }
 }
 
 fn states(dir: &Path) -> Vec<(String, OutboxState)> {
