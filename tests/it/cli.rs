@@ -154,7 +154,7 @@ fn fee_reads_a_bureau_policy_folder() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-fn doorstep_with_stdin(args: &[&str], stdin: &str) -> Output {
+pub(crate) fn doorstep_with_stdin(args: &[&str], stdin: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
         .args(args)

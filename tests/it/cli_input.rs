@@ -13,7 +13,7 @@ fn a_closed_pipe_ends_the_command_without_a_panic() {
     let photos = crate::root().join("tests/data/photos/set");
     let mut files: Vec<_> = std::fs::read_dir(&photos).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
         .args(["photo", "check"])
         .args(&files)
         .stdout(std::process::Stdio::piped())
@@ -54,20 +54,11 @@ fn a_photo_file_cut_short_is_refused_as_such() {
 /// error is said once, not once per cause.
 #[test]
 fn vault_init_refuses_bad_input_before_writing_anything() {
-    use std::io::Write;
     let dir = std::env::temp_dir().join(format!("doorstep-init-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let run = |args: &[&str], stdin: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep"))
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = crate::cli::doorstep_with_stdin(args, stdin);
         (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
     };
     let vault = dir.join("unit/vault");

@@ -219,33 +219,28 @@ fn feedback_is_kept_sealed_answered_by_core_rules_and_read_only_by_its_tablet() 
     // Its officer is sealed: the back office checks it against whose the key was enrolled as.
     let mut edited = pki::Hub::open(&hub.dir).unwrap();
     let officer = hex::encode(common::officer_key(0).verifying_key().to_bytes());
+    // Why the first of tablet A's is not opened, with hub.toml as `edited` has it now.
+    let unopened = |edited: &pki::Hub| {
+        std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&edited.config).unwrap()).unwrap();
+        let listed = office(
+            &admin,
+            &hub,
+            FeedbackCommand::List { device: Some("tablet-a".into()), json: true, key: Some(key.clone()) },
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&listed).unwrap();
+        assert!(v[0].get("content").is_none(), "{v}");
+        v[0]["unopened"].as_str().unwrap_or_default().to_string()
+    };
     edited.config.officer_ids.insert(officer.clone(), "officer-other".into());
-    std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&edited.config).unwrap()).unwrap();
-    let listed = office(
-        &admin,
-        &hub,
-        FeedbackCommand::List { device: Some("tablet-a".into()), json: true, key: Some(key.clone()) },
-    )
-    .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&listed).unwrap();
-    assert!(v[0].get("content").is_none(), "{v}");
-    let why = v[0]["unopened"].as_str().unwrap_or_default();
+    let why = unopened(&edited);
     assert!(
         why.contains(r#"names officer "officer-test", but its signing key is enrolled for officer "officer-other""#),
         "{why}"
     );
     // A key enrolled by an earlier version, with no id: whose it is is not known either.
     edited.config.officer_ids.remove(&officer);
-    std::fs::write(hub.dir.join("hub.toml"), toml::to_string(&edited.config).unwrap()).unwrap();
-    let listed = office(
-        &admin,
-        &hub,
-        FeedbackCommand::List { device: Some("tablet-a".into()), json: true, key: Some(key.clone()) },
-    )
-    .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&listed).unwrap();
-    assert!(v[0].get("content").is_none(), "{v}");
-    let why = v[0]["unopened"].as_str().unwrap_or_default();
+    let why = unopened(&edited);
     assert!(
         why.contains(r#"names officer "officer-test", but its signing key is enrolled with no officer id"#),
         "{why}"

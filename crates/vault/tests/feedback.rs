@@ -151,7 +151,9 @@ fn feedback_sealed_offline_reaches_the_hub_and_its_answer_comes_back() {
     let admin = AdminClient::connect(&hub.dir).unwrap();
     let held = admin.held_feedback(&entry.id).unwrap().expect("at the hub");
     assert_eq!((held.device.as_str(), held.category.as_str()), ("tablet-test-01", "materials"));
-    let opened = open_held(&admin, &held, &bureau.secret, &Default::default()).unwrap();
+    // Against whose the hub enrolled the signing key: this officer's.
+    let enrolled = [(vault.user_public_key().to_bytes(), OFFICER.to_string())].into();
+    let opened = open_held(&admin, &held, &bureau.secret, &enrolled).unwrap();
     assert_eq!((opened.text.as_str(), opened.officer.as_str()), (TEXT, OFFICER));
     assert_eq!(opened.contact.as_ref().map(|c| c.phone.e164()).as_deref(), Some("+8613800138000"));
 
