@@ -216,6 +216,10 @@ pub struct View<'a> {
 /// The steps whose typing and choices are kept when the officer goes back past them.
 const KEPT_STEPS: [Step; 3] = [Step::Applicant, Step::Services, Step::Details];
 
+/// What was typed and chosen on each of those steps, by visit and step, with the applicant it
+/// was entered for.
+type KeptForms = std::collections::HashMap<(String, Step), (Option<doorstep_core::Identity>, Form)>;
+
 /// Rebuilds the body when the visit, the form's choices or the step's work changed. Typing
 /// does not rebuild: the fields redraw their own text.
 #[allow(clippy::too_many_arguments)]
@@ -235,7 +239,7 @@ fn rebuild(
     mut last_failed: Local<bool>,
     mut last_choices: Local<Option<u64>>,
     mut last_generation: Local<u64>,
-    mut kept: Local<std::collections::HashMap<(String, Step), (Option<doorstep_core::Identity>, Form)>>,
+    mut kept: Local<KeptForms>,
 ) {
     let Some(visit) = &flow.visit else { return };
     let (Ok(body), Ok(foot)) = (body.single(), foot.single()) else { return };
