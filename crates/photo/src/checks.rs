@@ -159,14 +159,19 @@ pub fn inner_face(lm: &Landmarks) -> Rect {
     }
 }
 
-/// The skin the exposure is measured on: forehead and both cheeks.
-fn skin_lumas(img: &RgbImage, lm: &Landmarks) -> Vec<f32> {
+/// The face's skin, as the exposure and the colour are measured on it: a square on the
+/// forehead and on each cheek.
+fn skin_pixels<'a>(img: &'a RgbImage, lm: &Landmarks) -> impl Iterator<Item = &'a image::Rgb<u8>> {
     let side = lm.face_width() * 0.14;
-    let mut v = Vec::new();
-    for i in [index::FOREHEAD_MID, index::CHEEK_PATCH_RIGHT, index::CHEEK_PATCH_LEFT] {
-        let p = lm.p(i);
-        v.extend(pixels(img, square(p.x, p.y, side), 1).map(|(_, _, p)| luma(p)));
-    }
+    [index::FOREHEAD_MID, index::CHEEK_PATCH_RIGHT, index::CHEEK_PATCH_LEFT]
+        .map(|i| lm.p(i))
+        .into_iter()
+        .flat_map(move |p| pixels(img, square(p.x, p.y, side), 1).map(|(_, _, p)| p))
+}
+
+/// The skin's brightness, sorted.
+fn skin_lumas(img: &RgbImage, lm: &Landmarks) -> Vec<f32> {
+    let mut v: Vec<f32> = skin_pixels(img, lm).map(luma).collect();
     v.sort_by(f32::total_cmp);
     v
 }
@@ -326,8 +331,8 @@ pub fn colour_cast(b: Option<&Backdrop>, p: &Profile, why: &'static str) -> Chec
 
 /// A colour photo (DOMAIN.md §1.1: 24-bit true colour): the face's skin has a colour. The
 /// median saturation ((max − min) / max of the channels) of the forehead and cheeks, on the
-/// pixels light enough and not burnt out toward white to show it; a black-and-white photo, or one printed so
-/// and photographed again, has none. With too few such pixels (a face burnt white, or black)
+/// pixels light enough and not burnt out toward white to show it; a black-and-white photo, or
+/// one printed so and photographed again, has none. With too few such pixels (a face burnt white, or black)
 /// the exposure is what is wrong, and this check passes with no value rather than name a
 /// second cause.
 pub fn colour(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &'static str) -> CheckResult {
@@ -336,13 +341,8 @@ pub fn colour(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &'static
     let Some(lm) = lm else {
         return CheckResult::cannot("colour", threshold, why);
     };
-    let side = lm.face_width() * 0.14;
-    let mut sat: Vec<f32> = [index::FOREHEAD_MID, index::CHEEK_PATCH_RIGHT, index::CHEEK_PATCH_LEFT]
-        .into_iter()
-        .flat_map(|i| {
-            let c = lm.p(i);
-            pixels(img, square(c.x, c.y, side), 1).map(|(_, _, p)| p.0.map(f32::from)).collect::<Vec<_>>()
-        })
+    let mut sat: Vec<f32> = skin_pixels(img, lm)
+        .map(|p| p.0.map(f32::from))
         .filter_map(|[r, g, b]| {
             let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
             // Not dark, and not burnt out toward white (even when dimmed after).
@@ -434,7 +434,10 @@ pub fn sharpness_value(img: &RgbImage, lm: &Landmarks) -> Option<f32> {
         return None;
     }
     let (gw, gh) = ((r.width as f32 / k) as usize, (r.height as f32 / k) as usize);
-    if gw < 8 || gh < 8 {
+    // The smoothing's reach and the differences' span from each edge, and some face between.
+    const D: usize = 3;
+    let margin = D + SMOOTH_RADIUS;
+    if gw <= 2 * margin + 4 || gh <= 2 * margin + 4 {
         return None;
     }
     let (w, h) = (img.width() as f32, img.height() as f32);
@@ -454,11 +457,6 @@ pub fn sharpness_value(img: &RgbImage, lm: &Landmarks) -> Option<f32> {
     let g = |u: usize, v: usize| smooth[v * gw + u];
     // Each direction alone (a blur along one, as the subject or the camera moved, leaves the
     // other sharp): the Laplacian's variance over the gradient energy, `D` px apart.
-    const D: usize = 3;
-    let margin = D + SMOOTH_RADIUS;
-    if gw <= 2 * margin + 4 || gh <= 2 * margin + 4 {
-        return None;
-    }
     let ratio = |along: &dyn Fn(usize, usize, isize) -> f32| {
         let (mut second, mut first) = (Vec::new(), 0.0f32);
         for v in margin..gh - margin {
