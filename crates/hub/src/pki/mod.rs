@@ -23,8 +23,8 @@ use sha2::{Digest, Sha256};
 
 mod trusted;
 
+pub use trusted::Trusted;
 use trusted::keys;
-pub use trusted::{Trusted, unbound};
 
 /// What can go wrong with the hub's folder, its CA and its enrolled devices.
 #[derive(Debug, thiserror::Error)]

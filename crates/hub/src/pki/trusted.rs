@@ -36,32 +36,35 @@ pub struct Trusted {
 
 impl Trusted {
     /// Why officer key `key` may not sign for officer `officer`: not enrolled (`officer-key`),
-    /// or enrolled for another officer or for none (`officer-id`); `None` when it may.
-    pub fn officer_refusal(&self, key: &[u8; 32], officer: &str) -> Option<(&'static str, String)> {
+    /// or enrolled for another officer or for none (`officer-id`); `None` when it may. Where
+    /// the officer is sealed (feedback: `None`), the key must be enrolled for someone.
+    pub fn officer_refusal(&self, key: &[u8; 32], officer: Option<&str>) -> Option<(&'static str, String)> {
         if !self.officers.iter().any(|k| k.to_bytes() == *key) {
             return Some((
                 "officer-key",
                 format!(
-                    "the officer's signing key is not enrolled at this hub (doorstep-hub add-officer {} --id {officer})",
-                    hex::encode(key)
+                    // A sealed officer's id the hub cannot name.
+                    "the officer's signing key is not enrolled at this hub (doorstep-hub add-officer {} --id {})",
+                    hex::encode(key),
+                    officer.unwrap_or("OFFICER")
                 ),
             ));
         }
-        match self.officer_ids.get(key) {
-            Some(enrolled) if enrolled != officer => Some((
+        match (self.officer_ids.get(key), officer) {
+            (Some(enrolled), Some(officer)) if enrolled != officer => Some((
                 "officer-id",
                 format!("it names officer {officer:?}, but its signing key is enrolled for officer {enrolled:?}"),
             )),
-            Some(_) => None,
+            (Some(_), _) => None,
             // Enrolled by an earlier version, with no id: whose key it is is not known, so it
             // signs for no one until enrolled again for its officer.
-            None => Some(("officer-id", unbound(key))),
+            (None, _) => Some(("officer-id", unbound(key))),
         }
     }
 }
 
 /// Why a key enrolled with no officer id (by an earlier version) signs for no one.
-pub fn unbound(key: &[u8; 32]) -> String {
+fn unbound(key: &[u8; 32]) -> String {
     format!(
         "its signing key is enrolled with no officer id, so whose it is is not known: enrol it again for its officer (doorstep-hub add-officer {} --id OFFICER)",
         hex::encode(key)

@@ -81,20 +81,9 @@ impl<S: Store> Service<S> {
             }
             _ => {}
         }
-        if !trusted.officers.iter().any(|k| k.to_bytes() == h.officer_key) {
-            return Ok(Reply::error(
-                422,
-                "officer-key",
-                format!(
-                    // The officer's id is sealed: the hub cannot name it.
-                    "the officer's signing key is not enrolled at this hub (doorstep-hub add-officer {} --id OFFICER)",
-                    hex::encode(h.officer_key)
-                ),
-            ));
-        }
-        // The officer is sealed; a key enrolled with no officer id signs for no one.
-        if !trusted.officer_ids.contains_key(&h.officer_key) {
-            return Ok(Reply::error(422, "officer-id", crate::pki::unbound(&h.officer_key)));
+        // The officer is sealed: the key must be enrolled, and for someone.
+        if let Some((code, why)) = trusted.officer_refusal(&h.officer_key, None) {
+            return Ok(Reply::error(422, code, why));
         }
         if self.store.bind_device_key(device, h.device_key)?.is_some() {
             return Ok(Reply::error(422, "device-key", format!("signed with a device key that is not {device}'s")));

@@ -255,7 +255,7 @@ impl<S: Store> Service<S> {
             }
             _ => {}
         }
-        if let Some((code, why)) = trusted.officer_refusal(&h.officer_key, &h.officer_id) {
+        if let Some((code, why)) = trusted.officer_refusal(&h.officer_key, Some(&h.officer_id)) {
             return refuse(code, why);
         }
         // The device key: the first one an enrolled tablet uses is the only one it may use.
