@@ -34,11 +34,12 @@ fn columns(c: char) -> usize {
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     // Tokens: a word (a run of narrow characters without spaces), a space, or a wide character.
+    let in_word = |c: char| c != ' ' && columns(c) == 1;
     let mut tokens: Vec<String> = Vec::new();
     for c in text.chars() {
-        let narrow_word = |t: &String| t.chars().all(|x| columns(x) == 1 && x != ' ');
+        // A token is all one kind, so its last character says which.
         match tokens.last_mut() {
-            Some(t) if c != ' ' && columns(c) == 1 && narrow_word(t) => t.push(c),
+            Some(t) if in_word(c) && t.chars().last().is_some_and(in_word) => t.push(c),
             _ => tokens.push(c.to_string()),
         }
     }

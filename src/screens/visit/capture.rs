@@ -221,9 +221,8 @@ pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, dra
         return;
     }
     let id = visit.id.clone();
-    let (had_photo, had_prints) = (work.shot.is_some(), std::mem::take(&mut work.attempts));
+    let (had_photo, had_prints) = (work.shot.is_some(), work.attempts.clone());
     let forgetting = !other_visit && work.captured_for.is_some();
-    work.attempts = had_prints.clone();
     work.follow(&id);
     work.follow_applicant(who);
     if other_visit {
@@ -233,11 +232,16 @@ pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, dra
         if had_photo {
             drafts.save(&id, part::PHOTO, Vec::new());
         }
-        for a in &had_prints {
-            drafts.save(&id, &part::finger(a.finger.number()), Vec::new());
-        }
-        keep_prints(&drafts, &id, &work.attempts);
+        forget_prints(&drafts, &id, &had_prints);
     }
+}
+
+/// Blanks the images of `prints` in the visit's draft, and keeps no finger done.
+fn forget_prints(drafts: &Drafts, visit: &str, prints: &[Attempt]) {
+    for a in prints {
+        drafts.save(visit, &part::finger(a.finger.number()), Vec::new());
+    }
+    keep_prints(drafts, visit, &[]);
 }
 
 /// Keeps the fingers done at the fingerprint step in the visit's draft.
@@ -490,10 +494,7 @@ pub fn finish(
     // A scan under way when the guardian declined gives nothing, even if they agree again.
     work.finger_void |= declined && work.finger.is_some();
     if declined && (!work.attempts.is_empty() || work.tries.is_some() || !work.templates.is_empty()) {
-        for a in std::mem::take(&mut work.attempts) {
-            drafts.save(&visit.id, &part::finger(a.finger.number()), Vec::new());
-        }
-        keep_prints(&drafts, &visit.id, &work.attempts);
+        forget_prints(&drafts, &visit.id, &std::mem::take(&mut work.attempts));
         work.tries = None;
         work.templates.clear();
         work.touch();
