@@ -142,10 +142,11 @@ fn a_family_visit_endorsement_needs_the_relationship_seen() {
     steps.extend([
         wait("申请办理哪些业务？"),
         tap("往来港澳通行证 首次申请"),
+        tap("T 探亲"),
         // Not offered yet: a spouse, parent or child there must be proven.
         wait("T 类签注 3个月多次须满足"),
         tap("探望配偶、父母或子女（已查验亲属关系证明）"),
-        tap("港澳签注 T 3个月多次有效"),
+        tap("3个月多次有效"),
         tap("下一步"),
         wait("拍照"),
     ]);
@@ -157,6 +158,46 @@ fn a_family_visit_endorsement_needs_the_relationship_seen() {
         ["hk-macao-permit", "hk-macao-endorsement:T:multi:3m"].iter().map(|s| s.parse().unwrap()).collect();
     assert_eq!(chosen.services, wanted);
     assert!(chosen.facts.close_relative);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The services step offers what the policy lists, not a fixed few: a passport replaced after
+/// loss, a one-trip Taiwan permit, and a stay endorsement whose validity is the months Hong
+/// Kong approved, once the approval is seen.
+#[test]
+fn every_document_reason_and_endorsement_the_policy_lists_can_be_chosen() {
+    let tmp = tempfile_dir("services");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut steps = unlock();
+    steps.extend(typed_applicant("高龄申请人", "11010519491231002X"));
+    steps.extend([
+        wait("申请办理哪些业务？"),
+        tap("普通护照 首次申请"),
+        tap("遗失补发"),
+        tap("往来台湾通行证 首次申请"),
+        tap("一次有效"),
+        tap("往来港澳通行证 首次申请"),
+        tap("D 逗留"),
+        tap("批准的期限（月，1至84）"),
+        typed("24"),
+        // Not taken before the approval is seen.
+        tap("下一步"),
+        wait("D 类签注 2年多次须满足"),
+        tap("持有批准文件（已查验原件）"),
+        tap("下一步"),
+        wait("拍照"),
+    ]);
+    let outcome = run_steps(&vault, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let visit = draft_visit(&vault);
+    let chosen = visit.state.services().expect("services chosen");
+    let wanted: Vec<doorstep_core::Service> =
+        ["passport:lost", "hk-macao-permit", "taiwan-permit:one-trip", "hk-macao-endorsement:D:multi:24m"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+    assert_eq!(chosen.services, wanted);
+    assert!(chosen.facts.approval_document && !chosen.facts.close_relative);
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
@@ -380,7 +421,8 @@ fn an_endorsement_on_a_held_permit_scanned_with_the_camera() {
         wait_long("已识别：往来港澳通行证 C12345678"),
         tap("下一步"),
         wait("申请办理哪些业务？"),
-        tap("港澳签注 Q 3个月一次有效"),
+        tap("Q 其他"),
+        tap("3个月一次有效"),
         tap("下一步"),
         // An endorsement alone needs no photo: the step says so and goes on without one.
         wait("所办业务无需照片"),

@@ -4,11 +4,11 @@
 
 use bevy::prelude::*;
 use doorstep_core::id_number::Sex;
-use doorstep_core::policy::{EndorsementFacts, PaymentMethod};
+use doorstep_core::policy::PaymentMethod;
 use doorstep_core::visit::{
-    AbandonInput, DetailsInput, Identification, PaymentInput, ServicesInput, Step, Visit, VisitEvent, VisitState,
+    AbandonInput, DetailsInput, Identification, PaymentInput, Step, Visit, VisitEvent, VisitState,
 };
-use doorstep_core::{ApplicantInput, IdentitySource, Localize, Service};
+use doorstep_core::{ApplicantInput, IdentitySource};
 
 use super::{Act, View, actions, heading, line};
 use crate::ui::form::{Form, action_button, choice_button, text_field};
@@ -16,44 +16,6 @@ use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::label;
 use crate::visit_flow::{VisitCmd, VisitFlow};
-
-/// The services offered as buttons, as core parses them. Core decides which the applicant
-/// may have: one it refuses on its own is shown greyed with the reason.
-pub const OFFERED: [&str; 10] = [
-    "passport",
-    "passport:renewal",
-    "hk-macao-permit",
-    "hk-macao-endorsement:T:1x:3m",
-    "hk-macao-endorsement:T:multi:3m",
-    "hk-macao-endorsement:T:multi:1y",
-    "hk-macao-endorsement:Q:1x:3m",
-    "taiwan-permit",
-    "taiwan-endorsement:L:1x:6m",
-    "taiwan-resident-permit",
-];
-
-/// What the officer has seen that a family-visit endorsement asks for: (form key, words).
-/// Age is counted from the birth date.
-const FACTS: [(&str, &str); 3] = [
-    ("fact.close_relative", "visit.services.fact_close_relative"),
-    ("fact.other_relative", "visit.services.fact_other_relative"),
-    ("fact.hardship", "visit.services.fact_hardship"),
-];
-
-/// The services ticked on the form, as core parses them.
-fn chosen_services(form: &Form) -> Vec<Service> {
-    OFFERED.iter().filter(|s| form.is_on(s)).filter_map(|s| s.parse().ok()).collect()
-}
-
-/// The endorsement facts the form records.
-fn facts(form: &Form) -> EndorsementFacts {
-    EndorsementFacts {
-        close_relative: form.is_on(FACTS[0].0),
-        other_relative: form.is_on(FACTS[1].0),
-        hardship: form.is_on(FACTS[2].0),
-        ..EndorsementFacts::default()
-    }
-}
 
 /// Form keys.
 pub mod key {
@@ -94,7 +56,13 @@ pub struct PickupOffice(pub String);
 
 /// What a step starts with: the unit's pickup office, collection in person, the applicant as
 /// the recipient of a posted document; cash.
-pub fn prefill(visit: &Visit, form: &mut Form, office: &str, booked: &[doorstep_core::appointment::Appointment]) {
+pub fn prefill(
+    visit: &Visit,
+    form: &mut Form,
+    office: &str,
+    booked: &[doorstep_core::appointment::Appointment],
+    policy: &doorstep_core::Policy,
+) {
     // A visit for an appointment: what the back office booked, to check and correct.
     let appointment = visit.appointment.as_ref().and_then(|id| booked.iter().find(|a| a.id == *id));
     if let Some(a) = appointment {
@@ -103,13 +71,7 @@ pub fn prefill(visit: &Visit, form: &mut Form, office: &str, booked: &[doorstep_
                 form.set(key::NAME, a.name.as_str());
                 form.set(key::ID_NUMBER, a.id_number.as_str());
             }
-            Step::Services => {
-                for spec in OFFERED {
-                    if spec.parse::<Service>().is_ok_and(|s| a.services.contains(&s)) {
-                        form.toggle(spec);
-                    }
-                }
-            }
+            Step::Services => super::services::fill(form, &a.services, policy),
             Step::Details => {
                 form.set(key::PHONE, a.phone.e164());
                 if matches!(a.mode, doorstep_core::visit::VisitMode::Home { .. }) {
@@ -141,7 +103,7 @@ pub fn prefill(visit: &Visit, form: &mut Form, office: &str, booked: &[doorstep_
 pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     match &v.visit.state {
         VisitState::Applicant(_) => applicant(v, ui),
-        VisitState::Services(_) => services(v, ui),
+        VisitState::Services(_) => super::services::view(v, ui),
         VisitState::Details(_) => super::details::view(v, ui),
         VisitState::Review(r) => review(v, r, ui),
         VisitState::Pay(_) => pay(v, ui),
@@ -159,75 +121,6 @@ fn applicant(v: &View, ui: &mut ChildSpawnerCommands) {
     if let Some(below) = super::guardian::minor(v.form, v.policy) {
         super::guardian::view(v, below, ui);
     }
-    actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
-}
-
-fn services(v: &View, ui: &mut ChildSpawnerCommands) {
-    heading(ui, Tr::new("visit.services.title"));
-    let now = crate::settings::now();
-    let chosen = chosen_services(v.form);
-    // The fee, itemised, recomputed at every change.
-    if !chosen.is_empty() {
-        match v.policy.fees.quote(&chosen, now.date()) {
-            Ok(q) => {
-                for l in &q.lines {
-                    line(
-                        ui,
-                        Tr::new("visit.services.fee_line")
-                            .with_texts("item", &l.description_zh, &l.description_en)
-                            .with("amount", l.amount),
-                    );
-                }
-                heading(ui, Tr::new("visit.services.total").with("amount", q.total));
-            }
-            Err(e) => line(ui, Tr::message(e.message())),
-        }
-    }
-    ui.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() }).with_children(
-        |list| {
-            for spec in OFFERED {
-                let Ok(service) = spec.parse::<Service>() else { continue };
-                // The same rules the visit uses: a service is offered when core accepts it alone or
-                // with what is chosen already (an endorsement with its permit); a chosen one can
-                // always be taken off.
-                let allowed = |services: Vec<Service>| {
-                    let input = ServicesInput { services, facts: facts(v.form) };
-                    v.visit.clone().apply(v.policy, now, VisitEvent::ServicesChosen(input)).err()
-                };
-                let mut with_chosen = chosen.clone();
-                with_chosen.push(service.clone());
-                let refusal = if v.form.is_on(spec) {
-                    None
-                } else {
-                    allowed(vec![service.clone()]).and_then(|alone| allowed(with_chosen).map(|_| alone))
-                };
-                match refusal {
-                    None => {
-                        list.spawn(choice_button(
-                            Act::Toggle(spec),
-                            Tr::message(service.describe()),
-                            v.form.is_on(spec),
-                        ));
-                    }
-                    Some(e) => {
-                        list.spawn(Node { column_gap: Val::Px(12.0), ..default() }).with_children(|row| {
-                            row.spawn(label(Tr::message(service.describe()), theme::BODY_SIZE, theme::MUTED));
-                            row.spawn(label(Tr::message(e.message()), theme::BODY_SIZE * 0.8, theme::MUTED));
-                        });
-                    }
-                }
-            }
-        },
-    );
-    // A family-visit endorsement's conditions, as the officer saw them proven: each one offers
-    // the options it opens.
-    line(ui, Tr::new("visit.services.facts"));
-    ui.spawn(Node { column_gap: Val::Px(12.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() })
-        .with_children(|row| {
-            for (k, words) in FACTS {
-                row.spawn(choice_button(Act::Toggle(k), Tr::new(words), v.form.is_on(k)));
-            }
-        });
     actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
 }
 
@@ -386,14 +279,7 @@ fn event(visit: &Visit, form: &Form, policy: &doorstep_core::Policy) -> Option<V
                 applied_by_guardian: super::guardian::child_absent(form, policy),
             })
         }
-        Step::Services => {
-            let services = chosen_services(form);
-            // The facts only with an endorsement they are for: none sealed on a passport alone.
-            let endorsement =
-                services.iter().any(|s| matches!(s, Service::HkMacaoEndorsement(_) | Service::TaiwanEndorsement(_)));
-            let facts = if endorsement { facts(form) } else { EndorsementFacts::default() };
-            VisitEvent::ServicesChosen(ServicesInput { services, facts })
-        }
+        Step::Services => VisitEvent::ServicesChosen(super::services::input(form, policy)),
         Step::Details => VisitEvent::DetailsEntered(DetailsInput {
             phone: text(key::PHONE),
             address: text(key::ADDRESS),
@@ -439,6 +325,7 @@ pub fn act(
             Act::Choose(group, value) => {
                 let again = form.get(group) == value.as_str();
                 form.choose(group, if again { "" } else { value.as_str() });
+                super::services::type_changed(&mut form, group);
                 if *group == key::URGENT_GROUND {
                     // Another ground asks for other evidence: seen again, for it.
                     form.choose(key::EVIDENCE, "");

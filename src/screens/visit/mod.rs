@@ -12,6 +12,7 @@ mod guardian;
 mod held;
 mod live;
 mod photo;
+mod services;
 pub(crate) use live::screen_image_rgba;
 pub(crate) use receipt::save as save_print_files;
 mod receipt;
@@ -260,7 +261,7 @@ fn rebuild(
         }
         form.clear();
         let booked = sync.as_ref().map(|s| s.view().appointments).unwrap_or_default();
-        forms::prefill(visit, &mut form, office.as_deref().map_or("", |o| o.0.as_str()), &booked);
+        forms::prefill(visit, &mut form, office.as_deref().map_or("", |o| o.0.as_str()), &booked, &policy.0);
         if let Some((entered_for, before)) = kept.get(&now)
             && (now.1 == Step::Applicant || *entered_for == who)
         {
