@@ -40,7 +40,7 @@ fn visit_from_the_appointment() -> Vec<ScenarioStep> {
         }
         if s.action == Action::Wait("联系方式与领取方式".into()) {
             out.push(s);
-            out.extend([wait("+8613800138000"), wait("测试市测试路1号")]);
+            out.extend([wait("138 0013 8000"), wait("测试市测试路1号")]);
             continue;
         }
         if !skip(&s.action) {

@@ -425,6 +425,8 @@ fn going_back_keeps_what_was_typed_and_chosen() {
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     let mut all = demo_until("请与申请人核对");
     all.extend([
+        // The landline as it is written at home, not in international form.
+        wait("联系电话：010-6512 3456"),
         tap("填写信息"),
         wait("联系方式与领取方式"),
         wait("010-65123456"),

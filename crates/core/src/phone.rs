@@ -211,6 +211,44 @@ impl PhoneNumber {
         format!("+{}{}", self.region.country_code(), self.national)
     }
 
+    /// As people write it at home, for a person to check: a mainland mobile in groups
+    /// (`138 0013 8000`), a mainland landline with its trunk 0 and area code (`010-6512 3456`),
+    /// another region's number after its country code (`+852 6123 4567`). It parses back to
+    /// the same number.
+    pub fn display(&self) -> String {
+        let n = self.national.as_str();
+        // Groups of four from the end, the rest in front.
+        let grouped = |d: &str| {
+            let head = d.len() % 4;
+            let mut out = d[..head].to_string();
+            for (i, chunk) in d.as_bytes()[head..].chunks(4).enumerate() {
+                if i > 0 || head > 0 {
+                    out.push(' ');
+                }
+                out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+            }
+            out
+        };
+        match (self.region, self.kind) {
+            (PhoneRegion::Mainland, LineKind::Mobile) => grouped(n),
+            (PhoneRegion::Mainland, LineKind::Landline) => {
+                let (area, rest) = n.split_at(usize::from(self.area_len).min(n.len()));
+                format!("0{area}-{}", grouped(rest))
+            }
+            // A Taiwan mobile in threes, as it is written there (0912 345 678).
+            (PhoneRegion::Taiwan, LineKind::Mobile) => {
+                let (a, rest) = n.split_at(3.min(n.len()));
+                let (b, c) = rest.split_at(3.min(rest.len()));
+                format!("+886 {a} {b} {c}")
+            }
+            (region, _) => {
+                let (area, rest) = n.split_at(usize::from(self.area_len).min(n.len()));
+                let area = if area.is_empty() { String::new() } else { format!("{area} ") };
+                format!("+{} {area}{}", region.country_code(), grouped(rest))
+            }
+        }
+    }
+
     /// For receipts: the last four digits only.
     pub fn masked(&self) -> String {
         let n = &self.national;
@@ -287,6 +325,23 @@ mod tests {
             let p = PhoneNumber::parse(input).unwrap_or_else(|e| panic!("{input}: {e:?}"));
             assert_eq!((p.region(), p.kind(), p.e164().as_str()), (region, LineKind::Landline, e164), "{input}");
             assert_eq!(MobileNumber::parse(input), Err(PhoneError::NotMobile), "{input}");
+        }
+    }
+
+    #[test]
+    fn shown_as_written_at_home_and_read_back_the_same() {
+        for (typed, shown) in [
+            ("+8613800138000", "138 0013 8000"),
+            ("010-65123456", "010-6512 3456"),
+            ("0755 8312 3456", "0755-8312 3456"),
+            ("0871-6123456", "0871-612 3456"),
+            ("+852 6123 4567", "+852 6123 4567"),
+            ("+886 912 345 678", "+886 912 345 678"),
+            ("+886 2 2345 6789", "+886 2 2345 6789"),
+        ] {
+            let p = PhoneNumber::parse(typed).unwrap_or_else(|e| panic!("{typed}: {e:?}"));
+            assert_eq!(p.display(), shown, "{typed}");
+            assert_eq!(PhoneNumber::parse(&p.display()), Ok(p), "{typed}");
         }
     }
 

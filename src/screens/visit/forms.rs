@@ -73,7 +73,7 @@ pub fn prefill(
             }
             Step::Services => super::services::fill(form, &a.services, policy),
             Step::Details => {
-                form.set(key::PHONE, a.phone.e164());
+                form.set(key::PHONE, a.phone.display());
                 if matches!(a.mode, doorstep_core::visit::VisitMode::Home { .. }) {
                     form.set(key::ADDRESS, a.address.as_str());
                 }
@@ -177,7 +177,7 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
             },
         );
     });
-    big(ui, Tr::new("visit.review.phone").with("phone", r.details.phone.e164()));
+    big(ui, Tr::new("visit.review.phone").with("phone", r.details.phone.display()));
     big(ui, Tr::new("visit.review.address").with("address", &r.details.address));
     match &r.details.delivery {
         doorstep_core::visit::Delivery::Pickup { office } => {
