@@ -3,7 +3,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use doorstep_core::policy::Confidence;
+use doorstep_core::policy::{Confidence, EndorsementError};
+use doorstep_core::requirements::ServicesError;
 use doorstep_core::{Lang, Localize, Message, Service, format_date};
 use serde_json::json;
 
@@ -39,7 +40,29 @@ pub fn run(args: FeeArgs, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode>
             Ok(s) => s,
             Err(e) => return fail(e.render(Lang::En)),
         };
+        // What no visit could hold: a document or an endorsement type twice, or a type not
+        // issued on the date (suspended, or not yet offered). A condition is listed, not
+        // judged: the fee does not know the applicant.
+        let twice = services.iter().find(|s: &&Service| match (s.endorsement(), service.endorsement()) {
+            (Some(a), Some(b)) => a.region == b.region && a.code == b.code,
+            (None, None) => s.document() == service.document(),
+            _ => false,
+        });
+        if twice.is_some() {
+            let e = match service.endorsement() {
+                Some(e) => ServicesError::EndorsementTwice { region: e.region, code: e.code },
+                None => ServicesError::DocumentTwice(service.document()),
+            };
+            return fail(e.render(Lang::En));
+        }
         if let Some(e) = service.endorsement() {
+            let t = policy.endorsements.type_of(e.region, e.code);
+            if let Some(since) = t.and_then(|t| t.suspended_on(date)) {
+                return fail(EndorsementError::Suspended { code: e.code, since }.render(Lang::En));
+            }
+            if let Some(from) = t.and_then(|t| t.effective_from).filter(|from| date < *from) {
+                return fail(EndorsementError::NotYetOffered { code: e.code, from }.render(Lang::En));
+            }
             match policy.endorsements.option_for(e) {
                 Ok(option) => {
                     if let Some(c) = option.condition {

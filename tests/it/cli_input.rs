@@ -96,3 +96,37 @@ fn check_name_notes_name_the_real_cause() {
     assert!(twice.contains("ZENG ZENG, or ZENG CENG"), "{twice}");
     assert!(!twice.contains("ZENG or ZENG"), "{twice}");
 }
+
+/// A fee is quoted only for what a visit could hold on the date: a service listed twice, a
+/// type suspended, or one not offered yet, is refused with its reason, not priced.
+#[test]
+fn a_fee_is_not_quoted_for_what_no_visit_could_hold() {
+    for (services, date, reason) in [
+        (&["passport", "passport:lost"][..], "2026-11-26", "ordinary passport is chosen twice"),
+        (
+            &["hk-macao-permit", "hk-macao-endorsement:Q:1x:3m", "hk-macao-endorsement:Q:2x:3m"][..],
+            "2026-11-26",
+            "twice",
+        ),
+        (&["taiwan-endorsement:G:1x:6m"][..], "2026-11-26", "suspended since 2019-08-01"),
+        (&["hk-macao-endorsement:R:multi:1y"][..], "2020-01-01", "offered from 2023-02-20"),
+    ] {
+        let mut args = vec!["fee"];
+        args.extend(services);
+        args.extend(["--json", "--date", date]);
+        let (code, v) = json(&args);
+        assert_eq!((code, &v["valid"]), (1, &serde_json::json!(false)), "{services:?}: {v}");
+        assert!(v["reason"].as_str().unwrap().contains(reason), "{services:?}: {v}");
+    }
+    // Two types on one permit, and the same type on the two permits, are priced.
+    for services in [
+        &["hk-macao-permit", "hk-macao-endorsement:G:1x:3m", "hk-macao-endorsement:T:1x:3m"][..],
+        &["hk-macao-endorsement:Q:1x:3m", "taiwan-endorsement:Q:1x:6m"][..],
+    ] {
+        let mut args = vec!["fee"];
+        args.extend(services);
+        args.extend(["--json", "--date", "2026-11-26"]);
+        let (code, v) = json(&args);
+        assert_eq!(code, 0, "{services:?}: {v}");
+    }
+}
