@@ -198,6 +198,8 @@ fn bureau_key(arg: &str) -> anyhow::Result<BureauPublicKey> {
     let path = Path::new(arg);
     let text = if path.is_file() {
         std::fs::read_to_string(arg).with_context(|| format!("cannot read {arg}"))?
+    } else if path.is_dir() {
+        bail!("--bureau-key {arg:?} is a folder: give the key file in it (the bureau's public key in hex)");
     } else if hex::decode(arg.trim()).is_err() {
         bail!("--bureau-key {arg:?}: no such file, and not a key in hex (64 hex digits)");
     } else {

@@ -50,7 +50,8 @@ fn a_photo_file_cut_short_is_refused_as_such() {
 }
 
 /// `vault init` checks what it is given before it writes anything: a PIN that is not one leaves
-/// no folder and no demo bureau key behind; a key file that is not there is named so; and an
+/// no folder and no demo bureau key behind; a key file that is not there, or a folder given
+/// for it, is named so; and an
 /// error is said once, not once per cause.
 #[test]
 fn vault_init_refuses_bad_input_before_writing_anything() {
@@ -72,6 +73,12 @@ fn vault_init_refuses_bad_input_before_writing_anything() {
         run(&["vault", "init", "--vault", v, "--bureau-key", missing.to_str().unwrap(), "--pin-stdin"], "246802\n");
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("no such file, and not a key in hex"), "{err}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+    // A folder named instead of the key file in it.
+    let (code, err) =
+        run(&["vault", "init", "--vault", v, "--bureau-key", dir.to_str().unwrap(), "--pin-stdin"], "246802\n");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("is a folder: give the key file in it"), "{err}");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
     let (code, err) = run(&["vault", "status", "--vault", v, "--pin-stdin"], "246802\n");
     assert_eq!(code, Some(1), "{err}");
