@@ -72,6 +72,16 @@ impl Form {
         self.get(key).split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
     }
 
+    /// What was typed and chosen, as one number: another whenever a value or an option
+    /// changes (not the focus, nor a composition under way).
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.values.hash(&mut h);
+        self.on.hash(&mut h);
+        h.finish()
+    }
+
     pub fn is_on(&self, key: &str) -> bool {
         self.on.contains(key)
     }

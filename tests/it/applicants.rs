@@ -184,6 +184,8 @@ fn every_document_reason_and_endorsement_the_policy_lists_can_be_chosen() {
         tap("下一步"),
         wait("D 类签注 2年多次须满足"),
         tap("持有批准文件（已查验原件）"),
+        // The refusal is of the form before: once mended, it says Next checks again.
+        wait("已修改：按“下一步”重新核对"),
         tap("下一步"),
         wait("拍照"),
     ]);

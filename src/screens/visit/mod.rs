@@ -102,6 +102,47 @@ pub struct VisitBody;
 #[derive(Component, Debug)]
 pub struct VisitFoot;
 
+/// What the visit screen was last drawn from.
+#[derive(Debug, Default)]
+struct Drawn {
+    choices: Option<u64>,
+    generation: u64,
+    /// Whether saving the draft had failed.
+    failed: bool,
+    /// The form as it was when core's refusal on screen came.
+    refused_at: Option<u64>,
+}
+
+/// Core's refusal on screen, with the form as it was when Next was pressed.
+#[derive(Component, Debug)]
+struct Refused {
+    at: u64,
+}
+
+/// The word under a refusal that the form has changed since.
+#[derive(Component, Debug)]
+struct Mended;
+
+/// A refusal is greyed, with a word that Next checks again, once the form is changed (a field
+/// mended), and red again if it is put back as it was.
+fn grey_mended_refusal(
+    form: Res<Form>,
+    mut refused: Query<(&Refused, &mut TextColor)>,
+    mut hint: Query<&mut Node, With<Mended>>,
+) {
+    if !form.is_changed() {
+        return;
+    }
+    let now = form.fingerprint();
+    for (r, mut colour) in &mut refused {
+        let mended = r.at != now;
+        colour.0 = if mended { theme::MUTED } else { theme::ERROR };
+        for mut n in &mut hint {
+            n.display = if mended { Display::Flex } else { Display::None };
+        }
+    }
+}
+
 /// The step shown last, to clear the form when a new step comes up.
 #[derive(Resource, Debug, Default)]
 struct Shown(Option<(String, Step)>);
@@ -135,6 +176,7 @@ pub fn plugin(app: &mut App) {
             .run_if(in_state(Screen::Visit)),
     );
     app.add_systems(Update, sign::draw_signature.run_if(in_state(Screen::Visit)));
+    app.add_systems(Update, grey_mended_refusal.after(rebuild).run_if(in_state(Screen::Visit)));
     // Not only on the visit screen: a lock mid-photo must stop the camera too.
     app.add_systems(Update, live::run_live.after(capture::finish));
 }
@@ -237,9 +279,7 @@ fn rebuild(
     office: Option<Res<PickupOffice>>,
     drafts: Res<crate::visit_flow::Drafts>,
     sync: Option<Res<crate::unit_sync::UnitSync>>,
-    mut last_failed: Local<bool>,
-    mut last_choices: Local<Option<u64>>,
-    mut last_generation: Local<u64>,
+    mut last: Local<Drawn>,
     mut kept: Local<KeptForms>,
 ) {
     let Some(visit) = &flow.visit else { return };
@@ -269,15 +309,15 @@ fn rebuild(
         }
         shown.0 = Some(now);
     }
-    let choices_changed = *last_choices != Some(form.choices);
+    let choices_changed = last.choices != Some(form.choices);
     let failed = drafts.status.failed.load(std::sync::atomic::Ordering::SeqCst);
-    let save_changed = failed != *last_failed;
-    *last_failed = failed;
-    if !(new_step || flow.is_changed() || work.generation != *last_generation || choices_changed || save_changed) {
+    let save_changed = failed != last.failed;
+    last.failed = failed;
+    if !(new_step || flow.is_changed() || work.generation != last.generation || choices_changed || save_changed) {
         return;
     }
-    *last_choices = Some(form.choices);
-    *last_generation = work.generation;
+    last.choices = Some(form.choices);
+    last.generation = work.generation;
     // A step opens at its top (the body is the same for every step, and kept where the last
     // one was scrolled to), and a refusal, drawn at the top, is scrolled into view.
     if (new_step || flow.is_changed() && flow.refusal.is_some())
@@ -299,7 +339,20 @@ fn rebuild(
             ui.spawn(label(Tr::new("visit.save_failed"), theme::BODY_SIZE, theme::ERROR));
         }
         if let Some(refusal) = &flow.refusal {
-            ui.spawn(label(Tr::message(refusal.clone()), theme::BODY_SIZE, theme::ERROR));
+            // Once the form is changed, the refusal is of what was there before: it is greyed,
+            // with a word that Next checks again.
+            if flow.is_changed() || last.refused_at.is_none() {
+                last.refused_at = Some(form.fingerprint());
+            }
+            let at = last.refused_at.unwrap_or_default();
+            let mended = form.fingerprint() != at;
+            let colour = if mended { theme::MUTED } else { theme::ERROR };
+            ui.spawn((label(Tr::message(refusal.clone()), theme::BODY_SIZE, colour), Refused { at }));
+            let display = if mended { Display::Flex } else { Display::None };
+            let hint = Node { display, ..default() };
+            ui.spawn((label(Tr::new("visit.refusal_changed"), theme::BODY_SIZE * 0.8, theme::MUTED), hint, Mended));
+        } else {
+            last.refused_at = None;
         }
         if form.is_on(ABANDONING) {
             forms::abandon_panel(&view, ui);
