@@ -180,6 +180,8 @@ fn every_document_reason_and_endorsement_the_policy_lists_can_be_chosen() {
         tap("D 逗留"),
         tap("批准的期限（月，1至84）"),
         typed("24"),
+        // Priced as it is typed.
+        wait("港澳签注 D 2年多次有效：120.00 元"),
         // Not taken before the approval is seen.
         tap("下一步"),
         wait("D 类签注 2年多次须满足"),

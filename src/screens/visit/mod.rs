@@ -106,6 +106,8 @@ pub struct VisitFoot;
 #[derive(Debug, Default)]
 struct Drawn {
     choices: Option<u64>,
+    /// What was typed and chosen ([`Form::fingerprint`]).
+    typed: Option<u64>,
     generation: u64,
     /// Whether saving the draft had failed.
     failed: bool,
@@ -309,7 +311,9 @@ fn rebuild(
         }
         shown.0 = Some(now);
     }
-    let choices_changed = last.choices != Some(form.choices);
+    // On the services step the fee follows the months typed for an approved validity.
+    let fee_typed = visit.step() == Step::Services && last.typed != Some(form.fingerprint());
+    let choices_changed = last.choices != Some(form.choices) || fee_typed;
     let failed = drafts.status.failed.load(std::sync::atomic::Ordering::SeqCst);
     let save_changed = failed != last.failed;
     last.failed = failed;
@@ -317,6 +321,7 @@ fn rebuild(
         return;
     }
     last.choices = Some(form.choices);
+    last.typed = Some(form.fingerprint());
     last.generation = work.generation;
     // A step opens at its top (the body is the same for every step, and kept where the last
     // one was scrolled to), and a refusal, drawn at the top, is scrolled into view.
