@@ -329,34 +329,78 @@ pub fn colour_cast(b: Option<&Backdrop>, p: &Profile, why: &'static str) -> Chec
     CheckResult::judged("colour_cast", cast, threshold, cast <= max, "photo.colour-cast")
 }
 
-/// A colour photo (DOMAIN.md §1.1: 24-bit true colour): the face's skin has a colour. The
-/// median saturation ((max − min) / max of the channels) of the forehead and cheeks, on the
-/// pixels light enough and not burnt out toward white to show it; a black-and-white photo, or
-/// one printed so and photographed again, has none. With too few such pixels (a face burnt white, or black)
-/// the exposure is what is wrong, and this check passes with no value rather than name a
-/// second cause.
+/// A colour photo (DOMAIN.md §1.1: 24-bit true colour), told by what a photo in colour has and
+/// a monochrome one cannot: colours that differ at the same brightness. In a black-and-white
+/// photo, and in one toned (sepia) or tinted, each brightness has one colour, whatever the
+/// tone; in colour, the lips, the eyes, the brows and the skin differ in hue where they are as
+/// bright. The measure: over the face (cheek to cheek, brows to chin), each pixel averaged with
+/// its neighbours (3×3, so a camera's noise does not count as colour), taken by brightness in
+/// sixteen bands, the spread of the chromaticity (r and g of r + g + b) within each band, as a
+/// root mean square over the pixels. A cast moves every colour the same way and leaves it.
+/// With too few pixels neither dark nor burnt out (a face burnt white, or black) the exposure
+/// is what is wrong, and this check passes with no value rather than name a second cause.
 pub fn colour(img: &RgbImage, lm: Option<&Landmarks>, p: &Profile, why: &'static str) -> CheckResult {
     let min = p.min("colour");
     let threshold = Threshold::new("photo.threshold.colour", &[("min", min)]);
     let Some(lm) = lm else {
         return CheckResult::cannot("colour", threshold, why);
     };
-    let mut sat: Vec<f32> = skin_pixels(img, lm)
-        .map(|p| p.0.map(f32::from))
-        .filter_map(|[r, g, b]| {
-            let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
-            // Not dark, and not burnt out toward white (even when dimmed after).
-            ((40.0..=245.0).contains(&mx) && mn <= 220.0).then(|| (mx - mn) / mx)
-        })
-        .collect();
-    if sat.len() < 50 {
-        let mut r = CheckResult::judged("colour", 0.0, threshold, true, "");
-        r.value = None;
-        return r;
+    match colour_spread(img, lm) {
+        Some(spread) => CheckResult::judged("colour", spread, threshold, spread >= min, "photo.colour"),
+        None => {
+            let mut r = CheckResult::judged("colour", 0.0, threshold, true, "");
+            r.value = None;
+            r
+        }
     }
-    sat.sort_by(f32::total_cmp);
-    let median = sat[sat.len() / 2];
-    CheckResult::judged("colour", median, threshold, median >= min, "photo.colour")
+}
+
+/// The spread of colour at the same brightness over the face (see [`colour`]), or `None` with
+/// fewer than 500 pixels to measure.
+pub fn colour_spread(img: &RgbImage, lm: &Landmarks) -> Option<f32> {
+    const BANDS: usize = 16;
+    let (right, left, chin) = (lm.p(index::CHEEK_RIGHT), lm.p(index::CHEEK_LEFT), lm.p(index::CHIN));
+    let top = lm.p(index::BROW_RIGHT).y.min(lm.p(index::BROW_LEFT).y);
+    let (x0, x1) = (right.x.min(left.x).max(1.0) as u32, right.x.max(left.x) as u32);
+    let (y0, y1) = (top.max(1.0) as u32, chin.y as u32);
+    let (w, h) = img.dimensions();
+    let (x1, y1) = (x1.min(w.saturating_sub(2)), y1.min(h.saturating_sub(2)));
+    // Per band: pixels, Σr, Σg, Σr², Σg².
+    let mut bands = [[0.0f64; 5]; BANDS];
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let mut sum = [0.0f32; 3];
+            for yy in y - 1..=y + 1 {
+                for xx in x - 1..=x + 1 {
+                    let q = img.get_pixel(xx, yy).0;
+                    (0..3).for_each(|c| sum[c] += f32::from(q[c]));
+                }
+            }
+            let [r, g, b] = sum.map(|v| v / 9.0);
+            let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
+            // Dark pixels, and pixels burnt out toward white, show no colour.
+            if mx < 40.0 || mn > 230.0 {
+                continue;
+            }
+            let total = f64::from(r + g + b);
+            let (cr, cg) = (f64::from(r) / total, f64::from(g) / total);
+            let band = ((0.299 * r + 0.587 * g + 0.114 * b) / 16.0) as usize;
+            let s = &mut bands[band.min(BANDS - 1)];
+            s[0] += 1.0;
+            s[1] += cr;
+            s[2] += cg;
+            s[3] += cr * cr;
+            s[4] += cg * cg;
+        }
+    }
+    // Bands of fewer than 30 pixels say nothing of their spread.
+    let (mut sum, mut n) = (0.0, 0.0);
+    for [k, r, g, rr, gg] in bands.into_iter().filter(|s| s[0] >= 30.0) {
+        let var = (rr / k - (r / k).powi(2)) + (gg / k - (g / k).powi(2));
+        sum += var.max(0.0) * k;
+        n += k;
+    }
+    (n >= 500.0).then(|| (sum / n).sqrt() as f32)
 }
 
 /// Exposure on the face's skin; the first of its measures that fails is reported with its own

@@ -209,8 +209,8 @@ fn sharpness_follows_blur_not_contrast_or_light() {
 
 /// A black-and-white photo is refused as such (DOMAIN.md §1.1: colour), whether the file is
 /// greyscale or grey in RGB, and it is the one refusal: every other check of the compliant
-/// portraits on white or grey still passes. A face burnt out to white is refused for its exposure, not as
-/// black-and-white.
+/// portraits on white or grey still passes. A face burnt out to white is refused for its
+/// exposure, not as black-and-white (what is left of it still differs in colour).
 #[test]
 fn a_black_and_white_photo_is_refused_for_that_alone() {
     use doorstep_photo::assess::{Assessor, Profile};
@@ -233,8 +233,48 @@ fn a_black_and_white_photo_is_refused_for_that_alone() {
     let burnt = image::open(set.join("fer_author-bright.jpg")).unwrap().to_rgb8();
     let r = a.assess(&burnt, &Profile::passport());
     let c = r.check("colour").unwrap();
-    assert_eq!((c.pass, c.value), (Some(true), None), "burnt out: {c:?}");
+    assert_eq!(c.pass, Some(true), "burnt out: {c:?}");
     assert_eq!(r.check("exposure").unwrap().pass, Some(false));
+}
+
+/// A monochrome photo is not in colour whatever its tone: toned sepia, tinted warm, or black
+/// and white with a camera's noise, it is refused as not in colour. A photo in colour with a
+/// cast (cool, or warm) is in colour: it is refused for its cast, not as black-and-white.
+#[test]
+fn a_toned_photo_is_not_in_colour_and_a_cast_one_is() {
+    use doorstep_photo::assess::{Assessor, Profile};
+    let set = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/photos/set");
+    let mut a = Assessor::new().unwrap();
+    // Each pixel mapped from its channels.
+    let mapped = |img: &image::RgbImage, f: &dyn Fn([f32; 3]) -> [f32; 3]| {
+        let mut out = img.clone();
+        out.pixels_mut().for_each(|p| p.0 = f(p.0.map(f32::from)).map(|c| c.round().clamp(0.0, 255.0) as u8));
+        saved_again(&out, 92)
+    };
+    let luma = |[r, g, b]: [f32; 3]| 0.299 * r + 0.587 * g + 0.114 * b;
+    let sepia = |[r, g, b]: [f32; 3]| {
+        [0.393 * r + 0.769 * g + 0.189 * b, 0.349 * r + 0.686 * g + 0.168 * b, 0.272 * r + 0.534 * g + 0.131 * b]
+    };
+    for name in ["fer_author-white", "whitehouse_4-white", "astronaut-white", "grace_hopper-white"] {
+        let photo = image::open(set.join(format!("{name}.jpg"))).unwrap().to_rgb8();
+        let grey = mapped(&photo, &|c| [luma(c); 3]);
+        let table: [(&str, image::RgbImage, bool); 6] = [
+            ("toned sepia", mapped(&photo, &sepia), false),
+            ("toned sepia, with noise σ 4", saved_again(&with_noise(&mapped(&photo, &sepia), 4.0), 90), false),
+            ("tinted warm", mapped(&photo, &|c| [luma(c), luma(c) * 0.93, luma(c) * 0.82]), false),
+            ("black and white with noise σ 6", saved_again(&with_noise(&grey, 6.0), 90), false),
+            ("cast cool", mapped(&photo, &|[r, g, b]| [r * 0.8, g * 0.92, b]), true),
+            ("cast warm", mapped(&photo, &|[r, g, b]| [r, g * 0.88, b * 0.62]), true),
+        ];
+        for (how, img, in_colour) in table {
+            let r = a.assess(&img, &Profile::passport());
+            let c = r.check("colour").unwrap();
+            assert_eq!(c.pass, Some(in_colour), "{name}, {how}: {c:?}");
+            if in_colour {
+                assert_eq!(r.check("colour_cast").unwrap().pass, Some(false), "{name}, {how}: the cast is named");
+            }
+        }
+    }
 }
 
 /// A photo already framed to the standard is written as it is framed (as `photo crop` does with
