@@ -94,11 +94,20 @@ pub struct VisitFlow {
     /// The visits kept as drafts, by draft key.
     loaded: Vec<(String, Visit)>,
     /// The fingers done at the fingerprint step of a visit kept as a draft, by draft key.
-    prints_in_hand: Vec<(String, Vec<doorstep_core::fingerprint::Attempt>)>,
+    prints_in_hand: Vec<(String, PrintsInHand)>,
+}
+
+/// The fingers done at a fingerprint step not finished, as the draft keeps them: each finger's
+/// result, and the module's template of each valid print, so that a finger presented again
+/// for another is still caught after the unit stopped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PrintsInHand {
+    pub attempts: Vec<doorstep_core::fingerprint::Attempt>,
+    pub templates: Vec<(doorstep_core::fingerprint::Finger, Vec<u8>)>,
 }
 
 /// What the drafts hold: the visits, and the fingers done at a fingerprint step cut off.
-type Loaded = (Vec<(String, Visit)>, Vec<(String, Vec<doorstep_core::fingerprint::Attempt>)>);
+type Loaded = (Vec<(String, Visit)>, Vec<(String, PrintsInHand)>);
 
 impl VisitFlow {
     pub fn step(&self) -> Option<Step> {
@@ -107,7 +116,7 @@ impl VisitFlow {
 
     /// The fingers done at the fingerprint step of visit `id` before it was cut off (taken:
     /// asked once, when the visit is taken up again).
-    pub fn take_prints_in_hand(&mut self, id: &str) -> Vec<doorstep_core::fingerprint::Attempt> {
+    pub fn take_prints_in_hand(&mut self, id: &str) -> PrintsInHand {
         let at = self.prints_in_hand.iter().position(|(k, _)| k == id);
         at.map(|i| self.prints_in_hand.swap_remove(i).1).unwrap_or_default()
     }
@@ -264,7 +273,12 @@ fn load_drafts(vault: &SharedVault) -> Loaded {
         .filter(|(_, visit)| visit.step() == Step::Fingerprints)
         .filter_map(|(id, _)| {
             let bytes = v.load_draft(id, part::PRINTS_IN_HAND).ok().flatten()?;
-            serde_json::from_slice(&bytes).ok().map(|attempts| (id.clone(), attempts))
+            // A draft kept before the templates were: its fingers alone.
+            let kept = serde_json::from_slice::<PrintsInHand>(&bytes).ok().or_else(|| {
+                let attempts = serde_json::from_slice(&bytes).ok()?;
+                Some(PrintsInHand { attempts, templates: Vec::new() })
+            })?;
+            Some((id.clone(), kept))
         })
         .collect();
     (visits, prints)

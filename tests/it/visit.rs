@@ -443,7 +443,8 @@ fn going_back_keeps_what_was_typed_and_chosen() {
 }
 
 /// A visit cut off at its fingerprint step goes on from the next finger: the right thumb taken
-/// before the unit stopped is not asked again (its image is in the draft).
+/// before the unit stopped is not asked again (its image is in the draft), and placed again for
+/// the left thumb it is refused as the same finger (its template is in the draft too).
 #[test]
 fn a_visit_cut_off_mid_fingerprints_goes_on_from_the_next_finger() {
     let tmp = tempfile_dir("resume-prints");
@@ -460,7 +461,16 @@ fn a_visit_cut_off_mid_fingerprints_goes_on_from_the_next_finger() {
     drop(app);
     std::thread::sleep(Duration::from_millis(500));
     let mut second = unlock();
-    second.extend([wait("继续这次受理吗"), tap("继续"), wait("指纹采集"), wait("下一枚：左手拇指")]);
+    second.extend([
+        wait("继续这次受理吗"),
+        tap("继续"),
+        wait("指纹采集"),
+        wait("下一枚：左手拇指"),
+        // The simulator, started afresh, places the first finger it placed before: the right
+        // thumb, taken before the unit stopped, is still told from the left.
+        tap("采集"),
+        wait("这枚与已采集的右手拇指是同一枚手指：请换成左手拇指再采集"),
+    ]);
     let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
     let outcome = drive(&mut app, second);
     assert!(outcome.is_ok(), "{outcome:?}");

@@ -226,7 +226,8 @@ pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, dra
     work.follow(&id);
     work.follow_applicant(who);
     if other_visit {
-        work.attempts = flow.take_prints_in_hand(&id);
+        let kept = flow.take_prints_in_hand(&id);
+        (work.attempts, work.templates) = (kept.attempts, kept.templates);
     } else if forgetting {
         // Another applicant's: forgotten in the draft too.
         if had_photo {
@@ -241,12 +242,13 @@ fn forget_prints(drafts: &Drafts, visit: &str, prints: &[Attempt]) {
     for a in prints {
         drafts.save(visit, &part::finger(a.finger.number()), Vec::new());
     }
-    keep_prints(drafts, visit, &[]);
+    drafts.save(visit, part::PRINTS_IN_HAND, Vec::new());
 }
 
-/// Keeps the fingers done at the fingerprint step in the visit's draft.
-fn keep_prints(drafts: &Drafts, visit: &str, attempts: &[Attempt]) {
-    match serde_json::to_vec(attempts) {
+/// Keeps the fingers done at the fingerprint step in the visit's draft, with their templates.
+fn keep_prints(drafts: &Drafts, visit: &str, work: &Work) {
+    let kept = crate::visit_flow::PrintsInHand { attempts: work.attempts.clone(), templates: work.templates.clone() };
+    match serde_json::to_vec(&kept) {
         Ok(bytes) => drafts.save(visit, part::PRINTS_IN_HAND, bytes),
         Err(e) => error!("the fingers done cannot be kept: {e}"),
     }
@@ -449,7 +451,7 @@ pub fn act(
                     match super::fingers::exception(&form, kind, finger, &procedure, today) {
                         Ok(attempt) => {
                             work.attempts.push(attempt);
-                            keep_prints(&drafts, &visit.id, &work.attempts);
+                            keep_prints(&drafts, &visit.id, &work);
                             super::fingers::clear(&mut form);
                             work.finger_note = None;
                         }
@@ -576,7 +578,7 @@ pub fn finish(
                             FingerResult::NoPrint(NoPrint::Unreadable { best_quality: quality, image_digest: d })
                         };
                         work.attempts.push(Attempt { finger, result });
-                        keep_prints(&drafts, &visit.id, &work.attempts);
+                        keep_prints(&drafts, &visit.id, &work);
                         work.finger_note = None;
                         // An exception begun for this finger is not carried to the next.
                         super::fingers::clear(&mut form);
