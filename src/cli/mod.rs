@@ -34,7 +34,9 @@ pub(crate) fn error_text(e: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in e.chain() {
         let words = cause.to_string();
-        if text.contains(&words) {
+        // An outer error that ends with its cause's words ("cannot read X: {cause}") has said
+        // it; a short cause that only appears inside the outer words has not.
+        if text.ends_with(&words) {
             continue;
         }
         if !text.is_empty() {
@@ -201,4 +203,31 @@ pub(crate) fn parse_date(s: &str) -> Result<time::Date, String> {
         return Err(format!("{s:?} is not between 1900 and 2199"));
     }
     Ok(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[derive(Debug)]
+    struct Cause(&'static str);
+    impl std::fmt::Display for Cause {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Cause {}
+
+    #[test]
+    fn each_cause_is_said_once_and_none_is_dropped() {
+        // The outer words end with the cause's: said once.
+        let e =
+            anyhow::Error::new(Cause("No such file or directory")).context("cannot read x: No such file or directory");
+        assert_eq!(error_text(&e), "cannot read x: No such file or directory");
+        // A short cause whose words appear inside the outer ones is still said.
+        let e = anyhow::Error::new(Cause("5")).context("line 5 of the key file");
+        assert_eq!(error_text(&e), "line 5 of the key file: 5");
+        let e = anyhow::Error::new(Cause("not hex")).context("the bureau key");
+        assert_eq!(error_text(&e), "the bureau key: not hex");
+    }
 }
