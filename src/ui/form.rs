@@ -77,7 +77,8 @@ impl Form {
     pub fn fingerprint(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.values.hash(&mut h);
+        // A value chosen and cleared again is as if never set.
+        self.values.iter().filter(|(_, v)| !v.is_empty()).for_each(|kv| kv.hash(&mut h));
         self.on.hash(&mut h);
         h.finish()
     }
@@ -358,6 +359,26 @@ mod tests {
             fields.iter().for_each(|f| commands.entity(f).despawn());
             commands.spawn(TextField { key: "reason", max: 60 });
         }
+    }
+
+    #[test]
+    fn the_fingerprint_follows_what_was_typed_and_chosen_and_nothing_else() {
+        let mut form = Form::default();
+        let empty = form.fingerprint();
+        form.choose("service.passport", "first");
+        let chosen = form.fingerprint();
+        assert_ne!(chosen, empty);
+        // Chosen again and cleared: as before it was chosen.
+        form.choose("service.passport", "");
+        assert_eq!(form.fingerprint(), empty);
+        form.toggle("fact.hardship");
+        assert_ne!(form.fingerprint(), empty);
+        form.toggle("fact.hardship");
+        form.focus = Some("details.phone");
+        form.preedit = "ce".into();
+        assert_eq!(form.fingerprint(), empty, "the focus and a composition are not what was typed");
+        form.set("details.phone", "010");
+        assert_ne!(form.fingerprint(), empty);
     }
 
     #[test]

@@ -10,8 +10,8 @@ use doorstep_core::visit::PhotoInput;
 
 use crate::sync::{hub_and_vault_as, tempfile_dir};
 use crate::visit::{
-    DEVICE, device, draft_visit, run_steps, run_visit_steps, sealed, sha, steps, tap, typed, typed_applicant, unlock,
-    wait, wait_long,
+    DEVICE, device, draft_visit, run_visit_steps, sealed, sha, steps, tap, typed, typed_applicant, unlock, wait,
+    wait_long,
 };
 
 /// The ID number of someone `age` this year whatever the year the test runs in (born on 1
@@ -130,81 +130,6 @@ fn a_child_applies_with_a_guardian_and_both_sign() {
     assert_eq!(sha(&record.signature_png), child.digest);
     let _ = std::fs::remove_dir_all(&tmp);
 }
-
-/// A family-visit endorsement is offered once the officer has seen the relationship proven,
-/// and is applied for with the permit.
-#[test]
-fn a_family_visit_endorsement_needs_the_relationship_seen() {
-    let tmp = tempfile_dir("endorsement");
-    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut steps = unlock();
-    steps.extend(typed_applicant("高龄申请人", "11010519491231002X"));
-    steps.extend([
-        wait("申请办理哪些业务？"),
-        tap("往来港澳通行证 首次申请"),
-        tap("T 探亲"),
-        // Not offered yet: a spouse, parent or child there must be proven.
-        wait("T 类签注 3个月多次须满足"),
-        tap("探望配偶、父母或子女（已查验亲属关系证明）"),
-        tap("3个月多次有效"),
-        tap("下一步"),
-        wait("拍照"),
-    ]);
-    let outcome = run_steps(&vault, steps);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    let visit = draft_visit(&vault);
-    let chosen = visit.state.services().expect("services chosen");
-    let wanted: Vec<doorstep_core::Service> =
-        ["hk-macao-permit", "hk-macao-endorsement:T:multi:3m"].iter().map(|s| s.parse().unwrap()).collect();
-    assert_eq!(chosen.services, wanted);
-    assert!(chosen.facts.close_relative);
-    let _ = std::fs::remove_dir_all(&tmp);
-}
-
-/// The services step offers what the policy lists, not a fixed few: a passport replaced after
-/// loss, a one-trip Taiwan permit, and a stay endorsement whose validity is the months Hong
-/// Kong approved, once the approval is seen.
-#[test]
-fn every_document_reason_and_endorsement_the_policy_lists_can_be_chosen() {
-    let tmp = tempfile_dir("services");
-    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut steps = unlock();
-    steps.extend(typed_applicant("高龄申请人", "11010519491231002X"));
-    steps.extend([
-        wait("申请办理哪些业务？"),
-        tap("普通护照 首次申请"),
-        tap("遗失补发"),
-        tap("往来台湾通行证 首次申请"),
-        tap("一次有效"),
-        tap("往来港澳通行证 首次申请"),
-        tap("D 逗留"),
-        tap("批准的期限（月，1至84）"),
-        typed("24"),
-        // Priced as it is typed.
-        wait("港澳签注 D 2年多次有效：120.00 元"),
-        // Not taken before the approval is seen.
-        tap("下一步"),
-        wait("D 类签注 2年多次须满足"),
-        tap("持有批准文件（已查验原件）"),
-        // The refusal is of the form before: once mended, it says Next checks again.
-        wait("已修改：按“下一步”重新核对"),
-        tap("下一步"),
-        wait("拍照"),
-    ]);
-    let outcome = run_steps(&vault, steps);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    let visit = draft_visit(&vault);
-    let chosen = visit.state.services().expect("services chosen");
-    let wanted: Vec<doorstep_core::Service> =
-        ["passport:lost", "hk-macao-permit", "taiwan-permit:one-trip", "hk-macao-endorsement:D:multi:24m"]
-            .iter()
-            .map(|s| s.parse().unwrap())
-            .collect();
-    assert_eq!(chosen.services, wanted);
-    assert!(chosen.facts.approval_document && !chosen.facts.close_relative);
-    let _ = std::fs::remove_dir_all(&tmp);
-}
-
 /// Under 16 the guardian decides on fingerprints: declined, none are taken and the visit goes on.
 #[test]
 fn a_guardian_may_decline_a_childs_fingerprints() {

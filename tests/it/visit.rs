@@ -166,6 +166,18 @@ fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
         .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
         .count();
     assert_eq!(printed, 1, "one receipt printed");
+    // Each number printed under the service it is for.
+    let bytes = std::fs::read(receipts.join("receipt-1.bin")).unwrap();
+    let lines: Vec<String> = doorstep_devices::escpos::parse(&bytes)
+        .unwrap()
+        .into_iter()
+        .filter_map(|item| match item {
+            doorstep_devices::escpos::PrintItem::Text { text, .. } => Some(text),
+            _ => None,
+        })
+        .collect();
+    let at = lines.iter().position(|l| l.trim() == "普通护照 首次申请").unwrap_or_else(|| panic!("{lines:?}"));
+    assert!(lines[at + 1].starts_with("受理编号：DS"), "{lines:?}");
 
     // The supervisor releases the shift; the back office opens what was entered.
     let out = doorstep(&["batch", "--vault", v, "--user", "supervisor-test", "--pin-stdin"], "975310\n");
@@ -342,7 +354,15 @@ fn a_sealed_visit_cut_off_resumes_at_its_receipt() {
     assert!(outcome.is_ok(), "{outcome:?}");
     std::thread::sleep(Duration::from_millis(500));
     let mut again = unlock();
-    again.extend([wait("继续这次受理吗"), wait("回执"), tap("继续"), wait("打印回执"), wait("受理编号 DS")]);
+    again.extend([
+        wait("继续这次受理吗"),
+        wait("回执"),
+        tap("继续"),
+        wait("打印回执"),
+        wait("受理编号 DS"),
+        // The service each number is for, on screen above it.
+        wait("普通护照 首次申请"),
+    ]);
     let outcome = run_steps(&vault, again);
     assert!(outcome.is_ok(), "{outcome:?}");
     let v = unlocked(&vault);

@@ -377,7 +377,8 @@ pub fn act(
                 };
                 // In the language on screen (the applicant's choice).
                 let words = |key: &'static str, args: &[(&str, String)]| strings.get(*lang, key, args);
-                let bytes = super::receipt::receipt(visit, &code, &words);
+                let describe = |m: &doorstep_core::Message| strings.message(*lang, m);
+                let bytes = super::receipt::receipt(visit, &code, &words, &describe);
                 // No printer answering, the receipt is kept as files for the applicant.
                 let host = peripherals.as_ref().and_then(|p| p.host()).map(|(host, _)| host);
                 let dir = vault_dir.as_ref().map(|d| super::receipt::folder(&d.0));

@@ -279,7 +279,7 @@ fn event(visit: &Visit, form: &Form, policy: &doorstep_core::Policy) -> Option<V
                 applied_by_guardian: super::guardian::child_absent(form, policy),
             })
         }
-        Step::Services => VisitEvent::ServicesChosen(super::services::input(form, policy)),
+        Step::Services => VisitEvent::ServicesChosen(super::services::input(form, policy, visit)),
         Step::Details => VisitEvent::DetailsEntered(DetailsInput {
             phone: text(key::PHONE),
             address: text(key::ADDRESS),
@@ -347,6 +347,14 @@ pub fn act(
             // A held document half written: said under its fields, nothing sent.
             Act::Next if visit.step() == Step::Applicant && super::held::held(&form).is_err() => {
                 form.choose(super::held::CHECKED, "1");
+            }
+            // An endorsement half chosen: said under it, nothing sent.
+            Act::Next
+                if visit.step() == Step::Services && super::services::incomplete(&form, &flow_policy.0, visit) =>
+            {
+                // A count, so that each press is seen (and the step scrolled to its top).
+                let pressed = form.get(super::services::CHECKED).parse::<u32>().unwrap_or(0) + 1;
+                form.choose(super::services::CHECKED, pressed.to_string());
             }
             Act::Next if form_step => {
                 if let Some(e) = event(visit, &form, &flow_policy.0) {

@@ -113,6 +113,8 @@ struct Drawn {
     failed: bool,
     /// The form as it was when core's refusal on screen came.
     refused_at: Option<u64>,
+    /// How many times Next was refused on the services step itself.
+    checked: String,
 }
 
 /// Core's refusal on screen, with the form as it was when Next was pressed.
@@ -325,7 +327,11 @@ fn rebuild(
     last.generation = work.generation;
     // A step opens at its top (the body is the same for every step, and kept where the last
     // one was scrolled to), and a refusal, drawn at the top, is scrolled into view.
-    if (new_step || flow.is_changed() && flow.refusal.is_some())
+    // Next refused on the screen itself (an endorsement half chosen) scrolls up to say so.
+    let checked = form.get(services::CHECKED).to_string();
+    let refused_here = !checked.is_empty() && checked != last.checked;
+    last.checked = checked;
+    if (new_step || refused_here || flow.is_changed() && flow.refusal.is_some())
         && let Ok(mut at) = scrolled.single_mut()
         && at.y != 0.0
     {

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use bevy::prelude::*;
+use doorstep_core::Message;
 use doorstep_core::visit::{Application, Visit};
 use doorstep_devices::escpos::{Align, ReceiptBuilder};
 
@@ -29,13 +30,18 @@ pub(super) fn numbers(visit: &Visit, qr: &[(String, Handle<Image>)], ui: &mut Ch
                         Node { width: Val::Px(QR_SIDE), height: Val::Px(QR_SIDE), flex_shrink: 0.0, ..default() },
                     ));
                 }
-                row.spawn(label(
-                    Tr::new("visit.receipt.number")
-                        .with("number", &a.number)
-                        .with("date", doorstep_core::format_date(a.expected.date.date)),
-                    theme::HEADING_SIZE,
-                    theme::TEXT,
-                ));
+                // Which service the number is for, above it.
+                row.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(4.0), ..default() })
+                    .with_children(|col| {
+                        col.spawn(label(Tr::message(a.expected.service.describe()), theme::BODY_SIZE, theme::TEXT));
+                        col.spawn(label(
+                            Tr::new("visit.receipt.number")
+                                .with("number", &a.number)
+                                .with("date", doorstep_core::format_date(a.expected.date.date)),
+                            theme::HEADING_SIZE,
+                            theme::TEXT,
+                        ));
+                    });
             },
         );
     }
@@ -71,12 +77,13 @@ pub fn draw_qr(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, images: Opti
 
 pub(super) use crate::ui::i18n::Words;
 
-/// The receipt's bytes: the numbers, the promised dates, the rating code and a QR per number.
-pub(super) fn receipt(visit: &Visit, code: &str, words: Words) -> Vec<u8> {
+/// The receipt's bytes: for each service its name, number and promised date, and a QR per
+/// number; the rating code. `describe` gives a domain message's words in the receipt's language.
+pub(super) fn receipt(visit: &Visit, code: &str, words: Words, describe: &dyn Fn(&Message) -> String) -> Vec<u8> {
     let mut r =
         ReceiptBuilder::new().align(Align::Centre).double(true).line(&words("receipt.title", &[])).double(false);
     for a in visit.state.applications().unwrap_or_default() {
-        r = receipt_lines(r, a, words);
+        r = receipt_lines(r, a, words, describe);
     }
     let posted =
         matches!(visit.state.details().map(|d| &d.delivery), Some(doorstep_core::visit::Delivery::Post { .. }));
@@ -87,9 +94,15 @@ pub(super) fn receipt(visit: &Visit, code: &str, words: Words) -> Vec<u8> {
     r.line(&words("receipt.rating_code", &[("code", code.to_string())])).line(&words(keep, &[])).feed(3).cut()
 }
 
-fn receipt_lines(r: ReceiptBuilder, a: &Application, words: Words) -> ReceiptBuilder {
+fn receipt_lines(
+    r: ReceiptBuilder,
+    a: &Application,
+    words: Words,
+    describe: &dyn Fn(&Message) -> String,
+) -> ReceiptBuilder {
     let date = doorstep_core::format_date(a.expected.date.date);
     r.align(Align::Left)
+        .line(&describe(&a.expected.service.describe()))
         .line(&words("receipt.number", &[("number", a.number.clone())]))
         .line(&words("receipt.expected", &[("date", date)]))
         .align(Align::Centre)

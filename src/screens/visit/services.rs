@@ -4,7 +4,7 @@
 //! Core decides what the applicant may have: a choice it refuses is greyed with its reason.
 
 use bevy::prelude::*;
-use doorstep_core::policy::{Condition, EndorsementFacts, EndorsementType};
+use doorstep_core::policy::{Condition, EndorsementError, EndorsementFacts, EndorsementType};
 use doorstep_core::requirements::ServicesError;
 use doorstep_core::service::{EndorsementRegion, IssueReason};
 use doorstep_core::visit::{ServicesInput, VisitError, VisitEvent};
@@ -43,6 +43,9 @@ struct Region {
     kind: &'static str,
     option: &'static str,
     months: &'static str,
+    /// The form keys of the facts seen for this region's endorsement, in [`FACTS`]' order: an
+    /// approval for a stay in Hong Kong is not the Taiwan Affairs Office's.
+    facts: [&'static str; 7],
 }
 
 const REGIONS: [Region; 2] = [
@@ -51,30 +54,48 @@ const REGIONS: [Region; 2] = [
         kind: "endorsement.hk-macao.type",
         option: "endorsement.hk-macao.option",
         months: "endorsement.hk-macao.months",
+        facts: [
+            "fact.hk-macao.close_relative",
+            "fact.hk-macao.other_relative",
+            "fact.hk-macao.hardship",
+            "fact.hk-macao.registered_company",
+            "fact.hk-macao.tour_leader",
+            "fact.hk-macao.approval_document",
+            "fact.hk-macao.talent",
+        ],
     },
     Region {
         region: EndorsementRegion::Taiwan,
         kind: "endorsement.taiwan.type",
         option: "endorsement.taiwan.option",
         months: "endorsement.taiwan.months",
+        facts: [
+            "fact.taiwan.close_relative",
+            "fact.taiwan.other_relative",
+            "fact.taiwan.hardship",
+            "fact.taiwan.registered_company",
+            "fact.taiwan.tour_leader",
+            "fact.taiwan.approval_document",
+            "fact.taiwan.talent",
+        ],
     },
 ];
 
-/// The facts a condition asks the officer to have seen proven: (condition, form key, words).
-/// Age comes from the birth date; hardship is what the officer can add to it.
-const FACTS: [(Condition, &str, &str); 7] = [
-    (Condition::CloseRelative, "fact.close_relative", "visit.services.fact_close_relative"),
-    (Condition::OtherRelative, "fact.other_relative", "visit.services.fact_other_relative"),
-    (Condition::AgeOrHardship, "fact.hardship", "visit.services.fact_hardship"),
-    (Condition::RegisteredCompany, "fact.registered_company", "visit.services.fact_registered_company"),
-    (Condition::TourLeader, "fact.tour_leader", "visit.services.fact_tour_leader"),
-    (Condition::ApprovalDocument, "fact.approval_document", "visit.services.fact_approval_document"),
-    (Condition::Talent, "fact.talent", "visit.services.fact_talent"),
+/// The facts a condition asks the officer to have seen proven: (condition, words). Age comes
+/// from the birth date; hardship is what the officer can add to it.
+const FACTS: [(Condition, &str); 7] = [
+    (Condition::CloseRelative, "visit.services.fact_close_relative"),
+    (Condition::OtherRelative, "visit.services.fact_other_relative"),
+    (Condition::AgeOrHardship, "visit.services.fact_hardship"),
+    (Condition::RegisteredCompany, "visit.services.fact_registered_company"),
+    (Condition::TourLeader, "visit.services.fact_tour_leader"),
+    (Condition::ApprovalDocument, "visit.services.fact_approval_document"),
+    (Condition::Talent, "visit.services.fact_talent"),
 ];
 
-/// The endorsement facts the form records.
-fn facts(form: &Form) -> EndorsementFacts {
-    let on = |c: Condition| FACTS.iter().any(|f| f.0 == c && form.is_on(f.1));
+/// The facts the form records for a region's endorsement.
+fn facts(form: &Form, r: &Region) -> EndorsementFacts {
+    let on = |c: Condition| FACTS.iter().zip(r.facts).any(|(f, k)| f.0 == c && form.is_on(k));
     EndorsementFacts {
         close_relative: on(Condition::CloseRelative),
         other_relative: on(Condition::OtherRelative),
@@ -87,6 +108,20 @@ fn facts(form: &Form) -> EndorsementFacts {
     }
 }
 
+/// Both regions' facts together (what one visit seals).
+fn either(a: EndorsementFacts, b: EndorsementFacts) -> EndorsementFacts {
+    EndorsementFacts {
+        close_relative: a.close_relative || b.close_relative,
+        other_relative: a.other_relative || b.other_relative,
+        hardship: a.hardship || b.hardship,
+        registered_company: a.registered_company || b.registered_company,
+        tour_leader: a.tour_leader || b.tour_leader,
+        approval_document: a.approval_document || b.approval_document,
+        talent: a.talent || b.talent,
+        age_years: a.age_years.max(b.age_years),
+    }
+}
+
 /// A document as applied for with `reason` and the form chosen.
 fn document(d: &Doc, form: &Form, reason: &str) -> Option<Service> {
     let one_trip = d.form.is_some_and(|k| form.get(k) == "one-trip");
@@ -94,40 +129,94 @@ fn document(d: &Doc, form: &Form, reason: &str) -> Option<Service> {
     spec.parse().ok()
 }
 
-/// The endorsement the form holds for a region: its type, and its option (the only one, where
-/// the type has one), with the months approved where the option's validity is a range.
-fn endorsement(r: &Region, form: &Form, policy: &doorstep_core::Policy) -> Option<Service> {
-    let code = form.get(r.kind).chars().next()?;
-    let t = policy.endorsements.type_of(r.region, code)?;
-    let at = match form.get(r.option).parse::<usize>() {
-        Ok(at) => at,
-        Err(_) if t.options.len() == 1 => 0,
-        Err(_) => return None,
-    };
-    let option = t.options.get(at)?;
-    let months = match option.months {
-        Some(m) => m,
-        None => form.get(r.months).trim().parse().ok()?,
-    };
-    format!("{}:{code}:{}:{months}m", r.region.code(), option.entries.code()).parse().ok()
+/// What the form holds for a region's endorsement.
+enum Held {
+    None,
+    /// A type chosen, and not yet what core can take: why, in the officer's words.
+    Incomplete(Tr),
+    Chosen(Service),
 }
 
-/// The services chosen on the form, as core parses them.
-pub fn chosen(form: &Form, policy: &doorstep_core::Policy) -> Vec<Service> {
+/// The endorsement the form holds for a region: its type, and its option (the only one, where
+/// the type has one), with the months approved where the option's validity is a range; and,
+/// where the option has a condition, the fact seen for this region (with the applicant's age).
+fn endorsement(r: &Region, form: &Form, policy: &doorstep_core::Policy, age_years: u32) -> Held {
+    let Some(code) = form.get(r.kind).chars().next() else { return Held::None };
+    let Some(t) = policy.endorsements.type_of(r.region, code) else { return Held::None };
+    let at = match form.get(r.option).parse::<usize>() {
+        Ok(at) => Some(at),
+        Err(_) => (t.options.len() == 1).then_some(0),
+    };
+    let Some(option) = at.and_then(|at| t.options.get(at)) else {
+        return Held::Incomplete(
+            Tr::new("visit.services.choose_option").with("code", code).with_texts("name", &t.name_zh, &t.name_en),
+        );
+    };
+    let months = match option.months {
+        Some(m) => m,
+        None => {
+            let (min, max) = (option.min_months.unwrap_or(1), option.max_months.unwrap_or(120));
+            match form.get(r.months).trim().parse::<u32>() {
+                Ok(m) if (min..=max).contains(&m) => m,
+                _ => {
+                    return Held::Incomplete(Tr::new("visit.services.months_needed").with("min", min).with("max", max));
+                }
+            }
+        }
+    };
+    let spec = format!("{}:{code}:{}:{months}m", r.region.code(), option.entries.code());
+    let Ok(service) = spec.parse::<Service>() else { return Held::None };
+    // The condition, against this region's facts: one region's proof is not the other's.
+    if option.condition.is_some()
+        && let Some(e) = service.endorsement()
+    {
+        let today = crate::settings::now().date();
+        let seen = EndorsementFacts { age_years, ..facts(form, r) };
+        if let Err(why @ EndorsementError::ConditionNotMet { .. }) = policy.endorsements.check(e, &seen, today) {
+            return Held::Incomplete(Tr::message(why.message()));
+        }
+    }
+    Held::Chosen(service)
+}
+
+/// The applicant's age today, for the conditions of age.
+fn age(visit: &doorstep_core::Visit) -> u32 {
+    visit.state.identified().map_or(0, |w| w.applicant.age_on(crate::settings::now().date()))
+}
+
+/// The services chosen on the form, as core parses them (an endorsement not complete is not).
+pub fn chosen(form: &Form, policy: &doorstep_core::Policy, visit: &doorstep_core::Visit) -> Vec<Service> {
     let docs = DOCS.iter().filter_map(|d| match form.get(d.reason) {
         "" => None,
         reason => document(d, form, reason),
     });
-    docs.chain(REGIONS.iter().filter_map(|r| endorsement(r, form, policy))).collect()
+    let endorsements = REGIONS.iter().filter_map(|r| match endorsement(r, form, policy, age(visit)) {
+        Held::Chosen(s) => Some(s),
+        Held::None | Held::Incomplete(_) => None,
+    });
+    docs.chain(endorsements).collect()
 }
 
-/// The step's input for core. The facts go only with an endorsement they are for: none is
-/// sealed with a passport alone.
-pub fn input(form: &Form, policy: &doorstep_core::Policy) -> ServicesInput {
-    let services = chosen(form, policy);
-    let endorsement = services.iter().any(|s| s.endorsement().is_some());
-    ServicesInput { services, facts: if endorsement { facts(form) } else { EndorsementFacts::default() } }
+/// Whether an endorsement chosen is not complete (no option, no months approved, a condition
+/// not seen for its region): Next is not sent to core, and the step says why.
+pub fn incomplete(form: &Form, policy: &doorstep_core::Policy, visit: &doorstep_core::Visit) -> bool {
+    REGIONS.iter().any(|r| matches!(endorsement(r, form, policy, age(visit)), Held::Incomplete(_)))
 }
+
+/// The step's input for core. The facts go only with an endorsement they are for (none is
+/// sealed with a passport alone), each region's with its own.
+pub fn input(form: &Form, policy: &doorstep_core::Policy, visit: &doorstep_core::Visit) -> ServicesInput {
+    let services = chosen(form, policy, visit);
+    let facts = REGIONS
+        .iter()
+        .filter(|r| services.iter().any(|s| s.endorsement().is_some_and(|e| e.region == r.region)))
+        .map(|r| facts(form, r))
+        .fold(EndorsementFacts::default(), either);
+    ServicesInput { services, facts }
+}
+
+/// Where the step says an endorsement is not complete, once Next was pressed.
+pub const CHECKED: &str = "services.checked";
 
 /// Puts `services` on the form (an appointment's, booked by the back office).
 pub fn fill(form: &mut Form, services: &[Service], policy: &doorstep_core::Policy) {
@@ -162,18 +251,24 @@ pub fn fill(form: &mut Form, services: &[Service], policy: &doorstep_core::Polic
     }
 }
 
-/// A region's type chosen again, or another: its option and months are chosen afresh.
+/// A region's type chosen again, or another: its option, months and facts are chosen afresh.
 pub fn type_changed(form: &mut Form, group: &str) {
     if let Some(r) = REGIONS.iter().find(|r| r.kind == group) {
         form.choose(r.option, "");
         form.set(r.months, "");
+        for k in r.facts {
+            form.on.remove(k);
+        }
     }
 }
 
-/// Why core refuses `service` with what is chosen already (an endorsement with its permit),
-/// and alone: `None` where either way takes it.
+/// Why core refuses `service`: a document alone; an endorsement alone, or with its permit as
+/// chosen on the form (or, where core refuses that as chosen, as core would take it: the
+/// permit's own refusal is said under the permit, not under each endorsement). `None` where it
+/// is taken.
 fn refusal(v: &View, chosen: &[Service], service: Service) -> Option<VisitError> {
-    refusal_with(v, chosen, service, facts(v.form))
+    let region = service.endorsement().and_then(|e| REGIONS.iter().find(|r| r.region == e.region));
+    refusal_with(v, chosen, service, region.map(|r| facts(v.form, r)).unwrap_or_default())
 }
 
 /// As [`refusal`], with the facts given.
@@ -183,9 +278,25 @@ fn refusal_with(v: &View, chosen: &[Service], service: Service, facts: Endorseme
         let input = ServicesInput { services, facts };
         v.visit.clone().apply(v.policy, now, VisitEvent::ServicesChosen(input)).err()
     };
-    let mut with_chosen: Vec<Service> = chosen.iter().filter(|s| s.code() != service.code()).cloned().collect();
-    with_chosen.push(service.clone());
-    allowed(vec![service]).and_then(|alone| allowed(with_chosen).map(|_| alone))
+    let alone = allowed(vec![service.clone()])?;
+    let Some(permit) = service.endorsement().map(|e| e.region.permit()) else { return Some(alone) };
+    let Some(applied) = chosen.iter().find(|s| s.endorsement().is_none() && s.document() == permit) else {
+        return Some(alone);
+    };
+    // The permit as chosen, or with another reason core takes.
+    let variants = std::iter::once(applied.clone()).chain(IssueReason::ALL.into_iter().filter_map(|r| {
+        let d = DOCS.iter().find(|d| d.code == applied.code())?;
+        let one_trip = applied.form() == Some(doorstep_core::service::PermitForm::OneTrip);
+        let spec =
+            if one_trip { format!("{}:one-trip:{}", d.code, r.code()) } else { format!("{}:{}", d.code, r.code()) };
+        spec.parse().ok()
+    }));
+    for permit in variants {
+        if allowed(vec![permit.clone()]).is_none() {
+            return allowed(vec![permit, service]);
+        }
+    }
+    Some(alone)
 }
 
 /// A choice core refuses: its words greyed, and why.
@@ -209,7 +320,10 @@ fn chips(ui: &mut ChildSpawnerCommands, build: impl FnOnce(&mut ChildSpawnerComm
 
 pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.services.title"));
-    let chosen = chosen(v.form, v.policy);
+    if !v.form.get(CHECKED).is_empty() && incomplete(v.form, v.policy, v.visit) {
+        ui.spawn(label(Tr::new("visit.services.incomplete"), theme::BODY_SIZE, theme::ERROR));
+    }
+    let chosen = chosen(v.form, v.policy, v.visit);
     // The fee, itemised, recomputed at every change.
     if !chosen.is_empty() {
         match v.policy.fees.quote(&chosen, crate::settings::now().date()) {
@@ -234,8 +348,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         }
     });
     for r in &REGIONS {
-        line(ui, Tr::new("visit.services.endorsements").with_key("region", r.region.key()));
-        ui.spawn(list.clone()).with_children(|list| endorsements(v, &chosen, r, list));
+        endorsements(v, &chosen, r, ui);
     }
     actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
 }
@@ -254,11 +367,11 @@ fn documents(v: &View, chosen: &[Service], d: &Doc, ui: &mut ChildSpawnerCommand
             (Some((r, s)), _) => {
                 ui.spawn(choice_button(Act::Choose(d.reason, r.code().to_string()), Tr::message(s.describe()), false));
             }
-            (None, Some(s)) => {
-                if let Some(why) = refusal(v, chosen, s.clone()) {
-                    greyed(ui, Tr::message(s.describe()), &why);
-                }
-            }
+            (None, Some(s)) => match refusal(v, chosen, s.clone()) {
+                // A document for the other residency is not this applicant's to ask for.
+                Some(VisitError::Services(ServicesError::WrongResidency { .. })) | None => {}
+                Some(why) => greyed(ui, Tr::message(s.describe()), &why),
+            },
             (None, None) => {}
         }
         return;
@@ -297,7 +410,9 @@ fn endorsements(v: &View, chosen: &[Service], r: &Region, ui: &mut ChildSpawnerC
         format!("{}:{}:{}:{months}m", r.region.code(), t.code, o.entries.code()).parse::<Service>().ok()
     };
     let types = v.policy.endorsements.types(r.region);
+    let heading = || Tr::new("visit.services.endorsements").with_key("region", r.region.key());
     if let Some(t) = code.and_then(|c| types.iter().find(|t| t.code == c)) {
+        line(ui, heading());
         return chosen_type(v, chosen, r, t, spec, ui);
     }
     // What stops a type whatever the officer has seen (its conditions taken as met): no
@@ -322,6 +437,13 @@ fn endorsements(v: &View, chosen: &[Service], r: &Region, ui: &mut ChildSpawnerC
         .collect();
     // No permit held or applied for: said once for the region, not under each type (a type
     // suspended as well is said once the permit is chosen).
+    // Endorsements for the other residency (a Taiwan resident's) are not offered at all.
+    let other_residency =
+        |b: &Option<VisitError>| matches!(b, Some(VisitError::Services(ServicesError::WrongResidency { .. })));
+    if blocked.iter().all(other_residency) {
+        return;
+    }
+    line(ui, heading());
     let permit_needed = |b: &Option<VisitError>| matches!(b, Some(VisitError::Services(ServicesError::PermitNeeded { permit, .. })) if *permit == r.region.permit());
     if blocked.iter().all(Option::is_some) && blocked.iter().any(permit_needed) {
         let tr = Tr::new("visit.services.permit_needed").with_key("permit", r.region.permit().key());
@@ -392,16 +514,41 @@ fn chosen_type(
         }
     }
     // The facts the type's conditions ask for, as the officer saw them proven.
-    let asked: Vec<_> = FACTS.iter().filter(|f| t.options.iter().any(|o| o.condition == Some(f.0))).collect();
+    let asked: Vec<_> =
+        FACTS.iter().zip(r.facts).filter(|(f, _)| t.options.iter().any(|o| o.condition == Some(f.0))).collect();
     if !asked.is_empty() {
         line(ui, Tr::new("visit.services.facts"));
         chips(ui, |row| {
-            for &&(_, k, words) in &asked {
+            for (&(_, words), k) in asked {
                 row.spawn(choice_button(Act::Toggle(k), Tr::new(words), v.form.is_on(k)));
             }
         });
     }
-    let Some(option) = at.and_then(|i| t.options.get(i)) else { return };
+    if let Some(option) = at.and_then(|i| t.options.get(i)) {
+        months_and_stay(r, t, option, ui);
+    }
+    match endorsement(r, v.form, v.policy, age(v.visit)) {
+        // What is left to choose, said in red once Next was pressed.
+        Held::Incomplete(why) => {
+            let colour = if v.form.get(CHECKED).is_empty() { theme::MUTED } else { theme::ERROR };
+            ui.spawn(label(why, theme::BODY_SIZE * 0.8, colour));
+        }
+        Held::Chosen(service) => {
+            if let Some(why) = refusal(v, chosen, service) {
+                ui.spawn(label(Tr::message(why.message()), theme::BODY_SIZE * 0.8, theme::ERROR));
+            }
+        }
+        Held::None => {}
+    }
+}
+
+/// The months approved, where the option's validity follows an approval, and the stay.
+fn months_and_stay(
+    r: &Region,
+    t: &EndorsementType,
+    option: &doorstep_core::policy::EndorsementOption,
+    ui: &mut ChildSpawnerCommands,
+) {
     if option.months.is_none() {
         let caption = Tr::new("visit.services.months")
             .with("min", option.min_months.unwrap_or(1))
@@ -410,10 +557,5 @@ fn chosen_type(
     }
     if let Some(days) = option.stay_days.or(t.stay_days) {
         ui.spawn(label(Tr::new("visit.services.stay").with("days", days), theme::BODY_SIZE * 0.8, theme::MUTED));
-    }
-    if let Some(service) = endorsement(r, v.form, v.policy)
-        && let Some(why) = refusal(v, chosen, service)
-    {
-        ui.spawn(label(Tr::message(why.message()), theme::BODY_SIZE * 0.8, theme::ERROR));
     }
 }
