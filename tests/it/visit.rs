@@ -176,6 +176,8 @@ fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
             _ => None,
         })
         .collect();
+    // The title in two lines, broken between its words.
+    assert_eq!(lines[..2].iter().map(|l| l.trim()).collect::<Vec<_>>(), ["出入境证件申请", "受理回执"], "{lines:?}");
     let at = lines.iter().position(|l| l.trim() == "普通护照 首次申请").unwrap_or_else(|| panic!("{lines:?}"));
     assert!(lines[at + 1].starts_with("受理编号：DS"), "{lines:?}");
 

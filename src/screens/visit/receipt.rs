@@ -80,8 +80,10 @@ pub(super) use crate::ui::i18n::Words;
 /// The receipt's bytes: for each service its name, number and promised date, and a QR per
 /// number; the rating code. `describe` gives a domain message's words in the receipt's language.
 pub(super) fn receipt(visit: &Visit, code: &str, words: Words, describe: &dyn Fn(&Message) -> String) -> Vec<u8> {
-    let mut r =
-        ReceiptBuilder::new().align(Align::Centre).double(true).line(&words("receipt.title", &[])).double(false);
+    let mut r = ReceiptBuilder::new().align(Align::Centre).double(true).line(&words("receipt.title", &[]));
+    // The title in two lines that break where the words do (出入境证件申请 / 受理回执), not
+    // where the double-width line is full.
+    r = r.line(&words("receipt.subtitle", &[])).double(false);
     for a in visit.state.applications().unwrap_or_default() {
         r = receipt_lines(r, a, words, describe);
     }
