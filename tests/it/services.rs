@@ -2,36 +2,51 @@
 //! with why, an endorsement half chosen refused on the screen, each region's proof its own.
 
 use crate::sync::{hub_and_vault_as, tempfile_dir};
+use doorstep::dev::scenario::ScenarioStep;
+use doorstep_core::visit::ChosenServices;
+
 use crate::visit::{DEVICE, draft_visit, run_steps, tap, typed, typed_applicant, unlock, wait};
+
+/// The services step taken by `steps` for an applicant of 76 (each test in its own vault),
+/// ending on the photo step: what core recorded as chosen.
+fn chosen_by(name: &str, steps: Vec<ScenarioStep>) -> ChosenServices {
+    let tmp = tempfile_dir(name);
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut all = unlock();
+    all.extend(typed_applicant("高龄申请人", "11010519491231002X"));
+    all.push(wait("申请办理哪些业务？"));
+    all.extend(steps);
+    all.push(wait("拍照"));
+    let outcome = run_steps(&vault, all);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let chosen = draft_visit(&vault).state.services().expect("services chosen").clone();
+    let _ = std::fs::remove_dir_all(&tmp);
+    chosen
+}
+
+/// Services as the command line spells them.
+fn services(specs: &[&str]) -> Vec<doorstep_core::Service> {
+    specs.iter().map(|s| s.parse().unwrap()).collect()
+}
 
 /// A family-visit endorsement is offered once the officer has seen the relationship proven,
 /// and is applied for with the permit.
 #[test]
 fn a_family_visit_endorsement_needs_the_relationship_seen() {
-    let tmp = tempfile_dir("endorsement");
-    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut steps = unlock();
-    steps.extend(typed_applicant("高龄申请人", "11010519491231002X"));
-    steps.extend([
-        wait("申请办理哪些业务？"),
-        tap("往来港澳通行证 首次申请"),
-        tap("T 探亲"),
-        // Not offered yet: a spouse, parent or child there must be proven.
-        wait("T 类签注 3个月多次须满足"),
-        tap("探望配偶、父母或子女（已查验亲属关系证明）"),
-        tap("3个月多次有效"),
-        tap("下一步"),
-        wait("拍照"),
-    ]);
-    let outcome = run_steps(&vault, steps);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    let visit = draft_visit(&vault);
-    let chosen = visit.state.services().expect("services chosen");
-    let wanted: Vec<doorstep_core::Service> =
-        ["hk-macao-permit", "hk-macao-endorsement:T:multi:3m"].iter().map(|s| s.parse().unwrap()).collect();
-    assert_eq!(chosen.services, wanted);
+    let chosen = chosen_by(
+        "endorsement",
+        vec![
+            tap("往来港澳通行证 首次申请"),
+            tap("T 探亲"),
+            // Not offered yet: a spouse, parent or child there must be proven.
+            wait("T 类签注 3个月多次须满足"),
+            tap("探望配偶、父母或子女（已查验亲属关系证明）"),
+            tap("3个月多次有效"),
+            tap("下一步"),
+        ],
+    );
+    assert_eq!(chosen.services, services(&["hk-macao-permit", "hk-macao-endorsement:T:multi:3m"]));
     assert!(chosen.facts.close_relative);
-    let _ = std::fs::remove_dir_all(&tmp);
 }
 
 /// The services step offers what the policy lists, not a fixed few: a passport replaced after
@@ -39,46 +54,36 @@ fn a_family_visit_endorsement_needs_the_relationship_seen() {
 /// Kong approved, once the approval is seen.
 #[test]
 fn every_document_reason_and_endorsement_the_policy_lists_can_be_chosen() {
-    let tmp = tempfile_dir("services");
-    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut steps = unlock();
-    steps.extend(typed_applicant("高龄申请人", "11010519491231002X"));
-    steps.extend([
-        wait("申请办理哪些业务？"),
-        // Core's refusal, greyed once the form is changed: Next checks it again.
-        tap("下一步"),
-        wait("请至少选择一项业务"),
-        tap("普通护照 首次申请"),
-        wait("已修改：按“下一步”重新核对"),
-        tap("遗失补发"),
-        tap("往来台湾通行证 首次申请"),
-        tap("一次有效"),
-        tap("往来港澳通行证 首次申请"),
-        tap("D 逗留"),
-        tap("批准的期限（月，1至84）"),
-        typed("24"),
-        // Not taken before the approval is seen: said on the screen, nothing sent.
-        tap("下一步"),
-        wait("签注尚未选完：请按下方红字补全"),
-        wait("D 类签注 2年多次须满足"),
-        tap("持有批准文件（已查验原件）"),
-        // Priced once complete.
-        wait("港澳签注 D 2年多次有效：120.00 元"),
-        tap("下一步"),
-        wait("拍照"),
-    ]);
-    let outcome = run_steps(&vault, steps);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    let visit = draft_visit(&vault);
-    let chosen = visit.state.services().expect("services chosen");
-    let wanted: Vec<doorstep_core::Service> =
-        ["passport:lost", "hk-macao-permit", "taiwan-permit:one-trip", "hk-macao-endorsement:D:multi:24m"]
-            .iter()
-            .map(|s| s.parse().unwrap())
-            .collect();
-    assert_eq!(chosen.services, wanted);
+    let chosen = chosen_by(
+        "services",
+        vec![
+            // Core's refusal, greyed once the form is changed: Next checks it again.
+            tap("下一步"),
+            wait("请至少选择一项业务"),
+            tap("普通护照 首次申请"),
+            wait("已修改：按“下一步”重新核对"),
+            tap("遗失补发"),
+            tap("往来台湾通行证 首次申请"),
+            tap("一次有效"),
+            tap("往来港澳通行证 首次申请"),
+            tap("D 逗留"),
+            tap("批准的期限（月，1至84）"),
+            typed("24"),
+            // Not taken before the approval is seen: said on the screen, nothing sent.
+            tap("下一步"),
+            wait("签注尚未选完：请按下方红字补全"),
+            wait("D 类签注 2年多次须满足"),
+            tap("持有批准文件（已查验原件）"),
+            // Priced once complete.
+            wait("港澳签注 D 2年多次有效：120.00 元"),
+            tap("下一步"),
+        ],
+    );
+    assert_eq!(
+        chosen.services,
+        services(&["passport:lost", "hk-macao-permit", "taiwan-permit:one-trip", "hk-macao-endorsement:D:multi:24m"])
+    );
     assert!(chosen.facts.approval_document && !chosen.facts.close_relative);
-    let _ = std::fs::remove_dir_all(&tmp);
 }
 
 /// An endorsement whose type is chosen and whose option is not is not dropped on Next: the step
@@ -88,45 +93,33 @@ fn every_document_reason_and_endorsement_the_policy_lists_can_be_chosen() {
 /// other's (the Taiwan Affairs Office's approval).
 #[test]
 fn an_endorsement_half_chosen_or_proven_for_the_other_region_is_not_taken() {
-    let tmp = tempfile_dir("services-half");
-    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut steps = unlock();
-    steps.extend(typed_applicant("高龄申请人", "11010519491231002X"));
-    steps.extend([
-        wait("申请办理哪些业务？"),
-        tap("往来港澳通行证 首次申请"),
-        tap("Q 其他"),
-        tap("下一步"),
-        wait("签注尚未选完：请按下方红字补全"),
-        wait("请选择 Q 其他签注的有效期和次数"),
-        // A passport refused beside it leaves the endorsement's options as they were.
-        tap("普通护照 首次申请"),
-        tap("损毁换发"),
-        wait("普通护照损毁换发须持有原证件"),
-        tap("3个月一次有效"),
-        tap("普通护照 损毁换发"),
-        // Hong Kong's approval of a stay does not open Taiwan's invited endorsement.
-        tap("Q 其他"),
-        tap("D 逗留"),
-        tap("批准的期限（月，1至84）"),
-        typed("24"),
-        tap("持有批准文件（已查验原件）"),
-        tap("往来台湾通行证 首次申请"),
-        tap("Y 应邀"),
-        wait("Y 类签注 6个月一次须满足：持有批准文件"),
-        tap("Y 应邀"),
-        tap("下一步"),
-        wait("拍照"),
-    ]);
-    let outcome = run_steps(&vault, steps);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    let visit = draft_visit(&vault);
-    let chosen = visit.state.services().expect("services chosen");
-    let wanted: Vec<doorstep_core::Service> = ["hk-macao-permit", "taiwan-permit", "hk-macao-endorsement:D:multi:24m"]
-        .iter()
-        .map(|s| s.parse().unwrap())
-        .collect();
-    assert_eq!(chosen.services, wanted);
+    let chosen = chosen_by(
+        "services-half",
+        vec![
+            tap("往来港澳通行证 首次申请"),
+            tap("Q 其他"),
+            tap("下一步"),
+            wait("签注尚未选完：请按下方红字补全"),
+            wait("请选择 Q 其他签注的有效期和次数"),
+            // A passport refused beside it leaves the endorsement's options as they were.
+            tap("普通护照 首次申请"),
+            tap("损毁换发"),
+            wait("普通护照损毁换发须持有原证件"),
+            tap("3个月一次有效"),
+            tap("普通护照 损毁换发"),
+            // Hong Kong's approval of a stay does not open Taiwan's invited endorsement.
+            tap("Q 其他"),
+            tap("D 逗留"),
+            tap("批准的期限（月，1至84）"),
+            typed("24"),
+            tap("持有批准文件（已查验原件）"),
+            tap("往来台湾通行证 首次申请"),
+            tap("Y 应邀"),
+            wait("Y 类签注 6个月一次须满足：持有批准文件"),
+            tap("Y 应邀"),
+            tap("下一步"),
+        ],
+    );
+    assert_eq!(chosen.services, services(&["hk-macao-permit", "taiwan-permit", "hk-macao-endorsement:D:multi:24m"]));
     assert!(chosen.facts.approval_document, "Hong Kong's approval, sealed with its endorsement");
-    let _ = std::fs::remove_dir_all(&tmp);
 }
