@@ -380,7 +380,7 @@ fn judge(
     out.extend([
         checks::background(backdrop.as_ref(), profile, why_backdrop),
         checks::colour_cast(backdrop.as_ref(), profile, why_backdrop),
-        checks::colour(img, lm, profile, why),
+        crate::colour::colour(img, lm, profile, why),
         checks::exposure(img, lm, profile, why),
         checks::sharpness(img, lm, profile, why),
         checks::face_lighting(img, lm, profile, why),

@@ -20,6 +20,7 @@
 
 pub mod assess;
 pub mod checks;
+pub mod colour;
 pub mod covering;
 pub mod encode;
 pub mod face;
