@@ -106,6 +106,17 @@ pub struct PrintsInHand {
     pub templates: Vec<(doorstep_core::fingerprint::Finger, Vec<u8>)>,
 }
 
+impl PrintsInHand {
+    /// As the draft keeps it; a draft kept before the templates were is read with its fingers
+    /// alone (a unit updated mid-visit). `None` where it reads as neither.
+    pub fn read(bytes: &[u8]) -> Option<PrintsInHand> {
+        serde_json::from_slice::<PrintsInHand>(bytes).ok().or_else(|| {
+            let attempts = serde_json::from_slice(bytes).ok()?;
+            Some(PrintsInHand { attempts, templates: Vec::new() })
+        })
+    }
+}
+
 /// What the drafts hold: the visits, and the fingers done at a fingerprint step cut off.
 type Loaded = (Vec<(String, Visit)>, Vec<(String, PrintsInHand)>);
 
@@ -273,12 +284,7 @@ fn load_drafts(vault: &SharedVault) -> Loaded {
         .filter(|(_, visit)| visit.step() == Step::Fingerprints)
         .filter_map(|(id, _)| {
             let bytes = v.load_draft(id, part::PRINTS_IN_HAND).ok().flatten()?;
-            // A draft kept before the templates were: its fingers alone.
-            let kept = serde_json::from_slice::<PrintsInHand>(&bytes).ok().or_else(|| {
-                let attempts = serde_json::from_slice(&bytes).ok()?;
-                Some(PrintsInHand { attempts, templates: Vec::new() })
-            })?;
-            Some((id.clone(), kept))
+            Some((id.clone(), PrintsInHand::read(&bytes)?))
         })
         .collect();
     (visits, prints)
@@ -451,5 +457,26 @@ fn save(drafts: &Drafts, visit: &Visit) {
             error!("a visit could not be serialised: {e}");
             drafts.status.failed.store(true, Ordering::SeqCst);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PrintsInHand;
+    use doorstep_core::fingerprint::{Attempt, Finger, FingerResult};
+
+    #[test]
+    fn the_fingers_in_hand_are_read_as_kept_and_as_kept_before_the_templates() {
+        let thumb =
+            Attempt { finger: Finger::RIGHT_THUMB, result: FingerResult::Print { quality: 80, digest: "ab".into() } };
+        let kept =
+            PrintsInHand { attempts: vec![thumb.clone()], templates: vec![(Finger::RIGHT_THUMB, vec![1, 2, 3])] };
+        assert_eq!(PrintsInHand::read(&serde_json::to_vec(&kept).unwrap()), Some(kept));
+        // A unit updated mid-visit: the draft holds the fingers alone.
+        let old = serde_json::to_vec(&vec![thumb.clone()]).unwrap();
+        assert_eq!(PrintsInHand::read(&old), Some(PrintsInHand { attempts: vec![thumb], templates: Vec::new() }));
+        // Blanked (another applicant), or damaged: nothing in hand.
+        assert_eq!(PrintsInHand::read(b""), None);
+        assert_eq!(PrintsInHand::read(b"{\"attempts\": 3}"), None);
     }
 }

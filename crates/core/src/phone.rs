@@ -68,8 +68,10 @@ pub enum LineKind {
     Landline,
 }
 
-/// A phone number in international form. `Debug` shows only region and kind.
+/// A phone number in international form. `Debug` shows only region and kind. Read from
+/// outside (an appointment from the hub, a draft), it is checked as if typed.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredPhone")]
 pub struct PhoneNumber {
     region: PhoneRegion,
     kind: LineKind,
@@ -77,6 +79,28 @@ pub struct PhoneNumber {
     national: String,
     /// Digits of the area code within `national` (landlines), for display.
     area_len: u8,
+}
+
+/// A phone number as stored, before it is checked.
+#[derive(Deserialize)]
+struct StoredPhone {
+    region: PhoneRegion,
+    kind: LineKind,
+    national: String,
+    area_len: u8,
+}
+
+impl TryFrom<StoredPhone> for PhoneNumber {
+    type Error = PhoneError;
+    /// The stored number parsed again from its international form: the same number, or refused.
+    fn try_from(s: StoredPhone) -> Result<PhoneNumber, PhoneError> {
+        if !s.national.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(PhoneError::InvalidCharacter);
+        }
+        let parsed = PhoneNumber::parse(&format!("+{}{}", s.region.country_code(), s.national))?;
+        let same = parsed.region == s.region && parsed.kind == s.kind && parsed.area_len == s.area_len;
+        if same { Ok(parsed) } else { Err(PhoneError::NotAPhoneNumber) }
+    }
 }
 
 /// A phone number that must be a mobile (an SMS can reach it).
@@ -377,6 +401,34 @@ mod tests {
         assert_eq!(serde_json::from_str::<MobileNumber>(&json).unwrap(), m);
         let land = serde_json::to_string(&PhoneNumber::parse("010-65123456").unwrap()).unwrap();
         assert!(serde_json::from_str::<MobileNumber>(&land).is_err());
+    }
+
+    #[test]
+    fn a_stored_number_is_checked_as_if_typed() {
+        let good = PhoneNumber::parse("010-65123456").unwrap();
+        let json = serde_json::to_string(&good).unwrap();
+        assert_eq!(serde_json::from_str::<PhoneNumber>(&json).unwrap(), good);
+        for (bad, why) in [
+            // A full-width digit: would not split on a character boundary when shown.
+            (
+                r#"{"region":"mainland","kind":"mobile","national":"１3800138000","area_len":0}"#,
+                PhoneError::InvalidCharacter,
+            ),
+            // An area code longer than the number.
+            (
+                r#"{"region":"mainland","kind":"landline","national":"1065123456","area_len":200}"#,
+                PhoneError::NotAPhoneNumber,
+            ),
+            // A mobile stored as a landline, and a number of no region.
+            (
+                r#"{"region":"mainland","kind":"landline","national":"13800138000","area_len":0}"#,
+                PhoneError::NotAPhoneNumber,
+            ),
+            (r#"{"region":"hong-kong","kind":"mobile","national":"123","area_len":0}"#, PhoneError::NotAPhoneNumber),
+        ] {
+            let e = serde_json::from_str::<PhoneNumber>(bad).expect_err(bad);
+            assert!(e.to_string().starts_with(&why.to_string()), "{bad}: {e}");
+        }
     }
 
     #[test]

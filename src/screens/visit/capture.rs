@@ -233,24 +233,7 @@ pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, dra
         if had_photo {
             drafts.save(&id, part::PHOTO, Vec::new());
         }
-        forget_prints(&drafts, &id, &had_prints);
-    }
-}
-
-/// Blanks the images of `prints` in the visit's draft, and keeps no finger done.
-fn forget_prints(drafts: &Drafts, visit: &str, prints: &[Attempt]) {
-    for a in prints {
-        drafts.save(visit, &part::finger(a.finger.number()), Vec::new());
-    }
-    drafts.save(visit, part::PRINTS_IN_HAND, Vec::new());
-}
-
-/// Keeps the fingers done at the fingerprint step in the visit's draft, with their templates.
-fn keep_prints(drafts: &Drafts, visit: &str, work: &Work) {
-    let kept = crate::visit_flow::PrintsInHand { attempts: work.attempts.clone(), templates: work.templates.clone() };
-    match serde_json::to_vec(&kept) {
-        Ok(bytes) => drafts.save(visit, part::PRINTS_IN_HAND, bytes),
-        Err(e) => error!("the fingers done cannot be kept: {e}"),
+        super::fingers::forget_prints(&drafts, &id, &had_prints);
     }
 }
 
@@ -451,7 +434,7 @@ pub fn act(
                     match super::fingers::exception(&form, kind, finger, &procedure, today) {
                         Ok(attempt) => {
                             work.attempts.push(attempt);
-                            keep_prints(&drafts, &visit.id, &work);
+                            super::fingers::keep_prints(&drafts, &visit.id, &work.attempts, &work.templates);
                             super::fingers::clear(&mut form);
                             work.finger_note = None;
                         }
@@ -496,7 +479,7 @@ pub fn finish(
     // A scan under way when the guardian declined gives nothing, even if they agree again.
     work.finger_void |= declined && work.finger.is_some();
     if declined && (!work.attempts.is_empty() || work.tries.is_some() || !work.templates.is_empty()) {
-        forget_prints(&drafts, &visit.id, &std::mem::take(&mut work.attempts));
+        super::fingers::forget_prints(&drafts, &visit.id, &std::mem::take(&mut work.attempts));
         work.tries = None;
         work.templates.clear();
         work.touch();
@@ -578,7 +561,7 @@ pub fn finish(
                             FingerResult::NoPrint(NoPrint::Unreadable { best_quality: quality, image_digest: d })
                         };
                         work.attempts.push(Attempt { finger, result });
-                        keep_prints(&drafts, &visit.id, &work);
+                        super::fingers::keep_prints(&drafts, &visit.id, &work.attempts, &work.templates);
                         work.finger_note = None;
                         // An exception begun for this finger is not carried to the next.
                         super::fingers::clear(&mut form);

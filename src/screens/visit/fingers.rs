@@ -13,6 +13,7 @@ use super::{Act, View, actions, heading, line};
 use crate::ui::form::{Form, choice_button, text_field};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
+use crate::visit_flow::{Drafts, part};
 
 pub(super) fn procedure(v: &View) -> Procedure {
     Procedure { min_quality: v.policy.rules.fingerprints.min_quality }
@@ -226,6 +227,23 @@ pub(super) fn clear(form: &mut Form) {
     }
     if form.focus.is_some_and(|f| [HOSPITAL, ISSUED, NOTE].contains(&f)) {
         form.focus = None;
+    }
+}
+
+/// Blanks the images of `prints` in the visit's draft, and keeps no finger done.
+pub(super) fn forget_prints(drafts: &Drafts, visit: &str, prints: &[Attempt]) {
+    for a in prints {
+        drafts.save(visit, &part::finger(a.finger.number()), Vec::new());
+    }
+    drafts.save(visit, part::PRINTS_IN_HAND, Vec::new());
+}
+
+/// Keeps the fingers done at the fingerprint step in the visit's draft, with their templates.
+pub(super) fn keep_prints(drafts: &Drafts, visit: &str, attempts: &[Attempt], templates: &[(Finger, Vec<u8>)]) {
+    let kept = crate::visit_flow::PrintsInHand { attempts: attempts.to_vec(), templates: templates.to_vec() };
+    match serde_json::to_vec(&kept) {
+        Ok(bytes) => drafts.save(visit, part::PRINTS_IN_HAND, bytes),
+        Err(e) => error!("the fingers done cannot be kept: {e}"),
     }
 }
 
