@@ -34,9 +34,10 @@ pub(crate) fn error_text(e: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in e.chain() {
         let words = cause.to_string();
-        // An outer error that ends with its cause's words ("cannot read X: {cause}") has said
-        // it; a short cause that only appears inside the outer words has not.
-        if text.ends_with(&words) {
+        // An outer error that ends with its cause's words after a colon ("cannot read X:
+        // {cause}") has said it; a short cause that only appears inside the outer words, or at
+        // their end without the colon, has not.
+        if text == words || text.ends_with(&format!(": {words}")) {
             continue;
         }
         if !text.is_empty() {
@@ -227,6 +228,8 @@ mod tests {
         // A short cause whose words appear inside the outer ones is still said.
         let e = anyhow::Error::new(Cause("5")).context("line 5 of the key file");
         assert_eq!(error_text(&e), "line 5 of the key file: 5");
+        let e = anyhow::Error::new(Cause("5")).context("the key on line 5");
+        assert_eq!(error_text(&e), "the key on line 5: 5");
         let e = anyhow::Error::new(Cause("not hex")).context("the bureau key");
         assert_eq!(error_text(&e), "the bureau key: not hex");
     }

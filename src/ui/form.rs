@@ -30,6 +30,9 @@ pub struct Form {
     pub preedit: String,
     /// Counts choices made (not typing), for screens that redraw on a choice.
     pub choices: u64,
+    /// How many times Next was refused on the screen itself, by what it checks (a held
+    /// document half written, an endorsement half chosen): not what was typed or chosen.
+    pressed: BTreeMap<&'static str, u32>,
 }
 
 impl Form {
@@ -39,6 +42,22 @@ impl Form {
 
     pub fn set(&mut self, key: &'static str, value: impl Into<String>) {
         self.values.insert(key, value.into());
+    }
+
+    /// Next was refused on the screen for what `key` checks: the screen shows why (and redraws).
+    pub fn press(&mut self, key: &'static str) {
+        *self.pressed.entry(key).or_default() += 1;
+        self.choices += 1;
+    }
+
+    /// How many times Next was refused for what `key` checks (0: not yet, or forgotten).
+    pub fn pressed(&self, key: &str) -> u32 {
+        self.pressed.get(key).copied().unwrap_or(0)
+    }
+
+    /// What `key` checks is asked afresh: not said until Next is refused again.
+    pub fn unpress(&mut self, key: &str) {
+        self.pressed.remove(key);
     }
 
     /// Switches an option on or off.
@@ -377,6 +396,8 @@ mod tests {
         form.focus = Some("details.phone");
         form.preedit = "ce".into();
         assert_eq!(form.fingerprint(), empty, "the focus and a composition are not what was typed");
+        form.press("services.checked");
+        assert_eq!((form.pressed("services.checked"), form.fingerprint()), (1, empty), "nor Next refused");
         form.set("details.phone", "010");
         assert_ne!(form.fingerprint(), empty);
     }

@@ -346,15 +346,13 @@ pub fn act(
             }
             // A held document half written: said under its fields, nothing sent.
             Act::Next if visit.step() == Step::Applicant && super::held::held(&form).is_err() => {
-                form.choose(super::held::CHECKED, "1");
+                form.press(super::held::CHECKED);
             }
             // An endorsement half chosen: said under it, nothing sent.
             Act::Next
                 if visit.step() == Step::Services && super::services::incomplete(&form, &flow_policy.0, visit) =>
             {
-                // A count, so that each press is seen (and the step scrolled to its top).
-                let pressed = form.get(super::services::CHECKED).parse::<u32>().unwrap_or(0) + 1;
-                form.choose(super::services::CHECKED, pressed.to_string());
+                form.press(super::services::CHECKED);
             }
             Act::Next if form_step => {
                 if let Some(e) = event(visit, &form, &flow_policy.0) {

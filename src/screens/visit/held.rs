@@ -107,7 +107,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     ));
     ui.spawn(text_field(NUMBER, Tr::new("visit.held.number"), 12));
     ui.spawn(text_field(EXPIRY, Tr::new("visit.held.expiry"), 8));
-    if v.form.get(CHECKED) == "1"
+    if v.form.pressed(CHECKED) > 0
         && let Err(why) = held(v.form)
     {
         ui.spawn(crate::ui::widgets::label(Tr::message(why), theme::BODY_SIZE, theme::ERROR));

@@ -114,7 +114,7 @@ struct Drawn {
     /// The form as it was when core's refusal on screen came.
     refused_at: Option<u64>,
     /// How many times Next was refused on the services step itself.
-    checked: String,
+    checked: u32,
 }
 
 /// Core's refusal on screen, with the form as it was when Next was pressed.
@@ -328,8 +328,8 @@ fn rebuild(
     // A step opens at its top (the body is the same for every step, and kept where the last
     // one was scrolled to), and a refusal, drawn at the top, is scrolled into view.
     // Next refused on the screen itself (an endorsement half chosen) scrolls up to say so.
-    let checked = form.get(services::CHECKED).to_string();
-    let refused_here = !checked.is_empty() && checked != last.checked;
+    let checked = form.pressed(services::CHECKED);
+    let refused_here = checked > 0 && checked != last.checked;
     last.checked = checked;
     if (new_step || refused_here || flow.is_changed() && flow.refusal.is_some())
         && let Ok(mut at) = scrolled.single_mut()

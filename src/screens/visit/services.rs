@@ -259,6 +259,8 @@ pub fn type_changed(form: &mut Form, group: &str) {
         for k in r.facts {
             form.on.remove(k);
         }
+        // Another type is chosen afresh: what it lacks is said once Next is pressed again.
+        form.unpress(CHECKED);
     }
 }
 
@@ -320,7 +322,7 @@ fn chips(ui: &mut ChildSpawnerCommands, build: impl FnOnce(&mut ChildSpawnerComm
 
 pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.services.title"));
-    if !v.form.get(CHECKED).is_empty() && incomplete(v.form, v.policy, v.visit) {
+    if v.form.pressed(CHECKED) > 0 && incomplete(v.form, v.policy, v.visit) {
         ui.spawn(label(Tr::new("visit.services.incomplete"), theme::BODY_SIZE, theme::ERROR));
     }
     let chosen = chosen(v.form, v.policy, v.visit);
@@ -530,7 +532,7 @@ fn chosen_type(
     match endorsement(r, v.form, v.policy, age(v.visit)) {
         // What is left to choose, said in red once Next was pressed.
         Held::Incomplete(why) => {
-            let colour = if v.form.get(CHECKED).is_empty() { theme::MUTED } else { theme::ERROR };
+            let colour = if v.form.pressed(CHECKED) == 0 { theme::MUTED } else { theme::ERROR };
             ui.spawn(label(why, theme::BODY_SIZE * 0.8, colour));
         }
         Held::Chosen(service) => {
