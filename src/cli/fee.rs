@@ -3,8 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use doorstep_core::policy::{Confidence, EndorsementError};
-use doorstep_core::requirements::ServicesError;
+use doorstep_core::policy::Confidence;
 use doorstep_core::{Lang, Localize, Message, Service, format_date};
 use serde_json::json;
 
@@ -40,28 +39,11 @@ pub fn run(args: FeeArgs, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode>
             Ok(s) => s,
             Err(e) => return fail(e.render(Lang::En)),
         };
-        // What no visit could hold: a document or an endorsement type twice, or a type not
-        // issued on the date (suspended, or not yet offered). A condition is listed, not
-        // judged: the fee does not know the applicant.
-        let twice = services.iter().find(|s: &&Service| match (s.endorsement(), service.endorsement()) {
-            (Some(a), Some(b)) => a.region == b.region && a.code == b.code,
-            (None, None) => s.document() == service.document(),
-            _ => false,
-        });
-        if twice.is_some() {
-            let e = match service.endorsement() {
-                Some(e) => ServicesError::EndorsementTwice { region: e.region, code: e.code },
-                None => ServicesError::DocumentTwice(service.document()),
-            };
-            return fail(e.render(Lang::En));
-        }
+        // What no visit could hold: a type not issued on the date (suspended, or not yet
+        // offered). A condition is listed, not judged: the fee does not know the applicant.
         if let Some(e) = service.endorsement() {
-            let t = policy.endorsements.type_of(e.region, e.code);
-            if let Some(since) = t.and_then(|t| t.suspended_on(date)) {
-                return fail(EndorsementError::Suspended { code: e.code, since }.render(Lang::En));
-            }
-            if let Some(from) = t.and_then(|t| t.effective_from).filter(|from| date < *from) {
-                return fail(EndorsementError::NotYetOffered { code: e.code, from }.render(Lang::En));
+            if let Err(why) = policy.endorsements.offered_on(e, date) {
+                return fail(why.render(Lang::En));
             }
             match policy.endorsements.option_for(e) {
                 Ok(option) => {
@@ -80,6 +62,10 @@ pub fn run(args: FeeArgs, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode>
             }
         }
         services.push(service);
+    }
+    // Nor a document or an endorsement type listed twice.
+    if let Some(twice) = doorstep_core::requirements::listed_twice(&services) {
+        return fail(twice.render(Lang::En));
     }
     let quote = match policy.fees.quote(&services, date) {
         Ok(q) => q,

@@ -219,23 +219,21 @@ pub fn input(form: &Form, policy: &doorstep_core::Policy, visit: &doorstep_core:
 pub const CHECKED: &str = "services.checked";
 
 /// Puts `services` on the form (an appointment's, booked by the back office).
+/// A second endorsement on one permit (the unit takes one per permit in a visit), or a type
+/// this bureau's policy does not list, is not put on the form: it is kept under [`NOT_TAKEN`]
+/// for the step to name.
 pub fn fill(form: &mut Form, services: &[Service], policy: &doorstep_core::Policy) {
+    let mut not_taken = Vec::new();
     for s in services {
         if let Some(e) = s.endorsement() {
-            let Some(r) = REGIONS.iter().find(|r| r.region == e.region) else { continue };
-            let Some(t) = policy.endorsements.type_of(e.region, e.code) else { continue };
-            form.choose(r.kind, e.code.to_string());
-            let fits = |o: &doorstep_core::policy::EndorsementOption| {
-                o.entries == e.entries
-                    && o.months.map_or_else(
-                        || {
-                            o.min_months.is_none_or(|lo| e.validity.0 >= lo)
-                                && o.max_months.is_none_or(|hi| e.validity.0 <= hi)
-                        },
-                        |m| m == e.validity.0,
-                    )
+            let region = REGIONS.iter().find(|r| r.region == e.region);
+            let t = policy.endorsements.type_of(e.region, e.code);
+            let (Some(r), Some(t)) = (region.filter(|r| form.get(r.kind).is_empty()), t) else {
+                not_taken.push(s.clone());
+                continue;
             };
-            if let Some(at) = t.options.iter().position(fits) {
+            form.choose(r.kind, e.code.to_string());
+            if let Some(at) = t.options.iter().position(|o| o.allows(e.entries, e.validity)) {
                 form.choose(r.option, at.to_string());
                 if t.options[at].months.is_none() {
                     form.set(r.months, e.validity.0.to_string());
@@ -249,7 +247,13 @@ pub fn fill(form: &mut Form, services: &[Service], policy: &doorstep_core::Polic
             }
         }
     }
+    if !not_taken.is_empty() {
+        form.set(NOT_TAKEN, serde_json::to_string(&not_taken).unwrap_or_default());
+    }
 }
+
+/// The services an appointment booked that the form could not hold (JSON).
+const NOT_TAKEN: &str = "services.not_taken";
 
 /// A region's type chosen again, or another: its option, months and facts are chosen afresh.
 pub fn type_changed(form: &mut Form, group: &str) {
@@ -324,6 +328,12 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.services.title"));
     if v.form.pressed(CHECKED) > 0 && incomplete(v.form, v.policy, v.visit) {
         ui.spawn(label(Tr::new("visit.services.incomplete"), theme::BODY_SIZE, theme::ERROR));
+    }
+    // What the appointment booked and the step cannot hold: said, to take it in another visit.
+    let not_taken: Vec<Service> = serde_json::from_str(v.form.get(NOT_TAKEN)).unwrap_or_default();
+    for s in &not_taken {
+        let tr = Tr::message(doorstep_core::Message::new("visit.services.not_taken").with("service", s.describe()));
+        ui.spawn(label(tr, theme::BODY_SIZE, theme::ERROR));
     }
     let chosen = chosen(v.form, v.policy, v.visit);
     // The fee, itemised, recomputed at every change.
@@ -489,11 +499,7 @@ fn chosen_type(
         .iter()
         .enumerate()
         .map(|(i, o)| {
-            let validity = match o.months {
-                Some(m) => doorstep_core::service::Months(m).describe(),
-                None => doorstep_core::policy::Offered::Range { min: o.min_months.unwrap_or(1), max: o.max_months }
-                    .describe(),
-            };
+            let validity = o.validity().describe();
             let words = Tr::message(
                 doorstep_core::Message::new("visit.services.option")
                     .with_key("entries", o.entries.key())
@@ -559,5 +565,30 @@ fn months_and_stay(
     }
     if let Some(days) = option.stay_days.or(t.stay_days) {
         ui.spawn(label(Tr::new("visit.services.stay").with("days", days), theme::BODY_SIZE * 0.8, theme::MUTED));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An appointment's second endorsement on one permit is not dropped unseen: the first is put
+    /// on the form, the second kept to be named.
+    #[test]
+    fn a_booked_service_the_form_cannot_hold_is_kept_to_be_named() {
+        let policy = doorstep_core::Policy::builtin().unwrap();
+        let booked: Vec<Service> = ["hk-macao-permit", "hk-macao-endorsement:G:1x:3m", "hk-macao-endorsement:T:1x:3m"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        let mut form = Form::default();
+        fill(&mut form, &booked, &policy);
+        assert_eq!(form.get("service.hk-macao-permit"), "first");
+        match endorsement(&REGIONS[0], &form, &policy, 40) {
+            Held::Chosen(s) => assert_eq!(s, booked[1]),
+            _ => panic!("the first endorsement is on the form"),
+        }
+        let kept: Vec<Service> = serde_json::from_str(form.get(NOT_TAKEN)).unwrap();
+        assert_eq!(kept, [booked[2].clone()]);
     }
 }

@@ -87,7 +87,16 @@ pub struct EndorsementOption {
 }
 
 impl EndorsementOption {
-    fn allows(&self, entries: Entries, validity: Months) -> bool {
+    /// Its validity as offered: fixed, or a range as approved.
+    pub fn validity(&self) -> Offered {
+        match self.months {
+            Some(m) => Offered::Fixed(Months(m)),
+            None => Offered::Range { min: self.min_months.unwrap_or(1), max: self.max_months },
+        }
+    }
+
+    /// Whether this option is `entries` for `validity`.
+    pub fn allows(&self, entries: Entries, validity: Months) -> bool {
         let m = validity.0;
         self.entries == entries
             && match self.months {
@@ -260,15 +269,22 @@ impl EndorsementPolicy {
             offered: t
                 .options
                 .iter()
-                .map(|o| {
-                    let validity = match o.months {
-                        Some(m) => Offered::Fixed(Months(m)),
-                        None => Offered::Range { min: o.min_months.unwrap_or(1), max: o.max_months },
-                    };
-                    (o.entries, validity)
-                })
+                .map(|o| (o.entries, o.validity()))
                 .collect(),
         })
+    }
+
+    /// Whether `e`'s type is issued on `date`: not suspended, and in effect (whatever its option
+    /// or condition, which the fee does not judge).
+    pub fn offered_on(&self, e: &Endorsement, date: Date) -> Result<(), EndorsementError> {
+        let Some(t) = self.type_of(e.region, e.code) else { return Ok(()) };
+        if let Some(since) = t.suspended_on(date) {
+            return Err(EndorsementError::Suspended { code: e.code, since });
+        }
+        match t.effective_from.filter(|from| date < *from) {
+            Some(from) => Err(EndorsementError::NotYetOffered { code: e.code, from }),
+            None => Ok(()),
+        }
     }
 
     /// Checks that `e` is offered on `date` and that the applicant meets its condition.
@@ -279,14 +295,7 @@ impl EndorsementPolicy {
         date: Date,
     ) -> Result<&EndorsementOption, EndorsementError> {
         let option = self.option_for(e)?;
-        if let Some(t) = self.type_of(e.region, e.code) {
-            if let Some(since) = t.suspended_on(date) {
-                return Err(EndorsementError::Suspended { code: e.code, since });
-            }
-            if let Some(from) = t.effective_from.filter(|from| date < *from) {
-                return Err(EndorsementError::NotYetOffered { code: e.code, from });
-            }
-        }
+        self.offered_on(e, date)?;
         match option.condition {
             Some(c) if !facts.meets(c) => Err(EndorsementError::ConditionNotMet {
                 code: e.code,

@@ -210,6 +210,18 @@ pub struct CheckedServices {
     pub warnings: Vec<Warning>,
 }
 
+/// The first service listed again in `services`: the same document, or the same endorsement
+/// type on the same permit.
+pub fn listed_twice(services: &[Service]) -> Option<ServicesError> {
+    let mut documents = HashSet::new();
+    let mut endorsements = HashSet::new();
+    services.iter().find_map(|s| match s.endorsement() {
+        Some(e) => (!endorsements.insert((e.region, e.code)))
+            .then_some(ServicesError::EndorsementTwice { region: e.region, code: e.code }),
+        None => (!documents.insert(s.document())).then(|| ServicesError::DocumentTwice(s.document())),
+    })
+}
+
 /// Checks that `services` may be applied for together by this applicant on `today`.
 pub fn check_services(
     policy: &Policy,
@@ -222,10 +234,11 @@ pub fn check_services(
     if services.is_empty() {
         return Err(ServicesError::NoneChosen);
     }
+    if let Some(twice) = listed_twice(services) {
+        return Err(twice);
+    }
     let mut warnings = Vec::new();
     let facts = EndorsementFacts { age_years: age_on(applicant.birth_date, today), ..*facts };
-    let mut documents = HashSet::new();
-    let mut endorsements = HashSet::new();
     for service in services {
         let taiwan_only = matches!(service, Service::TaiwanResidentPermit { .. });
         let ok = if taiwan_only {
@@ -238,9 +251,6 @@ pub fn check_services(
         }
         match service.endorsement() {
             Some(e) => {
-                if !endorsements.insert((e.region, e.code)) {
-                    return Err(ServicesError::EndorsementTwice { region: e.region, code: e.code });
-                }
                 policy.endorsements.check(e, &facts, today).map_err(ServicesError::Endorsement)?;
                 if let Some(t) = policy.endorsements.type_of(e.region, e.code) {
                     if let Some(since) = t.suspended_from.filter(|s| *s <= today && t.suspension_lifted) {
@@ -287,9 +297,6 @@ pub fn check_services(
                 }
             }
             None => {
-                if !documents.insert(service.document()) {
-                    return Err(ServicesError::DocumentTwice(service.document()));
-                }
                 let reason = service.reason().unwrap_or(IssueReason::First);
                 let needs_old = matches!(reason, IssueReason::Renewal | IssueReason::Damaged);
                 let held = applicant.held.iter().any(|d| d.kind == service.document());
