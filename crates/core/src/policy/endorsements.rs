@@ -266,11 +266,7 @@ impl EndorsementPolicy {
             code: e.code,
             entries: e.entries,
             validity: e.validity,
-            offered: t
-                .options
-                .iter()
-                .map(|o| (o.entries, o.validity()))
-                .collect(),
+            offered: t.options.iter().map(|o| (o.entries, o.validity())).collect(),
         })
     }
 
