@@ -329,13 +329,14 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     if v.form.pressed(CHECKED) > 0 && incomplete(v.form, v.policy, v.visit) {
         ui.spawn(label(Tr::new("visit.services.incomplete"), theme::BODY_SIZE, theme::ERROR));
     }
-    // What the appointment booked and the step cannot hold: said, to take it in another visit.
+    // What the appointment booked and the step does not hold (unless the officer has since
+    // chosen it instead): said, to take it in another visit.
+    let chosen = chosen(v.form, v.policy, v.visit);
     let not_taken: Vec<Service> = serde_json::from_str(v.form.get(NOT_TAKEN)).unwrap_or_default();
-    for s in &not_taken {
+    for s in not_taken.iter().filter(|s| !chosen.contains(s)) {
         let tr = Tr::message(doorstep_core::Message::new("visit.services.not_taken").with("service", s.describe()));
         ui.spawn(label(tr, theme::BODY_SIZE, theme::ERROR));
     }
-    let chosen = chosen(v.form, v.policy, v.visit);
     // The fee, itemised, recomputed at every change.
     if !chosen.is_empty() {
         match v.policy.fees.quote(&chosen, crate::settings::now().date()) {
