@@ -314,7 +314,7 @@ fn rebuild(
         shown.0 = Some(now);
     }
     // On the services step the fee follows the months typed for an approved validity.
-    let fee_typed = visit.step() == Step::Services && last.typed != Some(form.fingerprint());
+    let fee_typed = visit.step() == Step::Services && form.is_changed() && last.typed != Some(form.fingerprint());
     let choices_changed = last.choices != Some(form.choices) || fee_typed;
     let failed = drafts.status.failed.load(std::sync::atomic::Ordering::SeqCst);
     let save_changed = failed != last.failed;

@@ -95,31 +95,7 @@ const FACTS: [(Condition, &str); 7] = [
 
 /// The facts the form records for a region's endorsement.
 fn facts(form: &Form, r: &Region) -> EndorsementFacts {
-    let on = |c: Condition| FACTS.iter().zip(r.facts).any(|(f, k)| f.0 == c && form.is_on(k));
-    EndorsementFacts {
-        close_relative: on(Condition::CloseRelative),
-        other_relative: on(Condition::OtherRelative),
-        hardship: on(Condition::AgeOrHardship),
-        registered_company: on(Condition::RegisteredCompany),
-        tour_leader: on(Condition::TourLeader),
-        approval_document: on(Condition::ApprovalDocument),
-        talent: on(Condition::Talent),
-        ..EndorsementFacts::default()
-    }
-}
-
-/// Both regions' facts together (what one visit seals).
-fn either(a: EndorsementFacts, b: EndorsementFacts) -> EndorsementFacts {
-    EndorsementFacts {
-        close_relative: a.close_relative || b.close_relative,
-        other_relative: a.other_relative || b.other_relative,
-        hardship: a.hardship || b.hardship,
-        registered_company: a.registered_company || b.registered_company,
-        tour_leader: a.tour_leader || b.tour_leader,
-        approval_document: a.approval_document || b.approval_document,
-        talent: a.talent || b.talent,
-        age_years: a.age_years.max(b.age_years),
-    }
+    EndorsementFacts::declared(|c| FACTS.iter().zip(r.facts).any(|(f, k)| f.0 == c && form.is_on(k)))
 }
 
 /// A document as applied for with `reason` and the form chosen.
@@ -211,7 +187,7 @@ pub fn input(form: &Form, policy: &doorstep_core::Policy, visit: &doorstep_core:
         .iter()
         .filter(|r| services.iter().any(|s| s.endorsement().is_some_and(|e| e.region == r.region)))
         .map(|r| facts(form, r))
-        .fold(EndorsementFacts::default(), either);
+        .fold(EndorsementFacts::default(), |a, b| EndorsementFacts::declared(|c| a.declares(c) || b.declares(c)));
     ServicesInput { services, facts }
 }
 
@@ -290,13 +266,9 @@ fn refusal_with(v: &View, chosen: &[Service], service: Service, facts: Endorseme
         return Some(alone);
     };
     // The permit as chosen, or with another reason core takes.
-    let variants = std::iter::once(applied.clone()).chain(IssueReason::ALL.into_iter().filter_map(|r| {
-        let d = DOCS.iter().find(|d| d.code == applied.code())?;
-        let one_trip = applied.form() == Some(doorstep_core::service::PermitForm::OneTrip);
-        let spec =
-            if one_trip { format!("{}:one-trip:{}", d.code, r.code()) } else { format!("{}:{}", d.code, r.code()) };
-        spec.parse().ok()
-    }));
+    let doc = DOCS.iter().find(|d| d.code == applied.code());
+    let variants = std::iter::once(applied.clone())
+        .chain(IssueReason::ALL.into_iter().filter_map(|r| document(doc?, v.form, r.code())));
     for permit in variants {
         if allowed(vec![permit.clone()]).is_none() {
             return allowed(vec![permit, service]);
@@ -430,16 +402,7 @@ fn endorsements(v: &View, chosen: &[Service], r: &Region, ui: &mut ChildSpawnerC
     }
     // What stops a type whatever the officer has seen (its conditions taken as met): no
     // permit, the other residency, a suspension. The same for every type is said once.
-    let all_met = EndorsementFacts {
-        close_relative: true,
-        other_relative: true,
-        hardship: true,
-        registered_company: true,
-        tour_leader: true,
-        approval_document: true,
-        talent: true,
-        ..EndorsementFacts::default()
-    };
+    let all_met = EndorsementFacts::declared(|_| true);
     let blocked: Vec<Option<VisitError>> = types
         .iter()
         .map(|t| {

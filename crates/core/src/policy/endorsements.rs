@@ -59,6 +59,30 @@ pub struct EndorsementFacts {
 }
 
 impl EndorsementFacts {
+    /// The facts an officer declares, each condition's from `seen` (hardship for the condition
+    /// of age or hardship); no age.
+    pub fn declared(seen: impl Fn(Condition) -> bool) -> EndorsementFacts {
+        EndorsementFacts {
+            age_years: 0,
+            close_relative: seen(Condition::CloseRelative),
+            other_relative: seen(Condition::OtherRelative),
+            hardship: seen(Condition::AgeOrHardship),
+            registered_company: seen(Condition::RegisteredCompany),
+            tour_leader: seen(Condition::TourLeader),
+            approval_document: seen(Condition::ApprovalDocument),
+            talent: seen(Condition::Talent),
+        }
+    }
+
+    /// Whether the officer declared the fact `condition` asks for (hardship, not age, for the
+    /// condition of age or hardship).
+    pub fn declares(&self, condition: Condition) -> bool {
+        match condition {
+            Condition::AgeOrHardship => self.hardship,
+            c => self.meets(c),
+        }
+    }
+
     fn meets(&self, condition: Condition) -> bool {
         match condition {
             Condition::CloseRelative => self.close_relative,
