@@ -29,6 +29,9 @@ pub mod part {
     /// The fingers done so far at the fingerprint step (core's attempts, as JSON): a visit cut
     /// off there goes on from the next finger (each print's image is its own part).
     pub const PRINTS_IN_HAND: &str = "fingers-in-hand.json";
+    /// The photo taken and checked at a photo step not finished (the cropped JPEG): a visit cut
+    /// off there shows it again, checked anew, instead of asking for another.
+    pub const PHOTO_IN_HAND: &str = "photo-in-hand.jpg";
     pub const SIGNATURE: &str = "signature.png";
 
     /// The signature of guardian `n` (from 1), or of the entrusted companion ("companion").
@@ -93,8 +96,16 @@ pub struct VisitFlow {
     loading: Option<Pending<Loaded>>,
     /// The visits kept as drafts, by draft key.
     loaded: Vec<(String, Visit)>,
-    /// The fingers done at the fingerprint step of a visit kept as a draft, by draft key.
-    prints_in_hand: Vec<(String, PrintsInHand)>,
+    /// What a visit kept as a draft had in hand at a capture step not finished, by draft key.
+    in_hand: Vec<(String, InHand)>,
+}
+
+/// What a visit cut off at a capture step had in hand: the fingers done at its fingerprint
+/// step, or the photo taken (and not yet used) at its photo step.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct InHand {
+    pub prints: PrintsInHand,
+    pub photo: Option<Vec<u8>>,
 }
 
 /// The fingers done at a fingerprint step not finished, as the draft keeps them: each finger's
@@ -117,19 +128,19 @@ impl PrintsInHand {
     }
 }
 
-/// What the drafts hold: the visits, and the fingers done at a fingerprint step cut off.
-type Loaded = (Vec<(String, Visit)>, Vec<(String, PrintsInHand)>);
+/// What the drafts hold: the visits, and what each had in hand at a capture step cut off.
+type Loaded = (Vec<(String, Visit)>, Vec<(String, InHand)>);
 
 impl VisitFlow {
     pub fn step(&self) -> Option<Step> {
         self.visit.as_ref().map(Visit::step)
     }
 
-    /// The fingers done at the fingerprint step of visit `id` before it was cut off (taken:
-    /// asked once, when the visit is taken up again).
-    pub fn take_prints_in_hand(&mut self, id: &str) -> PrintsInHand {
-        let at = self.prints_in_hand.iter().position(|(k, _)| k == id);
-        at.map(|i| self.prints_in_hand.swap_remove(i).1).unwrap_or_default()
+    /// What visit `id` had in hand at its capture step before it was cut off (taken: asked
+    /// once, when the visit is taken up again).
+    pub fn take_in_hand(&mut self, id: &str) -> InHand {
+        let at = self.in_hand.iter().position(|(k, _)| k == id);
+        at.map(|i| self.in_hand.swap_remove(i).1).unwrap_or_default()
     }
 
     /// Whether the drafts are still being looked for.
@@ -278,26 +289,34 @@ fn load_drafts(vault: &SharedVault) -> Loaded {
             }
         })
         .collect();
-    // The fingers done at a fingerprint step cut off; one that does not read is started again.
-    let prints = visits
+    // The fingers done at a fingerprint step cut off (one that does not read is started
+    // again), or the photo taken at a photo step cut off (checked again when it is shown).
+    let in_hand = visits
         .iter()
-        .filter(|(_, visit)| visit.step() == Step::Fingerprints)
-        .filter_map(|(id, _)| {
-            let bytes = v.load_draft(id, part::PRINTS_IN_HAND).ok().flatten()?;
-            Some((id.clone(), PrintsInHand::read(&bytes)?))
+        .filter_map(|(id, visit)| {
+            let load = |name| v.load_draft(id, name).ok().flatten();
+            let kept = match visit.step() {
+                Step::Fingerprints => InHand { prints: PrintsInHand::read(&load(part::PRINTS_IN_HAND)?)?, photo: None },
+                Step::Photo => {
+                    InHand { prints: PrintsInHand::default(), photo: Some(load(part::PHOTO_IN_HAND)?.to_vec()) }
+                }
+                _ => return None,
+            };
+            Some((id.clone(), kept))
         })
+        .filter(|(_, kept)| kept.photo.as_ref().is_none_or(|jpeg| !jpeg.is_empty()))
         .collect();
-    (visits, prints)
+    (visits, in_hand)
 }
 
 fn finish_loading(mut flow: ResMut<VisitFlow>, drafts: Res<Drafts>) {
     let Some(task) = &flow.loading else { return };
-    let (visits, prints) = match task.poll() {
+    let (visits, in_hand) = match task.poll() {
         Poll::Running => return,
         Poll::Ready(v) => v,
         Poll::Failed => (Vec::new(), Vec::new()),
     };
-    flow.prints_in_hand = prints;
+    flow.in_hand = in_hand;
     flow.loading = None;
     // A finished visit whose draft outlived it (the unit stopped before "back to today's
     // work"): nothing is left to do with it.

@@ -27,10 +27,10 @@ fn child_id(age: i32) -> String {
     id_aged(age, "001")
 }
 
-/// Unlock, and a twelve-year-old's card read, with the mother here and the father away, to the
-/// services step.
-fn child_with_guardians() -> Vec<ScenarioStep> {
-    let child_id = child_id(12);
+/// Unlock, and the card of a child `age` this year read, with the mother here and the father
+/// away, to the services step.
+fn child_with_guardians(age: i32) -> Vec<ScenarioStep> {
+    let child_id = child_id(age);
     let mut all = unlock();
     // The child's card on the reader (a scenario's device step), read through the bridge.
     all.extend([
@@ -106,7 +106,7 @@ fn demo_to_receipt(from: &Action, signer: &str, consent: &str) -> Vec<ScenarioSt
 fn a_child_applies_with_a_guardian_and_both_sign() {
     let tmp = tempfile_dir("guardian");
     let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut all = child_with_guardians();
+    let mut all = child_with_guardians(12);
     // The demo visit from the services on, to the receipt; the mother's pad is there to sign.
     all.extend(demo_services_to_receipt("监护人（测试母亲）请在此签名"));
     ran(&vault, &tmp, all);
@@ -135,7 +135,7 @@ fn a_child_applies_with_a_guardian_and_both_sign() {
 fn a_guardian_may_decline_a_childs_fingerprints() {
     let tmp = tempfile_dir("declined");
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut all = child_with_guardians();
+    let mut all = child_with_guardians(12);
     all.extend([
         tap("普通护照 首次申请"),
         tap("下一步"),
@@ -159,7 +159,7 @@ fn a_guardian_may_decline_a_childs_fingerprints() {
 fn an_entrusted_companion_comes_when_no_guardian_can() {
     let tmp = tempfile_dir("companion");
     let (hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut all = child_with_guardians();
+    let mut all = child_with_guardians(12);
     // Back at the applicant step: the mother is away too, and the grandmother comes instead.
     all.truncate(all.len() - 2);
     all.extend([
@@ -420,7 +420,7 @@ fn an_endorsement_on_a_held_permit_scanned_with_the_camera() {
 fn a_guardian_who_declines_then_agrees_starts_the_fingers_again() {
     let tmp = tempfile_dir("declined-then-agreed");
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut all = child_with_guardians();
+    let mut all = child_with_guardians(12);
     all.extend([
         tap("普通护照 首次申请"),
         tap("下一步"),
@@ -508,4 +508,54 @@ fn another_applicant_read_after_going_back_has_their_own_photo_and_prints_taken(
     assert!(outcome.is_ok(), "{outcome:?}");
     drop(app);
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The camera sees a face with the eyes closed (the labelled set's, its lids drawn down). An
+/// infant's photo meets the standard so, which does not ask an infant to open the eyes (nor a
+/// child under three for an expression or a gaze): the step says what it did not check, and
+/// the photo is used with nothing failed. The same photo of an adult is refused for the eyes.
+#[test]
+fn an_infants_closed_eyes_are_not_refused_and_an_adults_are() {
+    let tmp = tempfile_dir("infant-photo");
+    let camera = tmp.join("camera");
+    std::fs::create_dir_all(&camera).unwrap();
+    crate::in_camera_frame(&crate::root().join("tests/data/photos/set/fer_author-closed.jpg"))
+        .save(camera.join("frame.png"))
+        .unwrap();
+    let photo_step = || [tap("普通护照 首次申请"), tap("下一步"), wait("证件照片"), tap("拍照")];
+    // Born on 1 January this year: under twelve months old until the year ends.
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut infant = child_with_guardians(0);
+    infant.extend(photo_step());
+    infant.extend([
+        wait_long("按婴幼儿照相要求，不检测：头部左右转动、抬头或低头、睁眼、闭嘴"),
+        wait("照片符合标准"),
+        tap("采用此照片"),
+        wait("指纹采集"),
+    ]);
+    with_camera(&vault, &tmp, &camera, infant);
+    let visit = draft_visit(&vault);
+    let Some(PhotoInput::Captured(photo)) = visit.state.photo() else { panic!("a photo: {:?}", visit.state.photo()) };
+    assert!(photo.failed_checks.is_empty(), "{:?}", photo.failed_checks);
+    assert_eq!(photo.override_reason, None);
+
+    let adult_tmp = tmp.join("adult");
+    let (_hub, vault) = hub_and_vault_as(&adult_tmp, DEVICE);
+    let mut adult = unlock();
+    adult.extend(typed_applicant("卧床或患病", "11010519491231002X"));
+    adult.push(wait("申请办理哪些业务？"));
+    adult.extend(photo_step());
+    adult.extend([wait_long("闭眼或半闭眼：请双眼自然睁开，注视镜头"), wait("照片未通过以上检测")]);
+    with_camera(&vault, &adult_tmp, &camera, adult);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Runs the unit on `vault` with the replay camera on the folder `camera`.
+fn with_camera(vault: &std::path::Path, tmp: &std::path::Path, camera: &std::path::Path, steps: Vec<ScenarioStep>) {
+    let mut app = crate::visit::unit(vault, &tmp.join("receipts"), doorstep_core::Policy::builtin().unwrap());
+    app.insert_resource(doorstep::screens::visit::CameraChoice::Replay(camera.to_path_buf()));
+    let outcome = crate::visit::drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    std::thread::sleep(Duration::from_millis(500));
 }

@@ -10,11 +10,11 @@ use doorstep_core::requirements::FingerprintRequirement;
 use doorstep_core::visit::{FingerprintsInput, PhotoInput, Step, TakenPhoto, VisitEvent};
 use doorstep_devices::io::{CardReader, FingerprintScanner};
 use doorstep_link::Channel;
-use doorstep_photo::assess::{Assessor, Profile};
 use sha2::{Digest, Sha256};
 
 use super::forms::key;
 use super::photo::{look_answer, reason_asked};
+pub use super::shot::Shot;
 use super::sign::SignaturePad;
 use super::{Act, View};
 use crate::peripherals::Peripherals;
@@ -40,21 +40,6 @@ pub(super) const OVERRIDE: &str = "photo.override";
 pub(super) const LOOK: &str = "photo.look";
 /// The applicant brought a printed photo, which the camera takes: it is recorded as supplied.
 pub(super) const BROUGHT: &str = "photo.brought";
-
-/// A photo taken and checked: the cropped JPEG and the checks' verdicts.
-#[derive(Clone)]
-pub struct Shot {
-    pub jpeg: Vec<u8>,
-    /// The checks that failed, by name, and what to do (locale keys).
-    pub failed: Vec<(&'static str, &'static str)>,
-    /// The checks that ask the officer to look instead of judging, by name and what to look
-    /// at (a locale key): a covering not told from hair. The officer confirms having looked
-    /// before the photo is used.
-    pub looks: Vec<(&'static str, &'static str)>,
-    pub checks: usize,
-    /// The JPEG decoded for the screen on the task's thread, not in a frame (width, height, RGBA).
-    pub rgba: Option<(u32, u32, Vec<u8>)>,
-}
 
 /// A print taken: the finger, its quality, the image (8-bit grey), and the module's template
 /// of it (to tell it from the fingers taken after it).
@@ -212,8 +197,9 @@ impl Work {
 }
 
 /// Keeps the step's work to this visit and its applicant (`Work::follow_applicant`); a visit
-/// taken up again at its fingerprint step goes on from the fingers done before it was cut off.
-pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, drafts: Res<Drafts>) {
+/// taken up again at its fingerprint step goes on from the fingers done before it was cut off,
+/// and one taken up at its photo step shows the photo taken before, checked again.
+pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, drafts: Res<Drafts>, waker: Res<Waker>) {
     let Some(visit) = &flow.visit else { return };
     let who = visit.state.identified().map(|w| &w.applicant.identity);
     let other_visit = work.visit.as_deref() != Some(visit.id.as_str());
@@ -226,12 +212,18 @@ pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, dra
     work.follow(&id);
     work.follow_applicant(who);
     if other_visit {
-        let kept = flow.take_prints_in_hand(&id);
-        (work.attempts, work.templates) = (kept.attempts, kept.templates);
+        let at_photo = visit.step() == Step::Photo;
+        let profile = super::shot::photo_profile(visit, crate::settings::now().date()).ok();
+        let kept = flow.take_in_hand(&id);
+        (work.attempts, work.templates) = (kept.prints.attempts, kept.prints.templates);
+        if let Some((jpeg, profile)) = kept.photo.filter(|_| at_photo).zip(profile) {
+            work.photo = Some(crate::tasks::spawn("photo", &waker, move || super::shot::check_kept(jpeg, &profile)));
+        }
     } else if forgetting {
         // Another applicant's: forgotten in the draft too.
         if had_photo {
             drafts.save(&id, part::PHOTO, Vec::new());
+            super::shot::forget(&drafts, &id);
         }
         super::fingers::forget_prints(&drafts, &id, &had_prints);
     }
@@ -283,22 +275,6 @@ pub fn digest(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Takes a frame from the camera (the replay camera in demo mode), crops it to the photo
-/// standard and checks it. The face models load on this task (they are not `Send`, so they
-/// cannot wait in a resource between photos).
-fn take_photo(camera: &super::live::CameraChoice) -> Result<Shot, Tr> {
-    let img = camera.open()?.next()?;
-    let mut assessor = Assessor::new().map_err(|e| {
-        error!("the face models: {e}");
-        Tr::new("visit.photo.no_model")
-    })?;
-    let profile = Profile::by_name("passport").ok_or_else(|| Tr::new("visit.photo.no_model"))?;
-    match assessor.crop(&img, &profile) {
-        Ok((jpeg, a)) => Ok(Shot::new(jpeg, &a)),
-        Err(e) => Err(Tr::new(e.message().0)),
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 pub fn act(
     mut acts: MessageReader<Act>,
@@ -346,8 +322,17 @@ pub fn act(
                     work.touch();
                     continue;
                 };
-                work.photo = Some(crate::tasks::spawn("photo", &waker, move || take_photo(&camera)));
+                let profile = match super::shot::photo_profile(visit, crate::settings::now().date()) {
+                    Ok(profile) => profile,
+                    Err(note) => {
+                        work.photo_note = Some(note);
+                        work.touch();
+                        continue;
+                    }
+                };
+                work.photo = Some(crate::tasks::spawn("photo", &waker, move || super::shot::take(&camera, &profile)));
                 work.shot = None;
+                super::shot::forget(&drafts, &visit.id);
                 // The officer's answer and reason were about the photo before: the next one is
                 // looked at, and any reason written, anew.
                 form.set(LOOK, "");
@@ -361,6 +346,7 @@ pub fn act(
                 if let Some(Ok((taken_on, digest))) = card_photo(visit, &work, &policy.0) {
                     // No photo of this unit's goes with it: one taken before is dropped.
                     drafts.save(&visit.id, part::PHOTO, Vec::new());
+                    super::shot::forget(&drafts, &visit.id);
                     work.shot = None;
                     work.shot_image = None;
                     cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(PhotoInput::Reused {
@@ -519,6 +505,7 @@ pub fn finish(
             work.photo = None;
             match r {
                 Ok(mut shot) => {
+                    super::shot::keep(&drafts, &visit.id, &shot);
                     work.shot_image = images.zip(shot.rgba.take()).and_then(|(mut images, (w, h, rgba))| {
                         Some(images.add(super::live::screen_image_rgba(w, h, rgba)?))
                     });

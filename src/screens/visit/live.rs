@@ -14,7 +14,8 @@ use doorstep_devices::camera::{CameraSource, ReplayCamera};
 use doorstep_photo::assess::{Assessor, FRAMING, Profile};
 use image::RgbImage;
 
-use super::capture::{LiveAdvice, Shot, Work};
+use super::capture::{LiveAdvice, Work};
+use super::shot::Shot;
 use crate::tasks::Waker;
 use crate::ui::i18n::Tr;
 use crate::visit_flow::VisitFlow;
@@ -137,12 +138,13 @@ impl Drop for Live {
 }
 
 impl Live {
-    pub fn start(camera: CameraChoice, waker: Waker) -> Live {
+    /// The preview from `camera`, its guidance and the photo it takes judged by `profile`.
+    pub fn start(camera: CameraChoice, profile: Profile, waker: Waker) -> Live {
         let view: Arc<Mutex<LiveView>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let (v, s) = (view.clone(), stop.clone());
         let spawned = std::thread::Builder::new().name("camera".into()).spawn(move || {
-            let result = run(&camera, &v, &s, &waker);
+            let result = run(&camera, &profile, &v, &s, &waker);
             if let Err(e) = result
                 && let Ok(mut view) = v.lock()
             {
@@ -193,13 +195,18 @@ fn set(view: &Mutex<LiveView>, f: impl FnOnce(&mut LiveView)) {
     }
 }
 
-fn run(camera: &CameraChoice, view: &Mutex<LiveView>, stop: &AtomicBool, waker: &Waker) -> Result<(), Tr> {
+fn run(
+    camera: &CameraChoice,
+    profile: &Profile,
+    view: &Mutex<LiveView>,
+    stop: &AtomicBool,
+    waker: &Waker,
+) -> Result<(), Tr> {
     let mut frames = camera.open()?;
     let mut assessor = Assessor::new().map_err(|e| {
         error!("the face models: {e}");
         Tr::new("visit.photo.no_model")
     })?;
-    let profile = Profile::by_name("passport").ok_or_else(|| Tr::new("visit.photo.no_model"))?;
     // The sharpness of each steady frame, with the frame.
     let mut steady: Vec<(f32, RgbImage)> = Vec::new();
     let (mut count, mut since) = (0u32, Instant::now());
@@ -215,7 +222,7 @@ fn run(camera: &CameraChoice, view: &Mutex<LiveView>, stop: &AtomicBool, waker: 
         // The preview every frame; the checks every other one (about 12 a second at the
         // camera's 25, enough for guidance, and half the work beside the renderer on 2 cores).
         let check = frame_no % CHECK_EVERY == 0;
-        let assessed = check.then(|| assessor.assess_live(frame, &profile));
+        let assessed = check.then(|| assessor.assess_live(frame, profile));
         if let Some(a) = &assessed {
             advice = a
                 .refusals()
@@ -251,7 +258,7 @@ fn run(camera: &CameraChoice, view: &Mutex<LiveView>, stop: &AtomicBool, waker: 
             let best = steady.swap_remove(best).1;
             steady.clear();
             // Taken when it passes, or only asks the officer to look (which the step shows).
-            if let Ok((jpeg, full)) = assessor.crop(&best, &profile)
+            if let Ok((jpeg, full)) = assessor.crop(&best, profile)
                 && full.verdict() != doorstep_photo::assess::Verdict::Fail
             {
                 let shot = Shot::new(jpeg, &full);
@@ -274,6 +281,7 @@ pub fn run_live(
     images: Option<ResMut<Assets<Image>>>,
     mut advice: Query<&mut Tr, With<LiveAdvice>>,
     camera: Option<Res<CameraChoice>>,
+    drafts: Res<crate::visit_flow::Drafts>,
 ) {
     let wanted = flow.visit.as_ref().is_some_and(|v| v.step() == Step::Photo && !super::photo::photo_not_needed(v))
         && work.shot.is_none()
@@ -287,10 +295,19 @@ pub fn run_live(
     // No screen to show it on (headless): the photo is taken with the button.
     let (Some(mut images), Some(camera)) = (images, camera) else { return };
     if work.live.is_none() && work.photo_note.is_none() {
+        let Some(visit) = &flow.visit else { return };
+        let profile = match super::shot::photo_profile(visit, crate::settings::now().date()) {
+            Ok(profile) => profile,
+            Err(note) => {
+                work.photo_note = Some(note);
+                work.touch();
+                return;
+            }
+        };
         let (w, h) = PREVIEW;
         let blank = vec![40u8; (w * h * 4) as usize];
         work.live_image = screen_image_rgba(w, h, blank).map(|i| images.add(i));
-        work.live = Some(Live::start(camera.clone(), waker.clone()));
+        work.live = Some(Live::start(camera.clone(), profile, waker.clone()));
         work.touch();
         return;
     }
@@ -313,6 +330,9 @@ pub fn run_live(
     }
     match taken {
         Some(Ok(mut shot)) => {
+            if let Some(visit) = &flow.visit {
+                super::shot::keep(&drafts, &visit.id, &shot);
+            }
             work.shot_image =
                 shot.rgba.take().and_then(|(w, h, rgba)| screen_image_rgba(w, h, rgba)).map(|i| images.add(i));
             work.shot = Some(shot);
@@ -325,17 +345,6 @@ pub fn run_live(
             work.touch();
         }
         None => {}
-    }
-}
-
-impl Shot {
-    /// A photo taken, its JPEG decoded for the screen here, on the thread that took it: a frame
-    /// only hands the pixels over.
-    pub fn new(jpeg: Vec<u8>, checked: &doorstep_photo::assess::Assessment) -> Shot {
-        let rgba =
-            image::load_from_memory(&jpeg).ok().map(|i| i.to_rgba8()).map(|i| (i.width(), i.height(), i.into_raw()));
-        let failed = checked.refusals().map(|c| (c.name, c.advice.unwrap_or("photo.cannot.no-face"))).collect();
-        Shot { jpeg, failed, looks: checked.looks().collect(), checks: checked.checks.len(), rgba }
     }
 }
 

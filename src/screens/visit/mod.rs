@@ -13,6 +13,7 @@ mod held;
 mod live;
 mod photo;
 mod services;
+mod shot;
 pub(crate) use live::screen_image_rgba;
 pub(crate) use receipt::save as save_print_files;
 mod receipt;

@@ -12,6 +12,7 @@ use crate::ui::form::Form;
 use crate::ui::form::text_field;
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
+use doorstep_core::text::{Arg, Message};
 
 /// The photo step, as it stands.
 pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
@@ -135,6 +136,13 @@ fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: Option<LookA
         for (_, advice) in &shot.failed {
             col.spawn(crate::ui::widgets::label(Tr::new(advice), theme::BODY_SIZE, theme::ERROR));
         }
+    }
+    // What the standard does not ask of an infant or a toddler, said, so that the officer
+    // knows why closed eyes or a turned head passed.
+    if !shot.exempt.is_empty() {
+        let names: Vec<String> = shot.exempt.iter().map(|n| n.to_string()).collect();
+        let exempt = Message::new("visit.photo.exempt").with("checks", Arg::photo_checks(&names));
+        col.spawn(crate::ui::widgets::label(Tr::message(exempt), theme::BODY_SIZE, theme::MUTED));
     }
     // What a check asks the officer to look at instead of judging (a band round the head: a
     // cap, or hair?), and the officer's word that it was looked at, which the visit keeps for

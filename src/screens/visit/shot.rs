@@ -1,0 +1,93 @@
+//! The photo taken at the photo step: checked against the standard as it applies to the
+//! applicant (an infant's or a toddler's relaxed, by age on the day), and kept in the visit's
+//! draft as soon as it is taken, so that a unit that stops before the officer uses it shows
+//! the same photo again after unlock, checked anew, instead of asking the applicant to sit for
+//! another.
+
+use bevy::prelude::*;
+use doorstep_core::Visit;
+use doorstep_photo::assess::{Assessment, Assessor, Profile};
+
+use super::live::CameraChoice;
+use crate::ui::i18n::Tr;
+use crate::visit_flow::{Drafts, part};
+
+/// A photo taken and checked: the cropped JPEG and the checks' verdicts.
+#[derive(Clone)]
+pub struct Shot {
+    pub jpeg: Vec<u8>,
+    /// The checks that failed, by name, and what to do (locale keys).
+    pub failed: Vec<(&'static str, &'static str)>,
+    /// The checks that ask the officer to look instead of judging, by name and what to look
+    /// at (a locale key): a covering not told from hair. The officer confirms having looked
+    /// before the photo is used.
+    pub looks: Vec<(&'static str, &'static str)>,
+    /// The checks the standard does not ask of this applicant (an infant's eyes), by name.
+    pub exempt: Vec<&'static str>,
+    pub checks: usize,
+    /// The JPEG decoded for the screen on the task's thread, not in a frame (width, height, RGBA).
+    pub rgba: Option<(u32, u32, Vec<u8>)>,
+}
+
+impl Shot {
+    /// A photo taken, its JPEG decoded for the screen here, on the thread that took it: a frame
+    /// only hands the pixels over.
+    pub fn new(jpeg: Vec<u8>, checked: &Assessment) -> Shot {
+        let rgba =
+            image::load_from_memory(&jpeg).ok().map(|i| i.to_rgba8()).map(|i| (i.width(), i.height(), i.into_raw()));
+        let failed = checked.refusals().map(|c| (c.name, c.advice.unwrap_or("photo.cannot.no-face"))).collect();
+        let exempt = checked.checks.iter().filter(|c| c.exempt).map(|c| c.name).collect();
+        Shot { jpeg, failed, looks: checked.looks().collect(), exempt, checks: checked.checks.len(), rgba }
+    }
+}
+
+/// The standard's profile for the visit's applicant on `today`: the rules it relaxes for
+/// infants and toddlers (eyes open; expression and gaze) relaxed by the applicant's age in
+/// whole months. The four documents' photos follow one standard, so one profile serves them.
+pub(super) fn photo_profile(visit: &Visit, today: time::Date) -> Result<Profile, Tr> {
+    let profile = Profile::by_name("passport").ok_or_else(|| Tr::new("visit.photo.no_model"))?;
+    Ok(match visit.state.identified() {
+        Some(who) => {
+            let birth = who.applicant.identity.birth_date();
+            profile.for_age_months(doorstep_core::date::months_on(birth, today))
+        }
+        None => profile,
+    })
+}
+
+fn assessor() -> Result<Assessor, Tr> {
+    Assessor::new().map_err(|e| {
+        error!("the face models: {e}");
+        Tr::new("visit.photo.no_model")
+    })
+}
+
+/// Takes a frame from the camera (the replay camera in demo mode), crops it to the photo
+/// standard and checks it. The face models load on this task (they are not `Send`, so they
+/// cannot wait in a resource between photos).
+pub(super) fn take(camera: &CameraChoice, profile: &Profile) -> Result<Shot, Tr> {
+    let img = camera.open()?.next()?;
+    match assessor()?.crop(&img, profile) {
+        Ok((jpeg, a)) => Ok(Shot::new(jpeg, &a)),
+        Err(e) => Err(Tr::new(e.message().0)),
+    }
+}
+
+/// The photo kept in the draft, checked again as when it was taken (its checks ran on this
+/// same JPEG, decoded), on a task: what the screen showed before the unit stopped.
+pub(super) fn check_kept(jpeg: Vec<u8>, profile: &Profile) -> Result<Shot, Tr> {
+    let img = image::load_from_memory(&jpeg).map_err(|_| Tr::new("visit.photo.kept_unreadable"))?.to_rgb8();
+    let checked = assessor()?.assess(&img, profile);
+    Ok(Shot::new(jpeg, &checked))
+}
+
+/// Keeps the photo just taken in the visit's draft (its photo step not yet finished).
+pub(super) fn keep(drafts: &Drafts, visit: &str, shot: &Shot) {
+    drafts.save(visit, part::PHOTO_IN_HAND, shot.jpeg.clone());
+}
+
+/// Forgets the photo in hand in the draft: another is being taken, the card's is reused, or
+/// it was another applicant's.
+pub(super) fn forget(drafts: &Drafts, visit: &str) {
+    drafts.save(visit, part::PHOTO_IN_HAND, Vec::new());
+}
