@@ -109,7 +109,7 @@ fn check_name_notes_name_the_real_cause() {
 #[test]
 fn a_fee_is_not_quoted_for_what_no_visit_could_hold() {
     for (services, date, reason) in [
-        (&["passport", "passport:lost"][..], "2026-11-26", "ordinary passport is chosen twice"),
+        (&["passport", "passport:lost"][..], "2026-11-26", "Ordinary Passport is chosen twice"),
         (
             &["hk-macao-permit", "hk-macao-endorsement:Q:1x:3m", "hk-macao-endorsement:Q:2x:3m"][..],
             "2026-11-26",

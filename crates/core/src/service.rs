@@ -317,13 +317,12 @@ impl Service {
                     .with_key("entries", e.entries.key())
             }
             other => {
-                let form = match other.form() {
-                    Some(PermitForm::OneTrip) => "form.one-trip",
-                    _ => "form.card",
+                let key = match other.form() {
+                    Some(PermitForm::OneTrip) => "service.document.one-trip",
+                    _ => "service.document",
                 };
-                Message::new("service.document")
+                Message::new(key)
                     .with_key("document", other.document().key())
-                    .with_key("form", form)
                     .with_key("reason", other.reason().unwrap_or(IssueReason::First).key())
             }
         }
@@ -449,6 +448,6 @@ mod tests {
         assert_eq!(s.describe().render(Lang::Zh), "港澳签注 G 1年二次有效");
         assert_eq!(s.describe().render(Lang::En), "HK/Macao endorsement G, two entries, 1 yr");
         let p: Service = "taiwan-permit:one-trip".parse().unwrap();
-        assert_eq!(p.describe().render(Lang::Zh), "往来台湾通行证（一次有效） 首次申请");
+        assert_eq!(p.describe().render(Lang::Zh), "往来台湾通行证（一次有效）首次申请");
     }
 }
