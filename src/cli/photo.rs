@@ -160,8 +160,8 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                     let verdict = match c.pass {
                         Some(true) if c.exempt => "exempt",
                         Some(true) => "pass",
+                        Some(false) if c.look => "LOOK",
                         Some(false) => "FAIL",
-                        None if c.look => "LOOK",
                         None => "n/a",
                     };
                     let value = c.value.map_or("—".to_string(), |v| format!("{v:.3}"));

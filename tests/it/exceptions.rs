@@ -99,7 +99,7 @@ fn a_finger_placed_twice_is_refused_and_the_finger_asked_for_again() {
 }
 
 /// The camera sees a man in a black cap (the labelled set's drawn cap over a real portrait),
-/// which the checks cannot tell from hair cut straight: they ask the officer to look, and the
+/// which the checks cannot tell from hair cut straight: they refuse it as a covering the officer may clear by looking, and the
 /// photo is not used until the officer says what was seen: no covering (the supervisor is told
 /// it was looked at), or a covering that may stay, with the reason (kept as an override). An
 /// answer, or a reason, given for one photo is not kept for the photo taken again.
@@ -147,12 +147,11 @@ fn a_photo_the_checks_ask_to_look_at_is_used_only_once_the_officer_has() {
 /// from the first one: what shows it is that the step is still the photo's a second on.)
 fn retaken() -> Vec<ScenarioStep> {
     let pause = ScenarioStep { action: Action::Pause(Duration::from_secs(1)), timeout: Duration::from_secs(20) };
-    let still =
-        ScenarioStep { action: Action::See("以下内容本机无法判断".into()), timeout: Duration::from_secs(20) };
+    let still = ScenarioStep { action: Action::See("以下一项未通过".into()), timeout: Duration::from_secs(20) };
     vec![
         tap("拍照"),
         wait("正在按照相标准检测照片"),
-        wait_long("以下内容本机无法判断，请您目视核对"),
+        wait_long("以下一项未通过，请您目视核对后选择所见"),
         tap("采用此照片"),
         pause,
         still,
@@ -173,7 +172,7 @@ fn visit_with_a_look(name: &str, look: Vec<ScenarioStep>) -> doorstep_core::Visi
     let mut steps = demo_until("指纹采集");
     let use_it = steps.iter().position(|s| s.action == Action::Tap("采用此照片".into())).expect("the photo used");
     let mut before = vec![
-        wait("以下内容本机无法判断，请您目视核对"),
+        wait("以下一项未通过，请您目视核对后选择所见"),
         wait("可能是帽子，也可能是剪齐的头发"),
         tap("采用此照片"),
         // Core refuses it: the officer has not looked.

@@ -57,8 +57,9 @@ pub const FRAMING: [&str; 6] = ["resolution", "face_width", "eye_distance", "hea
 pub enum Verdict {
     /// Every check passed.
     Pass,
-    /// Nothing refused, but a check asks the officer to look (a cap, or hair?): the photo is
-    /// used once the officer has, without a written reason.
+    /// Refused only by a check the officer may clear by looking (a cap, or hair cut straight
+    /// round the head?): the photo is used once the officer has looked and said what was seen,
+    /// without a written reason.
     Look,
     /// A check failed or could not judge: retake, or the officer's written reason.
     Fail,
@@ -84,8 +85,8 @@ impl Assessment {
         self.checks.iter().all(|c| c.pass == Some(true))
     }
 
-    /// Passed, refused, or held for the officer's look (nothing refused, and a check asks to
-    /// look).
+    /// Passed, refused, or held for the officer's look (refused only by checks the officer may
+    /// clear by looking).
     pub fn verdict(&self) -> Verdict {
         if self.refusals().next().is_some() {
             Verdict::Fail
@@ -100,13 +101,14 @@ impl Assessment {
         self.checks.iter().find(|c| c.name == name)
     }
 
-    /// The checks that failed or could not judge, in order (not those that ask to look).
+    /// The checks that failed or could not judge, in order, that only a retake or a written
+    /// reason clears (not those the officer may clear by looking, [`Assessment::looks`]).
     pub fn refusals(&self) -> impl Iterator<Item = &CheckResult> {
         self.checks.iter().filter(|c| c.pass != Some(true) && !c.look)
     }
 
-    /// The checks that ask the officer to look instead of judging: the check's name and what
-    /// to look at (a locale key), such as a covering the check cannot tell from hair.
+    /// The checks that refuse on a measure the officer may clear by looking: the check's name
+    /// and what to look at (a locale key), such as a covering the check cannot tell from hair.
     pub fn looks(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
         self.checks.iter().filter(|c| c.look).filter_map(|c| Some((c.name, c.advice?)))
     }

@@ -54,9 +54,9 @@ pub struct CheckResult {
     pub advice: Option<&'static str>,
     /// Not judged for this applicant (an infant's eyes, a toddler's expression): counts as a pass.
     pub exempt: bool,
-    /// Cannot judge, and asks a person to look instead (`advice` says at what: a covering not
-    /// told from hair cut straight). Not a pass: the photo is used once the officer has looked,
-    /// without a written reason.
+    /// Refused on a measure that cannot tell what it sees from something allowed (`advice`
+    /// says what to look at: a covering, or hair cut straight round the head?): a person who
+    /// has looked may clear it with what was seen, without a written reason.
     pub look: bool,
 }
 
@@ -83,10 +83,10 @@ impl CheckResult {
         CheckResult { name, value: None, threshold, pass: None, advice: Some(why), exempt: false, look: false }
     }
 
-    /// Cannot judge from the measure (`value`), and asks the officer to look at what `note`
-    /// says.
+    /// Refused on the measure (`value`), which cannot tell what it saw from something allowed:
+    /// the officer, having looked at what `note` says, may clear it.
     pub fn look(name: &'static str, value: Option<f32>, threshold: Threshold, note: &'static str) -> CheckResult {
-        CheckResult { name, value, threshold, pass: None, advice: Some(note), exempt: false, look: true }
+        CheckResult { name, value, threshold, pass: Some(false), advice: Some(note), exempt: false, look: true }
     }
 
     pub fn exempt(name: &'static str, value: Option<f32>, threshold: Threshold) -> CheckResult {
@@ -547,6 +547,32 @@ mod tests {
         assert_eq!((bad.pass, bad.advice), (Some(false), Some("photo.roll")));
         let exempt = CheckResult::exempt("eyes_open", Some(0.0), Threshold::none());
         assert_eq!((exempt.pass, exempt.exempt, exempt.advice), (Some(true), true, None));
+        // A covering not told from hair: refused, and the officer may clear it by looking.
+        let look = CheckResult::look("head_covering", Some(0.3), Threshold::none(), "photo.look.covering-or-hair");
+        assert_eq!((look.pass, look.look, look.advice), (Some(false), true, Some("photo.look.covering-or-hair")));
+    }
+
+    /// The verdict: a check the officer may clear by looking holds the photo for the look, and
+    /// any other refusal (or a check that cannot judge) refuses it outright.
+    #[test]
+    fn a_look_holds_the_photo_and_any_other_refusal_refuses_it() {
+        use crate::assess::{Assessment, Verdict};
+        let ok = CheckResult::judged("roll", 1.0, Threshold::none(), true, "photo.roll");
+        let look = CheckResult::look("head_covering", Some(0.3), Threshold::none(), "photo.look.covering-or-hair");
+        let bad = CheckResult::judged("roll", 12.0, Threshold::none(), false, "photo.roll");
+        let cannot = CheckResult::cannot("roll", Threshold::none(), NO_LANDMARKS);
+        let table = [
+            (vec![ok.clone()], Verdict::Pass, 0, 0),
+            (vec![ok.clone(), look.clone()], Verdict::Look, 0, 1),
+            (vec![look.clone(), bad], Verdict::Fail, 1, 1),
+            (vec![look, cannot], Verdict::Fail, 1, 1),
+        ];
+        for (checks, verdict, refusals, looks) in table {
+            let a = Assessment { face_count: 1, face: None, landmarks: None, crown_y: None, checks };
+            assert_eq!(a.verdict(), verdict, "{:?}", a.checks);
+            assert_eq!((a.refusals().count(), a.looks().count()), (refusals, looks), "{:?}", a.checks);
+            assert_eq!(a.pass(), verdict == Verdict::Pass);
+        }
     }
 
     #[test]

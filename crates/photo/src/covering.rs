@@ -12,8 +12,9 @@
 //! its colour: a straight dark fringe looks the same across the forehead. Followed out beyond
 //! the temples, a cap's edge goes on round the head at the same height, and so does hair cut
 //! straight round it (a bowl cut), or tucked behind the ears under a straight fringe; hair that
-//! hangs down the side of the head does not. Where such an edge goes round the head, the check
-//! cannot tell which it is: it does not judge, and asks the officer to look at the head.
+//! hangs down the side of the head does not. Where such an edge goes round the head, the
+//! measures cannot tell which it is, and the standard asks for a bare head: the check refuses
+//! it as a covering, and the officer, having looked, may clear it as hair with one answer.
 
 use image::RgbImage;
 
@@ -325,10 +326,10 @@ pub const LOOK: &str = "photo.look.covering-or-hair";
 /// The check: a head covering refuses the photo. Its value is the edge's height above the
 /// brows (eye distances), where the skin ends across the forehead; with no edge (a bald head
 /// on a plain backdrop), nothing covers the head. Where a covering is not told from hair cut
-/// straight round the head, the check does not judge and asks the officer to look: hair cut
-/// so, or tucked behind the ears under a straight fringe, looks the same to these measures, and
-/// is common, so the photo is not refused (nor held for a written reason); a dark cap is not
-/// let through unseen either (the officer ticks that the head was looked at).
+/// straight round the head, the check refuses it as a covering that the officer may clear by
+/// looking (`CheckResult::look`): hair cut so, or tucked behind the ears under a straight
+/// fringe, looks the same to these measures, and is common, so it costs one answer on the
+/// unit, not a written reason; a dark cap is never let through unseen.
 pub fn head_covering(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>, p: &Profile) -> CheckResult {
     let threshold =
         Threshold::new("photo.threshold.head-covering", &[("max", p.value("head_covering", "max_edge_height"))]);
@@ -338,7 +339,8 @@ pub fn head_covering(img: &RgbImage, lm: &Landmarks, plain: Option<&Plain>, p: &
             // No edge found (the skin reaches the crown): no height to report.
             let value = c.edge_height.is_finite().then_some(c.edge_height);
             match c.seen(p) {
-                // Not judged: the officer is asked to look (a cap, or hair cut straight?).
+                // Refused as a covering, which the officer may clear by looking (a cap, or hair
+                // cut straight?).
                 Seen::CoveringOrHair => CheckResult::look("head_covering", value, threshold, LOOK),
                 seen => {
                     let mut r = CheckResult::judged(

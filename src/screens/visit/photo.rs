@@ -126,7 +126,7 @@ fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: Option<LookA
             theme::OK,
         ));
     } else if shot.failed.is_empty() {
-        // Nothing refused, but a check cannot judge and asks the officer to look.
+        // Refused only by a check the officer may clear by looking (a cap, or hair?).
         col.spawn(crate::ui::widgets::label(
             Tr::new("visit.photo.passed_but_look").with("n", shot.checks - shot.looks.len()),
             theme::HEADING_SIZE,
