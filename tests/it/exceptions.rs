@@ -106,12 +106,16 @@ fn a_finger_placed_twice_is_refused_and_the_finger_asked_for_again() {
 #[test]
 fn a_photo_the_checks_ask_to_look_at_is_used_only_once_the_officer_has() {
     let no_covering = "已看过：没有戴帽子或头饰（头发无妨）";
-    let looked = visit_with_a_look("photo-look", {
-        let mut s = vec![tap(no_covering)];
-        s.extend(retaken());
-        s.push(tap(no_covering));
-        s
-    });
+    let looked = visit_with_a_look(
+        "photo-look",
+        {
+            let mut s = vec![tap(no_covering)];
+            s.extend(retaken());
+            s.push(tap(no_covering));
+            s
+        },
+        Vec::new(),
+    );
     let Some(photo) = looked.state.photo() else { panic!("the photo taken: {:?}", looked.step()) };
     assert_eq!(photo.to_look_at(), ["head_covering"]);
     assert_eq!(photo.looked(), Some(LookAnswer::NoCovering));
@@ -124,12 +128,16 @@ fn a_photo_the_checks_ask_to_look_at_is_used_only_once_the_officer_has() {
     let (kept, field) =
         ("已看过：戴有可以保留的头饰（宗教、医疗原因）", "请写明头饰可以保留的理由（宗教、医疗原因，面部完整露出）");
     let reason = "测试：宗教头巾，面部完整露出";
-    let kept = visit_with_a_look("photo-covering-kept", {
-        let mut s = vec![tap(kept), tap(field), typed("测试：写给上一张照片的理由")];
-        s.extend(retaken());
-        s.extend([tap(kept), tap(field), typed(reason)]);
-        s
-    });
+    let kept = visit_with_a_look(
+        "photo-covering-kept",
+        {
+            let mut s = vec![tap(kept), tap(field), typed("测试：写给上一张照片的理由")];
+            s.extend(retaken());
+            s.extend([tap(kept), tap(field), typed(reason)]);
+            s
+        },
+        Vec::new(),
+    );
     let Some(photo) = kept.state.photo() else { panic!("the photo taken: {:?}", kept.step()) };
     assert_eq!(photo.looked(), Some(LookAnswer::CoveringKept));
     assert!(photo.failed_checks().is_empty());
@@ -140,6 +148,44 @@ fn a_photo_the_checks_ask_to_look_at_is_used_only_once_the_officer_has() {
     let flags = kept.state.flags(&doorstep_core::Policy::builtin().unwrap());
     assert!(flags.contains(&Flag::PhotoOverride { checks: vec!["head_covering".into()] }), "{flags:?}");
     assert!(!flags.iter().any(|f| matches!(f, Flag::PhotoLookedAt { .. })), "{flags:?}");
+}
+
+/// The officer's answer to the look, and the reason to keep a covering, stay with the photo
+/// when the officer goes back past the photo step (to the services, say) and on again: the
+/// photo is used as it was, not refused for a look already given, nor the reason asked again.
+#[test]
+fn what_the_officer_said_of_the_photo_is_kept_going_back_past_it() {
+    let back_and_on = || {
+        vec![
+            tap("办理业务"),
+            wait("申请办理哪些业务？"),
+            tap("下一步"),
+            wait("证件照片"),
+            wait_long("采用此照片"),
+            tap("采用此照片"),
+            wait("指纹采集"),
+        ]
+    };
+    let looked = visit_with_a_look("photo-look-back", vec![tap("已看过：没有戴帽子或头饰（头发无妨）")], back_and_on());
+    assert_eq!(looked.step(), doorstep_core::visit::Step::Fingerprints);
+    assert_eq!(looked.state.photo().and_then(PhotoInput::looked), Some(LookAnswer::NoCovering));
+
+    let reason = "测试：宗教头巾，面部完整露出";
+    let kept = visit_with_a_look(
+        "photo-kept-back",
+        vec![
+            tap("已看过：戴有可以保留的头饰（宗教、医疗原因）"),
+            tap("请写明头饰可以保留的理由（宗教、医疗原因，面部完整露出）"),
+            typed(reason),
+        ],
+        back_and_on(),
+    );
+    assert_eq!(kept.step(), doorstep_core::visit::Step::Fingerprints);
+    assert!(
+        matches!(kept.state.photo(), Some(PhotoInput::Captured(TakenPhoto { override_reason: Some(r), .. })) if r == reason),
+        "{:?}",
+        kept.state.photo()
+    );
 }
 
 /// The photo taken again (the same frame: asked to look again), and used before any answer:
@@ -160,8 +206,9 @@ fn retaken() -> Vec<ScenarioStep> {
 }
 
 /// The demo visit to its fingerprints with the capped photo: the officer first tries to use it
-/// unlooked (refused, with what to do), then does `look`.
-fn visit_with_a_look(name: &str, look: Vec<ScenarioStep>) -> doorstep_core::Visit {
+/// unlooked (refused, with what to do), then does `look`; and after the fingerprint step is
+/// reached, `then`.
+fn visit_with_a_look(name: &str, look: Vec<ScenarioStep>, then: Vec<ScenarioStep>) -> doorstep_core::Visit {
     let tmp = tempfile_dir(name);
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     let camera = tmp.join("camera");
@@ -181,6 +228,7 @@ fn visit_with_a_look(name: &str, look: Vec<ScenarioStep>) -> doorstep_core::Visi
     ];
     before.extend(look);
     steps.splice(use_it..use_it, before);
+    steps.extend(then);
     let mut app = crate::visit::unit(&vault, &tmp.join("receipts"), doorstep_core::Policy::builtin().unwrap());
     app.insert_resource(doorstep::screens::visit::CameraChoice::Replay(camera));
     let outcome = crate::visit::drive(&mut app, steps);

@@ -261,8 +261,12 @@ pub struct View<'a> {
     pub foot: std::cell::RefCell<Vec<(Act, Tr, bool)>>,
 }
 
-/// The steps whose typing and choices are kept when the officer goes back past them.
-const KEPT_STEPS: [Step; 3] = [Step::Applicant, Step::Services, Step::Details];
+/// The steps whose typing and choices are kept when the officer goes back past them. The
+/// photo step's are about the photo in hand (what the officer saw of the head, the reason to
+/// keep it), which is kept too, and are cleared when another is taken; the fingerprint step's
+/// about the prints kept. The consents are not: they are given for what the visit holds when
+/// they are signed.
+const KEPT_STEPS: [Step; 5] = [Step::Applicant, Step::Services, Step::Photo, Step::Fingerprints, Step::Details];
 
 /// What was typed and chosen on each of those steps, by visit and step, with the applicant it
 /// was entered for.
