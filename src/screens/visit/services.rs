@@ -456,6 +456,18 @@ fn chosen_type(
             theme::MUTED,
         ));
     }
+    // The facts the type's conditions ask for, as the officer saw them proven: above the
+    // options they open, which are greyed until they are ticked.
+    let asked: Vec<_> =
+        FACTS.iter().zip(r.facts).filter(|(f, _)| t.options.iter().any(|o| o.condition == Some(f.0))).collect();
+    if !asked.is_empty() {
+        line(ui, Tr::new("visit.services.facts"));
+        chips(ui, |row| {
+            for &(&(_, words), k) in &asked {
+                row.spawn(choice_button(Act::Toggle(k), Tr::new(words), v.form.is_on(k)));
+            }
+        });
+    }
     let at: Option<usize> = v.form.get(r.option).parse().ok().or((t.options.len() == 1).then_some(0));
     // Each option with its words, and why core refuses it (the one chosen is not asked).
     let options: Vec<(usize, Tr, Option<VisitError>)> = t
@@ -473,6 +485,10 @@ fn chosen_type(
             (i, words, refused)
         })
         .collect();
+    if !asked.is_empty() {
+        // Set apart from the facts above, which look alike.
+        line(ui, Tr::new("visit.services.options"));
+    }
     chips(ui, |row| {
         for (i, words, refused) in &options {
             if refused.is_none() {
@@ -484,17 +500,6 @@ fn chosen_type(
         if let Some(why) = refused {
             greyed(ui, words.clone(), why);
         }
-    }
-    // The facts the type's conditions ask for, as the officer saw them proven.
-    let asked: Vec<_> =
-        FACTS.iter().zip(r.facts).filter(|(f, _)| t.options.iter().any(|o| o.condition == Some(f.0))).collect();
-    if !asked.is_empty() {
-        line(ui, Tr::new("visit.services.facts"));
-        chips(ui, |row| {
-            for (&(_, words), k) in asked {
-                row.spawn(choice_button(Act::Toggle(k), Tr::new(words), v.form.is_on(k)));
-            }
-        });
     }
     if let Some(option) = at.and_then(|i| t.options.get(i)) {
         months_and_stay(r, t, option, ui);
