@@ -32,6 +32,9 @@ pub mod part {
     /// The photo taken and checked at a photo step not finished (the cropped JPEG): a visit cut
     /// off there shows it again, checked anew, instead of asking for another.
     pub const PHOTO_IN_HAND: &str = "photo-in-hand.jpg";
+    /// Whose the photo and prints in hand are, and whether the photo is a printed one brought
+    /// along ([`super::InHandOf`], as JSON): they are shown again only for that applicant.
+    pub const IN_HAND_OF: &str = "in-hand-of.json";
     pub const SIGNATURE: &str = "signature.png";
 
     /// The signature of guardian `n` (from 1), or of the entrusted companion ("companion").
@@ -101,11 +104,43 @@ pub struct VisitFlow {
 }
 
 /// What a visit cut off at a capture step had in hand: the fingers done at its fingerprint
-/// step, or the photo taken (and not yet used) at its photo step.
+/// step, or the photo taken (and not yet used) at its photo step, and whether that photo is a
+/// printed one the applicant brought.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct InHand {
     pub prints: PrintsInHand,
     pub photo: Option<Vec<u8>>,
+    pub brought: bool,
+}
+
+/// Whose the captures in hand are: kept beside them in the draft, so that a visit whose
+/// applicant was changed (the officer went back and read another card, and the unit stopped
+/// before anything new was taken) never shows one person's photo or prints for another.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InHandOf {
+    /// [`applicant_tag`] of the applicant they were taken of.
+    pub applicant: String,
+    /// The photo in hand is a printed one the applicant brought, which the camera took.
+    #[serde(default)]
+    pub brought: bool,
+}
+
+/// The visit's applicant, as a SHA-256 of the identity it records (hex): no number in clear,
+/// even inside the sealed draft. `None` before the applicant is identified.
+pub fn applicant_tag(visit: &Visit) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let who = visit.state.identified()?;
+    let bytes = serde_json::to_vec(&who.applicant.identity).ok()?;
+    Some(hex::encode(Sha256::digest(bytes)))
+}
+
+/// Keeps in the draft whose the captures in hand are (and whether the photo was brought).
+pub fn keep_in_hand_of(drafts: &Drafts, visit: &Visit, brought: bool) {
+    let Some(applicant) = applicant_tag(visit) else { return };
+    match serde_json::to_vec(&InHandOf { applicant, brought }) {
+        Ok(bytes) => drafts.save(&visit.id, part::IN_HAND_OF, bytes),
+        Err(e) => error!("whose the captures in hand are cannot be kept: {e}"),
+    }
 }
 
 /// The fingers done at a fingerprint step not finished, as the draft keeps them: each finger's
@@ -290,16 +325,25 @@ fn load_drafts(vault: &SharedVault) -> Loaded {
         })
         .collect();
     // The fingers done at a fingerprint step cut off (one that does not read is started
-    // again), or the photo taken at a photo step cut off (checked again when it is shown).
+    // again), or the photo taken at a photo step cut off (checked again when it is shown):
+    // only where they were taken of the applicant the visit now has.
     let in_hand = visits
         .iter()
         .filter_map(|(id, visit)| {
             let load = |name| v.load_draft(id, name).ok().flatten();
+            let of: InHandOf = serde_json::from_slice(&load(part::IN_HAND_OF)?).ok()?;
+            if Some(&of.applicant) != applicant_tag(visit).as_ref() {
+                return None;
+            }
             let kept = match visit.step() {
-                Step::Fingerprints => InHand { prints: PrintsInHand::read(&load(part::PRINTS_IN_HAND)?)?, photo: None },
-                Step::Photo => {
-                    InHand { prints: PrintsInHand::default(), photo: Some(load(part::PHOTO_IN_HAND)?.to_vec()) }
+                Step::Fingerprints => {
+                    InHand { prints: PrintsInHand::read(&load(part::PRINTS_IN_HAND)?)?, ..InHand::default() }
                 }
+                Step::Photo => InHand {
+                    photo: Some(load(part::PHOTO_IN_HAND)?.to_vec()),
+                    brought: of.brought,
+                    ..InHand::default()
+                },
                 _ => return None,
             };
             Some((id.clone(), kept))

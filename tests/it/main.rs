@@ -10,6 +10,7 @@ mod feedback;
 mod headless;
 mod queue;
 mod receipt_files;
+mod resume;
 mod screenshot;
 mod services;
 mod shift;

@@ -28,9 +28,17 @@ fn columns(c: char) -> usize {
     if c.is_ascii() { 1 } else { 2 }
 }
 
+/// Chinese punctuation that closes a phrase: a line broken in Chinese text breaks after the
+/// last of these in its second half, where there is one, rather than inside a word
+/// ("…（一次有效）" / "首次申请", not "…首次申" / "请").
+fn closes_phrase(c: char) -> bool {
+    matches!(c, '）' | '，' | '、' | '：' | '；' | '。' | '」' | '》')
+}
+
 /// `text` in lines of at most `width` columns, broken where a printer would not: between
-/// words of Latin text (a word longer than the line is broken), anywhere in Chinese, which
-/// has no spaces. The printer itself breaks at the column, mid-word.
+/// words of Latin text (a word longer than the line is broken), in Chinese, which has no
+/// spaces, after a phrase's closing punctuation in the line's second half, else anywhere. The
+/// printer itself breaks at the column, mid-word.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     // Tokens: a word (a run of narrow characters without spaces), a space, or a wide character.
@@ -57,8 +65,17 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             continue;
         }
         if used > 0 && used + w > width {
-            lines.push(String::new());
-            used = 0;
+            // Chinese runs on: break after the phrase closed last, if late enough in the line.
+            let line = lines.last_mut().expect("a line");
+            let at = line.char_indices().filter(|&(_, c)| closes_phrase(c)).map(|(i, c)| i + c.len_utf8()).last();
+            let tail = match at {
+                Some(i) if columns(token.chars().next().unwrap_or(' ')) == 2 && 2 * i >= line.len() => {
+                    line.split_off(i)
+                }
+                _ => String::new(),
+            };
+            used = tail.chars().map(columns).sum();
+            lines.push(tail);
         }
         // A word longer than the line is broken where the line ends.
         for c in token.chars() {
@@ -375,7 +392,7 @@ mod tests {
     /// a word longer than a line where the line ends; nothing is lost but the spaces at breaks.
     #[test]
     fn lines_break_between_words() {
-        let table: [(&str, usize, &[&str]); 7] = [
+        let table: [(&str, usize, &[&str]); 9] = [
             ("Exit-entry application receipt", 16, &["Exit-entry", "application", "receipt"]),
             ("will be posted to the address given", 32, &["will be posted to the address", "given"]),
             ("受理回执请妥善保管领证时出示", 16, &["受理回执请妥善保", "管领证时出示"]),
@@ -383,6 +400,10 @@ mod tests {
             ("abcdefghijklmnopqrstuvwxyz", 10, &["abcdefghij", "klmnopqrst", "uvwxyz"]),
             ("short", 32, &["short"]),
             ("  护照  3", 32, &["  护照  3"]),
+            // After the phrase's bracket, not inside the word after it.
+            ("往来台湾通行证（一次有效）首次申请", 32, &["往来台湾通行证（一次有效）", "首次申请"]),
+            // A bracket early in the line is no place to break: the line is filled.
+            ("（新）往来台湾通行证首次申请", 16, &["（新）往来台湾通", "行证首次申请"]),
         ];
         for (text, width, want) in table {
             let got = wrap(text, width);

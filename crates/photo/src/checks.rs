@@ -49,8 +49,9 @@ pub struct CheckResult {
     pub threshold: Threshold,
     /// `None`: the check could not judge (see `advice` for why).
     pub pass: Option<bool>,
-    /// A key into the locale files (`photo.*`): on a failure, the cause and what to do; when
-    /// the check cannot judge, why, or what the officer should look at; on a pass, `None`.
+    /// A key into the locale files (`photo.*`): on a failure, the cause and what to do (for one
+    /// the officer may clear by looking, what to look at); when the check cannot judge, why;
+    /// on a pass, `None`.
     pub advice: Option<&'static str>,
     /// Not judged for this applicant (an infant's eyes, a toddler's expression): counts as a pass.
     pub exempt: bool,

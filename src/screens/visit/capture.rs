@@ -69,6 +69,10 @@ pub struct Work {
     pub(super) scan_note: Option<Tr>,
     pub(super) photo: Option<Pending<Result<Shot, Tr>>>,
     pub shot: Option<Shot>,
+    /// Whether the draft says the photo in hand was brought printed (`None`: not yet kept for
+    /// this photo); and, for a photo kept before a restart being checked again, what it said.
+    pub(super) brought_kept: Option<bool>,
+    pub(super) restore_brought: Option<bool>,
     /// The cropped photo as the screen shows it (none in headless runs).
     pub(super) shot_image: Option<Handle<Image>>,
     pub(super) photo_note: Option<Tr>,
@@ -217,14 +221,16 @@ pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, dra
         let kept = flow.take_in_hand(&id);
         (work.attempts, work.templates) = (kept.prints.attempts, kept.prints.templates);
         if let Some((jpeg, profile)) = kept.photo.filter(|_| at_photo).zip(profile) {
+            work.restore_brought = Some(kept.brought);
             work.photo = Some(crate::tasks::spawn("photo", &waker, move || super::shot::check_kept(jpeg, &profile)));
         }
     } else if forgetting {
         // Another applicant's: forgotten in the draft too.
         if had_photo {
             drafts.save(&id, part::PHOTO, Vec::new());
-            super::shot::forget(&drafts, &id);
         }
+        // Kept in the draft even when not on the screen (taken before a restart).
+        super::shot::forget(&drafts, &id);
         super::fingers::forget_prints(&drafts, &id, &had_prints);
     }
 }
@@ -322,24 +328,11 @@ pub fn act(
                     work.touch();
                     continue;
                 };
-                let profile = match super::shot::photo_profile(visit, crate::settings::now().date()) {
-                    Ok(profile) => profile,
-                    Err(note) => {
-                        work.photo_note = Some(note);
-                        work.touch();
-                        continue;
-                    }
-                };
+                let Some(profile) = super::shot::profile_or_note(visit, &mut work) else { continue };
                 work.photo = Some(crate::tasks::spawn("photo", &waker, move || super::shot::take(&camera, &profile)));
                 work.shot = None;
                 super::shot::forget(&drafts, &visit.id);
-                // The officer's answer and reason were about the photo before: the next one is
-                // looked at, and any reason written, anew.
-                form.set(LOOK, "");
-                form.set(OVERRIDE, "");
-                if form.focus == Some(OVERRIDE) {
-                    form.focus = None;
-                }
+                super::shot::forget_said(&mut form);
                 work.touch();
             }
             (Act::ReusePhoto, Step::Photo) => {
@@ -347,8 +340,9 @@ pub fn act(
                     // No photo of this unit's goes with it: one taken before is dropped.
                     drafts.save(&visit.id, part::PHOTO, Vec::new());
                     super::shot::forget(&drafts, &visit.id);
-                    work.shot = None;
-                    work.shot_image = None;
+                    super::shot::forget_said(&mut form);
+                    // A photo still being checked is dropped with it.
+                    (work.photo, work.shot, work.shot_image) = (None, None, None);
                     cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(PhotoInput::Reused {
                         source: doorstep_core::policy::PhotoSource::IdCard,
                         taken_on,
@@ -420,7 +414,7 @@ pub fn act(
                     match super::fingers::exception(&form, kind, finger, &procedure, today) {
                         Ok(attempt) => {
                             work.attempts.push(attempt);
-                            super::fingers::keep_prints(&drafts, &visit.id, &work.attempts, &work.templates);
+                            super::fingers::keep_prints(&drafts, visit, &work.attempts, &work.templates);
                             super::fingers::clear(&mut form);
                             work.finger_note = None;
                         }
@@ -506,6 +500,12 @@ pub fn finish(
             match r {
                 Ok(mut shot) => {
                     super::shot::keep(&drafts, &visit.id, &shot);
+                    super::shot::forget_said(&mut form);
+                    // A photo kept before a restart: printed and brought, as it was said then.
+                    if work.restore_brought.take() == Some(true) {
+                        form.on.insert(BROUGHT);
+                    }
+                    work.brought_kept = None;
                     work.shot_image = images.zip(shot.rgba.take()).and_then(|(mut images, (w, h, rgba))| {
                         Some(images.add(super::live::screen_image_rgba(w, h, rgba)?))
                     });
@@ -515,6 +515,15 @@ pub fn finish(
                 Err(note) => work.photo_note = Some(note),
             }
             work.touch();
+        }
+    }
+    // Whose the photo in hand is, and whether it was brought printed, kept beside it in the
+    // draft as the officer says so (a restart shows it again as it was).
+    if visit.step() == Step::Photo && work.shot.is_some() {
+        let brought = form.is_on(BROUGHT);
+        if work.brought_kept != Some(brought) {
+            crate::visit_flow::keep_in_hand_of(&drafts, visit, brought);
+            work.brought_kept = Some(brought);
         }
     }
     if let Some(task) = &work.finger {
@@ -548,7 +557,7 @@ pub fn finish(
                             FingerResult::NoPrint(NoPrint::Unreadable { best_quality: quality, image_digest: d })
                         };
                         work.attempts.push(Attempt { finger, result });
-                        super::fingers::keep_prints(&drafts, &visit.id, &work.attempts, &work.templates);
+                        super::fingers::keep_prints(&drafts, visit, &work.attempts, &work.templates);
                         work.finger_note = None;
                         // An exception begun for this finger is not carried to the next.
                         super::fingers::clear(&mut form);

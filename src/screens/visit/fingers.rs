@@ -238,13 +238,20 @@ pub(super) fn forget_prints(drafts: &Drafts, visit: &str, prints: &[Attempt]) {
     drafts.save(visit, part::PRINTS_IN_HAND, Vec::new());
 }
 
-/// Keeps the fingers done at the fingerprint step in the visit's draft, with their templates.
-pub(super) fn keep_prints(drafts: &Drafts, visit: &str, attempts: &[Attempt], templates: &[(Finger, Vec<u8>)]) {
+/// Keeps the fingers done at the fingerprint step in the visit's draft, with their templates
+/// and whose they are.
+pub(super) fn keep_prints(
+    drafts: &Drafts,
+    visit: &doorstep_core::Visit,
+    attempts: &[Attempt],
+    templates: &[(Finger, Vec<u8>)],
+) {
     let kept = crate::visit_flow::PrintsInHand { attempts: attempts.to_vec(), templates: templates.to_vec() };
     match serde_json::to_vec(&kept) {
-        Ok(bytes) => drafts.save(visit, part::PRINTS_IN_HAND, bytes),
+        Ok(bytes) => drafts.save(&visit.id, part::PRINTS_IN_HAND, bytes),
         Err(e) => error!("the fingers done cannot be kept: {e}"),
     }
+    crate::visit_flow::keep_in_hand_of(drafts, visit, false);
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use doorstep_devices::camera::{CameraSource, ReplayCamera};
-use doorstep_photo::assess::{Assessor, FRAMING, Profile};
+use doorstep_photo::assess::{FRAMING, Profile};
 use image::RgbImage;
 
 use super::capture::{LiveAdvice, Work};
@@ -203,10 +203,7 @@ fn run(
     waker: &Waker,
 ) -> Result<(), Tr> {
     let mut frames = camera.open()?;
-    let mut assessor = Assessor::new().map_err(|e| {
-        error!("the face models: {e}");
-        Tr::new("visit.photo.no_model")
-    })?;
+    let mut assessor = super::shot::assessor()?;
     // The sharpness of each steady frame, with the frame.
     let mut steady: Vec<(f32, RgbImage)> = Vec::new();
     let (mut count, mut since) = (0u32, Instant::now());
@@ -282,6 +279,7 @@ pub fn run_live(
     mut advice: Query<&mut Tr, With<LiveAdvice>>,
     camera: Option<Res<CameraChoice>>,
     drafts: Res<crate::visit_flow::Drafts>,
+    mut form: ResMut<crate::ui::form::Form>,
 ) {
     let wanted = flow.visit.as_ref().is_some_and(|v| v.step() == Step::Photo && !super::photo::photo_not_needed(v))
         && work.shot.is_none()
@@ -296,14 +294,7 @@ pub fn run_live(
     let (Some(mut images), Some(camera)) = (images, camera) else { return };
     if work.live.is_none() && work.photo_note.is_none() {
         let Some(visit) = &flow.visit else { return };
-        let profile = match super::shot::photo_profile(visit, crate::settings::now().date()) {
-            Ok(profile) => profile,
-            Err(note) => {
-                work.photo_note = Some(note);
-                work.touch();
-                return;
-            }
-        };
+        let Some(profile) = super::shot::profile_or_note(visit, &mut work) else { return };
         let (w, h) = PREVIEW;
         let blank = vec![40u8; (w * h * 4) as usize];
         work.live_image = screen_image_rgba(w, h, blank).map(|i| images.add(i));
@@ -333,6 +324,9 @@ pub fn run_live(
             if let Some(visit) = &flow.visit {
                 super::shot::keep(&drafts, &visit.id, &shot);
             }
+            // A new photo: what the officer said of the one before is not said of it.
+            super::shot::forget_said(&mut form);
+            work.brought_kept = None;
             work.shot_image =
                 shot.rgba.take().and_then(|(w, h, rgba)| screen_image_rgba(w, h, rgba)).map(|i| images.add(i));
             work.shot = Some(shot);

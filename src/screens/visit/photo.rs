@@ -119,16 +119,18 @@ fn beside() -> Node {
 /// The checks' verdict on the photo taken: all passed, or each failure's advice and the
 /// field for why the photo must be kept.
 fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: Option<LookAnswer>) {
+    // The checks made: not those the standard does not ask of this applicant.
+    let made = shot.checks - shot.exempt.len();
     if shot.failed.is_empty() && shot.looks.is_empty() {
         col.spawn(crate::ui::widgets::label(
-            Tr::new("visit.photo.all_pass").with("n", shot.checks),
+            Tr::new("visit.photo.all_pass").with("n", made),
             theme::HEADING_SIZE,
             theme::OK,
         ));
     } else if shot.failed.is_empty() {
         // Refused only by a check the officer may clear by looking (a cap, or hair?).
         col.spawn(crate::ui::widgets::label(
-            Tr::new("visit.photo.passed_but_look").with("n", shot.checks - shot.looks.len()),
+            Tr::new("visit.photo.passed_but_look").with("n", made - shot.looks.len()),
             theme::HEADING_SIZE,
             theme::PRIMARY,
         ));

@@ -8,7 +8,9 @@ use bevy::prelude::*;
 use doorstep_core::Visit;
 use doorstep_photo::assess::{Assessment, Assessor, Profile};
 
+use super::capture::{LOOK, OVERRIDE, Work};
 use super::live::CameraChoice;
+use crate::ui::form::Form;
 use crate::ui::i18n::Tr;
 use crate::visit_flow::{Drafts, part};
 
@@ -55,7 +57,30 @@ pub(super) fn photo_profile(visit: &Visit, today: time::Date) -> Result<Profile,
     })
 }
 
-fn assessor() -> Result<Assessor, Tr> {
+/// [`photo_profile`] for today, or, where the policy has none, `None` with why said on the step.
+pub(super) fn profile_or_note(visit: &Visit, work: &mut Work) -> Option<Profile> {
+    match photo_profile(visit, crate::settings::now().date()) {
+        Ok(profile) => Some(profile),
+        Err(note) => {
+            work.photo_note = Some(note);
+            work.touch();
+            None
+        }
+    }
+}
+
+/// Forgets what the officer said of the photo before (what was seen of the head, the reason to
+/// keep it): another photo has come, or none is in hand, and it is asked anew.
+pub(super) fn forget_said(form: &mut Form) {
+    form.set(LOOK, "");
+    form.set(OVERRIDE, "");
+    if form.focus == Some(OVERRIDE) {
+        form.focus = None;
+    }
+}
+
+/// The face models, loaded on the task that uses them.
+pub(super) fn assessor() -> Result<Assessor, Tr> {
     Assessor::new().map_err(|e| {
         error!("the face models: {e}");
         Tr::new("visit.photo.no_model")

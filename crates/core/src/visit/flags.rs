@@ -90,7 +90,7 @@ pub enum Flag {
     PhotoOverride {
         checks: Vec<String>,
     },
-    /// A photo the checks did not judge and asked the officer to look at (a band round the
+    /// A photo a check refused on what the officer may clear by looking (a band round the
     /// head: a cap, or hair?), and the officer confirmed it shows no covering. The supervisor
     /// sees the photo beside it.
     PhotoLookedAt {

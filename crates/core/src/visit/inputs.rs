@@ -136,9 +136,10 @@ pub struct TakenPhoto {
     /// The checks that failed.
     pub failed_checks: Vec<String>,
     pub override_reason: Option<String>,
-    /// The checks that did not judge and asked the officer to look at the photo (a band round
-    /// the head of a colour hair can have: a cap, or hair cut straight?). Absent in records
-    /// made before it was kept.
+    /// The checks that refused the photo on what the officer may clear by looking (a band
+    /// round the head of a colour hair can have: a cap, or hair cut straight?); before
+    /// 2026-12-06 the same checks said they could not judge. Absent in records made before it
+    /// was kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub to_look_at: Vec<String>,
     /// What the officer saw there; needed when `to_look_at` is not empty.

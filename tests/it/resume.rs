@@ -1,0 +1,164 @@
+//! A visit cut off at its photo step (a dead battery, a crash) and taken up again after unlock:
+//! the photo taken before is shown again, as it was said to be (brought printed, or taken
+//! here), and only for the applicant it was taken of.
+
+use std::time::Duration;
+
+use doorstep::dev::scenario::{Action, ScenarioStep};
+use doorstep::visit_flow::part;
+use doorstep_core::Policy;
+use doorstep_core::visit::PhotoInput;
+
+use crate::applicants::id_aged;
+use crate::sync::{hub_and_vault_as, tempfile_dir, unlocked};
+use crate::visit::{DEVICE, demo_until, device, draft_visit, drive, sha, tap, unit, unlock, wait, wait_long};
+
+fn pause(seconds: u64) -> ScenarioStep {
+    ScenarioStep { action: Action::Pause(Duration::from_secs(seconds)), timeout: Duration::from_secs(20) }
+}
+
+/// Runs the unit on `vault` until the steps end, then stops it (as a dead battery would, with
+/// the drafts written); the replay camera shows `camera`'s frames where one is given.
+fn run_and_stop(vault: &std::path::Path, tmp: &std::path::Path, steps: Vec<ScenarioStep>) {
+    run_with_camera(vault, tmp, steps, None);
+}
+
+fn run_with_camera(
+    vault: &std::path::Path,
+    tmp: &std::path::Path,
+    steps: Vec<ScenarioStep>,
+    camera: Option<&std::path::Path>,
+) {
+    let mut app = unit(vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    if let Some(dir) = camera {
+        app.insert_resource(doorstep::screens::visit::CameraChoice::Replay(dir.to_path_buf()));
+    }
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+/// The photo in hand as the draft keeps it.
+fn photo_in_hand(vault: &std::path::Path) -> Vec<u8> {
+    let v = unlocked(vault);
+    let id = v.draft_visits().unwrap()[0].clone();
+    v.load_draft(&id, part::PHOTO_IN_HAND).unwrap().expect("the photo in hand").to_vec()
+}
+
+/// Unlock, continue the visit kept, and use the photo shown at its photo step.
+fn resume_and_use_the_photo() -> Vec<ScenarioStep> {
+    let mut steps = unlock();
+    steps.extend([
+        wait("继续这次受理吗"),
+        tap("继续"),
+        wait("证件照片"),
+        wait_long("采用此照片"),
+        tap("采用此照片"),
+        wait("指纹采集"),
+    ]);
+    steps
+}
+
+/// A visit cut off at its photo step, after the photo was taken and before it was used, shows
+/// the same photo again after unlock, checked anew, with no other taken (headless, the photo
+/// comes only with the button, which is not tapped): used, it is the one the visit records.
+#[test]
+fn a_visit_cut_off_at_its_photo_shows_the_photo_taken_again() {
+    let tmp = tempfile_dir("resume-photo");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut first = demo_until("采用此照片");
+    first.push(pause(1));
+    run_and_stop(&vault, &tmp, first);
+    let kept = photo_in_hand(&vault);
+    assert!(kept.starts_with(&[0xFF, 0xD8]), "the cropped JPEG is kept");
+    run_and_stop(&vault, &tmp, resume_and_use_the_photo());
+    let visit = draft_visit(&vault);
+    let Some(PhotoInput::Captured(photo)) = visit.state.photo() else { panic!("a photo: {:?}", visit.state.photo()) };
+    assert_eq!(photo.digest, sha(&kept), "the photo taken before the unit stopped");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A printed photo the applicant brought, taken and not yet used when the unit stopped, is
+/// still recorded as brought (supplied) after the restart: the supervisor is told.
+#[test]
+fn a_printed_photo_kept_over_a_restart_is_still_recorded_as_brought() {
+    let tmp = tempfile_dir("resume-brought");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut first = demo_until("证件照片");
+    first.extend([
+        tap("申请人自带纸质照片：翻拍带来的照片（按自带照片登记）"),
+        tap("拍照"),
+        wait_long("采用此照片"),
+        pause(1),
+    ]);
+    run_and_stop(&vault, &tmp, first);
+    run_and_stop(&vault, &tmp, resume_and_use_the_photo());
+    let visit = draft_visit(&vault);
+    assert!(matches!(visit.state.photo(), Some(PhotoInput::Supplied(_))), "{:?}", visit.state.photo());
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The officer took a photo of one applicant, went back and read another's card, and the unit
+/// stopped twice (once before the card, once at the new applicant's photo step, before a photo
+/// was taken): the first person's photo, still in the draft, is not shown for the second, and
+/// the photo used is a new one, taken of the second.
+#[test]
+fn a_photo_kept_is_never_shown_for_another_applicant() {
+    let tmp = tempfile_dir("resume-other");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut first = demo_until("采用此照片");
+    first.extend([tap("申请人"), wait("申请人是谁？"), pause(1)]);
+    run_and_stop(&vault, &tmp, first);
+    let first_photo = photo_in_hand(&vault);
+
+    let mut second = unlock();
+    second.extend([
+        wait("继续这次受理吗"),
+        tap("继续"),
+        wait("申请人是谁？"),
+        device(&format!("card 测试 {}", id_aged(40, "011"))),
+        tap("读取身份证"),
+        wait("已读取身份证"),
+        tap("下一步"),
+        wait("申请办理哪些业务？"),
+        tap("普通护照 首次申请"),
+        tap("下一步"),
+        wait("证件照片"),
+        pause(1),
+    ]);
+    run_and_stop(&vault, &tmp, second);
+
+    // Taken up again at the photo step: after time enough for a photo kept to be checked
+    // again and shown, were it to be, none is in hand.
+    let mut third = unlock();
+    third.extend([wait("继续这次受理吗"), tap("继续"), wait("证件照片"), pause(2)]);
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let outcome = drive(&mut app, third);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let work = app.world().resource::<doorstep::screens::visit::Work>();
+    assert!(work.shot.is_none(), "the first applicant's photo is shown for the second");
+    drop(app);
+    std::thread::sleep(Duration::from_millis(500));
+    // The photo used is taken of the second (another face in front of the camera).
+    let camera = tmp.join("camera");
+    std::fs::create_dir_all(&camera).unwrap();
+    crate::in_camera_frame(&crate::root().join("tests/data/photos/set/whitehouse_4-white.jpg"))
+        .save(camera.join("frame.png"))
+        .unwrap();
+    let mut fourth = unlock();
+    fourth.extend([
+        wait("继续这次受理吗"),
+        tap("继续"),
+        wait("证件照片"),
+        tap("拍照"),
+        wait_long("采用此照片"),
+        tap("采用此照片"),
+        wait("指纹采集"),
+    ]);
+    run_with_camera(&vault, &tmp, fourth, Some(&camera));
+    let visit = draft_visit(&vault);
+    let Some(PhotoInput::Captured(photo)) = visit.state.photo() else { panic!("a photo: {:?}", visit.state.photo()) };
+    assert_ne!(photo.digest, sha(&first_photo), "the first applicant's photo");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
