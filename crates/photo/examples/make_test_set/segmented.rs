@@ -117,6 +117,39 @@ fn cap(img: &RgbImage, m: &RgbImage, colour: [f32; 3], edge: f32) -> RgbImage {
     })
 }
 
+/// Hair cut straight round the head (a bowl cut, or a straight fringe with the hair tucked
+/// behind the ears), drawn over the head: everything of the person above a line across the
+/// forehead `edge` eye distances above the eyes, following the cap's line round the head,
+/// becomes black hair, in strands (each column a little lighter or darker, with a sheen across
+/// the crown), the cut's ends uneven by a pixel or two. Nothing grows beyond the person's own
+/// outline: it is hair, not a cap's fabric over it. Bareheaded and compliant: what the
+/// head-covering check's measures cannot tell from a dark cap.
+fn straight_fringe(img: &RgbImage, m: &RgbImage, edge: f32) -> RgbImage {
+    let ([(lx, ey), (rx, _)], ed) = eye_marks();
+    let cx = (lx + rx) / 2.0;
+    // A strand's own shade and length, the same down its column (a fixed hash, no randomness).
+    let strand = |u: u32, salt: u32| {
+        let h = (u.wrapping_mul(2_654_435_761) ^ salt.wrapping_mul(40_503)).rotate_left(13).wrapping_mul(2_246_822_519);
+        (h >> 8) as f32 / (1u32 << 24) as f32
+    };
+    map(img, |u, v, p| {
+        let (x, y) = (u as f32, v as f32);
+        let dx = (x - cx) / (1.3 * ed);
+        let bottom = ey - edge * ed - 0.06 * ed * dx * dx + (strand(u / 2, 1) - 0.5) * 3.0;
+        let person = f32::from(m.get_pixel(u, v)[0]) / 255.0;
+        let a = (bottom - y + 0.5).clamp(0.0, 1.0) * person;
+        if a <= 0.0 {
+            return p;
+        }
+        // Black hair: strands of 2 px a little lighter or darker, lit across the crown.
+        let top = ey - 2.0 * ed;
+        let sheen = (-(((y - (top + 0.55 * (bottom - top))) / (0.18 * ed)).powi(2))).exp() * (1.0 - dx.abs());
+        let k = 0.8 + 0.4 * strand(u / 2, 7) + 0.5 * sheen;
+        let hair = [30.0, 26.0, 24.0].map(|c: f32| c * k);
+        [0, 1, 2].map(|c| p[c] * (1.0 - a) + hair[c] * a)
+    })
+}
+
 /// Moves the picture up (`dy` < 0) or down by `dy` pixels, white coming in.
 fn shift_v(img: &RgbImage, dy: i32) -> RgbImage {
     RgbImage::from_fn(W, H, |u, v| {
@@ -194,6 +227,10 @@ pub(crate) fn photos(dir: &Path, src: &RgbImage, mask: &RgbImage, s: &Source) ->
             but(&[("head_covering", false)]),
         );
     }
+    // Bareheaded and compliant, but what the head-covering check cannot tell from a dark cap:
+    // the test lists it as a known miss.
+    let made = format!("{cut}, black hair cut straight round the head drawn over it (a bowl cut)");
+    add("fringe", made, &straight_fringe(&white, &m, 0.55), Some(true), all.clone());
     let made = format!("{cut}, the head's soft shadow on the backdrop");
     add("shadow", made, &shadow(&white, &m), Some(false), but(&[("background", false)]));
     // The head reaching into a top corner leaves that corner's backdrop unjudgeable: the
