@@ -49,7 +49,7 @@ pub fn now() -> OffsetDateTime {
 /// Options of the unit's screen (used when no subcommand is given).
 #[derive(Debug, Clone, clap::Args)]
 pub struct UiArgs {
-    /// Language of the screens.
+    /// Language of the screens (and of `photo check`'s table).
     #[arg(long, value_enum, default_value_t = Lang::Zh)]
     pub lang: Lang,
     /// Create a demo vault (demo officer, demo bureau key) if there is none. Implied on a

@@ -140,7 +140,7 @@ pub fn main() -> ExitCode {
         Command::Requirements(r) => requirements::run(r, policy.as_deref()),
         Command::Vault(v) => vault::run(v, cli.vault, &config),
         Command::Devices(d) => devices::run(d),
-        Command::Photo(p) => photo::run(p),
+        Command::Photo(p) => photo::run(p, cli.ui.lang.into()),
         Command::Provision(p) => sync::provision(p, cli.vault, &config),
         Command::Sync(s) => sync::sync(s, cli.vault, &config),
         Command::Batch(b) => sync::batch(b, cli.vault, &config),

@@ -119,7 +119,8 @@ fn read_photo(path: &std::path::Path) -> anyhow::Result<image::RgbImage> {
     Ok(image::load_from_memory(&bytes)?.to_rgb8())
 }
 
-pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
+/// Runs a `photo` command; `lang` is the language of `check`'s table (its JSON has both).
+pub fn run(command: PhotoCommand, lang: Lang) -> anyhow::Result<ExitCode> {
     let mut assessor = Assessor::new()?;
     match command {
         PhotoCommand::Check { files, json, profile: p, age_months } => {
@@ -170,8 +171,8 @@ pub fn run(command: PhotoCommand) -> anyhow::Result<ExitCode> {
                         c.name,
                         value,
                         verdict,
-                        threshold(c, Lang::Zh),
-                        advice(c, Lang::Zh)
+                        threshold(c, lang),
+                        advice(c, lang)
                     );
                 }
             }

@@ -513,6 +513,13 @@ fn photo_check_asks_a_person_to_look_at_a_dark_cap() {
     let out = doorstep(&["photo", "check", &p(&cap)]);
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(said.contains("LOOK 须目视核对"), "{said}");
+    // The table in the language asked for: what to look at, in its words.
+    let look = |lang| doorstep_core::text::Message::new("photo.look.covering-or-hair").render(lang);
+    assert!(said.contains(&look(doorstep_core::text::Lang::Zh)), "{said}");
+    let out = doorstep(&["--lang", "en", "photo", "check", &p(&cap)]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(said.contains(&look(doorstep_core::text::Lang::En)), "{said}");
+    assert!(!said.contains(&look(doorstep_core::text::Lang::Zh)), "{said}");
 
     // In a camera's frame, cropped: written, with what to look at.
     let frame = crate::in_camera_frame(&cap);
