@@ -32,9 +32,10 @@ pub mod part {
     /// The photo taken and checked at a photo step not finished (the cropped JPEG): a visit cut
     /// off there shows it again, checked anew, instead of asking for another.
     pub const PHOTO_IN_HAND: &str = "photo-in-hand.jpg";
-    /// Whose the photo and prints in hand are, and whether the photo is a printed one brought
-    /// along ([`super::InHandOf`], as JSON): they are shown again only for that applicant.
-    pub const IN_HAND_OF: &str = "in-hand-of.json";
+    /// Whose the photo in hand is, which photo (its digest), and whether it is a printed one
+    /// brought along ([`super::PhotoInHandOf`], as JSON): it is shown again only for that
+    /// applicant. (The fingers in hand carry their applicant in their own part.)
+    pub const PHOTO_IN_HAND_OF: &str = "photo-in-hand-of.json";
     pub const SIGNATURE: &str = "signature.png";
 
     /// The signature of guardian `n` (from 1), or of the entrusted companion ("companion").
@@ -113,20 +114,23 @@ pub struct InHand {
     pub brought: bool,
 }
 
-/// Whose the captures in hand are: kept beside them in the draft, so that a visit whose
+/// Whose the photo in hand is, and which: kept beside it in the draft, so that a visit whose
 /// applicant was changed (the officer went back and read another card, and the unit stopped
-/// before anything new was taken) never shows one person's photo or prints for another.
+/// before anything new was taken) never shows one person's photo for another. It vouches for
+/// one photo only (its digest), whatever was written after it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct InHandOf {
-    /// [`applicant_tag`] of the applicant they were taken of.
+pub struct PhotoInHandOf {
+    /// [`applicant_tag`] of the applicant it was taken of.
     pub applicant: String,
-    /// The photo in hand is a printed one the applicant brought, which the camera took.
-    #[serde(default)]
+    /// SHA-256 of the JPEG, hex.
+    pub digest: String,
+    /// A printed photo the applicant brought, which the camera took.
     pub brought: bool,
 }
 
-/// The visit's applicant, as a SHA-256 of the identity it records (hex): no number in clear,
-/// even inside the sealed draft. `None` before the applicant is identified.
+/// The visit's applicant, as a SHA-256 of the identity it records (hex), to tell whose the
+/// captures in hand are. (Not a secret: the draft holds the identity itself beside it.)
+/// `None` before the applicant is identified.
 pub fn applicant_tag(visit: &Visit) -> Option<String> {
     use sha2::{Digest, Sha256};
     let who = visit.state.identified()?;
@@ -134,32 +138,33 @@ pub fn applicant_tag(visit: &Visit) -> Option<String> {
     Some(hex::encode(Sha256::digest(bytes)))
 }
 
-/// Keeps in the draft whose the captures in hand are (and whether the photo was brought).
-pub fn keep_in_hand_of(drafts: &Drafts, visit: &Visit, brought: bool) {
+/// Keeps in the draft whose the photo in hand (`jpeg`) is, and whether it was brought printed.
+pub fn keep_photo_of(drafts: &Drafts, visit: &Visit, jpeg: &[u8], brought: bool) {
+    use sha2::{Digest, Sha256};
     let Some(applicant) = applicant_tag(visit) else { return };
-    match serde_json::to_vec(&InHandOf { applicant, brought }) {
-        Ok(bytes) => drafts.save(&visit.id, part::IN_HAND_OF, bytes),
-        Err(e) => error!("whose the captures in hand are cannot be kept: {e}"),
+    let of = PhotoInHandOf { applicant, digest: hex::encode(Sha256::digest(jpeg)), brought };
+    match serde_json::to_vec(&of) {
+        Ok(bytes) => drafts.save(&visit.id, part::PHOTO_IN_HAND_OF, bytes),
+        Err(e) => error!("whose the photo in hand is cannot be kept: {e}"),
     }
 }
 
 /// The fingers done at a fingerprint step not finished, as the draft keeps them: each finger's
-/// result, and the module's template of each valid print, so that a finger presented again
-/// for another is still caught after the unit stopped.
+/// result, the module's template of each valid print (so that a finger presented again for
+/// another is still caught after the unit stopped), and whose they are ([`applicant_tag`],
+/// written with them: they are taken up again only for that applicant).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PrintsInHand {
     pub attempts: Vec<doorstep_core::fingerprint::Attempt>,
     pub templates: Vec<(doorstep_core::fingerprint::Finger, Vec<u8>)>,
+    pub applicant: String,
 }
 
 impl PrintsInHand {
-    /// As the draft keeps it; a draft kept before the templates were is read with its fingers
-    /// alone (a unit updated mid-visit). `None` where it reads as neither.
-    pub fn read(bytes: &[u8]) -> Option<PrintsInHand> {
-        serde_json::from_slice::<PrintsInHand>(bytes).ok().or_else(|| {
-            let attempts = serde_json::from_slice(bytes).ok()?;
-            Some(PrintsInHand { attempts, templates: Vec::new() })
-        })
+    /// As the draft keeps it, if they are `applicant`'s. A draft kept by an earlier version
+    /// (no applicant in it), blanked, or damaged: `None`, and the fingers are taken again.
+    pub fn read(bytes: &[u8], applicant: &str) -> Option<PrintsInHand> {
+        serde_json::from_slice::<PrintsInHand>(bytes).ok().filter(|p| p.applicant == applicant)
     }
 }
 
@@ -331,19 +336,21 @@ fn load_drafts(vault: &SharedVault) -> Loaded {
         .iter()
         .filter_map(|(id, visit)| {
             let load = |name| v.load_draft(id, name).ok().flatten();
-            let of: InHandOf = serde_json::from_slice(&load(part::IN_HAND_OF)?).ok()?;
-            if Some(&of.applicant) != applicant_tag(visit).as_ref() {
-                return None;
-            }
+            let applicant = applicant_tag(visit)?;
             let kept = match visit.step() {
-                Step::Fingerprints => {
-                    InHand { prints: PrintsInHand::read(&load(part::PRINTS_IN_HAND)?)?, ..InHand::default() }
-                }
-                Step::Photo => InHand {
-                    photo: Some(load(part::PHOTO_IN_HAND)?.to_vec()),
-                    brought: of.brought,
+                Step::Fingerprints => InHand {
+                    prints: PrintsInHand::read(&load(part::PRINTS_IN_HAND)?, &applicant)?,
                     ..InHand::default()
                 },
+                Step::Photo => {
+                    use sha2::{Digest, Sha256};
+                    let photo = load(part::PHOTO_IN_HAND)?.to_vec();
+                    let of: PhotoInHandOf = serde_json::from_slice(&load(part::PHOTO_IN_HAND_OF)?).ok()?;
+                    if of.applicant != applicant || of.digest != hex::encode(Sha256::digest(&photo)) {
+                        return None;
+                    }
+                    InHand { photo: Some(photo), brought: of.brought, ..InHand::default() }
+                }
                 _ => return None,
             };
             Some((id.clone(), kept))
@@ -529,17 +536,24 @@ mod tests {
     use doorstep_core::fingerprint::{Attempt, Finger, FingerResult};
 
     #[test]
-    fn the_fingers_in_hand_are_read_as_kept_and_as_kept_before_the_templates() {
+    fn the_fingers_in_hand_are_read_only_for_their_applicant() {
         let thumb =
             Attempt { finger: Finger::RIGHT_THUMB, result: FingerResult::Print { quality: 80, digest: "ab".into() } };
-        let kept =
-            PrintsInHand { attempts: vec![thumb.clone()], templates: vec![(Finger::RIGHT_THUMB, vec![1, 2, 3])] };
-        assert_eq!(PrintsInHand::read(&serde_json::to_vec(&kept).unwrap()), Some(kept));
-        // A unit updated mid-visit: the draft holds the fingers alone.
-        let old = serde_json::to_vec(&vec![thumb.clone()]).unwrap();
-        assert_eq!(PrintsInHand::read(&old), Some(PrintsInHand { attempts: vec![thumb], templates: Vec::new() }));
+        let kept = PrintsInHand {
+            attempts: vec![thumb.clone()],
+            templates: vec![(Finger::RIGHT_THUMB, vec![1, 2, 3])],
+            applicant: "a1".into(),
+        };
+        let bytes = serde_json::to_vec(&kept).unwrap();
+        assert_eq!(PrintsInHand::read(&bytes, "a1"), Some(kept));
+        // Another applicant's (read after going back), before a restart: not theirs.
+        assert_eq!(PrintsInHand::read(&bytes, "b2"), None);
+        // Kept by an earlier version, without whose they are: taken again.
+        let old = serde_json::json!({ "attempts": [thumb], "templates": [] });
+        assert_eq!(PrintsInHand::read(&serde_json::to_vec(&old).unwrap(), "a1"), None);
+        assert_eq!(PrintsInHand::read(&serde_json::to_vec(&vec![thumb]).unwrap(), "a1"), None);
         // Blanked (another applicant), or damaged: nothing in hand.
-        assert_eq!(PrintsInHand::read(b""), None);
-        assert_eq!(PrintsInHand::read(b"{\"attempts\": 3}"), None);
+        assert_eq!(PrintsInHand::read(b"", "a1"), None);
+        assert_eq!(PrintsInHand::read(b"{\"attempts\": 3}", "a1"), None);
     }
 }

@@ -162,3 +162,78 @@ fn a_photo_kept_is_never_shown_for_another_applicant() {
     assert_ne!(photo.digest, sha(&first_photo), "the first applicant's photo");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// The same for the fingers: the first applicant's right thumb taken, the officer back at the
+/// applicant step when the unit stops; after the restart the second applicant's card is read,
+/// the photo taken and used, and the unit stops at the fingerprint step. Taken up again, the
+/// fingers start afresh: none of the first applicant's is counted as the second's.
+#[test]
+fn fingers_kept_are_never_counted_for_another_applicant() {
+    let tmp = tempfile_dir("resume-prints-other");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut first = demo_until("指纹采集");
+    first.extend([tap("采集"), wait("下一枚：左手拇指"), pause(1), tap("申请人"), wait("申请人是谁？"), pause(1)]);
+    run_and_stop(&vault, &tmp, first);
+    let mut second = unlock();
+    second.extend([
+        wait("继续这次受理吗"),
+        tap("继续"),
+        wait("申请人是谁？"),
+        device(&format!("card 测试 {}", id_aged(40, "011"))),
+        tap("读取身份证"),
+        wait("已读取身份证"),
+        tap("下一步"),
+        wait("申请办理哪些业务？"),
+        tap("普通护照 首次申请"),
+        tap("下一步"),
+        wait("证件照片"),
+        tap("拍照"),
+        wait_long("采用此照片"),
+        tap("采用此照片"),
+        wait("指纹采集"),
+        pause(1),
+    ]);
+    run_and_stop(&vault, &tmp, second);
+    let mut third = unlock();
+    third.extend([wait("继续这次受理吗"), tap("继续"), wait("指纹采集"), wait("下一枚：右手拇指"), pause(2)]);
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let outcome = drive(&mut app, third);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let work = app.world().resource::<doorstep::screens::visit::Work>();
+    assert!(work.attempts.is_empty(), "the first applicant's fingers counted for the second: {:?}", work.attempts);
+    drop(app);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A printed photo kept over a restart, and the officer goes back to the services step at once,
+/// before it is checked again, and on: it is still recorded as brought.
+#[test]
+fn a_printed_photo_stays_brought_when_the_officer_goes_back_while_it_is_checked() {
+    let tmp = tempfile_dir("resume-brought-back");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut first = demo_until("证件照片");
+    first.extend([
+        tap("申请人自带纸质照片：翻拍带来的照片（按自带照片登记）"),
+        tap("拍照"),
+        wait_long("采用此照片"),
+        pause(1),
+    ]);
+    run_and_stop(&vault, &tmp, first);
+    let mut second = unlock();
+    second.extend([
+        wait("继续这次受理吗"),
+        tap("继续"),
+        wait("证件照片"),
+        tap("办理业务"),
+        wait("申请办理哪些业务？"),
+        // The photo's check ends while the services are on screen.
+        pause(3),
+        tap("普通护照 首次申请"),
+        tap("下一步"),
+    ]);
+    second.extend([wait("证件照片"), wait_long("采用此照片"), tap("采用此照片"), wait("指纹采集")]);
+    run_and_stop(&vault, &tmp, second);
+    let visit = draft_visit(&vault);
+    assert!(matches!(visit.state.photo(), Some(PhotoInput::Supplied(_))), "{:?}", visit.state.photo());
+    let _ = std::fs::remove_dir_all(&tmp);
+}

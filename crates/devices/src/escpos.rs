@@ -32,7 +32,7 @@ fn columns(c: char) -> usize {
 /// last of these in its second half, where there is one, rather than inside a word
 /// ("…（一次有效）" / "首次申请", not "…首次申" / "请").
 fn closes_phrase(c: char) -> bool {
-    matches!(c, '）' | '，' | '、' | '：' | '；' | '。' | '」' | '》')
+    matches!(c, '）' | '，' | '、' | '：' | '；' | '。' | '！' | '？' | '」' | '』' | '》' | '〉' | '】' | '”')
 }
 
 /// `text` in lines of at most `width` columns, broken where a printer would not: between
@@ -65,15 +65,22 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             continue;
         }
         if used > 0 && used + w > width {
-            // Chinese runs on: break after the phrase closed last, if late enough in the line.
             let line = lines.last_mut().expect("a line");
-            let at = line.char_indices().filter(|&(_, c)| closes_phrase(c)).map(|(i, c)| i + c.len_utf8()).last();
-            let tail = match at {
-                Some(i) if columns(token.chars().next().unwrap_or(' ')) == 2 && 2 * i >= line.len() => {
-                    line.split_off(i)
-                }
-                _ => String::new(),
+            let first = token.chars().next().unwrap_or(' ');
+            // Where Chinese runs on, the break goes after the phrase closed last, if that is in
+            // the line's second half; closing punctuation that does not fit takes the character
+            // before it down with it, never starting a line alone.
+            let before = |i: usize| line[..i].chars().map(columns).sum::<usize>();
+            let at = line.char_indices().filter(|&(_, c)| closes_phrase(c)).map(|(i, c)| i + c.len_utf8()).next_back();
+            let at = match at {
+                _ if closes_phrase(first) => line.char_indices().next_back().map(|(i, _)| i).filter(|&i| i > 0),
+                Some(i) if columns(first) == 2 && 2 * before(i) >= used => Some(i),
+                _ => None,
             };
+            let tail = at.map(|i| line.split_off(i)).unwrap_or_default();
+            // A space the break fell after is dropped with it.
+            let tail = tail.trim_start().to_string();
+            *line = line.trim_end().to_string();
             used = tail.chars().map(columns).sum();
             lines.push(tail);
         }
@@ -356,6 +363,26 @@ mod tests {
         fn noise_never_panics(noise in proptest::collection::vec(proptest::num::u8::ANY, 0..500)) {
             let _ = parse(&noise);
         }
+
+        /// Any text of Latin words, Chinese, closing punctuation and spaces, at any width of
+        /// two columns or more: no line is wider, nothing is lost or reordered (but spaces), and
+        /// no line but the first starts with a space.
+        #[test]
+        fn wrapped_text_fits_and_keeps_every_character(
+            text in "[a-z 中文申请（）、，：。！]{0,80}",
+            width in 2usize..40,
+        ) {
+            let lines = wrap(&text, width);
+            for l in &lines {
+                proptest::prop_assert!(l.chars().map(columns).sum::<usize>() <= width, "{lines:?}");
+            }
+            for l in lines.iter().skip(1) {
+                proptest::prop_assert!(!l.starts_with(' '), "{lines:?}");
+            }
+            let kept: String = lines.concat().chars().filter(|c| *c != ' ').collect();
+            let given: String = text.chars().filter(|c| *c != ' ').collect();
+            proptest::prop_assert_eq!(kept, given);
+        }
     }
 
     /// The status bytes, table-driven: the fixed bits, offline, and the paper sensor's two
@@ -392,7 +419,7 @@ mod tests {
     /// a word longer than a line where the line ends; nothing is lost but the spaces at breaks.
     #[test]
     fn lines_break_between_words() {
-        let table: [(&str, usize, &[&str]); 9] = [
+        let table: [(&str, usize, &[&str]); 11] = [
             ("Exit-entry application receipt", 16, &["Exit-entry", "application", "receipt"]),
             ("will be posted to the address given", 32, &["will be posted to the address", "given"]),
             ("受理回执请妥善保管领证时出示", 16, &["受理回执请妥善保", "管领证时出示"]),
@@ -404,6 +431,10 @@ mod tests {
             ("往来台湾通行证（一次有效）首次申请", 32, &["往来台湾通行证（一次有效）", "首次申请"]),
             // A bracket early in the line is no place to break: the line is filled.
             ("（新）往来台湾通行证首次申请", 16, &["（新）往来台湾通", "行证首次申请"]),
+            // Closing punctuation never starts a line: the character before it goes down too.
+            ("往来台湾通行证（一次有效）", 24, &["往来台湾通行证（一次有", "效）"]),
+            // The space after the punctuation the line broke at is not carried down.
+            (" ） 中", 4, &[" ）", "中"]),
         ];
         for (text, width, want) in table {
             let got = wrap(text, width);

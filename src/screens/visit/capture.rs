@@ -70,7 +70,8 @@ pub struct Work {
     pub(super) photo: Option<Pending<Result<Shot, Tr>>>,
     pub shot: Option<Shot>,
     /// Whether the draft says the photo in hand was brought printed (`None`: not yet kept for
-    /// this photo); and, for a photo kept before a restart being checked again, what it said.
+    /// this photo); and, for a photo kept before a restart, what it said, until the photo
+    /// step's form is on screen to take it (`shot::keep_photo_of`).
     pub(super) brought_kept: Option<bool>,
     pub(super) restore_brought: Option<bool>,
     /// The cropped photo as the screen shows it (none in headless runs).
@@ -181,6 +182,7 @@ impl Work {
             // A photo still being checked, or a print still being read, is the first person's
             // too: the check is dropped, the print voided when it comes.
             self.photo = None;
+            self.restore_brought = None;
             self.finger_void |= self.finger.is_some();
             (self.shot, self.shot_image, self.photo_note) = (None, None, None);
             (self.tries, self.finger_note) = (None, None);
@@ -329,6 +331,8 @@ pub fn act(
                     continue;
                 };
                 let Some(profile) = super::shot::profile_or_note(visit, &mut work) else { continue };
+                // Not the photo kept before a restart: what was said of that one does not hold.
+                work.restore_brought = None;
                 work.photo = Some(crate::tasks::spawn("photo", &waker, move || super::shot::take(&camera, &profile)));
                 work.shot = None;
                 super::shot::forget(&drafts, &visit.id);
@@ -343,6 +347,7 @@ pub fn act(
                     super::shot::forget_said(&mut form);
                     // A photo still being checked is dropped with it.
                     (work.photo, work.shot, work.shot_image) = (None, None, None);
+                    work.restore_brought = None;
                     cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(PhotoInput::Reused {
                         source: doorstep_core::policy::PhotoSource::IdCard,
                         taken_on,
@@ -501,10 +506,6 @@ pub fn finish(
                 Ok(mut shot) => {
                     super::shot::keep(&drafts, &visit.id, &shot);
                     super::shot::forget_said(&mut form);
-                    // A photo kept before a restart: printed and brought, as it was said then.
-                    if work.restore_brought.take() == Some(true) {
-                        form.on.insert(BROUGHT);
-                    }
                     work.brought_kept = None;
                     work.shot_image = images.zip(shot.rgba.take()).and_then(|(mut images, (w, h, rgba))| {
                         Some(images.add(super::live::screen_image_rgba(w, h, rgba)?))
@@ -515,15 +516,6 @@ pub fn finish(
                 Err(note) => work.photo_note = Some(note),
             }
             work.touch();
-        }
-    }
-    // Whose the photo in hand is, and whether it was brought printed, kept beside it in the
-    // draft as the officer says so (a restart shows it again as it was).
-    if visit.step() == Step::Photo && work.shot.is_some() {
-        let brought = form.is_on(BROUGHT);
-        if work.brought_kept != Some(brought) {
-            crate::visit_flow::keep_in_hand_of(&drafts, visit, brought);
-            work.brought_kept = Some(brought);
         }
     }
     if let Some(task) = &work.finger {

@@ -246,12 +246,13 @@ pub(super) fn keep_prints(
     attempts: &[Attempt],
     templates: &[(Finger, Vec<u8>)],
 ) {
-    let kept = crate::visit_flow::PrintsInHand { attempts: attempts.to_vec(), templates: templates.to_vec() };
+    let Some(applicant) = crate::visit_flow::applicant_tag(visit) else { return };
+    let kept =
+        crate::visit_flow::PrintsInHand { attempts: attempts.to_vec(), templates: templates.to_vec(), applicant };
     match serde_json::to_vec(&kept) {
         Ok(bytes) => drafts.save(&visit.id, part::PRINTS_IN_HAND, bytes),
         Err(e) => error!("the fingers done cannot be kept: {e}"),
     }
-    crate::visit_flow::keep_in_hand_of(drafts, visit, false);
 }
 
 #[cfg(test)]

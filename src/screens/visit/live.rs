@@ -271,6 +271,7 @@ fn run(
 
 /// Runs the live preview while the photo step has no photo, draws its frames and guidance, and
 /// takes the photo it took by itself.
+#[allow(clippy::too_many_arguments)]
 pub fn run_live(
     flow: Res<VisitFlow>,
     mut work: ResMut<Work>,

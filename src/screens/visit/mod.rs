@@ -150,7 +150,7 @@ fn grey_mended_refusal(
 
 /// The step shown last, to clear the form when a new step comes up.
 #[derive(Resource, Debug, Default)]
-struct Shown(Option<(String, Step)>);
+pub(super) struct Shown(pub(super) Option<(String, Step)>);
 
 pub fn plugin(app: &mut App) {
     app.add_message::<Act>();
@@ -182,6 +182,7 @@ pub fn plugin(app: &mut App) {
     );
     app.add_systems(Update, sign::draw_signature.run_if(in_state(Screen::Visit)));
     app.add_systems(Update, grey_mended_refusal.after(rebuild).run_if(in_state(Screen::Visit)));
+    app.add_systems(Update, shot::keep_photo_of.after(rebuild).run_if(in_state(Screen::Visit)));
     // Not only on the visit screen: a lock mid-photo must stop the camera too.
     app.add_systems(Update, live::run_live.after(capture::finish));
 }

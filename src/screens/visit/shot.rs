@@ -6,13 +6,14 @@
 
 use bevy::prelude::*;
 use doorstep_core::Visit;
+use doorstep_core::visit::Step;
 use doorstep_photo::assess::{Assessment, Assessor, Profile};
 
-use super::capture::{LOOK, OVERRIDE, Work};
+use super::capture::{BROUGHT, LOOK, OVERRIDE, Work};
 use super::live::CameraChoice;
 use crate::ui::form::Form;
 use crate::ui::i18n::Tr;
-use crate::visit_flow::{Drafts, part};
+use crate::visit_flow::{Drafts, VisitFlow, part};
 
 /// A photo taken and checked: the cropped JPEG and the checks' verdicts.
 #[derive(Clone)]
@@ -104,6 +105,35 @@ pub(super) fn check_kept(jpeg: Vec<u8>, profile: &Profile) -> Result<Shot, Tr> {
     let img = image::load_from_memory(&jpeg).map_err(|_| Tr::new("visit.photo.kept_unreadable"))?.to_rgb8();
     let checked = assessor()?.assess(&img, profile);
     Ok(Shot::new(jpeg, &checked))
+}
+
+/// Keeps beside the photo in hand, in the draft, whose it is and whether it was brought
+/// printed, as the officer says so (the JPEG itself is kept as it comes, [`keep`]). A photo
+/// kept before a restart is said to be brought as it was then, once the photo step's form is
+/// on screen (after `rebuild`, which gives each step its own form).
+pub(super) fn keep_photo_of(
+    flow: Res<VisitFlow>,
+    mut work: ResMut<Work>,
+    mut form: ResMut<Form>,
+    drafts: Res<Drafts>,
+    shown: Res<super::Shown>,
+) {
+    let Some(visit) = &flow.visit else { return };
+    let on_screen = shown.0.as_ref().is_some_and(|(id, step)| *id == visit.id && *step == Step::Photo);
+    if !on_screen || visit.step() != Step::Photo || work.shot.is_none() {
+        return;
+    }
+    if work.restore_brought.take() == Some(true) {
+        form.on.insert(BROUGHT);
+        work.touch();
+    }
+    let brought = form.is_on(BROUGHT);
+    if work.brought_kept != Some(brought)
+        && let Some(shot) = &work.shot
+    {
+        crate::visit_flow::keep_photo_of(&drafts, visit, &shot.jpeg, brought);
+        work.brought_kept = Some(brought);
+    }
 }
 
 /// Keeps the photo just taken in the visit's draft (its photo step not yet finished).
