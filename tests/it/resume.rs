@@ -60,6 +60,39 @@ fn resume_and_use_the_photo() -> Vec<ScenarioStep> {
     steps
 }
 
+/// The demo visit to its photo step, where the applicant's printed photo is taken (the box
+/// ticked), and not yet used.
+fn a_printed_photo_taken() -> Vec<ScenarioStep> {
+    let mut steps = demo_until("证件照片");
+    steps.extend([
+        tap("申请人自带纸质照片：翻拍带来的照片（按自带照片登记）"),
+        tap("拍照"),
+        wait_long("采用此照片"),
+        pause(1),
+    ]);
+    steps
+}
+
+/// Unlock, continue the visit kept at its applicant step, read another applicant's card, and
+/// go on to the photo step with a passport chosen.
+fn another_applicant_to_the_photo() -> Vec<ScenarioStep> {
+    let mut steps = unlock();
+    steps.extend([
+        wait("继续这次受理吗"),
+        tap("继续"),
+        wait("申请人是谁？"),
+        device(&format!("card 测试 {}", id_aged(40, "011"))),
+        tap("读取身份证"),
+        wait("已读取身份证"),
+        tap("下一步"),
+        wait("申请办理哪些业务？"),
+        tap("普通护照 首次申请"),
+        tap("下一步"),
+        wait("证件照片"),
+    ]);
+    steps
+}
+
 /// A visit cut off at its photo step, after the photo was taken and before it was used, shows
 /// the same photo again after unlock, checked anew, with no other taken (headless, the photo
 /// comes only with the button, which is not tapped): used, it is the one the visit records.
@@ -85,14 +118,7 @@ fn a_visit_cut_off_at_its_photo_shows_the_photo_taken_again() {
 fn a_printed_photo_kept_over_a_restart_is_still_recorded_as_brought() {
     let tmp = tempfile_dir("resume-brought");
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut first = demo_until("证件照片");
-    first.extend([
-        tap("申请人自带纸质照片：翻拍带来的照片（按自带照片登记）"),
-        tap("拍照"),
-        wait_long("采用此照片"),
-        pause(1),
-    ]);
-    run_and_stop(&vault, &tmp, first);
+    run_and_stop(&vault, &tmp, a_printed_photo_taken());
     run_and_stop(&vault, &tmp, resume_and_use_the_photo());
     let visit = draft_visit(&vault);
     assert!(matches!(visit.state.photo(), Some(PhotoInput::Supplied(_))), "{:?}", visit.state.photo());
@@ -112,21 +138,8 @@ fn a_photo_kept_is_never_shown_for_another_applicant() {
     run_and_stop(&vault, &tmp, first);
     let first_photo = photo_in_hand(&vault);
 
-    let mut second = unlock();
-    second.extend([
-        wait("继续这次受理吗"),
-        tap("继续"),
-        wait("申请人是谁？"),
-        device(&format!("card 测试 {}", id_aged(40, "011"))),
-        tap("读取身份证"),
-        wait("已读取身份证"),
-        tap("下一步"),
-        wait("申请办理哪些业务？"),
-        tap("普通护照 首次申请"),
-        tap("下一步"),
-        wait("证件照片"),
-        pause(1),
-    ]);
+    let mut second = another_applicant_to_the_photo();
+    second.push(pause(1));
     run_and_stop(&vault, &tmp, second);
 
     // Taken up again at the photo step: after time enough for a photo kept to be checked
@@ -174,25 +187,8 @@ fn fingers_kept_are_never_counted_for_another_applicant() {
     let mut first = demo_until("指纹采集");
     first.extend([tap("采集"), wait("下一枚：左手拇指"), pause(1), tap("申请人"), wait("申请人是谁？"), pause(1)]);
     run_and_stop(&vault, &tmp, first);
-    let mut second = unlock();
-    second.extend([
-        wait("继续这次受理吗"),
-        tap("继续"),
-        wait("申请人是谁？"),
-        device(&format!("card 测试 {}", id_aged(40, "011"))),
-        tap("读取身份证"),
-        wait("已读取身份证"),
-        tap("下一步"),
-        wait("申请办理哪些业务？"),
-        tap("普通护照 首次申请"),
-        tap("下一步"),
-        wait("证件照片"),
-        tap("拍照"),
-        wait_long("采用此照片"),
-        tap("采用此照片"),
-        wait("指纹采集"),
-        pause(1),
-    ]);
+    let mut second = another_applicant_to_the_photo();
+    second.extend([tap("拍照"), wait_long("采用此照片"), tap("采用此照片"), wait("指纹采集"), pause(1)]);
     run_and_stop(&vault, &tmp, second);
     let mut third = unlock();
     third.extend([wait("继续这次受理吗"), tap("继续"), wait("指纹采集"), wait("下一枚：右手拇指"), pause(2)]);
@@ -211,14 +207,7 @@ fn fingers_kept_are_never_counted_for_another_applicant() {
 fn a_printed_photo_stays_brought_when_the_officer_goes_back_while_it_is_checked() {
     let tmp = tempfile_dir("resume-brought-back");
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
-    let mut first = demo_until("证件照片");
-    first.extend([
-        tap("申请人自带纸质照片：翻拍带来的照片（按自带照片登记）"),
-        tap("拍照"),
-        wait_long("采用此照片"),
-        pause(1),
-    ]);
-    run_and_stop(&vault, &tmp, first);
+    run_and_stop(&vault, &tmp, a_printed_photo_taken());
     let mut second = unlock();
     second.extend([
         wait("继续这次受理吗"),
