@@ -72,15 +72,18 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             // before it down with it, never starting a line alone.
             let before = |i: usize| line[..i].chars().map(columns).sum::<usize>();
             let at = line.char_indices().filter(|&(_, c)| closes_phrase(c)).map(|(i, c)| i + c.len_utf8()).next_back();
+            // The Chinese character before the closing marks at the line's end, if any.
+            let before_marks =
+                line.char_indices().rev().find(|&(_, c)| !closes_phrase(c)).filter(|&(i, c)| i > 0 && columns(c) == 2);
             let at = match at {
-                _ if closes_phrase(first) => line.char_indices().next_back().map(|(i, _)| i).filter(|&i| i > 0),
+                _ if closes_phrase(first) => before_marks.map(|(i, _)| i),
                 Some(i) if columns(first) == 2 && 2 * before(i) >= used => Some(i),
                 _ => None,
             };
             let tail = at.map(|i| line.split_off(i)).unwrap_or_default();
-            // A space the break fell after is dropped with it.
-            let tail = tail.trim_start().to_string();
-            *line = line.trim_end().to_string();
+            // A space the break fell after is dropped with it (an ideographic space is text).
+            let tail = tail.trim_start_matches(' ').to_string();
+            *line = line.trim_end_matches(' ').to_string();
             used = tail.chars().map(columns).sum();
             lines.push(tail);
         }
@@ -419,7 +422,7 @@ mod tests {
     /// a word longer than a line where the line ends; nothing is lost but the spaces at breaks.
     #[test]
     fn lines_break_between_words() {
-        let table: [(&str, usize, &[&str]); 11] = [
+        let table: [(&str, usize, &[&str]); 13] = [
             ("Exit-entry application receipt", 16, &["Exit-entry", "application", "receipt"]),
             ("will be posted to the address given", 32, &["will be posted to the address", "given"]),
             ("受理回执请妥善保管领证时出示", 16, &["受理回执请妥善保", "管领证时出示"]),
@@ -435,6 +438,10 @@ mod tests {
             ("往来台湾通行证（一次有效）", 24, &["往来台湾通行证（一次有", "效）"]),
             // The space after the punctuation the line broke at is not carried down.
             (" ） 中", 4, &[" ）", "中"]),
+            // Two closing marks take the character before them down together.
+            ("中中中中））", 10, &["中中中", "中））"]),
+            // A Latin word is not broken to carry a bracket: the bracket goes down alone.
+            ("abc）", 4, &["abc", "）"]),
         ];
         for (text, width, want) in table {
             let got = wrap(text, width);

@@ -213,7 +213,7 @@ pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, dra
         return;
     }
     let id = visit.id.clone();
-    let (had_photo, had_prints) = (work.shot.is_some(), work.attempts.clone());
+    let had_prints = work.attempts.clone();
     let forgetting = !other_visit && work.captured_for.is_some();
     work.follow(&id);
     work.follow_applicant(who);
@@ -228,10 +228,8 @@ pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, dra
         }
     } else if forgetting {
         // Another applicant's: forgotten in the draft too.
-        if had_photo {
-            drafts.save(&id, part::PHOTO, Vec::new());
-        }
         // Kept in the draft even when not on the screen (taken before a restart).
+        drafts.save(&id, part::PHOTO, Vec::new());
         super::shot::forget(&drafts, &id);
         super::fingers::forget_prints(&drafts, &id, &had_prints);
     }
@@ -331,8 +329,6 @@ pub fn act(
                     continue;
                 };
                 let Some(profile) = super::shot::profile_or_note(visit, &mut work) else { continue };
-                // Not the photo kept before a restart: what was said of that one does not hold.
-                work.restore_brought = None;
                 work.photo = Some(crate::tasks::spawn("photo", &waker, move || super::shot::take(&camera, &profile)));
                 work.shot = None;
                 super::shot::forget(&drafts, &visit.id);

@@ -194,9 +194,10 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
         error!("sealing refused: the {what} kept is not the one the visit recorded");
         Tr::new("visit.seal.part_missing")
     };
-    // A reused photo is the bureau's own (named by its digest): none of the unit's goes with it.
-    let reused = matches!(visit.state.photo(), Some(doorstep_core::visit::PhotoInput::Reused { .. }));
-    let photo_jpeg = if reused { Vec::new() } else { load(part::PHOTO).map_err(|e| failed(&e))? };
+    // The unit's photo goes only where the visit recorded one taken or brought, and only the one
+    // it recorded. A reused photo is the bureau's own (named by its digest), and an endorsement
+    // alone needs none: a photo left in the draft (taken before the officer went back and chose
+    // otherwise, or of another applicant read since) is never sealed.
     let photo_digest = match visit.state.photo() {
         Some(
             doorstep_core::visit::PhotoInput::Captured(doorstep_core::visit::TakenPhoto { digest, .. })
@@ -204,9 +205,16 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
         ) => Some(digest.as_str()),
         _ => None,
     };
-    if photo_digest.is_some_and(|d| super::capture::digest(&photo_jpeg) != d) {
-        return Err(missing("photo"));
-    }
+    let photo_jpeg = match photo_digest {
+        Some(d) => {
+            let jpeg = load(part::PHOTO).map_err(|e| failed(&e))?;
+            if super::capture::digest(&jpeg) != d {
+                return Err(missing("photo"));
+            }
+            jpeg
+        }
+        None => Vec::new(),
+    };
     // The applicant's signature only where the consent says they signed (a signature saved on an
     // earlier, refused attempt is not theirs to seal).
     let signature_png = match visit.state.consent().map(|c| &c.applicant) {

@@ -109,8 +109,10 @@ pub(super) fn check_kept(jpeg: Vec<u8>, profile: &Profile) -> Result<Shot, Tr> {
 
 /// Keeps beside the photo in hand, in the draft, whose it is and whether it was brought
 /// printed, as the officer says so (the JPEG itself is kept as it comes, [`keep`]). A photo
-/// kept before a restart is said to be brought as it was then, once the photo step's form is
-/// on screen (after `rebuild`, which gives each step its own form).
+/// kept before a restart is said to be brought as it was then as soon as the photo step's
+/// form is drawn (`rebuild`, before this, gives each step its own form and records it in
+/// `Shown`), while the photo is still being checked: the officer sees the tick, may take it
+/// off, and a photo taken again of the same printed one keeps it.
 pub(super) fn keep_photo_of(
     flow: Res<VisitFlow>,
     mut work: ResMut<Work>,
@@ -120,7 +122,7 @@ pub(super) fn keep_photo_of(
 ) {
     let Some(visit) = &flow.visit else { return };
     let on_screen = shown.0.as_ref().is_some_and(|(id, step)| *id == visit.id && *step == Step::Photo);
-    if !on_screen || visit.step() != Step::Photo || work.shot.is_none() {
+    if !on_screen || visit.step() != Step::Photo {
         return;
     }
     if work.restore_brought.take() == Some(true) {
