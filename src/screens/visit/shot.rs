@@ -21,8 +21,8 @@ pub struct Shot {
     pub jpeg: Vec<u8>,
     /// The checks that failed, by name, and what to do (locale keys).
     pub failed: Vec<(&'static str, &'static str)>,
-    /// The checks that ask the officer to look instead of judging, by name and what to look
-    /// at (a locale key): a covering not told from hair. The officer confirms having looked
+    /// The checks that refuse on what the officer may clear by looking, by name and what to
+    /// look at (a locale key): a covering not told from hair. The officer says what was seen
     /// before the photo is used.
     pub looks: Vec<(&'static str, &'static str)>,
     /// The checks the standard does not ask of this applicant (an infant's eyes), by name.
