@@ -128,21 +128,24 @@ pub struct PhotoInHandOf {
     pub brought: bool,
 }
 
+/// SHA-256 of `bytes`, hex: how the visit names a captured part (photo, print, signature).
+pub fn digest(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// The visit's applicant, as a SHA-256 of the identity it records (hex), to tell whose the
 /// captures in hand are. (Not a secret: the draft holds the identity itself beside it.)
 /// `None` before the applicant is identified.
 pub fn applicant_tag(visit: &Visit) -> Option<String> {
-    use sha2::{Digest, Sha256};
     let who = visit.state.identified()?;
-    let bytes = serde_json::to_vec(&who.applicant.identity).ok()?;
-    Some(hex::encode(Sha256::digest(bytes)))
+    Some(digest(&serde_json::to_vec(&who.applicant.identity).ok()?))
 }
 
 /// Keeps in the draft whose the photo in hand (`jpeg`) is, and whether it was brought printed.
 pub fn keep_photo_of(drafts: &Drafts, visit: &Visit, jpeg: &[u8], brought: bool) {
-    use sha2::{Digest, Sha256};
     let Some(applicant) = applicant_tag(visit) else { return };
-    let of = PhotoInHandOf { applicant, digest: hex::encode(Sha256::digest(jpeg)), brought };
+    let of = PhotoInHandOf { applicant, digest: digest(jpeg), brought };
     match serde_json::to_vec(&of) {
         Ok(bytes) => drafts.save(&visit.id, part::PHOTO_IN_HAND_OF, bytes),
         Err(e) => error!("whose the photo in hand is cannot be kept: {e}"),
@@ -343,10 +346,10 @@ fn load_drafts(vault: &SharedVault) -> Loaded {
                     ..InHand::default()
                 },
                 Step::Photo => {
-                    use sha2::{Digest, Sha256};
+                    // A photo blanked (another taken, the card's reused) never has the digest.
                     let photo = load(part::PHOTO_IN_HAND)?.to_vec();
                     let of: PhotoInHandOf = serde_json::from_slice(&load(part::PHOTO_IN_HAND_OF)?).ok()?;
-                    if of.applicant != applicant || of.digest != hex::encode(Sha256::digest(&photo)) {
+                    if of.applicant != applicant || of.digest != digest(&photo) {
                         return None;
                     }
                     InHand { photo: Some(photo), brought: of.brought, ..InHand::default() }
@@ -355,7 +358,6 @@ fn load_drafts(vault: &SharedVault) -> Loaded {
             };
             Some((id.clone(), kept))
         })
-        .filter(|(_, kept)| kept.photo.as_ref().is_none_or(|jpeg| !jpeg.is_empty()))
         .collect();
     (visits, in_hand)
 }

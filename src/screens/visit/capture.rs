@@ -10,7 +10,6 @@ use doorstep_core::requirements::FingerprintRequirement;
 use doorstep_core::visit::{FingerprintsInput, PhotoInput, Step, TakenPhoto, VisitEvent};
 use doorstep_devices::io::{CardReader, FingerprintScanner};
 use doorstep_link::Channel;
-use sha2::{Digest, Sha256};
 
 use super::forms::key;
 use super::photo::{look_answer, reason_asked};
@@ -277,9 +276,7 @@ pub(super) fn card_photo(
     )
 }
 
-pub fn digest(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+pub use crate::visit_flow::digest;
 
 #[allow(clippy::too_many_arguments)]
 pub fn act(
@@ -449,7 +446,7 @@ pub fn finish(
     mut work: ResMut<Work>,
     mut form: ResMut<Form>,
     drafts: Res<Drafts>,
-    images: Option<ResMut<Assets<Image>>>,
+    mut images: Option<ResMut<Assets<Image>>>,
 ) {
     let Some(visit) = &flow.visit else { return };
     let min_quality = policy.0.rules.fingerprints.min_quality;
@@ -499,16 +496,7 @@ pub fn finish(
         if let Some(r) = result {
             work.photo = None;
             match r {
-                Ok(mut shot) => {
-                    super::shot::keep(&drafts, &visit.id, &shot);
-                    super::shot::forget_said(&mut form);
-                    work.brought_kept = None;
-                    work.shot_image = images.zip(shot.rgba.take()).and_then(|(mut images, (w, h, rgba))| {
-                        Some(images.add(super::live::screen_image_rgba(w, h, rgba)?))
-                    });
-                    work.shot = Some(shot);
-                    work.photo_note = None;
-                }
+                Ok(shot) => super::shot::take_in(&mut work, &mut form, &drafts, &visit.id, shot, images.as_deref_mut()),
                 Err(note) => work.photo_note = Some(note),
             }
             work.touch();

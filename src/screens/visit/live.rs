@@ -321,16 +321,10 @@ pub fn run_live(
         }
     }
     match taken {
-        Some(Ok(mut shot)) => {
+        Some(Ok(shot)) => {
             if let Some(visit) = &flow.visit {
-                super::shot::keep(&drafts, &visit.id, &shot);
+                super::shot::take_in(&mut work, &mut form, &drafts, &visit.id, shot, Some(&mut images));
             }
-            // A new photo: what the officer said of the one before is not said of it.
-            super::shot::forget_said(&mut form);
-            work.brought_kept = None;
-            work.shot_image =
-                shot.rgba.take().and_then(|(w, h, rgba)| screen_image_rgba(w, h, rgba)).map(|i| images.add(i));
-            work.shot = Some(shot);
             work.live = None;
             work.touch();
         }

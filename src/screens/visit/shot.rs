@@ -108,7 +108,7 @@ pub(super) fn check_kept(jpeg: Vec<u8>, profile: &Profile) -> Result<Shot, Tr> {
 }
 
 /// Keeps beside the photo in hand, in the draft, whose it is and whether it was brought
-/// printed, as the officer says so (the JPEG itself is kept as it comes, [`keep`]). A photo
+/// printed, as the officer says so (the JPEG itself is kept as it comes, [`take_in`]). A photo
 /// kept before a restart is said to be brought as it was then as soon as the photo step's
 /// form is drawn (`rebuild`, before this, gives each step its own form and records it in
 /// `Shown`), while the photo is still being checked: the officer sees the tick, may take it
@@ -138,9 +138,25 @@ pub(super) fn keep_photo_of(
     }
 }
 
-/// Keeps the photo just taken in the visit's draft (its photo step not yet finished).
-pub(super) fn keep(drafts: &Drafts, visit: &str, shot: &Shot) {
+/// A photo come (taken, or checked again after a restart): kept in the visit's draft at once
+/// (its photo step not yet finished), shown, and asked about afresh: what the officer said of
+/// the one before is not said of it, and whose it is is kept beside it ([`keep_photo_of`]).
+pub(super) fn take_in(
+    work: &mut Work,
+    form: &mut Form,
+    drafts: &Drafts,
+    visit: &str,
+    mut shot: Shot,
+    images: Option<&mut Assets<Image>>,
+) {
     drafts.save(visit, part::PHOTO_IN_HAND, shot.jpeg.clone());
+    forget_said(form);
+    work.brought_kept = None;
+    work.shot_image = images
+        .zip(shot.rgba.take())
+        .and_then(|(images, (w, h, rgba))| Some(images.add(super::live::screen_image_rgba(w, h, rgba)?)));
+    work.shot = Some(shot);
+    work.photo_note = None;
 }
 
 /// Forgets the photo in hand in the draft: another is being taken, the card's is reused, or
