@@ -12,6 +12,8 @@
 //! [[step]]
 //! see = "照片符合标准"           # a text containing this is shown now, or the scenario fails
 //! [[step]]
+//! in_view = "已看过"             # as `see`, and wholly in the window: not below the fold
+//! [[step]]
 //! device = "no-finger 1"        # a command to the simulated peripherals
 //! [[step]]
 //! sign = true                   # draw a signature on the signature pad
@@ -50,6 +52,7 @@ struct Written {
     type_text: Option<String>,
     wait: Option<String>,
     see: Option<String>,
+    in_view: Option<String>,
     device: Option<String>,
     sign: Option<bool>,
     screenshot: Option<String>,
@@ -71,6 +74,10 @@ pub enum Action {
     Type(String),
     Wait(String),
     See(String),
+    /// As `See`, and the text, with the button it is on, lies wholly inside the window and
+    /// inside any scrolling box it is in, as it is scrolled now: read and tapped without
+    /// scrolling.
+    InView(String),
     Device(String),
     Sign,
     Screenshot(String),
@@ -95,7 +102,7 @@ pub enum ScenarioError {
     #[error("{0}: {1}")]
     Toml(PathBuf, toml::de::Error),
     #[error(
-        "step {0} has {1} actions: give exactly one of tap, type, wait, see, device, sign, screenshot, scroll, pause"
+        "step {0} has {1} actions: give exactly one of tap, type, wait, see, in_view, device, sign, screenshot, scroll, pause"
     )]
     Actions(usize, usize),
     #[error("step {0}: a timeout or a pause is between 0 and 600 seconds")]
@@ -117,6 +124,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<ScenarioStep>, ScenarioError
             actions.extend(w.type_text.map(Action::Type));
             actions.extend(w.wait.map(Action::Wait));
             actions.extend(w.see.map(Action::See));
+            actions.extend(w.in_view.map(Action::InView));
             actions.extend(w.device.map(Action::Device));
             actions.extend(w.sign.filter(|s| *s).map(|_| Action::Sign));
             actions.extend(w.screenshot.map(Action::Screenshot));
@@ -311,6 +319,46 @@ fn run(
                 Some(Err(format!("{label:?} is not shown")))
             } else {
                 None
+            }
+        }
+        Action::InView(label) => {
+            // Layout is in physical pixels: each node's box is its centre ± half its size.
+            let rect = |e: Entity| {
+                laid_out.get(e).ok().map(|(n, t, _, _)| {
+                    let half = n.size / 2.0;
+                    (t.translation - half, t.translation + half)
+                })
+            };
+            let window = windows
+                .iter()
+                .find(|w| w.2)
+                .map(|(_, w, _)| Vec2::new(w.physical_width() as f32, w.physical_height() as f32));
+            let within = |(a, b): (Vec2, Vec2), (c, d): (Vec2, Vec2)| {
+                a.x >= c.x - 0.5 && a.y >= c.y - 0.5 && b.x <= d.x + 0.5 && b.y <= d.y + 0.5
+            };
+            let found = labelled(label, true, &texts, &strings, &shown);
+            // The text, and the button it is on (a touch target half under the foot is not in
+            // view either).
+            let in_view = found.iter().any(|&e| {
+                let button = parents.iter_ancestors(e).find(|a| interactions.contains(*a));
+                std::iter::once(e).chain(button).all(|part| {
+                    let Some(r) = rect(part) else { return false };
+                    window.is_none_or(|w| within(r, (Vec2::ZERO, w)))
+                        && parents
+                            .iter_ancestors(part)
+                            .filter(|a| scrolled.contains(*a))
+                            .all(|b| rect(b).is_some_and(|rb| within(r, rb)))
+                })
+            });
+            match (in_view, found.is_empty()) {
+                (true, _) => Some(Ok(())),
+                (false, false) if now.saturating_sub(started) > Duration::from_secs(1) => {
+                    Some(Err(format!("{label:?} is shown, out of view (below the fold or beside the window)")))
+                }
+                (false, true) if now.saturating_sub(started) > Duration::from_secs(1) => {
+                    Some(Err(format!("{label:?} is not shown")))
+                }
+                _ => None,
             }
         }
         Action::Pause(d) => (now.saturating_sub(started) >= *d).then_some(Ok(())),

@@ -18,6 +18,9 @@ pub const ON_PRIMARY: Color = Color::WHITE;
 /// A chosen option.
 pub const CHOSEN: Color = Color::srgb(0.88, 0.93, 1.0);
 pub const OK: Color = Color::srgb(0.10, 0.50, 0.20);
+/// Held for the officer to look and answer (a photo a check refused and the officer may
+/// clear by looking): not a pass, not a refusal to retake.
+pub const WARN: Color = Color::srgb(0.62, 0.33, 0.0);
 pub const DEMO_BADGE: Color = Color::srgb(0.95, 0.60, 0.10);
 /// A finger still to take, on the hands' diagram (filled, outlined in [`KEY_BORDER`]).
 pub const PENDING: Color = Color::srgb(0.70, 0.74, 0.81);
@@ -34,7 +37,7 @@ pub const MIN_TOUCH: f32 = 72.0;
 /// colour of the palette above and what it becomes. Black text on white; the chosen option
 /// yellow; every text at 7:1 or more against what it stands on (WCAG 2, level AAA). White
 /// stays white.
-const HIGH_CONTRAST: [(Color, Color); 13] = [
+const HIGH_CONTRAST: [(Color, Color); 14] = [
     (BACKGROUND, Color::WHITE),
     (HEADER, Color::BLACK),
     (TEXT, Color::BLACK),
@@ -47,6 +50,7 @@ const HIGH_CONTRAST: [(Color, Color); 13] = [
     (PRIMARY_PRESSED, Color::srgb(0.2, 0.2, 0.2)),
     (CHOSEN, Color::srgb(1.0, 0.92, 0.3)),
     (OK, Color::srgb(0.0, 0.35, 0.1)),
+    (WARN, Color::srgb(0.45, 0.2, 0.0)),
     (DEMO_BADGE, Color::srgb(1.0, 0.75, 0.0)),
     // Empty and outlined, where the fingers done and the one asked for are filled: told apart
     // by more than their hue.
@@ -80,6 +84,7 @@ mod tests {
             (MUTED, BACKGROUND),
             (ERROR, BACKGROUND),
             (OK, BACKGROUND),
+            (WARN, BACKGROUND),
             (PRIMARY, BACKGROUND),
             (TEXT, KEY),
             (TEXT, CHOSEN),

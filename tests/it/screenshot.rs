@@ -79,7 +79,13 @@ fn shoot(display: &str, png: &Path, extra: &[&str]) -> serde_json::Value {
 
 /// Runs a scenario on a demo unit over `work/vault`, its screenshots into `shots`.
 fn run_scenario(display: &str, window: &[&str], work: &Path, scenario: &Path, shots: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_doorstep"))
+    scenario_command(display, window, work, scenario, shots).output().expect("run doorstep")
+}
+
+/// The command [`run_scenario`] runs, to add to.
+fn scenario_command(display: &str, window: &[&str], work: &Path, scenario: &Path, shots: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_doorstep"));
+    command
         .args(window)
         .arg("--demo")
         .args(["--vault", work.join("vault").to_str().unwrap()])
@@ -88,9 +94,8 @@ fn run_scenario(display: &str, window: &[&str], work: &Path, scenario: &Path, sh
         .env("DISPLAY", display)
         .env("WGPU_BACKEND", "vulkan")
         .env_remove("WAYLAND_DISPLAY")
-        .env_remove("DOORSTEP_BRIDGE")
-        .output()
-        .expect("run doorstep")
+        .env_remove("DOORSTEP_BRIDGE");
+    command
 }
 
 /// A rectangle from the sidecar: left, top, width, height in physical pixels.
@@ -412,6 +417,67 @@ fn a_small_screen_shows_every_part_of_the_screens() {
         assert_eq!(report["clipped"], serde_json::json!([]), "{name}: clipped text");
         let png = image::open(dir.join(format!("{name}.png"))).unwrap();
         assert_eq!((png.width(), png.height()), (800, 480));
+    }
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// On the smallest screen in large text, what the officer must answer stays in view without
+/// scrolling: the services step's top (where Next, refused, scrolls to) names what is left of an
+/// endorsement half chosen, and a photo held for a look at the head shows both answers.
+#[test]
+fn a_small_screen_in_large_text_keeps_what_the_officer_must_answer_in_view() {
+    let (display, _xvfb) = display(true);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots").join("small-answers");
+    let _ = std::fs::remove_dir_all(&dir);
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("small-answers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let camera = work.join("camera");
+    std::fs::create_dir_all(&camera).unwrap();
+    // A real portrait in a dark uniform cap, from the labelled set: held for the officer's look.
+    let cap = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/photos/set/grace_hopper-white.jpg");
+    std::fs::copy(cap, camera.join("cap.jpg")).unwrap();
+    let mut scenario = String::new();
+    for key in ["1", "2", "3", "4", "5", "6", "解锁"] {
+        scenario.push_str(&format!("[[step]]\ntap = \"{key}\"\n"));
+    }
+    for (action, label) in [
+        ("wait", "开始上门受理"),
+        ("tap", "大字"),
+        ("tap", "高龄申请人"),
+        ("tap", "读取身份证"),
+        ("wait", "已读取身份证"),
+        ("tap", "下一步"),
+        ("tap", "普通护照 首次申请"),
+        ("tap", "往来港澳通行证 首次申请"),
+        ("tap", "T 探亲"),
+        ("tap", "下一步"),
+        ("in_view", "港澳签注：请选择 T 探亲签注的有效期和次数"),
+        ("screenshot", "services-half"),
+        ("tap", "T 探亲"),
+        ("tap", "往来港澳通行证 首次申请"),
+        ("tap", "下一步"),
+        ("tap", "拍照"),
+        ("wait", "请看头部"),
+        ("in_view", "已看过：没有戴帽子或头饰（头发无妨）"),
+        ("in_view", "已看过：戴有可以保留的头饰（宗教、医疗原因）"),
+        ("screenshot", "photo-look"),
+    ] {
+        scenario.push_str(&format!("[[step]]\n{action} = \"{label}\"\ntimeout = 60\n"));
+    }
+    std::fs::write(work.join("answers.toml"), scenario).unwrap();
+    for lang in ["zh", "en"] {
+        let (shots, unit) = (dir.join(lang), work.join(lang));
+        let window = ["--window", "800x480", "--lang", lang];
+        let out = scenario_command(&display, &window, &unit, &work.join("answers.toml"), &shots)
+            .env("DOORSTEP_REPLAY", &camera)
+            .output()
+            .expect("run doorstep");
+        assert!(out.status.success(), "{lang}: {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+        for name in ["services-half", "photo-look"] {
+            let report: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(shots.join(format!("{name}.json"))).unwrap()).unwrap();
+            assert_eq!(report["clipped"], serde_json::json!([]), "{lang} {name}: clipped text");
+        }
     }
     let _ = std::fs::remove_dir_all(&work);
 }

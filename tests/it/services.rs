@@ -71,8 +71,10 @@ fn every_document_reason_and_endorsement_the_policy_lists_can_be_chosen() {
             typed("24"),
             // Not taken before the approval is seen: said on the screen, nothing sent.
             tap("下一步"),
-            wait("签注尚未选完：请按下方红字补全"),
-            wait("D 类签注 2年多次须满足"),
+            // Said at the top, where Next scrolls to, with the region: the endorsement itself may
+            // be below the fold.
+            wait("签注尚未选完，请补全："),
+            wait("港澳签注：D 类签注 2年多次须满足"),
             tap("持有批准文件（已查验原件）"),
             // Priced once complete.
             wait("港澳签注 D 2年多次有效：120.00 元"),
@@ -99,8 +101,8 @@ fn an_endorsement_half_chosen_or_proven_for_the_other_region_is_not_taken() {
             tap("往来港澳通行证 首次申请"),
             tap("Q 其他"),
             tap("下一步"),
-            wait("签注尚未选完：请按下方红字补全"),
-            wait("请选择 Q 其他签注的有效期和次数"),
+            wait("签注尚未选完，请补全："),
+            wait("港澳签注：请选择 Q 其他签注的有效期和次数"),
             // A passport refused beside it leaves the endorsement's options as they were.
             tap("普通护照 首次申请"),
             tap("损毁换发"),

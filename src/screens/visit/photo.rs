@@ -23,14 +23,12 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
         return;
     }
-    if child_absent(v.visit) {
-        line(ui, Tr::new("visit.photo.supplied"));
-    } else {
-        ui.spawn(crate::ui::form::choice_button(
-            Act::Toggle(BROUGHT),
-            Tr::new("visit.photo.brought"),
-            v.form.is_on(BROUGHT),
-        ));
+    // Whether the photo is a printed one brought along: asked before it is taken, and below
+    // what the checks found once one is in hand (so that, in large text on a small screen, the
+    // officer's answers to the checks stay in view).
+    let in_hand = v.work.shot.is_some();
+    if !in_hand {
+        brought(v, ui);
     }
     if v.work.photo.is_some() {
         line(ui, Tr::new("visit.photo.checking"));
@@ -73,6 +71,9 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
             }
         });
     }
+    if in_hand {
+        brought(v, ui);
+    }
     match card_photo(v.visit, v.work, v.policy) {
         // Offered beside a photo taken too: the applicant may rather keep the card's.
         Some(Ok((issued, _))) => {
@@ -97,6 +98,20 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         buttons.push((Act::Next, Tr::new("visit.photo.use"), true));
     }
     actions(v, buttons);
+}
+
+/// A printed photo brought along (the camera takes it, recorded as supplied), or the child's
+/// photo supplied where the child is absent.
+fn brought(v: &View, ui: &mut ChildSpawnerCommands) {
+    if child_absent(v.visit) {
+        line(ui, Tr::new("visit.photo.supplied"));
+    } else {
+        ui.spawn(crate::ui::form::choice_button(
+            Act::Toggle(BROUGHT),
+            Tr::new("visit.photo.brought"),
+            v.form.is_on(BROUGHT),
+        ));
+    }
 }
 
 /// A row: a picture, and beside it a column that takes the rest of the width.
@@ -132,7 +147,7 @@ fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: Option<LookA
         col.spawn(crate::ui::widgets::label(
             Tr::new("visit.photo.passed_but_look").with("n", made - shot.looks.len()),
             theme::HEADING_SIZE,
-            theme::PRIMARY,
+            theme::WARN,
         ));
     } else {
         for (_, advice) in &shot.failed {
@@ -150,7 +165,7 @@ fn shot_result(col: &mut ChildSpawnerCommands, shot: &Shot, looked: Option<LookA
     // cap, or hair?), and the officer's word that it was looked at, which the visit keeps for
     // the supervisor.
     for (_, note) in &shot.looks {
-        col.spawn(crate::ui::widgets::label(Tr::new(note), theme::BODY_SIZE, theme::PRIMARY));
+        col.spawn(crate::ui::widgets::label(Tr::new(note), theme::BODY_SIZE, theme::TEXT));
     }
     if !shot.looks.is_empty() {
         for (answer, value, words) in [

@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use doorstep_core::policy::{Condition, EndorsementError, EndorsementFacts, EndorsementType};
 use doorstep_core::requirements::ServicesError;
 use doorstep_core::service::{EndorsementRegion, IssueReason};
+use doorstep_core::text::Arg;
 use doorstep_core::visit::{ServicesInput, VisitError, VisitEvent};
 use doorstep_core::{Localize, Service};
 
@@ -109,7 +110,7 @@ fn document(d: &Doc, form: &Form, reason: &str) -> Option<Service> {
 enum Held {
     None,
     /// A type chosen, and not yet what core can take: why, in the officer's words.
-    Incomplete(Tr),
+    Incomplete(doorstep_core::Message),
     Chosen(Service),
 }
 
@@ -125,7 +126,9 @@ fn endorsement(r: &Region, form: &Form, policy: &doorstep_core::Policy, age_year
     };
     let Some(option) = at.and_then(|at| t.options.get(at)) else {
         return Held::Incomplete(
-            Tr::new("visit.services.choose_option").with("code", code).with_texts("name", &t.name_zh, &t.name_en),
+            doorstep_core::Message::new("visit.services.choose_option")
+                .with("code", code.to_string())
+                .with("name", Arg::Bilingual(t.name_zh.clone(), t.name_en.clone())),
         );
     };
     let months = match option.months {
@@ -135,7 +138,9 @@ fn endorsement(r: &Region, form: &Form, policy: &doorstep_core::Policy, age_year
             match form.get(r.months).trim().parse::<u32>() {
                 Ok(m) if (min..=max).contains(&m) => m,
                 _ => {
-                    return Held::Incomplete(Tr::new("visit.services.months_needed").with("min", min).with("max", max));
+                    return Held::Incomplete(
+                        doorstep_core::Message::new("visit.services.months_needed").with("min", min).with("max", max),
+                    );
                 }
             }
         }
@@ -149,7 +154,7 @@ fn endorsement(r: &Region, form: &Form, policy: &doorstep_core::Policy, age_year
         let today = crate::settings::now().date();
         let seen = EndorsementFacts { age_years, ..facts(form, r) };
         if let Err(why @ EndorsementError::ConditionNotMet { .. }) = policy.endorsements.check(e, &seen, today) {
-            return Held::Incomplete(Tr::message(why.message()));
+            return Held::Incomplete(why.message());
         }
     }
     Held::Chosen(service)
@@ -173,10 +178,30 @@ pub fn chosen(form: &Form, policy: &doorstep_core::Policy, visit: &doorstep_core
     docs.chain(endorsements).collect()
 }
 
-/// Whether an endorsement chosen is not complete (no option, no months approved, a condition
-/// not seen for its region): Next is not sent to core, and the step says why.
+/// What is left to choose of each endorsement chosen and not complete (no option, no months
+/// approved, a condition not seen for its region), each with its region's name: Next is not
+/// sent to core, and the step says these at its top.
+pub fn unfinished(
+    form: &Form,
+    policy: &doorstep_core::Policy,
+    visit: &doorstep_core::Visit,
+) -> Vec<doorstep_core::Message> {
+    REGIONS
+        .iter()
+        .filter_map(|r| match endorsement(r, form, policy, age(visit)) {
+            Held::Incomplete(why) => Some(
+                doorstep_core::Message::new("visit.services.incomplete_in")
+                    .with_key("region", r.region.key())
+                    .with("why", why),
+            ),
+            Held::None | Held::Chosen(_) => None,
+        })
+        .collect()
+}
+
+/// Whether an endorsement chosen is not complete ([`unfinished`]).
 pub fn incomplete(form: &Form, policy: &doorstep_core::Policy, visit: &doorstep_core::Visit) -> bool {
-    REGIONS.iter().any(|r| matches!(endorsement(r, form, policy, age(visit)), Held::Incomplete(_)))
+    !unfinished(form, policy, visit).is_empty()
 }
 
 /// The step's input for core. The facts go only with an endorsement they are for (none is
@@ -298,8 +323,14 @@ fn chips(ui: &mut ChildSpawnerCommands, build: impl FnOnce(&mut ChildSpawnerComm
 
 pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.services.title"));
-    if v.form.pressed(CHECKED) > 0 && incomplete(v.form, v.policy, v.visit) {
+    // Next refused for an endorsement half chosen: what is left, said where the step scrolls
+    // to (its top), not only beside the endorsement, which may be below the fold.
+    let unfinished = unfinished(v.form, v.policy, v.visit);
+    if v.form.pressed(CHECKED) > 0 && !unfinished.is_empty() {
         ui.spawn(label(Tr::new("visit.services.incomplete"), theme::BODY_SIZE, theme::ERROR));
+        for why in unfinished {
+            ui.spawn(label(Tr::message(why), theme::BODY_SIZE, theme::ERROR));
+        }
     }
     // What the appointment booked and the step does not hold (unless the officer has since
     // chosen it instead): said, to take it in another visit.
@@ -508,7 +539,7 @@ fn chosen_type(
         // What is left to choose, said in red once Next was pressed.
         Held::Incomplete(why) => {
             let colour = if v.form.pressed(CHECKED) == 0 { theme::MUTED } else { theme::ERROR };
-            ui.spawn(label(why, theme::BODY_SIZE * 0.8, colour));
+            ui.spawn(label(Tr::message(why), theme::BODY_SIZE * 0.8, colour));
         }
         Held::Chosen(service) => {
             if let Some(why) = refusal(v, chosen, service) {
