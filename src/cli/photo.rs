@@ -102,10 +102,10 @@ fn exit_code(v: Verdict) -> ExitCode {
     }
 }
 
-/// Prints what the officer must look at, in both languages.
-fn print_looks(a: &Assessment) {
+/// Prints what the officer must look at, in `lang`.
+fn print_looks(a: &Assessment, lang: Lang) {
     for (_, key) in a.looks() {
-        out!("  look: {} / {}", Message::new(key).render(Lang::Zh), Message::new(key).render(Lang::En));
+        out!("  look: {}", Message::new(key).render(lang));
     }
 }
 
@@ -119,7 +119,7 @@ fn read_photo(path: &std::path::Path) -> anyhow::Result<image::RgbImage> {
     Ok(image::load_from_memory(&bytes)?.to_rgb8())
 }
 
-/// Runs a `photo` command; `lang` is the language of `check`'s table (its JSON has both).
+/// Runs a `photo` command; `lang` is the language of what it prints (`check`'s JSON has both).
 pub fn run(command: PhotoCommand, lang: Lang) -> anyhow::Result<ExitCode> {
     let mut assessor = Assessor::new()?;
     match command {
@@ -195,21 +195,20 @@ pub fn run(command: PhotoCommand, lang: Lang) -> anyhow::Result<ExitCode> {
                         profile.output.width,
                         profile.output.height
                     );
-                    print_looks(&a);
+                    print_looks(&a, lang);
                     Ok(exit_code(a.verdict()))
                 }
                 Ok((_, a)) => {
                     out!("not written: the cropped photo fails:");
                     for c in a.refusals() {
-                        out!("  {}: {} / {}", c.name, advice(c, Lang::Zh), advice(c, Lang::En));
+                        out!("  {}: {}", c.name, advice(c, lang));
                     }
                     Ok(ExitCode::FAILURE)
                 }
                 Err(e) => {
                     let (key, args) = e.message();
-                    let text =
-                        |lang| args.iter().fold(Message::new(key), |m, (n, v)| m.with(n, v.clone())).render(lang);
-                    out!("not written: {} / {}", text(Lang::Zh), text(Lang::En));
+                    let text = args.iter().fold(Message::new(key), |m, (n, v)| m.with(n, v.clone())).render(lang);
+                    out!("not written: {text}");
                     Ok(ExitCode::FAILURE)
                 }
             }

@@ -317,13 +317,13 @@ fn photo_check_reports_every_check_by_name() {
     assert_eq!(lines[1]["pass"], false);
 
     let target = std::env::temp_dir().join(format!("doorstep-crop-{}.jpg", std::process::id()));
-    let out = doorstep(&["photo", "crop", blank.to_str().unwrap(), target.to_str().unwrap()]);
+    let out = doorstep(&["--lang", "en", "photo", "crop", blank.to_str().unwrap(), target.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
-    let want = doorstep_core::text::Message::new("photo.crop.face-count")
-        .with("count", "0")
-        .render(doorstep_core::text::Lang::En);
-    assert!(said.contains(&want), "{said}");
+    let why = |lang| doorstep_core::text::Message::new("photo.crop.face-count").with("count", "0").render(lang);
+    // In the language asked for, and only in it.
+    assert!(said.contains(&why(doorstep_core::text::Lang::En)), "{said}");
+    assert!(!said.contains(&why(doorstep_core::text::Lang::Zh)), "{said}");
     assert!(!target.exists());
     std::fs::remove_file(&blank).ok();
 }
@@ -529,8 +529,8 @@ fn photo_check_asks_a_person_to_look_at_a_dark_cap() {
     let out = doorstep(&["photo", "crop", &p(&dir.join("frame.png")), &p(&dir.join("photo.jpg"))]);
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
-    let look = doorstep_core::text::Message::new("photo.look.covering-or-hair").render(doorstep_core::text::Lang::En);
-    assert!(said.contains(&look), "{said}");
+    assert!(said.contains(&look(doorstep_core::text::Lang::Zh)), "{said}");
+    assert!(!said.contains(&look(doorstep_core::text::Lang::En)), "in the unit's language only: {said}");
     assert!(dir.join("photo.jpg").is_file());
     std::fs::remove_dir_all(&dir).ok();
 }
