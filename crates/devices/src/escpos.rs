@@ -53,6 +53,9 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     }
     let mut lines = vec![String::new()];
     let mut used = 0;
+    // A space not put on a full line: it still parts the word before it from the next, should
+    // the break carry that word down.
+    let mut space_dropped = false;
     // Spaces at the start of the text are kept (an indented list); a space where a line breaks
     // is dropped (a break happens only before a word, so no line but the first begins with one).
     for token in tokens {
@@ -61,6 +64,8 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             if used < width {
                 lines.last_mut().expect("a line").push(' ');
                 used += 1;
+            } else {
+                space_dropped = true;
             }
             continue;
         }
@@ -82,14 +87,19 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             };
             let tail = at.map(|i| line.split_off(i)).unwrap_or_default();
             // A space the break fell after is dropped with it (an ideographic space is text).
-            let tail = tail.trim_start_matches(' ').to_string();
+            let mut tail = tail.trim_start_matches(' ').to_string();
+            if space_dropped && !tail.is_empty() && !tail.ends_with(' ') {
+                tail.push(' ');
+            }
             *line = line.trim_end_matches(' ').to_string();
             used = tail.chars().map(columns).sum();
             lines.push(tail);
         }
-        // A word longer than the line is broken where the line ends.
+        space_dropped = false;
+        // A word longer than the line is broken where the line ends; a character wider than
+        // the whole line goes on a line of its own (not after an empty one).
         for c in token.chars() {
-            if used + columns(c) > width {
+            if used > 0 && used + columns(c) > width {
                 lines.push(String::new());
                 used = 0;
             }
@@ -385,6 +395,38 @@ mod tests {
             let kept: String = lines.concat().chars().filter(|c| *c != ' ').collect();
             let given: String = text.chars().filter(|c| *c != ' ').collect();
             proptest::prop_assert_eq!(kept, given);
+        }
+
+        /// Where every Latin word fits a line, each is printed whole and apart from the next:
+        /// a break never joins two words, nor splits one.
+        #[test]
+        fn words_that_fit_are_kept_whole_and_apart(
+            text in "[a-z 中文申请（）、，：。！]{0,80}",
+            width in 2usize..40,
+        ) {
+            let words = |t: &str| -> Vec<String> {
+                t.split(|c: char| c == ' ' || c == '\n' || columns(c) == 2).filter(|w| !w.is_empty()).map(String::from).collect()
+            };
+            proptest::prop_assume!(words(&text).iter().all(|w| w.len() <= width));
+            let lines = wrap(&text, width);
+            proptest::prop_assert_eq!(words(&lines.join("\n")), words(&text), "{:?}", lines);
+        }
+    }
+
+    /// The edges: a Chinese character wider than a line of one column goes on its own line
+    /// (no empty line before it), and a space dropped at a full line still parts the word the
+    /// break carries down from the next.
+    #[test]
+    fn wrapping_at_the_edges() {
+        for (text, width, want) in [
+            ("中文", 1, vec!["中", "文"]),
+            ("a中", 1, vec!["a", "中"]),
+            // The line full at "ab"; the space is dropped; "申" breaks after the bracket.
+            ("中（文）ab 申", 10, vec!["中（文）", "ab 申"]),
+            ("申请（一次）abc defgh", 14, vec!["申请（一次）", "abc defgh"]),
+            ("", 5, vec![""]),
+        ] {
+            assert_eq!(wrap(text, width), want, "{text:?} at {width}");
         }
     }
 
