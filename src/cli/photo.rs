@@ -105,7 +105,7 @@ fn exit_code(v: Verdict) -> ExitCode {
 /// Prints what the officer must look at, in `lang`.
 fn print_looks(a: &Assessment, lang: Lang) {
     for (_, key) in a.looks() {
-        out!("  look: {}", Message::new(key).render(lang));
+        out!("  {}", Message::new("cli.photo.look").with("what", Message::new(key)).render(lang));
     }
 }
 
@@ -188,18 +188,17 @@ pub fn run(command: PhotoCommand, lang: Lang) -> anyhow::Result<ExitCode> {
             match assessor.crop(&img, &profile) {
                 Ok((jpeg, a)) if a.verdict() != Verdict::Fail => {
                     std::fs::write(&output, &jpeg).with_context(|| format!("cannot write {}", output.display()))?;
-                    out!(
-                        "wrote {} ({} bytes, {}×{})",
-                        output.display(),
-                        jpeg.len(),
-                        profile.output.width,
-                        profile.output.height
-                    );
+                    let wrote = Message::new("cli.photo.wrote")
+                        .with("file", output.display().to_string())
+                        .with("bytes", jpeg.len())
+                        .with("width", profile.output.width)
+                        .with("height", profile.output.height);
+                    out!("{}", wrote.render(lang));
                     print_looks(&a, lang);
                     Ok(exit_code(a.verdict()))
                 }
                 Ok((_, a)) => {
-                    out!("not written: the cropped photo fails:");
+                    out!("{}", Message::new("cli.photo.fails").render(lang));
                     for c in a.refusals() {
                         out!("  {}: {}", c.name, advice(c, lang));
                     }
@@ -207,8 +206,8 @@ pub fn run(command: PhotoCommand, lang: Lang) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => {
                     let (key, args) = e.message();
-                    let text = args.iter().fold(Message::new(key), |m, (n, v)| m.with(n, v.clone())).render(lang);
-                    out!("not written: {text}");
+                    let why = args.iter().fold(Message::new(key), |m, (n, v)| m.with(n, v.clone()));
+                    out!("{}", Message::new("cli.photo.not-written").with("why", why).render(lang));
                     Ok(ExitCode::FAILURE)
                 }
             }

@@ -343,21 +343,22 @@ fn run(
                 let button = parents.iter_ancestors(e).find(|a| interactions.contains(*a));
                 std::iter::once(e).chain(button).all(|part| {
                     let Some(r) = rect(part) else { return false };
-                    window.is_none_or(|w| within(r, (Vec2::ZERO, w)))
+                    window.is_some_and(|w| within(r, (Vec2::ZERO, w)))
                         && parents
                             .iter_ancestors(part)
                             .filter(|a| scrolled.contains(*a))
                             .all(|b| rect(b).is_some_and(|rb| within(r, rb)))
                 })
             });
+            // Waited for as long as the step's timeout (layout follows a tap by a frame or two).
             match (in_view, found.is_empty()) {
+                // Where nothing is drawn, nothing is in view: said, not passed as `see` would be.
+                _ if window.is_none() => Some(Err(format!("{label:?}: in_view needs the unit's own window"))),
                 (true, _) => Some(Ok(())),
-                (false, false) if now.saturating_sub(started) > Duration::from_secs(1) => {
+                (false, false) if late => {
                     Some(Err(format!("{label:?} is shown, out of view (below the fold or beside the window)")))
                 }
-                (false, true) if now.saturating_sub(started) > Duration::from_secs(1) => {
-                    Some(Err(format!("{label:?} is not shown")))
-                }
+                (false, true) if late => Some(Err(format!("{label:?} is not shown"))),
                 _ => None,
             }
         }

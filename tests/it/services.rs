@@ -125,3 +125,46 @@ fn an_endorsement_half_chosen_or_proven_for_the_other_region_is_not_taken() {
     assert_eq!(chosen.services, services(&["hk-macao-permit", "taiwan-permit", "hk-macao-endorsement:D:multi:24m"]));
     assert!(chosen.facts.approval_document, "Hong Kong's approval, sealed with its endorsement");
 }
+
+/// Both regions' endorsements half chosen: the step's top names what is left of each, with its
+/// region (Next, refused, scrolls there); taken off again, the permits alone go on.
+#[test]
+fn each_region_half_chosen_is_named_at_the_top() {
+    let chosen = chosen_by(
+        "services-both-half",
+        vec![
+            tap("往来港澳通行证 首次申请"),
+            tap("T 探亲"),
+            tap("往来台湾通行证 首次申请"),
+            // Hong Kong's chosen type is the only one of its region still shown: this is Taiwan's.
+            tap("L 团队旅游"),
+            tap("下一步"),
+            wait("签注尚未选完，请补全："),
+            wait("港澳签注：请选择 T 探亲签注的有效期和次数"),
+            wait("赴台签注：请选择 L 团队旅游签注的有效期和次数"),
+            // Taken off: Taiwan's first, while Hong Kong's other types are still folded away.
+            tap("L 团队旅游"),
+            tap("T 探亲"),
+            tap("下一步"),
+        ],
+    );
+    assert_eq!(chosen.services, services(&["hk-macao-permit", "taiwan-permit"]));
+}
+
+/// `in_view` judges what is drawn: on a unit with no window of its own it fails and says why,
+/// instead of passing as `see` would.
+#[test]
+fn in_view_needs_a_window() {
+    let tmp = tempfile_dir("in-view-headless");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut steps = unlock();
+    steps.push(wait("开始上门受理"));
+    steps.push(ScenarioStep {
+        action: doorstep::dev::scenario::Action::InView("开始上门受理".into()),
+        timeout: std::time::Duration::from_secs(5),
+    });
+    let (step, why) = run_steps(&vault, steps.clone()).expect_err("no window: nothing is in view");
+    assert_eq!(step, steps.len(), "{why}");
+    assert!(why.starts_with("\"开始上门受理\": in_view needs the unit's own window;"), "{why}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
