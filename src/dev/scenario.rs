@@ -322,13 +322,7 @@ fn run(
             }
         }
         Action::InView(label) => {
-            // Layout is in physical pixels: each node's box is its centre ± half its size.
-            let rect = |e: Entity| {
-                laid_out.get(e).ok().map(|(n, t, _, _)| {
-                    let half = n.size / 2.0;
-                    (t.translation - half, t.translation + half)
-                })
-            };
+            let rect = |e: Entity| node_box(&laid_out, e);
             let window = windows
                 .iter()
                 .find(|w| w.2)
@@ -476,6 +470,17 @@ fn run(
     }
 }
 
+/// A laid-out node's box, (top left, bottom right) in physical pixels: its centre (where the
+/// layout puts its transform, scrolling applied) ± half its size.
+fn node_box(
+    laid_out: &Query<(&ComputedNode, &UiGlobalTransform, Option<&InheritedVisibility>, Option<&Node>)>,
+    e: Entity,
+) -> Option<(Vec2, Vec2)> {
+    let (n, t, _, _) = laid_out.get(e).ok()?;
+    let min = t.translation - n.size / 2.0;
+    Some((min, min + n.size))
+}
+
 /// The locale keys of visible texts that do not fit: outside the window, or sticking out of
 /// the node that holds them (bevy breaks Chinese between any two characters, but a long
 /// number or word can still overflow).
@@ -487,10 +492,9 @@ fn clipped_texts(
     elsewhere: &dyn Fn(Entity) -> bool,
 ) -> Vec<String> {
     let rect = |e: Entity| {
-        laid_out.get(e).ok().map(|(n, t, v, _)| {
-            let min = t.translation - n.size / 2.0;
-            (min, min + n.size, v.is_none_or(|v| v.get()) && n.size.x > 0.0)
-        })
+        let (min, max) = node_box(laid_out, e)?;
+        let (n, _, v, _) = laid_out.get(e).ok()?;
+        Some((min, max, v.is_none_or(|v| v.get()) && n.size.x > 0.0))
     };
     let mut out = Vec::new();
     for (e, text, tr) in texts.iter() {

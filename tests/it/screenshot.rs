@@ -349,14 +349,21 @@ fn every_visit_screen_in_both_languages() {
     }
 }
 
+/// Empty folders for a run named `name`: its screenshots (`screenshots/NAME`, kept after the
+/// test to look at) and its unit's work folder (made, removed by the test when it passes).
+fn fresh(name: &str) -> (PathBuf, PathBuf) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    (dir, work)
+}
+
 /// Runs `scenario` in `lang` (English at the larger text size and in high contrast) and checks
 /// each of its screenshots, at least `least` of them, kept under `screenshots/NAME-LANG`.
 fn photographed(display: &str, lang: &str, name: &str, scenario: &str, least: usize) {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots").join(format!("{name}-{lang}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{lang}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).unwrap();
+    let (dir, work) = fresh(&format!("{name}-{lang}"));
     // English, the longer words, at the larger text size: the hardest case to fit; and in
     // high contrast.
     let mut scenario = scenario.to_string();
@@ -398,11 +405,7 @@ fn photographed(display: &str, lang: &str, name: &str, scenario: &str, least: us
 #[test]
 fn a_small_screen_shows_every_part_of_the_screens() {
     let (display, _xvfb) = display(true);
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots").join("small");
-    let _ = std::fs::remove_dir_all(&dir);
-    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("small-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).unwrap();
+    let (dir, work) = fresh("small");
     let mut scenario = String::from("[[step]]\nscreenshot = \"unlock\"\n");
     for key in ["1", "2", "3", "4", "5", "6", "解锁"] {
         scenario.push_str(&format!("[[step]]\ntap = \"{key}\"\n"));
@@ -427,10 +430,7 @@ fn a_small_screen_shows_every_part_of_the_screens() {
 #[test]
 fn a_small_screen_in_large_text_keeps_what_the_officer_must_answer_in_view() {
     let (display, _xvfb) = display(true);
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots").join("small-answers");
-    let _ = std::fs::remove_dir_all(&dir);
-    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("small-answers-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
+    let (dir, work) = fresh("small-answers");
     let camera = work.join("camera");
     std::fs::create_dir_all(&camera).unwrap();
     // A real portrait in a dark uniform cap, from the labelled set: held for the officer's look.
