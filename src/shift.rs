@@ -104,6 +104,10 @@ pub struct ShiftItem {
     /// it cannot be uploaded or decided from here, and does not hold up the release; nothing
     /// of it is known but its id and when it was sealed (its summary was in that file).
     pub damaged: bool,
+    /// With `damaged`: its file is in its place, but the storage did not read it just now
+    /// ([`doorstep_vault::VaultError::is_storage_fault`]), so it is not known to be damaged;
+    /// it is neither sent nor decided until a read succeeds.
+    pub not_read: bool,
 }
 
 impl std::fmt::Debug for ShiftItem {
@@ -145,7 +149,8 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
                 }
             }
             None if sync == ItemSync::OnUnit => {
-                bevy::log::warn!("shift: {} does not read on this unit", e.application_id);
+                let not_read = vault.review(&e.application_id).is_err_and(|err| err.is_storage_fault());
+                bevy::log::warn!("shift: {} does not read on this unit (storage fault: {not_read})", e.application_id);
                 items.push(ShiftItem {
                     id: e.application_id.clone(),
                     numbers: Vec::new(),
@@ -155,6 +160,7 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
                     thumb: None,
                     unreadable: false,
                     damaged: true,
+                    not_read,
                 });
                 continue;
             }
@@ -174,6 +180,7 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
             thumb: thumbnail(&review.thumbnail_jpeg),
             unreadable,
             damaged: false,
+            not_read: false,
         });
     }
     items.sort_by(|a, b| a.sealed_at_unix.cmp(&b.sealed_at_unix).then_with(|| a.id.cmp(&b.id)));
@@ -467,6 +474,7 @@ mod tests {
             thumb: None,
             unreadable: false,
             damaged: false,
+            not_read: false,
         }
     }
 

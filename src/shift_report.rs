@@ -200,6 +200,7 @@ mod tests {
             thumb: None,
             unreadable: false,
             damaged: false,
+            not_read: false,
         }
     }
 

@@ -106,8 +106,9 @@ pub enum Outcome {
     NoCoverage,
     /// Some were not taken (a reason is logged by id); the hub's refusal of the first that it
     /// refused, if it refused one (rather than failing on its side); of them, how many were
-    /// not sent because their file on this unit does not read (`damaged`).
-    Failed { failed: usize, why: Option<crate::shift::HubRefusal>, damaged: usize },
+    /// not sent because their file on this unit is damaged (`damaged`), or because the
+    /// storage did not read it just now (`not_read`: tried again at the next sync).
+    Failed { failed: usize, why: Option<crate::shift::HubRefusal>, damaged: usize, not_read: usize },
 }
 
 impl Outcome {
@@ -240,7 +241,7 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
         Ok(h) => h,
         Err(e) => {
             warn!("sync: the hub bundle cannot be used: {e:#}");
-            sync.set(|s| s.last = Some(Outcome::Failed { failed: s.pending, why: None, damaged: 0 }));
+            sync.set(|s| s.last = Some(Outcome::Failed { failed: s.pending, why: None, damaged: 0, not_read: 0 }));
             return;
         }
     };
@@ -258,15 +259,19 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
     }
     let outcome = match report {
         Ok(r) if r.stopped => Outcome::NoCoverage,
-        Ok(r) if !r.failed.is_empty() || !r.unreadable.is_empty() => {
+        Ok(r) if !r.failed.is_empty() || !r.unreadable.is_empty() || !r.not_read.is_empty() => {
             for (id, e) in &r.failed {
                 warn!("sync: {id} not uploaded: {e}");
             }
             for (id, e) in &r.unreadable {
-                warn!("sync: {id} not uploaded: its file on this unit does not read: {e}");
+                warn!("sync: {id} not uploaded: its file on this unit is damaged: {e}");
+            }
+            for (id, e) in &r.not_read {
+                warn!("sync: {id} not uploaded: the storage did not read its file: {e}");
             }
             let why = r.failed.iter().find_map(|(_, e)| crate::shift::HubRefusal::of(e));
-            Outcome::Failed { failed: r.failed.len() + r.unreadable.len(), why, damaged: r.unreadable.len() }
+            let (damaged, not_read) = (r.unreadable.len(), r.not_read.len());
+            Outcome::Failed { failed: r.failed.len() + damaged + not_read, why, damaged, not_read }
         }
         Ok(r) => Outcome::Done { uploaded: r.uploaded.len() },
         Err(e) => {
@@ -337,7 +342,7 @@ mod tests {
     #[test]
     fn the_log_keeps_one_line_for_runs_that_end_alike() {
         let mut v = SyncView::default();
-        let failed = Outcome::Failed { failed: 1, why: None, damaged: 1 };
+        let failed = Outcome::Failed { failed: 1, why: None, damaged: 1, not_read: 0 };
         for (at, outcome) in [
             (10, Outcome::NoCoverage),
             (70, Outcome::NoCoverage),

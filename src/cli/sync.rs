@@ -95,6 +95,13 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
                      do not wipe the unit, run doorstep vault verify and tell the administrator)"
                 );
             }
+            for (id, e) in &r.escrow.not_read {
+                out!(
+                    "  not read  {id}  (the storage did not read its file just now: {e}; not in the batch, \
+                     still sealed on this unit; release again later; if it repeats, do not wipe the unit, \
+                     tell the administrator)"
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(ReleaseError::Hub(doorstep_sync::client::SyncError::Refused { code, message, .. }))
@@ -111,6 +118,9 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
             }
             for (id, e) in &report.unreadable {
                 eprintln!("  {id}: its file on this unit does not read ({e})");
+            }
+            for (id, e) in &report.not_read {
+                eprintln!("  {id}: the storage did not read its file just now ({e}); it is still there");
             }
             if report.failed.iter().any(|(_, e)| e.is_refusal()) {
                 bail!(
@@ -220,6 +230,11 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
     }
     let mut failed: Vec<String> = report.failed.iter().map(|(id, e)| format!("{id}: {e}")).collect();
     failed.extend(report.unreadable.iter().map(|(id, e)| format!("{id}: its file on this unit does not read ({e})")));
+    failed.extend(report.not_read.iter().map(|(id, e)| {
+        format!(
+            "{id}: the storage did not read its file just now ({e}); still sealed here, the next sync tries it again"
+        )
+    }));
     if report.stopped {
         eprintln!("no connection to the hub: what is left stays sealed on this unit for the next sync");
     } else {

@@ -141,19 +141,23 @@ pub fn sync_text(v: &crate::unit_sync::SyncView) -> Tr {
         Some(Outcome::NoCoverage) => Tr::new("home.sync.no_coverage").with("n", v.pending),
         // Only this unit's own files held it back: no one at the hub can mend them; the officer
         // reports it. (Where the hub refused others too, its reason comes first: it can be
-        // mended; the damaged ones are named on the shift.)
-        Some(Outcome::Failed { failed, damaged, .. }) if *damaged > 0 && damaged == failed => {
+        // mended; this unit's files are named on the shift.) A damaged file is named before
+        // one the storage did not read just now, which the next sync tries again.
+        Some(Outcome::Failed { failed, damaged, not_read, .. }) if damaged + not_read == *failed && *damaged > 0 => {
             Tr::new("home.sync.damaged").with("n", damaged)
         }
-        // What the hub did not take (damaged files, never sent, are named on the shift).
-        Some(Outcome::Failed { failed, why: None, damaged }) => {
-            Tr::new("home.sync.failed").with("n", failed.saturating_sub(*damaged))
+        Some(Outcome::Failed { failed, not_read, .. }) if not_read == failed && *not_read > 0 => {
+            Tr::new("home.sync.not_read").with("n", not_read)
+        }
+        // What the hub did not take (this unit's files, never sent, are named on the shift).
+        Some(Outcome::Failed { failed, why: None, damaged, not_read }) => {
+            Tr::new("home.sync.failed").with("n", failed.saturating_sub(damaged + not_read))
         }
         // The hub said why: the officer reads it (an officer it has not enrolled: the line to
         // run there, with this officer's key).
-        Some(Outcome::Failed { failed, why: Some(why), damaged }) => Tr::message(
+        Some(Outcome::Failed { failed, why: Some(why), damaged, not_read }) => Tr::message(
             doorstep_core::text::Message::new("home.sync.refused")
-                .with("n", failed.saturating_sub(*damaged))
+                .with("n", failed.saturating_sub(damaged + not_read))
                 .with("why", why.message()),
         ),
     }
@@ -492,12 +496,14 @@ mod tests {
     use super::*;
     use crate::unit_sync::{Outcome, SyncView};
 
-    /// The officer's sync line for each way a run ends: damaged files on this unit are named
-    /// only when nothing else held the sync back, and never counted as the hub's.
+    /// The officer's sync line for each way a run ends: this unit's files that did not read
+    /// (damaged, or not read by the storage just now) are named only when nothing else held
+    /// the sync back, and never counted as the hub's.
     #[test]
     fn the_sync_line_counts_what_each_side_holds_back() {
         let refusal = crate::shift::HubRefusal { code: "revoked-device".into(), key: None, officer: None };
         let view = |last: Outcome, pending: usize| SyncView { pending, last: Some(last), ..SyncView::default() };
+        let failed = |failed, why, damaged, not_read| Outcome::Failed { failed, why, damaged, not_read };
         let refused = |n: usize| {
             Tr::message(
                 doorstep_core::text::Message::new("home.sync.refused").with("n", n).with("why", refusal.message()),
@@ -505,10 +511,15 @@ mod tests {
         };
         for (last, pending, want) in [
             (Outcome::Done { uploaded: 2 }, 0, Tr::new("home.sync.all_sent")),
-            (Outcome::Failed { failed: 1, why: None, damaged: 1 }, 0, Tr::new("home.sync.damaged").with("n", 1)),
-            (Outcome::Failed { failed: 3, why: None, damaged: 1 }, 2, Tr::new("home.sync.failed").with("n", 2)),
-            (Outcome::Failed { failed: 2, why: Some(refusal.clone()), damaged: 0 }, 2, refused(2)),
-            (Outcome::Failed { failed: 2, why: Some(refusal.clone()), damaged: 1 }, 1, refused(1)),
+            (failed(1, None, 1, 0), 0, Tr::new("home.sync.damaged").with("n", 1)),
+            (failed(3, None, 1, 0), 2, Tr::new("home.sync.failed").with("n", 2)),
+            (failed(2, Some(refusal.clone()), 0, 0), 2, refused(2)),
+            (failed(2, Some(refusal.clone()), 1, 0), 1, refused(1)),
+            // The storage did not read one: not called damaged; tried again at the next sync.
+            (failed(1, None, 0, 1), 1, Tr::new("home.sync.not_read").with("n", 1)),
+            (failed(3, None, 1, 2), 2, Tr::new("home.sync.damaged").with("n", 1)),
+            (failed(4, None, 1, 2), 3, Tr::new("home.sync.failed").with("n", 1)),
+            (failed(3, Some(refusal.clone()), 0, 1), 3, refused(2)),
             (Outcome::NoCoverage, 4, Tr::new("home.sync.no_coverage").with("n", 4)),
         ] {
             assert_eq!(sync_text(&view(last.clone(), pending)), want, "{last:?}");

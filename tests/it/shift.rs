@@ -21,7 +21,7 @@ use crate::visit::{DEVICE, drive, steps, tap, typed, unit, wait, wait_long};
 const SUPERVISOR_PIN: &str = "975310";
 
 /// Lock (from wherever the unit is), choose the supervisor, type their PIN, unlock.
-fn supervisor_unlocks() -> Vec<doorstep::dev::scenario::ScenarioStep> {
+pub(crate) fn supervisor_unlocks() -> Vec<doorstep::dev::scenario::ScenarioStep> {
     let mut s = vec![tap("带班领导 supervisor-test")];
     s.extend(SUPERVISOR_PIN.chars().map(|c| tap(&c.to_string())));
     s.extend([tap("解锁"), wait("本班次申请 · 带班领导 supervisor-test")]);

@@ -56,9 +56,13 @@ pub struct Report {
     pub failed: Vec<(String, SyncError)>,
     /// The connection failed, so the rest was left for the next time.
     pub stopped: bool,
-    /// Sealed on this unit, but its file does not read (damaged, and kept aside when the vault
-    /// was opened, or a read that failed), and why: not sent, still sealed; the others went on.
+    /// Sealed on this unit, but its file is damaged (kept aside when the vault was opened,
+    /// missing, or gone bad since), and why: not sent, still sealed; the others went on.
     pub unreadable: Vec<(String, String)>,
+    /// Sealed on this unit, its file in place, but the storage did not read it (an I/O error:
+    /// [`doorstep_vault::VaultError::is_storage_fault`]), and why: not known to be damaged;
+    /// not sent, still sealed, tried again at the next sync; the others went on.
+    pub not_read: Vec<(String, String)>,
     /// At the hub, its receipt stored, but its file could not be erased now (a read or write
     /// that failed), and why: it stays until the next sync erases it; the others went on.
     pub not_erased: Vec<(String, String)>,
@@ -149,6 +153,10 @@ pub fn run(
         let digest = e.digest_bytes().ok_or_else(|| EscrowError::Outbox(e.digest.clone()))?;
         let bytes = match vault.envelope_bytes(&e.application_id) {
             Ok(bytes) => bytes,
+            Err(err) if err.is_storage_fault() => {
+                report.not_read.push((e.application_id, err.to_string()));
+                continue;
+            }
             Err(err) => {
                 report.unreadable.push((e.application_id, err.to_string()));
                 continue;
@@ -297,9 +305,10 @@ pub fn release_batch(
         entries.push(ManifestEntry { application_id: id, digest, decision });
         decisions.push((e.application_id.clone(), numbers, reason));
     }
-    // One whose file on this unit does not read (kept aside as damaged) can be neither sent
-    // nor decided: it stays sealed, named in `escrow.unreadable`, and holds nothing up.
-    let unreadable = |id: &str| escrow.unreadable.iter().any(|(u, _)| u == id);
+    // One whose file on this unit does not read (kept aside as damaged, or the storage failed)
+    // can be neither sent nor decided: it stays sealed, named in `escrow.unreadable` or
+    // `escrow.not_read`, and holds nothing up.
+    let unreadable = |id: &str| escrow.unreadable.iter().chain(&escrow.not_read).any(|(u, _)| u == id);
     let still_sealed = vault
         .outbox()
         .map_err(EscrowError::from)?

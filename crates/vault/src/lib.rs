@@ -142,6 +142,16 @@ pub enum VaultError {
     KeySlotsMissing,
 }
 
+impl VaultError {
+    /// The storage did not read or write what is there (an I/O error other than a file not
+    /// found: a failing card, a removed medium, too many open files): nothing is known to be
+    /// damaged, and the same read may succeed later. A file missing, or bytes that do not
+    /// decrypt or parse, are not a fault of the storage but of what it holds.
+    pub fn is_storage_fault(&self) -> bool {
+        matches!(self, VaultError::Io(e) if e.kind() != std::io::ErrorKind::NotFound)
+    }
+}
+
 fn busy_message(pid: Option<u32>) -> String {
     match pid {
         Some(pid) => format!(

@@ -155,6 +155,58 @@ fn a_file_that_does_not_read_does_not_stop_the_vault_opening() {
     assert!(v.set_aside().unwrap().is_empty());
 }
 
+/// What a sealed application's file does since the unlock decides how its reading fails: a
+/// storage fault (a folder in its place stands in for a failing card, as above) is told apart
+/// from a file missing or bytes gone bad, for the officer's and the supervisor's words.
+#[test]
+fn a_file_the_storage_does_not_read_is_a_fault_not_damage() {
+    type Spoil = fn(&std::path::Path);
+    let cases: [(&str, Spoil, bool); 4] = [
+        (
+            "a folder in its place",
+            |p| {
+                fs::remove_file(p).unwrap();
+                fs::create_dir(p).unwrap();
+            },
+            true,
+        ),
+        (
+            "cut in half",
+            |p| {
+                let b = fs::read(p).unwrap();
+                fs::write(p, &b[..b.len() / 2]).unwrap();
+            },
+            false,
+        ),
+        (
+            "a byte of its sealed summary flipped",
+            |p| {
+                let mut b = fs::read(p).unwrap();
+                b[40] ^= 0xFF;
+                fs::write(p, &b).unwrap();
+            },
+            false,
+        ),
+        ("gone", |p| fs::remove_file(p).unwrap(), false),
+    ];
+    for (what, spoil, fault) in cases {
+        let d = tmp();
+        init(d.path());
+        let ids = seal_some(d.path(), 1);
+        let v = unlock(d.path());
+        let file = v.outbox().unwrap().remove(0).file;
+        spoil(&d.path().join("envelopes").join(file));
+        let sent = v.envelope_bytes(&ids[0]).map(|b| b.len()).expect_err(what);
+        assert_eq!(sent.is_storage_fault(), fault, "{what}: sending: {sent}");
+        let review = v.review(&ids[0]);
+        // A file gone leaves no summary (nothing to read), not an error; the others fail.
+        match review {
+            Err(e) => assert_eq!(e.is_storage_fault(), fault, "{what}: the summary: {e}"),
+            Ok(r) => assert!(what == "gone" && r.is_none(), "{what}: the summary read: {}", r.is_some()),
+        }
+    }
+}
+
 /// An application the hub took whose file goes bad before it is erased: the hub has it, so it
 /// is not written off, but its review summary went with the file. It stays on the
 /// supervisor's list (as one whose summary was lost) until decided, unless it was decided

@@ -37,11 +37,15 @@ pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks
         theme::TEXT,
     ));
     // Files kept aside, or an application whose file went bad since the unlock (kept aside at
-    // the next).
-    let damaged = view.items.iter().filter(|i| i.damaged).count();
+    // the next); apart, those the storage did not read just now (nothing known damaged).
+    let damaged = view.items.iter().filter(|i| i.damaged && !i.not_read).count();
     let n = view.set_aside.len().max(damaged);
     if n > 0 {
         b.spawn(label(Tr::new("shift.set_aside").with("n", n), theme::BODY_SIZE, theme::ERROR));
+    }
+    let not_read = view.items.iter().filter(|i| i.not_read).count();
+    if not_read > 0 {
+        b.spawn(label(Tr::new("shift.not_read_count").with("n", not_read), theme::BODY_SIZE, theme::ERROR));
     }
     if tasks.releasing() {
         b.spawn(label(Tr::new("shift.releasing"), theme::BODY_SIZE, theme::PRIMARY));
@@ -261,8 +265,9 @@ fn id_and_sealed(c: &mut ChildSpawnerCommands, item: &ShiftItem, words: &'static
 
 fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>, refused: Option<&HubRefusal>) {
     if item.damaged {
-        // Only its id and when it was sealed are known: the rest was in the damaged file.
-        id_and_sealed(c, item, "shift.damaged", theme::ERROR);
+        // Only its id and when it was sealed are known: the rest is in the file that did not
+        // read (damaged, or not read by the storage just now).
+        id_and_sealed(c, item, if item.not_read { "shift.not_read" } else { "shift.damaged" }, theme::ERROR);
         return;
     }
     if item.unreadable {

@@ -1,0 +1,97 @@
+//! A sealed application whose file the unit's storage does not read (an I/O error, not bytes
+//! gone bad: a folder in its place stands in for a failing card, as root reads through
+//! permissions). It is not called damaged, nor kept aside: the officer's sync line and the
+//! supervisor's shift say the storage did not read it, the rest goes without it, and once the
+//! storage reads it again it is sent and decided as any other.
+
+use bevy::prelude::*;
+use doorstep_core::Policy;
+use doorstep_envelope::ApplicationId;
+use doorstep_hub::store::{Records, Status};
+
+use crate::shift::supervisor_unlocks;
+use crate::sync::{PIN, add_supervisor, seal_one, served_unit, tempfile_dir, unlocked};
+use crate::visit::{DEVICE, drive, tap, unit, wait, wait_long};
+
+/// The keys of every text on screen now.
+fn shown(app: &mut App) -> Vec<&'static str> {
+    let world = app.world_mut();
+    world.query::<&doorstep::ui::i18n::Tr>().iter(world).map(|t| t.key).collect()
+}
+
+#[test]
+fn a_file_the_storage_does_not_read_is_not_called_damaged_and_goes_once_it_reads() {
+    let tmp = tempfile_dir("not-read");
+    let (running, hub, vault) = served_unit(&tmp, DEVICE);
+    let v = vault.to_str().unwrap();
+    doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_supervisor(&add_supervisor(v)).unwrap();
+    let good = seal_one(&vault, 51);
+    let stuck = seal_one(&vault, 52);
+    let file = unlocked(&vault).outbox().unwrap().into_iter().find(|e| e.application_id == stuck).unwrap().file;
+    let path = vault.join("envelopes").join(&file);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+
+    let mut steps = vec![tap("民警 officer-test")];
+    steps.extend(PIN.chars().map(|c| tap(&c.to_string())));
+    steps.extend([
+        tap("解锁"),
+        wait_long("同步：本机存储暂时读不出 1 份已封存申请的文件（文件仍在本机），本次未上传，下次同步会再试。"),
+    ]);
+    steps.push(tap("锁定"));
+    steps.extend(supervisor_unlocks());
+    steps.extend([
+        wait("本机存储暂时读不出 1 件申请的文件（文件仍在本机，未判定损坏）"),
+        wait(&format!("申请 {stuck}：本机存储暂时读不出它的文件（文件仍在本机）")),
+        wait("待放行 1 件：未决定 1 件，需核对 0 件，尚未上传中心 0 件"),
+        tap("批准列表中其余各件"),
+        tap("签署并放行本班次（批准 1 件，退回 0 件）"),
+        wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
+    ]);
+    let receipts = tmp.join("receipts");
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let keys = shown(&mut app);
+    assert!(keys.contains(&"shift.not_read") && keys.contains(&"shift.not_read_count"), "{keys:?}");
+    assert!(!keys.contains(&"shift.set_aside") && !keys.contains(&"shift.damaged"), "not called damaged: {keys:?}");
+    {
+        let session = app.world().resource::<doorstep::session::Session>();
+        let vt = doorstep::session::lock(session.vault.as_ref().expect("unlocked"));
+        let left = doorstep::shift::load(&vt).unwrap();
+        let seen: Vec<_> = left.iter().map(|i| (i.id.as_str(), i.damaged, i.not_read)).collect();
+        assert_eq!(seen, vec![(stuck.as_str(), true, true)]);
+        assert!(vt.set_aside().unwrap().is_empty(), "nothing kept aside");
+    }
+    assert!(path.is_dir(), "left as it was");
+
+    // The storage reads it again: back on the shift as any other, sent with the release.
+    std::fs::remove_dir(&path).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    let again = drive(
+        &mut app,
+        vec![
+            tap("设置与诊断"),
+            tap("返回本班次"),
+            wait("待放行 1 件：未决定 1 件，需核对 0 件"),
+            tap("批准"),
+            tap("签署并放行本班次（批准 1 件，退回 0 件）"),
+            wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
+            wait("待放行 0 件：未决定 0 件，需核对 0 件，尚未上传中心 0 件"),
+        ],
+    );
+    assert!(again.is_ok(), "{again:?}");
+    drop(app);
+    let records = doorstep_hub::admin::AdminClient::connect(&hub.dir).expect("the admin socket");
+    for id in [&good, &stuck] {
+        let compact = ApplicationId::parse(id).unwrap().to_string();
+        assert!(
+            matches!(records.status(&compact).unwrap(), Some(Status::Approved { .. })),
+            "{id} at the hub, approved"
+        );
+    }
+    drop(records);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
