@@ -209,7 +209,13 @@ impl Vault {
                 continue;
             }
             match fs::read(&path) {
-                Err(_) => report.problems.push(format!("{}: the envelope file is missing", entry.application_id)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    report.problems.push(format!("{}: the envelope file is missing", entry.application_id))
+                }
+                Err(e) => report.problems.push(format!(
+                    "{}: the storage did not read its envelope file ({e}); the file is left as it is",
+                    entry.application_id
+                )),
                 Ok(bytes) => match self.open_container(&bytes).map(|(_, env)| env) {
                     Err(e) => report.problems.push(format!("{}: {e}", entry.application_id)),
                     Ok(env) => {

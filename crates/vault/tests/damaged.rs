@@ -161,7 +161,8 @@ fn a_file_that_does_not_read_does_not_stop_the_vault_opening() {
 #[test]
 fn a_file_the_storage_does_not_read_is_a_fault_not_damage() {
     type Spoil = fn(&std::path::Path);
-    let cases: [(&str, Spoil, bool); 4] = [
+    // (what, how, a storage fault, what `vault verify` says of it)
+    let cases: [(&str, Spoil, bool, &str); 4] = [
         (
             "a folder in its place",
             |p| {
@@ -169,6 +170,7 @@ fn a_file_the_storage_does_not_read_is_a_fault_not_damage() {
                 fs::create_dir(p).unwrap();
             },
             true,
+            "the storage did not read its envelope file",
         ),
         (
             "cut in half",
@@ -177,6 +179,7 @@ fn a_file_the_storage_does_not_read_is_a_fault_not_damage() {
                 fs::write(p, &b[..b.len() / 2]).unwrap();
             },
             false,
+            "truncated",
         ),
         (
             "a byte of its sealed summary flipped",
@@ -186,10 +189,11 @@ fn a_file_the_storage_does_not_read_is_a_fault_not_damage() {
                 fs::write(p, &b).unwrap();
             },
             false,
+            "damaged data",
         ),
-        ("gone", |p| fs::remove_file(p).unwrap(), false),
+        ("gone", |p| fs::remove_file(p).unwrap(), false, "the envelope file is missing"),
     ];
-    for (what, spoil, fault) in cases {
+    for (what, spoil, fault, said) in cases {
         let d = tmp();
         init(d.path());
         let ids = seal_some(d.path(), 1);
@@ -204,6 +208,9 @@ fn a_file_the_storage_does_not_read_is_a_fault_not_damage() {
             Err(e) => assert_eq!(e.is_storage_fault(), fault, "{what}: the summary: {e}"),
             Ok(r) => assert!(what == "gone" && r.is_none(), "{what}: the summary read: {}", r.is_some()),
         }
+        let problems = v.verify().unwrap().problems;
+        let named = |p: &String| p.starts_with(&ids[0]) && p.contains(said);
+        assert!(problems.iter().any(named), "{what}: {problems:?}");
     }
 }
 
