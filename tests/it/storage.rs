@@ -1,8 +1,10 @@
-//! A sealed application whose file the unit's storage does not read (an I/O error, not bytes
-//! gone bad: a folder in its place stands in for a failing card, as root reads through
-//! permissions). It is not called damaged, nor kept aside: the officer's sync line and the
-//! supervisor's shift say the storage did not read it, the rest goes without it, and once the
-//! storage reads it again it is sent and decided as any other.
+//! The unit when its storage fails. A sealed application whose file the storage does not read
+//! (an I/O error, not bytes gone bad: a folder in its place stands in for a failing card, as
+//! root reads through permissions) is not called damaged, nor kept aside: the officer's sync
+//! line and the supervisor's shift say the storage did not read it, the rest goes without it,
+//! and once the storage reads it again it is sent and decided as any other. And a seal that
+//! the storage failed after its file was durable is not sealed a second time. (The vault's own
+//! tests put a fault on each of its storage calls: `crates/vault/tests/io_faults.rs`.)
 
 use bevy::prelude::*;
 use doorstep_core::Policy;
@@ -10,8 +12,8 @@ use doorstep_envelope::ApplicationId;
 use doorstep_hub::store::{Records, Status};
 
 use crate::shift::supervisor_unlocks;
-use crate::sync::{PIN, add_supervisor, seal_one, served_unit, tempfile_dir, unlocked};
-use crate::visit::{DEVICE, drive, tap, unit, wait, wait_long};
+use crate::sync::{PIN, add_supervisor, captured, hub_and_vault_as, seal_one, served_unit, tempfile_dir, unlocked};
+use crate::visit::{DEVICE, demo_until, drive, tap, unit, wait, wait_long};
 
 /// The keys of every text on screen now.
 fn shown(app: &mut App) -> Vec<&'static str> {
@@ -93,5 +95,44 @@ fn a_file_the_storage_does_not_read_is_not_called_damaged_and_goes_once_it_reads
     }
     drop(records);
     drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A seal reported failed after its file was made durable (the storage failed at its audit
+/// record or at the erasure of its draft, as the vault's fault tests make it fail): the
+/// application is sealed, and its draft parts are gone. Tapped again, the unit takes the
+/// visit's application as it is, its numbers on the receipt, and seals nothing a second time.
+#[test]
+fn a_seal_tapped_again_after_its_file_was_durable_seals_nothing_twice() {
+    let tmp = tempfile_dir("sealed-before");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let to_seal = drive(&mut app, demo_until("封存后"));
+    assert!(to_seal.is_ok(), "{to_seal:?}");
+    let visit = app.world().resource::<doorstep::visit_flow::VisitFlow>().visit.as_ref().expect("a visit").id.clone();
+    let id = {
+        let session = app.world().resource::<doorstep::session::Session>();
+        let mut v = doorstep::session::lock(session.vault.as_ref().expect("unlocked"));
+        let record = captured(61);
+        let review = doorstep_vault::ReviewSummary {
+            application_id: record.application_id.to_string(),
+            application_numbers: Vec::new(),
+            summary_json: "{}".into(),
+            thumbnail_jpeg: Vec::new(),
+            quality_flags: Vec::new(),
+        };
+        v.seal(&visit, &record, &review, 1_790_000_000).unwrap().application_id
+    };
+    // The receipt's number is made from the application's id.
+    let hex: String = id.chars().filter(char::is_ascii_hexdigit).collect();
+    let number = format!("DS{}01", hex[hex.len() - 10..].to_ascii_uppercase());
+    let again = drive(&mut app, vec![tap("封存"), wait_long("打印回执"), wait(&format!("受理编号 {number}"))]);
+    assert!(again.is_ok(), "{again:?}");
+    drop(app);
+    let v = unlocked(&vault);
+    let sealed: Vec<_> =
+        v.outbox().unwrap().into_iter().filter(|e| e.visit_id == visit).map(|e| e.application_id).collect();
+    assert_eq!(sealed, vec![id], "sealed once");
+    drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -33,7 +33,7 @@ pub(crate) fn text(o: &Output) -> String {
 }
 
 /// Application `n` as captured: an obviously fake person.
-fn captured(n: u64) -> ApplicationRecord {
+pub(crate) fn captured(n: u64) -> ApplicationRecord {
     let now = 1_790_000_000;
     let id = ApplicationId::new_v7(1_790_000_000_000 + n, [n as u8; 10]);
     ApplicationRecord {

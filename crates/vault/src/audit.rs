@@ -117,7 +117,7 @@ impl AuditLog {
                 }
                 n += 1;
             };
-            std::fs::rename(path, &aside)?;
+            crate::fsutil::rename(path, &aside)?;
             if let Some(dir) = path.parent() {
                 crate::fsutil::sync_dir(dir)?;
             }
@@ -160,9 +160,15 @@ impl AuditLog {
         let mut f = OpenOptions::new().create(true).append(true).mode(crate::fsutil::FILE_MODE).open(&self.path)?;
         let mut record = (sealed.len() as u32).to_le_bytes().to_vec();
         record.extend_from_slice(&sealed);
-        f.write_all(&record)?;
-        if durability == Durability::Fsync {
-            f.sync_all()?;
+        let end = f.metadata()?.len();
+        let written = crate::faults::write(crate::faults::Point::Append, &record, |b| f.write_all(b))
+            .and_then(|()| if durability == Durability::Fsync { crate::fsutil::sync_file(&f) } else { Ok(()) });
+        if let Err(e) = written {
+            // Not recorded: the log is cut back to its last whole record, so that the next
+            // record follows it (part of this one, or this one whole but not chained, in the
+            // middle would read as a log damaged there).
+            let _ = f.set_len(end).and_then(|()| f.sync_all());
+            return Err(e.into());
         }
         self.head = entry.hash.clone();
         self.len += 1;

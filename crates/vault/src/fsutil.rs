@@ -6,6 +6,8 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
+use crate::faults::{self, Point};
+
 /// Mode of the vault's files: the owner only.
 pub const FILE_MODE: u32 = 0o600;
 /// Mode of the vault's folders: the owner only.
@@ -44,14 +46,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = temp_name(path)?;
     let written = (|| {
         let mut f = create_new(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
+        faults::write(Point::Write, bytes, |b| f.write_all(b))?;
+        sync_file(&f)?;
+        faults::check(Point::Rename)?;
+        fs::rename(&tmp, path)
     })();
     if let Err(e) = written {
         fs::remove_file(&tmp).ok();
         return Err(e);
     }
-    fs::rename(&tmp, path)?;
     sync_dir(dir)
 }
 
@@ -59,17 +62,30 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// fsyncs it: one fsync, none for the directory.
 pub fn write_into(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = OpenOptions::new().write(true).truncate(true).open(path)?;
-    f.write_all(bytes)?;
+    faults::write(Point::Write, bytes, |b| f.write_all(b))?;
+    sync_file(&f)
+}
+
+/// Renames `from` over `to` (not durable until its folder is synced).
+pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
+    faults::check(Point::Rename)?;
+    fs::rename(from, to)
+}
+
+/// Makes a file's bytes durable.
+pub fn sync_file(f: &File) -> io::Result<()> {
+    faults::check(Point::Sync)?;
     f.sync_all()
 }
 
 /// Makes a directory's entries (creations, renames, removals) durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    sync_file(&File::open(dir)?)
 }
 
 /// Removes a file and makes the removal durable. A file already gone is fine.
 pub fn remove_durably(path: &Path) -> io::Result<()> {
+    faults::check(Point::Remove)?;
     match fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),

@@ -37,7 +37,7 @@ fn copy_durably(from: &Path, to: &Path) -> Result<(), VaultError> {
     } else if kind.is_file() {
         let mut file = fsutil::create_new(to)?;
         file.write_all(&fs::read(from)?)?;
-        file.sync_all()?;
+        fsutil::sync_file(&file)?;
     } else {
         return Err(VaultError::NotAllowed(format!("{} is not a file or a folder of the vault", from.display())));
     }

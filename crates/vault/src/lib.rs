@@ -35,6 +35,7 @@ pub mod appointments;
 mod audit;
 mod crypto;
 mod drafts;
+pub mod faults;
 pub mod feedback;
 mod fsutil;
 mod handover;
@@ -402,6 +403,7 @@ impl Vault {
     }
 
     fn flush(&self) -> Result<(), VaultError> {
+        faults::check(faults::Point::Index)?;
         self.db.flush()?;
         Ok(())
     }

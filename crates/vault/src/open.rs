@@ -372,7 +372,7 @@ pub(crate) fn open_index(dir: &Path, recovery: &mut Recovery) -> Result<sled::Db
         }
         n += 1;
     };
-    fs::rename(&path, &quarantine)?;
+    fsutil::rename(&path, &quarantine)?;
     fsutil::sync_dir(dir)?;
     recovery.quarantined = Some(quarantine);
     fsutil::create_dir(&path)?;

@@ -208,7 +208,7 @@ impl Vault {
         let dir = self.dir.join(ENVELOPES);
         if whole {
             let sealed = path.with_extension("env");
-            fs::rename(path, &sealed)?;
+            fsutil::rename(path, &sealed)?;
             fsutil::sync_dir(&dir)?;
             return Ok(Some(sealed));
         }
@@ -233,7 +233,7 @@ impl Vault {
     pub(crate) fn keep_aside(&mut self, path: &Path, aside: PathBuf, now: i64) -> Result<(), VaultError> {
         let name = aside.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         self.record(now, "set-aside", &name)?;
-        fs::rename(path, &aside)?;
+        fsutil::rename(path, &aside)?;
         if let Some(dir) = aside.parent() {
             fsutil::sync_dir(dir)?;
         }

@@ -123,7 +123,7 @@ impl Vault {
             let mut name = [0u8; 8];
             rand::RngCore::fill_bytes(&mut rand::rng(), &mut name);
             let path = dir.join(format!("s-{}.{SLOT_EXT}", hex::encode(name)));
-            fsutil::create_new(&path)?.sync_all()?;
+            fsutil::sync_file(&fsutil::create_new(&path)?)?;
             pool.push(path);
         }
         fsutil::sync_dir(&dir)?;
@@ -181,11 +181,19 @@ impl Vault {
         let sidecar = Sidecar { visit_id: visit.to_string(), review: Some(review.clone()) };
         let file = self.container(&id, &sidecar, &bytes)?;
         let slot = self.take_slot()?;
-        fsutil::write_into(&slot, &file)?;
         // No directory fsync: if a crash loses the rename, recovery finds the whole file still
         // under its slot name and indexes it from there.
         let sealed_path = slot.with_extension("env");
-        fs::rename(&slot, &sealed_path)?;
+        if let Err(e) = fsutil::write_into(&slot, &file).and_then(|()| fsutil::rename(&slot, &sealed_path)) {
+            // Not sealed (the draft is still there, to seal again): whatever of this seal the
+            // slot holds is emptied, and the slot goes back to the pool, so that nothing takes
+            // it for a seal later (a second copy of the application, or part of one kept aside
+            // as damaged). Where even that fails, recovery judges the slot at the next opening.
+            if fsutil::write_into(&slot, &[]).is_ok() {
+                self.pool().push(slot);
+            }
+            return Err(e.into());
+        }
         let entry = OutboxEntry {
             application_id: id.to_string(),
             visit_id: visit.to_string(),

@@ -175,10 +175,6 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
     };
     let now = crate::settings::now();
     let services = visit.state.services().map_or(0, |s| s.services.len());
-    let random: [u8; 10] = rand::random();
-    let id = ApplicationId::new_v7((now.unix_timestamp_nanos() / 1_000_000) as u64, random);
-    let numbers = application_numbers(&id, services);
-    let rating_code: String = numbers.first().map(|n| n[2..].chars().take(10).collect()).unwrap_or_default();
     let mut v = crate::session::lock(vault);
     let device_id = v.device_id().to_string();
     // Demo and real never mix: simulated captures are sealed only on a demo unit, whose bureau
@@ -187,6 +183,57 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
         error!("sealing refused: simulated captures on the provisioned unit {device_id}");
         return Err(Tr::new("visit.seal.simulated"));
     }
+    // A seal reported failed whose file was durable before the storage failed (its draft
+    // erased, its audit record not written) is a seal: tapped again, the visit's application
+    // is taken as it is, never sealed a second time under another id.
+    let earlier = v.outbox().map_err(|e| failed(&e))?.into_iter().find(|e| e.visit_id == visit.id);
+    let id = match &earlier {
+        Some(e) => ApplicationId::parse(&e.application_id).ok_or_else(|| failed(&"an application id in the index"))?,
+        None => ApplicationId::new_v7((now.unix_timestamp_nanos() / 1_000_000) as u64, rand::random()),
+    };
+    let numbers = application_numbers(&id, services);
+    let rating_code: String = numbers.first().map(|n| n[2..].chars().take(10).collect()).unwrap_or_default();
+    match earlier {
+        Some(_) => warn!("the visit's application was sealed already (a seal reported failed): taken as it is"),
+        None => seal_record(&mut v, visit, policy, sources, (id, &numbers, device_id), now)?,
+    }
+    // The appointment it served: the hub hears it at the next sync (the notice waits in the
+    // vault until then). The application is sealed whatever becomes of the notice.
+    if let Some(id) = &visit.appointment
+        && let Err(e) = v.note_served(id, &visit.id, now)
+    {
+        error!("the served notice of appointment {id} could not be kept: {e}");
+    }
+    // The visit as it is once sealed, kept at once under its own key: a lock, a crash or a dead
+    // battery before the screen takes this answer still finds the receipt to give.
+    let mut after = visit.clone();
+    let sealed = VisitEvent::Sealed { application_numbers: numbers.clone(), rating_code: rating_code.clone() };
+    match after.apply(policy, now, sealed).map(|_| serde_json::to_vec(&after)) {
+        Ok(Ok(bytes)) => {
+            if let Err(e) = v.save_draft(&crate::visit_flow::draft_key(&after), crate::visit_flow::VISIT_PART, &bytes) {
+                error!("the sealed visit's draft could not be saved: {e}");
+            }
+        }
+        Ok(Err(e)) => error!("the sealed visit could not be serialised: {e}"),
+        Err(e) => error!("the sealed visit did not move on: {}", doorstep_core::Localize::message(&e).key),
+    }
+    Ok((numbers, rating_code))
+}
+
+/// Builds the visit's record from its captured parts, each the one the visit recorded, and
+/// seals it under `id`.
+fn seal_record(
+    v: &mut doorstep_vault::Vault,
+    visit: &Visit,
+    policy: &Policy,
+    sources: &Sources,
+    (id, numbers, device_id): (ApplicationId, &[String], String),
+    now: time::OffsetDateTime,
+) -> Result<(), Tr> {
+    let failed = |e: &dyn std::fmt::Display| {
+        error!("sealing failed: {e}");
+        Tr::new("visit.seal.failed")
+    };
     let load = |name: &str| v.load_draft(&visit.id, name).map(|b| b.map(|b| b.to_vec()).unwrap_or_default());
     // Each captured part must be the one the visit recorded (its SHA-256): a save that failed
     // or a part that went missing stops the seal rather than sealing a blank.
@@ -271,7 +318,7 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
     let record = ApplicationRecord {
         schema_version: doorstep_envelope::SCHEMA_VERSION,
         application_id: id,
-        application_numbers: numbers.clone(),
+        application_numbers: numbers.to_vec(),
         form_json: serde_json::to_string(&serde_json::json!({ "visit": visit, "capture_sources": sources }))
             .map_err(|e| failed(&e))?,
         photo_jpeg: photo_jpeg.clone(),
@@ -293,33 +340,13 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
     let summary = serde_json::to_value(&summary).map_err(|e| failed(&e))?;
     let review = ReviewSummary {
         application_id: id.to_string(),
-        application_numbers: numbers.clone(),
+        application_numbers: numbers.to_vec(),
         summary_json: summary.to_string(),
         thumbnail_jpeg: photo_jpeg,
         quality_flags: flags,
     };
     v.seal(&visit.id, &record, &review, now.unix_timestamp()).map_err(|e| failed(&e))?;
-    // The appointment it served: the hub hears it at the next sync (the notice waits in the
-    // vault until then). The application is sealed whatever becomes of the notice.
-    if let Some(id) = &visit.appointment
-        && let Err(e) = v.note_served(id, &visit.id, now)
-    {
-        error!("the served notice of appointment {id} could not be kept: {e}");
-    }
-    // The visit as it is once sealed, kept at once under its own key: a lock, a crash or a dead
-    // battery before the screen takes this answer still finds the receipt to give.
-    let mut after = visit.clone();
-    let sealed = VisitEvent::Sealed { application_numbers: numbers.clone(), rating_code: rating_code.clone() };
-    match after.apply(policy, now, sealed).map(|_| serde_json::to_vec(&after)) {
-        Ok(Ok(bytes)) => {
-            if let Err(e) = v.save_draft(&crate::visit_flow::draft_key(&after), crate::visit_flow::VISIT_PART, &bytes) {
-                error!("the sealed visit's draft could not be saved: {e}");
-            }
-        }
-        Ok(Err(e)) => error!("the sealed visit could not be serialised: {e}"),
-        Err(e) => error!("the sealed visit did not move on: {}", doorstep_core::Localize::message(&e).key),
-    }
-    Ok((numbers, rating_code))
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
