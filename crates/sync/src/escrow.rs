@@ -215,7 +215,7 @@ pub enum ReleaseError {
     #[error("a returned application needs a reason the officer can act on: {0}")]
     NoReason(String),
     #[error("the batch cannot be released yet, {0} application(s) are not at the hub; nothing was released")]
-    NotUploaded(usize, Report),
+    NotUploaded(usize, Box<Report>),
     #[error("manifest: {0}")]
     Manifest(doorstep_envelope::EnvelopeError),
     #[error(transparent)]
@@ -320,7 +320,7 @@ pub fn release_batch(
         // Only what holds the release up: a held application's failure is not among it.
         let mut escrow = escrow;
         escrow.failed.retain(|(id, _)| !is_held(id));
-        return Err(ReleaseError::NotUploaded(still_sealed, escrow));
+        return Err(ReleaseError::NotUploaded(still_sealed, Box::new(escrow)));
     }
     for (r, _) in returns {
         if !entries.iter().any(|e| Some(e.application_id) == ApplicationId::parse(r)) {
