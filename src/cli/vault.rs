@@ -94,8 +94,9 @@ pub struct InitArgs {
     /// Read the PIN from the first line of standard input instead of prompting (twice).
     #[arg(long)]
     pin_stdin: bool,
-    /// Wrong PINs before the key slots are destroyed.
-    #[arg(long, default_value_t = 10)]
+    /// Wrong PINs before the key slots are destroyed (3 to 100: fewer would let a slip of the
+    /// finger or two erase the unit).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(3..=100))]
     max_failures: u32,
     /// Tests only (debug builds): a fast, insecure PIN derivation instead of calibrating
     /// Argon2id. A release build has no such flag and refuses such parameters.

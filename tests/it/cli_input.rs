@@ -80,6 +80,14 @@ fn vault_init_refuses_bad_input_before_writing_anything() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("is a folder: give the key file in it"), "{err}");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+    // So few attempts that a slip or two would erase the unit.
+    for few in ["0", "2"] {
+        let (code, err) =
+            run(&["vault", "init", "--vault", v, "--demo-bureau", "--max-failures", few, "--pin-stdin"], "246802\n");
+        assert_eq!(code, Some(2), "{few}: {err}");
+        assert!(err.contains("--max-failures") && err.contains("3..=100"), "{few}: {err}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+    }
     let (code, err) = run(&["vault", "status", "--vault", v, "--pin-stdin"], "246802\n");
     assert_eq!(code, Some(1), "{err}");
     assert_eq!(err.matches("No such file or directory").count(), 1, "said once: {err}");

@@ -138,6 +138,9 @@ impl Vault {
         if slots.destroyed {
             return Err(VaultError::Destroyed);
         }
+        // What cannot be a PIN (empty, letters, too short or long: a script with no input) is
+        // refused before the attempt is counted: only a real guess brings the erasure nearer.
+        crate::pin::check_pin(pin)?;
         let slot =
             slots.slots.iter().find(|s| s.user == user).cloned().ok_or_else(|| VaultError::UnknownUser(user.into()))?;
         slots.failures.push(now);

@@ -69,6 +69,35 @@ fn a_success_resets_the_counter_and_failures_reach_the_audit_log() {
     }
 }
 
+/// What cannot be a PIN (a script with no input, letters, too few or too many digits) is
+/// refused as such, and costs no attempt: ten of them in a row erase nothing.
+#[test]
+fn what_cannot_be_a_pin_costs_no_attempt() {
+    let d = tmp();
+    init(d.path());
+    let cases: [(&str, PinError); 5] = [
+        ("", PinError::Length),
+        ("\n", PinError::NotDigits),
+        ("abcdef", PinError::NotDigits),
+        ("12345", PinError::Length),
+        ("1234567890123", PinError::Length),
+    ];
+    for _ in 0..3 {
+        for (pin, want) in &cases {
+            match Vault::unlock(d.path(), OFFICER, pin, NOW, VaultConfig::default()) {
+                Err(VaultError::Pin(got)) => assert_eq!(&got, want, "{pin:?}"),
+                other => panic!("{pin:?}: {:?}", other.err()),
+            }
+        }
+    }
+    // Not one was counted: the first wrong PIN leaves nine.
+    match Vault::unlock(d.path(), OFFICER, "000000", NOW, VaultConfig::default()) {
+        Err(VaultError::WrongPin { attempts_left }) => assert_eq!(attempts_left, 9),
+        other => panic!("{:?}", other.err()),
+    }
+    drop(unlock(d.path()));
+}
+
 #[test]
 fn weak_pins_are_refused() {
     let d = tmp();
