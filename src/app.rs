@@ -74,6 +74,17 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
             return ExitCode::FAILURE;
         }
     };
+    // A scenario that cannot run is said before anything is made (a demo vault among them).
+    let scenario = match &ui.scenario {
+        Some(path) => match crate::dev::scenario::load(path) {
+            Ok(steps) => Some(crate::dev::scenario::Scenario::new(steps, ui.screenshots.clone())),
+            Err(e) => {
+                eprintln!("doorstep: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
     let vault_dir = vault.unwrap_or_else(|| config.vault_dir());
     let (auth, demo) = match vault_auth(vault_dir.clone(), &config, ui.demo) {
         Ok(a) => a,
@@ -87,16 +98,6 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
         eprintln!("doorstep: --scenario and --bench-pin run on a demo unit only (this vault is not a demo vault)");
         return ExitCode::FAILURE;
     }
-    let scenario = match &ui.scenario {
-        Some(path) => match crate::dev::scenario::load(path) {
-            Ok(steps) => Some(crate::dev::scenario::Scenario::new(steps, ui.screenshots.clone())),
-            Err(e) => {
-                eprintln!("doorstep: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-        None => None,
-    };
     if let Some(dir) = &ui.screenshots
         && let Err(e) = std::fs::create_dir_all(dir)
     {

@@ -107,6 +107,16 @@ pub enum ScenarioError {
     Actions(usize, usize),
     #[error("step {0}: a timeout or a pause is between 0 and 600 seconds")]
     Timeout(usize),
+    #[error(
+        "step {0}: the screenshot name {1:?} is not a plain file name: use letters, digits, - and _ (it is written inside --screenshots)"
+    )]
+    ShotName(usize, String),
+}
+
+/// A screenshot's name is a plain file name inside the screenshots folder: nothing that
+/// reaches outside it, or hides.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 const DEFAULT_TIMEOUT: f64 = 20.0;
@@ -127,7 +137,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<ScenarioStep>, ScenarioError
             actions.extend(w.in_view.map(Action::InView));
             actions.extend(w.device.map(Action::Device));
             actions.extend(w.sign.filter(|s| *s).map(|_| Action::Sign));
-            actions.extend(w.screenshot.map(Action::Screenshot));
+            if let Some(name) = w.screenshot {
+                if !plain_name(&name) {
+                    return Err(ScenarioError::ShotName(n, name));
+                }
+                actions.push(Action::Screenshot(name));
+            }
             actions.extend(w.scroll.map(Action::Scroll));
             if let Some(p) = w.pause {
                 if !(0.0..=600.0).contains(&p) {
@@ -426,17 +441,36 @@ fn run(
                             let low = low_contrast_texts(least, ground, colours, &laid_out, &parents, &texts);
                             let report =
                                 serde_json::json!({ "clipped": clipped, "low_contrast": low, "least_contrast": least });
-                            if let Err(e) = std::fs::write(path.with_extension("json"), report.to_string()) {
-                                error!("cannot write the screenshot's report: {e}");
+                            match std::fs::write(path.with_extension("json"), report.to_string()) {
+                                Ok(()) => None,
+                                Err(e) => {
+                                    scenario.shot_frames = 0;
+                                    Some(Err(format!("cannot write the screenshot's report: {e}")))
+                                }
                             }
                         }
-                        _ => info!("scenario: screenshot {name} skipped (no window or no --screenshots)"),
+                        _ => {
+                            info!("scenario: screenshot {name} skipped (no window or no --screenshots)");
+                            None
+                        }
                     }
-                    None
                 }
-                20 => {
-                    scenario.shot_frames = 0;
-                    Some(Ok(()))
+                // Written once the capture lands (a frame or two); a shot that is not written
+                // fails the step rather than passing unseen.
+                n if n >= 20 => {
+                    let written = scenario.screenshots.as_ref().map(|dir| dir.join(format!("{name}.png")));
+                    let missing = written.filter(|p| windows.iter().any(|w| w.2) && !p.is_file());
+                    match missing {
+                        Some(_) if n < 200 => None,
+                        Some(path) => {
+                            scenario.shot_frames = 0;
+                            Some(Err(format!("screenshot {name} was not written to {}", path.display())))
+                        }
+                        None => {
+                            scenario.shot_frames = 0;
+                            Some(Ok(()))
+                        }
+                    }
                 }
                 _ => None,
             }
@@ -571,5 +605,16 @@ mod tests {
         assert!(matches!(parse("[[step]]\n", p), Err(ScenarioError::Actions(1, 0))));
         assert!(matches!(parse("[[step]]\ntap = \"a\"\ntimeout = -1\n", p), Err(ScenarioError::Timeout(1))));
         assert!(matches!(parse("[[step]]\nclick = \"a\"\n", p), Err(ScenarioError::Toml(..))));
+    }
+
+    /// A screenshot is named by a plain file name, written inside the screenshots folder.
+    #[test]
+    fn a_screenshot_name_stays_inside_its_folder() {
+        let p = Path::new("t.toml");
+        let shot = |name: &str| parse(&format!("[[step]]\nscreenshot = {name:?}\n"), p);
+        assert_eq!(shot("01-home_zh").unwrap()[0].action, Action::Screenshot("01-home_zh".into()));
+        for bad in ["../escaped", "../../etc/evil", "a/b", "/abs", ".hidden", "", "a b", "a\\b", "测试"] {
+            assert!(matches!(shot(bad), Err(ScenarioError::ShotName(1, ref n)) if n == bad), "{bad:?}");
+        }
     }
 }
