@@ -424,6 +424,21 @@ fn a_small_screen_shows_every_part_of_the_screens() {
     let _ = std::fs::remove_dir_all(&work);
 }
 
+/// A screenshot the unit cannot write (a folder stands where its file would go) fails the
+/// scenario, saying which, rather than passing with nothing to look at.
+#[test]
+fn a_screenshot_not_written_fails_its_step() {
+    let (display, _xvfb) = display(true);
+    let (dir, work) = fresh("not-written");
+    std::fs::create_dir_all(dir.join("home.png")).unwrap();
+    std::fs::write(work.join("shot.toml"), "[[step]]\nscreenshot = \"home\"\n").unwrap();
+    let out = run_scenario(&display, &["--window", "800x480"], &work, &work.join("shot.toml"), &dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("step 1 (Screenshot(\"home\")) failed: screenshot home was not written"), "{err}");
+    let _ = std::fs::remove_dir_all(&work);
+}
+
 /// On the smallest screen in large text, what the officer must answer stays in view without
 /// scrolling: the services step's top (where Next, refused, scrolls to) names what is left of an
 /// endorsement half chosen, and a photo held for a look at the head shows both answers.
