@@ -239,6 +239,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             require_synchronous_standby,
             store_ca,
         } => {
+            // The addresses first: nothing is made (no tables, no folder) for a hub that could
+            // not listen, or whose tablets could not reach it.
+            let port = listen.rsplit_once(':').map(|(_, p)| p).unwrap_or("8443");
+            let first = hosts.first().map_or("localhost", |h| h);
+            let first =
+                if first.parse::<std::net::Ipv6Addr>().is_ok() { format!("[{first}]") } else { first.to_string() };
+            let url = url.unwrap_or_else(|| format!("https://{first}:{port}"));
+            pki::check_addresses(&hosts, &listen, &url)?;
             // The store is read once: a database is checked (and its tables made) before the
             // hub's folder is; the CA is kept as an absolute path (hub.toml is read from
             // wherever the hub runs).
@@ -263,8 +271,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else if store_ca.is_some() {
                 anyhow::bail!("--store-ca is for a PostgreSQL store (--store postgres://…)");
             }
-            let port = listen.rsplit_once(':').map(|(_, p)| p).unwrap_or("8443");
-            let url = url.unwrap_or_else(|| format!("https://{}:{port}", hosts.first().map_or("localhost", |h| h)));
+
             let mut hub = pki::init(&dir, &hosts, &listen, &url)?;
             if demo {
                 hub.make_demo()?;

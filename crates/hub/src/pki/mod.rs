@@ -21,8 +21,10 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+mod address;
 mod trusted;
 
+pub use address::{Address, check_addresses};
 pub use trusted::Trusted;
 use trusted::keys;
 
@@ -57,6 +59,9 @@ pub enum PkiError {
         "{0} is not a demo unit's name (demo-…): a demo hub, whose bureau key is a demo's, enrolls demo units only"
     )]
     RealDeviceAtDemoHub(String),
+    /// An address given to `init` that the hub or its tablets could not use.
+    #[error("{0}")]
+    Address(Address),
 }
 
 /// `Io` for a path, as a closure for `map_err`.
@@ -251,6 +256,7 @@ pub fn init(dir: &Path, hosts: &[String], listen: &str, url: &str) -> Result<Hub
     if dir.join("hub.toml").exists() {
         return Err(PkiError::HubExists(dir.display().to_string()));
     }
+    check_addresses(hosts, listen, url).map_err(PkiError::Address)?;
     // The folder holds the CA's key, tablets' bundles and the admin socket: its owner's
     // only, from its creation.
     crate::files::private_dir(&dir.join("bundles")).map_err(io(dir))?;
