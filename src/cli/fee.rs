@@ -24,26 +24,30 @@ pub struct FeeArgs {
 pub fn run(args: FeeArgs, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let policy = crate::policy_files::load(policy_dir)?;
     let date = super::today(args.date);
-    let fail = |reason: String| {
+    // Refused as `check` and `requirements` refuse: a code, and the reason in both languages.
+    let fail = |code: String, reason: &dyn Localize| {
+        let (zh, en) = (reason.render(Lang::Zh), reason.render(Lang::En));
         if args.json {
-            out!("{}", json!({"valid": false, "reason": reason}));
+            out!("{}", json!({"valid": false, "error": code, "reason": en, "reason_zh": zh}));
         } else {
-            out!("invalid 无效: {reason}");
+            out!("invalid 无效: {zh}");
+            out!("  {en}");
         }
         Ok(ExitCode::FAILURE)
     };
+    use super::check::code_of;
     let mut services = Vec::new();
     let mut conditions = Vec::new();
     for spec in &args.services {
         let service: Service = match spec.parse() {
             Ok(s) => s,
-            Err(e) => return fail(e.render(Lang::En)),
+            Err(e) => return fail(code_of(&e), &e),
         };
         // What no visit could hold: a type not issued on the date (suspended, or not yet
         // offered). A condition is listed, not judged: the fee does not know the applicant.
         if let Some(e) = service.endorsement() {
             if let Err(why) = policy.endorsements.offered_on(e, date) {
-                return fail(why.render(Lang::En));
+                return fail(code_of(&why), &why);
             }
             match policy.endorsements.option_for(e) {
                 Ok(option) => {
@@ -58,18 +62,18 @@ pub fn run(args: FeeArgs, policy_dir: Option<&Path>) -> anyhow::Result<ExitCode>
                         ));
                     }
                 }
-                Err(err) => return fail(err.render(Lang::En)),
+                Err(err) => return fail(code_of(&err), &err),
             }
         }
         services.push(service);
     }
     // Nor a document or an endorsement type listed twice.
     if let Some(twice) = doorstep_core::requirements::listed_twice(&services) {
-        return fail(twice.render(Lang::En));
+        return fail(code_of(&twice), &twice);
     }
     let quote = match policy.fees.quote(&services, date) {
         Ok(q) => q,
-        Err(e) => return fail(e.render(Lang::En)),
+        Err(e) => return fail(code_of(&e), &e),
     };
     if args.json {
         let mut value = serde_json::to_value(&quote)?;

@@ -116,22 +116,50 @@ fn check_name_notes_name_the_real_cause() {
 /// type suspended, or one not offered yet, is refused with its reason, not priced.
 #[test]
 fn a_fee_is_not_quoted_for_what_no_visit_could_hold() {
-    for (services, date, reason) in [
-        (&["passport", "passport:lost"][..], "2026-11-26", "Ordinary Passport is chosen twice"),
+    // (services, date, the error's code, its reason in English and in Chinese)
+    for (services, date, error, reason, reason_zh) in [
+        (
+            &["passport", "passport:lost"][..],
+            "2026-11-26",
+            "document-twice",
+            "Ordinary Passport is chosen twice",
+            "普通护照选择了两次",
+        ),
         (
             &["hk-macao-permit", "hk-macao-endorsement:Q:1x:3m", "hk-macao-endorsement:Q:2x:3m"][..],
             "2026-11-26",
+            "endorsement-twice",
             "twice",
+            "选择了两次",
         ),
-        (&["taiwan-endorsement:G:1x:6m"][..], "2026-11-26", "suspended since 2019-08-01"),
-        (&["hk-macao-endorsement:R:multi:1y"][..], "2020-01-01", "offered from 2023-02-20"),
+        (&["taiwan-endorsement:G:1x:6m"][..], "2026-11-26", "suspended", "suspended since 2019-08-01", "暂停受理"),
+        (
+            &["hk-macao-endorsement:R:multi:1y"][..],
+            "2020-01-01",
+            "not-yet-offered",
+            "offered from 2023-02-20",
+            "起受理",
+        ),
+        (&["passport:bogus"][..], "2026-11-26", "unknown-option", "unknown option bogus", "没有选项 bogus"),
     ] {
         let mut args = vec!["fee"];
         args.extend(services);
         args.extend(["--json", "--date", date]);
         let (code, v) = json(&args);
-        assert_eq!((code, &v["valid"]), (1, &serde_json::json!(false)), "{services:?}: {v}");
+        assert_eq!(
+            (code, &v["valid"], &v["error"]),
+            (1, &serde_json::json!(false), &serde_json::json!(error)),
+            "{services:?}: {v}"
+        );
         assert!(v["reason"].as_str().unwrap().contains(reason), "{services:?}: {v}");
+        assert!(v["reason_zh"].as_str().unwrap().contains(reason_zh), "{services:?}: {v}");
+        // In text, both languages, as `check` and `requirements` say it.
+        let text = String::from_utf8(
+            crate::cli::doorstep(&args[..args.len() - 3].iter().chain(&["--date", date]).copied().collect::<Vec<_>>())
+                .stdout,
+        )
+        .unwrap();
+        assert!(text.contains(reason_zh) && text.contains(reason), "{services:?}: {text}");
     }
     // Two types on one permit, and the same type on the two permits, are priced.
     for services in [
