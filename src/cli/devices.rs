@@ -36,6 +36,10 @@ pub fn default_replay_dir() -> PathBuf {
 
 /// What answered on a port.
 fn probe(path: &str) -> (String, serde_json::Value) {
+    // A path that is not there (a typo, a bridge unplugged) is said so, not probed.
+    if let Err(e) = std::fs::metadata(path) {
+        return (format!("cannot open it: {e}"), json!({"kind": null, "error": e.to_string()}));
+    }
     if let Ok(host) = BridgeHost::connect(path, 115_200, Duration::from_millis(1200)) {
         let status = host.status();
         let hb = status.heartbeat.unwrap_or_default();

@@ -257,6 +257,13 @@ fn devices_list_finds_the_bridge_on_a_pseudo_terminal() {
     let (_, v) = json(&["devices", "list", "--port", &sim.path, "--json"]);
     let port = v["ports"].as_array().unwrap().iter().find(|p| p["path"] == sim.path.as_str()).unwrap();
     assert_eq!(port["found"]["devices"], serde_json::json!(["id-card", "gnss", "printer"]));
+    // A port given that is not there is said so, not reported as silent.
+    let gone = replay.join("no-such-tty");
+    let (code, v) = json(&["devices", "list", "--port", gone.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0);
+    let port = v["ports"].as_array().unwrap().iter().find(|p| p["path"] == gone.to_str().unwrap()).unwrap();
+    assert!(port["summary"].as_str().unwrap().starts_with("cannot open it: No such file"), "{port}");
+    assert!(port["found"]["kind"].is_null() && port["found"]["error"].is_string(), "{port}");
     std::fs::remove_dir_all(&replay).ok();
 }
 
