@@ -492,6 +492,17 @@ fn the_command_line_logs_as_rust_log_asks() {
     let info = run(Some("info"));
     assert!(info.contains("started") && info.contains("finished") && info.contains("command=\"check\""), "{info}");
     assert!(!info.contains("11010519491231002X"), "no identity number in the logs: {info}");
+    // A person's mistake is said once, in words, with no log line before it.
+    let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .args(["vault", "status", "--vault", "/nonexistent-doorstep-vault", "--pin-stdin"])
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "doorstep: vault /nonexistent-doorstep-vault: no vault here: run `doorstep vault init` first\n"
+    );
 }
 
 /// A dark cap the checks cannot tell from hair cut straight: refused as a covering the officer

@@ -117,6 +117,10 @@ impl Vault {
     /// during the attempt still counts it. After `max_failures` the slots are destroyed.
     /// Another process holding the vault makes this wait briefly, then fail as busy.
     pub fn unlock(dir: &Path, user: &str, pin: &str, now_unix: i64, config: VaultConfig) -> Result<Vault, VaultError> {
+        // No folder at all: no vault here (a mistyped --vault), not a storage error.
+        if !dir.is_dir() {
+            return Err(VaultError::NotInitialised);
+        }
         let lock = WriterLock::acquire(dir, lock::WAIT)?;
         let (slots, data_key, seed) = Self::unwrap_slots(dir, user, pin, now_unix)?;
         let anchors = Anchors::open(&slots, &data_key)?;
