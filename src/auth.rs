@@ -125,6 +125,7 @@ impl OfficerAuth for VaultAuth {
                     || r.interrupted_seals > 0
                     || !r.damaged_files.is_empty()
                     || !r.unreadable_files.is_empty()
+                    || r.audit_cut.is_some()
                 {
                     warn!("the vault recovered on unlock: {r:?}");
                 }

@@ -220,3 +220,25 @@ pub fn verify_chain(entries: &[AuditEntry], device: &VerifyingKey) -> Result<(),
     }
     Ok(())
 }
+
+/// The key in the index (its default tree) of the log's length as last made durable.
+const ANCHOR: &[u8] = b"audit-anchor";
+const ANCHOR_AAD: &[u8] = b"doorstep-audit-anchor-v1";
+
+/// Keeps `len`, the number of records of the log just made durable (fsynced), in the index
+/// under the data key. A log is never made shorter but for a torn last record, which an fsync
+/// never counted: so a log found shorter than this at the next opening was cut, emptied or
+/// replaced. Not made durable here: the index's next flush does it, so the kept length is
+/// never ahead of the log.
+pub(crate) fn anchor(db: &sled::Db, key: &[u8; 32], len: u64) -> Result<(), VaultError> {
+    db.insert(ANCHOR, crypto::seal(key, ANCHOR_AAD, &len.to_le_bytes()))?;
+    Ok(())
+}
+
+/// The length [`anchor`] kept; none in a vault that never kept one, or whose index was
+/// rebuilt.
+pub(crate) fn anchored(db: &sled::Db, key: &[u8; 32]) -> Option<u64> {
+    let sealed = db.get(ANCHOR).ok()??;
+    let plain = crypto::open(key, ANCHOR_AAD, &sealed)?;
+    Some(u64::from_le_bytes(plain.as_slice().try_into().ok()?))
+}

@@ -260,6 +260,10 @@ pub struct Recovery {
     pub audit_torn_tail: u64,
     /// The audit log was damaged in the middle; it was moved here and a new chain started.
     pub audit_damaged: Option<PathBuf>,
+    /// The audit log held fewer records than were made durable before (records found, records
+    /// kept): it was cut, emptied or replaced. Recorded in the new log as `audit-cut`, which
+    /// `verify` reports for as long as the log holds it.
+    pub audit_cut: Option<(u64, u64)>,
     /// Index values that did not decrypt and were dropped (they are rebuilt from the files).
     pub dropped_values: usize,
     /// Files (sealed applications, drafts or feedback) that no longer parse or decrypt, kept
@@ -410,6 +414,9 @@ impl Vault {
 
     fn record(&mut self, at: i64, action: &str, subject: &str) -> Result<(), VaultError> {
         self.audit.append(&self.data_key, &self.device_key, at, action, subject, audit::Durability::Fsync)?;
+        // The record is durable: the length is kept (best effort: a length not kept only
+        // weakens the check of a cut log at the next opening, and raises no alarm).
+        let _ = audit::anchor(&self.db, &self.data_key, self.audit.head().1);
         Ok(())
     }
 

@@ -205,6 +205,8 @@ impl Vault {
         let damaged_audit = moved.is_some();
         recovery.audit_damaged = moved;
         let db = open_index(dir, &mut recovery)?;
+        // The log's length as last made durable, read before anything here records more.
+        let kept = audit::anchored(&db, &data_key);
         // After sled has made its files (it makes them 0644): the vault's own entries only.
         tighten(dir)?;
         let counter = seal::Counter::load(dir, &data_key, &DeviceId(slots.device_id.clone()))?;
@@ -237,6 +239,12 @@ impl Vault {
         }
         if damaged_audit {
             vault.record(now_unix, "audit-restarted", "damaged log kept aside")?;
+        } else if let Some(kept) = kept
+            && (scan.entries.len() as u64) < kept
+        {
+            let found = scan.entries.len() as u64;
+            vault.recovery.audit_cut = Some((found, kept));
+            vault.record(now_unix, "audit-cut", &format!("{found} of {kept} records"))?;
         }
         for at in failed {
             vault.record(at, "failed-pin", user)?;

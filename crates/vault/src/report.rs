@@ -127,8 +127,10 @@ impl Vault {
             *by_action.entry(e.action.clone()).or_default() += 1;
         }
         // A torn last record (the power lost mid-write) is cut at unlock and the chain holds; a
-        // log damaged in the middle was set aside and a new chain begun.
-        let restarted = self.recovery().audit_damaged.is_some();
+        // log damaged in the middle was set aside and a new chain begun; a log found shorter
+        // than it was made lost its earlier records.
+        // A log found cut (or emptied, or replaced) holds a whole chain, but not all of it.
+        let restarted = self.recovery().audit_damaged.is_some() || self.recovery().audit_cut.is_some();
         let chain_ok = !restarted
             && scan.torn_tail == 0
             && scan.damaged_at.is_none()
@@ -271,6 +273,12 @@ impl Vault {
         }
         if let Err(e) = audit::verify_chain(&scan.entries, &device) {
             report.problems.push(format!("audit chain: {e}"));
+        }
+        for cut in scan.entries.iter().filter(|e| e.action == "audit-cut") {
+            report.problems.push(format!(
+                "the audit log was found cut, emptied or replaced when the vault opened at {}: {} were there",
+                cut.at_unix, cut.subject
+            ));
         }
         for a in self.set_aside()? {
             match a.kind {

@@ -33,3 +33,72 @@ fn the_audit_summary_counts_actions_and_notices_a_broken_chain() {
     let v = Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig { reserve_bytes: 0 }).unwrap();
     assert!(!v.audit_summary().unwrap().chain_ok);
 }
+
+/// The byte offsets where the log's whole records end (each record is its length, four bytes,
+/// then that many bytes).
+fn record_ends(log: &[u8]) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut pos = 0;
+    while pos + 4 <= log.len() {
+        pos += 4 + u32::from_le_bytes(log[pos..pos + 4].try_into().unwrap()) as usize;
+        ends.push(pos);
+    }
+    ends
+}
+
+/// A log cut at a record's end, emptied or deleted still reads as a whole chain; what tells
+/// is the length kept when its records were made durable. The next opening finds it shorter,
+/// says so, and records it in the log, where `verify` reports it from then on. A torn last
+/// record (a write cut short, never counted) and a plain reopening raise nothing.
+#[test]
+fn a_cut_or_deleted_audit_log_is_noticed_and_recorded() {
+    type Cut = fn(&std::path::Path);
+    let cases: [(&str, Cut, Option<u64>); 5] = [
+        ("left alone", |_| {}, None),
+        (
+            "a torn last record",
+            |p| {
+                let mut b = std::fs::read(p).unwrap();
+                b.extend_from_slice(&[200, 0, 0, 0, 1, 2, 3]);
+                std::fs::write(p, b).unwrap();
+            },
+            None,
+        ),
+        (
+            "cut after its third record",
+            |p| {
+                let b = std::fs::read(p).unwrap();
+                std::fs::write(p, &b[..record_ends(&b)[2]]).unwrap();
+            },
+            Some(3),
+        ),
+        ("emptied", |p| std::fs::write(p, b"").unwrap(), Some(0)),
+        ("deleted", |p| std::fs::remove_file(p).unwrap(), Some(0)),
+    ];
+    for (what, cut, found) in cases {
+        let d = tmp();
+        init(d.path());
+        seal_some(d.path(), 2);
+        let v = unlock(d.path());
+        let kept = v.verify().unwrap().audit_entries as u64;
+        drop(v);
+        cut(&d.path().join("audit.log"));
+        let v = unlock(d.path());
+        assert_eq!(v.recovery().audit_cut, found.map(|f| (f, kept)), "{what}");
+        let problems = v.verify().unwrap().problems;
+        let said = problems.iter().any(|p| p.contains("the audit log was found cut, emptied or replaced"));
+        assert_eq!(said, found.is_some(), "{what}: {problems:?}");
+        if let Some(f) = found {
+            assert!(
+                problems.iter().any(|p| p.ends_with(&format!("{f} of {kept} records were there"))),
+                "{what}: {problems:?}"
+            );
+        }
+        let summary = v.audit_summary().unwrap();
+        assert_eq!(summary.by_action.get("audit-cut").copied(), found.map(|_| 1), "{what}");
+        assert_eq!(summary.chain_ok, found.is_none(), "{what}: the chain is not whole");
+        drop(v);
+        // Said once: the next opening finds the log as long as it was left.
+        assert_eq!(unlock(d.path()).recovery().audit_cut, None, "{what}: once");
+    }
+}
