@@ -90,6 +90,8 @@ impl Localize for IdNumberError {
             IdNumberError::Empty => Message::new("error.id.empty"),
             IdNumberError::LegacyFifteenDigit => Message::new("error.id.legacy-fifteen-digit"),
             IdNumberError::WrongLength(n) => Message::new("error.id.wrong-length").with("n", n),
+            // The last may be X: said so, not "only the last may be X" of the last.
+            IdNumberError::InvalidCharacter(18) => Message::new("error.id.invalid-last-character"),
             IdNumberError::InvalidCharacter(p) => Message::new("error.id.invalid-character").with("position", p),
             IdNumberError::CheckCharacter { expected, found } => {
                 Message::new("error.id.check-character").with("expected", expected).with("found", found)
@@ -294,6 +296,9 @@ mod tests {
         assert_eq!(CitizenId::parse("1101051949123100", TODAY), Err(IdNumberError::WrongLength(16)));
         assert_eq!(CitizenId::parse("1101051949123100XX", TODAY), Err(IdNumberError::InvalidCharacter(17)));
         assert_eq!(CitizenId::parse("11010519491231002A", TODAY), Err(IdNumberError::InvalidCharacter(18)));
+        let said = |n: &str| CitizenId::parse(n, TODAY).unwrap_err().message().key;
+        assert_eq!(said("11010519491231002A"), "error.id.invalid-last-character");
+        assert_eq!(said("1101051949123100XX"), "error.id.invalid-character");
     }
 
     /// Builds a number with a correct check character, to test the later rules in isolation.

@@ -370,7 +370,7 @@ impl Hub {
     /// on carry it.
     pub fn add_supervisor(&mut self, key_hex: &str) -> Result<(), PkiError> {
         let key = key_hex.trim().to_ascii_lowercase();
-        keys(std::slice::from_ref(&key), "supervisor")?;
+        trusted::keys_from(std::slice::from_ref(&key), "supervisor", "the key given")?;
         if !self.config.supervisors.contains(&key) {
             self.config.supervisors.push(key);
         }
@@ -382,7 +382,7 @@ impl Hub {
     /// for another officer is refused (revoke nothing by mistake: edit `hub.toml` by hand).
     pub fn add_officer(&mut self, key_hex: &str, officer_id: &str) -> Result<(), PkiError> {
         let key = key_hex.trim().to_ascii_lowercase();
-        keys(std::slice::from_ref(&key), "officer")?;
+        trusted::keys_from(std::slice::from_ref(&key), "officer", "the key given")?;
         let id = officer_id;
         if !doorstep_envelope::is_user_id(id) {
             return Err(PkiError::Key(format!(
@@ -548,6 +548,12 @@ mod tests {
         assert!(matches!(hub.enroll("../x", Validity::days(1)), Err(PkiError::DeviceName(_))));
         assert!(matches!(hub.revoke("tablet-02"), Err(PkiError::NoDevice(n)) if n == "tablet-02"));
         let mut hub = Hub::open(&dir).unwrap();
-        assert!(matches!(hub.add_supervisor("not hex"), Err(PkiError::Key(_))));
+        // A key typed wrong is blamed on what was typed, not on hub.toml.
+        assert!(
+            matches!(hub.add_supervisor("not hex"), Err(PkiError::Key(m)) if m.starts_with("the key given: supervisor key"))
+        );
+        assert!(
+            matches!(hub.add_officer("zz", "officer-1"), Err(PkiError::Key(m)) if m.starts_with("the key given: officer key"))
+        );
     }
 }

@@ -73,15 +73,24 @@ fn unbound(key: &[u8; 32]) -> String {
 
 /// Ed25519 public keys from hex, as `hub.toml` lists them (`what` names their role).
 pub(super) fn keys(hex_keys: &[String], what: &str) -> Result<Vec<doorstep_envelope::VerifyingKey>, PkiError> {
+    keys_from(hex_keys, what, "hub.toml")
+}
+
+/// The same, of keys read from `from` (`hub.toml`, or the command line), which an error names.
+pub(super) fn keys_from(
+    hex_keys: &[String],
+    what: &str,
+    from: &str,
+) -> Result<Vec<doorstep_envelope::VerifyingKey>, PkiError> {
     hex_keys
         .iter()
         .map(|h| {
             let bytes: [u8; 32] = hex::decode(h.trim())
                 .ok()
                 .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| PkiError::Key(format!("hub.toml: {what} key {h:?} is not 32 bytes of hex")))?;
+                .ok_or_else(|| PkiError::Key(format!("{from}: {what} key {h:?} is not 32 bytes of hex")))?;
             doorstep_envelope::VerifyingKey::from_bytes(&bytes)
-                .map_err(|_| PkiError::Key(format!("hub.toml: {what} key {h:?} is not an Ed25519 key")))
+                .map_err(|_| PkiError::Key(format!("{from}: {what} key {h:?} is not an Ed25519 key")))
         })
         .collect()
 }
