@@ -121,6 +121,21 @@ fn read_photo(path: &std::path::Path) -> anyhow::Result<image::RgbImage> {
 
 /// Runs a `photo` command; `lang` is the language of what it prints (`check`'s JSON has both).
 pub fn run(command: PhotoCommand, lang: Lang) -> anyhow::Result<ExitCode> {
+    // What was asked is checked before the face model loads (a moment): a profile that does
+    // not exist, and a crop to a file whose name says it is not a JPEG.
+    match &command {
+        PhotoCommand::Check { profile: p, .. } => drop(profile(p)?),
+        PhotoCommand::Crop { profile: p, output, .. } => {
+            profile(p)?;
+            let jpeg = output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+            if !matches!(jpeg.as_deref(), Some("jpg" | "jpeg")) {
+                anyhow::bail!(
+                    "{}: the crop is written as a JPEG (the standard's file format): name it .jpg",
+                    output.display()
+                );
+            }
+        }
+    }
     let mut assessor = Assessor::new()?;
     match command {
         PhotoCommand::Check { files, json, profile: p, age_months } => {

@@ -332,6 +332,15 @@ fn photo_check_reports_every_check_by_name() {
     assert!(said.contains(&why(doorstep_core::text::Lang::En)), "{said}");
     assert!(!said.contains(&why(doorstep_core::text::Lang::Zh)), "{said}");
     assert!(!target.exists());
+    // Asked for what it cannot do: said before any work, and nothing written.
+    let png = target.with_extension("png");
+    let out = doorstep(&["photo", "crop", blank.to_str().unwrap(), png.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the crop is written as a JPEG"), "{out:?}");
+    assert!(!png.exists());
+    let out = doorstep(&["photo", "check", "--profile", "visa", blank.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown profile \"visa\": passport, "), "{out:?}");
     std::fs::remove_file(&blank).ok();
 }
 
