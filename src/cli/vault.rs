@@ -138,8 +138,9 @@ pub fn run(command: VaultCommand, vault: Option<PathBuf>, config: &Config) -> an
 fn new_pin(pin_stdin: bool, insecure_fast_kdf: bool) -> anyhow::Result<(Zeroizing<String>, KdfParams)> {
     let digits = doorstep_vault::PIN_DIGITS;
     let pin = read_pin(&format!("New PIN ({}–{} digits): ", digits.start(), digits.end()), pin_stdin)?;
-    // Refused now, before the slow calibration and before anything is written.
-    doorstep_vault::pin::check_pin(&pin)?;
+    // Refused now, before the slow calibration and before anything is written; named as the
+    // new PIN (add-user reads the signer's PIN first, then this one).
+    doorstep_vault::pin::check_pin(&pin).map_err(|e| anyhow::anyhow!("the new PIN: {e}"))?;
     if !pin_stdin && std::io::stdin().is_terminal() {
         let again = read_pin("The same PIN again: ", false)?;
         if *again != *pin {

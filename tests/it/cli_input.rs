@@ -66,7 +66,7 @@ fn vault_init_refuses_bad_input_before_writing_anything() {
     let v = vault.to_str().unwrap();
     let (code, err) = run(&["vault", "init", "--vault", v, "--demo-bureau", "--pin-stdin"], "123\n");
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("doorstep: the PIN has 6 to 12 digits\n"), "said once: {err}");
+    assert!(err.contains("doorstep: the new PIN: the PIN has 6 to 12 digits\n"), "said once: {err}");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
     let missing = dir.join("bureau.pub");
     let (code, err) =
