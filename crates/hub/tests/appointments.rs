@@ -196,6 +196,10 @@ fn the_command_line_adds_imports_lists_and_cancels() {
     let (ok, said) = cli(&["appointment", "import", csv.to_str().unwrap()]);
     assert!(!ok && said.contains("1 line(s) refused; nothing was imported") && said.contains("line 3: "), "{said}");
     assert!(!said.contains("110105194912310021"), "no ID number in the refusal: {said}");
+    // A header without a column the file needs: named once.
+    std::fs::write(&csv, "id,device\napt-2,tablet-a\n").unwrap();
+    let (ok, said) = cli(&["appointment", "import", csv.to_str().unwrap()]);
+    assert!(!ok && said.matches("the header names no column \"name\"").count() == 1, "{said}");
     std::fs::write(&csv, [header, &line("apt-2", "11010519491231002X")].concat()).unwrap();
     let (ok, said) = cli(&["appointment", "import", csv.to_str().unwrap()]);
     assert!(ok && said.starts_with("imported 1 appointment(s)"), "{said}");

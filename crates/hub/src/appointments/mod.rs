@@ -59,14 +59,21 @@ pub enum BookError {
     Repeated { id: String, first: usize },
     #[error("{}", lines_message(.0))]
     Lines(Vec<(usize, BookError)>),
+    /// The file's own fault, said within this error's words (not again as its cause).
     #[error("the import file: {0}")]
-    File(#[from] csv::CsvError),
+    File(csv::CsvError),
     #[error(transparent)]
     Pki(#[from] PkiError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+impl From<csv::CsvError> for BookError {
+    fn from(e: csv::CsvError) -> Self {
+        BookError::File(e)
+    }
 }
 
 fn lines_message(lines: &[(usize, BookError)]) -> String {
