@@ -2,4 +2,5 @@
 //! benchmark's figures (`--bench-log`).
 
 pub mod bench;
+mod layout_report;
 pub mod scenario;

@@ -20,6 +20,14 @@ use crate::visit::{DEVICE, drive, steps, tap, typed, unit, wait, wait_long};
 /// The supervisor's PIN `add_supervisor` enrols.
 const SUPERVISOR_PIN: &str = "975310";
 
+/// On the unlock screen, choose the officer, type their PIN, unlock.
+pub(crate) fn officer_unlocks() -> Vec<doorstep::dev::scenario::ScenarioStep> {
+    let mut s = vec![tap("民警 officer-test")];
+    s.extend(PIN.chars().map(|c| tap(&c.to_string())));
+    s.push(tap("解锁"));
+    s
+}
+
 /// Lock (from wherever the unit is), choose the supervisor, type their PIN, unlock.
 pub(crate) fn supervisor_unlocks() -> Vec<doorstep::dev::scenario::ScenarioStep> {
     let mut s = vec![tap("带班领导 supervisor-test")];
@@ -173,10 +181,8 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
     let refused = seal_as(&vault, "officer-two", "135791", 42);
 
     // The officer on the unit hears it at the first sync, with the hub's reason and its fix.
-    let mut steps = vec![tap("民警 officer-test")];
-    steps.extend(PIN.chars().map(|c| tap(&c.to_string())));
+    let mut steps = officer_unlocks();
     steps.extend([
-        tap("解锁"),
         wait_long(&format!(
             "同步：1 份申请未被接收。中心拒收：封存它的民警，其签名密钥未在中心登记。请在中心执行：doorstep-hub add-officer {other} --id officer-two"
         )),
@@ -288,12 +294,10 @@ fn a_damaged_application_is_named_and_the_rest_of_the_shift_released() {
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
 
-    let mut steps = vec![tap("民警 officer-test")];
-    steps.extend(PIN.chars().map(|c| tap(&c.to_string())));
-    steps.extend([
-        tap("解锁"),
-        wait_long("同步：1 份已封存申请在本机的文件已损坏，无法上传。请勿清除本机，并报告带班领导或管理员。"),
-    ]);
+    let mut steps = officer_unlocks();
+    steps.extend([wait_long(
+        "同步：1 份已封存申请在本机的文件已损坏，无法上传。请勿清除本机，并报告带班领导或管理员。",
+    )]);
     steps.push(tap("锁定"));
     steps.extend(supervisor_unlocks());
     steps.extend([

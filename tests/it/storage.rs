@@ -11,8 +11,8 @@ use doorstep_core::Policy;
 use doorstep_envelope::ApplicationId;
 use doorstep_hub::store::{Records, Status};
 
-use crate::shift::supervisor_unlocks;
-use crate::sync::{PIN, add_supervisor, captured, hub_and_vault_as, seal_one, served_unit, tempfile_dir, unlocked};
+use crate::shift::{officer_unlocks, supervisor_unlocks};
+use crate::sync::{add_supervisor, captured, hub_and_vault_as, seal_one, served_unit, tempfile_dir, unlocked};
 use crate::visit::{DEVICE, demo_until, drive, tap, unit, wait, wait_long};
 
 /// The keys of every text on screen now.
@@ -35,12 +35,10 @@ fn a_file_the_storage_does_not_read_is_not_called_damaged_and_goes_once_it_reads
     std::fs::remove_file(&path).unwrap();
     std::fs::create_dir(&path).unwrap();
 
-    let mut steps = vec![tap("民警 officer-test")];
-    steps.extend(PIN.chars().map(|c| tap(&c.to_string())));
-    steps.extend([
-        tap("解锁"),
-        wait_long("同步：本机存储暂时读不出 1 份已封存申请的文件（文件仍在本机），本次未上传，下次同步会再试。"),
-    ]);
+    let mut steps = officer_unlocks();
+    steps.extend([wait_long(
+        "同步：本机存储暂时读不出 1 份已封存申请的文件（文件仍在本机），本次未上传，下次同步会再试。",
+    )]);
     steps.push(tap("锁定"));
     steps.extend(supervisor_unlocks());
     steps.extend([
