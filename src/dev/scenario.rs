@@ -426,6 +426,8 @@ fn run(
                     match (&scenario.screenshots, windows.iter().find(|w| w.2)) {
                         (Some(dir), Some((_, window, _))) => {
                             let path = dir.join(format!("{name}.png"));
+                            // One left by an earlier run would pass for this one if its write failed.
+                            let _ = std::fs::remove_file(&path);
                             commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path.clone()));
                             // Any other window (the call board) beside it, as NAME-window-N.png.
                             for (i, (other, _, _)) in windows.iter().filter(|w| !w.2).enumerate() {

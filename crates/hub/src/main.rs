@@ -242,10 +242,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             // The addresses first: nothing is made (no tables, no folder) for a hub that could
             // not listen, or whose tablets could not reach it.
             let port = listen.rsplit_once(':').map(|(_, p)| p).unwrap_or("8443");
-            let first = hosts.first().map_or("localhost", |h| h);
-            let first =
-                if first.parse::<std::net::Ipv6Addr>().is_ok() { format!("[{first}]") } else { first.to_string() };
-            let url = url.unwrap_or_else(|| format!("https://{first}:{port}"));
+            let url = url.unwrap_or_else(|| format!("https://{}:{port}", hosts.first().map_or("localhost", |h| h)));
             pki::check_addresses(&hosts, &listen, &url)?;
             // The store is read once: a database is checked (and its tables made) before the
             // hub's folder is; the CA is kept as an absolute path (hub.toml is read from

@@ -115,6 +115,17 @@ impl Bundle {
     }
 }
 
+/// The hub's address as a tablet reads it, `https://HOST:PORT` (a `/` after it is allowed):
+/// its host, port, and the name its certificate must carry. The one reading, for the tablet's
+/// client and for the hub's `init`, which refuses an address its tablets could not use.
+pub fn hub_address(url: &str) -> Option<(String, u16, rustls_pki_types::ServerName<'static>)> {
+    let rest = url.strip_prefix("https://")?.trim_end_matches('/');
+    let (host, port) = rest.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    let name = rustls_pki_types::ServerName::try_from(host.to_string()).ok()?;
+    Some((host.to_string(), port, name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,13 +124,9 @@ pub enum Start {
 impl HubClient {
     /// `url` is `https://HOST:PORT`; the hub's certificate must name HOST.
     pub fn new(url: &str, config: ClientConfig) -> Result<HubClient, SyncError> {
-        let rest = url.strip_prefix("https://").ok_or_else(|| SyncError::Url(url.into()))?;
-        let rest = rest.trim_end_matches('/');
-        let (host, port) = rest.rsplit_once(':').ok_or_else(|| SyncError::Url(url.into()))?;
-        let port: u16 = port.parse().map_err(|_| SyncError::Url(url.into()))?;
-        let server_name = ServerName::try_from(host.to_string()).map_err(|_| SyncError::Url(url.into()))?;
+        let (host, port, server_name) = crate::bundle::hub_address(url).ok_or_else(|| SyncError::Url(url.into()))?;
         Ok(HubClient {
-            host: host.to_string(),
+            host,
             port,
             server_name,
             config: Arc::new(config),

@@ -282,12 +282,20 @@ pub fn release_batch(
             return Err(ReleaseError::UnknownReturn(h.clone()));
         }
     }
+    // What waits for a decision as the release begins: only these are decided. One whose file
+    // did not read until the upload below (a card failing now and then) goes to the hub, but
+    // is not approved unseen: it waits for the next batch, on the supervisor's list.
+    let listed: std::collections::HashSet<String> =
+        outbox.iter().filter(|e| awaiting_decision(vault, e).is_some()).map(|e| e.application_id.clone()).collect();
     let escrow = run(vault, hub, 64 * 1024, now, progress)?;
     let (client, hub_key) = (&mut hub.client, &hub.receipt_key);
     let mut entries = Vec::new();
     let mut decisions = Vec::new();
     for e in vault.outbox().map_err(EscrowError::from)? {
-        if matches!(e.state, OutboxState::Sealed | OutboxState::Uploading) || is_held(&e.application_id) {
+        if matches!(e.state, OutboxState::Sealed | OutboxState::Uploading)
+            || is_held(&e.application_id)
+            || !listed.contains(&e.application_id)
+        {
             continue;
         }
         // At the hub: its summary's numbers, or none where the summary does not read.
@@ -314,6 +322,7 @@ pub fn release_batch(
         .map_err(EscrowError::from)?
         .iter()
         .filter(|e| matches!(e.state, OutboxState::Sealed | OutboxState::Uploading))
+        .filter(|e| listed.contains(&e.application_id))
         .filter(|e| !is_held(&e.application_id) && !unreadable(&e.application_id))
         .count();
     if still_sealed > 0 {

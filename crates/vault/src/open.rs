@@ -117,9 +117,13 @@ impl Vault {
     /// during the attempt still counts it. After `max_failures` the slots are destroyed.
     /// Another process holding the vault makes this wait briefly, then fail as busy.
     pub fn unlock(dir: &Path, user: &str, pin: &str, now_unix: i64, config: VaultConfig) -> Result<Vault, VaultError> {
-        // No folder at all: no vault here (a mistyped --vault), not a storage error.
-        if !dir.is_dir() {
-            return Err(VaultError::NotInitialised);
+        // No folder at all: no vault here (a mistyped --vault); any other error of the storage
+        // is said as it is (a failing card is not told to make a new vault).
+        match std::fs::metadata(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(VaultError::NotInitialised),
+            Err(e) => return Err(e.into()),
+            Ok(m) if !m.is_dir() => return Err(VaultError::NotInitialised),
+            Ok(_) => {}
         }
         let lock = WriterLock::acquire(dir, lock::WAIT)?;
         let (slots, data_key, seed) = Self::unwrap_slots(dir, user, pin, now_unix)?;
@@ -231,6 +235,16 @@ impl Vault {
             key_store: key_store().name(),
             _lock: lock,
         };
+        // A log found shorter than it was made is recorded first, before anything here records
+        // more (and moves the kept length on), so that a stop in between cannot lose it.
+        if !damaged_audit
+            && let Some(kept) = kept
+            && (scan.entries.len() as u64) < kept
+        {
+            let found = scan.entries.len() as u64;
+            vault.recovery.audit_cut = Some((found, kept));
+            vault.record(now_unix, "audit-cut", &format!("{found} of {kept} records"))?;
+        }
         vault.reconcile(now_unix, &scan.entries)?;
         // Files were recorded as they were kept aside; an index, before the log was open.
         if let Some(aside) = vault.recovery.quarantined.clone() {
@@ -239,12 +253,6 @@ impl Vault {
         }
         if damaged_audit {
             vault.record(now_unix, "audit-restarted", "damaged log kept aside")?;
-        } else if let Some(kept) = kept
-            && (scan.entries.len() as u64) < kept
-        {
-            let found = scan.entries.len() as u64;
-            vault.recovery.audit_cut = Some((found, kept));
-            vault.record(now_unix, "audit-cut", &format!("{found} of {kept} records"))?;
         }
         for at in failed {
             vault.record(at, "failed-pin", user)?;

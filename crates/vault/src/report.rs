@@ -128,9 +128,11 @@ impl Vault {
         }
         // A torn last record (the power lost mid-write) is cut at unlock and the chain holds; a
         // log damaged in the middle was set aside and a new chain begun; a log found shorter
-        // than it was made lost its earlier records.
+        // than it was made lost its earlier records (recorded in it: said at every unlock after).
         // A log found cut (or emptied, or replaced) holds a whole chain, but not all of it.
-        let restarted = self.recovery().audit_damaged.is_some() || self.recovery().audit_cut.is_some();
+        let restarted = self.recovery().audit_damaged.is_some()
+            || self.recovery().audit_cut.is_some()
+            || scan.entries.iter().any(|e| e.action == "audit-cut");
         let chain_ok = !restarted
             && scan.torn_tail == 0
             && scan.damaged_at.is_none()
@@ -275,9 +277,13 @@ impl Vault {
             report.problems.push(format!("audit chain: {e}"));
         }
         for cut in scan.entries.iter().filter(|e| e.action == "audit-cut") {
+            let at = time::OffsetDateTime::from_unix_timestamp(cut.at_unix)
+                .ok()
+                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                .unwrap_or_else(|| cut.at_unix.to_string());
             report.problems.push(format!(
-                "the audit log was found cut, emptied or replaced when the vault opened at {}: {} were there",
-                cut.at_unix, cut.subject
+                "the audit log was found cut, emptied or replaced when the vault opened at {at} (UTC): {} were there",
+                cut.subject
             ));
         }
         for a in self.set_aside()? {

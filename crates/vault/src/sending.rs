@@ -152,8 +152,9 @@ impl Vault {
             Some(SUMMARY_LOST) => return Err(lost()),
             _ => {}
         }
+        // Whether its file is there: a storage that cannot say is an error, not a file gone.
         if let Some(app) = ApplicationId::parse(id)
-            && self.envelope_path(&app).exists()
+            && self.envelope_path(&app).try_exists()?
         {
             return Ok(self.read_container(&app)?.0.review);
         }

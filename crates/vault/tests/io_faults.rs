@@ -228,8 +228,11 @@ fn one(faults: &Faults, op: Op, (point, nth, fault): (Point, u32, Fault), reopen
     }
     // Retried, it is done. (A seal whose file was made durable before the fault is a seal: the
     // unit finds the visit's application and seals nothing again.)
+    // What is left of its draft (a removal the fault stopped) is erased, as the unit does.
     let sealed_before = op == Op::Seal && !sealed_for(&v).is_empty();
-    if !sealed_before {
+    if sealed_before {
+        v.erase_draft(TO_SEAL.0).unwrap_or_else(|e| panic!("{case}: its draft erased: {e}"));
+    } else {
         run(op, &mut v, &b, 1).unwrap_or_else(|e| panic!("{case}: retried: {e}"));
     }
     holds(&v, d.path(), op, &b, true, case);

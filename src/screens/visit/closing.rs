@@ -194,7 +194,14 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
     let numbers = application_numbers(&id, services);
     let rating_code: String = numbers.first().map(|n| n[2..].chars().take(10).collect()).unwrap_or_default();
     match earlier {
-        Some(_) => warn!("the visit's application was sealed already (a seal reported failed): taken as it is"),
+        Some(_) => {
+            warn!("the visit's application was sealed already (a seal reported failed): taken as it is");
+            // What is left of its draft's parts (a removal the storage failed) goes now: the
+            // sealed application holds them, and nothing of the applicant stays in a draft.
+            if let Err(e) = v.erase_draft(&visit.id) {
+                error!("the sealed visit's draft parts could not be erased now: {e}; the next unlock does");
+            }
+        }
         None => seal_record(&mut v, visit, policy, sources, (id, &numbers, device_id), now)?,
     }
     // The appointment it served: the hub hears it at the next sync (the notice waits in the

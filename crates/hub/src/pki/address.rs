@@ -8,8 +8,10 @@ pub enum Address {
     Listen(String),
     #[error("--host {0:?} is not a DNS name or an IP address the hub's certificate can name")]
     Host(String),
-    #[error("--url {0:?} is not an https:// address with a host, such as https://hub.example:8443")]
+    #[error("--url {0:?} is not an address tablets can use: https://HOST:PORT, such as https://hub.example:8443")]
     Url(String),
+    #[error("--url {url:?} names a host the hub's certificate is not for ({hosts}): give it with --host too")]
+    UrlHost { url: String, hosts: String },
 }
 
 /// Checks the addresses `init` is given: where it listens, the names its certificate is for,
@@ -22,7 +24,7 @@ pub fn check_addresses(hosts: &[String], listen: &str, url: &str) -> Result<(), 
                     && label.len() <= 63
                     && !label.starts_with('-')
                     && !label.ends_with('-')
-                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             })
     };
     // An address and port, or a name and port (serve resolves it).
@@ -33,27 +35,13 @@ pub fn check_addresses(hosts: &[String], listen: &str, url: &str) -> Result<(), 
     if let Some(bad) = hosts.iter().find(|h| h.parse::<std::net::IpAddr>().is_err() && !dns(h)) {
         return Err(Address::Host(bad.clone()));
     }
-    let authority = url.strip_prefix("https://").map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
-    let url_host = authority.and_then(|a| {
-        let (host, port) = match a.strip_prefix('[') {
-            // An IPv6 address: [addr] or [addr]:port.
-            Some(v6) => {
-                let (addr, after) = v6.split_once(']')?;
-                addr.parse::<std::net::Ipv6Addr>().ok()?;
-                (None, after.strip_prefix(':').or(after.is_empty().then_some("443"))?)
-            }
-            None => match a.split_once(':') {
-                Some((host, port)) => (Some(host), port),
-                None => (Some(a), "443"),
-            },
-        };
-        port.parse::<u16>().ok()?;
-        Some(host.is_none_or(|h| h.parse::<std::net::IpAddr>().is_ok() || dns(h)))
-    });
-    match url_host {
-        Some(true) => Ok(()),
-        _ => Err(Address::Url(url.to_string())),
+    // Read as the tablets read it, and naming one of the certificate's hosts (else the first
+    // sync fails on a name the certificate does not carry).
+    let (host, _, _) = doorstep_sync::bundle::hub_address(url).ok_or_else(|| Address::Url(url.to_string()))?;
+    if !hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
+        return Err(Address::UrlHost { url: url.to_string(), hosts: hosts.join(", ") });
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -68,24 +56,35 @@ mod tests {
         };
         for (hosts, listen, url) in [
             (&["localhost", "127.0.0.1"][..], "127.0.0.1:8443", "https://localhost:8443"),
-            (&["hub.bureau.example", "10.0.0.5"], "0.0.0.0:443", "https://hub.bureau.example"),
-            (&["::1"], "[::]:8443", "https://[::1]:8443/"),
-            (&["hub-1.example"], "10.0.0.5:8443", "https://10.0.0.5:8443/upload"),
-            (&["localhost"], "localhost:8443", "https://localhost:8443"),
+            (&["hub.bureau.example", "10.0.0.5"], "0.0.0.0:443", "https://hub.bureau.example:443"),
+            (&["::1"], "[::]:8443", "https://::1:8443/"),
+            (&["hub_1.lan", "10.0.0.5"], "10.0.0.5:8443", "https://10.0.0.5:8443"),
+            (&["localhost"], "localhost:8443", "https://LOCALHOST:8443"),
         ] {
             assert_eq!(ok(hosts, listen, url), Ok(()), "{hosts:?} {listen} {url}");
         }
+        let url_host = |url: &str, hosts: &str| Address::UrlHost { url: url.into(), hosts: hosts.into() };
         for (hosts, listen, url, want) in [
             (&["localhost"][..], "notanaddr", "https://localhost:8443", Address::Listen("notanaddr".into())),
             (&["localhost"], "local host:8443", "https://localhost:8443", Address::Listen("local host:8443".into())),
             (&["localhost"], "127.0.0.1", "https://localhost:8443", Address::Listen("127.0.0.1".into())),
             (&[""], "127.0.0.1:8443", "https://localhost:8443", Address::Host("".into())),
-            (&["localhost", "a b"], "127.0.0.1:8443", "https://localhost", Address::Host("a b".into())),
-            (&["-x.example"], "127.0.0.1:8443", "https://localhost", Address::Host("-x.example".into())),
+            (&["localhost", "a b"], "127.0.0.1:8443", "https://localhost:1", Address::Host("a b".into())),
+            (&["-x.example"], "127.0.0.1:8443", "https://localhost:1", Address::Host("-x.example".into())),
+            // What the tablet's own reading refuses: no port, a path, brackets, no host, http.
+            (&["localhost"], "127.0.0.1:8443", "https://localhost", Address::Url("https://localhost".into())),
+            (
+                &["localhost"],
+                "127.0.0.1:8443",
+                "https://localhost:8443/up",
+                Address::Url("https://localhost:8443/up".into()),
+            ),
+            (&["::1"], "[::]:8443", "https://[::1]:8443", Address::Url("https://[::1]:8443".into())),
             (&["localhost"], "127.0.0.1:8443", "https://:8443", Address::Url("https://:8443".into())),
             (&["localhost"], "127.0.0.1:8443", "http://localhost:8443", Address::Url("http://localhost:8443".into())),
             (&["localhost"], "127.0.0.1:8443", "https://localhost:x", Address::Url("https://localhost:x".into())),
-            (&["localhost"], "127.0.0.1:8443", "https://[::1", Address::Url("https://[::1".into())),
+            // A host the certificate is not for.
+            (&["localhost"], "127.0.0.1:8443", "https://10.0.0.5:8443", url_host("https://10.0.0.5:8443", "localhost")),
         ] {
             assert_eq!(ok(hosts, listen, url), Err(want), "{hosts:?} {listen} {url}");
         }
