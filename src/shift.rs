@@ -428,7 +428,8 @@ pub fn release(
             batch: BatchView::of(&r.receipt),
             approved: r.accepted.approved,
             returned: r.accepted.returned,
-            held: r.held.len(),
+            // Named to hold, or read only at the upload: both wait for the next batch.
+            held: r.held.len() + r.unseen.len(),
             report: None,
             kept: None,
         },

@@ -89,6 +89,9 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
             for id in &r.held {
                 out!("  held      {id}  (still on this unit, sealed, for the next batch)");
             }
+            for id in &r.unseen {
+                out!("  waiting   {id}  (its file read only at the upload: at the hub, undecided, for the next batch)");
+            }
             for (id, e) in &r.escrow.unreadable {
                 out!(
                     "  damaged   {id}  (its file on this unit does not read: {e}; not in the batch, kept; \

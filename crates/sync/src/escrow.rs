@@ -196,6 +196,9 @@ pub struct Released {
     /// The applications left for the next batch, as the supervisor named them: still on the
     /// unit, sealed and undecided.
     pub held: Vec<String>,
+    /// Left for the next batch without being named: their file did not read when the release
+    /// began and read at its upload, so they are at the hub, undecided, never approved unseen.
+    pub unseen: Vec<String>,
     /// The escrow run that went first.
     pub escrow: Report,
 }
@@ -291,11 +294,15 @@ pub fn release_batch(
     let (client, hub_key) = (&mut hub.client, &hub.receipt_key);
     let mut entries = Vec::new();
     let mut decisions = Vec::new();
+    let mut unseen = Vec::new();
     for e in vault.outbox().map_err(EscrowError::from)? {
-        if matches!(e.state, OutboxState::Sealed | OutboxState::Uploading)
-            || is_held(&e.application_id)
-            || !listed.contains(&e.application_id)
-        {
+        if matches!(e.state, OutboxState::Sealed | OutboxState::Uploading) || is_held(&e.application_id) {
+            continue;
+        }
+        if !listed.contains(&e.application_id) {
+            if awaiting_decision(vault, &e).is_some() {
+                unseen.push(e.application_id.clone());
+            }
             continue;
         }
         // At the hub: its summary's numbers, or none where the summary does not read.
@@ -326,9 +333,10 @@ pub fn release_batch(
         .filter(|e| !is_held(&e.application_id) && !unreadable(&e.application_id))
         .count();
     if still_sealed > 0 {
-        // Only what holds the release up: a held application's failure is not among it.
+        // Only what holds the release up: the failure of one held, or of one not listed when
+        // the release began, is not among it.
         let mut escrow = escrow;
-        escrow.failed.retain(|(id, _)| !is_held(id));
+        escrow.failed.retain(|(id, _)| !is_held(id) && listed.contains(id));
         return Err(ReleaseError::NotUploaded(still_sealed, Box::new(escrow)));
     }
     for (r, _) in returns {
@@ -365,5 +373,5 @@ pub fn release_batch(
             named.push(h.clone());
         }
     }
-    Ok(Released { accepted, receipt, decisions, held: named, escrow })
+    Ok(Released { accepted, receipt, decisions, held: named, unseen, escrow })
 }

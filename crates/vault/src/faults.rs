@@ -2,7 +2,7 @@
 //! failing card, a write cut short), for the vault's own tests. Only with the `failpoints`
 //! feature, which no build of the unit turns on: without it [`at`] is an empty inline function
 //! that the compiler removes, and nothing here can be armed. (A workspace's test build has the
-//! feature, unified from the vault's tests; only a held [`Faults`] arms anything.)
+//! feature, unified from the vault's tests; only a held `Faults` arms anything.)
 //!
 //! A test arms one fault at one kind of call, on its n-th hit from then on; the call then
 //! fails as the storage would have failed it (the operating system's own error numbers), once.

@@ -112,9 +112,10 @@ fn loose_permissions(dir: &Path) -> Result<Vec<String>, VaultError> {
 pub struct AuditSummary {
     pub by_action: BTreeMap<String, usize>,
     pub last_at_unix: Option<i64>,
-    /// The chain of hashes and signatures verifies from the first entry to the last, and was
-    /// not started again at this unlock (a log damaged in the middle is moved aside and a new
-    /// chain begun; a torn last record, after a power loss, is only cut).
+    /// The chain of hashes and signatures verifies from the first entry to the last, was not
+    /// started again at this unlock (a log damaged in the middle is moved aside and a new chain
+    /// begun; a torn last record, after a power loss, is only cut), and was never found cut
+    /// (an `audit-cut` record in it, from any unlock).
     pub chain_ok: bool,
 }
 

@@ -152,11 +152,15 @@ impl Vault {
             Some(SUMMARY_LOST) => return Err(lost()),
             _ => {}
         }
-        // Whether its file is there: a storage that cannot say is an error, not a file gone.
-        if let Some(app) = ApplicationId::parse(id)
-            && self.envelope_path(&app).try_exists()?
-        {
-            return Ok(self.read_container(&app)?.0.review);
+        // Whether its file is there: a storage that cannot say is an error, not a file gone,
+        // unless the index holds the summary (kept by the erase) to read instead.
+        if let Some(app) = ApplicationId::parse(id) {
+            match self.envelope_path(&app).try_exists() {
+                Ok(true) => return Ok(self.read_container(&app)?.0.review),
+                Ok(false) => {}
+                Err(_) if held.is_some() => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         match held {
             Some(raw) => serde_json::from_slice(&raw).map(Some).map_err(|e| VaultError::Corrupt(e.to_string())),

@@ -7,8 +7,9 @@
 //! error (never a panic, never success), the vault opens again, and nothing acknowledged
 //! before is lost or changed: the draft, the sealed applications, their receipts. The
 //! operation's own data is either kept as it was or done whole (a seal: the draft, or the
-//! sealed application and no draft; never both, never neither), and the same operation
-//! retried then succeeds, leaving a vault that verifies.
+//! sealed application; never neither, and once the vault opens again never both), and the same
+//! operation retried (or, for a seal done whole, what is left of its draft erased, as the unit
+//! does) then succeeds, leaving a vault that verifies.
 
 mod common;
 

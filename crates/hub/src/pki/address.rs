@@ -38,7 +38,11 @@ pub fn check_addresses(hosts: &[String], listen: &str, url: &str) -> Result<(), 
     // Read as the tablets read it, and naming one of the certificate's hosts (else the first
     // sync fails on a name the certificate does not carry).
     let (host, _, _) = doorstep_sync::bundle::hub_address(url).ok_or_else(|| Address::Url(url.to_string()))?;
-    if !hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
+    let same = |h: &String| match (h.parse::<std::net::IpAddr>(), host.parse::<std::net::IpAddr>()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => h.eq_ignore_ascii_case(&host),
+    };
+    if !hosts.iter().any(same) {
         return Err(Address::UrlHost { url: url.to_string(), hosts: hosts.join(", ") });
     }
     Ok(())
@@ -60,6 +64,7 @@ mod tests {
             (&["::1"], "[::]:8443", "https://::1:8443/"),
             (&["hub_1.lan", "10.0.0.5"], "10.0.0.5:8443", "https://10.0.0.5:8443"),
             (&["localhost"], "localhost:8443", "https://LOCALHOST:8443"),
+            (&["::1"], "[::1]:8443", "https://0:0:0:0:0:0:0:1:8443"),
         ] {
             assert_eq!(ok(hosts, listen, url), Ok(()), "{hosts:?} {listen} {url}");
         }
