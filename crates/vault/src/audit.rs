@@ -221,6 +221,9 @@ pub fn verify_chain(entries: &[AuditEntry], device: &VerifyingKey) -> Result<(),
     Ok(())
 }
 
+/// The action recorded when the log is found shorter than it was made ([`anchored`]).
+pub(crate) const CUT: &str = "audit-cut";
+
 /// The key in the index (its default tree) of the log's length as last made durable.
 const ANCHOR: &[u8] = b"audit-anchor";
 const ANCHOR_AAD: &[u8] = b"doorstep-audit-anchor-v1";

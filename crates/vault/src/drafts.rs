@@ -97,11 +97,8 @@ impl Vault {
                 let path = self.dir.join(DRAFTS).join(name);
                 if durably {
                     fsutil::remove_durably(&path)?;
-                } else if let Err(e) =
-                    crate::faults::check(crate::faults::Point::Remove).and_then(|()| fs::remove_file(&path))
-                    && e.kind() != std::io::ErrorKind::NotFound
-                {
-                    return Err(e.into());
+                } else {
+                    fsutil::remove(&path)?;
                 }
                 self.draft_index.remove(index_key(visit, &part))?;
             }

@@ -85,16 +85,23 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 
 /// Removes a file and makes the removal durable. A file already gone is fine.
 pub fn remove_durably(path: &Path) -> io::Result<()> {
-    faults::check(Point::Remove)?;
-    match fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    }
-    if let Some(dir) = path.parent() {
+    if remove(path)?
+        && let Some(dir) = path.parent()
+    {
         sync_dir(dir)?;
     }
     Ok(())
+}
+
+/// Removes a file, not durably (its folder is not synced); whether it was there. A file
+/// already gone is fine.
+pub fn remove(path: &Path) -> io::Result<bool> {
+    faults::check(Point::Remove)?;
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Bytes available to an unprivileged writer on the file system holding `dir`.

@@ -243,7 +243,7 @@ impl Vault {
         {
             let found = scan.entries.len() as u64;
             vault.recovery.audit_cut = Some((found, kept));
-            vault.record(now_unix, "audit-cut", &format!("{found} of {kept} records"))?;
+            vault.record(now_unix, audit::CUT, &format!("{found} of {kept} records"))?;
         }
         vault.reconcile(now_unix, &scan.entries)?;
         // Files were recorded as they were kept aside; an index, before the log was open.

@@ -133,7 +133,7 @@ impl Vault {
         // A log found cut (or emptied, or replaced) holds a whole chain, but not all of it.
         let restarted = self.recovery().audit_damaged.is_some()
             || self.recovery().audit_cut.is_some()
-            || scan.entries.iter().any(|e| e.action == "audit-cut");
+            || scan.entries.iter().any(|e| e.action == audit::CUT);
         let chain_ok = !restarted
             && scan.torn_tail == 0
             && scan.damaged_at.is_none()
@@ -277,7 +277,7 @@ impl Vault {
         if let Err(e) = audit::verify_chain(&scan.entries, &device) {
             report.problems.push(format!("audit chain: {e}"));
         }
-        for cut in scan.entries.iter().filter(|e| e.action == "audit-cut") {
+        for cut in scan.entries.iter().filter(|e| e.action == audit::CUT) {
             let at = time::OffsetDateTime::from_unix_timestamp(cut.at_unix)
                 .ok()
                 .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())

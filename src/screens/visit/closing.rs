@@ -168,11 +168,13 @@ impl Sources {
     }
 }
 
+/// A seal that failed: logged, and said to the officer.
+fn failed(e: &dyn std::fmt::Display) -> Tr {
+    error!("sealing failed: {e}");
+    Tr::new("visit.seal.failed")
+}
+
 fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) -> Result<Sealed, Tr> {
-    let failed = |e: &dyn std::fmt::Display| {
-        error!("sealing failed: {e}");
-        Tr::new("visit.seal.failed")
-    };
     let now = crate::settings::now();
     let services = visit.state.services().map_or(0, |s| s.services.len());
     let mut v = crate::session::lock(vault);
@@ -237,10 +239,6 @@ fn seal_record(
     (id, numbers, device_id): (ApplicationId, &[String], String),
     now: time::OffsetDateTime,
 ) -> Result<(), Tr> {
-    let failed = |e: &dyn std::fmt::Display| {
-        error!("sealing failed: {e}");
-        Tr::new("visit.seal.failed")
-    };
     let load = |name: &str| v.load_draft(&visit.id, name).map(|b| b.map(|b| b.to_vec()).unwrap_or_default());
     // Each captured part must be the one the visit recorded (its SHA-256): a save that failed
     // or a part that went missing stops the seal rather than sealing a blank.
