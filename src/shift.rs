@@ -449,7 +449,10 @@ pub fn release(
                         .filter_map(|(id, e)| HubRefusal::of(e).map(|r| (id.clone(), r)))
                         .collect(),
                 },
-                ReleaseError::UnknownReturn(_) | ReleaseError::HeldAndReturned(_) => Refusal::Stale,
+                // The list is not what it was: one read only at the upload is on it now.
+                ReleaseError::UnknownReturn(_) | ReleaseError::HeldAndReturned(_) | ReleaseError::OnlyUnseen(_) => {
+                    Refusal::Stale
+                }
                 ReleaseError::Nothing => Refusal::Nothing,
                 _ => Refusal::Failed,
             };

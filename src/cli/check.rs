@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use doorstep_core::date::age_on;
 use doorstep_core::document::{DocumentKind, DocumentNumber};
-use doorstep_core::id_number::CitizenId;
+use doorstep_core::id_number::{CitizenId, IdNumberError};
 use doorstep_core::name::{ChineseName, NameSuggestion, PinyinName, suggest};
 use doorstep_core::{Lang, Localize, Message, format_date, mrz};
 use serde_json::{Map, Value, json};
@@ -104,6 +104,11 @@ fn check_id(number: &str, today: time::Date) -> Report {
             invalid: None,
             notes: vec![],
         },
+        // Said against the day checked, which `--date` may have made another than today.
+        Err(e @ IdNumberError::BirthDateInFuture) => {
+            let m = Message::new("cli.id-birth-date-after").with("date", format_date(today));
+            Report { fields: vec![], invalid: Some((code_of(&e), m)), notes: vec![] }
+        }
         Err(e) => invalid(&e),
     }
 }

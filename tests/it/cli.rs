@@ -48,6 +48,9 @@ fn check_id_negative_cases() {
     let (code, v) = json(&["check", "id", "11010519491231002X", "--json", "--date", "1949-12-30"]);
     assert_eq!(code, 1);
     assert_eq!(v["error"], "birth-date-in-future");
+    // Said against the day checked, not "today".
+    assert_eq!(v["reason"], "the birth date is after 1949-12-30", "{v}");
+    assert_eq!(v["reason_zh"], "出生日期晚于 1949-12-30", "{v}");
 
     let out = doorstep(&["check", "id", "1234"]);
     assert_eq!(out.status.code(), Some(1));

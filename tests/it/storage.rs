@@ -14,6 +14,8 @@ use doorstep_hub::store::{Records, Status};
 use crate::shift::{officer_unlocks, supervisor_unlocks};
 use crate::sync::{add_supervisor, captured, hub_and_vault_as, seal_one, served_unit, tempfile_dir, unlocked};
 use crate::visit::{DEVICE, demo_until, drive, tap, unit, wait, wait_long};
+use doorstep::shift::{Refusal, ReleaseOutcome};
+use doorstep_vault::faults::{Fault, Faults, Point};
 
 /// The keys of every text on screen now.
 fn shown(app: &mut App) -> Vec<&'static str> {
@@ -132,5 +134,103 @@ fn a_seal_tapped_again_after_its_file_was_durable_seals_nothing_twice() {
         v.outbox().unwrap().into_iter().filter(|e| e.visit_id == visit).map(|e| e.application_id).collect();
     assert_eq!(sealed, vec![id], "sealed once");
     drop(v);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The supervisor's release, on `vault` (`decided`: the applications on the list, all
+/// approved), as the shift's screen runs it; with the `nth` read of a sealed file from the
+/// unlock on failing, where given.
+fn release(vault: &std::path::Path, decided: &[String], faults: &Faults, nth: Option<u32>) -> ReleaseOutcome {
+    let v = doorstep_vault::Vault::unlock(
+        vault,
+        "supervisor-test",
+        "975310",
+        1_790_000_000,
+        doorstep_vault::VaultConfig { reserve_bytes: 0 },
+    )
+    .unwrap();
+    match nth {
+        Some(nth) => faults.arm(Point::Read, nth, Fault::Failed),
+        None => faults.reset(),
+    }
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(v));
+    doorstep::shift::release(&shared, vault, decided, (&[], &[]), &Default::default(), &|| {})
+}
+
+/// Where `id` stands at the hub.
+fn at_hub(hub: &doorstep_hub::pki::Hub, id: &str) -> Option<Status> {
+    let records = doorstep_hub::admin::AdminClient::connect(&hub.dir).expect("the admin socket");
+    records.status(&ApplicationId::parse(id).unwrap().to_string()).unwrap()
+}
+
+/// What waits for the supervisor's decision on the unit.
+fn undecided(vault: &std::path::Path) -> Vec<String> {
+    undecided_in(&unlocked(vault))
+}
+
+/// What waits for the supervisor's decision on the unit, as the shift lists it.
+fn undecided_in(v: &doorstep_vault::Vault) -> Vec<String> {
+    let mut ids: Vec<String> = v
+        .outbox()
+        .unwrap()
+        .iter()
+        .filter(|e| doorstep_sync::escrow::awaiting_decision(v, e).is_some())
+        .map(|e| e.application_id.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// A release decides only what waited for a decision when it began. An application whose file
+/// the storage did not read then (once), but read at its upload, goes to the hub undecided and
+/// waits for the next batch: never approved unseen. A release with only such a one releases
+/// nothing and says the shift changed; with others, it releases them and counts it as held.
+#[test]
+fn an_application_read_only_at_its_upload_is_not_decided_unseen() {
+    let tmp = tempfile_dir("unseen");
+    let (running, hub, vault) = served_unit(&tmp, DEVICE);
+    let v = vault.to_str().unwrap();
+    doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_supervisor(&add_supervisor(v)).unwrap();
+    let first = seal_one(&vault, 71);
+    let faults = Faults::hold();
+
+    // The release reads each undecided application's file to see that the list is the one the
+    // supervisor decided on (read 0), then to know what it decides (read 1): that one fails.
+    let out = release(&vault, std::slice::from_ref(&first), &faults, Some(1));
+    assert!(!faults.still_armed(), "the fault was met");
+    assert_eq!(out, ReleaseOutcome::Refused(Refusal::Stale));
+    assert_eq!(at_hub(&hub, &first), Some(Status::Received), "uploaded, undecided");
+    assert_eq!(undecided(&vault), vec![first.clone()], "still the supervisor's to decide");
+
+    // With a second, sealed now: the first (at the hub) is released, the second waits.
+    let second = seal_one(&vault, 72);
+    let mut both = vec![first.clone(), second.clone()];
+    both.sort();
+    // How many files a listing reads (the first's, at the hub, may be read from the index),
+    // the second's last: sealed last, it is last on the list.
+    let reads = {
+        let v = unlocked(&vault);
+        assert_eq!(v.outbox().unwrap().last().map(|e| e.application_id.clone()), Some(second.clone()));
+        faults.reset();
+        assert_eq!(undecided_in(&v), both);
+        doorstep_vault::faults::hits(Point::Read)
+    };
+    // The list checked, then the second's read for what is decided fails.
+    let out = release(&vault, &both, &faults, Some(2 * reads - 1));
+    assert!(!faults.still_armed(), "the fault was met");
+    assert!(
+        matches!(out, ReleaseOutcome::Released { approved: 1, returned: 0, held: 1, .. }),
+        "the first approved, the second waits: {out:?}"
+    );
+    assert!(matches!(at_hub(&hub, &first), Some(Status::Approved { .. })));
+    assert_eq!(at_hub(&hub, &second), Some(Status::Received), "uploaded, undecided");
+    assert_eq!(undecided(&vault), vec![second.clone()], "on the next batch's list");
+
+    // Read as it should be, it is decided with the next release.
+    let out = release(&vault, std::slice::from_ref(&second), &faults, None);
+    assert!(matches!(out, ReleaseOutcome::Released { approved: 1, held: 0, .. }), "{out:?}");
+    assert!(matches!(at_hub(&hub, &second), Some(Status::Approved { .. })));
+    drop(faults);
+    drop(running);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -211,6 +211,11 @@ pub enum ReleaseError {
     NotSupervisor,
     #[error("nothing to decide: every application on this unit is already in a released batch, or held for the next")]
     Nothing,
+    #[error(
+        "nothing was released: the only undecided application(s), {}, could be read only now, at their upload; they are at the hub, undecided: look at them and release again",
+        .0.join(", ")
+    )]
+    OnlyUnseen(Vec<String>),
     #[error("{0} is not an undecided application on this unit")]
     UnknownReturn(String),
     #[error("{0} is both held for the next batch and returned: choose one")]
@@ -345,6 +350,10 @@ pub fn release_batch(
         }
     }
     if entries.is_empty() {
+        // What came to the hub only now is for the supervisor to look at, not "nothing".
+        if !unseen.is_empty() {
+            return Err(ReleaseError::OnlyUnseen(unseen));
+        }
         return Err(ReleaseError::Nothing);
     }
     let (audit_head, audit_length) = vault.audit_head();

@@ -4,7 +4,8 @@
 //! that the compiler removes, and nothing here can be armed. (A workspace's test build has the
 //! feature, unified from the vault's tests; only a held `Faults` arms anything.)
 //!
-//! A test arms one fault at one kind of call, on its n-th hit from then on; the call then
+//! A test arms one fault at one kind of call, on its n-th hit from then on (only the calls of
+//! the thread that holds the faults count); the call then
 //! fails as the storage would have failed it (the operating system's own error numbers), once.
 //! Counting the hits of an operation first, then failing each hit in turn, puts a fault on
 //! every storage call the operation makes.
@@ -36,10 +37,13 @@ pub enum Point {
     Append,
     /// Making the index (sled) durable.
     Index,
+    /// Reading a sealed application's file.
+    Read,
 }
 
 impl Point {
-    pub const ALL: [Point; 6] = [Point::Write, Point::Sync, Point::Rename, Point::Remove, Point::Append, Point::Index];
+    pub const ALL: [Point; 7] =
+        [Point::Write, Point::Sync, Point::Rename, Point::Remove, Point::Append, Point::Index, Point::Read];
 }
 
 impl Fault {
@@ -100,11 +104,11 @@ mod armed {
 
     use super::{Fault, Point};
 
-    #[derive(Default)]
     struct State {
-        /// Active only while a [`Faults`] is held: other tests in the same process are not
-        /// counted or failed.
-        on: bool,
+        /// The thread that holds the [`Faults`]: only its calls are counted or failed, so that
+        /// other tests running in the same process meanwhile are not (the vault makes its
+        /// storage calls on its caller's thread).
+        on: std::thread::ThreadId,
         hits: BTreeMap<Point, u32>,
         /// The fault, its point and the hit (counted from arming) that fails.
         armed: Option<(Point, u32, Fault)>,
@@ -126,7 +130,7 @@ mod armed {
     impl Faults {
         pub fn hold() -> Faults {
             let one = HOLDER.lock().unwrap_or_else(PoisonError::into_inner);
-            *state() = Some(State { on: true, ..State::default() });
+            *state() = Some(State { on: std::thread::current().id(), hits: BTreeMap::new(), armed: None });
             Faults { _one: one }
         }
 
@@ -166,7 +170,7 @@ mod armed {
 
     pub(crate) fn at(point: Point) -> Option<Fault> {
         let mut guard = state();
-        let s = guard.as_mut().filter(|s| s.on)?;
+        let s = guard.as_mut().filter(|s| s.on == std::thread::current().id())?;
         let n = s.hits.entry(point).or_insert(0);
         let this = *n;
         *n += 1;

@@ -261,6 +261,7 @@ impl Vault {
     }
 
     pub(crate) fn read_container(&self, id: &ApplicationId) -> Result<(Sidecar, SealedEnvelope), VaultError> {
+        crate::faults::check(crate::faults::Point::Read)?;
         self.open_container(&fs::read(self.envelope_path(id))?)
     }
 }
