@@ -501,3 +501,41 @@ fn a_small_screen_in_large_text_keeps_what_the_officer_must_answer_in_view() {
     }
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// At the outreach point on the smallest screen in large text, the ticket just issued and
+/// whether it printed are in view after the tap (they are under the button, below the fold):
+/// an applicant is not sent away without a number when the printer is out of paper.
+#[test]
+fn the_ticket_issued_and_a_print_that_failed_are_in_view_at_the_desk() {
+    let (display, _xvfb) = display(true);
+    let (dir, work) = fresh("desk-in-view");
+    let mut scenario = String::new();
+    for key in ["1", "2", "3", "4", "5", "6", "解锁"] {
+        scenario.push_str(&format!("[[step]]\ntap = \"{key}\"\n"));
+    }
+    for (action, label) in [
+        ("wait", "开始上门受理"),
+        ("tap", "大字"),
+        ("tap", "取号叫号"),
+        ("wait", "1 号窗口"),
+        ("tap", "取号并打印"),
+        ("in_view", "A001 号：前面还有 0 人"),
+        ("in_view", "号票已打印。"),
+        ("device", "paper out"),
+        ("tap", "取号并打印"),
+        ("in_view", "A002 号：前面还有 1 人"),
+        ("in_view", "号票未能打印（打印纸用完了：请装入新纸卷）：请告知申请人号码 A002。"),
+        ("screenshot", "not-printed"),
+    ] {
+        // A print refused by the simulated printer is heard after its timeout.
+        let timeout = if action == "in_view" { "timeout = 30\n" } else { "" };
+        scenario.push_str(&format!("[[step]]\n{action} = \"{label}\"\n{timeout}"));
+    }
+    std::fs::write(work.join("desk.toml"), &scenario).unwrap();
+    let out = run_scenario(&display, &["--window", "800x480"], &work, &work.join("desk.toml"), &dir);
+    assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("not-printed.json")).unwrap()).unwrap();
+    assert_eq!(report["clipped"], serde_json::json!([]), "clipped text");
+    let _ = std::fs::remove_dir_all(&work);
+}

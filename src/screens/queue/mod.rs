@@ -370,26 +370,53 @@ fn spawn(mut commands: Commands, auth: Res<Auth>) {
 }
 
 /// Rebuilds both halves when the desk changes.
+#[allow(clippy::too_many_arguments)]
 fn show(
     mut commands: Commands,
     desk: Res<QueueDesk>,
     policy: Res<PolicyInUse>,
     counter: Res<Counter>,
-    desk_box: Query<Entity, With<DeskBox>>,
+    mut desk_box: Query<(Entity, &mut ScrollPosition), With<DeskBox>>,
     counter_box: Query<Entity, With<CounterBox>>,
     added: Query<(), Added<DeskBox>>,
+    mut told: Local<Told>,
 ) {
     if !desk.is_changed() && added.is_empty() {
         return;
     }
     let now = crate::settings::now();
-    for e in &desk_box {
+    // What the desk says of its tickets is under the button that issues them, below the fold
+    // of a small screen: when it says something new (a number, whether it printed, a notice),
+    // the half scrolls to its end, where the officer reads it (layout keeps it in range).
+    let telling = Told::of(&desk);
+    let scroll_down = telling != *told && (desk.issued.is_some() || desk.notice.is_some());
+    *told = telling;
+    for (e, mut at) in &mut desk_box {
         commands.entity(e).despawn_children();
         commands.entity(e).with_children(|b| issue_panel(b, &desk, &policy.0));
+        if scroll_down {
+            at.y = f32::MAX;
+        }
     }
     for e in &counter_box {
         commands.entity(e).despawn_children();
         commands.entity(e).with_children(|b| counter_panel(b, &desk, &policy.0, &counter.0, now));
+    }
+}
+
+/// What the desk last said under its button: the ticket issued, whether it printed, how many
+/// did not, and its notice.
+#[derive(Default, PartialEq)]
+struct Told(Option<String>, Option<bool>, usize, bool);
+
+impl Told {
+    fn of(desk: &QueueDesk) -> Told {
+        Told(
+            desk.issued.as_ref().map(|(n, _)| n.clone()),
+            desk.printed.as_ref().map(|p| p.is_ok()),
+            desk.not_printed.len(),
+            desk.notice.is_some(),
+        )
     }
 }
 
