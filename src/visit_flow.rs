@@ -37,6 +37,9 @@ pub mod part {
     /// applicant. (The fingers in hand carry their applicant in their own part.)
     pub const PHOTO_IN_HAND_OF: &str = "photo-in-hand-of.json";
     pub const SIGNATURE: &str = "signature.png";
+    /// What was typed and chosen on a form step not finished ([`super::FormInHand`], as
+    /// JSON): a visit cut off there (a dead battery, a Next refused) shows it again.
+    pub const FORM_IN_HAND: &str = "form-in-hand.json";
 
     /// The signature of guardian `n` (from 1), or of the entrusted companion ("companion").
     pub fn signature_of(signer: &str) -> String {
@@ -112,6 +115,34 @@ pub struct InHand {
     pub prints: PrintsInHand,
     pub photo: Option<Vec<u8>>,
     pub brought: bool,
+    /// What was typed and chosen on the step it was cut off at.
+    pub form: Option<crate::ui::form::Typed>,
+}
+
+/// What was typed and chosen on a form step, the step, and whose (an applicant's
+/// [`applicant_tag`], or none before the card is read): put back only on that step, for that
+/// applicant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FormInHand {
+    pub step: Option<Step>,
+    pub applicant: Option<String>,
+    pub typed: crate::ui::form::Typed,
+}
+
+impl FormInHand {
+    /// What a draft keeps of `typed` on `visit`'s step, to read back with [`FormInHand::read`].
+    pub fn keep(visit: &Visit, typed: crate::ui::form::Typed) -> Vec<u8> {
+        let kept = FormInHand { step: Some(visit.step()), applicant: applicant_tag(visit), typed };
+        serde_json::to_vec(&kept).unwrap_or_default()
+    }
+
+    /// What was typed on `step` for `applicant` (a visit's step and [`applicant_tag`] as it
+    /// now stands): none where the bytes are another step's, another applicant's, or do not
+    /// read.
+    pub fn read(bytes: &[u8], step: Step, applicant: Option<&str>) -> Option<crate::ui::form::Typed> {
+        let kept: FormInHand = serde_json::from_slice(bytes).ok()?;
+        (kept.step == Some(step) && kept.applicant.as_deref() == applicant).then_some(kept.typed)
+    }
 }
 
 /// Whose the photo in hand is, and which: kept beside it in the draft, so that a visit whose
@@ -182,8 +213,26 @@ impl VisitFlow {
     /// What visit `id` had in hand at its capture step before it was cut off (taken: asked
     /// once, when the visit is taken up again).
     pub fn take_in_hand(&mut self, id: &str) -> InHand {
-        let at = self.in_hand.iter().position(|(k, _)| k == id);
-        at.map(|i| self.in_hand.swap_remove(i).1).unwrap_or_default()
+        let Some(at) = self.in_hand.iter().position(|(k, _)| k == id) else { return InHand::default() };
+        let left = &mut self.in_hand[at].1;
+        // What was typed is the form's, taken with `take_form`.
+        let typed = left.form.take();
+        let taken = std::mem::replace(left, InHand { form: typed, ..InHand::default() });
+        if self.in_hand[at].1 == InHand::default() {
+            self.in_hand.swap_remove(at);
+        }
+        taken
+    }
+
+    /// What was typed and chosen on the step visit `id` was cut off at (taken: asked once,
+    /// when its step is first shown again).
+    pub fn take_form(&mut self, id: &str) -> Option<crate::ui::form::Typed> {
+        let at = self.in_hand.iter().position(|(k, _)| k == id)?;
+        let typed = self.in_hand[at].1.form.take();
+        if self.in_hand[at].1 == InHand::default() {
+            self.in_hand.swap_remove(at);
+        }
+        typed
     }
 
     /// Whether the drafts are still being looked for.
@@ -334,32 +383,41 @@ fn load_drafts(vault: &SharedVault) -> Loaded {
         .collect();
     // The fingers done at a fingerprint step cut off (one that does not read is started
     // again), or the photo taken at a photo step cut off (checked again when it is shown):
-    // only where they were taken of the applicant the visit now has.
+    // only where they were taken of the applicant the visit now has. And what was typed on
+    // the step it was cut off at, for the same applicant.
     let in_hand = visits
         .iter()
         .filter_map(|(id, visit)| {
-            let load = |name| v.load_draft(id, name).ok().flatten();
-            let applicant = applicant_tag(visit)?;
-            let kept = match visit.step() {
-                Step::Fingerprints => InHand {
-                    prints: PrintsInHand::read(&load(part::PRINTS_IN_HAND)?, &applicant)?,
-                    ..InHand::default()
-                },
-                Step::Photo => {
-                    // A photo blanked (another taken, the card's reused) never has the digest.
-                    let photo = load(part::PHOTO_IN_HAND)?.to_vec();
-                    let of: PhotoInHandOf = serde_json::from_slice(&load(part::PHOTO_IN_HAND_OF)?).ok()?;
-                    if of.applicant != applicant || of.digest != digest(&photo) {
-                        return None;
-                    }
-                    InHand { photo: Some(photo), brought: of.brought, ..InHand::default() }
-                }
-                _ => return None,
-            };
-            Some((id.clone(), kept))
+            let load = |name: &str| v.load_draft(id, name).ok().flatten();
+            let form = load(part::FORM_IN_HAND)
+                .and_then(|b| FormInHand::read(&b, visit.step(), applicant_tag(visit).as_deref()));
+            let kept = captures_in_hand(visit, &load).unwrap_or_default();
+            let kept = InHand { form, ..kept };
+            (kept != InHand::default()).then(|| (id.clone(), kept))
         })
         .collect();
     (visits, in_hand)
+}
+
+/// The captures a visit cut off at a capture step had in hand, for its applicant.
+fn captures_in_hand<B: AsRef<[u8]>>(visit: &Visit, load: &dyn Fn(&str) -> Option<B>) -> Option<InHand> {
+    let applicant = applicant_tag(visit)?;
+    match visit.step() {
+        Step::Fingerprints => Some(InHand {
+            prints: PrintsInHand::read(load(part::PRINTS_IN_HAND)?.as_ref(), &applicant)?,
+            ..InHand::default()
+        }),
+        Step::Photo => {
+            // A photo blanked (another taken, the card's reused) never has the digest.
+            let photo = load(part::PHOTO_IN_HAND)?.as_ref().to_vec();
+            let of: PhotoInHandOf = serde_json::from_slice(load(part::PHOTO_IN_HAND_OF)?.as_ref()).ok()?;
+            if of.applicant != applicant || of.digest != digest(&photo) {
+                return None;
+            }
+            Some(InHand { photo: Some(photo), brought: of.brought, ..InHand::default() })
+        }
+        _ => None,
+    }
 }
 
 fn finish_loading(mut flow: ResMut<VisitFlow>, drafts: Res<Drafts>) {
@@ -536,6 +594,45 @@ fn save(drafts: &Drafts, visit: &Visit) {
 mod tests {
     use super::PrintsInHand;
     use doorstep_core::fingerprint::{Attempt, Finger, FingerResult};
+
+    /// What was typed is put back only on the step it was typed on, for the applicant it was
+    /// typed for (none before a card is read), and never from bytes that do not read.
+    #[test]
+    fn what_was_typed_is_read_only_for_its_step_and_applicant() {
+        use super::FormInHand;
+        use doorstep_core::visit::Step;
+        let typed = crate::ui::form::Typed {
+            values: [("phone".to_string(), "010-65123456".to_string())].into(),
+            on: ["post".to_string()].into(),
+        };
+        let kept = |step, applicant: Option<&str>| {
+            serde_json::to_vec(&FormInHand {
+                step: Some(step),
+                applicant: applicant.map(str::to_string),
+                typed: typed.clone(),
+            })
+            .unwrap()
+        };
+        let details = kept(Step::Details, Some("a"));
+        let before_card = kept(Step::Applicant, None);
+        for (bytes, step, applicant, back) in [
+            (&details, Step::Details, Some("a"), true),
+            (&details, Step::Details, Some("b"), false),
+            (&details, Step::Details, None, false),
+            (&details, Step::Services, Some("a"), false),
+            (&before_card, Step::Applicant, None, true),
+            (&before_card, Step::Applicant, Some("a"), false),
+        ] {
+            let read = FormInHand::read(bytes, step, applicant);
+            assert_eq!(read.as_ref(), back.then_some(&typed), "{step:?} {applicant:?}");
+        }
+        assert_eq!(FormInHand::read(b"{not json", Step::Details, Some("a")), None);
+        // What a draft keeps reads back as a form with the same values.
+        let form = crate::ui::form::Form::from_typed(&typed);
+        assert_eq!(form.get("phone"), "010-65123456");
+        assert!(form.is_on("post"));
+        assert_eq!(form.typed(), typed);
+    }
 
     #[test]
     fn the_fingers_in_hand_are_read_only_for_their_applicant() {

@@ -120,6 +120,51 @@ impl Form {
         self.preedit.clear();
         self.choices += 1;
     }
+
+    /// What was typed and chosen, to keep in a draft (not the focus, nor a composition).
+    pub fn typed(&self) -> Typed {
+        Typed {
+            values: self
+                .values
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            on: self.on.iter().map(|k| k.to_string()).collect(),
+        }
+    }
+
+    /// A form holding what [`Form::typed`] kept, to [`Form::restore`] over a step.
+    pub fn from_typed(typed: &Typed) -> Form {
+        Form {
+            values: typed.values.iter().map(|(k, v)| (intern(k), v.clone())).collect(),
+            on: typed.on.iter().map(|k| intern(k)).collect(),
+            ..Form::default()
+        }
+    }
+}
+
+/// What was typed and chosen on a form, as a draft keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Typed {
+    pub values: BTreeMap<String, String>,
+    pub on: BTreeSet<String>,
+}
+
+/// A field's name read back from a draft, as the form names fields: each name is made
+/// static once (the fields are the screens' own few dozen, so this stays small).
+fn intern(name: &str) -> &'static str {
+    use std::sync::{Mutex, PoisonError};
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+    match names.get(name) {
+        Some(known) => known,
+        None => {
+            let made: &'static str = Box::leak(name.to_owned().into_boxed_str());
+            names.insert(made);
+            made
+        }
+    }
 }
 
 /// A text field for `key`. `max` characters at most.

@@ -300,3 +300,49 @@ fn a_photo_left_in_the_draft_is_never_sealed_where_none_was_taken() {
     assert!(record.photo_jpeg.is_empty(), "a photo sealed where none was taken: {} bytes", record.photo_jpeg.len());
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// What was typed on a step not finished (no Next tapped, or Next refused) is kept as it is
+/// typed: a visit cut off there shows it again when taken up, not empty fields.
+#[test]
+fn what_was_typed_on_a_step_not_finished_is_there_after_a_restart() {
+    let tmp = tempfile_dir("resume-typed");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut first = demo_until("联系方式与领取方式");
+    first.extend([
+        tap("联系电话（手机或座机）"),
+        typed("010-65123456"),
+        tap("家庭住址"),
+        typed("测试省测试市测试路1号"),
+        tap("邮寄"),
+        // Refused: the address to post to is not given. Nothing typed is lost for that.
+        tap("下一步"),
+        wait("省（自治区、直辖市）"),
+        pause(1),
+    ]);
+    run_and_stop(&vault, &tmp, first);
+    let mut again = unlock();
+    again.extend([
+        wait("继续这次受理吗"),
+        tap("继续"),
+        wait("联系方式与领取方式"),
+        wait("010-65123456"),
+        wait("测试省测试市测试路1号"),
+        // Post still chosen: its address fields are asked for.
+        wait("街道、门牌号、房号"),
+        tap("街道、门牌号、房号"),
+        typed("测试路1号2单元301"),
+        tap("省（自治区、直辖市）"),
+        typed("测试省"),
+        tap("市"),
+        typed("测试市"),
+        tap("区（县）"),
+        typed("测试区"),
+        tap("邮政编码（6 位）"),
+        typed("100000"),
+        // The phone and the home address typed before the restart go on with the visit.
+        tap("下一步"),
+        wait("请与申请人核对"),
+    ]);
+    run_and_stop(&vault, &tmp, again);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -183,8 +183,47 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, sign::draw_signature.run_if(in_state(Screen::Visit)));
     app.add_systems(Update, grey_mended_refusal.after(rebuild).run_if(in_state(Screen::Visit)));
     app.add_systems(Update, shot::keep_photo_of.after(rebuild).run_if(in_state(Screen::Visit)));
+    app.add_systems(Update, keep_typed.after(rebuild).run_if(in_state(Screen::Visit)));
     // Not only on the visit screen: a lock mid-photo must stop the camera too.
     app.add_systems(Update, live::run_live.after(capture::finish));
+}
+
+/// What [`keep_typed`] last kept: on which step of which visit, and the form's fingerprint.
+#[derive(Default)]
+struct KeptTyped {
+    at: Option<(String, Step)>,
+    kept: u64,
+}
+
+/// Keeps in the draft what is typed and chosen on a form step, as it is typed (on the drafts'
+/// thread): a battery that dies before Next, or a Next refused, loses nothing of it. Put back
+/// by `rebuild` when the visit is taken up again at that step, for the same applicant.
+fn keep_typed(
+    flow: Res<VisitFlow>,
+    form: Res<Form>,
+    shown: Res<Shown>,
+    drafts: Res<crate::visit_flow::Drafts>,
+    mut last: Local<KeptTyped>,
+) {
+    let Some(visit) = &flow.visit else { return };
+    let here = (visit.id.clone(), visit.step());
+    // Once the step's own form is on screen (`rebuild` has filled it in).
+    if !KEPT_STEPS.contains(&here.1) || shown.0.as_ref() != Some(&here) {
+        return;
+    }
+    let typed = form.fingerprint();
+    if last.at.as_ref() != Some(&here) {
+        *last = KeptTyped { at: Some(here), kept: typed };
+        return;
+    }
+    // At each change (a key, a word from the input method, a tap): the unit draws no frame
+    // while nothing happens, so a save put off until later could wait for the next touch.
+    // The writer is a thread of its own; a few hundred bytes sealed are nothing to it.
+    if typed != last.kept {
+        let bytes = crate::visit_flow::FormInHand::keep(visit, form.typed());
+        drafts.save(&crate::visit_flow::draft_key(visit), crate::visit_flow::part::FORM_IN_HAND, bytes);
+        last.kept = typed;
+    }
 }
 
 /// The visit screen is shown while there is a visit in hand, the home screen after it.
@@ -278,7 +317,7 @@ type KeptForms = std::collections::HashMap<(String, Step), (Option<doorstep_core
 #[allow(clippy::too_many_arguments)]
 fn rebuild(
     mut commands: Commands,
-    flow: Res<VisitFlow>,
+    mut flow: ResMut<VisitFlow>,
     mut form: ResMut<Form>,
     work: Res<Work>,
     policy: Res<PolicyInUse>,
@@ -292,10 +331,13 @@ fn rebuild(
     mut last: Local<Drawn>,
     mut kept: Local<KeptForms>,
 ) {
-    let Some(visit) = &flow.visit else { return };
     let (Ok(body), Ok(foot)) = (body.single(), foot.single()) else { return };
-    let now = (visit.id.clone(), visit.step());
+    let Some(now) = flow.visit.as_ref().map(|v| (v.id.clone(), v.step())) else { return };
     let new_step = shown.0.as_ref() != Some(&now);
+    // What was typed on this step before the unit stopped (kept in the draft as it was typed).
+    // Taken without marking the flow changed: nothing else of it changed.
+    let typed_before = if new_step { flow.bypass_change_detection().take_form(&now.0) } else { None };
+    let Some(visit) = &flow.visit else { return };
     if new_step {
         // What was typed and chosen on a form step is kept for the visit, and put back when
         // the officer comes back to the step (core drops a step's data on the way back): one
@@ -316,6 +358,9 @@ fn rebuild(
             && (now.1 == Step::Applicant || *entered_for == who)
         {
             form.restore(before);
+        }
+        if let Some(typed) = &typed_before {
+            form.restore(&Form::from_typed(typed));
         }
         shown.0 = Some(now);
     }
