@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use doorstep_core::shift::{ShiftFacts, ShiftRule};
+use doorstep_core::shift::{ReturnReason, ShiftFacts, ShiftRule};
 use doorstep_core::visit::{Flag, Visit};
 use doorstep_core::{Policy, Service};
 use doorstep_vault::outbox::OutboxState;
@@ -327,6 +327,19 @@ pub fn returns(decisions: &Decisions, rule: &ShiftRule) -> Result<Vec<(String, S
     Ok(out)
 }
 
+/// The reason a return's words (as [`returns`] wrote them: "zh / en", then the note) give,
+/// and the supervisor's note ("" where none): for the officer's screen, in its language. None
+/// where the words are not one of `rule`'s reasons (the back office's own, or another policy's).
+pub fn read_return<'a>(words: &'a str, rule: &'a ShiftRule) -> Option<(&'a ReturnReason, &'a str)> {
+    rule.return_reasons.iter().find_map(|r| {
+        let rest = words.strip_prefix(r.zh.as_str())?.strip_prefix(" / ")?.strip_prefix(r.en.as_str())?;
+        match rest {
+            "" => Some((r, "")),
+            rest => Some((r, rest.strip_prefix(doorstep_envelope::RETURN_NOTE_SEPARATOR)?)),
+        }
+    })
+}
+
 /// The applications held for the next batch.
 pub fn held(decisions: &Decisions) -> Vec<String> {
     decisions.iter().filter(|(_, d)| **d == Decision::Hold).map(|(id, _)| id.clone()).collect()
@@ -466,7 +479,23 @@ pub fn release(
 mod tests {
     use super::*;
     use doorstep_core::policy::Confidence;
-    use doorstep_core::shift::ReturnReason;
+
+    /// A return's words read back as written, with or without a note; others are not a reason.
+    #[test]
+    fn a_return_is_read_back_as_its_reason_and_note() {
+        let rule = Policy::builtin().unwrap().rules.shift;
+        let first = &rule.return_reasons[0];
+        let mut decisions = Decisions::new();
+        decisions.insert("a".into(), Decision::Return { reason: first.id.clone(), note: String::new() });
+        decisions.insert("b".into(), Decision::Return { reason: first.id.clone(), note: "缺机票行程单".into() });
+        let written = returns(&decisions, &rule).unwrap();
+        let read: Vec<_> =
+            written.iter().map(|(_, w)| read_return(w, &rule).map(|(r, n)| (r.id.as_str(), n))).collect();
+        assert_eq!(read, [Some((first.id.as_str(), "")), Some((first.id.as_str(), "缺机票行程单"))]);
+        for other in ["证件照片不合格", "", &format!("{} / ", first.zh), &format!("{}{}x", first.zh, first.en)] {
+            assert_eq!(read_return(other, &rule).map(|(r, _)| r.id.as_str()), None, "{other:?}");
+        }
+    }
 
     fn item(id: &str, sealed: i64, flags: Vec<Flag>, sync: ItemSync) -> ShiftItem {
         ShiftItem {

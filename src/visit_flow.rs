@@ -86,11 +86,32 @@ impl VisitCmd {
     }
 }
 
+/// The bureau's numbers for a visit's applications, one per service: made from the sealed
+/// application's id (unique per unit and time), so they are known before sealing, and the
+/// first is known from the id alone (the home screen names a returned application by it).
+pub fn application_numbers(id: &doorstep_envelope::ApplicationId, services: usize) -> Vec<String> {
+    let hex: String = id.to_hyphenated().chars().filter(char::is_ascii_hexdigit).collect();
+    (1..=services).map(|i| format!("DS{}{i:02}", hex[hex.len() - 10..].to_ascii_uppercase())).collect()
+}
+
 /// A visit kept as a draft, offered on the home screen after unlock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resumable {
     pub id: String,
     pub step: Step,
+    /// The applicant's name, once a card was read: drafts are told apart by it.
+    pub who: Option<String>,
+    /// When the visit began, in China Standard Time, "MM-DD HH:MM".
+    pub started: String,
+}
+
+impl Resumable {
+    fn of(key: &str, visit: &Visit) -> Resumable {
+        let fmt = time::macros::format_description!("[month]-[day] [hour]:[minute]");
+        let started = visit.started_at.to_offset(crate::settings::now().offset()).format(&fmt).unwrap_or_default();
+        let who = visit.state.identified().map(|w| w.applicant.name.as_str().to_string());
+        Resumable { id: key.to_string(), step: visit.step(), who, started }
+    }
 }
 
 /// The visit in hand, the last refusal, and the drafts that can be resumed.
@@ -439,7 +460,7 @@ fn finish_loading(mut flow: ResMut<VisitFlow>, drafts: Res<Drafts>) {
     flow.resumable = visits
         .iter()
         .filter(|(_, v)| !matches!(v.step(), Step::Done | Step::Abandoned))
-        .map(|(key, v)| Resumable { id: key.clone(), step: v.step() })
+        .map(|(key, v)| Resumable::of(key, v))
         .collect();
     flow.loaded = visits;
 }

@@ -123,6 +123,25 @@ pub enum HomeReasonKind {
     Bedbound,
 }
 
+/// A returned or rejected application on the officer's home screen: by the first number on
+/// its receipt (what the officer and the applicant hold), and the supervisor's reason in the
+/// screen's language with the note as written (the back office's words as they came).
+pub fn revisit_line(id: &str, reason: &str, rule: &doorstep_core::shift::ShiftRule) -> Tr {
+    let number = doorstep_envelope::ApplicationId::parse(id)
+        .and_then(|a| crate::visit_flow::application_numbers(&a, 1).pop())
+        .unwrap_or_else(|| id.chars().take(8).collect());
+    let line = Tr::new("home.revisit").with("number", number);
+    match crate::shift::read_return(reason, rule) {
+        Some((r, "")) => line.with_texts("reason", &r.zh, &r.en),
+        Some((r, note)) => line.with_texts(
+            "reason",
+            format!("{}{}{note}", r.zh, doorstep_envelope::RETURN_NOTE_SEPARATOR),
+            format!("{}{}{note}", r.en, doorstep_envelope::RETURN_NOTE_SEPARATOR),
+        ),
+        None => line.with("reason", reason),
+    }
+}
+
 /// The line that says how sync stands.
 #[derive(Component, Debug)]
 pub struct SyncLine;
@@ -231,12 +250,7 @@ fn show_freeze(
                 l.spawn(label(Tr::new("home.follow_up_failed"), theme::BODY_SIZE, theme::ERROR));
             }
             for (id, reason) in &revisits {
-                let short: String = id.chars().take(8).collect();
-                l.spawn(label(
-                    Tr::new("home.revisit").with("id", short).with("reason", reason),
-                    theme::BODY_SIZE,
-                    theme::ERROR,
-                ));
+                l.spawn(label(revisit_line(id, reason, &policy.0.rules.shift), theme::BODY_SIZE, theme::ERROR));
             }
         });
     }
@@ -332,27 +346,35 @@ fn show_resumable(
     commands.entity(list).despawn_children();
     commands.entity(list).with_children(|l| {
         for r in &flow.resumable {
-            l.spawn(Node { column_gap: Val::Px(16.0), align_items: AlignItems::Center, ..default() }).with_children(
-                |row| {
-                    if ask.0.as_ref() == Some(&r.id) {
-                        row.spawn(label(Tr::new("home.discard_ask"), theme::BODY_SIZE, theme::ERROR));
-                        row.spawn(action_button(
-                            VisitButton::ConfirmDiscard(r.id.clone()),
-                            Tr::new("home.discard_confirm"),
-                            false,
-                        ));
-                        row.spawn(action_button(VisitButton::CancelDiscard, Tr::new("home.discard_cancel"), true));
-                        return;
-                    }
-                    row.spawn(label(
-                        Tr::new("home.resume").with_key("step", r.step.key()),
-                        theme::BODY_SIZE,
-                        theme::TEXT,
+            l.spawn(Node {
+                column_gap: Val::Px(16.0),
+                align_items: AlignItems::Center,
+                width: Val::Percent(100.0),
+                ..default()
+            })
+            .with_children(|row| {
+                if ask.0.as_ref() == Some(&r.id) {
+                    row.spawn(label(Tr::new("home.discard_ask"), theme::BODY_SIZE, theme::ERROR));
+                    row.spawn(action_button(
+                        VisitButton::ConfirmDiscard(r.id.clone()),
+                        Tr::new("home.discard_confirm"),
+                        false,
                     ));
-                    row.spawn(action_button(VisitButton::Resume(r.id.clone()), Tr::new("home.resume_button"), true));
-                    row.spawn(action_button(VisitButton::Discard(r.id.clone()), Tr::new("home.discard_button"), false));
-                },
-            );
+                    row.spawn(action_button(VisitButton::CancelDiscard, Tr::new("home.discard_cancel"), true));
+                    return;
+                }
+                // Told apart by whom and when: two drafts are not two identical lines.
+                let line = match &r.who {
+                    Some(who) => Tr::new("home.resume").with("who", who),
+                    None => Tr::new("home.resume_unread"),
+                };
+                let line = line.with("started", &r.started).with_key("step", r.step.key());
+                // The line takes the width left, so that each draft's buttons line up.
+                row.spawn(Node { flex_grow: 1.0, flex_basis: Val::Px(0.0), min_width: Val::Px(0.0), ..default() })
+                    .with_child(label(line, theme::BODY_SIZE, theme::TEXT));
+                row.spawn(action_button(VisitButton::Resume(r.id.clone()), Tr::new("home.resume_button"), true));
+                row.spawn(action_button(VisitButton::Discard(r.id.clone()), Tr::new("home.discard_button"), false));
+            });
         }
     });
 }

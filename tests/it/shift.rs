@@ -131,7 +131,13 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
     // The officer, at the next unlock, is told of the revisit and why.
     let mut officer: Vec<_> = vec![tap("锁定"), tap("民警 officer-test")];
     officer.extend(PIN.chars().map(|c| tap(&c.to_string())));
-    officer.extend([tap("解锁"), wait("开始上门受理"), wait_long("被退回：申请表信息有误，需核对更正")]);
+    // By the number on the applicant's receipt, the reason in the screen's language only.
+    let number = doorstep::visit_flow::application_numbers(&ApplicationId::parse(&second).unwrap(), 1).remove(0);
+    officer.extend([
+        tap("解锁"),
+        wait("开始上门受理"),
+        wait_long(&format!("需重新上门：受理编号 {number} 被退回：申请表信息有误，需核对更正 — 测试：出生日期填错")),
+    ]);
     let outcome = drive(&mut app, officer);
     assert!(outcome.is_ok(), "{outcome:?}");
     drop(app);

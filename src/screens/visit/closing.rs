@@ -147,13 +147,6 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     }
 }
 
-/// The bureau's numbers for a visit's applications, one per service: made from the sealed
-/// application's id (unique per unit and time), so they are known before sealing.
-fn application_numbers(id: &ApplicationId, services: usize) -> Vec<String> {
-    let hex: String = id.to_hyphenated().chars().filter(char::is_ascii_hexdigit).collect();
-    (1..=services).map(|i| format!("DS{}{i:02}", hex[hex.len() - 10..].to_ascii_uppercase())).collect()
-}
-
 /// Seals the visit in the vault: the record built from the visit and its captured parts.
 /// Where the captures came from, as the sealed form records them.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -193,7 +186,7 @@ fn seal(vault: &SharedVault, visit: &Visit, policy: &Policy, sources: &Sources) 
         Some(e) => ApplicationId::parse(&e.application_id).ok_or_else(|| failed(&"an application id in the index"))?,
         None => ApplicationId::new_v7((now.unix_timestamp_nanos() / 1_000_000) as u64, rand::random()),
     };
-    let numbers = application_numbers(&id, services);
+    let numbers = crate::visit_flow::application_numbers(&id, services);
     let rating_code: String = numbers.first().map(|n| n[2..].chars().take(10).collect()).unwrap_or_default();
     match earlier {
         Some(_) => {
