@@ -516,6 +516,7 @@ fn apply_commands(
             VisitCmd::Apply(event) => {
                 let Some(visit) = flow.visit.as_mut() else { continue };
                 let rated = matches!(*event, VisitEvent::Rated(_));
+                let stopped = matches!(*event, VisitEvent::Abandon(_));
                 match visit.apply(&policy.0, now, *event) {
                     Ok(_) => {
                         let snapshot = visit.clone();
@@ -523,6 +524,9 @@ fn apply_commands(
                         flow.refusal = None;
                         if rated {
                             follow_up_poor_rating(&snapshot, &policy.0, session.vault.clone(), (&waker, &failed), now);
+                        }
+                        if stopped {
+                            record_abandoned(&snapshot, session.vault.clone(), &waker, now);
                         }
                     }
                     Err(e) => flow.refusal = Some(e.message()),
@@ -598,6 +602,30 @@ fn follow_up_poor_rating(
             error!("the follow-up of a poor rating ({}) could not be sealed: {e}", feedback.id);
         }
         failed.store(sealed.is_err(), Ordering::SeqCst);
+    });
+}
+
+/// What the audit log keeps of a visit stopped before its seal: which visit, the step it was
+/// stopped at, the fee taken (and how) and the refund's reference. Not the officer's words
+/// (they may name the applicant), nor anyone's name or number.
+pub fn abandoned_subject(visit: &Visit) -> Option<String> {
+    let doorstep_core::visit::VisitState::Abandoned(a) = &visit.state else { return None };
+    let paid = match &a.payment {
+        Some(p) => format!("{} {}", p.quote.total.checked_add(p.postage).unwrap_or(p.quote.total), p.method.key()),
+        None => "none".to_string(),
+    };
+    let refund = a.refund_reference.as_deref().map_or("none", str::trim);
+    Some(format!("{} step={} paid={paid} refund={refund}", visit.id, a.at_step.key()))
+}
+
+/// Records a visit stopped before its seal in the vault's audit log, on a task (the record is
+/// made durable): the supervisor's diagnostics count it.
+fn record_abandoned(visit: &Visit, vault: Option<SharedVault>, waker: &Waker, now: time::OffsetDateTime) {
+    let (Some(vault), Some(subject)) = (vault, abandoned_subject(visit)) else { return };
+    let _ = crate::tasks::spawn("abandoned", waker, move || {
+        if let Err(e) = crate::session::lock(&vault).record_abandoned(now.unix_timestamp(), &subject) {
+            error!("a stopped visit could not be recorded in the audit log: {e}");
+        }
     });
 }
 

@@ -402,6 +402,16 @@ fn a_visit_stopped_after_payment_records_the_refund() {
     let v = unlocked(&vault);
     assert!(v.outbox().unwrap().is_empty(), "nothing sealed");
     assert!(v.draft_visits().unwrap().is_empty(), "nothing kept");
+    // Kept in the audit log: the step, the fee taken and how, the refund's reference; not the
+    // officer's words, nor the applicant.
+    let stopped: Vec<_> =
+        v.audit_entries().unwrap().into_iter().filter(|e| e.action == doorstep_vault::ABANDON).collect();
+    assert_eq!(stopped.len(), 1, "recorded once");
+    let subject = &stopped[0].subject;
+    assert!(subject.starts_with("visit-"), "{subject}");
+    assert!(subject.ends_with(" step=step.seal paid=120.00 payment.cash refund=TK20261205001"), "{subject}");
+    assert!(!subject.contains("改变主意") && !subject.contains("测试"), "{subject}");
+    assert_eq!(v.audit_summary().unwrap().by_action.get(doorstep_vault::ABANDON), Some(&1));
     drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }

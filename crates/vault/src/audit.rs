@@ -221,6 +221,9 @@ pub fn verify_chain(entries: &[AuditEntry], device: &VerifyingKey) -> Result<(),
     Ok(())
 }
 
+/// The action of a visit stopped before its seal (the officer's "stop this visit").
+pub const ABANDON: &str = "abandon";
+
 /// The action recorded when the log is found shorter than it was made ([`anchored`]).
 pub(crate) const CUT: &str = "audit-cut";
 

@@ -58,7 +58,7 @@ use zeroize::Zeroizing;
 
 pub use anchors::{Anchor, KeyStore, SoftwareKeyStore};
 pub use appointments::ServedNotice;
-pub use audit::{AuditEntry, ChainError, verify_chain};
+pub use audit::{ABANDON, AuditEntry, ChainError, verify_chain};
 pub use crypto::KdfParams;
 pub use feedback::FeedbackEntry;
 pub use handover::HandedOver;
@@ -410,6 +410,12 @@ impl Vault {
         faults::check(faults::Point::Index)?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Records in the audit log a visit stopped before its seal ([`ABANDON`]):
+    /// `subject` says which, at which step, and any fee taken and refunded, never who.
+    pub fn record_abandoned(&mut self, at: i64, subject: &str) -> Result<(), VaultError> {
+        self.record(at, audit::ABANDON, subject)
     }
 
     fn record(&mut self, at: i64, action: &str, subject: &str) -> Result<(), VaultError> {

@@ -141,6 +141,11 @@ impl Vault {
         Ok(AuditSummary { by_action, last_at_unix: scan.entries.last().map(|e| e.at_unix), chain_ok })
     }
 
+    /// The audit log's records, oldest first (on a task: the whole log is read).
+    pub fn audit_entries(&self) -> Result<Vec<crate::AuditEntry>, VaultError> {
+        Ok(audit::AuditLog::scan(&self.dir.join(AUDIT), &self.data_key)?.0.entries)
+    }
+
     pub fn status(&self) -> Result<Status, VaultError> {
         let mut status = Status {
             drafts: self.draft_visits()?.len(),
