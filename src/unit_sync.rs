@@ -136,6 +136,11 @@ impl UnitSync {
         self.view.lock().map(|v| v.clone()).unwrap_or_default()
     }
 
+    /// How many runs have finished (without copying the rest of the view).
+    pub fn runs(&self) -> u64 {
+        self.view.lock().map(|v| v.runs).unwrap_or_default()
+    }
+
     fn set(&self, f: impl FnOnce(&mut SyncView)) {
         if let Ok(mut v) = self.view.lock() {
             f(&mut v);

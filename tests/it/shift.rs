@@ -115,6 +115,8 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
         wait("申请表信息有误，需核对更正 1"),
         wait("班次报表已存为图片和 PDF"),
         wait("待放行 0 件"),
+        // Nothing left to release: the button says so, not "release 0 and 0".
+        wait("没有待放行的申请"),
         // The diagnostics: the unit, its users, the sync log and the audit chain, nothing personal.
         tap("设置与诊断"),
         wait("设备 demo-tablet-test"),

@@ -234,3 +234,23 @@ fn an_application_read_only_at_its_upload_is_not_decided_unseen() {
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// The supervisor's list follows the background sync: an application listed as only on the
+/// unit when the shift was read, and uploaded by the sync that runs at the unlock, is shown at
+/// the hub without leaving the screen.
+#[test]
+fn the_shift_list_follows_what_the_background_sync_uploads() {
+    let tmp = tempfile_dir("shift-follows-sync");
+    let (running, hub, vault) = served_unit(&tmp, DEVICE);
+    let v = vault.to_str().unwrap();
+    doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_supervisor(&add_supervisor(v)).unwrap();
+    seal_one(&vault, 81);
+    let mut steps = supervisor_unlocks();
+    steps.push(wait_long("待放行 1 件：未决定 1 件，需核对 0 件，尚未上传中心 0 件"));
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

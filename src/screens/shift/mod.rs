@@ -144,8 +144,33 @@ pub fn plugin(app: &mut App) {
     app.add_systems(OnExit(Screen::Shift), forget);
     app.add_systems(
         Update,
-        (press.after(super::follow_changes), take_tasks, show).chain().run_if(in_state(Screen::Shift)),
+        (press.after(super::follow_changes), take_tasks, reload_after_sync, show)
+            .chain()
+            .run_if(in_state(Screen::Shift)),
     );
+}
+
+/// Reads the shift again when a background sync run ends (it may have uploaded what the list
+/// says is only on the unit), unless a read or the release is under way. The decisions made
+/// stay (those still on the list).
+fn reload_after_sync(
+    sync: Option<Res<crate::unit_sync::UnitSync>>,
+    mut seen: Local<Option<u64>>,
+    mut tasks: ResMut<ShiftTasks>,
+    view: Res<ShiftView>,
+    session: Res<Session>,
+    waker: Res<Waker>,
+) {
+    let Some(runs) = sync.map(|s| s.runs()) else { return };
+    if *seen == Some(runs) || tasks.load.is_some() || tasks.release.is_some() {
+        return;
+    }
+    // Only what is on the unit can have gone since the list was read.
+    let on_unit = view.items.iter().any(|i| i.sync == crate::shift::ItemSync::OnUnit);
+    if seen.is_some() && on_unit {
+        tasks.load = load(&session, &waker);
+    }
+    *seen = Some(runs);
 }
 
 fn reset(mut view: ResMut<ShiftView>) {
@@ -323,7 +348,10 @@ fn press(
                 }
             }
             ShiftButton::Release => {
-                if !view.releasable() || tasks.loading() {
+                // A read of the list under way (after a background sync) does not swallow the
+                // tap: the release checks the unit's undecided applications against the ones
+                // decided here, and refuses as "the shift changed" if they differ.
+                if !view.releasable() || tasks.releasing() {
                     continue;
                 }
                 let Some(vault) = session.vault.clone() else { continue };
@@ -452,6 +480,9 @@ fn show(
         Tr::new("shift.releasing_button")
     } else if view.undecided() > 0 {
         Tr::new("shift.release_wait").with("n", view.undecided())
+    } else if view.decisions.is_empty() {
+        // Nothing on the list (all released, or none sealed): not "release 0 and 0".
+        Tr::new("shift.release_nothing")
     } else {
         let approved = view.count(|d| *d == Decision::Approve);
         let returned = view.count(|d| matches!(d, Decision::Return { .. }));
