@@ -180,6 +180,9 @@ fn a_whole_visit_on_the_unit_reaches_the_back_office_as_entered() {
     assert_eq!(lines[..2].iter().map(|l| l.trim()).collect::<Vec<_>>(), ["出入境证件申请", "受理回执"], "{lines:?}");
     let at = lines.iter().position(|l| l.trim() == "普通护照 首次申请").unwrap_or_else(|| panic!("{lines:?}"));
     assert!(lines[at + 1].starts_with("受理编号：DS"), "{lines:?}");
+    // What was paid and how: the applicant's proof of it (posted: no office to collect at).
+    assert!(lines.iter().any(|l| l.trim() == "已缴费用：120.00 元（现金）"), "{lines:?}");
+    assert!(!lines.iter().any(|l| l.starts_with("领取地点")), "{lines:?}");
 
     // The supervisor releases the shift; the back office opens what was entered.
     let out = doorstep(&["batch", "--vault", v, "--user", "supervisor-test", "--pin-stdin"], "975310\n");

@@ -90,7 +90,28 @@ pub(super) fn receipt(visit: &Visit, code: &str, words: Words, describe: &dyn Fn
     let posted =
         matches!(visit.state.details().map(|d| &d.delivery), Some(doorstep_core::visit::Delivery::Post { .. }));
     if let Some(d) = visit.state.details() {
-        r = r.align(Align::Left).line(&words("receipt.delivery", &[("how", words(d.delivery.key(), &[]))]));
+        r = r.align(Align::Left);
+        if d.urgent.is_some() {
+            r = r.line(&words("receipt.urgent", &[]));
+        }
+        r = r.line(&words("receipt.delivery", &[("how", words(d.delivery.key(), &[]))]));
+        if let doorstep_core::visit::Delivery::Pickup { office }
+        | doorstep_core::visit::Delivery::Delegate { office, .. } = &d.delivery
+        {
+            r = r.line(&words("receipt.office", &[("office", office.clone())]));
+        }
+    }
+    // What the applicant paid, and how: the receipt is their proof of it.
+    if let Some(p) = visit.state.payment() {
+        let total = p.quote.total.checked_add(p.postage).unwrap_or(p.quote.total);
+        let how = words(p.method.key(), &[]);
+        r = r.align(Align::Left).line(&match p.method {
+            doorstep_core::policy::PaymentMethod::PayAtPickup => {
+                words("receipt.fee_at_pickup", &[("amount", total.to_string())])
+            }
+            _ if total == doorstep_core::Yuan::ZERO => words("receipt.fee_none", &[]),
+            _ => words("receipt.fee_paid", &[("amount", total.to_string()), ("how", how)]),
+        });
     }
     let keep = if posted { "receipt.keep_post" } else { "receipt.keep" };
     r.line(&words("receipt.rating_code", &[("code", code.to_string())])).line(&words(keep, &[])).feed(3).cut()
