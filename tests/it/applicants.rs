@@ -78,6 +78,9 @@ fn demo_services_to_receipt(signer: &str) -> Vec<ScenarioStep> {
 /// The applicant's consent to the photo and prints taken, as the demo visit ticks it.
 const APPLICANT_CONSENT: &str = "本人同意为本次申请采集照片和指纹";
 
+/// The applicant's declaration, as the demo visit ticks it.
+const APPLICANT_DECLARES: &str = "本人申请办理以上业务，并声明所填内容真实";
+
 /// The demo visit from its step `from` to the receipt, waiting before the signatures for the
 /// pad of `signer` (its caption) to be there, and ticking `consent` to what was collected.
 fn demo_to_receipt(from: &Action, signer: &str, consent: &str) -> Vec<ScenarioStep> {
@@ -89,9 +92,14 @@ fn demo_to_receipt(from: &Action, signer: &str, consent: &str) -> Vec<ScenarioSt
         if step.action == Action::Sign {
             out.push(wait(signer));
         }
-        // The consent to what was collected is the guardian's where the child does not sign.
+        // The consent to what was collected is the guardian's where the child does not sign,
+        // and so is the declaration that applies.
         if step.action == Action::Tap(APPLICANT_CONSENT.into()) {
             out.push(tap(consent));
+            continue;
+        }
+        if step.action == Action::Tap(APPLICANT_DECLARES.into()) && consent.starts_with("监护人") {
+            out.push(tap("监护人代被监护人申请办理以上业务，并声明所填内容真实"));
             continue;
         }
         out.push(step.clone());

@@ -97,12 +97,11 @@ fn signers(visit: &doorstep_core::Visit) -> (bool, Vec<(usize, String)>) {
 
 pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     super::heading(ui, Tr::new("visit.sign.title"));
-    ui.spawn(choice_button(
-        Act::Toggle(CONSENT_APPLICATION),
-        Tr::new("visit.sign.consent_application"),
-        v.form.is_on(CONSENT_APPLICATION),
-    ));
     let (applicant_signs, guardians) = signers(v.visit);
+    // The declaration is the guardians' where they apply for a child who does not sign.
+    let applies =
+        if applicant_signs { "visit.sign.consent_application" } else { "visit.sign.guardian_consent_application" };
+    ui.spawn(choice_button(Act::Toggle(CONSENT_APPLICATION), Tr::new(applies), v.form.is_on(CONSENT_APPLICATION)));
     // The consent names what this visit collected, and is the guardians' where they sign for
     // the child; nothing collected, nothing to agree to.
     if let Some(words) = biometrics_consent(v.visit, applicant_signs) {
