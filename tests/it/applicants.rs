@@ -117,6 +117,11 @@ fn a_child_applies_with_a_guardian_and_both_sign() {
     let mut all = child_with_guardians(12);
     // The demo visit from the services on, to the receipt; the mother's pad is there to sign.
     all.extend(demo_services_to_receipt("监护人（测试母亲）请在此签名"));
+    // The mother signs again, alone: her pad is cleared, the child's kept (signed again over
+    // it, the child's has two strokes, hers one).
+    let signed = all.iter().position(|s| s.action == Action::Sign).expect("the signatures");
+    let sign = all[signed].clone();
+    all.splice(signed + 1..signed + 1, [tap("监护人（测试母亲）重签"), sign]);
     ran(&vault, &tmp, all);
     std::thread::sleep(Duration::from_millis(500));
     let (record, visit) = sealed(&vault, &hub);
@@ -136,6 +141,7 @@ fn a_child_applies_with_a_guardian_and_both_sign() {
     assert_eq!(record.other_signatures[0].signer, "guardian-1");
     assert_eq!(sha(&record.other_signatures[0].png), consent.guardians[0].1.digest);
     assert_eq!(sha(&record.signature_png), child.digest);
+    assert_eq!((child.strokes, consent.guardians[0].1.strokes), (2, 1), "only the mother's pad cleared");
     let _ = std::fs::remove_dir_all(&tmp);
 }
 /// Under 16 the guardian decides on fingerprints: declined, none are taken and the visit goes on.

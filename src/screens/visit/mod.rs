@@ -60,7 +60,10 @@ pub enum Act {
     ScanFinger,
     /// The finger asked for cannot give a print (missing, or bandaged: the reason key).
     NoPrint(&'static str),
+    /// Clear every signature pad.
     ClearSignature,
+    /// Clear one pad (where there are several: one person signs again, not everyone).
+    ClearPad(SignaturePad),
     Seal,
     Print,
     Rate(u8),

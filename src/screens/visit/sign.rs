@@ -107,24 +107,33 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     if let Some(words) = biometrics_consent(v.visit, applicant_signs) {
         ui.spawn(choice_button(Act::Toggle(CONSENT_BIOMETRICS), Tr::new(words), v.form.is_on(CONSENT_BIOMETRICS)));
     }
+    let companion = companion(v.visit);
+    let pads = usize::from(applicant_signs) + guardians.len() + usize::from(companion.is_some());
+    // Where several sign, each pad has its own 重签 under it: one person signs again, not all.
+    let clear_one = |ui: &mut ChildSpawnerCommands, which: SignaturePad, words: Tr| {
+        if pads > 1 {
+            ui.spawn(Node::default()).with_child(choice_button(Act::ClearPad(which), words, false));
+        }
+    };
     if applicant_signs {
         line(ui, Tr::new("visit.sign.pad"));
         ui.spawn(pad(SignaturePad::Applicant, v.work.strokes(SignaturePad::Applicant)));
+        clear_one(ui, SignaturePad::Applicant, Tr::new("visit.sign.clear_applicant"));
         // An applicant who cannot hold a pen does not sign; the reason is recorded instead.
         ui.spawn(crate::ui::form::text_field(UNABLE_TO_SIGN, Tr::new("visit.sign.unable"), 60));
     }
     for (n, name) in guardians {
-        line(ui, Tr::new("visit.sign.guardian_pad").with("name", name));
+        line(ui, Tr::new("visit.sign.guardian_pad").with("name", &name));
         ui.spawn(pad(SignaturePad::Guardian(n), v.work.strokes(SignaturePad::Guardian(n))));
+        clear_one(ui, SignaturePad::Guardian(n), Tr::new("visit.sign.clear_guardian").with("name", name));
     }
-    if let Some(name) = companion(v.visit) {
-        line(ui, Tr::new("visit.sign.companion_pad").with("name", name));
+    if let Some(name) = companion {
+        line(ui, Tr::new("visit.sign.companion_pad").with("name", &name));
         ui.spawn(pad(SignaturePad::Companion, v.work.strokes(SignaturePad::Companion)));
+        clear_one(ui, SignaturePad::Companion, Tr::new("visit.sign.clear_companion").with("name", name));
     }
-    actions(
-        v,
-        vec![(Act::ClearSignature, Tr::new("visit.sign.clear"), false), (Act::Next, Tr::new("visit.sign.done"), true)],
-    );
+    let clear_all = if pads > 1 { "visit.sign.clear_all" } else { "visit.sign.clear" };
+    actions(v, vec![(Act::ClearSignature, Tr::new(clear_all), false), (Act::Next, Tr::new("visit.sign.done"), true)]);
 }
 
 /// A canvas with the strokes drawn so far.
@@ -219,6 +228,10 @@ pub fn act(
         match act {
             Act::ClearSignature => {
                 work.strokes.clear();
+                work.touch();
+            }
+            Act::ClearPad(which) => {
+                work.strokes.remove(which);
                 work.touch();
             }
             Act::Next => {
