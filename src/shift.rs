@@ -32,6 +32,9 @@ pub struct Summary {
     pub flags: Vec<Flag>,
     /// The photo is reused from the ID card or an earlier application: there is no new one.
     pub photo_reused: bool,
+    /// What was paid (the fee and any postage taken with it) and how; none where nothing was
+    /// paid at the visit, or the summary is older than this.
+    pub paid: Option<(doorstep_core::policy::PaymentMethod, doorstep_core::Yuan)>,
 }
 
 impl Summary {
@@ -43,6 +46,11 @@ impl Summary {
             services: state.services().map(|s| s.services.clone()).unwrap_or_default(),
             flags: state.flags(policy),
             photo_reused: matches!(state.photo(), Some(doorstep_core::visit::PhotoInput::Reused { .. })),
+            // Money taken at the visit (not a fee to pay when the document is collected).
+            paid: state
+                .payment()
+                .filter(|p| p.method != doorstep_core::policy::PaymentMethod::PayAtPickup)
+                .map(|p| (p.method, p.amount)),
         }
     }
 
@@ -573,6 +581,7 @@ mod tests {
             services: vec![Service::Passport { reason: doorstep_core::service::IssueReason::First }],
             flags: vec![Flag::Urgent, Flag::FingerExceptions { count: 2 }],
             photo_reused: true,
+            paid: Some((doorstep_core::policy::PaymentMethod::Cash, doorstep_core::Yuan::from_fen(12_000))),
         };
         let strings = s.flag_strings();
         assert_eq!(strings.len(), 2);

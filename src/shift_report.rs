@@ -64,6 +64,9 @@ pub struct ShiftReport {
     pub reasons: BTreeMap<String, usize>,
     /// The first and last seal of the shift (Unix seconds).
     pub sealed: Option<(i64, i64)>,
+    /// What was taken, by payment method (its key): how many paid so, and how much in all.
+    /// The cash counted at the end of the shift is checked against it.
+    pub by_payment: BTreeMap<&'static str, (usize, doorstep_core::Yuan)>,
 }
 
 /// The figures of `items` as decided: those released (approved or returned) by service,
@@ -99,6 +102,11 @@ pub fn figures(items: &[ShiftItem], decisions: &Decisions) -> ShiftReport {
         kinds.dedup();
         for k in kinds {
             *r.flags.entry(k).or_default() += 1;
+        }
+        if let Some((method, amount)) = item.summary.paid {
+            let (n, total) = r.by_payment.entry(method.key()).or_default();
+            *n += 1;
+            *total = total.checked_add(amount).unwrap_or(*total);
         }
         let t = item.sealed_at_unix;
         r.sealed = Some(r.sealed.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
@@ -157,6 +165,13 @@ pub fn report_bytes(
     b = b.line(&words("report.by_officer", &[]));
     for (officer, n) in &r.by_officer {
         b = b.line(&format!("  {officer}  {n}"));
+    }
+    if !r.by_payment.is_empty() {
+        b = b.line(&words("report.by_payment", &[]));
+        for (method, (n, total)) in &r.by_payment {
+            let paid = words("report.paid", &[("n", n.to_string()), ("amount", total.to_string())]);
+            b = b.line(&format!("  {}  {paid}", words(method, &[])));
+        }
     }
     b = b.line(&words("report.flags", &[]));
     if r.flags.is_empty() {
@@ -249,13 +264,46 @@ mod tests {
         assert_eq!(figures(&[], &Decisions::new()), ShiftReport::default());
     }
 
+    /// The fees taken, by how they were paid, over what the batch released: the held one's
+    /// money is counted with its batch, and one that paid nothing at the visit adds nothing.
+    #[test]
+    fn the_fees_taken_are_summed_by_payment_method() {
+        use doorstep_core::Yuan;
+        use doorstep_core::policy::PaymentMethod;
+        let passport = Service::Passport { reason: IssueReason::First };
+        let paid = |id: &str, how: Option<(PaymentMethod, u64)>| {
+            let mut i = item(id, "officer-1", vec![passport.clone()], vec![], 100);
+            i.summary.paid = how.map(|(m, fen)| (m, Yuan::from_fen(fen)));
+            i
+        };
+        let items = [
+            paid("a", Some((PaymentMethod::Cash, 12_000))),
+            paid("b", Some((PaymentMethod::Cash, 16_000))),
+            paid("c", Some((PaymentMethod::MobileQr, 12_000))),
+            paid("d", None),
+            paid("e", Some((PaymentMethod::Cash, 12_000))),
+        ];
+        let decisions: Decisions = [
+            ("a".to_string(), Decision::Approve),
+            ("b".to_string(), Decision::returned("photo")),
+            ("c".to_string(), Decision::Approve),
+            ("d".to_string(), Decision::Approve),
+            ("e".to_string(), Decision::Hold),
+        ]
+        .into();
+        let r = figures(&items, &decisions);
+        assert_eq!(
+            r.by_payment,
+            [("payment.cash", (2, Yuan::from_fen(28_000))), ("payment.mobile-qr", (1, Yuan::from_fen(12_000)))].into()
+        );
+    }
+
     #[test]
     fn the_report_prints_the_figures_and_no_applicant() {
         let passport = Service::Passport { reason: IssueReason::First };
-        let items = [
-            item("a", "officer-1", vec![passport.clone()], vec![], 100),
-            item("b", "officer-1", vec![passport], vec![], 90),
-        ];
+        let mut a = item("a", "officer-1", vec![passport.clone()], vec![], 100);
+        a.summary.paid = Some((doorstep_core::policy::PaymentMethod::Cash, doorstep_core::Yuan::from_fen(12_000)));
+        let items = [a, item("b", "officer-1", vec![passport], vec![], 90)];
         let decisions: Decisions =
             [("a".to_string(), Decision::returned("photo")), ("b".to_string(), Decision::Hold)].into();
         let r = figures(&items, &decisions);
@@ -291,6 +339,8 @@ mod tests {
             "report.digest digest=0011223344556677",
             "report.flags",
             "  —",
+            "report.by_payment",
+            "payment.cash  report.paid n=1 amount=120.00",
         ] {
             assert!(text.contains(want), "{want} in {text}");
         }

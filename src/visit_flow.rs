@@ -136,8 +136,8 @@ pub struct InHand {
     pub prints: PrintsInHand,
     pub photo: Option<Vec<u8>>,
     pub brought: bool,
-    /// What was typed and chosen on the step it was cut off at.
-    pub form: Option<crate::ui::form::Typed>,
+    /// What was typed and chosen on the step it was cut off at, with the step and whose.
+    pub form: Option<FormInHand>,
 }
 
 /// What was typed and chosen on a form step, the step, and whose (an applicant's
@@ -160,9 +160,14 @@ impl FormInHand {
     /// What was typed on `step` for `applicant` (a visit's step and [`applicant_tag`] as it
     /// now stands): none where the bytes are another step's, another applicant's, or do not
     /// read.
-    pub fn read(bytes: &[u8], step: Step, applicant: Option<&str>) -> Option<crate::ui::form::Typed> {
+    pub fn read(bytes: &[u8], step: Step, applicant: Option<&str>) -> Option<FormInHand> {
         let kept: FormInHand = serde_json::from_slice(bytes).ok()?;
-        (kept.step == Some(step) && kept.applicant.as_deref() == applicant).then_some(kept.typed)
+        kept.is_for(step, applicant).then_some(kept)
+    }
+
+    /// Whether it was typed on `step` for `applicant`.
+    pub fn is_for(&self, step: Step, applicant: Option<&str>) -> bool {
+        self.step == Some(step) && self.applicant.as_deref() == applicant
     }
 }
 
@@ -245,11 +250,14 @@ impl VisitFlow {
         taken
     }
 
-    /// What was typed and chosen on the step visit `id` was cut off at (taken: asked once,
-    /// when its step is first shown again).
-    pub fn take_form(&mut self, id: &str) -> Option<crate::ui::form::Typed> {
+    /// What was typed and chosen on the step visit `id` was cut off at, if `visit` is at that
+    /// step with that applicant (checked again here: the officer may have moved on since the
+    /// draft was read); taken once.
+    pub fn take_form(&mut self, id: &str, visit: &Visit) -> Option<crate::ui::form::Typed> {
         let at = self.in_hand.iter().position(|(k, _)| k == id)?;
-        let typed = self.in_hand[at].1.form.take();
+        let tag = applicant_tag(visit);
+        let form = &mut self.in_hand[at].1.form;
+        let typed = form.take_if(|f| f.is_for(visit.step(), tag.as_deref())).map(|f| f.typed);
         if self.in_hand[at].1 == InHand::default() {
             self.in_hand.swap_remove(at);
         }
@@ -299,6 +307,9 @@ impl Drafts {
         let status: Arc<DraftStatus> = Arc::default();
         let st = status.clone();
         let spawned = std::thread::Builder::new().name("drafts".into()).spawn(move || {
+            // The saves that failed and were not saved since: a small save that works (a
+            // form, at each key) does not hide a photo that did not.
+            let mut failing = std::collections::BTreeSet::<(String, String)>::new();
             for op in rx {
                 let result = {
                     let v = crate::session::lock(&vault);
@@ -311,7 +322,21 @@ impl Drafts {
                     // The error names the store's problem, never the draft's content.
                     error!("a draft could not be saved: {e}");
                 }
-                st.failed.store(result.is_err(), Ordering::SeqCst);
+                let (visit, part) = match &op {
+                    DraftOp::Save { visit, part, .. } => (visit.clone(), part.clone()),
+                    DraftOp::Erase { visit } => (visit.clone(), String::new()),
+                };
+                match (&op, result.is_ok()) {
+                    // A draft erased has nothing left to save.
+                    (DraftOp::Erase { .. }, true) => failing.retain(|(v, _)| *v != visit),
+                    (_, true) => {
+                        failing.remove(&(visit, part));
+                    }
+                    (_, false) => {
+                        failing.insert((visit, part));
+                    }
+                }
+                st.failed.store(!failing.is_empty(), Ordering::SeqCst);
                 st.queued.fetch_sub(1, Ordering::SeqCst);
                 waker.wake();
             }
@@ -540,6 +565,7 @@ fn apply_commands(
             }
             VisitCmd::Discard(key) => {
                 drafts.erase(&key);
+                flow.in_hand.retain(|(k, _)| *k != key);
                 flow.resumable.retain(|r| r.id != key);
                 flow.loaded.retain(|(k, _)| *k != key);
             }
@@ -611,10 +637,22 @@ fn follow_up_poor_rating(
 pub fn abandoned_subject(visit: &Visit) -> Option<String> {
     let doorstep_core::visit::VisitState::Abandoned(a) = &visit.state else { return None };
     let paid = match &a.payment {
-        Some(p) => format!("{} {}", p.quote.total.checked_add(p.postage).unwrap_or(p.quote.total), p.method.key()),
-        None => "none".to_string(),
+        Some(p) if p.method != doorstep_core::policy::PaymentMethod::PayAtPickup => {
+            format!("{} {}", p.amount, p.method.key())
+        }
+        _ => "none".to_string(),
     };
-    let refund = a.refund_reference.as_deref().map_or("none", str::trim);
+    // A transaction reference is letters, digits and dashes: anything else typed there (a
+    // space, "step=") could not pass for another field of the record.
+    let refund: String = a
+        .refund_reference
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .take(64)
+        .collect();
+    let refund = if refund.is_empty() { "none".to_string() } else { refund };
     Some(format!("{} step={} paid={paid} refund={refund}", visit.id, a.at_step.key()))
 }
 
@@ -672,7 +710,7 @@ mod tests {
             (&before_card, Step::Applicant, None, true),
             (&before_card, Step::Applicant, Some("a"), false),
         ] {
-            let read = FormInHand::read(bytes, step, applicant);
+            let read = FormInHand::read(bytes, step, applicant).map(|f| f.typed);
             assert_eq!(read.as_ref(), back.then_some(&typed), "{step:?} {applicant:?}");
         }
         assert_eq!(FormInHand::read(b"{not json", Step::Details, Some("a")), None);

@@ -317,9 +317,21 @@ fn what_was_typed_on_a_step_not_finished_is_there_after_a_restart() {
         // Refused: the address to post to is not given. Nothing typed is lost for that.
         tap("下一步"),
         wait("省（自治区、直辖市）"),
+        // The stop dialog opened, a reason half typed, when the battery dies: the visit is
+        // taken up on its step, not on "stop?", and the reason was never written down.
+        tap("中止受理"),
+        tap("中止原因"),
+        typed("测试原因"),
         pause(1),
     ]);
     run_and_stop(&vault, &tmp, first);
+    {
+        let v = unlocked(&vault);
+        let id = v.draft_visits().unwrap()[0].clone();
+        let kept = v.load_draft(&id, part::FORM_IN_HAND).unwrap().expect("the form in hand");
+        let kept = String::from_utf8_lossy(&kept).to_string();
+        assert!(kept.contains("010-65123456") && !kept.contains("测试原因") && !kept.contains("abandon"), "{kept}");
+    }
     let mut again = unlock();
     again.extend([
         wait("继续这次受理吗"),

@@ -106,6 +106,13 @@ fn report_lines(b: &mut ChildSpawnerCommands, r: &crate::shift_report::ShiftRepo
         .map(|(code, n)| item(Tr::new("report.item").with_key("what", crate::shift_report::service_key(code)), n))
         .collect();
     let officers: Vec<Tr> = r.by_officer.iter().map(|(o, n)| item(Tr::new("report.item").with("what", o), n)).collect();
+    let payments: Vec<Tr> = r
+        .by_payment
+        .iter()
+        .map(|(method, (n, total))| {
+            Tr::new("report.payment").with_key("how", method).with("n", n).with("amount", total)
+        })
+        .collect();
     let flags: Vec<Tr> =
         r.flags.iter().map(|(k, n)| item(Tr::new("report.item").with_key("what", k.key()), n)).collect();
     let reasons: Vec<Tr> = r
@@ -119,6 +126,7 @@ fn report_lines(b: &mut ChildSpawnerCommands, r: &crate::shift_report::ShiftRepo
     for (heading, items) in [
         ("report.by_service", services),
         ("report.by_officer", officers),
+        ("report.by_payment", payments),
         ("report.flags", flags),
         ("report.reasons", reasons),
     ] {

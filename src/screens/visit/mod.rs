@@ -223,7 +223,12 @@ fn keep_typed(
     // while nothing happens, so a save put off until later could wait for the next touch.
     // The writer is a thread of its own; a few hundred bytes sealed are nothing to it.
     if typed != last.kept {
-        let bytes = crate::visit_flow::FormInHand::keep(visit, form.typed());
+        // Not the stop dialog: taken up again, the visit opens on its step, not on "stop?",
+        // and the officer's reason (which may name the applicant) is never written down.
+        let mut kept = form.typed();
+        kept.values.retain(|k, _| !k.starts_with(ABANDONING));
+        kept.on.retain(|k| !k.starts_with(ABANDONING));
+        let bytes = crate::visit_flow::FormInHand::keep(visit, kept);
         drafts.save(&crate::visit_flow::draft_key(visit), crate::visit_flow::part::FORM_IN_HAND, bytes);
         last.kept = typed;
     }
@@ -339,7 +344,15 @@ fn rebuild(
     let new_step = shown.0.as_ref() != Some(&now);
     // What was typed on this step before the unit stopped (kept in the draft as it was typed).
     // Taken without marking the flow changed: nothing else of it changed.
-    let typed_before = if new_step { flow.bypass_change_detection().take_form(&now.0) } else { None };
+    let typed_before = if new_step {
+        let flow = flow.bypass_change_detection();
+        match flow.visit.clone() {
+            Some(v) => flow.take_form(&now.0, &v),
+            None => None,
+        }
+    } else {
+        None
+    };
     let Some(visit) = &flow.visit else { return };
     if new_step {
         // What was typed and chosen on a form step is kept for the visit, and put back when

@@ -103,14 +103,17 @@ pub(super) fn receipt(visit: &Visit, code: &str, words: Words, describe: &dyn Fn
     }
     // What the applicant paid, and how: the receipt is their proof of it.
     if let Some(p) = visit.state.payment() {
-        let total = p.quote.total.checked_add(p.postage).unwrap_or(p.quote.total);
+        let due = p.quote.total.checked_add(p.postage).unwrap_or(p.quote.total);
         let how = words(p.method.key(), &[]);
         r = r.align(Align::Left).line(&match p.method {
-            doorstep_core::policy::PaymentMethod::PayAtPickup => {
-                words("receipt.fee_at_pickup", &[("amount", total.to_string())])
+            doorstep_core::policy::PaymentMethod::PayAtPickup if posted => {
+                words("receipt.fee_on_delivery", &[("amount", due.to_string())])
             }
-            _ if total == doorstep_core::Yuan::ZERO => words("receipt.fee_none", &[]),
-            _ => words("receipt.fee_paid", &[("amount", total.to_string()), ("how", how)]),
+            doorstep_core::policy::PaymentMethod::PayAtPickup => {
+                words("receipt.fee_at_pickup", &[("amount", due.to_string())])
+            }
+            _ if p.amount == doorstep_core::Yuan::ZERO => words("receipt.fee_none", &[]),
+            _ => words("receipt.fee_paid", &[("amount", p.amount.to_string()), ("how", how)]),
         });
     }
     let keep = if posted { "receipt.keep_post" } else { "receipt.keep" };
