@@ -204,14 +204,6 @@ impl IdDocument {
             _ => None,
         }
     }
-
-    /// The holder's sex, when the number tells it.
-    pub fn sex(&self) -> Option<crate::id_number::Sex> {
-        match self {
-            IdDocument::ResidentId { id } => Some(id.sex()),
-            _ => None,
-        }
-    }
 }
 
 /// A guardian's relation to the child.
@@ -383,12 +375,6 @@ pub enum GuardianError {
     RelationTwice {
         index: usize,
     },
-    /// A father whose ID number is a woman's, or a mother whose is a man's: the relation
-    /// tapped, or the card read, is the other parent's.
-    RelationSex {
-        index: usize,
-        relation: Relation,
-    },
     /// An absent guardian's written consent was not seen.
     ConsentLetterMissing {
         index: usize,
@@ -426,10 +412,6 @@ impl Localize for GuardianError {
             GuardianError::NotAnAdult { index } => at("error.guardian.not-an-adult", *index),
             GuardianError::Duplicate { index } => at("error.guardian.duplicate", *index),
             GuardianError::RelationTwice { index } => at("error.guardian.relation-twice", *index),
-            GuardianError::RelationSex { index, relation: Relation::Father } => {
-                at("error.guardian.father-not-male", *index)
-            }
-            GuardianError::RelationSex { index, .. } => at("error.guardian.mother-not-female", *index),
             GuardianError::ConsentLetterMissing { index } => at("error.guardian.consent-letter-missing", *index),
             GuardianError::CustodiansNotConfirmed => Message::new("error.guardian.custodians-not-confirmed"),
             GuardianError::ProofNotSeen => Message::new("error.guardian.proof-not-seen"),
@@ -484,14 +466,6 @@ impl GuardiansInput {
             }
             if relation != Relation::OtherGuardian && guardians.iter().any(|o| o.relation == relation) {
                 return Err(GuardianError::RelationTwice { index });
-            }
-            let parent_sex = match relation {
-                Relation::Father => Some(crate::id_number::Sex::Male),
-                Relation::Mother => Some(crate::id_number::Sex::Female),
-                Relation::OtherGuardian => None,
-            };
-            if parent_sex.is_some_and(|want| document.sex().is_some_and(|sex| sex != want)) {
-                return Err(GuardianError::RelationSex { index, relation });
             }
             if !g.present && !g.consent_letter_seen {
                 return Err(GuardianError::ConsentLetterMissing { index });

@@ -50,29 +50,6 @@ fn guardian_rules_table() {
             },
             GuardianError::RelationTwice { index: 2 },
         ),
-        // The ID number says the other parent: a man recorded as the mother, a woman as the
-        // father (the 17th digit: odd for a man).
-        (
-            GuardiansInput {
-                guardians: vec![GuardianInput { document_number: "440524188001010014".into(), ..mother() }],
-                ..both()
-            },
-            GuardianError::RelationSex { index: 1, relation: Relation::Mother },
-        ),
-        (
-            GuardiansInput {
-                guardians: vec![mother(), GuardianInput { relation: Some(Relation::Father), ..mother() }],
-                ..both()
-            },
-            GuardianError::Duplicate { index: 2 },
-        ),
-        (
-            GuardiansInput {
-                guardians: vec![GuardianInput { relation: Some(Relation::Father), ..mother() }],
-                ..both()
-            },
-            GuardianError::RelationSex { index: 1, relation: Relation::Father },
-        ),
         (
             GuardiansInput { guardians: vec![GuardianInput { relation: None, ..mother() }], ..both() },
             GuardianError::RelationMissing { index: 1 },
