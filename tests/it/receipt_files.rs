@@ -17,6 +17,8 @@ fn a_receipt_no_printer_takes_is_kept_as_png_and_pdf() {
     let printed = tmp.join("receipts");
     let mut steps = demo_until("打印回执");
     steps.extend([
+        // The fee paid is on the screen too (the receipt is photographed where none prints).
+        wait("已缴费用：120.00 元（现金）"),
         // The roll runs out: the printer says so, and the receipt is kept as files instead.
         ScenarioStep { action: Action::Device("paper out".into()), timeout: Duration::from_secs(5) },
         tap("打印回执"),

@@ -45,6 +45,9 @@ pub(super) fn numbers(visit: &Visit, qr: &[(String, Handle<Image>)], ui: &mut Ch
             },
         );
     }
+    if let Some(fee) = fee_shown(visit) {
+        line(ui, fee);
+    }
     if !qr.is_empty() {
         line(ui, Tr::new("visit.receipt.photograph"));
     }
@@ -102,22 +105,41 @@ pub(super) fn receipt(visit: &Visit, code: &str, words: Words, describe: &dyn Fn
         }
     }
     // What the applicant paid, and how: the receipt is their proof of it.
-    if let Some(p) = visit.state.payment() {
-        let due = p.quote.total.checked_add(p.postage).unwrap_or(p.quote.total);
-        let how = words(p.method.key(), &[]);
-        r = r.align(Align::Left).line(&match p.method {
-            doorstep_core::policy::PaymentMethod::PayAtPickup if posted => {
-                words("receipt.fee_on_delivery", &[("amount", due.to_string())])
-            }
-            doorstep_core::policy::PaymentMethod::PayAtPickup => {
-                words("receipt.fee_at_pickup", &[("amount", due.to_string())])
-            }
-            _ if p.amount == doorstep_core::Yuan::ZERO => words("receipt.fee_none", &[]),
-            _ => words("receipt.fee_paid", &[("amount", p.amount.to_string()), ("how", how)]),
-        });
+    if let Some((key, amount, how)) = fee_line(visit) {
+        let mut args = vec![("amount", amount)];
+        if let Some(how) = how {
+            args.push(("how", words(how, &[])));
+        }
+        r = r.align(Align::Left).line(&words(key, &args));
     }
     let keep = if posted { "receipt.keep_post" } else { "receipt.keep" };
     r.line(&words("receipt.rating_code", &[("code", code.to_string())])).line(&words(keep, &[])).feed(3).cut()
+}
+
+/// The receipt's line on the fee: its words' key, the amount, and the payment method's key
+/// where the words name it. None before the fee step.
+fn fee_line(visit: &Visit) -> Option<(&'static str, String, Option<&'static str>)> {
+    use doorstep_core::policy::PaymentMethod;
+    let p = visit.state.payment()?;
+    let posted =
+        matches!(visit.state.details().map(|d| &d.delivery), Some(doorstep_core::visit::Delivery::Post { .. }));
+    let due = p.quote.total.checked_add(p.postage).unwrap_or(p.quote.total).to_string();
+    Some(match p.method {
+        PaymentMethod::PayAtPickup if posted => ("receipt.fee_on_delivery", due, None),
+        PaymentMethod::PayAtPickup => ("receipt.fee_at_pickup", due, None),
+        _ if p.amount == doorstep_core::Yuan::ZERO => ("receipt.fee_none", String::new(), None),
+        _ => ("receipt.fee_paid", p.amount.to_string(), Some(p.method.key())),
+    })
+}
+
+/// The fee line as the screen shows it (the receipt photographed where no printer took it).
+pub(super) fn fee_shown(visit: &Visit) -> Option<Tr> {
+    let (key, amount, how) = fee_line(visit)?;
+    let tr = Tr::new(key).with("amount", amount);
+    Some(match how {
+        Some(how) => tr.with_key("how", how),
+        None => tr,
+    })
 }
 
 fn receipt_lines(
