@@ -8,12 +8,18 @@
 //! frame never waits on the disk.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Sender, channel};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bevy::prelude::*;
 use doorstep_core::text::{Localize, Message};
 use doorstep_core::visit::{Step, Visit, VisitEvent, VisitMode, VisitStart};
+
+mod abandoned;
+mod drafts;
+
+pub use abandoned::abandoned_subject;
+use abandoned::record_abandoned;
+pub use drafts::{DraftStatus, Drafts};
 
 use crate::screens::PolicyInUse;
 use crate::session::{Session, SharedVault};
@@ -57,7 +63,7 @@ pub mod part {
 /// crash or a dead battery.
 pub fn draft_key(visit: &Visit) -> String {
     if matches!(visit.step(), Step::Receipt | Step::Rating | Step::Done) {
-        format!("{}+sealed", visit.id)
+        format!("{}{SEALED_SUFFIX}", visit.id)
     } else {
         visit.id.clone()
     }
@@ -93,6 +99,9 @@ pub fn application_numbers(id: &doorstep_envelope::ApplicationId, services: usiz
     let hex: String = id.to_hyphenated().chars().filter(char::is_ascii_hexdigit).collect();
     (1..=services).map(|i| format!("DS{}{i:02}", hex[hex.len() - 10..].to_ascii_uppercase())).collect()
 }
+
+/// What a sealed visit's draft key adds to its id.
+pub(crate) const SEALED_SUFFIX: &str = "+sealed";
 
 /// A visit kept as a draft, offered on the home screen after unlock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,98 +282,6 @@ impl VisitFlow {
     pub fn appointments_begun(&self) -> Vec<String> {
         let drafts = self.loaded.iter().map(|(_, v)| v);
         self.visit.iter().chain(drafts).filter_map(|v| v.appointment.clone()).collect()
-    }
-}
-
-/// Saves drafts in order on a thread that holds the session's vault.
-#[derive(Resource, Clone)]
-pub struct Drafts {
-    tx: Option<Sender<DraftOp>>,
-    pub status: Arc<DraftStatus>,
-}
-
-/// How the draft writer is doing, for the screens.
-#[derive(Debug, Default)]
-pub struct DraftStatus {
-    pub queued: AtomicUsize,
-    /// A save failed (the disk is full or failing): the screen says so and the visit may not
-    /// go on until a save succeeds.
-    pub failed: AtomicBool,
-}
-
-enum DraftOp {
-    Save { visit: String, part: String, bytes: Vec<u8> },
-    Erase { visit: String },
-}
-
-impl Drafts {
-    fn none() -> Drafts {
-        Drafts { tx: None, status: Arc::default() }
-    }
-
-    fn start(vault: SharedVault, waker: Waker) -> Drafts {
-        let (tx, rx) = channel::<DraftOp>();
-        let status: Arc<DraftStatus> = Arc::default();
-        let st = status.clone();
-        let spawned = std::thread::Builder::new().name("drafts".into()).spawn(move || {
-            // The saves that failed and were not saved since: a small save that works (a
-            // form, at each key) does not hide a photo that did not.
-            let mut failing = std::collections::BTreeSet::<(String, String)>::new();
-            for op in rx {
-                let result = {
-                    let v = crate::session::lock(&vault);
-                    match &op {
-                        DraftOp::Save { visit, part, bytes } => v.save_draft(visit, part, bytes),
-                        DraftOp::Erase { visit } => v.erase_draft(visit),
-                    }
-                };
-                if let Err(e) = &result {
-                    // The error names the store's problem, never the draft's content.
-                    error!("a draft could not be saved: {e}");
-                }
-                let (visit, part) = match &op {
-                    DraftOp::Save { visit, part, .. } => (visit.clone(), part.clone()),
-                    DraftOp::Erase { visit } => (visit.clone(), String::new()),
-                };
-                match (&op, result.is_ok()) {
-                    // A draft erased has nothing left to save.
-                    (DraftOp::Erase { .. }, true) => failing.retain(|(v, _)| *v != visit),
-                    (_, true) => {
-                        failing.remove(&(visit, part));
-                    }
-                    (_, false) => {
-                        failing.insert((visit, part));
-                    }
-                }
-                st.failed.store(!failing.is_empty(), Ordering::SeqCst);
-                st.queued.fetch_sub(1, Ordering::SeqCst);
-                waker.wake();
-            }
-        });
-        if let Err(e) = spawned {
-            error!("cannot start the draft writer: {e}");
-            status.failed.store(true, Ordering::SeqCst);
-        }
-        Drafts { tx: Some(tx), status }
-    }
-
-    /// Queues a save of `bytes` as `part` of `visit`. Without a vault (the in-memory test
-    /// officer) nothing is kept.
-    pub fn save(&self, visit: &str, part: &str, bytes: Vec<u8>) {
-        self.send(DraftOp::Save { visit: visit.into(), part: part.into(), bytes });
-    }
-
-    pub fn erase(&self, visit: &str) {
-        self.send(DraftOp::Erase { visit: visit.into() });
-    }
-
-    fn send(&self, op: DraftOp) {
-        let Some(tx) = &self.tx else { return };
-        self.status.queued.fetch_add(1, Ordering::SeqCst);
-        if tx.send(op).is_err() {
-            self.status.queued.fetch_sub(1, Ordering::SeqCst);
-            self.status.failed.store(true, Ordering::SeqCst);
-        }
     }
 }
 
@@ -583,6 +500,7 @@ fn apply_commands(
                     }
                     flow.resumable.retain(|r| r.id != key);
                     flow.loaded.retain(|(k, _)| *k != key);
+                    flow.in_hand.retain(|(k, _)| *k != key && *k != v.id);
                 }
                 flow.refusal = None;
             }
@@ -631,42 +549,6 @@ fn follow_up_poor_rating(
     });
 }
 
-/// What the audit log keeps of a visit stopped before its seal: which visit, the step it was
-/// stopped at, the fee taken (and how) and the refund's reference. Not the officer's words
-/// (they may name the applicant), nor anyone's name or number.
-pub fn abandoned_subject(visit: &Visit) -> Option<String> {
-    let doorstep_core::visit::VisitState::Abandoned(a) = &visit.state else { return None };
-    let paid = match &a.payment {
-        Some(p) if p.method != doorstep_core::policy::PaymentMethod::PayAtPickup => {
-            format!("{} {}", p.amount, p.method.key())
-        }
-        _ => "none".to_string(),
-    };
-    // A transaction reference is letters, digits and dashes: anything else typed there (a
-    // space, "step=") could not pass for another field of the record.
-    let refund: String = a
-        .refund_reference
-        .as_deref()
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-        .take(64)
-        .collect();
-    let refund = if refund.is_empty() { "none".to_string() } else { refund };
-    Some(format!("{} step={} paid={paid} refund={refund}", visit.id, a.at_step.key()))
-}
-
-/// Records a visit stopped before its seal in the vault's audit log, on a task (the record is
-/// made durable): the supervisor's diagnostics count it.
-fn record_abandoned(visit: &Visit, vault: Option<SharedVault>, waker: &Waker, now: time::OffsetDateTime) {
-    let (Some(vault), Some(subject)) = (vault, abandoned_subject(visit)) else { return };
-    let _ = crate::tasks::spawn("abandoned", waker, move || {
-        if let Err(e) = crate::session::lock(&vault).record_abandoned(now.unix_timestamp(), &subject) {
-            error!("a stopped visit could not be recorded in the audit log: {e}");
-        }
-    });
-}
-
 fn save(drafts: &Drafts, visit: &Visit) {
     match serde_json::to_vec(visit) {
         Ok(bytes) => drafts.save(&draft_key(visit), VISIT_PART, bytes),
@@ -678,68 +560,4 @@ fn save(drafts: &Drafts, visit: &Visit) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::PrintsInHand;
-    use doorstep_core::fingerprint::{Attempt, Finger, FingerResult};
-
-    /// What was typed is put back only on the step it was typed on, for the applicant it was
-    /// typed for (none before a card is read), and never from bytes that do not read.
-    #[test]
-    fn what_was_typed_is_read_only_for_its_step_and_applicant() {
-        use super::FormInHand;
-        use doorstep_core::visit::Step;
-        let typed = crate::ui::form::Typed {
-            values: [("phone".to_string(), "010-65123456".to_string())].into(),
-            on: ["post".to_string()].into(),
-        };
-        let kept = |step, applicant: Option<&str>| {
-            serde_json::to_vec(&FormInHand {
-                step: Some(step),
-                applicant: applicant.map(str::to_string),
-                typed: typed.clone(),
-            })
-            .unwrap()
-        };
-        let details = kept(Step::Details, Some("a"));
-        let before_card = kept(Step::Applicant, None);
-        for (bytes, step, applicant, back) in [
-            (&details, Step::Details, Some("a"), true),
-            (&details, Step::Details, Some("b"), false),
-            (&details, Step::Details, None, false),
-            (&details, Step::Services, Some("a"), false),
-            (&before_card, Step::Applicant, None, true),
-            (&before_card, Step::Applicant, Some("a"), false),
-        ] {
-            let read = FormInHand::read(bytes, step, applicant).map(|f| f.typed);
-            assert_eq!(read.as_ref(), back.then_some(&typed), "{step:?} {applicant:?}");
-        }
-        assert_eq!(FormInHand::read(b"{not json", Step::Details, Some("a")), None);
-        // What a draft keeps reads back as a form with the same values.
-        let form = crate::ui::form::Form::from_typed(&typed);
-        assert_eq!(form.get("phone"), "010-65123456");
-        assert!(form.is_on("post"));
-        assert_eq!(form.typed(), typed);
-    }
-
-    #[test]
-    fn the_fingers_in_hand_are_read_only_for_their_applicant() {
-        let thumb =
-            Attempt { finger: Finger::RIGHT_THUMB, result: FingerResult::Print { quality: 80, digest: "ab".into() } };
-        let kept = PrintsInHand {
-            attempts: vec![thumb.clone()],
-            templates: vec![(Finger::RIGHT_THUMB, vec![1, 2, 3])],
-            applicant: "a1".into(),
-        };
-        let bytes = serde_json::to_vec(&kept).unwrap();
-        assert_eq!(PrintsInHand::read(&bytes, "a1"), Some(kept));
-        // Another applicant's (read after going back), before a restart: not theirs.
-        assert_eq!(PrintsInHand::read(&bytes, "b2"), None);
-        // Kept by an earlier version, without whose they are: taken again.
-        let old = serde_json::json!({ "attempts": [thumb], "templates": [] });
-        assert_eq!(PrintsInHand::read(&serde_json::to_vec(&old).unwrap(), "a1"), None);
-        assert_eq!(PrintsInHand::read(&serde_json::to_vec(&vec![thumb]).unwrap(), "a1"), None);
-        // Blanked (another applicant), or damaged: nothing in hand.
-        assert_eq!(PrintsInHand::read(b"", "a1"), None);
-        assert_eq!(PrintsInHand::read(b"{\"attempts\": 3}", "a1"), None);
-    }
-}
+mod tests;

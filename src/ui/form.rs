@@ -124,12 +124,8 @@ impl Form {
     /// What was typed and chosen, to keep in a draft (not the focus, nor a composition).
     pub fn typed(&self) -> Typed {
         Typed {
-            values: self
-                .values
-                .iter()
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
+            // Emptied ones too: a field the step filled in and the officer cleared stays clear.
+            values: self.values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
             on: self.on.iter().map(|k| k.to_string()).collect(),
         }
     }

@@ -407,7 +407,7 @@ fn show(
 /// What the desk last said under its button: the ticket issued, whether it printed, how many
 /// did not, and its notice.
 #[derive(Default, PartialEq)]
-struct Told(Option<String>, Option<bool>, usize, bool);
+struct Told(Option<String>, Option<bool>, usize, Option<Tr>);
 
 impl Told {
     fn of(desk: &QueueDesk) -> Told {
@@ -415,7 +415,7 @@ impl Told {
             desk.issued.as_ref().map(|(n, _)| n.clone()),
             desk.printed.as_ref().map(|p| p.is_ok()),
             desk.not_printed.len(),
-            desk.notice.is_some(),
+            desk.notice.clone(),
         )
     }
 }

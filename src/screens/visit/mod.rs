@@ -159,7 +159,9 @@ pub fn plugin(app: &mut App) {
     app.add_message::<Act>();
     app.init_resource::<Shown>();
     app.init_resource::<Work>();
-    app.add_systems(OnEnter(Screen::Visit), spawn);
+    // Each time the screen opens (a visit begun or taken up again, after a lock too) its step
+    // is new to it: the form is filled in afresh, and what was kept for the step put back.
+    app.add_systems(OnEnter(Screen::Visit), (|mut shown: ResMut<Shown>| shown.0 = None, spawn));
     app.add_systems(Update, follow_visit);
     app.add_systems(
         Update,

@@ -124,8 +124,11 @@ fn fee_line(visit: &Visit) -> Option<(&'static str, String, Option<&'static str>
     let posted =
         matches!(visit.state.details().map(|d| &d.delivery), Some(doorstep_core::visit::Delivery::Post { .. }));
     let due = p.quote.total.checked_add(p.postage).unwrap_or(p.quote.total).to_string();
+    let nothing_due = p.quote.total == doorstep_core::Yuan::ZERO && p.postage == doorstep_core::Yuan::ZERO;
     Some(match p.method {
-        PaymentMethod::PayAtPickup if posted => ("receipt.fee_on_delivery", due, None),
+        PaymentMethod::PayAtPickup if nothing_due => ("receipt.fee_none", String::new(), None),
+        // Not taken at the visit: a posted document has no collection to pay at.
+        PaymentMethod::PayAtPickup if posted => ("receipt.fee_later", due, None),
         PaymentMethod::PayAtPickup => ("receipt.fee_at_pickup", due, None),
         _ if p.amount == doorstep_core::Yuan::ZERO => ("receipt.fee_none", String::new(), None),
         _ => ("receipt.fee_paid", p.amount.to_string(), Some(p.method.key())),

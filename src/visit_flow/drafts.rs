@@ -1,0 +1,115 @@
+//! The draft writer: one thread per session saves each visit's draft parts in the order they
+//! were asked for, so the frame never waits on the disk and a later step's draft is never
+//! overwritten by an earlier one that was slow to write.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{Sender, channel};
+
+use bevy::prelude::*;
+
+use super::{SEALED_SUFFIX, VISIT_PART, part};
+use crate::session::SharedVault;
+use crate::tasks::Waker;
+
+/// Saves drafts in order on a thread that holds the session's vault.
+#[derive(Resource, Clone)]
+pub struct Drafts {
+    tx: Option<Sender<DraftOp>>,
+    pub status: Arc<DraftStatus>,
+}
+
+/// How the draft writer is doing, for the screens.
+#[derive(Debug, Default)]
+pub struct DraftStatus {
+    pub queued: AtomicUsize,
+    /// A save failed (the disk is full or failing) and that part was not saved since: the
+    /// visit screen says so (it does not stop the visit; the seal checks every part it takes).
+    pub failed: AtomicBool,
+}
+
+enum DraftOp {
+    Save { visit: String, part: String, bytes: Vec<u8> },
+    Erase { visit: String },
+}
+
+impl Drafts {
+    pub(super) fn none() -> Drafts {
+        Drafts { tx: None, status: Arc::default() }
+    }
+
+    pub(super) fn start(vault: SharedVault, waker: Waker) -> Drafts {
+        let (tx, rx) = channel::<DraftOp>();
+        let status: Arc<DraftStatus> = Arc::default();
+        let st = status.clone();
+        let spawned = std::thread::Builder::new().name("drafts".into()).spawn(move || {
+            // The saves that failed and were not saved since: a small save that works (a
+            // form, at each key) does not hide a photo that did not.
+            let mut failing = std::collections::BTreeSet::<(String, String)>::new();
+            for op in rx {
+                let result = {
+                    let v = crate::session::lock(&vault);
+                    match &op {
+                        DraftOp::Save { visit, part, bytes } => v.save_draft(visit, part, bytes),
+                        DraftOp::Erase { visit } => v.erase_draft(visit),
+                    }
+                };
+                if let Err(e) = &result {
+                    // The error names the store's problem, never the draft's content.
+                    error!("a draft could not be saved: {e}");
+                }
+                let (visit, part) = match &op {
+                    DraftOp::Save { visit, part, .. } => (visit.clone(), part.clone()),
+                    DraftOp::Erase { visit } => (visit.clone(), String::new()),
+                };
+                match (&op, result.is_ok()) {
+                    // A draft erased has nothing left to save. An erase that failed loses
+                    // nothing: the draft is offered again, to be erased then.
+                    (DraftOp::Erase { .. }, true) => failing.retain(|(v, _)| *v != visit),
+                    (DraftOp::Erase { .. }, false) => {}
+                    (_, true) => {
+                        // The visit itself saved: the form typed on a step it has left is of no
+                        // more use. Its sealed draft saved: the seal erased the draft before it.
+                        if part == VISIT_PART {
+                            failing.retain(|(v, p)| !(*v == visit && p == part::FORM_IN_HAND));
+                            if let Some(before) = visit.strip_suffix(SEALED_SUFFIX) {
+                                failing.retain(|(v, _)| v != before);
+                            }
+                        }
+                        failing.remove(&(visit, part));
+                    }
+                    (_, false) => {
+                        failing.insert((visit, part));
+                    }
+                }
+                st.failed.store(!failing.is_empty(), Ordering::SeqCst);
+                st.queued.fetch_sub(1, Ordering::SeqCst);
+                waker.wake();
+            }
+        });
+        if let Err(e) = spawned {
+            error!("cannot start the draft writer: {e}");
+            status.failed.store(true, Ordering::SeqCst);
+        }
+        Drafts { tx: Some(tx), status }
+    }
+
+    /// Queues a save of `bytes` as `part` of `visit`. Without a vault (the in-memory test
+    /// officer) nothing is kept.
+    pub fn save(&self, visit: &str, part: &str, bytes: Vec<u8>) {
+        self.send(DraftOp::Save { visit: visit.into(), part: part.into(), bytes });
+    }
+
+    pub fn erase(&self, visit: &str) {
+        self.send(DraftOp::Erase { visit: visit.into() });
+    }
+
+    fn send(&self, op: DraftOp) {
+        let Some(tx) = &self.tx else { return };
+        self.status.queued.fetch_add(1, Ordering::SeqCst);
+        if tx.send(op).is_err() {
+            self.status.queued.fetch_sub(1, Ordering::SeqCst);
+            self.status.failed.store(true, Ordering::SeqCst);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Tests of [`super`].
+
+use super::PrintsInHand;
+use doorstep_core::fingerprint::{Attempt, Finger, FingerResult};
+
+#[test]
+fn a_refund_reference_cannot_pass_for_another_field() {
+    let long = "A".repeat(80);
+    for (typed, field) in [
+        (None, "none"),
+        (Some("  "), "none"),
+        (Some(" TK20261205001 "), "TK20261205001"),
+        (Some("TK-2026_01"), "TK-2026_01"),
+        (Some("TK1 step=step.pay"), "TK1stepsteppay"),
+        (Some("已退现金"), "given"),
+        (Some(long.as_str()), &long[..64]),
+    ] {
+        assert_eq!(super::abandoned::refund_field(typed), field, "{typed:?}");
+    }
+}
+
+/// What was typed is put back only on the step it was typed on, for the applicant it was
+/// typed for (none before a card is read), and never from bytes that do not read.
+#[test]
+fn what_was_typed_is_read_only_for_its_step_and_applicant() {
+    use super::FormInHand;
+    use doorstep_core::visit::Step;
+    let typed = crate::ui::form::Typed {
+        values: [("phone".to_string(), "010-65123456".to_string())].into(),
+        on: ["post".to_string()].into(),
+    };
+    let kept = |step, applicant: Option<&str>| {
+        serde_json::to_vec(&FormInHand {
+            step: Some(step),
+            applicant: applicant.map(str::to_string),
+            typed: typed.clone(),
+        })
+        .unwrap()
+    };
+    let details = kept(Step::Details, Some("a"));
+    let before_card = kept(Step::Applicant, None);
+    for (bytes, step, applicant, back) in [
+        (&details, Step::Details, Some("a"), true),
+        (&details, Step::Details, Some("b"), false),
+        (&details, Step::Details, None, false),
+        (&details, Step::Services, Some("a"), false),
+        (&before_card, Step::Applicant, None, true),
+        (&before_card, Step::Applicant, Some("a"), false),
+    ] {
+        let read = FormInHand::read(bytes, step, applicant).map(|f| f.typed);
+        assert_eq!(read.as_ref(), back.then_some(&typed), "{step:?} {applicant:?}");
+    }
+    assert_eq!(FormInHand::read(b"{not json", Step::Details, Some("a")), None);
+    // What a draft keeps reads back as a form with the same values.
+    let form = crate::ui::form::Form::from_typed(&typed);
+    assert_eq!(form.get("phone"), "010-65123456");
+    assert!(form.is_on("post"));
+    assert_eq!(form.typed(), typed);
+}
+
+#[test]
+fn the_fingers_in_hand_are_read_only_for_their_applicant() {
+    let thumb =
+        Attempt { finger: Finger::RIGHT_THUMB, result: FingerResult::Print { quality: 80, digest: "ab".into() } };
+    let kept = PrintsInHand {
+        attempts: vec![thumb.clone()],
+        templates: vec![(Finger::RIGHT_THUMB, vec![1, 2, 3])],
+        applicant: "a1".into(),
+    };
+    let bytes = serde_json::to_vec(&kept).unwrap();
+    assert_eq!(PrintsInHand::read(&bytes, "a1"), Some(kept));
+    // Another applicant's (read after going back), before a restart: not theirs.
+    assert_eq!(PrintsInHand::read(&bytes, "b2"), None);
+    // Kept by an earlier version, without whose they are: taken again.
+    let old = serde_json::json!({ "attempts": [thumb], "templates": [] });
+    assert_eq!(PrintsInHand::read(&serde_json::to_vec(&old).unwrap(), "a1"), None);
+    assert_eq!(PrintsInHand::read(&serde_json::to_vec(&vec![thumb]).unwrap(), "a1"), None);
+    // Blanked (another applicant), or damaged: nothing in hand.
+    assert_eq!(PrintsInHand::read(b"", "a1"), None);
+    assert_eq!(PrintsInHand::read(b"{\"attempts\": 3}", "a1"), None);
+}
