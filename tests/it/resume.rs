@@ -358,3 +358,42 @@ fn what_was_typed_on_a_step_not_finished_is_there_after_a_restart() {
     run_and_stop(&vault, &tmp, again);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// Locked with the stop dialog open (the idle lock, or the officer's), the same visit taken up
+/// again in the same run opens on its step with what was typed, not on "stop?".
+#[test]
+fn a_visit_taken_up_after_a_lock_opens_on_its_step() {
+    let tmp = tempfile_dir("resume-lock");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let mut first = demo_until("联系方式与领取方式");
+    first.extend([
+        tap("联系电话（手机或座机）"),
+        typed("010-65123456"),
+        tap("中止受理"),
+        tap("中止原因"),
+        typed("测试原因"),
+        wait("确认中止"),
+        pause(1),
+    ]);
+    let outcome = drive(&mut app, first);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    app.world_mut().write_message(doorstep::screens::LockNow);
+    app.update();
+    let mut again = unlock();
+    again.extend([
+        wait("继续这次受理吗"),
+        tap("继续"),
+        wait("联系方式与领取方式"),
+        wait("010-65123456"),
+        tap("家庭住址"),
+        typed("测试省测试市测试路1号"),
+    ]);
+    let outcome = drive(&mut app, again);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let world = app.world_mut();
+    let keys: Vec<&'static str> = world.query::<&doorstep::ui::i18n::Tr>().iter(world).map(|t| t.key).collect();
+    assert!(!keys.contains(&"visit.abandon.title"), "not on 'stop?': {keys:?}");
+    drop(app);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
