@@ -327,8 +327,8 @@ pub fn returns(decisions: &Decisions, rule: &ShiftRule) -> Result<Vec<(String, S
                 .take(MAX_RETURN_NOTE)
                 .collect();
             let words = match note.trim() {
-                "" => format!("{} / {}", r.zh, r.en),
-                note => format!("{} / {}{}{note}", r.zh, r.en, doorstep_envelope::RETURN_NOTE_SEPARATOR),
+                "" => format!("{}{LANGUAGES}{}", r.zh, r.en),
+                note => format!("{}{LANGUAGES}{}{}{note}", r.zh, r.en, doorstep_envelope::RETURN_NOTE_SEPARATOR),
             };
             out.push((id.clone(), words));
         }
@@ -336,12 +336,16 @@ pub fn returns(decisions: &Decisions, rule: &ShiftRule) -> Result<Vec<(String, S
     Ok(out)
 }
 
+/// Between a return reason's Chinese and English words, as [`returns`] writes them and
+/// [`read_return`] reads them.
+const LANGUAGES: &str = " / ";
+
 /// The reason a return's words (as [`returns`] wrote them: "zh / en", then the note) give,
 /// and the supervisor's note ("" where none): for the officer's screen, in its language. None
 /// where the words are not one of `rule`'s reasons (the back office's own, or another policy's).
 pub fn read_return<'a>(words: &'a str, rule: &'a ShiftRule) -> Option<(&'a ReturnReason, &'a str)> {
     rule.return_reasons.iter().find_map(|r| {
-        let rest = words.strip_prefix(r.zh.as_str())?.strip_prefix(" / ")?.strip_prefix(r.en.as_str())?;
+        let rest = words.strip_prefix(r.zh.as_str())?.strip_prefix(LANGUAGES)?.strip_prefix(r.en.as_str())?;
         match rest {
             "" => Some((r, "")),
             rest => Some((r, rest.strip_prefix(doorstep_envelope::RETURN_NOTE_SEPARATOR)?)),

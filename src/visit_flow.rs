@@ -246,31 +246,32 @@ impl VisitFlow {
     }
 
     /// What visit `id` had in hand at its capture step before it was cut off (taken: asked
-    /// once, when the visit is taken up again).
+    /// once, when the visit is taken up again). Not what was typed: that is [`Self::take_form`]'s.
     pub fn take_in_hand(&mut self, id: &str) -> InHand {
-        let Some(at) = self.in_hand.iter().position(|(k, _)| k == id) else { return InHand::default() };
-        let left = &mut self.in_hand[at].1;
-        // What was typed is the form's, taken with `take_form`.
-        let typed = left.form.take();
-        let taken = std::mem::replace(left, InHand { form: typed, ..InHand::default() });
-        if self.in_hand[at].1 == InHand::default() {
-            self.in_hand.swap_remove(at);
-        }
-        taken
+        self.take(id, |left| {
+            let typed = left.form.take();
+            std::mem::replace(left, InHand { form: typed, ..InHand::default() })
+        })
+        .unwrap_or_default()
     }
 
-    /// What was typed and chosen on the step visit `id` was cut off at, if `visit` is at that
-    /// step with that applicant (checked again here: the officer may have moved on since the
-    /// draft was read); taken once.
-    pub fn take_form(&mut self, id: &str, visit: &Visit) -> Option<crate::ui::form::Typed> {
+    /// What was typed and chosen on the step the visit in hand was cut off at, if it is at
+    /// that step with that applicant (checked again here: the officer may have moved on since
+    /// the draft was read); taken once.
+    pub fn take_form(&mut self) -> Option<crate::ui::form::Typed> {
+        let visit = self.visit.as_ref()?;
+        let (id, step, tag) = (visit.id.clone(), visit.step(), applicant_tag(visit));
+        self.take(&id, |left| left.form.take_if(|f| f.is_for(step, tag.as_deref())).map(|f| f.typed)).flatten()
+    }
+
+    /// `take` applied to what visit `id` had in hand; its entry goes once nothing is left in it.
+    fn take<T>(&mut self, id: &str, take: impl FnOnce(&mut InHand) -> T) -> Option<T> {
         let at = self.in_hand.iter().position(|(k, _)| k == id)?;
-        let tag = applicant_tag(visit);
-        let form = &mut self.in_hand[at].1.form;
-        let typed = form.take_if(|f| f.is_for(visit.step(), tag.as_deref())).map(|f| f.typed);
+        let taken = take(&mut self.in_hand[at].1);
         if self.in_hand[at].1 == InHand::default() {
             self.in_hand.swap_remove(at);
         }
-        typed
+        Some(taken)
     }
 
     /// Whether the drafts are still being looked for.

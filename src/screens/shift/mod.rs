@@ -107,10 +107,6 @@ impl ShiftTasks {
     pub fn releasing(&self) -> bool {
         self.release.is_some()
     }
-
-    pub fn loading(&self) -> bool {
-        self.load.is_some()
-    }
 }
 
 /// The status lines (counts, the release's progress or outcome), rebuilt on change.

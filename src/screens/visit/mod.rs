@@ -346,15 +346,7 @@ fn rebuild(
     let new_step = shown.0.as_ref() != Some(&now);
     // What was typed on this step before the unit stopped (kept in the draft as it was typed).
     // Taken without marking the flow changed: nothing else of it changed.
-    let typed_before = if new_step {
-        let flow = flow.bypass_change_detection();
-        match flow.visit.clone() {
-            Some(v) => flow.take_form(&now.0, &v),
-            None => None,
-        }
-    } else {
-        None
-    };
+    let typed_before = if new_step { flow.bypass_change_detection().take_form() } else { None };
     let Some(visit) = &flow.visit else { return };
     if new_step {
         // What was typed and chosen on a form step is kept for the visit, and put back when

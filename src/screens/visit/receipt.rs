@@ -90,8 +90,6 @@ pub(super) fn receipt(visit: &Visit, code: &str, words: Words, describe: &dyn Fn
     for a in visit.state.applications().unwrap_or_default() {
         r = receipt_lines(r, a, words, describe);
     }
-    let posted =
-        matches!(visit.state.details().map(|d| &d.delivery), Some(doorstep_core::visit::Delivery::Post { .. }));
     if let Some(d) = visit.state.details() {
         r = r.align(Align::Left);
         if d.urgent.is_some() {
@@ -112,8 +110,13 @@ pub(super) fn receipt(visit: &Visit, code: &str, words: Words, describe: &dyn Fn
         }
         r = r.align(Align::Left).line(&words(key, &args));
     }
-    let keep = if posted { "receipt.keep_post" } else { "receipt.keep" };
+    let keep = if posted(visit) { "receipt.keep_post" } else { "receipt.keep" };
     r.line(&words("receipt.rating_code", &[("code", code.to_string())])).line(&words(keep, &[])).feed(3).cut()
+}
+
+/// Whether the document is posted to the applicant (not collected).
+fn posted(visit: &Visit) -> bool {
+    matches!(visit.state.details().map(|d| &d.delivery), Some(doorstep_core::visit::Delivery::Post { .. }))
 }
 
 /// The receipt's line on the fee: its words' key, the amount, and the payment method's key
@@ -121,14 +124,12 @@ pub(super) fn receipt(visit: &Visit, code: &str, words: Words, describe: &dyn Fn
 fn fee_line(visit: &Visit) -> Option<(&'static str, String, Option<&'static str>)> {
     use doorstep_core::policy::PaymentMethod;
     let p = visit.state.payment()?;
-    let posted =
-        matches!(visit.state.details().map(|d| &d.delivery), Some(doorstep_core::visit::Delivery::Post { .. }));
     let due = p.quote.total.checked_add(p.postage).unwrap_or(p.quote.total).to_string();
     let nothing_due = p.quote.total == doorstep_core::Yuan::ZERO && p.postage == doorstep_core::Yuan::ZERO;
     Some(match p.method {
         PaymentMethod::PayAtPickup if nothing_due => ("receipt.fee_none", String::new(), None),
         // Not taken at the visit: a posted document has no collection to pay at.
-        PaymentMethod::PayAtPickup if posted => ("receipt.fee_later", due, None),
+        PaymentMethod::PayAtPickup if posted(visit) => ("receipt.fee_later", due, None),
         PaymentMethod::PayAtPickup => ("receipt.fee_at_pickup", due, None),
         _ if p.amount == doorstep_core::Yuan::ZERO => ("receipt.fee_none", String::new(), None),
         _ => ("receipt.fee_paid", p.amount.to_string(), Some(p.method.key())),
