@@ -252,7 +252,8 @@ pub enum Filter {
 }
 
 /// The supervisor's decision on one application.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
     Approve,
     /// Returned, for this reason (an id from `rules.toml`'s `[shift] return_reasons`), with
@@ -351,6 +352,42 @@ pub fn read_return<'a>(words: &'a str, rule: &'a ShiftRule) -> Option<(&'a Retur
             rest => Some((r, rest.strip_prefix(doorstep_envelope::RETURN_NOTE_SEPARATOR)?)),
         }
     })
+}
+
+/// Keeps the decisions taken so far in the vault, in place of those kept before (none kept
+/// when there are none), so that a lock or a restart in the middle of the review loses none.
+pub fn keep_decisions(vault: &Vault, decisions: &Decisions) -> Result<(), VaultError> {
+    if decisions.is_empty() {
+        return vault.clear_shift_decisions();
+    }
+    let json = serde_json::to_vec(decisions).map_err(|e| VaultError::Corrupt(format!("decisions: {e}")))?;
+    vault.save_shift_decisions(&json)
+}
+
+/// The decisions this supervisor kept. Those the unit cannot read (written by a newer version)
+/// are left out, and said in the log by count only: the review starts again, nothing is
+/// released unseen.
+pub fn kept_decisions(vault: &Vault) -> Result<Decisions, VaultError> {
+    let Some(bytes) = vault.shift_decisions()? else { return Ok(Decisions::new()) };
+    Ok(read_decisions(&bytes))
+}
+
+/// The decisions as kept; an entry that does not read is dropped, not the others.
+pub(crate) fn read_decisions(bytes: &[u8]) -> Decisions {
+    let raw: BTreeMap<String, serde_json::Value> = match serde_json::from_slice(bytes) {
+        Ok(raw) => raw,
+        Err(_) => {
+            bevy::log::warn!("the kept decisions could not be read; they are to be taken again");
+            return Decisions::new();
+        }
+    };
+    let total = raw.len();
+    let read: Decisions =
+        raw.into_iter().filter_map(|(id, d)| Some((id, serde_json::from_value::<Decision>(d).ok()?))).collect();
+    if read.len() < total {
+        bevy::log::warn!("{} kept decisions could not be read; they are to be taken again", total - read.len());
+    }
+    read
 }
 
 /// The applications held for the next batch.

@@ -123,3 +123,23 @@ fn a_thumbnail_fits_its_box_and_a_missing_or_broken_photo_gives_none() {
     assert!(thumbnail(&[]).is_none());
     assert!(thumbnail(&jpeg[..100]).is_none());
 }
+
+/// The decisions kept read back as taken, each kind; an entry this version cannot read is
+/// dropped alone, and a record that does not read at all gives none (taken again, never
+/// released unseen).
+#[test]
+fn the_decisions_kept_read_back_and_what_does_not_read_is_taken_again() {
+    let decisions: Decisions = [
+        ("a".to_string(), Decision::Approve),
+        ("b".to_string(), Decision::Return { reason: "photo".into(), note: "背景有阴影".into() }),
+        ("c".to_string(), Decision::Hold),
+    ]
+    .into();
+    let json = serde_json::to_vec(&decisions).unwrap();
+    assert_eq!(read_decisions(&json), decisions);
+    let newer = br#"{"a":{"decision":"approve"},"d":{"decision":"escalate"},"e":7}"#;
+    assert_eq!(read_decisions(newer), Decisions::from([("a".to_string(), Decision::Approve)]));
+    for bad in [&b""[..], b"[]", b"{\"a\":", b"\xff"] {
+        assert_eq!(read_decisions(bad), Decisions::new(), "{bad:?}");
+    }
+}

@@ -14,6 +14,7 @@ mod resume;
 mod screenshot;
 mod services;
 mod shift;
+mod shift_decisions;
 mod storage;
 mod sync;
 mod tidy;

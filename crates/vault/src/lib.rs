@@ -24,7 +24,7 @@
 //!
 //! The code follows the life of the data: [`open`] (init, unlock, the index), [`users`],
 //! [`drafts`], [`seal`] (containers, the counter), [`sending`] (the outbox's operations,
-//! reviews, secrets), [`appointments`] (downloaded appointments, served notices to send),
+//! reviews, secrets), [`decisions`] (a supervisor's decisions before the release), [`appointments`] (downloaded appointments, served notices to send),
 //! [`feedback`] (feedback sealed to the bureau until the hub has it, and what the unit heard),
 //! [`reconcile`] (recovery after any stop), [`report`] (status, verify).
 
@@ -34,6 +34,7 @@ mod anchors;
 pub mod appointments;
 mod audit;
 mod crypto;
+mod decisions;
 mod drafts;
 pub mod faults;
 pub mod feedback;
@@ -300,6 +301,8 @@ pub struct Vault {
     draft_index: sled::Tree,
     index: sled::Tree,
     reviews: sled::Tree,
+    /// A supervisor's decisions not yet released, by supervisor.
+    decisions: sled::Tree,
     data_key: Key,
     device_key: SigningKey,
     device_id: DeviceId,

@@ -220,6 +220,7 @@ impl Vault {
             draft_index: db.open_tree("draft-files")?,
             index: db.open_tree("index")?,
             reviews: db.open_tree("reviews")?,
+            decisions: db.open_tree(crate::decisions::TREE)?,
             db,
             data_key,
             device_key,

@@ -51,7 +51,12 @@ impl Vault {
                 }
             }
         }
-        for (tree, name) in [(&self.draft_index, "draft-files"), (&self.index, "index"), (&self.reviews, "reviews")] {
+        for (tree, name) in [
+            (&self.draft_index, "draft-files"),
+            (&self.index, "index"),
+            (&self.reviews, "reviews"),
+            (&self.decisions, crate::decisions::TREE),
+        ] {
             let mut bad = Vec::new();
             for item in tree.iter() {
                 let (k, v) = item?;

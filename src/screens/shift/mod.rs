@@ -6,6 +6,7 @@
 //!
 //! Loading (thumbnails decoded) and the release run as tasks; the frame never waits.
 
+mod keep;
 mod rows;
 
 use std::collections::HashMap;
@@ -62,6 +63,14 @@ pub struct ShiftView {
     /// The files this unit kept aside as damaged (never uploaded), but a restarted audit log.
     pub set_aside: Vec<doorstep_vault::SetAside>,
     pub loaded: bool,
+    /// The decisions kept in the vault were put back (at the first reading of the list): until
+    /// then nothing is kept, so that an empty list does not replace them.
+    restored: bool,
+    /// How many decisions taken before (a lock, a restart) were put back.
+    pub restored_count: usize,
+    /// The last keeping of the decisions in the vault failed: a lock or a restart would lose
+    /// those taken since.
+    pub not_kept: bool,
     thumbs: HashMap<String, Handle<Image>>,
     /// The application whose photo is shown larger.
     pub enlarged: Option<String>,
@@ -93,7 +102,8 @@ impl ShiftView {
     }
 }
 
-type Loaded = Result<(Vec<ShiftItem>, Vec<BatchView>, Vec<doorstep_vault::SetAside>), doorstep_vault::VaultError>;
+type Loaded =
+    Result<(Vec<ShiftItem>, Vec<BatchView>, Vec<doorstep_vault::SetAside>, Decisions), doorstep_vault::VaultError>;
 
 /// The tasks in hand.
 #[derive(Resource, Default)]
@@ -101,12 +111,7 @@ pub struct ShiftTasks {
     load: Option<Pending<Loaded>>,
     release: Option<Pending<ReleaseOutcome>>,
     pub progress: Progress,
-}
-
-impl ShiftTasks {
-    pub fn releasing(&self) -> bool {
-        self.release.is_some()
-    }
+    keeper: keep::Keeper,
 }
 
 /// The status lines (counts, the release's progress or outcome), rebuilt on change.
@@ -140,7 +145,7 @@ pub fn plugin(app: &mut App) {
     app.add_systems(OnExit(Screen::Shift), forget);
     app.add_systems(
         Update,
-        (press.after(super::follow_changes), take_tasks, reload_after_sync, show)
+        (press.after(super::follow_changes), take_tasks, keep::keep_decisions, reload_after_sync, show)
             .chain()
             .run_if(in_state(Screen::Shift)),
     );
@@ -169,8 +174,9 @@ fn reload_after_sync(
     *seen = Some(runs);
 }
 
-fn reset(mut view: ResMut<ShiftView>) {
+fn reset(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>) {
     *view = ShiftView::default();
+    tasks.keeper.last = None;
 }
 
 /// Nothing of the shift stays in memory once the screen is left (the unit locked). A release
@@ -208,7 +214,11 @@ fn load(session: &Session, waker: &Waker) -> Option<Pending<Loaded>> {
         // held the summaries of applications at the hub not yet decided). A restarted audit
         // log lost nothing of the shift; the diagnostics name it.
         let lost = v.set_aside()?.into_iter().filter(|a| a.kind != doorstep_vault::SetAsideKind::AuditLog);
-        Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?, lost.collect()))
+        // Decisions kept that cannot be read are taken again: the shift is still shown.
+        let kept = crate::shift::kept_decisions(&v)
+            .inspect_err(|e| error!("the shift's kept decisions cannot be read: {e}"))
+            .unwrap_or_default();
+        Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?, lost.collect(), kept))
     }))
 }
 
@@ -222,9 +232,21 @@ fn take_tasks(
     if let Some(task) = &tasks.load {
         match task.poll() {
             Poll::Running => {}
-            Poll::Ready(Ok((items, batches, set_aside))) => {
+            Poll::Ready(Ok((items, batches, set_aside, kept))) => {
                 tasks.load = None;
                 let known: std::collections::BTreeSet<&String> = items.iter().map(|i| &i.id).collect();
+                if !view.restored {
+                    // Those taken before a lock or a restart, on applications still waiting
+                    // (and not damaged since: those cannot be decided).
+                    let decidable: std::collections::BTreeSet<&String> =
+                        items.iter().filter(|i| !i.damaged).map(|i| &i.id).collect();
+                    let before = view.decisions.len();
+                    for (id, d) in kept.into_iter().filter(|(id, _)| decidable.contains(id)) {
+                        view.decisions.entry(id).or_insert(d);
+                    }
+                    view.restored_count = view.decisions.len() - before;
+                    view.restored = true;
+                }
                 view.decisions.retain(|id, _| known.contains(id));
                 view.thumbs.clear();
                 if let Some(mut images) = images {
@@ -363,9 +385,20 @@ fn press(
                 let figures = crate::shift_report::figures(&view.items, &view.decisions);
                 let supervisor = session.officer.as_ref().map(|o| o.id.clone()).unwrap_or_default();
                 let (strings, lang, rule) = (*strings, *lang, policy.0.rules.shift.clone());
+                let (kept_upto, written) = (tasks.keeper.asked, tasks.keeper.written.clone());
                 tasks.release = Some(crate::tasks::spawn("release", &waker, move || {
                     let mut outcome =
                         crate::shift::release(&vault, &dir, &decided, (&returns, &held), &progress, &|| wake.wake());
+                    if matches!(outcome, ReleaseOutcome::Released { .. }) {
+                        // The decisions went with the batch: none is put back at the next
+                        // opening, whenever this outcome is seen (a keeping not yet written
+                        // writes nothing now).
+                        let v = crate::session::lock(&vault);
+                        written.fetch_max(kept_upto, std::sync::atomic::Ordering::SeqCst);
+                        if let Err(e) = v.clear_shift_decisions() {
+                            error!("the released decisions could not be cleared: {e}");
+                        }
+                    }
                     if let ReleaseOutcome::Released { batch, report, kept, .. } = &mut outcome {
                         let words = |key: &'static str, args: &[(&str, String)]| strings.get(lang, key, args);
                         let reason = |id: &str| {

@@ -36,6 +36,16 @@ pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks
         theme::BODY_SIZE,
         theme::TEXT,
     ));
+    if view.restored_count > 0 {
+        b.spawn(label(
+            Tr::new("shift.decisions_restored").with("n", view.restored_count),
+            theme::BODY_SIZE,
+            theme::TEXT,
+        ));
+    }
+    if view.not_kept {
+        b.spawn(label(Tr::new("shift.decisions_not_kept"), theme::BODY_SIZE, theme::ERROR));
+    }
     // Files kept aside, or an application whose file went bad since the unlock (kept aside at
     // the next); apart, those the storage did not read just now (nothing known damaged).
     let damaged = view.items.iter().filter(|i| i.damaged && !i.not_read).count();

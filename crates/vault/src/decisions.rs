@@ -1,0 +1,40 @@
+//! A supervisor's decisions on the shift not yet released: kept under the data key, one record
+//! per supervisor, so that a lock (the idle lock during a phone call) or a restart in the middle
+//! of a review loses none of them. The vault keeps bytes; what a decision is belongs to the app.
+
+use zeroize::Zeroizing;
+
+use crate::{Role, Vault, VaultError};
+
+/// The tree's name, bound into each value's associated data.
+pub(crate) const TREE: &str = "decisions";
+
+impl Vault {
+    /// Keeps the decisions taken so far by the supervisor who unlocked the vault, in place of
+    /// any kept before. Returns once durable.
+    pub fn save_shift_decisions(&self, bytes: &[u8]) -> Result<(), VaultError> {
+        self.supervisor_only()?;
+        self.put(&self.decisions, TREE, self.user.as_bytes(), bytes)?;
+        self.flush()
+    }
+
+    /// The decisions this supervisor kept, if any.
+    pub fn shift_decisions(&self) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+        self.supervisor_only()?;
+        self.get(&self.decisions, TREE, self.user.as_bytes())
+    }
+
+    /// Forgets this supervisor's kept decisions (the batch that carried them is released).
+    pub fn clear_shift_decisions(&self) -> Result<(), VaultError> {
+        self.supervisor_only()?;
+        self.decisions.remove(self.user.as_bytes())?;
+        self.flush()
+    }
+
+    fn supervisor_only(&self) -> Result<(), VaultError> {
+        match self.role {
+            Role::Supervisor => Ok(()),
+            Role::Officer => Err(VaultError::NotAllowed("only a supervisor decides on the shift".into())),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The supervisor's decisions are kept as they are taken: a lock in the middle of the review
+//! (the idle lock during a phone call) or a restart (a flat battery) loses none, and the screen
+//! says they are back; the release takes them, and none comes back after it.
+
+use doorstep::screens::shift::ShiftView;
+use doorstep::shift::Decision;
+use doorstep_core::Policy;
+use doorstep_envelope::ApplicationId;
+use doorstep_hub::store::{Records, Status};
+
+use crate::shift::supervisor_unlocks;
+use crate::sync::{add_supervisor, seal_one, served_unit, tempfile_dir};
+use crate::visit::{DEVICE, drive, tap, typed, unit, wait, wait_long};
+
+/// The decisions on the shift screen now: (approved, returned with its note, held).
+fn decided(app: &bevy::app::App) -> (Vec<String>, Vec<(String, String)>, usize) {
+    let view = app.world().resource::<ShiftView>();
+    let mut out = (Vec::new(), Vec::new(), 0);
+    for (id, d) in &view.decisions {
+        match d {
+            Decision::Approve => out.0.push(id.clone()),
+            Decision::Return { note, .. } => out.1.push((id.clone(), note.clone())),
+            Decision::Hold => out.2 += 1,
+        }
+    }
+    out
+}
+
+#[test]
+fn the_supervisors_decisions_outlive_a_lock_and_a_restart() {
+    let tmp = tempfile_dir("decisions");
+    let (running, hub, vault) = served_unit(&tmp, DEVICE);
+    let v = vault.to_str().unwrap();
+    doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_supervisor(&add_supervisor(v)).unwrap();
+    for n in 51..54 {
+        seal_one(&vault, n);
+    }
+    let receipts = tmp.join("receipts");
+
+    // One approved, one returned with a note; then the unit locks.
+    let mut review = supervisor_unlocks();
+    review.extend([
+        wait("待放行 3 件：未决定 3 件"),
+        tap("批准"),
+        tap("退回"),
+        tap("补充说明（可不填，例如缺哪份材料；不写个人信息）"),
+        typed("测试：缺少签名页"),
+        tap("申请表信息有误，需核对更正"),
+        wait("已退回：申请表信息有误，需核对更正——测试：缺少签名页"),
+        wait("待放行 3 件：未决定 1 件"),
+    ]);
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, review);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let taken = decided(&app);
+    assert_eq!((taken.0.len(), taken.1.len(), taken.2), (1, 1, 0), "{taken:?}");
+
+    // Locked and unlocked again: the two are back, and said to be.
+    let mut again = vec![tap("锁定"), wait("请输入 PIN 码解锁")];
+    again.extend(supervisor_unlocks());
+    again.extend([
+        wait("已恢复锁屏或重启前作出的 2 项决定，请核对后继续。"),
+        wait("待放行 3 件：未决定 1 件"),
+        wait("已退回：申请表信息有误，需核对更正——测试：缺少签名页"),
+    ]);
+    let outcome = drive(&mut app, again);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(decided(&app), taken);
+    drop(app);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+
+    // The unit restarted: the same two, and the last decided here; the release takes all three.
+    let mut restarted = supervisor_unlocks();
+    restarted.extend([
+        wait("已恢复锁屏或重启前作出的 2 项决定，请核对后继续。"),
+        wait("待放行 3 件：未决定 1 件"),
+        tap("批准"),
+        tap("签署并放行本班次（批准 2 件，退回 1 件）"),
+        wait_long("已放行：批准 2 件，退回 1 件。中心回执已保存在本机。"),
+        wait("待放行 0 件"),
+    ]);
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, restarted);
+    assert!(outcome.is_ok(), "{outcome:?}");
+
+    // At the hub, as decided before the lock and the restart.
+    let records = doorstep_hub::admin::AdminClient::connect(&hub.dir).expect("the admin socket");
+    let compact = |id: &str| ApplicationId::parse(id).unwrap().to_string();
+    let Some(Status::Approved { .. }) = records.status(&compact(&taken.0[0])).unwrap() else { panic!("approved") };
+    let returned = records.status(&compact(&taken.1[0].0)).unwrap();
+    let Some(Status::Returned { reason, .. }) = returned else { panic!("{returned:?}") };
+    assert!(reason.ends_with("— 测试：缺少签名页"), "{reason}");
+
+    // Released, nothing is put back at the next opening.
+    let mut after = vec![tap("锁定"), wait("请输入 PIN 码解锁")];
+    after.extend(supervisor_unlocks());
+    after.push(wait("没有待放行的申请"));
+    let outcome = drive(&mut app, after);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let view = app.world().resource::<ShiftView>();
+    assert_eq!((view.restored_count, view.decisions.len()), (0, 0));
+    drop(app);
+    drop(records);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
