@@ -87,7 +87,11 @@ fn urgency(v: &View, ui: &mut ChildSpawnerCommands) {
             Tr::new("visit.details.not_urgent"),
             chosen.is_empty(),
         ));
-        for g in v.policy.urgent.grounds() {
+        // Only the grounds that hold for what the visit applies for (no "document lost" for a
+        // first application); one chosen before the services changed stays, to be refused by name.
+        let services = v.visit.state.services().map(|c| c.services.as_slice()).unwrap_or_default();
+        let offered = v.policy.urgent.grounds().iter().filter(|g| g.holds_for(services) || g.id == chosen);
+        for g in offered {
             let label = Tr::new("visit.details.text").with_texts("text", &g.label_zh, &g.label_en);
             row.spawn(choice_button(Act::Choose(key::URGENT_GROUND, g.id.clone()), label, chosen == g.id));
         }

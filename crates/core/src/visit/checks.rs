@@ -146,6 +146,7 @@ fn non_empty(s: &str) -> Option<String> {
 
 pub(super) fn details(
     who: &Identified,
+    services: &[crate::Service],
     input: &DetailsInput,
     policy: &Policy,
     today: Date,
@@ -187,7 +188,7 @@ pub(super) fn details(
         }
     };
     if let Some(urgent) = &input.urgent {
-        policy.urgent.check(&urgent.ground, &urgent.evidence_seen).map_err(DetailsError::Urgent)?;
+        policy.urgent.check(&urgent.ground, &urgent.evidence_seen, services).map_err(DetailsError::Urgent)?;
     }
     let priority = policy
         .priority

@@ -204,7 +204,7 @@ impl TakeFingerprints {
 
 impl EnterDetails {
     pub fn enter(self, input: &DetailsInput, policy: &Policy, now: OffsetDateTime) -> Result<Review, Refused<Self>> {
-        match checks::details(&self.prev.prev.prev.who, input, policy, now.date()) {
+        match checks::details(&self.prev.prev.prev.who, &self.prev.prev.services.services, input, policy, now.date()) {
             Ok(details) => Ok(Review { prev: self, details }),
             Err(e) => refuse(self, e),
         }

@@ -211,6 +211,20 @@ fn details_are_checked_table() {
             }),
         ),
         (
+            // A first passport has no document to lose: this ground is for a replacement.
+            DetailsInput {
+                urgent: Some(UrgentRequest {
+                    ground: "document-lost".into(),
+                    evidence_seen: vec!["loss-report".into(), "travel-proof".into()],
+                }),
+                ..details()
+            },
+            DetailsError::Urgent(crate::policy::UrgentError::NotForTheseServices {
+                ground: ("证件遗失或损毁".into(), "document lost or damaged".into()),
+                reasons: vec![crate::service::IssueReason::Lost, crate::service::IssueReason::Damaged],
+            }),
+        ),
+        (
             DetailsInput { declared_priority: vec!["elderly".into()], ..details() },
             DetailsError::Priority(crate::policy::PriorityError::NotDeclarable("elderly".into())),
         ),
