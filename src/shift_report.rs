@@ -11,37 +11,59 @@ use doorstep_devices::escpos::{Align, ReceiptBuilder};
 use crate::shift::{BatchView, Decision, Decisions, ShiftItem};
 use crate::ui::i18n::Words;
 
-/// What the supervisor looks at, by kind (the list): photo accepted despite a failed
-/// check, fingers without a valid print, urgent, guardians, anything else.
+/// What the supervisor looks at, by kind: each of core's flags has its own line in the report
+/// (a flag added to core must be given one here: the match has no catch-all), those of one
+/// matter together (the fingers' three, the guardians' three, the unconfirmed sources' two).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FlagKind {
     PhotoOverride,
+    PhotoLookedAt,
+    PhotoSupplied,
     Fingers,
+    FingerprintsDeclined,
+    ReissueAfterHealing,
+    UnableToSign,
     Urgent,
     Guardian,
-    Other,
+    PayAtPickup,
+    Unconfirmed,
+    PoorRating,
 }
 
 impl FlagKind {
     pub fn of(flag: &Flag) -> FlagKind {
         match flag {
             Flag::PhotoOverride { .. } => FlagKind::PhotoOverride,
+            Flag::PhotoLookedAt { .. } => FlagKind::PhotoLookedAt,
+            Flag::PhotoSupplied => FlagKind::PhotoSupplied,
             Flag::FingerExceptions { .. } | Flag::FewerFingerprints { .. } | Flag::NoValidFingerprint { .. } => {
                 FlagKind::Fingers
             }
+            Flag::FingerprintsDeclinedByGuardian => FlagKind::FingerprintsDeclined,
+            Flag::ReissueAfterHealing => FlagKind::ReissueAfterHealing,
+            Flag::ApplicantUnableToSign => FlagKind::UnableToSign,
             Flag::Urgent => FlagKind::Urgent,
             Flag::Guardian | Flag::AppliedByGuardian | Flag::EntrustedCompanion => FlagKind::Guardian,
-            _ => FlagKind::Other,
+            Flag::PayAtPickup => FlagKind::PayAtPickup,
+            Flag::UncertainFee | Flag::UnconfirmedPriority { .. } => FlagKind::Unconfirmed,
+            Flag::PoorRating => FlagKind::PoorRating,
         }
     }
 
     pub fn key(self) -> &'static str {
         match self {
             FlagKind::PhotoOverride => "report.flag.photo_override",
+            FlagKind::PhotoLookedAt => "report.flag.photo_looked_at",
+            FlagKind::PhotoSupplied => "report.flag.photo_supplied",
             FlagKind::Fingers => "report.flag.fingers",
+            FlagKind::FingerprintsDeclined => "report.flag.fingerprints_declined",
+            FlagKind::ReissueAfterHealing => "report.flag.reissue_after_healing",
+            FlagKind::UnableToSign => "report.flag.unable_to_sign",
             FlagKind::Urgent => "report.flag.urgent",
             FlagKind::Guardian => "report.flag.guardian",
-            FlagKind::Other => "report.flag.other",
+            FlagKind::PayAtPickup => "report.flag.pay_at_pickup",
+            FlagKind::Unconfirmed => "report.flag.unconfirmed",
+            FlagKind::PoorRating => "report.flag.poor_rating",
         }
     }
 }
@@ -262,6 +284,42 @@ mod tests {
         assert_eq!(r.reasons, [("photo".to_string(), 2)].into());
         assert_eq!(r.sealed, Some((100, 400)));
         assert_eq!(figures(&[], &Decisions::new()), ShiftReport::default());
+    }
+
+    /// Each flag is counted under its own words in the report, in both languages: an
+    /// applicant who could not sign, or whose guardian declined the fingerprints, is not
+    /// "other".
+    #[test]
+    fn every_flag_is_counted_under_its_own_words() {
+        let table = [
+            (Flag::PhotoOverride { checks: vec![] }, "照片未通过检测或保留头饰，经说明采用"),
+            (Flag::PhotoLookedAt { checks: vec![] }, "照片经民警目视确认无头饰"),
+            (Flag::PhotoSupplied, "申请人自带纸质照片"),
+            (Flag::FingerExceptions { count: 1 }, "有手指无有效指纹"),
+            (Flag::FewerFingerprints { valid: 1 }, "有手指无有效指纹"),
+            (Flag::NoValidFingerprint { exceptions: 10 }, "有手指无有效指纹"),
+            (Flag::FingerprintsDeclinedByGuardian, "监护人不同意采集指纹"),
+            (Flag::ReissueAfterHealing, "手指伤病，痊愈后换发"),
+            (Flag::ApplicantUnableToSign, "申请人无法签名"),
+            (Flag::Urgent, "加急"),
+            (Flag::Guardian, "有监护人"),
+            (Flag::AppliedByGuardian, "有监护人"),
+            (Flag::EntrustedCompanion, "有监护人"),
+            (Flag::PayAtPickup, "取证时缴费"),
+            (Flag::UncertainFee, "收费或优先类别依据未经证实"),
+            (Flag::UnconfirmedPriority { id: "military".into() }, "收费或优先类别依据未经证实"),
+            (Flag::PoorRating, "差评，须回访"),
+        ];
+        let strings = crate::ui::i18n::Strings::embedded();
+        for (flag, zh) in &table {
+            let key = FlagKind::of(flag).key();
+            assert_eq!(strings.get(crate::settings::Lang::Zh, key, &[]), *zh, "{flag:?}");
+            assert_ne!(strings.get(crate::settings::Lang::En, key, &[]), key, "{flag:?}: no English words");
+        }
+        // One application with both counts once under each.
+        let both = item("a", "o", vec![], vec![Flag::ApplicantUnableToSign, Flag::FingerprintsDeclinedByGuardian], 1);
+        let r = figures(&[both], &[("a".to_string(), Decision::Approve)].into());
+        assert_eq!(r.flags, [(FlagKind::FingerprintsDeclined, 1), (FlagKind::UnableToSign, 1)].into());
     }
 
     /// The fees taken, by how they were paid, over what the batch released: the held one's
