@@ -1,6 +1,7 @@
 //! The supervisor's decisions are kept as they are taken: a lock in the middle of the review
 //! (the idle lock during a phone call) or a restart (a flat battery) loses none, and the screen
-//! says they are back; the release takes them, and none comes back after it.
+//! says they are back; the release takes them, and none comes back after it. An application
+//! already at the hub can be left for the next batch too.
 
 use doorstep::screens::shift::ShiftView;
 use doorstep::shift::Decision;
@@ -69,15 +70,16 @@ fn the_supervisors_decisions_outlive_a_lock_and_a_restart() {
     drop(app);
     std::thread::sleep(std::time::Duration::from_millis(500));
 
-    // The unit restarted: the same two, and the last decided here; the release takes all three.
+    // The unit restarted: the same two. The last, at the hub, is left for the next batch (the
+    // supervisor will call the applicant first); the release takes the two.
     let mut restarted = supervisor_unlocks();
     restarted.extend([
         wait("已恢复锁屏或重启前作出的 2 项决定，请核对后继续。"),
-        wait("待放行 3 件：未决定 1 件"),
-        tap("批准"),
-        tap("签署并放行本班次（批准 2 件，退回 1 件）"),
-        wait_long("已放行：批准 2 件，退回 1 件。中心回执已保存在本机。"),
-        wait("待放行 0 件"),
+        wait_long("待放行 3 件：未决定 1 件，需核对 0 件，尚未上传中心 0 件"),
+        tap("留待下一批"),
+        tap("签署并放行本班次（批准 1 件，退回 1 件，留待下一批 1 件）"),
+        wait_long("已放行：批准 1 件，退回 1 件。中心回执已保存在本机。"),
+        wait("待放行 1 件：未决定 1 件"),
     ]);
     let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
     let outcome = drive(&mut app, restarted);
@@ -87,6 +89,9 @@ fn the_supervisors_decisions_outlive_a_lock_and_a_restart() {
     let records = doorstep_hub::admin::AdminClient::connect(&hub.dir).expect("the admin socket");
     let compact = |id: &str| ApplicationId::parse(id).unwrap().to_string();
     let Some(Status::Approved { .. }) = records.status(&compact(&taken.0[0])).unwrap() else { panic!("approved") };
+    let left = app.world().resource::<ShiftView>().items.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(records.status(&compact(&left[0])).unwrap(), Some(Status::Received), "at the hub, undecided");
     let returned = records.status(&compact(&taken.1[0].0)).unwrap();
     let Some(Status::Returned { reason, .. }) = returned else { panic!("{returned:?}") };
     assert!(reason.ends_with("— 测试：缺少签名页"), "{reason}");
@@ -94,11 +99,11 @@ fn the_supervisors_decisions_outlive_a_lock_and_a_restart() {
     // Released, nothing is put back at the next opening.
     let mut after = vec![tap("锁定"), wait("请输入 PIN 码解锁")];
     after.extend(supervisor_unlocks());
-    after.push(wait("没有待放行的申请"));
+    after.push(wait("还有 1 件未决定，决定后才能放行"));
     let outcome = drive(&mut app, after);
     assert!(outcome.is_ok(), "{outcome:?}");
     let view = app.world().resource::<ShiftView>();
-    assert_eq!((view.restored_count, view.decisions.len()), (0, 0));
+    assert_eq!((view.restored_count, view.decisions.len(), view.items.len()), (0, 0, 1));
     drop(app);
     drop(records);
     drop(running);

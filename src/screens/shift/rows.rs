@@ -375,10 +375,9 @@ fn decision(c: &mut ChildSpawnerCommands, view: &ShiftView, item: &ShiftItem, po
                 r.spawn(action_button(ShiftButton::Approve(id.clone()), Tr::new("shift.approve"), true));
                 r.spawn(action_button(ShiftButton::AskReturn(id.clone()), Tr::new("shift.return"), false));
             });
-            // Not at the hub, or refused by it: the rest of the shift need not wait for it.
-            if item.sync == ItemSync::OnUnit {
-                c.spawn(action_button(ShiftButton::Hold(id.clone()), Tr::new("shift.hold"), false));
-            }
+            // Not at the hub, refused by it, or one to decide later (the applicant to be called
+            // first): the rest of the shift need not wait for it.
+            c.spawn(action_button(ShiftButton::Hold(id.clone()), Tr::new("shift.hold"), false));
         }
     }
 }
