@@ -53,11 +53,14 @@ fn child_with_guardians(age: i32) -> Vec<ScenarioStep> {
         // The father has custody too; he is away, and his written consent was seen.
         tap("还有另一名有监护权的监护人"),
         wait("另一名有监护权的监护人"),
-        tap("另一名：父亲"),
+        // The wrong relation tapped first: his number is registered male, and the unit says so.
+        tap("另一名：母亲"),
         tap("另一名监护人姓名"),
         typed("测试父亲"),
         tap("另一名监护人身份证号码"),
         typed("440524188001010014"),
+        wait("此身份证号码登记为男性，与“母亲”不符：请对照户口簿核对号码和关系；核对无误可继续。"),
+        tap("另一名：父亲"),
         tap("另一名监护人电话"),
         typed("13900139000"),
         tap("另一名不在场：已查验其书面同意书"),

@@ -136,7 +136,9 @@ impl CitizenId {
 
     /// Checks everything that does not depend on the day: length, characters, check
     /// character, address code and that the birth date is a calendar date.
-    fn parse_structure(input: &str) -> Result<CitizenId, IdNumberError> {
+    /// Validates the number's form and check digit only, whatever day it is (for what the
+    /// number says, as a hint, where its date is checked elsewhere or not at all).
+    pub fn parse_structure(input: &str) -> Result<CitizenId, IdNumberError> {
         let number = normalise(input);
         if number.is_empty() {
             return Err(IdNumberError::Empty);

@@ -5,11 +5,14 @@
 //! taken.
 
 use bevy::prelude::*;
+use doorstep_core::id_number::Sex;
 use doorstep_core::person::{CompanionInput, GuardianInput, GuardiansInput, IdDocumentKind, Relation};
 
 use super::{Act, View, heading, line};
 use crate::ui::form::{Form, choice_button, text_field};
 use crate::ui::i18n::Tr;
+use crate::ui::theme;
+use crate::ui::widgets::label;
 
 /// One guardian's form keys, and the words on their choices and fields (the other
 /// guardian's say so, so that no two on the screen read the same).
@@ -114,6 +117,15 @@ fn fields(v: &View, k: &Keys, ui: &mut ChildSpawnerCommands) {
     }
     ui.spawn(text_field(k.name, Tr::new(k.words[4]), 30));
     ui.spawn(text_field(k.id, Tr::new(k.words[5]), 18));
+    // A number that says the other sex than the relation: pointed out, never refused.
+    if let Some(sex) = input(v.form, k, true).sex_to_check() {
+        let key = match sex {
+            Sex::Male => "visit.guardian.number_says_male",
+            Sex::Female => "visit.guardian.number_says_female",
+        };
+        let relation = if sex == Sex::Male { "relation.mother" } else { "relation.father" };
+        ui.spawn(label(Tr::new(key).with_key("relation", relation), theme::BODY_SIZE, theme::WARN));
+    }
     ui.spawn(text_field(k.phone, Tr::new(k.words[6]), 20));
 }
 
@@ -124,6 +136,13 @@ fn presence(v: &View, key: &'static str, words: [&'static str; 2], ui: &mut Chil
         row.spawn(choice_button(Act::Pick(key, "here"), Tr::new(words[0]), !absent));
         row.spawn(choice_button(Act::Pick(key, "absent"), Tr::new(words[1]), absent));
     });
+}
+
+/// Of each guardian on the form (the first, and the second if listed), the sex their ID number
+/// says where the relation says the other.
+pub fn to_check(form: &Form) -> [Option<Sex>; 2] {
+    let second = form.is_on(SECOND_ON).then(|| input(form, &SECOND, true).sex_to_check()).flatten();
+    [input(form, &FIRST, true).sex_to_check(), second]
 }
 
 /// Whether no guardian is at the visit, as the form says.

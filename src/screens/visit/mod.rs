@@ -119,6 +119,8 @@ struct Drawn {
     refused_at: Option<u64>,
     /// How many times Next was refused on the services step itself.
     checked: u32,
+    /// The guardians' ID numbers that say the other sex than their relation, as drawn.
+    guardian_hints: [Option<doorstep_core::Sex>; 2],
 }
 
 /// Core's refusal on screen, with the form as it was when Next was pressed.
@@ -376,7 +378,12 @@ fn rebuild(
     }
     // On the services step the fee follows the months typed for an approved validity.
     let fee_typed = visit.step() == Step::Services && form.is_changed() && last.typed != Some(form.fingerprint());
-    let choices_changed = last.choices != Some(form.choices) || fee_typed;
+    // On the applicant step a guardian's number that says the other sex is pointed out as it
+    // is typed (not only at the next tap, which may be Next).
+    let hints = if visit.step() == Step::Applicant { guardian::to_check(&form) } else { [None; 2] };
+    let hints_changed = hints != last.guardian_hints;
+    last.guardian_hints = hints;
+    let choices_changed = last.choices != Some(form.choices) || fee_typed || hints_changed;
     let failed = drafts.status.failed.load(std::sync::atomic::Ordering::SeqCst);
     let save_changed = failed != last.failed;
     last.failed = failed;

@@ -137,3 +137,27 @@ fn debug_hides_people() {
         assert!(!s.contains(secret), "{secret}");
     }
 }
+
+/// A parent whose ID number records the other sex is pointed out to the officer (not refused);
+/// nothing is said where the number does not read, or for another guardian.
+#[test]
+fn a_parent_whose_number_says_the_other_sex_is_pointed_out() {
+    use crate::id_number::Sex;
+    // DOMAIN.md's published examples: the 17th digit even is female (002), odd male (001).
+    let (female, male) = ("11010519491231002X", "440524188001010014");
+    for (relation, number, kind, want) in [
+        (Some(Relation::Mother), female, Some(IdDocumentKind::ResidentId), None),
+        (Some(Relation::Mother), male, Some(IdDocumentKind::ResidentId), Some(Sex::Male)),
+        (Some(Relation::Father), male, Some(IdDocumentKind::ResidentId), None),
+        (Some(Relation::Father), female, Some(IdDocumentKind::ResidentId), Some(Sex::Female)),
+        (Some(Relation::Father), "11010519491231002x", Some(IdDocumentKind::ResidentId), Some(Sex::Female)),
+        (Some(Relation::OtherGuardian), male, Some(IdDocumentKind::ResidentId), None),
+        (None, male, Some(IdDocumentKind::ResidentId), None),
+        (Some(Relation::Mother), "440524188001010015", Some(IdDocumentKind::ResidentId), None),
+        (Some(Relation::Mother), "1101051949", Some(IdDocumentKind::ResidentId), None),
+        (Some(Relation::Mother), male, None, None),
+    ] {
+        let g = GuardianInput { relation, document_number: number.into(), document_kind: kind, ..Default::default() };
+        assert_eq!(g.sex_to_check(), want, "{relation:?} {number} {kind:?}");
+    }
+}
