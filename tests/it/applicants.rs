@@ -53,12 +53,12 @@ fn child_with_guardians(age: i32) -> Vec<ScenarioStep> {
         // The father has custody too; he is away, and his written consent was seen.
         tap("还有另一名有监护权的监护人"),
         wait("另一名有监护权的监护人"),
-        // The wrong relation tapped first: his number is registered male, and the unit says so.
+        // His card is read, not typed. The wrong relation was tapped first: his number is
+        // registered male, and the unit says so.
         tap("另一名：母亲"),
-        tap("另一名监护人姓名"),
-        typed("测试父亲"),
-        tap("另一名监护人身份证号码"),
-        typed("440524188001010014"),
+        device("card 测试父亲 440524188001010014"),
+        tap("读取另一名监护人身份证"),
+        wait("已读取身份证：请核对下方的姓名和号码，并核对本人"),
         wait("此身份证号码登记为男性，与“母亲”不符：请对照户口簿核对号码和关系；核对无误可继续。"),
         tap("另一名：父亲"),
         tap("另一名监护人电话"),
@@ -137,6 +137,11 @@ fn a_child_applies_with_a_guardian_and_both_sign() {
     let doorstep_core::visit::ApplicantSignature::Signed(child) = &consent.applicant else { panic!("the child signs") };
     assert_eq!(guardians.guardians.len(), 2, "both with custody listed");
     assert!(!guardians.guardians[1].present, "the father is away (his written consent was seen to list him)");
+    // The father's card was read into his fields, as his relation was put right.
+    let father = &guardians.guardians[1];
+    assert_eq!((father.name.as_str(), father.relation), ("测试父亲", doorstep_core::person::Relation::Father));
+    let doorstep_core::person::IdDocument::ResidentId { id } = &father.document else { panic!("a resident ID") };
+    assert_eq!(id.as_str(), "440524188001010014");
     assert_eq!(consent.guardians.len(), 1, "the mother signed, the father (away) did not");
     assert_eq!(consent.guardians[0].0, 1);
     assert_ne!(record.other_signatures[0].png, record.signature_png, "two different signatures");

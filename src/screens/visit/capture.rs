@@ -57,6 +57,12 @@ pub struct Work {
     visit: Option<String>,
     card: Option<Pending<Result<doorstep_devices::sam::CardIdentity, Arg>>>,
     card_note: Option<Tr>,
+    /// The fields the card in hand is read into (a guardian's or the companion's name and
+    /// number keys); none: the applicant's.
+    card_into: Option<(&'static str, &'static str)>,
+    /// What came of the last card read into a guardian's or the companion's fields (by its
+    /// number key).
+    card_into_note: Option<(&'static str, Tr)>,
     /// The ID card read at this visit: its first valid day (YYYYMMDD; its photo was taken for
     /// it, by then), the SHA-256 of the photo it holds, which a 60+ reuse names, and its number
     /// (the reuse is offered only while the applicant is the card's holder). Kept for the
@@ -116,10 +122,27 @@ impl Work {
     }
 
     pub fn card_line(&self) -> Tr {
-        if self.card.is_some() {
+        if self.card.is_some() && self.card_into.is_none() {
             return Tr::new("visit.applicant.reading");
         }
         self.card_note.clone().unwrap_or_else(|| Tr::new("visit.applicant.card_hint"))
+    }
+
+    /// Of a card read into the fields whose number key is `id_key`: reading, or what came of it.
+    pub fn card_line_for(&self, id_key: &str) -> Option<Tr> {
+        if self.card.is_some() && self.card_into.is_some_and(|(_, id)| id == id_key) {
+            return Some(Tr::new("visit.applicant.reading"));
+        }
+        self.card_into_note.as_ref().filter(|(id, _)| *id == id_key).map(|(_, note)| note.clone())
+    }
+
+    /// Says what came of the card read, beside the fields it was read for.
+    fn card_said(&mut self, note: Tr) {
+        match self.card_into.take() {
+            Some((_, id)) => self.card_into_note = Some((id, note)),
+            None => self.card_note = Some(note),
+        }
+        self.touch();
     }
 
     /// Sealing, or sealed and about to move on: the visit may not be stopped now.
@@ -305,8 +328,12 @@ pub fn act(
     let host = || peripherals.as_ref().and_then(|p| p.host()).map(|(h, _)| h);
     for act in acts.read() {
         match (act, visit.step()) {
-            (Act::ReadCard, Step::Applicant) if work.card.is_none() => match host() {
+            (Act::ReadCard | Act::ReadCardInto(..), Step::Applicant) if work.card.is_none() => match host() {
                 Some(h) => {
+                    work.card_into = match act {
+                        Act::ReadCardInto(name, id) => Some((*name, *id)),
+                        _ => None,
+                    };
                     work.card = Some(crate::tasks::spawn("id-card", &waker, move || {
                         CardReader::new(h.channel(Channel::IdCard))
                             .read()
@@ -315,7 +342,10 @@ pub fn act(
                     work.touch();
                 }
                 None => {
-                    work.card_note = Some(Tr::new("home.no_bridge"));
+                    match act {
+                        Act::ReadCardInto(_, id) => work.card_into_note = Some((*id, Tr::new("home.no_bridge"))),
+                        _ => work.card_note = Some(Tr::new("home.no_bridge")),
+                    }
                     work.touch();
                 }
             },
@@ -465,6 +495,20 @@ pub fn finish(
     if let Some(task) = &work.card {
         match task.poll() {
             Poll::Running => {}
+            Poll::Ready(Ok(card)) if work.card_into.is_some() => {
+                // A guardian's or the companion's card: their name and number only (neither
+                // its photo nor its dates are kept).
+                let Some((name, id)) = work.card_into.take() else { return };
+                work.card = None;
+                // Read after the officer moved on: for a form no longer on the screen.
+                if visit.step() != Step::Applicant {
+                    return;
+                }
+                form.set(name, card.name.trim());
+                form.set(id, card.id_number.trim().to_ascii_uppercase());
+                work.card_into_note = Some((id, Tr::new("visit.guardian.card_read")));
+                work.touch();
+            }
             Poll::Ready(Ok(card)) => {
                 form.set(key::NAME, card.name.trim());
                 form.set(key::ID_NUMBER, card.id_number.trim());
@@ -481,13 +525,12 @@ pub fn finish(
             }
             Poll::Ready(Err(reason)) => {
                 work.card = None;
-                work.card_note = Some(Tr::new("visit.applicant.card_failed").with_arg("reason", reason));
-                work.touch();
+                let note = Tr::new("visit.applicant.card_failed").with_arg("reason", reason);
+                work.card_said(note);
             }
             Poll::Failed => {
                 work.card = None;
-                work.card_note = Some(Tr::new("visit.task_failed"));
-                work.touch();
+                work.card_said(Tr::new("visit.task_failed"));
             }
         }
     }

@@ -9,7 +9,7 @@ use doorstep_core::id_number::Sex;
 use doorstep_core::person::{CompanionInput, GuardianInput, GuardiansInput, IdDocumentKind, Relation};
 
 use super::{Act, View, heading, line};
-use crate::ui::form::{Form, choice_button, text_field};
+use crate::ui::form::{Form, action_button, choice_button, text_field};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::label;
@@ -24,6 +24,8 @@ struct Keys {
     phone: &'static str,
     /// Father, mother, other; then the captions of the note, name, ID card and phone.
     words: [&'static str; 7],
+    /// The button that reads their ID card into the name and number.
+    read: &'static str,
 }
 
 const FIRST: Keys = Keys {
@@ -41,6 +43,7 @@ const FIRST: Keys = Keys {
         "visit.guardian.id_number",
         "visit.guardian.phone",
     ],
+    read: "visit.guardian.read_card",
 };
 
 const SECOND: Keys = Keys {
@@ -58,6 +61,7 @@ const SECOND: Keys = Keys {
         "visit.guardian2.id_number",
         "visit.guardian2.phone",
     ],
+    read: "visit.guardian2.read_card",
 };
 
 /// Where the first guardian is: "here" (or not chosen), or "absent" with their written consent.
@@ -115,6 +119,7 @@ fn fields(v: &View, k: &Keys, ui: &mut ChildSpawnerCommands) {
     if v.form.get(k.relation) == "other" {
         ui.spawn(text_field(k.note, Tr::new(k.words[3]), 20));
     }
+    read_card(v, k.name, k.id, k.read, ui);
     ui.spawn(text_field(k.name, Tr::new(k.words[4]), 30));
     ui.spawn(text_field(k.id, Tr::new(k.words[5]), 18));
     // A number that says the other sex than the relation: pointed out, never refused.
@@ -127,6 +132,15 @@ fn fields(v: &View, k: &Keys, ui: &mut ChildSpawnerCommands) {
         ui.spawn(label(Tr::new(key).with_key("relation", relation), theme::BODY_SIZE, theme::WARN));
     }
     ui.spawn(text_field(k.phone, Tr::new(k.words[6]), 20));
+}
+
+/// The button that reads an ID card into a person's name and number (no typing 18 characters),
+/// and what came of the last read.
+fn read_card(v: &View, name: &'static str, id: &'static str, words: &'static str, ui: &mut ChildSpawnerCommands) {
+    ui.spawn(Node::default()).with_child(action_button(Act::ReadCardInto(name, id), Tr::new(words), false));
+    if let Some(said) = v.work.card_line_for(id) {
+        line(ui, said);
+    }
 }
 
 /// Here, or away with their written consent seen: two choices under `key`.
@@ -175,6 +189,7 @@ pub fn view(v: &View, below: u32, ui: &mut ChildSpawnerCommands) {
     }
     if none_here(v.form) {
         line(ui, Tr::new("visit.companion.title"));
+        read_card(v, COMPANION_NAME, COMPANION_ID, "visit.companion.read_card", ui);
         ui.spawn(text_field(COMPANION_NAME, Tr::new("visit.companion.name"), 30));
         ui.spawn(text_field(COMPANION_ID, Tr::new("visit.companion.id_number"), 18));
         ui.spawn(text_field(COMPANION_PHONE, Tr::new("visit.companion.phone"), 20));

@@ -52,6 +52,8 @@ pub enum Act {
     /// An item of a list (the policy's ids) switched on or off (`list`, `item`).
     Item(&'static str, String),
     ReadCard,
+    /// Read an ID card into a guardian's or the companion's fields (their name and number keys).
+    ReadCardInto(&'static str, &'static str),
     /// Scan the machine-readable zone of the document the applicant holds, with the camera.
     ScanMrz,
     TakePhoto,
