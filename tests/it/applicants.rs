@@ -75,8 +75,11 @@ fn child_with_guardians(age: i32) -> Vec<ScenarioStep> {
 /// The demo visit from the services to the receipt, waiting before the signatures for the pad
 /// of `signer` (its caption) to be there.
 fn demo_services_to_receipt(signer: &str) -> Vec<ScenarioStep> {
-    demo_to_receipt(&Action::Tap("普通护照 首次申请".into()), signer, APPLICANT_CONSENT)
+    demo_to_receipt(&Action::Tap("普通护照 首次申请".into()), signer, CHILD_CONSENT)
 }
+
+/// The consent of a child who signs, with guardians: the child's and the guardians' both.
+const CHILD_CONSENT: &str = "申请人及其监护人同意为本次申请采集申请人的照片和指纹";
 
 /// The applicant's consent to the photo and prints taken, as the demo visit ticks it.
 const APPLICANT_CONSENT: &str = "本人同意为本次申请采集照片和指纹";

@@ -55,6 +55,10 @@ fn fingerprint_card_gnss_and_printer_through_the_bridge() {
     // (status 0x80).
     let again = reader.read().unwrap_err();
     assert!(matches!(&again, DeviceError::Refused(m) if m.starts_with("0x80:")), "{again:?}");
+    // Another card put on the reader (the first lifted) reads at once: a guardian's after the
+    // child's.
+    sim.command("card 测试父亲 440524188001010014").unwrap();
+    assert_eq!(reader.read().unwrap().id_number, "440524188001010014");
 
     // GNSS: a fix in WGS-84 near the simulated track.
     let mut gnss = GnssReader::new(host.channel(Channel::Gnss));

@@ -14,11 +14,14 @@ pub struct CardReader {
     card: CardIdentity,
     faults: super::SharedFaults,
     read_at: Option<Instant>,
+    /// The number of the card last read: another card placed since is one put on the reader
+    /// (the one read was lifted), found at once.
+    read_number: Option<String>,
 }
 
 impl CardReader {
     pub fn new(card: CardIdentity, faults: super::SharedFaults) -> CardReader {
-        CardReader { decoder: sam::FrameDecoder::new(), card, faults, read_at: None }
+        CardReader { decoder: sam::FrameDecoder::new(), card, faults, read_at: None, read_number: None }
     }
 }
 
@@ -39,16 +42,19 @@ impl SimDevice for CardReader {
                 _ => None,
             };
             // After a read the card must be lifted and put back: the simulator puts it back
-            // after a second.
-            let card_ready = self.read_at.is_none_or(|t| t.elapsed() > Duration::from_secs(1));
+            // after a second, or at once when another card was placed (a guardian's after the
+            // child's).
+            let on_reader = super::lock(&self.faults).card.clone().unwrap_or_else(|| self.card.clone());
+            let another = self.read_number.as_deref() != Some(on_reader.id_number.as_str());
+            let card_ready = another || self.read_at.is_none_or(|t| t.elapsed() > Duration::from_secs(1));
             let r = match cmd {
                 Some(sam::Command::FindCard) if card_ready => reply(sam::Status::FindSuccess, vec![0; 4]),
                 Some(sam::Command::FindCard) => reply(sam::Status::FindFailed, vec![]),
                 Some(sam::Command::SelectCard) => reply(sam::Status::Success, vec![0; 8]),
                 Some(sam::Command::ReadBase) => {
                     self.read_at = Some(Instant::now());
-                    let placed = super::lock(&self.faults).card.clone();
-                    reply(sam::Status::Success, placed.as_ref().unwrap_or(&self.card).to_data())
+                    self.read_number = Some(on_reader.id_number.clone());
+                    reply(sam::Status::Success, on_reader.to_data())
                 }
                 Some(sam::Command::SamStatus | sam::Command::ResetSam) => reply(sam::Status::Success, vec![]),
                 Some(sam::Command::ReadSamId) => reply(sam::Status::Success, vec![0x05; 16]),

@@ -335,9 +335,11 @@ pub fn act(
                         _ => None,
                     };
                     work.card = Some(crate::tasks::spawn("id-card", &waker, move || {
-                        CardReader::new(h.channel(Channel::IdCard))
-                            .read()
-                            .map_err(|e| crate::peripherals::device_problem(&e))
+                        CardReader::new(h.channel(Channel::IdCard)).read().map_err(|e| {
+                            // What went wrong with the reader, never what the card holds.
+                            warn!("the ID card could not be read: {e}");
+                            crate::peripherals::device_problem(&e)
+                        })
                     }));
                     work.touch();
                 }

@@ -61,6 +61,19 @@ fn biometrics_consent(visit: &doorstep_core::Visit, applicant_signs: bool) -> Op
         s.rules.photo != doorstep_core::requirements::PhotoRequirement::NotNeeded
             || s.rules.fingerprints != doorstep_core::requirements::FingerprintRequirement::NotTaken
     });
+    // A child who signs, with guardians (here to sign, or consenting in writing): the consent
+    // is the child's and the guardians' both (under 16 the prints are taken only with the
+    // guardians' agreement).
+    let with_guardians = visit.state.identified().is_some_and(|w| w.guardians.is_some());
+    if applicant_signs && with_guardians {
+        return Some(match (photo, prints) {
+            (false, false) if asked => "visit.sign.both_consent_biometrics",
+            (false, false) => return None,
+            (true, true) => "visit.sign.both_consent_biometrics",
+            (true, false) => "visit.sign.both_consent_photo",
+            (false, true) => "visit.sign.both_consent_prints",
+        });
+    }
     Some(match (photo, prints, applicant_signs) {
         (false, false, true) if asked => "visit.sign.consent_biometrics",
         (false, false, false) if asked => "visit.sign.guardian_consent_biometrics",
