@@ -75,6 +75,16 @@ impl TapGuard {
     }
 }
 
+/// The tap guard, following the screen and the step before the taps are read, and once more
+/// at the end of the frame, so that a step changed in this frame (by a task that ended, or a
+/// command applied after the tap systems ran) is seen now: the unit may draw no other frame
+/// before the next touch, and that touch must not be taken for the second half of a double tap.
+fn guard_taps(app: &mut App) {
+    app.init_resource::<TapGuard>();
+    app.add_systems(Update, follow_changes);
+    app.add_systems(PostUpdate, follow_changes);
+}
+
 /// Runs before any system that takes a tap (they are ordered after it).
 pub fn follow_changes(
     screen: Res<State<Screen>>,
@@ -144,8 +154,7 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, settle_new_screens);
     app.init_resource::<Session>();
     app.init_resource::<IdleLock>();
-    app.init_resource::<TapGuard>();
-    app.add_systems(Update, follow_changes);
+    guard_taps(app);
     app.add_message::<LockNow>();
     app.add_plugins((
         unlock::plugin,
@@ -168,10 +177,15 @@ fn settle_new_screens(
     screen: Res<State<Screen>>,
     lang: Res<Lang>,
     scale: Option<Res<UiScale>>,
+    flow: Res<crate::visit_flow::VisitFlow>,
+    mut step: Local<Option<doorstep_core::visit::Step>>,
     mut settle: ResMut<Settle>,
     mut redraw: MessageWriter<RequestRedraw>,
 ) {
-    if screen.is_changed() || lang.is_changed() || scale.is_some_and(|s| s.is_changed()) {
+    // A new step of the visit is a new screen too.
+    let step_changed = *step != flow.step();
+    *step = flow.step();
+    if screen.is_changed() || lang.is_changed() || scale.is_some_and(|s| s.is_changed()) || step_changed {
         settle.0 = SETTLE_FRAMES;
     }
     if settle.0 > 0 {
@@ -508,4 +522,39 @@ pub fn root(screen: Screen) -> impl Bundle {
 /// Today's date for display, from the one clock the app reads.
 pub fn today_text() -> String {
     doorstep_core::format_date(crate::settings::now().date())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A step changed late in a frame (by a task that ended, after the tap systems ran) is
+    /// seen in that same frame: the unit may draw no other until the next touch, and that
+    /// touch, a second or more later, must be taken, not ignored as half of a double tap.
+    #[test]
+    fn a_step_changed_late_in_a_frame_is_seen_in_it() {
+        use doorstep_core::visit::{Step, Visit, VisitMode, VisitStart};
+        let mut app = App::new();
+        app.add_plugins((bevy::state::app::StatesPlugin, bevy::time::TimePlugin));
+        app.init_state::<Screen>();
+        app.init_resource::<crate::visit_flow::VisitFlow>();
+        guard_taps(&mut app);
+        // The visit begins after the tap systems have run this frame.
+        let begin = |mut flow: ResMut<crate::visit_flow::VisitFlow>, mut done: Local<bool>| {
+            if !*done {
+                let start =
+                    VisitStart { id: "v".into(), officer: "o".into(), mode: VisitMode::Hall, appointment: None };
+                flow.visit = Some(Visit::start(start, time::OffsetDateTime::UNIX_EPOCH).unwrap());
+                *done = true;
+            }
+        };
+        app.add_systems(Update, begin.after(follow_changes));
+        app.update();
+        let guard = app.world().resource::<TapGuard>();
+        assert_eq!(guard.seen, Some((Screen::default(), Some(Step::Applicant))));
+        let changed_at = guard.changed_at;
+        // The next frame, whenever it comes, does not start the quiet time again.
+        app.update();
+        assert_eq!(app.world().resource::<TapGuard>().changed_at, changed_at);
+    }
 }
