@@ -89,6 +89,8 @@ pub struct ShiftReport {
     /// What was taken, by payment method (its key): how many paid so, and how much in all.
     /// The cash counted at the end of the shift is checked against it.
     pub by_payment: BTreeMap<&'static str, (usize, doorstep_core::Yuan)>,
+    /// The cash each officer took (how many paid so, how much): what each hands in.
+    pub cash_by_officer: BTreeMap<String, (usize, doorstep_core::Yuan)>,
 }
 
 /// The figures of `items` as decided: those released (approved or returned) by service,
@@ -126,9 +128,14 @@ pub fn figures(items: &[ShiftItem], decisions: &Decisions) -> ShiftReport {
             *r.flags.entry(k).or_default() += 1;
         }
         if let Some((method, amount)) = item.summary.paid {
-            let (n, total) = r.by_payment.entry(method.key()).or_default();
-            *n += 1;
-            *total = total.checked_add(amount).unwrap_or(*total);
+            let add = |(n, total): &mut (usize, doorstep_core::Yuan)| {
+                *n += 1;
+                *total = total.checked_add(amount).unwrap_or(*total);
+            };
+            add(r.by_payment.entry(method.key()).or_default());
+            if method == doorstep_core::policy::PaymentMethod::Cash {
+                add(r.cash_by_officer.entry(officer.to_string()).or_default());
+            }
         }
         let t = item.sealed_at_unix;
         r.sealed = Some(r.sealed.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
@@ -193,6 +200,13 @@ pub fn report_bytes(
         for (method, (n, total)) in &r.by_payment {
             let paid = words("report.paid", &[("n", n.to_string()), ("amount", total.to_string())]);
             b = b.line(&format!("  {}  {paid}", words(method, &[])));
+        }
+    }
+    if !r.cash_by_officer.is_empty() {
+        b = b.line(&words("report.cash_by_officer", &[]));
+        for (officer, (n, total)) in &r.cash_by_officer {
+            let paid = words("report.paid", &[("n", n.to_string()), ("amount", total.to_string())]);
+            b = b.line(&format!("  {officer}  {paid}"));
         }
     }
     b = b.line(&words("report.flags", &[]));
@@ -353,6 +367,20 @@ mod tests {
         assert_eq!(
             r.by_payment,
             [("payment.cash", (2, Yuan::from_fen(28_000))), ("payment.mobile-qr", (1, Yuan::from_fen(12_000)))].into()
+        );
+        // The cash by the officer who took it (the QR payment is not in a drawer).
+        let mut other = paid("f", Some((PaymentMethod::Cash, 6_000)));
+        other.summary.officer = "officer-2".into();
+        let mut decisions = decisions;
+        decisions.insert("f".into(), Decision::Approve);
+        let items: Vec<ShiftItem> = items.into_iter().chain([other]).collect();
+        assert_eq!(
+            figures(&items, &decisions).cash_by_officer,
+            [
+                ("officer-1".to_string(), (2, Yuan::from_fen(28_000))),
+                ("officer-2".to_string(), (1, Yuan::from_fen(6_000)))
+            ]
+            .into()
         );
     }
 

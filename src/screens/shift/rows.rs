@@ -123,6 +123,11 @@ fn report_lines(b: &mut ChildSpawnerCommands, r: &crate::shift_report::ShiftRepo
             Tr::new("report.payment").with_key("how", method).with("n", n).with("amount", total)
         })
         .collect();
+    let cash: Vec<Tr> = r
+        .cash_by_officer
+        .iter()
+        .map(|(o, (n, total))| Tr::new("report.officer_paid").with("who", o).with("n", n).with("amount", total))
+        .collect();
     let flags: Vec<Tr> =
         r.flags.iter().map(|(k, n)| item(Tr::new("report.item").with_key("what", k.key()), n)).collect();
     let reasons: Vec<Tr> = r
@@ -137,6 +142,7 @@ fn report_lines(b: &mut ChildSpawnerCommands, r: &crate::shift_report::ShiftRepo
         ("report.by_service", services),
         ("report.by_officer", officers),
         ("report.by_payment", payments),
+        ("report.cash_by_officer", cash),
         ("report.flags", flags),
         ("report.reasons", reasons),
     ] {
