@@ -364,6 +364,12 @@ pub fn keep_decisions(vault: &Vault, decisions: &Decisions) -> Result<(), VaultE
     vault.save_shift_decisions(&json)
 }
 
+/// Of the decisions kept, those to put back on the list read now: on applications still
+/// waiting and decidable (not damaged; one not read just now is not decided on unseen).
+pub fn restorable(kept: Decisions, items: &[ShiftItem]) -> Decisions {
+    kept.into_iter().filter(|(id, _)| items.iter().any(|i| i.id == *id && !i.damaged && !i.not_read)).collect()
+}
+
 /// The decisions this supervisor kept. Those the unit cannot read (written by a newer version)
 /// are left out, and said in the log by count only: the review starts again, nothing is
 /// released unseen.

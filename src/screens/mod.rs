@@ -151,7 +151,8 @@ pub fn plugin(app: &mut App) {
     app.add_message::<WindowClosed>();
     app.init_resource::<BoardHandOver>();
     app.insert_resource(Settle(SETTLE_FRAMES));
-    app.add_systems(Update, settle_new_screens);
+    // At the end of the frame: a step changed by a command applied late in it gets its frames.
+    app.add_systems(PostUpdate, settle_new_screens);
     app.init_resource::<Session>();
     app.init_resource::<IdleLock>();
     guard_taps(app);

@@ -143,3 +143,23 @@ fn the_decisions_kept_read_back_and_what_does_not_read_is_taken_again() {
         assert_eq!(read_decisions(bad), Decisions::new(), "{bad:?}");
     }
 }
+
+/// What is put back of the decisions kept: only on applications still on the list, and
+/// decidable (a damaged one, or one not read just now, is not decided on unseen).
+#[test]
+fn decisions_are_put_back_only_on_applications_still_waiting_and_decidable() {
+    let damaged = ShiftItem { damaged: true, ..item("c", 3, vec![], ItemSync::OnUnit) };
+    let not_read = ShiftItem { not_read: true, ..item("d", 4, vec![], ItemSync::AtHub) };
+    let items = [item("a", 1, vec![], ItemSync::AtHub), item("b", 2, vec![], ItemSync::OnUnit), damaged, not_read];
+    let kept: Decisions = [
+        ("a".to_string(), Decision::Approve),
+        ("b".to_string(), Decision::Hold),
+        ("c".to_string(), Decision::Approve),
+        ("d".to_string(), Decision::Approve),
+        ("released".to_string(), Decision::returned("photo")),
+    ]
+    .into();
+    let back = restorable(kept, &items);
+    assert_eq!(back, Decisions::from([("a".to_string(), Decision::Approve), ("b".to_string(), Decision::Hold)]));
+    assert_eq!(restorable(Decisions::new(), &items), Decisions::new());
+}

@@ -56,9 +56,13 @@ fn child_with_guardians(age: i32) -> Vec<ScenarioStep> {
         // His card is read, not typed. The wrong relation was tapped first: his number is
         // registered male, and the unit says so.
         tap("另一名：母亲"),
+        // The mother's card left on the reader: not taken for his.
+        device("card 测试母亲 11010519491231002X"),
+        tap("读取另一名监护人身份证"),
+        wait("读卡器上仍是申请人或另一人的身份证：请换上此人本人的身份证再读取"),
         device("card 测试父亲 440524188001010014"),
         tap("读取另一名监护人身份证"),
-        wait("已读取身份证：请核对下方的姓名和号码，并核对本人"),
+        wait("已读取身份证：请核对下方的姓名和号码，并核对证件是否为其本人所有"),
         wait("此身份证号码登记为男性，与“母亲”不符：请对照户口簿核对号码和关系；核对无误可继续。"),
         tap("另一名：父亲"),
         tap("另一名监护人电话"),

@@ -92,7 +92,9 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
     let second = seal_one(&vault, 31);
     let mut release = supervisor_unlocks();
     release.extend([
-        wait("待放行 2 件：未决定 2 件"),
+        // The approval taken before the refused release is back, the new one undecided.
+        wait("已恢复此前作出的 1 项决定，请核对后继续。"),
+        wait("待放行 2 件：未决定 1 件"),
         // The oldest first: the second application (sealed by the helper's clock, long ago) is
         // returned with a reason from the policy.
         tap("需核对在前"),

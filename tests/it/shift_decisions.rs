@@ -10,7 +10,7 @@ use doorstep_envelope::ApplicationId;
 use doorstep_hub::store::{Records, Status};
 
 use crate::shift::supervisor_unlocks;
-use crate::sync::{add_supervisor, seal_one, served_unit, tempfile_dir};
+use crate::sync::{add_supervisor, doorstep, seal_one, served_unit, tempfile_dir, text};
 use crate::visit::{DEVICE, drive, tap, typed, unit, wait, wait_long};
 
 /// The decisions on the shift screen now: (approved, returned with its note, held).
@@ -60,7 +60,7 @@ fn the_supervisors_decisions_outlive_a_lock_and_a_restart() {
     let mut again = vec![tap("锁定"), wait("请输入 PIN 码解锁")];
     again.extend(supervisor_unlocks());
     again.extend([
-        wait("已恢复锁屏或重启前作出的 2 项决定，请核对后继续。"),
+        wait("已恢复此前作出的 2 项决定，请核对后继续。"),
         wait("待放行 3 件：未决定 1 件"),
         wait("已退回：申请表信息有误，需核对更正——测试：缺少签名页"),
     ]);
@@ -74,7 +74,7 @@ fn the_supervisors_decisions_outlive_a_lock_and_a_restart() {
     // supervisor will call the applicant first); the release takes the two.
     let mut restarted = supervisor_unlocks();
     restarted.extend([
-        wait("已恢复锁屏或重启前作出的 2 项决定，请核对后继续。"),
+        wait("已恢复此前作出的 2 项决定，请核对后继续。"),
         wait_long("待放行 3 件：未决定 1 件，需核对 0 件，尚未上传中心 0 件"),
         tap("留待下一批"),
         tap("签署并放行本班次（批准 1 件，退回 1 件，留待下一批 1 件）"),
@@ -106,6 +106,49 @@ fn the_supervisors_decisions_outlive_a_lock_and_a_restart() {
     assert_eq!((view.restored_count, view.decisions.len(), view.items.len()), (0, 0, 1));
     drop(app);
     drop(records);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A release from the command line clears what the screen kept too: one the screen had
+/// approved and the command line held comes back undecided at the next opening, not approved.
+#[test]
+fn a_release_from_the_command_line_clears_the_decisions_kept_on_the_screen() {
+    let tmp = tempfile_dir("decisions-cli");
+    let (running, hub, vault) = served_unit(&tmp, DEVICE);
+    let v = vault.to_str().unwrap();
+    doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_supervisor(&add_supervisor(v)).unwrap();
+    seal_one(&vault, 61);
+    seal_one(&vault, 62);
+    let receipts = tmp.join("receipts");
+    let mut review = supervisor_unlocks();
+    review.extend([wait("待放行 2 件：未决定 2 件"), tap("批准"), wait("待放行 2 件：未决定 1 件")]);
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, review);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let approved = decided(&app).0;
+    assert_eq!(approved.len(), 1);
+    drop(app);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+
+    // At the command line the supervisor holds it (the applicant to be called) and releases
+    // the other.
+    let out = doorstep(
+        &["batch", "--vault", v, "--user", "supervisor-test", "--pin-stdin", "--hold", &approved[0]],
+        "975310\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let mut again = supervisor_unlocks();
+    again.push(wait_long("待放行 1 件：未决定 1 件"));
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, again);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let view = app.world().resource::<ShiftView>();
+    let left: Vec<&str> = view.items.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(left, [approved[0].as_str()], "the held one waits");
+    assert_eq!((view.restored_count, view.decisions.len()), (0, 0), "and is not approved again");
+    drop(app);
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -1,5 +1,6 @@
-//! A supervisor's decisions on the shift not yet released: kept under the data key, one record
-//! per supervisor, so that a lock (the idle lock during a phone call) or a restart in the middle
+//! A supervisor's decisions on the shift not yet released: kept under the data key (a record
+//! per supervisor, read only by that supervisor's session: the key is the unit's, shared by its
+//! users, so this is the vault's rule, not a separate encryption), so that a lock (the idle lock during a phone call) or a restart in the middle
 //! of a review loses none of them. The vault keeps bytes; what a decision is belongs to the app.
 
 use zeroize::Zeroizing;
@@ -29,6 +30,18 @@ impl Vault {
         self.supervisor_only()?;
         self.decisions.remove(self.user.as_bytes())?;
         self.flush()
+    }
+
+    /// Forgets every supervisor's kept decisions (a batch was released).
+    pub(crate) fn forget_shift_decisions(&self) -> Result<(), VaultError> {
+        self.decisions.clear()?;
+        Ok(())
+    }
+
+    /// Forgets the kept decisions of a user removed from the unit.
+    pub(crate) fn forget_decisions_of(&self, user: &str) -> Result<(), VaultError> {
+        self.decisions.remove(user.as_bytes())?;
+        Ok(())
     }
 
     fn supervisor_only(&self) -> Result<(), VaultError> {

@@ -39,6 +39,7 @@ impl Vault {
         }
         slots.slots.retain(|s| s.user != user);
         self.store_users(slots, anchors)?;
+        self.forget_decisions_of(user)?;
         self.record(now, "user-removed", user)
     }
 

@@ -54,6 +54,34 @@ fn a_supervisors_decisions_outlive_the_lock_and_are_theirs_alone() {
     assert_eq!(as_user(d.path(), SUPERVISOR).shift_decisions().unwrap(), None);
 }
 
+/// A batch decided (whoever released it, on the screen or at the command line) takes every
+/// supervisor's kept decisions with it; a supervisor removed from the unit takes theirs.
+#[test]
+fn a_released_batch_or_a_removed_supervisor_takes_the_kept_decisions() {
+    let d = tmp();
+    init(d.path());
+    unlock(d.path()).add_user(SUPERVISOR, Role::Supervisor, SUPERVISOR_PIN, KdfParams::INSECURE_TEST, NOW).unwrap();
+    {
+        let mut v = as_user(d.path(), SUPERVISOR);
+        v.add_user(OTHER, Role::Supervisor, SUPERVISOR_PIN, KdfParams::INSECURE_TEST, NOW).unwrap();
+        v.save_shift_decisions(b"mine").unwrap();
+    }
+    as_user(d.path(), OTHER).save_shift_decisions(b"theirs").unwrap();
+    {
+        let mut v = as_user(d.path(), OTHER);
+        v.batch_decided(&["app-1".to_string()], NOW).unwrap();
+        assert_eq!(v.shift_decisions().unwrap(), None);
+    }
+    assert_eq!(as_user(d.path(), SUPERVISOR).shift_decisions().unwrap(), None, "another's release takes them");
+    as_user(d.path(), OTHER).save_shift_decisions(b"again").unwrap();
+    as_user(d.path(), SUPERVISOR).remove_user(OTHER, NOW).unwrap();
+    {
+        let mut v = as_user(d.path(), SUPERVISOR);
+        v.add_user(OTHER, Role::Supervisor, SUPERVISOR_PIN, KdfParams::INSECURE_TEST, NOW).unwrap();
+    }
+    assert_eq!(as_user(d.path(), OTHER).shift_decisions().unwrap(), None, "a new user of the same name has none");
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {

@@ -21,12 +21,6 @@ pub(super) struct Keeper {
     pending: Option<Pending<bool>>,
 }
 
-impl ShiftTasks {
-    pub fn releasing(&self) -> bool {
-        self.release.is_some()
-    }
-}
-
 /// Keeps the decisions in the vault whenever they change (once those kept before are back).
 pub(super) fn keep_decisions(
     mut view: ResMut<ShiftView>,
@@ -34,6 +28,7 @@ pub(super) fn keep_decisions(
     session: Res<Session>,
     waker: Res<Waker>,
 ) {
+    let releasing = tasks.releasing();
     let keeper = &mut tasks.keeper;
     if let Some(p) = &keeper.pending {
         match p.poll() {
@@ -50,7 +45,8 @@ pub(super) fn keep_decisions(
             }
         }
     }
-    if !view.restored || keeper.last.as_ref() == Some(&view.decisions) {
+    // Not while a release runs (it clears what was kept; its outcome has them kept again).
+    if !view.restored || releasing || keeper.last.as_ref() == Some(&view.decisions) {
         return;
     }
     let Some(vault) = session.vault.clone() else { return };

@@ -33,7 +33,7 @@ pub enum ShiftButton {
     /// Returns the application for the reason with this id.
     Return(String, String),
     CancelReturn,
-    /// Leaves the application for the next batch (still on the unit).
+    /// Leaves the application for the next batch (on the unit or at the hub, undecided).
     Hold(String),
     /// Takes back a decision.
     Undecide(String),
@@ -102,8 +102,12 @@ impl ShiftView {
     }
 }
 
-type Loaded =
-    Result<(Vec<ShiftItem>, Vec<BatchView>, Vec<doorstep_vault::SetAside>, Decisions), doorstep_vault::VaultError>;
+/// The shift, its batches, the files kept aside, and the decisions kept (none if they could
+/// not be read: then nothing is kept over them this time).
+type Loaded = Result<
+    (Vec<ShiftItem>, Vec<BatchView>, Vec<doorstep_vault::SetAside>, Option<Decisions>),
+    doorstep_vault::VaultError,
+>;
 
 /// The tasks in hand.
 #[derive(Resource, Default)]
@@ -112,6 +116,12 @@ pub struct ShiftTasks {
     release: Option<Pending<ReleaseOutcome>>,
     pub progress: Progress,
     keeper: keep::Keeper,
+}
+
+impl ShiftTasks {
+    pub fn releasing(&self) -> bool {
+        self.release.is_some()
+    }
 }
 
 /// The status lines (counts, the release's progress or outcome), rebuilt on change.
@@ -185,6 +195,7 @@ fn reset(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>) {
 fn forget(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>, mut form: ResMut<Form>) {
     *view = ShiftView::default();
     tasks.load = None;
+    tasks.keeper.last = None;
     forget_note(&mut form);
 }
 
@@ -214,10 +225,11 @@ fn load(session: &Session, waker: &Waker) -> Option<Pending<Loaded>> {
         // held the summaries of applications at the hub not yet decided). A restarted audit
         // log lost nothing of the shift; the diagnostics name it.
         let lost = v.set_aside()?.into_iter().filter(|a| a.kind != doorstep_vault::SetAsideKind::AuditLog);
-        // Decisions kept that cannot be read are taken again: the shift is still shown.
+        // Decisions kept that cannot be read now (a storage fault) are not put back, nor
+        // written over: the shift is still shown, and the screen says they are not kept.
         let kept = crate::shift::kept_decisions(&v)
             .inspect_err(|e| error!("the shift's kept decisions cannot be read: {e}"))
-            .unwrap_or_default();
+            .ok();
         Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?, lost.collect(), kept))
     }))
 }
@@ -235,17 +247,21 @@ fn take_tasks(
             Poll::Ready(Ok((items, batches, set_aside, kept))) => {
                 tasks.load = None;
                 let known: std::collections::BTreeSet<&String> = items.iter().map(|i| &i.id).collect();
-                if !view.restored {
-                    // Those taken before a lock or a restart, on applications still waiting
-                    // (and not damaged since: those cannot be decided).
-                    let decidable: std::collections::BTreeSet<&String> =
-                        items.iter().filter(|i| !i.damaged).map(|i| &i.id).collect();
-                    let before = view.decisions.len();
-                    for (id, d) in kept.into_iter().filter(|(id, _)| decidable.contains(id)) {
-                        view.decisions.entry(id).or_insert(d);
+                match kept {
+                    _ if view.restored => {}
+                    Some(kept) => {
+                        // Those taken before (a lock, a restart, another screen), on
+                        // applications still waiting and decidable.
+                        let before = view.decisions.len();
+                        for (id, d) in crate::shift::restorable(kept, &items) {
+                            view.decisions.entry(id).or_insert(d);
+                        }
+                        view.restored_count = view.decisions.len() - before;
+                        view.restored = true;
+                        // What the vault holds needs no writing back.
+                        tasks.keeper.last = Some(view.decisions.clone());
                     }
-                    view.restored_count = view.decisions.len() - before;
-                    view.restored = true;
+                    None => view.not_kept = true,
                 }
                 view.decisions.retain(|id, _| known.contains(id));
                 view.thumbs.clear();
@@ -287,6 +303,9 @@ fn take_tasks(
         if let Ok(mut p) = tasks.progress.lock() {
             p.clear();
         }
+        // Whatever the outcome, the decisions now on screen are kept again (none after a
+        // release; all of them after a refusal, the last perhaps not written before it).
+        tasks.keeper.last = None;
         if matches!(outcome, ReleaseOutcome::Released { .. }) {
             view.decisions.clear();
         }
@@ -387,18 +406,13 @@ fn press(
                 let (strings, lang, rule) = (*strings, *lang, policy.0.rules.shift.clone());
                 let (kept_upto, written) = (tasks.keeper.asked, tasks.keeper.written.clone());
                 tasks.release = Some(crate::tasks::spawn("release", &waker, move || {
+                    // A keeping asked before the release and not yet written writes nothing
+                    // now: a release clears what was kept (the vault does, as the batch is
+                    // decided), and an older keeping must not bring it back. One refused, the
+                    // decisions are kept again once its outcome is seen.
+                    written.fetch_max(kept_upto, std::sync::atomic::Ordering::SeqCst);
                     let mut outcome =
                         crate::shift::release(&vault, &dir, &decided, (&returns, &held), &progress, &|| wake.wake());
-                    if matches!(outcome, ReleaseOutcome::Released { .. }) {
-                        // The decisions went with the batch: none is put back at the next
-                        // opening, whenever this outcome is seen (a keeping not yet written
-                        // writes nothing now).
-                        let v = crate::session::lock(&vault);
-                        written.fetch_max(kept_upto, std::sync::atomic::Ordering::SeqCst);
-                        if let Err(e) = v.clear_shift_decisions() {
-                            error!("the released decisions could not be cleared: {e}");
-                        }
-                    }
                     if let ReleaseOutcome::Released { batch, report, kept, .. } = &mut outcome {
                         let words = |key: &'static str, args: &[(&str, String)]| strings.get(lang, key, args);
                         let reason = |id: &str| {

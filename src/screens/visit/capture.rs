@@ -58,10 +58,8 @@ pub struct Work {
     card: Option<Pending<Result<doorstep_devices::sam::CardIdentity, Arg>>>,
     card_note: Option<Tr>,
     /// The fields the card in hand is read into (a guardian's or the companion's name and
-    /// number keys); none: the applicant's.
+    /// number keys; none: the applicant's), and what came of the last such read (by number key).
     card_into: Option<(&'static str, &'static str)>,
-    /// What came of the last card read into a guardian's or the companion's fields (by its
-    /// number key).
     card_into_note: Option<(&'static str, Tr)>,
     /// The ID card read at this visit: its first valid day (YYYYMMDD; its photo was taken for
     /// it, by then), the SHA-256 of the photo it holds, which a 60+ reuse names, and its number
@@ -498,17 +496,15 @@ pub fn finish(
         match task.poll() {
             Poll::Running => {}
             Poll::Ready(Ok(card)) if work.card_into.is_some() => {
-                // A guardian's or the companion's card: their name and number only (neither
-                // its photo nor its dates are kept).
-                let Some((name, id)) = work.card_into.take() else { return };
                 work.card = None;
-                // Read after the officer moved on: for a form no longer on the screen.
-                if visit.step() != Step::Applicant {
-                    return;
+                // A guardian's or the companion's card: their name and number only (neither
+                // its photo nor its dates are kept). Read after the officer moved on, it is
+                // for a form no longer on the screen: dropped.
+                if let Some(into) = work.card_into.take()
+                    && visit.step() == Step::Applicant
+                {
+                    work.card_into_note = Some((into.1, super::guardian::take_card(&mut form, into, &card)));
                 }
-                form.set(name, card.name.trim());
-                form.set(id, card.id_number.trim().to_ascii_uppercase());
-                work.card_into_note = Some((id, Tr::new("visit.guardian.card_read")));
                 work.touch();
             }
             Poll::Ready(Ok(card)) => {

@@ -11,6 +11,8 @@ use super::forms::key;
 use super::{Act, View, actions, heading, line};
 use crate::ui::form::{Form, choice_button, text_field};
 use crate::ui::i18n::Tr;
+use crate::ui::theme;
+use crate::ui::widgets::label;
 
 /// The ways a document reaches the applicant, by their form value.
 const DELIVERIES: [(&str, &str); 3] =
@@ -78,6 +80,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
 
 /// Urgent processing (加急): the ground, and each piece of evidence the bureau asks to see.
 fn urgency(v: &View, ui: &mut ChildSpawnerCommands) {
+    let services = v.visit.state.services().map(|c| c.services.as_slice()).unwrap_or_default();
     line(ui, Tr::new("visit.details.urgent"));
     let chosen = v.form.get(key::URGENT_GROUND);
     let wrap = Node { column_gap: Val::Px(12.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() };
@@ -89,14 +92,22 @@ fn urgency(v: &View, ui: &mut ChildSpawnerCommands) {
         ));
         // Only the grounds that hold for what the visit applies for (no "document lost" for a
         // first application); one chosen before the services changed stays, to be refused by name.
-        let services = v.visit.state.services().map(|c| c.services.as_slice()).unwrap_or_default();
-        let offered = v.policy.urgent.grounds().iter().filter(|g| g.holds_for(services) || g.id == chosen);
+        let holds: Vec<&str> = v.policy.urgent.grounds_for(services).map(|g| g.id.as_str()).collect();
+        let offered = v.policy.urgent.grounds().iter().filter(|g| holds.contains(&g.id.as_str()) || g.id == chosen);
         for g in offered {
             let label = Tr::new("visit.details.text").with_texts("text", &g.label_zh, &g.label_en);
             row.spawn(choice_button(Act::Choose(key::URGENT_GROUND, g.id.clone()), label, chosen == g.id));
         }
     });
     let Some(ground) = v.policy.urgent.ground(chosen) else { return };
+    // Chosen before the services changed, and no longer holding: said now, not only at Next.
+    if !ground.holds_for(services) {
+        let why = doorstep_core::policy::UrgentError::NotForTheseServices {
+            ground: (ground.label_zh.clone(), ground.label_en.clone()),
+            reasons: ground.for_reasons.clone(),
+        };
+        ui.spawn(label(Tr::message(doorstep_core::Localize::message(&why)), theme::BODY_SIZE, theme::WARN));
+    }
     line(ui, Tr::new("visit.details.evidence"));
     let seen = v.form.list(key::EVIDENCE);
     ui.spawn(wrap).with_children(|row| {

@@ -7,6 +7,7 @@
 use bevy::prelude::*;
 use doorstep_core::id_number::Sex;
 use doorstep_core::person::{CompanionInput, GuardianInput, GuardiansInput, IdDocumentKind, Relation};
+use doorstep_devices::sam::CardIdentity;
 
 use super::{Act, View, heading, line};
 use crate::ui::form::{Form, action_button, choice_button, text_field};
@@ -157,6 +158,28 @@ fn presence(v: &View, key: &'static str, words: [&'static str; 2], ui: &mut Chil
 pub fn to_check(form: &Form) -> [Option<Sex>; 2] {
     let second = form.is_on(SECOND_ON).then(|| input(form, &SECOND, true).sex_to_check()).flatten();
     [input(form, &FIRST, true).sex_to_check(), second]
+}
+
+/// Puts a card read for the person whose name and number fields are `into` in those fields
+/// (their name and number only), unless its number is someone else's on the form (the child's
+/// card, or the other guardian's, still on the reader); what came of it.
+pub fn take_card(form: &mut Form, (name, id): (&'static str, &'static str), card: &CardIdentity) -> Tr {
+    let number = card.id_number.trim().to_ascii_uppercase();
+    if number_elsewhere(form, id, &number) {
+        return Tr::new("visit.guardian.card_same");
+    }
+    form.set(name, card.name.trim());
+    form.set(id, &number);
+    Tr::new("visit.guardian.card_read")
+}
+
+/// Whether `number` is on the form already for someone other than the person whose number
+/// field is `id` (the applicant, a guardian, the companion): a card read for the wrong person.
+pub fn number_elsewhere(form: &Form, id: &str, number: &str) -> bool {
+    [super::forms::key::ID_NUMBER, FIRST.id, SECOND.id, COMPANION_ID]
+        .into_iter()
+        .filter(|k| *k != id)
+        .any(|k| form.get(k).trim().eq_ignore_ascii_case(number))
 }
 
 /// Whether no guardian is at the visit, as the form says.

@@ -245,25 +245,6 @@ pub struct GuardianInput {
     pub consent_letter_seen: bool,
 }
 
-impl GuardianInput {
-    /// The sex the guardian's ID number records, where the relation says the other (a father
-    /// whose number says female, a mother whose says male): a digit typed wrong, the parents'
-    /// numbers swapped, the wrong relation tapped. The officer checks it against the household
-    /// register; it is never a refusal (a registered sex may have changed since the child's
-    /// birth, or been registered wrong).
-    pub fn sex_to_check(&self) -> Option<crate::id_number::Sex> {
-        use crate::id_number::Sex;
-        if self.document_kind != Some(IdDocumentKind::ResidentId) {
-            return None;
-        }
-        let sex = CitizenId::parse_structure(&self.document_number).ok()?.sex();
-        match (self.relation?, sex) {
-            (Relation::Father, Sex::Female) | (Relation::Mother, Sex::Male) => Some(sex),
-            _ => None,
-        }
-    }
-}
-
 impl fmt::Debug for GuardianInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("GuardianInput(<redacted>)")
@@ -598,5 +579,6 @@ impl DelegateInput {
 #[cfg(test)]
 pub(crate) mod fixtures;
 
+mod hints;
 #[cfg(test)]
 mod tests;
