@@ -130,6 +130,20 @@ fn a_release_from_the_command_line_clears_the_decisions_kept_on_the_screen() {
     assert_eq!(approved.len(), 1);
     drop(app);
     std::thread::sleep(std::time::Duration::from_millis(500));
+    // Kept in the vault, as the screen took it.
+    {
+        let config = doorstep_vault::VaultConfig { reserve_bytes: 0 };
+        let sv = doorstep_vault::Vault::unlock(
+            &vault,
+            "supervisor-test",
+            "975310",
+            time::OffsetDateTime::now_utc().unix_timestamp(),
+            config,
+        )
+        .unwrap();
+        let kept = doorstep::shift::kept_decisions(&sv).unwrap();
+        assert_eq!(kept, [(approved[0].clone(), Decision::Approve)].into());
+    }
 
     // At the command line the supervisor holds it (the applicant to be called) and releases
     // the other.

@@ -258,8 +258,9 @@ fn take_tasks(
                         }
                         view.restored_count = view.decisions.len() - before;
                         view.restored = true;
-                        // What the vault holds needs no writing back.
-                        tasks.keeper.last = Some(view.decisions.clone());
+                        // What the vault holds needs no writing back, unless decisions were
+                        // taken before it could be read.
+                        tasks.keeper.last = (before == 0).then(|| view.decisions.clone());
                     }
                     None => view.not_kept = true,
                 }
@@ -405,6 +406,7 @@ fn press(
                 let supervisor = session.officer.as_ref().map(|o| o.id.clone()).unwrap_or_default();
                 let (strings, lang, rule) = (*strings, *lang, policy.0.rules.shift.clone());
                 let (kept_upto, written) = (tasks.keeper.asked, tasks.keeper.written.clone());
+                let decisions = view.decisions.clone();
                 tasks.release = Some(crate::tasks::spawn("release", &waker, move || {
                     // A keeping asked before the release and not yet written writes nothing
                     // now: a release clears what was kept (the vault does, as the batch is
@@ -413,6 +415,14 @@ fn press(
                     written.fetch_max(kept_upto, std::sync::atomic::Ordering::SeqCst);
                     let mut outcome =
                         crate::shift::release(&vault, &dir, &decided, (&returns, &held), &progress, &|| wake.wake());
+                    if !matches!(outcome, ReleaseOutcome::Released { .. }) {
+                        // Refused: the decisions carried are kept here and now (the screen may
+                        // be locked before this outcome is seen).
+                        let v = crate::session::lock(&vault);
+                        if let Err(e) = crate::shift::keep_decisions(&v, &decisions) {
+                            error!("the shift's decisions could not be kept: {e}");
+                        }
+                    }
                     if let ReleaseOutcome::Released { batch, report, kept, .. } = &mut outcome {
                         let words = |key: &'static str, args: &[(&str, String)]| strings.get(lang, key, args);
                         let reason = |id: &str| {

@@ -176,10 +176,19 @@ pub fn take_card(form: &mut Form, (name, id): (&'static str, &'static str), card
 /// Whether `number` is on the form already for someone other than the person whose number
 /// field is `id` (the applicant, a guardian, the companion): a card read for the wrong person.
 pub fn number_elsewhere(form: &Form, id: &str, number: &str) -> bool {
-    [super::forms::key::ID_NUMBER, FIRST.id, SECOND.id, COMPANION_ID]
-        .into_iter()
-        .filter(|k| *k != id)
-        .any(|k| form.get(k).trim().eq_ignore_ascii_case(number))
+    // Only the fields on the screen: a second guardian taken off the list, or a companion no
+    // longer needed, is no one's.
+    let shown = [
+        (super::forms::key::ID_NUMBER, true),
+        (FIRST.id, true),
+        (SECOND.id, form.is_on(SECOND_ON)),
+        (COMPANION_ID, none_here(form)),
+    ];
+    !number.is_empty()
+        && shown
+            .into_iter()
+            .filter(|(k, on)| *on && *k != id)
+            .any(|(k, _)| form.get(k).trim().eq_ignore_ascii_case(number))
 }
 
 /// Whether no guardian is at the visit, as the form says.
