@@ -108,6 +108,9 @@ fn offered(dir: &std::path::Path, officer: &str) -> Vec<User> {
     users
 }
 
+/// How long an unlock waits for this unit's own work (a sync, a release) to let the vault go.
+const OWN_WORK_WAIT: Duration = Duration::from_secs(30);
+
 impl OfficerAuth for VaultAuth {
     fn users(&self) -> Vec<User> {
         self.users.clone()
@@ -116,7 +119,20 @@ impl OfficerAuth for VaultAuth {
     fn verify(&self, user: &str, pin: &str, _elapsed: Duration) -> Result<Unlocked, AuthError> {
         check_pin(pin).map_err(AuthError::Pin)?;
         let now = crate::settings::now().unix_timestamp();
-        match Vault::unlock(&self.dir, user, pin, now, self.config.clone()) {
+        // The vault held by this unit itself (a sync or a release begun before the lock, still
+        // finishing): waited for a while, as the person unlocking would, rather than refused.
+        let deadline = std::time::Instant::now() + OWN_WORK_WAIT;
+        let opened = loop {
+            match Vault::unlock(&self.dir, user, pin, now, self.config.clone()) {
+                Err(VaultError::Busy { pid: Some(pid) })
+                    if pid == std::process::id() && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                other => break other,
+            }
+        };
+        match opened {
             Ok(vault) => {
                 let r = vault.recovery();
                 if r.quarantined.is_some()
@@ -177,5 +193,26 @@ mod tests {
             assert_eq!(auth_error(vault), auth);
         }
         assert!(matches!(auth_error(VaultError::Index("x".into())), AuthError::Failed(m) if m.contains("index")));
+    }
+
+    /// The vault still held by this unit's own work when the next person unlocks (a sync run
+    /// begun before the lock): the unlock waits for it, rather than refusing.
+    #[test]
+    fn an_unlock_waits_for_this_units_own_work_to_let_the_vault_go() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("vault");
+        let now = crate::settings::now().unix_timestamp();
+        crate::demo::create_vault(&dir, "officer-test", now).unwrap();
+        let config = VaultConfig { reserve_bytes: 0 };
+        let held = Vault::unlock(&dir, "officer-test", crate::demo::DEMO_PIN, now, config.clone()).unwrap();
+        let work = std::thread::spawn(move || {
+            // Longer than the vault's own wait for its lock (2 s).
+            std::thread::sleep(Duration::from_secs(5));
+            drop(held);
+        });
+        let auth = VaultAuth::new(dir, "officer-test".into(), config, Vec::new());
+        let opened = auth.verify("officer-test", crate::demo::DEMO_PIN, Duration::ZERO).map(|u| u.officer.id);
+        work.join().unwrap();
+        assert_eq!(opened, Ok("officer-test".to_string()));
     }
 }
