@@ -114,6 +114,9 @@ impl Localize for AppointmentError {
 
 crate::localized_error!(AppointmentError);
 
+/// How long after its window an appointment is still sent to and kept on its tablet, in days.
+pub const KEPT_AFTER_DAYS: i64 = 7;
+
 impl AppointmentInput {
     pub fn validate(&self, today: Date) -> Result<Appointment, AppointmentError> {
         let id = self.id.trim().to_string();
@@ -203,6 +206,14 @@ impl Appointment {
         Ok((visit, prefill))
     }
 
+    /// Whether a tablet still needs it at `now` (unix seconds): until [`KEPT_AFTER_DAYS`] after
+    /// its window, whatever became of it (one still booked a week after its window was missed:
+    /// the person's details go with it; the hub keeps it for the back office). The hub sends a
+    /// tablet only these, and the tablet keeps only these.
+    pub fn still_needed(&self, now: i64) -> bool {
+        self.to.unix_timestamp() >= now - KEPT_AFTER_DAYS * 86_400
+    }
+
     /// Is `now` inside the booked window?
     pub fn is_due(&self, now: OffsetDateTime) -> bool {
         self.from <= now && now <= self.to
@@ -275,6 +286,31 @@ mod tests {
             ..input()
         };
         assert!(outreach.validate(today).is_ok());
+    }
+
+    #[test]
+    fn a_tablet_needs_every_appointment_until_a_week_after_its_window() {
+        let end = datetime!(2026-12-05 11:00 +8);
+        let booked = || input().validate(date!(2026 - 12 - 04)).unwrap();
+        let day = 86_400;
+        let at = |days: i64| end.unix_timestamp() + days * day;
+        let mut served = booked();
+        served.served("visit-1", end).unwrap();
+        let mut cancelled = booked();
+        cancelled.cancel("申请人改期").unwrap();
+        let cases = [
+            (booked(), at(-1), true, "booked, tomorrow"),
+            (booked(), at(0), true, "booked, in its window"),
+            (booked(), at(KEPT_AFTER_DAYS), true, "booked, missed a week ago"),
+            (booked(), at(30), false, "booked, missed a month ago: dropped"),
+            (served.clone(), at(KEPT_AFTER_DAYS), true, "served, a week after"),
+            (served, at(KEPT_AFTER_DAYS) + 1, false, "served, a second more"),
+            (cancelled.clone(), at(1), true, "cancelled, the day after"),
+            (cancelled, at(8), false, "cancelled, eight days after"),
+        ];
+        for (a, now, kept, what) in cases {
+            assert_eq!(a.still_needed(now), kept, "{what}");
+        }
     }
 
     #[test]

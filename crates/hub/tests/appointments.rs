@@ -26,15 +26,29 @@ fn refused<T: std::fmt::Debug>(r: Result<T, SyncError>) -> (u16, String) {
     }
 }
 
+/// A two-hour window `days` from now (negative: in the past), as the back office writes it.
+/// The hub sends a tablet each appointment until a week after its window, by its own clock.
+fn window(days: i64) -> (String, String) {
+    let from = time::OffsetDateTime::now_utc() + time::Duration::days(days);
+    let to = from + time::Duration::hours(2);
+    let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    (rfc(from), rfc(to))
+}
+
 fn add(device: &str, id: &str, mode: &str) -> AppointmentCommand {
+    add_at(device, id, mode, 1)
+}
+
+fn add_at(device: &str, id: &str, mode: &str, days: i64) -> AppointmentCommand {
+    let (from, to) = window(days);
     AppointmentCommand::Add {
         device: device.into(),
         name: "测试".into(),
         id_number: "11010519491231002X".into(),
         phone: "13800138000".into(),
         services: vec!["passport".into()],
-        from: "2026-12-05T09:00:00+08:00".into(),
-        to: "2026-12-05T11:00:00+08:00".into(),
+        from,
+        to,
         mode: mode.into(),
         address: Some("测试市测试路1号".into()),
         note: None,
@@ -62,11 +76,18 @@ fn each_tablet_sees_and_serves_only_its_own_appointments() {
 
     office(&hub, &admin, add("tablet-a", "apt-a1", "home:bedbound")).unwrap();
     office(&hub, &admin, add("tablet-a", "apt-a2", "hall")).unwrap();
+    // Six days past its window: still sent (the officer may yet be asked about it). A month
+    // past: kept by the hub for the back office, no longer sent to the tablet.
+    office(&hub, &admin, add_at("tablet-a", "apt-a3", "hall", -6)).unwrap();
+    office(&hub, &admin, add_at("tablet-a", "apt-a4", "hall", -30)).unwrap();
     let csv = d.path().join("appointments.csv");
+    let (from, to) = window(2);
     std::fs::write(
         &csv,
-        "id,device,name,id_number,phone,services,from,to,mode,address\n\
-         apt-b1,tablet-b,测试,11010519491231002X,010-65123456,passport hk-macao-permit,2026-12-06T09:00:00+08:00,2026-12-06T10:00:00+08:00,outreach:测试商会,\n",
+        format!(
+            "id,device,name,id_number,phone,services,from,to,mode,address\n\
+             apt-b1,tablet-b,测试,11010519491231002X,010-65123456,passport hk-macao-permit,{from},{to},outreach:测试商会,\n"
+        ),
     )
     .unwrap();
     let said = office(&hub, &admin, AppointmentCommand::Import { file: csv.clone() }).unwrap();
@@ -85,7 +106,8 @@ fn each_tablet_sees_and_serves_only_its_own_appointments() {
     let list_a = ca.appointments().unwrap();
     assert_eq!((list_a.version, list_a.device.as_str()), (wire::APPOINTMENTS_VERSION, "tablet-a"));
     let ids = |l: &wire::AppointmentList| l.appointments.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
-    assert_eq!(ids(&list_a), ["apt-a1", "apt-a2"]);
+    // By their windows; not the one a month past its window.
+    assert_eq!(ids(&list_a), ["apt-a3", "apt-a1", "apt-a2"]);
     let list_b = cb.appointments().unwrap();
     assert_eq!(ids(&list_b), ["apt-b1"]);
     assert_eq!(list_b.appointments[0].name.as_str(), "测试");
@@ -124,12 +146,13 @@ fn each_tablet_sees_and_serves_only_its_own_appointments() {
         office(&hub, &admin, AppointmentCommand::Cancel { id: "apt-a2".into(), reason: "申请人住院".into() }).unwrap();
     assert_eq!(said, "cancelled appointment apt-a2 of tablet-a\n");
     let cancelled = AppointmentStatus::Cancelled { reason: "申请人住院".into() };
-    assert_eq!(ca.appointments().unwrap().appointments[1].status, cancelled);
+    let list_a = ca.appointments().unwrap();
+    assert_eq!(list_a.appointments.iter().find(|a| a.id == "apt-a2").unwrap().status, cancelled);
     assert_eq!(refused(ca.served("apt-a2", "visit-7", at)), (409, "not-booked".into()));
 
     // The list: ID numbers and phones masked in the table, whole in JSON.
     let table = office(&hub, &admin, AppointmentCommand::List { device: None, json: false }).unwrap();
-    assert_eq!(table.lines().count(), 4, "{table}");
+    assert_eq!(table.lines().count(), 6, "the back office sees them all: {table}");
     assert!(table.contains("apt-a1\ttablet-a") && table.contains("\tserved\t") && table.contains("\tcancelled\t"));
     assert!(table.contains("1101**********002X") && !table.contains("11010519491231002X"), "{table}");
     let json = office(&hub, &admin, AppointmentCommand::List { device: Some("tablet-b".into()), json: true }).unwrap();
@@ -150,7 +173,7 @@ fn each_tablet_sees_and_serves_only_its_own_appointments() {
     // Stopped: the same commands go to the store itself, which kept everything.
     let store = stores::open(&hub);
     let kept = store.appointments(None).unwrap();
-    assert_eq!(kept.len(), 3);
+    assert_eq!(kept.len(), 5);
     assert_eq!(kept.iter().find(|b| b.appointment.id == "apt-a1").unwrap().appointment.status, served);
 }
 

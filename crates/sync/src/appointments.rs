@@ -13,16 +13,6 @@ use doorstep_vault::Vault;
 use crate::client::SyncError;
 use crate::escrow::{EscrowError, Hub};
 
-/// How long after its window an appointment no longer booked is kept on the unit, in days.
-pub const KEPT_AFTER_DAYS: i64 = 7;
-
-/// Whether the unit still keeps `a` at `now`: until [`KEPT_AFTER_DAYS`] after its window,
-/// whatever became of it (one still booked a week after its window was missed: the person's
-/// details go with it; the hub keeps it for the back office).
-pub fn still_needed(a: &Appointment, now: i64) -> bool {
-    a.to.unix_timestamp() >= now - KEPT_AFTER_DAYS * 86_400
-}
-
 /// What [`send_served`] did with each notice.
 #[derive(Debug, Default)]
 pub struct ServedReport {
@@ -64,9 +54,9 @@ pub fn download(vault: &mut Vault, hub: &mut Hub, now: i64) -> Result<Vec<Appoin
             vault.device_id()
         ))));
     }
-    // The tablet carries no one's details longer than it needs them: what is no longer booked
-    // goes a week after its window.
-    let kept: Vec<Appointment> = list.appointments.into_iter().filter(|a| still_needed(a, now)).collect();
+    // The tablet carries no one's details longer than it needs them: each goes a week after its
+    // window (the hub sends no older one; a hub of an earlier version may).
+    let kept: Vec<Appointment> = list.appointments.into_iter().filter(|a| a.still_needed(now)).collect();
     vault.store_appointments(&kept, now)?;
     Ok(vault.appointments()?)
 }
@@ -107,53 +97,4 @@ pub fn sync(vault: &mut Vault, hub: &mut Hub, now: i64) -> Result<AppointmentsRe
     }
     let kept = download(vault, hub, now)?;
     Ok(AppointmentsReport { served, kept: Some(kept) })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use doorstep_core::appointment::{AppointmentInput, AppointmentStatus};
-    use doorstep_core::visit::{HomeReason, VisitMode};
-    use time::macros::{date, datetime};
-
-    fn booked(to: time::OffsetDateTime) -> Appointment {
-        AppointmentInput {
-            id: "apt-test".into(),
-            name: "测试".into(),
-            id_number: "11010519491231002X".into(),
-            phone: "13800138000".into(),
-            services: vec!["passport".parse().unwrap()],
-            from: Some(to - time::Duration::hours(2)),
-            to: Some(to),
-            mode: Some(VisitMode::Home { reason: HomeReason::Age }),
-            address: "测试市测试路1号".into(),
-            note: String::new(),
-        }
-        .validate(date!(2026 - 01 - 01))
-        .unwrap()
-    }
-
-    #[test]
-    fn the_unit_drops_every_appointment_a_week_after_its_window() {
-        let end = datetime!(2026-12-05 11:00 +8);
-        let day = 86_400;
-        let at = |days: i64| end.unix_timestamp() + days * day;
-        let mut served = booked(end);
-        served.served("visit-1", end).unwrap();
-        let mut cancelled = booked(end);
-        cancelled.cancel("申请人改期").unwrap();
-        assert_eq!(cancelled.status, AppointmentStatus::Cancelled { reason: "申请人改期".into() });
-        let cases = [
-            (booked(end), at(0), true, "booked, in its window"),
-            (booked(end), at(KEPT_AFTER_DAYS), true, "booked, missed a week ago"),
-            (booked(end), at(30), false, "booked, missed a month ago: dropped"),
-            (served.clone(), at(KEPT_AFTER_DAYS), true, "served, a week after"),
-            (served, at(KEPT_AFTER_DAYS) + 1, false, "served, a second more"),
-            (cancelled.clone(), at(1), true, "cancelled the day after"),
-            (cancelled, at(8), false, "cancelled, eight days after"),
-        ];
-        for (a, now, kept, what) in cases {
-            assert_eq!(still_needed(&a, now), kept, "{what}");
-        }
-    }
 }

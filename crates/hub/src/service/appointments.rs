@@ -7,14 +7,17 @@ use crate::appointments::{ServedRefusal, served, status_name};
 use crate::store::{Appointments, Store, StoreError};
 
 impl<S: Store> Service<S> {
-    /// `GET /v1/appointments`: this device's appointments, whatever their state; never
+    /// `GET /v1/appointments`: this device's appointments, whatever their state, until a week
+    /// after each one's window (`Appointment::still_needed`: the hub keeps them all for the
+    /// back office; a tablet carries no one's details longer than it needs them); never
     /// another device's.
     pub(super) fn appointments(&self, device: &str) -> Result<Reply, StoreError> {
         let list = Appointments::appointments(self.store.as_ref(), Some(device))?;
+        let now = (self.now)();
         let reply = AppointmentList {
             version: wire::APPOINTMENTS_VERSION,
             device: device.to_string(),
-            appointments: list.into_iter().map(|b| b.appointment).collect(),
+            appointments: list.into_iter().map(|b| b.appointment).filter(|a| a.still_needed(now)).collect(),
         };
         Ok(Reply::json(200, &reply))
     }
