@@ -291,6 +291,18 @@ impl Filter {
     }
 }
 
+/// What "approve the rest" approves: those on the list as filtered now (none is approved
+/// unseen), not yet decided, not damaged, and **without a flag**: an application flagged for
+/// the supervisor to look at (a finger not taken, an urgent ground, a photo kept despite a
+/// check…) is decided on its own line, never in bulk.
+pub fn approvable_in_bulk(items: &[ShiftItem], filter: Filter, order: Order, decisions: &Decisions) -> Vec<String> {
+    shown(items, filter, order, decisions)
+        .into_iter()
+        .filter(|i| !decisions.contains_key(&i.id) && !i.damaged && !i.flagged())
+        .map(|i| i.id.clone())
+        .collect()
+}
+
 /// How the list is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Order {

@@ -61,6 +61,32 @@ fn the_filters_and_orders_show_what_they_name() {
 }
 
 #[test]
+fn approving_the_rest_leaves_every_flagged_one_to_be_decided_on_its_own() {
+    let mut damaged = item("e", 5, vec![], ItemSync::OnUnit);
+    damaged.damaged = true;
+    let items = [
+        item("a", 1, vec![], ItemSync::AtHub),
+        item("b", 2, vec![Flag::Guardian], ItemSync::OnUnit),
+        item("c", 3, vec![Flag::Urgent], ItemSync::AtHub),
+        item("d", 4, vec![], ItemSync::OnUnit),
+        damaged,
+        item("f", 6, vec![], ItemSync::AtHub),
+    ];
+    let returned: Decisions = [("f".to_string(), Decision::returned("photo"))].into();
+    let cases: [(Filter, &Decisions, Vec<&str>); 4] = [
+        (Filter::All, &Decisions::new(), vec!["a", "d", "f"]),
+        // Not one already returned; only those the list shows.
+        (Filter::All, &returned, vec!["a", "d"]),
+        (Filter::OnUnit, &returned, vec!["d"]),
+        // The flagged ones alone on the list: none approved in bulk.
+        (Filter::Flagged, &returned, vec![]),
+    ];
+    for (filter, decisions, expected) in cases {
+        assert_eq!(approvable_in_bulk(&items, filter, Order::FlagsFirst, decisions), expected, "{filter:?}");
+    }
+}
+
+#[test]
 fn a_return_carries_the_policy_words_in_both_languages_and_an_unknown_reason_is_refused() {
     let rule = ShiftRule {
         max_unapproved: 1,

@@ -375,12 +375,9 @@ fn press(
                 view.decisions.remove(id);
             }
             ShiftButton::ApproveRest => {
-                // Only those on the list as filtered now: none is approved unseen.
-                let rest: Vec<String> = crate::shift::shown(&view.items, view.filter, view.order, &view.decisions)
-                    .into_iter()
-                    .filter(|i| !view.decisions.contains_key(&i.id) && !i.damaged)
-                    .map(|i| i.id.clone())
-                    .collect();
+                // Those on the list as filtered now, and without a flag: a flagged one is
+                // decided on its own line.
+                let rest = crate::shift::approvable_in_bulk(&view.items, view.filter, view.order, &view.decisions);
                 for id in rest {
                     view.decisions.insert(id, Decision::Approve);
                 }
