@@ -303,6 +303,25 @@ pub fn approvable_in_bulk(items: &[ShiftItem], filter: Filter, order: Order, dec
         .collect()
 }
 
+/// The visits stopped before their seal (中止受理) since a time, as the audit log records
+/// them: how many, and how many had a fee taken (to be refunded). The supervisor sees them
+/// beside the shift: they are in no batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stops {
+    pub count: usize,
+    pub paid: usize,
+}
+
+/// The stops recorded at or after `since` (unix seconds), from the audit log's `entries`.
+pub fn stops_since(entries: &[doorstep_vault::AuditEntry], since: i64) -> Stops {
+    let stops = entries.iter().filter(|e| e.action == doorstep_vault::ABANDON && e.at_unix >= since);
+    stops.fold(Stops::default(), |s, e| Stops {
+        count: s.count + 1,
+        // The record's "paid=" field: "none", or the amount and the method (`abandoned_subject`).
+        paid: s.paid + usize::from(!e.subject.split(' ').any(|f| f == "paid=none")),
+    })
+}
+
 /// How the list is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Order {

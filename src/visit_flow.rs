@@ -112,6 +112,16 @@ pub struct Resumable {
     pub who: Option<String>,
     /// When the visit began, in China Standard Time, "MM-DD HH:MM".
     pub started: String,
+    /// The officer who began it (the supervisor's shift names each visit not yet sealed).
+    pub officer: String,
+}
+
+impl Resumable {
+    /// Not yet sealed: in no outbox and no batch (a visit cut off at its receipt or rating
+    /// was sealed before).
+    pub fn unsealed(&self) -> bool {
+        !matches!(self.step, Step::Receipt | Step::Rating | Step::Done | Step::Abandoned)
+    }
 }
 
 impl Resumable {
@@ -119,7 +129,7 @@ impl Resumable {
         let fmt = time::macros::format_description!("[month]-[day] [hour]:[minute]");
         let started = visit.started_at.to_offset(crate::settings::now().offset()).format(&fmt).unwrap_or_default();
         let who = visit.state.identified().map(|w| w.applicant.name.as_str().to_string());
-        Resumable { id: key.to_string(), step: visit.step(), who, started }
+        Resumable { id: key.to_string(), step: visit.step(), who, started, officer: visit.officer.clone() }
     }
 }
 

@@ -189,3 +189,32 @@ fn decisions_are_put_back_only_on_applications_still_waiting_and_decidable() {
     assert_eq!(back, Decisions::from([("a".to_string(), Decision::Approve), ("b".to_string(), Decision::Hold)]));
     assert_eq!(restorable(Decisions::new(), &items), Decisions::new());
 }
+
+#[test]
+fn the_stops_since_the_day_began_are_counted_with_those_that_took_a_fee() {
+    let entry = |at: i64, action: &str, subject: &str| doorstep_vault::AuditEntry {
+        seq: 0,
+        at_unix: at,
+        action: action.into(),
+        subject: subject.into(),
+        prev: String::new(),
+        hash: String::new(),
+        signature: String::new(),
+    };
+    let entries = [
+        entry(90, doorstep_vault::ABANDON, "visit-1 step=pay paid=none refund=none"),
+        entry(100, doorstep_vault::ABANDON, "visit-2 step=photo paid=none refund=none"),
+        entry(150, doorstep_vault::ABANDON, "visit-3 step=seal paid=120.00 cash refund=given"),
+        entry(160, "seal", "visit-4 paid=none"),
+        entry(170, doorstep_vault::ABANDON, "visit-5 step=seal paid=200.00 qr refund=R123"),
+    ];
+    let cases = [
+        (0, Stops { count: 4, paid: 2 }),
+        (100, Stops { count: 3, paid: 2 }),
+        (151, Stops { count: 1, paid: 1 }),
+        (171, Stops::default()),
+    ];
+    for (since, expected) in cases {
+        assert_eq!(stops_since(&entries, since), expected, "since {since}");
+    }
+}

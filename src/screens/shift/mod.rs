@@ -62,6 +62,8 @@ pub struct ShiftView {
     pub unreadable: bool,
     /// The files this unit kept aside as damaged (never uploaded), but a restarted audit log.
     pub set_aside: Vec<doorstep_vault::SetAside>,
+    /// The visits stopped today before their seal (in no batch).
+    pub stops: crate::shift::Stops,
     pub loaded: bool,
     /// The decisions kept in the vault were put back (at the first reading of the list): until
     /// then nothing is kept, so that an empty list does not replace them.
@@ -105,7 +107,7 @@ impl ShiftView {
 /// The shift, its batches, the files kept aside, and the decisions kept (none if they could
 /// not be read: then nothing is kept over them this time).
 type Loaded = Result<
-    (Vec<ShiftItem>, Vec<BatchView>, Vec<doorstep_vault::SetAside>, Option<Decisions>),
+    (Vec<ShiftItem>, Vec<BatchView>, Vec<doorstep_vault::SetAside>, Option<Decisions>, crate::shift::Stops),
     doorstep_vault::VaultError,
 >;
 
@@ -230,7 +232,15 @@ fn load(session: &Session, waker: &Waker) -> Option<Pending<Loaded>> {
         let kept = crate::shift::kept_decisions(&v)
             .inspect_err(|e| error!("the shift's kept decisions cannot be read: {e}"))
             .ok();
-        Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?, lost.collect(), kept))
+        // The visits stopped today (in no batch); an audit log that does not read is the
+        // diagnostics' to say.
+        let midnight = crate::settings::now().replace_time(time::Time::MIDNIGHT).unix_timestamp();
+        let stops = v
+            .audit_entries()
+            .map(|entries| crate::shift::stops_since(&entries, midnight))
+            .inspect_err(|e| error!("the audit log cannot be read for the shift: {e}"))
+            .unwrap_or_default();
+        Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?, lost.collect(), kept, stops))
     }))
 }
 
@@ -244,7 +254,7 @@ fn take_tasks(
     if let Some(task) = &tasks.load {
         match task.poll() {
             Poll::Running => {}
-            Poll::Ready(Ok((items, batches, set_aside, kept))) => {
+            Poll::Ready(Ok((items, batches, set_aside, kept, stops))) => {
                 tasks.load = None;
                 let known: std::collections::BTreeSet<&String> = items.iter().map(|i| &i.id).collect();
                 match kept {
@@ -278,6 +288,7 @@ fn take_tasks(
                 view.items = items;
                 view.batches = batches;
                 view.set_aside = set_aside;
+                view.stops = stops;
                 view.unreadable = false;
                 view.loaded = true;
             }
@@ -506,6 +517,7 @@ fn show(
     view: Res<ShiftView>,
     tasks: Res<ShiftTasks>,
     policy: Res<PolicyInUse>,
+    flow: Res<crate::visit_flow::VisitFlow>,
     boxes: Boxes,
     added: Query<(), Added<ListBox>>,
     mut release: Query<(&mut Tr, &mut TextColor), With<ReleaseLabel>>,
@@ -513,14 +525,14 @@ fn show(
     mut seen: Local<std::collections::BTreeMap<String, u8>>,
 ) {
     let progress = tasks.progress.lock().map(|p| p.clone()).unwrap_or_default();
-    if !view.is_changed() && !tasks.is_changed() && added.is_empty() && *seen == progress {
+    if !view.is_changed() && !tasks.is_changed() && !flow.is_changed() && added.is_empty() && *seen == progress {
         return;
     }
     *seen = progress.clone();
     for (entity, status, list, chips) in &boxes {
         commands.entity(entity).despawn_children();
         commands.entity(entity).with_children(|b| match (status, list, chips) {
-            (Some(_), _, _) => rows::status(b, &view, &tasks, &policy.0),
+            (Some(_), _, _) => rows::status(b, &view, &tasks, &policy.0, &flow.resumable),
             (_, Some(_), _) => rows::list(b, &view, &progress, &policy.0),
             (_, _, Some(_)) => rows::chips(b, &view),
             _ => rows::batches(b, &view.batches),

@@ -14,7 +14,39 @@ use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::label;
 
-pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks, policy: &Policy) {
+/// What of the shift is in no batch: visits begun on this unit and not sealed (an officer's
+/// visit cut off, or left to finish), each by whom, whose and where it stopped; and the visits
+/// stopped today. The supervisor at the end of the shift must not take the list for all.
+fn unfinished(b: &mut ChildSpawnerCommands, view: &ShiftView, drafts: &[crate::visit_flow::Resumable]) {
+    let unsealed: Vec<_> = drafts.iter().filter(|d| d.unsealed()).collect();
+    if !unsealed.is_empty() {
+        b.spawn(label(Tr::new("shift.unsealed").with("n", unsealed.len()), theme::BODY_SIZE, theme::WARN));
+        for d in unsealed {
+            let line = match &d.who {
+                Some(who) => Tr::new("shift.unsealed_one").with("who", who),
+                None => Tr::new("shift.unsealed_unread"),
+            };
+            let line = line.with("officer", &d.officer).with("started", &d.started).with_key("step", d.step.key());
+            b.spawn(label(line, theme::BODY_SIZE, theme::TEXT));
+        }
+    }
+    let stops = view.stops;
+    if stops.count > 0 {
+        b.spawn(label(
+            Tr::new("shift.stopped_today").with("n", stops.count).with("paid", stops.paid),
+            theme::BODY_SIZE,
+            theme::TEXT,
+        ));
+    }
+}
+
+pub fn status(
+    b: &mut ChildSpawnerCommands,
+    view: &ShiftView,
+    tasks: &ShiftTasks,
+    policy: &Policy,
+    drafts: &[crate::visit_flow::Resumable],
+) {
     if !view.loaded {
         b.spawn(label(Tr::new("shift.loading"), theme::BODY_SIZE, theme::MUTED));
         return;
@@ -36,6 +68,7 @@ pub fn status(b: &mut ChildSpawnerCommands, view: &ShiftView, tasks: &ShiftTasks
         theme::BODY_SIZE,
         theme::TEXT,
     ));
+    unfinished(b, view, drafts);
     if view.restored_count > 0 {
         b.spawn(label(
             Tr::new("shift.decisions_restored").with("n", view.restored_count),

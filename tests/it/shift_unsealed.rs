@@ -1,0 +1,59 @@
+//! What of the shift is in no batch, on the supervisor's screen: a visit begun and not sealed
+//! (the unit died at the services step) and a visit stopped today. The supervisor at 8 pm must
+//! not take the list of applications to release for the whole shift.
+
+use doorstep_core::Policy;
+
+use crate::shift::{officer_unlocks, supervisor_unlocks};
+use crate::sync::{add_supervisor, served_unit, tempfile_dir};
+use crate::visit::{DEVICE, drive, tap, typed, unit, wait};
+
+#[test]
+fn the_supervisor_sees_the_visits_not_sealed_and_those_stopped_today() {
+    let tmp = tempfile_dir("unsealed");
+    let (running, hub, vault) = served_unit(&tmp, DEVICE);
+    let v = vault.to_str().unwrap();
+    doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_supervisor(&add_supervisor(v)).unwrap();
+    let receipts = tmp.join("receipts");
+
+    // One visit stopped; another begun, the card read, and the unit dies at the services step.
+    let mut steps = officer_unlocks();
+    steps.extend([
+        tap("高龄申请人"),
+        wait("申请人是谁？"),
+        tap("中止受理"),
+        wait("中止本次受理？"),
+        tap("中止原因"),
+        typed("申请人身体不适"),
+        tap("确认中止"),
+        wait("本次受理已中止"),
+        tap("返回今日工作"),
+        wait("开始上门受理"),
+        tap("高龄申请人"),
+        wait("申请人是谁？"),
+        tap("读取身份证"),
+        wait("已读取身份证"),
+        tap("下一步"),
+        wait("申请办理哪些业务？"),
+    ]);
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+
+    let mut steps = supervisor_unlocks();
+    steps.extend([
+        wait("待放行 0 件"),
+        wait("本机还有 1 份受理未封存，不在待放行之列：请与办理民警核实，办完封存或中止受理。"),
+        wait("未封存：测试，民警 officer-test，"),
+        wait("停在：办理业务"),
+        wait("今日中止的受理 1 件（不封存、不上传），其中收费后办理退款的 0 件。"),
+    ]);
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
