@@ -202,11 +202,11 @@ fn the_stops_since_the_day_began_are_counted_with_those_that_took_a_fee() {
         signature: String::new(),
     };
     let entries = [
-        entry(90, doorstep_vault::ABANDON, "visit-1 step=pay paid=none refund=none"),
-        entry(100, doorstep_vault::ABANDON, "visit-2 step=photo paid=none refund=none"),
-        entry(150, doorstep_vault::ABANDON, "visit-3 step=seal paid=120.00 cash refund=given"),
+        entry(90, doorstep_vault::ABANDON, "visit-1 step=step.pay paid=none refund=none"),
+        entry(100, doorstep_vault::ABANDON, "visit-2 step=step.photo paid=none refund=none"),
+        entry(150, doorstep_vault::ABANDON, "visit-3 step=step.seal paid=120.00 payment.cash refund=cash-returned"),
         entry(160, "seal", "visit-4 paid=none"),
-        entry(170, doorstep_vault::ABANDON, "visit-5 step=seal paid=200.00 qr refund=R123"),
+        entry(170, doorstep_vault::ABANDON, "visit-5 step=step.seal paid=200.00 payment.mobile-qr refund=R123"),
     ];
     let cases = [
         (0, Stops { count: 4, paid: 2 }),

@@ -390,10 +390,11 @@ fn a_visit_stopped_after_payment_records_the_refund() {
         tap("中止受理"),
         tap("中止原因"),
         typed("申请人改变主意"),
+        // What was taken, and how: cash has no refund number, it is handed back.
+        wait("已收费 120.00 元（现金）：中止前须退还申请人。"),
         tap("确认中止"),
-        wait("请先办理退费"),
-        tap("退款流水号（已收费）"),
-        typed("TK20261205001"),
+        wait("已收现金：请当面退还申请人，并勾选“已当面退还现金”"),
+        tap("已当面退还现金 120.00 元"),
         tap("确认中止"),
         wait("本次受理已中止"),
         tap("返回今日工作"),
@@ -405,14 +406,14 @@ fn a_visit_stopped_after_payment_records_the_refund() {
     let v = unlocked(&vault);
     assert!(v.outbox().unwrap().is_empty(), "nothing sealed");
     assert!(v.draft_visits().unwrap().is_empty(), "nothing kept");
-    // Kept in the audit log: the step, the fee taken and how, the refund's reference; not the
+    // Kept in the audit log: the step, the fee taken and how, the cash handed back; not the
     // officer's words, nor the applicant.
     let stopped: Vec<_> =
         v.audit_entries().unwrap().into_iter().filter(|e| e.action == doorstep_vault::ABANDON).collect();
     assert_eq!(stopped.len(), 1, "recorded once");
     let subject = &stopped[0].subject;
     assert!(subject.starts_with("visit-"), "{subject}");
-    assert!(subject.ends_with(" step=step.seal paid=120.00 payment.cash refund=TK20261205001"), "{subject}");
+    assert!(subject.ends_with(" step=step.seal paid=120.00 payment.cash refund=cash-returned"), "{subject}");
     assert!(!subject.contains("改变主意") && !subject.contains("测试"), "{subject}");
     assert_eq!(v.audit_summary().unwrap().by_action.get(doorstep_vault::ABANDON), Some(&1));
     drop(v);

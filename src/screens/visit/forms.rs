@@ -47,6 +47,8 @@ pub mod key {
     pub const REFERENCE: &str = "payment.reference";
     pub const ABANDON_REASON: &str = "abandon.reason";
     pub const REFUND: &str = "abandon.refund";
+    /// The officer's tick that the cash taken was handed back.
+    pub const CASH_RETURNED: &str = "abandon.cash-returned";
 }
 
 /// The office where this unit's applicants collect their documents (`pickup_office` in the
@@ -213,13 +215,29 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
     actions(v, vec![(Act::Next, Tr::new("visit.review.confirm"), true)]);
 }
 
+/// What the stop's record keeps as the refund of cash handed back (the audit log's
+/// `refund=` field).
+pub const CASH_RETURNED_RECORD: &str = "cash-returned";
+
 /// Stopping the visit: why, and the refund when money was taken.
 pub fn abandon_panel(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.abandon.title"));
     line(ui, Tr::new("visit.abandon.explain"));
     ui.spawn(text_field(key::ABANDON_REASON, Tr::new("visit.abandon.reason"), 80));
-    if v.visit.state.payment().is_some() {
-        ui.spawn(text_field(key::REFUND, Tr::new("visit.abandon.refund"), 40));
+    // What was taken, and how it goes back: cash handed back (no number to write), or the
+    // refund's transaction reference.
+    if let Some(p) = v.visit.state.payment().filter(|p| p.method != PaymentMethod::PayAtPickup) {
+        let amount = p.amount.to_string();
+        line(ui, Tr::new("visit.abandon.paid").with("amount", &amount).with_key("method", p.method.key()));
+        if p.method.needs_reference() {
+            ui.spawn(text_field(key::REFUND, Tr::new("visit.abandon.refund"), 40));
+        } else {
+            ui.spawn(choice_button(
+                Act::Toggle(key::CASH_RETURNED),
+                Tr::new("visit.abandon.cash_returned").with("amount", &amount),
+                v.form.is_on(key::CASH_RETURNED),
+            ));
+        }
     }
     actions(
         v,
@@ -338,7 +356,13 @@ pub fn act(
             }
             Act::ConfirmAbandon if work.closing_busy() => {}
             Act::ConfirmAbandon => {
-                let refund = form.get(key::REFUND).trim().to_string();
+                // Cash handed back is recorded as such; any other refund by its reference.
+                let cash = visit.state.payment().is_some_and(|p| p.method == PaymentMethod::Cash);
+                let refund = if cash {
+                    if form.is_on(key::CASH_RETURNED) { CASH_RETURNED_RECORD.to_string() } else { String::new() }
+                } else {
+                    form.get(key::REFUND).trim().to_string()
+                };
                 cmds.write(VisitCmd::apply(VisitEvent::Abandon(AbandonInput {
                     reason: form.get(key::ABANDON_REASON).trim().to_string(),
                     refund_reference: (!refund.is_empty()).then_some(refund),

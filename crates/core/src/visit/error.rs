@@ -147,8 +147,11 @@ pub enum VisitError {
     Seal(SealError),
     Rating(RatingError),
     AbandonReasonMissing,
-    /// Money was taken: abandoning records the refund.
-    RefundNotRecorded,
+    /// Money was taken by `method`: abandoning records the refund (for cash, that it was
+    /// handed back; otherwise the refund's transaction reference).
+    RefundNotRecorded {
+        method: PaymentMethod,
+    },
     /// Going back is possible only to a finished step before signing.
     CannotGoBackTo(Step),
 }
@@ -224,7 +227,10 @@ impl Localize for VisitError {
                 RatingError::NotAScore => Message::new("error.rating.not-a-score"),
             },
             VisitError::AbandonReasonMissing => Message::new("error.visit.abandon-reason-missing"),
-            VisitError::RefundNotRecorded => Message::new("error.visit.refund-not-recorded"),
+            VisitError::RefundNotRecorded { method } if method.needs_reference() => {
+                Message::new("error.visit.refund-not-recorded").with_key("method", method.key())
+            }
+            VisitError::RefundNotRecorded { .. } => Message::new("error.visit.cash-not-returned"),
             VisitError::CannotGoBackTo(step) => Message::new("error.visit.cannot-go-back").with_key("step", step.key()),
         }
     }

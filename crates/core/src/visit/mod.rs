@@ -366,10 +366,11 @@ fn abandon(
         return Err(Box::new((state, VisitError::AbandonReasonMissing)));
     }
     let payment = state.payment().cloned();
-    let paid = payment.as_ref().is_some_and(|p| p.method != PaymentMethod::PayAtPickup);
     let refund_reference = input.refund_reference.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
-    if paid && refund_reference.is_none() {
-        return Err(Box::new((state, VisitError::RefundNotRecorded)));
+    if let Some(p) = payment.as_ref().filter(|p| p.method != PaymentMethod::PayAtPickup)
+        && refund_reference.is_none()
+    {
+        return Err(Box::new((state, VisitError::RefundNotRecorded { method: p.method })));
     }
     Ok(VisitState::Abandoned(Abandoned { at_step: step, reason, payment, refund_reference, at: now }))
 }

@@ -17,7 +17,8 @@ fn every_visit_error_has_both_texts() {
         PaymentError::WrongAmount { due: Yuan::from_fen(12000), given: Yuan::ZERO }.into(),
         SealError::WrongCount { expected: 2, given: 1 }.into(),
         RatingError::ReasonsNeeded.into(),
-        VisitError::RefundNotRecorded,
+        VisitError::RefundNotRecorded { method: PaymentMethod::Cash },
+        VisitError::RefundNotRecorded { method: PaymentMethod::MobileQr },
         VisitError::CannotGoBackTo(Step::Review),
     ];
     let c = Catalogue::embedded();

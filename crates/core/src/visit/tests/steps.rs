@@ -422,7 +422,10 @@ fn abandon_needs_a_reason_and_a_refund_once_paid() {
         VisitEvent::Signed(consent()),
         cash("120"),
     ]);
-    assert_eq!(refused(paid.clone(), abandon("申请人身体不适", None)), VisitError::RefundNotRecorded);
+    assert_eq!(
+        refused(paid.clone(), abandon("申请人身体不适", None)),
+        VisitError::RefundNotRecorded { method: PaymentMethod::Cash }
+    );
     let mut v = start();
     run(&mut v, paid);
     run(&mut v, vec![abandon("申请人身体不适", Some("REFUND-1"))]);
