@@ -340,22 +340,14 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         let tr = Tr::message(doorstep_core::Message::new("visit.services.not_taken").with("service", s.describe()));
         ui.spawn(label(tr, theme::BODY_SIZE, theme::ERROR));
     }
-    // The fee, itemised, recomputed at every change.
-    if !chosen.is_empty() {
-        match v.policy.fees.quote(&chosen, crate::settings::now().date()) {
-            Ok(q) => {
-                for l in &q.lines {
-                    line(
-                        ui,
-                        Tr::new("visit.services.fee_line")
-                            .with_texts("item", &l.description_zh, &l.description_en)
-                            .with("amount", l.amount),
-                    );
-                }
-                heading(ui, Tr::new("visit.services.total").with("amount", q.total));
-            }
-            Err(e) => line(ui, Tr::message(e.message())),
-        }
+    // The fee, recomputed at every change: the total in one line at the top, there before
+    // anything is chosen (so that the first choice does not move the list under the finger),
+    // and the items under the list.
+    let quote = (!chosen.is_empty()).then(|| v.policy.fees.quote(&chosen, crate::settings::now().date()));
+    match &quote {
+        None => heading(ui, Tr::new("visit.services.total_none")),
+        Some(Ok(q)) => heading(ui, Tr::new("visit.services.total").with("amount", q.total)),
+        Some(Err(e)) => line(ui, Tr::message(e.message())),
     }
     let list = Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() };
     ui.spawn(list.clone()).with_children(|list| {
@@ -365,6 +357,16 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     });
     for r in &REGIONS {
         endorsements(v, &chosen, r, ui);
+    }
+    if let Some(Ok(q)) = &quote {
+        for l in &q.lines {
+            line(
+                ui,
+                Tr::new("visit.services.fee_line")
+                    .with_texts("item", &l.description_zh, &l.description_en)
+                    .with("amount", l.amount),
+            );
+        }
     }
     actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
 }
