@@ -411,7 +411,7 @@ fn rebuild(
     commands.entity(foot).despawn_children();
     let view = View { visit, form: &form, work: &work, policy: &policy.0, foot: Default::default() };
     commands.entity(body).with_children(|ui| {
-        step_bar(ui, visit.step());
+        step_bar(ui, visit);
         // Stopping is possible until the receipt: the last button at the foot.
         if visit.step() < Step::Receipt && !form.is_on(ABANDONING) && !work.closing_busy() {
             view.foot.borrow_mut().push((Act::Abandon, Tr::new("visit.abandon.button"), false));
@@ -461,17 +461,24 @@ fn rebuild(
     });
 }
 
-/// The steps across the top: done ones (before signing) are buttons back to them.
-fn step_bar(ui: &mut ChildSpawnerCommands, at: Step) {
+/// The steps across the top: done ones (before signing) are buttons back to them. A visit
+/// stopped shows where it stopped, in red, and nothing after it as done.
+fn step_bar(ui: &mut ChildSpawnerCommands, visit: &Visit) {
+    let (at, stopped) = match &visit.state {
+        doorstep_core::visit::VisitState::Abandoned(a) => (a.at_step, true),
+        _ => (visit.step(), false),
+    };
     ui.spawn(Node { flex_wrap: FlexWrap::Wrap, column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), ..default() })
         .with_children(|bar| {
             for step in Step::FLOW.into_iter().filter(|s| *s != Step::Done) {
                 let colour = match step.cmp(&at) {
                     std::cmp::Ordering::Less => theme::OK,
+                    std::cmp::Ordering::Equal if stopped => theme::ERROR,
                     std::cmp::Ordering::Equal => theme::PRIMARY,
                     std::cmp::Ordering::Greater => theme::MUTED,
                 };
-                let text = label(Tr::new(step.key()), theme::BODY_SIZE * 0.75, colour);
+                // Large enough to read and tap: they are the way back to a step.
+                let text = label(Tr::new(step.key()), theme::BODY_SIZE * 0.85, colour);
                 let node = Node {
                     padding: UiRect::axes(Val::Px(10.0), Val::Px(6.0)),
                     min_height: Val::Px(44.0),
@@ -479,7 +486,7 @@ fn step_bar(ui: &mut ChildSpawnerCommands, at: Step) {
                     border: UiRect::bottom(Val::Px(if step == at { 4.0 } else { 0.0 })),
                     ..default()
                 };
-                if step < at && at <= Step::Sign {
+                if step < at && at <= Step::Sign && !stopped {
                     bar.spawn((Button, Act::BackTo(step), node, BorderColor::all(colour), children![text]));
                 } else {
                     bar.spawn((node, BorderColor::all(colour), children![text]));
