@@ -252,9 +252,75 @@ fn show(
                     theme::BODY_SIZE,
                     if a.chain_ok { theme::TEXT } else { theme::ERROR },
                 ));
-                let actions: Vec<String> = a.by_action.iter().map(|(k, n)| format!("{k} {n}")).collect();
-                line(b, Tr::new("diag.audit_actions").with("actions", actions.join(" · ")));
+                // Each action in the screen's words, with its count (one this version does not
+                // know, from a newer one, as it is recorded).
+                let row =
+                    Node { flex_wrap: FlexWrap::Wrap, column_gap: Val::Px(16.0), row_gap: Val::Px(4.0), ..default() };
+                b.spawn(row).with_children(|r| {
+                    for (action, n) in &a.by_action {
+                        let tr = match audit_action_key(action) {
+                            Some(key) => Tr::new("diag.audit_action").with_key("action", key),
+                            None => Tr::new("diag.audit_action").with("action", action),
+                        };
+                        r.spawn(label(tr.with("n", n), theme::BODY_SIZE, theme::TEXT));
+                    }
+                });
             }
         }
     });
+}
+
+/// The actions the vault's audit log records, and the words of each.
+const AUDIT_ACTIONS: [(&str, &str); 28] = [
+    ("init", "audit.init"),
+    ("unlock", "audit.unlock"),
+    ("failed-pin", "audit.failed-pin"),
+    ("audit-cut", "audit.audit-cut"),
+    ("audit-restarted", "audit.audit-restarted"),
+    ("set-aside", "audit.set-aside"),
+    ("hub-bound", "audit.hub-bound"),
+    ("store-secret", "audit.store-secret"),
+    ("user-added", "audit.user-added"),
+    ("user-removed", "audit.user-removed"),
+    ("pin-changed", "audit.pin-changed"),
+    ("seal", "audit.seal"),
+    ("seal-recovered", "audit.seal-recovered"),
+    (doorstep_vault::ABANDON, "audit.abandon"),
+    ("upload", "audit.upload"),
+    ("receipt", "audit.receipt"),
+    ("summary-lost", "audit.summary-lost"),
+    ("erase", "audit.erase"),
+    ("batch-receipt", "audit.batch-receipt"),
+    ("batch-decided", "audit.batch-decided"),
+    ("handed-over", "audit.handed-over"),
+    ("written-off", "audit.written-off"),
+    ("appointments", "audit.appointments"),
+    ("appointment-served", "audit.appointment-served"),
+    ("appointment-served-sent", "audit.appointment-served-sent"),
+    ("feedback-seal", "audit.feedback-seal"),
+    ("feedback-sent", "audit.feedback-sent"),
+    ("feedback-heard", "audit.feedback-heard"),
+];
+
+/// The locale key of an audit action's words; none for one this version does not know.
+fn audit_action_key(action: &str) -> Option<&'static str> {
+    AUDIT_ACTIONS.iter().find(|(a, _)| *a == action).map(|(_, key)| *key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorstep_core::text::{Catalogue, Lang};
+
+    #[test]
+    fn every_audit_action_has_its_words_in_both_languages() {
+        let c = Catalogue::embedded();
+        for (action, key) in AUDIT_ACTIONS {
+            assert_eq!(audit_action_key(action), Some(key));
+            for lang in [Lang::Zh, Lang::En] {
+                assert!(c.contains(lang, key), "{key} missing in {lang:?}");
+            }
+        }
+        assert_eq!(audit_action_key("from-a-newer-version"), None);
+    }
 }
