@@ -111,17 +111,50 @@ fn signers(visit: &doorstep_core::Visit) -> (bool, Vec<(usize, String)>) {
 pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     super::heading(ui, Tr::new("visit.sign.title"));
     let (applicant_signs, guardians) = signers(v.visit);
-    // The declaration is the guardians' where they apply for a child who does not sign.
-    let applies =
-        if applicant_signs { "visit.sign.consent_application" } else { "visit.sign.guardian_consent_application" };
-    ui.spawn(choice_button(Act::Toggle(CONSENT_APPLICATION), Tr::new(applies), v.form.is_on(CONSENT_APPLICATION)));
-    // The consent names what this visit collected, and is the guardians' where they sign for
-    // the child; nothing collected, nothing to agree to.
-    if let Some(words) = biometrics_consent(v.visit, applicant_signs) {
-        ui.spawn(choice_button(Act::Toggle(CONSENT_BIOMETRICS), Tr::new(words), v.form.is_on(CONSENT_BIOMETRICS)));
-    }
     let companion = companion(v.visit);
     let pads = usize::from(applicant_signs) + guardians.len() + usize::from(companion.is_some());
+    // The applicant alone signs (the common case, an elder at home): the consents beside the
+    // pad, so that the whole pad is in view with no scrolling on a small screen, in large text
+    // too (below them, it went under the foot bar, and a finger that swiped to scroll signed).
+    // A narrow window puts the pad under the consents.
+    if applicant_signs && pads == 1 {
+        let row = Node {
+            flex_wrap: FlexWrap::Wrap,
+            column_gap: Val::Px(24.0),
+            row_gap: Val::Px(12.0),
+            align_items: AlignItems::FlexStart,
+            width: Val::Percent(100.0),
+            ..default()
+        };
+        ui.spawn(row).with_children(|row| {
+            let consents = Node {
+                flex_direction: FlexDirection::Column,
+                row_gap: Val::Px(12.0),
+                flex_grow: 1.0,
+                flex_basis: Val::Px(0.0),
+                min_width: Val::Px(320.0),
+                ..default()
+            };
+            row.spawn(consents).with_children(|col| {
+                consent_buttons(v, col, applicant_signs);
+                col.spawn(crate::ui::form::text_field(UNABLE_TO_SIGN, Tr::new("visit.sign.unable"), 60));
+            });
+            let at_pad = Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() };
+            row.spawn(at_pad).with_children(|col| {
+                line(col, Tr::new("visit.sign.pad"));
+                col.spawn(pad(SignaturePad::Applicant, v.work.strokes(SignaturePad::Applicant)));
+            });
+        });
+        actions(
+            v,
+            vec![
+                (Act::ClearSignature, Tr::new("visit.sign.clear"), false),
+                (Act::Next, Tr::new("visit.sign.done"), true),
+            ],
+        );
+        return;
+    }
+    consent_buttons(v, ui, applicant_signs);
     // Where several sign, each pad has its own 重签 under it: one person signs again, not all.
     let clear_one = |ui: &mut ChildSpawnerCommands, which: SignaturePad, words: Tr| {
         if pads > 1 {
@@ -147,6 +180,19 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     }
     let clear_all = if pads > 1 { "visit.sign.clear_all" } else { "visit.sign.clear" };
     actions(v, vec![(Act::ClearSignature, Tr::new(clear_all), false), (Act::Next, Tr::new("visit.sign.done"), true)]);
+}
+
+/// The declaration and the consent to the photo and prints, as ticks.
+fn consent_buttons(v: &View, ui: &mut ChildSpawnerCommands, applicant_signs: bool) {
+    // The declaration is the guardians' where they apply for a child who does not sign.
+    let applies =
+        if applicant_signs { "visit.sign.consent_application" } else { "visit.sign.guardian_consent_application" };
+    ui.spawn(choice_button(Act::Toggle(CONSENT_APPLICATION), Tr::new(applies), v.form.is_on(CONSENT_APPLICATION)));
+    // The consent names what this visit collected, and is the guardians' where they sign for
+    // the child; nothing collected, nothing to agree to.
+    if let Some(words) = biometrics_consent(v.visit, applicant_signs) {
+        ui.spawn(choice_button(Act::Toggle(CONSENT_BIOMETRICS), Tr::new(words), v.form.is_on(CONSENT_BIOMETRICS)));
+    }
 }
 
 /// A canvas with the strokes drawn so far.
