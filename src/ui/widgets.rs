@@ -22,13 +22,87 @@ pub struct TakesDrag;
 
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, (show_press, scroll));
+    // After the layout: where each box ends, and what it holds below that.
+    app.add_systems(PostUpdate, more_below.after(bevy::ui::UiSystems::Layout));
+}
+
+/// How far a box can still scroll down, in its own (logical) units: what lies below the part
+/// in view.
+fn below(node: &ComputedNode) -> f32 {
+    let max = (node.content_size.y - node.size.y + node.scrollbar_size.y).max(0.0);
+    (max - node.scroll_position.y).max(0.0) * node.inverse_scale_factor
+}
+
+/// The cue along the foot of a scrolling box that it holds more below what is in view ("▼
+/// 下方还有内容"): a confirm button is not to be tapped with the delivery or the fee unseen,
+/// and a field in error may be further down. It takes no taps (they go to what is under it).
+#[derive(Component, Debug)]
+pub struct MoreBelow(Entity);
+
+/// Height of the cue, in logical pixels.
+const CUE_HEIGHT: f32 = 30.0;
+
+/// Below this much hidden (logical pixels: part of a line's spacing), no cue.
+const CUE_FROM: f32 = 12.0;
+
+/// Puts the cue on each scrolling box with more below, where the box ends; takes it off the
+/// others (scrolled to the end, or gone).
+fn more_below(
+    mut commands: Commands,
+    boxes: Query<(Entity, &ComputedNode, &UiGlobalTransform), With<Scrolls>>,
+    mut cues: Query<(Entity, &MoreBelow, &mut Node)>,
+) {
+    let place = |node: &ComputedNode, at: &UiGlobalTransform| {
+        let k = node.inverse_scale_factor;
+        let (centre, size) = (at.translation, node.size);
+        let left = (centre.x - size.x / 2.0) * k;
+        let top = (centre.y + size.y / 2.0) * k - CUE_HEIGHT;
+        (Val::Px(left), Val::Px(top), Val::Px(size.x * k))
+    };
+    let mut cued = Vec::new();
+    for (cue, MoreBelow(of), mut n) in &mut cues {
+        match boxes.get(*of) {
+            Ok((_, node, at)) if below(node) > CUE_FROM => {
+                let (left, top, width) = place(node, at);
+                if (n.left, n.top, n.width) != (left, top, width) {
+                    (n.left, n.top, n.width) = (left, top, width);
+                }
+                cued.push(*of);
+            }
+            _ => commands.entity(cue).despawn(),
+        }
+    }
+    for (entity, node, at) in &boxes {
+        if cued.contains(&entity) || below(node) <= CUE_FROM || node.size.y < CUE_HEIGHT * 3.0 {
+            continue;
+        }
+        let (left, top, width) = place(node, at);
+        commands.spawn((
+            MoreBelow(entity),
+            Node {
+                position_type: PositionType::Absolute,
+                left,
+                top,
+                width,
+                height: Val::Px(CUE_HEIGHT),
+                justify_content: JustifyContent::Center,
+                align_items: AlignItems::Center,
+                ..default()
+            },
+            BackgroundColor(theme::BACKGROUND.with_alpha(0.85)),
+            GlobalZIndex(50),
+            // Taps pass through to what is under it (the default; said, as it matters here).
+            bevy::ui::FocusPolicy::Pass,
+            children![label(Tr::new("ui.more_below"), theme::BODY_SIZE * 0.8, theme::PRIMARY)],
+        ));
+    }
 }
 
 fn scroll(
     mut wheel: MessageReader<bevy::input::mouse::MouseWheel>,
     touches: Option<Res<bevy::input::touch::Touches>>,
     drags: Query<&Interaction, With<TakesDrag>>,
-    mut boxes: Query<&mut ScrollPosition, With<Scrolls>>,
+    mut boxes: Query<(&mut ScrollPosition, &ComputedNode), With<Scrolls>>,
     scale: Option<Res<UiScale>>,
 ) {
     use bevy::input::mouse::MouseScrollUnit;
@@ -41,8 +115,11 @@ fn scroll(
         dy += t.iter().map(|t| t.delta().y).sum::<f32>() / k;
     }
     if dy != 0.0 {
-        for mut p in &mut boxes {
-            p.y = (p.y - dy).max(0.0);
+        for (mut p, node) in &mut boxes {
+            // Not past the end: a finger that went on pushing would otherwise have to take
+            // the excess back before the box moved up again.
+            let end = p.y + below(node);
+            p.y = (p.y - dy).clamp(0.0, end.max(0.0));
         }
     }
 }

@@ -470,6 +470,8 @@ fn a_small_screen_in_large_text_keeps_what_the_officer_must_answer_in_view() {
         ("scroll", "T 探亲"),
         ("tap", "下一步"),
         ("in_view", "港澳签注：请选择 T 探亲签注的有效期和次数"),
+        // The step is longer than the screen: the foot of the body says so.
+        ("in_view", "▼ 下方还有内容，请向下滑动"),
         ("screenshot", "services-half"),
         ("tap", "T 探亲"),
         ("tap", "往来港澳通行证 首次申请"),
