@@ -23,7 +23,7 @@ fn a_receipt_no_printer_takes_is_kept_as_png_and_pdf() {
         ScenarioStep { action: Action::Device("paper out".into()), timeout: Duration::from_secs(5) },
         tap("打印回执"),
         wait_long("打印纸用完了"),
-        wait("已存为图片和 PDF 文件"),
+        wait("已存在本机，可稍后补打"),
         tap("没有打印机：在屏幕上出示"),
         wait("满意"),
     ]);

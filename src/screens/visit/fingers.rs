@@ -57,14 +57,17 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         }
         Some(finger) => {
             heading(ui, Tr::new("visit.fingers.next").with_key("finger", finger.key()));
-            actions(
-                v,
-                vec![
-                    (Act::ScanFinger, Tr::new("visit.fingers.scan"), true),
-                    (Act::NoPrint("missing"), Tr::new("visit.fingers.missing"), false),
-                ],
-            );
-            exceptions(v, ui);
+            // Once an exception's form is filled, recording it is what the officer is doing:
+            // it is the main button, not the scan.
+            let recording = exceptions(v, ui);
+            let mut buttons = vec![
+                (Act::ScanFinger, Tr::new("visit.fingers.scan"), !recording),
+                (Act::NoPrint("missing"), Tr::new("visit.fingers.missing"), false),
+            ];
+            if recording {
+                buttons.push((Act::NoPrint("record"), Tr::new("visit.fingers.record"), true));
+            }
+            actions(v, buttons);
         }
         None => {
             let p = procedure(v);
@@ -145,8 +148,9 @@ const NOTE: &str = "fingers.other_note";
 
 /// A finger that cannot give a print for another cause than being missing: injured (the
 /// officer judged it, or a hospital of grade II or above certified it), or another reason,
-/// written down. What is recorded is checked by core's own rule at once.
-fn exceptions(v: &View, ui: &mut ChildSpawnerCommands) {
+/// written down. What is recorded is checked by core's own rule at once. Returns whether the
+/// one chosen is filled enough to record.
+fn exceptions(v: &View, ui: &mut ChildSpawnerCommands) -> bool {
     let kind = v.form.get(EXCEPTION);
     let row = || Node { column_gap: Val::Px(12.0), row_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() };
     ui.spawn(row()).with_children(|r| {
@@ -181,9 +185,7 @@ fn exceptions(v: &View, ui: &mut ChildSpawnerCommands) {
         }
         _ => false,
     };
-    if ready {
-        actions(v, vec![(Act::NoPrint("record"), Tr::new("visit.fingers.record"), false)]);
-    }
+    ready
 }
 
 /// The exception `kind` ("missing", or "record": what the form says) for `finger`, checked as
