@@ -141,6 +141,9 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
     app.insert_resource(crate::screens::visit::PickupOffice(office.unwrap_or_default()));
     // The counter the outreach point calls tickets to.
     app.insert_resource(crate::screens::queue::Counter(config.counter.clone().unwrap_or_else(|| "1".into())));
+    // The outreach point's name: configured, or the demo's test point on a demo unit.
+    let point = config.outreach_point.clone().or_else(|| demo.then(|| "测试外展服务点".to_string()));
+    app.insert_resource(crate::screens::queue::OutreachPoint(point.unwrap_or_default()));
     // A demo unit replays the demo frames; a provisioned one only ever uses its camera.
     // DOORSTEP_REPLAY names another folder of frames (the benchmark's, a trainer's).
     let replay = std::env::var_os("DOORSTEP_REPLAY").map(PathBuf::from);

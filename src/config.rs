@@ -24,6 +24,9 @@ pub struct Config {
     pub pickup_office: Option<String>,
     /// The counter the outreach point calls tickets to ("1" by default).
     pub counter: Option<String>,
+    /// The outreach point's name (a business association's office…), recorded with each
+    /// application taken there.
+    pub outreach_point: Option<String>,
     /// A folder of policy files replacing the built-in ones.
     pub policy: Option<PathBuf>,
     /// Where this configuration was read from (none: defaults, a demo machine).

@@ -234,13 +234,24 @@ fn show(
     form: Res<Form>,
     policy: Res<PolicyInUse>,
     body: Query<Entity, With<Body>>,
+    mut scrolled: Query<&mut ScrollPosition, With<Body>>,
     added: Query<(), Added<Body>>,
-    mut choices: Local<Option<u64>>,
+    (mut choices, mut said): (Local<Option<u64>>, Local<Option<Tr>>),
 ) {
     if !desk.is_changed() && added.is_empty() && *choices == Some(form.choices) {
         return;
     }
     *choices = Some(form.choices);
+    // A refusal just said is said at the top: the form scrolls up to it (tapped at the foot
+    // with the form scrolled down, it was drawn out of sight and nothing seemed to happen).
+    if desk.said != *said {
+        said.clone_from(&desk.said);
+        if desk.said_refusal
+            && let Ok(mut at) = scrolled.single_mut()
+        {
+            at.y = 0.0;
+        }
+    }
     let Ok(body) = body.single() else { return };
     commands.entity(body).despawn_children();
     commands.entity(body).with_children(|b| {

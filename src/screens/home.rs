@@ -39,6 +39,8 @@ pub enum VisitButton {
     CancelDiscard,
     /// A visit for the appointment with this id.
     Appointment(String),
+    /// An application taken at the outreach point (a walk-in, no ticket called).
+    Outreach,
 }
 
 /// The appointments booked for this unit, rebuilt when they change.
@@ -286,13 +288,14 @@ fn press_visit(
     mut ask: ResMut<DiscardAsk>,
     mut cmds: MessageWriter<VisitCmd>,
     (sync, policy): (Option<Res<crate::unit_sync::UnitSync>>, Res<PolicyInUse>),
+    point: Res<super::queue::OutreachPoint>,
 ) {
     for (i, b) in &buttons {
         if *i != Interaction::Pressed || !guard.accepting(time.elapsed()) {
             continue;
         }
         // Stopped by the freeze rules: the screen says why (a visit begun may still be resumed).
-        if matches!(b, VisitButton::Start(_) | VisitButton::Appointment(_))
+        if matches!(b, VisitButton::Start(_) | VisitButton::Appointment(_) | VisitButton::Outreach)
             && !freezes(sync.as_deref(), &policy.0).is_empty()
         {
             continue;
@@ -326,6 +329,10 @@ fn press_visit(
                     None => continue,
                 }
             }
+            VisitButton::Outreach => match point.visit() {
+                Some(start) => start,
+                None => continue,
+            },
             VisitButton::Discard(_) | VisitButton::CancelDiscard => continue,
         });
     }
@@ -416,7 +423,13 @@ fn show_peripherals(
     }
 }
 
-fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>, auth: Res<Auth>) {
+fn spawn(
+    mut commands: Commands,
+    session: Res<Session>,
+    policy: Res<PolicyInUse>,
+    auth: Res<Auth>,
+    point: Res<super::queue::OutreachPoint>,
+) {
     let name = session.officer.as_ref().map(|o| o.display_name.clone()).unwrap_or_default();
     let today = crate::settings::now().date();
     let schedule = policy.0.fees.in_effect(today);
@@ -487,10 +500,24 @@ fn spawn(mut commands: Commands, session: Res<Session>, policy: Res<PolicyInUse>
                     });
             });
             body.spawn(label(Tr::new("home.outreach"), theme::HEADING_SIZE, theme::TEXT));
-            body.spawn(Node { column_gap: Val::Px(16.0), ..default() }).with_children(|row| {
+            body.spawn(Node {
+                column_gap: Val::Px(16.0),
+                row_gap: Val::Px(12.0),
+                flex_wrap: FlexWrap::Wrap,
+                ..default()
+            })
+            .with_children(|row| {
                 row.spawn(action_button(QueueButton, Tr::new("home.queue"), true));
+                // A walk-in's application at the point (one called from the queue is taken
+                // at the counter).
+                if point.visit().is_some() {
+                    row.spawn(action_button(VisitButton::Outreach, Tr::new("home.outreach_visit"), true));
+                }
                 row.spawn(action_button(FeedbackButton, Tr::new("home.feedback"), true));
             });
+            if point.visit().is_none() {
+                body.spawn(label(Tr::new("home.outreach_unnamed"), theme::BODY_SIZE, theme::MUTED));
+            }
             body.spawn(Node { width: Val::Px(360.0), ..default() })
                 .with_child(primary_button(LockButton, Tr::new("home.lock")));
         });

@@ -116,3 +116,50 @@ fn the_outreach_queue_calls_by_priority_and_survives_a_restart() {
     drop(app);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// The person called to the counter has their application taken there, as at this outreach
+/// point (its name recorded with it), and the desk comes back after it; a point with no name
+/// says where to set it instead of starting a visit of the wrong kind.
+#[test]
+fn the_person_called_has_their_application_taken_at_the_counter() {
+    use doorstep::screens::queue::OutreachPoint;
+    use doorstep_core::visit::VisitMode;
+    let tmp = tempfile_dir("queue-visit");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let mut steps = to_the_desk();
+    steps.extend([
+        tap("取号并打印"),
+        wait("A001 号：前面还有 0 人"),
+        tap("叫下一位"),
+        wait("正在办理：A001"),
+        tap("为 A001 受理申请"),
+        wait("未设置服务点名称，无法按外展点受理：请在配置文件中设置 outreach_point"),
+    ]);
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert!(app.world().resource::<doorstep::visit_flow::VisitFlow>().visit.is_none(), "no visit begun");
+
+    app.insert_resource(OutreachPoint("测试外展服务点".into()));
+    let outcome = drive(&mut app, vec![tap("为 A001 受理申请"), wait("申请人是谁？")]);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let mode = app.world().resource::<doorstep::visit_flow::VisitFlow>().visit.as_ref().map(|v| v.mode.clone());
+    assert_eq!(mode, Some(VisitMode::Outreach { point: "测试外展服务点".into() }));
+
+    // Stopped (the person had not brought their card): back at the counter, still called.
+    let steps = vec![
+        tap("中止受理"),
+        tap("中止原因"),
+        crate::visit::typed("未带身份证"),
+        tap("确认中止"),
+        wait("本次受理已中止"),
+        tap("返回今日工作"),
+        wait("正在办理：A001"),
+        tap("已办理"),
+        wait("等候 0 人 · 已办理 1 人 · 未到 0 人"),
+    ];
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -124,7 +124,7 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
         wait("设备 demo-tablet-test"),
         wait("带班领导 supervisor-test"),
         wait("校验链完整"),
-        wait("seal 2"),
+        wait("封存 2 次"),
         tap("返回本班次"),
         wait("本机已放行的批次"),
     ]);

@@ -37,9 +37,27 @@ pub enum QueueButton {
     Recall,
     Served,
     NoShow,
+    /// Takes the application of the person at the counter (an outreach visit).
+    TakeApplication,
     /// Opens or closes the call board's window.
     Board,
     Back,
+}
+
+/// The outreach point's name, recorded with each application taken there (configured; the
+/// demo's test point on a demo unit; empty: no application can be taken as at an outreach
+/// point, and the screens say where to set it).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct OutreachPoint(pub String);
+
+impl OutreachPoint {
+    /// The visit an application taken here starts; none where the point has no name.
+    pub fn visit(&self) -> Option<crate::visit_flow::VisitCmd> {
+        let point = self.0.trim();
+        (!point.is_empty()).then(|| {
+            crate::visit_flow::VisitCmd::Start(doorstep_core::visit::VisitMode::Outreach { point: point.into() })
+        })
+    }
 }
 
 /// The counter this unit calls to (configured; "1" by default).
@@ -110,6 +128,7 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<QueueDesk>();
     app.init_resource::<DeskTasks>();
     app.init_resource::<Counter>();
+    app.init_resource::<OutreachPoint>();
     app.add_message::<board::Toggle>();
     app.add_systems(OnEnter(Screen::Queue), (spawn, start_load));
     app.add_systems(
@@ -247,6 +266,11 @@ fn press(
     ),
     (strings, lang): (Res<crate::ui::i18n::Strings>, Res<crate::settings::Lang>),
     (mut next, mut board): (ResMut<NextState<Screen>>, MessageWriter<board::Toggle>),
+    (point, sync, mut visits): (
+        Res<OutreachPoint>,
+        Option<Res<crate::unit_sync::UnitSync>>,
+        MessageWriter<crate::visit_flow::VisitCmd>,
+    ),
 ) {
     let priority = &policy.0.priority;
     for (i, b) in &buttons {
@@ -313,6 +337,23 @@ fn press(
                 match r {
                     Ok(()) => changed = true,
                     Err(e) => desk.notice = Some(Tr::message(e.message())),
+                }
+            }
+            QueueButton::TakeApplication => {
+                if desk.at_counter().is_none() {
+                    continue;
+                }
+                // The freeze rules stop new visits here too, and say why on this screen.
+                if let Some(freeze) = crate::screens::home::freezes(sync.as_deref(), &policy.0).first() {
+                    desk.notice = Some(Tr::message(freeze.message()));
+                    continue;
+                }
+                match point.visit() {
+                    // The visit screen follows; its end comes back to this desk.
+                    Some(start) => {
+                        visits.write(start);
+                    }
+                    None => desk.notice = Some(Tr::new("queue.point_unnamed")),
                 }
             }
             QueueButton::Board => {
@@ -482,7 +523,10 @@ fn counter_panel(
             }
             b.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, row_gap: Val::Px(8.0), ..default() })
                 .with_children(|row| {
-                    row.spawn(action_button(QueueButton::Served, Tr::new("queue.served"), true));
+                    // The application of the person called, taken here: then served.
+                    let take = Tr::new("queue.take_application").with("number", &t.number);
+                    row.spawn(action_button(QueueButton::TakeApplication, take, true));
+                    row.spawn(action_button(QueueButton::Served, Tr::new("queue.served"), false));
                     row.spawn(action_button(QueueButton::Recall, Tr::new("queue.recall"), false));
                     row.spawn(action_button(QueueButton::NoShow, Tr::new("queue.no_show"), false));
                 });

@@ -240,14 +240,23 @@ fn keep_typed(
     }
 }
 
-/// The visit screen is shown while there is a visit in hand, the home screen after it.
-fn follow_visit(flow: Res<VisitFlow>, screen: Res<State<Screen>>, mut next: ResMut<NextState<Screen>>) {
+/// The visit screen is shown while there is a visit in hand; after it, the screen it was begun
+/// from: the home screen, or the outreach desk (the person called is then marked served there).
+fn follow_visit(
+    flow: Res<VisitFlow>,
+    screen: Res<State<Screen>>,
+    mut next: ResMut<NextState<Screen>>,
+    mut from: Local<Option<Screen>>,
+) {
     if !flow.is_changed() {
         return;
     }
     match (flow.visit.is_some(), screen.get()) {
-        (true, Screen::Home) => next.set(Screen::Visit),
-        (false, Screen::Visit) => next.set(Screen::Home),
+        (true, at @ (Screen::Home | Screen::Queue)) => {
+            *from = Some(at.clone());
+            next.set(Screen::Visit);
+        }
+        (false, Screen::Visit) => next.set(from.take().unwrap_or(Screen::Home)),
         _ => {}
     }
 }
