@@ -233,8 +233,7 @@ fn show(
     desk: Res<FeedbackDesk>,
     form: Res<Form>,
     policy: Res<PolicyInUse>,
-    body: Query<Entity, With<Body>>,
-    mut scrolled: Query<&mut ScrollPosition, With<Body>>,
+    mut body: Query<(Entity, &mut ScrollPosition), With<Body>>,
     added: Query<(), Added<Body>>,
     (mut choices, mut said): (Local<Option<u64>>, Local<Option<Tr>>),
 ) {
@@ -242,17 +241,15 @@ fn show(
         return;
     }
     *choices = Some(form.choices);
+    let Ok((body, mut at)) = body.single_mut() else { return };
     // A refusal just said is said at the top: the form scrolls up to it (tapped at the foot
     // with the form scrolled down, it was drawn out of sight and nothing seemed to happen).
     if desk.said != *said {
         said.clone_from(&desk.said);
-        if desk.said_refusal
-            && let Ok(mut at) = scrolled.single_mut()
-        {
+        if desk.said_refusal {
             at.y = 0.0;
         }
     }
-    let Ok(body) = body.single() else { return };
     commands.entity(body).despawn_children();
     commands.entity(body).with_children(|b| {
         b.spawn(label(Tr::new("feedback.title"), theme::TITLE_SIZE, theme::TEXT));

@@ -157,7 +157,7 @@ fn exceptions(v: &View, ui: &mut ChildSpawnerCommands) -> bool {
         r.spawn(choice_button(Act::Pick(EXCEPTION, "injured"), Tr::new("visit.fingers.injured"), kind == "injured"));
         r.spawn(choice_button(Act::Pick(EXCEPTION, "other"), Tr::new("visit.fingers.other"), kind == "other"));
     });
-    let ready = match kind {
+    match kind {
         "injured" => {
             let evidence = v.form.get(EVIDENCE);
             ui.spawn(row()).with_children(|r| {
@@ -184,8 +184,7 @@ fn exceptions(v: &View, ui: &mut ChildSpawnerCommands) -> bool {
             true
         }
         _ => false,
-    };
-    ready
+    }
 }
 
 /// The exception `kind` ("missing", or "record": what the form says) for `finger`, checked as

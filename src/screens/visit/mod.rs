@@ -253,7 +253,7 @@ fn follow_visit(
     }
     match (flow.visit.is_some(), screen.get()) {
         (true, at @ (Screen::Home | Screen::Queue)) => {
-            *from = Some(at.clone());
+            *from = Some(*at);
             next.set(Screen::Visit);
         }
         (false, Screen::Visit) => next.set(from.take().unwrap_or(Screen::Home)),
