@@ -163,3 +163,38 @@ fn the_person_called_has_their_application_taken_at_the_counter() {
     drop(app);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// What the desk must not lose between two people: a ticket that did not print is said until it
+/// is called, each person chooses the service afresh, and a ticket called once too often is said
+/// to be marked absent.
+#[test]
+fn the_desk_keeps_saying_what_the_officer_must_tell() {
+    let tmp = tempfile_dir("queue-tell");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let mut steps = to_the_desk();
+    steps.extend([
+        tap("B · 办理签注"),
+        crate::visit::device("paper out"),
+        tap("取号并打印"),
+        wait("请告知申请人号码 B001"),
+        crate::visit::device("paper in"),
+        // The next person chose nothing: an A ticket, and B001's number is still said.
+        tap("取号并打印"),
+        wait("A001 号：前面还有 1 人"),
+        wait("号票已打印。"),
+        wait("请告知申请人号码 B001"),
+        tap("叫下一位"),
+        wait("正在办理：B001"),
+        tap("重呼"),
+        tap("重呼"),
+        wait("已呼叫 3 次"),
+        tap("重呼"),
+        wait("B001 已呼叫 3 次仍未到，已记为未到"),
+        wait("等候 1 人 · 已办理 0 人 · 未到 1 人"),
+    ]);
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -295,8 +295,16 @@ fn press(
                 let (categories, urgent) = (desk.categories.iter().cloned().collect(), desk.urgent);
                 match desk.queue.issue(group, categories, urgent, priority, now).cloned() {
                     Ok(ticket) => {
+                        // The ticket before, if it did not print, stays said until it is called
+                        // (the officer tells its number by voice).
+                        if let (Some((before, _)), Some(Err(why))) = (desk.issued.clone(), desk.printed.clone()) {
+                            desk.not_printed.push((before, why));
+                        }
                         let ahead = desk.queue.ahead_of(&ticket.number);
                         desk.issued = Some((ticket.number.clone(), ahead));
+                        // Each person chooses afresh: the service too (a B ticket's choice left
+                        // standing gave the next person, who wanted A, a B ticket).
+                        desk.group = None;
                         desk.categories.clear();
                         desk.urgent = false;
                         // Kept by the print job, before its ticket prints.
@@ -337,6 +345,13 @@ fn press(
                 match r {
                     Ok(()) => changed = true,
                     Err(e) => desk.notice = Some(Tr::message(e.message())),
+                }
+                // Called once too often: the policy makes it a no-show, and the desk says so.
+                if *b == QueueButton::Recall
+                    && desk.queue.ticket(&number).is_some_and(|t| matches!(t.state, TicketState::NoShow { .. }))
+                {
+                    let calls = priority.queue.calls_before_no_show;
+                    desk.notice = Some(Tr::new("queue.recalled_out").with("number", &number).with("n", calls));
                 }
             }
             QueueButton::TakeApplication => {
@@ -495,7 +510,9 @@ fn issue_panel(b: &mut ChildSpawnerCommands, desk: &QueueDesk, policy: &doorstep
             )),
         };
     }
-    for (number, why) in &desk.not_printed {
+    // Those not printed, until they are called.
+    let waiting = |n: &str| desk.queue.ticket(n).is_some_and(|t| matches!(t.state, TicketState::Waiting));
+    for (number, why) in desk.not_printed.iter().filter(|(n, _)| waiting(n)) {
         b.spawn(label(
             Tr::new("queue.not_printed").with_arg("why", why.clone()).with("number", number),
             theme::BODY_SIZE,
@@ -515,6 +532,10 @@ fn counter_panel(
     now: time::OffsetDateTime,
 ) {
     b.spawn(label(Tr::new("queue.counter_title").with("counter", counter), theme::HEADING_SIZE, theme::TEXT));
+    // Above the ticket called, where it stays: under it, it moved up into the place of the
+    // ticket's buttons as they went, and the next tap there called the next person.
+    b.spawn(Node { width: Val::Px(360.0), ..default() })
+        .with_child(crate::ui::widgets::primary_button(QueueButton::CallNext, Tr::new("queue.call_next")));
     match desk.at_counter() {
         Some(t) => {
             b.spawn(label(Tr::new("queue.calling").with("number", &t.number), theme::TITLE_SIZE, theme::PRIMARY));
@@ -535,8 +556,6 @@ fn counter_panel(
             b.spawn(label(Tr::new("queue.counter_free"), theme::BODY_SIZE, theme::MUTED));
         }
     }
-    b.spawn(Node { width: Val::Px(360.0), ..default() })
-        .with_child(crate::ui::widgets::primary_button(QueueButton::CallNext, Tr::new("queue.call_next")));
     let order = desk.queue.call_order(&policy.priority, now);
     let count = |f: fn(&TicketState) -> bool| desk.queue.tickets().iter().filter(|t| f(&t.state)).count();
     b.spawn(label(
