@@ -95,11 +95,30 @@ fn show_appointments(
                             .with("name", a.name.as_str())
                             .with("services", services)
                             .with_key("mode", a.mode.key());
-                        row.spawn(Node { flex_grow: 1.0, flex_shrink: 1.0, ..default() }).with_child(label(
-                            Tr::message(line),
-                            theme::BODY_SIZE,
-                            theme::TEXT,
-                        ));
+                        // Where to go, and what the back office asked the officer to know.
+                        let place = match &a.mode {
+                            doorstep_core::visit::VisitMode::Outreach { point } => {
+                                Some(Tr::new("home.appointment_point").with("point", point))
+                            }
+                            _ if !a.address.is_empty() => {
+                                Some(Tr::new("home.appointment_address").with("address", &a.address))
+                            }
+                            _ => None,
+                        };
+                        let note = (!a.note.is_empty()).then(|| Tr::new("home.appointment_note").with("note", &a.note));
+                        let column = Node {
+                            flex_grow: 1.0,
+                            flex_shrink: 1.0,
+                            flex_direction: FlexDirection::Column,
+                            row_gap: Val::Px(4.0),
+                            ..default()
+                        };
+                        row.spawn(column).with_children(|c| {
+                            c.spawn(label(Tr::message(line), theme::BODY_SIZE, theme::TEXT));
+                            for more in place.into_iter().chain(note) {
+                                c.spawn(label(more, theme::BODY_SIZE, theme::MUTED));
+                            }
+                        });
                         row.spawn(action_button(
                             VisitButton::Appointment(a.id.clone()),
                             Tr::new("home.appointment_start"),

@@ -29,7 +29,14 @@ fn visit_from_the_appointment() -> Vec<ScenarioStep> {
     for s in steps() {
         if s.action == Action::Wait("申请人是谁？".into()) {
             // The appointment is listed; the visit starts from it, its applicant filled in.
-            out.extend([wait("预约"), wait("测试  普通护照 首次申请（上门办理）"), tap("开始受理")]);
+            out.extend([
+                wait("预约"),
+                wait("测试  普通护照 首次申请（上门办理）"),
+                // Where to go, and what the back office asked the officer to know.
+                wait("地址：测试市测试路1号"),
+                wait("中心备注：测试：行动不便，请带折叠凳"),
+                tap("开始受理"),
+            ]);
             out.push(s);
             out.extend([wait("11010519491231002X")]);
             continue;
@@ -69,7 +76,7 @@ fn a_visit_from_an_appointment_is_filled_in_and_the_hub_hears_it_served() {
         to: at(120),
         mode: "home:age".into(),
         address: Some("测试市测试路1号".into()),
-        note: None,
+        note: Some("测试：行动不便，请带折叠凳".into()),
         id: Some("apt-test-1".into()),
     };
     let mut said = Vec::new();
