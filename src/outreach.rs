@@ -54,6 +54,18 @@ pub fn load(dir: &Path, day: Date) -> std::io::Result<Loaded> {
     }
 }
 
+/// How many tickets of `day` are not finished (waiting, or called and not yet marked served
+/// or absent), as the queue beside the vault in `vault_dir` keeps them; none when there is no
+/// queue that day or it does not read (read only: the desk moves a damaged one aside when it
+/// opens).
+pub fn open_tickets(vault_dir: &Path, day: Date) -> usize {
+    use doorstep_core::queue::TicketState;
+    let Ok(bytes) = std::fs::read(day_file(&folder(vault_dir), day)) else { return 0 };
+    let Ok(queue) = serde_json::from_slice::<Queue>(&bytes) else { return 0 };
+    let open = |t: &&doorstep_core::queue::Ticket| matches!(t.state, TicketState::Waiting | TicketState::Called { .. });
+    queue.tickets().iter().filter(open).count()
+}
+
 /// Writes the day's queues in the order they were made: a slow write never lands over a later
 /// one (`seq` orders them).
 #[derive(Debug, Clone, Default)]

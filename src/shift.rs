@@ -312,6 +312,14 @@ pub struct Stops {
     pub paid: usize,
 }
 
+/// What else of the day the supervisor should hear of before the end of the shift: feedback
+/// sealed and not yet at the hub, and the outreach queue's tickets not finished.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Elsewhere {
+    pub feedback_unsent: usize,
+    pub open_tickets: usize,
+}
+
 /// The stops recorded at or after `since` (unix seconds), from the audit log's `entries`.
 pub fn stops_since(entries: &[doorstep_vault::AuditEntry], since: i64) -> Stops {
     let stops = entries.iter().filter(|e| e.action == doorstep_vault::ABANDON && e.at_unix >= since);

@@ -57,3 +57,47 @@ fn the_supervisor_sees_the_visits_not_sealed_and_those_stopped_today() {
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// The feedback sealed and not yet at the hub (no coverage), and the outreach queue's tickets
+/// not finished today, are said on the supervisor's shift too.
+#[test]
+fn the_supervisor_hears_of_feedback_not_sent_and_tickets_not_finished() {
+    let tmp = tempfile_dir("elsewhere");
+    let (_hub, vault) = crate::sync::hub_and_vault_as(&tmp, DEVICE);
+    add_supervisor(vault.to_str().unwrap());
+    let receipts = tmp.join("receipts");
+    let mut steps = officer_unlocks();
+    steps.extend([
+        tap("取号叫号"),
+        wait("1 号窗口"),
+        tap("取号并打印"),
+        wait("A001 号：前面还有 0 人"),
+        tap("返回"),
+        wait("开始上门受理"),
+        tap("表扬、意见与投诉"),
+        tap("投诉"),
+        tap("服务态度"),
+        tap("群众反映的内容（500 字以内）"),
+        typed("测试：等候时告知不清楚"),
+        tap("封存并提交"),
+        wait("已封存"),
+        tap("返回"),
+        wait("开始上门受理"),
+    ]);
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+
+    let mut steps = supervisor_unlocks();
+    steps.extend([
+        wait("本机有 1 条表扬、意见或投诉尚未上传中心（有信号时自动上传）。"),
+        wait("外展点今日还有 1 张号票未办完（等候中或已叫号）：请在取号叫号页面办理或记为未到。"),
+    ]);
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -353,6 +353,11 @@ impl Vault {
         (&self.user, self.role)
     }
 
+    /// The vault's folder (the unit keeps some plain files beside it: the queue, receipts).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// This unit's device id (as enrolled at the hub).
     pub fn device_id(&self) -> &str {
         &self.device_id.0

@@ -64,6 +64,8 @@ pub struct ShiftView {
     pub set_aside: Vec<doorstep_vault::SetAside>,
     /// The visits stopped today before their seal (in no batch).
     pub stops: crate::shift::Stops,
+    /// Feedback not yet at the hub, the outreach queue not finished.
+    pub elsewhere: crate::shift::Elsewhere,
     pub loaded: bool,
     /// The decisions kept in the vault were put back (at the first reading of the list): until
     /// then nothing is kept, so that an empty list does not replace them.
@@ -107,7 +109,13 @@ impl ShiftView {
 /// The shift, its batches, the files kept aside, and the decisions kept (none if they could
 /// not be read: then nothing is kept over them this time).
 type Loaded = Result<
-    (Vec<ShiftItem>, Vec<BatchView>, Vec<doorstep_vault::SetAside>, Option<Decisions>, crate::shift::Stops),
+    (
+        Vec<ShiftItem>,
+        Vec<BatchView>,
+        Vec<doorstep_vault::SetAside>,
+        Option<Decisions>,
+        (crate::shift::Stops, crate::shift::Elsewhere),
+    ),
     doorstep_vault::VaultError,
 >;
 
@@ -240,7 +248,15 @@ fn load(session: &Session, waker: &Waker) -> Option<Pending<Loaded>> {
             .map(|entries| crate::shift::stops_since(&entries, midnight))
             .inspect_err(|e| error!("the audit log cannot be read for the shift: {e}"))
             .unwrap_or_default();
-        Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?, lost.collect(), kept, stops))
+        // Feedback not yet at the hub, and the outreach queue not finished today.
+        let feedback_unsent = v
+            .feedback()
+            .map(|all| all.iter().filter(|e| !e.received).count())
+            .inspect_err(|e| error!("the feedback kept cannot be read for the shift: {e}"))
+            .unwrap_or_default();
+        let open_tickets = crate::outreach::open_tickets(v.dir(), crate::settings::now().date());
+        let elsewhere = crate::shift::Elsewhere { feedback_unsent, open_tickets };
+        Ok((crate::shift::load(&v)?, crate::shift::batches(&v)?, lost.collect(), kept, (stops, elsewhere)))
     }))
 }
 
@@ -254,7 +270,7 @@ fn take_tasks(
     if let Some(task) = &tasks.load {
         match task.poll() {
             Poll::Running => {}
-            Poll::Ready(Ok((items, batches, set_aside, kept, stops))) => {
+            Poll::Ready(Ok((items, batches, set_aside, kept, (stops, elsewhere)))) => {
                 tasks.load = None;
                 let known: std::collections::BTreeSet<&String> = items.iter().map(|i| &i.id).collect();
                 match kept {
@@ -289,6 +305,7 @@ fn take_tasks(
                 view.batches = batches;
                 view.set_aside = set_aside;
                 view.stops = stops;
+                view.elsewhere = elsewhere;
                 view.unreadable = false;
                 view.loaded = true;
             }

@@ -38,6 +38,15 @@ fn unfinished(b: &mut ChildSpawnerCommands, view: &ShiftView, drafts: &[crate::v
             theme::TEXT,
         ));
     }
+    let elsewhere = view.elsewhere;
+    if elsewhere.feedback_unsent > 0 {
+        let tr = Tr::new("shift.feedback_unsent").with("n", elsewhere.feedback_unsent);
+        b.spawn(label(tr, theme::BODY_SIZE, theme::WARN));
+    }
+    if elsewhere.open_tickets > 0 {
+        let tr = Tr::new("shift.open_tickets").with("n", elsewhere.open_tickets);
+        b.spawn(label(tr, theme::BODY_SIZE, theme::WARN));
+    }
 }
 
 pub fn status(
