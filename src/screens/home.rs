@@ -119,10 +119,13 @@ fn show_appointments(
                                 c.spawn(label(more, theme::BODY_SIZE, theme::MUTED));
                             }
                         });
-                        row.spawn(action_button(
-                            VisitButton::Appointment(a.id.clone()),
-                            Tr::new("home.appointment_start"),
-                            true,
+                        row.spawn((
+                            action_button(
+                                VisitButton::Appointment(a.id.clone()),
+                                Tr::new("home.appointment_start"),
+                                true,
+                            ),
+                            StartsVisit,
                         ));
                     });
             }
@@ -229,6 +232,11 @@ pub struct FreezeLines;
 #[derive(Component, Debug)]
 pub struct StartVisits;
 
+/// Another button that starts a visit (an appointment's, the outreach point's), hidden as
+/// those are while new visits are stopped: a button that did nothing, tapped, said nothing.
+#[derive(Component, Debug)]
+pub struct StartsVisit;
+
 /// The freezes in force, from the last sync run's figures (none before it).
 pub fn freezes(
     sync: Option<&crate::unit_sync::UnitSync>,
@@ -248,14 +256,15 @@ fn show_freeze(
     policy: Res<PolicyInUse>,
     lines: Query<Entity, With<FreezeLines>>,
     added: Query<(), Added<FreezeLines>>,
-    mut start: Query<&mut Node, With<StartVisits>>,
+    mut start: Query<&mut Node, With<StartsVisit>>,
+    new_start: Query<(), Added<StartsVisit>>,
     follow_up: Res<crate::visit_flow::FollowUpFailed>,
     mut shown: Local<Warnings>,
 ) {
     let now = freezes(sync.as_deref(), &policy.0);
     let failed = follow_up.0.load(std::sync::atomic::Ordering::SeqCst);
     let revisits = sync.as_ref().map(|s| s.view().revisits).unwrap_or_default();
-    if shown.0 == now && shown.1 == failed && shown.2 == revisits && added.is_empty() {
+    if shown.0 == now && shown.1 == failed && shown.2 == revisits && added.is_empty() && new_start.is_empty() {
         return;
     }
     for mut node in &mut start {
@@ -497,6 +506,7 @@ fn spawn(
             ));
             body.spawn((
                 StartVisits,
+                StartsVisit,
                 Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(16.0), ..default() },
             ))
             .with_children(|start| {
@@ -530,7 +540,10 @@ fn spawn(
                 // A walk-in's application at the point (one called from the queue is taken
                 // at the counter).
                 if point.visit().is_some() {
-                    row.spawn(action_button(VisitButton::Outreach, Tr::new("home.outreach_visit"), true));
+                    row.spawn((
+                        action_button(VisitButton::Outreach, Tr::new("home.outreach_visit"), true),
+                        StartsVisit,
+                    ));
                 }
                 row.spawn(action_button(FeedbackButton, Tr::new("home.feedback"), true));
             });

@@ -500,6 +500,8 @@ fn new_visits_stop_at_the_freeze_limits() {
         policy.rules.shift.max_unapproved = max_unapproved;
         policy.rules.shift.max_unsynced_hours = max_unsynced_hours;
         let mut app = unit(&vault, &tmp.join("receipts"), policy);
+        // An outreach point named: its button starts visits too.
+        app.insert_resource(doorstep::screens::queue::OutreachPoint("测试外展服务点".into()));
         let mut s: Vec<_> = PIN.chars().map(|c| tap(&c.to_string())).collect();
         s.push(tap("解锁"));
         s.push(wait("同步：本终端尚未配置接收中心"));
@@ -523,6 +525,13 @@ fn new_visits_stop_at_the_freeze_limits() {
             nodes[0]
         };
         assert_eq!(start_shown, said.is_empty(), "{max_unapproved} {max_unsynced_hours}: the start buttons");
+        // Every other button that starts a visit goes with them (it did nothing, tapped).
+        let starts = {
+            let mut q = app.world_mut().query_filtered::<&Node, With<doorstep::screens::home::StartsVisit>>();
+            q.iter(app.world()).map(|n| n.display != Display::None).collect::<Vec<bool>>()
+        };
+        assert_eq!(starts.len(), 2, "the home visits' and the outreach point's");
+        assert!(starts.iter().all(|s| *s == said.is_empty()), "{max_unapproved} {max_unsynced_hours}: {starts:?}");
         drop(app);
         std::thread::sleep(std::time::Duration::from_millis(300));
     }
