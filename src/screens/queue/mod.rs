@@ -264,7 +264,7 @@ fn press(
         Option<Res<crate::unit_sync::VaultDir>>,
         Res<Waker>,
     ),
-    (strings, lang): (Res<crate::ui::i18n::Strings>, Res<crate::settings::Lang>),
+    strings: Res<crate::ui::i18n::Strings>,
     (mut next, mut board): (ResMut<NextState<Screen>>, MessageWriter<board::Toggle>),
     (point, sync, mut visits): (
         Res<OutreachPoint>,
@@ -310,8 +310,12 @@ fn press(
                         // Kept by the print job, before its ticket prints.
                         desk.seq += 1;
                         let keep = vault_dir(&dir).zip(desk.day).map(|(f, d)| (f, d, desk.queue.clone(), desk.seq));
-                        let zh = *lang == crate::settings::Lang::Zh;
-                        let words = |key: &'static str, args: &[(&str, String)]| strings.get(*lang, key, args);
+                        // For the person waiting, in Chinese, whatever language the officer
+                        // reads the desk in (an English screen printed English tickets).
+                        let zh = true;
+                        let words = |key: &'static str, args: &[(&str, String)]| {
+                            strings.get(crate::settings::Lang::Zh, key, args)
+                        };
                         let g = priority.queue.groups.iter().find(|g| g.letter == group);
                         let bytes = crate::outreach::ticket_bytes(&ticket, ahead, g, zh, &words);
                         desk.printed = None;
