@@ -1,5 +1,6 @@
-//! The officer's home screen after unlocking: who is on duty, the policy in force, and
-//! the lock button. The visit and supervisor flows arrive with their issues.
+//! The officer's home screen after unlocking: who is on duty, the policy in force, the
+//! peripherals and the sync, what stops new visits, the visits to resume, the appointments
+//! (`appointments.rs`), the visits to start, the outreach point, and the lock button.
 
 use bevy::prelude::*;
 
@@ -11,6 +12,10 @@ use crate::ui::theme;
 use crate::ui::widgets::{label, primary_button};
 use crate::visit_flow::{VisitCmd, VisitFlow};
 use doorstep_core::visit::{HomeReason, VisitMode};
+
+mod appointments;
+use appointments::show_appointments;
+pub use appointments::{AppointmentList, booked};
 
 #[derive(Component, Debug)]
 pub struct LockButton;
@@ -41,97 +46,6 @@ pub enum VisitButton {
     Appointment(String),
     /// An application taken at the outreach point (a walk-in, no ticket called).
     Outreach,
-}
-
-/// The appointments booked for this unit, rebuilt when they change.
-#[derive(Component, Debug)]
-pub struct AppointmentList;
-
-/// The booked appointments still to come (or under way), soonest first.
-pub fn booked(
-    list: &[doorstep_core::appointment::Appointment],
-    now: time::OffsetDateTime,
-) -> Vec<&doorstep_core::appointment::Appointment> {
-    use doorstep_core::appointment::AppointmentStatus;
-    let mut out: Vec<_> = list.iter().filter(|a| a.status == AppointmentStatus::Booked && a.to >= now).collect();
-    out.sort_by_key(|a| (a.from, a.id.clone()));
-    out
-}
-
-fn show_appointments(
-    mut commands: Commands,
-    sync: Option<Res<crate::unit_sync::UnitSync>>,
-    list: Query<Entity, With<AppointmentList>>,
-    added: Query<(), Added<AppointmentList>>,
-    flow: Res<VisitFlow>,
-    mut shown: Local<Option<std::sync::Arc<Vec<doorstep_core::appointment::Appointment>>>>,
-) {
-    let Some(sync) = sync else { return };
-    let now_list = sync.view().appointments;
-    if shown.as_ref().is_some_and(|s| std::sync::Arc::ptr_eq(s, &now_list)) && added.is_empty() && !flow.is_changed() {
-        return;
-    }
-    // One begun (a draft to resume) is resumed, not started again.
-    let begun = flow.appointments_begun();
-    let now = crate::settings::now();
-    for e in &list {
-        commands.entity(e).despawn_children();
-        commands.entity(e).with_children(|l| {
-            let due: Vec<_> = booked(&now_list, now).into_iter().filter(|a| !begun.contains(&a.id)).collect();
-            if due.is_empty() {
-                return;
-            }
-            l.spawn(label(Tr::new("home.appointments"), theme::HEADING_SIZE, theme::TEXT));
-            for a in due {
-                l.spawn(Node { column_gap: Val::Px(16.0), align_items: AlignItems::Center, ..default() })
-                    .with_children(|row| {
-                        let services = doorstep_core::text::Arg::List(
-                            a.services.iter().map(|s| doorstep_core::text::Arg::from(s.describe())).collect(),
-                        );
-                        let to = a.to.to_offset(now.offset());
-                        let line = doorstep_core::Message::new("home.appointment")
-                            .with("from", crate::shift::local_time(a.from.unix_timestamp()))
-                            .with("to", format!("{:02}:{:02}", to.hour(), to.minute()))
-                            .with("name", a.name.as_str())
-                            .with("services", services)
-                            .with_key("mode", a.mode.key());
-                        // Where to go, and what the back office asked the officer to know.
-                        let place = match &a.mode {
-                            doorstep_core::visit::VisitMode::Outreach { point } => {
-                                Some(Tr::new("home.appointment_point").with("point", point))
-                            }
-                            _ if !a.address.is_empty() => {
-                                Some(Tr::new("home.appointment_address").with("address", &a.address))
-                            }
-                            _ => None,
-                        };
-                        let note = (!a.note.is_empty()).then(|| Tr::new("home.appointment_note").with("note", &a.note));
-                        let column = Node {
-                            flex_grow: 1.0,
-                            flex_shrink: 1.0,
-                            flex_direction: FlexDirection::Column,
-                            row_gap: Val::Px(4.0),
-                            ..default()
-                        };
-                        row.spawn(column).with_children(|c| {
-                            c.spawn(label(Tr::message(line), theme::BODY_SIZE, theme::TEXT));
-                            for more in place.into_iter().chain(note) {
-                                c.spawn(label(more, theme::BODY_SIZE, theme::MUTED));
-                            }
-                        });
-                        row.spawn((
-                            action_button(
-                                VisitButton::Appointment(a.id.clone()),
-                                Tr::new("home.appointment_start"),
-                                true,
-                            ),
-                            StartsVisit,
-                        ));
-                    });
-            }
-        });
-    }
-    *shown = Some(now_list);
 }
 
 /// The draft the officer asked to discard, awaiting "confirm".
