@@ -216,7 +216,9 @@ pub fn plugin(app: &mut App) {
             show_sync,
             press_visit.after(super::follow_changes),
             show_resumable,
-            show_freeze,
+            // After the appointments' buttons are made, so that one made while new visits
+            // are stopped is hidden in the same frame.
+            show_freeze.after(show_appointments),
             show_appointments,
         )
             .run_if(in_state(Screen::Home)),

@@ -51,6 +51,7 @@ fn more_below(
     mut commands: Commands,
     boxes: Query<(Entity, &ComputedNode, &UiGlobalTransform), With<Scrolls>>,
     mut cues: Query<(Entity, &MoreBelow, &mut Node)>,
+    mut redraw: MessageWriter<bevy::window::RequestRedraw>,
 ) {
     let place = |node: &ComputedNode, at: &UiGlobalTransform| {
         let k = node.inverse_scale_factor;
@@ -66,17 +67,25 @@ fn more_below(
                 let (left, top, width) = place(node, at);
                 if (n.left, n.top, n.width) != (left, top, width) {
                     (n.left, n.top, n.width) = (left, top, width);
+                    // Laid out at the next frame, which an idle unit would not draw.
+                    redraw.write(bevy::window::RequestRedraw);
                 }
                 cued.push(*of);
             }
-            _ => commands.entity(cue).despawn(),
+            _ => {
+                commands.entity(cue).despawn();
+                redraw.write(bevy::window::RequestRedraw);
+            }
         }
     }
     for (entity, node, at) in &boxes {
-        if cued.contains(&entity) || below(node) <= CUE_FROM || node.size.y < CUE_HEIGHT * 3.0 {
+        // Not on a box too low to hold it and something else (in logical pixels).
+        let low = node.size.y * node.inverse_scale_factor < CUE_HEIGHT * 3.0;
+        if cued.contains(&entity) || below(node) <= CUE_FROM || low {
             continue;
         }
         let (left, top, width) = place(node, at);
+        redraw.write(bevy::window::RequestRedraw);
         commands.spawn((
             MoreBelow(entity),
             Node {
@@ -116,10 +125,12 @@ fn scroll(
     }
     if dy != 0.0 {
         for (mut p, node) in &mut boxes {
-            // Not past the end: a finger that went on pushing would otherwise have to take
-            // the excess back before the box moved up again.
-            let end = p.y + below(node);
-            p.y = (p.y - dy).clamp(0.0, end.max(0.0));
+            // From where the box is (as laid out), not where it was asked to be: a screen that
+            // asked for its end (f32::MAX) or a finger that went on pushing would otherwise
+            // have to take the excess back before the box moved up again. Not past the end.
+            let at = node.scroll_position.y * node.inverse_scale_factor;
+            let end = at + below(node);
+            p.y = (at - dy).clamp(0.0, end.max(0.0));
         }
     }
 }

@@ -79,3 +79,34 @@ fn the_fingers_in_hand_are_read_only_for_their_applicant() {
     assert_eq!(PrintsInHand::read(b"", "a1"), None);
     assert_eq!(PrintsInHand::read(b"{\"attempts\": 3}", "a1"), None);
 }
+
+#[test]
+fn a_draft_is_unsealed_until_its_seal() {
+    use doorstep_core::visit::Step;
+    let cases = [
+        (Step::Applicant, true),
+        (Step::Services, true),
+        (Step::Photo, true),
+        (Step::Fingerprints, true),
+        (Step::Details, true),
+        (Step::Review, true),
+        (Step::Sign, true),
+        (Step::Pay, true),
+        // At the seal step, not yet sealed (the seal moves it on to the receipt).
+        (Step::Seal, true),
+        (Step::Receipt, false),
+        (Step::Rating, false),
+        (Step::Done, false),
+        (Step::Abandoned, false),
+    ];
+    for (step, unsealed) in cases {
+        let draft = super::Resumable {
+            id: "visit-1".into(),
+            step,
+            who: None,
+            started: "12-07 08:00".into(),
+            officer: "officer-test".into(),
+        };
+        assert_eq!(draft.unsealed(), unsealed, "{step:?}");
+    }
+}

@@ -61,7 +61,7 @@ fn every_document_reason_and_endorsement_the_policy_lists_can_be_chosen() {
             tap("下一步"),
             wait("请至少选择一项业务"),
             tap("普通护照 首次申请"),
-            wait("已修改：请再按屏幕底部的按钮重新核对"),
+            wait("已修改：请再按底部本步骤的按钮（如“下一步”）重新核对"),
             tap("遗失补发"),
             tap("往来台湾通行证 首次申请"),
             tap("一次有效"),

@@ -92,7 +92,7 @@ fn the_supervisor_hears_of_feedback_not_sent_and_tickets_not_finished() {
 
     let mut steps = supervisor_unlocks();
     steps.extend([
-        wait("本机有 1 条表扬、意见或投诉尚未上传中心（有信号时自动上传）。"),
+        wait("本机有 1 条表扬、意见或投诉尚未上传中心（与中心同步时上传）。"),
         wait("外展点今日还有 1 张号票未办完（等候中或已叫号）：请在取号叫号页面办理或记为未到。"),
     ]);
     let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());

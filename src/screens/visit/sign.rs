@@ -120,7 +120,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     if applicant_signs && pads == 1 {
         let row = Node {
             flex_wrap: FlexWrap::Wrap,
-            column_gap: Val::Px(24.0),
+            column_gap: Val::Px(16.0),
             row_gap: Val::Px(12.0),
             align_items: AlignItems::FlexStart,
             width: Val::Percent(100.0),
@@ -132,7 +132,9 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
                 row_gap: Val::Px(12.0),
                 flex_grow: 1.0,
                 flex_basis: Val::Px(0.0),
-                min_width: Val::Px(320.0),
+                // With the pad (640) and the gap, within the narrowest body in large text: the
+                // tablet's 1280×800 (1024 wide, less the padding: 944).
+                min_width: Val::Px(260.0),
                 ..default()
             };
             row.spawn(consents).with_children(|col| {
