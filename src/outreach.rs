@@ -92,10 +92,11 @@ impl Writer {
     }
 }
 
-/// The ticket as printed: the number large, the service, how many wait before it, when it was
-/// taken, and the priority it was given.
-pub fn ticket_bytes(ticket: &Ticket, ahead: usize, group: Option<&ServiceGroup>, zh: bool, words: Words) -> Vec<u8> {
-    let service = group.map_or_else(String::new, |g| if zh { g.zh.clone() } else { g.en.clone() });
+/// The ticket as printed, in Chinese for the people waiting (`words` gives the Chinese
+/// texts): the number large, the service, how many wait before it, when it was taken, and the
+/// priority it was given.
+pub fn ticket_bytes(ticket: &Ticket, ahead: usize, group: Option<&ServiceGroup>, words: Words) -> Vec<u8> {
+    let service = group.map_or_else(String::new, |g| g.zh.clone());
     let taken = ticket.issued_at.to_offset(crate::settings::now().offset());
     let time = format!("{:02}:{:02}", taken.hour(), taken.minute());
     let mut r = ReceiptBuilder::new()
@@ -187,7 +188,7 @@ mod tests {
         let words = |key: &'static str, args: &[(&str, String)]| {
             format!("{key}{}", args.iter().map(|(k, v)| format!(" {k}={v}")).collect::<String>())
         };
-        let bytes = ticket_bytes(t, 1, Some(&group), true, &words);
+        let bytes = ticket_bytes(t, 1, Some(&group), &words);
         let items = doorstep_devices::escpos::parse(&bytes).unwrap();
         let text = format!("{items:?}");
         for want in
@@ -196,7 +197,7 @@ mod tests {
             assert!(text.contains(want), "{want} in {text}");
         }
         assert!(!text.contains("queue.ticket.green"));
-        let urgent = ticket_bytes(&q.tickets()[1], 0, None, true, &words);
+        let urgent = ticket_bytes(&q.tickets()[1], 0, None, &words);
         assert!(format!("{:?}", doorstep_devices::escpos::parse(&urgent).unwrap()).contains("queue.ticket.green"));
     }
 }

@@ -325,8 +325,7 @@ pub fn stops_since(entries: &[doorstep_vault::AuditEntry], since: i64) -> Stops 
     let stops = entries.iter().filter(|e| e.action == doorstep_vault::ABANDON && e.at_unix >= since);
     stops.fold(Stops::default(), |s, e| Stops {
         count: s.count + 1,
-        // The record's "paid=" field: "none", or the amount and the method (`abandoned_subject`).
-        paid: s.paid + usize::from(!e.subject.split(' ').any(|f| f == "paid=none")),
+        paid: s.paid + usize::from(crate::visit_flow::took_a_fee(&e.subject)),
     })
 }
 

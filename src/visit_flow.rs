@@ -17,8 +17,8 @@ use doorstep_core::visit::{Step, Visit, VisitEvent, VisitMode, VisitStart};
 mod abandoned;
 mod drafts;
 
-pub use abandoned::abandoned_subject;
 use abandoned::record_abandoned;
+pub use abandoned::{abandoned_subject, took_a_fee};
 pub use drafts::{DraftStatus, Drafts};
 
 use crate::screens::PolicyInUse;

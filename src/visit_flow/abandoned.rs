@@ -21,6 +21,12 @@ pub fn abandoned_subject(visit: &Visit) -> Option<String> {
     Some(format!("{} step={} paid={paid} refund={refund}", visit.id, a.at_step.key()))
 }
 
+/// Whether the stop recorded as `subject` ([`abandoned_subject`]) had taken a fee (its "paid="
+/// field is not "none"): the supervisor's shift counts those refunded.
+pub fn took_a_fee(subject: &str) -> bool {
+    !subject.split(' ').any(|f| f == "paid=none")
+}
+
 /// The refund as the stop's record gives it: the reference's letters, digits, dashes and
 /// underscores, at most 64 (anything else typed there, a space or "step=", cannot pass for
 /// another field of the record); "given" for a refund written in words only (a cash refund has

@@ -312,12 +312,11 @@ fn press(
                         let keep = vault_dir(&dir).zip(desk.day).map(|(f, d)| (f, d, desk.queue.clone(), desk.seq));
                         // For the person waiting, in Chinese, whatever language the officer
                         // reads the desk in (an English screen printed English tickets).
-                        let zh = true;
                         let words = |key: &'static str, args: &[(&str, String)]| {
                             strings.get(crate::settings::Lang::Zh, key, args)
                         };
                         let g = priority.queue.groups.iter().find(|g| g.letter == group);
-                        let bytes = crate::outreach::ticket_bytes(&ticket, ahead, g, zh, &words);
+                        let bytes = crate::outreach::ticket_bytes(&ticket, ahead, g, &words);
                         desk.printed = None;
                         tasks.to_print.push_back(PrintJob { number: ticket.number.clone(), bytes, keep });
                     }

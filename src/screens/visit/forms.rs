@@ -219,6 +219,12 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
 /// `refund=` field).
 pub const CASH_RETURNED_RECORD: &str = "cash-returned";
 
+/// Whether the fee taken goes back as cash handed back (the officer's tick), not by a refund's
+/// transaction reference: the stop panel and its confirmation ask the same.
+fn refunded_in_cash(visit: &Visit) -> bool {
+    visit.state.payment().is_some_and(|p| p.method == PaymentMethod::Cash)
+}
+
 /// Stopping the visit: why, and the refund when money was taken.
 pub fn abandon_panel(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.abandon.title"));
@@ -229,14 +235,14 @@ pub fn abandon_panel(v: &View, ui: &mut ChildSpawnerCommands) {
     if let Some(p) = v.visit.state.payment().filter(|p| p.method != PaymentMethod::PayAtPickup) {
         let amount = p.amount.to_string();
         line(ui, Tr::new("visit.abandon.paid").with("amount", &amount).with_key("method", p.method.key()));
-        if p.method.needs_reference() {
-            ui.spawn(text_field(key::REFUND, Tr::new("visit.abandon.refund"), 40));
-        } else {
+        if refunded_in_cash(v.visit) {
             ui.spawn(choice_button(
                 Act::Toggle(key::CASH_RETURNED),
                 Tr::new("visit.abandon.cash_returned").with("amount", &amount),
                 v.form.is_on(key::CASH_RETURNED),
             ));
+        } else {
+            ui.spawn(text_field(key::REFUND, Tr::new("visit.abandon.refund"), 40));
         }
     }
     actions(
@@ -357,8 +363,7 @@ pub fn act(
             Act::ConfirmAbandon if work.closing_busy() => {}
             Act::ConfirmAbandon => {
                 // Cash handed back is recorded as such; any other refund by its reference.
-                let cash = visit.state.payment().is_some_and(|p| p.method == PaymentMethod::Cash);
-                let refund = if cash {
+                let refund = if refunded_in_cash(visit) {
                     if form.is_on(key::CASH_RETURNED) { CASH_RETURNED_RECORD.to_string() } else { String::new() }
                 } else {
                     form.get(key::REFUND).trim().to_string()

@@ -118,70 +118,68 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     // too (below them, it went under the foot bar, and a finger that swiped to scroll signed).
     // A narrow window puts the pad under the consents.
     if applicant_signs && pads == 1 {
-        let row = Node {
-            flex_wrap: FlexWrap::Wrap,
-            column_gap: Val::Px(16.0),
-            row_gap: Val::Px(12.0),
-            align_items: AlignItems::FlexStart,
-            width: Val::Percent(100.0),
-            ..default()
+        beside_the_pad(v, ui);
+    } else {
+        consent_buttons(v, ui, applicant_signs);
+        // Where several sign, each pad has its own 重签 under it: one person signs again, not all.
+        let clear_one = |ui: &mut ChildSpawnerCommands, which: SignaturePad, words: Tr| {
+            if pads > 1 {
+                ui.spawn(Node::default()).with_child(choice_button(Act::ClearPad(which), words, false));
+            }
         };
-        ui.spawn(row).with_children(|row| {
-            let consents = Node {
-                flex_direction: FlexDirection::Column,
-                row_gap: Val::Px(12.0),
-                flex_grow: 1.0,
-                flex_basis: Val::Px(0.0),
-                // With the pad (640) and the gap, within the narrowest body in large text: the
-                // tablet's 1280×800 (1024 wide, less the padding: 944).
-                min_width: Val::Px(260.0),
-                ..default()
-            };
-            row.spawn(consents).with_children(|col| {
-                consent_buttons(v, col, applicant_signs);
-                col.spawn(crate::ui::form::text_field(UNABLE_TO_SIGN, Tr::new("visit.sign.unable"), 60));
-            });
-            let at_pad = Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() };
-            row.spawn(at_pad).with_children(|col| {
-                line(col, Tr::new("visit.sign.pad"));
-                col.spawn(pad(SignaturePad::Applicant, v.work.strokes(SignaturePad::Applicant)));
-            });
-        });
-        actions(
-            v,
-            vec![
-                (Act::ClearSignature, Tr::new("visit.sign.clear"), false),
-                (Act::Next, Tr::new("visit.sign.done"), true),
-            ],
-        );
-        return;
-    }
-    consent_buttons(v, ui, applicant_signs);
-    // Where several sign, each pad has its own 重签 under it: one person signs again, not all.
-    let clear_one = |ui: &mut ChildSpawnerCommands, which: SignaturePad, words: Tr| {
-        if pads > 1 {
-            ui.spawn(Node::default()).with_child(choice_button(Act::ClearPad(which), words, false));
+        if applicant_signs {
+            line(ui, Tr::new("visit.sign.pad"));
+            ui.spawn(pad(SignaturePad::Applicant, v.work.strokes(SignaturePad::Applicant)));
+            clear_one(ui, SignaturePad::Applicant, Tr::new("visit.sign.clear_applicant"));
+            // An applicant who cannot hold a pen does not sign; the reason is recorded instead.
+            ui.spawn(crate::ui::form::text_field(UNABLE_TO_SIGN, Tr::new("visit.sign.unable"), 60));
         }
-    };
-    if applicant_signs {
-        line(ui, Tr::new("visit.sign.pad"));
-        ui.spawn(pad(SignaturePad::Applicant, v.work.strokes(SignaturePad::Applicant)));
-        clear_one(ui, SignaturePad::Applicant, Tr::new("visit.sign.clear_applicant"));
-        // An applicant who cannot hold a pen does not sign; the reason is recorded instead.
-        ui.spawn(crate::ui::form::text_field(UNABLE_TO_SIGN, Tr::new("visit.sign.unable"), 60));
-    }
-    for (n, name) in guardians {
-        line(ui, Tr::new("visit.sign.guardian_pad").with("name", &name));
-        ui.spawn(pad(SignaturePad::Guardian(n), v.work.strokes(SignaturePad::Guardian(n))));
-        clear_one(ui, SignaturePad::Guardian(n), Tr::new("visit.sign.clear_guardian").with("name", name));
-    }
-    if let Some(name) = companion {
-        line(ui, Tr::new("visit.sign.companion_pad").with("name", &name));
-        ui.spawn(pad(SignaturePad::Companion, v.work.strokes(SignaturePad::Companion)));
-        clear_one(ui, SignaturePad::Companion, Tr::new("visit.sign.clear_companion").with("name", name));
+        for (n, name) in guardians {
+            line(ui, Tr::new("visit.sign.guardian_pad").with("name", &name));
+            ui.spawn(pad(SignaturePad::Guardian(n), v.work.strokes(SignaturePad::Guardian(n))));
+            clear_one(ui, SignaturePad::Guardian(n), Tr::new("visit.sign.clear_guardian").with("name", name));
+        }
+        if let Some(name) = companion {
+            line(ui, Tr::new("visit.sign.companion_pad").with("name", &name));
+            ui.spawn(pad(SignaturePad::Companion, v.work.strokes(SignaturePad::Companion)));
+            clear_one(ui, SignaturePad::Companion, Tr::new("visit.sign.clear_companion").with("name", name));
+        }
     }
     let clear_all = if pads > 1 { "visit.sign.clear_all" } else { "visit.sign.clear" };
     actions(v, vec![(Act::ClearSignature, Tr::new(clear_all), false), (Act::Next, Tr::new("visit.sign.done"), true)]);
+}
+
+/// The applicant alone signs: the consents and the field for why they cannot, beside the pad.
+fn beside_the_pad(v: &View, ui: &mut ChildSpawnerCommands) {
+    let row = Node {
+        flex_wrap: FlexWrap::Wrap,
+        column_gap: Val::Px(16.0),
+        row_gap: Val::Px(12.0),
+        align_items: AlignItems::FlexStart,
+        width: Val::Percent(100.0),
+        ..default()
+    };
+    ui.spawn(row).with_children(|row| {
+        let consents = Node {
+            flex_direction: FlexDirection::Column,
+            row_gap: Val::Px(12.0),
+            flex_grow: 1.0,
+            flex_basis: Val::Px(0.0),
+            // With the pad (640) and the gap, within the narrowest body in large text: the
+            // tablet's 1280×800 (1024 wide, less the padding: 944).
+            min_width: Val::Px(260.0),
+            ..default()
+        };
+        row.spawn(consents).with_children(|col| {
+            consent_buttons(v, col, true);
+            col.spawn(crate::ui::form::text_field(UNABLE_TO_SIGN, Tr::new("visit.sign.unable"), 60));
+        });
+        let at_pad = Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(8.0), ..default() };
+        row.spawn(at_pad).with_children(|col| {
+            line(col, Tr::new("visit.sign.pad"));
+            col.spawn(pad(SignaturePad::Applicant, v.work.strokes(SignaturePad::Applicant)));
+        });
+    });
 }
 
 /// The declaration and the consent to the photo and prints, as ticks.
