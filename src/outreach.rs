@@ -93,15 +93,31 @@ impl Writer {
 }
 
 /// The ticket as printed, in Chinese for the people waiting (`words` gives the Chinese
-/// texts): the number large, the service, how many wait before it, when it was taken, and the
-/// priority it was given.
-pub fn ticket_bytes(ticket: &Ticket, ahead: usize, group: Option<&ServiceGroup>, words: Words) -> Vec<u8> {
+/// texts): where it was taken (the point's name, when the unit has one), the number large, the
+/// service, how many wait before it, the day and time it was taken (a ticket kept from another
+/// day is not this day's), and the priority it was given.
+pub fn ticket_bytes(
+    ticket: &Ticket,
+    ahead: usize,
+    group: Option<&ServiceGroup>,
+    point: &str,
+    words: Words,
+) -> Vec<u8> {
     let service = group.map_or_else(String::new, |g| g.zh.clone());
     let taken = ticket.issued_at.to_offset(crate::settings::now().offset());
-    let time = format!("{:02}:{:02}", taken.hour(), taken.minute());
-    let mut r = ReceiptBuilder::new()
-        .align(Align::Centre)
-        .line(&words("queue.ticket.title", &[]))
+    let time = format!(
+        "{}-{:02}-{:02} {:02}:{:02}",
+        taken.year(),
+        u8::from(taken.month()),
+        taken.day(),
+        taken.hour(),
+        taken.minute()
+    );
+    let mut r = ReceiptBuilder::new().align(Align::Centre).line(&words("queue.ticket.title", &[]));
+    if !point.trim().is_empty() {
+        r = r.line(point.trim());
+    }
+    let mut r = r
         .double(true)
         .line(&ticket.number)
         .double(false)
@@ -188,16 +204,27 @@ mod tests {
         let words = |key: &'static str, args: &[(&str, String)]| {
             format!("{key}{}", args.iter().map(|(k, v)| format!(" {k}={v}")).collect::<String>())
         };
-        let bytes = ticket_bytes(t, 1, Some(&group), &words);
+        let bytes = ticket_bytes(t, 1, Some(&group), "测试外展服务点", &words);
         let items = doorstep_devices::escpos::parse(&bytes).unwrap();
         let text = format!("{items:?}");
         for want in
-            ["A001", "办理证件", "queue.ticket.priority", "queue.ticket.ahead n=1", "queue.ticket.taken time=09:00"]
+            [
+            "测试外展服务点",
+            "A001",
+            "办理证件",
+            "queue.ticket.priority",
+            "queue.ticket.ahead n=1",
+            "time=2026-12-04 09:00",
+        ]
         {
             assert!(text.contains(want), "{want} in {text}");
         }
         assert!(!text.contains("queue.ticket.green"));
-        let urgent = ticket_bytes(&q.tickets()[1], 0, None, &words);
-        assert!(format!("{:?}", doorstep_devices::escpos::parse(&urgent).unwrap()).contains("queue.ticket.green"));
+        // A unit with no point's name prints no empty line for it.
+        let urgent = ticket_bytes(&q.tickets()[1], 0, None, " ", &words);
+        let urgent = doorstep_devices::escpos::parse(&urgent).unwrap();
+        assert!(format!("{urgent:?}").contains("queue.ticket.green"));
+        let named = ticket_bytes(&q.tickets()[1], 0, None, "测试外展服务点", &words);
+        assert_eq!(doorstep_devices::escpos::parse(&named).unwrap().len(), urgent.len() + 1, "{urgent:?}");
     }
 }

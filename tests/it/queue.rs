@@ -192,6 +192,12 @@ fn the_desk_keeps_saying_what_the_officer_must_tell() {
         tap("重呼"),
         wait("B001 已呼叫 3 次仍未到，已记为未到"),
         wait("等候 1 人 · 已办理 0 人 · 未到 1 人"),
+        // B001 comes back with the ticket: it queues again, behind A001 who waited meanwhile.
+        tap("B001 回来了，重新排队"),
+        wait("B001 已重新排队，前面还有 1 人"),
+        wait("等候 2 人 · 已办理 0 人 · 未到 0 人"),
+        tap("叫下一位"),
+        wait("正在办理：A001"),
     ]);
     let outcome = drive(&mut app, steps);
     assert!(outcome.is_ok(), "{outcome:?}");

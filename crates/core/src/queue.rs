@@ -49,7 +49,18 @@ pub struct Ticket {
     pub rank: u8,
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
+    /// When a ticket marked no-show came back and was put in the queue again: it waits from
+    /// then, behind those already waiting of its rank (it keeps its number and its priority).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub returned_at: Option<OffsetDateTime>,
     pub state: TicketState,
+}
+
+impl Ticket {
+    /// Since when it has waited: its issue, or its return after a no-show.
+    pub fn waits_since(&self) -> OffsetDateTime {
+        self.returned_at.unwrap_or(self.issued_at)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +122,7 @@ impl Queue {
         self.tickets
             .iter()
             .filter(|o| o.state == TicketState::Waiting && o.number != t.number)
-            .filter(|o| (o.rank, o.issued_at) < (t.rank, t.issued_at))
+            .filter(|o| (o.rank, o.waits_since()) < (t.rank, t.waits_since()))
             .count()
     }
 
@@ -159,6 +170,7 @@ impl Queue {
             urgent,
             rank,
             issued_at: now,
+            returned_at: None,
             state: TicketState::Waiting,
         });
         Ok(self.tickets.last().expect("just pushed"))
@@ -167,13 +179,14 @@ impl Queue {
     /// The ticket to call next, by the rules above.
     pub fn next(&self, policy: &PriorityPolicy, now: OffsetDateTime) -> Option<&Ticket> {
         let waiting = || self.tickets.iter().filter(|t| t.state == TicketState::Waiting);
-        let best = waiting().min_by_key(|t| (t.rank, t.issued_at))?;
+        let best = waiting().min_by_key(|t| (t.rank, t.waits_since()))?;
         // The green channel is never held back.
         let green = best.urgent && best.rank <= policy.queue.urgent_rank;
         if !green && best.rank != ORDINARY && self.priority_in_a_row >= policy.queue.max_priority_in_a_row {
             let wait = Duration::minutes(i64::from(policy.queue.ordinary_max_wait_minutes));
-            let overdue =
-                waiting().filter(|t| t.rank == ORDINARY && now - t.issued_at >= wait).min_by_key(|t| t.issued_at);
+            let overdue = waiting()
+                .filter(|t| t.rank == ORDINARY && now - t.waits_since() >= wait)
+                .min_by_key(|t| t.waits_since());
             if let Some(t) = overdue {
                 return Some(t);
             }
@@ -226,6 +239,29 @@ impl Queue {
         }
         t.state = TicketState::Served { at: now };
         Ok(t)
+    }
+
+    /// A ticket marked no-show whose holder came back (过号): it waits again from `now`,
+    /// behind those already waiting of its rank, with its number and its priority.
+    pub fn returned(&mut self, number: &str, now: OffsetDateTime) -> Result<&Ticket, QueueError> {
+        let t = self.find_mut(number)?;
+        if !matches!(t.state, TicketState::NoShow { .. }) {
+            return Err(QueueError::WrongState { number: number.to_string() });
+        }
+        t.state = TicketState::Waiting;
+        t.returned_at = Some(now);
+        Ok(t)
+    }
+
+    /// The tickets marked no-show, the latest first (those the desk can put back).
+    pub fn absent(&self) -> Vec<&Ticket> {
+        let mut out: Vec<&Ticket> =
+            self.tickets.iter().filter(|t| matches!(t.state, TicketState::NoShow { .. })).collect();
+        out.sort_by_key(|t| std::cmp::Reverse(match t.state {
+            TicketState::NoShow { at } => at,
+            _ => t.issued_at,
+        }));
+        out
     }
 
     pub fn no_show(&mut self, number: &str, now: OffsetDateTime) -> Result<&Ticket, QueueError> {
@@ -347,6 +383,53 @@ mod tests {
         q.call_next("2", &p, at(6)).unwrap();
         assert!(matches!(q.served(&m, at(7)).unwrap().state, TicketState::Served { .. }));
         assert_eq!(q.served("A999", at(8)), Err(QueueError::NoSuchTicket("A999".into())));
+    }
+
+    #[test]
+    fn one_marked_absent_who_comes_back_waits_again_behind_those_of_their_rank() {
+        let p = policy();
+        // (categories of the one who comes back, minute of their return, the order expected
+        // of the four waiting then: ordinary A002 and A003, elderly A004, and the returner A001)
+        let cases: [(&[&str], i64, [&str; 4]); 3] = [
+            // Ordinary, back at 09:10: behind the ordinary ones waiting since 09:02 and 09:03.
+            (&[], 10, ["A004", "A002", "A003", "A001"]),
+            // Elderly, back at 09:10: still before every ordinary ticket, behind the elderly one
+            // waiting since 09:04.
+            (&["elderly"], 10, ["A004", "A001", "A002", "A003"]),
+            // Elderly, back at 09:03, before A004 was taken: first of the elderly.
+            (&["elderly"], 3, ["A001", "A004", "A002", "A003"]),
+        ];
+        for (cats, back, want) in cases {
+            let mut q = Queue::default();
+            let a1 = issue(&mut q, cats, false, 0);
+            q.call_next("1", &p, at(1)).unwrap();
+            assert_eq!(q.returned(&a1, at(1)), Err(QueueError::WrongState { number: a1.clone() }), "called");
+            q.no_show(&a1, at(1)).unwrap();
+            issue(&mut q, &[], false, 2);
+            issue(&mut q, &[], false, 3);
+            issue(&mut q, &["elderly"], false, 4);
+            assert_eq!(q.absent().iter().map(|t| t.number.as_str()).collect::<Vec<_>>(), [a1.as_str()]);
+            let t = q.returned(&a1, at(back)).unwrap();
+            assert_eq!((&t.state, t.returned_at, t.issued_at), (&TicketState::Waiting, Some(at(back)), at(0)));
+            assert!(q.absent().is_empty());
+            let order: Vec<&str> = q.call_order(&p, at(11)).iter().map(|t| t.number.as_str()).collect();
+            assert_eq!(order, want, "{cats:?} back at {back}");
+            assert_eq!(q.ahead_of(&a1), want.iter().position(|n| *n == a1).unwrap(), "{cats:?}");
+        }
+        // Only an absent ticket comes back; an unknown one is said.
+        let mut q = Queue::default();
+        let n = issue(&mut q, &[], false, 0);
+        assert_eq!(q.returned(&n, at(1)), Err(QueueError::WrongState { number: n }));
+        assert_eq!(q.returned("A999", at(1)), Err(QueueError::NoSuchTicket("A999".into())));
+    }
+
+    #[test]
+    fn a_day_kept_before_returns_existed_still_reads() {
+        let kept = r#"{"tickets":[{"number":"A001","group":"A","categories":[],"urgent":false,"rank":255,
+            "issued_at":"2026-12-04T09:00:00+08:00","state":{"state":"waiting"}}],"priority_in_a_row":0}"#;
+        let q: Queue = serde_json::from_str(kept).unwrap();
+        assert_eq!(q.tickets()[0].returned_at, None);
+        assert_eq!(q.tickets()[0].waits_since(), T0);
     }
 
     #[test]

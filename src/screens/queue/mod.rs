@@ -6,6 +6,7 @@
 //! The day's queue is kept beside the vault after every change (`crate::outreach`).
 
 mod board;
+mod counter;
 
 use std::collections::BTreeSet;
 
@@ -37,6 +38,8 @@ pub enum QueueButton {
     Recall,
     Served,
     NoShow,
+    /// Puts back in the queue a ticket marked absent whose holder came back.
+    Returned(String),
     /// Takes the application of the person at the counter (an outreach visit).
     TakeApplication,
     /// Opens or closes the call board's window.
@@ -88,6 +91,8 @@ pub struct QueueDesk {
     pub called: Option<String>,
     /// A refusal or a notice (a damaged day moved aside, a write that failed).
     pub notice: Option<Tr>,
+    /// Good news from the last tap (a ticket put back in the queue), said apart from refusals.
+    pub news: Option<Tr>,
     seq: u64,
 }
 
@@ -280,6 +285,7 @@ fn press(
         let now = crate::settings::now();
         let mut changed = false;
         desk.notice = None;
+        desk.news = None;
         match b {
             QueueButton::Group(g) => desk.group = Some(*g),
             QueueButton::Category(id) => {
@@ -316,7 +322,7 @@ fn press(
                             strings.get(crate::settings::Lang::Zh, key, args)
                         };
                         let g = priority.queue.groups.iter().find(|g| g.letter == group);
-                        let bytes = crate::outreach::ticket_bytes(&ticket, ahead, g, &words);
+                        let bytes = crate::outreach::ticket_bytes(&ticket, ahead, g, &point.0, &words);
                         desk.printed = None;
                         tasks.to_print.push_back(PrintJob { number: ticket.number.clone(), bytes, keep });
                     }
@@ -357,6 +363,14 @@ fn press(
                     desk.notice = Some(Tr::new("queue.recalled_out").with("number", &number).with("n", calls));
                 }
             }
+            QueueButton::Returned(number) => match desk.queue.returned(number, now) {
+                Ok(_) => {
+                    let ahead = desk.queue.ahead_of(number);
+                    desk.news = Some(Tr::new("queue.returned").with("number", number).with("n", ahead));
+                    changed = true;
+                }
+                Err(e) => desk.notice = Some(Tr::message(e.message())),
+            },
             QueueButton::TakeApplication => {
                 if desk.at_counter().is_none() {
                     continue;
@@ -448,7 +462,7 @@ fn show(
     // of a small screen: when it says something new (a number, whether it printed, a notice),
     // the half scrolls to its end, where the officer reads it (layout keeps it in range).
     let telling = Told::of(&desk);
-    let scroll_down = telling != *told && (desk.issued.is_some() || desk.notice.is_some());
+    let scroll_down = telling != *told && (desk.issued.is_some() || desk.notice.is_some() || desk.news.is_some());
     *told = telling;
     for (e, mut at) in &mut desk_box {
         commands.entity(e).despawn_children();
@@ -459,7 +473,7 @@ fn show(
     }
     for e in &counter_box {
         commands.entity(e).despawn_children();
-        commands.entity(e).with_children(|b| counter_panel(b, &desk, &policy.0, &counter.0, now));
+        commands.entity(e).with_children(|b| counter::panel(b, &desk, &policy.0, &counter.0, now));
     }
 }
 
@@ -474,7 +488,7 @@ impl Told {
             desk.issued.as_ref().map(|(n, _)| n.clone()),
             desk.printed.as_ref().map(|p| p.is_ok()),
             desk.not_printed.len(),
-            desk.notice.clone(),
+            desk.notice.clone().or_else(|| desk.news.clone()),
         )
     }
 }
@@ -522,67 +536,10 @@ fn issue_panel(b: &mut ChildSpawnerCommands, desk: &QueueDesk, policy: &doorstep
             theme::ERROR,
         ));
     }
+    if let Some(n) = &desk.news {
+        b.spawn(label(n.clone(), theme::BODY_SIZE, theme::OK));
+    }
     if let Some(n) = &desk.notice {
         b.spawn(label(n.clone(), theme::BODY_SIZE, theme::ERROR));
-    }
-}
-
-fn counter_panel(
-    b: &mut ChildSpawnerCommands,
-    desk: &QueueDesk,
-    policy: &doorstep_core::Policy,
-    counter: &str,
-    now: time::OffsetDateTime,
-) {
-    b.spawn(label(Tr::new("queue.counter_title").with("counter", counter), theme::HEADING_SIZE, theme::TEXT));
-    // Above the ticket called, where it stays: under it, it moved up into the place of the
-    // ticket's buttons as they went, and the next tap there called the next person.
-    b.spawn(Node { width: Val::Px(360.0), ..default() })
-        .with_child(crate::ui::widgets::primary_button(QueueButton::CallNext, Tr::new("queue.call_next")));
-    match desk.at_counter() {
-        Some(t) => {
-            b.spawn(label(Tr::new("queue.calling").with("number", &t.number), theme::TITLE_SIZE, theme::PRIMARY));
-            if let TicketState::Called { calls, .. } = t.state {
-                b.spawn(label(Tr::new("queue.calls").with("n", calls), theme::BODY_SIZE, theme::MUTED));
-            }
-            b.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, row_gap: Val::Px(8.0), ..default() })
-                .with_children(|row| {
-                    // The application of the person called, taken here: then served.
-                    let take = Tr::new("queue.take_application").with("number", &t.number);
-                    row.spawn(action_button(QueueButton::TakeApplication, take, true));
-                    row.spawn(action_button(QueueButton::Served, Tr::new("queue.served"), false));
-                    row.spawn(action_button(QueueButton::Recall, Tr::new("queue.recall"), false));
-                    row.spawn(action_button(QueueButton::NoShow, Tr::new("queue.no_show"), false));
-                });
-        }
-        None => {
-            b.spawn(label(Tr::new("queue.counter_free"), theme::BODY_SIZE, theme::MUTED));
-        }
-    }
-    let order = desk.queue.call_order(&policy.priority, now);
-    let count = |f: fn(&TicketState) -> bool| desk.queue.tickets().iter().filter(|t| f(&t.state)).count();
-    b.spawn(label(
-        Tr::new("queue.counts")
-            .with("waiting", order.len())
-            .with("served", count(|s| matches!(s, TicketState::Served { .. })))
-            .with("absent", count(|s| matches!(s, TicketState::NoShow { .. }))),
-        theme::BODY_SIZE,
-        theme::TEXT,
-    ));
-    for t in order.iter().take(8) {
-        b.spawn(label(waiting_line(t, policy), theme::BODY_SIZE, theme::TEXT));
-    }
-}
-
-/// A waiting ticket as the lists show it: its number and why it comes early.
-pub fn waiting_line(t: &Ticket, policy: &doorstep_core::Policy) -> Tr {
-    if t.urgent {
-        return Tr::new("queue.line.green").with("number", &t.number);
-    }
-    let names: Vec<&doorstep_core::policy::PriorityCategory> =
-        t.categories.iter().filter_map(|id| policy.priority.category(id)).collect();
-    match names.first() {
-        Some(c) => Tr::new("queue.line.priority").with("number", &t.number).with_texts("why", &c.label_zh, &c.label_en),
-        None => Tr::new("queue.line").with("number", &t.number),
     }
 }
