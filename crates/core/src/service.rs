@@ -213,11 +213,13 @@ impl FromStr for Months {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || ServiceParseError::Validity(s.to_string());
         let s = s.to_ascii_lowercase();
-        let (n, unit) = s.split_at(s.len().saturating_sub(1));
-        let n: u32 = n.parse().map_err(|_| bad())?;
+        // The unit is the last character, whatever it is ("3月" is refused, not split inside
+        // its last character).
+        let Some(unit) = s.chars().last() else { return Err(bad()) };
+        let n: u32 = s[..s.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
         let months = match unit {
-            "m" => n,
-            "y" => n.checked_mul(12).ok_or_else(bad)?,
+            'm' => n,
+            'y' => n.checked_mul(12).ok_or_else(bad)?,
             _ => return Err(bad()),
         };
         if months == 0 || months > 120 {
@@ -435,6 +437,10 @@ mod tests {
             ("hk-macao-endorsement:G:1x:3w", E::Validity("3w".into())),
             ("hk-macao-endorsement:G:1x:0m", E::Validity("0m".into())),
             ("hk-macao-endorsement:G:1x:99999999y", E::Validity("99999999y".into())),
+            // A unit that is not ASCII, or none at all, is refused, not split inside a character.
+            ("hk-macao-endorsement:G:1x:3月", E::Validity("3月".into())),
+            ("hk-macao-endorsement:G:1x:月", E::Validity("月".into())),
+            ("hk-macao-endorsement:G:1x:", E::Validity("".into())),
         ];
         for (bad, want) in cases {
             assert_eq!(bad.parse::<Service>(), Err(want), "{bad}");

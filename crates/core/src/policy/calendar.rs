@@ -73,7 +73,7 @@ impl WorkCalendar {
         let mut holidays = BTreeSet::new();
         let mut workdays = BTreeSet::new();
         // A notice's dates lie in its year, or at its edges (元旦 may start on 31 December).
-        let near = |d: Date, year: i32| (year - 1..=year + 1).contains(&d.year());
+        let near = |d: Date, year: i32| (year.saturating_sub(1)..=year.saturating_add(1)).contains(&d.year());
         for entry in file.year {
             if years.iter().any(|y: &CalendarYear| y.year == entry.year) {
                 return Err(invalid(FILE, format!("year {} is listed twice", entry.year)));
@@ -84,10 +84,11 @@ impl WorkCalendar {
                     let message = format!("{}: holiday {from}..{to} is not a holiday of the year", entry.year);
                     return Err(invalid(FILE, message));
                 }
-                let mut d = from;
-                while d <= to {
-                    holidays.insert(d);
-                    d += Duration::days(1);
+                // Day by day to the last (which may be the calendar's own last day).
+                let mut d = Some(from);
+                while let Some(day) = d.filter(|day| *day <= to) {
+                    holidays.insert(day);
+                    d = day.next_day();
                 }
             }
             for w in &entry.workdays {
@@ -239,5 +240,22 @@ mod tests {
             WorkCalendar::parse(&backwards.replace("\"2026-12-07\"", "")),
             Err(PolicyError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn a_calendar_at_the_edges_of_time_is_read_or_refused_never_a_panic() {
+        // A holiday on the last day there is, and a year at the edge of the integers.
+        let last = r#"
+            [[year]]
+            year = 9999
+            source = "t"
+            confidence = "confirmed"
+            holidays = [["9999-12-30", "9999-12-31"]]
+            workdays = []
+        "#;
+        let calendar = WorkCalendar::parse(last).unwrap();
+        assert_eq!(calendar.is_working_day(time::macros::date!(9999 - 12 - 31)), (false, true));
+        let huge = last.replace("year = 9999", &format!("year = {}", i32::MAX));
+        assert!(matches!(WorkCalendar::parse(&huge), Err(PolicyError::Invalid { .. })));
     }
 }
