@@ -96,15 +96,10 @@ impl Writer {
 /// texts): where it was taken (the point's name, when the unit has one), the number large, the
 /// service, how many wait before it, the day and time it was taken (a ticket kept from another
 /// day is not this day's), and the priority it was given.
-pub fn ticket_bytes(
-    ticket: &Ticket,
-    ahead: usize,
-    group: Option<&ServiceGroup>,
-    point: &str,
-    words: Words,
-) -> Vec<u8> {
+pub fn ticket_bytes(ticket: &Ticket, ahead: usize, group: Option<&ServiceGroup>, point: &str, words: Words) -> Vec<u8> {
     let service = group.map_or_else(String::new, |g| g.zh.clone());
-    let taken = ticket.issued_at.to_offset(crate::settings::now().offset());
+    // Read back from the day's file: one edited to the calendar's edge keeps its own offset.
+    let taken = ticket.issued_at.checked_to_offset(crate::settings::now().offset()).unwrap_or(ticket.issued_at);
     let time = format!(
         "{}-{:02}-{:02} {:02}:{:02}",
         taken.year(),
@@ -117,11 +112,7 @@ pub fn ticket_bytes(
     if !point.trim().is_empty() {
         r = r.line(point.trim());
     }
-    let mut r = r
-        .double(true)
-        .line(&ticket.number)
-        .double(false)
-        .line(&service);
+    let mut r = r.double(true).line(&ticket.number).double(false).line(&service);
     if ticket.urgent {
         r = r.line(&words("queue.ticket.green", &[]));
     } else if ticket.rank != doorstep_core::queue::ORDINARY {
@@ -207,16 +198,14 @@ mod tests {
         let bytes = ticket_bytes(t, 1, Some(&group), "测试外展服务点", &words);
         let items = doorstep_devices::escpos::parse(&bytes).unwrap();
         let text = format!("{items:?}");
-        for want in
-            [
+        for want in [
             "测试外展服务点",
             "A001",
             "办理证件",
             "queue.ticket.priority",
             "queue.ticket.ahead n=1",
             "time=2026-12-04 09:00",
-        ]
-        {
+        ] {
             assert!(text.contains(want), "{want} in {text}");
         }
         assert!(!text.contains("queue.ticket.green"));

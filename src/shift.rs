@@ -68,12 +68,13 @@ impl Summary {
 /// Seconds since 1970 as the unit's local date and time (month-day hour:minute).
 pub fn local_time(unix: i64) -> String {
     let offset = crate::settings::now().offset();
+    // A time at the edge of the calendar (a hub's "9999-12-31T23:59:59Z") has no local time
+    // in the year 10000: a dash, not a panic.
     time::OffsetDateTime::from_unix_timestamp(unix)
-        .map(|t| {
-            let t = t.to_offset(offset);
-            format!("{:02}-{:02} {:02}:{:02}", u8::from(t.month()), t.day(), t.hour(), t.minute())
-        })
-        .unwrap_or_else(|_| "—".into())
+        .ok()
+        .and_then(|t| t.checked_to_offset(offset))
+        .map(|t| format!("{:02}-{:02} {:02}:{:02}", u8::from(t.month()), t.day(), t.hour(), t.minute()))
+        .unwrap_or_else(|| "—".into())
 }
 
 /// Where an application is: still only on this unit, or receipted by the hub.
@@ -523,7 +524,7 @@ pub fn release(
     };
     let now = || crate::settings::now().unix_timestamp();
     let mut hear = |id: &str, offset: u64, total: u64| {
-        let pct = (offset * 100).checked_div(total).map_or(100, |p| p.min(100) as u8);
+        let pct = doorstep_sync::wire::percent(offset, total);
         if let Ok(mut p) = progress.lock()
             && p.insert(id.to_string(), pct) != Some(pct)
         {

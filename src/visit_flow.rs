@@ -127,7 +127,11 @@ impl Resumable {
 impl Resumable {
     fn of(key: &str, visit: &Visit) -> Resumable {
         let fmt = time::macros::format_description!("[month]-[day] [hour]:[minute]");
-        let started = visit.started_at.to_offset(crate::settings::now().offset()).format(&fmt).unwrap_or_default();
+        let started = visit
+            .started_at
+            .checked_to_offset(crate::settings::now().offset())
+            .and_then(|t| t.format(&fmt).ok())
+            .unwrap_or_default();
         let who = visit.state.identified().map(|w| w.applicant.name.as_str().to_string());
         Resumable { id: key.to_string(), step: visit.step(), who, started, officer: visit.officer.clone() }
     }

@@ -76,6 +76,9 @@ impl fmt::Debug for Appointment {
     }
 }
 
+/// The longest window an appointment may have (a home visit "some day this month").
+pub const MAX_WINDOW_DAYS: i64 = 31;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppointmentError {
     IdMissing,
@@ -85,6 +88,9 @@ pub enum AppointmentError {
     NoServices,
     /// The window is missing, or ends before it starts.
     Window,
+    /// The window is not within a year of today, or is longer than [`MAX_WINDOW_DAYS`]: a
+    /// slip of the year ("9999" for open-ended), which no visit can keep.
+    WindowFar,
     ModeMissing,
     /// A home visit needs the address.
     AddressMissing,
@@ -103,6 +109,7 @@ impl Localize for AppointmentError {
             AppointmentError::Phone(e) => Message::new("error.appointment.phone").with("error", e.message()),
             AppointmentError::NoServices => Message::new("error.appointment.no-services"),
             AppointmentError::Window => Message::new("error.appointment.window"),
+            AppointmentError::WindowFar => Message::new("error.appointment.window-far").with("days", MAX_WINDOW_DAYS),
             AppointmentError::ModeMissing => Message::new("error.appointment.mode-missing"),
             AppointmentError::AddressMissing => Message::new("error.appointment.address-missing"),
             AppointmentError::NotBooked => Message::new("error.appointment.not-booked"),
@@ -134,6 +141,11 @@ impl AppointmentInput {
         };
         if to <= from {
             return Err(AppointmentError::Window);
+        }
+        let year = time::Duration::days(366);
+        let day_start = today.midnight().assume_offset(from.offset());
+        if (to - from) > time::Duration::days(MAX_WINDOW_DAYS) || from < day_start - year || to > day_start + year {
+            return Err(AppointmentError::WindowFar);
         }
         let mode = self.mode.clone().ok_or(AppointmentError::ModeMissing)?;
         let address = self.address.trim().to_string();
@@ -272,6 +284,17 @@ mod tests {
             (AppointmentInput { id: " ".into(), ..input() }, AppointmentError::IdMissing),
             (AppointmentInput { services: vec![], ..input() }, AppointmentError::NoServices),
             (AppointmentInput { to: Some(datetime!(2026-12-05 08:00 +8)), ..input() }, AppointmentError::Window),
+            // Open-ended by a year at the calendar's edge, a year's slip, or a window of months.
+            (AppointmentInput { to: Some(datetime!(9999-12-31 23:59:59 UTC)), ..input() }, AppointmentError::WindowFar),
+            (
+                AppointmentInput {
+                    from: Some(datetime!(2062-12-05 09:00 +8)),
+                    to: Some(datetime!(2062-12-05 10:00 +8)),
+                    ..input()
+                },
+                AppointmentError::WindowFar,
+            ),
+            (AppointmentInput { to: Some(datetime!(2027-03-05 09:00 +8)), ..input() }, AppointmentError::WindowFar),
             (AppointmentInput { mode: None, ..input() }, AppointmentError::ModeMissing),
             (AppointmentInput { address: String::new(), ..input() }, AppointmentError::AddressMissing),
             (AppointmentInput { phone: "1".into(), ..input() }, AppointmentError::Phone(PhoneError::NotAPhoneNumber)),

@@ -193,7 +193,12 @@ fn the_command_line_adds_imports_lists_and_cancels() {
             .unwrap();
         (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr))
     };
-    let window = ["--from", "2026-12-05T09:00:00+08:00", "--to", "2026-12-05T11:00:00+08:00"];
+    // Tomorrow at the bureau (the hub refuses a window more than a year from its today).
+    let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let tomorrow = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8)) + time::Duration::days(1);
+    let at = |hour: u8| rfc(tomorrow.replace_time(time::Time::from_hms(hour, 0, 0).unwrap()));
+    let (from, to) = (at(9), at(11));
+    let window = ["--from", from.as_str(), "--to", to.as_str()];
     let person = ["--name", "测试", "--id-number", "11010519491231002X", "--phone", "13800138000"];
     let add = |extra: &[&str]| {
         let mut args = vec!["appointment", "add", "--device", "tablet-a"];
@@ -209,9 +214,7 @@ fn the_command_line_adds_imports_lists_and_cancels() {
 
     let csv = d.path().join("book.csv");
     let line = |id: &str, number: &str| {
-        format!(
-            "{id},tablet-a,测试,{number},13800138000,passport,2026-12-06T09:00:00+08:00,2026-12-06T10:00:00+08:00,hall\n"
-        )
+        format!("{id},tablet-a,测试,{number},13800138000,passport,{},{},hall\n", at(9), at(10))
     };
     let header = "id,device,name,id_number,phone,services,from,to,mode\n";
     std::fs::write(&csv, [header, &line("apt-2", "11010519491231002X"), &line("apt-3", "110105194912310021")].concat())

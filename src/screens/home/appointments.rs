@@ -55,10 +55,12 @@ pub(super) fn show_appointments(
                         let services = doorstep_core::text::Arg::List(
                             a.services.iter().map(|s| doorstep_core::text::Arg::from(s.describe())).collect(),
                         );
-                        let to = a.to.to_offset(now.offset());
+                        // From the hub: a time with no local one (the year 9999's last hours)
+                        // is a dash.
+                        let to = a.to.checked_to_offset(now.offset());
                         let line = doorstep_core::Message::new("home.appointment")
                             .with("from", crate::shift::local_time(a.from.unix_timestamp()))
-                            .with("to", format!("{:02}:{:02}", to.hour(), to.minute()))
+                            .with("to", to.map_or_else(|| "—".into(), |t| format!("{:02}:{:02}", t.hour(), t.minute())))
                             .with("name", a.name.as_str())
                             .with("services", services)
                             .with_key("mode", a.mode.key());

@@ -93,12 +93,10 @@ pub fn run(
 }
 
 fn when(unix: i64) -> String {
-    match OffsetDateTime::from_unix_timestamp(unix) {
-        Ok(t) => {
-            let t = t.to_offset(time::macros::offset!(+8));
-            format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())
-        }
-        Err(_) => unix.to_string(),
+    // A device's time at the calendar's edge has no local time: shown as sent.
+    match OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.checked_to_offset(time::macros::offset!(+8))) {
+        Some(t) => format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute()),
+        None => unix.to_string(),
     }
 }
 

@@ -100,7 +100,10 @@ impl DateRange {
 
     /// The day (China Standard Time) of a unix time; `None` for a time out of range.
     pub fn day_of(unix: i64) -> Option<Date> {
-        OffsetDateTime::from_unix_timestamp(unix).ok().map(|t| t.to_offset(CHINA_STANDARD_TIME).date())
+        OffsetDateTime::from_unix_timestamp(unix)
+            .ok()
+            .and_then(|t| t.checked_to_offset(CHINA_STANDARD_TIME))
+            .map(|t| t.date())
     }
 
     pub fn contains(&self, unix: i64) -> bool {
@@ -287,7 +290,8 @@ pub fn percentile(sorted: &[i64], p: u32) -> Option<i64> {
 }
 
 fn latency(app: &Application) -> i64 {
-    (app.received_at_unix - app.sealed_at_unix).max(0)
+    // The seal's time is the device's word: one far off saturates, it does not overflow.
+    app.received_at_unix.saturating_sub(app.sealed_at_unix).max(0)
 }
 
 /// The keys an application counts under; `None` when the breakdown needs the form and there
