@@ -51,6 +51,9 @@ pub enum Durability {
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const AAD: &[u8] = b"doorstep-audit-record-v1";
+/// Longer than any record the log writes (an entry is a few hundred bytes): a length beyond it
+/// is damage, not a record cut short by a write that did not finish.
+const MAX_RECORD: usize = 64 * 1024;
 
 pub struct AuditLog {
     path: PathBuf,
@@ -86,7 +89,16 @@ impl AuditLog {
         while pos + 4 <= bytes.len() {
             let len = u32::from_le_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]]) as usize;
             let end = pos.saturating_add(4).saturating_add(len);
-            let Some(record) = bytes.get(pos + 4..end) else { break };
+            let Some(record) = bytes.get(pos + 4..end) else {
+                // Past the end of the file: the last record cut short (a torn tail, cut off),
+                // unless its length is more than a record can be or more follows than one
+                // record (a length damaged in the middle, which cutting would lose every
+                // record after).
+                if len > MAX_RECORD || bytes.len() - pos > 4 + MAX_RECORD {
+                    scan.damaged_at = Some(pos as u64);
+                }
+                break;
+            };
             let entry = crypto::open(key, AAD, record).and_then(|p| serde_json::from_slice::<AuditEntry>(&p).ok());
             let Some(entry) = entry else {
                 if end < bytes.len() {

@@ -61,6 +61,10 @@ impl KdfParams {
     /// Fast parameters for tests only. A release build refuses them (see
     /// [`KdfParams::check_floor`]); only debug builds, in which the tests run, accept them.
     pub const INSECURE_TEST: KdfParams = KdfParams { m_kib: 256, t: 1, p: 1 };
+    /// The ceiling: no slot this unit makes comes near it (calibration keeps 64 MiB and at
+    /// most 32 passes), and beyond it a damaged or edited slot file would ask for memory the
+    /// tablet does not have (an abort) or an unlock that never ends.
+    pub const CEILING: KdfParams = KdfParams { m_kib: 1024 * 1024, t: 64, p: 8 };
 
     /// Whether these parameters reach the floor (OWASP: 19 MiB, 2 passes).
     pub fn meets_floor(&self) -> bool {
@@ -68,7 +72,8 @@ impl KdfParams {
     }
 
     /// Refuses parameters below the floor, except in a debug build (tests), where
-    /// [`KdfParams::INSECURE_TEST`] keeps the suite fast.
+    /// [`KdfParams::INSECURE_TEST`] keeps the suite fast; and above the ceiling, always (the
+    /// slot's file is then damaged).
     pub fn check_floor(&self) -> Result<(), crate::VaultError> {
         check_floor(self, cfg!(debug_assertions))
     }
@@ -118,6 +123,10 @@ impl KdfParams {
 }
 
 fn check_floor(p: &KdfParams, tests_allowed: bool) -> Result<(), crate::VaultError> {
+    let c = KdfParams::CEILING;
+    if p.m_kib > c.m_kib || p.t > c.t || p.p > c.p {
+        return Err(crate::VaultError::Corrupt("the key slot's key-derivation parameters are out of range".into()));
+    }
     if p.meets_floor() || tests_allowed { Ok(()) } else { Err(crate::VaultError::WeakKdf) }
 }
 
@@ -135,6 +144,21 @@ mod tests {
         assert!(check_floor(&KdfParams::FLOOR, false).is_ok());
         assert!(check_floor(&KdfParams::RECOMMENDED, false).is_ok());
         assert!(check_floor(&KdfParams::INSECURE_TEST, true).is_ok(), "tests may use fast parameters");
+        // Beyond the ceiling (4 TiB, a million passes, many lanes): refused before any
+        // derivation, in tests too.
+        for too_much in [
+            KdfParams { m_kib: 4_000_000_000, ..KdfParams::RECOMMENDED },
+            KdfParams { t: 1_000_000, ..KdfParams::RECOMMENDED },
+            KdfParams { p: 1000, ..KdfParams::RECOMMENDED },
+        ] {
+            for tests_allowed in [false, true] {
+                assert!(
+                    matches!(check_floor(&too_much, tests_allowed), Err(crate::VaultError::Corrupt(_))),
+                    "{too_much:?}"
+                );
+            }
+        }
+        assert!(check_floor(&KdfParams::CEILING, false).is_ok());
     }
 
     #[test]

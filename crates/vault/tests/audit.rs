@@ -105,3 +105,25 @@ fn a_cut_or_deleted_audit_log_is_noticed_and_recorded() {
         assert_eq!(v.audit_summary().unwrap().chain_ok, found.is_none(), "{what}: at the next unlock");
     }
 }
+
+/// A record's length damaged in the middle of the log, so that it points past the end: the
+/// records after it are not cut off as a torn tail; the log is kept aside whole, as for any
+/// damage, and a new chain starts.
+#[test]
+fn a_length_damaged_in_the_middle_keeps_the_log_whole_aside() {
+    let d = tmp();
+    init(d.path());
+    seal_some(d.path(), 2);
+    let path = d.path().join("audit.log");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let ends = record_ends(&bytes);
+    assert!(ends.len() >= 3, "{ends:?}");
+    // The second record's length, its top byte set: far past the end, and far more than a record.
+    bytes[ends[0] + 3] = 0x7f;
+    std::fs::write(&path, &bytes).unwrap();
+    let v = unlock(d.path());
+    let kept = v.recovery().audit_damaged.clone().expect("the damaged log is kept aside");
+    assert_eq!(std::fs::read(&kept).unwrap(), bytes, "every record kept, none cut");
+    assert_eq!(v.recovery().audit_torn_tail, 0);
+    assert!(!v.audit_summary().unwrap().chain_ok);
+}
