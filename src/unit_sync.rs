@@ -252,7 +252,7 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
     };
     let now = || crate::settings::now().unix_timestamp();
     let report = doorstep_sync::escrow::run(&mut v, &mut hub, 256 * 1024, &now, &mut |id, offset, total| {
-        let pct = (offset * 100).checked_div(total).map_or(100, |p| p.min(100) as u8);
+        let pct = doorstep_sync::wire::percent(offset, total);
         let shown = Some((id.chars().take(8).collect::<String>(), pct));
         if sync.view().uploading != shown {
             sync.set(|s| s.uploading = shown);

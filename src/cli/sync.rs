@@ -208,7 +208,7 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
     let report = doorstep_sync::escrow::run(
         &mut vault,
         &mut hub,
-        args.chunk_kib.max(1) * 1024,
+        args.chunk_kib.clamp(1, doorstep_sync::wire::MAX_CHUNK / 1024) * 1024,
         &now_unix,
         &mut |id, offset, total| {
             if bar.as_ref().is_none_or(|(b, _)| b != id) {

@@ -65,7 +65,7 @@ enum Command {
     EnrollDevice {
         name: String,
         /// How long its certificate is valid.
-        #[arg(long, default_value_t = 365)]
+        #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=3650))]
         days: i64,
     },
     /// Revoke a tablet (lost or retired): the hub refuses it from its next request.

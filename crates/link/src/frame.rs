@@ -197,7 +197,7 @@ impl Decoder {
         }
         if self.discarding {
             self.discarding = false;
-            self.stats.errors += 1;
+            self.stats.errors = self.stats.errors.saturating_add(1);
             return Some(Err(DecodeError::TooLong));
         }
         if self.len == 0 {
@@ -206,8 +206,8 @@ impl Decoder {
         let len = core::mem::take(&mut self.len);
         let result = self.parse(len);
         match result {
-            Ok(_) => self.stats.frames += 1,
-            Err(_) => self.stats.errors += 1,
+            Ok(_) => self.stats.frames = self.stats.frames.saturating_add(1),
+            Err(_) => self.stats.errors = self.stats.errors.saturating_add(1),
         }
         Some(result.map(|(channel, kind, seq, n)| Frame {
             channel,

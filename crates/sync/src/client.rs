@@ -392,10 +392,23 @@ fn with_hint(message: String) -> String {
     format!("{message} ({hint})")
 }
 
+/// The longest status or header line read from a hub: a line with no end is refused, not
+/// read into memory without bound.
+const MAX_LINE: u64 = 8 * 1024;
+
+/// Reads one line of the reply's head, at most [`MAX_LINE`] bytes; `Ok(0)` at the end.
+fn read_head_line(conn: &mut BufReader<Stream>, line: &mut String) -> Result<usize, SyncError> {
+    let n = conn.by_ref().take(MAX_LINE).read_line(line).map_err(|e| SyncError::Connection(e.to_string()))?;
+    if n as u64 == MAX_LINE && !line.ends_with('\n') {
+        return Err(SyncError::Protocol(format!("a line of the reply's head longer than {MAX_LINE} bytes")));
+    }
+    Ok(n)
+}
+
 fn read_response(conn: &mut BufReader<Stream>, head_only: bool) -> Result<Response, SyncError> {
     let io = |e: std::io::Error| SyncError::Connection(e.to_string());
     let mut line = String::new();
-    if conn.read_line(&mut line).map_err(io)? == 0 {
+    if read_head_line(conn, &mut line)? == 0 {
         return Err(SyncError::Connection("the hub closed the connection".into()));
     }
     let status: u16 = line
@@ -406,7 +419,7 @@ fn read_response(conn: &mut BufReader<Stream>, head_only: bool) -> Result<Respon
     let mut headers = Vec::new();
     loop {
         line.clear();
-        if conn.read_line(&mut line).map_err(io)? == 0 {
+        if read_head_line(conn, &mut line)? == 0 {
             return Err(SyncError::Connection("cut in the reply's headers".into()));
         }
         let l = line.trim_end();
@@ -487,6 +500,10 @@ pub fn receipt(x: &mut dyn Exchange, id: &str) -> Result<Option<Receipt>, SyncEr
 
 /// Uploads a sealed envelope in chunks of `chunk` bytes, resuming from wherever the hub is,
 /// and returns the hub's receipt once it has verified it against this envelope (and against
+/// How many replies in a row may leave the upload where it was (a checksum retried, a 409
+/// after the hub's restart) before it is given up as a hub that does not move.
+const MAX_STALLED: u32 = 4;
+
 /// `hub_key` when given). `progress` hears (bytes the hub holds, total).
 pub fn upload(
     x: &mut dyn Exchange,
@@ -515,6 +532,9 @@ pub fn upload(
     };
     progress(offset, length);
     let mut checksum_failures = 0;
+    // Replies that moved nothing forward, in a row: a hub that keeps answering with the same
+    // offset (or an earlier one) is not uploaded to for ever.
+    let mut stalled = 0;
     loop {
         if offset >= length {
             // Complete before this call (a reply lost after the hub committed).
@@ -537,6 +557,7 @@ pub fn upload(
             ],
             part,
         )?;
+        let before = offset;
         match r.status {
             204 => offset = r.number(wire::UPLOAD_OFFSET)?,
             200 => {
@@ -549,41 +570,16 @@ pub fn upload(
             wire::STATUS_CHECKSUM_MISMATCH if checksum_failures < 3 => checksum_failures += 1,
             _ => return Err(r.refused()),
         }
+        if offset > length {
+            return Err(SyncError::Protocol(format!("the hub says it holds {offset} of {length} bytes")));
+        }
+        stalled = if offset > before { 0 } else { stalled + 1 };
+        if stalled > MAX_STALLED {
+            return Err(SyncError::Protocol(format!("the hub's offset stays at {offset} of {length} bytes")));
+        }
         progress(offset, length);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::SyncError;
-
-    fn refused(status: u16, code: &str) -> SyncError {
-        SyncError::Refused { status, code: code.into(), message: String::new() }
-    }
-
-    /// Each answer is a passing fault (try again), a refusal (someone must act first), or
-    /// neither (a race the upload settles itself, or this unit's own fault).
-    #[test]
-    fn answers_are_passing_faults_or_refusals_or_neither() {
-        let cases = [
-            (SyncError::Connection("reset".into()), true, false),
-            (SyncError::Protocol("half a reply".into()), true, false),
-            (refused(500, "store"), true, false),
-            (refused(503, "busy"), true, false),
-            (refused(409, super::wire::IN_FLIGHT), true, false),
-            (refused(409, "offset"), false, false),
-            (refused(429, "too-many-uploads"), false, false),
-            (refused(super::wire::STATUS_CHECKSUM_MISMATCH, "checksum"), false, false),
-            (refused(422, "officer-key"), false, true),
-            (refused(422, "conflict"), false, true),
-            (refused(422, "demo-unit"), false, true),
-            (refused(403, "revoked-device"), false, true),
-            (refused(413, "too-large"), false, true),
-            (SyncError::TooLarge(9 << 20), false, true),
-            (SyncError::Url("ftp://hub".into()), false, false),
-        ];
-        for (e, transient, refusal) in cases {
-            assert_eq!((e.is_transient(), e.is_refusal()), (transient, refusal), "{e}");
-        }
-    }
-}
+mod tests;

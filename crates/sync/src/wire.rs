@@ -256,6 +256,15 @@ pub fn route(path: &str) -> Option<Route> {
     parse(rest).map(Route::Envelope)
 }
 
+/// How much of an upload is done, in percent (0–100), from the offset the hub reports: an
+/// offset past the total (a hub's fault) reads as done, and never overflows.
+pub fn percent(offset: u64, total: u64) -> u8 {
+    if total == 0 {
+        return 100;
+    }
+    (u128::from(offset) * 100 / u128::from(total)).min(100) as u8
+}
+
 /// The next chunk to send: `(start, end)` of the bytes, from the hub's offset.
 pub fn next_chunk(offset: u64, length: u64, chunk: u64) -> Option<(u64, u64)> {
     (offset < length).then(|| (offset, (offset + chunk.max(1)).min(length)))
@@ -359,6 +368,22 @@ mod tests {
         r#""mode":{"mode":"home","reason":{"reason":"bedbound"}},"address":"测试路1号","note":"","#,
         r#""status":{"status":"booked"}}]}"#
     );
+
+    #[test]
+    fn the_percent_done_stays_in_range_whatever_the_hub_says() {
+        for (offset, total, want) in [
+            (0, 1000, 0),
+            (500, 1000, 50),
+            (999, 1000, 99),
+            (1000, 1000, 100),
+            (5, 0, 100),
+            (2000, 1000, 100),
+            (u64::MAX, 1000, 100),
+            (u64::MAX, u64::MAX, 100),
+        ] {
+            assert_eq!(percent(offset, total), want, "{offset} of {total}");
+        }
+    }
 
     #[test]
     fn chunks_cover_the_envelope_from_any_offset() {
