@@ -93,9 +93,13 @@ pub fn run(ui: UiArgs, policy_dir: Option<PathBuf>, vault: Option<PathBuf>, conf
             return ExitCode::FAILURE;
         }
     };
-    // Scenarios and the benchmark draw signatures and take screenshots: demo units only.
-    if (ui.scenario.is_some() || ui.bench_pin.is_some()) && !demo {
-        eprintln!("doorstep: --scenario and --bench-pin run on a demo unit only (this vault is not a demo vault)");
+    // Scenarios and the benchmark draw signatures and take screenshots, and a screenshot past
+    // the PIN shows the home screen (appointments name people): demo units only, and no real
+    // officer's PIN on a command line.
+    if (ui.scenario.is_some() || ui.bench_pin.is_some() || ui.screenshot_pin.is_some()) && !demo {
+        eprintln!(
+            "doorstep: --scenario, --bench-pin and --screenshot-pin run on a demo unit only (this vault is not a demo vault)"
+        );
         return ExitCode::FAILURE;
     }
     if let Some(dir) = &ui.screenshots

@@ -21,6 +21,7 @@ pub mod outreach;
 pub mod peripherals;
 pub mod policy_files;
 pub mod power;
+pub mod process;
 pub mod screens;
 pub mod session;
 pub mod settings;

@@ -173,3 +173,41 @@ fn a_fee_is_not_quoted_for_what_no_visit_could_hold() {
         assert_eq!(code, 0, "{services:?}: {v}");
     }
 }
+
+/// A provisioned unit (not a demo vault) runs no scenario, no benchmark and no screenshot past
+/// the PIN: each would put an officer's PIN on a command line, or the home screen's names in a
+/// file. Refused before a window opens, naming the flags.
+#[test]
+fn a_provisioned_unit_refuses_the_demo_only_flags() {
+    let tmp = std::env::temp_dir().join(format!("doorstep-demo-only-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let vault = tmp.join("vault");
+    let v = vault.to_str().unwrap();
+    let init = ["vault", "init", "--vault", v, "--user", "officer-test", "--device-id", "tablet-test"];
+    let out = crate::cli::doorstep_with_stdin(
+        &[&init[..], &["--demo-bureau", "--pin-stdin", "--insecure-fast-kdf"]].concat(),
+        "246810\n",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shot = tmp.join("shot.png");
+    let shot = shot.to_str().unwrap();
+    let scenario = crate::root().join("scenarios/demo-visit.toml");
+    for flags in [
+        vec!["--screenshot", shot, "--screenshot-pin", "246810"],
+        vec!["--scenario", scenario.to_str().unwrap()],
+        vec!["--bench-pin", "246810"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+            .args(["--vault", v])
+            .args(&flags)
+            .env_remove("DISPLAY")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flags:?}: {err}");
+        assert!(err.contains("run on a demo unit only"), "{flags:?}: {err}");
+        assert!(!err.contains("246810"), "{flags:?}: the PIN is not echoed");
+    }
+    assert!(!tmp.join("shot.png").exists());
+    let _ = std::fs::remove_dir_all(&tmp);
+}
