@@ -47,7 +47,7 @@ fn a_file_the_storage_does_not_read_is_not_called_damaged_and_goes_once_it_reads
         wait("本机存储暂时读不出 1 件申请的文件（文件仍在本机，未判定损坏）"),
         wait(&format!("申请 {stuck}：本机存储暂时读不出它的文件（文件仍在本机）")),
         wait("待放行 1 件：未决定 1 件，需核对 0 件，尚未上传中心 0 件"),
-        tap("批准其余无需核对的各件"),
+        tap("批准无需核对的 1 件"),
         tap("签署并放行本班次（批准 1 件，退回 0 件）"),
         wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
     ]);

@@ -257,10 +257,12 @@ impl Queue {
     pub fn absent(&self) -> Vec<&Ticket> {
         let mut out: Vec<&Ticket> =
             self.tickets.iter().filter(|t| matches!(t.state, TicketState::NoShow { .. })).collect();
-        out.sort_by_key(|t| std::cmp::Reverse(match t.state {
-            TicketState::NoShow { at } => at,
-            _ => t.issued_at,
-        }));
+        out.sort_by_key(|t| {
+            std::cmp::Reverse(match t.state {
+                TicketState::NoShow { at } => at,
+                _ => t.issued_at,
+            })
+        });
         out
     }
 

@@ -7,20 +7,17 @@
 //! Loading (thumbnails decoded) and the release run as tasks; the frame never waits.
 
 mod keep;
+mod layout;
 mod rows;
 
 use std::collections::HashMap;
 
 use bevy::prelude::*;
 
-use super::{LockNow, PolicyInUse, Screen, Session, header, root, today_text};
-use crate::auth::Auth;
+use super::{LockNow, PolicyInUse, Screen, Session};
 use crate::shift::{BatchView, Decision, Decisions, Filter, Order, Progress, ReleaseOutcome, ShiftItem};
 use crate::tasks::{Pending, Poll, Waker};
-use crate::ui::form::{Form, action_button};
-use crate::ui::i18n::Tr;
-use crate::ui::theme;
-use crate::ui::widgets::{ButtonColors, label};
+use crate::ui::form::Form;
 
 /// What a button of the shift screen asks for.
 #[derive(Component, Debug, Clone, PartialEq, Eq)]
@@ -39,7 +36,8 @@ pub enum ShiftButton {
     Undecide(String),
     /// Shows this application's photo larger in its row, or smaller again.
     Photo(String),
-    /// Approves every application not yet decided.
+    /// Approves every application listed, not yet decided and without a flag (its label says
+    /// how many; greyed when none).
     ApproveRest,
     Release,
     Lock,
@@ -161,11 +159,11 @@ struct ReleaseLabel;
 pub fn plugin(app: &mut App) {
     app.init_resource::<ShiftView>();
     app.init_resource::<ShiftTasks>();
-    app.add_systems(OnEnter(Screen::Shift), (reset, spawn, start_load).chain());
+    app.add_systems(OnEnter(Screen::Shift), (reset, layout::spawn, start_load).chain());
     app.add_systems(OnExit(Screen::Shift), forget);
     app.add_systems(
         Update,
-        (press.after(super::follow_changes), take_tasks, keep::keep_decisions, reload_after_sync, show)
+        (press.after(super::follow_changes), take_tasks, keep::keep_decisions, reload_after_sync, layout::show)
             .chain()
             .run_if(in_state(Screen::Shift)),
     );
@@ -470,127 +468,6 @@ fn press(
                 lock.write(LockNow);
             }
             ShiftButton::Diagnostics => next.set(Screen::Diagnostics),
-        }
-    }
-}
-
-fn spawn(mut commands: Commands, session: Res<Session>, auth: Res<Auth>) {
-    let name = session.officer.as_ref().map(|o| o.display_name.clone()).unwrap_or_default();
-    commands.spawn(root(Screen::Shift)).with_children(|root| {
-        root.spawn(header(today_text(), auth.0.is_demo()));
-        root.spawn(super::scrolling_body(14.0)).with_children(|body| {
-            body.spawn(label(Tr::new("shift.title").with("name", name), theme::TITLE_SIZE, theme::TEXT));
-            body.spawn((StatusBox, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() }));
-            body.spawn((
-                ChipsBox,
-                Node { column_gap: Val::Px(12.0), row_gap: Val::Px(8.0), flex_wrap: FlexWrap::Wrap, ..default() },
-            ));
-            body.spawn((ListBox, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(10.0), ..default() }));
-            body.spawn((
-                BatchesBox,
-                Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() },
-            ));
-        });
-        root.spawn(super::foot()).with_children(|bar| {
-            bar.spawn(action_button(ShiftButton::ApproveRest, Tr::new("shift.approve_rest"), false));
-            bar.spawn(Node { flex_grow: 1.0, ..default() }).with_children(|c| {
-                c.spawn((
-                    Button,
-                    ShiftButton::Release,
-                    ReleaseButton,
-                    BorderColor::all(theme::KEY_BORDER),
-                    Node {
-                        width: Val::Percent(100.0),
-                        min_height: Val::Px(theme::MIN_TOUCH),
-                        justify_content: JustifyContent::Center,
-                        align_items: AlignItems::Center,
-                        border_radius: BorderRadius::all(Val::Px(12.0)),
-                        border: UiRect::all(Val::Px(2.0)),
-                        ..default()
-                    },
-                    BackgroundColor(theme::KEY),
-                    ButtonColors { normal: theme::KEY, pressed: theme::KEY },
-                    children![(ReleaseLabel, label(Tr::new(""), theme::BODY_SIZE, theme::MUTED))],
-                ));
-            });
-            bar.spawn(action_button(ShiftButton::Diagnostics, Tr::new("shift.diagnostics"), false));
-            bar.spawn(action_button(ShiftButton::Lock, Tr::new("home.lock"), false));
-        });
-    });
-}
-
-/// The three boxes the screen rebuilds, told apart by their markers.
-type Boxes<'w, 's> = Query<
-    'w,
-    's,
-    (Entity, Option<&'static StatusBox>, Option<&'static ListBox>, Option<&'static ChipsBox>),
-    Or<(With<StatusBox>, With<ListBox>, With<BatchesBox>, With<ChipsBox>)>,
->;
-
-/// Rebuilds what changed: the status, the list, the batches, the release button's words.
-#[allow(clippy::too_many_arguments)]
-fn show(
-    mut commands: Commands,
-    view: Res<ShiftView>,
-    tasks: Res<ShiftTasks>,
-    policy: Res<PolicyInUse>,
-    flow: Res<crate::visit_flow::VisitFlow>,
-    boxes: Boxes,
-    added: Query<(), Added<ListBox>>,
-    mut release: Query<(&mut Tr, &mut TextColor), With<ReleaseLabel>>,
-    mut release_button: Query<(&mut BackgroundColor, &mut ButtonColors), With<ReleaseButton>>,
-    mut seen: Local<std::collections::BTreeMap<String, u8>>,
-) {
-    let progress = tasks.progress.lock().map(|p| p.clone()).unwrap_or_default();
-    if !view.is_changed() && !tasks.is_changed() && !flow.is_changed() && added.is_empty() && *seen == progress {
-        return;
-    }
-    *seen = progress.clone();
-    for (entity, status, list, chips) in &boxes {
-        commands.entity(entity).despawn_children();
-        commands.entity(entity).with_children(|b| match (status, list, chips) {
-            (Some(_), _, _) => rows::status(b, &view, &tasks, &policy.0, &flow.resumable),
-            (_, Some(_), _) => rows::list(b, &view, &progress, &policy.0),
-            (_, _, Some(_)) => rows::chips(b, &view),
-            _ => rows::batches(b, &view.batches),
-        });
-    }
-    let wanted = if tasks.releasing() {
-        Tr::new("shift.releasing_button")
-    } else if view.undecided() > 0 {
-        Tr::new("shift.release_wait").with("n", view.undecided())
-    } else if view.decisions.is_empty() {
-        // Nothing on the list (all released, or none sealed): not "release 0 and 0".
-        Tr::new("shift.release_nothing")
-    } else {
-        let approved = view.count(|d| *d == Decision::Approve);
-        let returned = view.count(|d| matches!(d, Decision::Return { .. }));
-        match view.count(|d| *d == Decision::Hold) {
-            0 => Tr::new("shift.release"),
-            held => Tr::new("shift.release_held").with("held", held),
-        }
-        .with("approved", approved)
-        .with("returned", returned)
-    };
-    // Grey while it cannot be pressed: decisions missing, or a release under way.
-    let ready = !tasks.releasing() && view.releasable();
-    let (bg, pressed, fg) = if ready {
-        (theme::PRIMARY, theme::PRIMARY_PRESSED, theme::ON_PRIMARY)
-    } else {
-        (theme::KEY, theme::KEY, theme::MUTED)
-    };
-    for (mut tr, mut colour) in &mut release {
-        if *tr != wanted {
-            *tr = wanted.clone();
-        }
-        if colour.0 != fg {
-            colour.0 = fg;
-        }
-    }
-    for (mut background, mut colours) in &mut release_button {
-        if colours.normal != bg {
-            background.0 = bg;
-            *colours = ButtonColors { normal: bg, pressed };
         }
     }
 }
