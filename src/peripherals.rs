@@ -106,7 +106,9 @@ impl Peripherals {
                             set(&shared, |s| {
                                 *s = Snapshot {
                                     connected: st.up,
-                                    simulated,
+                                    // Started here, or a simulator reached by its path
+                                    // (DOORSTEP_BRIDGE) that says so in its heartbeats.
+                                    simulated: simulated || hb.simulated,
                                     battery_percent: st.heartbeat.map(|h| h.battery_percent),
                                     answering: Channel::DEVICES
                                         .iter()
@@ -206,5 +208,23 @@ mod tests {
         for (path, demo, want) in table {
             assert_eq!(source(path.map(String::from), demo), want, "{path:?}, demo {demo}");
         }
+    }
+
+    /// R23: the simulator started by hand and named by its path on a provisioned unit (not
+    /// started by the unit) still says it is one, over the real serial link, and the unit
+    /// records its devices as simulated: their captures cannot be sealed to a real bureau key.
+    #[test]
+    fn a_simulator_named_by_its_path_is_known_for_one() {
+        use doorstep_firmware_bridge::sim::{SimConfig, Simulator};
+        let sim = Simulator::start(SimConfig::default()).expect("simulator");
+        let p = Peripherals::start(Some(sim.path.clone()), false, None);
+        let until = std::time::Instant::now() + Duration::from_secs(20);
+        // Up, and its first heartbeat heard (the battery is in it).
+        while p.snapshot().battery_percent.is_none() && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let snapshot = p.snapshot();
+        assert!(snapshot.connected, "{snapshot:?}");
+        assert!(snapshot.simulated, "{snapshot:?}");
     }
 }

@@ -19,6 +19,11 @@ impl<T: Read + Write + ReadReady + WriteReady> HostPort for T {}
 /// What the board knows about itself.
 pub trait Board {
     fn battery_percent(&self) -> u8;
+    /// Whether the devices behind this bridge are simulated (the simulator's board only): said
+    /// in every heartbeat, so that the tablet never takes them for real ones.
+    fn simulated(&self) -> bool {
+        false
+    }
 }
 
 /// Control messages from the tablet (payloads of control frames).
@@ -170,8 +175,12 @@ impl<H: HostPort, U: DevicePort, B: Board> Bridge<H, U, B> {
                 }
             }
         }
-        let mut hb =
-            Heartbeat { battery_percent: self.board.battery_percent(), present: 0, overflows: [0; Channel::COUNT] };
+        let mut hb = Heartbeat {
+            battery_percent: self.board.battery_percent(),
+            present: 0,
+            overflows: [0; Channel::COUNT],
+            simulated: self.board.simulated(),
+        };
         for (i, p) in self.ports.iter().enumerate() {
             let c = Channel::DEVICES[i];
             if p.uart.present() {

@@ -47,10 +47,15 @@ pub struct Heartbeat {
     pub present: u8,
     /// Bytes dropped per channel because a buffer was full (never silently).
     pub overflows: [u16; Channel::COUNT],
+    /// The devices behind this bridge are simulated (the simulator says so of itself): the
+    /// tablet then records its captures as simulated, and a provisioned unit refuses to seal
+    /// them (SECURITY.md R23), however the simulator was reached.
+    pub simulated: bool,
 }
 
 impl Heartbeat {
-    const LEN: usize = 2 + 2 * Channel::COUNT;
+    /// Battery, presence, the overflows, and a flags byte (bit 0: simulated).
+    const LEN: usize = 3 + 2 * Channel::COUNT;
 
     pub fn to_bytes(&self) -> [u8; Heartbeat::LEN] {
         let mut b = [0u8; Heartbeat::LEN];
@@ -59,18 +64,21 @@ impl Heartbeat {
         for (i, o) in self.overflows.iter().enumerate() {
             b[2 + 2 * i..4 + 2 * i].copy_from_slice(&o.to_le_bytes());
         }
+        b[Heartbeat::LEN - 1] = u8::from(self.simulated);
         b
     }
 
+    /// A heartbeat as sent; one without the flags byte (the first firmware's) is not simulated.
     pub fn from_bytes(b: &[u8]) -> Option<Heartbeat> {
-        if b.len() != Heartbeat::LEN {
+        if b.len() != Heartbeat::LEN && b.len() != Heartbeat::LEN - 1 {
             return None;
         }
         let mut overflows = [0u16; Channel::COUNT];
         for (i, o) in overflows.iter_mut().enumerate() {
             *o = u16::from_le_bytes([b[2 + 2 * i], b[3 + 2 * i]]);
         }
-        Some(Heartbeat { battery_percent: b[0], present: b[1], overflows })
+        let simulated = b.get(Heartbeat::LEN - 1).is_some_and(|f| f & 1 != 0);
+        Some(Heartbeat { battery_percent: b[0], present: b[1], overflows, simulated })
     }
 
     pub fn is_present(&self, channel: Channel) -> bool {
@@ -416,12 +424,24 @@ mod tests {
         assert!(eb.contains(&"Up".into()) || ea.contains(&"Up".into()));
         p.step(false);
         assert_eq!((p.a.state(), p.b.state()), (LinkState::Up, LinkState::Up));
-        let hb = Heartbeat { battery_percent: 71, present: 0b10110, overflows: [0, 3, 0, 0, 0] };
+        let hb = Heartbeat { battery_percent: 71, present: 0b10110, overflows: [0, 3, 0, 0, 0], simulated: true };
         p.b.set_heartbeat(hb);
         p.now += 600;
         let (ea, _) = p.step(false);
-        assert!(ea.iter().any(|e| e.contains("battery_percent: 71")), "{ea:?}");
+        assert!(ea.iter().any(|e| e.contains("battery_percent: 71") && e.contains("simulated: true")), "{ea:?}");
         assert!(hb.is_present(Channel::Fingerprint) && !hb.is_present(Channel::Control));
+    }
+
+    #[test]
+    fn a_heartbeat_says_whether_its_devices_are_simulated() {
+        let real = Heartbeat { battery_percent: 50, present: 1, overflows: [1, 2, 3, 4, 5], simulated: false };
+        let sim = Heartbeat { simulated: true, ..real };
+        assert_eq!(Heartbeat::from_bytes(&real.to_bytes()), Some(real));
+        assert_eq!(Heartbeat::from_bytes(&sim.to_bytes()), Some(sim));
+        // The first firmware's heartbeat, without the flags byte: a real bridge.
+        let old = &sim.to_bytes()[..Heartbeat::LEN - 1];
+        assert_eq!(Heartbeat::from_bytes(old), Some(real));
+        assert_eq!(Heartbeat::from_bytes(&[0; 3]), None);
     }
 
     #[test]

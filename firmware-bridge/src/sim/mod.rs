@@ -116,6 +116,10 @@ impl Board for SimBoard {
     fn battery_percent(&self) -> u8 {
         87
     }
+
+    fn simulated(&self) -> bool {
+        true
+    }
 }
 
 /// The simulator's shortest and longest wait on the port when nothing moves.
