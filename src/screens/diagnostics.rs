@@ -271,7 +271,7 @@ fn show(
 }
 
 /// The actions the vault's audit log records, and the words of each.
-const AUDIT_ACTIONS: [(&str, &str); 28] = [
+const AUDIT_ACTIONS: [(&str, &str); 29] = [
     ("init", "audit.init"),
     ("unlock", "audit.unlock"),
     ("failed-pin", "audit.failed-pin"),
@@ -286,6 +286,7 @@ const AUDIT_ACTIONS: [(&str, &str); 28] = [
     ("seal", "audit.seal"),
     ("seal-recovered", "audit.seal-recovered"),
     (doorstep_vault::ABANDON, "audit.abandon"),
+    (doorstep_vault::CAPTURE, "audit.capture"),
     ("upload", "audit.upload"),
     ("receipt", "audit.receipt"),
     ("summary-lost", "audit.summary-lost"),

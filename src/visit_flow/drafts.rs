@@ -28,6 +28,16 @@ pub struct DraftStatus {
     pub failed: AtomicBool,
 }
 
+/// Whether a draft part is a capture (the photo, a finger's print, a signature), which the
+/// audit log records as it is kept.
+fn is_capture(part: &str) -> bool {
+    part == part::PHOTO
+        || part == part::PHOTO_IN_HAND
+        || part == part::SIGNATURE
+        || (part.starts_with("finger-") && part.ends_with(".raw"))
+        || (part.starts_with("signature-") && part.ends_with(".png"))
+}
+
 enum DraftOp {
     Save { visit: String, part: String, bytes: Vec<u8> },
     Erase { visit: String },
@@ -48,9 +58,17 @@ impl Drafts {
             let mut failing = std::collections::BTreeSet::<(String, String)>::new();
             for op in rx {
                 let result = {
-                    let v = crate::session::lock(&vault);
+                    let mut v = crate::session::lock(&vault);
                     match &op {
-                        DraftOp::Save { visit, part, bytes } => v.save_draft(visit, part, bytes),
+                        DraftOp::Save { visit, part, bytes } => v.save_draft(visit, part, bytes).and_then(|()| {
+                            // A capture kept is an action of the audit log (DESIGN: unlock,
+                            // capture, seal, upload, erase); a form typed is not.
+                            if is_capture(part) {
+                                v.record_capture(crate::settings::now().unix_timestamp(), visit, part)
+                            } else {
+                                Ok(())
+                            }
+                        }),
                         DraftOp::Erase { visit } => v.erase_draft(visit),
                     }
                 };
@@ -110,6 +128,25 @@ impl Drafts {
         if tx.send(op).is_err() {
             self.status.queued.fetch_sub(1, Ordering::SeqCst);
             self.status.failed.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_captures_are_the_photo_the_prints_and_the_signatures() {
+        let captures = [part::PHOTO.to_string(), part::PHOTO_IN_HAND.into(), part::SIGNATURE.into()]
+            .into_iter()
+            .chain((1..=10).map(part::finger))
+            .chain(["1", "2", "companion"].map(part::signature_of));
+        for p in captures {
+            assert!(is_capture(&p), "{p}");
+        }
+        for p in [VISIT_PART, part::FORM_IN_HAND, part::PRINTS_IN_HAND, part::PHOTO_IN_HAND_OF] {
+            assert!(!is_capture(p), "{p}");
         }
     }
 }

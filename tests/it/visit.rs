@@ -416,6 +416,18 @@ fn a_visit_stopped_after_payment_records_the_refund() {
     assert!(subject.ends_with(" step=step.seal paid=120.00 payment.cash refund=cash-returned"), "{subject}");
     assert!(!subject.contains("改变主意") && !subject.contains("测试"), "{subject}");
     assert_eq!(v.audit_summary().unwrap().by_action.get(doorstep_vault::ABANDON), Some(&1));
+    // Each capture kept before the stop is in the log too (which visit, which part; no content).
+    let captures: Vec<String> = v
+        .audit_entries()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == doorstep_vault::CAPTURE)
+        .map(|e| e.subject)
+        .collect();
+    for part in ["part=photo", "part=finger-", "part=signature.png"] {
+        assert!(captures.iter().any(|c| c.contains(part)), "{part} in {captures:?}");
+    }
+    assert!(captures.iter().all(|c| c.starts_with("visit=visit-") && !c.contains("测试")), "{captures:?}");
     drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }

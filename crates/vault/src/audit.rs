@@ -236,6 +236,9 @@ pub fn verify_chain(entries: &[AuditEntry], device: &VerifyingKey) -> Result<(),
 /// The action of a visit stopped before its seal (the officer's "stop this visit").
 pub const ABANDON: &str = "abandon";
 
+/// The action of a capture kept in a visit's draft (a photo, a print, a signature).
+pub const CAPTURE: &str = "capture";
+
 /// The action recorded when the log is found shorter than it was made ([`anchored`]).
 pub(crate) const CUT: &str = "audit-cut";
 

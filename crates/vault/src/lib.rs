@@ -59,7 +59,7 @@ use zeroize::Zeroizing;
 
 pub use anchors::{Anchor, KeyStore, SoftwareKeyStore};
 pub use appointments::ServedNotice;
-pub use audit::{ABANDON, AuditEntry, ChainError, verify_chain};
+pub use audit::{ABANDON, AuditEntry, CAPTURE, ChainError, verify_chain};
 pub use crypto::KdfParams;
 pub use feedback::FeedbackEntry;
 pub use handover::HandedOver;
@@ -424,6 +424,12 @@ impl Vault {
     /// `subject` says which, at which step, and any fee taken and refunded, never who.
     pub fn record_abandoned(&mut self, at: i64, subject: &str) -> Result<(), VaultError> {
         self.record(at, audit::ABANDON, subject)
+    }
+
+    /// Records in the audit log a capture kept in visit `visit`'s draft ([`CAPTURE`]): which
+    /// visit and which part (`photo.jpg`, `finger-3.raw`, `signature.png`), never its content.
+    pub fn record_capture(&mut self, at: i64, visit: &str, part: &str) -> Result<(), VaultError> {
+        self.record(at, audit::CAPTURE, &format!("visit={visit} part={part}"))
     }
 
     fn record(&mut self, at: i64, action: &str, subject: &str) -> Result<(), VaultError> {
