@@ -176,49 +176,59 @@ fn spawn(mut commands: Commands, auth: Res<Auth>, idle: Res<super::IdleLock>, pr
                 ..default()
             })
             .with_children(|pad| {
-                let rows: [[PinKey; 3]; 4] = [
-                    [PinKey::Digit(1), PinKey::Digit(2), PinKey::Digit(3)],
-                    [PinKey::Digit(4), PinKey::Digit(5), PinKey::Digit(6)],
-                    [PinKey::Digit(7), PinKey::Digit(8), PinKey::Digit(9)],
-                    [PinKey::Clear, PinKey::Digit(0), PinKey::Delete],
-                ];
-                for row in rows {
-                    pad.spawn(Node { column_gap: Val::Px(12.0), ..default() }).with_children(|r| {
-                        for key in row {
-                            match key {
-                                PinKey::Digit(d) => {
-                                    r.spawn(key_button(
-                                        key,
-                                        128.0,
-                                        plain(&d.to_string(), theme::KEY_SIZE, theme::TEXT),
-                                    ));
-                                }
-                                PinKey::Clear => {
-                                    r.spawn(key_button(
-                                        key,
-                                        128.0,
-                                        label(Tr::new("unlock.clear"), theme::BODY_SIZE, theme::TEXT),
-                                    ));
-                                }
-                                _ => {
-                                    r.spawn(key_button(
-                                        key,
-                                        128.0,
-                                        label(Tr::new("unlock.delete"), theme::BODY_SIZE, theme::TEXT),
-                                    ));
-                                }
-                            }
-                        }
-                    });
-                }
+                pin_keys(pad, 128.0, None);
                 pad.spawn(primary_button(PinKey::Submit, Tr::new("unlock.button")));
             });
         });
     });
 }
 
+/// The PIN pad's keys, four rows of three (the digits, clear and delete), each `width` wide
+/// and, when given, `height` high (the unlock screen's are 88); each key is a [`PinKey`].
+pub fn pin_keys(pad: &mut ChildSpawnerCommands, width: f32, height: Option<f32>) {
+    let rows: [[PinKey; 3]; 4] = [
+        [PinKey::Digit(1), PinKey::Digit(2), PinKey::Digit(3)],
+        [PinKey::Digit(4), PinKey::Digit(5), PinKey::Digit(6)],
+        [PinKey::Digit(7), PinKey::Digit(8), PinKey::Digit(9)],
+        [PinKey::Clear, PinKey::Digit(0), PinKey::Delete],
+    ];
+    for row in rows {
+        pad.spawn(Node { column_gap: Val::Px(12.0), ..default() }).with_children(|r| {
+            for key in row {
+                let mut k = match key {
+                    PinKey::Digit(d) => {
+                        r.spawn(key_button(key, width, plain(&d.to_string(), theme::KEY_SIZE, theme::TEXT)))
+                    }
+                    PinKey::Clear => {
+                        r.spawn(key_button(key, width, label(Tr::new("unlock.clear"), theme::BODY_SIZE, theme::TEXT)))
+                    }
+                    _ => {
+                        r.spawn(key_button(key, width, label(Tr::new("unlock.delete"), theme::BODY_SIZE, theme::TEXT)))
+                    }
+                };
+                if let Some(h) = height {
+                    k.entry::<Node>().and_modify(move |mut n| n.height = Val::Px(h));
+                }
+            }
+        });
+    }
+}
+
+/// Applies a key to the digits typed: a digit while there is room, delete, clear. Submit is
+/// the caller's.
+pub fn apply_key(digits: &mut zeroize::Zeroizing<String>, key: PinKey) {
+    match key {
+        PinKey::Digit(d) if may_extend(digits) && d < 10 => digits.push(char::from(b'0' + d)),
+        PinKey::Delete => {
+            digits.pop();
+        }
+        PinKey::Clear => digits.zeroize(),
+        PinKey::Digit(_) | PinKey::Submit => {}
+    }
+}
+
 /// One dot per digit typed, and empty ones up to the shortest PIN.
-fn dots(filled: usize) -> String {
+pub fn dots(filled: usize) -> String {
     let shown = filled.max(*PIN_DIGITS.start());
     (0..shown).map(|i| if i < filled { "●" } else { "○" }).collect::<Vec<_>>().join(" ")
 }
@@ -276,12 +286,6 @@ fn apply_pin_keys(
             continue;
         }
         match *key {
-            PinKey::Digit(d) if may_extend(&entry.digits) && d < 10 => entry.digits.push(char::from(b'0' + d)),
-            PinKey::Digit(_) => {}
-            PinKey::Delete => {
-                entry.digits.pop();
-            }
-            PinKey::Clear => entry.digits.zeroize(),
             PinKey::Submit => {
                 let pin = std::mem::take(&mut entry.digits);
                 let (auth, elapsed) = (auth.0.clone(), time.elapsed());
@@ -289,6 +293,7 @@ fn apply_pin_keys(
                 checking.0 = Some(crate::tasks::spawn("unlock", &waker, move || auth.verify(&user, &pin, elapsed)));
                 feedback.0 = Some(Tr::new("unlock.checking"));
             }
+            key => apply_key(&mut entry.digits, key),
         }
     }
 }

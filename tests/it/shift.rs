@@ -36,6 +36,14 @@ pub(crate) fn supervisor_unlocks() -> Vec<doorstep::dev::scenario::ScenarioStep>
     s
 }
 
+/// The supervisor's PIN given again on the pad the release opens (SECURITY.md R12).
+pub(crate) fn pin_again() -> Vec<doorstep::dev::scenario::ScenarioStep> {
+    let mut s = vec![wait("请再次输入您的 PIN 码")];
+    s.extend(SUPERVISOR_PIN.chars().map(|c| tap(&c.to_string())));
+    s.push(tap("确认签署并放行"));
+    s
+}
+
 #[test]
 fn the_supervisor_releases_the_shift_on_the_unit() {
     let tmp = tempfile_dir("shift");
@@ -56,20 +64,39 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
     let mut first = steps();
     first.extend([wait_long("已封存的申请全部上传完毕"), tap("锁定")]);
     first.extend(supervisor_unlocks());
-    first.extend([
-        wait("待放行 1 件：未决定 1 件"),
-        // What the seal kept for the supervisor: the applicant, the service, the officer.
-        wait("测试  "),
-        wait("普通护照"),
-        wait("民警 officer-test"),
-        wait("已到中心（有回执）"),
-        wait("还有 1 件未决定，决定后才能放行"),
-        tap("批准"),
-        tap("签署并放行本班次（批准 1 件，退回 0 件）"),
-        wait_long(&format!("中心不接受此带班领导的签名：未放行。请在中心执行：doorstep-hub add-supervisor {key}")),
-        tap("锁定"),
-        wait("请输入 PIN 码解锁"),
-    ]);
+    first.extend(
+        [
+            wait("待放行 1 件：未决定 1 件"),
+            // What the seal kept for the supervisor: the applicant, the service, the officer.
+            wait("测试  "),
+            wait("普通护照"),
+            wait("民警 officer-test"),
+            wait("已到中心（有回执）"),
+            wait("还有 1 件未决定，决定后才能放行"),
+            tap("批准"),
+            // The PIN asked again (R12): a wrong one is counted and said, nothing released;
+            // cancelled, the shift is as it was.
+            tap("签署并放行本班次（批准 1 件，退回 0 件）"),
+            wait("放行将以您的密钥签署本班次，签署后不能撤回。"),
+            tap("0"),
+            tap("0"),
+            tap("0"),
+            tap("0"),
+            tap("0"),
+            tap("0"),
+            tap("确认签署并放行"),
+            wait("PIN 码错误，还可尝试 9 次；用完后本机密钥将被清除"),
+            tap("取消"),
+            tap("签署并放行本班次（批准 1 件，退回 0 件）"),
+        ]
+        .into_iter()
+        .chain(pin_again())
+        .chain([
+            wait_long(&format!("中心不接受此带班领导的签名：未放行。请在中心执行：doorstep-hub add-supervisor {key}")),
+            tap("锁定"),
+            wait("请输入 PIN 码解锁"),
+        ]),
+    );
     let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
     let outcome = drive(&mut app, first);
     assert!(matches!(outcome, Ok(n) if n > 40), "{outcome:?}");
@@ -91,44 +118,50 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
     hub.add_supervisor(&key).unwrap();
     let second = seal_one(&vault, 31);
     let mut release = supervisor_unlocks();
-    release.extend([
-        // The approval taken before the refused release is back, the new one undecided.
-        wait("已恢复此前作出的 1 项决定，请核对后继续。"),
-        wait("待放行 2 件：未决定 1 件"),
-        // The oldest first: the second application (sealed by the helper's clock, long ago) is
-        // returned with a reason from the policy.
-        tap("需核对在前"),
-        tap("按时间"),
-        tap("退回"),
-        // What exactly, in the supervisor's words, beside the policy's reason.
-        tap("补充说明（可不填，例如缺哪份材料；不写个人信息）"),
-        typed("测试：出生日期填错"),
-        tap("申请表信息有误，需核对更正"),
-        wait("已退回：申请表信息有误，需核对更正——测试：出生日期填错"),
-        // The other was approved before the refused release: none left to approve in bulk.
-        wait("批准无需核对的 0 件"),
-        tap("签署并放行本班次（批准 1 件，退回 1 件）"),
-        wait_long("已放行：批准 1 件，退回 1 件。中心回执已保存在本机。"),
-        wait("本机已放行的批次"),
-        // The end-of-shift figures on the screen, and kept as files.
-        wait("按民警："),
-        // The second application was sealed by a helper that names no officer.
-        wait("officer-test 1"),
-        wait("— 1"),
-        wait("申请表信息有误，需核对更正 1"),
-        wait("班次报表已存为图片和 PDF"),
-        wait("待放行 0 件"),
-        // Nothing left to release: the button says so, not "release 0 and 0".
-        wait("没有待放行的申请"),
-        // The diagnostics: the unit, its users, the sync log and the audit chain, nothing personal.
-        tap("设置与诊断"),
-        wait("设备 demo-tablet-test"),
-        wait("带班领导 supervisor-test"),
-        wait("校验链完整"),
-        wait("封存 2 次"),
-        tap("返回本班次"),
-        wait("本机已放行的批次"),
-    ]);
+    release.extend(
+        [
+            // The approval taken before the refused release is back, the new one undecided.
+            wait("已恢复此前作出的 1 项决定，请核对后继续。"),
+            wait("待放行 2 件：未决定 1 件"),
+            // The oldest first: the second application (sealed by the helper's clock, long ago) is
+            // returned with a reason from the policy.
+            tap("需核对在前"),
+            tap("按时间"),
+            tap("退回"),
+            // What exactly, in the supervisor's words, beside the policy's reason.
+            tap("补充说明（可不填，例如缺哪份材料；不写个人信息）"),
+            typed("测试：出生日期填错"),
+            tap("申请表信息有误，需核对更正"),
+            wait("已退回：申请表信息有误，需核对更正——测试：出生日期填错"),
+            // The other was approved before the refused release: none left to approve in bulk.
+            wait("批准无需核对的 0 件"),
+            tap("签署并放行本班次（批准 1 件，退回 1 件）"),
+        ]
+        .into_iter()
+        .chain(pin_again())
+        .chain([
+            wait_long("已放行：批准 1 件，退回 1 件。中心回执已保存在本机。"),
+            wait("本机已放行的批次"),
+            // The end-of-shift figures on the screen, and kept as files.
+            wait("按民警："),
+            // The second application was sealed by a helper that names no officer.
+            wait("officer-test 1"),
+            wait("— 1"),
+            wait("申请表信息有误，需核对更正 1"),
+            wait("班次报表已存为图片和 PDF"),
+            wait("待放行 0 件"),
+            // Nothing left to release: the button says so, not "release 0 and 0".
+            wait("没有待放行的申请"),
+            // The diagnostics: the unit, its users, the sync log and the audit chain, nothing personal.
+            tap("设置与诊断"),
+            wait("设备 demo-tablet-test"),
+            wait("带班领导 supervisor-test"),
+            wait("校验链完整"),
+            wait("封存 2 次"),
+            tap("返回本班次"),
+            wait("本机已放行的批次"),
+        ]),
+    );
     let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
     let outcome = drive(&mut app, release);
     assert!(outcome.is_ok(), "{outcome:?}");
@@ -222,7 +255,7 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
     steps.extend([
         wait("待放行 2 件：未决定 2 件"),
         tap("批准无需核对的 2 件"),
-        tap("签署并放行本班次（批准 2 件，退回 0 件）"),
+        tap("签署并放行本班次（批准 2 件，退回 0 件）")].into_iter().chain(pin_again()).chain([
         // Nothing released, and why: the one refused named in its row, with the line to run.
         wait_long("1 件申请未能上传，因此未放行；其中 1 件被中心拒收"),
         wait(&format!(
@@ -232,11 +265,11 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
         tap("更改"),
         tap("留待下一批"),
         wait("留待下一批：不在本次放行之列"),
-        tap("签署并放行本班次（批准 1 件，退回 0 件，留待下一批 1 件）"),
+        tap("签署并放行本班次（批准 1 件，退回 0 件，留待下一批 1 件）")].into_iter().chain(pin_again()).chain([
         wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
         wait("留待下一批 1 件：未放行，下一班次再决定；尚未到中心的仍加密保存在本机，每次同步都会再上传。"),
         wait("待放行 1 件：未决定 1 件"),
-    ]);
+    ])));
     let outcome = drive(&mut app, steps);
     assert!(outcome.is_ok(), "{outcome:?}");
 
@@ -261,12 +294,11 @@ fn an_application_the_hub_refuses_is_named_held_and_released_later() {
     pki.add_officer(&other, "officer-two").unwrap();
     let outcome = drive(
         &mut app,
-        vec![
-            tap("批准"),
-            tap("签署并放行本班次（批准 1 件，退回 0 件）"),
-            wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
-            wait("待放行 0 件"),
-        ],
+        [tap("批准"), tap("签署并放行本班次（批准 1 件，退回 0 件）")]
+            .into_iter()
+            .chain(pin_again())
+            .chain([wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"), wait("待放行 0 件")])
+            .collect::<Vec<_>>(),
     );
     assert!(outcome.is_ok(), "{outcome:?}");
     let Some(Status::Approved { batch: later }) = records.status(&compact(&refused)).unwrap() else {
@@ -311,18 +343,26 @@ fn a_damaged_application_is_named_and_the_rest_of_the_shift_released() {
     )]);
     steps.push(tap("锁定"));
     steps.extend(supervisor_unlocks());
-    steps.extend([
-        wait("本机有 1 个文件损坏，已另存，不会上传：请勿清除或重置本机，并报告管理员"),
-        wait(&format!("申请 {bad}：本机上的文件已损坏并另存，无法上传，也无法在本机批准或退回；不影响放行其余各件。")),
-        // It is not among what waits for a decision, and "approve the rest" passes it over.
-        wait("待放行 1 件：未决定 1 件，需核对 0 件，尚未上传中心 0 件"),
-        tap("批准无需核对的 1 件"),
-        tap("签署并放行本班次（批准 1 件，退回 0 件）"),
-        wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
-        wait("待放行 0 件：未决定 0 件，需核对 0 件，尚未上传中心 0 件"),
-        tap("设置与诊断"),
-        wait(&format!("已封存的申请（无法从本机上传）：{file}.damaged")),
-    ]);
+    steps.extend(
+        [
+            wait("本机有 1 个文件损坏，已另存，不会上传：请勿清除或重置本机，并报告管理员"),
+            wait(&format!(
+                "申请 {bad}：本机上的文件已损坏并另存，无法上传，也无法在本机批准或退回；不影响放行其余各件。"
+            )),
+            // It is not among what waits for a decision, and "approve the rest" passes it over.
+            wait("待放行 1 件：未决定 1 件，需核对 0 件，尚未上传中心 0 件"),
+            tap("批准无需核对的 1 件"),
+            tap("签署并放行本班次（批准 1 件，退回 0 件）"),
+        ]
+        .into_iter()
+        .chain(pin_again())
+        .chain([
+            wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
+            wait("待放行 0 件：未决定 0 件，需核对 0 件，尚未上传中心 0 件"),
+            tap("设置与诊断"),
+            wait(&format!("已封存的申请（无法从本机上传）：{file}.damaged")),
+        ]),
+    );
     let receipts = tmp.join("receipts");
     let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
     let outcome = drive(&mut app, steps);
@@ -412,21 +452,27 @@ fn an_application_at_the_hub_whose_file_went_bad_is_still_decided() {
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
 
     let mut steps = supervisor_unlocks();
-    steps.extend([
-        wait("待放行 1 件：未决定 1 件，需核对 1 件，尚未上传中心 0 件"),
-        wait("本机无法读取其摘要：请到出入境管理部门核对后再批准"),
-        // Its id, to check it by at the bureau, and no empty applicant or officer lines.
-        wait(&format!("申请 {id}")),
-        wait("已到中心（有回执）"),
-        // Flagged (its summary not read): not approved in bulk, its own 批准 still there.
-        wait("批准无需核对的 0 件"),
-        tap("批准无需核对的 0 件"),
-        wait("还有 1 件未决定，决定后才能放行"),
-        tap("批准"),
-        tap("签署并放行本班次（批准 1 件，退回 0 件）"),
-        wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
-        wait("待放行 0 件：未决定 0 件，需核对 0 件，尚未上传中心 0 件"),
-    ]);
+    steps.extend(
+        [
+            wait("待放行 1 件：未决定 1 件，需核对 1 件，尚未上传中心 0 件"),
+            wait("本机无法读取其摘要：请到出入境管理部门核对后再批准"),
+            // Its id, to check it by at the bureau, and no empty applicant or officer lines.
+            wait(&format!("申请 {id}")),
+            wait("已到中心（有回执）"),
+            // Flagged (its summary not read): not approved in bulk, its own 批准 still there.
+            wait("批准无需核对的 0 件"),
+            tap("批准无需核对的 0 件"),
+            wait("还有 1 件未决定，决定后才能放行"),
+            tap("批准"),
+            tap("签署并放行本班次（批准 1 件，退回 0 件）"),
+        ]
+        .into_iter()
+        .chain(pin_again())
+        .chain([
+            wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
+            wait("待放行 0 件：未决定 0 件，需核对 0 件，尚未上传中心 0 件"),
+        ]),
+    );
     let receipts = tmp.join("receipts");
     let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
     let outcome = drive(&mut app, steps);

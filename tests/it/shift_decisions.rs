@@ -9,7 +9,7 @@ use doorstep_core::Policy;
 use doorstep_envelope::ApplicationId;
 use doorstep_hub::store::{Records, Status};
 
-use crate::shift::supervisor_unlocks;
+use crate::shift::{pin_again, supervisor_unlocks};
 use crate::sync::{add_supervisor, doorstep, seal_one, served_unit, tempfile_dir, text};
 use crate::visit::{DEVICE, drive, tap, typed, unit, wait, wait_long};
 
@@ -73,14 +73,17 @@ fn the_supervisors_decisions_outlive_a_lock_and_a_restart() {
     // The unit restarted: the same two. The last, at the hub, is left for the next batch (the
     // supervisor will call the applicant first); the release takes the two.
     let mut restarted = supervisor_unlocks();
-    restarted.extend([
-        wait("已恢复此前作出的 2 项决定，请核对后继续。"),
-        wait_long("待放行 3 件：未决定 1 件，需核对 0 件，尚未上传中心 0 件"),
-        tap("留待下一批"),
-        tap("签署并放行本班次（批准 1 件，退回 1 件，留待下一批 1 件）"),
-        wait_long("已放行：批准 1 件，退回 1 件。中心回执已保存在本机。"),
-        wait("待放行 1 件：未决定 1 件"),
-    ]);
+    restarted.extend(
+        [
+            wait("已恢复此前作出的 2 项决定，请核对后继续。"),
+            wait_long("待放行 3 件：未决定 1 件，需核对 0 件，尚未上传中心 0 件"),
+            tap("留待下一批"),
+            tap("签署并放行本班次（批准 1 件，退回 1 件，留待下一批 1 件）"),
+        ]
+        .into_iter()
+        .chain(pin_again())
+        .chain([wait_long("已放行：批准 1 件，退回 1 件。中心回执已保存在本机。"), wait("待放行 1 件：未决定 1 件")]),
+    );
     let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
     let outcome = drive(&mut app, restarted);
     assert!(outcome.is_ok(), "{outcome:?}");

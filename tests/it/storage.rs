@@ -11,7 +11,7 @@ use doorstep_core::Policy;
 use doorstep_envelope::ApplicationId;
 use doorstep_hub::store::{Records, Status};
 
-use crate::shift::{officer_unlocks, supervisor_unlocks};
+use crate::shift::{officer_unlocks, pin_again, supervisor_unlocks};
 use crate::sync::{add_supervisor, captured, hub_and_vault_as, seal_one, served_unit, tempfile_dir, unlocked};
 use crate::visit::{DEVICE, demo_until, drive, tap, unit, wait, wait_long};
 use doorstep::shift::{Refusal, ReleaseOutcome};
@@ -43,14 +43,18 @@ fn a_file_the_storage_does_not_read_is_not_called_damaged_and_goes_once_it_reads
     )]);
     steps.push(tap("锁定"));
     steps.extend(supervisor_unlocks());
-    steps.extend([
-        wait("本机存储暂时读不出 1 件申请的文件（文件仍在本机，未判定损坏）"),
-        wait(&format!("申请 {stuck}：本机存储暂时读不出它的文件（文件仍在本机）")),
-        wait("待放行 1 件：未决定 1 件，需核对 0 件，尚未上传中心 0 件"),
-        tap("批准无需核对的 1 件"),
-        tap("签署并放行本班次（批准 1 件，退回 0 件）"),
-        wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
-    ]);
+    steps.extend(
+        [
+            wait("本机存储暂时读不出 1 件申请的文件（文件仍在本机，未判定损坏）"),
+            wait(&format!("申请 {stuck}：本机存储暂时读不出它的文件（文件仍在本机）")),
+            wait("待放行 1 件：未决定 1 件，需核对 0 件，尚未上传中心 0 件"),
+            tap("批准无需核对的 1 件"),
+            tap("签署并放行本班次（批准 1 件，退回 0 件）"),
+        ]
+        .into_iter()
+        .chain(pin_again())
+        .chain([wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。")]),
+    );
     let receipts = tmp.join("receipts");
     let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
     let outcome = drive(&mut app, steps);
@@ -73,15 +77,20 @@ fn a_file_the_storage_does_not_read_is_not_called_damaged_and_goes_once_it_reads
     std::fs::write(&path, &bytes).unwrap();
     let again = drive(
         &mut app,
-        vec![
+        [
             tap("设置与诊断"),
             tap("返回本班次"),
             wait("待放行 1 件：未决定 1 件，需核对 0 件"),
             tap("批准"),
             tap("签署并放行本班次（批准 1 件，退回 0 件）"),
+        ]
+        .into_iter()
+        .chain(pin_again())
+        .chain([
             wait_long("已放行：批准 1 件，退回 0 件。中心回执已保存在本机。"),
             wait("待放行 0 件：未决定 0 件，需核对 0 件，尚未上传中心 0 件"),
-        ],
+        ])
+        .collect::<Vec<_>>(),
     );
     assert!(again.is_ok(), "{again:?}");
     drop(app);

@@ -134,6 +134,21 @@ impl Vault {
         Self::open_unlocked(dir, lock, slots, user, data_key, seed, now_unix, config)
     }
 
+    /// The unlocked user's PIN asked again before an action that cannot be taken back (the
+    /// release of a shift's batch: SECURITY.md R12). Counted as an unlock attempt is: a wrong
+    /// PIN brings the erasure of the slots nearer, and the last one erases them
+    /// ([`VaultError::Destroyed`]: the unit must lock); a right one clears the count.
+    pub fn confirm_pin(&mut self, pin: &str, now_unix: i64) -> Result<(), VaultError> {
+        let (mut slots, data_key, _seed) = Self::unwrap_slots(&self.dir, &self.user, pin, now_unix)?;
+        if data_key.as_ref() != self.data_key.as_ref() {
+            return Err(VaultError::Corrupt("the key slot opens another data key".into()));
+        }
+        if !std::mem::take(&mut slots.failures).is_empty() {
+            slots.store(&self.dir)?;
+        }
+        Ok(())
+    }
+
     /// Counts the attempt, then unwraps the user's slot: the slots, the data key and the
     /// user's signing seed.
     fn unwrap_slots(

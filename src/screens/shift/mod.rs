@@ -6,6 +6,7 @@
 //!
 //! Loading (thumbnails decoded) and the release run as tasks; the frame never waits.
 
+mod confirm;
 mod keep;
 mod layout;
 mod rows;
@@ -39,7 +40,10 @@ pub enum ShiftButton {
     /// Approves every application listed, not yet decided and without a flag (its label says
     /// how many; greyed when none).
     ApproveRest,
+    /// Asks for the supervisor's PIN again, then releases.
     Release,
+    /// The release itself, once the PIN was given again (on no button).
+    ReleaseSigned,
     Lock,
     Diagnostics,
 }
@@ -76,6 +80,8 @@ pub struct ShiftView {
     thumbs: HashMap<String, Handle<Image>>,
     /// The application whose photo is shown larger.
     pub enlarged: Option<String>,
+    /// The PIN asked again before the release, while its pad is open.
+    confirming: Option<confirm::Confirm>,
 }
 
 impl ShiftView {
@@ -124,6 +130,8 @@ pub struct ShiftTasks {
     release: Option<Pending<ReleaseOutcome>>,
     pub progress: Progress,
     keeper: keep::Keeper,
+    /// The supervisor gave the PIN again: the release starts at the next press.
+    release_signed: bool,
 }
 
 impl ShiftTasks {
@@ -163,7 +171,16 @@ pub fn plugin(app: &mut App) {
     app.add_systems(OnExit(Screen::Shift), forget);
     app.add_systems(
         Update,
-        (press.after(super::follow_changes), take_tasks, keep::keep_decisions, reload_after_sync, layout::show)
+        (
+            press.after(super::follow_changes),
+            confirm::press,
+            confirm::take,
+            take_tasks,
+            keep::keep_decisions,
+            reload_after_sync,
+            layout::show,
+            confirm::show,
+        )
             .chain()
             .run_if(in_state(Screen::Shift)),
     );
@@ -195,6 +212,7 @@ fn reload_after_sync(
 fn reset(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>) {
     *view = ShiftView::default();
     tasks.keeper.last = None;
+    tasks.release_signed = false;
 }
 
 /// Nothing of the shift stays in memory once the screen is left (the unit locked). A release
@@ -204,6 +222,7 @@ fn forget(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>, mut form: 
     *view = ShiftView::default();
     tasks.load = None;
     tasks.keeper.last = None;
+    tasks.release_signed = false;
     forget_note(&mut form);
 }
 
@@ -360,10 +379,15 @@ fn press(
     mut next: ResMut<NextState<Screen>>,
     mut form: ResMut<Form>,
 ) {
-    for (i, b) in &buttons {
-        if *i != Interaction::Pressed || !guard.accepting(time.elapsed()) {
-            continue;
-        }
+    // The release once the PIN was given again, then the buttons pressed (none under the pad).
+    let signed = std::mem::take(&mut tasks.release_signed).then_some(ShiftButton::ReleaseSigned);
+    let pressed = buttons
+        .iter()
+        .filter(|(i, _)| **i == Interaction::Pressed && guard.accepting(time.elapsed()))
+        .filter(|_| view.confirming.is_none())
+        .map(|(_, b)| b.clone());
+    let actions: Vec<ShiftButton> = signed.into_iter().chain(pressed).collect();
+    for b in &actions {
         // While the release runs, the decisions it carries stay as they are.
         if tasks.releasing()
             && !matches!(b, ShiftButton::Filter(_) | ShiftButton::Order(_) | ShiftButton::Photo(_) | ShiftButton::Lock)
@@ -409,6 +433,12 @@ fn press(
                 }
             }
             ShiftButton::Release => {
+                // The PIN first (confirm.rs); the release follows it.
+                if view.releasable() && !tasks.releasing() && session.vault.is_some() {
+                    view.confirming = Some(confirm::Confirm::default());
+                }
+            }
+            ShiftButton::ReleaseSigned => {
                 // A read of the list under way (after a background sync) does not swallow the
                 // tap: the release checks the unit's undecided applications against the ones
                 // decided here, and refuses as "the shift changed" if they differ.

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration, Weekday};
+use time::{Date, Weekday};
 
 use super::{Confidence, PolicyError, invalid, parse_toml};
 

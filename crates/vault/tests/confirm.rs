@@ -1,0 +1,35 @@
+//! The PIN asked again of the unlocked user before a release (SECURITY.md R12): counted as
+//! an unlock attempt is.
+
+mod common;
+
+use common::*;
+use doorstep_vault::*;
+
+#[test]
+fn a_pin_asked_again_is_counted_as_an_unlock_and_the_last_wrong_one_erases() {
+    let d = tmp();
+    init(d.path());
+    let mut v = unlock(d.path());
+    v.confirm_pin(PIN, NOW).unwrap();
+    for left in [9, 8] {
+        match v.confirm_pin("000000", NOW) {
+            Err(VaultError::WrongPin { attempts_left }) => assert_eq!(attempts_left, left),
+            other => panic!("expected a wrong PIN, got {other:?}"),
+        }
+    }
+    // What cannot be a PIN costs nothing; the right one clears the count.
+    assert!(matches!(v.confirm_pin("12", NOW), Err(VaultError::Pin(_))));
+    v.confirm_pin(PIN, NOW).unwrap();
+    match v.confirm_pin("000000", NOW) {
+        Err(VaultError::WrongPin { attempts_left }) => assert_eq!(attempts_left, 9, "counted afresh"),
+        other => panic!("{other:?}"),
+    }
+    // The count is the unlock's: kept on disk, and the tenth wrong PIN erases the slots.
+    for _ in 0..8 {
+        assert!(matches!(v.confirm_pin("000000", NOW), Err(VaultError::WrongPin { .. })));
+    }
+    assert!(matches!(v.confirm_pin("000000", NOW), Err(VaultError::Destroyed)));
+    drop(v);
+    assert!(matches!(Vault::unlock(d.path(), OFFICER, PIN, NOW, VaultConfig::default()), Err(VaultError::Destroyed)));
+}

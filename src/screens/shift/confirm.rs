@@ -1,0 +1,172 @@
+//! The supervisor's PIN asked again before the release (SECURITY.md R12: re-authenticate for
+//! batch upload): the release signs the batch with the supervisor's key and cannot be taken
+//! back, and the unit may have been left unlocked since. A PIN pad over the shift; the PIN is
+//! checked on a task (Argon2id), counted as an unlock attempt is; right, the release starts;
+//! wrong, the pad says how many attempts are left; the last wrong one erases the key slots and
+//! the unit locks.
+
+use bevy::prelude::*;
+use zeroize::Zeroize;
+
+use super::{ShiftTasks, ShiftView};
+use crate::screens::unlock::{PinKey, apply_key, dots, pin_keys};
+use crate::screens::{LockNow, Session};
+use crate::tasks::{Pending, Poll, Waker};
+use crate::ui::form::action_button;
+use crate::ui::i18n::Tr;
+use crate::ui::theme;
+use crate::ui::widgets::{label, primary_button};
+
+/// The PIN pad over the shift, while it is open.
+#[derive(Default)]
+pub struct Confirm {
+    digits: zeroize::Zeroizing<String>,
+    /// Why the last PIN was not taken (wrong, and how many attempts are left).
+    said: Option<Tr>,
+    checking: Option<Pending<Result<(), doorstep_vault::VaultError>>>,
+}
+
+impl Drop for Confirm {
+    fn drop(&mut self) {
+        self.digits.zeroize();
+    }
+}
+
+/// The pad's buttons other than its keys.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmButton {
+    Cancel,
+}
+
+#[derive(Component)]
+pub(super) struct ConfirmOverlay;
+
+/// Keys, cancel and submit; a submitted PIN is checked on a task.
+pub(super) fn press(
+    keys: Query<(&Interaction, &PinKey), Changed<Interaction>>,
+    buttons: Query<(&Interaction, &ConfirmButton), Changed<Interaction>>,
+    mut view: ResMut<ShiftView>,
+    session: Res<Session>,
+    waker: Res<Waker>,
+) {
+    if buttons.iter().any(|(i, b)| *i == Interaction::Pressed && *b == ConfirmButton::Cancel) {
+        view.confirming = None;
+        return;
+    }
+    let vault = session.vault.clone();
+    let Some(confirm) = view.confirming.as_mut() else { return };
+    if confirm.checking.is_some() {
+        return;
+    }
+    for (_, key) in keys.iter().filter(|(i, _)| **i == Interaction::Pressed) {
+        match *key {
+            PinKey::Submit => {
+                let pin = std::mem::take(&mut confirm.digits);
+                let Some(vault) = vault.clone() else { continue };
+                let now = crate::settings::now().unix_timestamp();
+                confirm.checking = Some(crate::tasks::spawn("confirm-pin", &waker, move || {
+                    crate::session::lock(&vault).confirm_pin(&pin, now)
+                }));
+                confirm.said = None;
+            }
+            key => {
+                apply_key(&mut confirm.digits, key);
+                confirm.said = None;
+            }
+        }
+    }
+}
+
+/// The PIN's answer: the release starts, or the pad says why not; the slots erased, the unit
+/// locks.
+pub(super) fn take(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>, mut lock: MessageWriter<LockNow>) {
+    let Some(confirm) = view.confirming.as_mut() else { return };
+    let Some(task) = &confirm.checking else { return };
+    let answer = match task.poll() {
+        Poll::Running => return,
+        Poll::Ready(a) => a,
+        Poll::Failed => Err(doorstep_vault::VaultError::Kdf("the check stopped".into())),
+    };
+    confirm.checking = None;
+    use doorstep_vault::VaultError as E;
+    match answer {
+        Ok(()) => {
+            view.confirming = None;
+            tasks.release_signed = true;
+        }
+        Err(E::WrongPin { attempts_left }) => {
+            confirm.said = Some(Tr::new("shift.pin_wrong").with("n", attempts_left));
+        }
+        Err(E::Pin(_)) => confirm.said = Some(Tr::new("shift.pin_not_a_pin")),
+        Err(E::Destroyed) => {
+            view.confirming = None;
+            lock.write(LockNow);
+        }
+        Err(e) => {
+            error!("the PIN could not be checked: {e}");
+            confirm.said = Some(Tr::new("shift.pin_failed"));
+        }
+    }
+}
+
+/// Draws the pad over the shift while it is open, again as it changes.
+pub(super) fn show(
+    mut commands: Commands,
+    view: Res<ShiftView>,
+    overlay: Query<Entity, With<ConfirmOverlay>>,
+    mut shown: Local<Option<(usize, Option<Tr>, bool)>>,
+) {
+    let now = view.confirming.as_ref().map(|c| (c.digits.len(), c.said.clone(), c.checking.is_some()));
+    if now == *shown {
+        return;
+    }
+    *shown = now.clone();
+    for e in &overlay {
+        commands.entity(e).despawn();
+    }
+    let Some((typed, said, checking)) = now else { return };
+    commands
+        .spawn((
+            ConfirmOverlay,
+            Node {
+                position_type: PositionType::Absolute,
+                width: Val::Percent(100.0),
+                height: Val::Percent(100.0),
+                padding: UiRect::all(Val::Px(24.0)),
+                column_gap: Val::Px(32.0),
+                justify_content: JustifyContent::Center,
+                align_items: AlignItems::Center,
+                flex_wrap: FlexWrap::Wrap,
+                overflow: Overflow::scroll_y(),
+                ..default()
+            },
+            BackgroundColor(theme::BACKGROUND),
+            GlobalZIndex(60),
+            // Nothing under it is reached while it is open.
+            bevy::ui::FocusPolicy::Block,
+            Interaction::None,
+        ))
+        .with_children(|o| {
+            o.spawn(Node {
+                flex_direction: FlexDirection::Column,
+                row_gap: Val::Px(16.0),
+                max_width: Val::Px(360.0),
+                ..default()
+            })
+            .with_children(|c| {
+                c.spawn(label(Tr::new("shift.pin_title"), theme::HEADING_SIZE, theme::TEXT));
+                c.spawn(label(Tr::new("shift.pin_why"), theme::BODY_SIZE, theme::MUTED));
+                c.spawn(crate::ui::widgets::plain(&dots(typed), theme::KEY_SIZE, theme::TEXT));
+                if checking {
+                    c.spawn(label(Tr::new("unlock.checking"), theme::BODY_SIZE, theme::MUTED));
+                }
+                if let Some(said) = said {
+                    c.spawn(label(said, theme::BODY_SIZE, theme::ERROR));
+                }
+                c.spawn(primary_button(PinKey::Submit, Tr::new("shift.pin_submit")));
+                c.spawn(action_button(ConfirmButton::Cancel, Tr::new("shift.pin_cancel"), false));
+            });
+            o.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(10.0), ..default() })
+                .with_children(|pad| pin_keys(pad, 104.0, Some(72.0)));
+        });
+}
