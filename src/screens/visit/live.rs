@@ -38,6 +38,9 @@ pub enum CameraChoice {
     Native(u32),
 }
 
+/// The most the replay camera keeps decoded (its first frame is kept whatever its size).
+const REPLAY_BYTES: usize = 256 * 1024 * 1024;
+
 impl CameraChoice {
     /// The source's name as the sealed form records it.
     pub fn source(&self) -> &'static str {
@@ -59,12 +62,17 @@ impl CameraChoice {
                 let mut camera = ReplayCamera::new(dir);
                 camera.open().map_err(failed)?;
                 // The replay camera goes round its folder: read until the first frame comes again.
+                // At most 64 frames and REPLAY_BYTES of them decoded (a folder of 12-megapixel
+                // photos would otherwise hold gigabytes): the replay goes round those.
                 let mut out: Vec<RgbImage> = Vec::new();
+                let mut held = 0usize;
                 while out.len() < 64
                     && let Ok(f) = camera.next_frame()
                     && let Some(img) = RgbImage::from_raw(f.width, f.height, f.rgb)
                     && out.first().is_none_or(|first| first.as_raw() != img.as_raw())
+                    && (out.is_empty() || held + img.len() <= REPLAY_BYTES)
                 {
+                    held += img.len();
                     out.push(img);
                 }
                 if out.is_empty() { Err(Tr::new("visit.photo.no_camera")) } else { Ok(Frames::Replay(out, 0)) }
