@@ -4,6 +4,7 @@
 pub mod diagnostics;
 pub mod feedback;
 pub mod home;
+mod idle;
 pub mod queue;
 pub mod shift;
 pub mod unlock;
@@ -11,9 +12,6 @@ pub mod visit;
 
 use std::time::Duration;
 
-use bevy::input::keyboard::KeyboardInput;
-use bevy::input::mouse::MouseButtonInput;
-use bevy::input::touch::TouchInput;
 use bevy::prelude::*;
 use bevy::window::{RequestRedraw, WindowClosed, WindowFocused, WindowOccluded};
 use doorstep_core::Policy;
@@ -24,6 +22,7 @@ use crate::ui::contrast::HighContrast;
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::{ButtonColors, label};
+pub use idle::IdleLock;
 
 #[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Screen {
@@ -42,39 +41,6 @@ pub enum Screen {
     Diagnostics,
     /// Praise, opinions, complaints and "could not get it done", taken down by the officer.
     Feedback,
-}
-
-/// Locks the unit after a period without input (SECURITY.md R12: at most 5 minutes).
-#[derive(Resource, Debug, Clone)]
-pub struct IdleLock {
-    pub timeout: Duration,
-    /// The frames' real time since the last input.
-    pub idle: Duration,
-    /// The boot clock at the last input: it runs on while the tablet sleeps (the lid closed),
-    /// which the frames' clock does not count.
-    active_at: Option<Duration>,
-}
-
-impl Default for IdleLock {
-    fn default() -> Self {
-        IdleLock { timeout: Duration::from_secs(5 * 60), idle: Duration::ZERO, active_at: None }
-    }
-}
-
-/// The time since boot, suspended time included (`CLOCK_BOOTTIME`).
-fn boot_clock() -> Option<Duration> {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Boottime);
-    Some(Duration::new(u64::try_from(t.tv_sec).ok()?, u32::try_from(t.tv_nsec).ok()?))
-}
-
-/// How long the unit has been idle: the frames' time, or the boot clock's since the last input
-/// when it is longer (the tablet slept with the lid closed: the frames' clock stopped, and the
-/// first frame after waking must lock if the sleep was longer than the timeout).
-fn idle_for(frames: Duration, boot_now: Option<Duration>, active_at: Option<Duration>) -> Duration {
-    match (boot_now, active_at) {
-        (Some(now), Some(then)) => frames.max(now.saturating_sub(then)),
-        _ => frames,
-    }
 }
 
 /// A double tap never skips a step: for a moment after the screen or the visit's step
@@ -186,7 +152,7 @@ pub fn plugin(app: &mut App) {
         diagnostics::plugin,
         feedback::plugin,
     ));
-    app.add_systems(Update, (switch_language, track_idle, lock_when_hidden, lock).chain().in_set(Locking));
+    app.add_systems(Update, (switch_language, idle::track_idle, lock_when_hidden, lock).chain().in_set(Locking));
     // bevy's UI inserts it; a headless unit (the tests) has it too.
     app.init_resource::<UiScale>();
     app.init_resource::<LargeText>();
@@ -285,31 +251,6 @@ fn switch_contrast(
 fn switch_language(buttons: Query<&Interaction, (Changed<Interaction>, With<LangButton>)>, mut lang: ResMut<Lang>) {
     if buttons.iter().any(|i| *i == Interaction::Pressed) {
         *lang = lang.other();
-    }
-}
-
-/// Any key, click or touch resets the idle time; otherwise it grows with real time. (Not the
-/// virtual clock: rendering is reactive, so `Update` may run only every few seconds, and the
-/// virtual clock advances at most a quarter of a second per update.)
-fn track_idle(
-    time: Res<Time<Real>>,
-    mut idle: ResMut<IdleLock>,
-    mut keys: MessageReader<KeyboardInput>,
-    mut clicks: MessageReader<MouseButtonInput>,
-    mut touches: MessageReader<TouchInput>,
-    screen: Res<State<Screen>>,
-    mut lock: MessageWriter<LockNow>,
-) {
-    let active = keys.read().count() + clicks.read().count() + touches.read().count() > 0;
-    let boot = boot_clock();
-    if active || *screen.get() == Screen::Unlock {
-        idle.idle = Duration::ZERO;
-        idle.active_at = boot;
-        return;
-    }
-    idle.idle += time.delta();
-    if idle_for(idle.idle, boot, idle.active_at) >= idle.timeout {
-        lock.write(LockNow);
     }
 }
 
@@ -579,26 +520,5 @@ mod tests {
         // The next frame, whenever it comes, does not start the quiet time again.
         app.update();
         assert_eq!(app.world().resource::<TapGuard>().changed_at, changed_at);
-    }
-
-    /// R12: the lid closed and the tablet asleep for ten minutes, its frames' clock stopped:
-    /// the first frame after waking counts the sleep, and locks.
-    #[test]
-    fn a_sleep_longer_than_the_timeout_counts_as_idle() {
-        let s = Duration::from_secs;
-        let cases = [
-            // (frames' idle time, boot clock now, boot clock at the last input, idle)
-            (s(2), Some(s(1000 + 600)), Some(s(1000)), s(600)),
-            (s(120), Some(s(1000 + 60)), Some(s(1000)), s(120)),
-            (s(2), None, Some(s(1000)), s(2)),
-            (s(2), Some(s(1000)), None, s(2)),
-            // A boot clock that went back (never): the frames' time.
-            (s(30), Some(s(10)), Some(s(1000)), s(30)),
-        ];
-        for (frames, now, then, want) in cases {
-            assert_eq!(idle_for(frames, now, then), want, "{frames:?} {now:?} {then:?}");
-        }
-        let (a, b) = (boot_clock().unwrap(), boot_clock().unwrap());
-        assert!(b >= a && a > Duration::ZERO, "the boot clock reads and runs forward");
     }
 }
