@@ -21,6 +21,10 @@ pub struct Session {
     /// visits lost: a photo, a print, a signature, which the seal asks to take again). The
     /// officer is told on the home screen.
     pub drafts_set_aside: (usize, usize),
+    /// Held while this session is open: a task given [`Session::token`] asks it whether to go
+    /// on (a sync stops between two envelopes once the unit locks, so the keys it holds do not
+    /// outlive the lock by a whole run).
+    alive: Arc<()>,
 }
 
 impl Session {
@@ -31,6 +35,12 @@ impl Session {
             drafts_set_aside(aside.iter().filter(|a| a.kind == doorstep_vault::SetAsideKind::Draft).map(|a| &a.name))
         });
         self.vault = vault.map(|v| Arc::new(Mutex::new(v)));
+        self.alive = Arc::new(());
+    }
+
+    /// A token that says whether this session is still open (`strong_count() > 0`).
+    pub fn token(&self) -> std::sync::Weak<()> {
+        Arc::downgrade(&self.alive)
     }
 
     /// Forgets the officer and the vault (the unit locked). A task still holding the vault
@@ -39,6 +49,7 @@ impl Session {
         self.officer = None;
         self.vault = None;
         self.drafts_set_aside = (0, 0);
+        self.alive = Arc::new(());
     }
 }
 
@@ -87,5 +98,25 @@ mod tests {
         ] {
             assert_eq!(drafts_set_aside(names.iter()), want, "{names:?}");
         }
+    }
+
+    /// A task's token says the session it was given in is over once the unit locks, and stays
+    /// over when the next session opens (it is that session's, not the next one's).
+    #[test]
+    fn a_token_outlives_its_session_only_as_over() {
+        let mut session = Session::default();
+        let officer = Officer {
+            id: "officer-test".into(),
+            display_name: "officer-test".into(),
+            role: doorstep_vault::Role::Officer,
+        };
+        session.open(officer.clone(), None);
+        let token = session.token();
+        assert_eq!(token.strong_count(), 1);
+        session.end();
+        assert_eq!(token.strong_count(), 0);
+        session.open(officer, None);
+        assert_eq!(token.strong_count(), 0);
+        assert_eq!(session.token().strong_count(), 1);
     }
 }

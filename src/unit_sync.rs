@@ -185,16 +185,19 @@ fn start_sync(
         return;
     }
     sync.last_try = Some(now);
-    let (vault, dir, shared) = (vault.clone(), dir.0.clone(), sync.clone());
+    let (vault, dir, shared, open) = (vault.clone(), dir.0.clone(), sync.clone(), session.token());
     let wake = waker.clone();
-    let task = crate::tasks::spawn("sync", &waker, move || run(&vault, &dir, &shared, &wake));
+    let task = crate::tasks::spawn("sync", &waker, move || run(&vault, &dir, &shared, &wake, &open));
     if let Ok(mut r) = sync.running.lock() {
         *r = Some(task);
     }
 }
 
 /// One sync run on the task: escrow what is sealed, with progress for the screen.
-fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Waker) {
+fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Waker, open: &std::sync::Weak<()>) {
+    // The unit locked meanwhile: stop between two envelopes, and do nothing more, so that the
+    // keys this run holds go soon after the lock.
+    let go_on = || open.strong_count() > 0;
     let mut v = crate::session::lock(vault);
     // Those that can still go: one whose file was kept aside as damaged is named apart.
     let pending = |v: &doorstep_vault::Vault| {
@@ -251,7 +254,7 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
         }
     };
     let now = || crate::settings::now().unix_timestamp();
-    let report = doorstep_sync::escrow::run(&mut v, &mut hub, 256 * 1024, &now, &mut |id, offset, total| {
+    let report = doorstep_sync::escrow::run(&mut v, &mut hub, 256 * 1024, &now, &go_on, &mut |id, offset, total| {
         let pct = doorstep_sync::wire::percent(offset, total);
         let shown = Some((id.chars().take(8).collect::<String>(), pct));
         if sync.view().uploading != shown {
@@ -287,7 +290,7 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
     // Then the appointments: served notices out, this unit's list in (none on no coverage).
     let mut refused = 0;
     let mut feedback_refused = None;
-    if outcome != Outcome::NoCoverage {
+    if outcome != Outcome::NoCoverage && go_on() {
         match doorstep_sync::appointments::sync(&mut v, &mut hub, now()) {
             Ok(r) => {
                 for (id, e) in &r.served.refused {

@@ -210,6 +210,7 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
         &mut hub,
         args.chunk_kib.clamp(1, doorstep_sync::wire::MAX_CHUNK / 1024) * 1024,
         &now_unix,
+        &|| true,
         &mut |id, offset, total| {
             if bar.as_ref().is_none_or(|(b, _)| b != id) {
                 if let Some((_, old)) = bar.take() {

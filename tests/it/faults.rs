@@ -233,14 +233,20 @@ fn each_application_reaches_the_hub_exactly_once_whatever_the_network_does() {
             // The first thing heard of an upload: the hub already holds all of it when the
             // reply carrying the receipt was lost after the hub committed.
             let mut first = true;
-            let report =
-                doorstep_sync::escrow::run(&mut vault, &mut hub_link, 16 * 1024, &|| 1_790_000_000, &mut |_, o, l| {
+            let report = doorstep_sync::escrow::run(
+                &mut vault,
+                &mut hub_link,
+                16 * 1024,
+                &|| 1_790_000_000,
+                &|| true,
+                &mut |_, o, l| {
                     if first && attempt > 0 && o == l && !twinned {
                         lost_replies += 1;
                     }
                     first = false;
-                })
-                .unwrap();
+                },
+            )
+            .unwrap();
             escrow_time += t.elapsed();
             for (id, e) in &report.failed {
                 assert!(e.is_transient(), "round {n}: {id} refused for good: {e}");

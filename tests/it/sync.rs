@@ -514,3 +514,34 @@ fn a_held_application_waits_for_the_next_batch() {
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// SECURITY R12: a sync asked to stop (the unit locked) stops between two envelopes: the one
+/// in hand goes whole, the rest stay sealed on the unit for the next sync.
+#[test]
+fn a_sync_asked_to_stop_leaves_the_rest_sealed() {
+    let tmp = tempfile_dir("cut-short");
+    let (running, _hub, vault) = served_unit(&tmp, crate::visit::DEVICE);
+    for n in [71, 72, 73] {
+        seal_one(&vault, n);
+    }
+    let mut vt = unlocked(&vault);
+    let bundle = std::fs::read_to_string(vault.join("hub-bundle.toml")).unwrap();
+    let bundle = doorstep_sync::bundle::Bundle::parse(&bundle).unwrap();
+    let mut link = doorstep_sync::escrow::Hub::connect(&mut vt, &bundle, 1_790_000_000).unwrap();
+    // The session ends after the first envelope.
+    let asked = std::cell::Cell::new(0);
+    let go_on = || {
+        asked.set(asked.get() + 1);
+        asked.get() == 1
+    };
+    let report =
+        doorstep_sync::escrow::run(&mut vt, &mut link, 64 * 1024, &|| 1_790_000_000, &go_on, &mut |_, _, _| {})
+            .unwrap();
+    assert!(report.cut_short);
+    assert_eq!(report.uploaded.len(), 1, "{:?}", report.uploaded);
+    let sealed = vt.outbox().unwrap().into_iter().filter(|e| e.state == OutboxState::Sealed).count();
+    assert_eq!(sealed, 2, "the rest wait on the unit");
+    drop(vt);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

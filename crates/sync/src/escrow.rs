@@ -56,6 +56,9 @@ pub struct Report {
     pub failed: Vec<(String, SyncError)>,
     /// The connection failed, so the rest was left for the next time.
     pub stopped: bool,
+    /// Asked to stop between two envelopes (the unit locked: its keys are not kept in memory for
+    /// a sync): the rest was left for the next time.
+    pub cut_short: bool,
     /// Sealed on this unit, but its file is damaged (kept aside when the vault was opened,
     /// missing, or gone bad since), and why: not sent, still sealed; the others went on.
     pub unreadable: Vec<(String, String)>,
@@ -125,12 +128,14 @@ pub fn statuses(vault: &mut Vault, hub: &mut Hub) -> Result<Vec<(String, String,
     Ok(out)
 }
 
-/// Uploads what is sealed. `progress` hears (application id, bytes the hub holds, total).
+/// Uploads what is sealed, while `go_on` says so (asked before each envelope). `progress`
+/// hears (application id, bytes the hub holds, total).
 pub fn run(
     vault: &mut Vault,
     hub: &mut Hub,
     chunk: u64,
     now: &dyn Fn() -> i64,
+    go_on: &dyn Fn() -> bool,
     progress: &mut dyn FnMut(&str, u64, u64),
 ) -> Result<Report, EscrowError> {
     let mut report = Report::default();
@@ -138,6 +143,10 @@ pub fn run(
     let client = &mut hub.client;
     client.chunk = chunk;
     for e in vault.outbox()? {
+        if !go_on() {
+            report.cut_short = true;
+            break;
+        }
         match e.state {
             OutboxState::Acknowledged => {
                 if erase(vault, &e.application_id, now(), &mut report)? {
@@ -295,7 +304,8 @@ pub fn release_batch(
     // is not approved unseen: it waits for the next batch, on the supervisor's list.
     let listed: std::collections::HashSet<String> =
         outbox.iter().filter(|e| awaiting_decision(vault, e).is_some()).map(|e| e.application_id.clone()).collect();
-    let escrow = run(vault, hub, 64 * 1024, now, progress)?;
+    // A release goes on through a lock: it was asked for with the PIN, and is all or nothing.
+    let escrow = run(vault, hub, 64 * 1024, now, &|| true, progress)?;
     let (client, hub_key) = (&mut hub.client, &hub.receipt_key);
     let mut entries = Vec::new();
     let mut decisions = Vec::new();
