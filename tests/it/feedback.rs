@@ -138,3 +138,35 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The applicant rates on the officer's tablet, often with an old finger: a face touched by
+/// mistake is put right by touching another before 提交评价. A poor rating submitted opens a
+/// complaint sealed to the bureau; one changed to a good rating before it is submitted opens
+/// none.
+#[test]
+fn a_rating_is_kept_only_as_submitted() {
+    let cases = [
+        // (the faces touched, in order, and whether a complaint is sealed)
+        (&["★ 非常不满意", "★★★★★ 非常满意"][..], 0),
+        (&["★★★★★ 非常满意", "★ 非常不满意"][..], 1),
+    ];
+    for (n, (touched, complaints)) in cases.into_iter().enumerate() {
+        let tmp = tempfile_dir(&format!("rating-{n}"));
+        let (_hub, vault) = crate::sync::hub_and_vault_as(&tmp, DEVICE);
+        let mut steps = crate::visit::demo_until("您对今天的服务满意吗？");
+        steps.extend(touched.iter().map(|face| tap(face)));
+        if complaints > 0 {
+            steps.extend([wait("很抱歉。哪里做得不好？（可多选）"), tap("等候时间长")]);
+        }
+        steps.extend([tap("提交评价"), wait("本次受理已完成"), tap("返回今日工作"), wait("开始上门受理")]);
+        let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+        let outcome = drive(&mut app, steps);
+        assert!(outcome.is_ok(), "{touched:?}: {outcome:?}");
+        drop(app);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let v = crate::sync::unlocked(&vault);
+        assert_eq!(v.feedback().unwrap().len(), complaints, "{touched:?}");
+        drop(v);
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+}

@@ -124,6 +124,10 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
                     Tr::new("visit.rating.call_back"),
                     v.form.is_on(CALL_BACK),
                 ));
+            }
+            // Kept only when submitted: a finger that touched the wrong face is put right by
+            // touching another (the applicant, often old, rates on the officer's tablet).
+            if !v.form.get(STARS).is_empty() {
                 actions(v, vec![(Act::Next, Tr::new("visit.rating.submit"), true)]);
             }
             actions(
@@ -434,19 +438,17 @@ pub fn act(
                 let method = if kept { ReceiptMethod::Saved } else { ReceiptMethod::OnScreen };
                 cmds.write(VisitCmd::apply(VisitEvent::ReceiptIssued(method)));
             }
-            (Act::Rate(stars), Step::Rating) => {
-                if *stars <= policy.0.feedback.rating.poor_at_most {
-                    // Poor: the reasons first.
-                    form.choose(STARS, stars.to_string());
-                } else {
-                    let input = RatingInput::Score { stars: *stars, reasons: Vec::new(), call_back: false };
-                    cmds.write(VisitCmd::apply(VisitEvent::Rated(input)));
-                }
-            }
+            // Chosen, then submitted (a poor one with its reasons): another choice meanwhile
+            // replaces it.
+            (Act::Rate(stars), Step::Rating) => form.choose(STARS, stars.to_string()),
             (Act::Reason(id), Step::Rating) => form.toggle_item(REASONS, id),
             (Act::Next, Step::Rating) => {
                 let Ok(stars) = form.get(STARS).parse::<u8>() else { continue };
-                let input = RatingInput::Score { stars, reasons: form.list(REASONS), call_back: form.is_on(CALL_BACK) };
+                // Reasons and a call back belong to a poor rating only (chosen, then changed).
+                let poor = stars <= policy.0.feedback.rating.poor_at_most;
+                let (reasons, call_back) =
+                    if poor { (form.list(REASONS), form.is_on(CALL_BACK)) } else { (Vec::new(), false) };
+                let input = RatingInput::Score { stars, reasons, call_back };
                 cmds.write(VisitCmd::apply(VisitEvent::Rated(input)));
             }
             (Act::RateLater, Step::Rating) => {
