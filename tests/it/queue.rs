@@ -1,7 +1,7 @@
 //! The outreach point on the unit, headless: tickets issued at the desk (printed through the
 //! simulated printer), called in the published priority order (the green channel, then 60 and
-//! over, then first come), served, called again and marked absent; the call board opened; and
-//! the day's queue found again after the unit restarts.
+//! over, then first come), served, called again and marked absent; the call board opened (and
+//! a second call said on it); and the day's queue found again after the unit restarts.
 
 use bevy::prelude::*;
 use doorstep::screens::queue::CallBoard;
@@ -58,6 +58,9 @@ fn the_outreach_queue_calls_by_priority_and_survives_a_restart() {
         tap("打开或关闭叫号大屏"),
         wait("请到 1 号窗口办理"),
         wait("下一位：A003"),
+        // Called again: the board says so too.
+        tap("重呼"),
+        wait("第 2 次呼叫"),
     ]);
     let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
     let outcome = drive(&mut app, steps);
@@ -77,7 +80,7 @@ fn the_outreach_queue_calls_by_priority_and_survives_a_restart() {
         }
     }
     on_board.sort();
-    assert_eq!(on_board, ["A001", "下一位：A003", "请到 1 号窗口办理"]);
+    assert_eq!(on_board, ["A001", "下一位：A003", "第 2 次呼叫", "请到 1 号窗口办理"]);
     drop(app);
     std::thread::sleep(std::time::Duration::from_millis(500));
 

@@ -105,6 +105,12 @@ pub(super) fn show(
             Some(t) => {
                 b.spawn(label(Tr::new("queue.board.number").with("number", &t.number), CALLED_SIZE, theme::PRIMARY));
                 b.spawn(label(Tr::new("queue.board.counter").with("counter", &counter.0), NEXT_SIZE, theme::PRIMARY));
+                // Called again: said on the board too, for one who did not look up the first time.
+                if let doorstep_core::queue::TicketState::Called { calls, .. } = t.state
+                    && calls > 1
+                {
+                    b.spawn(label(Tr::new("queue.board.again").with("n", calls), NEXT_SIZE, theme::ERROR));
+                }
             }
             None => {
                 b.spawn(label(Tr::new("queue.board.wait"), NEXT_SIZE, theme::TEXT));
