@@ -92,7 +92,10 @@ impl Peripherals {
                     std::thread::sleep(Duration::from_secs(2));
                 },
             };
-            let simulated = sim.is_some();
+            // Started here, or a simulator reached by its path (DOORSTEP_BRIDGE) that says so in
+            // its heartbeats: once said, it stays said for this bridge (its captures are taken;
+            // the seal reads this after a lost link too).
+            let mut simulated = sim.is_some();
             loop {
                 match BridgeHost::connect(&path, 115_200, Duration::from_secs(3)) {
                     Ok(host) => {
@@ -103,12 +106,11 @@ impl Peripherals {
                         while host.pump(Duration::from_millis(200)).is_ok() {
                             let st = host.status();
                             let hb = st.heartbeat.unwrap_or_default();
+                            simulated |= hb.simulated;
                             set(&shared, |s| {
                                 *s = Snapshot {
                                     connected: st.up,
-                                    // Started here, or a simulator reached by its path
-                                    // (DOORSTEP_BRIDGE) that says so in its heartbeats.
-                                    simulated: simulated || hb.simulated,
+                                    simulated,
                                     battery_percent: st.heartbeat.map(|h| h.battery_percent),
                                     answering: Channel::DEVICES
                                         .iter()
@@ -225,6 +227,15 @@ mod tests {
         }
         let snapshot = p.snapshot();
         assert!(snapshot.connected, "{snapshot:?}");
+        assert!(snapshot.simulated, "{snapshot:?}");
+        // The simulator gone (its captures already taken): still said, for the seal to read.
+        drop(sim);
+        let until = std::time::Instant::now() + Duration::from_secs(20);
+        while p.snapshot().connected && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let snapshot = p.snapshot();
+        assert!(!snapshot.connected, "{snapshot:?}");
         assert!(snapshot.simulated, "{snapshot:?}");
     }
 }

@@ -271,10 +271,11 @@ fn show(
 }
 
 /// The actions the vault's audit log records, and the words of each.
-const AUDIT_ACTIONS: [(&str, &str); 29] = [
+const AUDIT_ACTIONS: [(&str, &str); 30] = [
     ("init", "audit.init"),
     ("unlock", "audit.unlock"),
     ("failed-pin", "audit.failed-pin"),
+    ("pin-confirmed", "audit.pin-confirmed"),
     ("audit-cut", "audit.audit-cut"),
     ("audit-restarted", "audit.audit-restarted"),
     ("set-aside", "audit.set-aside"),

@@ -28,11 +28,11 @@ pub struct DraftStatus {
     pub failed: AtomicBool,
 }
 
-/// Whether a draft part is a capture (the photo, a finger's print, a signature), which the
-/// audit log records as it is kept.
+/// Whether a draft part is a capture (the photo kept for the application, a finger's print, a
+/// signature), which the audit log records as it is kept. The photo in hand at the photo step
+/// is not: it is recorded once, as the step keeps it.
 fn is_capture(part: &str) -> bool {
     part == part::PHOTO
-        || part == part::PHOTO_IN_HAND
         || part == part::SIGNATURE
         || (part.starts_with("finger-") && part.ends_with(".raw"))
         || (part.starts_with("signature-") && part.ends_with(".png"))
@@ -60,13 +60,16 @@ impl Drafts {
                 let result = {
                     let mut v = crate::session::lock(&vault);
                     match &op {
-                        DraftOp::Save { visit, part, bytes } => v.save_draft(visit, part, bytes).and_then(|()| {
+                        DraftOp::Save { visit, part, bytes } => v.save_draft(visit, part, bytes).inspect(|()| {
                             // A capture kept is an action of the audit log (DESIGN: unlock,
-                            // capture, seal, upload, erase); a form typed is not.
-                            if is_capture(part) {
-                                v.record_capture(crate::settings::now().unix_timestamp(), visit, part)
-                            } else {
-                                Ok(())
+                            // capture, seal, upload, erase); a form typed, or a capture blanked
+                            // (an empty part), is not. A record that fails is logged: the
+                            // draft itself is saved.
+                            if is_capture(part)
+                                && !bytes.is_empty()
+                                && let Err(e) = v.record_capture(crate::settings::now().unix_timestamp(), visit, part)
+                            {
+                                error!("a capture could not be recorded in the audit log: {e}");
                             }
                         }),
                         DraftOp::Erase { visit } => v.erase_draft(visit),
@@ -138,14 +141,14 @@ mod tests {
 
     #[test]
     fn the_captures_are_the_photo_the_prints_and_the_signatures() {
-        let captures = [part::PHOTO.to_string(), part::PHOTO_IN_HAND.into(), part::SIGNATURE.into()]
+        let captures = [part::PHOTO.to_string(), part::SIGNATURE.into()]
             .into_iter()
             .chain((1..=10).map(part::finger))
             .chain(["1", "2", "companion"].map(part::signature_of));
         for p in captures {
             assert!(is_capture(&p), "{p}");
         }
-        for p in [VISIT_PART, part::FORM_IN_HAND, part::PRINTS_IN_HAND, part::PHOTO_IN_HAND_OF] {
+        for p in [VISIT_PART, part::FORM_IN_HAND, part::PRINTS_IN_HAND, part::PHOTO_IN_HAND, part::PHOTO_IN_HAND_OF] {
             assert!(!is_capture(p), "{p}");
         }
     }

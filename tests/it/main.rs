@@ -15,6 +15,7 @@ mod screenshot;
 mod services;
 mod shift;
 mod shift_decisions;
+mod shift_pin;
 mod shift_unsealed;
 mod storage;
 mod sync;

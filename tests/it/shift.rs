@@ -85,7 +85,7 @@ fn the_supervisor_releases_the_shift_on_the_unit() {
             tap("0"),
             tap("0"),
             tap("确认签署并放行"),
-            wait("PIN 码错误，还可尝试 9 次；用完后本机密钥将被清除"),
+            wait("PIN 码错误，还可尝试 9 次；用完后本终端将无法解锁，须联系管理员重新配置"),
             tap("取消"),
             tap("签署并放行本班次（批准 1 件，退回 0 件）"),
         ]

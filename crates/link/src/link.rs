@@ -68,6 +68,13 @@ impl Heartbeat {
         b
     }
 
+    /// How many of [`Heartbeat::to_bytes`]'s bytes are sent: the flags byte only when a flag is
+    /// set, so a real bridge's heartbeat is the first firmware's, which tablets of that version
+    /// read (they take only that length).
+    pub fn wire_len(&self) -> usize {
+        if self.simulated { Heartbeat::LEN } else { Heartbeat::LEN - 1 }
+    }
+
     /// A heartbeat as sent; one without the flags byte (the first firmware's) is not simulated.
     pub fn from_bytes(b: &[u8]) -> Option<Heartbeat> {
         if b.len() != Heartbeat::LEN && b.len() != Heartbeat::LEN - 1 {
@@ -279,8 +286,8 @@ impl Link {
             self.last_hb = Some(now);
             return match self.state {
                 LinkState::Up => {
-                    let hb = self.heartbeat.map(|h| h.to_bytes());
-                    let payload: &[u8] = hb.as_ref().map_or(&[], |b| b.as_slice());
+                    let hb = self.heartbeat.map(|h| (h.to_bytes(), h.wire_len()));
+                    let payload: &[u8] = hb.as_ref().map_or(&[], |(b, n)| &b[..*n]);
                     let mut copy = [0u8; Heartbeat::LEN];
                     copy[..payload.len()].copy_from_slice(payload);
                     let n = payload.len();
@@ -436,8 +443,11 @@ mod tests {
     fn a_heartbeat_says_whether_its_devices_are_simulated() {
         let real = Heartbeat { battery_percent: 50, present: 1, overflows: [1, 2, 3, 4, 5], simulated: false };
         let sim = Heartbeat { simulated: true, ..real };
-        assert_eq!(Heartbeat::from_bytes(&real.to_bytes()), Some(real));
-        assert_eq!(Heartbeat::from_bytes(&sim.to_bytes()), Some(sim));
+        assert_eq!(Heartbeat::from_bytes(&real.to_bytes()[..real.wire_len()]), Some(real));
+        assert_eq!(Heartbeat::from_bytes(&sim.to_bytes()[..sim.wire_len()]), Some(sim));
+        // A real bridge sends the first firmware's length, which older tablets take.
+        assert_eq!(real.wire_len(), 2 + 2 * Channel::COUNT);
+        assert_eq!(sim.wire_len(), real.wire_len() + 1);
         // The first firmware's heartbeat, without the flags byte: a real bridge.
         let old = &sim.to_bytes()[..Heartbeat::LEN - 1];
         assert_eq!(Heartbeat::from_bytes(old), Some(real));

@@ -498,12 +498,12 @@ pub fn receipt(x: &mut dyn Exchange, id: &str) -> Result<Option<Receipt>, SyncEr
     }
 }
 
-/// Uploads a sealed envelope in chunks of `chunk` bytes, resuming from wherever the hub is,
-/// and returns the hub's receipt once it has verified it against this envelope (and against
 /// How many replies in a row may leave the upload where it was (a checksum retried, a 409
 /// after the hub's restart) before it is given up as a hub that does not move.
 const MAX_STALLED: u32 = 4;
 
+/// Uploads a sealed envelope in chunks of `chunk` bytes, resuming from wherever the hub is,
+/// and returns the hub's receipt once it has verified it against this envelope (and against
 /// `hub_key` when given). `progress` hears (bytes the hub holds, total).
 pub fn upload(
     x: &mut dyn Exchange,

@@ -143,10 +143,16 @@ impl Vault {
         if data_key.as_ref() != self.data_key.as_ref() {
             return Err(VaultError::Corrupt("the key slot opens another data key".into()));
         }
-        if !std::mem::take(&mut slots.failures).is_empty() {
+        // The wrong PINs before this one are kept in the audit log, as at an unlock.
+        let failed = std::mem::take(&mut slots.failures);
+        if !failed.is_empty() {
             slots.store(&self.dir)?;
         }
-        Ok(())
+        let user = self.user.clone();
+        for at in failed {
+            self.record(at, "failed-pin", &user)?;
+        }
+        self.record(now_unix, "pin-confirmed", &user)
     }
 
     /// Counts the attempt, then unwraps the user's slot: the slots, the data key and the

@@ -9,8 +9,8 @@ use bevy::prelude::*;
 use zeroize::Zeroize;
 
 use super::{ShiftTasks, ShiftView};
-use crate::screens::unlock::{PinKey, apply_key, dots, pin_keys};
-use crate::screens::{LockNow, Session};
+use crate::screens::unlock::{PinKey, UnlockFeedback, apply_key, dots, pin_keys};
+use crate::screens::{LockNow, Screen, Session};
 use crate::tasks::{Pending, Poll, Waker};
 use crate::ui::form::action_button;
 use crate::ui::i18n::Tr;
@@ -38,8 +38,9 @@ pub enum ConfirmButton {
     Cancel,
 }
 
+/// The pad over the shift (what a test looks for after a lock).
 #[derive(Component)]
-pub(super) struct ConfirmOverlay;
+pub struct ConfirmOverlay;
 
 /// Keys, cancel and submit; a submitted PIN is checked on a task.
 pub(super) fn press(
@@ -49,15 +50,20 @@ pub(super) fn press(
     session: Res<Session>,
     waker: Res<Waker>,
 ) {
+    // Read first, written only when a key or a button was pressed on an open pad that is not
+    // checking a PIN (the list under it is drawn again only when the view changes; a cancel
+    // while a PIN is checked would lose its answer, the erasure of the slots among them).
+    let pressed =
+        keys.iter().any(|(i, _)| *i == Interaction::Pressed) || buttons.iter().any(|(i, _)| *i == Interaction::Pressed);
+    if !pressed || view.confirming.as_ref().is_none_or(|c| c.checking.is_some()) {
+        return;
+    }
     if buttons.iter().any(|(i, b)| *i == Interaction::Pressed && *b == ConfirmButton::Cancel) {
         view.confirming = None;
         return;
     }
     let vault = session.vault.clone();
     let Some(confirm) = view.confirming.as_mut() else { return };
-    if confirm.checking.is_some() {
-        return;
-    }
     for (_, key) in keys.iter().filter(|(i, _)| **i == Interaction::Pressed) {
         match *key {
             PinKey::Submit => {
@@ -79,14 +85,20 @@ pub(super) fn press(
 
 /// The PIN's answer: the release starts, or the pad says why not; the slots erased, the unit
 /// locks.
-pub(super) fn take(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>, mut lock: MessageWriter<LockNow>) {
-    let Some(confirm) = view.confirming.as_mut() else { return };
-    let Some(task) = &confirm.checking else { return };
+pub(super) fn take(
+    mut view: ResMut<ShiftView>,
+    mut tasks: ResMut<ShiftTasks>,
+    mut lock: MessageWriter<LockNow>,
+    mut unlock_said: ResMut<UnlockFeedback>,
+) {
+    // Polled through a shared borrow: the view is marked changed only when the answer came.
+    let Some(task) = view.confirming.as_ref().and_then(|c| c.checking.as_ref()) else { return };
     let answer = match task.poll() {
         Poll::Running => return,
         Poll::Ready(a) => a,
         Poll::Failed => Err(doorstep_vault::VaultError::Kdf("the check stopped".into())),
     };
+    let Some(confirm) = view.confirming.as_mut() else { return };
     confirm.checking = None;
     use doorstep_vault::VaultError as E;
     match answer {
@@ -97,9 +109,14 @@ pub(super) fn take(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>, m
         Err(E::WrongPin { attempts_left }) => {
             confirm.said = Some(Tr::new("shift.pin_wrong").with("n", attempts_left));
         }
-        Err(E::Pin(_)) => confirm.said = Some(Tr::new("shift.pin_not_a_pin")),
+        Err(E::Pin(_)) => {
+            let (min, max) = (doorstep_vault::pin::PIN_DIGITS.start(), doorstep_vault::pin::PIN_DIGITS.end());
+            confirm.said = Some(Tr::new("unlock.too_short").with("min", min).with("max", max));
+        }
         Err(E::Destroyed) => {
+            // The unlock screen says why it no longer opens.
             view.confirming = None;
+            unlock_said.0 = Some(Tr::new("unlock.destroyed"));
             lock.write(LockNow);
         }
         Err(e) => {
@@ -142,6 +159,9 @@ pub(super) fn show(
             },
             BackgroundColor(theme::BACKGROUND),
             GlobalZIndex(60),
+            // Gone with the shift screen (a lock): never left over the unlock screen, whose
+            // keys are the same.
+            DespawnOnExit(Screen::Shift),
             // Nothing under it is reached while it is open.
             bevy::ui::FocusPolicy::Block,
             Interaction::None,

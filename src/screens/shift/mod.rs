@@ -8,6 +8,8 @@
 
 mod confirm;
 mod keep;
+
+pub use confirm::ConfirmOverlay;
 mod layout;
 mod rows;
 
@@ -172,9 +174,11 @@ pub fn plugin(app: &mut App) {
     app.add_systems(
         Update,
         (
-            press.after(super::follow_changes),
-            confirm::press,
+            confirm::press.after(super::follow_changes),
             confirm::take,
+            // After the PIN's answer, so that the release starts in the frame it came (an idle
+            // unit may draw no other for seconds).
+            press,
             take_tasks,
             keep::keep_decisions,
             reload_after_sync,
@@ -380,7 +384,10 @@ fn press(
     mut form: ResMut<Form>,
 ) {
     // The release once the PIN was given again, then the buttons pressed (none under the pad).
-    let signed = std::mem::take(&mut tasks.release_signed).then_some(ShiftButton::ReleaseSigned);
+    let signed = tasks.release_signed.then_some(ShiftButton::ReleaseSigned);
+    if signed.is_some() {
+        tasks.release_signed = false;
+    }
     let pressed = buttons
         .iter()
         .filter(|(i, _)| **i == Interaction::Pressed && guard.accepting(time.elapsed()))
@@ -433,16 +440,27 @@ fn press(
                 }
             }
             ShiftButton::Release => {
-                // The PIN first (confirm.rs); the release follows it.
-                if view.releasable() && !tasks.releasing() && session.vault.is_some() {
-                    view.confirming = Some(confirm::Confirm::default());
+                // The PIN first (confirm.rs); the release follows it. A unit that cannot
+                // release at all (not provisioned) says so without spending an attempt.
+                if !view.releasable() || tasks.releasing() || session.vault.is_none() {
+                    continue;
                 }
+                if dir.is_none() {
+                    view.outcome = Some(ReleaseOutcome::Refused(crate::shift::Refusal::NotProvisioned));
+                    continue;
+                }
+                view.confirming = Some(confirm::Confirm::default());
             }
             ShiftButton::ReleaseSigned => {
                 // A read of the list under way (after a background sync) does not swallow the
                 // tap: the release checks the unit's undecided applications against the ones
-                // decided here, and refuses as "the shift changed" if they differ.
-                if !view.releasable() || tasks.releasing() {
+                // decided here, and refuses as "the shift changed" if they differ. One that
+                // changed while the PIN was typed is said so, not passed over in silence.
+                if tasks.releasing() {
+                    continue;
+                }
+                if !view.releasable() {
+                    view.outcome = Some(ReleaseOutcome::Refused(crate::shift::Refusal::Stale));
                     continue;
                 }
                 let Some(vault) = session.vault.clone() else { continue };
