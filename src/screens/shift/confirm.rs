@@ -130,6 +130,7 @@ pub(super) fn take(
 pub(super) fn show(
     mut commands: Commands,
     view: Res<ShiftView>,
+    (auth, session): (Res<crate::auth::Auth>, Res<Session>),
     overlay: Query<Entity, With<ConfirmOverlay>>,
     mut shown: Local<Option<(usize, Option<Tr>, bool)>>,
 ) {
@@ -142,6 +143,12 @@ pub(super) fn show(
         commands.entity(e).despawn();
     }
     let Some((typed, said, checking)) = now else { return };
+    // A demo unit says its supervisor's PIN, as its unlock screen does.
+    let hint = session
+        .officer
+        .as_ref()
+        .and_then(|o| auth.0.demo_pin(&o.id))
+        .map(|pin| Tr::new("unlock.demo_hint").with("pin", pin));
     commands
         .spawn((
             ConfirmOverlay,
@@ -177,6 +184,9 @@ pub(super) fn show(
                 c.spawn(label(Tr::new("shift.pin_title"), theme::HEADING_SIZE, theme::TEXT));
                 c.spawn(label(Tr::new("shift.pin_why"), theme::BODY_SIZE, theme::MUTED));
                 c.spawn(crate::ui::widgets::plain(&dots(typed), theme::KEY_SIZE, theme::TEXT));
+                if let Some(hint) = hint {
+                    c.spawn(label(hint, theme::BODY_SIZE, theme::MUTED));
+                }
                 if checking {
                     c.spawn(label(Tr::new("unlock.checking"), theme::BODY_SIZE, theme::MUTED));
                 }
