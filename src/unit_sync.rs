@@ -141,6 +141,18 @@ impl UnitSync {
         self.view.lock().map(|v| v.runs).unwrap_or_default()
     }
 
+    /// Applications just sealed: counted as waiting for the hub until the next run says
+    /// otherwise (the line said "all sent" from a run before the seal).
+    pub fn sealed(&self, n: usize) {
+        self.set(|s| s.pending += n);
+    }
+
+    /// Forgets what names people (the appointments read from the vault): the unit locked,
+    /// and the next unlock's run reads them again.
+    pub fn forget_people(&self) {
+        self.set(|s| s.appointments = Arc::default());
+    }
+
     fn set(&self, f: impl FnOnce(&mut SyncView)) {
         if let Ok(mut v) = self.view.lock() {
             f(&mut v);
@@ -301,12 +313,15 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
             Err(e) => warn!("sync: appointments not synced: {e}"),
         }
         // What the hub says of the applications it took: a return or a rejection is a revisit.
-        if let Err(e) = doorstep_sync::escrow::statuses(&mut v, &mut hub) {
+        if go_on()
+            && let Err(e) = doorstep_sync::escrow::statuses(&mut v, &mut hub)
+        {
             warn!("sync: the applications' statuses not asked: {e}");
         }
         // And the feedback sealed here: out, then what the back office answered, in.
-        match doorstep_sync::feedback::sync(&mut v, &mut hub, now()) {
-            Ok(r) => {
+        match go_on().then(|| doorstep_sync::feedback::sync(&mut v, &mut hub, now())).transpose() {
+            Ok(None) => {}
+            Ok(Some(r)) => {
                 for (id, e) in &r.refused {
                     warn!("sync: the hub refused feedback {id}: {e}");
                 }
@@ -323,6 +338,15 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
             Err(e) => warn!("sync: feedback not synced: {e}"),
         }
     }
+    // The unit locked meanwhile: nothing more is read from the vault (the appointments would
+    // come back into memory with their names), only the run counted.
+    if !go_on() {
+        sync.set(|s| {
+            s.uploading = None;
+            s.runs += 1;
+        });
+        return;
+    }
     let (left, after, booked, told) = (pending(&v), facts(&v), kept(&v), revisits(&v));
     let at = crate::settings::now().unix_timestamp();
     sync.set(|s| {
@@ -336,7 +360,10 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
         }
         s.runs += 1;
         s.log_run(at, outcome.clone());
-        if let Some(list) = booked {
+        // Not if the unit locked since the check above (they are forgotten at the lock).
+        if let Some(list) = booked
+            && go_on()
+        {
             s.appointments = list;
         }
         s.last = Some(outcome);

@@ -342,9 +342,14 @@ fn lock(
     mut feedback: ResMut<unlock::UnlockFeedback>,
     screen: Res<State<Screen>>,
     mut next: ResMut<NextState<Screen>>,
+    sync: Option<Res<crate::unit_sync::UnitSync>>,
 ) {
     if requests.read().count() > 0 {
         session.end();
+        // Nothing that names a person stays in memory while the unit is locked.
+        if let Some(sync) = &sync {
+            sync.forget_people();
+        }
         // A PIN check in hand is dropped unread: the vault it may open closes with it.
         if checking.is_running() {
             feedback.0 = None;

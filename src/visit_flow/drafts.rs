@@ -28,11 +28,12 @@ pub struct DraftStatus {
     pub failed: AtomicBool,
 }
 
-/// Whether a draft part is a capture (the photo kept for the application, a finger's print, a
-/// signature), which the audit log records as it is kept. The photo in hand at the photo step
-/// is not: it is recorded once, as the step keeps it.
+/// Whether a draft part is a capture (a photo taken, the photo kept for the application, a
+/// finger's print, a signature), which the audit log records as it is kept: each content once
+/// per visit.
 fn is_capture(part: &str) -> bool {
     part == part::PHOTO
+        || part == part::PHOTO_IN_HAND
         || part == part::SIGNATURE
         || (part.starts_with("finger-") && part.ends_with(".raw"))
         || (part.starts_with("signature-") && part.ends_with(".png"))
@@ -56,6 +57,9 @@ impl Drafts {
             // The saves that failed and were not saved since: a small save that works (a
             // form, at each key) does not hide a photo that did not.
             let mut failing = std::collections::BTreeSet::<(String, String)>::new();
+            // The captures recorded in the audit log, by visit and content: one kept again (the
+            // photo in hand kept as the step's photo, a Next tapped twice) is not a second.
+            let mut recorded = std::collections::HashSet::<(String, [u8; 32])>::new();
             for op in rx {
                 let result = {
                     let mut v = crate::session::lock(&vault);
@@ -65,8 +69,13 @@ impl Drafts {
                             // capture, seal, upload, erase); a form typed, or a capture blanked
                             // (an empty part), is not. A record that fails is logged: the
                             // draft itself is saved.
+                            let mut seen = || {
+                                use sha2::{Digest, Sha256};
+                                !recorded.insert((visit.clone(), Sha256::digest(bytes).into()))
+                            };
                             if is_capture(part)
                                 && !bytes.is_empty()
+                                && !seen()
                                 && let Err(e) = v.record_capture(crate::settings::now().unix_timestamp(), visit, part)
                             {
                                 error!("a capture could not be recorded in the audit log: {e}");
@@ -141,14 +150,14 @@ mod tests {
 
     #[test]
     fn the_captures_are_the_photo_the_prints_and_the_signatures() {
-        let captures = [part::PHOTO.to_string(), part::SIGNATURE.into()]
+        let captures = [part::PHOTO.to_string(), part::PHOTO_IN_HAND.into(), part::SIGNATURE.into()]
             .into_iter()
             .chain((1..=10).map(part::finger))
             .chain(["1", "2", "companion"].map(part::signature_of));
         for p in captures {
             assert!(is_capture(&p), "{p}");
         }
-        for p in [VISIT_PART, part::FORM_IN_HAND, part::PRINTS_IN_HAND, part::PHOTO_IN_HAND, part::PHOTO_IN_HAND_OF] {
+        for p in [VISIT_PART, part::FORM_IN_HAND, part::PRINTS_IN_HAND, part::PHOTO_IN_HAND_OF] {
             assert!(!is_capture(p), "{p}");
         }
     }

@@ -439,6 +439,32 @@ mod tests {
         assert!(hb.is_present(Channel::Fingerprint) && !hb.is_present(Channel::Control));
     }
 
+    /// What goes on the wire: a real bridge's heartbeat at the first firmware's length (which
+    /// tablets of that version take), a simulator's with the flags byte.
+    #[test]
+    fn a_real_bridges_heartbeat_is_sent_at_the_first_firmwares_length() {
+        for simulated in [false, true] {
+            let mut p = Pair::new();
+            p.step(false);
+            p.step(false);
+            assert_eq!(p.b.state(), LinkState::Up);
+            p.b.set_heartbeat(Heartbeat { battery_percent: 60, present: 1, overflows: [0; Channel::COUNT], simulated });
+            p.now += 600;
+            let (frames, _) = drain(&mut p.b, p.now);
+            let mut d = Decoder::new();
+            let mut lens = Vec::new();
+            for b in frames.concat() {
+                if let Some(Ok(f)) = d.push(b)
+                    && f.kind == Kind::Heartbeat
+                {
+                    lens.push(f.payload.len());
+                }
+            }
+            let want = 2 + 2 * Channel::COUNT + usize::from(simulated);
+            assert_eq!(lens, [want], "simulated {simulated}");
+        }
+    }
+
     #[test]
     fn a_heartbeat_says_whether_its_devices_are_simulated() {
         let real = Heartbeat { battery_percent: 50, present: 1, overflows: [1, 2, 3, 4, 5], simulated: false };

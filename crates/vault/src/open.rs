@@ -143,14 +143,16 @@ impl Vault {
         if data_key.as_ref() != self.data_key.as_ref() {
             return Err(VaultError::Corrupt("the key slot opens another data key".into()));
         }
-        // The wrong PINs before this one are kept in the audit log, as at an unlock.
+        // The wrong PINs before this one are kept in the audit log, as at an unlock: recorded
+        // first, then taken off the count (a failure between the two records one twice, never
+        // loses one).
+        let user = self.user.clone();
         let failed = std::mem::take(&mut slots.failures);
+        for at in &failed {
+            self.record(*at, "failed-pin", &user)?;
+        }
         if !failed.is_empty() {
             slots.store(&self.dir)?;
-        }
-        let user = self.user.clone();
-        for at in failed {
-            self.record(at, "failed-pin", &user)?;
         }
         self.record(now_unix, "pin-confirmed", &user)
     }

@@ -6,7 +6,6 @@
 //! the unit locks.
 
 use bevy::prelude::*;
-use zeroize::Zeroize;
 
 use super::{ShiftTasks, ShiftView};
 use crate::screens::unlock::{PinKey, UnlockFeedback, apply_key, dots, pin_keys};
@@ -18,19 +17,23 @@ use crate::ui::theme;
 use crate::ui::widgets::{label, primary_button};
 
 /// The PIN pad over the shift, while it is open.
-#[derive(Default)]
 pub struct Confirm {
+    /// Room for the longest PIN from the start: the digits never move to a new buffer,
+    /// leaving an old one unwiped.
     digits: zeroize::Zeroizing<String>,
     /// Why the last PIN was not taken (wrong, and how many attempts are left).
     said: Option<Tr>,
-    checking: Option<Pending<Result<(), doorstep_vault::VaultError>>>,
 }
 
-impl Drop for Confirm {
-    fn drop(&mut self) {
-        self.digits.zeroize();
+impl Default for Confirm {
+    fn default() -> Self {
+        let room = *doorstep_vault::pin::PIN_DIGITS.end();
+        Confirm { digits: zeroize::Zeroizing::new(String::with_capacity(room)), said: None }
     }
 }
+
+/// A PIN being checked (on a task; it waits for the vault, which a sync may hold).
+pub type PinCheck = Pending<Result<(), doorstep_vault::VaultError>>;
 
 /// The pad's buttons other than its keys.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,19 +50,24 @@ pub(super) fn press(
     keys: Query<(&Interaction, &PinKey), Changed<Interaction>>,
     buttons: Query<(&Interaction, &ConfirmButton), Changed<Interaction>>,
     mut view: ResMut<ShiftView>,
+    mut tasks: ResMut<ShiftTasks>,
     session: Res<Session>,
     waker: Res<Waker>,
 ) {
-    // Read first, written only when a key or a button was pressed on an open pad that is not
-    // checking a PIN (the list under it is drawn again only when the view changes; a cancel
-    // while a PIN is checked would lose its answer, the erasure of the slots among them).
+    // Read first, written only when a key or a button was pressed on an open pad (the list
+    // under it is drawn again only when the view changes).
     let pressed =
         keys.iter().any(|(i, _)| *i == Interaction::Pressed) || buttons.iter().any(|(i, _)| *i == Interaction::Pressed);
-    if !pressed || view.confirming.as_ref().is_none_or(|c| c.checking.is_some()) {
+    if !pressed || view.confirming.is_none() {
         return;
     }
+    // Cancel closes the pad at any time; a PIN being checked goes on, and its answer is still
+    // acted on (the erasure of the slots locks the unit), but no release follows it.
     if buttons.iter().any(|(i, b)| *i == Interaction::Pressed && *b == ConfirmButton::Cancel) {
         view.confirming = None;
+        return;
+    }
+    if tasks.pin_check.is_some() {
         return;
     }
     let vault = session.vault.clone();
@@ -70,7 +78,7 @@ pub(super) fn press(
                 let pin = std::mem::take(&mut confirm.digits);
                 let Some(vault) = vault.clone() else { continue };
                 let now = crate::settings::now().unix_timestamp();
-                confirm.checking = Some(crate::tasks::spawn("confirm-pin", &waker, move || {
+                tasks.pin_check = Some(crate::tasks::spawn("confirm-pin", &waker, move || {
                     crate::session::lock(&vault).confirm_pin(&pin, now)
                 }));
                 confirm.said = None;
@@ -91,50 +99,58 @@ pub(super) fn take(
     mut lock: MessageWriter<LockNow>,
     mut unlock_said: ResMut<UnlockFeedback>,
 ) {
-    // Polled through a shared borrow: the view is marked changed only when the answer came.
-    let Some(task) = view.confirming.as_ref().and_then(|c| c.checking.as_ref()) else { return };
+    // Polled through a shared borrow: the view and the tasks are marked changed only when the
+    // answer came.
+    let Some(task) = tasks.pin_check.as_ref() else { return };
     let answer = match task.poll() {
         Poll::Running => return,
         Poll::Ready(a) => a,
         Poll::Failed => Err(doorstep_vault::VaultError::Kdf("the check stopped".into())),
     };
-    let Some(confirm) = view.confirming.as_mut() else { return };
-    confirm.checking = None;
+    tasks.pin_check = None;
     use doorstep_vault::VaultError as E;
-    match answer {
+    let said = match answer {
+        // The pad still open: the release follows (cancelled meanwhile: nothing does).
         Ok(()) => {
-            view.confirming = None;
-            tasks.release_signed = true;
+            if view.confirming.is_some() {
+                view.confirming = None;
+                tasks.release_signed = true;
+            }
+            None
         }
-        Err(E::WrongPin { attempts_left }) => {
-            confirm.said = Some(Tr::new("shift.pin_wrong").with("n", attempts_left));
-        }
+        Err(E::WrongPin { attempts_left }) => Some(Tr::new("shift.pin_wrong").with("n", attempts_left)),
         Err(E::Pin(_)) => {
             let (min, max) = (doorstep_vault::pin::PIN_DIGITS.start(), doorstep_vault::pin::PIN_DIGITS.end());
-            confirm.said = Some(Tr::new("unlock.too_short").with("min", min).with("max", max));
+            Some(Tr::new("unlock.too_short").with("min", min).with("max", max))
         }
         Err(E::Destroyed) => {
             // The unlock screen says why it no longer opens.
             view.confirming = None;
             unlock_said.0 = Some(Tr::new("unlock.destroyed"));
             lock.write(LockNow);
+            None
         }
         Err(e) => {
             error!("the PIN could not be checked: {e}");
-            confirm.said = Some(Tr::new("shift.pin_failed"));
+            Some(Tr::new("shift.pin_failed"))
         }
+    };
+    // Said on the pad, if it is still open.
+    if let (Some(said), Some(confirm)) = (said, view.confirming.as_mut()) {
+        confirm.said = Some(said);
     }
 }
 
 /// Draws the pad over the shift while it is open, again as it changes.
 pub(super) fn show(
     mut commands: Commands,
-    view: Res<ShiftView>,
+    (view, tasks): (Res<ShiftView>, Res<ShiftTasks>),
     (auth, session): (Res<crate::auth::Auth>, Res<Session>),
     overlay: Query<Entity, With<ConfirmOverlay>>,
     mut shown: Local<Option<(usize, Option<Tr>, bool)>>,
 ) {
-    let now = view.confirming.as_ref().map(|c| (c.digits.len(), c.said.clone(), c.checking.is_some()));
+    let checking = tasks.pin_check.is_some();
+    let now = view.confirming.as_ref().map(|c| (c.digits.len(), c.said.clone(), checking));
     if now == *shown {
         return;
     }
@@ -148,7 +164,7 @@ pub(super) fn show(
         .officer
         .as_ref()
         .and_then(|o| auth.0.demo_pin(&o.id))
-        .map(|pin| Tr::new("unlock.demo_hint").with("pin", pin));
+        .map(|pin| Tr::new("shift.pin_demo_hint").with("pin", pin));
     commands
         .spawn((
             ConfirmOverlay,

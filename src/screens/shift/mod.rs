@@ -134,6 +134,8 @@ pub struct ShiftTasks {
     keeper: keep::Keeper,
     /// The supervisor gave the PIN again: the release starts at the next press.
     release_signed: bool,
+    /// The PIN being checked (kept here: a cancel closes the pad, not the check).
+    pin_check: Option<confirm::PinCheck>,
 }
 
 impl ShiftTasks {
@@ -217,6 +219,7 @@ fn reset(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>) {
     *view = ShiftView::default();
     tasks.keeper.last = None;
     tasks.release_signed = false;
+    tasks.pin_check = None;
 }
 
 /// Nothing of the shift stays in memory once the screen is left (the unit locked). A release
@@ -227,6 +230,7 @@ fn forget(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>, mut form: 
     tasks.load = None;
     tasks.keeper.last = None;
     tasks.release_signed = false;
+    tasks.pin_check = None;
     forget_note(&mut form);
 }
 
@@ -378,7 +382,11 @@ fn press(
         Option<Res<crate::unit_sync::VaultDir>>,
         Res<Waker>,
     ),
-    (strings, lang): (Res<crate::ui::i18n::Strings>, Res<crate::settings::Lang>),
+    (strings, lang, sync): (
+        Res<crate::ui::i18n::Strings>,
+        Res<crate::settings::Lang>,
+        Option<Res<crate::unit_sync::UnitSync>>,
+    ),
     mut lock: MessageWriter<LockNow>,
     mut next: ResMut<NextState<Screen>>,
     mut form: ResMut<Form>,
@@ -445,7 +453,10 @@ fn press(
                 if !view.releasable() || tasks.releasing() || session.vault.is_none() {
                     continue;
                 }
-                if dir.is_none() {
+                // No vault folder, or no hub bundle (the last sync run found none).
+                let unprovisioned =
+                    sync.as_ref().is_some_and(|s| s.view().last == Some(crate::unit_sync::Outcome::NotProvisioned));
+                if dir.is_none() || unprovisioned {
                     view.outcome = Some(ReleaseOutcome::Refused(crate::shift::Refusal::NotProvisioned));
                     continue;
                 }
@@ -463,8 +474,16 @@ fn press(
                     view.outcome = Some(ReleaseOutcome::Refused(crate::shift::Refusal::Stale));
                     continue;
                 }
-                let Some(vault) = session.vault.clone() else { continue };
-                let Ok(returns) = crate::shift::returns(&view.decisions, &policy.0.rules.shift) else { continue };
+                // The PIN was given: whatever stops the release now is said.
+                let failed = Some(ReleaseOutcome::Refused(crate::shift::Refusal::Failed));
+                let Some(vault) = session.vault.clone() else {
+                    view.outcome = failed;
+                    continue;
+                };
+                let Ok(returns) = crate::shift::returns(&view.decisions, &policy.0.rules.shift) else {
+                    view.outcome = failed;
+                    continue;
+                };
                 let Some(dir) = dir.as_ref().map(|d| d.0.clone()) else {
                     view.outcome = Some(ReleaseOutcome::Refused(crate::shift::Refusal::NotProvisioned));
                     continue;

@@ -469,7 +469,12 @@ pub fn act(
 }
 
 /// Takes the seal's and the printer's answers.
-pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, mut cmds: MessageWriter<VisitCmd>) {
+pub fn finish(
+    flow: Res<VisitFlow>,
+    mut work: ResMut<super::Work>,
+    mut cmds: MessageWriter<VisitCmd>,
+    sync: Option<Res<crate::unit_sync::UnitSync>>,
+) {
     let at_seal = flow.step() == Some(Step::Seal);
     let c = &mut work.closing;
     if c.sealed && !at_seal && flow.is_changed() {
@@ -484,6 +489,10 @@ pub fn finish(flow: Res<VisitFlow>, mut work: ResMut<super::Work>, mut cmds: Mes
             match r {
                 Ok((application_numbers, rating_code)) => {
                     c.sealed = true;
+                    // Waiting for the hub from now, not "all sent" as the last run left it.
+                    if let Some(sync) = &sync {
+                        sync.sealed(application_numbers.len());
+                    }
                     cmds.write(VisitCmd::apply(VisitEvent::Sealed { application_numbers, rating_code }));
                 }
                 Err(note) => c.note = Some(note),
