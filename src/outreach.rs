@@ -100,14 +100,7 @@ pub fn ticket_bytes(ticket: &Ticket, ahead: usize, group: Option<&ServiceGroup>,
     let service = group.map_or_else(String::new, |g| g.zh.clone());
     // Read back from the day's file: one edited to the calendar's edge keeps its own offset.
     let taken = ticket.issued_at.checked_to_offset(crate::settings::now().offset()).unwrap_or(ticket.issued_at);
-    let time = format!(
-        "{}-{:02}-{:02} {:02}:{:02}",
-        taken.year(),
-        u8::from(taken.month()),
-        taken.day(),
-        taken.hour(),
-        taken.minute()
-    );
+    let time = format!("{} {:02}:{:02}", doorstep_core::format_date(taken.date()), taken.hour(), taken.minute());
     let mut r = ReceiptBuilder::new().align(Align::Centre).line(&words("queue.ticket.title", &[]));
     if !point.trim().is_empty() {
         r = r.line(point.trim());

@@ -330,10 +330,15 @@ fn finish_unlock(
     }
 }
 
+/// What is said of what cannot be a PIN (too short, too long): here and on the release's pad.
+pub fn not_a_pin() -> Tr {
+    Tr::new("unlock.too_short").with("min", PIN_DIGITS.start()).with("max", PIN_DIGITS.end())
+}
+
 /// The unlock screen's words for a refused PIN.
 fn refusal(e: AuthError) -> Tr {
     match e {
-        AuthError::Pin(_) => Tr::new("unlock.too_short").with("min", PIN_DIGITS.start()).with("max", PIN_DIGITS.end()),
+        AuthError::Pin(_) => not_a_pin(),
         AuthError::WrongPin { attempts_left } => Tr::new("unlock.wrong").with("n", attempts_left),
         AuthError::LockedOut(wait) => Tr::new("unlock.locked_out").with("s", wait.as_secs().max(1)),
         AuthError::Destroyed => Tr::new("unlock.destroyed"),

@@ -8,7 +8,7 @@
 use bevy::prelude::*;
 
 use super::{ShiftTasks, ShiftView};
-use crate::screens::unlock::{PinKey, UnlockFeedback, apply_key, dots, pin_keys};
+use crate::screens::unlock::{PinKey, UnlockFeedback, apply_key, dots, not_a_pin, pin_keys};
 use crate::screens::{LockNow, Screen, Session};
 use crate::tasks::{Pending, Poll, Waker};
 use crate::ui::form::action_button;
@@ -119,10 +119,7 @@ pub(super) fn take(
             None
         }
         Err(E::WrongPin { attempts_left }) => Some(Tr::new("shift.pin_wrong").with("n", attempts_left)),
-        Err(E::Pin(_)) => {
-            let (min, max) = (doorstep_vault::pin::PIN_DIGITS.start(), doorstep_vault::pin::PIN_DIGITS.end());
-            Some(Tr::new("unlock.too_short").with("min", min).with("max", max))
-        }
+        Err(E::Pin(_)) => Some(not_a_pin()),
         Err(E::Destroyed) => {
             // The unlock screen says why it no longer opens.
             view.confirming = None;

@@ -120,43 +120,45 @@ pub(super) fn show(
     } else {
         (theme::KEY, theme::KEY, theme::MUTED)
     };
-    for (mut tr, mut colour) in &mut release {
-        if *tr != wanted {
-            *tr = wanted.clone();
-        }
-        if colour.0 != fg {
-            colour.0 = fg;
-        }
+    for (tr, colour) in &mut release {
+        relabel(tr, colour, &wanted, fg);
     }
-    for (mut background, mut colours) in &mut release_button {
-        if colours.normal != bg {
-            background.0 = bg;
-            *colours = ButtonColors { normal: bg, pressed };
-        }
+    for (background, colours) in &mut release_button {
+        recolour(background, colours, bg, pressed);
     }
     // Approve-in-bulk says how many it would approve, and is greyed when it would approve
     // none (only flagged ones left, each decided on its own line): a tap that did nothing,
     // and said nothing, left the supervisor wondering.
     let n = crate::shift::approvable_in_bulk(&view.items, view.filter, view.order, &view.decisions).len();
     let (wanted, fg) = (Tr::new("shift.approve_rest").with("n", n), if n > 0 { theme::TEXT } else { theme::MUTED });
-    for (button, children, mut background, mut colours) in &mut bulk {
+    for (button, children, background, colours) in &mut bulk {
         if *button != ShiftButton::ApproveRest {
             continue;
         }
-        let (bg, pressed) = if n > 0 { (theme::KEY, theme::KEY_PRESSED) } else { (theme::KEY, theme::KEY) };
-        if colours.pressed != pressed {
-            background.0 = bg;
-            *colours = ButtonColors { normal: bg, pressed };
-        }
+        recolour(background, colours, theme::KEY, if n > 0 { theme::KEY_PRESSED } else { theme::KEY });
         for child in children {
-            if let Ok((mut tr, mut colour)) = labels.get_mut(*child) {
-                if *tr != wanted {
-                    *tr = wanted.clone();
-                }
-                if colour.0 != fg {
-                    colour.0 = fg;
-                }
+            if let Ok((tr, colour)) = labels.get_mut(*child) {
+                relabel(tr, colour, &wanted, fg);
             }
         }
+    }
+}
+
+/// A button's words and their colour, each written only when it differs (a write marks the
+/// text to be laid out again).
+fn relabel(mut tr: Mut<Tr>, mut colour: Mut<TextColor>, wanted: &Tr, fg: Color) {
+    if *tr != *wanted {
+        *tr = wanted.clone();
+    }
+    if colour.0 != fg {
+        colour.0 = fg;
+    }
+}
+
+/// A button's colours, written only when they differ.
+fn recolour(mut background: Mut<BackgroundColor>, mut colours: Mut<ButtonColors>, bg: Color, pressed: Color) {
+    if colours.normal != bg || colours.pressed != pressed {
+        background.0 = bg;
+        *colours = ButtonColors { normal: bg, pressed };
     }
 }
