@@ -12,6 +12,8 @@
 //! [[step]]
 //! see = "照片符合标准"           # a text containing this is shown now, or the scenario fails
 //! [[step]]
+//! gone = "请再次输入"           # until no text containing this is shown
+//! [[step]]
 //! in_view = "已看过"             # as `see`, and wholly in the window: not below the fold
 //! [[step]]
 //! device = "no-finger 1"        # a command to the simulated peripherals
@@ -53,6 +55,7 @@ struct Written {
     type_text: Option<String>,
     wait: Option<String>,
     see: Option<String>,
+    gone: Option<String>,
     in_view: Option<String>,
     device: Option<String>,
     sign: Option<bool>,
@@ -75,6 +78,9 @@ pub enum Action {
     Type(String),
     Wait(String),
     See(String),
+    /// Waits until no text with this label (or a part of it) is shown: a pad closed, a
+    /// line that goes once the work behind it is done.
+    Gone(String),
     /// As `See`, and the text, with the button it is on, lies wholly inside the window and
     /// inside any scrolling box it is in, as it is scrolled now: read and tapped without
     /// scrolling.
@@ -103,7 +109,7 @@ pub enum ScenarioError {
     #[error("{0}: {1}")]
     Toml(PathBuf, toml::de::Error),
     #[error(
-        "step {0} has {1} actions: give exactly one of tap, type, wait, see, in_view, device, sign, screenshot, scroll, pause"
+        "step {0} has {1} actions: give exactly one of tap, type, wait, see, gone, in_view, device, sign, screenshot, scroll, pause"
     )]
     Actions(usize, usize),
     #[error("step {0}: a timeout or a pause is between 0 and 600 seconds")]
@@ -135,6 +141,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<ScenarioStep>, ScenarioError
             actions.extend(w.type_text.map(Action::Type));
             actions.extend(w.wait.map(Action::Wait));
             actions.extend(w.see.map(Action::See));
+            actions.extend(w.gone.map(Action::Gone));
             actions.extend(w.in_view.map(Action::InView));
             actions.extend(w.device.map(Action::Device));
             actions.extend(w.sign.filter(|s| *s).map(|_| Action::Sign));
@@ -337,6 +344,15 @@ fn run(
                 None
             }
         }
+        Action::Gone(label) => {
+            if labelled(label, true, &texts, &strings, &shown).is_empty() {
+                Some(Ok(()))
+            } else if late {
+                Some(Err(format!("{label:?} is still shown")))
+            } else {
+                None
+            }
+        }
         Action::InView(label) => {
             let rect = |e: Entity| node_box(&laid_out, e);
             let window = windows
@@ -529,6 +545,9 @@ mod tests {
         let ok = parse("[[step]]\ntap = \"解锁\"\n[[step]]\nwait = \"x\"\ntimeout = 3\n", p).unwrap();
         assert_eq!(ok[0].action, Action::Tap("解锁".into()));
         assert_eq!(ok[1].timeout, Duration::from_secs(3));
+        let gone = parse("[[step]]\ngone = \"请再次输入\"\n", p).unwrap();
+        assert_eq!(gone[0].action, Action::Gone("请再次输入".into()));
+        assert!(matches!(parse("[[step]]\ngone = \"a\"\nwait = \"a\"\n", p), Err(ScenarioError::Actions(1, 2))));
         assert!(matches!(parse("[[step]]\ntap = \"a\"\nsee = \"b\"\n", p), Err(ScenarioError::Actions(1, 2))));
         assert!(matches!(parse("[[step]]\n", p), Err(ScenarioError::Actions(1, 0))));
         assert!(matches!(parse("[[step]]\ntap = \"a\"\ntimeout = -1\n", p), Err(ScenarioError::Timeout(1))));

@@ -4,6 +4,7 @@
 
 use bevy::prelude::*;
 
+use super::pin_again::{PinAgain, PinAgainSet, Purpose};
 use super::{LockNow, PolicyInUse, Screen, Session, header, root, today_text};
 use crate::auth::Auth;
 use crate::ui::form::action_button;
@@ -38,19 +39,13 @@ pub enum VisitButton {
     /// A home visit, for this reason.
     Start(HomeReasonKind),
     Resume(String),
-    /// Asks first: the draft and its captures are erased for good.
+    /// Asks the PIN first (SECURITY.md R12): the draft and its captures are erased for good.
     Discard(String),
-    ConfirmDiscard(String),
-    CancelDiscard,
     /// A visit for the appointment with this id.
     Appointment(String),
     /// An application taken at the outreach point (a walk-in, no ticket called).
     Outreach,
 }
-
-/// The draft the officer asked to discard, awaiting "confirm".
-#[derive(Resource, Debug, Default, Clone, PartialEq, Eq)]
-pub struct DiscardAsk(pub Option<String>);
 
 /// The reasons a home visit is offered for (an "other" reason needs its text: not offered
 /// on the home screen yet).
@@ -206,7 +201,6 @@ fn show_freeze(
 pub struct ResumeList;
 
 pub fn plugin(app: &mut App) {
-    app.init_resource::<DiscardAsk>();
     app.add_systems(OnEnter(Screen::Home), spawn);
     app.add_systems(
         Update,
@@ -214,7 +208,7 @@ pub fn plugin(app: &mut App) {
             press_lock,
             show_peripherals,
             show_sync,
-            press_visit.after(super::follow_changes),
+            press_visit.after(PinAgainSet::Answer).before(PinAgainSet::Draw),
             show_resumable,
             // After the appointments' buttons are made, so that one made while new visits
             // are stopped is hidden in the same frame.
@@ -229,13 +223,18 @@ fn press_visit(
     buttons: Query<(&Interaction, &VisitButton), Changed<Interaction>>,
     guard: Res<super::TapGuard>,
     time: Res<Time<Real>>,
-    mut ask: ResMut<DiscardAsk>,
+    mut pin: ResMut<PinAgain>,
     mut cmds: MessageWriter<VisitCmd>,
     (sync, policy): (Option<Res<crate::unit_sync::UnitSync>>, Res<PolicyInUse>),
     point: Res<super::queue::OutreachPoint>,
 ) {
+    // A draft erased once the PIN was given again (R12).
+    if let Some(Purpose::Discard(key)) = pin.take_granted(|p| matches!(p, Purpose::Discard(_))) {
+        cmds.write(VisitCmd::Discard(key));
+    }
     for (i, b) in &buttons {
-        if *i != Interaction::Pressed || !guard.accepting(time.elapsed()) {
+        // Nothing under the PIN pad is acted on.
+        if *i != Interaction::Pressed || !guard.accepting(time.elapsed()) || pin.is_open() {
             continue;
         }
         // Stopped by the freeze rules: the screen says why (a visit begun may still be resumed).
@@ -244,17 +243,9 @@ fn press_visit(
         {
             continue;
         }
-        match b {
-            VisitButton::Discard(key) => {
-                ask.0 = Some(key.clone());
-                continue;
-            }
-            VisitButton::CancelDiscard => {
-                ask.0 = None;
-                continue;
-            }
-            VisitButton::ConfirmDiscard(_) => ask.0 = None,
-            _ => {}
+        if let VisitButton::Discard(key) = b {
+            pin.ask(Purpose::Discard(key.clone()), Screen::Home);
+            continue;
         }
         cmds.write(match b {
             VisitButton::Start(kind) => VisitCmd::Start(VisitMode::Home {
@@ -265,7 +256,6 @@ fn press_visit(
                 },
             }),
             VisitButton::Resume(id) => VisitCmd::Resume(id.clone()),
-            VisitButton::ConfirmDiscard(id) => VisitCmd::Discard(id.clone()),
             VisitButton::Appointment(id) => {
                 let list = sync.as_ref().map(|s| s.view().appointments).unwrap_or_default();
                 match list.iter().find(|a| a.id == *id) {
@@ -277,7 +267,7 @@ fn press_visit(
                 Some(start) => start,
                 None => continue,
             },
-            VisitButton::Discard(_) | VisitButton::CancelDiscard => continue,
+            VisitButton::Discard(_) => continue,
         });
     }
 }
@@ -286,11 +276,10 @@ fn press_visit(
 fn show_resumable(
     mut commands: Commands,
     flow: Res<VisitFlow>,
-    ask: Res<DiscardAsk>,
     list: Query<Entity, With<ResumeList>>,
     added: Query<(), Added<ResumeList>>,
 ) {
-    if !flow.is_changed() && !ask.is_changed() && added.is_empty() {
+    if !flow.is_changed() && added.is_empty() {
         return;
     }
     let Ok(list) = list.single() else { return };
@@ -304,16 +293,6 @@ fn show_resumable(
                 ..default()
             })
             .with_children(|row| {
-                if ask.0.as_ref() == Some(&r.id) {
-                    row.spawn(label(Tr::new("home.discard_ask"), theme::BODY_SIZE, theme::ERROR));
-                    row.spawn(action_button(
-                        VisitButton::ConfirmDiscard(r.id.clone()),
-                        Tr::new("home.discard_confirm"),
-                        false,
-                    ));
-                    row.spawn(action_button(VisitButton::CancelDiscard, Tr::new("home.discard_cancel"), true));
-                    return;
-                }
                 // Told apart by whom and when: two drafts are not two identical lines.
                 let line = match &r.who {
                     Some(who) => Tr::new("home.resume").with("who", who),

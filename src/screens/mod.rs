@@ -5,6 +5,7 @@ pub mod diagnostics;
 pub mod feedback;
 pub mod home;
 mod idle;
+pub mod pin_again;
 pub mod queue;
 pub mod shift;
 pub mod unlock;
@@ -151,6 +152,7 @@ pub fn plugin(app: &mut App) {
         queue::plugin,
         diagnostics::plugin,
         feedback::plugin,
+        pin_again::plugin,
     ));
     app.add_systems(Update, (switch_language, idle::track_idle, lock_when_hidden, lock).chain().in_set(Locking));
     // bevy's UI inserts it; a headless unit (the tests) has it too.

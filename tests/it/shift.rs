@@ -38,9 +38,14 @@ pub(crate) fn supervisor_unlocks() -> Vec<doorstep::dev::scenario::ScenarioStep>
 
 /// The supervisor's PIN given again on the pad the release opens (SECURITY.md R12).
 pub(crate) fn pin_again() -> Vec<doorstep::dev::scenario::ScenarioStep> {
+    typed_pin_again(SUPERVISOR_PIN, "确认签署并放行")
+}
+
+/// The PIN typed on the pad that asks for it again (R12), then `submit` tapped.
+pub(crate) fn typed_pin_again(pin: &str, submit: &str) -> Vec<doorstep::dev::scenario::ScenarioStep> {
     let mut s = vec![wait("请再次输入您的 PIN 码")];
-    s.extend(SUPERVISOR_PIN.chars().map(|c| tap(&c.to_string())));
-    s.push(tap("确认签署并放行"));
+    s.extend(pin.chars().map(|c| tap(&c.to_string())));
+    s.push(tap(submit));
     s
 }
 

@@ -3,7 +3,7 @@
 
 use bevy::prelude::*;
 use doorstep::screens::Screen;
-use doorstep::screens::shift::ConfirmOverlay;
+use doorstep::screens::pin_again::PinPad;
 use doorstep_core::Policy;
 
 use crate::shift::supervisor_unlocks;
@@ -29,8 +29,7 @@ fn a_lock_under_the_pin_pad_takes_the_pad_away() {
     ]);
     let outcome = drive(&mut app, steps);
     assert!(outcome.is_ok(), "{outcome:?}");
-    let overlays =
-        |app: &mut App| app.world_mut().query_filtered::<(), With<ConfirmOverlay>>().iter(app.world()).count();
+    let overlays = |app: &mut App| app.world_mut().query_filtered::<(), With<PinPad>>().iter(app.world()).count();
     assert_eq!(overlays(&mut app), 1);
     // The idle lock, or the lid: the unit locks with the pad open.
     app.world_mut().write_message(doorstep::screens::LockNow);

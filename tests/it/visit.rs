@@ -33,6 +33,11 @@ pub(crate) fn wait(label: &str) -> ScenarioStep {
     ScenarioStep { action: Action::Wait(label.into()), timeout: Duration::from_secs(20) }
 }
 
+/// Waits until no text with `label` is shown.
+pub(crate) fn gone(label: &str) -> ScenarioStep {
+    ScenarioStep { action: Action::Gone(label.into()), timeout: Duration::from_secs(20) }
+}
+
 pub(crate) fn typed(text: &str) -> ScenarioStep {
     ScenarioStep { action: Action::Type(text.into()), timeout: Duration::from_secs(20) }
 }
@@ -258,18 +263,31 @@ fn a_visit_cut_off_resumes_at_its_step_after_unlock() {
     second.extend([wait("继续这次受理吗"), wait("办理业务"), tap("继续"), wait("申请办理哪些业务？")]);
     let outcome = run_steps(&vault, second);
     assert!(outcome.is_ok(), "{outcome:?}");
-    // Discarded, it is gone from the vault.
+    // Discarding asks the PIN again (R12); kept, the draft stays.
     let mut third = unlock();
-    third.extend([
-        wait("继续这次受理吗"),
-        tap("放弃"),
-        wait("确定放弃这次受理吗"),
-        tap("确认放弃"),
-        wait("开始上门受理"),
-    ]);
-    assert!(run_steps(&vault, third).is_ok());
+    third.extend([wait("继续这次受理吗"), tap("放弃"), wait("确定放弃这次受理吗"), tap("保留"), gone("请再次输入")]);
+    // Nothing under the pad is acted on; closed, the draft resumes.
+    third.extend([tap("继续"), wait("申请办理哪些业务？")]);
+    let outcome = run_steps(&vault, third);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let v = unlocked(&vault);
+    assert_eq!(v.draft_visits().unwrap().len(), 1, "the draft kept");
+    drop(v);
+    // A wrong PIN is said and erases nothing; with the right one, it is gone from the vault.
+    let mut fourth = unlock();
+    fourth.extend([wait("继续这次受理吗"), tap("放弃"), wait("确定放弃这次受理吗")]);
+    fourth.extend(crate::shift::typed_pin_again("000000", "确认放弃"));
+    fourth.push(wait("PIN 码错误，还可尝试"));
+    fourth.extend(crate::shift::typed_pin_again(PIN, "确认放弃"));
+    // The draft's line goes once it is erased.
+    fourth.extend([gone("请再次输入"), gone("继续这次受理吗")]);
+    let outcome = run_steps(&vault, fourth);
+    assert!(outcome.is_ok(), "{outcome:?}");
     let v = unlocked(&vault);
     assert!(v.draft_visits().unwrap().is_empty(), "the discarded visit left nothing");
+    let actions: Vec<String> = v.audit_entries().unwrap().into_iter().map(|e| e.action).collect();
+    let confirmed = actions.iter().rposition(|a| a == "pin-confirmed").expect("the PIN confirmed");
+    assert_eq!(actions[confirmed - 1], "failed-pin", "the wrong PIN before it recorded");
     drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -6,10 +6,7 @@
 //!
 //! Loading (thumbnails decoded) and the release run as tasks; the frame never waits.
 
-mod confirm;
 mod keep;
-
-pub use confirm::ConfirmOverlay;
 mod layout;
 mod rows;
 
@@ -17,6 +14,7 @@ use std::collections::HashMap;
 
 use bevy::prelude::*;
 
+use super::pin_again::{PinAgain, PinAgainSet, Purpose};
 use super::{LockNow, PolicyInUse, Screen, Session};
 use crate::shift::{BatchView, Decision, Decisions, Filter, Order, Progress, ReleaseOutcome, ShiftItem};
 use crate::tasks::{Pending, Poll, Waker};
@@ -82,8 +80,6 @@ pub struct ShiftView {
     thumbs: HashMap<String, Handle<Image>>,
     /// The application whose photo is shown larger.
     pub enlarged: Option<String>,
-    /// The PIN asked again before the release, while its pad is open.
-    confirming: Option<confirm::Confirm>,
 }
 
 impl ShiftView {
@@ -132,10 +128,6 @@ pub struct ShiftTasks {
     release: Option<Pending<ReleaseOutcome>>,
     pub progress: Progress,
     keeper: keep::Keeper,
-    /// The supervisor gave the PIN again: the release starts at the next press.
-    release_signed: bool,
-    /// The PIN being checked (kept here: a cancel closes the pad, not the check).
-    pin_check: Option<confirm::PinCheck>,
 }
 
 impl ShiftTasks {
@@ -176,16 +168,14 @@ pub fn plugin(app: &mut App) {
     app.add_systems(
         Update,
         (
-            confirm::press.after(super::follow_changes),
-            confirm::take,
             // After the PIN's answer, so that the release starts in the frame it came (an idle
-            // unit may draw no other for seconds).
-            press,
+            // unit may draw no other for seconds); before the pad is drawn, so that it opens in
+            // the frame of the tap.
+            press.after(PinAgainSet::Answer).before(PinAgainSet::Draw),
             take_tasks,
             keep::keep_decisions,
             reload_after_sync,
             layout::show,
-            confirm::show,
         )
             .chain()
             .run_if(in_state(Screen::Shift)),
@@ -218,8 +208,6 @@ fn reload_after_sync(
 fn reset(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>) {
     *view = ShiftView::default();
     tasks.keeper.last = None;
-    tasks.release_signed = false;
-    tasks.pin_check = None;
 }
 
 /// Nothing of the shift stays in memory once the screen is left (the unit locked). A release
@@ -229,8 +217,6 @@ fn forget(mut view: ResMut<ShiftView>, mut tasks: ResMut<ShiftTasks>, mut form: 
     *view = ShiftView::default();
     tasks.load = None;
     tasks.keeper.last = None;
-    tasks.release_signed = false;
-    tasks.pin_check = None;
     forget_note(&mut form);
 }
 
@@ -390,16 +376,14 @@ fn press(
     mut lock: MessageWriter<LockNow>,
     mut next: ResMut<NextState<Screen>>,
     mut form: ResMut<Form>,
+    mut pin: ResMut<PinAgain>,
 ) {
     // The release once the PIN was given again, then the buttons pressed (none under the pad).
-    let signed = tasks.release_signed.then_some(ShiftButton::ReleaseSigned);
-    if signed.is_some() {
-        tasks.release_signed = false;
-    }
+    let signed = pin.take_granted(|p| *p == Purpose::Release).map(|_| ShiftButton::ReleaseSigned);
     let pressed = buttons
         .iter()
         .filter(|(i, _)| **i == Interaction::Pressed && guard.accepting(time.elapsed()))
-        .filter(|_| view.confirming.is_none())
+        .filter(|_| !pin.is_open())
         .map(|(_, b)| b.clone());
     let actions: Vec<ShiftButton> = signed.into_iter().chain(pressed).collect();
     for b in &actions {
@@ -460,7 +444,7 @@ fn press(
                     view.outcome = Some(ReleaseOutcome::Refused(crate::shift::Refusal::NotProvisioned));
                     continue;
                 }
-                view.confirming = Some(confirm::Confirm::default());
+                pin.ask(Purpose::Release, Screen::Shift);
             }
             ShiftButton::ReleaseSigned => {
                 // A read of the list under way (after a background sync) does not swallow the
