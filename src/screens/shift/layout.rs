@@ -29,6 +29,13 @@ pub(super) fn spawn(mut commands: Commands, session: Res<Session>, auth: Res<Aut
                 BatchesBox,
                 Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() },
             ));
+            // Below the list, not in the foot: the foot keeps the decisions and the lock on one
+            // line, in large text too (the list keeps its height).
+            body.spawn(Node::default()).with_child(action_button(
+                ShiftButton::Diagnostics,
+                Tr::new("shift.diagnostics"),
+                false,
+            ));
         });
         root.spawn(foot()).with_children(|bar| {
             bar.spawn(action_button(ShiftButton::ApproveRest, Tr::new("shift.approve_rest"), false));
@@ -52,7 +59,6 @@ pub(super) fn spawn(mut commands: Commands, session: Res<Session>, auth: Res<Aut
                     children![(ReleaseLabel, label(Tr::new(""), theme::BODY_SIZE, theme::MUTED))],
                 ));
             });
-            bar.spawn(action_button(ShiftButton::Diagnostics, Tr::new("shift.diagnostics"), false));
             bar.spawn(action_button(ShiftButton::Lock, Tr::new("home.lock"), false));
         });
     });
