@@ -174,6 +174,24 @@ pub struct TextField {
 #[derive(Component, Debug, Clone, Copy)]
 struct FieldText(&'static str);
 
+/// Under a long field (a complaint, a note): how many characters of how many, and, at the
+/// limit, that nothing more is taken (what is typed past it is not silently lost).
+#[derive(Component, Debug, Clone, Copy)]
+struct FieldCount(TextField);
+
+/// A field allowed this many characters or more (a reason, a note, a complaint) says how many
+/// are typed; a name or a number does not.
+pub const COUNTED: usize = 60;
+
+/// The words under a field: none for a short one or an empty one, the count, or the limit.
+fn count_words(field: TextField, typed: usize) -> Option<Tr> {
+    if field.max < COUNTED || typed == 0 {
+        return None;
+    }
+    let key = if typed >= field.max { "form.count_full" } else { "form.count" };
+    Some(Tr::new(key).with("n", typed).with("max", field.max))
+}
+
 pub fn plugin(app: &mut App) {
     app.init_resource::<Form>();
     // Registered by the window plugin too; the headless tests have none.
@@ -203,7 +221,12 @@ pub fn text_field(key: &'static str, caption: Tr, max: usize) -> impl Bundle {
                 BackgroundColor(theme::KEY),
                 BorderColor::all(theme::KEY_BORDER),
                 children![(FieldText(key), plain("", theme::HEADING_SIZE, theme::TEXT))],
-            )
+            ),
+            (
+                FieldCount(TextField { key, max }),
+                label(Tr::new(""), theme::BODY_SIZE, theme::MUTED),
+                Node { display: Display::None, align_self: AlignSelf::End, ..default() },
+            ),
         ],
     )
 }
@@ -360,6 +383,7 @@ fn show_fields(
     form: Res<Form>,
     mut texts: Query<(&FieldText, &mut Text)>,
     mut boxes: Query<(&TextField, &mut BorderColor)>,
+    mut counts: Query<(&FieldCount, &mut Tr, &mut Node, &mut TextColor)>,
     added: Query<(), Added<FieldText>>,
 ) {
     if !form.is_changed() && added.is_empty() {
@@ -374,6 +398,23 @@ fn show_fields(
         }
         if text.0 != shown {
             text.0 = shown;
+        }
+    }
+    for (c, mut tr, mut node, mut colour) in &mut counts {
+        let words = count_words(c.0, form.get(c.0.key).chars().count());
+        let display = if words.is_some() { Display::Flex } else { Display::None };
+        if node.display != display {
+            node.display = display;
+        }
+        let full = words.as_ref().is_some_and(|w| w.key == "form.count_full");
+        let wanted = if full { theme::ERROR } else { theme::MUTED };
+        if colour.0 != wanted {
+            colour.0 = wanted;
+        }
+        if let Some(words) = words
+            && *tr != words
+        {
+            *tr = words;
         }
     }
     for (f, mut border) in &mut boxes {
@@ -441,6 +482,51 @@ mod tests {
         assert_eq!((form.pressed("services.checked"), form.fingerprint()), (1, empty), "nor Next refused");
         form.set("details.phone", "010");
         assert_ne!(form.fingerprint(), empty);
+    }
+
+    #[test]
+    fn a_long_field_counts_what_is_typed_and_says_its_limit() {
+        let complaint = TextField { key: "feedback.text", max: 500 };
+        let name = TextField { key: "name", max: 30 };
+        let said = |f, n| count_words(f, n).map(|t| (t.key, t.args));
+        let arg = |v: &str| crate::ui::i18n::Arg::Text(v.into());
+        let cases = [
+            (complaint, 0, None),
+            (complaint, 1, Some(("form.count", vec![("n", arg("1")), ("max", arg("500"))]))),
+            (complaint, 499, Some(("form.count", vec![("n", arg("499")), ("max", arg("500"))]))),
+            (complaint, 500, Some(("form.count_full", vec![("n", arg("500")), ("max", arg("500"))]))),
+            (
+                TextField { key: "reason", max: COUNTED },
+                2,
+                Some(("form.count", vec![("n", arg("2")), ("max", arg("60"))])),
+            ),
+            (TextField { key: "note", max: COUNTED - 1 }, 2, None),
+            (name, 30, None),
+        ];
+        for (field, typed, want) in cases {
+            assert_eq!(said(field, typed), want, "{} with {typed} typed", field.key);
+        }
+    }
+
+    #[test]
+    fn the_count_under_a_field_follows_what_is_typed() {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins).add_message::<KeyboardInput>();
+        plugin(&mut app);
+        app.world_mut().spawn(text_field("feedback.text", Tr::new("feedback.text"), 5 * COUNTED));
+        app.update();
+        let count = |app: &mut App| {
+            let mut q = app.world_mut().query_filtered::<(&Tr, &Node), With<FieldCount>>();
+            let (tr, node) = q.single(app.world()).unwrap();
+            (tr.key, node.display)
+        };
+        assert_eq!(count(&mut app), ("", Display::None), "nothing typed: no count");
+        app.world_mut().resource_mut::<Form>().set("feedback.text", "投诉".repeat(COUNTED));
+        app.update();
+        assert_eq!(count(&mut app), ("form.count", Display::Flex));
+        app.world_mut().resource_mut::<Form>().set("feedback.text", "诉".repeat(5 * COUNTED));
+        app.update();
+        assert_eq!(count(&mut app), ("form.count_full", Display::Flex));
     }
 
     #[test]
