@@ -70,6 +70,15 @@ enum Command {
     },
     /// Revoke a tablet (lost or retired): the hub refuses it from its next request.
     RevokeDevice { name: String },
+    /// Replace the hub's server certificate (its key lost or copied) and revoke the old one:
+    /// the CA's revocation list (crl.pem) lists it, and every bundle enrolled from now on
+    /// carries the list, so those tablets refuse a hub that presents the old certificate.
+    /// Restart `serve` to present the new one.
+    ReplaceServerCert {
+        /// Names the new certificate is valid for; the host of the hub's URL among them.
+        #[arg(long = "host", required = true)]
+        hosts: Vec<String>,
+    },
     /// Trust a supervisor's key (64 hex characters) for batch manifests; bundles written from
     /// now on carry it.
     AddSupervisor { key: String },
@@ -308,6 +317,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let path = hub.enroll(&name, Validity::days(days))?;
             println!("enrolled {name}; its bundle (it holds the tablet's private key): {}", path.display());
             println!("on the tablet: doorstep provision {}", path.display());
+        }
+        Command::ReplaceServerCert { hosts } => {
+            let r = Hub::open(&cli.hub)?.replace_server_certificate(&hosts)?;
+            println!(
+                "new server certificate written; the old one (serial {}) is revoked ({} on the list in crl.pem)",
+                r.revoked, r.listed
+            );
+            println!("restart `doorstep-hub serve` to present it; bundles enrolled from now on carry the list");
         }
         Command::RevokeDevice { name } => {
             Hub::open(&cli.hub)?.revoke(&name)?;

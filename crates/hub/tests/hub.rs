@@ -20,7 +20,7 @@ fn hub(dir: &Path, hosts: &[&str]) -> Hub {
 }
 
 fn client(b: &Bundle, url: &str) -> HubClient {
-    let config = doorstep_sync::tls::client_config(&b.ca_pem, &b.cert_pem, &b.key_pem).unwrap();
+    let config = doorstep_sync::tls::client_config(&b.ca_pem, &b.crl_pem, &b.cert_pem, &b.key_pem).unwrap();
     HubClient::new(url, config).unwrap()
 }
 
@@ -300,6 +300,50 @@ fn tls_refuses_strangers_on_both_sides_with_a_reason() {
     let m = connection_error(probe(&mut client(&own_making, &format!("https://localhost:{}", running.addr.port()))));
     eprintln!("refused: {m}");
     assert!(m.to_lowercase().contains("alert"), "{m}");
+}
+
+/// SECURITY.md R13, a revoked certificate fails closed: the hub's server certificate replaced
+/// (its key copied, say) is on the CA's list, which every bundle enrolled from then on carries;
+/// those tablets refuse a hub that presents it and take the new one. A tablet enrolled before
+/// has no list (it is provisioned again to have it).
+#[test]
+fn a_replaced_server_certificate_is_refused_by_the_tablets_that_carry_the_list() {
+    let d = tempfile::tempdir().unwrap();
+    let hub = hub(&d.path().join("hub"), &["localhost"]);
+    let before = bundle(&hub, "tablet-01", Validity::days(30));
+    assert_eq!(before.crl_pem, "", "nothing revoked yet: no list");
+    let read = |f: &str| std::fs::read_to_string(hub.dir.join(f)).unwrap();
+    let (old_pem, old_key) = (read("server.pem"), read("server-key.pem"));
+    let old_der = doorstep_sync::tls::certificates(&old_pem, "old").unwrap();
+
+    // The new certificate must name the host the tablets use.
+    let e = hub.replace_server_certificate(&["hub.other.test".into()]).unwrap_err();
+    assert!(matches!(&e, pki::PkiError::ServerHosts(h) if h == "localhost"), "{e}");
+    assert_eq!(read("server.pem"), old_pem, "refused: nothing replaced");
+    let r = hub.replace_server_certificate(&["localhost".into()]).unwrap();
+    assert_eq!((r.revoked, r.listed), (hex::encode(pki::serial_of(&old_der[0]).unwrap()), 1));
+    assert_ne!(read("server.pem"), old_pem);
+    let after = bundle(&hub, "tablet-02", Validity::days(30));
+    assert_eq!(after.crl_pem, read("crl.pem"));
+    assert_ne!(after.anchor_digest(), Bundle { crl_pem: String::new(), ..after.clone() }.anchor_digest());
+
+    let probe =
+        |b: &Bundle, port: u16| client(b, &format!("https://localhost:{port}")).offset(&id(1).to_string(), &[0; 32]);
+    // The new certificate: both get in.
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    assert_eq!(probe(&after, running.addr.port()).unwrap(), None);
+    assert_eq!(probe(&before, running.addr.port()).unwrap(), None);
+    drop(running);
+    // A hub presenting the old one (signed by the same CA, for the same name, in date): the
+    // tablet with the list refuses it; the one without cannot tell.
+    std::fs::write(hub.dir.join("server.pem"), &old_pem).unwrap();
+    std::fs::write(hub.dir.join("server-key.pem"), &old_key).unwrap();
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let m = connection_error(probe(&after, running.addr.port()));
+    eprintln!("refused: {m}");
+    assert!(m.contains("Revoked"), "{m}");
+    assert_eq!(probe(&before, running.addr.port()).unwrap(), None);
+    drop(running);
 }
 
 #[test]

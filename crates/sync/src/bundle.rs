@@ -23,6 +23,10 @@ pub struct Bundle {
     /// Supervisors' Ed25519 public keys (hex).
     #[serde(default)]
     pub supervisors: Vec<String>,
+    /// The hub CA's revocation list (PEM), empty before the hub revoked anything: a hub that
+    /// presents a certificate on it is refused (SECURITY.md R13).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub crl_pem: String,
 }
 
 /// `Debug` shows who and where, never the TLS key.
@@ -58,6 +62,7 @@ impl Bundle {
         if b.key_pem.is_empty() {
             // Installed: the key is in the vault. The certificates must still load.
             crate::tls::roots(&b.ca_pem)?;
+            crate::tls::crls(&b.crl_pem)?;
             crate::tls::certificates(&b.cert_pem, "client certificate")?;
         } else {
             b.client_config()?;
@@ -83,18 +88,25 @@ impl Bundle {
 
     /// The client configuration with the TLS key kept elsewhere (the vault).
     pub fn client_config_with(&self, key_pem: &str) -> Result<ClientConfig, BundleError> {
-        Ok(crate::tls::client_config(&self.ca_pem, &self.cert_pem, key_pem)?)
+        Ok(crate::tls::client_config(&self.ca_pem, &self.crl_pem, &self.cert_pem, key_pem)?)
     }
 
     /// What the vault binds the bundle by (its trust anchor): the SHA-256 of the CA, the hub's
-    /// URL, name and receipt key and this unit's certificate, each length-prefixed. A bundle
-    /// edited without the PIN differs. The TLS key is not in it: it is sealed in the vault.
+    /// URL, name and receipt key and this unit's certificate, each length-prefixed, and the
+    /// revocation list when there is one (a bundle from before the lists reads as it did). A
+    /// bundle edited without the PIN differs (a list taken out, too). The TLS key is not in
+    /// it: it is sealed in the vault.
     pub fn anchor_digest(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         for part in [&self.ca_pem, &self.hub_url, &self.hub_id, &self.hub_receipt_key, &self.cert_pem] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part.as_bytes());
+        }
+        if !self.crl_pem.is_empty() {
+            h.update(b"crl");
+            h.update((self.crl_pem.len() as u64).to_be_bytes());
+            h.update(self.crl_pem.as_bytes());
         }
         hex::encode(h.finalize())
     }
@@ -141,6 +153,7 @@ mod tests {
             hub_receipt_key: "ab".into(),
             bureau_public_key: "cd".into(),
             supervisors: vec![],
+            crl_pem: String::new(),
         }
     }
 

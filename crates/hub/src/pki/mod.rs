@@ -4,6 +4,8 @@
 //! HUB/hub.toml                 hub id, URL, listen address, size limit
 //! HUB/ca.pem, HUB/ca-key.pem   the private CA: signs the hub's certificate and each tablet's
 //! HUB/server.pem, server-key.pem
+//! HUB/crl.pem                 the CA's list of the server certificates replaced (revoked), if any
+//! HUB/revoked-servers.toml     those certificates' serials, from which crl.pem is signed
 //! HUB/receipt-key              Ed25519 seed (hex) the hub signs receipts with
 //! HUB/bureau.pub               the bureau's public key (hex): tablets seal to it
 //! HUB/devices.toml             enrolled tablets: name, certificate fingerprint, revoked or not
@@ -22,9 +24,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 mod address;
+mod revoke;
 mod trusted;
 
 pub use address::{Address, check_addresses};
+pub use revoke::{Replaced, RevokedServer, serial_of};
 pub use trusted::Trusted;
 use trusted::keys;
 
@@ -59,6 +63,9 @@ pub enum PkiError {
         "{0} is not a demo unit's name (demo-…): a demo hub, whose bureau key is a demo's, enrolls demo units only"
     )]
     RealDeviceAtDemoHub(String),
+    /// A new server certificate that would not name the host tablets reach the hub by.
+    #[error("the new certificate must name {0}, the host in the hub's URL that tablets use")]
+    ServerHosts(String),
     /// An address given to `init` that the hub or its tablets could not use.
     #[error("{0}")]
     Address(Address),
@@ -491,6 +498,7 @@ impl Hub {
             hub_receipt_key: hex::encode(self.receipt_key()?.verifying_key().to_bytes()),
             bureau_public_key: read("bureau.pub")?.trim().to_string(),
             supervisors: self.config.supervisors.clone(),
+            crl_pem: self.crl_pem()?,
         };
         let path = self.dir.join("bundles").join(format!("{name}.toml"));
         write_secret(&path, &toml_text(&bundle, &path)?)?;
