@@ -104,13 +104,28 @@ fn an_envelope_goes_up_in_chunks_and_comes_back_as_a_verified_receipt_once() {
     // Even sent as new (without asking first), it gets that receipt and is not stored twice.
     let new = c.upload(id(1), &env.digest(), &bytes, Start::New, Some(&receipt_key(&b)), &mut |_, _| {}).unwrap();
     assert_eq!(new, r);
-    // Keys refreshed on a long-lived connection, and it keeps working (SECURITY R15).
+    // Requests in quick succession: the same keys throughout.
+    let (updates, connections) = c.key_updates();
+    assert_eq!(updates, 0);
+    // Keys refreshed on a long-lived connection, and it keeps working (SECURITY R15): by hand,
+    // then before every request on a connection idle (here, for any time at all), through a
+    // whole upload of another envelope and the hub's verified receipt.
     c.refresh_keys().unwrap();
     assert!(c.receipt(&id(1).to_string()).unwrap().is_some());
+    c.refresh_after = std::time::Duration::ZERO;
+    let env2 = t.seal(id(2), 60_000);
+    let bytes2 = env2.to_bytes();
+    let r2 = c.upload(id(2), &env2.digest(), &bytes2, Start::Ask, Some(&receipt_key(&b)), &mut |_, _| {}).unwrap();
+    assert_eq!(r2.application_id, id(2));
+    assert!(c.receipt(&id(2).to_string()).unwrap().is_some());
+    // One by hand, one before each request after it (the receipt, HEAD, four chunks, the
+    // receipt), all on the connection kept alive from the start.
+    assert!(c.key_updates().0 >= 7, "{:?}", c.key_updates());
+    assert_eq!(c.key_updates().1, connections, "no new connection");
     drop(running);
     let store = stores::open(&hub);
     use doorstep_hub::store::Records;
-    assert_eq!(store.all_received().unwrap().len(), 1);
+    assert_eq!(store.all_received().unwrap().len(), 2);
     assert_eq!(store.envelope(&id(1).to_string()).unwrap().unwrap(), bytes, "byte-identical");
 }
 

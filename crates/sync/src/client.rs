@@ -1,16 +1,17 @@
 //! A small blocking HTTP/1.1 client over rustls, enough for the hub API: one connection kept
 //! alive, opened again after any failure. Uploads resume from the offset the hub reports.
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use doorstep_envelope::{ApplicationId, Digest, Receipt, VerifyingKey};
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use rustls_pki_types::ServerName;
 
 use crate::wire;
+use reply::{read_response, with_hint};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -92,6 +93,10 @@ impl Response {
 
 type Stream = StreamOwned<ClientConnection, TcpStream>;
 
+/// A kept-alive connection idle this long gets new traffic keys before its next request (the
+/// hub closes one idle past its header timeout, 30 s by default).
+pub const REFRESH_AFTER: Duration = Duration::from_secs(5);
+
 /// How one attempt at a request failed.
 enum Attempt {
     /// Before any reply: the connection was found closed (sending, or at the reply's first byte).
@@ -105,6 +110,15 @@ pub struct HubClient {
     server_name: ServerName<'static>,
     config: Arc<ClientConfig>,
     conn: Option<BufReader<Stream>>,
+    /// When the connection last carried a request and its reply.
+    used_at: Option<Instant>,
+    /// A kept-alive connection idle this long has its traffic keys refreshed before its next
+    /// request (SECURITY.md R15: a TLS 1.3 KeyUpdate, the hub's keys too).
+    pub refresh_after: Duration,
+    /// How many times the keys were refreshed on this client's connections.
+    key_updates: u64,
+    /// How many connections this client made.
+    connections: u64,
     pub timeout: Duration,
     /// Bytes per PATCH (at most `wire::MAX_CHUNK`). Smaller costs less when coverage drops
     /// mid-chunk; larger costs fewer round trips.
@@ -131,12 +145,27 @@ impl HubClient {
             server_name,
             config: Arc::new(config),
             conn: None,
+            used_at: None,
+            refresh_after: REFRESH_AFTER,
+            key_updates: 0,
+            connections: 0,
             timeout: Duration::from_secs(30),
             chunk: 64 * 1024,
         })
     }
 
+    /// How many times the traffic keys were refreshed (R15), and on how many connections.
+    pub fn key_updates(&self) -> (u64, u64) {
+        (self.key_updates, self.connections)
+    }
+
     fn connect(&mut self) -> Result<&mut BufReader<Stream>, SyncError> {
+        // Idle long enough: new keys before the next request (sent with it). A connection
+        // that cannot take them is dropped, and a new one made.
+        let idle = self.used_at.is_some_and(|t| t.elapsed() >= self.refresh_after);
+        if idle && self.refresh_keys().is_err() {
+            self.conn = None;
+        }
         if self.conn.is_none() {
             let c = |e: std::io::Error| SyncError::Connection(e.to_string());
             let addr = (self.host.as_str(), self.port)
@@ -151,6 +180,7 @@ impl HubClient {
             let tls = ClientConnection::new(self.config.clone(), self.server_name.clone())
                 .map_err(|e| SyncError::Connection(e.to_string()))?;
             self.conn = Some(BufReader::with_capacity(64 * 1024, StreamOwned::new(tls, tcp)));
+            self.connections = self.connections.saturating_add(1);
         }
         Ok(self.conn.as_mut().expect("just connected"))
     }
@@ -218,6 +248,7 @@ impl HubClient {
         if result.is_err() {
             self.conn = None;
         }
+        self.used_at = Some(Instant::now());
         result
     }
 
@@ -363,87 +394,15 @@ impl HubClient {
         }
     }
 
-    /// Asks TLS for new traffic keys (SECURITY R15), for a connection kept open a long time.
+    /// Asks TLS for new traffic keys (SECURITY R15), sent with the next request: done before
+    /// a request on a connection idle for [`HubClient::refresh_after`].
     pub fn refresh_keys(&mut self) -> Result<(), SyncError> {
         if let Some(conn) = self.conn.as_mut() {
             conn.get_mut().conn.refresh_traffic_keys().map_err(|e| SyncError::Connection(e.to_string()))?;
+            self.key_updates = self.key_updates.saturating_add(1);
         }
         Ok(())
     }
-}
-
-/// What an officer or administrator can do about a refused TLS connection.
-fn with_hint(message: String) -> String {
-    let hint = if message.contains("UnknownIssuer") {
-        "the server is not this tablet's hub: its certificate is not from the hub CA in the tablet's bundle"
-    } else if message.contains("not valid for name") {
-        "the hub address does not match the hub's certificate: check the URL in the bundle"
-    } else if message.contains("certificate expired") {
-        "the hub's certificate has expired (or the tablet's clock is wrong): tell the hub's administrator"
-    } else if message.contains("alert: CertificateExpired") {
-        "this tablet's certificate has expired (or its clock is wrong): enroll it again"
-    } else if message.contains("alert: UnknownCA") || message.contains("alert: BadCertificate") {
-        "the hub does not know this tablet's certificate: provision it from this hub"
-    } else if message.contains("alert: CertificateRequired") {
-        "the hub needs this tablet's certificate: provision the tablet"
-    } else {
-        return message;
-    };
-    format!("{message} ({hint})")
-}
-
-/// The longest status or header line read from a hub: a line with no end is refused, not
-/// read into memory without bound.
-const MAX_LINE: u64 = 8 * 1024;
-
-/// Reads one line of the reply's head, at most [`MAX_LINE`] bytes; `Ok(0)` at the end.
-fn read_head_line(conn: &mut BufReader<Stream>, line: &mut String) -> Result<usize, SyncError> {
-    let n = conn.by_ref().take(MAX_LINE).read_line(line).map_err(|e| SyncError::Connection(e.to_string()))?;
-    if n as u64 == MAX_LINE && !line.ends_with('\n') {
-        return Err(SyncError::Protocol(format!("a line of the reply's head longer than {MAX_LINE} bytes")));
-    }
-    Ok(n)
-}
-
-fn read_response(conn: &mut BufReader<Stream>, head_only: bool) -> Result<Response, SyncError> {
-    let io = |e: std::io::Error| SyncError::Connection(e.to_string());
-    let mut line = String::new();
-    if read_head_line(conn, &mut line)? == 0 {
-        return Err(SyncError::Connection("the hub closed the connection".into()));
-    }
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| SyncError::Protocol(format!("status line {:?}", line.trim())))?;
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        if read_head_line(conn, &mut line)? == 0 {
-            return Err(SyncError::Connection("cut in the reply's headers".into()));
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if headers.len() > 100 {
-            return Err(SyncError::Protocol("too many headers".into()));
-        }
-        if let Some((n, v)) = l.split_once(':') {
-            headers.push((n.trim().to_ascii_lowercase(), v.trim().to_string()));
-        }
-    }
-    let mut r = Response { status, headers, body: Vec::new() };
-    if head_only || status == 204 || status == 304 {
-        return Ok(r);
-    }
-    let length = r.header("content-length").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    if length > wire::MAX_ENVELOPE {
-        return Err(SyncError::Protocol(format!("a {length}-byte reply")));
-    }
-    r.body.resize(length as usize, 0);
-    conn.read_exact(&mut r.body).map_err(io)?;
-    Ok(r)
 }
 
 /// One request and its reply: over TLS for [`HubClient`], or handed straight to a hub's
@@ -580,6 +539,8 @@ pub fn upload(
         progress(offset, length);
     }
 }
+
+mod reply;
 
 #[cfg(test)]
 mod tests;
