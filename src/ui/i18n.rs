@@ -25,7 +25,10 @@ impl Strings {
 
     /// The text for `key` with `{name}` placeholders filled in. A missing key shows itself.
     pub fn get(&self, lang: Lang, key: &str, args: &[(&str, String)]) -> String {
-        let mut text = self.0.get(lang.into(), key);
+        // The English count's form first, from the values (never from what they filled in).
+        let template = self.0.get(lang.into(), key);
+        let value = |name: &str| args.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+        let mut text = doorstep_core::text::fill_plurals(&template, value);
         for (name, value) in args {
             text = text.replace(&format!("{{{name}}}"), value);
         }
@@ -142,5 +145,25 @@ mod tests {
         assert_eq!(s.keys(Lang::Zh), s.keys(Lang::En));
         assert_eq!(s.get(Lang::Zh, "unlock.wrong", &[("n", "3".into())]), "PIN 码错误，还可尝试 3 次");
         assert_eq!(s.get(Lang::En, "no.such.key", &[]), "no.such.key");
+    }
+
+    /// A count's English word follows the count; Chinese has none to follow.
+    #[test]
+    fn a_count_is_said_in_the_singular_or_the_plural() {
+        let s = Strings::embedded();
+        let cases = [
+            (Lang::En, "1", "Sync: 1 sealed application waiting for the hub"),
+            (Lang::En, "3", "Sync: 3 sealed applications waiting for the hub"),
+            (Lang::En, "0", "Sync: 0 sealed applications waiting for the hub"),
+        ];
+        for (lang, n, want) in cases {
+            assert_eq!(s.get(lang, "home.sync.waiting", &[("n", n.into())]), want);
+        }
+        assert!(!s.get(Lang::Zh, "home.sync.waiting", &[("n", "1".into())]).contains(':'));
+        // No English text is left with a count's word in "(s)", or a plural naming no value.
+        for key in s.keys(Lang::En) {
+            let text = s.get(Lang::En, key, &[]);
+            assert!(!text.contains("{n:") || text.contains("{n}"), "{key}: a plural of n without n");
+        }
     }
 }

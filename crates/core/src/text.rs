@@ -217,12 +217,14 @@ impl Catalogue {
         while let Some(open) = rest.find('{') {
             out.push_str(&rest[..open]);
             let after = &rest[open + 1..];
-            let arg = after
-                .find('}')
-                .and_then(|close| message.args.iter().find(|(n, _)| *n == &after[..close]).map(|(_, v)| (close, v)));
-            match arg {
-                Some((close, value)) => {
-                    out.push_str(&self.render_arg(lang, value));
+            let value = |name: &str| message.args.iter().find(|(n, _)| *n == name).map(|(_, v)| self.render_arg(lang, v));
+            let filled = after.find('}').and_then(|close| {
+                let inside = &after[..close];
+                value(inside).or_else(|| plural(inside, &value)).map(|text| (close, text))
+            });
+            match filled {
+                Some((close, text)) => {
+                    out.push_str(&text);
                     rest = &after[close + 1..];
                 }
                 None => {
@@ -256,6 +258,41 @@ impl Catalogue {
             }
         }
     }
+}
+
+/// A count's word in English, `{n:application|applications}`: the first form when the value
+/// of `n` is 1, the second otherwise (Chinese has no plural and never writes one). `None`
+/// when `spec` is not that shape or names no value.
+pub fn plural(spec: &str, value: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let (name, forms) = spec.split_once(':')?;
+    let (one, other) = forms.split_once('|')?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    Some(if value(name)?.trim() == "1" { one } else { other }.to_string())
+}
+
+/// Every `{n:one|other}` in `template` replaced by its form (see [`plural`]); everything else
+/// as it is. For a renderer that fills plain placeholders by itself (the screens').
+pub fn fill_plurals(template: &str, value: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}').and_then(|close| plural(&after[..close], &value).map(|form| (close, form))) {
+            Some((close, form)) => {
+                out.push_str(&form);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The placeholders of a text, sorted: `{n}` and `{date}` in "{n} days from {date}".
@@ -361,5 +398,26 @@ mod tests {
         // A value holding a placeholder's spelling is shown as it is.
         let m = Message { key: "a", args: vec![("x", "{y}".into()), ("y", "2".into())] };
         assert_eq!(c.render(Lang::En, &m), "{y} and 2");
+    }
+
+    #[test]
+    fn a_count_takes_its_english_form() {
+        let c = Catalogue::parse("a = \"{n} 件\"", "a = \"{n} {n:application|applications} ({n:is|are} {m:x})\"").unwrap();
+        let cases = [(0u32, "0 applications (are {m:x})"), (1, "1 application (is {m:x})"), (2, "2 applications (are {m:x})")];
+        for (n, want) in cases {
+            assert_eq!(c.render(Lang::En, &Message::new("a").with("n", n)), want, "{n}");
+        }
+        assert_eq!(c.render(Lang::Zh, &Message::new("a").with("n", 1u32)), "1 件");
+        // The screens' renderer: the same choice, nothing else touched.
+        let value = |n: &str| (n == "n").then(|| "1".to_string());
+        let table = [
+            ("{n} {n:visit|visits}", "{n} visit"),
+            ("{n:a|b}{n:c|d}", "ac"),
+            ("{x:a|b} {n:a} {n:|s} {:a|b} {n", "{x:a|b} {n:a}  {:a|b} {n"),
+        ];
+        for (template, want) in table {
+            assert_eq!(fill_plurals(template, value), want, "{template}");
+        }
+        assert_eq!(placeholders("{n} {n:a|b}"), vec!["n"], "a plural is not a placeholder of its own");
     }
 }
