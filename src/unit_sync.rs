@@ -274,6 +274,13 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
             waker.wake();
         }
     });
+    match report.as_ref().ok().and_then(|r| r.revocations.as_ref()) {
+        Some(Ok(true)) => {
+            info!("sync: the hub's newer revocation list is kept: a hub presenting a certificate on it is refused")
+        }
+        Some(Err(e)) => warn!("sync: the hub's revocation list was not taken: {e}"),
+        _ => {}
+    }
     for (id, e) in report.iter().flat_map(|r| &r.not_erased) {
         warn!("sync: {id} is at the hub, but its file could not be erased now: {e}; the next sync erases it");
     }

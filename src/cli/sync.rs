@@ -228,6 +228,13 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
     if let Some((_, b)) = bar {
         b.finish_and_clear();
     }
+    match &report.revocations {
+        Some(Ok(true)) => {
+            out!("the hub's revocation list is newer: kept; a hub presenting a certificate on it is refused")
+        }
+        Some(Err(e)) => eprintln!("the hub's revocation list was not taken: {e}"),
+        _ => {}
+    }
     let (uploaded, erased) = (report.uploaded.len(), report.erased_earlier);
     for (id, e) in &report.not_erased {
         eprintln!("{id}: at the hub, but its file on this unit could not be erased now ({e}): the next sync erases it");

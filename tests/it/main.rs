@@ -11,6 +11,7 @@ mod headless;
 mod queue;
 mod receipt_files;
 mod resume;
+mod revocation;
 mod screenshot;
 mod services;
 mod shift;

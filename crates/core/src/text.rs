@@ -217,7 +217,8 @@ impl Catalogue {
         while let Some(open) = rest.find('{') {
             out.push_str(&rest[..open]);
             let after = &rest[open + 1..];
-            let value = |name: &str| message.args.iter().find(|(n, _)| *n == name).map(|(_, v)| self.render_arg(lang, v));
+            let value =
+                |name: &str| message.args.iter().find(|(n, _)| *n == name).map(|(_, v)| self.render_arg(lang, v));
             let filled = after.find('}').and_then(|close| {
                 let inside = &after[..close];
                 value(inside).or_else(|| plural(inside, &value)).map(|text| (close, text))
@@ -402,8 +403,10 @@ mod tests {
 
     #[test]
     fn a_count_takes_its_english_form() {
-        let c = Catalogue::parse("a = \"{n} 件\"", "a = \"{n} {n:application|applications} ({n:is|are} {m:x})\"").unwrap();
-        let cases = [(0u32, "0 applications (are {m:x})"), (1, "1 application (is {m:x})"), (2, "2 applications (are {m:x})")];
+        let c =
+            Catalogue::parse("a = \"{n} 件\"", "a = \"{n} {n:application|applications} ({n:is|are} {m:x})\"").unwrap();
+        let cases =
+            [(0u32, "0 applications (are {m:x})"), (1, "1 application (is {m:x})"), (2, "2 applications (are {m:x})")];
         for (n, want) in cases {
             assert_eq!(c.render(Lang::En, &Message::new("a").with("n", n)), want, "{n}");
         }

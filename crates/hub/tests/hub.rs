@@ -327,6 +327,10 @@ fn a_replaced_server_certificate_is_refused_by_the_tablets_that_carry_the_list()
     let hub = hub(&d.path().join("hub"), &["localhost"]);
     let before = bundle(&hub, "tablet-01", Validity::days(30));
     assert_eq!(before.crl_pem, "", "nothing revoked yet: no list");
+    let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let url = format!("https://localhost:{}", running.addr.port());
+    assert_eq!(client(&before, &url).crl().unwrap(), None, "nor from the hub");
+    drop(running);
     let read = |f: &str| std::fs::read_to_string(hub.dir.join(f)).unwrap();
     let (old_pem, old_key) = (read("server.pem"), read("server-key.pem"));
     let old_der = doorstep_sync::tls::certificates(&old_pem, "old").unwrap();
@@ -344,8 +348,10 @@ fn a_replaced_server_certificate_is_refused_by_the_tablets_that_carry_the_list()
 
     let probe =
         |b: &Bundle, port: u16| client(b, &format!("https://localhost:{port}")).offset(&id(1).to_string(), &[0; 32]);
-    // The new certificate: both get in.
+    // The new certificate: both get in, and the hub gives its list to either.
     let running = doorstep_hub::server::start(&hub, "127.0.0.1:0").unwrap();
+    let url = format!("https://localhost:{}", running.addr.port());
+    assert_eq!(client(&before, &url).crl().unwrap(), Some(read("crl.pem")));
     assert_eq!(probe(&after, running.addr.port()).unwrap(), None);
     assert_eq!(probe(&before, running.addr.port()).unwrap(), None);
     drop(running);

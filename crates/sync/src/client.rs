@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use doorstep_envelope::{ApplicationId, Digest, Receipt, VerifyingKey};
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
-use rustls_pki_types::ServerName;
+use rustls_pki_types::{CertificateDer, ServerName};
 
 use crate::wire;
 use reply::{read_response, with_hint};
@@ -392,6 +392,28 @@ impl HubClient {
             }
             _ => Err(r.refused()),
         }
+    }
+
+    /// The hub CA's revocation list (PEM) as the hub holds it now; `None` when nothing is
+    /// revoked. Unchecked: see [`crate::tls::newer_list`].
+    pub fn crl(&mut self) -> Result<Option<String>, SyncError> {
+        let r = self.request("GET", wire::CRL, &[], &[])?;
+        match r.status {
+            204 => Ok(None),
+            200 if r.body.len() as u64 <= wire::MAX_CRL => String::from_utf8(r.body)
+                .map(Some)
+                .map_err(|_| SyncError::Protocol("the revocation list is not text".into())),
+            200 => Err(SyncError::Protocol(format!("a revocation list of {} bytes", r.body.len()))),
+            _ => Err(r.refused()),
+        }
+    }
+
+    /// The certificate the hub presented on the connection open now, and the name it was
+    /// checked for.
+    pub fn peer(&self) -> Option<(CertificateDer<'static>, ServerName<'static>)> {
+        let conn = self.conn.as_ref()?;
+        let cert = conn.get_ref().conn.peer_certificates()?.first()?.clone().into_owned();
+        Some((cert, self.server_name.clone()))
     }
 
     /// Asks TLS for new traffic keys (SECURITY R15), sent with the next request: done before

@@ -13,6 +13,10 @@ use crate::wire;
 /// The vault secret that holds the unit's TLS key for its hub.
 pub const TLS_KEY: &str = "hub-tls-key";
 
+/// The vault secret that holds the hub CA's revocation list learnt at a sync (R13), when it
+/// names more than the bundle's.
+pub const HUB_CRL: &str = "hub-crl";
+
 /// The hub this unit was provisioned for, reached only through [`Hub::connect`], which checks
 /// the installed bundle against the one bound under the PIN (SECURITY R26) before a byte is
 /// sent: every upload, status round and batch release goes through one.
@@ -20,6 +24,10 @@ pub struct Hub {
     /// The connection (its timeout and chunk size may be set).
     pub client: HubClient,
     receipt_key: VerifyingKey,
+    /// The CA, and the revocation list the client refuses by (the bundle's, or a longer one
+    /// learnt since).
+    ca_pem: String,
+    crl_pem: String,
 }
 
 impl Hub {
@@ -30,6 +38,11 @@ impl Hub {
     /// (`Bundle::without_key`).
     pub fn connect(vault: &mut Vault, bundle: &Bundle, now: i64) -> Result<Hub, EscrowError> {
         vault.check_hub(&bundle.anchor_digest())?;
+        // The list learnt at a sync, unless the bundle's names something it does not (the unit
+        // provisioned again from a hub that revoked more since).
+        let learnt = vault.secret(HUB_CRL)?.and_then(|b| String::from_utf8(b.to_vec()).ok());
+        let learnt = learnt.filter(|l| crate::tls::names_all(l, &bundle.crl_pem));
+        let bundle = &Bundle { crl_pem: learnt.unwrap_or_else(|| bundle.crl_pem.clone()), ..bundle.clone() };
         let config = match vault.secret(TLS_KEY)? {
             Some(key) => {
                 let key = std::str::from_utf8(&key).map_err(|_| EscrowError::NoTlsKey)?;
@@ -42,7 +55,32 @@ impl Hub {
                 config
             }
         };
-        Ok(Hub { client: HubClient::new(&bundle.hub_url, config)?, receipt_key: bundle.hub_receipt_key()? })
+        Ok(Hub {
+            client: HubClient::new(&bundle.hub_url, config)?,
+            receipt_key: bundle.hub_receipt_key()?,
+            ca_pem: bundle.ca_pem.clone(),
+            crl_pem: bundle.crl_pem.clone(),
+        })
+    }
+
+    /// Asks the hub for its CA's revocation list and keeps it in the vault when it is newer
+    /// than the one in use (checked by [`crate::tls::newer_list`] against the certificate this
+    /// hub presented): the next connection refuses what it names. `true` when one was kept. A
+    /// hub from before the lists (404) has none to give.
+    pub fn learn_revocations(&mut self, vault: &mut Vault, now: i64) -> Result<bool, EscrowError> {
+        let list = match self.client.crl() {
+            Ok(Some(list)) => list,
+            Ok(None) | Err(SyncError::Refused { status: 404, .. }) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        if list == self.crl_pem {
+            return Ok(false);
+        }
+        let (cert, name) = self.client.peer().ok_or_else(|| SyncError::Connection("no connection".into()))?;
+        crate::tls::newer_list(&self.ca_pem, &self.crl_pem, &list, &cert, &name)?;
+        vault.store_secret(HUB_CRL, list.as_bytes(), now)?;
+        self.crl_pem = list;
+        Ok(true)
     }
 }
 
@@ -69,6 +107,10 @@ pub struct Report {
     /// At the hub, its receipt stored, but its file could not be erased now (a read or write
     /// that failed), and why: it stays until the next sync erases it; the others went on.
     pub not_erased: Vec<(String, String)>,
+    /// After the uploads, the hub's revocation list: a newer one kept (`Ok(true)`), none newer,
+    /// or why it was not taken (never a reason to stop a run). `None`: not asked (the run
+    /// stopped first).
+    pub revocations: Option<Result<bool, String>>,
 }
 
 /// Erases application `id`'s file once the hub has it; a failure of the storage is noted in
@@ -96,6 +138,8 @@ pub enum EscrowError {
     Hub(#[from] SyncError),
     #[error("this unit's TLS key for the hub is missing from the vault: provision the unit again")]
     NoTlsKey,
+    #[error(transparent)]
+    Revocations(#[from] crate::tls::TlsError),
 }
 
 /// What the hub newly says of applications this unit has handed over: approved, returned by
@@ -190,6 +234,10 @@ pub fn run(
                 }
             }
         }
+    }
+    // The hub's revocation list, once the uploads are done on a connection that works.
+    if !report.stopped && !report.cut_short && go_on() {
+        report.revocations = Some(hub.learn_revocations(vault, now()).map_err(|e| e.to_string()));
     }
     Ok(report)
 }

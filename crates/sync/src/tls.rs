@@ -1,12 +1,14 @@
 //! rustls configurations for both ends: TLS 1.3 only, ring as the provider, trust in the
 //! hub's private CA alone (no web roots, no platform verifier: SECURITY R13, R14).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName, UnixTime};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -16,6 +18,8 @@ pub enum TlsError {
     Crl,
     #[error("the hub's revocation list: {0}")]
     Verifier(String),
+    #[error("the hub's revocation list leaves out a certificate the list kept on this unit revokes")]
+    ListShrank,
     #[error("{what}: not a PEM private key")]
     Key { what: &'static str },
     #[error("TLS configuration: {0}")]
@@ -55,6 +59,49 @@ pub fn crls(pem: &str) -> Result<Vec<CertificateRevocationListDer<'static>>, Tls
     CertificateRevocationListDer::pem_slice_iter(pem.as_bytes()).collect::<Result<_, _>>().map_err(|_| TlsError::Crl)
 }
 
+/// The serial numbers a PEM text's revocation lists name.
+fn serials(pem: &str) -> Result<BTreeSet<Vec<u8>>, TlsError> {
+    let mut all = BTreeSet::new();
+    for der in crls(pem)? {
+        let list = webpki::BorrowedCertRevocationList::from_der(&der).map_err(|_| TlsError::Crl)?;
+        for revoked in &list {
+            all.insert(revoked.map_err(|_| TlsError::Crl)?.serial_number.to_vec());
+        }
+    }
+    Ok(all)
+}
+
+/// Whether the lists in `pem` name every certificate those in `other` name (false when either
+/// does not read).
+pub fn names_all(pem: &str, other: &str) -> bool {
+    matches!((serials(pem), serials(other)), (Ok(a), Ok(b)) if a.is_superset(&b))
+}
+
+/// Whether `new_pem`, a revocation list the hub sent, may take the place of `old_pem`, the one
+/// the tablet holds: it is the CA's (with it, `server`, the certificate the hub presented on
+/// this very connection for `name`, verifies: the list's signature checked, and that hub not
+/// on it), and it still names every certificate the old one names (a list only grows: an old
+/// list sent again, or another one, never takes a revocation back).
+pub fn newer_list(
+    ca_pem: &str,
+    old_pem: &str,
+    new_pem: &str,
+    server: &CertificateDer<'_>,
+    name: &ServerName<'_>,
+) -> Result<(), TlsError> {
+    if !serials(new_pem)?.is_superset(&serials(old_pem)?) {
+        return Err(TlsError::ListShrank);
+    }
+    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots(ca_pem)?), provider())
+        .with_crls(crls(new_pem)?)
+        .build()
+        .map_err(|e| TlsError::Verifier(e.to_string()))?;
+    verifier
+        .verify_server_cert(server, &[], name, &[], UnixTime::now())
+        .map_err(|e| TlsError::Verifier(e.to_string()))?;
+    Ok(())
+}
+
 /// The tablet's side: trusts only `ca_pem`, refuses a hub certificate that `crl_pem` (the CA's
 /// revocation list, possibly empty) lists, presents its own certificate.
 pub fn client_config(ca_pem: &str, crl_pem: &str, cert_pem: &str, key_pem: &str) -> Result<ClientConfig, TlsError> {
@@ -84,5 +131,60 @@ mod tests {
         let ca = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap().self_signed(&key).unwrap();
         let e = client_config(&ca.pem(), not_a_crl, &ca.pem(), &key.serialize_pem()).unwrap_err();
         assert!(matches!(e, TlsError::Verifier(_)), "{e}");
+    }
+
+    /// A CA (its issuer) and a server certificate for localhost with serial `serial`.
+    fn ca_and_server(serial: u8) -> (String, rcgen::Issuer<'static, rcgen::KeyPair>, CertificateDer<'static>) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p = rcgen::CertificateParams::new(Vec::new()).unwrap();
+        p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        p.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+        p.distinguished_name.push(rcgen::DnType::CommonName, "test CA");
+        let ca = p.self_signed(&key).unwrap().pem();
+        let issuer = rcgen::Issuer::new(p, key);
+        let mut s = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        s.serial_number = Some(rcgen::SerialNumber::from_slice(&[serial]));
+        let server = s.signed_by(&rcgen::KeyPair::generate().unwrap(), &issuer).unwrap().der().clone();
+        (ca, issuer, server)
+    }
+
+    /// A list by `issuer` revoking `serials`.
+    fn list(issuer: &rcgen::Issuer<'_, rcgen::KeyPair>, serials: &[u8]) -> String {
+        let now = time::OffsetDateTime::now_utc();
+        let revoked_certs = serials
+            .iter()
+            .map(|s| rcgen::RevokedCertParams {
+                serial_number: rcgen::SerialNumber::from_slice(&[*s]),
+                revocation_time: now,
+                reason_code: None,
+                invalidity_date: None,
+            })
+            .collect();
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: now,
+            next_update: now + time::Duration::days(30),
+            crl_number: rcgen::SerialNumber::from(serials.len() as u64),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        params.signed_by(issuer).unwrap().pem().unwrap()
+    }
+
+    #[test]
+    fn a_list_from_the_hub_is_taken_only_if_it_is_the_cas_grows_and_spares_the_hub() {
+        let (ca, issuer, server) = ca_and_server(7);
+        let (_, stranger, _) = ca_and_server(7);
+        let name = ServerName::try_from("localhost").unwrap();
+        let check = |old: &str, new: &str| newer_list(&ca, old, new, &server, &name);
+        let (one, two) = (list(&issuer, &[3]), list(&issuer, &[3, 4]));
+        assert!(check("", &one).is_ok(), "the first list");
+        assert!(check(&one, &two).is_ok(), "a longer one");
+        assert!(matches!(check(&two, &one), Err(TlsError::ListShrank)), "an older one");
+        assert!(matches!(check(&one, &list(&issuer, &[3, 7])), Err(TlsError::Verifier(m)) if m.contains("Revoked")));
+        let forged = list(&stranger, &[3, 4]);
+        assert!(matches!(check(&one, &forged), Err(TlsError::Verifier(_))), "another CA's");
+        assert!(names_all(&two, &one) && !names_all(&one, &two) && names_all(&one, ""));
+        assert!(!names_all("-----BEGIN X509 CRL-----\n!!\n-----END X509 CRL-----\n", ""));
     }
 }

@@ -94,6 +94,13 @@ pub fn status_path(id: &str) -> String {
 /// Where a device fetches its appointments.
 pub const APPOINTMENTS: &str = "/v1/appointments";
 
+/// `GET`: the hub CA's revocation list (PEM), or 204 when nothing is revoked (SECURITY.md R13:
+/// a tablet enrolled before a revocation learns of it at its next sync).
+pub const CRL: &str = "/v1/crl";
+
+/// The largest revocation list a tablet reads.
+pub const MAX_CRL: u64 = 256 * 1024;
+
 /// Where a device says that it served an appointment.
 pub fn served_path(appointment: &str) -> String {
     format!("{APPOINTMENTS}/{appointment}/served")
@@ -186,6 +193,8 @@ pub enum Route {
     FeedbackList,
     /// One sealed feedback (its id an application-style UUID, compact).
     Feedback(String),
+    /// The CA's revocation list.
+    Crl,
 }
 
 /// The hub's answer to a manifest it cannot take because envelopes are not all there.
@@ -234,6 +243,9 @@ pub fn route(path: &str) -> Option<Route> {
     }
     if path == APPOINTMENTS {
         return Some(Route::Appointments);
+    }
+    if path == CRL {
+        return Some(Route::Crl);
     }
     if let Some(rest) = path.strip_prefix(APPOINTMENTS).and_then(|r| r.strip_prefix('/')) {
         let id = rest.strip_suffix("/served")?;
@@ -297,6 +309,7 @@ mod tests {
         assert_eq!(route(&receipt_path(id)), Some(Route::Receipt(compact.clone())));
         assert_eq!(route(&status_path(id)), Some(Route::Status(compact)));
         assert_eq!(route(MANIFESTS), Some(Route::Manifests));
+        assert_eq!((route(CRL), route("/v1/crl/x")), (Some(Route::Crl), None));
         assert_eq!(route("/v1/envelopes/../../etc/passwd"), None);
         assert_eq!(route("/v1/envelopes/"), None);
         assert_eq!(route("/v2/envelopes/0190f0c48a2b70008000000000000001"), None);

@@ -113,6 +113,8 @@ pub struct Service<S: Store> {
     /// officer or supervisor counts from the next request, without a restart.
     devices: fresh::Fresh<Devices>,
     trusted: fresh::Fresh<pki::Trusted>,
+    /// `crl.pem`, once there is one (`replace-server-cert`).
+    crl: fresh::Fresh<String>,
     /// Uploads being written, by application id, with the device writing each.
     in_flight: Mutex<HashMap<String, String>>,
     /// The clock, in unix seconds (tests set it).
@@ -172,6 +174,7 @@ fn route_of(path: &str) -> (&'static str, String) {
         Some(wire::Route::Served(id)) => ("served", id),
         Some(wire::Route::FeedbackList) => ("feedback-list", "-".into()),
         Some(wire::Route::Feedback(id)) => ("feedback", id),
+        Some(wire::Route::Crl) => ("crl", "-".into()),
         None => ("unknown", "-".into()),
     }
 }
@@ -240,6 +243,13 @@ impl<S: Store> Service<S> {
             devices: fresh::Fresh::new(dir.join("devices.toml"), {
                 let dir = dir.clone();
                 Box::new(move || pki::load_devices(&dir))
+            }),
+            crl: fresh::Fresh::new(dir.join("crl.pem"), {
+                let path = dir.join("crl.pem");
+                Box::new(move || {
+                    std::fs::read_to_string(&path)
+                        .map_err(|source| pki::PkiError::Io { path: path.display().to_string(), source })
+                })
             }),
             trusted: fresh::Fresh::new(dir.join("hub.toml"), Box::new(move || pki::load_config(&dir)?.trusted())),
             in_flight: Mutex::new(HashMap::new()),
@@ -324,6 +334,7 @@ impl<S: Store> Service<S> {
             Call::Served { appointment } => self.served(device, appointment, req.body),
             Call::PutFeedback { id } => self.put_feedback(device, id, req.body),
             Call::FeedbackList => self.feedback_list(device),
+            Call::Crl => Ok(self.crl()),
         };
         // What failed is the operator's to read (in the log); the tablet hears only that the
         // hub's store did, and asks again later.
@@ -331,6 +342,22 @@ impl<S: Store> Service<S> {
             tracing::error!(error = %e, "the store failed a request");
             Reply::error(500, "store", "the hub's store failed this request; ask again later")
         })
+    }
+
+    /// The CA's revocation list as `crl.pem` holds it now; none yet, 204.
+    fn crl(&self) -> Reply {
+        match self.crl.get() {
+            Ok(text) => Reply {
+                status: 200,
+                headers: vec![("content-type", "application/x-pem-file".into())],
+                body: text.as_bytes().to_vec(),
+            },
+            Err(pki::PkiError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => Reply::empty(204),
+            Err(e) => {
+                tracing::error!(error = %e, "the revocation list cannot be read");
+                Reply::error(500, "crl", "the hub cannot read its revocation list; ask again later")
+            }
+        }
     }
 
     /// An envelope's receipt, for the device that uploaded it only.

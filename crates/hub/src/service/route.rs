@@ -42,6 +42,8 @@ pub enum Call {
     },
     /// The device's feedback and what became of it.
     FeedbackList,
+    /// The CA's revocation list.
+    Crl,
 }
 
 impl Call {
@@ -53,7 +55,8 @@ impl Call {
             | Call::Appointments
             | Call::Served { .. }
             | Call::PutFeedback { .. }
-            | Call::FeedbackList => None,
+            | Call::FeedbackList
+            | Call::Crl => None,
         }
     }
 }
@@ -89,6 +92,7 @@ pub fn parse(method: &str, path: &str, header: &dyn Fn(&str) -> Option<String>) 
         ("POST", Some(Route::Served(appointment))) => Ok(Call::Served { appointment }),
         ("PUT", Some(Route::Feedback(id))) => Ok(Call::PutFeedback { id }),
         ("GET", Some(Route::FeedbackList)) => Ok(Call::FeedbackList),
+        ("GET", Some(Route::Crl)) => Ok(Call::Crl),
         (_, Some(_)) => Err(Reply::error(405, "method", "this method is not allowed here")),
         (_, None) => Err(Reply::error(404, "path", "no such resource")),
     }
@@ -133,6 +137,8 @@ mod tests {
         assert_eq!(code(parse("GET", &wire::served_path("apt-1"), &ok)), Err((405, Some("method".into()))));
         assert_eq!(code(parse("POST", "/v1/appointments/a%2F..%2Fb/served", &ok)), Err((404, Some("path".into()))));
         assert_eq!(parse("GET", wire::FEEDBACK, &ok), Ok(Call::FeedbackList));
+        assert_eq!(parse("GET", wire::CRL, &ok), Ok(Call::Crl));
+        assert_eq!(code(parse("PUT", wire::CRL, &ok)), Err((405, Some("method".into()))));
         assert_eq!(parse("PUT", &wire::feedback_path(id), &ok).unwrap().id(), None);
         assert_eq!(code(parse("POST", &wire::feedback_path(id), &ok)), Err((405, Some("method".into()))));
         assert_eq!(code(parse("PUT", wire::FEEDBACK, &ok)), Err((405, Some("method".into()))));

@@ -1,0 +1,82 @@
+//! SECURITY.md R13 on a unit provisioned before its hub revoked anything: the hub's old server
+//! certificate replaced (its key copied, say), the unit learns the CA's revocation list at its
+//! next sync, keeps it sealed in its vault, and from then on refuses a hub that presents the
+//! old certificate; a list sent again that takes a revocation back is not taken.
+
+use doorstep_sync::client::SyncError;
+use doorstep_sync::escrow::{HUB_CRL, Hub, run};
+
+use crate::sync::{served_unit, tempfile_dir, unlocked};
+use crate::visit::DEVICE;
+
+const NOW: i64 = 1_790_000_000;
+
+/// A sync of the unit's vault at `vault` with its hub (nothing to upload): what the run said of
+/// the hub's revocation list.
+fn sync_once(vault: &std::path::Path) -> Option<Result<bool, String>> {
+    let mut v = unlocked(vault);
+    let bundle = std::fs::read_to_string(vault.join("hub-bundle.toml")).unwrap();
+    let bundle = doorstep_sync::bundle::Bundle::parse(&bundle).unwrap();
+    let mut hub = Hub::connect(&mut v, &bundle, NOW).unwrap();
+    run(&mut v, &mut hub, 64 * 1024, &|| NOW, &|| true, &mut |_, _, _| {}).unwrap().revocations
+}
+
+/// The unit's vault at `vault` asking its hub for anything: how the connection went.
+fn reach(vault: &std::path::Path) -> Result<Option<String>, SyncError> {
+    let mut v = unlocked(vault);
+    let bundle = std::fs::read_to_string(vault.join("hub-bundle.toml")).unwrap();
+    let bundle = doorstep_sync::bundle::Bundle::parse(&bundle).unwrap();
+    Hub::connect(&mut v, &bundle, NOW).unwrap().client.crl()
+}
+
+#[test]
+fn a_unit_learns_the_revocation_list_at_a_sync_and_refuses_the_old_certificate_after() {
+    let tmp = tempfile_dir("revocation");
+    let (running, hub, vault) = served_unit(&tmp, DEVICE);
+    let port = running.addr.port();
+    let at = format!("127.0.0.1:{port}");
+    let read = |f: &str| std::fs::read_to_string(hub.dir.join(f)).unwrap();
+    let (old_pem, old_key) = (read("server.pem"), read("server-key.pem"));
+    // Nothing revoked: nothing to learn, nothing kept.
+    assert_eq!(sync_once(&vault), Some(Ok(false)));
+    assert!(unlocked(&vault).secret(HUB_CRL).unwrap().is_none());
+
+    // The hub's certificate replaced, and the hub serving the new one on its address.
+    hub.replace_server_certificate(&["localhost".into()]).unwrap();
+    drop(running);
+    let running = doorstep_hub::server::start(&hub, &at).unwrap();
+    assert_eq!(sync_once(&vault), Some(Ok(true)), "the newer list kept");
+    let kept = unlocked(&vault).secret(HUB_CRL).unwrap().expect("kept in the vault");
+    assert_eq!(kept.as_slice(), read("crl.pem").as_bytes());
+    assert_eq!(sync_once(&vault), Some(Ok(false)), "the same list again: nothing new");
+    drop(running);
+
+    // Someone serving the old certificate with its key, for the same name, in date, signed by
+    // the same CA: refused, and by name.
+    let new = (read("server.pem"), read("server-key.pem"));
+    std::fs::write(hub.dir.join("server.pem"), &old_pem).unwrap();
+    std::fs::write(hub.dir.join("server-key.pem"), &old_key).unwrap();
+    let running = doorstep_hub::server::start(&hub, &at).unwrap();
+    match reach(&vault) {
+        Err(SyncError::Connection(m)) => assert!(m.contains("Revoked"), "{m}"),
+        other => panic!("the old certificate was not refused: {other:?}"),
+    }
+    drop(running);
+
+    // Back on the new certificate, a list that leaves the revocation out (an older one) is
+    // not taken, and the one kept stays.
+    std::fs::write(hub.dir.join("server.pem"), &new.0).unwrap();
+    std::fs::write(hub.dir.join("server-key.pem"), &new.1).unwrap();
+    std::fs::remove_file(hub.dir.join("revoked-servers.toml")).unwrap();
+    let other =
+        doorstep_hub::pki::init(&tmp.join("other"), &["localhost".into()], "127.0.0.1:0", "https://localhost:1")
+            .unwrap();
+    other.replace_server_certificate(&["localhost".into()]).unwrap();
+    std::fs::write(hub.dir.join("crl.pem"), std::fs::read_to_string(other.dir.join("crl.pem")).unwrap()).unwrap();
+    let running = doorstep_hub::server::start(&hub, &at).unwrap();
+    let refused = sync_once(&vault).expect("asked");
+    assert!(matches!(&refused, Err(m) if m.contains("leaves out")), "{refused:?}");
+    assert_eq!(unlocked(&vault).secret(HUB_CRL).unwrap().unwrap().as_slice(), kept.as_slice());
+    drop(running);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
