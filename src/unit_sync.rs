@@ -104,6 +104,9 @@ pub enum Outcome {
     Done { uploaded: usize },
     /// No connection: the rest stays sealed for the next try.
     NoCoverage,
+    /// What answered is not this unit's hub as far as TLS can tell (its certificate from
+    /// another CA, revoked, for another name, expired): nothing sent; someone must look.
+    Untrusted,
     /// Some were not taken (a reason is logged by id); the hub's refusal of the first that it
     /// refused, if it refused one (rather than failing on its side); of them, how many were
     /// not sent because their file on this unit is damaged (`damaged`), or because the
@@ -118,6 +121,7 @@ impl Outcome {
             Outcome::NotProvisioned => "diag.sync.not_provisioned",
             Outcome::Done { .. } => "diag.sync.done",
             Outcome::NoCoverage => "diag.sync.no_coverage",
+            Outcome::Untrusted => "diag.sync.untrusted",
             Outcome::Failed { .. } => "diag.sync.failed",
         }
     }
@@ -284,7 +288,21 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
     for (id, e) in report.iter().flat_map(|r| &r.not_erased) {
         warn!("sync: {id} is at the hub, but its file could not be erased now: {e}; the next sync erases it");
     }
+    // The certificate that answered was refused: said as such, not as no coverage (nothing
+    // went either way).
+    let untrusted = match &report {
+        Ok(r) => {
+            r.failed.iter().any(|(_, e)| e.is_untrusted_hub())
+                || matches!(&r.revocations, Some(Err(e)) if e.contains("invalid peer certificate"))
+        }
+        Err(doorstep_sync::escrow::EscrowError::Hub(e)) => e.is_untrusted_hub(),
+        Err(_) => false,
+    };
     let outcome = match report {
+        _ if untrusted => {
+            warn!("sync: the hub's certificate was refused (not this unit's hub, as far as TLS can tell)");
+            Outcome::Untrusted
+        }
         Ok(r) if r.stopped => Outcome::NoCoverage,
         Ok(r) if !r.failed.is_empty() || !r.unreadable.is_empty() || !r.not_read.is_empty() => {
             for (id, e) in &r.failed {
@@ -309,7 +327,7 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
     // Then the appointments: served notices out, this unit's list in (none on no coverage).
     let mut refused = 0;
     let mut feedback_refused = None;
-    if outcome != Outcome::NoCoverage && go_on() {
+    if !matches!(outcome, Outcome::NoCoverage | Outcome::Untrusted) && go_on() {
         match doorstep_sync::appointments::sync(&mut v, &mut hub, now()) {
             Ok(r) => {
                 for (id, e) in &r.served.refused {

@@ -91,6 +91,7 @@ pub fn sync_text(v: &crate::unit_sync::SyncView) -> Tr {
         Some(Outcome::Done { .. }) if v.pending == 0 => Tr::new("home.sync.all_sent"),
         Some(Outcome::Done { .. }) => Tr::new("home.sync.waiting").with("n", v.pending),
         Some(Outcome::NoCoverage) => Tr::new("home.sync.no_coverage").with("n", v.pending),
+        Some(Outcome::Untrusted) => Tr::new("home.sync.untrusted").with("n", v.pending),
         // Only this unit's own files held it back: no one at the hub can mend them; the officer
         // reports it. (Where the hub refused others too, its reason comes first: it can be
         // mended; this unit's files are named on the shift.) A damaged file is named before
@@ -497,6 +498,7 @@ mod tests {
             (failed(4, None, 1, 2), 3, Tr::new("home.sync.failed").with("n", 1)),
             (failed(3, Some(refusal.clone()), 0, 1), 3, refused(2)),
             (Outcome::NoCoverage, 4, Tr::new("home.sync.no_coverage").with("n", 4)),
+            (Outcome::Untrusted, 1, Tr::new("home.sync.untrusted").with("n", 1)),
         ] {
             assert_eq!(sync_text(&view(last.clone(), pending)), want, "{last:?}");
         }

@@ -58,7 +58,10 @@ fn a_unit_learns_the_revocation_list_at_a_sync_and_refuses_the_old_certificate_a
     std::fs::write(hub.dir.join("server-key.pem"), &old_key).unwrap();
     let running = doorstep_hub::server::start(&hub, &at).unwrap();
     match reach(&vault) {
-        Err(SyncError::Connection(m)) => assert!(m.contains("Revoked"), "{m}"),
+        Err(e @ SyncError::Connection(_)) => {
+            assert!(e.to_string().contains("Revoked"), "{e}");
+            assert!(e.is_untrusted_hub(), "said as a hub not trusted, not as no coverage");
+        }
         other => panic!("the old certificate was not refused: {other:?}"),
     }
     drop(running);

@@ -43,6 +43,13 @@ impl SyncError {
             || matches!(self, SyncError::Refused { code, .. } if code == wire::IN_FLIGHT)
     }
 
+    /// TLS refused the certificate that answered (another CA's, revoked, for another name,
+    /// expired): not a question of coverage. As far as the unit can tell, what answered is not
+    /// its hub (a Wi-Fi login page, or someone in between); nothing was sent.
+    pub fn is_untrusted_hub(&self) -> bool {
+        matches!(self, SyncError::Connection(m) if m.contains("invalid peer certificate"))
+    }
+
     /// The hub refused this for good: sending it again as it is will not mend it (an officer
     /// it has not enrolled, a revoked unit, data that does not match, too large); someone must
     /// act first. Not an offset race (409), "too many uploads" (429) or chunks that kept

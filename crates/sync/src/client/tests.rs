@@ -47,6 +47,23 @@ impl Exchange for Stuck {
 
 /// An upload ends with the hub's fault named when its offsets do not move forward or pass
 /// the envelope's end; it does not go round for ever.
+/// A certificate refused is told from no coverage: what answered is not the hub.
+#[test]
+fn a_refused_certificate_is_not_no_coverage() {
+    let cases = [
+        ("invalid peer certificate: Revoked", true),
+        ("invalid peer certificate: UnknownIssuer (the server is not this tablet's hub: ...)", true),
+        ("invalid peer certificate: certificate not valid for name \"localhost\"", true),
+        ("received fatal alert: BadCertificate", false),
+        ("Connection refused (os error 111)", false),
+        ("the hub closed the connection", false),
+    ];
+    for (m, untrusted) in cases {
+        assert_eq!(SyncError::Connection(m.into()).is_untrusted_hub(), untrusted, "{m}");
+    }
+    assert!(!SyncError::Protocol("invalid peer certificate".into()).is_untrusted_hub());
+}
+
 #[test]
 fn a_hub_whose_offset_does_not_move_is_given_up() {
     let bytes = vec![7u8; 1000];
