@@ -290,11 +290,10 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
     }
     // The certificate that answered was refused: said as such, not as no coverage (nothing
     // went either way).
+    // (Only where a handshake failed: the list's own check, which may refuse the certificate
+    // of a hub whose list names it before its restart, is a warning above.)
     let untrusted = match &report {
-        Ok(r) => {
-            r.failed.iter().any(|(_, e)| e.is_untrusted_hub())
-                || matches!(&r.revocations, Some(Err(e)) if e.contains("invalid peer certificate"))
-        }
+        Ok(r) => r.failed.iter().any(|(_, e)| e.is_untrusted_hub()),
         Err(doorstep_sync::escrow::EscrowError::Hub(e)) => e.is_untrusted_hub(),
         Err(_) => false,
     };

@@ -271,7 +271,7 @@ fn show(
 }
 
 /// The actions the vault's audit log records, and the words of each.
-const AUDIT_ACTIONS: [(&str, &str); 30] = [
+const AUDIT_ACTIONS: [(&str, &str); 31] = [
     ("init", "audit.init"),
     ("unlock", "audit.unlock"),
     ("failed-pin", "audit.failed-pin"),
@@ -280,6 +280,7 @@ const AUDIT_ACTIONS: [(&str, &str); 30] = [
     ("audit-restarted", "audit.audit-restarted"),
     ("set-aside", "audit.set-aside"),
     ("hub-bound", "audit.hub-bound"),
+    ("hub-crl-kept", "audit.hub-crl-kept"),
     ("store-secret", "audit.store-secret"),
     ("user-added", "audit.user-added"),
     ("user-removed", "audit.user-removed"),

@@ -5,7 +5,9 @@
 //! the unlock. A PIN pad over the screen that asked; the PIN is checked on a task (Argon2id),
 //! counted as an unlock attempt is; right, what was asked for is granted to that screen;
 //! wrong, the pad says how many attempts are left; the last wrong one erases the key slots and
-//! the unit locks. Leaving the screen (a lock) takes the pad, the check and the grant away.
+//! the unit locks. Leaving the screen (a lock) takes the pad and the grant away; a check under
+//! way is still answered (the last wrong PIN locks the unit wherever it is), and grants only
+//! the pad it was typed on, if that pad is still open.
 
 use bevy::prelude::*;
 
@@ -41,6 +43,8 @@ impl Purpose {
 /// The pad, while it is open.
 struct Pad {
     purpose: Purpose,
+    /// Which opening of the pad this is: a PIN checked grants only the pad it was typed on.
+    opening: u64,
     /// Room for the longest PIN from the start: the digits never move to a new buffer,
     /// leaving an old one unwiped.
     digits: zeroize::Zeroizing<String>,
@@ -54,23 +58,26 @@ type PinCheck = Pending<Result<(), doorstep_vault::VaultError>>;
 /// The PIN asked again: the pad, the check under way and what was granted, all of one screen.
 #[derive(Resource, Default)]
 pub struct PinAgain {
-    /// The screen that asked (leaving it takes everything away).
+    /// The screen that asked (leaving it takes the pad and the grant away).
     screen: Option<Screen>,
     pad: Option<Pad>,
-    /// Kept apart from the pad: a cancel closes the pad, not the check.
-    check: Option<PinCheck>,
+    /// How many times a pad was opened.
+    openings: u64,
+    /// Kept apart from the pad, with the opening it was typed on: a cancel closes the pad, not
+    /// the check.
+    check: Option<(u64, PinCheck)>,
     /// The PIN was right with the pad still open: for the screen that asked to take.
     granted: Option<Purpose>,
 }
 
 impl PinAgain {
-    /// Opens the pad over `screen` for `purpose` (a check under way goes on; its answer is
-    /// for this pad).
+    /// Opens the pad over `screen` for `purpose` (a check under way goes on, but grants
+    /// nothing to this pad: its PIN was typed on another).
     pub fn ask(&mut self, purpose: Purpose, screen: Screen) {
-        let room = *doorstep_vault::pin::PIN_DIGITS.end();
         self.screen = Some(screen);
         self.granted = None;
-        self.pad = Some(Pad { purpose, digits: zeroize::Zeroizing::new(String::with_capacity(room)), said: None });
+        self.openings += 1;
+        self.pad = Some(Pad { purpose, opening: self.openings, digits: room_for_a_pin(), said: None });
     }
 
     /// The pad is open (nothing under it is acted on).
@@ -99,10 +106,19 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, show.in_set(PinAgainSet::Draw));
 }
 
-/// The screen that asked was left (a lock): the pad, the check and the grant go.
+/// Room for the longest PIN from the start: typed digits never move to a new buffer, leaving
+/// an old one unwiped.
+fn room_for_a_pin() -> zeroize::Zeroizing<String> {
+    zeroize::Zeroizing::new(String::with_capacity(*doorstep_vault::pin::PIN_DIGITS.end()))
+}
+
+/// The screen that asked was left (a lock, or a tap that opened another): the pad and the
+/// grant go; a check under way is still answered.
 fn leave_with_screen(state: Res<State<Screen>>, mut pin: ResMut<PinAgain>) {
     if pin.screen.is_some_and(|s| s != *state.get()) {
-        *pin = PinAgain::default();
+        pin.screen = None;
+        pin.pad = None;
+        pin.granted = None;
     }
 }
 
@@ -146,12 +162,13 @@ fn press(
     for (_, key) in keys.iter().filter(|(i, _)| **i == Interaction::Pressed) {
         match *key {
             PinKey::Submit => {
-                let typed = std::mem::take(&mut pad.digits);
+                let typed = std::mem::replace(&mut pad.digits, room_for_a_pin());
                 let Some(vault) = vault.clone() else { continue };
                 let now = crate::settings::now().unix_timestamp();
-                pin.check = Some(crate::tasks::spawn("confirm-pin", &waker, move || {
+                let task = crate::tasks::spawn("confirm-pin", &waker, move || {
                     crate::session::lock(&vault).confirm_pin(&typed, now)
-                }));
+                });
+                pin.check = Some((pad.opening, task));
                 pad.said = None;
             }
             key => {
@@ -166,7 +183,8 @@ fn press(
 /// erased, the unit locks.
 fn take(mut pin: ResMut<PinAgain>, mut lock: MessageWriter<LockNow>, mut unlock_said: ResMut<UnlockFeedback>) {
     // Polled through a shared borrow: marked changed only when the answer came.
-    let Some(task) = pin.check.as_ref() else { return };
+    let Some((opening, task)) = pin.check.as_ref() else { return };
+    let opening = *opening;
     let answer = match task.poll() {
         Poll::Running => return,
         Poll::Ready(a) => a,
@@ -175,10 +193,11 @@ fn take(mut pin: ResMut<PinAgain>, mut lock: MessageWriter<LockNow>, mut unlock_
     pin.check = None;
     use doorstep_vault::VaultError as E;
     let said = match answer {
-        // The pad still open: what it was asked for follows (cancelled meanwhile: nothing does).
+        // The pad it was typed on still open: what it was asked for follows (cancelled, or
+        // another pad opened meanwhile: nothing does).
         Ok(()) => {
-            if let Some(pad) = pin.pad.take() {
-                pin.granted = Some(pad.purpose);
+            if pin.pad.as_ref().is_some_and(|p| p.opening == opening) {
+                pin.granted = pin.pad.take().map(|p| p.purpose);
             }
             None
         }
@@ -196,8 +215,8 @@ fn take(mut pin: ResMut<PinAgain>, mut lock: MessageWriter<LockNow>, mut unlock_
             Some(Tr::new("pin_again.failed"))
         }
     };
-    // Said on the pad, if it is still open.
-    if let (Some(said), Some(pad)) = (said, pin.pad.as_mut()) {
+    // Said on the pad it was typed on, if that is still open.
+    if let (Some(said), Some(pad)) = (said, pin.pad.as_mut().filter(|p| p.opening == opening)) {
         pad.said = Some(said);
     }
 }

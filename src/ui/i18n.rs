@@ -160,10 +160,18 @@ mod tests {
             assert_eq!(s.get(lang, "home.sync.waiting", &[("n", n.into())]), want);
         }
         assert!(!s.get(Lang::Zh, "home.sync.waiting", &[("n", "1".into())]).contains(':'));
-        // No English text is left with a count's word in "(s)", or a plural naming no value.
+        // No English text is left with a count's word in "(s)" (a guardian or two is no
+        // count), and every plural names a value the text shows.
         for key in s.keys(Lang::En) {
-            let text = s.get(Lang::En, key, &[]);
-            assert!(!text.contains("{n:") || text.contains("{n}"), "{key}: a plural of n without n");
+            let text = s.0.get(doorstep_core::Lang::En, key);
+            assert!(!text.replace("guardian(s)", "").contains("(s)"), "{key}: {text}");
+            for part in text.split('{').skip(1) {
+                let Some((inside, _)) = part.split_once('}') else { continue };
+                if let Some((name, forms)) = inside.split_once(':') {
+                    assert!(forms.contains('|'), "{key}: {{{inside}}} is not one|other");
+                    assert!(text.contains(&format!("{{{name}}}")), "{key}: a plural of {name} without {{{name}}}");
+                }
+            }
         }
     }
 }

@@ -4,9 +4,9 @@
 //! old certificate; a list sent again that takes a revocation back is not taken.
 
 use doorstep_sync::client::SyncError;
-use doorstep_sync::escrow::{HUB_CRL, Hub, run};
+use doorstep_sync::escrow::{Hub, run};
 
-use crate::sync::{served_unit, tempfile_dir, unlocked};
+use crate::sync::{PIN, doorstep, served_unit, tempfile_dir, text, unlocked};
 use crate::visit::DEVICE;
 
 const NOW: i64 = 1_790_000_000;
@@ -39,15 +39,15 @@ fn a_unit_learns_the_revocation_list_at_a_sync_and_refuses_the_old_certificate_a
     let (old_pem, old_key) = (read("server.pem"), read("server-key.pem"));
     // Nothing revoked: nothing to learn, nothing kept.
     assert_eq!(sync_once(&vault), Some(Ok(false)));
-    assert!(unlocked(&vault).secret(HUB_CRL).unwrap().is_none());
+    assert_eq!(unlocked(&vault).hub_crl().unwrap(), None);
 
     // The hub's certificate replaced, and the hub serving the new one on its address.
     hub.replace_server_certificate(&["localhost".into()]).unwrap();
     drop(running);
     let running = doorstep_hub::server::start(&hub, &at).unwrap();
     assert_eq!(sync_once(&vault), Some(Ok(true)), "the newer list kept");
-    let kept = unlocked(&vault).secret(HUB_CRL).unwrap().expect("kept in the vault");
-    assert_eq!(kept.as_slice(), read("crl.pem").as_bytes());
+    let kept = unlocked(&vault).hub_crl().unwrap().expect("kept in the vault");
+    assert_eq!(kept, read("crl.pem"));
     assert_eq!(sync_once(&vault), Some(Ok(false)), "the same list again: nothing new");
     drop(running);
 
@@ -79,7 +79,23 @@ fn a_unit_learns_the_revocation_list_at_a_sync_and_refuses_the_old_certificate_a
     let running = doorstep_hub::server::start(&hub, &at).unwrap();
     let refused = sync_once(&vault).expect("asked");
     assert!(matches!(&refused, Err(m) if m.contains("leaves out")), "{refused:?}");
-    assert_eq!(unlocked(&vault).secret(HUB_CRL).unwrap().unwrap().as_slice(), kept.as_slice());
+    assert_eq!(unlocked(&vault).hub_crl().unwrap().as_ref(), Some(&kept));
+    drop(running);
+
+    // Provisioned again (here with its first bundle, from before the list): the list learnt
+    // from the hub is dropped with the old binding, and the unit still reaches its hub and
+    // learns the list once more (a list kept from another hub's CA would refuse every hub).
+    std::fs::write(hub.dir.join("crl.pem"), &kept).unwrap();
+    let bundle = hub.dir.join("bundles").join(format!("{DEVICE}.toml"));
+    let v = vault.to_str().unwrap();
+    let out = doorstep(
+        &["provision", "--vault", v, "--user", "officer-test", "--pin-stdin", bundle.to_str().unwrap()],
+        &format!("{PIN}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(unlocked(&vault).hub_crl().unwrap(), None);
+    let running = doorstep_hub::server::start(&hub, &at).unwrap();
+    assert_eq!(sync_once(&vault), Some(Ok(true)));
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -265,8 +265,12 @@ fn a_visit_cut_off_resumes_at_its_step_after_unlock() {
     assert!(outcome.is_ok(), "{outcome:?}");
     // Discarding asks the PIN again (R12); kept, the draft stays.
     let mut third = unlock();
-    third.extend([wait("继续这次受理吗"), tap("放弃"), wait("确定放弃这次受理吗"), tap("保留"), gone("请再次输入")]);
-    // Nothing under the pad is acted on; closed, the draft resumes.
+    third.extend([wait("继续这次受理吗"), tap("放弃"), wait("确定放弃这次受理吗")]);
+    // Nothing under the pad is acted on (a resume would leave the screen, and the pad with it).
+    let still = ScenarioStep { action: Action::Pause(Duration::from_millis(500)), timeout: Duration::from_secs(5) };
+    let pad_open = ScenarioStep { action: Action::See("请再次输入".into()), timeout: Duration::from_secs(5) };
+    third.extend([tap("继续"), still, pad_open, tap("保留"), gone("请再次输入")]);
+    // Closed, the draft resumes.
     third.extend([tap("继续"), wait("申请办理哪些业务？")]);
     let outcome = run_steps(&vault, third);
     assert!(outcome.is_ok(), "{outcome:?}");

@@ -221,7 +221,7 @@ impl Catalogue {
                 |name: &str| message.args.iter().find(|(n, _)| *n == name).map(|(_, v)| self.render_arg(lang, v));
             let filled = after.find('}').and_then(|close| {
                 let inside = &after[..close];
-                value(inside).or_else(|| plural(inside, &value)).map(|text| (close, text))
+                value(inside).or_else(|| plural(inside, value)).map(|text| (close, text))
             });
             match filled {
                 Some((close, text)) => {

@@ -13,10 +13,6 @@ use crate::wire;
 /// The vault secret that holds the unit's TLS key for its hub.
 pub const TLS_KEY: &str = "hub-tls-key";
 
-/// The vault secret that holds the hub CA's revocation list learnt at a sync (R13), when it
-/// names more than the bundle's.
-pub const HUB_CRL: &str = "hub-crl";
-
 /// The hub this unit was provisioned for, reached only through [`Hub::connect`], which checks
 /// the installed bundle against the one bound under the PIN (SECURITY R26) before a byte is
 /// sent: every upload, status round and batch release goes through one.
@@ -38,10 +34,9 @@ impl Hub {
     /// (`Bundle::without_key`).
     pub fn connect(vault: &mut Vault, bundle: &Bundle, now: i64) -> Result<Hub, EscrowError> {
         vault.check_hub(&bundle.anchor_digest())?;
-        // The list learnt at a sync, unless the bundle's names something it does not (the unit
-        // provisioned again from a hub that revoked more since).
-        let learnt = vault.secret(HUB_CRL)?.and_then(|b| String::from_utf8(b.to_vec()).ok());
-        let learnt = learnt.filter(|l| crate::tls::names_all(l, &bundle.crl_pem));
+        // The list learnt at a sync (kept in the vault's sealed anchors, cleared when the unit
+        // is provisioned again), unless the bundle's names something it does not.
+        let learnt = vault.hub_crl()?.filter(|l| crate::tls::names_all(l, &bundle.crl_pem));
         let bundle = &Bundle { crl_pem: learnt.unwrap_or_else(|| bundle.crl_pem.clone()), ..bundle.clone() };
         let config = match vault.secret(TLS_KEY)? {
             Some(key) => {
@@ -78,7 +73,7 @@ impl Hub {
         }
         let (cert, name) = self.client.peer().ok_or_else(|| SyncError::Connection("no connection".into()))?;
         crate::tls::newer_list(&self.ca_pem, &self.crl_pem, &list, &cert, &name)?;
-        vault.store_secret(HUB_CRL, list.as_bytes(), now)?;
+        vault.keep_hub_crl(&list, now)?;
         self.crl_pem = list;
         Ok(true)
     }

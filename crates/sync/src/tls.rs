@@ -20,6 +20,8 @@ pub enum TlsError {
     Verifier(String),
     #[error("the hub's revocation list leaves out a certificate the list kept on this unit revokes")]
     ListShrank,
+    #[error("the hub's revocation list holds {0} lists, not one")]
+    NotOneList(usize),
     #[error("{what}: not a PEM private key")]
     Key { what: &'static str },
     #[error("TLS configuration: {0}")]
@@ -78,9 +80,9 @@ pub fn names_all(pem: &str, other: &str) -> bool {
 }
 
 /// Whether `new_pem`, a revocation list the hub sent, may take the place of `old_pem`, the one
-/// the tablet holds: it is the CA's (with it, `server`, the certificate the hub presented on
-/// this very connection for `name`, verifies: the list's signature checked, and that hub not
-/// on it), and it still names every certificate the old one names (a list only grows: an old
+/// the tablet holds: it is one list, the CA's (with it, `server`, the certificate the hub
+/// presented on this very connection for `name`, verifies: a list is used only when it is
+/// the issuer's, its signature checked; and that hub is not on it), and it still names every certificate the old one names (a list only grows: an old
 /// list sent again, or another one, never takes a revocation back).
 pub fn newer_list(
     ca_pem: &str,
@@ -89,6 +91,12 @@ pub fn newer_list(
     server: &CertificateDer<'_>,
     name: &ServerName<'_>,
 ) -> Result<(), TlsError> {
+    // One list: the verifier checks the signature of the first list that speaks for the
+    // hub's issuer only, so a second one (its serials read below) would go unchecked.
+    let count = crls(new_pem)?.len();
+    if count != 1 {
+        return Err(TlsError::NotOneList(count));
+    }
     if !serials(new_pem)?.is_superset(&serials(old_pem)?) {
         return Err(TlsError::ListShrank);
     }
@@ -184,6 +192,10 @@ mod tests {
         assert!(matches!(check(&one, &list(&issuer, &[3, 7])), Err(TlsError::Verifier(m)) if m.contains("Revoked")));
         let forged = list(&stranger, &[3, 4]);
         assert!(matches!(check(&one, &forged), Err(TlsError::Verifier(_))), "another CA's");
+        // A genuine list with another behind it: the verifier would check only the first.
+        let two_lists = format!("{one}{forged}");
+        assert!(matches!(check("", &two_lists), Err(TlsError::NotOneList(2))));
+        assert!(matches!(check("", ""), Err(TlsError::NotOneList(0))));
         assert!(names_all(&two, &one) && !names_all(&one, &two) && names_all(&one, ""));
         assert!(!names_all("-----BEGIN X509 CRL-----\n!!\n-----END X509 CRL-----\n", ""));
     }

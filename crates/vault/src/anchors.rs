@@ -70,6 +70,11 @@ pub struct Anchors {
     /// The hub bundle's digest (its CA, URL and receipt key), once provisioned.
     #[serde(default)]
     pub hub: Option<String>,
+    /// The hub CA's revocation list learnt at a sync (PEM), kept here so that it is bound as
+    /// the bundle is: removed or rolled back only with the data key. Cleared when the unit is
+    /// provisioned again.
+    #[serde(default)]
+    pub hub_crl: Option<String>,
     /// Every user: (name, role, public key), in the slots' order.
     pub users: Vec<(String, Role, String)>,
 }
@@ -94,6 +99,7 @@ impl Anchors {
             device_public_key: slots.device_public_key.clone(),
             max_failures: slots.max_failures,
             hub,
+            hub_crl: None,
             users: slots.slots.iter().map(|s| (s.user.clone(), s.role, s.public_key.clone())).collect(),
         }
     }

@@ -432,7 +432,7 @@ fn press(
                 }
             }
             ShiftButton::Release => {
-                // The PIN first (confirm.rs); the release follows it. A unit that cannot
+                // The PIN first (screens/pin_again.rs); the release follows it. A unit that cannot
                 // release at all (not provisioned) says so without spending an attempt.
                 if !view.releasable() || tasks.releasing() || session.vault.is_none() {
                     continue;

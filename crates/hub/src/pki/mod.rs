@@ -63,9 +63,6 @@ pub enum PkiError {
         "{0} is not a demo unit's name (demo-…): a demo hub, whose bureau key is a demo's, enrolls demo units only"
     )]
     RealDeviceAtDemoHub(String),
-    /// A new server certificate that would not name the host tablets reach the hub by.
-    #[error("the new certificate must name {0}, the host in the hub's URL that tablets use")]
-    ServerHosts(String),
     /// An address given to `init` that the hub or its tablets could not use.
     #[error("{0}")]
     Address(Address),

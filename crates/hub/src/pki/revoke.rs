@@ -67,10 +67,8 @@ impl Hub {
     /// `server-key.pem`; the hub serves it from its next start) and revokes the one it
     /// replaces: the CRL is signed again with it listed.
     pub fn replace_server_certificate(&self, hosts: &[String]) -> Result<Replaced, PkiError> {
-        let host = doorstep_sync::bundle::hub_address(&self.config.url).map(|(host, _, _)| host).unwrap_or_default();
-        if !hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
-            return Err(PkiError::ServerHosts(host));
-        }
+        // The names as `init` takes them, the one the tablets use among them.
+        super::check_addresses(hosts, &self.config.listen, &self.config.url).map_err(PkiError::Address)?;
         let path = self.dir.join("server.pem");
         let pem = fs::read_to_string(&path).map_err(io(&path))?;
         let old = doorstep_sync::tls::certificates(&pem, "the hub's server certificate")?;
@@ -122,19 +120,25 @@ impl Hub {
     /// grows), valid ten years: a tablet offline for months still refuses what it lists.
     fn sign_crl(&self, revoked: &[RevokedServer]) -> Result<String, PkiError> {
         let now = time::OffsetDateTime::now_utc();
+        // An entry that does not read is named, never left out (it would be unrevoked).
+        let bad = |r: &RevokedServer| PkiError::Format {
+            path: self.dir.join("revoked-servers.toml").display().to_string(),
+            message: format!("the entry {:?} at {} does not read", r.serial, r.revoked_at_unix),
+        };
         let revoked_certs = revoked
             .iter()
-            .filter_map(|r| {
-                let serial = hex::decode(&r.serial).ok()?;
-                let at = time::OffsetDateTime::from_unix_timestamp(r.revoked_at_unix).ok()?;
-                Some(RevokedCertParams {
+            .map(|r| {
+                let serial = hex::decode(&r.serial).ok().filter(|s| !s.is_empty()).ok_or_else(|| bad(r))?;
+                let at = time::OffsetDateTime::from_unix_timestamp(r.revoked_at_unix).map_err(|_| bad(r))?;
+                Ok(RevokedCertParams {
                     serial_number: SerialNumber::from_slice(&serial),
                     revocation_time: at,
-                    reason_code: Some(rcgen::RevocationReason::Superseded),
+                    // Replaced because its key may be in other hands.
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
                     invalidity_date: None,
                 })
             })
-            .collect();
+            .collect::<Result<Vec<_>, PkiError>>()?;
         let params = CertificateRevocationListParams {
             this_update: now,
             next_update: now + time::Duration::days(3650),
