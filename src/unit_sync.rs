@@ -127,6 +127,22 @@ impl Outcome {
     }
 }
 
+/// Whether a run met a hub certificate TLS refused: said as such, not as no coverage
+/// (nothing went either way). Only where a handshake failed: an upload's, the run's own, or,
+/// with nothing to upload, the revocation list's request. The list's own check (which refuses
+/// the certificate of a hub whose new list names it, before its restart) is not one.
+pub fn untrusted_hub(report: &Result<doorstep_sync::escrow::Report, doorstep_sync::escrow::EscrowError>) -> bool {
+    use doorstep_sync::escrow::EscrowError;
+    match report {
+        Ok(r) => {
+            r.failed.iter().any(|(_, e)| e.is_untrusted_hub())
+                || matches!(&r.revocations, Some(Err(EscrowError::Hub(e))) if e.is_untrusted_hub())
+        }
+        Err(EscrowError::Hub(e)) => e.is_untrusted_hub(),
+        Err(_) => false,
+    }
+}
+
 /// The sync state shared with the task.
 #[derive(Resource, Clone, Default)]
 pub struct UnitSync {
@@ -288,17 +304,8 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
     for (id, e) in report.iter().flat_map(|r| &r.not_erased) {
         warn!("sync: {id} is at the hub, but its file could not be erased now: {e}; the next sync erases it");
     }
-    // The certificate that answered was refused: said as such, not as no coverage (nothing
-    // went either way).
-    // (Only where a handshake failed: the list's own check, which may refuse the certificate
-    // of a hub whose list names it before its restart, is a warning above.)
-    let untrusted = match &report {
-        Ok(r) => r.failed.iter().any(|(_, e)| e.is_untrusted_hub()),
-        Err(doorstep_sync::escrow::EscrowError::Hub(e)) => e.is_untrusted_hub(),
-        Err(_) => false,
-    };
     let outcome = match report {
-        _ if untrusted => {
+        _ if untrusted_hub(&report) => {
             warn!("sync: the hub's certificate was refused (not this unit's hub, as far as TLS can tell)");
             Outcome::Untrusted
         }
@@ -397,6 +404,31 @@ fn run(vault: &SharedVault, dir: &std::path::Path, sync: &UnitSync, waker: &Wake
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A refused certificate is the hub not trusted wherever the run met it; the list's own
+    /// check, a plain lost connection or a refusal by the hub are not.
+    #[test]
+    fn a_refused_certificate_is_an_untrusted_hub_wherever_it_was_met() {
+        use doorstep_sync::client::SyncError;
+        use doorstep_sync::escrow::{EscrowError, Report};
+        let refused = || SyncError::Connection("invalid peer certificate: Revoked".into());
+        let lost = || SyncError::Connection("Connection reset by peer (os error 104)".into());
+        let listed = |r: Result<bool, EscrowError>| Ok(Report { revocations: Some(r), ..Report::default() });
+        let failed = |e: SyncError| Ok(Report { failed: vec![("id".into(), e)], stopped: true, ..Report::default() });
+        let cases: Vec<(Result<Report, EscrowError>, bool)> = vec![
+            (listed(Err(EscrowError::Hub(refused()))), true),
+            (failed(refused()), true),
+            (Err(EscrowError::Hub(refused())), true),
+            (listed(Err(EscrowError::Revocations(doorstep_sync::tls::TlsError::ListShrank))), false),
+            (listed(Err(EscrowError::Hub(lost()))), false),
+            (failed(lost()), false),
+            (listed(Ok(true)), false),
+            (Ok(Report::default()), false),
+        ];
+        for (i, (report, want)) in cases.iter().enumerate() {
+            assert_eq!(untrusted_hub(report), *want, "case {i}");
+        }
+    }
 
     #[test]
     fn the_log_keeps_one_line_for_runs_that_end_alike() {

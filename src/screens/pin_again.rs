@@ -11,7 +11,7 @@
 
 use bevy::prelude::*;
 
-use crate::screens::unlock::{PinKey, UnlockFeedback, apply_key, dots, not_a_pin, pin_keys};
+use crate::screens::unlock::{PinKey, UnlockFeedback, apply_key, dots, not_a_pin, pin_keys, room_for_a_pin};
 use crate::screens::{LockNow, Screen, Session};
 use crate::tasks::{Pending, Poll, Waker};
 use crate::ui::form::action_button;
@@ -45,8 +45,7 @@ struct Pad {
     purpose: Purpose,
     /// Which opening of the pad this is: a PIN checked grants only the pad it was typed on.
     opening: u64,
-    /// Room for the longest PIN from the start: the digits never move to a new buffer,
-    /// leaving an old one unwiped.
+    /// Made with room for the longest PIN ([`room_for_a_pin`]).
     digits: zeroize::Zeroizing<String>,
     /// Why the last PIN was not taken (wrong, and how many attempts are left).
     said: Option<Tr>,
@@ -104,12 +103,6 @@ pub fn plugin(app: &mut App) {
     app.configure_sets(Update, (PinAgainSet::Answer.after(super::follow_changes), PinAgainSet::Draw).chain());
     app.add_systems(Update, (leave_with_screen, press, take).chain().in_set(PinAgainSet::Answer));
     app.add_systems(Update, show.in_set(PinAgainSet::Draw));
-}
-
-/// Room for the longest PIN from the start: typed digits never move to a new buffer, leaving
-/// an old one unwiped.
-fn room_for_a_pin() -> zeroize::Zeroizing<String> {
-    zeroize::Zeroizing::new(String::with_capacity(*doorstep_vault::pin::PIN_DIGITS.end()))
 }
 
 /// The screen that asked was left (a lock, or a tap that opened another): the pad and the
@@ -299,4 +292,74 @@ fn show(
             o.spawn(Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(10.0), ..default() })
                 .with_children(|pad| pin_keys(pad, 104.0, Some(72.0)));
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bevy::state::app::StatesPlugin;
+    use doorstep_vault::VaultError;
+
+    fn app() -> App {
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, StatesPlugin));
+        app.insert_state(Screen::Home);
+        app.add_message::<LockNow>();
+        app.init_resource::<UnlockFeedback>();
+        app.init_resource::<PinAgain>();
+        app.add_systems(Update, (leave_with_screen, take).chain());
+        app
+    }
+
+    /// A check of the PIN typed on opening `opening`, answered `answer`, already done.
+    fn checked(app: &mut App, opening: u64, answer: Result<(), VaultError>) {
+        let task = crate::tasks::spawn("test-pin", &Waker::default(), move || answer);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        app.world_mut().resource_mut::<PinAgain>().check = Some((opening, task));
+    }
+
+    fn locks(app: &mut App) -> usize {
+        app.world_mut().resource_mut::<Messages<LockNow>>().drain().count()
+    }
+
+    #[test]
+    fn a_pin_grants_only_the_pad_it_was_typed_on() {
+        let discard = |k: &str| Purpose::Discard(k.into());
+        // Typed on the pad still open: granted, once.
+        let mut a = app();
+        a.world_mut().resource_mut::<PinAgain>().ask(discard("a"), Screen::Home);
+        checked(&mut a, 1, Ok(()));
+        a.update();
+        let mut pin = a.world_mut().resource_mut::<PinAgain>();
+        assert_eq!(pin.take_granted(|p| *p == discard("a")), Some(discard("a")));
+        assert_eq!(pin.take_granted(|_| true), None);
+        assert!(!pin.is_open());
+
+        // Typed on a pad cancelled, another opened meanwhile: nothing granted, nothing said.
+        let mut b = app();
+        let mut pin = b.world_mut().resource_mut::<PinAgain>();
+        pin.ask(discard("a"), Screen::Home);
+        pin.pad = None;
+        pin.ask(discard("b"), Screen::Home);
+        checked(&mut b, 1, Err(VaultError::WrongPin { attempts_left: 3 }));
+        b.update();
+        let pin = b.world().resource::<PinAgain>();
+        assert!(pin.is_open() && pin.pad.as_ref().is_some_and(|p| p.said.is_none()), "not said on another pad");
+        checked(&mut b, 1, Ok(()));
+        b.update();
+        let mut pin = b.world_mut().resource_mut::<PinAgain>();
+        assert_eq!(pin.take_granted(|_| true), None);
+        assert!(pin.is_open(), "the other pad stays open");
+
+        // The screen left while the last wrong PIN is checked: the pad goes, the answer still
+        // locks the unit.
+        let mut c = app();
+        c.world_mut().resource_mut::<PinAgain>().ask(discard("a"), Screen::Home);
+        checked(&mut c, 1, Err(VaultError::Destroyed));
+        c.world_mut().resource_mut::<NextState<Screen>>().set(Screen::Queue);
+        c.update();
+        assert!(!c.world().resource::<PinAgain>().is_open());
+        assert_eq!(locks(&mut c), 1, "the unit locks");
+        assert!(c.world().resource::<UnlockFeedback>().0.is_some(), "and says why");
+    }
 }

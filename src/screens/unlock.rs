@@ -23,9 +23,21 @@ pub enum PinKey {
 }
 
 /// The digits typed so far. Never logged; zeroised when cleared and on leaving the screen.
-#[derive(Resource, Default)]
+#[derive(Resource)]
 pub struct PinEntry {
     digits: zeroize::Zeroizing<String>,
+}
+
+impl Default for PinEntry {
+    fn default() -> Self {
+        PinEntry { digits: room_for_a_pin() }
+    }
+}
+
+/// Room for the longest PIN from the start: typed digits never move to a new buffer, leaving
+/// an old one unwiped.
+pub fn room_for_a_pin() -> zeroize::Zeroizing<String> {
+    zeroize::Zeroizing::new(String::with_capacity(*PIN_DIGITS.end()))
 }
 
 impl PinEntry {
@@ -287,7 +299,7 @@ fn apply_pin_keys(
         }
         match *key {
             PinKey::Submit => {
-                let pin = std::mem::take(&mut entry.digits);
+                let pin = std::mem::replace(&mut entry.digits, room_for_a_pin());
                 let (auth, elapsed) = (auth.0.clone(), time.elapsed());
                 let user = chosen_user(&chosen, auth.as_ref());
                 checking.0 = Some(crate::tasks::spawn("unlock", &waker, move || auth.verify(&user, &pin, elapsed)));

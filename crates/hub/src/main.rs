@@ -71,9 +71,9 @@ enum Command {
     /// Revoke a tablet (lost or retired): the hub refuses it from its next request.
     RevokeDevice { name: String },
     /// Replace the hub's server certificate (its key lost or copied) and revoke the old one:
-    /// the CA's revocation list (crl.pem) lists it, and every bundle enrolled from now on
-    /// carries the list, so those tablets refuse a hub that presents the old certificate.
-    /// Restart `serve` to present the new one.
+    /// the CA's revocation list (crl.pem) lists it; bundles enrolled from now on carry the
+    /// list and tablets enrolled before learn it at their next sync, so they refuse a hub that
+    /// presents the old certificate. Restart `serve` to present the new one.
     ReplaceServerCert {
         /// Names the new certificate is valid for; the host of the hub's URL among them.
         #[arg(long = "host", required = true)]

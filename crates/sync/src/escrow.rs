@@ -34,9 +34,12 @@ impl Hub {
     /// (`Bundle::without_key`).
     pub fn connect(vault: &mut Vault, bundle: &Bundle, now: i64) -> Result<Hub, EscrowError> {
         vault.check_hub(&bundle.anchor_digest())?;
-        // The list learnt at a sync (kept in the vault's sealed anchors, cleared when the unit
-        // is provisioned again), unless the bundle's names something it does not.
-        let learnt = vault.hub_crl()?.filter(|l| crate::tls::names_all(l, &bundle.crl_pem));
+        // The list learnt at a sync (kept in the vault's sealed anchors with its CA's digest):
+        // this CA's, and naming everything the bundle's names (a bundle from before it names
+        // less; one from a hub that revoked more since names more).
+        let ca = ca_digest(&bundle.ca_pem);
+        let learnt = vault.hub_crl()?.filter(|(of, l)| *of == ca && crate::tls::names_all(l, &bundle.crl_pem));
+        let learnt = learnt.map(|(_, l)| l);
         let bundle = &Bundle { crl_pem: learnt.unwrap_or_else(|| bundle.crl_pem.clone()), ..bundle.clone() };
         let config = match vault.secret(TLS_KEY)? {
             Some(key) => {
@@ -73,10 +76,16 @@ impl Hub {
         }
         let (cert, name) = self.client.peer().ok_or_else(|| SyncError::Connection("no connection".into()))?;
         crate::tls::newer_list(&self.ca_pem, &self.crl_pem, &list, &cert, &name)?;
-        vault.keep_hub_crl(&list, now)?;
+        vault.keep_hub_crl(&ca_digest(&self.ca_pem), &list, now)?;
         self.crl_pem = list;
         Ok(true)
     }
+}
+
+/// What a learnt revocation list is kept with: the SHA-256 of the CA it is for.
+fn ca_digest(ca_pem: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(ca_pem.trim().as_bytes()))
 }
 
 #[derive(Debug, Default)]
@@ -103,9 +112,9 @@ pub struct Report {
     /// that failed), and why: it stays until the next sync erases it; the others went on.
     pub not_erased: Vec<(String, String)>,
     /// After the uploads, the hub's revocation list: a newer one kept (`Ok(true)`), none newer,
-    /// or why it was not taken (never a reason to stop a run). `None`: not asked (the run
-    /// stopped first).
-    pub revocations: Option<Result<bool, String>>,
+    /// or why it was not taken (never a reason to stop a run; with nothing to upload, a
+    /// certificate TLS refuses shows here first). `None`: not asked (the run stopped first).
+    pub revocations: Option<Result<bool, EscrowError>>,
 }
 
 /// Erases application `id`'s file once the hub has it; a failure of the storage is noted in
@@ -232,7 +241,7 @@ pub fn run(
     }
     // The hub's revocation list, once the uploads are done on a connection that works.
     if !report.stopped && !report.cut_short && go_on() {
-        report.revocations = Some(hub.learn_revocations(vault, now()).map_err(|e| e.to_string()));
+        report.revocations = Some(hub.learn_revocations(vault, now()));
     }
     Ok(report)
 }

@@ -82,8 +82,9 @@ pub fn names_all(pem: &str, other: &str) -> bool {
 /// Whether `new_pem`, a revocation list the hub sent, may take the place of `old_pem`, the one
 /// the tablet holds: it is one list, the CA's (with it, `server`, the certificate the hub
 /// presented on this very connection for `name`, verifies: a list is used only when it is
-/// the issuer's, its signature checked; and that hub is not on it), and it still names every certificate the old one names (a list only grows: an old
-/// list sent again, or another one, never takes a revocation back).
+/// the issuer's, its signature checked; and that hub is not on it), and it still names every
+/// certificate the old one names (a list only grows: an old list sent again, or another one,
+/// never takes a revocation back).
 pub fn newer_list(
     ca_pem: &str,
     old_pem: &str,

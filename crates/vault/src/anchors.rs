@@ -22,8 +22,9 @@
 //! written before the PIN is tried, so they cannot be authenticated; and nothing on the tablet
 //! alone tells an older copy of the whole file from the newest. Someone who can write the
 //! files can therefore put back an older `keyslots.json`: the counter reset, a destruction
-//! undone, a removed user (with their old PIN) or an earlier hub binding back, each with the
-//! anchors that were true then. They can also copy the vault away and guess PINs offline at
+//! undone, a removed user (with their old PIN), an earlier hub binding or a revocation list
+//! learnt since (a hub certificate revoked since trusted again) back, each with the anchors
+//! that were true then. They can also copy the vault away and guess PINs offline at
 //! one Argon2id each. A TPM's monotonic counter and dictionary-attack lockout are what stop
 //! that: [`KeyStore`] is the seam for it.
 
@@ -70,11 +71,11 @@ pub struct Anchors {
     /// The hub bundle's digest (its CA, URL and receipt key), once provisioned.
     #[serde(default)]
     pub hub: Option<String>,
-    /// The hub CA's revocation list learnt at a sync (PEM), kept here so that it is bound as
-    /// the bundle is: removed or rolled back only with the data key. Cleared when the unit is
-    /// provisioned again.
+    /// The hub CA's revocation list learnt at a sync: (the CA's SHA-256, the list in PEM),
+    /// kept here so that it is bound as the bundle is (sealed under the data key; a key-slot
+    /// file put back from before takes it back with every other anchor, as above).
     #[serde(default)]
-    pub hub_crl: Option<String>,
+    pub hub_crl: Option<(String, String)>,
     /// Every user: (name, role, public key), in the slots' order.
     pub users: Vec<(String, Role, String)>,
 }

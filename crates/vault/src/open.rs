@@ -291,23 +291,23 @@ impl Vault {
         let mut slots = KeySlots::load(&self.dir)?;
         let mut anchors = Anchors::open(&slots, &self.data_key)?;
         anchors.hub = Some(digest.to_string());
-        // A list learnt from the hub before is another hub's, or older than the bundle's.
-        anchors.hub_crl = None;
         slots.anchors = anchors.seal(&self.data_key);
         slots.store(&self.dir)?;
         self.record(now, "hub-bound", &digest[..16.min(digest.len())])
     }
 
-    /// The hub's revocation list learnt at a sync (R13), if any: kept in the sealed anchors.
-    pub fn hub_crl(&self) -> Result<Option<String>, VaultError> {
+    /// The hub's revocation list learnt at a sync (R13), if any, with the SHA-256 of the CA it
+    /// is for: kept in the sealed anchors (provisioning again keeps it; the caller uses it
+    /// only for the same CA).
+    pub fn hub_crl(&self) -> Result<Option<(String, String)>, VaultError> {
         Ok(Anchors::open(&KeySlots::load(&self.dir)?, &self.data_key)?.hub_crl)
     }
 
     /// Keeps `pem` as the hub's revocation list (the caller checked it), in one write with the
     /// anchors, after checking that nothing bound changed on disk since this unlock.
-    pub fn keep_hub_crl(&mut self, pem: &str, now: i64) -> Result<(), VaultError> {
+    pub fn keep_hub_crl(&mut self, ca: &str, pem: &str, now: i64) -> Result<(), VaultError> {
         let (mut slots, mut anchors) = self.slots_for_change()?;
-        anchors.hub_crl = Some(pem.to_string());
+        anchors.hub_crl = Some((ca.to_string(), pem.to_string()));
         slots.anchors = anchors.seal(&self.data_key);
         slots.store(&self.dir)?;
         let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(pem.as_bytes()));

@@ -1,9 +1,10 @@
 //! The hub's server certificate replaced and the one it replaces revoked (SECURITY.md R13: a
 //! revoked certificate fails closed). The CA signs a certificate revocation list,
 //! `HUB/crl.pem`, of every server certificate replaced so far (kept in
-//! `HUB/revoked-servers.toml`); every bundle enrolled from then on carries it, and the tablet's
-//! TLS refuses a hub that presents a certificate on it (a copy of the old key, in someone
-//! else's hands).
+//! `HUB/revoked-servers.toml`); every bundle enrolled from then on carries it, tablets enrolled
+//! before learn it at their next sync (`GET /v1/crl`, once `serve` presents the new
+//! certificate), and the tablet's TLS refuses a hub that presents a certificate on it (a copy
+//! of the old key, in someone else's hands).
 
 use std::fs;
 
@@ -85,11 +86,13 @@ impl Hub {
         // The list and the CRL first: a failure after them leaves the old certificate revoked
         // and still served (the tablets refuse it; replacing again mends it), never a
         // compromised one served unrevoked.
+        // Signed before anything is written: an entry that does not read stops it here.
+        let crl = self.sign_crl(&list.revoked)?;
         let list_path = self.dir.join("revoked-servers.toml");
         let text = toml::to_string_pretty(&list)
             .map_err(|e| PkiError::Format { path: list_path.display().to_string(), message: e.to_string() })?;
         write_replacing(&list_path, &text)?;
-        write_replacing(&self.dir.join("crl.pem"), &self.sign_crl(&list.revoked)?)?;
+        write_replacing(&self.dir.join("crl.pem"), &crl)?;
         write_replacing(&self.dir.join("server-key.pem"), &new_key)?;
         write_replacing(&path, &new_pem)?;
         Ok(Replaced { revoked: serial, listed: list.revoked.len() })
