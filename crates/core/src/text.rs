@@ -211,31 +211,8 @@ impl Catalogue {
     /// Fills the placeholders in one pass over the text: a value that itself holds `{x}`
     /// is shown as it is, never filled in again.
     pub fn render(&self, lang: Lang, message: &Message) -> String {
-        let template = self.get(lang, message.key);
-        let mut out = String::with_capacity(template.len());
-        let mut rest = template.as_str();
-        while let Some(open) = rest.find('{') {
-            out.push_str(&rest[..open]);
-            let after = &rest[open + 1..];
-            let value =
-                |name: &str| message.args.iter().find(|(n, _)| *n == name).map(|(_, v)| self.render_arg(lang, v));
-            let filled = after.find('}').and_then(|close| {
-                let inside = &after[..close];
-                value(inside).or_else(|| plural(inside, value)).map(|text| (close, text))
-            });
-            match filled {
-                Some((close, text)) => {
-                    out.push_str(&text);
-                    rest = &after[close + 1..];
-                }
-                None => {
-                    out.push('{');
-                    rest = after;
-                }
-            }
-        }
-        out.push_str(rest);
-        out
+        let value = |name: &str| message.args.iter().find(|(n, _)| *n == name).map(|(_, v)| self.render_arg(lang, v));
+        fill_braces(&self.get(lang, message.key), |inside| value(inside).or_else(|| plural(inside, value)))
     }
 
     fn render_arg(&self, lang: Lang, arg: &Arg) -> String {
@@ -276,14 +253,20 @@ pub fn plural(spec: &str, value: impl Fn(&str) -> Option<String>) -> Option<Stri
 /// Every `{n:one|other}` in `template` replaced by its form (see [`plural`]); everything else
 /// as it is. For a renderer that fills plain placeholders by itself (the screens').
 pub fn fill_plurals(template: &str, value: impl Fn(&str) -> Option<String>) -> String {
+    fill_braces(template, |inside| plural(inside, &value))
+}
+
+/// One pass over `template`: each `{…}` that `fill` gives words for is replaced by them, the
+/// rest left as it is (so a value holding braces is never filled in again).
+fn fill_braces(template: &str, fill: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        match after.find('}').and_then(|close| plural(&after[..close], &value).map(|form| (close, form))) {
-            Some((close, form)) => {
-                out.push_str(&form);
+        match after.find('}').and_then(|close| fill(&after[..close]).map(|text| (close, text))) {
+            Some((close, text)) => {
+                out.push_str(&text);
                 rest = &after[close + 1..];
             }
             None => {
