@@ -171,7 +171,7 @@ pub fn run(command: PhotoCommand, lang: Lang) -> anyhow::Result<ExitCode> {
                     Verdict::Look => "LOOK 须目视核对",
                     Verdict::Fail => "FAIL 不合格",
                 };
-                out!("{name}: {} face(s), {overall}", a.face_count);
+                out!("{name}: {}, {overall}", doorstep_core::text::counted(a.face_count as u64, "face", "faces"));
                 for c in &a.checks {
                     let verdict = match c.pass {
                         Some(true) if c.exempt => "exempt",

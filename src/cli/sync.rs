@@ -125,16 +125,15 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
             for (id, e) in &report.not_read {
                 eprintln!("  {id}: the storage did not read its file just now ({e}); it is still there");
             }
+            let n = doorstep_core::text::counted(n as u64, "application", "applications");
             if report.failed.iter().any(|(_, e)| e.is_refusal()) {
                 bail!(
-                    "{n} application(s) could not be uploaded, so nothing was released: the hub refused \
-                     some (above); have the hub's operator put right what it names, or leave them for the \
-                     next batch with --hold ID"
+                    "{n} could not be uploaded, so nothing was released: the hub refused some (above); \
+                     have the hub's operator put right what it names, or leave them for the next batch \
+                     with --hold ID"
                 )
             }
-            bail!(
-                "{n} application(s) could not be uploaded, so nothing was released: sync again when there is coverage"
-            )
+            bail!("{n} could not be uploaded, so nothing was released: sync again when there is coverage")
         }
         Err(e) => Err(e.into()),
     }

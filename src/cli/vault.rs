@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use doorstep_core::text::counted;
 use doorstep_envelope::BureauPublicKey;
 use doorstep_vault::{InitOptions, KdfParams, Role, Vault, VaultConfig};
 use zeroize::Zeroizing;
@@ -152,10 +153,10 @@ fn new_pin(pin_stdin: bool, insecure_fast_kdf: bool) -> anyhow::Result<(Zeroizin
     } else {
         let (params, took) = KdfParams::calibrate(Duration::from_millis(500)).context("calibrating Argon2id")?;
         eprintln!(
-            "Argon2id calibrated: {} MiB, {} passes, {} lane(s): {} ms per unlock on this machine",
+            "Argon2id calibrated: {} MiB, {}, {}: {} ms per unlock on this machine",
             params.m_kib / 1024,
-            params.t,
-            params.p,
+            counted(params.t, "pass", "passes"),
+            counted(params.p, "lane", "lanes"),
             took.as_millis()
         );
         params
@@ -265,21 +266,26 @@ pub(crate) fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Resu
         eprintln!("note: the index was damaged; it was kept as {} and rebuilt from the envelope files", q.display());
     }
     if r.reindexed > 0 {
-        eprintln!("note: {} sealed application(s) were indexed again from their files", r.reindexed);
+        let n = counted(r.reindexed as u64, "sealed application was", "sealed applications were");
+        eprintln!("note: {n} indexed again from their files");
     }
     if r.drafts_reindexed > 0 {
-        eprintln!("note: {} draft part(s) were indexed again from their files", r.drafts_reindexed);
+        let n = counted(r.drafts_reindexed as u64, "draft part was", "draft parts were");
+        eprintln!("note: {n} indexed again from their files");
     }
     if r.counter_recovered {
         eprintln!("note: the device counter was recovered from the envelopes and the audit log");
     }
     if r.uploads_reset > 0 {
-        eprintln!("note: {} interrupted upload(s) will start again", r.uploads_reset);
+        eprintln!(
+            "note: {} again",
+            counted(r.uploads_reset as u64, "interrupted upload starts", "interrupted uploads start")
+        );
     }
     if r.interrupted_seals > 0 {
         eprintln!(
-            "note: {} seal(s) were cut short by the last stop; their visits are still drafts and can be sealed again",
-            r.interrupted_seals
+            "note: {} cut short by the last stop; the visits are still drafts and can be sealed again",
+            counted(r.interrupted_seals as u64, "seal was", "seals were")
         );
     }
     for f in &r.damaged_files {
@@ -412,10 +418,10 @@ fn verify(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCod
         out!("{v}");
     } else if ok {
         out!(
-            "ok: {} draft value(s), {} envelope(s) and {} audit entries verified",
-            report.drafts_checked,
-            report.envelopes_checked,
-            report.audit_entries
+            "ok: {}, {} and {} verified",
+            counted(report.drafts_checked as u64, "draft value", "draft values"),
+            counted(report.envelopes_checked as u64, "envelope", "envelopes"),
+            counted(report.audit_entries as u64, "audit entry", "audit entries")
         );
     } else {
         out!("PROBLEMS in {}:", dir.display());

@@ -250,6 +250,13 @@ pub fn plural(spec: &str, value: impl Fn(&str) -> Option<String>) -> Option<Stri
     Some(if value(name)?.trim() == "1" { one } else { other }.to_string())
 }
 
+/// A count and its English word, for the command line's own English lines (the screens' and
+/// the messages' words are in the locale files): "1 application", "3 applications".
+pub fn counted(n: impl Into<u64>, one: &str, other: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { other })
+}
+
 /// Every `{n:one|other}` in `template` replaced by its form (see [`plural`]); everything else
 /// as it is. For a renderer that fills plain placeholders by itself (the screens').
 pub fn fill_plurals(template: &str, value: impl Fn(&str) -> Option<String>) -> String {
@@ -405,5 +412,7 @@ mod tests {
             assert_eq!(fill_plurals(template, value), want, "{template}");
         }
         assert_eq!(placeholders("{n} {n:a|b}"), vec!["n"], "a plural is not a placeholder of its own");
+        let said: Vec<String> = [0u32, 1, 2].iter().map(|&n| counted(n, "face", "faces")).collect();
+        assert_eq!(said, ["0 faces", "1 face", "2 faces"]);
     }
 }

@@ -390,7 +390,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .and_then(|b| doorstep_envelope::BureauSecretKey::from_bytes(&b).ok())
                 .with_context(|| format!("{}: not a bureau private key", key.display()))?;
             let n = doorstep_hub::export::approved(records(&hub)?.as_ref(), &secret, &out)?;
-            println!("exported {n} approved application(s) to {}", out.display());
+            let n = doorstep_core::text::counted(n as u64, "approved application", "approved applications");
+            println!("exported {n} to {}", out.display());
         }
         Command::Decide { id, verdict, reason } => {
             let hub = Hub::open(&cli.hub)?;

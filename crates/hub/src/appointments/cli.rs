@@ -126,7 +126,8 @@ pub fn run(
             let list = super::csv::import(&bytes, &hub.devices()?, today, now_unix)?;
             add(book, &list)?;
             let from = if file.as_os_str() == "-" { "standard input".into() } else { file.display().to_string() };
-            writeln!(out, "imported {} appointment(s) from {from}", list.len())?;
+            let n = doorstep_core::text::counted(list.len() as u64, "appointment", "appointments");
+            writeln!(out, "imported {n} from {from}")?;
             for b in &list {
                 writeln!(out, "  {} for {}", b.appointment.id, b.device)?;
             }

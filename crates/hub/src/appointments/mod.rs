@@ -77,7 +77,8 @@ impl From<csv::CsvError> for BookError {
 }
 
 fn lines_message(lines: &[(usize, BookError)]) -> String {
-    let mut out = format!("{} line(s) refused; nothing was imported:", lines.len());
+    let mut out =
+        format!("{} refused; nothing was imported:", doorstep_core::text::counted(lines.len() as u64, "line", "lines"));
     for (n, e) in lines {
         out.push_str(&format!("\n  line {n}: {e}"));
     }

@@ -58,9 +58,13 @@ impl<S: Store> Service<S> {
             let problems = ManifestProblems {
                 error: "manifest-incomplete".into(),
                 message: format!(
-                    "{} listed application(s) are not at the hub, {} have another digest: upload them, then send the manifest again",
-                    missing.len(),
-                    mismatched.len()
+                    "{} not at the hub, {} another digest: upload them, then send the manifest again",
+                    doorstep_core::text::counted(
+                        missing.len() as u64,
+                        "listed application is",
+                        "listed applications are"
+                    ),
+                    doorstep_core::text::counted(mismatched.len() as u64, "has", "have")
                 ),
                 missing,
                 mismatched,
