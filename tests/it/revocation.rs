@@ -11,23 +11,26 @@ use crate::visit::DEVICE;
 
 const NOW: i64 = 1_790_000_000;
 
-/// A sync of the unit's vault at `vault` with its hub (nothing to upload): what the run said of
-/// the hub's revocation list.
-fn sync_once(vault: &std::path::Path) -> Option<Result<bool, String>> {
+/// The unit's vault at `vault`, unlocked, and its hub as the installed bundle names it.
+fn connect(vault: &std::path::Path) -> (doorstep_vault::Vault, Hub) {
     let mut v = unlocked(vault);
     let bundle = std::fs::read_to_string(vault.join("hub-bundle.toml")).unwrap();
     let bundle = doorstep_sync::bundle::Bundle::parse(&bundle).unwrap();
-    let mut hub = Hub::connect(&mut v, &bundle, NOW).unwrap();
+    let hub = Hub::connect(&mut v, &bundle, NOW).unwrap();
+    (v, hub)
+}
+
+/// A sync of the unit's vault at `vault` with its hub (nothing to upload): what the run said of
+/// the hub's revocation list.
+fn sync_once(vault: &std::path::Path) -> Option<Result<bool, String>> {
+    let (mut v, mut hub) = connect(vault);
     let report = run(&mut v, &mut hub, 64 * 1024, &|| NOW, &|| true, &mut |_, _, _| {});
     report.unwrap().revocations.map(|r| r.map_err(|e| e.to_string()))
 }
 
 /// The unit's vault at `vault` asking its hub for anything: how the connection went.
 fn reach(vault: &std::path::Path) -> Result<Option<String>, SyncError> {
-    let mut v = unlocked(vault);
-    let bundle = std::fs::read_to_string(vault.join("hub-bundle.toml")).unwrap();
-    let bundle = doorstep_sync::bundle::Bundle::parse(&bundle).unwrap();
-    Hub::connect(&mut v, &bundle, NOW).unwrap().client.crl()
+    connect(vault).1.client.crl()
 }
 
 #[test]

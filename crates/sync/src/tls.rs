@@ -63,9 +63,14 @@ pub fn crls(pem: &str) -> Result<Vec<CertificateRevocationListDer<'static>>, Tls
 
 /// The serial numbers a PEM text's revocation lists name.
 fn serials(pem: &str) -> Result<BTreeSet<Vec<u8>>, TlsError> {
+    serials_of(&crls(pem)?)
+}
+
+/// The serial numbers the revocation lists `lists` name.
+fn serials_of(lists: &[CertificateRevocationListDer<'_>]) -> Result<BTreeSet<Vec<u8>>, TlsError> {
     let mut all = BTreeSet::new();
-    for der in crls(pem)? {
-        let list = webpki::BorrowedCertRevocationList::from_der(&der).map_err(|_| TlsError::Crl)?;
+    for der in lists {
+        let list = webpki::BorrowedCertRevocationList::from_der(der).map_err(|_| TlsError::Crl)?;
         for revoked in &list {
             all.insert(revoked.map_err(|_| TlsError::Crl)?.serial_number.to_vec());
         }
@@ -77,6 +82,18 @@ fn serials(pem: &str) -> Result<BTreeSet<Vec<u8>>, TlsError> {
 /// does not read).
 pub fn names_all(pem: &str, other: &str) -> bool {
     matches!((serials(pem), serials(other)), (Ok(a), Ok(b)) if a.is_superset(&b))
+}
+
+/// The hub's certificate verifier: only `ca_pem` trusted, a certificate on `lists` refused,
+/// one whose status no list gives refused too (rustls's default).
+fn verifier(
+    ca_pem: &str,
+    lists: Vec<CertificateRevocationListDer<'static>>,
+) -> Result<Arc<rustls::client::WebPkiServerVerifier>, TlsError> {
+    rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots(ca_pem)?), provider())
+        .with_crls(lists)
+        .build()
+        .map_err(|e| TlsError::Verifier(e.to_string()))
 }
 
 /// Whether `new_pem`, a revocation list the hub sent, may take the place of `old_pem`, the one
@@ -94,18 +111,14 @@ pub fn newer_list(
 ) -> Result<(), TlsError> {
     // One list: the verifier checks the signature of the first list that speaks for the
     // hub's issuer only, so a second one (its serials read below) would go unchecked.
-    let count = crls(new_pem)?.len();
-    if count != 1 {
-        return Err(TlsError::NotOneList(count));
+    let lists = crls(new_pem)?;
+    if lists.len() != 1 {
+        return Err(TlsError::NotOneList(lists.len()));
     }
-    if !serials(new_pem)?.is_superset(&serials(old_pem)?) {
+    if !serials_of(&lists)?.is_superset(&serials(old_pem)?) {
         return Err(TlsError::ListShrank);
     }
-    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots(ca_pem)?), provider())
-        .with_crls(crls(new_pem)?)
-        .build()
-        .map_err(|e| TlsError::Verifier(e.to_string()))?;
-    verifier
+    verifier(ca_pem, lists)?
         .verify_server_cert(server, &[], name, &[], UnixTime::now())
         .map_err(|e| TlsError::Verifier(e.to_string()))?;
     Ok(())
@@ -114,13 +127,9 @@ pub fn newer_list(
 /// The tablet's side: trusts only `ca_pem`, refuses a hub certificate that `crl_pem` (the CA's
 /// revocation list, possibly empty) lists, presents its own certificate.
 pub fn client_config(ca_pem: &str, crl_pem: &str, cert_pem: &str, key_pem: &str) -> Result<ClientConfig, TlsError> {
-    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots(ca_pem)?), provider())
-        .with_crls(crls(crl_pem)?)
-        .build()
-        .map_err(|e| TlsError::Verifier(e.to_string()))?;
     let config = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])?
-        .with_webpki_verifier(verifier)
+        .with_webpki_verifier(verifier(ca_pem, crls(crl_pem)?)?)
         .with_client_auth_cert(certificates(cert_pem, "client certificate")?, private_key(key_pem, "client key")?)?;
     Ok(config)
 }
