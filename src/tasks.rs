@@ -8,7 +8,7 @@
 //! screen appeared only when the pointer next moved.
 
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::sync::mpsc::{Receiver, TryRecvError, channel as channel_of};
 
 use bevy::prelude::*;
 use bevy::winit::{EventLoopProxyWrapper, WinitUserEvent};
@@ -74,9 +74,16 @@ impl<T> Pending<T> {
     }
 }
 
+/// A result that a thread of the caller's (one already running) will send: that thread
+/// wakes the event loop once it has.
+pub fn channel<T>() -> (std::sync::mpsc::Sender<T>, Pending<T>) {
+    let (tx, rx) = channel_of();
+    (tx, Pending { rx: Mutex::new(rx) })
+}
+
 /// Runs `work` on a thread named `name`, then wakes the event loop.
 pub fn spawn<T: Send + 'static>(name: &str, waker: &Waker, work: impl FnOnce() -> T + Send + 'static) -> Pending<T> {
-    let (tx, rx) = channel();
+    let (tx, rx) = channel_of();
     let waker = waker.clone();
     let started = std::thread::Builder::new().name(name.to_string()).spawn(move || {
         // Woken after the send, or after a panic dropped the sender: either way the frame sees it.

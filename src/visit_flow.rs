@@ -19,7 +19,7 @@ mod drafts;
 
 use abandoned::record_abandoned;
 pub use abandoned::{abandoned_subject, took_a_fee};
-pub use drafts::{DraftStatus, Drafts};
+pub use drafts::{DraftStatus, Drafts, FeedbackRead};
 
 use crate::screens::PolicyInUse;
 use crate::session::{Session, SharedVault};

@@ -392,6 +392,16 @@ fn spawn(
                 ResumeList,
                 Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(12.0), ..default() },
             ));
+            // Words typed in the feedback box and not sealed (the unit locked in the middle).
+            body.spawn((
+                super::feedback::InHandLine,
+                Node {
+                    column_gap: Val::Px(16.0),
+                    align_items: AlignItems::Center,
+                    width: Val::Percent(100.0),
+                    ..default()
+                },
+            ));
             body.spawn((
                 AppointmentList,
                 Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(12.0), ..default() },

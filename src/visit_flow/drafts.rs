@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Sender, channel};
 
 use bevy::prelude::*;
+use zeroize::Zeroizing;
 
 use super::{SEALED_SUFFIX, VISIT_PART, part};
 use crate::session::SharedVault;
-use crate::tasks::Waker;
+use crate::tasks::{Pending, Waker};
 
 /// Saves drafts in order on a thread that holds the session's vault.
 #[derive(Resource, Clone)]
@@ -40,9 +41,29 @@ fn is_capture(part: &str) -> bool {
 }
 
 enum DraftOp {
-    Save { visit: String, part: String, bytes: Vec<u8> },
-    Erase { visit: String },
+    Save {
+        visit: String,
+        part: String,
+        bytes: Vec<u8>,
+    },
+    Erase {
+        visit: String,
+    },
+    /// What is typed in the feedback box: kept, dropped, or read (after every save before it).
+    Feedback(FeedbackOp),
 }
+
+enum FeedbackOp {
+    Keep(Zeroizing<Vec<u8>>),
+    Drop,
+    Read(Sender<FeedbackRead>),
+}
+
+/// What is kept of the words in hand in the feedback box (`Vault::feedback_in_hand`).
+pub type FeedbackRead = Result<Option<Zeroizing<Vec<u8>>>, doorstep_vault::VaultError>;
+
+/// Where a failed keep of the feedback box's words is counted among the failed saves.
+const FEEDBACK_IN_HAND: (&str, &str) = ("\0feedback", "in-hand");
 
 impl Drafts {
     pub(super) fn none() -> Drafts {
@@ -61,6 +82,18 @@ impl Drafts {
             // photo in hand kept as the step's photo, a Next tapped twice) is not a second.
             let mut recorded = std::collections::HashSet::<(String, [u8; 32])>::new();
             for op in rx {
+                if let DraftOp::Feedback(op) = op {
+                    let key = (FEEDBACK_IN_HAND.0.to_string(), FEEDBACK_IN_HAND.1.to_string());
+                    match feedback_op(&vault, op) {
+                        Some(true) => failing.remove(&key),
+                        Some(false) => failing.insert(key),
+                        None => false,
+                    };
+                    st.failed.store(!failing.is_empty(), Ordering::SeqCst);
+                    st.queued.fetch_sub(1, Ordering::SeqCst);
+                    waker.wake();
+                    continue;
+                }
                 let result = {
                     let mut v = crate::session::lock(&vault);
                     match &op {
@@ -82,6 +115,7 @@ impl Drafts {
                             }
                         }),
                         DraftOp::Erase { visit } => v.erase_draft(visit),
+                        DraftOp::Feedback(_) => continue,
                     }
                 };
                 if let Err(e) = &result {
@@ -91,6 +125,7 @@ impl Drafts {
                 let (visit, part) = match &op {
                     DraftOp::Save { visit, part, .. } => (visit.clone(), part.clone()),
                     DraftOp::Erase { visit } => (visit.clone(), String::new()),
+                    DraftOp::Feedback(_) => continue,
                 };
                 match (&op, result.is_ok()) {
                     // A draft erased has nothing left to save. An erase that failed loses
@@ -134,6 +169,25 @@ impl Drafts {
         self.send(DraftOp::Erase { visit: visit.into() });
     }
 
+    /// Queues a keep of what is typed in the feedback box, in place of what was kept.
+    pub fn keep_feedback(&self, bytes: Zeroizing<Vec<u8>>) {
+        self.send(DraftOp::Feedback(FeedbackOp::Keep(bytes)));
+    }
+
+    /// Queues the feedback box's words to be forgotten (sealed, or cleared).
+    pub fn drop_feedback(&self) {
+        self.send(DraftOp::Feedback(FeedbackOp::Drop));
+    }
+
+    /// Reads what is kept of the feedback box's words once every keep queued before is
+    /// done. `None` without a vault.
+    pub fn read_feedback(&self) -> Option<Pending<FeedbackRead>> {
+        self.tx.as_ref()?;
+        let (tx, pending) = crate::tasks::channel();
+        self.send(DraftOp::Feedback(FeedbackOp::Read(tx)));
+        Some(pending)
+    }
+
     fn send(&self, op: DraftOp) {
         let Some(tx) = &self.tx else { return };
         self.status.queued.fetch_add(1, Ordering::SeqCst);
@@ -142,6 +196,23 @@ impl Drafts {
             self.status.failed.store(true, Ordering::SeqCst);
         }
     }
+}
+
+/// Does one thing with the feedback box's words: whether a keep or a drop was done (`None`
+/// for a read, which answers its caller and is not a save).
+fn feedback_op(vault: &SharedVault, op: FeedbackOp) -> Option<bool> {
+    let v = crate::session::lock(vault);
+    let done = match op {
+        FeedbackOp::Keep(bytes) => v.keep_feedback_in_hand(&bytes),
+        FeedbackOp::Drop => v.drop_feedback_in_hand(),
+        FeedbackOp::Read(answer) => {
+            // The screen may have gone (the unit locked): nobody to answer.
+            let _ = answer.send(v.feedback_in_hand());
+            return None;
+        }
+    };
+    // The error names the store's problem, never the words.
+    Some(done.inspect_err(|e| error!("the feedback being typed could not be kept: {e}")).is_ok())
 }
 
 #[cfg(test)]

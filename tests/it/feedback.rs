@@ -8,7 +8,7 @@ use doorstep_hub::admin::AdminClient;
 use doorstep_hub::feedback::cli::{FeedbackCommand, run};
 
 use crate::sync::{add_officer, add_supervisor, served_unit, tempfile_dir};
-use crate::visit::{DEVICE, drive, tap, typed, unit, unlock, wait, wait_long};
+use crate::visit::{DEVICE, drive, gone, tap, typed, unit, unlock, wait, wait_long};
 
 #[test]
 fn a_complaint_goes_sealed_to_the_bureau_and_its_answer_comes_back() {
@@ -124,6 +124,105 @@ fn a_feedback_the_hub_refuses_says_why_and_goes_once_mended() {
     drop(app);
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A complaint half typed when the unit locks (the idle lock while the applicant talks on) is
+/// not lost: nothing of it stays in memory while locked; after the unlock the home screen says
+/// it is there and the box shows it again, box and category chosen; a restart keeps it too.
+/// Sealed, it is gone from the vault and the home screen; cleared, the same.
+#[test]
+fn a_complaint_half_typed_survives_the_lock_and_a_restart() {
+    use doorstep::screens::LockNow;
+    let tmp = tempfile_dir("feedback-in-hand");
+    let (_hub, vault) = crate::sync::hub_and_vault_as(&tmp, DEVICE);
+    let words = "测试：等候时告知不清楚";
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let mut steps = unlock();
+    steps.extend([
+        wait("开始上门受理"),
+        tap("表扬、意见与投诉"),
+        tap("投诉"),
+        tap("服务态度"),
+        tap("群众反映的内容（500 字以内）"),
+        typed(words),
+        pause(),
+    ]);
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    app.world_mut().write_message(LockNow);
+    // The lock, then the screen it asks for.
+    for _ in 0..3 {
+        app.update();
+    }
+    assert_eq!(
+        *app.world().resource::<bevy::prelude::State<doorstep::screens::Screen>>().get(),
+        doorstep::screens::Screen::Unlock
+    );
+    assert_eq!(app.world().resource::<doorstep::ui::form::Form>().get("feedback.text"), "", "not in memory");
+    let back = |app: &mut bevy::prelude::App| {
+        let mut steps = unlock();
+        steps.extend([wait("开始上门受理"), tap("继续录入"), wait(words), wait("清空重填")]);
+        let outcome = drive(app, steps);
+        assert!(outcome.is_ok(), "{outcome:?}");
+    };
+    back(&mut app);
+    drop(app);
+
+    // A restart (a flat battery): the same.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    back(&mut app);
+    let steps = vec![
+        // Box and category came back with the words: sealed as they are.
+        tap("封存并提交"),
+        wait_long("已封存，仅出入境管理部门可读"),
+        gone("清空重填"),
+        tap("返回"),
+        wait("开始上门受理"),
+        gone("起录入的内容尚未提交"),
+    ];
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let v = crate::sync::unlocked(&vault);
+    assert_eq!(v.feedback().unwrap().len(), 1, "sealed once");
+    assert!(v.feedback_in_hand().unwrap().is_none(), "the words in hand are gone once sealed");
+    drop(v);
+
+    // Typed again, locked, then cleared on coming back: nothing kept.
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let mut steps = unlock();
+    steps.extend([
+        wait("开始上门受理"),
+        tap("表扬、意见与投诉"),
+        tap("联系电话"),
+        typed("13800138000"),
+        pause(),
+        tap("返回"),
+        wait("继续录入"),
+        tap("继续录入"),
+        wait("13800138000"),
+        tap("清空重填"),
+        gone("13800138000"),
+        tap("返回"),
+        wait("开始上门受理"),
+        gone("起录入的内容尚未提交"),
+    ]);
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(crate::sync::unlocked(&vault).feedback_in_hand().unwrap().is_none(), "cleared");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A second for the draft writer to keep what was typed.
+fn pause() -> doorstep::dev::scenario::ScenarioStep {
+    doorstep::dev::scenario::ScenarioStep {
+        action: doorstep::dev::scenario::Action::Pause(std::time::Duration::from_secs(1)),
+        timeout: std::time::Duration::from_secs(5),
+    }
 }
 
 /// Every file under `dir`.

@@ -7,6 +7,9 @@
 //! feedback/HEX.sealed    HEX the feedback id's bytes: what the unit knows of it (box, category,
 //!                        state, the answer) and, until the hub has answered the upload, the
 //!                        sealed feedback (`doorstep_envelope::SealedFeedback`)
+//!
+//! feedback/in-hand.draft what the officer is typing in the feedback box (the unit's own
+//!                        bytes), until it is sealed or cleared: one at a time
 //! ```
 //!
 //! The sealed feedback is kept until the hub has answered its upload (`Vault::feedback_received`):
@@ -29,6 +32,9 @@ use crate::keyslots::Role;
 use crate::{FEEDBACK, Vault, VaultError, crypto, fsutil};
 
 const SEALED: &str = ".sealed";
+
+/// What is being typed in the feedback box (not a `.sealed` file: never listed or sent).
+const IN_HAND: &str = "in-hand.draft";
 
 /// What the unit keeps of a feedback it sealed, for its screens: never the text or contact.
 /// `Debug` hides the answer (as core's `Escalation` does).
@@ -216,6 +222,33 @@ impl Vault {
         self.write_kept(&Kept { entry: entry.clone(), sealed: Some(hex::encode(sealed.to_bytes())) })?;
         self.record(now, "feedback-seal", &feedback.id)?;
         Ok(entry)
+    }
+
+    /// Keeps what the officer is typing in the feedback box (the unit's bytes, sealed under
+    /// the data key), in place of what was kept before; returns once durable. A lock, a
+    /// restart or a flat battery in the middle of a complaint then loses none of it.
+    pub fn keep_feedback_in_hand(&self, bytes: &[u8]) -> Result<(), VaultError> {
+        let sealed = crypto::seal(&self.data_key, &Self::aad("feedback", IN_HAND.as_bytes(), &self.device_id), bytes);
+        fsutil::write_atomic(&self.feedback_dir()?.join(IN_HAND), &sealed)?;
+        Ok(())
+    }
+
+    /// What [`Vault::keep_feedback_in_hand`] kept, if anything.
+    pub fn feedback_in_hand(&self) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+        let bytes = match fs::read(self.dir.join(FEEDBACK).join(IN_HAND)) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        crypto::open(&self.data_key, &Self::aad("feedback", IN_HAND.as_bytes(), &self.device_id), &bytes)
+            .map(Some)
+            .ok_or_else(|| VaultError::Corrupt(format!("feedback/{IN_HAND} does not decrypt")))
+    }
+
+    /// Forgets what was being typed in the feedback box (sealed, or cleared), durably.
+    pub fn drop_feedback_in_hand(&self) -> Result<(), VaultError> {
+        fsutil::remove_durably(&self.dir.join(FEEDBACK).join(IN_HAND))?;
+        Ok(())
     }
 
     /// Every feedback the unit sealed, with what it last heard of each, oldest first.

@@ -275,3 +275,39 @@ fn a_damaged_feedback_file_is_named_and_does_not_stop_the_others() {
     assert_eq!(vault.set_aside().unwrap(), kept);
     assert_eq!(vault.audit_summary().unwrap().by_action.get("set-aside"), Some(&1));
 }
+
+/// What the officer is typing in the feedback box is kept sealed as it is typed: a lock or a
+/// restart loses none of it, the folder holds none of its words, it is never listed or sent
+/// as a feedback, the next keep replaces it, and once dropped it is gone.
+#[test]
+fn the_words_in_hand_are_kept_sealed_until_dropped() {
+    let d = tempfile::tempdir().unwrap();
+    init(d.path());
+    let vault = unlock(d.path());
+    assert!(vault.feedback_in_hand().unwrap().is_none(), "nothing typed yet");
+    vault.keep_feedback_in_hand(TEXT.as_bytes()).unwrap();
+    vault.keep_feedback_in_hand(format!("{TEXT}，又补充一句").as_bytes()).unwrap();
+    assert!(files_hold(d.path(), "窗口说材料不全".as_bytes()).is_empty(), "no words in the clear");
+    assert!(vault.feedback().unwrap().is_empty(), "not a feedback");
+    assert!(vault.feedback_to_send().unwrap().is_empty(), "never sent");
+    assert!(vault.feedback_unreadable().unwrap().is_empty());
+    drop(vault);
+
+    // Locked and opened again (a restart): the last words kept, whole.
+    let vault = unlock(d.path());
+    let kept = vault.feedback_in_hand().unwrap().expect("kept across the lock");
+    assert_eq!(kept.as_slice(), format!("{TEXT}，又补充一句").as_bytes());
+    assert!(vault.set_aside().unwrap().is_empty());
+    vault.drop_feedback_in_hand().unwrap();
+    assert!(vault.feedback_in_hand().unwrap().is_none());
+    vault.drop_feedback_in_hand().unwrap();
+
+    // Damaged on disk: said, not taken for words.
+    vault.keep_feedback_in_hand(b"x").unwrap();
+    let path = d.path().join("feedback").join("in-hand.draft");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    assert!(matches!(vault.feedback_in_hand(), Err(VaultError::Corrupt(_))));
+}

@@ -2,7 +2,13 @@
 //! taken down by the officer: the box and its category (policy data), the words, and a contact
 //! only with the person's consent. Checked by core's rules and sealed to the bureau on a task;
 //! sent at the next sync like an application. The list below shows what this unit took down
-//! and what the back office answered (heard at each sync), never the words themselves.
+//! and what the back office answered (heard at each sync), never the words themselves. What is
+//! typed is kept sealed until it is sealed or cleared (`in_hand`): leaving the box, the idle
+//! lock or a restart loses none of it.
+
+mod in_hand;
+
+pub use in_hand::{FeedbackInHand, InHandButton, InHandLine};
 
 use bevy::prelude::*;
 use doorstep_core::Localize;
@@ -17,6 +23,7 @@ use crate::ui::form::{Form, action_button, text_field};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::label;
+use crate::visit_flow::Drafts;
 
 /// Form keys.
 const TEXT: &str = "feedback.text";
@@ -31,6 +38,8 @@ pub enum FeedbackButton {
     Consent,
     Submit,
     Back,
+    /// Clears the form (and what is kept of it): the words in hand are not to be sent.
+    Clear,
 }
 
 const KINDS: [(FeedbackKind, &str); 4] = [
@@ -56,6 +65,14 @@ pub struct FeedbackDesk {
     pub refused: Vec<(String, crate::shift::HubRefusal)>,
     sealing: Option<Pending<Sealed>>,
     listing: Option<Pending<Listed>>,
+    /// The words kept from before, being read: nothing is kept (or dropped) until they are in.
+    restoring: Option<Pending<crate::visit_flow::FeedbackRead>>,
+    /// When the words in hand were first typed, once kept.
+    since: Option<i64>,
+    /// They were brought back from before: the screen says so.
+    restored: bool,
+    /// What was last kept (or found kept), as a fingerprint of the form and choices.
+    kept: Option<u64>,
 }
 
 #[derive(Component, Debug)]
@@ -63,12 +80,14 @@ struct Body;
 
 pub fn plugin(app: &mut App) {
     app.init_resource::<FeedbackDesk>();
+    in_hand::plugin(app);
     app.add_systems(OnEnter(Screen::Feedback), (reset, spawn, list).chain());
-    // Nothing typed stays once the box is left (the unit locked, or back home).
+    // Nothing typed stays in memory once the box is left (the unit locked, or back home):
+    // what is kept of it is in the vault.
     app.add_systems(OnExit(Screen::Feedback), reset);
     app.add_systems(
         Update,
-        (press.after(super::follow_changes), take, show).chain().run_if(in_state(Screen::Feedback)),
+        (press.after(super::follow_changes), take, restore, keep, show).chain().run_if(in_state(Screen::Feedback)),
     );
 }
 
@@ -77,8 +96,61 @@ fn reset(mut desk: ResMut<FeedbackDesk>, mut form: ResMut<Form>) {
     form.clear();
 }
 
-fn list(session: Res<Session>, waker: Res<Waker>, mut desk: ResMut<FeedbackDesk>) {
+fn list(session: Res<Session>, waker: Res<Waker>, drafts: Res<Drafts>, mut desk: ResMut<FeedbackDesk>) {
     desk.listing = listing(&session, &waker);
+    desk.restoring = drafts.read_feedback();
+}
+
+/// The words kept from before, put back in the box (over anything typed in the moment they
+/// took to read).
+fn restore(mut desk: ResMut<FeedbackDesk>, mut form: ResMut<Form>) {
+    let Some(reading) = &desk.restoring else { return };
+    let r = match reading.poll() {
+        Poll::Running => return,
+        Poll::Ready(r) => r,
+        Poll::Failed => Ok(None),
+    };
+    desk.restoring = None;
+    let Some(kept) = in_hand::read(r) else { return };
+    (desk.kind, desk.category) = (kept.kind, kept.category);
+    form.clear();
+    form.restore(&Form::from_typed(&kept.typed));
+    desk.since = Some(kept.since);
+    desk.restored = true;
+    desk.kept = Some(fingerprint(&desk, &form));
+}
+
+/// What is typed and chosen in the box, as one number.
+fn fingerprint(desk: &FeedbackDesk, form: &Form) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (form.fingerprint(), desk.kind, &desk.category).hash(&mut h);
+    h.finish()
+}
+
+/// Keeps the words in hand at each change (a key, a word from the input method, a tap), as a
+/// visit's form is kept; forgets them once nothing is typed (sealed, cleared, or rubbed out).
+fn keep(mut desk: ResMut<FeedbackDesk>, form: Res<Form>, drafts: Res<Drafts>, mut in_hand: ResMut<FeedbackInHand>) {
+    if desk.restoring.is_some() {
+        return;
+    }
+    let now = fingerprint(&desk, &form);
+    if desk.kept == Some(now) {
+        return;
+    }
+    // Not a change the screen shows (it would be drawn again at each key).
+    let quiet = desk.bypass_change_detection();
+    quiet.kept = Some(now);
+    if in_hand::has_words(&form) {
+        let since = *quiet.since.get_or_insert_with(|| crate::settings::now().unix_timestamp());
+        drafts.keep_feedback(in_hand::to_bytes(since, quiet, &form));
+        in_hand.since = Some(since);
+    } else if quiet.since.take().is_some() {
+        drafts.drop_feedback();
+        in_hand.since = None;
+        // The note that they were brought back goes with them.
+        desk.restored = false;
+    }
 }
 
 fn listing(session: &Session, waker: &Waker) -> Option<Pending<Listed>> {
@@ -123,6 +195,7 @@ fn take(
                     // neither: the next person chooses their own.
                     form.clear();
                     (desk.kind, desk.category) = (None, None);
+                    // What was kept while typed goes (`keep` sees the empty form).
                     desk.listing = listing(&session, &waker);
                     Tr::new("feedback.sealed")
                 }
@@ -170,6 +243,11 @@ fn press(
             FeedbackButton::Category(c) => desk.category = Some(c.clone()),
             FeedbackButton::Consent => form.toggle(CONSENT),
             FeedbackButton::Back => next.set(Screen::Home),
+            FeedbackButton::Clear => {
+                form.clear();
+                (desk.kind, desk.category) = (None, None);
+                desk.said = None;
+            }
             FeedbackButton::Submit => {
                 if desk.sealing.is_some() {
                     continue;
@@ -253,6 +331,16 @@ fn show(
     commands.entity(body).despawn_children();
     commands.entity(body).with_children(|b| {
         b.spawn(label(Tr::new("feedback.title"), theme::TITLE_SIZE, theme::TEXT));
+        if let (true, Some(since)) = (desk.restored, desk.since) {
+            b.spawn(Node { column_gap: Val::Px(16.0), align_items: AlignItems::Center, ..default() }).with_children(
+                |row| {
+                    let words = Tr::new("feedback.restored").with("at", crate::shift::local_time(since));
+                    row.spawn(Node { flex_grow: 1.0, flex_basis: Val::Px(0.0), min_width: Val::Px(0.0), ..default() })
+                        .with_child(label(words, theme::BODY_SIZE, theme::PRIMARY));
+                    row.spawn(action_button(FeedbackButton::Clear, Tr::new("feedback.clear"), false));
+                },
+            );
+        }
         if let Some(said) = &desk.said {
             let colour = if desk.said_refusal { theme::ERROR } else { theme::PRIMARY };
             b.spawn(label(said.clone(), theme::BODY_SIZE, colour));
