@@ -282,6 +282,12 @@ pub(crate) fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Resu
             counted(r.uploads_reset as u64, "interrupted upload starts", "interrupted uploads start")
         );
     }
+    if r.erases_finished > 0 {
+        eprintln!(
+            "note: {} by the last stop finished (the hub had them)",
+            counted(r.erases_finished as u64, "erase cut short", "erases cut short")
+        );
+    }
     if r.interrupted_seals > 0 {
         eprintln!(
             "note: {} cut short by the last stop; the visits are still drafts and can be sealed again",

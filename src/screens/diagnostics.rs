@@ -271,7 +271,7 @@ fn show(
 }
 
 /// The actions the vault's audit log records, and the words of each.
-const AUDIT_ACTIONS: [(&str, &str); 31] = [
+const AUDIT_ACTIONS: [(&str, &str); 32] = [
     ("init", "audit.init"),
     ("unlock", "audit.unlock"),
     ("failed-pin", "audit.failed-pin"),
@@ -293,6 +293,7 @@ const AUDIT_ACTIONS: [(&str, &str); 31] = [
     ("receipt", "audit.receipt"),
     ("summary-lost", "audit.summary-lost"),
     ("erase", "audit.erase"),
+    ("erased-recovered", "audit.erased-recovered"),
     ("batch-receipt", "audit.batch-receipt"),
     ("batch-decided", "audit.batch-decided"),
     ("handed-over", "audit.handed-over"),

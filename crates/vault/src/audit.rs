@@ -67,9 +67,19 @@ pub struct AuditScan {
     pub entries: Vec<AuditEntry>,
     /// Bytes at the end that did not form a whole record: a write cut short.
     pub torn_tail: u64,
-    /// A whole record that does not decrypt, with more after it: damage or tampering, at
+    /// A record that does not read, with a whole record after it: damage or tampering, at
     /// this offset.
     pub damaged_at: Option<u64>,
+}
+
+/// Whether a whole record that decrypts starts anywhere after `pos` in the log.
+fn record_after(bytes: &[u8], pos: usize, key: &[u8; 32]) -> bool {
+    (pos + 1..bytes.len().saturating_sub(4)).any(|at| {
+        let len = u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+        // Most offsets of garbage or ciphertext read as a length no record has: passed at once.
+        (1..=MAX_RECORD).contains(&len)
+            && bytes.get(at + 4..at + 4 + len).is_some_and(|record| crypto::open(key, AAD, record).is_some())
+    })
 }
 
 impl AuditLog {
@@ -89,19 +99,15 @@ impl AuditLog {
         while pos + 4 <= bytes.len() {
             let len = u32::from_le_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]]) as usize;
             let end = pos.saturating_add(4).saturating_add(len);
-            let Some(record) = bytes.get(pos + 4..end) else {
-                // Past the end of the file: the last record cut short (a torn tail, cut off),
-                // unless its length is more than a record can be or more follows than one
-                // record (a length damaged in the middle, which cutting would lose every
-                // record after).
-                if len > MAX_RECORD || bytes.len() - pos > 4 + MAX_RECORD {
-                    scan.damaged_at = Some(pos as u64);
-                }
-                break;
-            };
-            let entry = crypto::open(key, AAD, record).and_then(|p| serde_json::from_slice::<AuditEntry>(&p).ok());
+            let entry = bytes
+                .get(pos + 4..end)
+                .and_then(|record| crypto::open(key, AAD, record))
+                .and_then(|p| serde_json::from_slice::<AuditEntry>(&p).ok());
             let Some(entry) = entry else {
-                if end < bytes.len() {
+                // What follows the last whole record is a torn tail (a write cut short, or the
+                // garbage a power cut leaves after it: zeros, stale blocks), cut off; unless a
+                // whole record follows it, which would be lost with it: damage in the middle.
+                if record_after(&bytes, pos, key) {
                     scan.damaged_at = Some(pos as u64);
                 }
                 break;
@@ -139,6 +145,7 @@ impl AuditLog {
             let f = OpenOptions::new().write(true).open(path)?;
             f.set_len(good_len)?;
             f.sync_all()?;
+            crate::powercut::synced(&f);
         }
         let head = scan.entries.last().map_or(GENESIS.to_string(), |e| e.hash.clone());
         let len = scan.entries.len() as u64;
@@ -179,7 +186,7 @@ impl AuditLog {
             // Not recorded: the log is cut back to its last whole record, so that the next
             // record follows it (part of this one, or this one whole but not chained, in the
             // middle would read as a log damaged there).
-            let _ = f.set_len(end).and_then(|()| f.sync_all());
+            let _ = f.set_len(end).and_then(|()| f.sync_all()).map(|()| crate::powercut::synced(&f));
             return Err(e.into());
         }
         self.head = entry.hash.clone();

@@ -169,6 +169,10 @@ mod armed {
     }
 
     pub(crate) fn at(point: Point) -> Option<Fault> {
+        // After a power cut nothing reaches the disk.
+        if crate::powercut::call() {
+            return Some(Fault::Failed);
+        }
         let mut guard = state();
         let s = guard.as_mut().filter(|s| s.on == std::thread::current().id())?;
         let n = s.hits.entry(point).or_insert(0);

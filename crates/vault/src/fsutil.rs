@@ -13,9 +13,23 @@ pub const FILE_MODE: u32 = 0o600;
 /// Mode of the vault's folders: the owner only.
 pub const DIR_MODE: u32 = 0o700;
 
-/// Creates `dir` and its missing parents, each 0700.
+/// Creates `dir` and its missing parents, each 0700, durably: a folder made is in its
+/// parent's entries only once the parent is synced, and a file made durable inside a folder
+/// that is not would be lost with it at a power cut.
 pub fn create_dir(dir: &Path) -> io::Result<()> {
+    let mut made = Vec::new();
+    let mut at = Some(dir);
+    while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && fs::symlink_metadata(d).is_err()) {
+        made.push(d);
+        at = d.parent();
+    }
     fs::DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)?;
+    for d in made.iter().rev() {
+        match d.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(parent) => sync_dir(parent)?,
+            None => sync_dir(Path::new("."))?,
+        }
+    }
     // A folder that existed already (an earlier version made it 0755) is tightened; a link to
     // a folder elsewhere is used, never changed.
     if fs::symlink_metadata(dir)?.file_type().is_symlink() {
@@ -75,7 +89,9 @@ pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
 /// Makes a file's bytes durable.
 pub fn sync_file(f: &File) -> io::Result<()> {
     faults::check(Point::Sync)?;
-    f.sync_all()
+    f.sync_all()?;
+    crate::powercut::synced(f);
+    Ok(())
 }
 
 /// Makes a directory's entries (creations, renames, removals) durable.

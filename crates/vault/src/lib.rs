@@ -45,6 +45,7 @@ mod lock;
 mod open;
 pub mod outbox;
 pub mod pin;
+pub mod powercut;
 mod reconcile;
 mod report;
 mod seal;
@@ -255,6 +256,9 @@ pub struct Recovery {
     pub drafts_reindexed: usize,
     /// Uploads interrupted by the last stop, put back to "sealed".
     pub uploads_reset: usize,
+    /// Erases the last stop cut short after the file went (the hub's receipt stored): marked
+    /// erased, as the erase would have.
+    pub erases_finished: usize,
     /// Drafts of visits already sealed, erased.
     pub stale_drafts: usize,
     /// Bytes cut from the end of the audit log (a torn last write).
@@ -417,6 +421,7 @@ impl Vault {
     fn flush(&self) -> Result<(), VaultError> {
         faults::check(faults::Point::Index)?;
         self.db.flush()?;
+        powercut::index_flushed(&self.dir.join(INDEX_DIR));
         Ok(())
     }
 

@@ -147,6 +147,16 @@ impl Vault {
         let mut sealed_visits = Vec::new();
         for entry in self.outbox()? {
             max_counter = max_counter.max(entry.device_counter);
+            // The hub took it (its receipt is stored) and the file is gone: an erase the stop
+            // (a power cut) cut short between removing the file and marking it. Finished.
+            if let Some(app) = doorstep_envelope::ApplicationId::parse(&entry.application_id)
+                && entry.state == OutboxState::Acknowledged
+                && !self.envelope_path(&app).exists()
+                && self.receipt_path(&app).exists()
+            {
+                self.erase(&entry.application_id, now)?;
+                self.recovery.erases_finished += 1;
+            }
             if entry.state == OutboxState::Uploading {
                 let mut e = entry.clone();
                 e.state = outbox::next(e.state, OutboxEvent::UploadFailed)?;
@@ -168,6 +178,7 @@ impl Vault {
                 self.mark_decided(&id)?;
             }
         }
+        self.tombstones_from_receipts(now, audit)?;
         self.reconcile_drafts(now)?;
         self.reconcile_feedback(now)?;
         for visit in self.draft_visits()? {
@@ -185,6 +196,64 @@ impl Vault {
         self.counter.at_least_above(max_counter);
         self.replenish()?;
         self.flush()
+    }
+
+    /// An application the hub took and whose file was erased is known to the unit only by its
+    /// index entry and the hub's receipt. An index rebuilt (lost, quarantined, or cut off by
+    /// a power cut) gets it back from the receipt, as erased: the shift still counts it, and
+    /// if no decision on it is recorded its summary is marked lost, so that the supervisor
+    /// still finds it to decide (as an erase that could not read the file marks it).
+    fn tombstones_from_receipts(&mut self, now: i64, audit: &[AuditEntry]) -> Result<(), VaultError> {
+        let files = match fs::read_dir(self.dir.join(RECEIPTS)) {
+            Ok(files) => files,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        for file in files {
+            let path = file?.path();
+            // A receipt that does not read is left as it is (nothing in it can be trusted).
+            let Some(receipt) = fs::read(&path).ok().and_then(|b| doorstep_envelope::Receipt::from_bytes(&b).ok())
+            else {
+                continue;
+            };
+            let app = receipt.application_id;
+            let id = app.to_string();
+            if path != self.receipt_path(&app) || self.index.get(id.as_bytes())?.is_some() {
+                continue;
+            }
+            // Its seal's record, "ID #counter", if the log still holds it.
+            let seal = audit
+                .iter()
+                .find(|e| e.action == "seal" && e.subject.rsplit_once(" #").is_some_and(|(sealed, _)| sealed == id));
+            let counter = seal.and_then(|e| e.subject.rsplit_once('#')).and_then(|(_, n)| n.parse().ok());
+            self.put_entry(&OutboxEntry {
+                application_id: id.clone(),
+                visit_id: String::new(),
+                digest: hex::encode(receipt.digest),
+                device_counter: counter.unwrap_or(0),
+                state: OutboxState::Erased,
+                size: 0,
+                sealed_at_unix: seal.map_or(receipt.received_at_unix, |e| e.at_unix),
+                updated_at_unix: now,
+                file: String::new(),
+                attempts: 1,
+                hub_status: None,
+                settled: false,
+            })?;
+            if !self.review_held(&id)? {
+                self.put(&self.reviews, "reviews", id.as_bytes(), crate::sending::SUMMARY_LOST)?;
+            }
+            self.recovery.reindexed += 1;
+            self.audit.append(
+                &self.data_key,
+                &self.device_key,
+                now,
+                "erased-recovered",
+                &id,
+                audit::Durability::Fsync,
+            )?;
+        }
+        Ok(())
     }
 
     /// Decides what an envelope slot left by the last stop is, returning the `.env` path when

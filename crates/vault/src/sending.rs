@@ -18,7 +18,7 @@ pub(crate) const SECRET_PREFIX: &str = "secret-";
 pub(crate) const SECRET_SUFFIX: &str = ".sealed";
 /// What the review index holds for an application at the hub whose summary was lost with its
 /// file before the supervisor decided (no summary's JSON reads as it).
-const SUMMARY_LOST: &[u8] = b"summary-lost";
+pub(crate) const SUMMARY_LOST: &[u8] = b"summary-lost";
 /// What the review index holds for an application once the supervisor decided on it: its
 /// summary is gone (no summary's JSON reads as it).
 const DECIDED: &[u8] = b"decided";

@@ -106,6 +106,48 @@ fn a_cut_or_deleted_audit_log_is_noticed_and_recorded() {
     }
 }
 
+/// What a power cut leaves after the last whole record (SECURITY.md R3): zeros where the
+/// file grew and its blocks were never written, stale bytes, part of a record and then
+/// garbage. It is a torn tail: cut off, every record kept, nothing kept aside.
+#[test]
+fn a_garbage_tail_after_a_power_cut_is_cut_off() {
+    let garbage: Vec<u8> = (0..300u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let cases: [(&str, Box<dyn Fn(&[u8]) -> Vec<u8>>); 4] = [
+        ("zeros", Box::new(|_| vec![0; 4096])),
+        ("stale bytes", Box::new(|_| garbage.clone())),
+        ("a length of 1 and garbage", Box::new(|_| [&[1, 0, 0, 0][..], &garbage].concat())),
+        (
+            "half the last record again, then zeros",
+            Box::new(|b: &[u8]| {
+                let ends = record_ends(b);
+                let last = &b[ends[ends.len() - 2]..];
+                [&last[..last.len() / 2], &[0; 100][..]].concat()
+            }),
+        ),
+    ];
+    for (what, tail) in cases {
+        let d = tmp();
+        init(d.path());
+        seal_some(d.path(), 2);
+        let v = unlock(d.path());
+        let kept = v.verify().unwrap().audit_entries;
+        drop(v);
+        let path = d.path().join("audit.log");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let tail = tail(&bytes);
+        bytes.extend_from_slice(&tail);
+        std::fs::write(&path, &bytes).unwrap();
+        let v = unlock(d.path());
+        assert_eq!(v.recovery().audit_damaged, None, "{what}: not kept aside as damage");
+        assert_eq!(v.recovery().audit_torn_tail, tail.len() as u64, "{what}");
+        let report = v.verify().unwrap();
+        // The opening's own record follows the ones kept.
+        assert_eq!(report.audit_entries, kept + 1, "{what}");
+        assert!(report.problems.is_empty(), "{what}: {:?}", report.problems);
+        assert!(v.audit_summary().unwrap().chain_ok, "{what}");
+    }
+}
+
 /// A record's length damaged in the middle of the log, so that it points past the end: the
 /// records after it are not cut off as a torn tail; the log is kept aside whole, as for any
 /// damage, and a new chain starts.

@@ -301,7 +301,9 @@ fn a_decision_holds_whatever_the_file_does_and_an_erase_repeats_harmlessly() {
     drop(s);
     fs::remove_dir_all(d.path().join("index")).unwrap();
     let mut s = Vault::unlock(d.path(), "supervisor-test", "654321", NOW, VaultConfig { reserve_bytes: 0 }).unwrap();
-    assert_eq!(s.recovery().reindexed, 1, "b, whose file is still here");
+    assert_eq!(s.recovery().reindexed, 2, "b, whose file is still here, and a from the hub's receipt");
+    assert_eq!(s.outbox().unwrap().iter().find(|e| e.application_id == a).map(|e| e.state), Some(OutboxState::Erased));
+    assert!(s.review(&a).unwrap().is_none(), "a stays decided");
     assert!(s.review(&b).unwrap().is_none(), "its file still holds its summary, and it is decided");
     s.erase(&b, NOW).unwrap();
     assert!(s.review(&b).unwrap().is_none());
