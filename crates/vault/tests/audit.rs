@@ -112,7 +112,8 @@ fn a_cut_or_deleted_audit_log_is_noticed_and_recorded() {
 #[test]
 fn a_garbage_tail_after_a_power_cut_is_cut_off() {
     let garbage: Vec<u8> = (0..300u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    let cases: [(&str, Box<dyn Fn(&[u8]) -> Vec<u8>>); 4] = [
+    type Tail<'a> = Box<dyn Fn(&[u8]) -> Vec<u8> + 'a>;
+    let cases: [(&str, Tail); 4] = [
         ("zeros", Box::new(|_| vec![0; 4096])),
         ("stale bytes", Box::new(|_| garbage.clone())),
         ("a length of 1 and garbage", Box::new(|_| [&[1, 0, 0, 0][..], &garbage].concat())),
