@@ -166,26 +166,25 @@ fn a_complaint_half_typed_survives_the_lock_and_a_restart() {
         assert!(outcome.is_ok(), "{outcome:?}");
     };
     back(&mut app);
-    drop(app);
+    // Home, with nothing said of words in hand.
+    let home_clear = || [tap("返回"), wait("开始上门受理"), gone("起录入的内容尚未提交")];
+    // The unit stopped, its writer given time to end: the vault as it left it.
+    let stopped = |app: bevy::prelude::App| {
+        drop(app);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        crate::sync::unlocked(&vault)
+    };
+    drop(stopped(app));
 
     // A restart (a flat battery): the same.
-    std::thread::sleep(std::time::Duration::from_millis(500));
     let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
     back(&mut app);
-    let steps = vec![
-        // Box and category came back with the words: sealed as they are.
-        tap("封存并提交"),
-        wait_long("已封存，仅出入境管理部门可读"),
-        gone("清空重填"),
-        tap("返回"),
-        wait("开始上门受理"),
-        gone("起录入的内容尚未提交"),
-    ];
+    // Box and category came back with the words: sealed as they are.
+    let mut steps = vec![tap("封存并提交"), wait_long("已封存，仅出入境管理部门可读"), gone("清空重填")];
+    steps.extend(home_clear());
     let outcome = drive(&mut app, steps);
     assert!(outcome.is_ok(), "{outcome:?}");
-    drop(app);
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let v = crate::sync::unlocked(&vault);
+    let v = stopped(app);
     assert_eq!(v.feedback().unwrap().len(), 1, "sealed once");
     assert!(v.feedback_in_hand().unwrap().is_none(), "the words in hand are gone once sealed");
     drop(v);
@@ -205,15 +204,11 @@ fn a_complaint_half_typed_survives_the_lock_and_a_restart() {
         wait("13800138000"),
         tap("清空重填"),
         gone("13800138000"),
-        tap("返回"),
-        wait("开始上门受理"),
-        gone("起录入的内容尚未提交"),
     ]);
+    steps.extend(home_clear());
     let outcome = drive(&mut app, steps);
     assert!(outcome.is_ok(), "{outcome:?}");
-    drop(app);
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    assert!(crate::sync::unlocked(&vault).feedback_in_hand().unwrap().is_none(), "cleared");
+    assert!(stopped(app).feedback_in_hand().unwrap().is_none(), "cleared");
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
