@@ -282,6 +282,13 @@ pub(crate) fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Resu
             counted(r.uploads_reset as u64, "interrupted upload starts", "interrupted uploads start")
         );
     }
+    if let Some(tail) = &r.audit_tail_kept {
+        eprintln!(
+            "warning: bytes after the audit log's last whole record were cut off and kept aside as {} \
+             (what a power cut leaves, or damage to its last records)",
+            tail.display()
+        );
+    }
     if r.erases_finished > 0 {
         eprintln!(
             "note: {} by the last stop finished (the hub had them)",

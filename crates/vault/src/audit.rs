@@ -70,17 +70,35 @@ pub struct AuditScan {
     /// A record that does not read, with a whole record after it: damage or tampering, at
     /// this offset.
     pub damaged_at: Option<u64>,
+    /// The torn tail is more than one record cut short (garbage after it: what a power cut
+    /// leaves, or damage to the last records): its bytes are kept aside before it is cut.
+    pub keep_tail: bool,
+    /// Where they were kept (`audit.log.damaged-tail-N`, listed with the logs kept aside).
+    pub tail_kept: Option<PathBuf>,
 }
 
-/// Whether a whole record that decrypts starts anywhere after `pos` in the log.
+/// How many bytes [`record_after`] may decrypt looking for a whole record after a bad one;
+/// past it the log is taken as damaged (kept aside whole), never cut.
+const SEARCH_BUDGET: usize = 16 * 1024 * 1024;
+
+/// Whether a whole record that decrypts may start anywhere after `pos` in the log: `true` when
+/// one does, or when the search ran out of its budget before the end.
 fn record_after(bytes: &[u8], pos: usize, key: &[u8; 32]) -> bool {
+    let mut budget = SEARCH_BUDGET;
     (pos + 1..bytes.len().saturating_sub(4)).any(|at| {
         let len = u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
         // Most offsets of garbage or ciphertext read as a length no record has: passed at once.
-        (1..=MAX_RECORD).contains(&len)
-            && bytes.get(at + 4..at + 4 + len).is_some_and(|record| crypto::open(key, AAD, record).is_some())
+        if !(MIN_RECORD..=MAX_RECORD).contains(&len) || at + 4 + len > bytes.len() {
+            return false;
+        }
+        let Some(left) = budget.checked_sub(len) else { return true };
+        budget = left;
+        crypto::open(key, AAD, &bytes[at + 4..at + 4 + len]).is_some()
     })
 }
+
+/// The shortest record: a nonce, a tag and an entry.
+const MIN_RECORD: usize = 24 + 16 + 2;
 
 impl AuditLog {
     /// Reads every whole record; stops at the first record that is cut short or does not
@@ -104,12 +122,17 @@ impl AuditLog {
                 .and_then(|record| crypto::open(key, AAD, record))
                 .and_then(|p| serde_json::from_slice::<AuditEntry>(&p).ok());
             let Some(entry) = entry else {
-                // What follows the last whole record is a torn tail (a write cut short, or the
-                // garbage a power cut leaves after it: zeros, stale blocks), cut off; unless a
-                // whole record follows it, which would be lost with it: damage in the middle.
-                if record_after(&bytes, pos, key) {
+                // One record cut short at the end: a torn tail, cut off.
+                let cut_short = if end > bytes.len() { len <= MAX_RECORD } else { end == bytes.len() };
+                // More than that, with no whole record after it (the garbage a power cut
+                // leaves after the last record: zeros, stale blocks), also a torn tail, cut
+                // off, its bytes kept aside first. A log with no whole record, or with one after
+                // the bad part (which cutting would lose): damage, kept aside whole.
+                if !cut_short && (pos == 0 || record_after(&bytes, pos, key)) {
                     scan.damaged_at = Some(pos as u64);
                 }
+                // Zeros (blocks the file grew by and never got) hold nothing to keep.
+                scan.keep_tail = !cut_short && bytes[pos..].iter().any(|b| *b != 0);
                 break;
             };
             scan.entries.push(entry);
@@ -142,6 +165,20 @@ impl AuditLog {
             moved = Some(aside);
             scan.entries.clear();
         } else if scan.torn_tail > 0 {
+            if scan.keep_tail {
+                let mut n = 0;
+                let aside = loop {
+                    let candidate = path.with_extension(format!("log.damaged-tail-{n}"));
+                    if !candidate.exists() {
+                        break candidate;
+                    }
+                    n += 1;
+                };
+                let mut tail = Vec::new();
+                File::open(path)?.read_to_end(&mut tail)?;
+                crate::fsutil::write_atomic(&aside, tail.get(good_len as usize..).unwrap_or_default())?;
+                scan.tail_kept = Some(aside);
+            }
             let f = OpenOptions::new().write(true).open(path)?;
             f.set_len(good_len)?;
             f.sync_all()?;

@@ -110,6 +110,8 @@ impl Vault {
         }
         let folder = to.join(format!("{}-{now}", self.device_id.0));
         fs::DirBuilder::new().mode(fsutil::DIR_MODE).create(&folder)?;
+        // Durable before any original is removed: a power cut must not lose both.
+        fsutil::sync_dir(to)?;
         let mut handed = Vec::new();
         for HandedOver { file: a, .. } in plan {
             let dir = match a.kind {

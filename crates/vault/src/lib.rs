@@ -265,6 +265,9 @@ pub struct Recovery {
     pub audit_torn_tail: u64,
     /// The audit log was damaged in the middle; it was moved here and a new chain started.
     pub audit_damaged: Option<PathBuf>,
+    /// More than a record cut short was cut from the end of the audit log (garbage after its
+    /// last whole record, as a power cut leaves): the bytes cut were kept here first.
+    pub audit_tail_kept: Option<PathBuf>,
     /// The audit log held fewer records than were made durable before (records found, records
     /// kept): it was cut, emptied or replaced. Recorded in the new log as `audit-cut`, which
     /// `verify` reports for as long as the log holds it.

@@ -225,10 +225,14 @@ impl Vault {
         for sub in [ENVELOPES, RECEIPTS, DRAFTS] {
             fsutil::create_dir(&dir.join(sub))?;
         }
+        // The vault's own folders are in its entries for good, even one an earlier run made
+        // and stopped before it could say so (a power cut).
+        fsutil::sync_dir(dir)?;
 
         let mut recovery = Recovery::default();
         let (audit, scan, moved) = audit::AuditLog::open(&dir.join(AUDIT), &data_key)?;
         recovery.audit_torn_tail = scan.torn_tail;
+        recovery.audit_tail_kept = scan.tail_kept.clone();
         let damaged_audit = moved.is_some();
         recovery.audit_damaged = moved;
         let db = open_index(dir, &mut recovery)?;
@@ -277,6 +281,10 @@ impl Vault {
         }
         if damaged_audit {
             vault.record(now_unix, "audit-restarted", "damaged log kept aside")?;
+        }
+        if let Some(tail) = vault.recovery.audit_tail_kept.clone() {
+            let name = tail.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            vault.record(now_unix, "set-aside", &name)?;
         }
         for at in failed {
             vault.record(at, "failed-pin", user)?;

@@ -14,6 +14,8 @@
 //!   (sled, which writes its own files) is as it was at the vault's last flush of it.
 //! - `torn`: the same names, but a file written since its last fsync keeps part of the
 //!   unsynced bytes and then a garbage tail (a torn last write); the index is gone.
+//! - `ahead`: as `durable`, but the index as it is at the cut (sled's own flusher wrote it
+//!   after the vault's last flush): an index ahead of the files.
 //!
 //! The model is POSIX's, stricter than a journalling file system: a folder made is not
 //! durable until its parent is synced.
@@ -100,9 +102,15 @@ mod cut {
     impl PowerCut {
         /// Arms a cut before the `at`-th storage call from now (0: the next) of this thread,
         /// over the vault in `root`; what the disk holds after it is written to
-        /// `out/durable` and `out/torn`. Everything in `root` now counts as durable.
+        /// `out/durable`, `out/torn` and `out/ahead`. Everything in `root` now counts as
+        /// durable. One cut at a time; the file system must give birth times (files are told
+        /// apart by them).
         pub fn arm(root: &Path, out: &Path, at: u32, seed: u64) -> std::io::Result<PowerCut> {
             let root = root.canonicalize()?;
+            fs::metadata(&root)?.created()?;
+            if state().is_some() {
+                return Err(std::io::Error::other("a power cut is armed already"));
+            }
             let mut s = State {
                 on: std::thread::current().id(),
                 root: root.clone(),
@@ -275,8 +283,9 @@ mod cut {
 
         fn write_out(&mut self) -> std::io::Result<()> {
             let now = self.now_by_id();
-            for torn in [false, true] {
-                let base = self.out.join(if torn { "torn" } else { "durable" });
+            let index_now = read_tree(&self.root.join(INDEX))?;
+            for (variant, torn) in [("durable", false), ("torn", true), ("ahead", false)] {
+                let base = self.out.join(variant);
                 // From the root down, through durable entries only: a folder whose own entry
                 // was never made durable is gone with everything in it.
                 let mut stack = vec![PathBuf::new()];
@@ -307,8 +316,13 @@ mod cut {
                         }
                     }
                 }
-                if !torn && self.dirs.get(Path::new("")).is_some_and(|d| d.contains_key(&OsString::from(INDEX))) {
-                    for (rel, bytes) in &self.index {
+                let index = match variant {
+                    "durable" => &self.index,
+                    "ahead" => &index_now,
+                    _ => continue,
+                };
+                if self.dirs.get(Path::new("")).is_some_and(|d| d.contains_key(&OsString::from(INDEX))) {
+                    for (rel, bytes) in index {
                         let path = base.join(INDEX).join(rel);
                         if let Some(parent) = path.parent() {
                             fs::create_dir_all(parent)?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::audit::{self, AuditEntry};
 use crate::outbox::{self, OutboxEvent, OutboxState};
 use crate::seal::SLOT_EXT;
-use crate::{DRAFTS, ENVELOPES, OutboxEntry, RECEIPTS, Vault, VaultError, crypto, fsutil};
+use crate::{DRAFTS, ENVELOPES, FEEDBACK, OutboxEntry, RECEIPTS, Vault, VaultError, crypto, fsutil};
 
 /// The highest counter the audit log's seal entries name ("ID #counter").
 fn audit_counters(entries: &[AuditEntry]) -> u64 {
@@ -34,10 +34,19 @@ impl Vault {
         // The temporary files of atomic writes a stop cut short (`.NAME.RANDOM.tmp`): what
         // they held was never reported written. The writer lock is ours, so none is in use.
         // In the vault's folder only those of its own files; its own folders are all its own.
-        for (dir, own_only) in
-            [(self.dir.clone(), true), (self.dir.join(DRAFTS), false), (self.dir.join(RECEIPTS), false)]
-        {
-            for entry in fs::read_dir(&dir)? {
+        for (dir, own_only) in [
+            (self.dir.clone(), true),
+            (self.dir.join(DRAFTS), false),
+            (self.dir.join(RECEIPTS), false),
+            (self.dir.join(FEEDBACK), false),
+        ] {
+            let entries = match fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                // Made on first use (the feedback folder).
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            };
+            for entry in entries {
                 let entry = entry?;
                 let name = entry.file_name();
                 let name = name.to_string_lossy();
@@ -144,17 +153,30 @@ impl Vault {
                 self.put_entry(&e)?;
             }
         }
+        // A decision the audit log records and the review index does not (an index rebuilt,
+        // or an earlier version's, which kept no mark) is marked again, so that the file
+        // (or an erase finished below), whatever it holds or however it reads, never brings the application back undecided.
+        // From here on the index's mark alone says what was decided.
+        for e in audit.iter().filter(|e| e.action == "batch-decided") {
+            // Under the outbox's spelling of its id, whatever spelling the record has.
+            let Some(id) = doorstep_envelope::ApplicationId::parse(&e.subject).map(|a| a.to_string()) else { continue };
+            if !self.review_held(&id)? {
+                self.mark_decided(&id)?;
+            }
+        }
         let mut sealed_visits = Vec::new();
         for entry in self.outbox()? {
             max_counter = max_counter.max(entry.device_counter);
-            // The hub took it (its receipt is stored) and the file is gone: an erase the stop
-            // (a power cut) cut short between removing the file and marking it. Finished.
+            // The hub took it (its receipt is stored) and the file is surely gone, not kept
+            // aside as damaged: an erase the stop (a power cut) cut short between removing the
+            // file and marking it. Finished; if that fails, the next sync's erase tries again.
             if let Some(app) = doorstep_envelope::ApplicationId::parse(&entry.application_id)
                 && entry.state == OutboxState::Acknowledged
-                && !self.envelope_path(&app).exists()
-                && self.receipt_path(&app).exists()
+                && self.envelope_path(&app).try_exists().ok() == Some(false)
+                && self.envelope_path(&app).with_extension("env.damaged").try_exists().ok() == Some(false)
+                && self.receipt_path(&app).try_exists().ok() == Some(true)
+                && self.erase(&entry.application_id, now).is_ok()
             {
-                self.erase(&entry.application_id, now)?;
                 self.recovery.erases_finished += 1;
             }
             if entry.state == OutboxState::Uploading {
@@ -165,17 +187,6 @@ impl Vault {
             }
             if !entry.visit_id.is_empty() {
                 sealed_visits.push(entry.visit_id.clone());
-            }
-        }
-        // A decision the audit log records and the review index does not (an index rebuilt,
-        // or an earlier version's, which kept no mark) is marked again, so that the file,
-        // whatever it holds or however it reads, never brings the application back undecided.
-        // From here on the index's mark alone says what was decided.
-        for e in audit.iter().filter(|e| e.action == "batch-decided") {
-            // Under the outbox's spelling of its id, whatever spelling the record has.
-            let Some(id) = doorstep_envelope::ApplicationId::parse(&e.subject).map(|a| a.to_string()) else { continue };
-            if !self.review_held(&id)? {
-                self.mark_decided(&id)?;
             }
         }
         self.tombstones_from_receipts(now, audit)?;
@@ -209,23 +220,44 @@ impl Vault {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e.into()),
         };
+        // What the log still says of each: its seal ("ID #counter") and its erase.
+        let mut seals = std::collections::HashMap::new();
+        let mut erased = std::collections::HashMap::new();
+        for e in audit {
+            match e.action.as_str() {
+                "seal" => {
+                    if let Some((id, n)) = e.subject.rsplit_once(" #") {
+                        seals.insert(id, (e.at_unix, n.parse::<u64>().ok()));
+                    }
+                }
+                "erase" => {
+                    erased.insert(e.subject.as_str(), e.at_unix);
+                }
+                _ => {}
+            }
+        }
         for file in files {
             let path = file?.path();
-            // A receipt that does not read is left as it is (nothing in it can be trusted).
-            let Some(receipt) = fs::read(&path).ok().and_then(|b| doorstep_envelope::Receipt::from_bytes(&b).ok())
+            // A receipt that does not read, or whose signature does not hold, is left as it is.
+            let Some(receipt) = fs::read(&path)
+                .ok()
+                .and_then(|b| doorstep_envelope::Receipt::from_bytes(&b).ok())
+                .filter(|r| r.verify(r.application_id, &r.digest, None).is_ok())
             else {
                 continue;
             };
             let app = receipt.application_id;
             let id = app.to_string();
-            if path != self.receipt_path(&app) || self.index.get(id.as_bytes())?.is_some() {
+            // Under another name, already indexed, or its file still here (or not readable
+            // now): not one whose file was erased.
+            if path != self.receipt_path(&app)
+                || self.index.get(id.as_bytes())?.is_some()
+                || self.envelope_path(&app).try_exists().ok() != Some(false)
+                || self.envelope_path(&app).with_extension("env.damaged").try_exists().ok() != Some(false)
+            {
                 continue;
             }
-            // Its seal's record, "ID #counter", if the log still holds it.
-            let seal = audit
-                .iter()
-                .find(|e| e.action == "seal" && e.subject.rsplit_once(" #").is_some_and(|(sealed, _)| sealed == id));
-            let counter = seal.and_then(|e| e.subject.rsplit_once('#')).and_then(|(_, n)| n.parse().ok());
+            let (sealed_at, counter) = seals.get(id.as_str()).copied().unwrap_or((receipt.received_at_unix, None));
             self.put_entry(&OutboxEntry {
                 application_id: id.clone(),
                 visit_id: String::new(),
@@ -233,8 +265,10 @@ impl Vault {
                 device_counter: counter.unwrap_or(0),
                 state: OutboxState::Erased,
                 size: 0,
-                sealed_at_unix: seal.map_or(receipt.received_at_unix, |e| e.at_unix),
-                updated_at_unix: now,
+                sealed_at_unix: sealed_at,
+                // When it left the unit (not now: a return the hub says of it long ago is not
+                // a revisit to make today).
+                updated_at_unix: erased.get(id.as_str()).copied().unwrap_or(receipt.received_at_unix),
                 file: String::new(),
                 attempts: 1,
                 hub_status: None,
@@ -250,7 +284,8 @@ impl Vault {
                 now,
                 "erased-recovered",
                 &id,
-                audit::Durability::Fsync,
+                // Made durable with the opening's own record, which follows: one fsync for all.
+                audit::Durability::Later,
             )?;
         }
         Ok(())

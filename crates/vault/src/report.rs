@@ -294,6 +294,11 @@ impl Vault {
         }
         for a in self.set_aside()? {
             match a.kind {
+                SetAsideKind::AuditLog if a.name.contains(".damaged-tail-") => report.problems.push(format!(
+                    "bytes after the audit log's last whole record (what a power cut leaves, or damage to \
+                     its last records) were cut off and kept aside as {}",
+                    a.name
+                )),
                 SetAsideKind::AuditLog => {
                     report.problems.push(format!("the audit log was damaged and kept aside as {}", a.name));
                 }

@@ -108,15 +108,18 @@ fn a_cut_or_deleted_audit_log_is_noticed_and_recorded() {
 
 /// What a power cut leaves after the last whole record (SECURITY.md R3): zeros where the
 /// file grew and its blocks were never written, stale bytes, part of a record and then
-/// garbage. It is a torn tail: cut off, every record kept, nothing kept aside.
+/// garbage. It is a torn tail: cut off, every record kept, the log not set aside; bytes that
+/// are not zeros are kept aside first (`audit.log.damaged-tail-N`: they could be the last
+/// records damaged), and `verify` names them.
 #[test]
 fn a_garbage_tail_after_a_power_cut_is_cut_off() {
-    let garbage: Vec<u8> = (0..300u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     type Tail<'a> = Box<dyn Fn(&[u8]) -> Vec<u8> + 'a>;
-    let cases: [(&str, Tail); 4] = [
-        ("zeros", Box::new(|_| vec![0; 4096])),
-        ("stale bytes", Box::new(|_| garbage.clone())),
-        ("a length of 1 and garbage", Box::new(|_| [&[1, 0, 0, 0][..], &garbage].concat())),
+    let garbage: Vec<u8> = (0..300u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 1).collect();
+    // (what, the tail, whether its bytes are kept aside)
+    let cases: [(&str, Tail, bool); 4] = [
+        ("zeros", Box::new(|_| vec![0; 4096]), false),
+        ("stale bytes", Box::new(|_| garbage.clone()), true),
+        ("a length of 1 and garbage", Box::new(|_| [&[1, 0, 0, 0][..], &garbage].concat()), true),
         (
             "half the last record again, then zeros",
             Box::new(|b: &[u8]| {
@@ -124,9 +127,11 @@ fn a_garbage_tail_after_a_power_cut_is_cut_off() {
                 let last = &b[ends[ends.len() - 2]..];
                 [&last[..last.len() / 2], &[0; 100][..]].concat()
             }),
+            // Shorter than the record its length names: one record cut short.
+            false,
         ),
     ];
-    for (what, tail) in cases {
+    for (what, tail, kept_aside) in cases {
         let d = tmp();
         init(d.path());
         seal_some(d.path(), 2);
@@ -141,12 +146,37 @@ fn a_garbage_tail_after_a_power_cut_is_cut_off() {
         let v = unlock(d.path());
         assert_eq!(v.recovery().audit_damaged, None, "{what}: not kept aside as damage");
         assert_eq!(v.recovery().audit_torn_tail, tail.len() as u64, "{what}");
+        let aside = v.recovery().audit_tail_kept.clone();
+        assert_eq!(aside.is_some(), kept_aside, "{what}");
+        if let Some(aside) = aside {
+            assert_eq!(std::fs::read(aside).unwrap(), tail, "{what}: the bytes cut, as they were");
+        }
         let report = v.verify().unwrap();
-        // The opening's own record follows the ones kept.
-        assert_eq!(report.audit_entries, kept + 1, "{what}");
-        assert!(report.problems.is_empty(), "{what}: {:?}", report.problems);
+        // The opening's own records follow the ones kept (and its note of the tail kept aside).
+        assert_eq!(report.audit_entries, kept + 1 + usize::from(kept_aside), "{what}");
+        let problems: Vec<&String> = report.problems.iter().filter(|p| !p.starts_with("bytes after")).collect();
+        assert!(problems.is_empty(), "{what}: {problems:?}");
+        assert_eq!(report.problems.len(), usize::from(kept_aside), "{what}: {:?}", report.problems);
         assert!(v.audit_summary().unwrap().chain_ok, "{what}");
     }
+}
+
+/// A log that reads as no record at all (another vault's, or replaced) is damage, kept aside
+/// whole: never cut away as a torn tail.
+#[test]
+fn a_log_with_no_whole_record_is_kept_aside_not_cut() {
+    let d = tmp();
+    init(d.path());
+    seal_some(d.path(), 1);
+    let other = tmp();
+    init(other.path());
+    seal_some(other.path(), 3);
+    let foreign = std::fs::read(other.path().join("audit.log")).unwrap();
+    std::fs::write(d.path().join("audit.log"), &foreign).unwrap();
+    let v = unlock(d.path());
+    let kept = v.recovery().audit_damaged.clone().expect("kept aside");
+    assert_eq!(std::fs::read(kept).unwrap(), foreign, "whole");
+    assert_eq!(v.recovery().audit_torn_tail, 0);
 }
 
 /// A record's length damaged in the middle of the log, so that it points past the end: the
