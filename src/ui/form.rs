@@ -321,7 +321,7 @@ fn drop_hidden_focus(fields: Query<&TextField>, mut form: ResMut<Form>) {
 }
 
 /// Keys and the input method's text go into the focused field.
-fn type_into_field(
+pub(crate) fn type_into_field(
     mut keys: MessageReader<KeyboardInput>,
     mut ime: MessageReader<Ime>,
     fields: Query<&TextField>,

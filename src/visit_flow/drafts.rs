@@ -27,6 +27,8 @@ pub struct DraftStatus {
     /// A save failed (the disk is full or failing) and that part was not saved since: the
     /// visit screen says so (it does not stop the visit; the seal checks every part it takes).
     pub failed: AtomicBool,
+    /// The last keep of the feedback box's words failed: the feedback screen says so.
+    pub feedback_failed: AtomicBool,
 }
 
 /// Whether a draft part is a capture (a photo taken, the photo kept for the application, a
@@ -56,14 +58,16 @@ enum DraftOp {
 enum FeedbackOp {
     Keep(Zeroizing<Vec<u8>>),
     Drop,
-    Read(Sender<FeedbackRead>),
+    /// Reads the words kept; `id_of` reads their feedback id: words whose feedback is sealed
+    /// already (the power went between its seal and their drop) are dropped, not answered.
+    Read {
+        answer: Sender<FeedbackRead>,
+        id_of: fn(&[u8]) -> Option<String>,
+    },
 }
 
 /// What is kept of the words in hand in the feedback box (`Vault::feedback_in_hand`).
 pub type FeedbackRead = Result<Option<Zeroizing<Vec<u8>>>, doorstep_vault::VaultError>;
-
-/// Where a failed keep of the feedback box's words is counted among the failed saves.
-const FEEDBACK_IN_HAND: (&str, &str) = ("\0feedback", "in-hand");
 
 impl Drafts {
     pub(super) fn none() -> Drafts {
@@ -83,13 +87,9 @@ impl Drafts {
             let mut recorded = std::collections::HashSet::<(String, [u8; 32])>::new();
             for op in rx {
                 if let DraftOp::Feedback(op) = op {
-                    let key = (FEEDBACK_IN_HAND.0.to_string(), FEEDBACK_IN_HAND.1.to_string());
-                    match feedback_op(&vault, op) {
-                        Some(true) => failing.remove(&key),
-                        Some(false) => failing.insert(key),
-                        None => false,
-                    };
-                    st.failed.store(!failing.is_empty(), Ordering::SeqCst);
+                    if let Some(kept) = feedback_op(&vault, op) {
+                        st.feedback_failed.store(!kept, Ordering::SeqCst);
+                    }
                     st.queued.fetch_sub(1, Ordering::SeqCst);
                     waker.wake();
                     continue;
@@ -180,12 +180,18 @@ impl Drafts {
     }
 
     /// Reads what is kept of the feedback box's words once every keep queued before is
-    /// done. `None` without a vault.
-    pub fn read_feedback(&self) -> Option<Pending<FeedbackRead>> {
+    /// done; `id_of` reads their feedback id (words of a feedback sealed already are dropped).
+    /// `None` without a vault.
+    pub fn read_feedback(&self, id_of: fn(&[u8]) -> Option<String>) -> Option<Pending<FeedbackRead>> {
         self.tx.as_ref()?;
-        let (tx, pending) = crate::tasks::channel();
-        self.send(DraftOp::Feedback(FeedbackOp::Read(tx)));
+        let (answer, pending) = crate::tasks::channel();
+        self.send(DraftOp::Feedback(FeedbackOp::Read { answer, id_of }));
         Some(pending)
+    }
+
+    /// Whether a vault is behind it (none for the in-memory test officer: nothing is kept).
+    pub fn keeps(&self) -> bool {
+        self.tx.is_some()
     }
 
     fn send(&self, op: DraftOp) {
@@ -205,9 +211,15 @@ fn feedback_op(vault: &SharedVault, op: FeedbackOp) -> Option<bool> {
     let done = match op {
         FeedbackOp::Keep(bytes) => v.keep_feedback_in_hand(&bytes),
         FeedbackOp::Drop => v.drop_feedback_in_hand(),
-        FeedbackOp::Read(answer) => {
+        FeedbackOp::Read { answer, id_of } => {
+            let read = v.feedback_in_hand().and_then(|kept| match kept {
+                Some(bytes) if id_of(&bytes).is_some_and(|id| v.feedback_sealed(&id).unwrap_or(false)) => {
+                    v.drop_feedback_in_hand().map(|()| None)
+                }
+                kept => Ok(kept),
+            });
             // The screen may have gone (the unit locked): nobody to answer.
-            let _ = answer.send(v.feedback_in_hand());
+            let _ = answer.send(read);
             return None;
         }
     };

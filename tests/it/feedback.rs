@@ -129,7 +129,9 @@ fn a_feedback_the_hub_refuses_says_why_and_goes_once_mended() {
 /// A complaint half typed when the unit locks (the idle lock while the applicant talks on) is
 /// not lost: nothing of it stays in memory while locked; after the unlock the home screen says
 /// it is there and the box shows it again, box and category chosen; a restart keeps it too.
-/// Sealed, it is gone from the vault and the home screen; cleared, the same.
+/// Sealed, it is gone from the vault and the home screen, even when the box is left while it
+/// seals, and words that come back under a sealed feedback's id are never offered again;
+/// cleared, the same. The person's consent is not kept.
 #[test]
 fn a_complaint_half_typed_survives_the_lock_and_a_restart() {
     use doorstep::screens::LockNow;
@@ -185,8 +187,49 @@ fn a_complaint_half_typed_survives_the_lock_and_a_restart() {
     let outcome = drive(&mut app, steps);
     assert!(outcome.is_ok(), "{outcome:?}");
     let v = stopped(app);
-    assert_eq!(v.feedback().unwrap().len(), 1, "sealed once");
+    let sealed = v.feedback().unwrap();
+    assert_eq!(sealed.len(), 1, "sealed once");
     assert!(v.feedback_in_hand().unwrap().is_none(), "the words in hand are gone once sealed");
+    // The power went between the seal and the words' drop: they are there again, under the
+    // id they were sealed with. Never offered again (nor sealed twice): dropped when read.
+    let again = serde_json::json!({
+        "id": sealed[0].id, "since": 1, "kind": "complaint", "category": "attitude",
+        "typed": { "values": { "feedback.text": words }, "on": [] }
+    });
+    v.keep_feedback_in_hand(&serde_json::to_vec(&again).unwrap()).unwrap();
+    drop(v);
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let mut steps = unlock();
+    steps.extend([wait("开始上门受理"), pause(), gone("继续录入"), tap("表扬、意见与投诉"), wait("投诉"), pause()]);
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(app.world().resource::<doorstep::ui::form::Form>().get("feedback.text"), "", "not restored");
+    let v = stopped(app);
+    assert!(v.feedback_in_hand().unwrap().is_none(), "dropped");
+    assert_eq!(v.feedback().unwrap().len(), 1);
+    drop(v);
+
+    // Sealed, and the box left at once (Back while it seals): its words go all the same, and
+    // the home screen does not offer them.
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let mut steps = unlock();
+    steps.extend([
+        wait("开始上门受理"),
+        tap("表扬、意见与投诉"),
+        tap("投诉"),
+        tap("服务态度"),
+        tap("群众反映的内容（500 字以内）"),
+        typed("测试：第二条"),
+        tap("封存并提交"),
+    ]);
+    steps.extend(home_clear());
+    steps.push(pause());
+    steps.push(gone("继续录入"));
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let v = stopped(app);
+    assert_eq!(v.feedback().unwrap().len(), 2, "the second sealed once");
+    assert!(v.feedback_in_hand().unwrap().is_none(), "its words went with the seal");
     drop(v);
 
     // Typed again, locked, then cleared on coming back: nothing kept.
@@ -197,14 +240,18 @@ fn a_complaint_half_typed_survives_the_lock_and_a_restart() {
         tap("表扬、意见与投诉"),
         tap("联系电话"),
         typed("13800138000"),
+        tap("本人同意就此事与其联系"),
         pause(),
         tap("返回"),
         wait("继续录入"),
         tap("继续录入"),
         wait("13800138000"),
-        tap("清空重填"),
-        gone("13800138000"),
     ]);
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    // The person's consent is theirs to give again: not kept with the words.
+    assert!(!app.world().resource::<doorstep::ui::form::Form>().is_on("feedback.consent"));
+    let mut steps = vec![tap("清空重填"), gone("13800138000")];
     steps.extend(home_clear());
     let outcome = drive(&mut app, steps);
     assert!(outcome.is_ok(), "{outcome:?}");

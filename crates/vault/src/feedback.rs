@@ -8,8 +8,8 @@
 //!                        state, the answer) and, until the hub has answered the upload, the
 //!                        sealed feedback (`doorstep_envelope::SealedFeedback`)
 //!
-//! feedback/in-hand.draft what the officer is typing in the feedback box (the unit's own
-//!                        bytes), until it is sealed or cleared: one at a time
+//! feedback/in-hand-HEX.draft  what officer HEX (the user id's bytes) is typing in the
+//!                        feedback box (the unit's own bytes), until sealed or cleared
 //! ```
 //!
 //! The sealed feedback is kept until the hub has answered its upload (`Vault::feedback_received`):
@@ -33,8 +33,11 @@ use crate::{FEEDBACK, Vault, VaultError, crypto, fsutil};
 
 const SEALED: &str = ".sealed";
 
-/// What is being typed in the feedback box (not a `.sealed` file: never listed or sent).
-const IN_HAND: &str = "in-hand.draft";
+/// What the unlocked officer is typing in the feedback box (not a `.sealed` file: never
+/// listed or sent): each officer's own, never offered to another.
+fn in_hand_name(user: &str) -> String {
+    format!("in-hand-{}.draft", hex::encode(user))
+}
 
 /// What the unit keeps of a feedback it sealed, for its screens: never the text or contact.
 /// `Debug` hides the answer (as core's `Escalation` does).
@@ -172,8 +175,20 @@ impl Vault {
         policy: &FeedbackPolicy,
         now: OffsetDateTime,
     ) -> Result<FeedbackEntry, VaultError> {
-        let feedback = Feedback::new(Self::new_feedback_id(now), self.user.clone(), input, policy, now)
-            .map_err(VaultError::Feedback)?;
+        self.seal_feedback_input_as(&Self::new_feedback_id(now), input, policy, now)
+    }
+
+    /// [`Vault::seal_feedback_input`] under an id the caller took beforehand (from
+    /// [`Vault::new_feedback_id`]): sealed again under the same id, nothing more is sealed.
+    pub fn seal_feedback_input_as(
+        &mut self,
+        id: &str,
+        input: FeedbackInput,
+        policy: &FeedbackPolicy,
+        now: OffsetDateTime,
+    ) -> Result<FeedbackEntry, VaultError> {
+        let feedback =
+            Feedback::new(id.to_string(), self.user.clone(), input, policy, now).map_err(VaultError::Feedback)?;
         self.seal_feedback(&feedback, now.unix_timestamp())
     }
 
@@ -228,27 +243,36 @@ impl Vault {
     /// the data key), in place of what was kept before; returns once durable. A lock, a
     /// restart or a flat battery in the middle of a complaint then loses none of it.
     pub fn keep_feedback_in_hand(&self, bytes: &[u8]) -> Result<(), VaultError> {
-        let sealed = crypto::seal(&self.data_key, &Self::aad("feedback", IN_HAND.as_bytes(), &self.device_id), bytes);
-        fsutil::write_atomic(&self.feedback_dir()?.join(IN_HAND), &sealed)?;
+        let name = in_hand_name(&self.user);
+        let sealed = crypto::seal(&self.data_key, &Self::aad("feedback", name.as_bytes(), &self.device_id), bytes);
+        fsutil::write_atomic(&self.feedback_dir()?.join(name), &sealed)?;
         Ok(())
     }
 
-    /// What [`Vault::keep_feedback_in_hand`] kept, if anything.
+    /// What [`Vault::keep_feedback_in_hand`] kept for the unlocked officer, if anything.
     pub fn feedback_in_hand(&self) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
-        let bytes = match fs::read(self.dir.join(FEEDBACK).join(IN_HAND)) {
+        let name = in_hand_name(&self.user);
+        let bytes = match fs::read(self.dir.join(FEEDBACK).join(&name)) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        crypto::open(&self.data_key, &Self::aad("feedback", IN_HAND.as_bytes(), &self.device_id), &bytes)
+        crypto::open(&self.data_key, &Self::aad("feedback", name.as_bytes(), &self.device_id), &bytes)
             .map(Some)
-            .ok_or_else(|| VaultError::Corrupt(format!("feedback/{IN_HAND} does not decrypt")))
+            .ok_or_else(|| VaultError::Corrupt(format!("feedback/{name} does not decrypt")))
     }
 
-    /// Forgets what was being typed in the feedback box (sealed, or cleared), durably.
+    /// Forgets what the unlocked officer was typing in the feedback box (sealed, or
+    /// cleared), durably.
     pub fn drop_feedback_in_hand(&self) -> Result<(), VaultError> {
-        fsutil::remove_durably(&self.dir.join(FEEDBACK).join(IN_HAND))?;
+        fsutil::remove_durably(&self.dir.join(FEEDBACK).join(in_hand_name(&self.user)))?;
         Ok(())
+    }
+
+    /// Whether feedback `id` is sealed on this unit (words kept while typed under an id that
+    /// is are sealed already: never to be sealed again).
+    pub fn feedback_sealed(&self, id: &str) -> Result<bool, VaultError> {
+        Ok(self.read_kept(&file_name(id))?.is_some())
     }
 
     /// Every feedback the unit sealed, with what it last heard of each, oldest first.

@@ -278,7 +278,8 @@ fn a_damaged_feedback_file_is_named_and_does_not_stop_the_others() {
 
 /// What the officer is typing in the feedback box is kept sealed as it is typed: a lock or a
 /// restart loses none of it, the folder holds none of its words, it is never listed or sent
-/// as a feedback, the next keep replaces it, and once dropped it is gone.
+/// as a feedback, the next keep replaces it, another officer neither sees it nor touches it,
+/// and once dropped it is gone.
 #[test]
 fn the_words_in_hand_are_kept_sealed_until_dropped() {
     let d = tempfile::tempdir().unwrap();
@@ -298,16 +299,54 @@ fn the_words_in_hand_are_kept_sealed_until_dropped() {
     let kept = vault.feedback_in_hand().unwrap().expect("kept across the lock");
     assert_eq!(kept.as_slice(), format!("{TEXT}，又补充一句").as_bytes());
     assert!(vault.set_aside().unwrap().is_empty());
+    // Another officer has none of them, and keeps their own apart.
+    let mut vault = vault;
+    vault
+        .add_user("officer-two", doorstep_vault::Role::Officer, "135791", doorstep_vault::KdfParams::INSECURE_TEST, NOW)
+        .unwrap();
+    drop(vault);
+    let two = doorstep_vault::Vault::unlock(
+        d.path(),
+        "officer-two",
+        "135791",
+        NOW,
+        doorstep_vault::VaultConfig { reserve_bytes: 0 },
+    )
+    .unwrap();
+    assert!(two.feedback_in_hand().unwrap().is_none(), "not offered to another officer");
+    two.keep_feedback_in_hand(b"two's").unwrap();
+    two.drop_feedback_in_hand().unwrap();
+    drop(two);
+    let vault = unlock(d.path());
+    assert!(vault.feedback_in_hand().unwrap().is_some(), "the first officer's are still there");
     vault.drop_feedback_in_hand().unwrap();
     assert!(vault.feedback_in_hand().unwrap().is_none());
     vault.drop_feedback_in_hand().unwrap();
 
     // Damaged on disk: said, not taken for words.
     vault.keep_feedback_in_hand(b"x").unwrap();
-    let path = d.path().join("feedback").join("in-hand.draft");
+    let path = d.path().join("feedback").join(format!("in-hand-{}.draft", hex::encode(OFFICER)));
     let mut bytes = std::fs::read(&path).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     std::fs::write(&path, bytes).unwrap();
     assert!(matches!(vault.feedback_in_hand(), Err(VaultError::Corrupt(_))));
+}
+
+/// A feedback sealed under an id taken beforehand (the words in hand carry it) is sealed once:
+/// sealed again under it (the words came back after a power cut between the seal and their
+/// drop), nothing more is sealed, and the unit can tell it is sealed.
+#[test]
+fn a_feedback_sealed_again_under_its_id_is_sealed_once() {
+    let d = tempfile::tempdir().unwrap();
+    init(d.path());
+    let mut vault = unlock(d.path());
+    let policy = Policy::builtin().unwrap().feedback;
+    let id = doorstep_vault::Vault::new_feedback_id(at(NOW));
+    assert!(!vault.feedback_sealed(&id).unwrap());
+    let first = vault.seal_feedback_input_as(&id, complaint(), &policy, at(NOW)).unwrap();
+    assert!(vault.feedback_sealed(&id).unwrap());
+    let again = vault.seal_feedback_input_as(&id, complaint(), &policy, at(NOW + 60)).unwrap();
+    assert_eq!(first, again);
+    assert_eq!(vault.feedback_to_send().unwrap().len(), 1, "sealed once");
 }

@@ -17,9 +17,13 @@ use crate::ui::theme;
 use crate::ui::widgets::label;
 use crate::visit_flow::{Drafts, FeedbackRead};
 
-/// The box's words as the vault keeps them.
+/// The box's words as the vault keeps them (the person's consent is not kept: it is asked
+/// again).
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct InHand {
+    /// The feedback's id, taken when the first of it was kept: sealed under it, so that words
+    /// that come back after their seal (a power cut before their drop) are never sealed twice.
+    pub id: String,
     /// When the first of it was typed (unix seconds): how the officer tells it apart.
     pub since: i64,
     pub kind: Option<FeedbackKind>,
@@ -33,6 +37,27 @@ pub(super) struct InHand {
 pub struct FeedbackInHand {
     pub since: Option<i64>,
     reading: Option<Pending<FeedbackRead>>,
+    /// A seal the box was left during (Back, the lock): once it ends, what is kept is read
+    /// again (its words are gone once it is sealed).
+    pub(super) sealing: Option<Pending<super::Sealed>>,
+}
+
+/// Only what the home screen needs of the words kept.
+#[derive(Deserialize)]
+struct Since {
+    since: i64,
+}
+
+/// Only the feedback id of the words kept.
+#[derive(Deserialize)]
+struct IdOnly {
+    id: String,
+}
+
+/// The feedback id of words kept (for the draft writer: words of a feedback sealed already
+/// are dropped).
+pub(crate) fn id_of(bytes: &[u8]) -> Option<String> {
+    serde_json::from_slice::<IdOnly>(bytes).ok().map(|k| k.id)
 }
 
 /// On the home screen: the line for the words kept, rebuilt when they come or go.
@@ -46,7 +71,10 @@ pub struct InHandButton;
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<FeedbackInHand>();
     app.add_systems(Update, follow_session);
-    app.add_systems(Update, (show_on_home, open_from_home).run_if(in_state(super::Screen::Home)));
+    app.add_systems(
+        Update,
+        (show_on_home, open_from_home.after(super::super::follow_changes)).run_if(in_state(super::Screen::Home)),
+    );
 }
 
 /// Whether anything worth keeping is typed: words, a name or a phone (a box or a category
@@ -56,8 +84,10 @@ pub(super) fn has_words(form: &Form) -> bool {
 }
 
 /// The words in hand as bytes to keep.
-pub(super) fn to_bytes(since: i64, desk: &FeedbackDesk, form: &Form) -> Zeroizing<Vec<u8>> {
-    let kept = InHand { since, kind: desk.kind, category: desk.category.clone(), typed: form.typed() };
+pub(super) fn to_bytes(id: &str, since: i64, desk: &FeedbackDesk, form: &Form) -> Zeroizing<Vec<u8>> {
+    let mut typed = form.typed();
+    typed.on.remove(super::CONSENT);
+    let kept = InHand { id: id.to_string(), since, kind: desk.kind, category: desk.category.clone(), typed };
     // A value of plain fields: it always serialises.
     Zeroizing::new(serde_json::to_vec(&kept).unwrap_or_default())
 }
@@ -82,7 +112,14 @@ pub(super) fn read(read: FeedbackRead) -> Option<InHand> {
 fn follow_session(drafts: Res<Drafts>, mut in_hand: ResMut<FeedbackInHand>) {
     if drafts.is_changed() {
         in_hand.since = None;
-        in_hand.reading = drafts.read_feedback();
+        in_hand.sealing = None;
+        in_hand.reading = drafts.read_feedback(id_of);
+    }
+    if let Some(sealing) = &in_hand.sealing
+        && !matches!(sealing.poll(), Poll::Running)
+    {
+        in_hand.sealing = None;
+        in_hand.reading = drafts.read_feedback(id_of);
     }
     let Some(reading) = &in_hand.reading else { return };
     let r = match reading.poll() {
@@ -91,7 +128,15 @@ fn follow_session(drafts: Res<Drafts>, mut in_hand: ResMut<FeedbackInHand>) {
         Poll::Failed => Ok(None),
     };
     in_hand.reading = None;
-    in_hand.since = read(r).map(|kept| kept.since);
+    // The time only: the words are not read into memory here.
+    in_hand.since = match r {
+        Ok(Some(bytes)) => serde_json::from_slice::<Since>(&bytes).ok().map(|k| k.since),
+        Ok(None) => None,
+        Err(e) => {
+            error!("the feedback kept while typed cannot be read: {e}");
+            None
+        }
+    };
 }
 
 fn show_on_home(
@@ -116,9 +161,11 @@ fn show_on_home(
 
 fn open_from_home(
     buttons: Query<&Interaction, (Changed<Interaction>, With<InHandButton>)>,
+    guard: Res<super::super::TapGuard>,
+    time: Res<Time<Real>>,
     mut next: ResMut<NextState<super::Screen>>,
 ) {
-    if buttons.iter().any(|i| *i == Interaction::Pressed) {
+    if buttons.iter().any(|i| *i == Interaction::Pressed) && guard.accepting(time.elapsed()) {
         next.set(super::Screen::Feedback);
     }
 }

@@ -73,6 +73,10 @@ pub struct FeedbackDesk {
     restored: bool,
     /// What was last kept (or found kept), as a fingerprint of the form and choices.
     kept: Option<u64>,
+    /// The feedback id the words in hand are kept and sealed under.
+    id: Option<String>,
+    /// The last keep failed (the card full or failing).
+    keep_failed: bool,
 }
 
 #[derive(Component, Debug)]
@@ -84,21 +88,28 @@ pub fn plugin(app: &mut App) {
     app.add_systems(OnEnter(Screen::Feedback), (reset, spawn, list).chain());
     // Nothing typed stays in memory once the box is left (the unit locked, or back home):
     // what is kept of it is in the vault.
-    app.add_systems(OnExit(Screen::Feedback), reset);
+    // The last change is kept on the way out (a word the input method committed with the tap).
+    app.add_systems(OnExit(Screen::Feedback), (keep, reset).chain());
     app.add_systems(
         Update,
-        (press.after(super::follow_changes), take, restore, keep, show).chain().run_if(in_state(Screen::Feedback)),
+        (press.after(super::follow_changes), take, restore, keep.after(crate::ui::form::type_into_field), show)
+            .chain()
+            .run_if(in_state(Screen::Feedback)),
     );
 }
 
-fn reset(mut desk: ResMut<FeedbackDesk>, mut form: ResMut<Form>) {
+fn reset(mut desk: ResMut<FeedbackDesk>, mut form: ResMut<Form>, mut in_hand: ResMut<FeedbackInHand>) {
+    // A seal under way goes on without the screen: the home screen hears when it ends.
+    if let Some(sealing) = desk.sealing.take() {
+        in_hand.sealing = Some(sealing);
+    }
     *desk = FeedbackDesk::default();
     form.clear();
 }
 
 fn list(session: Res<Session>, waker: Res<Waker>, drafts: Res<Drafts>, mut desk: ResMut<FeedbackDesk>) {
     desk.listing = listing(&session, &waker);
-    desk.restoring = drafts.read_feedback();
+    desk.restoring = drafts.read_feedback(in_hand::id_of);
 }
 
 /// The words kept from before, put back in the box (over anything typed in the moment they
@@ -116,6 +127,7 @@ fn restore(mut desk: ResMut<FeedbackDesk>, mut form: ResMut<Form>) {
     form.clear();
     form.restore(&Form::from_typed(&kept.typed));
     desk.since = Some(kept.since);
+    desk.id = Some(kept.id);
     desk.restored = true;
     desk.kept = Some(fingerprint(&desk, &form));
 }
@@ -131,7 +143,14 @@ fn fingerprint(desk: &FeedbackDesk, form: &Form) -> u64 {
 /// Keeps the words in hand at each change (a key, a word from the input method, a tap), as a
 /// visit's form is kept; forgets them once nothing is typed (sealed, cleared, or rubbed out).
 fn keep(mut desk: ResMut<FeedbackDesk>, form: Res<Form>, drafts: Res<Drafts>, mut in_hand: ResMut<FeedbackInHand>) {
-    if desk.restoring.is_some() {
+    // A keep that failed (the card full or failing) is said on the screen until one works.
+    let failed = drafts.status.feedback_failed.load(std::sync::atomic::Ordering::SeqCst);
+    if desk.keep_failed != failed {
+        desk.keep_failed = failed;
+    }
+    // Nothing is kept without a vault (the in-memory test officer), nor before what was kept
+    // is read back.
+    if desk.restoring.is_some() || !drafts.keeps() {
         return;
     }
     let now = fingerprint(&desk, &form);
@@ -142,8 +161,10 @@ fn keep(mut desk: ResMut<FeedbackDesk>, form: Res<Form>, drafts: Res<Drafts>, mu
     let quiet = desk.bypass_change_detection();
     quiet.kept = Some(now);
     if in_hand::has_words(&form) {
-        let since = *quiet.since.get_or_insert_with(|| crate::settings::now().unix_timestamp());
-        drafts.keep_feedback(in_hand::to_bytes(since, quiet, &form));
+        let now = crate::settings::now();
+        let since = *quiet.since.get_or_insert_with(|| now.unix_timestamp());
+        let id = quiet.id.get_or_insert_with(|| doorstep_vault::Vault::new_feedback_id(now)).clone();
+        drafts.keep_feedback(in_hand::to_bytes(&id, since, quiet, &form));
         in_hand.since = Some(since);
     } else if quiet.since.take().is_some() {
         drafts.drop_feedback();
@@ -195,7 +216,9 @@ fn take(
                     // neither: the next person chooses their own.
                     form.clear();
                     (desk.kind, desk.category) = (None, None);
-                    // What was kept while typed goes (`keep` sees the empty form).
+                    // The next words are another feedback. What was kept while typed went
+                    // with the seal (and `keep` sees the empty form).
+                    desk.id = None;
                     desk.listing = listing(&session, &waker);
                     Tr::new("feedback.sealed")
                 }
@@ -247,6 +270,7 @@ fn press(
                 form.clear();
                 (desk.kind, desk.category) = (None, None);
                 desk.said = None;
+                desk.id = None;
             }
             FeedbackButton::Submit => {
                 if desk.sealing.is_some() {
@@ -273,8 +297,17 @@ fn press(
                 let rules = policy.0.feedback.clone();
                 desk.said = Some(Tr::new("feedback.sealing"));
                 desk.said_refusal = false;
+                // Under the id its words are kept with: sealed once, whatever comes back.
+                let now = crate::settings::now();
+                let id = desk.id.get_or_insert_with(|| doorstep_vault::Vault::new_feedback_id(now)).clone();
                 desk.sealing = Some(crate::tasks::spawn("feedback-seal", &waker, move || {
-                    crate::session::lock(&vault).seal_feedback_input(input, &rules, crate::settings::now())
+                    let mut v = crate::session::lock(&vault);
+                    let sealed = v.seal_feedback_input_as(&id, input, &rules, now)?;
+                    // Its words go with the seal, whether or not the screen is still there.
+                    if let Err(e) = v.drop_feedback_in_hand() {
+                        error!("the words of a feedback sealed could not be forgotten: {e}");
+                    }
+                    Ok(sealed)
                 }));
             }
         }
@@ -331,6 +364,9 @@ fn show(
     commands.entity(body).despawn_children();
     commands.entity(body).with_children(|b| {
         b.spawn(label(Tr::new("feedback.title"), theme::TITLE_SIZE, theme::TEXT));
+        if desk.keep_failed {
+            b.spawn(label(Tr::new("feedback.keep_failed"), theme::BODY_SIZE, theme::ERROR));
+        }
         if let (true, Some(since)) = (desk.restored, desk.since) {
             b.spawn(Node { column_gap: Val::Px(16.0), align_items: AlignItems::Center, ..default() }).with_children(
                 |row| {
