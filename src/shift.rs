@@ -200,7 +200,7 @@ pub fn load(vault: &Vault) -> Result<Vec<ShiftItem>, VaultError> {
 /// The ids of the applications not yet in a released batch: those with a review summary, and
 /// those at the hub whose summary does not read (listed to check). One on the unit whose file
 /// does not read can be neither sent nor decided.
-fn undecided_ids(vault: &Vault) -> Result<Vec<String>, VaultError> {
+pub(crate) fn undecided_ids(vault: &Vault) -> Result<Vec<String>, VaultError> {
     let mut ids = Vec::new();
     for e in vault.outbox()? {
         if doorstep_sync::escrow::awaiting_decision(vault, &e).is_some() {

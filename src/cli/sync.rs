@@ -53,6 +53,42 @@ pub struct BatchArgs {
     held: Vec<String>,
 }
 
+/// Refuses a release from the command line over decisions the supervisor took on the unit's
+/// shift screen and has not released (a return it would approve in silence): each is named,
+/// to be given here or released from the screen. An approval kept there is what the command
+/// line does anyway.
+fn unsaid_decisions(
+    vault: &doorstep_vault::Vault,
+    returns: &[(String, String)],
+    held: &[String],
+) -> anyhow::Result<()> {
+    use crate::shift::Decision;
+    let waiting = crate::shift::undecided_ids(vault).context("the applications waiting for a decision")?;
+    let given = |id: &String| returns.iter().any(|(r, _)| r == id) || held.contains(id);
+    let unsaid: Vec<String> = crate::shift::kept_decisions(vault)
+        .context("the decisions kept on the unit")?
+        .into_iter()
+        .filter(|(id, _)| waiting.contains(id) && !given(id))
+        .filter_map(|(id, d)| match d {
+            Decision::Return { reason, note } if note.is_empty() => Some(format!("  returned  {id}  ({reason})")),
+            Decision::Return { reason, note } => Some(format!("  returned  {id}  ({reason}: {note})")),
+            Decision::Hold => Some(format!("  held      {id}")),
+            Decision::Approve => None,
+        })
+        .collect();
+    if unsaid.is_empty() {
+        return Ok(());
+    }
+    for line in &unsaid {
+        eprintln!("{line}");
+    }
+    let n = doorstep_core::text::counted(unsaid.len() as u64, "application was", "applications were");
+    bail!(
+        "{n} decided on the unit's shift screen (above) and not given here: nothing was released. \
+         Release from the shift screen, or give each here (--return ID=REASON, --hold ID)"
+    )
+}
+
 /// The supervisor's release of the shift: everything uploaded, then one signed manifest.
 pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::Result<ExitCode> {
     use doorstep_sync::escrow::ReleaseError;
@@ -68,6 +104,7 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
         .collect::<anyhow::Result<_>>()?;
     let open_args = OpenArgs { user: Some(args.user.clone()), pin_stdin: args.pin_stdin, json: false };
     let mut vault = open(&dir, &open_args, config)?;
+    unsaid_decisions(&vault, &returns, &args.held)?;
     let mut hub = hub_client(&dir, &mut vault)?;
     match doorstep_sync::escrow::release_batch(&mut vault, &mut hub, &returns, &args.held, &now_unix, &mut |_, _, _| {})
     {
@@ -103,6 +140,15 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
                     "  not read  {id}  (the storage did not read its file just now: {e}; not in the batch, \
                      still sealed on this unit; release again later; if it repeats, do not wipe the unit, \
                      tell the administrator)"
+                );
+            }
+            // What the shift screen would show beside the batch: visits begun and not sealed.
+            let drafts = vault.draft_visits().map_or(0, |d| d.len());
+            if drafts > 0 {
+                let n = doorstep_core::text::counted(drafts as u64, "visit", "visits");
+                out!(
+                    "  not sealed: {n} kept on this unit as a draft, in no batch until finished and sealed \
+                     (the shift screen names them)"
                 );
             }
             Ok(ExitCode::SUCCESS)

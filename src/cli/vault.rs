@@ -370,7 +370,7 @@ fn status(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCod
     out!("  key for the hub: {key}");
     out!("  key store: {}", s.key_store);
     for a in &s.set_aside {
-        out!("  kept aside as damaged ({:?}): {}", a.kind, a.name);
+        out!("  kept aside as damaged ({}): {}", kind_words(a.kind), a.name);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -407,7 +407,7 @@ fn hand_over(dir: &Path, args: HandOverArgs, config: &Config) -> anyhow::Result<
             }
             None => String::new(),
         };
-        out!("{verb} ({:?}): {}{written_off}", h.file.kind, place.join(&h.file.name).display());
+        out!("{verb} ({}): {}{written_off}", kind_words(h.file.kind), place.join(&h.file.name).display());
     }
     if args.dry_run {
         out!("nothing was changed: run again without --dry-run to hand them over");
@@ -443,4 +443,16 @@ fn verify(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCod
         }
     }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// What a file kept aside held, as the command line says it.
+fn kind_words(kind: doorstep_vault::SetAsideKind) -> &'static str {
+    use doorstep_vault::SetAsideKind as K;
+    match kind {
+        K::Application => "a sealed application",
+        K::Draft => "part of a visit not sealed",
+        K::Feedback => "a feedback",
+        K::Index => "the index",
+        K::AuditLog => "the audit log",
+    }
 }
