@@ -53,10 +53,15 @@ pub struct BatchArgs {
     held: Vec<String>,
 }
 
-/// Refuses a release from the command line over decisions the supervisor took on the unit's
-/// shift screen and has not released (a return it would approve in silence): each is named,
-/// to be given here or released from the screen. An approval kept there is what the command
-/// line does anyway.
+/// An application id as the outbox spells it, however it was typed (capitals, spaces).
+fn spelt(id: &str) -> String {
+    doorstep_envelope::ApplicationId::parse(id.trim()).map_or(id.trim().to_string(), |a| a.to_string())
+}
+
+/// Refuses a release from the command line over decisions a supervisor took on the unit's
+/// shift screen and has not released (a return it would approve in silence), whoever took
+/// them: each is named, to be given here or released from the screen. An approval kept there
+/// is what the command line does anyway.
 fn unsaid_decisions(
     vault: &doorstep_vault::Vault,
     returns: &[(String, String)],
@@ -64,18 +69,23 @@ fn unsaid_decisions(
 ) -> anyhow::Result<()> {
     use crate::shift::Decision;
     let waiting = crate::shift::undecided_ids(vault).context("the applications waiting for a decision")?;
-    let given = |id: &String| returns.iter().any(|(r, _)| r == id) || held.contains(id);
-    let unsaid: Vec<String> = crate::shift::kept_decisions(vault)
-        .context("the decisions kept on the unit")?
-        .into_iter()
-        .filter(|(id, _)| waiting.contains(id) && !given(id))
-        .filter_map(|(id, d)| match d {
-            Decision::Return { reason, note } if note.is_empty() => Some(format!("  returned  {id}  ({reason})")),
-            Decision::Return { reason, note } => Some(format!("  returned  {id}  ({reason}: {note})")),
-            Decision::Hold => Some(format!("  held      {id}")),
-            Decision::Approve => None,
-        })
-        .collect();
+    let given: Vec<&String> = returns.iter().map(|(id, _)| id).chain(held).collect();
+    let mut unsaid = Vec::new();
+    for (who, bytes) in vault.all_shift_decisions().context("the decisions kept on the unit")? {
+        for (id, d) in crate::shift::read_decisions(&bytes) {
+            if !waiting.contains(&id) || given.contains(&&id) {
+                continue;
+            }
+            unsaid.push(match d {
+                Decision::Return { reason, note } if note.is_empty() => {
+                    format!("  returned  {id}  ({reason}; by {who})")
+                }
+                Decision::Return { reason, note } => format!("  returned  {id}  ({reason}: {note}; by {who})"),
+                Decision::Hold => format!("  held      {id}  (by {who})"),
+                Decision::Approve => continue,
+            });
+        }
+    }
     if unsaid.is_empty() {
         return Ok(());
     }
@@ -98,16 +108,16 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
         .iter()
         .map(|r| {
             r.split_once('=')
-                .map(|(id, why)| (id.trim().to_string(), why.trim().to_string()))
+                .map(|(id, why)| (spelt(id), why.trim().to_string()))
                 .ok_or_else(|| anyhow::anyhow!("--return {r:?}: expected ID=REASON"))
         })
         .collect::<anyhow::Result<_>>()?;
+    let held: Vec<String> = args.held.iter().map(|id| spelt(id)).collect();
     let open_args = OpenArgs { user: Some(args.user.clone()), pin_stdin: args.pin_stdin, json: false };
     let mut vault = open(&dir, &open_args, config)?;
-    unsaid_decisions(&vault, &returns, &args.held)?;
+    unsaid_decisions(&vault, &returns, &held)?;
     let mut hub = hub_client(&dir, &mut vault)?;
-    match doorstep_sync::escrow::release_batch(&mut vault, &mut hub, &returns, &args.held, &now_unix, &mut |_, _, _| {})
-    {
+    match doorstep_sync::escrow::release_batch(&mut vault, &mut hub, &returns, &held, &now_unix, &mut |_, _, _| {}) {
         Ok(r) => {
             out!(
                 "batch {} released: {} approved, {} returned; every application of it is at the hub \

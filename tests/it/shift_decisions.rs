@@ -170,15 +170,19 @@ fn a_release_from_the_command_line_clears_the_decisions_kept_on_the_screen() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
-/// A return the supervisor took on the shift screen and has not released is never approved by
-/// a release from the command line: the release is refused, naming it, and nothing is sent;
-/// given there as a return, the batch goes with it returned.
+/// A return a supervisor took on the shift screen and has not released is never approved by
+/// a release from the command line, whoever runs it: the release is refused, naming it and
+/// whose it is, and nothing is sent; given there as a return (its id spelt in capitals), the
+/// batch goes with it returned.
 #[test]
 fn the_command_line_does_not_release_over_a_return_taken_on_the_screen() {
     let tmp = tempfile_dir("cli-over-screen");
     let (running, hub, vault) = served_unit(&tmp, DEVICE);
     let v = vault.to_str().unwrap();
     doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_supervisor(&add_supervisor(v)).unwrap();
+    // The release is run by another supervisor than the one who returned it.
+    let two = crate::sync::add_user(v, "supervisor-two", "supervisor", ("supervisor-test", "975310"), "864200");
+    doorstep_hub::pki::Hub::open(&hub.dir).unwrap().add_supervisor(&two).unwrap();
     let id = seal_one(&vault, 1);
     {
         let config = doorstep_vault::VaultConfig { reserve_bytes: 0 };
@@ -187,16 +191,16 @@ fn the_command_line_does_not_release_over_a_return_taken_on_the_screen() {
         let returned = Decision::Return { reason: "documents".into(), note: "测试：缺户口本复印件".into() };
         doorstep::shift::keep_decisions(&sv, &[(id.clone(), returned)].into()).unwrap();
     }
-    let release = ["batch", "--vault", v, "--user", "supervisor-test", "--pin-stdin"];
-    let out = doorstep(&release, "975310\n");
+    let release = ["batch", "--vault", v, "--user", "supervisor-two", "--pin-stdin"];
+    let out = doorstep(&release, "864200\n");
     let said = text(&out);
     assert!(!out.status.success(), "{said}");
-    assert!(said.contains(&format!("returned  {id}  (documents: 测试：缺户口本复印件)")), "{said}");
+    assert!(said.contains(&format!("returned  {id}  (documents: 测试：缺户口本复印件; by supervisor-test)")), "{said}");
     assert!(said.contains("nothing was released"), "{said}");
     assert!(!said.contains("approved"), "{said}");
 
-    let given = format!("{id}=测试：缺户口本复印件");
-    let out = doorstep(&[&release[..], &["--return", &given]].concat(), "975310\n");
+    let given = format!("{}=测试：缺户口本复印件", id.to_uppercase());
+    let out = doorstep(&[&release[..], &["--return", &given]].concat(), "864200\n");
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("0 approved, 1 returned"), "{said}");

@@ -184,7 +184,7 @@ fn batch(v: &str, extra: &[&str]) -> Output {
 
 /// `doorstep vault add-user USER --role ROLE --as BY` with `pin` for the new user; the key it
 /// prints for the hub.
-fn add_user(v: &str, user: &str, role: &str, (by, by_pin): (&str, &str), pin: &str) -> String {
+pub(crate) fn add_user(v: &str, user: &str, role: &str, (by, by_pin): (&str, &str), pin: &str) -> String {
     let out = doorstep(
         &["vault", "add-user", user, "--role", role, "--vault", v, "--as", by, "--pin-stdin", "--insecure-fast-kdf"],
         &format!("{by_pin}\n{pin}\n"),

@@ -122,17 +122,24 @@ impl AuditLog {
                 .and_then(|record| crypto::open(key, AAD, record))
                 .and_then(|p| serde_json::from_slice::<AuditEntry>(&p).ok());
             let Some(entry) = entry else {
+                // Damage, kept aside whole, wherever a whole record follows the bad one (a
+                // length damaged in the middle: cutting would lose every record after it).
+                if record_after(&bytes, pos, key) {
+                    scan.damaged_at = Some(pos as u64);
+                    break;
+                }
                 // One record cut short at the end: a torn tail, cut off.
                 let cut_short = if end > bytes.len() { len <= MAX_RECORD } else { end == bytes.len() };
-                // More than that, with no whole record after it (the garbage a power cut
-                // leaves after the last record: zeros, stale blocks), also a torn tail, cut
-                // off, its bytes kept aside first. A log with no whole record, or with one after
-                // the bad part (which cutting would lose): damage, kept aside whole.
-                if !cut_short && (pos == 0 || record_after(&bytes, pos, key)) {
+                // Zeros (blocks the file grew by and never got) hold nothing to keep.
+                let zeros = bytes[pos..].iter().all(|b| *b == 0);
+                // More than that (the garbage a power cut leaves after the last record: zeros,
+                // stale blocks), also a torn tail, cut off, bytes other than zeros kept aside
+                // first. A log with no whole record at all that is not zeros (another vault's,
+                // replaced): damage, kept aside whole.
+                if !cut_short && pos == 0 && !zeros {
                     scan.damaged_at = Some(pos as u64);
                 }
-                // Zeros (blocks the file grew by and never got) hold nothing to keep.
-                scan.keep_tail = !cut_short && bytes[pos..].iter().any(|b| *b != 0);
+                scan.keep_tail = !cut_short && !zeros;
                 break;
             };
             scan.entries.push(entry);

@@ -25,6 +25,20 @@ impl Vault {
         self.get(&self.decisions, TREE, self.user.as_bytes())
     }
 
+    /// Every supervisor's kept decisions, by supervisor (a release must not go over another
+    /// supervisor's returns). Supervisors only.
+    pub fn all_shift_decisions(&self) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>, VaultError> {
+        self.supervisor_only()?;
+        let mut out = Vec::new();
+        for item in self.decisions.iter() {
+            let (k, _) = item?;
+            if let Some(v) = self.get(&self.decisions, TREE, &k)? {
+                out.push((String::from_utf8_lossy(&k).into_owned(), v));
+            }
+        }
+        Ok(out)
+    }
+
     /// Forgets this supervisor's kept decisions (the batch that carried them is released).
     pub fn clear_shift_decisions(&self) -> Result<(), VaultError> {
         self.supervisor_only()?;

@@ -269,6 +269,12 @@ impl Vault {
         Ok(())
     }
 
+    /// Forgets what `user` was typing in the feedback box (the user removed), durably.
+    pub(crate) fn drop_feedback_in_hand_of(&self, user: &str) -> Result<(), VaultError> {
+        fsutil::remove_durably(&self.dir.join(FEEDBACK).join(in_hand_name(user)))?;
+        Ok(())
+    }
+
     /// Whether feedback `id` is sealed on this unit (words kept while typed under an id that
     /// is are sealed already: never to be sealed again).
     pub fn feedback_sealed(&self, id: &str) -> Result<bool, VaultError> {

@@ -238,7 +238,9 @@ impl Vault {
         }
         for file in files {
             let path = file?.path();
-            // A receipt that does not read, or whose signature does not hold, is left as it is.
+            // A receipt that does not read, or whose signature does not hold under the key it
+            // names, is left as it is (an integrity check: the hub's key was checked when the
+            // receipt was stored, and the files are the vault's own).
             let Some(receipt) = fs::read(&path)
                 .ok()
                 .and_then(|b| doorstep_envelope::Receipt::from_bytes(&b).ok())

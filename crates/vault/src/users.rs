@@ -40,6 +40,8 @@ impl Vault {
         slots.slots.retain(|s| s.user != user);
         self.store_users(slots, anchors)?;
         self.forget_decisions_of(user)?;
+        // What the officer was typing in the feedback box is offered to no one else.
+        self.drop_feedback_in_hand_of(user)?;
         self.record(now, "user-removed", user)
     }
 

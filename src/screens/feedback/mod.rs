@@ -107,8 +107,21 @@ fn reset(mut desk: ResMut<FeedbackDesk>, mut form: ResMut<Form>, mut in_hand: Re
     form.clear();
 }
 
-fn list(session: Res<Session>, waker: Res<Waker>, drafts: Res<Drafts>, mut desk: ResMut<FeedbackDesk>) {
+fn list(
+    session: Res<Session>,
+    waker: Res<Waker>,
+    drafts: Res<Drafts>,
+    mut desk: ResMut<FeedbackDesk>,
+    mut in_hand: ResMut<FeedbackInHand>,
+) {
     desk.listing = listing(&session, &waker);
+    // Back while the last one still seals: the box says so and ends it as it would have; its
+    // words are not offered again meanwhile (edited, they would be sealed as they were).
+    if let Some(sealing) = in_hand.sealing.take() {
+        desk.sealing = Some(sealing);
+        desk.said = Some(Tr::new("feedback.sealing"));
+        return;
+    }
     desk.restoring = drafts.read_feedback(in_hand::id_of);
 }
 
