@@ -7,6 +7,9 @@ use zeroize::Zeroizing;
 
 use crate::{Role, Vault, VaultError};
 
+/// A supervisor's id and the decisions they kept (the app's bytes).
+pub type KeptDecisions = (String, Zeroizing<Vec<u8>>);
+
 /// The tree's name, bound into each value's associated data.
 pub(crate) const TREE: &str = "decisions";
 
@@ -27,7 +30,7 @@ impl Vault {
 
     /// Every supervisor's kept decisions, by supervisor (a release must not go over another
     /// supervisor's returns). Supervisors only.
-    pub fn all_shift_decisions(&self) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>, VaultError> {
+    pub fn all_shift_decisions(&self) -> Result<Vec<KeptDecisions>, VaultError> {
         self.supervisor_only()?;
         let mut out = Vec::new();
         for item in self.decisions.iter() {
