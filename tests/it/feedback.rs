@@ -140,15 +140,8 @@ fn a_complaint_half_typed_survives_the_lock_and_a_restart() {
     let words = "测试：等候时告知不清楚";
     let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
     let mut steps = unlock();
-    steps.extend([
-        wait("开始上门受理"),
-        tap("表扬、意见与投诉"),
-        tap("投诉"),
-        tap("服务态度"),
-        tap("群众反映的内容（500 字以内）"),
-        typed(words),
-        pause(),
-    ]);
+    steps.extend(complaint(words));
+    steps.push(pause());
     let outcome = drive(&mut app, steps);
     assert!(outcome.is_ok(), "{outcome:?}");
     app.world_mut().write_message(LockNow);
@@ -213,15 +206,8 @@ fn a_complaint_half_typed_survives_the_lock_and_a_restart() {
     // the home screen does not offer them.
     let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
     let mut steps = unlock();
-    steps.extend([
-        wait("开始上门受理"),
-        tap("表扬、意见与投诉"),
-        tap("投诉"),
-        tap("服务态度"),
-        tap("群众反映的内容（500 字以内）"),
-        typed("测试：第二条"),
-        tap("封存并提交"),
-    ]);
+    steps.extend(complaint("测试：第二条"));
+    steps.push(tap("封存并提交"));
     steps.extend(home_clear());
     steps.push(pause());
     steps.push(gone("继续录入"));
@@ -257,6 +243,18 @@ fn a_complaint_half_typed_survives_the_lock_and_a_restart() {
     assert!(outcome.is_ok(), "{outcome:?}");
     assert!(stopped(app).feedback_in_hand().unwrap().is_none(), "cleared");
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// From the home screen, a complaint about attitude with `words` typed.
+fn complaint(words: &str) -> [doorstep::dev::scenario::ScenarioStep; 6] {
+    [
+        wait("开始上门受理"),
+        tap("表扬、意见与投诉"),
+        tap("投诉"),
+        tap("服务态度"),
+        tap("群众反映的内容（500 字以内）"),
+        typed(words),
+    ]
 }
 
 /// A second for the draft writer to keep what was typed.

@@ -179,27 +179,6 @@ fn a_log_with_no_whole_record_is_kept_aside_not_cut() {
     assert_eq!(v.recovery().audit_torn_tail, 0);
 }
 
-/// A record's length damaged near the end of the log so that it points past the end, though
-/// by less than a record can be long: what follows it are whole records, so it is damage,
-/// kept aside whole, not a torn tail cut off with them.
-#[test]
-fn a_length_damaged_near_the_end_does_not_cut_the_records_after_it() {
-    let d = tmp();
-    init(d.path());
-    seal_some(d.path(), 2);
-    let path = d.path().join("audit.log");
-    let mut bytes = std::fs::read(&path).unwrap();
-    let ends = record_ends(&bytes);
-    assert!(ends.len() >= 4, "{ends:?}");
-    // The second to last record's length, its second byte set: some 32 KB, past the end.
-    bytes[ends[ends.len() - 3] + 1] = 0x7f;
-    std::fs::write(&path, &bytes).unwrap();
-    let v = unlock(d.path());
-    let kept = v.recovery().audit_damaged.clone().expect("the damaged log is kept aside");
-    assert_eq!(std::fs::read(&kept).unwrap(), bytes, "every record kept, none cut");
-    assert_eq!(v.recovery().audit_torn_tail, 0);
-}
-
 /// A log of zeros only (its first record's blocks never written): nothing to keep, nothing
 /// damaged: cut, and a chain begun.
 #[test]
@@ -213,24 +192,31 @@ fn a_log_of_zeros_is_cut_not_kept_aside() {
     assert_eq!(v.recovery().audit_torn_tail, 4096);
 }
 
-/// A record's length damaged in the middle of the log, so that it points past the end: the
-/// records after it are not cut off as a torn tail; the log is kept aside whole, as for any
-/// damage, and a new chain starts.
+/// A record's length damaged so that it points past the end of the log, whether by far more
+/// than a record can be (in the middle) or by less (near the end): whole records follow it, so
+/// it is damage, not a torn tail: the log is kept aside whole, none of it cut, and a new chain
+/// starts.
 #[test]
-fn a_length_damaged_in_the_middle_keeps_the_log_whole_aside() {
-    let d = tmp();
-    init(d.path());
-    seal_some(d.path(), 2);
-    let path = d.path().join("audit.log");
-    let mut bytes = std::fs::read(&path).unwrap();
-    let ends = record_ends(&bytes);
-    assert!(ends.len() >= 3, "{ends:?}");
-    // The second record's length, its top byte set: far past the end, and far more than a record.
-    bytes[ends[0] + 3] = 0x7f;
-    std::fs::write(&path, &bytes).unwrap();
-    let v = unlock(d.path());
-    let kept = v.recovery().audit_damaged.clone().expect("the damaged log is kept aside");
-    assert_eq!(std::fs::read(&kept).unwrap(), bytes, "every record kept, none cut");
-    assert_eq!(v.recovery().audit_torn_tail, 0);
-    assert!(!v.audit_summary().unwrap().chain_ok);
+fn a_damaged_length_keeps_the_log_whole_aside() {
+    // (where, the byte of a record's length set to 0x7f, from the record ends)
+    let cases: [(&str, fn(&[usize]) -> usize); 2] = [
+        ("the second record's top byte: far more than a record", |ends| ends[0] + 3),
+        ("the second to last record's second byte: some 32 KB", |ends| ends[ends.len() - 3] + 1),
+    ];
+    for (what, at) in cases {
+        let d = tmp();
+        init(d.path());
+        seal_some(d.path(), 2);
+        let path = d.path().join("audit.log");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let ends = record_ends(&bytes);
+        assert!(ends.len() >= 4, "{what}: {ends:?}");
+        bytes[at(&ends)] = 0x7f;
+        std::fs::write(&path, &bytes).unwrap();
+        let v = unlock(d.path());
+        let kept = v.recovery().audit_damaged.clone().unwrap_or_else(|| panic!("{what}: kept aside"));
+        assert_eq!(std::fs::read(&kept).unwrap(), bytes, "{what}: every record kept, none cut");
+        assert_eq!(v.recovery().audit_torn_tail, 0, "{what}");
+        assert!(!v.audit_summary().unwrap().chain_ok, "{what}");
+    }
 }
