@@ -199,7 +199,8 @@ fn a_log_of_zeros_is_cut_not_kept_aside() {
 #[test]
 fn a_damaged_length_keeps_the_log_whole_aside() {
     // (where, the byte of a record's length set to 0x7f, from the record ends)
-    let cases: [(&str, fn(&[usize]) -> usize); 2] = [
+    type Byte = fn(&[usize]) -> usize;
+    let cases: [(&str, Byte); 2] = [
         ("the second record's top byte: far more than a record", |ends| ends[0] + 3),
         ("the second to last record's second byte: some 32 KB", |ends| ends[ends.len() - 3] + 1),
     ];
