@@ -43,16 +43,14 @@ fn is_capture(part: &str) -> bool {
 }
 
 enum DraftOp {
-    Save {
-        visit: String,
-        part: String,
-        bytes: Vec<u8>,
-    },
-    Erase {
-        visit: String,
-    },
+    Visit(VisitOp),
     /// What is typed in the feedback box: kept, dropped, or read (after every save before it).
     Feedback(FeedbackOp),
+}
+
+enum VisitOp {
+    Save { visit: String, part: String, bytes: Vec<u8> },
+    Erase { visit: String },
 }
 
 enum FeedbackOp {
@@ -86,18 +84,21 @@ impl Drafts {
             // photo in hand kept as the step's photo, a Next tapped twice) is not a second.
             let mut recorded = std::collections::HashSet::<(String, [u8; 32])>::new();
             for op in rx {
-                if let DraftOp::Feedback(op) = op {
-                    if let Some(kept) = feedback_op(&vault, op) {
-                        st.feedback_failed.store(!kept, Ordering::SeqCst);
+                let op = match op {
+                    DraftOp::Visit(op) => op,
+                    DraftOp::Feedback(op) => {
+                        if let Some(kept) = feedback_op(&vault, op) {
+                            st.feedback_failed.store(!kept, Ordering::SeqCst);
+                        }
+                        st.queued.fetch_sub(1, Ordering::SeqCst);
+                        waker.wake();
+                        continue;
                     }
-                    st.queued.fetch_sub(1, Ordering::SeqCst);
-                    waker.wake();
-                    continue;
-                }
+                };
                 let result = {
                     let mut v = crate::session::lock(&vault);
                     match &op {
-                        DraftOp::Save { visit, part, bytes } => v.save_draft(visit, part, bytes).inspect(|()| {
+                        VisitOp::Save { visit, part, bytes } => v.save_draft(visit, part, bytes).inspect(|()| {
                             // A capture kept is an action of the audit log (DESIGN: unlock,
                             // capture, seal, upload, erase); a form typed, or a capture blanked
                             // (an empty part), is not. A record that fails is logged: the
@@ -114,8 +115,7 @@ impl Drafts {
                                 error!("a capture could not be recorded in the audit log: {e}");
                             }
                         }),
-                        DraftOp::Erase { visit } => v.erase_draft(visit),
-                        DraftOp::Feedback(_) => continue,
+                        VisitOp::Erase { visit } => v.erase_draft(visit),
                     }
                 };
                 if let Err(e) = &result {
@@ -123,15 +123,14 @@ impl Drafts {
                     error!("a draft could not be saved: {e}");
                 }
                 let (visit, part) = match &op {
-                    DraftOp::Save { visit, part, .. } => (visit.clone(), part.clone()),
-                    DraftOp::Erase { visit } => (visit.clone(), String::new()),
-                    DraftOp::Feedback(_) => continue,
+                    VisitOp::Save { visit, part, .. } => (visit.clone(), part.clone()),
+                    VisitOp::Erase { visit } => (visit.clone(), String::new()),
                 };
                 match (&op, result.is_ok()) {
                     // A draft erased has nothing left to save. An erase that failed loses
                     // nothing: the draft is offered again, to be erased then.
-                    (DraftOp::Erase { .. }, true) => failing.retain(|(v, _)| *v != visit),
-                    (DraftOp::Erase { .. }, false) => {}
+                    (VisitOp::Erase { .. }, true) => failing.retain(|(v, _)| *v != visit),
+                    (VisitOp::Erase { .. }, false) => {}
                     (_, true) => {
                         // The visit itself saved: the form typed on a step it has left is of no
                         // more use. Its sealed draft saved: the seal erased the draft before it.
@@ -162,11 +161,11 @@ impl Drafts {
     /// Queues a save of `bytes` as `part` of `visit`. Without a vault (the in-memory test
     /// officer) nothing is kept.
     pub fn save(&self, visit: &str, part: &str, bytes: Vec<u8>) {
-        self.send(DraftOp::Save { visit: visit.into(), part: part.into(), bytes });
+        self.send(DraftOp::Visit(VisitOp::Save { visit: visit.into(), part: part.into(), bytes }));
     }
 
     pub fn erase(&self, visit: &str) {
-        self.send(DraftOp::Erase { visit: visit.into() });
+        self.send(DraftOp::Visit(VisitOp::Erase { visit: visit.into() }));
     }
 
     /// Queues a keep of what is typed in the feedback box, in place of what was kept.

@@ -71,8 +71,8 @@ pub struct AuditScan {
     /// this offset.
     pub damaged_at: Option<u64>,
     /// The torn tail is more than one record cut short (garbage after it: what a power cut
-    /// leaves, or damage to the last records): its bytes are kept aside before it is cut.
-    pub keep_tail: bool,
+    /// leaves, or damage to the last records): its bytes, kept aside before it is cut.
+    pub tail_to_keep: Option<Vec<u8>>,
     /// Where they were kept (`audit.log.damaged-tail-N`, listed with the logs kept aside).
     pub tail_kept: Option<PathBuf>,
 }
@@ -95,6 +95,11 @@ fn record_after(bytes: &[u8], pos: usize, key: &[u8; 32]) -> bool {
         budget = left;
         crypto::open(key, AAD, &bytes[at + 4..at + 4 + len]).is_some()
     })
+}
+
+/// The first name beside the log's `path` with extension `EXT-N` not taken, from N = 0.
+fn free_name(path: &Path, ext: &str) -> PathBuf {
+    (0..).map(|n| path.with_extension(format!("{ext}-{n}"))).find(|p| !p.exists()).unwrap_or_else(|| path.into())
 }
 
 /// The shortest record: a nonce, a tag and an entry.
@@ -139,7 +144,9 @@ impl AuditLog {
                 if !cut_short && pos == 0 && !zeros {
                     scan.damaged_at = Some(pos as u64);
                 }
-                scan.keep_tail = !cut_short && !zeros;
+                if !cut_short && !zeros {
+                    scan.tail_to_keep = Some(bytes[pos..].to_vec());
+                }
                 break;
             };
             scan.entries.push(entry);
@@ -157,14 +164,7 @@ impl AuditLog {
         let (mut scan, good_len) = AuditLog::scan(path, key)?;
         let mut moved = None;
         if scan.damaged_at.is_some() {
-            let mut n = 0;
-            let aside = loop {
-                let candidate = path.with_extension(format!("log.damaged-{n}"));
-                if !candidate.exists() {
-                    break candidate;
-                }
-                n += 1;
-            };
+            let aside = free_name(path, "log.damaged");
             crate::fsutil::rename(path, &aside)?;
             if let Some(dir) = path.parent() {
                 crate::fsutil::sync_dir(dir)?;
@@ -172,18 +172,9 @@ impl AuditLog {
             moved = Some(aside);
             scan.entries.clear();
         } else if scan.torn_tail > 0 {
-            if scan.keep_tail {
-                let mut n = 0;
-                let aside = loop {
-                    let candidate = path.with_extension(format!("log.damaged-tail-{n}"));
-                    if !candidate.exists() {
-                        break candidate;
-                    }
-                    n += 1;
-                };
-                let mut tail = Vec::new();
-                File::open(path)?.read_to_end(&mut tail)?;
-                crate::fsutil::write_atomic(&aside, tail.get(good_len as usize..).unwrap_or_default())?;
+            if let Some(tail) = &scan.tail_to_keep {
+                let aside = free_name(path, "log.damaged-tail");
+                crate::fsutil::write_atomic(&aside, tail)?;
                 scan.tail_kept = Some(aside);
             }
             let f = OpenOptions::new().write(true).open(path)?;

@@ -265,8 +265,7 @@ impl Vault {
     /// Forgets what the unlocked officer was typing in the feedback box (sealed, or
     /// cleared), durably.
     pub fn drop_feedback_in_hand(&self) -> Result<(), VaultError> {
-        fsutil::remove_durably(&self.dir.join(FEEDBACK).join(in_hand_name(&self.user)))?;
-        Ok(())
+        self.drop_feedback_in_hand_of(&self.user)
     }
 
     /// Forgets what `user` was typing in the feedback box (the user removed), durably.

@@ -172,8 +172,7 @@ impl Vault {
             // file and marking it. Finished; if that fails, the next sync's erase tries again.
             if let Some(app) = doorstep_envelope::ApplicationId::parse(&entry.application_id)
                 && entry.state == OutboxState::Acknowledged
-                && self.envelope_path(&app).try_exists().ok() == Some(false)
-                && self.envelope_path(&app).with_extension("env.damaged").try_exists().ok() == Some(false)
+                && self.envelope_surely_gone(&app)
                 && self.receipt_path(&app).try_exists().ok() == Some(true)
                 && self.erase(&entry.application_id, now).is_ok()
             {
@@ -207,6 +206,13 @@ impl Vault {
         self.counter.at_least_above(max_counter);
         self.replenish()?;
         self.flush()
+    }
+
+    /// Whether application `app`'s file is surely not on the unit: neither its envelope nor a
+    /// damaged copy kept aside is there (a file that cannot be looked at now may be).
+    fn envelope_surely_gone(&self, app: &doorstep_envelope::ApplicationId) -> bool {
+        let path = self.envelope_path(app);
+        [path.clone(), path.with_extension("env.damaged")].iter().all(|p| p.try_exists().ok() == Some(false))
     }
 
     /// An application the hub took and whose file was erased is known to the unit only by its
@@ -254,8 +260,7 @@ impl Vault {
             // now): not one whose file was erased.
             if path != self.receipt_path(&app)
                 || self.index.get(id.as_bytes())?.is_some()
-                || self.envelope_path(&app).try_exists().ok() != Some(false)
-                || self.envelope_path(&app).with_extension("env.damaged").try_exists().ok() != Some(false)
+                || !self.envelope_surely_gone(&app)
             {
                 continue;
             }

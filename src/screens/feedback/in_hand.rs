@@ -95,16 +95,14 @@ pub(super) fn to_bytes(id: &str, since: i64, desk: &FeedbackDesk, form: &Form) -
 /// What was kept, read back; `None` when nothing was, or it does not read (logged, never
 /// quoted: it is the applicant's words).
 pub(super) fn read(read: FeedbackRead) -> Option<InHand> {
-    match read {
-        Ok(Some(bytes)) => serde_json::from_slice(&bytes)
-            .inspect_err(|e| error!("the feedback kept while typed does not read (line {})", e.line()))
-            .ok(),
-        Ok(None) => None,
-        Err(e) => {
-            error!("the feedback kept while typed cannot be read: {e}");
-            None
-        }
-    }
+    serde_json::from_slice(&kept(read)?)
+        .inspect_err(|e| error!("the feedback kept while typed does not read (line {})", e.line()))
+        .ok()
+}
+
+/// The bytes kept, if any; a vault that does not read them is logged (by its error only).
+fn kept(read: FeedbackRead) -> Option<Zeroizing<Vec<u8>>> {
+    read.inspect_err(|e| error!("the feedback kept while typed cannot be read: {e}")).ok().flatten()
 }
 
 /// A new session (an unlock) reads whether words are kept, for the home screen; a closed one
@@ -129,14 +127,7 @@ fn follow_session(drafts: Res<Drafts>, mut in_hand: ResMut<FeedbackInHand>) {
     };
     in_hand.reading = None;
     // The time only: the words are not read into memory here.
-    in_hand.since = match r {
-        Ok(Some(bytes)) => serde_json::from_slice::<Since>(&bytes).ok().map(|k| k.since),
-        Ok(None) => None,
-        Err(e) => {
-            error!("the feedback kept while typed cannot be read: {e}");
-            None
-        }
-    };
+    in_hand.since = kept(r).and_then(|bytes| serde_json::from_slice::<Since>(&bytes).ok()).map(|k| k.since);
 }
 
 fn show_on_home(
