@@ -16,10 +16,15 @@ use doorstep_core::visit::{Step, Visit, VisitEvent, VisitMode, VisitStart};
 
 mod abandoned;
 mod drafts;
+mod in_hand;
 
 use abandoned::record_abandoned;
 pub use abandoned::{abandoned_subject, took_a_fee};
 pub use drafts::{DraftStatus, Drafts, FeedbackRead};
+pub use in_hand::{
+    FormInHand, InHand, PhotoInHandOf, PrintsInHand, applicant_tag, digest, keep_forms_left, keep_photo_of,
+};
+use in_hand::{captures_in_hand, read_forms_left};
 
 use crate::screens::PolicyInUse;
 use crate::session::{Session, SharedVault};
@@ -46,6 +51,10 @@ pub mod part {
     /// What was typed and chosen on a form step not finished ([`super::FormInHand`], as
     /// JSON): a visit cut off there (a dead battery, a Next refused) shows it again.
     pub const FORM_IN_HAND: &str = "form-in-hand.json";
+    /// What was typed and chosen on each form step the officer left, with the step and whose
+    /// (a list of [`super::FormInHand`], as JSON): put back when the officer goes back to one,
+    /// after a restart too.
+    pub const FORMS_LEFT: &str = "forms-left.json";
 
     /// The signature of guardian `n` (from 1), or of the entrusted companion ("companion").
     pub fn signature_of(signer: &str) -> String {
@@ -151,106 +160,6 @@ pub struct VisitFlow {
     in_hand: Vec<(String, InHand)>,
 }
 
-/// What a visit cut off at a capture step had in hand: the fingers done at its fingerprint
-/// step, or the photo taken (and not yet used) at its photo step, and whether that photo is a
-/// printed one the applicant brought.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct InHand {
-    pub prints: PrintsInHand,
-    pub photo: Option<Vec<u8>>,
-    pub brought: bool,
-    /// What was typed and chosen on the step it was cut off at, with the step and whose.
-    pub form: Option<FormInHand>,
-}
-
-/// What was typed and chosen on a form step, the step, and whose (an applicant's
-/// [`applicant_tag`], or none before the card is read): put back only on that step, for that
-/// applicant.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FormInHand {
-    pub step: Option<Step>,
-    pub applicant: Option<String>,
-    pub typed: crate::ui::form::Typed,
-}
-
-impl FormInHand {
-    /// What a draft keeps of `typed` on `visit`'s step, to read back with [`FormInHand::read`].
-    pub fn keep(visit: &Visit, typed: crate::ui::form::Typed) -> Vec<u8> {
-        let kept = FormInHand { step: Some(visit.step()), applicant: applicant_tag(visit), typed };
-        serde_json::to_vec(&kept).unwrap_or_default()
-    }
-
-    /// What was typed on `step` for `applicant` (a visit's step and [`applicant_tag`] as it
-    /// now stands): none where the bytes are another step's, another applicant's, or do not
-    /// read.
-    pub fn read(bytes: &[u8], step: Step, applicant: Option<&str>) -> Option<FormInHand> {
-        let kept: FormInHand = serde_json::from_slice(bytes).ok()?;
-        kept.is_for(step, applicant).then_some(kept)
-    }
-
-    /// Whether it was typed on `step` for `applicant`.
-    pub fn is_for(&self, step: Step, applicant: Option<&str>) -> bool {
-        self.step == Some(step) && self.applicant.as_deref() == applicant
-    }
-}
-
-/// Whose the photo in hand is, and which: kept beside it in the draft, so that a visit whose
-/// applicant was changed (the officer went back and read another card, and the unit stopped
-/// before anything new was taken) never shows one person's photo for another. It vouches for
-/// one photo only (its digest), whatever was written after it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PhotoInHandOf {
-    /// [`applicant_tag`] of the applicant it was taken of.
-    pub applicant: String,
-    /// SHA-256 of the JPEG, hex.
-    pub digest: String,
-    /// A printed photo the applicant brought, which the camera took.
-    pub brought: bool,
-}
-
-/// SHA-256 of `bytes`, hex: how the visit names a captured part (photo, print, signature).
-pub fn digest(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(bytes))
-}
-
-/// The visit's applicant, as a SHA-256 of the identity it records (hex), to tell whose the
-/// captures in hand are. (Not a secret: the draft holds the identity itself beside it.)
-/// `None` before the applicant is identified.
-pub fn applicant_tag(visit: &Visit) -> Option<String> {
-    let who = visit.state.identified()?;
-    Some(digest(&serde_json::to_vec(&who.applicant.identity).ok()?))
-}
-
-/// Keeps in the draft whose the photo in hand (`jpeg`) is, and whether it was brought printed.
-pub fn keep_photo_of(drafts: &Drafts, visit: &Visit, jpeg: &[u8], brought: bool) {
-    let Some(applicant) = applicant_tag(visit) else { return };
-    let of = PhotoInHandOf { applicant, digest: digest(jpeg), brought };
-    match serde_json::to_vec(&of) {
-        Ok(bytes) => drafts.save(&visit.id, part::PHOTO_IN_HAND_OF, bytes),
-        Err(e) => error!("whose the photo in hand is cannot be kept: {e}"),
-    }
-}
-
-/// The fingers done at a fingerprint step not finished, as the draft keeps them: each finger's
-/// result, the module's template of each valid print (so that a finger presented again for
-/// another is still caught after the unit stopped), and whose they are ([`applicant_tag`],
-/// written with them: they are taken up again only for that applicant).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PrintsInHand {
-    pub attempts: Vec<doorstep_core::fingerprint::Attempt>,
-    pub templates: Vec<(doorstep_core::fingerprint::Finger, Vec<u8>)>,
-    pub applicant: String,
-}
-
-impl PrintsInHand {
-    /// As the draft keeps it, if they are `applicant`'s. A draft kept by an earlier version
-    /// (no applicant in it), blanked, or damaged: `None`, and the fingers are taken again.
-    pub fn read(bytes: &[u8], applicant: &str) -> Option<PrintsInHand> {
-        serde_json::from_slice::<PrintsInHand>(bytes).ok().filter(|p| p.applicant == applicant)
-    }
-}
-
 /// What the drafts hold: the visits, and what each had in hand at a capture step cut off.
 type Loaded = (Vec<(String, Visit)>, Vec<(String, InHand)>);
 
@@ -259,14 +168,24 @@ impl VisitFlow {
         self.visit.as_ref().map(Visit::step)
     }
 
-    /// What visit `id` had in hand at its capture step before it was cut off (taken: asked
-    /// once, when the visit is taken up again). Not what was typed: that is [`Self::take_form`]'s.
+    /// The photo and the fingers visit `id` had in hand before it was kept as a draft (taken:
+    /// asked once, when the visit is taken up again). Not what was typed: that is
+    /// [`Self::take_form`]'s and [`Self::take_forms_left`]'s.
     pub fn take_in_hand(&mut self, id: &str) -> InHand {
-        self.take(id, |left| {
-            let typed = left.form.take();
-            std::mem::replace(left, InHand { form: typed, ..InHand::default() })
+        self.take(id, |left| InHand {
+            prints: std::mem::take(&mut left.prints),
+            photo: left.photo.take(),
+            brought: std::mem::take(&mut left.brought),
+            ..InHand::default()
         })
         .unwrap_or_default()
+    }
+
+    /// What was typed on the form steps the visit in hand left before it was kept as a draft
+    /// ([`InHand::forms_left`]); taken once.
+    pub fn take_forms_left(&mut self) -> Vec<FormInHand> {
+        let Some(id) = self.visit.as_ref().map(|v| v.id.clone()) else { return Vec::new() };
+        self.take(&id, |left| std::mem::take(&mut left.forms_left)).unwrap_or_default()
     }
 
     /// What was typed and chosen on the step the visit in hand was cut off at, if it is at
@@ -359,43 +278,22 @@ fn load_drafts(vault: &SharedVault) -> Loaded {
             }
         })
         .collect();
-    // The fingers done at a fingerprint step cut off (one that does not read is started
-    // again), or the photo taken at a photo step cut off (checked again when it is shown):
-    // only where they were taken of the applicant the visit now has. And what was typed on
-    // the step it was cut off at, for the same applicant.
+    // The fingers done (one that does not read is started again) and the photo taken (checked
+    // again when it is shown): only where they were taken of the applicant the visit now has.
+    // And what was typed on the step it was cut off at, for the same applicant, and on the
+    // steps left before it.
     let in_hand = visits
         .iter()
         .filter_map(|(id, visit)| {
             let load = |name: &str| v.load_draft(id, name).ok().flatten();
             let form = load(part::FORM_IN_HAND)
                 .and_then(|b| FormInHand::read(&b, visit.step(), applicant_tag(visit).as_deref()));
-            let kept = captures_in_hand(visit, &load).unwrap_or_default();
-            let kept = InHand { form, ..kept };
+            let forms_left = load(part::FORMS_LEFT).map(|b| read_forms_left(&b)).unwrap_or_default();
+            let kept = InHand { form, forms_left, ..captures_in_hand(visit, &load) };
             (kept != InHand::default()).then(|| (id.clone(), kept))
         })
         .collect();
     (visits, in_hand)
-}
-
-/// The captures a visit cut off at a capture step had in hand, for its applicant.
-fn captures_in_hand<B: AsRef<[u8]>>(visit: &Visit, load: &dyn Fn(&str) -> Option<B>) -> Option<InHand> {
-    let applicant = applicant_tag(visit)?;
-    match visit.step() {
-        Step::Fingerprints => Some(InHand {
-            prints: PrintsInHand::read(load(part::PRINTS_IN_HAND)?.as_ref(), &applicant)?,
-            ..InHand::default()
-        }),
-        Step::Photo => {
-            // A photo blanked (another taken, the card's reused) never has the digest.
-            let photo = load(part::PHOTO_IN_HAND)?.as_ref().to_vec();
-            let of: PhotoInHandOf = serde_json::from_slice(load(part::PHOTO_IN_HAND_OF)?.as_ref()).ok()?;
-            if of.applicant != applicant || of.digest != digest(&photo) {
-                return None;
-            }
-            Some(InHand { photo: Some(photo), brought: of.brought, ..InHand::default() })
-        }
-        _ => None,
-    }
 }
 
 fn finish_loading(mut flow: ResMut<VisitFlow>, drafts: Res<Drafts>) {

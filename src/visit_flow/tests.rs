@@ -110,3 +110,20 @@ fn a_draft_is_unsealed_until_its_seal() {
         assert_eq!(draft.unsealed(), unsealed, "{step:?}");
     }
 }
+
+/// The forms of the steps left read back with their steps; one without a step, or bytes that
+/// do not read (damaged, or blanked), give nothing to put back.
+#[test]
+fn the_forms_left_read_back_only_whole() {
+    use super::FormInHand;
+    use doorstep_core::visit::Step;
+    let typed =
+        crate::ui::form::Typed { values: [("phone".to_string(), "010-65123456".to_string())].into(), on: [].into() };
+    let services = FormInHand { step: Some(Step::Services), applicant: Some("a1".into()), typed: typed.clone() };
+    let stepless = FormInHand { step: None, applicant: Some("a1".into()), typed };
+    let bytes = serde_json::to_vec(&[services.clone(), stepless]).unwrap();
+    assert_eq!(super::in_hand::read_forms_left(&bytes), vec![services]);
+    for damaged in [&b""[..], b"{not json", b"{\"step\": \"services\"}", b"[3]"] {
+        assert_eq!(super::in_hand::read_forms_left(damaged), Vec::new(), "{damaged:?}");
+    }
+}

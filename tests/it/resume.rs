@@ -217,9 +217,9 @@ fn a_printed_photo_stays_brought_when_the_officer_goes_back_while_it_is_checked(
         wait("证件照片"),
         tap("办理业务"),
         wait("申请办理哪些业务？"),
-        // The photo's check ends while the services are on screen.
+        // The photo's check ends while the services are on screen, chosen as they were.
         pause(3),
-        tap("普通护照 首次申请"),
+        wait("费用合计：120.00 元"),
         tap("下一步"),
     ]);
     second.extend([wait("证件照片"), wait_long("采用此照片"), tap("采用此照片"), wait("指纹采集")]);
@@ -395,5 +395,63 @@ fn a_visit_taken_up_after_a_lock_opens_on_its_step() {
     let keys: Vec<&'static str> = world.query::<&doorstep::ui::i18n::Tr>().iter(world).map(|t| t.key).collect();
     assert!(!keys.contains(&"visit.abandon.title"), "not on 'stop?': {keys:?}");
     drop(app);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Unlock, and continue the visit kept.
+fn resume() -> Vec<ScenarioStep> {
+    let mut steps = unlock();
+    steps.extend([wait("继续这次受理吗"), tap("继续")]);
+    steps
+}
+
+/// A visit kept at its review, taken up after a restart: the officer taps back to the services
+/// in the step bar (a service to change), and the unit stops again there. Nothing taken or
+/// typed before is asked again: the services chosen, the photo (checked anew), the fingers
+/// done and the details typed are each there as the officer comes forward, and the visit
+/// records the same photo and prints as before.
+#[test]
+fn going_back_after_a_restart_takes_nothing_again() {
+    let tmp = tempfile_dir("resume-back");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut first = demo_until("请与申请人核对");
+    first.push(pause(1));
+    run_and_stop(&vault, &tmp, first);
+    let before = draft_visit(&vault);
+    assert_eq!(before.step(), doorstep_core::visit::Step::Review);
+    let mut second = resume();
+    second.extend([
+        wait("请与申请人核对"),
+        tap("办理业务"),
+        wait("申请办理哪些业务？"),
+        wait("费用合计：120.00 元"),
+        pause(1),
+    ]);
+    run_and_stop(&vault, &tmp, second);
+    assert_eq!(draft_visit(&vault).step(), doorstep_core::visit::Step::Services);
+    let mut third = resume();
+    third.extend([
+        wait("申请办理哪些业务？"),
+        wait("费用合计：120.00 元"),
+        tap("下一步"),
+        wait("证件照片"),
+        wait_long("采用此照片"),
+        tap("采用此照片"),
+        wait("指纹采集"),
+        wait("已采集，质量"),
+        tap("下一步"),
+        wait("联系方式与领取方式"),
+        wait("010-65123456"),
+        wait("测试路1号2单元301"),
+        tap("下一步"),
+        wait("请与申请人核对"),
+        pause(1),
+    ]);
+    run_and_stop(&vault, &tmp, third);
+    let after = draft_visit(&vault);
+    assert_eq!(after.step(), doorstep_core::visit::Step::Review);
+    assert_eq!(after.state.photo(), before.state.photo(), "the same photo, as it was used");
+    assert_eq!(after.state.fingerprints(), before.state.fingerprints(), "the same prints");
+    assert_eq!(after.state.details(), before.state.details(), "the same details");
     let _ = std::fs::remove_dir_all(&tmp);
 }

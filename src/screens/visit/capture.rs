@@ -223,8 +223,8 @@ impl Work {
 }
 
 /// Keeps the step's work to this visit and its applicant (`Work::follow_applicant`); a visit
-/// taken up again at its fingerprint step goes on from the fingers done before it was cut off,
-/// and one taken up at its photo step shows the photo taken before, checked again.
+/// taken up again has the fingers done and the photo taken before it was cut off (checked
+/// again), whichever step it is at: at their steps, or when the officer goes back to them.
 pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, drafts: Res<Drafts>, waker: Res<Waker>) {
     let Some(visit) = &flow.visit else { return };
     let who = visit.state.identified().map(|w| &w.applicant.identity);
@@ -238,11 +238,10 @@ pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, dra
     work.follow(&id);
     work.follow_applicant(who);
     if other_visit {
-        let at_photo = visit.step() == Step::Photo;
         let profile = super::shot::photo_profile(visit, crate::settings::now().date()).ok();
         let kept = flow.take_in_hand(&id);
         (work.attempts, work.templates) = (kept.prints.attempts, kept.prints.templates);
-        if let Some((jpeg, profile)) = kept.photo.filter(|_| at_photo).zip(profile) {
+        if let Some((jpeg, profile)) = kept.photo.zip(profile) {
             work.restore_brought = Some(kept.brought);
             work.photo = Some(crate::tasks::spawn("photo", &waker, move || super::shot::check_kept(jpeg, &profile)));
         }
@@ -537,7 +536,12 @@ pub fn finish(
         if let Some(r) = result {
             work.photo = None;
             match r {
-                Ok(shot) => super::shot::take_in(&mut work, &mut form, &drafts, &visit.id, shot, images.as_deref_mut()),
+                // Checked again after a restart, at a later step: what the officer said of it
+                // is on the photo step's form kept for it, not on this step's.
+                Ok(shot) => {
+                    let form = (visit.step() == Step::Photo).then_some(&mut *form);
+                    super::shot::take_in(&mut work, form, &drafts, &visit.id, shot, images.as_deref_mut());
+                }
                 Err(note) => work.photo_note = Some(note),
             }
             work.touch();

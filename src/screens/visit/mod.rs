@@ -229,15 +229,20 @@ fn keep_typed(
     // while nothing happens, so a save put off until later could wait for the next touch.
     // The writer is a thread of its own; a few hundred bytes sealed are nothing to it.
     if typed != last.kept {
-        // Not the stop dialog: taken up again, the visit opens on its step, not on "stop?",
-        // and the officer's reason (which may name the applicant) is never written down.
-        let mut kept = form.typed();
-        kept.values.retain(|k, _| !k.starts_with(ABANDONING));
-        kept.on.retain(|k| !k.starts_with(ABANDONING));
-        let bytes = crate::visit_flow::FormInHand::keep(visit, kept);
+        let bytes = crate::visit_flow::FormInHand::keep(visit, to_keep(&form));
         drafts.save(&crate::visit_flow::draft_key(visit), crate::visit_flow::part::FORM_IN_HAND, bytes);
         last.kept = typed;
     }
+}
+
+/// What a draft keeps of a step's form. Not the stop dialog: taken up again, the visit opens on
+/// its step, not on "stop?", and the officer's reason (which may name the applicant) is never
+/// written down.
+fn to_keep(form: &Form) -> crate::ui::form::Typed {
+    let mut kept = form.typed();
+    kept.values.retain(|k, _| !k.starts_with(ABANDONING));
+    kept.on.retain(|k| !k.starts_with(ABANDONING));
+    kept
 }
 
 /// The visit screen is shown while there is a visit in hand; after it, the screen it was begun
@@ -332,8 +337,9 @@ pub struct View<'a> {
 const KEPT_STEPS: [Step; 5] = [Step::Applicant, Step::Services, Step::Photo, Step::Fingerprints, Step::Details];
 
 /// What was typed and chosen on each of those steps, by visit and step, with the applicant it
-/// was entered for.
-type KeptForms = std::collections::HashMap<(String, Step), (Option<doorstep_core::Identity>, Form)>;
+/// was entered for (`applicant_tag`). Kept in the draft too, so that going back after a
+/// restart finds it.
+type KeptForms = std::collections::HashMap<(String, Step), (Option<String>, Form)>;
 
 /// Rebuilds the body when the visit, the form's choices or the step's work changed. Typing
 /// does not rebuild: the fields redraw their own text.
@@ -360,6 +366,8 @@ fn rebuild(
     // What was typed on this step before the unit stopped (kept in the draft as it was typed).
     // Taken without marking the flow changed: nothing else of it changed.
     let typed_before = if new_step { flow.bypass_change_detection().take_form() } else { None };
+    // And on the steps it had left before (kept in the draft as each was left).
+    let left_before = if new_step { flow.bypass_change_detection().take_forms_left() } else { Vec::new() };
     let Some(visit) = &flow.visit else { return };
     if new_step {
         // What was typed and chosen on a form step is kept for the visit, and put back when
@@ -368,11 +376,23 @@ fn rebuild(
         // The services and details typed for one applicant are not put back for another (the
         // officer went back and read another card): only the applicant step's own.
         kept.retain(|(id, _), _| *id == visit.id);
-        let who = visit.state.identified().map(|w| w.applicant.identity.clone());
+        for f in left_before {
+            if let Some(step) = f.step {
+                kept.entry((visit.id.clone(), step)).or_insert_with(|| (f.applicant, Form::from_typed(&f.typed)));
+            }
+        }
+        let who = crate::visit_flow::applicant_tag(visit);
         if let Some(left) = shown.0.as_ref().filter(|(id, step)| *id == visit.id && KEPT_STEPS.contains(step)) {
-            let mut left_form = form.clone();
-            left_form.on.remove(ABANDONING);
-            kept.insert(left.clone(), (who.clone(), left_form));
+            kept.insert(left.clone(), (who.clone(), Form::from_typed(&to_keep(&form))));
+            let forms: Vec<_> = kept
+                .iter()
+                .map(|((_, step), (applicant, f))| crate::visit_flow::FormInHand {
+                    step: Some(*step),
+                    applicant: applicant.clone(),
+                    typed: f.typed(),
+                })
+                .collect();
+            crate::visit_flow::keep_forms_left(&drafts, visit, &forms);
         }
         form.clear();
         let booked = sync.as_ref().map(|s| s.view().appointments).unwrap_or_default();
