@@ -91,6 +91,37 @@ pub struct ShiftReport {
     pub by_payment: BTreeMap<&'static str, (usize, doorstep_core::Yuan)>,
     /// The cash each officer took (how many paid so, how much): what each hands in.
     pub cash_by_officer: BTreeMap<String, (usize, doorstep_core::Yuan)>,
+    /// What of the unit's day is in no batch, as the shift screen said it at the release.
+    pub outside: Outside,
+}
+
+/// What of the unit's day is in no batch: the visits not yet sealed, with the fees taken on
+/// them (the cash in hand is more than the takings by that much), and the visits stopped today.
+/// The report kept is the supervisor's record that nothing was missing, or what was.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outside {
+    pub unsealed: usize,
+    /// The fees taken on visits not yet sealed, by payment method (its key): how many, how much.
+    pub unsealed_paid: BTreeMap<&'static str, (usize, doorstep_core::Yuan)>,
+    pub stops: crate::shift::Stops,
+}
+
+impl Outside {
+    /// Of the drafts on the unit and the stops recorded today.
+    pub fn of(drafts: &[crate::visit_flow::Resumable], stops: crate::shift::Stops) -> Outside {
+        let mut o = Outside { stops, ..Outside::default() };
+        for d in drafts.iter().filter(|d| d.unsealed()) {
+            o.unsealed += 1;
+            if let Some((method, amount)) =
+                d.paid.filter(|(m, _)| *m != doorstep_core::policy::PaymentMethod::PayAtPickup)
+            {
+                let (n, total) = o.unsealed_paid.entry(method.key()).or_default();
+                *n += 1;
+                *total = total.checked_add(amount).unwrap_or(*total);
+            }
+        }
+        o
+    }
 }
 
 /// The figures of `items` as decided: those released (approved or returned) by service,
@@ -183,6 +214,21 @@ pub fn report_bytes(
         ));
     if r.held > 0 {
         b = b.line(&words("report.held", &[("n", r.held.to_string())]));
+    }
+    let outside = &r.outside;
+    if outside.unsealed > 0 {
+        b = b.line(&words("report.unsealed", &[("n", outside.unsealed.to_string())]));
+        if !outside.unsealed_paid.is_empty() {
+            b = b.line(&words("report.unsealed_paid", &[]));
+        }
+        for (method, (n, total)) in &outside.unsealed_paid {
+            let paid = words("report.paid", &[("n", n.to_string()), ("amount", total.to_string())]);
+            b = b.line(&format!("  {}  {paid}", words(method, &[])));
+        }
+    }
+    if outside.stops.count > 0 {
+        let (n, paid) = (outside.stops.count.to_string(), outside.stops.paid.to_string());
+        b = b.line(&words("report.stopped", &[("n", n), ("paid", paid)]));
     }
     if let Some((first, last)) = r.sealed {
         b = b.line(&words("report.sealed", &[("first", time(first)), ("last", time(last))]));
@@ -392,7 +438,18 @@ mod tests {
         let items = [a, item("b", "officer-1", vec![passport], vec![], 90)];
         let decisions: Decisions =
             [("a".to_string(), Decision::returned("photo")), ("b".to_string(), Decision::Hold)].into();
-        let r = figures(&items, &decisions);
+        let mut r = figures(&items, &decisions);
+        // Two visits not sealed, one paid in cash; one stopped today, refunded.
+        let draft = |paid| crate::visit_flow::Resumable {
+            id: "visit-1".into(),
+            step: doorstep_core::visit::Step::Seal,
+            who: Some("测试".into()),
+            started: "12-07 08:00".into(),
+            officer: "officer-2".into(),
+            paid,
+        };
+        let cash = Some((doorstep_core::policy::PaymentMethod::Cash, doorstep_core::Yuan::from_fen(12_000)));
+        r.outside = Outside::of(&[draft(cash), draft(None)], crate::shift::Stops { count: 1, paid: 1 });
         let batch = BatchView {
             batch_id: "demo-tablet-1".into(),
             applications: 1,
@@ -427,8 +484,16 @@ mod tests {
             "  —",
             "report.by_payment",
             "payment.cash  report.paid n=1 amount=120.00",
+            "report.unsealed n=2",
+            "report.unsealed_paid",
+            "report.stopped n=1 paid=1",
         ] {
             assert!(text.contains(want), "{want} in {text}");
         }
+        // The fee taken on the visit not sealed is its own line, after the takings'.
+        let unsealed = text.find("report.unsealed_paid").unwrap();
+        assert!(text[unsealed..].contains("payment.cash  report.paid n=1 amount=120.00"), "{text}");
+        // The applicant's name on the draft is not printed.
+        assert!(!text.contains("测试"), "{text}");
     }
 }

@@ -123,6 +123,9 @@ pub struct Resumable {
     pub started: String,
     /// The officer who began it (the supervisor's shift names each visit not yet sealed).
     pub officer: String,
+    /// The fee taken, and how, on a visit paid for and not yet sealed: it is in no batch's
+    /// takings until it is sealed, and the supervisor counting the cash must know of it.
+    pub paid: Option<(doorstep_core::policy::PaymentMethod, doorstep_core::Yuan)>,
 }
 
 impl Resumable {
@@ -142,7 +145,8 @@ impl Resumable {
             .and_then(|t| t.format(&fmt).ok())
             .unwrap_or_default();
         let who = visit.state.identified().map(|w| w.applicant.name.as_str().to_string());
-        Resumable { id: key.to_string(), step: visit.step(), who, started, officer: visit.officer.clone() }
+        let paid = visit.state.payment().filter(|_| visit.step() == Step::Seal).map(|p| (p.method, p.amount));
+        Resumable { id: key.to_string(), step: visit.step(), who, started, officer: visit.officer.clone(), paid }
     }
 }
 

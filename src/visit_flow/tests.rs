@@ -106,6 +106,7 @@ fn a_draft_is_unsealed_until_its_seal() {
             who: None,
             started: "12-07 08:00".into(),
             officer: "officer-test".into(),
+            paid: None,
         };
         assert_eq!(draft.unsealed(), unsealed, "{step:?}");
     }

@@ -101,3 +101,36 @@ fn the_supervisor_hears_of_feedback_not_sent_and_tickets_not_finished() {
     drop(app);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// A visit paid for in cash, and the unit dies before its seal: the supervisor's shift says the
+/// fee taken on it, which is in no batch's takings (the cash in hand is more by that much).
+#[test]
+fn the_supervisor_sees_the_fee_taken_on_a_visit_not_sealed() {
+    let tmp = tempfile_dir("unsealed-paid");
+    let (_hub, vault) = crate::sync::hub_and_vault_as(&tmp, DEVICE);
+    add_supervisor(vault.to_str().unwrap());
+    let receipts = tmp.join("receipts");
+    let mut steps = officer_unlocks();
+    steps.extend(crate::visit::demo_until("封存后").into_iter().skip(crate::visit::unlock().len()));
+    steps.push(doorstep::dev::scenario::ScenarioStep {
+        action: doorstep::dev::scenario::Action::Pause(std::time::Duration::from_secs(1)),
+        timeout: std::time::Duration::from_secs(20),
+    });
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+
+    let mut steps = supervisor_unlocks();
+    steps.extend([
+        wait("本机还有 1 份受理未封存"),
+        wait("停在：封存"),
+        wait("已收费 120.00 元（现金），尚未封存：不在本批费用中，现金请另行核对。"),
+    ]);
+    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -368,10 +368,11 @@ fn press(
         Option<Res<crate::unit_sync::VaultDir>>,
         Res<Waker>,
     ),
-    (strings, lang, sync): (
+    (strings, lang, sync, flow): (
         Res<crate::ui::i18n::Strings>,
         Res<crate::settings::Lang>,
         Option<Res<crate::unit_sync::UnitSync>>,
+        Res<crate::visit_flow::VisitFlow>,
     ),
     mut lock: MessageWriter<LockNow>,
     mut next: ResMut<NextState<Screen>>,
@@ -476,7 +477,8 @@ fn press(
                 let decided: Vec<String> = view.decisions.keys().cloned().collect();
                 let held = crate::shift::held(&view.decisions);
                 let (progress, wake) = (tasks.progress.clone(), waker.clone());
-                let figures = crate::shift_report::figures(&view.items, &view.decisions);
+                let mut figures = crate::shift_report::figures(&view.items, &view.decisions);
+                figures.outside = crate::shift_report::Outside::of(&flow.resumable, view.stops);
                 let supervisor = session.officer.as_ref().map(|o| o.id.clone()).unwrap_or_default();
                 let (strings, lang, rule) = (*strings, *lang, policy.0.rules.shift.clone());
                 let (kept_upto, written) = (tasks.keeper.asked, tasks.keeper.written.clone());

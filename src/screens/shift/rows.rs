@@ -28,6 +28,14 @@ fn unfinished(b: &mut ChildSpawnerCommands, view: &ShiftView, drafts: &[crate::v
             };
             let line = line.with("officer", &d.officer).with("started", &d.started).with_key("step", d.step.key());
             b.spawn(label(line, theme::BODY_SIZE, theme::TEXT));
+            // A fee taken and not yet sealed is in no takings below: the cash in hand is more.
+            if let Some((method, amount)) =
+                d.paid.filter(|(m, _)| *m != doorstep_core::policy::PaymentMethod::PayAtPickup)
+            {
+                let paid =
+                    Tr::new("shift.unsealed_paid").with_key("how", method.key()).with("amount", amount.to_string());
+                b.spawn(label(paid, theme::BODY_SIZE, theme::WARN));
+            }
         }
     }
     let stops = view.stops;
