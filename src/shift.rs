@@ -475,9 +475,23 @@ pub enum Refusal {
     },
     /// A decision names an application no longer undecided on the unit (released elsewhere).
     Stale,
+    /// The hub holds another decision on these applications (ids), from an earlier batch,
+    /// and it stands: they are to be held, and the rest released.
+    AlreadyDecided {
+        ids: Vec<String>,
+    },
     Nothing,
     /// Anything else (logged without personal data).
     Failed,
+}
+
+/// The application ids a hub's message names.
+fn ids_named(message: &str) -> Vec<String> {
+    message
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| doorstep_envelope::ApplicationId::parse(w).is_some())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Upload progress per application id, in percent, shared with the screen.
@@ -545,6 +559,9 @@ pub fn release(
             let refusal = match &e {
                 ReleaseError::Hub(SyncError::Refused { code, .. }) if code == "manifest-signature" => {
                     Refusal::NotTrusted { key: hex::encode(v.user_public_key().to_bytes()) }
+                }
+                ReleaseError::Hub(SyncError::Refused { code, message, .. }) if code == "already-decided" => {
+                    Refusal::AlreadyDecided { ids: ids_named(message) }
                 }
                 ReleaseError::Hub(SyncError::Connection(_))
                 | ReleaseError::Escrow(EscrowError::Hub(SyncError::Connection(_))) => Refusal::NoCoverage,

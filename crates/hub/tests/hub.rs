@@ -446,7 +446,28 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
         refused(c.submit_manifest(&other.clone().sign(&supervisor).unwrap().to_bytes(), None)),
         (422, "conflict".into())
     );
+    // Another batch deciding them again: the same decisions change nothing and are taken (a
+    // unit that lost the mark of its release); another decision is refused, naming the one
+    // decided otherwise, and its status stays as the first batch left it.
     other.batch_id = "shift-c".into();
+    other.entries.push(entry(&envs[1], Decision::Returned { reason: "照片背景不合格".into() }));
+    let (same, _) = c.submit_manifest(&other.clone().sign(&supervisor).unwrap().to_bytes(), Some(&hub_key)).unwrap();
+    assert_eq!((same.approved, same.returned), (1, 1));
+    other.batch_id = "shift-d".into();
+    other.entries[1].decision = Decision::Approved;
+    let changed = other.clone().sign(&supervisor).unwrap().to_bytes();
+    match c.submit_manifest(&changed, Some(&hub_key)) {
+        Err(SyncError::Refused { status: 422, code, message }) => {
+            assert_eq!(code, "already-decided");
+            assert!(message.contains(&envs[1].application_id().to_string()), "{message}");
+            assert!(!message.contains(&envs[0].application_id().to_string()), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        c.status(&envs[1].application_id().to_string()).unwrap(),
+        wire::Status::Returned { batch: "shift-a".into(), reason: "照片背景不合格".into() }
+    );
 
     // While the hub serves (and holds its store), the back office works through its admin
     // socket: the supervisor's release shows in `status`, a verdict is taken, and `export`
@@ -476,7 +497,8 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     assert_eq!(c.status(&first).unwrap(), wire::Status::Accepted, "the tablet hears the verdict");
     let (ok, said) = hub_cli(&["decide", &first, "reject", "--reason", "照片不合格"]);
     assert!(!ok && said.contains("already decided"), "{said}");
-    // A later batch that lists it again does not undo the verdict its tablet settled on.
+    // A later batch that returns it is refused, and does not undo the verdict its tablet
+    // settled on.
     let later = BatchManifest {
         batch_id: "shift-later".into(),
         device_id: "tablet-01".into(),
@@ -486,7 +508,10 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
         audit_head: [0; 32],
         audit_length: 0,
     };
-    c.submit_manifest(&later.sign(&supervisor).unwrap().to_bytes(), None).unwrap();
+    assert_eq!(
+        refused(c.submit_manifest(&later.sign(&supervisor).unwrap().to_bytes(), None)),
+        (422, "already-decided".into())
+    );
     assert_eq!(c.status(&first).unwrap(), wire::Status::Accepted, "a verdict stands");
     let (ok, said) = hub_cli(&["decide", &envs[2].application_id().to_string(), "reject"]);
     assert!(!ok && said.contains("--reason"), "{said}");

@@ -146,6 +146,17 @@ pub fn status(
                 }
                 Refusal::NotTrusted { key } => Tr::new("shift.refused.not_trusted").with("key", key),
                 Refusal::Stale => Tr::new("shift.refused.stale"),
+                Refusal::AlreadyDecided { ids } => {
+                    // By the numbers the rows show (an id the list no longer holds, by its id).
+                    let named: Vec<String> = ids
+                        .iter()
+                        .map(|id| match view.items.iter().find(|i| i.id == *id) {
+                            Some(item) if !item.numbers.is_empty() => item.numbers.join(" "),
+                            _ => id.clone(),
+                        })
+                        .collect();
+                    Tr::new("shift.refused.already_decided").with("n", ids.len()).with("numbers", named.join("、"))
+                }
                 Refusal::Nothing => Tr::new("shift.refused.nothing"),
                 Refusal::Failed => Tr::new("shift.refused.failed"),
             };

@@ -84,6 +84,29 @@ impl<S: Store> Service<S> {
                 (e.application_id.to_string(), status)
             })
             .collect();
+        // An application decided in an earlier batch keeps that decision, and any verdict on it
+        // (the store never changes it): a manifest that decides it otherwise is refused, naming
+        // it, rather than taken with a receipt for decisions the hub does not hold. The same
+        // decision again (a unit that lost the mark of its release) changes nothing.
+        let mut decided_before = Vec::new();
+        for (id, status) in &decisions {
+            if let Some(standing) = self.store.status(id)?
+                && !same_decision(&standing, status)
+            {
+                decided_before.push(id.clone());
+            }
+        }
+        if !decided_before.is_empty() {
+            return Ok(Reply::error(
+                422,
+                "already-decided",
+                format!(
+                    "{} decided otherwise in an earlier batch, and that decision stands: {}",
+                    doorstep_core::text::counted(decided_before.len() as u64, "application was", "applications were"),
+                    decided_before.join(", ")
+                ),
+            ));
+        }
         self.store.put_manifest(device, &manifest.batch_id, body, &decisions)?;
         Ok(Reply::json(200, &self.accepted(&manifest, body)))
     }
@@ -104,6 +127,45 @@ impl<S: Store> Service<S> {
             approved,
             returned: m.entries.len() - approved,
             receipt: hex::encode(receipt.to_bytes()),
+        }
+    }
+}
+
+/// Whether a manifest's decision (`new`) is the one the hub holds (`standing`): none yet, the
+/// same approval (whatever the back office said of it since), or the same return.
+fn same_decision(standing: &Status, new: &Status) -> bool {
+    match (standing, new) {
+        (Status::Received, _) => true,
+        (Status::Approved { .. } | Status::Accepted | Status::Rejected { .. }, Status::Approved { .. }) => true,
+        (Status::Returned { reason: held, .. }, Status::Returned { reason, .. }) => held == reason,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_decision_is_the_same_only_as_the_one_held() {
+        let approved = |b: &str| Status::Approved { batch: b.into() };
+        let returned = |b: &str, r: &str| Status::Returned { batch: b.into(), reason: r.into() };
+        let rejected = Status::Rejected { reason: "照片不合格".into() };
+        let table = [
+            (Status::Received, approved("b"), true),
+            (Status::Received, returned("b", "photo"), true),
+            (approved("a"), approved("b"), true),
+            (approved("a"), returned("b", "photo"), false),
+            (Status::Accepted, approved("b"), true),
+            (Status::Accepted, returned("b", "photo"), false),
+            (rejected.clone(), approved("b"), true),
+            (rejected, returned("b", "photo"), false),
+            (returned("a", "photo"), returned("b", "photo"), true),
+            (returned("a", "photo"), returned("b", "signature"), false),
+            (returned("a", "photo"), approved("b"), false),
+        ];
+        for (standing, new, same) in table {
+            assert_eq!(same_decision(&standing, &new), same, "{standing:?} then {new:?}");
         }
     }
 }
