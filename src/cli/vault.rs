@@ -175,6 +175,9 @@ fn read_pin(prompt: &str, from_stdin: bool) -> anyhow::Result<Zeroizing<String>>
     if from_stdin || !stdin.is_terminal() {
         let mut line = Zeroizing::new(String::new());
         stdin.lock().read_line(&mut line).context("cannot read the PIN from standard input")?;
+        if line.trim().is_empty() {
+            bail!("no PIN on standard input: give it on one line (echo PIN | doorstep … --pin-stdin)");
+        }
         return Ok(Zeroizing::new(line.trim().to_string()));
     }
     eprint!("{prompt}");
@@ -215,6 +218,12 @@ fn bureau_key(arg: &str) -> anyhow::Result<BureauPublicKey> {
 fn init(dir: &Path, args: InitArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let user = args.user.unwrap_or_else(|| config.officer());
     let device_id = args.device_id.or_else(|| config.device_id.clone()).unwrap_or_else(|| "demo-tablet".into());
+    if !doorstep_envelope::DeviceId::is_valid(&device_id) {
+        bail!(
+            "device id {device_id:?}: 1 to 64 ASCII letters, digits, '-' and '_' (the name the hub enrols it under); \
+             nothing was written"
+        );
+    }
     // Checked before anything is written, the demo bureau's key beside the folder included.
     Vault::check_new(dir).with_context(|| format!("vault {}", dir.display()))?;
     // The key given and the PIN are checked before anything is written (the demo bureau's

@@ -68,6 +68,19 @@ fn vault_init_refuses_bad_input_before_writing_anything() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("doorstep: the new PIN: the PIN has 6 to 12 digits\n"), "said once: {err}");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+    // Nothing on standard input is not a PIN of the wrong length.
+    let (code, err) = run(&["vault", "init", "--vault", v, "--demo-bureau", "--pin-stdin"], "");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("no PIN on standard input"), "{err}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+    // A device id the hub would not enrol (a space, a path).
+    for bad in ["tablet 01", "../tablet", ""] {
+        let args = ["vault", "init", "--vault", v, "--demo-bureau", "--device-id", bad, "--pin-stdin"];
+        let (code, err) = run(&args, "246802\n");
+        assert_eq!(code, Some(1), "{bad:?}: {err}");
+        assert!(err.contains("the name the hub enrols it under"), "{bad:?}: {err}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+    }
     let missing = dir.join("bureau.pub");
     let (code, err) =
         run(&["vault", "init", "--vault", v, "--bureau-key", missing.to_str().unwrap(), "--pin-stdin"], "246802\n");

@@ -58,6 +58,14 @@ impl DeviceId {
     pub fn is_demo(id: &str) -> bool {
         id.starts_with(DEMO_DEVICE_PREFIX)
     }
+
+    /// Whether `id` can name a tablet: 1 to 64 ASCII letters, digits, `-` and `_` (it is its
+    /// certificate's name at the hub, and part of file and batch names). The unit is given
+    /// its id at `vault init`, and the hub enrols it by the same rule, so that no unit is set
+    /// up under a name the hub will not enrol.
+    pub fn is_valid(id: &str) -> bool {
+        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
 }
 
 /// The longest id of a user (an officer or a supervisor), in characters.
@@ -78,6 +86,24 @@ pub fn is_user_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_device_id_is_one_ascii_word_the_hub_enrols() {
+        let long = "t".repeat(64);
+        for (id, ok) in [
+            ("demo-tablet", true),
+            ("tablet_01", true),
+            (long.as_str(), true),
+            (&format!("{long}1"), false),
+            ("", false),
+            ("tablet 01", false),
+            ("../tablet", false),
+            ("测试平板", false),
+            ("tablet/01", false),
+        ] {
+            assert_eq!(DeviceId::is_valid(id), ok, "{id:?}");
+        }
+    }
 
     #[test]
     fn a_user_id_is_one_word_of_at_most_64_characters() {

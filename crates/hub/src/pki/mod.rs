@@ -459,7 +459,7 @@ impl Hub {
 
     /// Enrolls a tablet with a certificate valid for `v`; writes and returns its bundle's path.
     pub fn enroll(&self, name: &str, v: Validity) -> Result<PathBuf, PkiError> {
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if !doorstep_envelope::DeviceId::is_valid(name) {
             return Err(PkiError::DeviceName(name.to_string()));
         }
         // Demo and real never mix, either way.
