@@ -218,6 +218,23 @@ pub fn plugin(app: &mut App) {
         )
             .run_if(in_state(Screen::Home)),
     );
+    app.add_systems(
+        PostUpdate,
+        hide_empty_lists.before(bevy::ui::UiSystems::Layout).run_if(in_state(Screen::Home)),
+    );
+}
+
+/// The home screen's lists take no room while they are empty, not even the body's gap between
+/// rows: "start a visit" stays where the officer's thumb expects it.
+type HomeList = Or<(With<ResumeList>, With<AppointmentList>, With<super::feedback::InHandLine>)>;
+
+fn hide_empty_lists(mut lists: Query<(&mut Node, Option<&Children>), HomeList>) {
+    for (mut node, children) in &mut lists {
+        let display = if children.is_some_and(|c| !c.is_empty()) { Display::Flex } else { Display::None };
+        if node.display != display {
+            node.display = display;
+        }
+    }
 }
 
 fn press_visit(
