@@ -179,6 +179,7 @@ impl VisitFlow {
         self.take(id, |left| InHand {
             prints: std::mem::take(&mut left.prints),
             photo: left.photo.take(),
+            photo_of: std::mem::take(&mut left.photo_of),
             brought: std::mem::take(&mut left.brought),
             ..InHand::default()
         })

@@ -218,10 +218,7 @@ pub fn plugin(app: &mut App) {
         )
             .run_if(in_state(Screen::Home)),
     );
-    app.add_systems(
-        PostUpdate,
-        hide_empty_lists.before(bevy::ui::UiSystems::Layout).run_if(in_state(Screen::Home)),
-    );
+    app.add_systems(PostUpdate, hide_empty_lists.before(bevy::ui::UiSystems::Layout).run_if(in_state(Screen::Home)));
 }
 
 /// The home screen's lists take no room while they are empty, not even the body's gap between

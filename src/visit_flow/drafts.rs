@@ -98,23 +98,35 @@ impl Drafts {
                 let result = {
                     let mut v = crate::session::lock(&vault);
                     match &op {
-                        VisitOp::Save { visit, part, bytes } => v.save_draft(visit, part, bytes).inspect(|()| {
-                            // A capture kept is an action of the audit log (DESIGN: unlock,
-                            // capture, seal, upload, erase); a form typed, or a capture blanked
-                            // (an empty part), is not. A record that fails is logged: the
-                            // draft itself is saved.
-                            let mut seen = || {
-                                use sha2::{Digest, Sha256};
-                                !recorded.insert((visit.clone(), Sha256::digest(bytes).into()))
+                        VisitOp::Save { visit, part, bytes } => {
+                            // A capture kept before the unit restarted, kept again (the photo
+                            // taken before, used now): the same bytes under this part, or the
+                            // photo in hand's as the step's photo.
+                            let is_new_capture = is_capture(part) && !bytes.is_empty();
+                            let stored = |name: &str| {
+                                v.load_draft(visit, name).ok().flatten().is_some_and(|old| old[..] == bytes[..])
                             };
-                            if is_capture(part)
-                                && !bytes.is_empty()
-                                && !seen()
-                                && let Err(e) = v.record_capture(crate::settings::now().unix_timestamp(), visit, part)
-                            {
-                                error!("a capture could not be recorded in the audit log: {e}");
-                            }
-                        }),
+                            let kept_before = is_new_capture
+                                && (stored(part) || (part == super::part::PHOTO && stored(super::part::PHOTO_IN_HAND)));
+                            v.save_draft(visit, part, bytes).inspect(|()| {
+                                // A capture kept is an action of the audit log (DESIGN: unlock,
+                                // capture, seal, upload, erase); a form typed, or a capture blanked
+                                // (an empty part), is not. A record that fails is logged: the
+                                // draft itself is saved.
+                                let mut seen = || {
+                                    use sha2::{Digest, Sha256};
+                                    !recorded.insert((visit.clone(), Sha256::digest(bytes).into()))
+                                };
+                                if is_new_capture
+                                    && !seen()
+                                    && !kept_before
+                                    && let Err(e) =
+                                        v.record_capture(crate::settings::now().unix_timestamp(), visit, part)
+                                {
+                                    error!("a capture could not be recorded in the audit log: {e}");
+                                }
+                            })
+                        }
                         VisitOp::Erase { visit } => v.erase_draft(visit),
                     }
                 };

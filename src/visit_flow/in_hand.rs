@@ -11,10 +11,16 @@ use super::{Drafts, draft_key, part};
 /// What a visit kept as a draft had in hand when the unit stopped: the fingers done and the
 /// photo taken for its applicant (and whether that photo is a printed one the applicant
 /// brought), what was typed on the step it was cut off at, and on the form steps left before.
+/// A visit cut off back at its applicant step (no card read since) has the captures whoever's
+/// they are, with whose: taken up once the same applicant's card is read, forgotten if
+/// another's is.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct InHand {
+    /// With whose they are ([`PrintsInHand::applicant`]).
     pub prints: PrintsInHand,
     pub photo: Option<Vec<u8>>,
+    /// Whose the photo is ([`applicant_tag`]).
+    pub photo_of: String,
     pub brought: bool,
     /// What was typed and chosen on the step it was cut off at, with the step and whose.
     pub form: Option<FormInHand>,
@@ -116,28 +122,32 @@ impl PrintsInHand {
 /// (the officer may go back to their steps), and only where they are the ones the visit
 /// records, if it records any. Nothing once signed: the visit cannot go back to them then.
 pub(super) fn captures_in_hand<B: AsRef<[u8]>>(visit: &Visit, load: &dyn Fn(&str) -> Option<B>) -> InHand {
-    let Some(applicant) = applicant_tag(visit).filter(|_| visit.step() <= Step::Sign) else {
+    if visit.step() > Step::Sign {
         return InHand::default();
-    };
+    }
+    // None: back at the applicant step, whoever's they are.
+    let applicant = applicant_tag(visit);
+    let whose = |of: &str| !of.is_empty() && applicant.as_deref().is_none_or(|a| a == of);
     let prints = load(part::PRINTS_IN_HAND)
-        .and_then(|b| PrintsInHand::read(b.as_ref(), &applicant))
+        .and_then(|b| serde_json::from_slice::<PrintsInHand>(b.as_ref()).ok())
+        .filter(|p| whose(&p.applicant))
         .filter(|p| match visit.state.fingerprints() {
             None => true,
             Some(Fingerprints::Taken(record)) => record.attempts == p.attempts,
             Some(_) => false,
         })
         .unwrap_or_default();
-    let (photo, brought) = photo_in_hand(visit, &applicant, load).map_or((None, false), |(p, b)| (Some(p), b));
-    InHand { prints, photo, brought, ..InHand::default() }
+    match photo_in_hand(visit, load).filter(|(_, of)| whose(&of.applicant)) {
+        Some((photo, of)) => {
+            InHand { prints, photo: Some(photo), photo_of: of.applicant, brought: of.brought, ..InHand::default() }
+        }
+        None => InHand { prints, ..InHand::default() },
+    }
 }
 
-/// The photo in hand and whether it was brought printed: only the applicant's, and the one the
-/// visit records if it records a photo taken (none where it records another kind).
-fn photo_in_hand<B: AsRef<[u8]>>(
-    visit: &Visit,
-    applicant: &str,
-    load: &dyn Fn(&str) -> Option<B>,
-) -> Option<(Vec<u8>, bool)> {
+/// The photo in hand and whose it is: the one the visit records if it records a photo taken
+/// (none where it records another kind).
+fn photo_in_hand<B: AsRef<[u8]>>(visit: &Visit, load: &dyn Fn(&str) -> Option<B>) -> Option<(Vec<u8>, PhotoInHandOf)> {
     // A photo blanked (another taken, the card's reused) never has the digest.
     let photo = load(part::PHOTO_IN_HAND)?.as_ref().to_vec();
     let of: PhotoInHandOf = serde_json::from_slice(load(part::PHOTO_IN_HAND_OF)?.as_ref()).ok()?;
@@ -147,7 +157,7 @@ fn photo_in_hand<B: AsRef<[u8]>>(
         Some(_) => return None,
     };
     let taken = digest(&photo);
-    (of.applicant == applicant && of.digest == taken && used.is_none_or(|u| u == taken)).then_some((photo, of.brought))
+    (of.digest == taken && used.is_none_or(|u| u == taken)).then_some((photo, of))
 }
 
 /// Keeps in the draft what was typed and chosen on the form steps the officer left, each with

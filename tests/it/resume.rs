@@ -448,10 +448,65 @@ fn going_back_after_a_restart_takes_nothing_again() {
         pause(1),
     ]);
     run_and_stop(&vault, &tmp, third);
-    let after = draft_visit(&vault);
+    same_as_before(&vault, &before);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The visit in the draft is at its review again, with the photo, prints and details it had
+/// `before`; the photo and each print were recorded as captured once, restarts and all.
+fn same_as_before(vault: &std::path::Path, before: &doorstep_core::Visit) {
+    let after = draft_visit(vault);
     assert_eq!(after.step(), doorstep_core::visit::Step::Review);
     assert_eq!(after.state.photo(), before.state.photo(), "the same photo, as it was used");
     assert_eq!(after.state.fingerprints(), before.state.fingerprints(), "the same prints");
     assert_eq!(after.state.details(), before.state.details(), "the same details");
+    let captures: Vec<String> = unlocked(vault)
+        .audit_entries()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == doorstep_vault::CAPTURE)
+        .map(|e| e.subject)
+        .collect();
+    assert_eq!(captures.iter().filter(|c| c.contains("part=photo")).count(), 1, "{captures:?}");
+    assert_eq!(captures.iter().filter(|c| c.contains("part=finger-")).count(), 2, "{captures:?}");
+}
+
+/// The officer goes back to the applicant step (a typo in the name) and the unit stops there,
+/// before the card is read again: read again, the same card takes up the photo, the prints and
+/// what was typed on the later steps, as in one session.
+#[test]
+fn the_same_card_read_again_after_a_restart_takes_up_what_was_taken() {
+    let tmp = tempfile_dir("resume-back-card");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut first = demo_until("请与申请人核对");
+    first.push(pause(1));
+    run_and_stop(&vault, &tmp, first);
+    let before = draft_visit(&vault);
+    let mut second = resume();
+    second.extend([wait("请与申请人核对"), tap("申请人"), wait("申请人是谁？"), pause(1)]);
+    run_and_stop(&vault, &tmp, second);
+    let mut third = resume();
+    third.extend([
+        wait("申请人是谁？"),
+        tap("读取身份证"),
+        wait("已读取身份证"),
+        tap("下一步"),
+        wait("申请办理哪些业务？"),
+        wait("费用合计：120.00 元"),
+        tap("下一步"),
+        wait("证件照片"),
+        wait_long("采用此照片"),
+        tap("采用此照片"),
+        wait("指纹采集"),
+        wait("已采集，质量"),
+        tap("下一步"),
+        wait("联系方式与领取方式"),
+        wait("010-65123456"),
+        tap("下一步"),
+        wait("请与申请人核对"),
+        pause(1),
+    ]);
+    run_and_stop(&vault, &tmp, third);
+    same_as_before(&vault, &before);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -77,13 +77,20 @@ pub struct Work {
     /// step's form is on screen to take it (`shot::keep_photo_of`).
     pub(super) brought_kept: Option<bool>,
     pub(super) restore_brought: Option<bool>,
+    /// A photo taken before a restart, for a visit taken up past its photo step: checked
+    /// again once the officer is back at the photo step, not before (nothing is done with it
+    /// elsewhere, and its check is seconds of work).
+    pub(super) photo_kept: Option<Vec<u8>>,
+    /// The photo task under way checks the photo kept (it is in the draft already, and what
+    /// the officer said of it stands), not a new one.
+    pub(super) checking_kept: bool,
     /// The cropped photo as the screen shows it (none in headless runs).
     pub(super) shot_image: Option<Handle<Image>>,
     pub(super) photo_note: Option<Tr>,
     pub(super) finger: Option<Pending<Result<Print, Tr>>>,
     /// The module's template of each print taken at this visit, by finger: a new print is
     /// matched against them (the same finger placed twice, the wrong hand). In memory only.
-    templates: Vec<(Finger, Vec<u8>)>,
+    pub(super) templates: Vec<(Finger, Vec<u8>)>,
     /// The scan under way was declined: what it gives is dropped.
     finger_void: bool,
     /// The finger being tried again (its quality was low): how many tries, and the best.
@@ -96,7 +103,7 @@ pub struct Work {
     /// Whose photo, prints and signature these are: the applicant identified when they were
     /// taken. Another applicant identified (the officer went back and read another card) and
     /// they are forgotten.
-    captured_for: Option<doorstep_core::applicant::Identity>,
+    pub(super) captured_for: Option<doorstep_core::applicant::Identity>,
     /// The live preview while the photo step waits for a photo.
     pub(super) live: Option<super::live::Live>,
     pub(super) live_image: Option<Handle<Image>>,
@@ -193,7 +200,7 @@ impl Work {
     /// back to the applicant step and identifying someone else must not carry the first
     /// person's into the second's application. Not yet identified (back at the applicant
     /// step), nothing is forgotten: the same card read again keeps them.
-    fn follow_applicant(&mut self, who: Option<&doorstep_core::applicant::Identity>) {
+    pub(super) fn follow_applicant(&mut self, who: Option<&doorstep_core::applicant::Identity>) {
         let Some(who) = who else { return };
         if self.captured_for.as_ref() == Some(who) {
             return;
@@ -202,7 +209,7 @@ impl Work {
             // A photo still being checked, or a print still being read, is the first person's
             // too: the check is dropped, the print voided when it comes.
             self.photo = None;
-            self.restore_brought = None;
+            (self.restore_brought, self.photo_kept) = (None, None);
             self.finger_void |= self.finger.is_some();
             (self.shot, self.shot_image, self.photo_note) = (None, None, None);
             (self.tries, self.finger_note) = (None, None);
@@ -214,43 +221,16 @@ impl Work {
         self.captured_for = Some(who.clone());
     }
 
+    /// The visit this work is for.
+    pub(super) fn visit_id(&self) -> Option<&str> {
+        self.visit.as_deref()
+    }
+
     /// Forgets the work of another visit.
-    fn follow(&mut self, visit: &str) {
+    pub(super) fn follow(&mut self, visit: &str) {
         if self.visit.as_deref() != Some(visit) {
             *self = Work { visit: Some(visit.to_string()), generation: self.generation + 1, ..default() };
         }
-    }
-}
-
-/// Keeps the step's work to this visit and its applicant (`Work::follow_applicant`); a visit
-/// taken up again has the fingers done and the photo taken before it was cut off (checked
-/// again), whichever step it is at: at their steps, or when the officer goes back to them.
-pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, drafts: Res<Drafts>, waker: Res<Waker>) {
-    let Some(visit) = &flow.visit else { return };
-    let who = visit.state.identified().map(|w| &w.applicant.identity);
-    let other_visit = work.visit.as_deref() != Some(visit.id.as_str());
-    if !other_visit && (work.captured_for.as_ref() == who || who.is_none()) {
-        return;
-    }
-    let id = visit.id.clone();
-    let had_prints = work.attempts.clone();
-    let forgetting = !other_visit && work.captured_for.is_some();
-    work.follow(&id);
-    work.follow_applicant(who);
-    if other_visit {
-        let profile = super::shot::photo_profile(visit, crate::settings::now().date()).ok();
-        let kept = flow.take_in_hand(&id);
-        (work.attempts, work.templates) = (kept.prints.attempts, kept.prints.templates);
-        if let Some((jpeg, profile)) = kept.photo.zip(profile) {
-            work.restore_brought = Some(kept.brought);
-            work.photo = Some(crate::tasks::spawn("photo", &waker, move || super::shot::check_kept(jpeg, &profile)));
-        }
-    } else if forgetting {
-        // Another applicant's: forgotten in the draft too.
-        // Kept in the draft even when not on the screen (taken before a restart).
-        drafts.save(&id, part::PHOTO, Vec::new());
-        super::shot::forget(&drafts, &id);
-        super::fingers::forget_prints(&drafts, &id, &had_prints);
     }
 }
 
@@ -356,6 +336,7 @@ pub fn act(
                 };
                 let Some(profile) = super::shot::profile_or_note(visit, &mut work) else { continue };
                 work.photo = Some(crate::tasks::spawn("photo", &waker, move || super::shot::take(&camera, &profile)));
+                (work.photo_kept, work.checking_kept) = (None, false);
                 work.shot = None;
                 super::shot::forget(&drafts, &visit.id);
                 super::shot::forget_said(&mut form);
@@ -369,7 +350,7 @@ pub fn act(
                     super::shot::forget_said(&mut form);
                     // A photo still being checked is dropped with it.
                     (work.photo, work.shot, work.shot_image) = (None, None, None);
-                    work.restore_brought = None;
+                    (work.restore_brought, work.photo_kept) = (None, None);
                     cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(PhotoInput::Reused {
                         source: doorstep_core::policy::PhotoSource::IdCard,
                         taken_on,
@@ -535,12 +516,20 @@ pub fn finish(
         let result = task.finished(|| Err(Tr::new("visit.task_failed")));
         if let Some(r) = result {
             work.photo = None;
+            // The photo kept over a restart: not kept again, and what the officer said of it
+            // (on the photo step's form, put back) stands.
+            let kept = std::mem::take(&mut work.checking_kept);
             match r {
-                // Checked again after a restart, at a later step: what the officer said of it
-                // is on the photo step's form kept for it, not on this step's.
                 Ok(shot) => {
-                    let form = (visit.step() == Step::Photo).then_some(&mut *form);
-                    super::shot::take_in(&mut work, form, &drafts, &visit.id, shot, images.as_deref_mut());
+                    let form = (!kept).then_some(&mut *form);
+                    super::shot::take_in(
+                        &mut work,
+                        form,
+                        (!kept).then_some(&*drafts),
+                        &visit.id,
+                        shot,
+                        images.as_deref_mut(),
+                    );
                 }
                 Err(note) => work.photo_note = Some(note),
             }

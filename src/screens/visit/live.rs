@@ -331,7 +331,7 @@ pub fn run_live(
     match taken {
         Some(Ok(shot)) => {
             if let Some(visit) = &flow.visit {
-                super::shot::take_in(&mut work, Some(&mut form), &drafts, &visit.id, shot, Some(&mut images));
+                super::shot::take_in(&mut work, Some(&mut form), Some(&drafts), &visit.id, shot, Some(&mut images));
             }
             work.live = None;
             work.touch();

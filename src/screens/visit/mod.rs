@@ -17,6 +17,7 @@ mod shot;
 pub(crate) use live::screen_image_rgba;
 pub(crate) use receipt::save as save_print_files;
 mod receipt;
+mod resumed;
 mod sign;
 
 use bevy::prelude::*;
@@ -172,7 +173,8 @@ pub fn plugin(app: &mut App) {
         (
             press_acts.after(super::follow_changes),
             step_bar_acts,
-            capture::follow_applicant,
+            resumed::follow_applicant,
+            resumed::check_kept_photo,
             forms::act,
             capture::act,
             sign::act,
@@ -183,7 +185,7 @@ pub fn plugin(app: &mut App) {
             receipt::draw_qr,
             // Again after the events of this frame were applied: another applicant identified
             // is seen before the screen is drawn.
-            capture::follow_applicant,
+            resumed::follow_applicant,
             rebuild,
         )
             .chain()
@@ -384,15 +386,22 @@ fn rebuild(
         let who = crate::visit_flow::applicant_tag(visit);
         if let Some(left) = shown.0.as_ref().filter(|(id, step)| *id == visit.id && KEPT_STEPS.contains(step)) {
             kept.insert(left.clone(), (who.clone(), Form::from_typed(&to_keep(&form))));
+            // Only what could be put back for this applicant is written down (not what was
+            // typed for one before the officer read another's card; back at the applicant
+            // step, no card read yet, all of it), and nothing for a visit stopped (its draft
+            // goes).
             let forms: Vec<_> = kept
                 .iter()
+                .filter(|((_, step), (applicant, _))| *step == Step::Applicant || who.is_none() || *applicant == who)
                 .map(|((_, step), (applicant, f))| crate::visit_flow::FormInHand {
                     step: Some(*step),
                     applicant: applicant.clone(),
                     typed: f.typed(),
                 })
                 .collect();
-            crate::visit_flow::keep_forms_left(&drafts, visit, &forms);
+            if visit.step() != Step::Abandoned {
+                crate::visit_flow::keep_forms_left(&drafts, visit, &forms);
+            }
         }
         form.clear();
         let booked = sync.as_ref().map(|s| s.view().appointments).unwrap_or_default();

@@ -141,16 +141,19 @@ pub(super) fn keep_photo_of(
 /// A photo come (taken, or checked again after a restart): kept in the visit's draft at once
 /// (its photo step not yet finished), shown, and asked about afresh: what the officer said of
 /// the one before is not said of it, and whose it is is kept beside it ([`keep_photo_of`]).
-/// `form`: the photo step's, when it is the one on screen.
+/// A photo kept over a restart and checked again is neither kept again nor asked about afresh
+/// (`form` and `drafts` none).
 pub(super) fn take_in(
     work: &mut Work,
     form: Option<&mut Form>,
-    drafts: &Drafts,
+    drafts: Option<&Drafts>,
     visit: &str,
     mut shot: Shot,
     images: Option<&mut Assets<Image>>,
 ) {
-    drafts.save(visit, part::PHOTO_IN_HAND, shot.jpeg.clone());
+    if let Some(drafts) = drafts {
+        drafts.save(visit, part::PHOTO_IN_HAND, shot.jpeg.clone());
+    }
     if let Some(form) = form {
         forget_said(form);
     }
