@@ -106,15 +106,18 @@ pub struct Outside {
     pub stops: crate::shift::Stops,
 }
 
+/// Whether a payment took money at the unit (not one paid at pickup, nor a fee of nothing).
+pub fn fee_taken(&(method, amount): &(doorstep_core::policy::PaymentMethod, doorstep_core::Yuan)) -> bool {
+    method != doorstep_core::policy::PaymentMethod::PayAtPickup && amount != doorstep_core::Yuan::ZERO
+}
+
 impl Outside {
     /// Of the drafts on the unit and the stops recorded today.
     pub fn of(drafts: &[crate::visit_flow::Resumable], stops: crate::shift::Stops) -> Outside {
         let mut o = Outside { stops, ..Outside::default() };
         for d in drafts.iter().filter(|d| d.unsealed()) {
             o.unsealed += 1;
-            if let Some((method, amount)) =
-                d.paid.filter(|(m, _)| *m != doorstep_core::policy::PaymentMethod::PayAtPickup)
-            {
+            if let Some((method, amount)) = d.paid.filter(fee_taken) {
                 let (n, total) = o.unsealed_paid.entry(method.key()).or_default();
                 *n += 1;
                 *total = total.checked_add(amount).unwrap_or(*total);
@@ -449,7 +452,14 @@ mod tests {
             paid,
         };
         let cash = Some((doorstep_core::policy::PaymentMethod::Cash, doorstep_core::Yuan::from_fen(12_000)));
-        r.outside = Outside::of(&[draft(cash), draft(None)], crate::shift::Stops { count: 1, paid: 1 });
+        // Paid at pickup, or a fee of nothing: no money taken at the unit.
+        use doorstep_core::policy::PaymentMethod::{Cash, PayAtPickup};
+        let (at_pickup, nothing) =
+            (Some((PayAtPickup, doorstep_core::Yuan::from_fen(12_000))), Some((Cash, doorstep_core::Yuan::ZERO)));
+        let drafts = [draft(cash), draft(None), draft(at_pickup), draft(nothing)];
+        r.outside = Outside::of(&drafts, crate::shift::Stops { count: 1, paid: 1 });
+        assert_eq!(r.outside.unsealed, 4);
+        assert_eq!(r.outside.unsealed_paid, [("payment.cash", (1, doorstep_core::Yuan::from_fen(12_000)))].into());
         let batch = BatchView {
             batch_id: "demo-tablet-1".into(),
             applications: 1,
@@ -484,7 +494,7 @@ mod tests {
             "  —",
             "report.by_payment",
             "payment.cash  report.paid n=1 amount=120.00",
-            "report.unsealed n=2",
+            "report.unsealed n=4",
             "report.unsealed_paid",
             "report.stopped n=1 paid=1",
         ] {

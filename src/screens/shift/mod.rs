@@ -435,7 +435,8 @@ fn press(
             ShiftButton::Release => {
                 // The PIN first (screens/pin_again.rs); the release follows it. A unit that cannot
                 // release at all (not provisioned) says so without spending an attempt.
-                if !view.releasable() || tasks.releasing() || session.vault.is_none() {
+                // Not before the drafts are read: the report kept names the visits not sealed.
+                if !view.releasable() || tasks.releasing() || session.vault.is_none() || flow.loading() {
                     continue;
                 }
                 // No vault folder, or no hub bundle (the last sync run found none).
@@ -455,7 +456,7 @@ fn press(
                 if tasks.releasing() {
                     continue;
                 }
-                if !view.releasable() {
+                if !view.releasable() || flow.loading() {
                     view.outcome = Some(ReleaseOutcome::Refused(crate::shift::Refusal::Stale));
                     continue;
                 }

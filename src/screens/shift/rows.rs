@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use bevy::prelude::*;
 use doorstep_core::Policy;
+use doorstep_core::policy::PaymentMethod;
 use doorstep_core::text::{Arg, Localize, Message};
 
 use super::{ShiftButton, ShiftTasks, ShiftView};
@@ -28,12 +29,11 @@ fn unfinished(b: &mut ChildSpawnerCommands, view: &ShiftView, drafts: &[crate::v
             };
             let line = line.with("officer", &d.officer).with("started", &d.started).with_key("step", d.step.key());
             b.spawn(label(line, theme::BODY_SIZE, theme::TEXT));
-            // A fee taken and not yet sealed is in no takings below: the cash in hand is more.
-            if let Some((method, amount)) =
-                d.paid.filter(|(m, _)| *m != doorstep_core::policy::PaymentMethod::PayAtPickup)
-            {
-                let paid =
-                    Tr::new("shift.unsealed_paid").with_key("how", method.key()).with("amount", amount.to_string());
+            // A fee taken and not yet sealed is in no batch's takings: the cash in hand is more.
+            if let Some((method, amount)) = d.paid.filter(crate::shift_report::fee_taken) {
+                let key =
+                    if method == PaymentMethod::Cash { "shift.unsealed_paid_cash" } else { "shift.unsealed_paid" };
+                let paid = Tr::new(key).with_key("how", method.key()).with("amount", amount.to_string());
                 b.spawn(label(paid, theme::BODY_SIZE, theme::WARN));
             }
         }
