@@ -560,7 +560,10 @@ pub fn release(
                 ReleaseError::Hub(SyncError::Refused { code, .. }) if code == "manifest-signature" => {
                     Refusal::NotTrusted { key: hex::encode(v.user_public_key().to_bytes()) }
                 }
-                ReleaseError::Hub(SyncError::Refused { code, message, .. }) if code == "already-decided" => {
+                // Named (a hub that names none is not understood: the release failed).
+                ReleaseError::Hub(SyncError::Refused { code, message, .. })
+                    if code == "already-decided" && !ids_named(message).is_empty() =>
+                {
                     Refusal::AlreadyDecided { ids: ids_named(message) }
                 }
                 ReleaseError::Hub(SyncError::Connection(_))

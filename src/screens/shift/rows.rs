@@ -155,7 +155,7 @@ pub fn status(
                             _ => id.clone(),
                         })
                         .collect();
-                    Tr::new("shift.refused.already_decided").with("n", ids.len()).with("numbers", named.join("、"))
+                    Tr::new("shift.refused.already_decided").with("n", ids.len()).with("numbers", named.join(", "))
                 }
                 Refusal::Nothing => Tr::new("shift.refused.nothing"),
                 Refusal::Failed => Tr::new("shift.refused.failed"),
