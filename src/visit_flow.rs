@@ -249,19 +249,50 @@ fn follow_session(session: Res<Session>, mut flow: ResMut<VisitFlow>, mut drafts
     };
 }
 
-/// Every visit kept as a draft that can still be read. A draft that does not parse is left
-/// alone (and logged by id only): it may be from a newer version of the unit.
+/// What the drafts hold: the visits, and what each had in hand, read on a task at unlock.
 fn load_drafts(vault: &SharedVault) -> Loaded {
     let v = crate::session::lock(vault);
+    let visits = visits_in(&v);
+    // The fingers done (one that does not read is started again) and the photo taken (checked
+    // again when it is shown): only where they were taken of the applicant the visit now has.
+    // And what was typed on the step it was cut off at, for the same applicant, and on the
+    // steps left before it.
+    let in_hand = visits
+        .iter()
+        .filter_map(|(id, visit)| {
+            let load = |name: &str| v.load_draft(id, name).ok().flatten();
+            let form = load(part::FORM_IN_HAND)
+                .and_then(|b| FormInHand::read(&b, visit.step(), applicant_tag(visit).as_deref()));
+            let forms_left = load(part::FORMS_LEFT).map(|b| read_forms_left(&b)).unwrap_or_default();
+            let kept = InHand { form, forms_left, ..captures_in_hand(visit, &load) };
+            (kept != InHand::default()).then(|| (id.clone(), kept))
+        })
+        .collect();
+    (visits, in_hand)
+}
+
+/// The visits kept as drafts on the unit that are not finished, as the home screen offers
+/// them (read here, on the caller's thread: a task's).
+pub fn resumable_in(vault: &SharedVault) -> Vec<Resumable> {
+    let v = crate::session::lock(vault);
+    visits_in(&v)
+        .iter()
+        .filter(|(_, v)| !matches!(v.step(), Step::Done | Step::Abandoned))
+        .map(|(key, v)| Resumable::of(key, v))
+        .collect()
+}
+
+/// Every visit kept as a draft that can still be read, by draft key. A draft that does not
+/// parse is left alone (and logged by id only): it may be from a newer version of the unit.
+fn visits_in(v: &doorstep_vault::Vault) -> Vec<(String, Visit)> {
     let ids = match v.draft_visits() {
         Ok(ids) => ids,
         Err(e) => {
             error!("cannot list the drafts: {e}");
-            return (Vec::new(), Vec::new());
+            return Vec::new();
         }
     };
-    let visits: Vec<(String, Visit)> = ids
-        .iter()
+    ids.iter()
         .filter_map(|id| match v.load_draft(id, VISIT_PART) {
             Ok(Some(bytes)) => match serde_json::from_slice::<Visit>(&bytes) {
                 Ok(visit) => Some((id.clone(), visit)),
@@ -282,23 +313,7 @@ fn load_drafts(vault: &SharedVault) -> Loaded {
                 None
             }
         })
-        .collect();
-    // The fingers done (one that does not read is started again) and the photo taken (checked
-    // again when it is shown): only where they were taken of the applicant the visit now has.
-    // And what was typed on the step it was cut off at, for the same applicant, and on the
-    // steps left before it.
-    let in_hand = visits
-        .iter()
-        .filter_map(|(id, visit)| {
-            let load = |name: &str| v.load_draft(id, name).ok().flatten();
-            let form = load(part::FORM_IN_HAND)
-                .and_then(|b| FormInHand::read(&b, visit.step(), applicant_tag(visit).as_deref()));
-            let forms_left = load(part::FORMS_LEFT).map(|b| read_forms_left(&b)).unwrap_or_default();
-            let kept = InHand { form, forms_left, ..captures_in_hand(visit, &load) };
-            (kept != InHand::default()).then(|| (id.clone(), kept))
-        })
-        .collect();
-    (visits, in_hand)
+        .collect()
 }
 
 fn finish_loading(mut flow: ResMut<VisitFlow>, drafts: Res<Drafts>) {

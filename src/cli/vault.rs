@@ -139,6 +139,9 @@ pub fn run(command: VaultCommand, vault: Option<PathBuf>, config: &Config) -> an
 fn new_pin(pin_stdin: bool, insecure_fast_kdf: bool) -> anyhow::Result<(Zeroizing<String>, KdfParams)> {
     let digits = doorstep_vault::PIN_DIGITS;
     let pin = read_pin(&format!("New PIN ({}–{} digits): ", digits.start(), digits.end()), pin_stdin)?;
+    if pin.is_empty() {
+        bail!("no new PIN given: type it, or give it on one line of standard input with --pin-stdin");
+    }
     // Refused now, before the slow calibration and before anything is written; named as the
     // new PIN (add-user reads the signer's PIN first, then this one).
     doorstep_vault::pin::check_pin(&pin).map_err(|e| anyhow::anyhow!("the new PIN: {e}"))?;
@@ -175,9 +178,6 @@ fn read_pin(prompt: &str, from_stdin: bool) -> anyhow::Result<Zeroizing<String>>
     if from_stdin || !stdin.is_terminal() {
         let mut line = Zeroizing::new(String::new());
         stdin.lock().read_line(&mut line).context("cannot read the PIN from standard input")?;
-        if line.trim().is_empty() {
-            bail!("no PIN on standard input: give it on one line (echo PIN | doorstep … --pin-stdin)");
-        }
         return Ok(Zeroizing::new(line.trim().to_string()));
     }
     eprint!("{prompt}");

@@ -99,33 +99,34 @@ impl Drafts {
                     let mut v = crate::session::lock(&vault);
                     match &op {
                         VisitOp::Save { visit, part, bytes } => {
-                            // A capture kept before the unit restarted, kept again (the photo
-                            // taken before, used now): the same bytes under this part, or the
-                            // photo in hand's as the step's photo.
-                            let is_new_capture = is_capture(part) && !bytes.is_empty();
+                            // A capture kept is an action of the audit log (DESIGN: unlock,
+                            // capture, seal, upload, erase); a form typed, or a capture blanked
+                            // (an empty part), is not. Each content once per visit: not one
+                            // kept again in this run (the photo in hand kept as the step's
+                            // photo, a Next tapped twice), nor one kept before the unit
+                            // restarted (the same bytes stored under this part, or as the
+                            // photo in hand for the step's photo). Recorded before it is
+                            // kept, so that a stop between the two leaves no capture kept
+                            // unrecorded; a record that fails is logged, the draft saved.
+                            use sha2::{Digest, Sha256};
+                            let content = (visit.clone(), <[u8; 32]>::from(Sha256::digest(bytes)));
                             let stored = |name: &str| {
                                 v.load_draft(visit, name).ok().flatten().is_some_and(|old| old[..] == bytes[..])
                             };
-                            let kept_before = is_new_capture
-                                && (stored(part) || (part == super::part::PHOTO && stored(super::part::PHOTO_IN_HAND)));
-                            v.save_draft(visit, part, bytes).inspect(|()| {
-                                // A capture kept is an action of the audit log (DESIGN: unlock,
-                                // capture, seal, upload, erase); a form typed, or a capture blanked
-                                // (an empty part), is not. A record that fails is logged: the
-                                // draft itself is saved.
-                                let mut seen = || {
-                                    use sha2::{Digest, Sha256};
-                                    !recorded.insert((visit.clone(), Sha256::digest(bytes).into()))
-                                };
-                                if is_new_capture
-                                    && !seen()
-                                    && !kept_before
-                                    && let Err(e) =
-                                        v.record_capture(crate::settings::now().unix_timestamp(), visit, part)
-                                {
-                                    error!("a capture could not be recorded in the audit log: {e}");
+                            if is_capture(part)
+                                && !bytes.is_empty()
+                                && !recorded.contains(&content)
+                                && !stored(part)
+                                && !(part == super::part::PHOTO && stored(super::part::PHOTO_IN_HAND))
+                            {
+                                match v.record_capture(crate::settings::now().unix_timestamp(), visit, part) {
+                                    Ok(()) => {
+                                        recorded.insert(content);
+                                    }
+                                    Err(e) => error!("a capture could not be recorded in the audit log: {e}"),
                                 }
-                            })
+                            }
+                            v.save_draft(visit, part, bytes)
                         }
                         VisitOp::Erase { visit } => v.erase_draft(visit),
                     }

@@ -110,10 +110,13 @@ pub struct PrintsInHand {
 }
 
 impl PrintsInHand {
-    /// As the draft keeps it, if they are `applicant`'s. A draft kept by an earlier version
-    /// (no applicant in it), blanked, or damaged: `None`, and the fingers are taken again.
-    pub fn read(bytes: &[u8], applicant: &str) -> Option<PrintsInHand> {
-        serde_json::from_slice::<PrintsInHand>(bytes).ok().filter(|p| p.applicant == applicant)
+    /// As the draft keeps it, if they are `applicant`'s (`None`: whoever's, for a visit back
+    /// at its applicant step). A draft kept by an earlier version (no applicant in it),
+    /// blanked, or damaged: `None`, and the fingers are taken again.
+    pub fn read(bytes: &[u8], applicant: Option<&str>) -> Option<PrintsInHand> {
+        serde_json::from_slice::<PrintsInHand>(bytes)
+            .ok()
+            .filter(|p| !p.applicant.is_empty() && applicant.is_none_or(|a| p.applicant == a))
     }
 }
 
@@ -129,8 +132,7 @@ pub(super) fn captures_in_hand<B: AsRef<[u8]>>(visit: &Visit, load: &dyn Fn(&str
     let applicant = applicant_tag(visit);
     let whose = |of: &str| !of.is_empty() && applicant.as_deref().is_none_or(|a| a == of);
     let prints = load(part::PRINTS_IN_HAND)
-        .and_then(|b| serde_json::from_slice::<PrintsInHand>(b.as_ref()).ok())
-        .filter(|p| whose(&p.applicant))
+        .and_then(|b| PrintsInHand::read(b.as_ref(), applicant.as_deref()))
         .filter(|p| match visit.state.fingerprints() {
             None => true,
             Some(Fingerprints::Taken(record)) => record.attempts == p.attempts,

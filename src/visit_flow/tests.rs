@@ -68,16 +68,18 @@ fn the_fingers_in_hand_are_read_only_for_their_applicant() {
         applicant: "a1".into(),
     };
     let bytes = serde_json::to_vec(&kept).unwrap();
-    assert_eq!(PrintsInHand::read(&bytes, "a1"), Some(kept));
+    assert_eq!(PrintsInHand::read(&bytes, Some("a1")), Some(kept));
     // Another applicant's (read after going back), before a restart: not theirs.
-    assert_eq!(PrintsInHand::read(&bytes, "b2"), None);
+    assert_eq!(PrintsInHand::read(&bytes, Some("b2")), None);
+    // Back at the applicant step, no card read: whoever's, with whose.
+    assert_eq!(PrintsInHand::read(&bytes, None).map(|p| p.applicant), Some("a1".to_string()));
     // Kept by an earlier version, without whose they are: taken again.
     let old = serde_json::json!({ "attempts": [thumb], "templates": [] });
-    assert_eq!(PrintsInHand::read(&serde_json::to_vec(&old).unwrap(), "a1"), None);
-    assert_eq!(PrintsInHand::read(&serde_json::to_vec(&vec![thumb]).unwrap(), "a1"), None);
+    assert_eq!(PrintsInHand::read(&serde_json::to_vec(&old).unwrap(), Some("a1")), None);
+    assert_eq!(PrintsInHand::read(&serde_json::to_vec(&vec![thumb]).unwrap(), Some("a1")), None);
     // Blanked (another applicant), or damaged: nothing in hand.
-    assert_eq!(PrintsInHand::read(b"", "a1"), None);
-    assert_eq!(PrintsInHand::read(b"{\"attempts\": 3}", "a1"), None);
+    assert_eq!(PrintsInHand::read(b"", Some("a1")), None);
+    assert_eq!(PrintsInHand::read(b"{\"attempts\": 3}", Some("a1")), None);
 }
 
 #[test]

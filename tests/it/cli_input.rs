@@ -71,7 +71,7 @@ fn vault_init_refuses_bad_input_before_writing_anything() {
     // Nothing on standard input is not a PIN of the wrong length.
     let (code, err) = run(&["vault", "init", "--vault", v, "--demo-bureau", "--pin-stdin"], "");
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("no PIN on standard input"), "{err}");
+    assert!(err.contains("no new PIN given"), "{err}");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
     // A device id the hub would not enrol (a space, a path).
     for bad in ["tablet 01", "../tablet", ""] {

@@ -143,6 +143,16 @@ fn a_photo_kept_is_never_shown_for_another_applicant() {
     let mut second = another_applicant_to_the_photo();
     second.push(pause(1));
     run_and_stop(&vault, &tmp, second);
+    // The first applicant's photo is forgotten in the draft as soon as the second's card is
+    // read (the visit was taken up back at its applicant step, before any card).
+    {
+        let v = unlocked(&vault);
+        let id = v.draft_visits().unwrap()[0].clone();
+        for name in [part::PHOTO_IN_HAND, part::PHOTO] {
+            let kept = v.load_draft(&id, name).unwrap().map(|b| b.len()).unwrap_or(0);
+            assert_eq!(kept, 0, "{name} still holds the first applicant's photo");
+        }
+    }
 
     // Taken up again at the photo step: after time enough for a photo kept to be checked
     // again and shown, were it to be, none is in hand.
@@ -153,6 +163,7 @@ fn a_photo_kept_is_never_shown_for_another_applicant() {
     assert!(outcome.is_ok(), "{outcome:?}");
     let work = app.world().resource::<doorstep::screens::visit::Work>();
     assert!(work.shot.is_none(), "the first applicant's photo is shown for the second");
+    assert!(!work.checking(), "the first applicant's photo is being checked for the second");
     drop(app);
     std::thread::sleep(Duration::from_millis(500));
     // The photo used is taken of the second (another face in front of the camera).
@@ -508,5 +519,34 @@ fn the_same_card_read_again_after_a_restart_takes_up_what_was_taken() {
     ]);
     run_and_stop(&vault, &tmp, third);
     same_as_before(&vault, &before);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A printed photo the applicant brought is taken, and the officer goes straight back from the
+/// photo step to the applicant step (a typo in the name) and reads the same card: back at the
+/// photo step, the photo is still the printed one brought, and is recorded so.
+#[test]
+fn the_photo_steps_answers_stay_when_the_officer_goes_straight_back_to_the_applicant() {
+    let tmp = tempfile_dir("back-applicant-brought");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut steps = a_printed_photo_taken();
+    steps.extend([
+        tap("申请人"),
+        wait("申请人是谁？"),
+        tap("读取身份证"),
+        wait("已读取身份证"),
+        tap("下一步"),
+        wait("申请办理哪些业务？"),
+        wait("费用合计：120.00 元"),
+        tap("下一步"),
+        wait("证件照片"),
+        wait_long("采用此照片"),
+        tap("采用此照片"),
+        wait("指纹采集"),
+        pause(1),
+    ]);
+    run_and_stop(&vault, &tmp, steps);
+    let visit = draft_visit(&vault);
+    assert!(matches!(visit.state.photo(), Some(PhotoInput::Supplied(_))), "{:?}", visit.state.photo());
     let _ = std::fs::remove_dir_all(&tmp);
 }

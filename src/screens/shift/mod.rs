@@ -368,11 +368,10 @@ fn press(
         Option<Res<crate::unit_sync::VaultDir>>,
         Res<Waker>,
     ),
-    (strings, lang, sync, flow): (
+    (strings, lang, sync): (
         Res<crate::ui::i18n::Strings>,
         Res<crate::settings::Lang>,
         Option<Res<crate::unit_sync::UnitSync>>,
-        Res<crate::visit_flow::VisitFlow>,
     ),
     mut lock: MessageWriter<LockNow>,
     mut next: ResMut<NextState<Screen>>,
@@ -435,8 +434,7 @@ fn press(
             ShiftButton::Release => {
                 // The PIN first (screens/pin_again.rs); the release follows it. A unit that cannot
                 // release at all (not provisioned) says so without spending an attempt.
-                // Not before the drafts are read: the report kept names the visits not sealed.
-                if !view.releasable() || tasks.releasing() || session.vault.is_none() || flow.loading() {
+                if !view.releasable() || tasks.releasing() || session.vault.is_none() {
                     continue;
                 }
                 // No vault folder, or no hub bundle (the last sync run found none).
@@ -456,7 +454,7 @@ fn press(
                 if tasks.releasing() {
                     continue;
                 }
-                if !view.releasable() || flow.loading() {
+                if !view.releasable() {
                     view.outcome = Some(ReleaseOutcome::Refused(crate::shift::Refusal::Stale));
                     continue;
                 }
@@ -479,7 +477,7 @@ fn press(
                 let held = crate::shift::held(&view.decisions);
                 let (progress, wake) = (tasks.progress.clone(), waker.clone());
                 let mut figures = crate::shift_report::figures(&view.items, &view.decisions);
-                figures.outside = crate::shift_report::Outside::of(&flow.resumable, view.stops);
+                let stops = view.stops;
                 let supervisor = session.officer.as_ref().map(|o| o.id.clone()).unwrap_or_default();
                 let (strings, lang, rule) = (*strings, *lang, policy.0.rules.shift.clone());
                 let (kept_upto, written) = (tasks.keeper.asked, tasks.keeper.written.clone());
@@ -501,6 +499,10 @@ fn press(
                         }
                     }
                     if let ReleaseOutcome::Released { batch, report, kept, .. } = &mut outcome {
+                        // The visits not sealed as the vault holds them now (not as the home
+                        // screen read them at unlock, which may not have ended).
+                        let drafts = crate::visit_flow::resumable_in(&vault);
+                        figures.outside = crate::shift_report::Outside::of(&drafts, stops);
                         let words = |key: &'static str, args: &[(&str, String)]| strings.get(lang, key, args);
                         let reason = |id: &str| {
                             rule.reason(id).map_or_else(

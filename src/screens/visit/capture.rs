@@ -77,9 +77,8 @@ pub struct Work {
     /// step's form is on screen to take it (`shot::keep_photo_of`).
     pub(super) brought_kept: Option<bool>,
     pub(super) restore_brought: Option<bool>,
-    /// A photo taken before a restart, for a visit taken up past its photo step: checked
-    /// again once the officer is back at the photo step, not before (nothing is done with it
-    /// elsewhere, and its check is seconds of work).
+    /// A photo taken before a restart, for a visit taken up: checked again (on a task) and
+    /// shown, at its photo step or on the review; nothing of it is written again.
     pub(super) photo_kept: Option<Vec<u8>>,
     /// The photo task under way checks the photo kept (it is in the draft already, and what
     /// the officer said of it stands), not a new one.
@@ -181,6 +180,11 @@ impl Work {
     }
 
     /// The photo taken in this visit, as the screen shows it.
+    /// Whether a photo is being taken or checked.
+    pub fn checking(&self) -> bool {
+        self.photo.is_some()
+    }
+
     pub fn photo_image(&self) -> Option<Handle<Image>> {
         self.shot_image.clone()
     }
@@ -208,7 +212,7 @@ impl Work {
         if self.captured_for.is_some() {
             // A photo still being checked, or a print still being read, is the first person's
             // too: the check is dropped, the print voided when it comes.
-            self.photo = None;
+            (self.photo, self.checking_kept) = (None, false);
             (self.restore_brought, self.photo_kept) = (None, None);
             self.finger_void |= self.finger.is_some();
             (self.shot, self.shot_image, self.photo_note) = (None, None, None);
@@ -350,6 +354,7 @@ pub fn act(
                     super::shot::forget_said(&mut form);
                     // A photo still being checked is dropped with it.
                     (work.photo, work.shot, work.shot_image) = (None, None, None);
+                    work.checking_kept = false;
                     (work.restore_brought, work.photo_kept) = (None, None);
                     cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(PhotoInput::Reused {
                         source: doorstep_core::policy::PhotoSource::IdCard,
@@ -521,7 +526,7 @@ pub fn finish(
             let kept = std::mem::take(&mut work.checking_kept);
             match r {
                 Ok(shot) => {
-                    let form = (!kept).then_some(&mut *form);
+                    let form = (!kept && visit.step() == Step::Photo).then_some(&mut *form);
                     super::shot::take_in(
                         &mut work,
                         form,

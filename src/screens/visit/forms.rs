@@ -133,7 +133,11 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
         ui.spawn(label(tr, theme::HEADING_SIZE, theme::TEXT));
     };
     ui.spawn(Node { column_gap: Val::Px(32.0), ..default() }).with_children(|row| {
-        if let Some(image) = v.work.photo_image() {
+        let taken = matches!(
+            v.visit.state.photo(),
+            Some(doorstep_core::visit::PhotoInput::Captured(_) | doorstep_core::visit::PhotoInput::Supplied(_))
+        );
+        if let Some(image) = v.work.photo_image().filter(|_| taken) {
             row.spawn((
                 ImageNode::new(image),
                 Node { width: Val::Px(133.0), height: Val::Px(177.0), flex_shrink: 0.0, ..default() },

@@ -361,6 +361,7 @@ fn rebuild(
     sync: Option<Res<crate::unit_sync::UnitSync>>,
     mut last: Local<Drawn>,
     mut kept: Local<KeptForms>,
+    mut shown_for: Local<Option<String>>,
 ) {
     let (Ok(body), Ok(foot)) = (body.single(), foot.single()) else { return };
     let Some(now) = flow.visit.as_ref().map(|v| (v.id.clone(), v.step())) else { return };
@@ -384,8 +385,11 @@ fn rebuild(
             }
         }
         let who = crate::visit_flow::applicant_tag(visit);
+        // The form left is kept for the applicant it was typed for (the visit has moved on:
+        // back at the applicant step, it has none yet).
+        let typed_for = std::mem::replace(&mut *shown_for, who.clone());
         if let Some(left) = shown.0.as_ref().filter(|(id, step)| *id == visit.id && KEPT_STEPS.contains(step)) {
-            kept.insert(left.clone(), (who.clone(), Form::from_typed(&to_keep(&form))));
+            kept.insert(left.clone(), (typed_for, Form::from_typed(&to_keep(&form))));
             // Only what could be put back for this applicant is written down (not what was
             // typed for one before the officer read another's card; back at the applicant
             // step, no card read yet, all of it), and nothing for a visit stopped (its draft
