@@ -117,7 +117,7 @@ impl Drafts {
                                 && !bytes.is_empty()
                                 && !recorded.contains(&content)
                                 && !stored(part)
-                                && !(part == super::part::PHOTO && stored(super::part::PHOTO_IN_HAND))
+                                && (part != super::part::PHOTO || !stored(super::part::PHOTO_IN_HAND))
                             {
                                 match v.record_capture(crate::settings::now().unix_timestamp(), visit, part) {
                                     Ok(()) => {
