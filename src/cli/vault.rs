@@ -268,8 +268,17 @@ fn init(dir: &Path, args: InitArgs, config: &Config) -> anyhow::Result<ExitCode>
 pub(crate) fn open(dir: &Path, args: &OpenArgs, config: &Config) -> anyhow::Result<Vault> {
     let user = args.user.clone().unwrap_or_else(|| config.officer());
     let pin = read_pin(&format!("PIN for {user}: "), args.pin_stdin)?;
-    let vault = Vault::unlock(dir, &user, &pin, now_unix(), VaultConfig { reserve_bytes: config.reserve_bytes() })
-        .with_context(|| format!("vault {}", dir.display()))?;
+    let vault = match Vault::unlock(dir, &user, &pin, now_unix(), VaultConfig { reserve_bytes: config.reserve_bytes() })
+    {
+        // Nothing given is not a PIN of the wrong length (the vault's own errors first).
+        Err(doorstep_vault::VaultError::Pin(_)) if pin.is_empty() => {
+            bail!(
+                "vault {}: no PIN given: type it, or give it on one line of standard input with --pin-stdin",
+                dir.display()
+            )
+        }
+        other => other.with_context(|| format!("vault {}", dir.display()))?,
+    };
     let r = vault.recovery();
     if let Some(q) = &r.quarantined {
         eprintln!("note: the index was damaged; it was kept as {} and rebuilt from the envelope files", q.display());

@@ -80,9 +80,10 @@ impl Drafts {
             // The saves that failed and were not saved since: a small save that works (a
             // form, at each key) does not hide a photo that did not.
             let mut failing = std::collections::BTreeSet::<(String, String)>::new();
-            // The captures recorded in the audit log, by visit and content: one kept again (the
-            // photo in hand kept as the step's photo, a Next tapped twice) is not a second.
-            let mut recorded = std::collections::HashSet::<(String, [u8; 32])>::new();
+            // The captures recorded in the audit log, by visit, part and content: one kept again
+            // (the photo in hand kept as the step's photo, a Next tapped twice) is not a second;
+            // two fingers with the same image are two.
+            let mut recorded = std::collections::HashSet::<(String, String, [u8; 32])>::new();
             for op in rx {
                 let op = match op {
                     DraftOp::Visit(op) => op,
@@ -109,7 +110,9 @@ impl Drafts {
                             // kept, so that a stop between the two leaves no capture kept
                             // unrecorded; a record that fails is logged, the draft saved.
                             use sha2::{Digest, Sha256};
-                            let content = (visit.clone(), <[u8; 32]>::from(Sha256::digest(bytes)));
+                            // The photo in hand kept as the step's photo is one capture.
+                            let as_part = if part == super::part::PHOTO_IN_HAND { super::part::PHOTO } else { part };
+                            let content = (visit.clone(), as_part.to_string(), <[u8; 32]>::from(Sha256::digest(bytes)));
                             let stored = |name: &str| {
                                 v.load_draft(visit, name).ok().flatten().is_some_and(|old| old[..] == bytes[..])
                             };

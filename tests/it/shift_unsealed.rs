@@ -8,6 +8,15 @@ use crate::shift::{officer_unlocks, supervisor_unlocks};
 use crate::sync::{add_supervisor, served_unit, tempfile_dir};
 use crate::visit::{DEVICE, drive, tap, typed, unit, wait};
 
+/// Runs the unit on `vault` until `steps` end, then stops it (the drafts written).
+fn run(vault: &std::path::Path, receipts: &std::path::Path, steps: Vec<doorstep::dev::scenario::ScenarioStep>) {
+    let mut app = unit(vault, receipts, Policy::builtin().unwrap());
+    let outcome = drive(&mut app, steps);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    drop(app);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+}
+
 #[test]
 fn the_supervisor_sees_the_visits_not_sealed_and_those_stopped_today() {
     let tmp = tempfile_dir("unsealed");
@@ -36,11 +45,7 @@ fn the_supervisor_sees_the_visits_not_sealed_and_those_stopped_today() {
         tap("下一步"),
         wait("申请办理哪些业务？"),
     ]);
-    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
-    let outcome = drive(&mut app, steps);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    drop(app);
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    run(&vault, &receipts, steps);
 
     let mut steps = supervisor_unlocks();
     steps.extend([
@@ -50,10 +55,7 @@ fn the_supervisor_sees_the_visits_not_sealed_and_those_stopped_today() {
         wait("停在：办理业务"),
         wait("今日中止的受理 1 件（不封存、不上传），其中收费后办理退款的 0 件。"),
     ]);
-    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
-    let outcome = drive(&mut app, steps);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    drop(app);
+    run(&vault, &receipts, steps);
     drop(running);
     let _ = std::fs::remove_dir_all(&tmp);
 }
@@ -84,21 +86,14 @@ fn the_supervisor_hears_of_feedback_not_sent_and_tickets_not_finished() {
         tap("返回"),
         wait("开始上门受理"),
     ]);
-    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
-    let outcome = drive(&mut app, steps);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    drop(app);
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    run(&vault, &receipts, steps);
 
     let mut steps = supervisor_unlocks();
     steps.extend([
         wait("本机有 1 条表扬、意见或投诉尚未上传中心（与中心同步时上传）。"),
         wait("外展点今日还有 1 张号票未办完（等候中或已叫号）：请在取号叫号页面办理或记为未到。"),
     ]);
-    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
-    let outcome = drive(&mut app, steps);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    drop(app);
+    run(&vault, &receipts, steps);
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
@@ -116,11 +111,7 @@ fn the_supervisor_sees_the_fee_taken_on_a_visit_not_sealed() {
         action: doorstep::dev::scenario::Action::Pause(std::time::Duration::from_secs(1)),
         timeout: std::time::Duration::from_secs(20),
     });
-    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
-    let outcome = drive(&mut app, steps);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    drop(app);
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    run(&vault, &receipts, steps);
 
     let mut steps = supervisor_unlocks();
     steps.extend([
@@ -128,9 +119,6 @@ fn the_supervisor_sees_the_fee_taken_on_a_visit_not_sealed() {
         wait("停在：封存"),
         wait("已收费 120.00 元（现金），尚未封存：不在本批费用中，现金请另行核对。"),
     ]);
-    let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
-    let outcome = drive(&mut app, steps);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    drop(app);
+    run(&vault, &receipts, steps);
     let _ = std::fs::remove_dir_all(&tmp);
 }

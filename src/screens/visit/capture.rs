@@ -179,12 +179,12 @@ impl Work {
         live.view.lock().ok().map(|v| v.checks_per_second).filter(|r| *r > 0.0)
     }
 
-    /// The photo taken in this visit, as the screen shows it.
     /// Whether a photo is being taken or checked.
     pub fn checking(&self) -> bool {
         self.photo.is_some()
     }
 
+    /// The photo taken in this visit, as the screen shows it.
     pub fn photo_image(&self) -> Option<Handle<Image>> {
         self.shot_image.clone()
     }

@@ -59,12 +59,13 @@ pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, dra
     }
 }
 
-/// The photo kept over a restart, checked again on a task: what the screen showed before the
-/// unit stopped, at the photo step and on the review. Only its result is taken (`finish`):
-/// it is in the draft already, and what the officer said of it stands.
+/// The photo kept over a restart, checked again on a task when a step shows it (the photo
+/// step, the review): what the screen showed before the unit stopped. Not elsewhere (a body
+/// redrawn at the signature would cut a stroke). Only its result is taken (`finish`): it is in
+/// the draft already, and what the officer said of it stands.
 pub fn check_kept_photo(flow: Res<VisitFlow>, mut work: ResMut<Work>, waker: Res<Waker>) {
     let Some(visit) = &flow.visit else { return };
-    if visit.step() > Step::Sign || work.photo.is_some() || work.photo_kept.is_none() {
+    if !matches!(visit.step(), Step::Photo | Step::Review) || work.photo.is_some() || work.photo_kept.is_none() {
         return;
     }
     let Ok(profile) = super::shot::photo_profile(visit, crate::settings::now().date()) else { return };
