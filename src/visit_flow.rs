@@ -274,8 +274,12 @@ fn load_drafts(vault: &SharedVault) -> Loaded {
 /// The visits kept as drafts on the unit that are not finished, as the home screen offers
 /// them (read here, on the caller's thread: a task's).
 pub fn resumable_in(vault: &SharedVault) -> Vec<Resumable> {
-    let v = crate::session::lock(vault);
-    visits_in(&v)
+    resumable(&visits_in(&crate::session::lock(vault)))
+}
+
+/// Of `visits` (by draft key), those not finished, as the home screen offers them.
+fn resumable(visits: &[(String, Visit)]) -> Vec<Resumable> {
+    visits
         .iter()
         .filter(|(_, v)| !matches!(v.step(), Step::Done | Step::Abandoned))
         .map(|(key, v)| Resumable::of(key, v))
@@ -332,11 +336,7 @@ fn finish_loading(mut flow: ResMut<VisitFlow>, drafts: Res<Drafts>) {
             drafts.erase(key);
         }
     }
-    flow.resumable = visits
-        .iter()
-        .filter(|(_, v)| !matches!(v.step(), Step::Done | Step::Abandoned))
-        .map(|(key, v)| Resumable::of(key, v))
-        .collect();
+    flow.resumable = resumable(&visits);
     flow.loaded = visits;
 }
 

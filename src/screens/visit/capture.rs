@@ -70,7 +70,9 @@ pub struct Work {
     /// The scan of a held document's machine-readable zone, and what came of the last one.
     pub(super) scan: Option<Pending<Result<doorstep_core::mrz::MrzRecord, Tr>>>,
     pub(super) scan_note: Option<Tr>,
-    pub(super) photo: Option<Pending<Result<Shot, Tr>>>,
+    /// The photo being taken or checked, and whether it is the photo kept over a restart (in
+    /// the draft already, and what the officer said of it stands), not a new one.
+    pub(super) photo: Option<(Pending<Result<Shot, Tr>>, bool)>,
     pub shot: Option<Shot>,
     /// Whether the draft says the photo in hand was brought printed (`None`: not yet kept for
     /// this photo); and, for a photo kept before a restart, what it said, until the photo
@@ -80,9 +82,6 @@ pub struct Work {
     /// A photo taken before a restart, for a visit taken up: checked again (on a task) and
     /// shown, at its photo step or on the review; nothing of it is written again.
     pub(super) photo_kept: Option<Vec<u8>>,
-    /// The photo task under way checks the photo kept (it is in the draft already, and what
-    /// the officer said of it stands), not a new one.
-    pub(super) checking_kept: bool,
     /// The cropped photo as the screen shows it (none in headless runs).
     pub(super) shot_image: Option<Handle<Image>>,
     pub(super) photo_note: Option<Tr>,
@@ -212,7 +211,7 @@ impl Work {
         if self.captured_for.is_some() {
             // A photo still being checked, or a print still being read, is the first person's
             // too: the check is dropped, the print voided when it comes.
-            (self.photo, self.checking_kept) = (None, false);
+            self.photo = None;
             (self.restore_brought, self.photo_kept) = (None, None);
             self.finger_void |= self.finger.is_some();
             (self.shot, self.shot_image, self.photo_note) = (None, None, None);
@@ -339,8 +338,8 @@ pub fn act(
                     continue;
                 };
                 let Some(profile) = super::shot::profile_or_note(visit, &mut work) else { continue };
-                work.photo = Some(crate::tasks::spawn("photo", &waker, move || super::shot::take(&camera, &profile)));
-                (work.photo_kept, work.checking_kept) = (None, false);
+                let task = crate::tasks::spawn("photo", &waker, move || super::shot::take(&camera, &profile));
+                (work.photo, work.photo_kept) = (Some((task, false)), None);
                 work.shot = None;
                 super::shot::forget(&drafts, &visit.id);
                 super::shot::forget_said(&mut form);
@@ -349,12 +348,10 @@ pub fn act(
             (Act::ReusePhoto, Step::Photo) => {
                 if let Some(Ok((taken_on, digest))) = card_photo(visit, &work, &policy.0) {
                     // No photo of this unit's goes with it: one taken before is dropped.
-                    drafts.save(&visit.id, part::PHOTO, Vec::new());
-                    super::shot::forget(&drafts, &visit.id);
+                    super::shot::forget_all(&drafts, &visit.id);
                     super::shot::forget_said(&mut form);
                     // A photo still being checked is dropped with it.
                     (work.photo, work.shot, work.shot_image) = (None, None, None);
-                    work.checking_kept = false;
                     (work.restore_brought, work.photo_kept) = (None, None);
                     cmds.write(VisitCmd::apply(VisitEvent::PhotoTaken(PhotoInput::Reused {
                         source: doorstep_core::policy::PhotoSource::IdCard,
@@ -517,13 +514,12 @@ pub fn finish(
             }
         }
     }
-    if let Some(task) = &work.photo {
+    if let Some((task, _)) = &work.photo {
         let result = task.finished(|| Err(Tr::new("visit.task_failed")));
         if let Some(r) = result {
-            work.photo = None;
             // The photo kept over a restart: not kept again, and what the officer said of it
             // (on the photo step's form, put back) stands.
-            let kept = std::mem::take(&mut work.checking_kept);
+            let kept = work.photo.take().is_some_and(|(_, kept)| kept);
             match r {
                 Ok(shot) => {
                     let form = (!kept && visit.step() == Step::Photo).then_some(&mut *form);

@@ -8,7 +8,7 @@ use doorstep_core::visit::Step;
 
 use super::capture::Work;
 use crate::tasks::Waker;
-use crate::visit_flow::{Drafts, VisitFlow, part};
+use crate::visit_flow::{Drafts, VisitFlow};
 
 /// Keeps the step's work to this visit and its applicant (`Work::follow_applicant`); a visit
 /// taken up again has the fingers done and the photo taken before it was cut off, whichever
@@ -44,17 +44,13 @@ pub fn follow_applicant(mut flow: ResMut<VisitFlow>, mut work: ResMut<Work>, dra
                 work.restore_brought = Some(kept.brought);
                 work.photo_kept = Some(jpeg);
             }
-            Some(_) => {
-                drafts.save(&id, part::PHOTO, Vec::new());
-                super::shot::forget(&drafts, &id);
-            }
+            Some(_) => super::shot::forget_all(&drafts, &id),
             None => {}
         }
     } else {
         // Another applicant's: forgotten in the draft too.
         // Kept in the draft even when not on the screen (taken before a restart).
-        drafts.save(&id, part::PHOTO, Vec::new());
-        super::shot::forget(&drafts, &id);
+        super::shot::forget_all(&drafts, &id);
         super::fingers::forget_prints(&drafts, &id, &had_prints);
     }
 }
@@ -70,7 +66,6 @@ pub fn check_kept_photo(flow: Res<VisitFlow>, mut work: ResMut<Work>, waker: Res
     }
     let Ok(profile) = super::shot::photo_profile(visit, crate::settings::now().date()) else { return };
     let Some(jpeg) = work.photo_kept.take() else { return };
-    work.checking_kept = true;
-    work.photo = Some(crate::tasks::spawn("photo", &waker, move || super::shot::check_kept(jpeg, &profile)));
+    work.photo = Some((crate::tasks::spawn("photo", &waker, move || super::shot::check_kept(jpeg, &profile)), true));
     work.touch();
 }

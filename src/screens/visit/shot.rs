@@ -170,3 +170,10 @@ pub(super) fn take_in(
 pub(super) fn forget(drafts: &Drafts, visit: &str) {
     drafts.save(visit, part::PHOTO_IN_HAND, Vec::new());
 }
+
+/// Forgets in the draft the photo used at the photo step as well as the one in hand: the
+/// card's is reused, or they were another applicant's.
+pub(super) fn forget_all(drafts: &Drafts, visit: &str) {
+    drafts.save(visit, part::PHOTO, Vec::new());
+    forget(drafts, visit);
+}
