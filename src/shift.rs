@@ -485,13 +485,9 @@ pub enum Refusal {
     Failed,
 }
 
-/// The application ids a hub's message names.
-fn ids_named(message: &str) -> Vec<String> {
-    message
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|w| doorstep_envelope::ApplicationId::parse(w).is_some())
-        .map(str::to_string)
-        .collect()
+/// Of what the hub names as decided before, the application ids (anything else is not shown).
+fn ids_named(decided: &[String]) -> Vec<String> {
+    decided.iter().filter(|w| doorstep_envelope::ApplicationId::parse(w).is_some()).cloned().collect()
 }
 
 /// Upload progress per application id, in percent, shared with the screen.
@@ -561,10 +557,8 @@ pub fn release(
                     Refusal::NotTrusted { key: hex::encode(v.user_public_key().to_bytes()) }
                 }
                 // Named (a hub that names none is not understood: the release failed).
-                ReleaseError::Hub(SyncError::Refused { code, message, .. })
-                    if code == "already-decided" && !ids_named(message).is_empty() =>
-                {
-                    Refusal::AlreadyDecided { ids: ids_named(message) }
+                ReleaseError::Hub(SyncError::DecidedBefore(p)) if !ids_named(&p.decided).is_empty() => {
+                    Refusal::AlreadyDecided { ids: ids_named(&p.decided) }
                 }
                 ReleaseError::Hub(SyncError::Connection(_))
                 | ReleaseError::Escrow(EscrowError::Hub(SyncError::Connection(_))) => Refusal::NoCoverage,

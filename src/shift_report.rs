@@ -442,21 +442,25 @@ mod tests {
         let decisions: Decisions =
             [("a".to_string(), Decision::returned("photo")), ("b".to_string(), Decision::Hold)].into();
         let mut r = figures(&items, &decisions);
-        // Two visits not sealed, one paid in cash; one stopped today, refunded.
-        let draft = |paid| crate::visit_flow::Resumable {
+        // Visits not sealed, one paid in cash; one stopped today, refunded.
+        let draft = |paid, sealed| crate::visit_flow::Resumable {
             id: "visit-1".into(),
             step: doorstep_core::visit::Step::Seal,
             who: Some("测试".into()),
             started: "12-07 08:00".into(),
             officer: "officer-2".into(),
             paid,
+            sealed,
         };
         let cash = Some((doorstep_core::policy::PaymentMethod::Cash, doorstep_core::Yuan::from_fen(12_000)));
         // Paid at pickup, or a fee of nothing: no money taken at the unit.
         use doorstep_core::policy::PaymentMethod::{Cash, PayAtPickup};
         let (at_pickup, nothing) =
             (Some((PayAtPickup, doorstep_core::Yuan::from_fen(12_000))), Some((Cash, doorstep_core::Yuan::ZERO)));
-        let drafts = [draft(cash), draft(None), draft(at_pickup), draft(nothing)];
+        // And one whose seal was reported failed though its file was durable: its fee is in
+        // the batch's takings already, and is not told again.
+        let drafts =
+            [draft(cash, false), draft(None, false), draft(at_pickup, false), draft(nothing, false), draft(cash, true)];
         r.outside = Outside::of(&drafts, crate::shift::Stops { count: 1, paid: 1 });
         assert_eq!(r.outside.unsealed, 4);
         assert_eq!(r.outside.unsealed_paid, [("payment.cash", (1, doorstep_core::Yuan::from_fen(12_000)))].into());

@@ -126,18 +126,22 @@ pub struct Resumable {
     /// The fee taken, and how, on a visit paid for and not yet sealed: it is in no batch's
     /// takings until it is sealed, and the supervisor counting the cash must know of it.
     pub paid: Option<(doorstep_core::policy::PaymentMethod, doorstep_core::Yuan)>,
+    /// Its application is in the outbox already, though the draft still stands at the seal
+    /// step: a seal reported failed whose file was durable (taken as it is when the seal is
+    /// tapped again; its draft goes at the next opening). Its fee is in the batch's takings.
+    pub sealed: bool,
 }
 
 impl Resumable {
     /// Not yet sealed: in no outbox and no batch (a visit cut off at its receipt or rating
     /// was sealed before).
     pub fn unsealed(&self) -> bool {
-        !matches!(self.step, Step::Receipt | Step::Rating | Step::Done | Step::Abandoned)
+        !self.sealed && !matches!(self.step, Step::Receipt | Step::Rating | Step::Done | Step::Abandoned)
     }
 }
 
 impl Resumable {
-    fn of(key: &str, visit: &Visit) -> Resumable {
+    fn of(key: &str, visit: &Visit, sealed: bool) -> Resumable {
         let fmt = time::macros::format_description!("[month]-[day] [hour]:[minute]");
         let started = visit
             .started_at
@@ -146,7 +150,8 @@ impl Resumable {
             .unwrap_or_default();
         let who = visit.state.identified().map(|w| w.applicant.name.as_str().to_string());
         let paid = visit.state.payment().filter(|_| visit.step() == Step::Seal).map(|p| (p.method, p.amount));
-        Resumable { id: key.to_string(), step: visit.step(), who, started, officer: visit.officer.clone(), paid }
+        let officer = visit.officer.clone();
+        Resumable { id: key.to_string(), step: visit.step(), who, started, officer, paid, sealed }
     }
 }
 
@@ -164,8 +169,13 @@ pub struct VisitFlow {
     in_hand: Vec<(String, InHand)>,
 }
 
-/// What the drafts hold: the visits, and what each had in hand at a capture step cut off.
-type Loaded = (Vec<(String, Visit)>, Vec<(String, InHand)>);
+/// What the drafts hold: the visits, what each had in hand at a capture step cut off, and
+/// those to offer.
+struct Loaded {
+    visits: Vec<(String, Visit)>,
+    in_hand: Vec<(String, InHand)>,
+    resumable: Vec<Resumable>,
+}
 
 impl VisitFlow {
     pub fn step(&self) -> Option<Step> {
@@ -268,22 +278,42 @@ fn load_drafts(vault: &SharedVault) -> Loaded {
             (kept != InHand::default()).then(|| (id.clone(), kept))
         })
         .collect();
-    (visits, in_hand)
+    let resumable = resumable(&visits, &sealed_visits(&v));
+    Loaded { visits, in_hand, resumable }
 }
 
 /// The visits kept as drafts on the unit that are not finished, as the home screen offers
 /// them (read here, on the caller's thread: a task's).
 pub fn resumable_in(vault: &SharedVault) -> Vec<Resumable> {
-    resumable(&visits_in(&crate::session::lock(vault)))
+    resumable_of(&crate::session::lock(vault))
 }
 
-/// Of `visits` (by draft key), those not finished, as the home screen offers them.
-fn resumable(visits: &[(String, Visit)]) -> Vec<Resumable> {
+/// The visits kept as drafts in `v` that are not finished (for the command line, which holds
+/// the vault itself).
+pub fn resumable_of(v: &doorstep_vault::Vault) -> Vec<Resumable> {
+    resumable(&visits_in(v), &sealed_visits(v))
+}
+
+/// Of `visits` (by draft key), those not finished, as the home screen offers them; those whose
+/// id is in `sealed` (the visits the outbox holds) are marked so.
+fn resumable(visits: &[(String, Visit)], sealed: &std::collections::BTreeSet<String>) -> Vec<Resumable> {
     visits
         .iter()
         .filter(|(_, v)| !matches!(v.step(), Step::Done | Step::Abandoned))
-        .map(|(key, v)| Resumable::of(key, v))
+        .map(|(key, v)| Resumable::of(key, v, sealed.contains(&v.id)))
         .collect()
+}
+
+/// The visits whose application the outbox holds. One that cannot be read is said, and taken
+/// as none: the supervisor is then told of a fee twice, never of none.
+fn sealed_visits(v: &doorstep_vault::Vault) -> std::collections::BTreeSet<String> {
+    match v.outbox() {
+        Ok(entries) => entries.into_iter().map(|e| e.visit_id).filter(|id| !id.is_empty()).collect(),
+        Err(e) => {
+            error!("cannot read the outbox to tell the drafts sealed: {e}");
+            Default::default()
+        }
+    }
 }
 
 /// Every visit kept as a draft that can still be read, by draft key. A draft that does not
@@ -322,10 +352,10 @@ fn visits_in(v: &doorstep_vault::Vault) -> Vec<(String, Visit)> {
 
 fn finish_loading(mut flow: ResMut<VisitFlow>, drafts: Res<Drafts>) {
     let Some(task) = &flow.loading else { return };
-    let (visits, in_hand) = match task.poll() {
+    let Loaded { visits, in_hand, resumable } = match task.poll() {
         Poll::Running => return,
         Poll::Ready(v) => v,
-        Poll::Failed => (Vec::new(), Vec::new()),
+        Poll::Failed => Loaded { visits: Vec::new(), in_hand: Vec::new(), resumable: Vec::new() },
     };
     flow.in_hand = in_hand;
     flow.loading = None;
@@ -336,7 +366,7 @@ fn finish_loading(mut flow: ResMut<VisitFlow>, drafts: Res<Drafts>) {
             drafts.erase(key);
         }
     }
-    flow.resumable = resumable(&visits);
+    flow.resumable = resumable;
     flow.loaded = visits;
 }
 

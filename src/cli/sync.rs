@@ -152,14 +152,20 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
                      tell the administrator)"
                 );
             }
-            // What the shift screen would show beside the batch: visits begun and not sealed.
-            let drafts = vault.draft_visits().map_or(0, |d| d.len());
-            if drafts > 0 {
-                let n = doorstep_core::text::counted(drafts as u64, "visit", "visits");
+            // What the shift screen shows beside the batch: visits begun and not sealed (not a
+            // sealed visit's receipt still to print), and the fees taken on them.
+            let outside =
+                crate::shift_report::Outside::of(&crate::visit_flow::resumable_of(&vault), Default::default());
+            if outside.unsealed > 0 {
+                let n = doorstep_core::text::counted(outside.unsealed as u64, "visit", "visits");
                 out!(
                     "  not sealed: {n} kept on this unit as a draft, in no batch until finished and sealed \
                      (the shift screen names them)"
                 );
+            }
+            for (method, (n, total)) in &outside.unsealed_paid {
+                let how = method.trim_start_matches("payment.");
+                out!("    of them, {n} paid by {how}: {total} yuan, in no batch's takings (count it apart)");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -109,8 +109,12 @@ fn a_draft_is_unsealed_until_its_seal() {
             started: "12-07 08:00".into(),
             officer: "officer-test".into(),
             paid: None,
+            sealed: false,
         };
         assert_eq!(draft.unsealed(), unsealed, "{step:?}");
+        // Its application in the outbox (a seal reported failed whose file was durable): sealed
+        // at whatever step the draft stands.
+        assert!(!super::Resumable { sealed: true, ..draft }.unsealed(), "{step:?}");
     }
 }
 

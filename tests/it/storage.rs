@@ -118,7 +118,8 @@ fn a_seal_tapped_again_after_its_file_was_durable_seals_nothing_twice() {
     let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
     let to_seal = drive(&mut app, demo_until("封存后"));
     assert!(to_seal.is_ok(), "{to_seal:?}");
-    let visit = app.world().resource::<doorstep::visit_flow::VisitFlow>().visit.as_ref().expect("a visit").id.clone();
+    let in_hand = app.world().resource::<doorstep::visit_flow::VisitFlow>().visit.clone().expect("a visit");
+    let visit = in_hand.id.clone();
     let id = {
         let session = app.world().resource::<doorstep::session::Session>();
         let mut v = doorstep::session::lock(session.vault.as_ref().expect("unlocked"));
@@ -130,8 +131,29 @@ fn a_seal_tapped_again_after_its_file_was_durable_seals_nothing_twice() {
             thumbnail_jpeg: Vec::new(),
             quality_flags: Vec::new(),
         };
-        v.seal(&visit, &record, &review, 1_790_000_000).unwrap().application_id
+        let id = v.seal(&visit, &record, &review, 1_790_000_000).unwrap().application_id;
+        // The storage failed at the erasure of its draft: the visit at the seal step is still
+        // there.
+        let bytes = serde_json::to_vec(&in_hand).unwrap();
+        v.save_draft(&visit, doorstep::visit_flow::VISIT_PART, &bytes).unwrap();
+        id
     };
+    // Until the seal is tapped again its draft stands at the seal step. The supervisor is not
+    // told of it as a visit not sealed, nor of its fee as outside the batch: the fee is in the
+    // batch's takings.
+    let drafts = {
+        let session = app.world().resource::<doorstep::session::Session>();
+        doorstep::visit_flow::resumable_in(session.vault.as_ref().expect("unlocked"))
+    };
+    let draft = drafts.iter().find(|d| d.id == visit).expect("the visit's draft");
+    assert_eq!(draft.step, doorstep_core::visit::Step::Seal);
+    assert!(
+        draft.paid.as_ref().is_some_and(doorstep::shift_report::fee_taken),
+        "the demo visit is paid for: {draft:?}"
+    );
+    assert!(draft.sealed && !draft.unsealed(), "{draft:?}");
+    let outside = doorstep::shift_report::Outside::of(&drafts, Default::default());
+    assert_eq!((outside.unsealed, outside.unsealed_paid.len()), (0, 0));
     // The receipt's number is made from the application's id.
     let hex: String = id.chars().filter(char::is_ascii_hexdigit).collect();
     let number = format!("DS{}01", hex[hex.len() - 10..].to_ascii_uppercase());

@@ -457,10 +457,10 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
     other.entries[1].decision = Decision::Approved;
     let changed = other.clone().sign(&supervisor).unwrap().to_bytes();
     match c.submit_manifest(&changed, Some(&hub_key)) {
-        Err(SyncError::Refused { status: 422, code, message }) => {
-            assert_eq!(code, "already-decided");
-            assert!(message.contains(&envs[1].application_id().to_string()), "{message}");
-            assert!(!message.contains(&envs[0].application_id().to_string()), "{message}");
+        Err(SyncError::DecidedBefore(p)) => {
+            assert_eq!(p.error, "already-decided");
+            assert_eq!(p.decided, vec![envs[1].application_id().to_string()]);
+            assert!(p.message.contains(&envs[1].application_id().to_string()), "{}", p.message);
         }
         other => panic!("{other:?}"),
     }
@@ -508,10 +508,10 @@ fn a_manifest_is_taken_only_with_every_envelope_and_releases_them_to_the_back_of
         audit_head: [0; 32],
         audit_length: 0,
     };
-    assert_eq!(
-        refused(c.submit_manifest(&later.sign(&supervisor).unwrap().to_bytes(), None)),
-        (422, "already-decided".into())
-    );
+    match c.submit_manifest(&later.sign(&supervisor).unwrap().to_bytes(), None) {
+        Err(SyncError::DecidedBefore(p)) => assert_eq!(p.decided, vec![first.clone()]),
+        other => panic!("{other:?}"),
+    }
     assert_eq!(c.status(&first).unwrap(), wire::Status::Accepted, "a verdict stands");
     let (ok, said) = hub_cli(&["decide", &envs[2].application_id().to_string(), "reject"]);
     assert!(!ok && said.contains("--reason"), "{said}");

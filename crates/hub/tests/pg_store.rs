@@ -101,16 +101,43 @@ fn a_verdict_is_taken_once_when_two_back_offices_decide_together() {
         }
     }
     assert_eq!(hubs[0].status("app-1").unwrap().as_ref(), Some(taken[0]));
-    // A later manifest naming it again changes nothing.
-    hubs[1]
-        .put_manifest(
-            "tablet-1",
-            "batch-2",
-            b"m2",
-            &[("app-1".into(), Status::Returned { batch: "batch-2".into(), reason: "x".into() })],
-        )
-        .unwrap();
+    // A later manifest returning it is refused, naming it, and changes nothing.
+    let later = hubs[1].put_manifest(
+        "tablet-1",
+        "batch-2",
+        b"m2",
+        &[("app-1".into(), Status::Returned { batch: "batch-2".into(), reason: "x".into() })],
+    );
+    assert_eq!(later.unwrap(), vec!["app-1".to_string()]);
+    assert_eq!(hubs[1].manifest("tablet-1", "batch-2").unwrap(), None);
     assert_eq!(hubs[1].status("app-1").unwrap().as_ref(), Some(taken[0]));
+}
+
+/// Two hubs taking manifests that decide one application two ways at the same instant: only
+/// the manifests of the decision that stands are taken; the others are refused and not kept.
+#[test]
+fn two_manifests_deciding_one_application_two_ways_at_once_are_not_both_taken() {
+    let (a, b) = two_hubs();
+    a.commit("app-1", b"env", &received("d1", 1), b"receipt").unwrap();
+    let hubs = Arc::new([a, b]);
+    let h = hubs.clone();
+    let results = race(6, move |i| {
+        let batch = format!("batch-{i}");
+        let decision = if i % 2 == 0 {
+            Status::Approved { batch: batch.clone() }
+        } else {
+            Status::Returned { batch: batch.clone(), reason: "照片".into() }
+        };
+        h[i % 2].put_manifest("tablet-1", &batch, batch.as_bytes(), &[("app-1".into(), decision)]).unwrap()
+    });
+    let standing = hubs[0].status("app-1").unwrap().expect("decided");
+    let approved = matches!(standing, Status::Approved { .. });
+    for (i, decided) in results.iter().enumerate() {
+        let same = (i % 2 == 0) == approved;
+        assert_eq!(decided.is_empty(), same, "{i}: {results:?}, {standing:?} stands");
+        let kept = hubs[1].manifest("tablet-1", &format!("batch-{i}")).unwrap();
+        assert_eq!(kept.is_some(), same, "{i}");
+    }
 }
 
 #[test]

@@ -31,6 +31,8 @@ pub enum SyncError {
     TooLarge(u64),
     #[error("the hub cannot take the manifest yet: {} missing, {} with another digest", .0.missing.len(), .0.mismatched.len())]
     ManifestIncomplete(wire::ManifestProblems),
+    #[error("the hub holds another decision, from an earlier batch, on {}: {}", doorstep_core::text::counted(.0.decided.len() as u64, "application", "applications"), .0.decided.join(", "))]
+    DecidedBefore(wire::DecidedBefore),
     #[error("{0:?} is not an appointment id")]
     BadAppointmentId(String),
 }
@@ -61,7 +63,7 @@ impl SyncError {
                     && !matches!(*status, 409 | 429 | wire::STATUS_CHECKSUM_MISMATCH)
                     && code != wire::IN_FLIGHT
             }
-            SyncError::TooLarge(_) => true,
+            SyncError::TooLarge(_) | SyncError::DecidedBefore(_) => true,
             _ => false,
         }
     }
@@ -315,6 +317,10 @@ impl HubClient {
             422 if r.header(wire::ERROR) == Some("manifest-incomplete") => {
                 let p = serde_json::from_slice(&r.body).map_err(|e| SyncError::Protocol(e.to_string()))?;
                 Err(SyncError::ManifestIncomplete(p))
+            }
+            422 if r.header(wire::ERROR) == Some(wire::ALREADY_DECIDED) => {
+                let p = serde_json::from_slice(&r.body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+                Err(SyncError::DecidedBefore(p))
             }
             _ => Err(r.refused()),
         }

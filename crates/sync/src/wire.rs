@@ -36,6 +36,9 @@ pub const STATUS_CHECKSUM_MISMATCH: u16 = 460;
 /// an offset mismatch by its error code, [`IN_FLIGHT`].
 pub const STATUS_IN_FLIGHT: u16 = 409;
 pub const IN_FLIGHT: &str = "in-flight";
+/// A manifest deciding an application otherwise than an earlier batch did: 422, with
+/// [`DecidedBefore`].
+pub const ALREADY_DECIDED: &str = "already-decided";
 
 /// The largest envelope the hub takes by default; the vault checks the same limit before it
 /// seals, so nothing unsendable is ever sealed.
@@ -206,6 +209,16 @@ pub struct ManifestProblems {
     pub missing: Vec<String>,
     /// Listed with a digest other than the one the hub holds.
     pub mismatched: Vec<String>,
+}
+
+/// The hub's answer to a manifest it does not take because it decides applications otherwise
+/// than an earlier batch did (that decision, and any verdict on it, stands).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecidedBefore {
+    pub error: String,
+    pub message: String,
+    /// The applications decided otherwise before, by id.
+    pub decided: Vec<String>,
 }
 
 /// Where an application stands at the hub, as the tablet hears it.

@@ -87,27 +87,21 @@ impl<S: Store> Service<S> {
         // An application decided in an earlier batch keeps that decision, and any verdict on it
         // (the store never changes it): a manifest that decides it otherwise is refused, naming
         // it, rather than taken with a receipt for decisions the hub does not hold. The same
-        // decision again (a unit that lost the mark of its release) changes nothing.
-        let mut decided_before = Vec::new();
-        for (id, status) in &decisions {
-            if let Some(standing) = self.store.status(id)?
-                && !same_decision(&standing, status)
-            {
-                decided_before.push(id.clone());
-            }
-        }
-        if !decided_before.is_empty() {
-            return Ok(Reply::error(
-                422,
-                "already-decided",
-                format!(
+        // decision again (a unit that lost the mark of its release) changes nothing. The store
+        // compares as it writes: two manifests racing are never both taken.
+        let decided = self.store.put_manifest(device, &manifest.batch_id, body, &decisions)?;
+        if !decided.is_empty() {
+            let refusal = wire::DecidedBefore {
+                error: wire::ALREADY_DECIDED.into(),
+                message: format!(
                     "{} decided otherwise in an earlier batch, and that decision stands: {}",
-                    doorstep_core::text::counted(decided_before.len() as u64, "application was", "applications were"),
-                    decided_before.join(", ")
+                    doorstep_core::text::counted(decided.len() as u64, "application was", "applications were"),
+                    decided.join(", ")
                 ),
-            ));
+                decided,
+            };
+            return Ok(Reply::json(422, &refusal).with(wire::ERROR, wire::ALREADY_DECIDED));
         }
-        self.store.put_manifest(device, &manifest.batch_id, body, &decisions)?;
         Ok(Reply::json(200, &self.accepted(&manifest, body)))
     }
 
@@ -131,20 +125,10 @@ impl<S: Store> Service<S> {
     }
 }
 
-/// Whether a manifest's decision (`new`) is the one the hub holds (`standing`): none yet, the
-/// same approval (whatever the back office said of it since), or the same return.
-fn same_decision(standing: &Status, new: &Status) -> bool {
-    match (standing, new) {
-        (Status::Received, _) => true,
-        (Status::Approved { .. } | Status::Accepted | Status::Rejected { .. }, Status::Approved { .. }) => true,
-        (Status::Returned { reason: held, .. }, Status::Returned { reason, .. }) => held == reason,
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::same_decision;
 
     #[test]
     fn a_decision_is_the_same_only_as_the_one_held() {

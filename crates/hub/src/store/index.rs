@@ -402,9 +402,24 @@ impl Store for SledStore {
         batch: &str,
         bytes: &[u8],
         decisions: &[(String, Status)],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<String>, StoreError> {
         self.alive()?;
         use sled::Transactional;
+        // One at a time with the other manifests and the verdicts: compared, journalled and
+        // indexed with nothing between (a verdict keeps an approval an approval; see
+        // `same_decision`).
+        let _one = self.journalled.lock().unwrap_or_else(|e| e.into_inner());
+        let mut decided = Vec::new();
+        for (id, status) in decisions {
+            if let Some(standing) = self.status(id)?
+                && !super::same_decision(&standing, status)
+            {
+                decided.push(id.clone());
+            }
+        }
+        if !decided.is_empty() {
+            return Ok(decided);
+        }
         let k = manifest_key(device, batch);
         // The manifest and its decisions in a frame first, from which a rebuild takes them.
         let meta = serde_json::to_vec(&ManifestMeta { decisions: decisions.to_vec() }).map_err(damaged)?;
@@ -430,6 +445,7 @@ impl Store for SledStore {
                 sled::transaction::TransactionError::Storage(s) => StoreError::Sled(s),
                 sled::transaction::TransactionError::Abort(()) => damaged("transaction aborted"),
             })?;
-        self.flush()
+        self.flush()?;
+        Ok(Vec::new())
     }
 }

@@ -308,14 +308,28 @@ pub trait Store: Records + Appointments + FeedbackBox {
     /// A supervisor's manifest, by the device that sent it and its batch id.
     fn manifest(&self, device: &str, batch: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Stores a manifest and each application's decision, as one; an application that already
-    /// has a status (from an earlier batch) keeps it.
+    /// has a status (from an earlier batch) keeps it. Unless an application it lists was decided
+    /// otherwise before ([`same_decision`]): then nothing is stored, and those are returned. The
+    /// comparison and the writing are one, so two manifests deciding an application two ways at
+    /// once are never both taken.
     fn put_manifest(
         &self,
         device: &str,
         batch: &str,
         bytes: &[u8],
         decisions: &[(String, Status)],
-    ) -> Result<(), StoreError>;
+    ) -> Result<Vec<String>, StoreError>;
+}
+
+/// Whether a manifest's decision (`new`) is the one the hub holds (`standing`): none yet, the
+/// same approval (whatever the back office said of it since), or the same return.
+pub fn same_decision(standing: &Status, new: &Status) -> bool {
+    match (standing, new) {
+        (Status::Received, _) => true,
+        (Status::Approved { .. } | Status::Accepted | Status::Rejected { .. }, Status::Approved { .. }) => true,
+        (Status::Returned { reason: held, .. }, Status::Returned { reason, .. }) => held == reason,
+        _ => false,
+    }
 }
 
 #[cfg(test)]

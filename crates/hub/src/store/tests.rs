@@ -78,11 +78,23 @@ fn fill(store: &SledStore) -> Vec<(String, Vec<u8>)> {
     }
     let approved = |i: usize| (sent[i].0.clone(), Status::Approved { batch: "shift-1".into() });
     let returned = (sent[2].0.clone(), Status::Returned { batch: "shift-1".into(), reason: "照片".into() });
-    store.put_manifest("tablet-a", "shift-1", b"manifest bytes", &[approved(0), returned, approved(4)]).unwrap();
+    let taken = store.put_manifest("tablet-a", "shift-1", b"manifest bytes", &[approved(0), returned, approved(4)]);
+    assert_eq!(taken.unwrap(), Vec::<String>::new());
     store.decide(&sent[0].0, &Status::Accepted).unwrap();
     store.decide(&sent[4].0, &Status::Rejected { reason: "测试".into() }).unwrap();
-    // A later batch listing a decided one again changes nothing.
-    store.put_manifest("tablet-a", "shift-2", b"later", &[(sent[0].0.clone(), Status::Received)]).unwrap();
+    // A later batch deciding a decided one the same way is taken and changes nothing; one
+    // deciding it otherwise is refused, naming it, and nothing of it is kept (not in the
+    // journal either: the rebuilt index has no such manifest).
+    let again = (sent[0].0.clone(), Status::Approved { batch: "shift-2".into() });
+    assert_eq!(store.put_manifest("tablet-a", "shift-2", b"later", &[again]).unwrap(), Vec::<String>::new());
+    let otherwise = [
+        (sent[1].0.clone(), Status::Approved { batch: "shift-3".into() }),
+        (sent[0].0.clone(), Status::Returned { batch: "shift-3".into(), reason: "照片".into() }),
+    ];
+    assert_eq!(store.put_manifest("tablet-a", "shift-3", b"otherwise", &otherwise).unwrap(), vec![sent[0].0.clone()]);
+    assert_eq!(store.manifest("tablet-a", "shift-3").unwrap(), None);
+    assert_eq!(store.status(&sent[1].0).unwrap(), Some(Status::Received), "nothing of it taken");
+    assert_eq!(store.status(&sent[0].0).unwrap(), Some(Status::Accepted));
     store.set_status(&sent[1].0, &Status::Rejected { reason: "repair".into() }).unwrap();
     // A device bound, with no envelope in.
     assert_eq!(store.bind_device_key("tablet-c", [3; 32]).unwrap(), None);
@@ -255,4 +267,37 @@ fn the_stores_files_and_folders_are_its_owners_only() {
         }
     }
     assert!(seen >= 4, "segments, journal, a partial upload and the index's files: {seen}");
+}
+
+/// Manifests deciding one application two ways, taken at the same instant: only those of the
+/// decision that stands are taken; the others are refused and nothing of them is kept.
+#[test]
+fn two_manifests_deciding_one_application_two_ways_at_once_are_not_both_taken() {
+    let d = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(SledStore::open(d.path()).unwrap());
+    let (id, bytes, received) = envelope("tablet-a", 1);
+    store.commit(&id, &bytes, &received, b"receipt").unwrap();
+    let start = std::sync::Arc::new(std::sync::Barrier::new(6));
+    let threads: Vec<_> = (0..6)
+        .map(|i| {
+            let (store, start, id) = (store.clone(), start.clone(), id.clone());
+            std::thread::spawn(move || {
+                let batch = format!("shift-{i}");
+                let decision = if i % 2 == 0 {
+                    Status::Approved { batch: batch.clone() }
+                } else {
+                    Status::Returned { batch: batch.clone(), reason: "照片".into() }
+                };
+                start.wait();
+                store.put_manifest("tablet-a", &batch, batch.as_bytes(), &[(id, decision)]).unwrap()
+            })
+        })
+        .collect();
+    let results: Vec<Vec<String>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let approved = matches!(store.status(&id).unwrap(), Some(Status::Approved { .. }));
+    for (i, decided) in results.iter().enumerate() {
+        let same = (i % 2 == 0) == approved;
+        assert_eq!(decided.is_empty(), same, "{i}: {results:?}");
+        assert_eq!(store.manifest("tablet-a", &format!("shift-{i}")).unwrap().is_some(), same, "{i}");
+    }
 }

@@ -312,7 +312,7 @@ impl Store for PgStore {
         batch: &str,
         bytes: &[u8],
         decisions: &[(String, Status)],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<String>, StoreError> {
         let encoded: Vec<(&str, &str, String)> =
             decisions.iter().map(|(id, s)| Ok((id.as_str(), state(s), json(s)?))).collect::<Result<_, StoreError>>()?;
         self.transaction(|tx| {
@@ -324,13 +324,25 @@ impl Store for PgStore {
                 &[&device, &batch, &bytes],
             )?;
             // An application already in a batch keeps its first status (and any verdict on
-            // it): a status its tablet settled on never changes.
-            let insert =
-                tx.prepare("INSERT INTO statuses (id, state, status) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")?;
-            for (id, state, text) in &encoded {
-                tx.execute(&insert, &[id, state, text])?;
+            // it): a status its tablet settled on never changes. One decided otherwise refuses
+            // the whole manifest. A status another hub is writing now is waited for by the
+            // insert, then read as it committed.
+            let insert = tx.prepare(
+                "INSERT INTO statuses (id, state, status) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id",
+            )?;
+            let standing = tx.prepare("SELECT status FROM statuses WHERE id = $1")?;
+            let mut decided = Vec::new();
+            for ((id, state, text), (_, status)) in encoded.iter().zip(decisions) {
+                if !tx.query(&insert, &[id, state, text])?.is_empty() {
+                    continue;
+                }
+                let held: String = tx.query_one(&standing, &[id])?.get(0);
+                if !crate::store::same_decision(&parse(&held)?, status) {
+                    decided.push(id.to_string());
+                }
             }
-            Ok(((), true))
+            let taken = decided.is_empty();
+            Ok((decided, taken))
         })
     }
 }
