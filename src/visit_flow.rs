@@ -271,9 +271,9 @@ fn load_drafts(vault: &SharedVault) -> Loaded {
         .iter()
         .filter_map(|(id, visit)| {
             let load = |name: &str| v.load_draft(id, name).ok().flatten();
-            let form = load(part::FORM_IN_HAND)
-                .and_then(|b| FormInHand::read(&b, visit.step(), applicant_tag(visit).as_deref()));
             let forms_left = load(part::FORMS_LEFT).map(|b| read_forms_left(&b)).unwrap_or_default();
+            let form_in_hand = load(part::FORM_IN_HAND);
+            let (form, forms_left) = in_hand::forms_kept(visit, form_in_hand.as_deref().map(|b| &b[..]), forms_left);
             let kept = InHand { form, forms_left, ..captures_in_hand(visit, &load) };
             (kept != InHand::default()).then(|| (id.clone(), kept))
         })

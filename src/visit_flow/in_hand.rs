@@ -171,6 +171,26 @@ pub fn keep_forms_left(drafts: &Drafts, visit: &Visit, forms: &[FormInHand]) {
     }
 }
 
+/// What was typed on the step `visit` stands at (from `in_hand`, the form in hand's bytes), and
+/// on the steps left (`left`, as [`read_forms_left`] read them). A form in hand of another
+/// step is the newest of that step: the unit stopped between the visit's move and the keeping
+/// of the forms left (two writes), so it goes among the forms left, in place of that step's.
+pub(super) fn forms_kept(
+    visit: &Visit,
+    in_hand: Option<&[u8]>,
+    mut left: Vec<FormInHand>,
+) -> (Option<FormInHand>, Vec<FormInHand>) {
+    let Some(bytes) = in_hand else { return (None, left) };
+    if let Some(form) = FormInHand::read(bytes, visit.step(), applicant_tag(visit).as_deref()) {
+        return (Some(form), left);
+    }
+    if let Some(kept) = serde_json::from_slice::<FormInHand>(bytes).ok().filter(|f| f.step.is_some()) {
+        left.retain(|f| !(f.step == kept.step && f.applicant == kept.applicant));
+        left.push(kept);
+    }
+    (None, left)
+}
+
 /// What [`keep_forms_left`] kept; nothing where the bytes do not read (the steps are then
 /// filled in again, as before they were kept).
 pub(super) fn read_forms_left(bytes: &[u8]) -> Vec<FormInHand> {

@@ -134,3 +134,38 @@ fn the_forms_left_read_back_only_whole() {
         assert_eq!(super::in_hand::read_forms_left(damaged), Vec::new(), "{damaged:?}");
     }
 }
+
+/// The form in hand of a step other than the visit's (the unit stopped between the visit's move
+/// and the keeping of the forms left) is the newest of its step: it goes among the forms left,
+/// in place of that step's for the same applicant, not in place of another applicant's.
+#[test]
+fn a_form_in_hand_of_another_step_is_kept_among_the_forms_left() {
+    use super::FormInHand;
+    use doorstep_core::visit::{Step, Visit, VisitMode, VisitStart};
+    let start = VisitStart { id: "v".into(), officer: "o".into(), mode: VisitMode::Hall, appointment: None };
+    // At the applicant step, no card read.
+    let visit = Visit::start(start, time::OffsetDateTime::UNIX_EPOCH).unwrap();
+    let form = |step, applicant: Option<&str>, phone: &str| FormInHand {
+        step: Some(step),
+        applicant: applicant.map(str::to_string),
+        typed: crate::ui::form::Typed {
+            values: [("phone".to_string(), phone.to_string())].into(),
+            on: Default::default(),
+        },
+    };
+    let left = vec![form(Step::Details, Some("a"), "older"), form(Step::Details, Some("b"), "b's")];
+    let bytes = |f: &FormInHand| serde_json::to_vec(f).unwrap();
+    let newer = form(Step::Details, Some("a"), "newer");
+    let (now, kept) = super::in_hand::forms_kept(&visit, Some(&bytes(&newer)), left.clone());
+    assert_eq!(now, None);
+    assert_eq!(kept, vec![form(Step::Details, Some("b"), "b's"), newer]);
+    // The visit's own step's form is the form in hand, and the forms left stay as they were.
+    let here = form(Step::Applicant, None, "here");
+    assert_eq!(super::in_hand::forms_kept(&visit, Some(&bytes(&here)), left.clone()), (Some(here), left.clone()));
+    // Nothing, bytes that do not read, or a form of no step: the forms left as they were.
+    for in_hand in
+        [None, Some(&b"{not json"[..]), Some(&br#"{"step":null,"applicant":null,"typed":{"values":{},"on":[]}}"#[..])]
+    {
+        assert_eq!(super::in_hand::forms_kept(&visit, in_hand, left.clone()), (None, left.clone()));
+    }
+}
