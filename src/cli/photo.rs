@@ -109,14 +109,57 @@ fn print_looks(a: &Assessment, lang: Lang) {
     }
 }
 
+/// Why a photo file was not read, as the person at the command line is told it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FileError {
+    NotFound,
+    NoPermission,
+    /// Another failure of the storage (its kind, as the system names it).
+    Storage(String),
+    /// A JPEG cut short in its image data (a copy or a download that stopped).
+    CutShort,
+    /// Not an image this reads (JPEG or PNG), or one whose data does not decode.
+    NotAnImage,
+}
+
+impl FileError {
+    fn of_io(e: &std::io::Error) -> FileError {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => FileError::NotFound,
+            std::io::ErrorKind::PermissionDenied => FileError::NoPermission,
+            kind => FileError::Storage(kind.to_string()),
+        }
+    }
+
+    /// The words for it, and a code for `--json`.
+    fn message(&self) -> (Message, &'static str) {
+        match self {
+            FileError::NotFound => (Message::new("cli.photo.file.not-found"), "not-found"),
+            FileError::NoPermission => (Message::new("cli.photo.file.no-permission"), "no-permission"),
+            FileError::Storage(why) => (Message::new("cli.photo.file.storage").with("why", why.clone()), "storage"),
+            FileError::CutShort => (Message::new("cli.photo.file.cut-short"), "cut-short"),
+            FileError::NotAnImage => (Message::new("cli.photo.file.not-an-image"), "not-an-image"),
+        }
+    }
+
+    /// "FILE: cannot read the image: why", in `lang`.
+    fn said(&self, file: &str, lang: Lang) -> String {
+        Message::new("cli.photo.cannot-read").with("file", file).with("why", self.message().0).render(lang)
+    }
+}
+
 /// A photo file, read whole: a JPEG cut short in its image data (a copy or a download that
 /// stopped) is refused, not decoded with its missing part filled in grey.
-fn read_photo(path: &std::path::Path) -> anyhow::Result<image::RgbImage> {
-    let bytes = std::fs::read(path)?;
+fn read_photo(path: &std::path::Path) -> Result<image::RgbImage, FileError> {
+    let bytes = std::fs::read(path).map_err(|e| FileError::of_io(&e))?;
     if bytes.starts_with(&[0xFF, 0xD8]) && !doorstep_photo::encode::jpeg_whole(&bytes) {
-        anyhow::bail!("the JPEG file is cut short (no end-of-image marker after its image data): copy it again");
+        return Err(FileError::CutShort);
     }
-    Ok(image::load_from_memory(&bytes)?.to_rgb8())
+    match image::load_from_memory(&bytes) {
+        Ok(img) => Ok(img.to_rgb8()),
+        Err(image::ImageError::IoError(e)) => Err(FileError::of_io(&e)),
+        Err(_) => Err(FileError::NotAnImage),
+    }
 }
 
 /// Runs a `photo` command; `lang` is the language of what it prints (`check`'s JSON has both).
@@ -153,9 +196,20 @@ pub fn run(command: PhotoCommand, lang: Lang) -> anyhow::Result<ExitCode> {
                     Err(e) => {
                         worst = Verdict::Fail;
                         if json {
-                            out!("{}", json!({"file": name, "error": e.to_string(), "pass": false, "verdict": "fail"}));
+                            let (words, code) = e.message();
+                            out!(
+                                "{}",
+                                json!({
+                                    "file": name,
+                                    "error": words.render(Lang::En),
+                                    "error_zh": words.render(Lang::Zh),
+                                    "error_code": code,
+                                    "pass": false,
+                                    "verdict": "fail"
+                                })
+                            );
                         } else {
-                            out!("{name}: cannot read the image: {e}");
+                            out!("{}", e.said(&name, lang));
                         }
                         continue;
                     }
@@ -171,7 +225,8 @@ pub fn run(command: PhotoCommand, lang: Lang) -> anyhow::Result<ExitCode> {
                     Verdict::Look => "LOOK 须目视核对",
                     Verdict::Fail => "FAIL 不合格",
                 };
-                out!("{name}: {}, {overall}", doorstep_core::text::counted(a.face_count as u64, "face", "faces"));
+                let faces = Message::new("cli.photo.faces").with("file", name.as_str()).with("n", a.face_count);
+                out!("{}", faces.with("verdict", overall).render(lang));
                 for c in &a.checks {
                     let verdict = match c.pass {
                         Some(true) if c.exempt => "exempt",
@@ -199,7 +254,7 @@ pub fn run(command: PhotoCommand, lang: Lang) -> anyhow::Result<ExitCode> {
                 Some(m) => profile.for_age_months(m),
                 None => profile,
             };
-            let img = read_photo(&input).with_context(|| format!("cannot read {}", input.display()))?;
+            let img = read_photo(&input).map_err(|e| anyhow::anyhow!(e.said(&input.display().to_string(), lang)))?;
             match assessor.crop(&img, &profile) {
                 Ok((jpeg, a)) if a.verdict() != Verdict::Fail => {
                     std::fs::write(&output, &jpeg).with_context(|| format!("cannot write {}", output.display()))?;

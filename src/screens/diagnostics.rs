@@ -118,8 +118,9 @@ fn spawn(mut commands: Commands, auth: Res<Auth>) {
     });
 }
 
-fn mb(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / 1_000_000.0)
+/// In MiB, as the configuration's `reserve_mb` and `doorstep vault status` count them.
+fn mib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / doorstep_core::shift::MIB as f64)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -219,10 +220,10 @@ fn show(
                 line(
                     b,
                     Tr::new("diag.space")
-                        .with("free", mb(st.free_bytes))
-                        .with("reserve", mb(st.reserve_bytes))
-                        .with("envelopes", mb(st.envelope_bytes))
-                        .with("index", mb(st.index_bytes)),
+                        .with("free", mib(st.free_bytes))
+                        .with("reserve", mib(st.reserve_bytes))
+                        .with("envelopes", mib(st.envelope_bytes))
+                        .with("index", mib(st.index_bytes)),
                 );
                 for (state, n) in &st.by_state {
                     let key = match state.as_str() {

@@ -22,7 +22,7 @@ fn a_closed_pipe_ends_the_command_without_a_panic() {
         .unwrap();
     let mut first = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    assert!(first.contains(" face, ") || first.contains(" faces, "), "{first}");
+    assert!(first.contains(" 张人脸，"), "{first}");
     // The reader is gone: the next line written meets a closed pipe.
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -44,6 +44,21 @@ fn a_photo_file_cut_short_is_refused_as_such() {
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["verdict"], "fail");
     assert!(v["error"].as_str().unwrap().contains("cut short"), "{v}");
+    assert_eq!(v["error_code"], "cut-short", "{v}");
+    // A file not there, and one that is no image: each named for what it is, in both languages.
+    let text = dir.join("notes.jpg");
+    std::fs::write(&text, "测试：不是照片").unwrap();
+    for (file, code, zh) in
+        [(dir.join("absent.jpg"), "not-found", "没有这个文件"), (text.clone(), "not-an-image", "不是 JPEG 或 PNG 图像")]
+    {
+        let (exit, v) = json(&["photo", "check", "--json", file.to_str().unwrap()]);
+        assert_eq!((exit, &v["error_code"]), (1, &serde_json::json!(code)), "{v}");
+        assert!(v["error_zh"].as_str().unwrap().contains(zh), "{v}");
+        // Without --json, in the screens' language (Chinese unless --lang says otherwise).
+        let out = crate::cli::doorstep_with_stdin(&["photo", "check", file.to_str().unwrap()], "");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.contains(&format!("：无法读取图像：{zh}")), "{said}");
+    }
     let (code, v) = json(&["photo", "check", "--json", whole.to_str().unwrap()]);
     assert_eq!((code, &v["verdict"]), (0, &serde_json::json!("pass")), "{v}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -51,10 +51,23 @@ pub struct ShiftFacts {
 /// Why new visits are refused now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freeze {
-    Backlog { unapproved: usize, limit: usize },
-    Unsynced { hours: u64, limit: u32 },
-    LowSpace { free_mb: u64, reserve_mb: u64 },
+    Backlog {
+        unapproved: usize,
+        limit: usize,
+    },
+    Unsynced {
+        hours: u64,
+        limit: u32,
+    },
+    /// In MiB, as the configuration's `reserve_mb` counts them (256 is 256 × 1,048,576 bytes).
+    LowSpace {
+        free_mib: u64,
+        reserve_mib: u64,
+    },
 }
+
+/// Bytes in a MiB, the unit every size the officer or the supervisor reads is in.
+pub const MIB: u64 = 1024 * 1024;
 
 impl ShiftRule {
     /// Every freeze in force at `now_unix`, most pressing first (space, then the unsynced, then
@@ -62,10 +75,7 @@ impl ShiftRule {
     pub fn freezes(&self, facts: &ShiftFacts, now_unix: i64) -> Vec<Freeze> {
         let mut out = Vec::new();
         if facts.free_bytes < facts.reserve_bytes {
-            out.push(Freeze::LowSpace {
-                free_mb: facts.free_bytes / 1_000_000,
-                reserve_mb: facts.reserve_bytes / 1_000_000,
-            });
+            out.push(Freeze::LowSpace { free_mib: facts.free_bytes / MIB, reserve_mib: facts.reserve_bytes / MIB });
         }
         if let Some(sealed) = facts.oldest_unsynced_unix {
             // A clock set back leaves an age of 0, never a negative one.
@@ -94,8 +104,8 @@ impl Localize for Freeze {
             Freeze::Unsynced { hours, limit } => {
                 Message::new("freeze.unsynced").with("hours", hours).with("limit", limit)
             }
-            Freeze::LowSpace { free_mb, reserve_mb } => {
-                Message::new("freeze.low-space").with("free", free_mb).with("reserve", reserve_mb)
+            Freeze::LowSpace { free_mib, reserve_mib } => {
+                Message::new("freeze.low-space").with("free", free_mib).with("reserve", reserve_mib)
             }
         }
     }
@@ -123,7 +133,8 @@ mod tests {
             unapproved,
             oldest_unsynced_unix: oldest_hours_ago.map(|h| NOW - h * HOUR),
             free_bytes: free,
-            reserve_bytes: GB,
+            // The configuration's default reserve, 256 MiB.
+            reserve_bytes: 256 * MIB,
         }
     }
 
@@ -136,17 +147,17 @@ mod tests {
             ("unsynced 47 h", facts(1, Some(47), 10 * GB), vec![]),
             ("unsynced 48 h", facts(1, Some(48), 10 * GB), vec![Freeze::Unsynced { hours: 48, limit: 48 }]),
             ("sealed in the future (clock set back)", facts(1, Some(-5), 10 * GB), vec![]),
-            ("free space at the reserve", facts(0, None, GB), vec![]),
+            ("free space at the reserve", facts(0, None, 256 * MIB), vec![]),
             (
-                "free space under the reserve",
-                facts(0, None, GB - 1),
-                vec![Freeze::LowSpace { free_mb: 999, reserve_mb: 1000 }],
+                "free space under the reserve (in MiB, as the configuration counts it)",
+                facts(0, None, 256 * MIB - 1),
+                vec![Freeze::LowSpace { free_mib: 255, reserve_mib: 256 }],
             ),
             (
                 "all three, the space first",
                 facts(31, Some(72), 0),
                 vec![
-                    Freeze::LowSpace { free_mb: 0, reserve_mb: 1000 },
+                    Freeze::LowSpace { free_mib: 0, reserve_mib: 256 },
                     Freeze::Unsynced { hours: 72, limit: 48 },
                     Freeze::Backlog { unapproved: 31, limit: 30 },
                 ],
