@@ -557,8 +557,8 @@ pub fn release(
                     Refusal::NotTrusted { key: hex::encode(v.user_public_key().to_bytes()) }
                 }
                 // Named (a hub that names none is not understood: the release failed).
-                ReleaseError::Hub(SyncError::DecidedBefore(p)) if !ids_named(&p.decided).is_empty() => {
-                    Refusal::AlreadyDecided { ids: ids_named(&p.decided) }
+                ReleaseError::Hub(SyncError::DecidedBefore(p)) if !ids_named(&p.ids()).is_empty() => {
+                    Refusal::AlreadyDecided { ids: ids_named(&p.ids()) }
                 }
                 ReleaseError::Hub(SyncError::Connection(_))
                 | ReleaseError::Escrow(EscrowError::Hub(SyncError::Connection(_))) => Refusal::NoCoverage,

@@ -114,7 +114,9 @@ fn print_looks(a: &Assessment, lang: Lang) {
 enum FileError {
     NotFound,
     NoPermission,
-    /// Another failure of the storage (its kind, as the system names it).
+    /// A folder was named.
+    Folder,
+    /// Another failure of the storage (its kind, as the system names it: quoted as it is).
     Storage(String),
     /// A JPEG cut short in its image data (a copy or a download that stopped).
     CutShort,
@@ -127,6 +129,7 @@ impl FileError {
         match e.kind() {
             std::io::ErrorKind::NotFound => FileError::NotFound,
             std::io::ErrorKind::PermissionDenied => FileError::NoPermission,
+            std::io::ErrorKind::IsADirectory => FileError::Folder,
             kind => FileError::Storage(kind.to_string()),
         }
     }
@@ -136,6 +139,7 @@ impl FileError {
         match self {
             FileError::NotFound => (Message::new("cli.photo.file.not-found"), "not-found"),
             FileError::NoPermission => (Message::new("cli.photo.file.no-permission"), "no-permission"),
+            FileError::Folder => (Message::new("cli.photo.file.folder"), "folder"),
             FileError::Storage(why) => (Message::new("cli.photo.file.storage").with("why", why.clone()), "storage"),
             FileError::CutShort => (Message::new("cli.photo.file.cut-short"), "cut-short"),
             FileError::NotAnImage => (Message::new("cli.photo.file.not-an-image"), "not-an-image"),

@@ -173,18 +173,22 @@ pub fn keep_forms_left(drafts: &Drafts, visit: &Visit, forms: &[FormInHand]) {
 
 /// What was typed on the step `visit` stands at (from `in_hand`, the form in hand's bytes), and
 /// on the steps left (`left`, as [`read_forms_left`] read them). A form in hand of another
-/// step is the newest of that step: the unit stopped between the visit's move and the keeping
-/// of the forms left (two writes), so it goes among the forms left, in place of that step's.
+/// step is the newest of that step: a step left writes its form as the form in hand, then the
+/// forms left, after the visit's move; a stop between the writes leaves it there. It goes
+/// among the forms left, in place of that step's, where the forms left would have it: the
+/// applicant step's, and any before a card is read; after, only the applicant's.
 pub(super) fn forms_kept(
     visit: &Visit,
     in_hand: Option<&[u8]>,
     mut left: Vec<FormInHand>,
 ) -> (Option<FormInHand>, Vec<FormInHand>) {
     let Some(bytes) = in_hand else { return (None, left) };
-    if let Some(form) = FormInHand::read(bytes, visit.step(), applicant_tag(visit).as_deref()) {
+    let who = applicant_tag(visit);
+    if let Some(form) = FormInHand::read(bytes, visit.step(), who.as_deref()) {
         return (Some(form), left);
     }
-    if let Some(kept) = serde_json::from_slice::<FormInHand>(bytes).ok().filter(|f| f.step.is_some()) {
+    let theirs = |f: &FormInHand| f.step == Some(Step::Applicant) || who.is_none() || f.applicant == who;
+    if let Some(kept) = serde_json::from_slice::<FormInHand>(bytes).ok().filter(|f| f.step.is_some() && theirs(f)) {
         left.retain(|f| !(f.step == kept.step && f.applicant == kept.applicant));
         left.push(kept);
     }

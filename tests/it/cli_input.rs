@@ -48,9 +48,11 @@ fn a_photo_file_cut_short_is_refused_as_such() {
     // A file not there, and one that is no image: each named for what it is, in both languages.
     let text = dir.join("notes.jpg");
     std::fs::write(&text, "测试：不是照片").unwrap();
-    for (file, code, zh) in
-        [(dir.join("absent.jpg"), "not-found", "没有这个文件"), (text.clone(), "not-an-image", "不是 JPEG 或 PNG 图像")]
-    {
+    for (file, code, zh) in [
+        (dir.join("absent.jpg"), "not-found", "没有这个文件"),
+        (text.clone(), "not-an-image", "不是 JPEG 或 PNG 图像"),
+        (dir.clone(), "folder", "这是文件夹"),
+    ] {
         let (exit, v) = json(&["photo", "check", "--json", file.to_str().unwrap()]);
         assert_eq!((exit, &v["error_code"]), (1, &serde_json::json!(code)), "{v}");
         assert!(v["error_zh"].as_str().unwrap().contains(zh), "{v}");

@@ -7,7 +7,7 @@ mod pg;
 
 use std::sync::{Arc, Barrier};
 
-use doorstep_hub::store::{Appointments, PgStore, Received, Records, Status, Store, StoreError, Upload};
+use doorstep_hub::store::{Appointments, ManifestTaken, PgStore, Received, Records, Status, Store, StoreError, Upload};
 
 fn two_hubs() -> (PgStore, PgStore) {
     let url = pg::shared().new_database();
@@ -108,7 +108,7 @@ fn a_verdict_is_taken_once_when_two_back_offices_decide_together() {
         b"m2",
         &[("app-1".into(), Status::Returned { batch: "batch-2".into(), reason: "x".into() })],
     );
-    assert_eq!(later.unwrap(), vec!["app-1".to_string()]);
+    assert_eq!(later.unwrap(), ManifestTaken::DecidedBefore(vec!["app-1".to_string()]));
     assert_eq!(hubs[1].manifest("tablet-1", "batch-2").unwrap(), None);
     assert_eq!(hubs[1].status("app-1").unwrap().as_ref(), Some(taken[0]));
 }
@@ -132,9 +132,10 @@ fn two_manifests_deciding_one_application_two_ways_at_once_are_not_both_taken() 
     });
     let standing = hubs[0].status("app-1").unwrap().expect("decided");
     let approved = matches!(standing, Status::Approved { .. });
-    for (i, decided) in results.iter().enumerate() {
+    for (i, taken) in results.iter().enumerate() {
         let same = (i % 2 == 0) == approved;
-        assert_eq!(decided.is_empty(), same, "{i}: {results:?}, {standing:?} stands");
+        let expected = if same { ManifestTaken::Taken } else { ManifestTaken::DecidedBefore(vec!["app-1".into()]) };
+        assert_eq!(taken, &expected, "{i}: {results:?}, {standing:?} stands");
         let kept = hubs[1].manifest("tablet-1", &format!("batch-{i}")).unwrap();
         assert_eq!(kept.is_some(), same, "{i}");
     }
@@ -399,4 +400,24 @@ fn with_the_database_servers_ca_the_hub_speaks_tls_and_refuses_any_other_server(
         Err(e) => panic!("{e}"),
         Ok(_) => panic!("TLS asked for, none verified"),
     }
+}
+
+/// Two hubs taking manifests of one batch id with other contents at the same instant: one is
+/// taken, the others are refused as other contents, and the bytes kept are the one's taken.
+#[test]
+fn one_batch_id_sent_with_other_contents_at_once_is_taken_once() {
+    let (a, b) = two_hubs();
+    a.commit("app-1", b"env", &received("d1", 1), b"receipt").unwrap();
+    let hubs = Arc::new([a, b]);
+    let h = hubs.clone();
+    let results = race(6, move |i| {
+        let bytes = format!("manifest {i}");
+        let decision = ("app-1".to_string(), Status::Approved { batch: "batch-1".into() });
+        h[i % 2].put_manifest("tablet-1", "batch-1", bytes.as_bytes(), &[decision]).unwrap()
+    });
+    let taken: Vec<usize> = (0..6).filter(|&i| results[i] == ManifestTaken::Taken).collect();
+    assert_eq!(taken.len(), 1, "{results:?}");
+    assert!(results.iter().all(|r| matches!(r, ManifestTaken::Taken | ManifestTaken::OtherContents)), "{results:?}");
+    let kept = hubs[0].manifest("tablet-1", "batch-1").unwrap();
+    assert_eq!(kept, Some(format!("manifest {}", taken[0]).into_bytes()));
 }

@@ -31,7 +31,7 @@ pub enum SyncError {
     TooLarge(u64),
     #[error("the hub cannot take the manifest yet: {} missing, {} with another digest", .0.missing.len(), .0.mismatched.len())]
     ManifestIncomplete(wire::ManifestProblems),
-    #[error("the hub holds another decision, from an earlier batch, on {}: {}", doorstep_core::text::counted(.0.decided.len() as u64, "application", "applications"), .0.decided.join(", "))]
+    #[error("the hub holds another decision, from an earlier batch, on {}: {}", doorstep_core::text::counted(.0.ids().len() as u64, "application", "applications"), .0.ids().join(", "))]
     DecidedBefore(wire::DecidedBefore),
     #[error("{0:?} is not an appointment id")]
     BadAppointmentId(String),

@@ -217,8 +217,25 @@ pub struct ManifestProblems {
 pub struct DecidedBefore {
     pub error: String,
     pub message: String,
-    /// The applications decided otherwise before, by id.
+    /// The applications decided otherwise before, by id (a hub older than this field names
+    /// them only in `message`: [`DecidedBefore::ids`]).
+    #[serde(default)]
     pub decided: Vec<String>,
+}
+
+impl DecidedBefore {
+    /// The applications named: `decided`, or, from a hub that sends none, the application ids
+    /// its message names.
+    pub fn ids(&self) -> Vec<String> {
+        if !self.decided.is_empty() {
+            return self.decided.clone();
+        }
+        self.message
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|w| doorstep_envelope::ApplicationId::parse(w).is_some())
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 /// Where an application stands at the hub, as the tablet hears it.
@@ -298,6 +315,24 @@ pub fn next_chunk(offset: u64, length: u64, chunk: u64) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The applications a hub names as decided before: its `decided` field, or from a hub older
+    /// than the field, the ids in its message (the words round them are not ids).
+    #[test]
+    fn the_applications_decided_before_are_read_from_either_hub() {
+        let (a, b) = ("01a0c450-6c0a-7a0a-8a0a-0a0a0a0a0a0a", "01a0c450-6c0a-7a0a-8a0a-0a0a0a0a0a0b");
+        let message =
+            format!("2 applications were decided otherwise in an earlier batch, and that decision stands: {a}, {b}");
+        let new = format!(r#"{{"error":"already-decided","message":"x","decided":["{b}"]}}"#);
+        let new: DecidedBefore = serde_json::from_str(&new).unwrap();
+        assert_eq!(new.ids(), vec![b.to_string()]);
+        let old = serde_json::json!({"error": "already-decided", "message": message}).to_string();
+        let old: DecidedBefore = serde_json::from_str(&old).unwrap();
+        assert_eq!(old.ids(), vec![a.to_string(), b.to_string()]);
+        let none: DecidedBefore =
+            serde_json::from_str(r#"{"error":"already-decided","message":"1 was decided: not-an-id"}"#).unwrap();
+        assert_eq!(none.ids(), Vec::<String>::new());
+    }
 
     #[test]
     fn checksums_catch_a_changed_byte() {

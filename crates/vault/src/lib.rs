@@ -94,7 +94,8 @@ pub enum VaultError {
         "the key derivation parameters are below the floor (19 MiB, 2 passes): this vault was made for tests and is refused"
     )]
     WeakKdf,
-    #[error("only {free} MB free, below the {reserve} MB reserve: upload and erase sent applications first")]
+    /// In MiB, as the configuration's `reserve_mb` counts them.
+    #[error("only {free} MiB free, below the {reserve} MiB reserve: upload and erase sent applications first")]
     LowSpace { free: u64, reserve: u64 },
     #[error("{0}")]
     Outbox(#[from] OutboxError),
@@ -458,8 +459,8 @@ impl Vault {
         let free = fsutil::available_space(&self.dir)?;
         if free < self.config.reserve_bytes {
             return Err(VaultError::LowSpace {
-                free: free / 1_000_000,
-                reserve: self.config.reserve_bytes / 1_000_000,
+                free: free / (1024 * 1024),
+                reserve: self.config.reserve_bytes / (1024 * 1024),
             });
         }
         Ok(())

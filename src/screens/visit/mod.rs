@@ -389,6 +389,18 @@ fn rebuild(
         // back at the applicant step, it has none yet).
         let typed_for = std::mem::replace(&mut *shown_for, who.clone());
         if let Some(left) = shown.0.as_ref().filter(|(id, step)| *id == visit.id && KEPT_STEPS.contains(step)) {
+            // The form in hand is the step's as it is left too (a change in the frame of the
+            // tap on Next is in no keep of it yet), written before the forms left: a stop between
+            // the two writes finds it ([`crate::visit_flow`]'s `forms_kept`).
+            if visit.step() != Step::Abandoned {
+                let last = crate::visit_flow::FormInHand {
+                    step: Some(left.1),
+                    applicant: typed_for.clone(),
+                    typed: to_keep(&form),
+                };
+                let bytes = serde_json::to_vec(&last).unwrap_or_default();
+                drafts.save(&crate::visit_flow::draft_key(visit), crate::visit_flow::part::FORM_IN_HAND, bytes);
+            }
             kept.insert(left.clone(), (typed_for, Form::from_typed(&to_keep(&form))));
             // Only what could be put back for this applicant is written down (not what was
             // typed for one before the officer read another's card; back at the applicant

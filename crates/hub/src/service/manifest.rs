@@ -4,7 +4,7 @@ use doorstep_envelope::{Decision, SignedManifest};
 use doorstep_sync::wire::{self, ManifestAccepted, ManifestProblems, Status};
 
 use super::{Reply, Service};
-use crate::store::{Store, StoreError};
+use crate::store::{ManifestTaken, Store, StoreError};
 
 impl<S: Store> Service<S> {
     /// A supervisor's signed manifest for a shift: taken only when every envelope it lists
@@ -37,11 +37,7 @@ impl<S: Store> Service<S> {
             return Ok(if previous == body {
                 Reply::json(200, &self.accepted(&manifest, body))
             } else {
-                Reply::error(
-                    422,
-                    "conflict",
-                    format!("batch {} was already sent with other contents", manifest.batch_id),
-                )
+                other_contents(&manifest.batch_id)
             });
         }
         let (mut missing, mut mismatched) = (Vec::new(), Vec::new());
@@ -89,20 +85,23 @@ impl<S: Store> Service<S> {
         // it, rather than taken with a receipt for decisions the hub does not hold. The same
         // decision again (a unit that lost the mark of its release) changes nothing. The store
         // compares as it writes: two manifests racing are never both taken.
-        let decided = self.store.put_manifest(device, &manifest.batch_id, body, &decisions)?;
-        if !decided.is_empty() {
-            let refusal = wire::DecidedBefore {
-                error: wire::ALREADY_DECIDED.into(),
-                message: format!(
-                    "{} decided otherwise in an earlier batch, and that decision stands: {}",
-                    doorstep_core::text::counted(decided.len() as u64, "application was", "applications were"),
-                    decided.join(", ")
-                ),
-                decided,
-            };
-            return Ok(Reply::json(422, &refusal).with(wire::ERROR, wire::ALREADY_DECIDED));
-        }
-        Ok(Reply::json(200, &self.accepted(&manifest, body)))
+        Ok(match self.store.put_manifest(device, &manifest.batch_id, body, &decisions)? {
+            ManifestTaken::Taken => Reply::json(200, &self.accepted(&manifest, body)),
+            // Another manifest under this batch id, stored since the look above.
+            ManifestTaken::OtherContents => other_contents(&manifest.batch_id),
+            ManifestTaken::DecidedBefore(decided) => {
+                let refusal = wire::DecidedBefore {
+                    error: wire::ALREADY_DECIDED.into(),
+                    message: format!(
+                        "{} decided otherwise in an earlier batch, and that decision stands: {}",
+                        doorstep_core::text::counted(decided.len() as u64, "application was", "applications were"),
+                        decided.join(", ")
+                    ),
+                    decided,
+                };
+                Reply::json(422, &refusal).with(wire::ERROR, wire::ALREADY_DECIDED)
+            }
+        })
     }
 
     /// The answer to a manifest taken, with the hub's signed receipt for its bytes.
@@ -125,31 +124,7 @@ impl<S: Store> Service<S> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::same_decision;
-
-    #[test]
-    fn a_decision_is_the_same_only_as_the_one_held() {
-        let approved = |b: &str| Status::Approved { batch: b.into() };
-        let returned = |b: &str, r: &str| Status::Returned { batch: b.into(), reason: r.into() };
-        let rejected = Status::Rejected { reason: "照片不合格".into() };
-        let table = [
-            (Status::Received, approved("b"), true),
-            (Status::Received, returned("b", "photo"), true),
-            (approved("a"), approved("b"), true),
-            (approved("a"), returned("b", "photo"), false),
-            (Status::Accepted, approved("b"), true),
-            (Status::Accepted, returned("b", "photo"), false),
-            (rejected.clone(), approved("b"), true),
-            (rejected, returned("b", "photo"), false),
-            (returned("a", "photo"), returned("b", "photo"), true),
-            (returned("a", "photo"), returned("b", "signature"), false),
-            (returned("a", "photo"), approved("b"), false),
-        ];
-        for (standing, new, same) in table {
-            assert_eq!(same_decision(&standing, &new), same, "{standing:?} then {new:?}");
-        }
-    }
+/// The refusal of a manifest whose batch id this device sent before with other contents.
+fn other_contents(batch: &str) -> Reply {
+    Reply::error(422, "conflict", format!("batch {batch} was already sent with other contents"))
 }

@@ -175,7 +175,7 @@ impl Store for AnyStore {
         batch: &str,
         bytes: &[u8],
         decisions: &[(String, Status)],
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<super::ManifestTaken, StoreError> {
         each!(self, s => s.put_manifest(device, batch, bytes, decisions))
     }
 }

@@ -48,7 +48,8 @@ pub struct SledStore {
     /// Feedback by id: each a `HeldFeedback` (JSON), and its sealed bytes in `feedback_sealed`.
     pub(super) feedback: sled::Tree,
     pub(super) feedback_sealed: sled::Tree,
-    /// Verdicts and appointments one at a time: each is journalled before the index has it.
+    /// Verdicts, manifests and appointments one at a time: each is journalled before the index
+    /// has it (a manifest is compared with the decisions held, under it, first).
     pub(super) journalled: Mutex<()>,
     pub(super) recovery: Recovery,
 }
@@ -402,13 +403,19 @@ impl Store for SledStore {
         batch: &str,
         bytes: &[u8],
         decisions: &[(String, Status)],
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<super::ManifestTaken, StoreError> {
         self.alive()?;
         use sled::Transactional;
         // One at a time with the other manifests and the verdicts: compared, journalled and
         // indexed with nothing between (a verdict keeps an approval an approval; see
         // `same_decision`).
         let _one = self.journalled.lock().unwrap_or_else(|e| e.into_inner());
+        let k = manifest_key(device, batch);
+        match self.manifests.get(&k)? {
+            Some(held) if held == bytes => return Ok(super::ManifestTaken::Taken),
+            Some(_) => return Ok(super::ManifestTaken::OtherContents),
+            None => {}
+        }
         let mut decided = Vec::new();
         for (id, status) in decisions {
             if let Some(standing) = self.status(id)?
@@ -418,9 +425,8 @@ impl Store for SledStore {
             }
         }
         if !decided.is_empty() {
-            return Ok(decided);
+            return Ok(super::ManifestTaken::DecidedBefore(decided));
         }
-        let k = manifest_key(device, batch);
         // The manifest and its decisions in a frame first, from which a rebuild takes them.
         let meta = serde_json::to_vec(&ManifestMeta { decisions: decisions.to_vec() }).map_err(damaged)?;
         self.append_frame(Kind::Manifest, &k, &meta, bytes)?;
@@ -446,6 +452,6 @@ impl Store for SledStore {
                 sled::transaction::TransactionError::Abort(()) => damaged("transaction aborted"),
             })?;
         self.flush()?;
-        Ok(Vec::new())
+        Ok(super::ManifestTaken::Taken)
     }
 }

@@ -308,17 +308,28 @@ pub trait Store: Records + Appointments + FeedbackBox {
     /// A supervisor's manifest, by the device that sent it and its batch id.
     fn manifest(&self, device: &str, batch: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Stores a manifest and each application's decision, as one; an application that already
-    /// has a status (from an earlier batch) keeps it. Unless an application it lists was decided
-    /// otherwise before ([`same_decision`]): then nothing is stored, and those are returned. The
-    /// comparison and the writing are one, so two manifests deciding an application two ways at
-    /// once are never both taken.
+    /// has a status (from an earlier batch) keeps it. Nothing is stored where the device's batch
+    /// id holds other bytes, or an application it lists was decided otherwise before
+    /// ([`same_decision`]). The comparisons and the writing are one, so two manifests racing
+    /// (the same batch, or one application decided two ways) are never both taken.
     fn put_manifest(
         &self,
         device: &str,
         batch: &str,
         bytes: &[u8],
         decisions: &[(String, Status)],
-    ) -> Result<Vec<String>, StoreError>;
+    ) -> Result<ManifestTaken, StoreError>;
+}
+
+/// What became of a manifest given to [`Store::put_manifest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestTaken {
+    /// Stored, or stored already (the same bytes under the same batch id).
+    Taken,
+    /// The device's batch id holds other bytes: nothing stored.
+    OtherContents,
+    /// These applications (ids) were decided otherwise before: nothing stored.
+    DecidedBefore(Vec<String>),
 }
 
 /// Whether a manifest's decision (`new`) is the one the hub holds (`standing`): none yet, the

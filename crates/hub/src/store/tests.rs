@@ -79,19 +79,26 @@ fn fill(store: &SledStore) -> Vec<(String, Vec<u8>)> {
     let approved = |i: usize| (sent[i].0.clone(), Status::Approved { batch: "shift-1".into() });
     let returned = (sent[2].0.clone(), Status::Returned { batch: "shift-1".into(), reason: "照片".into() });
     let taken = store.put_manifest("tablet-a", "shift-1", b"manifest bytes", &[approved(0), returned, approved(4)]);
-    assert_eq!(taken.unwrap(), Vec::<String>::new());
+    assert_eq!(taken.unwrap(), ManifestTaken::Taken);
+    // The same bytes again are taken (stored already); other bytes under the batch id are not.
+    let again = store.put_manifest("tablet-a", "shift-1", b"manifest bytes", &[approved(0)]).unwrap();
+    assert_eq!(again, ManifestTaken::Taken);
+    let other = store.put_manifest("tablet-a", "shift-1", b"other bytes", &[approved(0)]).unwrap();
+    assert_eq!(other, ManifestTaken::OtherContents);
+    assert_eq!(store.manifest("tablet-a", "shift-1").unwrap().as_deref(), Some(&b"manifest bytes"[..]));
     store.decide(&sent[0].0, &Status::Accepted).unwrap();
     store.decide(&sent[4].0, &Status::Rejected { reason: "测试".into() }).unwrap();
     // A later batch deciding a decided one the same way is taken and changes nothing; one
     // deciding it otherwise is refused, naming it, and nothing of it is kept (not in the
     // journal either: the rebuilt index has no such manifest).
     let again = (sent[0].0.clone(), Status::Approved { batch: "shift-2".into() });
-    assert_eq!(store.put_manifest("tablet-a", "shift-2", b"later", &[again]).unwrap(), Vec::<String>::new());
+    assert_eq!(store.put_manifest("tablet-a", "shift-2", b"later", &[again]).unwrap(), ManifestTaken::Taken);
     let otherwise = [
         (sent[1].0.clone(), Status::Approved { batch: "shift-3".into() }),
         (sent[0].0.clone(), Status::Returned { batch: "shift-3".into(), reason: "照片".into() }),
     ];
-    assert_eq!(store.put_manifest("tablet-a", "shift-3", b"otherwise", &otherwise).unwrap(), vec![sent[0].0.clone()]);
+    let refused = store.put_manifest("tablet-a", "shift-3", b"otherwise", &otherwise).unwrap();
+    assert_eq!(refused, ManifestTaken::DecidedBefore(vec![sent[0].0.clone()]));
     assert_eq!(store.manifest("tablet-a", "shift-3").unwrap(), None);
     assert_eq!(store.status(&sent[1].0).unwrap(), Some(Status::Received), "nothing of it taken");
     assert_eq!(store.status(&sent[0].0).unwrap(), Some(Status::Accepted));
@@ -293,11 +300,35 @@ fn two_manifests_deciding_one_application_two_ways_at_once_are_not_both_taken() 
             })
         })
         .collect();
-    let results: Vec<Vec<String>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let results: Vec<ManifestTaken> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     let approved = matches!(store.status(&id).unwrap(), Some(Status::Approved { .. }));
-    for (i, decided) in results.iter().enumerate() {
+    for (i, taken) in results.iter().enumerate() {
         let same = (i % 2 == 0) == approved;
-        assert_eq!(decided.is_empty(), same, "{i}: {results:?}");
+        let expected = if same { ManifestTaken::Taken } else { ManifestTaken::DecidedBefore(vec![id.clone()]) };
+        assert_eq!(taken, &expected, "{i}: {results:?}");
         assert_eq!(store.manifest("tablet-a", &format!("shift-{i}")).unwrap().is_some(), same, "{i}");
+    }
+}
+
+#[test]
+fn a_decision_is_the_same_only_as_the_one_held() {
+    let approved = |b: &str| Status::Approved { batch: b.into() };
+    let returned = |b: &str, r: &str| Status::Returned { batch: b.into(), reason: r.into() };
+    let rejected = Status::Rejected { reason: "照片不合格".into() };
+    let table = [
+        (Status::Received, approved("b"), true),
+        (Status::Received, returned("b", "photo"), true),
+        (approved("a"), approved("b"), true),
+        (approved("a"), returned("b", "photo"), false),
+        (Status::Accepted, approved("b"), true),
+        (Status::Accepted, returned("b", "photo"), false),
+        (rejected.clone(), approved("b"), true),
+        (rejected, returned("b", "photo"), false),
+        (returned("a", "photo"), returned("b", "photo"), true),
+        (returned("a", "photo"), returned("b", "signature"), false),
+        (returned("a", "photo"), approved("b"), false),
+    ];
+    for (standing, new, same) in table {
+        assert_eq!(same_decision(&standing, &new), same, "{standing:?} then {new:?}");
     }
 }

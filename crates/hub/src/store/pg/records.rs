@@ -5,7 +5,7 @@ use postgres::Row;
 use postgres::types::ToSql;
 
 use super::PgStore;
-use crate::store::{Received, Records, Status, Store, StoreError, Upload, undecidable};
+use crate::store::{ManifestTaken, Received, Records, Status, Store, StoreError, Upload, undecidable};
 
 /// A count or size as PostgreSQL's `bigint` (every one the hub keeps is far below 2^63).
 pub(super) fn big(n: u64) -> Result<i64, StoreError> {
@@ -312,17 +312,26 @@ impl Store for PgStore {
         batch: &str,
         bytes: &[u8],
         decisions: &[(String, Status)],
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<ManifestTaken, StoreError> {
         let encoded: Vec<(&str, &str, String)> =
             decisions.iter().map(|(id, s)| Ok((id.as_str(), state(s), json(s)?))).collect::<Result<_, StoreError>>()?;
         self.transaction(|tx| {
             // A manifest's receipt is a promise too.
             self.standby_required(tx)?;
-            tx.execute(
+            // The batch id once per device: another hub storing it now is waited for, then its
+            // bytes compared.
+            let inserted = tx.query(
                 "INSERT INTO manifests (device, batch, bytes) VALUES ($1, $2, $3)
-                 ON CONFLICT (device, batch) DO UPDATE SET bytes = excluded.bytes",
+                 ON CONFLICT (device, batch) DO NOTHING RETURNING batch",
                 &[&device, &batch, &bytes],
             )?;
+            if inserted.is_empty() {
+                let held: Vec<u8> = tx
+                    .query_one("SELECT bytes FROM manifests WHERE device = $1 AND batch = $2", &[&device, &batch])?
+                    .get(0);
+                let taken = if held == bytes { ManifestTaken::Taken } else { ManifestTaken::OtherContents };
+                return Ok((taken, false));
+            }
             // An application already in a batch keeps its first status (and any verdict on
             // it): a status its tablet settled on never changes. One decided otherwise refuses
             // the whole manifest. A status another hub is writing now is waited for by the
@@ -332,7 +341,11 @@ impl Store for PgStore {
             )?;
             let standing = tx.prepare("SELECT status FROM statuses WHERE id = $1")?;
             let mut decided = Vec::new();
-            for ((id, state, text), (_, status)) in encoded.iter().zip(decisions) {
+            // In the ids' order, whatever the manifest's: two manifests listing the same ones
+            // never wait on each other crosswise.
+            let mut in_order: Vec<_> = encoded.iter().zip(decisions).collect();
+            in_order.sort_by(|a, b| a.0.0.cmp(b.0.0));
+            for ((id, state, text), (_, status)) in in_order {
                 if !tx.query(&insert, &[id, state, text])?.is_empty() {
                     continue;
                 }
@@ -341,8 +354,10 @@ impl Store for PgStore {
                     decided.push(id.to_string());
                 }
             }
-            let taken = decided.is_empty();
-            Ok((decided, taken))
+            match decided.is_empty() {
+                true => Ok((ManifestTaken::Taken, true)),
+                false => Ok((ManifestTaken::DecidedBefore(decided), false)),
+            }
         })
     }
 }
