@@ -541,3 +541,24 @@ fn the_ticket_issued_and_a_print_that_failed_are_in_view_at_the_desk() {
     assert_eq!(report["clipped"], serde_json::json!([]), "clipped text");
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// The supervisor's release on the smallest screen in large text, tapped with the list
+/// scrolled down to its end: what it answered (here: refused, a demo unit has no hub) is said
+/// at the top, and the screen scrolls up to it (the shift scenario's `in_view`). It was drawn
+/// out of sight, and the screen looked as before the tap.
+#[test]
+fn the_release_answer_is_in_view_on_a_small_screen() {
+    let (display, _xvfb) = display(true);
+    let (dir, work) = fresh("release-in-view");
+    let mut scenario = std::fs::read_to_string(crate::root().join("scenarios/exceptions-visit.toml")).unwrap();
+    let home = "wait = \"开始上门受理\"\n";
+    let at = scenario.find(home).expect("the home screen") + home.len();
+    scenario.insert_str(at, "[[step]]\ntap = \"大字\"\n");
+    scenario.push_str(&std::fs::read_to_string(crate::root().join("scenarios/supervisor-shift.toml")).unwrap());
+    assert!(scenario.contains("in_view = \"未放行\""), "the shift scenario looks for the answer in view");
+    let file = work.join("release.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = run_scenario(&display, &["--window", "800x480", "--lang", "zh"], &work, &file, &dir);
+    assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&work);
+}

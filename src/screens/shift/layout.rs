@@ -3,7 +3,7 @@
 
 use bevy::prelude::*;
 
-use super::{BatchesBox, ChipsBox, ListBox, StatusBox};
+use super::{BatchesBox, ChipsBox, ListBox, ShiftBody, StatusBox};
 use super::{ReleaseButton, ReleaseLabel, ShiftButton, ShiftTasks, ShiftView, rows};
 use crate::auth::Auth;
 use crate::screens::{PolicyInUse, Screen, Session, foot, header, root, scrolling_body, today_text};
@@ -17,7 +17,7 @@ pub(super) fn spawn(mut commands: Commands, session: Res<Session>, auth: Res<Aut
     let name = session.officer.as_ref().map(|o| o.display_name.clone()).unwrap_or_default();
     commands.spawn(root(Screen::Shift)).with_children(|root| {
         root.spawn(header(today_text(), auth.0.is_demo()));
-        root.spawn(scrolling_body(14.0)).with_children(|body| {
+        root.spawn((ShiftBody, scrolling_body(14.0))).with_children(|body| {
             body.spawn(label(Tr::new("shift.title").with("name", name), theme::TITLE_SIZE, theme::TEXT));
             body.spawn((StatusBox, Node { flex_direction: FlexDirection::Column, row_gap: Val::Px(6.0), ..default() }));
             body.spawn((
@@ -62,6 +62,32 @@ pub(super) fn spawn(mut commands: Commands, session: Res<Session>, auth: Res<Aut
             bar.spawn(action_button(ShiftButton::Lock, Tr::new("home.lock"), false));
         });
     });
+}
+
+/// A release begun, and its outcome come (released, or refused, and why), are said at the top
+/// of the status: the body scrolls up to them. The release is tapped in the foot with the list
+/// scrolled down to the last row decided; its answer was drawn out of sight, and the screen
+/// looked as it did before the tap.
+pub(super) fn scroll_to_status(
+    view: Res<ShiftView>,
+    tasks: Res<ShiftTasks>,
+    mut body: Query<&mut ScrollPosition, With<ShiftBody>>,
+    mut seen: Local<(bool, Option<crate::shift::ReleaseOutcome>)>,
+) {
+    if !view.is_changed() && !tasks.is_changed() {
+        return;
+    }
+    let now = (tasks.releasing(), view.outcome.clone());
+    if *seen == now {
+        return;
+    }
+    let said = (now.0 && !seen.0) || (now.1.is_some() && now.1 != seen.1);
+    *seen = now;
+    if said {
+        for mut at in &mut body {
+            at.y = 0.0;
+        }
+    }
 }
 
 /// The three boxes the screen rebuilds, told apart by their markers.

@@ -140,6 +140,10 @@ impl ShiftTasks {
 #[derive(Component, Debug)]
 struct StatusBox;
 
+/// The screen's scrolling body.
+#[derive(Component, Debug)]
+struct ShiftBody;
+
 /// The filter and order buttons, rebuilt on change.
 #[derive(Component, Debug)]
 struct ChipsBox;
@@ -176,6 +180,7 @@ pub fn plugin(app: &mut App) {
             keep::keep_decisions,
             reload_after_sync,
             layout::show,
+            layout::scroll_to_status,
         )
             .chain()
             .run_if(in_state(Screen::Shift)),
