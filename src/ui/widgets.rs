@@ -35,7 +35,9 @@ fn below(node: &ComputedNode) -> f32 {
 
 /// The cue along the foot of a scrolling box that it holds more below what is in view ("▼
 /// 下方还有内容"): a confirm button is not to be tapped with the delivery or the fee unseen,
-/// and a field in error may be further down. It takes no taps (they go to what is under it).
+/// and a field in error may be further down. It sits in a margin the box leaves under itself
+/// while it is shown: it covers nothing of what the box shows (drawn over the box's last line,
+/// it hid the very line that said there was more). It takes no taps.
 #[derive(Component, Debug)]
 pub struct MoreBelow(Entity);
 
@@ -49,22 +51,27 @@ const CUE_FROM: f32 = 12.0;
 /// others (scrolled to the end, or gone).
 fn more_below(
     mut commands: Commands,
-    boxes: Query<(Entity, &ComputedNode, &UiGlobalTransform), With<Scrolls>>,
-    mut cues: Query<(Entity, &MoreBelow, &mut Node)>,
+    mut boxes: Query<(Entity, &ComputedNode, &UiGlobalTransform, &mut Node), (With<Scrolls>, Without<MoreBelow>)>,
+    mut cues: Query<(Entity, &MoreBelow, &mut Node), Without<Scrolls>>,
     mut redraw: MessageWriter<bevy::window::RequestRedraw>,
 ) {
-    let place = |node: &ComputedNode, at: &UiGlobalTransform| {
+    // Under the box, in its margin once that is laid out (the frame after it is given).
+    let place = |node: &ComputedNode, at: &UiGlobalTransform, margin_laid_out: bool| {
         let k = node.inverse_scale_factor;
         let (centre, size) = (at.translation, node.size);
         let left = (centre.x - size.x / 2.0) * k;
-        let top = (centre.y + size.y / 2.0) * k - CUE_HEIGHT;
+        let top = (centre.y + size.y / 2.0) * k - if margin_laid_out { 0.0 } else { CUE_HEIGHT };
         (Val::Px(left), Val::Px(top), Val::Px(size.x * k))
     };
     let mut cued = Vec::new();
     for (cue, MoreBelow(of), mut n) in &mut cues {
-        match boxes.get(*of) {
-            Ok((_, node, at)) if below(node) > CUE_FROM => {
-                let (left, top, width) = place(node, at);
+        match boxes.get_mut(*of) {
+            Ok((_, node, at, mut box_node)) if below(node) > CUE_FROM => {
+                let laid_out = box_node.margin.bottom == Val::Px(CUE_HEIGHT);
+                if !laid_out {
+                    box_node.margin.bottom = Val::Px(CUE_HEIGHT);
+                }
+                let (left, top, width) = place(node, at, laid_out);
                 if (n.left, n.top, n.width) != (left, top, width) {
                     (n.left, n.top, n.width) = (left, top, width);
                     // Laid out at the next frame, which an idle unit would not draw.
@@ -72,19 +79,26 @@ fn more_below(
                 }
                 cued.push(*of);
             }
-            _ => {
+            other => {
+                // The box takes back the room the cue had.
+                if let Ok((_, _, _, mut box_node)) = other
+                    && box_node.margin.bottom == Val::Px(CUE_HEIGHT)
+                {
+                    box_node.margin.bottom = Val::Px(0.0);
+                }
                 commands.entity(cue).despawn();
                 redraw.write(bevy::window::RequestRedraw);
             }
         }
     }
-    for (entity, node, at) in &boxes {
+    for (entity, node, at, mut n) in &mut boxes {
         // Not on a box too low to hold it and something else (in logical pixels).
         let low = node.size.y * node.inverse_scale_factor < CUE_HEIGHT * 3.0;
         if cued.contains(&entity) || below(node) <= CUE_FROM || low {
             continue;
         }
-        let (left, top, width) = place(node, at);
+        n.margin.bottom = Val::Px(CUE_HEIGHT);
+        let (left, top, width) = place(node, at, false);
         redraw.write(bevy::window::RequestRedraw);
         commands.spawn((
             MoreBelow(entity),

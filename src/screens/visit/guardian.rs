@@ -219,7 +219,8 @@ pub fn view(v: &View, below: u32, ui: &mut ChildSpawnerCommands) {
         fields(v, &SECOND, ui);
         presence(v, SECOND_WHERE, ["visit.guardian.here", "visit.guardian.absent"], ui);
     }
-    if none_here(v.form) {
+    // A companion brings a child no guardian comes with: not for a child who is not here.
+    if none_here(v.form) && !child_absent(v.form, v.policy) {
         line(ui, Tr::new("visit.companion.title"));
         read_card(v, COMPANION_NAME, COMPANION_ID, "visit.companion.read_card", ui);
         ui.spawn(text_field(COMPANION_NAME, Tr::new("visit.companion.name"), 30));
@@ -270,7 +271,7 @@ pub fn guardians(form: &Form, policy: &doorstep_core::Policy) -> GuardiansInput 
         guardians,
         all_custodians_listed: form.is_on(ALL_LISTED),
         proof_seen: form.is_on(PROOF),
-        companion: none_here(form).then(|| CompanionInput {
+        companion: (none_here(form) && !child_absent(form, policy)).then(|| CompanionInput {
             name: form.get(COMPANION_NAME).trim().to_string(),
             document_kind: Some(IdDocumentKind::ResidentId),
             document_number: form.get(COMPANION_ID).trim().to_ascii_uppercase(),

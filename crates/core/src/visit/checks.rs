@@ -26,15 +26,22 @@ pub(super) fn identification(input: Identification, policy: &Policy, today: Date
     let age = applicant.age_on(today);
     let rule = &policy.rules.guardian;
     let required = (age < rule.required_below_age_years).then_some(rule.required_below_age_years);
-    let guardians = input.guardians.validate(required, today)?;
+    let absent = || VisitError::Guardian(crate::person::GuardianError::ApplyingGuardianAbsent);
     if input.applied_by_guardian {
         if age >= rule.may_apply_for_child_below_age_years {
             return Err(VisitError::ApplicantMustBePresent { below_age: rule.may_apply_for_child_below_age_years });
         }
-        // The guardian applies: one must be here, not a companion.
-        if !guardians.as_ref().is_some_and(|g| g.any_present()) {
-            return Err(VisitError::Guardian(crate::person::GuardianError::ApplyingGuardianAbsent));
+        // The guardian applies: one must be here, not a companion. Said before what the
+        // guardians' entries lack (a companion, when none is here): the child is not here
+        // either, and no companion brings them.
+        let listed = &input.guardians.guardians;
+        if !listed.is_empty() && !listed.iter().any(|g| g.present) {
+            return Err(absent());
         }
+    }
+    let guardians = input.guardians.validate(required, today)?;
+    if input.applied_by_guardian && !guardians.as_ref().is_some_and(|g| g.any_present()) {
+        return Err(absent());
     }
     Ok(Identified { applicant, guardians, applied_by_guardian: input.applied_by_guardian })
 }

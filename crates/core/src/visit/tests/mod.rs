@@ -302,6 +302,15 @@ fn a_guardian_may_apply_for_a_child_under_seven() {
         refused(vec![], VisitEvent::Identified(by_companion)),
         VisitError::Guardian(GuardianError::ApplyingGuardianAbsent)
     );
+    // And said so, not that a companion is missing, when no companion is given: the child is
+    // not here, so none brings them.
+    let mut nobody = absent("20200101");
+    nobody.guardians.guardians = vec![mother(false)];
+    nobody.guardians.companion = None;
+    assert_eq!(
+        refused(vec![], VisitEvent::Identified(nobody)),
+        VisitError::Guardian(GuardianError::ApplyingGuardianAbsent)
+    );
 }
 
 fn holding_permit(expiry: Option<Date>, number: bool) -> Identification {
