@@ -16,6 +16,11 @@ pub struct ButtonColors {
 #[derive(Component, Debug)]
 pub struct Scrolls;
 
+/// A node brought into view in the scrolling box it is in, once laid out (a refusal said beside
+/// the control it concerns, below the fold); taken off once done.
+#[derive(Component, Debug)]
+pub struct BringIntoView;
+
 /// A node that takes a dragged finger for itself (the signature pad): no scrolling meanwhile.
 #[derive(Component, Debug)]
 pub struct TakesDrag;
@@ -23,7 +28,38 @@ pub struct TakesDrag;
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, (show_press, scroll));
     // After the layout: where each box ends, and what it holds below that.
-    app.add_systems(PostUpdate, more_below.after(bevy::ui::UiSystems::Layout));
+    app.add_systems(PostUpdate, (more_below, bring_into_view).after(bevy::ui::UiSystems::Layout));
+}
+
+/// Scrolls each box holding a [`BringIntoView`] node so that the node's top is a little below
+/// the box's (the box moves by how far the node's top is below its own; layout is in physical
+/// pixels, the scroll in logical ones). Drawn at the next frame, which is asked for.
+fn bring_into_view(
+    mut commands: Commands,
+    marked: Query<Entity, With<BringIntoView>>,
+    parents: Query<&ChildOf>,
+    laid_out: Query<(&ComputedNode, &UiGlobalTransform)>,
+    mut boxes: Query<&mut ScrollPosition, With<Scrolls>>,
+    mut redraw: MessageWriter<bevy::window::RequestRedraw>,
+) {
+    for e in &marked {
+        let Some(b) = parents.iter_ancestors(e).find(|a| boxes.contains(*a)) else {
+            commands.entity(e).remove::<BringIntoView>();
+            continue;
+        };
+        let (Ok((n, t)), Ok((bn, bt))) = (laid_out.get(e), laid_out.get(b)) else { continue };
+        // Not laid out yet.
+        if n.size.y <= 0.0 {
+            continue;
+        }
+        let below = (t.translation.y - n.size.y / 2.0) - (bt.translation.y - bn.size.y / 2.0);
+        let at = bn.scroll_position.y * bn.inverse_scale_factor;
+        if let Ok(mut p) = boxes.get_mut(b) {
+            p.y = (at + below * bn.inverse_scale_factor - 8.0).max(0.0);
+        }
+        commands.entity(e).remove::<BringIntoView>();
+        redraw.write(bevy::window::RequestRedraw);
+    }
 }
 
 /// How far a box can still scroll down, in its own (logical) units: what lies below the part

@@ -18,6 +18,7 @@ mod shift;
 mod shift_decisions;
 mod shift_pin;
 mod shift_unsealed;
+mod small_screen;
 mod storage;
 mod sync;
 mod tidy;

@@ -117,12 +117,16 @@ fn fields(v: &View, k: &Keys, ui: &mut ChildSpawnerCommands) {
             row.spawn(choice_button(Act::Pick(k.relation, value), Tr::new(label), v.form.get(k.relation) == value));
         }
     });
+    said_here(v, k.relation, ui);
     if v.form.get(k.relation) == "other" {
         ui.spawn(text_field(k.note, Tr::new(k.words[3]), 20));
+        said_here(v, k.note, ui);
     }
     read_card(v, k.name, k.id, k.read, ui);
     ui.spawn(text_field(k.name, Tr::new(k.words[4]), 30));
+    said_here(v, k.name, ui);
     ui.spawn(text_field(k.id, Tr::new(k.words[5]), 18));
+    said_here(v, k.id, ui);
     // A number that says the other sex than the relation: pointed out, never refused.
     if let Some(sex) = input(v.form, k, true).sex_to_check() {
         let key = match sex {
@@ -133,6 +137,7 @@ fn fields(v: &View, k: &Keys, ui: &mut ChildSpawnerCommands) {
         ui.spawn(label(Tr::new(key).with_key("relation", relation), theme::BODY_SIZE, theme::WARN));
     }
     ui.spawn(text_field(k.phone, Tr::new(k.words[6]), 20));
+    said_here(v, k.phone, ui);
 }
 
 /// The button that reads an ID card into a person's name and number (no typing 18 characters),
@@ -196,6 +201,54 @@ fn none_here(form: &Form) -> bool {
     form.get(FIRST_WHERE) == "absent" && (!form.is_on(SECOND_ON) || form.get(SECOND_WHERE) == "absent")
 }
 
+/// The control a refusal of the guardians concerns (its form key), under which it is said again:
+/// the step is longer than the screen, and the refusal at its top was far from the box to tick.
+fn place(refusal: &doorstep_core::text::Message) -> Option<&'static str> {
+    let index = refusal.args.iter().find_map(|(name, arg)| match (name, arg) {
+        (&"n", doorstep_core::text::Arg::Plain(n)) => n.parse::<usize>().ok(),
+        _ => None,
+    });
+    let k = match index {
+        Some(2) => &SECOND,
+        _ => &FIRST,
+    };
+    let place = match refusal.key {
+        "error.guardian.required" | "error.guardian.relation-missing" | "error.guardian.relation-twice" => k.relation,
+        "error.guardian.relation-note-missing" => k.note,
+        "error.guardian.name" => k.name,
+        "error.guardian.document-kind-missing"
+        | "error.guardian.document"
+        | "error.guardian.not-an-adult"
+        | "error.guardian.duplicate" => k.id,
+        "error.guardian.phone" => k.phone,
+        "error.guardian.consent-letter-missing" if index == Some(2) => SECOND_WHERE,
+        "error.guardian.consent-letter-missing"
+        | "error.guardian.applying-guardian-absent"
+        | "error.companion.not-needed" => FIRST_WHERE,
+        "error.guardian.custodians-not-confirmed" => ALL_LISTED,
+        "error.guardian.proof-not-seen" => PROOF,
+        "error.guardian.companion-needed" | "error.companion.name" => COMPANION_NAME,
+        "error.companion.document-kind-missing" | "error.companion.document" | "error.companion.not-an-adult" => {
+            COMPANION_ID
+        }
+        "error.companion.phone" => COMPANION_PHONE,
+        "error.companion.entrustment-not-seen" => COMPANION_ENTRUSTED,
+        _ => return None,
+    };
+    Some(place)
+}
+
+/// The refusal on screen, said again under the control `key` where it concerns it, and brought
+/// into view.
+fn said_here(v: &View, key: &str, ui: &mut ChildSpawnerCommands) {
+    let Some((refusal, at)) = v.refusal.filter(|(r, _)| place(r) == Some(key)) else { return };
+    let colour = if v.form.fingerprint() != at { theme::MUTED } else { theme::ERROR };
+    let mut said = ui.spawn((label(Tr::message(refusal.clone()), theme::BODY_SIZE, colour), super::Refused { at }));
+    if v.refusal_new {
+        said.insert(crate::ui::widgets::BringIntoView);
+    }
+}
+
 /// Each guardian with custody, here or away; the companion when none is here; and what the
 /// officer has seen.
 pub fn view(v: &View, below: u32, ui: &mut ChildSpawnerCommands) {
@@ -213,24 +266,31 @@ pub fn view(v: &View, below: u32, ui: &mut ChildSpawnerCommands) {
     }
     fields(v, &FIRST, ui);
     presence(v, FIRST_WHERE, ["visit.guardian.first_here", "visit.guardian.first_absent"], ui);
+    said_here(v, FIRST_WHERE, ui);
     ui.spawn(choice_button(Act::Toggle(SECOND_ON), Tr::new("visit.guardian.second"), v.form.is_on(SECOND_ON)));
     if v.form.is_on(SECOND_ON) {
         line(ui, Tr::new("visit.guardian.second_title"));
         fields(v, &SECOND, ui);
         presence(v, SECOND_WHERE, ["visit.guardian.here", "visit.guardian.absent"], ui);
+        said_here(v, SECOND_WHERE, ui);
     }
     // A companion brings a child no guardian comes with: not for a child who is not here.
     if none_here(v.form) && !child_absent(v.form, v.policy) {
         line(ui, Tr::new("visit.companion.title"));
         read_card(v, COMPANION_NAME, COMPANION_ID, "visit.companion.read_card", ui);
         ui.spawn(text_field(COMPANION_NAME, Tr::new("visit.companion.name"), 30));
+        said_here(v, COMPANION_NAME, ui);
         ui.spawn(text_field(COMPANION_ID, Tr::new("visit.companion.id_number"), 18));
+        said_here(v, COMPANION_ID, ui);
         ui.spawn(text_field(COMPANION_PHONE, Tr::new("visit.companion.phone"), 20));
+        said_here(v, COMPANION_PHONE, ui);
         let seen = v.form.is_on(COMPANION_ENTRUSTED);
         ui.spawn(choice_button(Act::Toggle(COMPANION_ENTRUSTED), Tr::new("visit.companion.entrusted"), seen));
+        said_here(v, COMPANION_ENTRUSTED, ui);
     }
     for (k, label) in [(ALL_LISTED, "visit.guardian.all_listed"), (PROOF, "visit.guardian.proof_seen")] {
         ui.spawn(choice_button(Act::Toggle(k), Tr::new(label), v.form.is_on(k)));
+        said_here(v, k, ui);
     }
 }
 

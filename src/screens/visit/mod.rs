@@ -327,6 +327,11 @@ pub struct View<'a> {
     pub form: &'a Form,
     pub work: &'a Work,
     pub policy: &'a doorstep_core::Policy,
+    /// Core's refusal on screen, and the form as it was when it came ([`Refused`]): said again
+    /// beside the control it concerns, where the step knows which.
+    pub refusal: Option<(&'a doorstep_core::text::Message, u64)>,
+    /// The refusal came this frame (it is brought into view once, not at each redraw).
+    pub refusal_new: bool,
     /// The buttons the step puts at the foot of the screen.
     pub foot: std::cell::RefCell<Vec<(Act, Tr, bool)>>,
 }
@@ -455,6 +460,8 @@ fn rebuild(
     let checked = form.pressed(services::CHECKED);
     let refused_here = checked > 0 && checked != last.checked;
     last.checked = checked;
+    // A refusal said beside its control too is then scrolled to there, once laid out
+    // (`BringIntoView`).
     if (new_step || refused_here || flow.is_changed() && flow.refusal.is_some())
         && let Ok(mut at) = scrolled.single_mut()
         && at.y != 0.0
@@ -463,7 +470,17 @@ fn rebuild(
     }
     commands.entity(body).despawn_children();
     commands.entity(foot).despawn_children();
-    let view = View { visit, form: &form, work: &work, policy: &policy.0, foot: Default::default() };
+    // The form as it was when the refusal came: once changed, the refusal is of what was there
+    // before, and is greyed with a word that Next checks again.
+    match &flow.refusal {
+        Some(_) if flow.is_changed() || last.refused_at.is_none() => last.refused_at = Some(form.fingerprint()),
+        Some(_) => {}
+        None => last.refused_at = None,
+    }
+    let refusal = flow.refusal.as_ref().zip(last.refused_at);
+    let refusal_new = flow.is_changed() && refusal.is_some();
+    let view =
+        View { visit, form: &form, work: &work, policy: &policy.0, refusal, refusal_new, foot: Default::default() };
     commands.entity(body).with_children(|ui| {
         step_bar(ui, visit);
         // Stopping is possible until the receipt: the last button at the foot.
@@ -473,21 +490,13 @@ fn rebuild(
         if failed {
             ui.spawn(label(Tr::new("visit.save_failed"), theme::BODY_SIZE, theme::ERROR));
         }
-        if let Some(refusal) = &flow.refusal {
-            // Once the form is changed, the refusal is of what was there before: it is greyed,
-            // with a word that Next checks again.
-            if flow.is_changed() || last.refused_at.is_none() {
-                last.refused_at = Some(form.fingerprint());
-            }
-            let at = last.refused_at.unwrap_or_default();
+        if let Some((refusal, at)) = view.refusal {
             let mended = form.fingerprint() != at;
             let colour = if mended { theme::MUTED } else { theme::ERROR };
             ui.spawn((label(Tr::message(refusal.clone()), theme::BODY_SIZE, colour), Refused { at }));
             let display = if mended { Display::Flex } else { Display::None };
             let hint = Node { display, ..default() };
             ui.spawn((label(Tr::new("visit.refusal_changed"), theme::BODY_SIZE * 0.8, theme::MUTED), hint, Mended));
-        } else {
-            last.refused_at = None;
         }
         if form.is_on(ABANDONING) {
             forms::abandon_panel(&view, ui);

@@ -1,0 +1,72 @@
+//! What the officer and the supervisor must see on the smallest screen (800×480) in large
+//! text, where a step is longer than the screen: a refusal beside what it concerns, and the
+//! answer of the release.
+
+use crate::screenshot::{display, fresh, run_scenario};
+
+/// The supervisor's release on the smallest screen in large text, tapped with the list
+/// scrolled down to its end: what it answered (here: refused, a demo unit has no hub) is said
+/// at the top, and the screen scrolls up to it (the shift scenario's `in_view`). It was drawn
+/// out of sight, and the screen looked as before the tap.
+#[test]
+fn the_release_answer_is_in_view_on_a_small_screen() {
+    let (display, _xvfb) = display(true);
+    let (dir, work) = fresh("release-in-view");
+    let mut scenario = std::fs::read_to_string(crate::root().join("scenarios/exceptions-visit.toml")).unwrap();
+    let home = "wait = \"开始上门受理\"\n";
+    let at = scenario.find(home).expect("the home screen") + home.len();
+    scenario.insert_str(at, "[[step]]\ntap = \"大字\"\n");
+    scenario.push_str(&std::fs::read_to_string(crate::root().join("scenarios/supervisor-shift.toml")).unwrap());
+    assert!(scenario.contains("in_view = \"未放行\""), "the shift scenario looks for the answer in view");
+    let file = work.join("release.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = run_scenario(&display, &["--window", "800x480", "--lang", "zh"], &work, &file, &dir);
+    assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// A child's guardians, on the smallest screen in large text: each refusal of Next is said
+/// beside the box or field it concerns, and scrolled to there (said only at the step's top,
+/// two screens above the box to tick, it left the officer hunting for it).
+#[test]
+fn a_guardians_refusal_is_said_beside_what_it_concerns() {
+    let (display, _xvfb) = display(true);
+    let (dir, work) = fresh("guardian-in-view");
+    let child = crate::applicants::id_aged(11, "003");
+    let mut scenario = String::new();
+    for key in ["1", "2", "3", "4", "5", "6", "解锁"] {
+        scenario.push_str(&format!("[[step]]\ntap = \"{key}\"\n"));
+    }
+    for (action, label) in [
+        ("wait", "开始上门受理"),
+        ("tap", "大字"),
+        ("tap", "残疾申请人"),
+        ("device", &format!("card 测试 {child}")),
+        ("tap", "读取身份证"),
+        ("wait", "已读取身份证"),
+        ("tap", "母亲"),
+        ("device", "card 测试母亲 11010519491231002X"),
+        ("tap", "读取监护人身份证"),
+        ("wait", "并核对证件是否为其本人所有"),
+        ("tap", "监护人电话"),
+        ("type", "13800138000"),
+        // Next, with the guardians not confirmed all listed: said under that box, in view.
+        ("tap", "下一步"),
+        ("in_view", "请确认已登记全部有监护权的监护人"),
+        ("in_view", "以上为全部有监护权的监护人（已查验户口簿）"),
+        ("screenshot", "not-confirmed"),
+        ("tap", "以上为全部有监护权的监护人（已查验户口簿）"),
+        ("tap", "下一步"),
+        ("in_view", "请查验监护关系证明"),
+        ("tap", "已查验监护关系证明（户口簿、出生医学证明或指定监护文书）"),
+        ("tap", "下一步"),
+        ("wait", "申请办理哪些业务？"),
+    ] {
+        scenario.push_str(&format!("[[step]]\n{action} = \"{label}\"\n"));
+    }
+    let file = work.join("guardian.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = run_scenario(&display, &["--window", "800x480", "--lang", "zh"], &work, &file, &dir);
+    assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&work);
+}
