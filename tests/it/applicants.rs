@@ -112,6 +112,11 @@ fn demo_to_receipt(from: &Action, signer: &str, consent: &str) -> Vec<ScenarioSt
             out.push(tap("监护人代被监护人申请办理以上业务，并声明所填内容真实"));
             continue;
         }
+        // A child who signs with guardians declares with them.
+        if step.action == Action::Tap(APPLICANT_DECLARES.into()) && consent.starts_with("申请人及其监护人") {
+            out.push(tap("申请人及其监护人申请办理以上业务，并声明所填内容真实"));
+            continue;
+        }
         out.push(step.clone());
     }
     out

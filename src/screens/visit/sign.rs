@@ -121,10 +121,15 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         beside_the_pad(v, ui);
     } else {
         consent_buttons(v, ui, applicant_signs);
-        // Where several sign, each pad has its own 重签 under it: one person signs again, not all.
+        // Where several sign, each pad has its own 重签 under it (a button, not a box to tick):
+        // one person signs again, never all at one tap beside 已签名.
         let clear_one = |ui: &mut ChildSpawnerCommands, which: SignaturePad, words: Tr| {
             if pads > 1 {
-                ui.spawn(Node::default()).with_child(choice_button(Act::ClearPad(which), words, false));
+                ui.spawn(Node::default()).with_child(crate::ui::form::action_button(
+                    Act::ClearPad(which),
+                    words,
+                    false,
+                ));
             }
         };
         if applicant_signs {
@@ -145,8 +150,11 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
             clear_one(ui, SignaturePad::Companion, Tr::new("visit.sign.clear_companion").with("name", name));
         }
     }
-    let clear_all = if pads > 1 { "visit.sign.clear_all" } else { "visit.sign.clear" };
-    actions(v, vec![(Act::ClearSignature, Tr::new(clear_all), false), (Act::Next, Tr::new("visit.sign.done"), true)]);
+    let mut foot = vec![(Act::Next, Tr::new("visit.sign.done"), true)];
+    if pads == 1 {
+        foot.insert(0, (Act::ClearSignature, Tr::new("visit.sign.clear"), false));
+    }
+    actions(v, foot);
 }
 
 /// The applicant alone signs: the consents and the field for why they cannot, beside the pad.
@@ -184,9 +192,15 @@ fn beside_the_pad(v: &View, ui: &mut ChildSpawnerCommands) {
 
 /// The declaration and the consent to the photo and prints, as ticks.
 fn consent_buttons(v: &View, ui: &mut ChildSpawnerCommands, applicant_signs: bool) {
-    // The declaration is the guardians' where they apply for a child who does not sign.
-    let applies =
-        if applicant_signs { "visit.sign.consent_application" } else { "visit.sign.guardian_consent_application" };
+    // The declaration is the guardians' where they apply for a child who does not sign, and
+    // the child's and the guardians' both where the child signs with guardians (as the consent
+    // to the photo and prints is): the guardian signs it too.
+    let with_guardians = v.visit.state.identified().is_some_and(|w| w.guardians.is_some());
+    let applies = match (applicant_signs, with_guardians) {
+        (true, true) => "visit.sign.both_consent_application",
+        (true, false) => "visit.sign.consent_application",
+        (false, _) => "visit.sign.guardian_consent_application",
+    };
     ui.spawn(choice_button(Act::Toggle(CONSENT_APPLICATION), Tr::new(applies), v.form.is_on(CONSENT_APPLICATION)));
     // The consent names what this visit collected, and is the guardians' where they sign for
     // the child; nothing collected, nothing to agree to.
