@@ -233,18 +233,33 @@ fn batch_line(b: &mut ChildSpawnerCommands, batch: &BatchView) {
 }
 
 /// The filter and order buttons, the ones in force in the primary colour.
+/// What the list shows, and in what order: two groups, each named (the same buttons side by
+/// side, one lit in each, read as one choice of six).
 pub fn chips(b: &mut ChildSpawnerCommands, view: &ShiftView) {
-    for (f, key) in [
-        (Filter::All, "shift.filter.all"),
-        (Filter::Flagged, "shift.filter.flagged"),
-        (Filter::OnUnit, "shift.filter.on_unit"),
-        (Filter::Undecided, "shift.filter.undecided"),
-    ] {
-        b.spawn(action_button(ShiftButton::Filter(f), Tr::new(key), view.filter == f));
-    }
-    for (o, key) in [(Order::Sealed, "shift.order.sealed"), (Order::FlagsFirst, "shift.order.flags_first")] {
-        b.spawn(action_button(ShiftButton::Order(o), Tr::new(key), view.order == o));
-    }
+    let group = || Node {
+        column_gap: Val::Px(12.0),
+        row_gap: Val::Px(8.0),
+        flex_wrap: FlexWrap::Wrap,
+        align_items: AlignItems::Center,
+        ..default()
+    };
+    b.spawn(group()).with_children(|g| {
+        g.spawn(label(Tr::new("shift.filter.caption"), theme::BODY_SIZE, theme::MUTED));
+        for (f, key) in [
+            (Filter::All, "shift.filter.all"),
+            (Filter::Flagged, "shift.filter.flagged"),
+            (Filter::OnUnit, "shift.filter.on_unit"),
+            (Filter::Undecided, "shift.filter.undecided"),
+        ] {
+            g.spawn(action_button(ShiftButton::Filter(f), Tr::new(key), view.filter == f));
+        }
+    });
+    b.spawn(group()).with_children(|g| {
+        g.spawn(label(Tr::new("shift.order.caption"), theme::BODY_SIZE, theme::MUTED));
+        for (o, key) in [(Order::Sealed, "shift.order.sealed"), (Order::FlagsFirst, "shift.order.flags_first")] {
+            g.spawn(action_button(ShiftButton::Order(o), Tr::new(key), view.order == o));
+        }
+    });
 }
 
 pub fn batches(b: &mut ChildSpawnerCommands, batches: &[BatchView]) {
