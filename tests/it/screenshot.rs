@@ -355,6 +355,11 @@ fn every_visit_screen_in_both_languages() {
     }
 }
 
+/// The demo officer's unlock (PIN 123456), as scenario steps.
+pub(crate) fn officer_unlocks_toml() -> String {
+    ["1", "2", "3", "4", "5", "6", "解锁"].iter().map(|key| format!("[[step]]\ntap = \"{key}\"\n")).collect()
+}
+
 /// Empty folders for a run named `name`: its screenshots (`screenshots/NAME`, kept after the
 /// test to look at) and its unit's work folder (made, removed by the test when it passes).
 pub(crate) fn fresh(name: &str) -> (PathBuf, PathBuf) {
@@ -457,10 +462,7 @@ fn a_small_screen_in_large_text_keeps_what_the_officer_must_answer_in_view() {
     // A real portrait in a dark uniform cap, from the labelled set: held for the officer's look.
     let cap = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/photos/set/grace_hopper-white.jpg");
     std::fs::copy(cap, camera.join("cap.jpg")).unwrap();
-    let mut scenario = String::new();
-    for key in ["1", "2", "3", "4", "5", "6", "解锁"] {
-        scenario.push_str(&format!("[[step]]\ntap = \"{key}\"\n"));
-    }
+    let mut scenario = officer_unlocks_toml();
     for (action, label) in [
         ("wait", "开始上门受理"),
         ("tap", "大字"),
@@ -517,10 +519,7 @@ fn a_small_screen_in_large_text_keeps_what_the_officer_must_answer_in_view() {
 fn the_ticket_issued_and_a_print_that_failed_are_in_view_at_the_desk() {
     let (display, _xvfb) = display(true);
     let (dir, work) = fresh("desk-in-view");
-    let mut scenario = String::new();
-    for key in ["1", "2", "3", "4", "5", "6", "解锁"] {
-        scenario.push_str(&format!("[[step]]\ntap = \"{key}\"\n"));
-    }
+    let mut scenario = officer_unlocks_toml();
     for (action, label) in [
         ("wait", "开始上门受理"),
         ("tap", "大字"),

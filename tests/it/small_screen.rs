@@ -2,7 +2,7 @@
 //! text, where a step is longer than the screen: a refusal beside what it concerns, and the
 //! answer of the release.
 
-use crate::screenshot::{display, fresh, run_scenario};
+use crate::screenshot::{display, fresh, officer_unlocks_toml, run_scenario};
 
 /// The supervisor's release on the smallest screen in large text, tapped with the list
 /// scrolled down to its end: what it answered (here: refused, a demo unit has no hub) is said
@@ -33,10 +33,7 @@ fn a_guardians_refusal_is_said_beside_what_it_concerns() {
     let (display, _xvfb) = display(true);
     let (dir, work) = fresh("guardian-in-view");
     let child = crate::applicants::id_aged(11, "003");
-    let mut scenario = String::new();
-    for key in ["1", "2", "3", "4", "5", "6", "解锁"] {
-        scenario.push_str(&format!("[[step]]\ntap = \"{key}\"\n"));
-    }
+    let mut scenario = officer_unlocks_toml();
     for (action, label) in [
         ("wait", "开始上门受理"),
         ("tap", "大字"),
