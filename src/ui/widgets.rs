@@ -31,9 +31,10 @@ pub fn plugin(app: &mut App) {
     app.add_systems(PostUpdate, (more_below, bring_into_view).after(bevy::ui::UiSystems::Layout));
 }
 
-/// Scrolls each box holding a [`BringIntoView`] node so that the node's top is a little below
-/// the box's (the box moves by how far the node's top is below its own; layout is in physical
-/// pixels, the scroll in logical ones). Drawn at the next frame, which is asked for.
+/// Scrolls each box holding a [`BringIntoView`] node as little as brings the whole node into
+/// view: up to its bottom (what it says of the control above it stays in view above it), or
+/// down to its top. Layout is in physical pixels, the scroll in logical ones. Drawn at the next
+/// frame, which is asked for.
 fn bring_into_view(
     mut commands: Commands,
     marked: Query<Entity, With<BringIntoView>>,
@@ -42,6 +43,7 @@ fn bring_into_view(
     mut boxes: Query<&mut ScrollPosition, With<Scrolls>>,
     mut redraw: MessageWriter<bevy::window::RequestRedraw>,
 ) {
+    const ROOM: f32 = 8.0;
     for e in &marked {
         let Some(b) = parents.iter_ancestors(e).find(|a| boxes.contains(*a)) else {
             commands.entity(e).remove::<BringIntoView>();
@@ -52,10 +54,22 @@ fn bring_into_view(
         if n.size.y <= 0.0 {
             continue;
         }
-        let below = (t.translation.y - n.size.y / 2.0) - (bt.translation.y - bn.size.y / 2.0);
-        let at = bn.scroll_position.y * bn.inverse_scale_factor;
-        if let Ok(mut p) = boxes.get_mut(b) {
-            p.y = (at + below * bn.inverse_scale_factor - 8.0).max(0.0);
+        let k = bn.inverse_scale_factor;
+        // Where the node's top and bottom are below the box's top, in view (logical pixels).
+        let top = ((t.translation.y - n.size.y / 2.0) - (bt.translation.y - bn.size.y / 2.0)) * k;
+        let bottom = top + n.size.y * k;
+        let (at, height) = (bn.scroll_position.y * k, bn.size.y * k);
+        let by = if top < 0.0 {
+            top - ROOM
+        } else if bottom > height {
+            (bottom - height + ROOM).min(top - ROOM)
+        } else {
+            0.0
+        };
+        if by != 0.0
+            && let Ok(mut p) = boxes.get_mut(b)
+        {
+            p.y = (at + by).max(0.0);
         }
         commands.entity(e).remove::<BringIntoView>();
         redraw.write(bevy::window::RequestRedraw);
@@ -83,11 +97,19 @@ const CUE_HEIGHT: f32 = 30.0;
 /// Below this much hidden (logical pixels: part of a line's spacing), no cue.
 const CUE_FROM: f32 = 12.0;
 
-/// Puts the cue on each scrolling box with more below, where the box ends; takes it off the
-/// others (scrolled to the end, or gone).
+/// The scrolling boxes, as laid out, with their nodes (to leave room for the cue).
+type ScrollBoxes<'w, 's> = Query<
+    'w,
+    's,
+    (Entity, &'static ComputedNode, &'static UiGlobalTransform, &'static mut Node),
+    (With<Scrolls>, Without<MoreBelow>),
+>;
+
+/// Puts the cue on each scrolling box with more below, under the box; takes it off the others
+/// (scrolled to the end, or gone).
 fn more_below(
     mut commands: Commands,
-    mut boxes: Query<(Entity, &ComputedNode, &UiGlobalTransform, &mut Node), (With<Scrolls>, Without<MoreBelow>)>,
+    mut boxes: ScrollBoxes,
     mut cues: Query<(Entity, &MoreBelow, &mut Node), Without<Scrolls>>,
     mut redraw: MessageWriter<bevy::window::RequestRedraw>,
 ) {
@@ -115,26 +137,29 @@ fn more_below(
                 }
                 cued.push(*of);
             }
-            other => {
-                // The box takes back the room the cue had.
-                if let Ok((_, _, _, mut box_node)) = other
-                    && box_node.margin.bottom == Val::Px(CUE_HEIGHT)
-                {
-                    box_node.margin.bottom = Val::Px(0.0);
-                }
+            // Scrolled to the end (the box keeps the room while what it holds is longer than
+            // it: given back there, the content would jump down under the finger), or gone.
+            _ => {
                 commands.entity(cue).despawn();
                 redraw.write(bevy::window::RequestRedraw);
             }
         }
     }
     for (entity, node, at, mut n) in &mut boxes {
+        let roomy = n.margin.bottom == Val::Px(CUE_HEIGHT);
         // Not on a box too low to hold it and something else (in logical pixels).
         let low = node.size.y * node.inverse_scale_factor < CUE_HEIGHT * 3.0;
         if cued.contains(&entity) || below(node) <= CUE_FROM || low {
+            // The room given back once what the box holds fits in it (another step, shorter).
+            let overflows = node.content_size.y > node.size.y + 1.0;
+            if roomy && !cued.contains(&entity) && !overflows {
+                n.margin.bottom = Val::Px(0.0);
+                redraw.write(bevy::window::RequestRedraw);
+            }
             continue;
         }
         n.margin.bottom = Val::Px(CUE_HEIGHT);
-        let (left, top, width) = place(node, at, false);
+        let (left, top, width) = place(node, at, roomy);
         redraw.write(bevy::window::RequestRedraw);
         commands.spawn((
             MoreBelow(entity),

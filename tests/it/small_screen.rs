@@ -45,8 +45,16 @@ fn a_guardians_refusal_is_said_beside_what_it_concerns() {
         ("device", "card 测试母亲 11010519491231002X"),
         ("tap", "读取监护人身份证"),
         ("wait", "并核对证件是否为其本人所有"),
+        // A phone that is none, in the middle of the step: the refusal under the field, and the
+        // field itself still in view above it.
         ("tap", "监护人电话"),
-        ("type", "13800138000"),
+        ("type", "010-"),
+        ("tap", "下一步"),
+        ("in_view", "第 1 名监护人电话："),
+        ("in_view", "010-"),
+        ("screenshot", "phone"),
+        ("tap", "010-"),
+        ("type", "65123456"),
         // Next, with the guardians not confirmed all listed: said under that box, in view.
         ("tap", "下一步"),
         ("in_view", "请确认已登记全部有监护权的监护人"),

@@ -72,16 +72,14 @@ pub(super) fn scroll_to_status(
     view: Res<ShiftView>,
     tasks: Res<ShiftTasks>,
     mut body: Query<&mut ScrollPosition, With<ShiftBody>>,
-    mut seen: Local<(bool, Option<crate::shift::ReleaseOutcome>)>,
+    mut seen: Local<(bool, u64)>,
 ) {
     if !view.is_changed() && !tasks.is_changed() {
         return;
     }
-    let now = (tasks.releasing(), view.outcome.clone());
-    if *seen == now {
-        return;
-    }
-    let said = (now.0 && !seen.0) || (now.1.is_some() && now.1 != seen.1);
+    let now = (tasks.releasing(), view.answers);
+    // Begun, or answered (the same answer again is an answer too).
+    let said = (now.0 && !seen.0) || now.1 != seen.1;
     *seen = now;
     if said {
         for mut at in &mut body {

@@ -58,8 +58,11 @@ pub struct ShiftView {
     pub order: Order,
     /// The application whose return reasons are shown.
     pub asking: Option<String>,
-    /// How the last release ended, until the next.
+    /// How the last release ended, until the next ([`ShiftView::answer`]).
     pub outcome: Option<ReleaseOutcome>,
+    /// How many answers the releases have had: the same refusal twice is two answers, and the
+    /// screen scrolls up to each.
+    pub answers: u64,
     /// The list could not be read from the vault.
     pub unreadable: bool,
     /// The files this unit kept aside as damaged (never uploaded), but a restarted audit log.
@@ -83,6 +86,12 @@ pub struct ShiftView {
 }
 
 impl ShiftView {
+    /// How a release ended, or why it did not begin: said at the top of the status.
+    pub fn answer(&mut self, outcome: ReleaseOutcome) {
+        self.outcome = Some(outcome);
+        self.answers += 1;
+    }
+
     /// Those waiting for a decision (one whose file is damaged cannot be decided).
     pub fn undecided(&self) -> usize {
         self.items.iter().filter(|i| !self.decisions.contains_key(&i.id) && !i.damaged).count()
@@ -354,7 +363,7 @@ fn take_tasks(
         if matches!(outcome, ReleaseOutcome::Released { .. }) {
             view.decisions.clear();
         }
-        view.outcome = Some(outcome);
+        view.answer(outcome);
         // What the hub took (or the uploads that went through) changes the list: read again.
         tasks.load = load(&session, &waker);
     }
@@ -446,7 +455,7 @@ fn press(
                 let unprovisioned =
                     sync.as_ref().is_some_and(|s| s.view().last == Some(crate::unit_sync::Outcome::NotProvisioned));
                 if dir.is_none() || unprovisioned {
-                    view.outcome = Some(ReleaseOutcome::Refused(crate::shift::Refusal::NotProvisioned));
+                    view.answer(ReleaseOutcome::Refused(crate::shift::Refusal::NotProvisioned));
                     continue;
                 }
                 pin.ask(Purpose::Release, Screen::Shift);
@@ -460,21 +469,21 @@ fn press(
                     continue;
                 }
                 if !view.releasable() {
-                    view.outcome = Some(ReleaseOutcome::Refused(crate::shift::Refusal::Stale));
+                    view.answer(ReleaseOutcome::Refused(crate::shift::Refusal::Stale));
                     continue;
                 }
                 // The PIN was given: whatever stops the release now is said.
-                let failed = Some(ReleaseOutcome::Refused(crate::shift::Refusal::Failed));
+                let failed = ReleaseOutcome::Refused(crate::shift::Refusal::Failed);
                 let Some(vault) = session.vault.clone() else {
-                    view.outcome = failed;
+                    view.answer(failed);
                     continue;
                 };
                 let Ok(returns) = crate::shift::returns(&view.decisions, &policy.0.rules.shift) else {
-                    view.outcome = failed;
+                    view.answer(failed);
                     continue;
                 };
                 let Some(dir) = dir.as_ref().map(|d| d.0.clone()) else {
-                    view.outcome = Some(ReleaseOutcome::Refused(crate::shift::Refusal::NotProvisioned));
+                    view.answer(ReleaseOutcome::Refused(crate::shift::Refusal::NotProvisioned));
                     continue;
                 };
                 view.outcome = None;

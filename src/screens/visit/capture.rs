@@ -485,7 +485,7 @@ pub fn finish(
                 if let Some(into) = work.card_into.take()
                     && visit.step() == Step::Applicant
                 {
-                    work.card_into_note = Some((into.1, super::guardian::take_card(&mut form, into, &card)));
+                    work.card_into_note = Some((into.1, super::guardian::take_card(&mut form, into, &card, &policy.0)));
                 }
                 work.touch();
             }

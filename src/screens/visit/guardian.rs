@@ -168,9 +168,14 @@ pub fn to_check(form: &Form) -> [Option<Sex>; 2] {
 /// Puts a card read for the person whose name and number fields are `into` in those fields
 /// (their name and number only), unless its number is someone else's on the form (the child's
 /// card, or the other guardian's, still on the reader); what came of it.
-pub fn take_card(form: &mut Form, (name, id): (&'static str, &'static str), card: &CardIdentity) -> Tr {
+pub fn take_card(
+    form: &mut Form,
+    (name, id): (&'static str, &'static str),
+    card: &CardIdentity,
+    policy: &doorstep_core::Policy,
+) -> Tr {
     let number = card.id_number.trim().to_ascii_uppercase();
-    if number_elsewhere(form, id, &number) {
+    if number_elsewhere(form, id, &number, policy) {
         return Tr::new("visit.guardian.card_same");
     }
     form.set(name, card.name.trim());
@@ -180,14 +185,14 @@ pub fn take_card(form: &mut Form, (name, id): (&'static str, &'static str), card
 
 /// Whether `number` is on the form already for someone other than the person whose number
 /// field is `id` (the applicant, a guardian, the companion): a card read for the wrong person.
-pub fn number_elsewhere(form: &Form, id: &str, number: &str) -> bool {
+fn number_elsewhere(form: &Form, id: &str, number: &str, policy: &doorstep_core::Policy) -> bool {
     // Only the fields on the screen: a second guardian taken off the list, or a companion no
     // longer needed, is no one's.
     let shown = [
         (super::forms::key::ID_NUMBER, true),
         (FIRST.id, true),
         (SECOND.id, form.is_on(SECOND_ON)),
-        (COMPANION_ID, none_here(form)),
+        (COMPANION_ID, companion_asked(form, policy)),
     ];
     !number.is_empty()
         && shown
@@ -199,6 +204,12 @@ pub fn number_elsewhere(form: &Form, id: &str, number: &str) -> bool {
 /// Whether no guardian is at the visit, as the form says.
 fn none_here(form: &Form) -> bool {
     form.get(FIRST_WHERE) == "absent" && (!form.is_on(SECOND_ON) || form.get(SECOND_WHERE) == "absent")
+}
+
+/// Whether the form asks for the companion the guardians entrust: none of them is here, and
+/// the child is (a companion brings a child no guardian comes with).
+fn companion_asked(form: &Form, policy: &doorstep_core::Policy) -> bool {
+    none_here(form) && !child_absent(form, policy)
 }
 
 /// The control a refusal of the guardians concerns (its form key), under which it is said again:
@@ -274,8 +285,7 @@ pub fn view(v: &View, below: u32, ui: &mut ChildSpawnerCommands) {
         presence(v, SECOND_WHERE, ["visit.guardian.here", "visit.guardian.absent"], ui);
         said_here(v, SECOND_WHERE, ui);
     }
-    // A companion brings a child no guardian comes with: not for a child who is not here.
-    if none_here(v.form) && !child_absent(v.form, v.policy) {
+    if companion_asked(v.form, v.policy) {
         line(ui, Tr::new("visit.companion.title"));
         read_card(v, COMPANION_NAME, COMPANION_ID, "visit.companion.read_card", ui);
         ui.spawn(text_field(COMPANION_NAME, Tr::new("visit.companion.name"), 30));
@@ -331,7 +341,7 @@ pub fn guardians(form: &Form, policy: &doorstep_core::Policy) -> GuardiansInput 
         guardians,
         all_custodians_listed: form.is_on(ALL_LISTED),
         proof_seen: form.is_on(PROOF),
-        companion: (none_here(form) && !child_absent(form, policy)).then(|| CompanionInput {
+        companion: companion_asked(form, policy).then(|| CompanionInput {
             name: form.get(COMPANION_NAME).trim().to_string(),
             document_kind: Some(IdDocumentKind::ResidentId),
             document_number: form.get(COMPANION_ID).trim().to_ascii_uppercase(),
@@ -339,5 +349,55 @@ pub fn guardians(form: &Form, policy: &doorstep_core::Policy) -> GuardiansInput 
             phone: form.get(COMPANION_PHONE).trim().to_string(),
             entrustment_seen: form.is_on(COMPANION_ENTRUSTED),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use doorstep_core::Localize;
+    use doorstep_core::name::NameError;
+    use doorstep_core::person::{GuardianError as E, IdDocumentError};
+    use doorstep_core::phone::PhoneError;
+
+    /// Each refusal of the guardians is said under the control it concerns, the second
+    /// guardian's under theirs; one about no control drawn (too many guardians) only at the top.
+    #[test]
+    fn each_guardians_refusal_is_placed_under_its_control() {
+        use super::*;
+        let document = || IdDocumentError::ForeignPassport;
+        let cases: Vec<(E, Option<&str>)> = vec![
+            (E::Required { below_age: 16 }, Some(FIRST.relation)),
+            (E::TooMany, None),
+            (E::RelationMissing { index: 1 }, Some(FIRST.relation)),
+            (E::RelationMissing { index: 2 }, Some(SECOND.relation)),
+            (E::RelationNoteMissing { index: 2 }, Some(SECOND.note)),
+            (E::Name { index: 1, error: NameError::Empty }, Some(FIRST.name)),
+            (E::Name { index: 2, error: NameError::Empty }, Some(SECOND.name)),
+            (E::DocumentKindMissing { index: 1 }, Some(FIRST.id)),
+            (E::Document { index: 2, error: document() }, Some(SECOND.id)),
+            (E::Phone { index: 1, error: PhoneError::NotAPhoneNumber }, Some(FIRST.phone)),
+            (E::Phone { index: 2, error: PhoneError::Empty }, Some(SECOND.phone)),
+            (E::NotAnAdult { index: 2 }, Some(SECOND.id)),
+            (E::Duplicate { index: 2 }, Some(SECOND.id)),
+            (E::RelationTwice { index: 2 }, Some(SECOND.relation)),
+            (E::ConsentLetterMissing { index: 1 }, Some(FIRST_WHERE)),
+            (E::ConsentLetterMissing { index: 2 }, Some(SECOND_WHERE)),
+            (E::CustodiansNotConfirmed, Some(ALL_LISTED)),
+            (E::ProofNotSeen, Some(PROOF)),
+            (E::CompanionNeeded, Some(COMPANION_NAME)),
+            (E::CompanionName(NameError::Empty), Some(COMPANION_NAME)),
+            (E::CompanionDocumentKindMissing, Some(COMPANION_ID)),
+            (E::CompanionDocument(document()), Some(COMPANION_ID)),
+            (E::CompanionPhone(PhoneError::Empty), Some(COMPANION_PHONE)),
+            (E::CompanionNotAnAdult, Some(COMPANION_ID)),
+            (E::EntrustmentNotSeen, Some(COMPANION_ENTRUSTED)),
+            (E::CompanionNotNeeded, Some(FIRST_WHERE)),
+            (E::ApplyingGuardianAbsent, Some(FIRST_WHERE)),
+        ];
+        for (error, at) in cases {
+            assert_eq!(place(&error.message()), at, "{error:?}");
+        }
+        // Another step's refusal is not the guardians'.
+        assert_eq!(place(&doorstep_core::Message::new("error.phone.empty")), None);
     }
 }
