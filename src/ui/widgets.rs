@@ -28,7 +28,9 @@ pub struct TakesDrag;
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, (show_press, scroll));
     // After the layout: where each box ends, and what it holds below that.
-    app.add_systems(PostUpdate, (more_below, bring_into_view).after(bevy::ui::UiSystems::Layout));
+    // What is brought into view is measured against the box as laid out, before the cue's room
+    // is asked for (it is laid out at the next frame: see `bring_into_view`).
+    app.add_systems(PostUpdate, (bring_into_view, more_below).chain().after(bevy::ui::UiSystems::Layout));
 }
 
 /// Scrolls each box holding a [`BringIntoView`] node as little as brings the whole node into
@@ -40,7 +42,7 @@ fn bring_into_view(
     marked: Query<Entity, With<BringIntoView>>,
     parents: Query<&ChildOf>,
     laid_out: Query<(&ComputedNode, &UiGlobalTransform)>,
-    mut boxes: Query<&mut ScrollPosition, With<Scrolls>>,
+    mut boxes: Query<(&mut ScrollPosition, &Node), With<Scrolls>>,
     mut redraw: MessageWriter<bevy::window::RequestRedraw>,
 ) {
     const ROOM: f32 = 8.0;
@@ -58,7 +60,12 @@ fn bring_into_view(
         // Where the node's top and bottom are below the box's top, in view (logical pixels).
         let top = ((t.translation.y - n.size.y / 2.0) - (bt.translation.y - bn.size.y / 2.0)) * k;
         let bottom = top + n.size.y * k;
-        let (at, height) = (bn.scroll_position.y * k, bn.size.y * k);
+        // A box longer than it shows takes the cue's room under itself (`more_below`), if it has
+        // not yet: what is in view then is that much shorter.
+        let roomy = boxes.get(b).is_ok_and(|(_, node)| node.margin.bottom == Val::Px(CUE_HEIGHT));
+        let overflows = bn.content_size.y > bn.size.y + 1.0;
+        let cue = if overflows && !roomy { CUE_HEIGHT } else { 0.0 };
+        let (at, height) = (bn.scroll_position.y * k, bn.size.y * k - cue);
         let by = if top < 0.0 {
             top - ROOM
         } else if bottom > height {
@@ -67,7 +74,7 @@ fn bring_into_view(
             0.0
         };
         if by != 0.0
-            && let Ok(mut p) = boxes.get_mut(b)
+            && let Ok((mut p, _)) = boxes.get_mut(b)
         {
             p.y = (at + by).max(0.0);
         }
@@ -147,8 +154,10 @@ fn more_below(
     }
     for (entity, node, at, mut n) in &mut boxes {
         let roomy = n.margin.bottom == Val::Px(CUE_HEIGHT);
-        // Not on a box too low to hold it and something else (in logical pixels).
-        let low = node.size.y * node.inverse_scale_factor < CUE_HEIGHT * 3.0;
+        // Not on a box too low to hold it and something else (in logical pixels; with the room
+        // it may have kept for the cue).
+        let room = if roomy { CUE_HEIGHT } else { 0.0 };
+        let low = node.size.y * node.inverse_scale_factor + room < CUE_HEIGHT * 3.0;
         if cued.contains(&entity) || below(node) <= CUE_FROM || low {
             // The room given back once what the box holds fits in it (another step, shorter).
             let overflows = node.content_size.y > node.size.y + 1.0;

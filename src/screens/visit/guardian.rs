@@ -394,9 +394,37 @@ mod tests {
             (E::CompanionNotNeeded, Some(FIRST_WHERE)),
             (E::ApplyingGuardianAbsent, Some(FIRST_WHERE)),
         ];
-        for (error, at) in cases {
-            assert_eq!(place(&error.message()), at, "{error:?}");
+        for (error, at) in &cases {
+            assert_eq!(place(&error.message()), *at, "{error:?}");
         }
+        // Every refusal of the guardians is in the table (a new one fails to build here).
+        let listed = |e: &E| match e {
+            E::Required { .. }
+            | E::TooMany
+            | E::RelationMissing { .. }
+            | E::RelationNoteMissing { .. }
+            | E::Name { .. }
+            | E::DocumentKindMissing { .. }
+            | E::Document { .. }
+            | E::Phone { .. }
+            | E::NotAnAdult { .. }
+            | E::Duplicate { .. }
+            | E::RelationTwice { .. }
+            | E::ConsentLetterMissing { .. }
+            | E::CustodiansNotConfirmed
+            | E::ProofNotSeen
+            | E::CompanionNeeded
+            | E::CompanionName(_)
+            | E::CompanionDocumentKindMissing
+            | E::CompanionDocument(_)
+            | E::CompanionPhone(_)
+            | E::CompanionNotAnAdult
+            | E::EntrustmentNotSeen
+            | E::CompanionNotNeeded
+            | E::ApplyingGuardianAbsent => std::mem::discriminant(e),
+        };
+        let kinds: std::collections::HashSet<_> = cases.iter().map(|(e, _)| listed(e)).collect();
+        assert_eq!(kinds.len(), 23, "each kind of refusal in the table");
         // Another step's refusal is not the guardians'.
         assert_eq!(place(&doorstep_core::Message::new("error.phone.empty")), None);
     }
