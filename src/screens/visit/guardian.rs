@@ -36,9 +36,9 @@ const FIRST: Keys = Keys {
     id: "guardian.id_number",
     phone: "guardian.phone",
     words: [
-        "relation.father",
-        "relation.mother",
-        "relation.other-guardian",
+        "visit.guardian.father",
+        "visit.guardian.mother",
+        "visit.guardian.other",
         "visit.guardian.relation_note",
         "visit.guardian.name",
         "visit.guardian.id_number",
