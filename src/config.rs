@@ -78,6 +78,6 @@ impl Config {
     }
 
     pub fn reserve_bytes(&self) -> u64 {
-        self.reserve_mb.unwrap_or(256).saturating_mul(1024 * 1024)
+        self.reserve_mb.unwrap_or(256).saturating_mul(doorstep_core::shift::MIB)
     }
 }

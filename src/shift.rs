@@ -485,11 +485,6 @@ pub enum Refusal {
     Failed,
 }
 
-/// Of what the hub names as decided before, the application ids (anything else is not shown).
-fn ids_named(decided: &[String]) -> Vec<String> {
-    decided.iter().filter(|w| doorstep_envelope::ApplicationId::parse(w).is_some()).cloned().collect()
-}
-
 /// Upload progress per application id, in percent, shared with the screen.
 pub type Progress = Arc<Mutex<BTreeMap<String, u8>>>;
 
@@ -557,8 +552,8 @@ pub fn release(
                     Refusal::NotTrusted { key: hex::encode(v.user_public_key().to_bytes()) }
                 }
                 // Named (a hub that names none is not understood: the release failed).
-                ReleaseError::Hub(SyncError::DecidedBefore(p)) if !ids_named(&p.ids()).is_empty() => {
-                    Refusal::AlreadyDecided { ids: ids_named(&p.ids()) }
+                ReleaseError::Hub(SyncError::DecidedBefore(p)) if !p.ids().is_empty() => {
+                    Refusal::AlreadyDecided { ids: p.ids() }
                 }
                 ReleaseError::Hub(SyncError::Connection(_))
                 | ReleaseError::Escrow(EscrowError::Hub(SyncError::Connection(_))) => Refusal::NoCoverage,

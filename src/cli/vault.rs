@@ -358,7 +358,7 @@ fn hub_line(role: Role, user: &str, key: &str) {
 
 /// Sizes in MiB, as `reserve_mb` in the configuration counts them (256 is 256 MiB).
 fn megabytes(b: u64) -> String {
-    format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0))
+    format!("{:.1} MiB", b as f64 / doorstep_core::shift::MIB as f64)
 }
 
 fn status(dir: &Path, args: OpenArgs, config: &Config) -> anyhow::Result<ExitCode> {

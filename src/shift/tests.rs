@@ -218,13 +218,3 @@ fn the_stops_since_the_day_began_are_counted_with_those_that_took_a_fee() {
         assert_eq!(stops_since(&entries, since), expected, "since {since}");
     }
 }
-
-/// The hub's refusal of a batch deciding again what an earlier one decided names the
-/// applications by id; what is not an id is not shown.
-#[test]
-fn the_applications_decided_before_are_only_ids() {
-    let (a, b) = ("01a0c450-6c0a-7a0a-8a0a-0a0a0a0a0a0a", "01a0c450-6c0a-7a0a-8a0a-0a0a0a0a0a0b");
-    let named = [a.to_string(), "not-an-id".to_string(), b.to_string()];
-    assert_eq!(super::ids_named(&named), vec![a.to_string(), b.to_string()]);
-    assert_eq!(super::ids_named(&["<script>".to_string()]), Vec::<String>::new());
-}

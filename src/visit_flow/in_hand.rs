@@ -40,12 +40,6 @@ pub struct FormInHand {
 }
 
 impl FormInHand {
-    /// What a draft keeps of `typed` on `visit`'s step, to read back with [`FormInHand::read`].
-    pub fn keep(visit: &Visit, typed: crate::ui::form::Typed) -> Vec<u8> {
-        let kept = FormInHand { step: Some(visit.step()), applicant: applicant_tag(visit), typed };
-        serde_json::to_vec(&kept).unwrap_or_default()
-    }
-
     /// What was typed on `step` for `applicant` (a visit's step and [`applicant_tag`] as it
     /// now stands): none where the bytes are another step's, another applicant's, or do not
     /// read.
@@ -160,6 +154,16 @@ fn photo_in_hand<B: AsRef<[u8]>>(visit: &Visit, load: &dyn Fn(&str) -> Option<B>
     };
     let taken = digest(&photo);
     (of.digest == taken && used.is_none_or(|u| u == taken)).then_some((photo, of))
+}
+
+/// Keeps in `visit`'s draft what was typed and chosen on `form`'s step, with whose it is
+/// ([`part::FORM_IN_HAND`]), to read back with [`FormInHand::read`] (or, of a step left,
+/// among the forms left: `forms_kept`).
+pub fn keep_form_in_hand(drafts: &Drafts, visit: &Visit, form: &FormInHand) {
+    match serde_json::to_vec(form) {
+        Ok(bytes) => drafts.save(&draft_key(visit), part::FORM_IN_HAND, bytes),
+        Err(e) => error!("what was typed on the step cannot be kept: {e}"),
+    }
 }
 
 /// Keeps in the draft what was typed and chosen on the form steps the officer left, each with

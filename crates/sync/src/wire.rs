@@ -224,17 +224,14 @@ pub struct DecidedBefore {
 }
 
 impl DecidedBefore {
-    /// The applications named: `decided`, or, from a hub that sends none, the application ids
-    /// its message names.
+    /// The applications named, by id: `decided`, or, from a hub that sends none, its message's
+    /// words; of either, only what is an application id (anything else is not shown).
     pub fn ids(&self) -> Vec<String> {
+        let is_id = |w: &&str| doorstep_envelope::ApplicationId::parse(w).is_some();
         if !self.decided.is_empty() {
-            return self.decided.clone();
+            return self.decided.iter().map(String::as_str).filter(is_id).map(str::to_string).collect();
         }
-        self.message
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|w| doorstep_envelope::ApplicationId::parse(w).is_some())
-            .map(str::to_string)
-            .collect()
+        self.message.split(|c: char| c == ',' || c.is_whitespace()).filter(is_id).map(str::to_string).collect()
     }
 }
 
@@ -326,6 +323,13 @@ mod tests {
         let new = format!(r#"{{"error":"already-decided","message":"x","decided":["{b}"]}}"#);
         let new: DecidedBefore = serde_json::from_str(&new).unwrap();
         assert_eq!(new.ids(), vec![b.to_string()]);
+        // What is not an id is not shown.
+        let mixed = format!(r#"{{"error":"already-decided","message":"x","decided":["{a}","not-an-id","{b}"]}}"#);
+        let mixed: DecidedBefore = serde_json::from_str(&mixed).unwrap();
+        assert_eq!(mixed.ids(), vec![a.to_string(), b.to_string()]);
+        let script: DecidedBefore =
+            serde_json::from_str(r#"{"error":"already-decided","message":"x","decided":["<script>"]}"#).unwrap();
+        assert_eq!(script.ids(), Vec::<String>::new());
         let old = serde_json::json!({"error": "already-decided", "message": message}).to_string();
         let old: DecidedBefore = serde_json::from_str(&old).unwrap();
         assert_eq!(old.ids(), vec![a.to_string(), b.to_string()]);

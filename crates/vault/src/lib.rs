@@ -459,8 +459,8 @@ impl Vault {
         let free = fsutil::available_space(&self.dir)?;
         if free < self.config.reserve_bytes {
             return Err(VaultError::LowSpace {
-                free: free / (1024 * 1024),
-                reserve: self.config.reserve_bytes / (1024 * 1024),
+                free: free / doorstep_core::shift::MIB,
+                reserve: self.config.reserve_bytes / doorstep_core::shift::MIB,
             });
         }
         Ok(())

@@ -231,8 +231,12 @@ fn keep_typed(
     // while nothing happens, so a save put off until later could wait for the next touch.
     // The writer is a thread of its own; a few hundred bytes sealed are nothing to it.
     if typed != last.kept {
-        let bytes = crate::visit_flow::FormInHand::keep(visit, to_keep(&form));
-        drafts.save(&crate::visit_flow::draft_key(visit), crate::visit_flow::part::FORM_IN_HAND, bytes);
+        let kept = crate::visit_flow::FormInHand {
+            step: Some(visit.step()),
+            applicant: crate::visit_flow::applicant_tag(visit),
+            typed: to_keep(&form),
+        };
+        crate::visit_flow::keep_form_in_hand(&drafts, visit, &kept);
         last.kept = typed;
     }
 }
@@ -403,8 +407,7 @@ fn rebuild(
                     applicant: typed_for.clone(),
                     typed: to_keep(&form),
                 };
-                let bytes = serde_json::to_vec(&last).unwrap_or_default();
-                drafts.save(&crate::visit_flow::draft_key(visit), crate::visit_flow::part::FORM_IN_HAND, bytes);
+                crate::visit_flow::keep_form_in_hand(&drafts, visit, &last);
             }
             kept.insert(left.clone(), (typed_for, Form::from_typed(&to_keep(&form))));
             // Only what could be put back for this applicant is written down (not what was
