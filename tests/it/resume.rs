@@ -240,6 +240,44 @@ fn a_printed_photo_stays_brought_when_the_officer_goes_back_while_it_is_checked(
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// A printed photo taken, and the officer goes back to the services step before its check
+/// ends: the photo comes while the services are on screen, and the unit stops before the photo
+/// step is shown again. After the restart the photo is there, still the printed one brought.
+#[test]
+fn a_photo_that_comes_while_the_officer_is_on_another_step_is_kept_over_a_restart() {
+    let tmp = tempfile_dir("resume-photo-off-step");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut first = demo_until("证件照片");
+    first.extend([
+        tap("申请人自带纸质照片：翻拍带来的照片（按自带照片登记）"),
+        tap("拍照"),
+        tap("办理业务"),
+        wait("申请办理哪些业务？"),
+        // The photo's check ends here, on the services step.
+        pause(8),
+    ]);
+    run_and_stop(&vault, &tmp, first);
+    let kept = photo_in_hand(&vault);
+    assert!(kept.starts_with(&[0xFF, 0xD8]), "the photo came before the unit stopped");
+    let mut second = unlock();
+    second.extend([
+        wait("继续这次受理吗"),
+        tap("继续"),
+        wait("申请办理哪些业务？"),
+        wait("费用合计：120.00 元"),
+        tap("下一步"),
+        wait("证件照片"),
+        wait_long("采用此照片"),
+        tap("采用此照片"),
+        wait("指纹采集"),
+    ]);
+    run_and_stop(&vault, &tmp, second);
+    let visit = draft_visit(&vault);
+    let Some(PhotoInput::Supplied(photo)) = visit.state.photo() else { panic!("brought: {:?}", visit.state.photo()) };
+    assert_eq!(photo.digest, sha(&kept), "the photo taken before the unit stopped");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 /// A photo used for the first applicant stays in the draft when the officer, after a restart,
 /// goes back and reads another's card and chooses an endorsement alone on a permit held, which
 /// needs no photo: the second applicant's sealed application carries no photo (the first's was

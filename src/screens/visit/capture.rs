@@ -73,6 +73,10 @@ pub struct Work {
     /// The photo being taken or checked, and whether it is the photo kept over a restart (in
     /// the draft already, and what the officer said of it stands), not a new one.
     pub(super) photo: Option<(Pending<Result<Shot, Tr>>, bool)>,
+    /// Whether the box "brought printed" was ticked when that photo was taken: what the draft
+    /// says of it if it comes while the officer is on another step (the box is then not on
+    /// screen; `shot::keep_photo_of` corrects it once the photo step is shown again).
+    photo_brought: bool,
     pub shot: Option<Shot>,
     /// Whether the draft says the photo in hand was brought printed (`None`: not yet kept for
     /// this photo); and, for a photo kept before a restart, what it said, until the photo
@@ -340,6 +344,7 @@ pub fn act(
                 let Some(profile) = super::shot::profile_or_note(visit, &mut work) else { continue };
                 let task = crate::tasks::spawn("photo", &waker, move || super::shot::take(&camera, &profile));
                 (work.photo, work.photo_kept) = (Some((task, false)), None);
+                work.photo_brought = form.is_on(BROUGHT);
                 work.shot = None;
                 super::shot::forget(&drafts, &visit.id);
                 super::shot::forget_said(&mut form);
@@ -522,7 +527,8 @@ pub fn finish(
             let kept = work.photo.take().is_some_and(|(_, kept)| kept);
             match r {
                 Ok(shot) => {
-                    let form = (!kept && visit.step() == Step::Photo).then_some(&mut *form);
+                    let here = visit.step() == Step::Photo;
+                    let form = (!kept && here).then_some(&mut *form);
                     super::shot::take_in(
                         &mut work,
                         form,
@@ -531,6 +537,16 @@ pub fn finish(
                         shot,
                         images.as_deref_mut(),
                     );
+                    // Come while the officer is on another step: whose it is is kept with it
+                    // now, or a stop before the photo step is shown again would find a photo
+                    // in hand of no one, and drop it.
+                    if !kept
+                        && !here
+                        && let Some(shot) = &work.shot
+                    {
+                        crate::visit_flow::keep_photo_of(&drafts, visit, &shot.jpeg, work.photo_brought);
+                        work.brought_kept = Some(work.photo_brought);
+                    }
                 }
                 Err(note) => work.photo_note = Some(note),
             }
