@@ -14,9 +14,11 @@ use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::label;
 
-/// The ways a document reaches the applicant, by their form value.
+/// The ways a document reaches the applicant, by their form value, with the words of their
+/// buttons (their own keys: a button starts with a capital in English, where the same words
+/// inside a sentence of the review and the receipt do not).
 const DELIVERIES: [(&str, &str); 3] =
-    [("pickup", "delivery.pickup"), ("delegate", "delivery.delegate"), ("post", "delivery.post")];
+    [("pickup", "visit.details.pickup"), ("delegate", "visit.details.delegate"), ("post", "visit.details.post")];
 
 pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.details.title"));
