@@ -17,7 +17,8 @@ pub struct ButtonColors {
 pub struct Scrolls;
 
 /// A node brought into view in the scrolling box it is in, once laid out (a refusal said beside
-/// the control it concerns, below the fold); taken off once done.
+/// the control it concerns, below the fold); taken off once done, a few frames on (what is laid
+/// out above it may still grow meanwhile: a field's count of characters comes a frame later).
 #[derive(Component, Debug)]
 pub struct BringIntoView;
 
@@ -36,7 +37,8 @@ pub fn plugin(app: &mut App) {
 /// Scrolls each box holding a [`BringIntoView`] node as little as brings the whole node into
 /// view: up to its bottom (what it says of the control above it stays in view above it), or
 /// down to its top. Layout is in physical pixels, the scroll in logical ones. Drawn at the next
-/// frame, which is asked for.
+/// frame, which is asked for. Measured again for [`BRING_FRAMES`] frames once laid out: what is
+/// above it may still move it down (scrolled once, it was left short of view).
 fn bring_into_view(
     mut commands: Commands,
     marked: Query<Entity, With<BringIntoView>>,
@@ -44,8 +46,10 @@ fn bring_into_view(
     laid_out: Query<(&ComputedNode, &UiGlobalTransform)>,
     mut boxes: Query<(&mut ScrollPosition, &Node), With<Scrolls>>,
     mut redraw: MessageWriter<bevy::window::RequestRedraw>,
+    mut frames: Local<std::collections::HashMap<Entity, u8>>,
 ) {
     const ROOM: f32 = 8.0;
+    frames.retain(|e, _| marked.contains(*e));
     for e in &marked {
         let Some(b) = parents.iter_ancestors(e).find(|a| boxes.contains(*a)) else {
             commands.entity(e).remove::<BringIntoView>();
@@ -54,6 +58,7 @@ fn bring_into_view(
         let (Ok((n, t)), Ok((bn, bt))) = (laid_out.get(e), laid_out.get(b)) else { continue };
         // Not laid out yet.
         if n.size.y <= 0.0 {
+            redraw.write(bevy::window::RequestRedraw);
             continue;
         }
         let k = bn.inverse_scale_factor;
@@ -78,10 +83,19 @@ fn bring_into_view(
         {
             p.y = (at + by).max(0.0);
         }
-        commands.entity(e).remove::<BringIntoView>();
+        let seen = frames.entry(e).or_default();
+        *seen += 1;
+        if *seen >= BRING_FRAMES {
+            commands.entity(e).remove::<BringIntoView>();
+        }
         redraw.write(bevy::window::RequestRedraw);
     }
 }
+
+/// How many frames a [`BringIntoView`] node is measured once laid out: a few, so that what
+/// settles a frame late above it is counted, and few enough (a fifth of a second at the
+/// slowest) that the officer's own scroll is never fought.
+const BRING_FRAMES: u8 = 4;
 
 /// How far a box can still scroll down, in its own (logical) units: what lies below the part
 /// in view.

@@ -75,3 +75,36 @@ fn a_guardians_refusal_is_said_beside_what_it_concerns() {
     assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// A posted document's address, on the smallest screen in large text: a postcode too short is
+/// refused under its row, at the foot of the step, with the field in view above it (the
+/// refusal was said only at the top, a screen and more above the field).
+#[test]
+fn a_refusal_of_the_details_is_said_beside_its_field() {
+    let (display, _xvfb) = display(true);
+    let (dir, work) = fresh("details-in-view");
+    let demo = std::fs::read_to_string(crate::root().join("scenarios/demo-visit.toml")).unwrap();
+    let postcode = "[[step]]\ntype = \"100000\"\n";
+    let mut scenario = demo[..demo.find(postcode).expect("the demo types a postcode")].to_string();
+    let home = "wait = \"开始上门受理\"\n";
+    let at = scenario.find(home).expect("the home screen") + home.len();
+    scenario.insert_str(at, "[[step]]\ntap = \"大字\"\n");
+    for (action, label) in [
+        ("type", "1000"),
+        ("tap", "下一步"),
+        ("in_view", "邮政编码为 6 位数字"),
+        ("in_view", "邮政编码（6 位）"),
+        ("screenshot", "postcode"),
+        ("tap", "1000"),
+        ("type", "00"),
+        ("tap", "下一步"),
+        ("wait", "请与申请人核对"),
+    ] {
+        scenario.push_str(&format!("[[step]]\n{action} = \"{label}\"\n"));
+    }
+    let file = work.join("details.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = run_scenario(&display, &["--window", "800x480", "--lang", "zh"], &work, &file, &dir);
+    assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&work);
+}

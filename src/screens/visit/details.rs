@@ -23,7 +23,9 @@ const DELIVERIES: [(&str, &str); 3] =
 pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.details.title"));
     ui.spawn(text_field(key::PHONE, Tr::new("visit.details.phone"), 20));
+    said_here(v, key::PHONE, ui);
     ui.spawn(text_field(key::ADDRESS, Tr::new("visit.details.address"), 80));
+    said_here(v, key::ADDRESS, ui);
     line(ui, Tr::new("visit.details.delivery"));
     let postage = &v.policy.rules.postage;
     ui.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
@@ -38,6 +40,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
             ));
         }
     });
+    said_here(v, key::DELIVERY, ui);
     match v.form.get(key::DELIVERY) {
         "post" => {
             line(ui, postage_line(postage));
@@ -63,16 +66,23 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
                         }
                     },
                 );
+                // Under the row: a refusal names its field.
+                said_here(v, fields[0].0, ui);
             }
         }
         "delegate" => {
             ui.spawn(text_field(key::OFFICE, Tr::new("visit.details.office"), 40));
+            said_here(v, key::OFFICE, ui);
             ui.spawn(text_field(key::DELEGATE_NAME, Tr::new("visit.details.delegate_name"), 30));
+            said_here(v, key::DELEGATE_NAME, ui);
             ui.spawn(text_field(key::DELEGATE_ID, Tr::new("visit.details.delegate_id"), 18));
+            said_here(v, key::DELEGATE_ID, ui);
             ui.spawn(text_field(key::DELEGATE_PHONE, Tr::new("visit.details.delegate_phone"), 20));
+            said_here(v, key::DELEGATE_PHONE, ui);
         }
         _ => {
             ui.spawn(text_field(key::OFFICE, Tr::new("visit.details.office"), 40));
+            said_here(v, key::OFFICE, ui);
         }
     }
     urgency(v, ui);
@@ -101,9 +111,11 @@ fn urgency(v: &View, ui: &mut ChildSpawnerCommands) {
             row.spawn(choice_button(Act::Choose(key::URGENT_GROUND, g.id.clone()), label, chosen == g.id));
         }
     });
+    let refused_here = said_here(v, key::URGENT_GROUND, ui);
     let Some(ground) = v.policy.urgent.ground(chosen) else { return };
-    // Chosen before the services changed, and no longer holding: said now, not only at Next.
-    if !ground.holds_for(services) {
+    // Chosen before the services changed, and no longer holding: said now, not only at Next
+    // (where Next refused it, that refusal is said here instead).
+    if !ground.holds_for(services) && !refused_here {
         let why = doorstep_core::policy::UrgentError::NotForTheseServices {
             ground: (ground.label_zh.clone(), ground.label_en.clone()),
             reasons: ground.for_reasons.clone(),
@@ -118,6 +130,7 @@ fn urgency(v: &View, ui: &mut ChildSpawnerCommands) {
             row.spawn(choice_button(Act::Item(key::EVIDENCE, e.id.clone()), label, seen.contains(&e.id)));
         }
     });
+    said_here(v, key::EVIDENCE, ui);
 }
 
 /// The priority categories the officer declares, each with the evidence to see; those that
@@ -142,6 +155,36 @@ fn priority(v: &View, ui: &mut ChildSpawnerCommands) {
             row.spawn(choice_button(Act::Item(key::PRIORITY, c.id.clone()), label, declared.contains(&c.id)));
         }
     });
+    said_here(v, key::PRIORITY, ui);
+}
+
+/// The refusal on screen, said again under the control `key` where it concerns it.
+fn said_here(v: &View, key: &str, ui: &mut ChildSpawnerCommands) -> bool {
+    super::said_under(v, key, place, ui)
+}
+
+/// The control a refusal of the details concerns (its form key, or the first of its row), under
+/// which it is said again: the step is longer than the screen, posted most of all.
+fn place(refusal: &doorstep_core::text::Message) -> Option<&'static str> {
+    let place = match refusal.key {
+        "error.details.phone" => key::PHONE,
+        "error.details.address-missing" | "error.details.address-too-long" => key::ADDRESS,
+        "error.details.pickup-office-missing" => key::OFFICE,
+        "error.details.post-not-offered" => key::DELIVERY,
+        "error.details.recipient-name" | "error.details.recipient-phone" => key::RECIPIENT,
+        "error.details.region-missing" => key::PROVINCE,
+        "error.details.street-missing" | "error.details.postcode" => key::STREET,
+        "error.delegate.name" => key::DELEGATE_NAME,
+        "error.delegate.document-kind-missing" | "error.delegate.document" | "error.delegate.not-an-adult" => {
+            key::DELEGATE_ID
+        }
+        "error.delegate.phone" => key::DELEGATE_PHONE,
+        "error.urgent.unknown-ground" | "error.urgent.not-for-services" => key::URGENT_GROUND,
+        "error.urgent.missing-evidence" => key::EVIDENCE,
+        "error.priority.unknown" | "error.priority.not-declarable" => key::PRIORITY,
+        _ => return None,
+    };
+    Some(place)
 }
 
 /// The urgent request the form describes: the ground chosen, with only its own evidence.
@@ -257,6 +300,65 @@ mod tests {
         for (what, pairs, want) in cases {
             assert!(delivery(&form(&pairs)) == want, "{what}");
         }
+    }
+
+    /// Each refusal of the details is said under the control it concerns (a posted address's
+    /// under the row of its field).
+    #[test]
+    fn each_refusal_of_the_details_is_placed_under_its_control() {
+        use doorstep_core::Localize;
+        use doorstep_core::name::NameError;
+        use doorstep_core::person::DelegateError as D;
+        use doorstep_core::phone::PhoneError;
+        use doorstep_core::policy::{PriorityError, UrgentError};
+        use doorstep_core::visit::DetailsError as E;
+        let ground = || ("测试".to_string(), "test".to_string());
+        let cases: Vec<(E, &str)> = vec![
+            (E::Phone(PhoneError::Empty), key::PHONE),
+            (E::AddressMissing, key::ADDRESS),
+            (E::AddressTooLong { max: 80 }, key::ADDRESS),
+            (E::PickupOfficeMissing, key::OFFICE),
+            (E::Delegate(D::Name(NameError::Empty)), key::DELEGATE_NAME),
+            (E::Delegate(D::DocumentKindMissing), key::DELEGATE_ID),
+            (E::Delegate(D::Document(doorstep_core::person::IdDocumentError::ForeignPassport)), key::DELEGATE_ID),
+            (E::Delegate(D::Phone(PhoneError::NotAPhoneNumber)), key::DELEGATE_PHONE),
+            (E::Delegate(D::NotAnAdult), key::DELEGATE_ID),
+            (E::PostNotOffered, key::DELIVERY),
+            (E::RecipientName(NameError::Empty), key::RECIPIENT),
+            (E::RecipientPhone(PhoneError::Empty), key::RECIPIENT),
+            (E::RegionMissing, key::PROVINCE),
+            (E::StreetMissing, key::STREET),
+            (E::Postcode, key::STREET),
+            (E::Urgent(UrgentError::UnknownGround("x".into())), key::URGENT_GROUND),
+            (E::Urgent(UrgentError::MissingEvidence { ground: ground(), missing: vec![ground()] }), key::EVIDENCE),
+            (E::Urgent(UrgentError::NotForTheseServices { ground: ground(), reasons: Vec::new() }), key::URGENT_GROUND),
+            (E::Priority(PriorityError::Unknown("x".into())), key::PRIORITY),
+            (E::Priority(PriorityError::NotDeclarable("x".into())), key::PRIORITY),
+        ];
+        for (error, at) in &cases {
+            let message = doorstep_core::visit::VisitError::Details(error.clone()).message();
+            assert_eq!(place(&message), Some(*at), "{error:?}");
+        }
+        // Every refusal of the details is in the table (a new one fails to build here).
+        let listed = |e: &E| match e {
+            E::Phone(_)
+            | E::AddressMissing
+            | E::AddressTooLong { .. }
+            | E::PickupOfficeMissing
+            | E::Delegate(_)
+            | E::PostNotOffered
+            | E::RecipientName(_)
+            | E::RecipientPhone(_)
+            | E::RegionMissing
+            | E::StreetMissing
+            | E::Postcode
+            | E::Urgent(_)
+            | E::Priority(_) => std::mem::discriminant(e),
+        };
+        let kinds: std::collections::HashSet<_> = cases.iter().map(|(e, _)| listed(e)).collect();
+        assert_eq!(kinds.len(), 13, "a kind of refusal is missing from the table");
+        // Another step's refusal is not said here.
+        assert_eq!(place(&doorstep_core::text::Message::new("error.guardian.name")), None);
     }
 
     #[test]

@@ -249,15 +249,9 @@ fn place(refusal: &doorstep_core::text::Message) -> Option<&'static str> {
     Some(place)
 }
 
-/// The refusal on screen, said again under the control `key` where it concerns it, and brought
-/// into view.
+/// The refusal on screen, said again under the control `key` where it concerns it.
 fn said_here(v: &View, key: &str, ui: &mut ChildSpawnerCommands) {
-    let Some((refusal, at)) = v.refusal.filter(|(r, _)| place(r) == Some(key)) else { return };
-    let colour = if v.form.fingerprint() != at { theme::MUTED } else { theme::ERROR };
-    let mut said = ui.spawn((label(Tr::message(refusal.clone()), theme::BODY_SIZE, colour), super::Refused { at }));
-    if v.refusal_new {
-        said.insert(crate::ui::widgets::BringIntoView);
-    }
+    super::said_under(v, key, place, ui);
 }
 
 /// Each guardian with custody, here or away; the companion when none is here; and what the

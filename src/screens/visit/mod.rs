@@ -566,6 +566,24 @@ pub fn actions(v: &View, buttons: Vec<(Act, Tr, bool)>) {
     v.foot.borrow_mut().extend(buttons);
 }
 
+/// The refusal on screen, said again under the control `key` where `place` (the step's own
+/// table) says it concerns it, and brought into view: a step longer than the screen had it
+/// only at its top, far from the field to put right. Whether it was said here.
+pub fn said_under(
+    v: &View,
+    key: &str,
+    place: fn(&doorstep_core::text::Message) -> Option<&'static str>,
+    ui: &mut ChildSpawnerCommands,
+) -> bool {
+    let Some((refusal, at)) = v.refusal.filter(|(r, _)| place(r) == Some(key)) else { return false };
+    let colour = if v.form.fingerprint() != at { theme::MUTED } else { theme::ERROR };
+    let mut said = ui.spawn((label(Tr::message(refusal.clone()), theme::BODY_SIZE, colour), Refused { at }));
+    if v.refusal_new {
+        said.insert(crate::ui::widgets::BringIntoView);
+    }
+    true
+}
+
 /// A line of text in the body.
 pub fn line(ui: &mut ChildSpawnerCommands, tr: Tr) {
     ui.spawn(label(tr, theme::BODY_SIZE, theme::TEXT));
