@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use bevy::prelude::*;
 use doorstep_core::text::{Localize, Message};
-use doorstep_core::visit::{Step, Visit, VisitEvent, VisitMode, VisitStart};
+use doorstep_core::visit::{AbandonInput, Step, Visit, VisitEvent, VisitMode, VisitStart};
 
 mod abandoned;
 mod drafts;
@@ -445,6 +445,22 @@ fn apply_commands(
                 }
             }
             VisitCmd::Discard(key) => {
+                // A visit not sealed is stopped as the stop dialog stops one, and recorded so
+                // (the supervisor counts the day's stops); one that took a fee is not
+                // discarded here: its refund is recorded by the stop dialog, in the visit.
+                // A sealed one (cut off at its receipt or rating) only loses its draft: its
+                // application stays in the outbox.
+                let unsealed = flow.resumable.iter().find(|r| r.id == key).is_some_and(Resumable::unsealed);
+                if unsealed && let Some((_, visit)) = flow.loaded.iter().find(|(k, _)| *k == key) {
+                    let mut stopped = visit.clone();
+                    let stop = AbandonInput { reason: DISCARDED.to_string(), refund_reference: None };
+                    if let Err(e) = stopped.apply(&policy.0, now, VisitEvent::Abandon(stop)) {
+                        // Not offered for one (the home screen says to stop it in the visit).
+                        error!("a visit kept as a draft was not discarded: {}", e.message().key);
+                        continue;
+                    }
+                    record_abandoned(&stopped, session.vault.clone(), &waker, now);
+                }
                 drafts.erase(&key);
                 flow.in_hand.retain(|(k, _)| *k != key);
                 flow.resumable.retain(|r| r.id != key);
@@ -471,6 +487,10 @@ fn apply_commands(
         }
     }
 }
+
+/// The reason core records for a visit discarded on the home screen (never shown nor kept: the
+/// audit log records the step and the fee, not the reason, and the draft goes).
+const DISCARDED: &str = "discarded on the home screen";
 
 /// Whether the follow-up of a poor rating could not be sealed (the home screen says so, for the
 /// officer to tell the supervisor); cleared when a later try seals it.

@@ -12,6 +12,7 @@ use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::{label, primary_button};
 use crate::visit_flow::{VisitCmd, VisitFlow};
+use doorstep_core::policy::PaymentMethod;
 use doorstep_core::visit::{HomeReason, VisitMode};
 
 mod appointments;
@@ -39,8 +40,12 @@ pub enum VisitButton {
     /// A home visit, for this reason.
     Start(HomeReasonKind),
     Resume(String),
-    /// Asks the PIN first (SECURITY.md R12): the draft and its captures are erased for good.
+    /// Asks the PIN first (SECURITY.md R12): the draft and its captures are erased for good,
+    /// and the visit recorded as stopped.
     Discard(String),
+    /// A sealed visit cut off at its receipt or rating: its draft goes, its application stays.
+    /// Asks the PIN first, as a discard does.
+    End(String),
     /// A visit for the appointment with this id.
     Appointment(String),
     /// An application taken at the outreach point (a walk-in, no ticket called).
@@ -244,7 +249,9 @@ fn press_visit(
     point: Res<super::queue::OutreachPoint>,
 ) {
     // A draft erased once the PIN was given again (R12).
-    if let Some(Purpose::Discard(key)) = pin.take_granted(|p| matches!(p, Purpose::Discard(_))) {
+    if let Some(Purpose::Discard(key) | Purpose::End(key)) =
+        pin.take_granted(|p| matches!(p, Purpose::Discard(_) | Purpose::End(_)))
+    {
         cmds.write(VisitCmd::Discard(key));
     }
     for (i, b) in &buttons {
@@ -258,9 +265,16 @@ fn press_visit(
         {
             continue;
         }
-        if let VisitButton::Discard(key) = b {
-            pin.ask(Purpose::Discard(key.clone()), Screen::Home);
-            continue;
+        match b {
+            VisitButton::Discard(key) => {
+                pin.ask(Purpose::Discard(key.clone()), Screen::Home);
+                continue;
+            }
+            VisitButton::End(key) => {
+                pin.ask(Purpose::End(key.clone()), Screen::Home);
+                continue;
+            }
+            _ => {}
         }
         cmds.write(match b {
             VisitButton::Start(kind) => VisitCmd::Start(VisitMode::Home {
@@ -282,7 +296,7 @@ fn press_visit(
                 Some(start) => start,
                 None => continue,
             },
-            VisitButton::Discard(_) => continue,
+            VisitButton::Discard(_) | VisitButton::End(_) => continue,
         });
     }
 }
@@ -309,16 +323,36 @@ fn show_resumable(
             })
             .with_children(|row| {
                 // Told apart by whom and when: two drafts are not two identical lines.
-                let line = match &r.who {
-                    Some(who) => Tr::new("home.resume").with("who", who),
-                    None => Tr::new("home.resume_unread"),
+                let line = match (&r.who, r.unsealed()) {
+                    (Some(who), false) => Tr::new("home.resume_sealed").with("who", who),
+                    (Some(who), true) => Tr::new("home.resume").with("who", who),
+                    (None, _) => Tr::new("home.resume_unread"),
                 };
                 let line = line.with("started", &r.started).with_key("step", r.step.key());
+                // A fee taken: the visit is stopped in itself, where the refund is recorded.
+                let fee = r.paid.filter(|(how, _)| *how != PaymentMethod::PayAtPickup && r.unsealed());
                 // The line takes the width left, so that each draft's buttons line up.
-                row.spawn(Node { flex_grow: 1.0, flex_basis: Val::Px(0.0), min_width: Val::Px(0.0), ..default() })
-                    .with_child(label(line, theme::BODY_SIZE, theme::TEXT));
+                row.spawn(Node {
+                    flex_grow: 1.0,
+                    flex_basis: Val::Px(0.0),
+                    min_width: Val::Px(0.0),
+                    flex_direction: FlexDirection::Column,
+                    row_gap: Val::Px(4.0),
+                    ..default()
+                })
+                .with_children(|text| {
+                    text.spawn(label(line, theme::BODY_SIZE, theme::TEXT));
+                    if let Some((how, amount)) = fee {
+                        let note = Tr::new("home.discard_paid").with("amount", amount).with_key("how", how.key());
+                        text.spawn(label(note, theme::BODY_SIZE, theme::WARN));
+                    }
+                });
                 row.spawn(action_button(VisitButton::Resume(r.id.clone()), Tr::new("home.resume_button"), true));
-                row.spawn(action_button(VisitButton::Discard(r.id.clone()), Tr::new("home.discard_button"), false));
+                if !r.unsealed() {
+                    row.spawn(action_button(VisitButton::End(r.id.clone()), Tr::new("home.end_button"), false));
+                } else if fee.is_none() {
+                    row.spawn(action_button(VisitButton::Discard(r.id.clone()), Tr::new("home.discard_button"), false));
+                }
             });
         }
     });

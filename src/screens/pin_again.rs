@@ -26,6 +26,8 @@ pub enum Purpose {
     Release,
     /// A visit kept as a draft is erased, with what was captured (the draft's key).
     Discard(String),
+    /// A sealed visit's draft is erased (cut off at its receipt or rating; the draft's key).
+    End(String),
 }
 
 impl Purpose {
@@ -36,6 +38,7 @@ impl Purpose {
             Purpose::Discard(_) => {
                 [Tr::new("home.discard_ask"), Tr::new("home.discard_confirm"), Tr::new("home.discard_cancel")]
             }
+            Purpose::End(_) => [Tr::new("home.end_ask"), Tr::new("home.end_confirm"), Tr::new("home.discard_cancel")],
         }
     }
 }

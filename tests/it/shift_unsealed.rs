@@ -6,7 +6,7 @@ use doorstep_core::Policy;
 
 use crate::shift::{officer_unlocks, supervisor_unlocks};
 use crate::sync::{add_supervisor, served_unit, tempfile_dir};
-use crate::visit::{DEVICE, drive, tap, typed, unit, wait};
+use crate::visit::{DEVICE, drive, gone, tap, typed, unit, wait};
 
 /// Runs the unit on `vault` until `steps` end, then stops it (the drafts written).
 fn run(vault: &std::path::Path, receipts: &std::path::Path, steps: Vec<doorstep::dev::scenario::ScenarioStep>) {
@@ -120,5 +120,11 @@ fn the_supervisor_sees_the_fee_taken_on_a_visit_not_sealed() {
         wait("已收费 120.00 元（现金），尚未封存：不在本批费用中，现金请另行核对。"),
     ]);
     run(&vault, &receipts, steps);
+    // The officer is not offered to discard it on the home screen (the fee would go with no
+    // refund recorded): told to stop it in the visit, where the refund is recorded.
+    let mut steps = officer_unlocks();
+    steps.extend([wait("已收费 120.00 元（现金）：如不再办理"), gone("Discard"), wait("继续这次受理吗")]);
+    run(&vault, &receipts, steps);
+    assert_eq!(crate::sync::unlocked(&vault).draft_visits().unwrap().len(), 1, "the draft stays");
     let _ = std::fs::remove_dir_all(&tmp);
 }

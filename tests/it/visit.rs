@@ -292,6 +292,19 @@ fn a_visit_cut_off_resumes_at_its_step_after_unlock() {
     let actions: Vec<String> = v.audit_entries().unwrap().into_iter().map(|e| e.action).collect();
     let confirmed = actions.iter().rposition(|a| a == "pin-confirmed").expect("the PIN confirmed");
     assert_eq!(actions[confirmed - 1], "failed-pin", "the wrong PIN before it recorded");
+    // Recorded as a stop, as the stop dialog records one: the supervisor counts the day's stops.
+    let stops: Vec<String> = v
+        .audit_entries()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == doorstep_vault::ABANDON)
+        .map(|e| e.subject.split_once(' ').map(|(_, rest)| rest.to_string()).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        stops,
+        ["step=step.services paid=none refund=none"],
+        "the discard recorded once, as a stop without a fee"
+    );
     drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }
@@ -401,6 +414,19 @@ fn a_sealed_visit_cut_off_resumes_at_its_receipt() {
     assert_eq!(urgent.ground, "medical-treatment");
     assert_eq!(urgent.evidence_seen, ["hospital-letter", "medical-record"]);
     assert!(details.priority.contains(&"disability".to_string()), "{:?}", details.priority);
+    // Said to be sealed on the home screen, and ended there (not discarded): its draft goes, its
+    // application stays to be uploaded, and nothing is recorded as a stop.
+    let mut end = unlock();
+    end.extend([wait("已封存的受理："), gone("Discard"), tap("结束"), wait("申请已封存，不会删除，仍会上传")]);
+    end.extend(crate::shift::typed_pin_again(PIN, "确认结束"));
+    end.push(gone("已封存的受理："));
+    let outcome = run_steps(&vault, end);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let v = unlocked(&vault);
+    assert!(v.draft_visits().unwrap().is_empty(), "the draft ended");
+    assert_eq!(v.outbox().unwrap().len(), 1, "the application stays");
+    assert!(v.audit_entries().unwrap().iter().all(|e| e.action != doorstep_vault::ABANDON), "not a stop");
+    drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
