@@ -22,8 +22,8 @@ use abandoned::record_abandoned;
 pub use abandoned::{abandoned_subject, took_a_fee};
 pub use drafts::{DraftStatus, Drafts, FeedbackRead};
 pub use in_hand::{
-    FormInHand, InHand, PhotoInHandOf, PrintsInHand, applicant_tag, digest, keep_form_in_hand, keep_forms_left,
-    keep_photo_of,
+    FormInHand, InHand, KEPT_WHEN_LEFT, PhotoInHandOf, PrintsInHand, applicant_tag, digest, keep_form_in_hand,
+    keep_forms_left, keep_photo_of,
 };
 use in_hand::{captures_in_hand, read_forms_left};
 

@@ -175,12 +175,20 @@ pub fn keep_forms_left(drafts: &Drafts, visit: &Visit, forms: &[FormInHand]) {
     }
 }
 
+/// The steps whose typing and choices are kept when the officer goes back past them. The
+/// photo step's are about the photo in hand (what the officer saw of the head, the reason to
+/// keep it), which is kept too, and are cleared when another is taken; the fingerprint step's
+/// about the prints kept. The consents are not: they are given for what the visit holds when
+/// they are signed; nor the payment: its number is of a fee that going back may change.
+pub const KEPT_WHEN_LEFT: [Step; 5] = [Step::Applicant, Step::Services, Step::Photo, Step::Fingerprints, Step::Details];
+
 /// What was typed on the step `visit` stands at (from `in_hand`, the form in hand's bytes), and
 /// on the steps left (`left`, as [`read_forms_left`] read them). A form in hand of another
 /// step is the newest of that step: a step left writes its form as the form in hand, then the
 /// forms left, after the visit's move; a stop between the writes leaves it there. It goes
-/// among the forms left, in place of that step's, where the forms left would have it: the
-/// applicant step's, and any before a card is read; after, only the applicant's.
+/// among the forms left, in place of that step's, where the forms left would have it: a step
+/// kept when left ([`KEPT_WHEN_LEFT`]; not the consents of a step signed), the applicant
+/// step's, and any before a card is read; after, only the applicant's.
 pub(super) fn forms_kept(
     visit: &Visit,
     in_hand: Option<&[u8]>,
@@ -192,7 +200,8 @@ pub(super) fn forms_kept(
         return (Some(form), left);
     }
     let theirs = |f: &FormInHand| f.step == Some(Step::Applicant) || who.is_none() || f.applicant == who;
-    if let Some(kept) = serde_json::from_slice::<FormInHand>(bytes).ok().filter(|f| f.step.is_some() && theirs(f)) {
+    let kept_when_left = |f: &FormInHand| f.step.is_some_and(|s| KEPT_WHEN_LEFT.contains(&s));
+    if let Some(kept) = serde_json::from_slice::<FormInHand>(bytes).ok().filter(|f| kept_when_left(f) && theirs(f)) {
         left.retain(|f| !(f.step == kept.step && f.applicant == kept.applicant));
         left.push(kept);
     }

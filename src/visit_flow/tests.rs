@@ -168,4 +168,11 @@ fn a_form_in_hand_of_another_step_is_kept_among_the_forms_left() {
     {
         assert_eq!(super::in_hand::forms_kept(&visit, in_hand, left.clone()), (None, left.clone()));
     }
+    // The consents ticked and the payment chosen are kept as typed for their own step only:
+    // never put back on the way back to a step (a consent is given for what the visit then
+    // holds, a transaction number for the fee then due).
+    for step in [Step::Sign, Step::Pay] {
+        let typed = form(step, Some("a"), "typed");
+        assert_eq!(super::in_hand::forms_kept(&visit, Some(&bytes(&typed)), left.clone()), (None, left.clone()));
+    }
 }

@@ -219,7 +219,7 @@ fn keep_typed(
     let Some(visit) = &flow.visit else { return };
     let here = (visit.id.clone(), visit.step());
     // Once the step's own form is on screen (`rebuild` has filled it in).
-    if !KEPT_STEPS.contains(&here.1) || shown.0.as_ref() != Some(&here) {
+    if !KEPT_AS_TYPED.contains(&here.1) || shown.0.as_ref() != Some(&here) {
         return;
     }
     let typed = form.fingerprint();
@@ -340,12 +340,14 @@ pub struct View<'a> {
     pub foot: std::cell::RefCell<Vec<(Act, Tr, bool)>>,
 }
 
-/// The steps whose typing and choices are kept when the officer goes back past them. The
-/// photo step's are about the photo in hand (what the officer saw of the head, the reason to
-/// keep it), which is kept too, and are cleared when another is taken; the fingerprint step's
-/// about the prints kept. The consents are not: they are given for what the visit holds when
-/// they are signed.
-const KEPT_STEPS: [Step; 5] = [Step::Applicant, Step::Services, Step::Photo, Step::Fingerprints, Step::Details];
+use crate::visit_flow::KEPT_WHEN_LEFT as KEPT_STEPS;
+
+/// The steps whose typing and choices are kept in the draft as they are typed, for a stop (a
+/// dead battery) before their Next: those kept when left, and the consents ticked and the
+/// payment chosen, with its transaction number (taken up again only at their own step: a
+/// payment put back as cash, its number lost, was recorded as cash).
+const KEPT_AS_TYPED: [Step; 7] =
+    [Step::Applicant, Step::Services, Step::Photo, Step::Fingerprints, Step::Details, Step::Sign, Step::Pay];
 
 /// What was typed and chosen on each of those steps, by visit and step, with the applicant it
 /// was entered for (`applicant_tag`). Kept in the draft too, so that going back after a
