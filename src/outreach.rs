@@ -118,13 +118,25 @@ pub fn ticket_bytes(ticket: &Ticket, ahead: usize, group: Option<&ServiceGroup>,
         .cut()
 }
 
-/// Prints a ticket through the bridge's printer (on a task). Not printed: why, for the screen,
-/// which then shows the number for the applicant to note.
-pub fn print(host: Option<BridgeHost>, bytes: &[u8]) -> Result<(), Arg> {
+/// Prints a ticket through the bridge's printer (on a task): printed, and whether its paper is
+/// near its end. Not printed, or not known to be: why, for the screen, which then shows the
+/// number for the applicant to note (a printer silent after the ticket may have printed
+/// nothing: the simulator's silent printer takes the bytes and prints none).
+pub fn print(host: Option<BridgeHost>, bytes: &[u8]) -> Result<bool, Arg> {
     let Some(host) = host else { return Err(Arg::Key("visit.receipt.no_bridge")) };
-    match ReceiptPrinter::new(host.channel(Channel::Printer)).print(bytes) {
-        Ok(Printed::Whole(_) | Printed::StatusUnknown(_)) => Ok(()),
-        Ok(Printed::MaybeCutShort(_)) => Err(Arg::Key("visit.receipt.cut_short")),
+    printed(ReceiptPrinter::new(host.channel(Channel::Printer)).print(bytes))
+}
+
+/// What the printer's answer to a ticket means: printed (and whether its paper is near its
+/// end), or why it is not known to be.
+fn printed(answer: Result<Printed, doorstep_devices::DeviceError>) -> Result<bool, Arg> {
+    match answer {
+        Ok(Printed::Whole(status)) => Ok(status.paper == doorstep_devices::escpos::Paper::NearEnd),
+        Ok(Printed::StatusUnknown(e)) => {
+            bevy::log::warn!("the printer said nothing after the ticket: {e}");
+            Err(Arg::Key("queue.ticket.unconfirmed"))
+        }
+        Ok(Printed::MaybeCutShort(_)) => Err(Arg::Key("queue.ticket.cut_short")),
         Err(e) => Err(crate::peripherals::device_problem(&e)),
     }
 }
@@ -147,6 +159,26 @@ mod tests {
         let d = std::env::temp_dir().join(format!("doorstep-outreach-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         d
+    }
+
+    /// A ticket is taken as printed only when the printer says so after it; the paper near its
+    /// end is said; one cut short is named a ticket to take back.
+    #[test]
+    fn a_ticket_is_printed_only_when_the_printer_says_so() {
+        use doorstep_devices::DeviceError;
+        use doorstep_devices::escpos::{Paper, PrinterStatus};
+        let whole = |paper| Ok(Printed::Whole(PrinterStatus { online: true, paper }));
+        let key = |k: &'static str| Err(Arg::Key(k));
+        let cases: Vec<(Result<Printed, DeviceError>, Result<bool, Arg>)> = vec![
+            (whole(Paper::Loaded), Ok(false)),
+            (whole(Paper::NearEnd), Ok(true)),
+            (Ok(Printed::StatusUnknown(DeviceError::Timeout(2000))), key("queue.ticket.unconfirmed")),
+            (Ok(Printed::MaybeCutShort(DeviceError::PrinterOffline)), key("queue.ticket.cut_short")),
+        ];
+        for (answer, want) in cases {
+            let what = format!("{answer:?}");
+            assert_eq!(printed(answer), want, "{what}");
+        }
     }
 
     #[test]

@@ -108,3 +108,24 @@ fn a_refusal_of_the_details_is_said_beside_its_field() {
     assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// A receipt the printer did not take, on the smallest screen in large text: what came of the
+/// tap (kept on the unit, to print later) is brought into view under the step's buttons. It was
+/// drawn below the fold, and the screen looked as before the tap.
+#[test]
+fn what_came_of_the_print_is_in_view_on_a_small_screen() {
+    let (display, _xvfb) = display(true);
+    let (dir, work) = fresh("receipt-in-view");
+    let mut scenario = std::fs::read_to_string(crate::root().join("scenarios/exceptions-visit.toml")).unwrap();
+    let home = "wait = \"开始上门受理\"\n";
+    let at = scenario.find(home).expect("the home screen") + home.len();
+    scenario.insert_str(at, "[[step]]\ntap = \"大字\"\n");
+    let kept = "wait = \"已存在本机，可稍后补打\"\ntimeout = 60\n";
+    let at = scenario.find(kept).expect("the receipt kept") + kept.len();
+    scenario.insert_str(at, "[[step]]\nin_view = \"已存在本机，可稍后补打\"\n");
+    let file = work.join("receipt.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = run_scenario(&display, &["--window", "800x480", "--lang", "zh"], &work, &file, &dir);
+    assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&work);
+}

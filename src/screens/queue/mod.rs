@@ -84,7 +84,9 @@ pub struct QueueDesk {
     /// The last ticket issued and how many waited before it.
     pub issued: Option<(String, usize)>,
     /// Whether its ticket printed (none while it waits or prints).
-    pub printed: Option<Result<(), Arg>>,
+    /// What came of printing the ticket issued last: printed (and whether the paper is near
+    /// its end), or why not.
+    pub printed: Option<Result<bool, Arg>>,
     /// Earlier tickets that did not print, and why: the officer tells those numbers by voice.
     pub not_printed: Vec<(String, Arg)>,
     /// The ticket at the counter now.
@@ -110,7 +112,7 @@ type Loaded = std::io::Result<crate::outreach::Loaded>;
 struct DeskTasks {
     load: Option<Pending<Loaded>>,
     /// The ticket printing now; the printer takes one at a time, the rest wait in order.
-    print: Option<(String, Pending<Result<(), Arg>>)>,
+    print: Option<(String, Pending<Result<bool, Arg>>)>,
     to_print: std::collections::VecDeque<PrintJob>,
     writer: crate::outreach::Writer,
 }
@@ -519,7 +521,8 @@ fn issue_panel(b: &mut ChildSpawnerCommands, desk: &QueueDesk, policy: &doorstep
         b.spawn(label(Tr::new("queue.issued").with("number", number).with("n", ahead), theme::HEADING_SIZE, theme::OK));
         match &desk.printed {
             None => b.spawn(label(Tr::new("queue.printing"), theme::BODY_SIZE, theme::MUTED)),
-            Some(Ok(())) => b.spawn(label(Tr::new("queue.printed"), theme::BODY_SIZE, theme::MUTED)),
+            Some(Ok(false)) => b.spawn(label(Tr::new("queue.printed"), theme::BODY_SIZE, theme::MUTED)),
+            Some(Ok(true)) => b.spawn(label(Tr::new("queue.printed_paper_low"), theme::BODY_SIZE, theme::WARN)),
             Some(Err(why)) => b.spawn(label(
                 Tr::new("queue.not_printed").with_arg("why", why.clone()).with("number", number),
                 theme::BODY_SIZE,

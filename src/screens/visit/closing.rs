@@ -146,8 +146,10 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         }
         _ => {}
     }
+    // What came of the seal or the print, under the step's buttons: brought into view (on a
+    // small screen in large text it was drawn below the fold, and the tap seemed to do nothing).
     if let Some(note) = &closing.note {
-        ui.spawn(label(note.clone(), theme::BODY_SIZE, theme::ERROR));
+        ui.spawn((label(note.clone(), theme::BODY_SIZE, theme::ERROR), crate::ui::widgets::BringIntoView));
     }
 }
 
@@ -513,10 +515,10 @@ pub fn finish(
                     c.note = paper_low.then(|| Tr::new("visit.receipt.paper_low"));
                 }
                 Outcome::NotPrinted { reason, saved: Ok(pdf) } => {
-                    let folder = pdf.parent().map(|p| p.display().to_string()).unwrap_or_default();
+                    // Named by its file, not its folder's path (the README says where it is).
                     let name = pdf.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                     let tr = Tr::new("visit.receipt.saved").with_arg("reason", reason);
-                    c.note = Some(tr.with("folder", folder).with("name", name));
+                    c.note = Some(tr.with("name", name));
                 }
                 Outcome::NotPrinted { reason, saved: Err(why) } => {
                     let tr = Tr::new("visit.receipt.print_failed").with_arg("reason", reason);

@@ -182,19 +182,9 @@ pub fn folder(vault_dir: &Path) -> PathBuf {
 /// task.
 pub fn print_or_save(host: Option<BridgeHost>, bytes: &[u8], dir: Option<PathBuf>, number: &str) -> Outcome {
     let reason = match host {
-        Some(host) => match ReceiptPrinter::new(host.channel(Channel::Printer)).print(bytes) {
-            Ok(Printed::Whole(status)) => return Outcome::Printed { paper_low: status.paper == Paper::NearEnd },
-            // Every byte went out: the receipt is taken as printed.
-            Ok(Printed::StatusUnknown(e)) => {
-                warn!("the printer said nothing after the receipt: {e}");
-                return Outcome::Printed { paper_low: false };
-            }
-            // What came out may be cut short: the files keep it whole.
-            Ok(Printed::MaybeCutShort(e)) => {
-                warn!("the printer stopped during the receipt: {e}");
-                Arg::Key("visit.receipt.cut_short")
-            }
-            Err(e) => crate::peripherals::device_problem(&e),
+        Some(host) => match printed(ReceiptPrinter::new(host.channel(Channel::Printer)).print(bytes)) {
+            Ok(paper_low) => return Outcome::Printed { paper_low },
+            Err(reason) => reason,
         },
         None => Arg::Key("visit.receipt.no_bridge"),
     };
@@ -206,6 +196,27 @@ pub fn print_or_save(host: Option<BridgeHost>, bytes: &[u8], dir: Option<PathBuf
         None => Err(Arg::Key("visit.receipt.no_folder")),
     };
     Outcome::NotPrinted { reason, saved }
+}
+
+/// What the printer's answer to a receipt means: printed whole (and whether its paper is near
+/// its end), or why it is not known to be, for the files to be kept.
+fn printed(answer: Result<Printed, doorstep_devices::DeviceError>) -> Result<bool, Arg> {
+    match answer {
+        Ok(Printed::Whole(status)) => Ok(status.paper == Paper::NearEnd),
+        // Every byte went out, and the printer said nothing after: it may have printed nothing
+        // (gone silent as it took them). Kept as files, as one not printed is; the officer sees
+        // whether it came out, and prints it again if not.
+        Ok(Printed::StatusUnknown(e)) => {
+            warn!("the printer said nothing after the receipt: {e}");
+            Err(Arg::Key("visit.receipt.unconfirmed"))
+        }
+        // What came out may be cut short: the files keep it whole.
+        Ok(Printed::MaybeCutShort(e)) => {
+            warn!("the printer stopped during the receipt: {e}");
+            Err(Arg::Key("visit.receipt.cut_short"))
+        }
+        Err(e) => Err(crate::peripherals::device_problem(&e)),
+    }
 }
 
 /// Why a receipt could not be kept as files.
@@ -256,6 +267,27 @@ fn file_name(number: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A receipt is taken as printed only when the printer says so after it; one it went silent
+    /// on (it may have printed nothing) or stopped during is kept as files, with the reason.
+    #[test]
+    fn a_receipt_is_printed_only_when_the_printer_says_so() {
+        use doorstep_devices::DeviceError;
+        use doorstep_devices::escpos::PrinterStatus;
+        let whole = |paper| Ok(Printed::Whole(PrinterStatus { online: true, paper }));
+        let key = |k: &'static str| Err(Arg::Key(k));
+        let cases: Vec<(Result<Printed, DeviceError>, Result<bool, Arg>)> = vec![
+            (whole(Paper::Loaded), Ok(false)),
+            (whole(Paper::NearEnd), Ok(true)),
+            (Ok(Printed::StatusUnknown(DeviceError::Timeout(2000))), key("visit.receipt.unconfirmed")),
+            (Ok(Printed::MaybeCutShort(DeviceError::PaperOut)), key("visit.receipt.cut_short")),
+            (Err(DeviceError::PaperOut), Err(crate::peripherals::device_problem(&DeviceError::PaperOut))),
+        ];
+        for (answer, want) in cases {
+            let what = format!("{answer:?}");
+            assert_eq!(printed(answer), want, "{what}");
+        }
+    }
 
     /// A code's quiet zone is white and its finder pattern's corner dark; the side follows the
     /// code's own size.
