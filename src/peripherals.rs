@@ -186,10 +186,15 @@ pub fn device_problem(e: &doorstep_devices::DeviceError) -> crate::ui::i18n::Arg
         D::PaperOut => Arg::Key("device.paper_out"),
         D::PrinterOffline => Arg::Key("device.printer_offline"),
         D::Port(_) => Arg::Key("device.port"),
-        D::Refused(advice) => match advice.split_once(" / ") {
-            Some((zh, en)) => Arg::Both(zh.trim().to_string(), en.trim().to_string()),
-            None => Arg::Key("device.refused"),
-        },
+        // The module's advice in both languages, without its code (a hex number means
+        // nothing to the officer; the log above keeps it).
+        D::Refused(advice) => {
+            let advice = advice.split_once(": ").filter(|(code, _)| code.starts_with("0x")).map_or(&**advice, |a| a.1);
+            match advice.split_once(" / ") {
+                Some((zh, en)) => Arg::Both(zh.trim().to_string(), en.trim().to_string()),
+                None => Arg::Key("device.refused"),
+            }
+        }
         _ => Arg::Key("device.garbled"),
     }
 }
@@ -197,6 +202,32 @@ pub fn device_problem(e: &doorstep_devices::DeviceError) -> crate::ui::i18n::Arg
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a device's problem says to the officer: the module's own advice in both languages,
+    /// never its code.
+    #[test]
+    fn a_devices_problem_is_said_in_words() {
+        use crate::ui::i18n::Arg;
+        use doorstep_devices::DeviceError as D;
+        let both = |zh: &str, en: &str| Arg::Both(zh.into(), en.into());
+        let cases = [
+            (
+                D::Refused("0x02: 请将手指平放在采集器上 / Place the finger flat".into()),
+                both("请将手指平放在采集器上", "Place the finger flat"),
+            ),
+            (
+                D::Refused("请将手指平放在采集器上 / Place the finger flat".into()),
+                both("请将手指平放在采集器上", "Place the finger flat"),
+            ),
+            (D::Refused("0x02".into()), Arg::Key("device.refused")),
+            (D::Timeout(2000), Arg::Key("device.timeout")),
+            (D::PaperOut, Arg::Key("device.paper_out")),
+            (D::Checksum, Arg::Key("device.garbled")),
+        ];
+        for (e, want) in cases {
+            assert_eq!(device_problem(&e), want, "{e:?}");
+        }
+    }
 
     /// (bridge named, demo unit, where the peripherals come from)
     #[test]

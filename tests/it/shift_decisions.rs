@@ -82,7 +82,12 @@ fn the_supervisors_decisions_outlive_a_lock_and_a_restart() {
         ]
         .into_iter()
         .chain(pin_again())
-        .chain([wait_long("已放行：批准 1 件，退回 1 件。中心回执已保存在本机。"), wait("待放行 1 件：未决定 1 件")]),
+        .chain([
+            wait_long("已放行：批准 1 件，退回 1 件。中心回执已保存在本机。"),
+            wait("待放行 1 件：未决定 1 件"),
+            // The decisions restored went with the release: not to be checked any more.
+            crate::visit::gone("已恢复此前作出的"),
+        ]),
     );
     let mut app = unit(&vault, &receipts, Policy::builtin().unwrap());
     let outcome = drive(&mut app, restarted);

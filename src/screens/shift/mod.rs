@@ -362,6 +362,8 @@ fn take_tasks(
         tasks.keeper.last = None;
         if matches!(outcome, ReleaseOutcome::Released { .. }) {
             view.decisions.clear();
+            // The decisions restored went with the release: "check them" is no longer said.
+            view.restored_count = 0;
         }
         view.answer(outcome);
         // What the hub took (or the uploads that went through) changes the list: read again.

@@ -395,9 +395,14 @@ pub fn act(
                 match host() {
                     Some(h) => {
                         work.finger = Some(crate::tasks::spawn("fingerprint", &waker, move || {
+                            // The module's refusal says what to do; a module that did not answer,
+                            // or garbled, is said as such (not "wipe the sensor" for a cable).
                             let failed = |e: doorstep_devices::DeviceError| {
-                                Tr::new("visit.fingers.failed")
-                                    .with_arg("reason", crate::peripherals::device_problem(&e))
+                                let key = match e {
+                                    doorstep_devices::DeviceError::Refused(_) => "visit.fingers.refused",
+                                    _ => "visit.fingers.failed",
+                                };
+                                Tr::new(key).with_arg("reason", crate::peripherals::device_problem(&e))
                             };
                             // The module's password (0, the factory default) first, then
                             // larger packets to move the image faster.
