@@ -423,6 +423,13 @@ fn requirements_fee_dates_and_refusals() {
     let (code, v) = requirements(&["--birth-date", "1980-01-01", "taiwan-permit", "taiwan-endorsement:G:1x:6m"]);
     assert_eq!((code, v["error"].as_str()), (1, Some("suspended")));
     assert_eq!(v["warnings"].as_array().unwrap().len(), 1, "{v}");
+    // An option not offered names those offered, each read as one in both languages (English
+    // read "one entry, 6 mo, multiple entries, 1 yr": four, not two).
+    let (code, v) = requirements(&["--birth-date", "1949-12-31", "taiwan-permit", "taiwan-endorsement:L:1x:3m"]);
+    assert_eq!((code, v["error"].as_str()), (1, Some("no-such-option")));
+    let reason = v["reason"].as_str().unwrap();
+    assert!(reason.ends_with("offered: one entry for 6 mo, multiple entries for 1 yr"), "{reason}");
+    assert!(v["reason_zh"].as_str().unwrap().ends_with("可选：6个月一次、1年多次"), "{v}");
 }
 
 #[test]
