@@ -44,11 +44,13 @@ pub struct BatchArgs {
     #[arg(long)]
     pin_stdin: bool,
     /// Return an application to the officer instead of approving it: ID=REASON (repeatable).
-    /// The reason is what the officer reads before the revisit.
+    /// ID is the application's id or its number as the receipt and the shift screen give it
+    /// (DS…). The reason is what the officer reads before the revisit.
     #[arg(long = "return", value_name = "ID=REASON")]
     returns: Vec<String>,
     /// Leave an application out of this batch (one the hub refused, or one to decide later):
-    /// it stays on the unit, sealed and undecided, for the next batch (repeatable).
+    /// it stays on the unit, sealed and undecided, for the next batch (repeatable). ID as for
+    /// --return.
     #[arg(long = "hold", value_name = "ID")]
     held: Vec<String>,
 }
@@ -56,6 +58,27 @@ pub struct BatchArgs {
 /// An application id as the outbox spells it, however it was typed (capitals, spaces).
 fn spelt(id: &str) -> String {
     doorstep_envelope::ApplicationId::parse(id.trim()).map_or(id.trim().to_string(), |a| a.to_string())
+}
+
+/// The id of the application waiting on this unit that `given` names: its id (however typed)
+/// or one of its numbers (DS…, as the receipt and the shift screen give them).
+fn waiting_id(waiting: &[crate::shift::ShiftItem], given: &str) -> anyhow::Result<String> {
+    let id = spelt(given);
+    let number = given.trim();
+    match waiting.iter().find(|i| i.id == id || i.numbers.iter().any(|n| n.eq_ignore_ascii_case(number))) {
+        Some(item) => Ok(item.id.clone()),
+        None => {
+            let listed: Vec<String> = waiting
+                .iter()
+                .map(|i| match i.numbers.is_empty() {
+                    true => i.id.clone(),
+                    false => format!("{} ({})", i.numbers.join(", "), i.id),
+                })
+                .collect();
+            let listed = if listed.is_empty() { "none".to_string() } else { listed.join("; ") };
+            anyhow::bail!("{given:?}: no application waiting on this unit has this id or number; waiting: {listed}")
+        }
+    }
 }
 
 /// Refuses a release from the command line over decisions a supervisor took on the unit's
@@ -108,13 +131,24 @@ pub fn batch(args: BatchArgs, vault: Option<PathBuf>, config: &Config) -> anyhow
         .iter()
         .map(|r| {
             r.split_once('=')
-                .map(|(id, why)| (spelt(id), why.trim().to_string()))
+                .map(|(id, why)| (id.to_string(), why.trim().to_string()))
                 .ok_or_else(|| anyhow::anyhow!("--return {r:?}: expected ID=REASON"))
         })
         .collect::<anyhow::Result<_>>()?;
-    let held: Vec<String> = args.held.iter().map(|id| spelt(id)).collect();
     let open_args = OpenArgs { user: Some(args.user.clone()), pin_stdin: args.pin_stdin, json: false };
     let mut vault = open(&dir, &open_args, config)?;
+    if vault.user().1 != doorstep_vault::Role::Supervisor {
+        anyhow::bail!(
+            "{} is an officer on this unit: only a supervisor releases the shift (give --user with a supervisor's id)",
+            args.user
+        );
+    }
+    // Each application named by its id or its number, and only one waiting here: a typing
+    // error is said before anything is sent.
+    let waiting = crate::shift::load(&vault).context("the applications waiting for a decision")?;
+    let returns: Vec<(String, String)> =
+        returns.into_iter().map(|(id, why)| Ok((waiting_id(&waiting, &id)?, why))).collect::<anyhow::Result<_>>()?;
+    let held: Vec<String> = args.held.iter().map(|id| waiting_id(&waiting, id)).collect::<anyhow::Result<_>>()?;
     unsaid_decisions(&vault, &returns, &held)?;
     let mut hub = hub_client(&dir, &mut vault)?;
     match doorstep_sync::escrow::release_batch(&mut vault, &mut hub, &returns, &held, &now_unix, &mut |_, _, _| {}) {
@@ -353,4 +387,35 @@ pub fn sync(args: SyncArgs, vault: Option<PathBuf>, config: &Config) -> anyhow::
         eprintln!("  {f}");
     }
     Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An application named on the command line by its id however typed, or by one of its
+    /// numbers; anything else is refused, naming those waiting.
+    #[test]
+    fn an_application_is_named_by_its_id_or_its_number() {
+        let id = "01a2522a-0000-4000-8000-000000000001";
+        let item = crate::shift::ShiftItem {
+            id: id.into(),
+            numbers: vec!["DS610A5935FF01".into(), "DS610A5935FF02".into()],
+            summary: Default::default(),
+            sync: crate::shift::ItemSync::AtHub,
+            sealed_at_unix: 0,
+            thumb: None,
+            unreadable: false,
+            damaged: false,
+            not_read: false,
+        };
+        let waiting = [item];
+        for given in [id, " 01A2522A-0000-4000-8000-000000000001 ", "DS610A5935FF02", "ds610a5935ff01"] {
+            assert_eq!(waiting_id(&waiting, given).unwrap(), id, "{given:?}");
+        }
+        let e = waiting_id(&waiting, "DS610A5935FF03").unwrap_err().to_string();
+        assert!(e.ends_with(&format!("waiting: DS610A5935FF01, DS610A5935FF02 ({id})")), "{e}");
+        let e = waiting_id(&[], "DS610A5935FF01").unwrap_err().to_string();
+        assert!(e.ends_with("waiting: none"), "{e}");
+    }
 }

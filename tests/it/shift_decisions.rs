@@ -204,6 +204,17 @@ fn the_command_line_does_not_release_over_a_return_taken_on_the_screen() {
     assert!(said.contains("nothing was released"), "{said}");
     assert!(!said.contains("approved"), "{said}");
 
+    // An id that names nothing waiting is said before anything is sent, with those waiting.
+    let out = doorstep(&[&release[..], &["--return", "NOPE=测试"]].concat(), "864200\n");
+    let said = text(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("\"NOPE\": no application waiting on this unit has this id or number"), "{said}");
+    assert!(said.contains(&format!("({id})")), "those waiting are listed: {said}");
+    // An officer is told that only a supervisor releases.
+    let officer = ["batch", "--vault", v, "--user", "officer-test", "--pin-stdin"];
+    let said = text(&doorstep(&officer, "246810\n"));
+    assert!(said.contains("officer-test is an officer on this unit: only a supervisor releases the shift"), "{said}");
+
     let given = format!("{}=测试：缺户口本复印件", id.to_uppercase());
     let out = doorstep(&[&release[..], &["--return", &given]].concat(), "864200\n");
     let said = text(&out);

@@ -469,7 +469,10 @@ fn a_held_application_waits_for_the_next_batch() {
     let both = format!("{refused}=照片背景不合格");
     let cases: [(&[&str], &str); 3] = [
         (&["--hold", &refused, "--return", &both], "is both held for the next batch and returned"),
-        (&["--hold", "01a0c450-0000-7000-8000-000000000000"], "is not an undecided application on this unit"),
+        (
+            &["--hold", "01a0c450-0000-7000-8000-000000000000"],
+            "no application waiting on this unit has this id or number",
+        ),
         (&["--hold", &refused, "--hold", &first, "--hold", &last, "--hold", &refused_too], "nothing to decide"),
     ];
     for (args, error) in cases {
