@@ -129,3 +129,25 @@ fn what_came_of_the_print_is_in_view_on_a_small_screen() {
     assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// The outreach desk on the smallest screen in large text, in English: at each call, what the
+/// officer does with the person called is in view (the buttons were below the fold of the
+/// counter's half, "Not here" hidden).
+#[test]
+fn the_counters_buttons_are_in_view_at_each_call() {
+    let (display, _xvfb) = display(true);
+    let (dir, work) = fresh("counter-in-view");
+    let mut scenario = std::fs::read_to_string(crate::root().join("scenarios/outreach-queue.toml")).unwrap();
+    let home = "wait = \"开始上门受理\"\n";
+    let at = scenario.find(home).expect("the home screen") + home.len();
+    scenario.insert_str(at, "[[step]]\ntap = \"大字\"\n");
+    for called in ["wait = \"正在办理：B001\"\n", "wait = \"已呼叫 2 次\"\n"] {
+        let at = scenario.find(called).expect("a call") + called.len();
+        scenario.insert_str(at, "[[step]]\nin_view = \"未到\"\n[[step]]\nin_view = \"已办理\"\n");
+    }
+    let file = work.join("counter.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = run_scenario(&display, &["--window", "800x480", "--lang", "en"], &work, &file, &dir);
+    assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&work);
+}

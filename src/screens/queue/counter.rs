@@ -16,6 +16,7 @@ pub(super) fn panel(
     policy: &doorstep_core::Policy,
     counter: &str,
     now: time::OffsetDateTime,
+    new_call: bool,
 ) {
     b.spawn(label(Tr::new("queue.counter_title").with("counter", counter), theme::HEADING_SIZE, theme::TEXT));
     // Above the ticket called, where it stays: under it, it moved up into the place of the
@@ -28,15 +29,23 @@ pub(super) fn panel(
             if let TicketState::Called { calls, .. } = t.state {
                 b.spawn(label(Tr::new("queue.calls").with("n", calls), theme::BODY_SIZE, theme::MUTED));
             }
-            b.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, row_gap: Val::Px(8.0), ..default() })
-                .with_children(|row| {
-                    // The application of the person called, taken here: then served.
-                    let take = Tr::new("queue.take_application").with("number", &t.number);
-                    row.spawn(action_button(QueueButton::TakeApplication, take, true));
-                    row.spawn(action_button(QueueButton::Served, Tr::new("queue.served"), false));
-                    row.spawn(action_button(QueueButton::Recall, Tr::new("queue.recall"), false));
-                    row.spawn(action_button(QueueButton::NoShow, Tr::new("queue.no_show"), false));
-                });
+            let mut row = b.spawn(Node {
+                column_gap: Val::Px(12.0),
+                flex_wrap: FlexWrap::Wrap,
+                row_gap: Val::Px(8.0),
+                ..default()
+            });
+            if new_call {
+                row.insert(crate::ui::widgets::BringIntoView);
+            }
+            row.with_children(|row| {
+                // The application of the person called, taken here: then served.
+                let take = Tr::new("queue.take_application").with("number", &t.number);
+                row.spawn(action_button(QueueButton::TakeApplication, take, true));
+                row.spawn(action_button(QueueButton::Served, Tr::new("queue.served"), false));
+                row.spawn(action_button(QueueButton::Recall, Tr::new("queue.recall"), false));
+                row.spawn(action_button(QueueButton::NoShow, Tr::new("queue.no_show"), false));
+            });
         }
         None => {
             b.spawn(label(Tr::new("queue.counter_free"), theme::BODY_SIZE, theme::MUTED));

@@ -455,6 +455,7 @@ fn show(
     counter_box: Query<Entity, With<CounterBox>>,
     added: Query<(), Added<DeskBox>>,
     mut told: Local<Told>,
+    mut calling: Local<Option<(String, u32)>>,
 ) {
     if !desk.is_changed() && added.is_empty() {
         return;
@@ -473,9 +474,17 @@ fn show(
             at.y = f32::MAX;
         }
     }
+    // A call (or a call again) brings what the officer does with it into view: on a small
+    // screen in large text its buttons were below the fold of the counter's half.
+    let called = desk.at_counter().map(|t| match t.state {
+        TicketState::Called { calls, .. } => (t.number.clone(), calls),
+        _ => (t.number.clone(), 0),
+    });
+    let new_call = called.is_some() && called != *calling;
+    *calling = called;
     for e in &counter_box {
         commands.entity(e).despawn_children();
-        commands.entity(e).with_children(|b| counter::panel(b, &desk, &policy.0, &counter.0, now));
+        commands.entity(e).with_children(|b| counter::panel(b, &desk, &policy.0, &counter.0, now, new_call));
     }
 }
 
