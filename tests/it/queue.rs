@@ -168,7 +168,7 @@ fn the_person_called_has_their_application_taken_at_the_counter() {
 }
 
 /// What the desk must not lose between two people: a ticket that did not print is said until it
-/// is called, each person chooses the service afresh, and a ticket called once too often is said
+/// is called or printed again, each person chooses the service afresh, and a ticket called once too often is said
 /// to be marked absent.
 #[test]
 fn the_desk_keeps_saying_what_the_officer_must_tell() {
@@ -187,6 +187,10 @@ fn the_desk_keeps_saying_what_the_officer_must_tell() {
         wait("A001 号：前面还有 1 人"),
         wait("号票已打印。"),
         wait("请告知申请人号码 B001"),
+        // The paper in, B001 is printed again, and no longer said.
+        tap("补打 B001"),
+        wait("B001 号票已补打。"),
+        crate::visit::gone("请告知申请人号码 B001"),
         tap("叫下一位"),
         wait("正在办理：B001"),
         tap("重呼"),
@@ -205,5 +209,11 @@ fn the_desk_keeps_saying_what_the_officer_must_tell() {
     let outcome = drive(&mut app, steps);
     assert!(outcome.is_ok(), "{outcome:?}");
     drop(app);
+    let printed = std::fs::read_dir(tmp.join("receipts"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .count();
+    assert_eq!(printed, 2, "A001, and B001 printed again");
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -40,6 +40,8 @@ pub enum QueueButton {
     NoShow,
     /// Puts back in the queue a ticket marked absent whose holder came back.
     Returned(String),
+    /// Prints again a ticket that did not print (the paper put in since).
+    Reprint(String),
     /// Takes the application of the person at the counter (an outreach visit).
     TakeApplication,
     /// Opens or closes the call board's window.
@@ -217,8 +219,12 @@ fn take_tasks(
         tasks.print = None;
         if desk.issued.as_ref().is_some_and(|(n, _)| *n == number) {
             desk.printed = Some(r);
-        } else if let Err(why) = r {
-            desk.not_printed.push((number, why));
+        } else {
+            match r {
+                // A ticket printed again: said, as the one issued is.
+                Ok(_) => desk.news = Some(Tr::new("queue.reprinted").with("number", &number)),
+                Err(why) => desk.not_printed.push((number, why)),
+            }
         }
     }
     if let Some(job) = tasks.to_print.pop_front() {
@@ -318,13 +324,7 @@ fn press(
                         // Kept by the print job, before its ticket prints.
                         desk.seq += 1;
                         let keep = vault_dir(&dir).zip(desk.day).map(|(f, d)| (f, d, desk.queue.clone(), desk.seq));
-                        // For the person waiting, in Chinese, whatever language the officer
-                        // reads the desk in (an English screen printed English tickets).
-                        let words = |key: &'static str, args: &[(&str, String)]| {
-                            strings.get(crate::settings::Lang::Zh, key, args)
-                        };
-                        let g = priority.queue.groups.iter().find(|g| g.letter == group);
-                        let bytes = crate::outreach::ticket_bytes(&ticket, ahead, g, &point.0, &words);
+                        let bytes = ticket_bytes(&ticket, ahead, priority, &point.0, &strings);
                         desk.printed = None;
                         tasks.to_print.push_back(PrintJob { number: ticket.number.clone(), bytes, keep });
                     }
@@ -373,6 +373,12 @@ fn press(
                 }
                 Err(e) => desk.notice = Some(Tr::message(e.message())),
             },
+            QueueButton::Reprint(number) => {
+                let Some(ticket) = desk.queue.ticket(number).cloned() else { continue };
+                let bytes = ticket_bytes(&ticket, desk.queue.ahead_of(number), priority, &point.0, &strings);
+                desk.not_printed.retain(|(n, _)| n != number);
+                tasks.to_print.push_back(PrintJob { number: number.clone(), bytes, keep: None });
+            }
             QueueButton::TakeApplication => {
                 if desk.at_counter().is_none() {
                     continue;
@@ -488,6 +494,20 @@ fn show(
     }
 }
 
+/// A ticket's bytes for the printer, for the person waiting: in Chinese, whatever language the
+/// officer reads the desk in (an English screen printed English tickets).
+fn ticket_bytes(
+    ticket: &doorstep_core::queue::Ticket,
+    ahead: usize,
+    priority: &doorstep_core::policy::PriorityPolicy,
+    point: &str,
+    strings: &crate::ui::i18n::Strings,
+) -> Vec<u8> {
+    let words = |key: &'static str, args: &[(&str, String)]| strings.get(crate::settings::Lang::Zh, key, args);
+    let group = priority.queue.groups.iter().find(|g| g.letter == ticket.group);
+    crate::outreach::ticket_bytes(ticket, ahead, group, point, &words)
+}
+
 /// What the desk last said under its button: the ticket issued, whether it printed, how many
 /// did not, and its notice.
 #[derive(Default, PartialEq)]
@@ -542,11 +562,15 @@ fn issue_panel(b: &mut ChildSpawnerCommands, desk: &QueueDesk, policy: &doorstep
     // Those not printed, until they are called.
     let waiting = |n: &str| desk.queue.ticket(n).is_some_and(|t| matches!(t.state, TicketState::Waiting));
     for (number, why) in desk.not_printed.iter().filter(|(n, _)| waiting(n)) {
-        b.spawn(label(
-            Tr::new("queue.not_printed").with_arg("why", why.clone()).with("number", number),
-            theme::BODY_SIZE,
-            theme::ERROR,
-        ));
+        b.spawn(Node { column_gap: Val::Px(12.0), align_items: AlignItems::Center, ..default() }).with_children(
+            |row| {
+                let said = Tr::new("queue.not_printed").with_arg("why", why.clone()).with("number", number);
+                row.spawn(Node { flex_grow: 1.0, flex_basis: Val::Px(0.0), min_width: Val::Px(0.0), ..default() })
+                    .with_child(label(said, theme::BODY_SIZE, theme::ERROR));
+                let again = Tr::new("queue.reprint").with("number", number);
+                row.spawn(action_button(QueueButton::Reprint(number.clone()), again, false));
+            },
+        );
     }
     if let Some(n) = &desk.news {
         b.spawn(label(n.clone(), theme::BODY_SIZE, theme::OK));
