@@ -118,6 +118,20 @@ pub fn ticket_bytes(ticket: &Ticket, ahead: usize, group: Option<&ServiceGroup>,
         .cut()
 }
 
+/// A ticket's bytes for the printer, for the person waiting: in Chinese, whatever language the
+/// officer reads the desk in (an English screen printed English tickets).
+pub fn ticket_in_chinese(
+    ticket: &doorstep_core::queue::Ticket,
+    ahead: usize,
+    priority: &doorstep_core::policy::PriorityPolicy,
+    point: &str,
+    strings: &crate::ui::i18n::Strings,
+) -> Vec<u8> {
+    let words = |key: &'static str, args: &[(&str, String)]| strings.get(crate::settings::Lang::Zh, key, args);
+    let group = priority.queue.groups.iter().find(|g| g.letter == ticket.group);
+    ticket_bytes(ticket, ahead, group, point, &words)
+}
+
 /// Prints a ticket through the bridge's printer (on a task): printed, and whether its paper is
 /// near its end. Not printed, or not known to be: why, for the screen, which then shows the
 /// number for the applicant to note (a printer silent after the ticket may have printed

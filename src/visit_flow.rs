@@ -459,6 +459,10 @@ fn apply_commands(
                         error!("a visit kept as a draft was not discarded: {}", e.message().key);
                         continue;
                     }
+                    // Kept stopped first (the drafts' writer keeps order): a stop before the
+                    // erasure leaves a stopped draft, which goes at the next opening, not a
+                    // visit to discard, and record, again.
+                    save(&drafts, &stopped);
                     record_abandoned(&stopped, session.vault.clone(), &waker, now);
                 }
                 drafts.erase(&key);
@@ -478,8 +482,11 @@ fn apply_commands(
                             drafts.erase(&v.id);
                         }
                     }
-                    flow.resumable.retain(|r| r.id != key);
-                    flow.loaded.retain(|(k, _)| *k != key);
+                    // Its draft as read at the opening goes from the list too: a visit taken up
+                    // unsealed and sealed since has another key now, and its old line, left
+                    // standing, offered a sealed visit as not sealed.
+                    flow.resumable.retain(|r| r.id != key && r.id != v.id);
+                    flow.loaded.retain(|(k, _)| *k != key && *k != v.id);
                     flow.in_hand.retain(|(k, _)| *k != key && *k != v.id);
                 }
                 flow.refusal = None;

@@ -45,8 +45,16 @@ pub(super) fn refund_field(typed: Option<&str>) -> String {
 /// made durable): the supervisor's diagnostics count it.
 pub(super) fn record_abandoned(visit: &Visit, vault: Option<SharedVault>, waker: &Waker, now: time::OffsetDateTime) {
     let (Some(vault), Some(subject)) = (vault, abandoned_subject(visit)) else { return };
+    let id = visit.id.clone();
     let _ = crate::tasks::spawn("abandoned", waker, move || {
-        if let Err(e) = crate::session::lock(&vault).record_abandoned(now.unix_timestamp(), &subject) {
+        let mut v = crate::session::lock(&vault);
+        // A visit whose application the outbox holds was sealed, whatever its draft said (a
+        // seal reported failed whose file was durable): not a stop.
+        if v.outbox().is_ok_and(|o| o.iter().any(|e| e.visit_id == id)) {
+            warn!("a sealed visit's draft was discarded: not recorded as a stop");
+            return;
+        }
+        if let Err(e) = v.record_abandoned(now.unix_timestamp(), &subject) {
             error!("a stopped visit could not be recorded in the audit log: {e}");
         }
     });

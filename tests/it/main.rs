@@ -11,6 +11,7 @@ mod headless;
 mod queue;
 mod receipt_files;
 mod resume;
+mod resume_typed;
 mod revocation;
 mod screenshot;
 mod services;

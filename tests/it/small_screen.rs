@@ -151,3 +151,37 @@ fn the_counters_buttons_are_in_view_at_each_call() {
     assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// The printer's paper near its end, on the smallest screen in large text: said under the step
+/// and brought into view once; the applicant rating the visit then is not pulled back to it at
+/// each tap (the stars and the question were scrolled off again).
+#[test]
+fn a_note_of_the_print_is_brought_into_view_once() {
+    let (display, _xvfb) = display(true);
+    let (dir, work) = fresh("note-once");
+    let demo = std::fs::read_to_string(crate::root().join("scenarios/demo-visit.toml")).unwrap();
+    let print = "[[step]]\ntap = \"打印回执\"\n";
+    let mut scenario = demo[..demo.find(print).expect("the demo prints")].to_string();
+    let home = "wait = \"开始上门受理\"\n";
+    let at = scenario.find(home).expect("the home screen") + home.len();
+    scenario.insert_str(at, "[[step]]\ntap = \"大字\"\n");
+    scenario.push_str("[[step]]\ndevice = \"paper low\"\n");
+    scenario.push_str(print);
+    scenario.push_str("[[step]]\nwait = \"您对今天的服务满意吗？\"\ntimeout = 60\n");
+    for (action, label) in [
+        ("in_view", "打印纸即将用完"),
+        ("tap", "★ 非常不满意"),
+        ("scroll", "您对今天的服务满意吗？"),
+        ("tap", "等候时间长"),
+        ("pause", "1"),
+        ("in_view", "您对今天的服务满意吗？"),
+    ] {
+        let value = if action == "pause" { label.to_string() } else { format!("\"{label}\"") };
+        scenario.push_str(&format!("[[step]]\n{action} = {value}\n"));
+    }
+    let file = work.join("note.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = run_scenario(&display, &["--window", "800x480", "--lang", "zh"], &work, &file, &dir);
+    assert!(out.status.success(), "{:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&work);
+}

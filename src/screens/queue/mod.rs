@@ -7,6 +7,7 @@
 
 mod board;
 mod counter;
+mod printing;
 
 use std::collections::BTreeSet;
 
@@ -114,15 +115,21 @@ type Loaded = std::io::Result<crate::outreach::Loaded>;
 struct DeskTasks {
     load: Option<Pending<Loaded>>,
     /// The ticket printing now; the printer takes one at a time, the rest wait in order.
-    print: Option<(String, Pending<Result<bool, Arg>>)>,
+    /// The ticket printing, whether it is printed again, and its task.
+    print: Option<Printing>,
     to_print: std::collections::VecDeque<PrintJob>,
     writer: crate::outreach::Writer,
 }
 
 /// A ticket to print, once the queue that holds it is on disk (a ticket in someone's hand is
 /// never one a restart would issue again).
+/// A ticket being printed: its number, whether it is printed again, and the task.
+type Printing = (String, bool, Pending<Result<bool, Arg>>);
+
 struct PrintJob {
     number: String,
+    /// A ticket that did not print, printed again.
+    again: bool,
     bytes: Vec<u8>,
     keep: Option<(std::path::PathBuf, Date, Queue, u64)>,
 }
@@ -209,23 +216,15 @@ fn take_tasks(
                 .map(|(_, n)| n);
         }
     }
-    if let Some((number, t)) = &tasks.print {
+    if let Some((number, again, t)) = &tasks.print {
         let r = match t.poll() {
             Poll::Running => return,
             Poll::Ready(r) => r,
             Poll::Failed => Err(Arg::Key("visit.receipt.no_bridge")),
         };
-        let number = number.clone();
+        let (number, again) = (number.clone(), *again);
         tasks.print = None;
-        if desk.issued.as_ref().is_some_and(|(n, _)| *n == number) {
-            desk.printed = Some(r);
-        } else {
-            match r {
-                // A ticket printed again: said, as the one issued is.
-                Ok(_) => desk.news = Some(Tr::new("queue.reprinted").with("number", &number)),
-                Err(why) => desk.not_printed.push((number, why)),
-            }
-        }
+        printing::done(&mut desk, number, again, r);
     }
     if let Some(job) = tasks.to_print.pop_front() {
         let host = peripherals.as_ref().and_then(|p| p.host()).map(|(h, _)| h);
@@ -239,7 +238,7 @@ fn take_tasks(
             }
             crate::outreach::print(host, &job.bytes)
         });
-        tasks.print = Some((job.number, task));
+        tasks.print = Some((job.number, job.again, task));
     }
     // A write that failed is said once, until one succeeds again.
     let failed = tasks.writer.failed.load(std::sync::atomic::Ordering::SeqCst);
@@ -324,9 +323,9 @@ fn press(
                         // Kept by the print job, before its ticket prints.
                         desk.seq += 1;
                         let keep = vault_dir(&dir).zip(desk.day).map(|(f, d)| (f, d, desk.queue.clone(), desk.seq));
-                        let bytes = ticket_bytes(&ticket, ahead, priority, &point.0, &strings);
+                        let bytes = crate::outreach::ticket_in_chinese(&ticket, ahead, priority, &point.0, &strings);
                         desk.printed = None;
-                        tasks.to_print.push_back(PrintJob { number: ticket.number.clone(), bytes, keep });
+                        tasks.to_print.push_back(PrintJob { number: ticket.number.clone(), again: false, bytes, keep });
                     }
                     Err(e) => desk.notice = Some(Tr::message(e.message())),
                 }
@@ -374,10 +373,22 @@ fn press(
                 Err(e) => desk.notice = Some(Tr::message(e.message())),
             },
             QueueButton::Reprint(number) => {
-                let Some(ticket) = desk.queue.ticket(number).cloned() else { continue };
-                let bytes = ticket_bytes(&ticket, desk.queue.ahead_of(number), priority, &point.0, &strings);
+                // Once: not while it is being printed, or waits to be.
+                let queued = tasks.print.as_ref().is_some_and(|(n, _, _)| n == number)
+                    || tasks.to_print.iter().any(|j| j.number == *number);
+                let Some(ticket) = desk.queue.ticket(number).cloned().filter(|_| !queued) else { continue };
+                let bytes = crate::outreach::ticket_in_chinese(
+                    &ticket,
+                    desk.queue.ahead_of(number),
+                    priority,
+                    &point.0,
+                    &strings,
+                );
                 desk.not_printed.retain(|(n, _)| n != number);
-                tasks.to_print.push_back(PrintJob { number: number.clone(), bytes, keep: None });
+                if desk.issued.as_ref().is_some_and(|(n, _)| n == number) {
+                    desk.printed = None;
+                }
+                tasks.to_print.push_back(PrintJob { number: number.clone(), again: true, bytes, keep: None });
             }
             QueueButton::TakeApplication => {
                 if desk.at_counter().is_none() {
@@ -494,20 +505,6 @@ fn show(
     }
 }
 
-/// A ticket's bytes for the printer, for the person waiting: in Chinese, whatever language the
-/// officer reads the desk in (an English screen printed English tickets).
-fn ticket_bytes(
-    ticket: &doorstep_core::queue::Ticket,
-    ahead: usize,
-    priority: &doorstep_core::policy::PriorityPolicy,
-    point: &str,
-    strings: &crate::ui::i18n::Strings,
-) -> Vec<u8> {
-    let words = |key: &'static str, args: &[(&str, String)]| strings.get(crate::settings::Lang::Zh, key, args);
-    let group = priority.queue.groups.iter().find(|g| g.letter == ticket.group);
-    crate::outreach::ticket_bytes(ticket, ahead, group, point, &words)
-}
-
 /// What the desk last said under its button: the ticket issued, whether it printed, how many
 /// did not, and its notice.
 #[derive(Default, PartialEq)]
@@ -546,31 +543,38 @@ fn issue_panel(b: &mut ChildSpawnerCommands, desk: &QueueDesk, policy: &doorstep
         });
     b.spawn(Node { width: Val::Px(360.0), ..default() })
         .with_child(crate::ui::widgets::primary_button(QueueButton::Issue, Tr::new("queue.issue")));
-    if let Some((number, ahead)) = &desk.issued {
-        b.spawn(label(Tr::new("queue.issued").with("number", number).with("n", ahead), theme::HEADING_SIZE, theme::OK));
-        match &desk.printed {
-            None => b.spawn(label(Tr::new("queue.printing"), theme::BODY_SIZE, theme::MUTED)),
-            Some(Ok(false)) => b.spawn(label(Tr::new("queue.printed"), theme::BODY_SIZE, theme::MUTED)),
-            Some(Ok(true)) => b.spawn(label(Tr::new("queue.printed_paper_low"), theme::BODY_SIZE, theme::WARN)),
-            Some(Err(why)) => b.spawn(label(
-                Tr::new("queue.not_printed").with_arg("why", why.clone()).with("number", number),
-                theme::BODY_SIZE,
-                theme::ERROR,
-            )),
-        };
-    }
-    // Those not printed, until they are called.
     let waiting = |n: &str| desk.queue.ticket(n).is_some_and(|t| matches!(t.state, TicketState::Waiting));
-    for (number, why) in desk.not_printed.iter().filter(|(n, _)| waiting(n)) {
+    // A ticket not printed, with its number to tell, and to print again while it waits.
+    let not_printed = |b: &mut ChildSpawnerCommands, number: &String, why: &Arg| {
         b.spawn(Node { column_gap: Val::Px(12.0), align_items: AlignItems::Center, ..default() }).with_children(
             |row| {
                 let said = Tr::new("queue.not_printed").with_arg("why", why.clone()).with("number", number);
                 row.spawn(Node { flex_grow: 1.0, flex_basis: Val::Px(0.0), min_width: Val::Px(0.0), ..default() })
                     .with_child(label(said, theme::BODY_SIZE, theme::ERROR));
-                let again = Tr::new("queue.reprint").with("number", number);
-                row.spawn(action_button(QueueButton::Reprint(number.clone()), again, false));
+                if waiting(number) {
+                    let again = Tr::new("queue.reprint").with("number", number);
+                    row.spawn(action_button(QueueButton::Reprint(number.clone()), again, false));
+                }
             },
         );
+    };
+    if let Some((number, ahead)) = &desk.issued {
+        b.spawn(label(Tr::new("queue.issued").with("number", number).with("n", ahead), theme::HEADING_SIZE, theme::OK));
+        match &desk.printed {
+            Some(Err(why)) => not_printed(b, number, why),
+            printed => {
+                let (key, colour) = match printed {
+                    Some(Ok(true)) => ("queue.printed_paper_low", theme::WARN),
+                    Some(_) => ("queue.printed", theme::MUTED),
+                    None => ("queue.printing", theme::MUTED),
+                };
+                b.spawn(label(Tr::new(key), theme::BODY_SIZE, colour));
+            }
+        }
+    }
+    // Those not printed, until they are called.
+    for (number, why) in desk.not_printed.iter().filter(|(n, _)| waiting(n)) {
+        not_printed(b, number, why);
     }
     if let Some(n) = &desk.news {
         b.spawn(label(n.clone(), theme::BODY_SIZE, theme::OK));

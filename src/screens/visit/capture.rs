@@ -76,7 +76,7 @@ pub struct Work {
     /// Whether the box "brought printed" was ticked when that photo was taken: what the draft
     /// says of it if it comes while the officer is on another step (the box is then not on
     /// screen; `shot::keep_photo_of` corrects it once the photo step is shown again).
-    photo_brought: bool,
+    pub(super) photo_brought: bool,
     pub shot: Option<Shot>,
     /// Whether the draft says the photo in hand was brought printed (`None`: not yet kept for
     /// this photo); and, for a photo kept before a restart, what it said, until the photo
@@ -524,40 +524,7 @@ pub fn finish(
             }
         }
     }
-    if let Some((task, _)) = &work.photo {
-        let result = task.finished(|| Err(Tr::new("visit.task_failed")));
-        if let Some(r) = result {
-            // The photo kept over a restart: not kept again, and what the officer said of it
-            // (on the photo step's form, put back) stands.
-            let kept = work.photo.take().is_some_and(|(_, kept)| kept);
-            match r {
-                Ok(shot) => {
-                    let here = visit.step() == Step::Photo;
-                    let form = (!kept && here).then_some(&mut *form);
-                    super::shot::take_in(
-                        &mut work,
-                        form,
-                        (!kept).then_some(&*drafts),
-                        &visit.id,
-                        shot,
-                        images.as_deref_mut(),
-                    );
-                    // Come while the officer is on another step: whose it is is kept with it
-                    // now, or a stop before the photo step is shown again would find a photo
-                    // in hand of no one, and drop it.
-                    if !kept
-                        && !here
-                        && let Some(shot) = &work.shot
-                    {
-                        crate::visit_flow::keep_photo_of(&drafts, visit, &shot.jpeg, work.photo_brought);
-                        work.brought_kept = Some(work.photo_brought);
-                    }
-                }
-                Err(note) => work.photo_note = Some(note),
-            }
-            work.touch();
-        }
-    }
+    super::shot::photo_done(&mut work, visit, &mut form, &drafts, images.as_deref_mut());
     if let Some(task) = &work.finger {
         let result = task.finished(|| Err(Tr::new("visit.task_failed")));
         if let Some(r) = result {

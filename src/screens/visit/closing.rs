@@ -35,6 +35,9 @@ pub struct Closing {
     sealed: bool,
     print: Option<Pending<Outcome>>,
     note: Option<Tr>,
+    /// The note was brought into view (once, when it came: a rebuild of the step for a tap on
+    /// it, the rating's stars, must not pull the screen back to it).
+    note_brought: std::sync::atomic::AtomicBool,
     /// Each application number's QR code, drawn for the screen: the applicant can photograph
     /// it when no receipt can be printed.
     pub(super) qr: Vec<(String, Handle<Image>)>,
@@ -50,6 +53,12 @@ impl Closing {
 
     pub fn printing(&self) -> bool {
         self.print.is_some()
+    }
+
+    /// What came of the seal or the print, to say under the step (none: nothing).
+    fn say(&mut self, note: Option<Tr>) {
+        self.note = note;
+        self.note_brought = Default::default();
     }
 }
 
@@ -149,7 +158,10 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     // What came of the seal or the print, under the step's buttons: brought into view (on a
     // small screen in large text it was drawn below the fold, and the tap seemed to do nothing).
     if let Some(note) = &closing.note {
-        ui.spawn((label(note.clone(), theme::BODY_SIZE, theme::ERROR), crate::ui::widgets::BringIntoView));
+        let mut said = ui.spawn(label(note.clone(), theme::BODY_SIZE, theme::ERROR));
+        if !closing.note_brought.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            said.insert(crate::ui::widgets::BringIntoView);
+        }
     }
 }
 
@@ -385,7 +397,7 @@ pub fn act(
         match (act, visit.step()) {
             (Act::Seal, Step::Seal) if !c.sealing() => {
                 let Some(vault) = session.vault.clone() else {
-                    c.note = Some(Tr::new("visit.seal.no_vault"));
+                    c.say(Some(Tr::new("visit.seal.no_vault")));
                     work.touch();
                     continue;
                 };
@@ -406,7 +418,7 @@ pub fn act(
                     }
                     seal(&vault, &visit, &policy, &sources)
                 }));
-                c.note = None;
+                c.say(None);
                 started = true;
             }
             (Act::Print, Step::Receipt) if c.print.is_none() => {
@@ -426,7 +438,7 @@ pub fn act(
                 c.print = Some(crate::tasks::spawn("print", &waker, move || {
                     super::receipt::print_or_save(host, &bytes, dir, &number)
                 }));
-                c.note = None;
+                c.say(None);
                 started = true;
             }
             (Act::Next, Step::Receipt) => {
@@ -497,7 +509,7 @@ pub fn finish(
                     }
                     cmds.write(VisitCmd::apply(VisitEvent::Sealed { application_numbers, rating_code }));
                 }
-                Err(note) => c.note = Some(note),
+                Err(note) => c.say(Some(note)),
             }
         }
     }
@@ -512,17 +524,17 @@ pub fn finish(
             match r {
                 Outcome::Printed { paper_low } => {
                     cmds.write(VisitCmd::apply(VisitEvent::ReceiptIssued(ReceiptMethod::Printed)));
-                    c.note = paper_low.then(|| Tr::new("visit.receipt.paper_low"));
+                    c.say(paper_low.then(|| Tr::new("visit.receipt.paper_low")));
                 }
                 Outcome::NotPrinted { reason, saved: Ok(pdf) } => {
                     // Named by its file, not its folder's path (the README says where it is).
                     let name = pdf.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                     let tr = Tr::new("visit.receipt.saved").with_arg("reason", reason);
-                    c.note = Some(tr.with("name", name));
+                    c.say(Some(tr.with("name", name)));
                 }
                 Outcome::NotPrinted { reason, saved: Err(why) } => {
                     let tr = Tr::new("visit.receipt.print_failed").with_arg("reason", reason);
-                    c.note = Some(tr.with_arg("saved", why));
+                    c.say(Some(tr.with_arg("saved", why)));
                 }
             }
         }

@@ -177,3 +177,40 @@ pub(super) fn forget_all(drafts: &Drafts, visit: &str) {
     drafts.save(visit, part::PHOTO, Vec::new());
     forget(drafts, visit);
 }
+
+/// The photo taken or checked, once its task ends: taken in ([`take_in`]), or its failure said.
+pub(super) fn photo_done(
+    work: &mut Work,
+    visit: &doorstep_core::Visit,
+    form: &mut Form,
+    drafts: &Drafts,
+    images: Option<&mut Assets<Image>>,
+) {
+    if let Some((task, _)) = &work.photo {
+        let result = task.finished(|| Err(Tr::new("visit.task_failed")));
+        if let Some(r) = result {
+            // The photo kept over a restart: not kept again, and what the officer said of it
+            // (on the photo step's form, put back) stands.
+            let kept = work.photo.take().is_some_and(|(_, kept)| kept);
+            match r {
+                Ok(shot) => {
+                    let here = visit.step() == Step::Photo;
+                    let form = (!kept && here).then_some(form);
+                    take_in(work, form, (!kept).then_some(drafts), &visit.id, shot, images);
+                    // Come while the officer is on another step: whose it is is kept with it
+                    // now, or a stop before the photo step is shown again would find a photo
+                    // in hand of no one, and drop it.
+                    if !kept
+                        && !here
+                        && let Some(shot) = &work.shot
+                    {
+                        crate::visit_flow::keep_photo_of(drafts, visit, &shot.jpeg, work.photo_brought);
+                        work.brought_kept = Some(work.photo_brought);
+                    }
+                }
+                Err(note) => work.photo_note = Some(note),
+            }
+            work.touch();
+        }
+    }
+}
