@@ -370,6 +370,9 @@ impl<T: Transport> ReceiptPrinter<T> {
     /// How long the printer has to answer a status request, behind what it is still taking in.
     pub const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
 
+    /// How many times the status is asked after a receipt before the printer counts as silent.
+    pub const TRIES_AFTER: usize = 3;
+
     /// Asks the printer how it is (DLE EOT 1 and 4): online or not, and its paper. No answer is
     /// a printer that is not there, or off. Bytes that cannot be status bytes (flow control,
     /// automatic messages) are passed over.
@@ -415,7 +418,16 @@ impl<T: Transport> ReceiptPrinter<T> {
             // Keep the link serviced while the printer's line drains.
             let _ = self.t.receive(&mut sink, per_chunk.saturating_sub(start.elapsed()))?;
         }
-        Ok(match self.ready() {
+        // A printer still feeding and cutting may answer late: asked again before it is taken
+        // as silent (a receipt or ticket then kept as not printed, and likely printed twice).
+        let mut after = self.ready();
+        for _ in 1..Self::TRIES_AFTER {
+            if !matches!(after, Err(DeviceError::Timeout(_))) {
+                break;
+            }
+            after = self.ready();
+        }
+        Ok(match after {
             Ok(status) => Printed::Whole(status),
             Err(e @ (DeviceError::PaperOut | DeviceError::PrinterOffline)) => Printed::MaybeCutShort(e),
             Err(e) => Printed::StatusUnknown(e),
@@ -537,10 +549,12 @@ mod tests {
         let xon_then_ok = [&[0x11][..], &ok].concat();
         let receipt = escpos::ReceiptBuilder::new().line("测试").cut();
         type Want = fn(&Result<Printed, DeviceError>) -> bool;
-        let cases: [(Vec<Vec<u8>>, Want, bool); 6] = [
+        let cases: [(Vec<Vec<u8>>, Want, bool); 7] = [
             (vec![xon_then_ok, low.clone()], |r| matches!(r, Ok(Printed::Whole(s)) if s.paper == Paper::NearEnd), true),
             (vec![ok.clone(), out.clone()], |r| matches!(r, Ok(Printed::MaybeCutShort(DeviceError::PaperOut))), true),
             (vec![ok.clone()], |r| matches!(r, Ok(Printed::StatusUnknown(DeviceError::Timeout(_)))), true),
+            // Late after the receipt (still cutting), then answering: printed.
+            (vec![ok.clone(), vec![], ok.clone()], |r| matches!(r, Ok(Printed::Whole(_))), true),
             (vec![out], |r| matches!(r, Err(DeviceError::PaperOut)), false),
             (vec![offline], |r| matches!(r, Err(DeviceError::PrinterOffline)), false),
             (vec![], |r| matches!(r, Err(DeviceError::Timeout(_))), false),
