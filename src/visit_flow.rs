@@ -432,7 +432,7 @@ fn apply_commands(
                             follow_up_poor_rating(&snapshot, &policy.0, session.vault.clone(), (&waker, &failed), now);
                         }
                         if stopped {
-                            record_abandoned(&snapshot, session.vault.clone(), &waker, now);
+                            record_abandoned(&snapshot, session.vault.clone(), &waker, now, false);
                         }
                     }
                     Err(e) => flow.refusal = Some(e.message()),
@@ -463,7 +463,7 @@ fn apply_commands(
                     // erasure leaves a stopped draft, which goes at the next opening, not a
                     // visit to discard, and record, again.
                     save(&drafts, &stopped);
-                    record_abandoned(&stopped, session.vault.clone(), &waker, now);
+                    record_abandoned(&stopped, session.vault.clone(), &waker, now, true);
                 }
                 drafts.erase(&key);
                 flow.in_hand.retain(|(k, _)| *k != key);

@@ -43,14 +43,24 @@ pub(super) fn refund_field(typed: Option<&str>) -> String {
 
 /// Records a visit stopped before its seal in the vault's audit log, on a task (the record is
 /// made durable): the supervisor's diagnostics count it.
-pub(super) fn record_abandoned(visit: &Visit, vault: Option<SharedVault>, waker: &Waker, now: time::OffsetDateTime) {
+/// `discarded`: stopped by a discard on the home screen, from its draft, which may be stale: not
+/// recorded for a visit the outbox holds. (A visit stopped in itself is recorded whatever the
+/// outbox holds: a seal reported failed whose file was durable, then stopped with its refund,
+/// keeps its refund in the record.)
+pub(super) fn record_abandoned(
+    visit: &Visit,
+    vault: Option<SharedVault>,
+    waker: &Waker,
+    now: time::OffsetDateTime,
+    discarded: bool,
+) {
     let (Some(vault), Some(subject)) = (vault, abandoned_subject(visit)) else { return };
     let id = visit.id.clone();
     let _ = crate::tasks::spawn("abandoned", waker, move || {
         let mut v = crate::session::lock(&vault);
         // A visit whose application the outbox holds was sealed, whatever its draft said (a
         // seal reported failed whose file was durable): not a stop.
-        if v.outbox().is_ok_and(|o| o.iter().any(|e| e.visit_id == id)) {
+        if discarded && v.outbox().is_ok_and(|o| o.iter().any(|e| e.visit_id == id)) {
             warn!("a sealed visit's draft was discarded: not recorded as a stop");
             return;
         }

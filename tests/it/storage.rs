@@ -13,7 +13,7 @@ use doorstep_hub::store::{Records, Status};
 
 use crate::shift::{officer_unlocks, pin_again, supervisor_unlocks};
 use crate::sync::{add_supervisor, captured, hub_and_vault_as, seal_one, served_unit, tempfile_dir, unlocked};
-use crate::visit::{DEVICE, demo_until, drive, tap, unit, wait, wait_long};
+use crate::visit::{DEVICE, demo_until, drive, tap, typed, unit, wait, wait_long};
 use doorstep::shift::{Refusal, ReleaseOutcome};
 use doorstep_vault::faults::{Fault, Faults, Point};
 
@@ -116,28 +116,7 @@ fn a_seal_tapped_again_after_its_file_was_durable_seals_nothing_twice() {
     let tmp = tempfile_dir("sealed-before");
     let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
     let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
-    let to_seal = drive(&mut app, demo_until("封存后"));
-    assert!(to_seal.is_ok(), "{to_seal:?}");
-    let in_hand = app.world().resource::<doorstep::visit_flow::VisitFlow>().visit.clone().expect("a visit");
-    let visit = in_hand.id.clone();
-    let id = {
-        let session = app.world().resource::<doorstep::session::Session>();
-        let mut v = doorstep::session::lock(session.vault.as_ref().expect("unlocked"));
-        let record = captured(61);
-        let review = doorstep_vault::ReviewSummary {
-            application_id: record.application_id.to_string(),
-            application_numbers: Vec::new(),
-            summary_json: "{}".into(),
-            thumbnail_jpeg: Vec::new(),
-            quality_flags: Vec::new(),
-        };
-        let id = v.seal(&visit, &record, &review, 1_790_000_000).unwrap().application_id;
-        // The storage failed at the erasure of its draft: the visit at the seal step is still
-        // there.
-        let bytes = serde_json::to_vec(&in_hand).unwrap();
-        v.save_draft(&visit, doorstep::visit_flow::VISIT_PART, &bytes).unwrap();
-        id
-    };
+    let (visit, id) = sealed_but_said_failed(&mut app);
     // Until the seal is tapped again its draft stands at the seal step. The supervisor is not
     // told of it as a visit not sealed, nor of its fee as outside the batch: the fee is in the
     // batch's takings.
@@ -164,6 +143,66 @@ fn a_seal_tapped_again_after_its_file_was_durable_seals_nothing_twice() {
     let sealed: Vec<_> =
         v.outbox().unwrap().into_iter().filter(|e| e.visit_id == visit).map(|e| e.application_id).collect();
     assert_eq!(sealed, vec![id], "sealed once");
+    drop(v);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The demo visit driven to its seal step, and sealed in the vault as a seal whose file was
+/// durable but which was said failed (the storage failed at the erasure of its draft): its
+/// draft still stands at the seal step. Its visit's id and its application's.
+fn sealed_but_said_failed(app: &mut bevy::app::App) -> (String, String) {
+    let to_seal = drive(app, demo_until("封存后"));
+    assert!(to_seal.is_ok(), "{to_seal:?}");
+    let in_hand = app.world().resource::<doorstep::visit_flow::VisitFlow>().visit.clone().expect("a visit");
+    let visit = in_hand.id.clone();
+    let session = app.world().resource::<doorstep::session::Session>();
+    let mut v = doorstep::session::lock(session.vault.as_ref().expect("unlocked"));
+    let record = captured(61);
+    let review = doorstep_vault::ReviewSummary {
+        application_id: record.application_id.to_string(),
+        application_numbers: Vec::new(),
+        summary_json: "{}".into(),
+        thumbnail_jpeg: Vec::new(),
+        quality_flags: Vec::new(),
+    };
+    let id = v.seal(&visit, &record, &review, 1_790_000_000).unwrap().application_id;
+    let bytes = serde_json::to_vec(&in_hand).unwrap();
+    v.save_draft(&visit, doorstep::visit_flow::VISIT_PART, &bytes).unwrap();
+    (visit, id)
+}
+
+/// A seal said failed whose file was durable, and the officer then stops the visit, handing
+/// the cash back: the stop and its refund are recorded, though the outbox holds the visit (a
+/// check meant for a discard from the home screen must not swallow it).
+#[test]
+fn a_visit_stopped_after_a_seal_said_failed_records_its_refund() {
+    let tmp = tempfile_dir("sealed-then-stopped");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut app = unit(&vault, &tmp.join("receipts"), Policy::builtin().unwrap());
+    let (visit, _) = sealed_but_said_failed(&mut app);
+    let stop = drive(
+        &mut app,
+        vec![
+            tap("中止受理"),
+            tap("中止原因"),
+            typed("测试：申请人改变主意"),
+            tap("已当面退还现金 120.00 元"),
+            tap("确认中止"),
+            wait("本次受理已中止"),
+        ],
+    );
+    assert!(stop.is_ok(), "{stop:?}");
+    drop(app);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let v = unlocked(&vault);
+    let stops: Vec<String> = v
+        .audit_entries()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == doorstep_vault::ABANDON)
+        .map(|e| e.subject)
+        .collect();
+    assert_eq!(stops, [format!("{visit} step=step.seal paid=120.00 payment.cash refund=cash-returned")]);
     drop(v);
     let _ = std::fs::remove_dir_all(&tmp);
 }

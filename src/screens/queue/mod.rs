@@ -388,7 +388,11 @@ fn press(
                 if desk.issued.as_ref().is_some_and(|(n, _)| n == number) {
                     desk.printed = None;
                 }
-                tasks.to_print.push_back(PrintJob { number: number.clone(), again: true, bytes, keep: None });
+                // The day's queue kept again first, as at its issue (that keep may be what failed:
+                // a ticket on paper whose number a restart would give again).
+                desk.seq += 1;
+                let keep = vault_dir(&dir).zip(desk.day).map(|(f, d)| (f, d, desk.queue.clone(), desk.seq));
+                tasks.to_print.push_back(PrintJob { number: number.clone(), again: true, bytes, keep });
             }
             QueueButton::TakeApplication => {
                 if desk.at_counter().is_none() {
