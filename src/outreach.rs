@@ -144,15 +144,7 @@ pub fn print(host: Option<BridgeHost>, bytes: &[u8]) -> Result<bool, Arg> {
 /// What the printer's answer to a ticket means: printed (and whether its paper is near its
 /// end), or why it is not known to be.
 fn printed(answer: Result<Printed, doorstep_devices::DeviceError>) -> Result<bool, Arg> {
-    match answer {
-        Ok(Printed::Whole(status)) => Ok(status.paper == doorstep_devices::escpos::Paper::NearEnd),
-        Ok(Printed::StatusUnknown(e)) => {
-            bevy::log::warn!("the printer said nothing after the ticket: {e}");
-            Err(Arg::Key("queue.ticket.unconfirmed"))
-        }
-        Ok(Printed::MaybeCutShort(_)) => Err(Arg::Key("queue.ticket.cut_short")),
-        Err(e) => Err(crate::peripherals::device_problem(&e)),
-    }
+    crate::peripherals::printed(answer, "queue.ticket.unconfirmed", "queue.ticket.cut_short")
 }
 
 #[cfg(test)]

@@ -199,6 +199,31 @@ pub fn device_problem(e: &doorstep_devices::DeviceError) -> crate::ui::i18n::Arg
     }
 }
 
+/// What the printer's answer to a receipt or a ticket means: printed whole, and whether its
+/// paper is near its end; or why it is not known to be: `silent` (the key) where every byte went
+/// out and the printer said nothing after (gone silent as it took them, it may have printed
+/// nothing), `cut_short` where it ran out of paper or went offline during it.
+pub fn printed(
+    answer: Result<doorstep_devices::io::Printed, doorstep_devices::DeviceError>,
+    silent: &'static str,
+    cut_short: &'static str,
+) -> Result<bool, crate::ui::i18n::Arg> {
+    use crate::ui::i18n::Arg;
+    use doorstep_devices::io::Printed;
+    match answer {
+        Ok(Printed::Whole(status)) => Ok(status.paper == doorstep_devices::escpos::Paper::NearEnd),
+        Ok(Printed::StatusUnknown(e)) => {
+            warn!("the printer said nothing after printing: {e}");
+            Err(Arg::Key(silent))
+        }
+        Ok(Printed::MaybeCutShort(e)) => {
+            warn!("the printer stopped while printing: {e}");
+            Err(Arg::Key(cut_short))
+        }
+        Err(e) => Err(device_problem(&e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,9 +86,8 @@ pub struct QueueDesk {
     pub urgent: bool,
     /// The last ticket issued and how many waited before it.
     pub issued: Option<(String, usize)>,
-    /// Whether its ticket printed (none while it waits or prints).
-    /// What came of printing the ticket issued last: printed (and whether the paper is near
-    /// its end), or why not.
+    /// What came of printing its ticket (none while it waits or prints): printed, and whether
+    /// the paper is near its end; or why not.
     pub printed: Option<Result<bool, Arg>>,
     /// Earlier tickets that did not print, and why: the officer tells those numbers by voice.
     pub not_printed: Vec<(String, Arg)>,
@@ -115,23 +114,42 @@ type Loaded = std::io::Result<crate::outreach::Loaded>;
 struct DeskTasks {
     load: Option<Pending<Loaded>>,
     /// The ticket printing now; the printer takes one at a time, the rest wait in order.
-    /// The ticket printing, whether it is printed again, and its task.
     print: Option<Printing>,
     to_print: std::collections::VecDeque<PrintJob>,
     writer: crate::outreach::Writer,
 }
 
-/// A ticket to print, once the queue that holds it is on disk (a ticket in someone's hand is
-/// never one a restart would issue again).
 /// A ticket being printed: its number, whether it is printed again, and the task.
 type Printing = (String, bool, Pending<Result<bool, Arg>>);
 
+/// A ticket to print, once the queue that holds it is on disk (a ticket in someone's hand is
+/// never one a restart would issue again).
 struct PrintJob {
     number: String,
     /// A ticket that did not print, printed again.
     again: bool,
     bytes: Vec<u8>,
     keep: Option<(std::path::PathBuf, Date, Queue, u64)>,
+}
+
+impl PrintJob {
+    /// `ticket` to print (`again`: printed again), in Chinese, kept first with the day's queue
+    /// as it now stands (the desk's next keep) in `folder`.
+    fn of(
+        desk: &mut QueueDesk,
+        folder: Option<std::path::PathBuf>,
+        ticket: &doorstep_core::queue::Ticket,
+        again: bool,
+        priority: &doorstep_core::policy::PriorityPolicy,
+        point: &str,
+        strings: &crate::ui::i18n::Strings,
+    ) -> PrintJob {
+        let ahead = desk.queue.ahead_of(&ticket.number);
+        let bytes = crate::outreach::ticket_in_chinese(ticket, ahead, priority, point, strings);
+        desk.seq += 1;
+        let keep = folder.zip(desk.day).map(|(f, d)| (f, d, desk.queue.clone(), desk.seq));
+        PrintJob { number: ticket.number.clone(), again, bytes, keep }
+    }
 }
 
 #[derive(Component, Debug)]
@@ -321,11 +339,10 @@ fn press(
                         desk.categories.clear();
                         desk.urgent = false;
                         // Kept by the print job, before its ticket prints.
-                        desk.seq += 1;
-                        let keep = vault_dir(&dir).zip(desk.day).map(|(f, d)| (f, d, desk.queue.clone(), desk.seq));
-                        let bytes = crate::outreach::ticket_in_chinese(&ticket, ahead, priority, &point.0, &strings);
+                        let job =
+                            PrintJob::of(&mut desk, vault_dir(&dir), &ticket, false, priority, &point.0, &strings);
                         desk.printed = None;
-                        tasks.to_print.push_back(PrintJob { number: ticket.number.clone(), again: false, bytes, keep });
+                        tasks.to_print.push_back(job);
                     }
                     Err(e) => desk.notice = Some(Tr::message(e.message())),
                 }
@@ -377,22 +394,14 @@ fn press(
                 let queued = tasks.print.as_ref().is_some_and(|(n, _, _)| n == number)
                     || tasks.to_print.iter().any(|j| j.number == *number);
                 let Some(ticket) = desk.queue.ticket(number).cloned().filter(|_| !queued) else { continue };
-                let bytes = crate::outreach::ticket_in_chinese(
-                    &ticket,
-                    desk.queue.ahead_of(number),
-                    priority,
-                    &point.0,
-                    &strings,
-                );
                 desk.not_printed.retain(|(n, _)| n != number);
                 if desk.issued.as_ref().is_some_and(|(n, _)| n == number) {
                     desk.printed = None;
                 }
                 // The day's queue kept again first, as at its issue (that keep may be what failed:
                 // a ticket on paper whose number a restart would give again).
-                desk.seq += 1;
-                let keep = vault_dir(&dir).zip(desk.day).map(|(f, d)| (f, d, desk.queue.clone(), desk.seq));
-                tasks.to_print.push_back(PrintJob { number: number.clone(), again: true, bytes, keep });
+                let job = PrintJob::of(&mut desk, vault_dir(&dir), &ticket, true, priority, &point.0, &strings);
+                tasks.to_print.push_back(job);
             }
             QueueButton::TakeApplication => {
                 if desk.at_counter().is_none() {

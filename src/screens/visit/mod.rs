@@ -29,7 +29,7 @@ use crate::ui::form::{Form, action_button};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::label;
-use crate::visit_flow::{VisitCmd, VisitFlow};
+use crate::visit_flow::{KEPT_WHEN_LEFT, VisitCmd, VisitFlow};
 
 pub use capture::Work;
 pub use forms::PickupOffice;
@@ -219,7 +219,7 @@ fn keep_typed(
     let Some(visit) = &flow.visit else { return };
     let here = (visit.id.clone(), visit.step());
     // Once the step's own form is on screen (`rebuild` has filled it in).
-    if !KEPT_AS_TYPED.contains(&here.1) || shown.0.as_ref() != Some(&here) {
+    if !kept_as_typed(here.1) || shown.0.as_ref() != Some(&here) {
         return;
     }
     let typed = form.fingerprint();
@@ -340,18 +340,17 @@ pub struct View<'a> {
     pub foot: std::cell::RefCell<Vec<(Act, Tr, bool)>>,
 }
 
-use crate::visit_flow::KEPT_WHEN_LEFT as KEPT_STEPS;
+/// Whether `step`'s typing and choices are kept in the draft as they are typed, for a stop (a
+/// dead battery) before its Next: a step kept when left ([`KEPT_WHEN_LEFT`]), and the consents
+/// ticked and the payment chosen, with its transaction number (taken up again only at their own
+/// step: a payment put back as cash, its number lost, was recorded as cash).
+fn kept_as_typed(step: Step) -> bool {
+    KEPT_WHEN_LEFT.contains(&step) || matches!(step, Step::Sign | Step::Pay)
+}
 
-/// The steps whose typing and choices are kept in the draft as they are typed, for a stop (a
-/// dead battery) before their Next: those kept when left, and the consents ticked and the
-/// payment chosen, with its transaction number (taken up again only at their own step: a
-/// payment put back as cash, its number lost, was recorded as cash).
-const KEPT_AS_TYPED: [Step; 7] =
-    [Step::Applicant, Step::Services, Step::Photo, Step::Fingerprints, Step::Details, Step::Sign, Step::Pay];
-
-/// What was typed and chosen on each of those steps, by visit and step, with the applicant it
-/// was entered for (`applicant_tag`). Kept in the draft too, so that going back after a
-/// restart finds it.
+/// What was typed and chosen on each step kept when left ([`KEPT_WHEN_LEFT`]), by visit and
+/// step, with the applicant it was entered for (`applicant_tag`). Kept in the draft too, so
+/// that going back after a restart finds it.
 type KeptForms = std::collections::HashMap<(String, Step), (Option<String>, Form)>;
 
 /// Rebuilds the body when the visit, the form's choices or the step's work changed. Typing
@@ -399,7 +398,7 @@ fn rebuild(
         // The form left is kept for the applicant it was typed for (the visit has moved on:
         // back at the applicant step, it has none yet).
         let typed_for = std::mem::replace(&mut *shown_for, who.clone());
-        if let Some(left) = shown.0.as_ref().filter(|(id, step)| *id == visit.id && KEPT_STEPS.contains(step)) {
+        if let Some(left) = shown.0.as_ref().filter(|(id, step)| *id == visit.id && KEPT_WHEN_LEFT.contains(step)) {
             // The form in hand is the step's as it is left too (a change in the frame of the
             // tap on Next is in no keep of it yet), written before the forms left: a stop between
             // the two writes finds it ([`crate::visit_flow`]'s `forms_kept`).

@@ -9,7 +9,6 @@ use doorstep_core::Message;
 use doorstep_core::visit::{Application, Visit};
 use doorstep_devices::escpos::{Align, ReceiptBuilder};
 
-use doorstep_devices::escpos::Paper;
 use doorstep_devices::io::{BridgeHost, Printed, ReceiptPrinter};
 use doorstep_link::Channel;
 
@@ -199,24 +198,11 @@ pub fn print_or_save(host: Option<BridgeHost>, bytes: &[u8], dir: Option<PathBuf
 }
 
 /// What the printer's answer to a receipt means: printed whole (and whether its paper is near
-/// its end), or why it is not known to be, for the files to be kept.
+/// its end), or why it is not known to be, for the files to be kept. Silent after it, it may
+/// have printed nothing: kept as files, as one not printed is; the officer sees whether it came
+/// out, and prints it again if not. Cut short: the files keep it whole.
 fn printed(answer: Result<Printed, doorstep_devices::DeviceError>) -> Result<bool, Arg> {
-    match answer {
-        Ok(Printed::Whole(status)) => Ok(status.paper == Paper::NearEnd),
-        // Every byte went out, and the printer said nothing after: it may have printed nothing
-        // (gone silent as it took them). Kept as files, as one not printed is; the officer sees
-        // whether it came out, and prints it again if not.
-        Ok(Printed::StatusUnknown(e)) => {
-            warn!("the printer said nothing after the receipt: {e}");
-            Err(Arg::Key("visit.receipt.unconfirmed"))
-        }
-        // What came out may be cut short: the files keep it whole.
-        Ok(Printed::MaybeCutShort(e)) => {
-            warn!("the printer stopped during the receipt: {e}");
-            Err(Arg::Key("visit.receipt.cut_short"))
-        }
-        Err(e) => Err(crate::peripherals::device_problem(&e)),
-    }
+    crate::peripherals::printed(answer, "visit.receipt.unconfirmed", "visit.receipt.cut_short")
 }
 
 /// Why a receipt could not be kept as files.
@@ -273,7 +259,7 @@ mod tests {
     #[test]
     fn a_receipt_is_printed_only_when_the_printer_says_so() {
         use doorstep_devices::DeviceError;
-        use doorstep_devices::escpos::PrinterStatus;
+        use doorstep_devices::escpos::{Paper, PrinterStatus};
         let whole = |paper| Ok(Printed::Whole(PrinterStatus { online: true, paper }));
         let key = |k: &'static str| Err(Arg::Key(k));
         let cases: Vec<(Result<Printed, DeviceError>, Result<bool, Arg>)> = vec![
