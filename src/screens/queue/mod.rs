@@ -8,6 +8,7 @@
 mod board;
 mod counter;
 mod printing;
+pub use printing::News;
 
 use std::collections::BTreeSet;
 
@@ -95,8 +96,9 @@ pub struct QueueDesk {
     pub called: Option<String>,
     /// A refusal or a notice (a damaged day moved aside, a write that failed).
     pub notice: Option<Tr>,
-    /// Good news from the last tap (a ticket put back in the queue), said apart from refusals.
-    pub news: Option<Tr>,
+    /// News from the last tap or print (a ticket put back in the queue, one printed again, the
+    /// paper near its end), said apart from refusals.
+    pub news: Option<News>,
     seq: u64,
 }
 
@@ -384,7 +386,7 @@ fn press(
             QueueButton::Returned(number) => match desk.queue.returned(number, now) {
                 Ok(_) => {
                     let ahead = desk.queue.ahead_of(number);
-                    desk.news = Some(Tr::new("queue.returned").with("number", number).with("n", ahead));
+                    desk.news = Some(News::good(Tr::new("queue.returned").with("number", number).with("n", ahead)));
                     changed = true;
                 }
                 Err(e) => desk.notice = Some(Tr::message(e.message())),
@@ -529,7 +531,7 @@ impl Told {
             desk.issued.as_ref().map(|(n, _)| n.clone()),
             desk.printed.as_ref().map(|p| p.is_ok()),
             desk.not_printed.len(),
-            desk.notice.clone().or_else(|| desk.news.clone()),
+            desk.notice.clone().or_else(|| desk.news.as_ref().map(|n| n.words.clone())),
         )
     }
 }
@@ -590,7 +592,7 @@ fn issue_panel(b: &mut ChildSpawnerCommands, desk: &QueueDesk, policy: &doorstep
         not_printed(b, number, why);
     }
     if let Some(n) = &desk.news {
-        b.spawn(label(n.clone(), theme::BODY_SIZE, theme::OK));
+        b.spawn(label(n.words.clone(), theme::BODY_SIZE, if n.warns { theme::WARN } else { theme::OK }));
     }
     if let Some(n) = &desk.notice {
         b.spawn(label(n.clone(), theme::BODY_SIZE, theme::ERROR));

@@ -274,11 +274,7 @@ fn pay(v: &View, ui: &mut ChildSpawnerCommands) {
     }
     ui.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
         for (code, _, words) in METHODS {
-            row.spawn(choice_button(
-                Act::Pick(key::PAYMENT, code),
-                Tr::new(words),
-                v.form.get(key::PAYMENT) == code,
-            ));
+            row.spawn(choice_button(Act::Pick(key::PAYMENT, code), Tr::new(words), v.form.get(key::PAYMENT) == code));
         }
     });
     if v.form.get(key::PAYMENT) != "cash" {
