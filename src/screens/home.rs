@@ -405,9 +405,8 @@ fn spawn(
     let name = session.officer.as_ref().map(|o| o.display_name.clone()).unwrap_or_default();
     let today = crate::settings::now().date();
     let schedule = policy.0.fees.in_effect(today);
-    let (id, from) = schedule
-        .map(|s| (s.id.clone(), doorstep_core::format_date(s.effective_from)))
-        .unwrap_or_else(|| ("—".into(), "—".into()));
+    // Named by the date it took effect from, as officers know it (its id is the policy file's).
+    let from = schedule.map(|s| doorstep_core::format_date(s.effective_from)).unwrap_or_else(|| "—".into());
     commands.spawn(root(Screen::Home)).with_children(|root| {
         root.spawn(header(today_text(), auth.0.is_demo()));
         root.spawn((
@@ -423,11 +422,7 @@ fn spawn(
         ))
         .with_children(|body| {
             body.spawn(label(Tr::new("home.greeting").with("name", name), theme::TITLE_SIZE, theme::TEXT));
-            body.spawn(label(
-                Tr::new("home.schedule").with("id", id).with("date", from),
-                theme::BODY_SIZE,
-                theme::MUTED,
-            ));
+            body.spawn(label(Tr::new("home.schedule").with("date", from), theme::BODY_SIZE, theme::MUTED));
             body.spawn((PeripheralLine, label(Tr::new("home.no_bridge"), theme::BODY_SIZE, theme::MUTED)));
             body.spawn((SyncLine, label(Tr::new("home.sync.waiting").with("n", 0), theme::BODY_SIZE, theme::MUTED)));
             let (visits, parts) = session.drafts_set_aside;
