@@ -21,6 +21,7 @@ pub struct Rules {
     pub fingerprints: FingerprintRule,
     pub signature: SignatureRule,
     pub guardian: GuardianRule,
+    pub card_validity: CardValidityRule,
     pub processing: ProcessingRule,
     pub payment: PaymentRule,
     pub postage: PostageRule,
@@ -34,7 +35,8 @@ impl Rules {
         if f.min_quality > 100 {
             return Err(invalid(FILE, "fingerprints.min_quality is 0–100"));
         }
-        let named = f.services.iter().chain(rules.processing.services.iter().map(|s| &s.service));
+        let named = f.services.iter().chain(&rules.card_validity.services);
+        let named = named.chain(rules.processing.services.iter().map(|s| &s.service));
         for code in named {
             if !SERVICE_CODES.contains(&code.as_str()) {
                 return Err(invalid(FILE, format!("unknown service {code:?}")));
@@ -187,6 +189,33 @@ pub struct SignatureRule {
     /// Below this age (pre-school) the applicant does not sign; the guardian signs.
     pub applicant_signs_from_age: u32,
     pub confidence: Confidence,
+}
+
+/// How long a new card is valid, by the holder's age at its issue: an endorsement applied for
+/// with the card cannot outlast it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardValidityRule {
+    /// The cards (service codes) this rule covers.
+    pub services: Vec<String>,
+    /// From this age a card runs `adult_months`; below it, `minor_months`.
+    pub adult_from_age: u32,
+    pub adult_months: u32,
+    pub minor_months: u32,
+    pub confidence: Confidence,
+}
+
+impl CardValidityRule {
+    /// The months a new card of `service` runs for a holder of `age`; `None` where the rule
+    /// does not cover it (a one-trip permit, a passport, a 台胞证).
+    pub fn months(&self, service: &crate::service::Service, age: u32) -> Option<u32> {
+        use crate::service::{PermitForm, Service};
+        if matches!(service, Service::TaiwanPermit { form: PermitForm::OneTrip, .. }) {
+            return None;
+        }
+        let covered = service.endorsement().is_none() && self.services.iter().any(|s| s == service.code());
+        covered.then_some(if age >= self.adult_from_age { self.adult_months } else { self.minor_months })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

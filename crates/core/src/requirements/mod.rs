@@ -16,7 +16,7 @@ use crate::document::DocumentKind;
 use crate::policy::{
     Confidence, CountedDate, EndorsementError, EndorsementFacts, FeeError, FeeQuote, Policy, UnderAge,
 };
-use crate::service::{EndorsementRegion, IssueReason, Service};
+use crate::service::{Endorsement, EndorsementRegion, Entries, IssueReason, Months, PermitForm, Service};
 use crate::text::{Localize, Message};
 
 /// Are fingerprints taken?
@@ -132,6 +132,17 @@ pub enum ServicesError {
         permit: DocumentKind,
         expiry: Date,
     },
+    /// An endorsement applied for with a new card that would run longer than the card does
+    /// (`months`: the card's, at the holder's age).
+    EndorsementOutlastsCard {
+        permit: DocumentKind,
+        code: char,
+        months: u32,
+    },
+    /// A one-trip permit takes one trip's endorsement: one entry.
+    OneTripPermitOneEntry {
+        code: char,
+    },
     /// A renewal or replacement after damage needs the document held now.
     PreviousDocumentNeeded {
         document: DocumentKind,
@@ -170,6 +181,15 @@ impl Localize for ServicesError {
                 Message::new("error.services.held-permit-expires-first")
                     .with_key("permit", permit.key())
                     .with("date", *expiry)
+            }
+            ServicesError::EndorsementOutlastsCard { permit, code, months } => {
+                Message::new("error.services.endorsement-outlasts-card")
+                    .with_key("permit", permit.key())
+                    .with("code", *code)
+                    .with("validity", Months(*months).describe())
+            }
+            ServicesError::OneTripPermitOneEntry { code } => {
+                Message::new("error.services.one-trip-one-entry").with("code", *code)
             }
             ServicesError::PreviousDocumentNeeded { document, reason } => {
                 Message::new("error.services.previous-document")
@@ -265,8 +285,10 @@ pub fn check_services(
                     }
                 }
                 let permit = e.region.permit();
-                let new_permit = services.iter().any(|s| s.endorsement().is_none() && s.document() == permit);
-                if !new_permit {
+                let new_card = services.iter().find(|s| s.endorsement().is_none() && s.document() == permit);
+                if let Some(card) = new_card {
+                    new_card_holds(policy, applicant.birth_date, card, e, today)?;
+                } else {
                     let Some(held) = applicant.held.iter().find(|d| d.kind == permit) else {
                         return Err(ServicesError::PermitNeeded { code: e.code, permit });
                     };
@@ -316,6 +338,28 @@ pub fn check_services(
         }
     }
     Ok(CheckedServices { quote, warnings })
+}
+
+/// Whether endorsement `e` fits on `card`, applied for with it on `today` by an applicant born
+/// on `birth`: one entry on a one-trip permit; on a card, no longer than the card runs at the
+/// holder's age on its expected issue (both run from that issue).
+fn new_card_holds(
+    policy: &Policy,
+    birth: Date,
+    card: &Service,
+    e: &Endorsement,
+    today: Date,
+) -> Result<(), ServicesError> {
+    if matches!(card, Service::TaiwanPermit { form: PermitForm::OneTrip, .. }) && e.entries != Entries::Once {
+        return Err(ServicesError::OneTripPermitOneEntry { code: e.code });
+    }
+    let issued = policy.calendar.add_working_days(today, policy.rules.processing.working_days(card, false)).date;
+    match policy.rules.card_validity.months(card, age_on(birth, issued)) {
+        Some(months) if e.validity.0 > months => {
+            Err(ServicesError::EndorsementOutlastsCard { permit: card.document(), code: e.code, months })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The age rules for an applicant born on `birth` applying for `services` on `today`.

@@ -171,3 +171,67 @@ fn a_lifted_suspension_is_a_warning() {
     .unwrap();
     assert!(r.warnings.contains(&Warning::SuspensionLifted { code: 'G', since: "2019-08-01".into() }));
 }
+
+/// An endorsement applied for with a new card fits on it: no longer than the card runs at the
+/// holder's age on its expected issue (5 years under 16, 10 from 16), and one entry only on a
+/// one-trip permit. Today is Friday 2026-12-04; the card is expected on Tuesday 12-15.
+#[test]
+fn an_endorsement_with_a_new_card_fits_on_it() {
+    let approved = EndorsementFacts { approval_document: true, ..EndorsementFacts::default() };
+    let ask = |birth: Date, specs: &[&str]| {
+        let applicant = ApplicantFacts { birth_date: birth, residency: Residency::Mainland, held: &[] };
+        check_services(&policy(), applicant, &services(specs), &approved, HeldCheck::Assumed, TODAY)
+            .map(|c| c.quote.total)
+    };
+    let outlasts = |permit, code, months| Err(ServicesError::EndorsementOutlastsCard { permit, code, months });
+    let (taiwan, hk) = (DocumentKind::TaiwanPermit, DocumentKind::HkMacaoPermit);
+    let cases: Vec<(&str, Date, &[&str], Result<&str, ServicesError>)> = vec![
+        (
+            "10: a 6-year study endorsement on a 5-year card",
+            date!(2016 - 12 - 08),
+            &["taiwan-permit", "taiwan-endorsement:X:multi:72m"],
+            outlasts(taiwan, 'X', 60),
+        ),
+        ("10: 5 years fits", date!(2016 - 12 - 08), &["taiwan-permit", "taiwan-endorsement:X:multi:60m"], Ok("160.00")),
+        (
+            "16 on the day of issue: a 10-year card",
+            date!(2010 - 12 - 15),
+            &["taiwan-permit", "taiwan-endorsement:X:multi:72m"],
+            Ok("160.00"),
+        ),
+        (
+            "16 the day after the issue: a 5-year card",
+            date!(2010 - 12 - 16),
+            &["taiwan-permit", "taiwan-endorsement:X:multi:72m"],
+            outlasts(taiwan, 'X', 60),
+        ),
+        ("an adult", date!(1980 - 01 - 01), &["taiwan-permit", "taiwan-endorsement:X:multi:72m"], Ok("160.00")),
+        (
+            "15: a 7-year stay on a 5-year 港澳 card",
+            date!(2011 - 12 - 08),
+            &["hk-macao-permit", "hk-macao-endorsement:D:multi:84m"],
+            outlasts(hk, 'D', 60),
+        ),
+        (
+            "an adult's 7-year stay",
+            date!(1980 - 01 - 01),
+            &["hk-macao-permit", "hk-macao-endorsement:D:multi:84m"],
+            Ok("300.00"),
+        ),
+        (
+            "one-trip: 3 years' visits",
+            date!(1980 - 01 - 01),
+            &["taiwan-permit:one-trip", "taiwan-endorsement:T:multi:3y"],
+            Err(ServicesError::OneTripPermitOneEntry { code: 'T' }),
+        ),
+        (
+            "one-trip: one visit",
+            date!(1980 - 01 - 01),
+            &["taiwan-permit:one-trip", "taiwan-endorsement:T:1x:6m"],
+            Ok("30.00"),
+        ),
+    ];
+    for (what, birth, specs, want) in cases {
+        assert_eq!(ask(birth, specs).map(|t| t.to_string()), want.map(str::to_string), "{what}");
+    }
+}
