@@ -151,6 +151,23 @@ fn each_region_half_chosen_is_named_at_the_top() {
     assert_eq!(chosen.services, services(&["hk-macao-permit", "taiwan-permit"]));
 }
 
+/// An endorsement type resting on an unconfirmed source (Taiwan's group tour, [U]) is said so
+/// beside the fee at the services step, in time to check it before anything is taken.
+#[test]
+fn what_rests_on_an_unconfirmed_source_is_said_beside_the_fee() {
+    let chosen = chosen_by(
+        "services-unconfirmed",
+        vec![
+            tap("往来台湾通行证 首次申请"),
+            tap("L 团队旅游"),
+            tap("6个月一次有效"),
+            wait("赴台签注 L 的依据未经证实，请核对本局规定"),
+            tap("下一步"),
+        ],
+    );
+    assert_eq!(chosen.services, services(&["taiwan-permit", "taiwan-endorsement:L:1x:6m"]));
+}
+
 /// `in_view` judges what is drawn: on a unit with no window of its own it fails and says why,
 /// instead of passing as `see` would.
 #[test]

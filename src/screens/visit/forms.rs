@@ -272,6 +272,9 @@ fn pay(v: &View, ui: &mut ChildSpawnerCommands) {
     if let Some(amount) = v.visit.amount_due(v.policy) {
         ui.spawn(label(Tr::new("visit.pay.due").with("amount", amount), theme::TITLE_SIZE, theme::TEXT));
     }
+    if let Some(c) = v.visit.state.services() {
+        unconfirmed(ui, v.policy, &c.services, &c.quote);
+    }
     ui.spawn(Node { column_gap: Val::Px(12.0), flex_wrap: FlexWrap::Wrap, ..default() }).with_children(|row| {
         for (code, _, words) in METHODS {
             row.spawn(choice_button(Act::Pick(key::PAYMENT, code), Tr::new(words), v.form.get(key::PAYMENT) == code));
@@ -281,6 +284,20 @@ fn pay(v: &View, ui: &mut ChildSpawnerCommands) {
         ui.spawn(text_field(key::REFERENCE, Tr::new("visit.pay.reference"), 40));
     }
     actions(v, vec![(Act::Next, Tr::new("visit.pay.confirm"), true)]);
+}
+
+/// The warnings of what the fee and the endorsements chosen rest on, where that is
+/// unconfirmed, in the warning's colour: at the services step, and at the payment, before the
+/// money is taken.
+pub(super) fn unconfirmed(
+    ui: &mut ChildSpawnerCommands,
+    policy: &doorstep_core::Policy,
+    services: &[doorstep_core::Service],
+    quote: &doorstep_core::policy::FeeQuote,
+) {
+    for w in doorstep_core::requirements::unconfirmed(policy, services, quote) {
+        ui.spawn(label(Tr::message(doorstep_core::Localize::message(&w)), theme::BODY_SIZE, theme::WARN));
+    }
 }
 
 /// The input of a form step, from the form.

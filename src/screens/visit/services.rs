@@ -367,6 +367,7 @@ pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
                     .with("amount", l.amount),
             );
         }
+        super::forms::unconfirmed(ui, v.policy, &chosen, q);
     }
     actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
 }

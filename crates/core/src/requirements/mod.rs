@@ -362,6 +362,29 @@ fn new_card_holds(
     }
 }
 
+/// What the officer is warned of at a visit, beside the fee and the choices: each amount and
+/// endorsement type of `services` (quoted in `quote`) whose source is unconfirmed ([U] in
+/// DOMAIN.md; "shown to the officer with a warning", fees.toml). A partly confirmed one is said
+/// by `doorstep requirements` and flagged to the supervisor, not at each visit: most Taiwan
+/// amounts are partly confirmed, and a warning on every such visit is one no one reads.
+pub fn unconfirmed(policy: &Policy, services: &[Service], quote: &FeeQuote) -> Vec<Warning> {
+    let endorsements = services.iter().filter_map(Service::endorsement).filter_map(|e| {
+        let t = policy.endorsements.type_of(e.region, e.code)?;
+        let confidence = t.confidence;
+        (confidence == Confidence::Unconfirmed).then_some(Warning::UncertainEndorsement {
+            region: e.region,
+            code: e.code,
+            confidence,
+        })
+    });
+    let fees = quote
+        .lines
+        .iter()
+        .filter(|l| l.confidence == Confidence::Unconfirmed)
+        .map(|l| Warning::UncertainFee { service: l.service.clone(), confidence: l.confidence });
+    endorsements.chain(fees).collect()
+}
+
 /// The age rules for an applicant born on `birth` applying for `services` on `today`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgeRules {

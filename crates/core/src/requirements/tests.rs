@@ -235,3 +235,36 @@ fn an_endorsement_with_a_new_card_fits_on_it() {
         assert_eq!(ask(birth, specs).map(|t| t.to_string()), want.map(str::to_string), "{what}");
     }
 }
+
+/// At a visit the officer is warned of what rests on an unconfirmed source only: the 500 of a
+/// 台胞证 lost (one local page), the Taiwan group-tour endorsement; not the partly confirmed
+/// Taiwan card's 80, nor anything confirmed.
+#[test]
+fn the_visit_warns_of_what_is_unconfirmed() {
+    let p = policy();
+    let warned = |specs: &[&str]| {
+        let services = services(specs);
+        let quote = p.fees.quote(&services, TODAY).unwrap();
+        unconfirmed(&p, &services, &quote)
+    };
+    let lost: Service = "taiwan-resident-permit:lost".parse().unwrap();
+    let cases: Vec<(&[&str], Vec<Warning>)> = vec![
+        (&["passport"], vec![]),
+        (&["taiwan-permit", "taiwan-endorsement:T:1x:6m"], vec![]),
+        (
+            &["taiwan-resident-permit:lost"],
+            vec![Warning::UncertainFee { service: lost, confidence: Confidence::Unconfirmed }],
+        ),
+        (
+            &["taiwan-permit", "taiwan-endorsement:L:1x:6m"],
+            vec![Warning::UncertainEndorsement {
+                region: EndorsementRegion::Taiwan,
+                code: 'L',
+                confidence: Confidence::Unconfirmed,
+            }],
+        ),
+    ];
+    for (specs, want) in cases {
+        assert_eq!(warned(specs), want, "{specs:?}");
+    }
+}
