@@ -135,9 +135,18 @@ impl fmt::Debug for DocumentNumber {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocumentNumberError {
     Empty,
-    WrongLength { kind: DocumentKind, expected: &'static str, found: usize },
-    WrongPrefix { kind: DocumentKind, expected: &'static str },
+    WrongLength {
+        kind: DocumentKind,
+        expected: &'static str,
+        found: usize,
+    },
+    WrongPrefix {
+        kind: DocumentKind,
+        expected: &'static str,
+    },
     NotADigit(usize),
+    /// Neither a letter nor a digit, at this position (from 1).
+    BadCharacter(usize),
     ForbiddenSeriesLetter,
 }
 
@@ -153,6 +162,7 @@ impl Localize for DocumentNumberError {
                 Message::new("error.doc.wrong-prefix").with_key("kind", kind.key()).with("expected", expected)
             }
             DocumentNumberError::NotADigit(p) => Message::new("error.doc.not-a-digit").with("position", p),
+            DocumentNumberError::BadCharacter(p) => Message::new("error.doc.bad-character").with("position", p),
             DocumentNumberError::ForbiddenSeriesLetter => Message::new("error.doc.forbidden-series-letter"),
         }
     }
@@ -163,9 +173,19 @@ crate::localized_error!(DocumentNumberError);
 impl DocumentNumber {
     /// Checks `input` against the format of `kind`. Spaces are ignored and letters upper-cased.
     pub fn parse(kind: DocumentKind, input: &str) -> Result<DocumentNumber, DocumentNumberError> {
-        let number: String = input.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
+        // Full-width letters and digits (from a Chinese input method) are the ASCII ones.
+        let ascii = |c: char| match c {
+            'Ａ'..='Ｚ' | 'ａ'..='ｚ' | '０'..='９' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        };
+        let number: String =
+            input.chars().filter(|c| !c.is_whitespace()).map(|c| ascii(c).to_ascii_uppercase()).collect();
         if number.is_empty() {
             return Err(DocumentNumberError::Empty);
+        }
+        // Any other character is named where it is: counted, it made "9 expected, 9 found".
+        if let Some(p) = number.chars().position(|c| !c.is_ascii_alphanumeric()) {
+            return Err(DocumentNumberError::BadCharacter(p + 1));
         }
         let series = match kind {
             DocumentKind::Passport => parse_passport(&number)?,
@@ -334,7 +354,25 @@ mod tests {
         assert!(matches!(err(Passport, "C12345678"), DocumentNumberError::WrongPrefix { .. }));
         assert_eq!(err(Passport, "EA123456X"), DocumentNumberError::NotADigit(9));
         assert_eq!(err(Passport, "GA1234567"), DocumentNumberError::NotADigit(2));
-        assert!(matches!(err(Passport, "Ｅ1234567"), DocumentNumberError::WrongLength { .. }));
+        assert!(matches!(err(Passport, "Ｅ1234567"), DocumentNumberError::WrongLength { found: 8, .. }));
+    }
+
+    /// Full-width letters and digits (a Chinese input method) are read as ASCII; any other
+    /// character is named where it is (counted, "é" made "9 expected, 9 found").
+    #[test]
+    fn characters_other_than_letters_and_digits() {
+        assert_eq!(ok(Passport, "E1234567８"), Series::PassportE);
+        assert_eq!(ok(Passport, "ｅａ１２３４５６７"), Series::PassportELetter);
+        assert_eq!(ok(TaiwanPermit, "Ｌ12345678"), Series::TaiwanL);
+        let cases = [
+            (Passport, "ééééééééé", 1),
+            (Passport, "E1234567é", 9),
+            (HkMacaoPermit, "C1234-5678", 6),
+            (TaiwanResidentPermit, "1234567８。", 9),
+        ];
+        for (kind, input, at) in cases {
+            assert_eq!(err(kind, input), DocumentNumberError::BadCharacter(at), "{input}");
+        }
     }
 
     #[test]
