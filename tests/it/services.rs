@@ -168,6 +168,26 @@ fn what_rests_on_an_unconfirmed_source_is_said_beside_the_fee() {
     assert_eq!(chosen.services, services(&["taiwan-permit", "taiwan-endorsement:L:1x:6m"]));
 }
 
+/// A Hong Kong or Macao resident's card, or a foreign permanent resident's: nothing here is
+/// theirs to apply for, and the services step says so, not an empty list.
+#[test]
+fn a_card_of_another_residency_is_told_nothing_here_is_for_them() {
+    for (id, said) in [
+        ("810000198001010014", "此证为港澳居民所持：本机受理的证件均不适用"),
+        ("910105198001010015", "此证为外国人永久居留身份证：本机受理的证件均不适用"),
+    ] {
+        let tmp = tempfile_dir("services-residency");
+        let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+        let mut all = unlock();
+        all.extend(typed_applicant("高龄申请人", id));
+        all.push(wait("申请办理哪些业务？"));
+        all.push(wait(said));
+        let outcome = run_steps(&vault, all);
+        let _ = std::fs::remove_dir_all(&tmp);
+        assert!(outcome.is_ok(), "{id}: {outcome:?}");
+    }
+}
+
 /// `in_view` judges what is drawn: on a unit with no window of its own it fails and says why,
 /// instead of passing as `see` would.
 #[test]

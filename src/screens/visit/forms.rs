@@ -300,6 +300,20 @@ pub(super) fn unconfirmed(
     }
 }
 
+/// An applicant whose card says they live in Hong Kong, Macao or abroad: nothing this unit
+/// takes is theirs to apply for (their documents are issued elsewhere), and the services step
+/// says so, instead of an empty list.
+pub(super) fn none_for_residency(v: &View, ui: &mut ChildSpawnerCommands) {
+    use doorstep_core::Residency;
+    let residency = v.visit.state.identified().map(|w| w.applicant.identity.residency());
+    let key = match residency {
+        Some(Residency::HongKongMacao) => "visit.services.none_hk_macao",
+        Some(Residency::Foreign) => "visit.services.none_foreign",
+        _ => return,
+    };
+    ui.spawn(label(Tr::new(key), theme::BODY_SIZE, theme::ERROR));
+}
+
 /// The input of a form step, from the form.
 fn event(visit: &Visit, form: &Form, policy: &doorstep_core::Policy) -> Option<VisitEvent> {
     let text = |k: &str| form.get(k).trim().to_string();

@@ -323,6 +323,7 @@ fn chips(ui: &mut ChildSpawnerCommands, build: impl FnOnce(&mut ChildSpawnerComm
 
 pub fn view(v: &View, ui: &mut ChildSpawnerCommands) {
     heading(ui, Tr::new("visit.services.title"));
+    super::forms::none_for_residency(v, ui);
     // Next refused for an endorsement half chosen: what is left, said where the step scrolls
     // to (its top), not only beside the endorsement, which may be below the fold.
     let unfinished = unfinished(v.form, v.policy, v.visit);
