@@ -185,7 +185,8 @@ fn an_endorsement_with_a_new_card_fits_on_it() {
     };
     let outlasts = |permit, code, months| Err(ServicesError::EndorsementOutlastsCard { permit, code, months });
     let (taiwan, hk) = (DocumentKind::TaiwanPermit, DocumentKind::HkMacaoPermit);
-    let cases: Vec<(&str, Date, &[&str], Result<&str, ServicesError>)> = vec![
+    type Case<'a> = (&'a str, Date, &'a [&'a str], Result<&'a str, ServicesError>);
+    let cases: Vec<Case> = vec![
         (
             "10: a 6-year study endorsement on a 5-year card",
             date!(2016 - 12 - 08),
