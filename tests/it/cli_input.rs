@@ -162,6 +162,14 @@ fn a_fee_is_not_quoted_for_what_no_visit_could_hold() {
             "twice",
             "选择了两次",
         ),
+        // Two types on one permit: a visit takes one (as its screen offers them).
+        (
+            &["hk-macao-permit", "hk-macao-endorsement:G:1x:3m", "hk-macao-endorsement:T:1x:3m"][..],
+            "2026-11-26",
+            "one-endorsement-per-permit",
+            "one HK/Macao endorsement type is taken per permit",
+            "每本通行证一次受理一种港澳签注",
+        ),
         (&["taiwan-endorsement:G:1x:6m"][..], "2026-11-26", "suspended", "suspended since 2019-08-01", "暂停受理"),
         (
             &["hk-macao-endorsement:R:multi:1y"][..],
@@ -191,11 +199,8 @@ fn a_fee_is_not_quoted_for_what_no_visit_could_hold() {
         .unwrap();
         assert!(text.contains(reason_zh) && text.contains(reason), "{services:?}: {text}");
     }
-    // Two types on one permit, and the same type on the two permits, are priced.
-    for services in [
-        &["hk-macao-permit", "hk-macao-endorsement:G:1x:3m", "hk-macao-endorsement:T:1x:3m"][..],
-        &["hk-macao-endorsement:Q:1x:3m", "taiwan-endorsement:Q:1x:6m"][..],
-    ] {
+    // The same type on the two permits is priced.
+    for services in [&["hk-macao-endorsement:Q:1x:3m", "taiwan-endorsement:Q:1x:6m"][..]] {
         let mut args = vec!["fee"];
         args.extend(services);
         args.extend(["--json", "--date", "2026-11-26"]);

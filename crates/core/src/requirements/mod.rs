@@ -110,6 +110,11 @@ pub enum ServicesError {
         region: EndorsementRegion,
         code: char,
     },
+    /// A second endorsement type for the same permit: one type is taken per permit in a visit
+    /// (as the visit's screen offers them).
+    OneEndorsementPerPermit {
+        region: EndorsementRegion,
+    },
     Endorsement(EndorsementError),
     /// A first issue of a document already held: renewal, loss or damage is the reason.
     DocumentHeld {
@@ -166,6 +171,9 @@ impl Localize for ServicesError {
             }
             ServicesError::EndorsementTwice { region, code } => {
                 Message::new("error.services.endorsement-twice").with_key("region", region.key()).with("code", *code)
+            }
+            ServicesError::OneEndorsementPerPermit { region } => {
+                Message::new("error.services.one-endorsement-per-permit").with_key("region", region.key())
             }
             ServicesError::Endorsement(e) => e.message(),
             ServicesError::PermitNeeded { code, permit } => {
@@ -230,14 +238,21 @@ pub struct CheckedServices {
     pub warnings: Vec<Warning>,
 }
 
-/// The first service listed again in `services`: the same document, or the same endorsement
-/// type on the same permit.
+/// The first service listed again in `services`: the same document, the same endorsement type
+/// on the same permit, or a second type for a permit (one type per permit in a visit).
 pub fn listed_twice(services: &[Service]) -> Option<ServicesError> {
     let mut documents = HashSet::new();
-    let mut endorsements = HashSet::new();
+    let mut endorsements: Vec<(EndorsementRegion, char)> = Vec::new();
     services.iter().find_map(|s| match s.endorsement() {
-        Some(e) => (!endorsements.insert((e.region, e.code)))
-            .then_some(ServicesError::EndorsementTwice { region: e.region, code: e.code }),
+        Some(e) => {
+            let earlier = endorsements.iter().find(|(r, _)| *r == e.region).map(|(_, c)| *c);
+            endorsements.push((e.region, e.code));
+            match earlier {
+                Some(c) if c == e.code => Some(ServicesError::EndorsementTwice { region: e.region, code: e.code }),
+                Some(_) => Some(ServicesError::OneEndorsementPerPermit { region: e.region }),
+                None => None,
+            }
+        }
         None => (!documents.insert(s.document())).then(|| ServicesError::DocumentTwice(s.document())),
     })
 }

@@ -97,6 +97,17 @@ fn refusals_table() {
             ServicesError::HeldPermitExpired { permit: DocumentKind::HkMacaoPermit, expiry: date!(2026 - 12 - 04) },
         ),
         (&["passport", "passport:lost"], vec![], ServicesError::DocumentTwice(DocumentKind::Passport)),
+        // One endorsement type per permit in a visit, as the visit's screen offers them.
+        (
+            &["hk-macao-permit", "hk-macao-endorsement:G:1x:3m", "hk-macao-endorsement:Q:1x:3m"],
+            vec![],
+            ServicesError::OneEndorsementPerPermit { region: EndorsementRegion::HkMacao },
+        ),
+        (
+            &["hk-macao-permit", "hk-macao-endorsement:G:1x:3m", "hk-macao-endorsement:G:2x:3m"],
+            vec![],
+            ServicesError::EndorsementTwice { region: EndorsementRegion::HkMacao, code: 'G' },
+        ),
         // A first issue of a permit already held.
         (
             &["hk-macao-permit"],
