@@ -1,6 +1,7 @@
 //! A finger that cannot give a print, recorded with its cause and evidence on the unit: an
 //! injured thumb certified by a hospital, checked at once by core's rule, and the next finger
-//! of the hand asked for instead. A finger placed twice. A photo the checks ask the officer to
+//! of the hand asked for instead; a finger tapped "missing" by mistake taken back, and the same
+//! certificate recorded for it without typing it again. A finger placed twice. A photo the checks ask the officer to
 //! look at.
 
 use std::time::Duration;
@@ -36,6 +37,15 @@ fn an_injured_thumb_is_recorded_with_its_certificate_and_the_index_finger_taken(
             tap("记录：该手指无法采集"),
             wait("受伤（二级以上医院证明）"),
             wait("下一枚：右手食指"),
+            // A healthy finger tapped "missing" by mistake is taken back, and asked for again.
+            tap("该手指缺失"),
+            wait("下一枚：右手中指"),
+            tap("撤销：右手食指"),
+            wait("下一枚：右手食指"),
+            // The same certificate covers it: recorded without typing it again.
+            tap("手指受伤"),
+            tap("记录：该手指无法采集"),
+            wait("下一枚：右手中指"),
         ],
     );
     let outcome = run_visit_steps(&vault, &tmp.join("receipts"), steps, vec![]);
@@ -47,13 +57,15 @@ fn an_injured_thumb_is_recorded_with_its_certificate_and_the_index_finger_taken(
         panic!("fingerprints taken: {:?}", visit.step());
     };
     let fingers: Vec<u8> = record.attempts.iter().map(|a| a.finger.number()).collect();
-    assert_eq!(fingers, [1, 2, 6], "right thumb, right index, left thumb");
-    match &record.attempts[0].result {
-        FingerResult::NoPrint(NoPrint::Injured { evidence: InjuryEvidence::Certificate(c) }) => {
-            assert_eq!((c.hospital.as_str(), c.grade), ("测试人民医院", HospitalGrade::Three));
-            assert_eq!(c.issued_on, time::macros::date!(2026 - 03 - 01));
+    assert_eq!(fingers, [1, 2, 3, 6], "right thumb and index injured, right middle, left thumb");
+    for a in &record.attempts[..2] {
+        match &a.result {
+            FingerResult::NoPrint(NoPrint::Injured { evidence: InjuryEvidence::Certificate(c) }) => {
+                assert_eq!((c.hospital.as_str(), c.grade), ("测试人民医院", HospitalGrade::Three));
+                assert_eq!(c.issued_on, time::macros::date!(2026 - 03 - 01));
+            }
+            other => panic!("finger {}'s result: {other:?}", a.finger.number()),
         }
-        other => panic!("the thumb's result: {other:?}"),
     }
     assert!(record.reissue_after_healing, "a certified injury means a re-issue after healing");
     assert_eq!(record.valid.len(), 2);

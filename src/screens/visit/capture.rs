@@ -443,6 +443,17 @@ pub fn act(
                     work.touch();
                 }
             }
+            // The last finger recorded taken back, its image and template with it (a healthy
+            // thumb tapped "missing" went to the bureau as missing): it is asked for again.
+            (Act::UndoFinger, Step::Fingerprints) if work.finger.is_none() => {
+                if let Some(last) = work.attempts.pop() {
+                    work.templates.retain(|(f, _)| *f != last.finger);
+                    drafts.save(&visit.id, &part::finger(last.finger.number()), Vec::new());
+                    super::fingers::keep_prints(&drafts, visit, &work.attempts, &work.templates);
+                    (work.tries, work.finger_note) = (None, None);
+                    work.touch();
+                }
+            }
             // Not while a scan runs: its print would arrive on the next step.
             (Act::Next, Step::Fingerprints) if work.finger.is_none() => {
                 let needed = visit.state.services().map(|s| s.rules.fingerprints);

@@ -67,6 +67,7 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
             if recording {
                 buttons.push((Act::NoPrint("record"), Tr::new("visit.fingers.record"), true));
             }
+            buttons.extend(undo(v));
             actions(v, buttons);
         }
         None => {
@@ -84,9 +85,17 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
                     v.form.is_on(NO_VALID_PRINT),
                 ));
             }
-            actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
+            let mut buttons = vec![(Act::Next, Tr::new("visit.next"), true)];
+            buttons.extend(undo(v));
+            actions(v, buttons);
         }
     }
+}
+
+/// The button that takes back the last finger recorded, naming it; none before the first.
+fn undo(v: &View) -> Option<(Act, Tr, bool)> {
+    let last = v.work.attempts.last()?;
+    Some((Act::UndoFinger, Tr::new("visit.fingers.undo").with_key("finger", last.finger.key()), false))
 }
 
 /// Both hands as the applicant faces the unit: each finger a box, the one asked for lit, the
@@ -221,9 +230,11 @@ pub(super) fn exception(
     Ok(attempt)
 }
 
-/// Empties the exception's fields, for the next finger.
+/// Empties the exception chosen and its note, for the next finger. The injury's evidence and
+/// the hospital's certificate stay: one certificate names every finger it covers, and both
+/// hands in casts is ten fingers, not ten certificates typed again.
 pub(super) fn clear(form: &mut Form) {
-    for key in [EXCEPTION, EVIDENCE, HOSPITAL, GRADE, ISSUED, NOTE] {
+    for key in [EXCEPTION, NOTE] {
         form.set(key, "");
     }
     if form.focus.is_some_and(|f| [HOSPITAL, ISSUED, NOTE].contains(&f)) {
@@ -309,11 +320,14 @@ mod tests {
             };
             assert_eq!(got, want, "{kind} {fields:?}");
         }
-        // Cleared for the next finger.
+        // Cleared for the next finger: the exception chosen and its note; the certificate stays
+        // for the next finger it covers.
         let mut form = Form::default();
-        form.set(EXCEPTION, "other");
-        form.set(NOTE, "石膏固定");
+        for (k, v) in with(&[(GRADE, "2"), (ISSUED, "20261204"), (NOTE, "石膏固定")]) {
+            form.set(k, v);
+        }
         clear(&mut form);
-        assert_eq!((form.get(EXCEPTION), form.get(NOTE)), ("", ""));
+        let kept = [EXCEPTION, NOTE, EVIDENCE, HOSPITAL, GRADE, ISSUED].map(|k| form.get(k));
+        assert_eq!(kept, ["", "", "certificate", "测试医院", "2", "20261204"]);
     }
 }

@@ -63,6 +63,8 @@ pub enum Act {
     ScanFinger,
     /// The finger asked for cannot give a print (missing, or bandaged: the reason key).
     NoPrint(&'static str),
+    /// Takes back the last finger recorded (a mistaken "missing"): it is asked for again.
+    UndoFinger,
     /// Clear every signature pad.
     ClearSignature,
     /// Clear one pad (where there are several: one person signs again, not everyone).
