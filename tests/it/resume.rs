@@ -12,7 +12,8 @@ use doorstep_core::visit::PhotoInput;
 use crate::applicants::id_aged;
 use crate::sync::{hub_and_vault_as, tempfile_dir, unlocked};
 use crate::visit::{
-    DEVICE, demo_until, device, draft_visit, drive, sealed, sha, tap, typed, unit, unlock, wait, wait_long,
+    DEVICE, demo_until, device, draft_visit, drive, run_visit_steps, sealed, sha, tap, typed, unit, unlock, wait,
+    wait_long,
 };
 
 pub(crate) fn pause(seconds: u64) -> ScenarioStep {
@@ -444,6 +445,21 @@ fn a_visit_taken_up_after_a_lock_opens_on_its_step() {
     let keys: Vec<&'static str> = world.query::<&doorstep::ui::i18n::Tr>().iter(world).map(|t| t.key).collect();
     assert!(!keys.contains(&"visit.abandon.title"), "not on 'stop?': {keys:?}");
     drop(app);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The officer locks the unit from a visit's step (steps away to the door): the unlock screen,
+/// and the visit taken up again on its step with what was typed.
+#[test]
+fn the_officer_locks_the_unit_in_a_visit_and_takes_it_up_again() {
+    let tmp = tempfile_dir("resume-lock-button");
+    let (_hub, vault) = hub_and_vault_as(&tmp, DEVICE);
+    let mut steps = demo_until("联系方式与领取方式");
+    steps.extend([tap("联系电话（手机或座机）"), typed("010-65123456"), tap("锁定"), wait("解锁")]);
+    steps.extend(resume());
+    steps.extend([wait("联系方式与领取方式"), wait("010-65123456")]);
+    let outcome = run_visit_steps(&vault, &tmp.join("receipts"), steps, vec![]);
+    assert!(outcome.is_ok(), "{outcome:?}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
 

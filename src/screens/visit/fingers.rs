@@ -38,14 +38,21 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         }
     }
     hands(v, ui);
-    for a in &v.work.attempts {
+    for (n, a) in v.work.attempts.iter().enumerate() {
         let tr = match &a.result {
             FingerResult::Print { quality, .. } => Tr::new("visit.fingers.taken").with("q", quality),
             FingerResult::NoPrint(n) => Tr::new(n.key()),
         };
-        ui.spawn(Node { column_gap: Val::Px(12.0), ..default() }).with_children(|row| {
+        let row = Node { column_gap: Val::Px(12.0), align_items: AlignItems::Center, ..default() };
+        ui.spawn(row).with_children(|row| {
             row.spawn(crate::ui::widgets::label(Tr::new(a.finger.key()), theme::BODY_SIZE, theme::TEXT));
             row.spawn(crate::ui::widgets::label(tr, theme::BODY_SIZE, theme::MUTED));
+            // The last finger recorded can be taken back (a healthy thumb tapped "missing"),
+            // on its own line; not while a scan runs.
+            if n + 1 == v.work.attempts.len() && v.work.finger.is_none() {
+                let undo = Tr::new("visit.fingers.undo").with_key("finger", a.finger.key());
+                row.spawn(crate::ui::form::action_button(Act::UndoFinger, undo, false));
+            }
         });
     }
     if let Some(note) = &v.work.finger_note {
@@ -67,7 +74,6 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
             if recording {
                 buttons.push((Act::NoPrint("record"), Tr::new("visit.fingers.record"), true));
             }
-            buttons.extend(undo(v));
             actions(v, buttons);
         }
         None => {
@@ -85,17 +91,9 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
                     v.form.is_on(NO_VALID_PRINT),
                 ));
             }
-            let mut buttons = vec![(Act::Next, Tr::new("visit.next"), true)];
-            buttons.extend(undo(v));
-            actions(v, buttons);
+            actions(v, vec![(Act::Next, Tr::new("visit.next"), true)]);
         }
     }
-}
-
-/// The button that takes back the last finger recorded, naming it; none before the first.
-fn undo(v: &View) -> Option<(Act, Tr, bool)> {
-    let last = v.work.attempts.last()?;
-    Some((Act::UndoFinger, Tr::new("visit.fingers.undo").with_key("finger", last.finger.key()), false))
 }
 
 /// Both hands as the applicant faces the unit: each finger a box, the one asked for lit, the

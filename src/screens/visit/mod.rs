@@ -19,6 +19,7 @@ pub(crate) use receipt::save as save_print_files;
 mod receipt;
 mod resumed;
 mod sign;
+mod step_bar;
 
 use bevy::prelude::*;
 use doorstep_core::visit::{Step, Visit};
@@ -29,7 +30,7 @@ use crate::ui::form::{Form, action_button};
 use crate::ui::i18n::Tr;
 use crate::ui::theme;
 use crate::ui::widgets::label;
-use crate::visit_flow::{KEPT_WHEN_LEFT, VisitCmd, VisitFlow};
+use crate::visit_flow::{KEPT_WHEN_LEFT, VisitFlow};
 
 pub use capture::Work;
 pub use forms::PickupOffice;
@@ -63,6 +64,8 @@ pub enum Act {
     ScanFinger,
     /// The finger asked for cannot give a print (missing, or bandaged: the reason key).
     NoPrint(&'static str),
+    /// Locks the unit now, the visit kept (the officer steps away: the door, the applicant).
+    Lock,
     /// Takes back the last finger recorded (a mistaken "missing"): it is asked for again.
     UndoFinger,
     /// Clear every signature pad.
@@ -174,7 +177,7 @@ pub fn plugin(app: &mut App) {
         Update,
         (
             press_acts.after(super::follow_changes),
-            step_bar_acts,
+            step_bar::act,
             resumed::follow_applicant,
             resumed::check_kept_photo,
             forms::act,
@@ -315,14 +318,6 @@ fn press_acts(
     for (i, act) in &buttons {
         if *i == Interaction::Pressed && guard.accepting(time.elapsed()) {
             out.write(act.clone());
-        }
-    }
-}
-
-fn step_bar_acts(mut acts: MessageReader<Act>, mut cmds: MessageWriter<VisitCmd>) {
-    for act in acts.read() {
-        if let Act::BackTo(step) = act {
-            cmds.write(VisitCmd::apply(doorstep_core::visit::VisitEvent::BackTo(*step)));
         }
     }
 }
@@ -488,7 +483,7 @@ fn rebuild(
     let view =
         View { visit, form: &form, work: &work, policy: &policy.0, refusal, refusal_new, foot: Default::default() };
     commands.entity(body).with_children(|ui| {
-        step_bar(ui, visit);
+        step_bar::view(ui, visit);
         // Stopping is possible until the receipt: the last button at the foot.
         if visit.step() < Step::Receipt && !form.is_on(ABANDONING) && !work.closing_busy() {
             view.foot.borrow_mut().push((Act::Abandon, Tr::new("visit.abandon.button"), false));
@@ -528,40 +523,6 @@ fn rebuild(
             row.spawn(action_button(act, tr, primary));
         }
     });
-}
-
-/// The steps across the top: done ones (before signing) are buttons back to them. A visit
-/// stopped shows where it stopped, in red, and nothing after it as done.
-fn step_bar(ui: &mut ChildSpawnerCommands, visit: &Visit) {
-    let (at, stopped) = match &visit.state {
-        doorstep_core::visit::VisitState::Abandoned(a) => (a.at_step, true),
-        _ => (visit.step(), false),
-    };
-    ui.spawn(Node { flex_wrap: FlexWrap::Wrap, column_gap: Val::Px(6.0), row_gap: Val::Px(6.0), ..default() })
-        .with_children(|bar| {
-            for step in Step::FLOW.into_iter().filter(|s| *s != Step::Done) {
-                let colour = match step.cmp(&at) {
-                    std::cmp::Ordering::Less => theme::OK,
-                    std::cmp::Ordering::Equal if stopped => theme::ERROR,
-                    std::cmp::Ordering::Equal => theme::PRIMARY,
-                    std::cmp::Ordering::Greater => theme::MUTED,
-                };
-                // Large enough to read and tap: they are the way back to a step.
-                let text = label(Tr::new(step.key()), theme::BODY_SIZE * 0.85, colour);
-                let node = Node {
-                    padding: UiRect::axes(Val::Px(10.0), Val::Px(6.0)),
-                    min_height: Val::Px(44.0),
-                    align_items: AlignItems::Center,
-                    border: UiRect::bottom(Val::Px(if step == at { 4.0 } else { 0.0 })),
-                    ..default()
-                };
-                if step < at && at <= Step::Sign && !stopped {
-                    bar.spawn((Button, Act::BackTo(step), node, BorderColor::all(colour), children![text]));
-                } else {
-                    bar.spawn((node, BorderColor::all(colour), children![text]));
-                }
-            }
-        });
 }
 
 /// Buttons for the foot of the screen, which stays in view however long the step is.
