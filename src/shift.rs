@@ -35,6 +35,10 @@ pub struct Summary {
     /// What was paid (the fee and any postage taken with it) and how; none where nothing was
     /// paid at the visit, or the summary is older than this.
     pub paid: Option<(doorstep_core::policy::PaymentMethod, doorstep_core::Yuan)>,
+    /// What the flags say was recorded, for the supervisor to read before deciding: why the
+    /// applicant could not sign, and each finger that gave no print with its cause.
+    pub unable_to_sign: Option<String>,
+    pub finger_exceptions: Vec<(doorstep_core::fingerprint::Finger, doorstep_core::fingerprint::NoPrint)>,
 }
 
 impl Summary {
@@ -52,6 +56,16 @@ impl Summary {
                 .filter(|p| p.method != doorstep_core::policy::PaymentMethod::PayAtPickup)
                 .filter(|p| p.amount != doorstep_core::Yuan::ZERO)
                 .map(|p| (p.method, p.amount)),
+            unable_to_sign: match state.consent().map(|c| &c.applicant) {
+                Some(doorstep_core::visit::ApplicantSignature::Unable { reason }) => Some(reason.clone()),
+                _ => None,
+            },
+            finger_exceptions: match state.fingerprints() {
+                Some(doorstep_core::visit::Fingerprints::Taken(r)) => {
+                    r.exceptions().map(|(f, n)| (f, n.clone())).collect()
+                }
+                _ => Vec::new(),
+            },
         }
     }
 

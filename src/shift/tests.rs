@@ -122,6 +122,11 @@ fn a_summary_keeps_its_flags_as_json_and_reads_back() {
         flags: vec![Flag::Urgent, Flag::FingerExceptions { count: 2 }],
         photo_reused: true,
         paid: Some((doorstep_core::policy::PaymentMethod::Cash, doorstep_core::Yuan::from_fen(12_000))),
+        unable_to_sign: Some("双手截肢".into()),
+        finger_exceptions: vec![(
+            doorstep_core::fingerprint::Finger::RIGHT_THUMB,
+            doorstep_core::fingerprint::NoPrint::Other { note: "石膏固定".into() },
+        )],
     };
     let strings = s.flag_strings();
     assert_eq!(strings.len(), 2);

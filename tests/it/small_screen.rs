@@ -16,7 +16,12 @@ fn the_release_answer_is_in_view_on_a_small_screen() {
     let home = "wait = \"开始上门受理\"\n";
     let at = scenario.find(home).expect("the home screen") + home.len();
     scenario.insert_str(at, "[[step]]\ntap = \"大字\"\n");
-    scenario.push_str(&std::fs::read_to_string(crate::root().join("scenarios/supervisor-shift.toml")).unwrap());
+    let shift = std::fs::read_to_string(crate::root().join("scenarios/supervisor-shift.toml")).unwrap();
+    // The supervisor reads the injured thumb's certificate as recorded, not only "recorded".
+    let undecided = "wait = \"未决定 1 件\"\n";
+    let certificate = "[[step]]\nwait = \"右手拇指：受伤（测试人民医院，三级医院，2026-03-01 出具证明）\"\n";
+    assert!(shift.contains(undecided), "the shift scenario waits for the application");
+    scenario.push_str(&shift.replacen(undecided, &format!("{undecided}{certificate}"), 1));
     assert!(scenario.contains("in_view = \"未放行\""), "the shift scenario looks for the answer in view");
     let file = work.join("release.toml");
     std::fs::write(&file, scenario).unwrap();

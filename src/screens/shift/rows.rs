@@ -395,6 +395,15 @@ fn summary(c: &mut ChildSpawnerCommands, item: &ShiftItem, uploading: Option<u8>
         for f in &s.flags {
             c.spawn(label(Tr::message(f.message()), theme::BODY_SIZE, theme::ERROR));
         }
+        // What was recorded, beside its flag: the supervisor decides on the reasons, not on
+        // "recorded".
+        if let Some(reason) = &s.unable_to_sign {
+            c.spawn(label(Tr::new("shift.unable_to_sign").with("reason", reason), theme::BODY_SIZE, theme::TEXT));
+        }
+        if !s.finger_exceptions.is_empty() {
+            let list = doorstep_core::fingerprint::exceptions_list(s.finger_exceptions.iter().map(|(f, n)| (*f, n)));
+            c.spawn(label(Tr::message(list), theme::BODY_SIZE, theme::TEXT));
+        }
     }
     let sync = match (item.sync, uploading) {
         (ItemSync::AtHub, _) => Tr::new("shift.sync.at_hub"),

@@ -418,19 +418,34 @@ pub fn check_attempt(a: &Attempt, p: &Procedure, today: Date) -> Result<(), Fing
     Ok(())
 }
 
-/// The reasons of a record's exceptions, for the supervisor: "右手拇指：缺指、…".
-pub fn exceptions_message(record: &FingerprintRecord) -> Message {
-    Message::new("fingerprint.exceptions").with(
-        "items",
-        Arg::List(
-            record
-                .exceptions()
-                .map(|(f, n)| {
-                    Message::new("fingerprint.exception").with_key("finger", f.key()).with_key("cause", n.key()).into()
-                })
-                .collect(),
-        ),
-    )
+/// Fingers that gave no print, each with its cause as recorded (the certificate's hospital,
+/// grade and date; the note written), for the supervisor deciding on the application.
+pub fn exceptions_list<'a>(items: impl IntoIterator<Item = (Finger, &'a NoPrint)>) -> Message {
+    let items = items.into_iter().map(|(f, n)| {
+        Message::new("fingerprint.exception").with_key("finger", f.key()).with("cause", n.describe()).into()
+    });
+    Message::new("fingerprint.exceptions").with("items", Arg::List(items.collect()))
+}
+
+impl NoPrint {
+    /// The cause as recorded, with what stands for it.
+    pub fn describe(&self) -> Message {
+        match self {
+            NoPrint::Injured { evidence: InjuryEvidence::Certificate(c) } => {
+                let grade = match c.grade {
+                    HospitalGrade::One => "hospital-grade.1",
+                    HospitalGrade::Two => "hospital-grade.2",
+                    HospitalGrade::Three => "hospital-grade.3",
+                };
+                Message::new("no-print.injured-certified-by")
+                    .with("hospital", c.hospital.as_str())
+                    .with_key("grade", grade)
+                    .with("date", c.issued_on)
+            }
+            NoPrint::Other { note } => Message::new("no-print.other-because").with("note", note.as_str()),
+            other => Message::new(other.key()),
+        }
+    }
 }
 
 #[cfg(test)]

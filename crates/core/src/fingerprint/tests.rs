@@ -189,3 +189,31 @@ fn fingers_are_numbered_as_iso() {
     assert!(serde_json::from_str::<Finger>("11").is_err());
     assert_eq!(serde_json::from_str::<Finger>("7").unwrap(), f(7));
 }
+
+/// The supervisor reads each finger's cause as recorded: the certificate's hospital, grade and
+/// date, the note written; in both languages.
+#[test]
+fn each_fingers_cause_is_said_as_recorded() {
+    let certified = NoPrint::Injured {
+        evidence: InjuryEvidence::Certificate(HospitalCertificate {
+            hospital: "测试人民医院".into(),
+            grade: HospitalGrade::Three,
+            issued_on: date!(2026 - 03 - 01),
+        }),
+    };
+    let other = NoPrint::Other { note: "石膏固定".into() };
+    let items = [(f(1), &NoPrint::Missing), (f(2), &certified), (f(6), &other)];
+    let cases = [
+        (
+            crate::text::Lang::Zh,
+            "未采集到有效指纹的手指：右手拇指：缺指、右手食指：受伤（测试人民医院，三级医院，2026-03-01 出具证明）、左手拇指：其他原因：石膏固定",
+        ),
+        (
+            crate::text::Lang::En,
+            "Fingers without a valid print: right thumb: missing, right index finger: injured (certified by 测试人民医院, grade III, 2026-03-01), left thumb: other reason: 石膏固定",
+        ),
+    ];
+    for (lang, want) in cases {
+        assert_eq!(exceptions_list(items).render(lang), want);
+    }
+}
