@@ -223,6 +223,8 @@ pub(super) fn consent(who: &Identified, chosen: &ChosenServices, input: ConsentI
     let too_young = chosen.rules.signature == SignatureRequirement::Guardian;
     let applicant = match input.applicant {
         Some(_) if too_young || who.applied_by_guardian => return Err(ConsentError::ApplicantDoesNotSign),
+        // Both a signature and a reason not to sign: neither is dropped without a word.
+        Some(_) if non_empty(&input.applicant_unable_reason).is_some() => return Err(ConsentError::SignedAndUnable),
         Some(s) => {
             strokes(&s)?;
             ApplicantSignature::Signed(s)

@@ -83,6 +83,8 @@ pub enum ConsentError {
     ApplicantSignatureMissing,
     /// A pre-school child, or a child whose guardian applies for them, does not sign.
     ApplicantDoesNotSign,
+    /// Signed, and a reason the applicant cannot sign written too: which is it?
+    SignedAndUnable,
     /// The guardian at the visit (1-based) has not signed.
     GuardianSignatureMissing {
         index: usize,
@@ -278,6 +280,7 @@ fn consent_message(e: &ConsentError) -> Message {
         ConsentError::EmptySignature => "error.consent.empty-signature",
         ConsentError::ApplicantSignatureMissing => "error.consent.applicant-signature-missing",
         ConsentError::ApplicantDoesNotSign => "error.consent.applicant-does-not-sign",
+        ConsentError::SignedAndUnable => "error.consent.signed-and-unable",
         ConsentError::GuardianSignatureMissing { index } => {
             return Message::new("error.consent.guardian-signature-missing").with("n", *index);
         }

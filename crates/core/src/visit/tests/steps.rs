@@ -286,6 +286,12 @@ fn signatures_follow_age_and_guardians() {
             ConsentError::EmptySignature,
         ),
         (at_sign(elder()), ConsentInput { applicant: None, ..consent() }, ConsentError::ApplicantSignatureMissing),
+        // A signature drawn, and a reason not to sign written: the officer says which.
+        (
+            at_sign(elder()),
+            ConsentInput { applicant_unable_reason: "手抖无法握笔".into(), ..consent() },
+            ConsentError::SignedAndUnable,
+        ),
         // A pre-school child does not sign; the guardian does.
         (
             at_sign(child("20220101")),
