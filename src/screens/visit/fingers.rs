@@ -85,6 +85,11 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
                 .any(|a| matches!(a.result, FingerResult::Print { quality, .. } if quality >= p.min_quality));
             if !any_valid {
                 line(ui, Tr::new("visit.fingers.none_valid"));
+                // Only a worn finger, tried, leaves an image (not one missing or injured).
+                if v.work.attempts.iter().any(|a| matches!(a.result, FingerResult::NoPrint(NoPrint::Unreadable { .. })))
+                {
+                    line(ui, Tr::new("visit.fingers.best_kept"));
+                }
                 ui.spawn(crate::ui::form::choice_button(
                     Act::Toggle(NO_VALID_PRINT),
                     Tr::new("visit.fingers.confirm_none"),

@@ -215,8 +215,15 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
     for c in v.policy.priority.categories().iter().filter(|c| r.details.priority.contains(&c.id)) {
         line(ui, Tr::new("visit.review.priority").with_texts("category", &c.label_zh, &c.label_en));
     }
-    line(ui, Tr::new("visit.review.check"));
-    actions(v, vec![(Act::Next, Tr::new("visit.review.confirm"), true)]);
+    // Read to whoever confirms: a child's guardian with the child, or alone when the guardian
+    // applies for a child who is not there.
+    let (check, confirm) = match v.visit.state.identified() {
+        Some(w) if w.applied_by_guardian => ("visit.review.check_absent", "visit.review.confirm_guardian"),
+        Some(w) if w.guardians.is_some() => ("visit.review.check_child", "visit.review.confirm_child"),
+        _ => ("visit.review.check", "visit.review.confirm"),
+    };
+    line(ui, Tr::new(check));
+    actions(v, vec![(Act::Next, Tr::new(confirm), true)]);
 }
 
 /// What the stop's record keeps as the refund of cash handed back (the audit log's
