@@ -16,7 +16,7 @@ use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
 use bevy::window::{Ime, PrimaryWindow};
 
-use super::i18n::Tr;
+use super::i18n::{Capitalised, Tr};
 use super::theme;
 use super::widgets::{ButtonColors, label, plain};
 
@@ -254,7 +254,7 @@ pub fn action_button(action: impl Component, tr: Tr, primary: bool) -> impl Bund
         BackgroundColor(bg),
         BorderColor::all(if primary { bg } else { theme::KEY_BORDER }),
         ButtonColors { normal: bg, pressed },
-        children![label(tr, theme::BODY_SIZE, fg)],
+        children![(Capitalised, label(tr, theme::BODY_SIZE, fg))],
     )
 }
 
@@ -276,7 +276,7 @@ pub fn choice_button(action: impl Component, tr: Tr, on: bool) -> impl Bundle {
         BackgroundColor(bg),
         BorderColor::all(if on { theme::PRIMARY } else { theme::KEY_BORDER }),
         ButtonColors { normal: bg, pressed: theme::KEY_PRESSED },
-        children![tick(on), label(tr, theme::BODY_SIZE, theme::TEXT)],
+        children![tick(on), (Capitalised, label(tr, theme::BODY_SIZE, theme::TEXT))],
     )
 }
 

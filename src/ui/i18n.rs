@@ -123,11 +123,30 @@ pub fn plugin(app: &mut App) {
     app.add_systems(PostUpdate, apply_translations);
 }
 
+/// A text that starts with a capital in English (a button's words, a line's first word): the
+/// same words inside a sentence do not ("Paid: ¥120.00 (cash)"; "right thumb" after "Next:").
+#[derive(Component, Debug, Clone, Copy, Default)]
+pub struct Capitalised;
+
+/// `text` with its first letter a capital (Chinese has none: unchanged).
+pub fn capitalised(text: String) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) if first.is_lowercase() => first.to_uppercase().chain(chars).collect(),
+        _ => text,
+    }
+}
+
 /// Rewrites every text whose key, values or language changed.
-fn apply_translations(lang: Res<Lang>, strings: Res<Strings>, mut texts: Query<(Ref<Tr>, &mut Text)>) {
-    for (tr, mut text) in &mut texts {
+fn apply_translations(
+    lang: Res<Lang>,
+    strings: Res<Strings>,
+    mut texts: Query<(Ref<Tr>, &mut Text, Option<&Capitalised>)>,
+) {
+    for (tr, mut text, capital) in &mut texts {
         if lang.is_changed() || tr.is_changed() {
             let wanted = tr.render(&strings, *lang);
+            let wanted = if capital.is_some() { capitalised(wanted) } else { wanted };
             if text.0 != wanted {
                 text.0 = wanted;
             }
@@ -145,6 +164,19 @@ mod tests {
         assert_eq!(s.keys(Lang::Zh), s.keys(Lang::En));
         assert_eq!(s.get(Lang::Zh, "unlock.wrong", &[("n", "3".into())]), "PIN 码错误，还可尝试 3 次");
         assert_eq!(s.get(Lang::En, "no.such.key", &[]), "no.such.key");
+    }
+
+    #[test]
+    fn a_capital_only_where_there_is_a_small_letter_first() {
+        for (text, want) in [
+            ("older person (60 or over)", "Older person (60 or over)"),
+            ("Cash", "Cash"),
+            ("现金", "现金"),
+            ("", ""),
+            ("★ very poor", "★ very poor"),
+        ] {
+            assert_eq!(capitalised(text.to_string()), want);
+        }
     }
 
     /// A count's English word follows the count; Chinese has none to follow.

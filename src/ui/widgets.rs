@@ -288,6 +288,6 @@ pub fn primary_button(action: impl Component, tr: Tr) -> impl Bundle {
         },
         BackgroundColor(theme::PRIMARY),
         ButtonColors { normal: theme::PRIMARY, pressed: theme::PRIMARY_PRESSED },
-        children![label(tr, theme::HEADING_SIZE, theme::ON_PRIMARY)],
+        children![(crate::ui::i18n::Capitalised, label(tr, theme::HEADING_SIZE, theme::ON_PRIMARY))],
     )
 }

@@ -45,7 +45,8 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
         };
         let row = Node { column_gap: Val::Px(12.0), align_items: AlignItems::Center, ..default() };
         ui.spawn(row).with_children(|row| {
-            row.spawn(crate::ui::widgets::label(Tr::new(a.finger.key()), theme::BODY_SIZE, theme::TEXT));
+            let finger = crate::ui::widgets::label(Tr::new(a.finger.key()), theme::BODY_SIZE, theme::TEXT);
+            row.spawn((crate::ui::i18n::Capitalised, finger));
             row.spawn(crate::ui::widgets::label(tr, theme::BODY_SIZE, theme::MUTED));
             // The last finger recorded can be taken back (a healthy thumb tapped "missing"),
             // on its own line; not while a scan runs.
