@@ -211,7 +211,7 @@ pub fn plugin(app: &mut App) {
     app.add_systems(
         Update,
         (
-            press_lock,
+            press_buttons,
             show_peripherals,
             show_sync,
             press_visit.after(PinAgainSet::Answer).before(PinAgainSet::Draw),
@@ -223,6 +223,8 @@ pub fn plugin(app: &mut App) {
         )
             .run_if(in_state(Screen::Home)),
     );
+    // The lock button is on the outreach desk too.
+    app.add_systems(Update, press_lock);
     app.add_systems(PostUpdate, hide_empty_lists.before(bevy::ui::UiSystems::Layout).run_if(in_state(Screen::Home)));
 }
 
@@ -507,14 +509,19 @@ fn spawn(
 
 fn press_lock(
     buttons: Query<&Interaction, (Changed<Interaction>, With<LockButton>)>,
-    queue: Query<&Interaction, (Changed<Interaction>, With<QueueButton>)>,
-    feedback: Query<&Interaction, (Changed<Interaction>, With<FeedbackButton>)>,
     mut lock: MessageWriter<LockNow>,
-    mut next: ResMut<NextState<Screen>>,
 ) {
     if buttons.iter().any(|i| *i == Interaction::Pressed) {
         lock.write(LockNow);
-    } else if queue.iter().any(|i| *i == Interaction::Pressed) {
+    }
+}
+
+fn press_buttons(
+    queue: Query<&Interaction, (Changed<Interaction>, With<QueueButton>)>,
+    feedback: Query<&Interaction, (Changed<Interaction>, With<FeedbackButton>)>,
+    mut next: ResMut<NextState<Screen>>,
+) {
+    if queue.iter().any(|i| *i == Interaction::Pressed) {
         next.set(Screen::Queue);
     } else if feedback.iter().any(|i| *i == Interaction::Pressed) {
         next.set(Screen::Feedback);

@@ -457,21 +457,20 @@ fn spawn(mut commands: Commands, auth: Res<Auth>) {
                     ..default()
                 },
             ));
-            body.spawn((
-                CounterBox,
-                crate::ui::widgets::Scrolls,
-                Node {
-                    width: Val::Percent(50.0),
-                    flex_direction: FlexDirection::Column,
-                    row_gap: Val::Px(12.0),
-                    overflow: Overflow::scroll_y(),
-                    ..default()
-                },
-            ));
+            let half = Node {
+                width: Val::Percent(50.0),
+                flex_direction: FlexDirection::Column,
+                row_gap: Val::Px(12.0),
+                overflow: Overflow::scroll_y(),
+                ..default()
+            };
+            body.spawn((CounterBox, crate::ui::widgets::Scrolls, half));
         });
+        // The lock, as on the home screen: the desk's officer steps away.
         root.spawn(super::foot()).with_children(|bar| {
             bar.spawn(action_button(QueueButton::Back, Tr::new("queue.back"), false));
             bar.spawn(action_button(QueueButton::Board, Tr::new("queue.board"), false));
+            bar.spawn(action_button(super::home::LockButton, Tr::new("home.lock"), false));
         });
     });
 }
