@@ -9,6 +9,7 @@ use doorstep::dev::scenario::{Action, ScenarioStep};
 use doorstep_core::visit::PhotoInput;
 
 use crate::sync::{hub_and_vault_as, tempfile_dir};
+use crate::to_receipt::{demo_services_to_receipt, demo_to_receipt};
 use crate::visit::{
     DEVICE, device, draft_visit, run_visit_steps, sealed, sha, steps, tap, typed, typed_applicant, unlock, wait,
     wait_long,
@@ -74,52 +75,6 @@ fn child_with_guardians(age: i32) -> Vec<ScenarioStep> {
         wait("申请办理哪些业务？"),
     ]);
     all
-}
-
-/// The demo visit from the services to the receipt, waiting before the signatures for the pad
-/// of `signer` (its caption) to be there.
-fn demo_services_to_receipt(signer: &str) -> Vec<ScenarioStep> {
-    demo_to_receipt(&Action::Tap("普通护照 首次申请".into()), signer, CHILD_CONSENT)
-}
-
-/// The consent of a child who signs, with guardians: the child's and the guardians' both.
-const CHILD_CONSENT: &str = "申请人及其监护人同意为本次申请采集申请人的照片和指纹";
-
-/// The applicant's consent to the photo and prints taken, as the demo visit ticks it.
-const APPLICANT_CONSENT: &str = "本人同意为本次申请采集照片和指纹";
-
-/// The applicant's declaration, as the demo visit ticks it.
-const APPLICANT_DECLARES: &str = "本人申请办理以上业务，并声明所填内容真实";
-
-/// The demo visit from its step `from` to the receipt, waiting before the signatures for the
-/// pad of `signer` (its caption) to be there, and ticking `consent` to what was collected.
-fn demo_to_receipt(from: &Action, signer: &str, consent: &str) -> Vec<ScenarioStep> {
-    let demo = steps();
-    let services = demo.iter().position(|s| s.action == *from).expect("the step to start from");
-    let receipt = demo.iter().position(|s| s.action == Action::Wait("打印回执".into())).expect("receipt");
-    let mut out = Vec::new();
-    for step in &demo[services..=receipt] {
-        if step.action == Action::Sign {
-            out.push(wait(signer));
-        }
-        // The consent to what was collected is the guardian's where the child does not sign,
-        // and so is the declaration that applies.
-        if step.action == Action::Tap(APPLICANT_CONSENT.into()) {
-            out.push(tap(consent));
-            continue;
-        }
-        if step.action == Action::Tap(APPLICANT_DECLARES.into()) && consent.starts_with("监护人") {
-            out.push(tap("监护人代被监护人申请办理以上业务，并声明所填内容真实"));
-            continue;
-        }
-        // A child who signs with guardians declares with them.
-        if step.action == Action::Tap(APPLICANT_DECLARES.into()) && consent.starts_with("申请人及其监护人") {
-            out.push(tap("申请人及其监护人申请办理以上业务，并声明所填内容真实"));
-            continue;
-        }
-        out.push(step.clone());
-    }
-    out
 }
 
 /// A twelve-year-old applies with the mother, who is here: the applicant step asks for the

@@ -42,8 +42,10 @@ fn an_injured_thumb_is_recorded_with_its_certificate_and_the_index_finger_taken(
             wait("下一枚：右手中指"),
             tap("撤销：右手食指"),
             wait("下一枚：右手食指"),
-            // The same certificate covers it: recorded without typing it again.
+            // The same certificate covers it: the officer says so, and it is recorded without
+            // typing it again.
             tap("手指受伤"),
+            tap("民警无法判断：已查验二级以上医院证明"),
             tap("记录：该手指无法采集"),
             wait("下一枚：右手中指"),
         ],

@@ -23,6 +23,7 @@ mod small_screen;
 mod storage;
 mod sync;
 mod tidy;
+mod to_receipt;
 mod visit;
 mod windows;
 

@@ -183,8 +183,9 @@ impl DocumentNumber {
         if number.is_empty() {
             return Err(DocumentNumberError::Empty);
         }
-        // Any other character is named where it is: counted, it made "9 expected, 9 found".
-        if let Some(p) = number.chars().position(|c| !c.is_ascii_alphanumeric()) {
+        // Any other character is named where it was typed (spaces counted, as the officer sees
+        // them): counted, it made "9 expected, 9 found".
+        if let Some(p) = input.chars().position(|c| !c.is_whitespace() && !ascii(c).is_ascii_alphanumeric()) {
             return Err(DocumentNumberError::BadCharacter(p + 1));
         }
         let series = match kind {
@@ -367,6 +368,8 @@ mod tests {
         let cases = [
             (Passport, "ééééééééé", 1),
             (Passport, "E1234567é", 9),
+            // Where it was typed, the spaces counted.
+            (Passport, "E 1234567é", 10),
             (HkMacaoPermit, "C1234-5678", 6),
             (TaiwanResidentPermit, "1234567８。", 9),
         ];

@@ -157,6 +157,11 @@ impl Work {
         self.closing.sealing()
     }
 
+    /// A finger whose quality was low is being tried again.
+    pub(super) fn trying_again(&self) -> bool {
+        self.tries.is_some()
+    }
+
     /// The slow work running now, for the benchmark's phases ("" when none).
     pub fn busy_with(&self) -> &'static str {
         if self.photo.is_some() {
@@ -445,8 +450,12 @@ pub fn act(
             }
             // The last finger recorded taken back, its image and template with it (a healthy
             // thumb tapped "missing" went to the bureau as missing): it is asked for again.
-            (Act::UndoFinger, Step::Fingerprints) if work.finger.is_none() => {
+            (Act::UndoFinger, Step::Fingerprints) if work.finger.is_none() && work.tries.is_none() => {
                 if let Some(last) = work.attempts.pop() {
+                    // "No valid print" was confirmed for the fingers as they were: asked again.
+                    if form.is_on(NO_VALID_PRINT) {
+                        form.toggle(NO_VALID_PRINT);
+                    }
                     work.templates.retain(|(f, _)| *f != last.finger);
                     drafts.save(&visit.id, &part::finger(last.finger.number()), Vec::new());
                     super::fingers::keep_prints(&drafts, visit, &work.attempts, &work.templates);

@@ -49,8 +49,9 @@ pub(super) fn view(v: &View, ui: &mut ChildSpawnerCommands) {
             row.spawn((crate::ui::i18n::Capitalised, finger));
             row.spawn(crate::ui::widgets::label(tr, theme::BODY_SIZE, theme::MUTED));
             // The last finger recorded can be taken back (a healthy thumb tapped "missing"),
-            // on its own line; not while a scan runs.
-            if n + 1 == v.work.attempts.len() && v.work.finger.is_none() {
+            // on its own line.
+            // Not while a scan runs, nor while the next finger is being tried again.
+            if n + 1 == v.work.attempts.len() && v.work.finger.is_none() && !v.work.trying_again() {
                 let undo = Tr::new("visit.fingers.undo").with_key("finger", a.finger.key());
                 row.spawn(crate::ui::form::action_button(Act::UndoFinger, undo, false));
             }
@@ -234,11 +235,12 @@ pub(super) fn exception(
     Ok(attempt)
 }
 
-/// Empties the exception chosen and its note, for the next finger. The injury's evidence and
-/// the hospital's certificate stay: one certificate names every finger it covers, and both
-/// hands in casts is ten fingers, not ten certificates typed again.
+/// Empties the exception chosen, its evidence and its note, for the next finger: the officer
+/// says again, for each finger, whether a certificate names it. The certificate's hospital,
+/// grade and date stay filled: one certificate names every finger it covers, and both hands in
+/// casts is ten fingers, not ten certificates typed again.
 pub(super) fn clear(form: &mut Form) {
-    for key in [EXCEPTION, NOTE] {
+    for key in [EXCEPTION, EVIDENCE, NOTE] {
         form.set(key, "");
     }
     if form.focus.is_some_and(|f| [HOSPITAL, ISSUED, NOTE].contains(&f)) {
@@ -324,14 +326,14 @@ mod tests {
             };
             assert_eq!(got, want, "{kind} {fields:?}");
         }
-        // Cleared for the next finger: the exception chosen and its note; the certificate stays
-        // for the next finger it covers.
+        // Cleared for the next finger: the exception chosen, its evidence and its note; the
+        // certificate's words stay for the next finger it covers, once the officer says so.
         let mut form = Form::default();
         for (k, v) in with(&[(GRADE, "2"), (ISSUED, "20261204"), (NOTE, "石膏固定")]) {
             form.set(k, v);
         }
         clear(&mut form);
         let kept = [EXCEPTION, NOTE, EVIDENCE, HOSPITAL, GRADE, ISSUED].map(|k| form.get(k));
-        assert_eq!(kept, ["", "", "certificate", "测试医院", "2", "20261204"]);
+        assert_eq!(kept, ["", "", "", "测试医院", "2", "20261204"]);
     }
 }

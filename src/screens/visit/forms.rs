@@ -219,7 +219,9 @@ fn review(v: &View, r: &doorstep_core::visit::Review, ui: &mut ChildSpawnerComma
     // applies for a child who is not there.
     let (check, confirm) = match v.visit.state.identified() {
         Some(w) if w.applied_by_guardian => ("visit.review.check_absent", "visit.review.confirm_guardian"),
-        Some(w) if w.guardians.is_some() => ("visit.review.check_child", "visit.review.confirm_child"),
+        Some(w) if w.guardians.as_ref().is_some_and(|g| g.any_present()) => {
+            ("visit.review.check_child", "visit.review.confirm_child")
+        }
         _ => ("visit.review.check", "visit.review.confirm"),
     };
     line(ui, Tr::new(check));

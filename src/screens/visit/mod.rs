@@ -483,7 +483,10 @@ fn rebuild(
     let view =
         View { visit, form: &form, work: &work, policy: &policy.0, refusal, refusal_new, foot: Default::default() };
     commands.entity(body).with_children(|ui| {
-        step_bar::view(ui, visit);
+        // No lock while the seal or the print runs (their answer would come to the visit taken
+        // up again, as a refusal), nor with the stop dialog open (its reason would go).
+        let lockable = !form.is_on(ABANDONING) && !work.closing_busy() && !work.closing.printing();
+        step_bar::view(ui, visit, lockable);
         // Stopping is possible until the receipt: the last button at the foot.
         if visit.step() < Step::Receipt && !form.is_on(ABANDONING) && !work.closing_busy() {
             view.foot.borrow_mut().push((Act::Abandon, Tr::new("visit.abandon.button"), false));

@@ -5,15 +5,14 @@ use doorstep_core::visit::{Step, Visit};
 
 use super::Act;
 use crate::screens::LockNow;
-use crate::ui::form::action_button;
-use crate::ui::i18n::Tr;
+use crate::ui::i18n::{Capitalised, Tr};
 use crate::ui::theme;
-use crate::ui::widgets::label;
+use crate::ui::widgets::{ButtonColors, label};
 use crate::visit_flow::VisitCmd;
 
 /// The steps across the top: done ones (before signing) are buttons back to them. A visit
 /// stopped shows where it stopped, in red, and nothing after it as done.
-pub(super) fn view(ui: &mut ChildSpawnerCommands, visit: &Visit) {
+pub(super) fn view(ui: &mut ChildSpawnerCommands, visit: &Visit, lockable: bool) {
     let (at, stopped) = match &visit.state {
         doorstep_core::visit::VisitState::Abandoned(a) => (a.at_step, true),
         _ => (visit.step(), false),
@@ -44,8 +43,23 @@ pub(super) fn view(ui: &mut ChildSpawnerCommands, visit: &Visit) {
             }
             // Locking is one tap from every step, as from the home screen: an officer who
             // steps away leaves no applicant's details open until the idle lock comes.
-            bar.spawn(Node { flex_grow: 1.0, ..default() });
-            bar.spawn(action_button(Act::Lock, Tr::new("home.lock"), false));
+            // As small as a step, at the end of the bar's last line where it fits: a line of
+            // its own would push what the officer must answer below the fold on a small screen.
+            if lockable {
+                let node = Node {
+                    padding: UiRect::axes(Val::Px(14.0), Val::Px(6.0)),
+                    min_height: Val::Px(44.0),
+                    margin: UiRect::left(Val::Auto),
+                    align_items: AlignItems::Center,
+                    border: UiRect::all(Val::Px(2.0)),
+                    border_radius: BorderRadius::all(Val::Px(8.0)),
+                    ..default()
+                };
+                let words = (Capitalised, label(Tr::new("home.lock"), theme::BODY_SIZE * 0.85, theme::TEXT));
+                let colours = ButtonColors { normal: theme::KEY, pressed: theme::KEY_PRESSED };
+                let look = (BackgroundColor(theme::KEY), BorderColor::all(theme::KEY_BORDER), colours);
+                bar.spawn((Button, Act::Lock, node, look, children![words]));
+            }
         });
 }
 

@@ -53,6 +53,10 @@ impl Rules {
         if rules.shift.return_reasons.is_empty() {
             return Err(invalid(FILE, "shift.return_reasons is empty"));
         }
+        let c = &rules.card_validity;
+        if c.minor_months == 0 || c.adult_months < c.minor_months || c.adult_months > 120 {
+            return Err(invalid(FILE, "card_validity: months from 1, the adult's at least the minor's, at most 120"));
+        }
         if rules.payment.methods.is_empty() {
             return Err(invalid(FILE, "payment.methods is empty"));
         }
@@ -377,5 +381,21 @@ mod tests {
         assert_eq!(r.processing.working_days(&"passport".parse().unwrap(), true), 5);
         let broken = PolicySources::BUILTIN.rules.replace("service = \"taiwan-resident-permit\"", "service = \"visa\"");
         assert!(matches!(Rules::parse(&broken), Err(PolicyError::Invalid { .. })));
+    }
+
+    /// A card's months are refused where they make no card: none, the adult's shorter than the
+    /// minor's, longer than any card runs, or a service that is none.
+    #[test]
+    fn a_cards_validity_is_refused_where_it_makes_no_card() {
+        for (from, to) in [
+            ("minor_months = 60", "minor_months = 0"),
+            ("adult_months = 120", "adult_months = 48"),
+            ("adult_months = 120", "adult_months = 240"),
+            ("services = [\"hk-macao-permit\", \"taiwan-permit\"]", "services = [\"visa\"]"),
+        ] {
+            let broken = PolicySources::BUILTIN.rules.replacen(from, to, 1);
+            assert_ne!(broken, PolicySources::BUILTIN.rules, "{from}");
+            assert!(matches!(Rules::parse(&broken), Err(PolicyError::Invalid { .. })), "{to}");
+        }
     }
 }

@@ -357,7 +357,9 @@ pub fn check_services(
 
 /// Whether endorsement `e` fits on `card`, applied for with it on `today` by an applicant born
 /// on `birth`: one entry on a one-trip permit; on a card, no longer than the card runs at the
-/// holder's age on its expected issue (both run from that issue).
+/// holder's age at the application (both run from the card's issue). The age is today's, as
+/// every other age rule takes it: the issue date is only a promised latest, urgent or not, and
+/// a card issued before a 16th birthday runs 5 years.
 fn new_card_holds(
     policy: &Policy,
     birth: Date,
@@ -368,8 +370,7 @@ fn new_card_holds(
     if matches!(card, Service::TaiwanPermit { form: PermitForm::OneTrip, .. }) && e.entries != Entries::Once {
         return Err(ServicesError::OneTripPermitOneEntry { code: e.code });
     }
-    let issued = policy.calendar.add_working_days(today, policy.rules.processing.working_days(card, false)).date;
-    match policy.rules.card_validity.months(card, age_on(birth, issued)) {
+    match policy.rules.card_validity.months(card, age_on(birth, today)) {
         Some(months) if e.validity.0 > months => {
             Err(ServicesError::EndorsementOutlastsCard { permit: card.document(), code: e.code, months })
         }

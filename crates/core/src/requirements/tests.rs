@@ -184,8 +184,8 @@ fn a_lifted_suspension_is_a_warning() {
 }
 
 /// An endorsement applied for with a new card fits on it: no longer than the card runs at the
-/// holder's age on its expected issue (5 years under 16, 10 from 16), and one entry only on a
-/// one-trip permit. Today is Friday 2026-12-04; the card is expected on Tuesday 12-15.
+/// holder's age when applying (5 years under 16, 10 from 16), and one entry only on a
+/// one-trip permit. Today is Friday 2026-12-04.
 #[test]
 fn an_endorsement_with_a_new_card_fits_on_it() {
     let approved = EndorsementFacts { approval_document: true, ..EndorsementFacts::default() };
@@ -206,14 +206,14 @@ fn an_endorsement_with_a_new_card_fits_on_it() {
         ),
         ("10: 5 years fits", date!(2016 - 12 - 08), &["taiwan-permit", "taiwan-endorsement:X:multi:60m"], Ok("160.00")),
         (
-            "16 on the day of issue: a 10-year card",
-            date!(2010 - 12 - 15),
+            "16 today: a 10-year card",
+            date!(2010 - 12 - 04),
             &["taiwan-permit", "taiwan-endorsement:X:multi:72m"],
             Ok("160.00"),
         ),
         (
-            "16 the day after the issue: a 5-year card",
-            date!(2010 - 12 - 16),
+            "16 tomorrow, before the card is issued: a 5-year card",
+            date!(2010 - 12 - 05),
             &["taiwan-permit", "taiwan-endorsement:X:multi:72m"],
             outlasts(taiwan, 'X', 60),
         ),
