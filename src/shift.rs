@@ -11,8 +11,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use doorstep_core::shift::{ReturnReason, ShiftFacts, ShiftRule};
-use doorstep_core::visit::Flag;
-use doorstep_core::{Policy, Service};
 use doorstep_vault::outbox::OutboxState;
 use doorstep_vault::{Vault, VaultError};
 use serde::{Deserialize, Serialize};

@@ -2,6 +2,8 @@
 
 use super::*;
 use doorstep_core::policy::Confidence;
+use doorstep_core::visit::Flag;
+use doorstep_core::{Policy, Service};
 
 /// A return's words read back as written, with or without a note; others are not a reason.
 #[test]

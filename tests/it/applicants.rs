@@ -11,8 +11,7 @@ use doorstep_core::visit::PhotoInput;
 use crate::sync::{hub_and_vault_as, tempfile_dir};
 use crate::to_receipt::{demo_services_to_receipt, demo_to_receipt};
 use crate::visit::{
-    DEVICE, device, draft_visit, run_visit_steps, sealed, sha, steps, tap, typed, typed_applicant, unlock, wait,
-    wait_long,
+    DEVICE, device, draft_visit, run_visit_steps, sealed, sha, tap, typed, typed_applicant, unlock, wait, wait_long,
 };
 
 /// The ID number of someone `age` this year whatever the year the test runs in (born on 1
