@@ -507,6 +507,8 @@ fn spawn(
     });
 }
 
+/// The lock button, on any screen that has one. Not held by the tap guard: a lock taken by the
+/// second tap of a double tap is a safe failure, and a lock refused is not.
 fn press_lock(
     buttons: Query<&Interaction, (Changed<Interaction>, With<LockButton>)>,
     mut lock: MessageWriter<LockNow>,

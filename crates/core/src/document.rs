@@ -189,12 +189,24 @@ impl DocumentNumber {
             return Err(DocumentNumberError::BadCharacter(p + 1));
         }
         let series = match kind {
-            DocumentKind::Passport => parse_passport(&number)?,
-            DocumentKind::HkMacaoPermit => parse_hk_macao(&number)?,
-            DocumentKind::TaiwanPermit => parse_taiwan_permit(&number)?,
-            DocumentKind::TaiwanResidentPermit => parse_taiwan_resident(&number)?,
-            DocumentKind::HomeReturnPermit => parse_home_return(&number)?,
+            DocumentKind::Passport => parse_passport(&number),
+            DocumentKind::HkMacaoPermit => parse_hk_macao(&number),
+            DocumentKind::TaiwanPermit => parse_taiwan_permit(&number),
+            DocumentKind::TaiwanResidentPermit => parse_taiwan_resident(&number),
+            DocumentKind::HomeReturnPermit => parse_home_return(&number),
         };
+        // A position in the number is said where it was typed, the spaces counted.
+        let typed = |p: usize| {
+            input
+                .char_indices()
+                .filter(|(_, c)| !c.is_whitespace())
+                .nth(p.checked_sub(1)?)
+                .map(|(i, _)| input[..i].chars().count() + 1)
+        };
+        let series = series.map_err(|e| match e {
+            DocumentNumberError::NotADigit(p) => DocumentNumberError::NotADigit(typed(p).unwrap_or(p)),
+            other => other,
+        })?;
         Ok(DocumentNumber { kind, number, series })
     }
 
@@ -376,6 +388,9 @@ mod tests {
         for (kind, input, at) in cases {
             assert_eq!(err(kind, input), DocumentNumberError::BadCharacter(at), "{input}");
         }
+        // A letter where a digit goes is placed where it was typed too.
+        assert_eq!(err(Passport, "E 12345X7 8"), DocumentNumberError::NotADigit(8));
+        assert_eq!(err(Passport, "E12345X78"), DocumentNumberError::NotADigit(7));
     }
 
     #[test]

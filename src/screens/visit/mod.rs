@@ -485,7 +485,8 @@ fn rebuild(
     commands.entity(body).with_children(|ui| {
         // No lock while the seal or the print runs (their answer would come to the visit taken
         // up again, as a refusal), nor with the stop dialog open (its reason would go).
-        let lockable = !form.is_on(ABANDONING) && !work.closing_busy() && !work.closing.printing();
+        let sealing = visit.step() == Step::Seal && work.closing_busy();
+        let lockable = !form.is_on(ABANDONING) && !sealing && !work.closing.printing();
         step_bar::view(ui, visit, lockable);
         // Stopping is possible until the receipt: the last button at the foot.
         if visit.step() < Step::Receipt && !form.is_on(ABANDONING) && !work.closing_busy() {

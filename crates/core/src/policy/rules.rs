@@ -57,6 +57,9 @@ impl Rules {
         if c.minor_months == 0 || c.adult_months < c.minor_months || c.adult_months > 120 {
             return Err(invalid(FILE, "card_validity: months from 1, the adult's at least the minor's, at most 120"));
         }
+        if c.services.is_empty() || !(1..=18).contains(&c.adult_from_age) {
+            return Err(invalid(FILE, "card_validity: the cards it covers, and an adult's age of 1 to 18"));
+        }
         if rules.payment.methods.is_empty() {
             return Err(invalid(FILE, "payment.methods is empty"));
         }
@@ -195,7 +198,7 @@ pub struct SignatureRule {
     pub confidence: Confidence,
 }
 
-/// How long a new card is valid, by the holder's age at its issue: an endorsement applied for
+/// How long a new card is valid, by the holder's age when applying: an endorsement applied for
 /// with the card cannot outlast it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -392,6 +395,9 @@ mod tests {
             ("adult_months = 120", "adult_months = 48"),
             ("adult_months = 120", "adult_months = 240"),
             ("services = [\"hk-macao-permit\", \"taiwan-permit\"]", "services = [\"visa\"]"),
+            ("services = [\"hk-macao-permit\", \"taiwan-permit\"]", "services = []"),
+            ("adult_from_age = 16", "adult_from_age = 0"),
+            ("adult_from_age = 16", "adult_from_age = 200"),
         ] {
             let broken = PolicySources::BUILTIN.rules.replacen(from, to, 1);
             assert_ne!(broken, PolicySources::BUILTIN.rules, "{from}");
