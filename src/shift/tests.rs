@@ -130,6 +130,11 @@ fn a_summary_keeps_its_flags_as_json_and_reads_back() {
             doorstep_core::fingerprint::NoPrint::Other { note: "石膏固定".into() },
         )],
     };
+    // Its debug form names no one and says no reason (SECURITY.md R10).
+    let debug = format!("{s:?}");
+    for private in ["测试", "officer-test", "双手截肢", "石膏固定"] {
+        assert!(!debug.contains(private), "{private} in {debug}");
+    }
     let strings = s.flag_strings();
     assert_eq!(strings.len(), 2);
     let back: Vec<Flag> = strings.iter().map(|f| serde_json::from_str(f).unwrap()).collect();
